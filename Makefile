@@ -1,0 +1,86 @@
+# certcontacts — build, run, test, bench.
+#
+#   make            build build/certcontacts
+#   make run        install missing packages, build, start on 127.0.0.1:8080
+#   make test       install missing packages, run every suite, then again
+#                   under ASan+UBSan; ends with "N passed, N failed"
+#   make bench      benchmarks against floors measured in the same run
+#   make SANITIZE=1 build into build-asan/ with ASan+UBSan
+
+CC       ?= gcc
+SANITIZE ?= 0
+ifeq ($(SANITIZE),1)
+BUILD    := build-asan
+OPT      := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDSAN    := -fsanitize=address,undefined
+else
+BUILD    := build
+OPT      := -O2 -g
+LDSAN    :=
+endif
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS   += -std=c11 -D_GNU_SOURCE -pthread $(OPT) $(WARN) -Isrc -MMD -MP
+LDFLAGS  += -pthread $(LDSAN)
+LIBS     := -lmicrohttpd -ljansson -lsqlite3 -lcurl -lssl -lcrypto -lm
+
+LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*/*.c))
+LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
+GEN_SRC  := $(BUILD)/gen/embedded.c
+GEN_OBJ  := $(BUILD)/gen/embedded.o
+MIGR     := $(sort $(wildcard src/store/migrations/*/*.sql))
+WEB      := $(sort $(wildcard web/*)) src/http/openapi.json
+BIN      := $(BUILD)/certcontacts
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+.PHONY: all run test unit integration fuzz bench deps clean
+all: $(BIN)
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(GEN_SRC): scripts/embed.sh $(MIGR) $(WEB)
+	@mkdir -p $(dir $@)
+	sh scripts/embed.sh $@ $(MIGR) $(WEB)
+
+$(GEN_OBJ): $(GEN_SRC)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libcc.a: $(LIB_OBJ) $(GEN_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(BUILD)/obj/main.o $(BUILD)/libcc.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcc.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcc.a $(LIBS) -lcmocka
+
+deps:
+	@sh scripts/deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	./$(BIN) serve --dev --data-dir ./var
+
+unit: $(UNIT_BIN)
+integration: $(BIN)
+
+# The whole suite: normal build, then the sanitizer build, one summary line.
+test: deps
+	@sh tests/run.sh
+
+fuzz:
+	@sh tests/fuzz/run.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@sh bench/run.sh
+
+clean:
+	rm -rf build build-asan
+
+-include $(LIB_OBJ:.o=.d) $(BUILD)/obj/main.d

@@ -1,0 +1,207 @@
+/*
+ * core.h — the public header of the core layer: pure code with no I/O.
+ *
+ * The contact model, the one error enum and its mapping to HTTP statuses and
+ * API codes, the validators and normalisers of every contact field, masking,
+ * and the cryptographic helpers (AES-256-GCM for data at rest, hashes, HMACs,
+ * base64). Everything above core/ sees the contact through these types.
+ */
+#ifndef CC_CORE_H
+#define CC_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- errors -------------------------------------------------------------
+ * One enum, 0 = OK, only ever appended to. cc_err_http_status() and
+ * cc_err_api_code() are the one place it maps to HTTP and API codes. */
+enum cc_err {
+    CC_OK = 0,
+    CC_ERR_INVALID_PARAMETER,  /* 400 InvalidParameter[.<Field>]        */
+    CC_ERR_INCORRECT_FORMAT,   /* 400 IncorrectFormat.<Field>           */
+    CC_ERR_MISSING_PARAMETER,  /* 400 MissingParameter.<Field>          */
+    CC_ERR_UNKNOWN_FIELD,      /* 400 InvalidParameter.UnknownField     */
+    CC_ERR_MALFORMED_JSON,     /* 400 MalformedJSON                     */
+    CC_ERR_UNSUPPORTED_MEDIA,  /* 415 UnsupportedMediaType              */
+    CC_ERR_BODY_TOO_LARGE,     /* 413 RequestEntityTooLarge             */
+    CC_ERR_UNAUTHENTICATED,    /* 401 Unauthorized                      */
+    CC_ERR_FORBIDDEN,          /* 403 Forbidden                         */
+    CC_ERR_NOT_FOUND,          /* 404 NotFound                          */
+    CC_ERR_METHOD_NOT_ALLOWED, /* 405 MethodNotAllowed                  */
+    CC_ERR_ALREADY_EXISTS,     /* 409 AlreadyExists.<Field>             */
+    CC_ERR_UPDATE_CONFLICT,    /* 409 UpdateConflict                    */
+    CC_ERR_IDEMPOTENCY_REUSED, /* 409 IdempotencyKeyReused              */
+    CC_ERR_LIMIT_EXCEEDED,     /* 400 LimitExceeded.<Field>             */
+    CC_ERR_STORE,              /* 500 InternalError (database)          */
+    CC_ERR_INTERNAL,           /* 500 InternalError                     */
+    CC_ERR_UNAVAILABLE,        /* 503 ServiceUnavailable                */
+    CC_ERR_RETRY,              /* internal: transaction must be retried */
+    CC_ERR_CONFIG,             /* configuration or command-line error   */
+    CC_ERR_IO,                 /* file or system call failed            */
+    CC_ERR_COUNT
+};
+
+/* The error object a failing function fills in where the failure happens.
+ * `field` is the PascalCase parameter name ("Email", "Mobile", ...) or "". */
+struct cc_error {
+    enum cc_err code;
+    char field[32];
+    char message[256];
+};
+
+/* Set *e (if e is not NULL) and return code. field may be NULL. */
+enum cc_err cc_error_set(struct cc_error *e, enum cc_err code, const char *field,
+                         const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void cc_error_clear(struct cc_error *e);
+const char *cc_strerror(enum cc_err code);
+int cc_err_http_status(enum cc_err code);
+/* Writes the API code ("IncorrectFormat.Email", "NotFound") into buf. */
+void cc_err_api_code(const struct cc_error *e, char *buf, size_t bufsz);
+
+/* ---- the contact model -------------------------------------------------- */
+#define CC_NAME_MAX_CHARS   64
+#define CC_NAME_MAX_BYTES   (CC_NAME_MAX_CHARS * 4)
+#define CC_EMAIL_MAX        254
+#define CC_LOCAL_MAX        64
+#define CC_MOBILE_MAX       16        /* "+" and at most 15 digits (E.164) */
+#define CC_IDCARD_LEN       18
+#define CC_WEBHOOKS_MAX     5
+#define CC_URL_MAX          512
+#define CC_SECRET_MAX       128
+#define CC_MASKED_MAX       (CC_EMAIL_MAX + 16)
+#define CC_LANG_MAX         8
+#define CC_ENC_MAX          (CC_SECRET_MAX + 64) /* ciphertext of a secret/ID */
+
+enum cc_role { CC_ROLE_NONE = 0, CC_ROLE_READONLY = 1, CC_ROLE_OPERATOR = 2, CC_ROLE_ADMIN = 3 };
+const char *cc_role_name(enum cc_role r);
+enum cc_role cc_role_parse(const char *s); /* CC_ROLE_NONE when unknown */
+
+enum cc_webhook_kind {
+    CC_WEBHOOK_NONE = 0,
+    CC_WEBHOOK_DINGTALK,
+    CC_WEBHOOK_LARK,    /* open.larksuite.com */
+    CC_WEBHOOK_FEISHU,  /* open.feishu.cn     */
+    CC_WEBHOOK_WECOM
+};
+const char *cc_webhook_kind_name(enum cc_webhook_kind k); /* "dingtalk", ... */
+
+struct cc_webhook {
+    enum cc_webhook_kind kind;
+    char url[CC_URL_MAX + 1];            /* canonical form, see classify */
+    int has_secret;
+    char secret[CC_SECRET_MAX + 1];      /* plaintext, only while in memory */
+    uint8_t secret_enc[CC_ENC_MAX];      /* ciphertext as stored */
+    size_t secret_enc_len;
+};
+
+struct cc_contact {
+    int64_t id;
+    int64_t account_id;
+    int64_t version;
+    char name[CC_NAME_MAX_BYTES + 1];
+    int has_email;
+    char email[CC_EMAIL_MAX + 1];
+    char email_norm[CC_EMAIL_MAX + 1];   /* lower-cased, for uniqueness */
+    int64_t email_verified_at;           /* ms since epoch, 0 = unverified */
+    char mobile[CC_MOBILE_MAX + 1];      /* E.164 */
+    int64_t mobile_verified_at;
+    int has_id_card;
+    char id_card[CC_IDCARD_LEN + 1];     /* plaintext, only on create/update */
+    char id_card_masked[CC_IDCARD_LEN + 1];
+    uint8_t id_card_enc[CC_ENC_MAX];
+    size_t id_card_enc_len;
+    char language[CC_LANG_MAX + 1];      /* "en" or "zh-CN" */
+    int n_webhooks;
+    struct cc_webhook webhooks[CC_WEBHOOKS_MAX];
+    int64_t created_at;                  /* ms since epoch */
+    int64_t updated_at;
+};
+
+/* ---- validators (validate.c) --------------------------------------------
+ * Each takes a NUL-terminated input, writes the normalised value into out
+ * (which has room for the documented maximum plus NUL) and returns CC_OK, or
+ * fills *err with CC_ERR_INCORRECT_FORMAT (or CC_ERR_MISSING_PARAMETER for an
+ * empty value) naming the field, with a message a person understands. */
+
+/* Valid UTF-8 without overlongs, surrogates or code points past U+10FFFF. */
+int cc_utf8_valid(const char *s, size_t len);
+/* Number of code points in valid UTF-8. */
+size_t cc_utf8_len(const char *s, size_t len);
+
+/* name: trimmed of surrounding white space, 1–64 code points, valid UTF-8,
+ * no control characters. out: CC_NAME_MAX_BYTES + 1. Field "Name". */
+enum cc_err cc_validate_name(const char *in, char *out, size_t outsz, struct cc_error *err);
+
+/* email: practical RFC 5321 address; IDN (UTF-8) domains allowed. out keeps
+ * the case as given (domain lower-cased); norm is the whole address
+ * lower-cased for uniqueness. Both CC_EMAIL_MAX + 1. Field "Email". */
+enum cc_err cc_validate_email(const char *in, char *out, size_t outsz, char *norm,
+                              size_t normsz, struct cc_error *err);
+
+/* mobile: "13312345678", "+86 133 1234 5678", "0086 13312345678",
+ * "+8613312345678" → "+8613312345678"; other countries in E.164 ("+44...",
+ * "0044..." accepted). out: CC_MOBILE_MAX + 1. Field "Mobile". */
+enum cc_err cc_validate_mobile(const char *in, char *out, size_t outsz, struct cc_error *err);
+
+/* id_card: 18-character PRC resident identity number: valid province
+ * prefix, a real birth date not after `today` (YYYYMMDD as an integer,
+ * e.g. 20261125), and the ISO 7064 MOD 11-2 check character; 'x' becomes
+ * 'X'. out: CC_IDCARD_LEN + 1. Field "IdCard". */
+enum cc_err cc_validate_id_card(const char *in, int today, char *out, size_t outsz,
+                                struct cc_error *err);
+
+/* language: "en" or "zh-CN" (case-insensitive; "zh" and "zh-cn" accepted as
+ * "zh-CN"). out: CC_LANG_MAX + 1. Field "Language". */
+enum cc_err cc_validate_language(const char *in, char *out, size_t outsz, struct cc_error *err);
+
+/* Webhook URL classification (spec: chatbots-and-sms.md). https only, no
+ * userinfo, no fragment, default port only, the official hosts and paths
+ * only. Writes the canonical URL (pasted timestamp/sign dropped) into out
+ * (CC_URL_MAX + 1) and returns the kind in *kind. Field "Webhooks". */
+enum cc_err cc_webhook_classify(const char *url, char *out, size_t outsz,
+                                enum cc_webhook_kind *kind, struct cc_error *err);
+
+/* A signing secret that fits the platform: DingTalk secrets start with
+ * "SEC"; WeCom robots have no secret; printable ASCII, 1..CC_SECRET_MAX.
+ * Field "Webhooks". */
+enum cc_err cc_validate_webhook_secret(enum cc_webhook_kind kind, const char *secret,
+                                       struct cc_error *err);
+
+/* ---- masking (mask.c) ----------------------------------------------------
+ * Each writes a NUL-terminated masked copy into out (at least CC_MASKED_MAX
+ * bytes, or CC_URL_MAX + 1 for URLs). Inputs are already-normalised values. */
+void cc_mask_mobile(const char *e164, char *out, size_t outsz);   /* +86 133****5678 */
+void cc_mask_email(const char *email, char *out, size_t outsz);   /* zh****n@example.com */
+void cc_mask_id_card(const char *id, char *out, size_t outsz);    /* 1****************5 */
+void cc_mask_webhook_url(const char *url, char *out, size_t outsz); /* token: abcd…wxyz */
+
+/* ---- crypto (crypto.c) --------------------------------------------------- */
+#define CC_KEY_LEN 32
+/* AES-256-GCM. Output: version byte 1 | 12-byte nonce | ciphertext | 16-byte
+ * tag, into out (capacity outsz, needs n + 29). aad binds the ciphertext to
+ * its purpose ("contact.id_card", "access_key.secret"). The nonce comes from
+ * the caller (12 random bytes) so that this file stays free of I/O. */
+enum cc_err cc_aead_seal(const uint8_t key[CC_KEY_LEN], const uint8_t nonce[12],
+                         const char *aad, const void *pt, size_t n,
+                         uint8_t *out, size_t outsz, size_t *outlen);
+/* Decrypts into out (capacity outsz, needs inlen - 29, plus 1 for the NUL it
+ * always appends). Fails with CC_ERR_INTERNAL on a wrong key or tampering. */
+enum cc_err cc_aead_open(const uint8_t key[CC_KEY_LEN], const char *aad,
+                         const uint8_t *in, size_t inlen,
+                         char *out, size_t outsz, size_t *outlen);
+#define CC_AEAD_OVERHEAD 29
+
+void cc_sha256(const void *data, size_t n, uint8_t out[32]);
+void cc_sha256_hex(const void *data, size_t n, char out[65]);
+void cc_hmac_sha256(const void *key, size_t klen, const void *data, size_t n, uint8_t out[32]);
+void cc_hmac_sha1(const void *key, size_t klen, const void *data, size_t n, uint8_t out[20]);
+/* base64 (standard alphabet, padded). encode: out needs 4*((n+2)/3)+1.
+ * decode returns -1 on bad input or overflow, else the decoded length. */
+size_t cc_base64_encode(const void *in, size_t n, char *out, size_t outsz);
+long cc_base64_decode(const char *in, size_t n, uint8_t *out, size_t outsz);
+void cc_hex(const uint8_t *in, size_t n, char *out); /* out: 2n+1 */
+/* Constant-time equality of two buffers of the same length. */
+int cc_ct_equal(const void *a, const void *b, size_t n);
+
+#endif

@@ -1,0 +1,144 @@
+/*
+ * crypto.c — AES-256-GCM for secrets and ID numbers at rest, SHA-256, the
+ * HMACs used by the signing schemes, base64 and hex. All from OpenSSL; this
+ * file only fixes the formats.
+ */
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+
+#include "core/core.h"
+
+#define AEAD_VERSION 1
+
+enum cc_err cc_aead_seal(const uint8_t key[CC_KEY_LEN], const uint8_t nonce[12],
+                         const char *aad, const void *pt, size_t n,
+                         uint8_t *out, size_t outsz, size_t *outlen)
+{
+    enum cc_err rc = CC_ERR_INTERNAL;
+    int len = 0;
+    if (outsz < n + CC_AEAD_OVERHEAD || n > (1u << 20))
+        return CC_ERR_INTERNAL;
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    if (!ctx)
+        return CC_ERR_INTERNAL;
+    out[0] = AEAD_VERSION;
+    memcpy(out + 1, nonce, 12);
+    if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce) != 1)
+        goto out;
+    if (aad && EVP_EncryptUpdate(ctx, NULL, &len, (const uint8_t *)aad, (int)strlen(aad)) != 1)
+        goto out;
+    if (EVP_EncryptUpdate(ctx, out + 13, &len, pt, (int)n) != 1)
+        goto out;
+    int fin = 0;
+    if (EVP_EncryptFinal_ex(ctx, out + 13 + len, &fin) != 1)
+        goto out;
+    if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, out + 13 + n) != 1)
+        goto out;
+    *outlen = n + CC_AEAD_OVERHEAD;
+    rc = CC_OK;
+out:
+    EVP_CIPHER_CTX_free(ctx);
+    return rc;
+}
+
+enum cc_err cc_aead_open(const uint8_t key[CC_KEY_LEN], const char *aad,
+                         const uint8_t *in, size_t inlen,
+                         char *out, size_t outsz, size_t *outlen)
+{
+    enum cc_err rc = CC_ERR_INTERNAL;
+    int len = 0, fin = 0;
+    if (inlen < CC_AEAD_OVERHEAD || in[0] != AEAD_VERSION)
+        return CC_ERR_INTERNAL;
+    size_t n = inlen - CC_AEAD_OVERHEAD;
+    if (outsz < n + 1)
+        return CC_ERR_INTERNAL;
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    if (!ctx)
+        return CC_ERR_INTERNAL;
+    if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, in + 1) != 1)
+        goto out;
+    if (aad && EVP_DecryptUpdate(ctx, NULL, &len, (const uint8_t *)aad, (int)strlen(aad)) != 1)
+        goto out;
+    if (EVP_DecryptUpdate(ctx, (uint8_t *)out, &len, in + 13, (int)n) != 1)
+        goto out;
+    if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16, (void *)(in + 13 + n)) != 1)
+        goto out;
+    if (EVP_DecryptFinal_ex(ctx, (uint8_t *)out + len, &fin) != 1)
+        goto out;
+    out[n] = '\0';
+    if (outlen)
+        *outlen = n;
+    rc = CC_OK;
+out:
+    if (rc)
+        OPENSSL_cleanse(out, outsz);
+    EVP_CIPHER_CTX_free(ctx);
+    return rc;
+}
+
+void cc_sha256(const void *data, size_t n, uint8_t out[32])
+{
+    SHA256(data, n, out);
+}
+
+void cc_sha256_hex(const void *data, size_t n, char out[65])
+{
+    uint8_t d[32];
+    SHA256(data, n, d);
+    cc_hex(d, sizeof d, out);
+}
+
+void cc_hmac_sha256(const void *key, size_t klen, const void *data, size_t n, uint8_t out[32])
+{
+    unsigned int len = 32;
+    HMAC(EVP_sha256(), key, (int)klen, data, n, out, &len);
+}
+
+void cc_hmac_sha1(const void *key, size_t klen, const void *data, size_t n, uint8_t out[20])
+{
+    unsigned int len = 20;
+    HMAC(EVP_sha1(), key, (int)klen, data, n, out, &len);
+}
+
+size_t cc_base64_encode(const void *in, size_t n, char *out, size_t outsz)
+{
+    if (outsz < 4 * ((n + 2) / 3) + 1)
+        return 0;
+    return (size_t)EVP_EncodeBlock((unsigned char *)out, in, (int)n);
+}
+
+long cc_base64_decode(const char *in, size_t n, uint8_t *out, size_t outsz)
+{
+    if (n % 4 || outsz < 3 * (n / 4) + 1)
+        return -1;
+    if (n == 0)
+        return 0;
+    int len = EVP_DecodeBlock(out, (const unsigned char *)in, (int)n);
+    if (len < 0)
+        return -1;
+    /* EVP_DecodeBlock counts padding as zero bytes. */
+    if (in[n - 1] == '=')
+        len--;
+    if (in[n - 2] == '=')
+        len--;
+    return len;
+}
+
+void cc_hex(const uint8_t *in, size_t n, char *out)
+{
+    static const char hexd[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = hexd[in[i] >> 4];
+        out[2 * i + 1] = hexd[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+int cc_ct_equal(const void *a, const void *b, size_t n)
+{
+    return CRYPTO_memcmp(a, b, n) == 0;
+}

@@ -1,0 +1,83 @@
+/*
+ * http.h — the public header of the http layer: the server (libmicrohttpd
+ * with a thread pool), the route table, request parsing and JSON rendering.
+ * It calls only service/ and core/; it never touches the store.
+ */
+#ifndef CC_HTTP_H
+#define CC_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "core/core.h"
+#include "service/service.h"
+
+struct cc_http_server;
+
+struct cc_http_config {
+    const char *listen;       /* "127.0.0.1:8080"; port 0 picks a free one */
+    int threads;              /* worker threads in the pool */
+    size_t max_body;          /* request body cap in bytes */
+    int connection_timeout_s;
+};
+
+enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *svc,
+                          struct cc_http_server **out, struct cc_error *err);
+/* The port actually bound (useful with port 0). */
+unsigned cc_http_port(const struct cc_http_server *srv);
+/* Stops accepting, lets requests in flight finish, frees the server. */
+void cc_http_stop(struct cc_http_server *srv);
+
+/* ---- one request, as the handlers see it (server.c) ------------------------- */
+struct cc_request;
+
+/* A route: method, path pattern ("{id}" matches one numeric segment) and
+ * handler. Whether authentication is needed follows from the path: every
+ * /v1/ route needs it. */
+typedef void (*cc_handler)(struct cc_request *req);
+struct cc_route {
+    const char *method;
+    const char *pattern;
+    cc_handler handler;
+    const char *summary;      /* also the OpenAPI summary */
+};
+extern const struct cc_route cc_http_routes[];
+
+/* Accessors for handlers. */
+struct cc_service *cc_req_service(struct cc_request *req);
+const struct cc_caller *cc_req_caller(struct cc_request *req);
+int64_t cc_req_path_id(struct cc_request *req);
+const char *cc_req_body(struct cc_request *req, size_t *len);
+/* A query-string argument or request header, or NULL. */
+const char *cc_req_query(struct cc_request *req, const char *name);
+const char *cc_req_header(struct cc_request *req, const char *name);
+
+/* Responses: each takes ownership of body (json_decref'd). */
+void cc_req_json(struct cc_request *req, int status, json_t *body);
+void cc_req_empty(struct cc_request *req, int status);
+void cc_req_error(struct cc_request *req, const struct cc_error *err);
+/* Adds a header to the response about to be sent (copied). */
+void cc_req_add_header(struct cc_request *req, const char *name, const char *value);
+
+/* ---- request bodies (json_body.c) ---------------------------------------------- */
+#define CC_JSON_MAX_DEPTH     8
+#define CC_JSON_MAX_STRING    2048
+#define CC_JSON_MAX_WEBHOOKS  64
+
+/* Parses body as one JSON object (no duplicate keys, nesting at most
+ * CC_JSON_MAX_DEPTH). *out is owned by the caller: json_decref(). */
+enum cc_err cc_json_parse_object(const char *body, size_t len, json_t **out,
+                                 struct cc_error *err);
+/* Reads a contact create/update from obj into in; strings in `in` are
+ * borrowed from obj. Unknown fields, wrong types and overlong strings are
+ * errors naming the field. */
+enum cc_err cc_json_contact_input(json_t *obj, struct cc_contact_input *in,
+                                  struct cc_error *err);
+
+/* ---- rendering (render.c) ------------------------------------------------------- */
+/* The REST representation of a contact already redacted for its reader. */
+json_t *cc_render_contact(const struct cc_contact *c);
+
+#endif

@@ -1,0 +1,29 @@
+/*
+ * http_int.h — shared inside http/: route lookup and the handlers the route
+ * table names.
+ */
+#ifndef CC_HTTP_INT_H
+#define CC_HTTP_INT_H
+
+#include "http/http.h"
+
+/* Finds the route for method and path. Returns 1 when some route has this
+ * path (then *route is NULL if the method is not one of them, and allow
+ * lists the methods that are), 0 when no route has it. *id receives the
+ * {id} segment. */
+int cc_route_find(const char *method, const char *path, const struct cc_route **route,
+                  int64_t *id, char *allow, size_t allowsz);
+
+/* ops.c */
+void cc_h_healthz(struct cc_request *req);
+void cc_h_readyz(struct cc_request *req);
+void cc_h_openapi(struct cc_request *req);
+
+/* rest_contacts.c */
+void cc_h_contacts_create(struct cc_request *req);
+void cc_h_contacts_list(struct cc_request *req);
+void cc_h_contacts_get(struct cc_request *req);
+void cc_h_contacts_update(struct cc_request *req);
+void cc_h_contacts_delete(struct cc_request *req);
+
+#endif

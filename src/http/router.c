@@ -1,0 +1,63 @@
+/*
+ * router.c — the route table: every HTTP route the server answers, as data.
+ * The OpenAPI document (openapi.json) must describe each /v1/ row; a unit
+ * test holds them together.
+ */
+#include <string.h>
+
+#include "http/http_int.h"
+#include "util/util.h"
+
+const struct cc_route cc_http_routes[] = {
+    {"GET", "/healthz", cc_h_healthz, "Liveness: the process is up"},
+    {"GET", "/readyz", cc_h_readyz, "Readiness: the database answers"},
+    {"GET", "/v1/openapi.json", cc_h_openapi, "This API's OpenAPI 3.1 document"},
+    {"POST", "/v1/contacts", cc_h_contacts_create, "Create a contact"},
+    {"GET", "/v1/contacts", cc_h_contacts_list, "List and search contacts"},
+    {"GET", "/v1/contacts/{id}", cc_h_contacts_get, "Read a contact"},
+    {"PATCH", "/v1/contacts/{id}", cc_h_contacts_update, "Change some fields of a contact"},
+    {"DELETE", "/v1/contacts/{id}", cc_h_contacts_delete, "Delete a contact"},
+    {NULL, NULL, NULL, NULL},
+};
+
+/* Matches one path against a pattern; {id} takes a positive decimal. */
+static int match(const char *pattern, const char *path, int64_t *id)
+{
+    while (*pattern && *path) {
+        if (strncmp(pattern, "{id}", 4) == 0) {
+            size_t n = strcspn(path, "/");
+            if (n == 0 || n > 15 || path[0] == '0' ||
+                cc_parse_i64n(path, n, 1, INT64_MAX, id) != 0)
+                return 0;
+            pattern += 4;
+            path += n;
+            continue;
+        }
+        if (*pattern != *path)
+            return 0;
+        pattern++;
+        path++;
+    }
+    return *pattern == '\0' && *path == '\0';
+}
+
+int cc_route_find(const char *method, const char *path, const struct cc_route **route,
+                  int64_t *id, char *allow, size_t allowsz)
+{
+    int known = 0;
+    *route = NULL;
+    allow[0] = '\0';
+    for (const struct cc_route *r = cc_http_routes; r->method; r++) {
+        int64_t rid = 0;
+        if (!match(r->pattern, path, &rid))
+            continue;
+        known = 1;
+        if (strcmp(r->method, method) == 0) {
+            *route = r;
+            *id = rid;
+        }
+        size_t used = strlen(allow);
+        snprintf(allow + used, allowsz - used, "%s%s", used ? ", " : "", r->method);
+    }
+    return known;
+}

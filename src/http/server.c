@@ -1,0 +1,393 @@
+/*
+ * server.c — the HTTP server: libmicrohttpd with a thread pool on epoll.
+ *
+ * Owns the life of a request: a struct cc_request is made when the headers
+ * arrive, collects the body up to the cap, authenticates /v1/ calls, finds
+ * the route, runs the handler, sends the one response with its X-Request-Id,
+ * writes one JSON log line, and is freed when libmicrohttpd says the
+ * request is over. Every error leaves as JSON {code, message, request_id}.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <microhttpd.h>
+
+#include "http/http.h"
+#include "http/http_int.h"
+#include "util/util.h"
+
+struct cc_http_server {
+    struct MHD_Daemon *daemon;
+    struct cc_service *svc;
+    size_t max_body;
+    unsigned port;
+};
+
+#define MAX_EXTRA_HEADERS 6
+/* A body past the cap is read and thrown away up to this much, so that the
+ * client gets its 413 instead of a reset connection; past it we hang up. */
+#define DISCARD_MAX (1024 * 1024)
+
+struct cc_request {
+    struct cc_http_server *srv;
+    struct MHD_Connection *conn;
+    const char *method;
+    char path[512];
+    char request_id[37];
+    int64_t start_us;
+    struct cc_buf body;
+    size_t discarded;
+    int too_large;
+    int authed;
+    struct cc_caller caller;
+    int64_t path_id;
+    int responded;
+    int status;
+    int nhdr;
+    char *hdr_name[MAX_EXTRA_HEADERS];
+    char *hdr_value[MAX_EXTRA_HEADERS];
+};
+
+struct cc_service *cc_req_service(struct cc_request *req)
+{
+    return req->srv->svc;
+}
+
+const struct cc_caller *cc_req_caller(struct cc_request *req)
+{
+    return &req->caller;
+}
+
+int64_t cc_req_path_id(struct cc_request *req)
+{
+    return req->path_id;
+}
+
+const char *cc_req_body(struct cc_request *req, size_t *len)
+{
+    *len = req->body.len;
+    return req->body.data ? req->body.data : "";
+}
+
+const char *cc_req_query(struct cc_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *cc_req_header(struct cc_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+void cc_req_add_header(struct cc_request *req, const char *name, const char *value)
+{
+    if (req->nhdr >= MAX_EXTRA_HEADERS)
+        return;
+    req->hdr_name[req->nhdr] = cc_strdup(name);
+    req->hdr_value[req->nhdr] = cc_strdup(value);
+    req->nhdr++;
+}
+
+static void log_request(struct cc_request *req)
+{
+    char ts[32], line[1024];
+    cc_time_rfc3339(cc_now_ms(), ts, sizeof ts);
+    double ms = (double)(cc_mono_us() - req->start_us) / 1000.0;
+    json_t *path = json_string(req->path);   /* escapes whatever the path holds */
+    char *p = path ? json_dumps(path, JSON_ENCODE_ANY) : NULL;
+    char account[24] = "null";
+    if (req->authed)
+        snprintf(account, sizeof account, "%lld", (long long)req->caller.account_id);
+    int n = snprintf(line, sizeof line,
+                     "{\"time\":\"%s\",\"level\":\"info\",\"msg\":\"request\",\"request_id\":\"%s\","
+                     "\"account\":%s,\"method\":\"%s\",\"path\":%s,\"status\":%d,"
+                     "\"duration_ms\":%.3f}",
+                     ts, req->request_id, account, req->method, p ? p : "\"\"", req->status, ms);
+    free(p);
+    json_decref(path);
+    if (n > 0 && (size_t)n < sizeof line)
+        cc_log_line(line, (size_t)n);
+}
+
+static void send_response(struct cc_request *req, int status, char *body, size_t len)
+{
+    if (req->responded) { /* a handler answered twice: keep the first */
+        free(body);
+        return;
+    }
+    req->responded = 1;
+    req->status = status;
+    struct MHD_Response *r =
+        body ? MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE)
+             : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    if (!r) {
+        free(body);
+        return;
+    }
+    if (body)
+        MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
+    MHD_add_response_header(r, "X-Request-Id", req->request_id);
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    for (int i = 0; i < req->nhdr; i++)
+        MHD_add_response_header(r, req->hdr_name[i], req->hdr_value[i]);
+    MHD_queue_response(req->conn, (unsigned)status, r);
+    MHD_destroy_response(r);
+    log_request(req);
+}
+
+void cc_req_json(struct cc_request *req, int status, json_t *body)
+{
+    char *s = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(body);
+    if (!s) {
+        s = strdup("{\"code\":\"InternalError\",\"message\":\"cannot render the response\"}");
+        status = 500;
+    }
+    send_response(req, status, s, strlen(s));
+}
+
+void cc_req_empty(struct cc_request *req, int status)
+{
+    send_response(req, status, NULL, 0);
+}
+
+void cc_req_error(struct cc_request *req, const struct cc_error *err)
+{
+    char code[96];
+    cc_err_api_code(err, code, sizeof code);
+    int status = cc_err_http_status(err->code);
+    const char *msg = err->message[0] ? err->message : cc_strerror(err->code);
+    if (status >= 500) {
+        /* The detail goes to the log with the request id, not to the client. */
+        cc_log(CC_LOG_ERROR, "request failed", "request_id", req->request_id, "error", msg, NULL);
+        msg = "The server could not complete the request; see its log for this request id.";
+    }
+    if (status == 401)
+        cc_req_add_header(req, "WWW-Authenticate", "Basic realm=\"certcontacts\"");
+    json_t *o = json_object();
+    json_object_set_new(o, "code", json_string(code));
+    json_object_set_new(o, "message", json_string(msg));
+    json_object_set_new(o, "request_id", json_string(req->request_id));
+    cc_req_json(req, status, o);
+}
+
+static void fail(struct cc_request *req, enum cc_err code, const char *field, const char *msg)
+{
+    struct cc_error e;
+    cc_error_set(&e, code, field, "%s", msg);
+    cc_req_error(req, &e);
+}
+
+/* HTTP Basic: "Basic base64(id:secret)". */
+static enum cc_err authenticate(struct cc_request *req, struct cc_error *err)
+{
+    const char *h = cc_req_header(req, "Authorization");
+    if (!h)
+        return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL,
+                            "Authentication is required: HTTP Basic with an access key id and "
+                            "secret.");
+    if (strncasecmp(h, "Basic ", 6) != 0)
+        return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL,
+                            "Use HTTP Basic authentication with an access key id and secret.");
+    h += 6;
+    while (*h == ' ')
+        h++;
+    size_t n = strlen(h);
+    uint8_t dec[256];
+    long m = n <= 340 ? cc_base64_decode(h, n, dec, sizeof dec) : -1;
+    if (m <= 0)
+        return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, "The Authorization header is malformed.");
+    dec[m] = '\0';
+    char *colon = memchr(dec, ':', (size_t)m);
+    if (!colon || memchr(dec, '\0', (size_t)m))
+        return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, "The Authorization header is malformed.");
+    *colon = '\0';
+    const char *secret = colon + 1;
+    size_t slen = (size_t)m - (size_t)(colon + 1 - (char *)dec);
+    enum cc_err rc = cc_auth_access_key(req->srv->svc, (char *)dec, secret, slen, &req->caller, err);
+    memset(dec, 0, sizeof dec);
+    return rc;
+}
+
+static void dispatch(struct cc_request *req)
+{
+    if (req->too_large) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "The request body is larger than %zu bytes.", req->srv->max_body);
+        fail(req, CC_ERR_BODY_TOO_LARGE, NULL, msg);
+        return;
+    }
+    const struct cc_route *route = NULL;
+    char allow[64] = "";
+    int path_known = cc_route_find(req->method, req->path, &route, &req->path_id, allow,
+                                   sizeof allow);
+    if (!path_known) {
+        fail(req, CC_ERR_NOT_FOUND, NULL, "There is nothing at this path.");
+        return;
+    }
+    if (strncmp(req->path, "/v1/", 4) == 0) {
+        struct cc_error err;
+        if (authenticate(req, &err)) {
+            cc_req_error(req, &err);
+            return;
+        }
+        req->authed = 1;
+    }
+    if (!route) {
+        cc_req_add_header(req, "Allow", allow);
+        fail(req, CC_ERR_METHOD_NOT_ALLOWED, NULL, "This method is not allowed at this path.");
+        return;
+    }
+    route->handler(req);
+    if (!req->responded)
+        fail(req, CC_ERR_INTERNAL, NULL, "The handler gave no response.");
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    struct cc_http_server *srv = cls;
+    struct cc_request *req = *con_cls;
+    if (!req) {
+        req = cc_calloc(1, sizeof *req);
+        req->srv = srv;
+        req->conn = conn;
+        req->method = method;
+        req->start_us = cc_mono_us();
+        cc_uuid(req->request_id);
+        cc_strlcpy(req->path, url, sizeof req->path);
+        cc_buf_init(&req->body, srv->max_body);
+        if (strlen(url) >= sizeof req->path)
+            req->path[0] = '\0'; /* matches no route: 404 */
+        *con_cls = req;
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+        int64_t clen;
+        if (cl && cc_parse_i64(cl, 0, INT64_MAX, &clen) == 0 && (uint64_t)clen > srv->max_body) {
+            req->too_large = 1;
+            if ((uint64_t)clen > DISCARD_MAX) {
+                dispatch(req); /* answer now; libmicrohttpd closes the connection */
+                return MHD_YES;
+            }
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        if (!req->too_large && cc_buf_append(&req->body, upload_data, *upload_data_size)) {
+            req->too_large = 1;
+            cc_buf_free(&req->body);
+        }
+        if (req->too_large) {
+            req->discarded += *upload_data_size;
+            if (req->discarded > DISCARD_MAX && !req->responded)
+                dispatch(req);
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (!req->responded)
+        dispatch(req);
+    return MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    struct cc_request *req = *con_cls;
+    if (!req)
+        return;
+    cc_buf_free(&req->body);
+    for (int i = 0; i < req->nhdr; i++) {
+        cc_free(req->hdr_name[i]);
+        cc_free(req->hdr_value[i]);
+    }
+    cc_free(req);
+    *con_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && msg[n - 1] == '\n')
+        msg[--n] = '\0';
+    cc_log(CC_LOG_WARN, "http server", "detail", msg, NULL);
+}
+
+/* "HOST:PORT" with an IPv4 host or "localhost". */
+static int parse_listen(const char *listen, struct sockaddr_in *sa)
+{
+    const char *colon = strrchr(listen, ':');
+    if (!colon)
+        return -1;
+    char host[64];
+    size_t hl = (size_t)(colon - listen);
+    if (hl == 0 || hl >= sizeof host)
+        return -1;
+    memcpy(host, listen, hl);
+    host[hl] = '\0';
+    int64_t port;
+    if (cc_parse_i64(colon + 1, 0, 65535, &port))
+        return -1;
+    memset(sa, 0, sizeof *sa);
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons((uint16_t)port);
+    if (strcmp(host, "localhost") == 0)
+        cc_strlcpy(host, "127.0.0.1", sizeof host);
+    if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
+        return -1;
+    return 0;
+}
+
+enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *svc,
+                          struct cc_http_server **out, struct cc_error *err)
+{
+    struct sockaddr_in sa;
+    if (parse_listen(cfg->listen, &sa))
+        return cc_error_set(err, CC_ERR_CONFIG, NULL,
+                            "listen must be IPV4:PORT (for example 127.0.0.1:8080), not \"%s\"",
+                            cfg->listen);
+    struct cc_http_server *srv = cc_calloc(1, sizeof *srv);
+    srv->svc = svc;
+    srv->max_body = cfg->max_body;
+    unsigned threads = cfg->threads > 0 ? (unsigned)cfg->threads : 4;
+    srv->daemon = MHD_start_daemon(
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+        on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+    if (!srv->daemon) {
+        cc_free(srv);
+        return cc_error_set(err, CC_ERR_IO, NULL, "cannot listen on %s (in use, or not allowed)",
+                            cfg->listen);
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = info ? info->port : ntohs(sa.sin_port);
+    *out = srv;
+    return CC_OK;
+}
+
+unsigned cc_http_port(const struct cc_http_server *srv)
+{
+    return srv->port;
+}
+
+void cc_http_stop(struct cc_http_server *srv)
+{
+    if (!srv)
+        return;
+    MHD_quiesce_daemon(srv->daemon);
+    MHD_stop_daemon(srv->daemon);
+    cc_free(srv);
+}

@@ -1,0 +1,388 @@
+/*
+ * main.c — the one binary, `certcontacts`, and its subcommands: serve,
+ * migrate, account, key and config. Global options (--config, --data-dir,
+ * --db and every other option of the table in util/config.c) may stand
+ * before or after the subcommand's own arguments.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "core/core.h"
+#include "http/http.h"
+#include "service/service.h"
+#include "store/store.h"
+#include "util/util.h"
+
+#define MAX_POS 8
+
+struct args {
+    const char *pos[MAX_POS];
+    int npos;
+    const char *config_file;
+    int json;
+    int help;
+    const char *account;
+    const char *role;
+    /* table options from flags, applied after the file and the environment */
+    const char *flag_name[32];
+    const char *flag_value[32];
+    int nflags;
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: certcontacts [OPTIONS] COMMAND [ARGS]\n"
+            "\n"
+            "Commands:\n"
+            "  serve                               run the HTTP server (applies migrations first)\n"
+            "  migrate                             apply database migrations and exit\n"
+            "  account create NAME [--json]        create an account and its first admin key\n"
+            "  key create --account ID [--role admin|operator|readonly] [--json]\n"
+            "  key list --account ID [--json]      list an account's access keys (no secrets)\n"
+            "  key disable --account ID KEY_ID     disable an access key at once\n"
+            "  config example                      print a fully commented example config\n"
+            "\n"
+            "  --config FILE                       read options from FILE (NAME = VALUE lines)\n"
+            "  --json                              print results as one JSON value\n"
+            "  --help                              this text\n"
+            "\n");
+}
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+    memset(a, 0, sizeof *a);
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
+            if (a->npos == MAX_POS) {
+                fprintf(stderr, "certcontacts: too many arguments\n");
+                return -1;
+            }
+            a->pos[a->npos++] = arg;
+            continue;
+        }
+        static char names[32][64];
+        const char *name = arg + 2;
+        const char *value = NULL;
+        const char *eq = strchr(name, '=');
+        char namebuf[64];
+        if (eq) {
+            size_t n = (size_t)(eq - name);
+            if (n >= sizeof namebuf) {
+                fprintf(stderr, "certcontacts: unknown option %s\n", arg);
+                return -1;
+            }
+            memcpy(namebuf, name, n);
+            namebuf[n] = '\0';
+            name = namebuf;
+            value = eq + 1;
+        }
+        if (!strcmp(name, "help") || !strcmp(name, "json")) {
+            *(strcmp(name, "help") ? &a->json : &a->help) = 1;
+            continue;
+        }
+        int kind = cc_config_is_option(name);
+        int own = !strcmp(name, "config") || !strcmp(name, "account") || !strcmp(name, "role");
+        if (!kind && !own) {
+            fprintf(stderr, "certcontacts: unknown option --%s (see --help)\n", name);
+            return -1;
+        }
+        if (!value) {
+            if (kind == 2) {
+                value = "true";
+            } else if (i + 1 < argc) {
+                value = argv[++i];
+            } else {
+                fprintf(stderr, "certcontacts: --%s needs a value\n", name);
+                return -1;
+            }
+        }
+        if (!strcmp(name, "config"))
+            a->config_file = value;
+        else if (!strcmp(name, "account"))
+            a->account = value;
+        else if (!strcmp(name, "role"))
+            a->role = value;
+        else {
+            if (a->nflags == 32) {
+                fprintf(stderr, "certcontacts: too many options\n");
+                return -1;
+            }
+            cc_strlcpy(names[a->nflags], name, sizeof names[0]);
+            a->flag_name[a->nflags] = names[a->nflags];
+            a->flag_value[a->nflags] = value;
+            a->nflags++;
+        }
+    }
+    return 0;
+}
+
+static int load_config(const struct args *a, struct cc_config *cfg)
+{
+    char err[512];
+    cc_config_defaults(cfg);
+    if (a->config_file && cc_config_load_file(cfg, a->config_file, err, sizeof err))
+        goto fail;
+    if (cc_config_load_env(cfg, err, sizeof err))
+        goto fail;
+    for (int i = 0; i < a->nflags; i++)
+        if (cc_config_set(cfg, a->flag_name[i], a->flag_value[i], err, sizeof err))
+            goto fail;
+    cc_config_finish(cfg);
+    static const char *levels[] = {"debug", "info", "warn", "error"};
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(cfg->log_level, levels[i])) {
+            cc_log_set_level((enum cc_log_level)i);
+            return 0;
+        }
+    snprintf(err, sizeof err, "log_level: must be debug, info, warn or error");
+fail:
+    fprintf(stderr, "certcontacts: %s\n", err);
+    return -1;
+}
+
+/* Opens the database (creating the data dir and master key when needed),
+ * migrates it, and sets up the service. */
+static int open_app(const struct cc_config *cfg, struct cc_store **store, struct cc_service *svc)
+{
+    struct cc_error err;
+    uint8_t key[CC_KEY_LEN];
+    if (cc_mkdir_p(cfg->data_dir, 0700)) {
+        fprintf(stderr, "certcontacts: cannot create data directory %s\n", cfg->data_dir);
+        return -1;
+    }
+    if (cc_service_load_key(cfg->master_key_file, 1, key, &err)) {
+        fprintf(stderr, "certcontacts: %s\n", err.message);
+        return -1;
+    }
+    struct cc_store_config sc = {cfg->db, (int)cfg->synchronous_full, (int)cfg->busy_timeout_ms, 256};
+    if (cc_store_open(&sc, store, &err)) {
+        fprintf(stderr, "certcontacts: %s\n", err.message);
+        return -1;
+    }
+    if (cc_store_migrate(*store, &err)) {
+        fprintf(stderr, "certcontacts: migration failed: %s\n", err.message);
+        cc_store_close(*store);
+        return -1;
+    }
+    cc_service_init(svc, *store, key, cfg->max_contacts_per_account);
+    memset(key, 0, sizeof key);
+    return 0;
+}
+
+static void print_key(const struct cc_new_key *k, int json)
+{
+    if (json) {
+        json_t *o = json_pack("{s:I, s:s, s:s, s:s}", "account_id", (json_int_t)k->account_id,
+                              "access_key_id", k->key_id, "access_key_secret", k->secret, "role",
+                              cc_role_name(k->role));
+        char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        printf("%s\n", s);
+        free(s);
+        json_decref(o);
+        return;
+    }
+    printf("account id:        %lld\n"
+           "access key id:     %s\n"
+           "access key secret: %s   (shown only now: store it safely)\n"
+           "role:              %s\n",
+           (long long)k->account_id, k->key_id, k->secret, cc_role_name(k->role));
+}
+
+static int parse_account(const struct args *a, int64_t *id)
+{
+    if (!a->account || cc_parse_i64(a->account, 1, INT64_MAX, id)) {
+        fprintf(stderr, "certcontacts: --account ID is required (a positive number)\n");
+        return -1;
+    }
+    return 0;
+}
+
+static int cmd_account(const struct args *a, struct cc_service *svc)
+{
+    struct cc_error err;
+    if (a->npos != 3 || strcmp(a->pos[1], "create") != 0) {
+        fprintf(stderr, "usage: certcontacts account create NAME [--json]\n");
+        return 2;
+    }
+    struct cc_new_key k;
+    if (cc_account_create(svc, a->pos[2], &k, &err)) {
+        fprintf(stderr, "certcontacts: %s\n", err.message);
+        return 1;
+    }
+    print_key(&k, a->json);
+    return 0;
+}
+
+static int cmd_key(const struct args *a, struct cc_service *svc)
+{
+    struct cc_error err;
+    int64_t account;
+    const char *sub = a->npos >= 2 ? a->pos[1] : "";
+    if (!strcmp(sub, "create") && a->npos == 2) {
+        if (parse_account(a, &account))
+            return 2;
+        enum cc_role role = cc_role_parse(a->role ? a->role : "admin");
+        struct cc_new_key k;
+        if (cc_key_create(svc, account, role, &k, &err)) {
+            fprintf(stderr, "certcontacts: %s\n", err.message);
+            return 1;
+        }
+        print_key(&k, a->json);
+        return 0;
+    }
+    if (!strcmp(sub, "list") && a->npos == 2) {
+        if (parse_account(a, &account))
+            return 2;
+        struct cc_access_key *keys = NULL;
+        size_t n = 0;
+        if (cc_key_list(svc, account, &keys, &n, &err)) {
+            fprintf(stderr, "certcontacts: %s\n", err.message);
+            return 1;
+        }
+        json_t *arr = json_array();
+        for (size_t i = 0; i < n; i++) {
+            char ts[32];
+            cc_time_rfc3339(keys[i].created_at, ts, sizeof ts);
+            const char *status = keys[i].disabled_at ? "disabled" : "enabled";
+            if (a->json)
+                json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "access_key_id",
+                                                     keys[i].id, "role",
+                                                     cc_role_name(keys[i].role), "status",
+                                                     status, "created_at", ts));
+            else
+                printf("%-26s %-9s %-9s %s\n", keys[i].id, cc_role_name(keys[i].role), status, ts);
+        }
+        if (a->json) {
+            char *s = json_dumps(arr, JSON_COMPACT | JSON_PRESERVE_ORDER);
+            printf("%s\n", s);
+            free(s);
+        }
+        json_decref(arr);
+        cc_free(keys);
+        return 0;
+    }
+    if (!strcmp(sub, "disable") && a->npos == 3) {
+        if (parse_account(a, &account))
+            return 2;
+        if (cc_key_disable(svc, account, a->pos[2], &err)) {
+            fprintf(stderr, "certcontacts: %s\n", err.message);
+            return 1;
+        }
+        if (!a->json)
+            printf("access key %s disabled\n", a->pos[2]);
+        return 0;
+    }
+    fprintf(stderr, "usage: certcontacts key create|list --account ID [--role ROLE] [--json]\n"
+                    "       certcontacts key disable --account ID KEY_ID\n");
+    return 2;
+}
+
+/* The first start on an empty database creates account 1 with an admin key
+ * and prints it once, so that a newcomer can call the API at once. */
+static void bootstrap(struct cc_service *svc, const struct cc_config *cfg)
+{
+    struct cc_error err;
+    char name[CC_NAME_MAX_BYTES + 1];
+    if (cc_account_get_name(svc, 1, name, sizeof name, &err) != CC_ERR_NOT_FOUND)
+        return;
+    struct cc_new_key k;
+    if (cc_account_create(svc, "default", &k, &err)) {
+        cc_log(CC_LOG_ERROR, "cannot create the default account", "error", err.message, NULL);
+        return;
+    }
+    printf("\ncertcontacts: created the default account %lld with an admin access key.\n"
+           "The secret is shown only this once; keep it safe.\n\n",
+           (long long)k.account_id);
+    print_key(&k, 0);
+    printf("\ntry:  curl -u %s:%s http://%s/v1/contacts\n\n", k.key_id, k.secret, cfg->listen);
+    fflush(stdout);
+}
+
+static int cmd_serve(struct cc_service *svc, const struct cc_config *cfg)
+{
+    struct cc_error err;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    /* Blocked here, before any thread starts, so only sigwait() sees them. */
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (cfg->dev)
+        cc_log(CC_LOG_WARN, "development mode: not for production", NULL);
+    bootstrap(svc, cfg);
+    struct cc_http_config hc = {cfg->listen, (int)cfg->threads, (size_t)cfg->max_body_bytes,
+                                (int)cfg->connection_timeout_s};
+    struct cc_http_server *srv = NULL;
+    if (cc_http_start(&hc, svc, &srv, &err)) {
+        fprintf(stderr, "certcontacts: %s\n", err.message);
+        return 1;
+    }
+    char addr[160];
+    char host[128];
+    cc_strlcpy(host, cfg->listen, sizeof host);
+    char *colon = strrchr(host, ':');
+    if (colon)
+        *colon = '\0';
+    snprintf(addr, sizeof addr, "%s:%u", host, cc_http_port(srv));
+    cc_log(CC_LOG_INFO, "listening", "listen", addr, "db", cfg->synchronous_full ? "durable" : "fast",
+           "mode", cfg->dev ? "development" : "production", NULL);
+    int sig = 0;
+    sigwait(&set, &sig);
+    cc_log(CC_LOG_INFO, "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
+    cc_http_stop(srv);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct args a;
+    struct cc_config cfg;
+    if (parse_args(argc, argv, &a))
+        return 2;
+    if (a.help || a.npos == 0) {
+        usage(a.help ? stdout : stderr);
+        cc_config_print_help();
+        return a.help ? 0 : 2;
+    }
+    const char *cmd = a.pos[0];
+    if (!strcmp(cmd, "config")) {
+        if (a.npos == 2 && !strcmp(a.pos[1], "example")) {
+            cc_config_print_example();
+            return 0;
+        }
+        fprintf(stderr, "usage: certcontacts config example\n");
+        return 2;
+    }
+    if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "account") &&
+        strcmp(cmd, "key")) {
+        fprintf(stderr, "certcontacts: unknown command \"%s\" (see --help)\n", cmd);
+        return 2;
+    }
+    if (load_config(&a, &cfg))
+        return 2;
+    struct cc_store *store = NULL;
+    struct cc_service svc;
+    if (open_app(&cfg, &store, &svc))
+        return 1;
+    int rc = 0;
+    if (!strcmp(cmd, "serve"))
+        rc = cmd_serve(&svc, &cfg);
+    else if (!strcmp(cmd, "account"))
+        rc = cmd_account(&a, &svc);
+    else if (!strcmp(cmd, "key"))
+        rc = cmd_key(&a, &svc);
+    else if (a.npos != 1)
+        rc = 2;
+    cc_store_close(store);
+    memset(&svc, 0, sizeof svc);
+    if (!strcmp(cmd, "serve"))
+        cc_log(CC_LOG_INFO, "stopped", NULL);
+    return rc;
+}

@@ -1,0 +1,130 @@
+/*
+ * accounts.c — accounts and their access keys: creation (an account always
+ * starts with one admin key), listing and disabling. Secrets are generated
+ * here, shown once to the creator and stored only encrypted.
+ */
+#include <string.h>
+
+#include "service/service.h"
+#include "service/service_int.h"
+#include "util/util.h"
+
+struct new_key_op {
+    struct cc_service *svc;
+    const char *account_name;   /* NULL: add a key to an existing account */
+    struct cc_new_key *out;
+    struct cc_access_key row;
+};
+
+static enum cc_err prepare_key(struct cc_service *svc, enum cc_role role,
+                               struct cc_new_key *out, struct cc_access_key *row,
+                               struct cc_error *err)
+{
+    memset(out, 0, sizeof *out);
+    memset(row, 0, sizeof *row);
+    out->role = role;
+    memcpy(out->key_id, "CC", 2);
+    cc_random_alnum(out->key_id + 2, CC_KEY_ID_LEN - 2);
+    cc_random_alnum(out->secret, CC_KEY_SECRET_LEN);
+    cc_strlcpy(row->id, out->key_id, sizeof row->id);
+    row->role = role;
+    row->created_at = cc_now_ms();
+    return svc_seal(svc, AAD_ACCESS_KEY, out->secret, row->secret_enc, sizeof row->secret_enc,
+                    &row->secret_enc_len, err);
+}
+
+static enum cc_err new_key_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct new_key_op *op = arg;
+    enum cc_err rc;
+    if (op->account_name) {
+        rc = cc_tx_account_insert(tx, op->account_name, op->row.created_at,
+                                  &op->out->account_id, err);
+        if (rc)
+            return rc;
+    } else {
+        rc = cc_tx_account_exists(tx, op->out->account_id, err);
+        if (rc)
+            return rc;
+    }
+    op->row.account_id = op->out->account_id;
+    rc = cc_tx_key_insert(tx, &op->row, err);
+    if (rc)
+        return rc;
+    return cc_tx_audit(tx, op->out->account_id, "cli",
+                       op->account_name ? "account.create" : "access_key.create",
+                       op->account_name ? "account" : "access_key", op->out->account_id,
+                       op->row.id, op->row.created_at, err);
+}
+
+enum cc_err cc_account_create(struct cc_service *svc, const char *name, struct cc_new_key *out,
+                              struct cc_error *err)
+{
+    char clean[CC_NAME_MAX_BYTES + 1];
+    enum cc_err rc = cc_validate_name(name, clean, sizeof clean, err);
+    if (rc)
+        return rc;
+    struct new_key_op op = {.svc = svc, .account_name = clean, .out = out};
+    rc = prepare_key(svc, CC_ROLE_ADMIN, out, &op.row, err);
+    if (rc)
+        return rc;
+    return cc_store_write(svc->store, new_key_tx, &op, err);
+}
+
+enum cc_err cc_account_get_name(struct cc_service *svc, int64_t id, char *name, size_t namesz,
+                                struct cc_error *err)
+{
+    return cc_store_account_get(svc->store, id, name, namesz, err);
+}
+
+enum cc_err cc_key_create(struct cc_service *svc, int64_t account_id, enum cc_role role,
+                          struct cc_new_key *out, struct cc_error *err)
+{
+    if (role == CC_ROLE_NONE)
+        return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "Role",
+                            "The role must be admin, operator or readonly.");
+    struct new_key_op op = {.svc = svc, .account_name = NULL, .out = out};
+    enum cc_err rc = prepare_key(svc, role, out, &op.row, err);
+    if (rc)
+        return rc;
+    out->account_id = account_id;
+    return cc_store_write(svc->store, new_key_tx, &op, err);
+}
+
+enum cc_err cc_key_list(struct cc_service *svc, int64_t account_id,
+                        struct cc_access_key **out, size_t *n, struct cc_error *err)
+{
+    char name[CC_NAME_MAX_BYTES + 1];
+    enum cc_err rc = cc_account_get_name(svc, account_id, name, sizeof name, err);
+    if (rc)
+        return rc;
+    rc = cc_store_key_list(svc->store, account_id, out, n, err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < *n; i++) /* never hand a secret upwards */
+        memset((*out)[i].secret_enc, 0, sizeof (*out)[i].secret_enc);
+    return CC_OK;
+}
+
+struct disable_op {
+    int64_t account_id;
+    const char *key_id;
+    int64_t now;
+};
+
+static enum cc_err disable_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct disable_op *op = arg;
+    enum cc_err rc = cc_tx_key_disable(tx, op->account_id, op->key_id, op->now, err);
+    if (rc)
+        return rc;
+    return cc_tx_audit(tx, op->account_id, "cli", "access_key.disable", "access_key",
+                       op->account_id, op->key_id, op->now, err);
+}
+
+enum cc_err cc_key_disable(struct cc_service *svc, int64_t account_id, const char *key_id,
+                           struct cc_error *err)
+{
+    struct disable_op op = {account_id, key_id, cc_now_ms()};
+    return cc_store_write(svc->store, disable_tx, &op, err);
+}

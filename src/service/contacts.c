@@ -1,0 +1,414 @@
+/*
+ * contacts.c — the contact use cases: create, read, list, update, delete.
+ *
+ * Every rule about a contact lives here, whichever API the request came
+ * through: field validation and normalisation (core/validate.c), the role a
+ * caller needs, the per-account cap, idempotent creates, optimistic
+ * concurrency on update, verification reset when an address changes, the
+ * webhook secret rules, encryption at rest, masking, and the audit row that
+ * commits with each change.
+ */
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "service/service.h"
+#include "service/service_int.h"
+#include "util/util.h"
+
+/* ---- validation: input → normalised fields ---------------------------------- */
+
+/* A validated webhook, before it is merged with the stored list. */
+struct webhook_new {
+    enum cc_webhook_kind kind;
+    char url[CC_URL_MAX + 1];
+    enum cc_secret_state secret_state;
+    uint8_t secret_enc[CC_ENC_MAX];
+    size_t secret_enc_len;
+};
+
+/* The validated form of a cc_contact_input. */
+struct contact_fields {
+    unsigned present;
+    char name[CC_NAME_MAX_BYTES + 1];
+    int has_email;
+    char email[CC_EMAIL_MAX + 1], email_norm[CC_EMAIL_MAX + 1];
+    char mobile[CC_MOBILE_MAX + 1];
+    int has_id_card;
+    char id_card_masked[CC_IDCARD_LEN + 1];
+    uint8_t id_card_enc[CC_ENC_MAX];
+    size_t id_card_enc_len;
+    char language[CC_LANG_MAX + 1];
+    int n_webhooks;
+    struct webhook_new webhooks[CC_WEBHOOKS_MAX];
+};
+
+static enum cc_err validate_webhooks(const struct cc_service *svc,
+                                     const struct cc_contact_input *in,
+                                     struct contact_fields *f, struct cc_error *err)
+{
+    if (in->n_webhooks > CC_WEBHOOKS_MAX)
+        return cc_error_set(err, CC_ERR_LIMIT_EXCEEDED, "Webhooks",
+                            "A contact can have at most %d notification robots.", CC_WEBHOOKS_MAX);
+    f->n_webhooks = 0;
+    for (size_t i = 0; i < in->n_webhooks; i++) {
+        const struct cc_webhook_input *wi = &in->webhooks[i];
+        struct webhook_new *w = &f->webhooks[f->n_webhooks];
+        memset(w, 0, sizeof *w);
+        if (!wi->url)
+            return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Webhooks",
+                                "Every webhook needs a url.");
+        enum cc_err rc = cc_webhook_classify(wi->url, w->url, sizeof w->url, &w->kind, err);
+        if (rc)
+            return rc;
+        for (int j = 0; j < f->n_webhooks; j++)
+            if (strcmp(f->webhooks[j].url, w->url) == 0)
+                return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "Webhooks",
+                                    "The same webhook URL is listed twice.");
+        w->secret_state = wi->secret_state;
+        if (wi->secret_state == CC_SECRET_VALUE) {
+            rc = cc_validate_webhook_secret(w->kind, wi->secret, err);
+            if (rc)
+                return rc;
+            rc = svc_seal(svc, AAD_WEBHOOK, wi->secret, w->secret_enc, sizeof w->secret_enc,
+                          &w->secret_enc_len, err);
+            if (rc)
+                return rc;
+        }
+        f->n_webhooks++;
+    }
+    return CC_OK;
+}
+
+/* Validates every field named in in->present into f. `creating` makes name
+ * and mobile required and refuses nulls for them. */
+static enum cc_err validate_input(const struct cc_service *svc,
+                                  const struct cc_contact_input *in, int creating,
+                                  struct contact_fields *f, struct cc_error *err)
+{
+    enum cc_err rc;
+    memset(f, 0, sizeof *f);
+    f->present = in->present;
+    if (creating && (!(in->present & CC_F_NAME) || !in->name))
+        return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Name", "The contact name is required.");
+    if (creating && (!(in->present & CC_F_MOBILE) || !in->mobile))
+        return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Mobile", "The mobile number is required.");
+    if (in->present & CC_F_NAME) {
+        if (!in->name)
+            return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Name",
+                                "The contact name cannot be removed.");
+        if ((rc = cc_validate_name(in->name, f->name, sizeof f->name, err)))
+            return rc;
+    }
+    if ((in->present & CC_F_EMAIL) && in->email) {
+        if ((rc = cc_validate_email(in->email, f->email, sizeof f->email, f->email_norm,
+                                    sizeof f->email_norm, err)))
+            return rc;
+        f->has_email = 1;
+    }
+    if (in->present & CC_F_MOBILE) {
+        if (!in->mobile)
+            return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Mobile",
+                                "The mobile number cannot be removed.");
+        if ((rc = cc_validate_mobile(in->mobile, f->mobile, sizeof f->mobile, err)))
+            return rc;
+    }
+    if ((in->present & CC_F_ID_CARD) && in->id_card) {
+        char id[CC_IDCARD_LEN + 1];
+        if ((rc = cc_validate_id_card(in->id_card, cc_today_yyyymmdd(), id, sizeof id, err)))
+            return rc;
+        cc_mask_id_card(id, f->id_card_masked, sizeof f->id_card_masked);
+        rc = svc_seal(svc, AAD_ID_CARD, id, f->id_card_enc, sizeof f->id_card_enc,
+                      &f->id_card_enc_len, err);
+        OPENSSL_cleanse(id, sizeof id);
+        if (rc)
+            return rc;
+        f->has_id_card = 1;
+    }
+    if (in->present & CC_F_LANGUAGE) {
+        if (!in->language)
+            cc_strlcpy(f->language, "en", sizeof f->language);
+        else if ((rc = cc_validate_language(in->language, f->language, sizeof f->language, err)))
+            return rc;
+    } else if (creating) {
+        cc_strlcpy(f->language, "en", sizeof f->language);
+        f->present |= CC_F_LANGUAGE;
+    }
+    if (in->present & CC_F_WEBHOOKS)
+        if ((rc = validate_webhooks(svc, in, f, err)))
+            return rc;
+    return CC_OK;
+}
+
+/* Applies the validated fields to c. Changing an address resets its
+ * verification; a webhook whose URL stays keeps its secret unless the
+ * request sets or removes it. */
+static void apply_fields(const struct contact_fields *f, struct cc_contact *c)
+{
+    if (f->present & CC_F_NAME)
+        cc_strlcpy(c->name, f->name, sizeof c->name);
+    if (f->present & CC_F_EMAIL) {
+        if (!f->has_email || !c->has_email || strcmp(c->email_norm, f->email_norm) != 0)
+            c->email_verified_at = 0;
+        c->has_email = f->has_email;
+        cc_strlcpy(c->email, f->has_email ? f->email : "", sizeof c->email);
+        cc_strlcpy(c->email_norm, f->has_email ? f->email_norm : "", sizeof c->email_norm);
+    }
+    if (f->present & CC_F_MOBILE) {
+        if (strcmp(c->mobile, f->mobile) != 0)
+            c->mobile_verified_at = 0;
+        cc_strlcpy(c->mobile, f->mobile, sizeof c->mobile);
+    }
+    if (f->present & CC_F_ID_CARD) {
+        c->has_id_card = f->has_id_card;
+        memcpy(c->id_card_enc, f->id_card_enc, f->id_card_enc_len);
+        c->id_card_enc_len = f->id_card_enc_len;
+        cc_strlcpy(c->id_card_masked, f->id_card_masked, sizeof c->id_card_masked);
+    }
+    if (f->present & CC_F_LANGUAGE)
+        cc_strlcpy(c->language, f->language, sizeof c->language);
+    if (f->present & CC_F_WEBHOOKS) {
+        struct cc_webhook old[CC_WEBHOOKS_MAX];
+        int n_old = c->n_webhooks;
+        memcpy(old, c->webhooks, sizeof old);
+        memset(c->webhooks, 0, sizeof c->webhooks);
+        c->n_webhooks = f->n_webhooks;
+        for (int i = 0; i < f->n_webhooks; i++) {
+            const struct webhook_new *w = &f->webhooks[i];
+            struct cc_webhook *d = &c->webhooks[i];
+            d->kind = w->kind;
+            cc_strlcpy(d->url, w->url, sizeof d->url);
+            if (w->secret_state == CC_SECRET_VALUE) {
+                d->has_secret = 1;
+                memcpy(d->secret_enc, w->secret_enc, w->secret_enc_len);
+                d->secret_enc_len = w->secret_enc_len;
+            } else if (w->secret_state == CC_SECRET_ABSENT) {
+                for (int j = 0; j < n_old; j++)
+                    if (old[j].has_secret && strcmp(old[j].url, w->url) == 0) {
+                        d->has_secret = 1;
+                        memcpy(d->secret_enc, old[j].secret_enc, old[j].secret_enc_len);
+                        d->secret_enc_len = old[j].secret_enc_len;
+                    }
+            }
+        }
+    }
+}
+
+/* ---- create ------------------------------------------------------------------------ */
+struct create_op {
+    struct cc_service *svc;
+    const struct cc_caller *caller;
+    const struct contact_fields *f;
+    const char *idem_key;
+    const char *body_hash;
+    struct cc_contact *out;
+    int replayed;
+};
+
+static enum cc_err create_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct create_op *op = arg;
+    int64_t account = op->caller->account_id, now = cc_now_ms();
+    enum cc_err rc;
+    op->replayed = 0;
+    if (op->idem_key) {
+        char hash[65];
+        int64_t cid = 0;
+        rc = cc_tx_idem_get(tx, account, op->idem_key, hash, &cid, err);
+        if (rc == CC_OK) {
+            if (strcmp(hash, op->body_hash) != 0)
+                return cc_error_set(err, CC_ERR_IDEMPOTENCY_REUSED, NULL,
+                                    "This Idempotency-Key was already used with a different "
+                                    "request body.");
+            op->replayed = 1;
+            return cc_tx_contact_get(tx, account, cid, op->out, err);
+        }
+        if (rc != CC_ERR_NOT_FOUND)
+            return rc;
+    }
+    int64_t count = 0;
+    if ((rc = cc_tx_contact_count(tx, account, &count, err)))
+        return rc;
+    if (count >= op->svc->max_contacts)
+        return cc_error_set(err, CC_ERR_LIMIT_EXCEEDED, "Contacts",
+                            "This account already has %lld contacts, the most it may have.",
+                            (long long)op->svc->max_contacts);
+    struct cc_contact *c = op->out;
+    memset(c, 0, sizeof *c);
+    c->account_id = account;
+    c->version = 1;
+    c->created_at = c->updated_at = now;
+    apply_fields(op->f, c);
+    if ((rc = cc_tx_contact_insert(tx, c, err)))
+        return rc;
+    if (op->idem_key && (rc = cc_tx_idem_put(tx, account, op->idem_key, op->body_hash, c->id,
+                                             now, err)))
+        return rc;
+    return cc_tx_audit(tx, account, op->caller->key_id, "contact.create", "contact", c->id, NULL,
+                       now, err);
+}
+
+enum cc_err cc_contact_create(struct cc_service *svc, const struct cc_caller *caller,
+                              const struct cc_contact_input *in, const char *idem_key,
+                              const char *body_hash, struct cc_contact *out, int *replayed,
+                              struct cc_error *err)
+{
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_OPERATOR, err);
+    if (rc)
+        return rc;
+    struct contact_fields *f = cc_malloc(sizeof *f);
+    rc = validate_input(svc, in, 1, f, err);
+    if (!rc) {
+        struct create_op op = {svc, caller, f, idem_key, body_hash, out, 0};
+        rc = cc_store_write(svc->store, create_tx, &op, err);
+        if (replayed)
+            *replayed = op.replayed;
+    }
+    cc_free(f);
+    return rc;
+}
+
+/* ---- read ------------------------------------------------------------------------------ */
+enum cc_err cc_contact_get(struct cc_service *svc, const struct cc_caller *caller, int64_t id,
+                           struct cc_contact *out, struct cc_error *err)
+{
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_READONLY, err);
+    if (rc)
+        return rc;
+    return cc_store_contact_get(svc->store, caller->account_id, id, out, err);
+}
+
+enum cc_err cc_contact_list(struct cc_service *svc, const struct cc_caller *caller,
+                            const char *keyword, int64_t page, int64_t page_size,
+                            struct cc_contact_page *out, struct cc_error *err)
+{
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_READONLY, err);
+    if (rc)
+        return rc;
+    if (page < 1 || page > 1000000)
+        return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "Page",
+                            "page must be a whole number from 1 to 1000000.");
+    if (page_size < 1 || page_size > CC_PAGE_SIZE_MAX)
+        return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "PageSize",
+                            "page_size must be a whole number from 1 to %d.", CC_PAGE_SIZE_MAX);
+    char kw[4 * CC_KEYWORD_MAX_CHARS + 1] = "";
+    if (keyword) {
+        size_t len = strlen(keyword);
+        /* Surrounding white space is not part of what a person searches for. */
+        while (len && (keyword[len - 1] == ' ' || keyword[len - 1] == '\t'))
+            len--;
+        while (len && (*keyword == ' ' || *keyword == '\t'))
+            keyword++, len--;
+        if (!cc_utf8_valid(keyword, len) || memchr(keyword, '\0', len) ||
+            cc_utf8_len(keyword, len) > CC_KEYWORD_MAX_CHARS || len >= sizeof kw)
+            return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "Keyword",
+                                "keyword must be valid UTF-8 of at most %d characters.",
+                                CC_KEYWORD_MAX_CHARS);
+        memcpy(kw, keyword, len);
+        kw[len] = '\0';
+    }
+    struct cc_contact_query q = {caller->account_id, kw, page, page_size};
+    return cc_store_contact_list(svc->store, &q, out, err);
+}
+
+/* ---- update ------------------------------------------------------------------------------ */
+struct update_op {
+    const struct cc_caller *caller;
+    int64_t id;
+    int64_t if_match;
+    const struct contact_fields *f;
+    struct cc_contact *out;
+};
+
+static enum cc_err update_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct update_op *op = arg;
+    int64_t account = op->caller->account_id, now = cc_now_ms();
+    struct cc_contact *c = op->out;
+    enum cc_err rc = cc_tx_contact_get(tx, account, op->id, c, err);
+    if (rc)
+        return rc;
+    if (op->if_match >= 0 && op->if_match != c->version)
+        return cc_error_set(err, CC_ERR_UPDATE_CONFLICT, NULL,
+                            "The contact was changed by someone else (version %lld, If-Match "
+                            "%lld): read it again and retry.",
+                            (long long)c->version, (long long)op->if_match);
+    apply_fields(op->f, c);
+    c->version++;
+    c->updated_at = now;
+    if ((rc = cc_tx_contact_update(tx, c, err)))
+        return rc;
+    return cc_tx_audit(tx, account, op->caller->key_id, "contact.update", "contact", c->id, NULL,
+                       now, err);
+}
+
+enum cc_err cc_contact_update(struct cc_service *svc, const struct cc_caller *caller,
+                              int64_t id, const struct cc_contact_input *in, int64_t if_match,
+                              struct cc_contact *out, struct cc_error *err)
+{
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_OPERATOR, err);
+    if (rc)
+        return rc;
+    struct contact_fields *f = cc_malloc(sizeof *f);
+    rc = validate_input(svc, in, 0, f, err);
+    if (!rc) {
+        struct update_op op = {caller, id, if_match, f, out};
+        rc = cc_store_write(svc->store, update_tx, &op, err);
+    }
+    cc_free(f);
+    return rc;
+}
+
+/* ---- delete ------------------------------------------------------------------------------- */
+struct delete_op {
+    const struct cc_caller *caller;
+    int64_t id;
+};
+
+static enum cc_err delete_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct delete_op *op = arg;
+    int64_t now = cc_now_ms();
+    enum cc_err rc = cc_tx_contact_delete(tx, op->caller->account_id, op->id, err);
+    if (rc)
+        return rc;
+    return cc_tx_audit(tx, op->caller->account_id, op->caller->key_id, "contact.delete",
+                       "contact", op->id, NULL, now, err);
+}
+
+enum cc_err cc_contact_delete(struct cc_service *svc, const struct cc_caller *caller,
+                              int64_t id, struct cc_error *err)
+{
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_OPERATOR, err);
+    if (rc)
+        return rc;
+    struct delete_op op = {caller, id};
+    return cc_store_write(svc->store, delete_tx, &op, err);
+}
+
+/* ---- masking ------------------------------------------------------------------------------- */
+void cc_contact_redact(const struct cc_caller *caller, enum cc_view view, struct cc_contact *c)
+{
+    char tmp[CC_URL_MAX + 1];
+    int mask_addresses = view == CC_VIEW_LIST || caller->role < CC_ROLE_OPERATOR;
+    if (mask_addresses) {
+        if (c->has_email) {
+            cc_mask_email(c->email, tmp, sizeof tmp);
+            cc_strlcpy(c->email, tmp, sizeof c->email);
+        }
+        cc_mask_mobile(c->mobile, tmp, sizeof tmp);
+        cc_strlcpy(c->mobile, tmp, sizeof c->mobile);
+    }
+    c->email_norm[0] = '\0';
+    OPENSSL_cleanse(c->id_card, sizeof c->id_card);
+    OPENSSL_cleanse(c->id_card_enc, sizeof c->id_card_enc);
+    for (int i = 0; i < c->n_webhooks; i++) {
+        struct cc_webhook *w = &c->webhooks[i];
+        OPENSSL_cleanse(w->secret, sizeof w->secret);
+        OPENSSL_cleanse(w->secret_enc, sizeof w->secret_enc);
+        if (caller->role < CC_ROLE_OPERATOR) {
+            cc_mask_webhook_url(w->url, tmp, sizeof tmp);
+            cc_strlcpy(w->url, tmp, sizeof w->url);
+        }
+    }
+}

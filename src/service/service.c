@@ -1,0 +1,104 @@
+/*
+ * service.c — the service object, the master key that encrypts secrets and
+ * ID numbers at rest, and the role check every use case starts with.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "service/service.h"
+#include "service/service_int.h"
+#include "util/util.h"
+
+enum cc_err cc_service_load_key(const char *path, int create, uint8_t key[CC_KEY_LEN],
+                                struct cc_error *err)
+{
+    char *data = NULL;
+    size_t len = 0;
+    if (cc_file_read(path, 1024, &data, &len) == 0) {
+        /* 64 hex characters, optionally followed by a newline. */
+        enum cc_err rc = CC_OK;
+        while (len && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+            len--;
+        if (len != 2 * CC_KEY_LEN) {
+            rc = cc_error_set(err, CC_ERR_CONFIG, NULL,
+                              "master key file %s must hold 64 hex characters", path);
+        } else {
+            for (size_t i = 0; i < CC_KEY_LEN && !rc; i++) {
+                int v = 0;
+                for (int h = 0; h < 2; h++) {
+                    char c = data[2 * i + (size_t)h];
+                    int d = c >= '0' && c <= '9' ? c - '0'
+                          : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                          : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+                    if (d < 0)
+                        rc = cc_error_set(err, CC_ERR_CONFIG, NULL,
+                                          "master key file %s must hold 64 hex characters", path);
+                    v = v * 16 + (d < 0 ? 0 : d);
+                }
+                key[i] = (uint8_t)v;
+            }
+        }
+        memset(data, 0, len);
+        cc_free(data);
+        return rc;
+    }
+    if (errno != ENOENT || !create)
+        return cc_error_set(err, CC_ERR_CONFIG, NULL, "cannot read master key file %s: %s",
+                            path, strerror(errno));
+    char hex[2 * CC_KEY_LEN + 2];
+    cc_random_bytes(key, CC_KEY_LEN);
+    cc_hex(key, CC_KEY_LEN, hex);
+    hex[2 * CC_KEY_LEN] = '\n';
+    hex[2 * CC_KEY_LEN + 1] = '\0';
+    int rc = cc_file_write_atomic(path, hex, 2 * CC_KEY_LEN + 1, 0600);
+    memset(hex, 0, sizeof hex);
+    if (rc)
+        return cc_error_set(err, CC_ERR_IO, NULL, "cannot write master key file %s: %s", path,
+                            strerror(errno));
+    cc_log(CC_LOG_INFO, "created master key file", "path", path, NULL);
+    return CC_OK;
+}
+
+void cc_service_init(struct cc_service *svc, struct cc_store *store,
+                     const uint8_t key[CC_KEY_LEN], int64_t max_contacts)
+{
+    memset(svc, 0, sizeof *svc);
+    svc->store = store;
+    memcpy(svc->master_key, key, CC_KEY_LEN);
+    svc->max_contacts = max_contacts;
+}
+
+enum cc_err cc_service_ping(struct cc_service *svc, struct cc_error *err)
+{
+    return cc_store_ping(svc->store, err);
+}
+
+enum cc_err cc_service_require(const struct cc_caller *caller, enum cc_role need,
+                               struct cc_error *err)
+{
+    if (caller->role >= need)
+        return CC_OK;
+    return cc_error_set(err, CC_ERR_FORBIDDEN, NULL,
+                        "This action needs the %s role; the access key has the %s role.",
+                        cc_role_name(need), cc_role_name(caller->role));
+}
+
+enum cc_err svc_seal(const struct cc_service *svc, const char *aad, const char *pt,
+                     uint8_t *out, size_t outsz, size_t *outlen, struct cc_error *err)
+{
+    uint8_t nonce[12];
+    cc_random_bytes(nonce, sizeof nonce);
+    if (cc_aead_seal(svc->master_key, nonce, aad, pt, strlen(pt), out, outsz, outlen))
+        return cc_error_set(err, CC_ERR_INTERNAL, NULL, "encryption failed");
+    return CC_OK;
+}
+
+enum cc_err svc_open(const struct cc_service *svc, const char *aad, const uint8_t *in,
+                     size_t inlen, char *out, size_t outsz, struct cc_error *err)
+{
+    if (cc_aead_open(svc->master_key, aad, in, inlen, out, outsz, NULL))
+        return cc_error_set(err, CC_ERR_INTERNAL, NULL,
+                            "decryption failed: is this the master key the data was written with?");
+    return CC_OK;
+}

@@ -1,0 +1,129 @@
+/*
+ * service.h — the public header of the service layer: every use case and
+ * business rule (roles, uniqueness, limits, idempotency, masking, audit).
+ * http/ and the CLI call these; they never reach the store themselves.
+ */
+#ifndef CC_SERVICE_H
+#define CC_SERVICE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+#include "store/store.h"
+
+struct cc_service {
+    struct cc_store *store;
+    uint8_t master_key[CC_KEY_LEN];
+    int64_t max_contacts;        /* per account */
+};
+
+/* Who is calling: the authenticated access key and its account. */
+struct cc_caller {
+    int64_t account_id;
+    enum cc_role role;
+    char key_id[CC_KEY_ID_LEN + 1];
+};
+
+/* ---- service.c ------------------------------------------------------------- */
+/* Loads the master key from path, creating it (32 random bytes, mode 0600)
+ * when create is set and the file does not exist. */
+enum cc_err cc_service_load_key(const char *path, int create, uint8_t key[CC_KEY_LEN],
+                                struct cc_error *err);
+void cc_service_init(struct cc_service *svc, struct cc_store *store,
+                     const uint8_t key[CC_KEY_LEN], int64_t max_contacts);
+/* CC_OK when the database answers. */
+enum cc_err cc_service_ping(struct cc_service *svc, struct cc_error *err);
+/* CC_ERR_FORBIDDEN unless the caller has at least role `need`. */
+enum cc_err cc_service_require(const struct cc_caller *caller, enum cc_role need,
+                               struct cc_error *err);
+
+/* ---- auth.c ------------------------------------------------------------------- */
+/* Checks an access key id and secret. Any failure is CC_ERR_UNAUTHENTICATED
+ * with one message, so a caller can't tell an unknown key from a wrong
+ * secret; a disabled key says so. */
+enum cc_err cc_auth_access_key(struct cc_service *svc, const char *key_id,
+                               const char *secret, size_t secret_len,
+                               struct cc_caller *out, struct cc_error *err);
+
+/* ---- accounts.c: accounts and access keys -------------------------------------------- */
+struct cc_new_key {
+    int64_t account_id;
+    char key_id[CC_KEY_ID_LEN + 1];
+    char secret[CC_KEY_SECRET_LEN + 1];
+    enum cc_role role;
+};
+/* Creates an account and its first admin key in one transaction. */
+enum cc_err cc_account_create(struct cc_service *svc, const char *name, struct cc_new_key *out,
+                              struct cc_error *err);
+/* CC_ERR_NOT_FOUND when there is no account id. */
+enum cc_err cc_account_get_name(struct cc_service *svc, int64_t id, char *name, size_t namesz,
+                                struct cc_error *err);
+enum cc_err cc_key_create(struct cc_service *svc, int64_t account_id, enum cc_role role,
+                          struct cc_new_key *out, struct cc_error *err);
+/* *out: owned by the caller, cc_free(). */
+enum cc_err cc_key_list(struct cc_service *svc, int64_t account_id,
+                        struct cc_access_key **out, size_t *n, struct cc_error *err);
+enum cc_err cc_key_disable(struct cc_service *svc, int64_t account_id, const char *key_id,
+                           struct cc_error *err);
+
+/* ---- contacts.c ------------------------------------------------------------------------ */
+/* Which fields a create or update names. */
+enum {
+    CC_F_NAME = 1 << 0,
+    CC_F_EMAIL = 1 << 1,
+    CC_F_MOBILE = 1 << 2,
+    CC_F_ID_CARD = 1 << 3,
+    CC_F_WEBHOOKS = 1 << 4,
+    CC_F_LANGUAGE = 1 << 5,
+};
+
+enum cc_secret_state { CC_SECRET_ABSENT = 0, CC_SECRET_NULL, CC_SECRET_VALUE };
+
+struct cc_webhook_input {
+    const char *url;
+    enum cc_secret_state secret_state;
+    const char *secret;
+};
+
+/* A create or update as the caller sent it, before validation. Strings are
+ * borrowed from the caller (the parsed request) for the call's duration. A
+ * field in `present` with a NULL value was sent as null. */
+struct cc_contact_input {
+    unsigned present;
+    const char *name, *email, *mobile, *id_card, *language;
+    size_t n_webhooks;        /* as sent; more than CC_WEBHOOKS_MAX is refused */
+    struct cc_webhook_input webhooks[CC_WEBHOOKS_MAX];
+};
+
+/* How a contact is about to be shown. */
+enum cc_view { CC_VIEW_DETAIL, CC_VIEW_LIST };
+
+/* Creates a contact. idem_key (may be NULL) with body_hash (hex SHA-256 of
+ * the request) makes a retry return the first contact: *replayed is set. */
+enum cc_err cc_contact_create(struct cc_service *svc, const struct cc_caller *caller,
+                              const struct cc_contact_input *in, const char *idem_key,
+                              const char *body_hash, struct cc_contact *out, int *replayed,
+                              struct cc_error *err);
+enum cc_err cc_contact_get(struct cc_service *svc, const struct cc_caller *caller, int64_t id,
+                           struct cc_contact *out, struct cc_error *err);
+/* page from 1, page_size 1..100, keyword up to 64 characters. */
+enum cc_err cc_contact_list(struct cc_service *svc, const struct cc_caller *caller,
+                            const char *keyword, int64_t page, int64_t page_size,
+                            struct cc_contact_page *out, struct cc_error *err);
+/* Changes the fields in in->present. if_match < 0: no version check. */
+enum cc_err cc_contact_update(struct cc_service *svc, const struct cc_caller *caller,
+                              int64_t id, const struct cc_contact_input *in, int64_t if_match,
+                              struct cc_contact *out, struct cc_error *err);
+enum cc_err cc_contact_delete(struct cc_service *svc, const struct cc_caller *caller,
+                              int64_t id, struct cc_error *err);
+/* Masks c in place for the caller and the view, and wipes every secret:
+ * list views mask email and mobile; readonly callers also get webhook tokens
+ * masked; the ID number is always masked. */
+void cc_contact_redact(const struct cc_caller *caller, enum cc_view view, struct cc_contact *c);
+
+#define CC_KEYWORD_MAX_CHARS 64
+#define CC_PAGE_SIZE_MAX     100
+#define CC_IDEM_KEY_MAX      128
+
+#endif

@@ -1,0 +1,20 @@
+/*
+ * service_int.h — helpers shared by the files of the service layer.
+ */
+#ifndef CC_SERVICE_INT_H
+#define CC_SERVICE_INT_H
+
+#include "service/service.h"
+
+#define AAD_ID_CARD     "contact.id_card"
+#define AAD_WEBHOOK     "contact.webhook.secret"
+#define AAD_ACCESS_KEY  "access_key.secret"
+
+/* Encrypts the NUL-terminated pt with the master key and a fresh nonce. */
+enum cc_err svc_seal(const struct cc_service *svc, const char *aad, const char *pt,
+                     uint8_t *out, size_t outsz, size_t *outlen, struct cc_error *err);
+/* Decrypts into out (NUL-terminated). */
+enum cc_err svc_open(const struct cc_service *svc, const char *aad, const uint8_t *in,
+                     size_t inlen, char *out, size_t outsz, struct cc_error *err);
+
+#endif

@@ -1,0 +1,1133 @@
+/*
+ * sqlite.c — the SQLite backend of store.h.
+ *
+ * One database file in WAL mode with foreign keys on. Reads run on a
+ * connection private to each thread (created on first use, with its prepared
+ * statements cached). Writes are queued to one writer thread, which takes
+ * every write waiting in the queue, runs each inside its own SAVEPOINT of one
+ * transaction, and commits them together: one fsync for the batch with
+ * synchronous=FULL (group commit). A write that fails rolls back to its
+ * savepoint and leaves the others alone; a commit that fails fails them all.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "store/store_int.h"
+#include "util/util.h"
+
+/* ---- statements, prepared once per connection ---------------------------- */
+#define CONTACT_COLS                                                                     \
+    "id, account_id, name, email, email_norm, email_verified_at, mobile, "              \
+    "mobile_verified_at, id_card_enc, id_card_masked, language, version, created_at, "  \
+    "updated_at"
+
+enum stmt_id {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_ACCOUNT_GET,
+    ST_ACCOUNT_INSERT,
+    ST_KEY_GET,
+    ST_KEY_LIST,
+    ST_KEY_INSERT,
+    ST_KEY_DISABLE,
+    ST_CONTACT_GET,
+    ST_CONTACT_COUNT,
+    ST_CONTACT_INSERT,
+    ST_CONTACT_UPDATE,
+    ST_CONTACT_DELETE,
+    ST_WEBHOOKS_GET,
+    ST_WEBHOOKS_DELETE,
+    ST_WEBHOOK_INSERT,
+    ST_LIST_ALL,
+    ST_LIST_SHORT_COUNT,
+    ST_LIST_SHORT,
+    ST_LIST_FTS_COUNT,
+    ST_LIST_FTS,
+    ST_IDEM_GET,
+    ST_IDEM_PUT,
+    ST_AUDIT,
+    ST_PING,
+    ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_BEGIN] = "BEGIN",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_ACCOUNT_GET] = "SELECT name FROM accounts WHERE id = ?1",
+    [ST_ACCOUNT_INSERT] = "INSERT INTO accounts(name, created_at) VALUES (?1, ?2)",
+    [ST_KEY_GET] = "SELECT id, account_id, secret_enc, role, created_at, disabled_at "
+                   "FROM access_keys WHERE id = ?1",
+    [ST_KEY_LIST] = "SELECT id, account_id, secret_enc, role, created_at, disabled_at "
+                    "FROM access_keys WHERE account_id = ?1 ORDER BY created_at, id",
+    [ST_KEY_INSERT] = "INSERT INTO access_keys(id, account_id, secret_enc, role, created_at) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_KEY_DISABLE] = "UPDATE access_keys SET disabled_at = coalesce(disabled_at, ?3) "
+                       "WHERE account_id = ?1 AND id = ?2",
+    [ST_CONTACT_GET] = "SELECT " CONTACT_COLS " FROM contacts WHERE account_id = ?1 AND id = ?2",
+    [ST_CONTACT_COUNT] = "SELECT contact_count FROM accounts WHERE id = ?1",
+    [ST_CONTACT_INSERT] =
+        "INSERT INTO contacts(account_id, name, email, email_norm, email_verified_at, mobile, "
+        "mobile_verified_at, id_card_enc, id_card_masked, language, version, created_at, "
+        "updated_at, search_text) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+        "?13, ?14)",
+    [ST_CONTACT_UPDATE] =
+        "UPDATE contacts SET name = ?2, email = ?3, email_norm = ?4, email_verified_at = ?5, "
+        "mobile = ?6, mobile_verified_at = ?7, id_card_enc = ?8, id_card_masked = ?9, "
+        "language = ?10, version = ?11, updated_at = ?13, search_text = ?14 "
+        "WHERE account_id = ?1 AND id = ?15",
+    [ST_CONTACT_DELETE] = "DELETE FROM contacts WHERE account_id = ?1 AND id = ?2",
+    [ST_WEBHOOKS_GET] = "SELECT kind, url, secret_enc FROM contact_webhooks "
+                        "WHERE contact_id = ?1 ORDER BY position",
+    [ST_WEBHOOKS_DELETE] = "DELETE FROM contact_webhooks WHERE contact_id = ?1",
+    [ST_WEBHOOK_INSERT] = "INSERT INTO contact_webhooks(contact_id, position, kind, url, "
+                          "secret_enc, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_LIST_ALL] = "SELECT " CONTACT_COLS " FROM contacts WHERE account_id = ?1 "
+                    "ORDER BY id DESC LIMIT ?2 OFFSET ?3",
+    [ST_LIST_SHORT_COUNT] = "SELECT count(*) FROM contacts INDEXED BY contacts_account_search "
+                            "WHERE account_id = ?1 AND instr(search_text, ?2) > 0",
+    [ST_LIST_SHORT] = "SELECT " CONTACT_COLS " FROM contacts WHERE id IN ("
+                      "SELECT id FROM contacts INDEXED BY contacts_account_search "
+                      "WHERE account_id = ?1 AND instr(search_text, ?2) > 0 "
+                      "ORDER BY id DESC LIMIT ?3 OFFSET ?4) ORDER BY id DESC",
+    [ST_LIST_FTS_COUNT] = "SELECT count(*) FROM contacts_fts f JOIN contacts c ON c.id = f.rowid "
+                          "WHERE contacts_fts MATCH ?2 AND c.account_id = ?1",
+    [ST_LIST_FTS] = "SELECT " CONTACT_COLS " FROM contacts WHERE account_id = ?1 AND id IN "
+                    "(SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?2) "
+                    "ORDER BY id DESC LIMIT ?3 OFFSET ?4",
+    [ST_IDEM_GET] = "SELECT request_hash, contact_id FROM idempotency_keys "
+                    "WHERE account_id = ?1 AND key = ?2",
+    [ST_IDEM_PUT] = "INSERT INTO idempotency_keys(account_id, key, request_hash, contact_id, "
+                    "created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_AUDIT] = "INSERT INTO audit_log(account_id, actor, action, object_type, object_id, "
+                 "detail, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [ST_PING] = "SELECT 1",
+};
+
+struct sq;
+
+/* One connection and its statement cache. */
+struct conn {
+    sqlite3 *db;
+    sqlite3_stmt *st[ST_COUNT];
+    struct sq *owner;
+    struct conn *next, *prev; /* in owner->conns */
+};
+
+/* A write waiting for the writer thread. */
+struct job {
+    cc_tx_fn fn;
+    void *arg;
+    struct cc_error *err;
+    enum cc_err rc;
+    int done;
+    struct job *next;
+};
+
+struct sq {
+    char *path;
+    int sync_full;
+    int busy_ms;
+    int max_batch;
+    pthread_key_t tls;          /* the calling thread's read connection */
+    pthread_mutex_t conns_mu;
+    struct conn *conns;         /* every open read connection */
+
+    struct conn *wconn;         /* the writer's connection */
+    pthread_t writer;
+    int writer_started;
+    pthread_mutex_t mu;
+    pthread_cond_t work;        /* jobs were queued, or stopping */
+    pthread_cond_t done;        /* a batch finished */
+    struct job *head, *tail;
+    int stopping;
+};
+
+static enum cc_err db_error(struct cc_error *err, sqlite3 *db, const char *what)
+{
+    int ext = sqlite3_extended_errcode(db);
+    enum cc_err code = (ext & 0xff) == SQLITE_BUSY ? CC_ERR_UNAVAILABLE : CC_ERR_STORE;
+    return cc_error_set(err, code, NULL, "database error in %s: %s", what, sqlite3_errmsg(db));
+}
+
+static void conn_close(struct conn *c)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(c->st[i]);
+    sqlite3_close(c->db);
+    cc_free(c);
+}
+
+static int exec(sqlite3 *db, const char *sql)
+{
+    return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
+static enum cc_err conn_open(struct sq *q, int writer, struct conn **out, struct cc_error *err)
+{
+    struct conn *c = cc_calloc(1, sizeof *c);
+    c->owner = q;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(q->path, &c->db, flags, NULL) != SQLITE_OK) {
+        cc_error_set(err, CC_ERR_STORE, NULL, "cannot open database %s: %s", q->path,
+                     c->db ? sqlite3_errmsg(c->db) : "out of memory");
+        conn_close(c);
+        return CC_ERR_STORE;
+    }
+    sqlite3_busy_timeout(c->db, q->busy_ms);
+    sqlite3_extended_result_codes(c->db, 1);
+    char pragmas[256];
+    snprintf(pragmas, sizeof pragmas,
+             "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=%s;"
+             "PRAGMA temp_store=MEMORY; %s",
+             q->sync_full ? "FULL" : "NORMAL", writer ? "" : "PRAGMA query_only=1;");
+    if (exec(c->db, pragmas) != SQLITE_OK) {
+        db_error(err, c->db, "opening the database");
+        conn_close(c);
+        return CC_ERR_STORE;
+    }
+    *out = c;
+    return CC_OK;
+}
+
+/* Returns the cached statement, reset and ready to bind; NULL on error. */
+static sqlite3_stmt *stmt(struct conn *c, enum stmt_id id, struct cc_error *err)
+{
+    sqlite3_stmt *s = c->st[id];
+    if (!s) {
+        if (sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) !=
+            SQLITE_OK) {
+            db_error(err, c->db, "preparing a statement");
+            return NULL;
+        }
+        c->st[id] = s;
+    }
+    return s;
+}
+
+static void done_stmt(sqlite3_stmt *s)
+{
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+}
+
+/* The calling thread's read connection, opened on first use. */
+static struct conn *rconn(struct sq *q, struct cc_error *err)
+{
+    struct conn *c = pthread_getspecific(q->tls);
+    if (c)
+        return c;
+    if (conn_open(q, 0, &c, err))
+        return NULL;
+    pthread_mutex_lock(&q->conns_mu);
+    c->next = q->conns;
+    if (q->conns)
+        q->conns->prev = c;
+    q->conns = c;
+    pthread_mutex_unlock(&q->conns_mu);
+    pthread_setspecific(q->tls, c);
+    return c;
+}
+
+static void rconn_release(struct conn *c)
+{
+    struct sq *q = c->owner;
+    pthread_mutex_lock(&q->conns_mu);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        q->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    pthread_mutex_unlock(&q->conns_mu);
+    conn_close(c);
+}
+
+/* pthread key destructor: a thread that ends closes its connection. */
+static void tls_destructor(void *p)
+{
+    rconn_release(p);
+}
+
+static void sq_thread_done(void *impl)
+{
+    struct sq *q = impl;
+    struct conn *c = pthread_getspecific(q->tls);
+    if (c) {
+        pthread_setspecific(q->tls, NULL);
+        rconn_release(c);
+    }
+}
+
+/* ---- row decoding ----------------------------------------------------------- */
+static void col_text(sqlite3_stmt *s, int i, char *out, size_t outsz)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+    cc_strlcpy(out, t ? (const char *)t : "", outsz);
+}
+
+static void col_blob(sqlite3_stmt *s, int i, uint8_t *out, size_t outsz, size_t *len)
+{
+    const void *b = sqlite3_column_blob(s, i);
+    size_t n = (size_t)sqlite3_column_bytes(s, i);
+    if (!b || n > outsz)
+        n = 0;
+    if (n)
+        memcpy(out, b, n);
+    *len = n;
+}
+
+static void read_contact_row(sqlite3_stmt *s, struct cc_contact *c)
+{
+    memset(c, 0, sizeof *c);
+    c->id = sqlite3_column_int64(s, 0);
+    c->account_id = sqlite3_column_int64(s, 1);
+    col_text(s, 2, c->name, sizeof c->name);
+    c->has_email = sqlite3_column_type(s, 3) != SQLITE_NULL;
+    col_text(s, 3, c->email, sizeof c->email);
+    col_text(s, 4, c->email_norm, sizeof c->email_norm);
+    c->email_verified_at = sqlite3_column_int64(s, 5);
+    col_text(s, 6, c->mobile, sizeof c->mobile);
+    c->mobile_verified_at = sqlite3_column_int64(s, 7);
+    c->has_id_card = sqlite3_column_type(s, 8) != SQLITE_NULL;
+    col_blob(s, 8, c->id_card_enc, sizeof c->id_card_enc, &c->id_card_enc_len);
+    col_text(s, 9, c->id_card_masked, sizeof c->id_card_masked);
+    col_text(s, 10, c->language, sizeof c->language);
+    c->version = sqlite3_column_int64(s, 11);
+    c->created_at = sqlite3_column_int64(s, 12);
+    c->updated_at = sqlite3_column_int64(s, 13);
+}
+
+static enum cc_webhook_kind kind_parse(const char *s)
+{
+    for (int k = CC_WEBHOOK_DINGTALK; k <= CC_WEBHOOK_WECOM; k++)
+        if (strcmp(s, cc_webhook_kind_name((enum cc_webhook_kind)k)) == 0)
+            return (enum cc_webhook_kind)k;
+    return CC_WEBHOOK_NONE;
+}
+
+static enum cc_err load_webhooks(struct conn *c, struct cc_contact *ct, struct cc_error *err)
+{
+    sqlite3_stmt *s = stmt(c, ST_WEBHOOKS_GET, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, ct->id);
+    int rc;
+    ct->n_webhooks = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW && ct->n_webhooks < CC_WEBHOOKS_MAX) {
+        struct cc_webhook *w = &ct->webhooks[ct->n_webhooks++];
+        char kind[16];
+        col_text(s, 0, kind, sizeof kind);
+        w->kind = kind_parse(kind);
+        col_text(s, 1, w->url, sizeof w->url);
+        w->has_secret = sqlite3_column_type(s, 2) != SQLITE_NULL;
+        col_blob(s, 2, w->secret_enc, sizeof w->secret_enc, &w->secret_enc_len);
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        db_error(err, c->db, "reading webhooks");
+        done_stmt(s);
+        return CC_ERR_STORE;
+    }
+    done_stmt(s);
+    return CC_OK;
+}
+
+static enum cc_err contact_get(struct conn *c, int64_t account_id, int64_t id,
+                               struct cc_contact *out, struct cc_error *err)
+{
+    sqlite3_stmt *s = stmt(c, ST_CONTACT_GET, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_int64(s, 2, id);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        read_contact_row(s, out);
+    else if (rc != SQLITE_DONE)
+        db_error(err, c->db, "reading a contact");
+    done_stmt(s);
+    if (rc == SQLITE_DONE)
+        return cc_error_set(err, CC_ERR_NOT_FOUND, NULL, "The contact does not exist.");
+    if (rc != SQLITE_ROW)
+        return CC_ERR_STORE;
+    return load_webhooks(c, out, err);
+}
+
+/* Runs a read in one read transaction so its statements see one snapshot. */
+static enum cc_err read_begin(struct conn *c, struct cc_error *err)
+{
+    sqlite3_stmt *s = stmt(c, ST_BEGIN, err);
+    if (!s)
+        return CC_ERR_STORE;
+    int rc = sqlite3_step(s);
+    done_stmt(s);
+    if (rc != SQLITE_DONE)
+        return db_error(err, c->db, "starting a read");
+    return CC_OK;
+}
+
+static void read_end(struct conn *c)
+{
+    struct cc_error ignored;
+    sqlite3_stmt *s = stmt(c, ST_COMMIT, &ignored);
+    if (s) {
+        sqlite3_step(s);
+        done_stmt(s);
+    }
+    if (!sqlite3_get_autocommit(c->db))
+        exec(c->db, "ROLLBACK");
+}
+
+/* ---- reads -------------------------------------------------------------------- */
+static enum cc_err sq_ping(void *impl, struct cc_error *err)
+{
+    struct conn *c = rconn(impl, err);
+    if (!c)
+        return CC_ERR_STORE;
+    sqlite3_stmt *s = stmt(c, ST_PING, err);
+    if (!s)
+        return CC_ERR_STORE;
+    int rc = sqlite3_step(s);
+    done_stmt(s);
+    return rc == SQLITE_ROW ? CC_OK : db_error(err, c->db, "ping");
+}
+
+static enum cc_err sq_account_get(void *impl, int64_t id, char *name, size_t namesz,
+                                  struct cc_error *err)
+{
+    struct conn *c = rconn(impl, err);
+    if (!c)
+        return CC_ERR_STORE;
+    sqlite3_stmt *s = stmt(c, ST_ACCOUNT_GET, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, id);
+    int rc = sqlite3_step(s);
+    enum cc_err out = CC_OK;
+    if (rc == SQLITE_ROW)
+        col_text(s, 0, name, namesz);
+    else if (rc == SQLITE_DONE)
+        out = cc_error_set(err, CC_ERR_NOT_FOUND, "Account", "Account %lld does not exist.",
+                           (long long)id);
+    else
+        out = db_error(err, c->db, "reading an account");
+    done_stmt(s);
+    return out;
+}
+
+static void read_key_row(sqlite3_stmt *s, struct cc_access_key *k)
+{
+    memset(k, 0, sizeof *k);
+    col_text(s, 0, k->id, sizeof k->id);
+    k->account_id = sqlite3_column_int64(s, 1);
+    col_blob(s, 2, k->secret_enc, sizeof k->secret_enc, &k->secret_enc_len);
+    char role[16];
+    col_text(s, 3, role, sizeof role);
+    k->role = cc_role_parse(role);
+    k->created_at = sqlite3_column_int64(s, 4);
+    k->disabled_at = sqlite3_column_int64(s, 5);
+}
+
+static enum cc_err sq_key_get(void *impl, const char *key_id, struct cc_access_key *out,
+                              struct cc_error *err)
+{
+    struct conn *c = rconn(impl, err);
+    if (!c)
+        return CC_ERR_STORE;
+    sqlite3_stmt *s = stmt(c, ST_KEY_GET, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_text(s, 1, key_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    enum cc_err res = CC_OK;
+    if (rc == SQLITE_ROW)
+        read_key_row(s, out);
+    else if (rc == SQLITE_DONE)
+        res = cc_error_set(err, CC_ERR_NOT_FOUND, NULL, "The access key does not exist.");
+    else
+        res = db_error(err, c->db, "reading an access key");
+    done_stmt(s);
+    return res;
+}
+
+static enum cc_err sq_key_list(void *impl, int64_t account_id, struct cc_access_key **out,
+                               size_t *n, struct cc_error *err)
+{
+    struct conn *c = rconn(impl, err);
+    if (!c)
+        return CC_ERR_STORE;
+    sqlite3_stmt *s = stmt(c, ST_KEY_LIST, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    size_t cap = 8, len = 0;
+    struct cc_access_key *keys = cc_calloc(cap, sizeof *keys);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (len == cap) {
+            cap *= 2;
+            keys = cc_realloc(keys, cap * sizeof *keys);
+        }
+        read_key_row(s, &keys[len++]);
+    }
+    done_stmt(s);
+    if (rc != SQLITE_DONE) {
+        cc_free(keys);
+        return db_error(err, c->db, "listing access keys");
+    }
+    *out = keys;
+    *n = len;
+    return CC_OK;
+}
+
+static enum cc_err sq_contact_get(void *impl, int64_t account_id, int64_t id,
+                                  struct cc_contact *out, struct cc_error *err)
+{
+    struct conn *c = rconn(impl, err);
+    if (!c)
+        return CC_ERR_STORE;
+    enum cc_err rc = read_begin(c, err);
+    if (rc)
+        return rc;
+    rc = contact_get(c, account_id, id, out, err);
+    read_end(c);
+    return rc;
+}
+
+/* A keyword as an FTS5 phrase: "…" with inner quotes doubled. */
+static void fts_phrase(const char *kw, char *out, size_t outsz)
+{
+    struct cc_buf b;
+    cc_buf_init(&b, outsz - 1);
+    cc_buf_puts(&b, "\"");
+    for (const char *p = kw; *p; p++) {
+        cc_buf_append(&b, p, 1);
+        if (*p == '"')
+            cc_buf_append(&b, p, 1);
+    }
+    cc_buf_puts(&b, "\"");
+    cc_strlcpy(out, b.data ? b.data : "\"\"", outsz);
+    cc_buf_free(&b);
+}
+
+static enum cc_err count_query(struct conn *c, enum stmt_id id, int64_t account_id,
+                               const char *arg, int64_t *total, struct cc_error *err)
+{
+    sqlite3_stmt *s = stmt(c, id, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    if (arg)
+        sqlite3_bind_text(s, 2, arg, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *total = sqlite3_column_int64(s, 0);
+    done_stmt(s);
+    return rc == SQLITE_ROW ? CC_OK : db_error(err, c->db, "counting contacts");
+}
+
+static enum cc_err list_locked(struct conn *c, const struct cc_contact_query *q,
+                               struct cc_contact_page *out, struct cc_error *err)
+{
+    char kw[4 * 64 + 1] = "", phrase[2 * sizeof kw + 3];
+    size_t kwchars = 0;
+    if (q->keyword && q->keyword[0]) {
+        cc_strlcpy(kw, q->keyword, sizeof kw);
+        cc_ascii_lower(kw);
+        kwchars = cc_utf8_len(kw, strlen(kw));
+    }
+    enum stmt_id count_id, page_id;
+    const char *arg = NULL;
+    if (kwchars == 0) {
+        count_id = ST_CONTACT_COUNT;
+        page_id = ST_LIST_ALL;
+    } else if (kwchars < 3) {
+        count_id = ST_LIST_SHORT_COUNT;
+        page_id = ST_LIST_SHORT;
+        arg = kw;
+    } else {
+        fts_phrase(kw, phrase, sizeof phrase);
+        count_id = ST_LIST_FTS_COUNT;
+        page_id = ST_LIST_FTS;
+        arg = phrase;
+    }
+    enum cc_err rc = count_query(c, count_id, q->account_id, arg, &out->total, err);
+    if (rc)
+        return rc;
+    out->items = cc_calloc((size_t)q->page_size, sizeof *out->items);
+    out->n = 0;
+    int64_t offset = (q->page - 1) * q->page_size;
+    if (out->total <= offset)
+        return CC_OK;
+    sqlite3_stmt *s = stmt(c, page_id, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, q->account_id);
+    int lim = arg ? 3 : 2;
+    if (arg)
+        sqlite3_bind_text(s, 2, arg, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, lim, q->page_size);
+    sqlite3_bind_int64(s, lim + 1, offset);
+    int step;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW && out->n < (size_t)q->page_size)
+        read_contact_row(s, &out->items[out->n++]);
+    done_stmt(s);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return db_error(err, c->db, "listing contacts");
+    for (size_t i = 0; i < out->n; i++)
+        if ((rc = load_webhooks(c, &out->items[i], err)))
+            return rc;
+    return CC_OK;
+}
+
+static enum cc_err sq_contact_list(void *impl, const struct cc_contact_query *q,
+                                   struct cc_contact_page *out, struct cc_error *err)
+{
+    struct conn *c = rconn(impl, err);
+    if (!c)
+        return CC_ERR_STORE;
+    memset(out, 0, sizeof *out);
+    enum cc_err rc = read_begin(c, err);
+    if (rc)
+        return rc;
+    rc = list_locked(c, q, out, err);
+    read_end(c);
+    if (rc)
+        cc_contact_page_free(out);
+    return rc;
+}
+
+/* ---- writes (on the writer's connection, inside a transaction) ------------------ */
+static enum cc_err step_done(struct conn *c, sqlite3_stmt *s, const char *what,
+                             struct cc_error *err)
+{
+    int rc = sqlite3_step(s);
+    done_stmt(s);
+    if (rc == SQLITE_DONE)
+        return CC_OK;
+    return db_error(err, c->db, what);
+}
+
+static enum cc_err tx_account_insert(void *tx, const char *name, int64_t now, int64_t *id,
+                                     struct cc_error *err)
+{
+    struct conn *c = tx;
+    sqlite3_stmt *s = stmt(c, ST_ACCOUNT_INSERT, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, now);
+    enum cc_err rc = step_done(c, s, "creating an account", err);
+    if (!rc)
+        *id = sqlite3_last_insert_rowid(c->db);
+    return rc;
+}
+
+static enum cc_err tx_account_exists(void *tx, int64_t id, struct cc_error *err)
+{
+    struct conn *c = tx;
+    sqlite3_stmt *s = stmt(c, ST_ACCOUNT_GET, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, id);
+    int rc = sqlite3_step(s);
+    done_stmt(s);
+    if (rc == SQLITE_ROW)
+        return CC_OK;
+    if (rc == SQLITE_DONE)
+        return cc_error_set(err, CC_ERR_NOT_FOUND, "Account", "Account %lld does not exist.",
+                            (long long)id);
+    return db_error(err, c->db, "reading an account");
+}
+
+static enum cc_err tx_key_insert(void *tx, const struct cc_access_key *k, struct cc_error *err)
+{
+    struct conn *c = tx;
+    sqlite3_stmt *s = stmt(c, ST_KEY_INSERT, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_text(s, 1, k->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, k->account_id);
+    sqlite3_bind_blob(s, 3, k->secret_enc, (int)k->secret_enc_len, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, cc_role_name(k->role), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 5, k->created_at);
+    return step_done(c, s, "creating an access key", err);
+}
+
+static enum cc_err tx_key_disable(void *tx, int64_t account_id, const char *key_id,
+                                  int64_t now, struct cc_error *err)
+{
+    struct conn *c = tx;
+    sqlite3_stmt *s = stmt(c, ST_KEY_DISABLE, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_text(s, 2, key_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, now);
+    enum cc_err rc = step_done(c, s, "disabling an access key", err);
+    if (!rc && sqlite3_changes(c->db) == 0)
+        return cc_error_set(err, CC_ERR_NOT_FOUND, NULL,
+                            "Access key %s does not exist in account %lld.", key_id,
+                            (long long)account_id);
+    return rc;
+}
+
+static enum cc_err tx_contact_get(void *tx, int64_t account_id, int64_t id,
+                                  struct cc_contact *out, struct cc_error *err)
+{
+    return contact_get(tx, account_id, id, out, err);
+}
+
+static enum cc_err tx_contact_count(void *tx, int64_t account_id, int64_t *n,
+                                    struct cc_error *err)
+{
+    return count_query(tx, ST_CONTACT_COUNT, account_id, NULL, n, err);
+}
+
+static void bind_opt_int(sqlite3_stmt *s, int i, int64_t v)
+{
+    if (v)
+        sqlite3_bind_int64(s, i, v);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+/* Binds the columns shared by INSERT and UPDATE (parameters 1..14). */
+static void bind_contact(sqlite3_stmt *s, const struct cc_contact *c, const char *search)
+{
+    sqlite3_bind_int64(s, 1, c->account_id);
+    sqlite3_bind_text(s, 2, c->name, -1, SQLITE_STATIC);
+    if (c->has_email) {
+        sqlite3_bind_text(s, 3, c->email, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 4, c->email_norm, -1, SQLITE_STATIC);
+    }
+    bind_opt_int(s, 5, c->email_verified_at);
+    sqlite3_bind_text(s, 6, c->mobile, -1, SQLITE_STATIC);
+    bind_opt_int(s, 7, c->mobile_verified_at);
+    if (c->has_id_card) {
+        sqlite3_bind_blob(s, 8, c->id_card_enc, (int)c->id_card_enc_len, SQLITE_STATIC);
+        sqlite3_bind_text(s, 9, c->id_card_masked, -1, SQLITE_STATIC);
+    }
+    sqlite3_bind_text(s, 10, c->language, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 11, c->version);
+    sqlite3_bind_int64(s, 12, c->created_at);
+    sqlite3_bind_int64(s, 13, c->updated_at);
+    sqlite3_bind_text(s, 14, search, -1, SQLITE_STATIC);
+}
+
+/* Turns a UNIQUE violation into AlreadyExists naming the field. */
+static enum cc_err contact_write_error(struct conn *c, struct cc_error *err, const char *what)
+{
+    if (sqlite3_extended_errcode(c->db) == SQLITE_CONSTRAINT_UNIQUE) {
+        const char *msg = sqlite3_errmsg(c->db);
+        if (strstr(msg, "email_norm"))
+            return cc_error_set(err, CC_ERR_ALREADY_EXISTS, "Email",
+                                "Another contact in this account already has this email address.");
+        if (strstr(msg, "mobile"))
+            return cc_error_set(err, CC_ERR_ALREADY_EXISTS, "Mobile",
+                                "Another contact in this account already has this mobile number.");
+    }
+    return db_error(err, c->db, what);
+}
+
+static enum cc_err insert_webhooks(struct conn *c, const struct cc_contact *ct,
+                                   struct cc_error *err)
+{
+    for (int i = 0; i < ct->n_webhooks; i++) {
+        const struct cc_webhook *w = &ct->webhooks[i];
+        sqlite3_stmt *s = stmt(c, ST_WEBHOOK_INSERT, err);
+        if (!s)
+            return CC_ERR_STORE;
+        sqlite3_bind_int64(s, 1, ct->id);
+        sqlite3_bind_int(s, 2, i);
+        sqlite3_bind_text(s, 3, cc_webhook_kind_name(w->kind), -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 4, w->url, -1, SQLITE_STATIC);
+        if (w->has_secret)
+            sqlite3_bind_blob(s, 5, w->secret_enc, (int)w->secret_enc_len, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 6, ct->updated_at);
+        enum cc_err rc = step_done(c, s, "saving a webhook", err);
+        if (rc)
+            return rc;
+    }
+    return CC_OK;
+}
+
+static enum cc_err tx_contact_insert(void *tx, struct cc_contact *ct, struct cc_error *err)
+{
+    struct conn *c = tx;
+    char search[CC_NAME_MAX_BYTES + CC_EMAIL_MAX + CC_MOBILE_MAX + 8];
+    cc_store_search_text(ct, search, sizeof search);
+    sqlite3_stmt *s = stmt(c, ST_CONTACT_INSERT, err);
+    if (!s)
+        return CC_ERR_STORE;
+    bind_contact(s, ct, search);
+    int rc = sqlite3_step(s);
+    done_stmt(s);
+    if (rc != SQLITE_DONE)
+        return contact_write_error(c, err, "creating a contact");
+    ct->id = sqlite3_last_insert_rowid(c->db);
+    return insert_webhooks(c, ct, err);
+}
+
+static enum cc_err tx_contact_update(void *tx, const struct cc_contact *ct,
+                                     struct cc_error *err)
+{
+    struct conn *c = tx;
+    char search[CC_NAME_MAX_BYTES + CC_EMAIL_MAX + CC_MOBILE_MAX + 8];
+    cc_store_search_text(ct, search, sizeof search);
+    sqlite3_stmt *s = stmt(c, ST_CONTACT_UPDATE, err);
+    if (!s)
+        return CC_ERR_STORE;
+    bind_contact(s, ct, search);
+    sqlite3_bind_int64(s, 15, ct->id);
+    int rc = sqlite3_step(s);
+    done_stmt(s);
+    if (rc != SQLITE_DONE)
+        return contact_write_error(c, err, "updating a contact");
+    if (sqlite3_changes(c->db) == 0)
+        return cc_error_set(err, CC_ERR_NOT_FOUND, NULL, "The contact does not exist.");
+    s = stmt(c, ST_WEBHOOKS_DELETE, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, ct->id);
+    enum cc_err e = step_done(c, s, "replacing webhooks", err);
+    if (e)
+        return e;
+    return insert_webhooks(c, ct, err);
+}
+
+static enum cc_err tx_contact_delete(void *tx, int64_t account_id, int64_t id,
+                                     struct cc_error *err)
+{
+    struct conn *c = tx;
+    sqlite3_stmt *s = stmt(c, ST_CONTACT_DELETE, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_int64(s, 2, id);
+    enum cc_err rc = step_done(c, s, "deleting a contact", err);
+    if (!rc && sqlite3_changes(c->db) == 0)
+        return cc_error_set(err, CC_ERR_NOT_FOUND, NULL, "The contact does not exist.");
+    return rc;
+}
+
+static enum cc_err tx_idem_get(void *tx, int64_t account_id, const char *key, char *hash,
+                               int64_t *contact_id, struct cc_error *err)
+{
+    struct conn *c = tx;
+    sqlite3_stmt *s = stmt(c, ST_IDEM_GET, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    enum cc_err res = CC_OK;
+    if (rc == SQLITE_ROW) {
+        col_text(s, 0, hash, 65);
+        *contact_id = sqlite3_column_int64(s, 1);
+    } else if (rc == SQLITE_DONE) {
+        res = CC_ERR_NOT_FOUND;
+    } else {
+        res = db_error(err, c->db, "reading an idempotency key");
+    }
+    done_stmt(s);
+    return res;
+}
+
+static enum cc_err tx_idem_put(void *tx, int64_t account_id, const char *key, const char *hash,
+                               int64_t contact_id, int64_t now, struct cc_error *err)
+{
+    struct conn *c = tx;
+    sqlite3_stmt *s = stmt(c, ST_IDEM_PUT, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, contact_id);
+    sqlite3_bind_int64(s, 5, now);
+    return step_done(c, s, "saving an idempotency key", err);
+}
+
+static enum cc_err tx_audit(void *tx, int64_t account_id, const char *actor, const char *action,
+                            const char *object_type, int64_t object_id, const char *detail,
+                            int64_t now, struct cc_error *err)
+{
+    struct conn *c = tx;
+    sqlite3_stmt *s = stmt(c, ST_AUDIT, err);
+    if (!s)
+        return CC_ERR_STORE;
+    char oid[24];
+    snprintf(oid, sizeof oid, "%lld", (long long)object_id);
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_text(s, 2, actor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, action, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, object_type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, oid, -1, SQLITE_TRANSIENT);
+    if (detail)
+        sqlite3_bind_text(s, 6, detail, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 7, now);
+    return step_done(c, s, "writing the audit log", err);
+}
+
+/* ---- the writer thread ------------------------------------------------------------ */
+static const struct cc_store_ops sqlite_ops;
+
+/* Runs one batch of jobs in one transaction. Called on the writer thread. */
+static void run_batch(struct sq *q, struct job *batch)
+{
+    struct conn *c = q->wconn;
+    struct cc_tx tx = {&sqlite_ops, c};
+    struct cc_error berr;
+    cc_error_clear(&berr);
+    int began = exec(c->db, "BEGIN IMMEDIATE") == SQLITE_OK;
+    if (!began)
+        db_error(&berr, c->db, "starting a write");
+    for (struct job *j = batch; j; j = j->next) {
+        if (!began) {
+            j->rc = berr.code;
+            if (j->err)
+                *j->err = berr;
+            continue;
+        }
+        if (exec(c->db, "SAVEPOINT w") != SQLITE_OK) {
+            j->rc = db_error(j->err, c->db, "starting a write");
+            continue;
+        }
+        j->rc = j->fn(&tx, j->arg, j->err);
+        if (j->rc) {
+            exec(c->db, "ROLLBACK TO w");
+            exec(c->db, "RELEASE w");
+        } else {
+            exec(c->db, "RELEASE w");
+        }
+        if (sqlite3_get_autocommit(c->db)) {
+            /* SQLite rolled the whole transaction back (I/O error, disk
+             * full): every write of the batch so far is lost with it. */
+            db_error(&berr, c->db, "writing");
+            for (struct job *k = batch; k != j->next; k = k->next)
+                if (k->rc == CC_OK) {
+                    k->rc = berr.code;
+                    if (k->err)
+                        *k->err = berr;
+                }
+            began = 0;
+            if (berr.code == CC_OK)
+                berr.code = CC_ERR_STORE;
+        }
+    }
+    if (began && exec(c->db, "COMMIT") != SQLITE_OK) {
+        db_error(&berr, c->db, "committing");
+        exec(c->db, "ROLLBACK");
+        for (struct job *j = batch; j; j = j->next)
+            if (j->rc == CC_OK) {
+                j->rc = berr.code;
+                if (j->err)
+                    *j->err = berr;
+            }
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    struct sq *q = arg;
+    pthread_mutex_lock(&q->mu);
+    for (;;) {
+        while (!q->head && !q->stopping)
+            pthread_cond_wait(&q->work, &q->mu);
+        if (!q->head && q->stopping)
+            break;
+        struct job *batch = q->head, *last = batch;
+        int n = 1;
+        while (last->next && n < q->max_batch) {
+            last = last->next;
+            n++;
+        }
+        q->head = last->next;
+        if (!q->head)
+            q->tail = NULL;
+        last->next = NULL;
+        pthread_mutex_unlock(&q->mu);
+
+        run_batch(q, batch);
+
+        pthread_mutex_lock(&q->mu);
+        for (struct job *j = batch; j;) {
+            struct job *next = j->next; /* j lives on its waiter's stack */
+            j->done = 1;
+            j = next;
+        }
+        pthread_cond_broadcast(&q->done);
+    }
+    pthread_mutex_unlock(&q->mu);
+    return NULL;
+}
+
+static enum cc_err sq_write(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err)
+{
+    struct sq *q = s->impl;
+    struct job j = {fn, arg, err, CC_OK, 0, NULL};
+    pthread_mutex_lock(&q->mu);
+    if (q->stopping) {
+        pthread_mutex_unlock(&q->mu);
+        return cc_error_set(err, CC_ERR_UNAVAILABLE, NULL, "The server is shutting down.");
+    }
+    if (q->tail)
+        q->tail->next = &j;
+    else
+        q->head = &j;
+    q->tail = &j;
+    pthread_cond_signal(&q->work);
+    while (!j.done)
+        pthread_cond_wait(&q->done, &q->mu);
+    pthread_mutex_unlock(&q->mu);
+    return j.rc;
+}
+
+/* ---- migrations --------------------------------------------------------------------- */
+static enum cc_err sq_migrate(void *impl, struct cc_error *err)
+{
+    struct sq *q = impl;
+    sqlite3 *db = q->wconn->db;
+    static const char prefix[] = "src/store/migrations/sqlite/";
+    if (exec(db, "BEGIN IMMEDIATE") != SQLITE_OK)
+        return db_error(err, db, "starting migrations");
+    enum cc_err rc = CC_OK;
+    if (exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                 "name TEXT NOT NULL, applied_at INTEGER NOT NULL)") != SQLITE_OK) {
+        rc = db_error(err, db, "creating schema_migrations");
+        goto out;
+    }
+    for (const struct cc_embedded_file *f = cc_embedded; f->path; f++) {
+        if (strncmp(f->path, prefix, sizeof prefix - 1) != 0)
+            continue;
+        const char *name = f->path + sizeof prefix - 1;
+        int64_t version;
+        if (cc_parse_i64n(name, 4, 1, 9999, &version)) {
+            rc = cc_error_set(err, CC_ERR_INTERNAL, NULL, "bad migration name %s", name);
+            goto out;
+        }
+        sqlite3_stmt *s = NULL;
+        sqlite3_prepare_v2(db, "SELECT 1 FROM schema_migrations WHERE version = ?1", -1, &s, NULL);
+        sqlite3_bind_int64(s, 1, version);
+        int have = sqlite3_step(s) == SQLITE_ROW;
+        sqlite3_finalize(s);
+        if (have)
+            continue;
+        if (exec(db, (const char *)f->data) != SQLITE_OK) {
+            rc = db_error(err, db, name);
+            goto out;
+        }
+        sqlite3_prepare_v2(db, "INSERT INTO schema_migrations(version, name, applied_at) "
+                               "VALUES (?1, ?2, ?3)", -1, &s, NULL);
+        sqlite3_bind_int64(s, 1, version);
+        sqlite3_bind_text(s, 2, name, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 3, cc_now_ms());
+        int st = sqlite3_step(s);
+        sqlite3_finalize(s);
+        if (st != SQLITE_DONE) {
+            rc = db_error(err, db, "recording a migration");
+            goto out;
+        }
+        cc_log(CC_LOG_INFO, "migration applied", "migration", name, NULL);
+    }
+out:
+    if (rc)
+        exec(db, "ROLLBACK");
+    else if (exec(db, "COMMIT") != SQLITE_OK)
+        rc = db_error(err, db, "committing migrations");
+    return rc;
+}
+
+/* ---- open and close -------------------------------------------------------------------- */
+static void sq_close(void *impl)
+{
+    struct sq *q = impl;
+    if (q->writer_started) {
+        pthread_mutex_lock(&q->mu);
+        q->stopping = 1;
+        pthread_cond_broadcast(&q->work);
+        pthread_mutex_unlock(&q->mu);
+        pthread_join(q->writer, NULL);
+    }
+    sq_thread_done(q);
+    pthread_mutex_lock(&q->conns_mu);
+    struct conn *c = q->conns;
+    q->conns = NULL;
+    pthread_mutex_unlock(&q->conns_mu);
+    while (c) {
+        struct conn *next = c->next;
+        conn_close(c);
+        c = next;
+    }
+    conn_close(q->wconn);
+    pthread_key_delete(q->tls);
+    pthread_mutex_destroy(&q->conns_mu);
+    pthread_mutex_destroy(&q->mu);
+    pthread_cond_destroy(&q->work);
+    pthread_cond_destroy(&q->done);
+    cc_free(q->path);
+    cc_free(q);
+}
+
+enum cc_err cc_sqlite_open(const struct cc_store_config *cfg, const char *path,
+                           struct cc_store *s, struct cc_error *err)
+{
+    if (!sqlite3_threadsafe())
+        return cc_error_set(err, CC_ERR_CONFIG, NULL, "SQLite was built without threads");
+    struct sq *q = cc_calloc(1, sizeof *q);
+    q->path = cc_strdup(path);
+    q->sync_full = cfg->synchronous_full;
+    q->busy_ms = cfg->busy_timeout_ms > 0 ? cfg->busy_timeout_ms : 5000;
+    q->max_batch = cfg->max_batch > 0 ? cfg->max_batch : 256;
+    pthread_key_create(&q->tls, tls_destructor);
+    pthread_mutex_init(&q->conns_mu, NULL);
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->work, NULL);
+    pthread_cond_init(&q->done, NULL);
+    s->ops = &sqlite_ops;
+    s->impl = q;
+    enum cc_err rc = conn_open(q, 1, &q->wconn, err);
+    if (rc) {
+        sq_close(q);
+        return rc;
+    }
+    if (pthread_create(&q->writer, NULL, writer_main, q) != 0) {
+        sq_close(q);
+        return cc_error_set(err, CC_ERR_INTERNAL, NULL, "cannot start the writer thread");
+    }
+    q->writer_started = 1;
+    return CC_OK;
+}
+
+static const struct cc_store_ops sqlite_ops = {
+    .name = "sqlite",
+    .close = sq_close,
+    .migrate = sq_migrate,
+    .ping = sq_ping,
+    .write = sq_write,
+    .thread_done = sq_thread_done,
+    .account_get = sq_account_get,
+    .key_get = sq_key_get,
+    .key_list = sq_key_list,
+    .contact_get = sq_contact_get,
+    .contact_list = sq_contact_list,
+    .tx_account_insert = tx_account_insert,
+    .tx_account_exists = tx_account_exists,
+    .tx_key_insert = tx_key_insert,
+    .tx_key_disable = tx_key_disable,
+    .tx_contact_get = tx_contact_get,
+    .tx_contact_count = tx_contact_count,
+    .tx_contact_insert = tx_contact_insert,
+    .tx_contact_update = tx_contact_update,
+    .tx_contact_delete = tx_contact_delete,
+    .tx_idem_get = tx_idem_get,
+    .tx_idem_put = tx_idem_put,
+    .tx_audit = tx_audit,
+};

@@ -1,0 +1,182 @@
+/*
+ * store.c — picks the backend from the database URL and forwards every call
+ * of store.h to that backend's table of operations.
+ */
+#include <string.h>
+
+#include "store/store_int.h"
+#include "util/util.h"
+
+enum cc_err cc_store_open(const struct cc_store_config *cfg, struct cc_store **out,
+                          struct cc_error *err)
+{
+    const char *url = cfg->url;
+    struct cc_store *s = cc_calloc(1, sizeof *s);
+    enum cc_err rc;
+    if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
+        rc = cc_error_set(err, CC_ERR_CONFIG, NULL,
+                          "PostgreSQL is not supported by this build yet; use sqlite:PATH");
+    } else {
+        const char *path = strncmp(url, "sqlite:", 7) == 0 ? url + 7 : url;
+        rc = cc_sqlite_open(cfg, path, s, err);
+    }
+    if (rc) {
+        cc_free(s);
+        return rc;
+    }
+    *out = s;
+    return CC_OK;
+}
+
+void cc_store_close(struct cc_store *s)
+{
+    if (!s)
+        return;
+    s->ops->close(s->impl);
+    cc_free(s);
+}
+
+enum cc_err cc_store_migrate(struct cc_store *s, struct cc_error *err)
+{
+    return s->ops->migrate(s->impl, err);
+}
+
+enum cc_err cc_store_ping(struct cc_store *s, struct cc_error *err)
+{
+    return s->ops->ping(s->impl, err);
+}
+
+enum cc_err cc_store_write(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err)
+{
+    return s->ops->write(s, fn, arg, err);
+}
+
+void cc_store_thread_done(struct cc_store *s)
+{
+    s->ops->thread_done(s->impl);
+}
+
+enum cc_err cc_store_account_get(struct cc_store *s, int64_t id, char *name, size_t namesz,
+                                 struct cc_error *err)
+{
+    return s->ops->account_get(s->impl, id, name, namesz, err);
+}
+
+enum cc_err cc_store_key_get(struct cc_store *s, const char *key_id, struct cc_access_key *out,
+                             struct cc_error *err)
+{
+    return s->ops->key_get(s->impl, key_id, out, err);
+}
+
+enum cc_err cc_store_key_list(struct cc_store *s, int64_t account_id,
+                              struct cc_access_key **out, size_t *n, struct cc_error *err)
+{
+    return s->ops->key_list(s->impl, account_id, out, n, err);
+}
+
+enum cc_err cc_store_contact_get(struct cc_store *s, int64_t account_id, int64_t id,
+                                 struct cc_contact *out, struct cc_error *err)
+{
+    return s->ops->contact_get(s->impl, account_id, id, out, err);
+}
+
+enum cc_err cc_store_contact_list(struct cc_store *s, const struct cc_contact_query *q,
+                                  struct cc_contact_page *out, struct cc_error *err)
+{
+    return s->ops->contact_list(s->impl, q, out, err);
+}
+
+void cc_contact_page_free(struct cc_contact_page *p)
+{
+    cc_free(p->items);
+    p->items = NULL;
+    p->n = 0;
+}
+
+enum cc_err cc_tx_account_insert(struct cc_tx *tx, const char *name, int64_t now,
+                                 int64_t *id, struct cc_error *err)
+{
+    return tx->ops->tx_account_insert(tx->impl, name, now, id, err);
+}
+
+enum cc_err cc_tx_account_exists(struct cc_tx *tx, int64_t id, struct cc_error *err)
+{
+    return tx->ops->tx_account_exists(tx->impl, id, err);
+}
+
+enum cc_err cc_tx_key_insert(struct cc_tx *tx, const struct cc_access_key *k,
+                             struct cc_error *err)
+{
+    return tx->ops->tx_key_insert(tx->impl, k, err);
+}
+
+enum cc_err cc_tx_key_disable(struct cc_tx *tx, int64_t account_id, const char *key_id,
+                              int64_t now, struct cc_error *err)
+{
+    return tx->ops->tx_key_disable(tx->impl, account_id, key_id, now, err);
+}
+
+enum cc_err cc_tx_contact_get(struct cc_tx *tx, int64_t account_id, int64_t id,
+                              struct cc_contact *out, struct cc_error *err)
+{
+    return tx->ops->tx_contact_get(tx->impl, account_id, id, out, err);
+}
+
+enum cc_err cc_tx_contact_count(struct cc_tx *tx, int64_t account_id, int64_t *n,
+                                struct cc_error *err)
+{
+    return tx->ops->tx_contact_count(tx->impl, account_id, n, err);
+}
+
+enum cc_err cc_tx_contact_insert(struct cc_tx *tx, struct cc_contact *c, struct cc_error *err)
+{
+    return tx->ops->tx_contact_insert(tx->impl, c, err);
+}
+
+enum cc_err cc_tx_contact_update(struct cc_tx *tx, const struct cc_contact *c,
+                                 struct cc_error *err)
+{
+    return tx->ops->tx_contact_update(tx->impl, c, err);
+}
+
+enum cc_err cc_tx_contact_delete(struct cc_tx *tx, int64_t account_id, int64_t id,
+                                 struct cc_error *err)
+{
+    return tx->ops->tx_contact_delete(tx->impl, account_id, id, err);
+}
+
+enum cc_err cc_tx_idem_get(struct cc_tx *tx, int64_t account_id, const char *key,
+                           char *hash, int64_t *contact_id, struct cc_error *err)
+{
+    return tx->ops->tx_idem_get(tx->impl, account_id, key, hash, contact_id, err);
+}
+
+enum cc_err cc_tx_idem_put(struct cc_tx *tx, int64_t account_id, const char *key,
+                           const char *hash, int64_t contact_id, int64_t now,
+                           struct cc_error *err)
+{
+    return tx->ops->tx_idem_put(tx->impl, account_id, key, hash, contact_id, now, err);
+}
+
+enum cc_err cc_tx_audit(struct cc_tx *tx, int64_t account_id, const char *actor,
+                        const char *action, const char *object_type, int64_t object_id,
+                        const char *detail, int64_t now, struct cc_error *err)
+{
+    return tx->ops->tx_audit(tx->impl, account_id, actor, action, object_type, object_id,
+                             detail, now, err);
+}
+
+void cc_store_search_text(const struct cc_contact *c, char *out, size_t outsz)
+{
+    struct cc_buf b;
+    cc_buf_init(&b, outsz ? outsz - 1 : 0);
+    cc_buf_puts(&b, c->name);
+    cc_buf_puts(&b, "\n");
+    if (c->has_email)
+        cc_buf_puts(&b, c->email_norm);
+    cc_buf_puts(&b, "\n");
+    cc_buf_puts(&b, c->mobile);
+    cc_strlcpy(out, b.data ? b.data : "", outsz);
+    cc_ascii_lower(out);
+    cc_buf_free(&b);
+}

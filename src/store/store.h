@@ -1,0 +1,124 @@
+/*
+ * store.h — the one storage interface. Everything above store/ sees the
+ * database through these functions; SQLite (store/sqlite.c) implements them
+ * today and PostgreSQL will implement the same table of operations.
+ *
+ * Reads and writes take different paths:
+ *  - cc_store_<thing>_get/list read on a connection private to the calling
+ *    thread, in parallel with other readers.
+ *  - cc_store_write(store, fn, arg, err) runs fn inside a transaction and
+ *    returns once that transaction is durable. fn uses only the cc_tx_*
+ *    functions on the tx it is given. On SQLite one writer thread runs the
+ *    waiting writes together, each in its own SAVEPOINT, and commits them
+ *    with one fsync (group commit); on PostgreSQL fn runs in an ordinary
+ *    transaction and is run again after a serialization failure. So fn must
+ *    be safe to run more than once: it may only change *arg's outputs.
+ *    A non-zero return from fn undoes everything fn did and nothing else.
+ */
+#ifndef CC_STORE_H
+#define CC_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+
+struct cc_store;
+struct cc_tx;
+
+struct cc_store_config {
+    const char *url;          /* "sqlite:/path/to.db", a plain path, or "postgres://..." */
+    int synchronous_full;     /* 1: an acknowledged write survives a power cut */
+    int busy_timeout_ms;      /* waiting for another process's write lock */
+    int max_batch;            /* writes committed together at the most */
+};
+
+#define CC_KEY_ID_LEN     24
+#define CC_KEY_SECRET_LEN 32
+
+struct cc_access_key {
+    char id[CC_KEY_ID_LEN + 1];
+    int64_t account_id;
+    enum cc_role role;
+    uint8_t secret_enc[CC_ENC_MAX];
+    size_t secret_enc_len;
+    int64_t created_at;
+    int64_t disabled_at;      /* 0 while enabled */
+};
+
+struct cc_contact_query {
+    int64_t account_id;
+    const char *keyword;      /* NULL or "" for all */
+    int64_t page;             /* from 1 */
+    int64_t page_size;
+};
+
+struct cc_contact_page {
+    struct cc_contact *items; /* owned; cc_contact_page_free() */
+    size_t n;
+    int64_t total;
+};
+
+typedef enum cc_err (*cc_tx_fn)(struct cc_tx *tx, void *arg, struct cc_error *err);
+
+/* Opens (creating if needed) the database named by cfg->url. */
+enum cc_err cc_store_open(const struct cc_store_config *cfg, struct cc_store **out,
+                          struct cc_error *err);
+/* Stops the writer after the writes already queued, closes every connection. */
+void cc_store_close(struct cc_store *s);
+/* Applies the embedded migrations not yet recorded in schema_migrations. */
+enum cc_err cc_store_migrate(struct cc_store *s, struct cc_error *err);
+/* CC_OK when the database answers a trivial query. */
+enum cc_err cc_store_ping(struct cc_store *s, struct cc_error *err);
+/* Runs fn(tx, arg, err) in a transaction; see the top of this file. */
+enum cc_err cc_store_write(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err);
+/* Drops the calling thread's read connection (threads that end call this). */
+void cc_store_thread_done(struct cc_store *s);
+
+/* ---- reads --------------------------------------------------------------- */
+enum cc_err cc_store_account_get(struct cc_store *s, int64_t id, char *name, size_t namesz,
+                                 struct cc_error *err);
+enum cc_err cc_store_key_get(struct cc_store *s, const char *key_id, struct cc_access_key *out,
+                             struct cc_error *err);
+/* *out is owned by the caller: cc_free(). */
+enum cc_err cc_store_key_list(struct cc_store *s, int64_t account_id,
+                              struct cc_access_key **out, size_t *n, struct cc_error *err);
+enum cc_err cc_store_contact_get(struct cc_store *s, int64_t account_id, int64_t id,
+                                 struct cc_contact *out, struct cc_error *err);
+enum cc_err cc_store_contact_list(struct cc_store *s, const struct cc_contact_query *q,
+                                  struct cc_contact_page *out, struct cc_error *err);
+void cc_contact_page_free(struct cc_contact_page *p);
+
+/* ---- writes, only inside a cc_tx_fn ---------------------------------------- */
+enum cc_err cc_tx_account_insert(struct cc_tx *tx, const char *name, int64_t now,
+                                 int64_t *id, struct cc_error *err);
+enum cc_err cc_tx_account_exists(struct cc_tx *tx, int64_t id, struct cc_error *err);
+enum cc_err cc_tx_key_insert(struct cc_tx *tx, const struct cc_access_key *k,
+                             struct cc_error *err);
+/* CC_ERR_NOT_FOUND when the key is not in that account. */
+enum cc_err cc_tx_key_disable(struct cc_tx *tx, int64_t account_id, const char *key_id,
+                              int64_t now, struct cc_error *err);
+enum cc_err cc_tx_contact_get(struct cc_tx *tx, int64_t account_id, int64_t id,
+                              struct cc_contact *out, struct cc_error *err);
+enum cc_err cc_tx_contact_count(struct cc_tx *tx, int64_t account_id, int64_t *n,
+                                struct cc_error *err);
+/* Inserts c and its webhooks; sets c->id. A duplicate email or mobile in the
+ * account fails with CC_ERR_ALREADY_EXISTS, field "Email" or "Mobile". */
+enum cc_err cc_tx_contact_insert(struct cc_tx *tx, struct cc_contact *c, struct cc_error *err);
+/* Writes every field of c (matched by account and id) and replaces its
+ * webhooks with c's. CC_ERR_NOT_FOUND when there is no such contact. */
+enum cc_err cc_tx_contact_update(struct cc_tx *tx, const struct cc_contact *c,
+                                 struct cc_error *err);
+enum cc_err cc_tx_contact_delete(struct cc_tx *tx, int64_t account_id, int64_t id,
+                                 struct cc_error *err);
+/* CC_ERR_NOT_FOUND when the key was never used. hash: 65 bytes. */
+enum cc_err cc_tx_idem_get(struct cc_tx *tx, int64_t account_id, const char *key,
+                           char *hash, int64_t *contact_id, struct cc_error *err);
+enum cc_err cc_tx_idem_put(struct cc_tx *tx, int64_t account_id, const char *key,
+                           const char *hash, int64_t contact_id, int64_t now,
+                           struct cc_error *err);
+enum cc_err cc_tx_audit(struct cc_tx *tx, int64_t account_id, const char *actor,
+                        const char *action, const char *object_type, int64_t object_id,
+                        const char *detail, int64_t now, struct cc_error *err);
+
+#endif

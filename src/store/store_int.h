@@ -1,0 +1,72 @@
+/*
+ * store_int.h — what the backends share inside store/: the table of
+ * operations each backend fills in, and the two structs store.c hands out.
+ */
+#ifndef CC_STORE_INT_H
+#define CC_STORE_INT_H
+
+#include "store/store.h"
+
+struct cc_store_ops {
+    const char *name;
+    void (*close)(void *impl);
+    enum cc_err (*migrate)(void *impl, struct cc_error *err);
+    enum cc_err (*ping)(void *impl, struct cc_error *err);
+    enum cc_err (*write)(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err);
+    void (*thread_done)(void *impl);
+
+    enum cc_err (*account_get)(void *impl, int64_t id, char *name, size_t namesz,
+                               struct cc_error *err);
+    enum cc_err (*key_get)(void *impl, const char *key_id, struct cc_access_key *out,
+                           struct cc_error *err);
+    enum cc_err (*key_list)(void *impl, int64_t account_id, struct cc_access_key **out,
+                            size_t *n, struct cc_error *err);
+    enum cc_err (*contact_get)(void *impl, int64_t account_id, int64_t id,
+                               struct cc_contact *out, struct cc_error *err);
+    enum cc_err (*contact_list)(void *impl, const struct cc_contact_query *q,
+                                struct cc_contact_page *out, struct cc_error *err);
+
+    enum cc_err (*tx_account_insert)(void *tx, const char *name, int64_t now, int64_t *id,
+                                     struct cc_error *err);
+    enum cc_err (*tx_account_exists)(void *tx, int64_t id, struct cc_error *err);
+    enum cc_err (*tx_key_insert)(void *tx, const struct cc_access_key *k, struct cc_error *err);
+    enum cc_err (*tx_key_disable)(void *tx, int64_t account_id, const char *key_id,
+                                  int64_t now, struct cc_error *err);
+    enum cc_err (*tx_contact_get)(void *tx, int64_t account_id, int64_t id,
+                                  struct cc_contact *out, struct cc_error *err);
+    enum cc_err (*tx_contact_count)(void *tx, int64_t account_id, int64_t *n,
+                                    struct cc_error *err);
+    enum cc_err (*tx_contact_insert)(void *tx, struct cc_contact *c, struct cc_error *err);
+    enum cc_err (*tx_contact_update)(void *tx, const struct cc_contact *c,
+                                     struct cc_error *err);
+    enum cc_err (*tx_contact_delete)(void *tx, int64_t account_id, int64_t id,
+                                     struct cc_error *err);
+    enum cc_err (*tx_idem_get)(void *tx, int64_t account_id, const char *key, char *hash,
+                               int64_t *contact_id, struct cc_error *err);
+    enum cc_err (*tx_idem_put)(void *tx, int64_t account_id, const char *key,
+                               const char *hash, int64_t contact_id, int64_t now,
+                               struct cc_error *err);
+    enum cc_err (*tx_audit)(void *tx, int64_t account_id, const char *actor,
+                            const char *action, const char *object_type, int64_t object_id,
+                            const char *detail, int64_t now, struct cc_error *err);
+};
+
+struct cc_store {
+    const struct cc_store_ops *ops;
+    void *impl;
+};
+
+/* A transaction handed to a cc_tx_fn: the backend's own state behind impl. */
+struct cc_tx {
+    const struct cc_store_ops *ops;
+    void *impl;
+};
+
+/* Backends. */
+enum cc_err cc_sqlite_open(const struct cc_store_config *cfg, const char *path,
+                           struct cc_store *s, struct cc_error *err);
+
+/* The search text of a contact: lower-cased name, email and mobile. */
+void cc_store_search_text(const struct cc_contact *c, char *out, size_t outsz);
+
+#endif

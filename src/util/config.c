@@ -1,0 +1,284 @@
+/*
+ * config.c — the option table and everything it drives: the config file,
+ * CERTCONTACTS_* environment variables, flags, --help and the example
+ * config (certcontacts.conf.example is this file's output, checked by a
+ * test). Adding an option is adding one row.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/util.h"
+
+enum opt_type { OPT_STR, OPT_INT, OPT_BOOL, OPT_ENUM };
+
+struct opt {
+    const char *name;
+    enum opt_type type;
+    size_t offset;
+    size_t size;          /* for strings */
+    int64_t min, max;     /* for integers */
+    const char *def;
+    const char *choices;  /* for enums: "a|b", stored as the index */
+    const char *help;
+};
+
+#define STR(f) OPT_STR, offsetof(struct cc_config, f), sizeof(((struct cc_config *)0)->f)
+#define INT(f) OPT_INT, offsetof(struct cc_config, f), 0
+#define BOOL(f) OPT_BOOL, offsetof(struct cc_config, f), 0
+#define ENUM(f) OPT_ENUM, offsetof(struct cc_config, f), 0
+
+static const struct opt opts[] = {
+    {"listen", STR(listen), 0, 0, "127.0.0.1:8080", NULL,
+     "Address and port the HTTP server listens on (IPv4:PORT; port 0 picks a free port)."},
+    {"data_dir", STR(data_dir), 0, 0, "./var", NULL,
+     "Directory for the SQLite database and the master key file; created if missing."},
+    {"db", STR(db), 0, 0, "", NULL,
+     "Database URL: sqlite:PATH. Empty means sqlite:DATA_DIR/certcontacts.db."},
+    {"master_key_file", STR(master_key_file), 0, 0, "", NULL,
+     "File with the 256-bit key (64 hex characters) that encrypts secrets and ID numbers at "
+     "rest. Empty means DATA_DIR/master.key, created with mode 0600 on first start."},
+    {"threads", INT(threads), 1, 256, "4", NULL,
+     "HTTP worker threads; each has its own read connection to the database."},
+    {"max_body_bytes", INT(max_body_bytes), 1024, 16777216, "65536", NULL,
+     "Largest request body accepted; larger ones get 413 RequestEntityTooLarge."},
+    {"max_contacts_per_account", INT(max_contacts_per_account), 1, 100000000, "10000", NULL,
+     "Most contacts one account may hold; more gives 400 LimitExceeded.Contacts."},
+    {"synchronous", ENUM(synchronous_full), 0, 1, "full", "normal|full",
+     "full: a write is acknowledged only once it survives a power cut (one fsync per group "
+     "of writes). normal: faster, but the last writes before a power cut may be lost "
+     "(never corrupted)."},
+    {"busy_timeout_ms", INT(busy_timeout_ms), 0, 600000, "5000", NULL,
+     "How long a write waits for another process (such as the CLI) holding the database's "
+     "write lock."},
+    {"connection_timeout_s", INT(connection_timeout_s), 1, 3600, "30", NULL,
+     "Idle HTTP connections are closed after this many seconds."},
+    {"log_level", STR(log_level), 0, 0, "info", NULL, "debug, info, warn or error."},
+    {"dev", BOOL(dev), 0, 1, "false", NULL,
+     "Development mode: says so at start-up; later features use it to allow local "
+     "stand-ins (such as logging messages instead of sending them)."},
+};
+#define NOPTS (sizeof opts / sizeof opts[0])
+
+static const struct opt *find(const char *name)
+{
+    char norm[64];
+    if (cc_strlcpy(norm, name, sizeof norm) >= sizeof norm)
+        return NULL;
+    for (char *p = norm; *p; p++)
+        if (*p == '-')
+            *p = '_';
+    for (size_t i = 0; i < NOPTS; i++)
+        if (strcmp(opts[i].name, norm) == 0)
+            return &opts[i];
+    return NULL;
+}
+
+int cc_config_is_option(const char *name)
+{
+    const struct opt *o = find(name);
+    return o ? (o->type == OPT_BOOL ? 2 : 1) : 0;
+}
+
+static int set_opt(struct cc_config *cfg, const struct opt *o, const char *value, char *errbuf,
+                   size_t errsz)
+{
+    char *base = (char *)cfg + o->offset;
+    int64_t v;
+    switch (o->type) {
+    case OPT_STR:
+        if (cc_strlcpy(base, value, o->size) >= o->size) {
+            snprintf(errbuf, errsz, "%s: value too long (at most %zu bytes)", o->name, o->size - 1);
+            return -1;
+        }
+        return 0;
+    case OPT_INT:
+        if (cc_parse_i64(value, o->min, o->max, &v)) {
+            snprintf(errbuf, errsz, "%s: must be a whole number from %lld to %lld, not \"%s\"",
+                     o->name, (long long)o->min, (long long)o->max, value);
+            return -1;
+        }
+        *(int64_t *)base = v;
+        return 0;
+    case OPT_BOOL:
+        if (!strcmp(value, "true") || !strcmp(value, "1") || !strcmp(value, "yes") ||
+            !strcmp(value, "on"))
+            *(int64_t *)base = 1;
+        else if (!strcmp(value, "false") || !strcmp(value, "0") || !strcmp(value, "no") ||
+                 !strcmp(value, "off"))
+            *(int64_t *)base = 0;
+        else {
+            snprintf(errbuf, errsz, "%s: must be true or false, not \"%s\"", o->name, value);
+            return -1;
+        }
+        return 0;
+    case OPT_ENUM: {
+        const char *c = o->choices;
+        for (int64_t idx = 0; *c; idx++) {
+            size_t n = strcspn(c, "|");
+            if (strlen(value) == n && strncmp(c, value, n) == 0) {
+                *(int64_t *)base = idx;
+                return 0;
+            }
+            c += n + (c[n] == '|');
+        }
+        snprintf(errbuf, errsz, "%s: must be one of %s, not \"%s\"", o->name, o->choices, value);
+        return -1;
+    }
+    }
+    return -1;
+}
+
+int cc_config_set(struct cc_config *cfg, const char *name, const char *value, char *errbuf,
+                  size_t errsz)
+{
+    const struct opt *o = find(name);
+    if (!o) {
+        snprintf(errbuf, errsz, "unknown option \"%s\" (see --help)", name);
+        return -1;
+    }
+    return set_opt(cfg, o, value, errbuf, errsz);
+}
+
+void cc_config_defaults(struct cc_config *cfg)
+{
+    char ignored[128];
+    memset(cfg, 0, sizeof *cfg);
+    for (size_t i = 0; i < NOPTS; i++)
+        set_opt(cfg, &opts[i], opts[i].def, ignored, sizeof ignored);
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
+        s[--n] = '\0';
+    return s;
+}
+
+int cc_config_load_file(struct cc_config *cfg, const char *path, char *errbuf, size_t errsz)
+{
+    char *data = NULL;
+    size_t len = 0;
+    if (cc_file_read(path, 1 << 20, &data, &len)) {
+        snprintf(errbuf, errsz, "cannot read config file %s", path);
+        return -1;
+    }
+    int rc = 0, lineno = 0;
+    char *save = data;
+    while (save && *save && !rc) {
+        char *line = save;
+        char *nl = strchr(line, '\n');
+        save = nl ? nl + 1 : NULL;
+        if (nl)
+            *nl = '\0';
+        lineno++;
+        line = trim(line);
+        if (!*line || *line == '#')
+            continue;
+        char *eq = strchr(line, '=');
+        if (!eq) {
+            snprintf(errbuf, errsz, "%s:%d: expected name = value", path, lineno);
+            rc = -1;
+            break;
+        }
+        *eq = '\0';
+        char *name = trim(line), *value = trim(eq + 1);
+        size_t vl = strlen(value);
+        if (vl >= 2 && value[0] == '"' && value[vl - 1] == '"') {
+            value[vl - 1] = '\0';
+            value++;
+        }
+        char inner[256];
+        if (cc_config_set(cfg, name, value, inner, sizeof inner)) {
+            snprintf(errbuf, errsz, "%s:%d: %s", path, lineno, inner);
+            rc = -1;
+        }
+    }
+    cc_free(data);
+    return rc;
+}
+
+int cc_config_load_env(struct cc_config *cfg, char *errbuf, size_t errsz)
+{
+    for (size_t i = 0; i < NOPTS; i++) {
+        char env[80] = "CERTCONTACTS_";
+        size_t n = strlen(env);
+        for (const char *p = opts[i].name; *p && n + 1 < sizeof env; p++)
+            env[n++] = (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
+        env[n] = '\0';
+        const char *v = getenv(env);
+        if (v && set_opt(cfg, &opts[i], v, errbuf, errsz))
+            return -1;
+    }
+    return 0;
+}
+
+void cc_config_finish(struct cc_config *cfg)
+{
+    if (!cfg->db[0])
+        snprintf(cfg->db, sizeof cfg->db, "sqlite:%s/certcontacts.db", cfg->data_dir);
+    if (!cfg->master_key_file[0])
+        snprintf(cfg->master_key_file, sizeof cfg->master_key_file, "%s/master.key",
+                 cfg->data_dir);
+}
+
+static void flag_name(const char *name, char *out, size_t outsz)
+{
+    cc_strlcpy(out, name, outsz);
+    for (char *p = out; *p; p++)
+        if (*p == '_')
+            *p = '-';
+}
+
+void cc_config_print_help(void)
+{
+    printf("Options (flag, CERTCONTACTS_ environment variable, or NAME = VALUE in --config FILE):\n");
+    for (size_t i = 0; i < NOPTS; i++) {
+        char flag[64];
+        flag_name(opts[i].name, flag, sizeof flag);
+        printf("  --%-26s %s", flag, opts[i].help);
+        if (opts[i].choices)
+            printf(" One of: %s.", opts[i].choices);
+        printf(" [default: %s]\n", opts[i].def[0] ? opts[i].def : "(see text)");
+    }
+}
+
+/* Wraps text at 76 columns behind "# ". */
+static void print_comment(const char *text)
+{
+    const char *p = text;
+    while (*p) {
+        size_t n = strlen(p);
+        if (n > 76) {
+            n = 76;
+            while (n > 0 && p[n] != ' ')
+                n--;
+            if (n == 0)
+                n = 76;
+        }
+        printf("# %.*s\n", (int)n, p);
+        p += n;
+        while (*p == ' ')
+            p++;
+    }
+}
+
+void cc_config_print_example(void)
+{
+    printf("# certcontacts.conf.example — every option, with its default.\n"
+           "# Use with: certcontacts serve --config FILE. Each option can also be set\n"
+           "# as an environment variable CERTCONTACTS_<NAME> or a flag --<name>;\n"
+           "# flags win over the environment, which wins over this file.\n"
+           "# Generated by `certcontacts config example`.\n");
+    for (size_t i = 0; i < NOPTS; i++) {
+        printf("\n");
+        print_comment(opts[i].help);
+        if (opts[i].choices)
+            printf("# One of: %s.\n", opts[i].choices);
+        printf("#%s = %s\n", opts[i].name, opts[i].def);
+    }
+}

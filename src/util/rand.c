@@ -1,0 +1,43 @@
+/*
+ * rand.c — randomness from OpenSSL's CSPRNG, for keys, nonces, codes and ids.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <openssl/rand.h>
+
+#include "util/util.h"
+
+void cc_random_bytes(void *buf, size_t n)
+{
+    if (RAND_bytes(buf, (int)n) != 1) {
+        fprintf(stderr, "{\"level\":\"error\",\"msg\":\"CSPRNG failed\"}\n");
+        abort();
+    }
+}
+
+void cc_random_alnum(char *out, size_t n)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    size_t i = 0;
+    while (i < n) {
+        unsigned char b[32];
+        cc_random_bytes(b, sizeof b);
+        for (size_t j = 0; j < sizeof b && i < n; j++)
+            if (b[j] < 248) /* 248 = 4 * 62: keeps the choice unbiased */
+                out[i++] = alphabet[b[j] % 62];
+    }
+    out[n] = '\0';
+}
+
+void cc_uuid(char *out)
+{
+    unsigned char b[16];
+    cc_random_bytes(b, sizeof b);
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
+             b[12], b[13], b[14], b[15]);
+}
