@@ -96,8 +96,6 @@ static enum cc_err read_webhook(json_t *item, struct cc_webhook_input *w, struct
     static const struct field url_f = {"webhooks[].url", "Webhooks", 0};
     static const struct field secret_f = {"webhooks[].secret", "Webhooks", 0};
     memset(w, 0, sizeof *w);
-    if (json_is_string(item)) /* a bare URL, as the Alibaba API sends them */
-        return string_or_null(item, &url_f, &w->url, err);
     if (!json_is_object(item))
         return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "Webhooks",
                             "Each webhook must be an object {\"url\": ..., \"secret\": ...}.");

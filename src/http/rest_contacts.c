@@ -148,7 +148,8 @@ void cc_h_contacts_get(struct cc_request *req)
     cc_free(c);
 }
 
-/* If-Match: "7", 7 or W/"7" → 7; absent → -1; anything else → error. */
+/* If-Match: "7" or 7 → 7; absent → -1; anything else (a weak W/"7" too:
+ * If-Match compares strongly) → error. */
 static int if_match(struct cc_request *req, int64_t *out)
 {
     const char *h = cc_req_header(req, "If-Match");
@@ -156,8 +157,6 @@ static int if_match(struct cc_request *req, int64_t *out)
     if (!h)
         return 0;
     size_t n = strlen(h);
-    if (n > 2 && h[0] == 'W' && h[1] == '/')
-        h += 2, n -= 2;
     if (n >= 2 && h[0] == '"' && h[n - 1] == '"')
         h++, n -= 2;
     if (cc_parse_i64n(h, n, 1, INT64_MAX, out))

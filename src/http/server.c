@@ -37,6 +37,7 @@ struct cc_request {
     char path[512];
     char request_id[37];
     int64_t start_us;
+    int started;
     struct cc_buf body;
     size_t discarded;
     int too_large;
@@ -246,6 +247,42 @@ static void dispatch(struct cc_request *req)
         fail(req, CC_ERR_INTERNAL, NULL, "The handler gave no response.");
 }
 
+/* Makes the request object as soon as the request line is read, keeping
+ * the path exactly as sent: routes match the raw path, so an encoded "/" or
+ * NUL (%2F, %00) can never smuggle a different path past the router. */
+static struct cc_request *new_request(struct cc_http_server *srv, const char *uri)
+{
+    struct cc_request *req = cc_calloc(1, sizeof *req);
+    req->srv = srv;
+    req->start_us = cc_mono_us();
+    cc_uuid(req->request_id);
+    size_t n = strcspn(uri, "?");
+    if (n < sizeof req->path) {
+        memcpy(req->path, uri, n);
+        req->path[n] = '\0';
+    } /* else: an empty path, which matches no route: 404 */
+    return req;
+}
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)conn;
+    return new_request(cls, uri);
+}
+
+/* Percent-decodes query arguments; a decoded NUL becomes DEL so that it
+ * cannot cut a value short unnoticed: every consumer rejects it. */
+static size_t on_unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    size_t n = MHD_http_unescape(s);
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '\0')
+            s[i] = 0x7f;
+    return n;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -254,18 +291,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void)version;
     struct cc_http_server *srv = cls;
     struct cc_request *req = *con_cls;
-    if (!req) {
-        req = cc_calloc(1, sizeof *req);
-        req->srv = srv;
+    if (!req) /* the URI callback always makes one; be safe anyway */
+        *con_cls = req = new_request(srv, url);
+    if (!req->started) {
+        req->started = 1;
         req->conn = conn;
         req->method = method;
-        req->start_us = cc_mono_us();
-        cc_uuid(req->request_id);
-        cc_strlcpy(req->path, url, sizeof req->path);
         cc_buf_init(&req->body, srv->max_body);
-        if (strlen(url) >= sizeof req->path)
-            req->path[0] = '\0'; /* matches no route: 404 */
-        *con_cls = req;
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         int64_t clen;
         if (cl && cc_parse_i64(cl, 0, INT64_MAX, &clen) == 0 && (uint64_t)clen > srv->max_body) {
@@ -363,7 +395,9 @@ enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *s
     unsigned threads = cfg->threads > 0 ? (unsigned)cfg->threads : 4;
     srv->daemon = MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-        on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);

@@ -299,10 +299,14 @@ enum cc_err cc_contact_list(struct cc_service *svc, const struct cc_caller *call
             len--;
         while (len && (*keyword == ' ' || *keyword == '\t'))
             keyword++, len--;
-        if (!cc_utf8_valid(keyword, len) || memchr(keyword, '\0', len) ||
+        int ctl = 0;
+        for (size_t i = 0; i < len; i++)
+            ctl |= (unsigned char)keyword[i] < 0x20 || keyword[i] == 0x7f;
+        if (ctl || !cc_utf8_valid(keyword, len) ||
             cc_utf8_len(keyword, len) > CC_KEYWORD_MAX_CHARS || len >= sizeof kw)
             return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "Keyword",
-                                "keyword must be valid UTF-8 of at most %d characters.",
+                                "keyword must be valid UTF-8 of at most %d characters, without control "
+                                "characters.",
                                 CC_KEYWORD_MAX_CHARS);
         memcpy(kw, keyword, len);
         kw[len] = '\0';

@@ -1,0 +1,462 @@
+// harness.mjs — black-box helpers for the certcontacts integration tests.
+//
+// Starts and stops the real binary (build/certcontacts, or $CC_BIN) on an
+// ephemeral port with a fresh data directory, runs CLI subcommands, and makes
+// HTTP requests: `api()` through fetch for ordinary calls, `raw()` through
+// node:http for requests whose bytes, paths or headers fetch would normalise.
+// Nothing here knows how the server works inside; it only speaks the contract.
+
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const BIN = path.resolve(ROOT, process.env.CC_BIN || 'build/certcontacts');
+
+// Sanitizer builds are slow to start and to stop; keep the bounds generous.
+const START_TIMEOUT_MS = 15000;
+const STOP_TIMEOUT_MS = 30000;
+
+// ---------------------------------------------------------------- utilities
+
+/** A fresh temporary data directory path (created empty; the binary may also create it). */
+export function makeDataDir(prefix = 'cc-it-') {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export function removeDir(dir) {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Poll `fn` (sync or async) until it returns a truthy value, or fail after
+ * `timeoutMs`. Returns the truthy value. Used instead of sleeps.
+ */
+export async function waitFor(fn, { timeoutMs = 5000, intervalMs = 20, what = 'condition' } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    last = await fn();
+    if (last) return last;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+let uniq = 0;
+/** A string unique within this test process (for names, emails, keys). */
+export function unique(prefix = 'u') {
+  uniq += 1;
+  return `${prefix}${process.pid}x${Date.now().toString(36)}x${uniq}`;
+}
+
+let mobileSeq = Math.floor(Math.random() * 1e6);
+/** A fresh mainland-China mobile in E.164 ("+86139xxxxxxxx"); unique within the process. */
+export function uniqueMobile(prefix = '139') {
+  mobileSeq = (mobileSeq + 7919) % 1e8;
+  return `+86${prefix}${String(mobileSeq).padStart(8, '0')}`;
+}
+
+/** PRC ID card check character (ISO 7064 MOD 11-2) for the first 17 digits. */
+export function idCardCheck(first17) {
+  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  let s = 0;
+  for (let i = 0; i < 17; i++) s += Number(first17[i]) * w[i];
+  return '10X98765432'[s % 11];
+}
+export function idCard(first17) {
+  return first17 + idCardCheck(first17);
+}
+
+/** Deep search: does any object in `v` have a key named `key`? */
+export function hasKeyDeep(v, key) {
+  if (Array.isArray(v)) return v.some((x) => hasKeyDeep(x, key));
+  if (v && typeof v === 'object') {
+    return Object.keys(v).some((k) => k === key || hasKeyDeep(v[k], key));
+  }
+  return false;
+}
+
+export const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+// ---------------------------------------------------------------------- CLI
+
+/**
+ * Run `certcontacts ARGS... --data-dir DIR`. Returns {status, stdout, stderr}.
+ * Never throws on a non-zero exit; use cliOk/cliJson for that.
+ */
+export function cli(args, { dataDir, env = {}, globalFirst = false } = {}) {
+  const global = dataDir ? ['--data-dir', dataDir] : [];
+  const argv = globalFirst ? [...global, ...args] : [...args, ...global];
+  const r = spawnSync(BIN, argv, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+    timeout: 60000,
+  });
+  if (r.error) throw r.error;
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, argv };
+}
+
+export function cliOk(args, opts) {
+  const r = cli(args, opts);
+  assert.equal(r.status, 0, `certcontacts ${r.argv.join(' ')} exited ${r.status} (${r.signal || ''})\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+  return r;
+}
+
+export function cliJson(args, opts) {
+  const r = cliOk(args, opts);
+  try {
+    return JSON.parse(r.stdout);
+  } catch (e) {
+    throw new Error(`certcontacts ${r.argv.join(' ')}: stdout is not one JSON value: ${e.message}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
+  }
+}
+
+function checkKeyJson(k) {
+  assert.equal(typeof k.account_id, 'number', `account_id: ${JSON.stringify(k)}`);
+  assert.equal(typeof k.access_key_id, 'string');
+  assert.equal(typeof k.access_key_secret, 'string');
+  assert.ok(k.access_key_id.length > 0 && k.access_key_secret.length > 0);
+  assert.match(k.role, /^(admin|operator|readonly)$/);
+  return k;
+}
+
+/** `account create NAME --json` → {account_id, access_key_id, access_key_secret, role}. */
+export function createAccount(dataDir, name = unique('acct')) {
+  const k = checkKeyJson(cliJson(['account', 'create', name, '--json'], { dataDir }));
+  assert.equal(k.role, 'admin');
+  return k;
+}
+
+/** `key create --account ID --role ROLE --json`. */
+export function createKey(dataDir, accountId, role) {
+  const k = checkKeyJson(cliJson(['key', 'create', '--account', String(accountId), '--role', role, '--json'], { dataDir }));
+  assert.equal(k.role, role);
+  assert.equal(k.account_id, accountId);
+  return k;
+}
+
+export function listKeys(dataDir, accountId) {
+  return cliJson(['key', 'list', '--account', String(accountId), '--json'], { dataDir });
+}
+
+export function disableKey(dataDir, accountId, keyId) {
+  return cliOk(['key', 'disable', '--account', String(accountId), keyId], { dataDir });
+}
+
+// ------------------------------------------------------------------- server
+
+export class Server {
+  constructor({ dataDir, args = [], env = {} }) {
+    this.dataDir = dataDir;
+    this.args = args;
+    this.env = env;
+    this.stderr = '';
+    this.lines = []; // parsed JSON log lines
+    this.badLines = []; // stderr lines that were not one JSON object
+    this.proc = null;
+    this.port = null;
+    this.exit = null;
+  }
+
+  get base() {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start() {
+    const argv = ['serve', '--data-dir', this.dataDir, '--listen', '127.0.0.1:0', ...this.args];
+    const proc = spawn(BIN, argv, {
+      cwd: ROOT,
+      env: { ...process.env, ...this.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.proc = proc;
+    this.exit = new Promise((resolve) => {
+      proc.on('exit', (code, signal) => resolve({ code, signal }));
+    });
+    proc.stdout.setEncoding('utf8');
+    proc.stdout.on('data', () => {});
+    proc.stderr.setEncoding('utf8');
+    let partial = '';
+    proc.stderr.on('data', (chunk) => {
+      this.stderr += chunk;
+      partial += chunk;
+      let nl;
+      while ((nl = partial.indexOf('\n')) >= 0) {
+        const line = partial.slice(0, nl);
+        partial = partial.slice(nl + 1);
+        if (line.trim() === '') continue;
+        let obj;
+        try {
+          obj = JSON.parse(line);
+        } catch {
+          obj = undefined;
+        }
+        if (obj && typeof obj === 'object' && !Array.isArray(obj)) this.lines.push(obj);
+        else this.badLines.push(line);
+      }
+    });
+    let exited = null;
+    this.exit.then((e) => { exited = e; });
+    const listening = await waitFor(
+      () => {
+        if (exited) {
+          throw new Error(`server exited before listening (code ${exited.code}, signal ${exited.signal})\nstderr:\n${this.stderr}`);
+        }
+        return this.lines.find((l) => l.msg === 'listening');
+      },
+      { timeoutMs: START_TIMEOUT_MS, intervalMs: 25, what: `"listening" log line; stderr so far:\n${this.stderr}` },
+    ).catch((e) => {
+      if (!exited) proc.kill('SIGKILL');
+      throw e;
+    });
+    const m = /:(\d+)$/.exec(String(listening.listen));
+    assert.ok(m, `listening line has no port: ${JSON.stringify(listening)}`);
+    this.port = Number(m[1]);
+    assert.ok(this.port > 0);
+    return this;
+  }
+
+  /**
+   * SIGTERM, wait for exit, and assert a clean exit (code 0; under ASan a
+   * leak or error makes it non-zero). Prints the captured stderr on failure.
+   */
+  async stop() {
+    if (!this.proc) return;
+    const proc = this.proc;
+    this.proc = null;
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+    let timer;
+    const timeout = new Promise((resolve) => {
+      timer = setTimeout(() => resolve(null), STOP_TIMEOUT_MS);
+    });
+    const res = await Promise.race([this.exit, timeout]);
+    clearTimeout(timer);
+    if (res === null) {
+      proc.kill('SIGKILL');
+      await this.exit;
+      throw new Error(`server did not exit within ${STOP_TIMEOUT_MS} ms of SIGTERM\nstderr:\n${this.stderr}`);
+    }
+    if (res.code !== 0 || res.signal !== null) {
+      throw new Error(`server exited with code ${res.code} signal ${res.signal} after SIGTERM\nstderr:\n${this.stderr}`);
+    }
+  }
+
+  /** The log line of one request, waiting (bounded) for it to be written. */
+  async requestLog(requestId, timeoutMs = 5000) {
+    return waitFor(() => this.lines.find((l) => l.msg === 'request' && l.request_id === requestId), {
+      timeoutMs,
+      what: `log line for request ${requestId}`,
+    });
+  }
+}
+
+/** Start a server on a data dir. Options: args (extra CLI args), env. */
+export async function startServer(dataDir, opts = {}) {
+  const s = new Server({ dataDir, ...opts });
+  await s.start();
+  return s;
+}
+
+// --------------------------------------------------------------------- HTTP
+
+export function basic(key) {
+  if (!key) return undefined;
+  return 'Basic ' + Buffer.from(`${key.access_key_id}:${key.access_key_secret}`).toString('base64');
+}
+
+function parseBody(text, contentType) {
+  if (text === '') return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined; // not JSON
+  }
+}
+
+/**
+ * fetch-based request. `key` is a key object from createAccount/createKey;
+ * `json` is serialised with Content-Type application/json; `body` is sent
+ * as is. Returns {status, headers (a Headers), text, json}.
+ */
+export async function api(server, method, urlPath, { key, json, body, headers = {} } = {}) {
+  const h = { ...headers };
+  if (key && !('authorization' in lower(h))) h.authorization = basic(key);
+  let payload = body;
+  if (json !== undefined) {
+    payload = JSON.stringify(json);
+    if (!('content-type' in lower(h))) h['content-type'] = 'application/json';
+  }
+  const res = await fetch(server.base + urlPath, { method, headers: h, body: payload });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, text, json: parseBody(text), method, path: urlPath };
+}
+
+function lower(h) {
+  const o = {};
+  for (const k of Object.keys(h)) o[k.toLowerCase()] = h[k];
+  return o;
+}
+
+/**
+ * node:http request with the path and bytes exactly as given. `body` may be
+ * a string (sent as UTF-8) or a Buffer; `chunked: true` omits Content-Length.
+ * Resolves as soon as a complete response has arrived, even if the server
+ * then closes the connection while the body is still being written (413).
+ */
+export function raw(server, method, rawPath, { key, headers = {}, body, chunked = false, timeoutMs = 20000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const h = { ...headers };
+    if (key && !('authorization' in lower(h))) h.Authorization = basic(key);
+    const buf = body === undefined ? null : Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8');
+    if (buf && !chunked && !('content-length' in lower(h))) h['Content-Length'] = buf.length;
+    let done = false;
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port: server.port,
+        method,
+        path: rawPath,
+        headers: h,
+        agent: false,
+        insecureHTTPParser: false,
+      },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('error', (e) => { if (!done) { done = true; reject(e); } });
+        res.on('end', () => {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({
+            status: res.statusCode,
+            headers: new Headers(Object.entries(res.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v)])),
+            text,
+            json: parseBody(text),
+            method,
+            path: rawPath,
+          });
+          req.destroy();
+        });
+      },
+    );
+    const timer = setTimeout(() => {
+      if (!done) {
+        done = true;
+        req.destroy();
+        reject(new Error(`${method} ${rawPath}: no response within ${timeoutMs} ms`));
+      }
+    }, timeoutMs);
+    req.on('error', (e) => {
+      // A server that answers 413 early may close before we finish writing;
+      // the response event (if any) decides. Only fail if none arrives.
+      if (done) return;
+      if (e.code === 'EPIPE' || e.code === 'ECONNRESET') {
+        // give the response parser a chance: it may already have the bytes
+        setImmediate(() => {
+          if (!done) {
+            done = true;
+            clearTimeout(timer);
+            reject(new Error(`${method} ${rawPath}: connection error before a response: ${e.code}`));
+          }
+        });
+        return;
+      }
+      done = true;
+      clearTimeout(timer);
+      reject(e);
+    });
+    if (buf) {
+      if (chunked) {
+        // several chunks so that Transfer-Encoding: chunked is really used
+        const step = 16384;
+        for (let i = 0; i < buf.length; i += step) req.write(buf.subarray(i, i + step));
+      } else {
+        req.write(buf);
+      }
+    }
+    req.end();
+  });
+}
+
+/** Describe a response for assertion messages. */
+export function show(res) {
+  const hs = [];
+  res.headers.forEach((v, k) => hs.push(`${k}: ${v}`));
+  const t = res.text.length > 600 ? res.text.slice(0, 600) + '…' : res.text;
+  return `${res.method || ''} ${res.path || ''} → ${res.status}\n${hs.join('\n')}\n\n${t}`;
+}
+
+/** Assert the JSON error shape and, when given, status and code. */
+export function assertError(res, status, code) {
+  if (typeof status === 'number') assert.equal(res.status, status, show(res));
+  else if (status === '4xx') assert.ok(res.status >= 400 && res.status < 500, `expected a 4xx:\n${show(res)}`);
+  const ct = res.headers.get('content-type') || '';
+  assert.match(ct, /^application\/json/i, `error Content-Type:\n${show(res)}`);
+  assert.ok(res.json && typeof res.json === 'object' && !Array.isArray(res.json), `error body is not a JSON object:\n${show(res)}`);
+  assert.equal(typeof res.json.code, 'string', `code:\n${show(res)}`);
+  assert.equal(typeof res.json.message, 'string', `message:\n${show(res)}`);
+  assert.equal(typeof res.json.request_id, 'string', `request_id:\n${show(res)}`);
+  assert.ok(res.json.request_id.length > 0, show(res));
+  assert.equal(res.headers.get('x-request-id'), res.json.request_id, `X-Request-Id vs request_id:\n${show(res)}`);
+  if (code !== undefined) {
+    if (code instanceof RegExp) assert.match(res.json.code, code, show(res));
+    else assert.equal(res.json.code, code, show(res));
+  }
+  return res.json;
+}
+
+/** Assert a 2xx status (exact when given) and return the parsed body. */
+export function assertOk(res, status) {
+  if (status) assert.equal(res.status, status, show(res));
+  else assert.ok(res.status >= 200 && res.status < 300, show(res));
+  assert.ok(res.headers.get('x-request-id'), `no X-Request-Id:\n${show(res)}`);
+  return res.json;
+}
+
+// ------------------------------------------------------------ contact helpers
+
+/** A valid create body; override any field. */
+export function contactBody(over = {}) {
+  const n = unique('c');
+  return {
+    name: `Contact ${n}`,
+    email: `${n}@example.com`,
+    mobile: uniqueMobile(),
+    ...over,
+  };
+}
+
+export async function createContact(server, key, over = {}, headers = {}) {
+  const body = contactBody(over);
+  const res = await api(server, 'POST', '/v1/contacts', { key, json: body, headers });
+  const c = assertOk(res, 201);
+  return { contact: c, body, res };
+}
+
+export async function getContact(server, key, id) {
+  return api(server, 'GET', `/v1/contacts/${id}`, { key });
+}
+
+/** Every page of a list query (page_size n) concatenated, with the totals seen. */
+export async function listAll(server, key, { keyword, pageSize = 100 } = {}) {
+  const items = [];
+  const totals = [];
+  for (let page = 1; page < 1000; page++) {
+    const q = new URLSearchParams({ page: String(page), page_size: String(pageSize) });
+    if (keyword !== undefined) q.set('keyword', keyword);
+    const res = await api(server, 'GET', `/v1/contacts?${q}`, { key });
+    const b = assertOk(res, 200);
+    totals.push(b.total);
+    items.push(...b.items);
+    if (b.items.length < pageSize) break;
+  }
+  return { items, totals };
+}

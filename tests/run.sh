@@ -1,0 +1,90 @@
+#!/bin/sh
+# run.sh — every suite `make test` runs: unit tests (cmocka), integration
+# tests against the real binary (node:test), a short fuzz run, then the unit
+# and integration suites again with ASan+UBSan. Ends with one line
+# "N passed, N failed" and exits non-zero when anything failed.
+set -u
+cd "$(dirname "$0")/.."
+PASS=0
+FAIL=0
+LOG=build/test-logs
+mkdir -p "$LOG"
+
+note() { printf '\n== %s\n' "$*"; }
+
+# count_tap FILE: adds the "ok"/"not ok" lines of a cmocka TAP stream.
+count_tap() {
+  p=$(grep -cE '^ok [0-9]+' "$1"); f=$(grep -cE '^not ok [0-9]+' "$1")
+  PASS=$((PASS + p)); FAIL=$((FAIL + f))
+  echo "  $p passed, $f failed"
+}
+
+# count_node FILE: adds node's TAP summary.
+count_node() {
+  p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$1" | tail -n 1)
+  f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$1" | tail -n 1)
+  PASS=$((PASS + ${p:-0})); FAIL=$((FAIL + ${f:-0}))
+  echo "  ${p:-0} passed, ${f:-0} failed"
+}
+
+unit() { # unit BUILD_DIR
+  for t in "$1"/tests/test_*; do
+    [ -x "$t" ] || continue
+    name=$(basename "$t")
+    out="$LOG/$(basename "$1")-$name.tap"
+    CMOCKA_MESSAGE_OUTPUT=TAP "$t" > "$out" 2>&1
+    rc=$?
+    printf '%s:' "$name"
+    count_tap "$out"
+    if [ $rc -ne 0 ] && ! grep -qE '^not ok' "$out"; then
+      echo "  $name exited $rc without a failing case (crash or sanitizer report):"
+      tail -n 30 "$out"
+      FAIL=$((FAIL + 1))
+    elif [ $rc -ne 0 ]; then
+      grep -E -A5 '^not ok' "$out" | head -n 40
+    fi
+  done
+}
+
+integration() { # integration BIN TAG
+  out="$LOG/integration-$2.tap"
+  CC_BIN="$1" node --test --test-concurrency=1 --test-reporter=tap tests/integration/ > "$out" 2>&1
+  rc=$?
+  printf 'integration (%s):' "$2"
+  count_node "$out"
+  if [ $rc -ne 0 ]; then
+    grep -E -B2 -A25 '^ *not ok' "$out" | head -n 200
+    if ! grep -qE '^# fail [1-9]' "$out"; then FAIL=$((FAIL + 1)); fi
+  fi
+}
+
+note "build"
+if ! make -s all unit >"$LOG/build.txt" 2>&1; then
+  cat "$LOG/build.txt"; echo "0 passed, 1 failed"; exit 1
+fi
+note "unit tests"
+unit build
+note "integration tests"
+integration build/certcontacts plain
+note "fuzzing (${FUZZ_SECONDS:=10} s a target)"
+if FUZZ_SECONDS=$FUZZ_SECONDS sh tests/fuzz/run.sh > "$LOG/fuzz.txt" 2>&1; then :; fi
+p=$(grep -c ': ok$' "$LOG/fuzz.txt"); f=$(grep -c ': FAILED$' "$LOG/fuzz.txt")
+[ "$p$f" = "00" ] && { f=1; tail -n 20 "$LOG/fuzz.txt"; }
+grep -E ': (ok|FAILED)$' "$LOG/fuzz.txt"
+PASS=$((PASS + p)); FAIL=$((FAIL + f))
+
+note "sanitizer build (ASan + UBSan)"
+if ! make -s SANITIZE=1 all unit >"$LOG/build-asan.txt" 2>&1; then
+  cat "$LOG/build-asan.txt"; FAIL=$((FAIL + 1))
+else
+  export ASAN_OPTIONS="detect_leaks=1:exitcode=23:abort_on_error=0"
+  export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+  note "unit tests (sanitizers)"
+  unit build-asan
+  note "integration tests (sanitizers)"
+  integration build-asan/certcontacts asan
+fi
+
+echo
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]

@@ -1,0 +1,328 @@
+/* test_service.c — the service and SQLite store together, on a real database
+ * in a temporary directory: group commit keeps failing writes apart,
+ * uniqueness holds under concurrency, search, secrets at rest, roles. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "service/service.h"
+#include "util/util.h"
+
+struct fx {
+    char dir[64];
+    char url[128];
+    struct cc_store *store;
+    struct cc_service svc;
+    struct cc_caller admin;
+};
+
+static int setup(void **state)
+{
+    struct fx *f = cc_calloc(1, sizeof *f);
+    cc_strlcpy(f->dir, "/tmp/cc-unit-XXXXXX", sizeof f->dir);
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->url, sizeof f->url, "sqlite:%s/t.db", f->dir);
+    struct cc_store_config sc = {f->url, 1, 5000, 256};
+    struct cc_error err;
+    if (cc_store_open(&sc, &f->store, &err) || cc_store_migrate(f->store, &err))
+        return -1;
+    uint8_t key[CC_KEY_LEN];
+    memset(key, 7, sizeof key);
+    cc_service_init(&f->svc, f->store, key, 1000);
+    struct cc_new_key k;
+    if (cc_account_create(&f->svc, "t", &k, &err))
+        return -1;
+    f->admin.account_id = k.account_id;
+    f->admin.role = CC_ROLE_ADMIN;
+    cc_strlcpy(f->admin.key_id, k.key_id, sizeof f->admin.key_id);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    cc_store_close(f->store);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
+    if (system(cmd) != 0)
+        return -1;
+    cc_free(f);
+    return 0;
+}
+
+static enum cc_err create(struct fx *f, const char *name, const char *mobile, const char *email,
+                          struct cc_contact *out, struct cc_error *err)
+{
+    struct cc_contact_input in = {0};
+    in.present = CC_F_NAME | CC_F_MOBILE | (email ? CC_F_EMAIL : 0);
+    in.name = name;
+    in.mobile = mobile;
+    in.email = email;
+    return cc_contact_create(&f->svc, &f->admin, &in, NULL, NULL, out, NULL, err);
+}
+
+static void migrate_twice_is_a_no_op(void **state)
+{
+    struct fx *f = *state;
+    struct cc_error err;
+    assert_int_equal(cc_store_migrate(f->store, &err), CC_OK);
+}
+
+/* A write that fails after changing something, in the same batch as
+ * writes that succeed: its change is undone, theirs commit. */
+struct batch_arg {
+    struct fx *f;
+    int fail;
+    int64_t id;
+    enum cc_err rc;
+};
+
+static enum cc_err insert_then_maybe_fail(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct batch_arg *a = arg;
+    enum cc_err rc = cc_tx_account_insert(tx, a->fail ? "doomed" : "kept", 1, &a->id, err);
+    if (rc)
+        return rc;
+    return a->fail ? cc_error_set(err, CC_ERR_INVALID_PARAMETER, NULL, "on purpose") : CC_OK;
+}
+
+static void *batch_thread(void *p)
+{
+    struct batch_arg *a = p;
+    struct cc_error err;
+    a->rc = cc_store_write(a->f->store, insert_then_maybe_fail, a, &err);
+    return NULL;
+}
+
+static void failing_write_does_not_take_the_batch_down(void **state)
+{
+    struct fx *f = *state;
+    enum { N = 32 };
+    pthread_t th[N];
+    struct batch_arg a[N];
+    for (int i = 0; i < N; i++) {
+        a[i] = (struct batch_arg){f, i % 2, 0, CC_OK};
+        pthread_create(&th[i], NULL, batch_thread, &a[i]);
+    }
+    for (int i = 0; i < N; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < N; i++) {
+        char name[64];
+        struct cc_error err;
+        enum cc_err rc = cc_account_get_name(&f->svc, a[i].id, name, sizeof name, &err);
+        if (i % 2) {
+            assert_int_equal(a[i].rc, CC_ERR_INVALID_PARAMETER);
+            /* its account id may be reused by a later write; never as "doomed" */
+            if (rc == CC_OK)
+                assert_string_equal(name, "kept");
+        } else {
+            assert_int_equal(a[i].rc, CC_OK);
+            assert_int_equal(rc, CC_OK);
+            assert_string_equal(name, "kept");
+        }
+    }
+}
+
+struct uniq_arg {
+    struct fx *f;
+    int i;
+    enum cc_err rc;
+    char field[32];
+};
+
+static void *uniq_thread(void *p)
+{
+    struct uniq_arg *a = p;
+    char mobile[32], name[32];
+    snprintf(mobile, sizeof mobile, "1390000%04d", a->i);
+    snprintf(name, sizeof name, "u%d", a->i);
+    struct cc_contact *c = cc_malloc(sizeof *c);
+    struct cc_error err;
+    cc_error_clear(&err);
+    a->rc = create(a->f, name, mobile, "Same@Example.com", c, &err);
+    cc_strlcpy(a->field, err.field, sizeof a->field);
+    cc_free(c);
+    return NULL;
+}
+
+static void concurrent_creates_with_one_email(void **state)
+{
+    struct fx *f = *state;
+    enum { N = 20 };
+    pthread_t th[N];
+    struct uniq_arg a[N];
+    for (int i = 0; i < N; i++) {
+        a[i] = (struct uniq_arg){f, i, CC_OK, ""};
+        pthread_create(&th[i], NULL, uniq_thread, &a[i]);
+    }
+    int ok = 0, conflict = 0;
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        if (a[i].rc == CC_OK)
+            ok++;
+        else if (a[i].rc == CC_ERR_ALREADY_EXISTS && !strcmp(a[i].field, "Email"))
+            conflict++;
+    }
+    assert_int_equal(ok, 1);
+    assert_int_equal(conflict, N - 1);
+    cc_store_thread_done(f->store);
+}
+
+static int64_t search(struct fx *f, const char *kw)
+{
+    struct cc_contact_page p;
+    struct cc_error err;
+    assert_int_equal(cc_contact_list(&f->svc, &f->admin, kw, 1, 100, &p, &err), CC_OK);
+    int64_t total = p.total;
+    assert_int_equal((int64_t)p.n, total < 100 ? total : 100);
+    cc_contact_page_free(&p);
+    return total;
+}
+
+static void keyword_search(void **state)
+{
+    struct fx *f = *state;
+    struct cc_contact c;
+    struct cc_error err;
+    assert_int_equal(create(f, "张三丰", "13300000001", "zsf@wudang.cn", &c, &err), CC_OK);
+    assert_int_equal(create(f, "Alice Smith", "13300000002", "alice@Example.com", &c, &err), CC_OK);
+    assert_int_equal(create(f, "BOB", "+447911123456", NULL, &c, &err), CC_OK);
+    assert_int_equal(search(f, "三"), 1);       /* 1 character, Chinese */
+    assert_int_equal(search(f, "张三"), 1);     /* 2 characters */
+    assert_int_equal(search(f, "张三丰"), 1);   /* 3: trigram index */
+    assert_int_equal(search(f, "a"), 2);        /* alice, wudang.cn */
+    assert_int_equal(search(f, "ALICE"), 1);    /* case-insensitive */
+    assert_int_equal(search(f, "example.COM"), 1);
+    assert_int_equal(search(f, "7911"), 1);     /* mobile */
+    assert_int_equal(search(f, "1330000000"), 2);
+    assert_int_equal(search(f, "\"x"), 0);      /* quotes cannot break the query */
+    assert_int_equal(search(f, "%"), 0);
+    assert_int_equal(search(f, ""), 3);
+    assert_int_equal(search(f, "zzzz"), 0);
+    cc_store_thread_done(f->store);
+}
+
+static void secrets_are_encrypted_at_rest(void **state)
+{
+    struct fx *f = *state;
+    struct cc_contact_input in = {0};
+    in.present = CC_F_NAME | CC_F_MOBILE | CC_F_ID_CARD | CC_F_WEBHOOKS;
+    in.name = "Secretive";
+    in.mobile = "13300000009";
+    in.id_card = "11010519491231002X";
+    in.n_webhooks = 1;
+    in.webhooks[0].url = "https://oapi.dingtalk.com/robot/send?access_token=abc";
+    in.webhooks[0].secret_state = CC_SECRET_VALUE;
+    in.webhooks[0].secret = "SECverysecretvalue42";
+    struct cc_contact c;
+    struct cc_error err;
+    assert_int_equal(cc_contact_create(&f->svc, &f->admin, &in, NULL, NULL, &c, NULL, &err), CC_OK);
+    assert_string_equal(c.id_card_masked, "1****************X");
+    /* Every byte of the database and its WAL: neither plaintext is there. */
+    const char *files[] = {"t.db", "t.db-wal"};
+    for (int i = 0; i < 2; i++) {
+        char path[128], *data = NULL;
+        size_t len = 0;
+        snprintf(path, sizeof path, "%s/%s", f->dir, files[i]);
+        if (cc_file_read(path, 64u << 20, &data, &len))
+            continue;
+        assert_null(memmem(data, len, "11010519491231002X", 18));
+        assert_null(memmem(data, len, "SECverysecretvalue42", 20));
+        cc_free(data);
+    }
+}
+
+static void webhook_secret_rules_on_update(void **state)
+{
+    struct fx *f = *state;
+    const char *u1 = "https://oapi.dingtalk.com/robot/send?access_token=one";
+    const char *u2 = "https://open.feishu.cn/open-apis/bot/v2/hook/two";
+    struct cc_contact_input in = {0};
+    in.present = CC_F_NAME | CC_F_MOBILE | CC_F_WEBHOOKS;
+    in.name = "Hooks";
+    in.mobile = "13300000010";
+    in.n_webhooks = 2;
+    in.webhooks[0] = (struct cc_webhook_input){u1, CC_SECRET_VALUE, "SECone"};
+    in.webhooks[1] = (struct cc_webhook_input){u2, CC_SECRET_VALUE, "two-secret"};
+    struct cc_contact c;
+    struct cc_error err;
+    assert_int_equal(cc_contact_create(&f->svc, &f->admin, &in, NULL, NULL, &c, NULL, &err), CC_OK);
+    /* u1 stays without a secret field: keeps it; u2 stays with null: loses it */
+    struct cc_contact_input up = {0};
+    up.present = CC_F_WEBHOOKS;
+    up.n_webhooks = 2;
+    up.webhooks[0] = (struct cc_webhook_input){u2, CC_SECRET_NULL, NULL};
+    up.webhooks[1] = (struct cc_webhook_input){u1, CC_SECRET_ABSENT, NULL};
+    struct cc_contact d;
+    assert_int_equal(cc_contact_update(&f->svc, &f->admin, c.id, &up, c.version, &d, &err), CC_OK);
+    assert_int_equal(d.n_webhooks, 2);
+    assert_string_equal(d.webhooks[0].url, u2);
+    assert_false(d.webhooks[0].has_secret);
+    assert_string_equal(d.webhooks[1].url, u1);
+    assert_true(d.webhooks[1].has_secret);
+    assert_int_equal(d.version, c.version + 1);
+    /* a stale version is a conflict and changes nothing */
+    assert_int_equal(cc_contact_update(&f->svc, &f->admin, c.id, &up, c.version, &d, &err),
+                     CC_ERR_UPDATE_CONFLICT);
+}
+
+static void roles(void **state)
+{
+    struct fx *f = *state;
+    struct cc_caller ro = f->admin;
+    ro.role = CC_ROLE_READONLY;
+    struct cc_contact_input in = {0};
+    in.present = CC_F_NAME | CC_F_MOBILE;
+    in.name = "x";
+    in.mobile = "13300000011";
+    struct cc_contact c;
+    struct cc_error err;
+    assert_int_equal(cc_contact_create(&f->svc, &ro, &in, NULL, NULL, &c, NULL, &err),
+                     CC_ERR_FORBIDDEN);
+    assert_int_equal(cc_contact_delete(&f->svc, &ro, 1, &err), CC_ERR_FORBIDDEN);
+    struct cc_caller other = f->admin;
+    other.account_id = f->admin.account_id + 1000;
+    assert_int_equal(create(f, "mine", "13300000012", NULL, &c, &err), CC_OK);
+    assert_int_equal(cc_contact_get(&f->svc, &other, c.id, &c, &err), CC_ERR_NOT_FOUND);
+    assert_int_equal(cc_contact_delete(&f->svc, &other, c.id, &err), CC_ERR_NOT_FOUND);
+    cc_store_thread_done(f->store);
+}
+
+static void contact_cap(void **state)
+{
+    struct fx *f = *state;
+    f->svc.max_contacts = 2;
+    struct cc_contact c;
+    struct cc_error err;
+    assert_int_equal(create(f, "a", "13300000021", NULL, &c, &err), CC_OK);
+    assert_int_equal(create(f, "b", "13300000022", NULL, &c, &err), CC_OK);
+    assert_int_equal(create(f, "c", "13300000023", NULL, &c, &err), CC_ERR_LIMIT_EXCEEDED);
+    assert_string_equal(err.field, "Contacts");
+    assert_int_equal(cc_contact_delete(&f->svc, &f->admin, c.id, &err), CC_OK);
+    assert_int_equal(create(f, "c", "13300000023", NULL, &c, &err), CC_OK);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(migrate_twice_is_a_no_op, setup, teardown),
+        cmocka_unit_test_setup_teardown(failing_write_does_not_take_the_batch_down, setup, teardown),
+        cmocka_unit_test_setup_teardown(concurrent_creates_with_one_email, setup, teardown),
+        cmocka_unit_test_setup_teardown(keyword_search, setup, teardown),
+        cmocka_unit_test_setup_teardown(secrets_are_encrypted_at_rest, setup, teardown),
+        cmocka_unit_test_setup_teardown(webhook_secret_rules_on_update, setup, teardown),
+        cmocka_unit_test_setup_teardown(roles, setup, teardown),
+        cmocka_unit_test_setup_teardown(contact_cap, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
