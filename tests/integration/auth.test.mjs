@@ -199,8 +199,12 @@ test('key list of another account does not show this account\'s keys', () => {
   assert.ok(!ids.includes(admin.access_key_id));
 });
 
-test('global options work before the subcommand\'s own arguments too', async () => {
+test('global options work before the subcommand and before its own arguments', async () => {
   const k = cliJson(['key', 'create', '--data-dir', dir, '--account', String(admin.account_id), '--role', 'readonly', '--json']);
   assert.equal(k.role, 'readonly');
   assertOk(await api(server, 'GET', '/v1/contacts', { key: k }), 200);
+  // and before the subcommand itself
+  const k2 = cliJson(['key', 'create', '--account', String(admin.account_id), '--role', 'operator', '--json'], { dataDir: dir, globalFirst: true });
+  assert.equal(k2.role, 'operator');
+  assertOk(await api(server, 'POST', '/v1/contacts', { key: k2, json: contactBody() }), 201);
 });

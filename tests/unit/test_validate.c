@@ -923,7 +923,7 @@ static void id_every_check_char(void **st)
     /* Vary the sequence digits until each of the 11 check chars occurs. */
     int seen[128] = {0}, distinct = 0;
     for (int seq = 0; seq < 1000 && distinct < 11; seq++) {
-        char first[18], id[CC_IDCARD_LEN + 1];
+        char first[32], id[CC_IDCARD_LEN + 1];
         snprintf(first, sizeof first, "11010519800101%03d", seq);
         make_id(first, id);
         id_ok(id, id);

@@ -270,7 +270,7 @@ export function basic(key) {
   return 'Basic ' + Buffer.from(`${key.access_key_id}:${key.access_key_secret}`).toString('base64');
 }
 
-function parseBody(text, contentType) {
+function parseBody(text) {
   if (text === '') return null;
   try {
     return JSON.parse(text);
