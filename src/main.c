@@ -172,7 +172,32 @@ static int open_app(const struct cc_config *cfg, struct cc_store **store, struct
     }
     cc_service_init(svc, *store, key, cfg->max_contacts_per_account);
     memset(key, 0, sizeof key);
+    svc->verify = (struct cc_verify_config){cfg->verify_code_ttl, cfg->verify_resend_interval,
+                                            cfg->verify_max_per_hour, cfg->verify_max_per_day,
+                                            cfg->verify_account_max_per_hour,
+                                            cfg->verify_max_attempts};
     return 0;
+}
+
+/* The outbound settings, borrowed from cfg for the life of the server. */
+static void delivery_config(const struct cc_config *cfg, struct cc_delivery_config *dc)
+{
+    memset(dc, 0, sizeof *dc);
+    dc->dev = (int)cfg->dev;
+    dc->smtp_url = cfg->smtp_url;
+    dc->smtp_user = cfg->smtp_user;
+    dc->smtp_password = cfg->smtp_password;
+    dc->smtp_from = cfg->smtp_from;
+    dc->smtp_require_tls = (int)cfg->smtp_starttls_required;
+    dc->sms_provider = cfg->sms_provider;
+    dc->sms_endpoint = cfg->sms_endpoint;
+    dc->sms_access_key_id = cfg->sms_access_key_id;
+    dc->sms_access_key_secret = cfg->sms_access_key_secret;
+    dc->sms_sign_name = cfg->sms_sign_name;
+    dc->sms_template_code = cfg->sms_template_code;
+    dc->sms_webhook_url = cfg->sms_webhook_url;
+    dc->sms_webhook_secret = cfg->sms_webhook_secret;
+    dc->timeout_ms = cfg->send_timeout_ms;
 }
 
 static void print_key(const struct cc_new_key *k, int json)
@@ -307,6 +332,14 @@ static void bootstrap(struct cc_service *svc, const struct cc_config *cfg)
 static int cmd_serve(struct cc_service *svc, const struct cc_config *cfg)
 {
     struct cc_error err;
+    struct cc_delivery_config dc;
+    char derr[256];
+    delivery_config(cfg, &dc);
+    if (cc_delivery_check_config(&dc, derr, sizeof derr)) {
+        fprintf(stderr, "certcontacts: %s\n", derr);
+        return 2;
+    }
+    svc->delivery = &dc;
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
@@ -315,10 +348,12 @@ static int cmd_serve(struct cc_service *svc, const struct cc_config *cfg)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
     if (cfg->dev)
-        cc_log(CC_LOG_WARN, "development mode: not for production", NULL);
+        cc_log(CC_LOG_WARN, "development mode: not for production",
+               "email", cfg->smtp_url[0] ? "smtp" : "written to this log",
+               "sms", cfg->sms_provider[0] ? cfg->sms_provider : "none", NULL);
     bootstrap(svc, cfg);
     struct cc_http_config hc = {cfg->listen, (int)cfg->threads, (size_t)cfg->max_body_bytes,
-                                (int)cfg->connection_timeout_s};
+                                (int)cfg->connection_timeout_s, (int)cfg->blocking_threads};
     struct cc_http_server *srv = NULL;
     if (cc_http_start(&hc, svc, &srv, &err)) {
         fprintf(stderr, "certcontacts: %s\n", err.message);
@@ -369,6 +404,8 @@ int main(int argc, char **argv)
         return 2;
     struct cc_store *store = NULL;
     struct cc_service svc;
+    if (!strcmp(cmd, "serve") && cfg.dev && !cfg.sms_provider[0])
+        cc_strlcpy(cfg.sms_provider, "log", sizeof cfg.sms_provider); /* verify without a gateway */
     if (open_app(&cfg, &store, &svc))
         return 1;
     int rc = 0;

@@ -38,6 +38,12 @@ enum cc_err {
     CC_ERR_RETRY,              /* internal: transaction must be retried */
     CC_ERR_CONFIG,             /* configuration or command-line error   */
     CC_ERR_IO,                 /* file or system call failed            */
+    CC_ERR_CODE_MISMATCH,      /* 400 VerificationCode.Mismatch         */
+    CC_ERR_CODE_EXPIRED,       /* 400 VerificationCode.Expired          */
+    CC_ERR_CODE_TOO_MANY,      /* 400 VerificationCode.TooManyAttempts  */
+    CC_ERR_VERIFICATION_NOT_FOUND, /* 404 Verification.NotFound         */
+    CC_ERR_DELIVERY_FAILED,    /* 502 DeliveryFailed                    */
+    CC_ERR_THROTTLED,          /* 429 Throttling.<Field>                */
     CC_ERR_COUNT
 };
 
@@ -47,6 +53,8 @@ struct cc_error {
     enum cc_err code;
     char field[32];
     char message[256];
+    int attempts_left;       /* VerificationCode.Mismatch: tries left; else -1 */
+    int64_t retry_after_s;   /* Throttling: seconds to wait; else 0 */
 };
 
 /* Set *e (if e is not NULL) and return code. field may be NULL. */
@@ -203,5 +211,53 @@ long cc_base64_decode(const char *in, size_t n, uint8_t *out, size_t outsz);
 void cc_hex(const uint8_t *in, size_t n, char *out); /* out: 2n+1 */
 /* Constant-time equality of two buffers of the same length. */
 int cc_ct_equal(const void *a, const void *b, size_t n);
+
+/* ---- message texts (messages.c) -------------------------------------------- */
+struct cc_message {
+    char subject[256];
+    char text[2048];     /* plain text: email body, SMS */
+    char html[4096];
+};
+/* The verification-code message in lang ("en" or "zh-CN"; anything else is
+ * "en"): subject, plain text and HTML. name (may be NULL or "") greets the
+ * person; it is escaped for HTML. Every text names its purpose (a
+ * certificate contact), the code, how long it lasts, and what to do if it
+ * was unexpected. */
+void cc_msg_verification(const char *lang, const char *name, const char *code, int64_t ttl_minutes,
+                         struct cc_message *out);
+/* The SMS text of a verification code. */
+void cc_msg_verification_sms(const char *lang, const char *code, int64_t ttl_minutes, char *out,
+                             size_t outsz);
+/* Escapes & < > " ' for HTML; truncates to fit. */
+void cc_html_escape(const char *in, char *out, size_t outsz);
+
+/* ---- Alibaba Cloud request signatures (acs_sign.c) --------------------------
+ * One implementation for both directions: signing our SendSms calls and
+ * checking incoming CAS API calls. Spec: ../shared/specs/alibaba-cas-contacts.md. */
+struct cc_kv {
+    const char *key;
+    const char *value;
+};
+struct cc_buf;
+/* Appends the percent-encoding of n bytes: A-Z a-z 0-9 - _ . ~ stay, every
+ * other byte becomes %XX with upper-case hex. Returns 0, -1 when out is full. */
+int cc_acs_encode(const char *in, size_t n, struct cc_buf *out);
+/* name=value pairs, both encoded, sorted by encoded name (byte order), joined
+ * with '&'. Pairs with a NULL value are skipped. */
+int cc_acs_canonical_query(const struct cc_kv *params, size_t n, struct cc_buf *out);
+/* HMAC-SHA1, SignatureVersion 1.0: string to sign METHOD&%2F&enc(canonical
+ * query of every parameter except "Signature"), key secret + "&". Writes the
+ * base64 signature into sig (at least 29 bytes) and, when sts is not NULL,
+ * the string to sign into sts. */
+int cc_acs_sign_v1(const char *method, const struct cc_kv *params, size_t n,
+                   const char *secret, char *sig, size_t sigsz, struct cc_buf *sts);
+/* ACS3-HMAC-SHA256: from the method, the query parameters, the signed headers
+ * (lower-case names in SignedHeaders order, values trimmed) and the hex
+ * SHA-256 of the body, writes the hex signature (65 bytes) and, when not
+ * NULL, the canonical request and string to sign. */
+int cc_acs3_sign(const char *method, const struct cc_kv *query, size_t nquery,
+                 const struct cc_kv *headers, size_t nheaders, const char *payload_hash,
+                 const char *secret, char *sig, size_t sigsz, struct cc_buf *canonical,
+                 struct cc_buf *sts);
 
 #endif

@@ -37,6 +37,12 @@ static const struct {
     [CC_ERR_RETRY] = {"transaction must be retried", 503, "ServiceUnavailable", 0},
     [CC_ERR_CONFIG] = {"configuration error", 500, "InternalError", 0},
     [CC_ERR_IO] = {"I/O error", 500, "InternalError", 0},
+    [CC_ERR_CODE_MISMATCH] = {"verification code mismatch", 400, "VerificationCode.Mismatch", 0},
+    [CC_ERR_CODE_EXPIRED] = {"verification code expired", 400, "VerificationCode.Expired", 0},
+    [CC_ERR_CODE_TOO_MANY] = {"too many wrong codes", 400, "VerificationCode.TooManyAttempts", 0},
+    [CC_ERR_VERIFICATION_NOT_FOUND] = {"verification not found", 404, "Verification.NotFound", 0},
+    [CC_ERR_DELIVERY_FAILED] = {"delivery failed", 502, "DeliveryFailed", 0},
+    [CC_ERR_THROTTLED] = {"throttled", 429, "Throttling", 1},
 };
 
 enum cc_err cc_error_set(struct cc_error *e, enum cc_err code, const char *field,
@@ -45,6 +51,8 @@ enum cc_err cc_error_set(struct cc_error *e, enum cc_err code, const char *field
     if (!e)
         return code;
     e->code = code;
+    e->attempts_left = -1;
+    e->retry_after_s = 0;
     cc_strlcpy(e->field, field ? field : "", sizeof e->field);
     va_list ap;
     va_start(ap, fmt);
@@ -56,6 +64,8 @@ enum cc_err cc_error_set(struct cc_error *e, enum cc_err code, const char *field
 void cc_error_clear(struct cc_error *e)
 {
     e->code = CC_OK;
+    e->attempts_left = -1;
+    e->retry_after_s = 0;
     e->field[0] = '\0';
     e->message[0] = '\0';
 }

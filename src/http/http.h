@@ -21,6 +21,7 @@ struct cc_http_config {
     int threads;              /* worker threads in the pool */
     size_t max_body;          /* request body cap in bytes */
     int connection_timeout_s;
+    int blocking_threads;     /* for handlers that wait on the network */
 };
 
 enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *svc,
@@ -53,6 +54,24 @@ const char *cc_req_body(struct cc_request *req, size_t *len);
 /* A query-string argument or request header, or NULL. */
 const char *cc_req_query(struct cc_request *req, const char *name);
 const char *cc_req_header(struct cc_request *req, const char *name);
+
+/* Runs fn(req) on a thread of the blocking pool while the connection is
+ * suspended; for handlers that wait on an SMTP server or a gateway. */
+void cc_req_defer(struct cc_request *req, cc_handler fn);
+/* Reads the request body as a JSON object (Content-Type application/json).
+ * On failure it has already answered with the error and returns -1. */
+int cc_req_json_body(struct cc_request *req, json_t **obj);
+/* Reads string fields of obj: each spec names a JSON field, its API name
+ * and where to put the value (borrowed from obj). Unknown fields, wrong
+ * types and missing required fields are errors. */
+struct cc_json_field {
+    const char *name;
+    const char *api;
+    const char **out;
+    int required;
+};
+enum cc_err cc_json_read_strings(json_t *obj, const struct cc_json_field *fields, size_t n,
+                                 struct cc_error *err);
 
 /* Responses: each takes ownership of body (json_decref'd). */
 void cc_req_json(struct cc_request *req, int status, json_t *body);

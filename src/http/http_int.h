@@ -26,4 +26,13 @@ void cc_h_contacts_get(struct cc_request *req);
 void cc_h_contacts_update(struct cc_request *req);
 void cc_h_contacts_delete(struct cc_request *req);
 
+/* rest_contacts.c: sends one contact, redacted for the caller, with its ETag. */
+void cc_send_contact(struct cc_request *req, int status, struct cc_contact *c);
+
+/* rest_verifications.c */
+void cc_h_contact_verif_send(struct cc_request *req);
+void cc_h_contact_verif_confirm(struct cc_request *req);
+void cc_h_verif_send(struct cc_request *req);
+void cc_h_verif_confirm(struct cc_request *req);
+
 #endif

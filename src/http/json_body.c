@@ -163,3 +163,29 @@ enum cc_err cc_json_contact_input(json_t *obj, struct cc_contact_input *in,
     }
     return CC_OK;
 }
+
+enum cc_err cc_json_read_strings(json_t *obj, const struct cc_json_field *spec, size_t n,
+                                 struct cc_error *err)
+{
+    const char *key;
+    json_t *v;
+    for (size_t i = 0; i < n; i++)
+        *spec[i].out = NULL;
+    json_object_foreach(obj, key, v) {
+        const struct cc_json_field *f = NULL;
+        for (size_t i = 0; i < n; i++)
+            if (!strcmp(key, spec[i].name))
+                f = &spec[i];
+        if (!f)
+            return cc_error_set(err, CC_ERR_UNKNOWN_FIELD, NULL, "Unknown field \"%.64s\".", key);
+        struct field tmp = {f->name, f->api, 0};
+        enum cc_err rc = string_or_null(v, &tmp, f->out, err);
+        if (rc)
+            return rc;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (spec[i].required && !*spec[i].out)
+            return cc_error_set(err, CC_ERR_MISSING_PARAMETER, spec[i].api, "%s is required.",
+                                spec[i].name);
+    return CC_OK;
+}

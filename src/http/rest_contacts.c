@@ -20,15 +20,10 @@ static int fail(struct cc_request *req, enum cc_err code, const char *field, con
 /* Parses the JSON body of a create or update into *obj and *in. */
 static int read_body(struct cc_request *req, json_t **obj, struct cc_contact_input *in)
 {
-    const char *ct = cc_req_header(req, "Content-Type");
-    size_t n = strlen("application/json");
-    if (!ct || strncasecmp(ct, "application/json", n) != 0 || (ct[n] && ct[n] != ';' && ct[n] != ' '))
-        return fail(req, CC_ERR_UNSUPPORTED_MEDIA, NULL,
-                    "Send the body as JSON with Content-Type: application/json.");
-    size_t len;
-    const char *body = cc_req_body(req, &len);
     struct cc_error err;
-    if (cc_json_parse_object(body, len, obj, &err) || cc_json_contact_input(*obj, in, &err)) {
+    if (cc_req_json_body(req, obj))
+        return -1;
+    if (cc_json_contact_input(*obj, in, &err)) {
         json_decref(*obj);
         *obj = NULL;
         cc_req_error(req, &err);
@@ -44,8 +39,7 @@ static void set_etag(struct cc_request *req, int64_t version)
     cc_req_add_header(req, "ETag", etag);
 }
 
-/* Sends one contact, redacted for the caller. */
-static void send_contact(struct cc_request *req, int status, struct cc_contact *c)
+void cc_send_contact(struct cc_request *req, int status, struct cc_contact *c)
 {
     cc_contact_redact(cc_req_caller(req), CC_VIEW_DETAIL, c);
     set_etag(req, c->version);
@@ -88,7 +82,7 @@ void cc_h_contacts_create(struct cc_request *req)
         cc_req_add_header(req, "Location", loc);
         if (replayed)
             cc_req_add_header(req, "Idempotent-Replayed", "true");
-        send_contact(req, 201, c);
+        cc_send_contact(req, 201, c);
     }
     cc_free(c);
     json_decref(obj);
@@ -144,7 +138,7 @@ void cc_h_contacts_get(struct cc_request *req)
     if (cc_contact_get(cc_req_service(req), cc_req_caller(req), cc_req_path_id(req), c, &err))
         cc_req_error(req, &err);
     else
-        send_contact(req, 200, c);
+        cc_send_contact(req, 200, c);
     cc_free(c);
 }
 
@@ -180,7 +174,7 @@ void cc_h_contacts_update(struct cc_request *req)
                           version, c, &err))
         cc_req_error(req, &err);
     else
-        send_contact(req, 200, c);
+        cc_send_contact(req, 200, c);
     cc_free(c);
     json_decref(obj);
 }

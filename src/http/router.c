@@ -17,6 +17,13 @@ const struct cc_route cc_http_routes[] = {
     {"GET", "/v1/contacts/{id}", cc_h_contacts_get, "Read a contact"},
     {"PATCH", "/v1/contacts/{id}", cc_h_contacts_update, "Change some fields of a contact"},
     {"DELETE", "/v1/contacts/{id}", cc_h_contacts_delete, "Delete a contact"},
+    {"POST", "/v1/contacts/{id}/verifications", cc_h_contact_verif_send,
+     "Send a code to a contact's email or mobile"},
+    {"POST", "/v1/contacts/{id}/verifications/confirm", cc_h_contact_verif_confirm,
+     "Confirm a contact's email or mobile with the code"},
+    {"POST", "/v1/verifications", cc_h_verif_send, "Send a code to an address before saving it"},
+    {"POST", "/v1/verifications/{id}/confirm", cc_h_verif_confirm,
+     "Confirm an address with the code"},
     {NULL, NULL, NULL, NULL},
 };
 

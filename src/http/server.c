@@ -8,6 +8,7 @@
  * request is over. Every error leaves as JSON {code, message, request_id}.
  */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -18,11 +19,26 @@
 #include "http/http_int.h"
 #include "util/util.h"
 
+/* Requests whose handler may wait on the network (an SMTP server, an SMS
+ * gateway) run on these threads while libmicrohttpd holds their connection
+ * suspended, so the HTTP worker threads are never the ones waiting. */
+struct blocking_pool {
+    pthread_t *threads;
+    int nthreads;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct cc_request *head, *tail;
+    int queued;
+    int stopping;
+};
+#define BLOCKING_QUEUE_MAX 1024
+
 struct cc_http_server {
     struct MHD_Daemon *daemon;
     struct cc_service *svc;
     size_t max_body;
     unsigned port;
+    struct blocking_pool pool;
 };
 
 #define MAX_EXTRA_HEADERS 6
@@ -45,6 +61,10 @@ struct cc_request {
     struct cc_caller caller;
     int64_t path_id;
     int responded;
+    int deferred;                 /* running on the blocking pool */
+    cc_handler deferred_fn;
+    struct cc_request *qnext;
+    struct MHD_Response *pending; /* a deferred handler's response, sent on resume */
     int status;
     int nhdr;
     char *hdr_name[MAX_EXTRA_HEADERS];
@@ -91,6 +111,8 @@ void cc_req_add_header(struct cc_request *req, const char *name, const char *val
     req->nhdr++;
 }
 
+static void fail(struct cc_request *req, enum cc_err code, const char *field, const char *msg);
+
 static void log_request(struct cc_request *req)
 {
     char ts[32], line[1024];
@@ -134,6 +156,11 @@ static void send_response(struct cc_request *req, int status, char *body, size_t
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     for (int i = 0; i < req->nhdr; i++)
         MHD_add_response_header(r, req->hdr_name[i], req->hdr_value[i]);
+    if (req->deferred) {
+        /* Not on a libmicrohttpd thread: the response waits for the resume. */
+        req->pending = r;
+        return;
+    }
     MHD_queue_response(req->conn, (unsigned)status, r);
     MHD_destroy_response(r);
     log_request(req);
@@ -161,8 +188,10 @@ void cc_req_error(struct cc_request *req, const struct cc_error *err)
     cc_err_api_code(err, code, sizeof code);
     int status = cc_err_http_status(err->code);
     const char *msg = err->message[0] ? err->message : cc_strerror(err->code);
-    if (status >= 500) {
-        /* The detail goes to the log with the request id, not to the client. */
+    if (status == 500) {
+        /* A fault of ours: the detail goes to the log with the request id, not
+         * to the client. (502 DeliveryFailed and 503 keep their message: they
+         * are about someone else's server, and the caller needs the reason.) */
         cc_log(CC_LOG_ERROR, "request failed", "request_id", req->request_id, "error", msg, NULL);
         msg = "The server could not complete the request; see its log for this request id.";
     }
@@ -172,7 +201,85 @@ void cc_req_error(struct cc_request *req, const struct cc_error *err)
     json_object_set_new(o, "code", json_string(code));
     json_object_set_new(o, "message", json_string(msg));
     json_object_set_new(o, "request_id", json_string(req->request_id));
+    if (err->attempts_left >= 0)
+        json_object_set_new(o, "attempts_left", json_integer(err->attempts_left));
+    if (err->retry_after_s > 0) {
+        char ra[24];
+        snprintf(ra, sizeof ra, "%lld", (long long)err->retry_after_s);
+        cc_req_add_header(req, "Retry-After", ra);
+        json_object_set_new(o, "retry_after", json_integer(err->retry_after_s));
+    }
     cc_req_json(req, status, o);
+}
+
+int cc_req_json_body(struct cc_request *req, json_t **obj)
+{
+    const char *ct = cc_req_header(req, "Content-Type");
+    size_t n = strlen("application/json");
+    struct cc_error err;
+    *obj = NULL;
+    if (!ct || strncasecmp(ct, "application/json", n) != 0 ||
+        (ct[n] && ct[n] != ';' && ct[n] != ' ')) {
+        cc_error_set(&err, CC_ERR_UNSUPPORTED_MEDIA, NULL,
+                     "Send the body as JSON with Content-Type: application/json.");
+        cc_req_error(req, &err);
+        return -1;
+    }
+    if (cc_json_parse_object(req->body.data ? req->body.data : "", req->body.len, obj, &err)) {
+        cc_req_error(req, &err);
+        return -1;
+    }
+    return 0;
+}
+
+static void *pool_main(void *arg)
+{
+    struct cc_http_server *srv = arg;
+    struct blocking_pool *p = &srv->pool;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->head && !p->stopping)
+            pthread_cond_wait(&p->cv, &p->mu);
+        if (!p->head)
+            break; /* stopping, and nothing left to run */
+        struct cc_request *req = p->head;
+        p->head = req->qnext;
+        if (!p->head)
+            p->tail = NULL;
+        p->queued--;
+        pthread_mutex_unlock(&p->mu);
+        req->deferred_fn(req);
+        if (!req->responded)
+            fail(req, CC_ERR_INTERNAL, NULL, "The handler gave no response.");
+        MHD_resume_connection(req->conn);
+        pthread_mutex_lock(&p->mu);
+    }
+    pthread_mutex_unlock(&p->mu);
+    cc_service_thread_done(srv->svc);
+    return NULL;
+}
+
+void cc_req_defer(struct cc_request *req, cc_handler fn)
+{
+    struct blocking_pool *p = &req->srv->pool;
+    pthread_mutex_lock(&p->mu);
+    if (p->stopping || p->queued >= BLOCKING_QUEUE_MAX) {
+        pthread_mutex_unlock(&p->mu);
+        fail(req, CC_ERR_UNAVAILABLE, NULL, "The server is too busy; try again shortly.");
+        return;
+    }
+    req->deferred = 1;
+    req->deferred_fn = fn;
+    req->qnext = NULL;
+    MHD_suspend_connection(req->conn);
+    if (p->tail)
+        p->tail->qnext = req;
+    else
+        p->head = req;
+    p->tail = req;
+    p->queued++;
+    pthread_cond_signal(&p->cv);
+    pthread_mutex_unlock(&p->mu);
 }
 
 static void fail(struct cc_request *req, enum cc_err code, const char *field, const char *msg)
@@ -243,7 +350,7 @@ static void dispatch(struct cc_request *req)
         return;
     }
     route->handler(req);
-    if (!req->responded)
+    if (!req->responded && !req->deferred)
         fail(req, CC_ERR_INTERNAL, NULL, "The handler gave no response.");
 }
 
@@ -322,7 +429,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (!req->responded)
+    if (req->pending) { /* a deferred handler finished: send its answer */
+        MHD_queue_response(conn, (unsigned)req->status, req->pending);
+        MHD_destroy_response(req->pending);
+        req->pending = NULL;
+        log_request(req);
+        return MHD_YES;
+    }
+    if (!req->responded && !req->deferred)
         dispatch(req);
     return MHD_YES;
 }
@@ -337,6 +451,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!req)
         return;
     cc_buf_free(&req->body);
+    if (req->pending)
+        MHD_destroy_response(req->pending);
     for (int i = 0; i < req->nhdr; i++) {
         cc_free(req->hdr_name[i]);
         cc_free(req->hdr_value[i]);
@@ -381,6 +497,27 @@ static int parse_listen(const char *listen, struct sockaddr_in *sa)
     return 0;
 }
 
+/* Lets the pool run what is queued, then ends its threads. */
+static void pool_stop(struct cc_http_server *srv)
+{
+    struct blocking_pool *p = &srv->pool;
+    pthread_mutex_lock(&p->mu);
+    p->stopping = 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    for (int i = 0; i < p->nthreads; i++)
+        pthread_join(p->threads[i], NULL);
+    p->nthreads = 0;
+}
+
+static void pool_destroy(struct cc_http_server *srv)
+{
+    pthread_mutex_destroy(&srv->pool.mu);
+    pthread_cond_destroy(&srv->pool.cv);
+    cc_free(srv->pool.threads);
+    cc_free(srv);
+}
+
 enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *svc,
                           struct cc_http_server **out, struct cc_error *err)
 {
@@ -392,9 +529,15 @@ enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *s
     struct cc_http_server *srv = cc_calloc(1, sizeof *srv);
     srv->svc = svc;
     srv->max_body = cfg->max_body;
+    struct blocking_pool *p = &srv->pool;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cv, NULL);
+    p->threads = cc_calloc((size_t)(cfg->blocking_threads > 0 ? cfg->blocking_threads : 1),
+                           sizeof *p->threads);
     unsigned threads = cfg->threads > 0 ? (unsigned)cfg->threads : 4;
     srv->daemon = MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
+            MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
         on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
@@ -402,12 +545,21 @@ enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *s
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
     if (!srv->daemon) {
-        cc_free(srv);
+        pool_destroy(srv);
         return cc_error_set(err, CC_ERR_IO, NULL, "cannot listen on %s (in use, or not allowed)",
                             cfg->listen);
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = info ? info->port : ntohs(sa.sin_port);
+    int want = cfg->blocking_threads > 0 ? cfg->blocking_threads : 1;
+    for (; p->nthreads < want; p->nthreads++)
+        if (pthread_create(&p->threads[p->nthreads], NULL, pool_main, srv) != 0)
+            break;
+    if (p->nthreads == 0) {
+        MHD_stop_daemon(srv->daemon);
+        pool_destroy(srv);
+        return cc_error_set(err, CC_ERR_INTERNAL, NULL, "cannot start threads");
+    }
     *out = srv;
     return CC_OK;
 }
@@ -422,6 +574,9 @@ void cc_http_stop(struct cc_http_server *srv)
     if (!srv)
         return;
     MHD_quiesce_daemon(srv->daemon);
+    /* Deferred requests finish and resume their connections first:
+     * libmicrohttpd must not be stopped with connections suspended. */
+    pool_stop(srv);
     MHD_stop_daemon(srv->daemon);
-    cc_free(srv);
+    pool_destroy(srv);
 }

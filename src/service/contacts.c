@@ -194,6 +194,16 @@ static void apply_fields(const struct contact_fields *f, struct cc_contact *c)
     }
 }
 
+/* An address confirmed by the account in the last 30 minutes (the Create
+ * dialog verifies before it saves) is saved verified. */
+static void carry_verification(struct cc_tx *tx, struct cc_contact *c, int64_t now)
+{
+    if (c->has_email && !c->email_verified_at)
+        c->email_verified_at = cc_verify_recent(tx, c->account_id, "email", c->email_norm, now);
+    if (!c->mobile_verified_at)
+        c->mobile_verified_at = cc_verify_recent(tx, c->account_id, "mobile", c->mobile, now);
+}
+
 /* ---- create ------------------------------------------------------------------------ */
 struct create_op {
     struct cc_service *svc;
@@ -239,6 +249,7 @@ static enum cc_err create_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     c->version = 1;
     c->created_at = c->updated_at = now;
     apply_fields(op->f, c);
+    carry_verification(tx, c, now);
     if ((rc = cc_tx_contact_insert(tx, c, err)))
         return rc;
     if (op->idem_key && (rc = cc_tx_idem_put(tx, account, op->idem_key, op->body_hash, c->id,
@@ -338,6 +349,7 @@ static enum cc_err update_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
                             "%lld): read it again and retry.",
                             (long long)c->version, (long long)op->if_match);
     apply_fields(op->f, c);
+    carry_verification(tx, c, now);
     c->version++;
     c->updated_at = now;
     if ((rc = cc_tx_contact_update(tx, c, err)))

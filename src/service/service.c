@@ -69,6 +69,11 @@ void cc_service_init(struct cc_service *svc, struct cc_store *store,
     svc->max_contacts = max_contacts;
 }
 
+void cc_service_thread_done(struct cc_service *svc)
+{
+    cc_store_thread_done(svc->store);
+}
+
 enum cc_err cc_service_ping(struct cc_service *svc, struct cc_error *err)
 {
     return cc_store_ping(svc->store, err);

@@ -10,12 +10,25 @@
 #include <stdint.h>
 
 #include "core/core.h"
+#include "delivery/delivery.h"
 #include "store/store.h"
+
+/* Limits of verification codes (seconds and counts). */
+struct cc_verify_config {
+    int64_t ttl_s;
+    int64_t resend_s;
+    int64_t max_per_hour;        /* per address */
+    int64_t max_per_day;         /* per address */
+    int64_t account_max_per_hour;
+    int64_t max_attempts;
+};
 
 struct cc_service {
     struct cc_store *store;
     uint8_t master_key[CC_KEY_LEN];
     int64_t max_contacts;        /* per account */
+    struct cc_verify_config verify;
+    const struct cc_delivery_config *delivery; /* borrowed; NULL: nothing can be sent */
 };
 
 /* Who is calling: the authenticated access key and its account. */
@@ -32,6 +45,9 @@ enum cc_err cc_service_load_key(const char *path, int create, uint8_t key[CC_KEY
                                 struct cc_error *err);
 void cc_service_init(struct cc_service *svc, struct cc_store *store,
                      const uint8_t key[CC_KEY_LEN], int64_t max_contacts);
+/* A thread that used the service and is about to end releases what it held
+ * (its database read connection). */
+void cc_service_thread_done(struct cc_service *svc);
 /* CC_OK when the database answers. */
 enum cc_err cc_service_ping(struct cc_service *svc, struct cc_error *err);
 /* CC_ERR_FORBIDDEN unless the caller has at least role `need`. */
@@ -121,6 +137,41 @@ enum cc_err cc_contact_delete(struct cc_service *svc, const struct cc_caller *ca
  * list views mask email and mobile; readonly callers also get webhook tokens
  * masked; the ID number is always masked. */
 void cc_contact_redact(const struct cc_caller *caller, enum cc_view view, struct cc_contact *c);
+
+/* ---- verifications.c: one-time codes for email and mobile ------------------- */
+struct cc_verif_view {
+    int64_t id;
+    char channel[8];
+    char target[CC_MASKED_MAX];  /* masked */
+    int64_t expires_at;
+    int64_t resend_after;
+    int64_t confirmed_at;
+};
+
+/* Sends a code to the contact's current email or mobile. Blocks for at most
+ * the delivery timeout: call it off the HTTP worker threads. */
+enum cc_err cc_verify_contact_send(struct cc_service *svc, const struct cc_caller *caller,
+                                   int64_t contact_id, const char *channel,
+                                   struct cc_verif_view *out, struct cc_error *err);
+/* Checks the code; on success the contact's channel is verified and *out is
+ * the contact. */
+enum cc_err cc_verify_contact_confirm(struct cc_service *svc, const struct cc_caller *caller,
+                                      int64_t contact_id, const char *channel, const char *code,
+                                      struct cc_contact *out, struct cc_error *err);
+/* Sends a code to an address before any contact has it (language: NULL or
+ * "en"/"zh-CN"). A contact saved with it within 30 minutes of confirmation
+ * is saved verified. */
+enum cc_err cc_verify_target_send(struct cc_service *svc, const struct cc_caller *caller,
+                                  const char *channel, const char *target, const char *language,
+                                  struct cc_verif_view *out, struct cc_error *err);
+enum cc_err cc_verify_target_confirm(struct cc_service *svc, const struct cc_caller *caller,
+                                     int64_t verification_id, const char *code,
+                                     struct cc_verif_view *out, struct cc_error *err);
+/* Within a contact write: when the account confirmed this address in the
+ * last 30 minutes, the time of that confirmation, else 0. */
+int64_t cc_verify_recent(struct cc_tx *tx, int64_t account_id, const char *channel,
+                         const char *target, int64_t now);
+#define CC_VERIFY_CARRY_MS (30 * 60 * 1000)
 
 #define CC_KEYWORD_MAX_CHARS 64
 #define CC_PAGE_SIZE_MAX     100

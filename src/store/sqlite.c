@@ -15,6 +15,7 @@
 
 #include <sqlite3.h>
 
+#include "store/sqlite_int.h"
 #include "store/store_int.h"
 #include "util/util.h"
 
@@ -24,35 +25,7 @@
     "mobile_verified_at, id_card_enc, id_card_masked, language, version, created_at, "  \
     "updated_at"
 
-enum stmt_id {
-    ST_BEGIN,
-    ST_COMMIT,
-    ST_ROLLBACK,
-    ST_ACCOUNT_GET,
-    ST_ACCOUNT_INSERT,
-    ST_KEY_GET,
-    ST_KEY_LIST,
-    ST_KEY_INSERT,
-    ST_KEY_DISABLE,
-    ST_CONTACT_GET,
-    ST_CONTACT_COUNT,
-    ST_CONTACT_INSERT,
-    ST_CONTACT_UPDATE,
-    ST_CONTACT_DELETE,
-    ST_WEBHOOKS_GET,
-    ST_WEBHOOKS_DELETE,
-    ST_WEBHOOK_INSERT,
-    ST_LIST_ALL,
-    ST_LIST_SHORT_COUNT,
-    ST_LIST_SHORT,
-    ST_LIST_FTS_COUNT,
-    ST_LIST_FTS,
-    ST_IDEM_GET,
-    ST_IDEM_PUT,
-    ST_AUDIT,
-    ST_PING,
-    ST_COUNT
-};
+
 
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN",
@@ -108,15 +81,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_PING] = "SELECT 1",
 };
 
-struct sq;
 
-/* One connection and its statement cache. */
-struct conn {
-    sqlite3 *db;
-    sqlite3_stmt *st[ST_COUNT];
-    struct sq *owner;
-    struct conn *next, *prev; /* in owner->conns */
-};
 
 /* A write waiting for the writer thread. */
 struct job {
@@ -147,7 +112,7 @@ struct sq {
     int stopping;
 };
 
-static enum cc_err db_error(struct cc_error *err, sqlite3 *db, const char *what)
+enum cc_err cc_sq_db_error(struct cc_error *err, sqlite3 *db, const char *what)
 {
     int ext = sqlite3_extended_errcode(db);
     enum cc_err code = (ext & 0xff) == SQLITE_BUSY ? CC_ERR_UNAVAILABLE : CC_ERR_STORE;
@@ -188,7 +153,7 @@ static enum cc_err conn_open(struct sq *q, int writer, struct conn **out, struct
              "PRAGMA temp_store=MEMORY; %s",
              q->sync_full ? "FULL" : "NORMAL", writer ? "" : "PRAGMA query_only=1;");
     if (exec(c->db, pragmas) != SQLITE_OK) {
-        db_error(err, c->db, "opening the database");
+        cc_sq_db_error(err, c->db, "opening the database");
         conn_close(c);
         return CC_ERR_STORE;
     }
@@ -196,14 +161,13 @@ static enum cc_err conn_open(struct sq *q, int writer, struct conn **out, struct
     return CC_OK;
 }
 
-/* Returns the cached statement, reset and ready to bind; NULL on error. */
-static sqlite3_stmt *stmt(struct conn *c, enum stmt_id id, struct cc_error *err)
+sqlite3_stmt *cc_sq_stmt(struct conn *c, enum stmt_id id, const char *sql, struct cc_error *err)
 {
     sqlite3_stmt *s = c->st[id];
     if (!s) {
-        if (sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) !=
+        if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) !=
             SQLITE_OK) {
-            db_error(err, c->db, "preparing a statement");
+            cc_sq_db_error(err, c->db, "preparing a statement");
             return NULL;
         }
         c->st[id] = s;
@@ -211,7 +175,13 @@ static sqlite3_stmt *stmt(struct conn *c, enum stmt_id id, struct cc_error *err)
     return s;
 }
 
-static void done_stmt(sqlite3_stmt *s)
+/* The cached statement of this file's table, reset and ready to bind. */
+static sqlite3_stmt *stmt(struct conn *c, enum stmt_id id, struct cc_error *err)
+{
+    return cc_sq_stmt(c, id, stmt_sql[id], err);
+}
+
+void cc_sq_done(sqlite3_stmt *s)
 {
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
@@ -266,7 +236,7 @@ static void sq_thread_done(void *impl)
 }
 
 /* ---- row decoding ----------------------------------------------------------- */
-static void col_text(sqlite3_stmt *s, int i, char *out, size_t outsz)
+void cc_sq_col_text(sqlite3_stmt *s, int i, char *out, size_t outsz)
 {
     const unsigned char *t = sqlite3_column_text(s, i);
     cc_strlcpy(out, t ? (const char *)t : "", outsz);
@@ -288,17 +258,17 @@ static void read_contact_row(sqlite3_stmt *s, struct cc_contact *c)
     memset(c, 0, sizeof *c);
     c->id = sqlite3_column_int64(s, 0);
     c->account_id = sqlite3_column_int64(s, 1);
-    col_text(s, 2, c->name, sizeof c->name);
+    cc_sq_col_text(s, 2, c->name, sizeof c->name);
     c->has_email = sqlite3_column_type(s, 3) != SQLITE_NULL;
-    col_text(s, 3, c->email, sizeof c->email);
-    col_text(s, 4, c->email_norm, sizeof c->email_norm);
+    cc_sq_col_text(s, 3, c->email, sizeof c->email);
+    cc_sq_col_text(s, 4, c->email_norm, sizeof c->email_norm);
     c->email_verified_at = sqlite3_column_int64(s, 5);
-    col_text(s, 6, c->mobile, sizeof c->mobile);
+    cc_sq_col_text(s, 6, c->mobile, sizeof c->mobile);
     c->mobile_verified_at = sqlite3_column_int64(s, 7);
     c->has_id_card = sqlite3_column_type(s, 8) != SQLITE_NULL;
     col_blob(s, 8, c->id_card_enc, sizeof c->id_card_enc, &c->id_card_enc_len);
-    col_text(s, 9, c->id_card_masked, sizeof c->id_card_masked);
-    col_text(s, 10, c->language, sizeof c->language);
+    cc_sq_col_text(s, 9, c->id_card_masked, sizeof c->id_card_masked);
+    cc_sq_col_text(s, 10, c->language, sizeof c->language);
     c->version = sqlite3_column_int64(s, 11);
     c->created_at = sqlite3_column_int64(s, 12);
     c->updated_at = sqlite3_column_int64(s, 13);
@@ -323,18 +293,18 @@ static enum cc_err load_webhooks(struct conn *c, struct cc_contact *ct, struct c
     while ((rc = sqlite3_step(s)) == SQLITE_ROW && ct->n_webhooks < CC_WEBHOOKS_MAX) {
         struct cc_webhook *w = &ct->webhooks[ct->n_webhooks++];
         char kind[16];
-        col_text(s, 0, kind, sizeof kind);
+        cc_sq_col_text(s, 0, kind, sizeof kind);
         w->kind = kind_parse(kind);
-        col_text(s, 1, w->url, sizeof w->url);
+        cc_sq_col_text(s, 1, w->url, sizeof w->url);
         w->has_secret = sqlite3_column_type(s, 2) != SQLITE_NULL;
         col_blob(s, 2, w->secret_enc, sizeof w->secret_enc, &w->secret_enc_len);
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        db_error(err, c->db, "reading webhooks");
-        done_stmt(s);
+        cc_sq_db_error(err, c->db, "reading webhooks");
+        cc_sq_done(s);
         return CC_ERR_STORE;
     }
-    done_stmt(s);
+    cc_sq_done(s);
     return CC_OK;
 }
 
@@ -350,8 +320,8 @@ static enum cc_err contact_get(struct conn *c, int64_t account_id, int64_t id,
     if (rc == SQLITE_ROW)
         read_contact_row(s, out);
     else if (rc != SQLITE_DONE)
-        db_error(err, c->db, "reading a contact");
-    done_stmt(s);
+        cc_sq_db_error(err, c->db, "reading a contact");
+    cc_sq_done(s);
     if (rc == SQLITE_DONE)
         return cc_error_set(err, CC_ERR_NOT_FOUND, NULL, "The contact does not exist.");
     if (rc != SQLITE_ROW)
@@ -366,9 +336,9 @@ static enum cc_err read_begin(struct conn *c, struct cc_error *err)
     if (!s)
         return CC_ERR_STORE;
     int rc = sqlite3_step(s);
-    done_stmt(s);
+    cc_sq_done(s);
     if (rc != SQLITE_DONE)
-        return db_error(err, c->db, "starting a read");
+        return cc_sq_db_error(err, c->db, "starting a read");
     return CC_OK;
 }
 
@@ -378,7 +348,7 @@ static void read_end(struct conn *c)
     sqlite3_stmt *s = stmt(c, ST_COMMIT, &ignored);
     if (s) {
         sqlite3_step(s);
-        done_stmt(s);
+        cc_sq_done(s);
     }
     if (!sqlite3_get_autocommit(c->db))
         exec(c->db, "ROLLBACK");
@@ -394,8 +364,8 @@ static enum cc_err sq_ping(void *impl, struct cc_error *err)
     if (!s)
         return CC_ERR_STORE;
     int rc = sqlite3_step(s);
-    done_stmt(s);
-    return rc == SQLITE_ROW ? CC_OK : db_error(err, c->db, "ping");
+    cc_sq_done(s);
+    return rc == SQLITE_ROW ? CC_OK : cc_sq_db_error(err, c->db, "ping");
 }
 
 static enum cc_err sq_account_get(void *impl, int64_t id, char *name, size_t namesz,
@@ -411,24 +381,24 @@ static enum cc_err sq_account_get(void *impl, int64_t id, char *name, size_t nam
     int rc = sqlite3_step(s);
     enum cc_err out = CC_OK;
     if (rc == SQLITE_ROW)
-        col_text(s, 0, name, namesz);
+        cc_sq_col_text(s, 0, name, namesz);
     else if (rc == SQLITE_DONE)
         out = cc_error_set(err, CC_ERR_NOT_FOUND, "Account", "Account %lld does not exist.",
                            (long long)id);
     else
-        out = db_error(err, c->db, "reading an account");
-    done_stmt(s);
+        out = cc_sq_db_error(err, c->db, "reading an account");
+    cc_sq_done(s);
     return out;
 }
 
 static void read_key_row(sqlite3_stmt *s, struct cc_access_key *k)
 {
     memset(k, 0, sizeof *k);
-    col_text(s, 0, k->id, sizeof k->id);
+    cc_sq_col_text(s, 0, k->id, sizeof k->id);
     k->account_id = sqlite3_column_int64(s, 1);
     col_blob(s, 2, k->secret_enc, sizeof k->secret_enc, &k->secret_enc_len);
     char role[16];
-    col_text(s, 3, role, sizeof role);
+    cc_sq_col_text(s, 3, role, sizeof role);
     k->role = cc_role_parse(role);
     k->created_at = sqlite3_column_int64(s, 4);
     k->disabled_at = sqlite3_column_int64(s, 5);
@@ -451,8 +421,8 @@ static enum cc_err sq_key_get(void *impl, const char *key_id, struct cc_access_k
     else if (rc == SQLITE_DONE)
         res = cc_error_set(err, CC_ERR_NOT_FOUND, NULL, "The access key does not exist.");
     else
-        res = db_error(err, c->db, "reading an access key");
-    done_stmt(s);
+        res = cc_sq_db_error(err, c->db, "reading an access key");
+    cc_sq_done(s);
     return res;
 }
 
@@ -476,10 +446,10 @@ static enum cc_err sq_key_list(void *impl, int64_t account_id, struct cc_access_
         }
         read_key_row(s, &keys[len++]);
     }
-    done_stmt(s);
+    cc_sq_done(s);
     if (rc != SQLITE_DONE) {
         cc_free(keys);
-        return db_error(err, c->db, "listing access keys");
+        return cc_sq_db_error(err, c->db, "listing access keys");
     }
     *out = keys;
     *n = len;
@@ -528,8 +498,8 @@ static enum cc_err count_query(struct conn *c, enum stmt_id id, int64_t account_
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW)
         *total = sqlite3_column_int64(s, 0);
-    done_stmt(s);
-    return rc == SQLITE_ROW ? CC_OK : db_error(err, c->db, "counting contacts");
+    cc_sq_done(s);
+    return rc == SQLITE_ROW ? CC_OK : cc_sq_db_error(err, c->db, "counting contacts");
 }
 
 static enum cc_err list_locked(struct conn *c, const struct cc_contact_query *q,
@@ -577,9 +547,9 @@ static enum cc_err list_locked(struct conn *c, const struct cc_contact_query *q,
     int step;
     while ((step = sqlite3_step(s)) == SQLITE_ROW && out->n < (size_t)q->page_size)
         read_contact_row(s, &out->items[out->n++]);
-    done_stmt(s);
+    cc_sq_done(s);
     if (step != SQLITE_ROW && step != SQLITE_DONE)
-        return db_error(err, c->db, "listing contacts");
+        return cc_sq_db_error(err, c->db, "listing contacts");
     for (size_t i = 0; i < out->n; i++)
         if ((rc = load_webhooks(c, &out->items[i], err)))
             return rc;
@@ -604,14 +574,14 @@ static enum cc_err sq_contact_list(void *impl, const struct cc_contact_query *q,
 }
 
 /* ---- writes (on the writer's connection, inside a transaction) ------------------ */
-static enum cc_err step_done(struct conn *c, sqlite3_stmt *s, const char *what,
-                             struct cc_error *err)
+enum cc_err cc_sq_step_done(struct conn *c, sqlite3_stmt *s, const char *what,
+                            struct cc_error *err)
 {
     int rc = sqlite3_step(s);
-    done_stmt(s);
+    cc_sq_done(s);
     if (rc == SQLITE_DONE)
         return CC_OK;
-    return db_error(err, c->db, what);
+    return cc_sq_db_error(err, c->db, what);
 }
 
 static enum cc_err tx_account_insert(void *tx, const char *name, int64_t now, int64_t *id,
@@ -623,7 +593,7 @@ static enum cc_err tx_account_insert(void *tx, const char *name, int64_t now, in
         return CC_ERR_STORE;
     sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, now);
-    enum cc_err rc = step_done(c, s, "creating an account", err);
+    enum cc_err rc = cc_sq_step_done(c, s, "creating an account", err);
     if (!rc)
         *id = sqlite3_last_insert_rowid(c->db);
     return rc;
@@ -637,13 +607,13 @@ static enum cc_err tx_account_exists(void *tx, int64_t id, struct cc_error *err)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, id);
     int rc = sqlite3_step(s);
-    done_stmt(s);
+    cc_sq_done(s);
     if (rc == SQLITE_ROW)
         return CC_OK;
     if (rc == SQLITE_DONE)
         return cc_error_set(err, CC_ERR_NOT_FOUND, "Account", "Account %lld does not exist.",
                             (long long)id);
-    return db_error(err, c->db, "reading an account");
+    return cc_sq_db_error(err, c->db, "reading an account");
 }
 
 static enum cc_err tx_key_insert(void *tx, const struct cc_access_key *k, struct cc_error *err)
@@ -657,7 +627,7 @@ static enum cc_err tx_key_insert(void *tx, const struct cc_access_key *k, struct
     sqlite3_bind_blob(s, 3, k->secret_enc, (int)k->secret_enc_len, SQLITE_STATIC);
     sqlite3_bind_text(s, 4, cc_role_name(k->role), -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 5, k->created_at);
-    return step_done(c, s, "creating an access key", err);
+    return cc_sq_step_done(c, s, "creating an access key", err);
 }
 
 static enum cc_err tx_key_disable(void *tx, int64_t account_id, const char *key_id,
@@ -670,7 +640,7 @@ static enum cc_err tx_key_disable(void *tx, int64_t account_id, const char *key_
     sqlite3_bind_int64(s, 1, account_id);
     sqlite3_bind_text(s, 2, key_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, now);
-    enum cc_err rc = step_done(c, s, "disabling an access key", err);
+    enum cc_err rc = cc_sq_step_done(c, s, "disabling an access key", err);
     if (!rc && sqlite3_changes(c->db) == 0)
         return cc_error_set(err, CC_ERR_NOT_FOUND, NULL,
                             "Access key %s does not exist in account %lld.", key_id,
@@ -733,7 +703,7 @@ static enum cc_err contact_write_error(struct conn *c, struct cc_error *err, con
             return cc_error_set(err, CC_ERR_ALREADY_EXISTS, "Mobile",
                                 "Another contact in this account already has this mobile number.");
     }
-    return db_error(err, c->db, what);
+    return cc_sq_db_error(err, c->db, what);
 }
 
 static enum cc_err insert_webhooks(struct conn *c, const struct cc_contact *ct,
@@ -751,7 +721,7 @@ static enum cc_err insert_webhooks(struct conn *c, const struct cc_contact *ct,
         if (w->has_secret)
             sqlite3_bind_blob(s, 5, w->secret_enc, (int)w->secret_enc_len, SQLITE_STATIC);
         sqlite3_bind_int64(s, 6, ct->updated_at);
-        enum cc_err rc = step_done(c, s, "saving a webhook", err);
+        enum cc_err rc = cc_sq_step_done(c, s, "saving a webhook", err);
         if (rc)
             return rc;
     }
@@ -768,7 +738,7 @@ static enum cc_err tx_contact_insert(void *tx, struct cc_contact *ct, struct cc_
         return CC_ERR_STORE;
     bind_contact(s, ct, search);
     int rc = sqlite3_step(s);
-    done_stmt(s);
+    cc_sq_done(s);
     if (rc != SQLITE_DONE)
         return contact_write_error(c, err, "creating a contact");
     ct->id = sqlite3_last_insert_rowid(c->db);
@@ -787,7 +757,7 @@ static enum cc_err tx_contact_update(void *tx, const struct cc_contact *ct,
     bind_contact(s, ct, search);
     sqlite3_bind_int64(s, 15, ct->id);
     int rc = sqlite3_step(s);
-    done_stmt(s);
+    cc_sq_done(s);
     if (rc != SQLITE_DONE)
         return contact_write_error(c, err, "updating a contact");
     if (sqlite3_changes(c->db) == 0)
@@ -796,7 +766,7 @@ static enum cc_err tx_contact_update(void *tx, const struct cc_contact *ct,
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, ct->id);
-    enum cc_err e = step_done(c, s, "replacing webhooks", err);
+    enum cc_err e = cc_sq_step_done(c, s, "replacing webhooks", err);
     if (e)
         return e;
     return insert_webhooks(c, ct, err);
@@ -811,7 +781,7 @@ static enum cc_err tx_contact_delete(void *tx, int64_t account_id, int64_t id,
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, account_id);
     sqlite3_bind_int64(s, 2, id);
-    enum cc_err rc = step_done(c, s, "deleting a contact", err);
+    enum cc_err rc = cc_sq_step_done(c, s, "deleting a contact", err);
     if (!rc && sqlite3_changes(c->db) == 0)
         return cc_error_set(err, CC_ERR_NOT_FOUND, NULL, "The contact does not exist.");
     return rc;
@@ -829,14 +799,14 @@ static enum cc_err tx_idem_get(void *tx, int64_t account_id, const char *key, ch
     int rc = sqlite3_step(s);
     enum cc_err res = CC_OK;
     if (rc == SQLITE_ROW) {
-        col_text(s, 0, hash, 65);
+        cc_sq_col_text(s, 0, hash, 65);
         *contact_id = sqlite3_column_int64(s, 1);
     } else if (rc == SQLITE_DONE) {
         res = CC_ERR_NOT_FOUND;
     } else {
-        res = db_error(err, c->db, "reading an idempotency key");
+        res = cc_sq_db_error(err, c->db, "reading an idempotency key");
     }
-    done_stmt(s);
+    cc_sq_done(s);
     return res;
 }
 
@@ -852,7 +822,7 @@ static enum cc_err tx_idem_put(void *tx, int64_t account_id, const char *key, co
     sqlite3_bind_text(s, 3, hash, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 4, contact_id);
     sqlite3_bind_int64(s, 5, now);
-    return step_done(c, s, "saving an idempotency key", err);
+    return cc_sq_step_done(c, s, "saving an idempotency key", err);
 }
 
 static enum cc_err tx_audit(void *tx, int64_t account_id, const char *actor, const char *action,
@@ -873,7 +843,7 @@ static enum cc_err tx_audit(void *tx, int64_t account_id, const char *actor, con
     if (detail)
         sqlite3_bind_text(s, 6, detail, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 7, now);
-    return step_done(c, s, "writing the audit log", err);
+    return cc_sq_step_done(c, s, "writing the audit log", err);
 }
 
 /* ---- the writer thread ------------------------------------------------------------ */
@@ -888,7 +858,7 @@ static void run_batch(struct sq *q, struct job *batch)
     cc_error_clear(&berr);
     int began = exec(c->db, "BEGIN IMMEDIATE") == SQLITE_OK;
     if (!began)
-        db_error(&berr, c->db, "starting a write");
+        cc_sq_db_error(&berr, c->db, "starting a write");
     for (struct job *j = batch; j; j = j->next) {
         if (!began) {
             j->rc = berr.code;
@@ -897,7 +867,7 @@ static void run_batch(struct sq *q, struct job *batch)
             continue;
         }
         if (exec(c->db, "SAVEPOINT w") != SQLITE_OK) {
-            j->rc = db_error(j->err, c->db, "starting a write");
+            j->rc = cc_sq_db_error(j->err, c->db, "starting a write");
             continue;
         }
         j->rc = j->fn(&tx, j->arg, j->err);
@@ -910,7 +880,7 @@ static void run_batch(struct sq *q, struct job *batch)
         if (sqlite3_get_autocommit(c->db)) {
             /* SQLite rolled the whole transaction back (I/O error, disk
              * full): every write of the batch so far is lost with it. */
-            db_error(&berr, c->db, "writing");
+            cc_sq_db_error(&berr, c->db, "writing");
             for (struct job *k = batch; k != j->next; k = k->next)
                 if (k->rc == CC_OK) {
                     k->rc = berr.code;
@@ -923,7 +893,7 @@ static void run_batch(struct sq *q, struct job *batch)
         }
     }
     if (began && exec(c->db, "COMMIT") != SQLITE_OK) {
-        db_error(&berr, c->db, "committing");
+        cc_sq_db_error(&berr, c->db, "committing");
         exec(c->db, "ROLLBACK");
         for (struct job *j = batch; j; j = j->next)
             if (j->rc == CC_OK) {
@@ -997,11 +967,11 @@ static enum cc_err sq_migrate(void *impl, struct cc_error *err)
     sqlite3 *db = q->wconn->db;
     static const char prefix[] = "src/store/migrations/sqlite/";
     if (exec(db, "BEGIN IMMEDIATE") != SQLITE_OK)
-        return db_error(err, db, "starting migrations");
+        return cc_sq_db_error(err, db, "starting migrations");
     enum cc_err rc = CC_OK;
     if (exec(db, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
                  "name TEXT NOT NULL, applied_at INTEGER NOT NULL)") != SQLITE_OK) {
-        rc = db_error(err, db, "creating schema_migrations");
+        rc = cc_sq_db_error(err, db, "creating schema_migrations");
         goto out;
     }
     for (const struct cc_embedded_file *f = cc_embedded; f->path; f++) {
@@ -1021,7 +991,7 @@ static enum cc_err sq_migrate(void *impl, struct cc_error *err)
         if (have)
             continue;
         if (exec(db, (const char *)f->data) != SQLITE_OK) {
-            rc = db_error(err, db, name);
+            rc = cc_sq_db_error(err, db, name);
             goto out;
         }
         sqlite3_prepare_v2(db, "INSERT INTO schema_migrations(version, name, applied_at) "
@@ -1032,7 +1002,7 @@ static enum cc_err sq_migrate(void *impl, struct cc_error *err)
         int st = sqlite3_step(s);
         sqlite3_finalize(s);
         if (st != SQLITE_DONE) {
-            rc = db_error(err, db, "recording a migration");
+            rc = cc_sq_db_error(err, db, "recording a migration");
             goto out;
         }
         cc_log(CC_LOG_INFO, "migration applied", "migration", name, NULL);
@@ -1041,7 +1011,7 @@ out:
     if (rc)
         exec(db, "ROLLBACK");
     else if (exec(db, "COMMIT") != SQLITE_OK)
-        rc = db_error(err, db, "committing migrations");
+        rc = cc_sq_db_error(err, db, "committing migrations");
     return rc;
 }
 
@@ -1130,4 +1100,12 @@ static const struct cc_store_ops sqlite_ops = {
     .tx_idem_get = tx_idem_get,
     .tx_idem_put = tx_idem_put,
     .tx_audit = tx_audit,
+    .tx_verif_insert = cc_sq_verif_insert,
+    .tx_verif_get = cc_sq_verif_get,
+    .tx_verif_latest = cc_sq_verif_latest,
+    .tx_verif_update = cc_sq_verif_update,
+    .tx_verif_supersede = cc_sq_verif_supersede,
+    .tx_verif_counts = cc_sq_verif_counts,
+    .tx_verif_confirmed_since = cc_sq_verif_confirmed_since,
+    .tx_contact_set_verified = cc_sq_contact_set_verified,
 };

@@ -166,6 +166,59 @@ enum cc_err cc_tx_audit(struct cc_tx *tx, int64_t account_id, const char *actor,
                              detail, now, err);
 }
 
+enum cc_err cc_tx_verif_insert(struct cc_tx *tx, struct cc_verification *v, struct cc_error *err)
+{
+    return tx->ops->tx_verif_insert(tx->impl, v, err);
+}
+
+enum cc_err cc_tx_verif_get(struct cc_tx *tx, int64_t account_id, int64_t id,
+                            struct cc_verification *out, struct cc_error *err)
+{
+    return tx->ops->tx_verif_get(tx->impl, account_id, id, out, err);
+}
+
+enum cc_err cc_tx_verif_latest(struct cc_tx *tx, int64_t account_id, int64_t contact_id,
+                               const char *channel, struct cc_verification *out,
+                               struct cc_error *err)
+{
+    return tx->ops->tx_verif_latest(tx->impl, account_id, contact_id, channel, out, err);
+}
+
+enum cc_err cc_tx_verif_update(struct cc_tx *tx, const struct cc_verification *v,
+                               const char *failure, struct cc_error *err)
+{
+    return tx->ops->tx_verif_update(tx->impl, v, failure, err);
+}
+
+enum cc_err cc_tx_verif_supersede(struct cc_tx *tx, int64_t account_id, int64_t contact_id,
+                                  const char *channel, int64_t except_id, struct cc_error *err)
+{
+    return tx->ops->tx_verif_supersede(tx->impl, account_id, contact_id, channel, except_id, err);
+}
+
+enum cc_err cc_tx_verif_counts(struct cc_tx *tx, int64_t account_id, const char *channel,
+                               const char *target, int64_t hour_since, int64_t day_since,
+                               struct cc_verif_counts *out, struct cc_error *err)
+{
+    return tx->ops->tx_verif_counts(tx->impl, account_id, channel, target, hour_since, day_since,
+                                    out, err);
+}
+
+enum cc_err cc_tx_verif_confirmed_since(struct cc_tx *tx, int64_t account_id,
+                                        const char *channel, const char *target, int64_t since,
+                                        int64_t *at, struct cc_error *err)
+{
+    return tx->ops->tx_verif_confirmed_since(tx->impl, account_id, channel, target, since, at, err);
+}
+
+enum cc_err cc_tx_contact_set_verified(struct cc_tx *tx, int64_t account_id, int64_t contact_id,
+                                       const char *channel, const char *target, int64_t at,
+                                       struct cc_error *err)
+{
+    return tx->ops->tx_contact_set_verified(tx->impl, account_id, contact_id, channel, target, at,
+                                            err);
+}
+
 void cc_store_search_text(const struct cc_contact *c, char *out, size_t outsz)
 {
     struct cc_buf b;

@@ -59,6 +59,30 @@ struct cc_contact_page {
     int64_t total;
 };
 
+enum cc_verif_status { CC_VERIF_SENDING, CC_VERIF_SENT, CC_VERIF_FAILED, CC_VERIF_SUPERSEDED };
+
+struct cc_verification {
+    int64_t id;
+    int64_t account_id;
+    int64_t contact_id;           /* 0: before a contact is saved */
+    char channel[8];              /* "email" or "mobile" */
+    char target[CC_EMAIL_MAX + 1];
+    char code_hash[65];
+    enum cc_verif_status status;
+    int64_t attempts;
+    int64_t sent_at, expires_at, confirmed_at; /* ms; confirmed_at 0 = not yet */
+};
+
+/* How many codes went out, for the sending limits. */
+struct cc_verif_counts {
+    int64_t target_last_sent_at;  /* newest send to the target, 0 = none */
+    int64_t target_hour;          /* sends to the target since hour_since */
+    int64_t target_day;           /* since day_since */
+    int64_t target_oldest_in_hour, target_oldest_in_day;
+    int64_t account_hour;         /* sends by the account since hour_since */
+    int64_t account_oldest_in_hour;
+};
+
 typedef enum cc_err (*cc_tx_fn)(struct cc_tx *tx, void *arg, struct cc_error *err);
 
 /* Opens (creating if needed) the database named by cfg->url. */
@@ -120,5 +144,36 @@ enum cc_err cc_tx_idem_put(struct cc_tx *tx, int64_t account_id, const char *key
 enum cc_err cc_tx_audit(struct cc_tx *tx, int64_t account_id, const char *actor,
                         const char *action, const char *object_type, int64_t object_id,
                         const char *detail, int64_t now, struct cc_error *err);
+
+/* Verification codes. */
+enum cc_err cc_tx_verif_insert(struct cc_tx *tx, struct cc_verification *v, struct cc_error *err);
+/* CC_ERR_VERIFICATION_NOT_FOUND when the account has no such id. */
+enum cc_err cc_tx_verif_get(struct cc_tx *tx, int64_t account_id, int64_t id,
+                            struct cc_verification *out, struct cc_error *err);
+/* The newest code sent (status sent) for a contact's channel. */
+enum cc_err cc_tx_verif_latest(struct cc_tx *tx, int64_t account_id, int64_t contact_id,
+                               const char *channel, struct cc_verification *out,
+                               struct cc_error *err);
+/* Writes status, attempts, confirmed_at and failure of v (by id). */
+enum cc_err cc_tx_verif_update(struct cc_tx *tx, const struct cc_verification *v,
+                               const char *failure, struct cc_error *err);
+/* Marks the contact's earlier codes for the channel superseded. */
+enum cc_err cc_tx_verif_supersede(struct cc_tx *tx, int64_t account_id, int64_t contact_id,
+                                  const char *channel, int64_t except_id, struct cc_error *err);
+enum cc_err cc_tx_verif_counts(struct cc_tx *tx, int64_t account_id, const char *channel,
+                               const char *target, int64_t hour_since, int64_t day_since,
+                               struct cc_verif_counts *out, struct cc_error *err);
+/* When the account confirmed target on channel at or after since: the time
+ * (ms) in *at, else 0. */
+enum cc_err cc_tx_verif_confirmed_since(struct cc_tx *tx, int64_t account_id,
+                                        const char *channel, const char *target, int64_t since,
+                                        int64_t *at, struct cc_error *err);
+
+/* Marks the contact's email or mobile verified at `at`, when its current
+ * address on that channel is still target; CC_ERR_VERIFICATION_NOT_FOUND
+ * when the contact is gone or its address changed. */
+enum cc_err cc_tx_contact_set_verified(struct cc_tx *tx, int64_t account_id, int64_t contact_id,
+                                       const char *channel, const char *target, int64_t at,
+                                       struct cc_error *err);
 
 #endif

@@ -49,6 +49,26 @@ struct cc_store_ops {
     enum cc_err (*tx_audit)(void *tx, int64_t account_id, const char *actor,
                             const char *action, const char *object_type, int64_t object_id,
                             const char *detail, int64_t now, struct cc_error *err);
+    enum cc_err (*tx_verif_insert)(void *tx, struct cc_verification *v, struct cc_error *err);
+    enum cc_err (*tx_verif_get)(void *tx, int64_t account_id, int64_t id,
+                                struct cc_verification *out, struct cc_error *err);
+    enum cc_err (*tx_verif_latest)(void *tx, int64_t account_id, int64_t contact_id,
+                                   const char *channel, struct cc_verification *out,
+                                   struct cc_error *err);
+    enum cc_err (*tx_verif_update)(void *tx, const struct cc_verification *v,
+                                   const char *failure, struct cc_error *err);
+    enum cc_err (*tx_verif_supersede)(void *tx, int64_t account_id, int64_t contact_id,
+                                      const char *channel, int64_t except_id,
+                                      struct cc_error *err);
+    enum cc_err (*tx_verif_counts)(void *tx, int64_t account_id, const char *channel,
+                                   const char *target, int64_t hour_since, int64_t day_since,
+                                   struct cc_verif_counts *out, struct cc_error *err);
+    enum cc_err (*tx_verif_confirmed_since)(void *tx, int64_t account_id, const char *channel,
+                                            const char *target, int64_t since, int64_t *at,
+                                            struct cc_error *err);
+    enum cc_err (*tx_contact_set_verified)(void *tx, int64_t account_id, int64_t contact_id,
+                                           const char *channel, const char *target, int64_t at,
+                                           struct cc_error *err);
 };
 
 struct cc_store {

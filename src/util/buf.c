@@ -82,8 +82,10 @@ int cc_buf_printf(struct cc_buf *b, const char *fmt, ...)
 
 char *cc_buf_steal(struct cc_buf *b, size_t *len)
 {
-    if (!b->data)
+    if (!b->data) {
         reserve(b, 0);
+        b->data[0] = '\0';
+    }
     char *p = b->data;
     if (len)
         *len = b->len;

@@ -58,6 +58,51 @@ static const struct opt opts[] = {
     {"dev", BOOL(dev), 0, 1, "false", NULL,
      "Development mode: says so at start-up; later features use it to allow local "
      "stand-ins (such as logging messages instead of sending them)."},
+    {"smtp_url", STR(smtp_url), 0, 0, "", NULL,
+     "SMTP server for email: smtp://HOST:PORT (STARTTLS) or smtps://HOST:PORT. Empty: no "
+     "email; in development mode emails are written to the log instead."},
+    {"smtp_user", STR(smtp_user), 0, 0, "", NULL, "SMTP login name; empty: no login."},
+    {"smtp_password", STR(smtp_password), 0, 0, "", NULL, "SMTP password."},
+    {"smtp_from", STR(smtp_from), 0, 0, "certcontacts <noreply@localhost>", NULL,
+     "Sender of every email: an address, or Name <address>."},
+    {"smtp_starttls", ENUM(smtp_starttls_required), 0, 1, "required", "optional|required",
+     "With smtp://, whether the connection must be upgraded with STARTTLS before anything "
+     "is sent (optional: use it when the server offers it)."},
+    {"sms_provider", STR(sms_provider), 0, 0, "", NULL,
+     "SMS gateway: aliyun (Alibaba Cloud SMS SendSms), webhook (a signed JSON POST to "
+     "sms_webhook_url), log (development mode only: writes messages to the log), or empty "
+     "for none."},
+    {"sms_endpoint", STR(sms_endpoint), 0, 0, "https://dysmsapi.aliyuncs.com", NULL,
+     "Base URL of the Alibaba Cloud SMS API."},
+    {"sms_access_key_id", STR(sms_access_key_id), 0, 0, "", NULL,
+     "Alibaba Cloud access key id for SendSms."},
+    {"sms_access_key_secret", STR(sms_access_key_secret), 0, 0, "", NULL,
+     "Alibaba Cloud access key secret for SendSms."},
+    {"sms_sign_name", STR(sms_sign_name), 0, 0, "", NULL, "SMS signature name (SignName)."},
+    {"sms_template_code", STR(sms_template_code), 0, 0, "", NULL,
+     "SMS template for verification codes (TemplateCode), with a ${code} variable."},
+    {"sms_webhook_url", STR(sms_webhook_url), 0, 0, "", NULL,
+     "webhook provider: the gateway URL that receives a JSON POST per message."},
+    {"sms_webhook_secret", STR(sms_webhook_secret), 0, 0, "", NULL,
+     "webhook provider: key of the X-Certcontacts-Signature HMAC-SHA256 header."},
+    {"send_timeout_ms", INT(send_timeout_ms), 100, 120000, "10000", NULL,
+     "Longest wait for an SMTP server or SMS gateway to accept a message; the caller then "
+     "gets DeliveryFailed."},
+    {"blocking_threads", INT(blocking_threads), 1, 256, "16", NULL,
+     "Threads that wait on SMTP servers and gateways for API calls, so that a slow one never "
+     "holds up the HTTP worker threads."},
+    {"verify_code_ttl", INT(verify_code_ttl), 10, 86400, "600", NULL,
+     "Seconds a verification code stays valid."},
+    {"verify_resend_interval", INT(verify_resend_interval), 0, 3600, "60", NULL,
+     "Seconds before another code may be sent to the same address."},
+    {"verify_max_per_hour", INT(verify_max_per_hour), 1, 1000, "5", NULL,
+     "Codes sent to one address in an hour at the most."},
+    {"verify_max_per_day", INT(verify_max_per_day), 1, 10000, "10", NULL,
+     "Codes sent to one address in a day at the most."},
+    {"verify_account_max_per_hour", INT(verify_account_max_per_hour), 1, 1000000, "200", NULL,
+     "Codes one account may send in an hour, to all addresses together."},
+    {"verify_max_attempts", INT(verify_max_attempts), 1, 100, "5", NULL,
+     "Wrong codes after which a code is dead, even if the right one comes next."},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 

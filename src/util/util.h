@@ -109,6 +109,29 @@ struct cc_config {
     int64_t connection_timeout_s;
     int64_t dev;
     char log_level[16];
+    /* outbound: email and SMS */
+    char smtp_url[512];
+    char smtp_user[256];
+    char smtp_password[256];
+    char smtp_from[320];
+    int64_t smtp_starttls_required;
+    char sms_provider[16];
+    char sms_endpoint[512];
+    char sms_access_key_id[128];
+    char sms_access_key_secret[128];
+    char sms_sign_name[128];
+    char sms_template_code[64];
+    char sms_webhook_url[512];
+    char sms_webhook_secret[256];
+    int64_t send_timeout_ms;
+    int64_t blocking_threads;
+    /* verification codes */
+    int64_t verify_code_ttl;
+    int64_t verify_resend_interval;
+    int64_t verify_max_per_hour;
+    int64_t verify_max_per_day;
+    int64_t verify_account_max_per_hour;
+    int64_t verify_max_attempts;
 };
 
 void cc_config_defaults(struct cc_config *cfg);

@@ -460,3 +460,83 @@ export async function listAll(server, key, { keyword, pageSize = 100 } = {}) {
   }
   return { items, totals };
 }
+
+// ------------------------------------------------------ verification helpers
+
+/** POST /v1/contacts/{id}/verifications {channel}. */
+export async function sendContactCode(server, key, id, channel) {
+  return api(server, 'POST', `/v1/contacts/${id}/verifications`, { key, json: { channel } });
+}
+
+/** POST /v1/contacts/{id}/verifications/confirm {channel, code}. */
+export async function confirmContactCode(server, key, id, channel, code) {
+  return api(server, 'POST', `/v1/contacts/${id}/verifications/confirm`, { key, json: { channel, code } });
+}
+
+/** POST /v1/verifications {channel, target, language?}. */
+export async function sendTargetCode(server, key, channel, target, language) {
+  const json = { channel, target };
+  if (language !== undefined) json.language = language;
+  return api(server, 'POST', '/v1/verifications', { key, json });
+}
+
+/** POST /v1/verifications/{id}/confirm {code}. */
+export async function confirmTargetCode(server, key, id, code) {
+  return api(server, 'POST', `/v1/verifications/${id}/confirm`, { key, json: { code } });
+}
+
+/** A 6-digit code that is not `code`. */
+export function wrongCode(code, delta = 1) {
+  return String((Number(code) + delta) % 1000000).padStart(6, '0');
+}
+
+/**
+ * Check the body of a 201 from a send: verification_id, channel, a masked
+ * target (never `full`), expires_at ≈ sent + ttlS, resend_after ≈ sent +
+ * resendS. t0/t1: Date.now() before and after the request. RFC 3339 times
+ * may be whole seconds, so the window is a second wider on each side.
+ */
+export function checkVerification(v, { channel, full, ttlS, resendS, t0, t1 }) {
+  assert.ok(v && typeof v === 'object', JSON.stringify(v));
+  assert.ok(Number.isInteger(v.verification_id) && v.verification_id > 0, `verification_id: ${JSON.stringify(v)}`);
+  assert.equal(v.channel, channel, JSON.stringify(v));
+  assert.equal(typeof v.target, 'string', JSON.stringify(v));
+  assert.ok(v.target.length > 0, JSON.stringify(v));
+  if (full !== undefined) {
+    assert.notEqual(v.target.toLowerCase(), full.toLowerCase(), `target is not masked: ${JSON.stringify(v)}`);
+    assert.ok(v.target.includes('*'), `target is not masked: ${JSON.stringify(v)}`);
+    if (channel === 'mobile') {
+      const digits = full.replace(/\D/g, '');
+      assert.ok(!v.target.replace(/\D/g, '').includes(digits.slice(-11)), `target shows the full number: ${JSON.stringify(v)}`);
+      assert.ok(v.target.endsWith(digits.slice(-4)), `masked mobile should keep the last 4 digits: ${JSON.stringify(v)}`);
+    } else {
+      const domain = full.slice(full.lastIndexOf('@')).toLowerCase();
+      assert.ok(v.target.toLowerCase().endsWith(domain), `masked email should keep the domain: ${JSON.stringify(v)}`);
+    }
+  }
+  assert.match(v.expires_at, RFC3339, JSON.stringify(v));
+  assert.match(v.resend_after, RFC3339, JSON.stringify(v));
+  if (t0 !== undefined && ttlS !== undefined) {
+    const e = Date.parse(v.expires_at);
+    assert.ok(e >= t0 + ttlS * 1000 - 1500 && e <= t1 + ttlS * 1000 + 1500,
+      `expires_at ${v.expires_at} is not about ${ttlS} s after the send (${new Date(t0).toISOString()})`);
+  }
+  if (t0 !== undefined && resendS !== undefined) {
+    const r = Date.parse(v.resend_after);
+    assert.ok(r >= t0 + resendS * 1000 - 1500 && r <= t1 + resendS * 1000 + 1500,
+      `resend_after ${v.resend_after} is not about ${resendS} s after the send (${new Date(t0).toISOString()})`);
+  }
+  return v;
+}
+
+/** Assert a 429 Throttling.Verification with a Retry-After of whole seconds in [1, maxS]. Returns the seconds. */
+export function assertThrottled(res, maxS) {
+  assertError(res, 429, 'Throttling.Verification');
+  const ra = res.headers.get('retry-after');
+  assert.ok(ra !== null, `no Retry-After:\n${show(res)}`);
+  assert.match(ra, /^[0-9]+$/, `Retry-After is not whole seconds:\n${show(res)}`);
+  const s = Number(ra);
+  assert.ok(s >= 1, `Retry-After < 1:\n${show(res)}`);
+  if (maxS !== undefined) assert.ok(s <= maxS, `Retry-After ${s} > ${maxS}:\n${show(res)}`);
+  return s;
+}

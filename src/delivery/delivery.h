@@ -1,0 +1,82 @@
+/*
+ * delivery.h — the public header of the delivery layer: sending a message
+ * over one outbound channel (SMTP email, SMS through a gateway) and telling
+ * the caller, within a bounded time, whether the platform accepted it — read
+ * from the platform's answer, never from the transport alone.
+ *
+ * These calls block the calling thread for at most the configured timeout;
+ * callers that serve HTTP run them off the server's worker threads.
+ */
+#ifndef CC_DELIVERY_H
+#define CC_DELIVERY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct cc_delivery_config {
+    int dev;                        /* development mode: log stand-ins allowed */
+    const char *smtp_url;           /* smtp://host:port (STARTTLS when offered) or smtps://; "" = none */
+    const char *smtp_user;          /* "" = no login */
+    const char *smtp_password;
+    const char *smtp_from;          /* "certcontacts <noreply@example.com>" or a bare address */
+    int smtp_require_tls;           /* refuse to send over smtp:// without STARTTLS */
+    const char *sms_provider;       /* "aliyun", "webhook", "log" or "" (none) */
+    const char *sms_endpoint;       /* aliyun: base URL, default https://dysmsapi.aliyuncs.com */
+    const char *sms_access_key_id;
+    const char *sms_access_key_secret;
+    const char *sms_sign_name;
+    const char *sms_template_code;
+    const char *sms_webhook_url;    /* webhook provider: where to POST */
+    const char *sms_webhook_secret; /* HMAC-SHA256 key for its signature header */
+    int64_t timeout_ms;             /* whole send, connect included */
+};
+
+enum cc_send_status {
+    CC_SEND_OK = 0,          /* the platform accepted the message */
+    CC_SEND_RETRY,           /* transient: timeout, connection refused, 5xx, system busy */
+    CC_SEND_THROTTLED,       /* the platform's rate limit: do not retry inside its window */
+    CC_SEND_INVALID_TARGET,  /* the address or number is not deliverable */
+    CC_SEND_GATEWAY_ACCOUNT, /* our account at the platform: balance, permission, signature, template */
+    CC_SEND_REJECTED,        /* any other permanent refusal */
+    CC_SEND_NOT_CONFIGURED   /* no SMTP server / SMS provider configured */
+};
+
+struct cc_send_result {
+    enum cc_send_status status;
+    char code[64];      /* the platform's code ("OK", "isv.MOBILE_NUMBER_ILLEGAL", "250", "curl:7") */
+    char reason[256];   /* for a person: what the platform said, without secrets */
+};
+
+struct cc_email {
+    const char *to;         /* address */
+    const char *to_name;    /* display name, may be NULL or non-ASCII */
+    const char *subject;    /* UTF-8 */
+    const char *text;       /* UTF-8 plain text part */
+    const char *html;       /* UTF-8 HTML part */
+};
+
+struct cc_sms {
+    const char *mobile;         /* E.164, "+8613312345678" */
+    const char *template_param; /* JSON object string, e.g. {"code":"123456"} (aliyun) */
+    const char *text;           /* the whole message as text (webhook and log providers) */
+    const char *out_id;         /* our reference, may be NULL */
+};
+
+/* Checks the configuration once at start-up: a known provider, the settings
+ * it needs, the log stand-ins only in development mode. Returns 0, or -1
+ * with a sentence in err. */
+int cc_delivery_check_config(const struct cc_delivery_config *cfg, char *err, size_t errsz);
+
+/* Sends one email (MIME multipart/alternative, UTF-8). In development mode
+ * with no SMTP server configured, writes it to the log instead. Returns 0 when
+ * accepted, -1 otherwise; *res says what happened either way. */
+int cc_send_email(const struct cc_delivery_config *cfg, const struct cc_email *m,
+                  struct cc_send_result *res);
+
+/* Sends one SMS through the configured provider. */
+int cc_send_sms(const struct cc_delivery_config *cfg, const struct cc_sms *m,
+                struct cc_send_result *res);
+
+const char *cc_send_status_name(enum cc_send_status s);
+
+#endif

@@ -1,0 +1,429 @@
+/*
+ * verifications.c — one-time codes that prove a person controls an email
+ * address or mobile number, before certcontacts sends it anything.
+ *
+ * One mechanism serves both flows: a code for a saved contact's current
+ * address, and a code for an address typed into the Create dialog before
+ * the contact exists (the confirmation then carries over to a contact saved
+ * with that address within 30 minutes). Codes are 6 digits from the CSPRNG,
+ * stored only as a keyed hash, valid for a while, dead after too many wrong
+ * tries, and used once. Sending is limited per address and per account, and
+ * the caller learns whether the SMTP server or SMS gateway took the message.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "service/service.h"
+#include "service/service_int.h"
+#include "util/util.h"
+
+#define CODE_LEN 6
+
+/* ---- codes -------------------------------------------------------------------- */
+static void new_code(char out[CODE_LEN + 1])
+{
+    uint32_t v;
+    do
+        cc_random_bytes(&v, sizeof v);
+    while (v >= 4294000000u); /* a multiple of 10^6: every code equally likely */
+    snprintf(out, CODE_LEN + 1, "%06u", (unsigned)(v % 1000000u));
+}
+
+/* Keyed hash of a code, bound to its channel and address. */
+static void code_hash(const struct cc_service *svc, const char *channel, const char *target,
+                      const char *code, char out[65])
+{
+    char data[CC_EMAIL_MAX + 64];
+    uint8_t mac[32];
+    int n = snprintf(data, sizeof data, "verification-code\n%s\n%s\n%s", channel, target, code);
+    cc_hmac_sha256(svc->master_key, CC_KEY_LEN, data, (size_t)(n > 0 ? n : 0), mac);
+    cc_hex(mac, sizeof mac, out);
+    OPENSSL_cleanse(data, sizeof data);
+}
+
+static int code_format_ok(const char *code)
+{
+    if (!code || strlen(code) != CODE_LEN)
+        return 0;
+    for (int i = 0; i < CODE_LEN; i++)
+        if (code[i] < '0' || code[i] > '9')
+            return 0;
+    return 1;
+}
+
+static enum cc_err channel_parse(const char *channel, struct cc_error *err)
+{
+    if (!channel || !channel[0])
+        return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Channel",
+                            "channel is required: \"email\" or \"mobile\".");
+    if (strcmp(channel, "email") && strcmp(channel, "mobile"))
+        return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "Channel",
+                            "channel must be \"email\" or \"mobile\".");
+    return CC_OK;
+}
+
+static void mask_target(const char *channel, const char *target, char *out, size_t outsz)
+{
+    if (!strcmp(channel, "email"))
+        cc_mask_email(target, out, outsz);
+    else
+        cc_mask_mobile(target, out, outsz);
+}
+
+static int64_t ceil_s(int64_t ms)
+{
+    int64_t s = (ms + 999) / 1000;
+    return s < 1 ? 1 : s;
+}
+
+/* ---- sending ---------------------------------------------------------------------- */
+struct send_op {
+    struct cc_service *svc;
+    const struct cc_caller *caller;
+    int64_t contact_id;            /* 0: before saving */
+    const char *channel;
+    char target[CC_EMAIL_MAX + 1]; /* normalised; read from the contact when contact_id */
+    char display[CC_EMAIL_MAX + 1];/* the address as the message is sent to it */
+    char name[CC_NAME_MAX_BYTES + 1];
+    char language[CC_LANG_MAX + 1];
+    const char *code;
+    struct cc_verification v;
+};
+
+/* Checks every sending limit; fills err with the wait when one is reached. */
+static enum cc_err check_limits(const struct send_op *op, const struct cc_verif_counts *n,
+                                int64_t now, struct cc_error *err)
+{
+    const struct cc_verify_config *vc = &op->svc->verify;
+    int64_t wait = 0;
+    const char *why = NULL;
+    if (n->target_last_sent_at && now - n->target_last_sent_at < vc->resend_s * 1000) {
+        wait = n->target_last_sent_at + vc->resend_s * 1000 - now;
+        why = "A code was just sent to this address";
+    } else if (n->target_hour >= vc->max_per_hour) {
+        wait = n->target_oldest_in_hour + 3600000 - now;
+        why = "This address has received the most codes allowed in an hour";
+    } else if (n->target_day >= vc->max_per_day) {
+        wait = n->target_oldest_in_day + 86400000 - now;
+        why = "This address has received the most codes allowed in a day";
+    } else if (n->account_hour >= vc->account_max_per_hour) {
+        wait = n->account_oldest_in_hour + 3600000 - now;
+        why = "This account has sent the most codes allowed in an hour";
+    }
+    if (!why)
+        return CC_OK;
+    cc_error_set(err, CC_ERR_THROTTLED, "Verification", "%s; try again in %lld seconds.", why,
+                 (long long)ceil_s(wait));
+    err->retry_after_s = ceil_s(wait);
+    return CC_ERR_THROTTLED;
+}
+
+static enum cc_err send_begin_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct send_op *op = arg;
+    int64_t account = op->caller->account_id, now = cc_now_ms();
+    enum cc_err rc;
+    if (op->contact_id) {
+        struct cc_contact *c = cc_malloc(sizeof *c);
+        rc = cc_tx_contact_get(tx, account, op->contact_id, c, err);
+        if (!rc && !strcmp(op->channel, "email") && !c->has_email)
+            rc = cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Email",
+                              "The contact has no email address to verify.");
+        if (!rc) {
+            int email = !strcmp(op->channel, "email");
+            cc_strlcpy(op->target, email ? c->email_norm : c->mobile, sizeof op->target);
+            cc_strlcpy(op->display, email ? c->email : c->mobile, sizeof op->display);
+            cc_strlcpy(op->name, c->name, sizeof op->name);
+            cc_strlcpy(op->language, c->language, sizeof op->language);
+        }
+        cc_free(c);
+        if (rc)
+            return rc;
+    }
+    struct cc_verif_counts n;
+    if ((rc = cc_tx_verif_counts(tx, account, op->channel, op->target, now - 3600000,
+                                 now - 86400000, &n, err)))
+        return rc;
+    if ((rc = check_limits(op, &n, now, err)))
+        return rc;
+    memset(&op->v, 0, sizeof op->v);
+    op->v.account_id = account;
+    op->v.contact_id = op->contact_id;
+    cc_strlcpy(op->v.channel, op->channel, sizeof op->v.channel);
+    cc_strlcpy(op->v.target, op->target, sizeof op->v.target);
+    code_hash(op->svc, op->channel, op->target, op->code, op->v.code_hash);
+    op->v.status = CC_VERIF_SENDING;
+    op->v.sent_at = now;
+    op->v.expires_at = now + op->svc->verify.ttl_s * 1000;
+    if ((rc = cc_tx_verif_insert(tx, &op->v, err)))
+        return rc;
+    if (op->contact_id &&
+        (rc = cc_tx_verif_supersede(tx, account, op->contact_id, op->channel, op->v.id, err)))
+        return rc;
+    return cc_tx_audit(tx, account, op->caller->key_id, "verification.send", "verification",
+                       op->v.id, op->channel, now, err);
+}
+
+struct send_end {
+    struct cc_verification *v;
+    const char *failure;
+};
+
+static enum cc_err send_end_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct send_end *e = arg;
+    return cc_tx_verif_update(tx, e->v, e->failure, err);
+}
+
+/* The message itself, over the channel. */
+static void deliver(const struct send_op *op, struct cc_send_result *res)
+{
+    const struct cc_delivery_config *dc = op->svc->delivery;
+    int64_t minutes = (op->svc->verify.ttl_s + 59) / 60;
+    memset(res, 0, sizeof *res);
+    if (!dc) {
+        res->status = CC_SEND_NOT_CONFIGURED;
+        cc_strlcpy(res->reason, "no delivery is configured", sizeof res->reason);
+        return;
+    }
+    if (!strcmp(op->channel, "email")) {
+        struct cc_message *m = cc_malloc(sizeof *m);
+        cc_msg_verification(op->language, op->name, op->code, minutes, m);
+        struct cc_email e = {op->display, op->name[0] ? op->name : NULL, m->subject, m->text,
+                             m->html};
+        cc_send_email(dc, &e, res);
+        OPENSSL_cleanse(m, sizeof *m);
+        cc_free(m);
+    } else {
+        char text[512], param[64], out_id[24];
+        cc_msg_verification_sms(op->language, op->code, minutes, text, sizeof text);
+        snprintf(param, sizeof param, "{\"code\":\"%s\"}", op->code);
+        snprintf(out_id, sizeof out_id, "v%lld", (long long)op->v.id);
+        struct cc_sms sms = {op->display, param, text, out_id};
+        cc_send_sms(dc, &sms, res);
+        OPENSSL_cleanse(text, sizeof text);
+        OPENSSL_cleanse(param, sizeof param);
+    }
+}
+
+static enum cc_err send_common(struct send_op *op, struct cc_verif_view *out,
+                               struct cc_error *err)
+{
+    char code[CODE_LEN + 1];
+    new_code(code);
+    op->code = code;
+    enum cc_err rc = cc_store_write(op->svc->store, send_begin_tx, op, err);
+    if (rc) {
+        OPENSSL_cleanse(code, sizeof code);
+        return rc;
+    }
+    struct cc_send_result res;
+    deliver(op, &res);
+    OPENSSL_cleanse(code, sizeof code);
+    op->v.status = res.status == CC_SEND_OK ? CC_VERIF_SENT : CC_VERIF_FAILED;
+    struct send_end end = {&op->v, res.status == CC_SEND_OK ? NULL : res.reason};
+    if ((rc = cc_store_write(op->svc->store, send_end_tx, &end, err)))
+        return rc;
+    if (res.status != CC_SEND_OK) {
+        cc_error_set(err, CC_ERR_DELIVERY_FAILED, NULL, "The %s did not accept the code (%s): %s",
+                     strcmp(op->channel, "email") ? "SMS gateway" : "mail server",
+                     cc_send_status_name(res.status), res.reason);
+        return CC_ERR_DELIVERY_FAILED;
+    }
+    memset(out, 0, sizeof *out);
+    out->id = op->v.id;
+    cc_strlcpy(out->channel, op->channel, sizeof out->channel);
+    mask_target(op->channel, op->target, out->target, sizeof out->target);
+    out->expires_at = op->v.expires_at;
+    out->resend_after = op->v.sent_at + op->svc->verify.resend_s * 1000;
+    return CC_OK;
+}
+
+enum cc_err cc_verify_contact_send(struct cc_service *svc, const struct cc_caller *caller,
+                                   int64_t contact_id, const char *channel,
+                                   struct cc_verif_view *out, struct cc_error *err)
+{
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_OPERATOR, err);
+    if (rc || (rc = channel_parse(channel, err)))
+        return rc;
+    struct send_op *op = cc_calloc(1, sizeof *op);
+    op->svc = svc;
+    op->caller = caller;
+    op->contact_id = contact_id;
+    op->channel = channel;
+    rc = send_common(op, out, err);
+    cc_free(op);
+    return rc;
+}
+
+enum cc_err cc_verify_target_send(struct cc_service *svc, const struct cc_caller *caller,
+                                  const char *channel, const char *target, const char *language,
+                                  struct cc_verif_view *out, struct cc_error *err)
+{
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_OPERATOR, err);
+    if (rc || (rc = channel_parse(channel, err)))
+        return rc;
+    struct send_op *op = cc_calloc(1, sizeof *op);
+    op->svc = svc;
+    op->caller = caller;
+    op->channel = channel;
+    cc_strlcpy(op->language, "en", sizeof op->language);
+    if (!target)
+        rc = cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Target",
+                          "target is required: the email address or mobile number to verify.");
+    else if (!strcmp(channel, "email"))
+        rc = cc_validate_email(target, op->display, sizeof op->display, op->target,
+                               sizeof op->target, err);
+    else if ((rc = cc_validate_mobile(target, op->target, sizeof op->target, err)) == CC_OK)
+        cc_strlcpy(op->display, op->target, sizeof op->display);
+    if (!rc && language)
+        rc = cc_validate_language(language, op->language, sizeof op->language, err);
+    if (!rc)
+        rc = send_common(op, out, err);
+    cc_free(op);
+    return rc;
+}
+
+/* ---- confirming ----------------------------------------------------------------------- */
+struct confirm_op {
+    struct cc_service *svc;
+    const struct cc_caller *caller;
+    int64_t contact_id;          /* contact flow; else verification_id */
+    int64_t verification_id;
+    const char *channel;
+    const char *code;
+    struct cc_verification v;
+    struct cc_error result;      /* the outcome; the transaction commits either way */
+};
+
+static enum cc_err confirm_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct confirm_op *op = arg;
+    struct cc_verification *v = &op->v;
+    int64_t account = op->caller->account_id, now = cc_now_ms();
+    enum cc_err rc;
+    cc_error_clear(&op->result);
+    if (op->contact_id)
+        rc = cc_tx_verif_latest(tx, account, op->contact_id, op->channel, v, &op->result);
+    else
+        rc = cc_tx_verif_get(tx, account, op->verification_id, v, &op->result);
+    if (rc == CC_ERR_VERIFICATION_NOT_FOUND && op->contact_id)
+        cc_error_set(&op->result, rc, NULL, "No code was sent for this contact's %s: send one first.",
+                     op->channel);
+    if (rc == CC_ERR_VERIFICATION_NOT_FOUND)
+        return CC_OK;
+    if (rc) {
+        *err = op->result;
+        return rc;
+    }
+    if (v->status != CC_VERIF_SENT || v->confirmed_at) {
+        cc_error_set(&op->result, CC_ERR_VERIFICATION_NOT_FOUND, NULL,
+                     v->confirmed_at ? "This code was already used: send a new one."
+                                     : "There is no valid code for this verification: send a new one.");
+        return CC_OK;
+    }
+    if (v->attempts >= op->svc->verify.max_attempts) {
+        cc_error_set(&op->result, CC_ERR_CODE_TOO_MANY, NULL,
+                     "Too many wrong codes: this code no longer works. Send a new one.");
+        return CC_OK;
+    }
+    if (now > v->expires_at) {
+        cc_error_set(&op->result, CC_ERR_CODE_EXPIRED, NULL,
+                     "The code has expired: send a new one.");
+        return CC_OK;
+    }
+    char hash[65];
+    code_hash(op->svc, v->channel, v->target, op->code, hash);
+    if (!code_format_ok(op->code) || !cc_ct_equal(hash, v->code_hash, 64)) {
+        v->attempts++;
+        if ((rc = cc_tx_verif_update(tx, v, NULL, err)))
+            return rc;
+        int left = (int)(op->svc->verify.max_attempts - v->attempts);
+        cc_error_set(&op->result, CC_ERR_CODE_MISMATCH, NULL,
+                     left > 0 ? "The code is not right; %d attempts left."
+                              : "The code is not right; %d attempts left: send a new code.",
+                     left);
+        op->result.attempts_left = left;
+        return CC_OK;
+    }
+    v->confirmed_at = now;
+    if ((rc = cc_tx_verif_update(tx, v, NULL, err)))
+        return rc;
+    if (op->contact_id) {
+        rc = cc_tx_contact_set_verified(tx, account, op->contact_id, v->channel, v->target, now,
+                                        &op->result);
+        if (rc == CC_ERR_VERIFICATION_NOT_FOUND)
+            return rc; /* undo the confirmation too: the address is not the one verified */
+        if (rc) {
+            *err = op->result;
+            return rc;
+        }
+    }
+    return cc_tx_audit(tx, account, op->caller->key_id, "verification.confirm", "verification",
+                       v->id, v->channel, now, err);
+}
+
+static enum cc_err confirm_common(struct confirm_op *op, struct cc_error *err)
+{
+    enum cc_err rc = cc_store_write(op->svc->store, confirm_tx, op, err);
+    if (rc == CC_ERR_VERIFICATION_NOT_FOUND && op->result.code == rc) {
+        *err = op->result;
+        return rc;
+    }
+    if (rc)
+        return rc;
+    if (op->result.code) {
+        *err = op->result;
+        return op->result.code;
+    }
+    return CC_OK;
+}
+
+enum cc_err cc_verify_contact_confirm(struct cc_service *svc, const struct cc_caller *caller,
+                                      int64_t contact_id, const char *channel, const char *code,
+                                      struct cc_contact *out, struct cc_error *err)
+{
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_OPERATOR, err);
+    if (rc || (rc = channel_parse(channel, err)))
+        return rc;
+    if (!code)
+        return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Code", "code is required.");
+    struct confirm_op op = {svc, caller, contact_id, 0, channel, code, {0}, {0}};
+    if ((rc = confirm_common(&op, err)))
+        return rc;
+    return cc_store_contact_get(svc->store, caller->account_id, contact_id, out, err);
+}
+
+enum cc_err cc_verify_target_confirm(struct cc_service *svc, const struct cc_caller *caller,
+                                     int64_t verification_id, const char *code,
+                                     struct cc_verif_view *out, struct cc_error *err)
+{
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_OPERATOR, err);
+    if (rc)
+        return rc;
+    if (!code)
+        return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Code", "code is required.");
+    struct confirm_op op = {svc, caller, 0, verification_id, NULL, code, {0}, {0}};
+    if ((rc = confirm_common(&op, err)))
+        return rc;
+    memset(out, 0, sizeof *out);
+    out->id = op.v.id;
+    cc_strlcpy(out->channel, op.v.channel, sizeof out->channel);
+    mask_target(op.v.channel, op.v.target, out->target, sizeof out->target);
+    out->expires_at = op.v.expires_at;
+    out->confirmed_at = op.v.confirmed_at;
+    return CC_OK;
+}
+
+int64_t cc_verify_recent(struct cc_tx *tx, int64_t account_id, const char *channel,
+                         const char *target, int64_t now)
+{
+    int64_t at = 0;
+    struct cc_error ignored;
+    if (cc_tx_verif_confirmed_since(tx, account_id, channel, target, now - CC_VERIFY_CARRY_MS, &at,
+                                    &ignored))
+        return 0;
+    return at;
+}

@@ -1,0 +1,95 @@
+/*
+ * sqlite_int.h — shared by the files of the SQLite backend: a connection
+ * with its cache of prepared statements, and the helpers around it.
+ */
+#ifndef CC_SQLITE_INT_H
+#define CC_SQLITE_INT_H
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+enum stmt_id {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_ACCOUNT_GET,
+    ST_ACCOUNT_INSERT,
+    ST_KEY_GET,
+    ST_KEY_LIST,
+    ST_KEY_INSERT,
+    ST_KEY_DISABLE,
+    ST_CONTACT_GET,
+    ST_CONTACT_COUNT,
+    ST_CONTACT_INSERT,
+    ST_CONTACT_UPDATE,
+    ST_CONTACT_DELETE,
+    ST_WEBHOOKS_GET,
+    ST_WEBHOOKS_DELETE,
+    ST_WEBHOOK_INSERT,
+    ST_LIST_ALL,
+    ST_LIST_SHORT_COUNT,
+    ST_LIST_SHORT,
+    ST_LIST_FTS_COUNT,
+    ST_LIST_FTS,
+    ST_IDEM_GET,
+    ST_IDEM_PUT,
+    ST_AUDIT,
+    ST_PING,
+    /* sqlite_verifications.c */
+    ST_VERIF_INSERT,
+    ST_VERIF_GET,
+    ST_VERIF_LATEST,
+    ST_VERIF_UPDATE,
+    ST_VERIF_SUPERSEDE,
+    ST_VERIF_TARGET_COUNTS,
+    ST_VERIF_ACCOUNT_COUNTS,
+    ST_VERIF_CONFIRMED_SINCE,
+    ST_CONTACT_VERIFIED_EMAIL,
+    ST_CONTACT_VERIFIED_MOBILE,
+    ST_COUNT
+};
+
+struct sq;
+
+/* One connection and its statement cache. */
+struct conn {
+    sqlite3 *db;
+    sqlite3_stmt *st[ST_COUNT];
+    struct sq *owner;
+    struct conn *next, *prev; /* in owner->conns */
+};
+
+/* The statement id of connection c, prepared from sql on first use and
+ * kept; NULL (with *err set) when it does not prepare. */
+sqlite3_stmt *cc_sq_stmt(struct conn *c, enum stmt_id id, const char *sql, struct cc_error *err);
+/* Resets s and clears its bindings, ready for the next use. */
+void cc_sq_done(sqlite3_stmt *s);
+/* Steps s to completion and resets it. */
+enum cc_err cc_sq_step_done(struct conn *c, sqlite3_stmt *s, const char *what,
+                            struct cc_error *err);
+enum cc_err cc_sq_db_error(struct cc_error *err, sqlite3 *db, const char *what);
+void cc_sq_col_text(sqlite3_stmt *s, int i, char *out, size_t outsz);
+
+/* sqlite_verifications.c: the verification operations of the table. */
+enum cc_err cc_sq_verif_insert(void *tx, struct cc_verification *v, struct cc_error *err);
+enum cc_err cc_sq_verif_get(void *tx, int64_t account_id, int64_t id,
+                            struct cc_verification *out, struct cc_error *err);
+enum cc_err cc_sq_verif_latest(void *tx, int64_t account_id, int64_t contact_id,
+                               const char *channel, struct cc_verification *out,
+                               struct cc_error *err);
+enum cc_err cc_sq_verif_update(void *tx, const struct cc_verification *v, const char *failure,
+                               struct cc_error *err);
+enum cc_err cc_sq_verif_supersede(void *tx, int64_t account_id, int64_t contact_id,
+                                  const char *channel, int64_t except_id, struct cc_error *err);
+enum cc_err cc_sq_verif_counts(void *tx, int64_t account_id, const char *channel,
+                               const char *target, int64_t hour_since, int64_t day_since,
+                               struct cc_verif_counts *out, struct cc_error *err);
+enum cc_err cc_sq_verif_confirmed_since(void *tx, int64_t account_id, const char *channel,
+                                        const char *target, int64_t since, int64_t *at,
+                                        struct cc_error *err);
+enum cc_err cc_sq_contact_set_verified(void *tx, int64_t account_id, int64_t contact_id,
+                                       const char *channel, const char *target, int64_t at,
+                                       struct cc_error *err);
+
+#endif

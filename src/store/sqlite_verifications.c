@@ -1,0 +1,240 @@
+/*
+ * sqlite_verifications.c — the SQLite side of verification codes: sending
+ * records, the counts the sending limits need, attempts and confirmations.
+ * Runs inside the writer's transactions (see sqlite.c).
+ */
+#include <string.h>
+
+#include "store/sqlite_int.h"
+#include "util/util.h"
+
+#define VERIF_COLS                                                                        \
+    "id, account_id, contact_id, channel, target, code_hash, status, attempts, sent_at, " \
+    "expires_at, confirmed_at"
+
+static const char *const status_names[] = {"sending", "sent", "failed", "superseded"};
+
+static const char sql_insert[] =
+    "INSERT INTO verifications(account_id, contact_id, channel, target, code_hash, status, "
+    "attempts, sent_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8)";
+static const char sql_get[] =
+    "SELECT " VERIF_COLS " FROM verifications WHERE account_id = ?1 AND id = ?2";
+static const char sql_latest[] =
+    "SELECT " VERIF_COLS " FROM verifications WHERE contact_id = ?2 AND channel = ?3 "
+    "AND account_id = ?1 AND status = 'sent' ORDER BY id DESC LIMIT 1";
+static const char sql_update[] =
+    "UPDATE verifications SET status = ?2, attempts = ?3, confirmed_at = ?4, "
+    "failure = coalesce(?5, failure) WHERE id = ?1";
+static const char sql_supersede[] =
+    "UPDATE verifications SET status = 'superseded' WHERE contact_id = ?2 AND channel = ?3 "
+    "AND account_id = ?1 AND id <> ?4 AND status IN ('sending', 'sent')";
+/* Every send counts, failed ones too: the limits protect the person at the
+ * other end and the gateway account, whatever happened to the message. */
+static const char sql_target_counts[] =
+    "SELECT max(sent_at), sum(sent_at >= ?3), count(*), min(CASE WHEN sent_at >= ?3 "
+    "THEN sent_at END), min(sent_at) FROM verifications "
+    "WHERE channel = ?1 AND target = ?2 AND sent_at >= ?4";
+static const char sql_account_counts[] =
+    "SELECT count(*), min(sent_at) FROM verifications WHERE account_id = ?1 AND sent_at >= ?2";
+static const char sql_confirmed_since[] =
+    "SELECT max(confirmed_at) FROM verifications WHERE channel = ?2 AND target = ?3 "
+    "AND account_id = ?1 AND confirmed_at >= ?4";
+
+static void read_row(sqlite3_stmt *s, struct cc_verification *v)
+{
+    memset(v, 0, sizeof *v);
+    v->id = sqlite3_column_int64(s, 0);
+    v->account_id = sqlite3_column_int64(s, 1);
+    v->contact_id = sqlite3_column_int64(s, 2);
+    cc_sq_col_text(s, 3, v->channel, sizeof v->channel);
+    cc_sq_col_text(s, 4, v->target, sizeof v->target);
+    cc_sq_col_text(s, 5, v->code_hash, sizeof v->code_hash);
+    char status[16];
+    cc_sq_col_text(s, 6, status, sizeof status);
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(status, status_names[i]))
+            v->status = (enum cc_verif_status)i;
+    v->attempts = sqlite3_column_int64(s, 7);
+    v->sent_at = sqlite3_column_int64(s, 8);
+    v->expires_at = sqlite3_column_int64(s, 9);
+    v->confirmed_at = sqlite3_column_int64(s, 10);
+}
+
+/* Runs a statement that returns at most one verification. */
+static enum cc_err one_row(struct conn *c, sqlite3_stmt *s, struct cc_verification *out,
+                           struct cc_error *err)
+{
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        read_row(s, out);
+    else if (rc != SQLITE_DONE)
+        cc_sq_db_error(err, c->db, "reading a verification");
+    cc_sq_done(s);
+    if (rc == SQLITE_DONE)
+        return cc_error_set(err, CC_ERR_VERIFICATION_NOT_FOUND, NULL,
+                            "There is no such verification in progress.");
+    return rc == SQLITE_ROW ? CC_OK : CC_ERR_STORE;
+}
+
+enum cc_err cc_sq_verif_insert(void *tx, struct cc_verification *v, struct cc_error *err)
+{
+    struct conn *c = tx;
+    sqlite3_stmt *s = cc_sq_stmt(c, ST_VERIF_INSERT, sql_insert, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, v->account_id);
+    if (v->contact_id)
+        sqlite3_bind_int64(s, 2, v->contact_id);
+    sqlite3_bind_text(s, 3, v->channel, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, v->target, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, v->code_hash, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 6, status_names[v->status], -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 7, v->sent_at);
+    sqlite3_bind_int64(s, 8, v->expires_at);
+    enum cc_err rc = cc_sq_step_done(c, s, "saving a verification", err);
+    if (!rc)
+        v->id = sqlite3_last_insert_rowid(c->db);
+    return rc;
+}
+
+enum cc_err cc_sq_verif_get(void *tx, int64_t account_id, int64_t id,
+                            struct cc_verification *out, struct cc_error *err)
+{
+    struct conn *c = tx;
+    sqlite3_stmt *s = cc_sq_stmt(c, ST_VERIF_GET, sql_get, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_int64(s, 2, id);
+    return one_row(c, s, out, err);
+}
+
+enum cc_err cc_sq_verif_latest(void *tx, int64_t account_id, int64_t contact_id,
+                               const char *channel, struct cc_verification *out,
+                               struct cc_error *err)
+{
+    struct conn *c = tx;
+    sqlite3_stmt *s = cc_sq_stmt(c, ST_VERIF_LATEST, sql_latest, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_int64(s, 2, contact_id);
+    sqlite3_bind_text(s, 3, channel, -1, SQLITE_STATIC);
+    return one_row(c, s, out, err);
+}
+
+enum cc_err cc_sq_verif_update(void *tx, const struct cc_verification *v, const char *failure,
+                               struct cc_error *err)
+{
+    struct conn *c = tx;
+    sqlite3_stmt *s = cc_sq_stmt(c, ST_VERIF_UPDATE, sql_update, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, v->id);
+    sqlite3_bind_text(s, 2, status_names[v->status], -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, v->attempts);
+    if (v->confirmed_at)
+        sqlite3_bind_int64(s, 4, v->confirmed_at);
+    if (failure)
+        sqlite3_bind_text(s, 5, failure, -1, SQLITE_STATIC);
+    return cc_sq_step_done(c, s, "updating a verification", err);
+}
+
+enum cc_err cc_sq_verif_supersede(void *tx, int64_t account_id, int64_t contact_id,
+                                  const char *channel, int64_t except_id, struct cc_error *err)
+{
+    struct conn *c = tx;
+    sqlite3_stmt *s = cc_sq_stmt(c, ST_VERIF_SUPERSEDE, sql_supersede, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_int64(s, 2, contact_id);
+    sqlite3_bind_text(s, 3, channel, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, except_id);
+    return cc_sq_step_done(c, s, "superseding verifications", err);
+}
+
+enum cc_err cc_sq_verif_counts(void *tx, int64_t account_id, const char *channel,
+                               const char *target, int64_t hour_since, int64_t day_since,
+                               struct cc_verif_counts *out, struct cc_error *err)
+{
+    struct conn *c = tx;
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *s = cc_sq_stmt(c, ST_VERIF_TARGET_COUNTS, sql_target_counts, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_text(s, 1, channel, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, target, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, hour_since);
+    sqlite3_bind_int64(s, 4, day_since);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        out->target_last_sent_at = sqlite3_column_int64(s, 0);
+        out->target_hour = sqlite3_column_int64(s, 1);
+        out->target_day = sqlite3_column_int64(s, 2);
+        out->target_oldest_in_hour = sqlite3_column_int64(s, 3);
+        out->target_oldest_in_day = sqlite3_column_int64(s, 4);
+    }
+    cc_sq_done(s);
+    if (rc != SQLITE_ROW)
+        return cc_sq_db_error(err, c->db, "counting verifications");
+    s = cc_sq_stmt(c, ST_VERIF_ACCOUNT_COUNTS, sql_account_counts, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_int64(s, 2, hour_since);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        out->account_hour = sqlite3_column_int64(s, 0);
+        out->account_oldest_in_hour = sqlite3_column_int64(s, 1);
+    }
+    cc_sq_done(s);
+    return rc == SQLITE_ROW ? CC_OK : cc_sq_db_error(err, c->db, "counting verifications");
+}
+
+enum cc_err cc_sq_verif_confirmed_since(void *tx, int64_t account_id, const char *channel,
+                                        const char *target, int64_t since, int64_t *at,
+                                        struct cc_error *err)
+{
+    struct conn *c = tx;
+    sqlite3_stmt *s = cc_sq_stmt(c, ST_VERIF_CONFIRMED_SINCE, sql_confirmed_since, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_text(s, 2, channel, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, target, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, since);
+    int rc = sqlite3_step(s);
+    *at = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    cc_sq_done(s);
+    return rc == SQLITE_ROW ? CC_OK : cc_sq_db_error(err, c->db, "reading confirmations");
+}
+
+static const char sql_verified_email[] =
+    "UPDATE contacts SET email_verified_at = ?4 WHERE account_id = ?1 AND id = ?2 "
+    "AND email_norm = ?3";
+static const char sql_verified_mobile[] =
+    "UPDATE contacts SET mobile_verified_at = ?4 WHERE account_id = ?1 AND id = ?2 "
+    "AND mobile = ?3";
+
+enum cc_err cc_sq_contact_set_verified(void *tx, int64_t account_id, int64_t contact_id,
+                                       const char *channel, const char *target, int64_t at,
+                                       struct cc_error *err)
+{
+    struct conn *c = tx;
+    int email = strcmp(channel, "email") == 0;
+    sqlite3_stmt *s = cc_sq_stmt(c, email ? ST_CONTACT_VERIFIED_EMAIL : ST_CONTACT_VERIFIED_MOBILE,
+                                 email ? sql_verified_email : sql_verified_mobile, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_int64(s, 2, contact_id);
+    sqlite3_bind_text(s, 3, target, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, at);
+    enum cc_err rc = cc_sq_step_done(c, s, "marking a contact verified", err);
+    if (!rc && sqlite3_changes(c->db) == 0)
+        return cc_error_set(err, CC_ERR_VERIFICATION_NOT_FOUND, NULL,
+                            "The contact's address changed since the code was sent: send a new "
+                            "code.");
+    return rc;
+}
