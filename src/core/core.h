@@ -95,6 +95,7 @@ enum cc_webhook_kind {
 const char *cc_webhook_kind_name(enum cc_webhook_kind k); /* "dingtalk", ... */
 
 struct cc_webhook {
+    int64_t id;                          /* stable while the URL stays on the contact */
     enum cc_webhook_kind kind;
     char url[CC_URL_MAX + 1];            /* canonical form, see classify */
     int has_secret;

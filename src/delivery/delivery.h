@@ -29,6 +29,13 @@ struct cc_delivery_config {
     const char *sms_webhook_url;    /* webhook provider: where to POST */
     const char *sms_webhook_secret; /* HMAC-SHA256 key for its signature header */
     int64_t timeout_ms;             /* whole send, connect included */
+    /* Chat robots. Each base URL, when set (tests only: never from the API),
+     * replaces the scheme, host and port of that platform's webhook URLs;
+     * the path and query of the real URL are kept. */
+    const char *dingtalk_base_url;
+    const char *feishu_base_url;
+    const char *lark_base_url;
+    const char *wecom_base_url;
 };
 
 enum cc_send_status {
@@ -78,5 +85,39 @@ int cc_send_sms(const struct cc_delivery_config *cfg, const struct cc_sms *m,
                 struct cc_send_result *res);
 
 const char *cc_send_status_name(enum cc_send_status s);
+
+/* ---- chat robots (dingtalk.c, lark.c, wecom.c) -------------------------------- */
+/* What one robot message says; the sender builds the platform's body. */
+struct cc_robot_message {
+    int kind;                   /* enum cc_webhook_kind (core.h) */
+    const char *url;            /* the webhook's canonical URL (core's classifier) */
+    const char *secret;         /* signing secret, or NULL for an unsigned robot */
+    const char *title;          /* short title: DingTalk markdown title, Lark post title */
+    const char *markdown;       /* body as markdown (DingTalk, WeCom) */
+    const char *text;           /* body as plain text (Lark post, WeCom text with mention) */
+    const char *mention_mobile; /* E.164 mobile to @mention (DingTalk, WeCom), or NULL */
+    const char *msg_uuid;       /* DingTalk msgUuid: the same on every retry; may be NULL */
+};
+
+/* Where an answer came from, for the delivery log. */
+struct cc_robot_answer {
+    long http_status;           /* 0: no HTTP answer */
+    int64_t latency_ms;
+    char platform_code[32];     /* "0", "310000", "19021"; "" when the body had none */
+    char platform_msg[256];
+};
+
+/* Sends one robot message: builds the body (within the platform's size
+ * limit, see cc_robot_max_bytes), signs it with a timestamp taken now,
+ * posts it, and classifies the platform's answer by its code, never by the
+ * HTTP status alone. res->reason is a sentence a person can act on for a
+ * permanent failure ("signature rejected: check the secret"). */
+int cc_send_robot(const struct cc_delivery_config *cfg, const struct cc_robot_message *m,
+                  struct cc_send_result *res, struct cc_robot_answer *ans);
+
+/* The most UTF-8 bytes the platform accepts for the part of the message
+ * that grows with its content (DingTalk and Lark: the whole body, 20000;
+ * WeCom: markdown content 4096, text content 2048). */
+size_t cc_robot_max_bytes(int kind, int text_message);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * delivery_int.h — internals shared inside delivery/: the one outbound HTTP
  * request helper (sms.c), the provider entry points, the result helpers and
- * the pieces of message building that unit tests reach directly. Nothing
+ * the pieces of message building (SMS, chat robots, SMTP) that unit tests
+ * reach directly. Nothing
  * outside delivery/ includes this file.
  */
 #ifndef CC_DELIVERY_INT_H
@@ -81,6 +82,107 @@ int cc_aliyun_phone_number(const char *e164, char *out, size_t outsz);
  * borrowed) into *res. */
 void cc_aliyun_classify(long http_status, const char *body, size_t len,
                         struct cc_send_result *res);
+
+/* ---- chat robots (robot.c, dingtalk.c, lark.c, wecom.c) --------------------
+ * robot.c dispatches by kind and owns what the three senders share: URL
+ * mapping, the POST, and reading the answer; each platform file builds its
+ * body, signs it, and maps its codes to a verdict. The pieces are declared
+ * here so unit tests reach them without the network. */
+#define CC_ROBOT_MAX_BODY    20000 /* DingTalk and Lark: the whole JSON body */
+#define CC_WECOM_MAX_MARKDOWN 4096 /* WeCom: markdown.content */
+#define CC_WECOM_MAX_TEXT     2048 /* WeCom: text.content */
+#define CC_ROBOT_SIGN_LEN       45 /* base64 of a SHA-256 MAC, with the NUL */
+
+/* A platform's verdict on one non-zero code: the status, and a sentence a
+ * person can act on (static; NULL: the platform's own message says it). */
+struct cc_robot_verdict {
+    enum cc_send_status status;
+    const char *why;
+};
+
+/* robot.c: "DingTalk", "Lark", "Feishu", "WeCom"; "robot" when unknown. */
+const char *cc_robot_platform(int kind);
+
+/* robot.c: the URL to POST to. With base (may be NULL or "": no mapping)
+ * the scheme, host and port of url are replaced by base (trailing '/'
+ * dropped), the path and query of url kept. Without it, url is used as it is
+ * but must be on the platform's own https host (anti-SSRF, even though core
+ * already classified it). Returns 0, or -1 when url is not a webhook URL of
+ * that kind or the result does not fit outsz. */
+int cc_robot_target_url(int kind, const char *url, const char *base, char *out, size_t outsz);
+
+/* robot.c: the mobile as the platforms want it in a mention: "+86" and 11
+ * digits → the 11 digits, any other E.164 number → its digits without '+'.
+ * Returns 0, or -1 (out = "") when e164 is not '+' and 8 to 15 digits. */
+int cc_robot_mention_mobile(const char *e164, char *out, size_t outsz);
+
+/* robot.c: classifies a platform's answer (HTTP status and body, borrowed,
+ * len bytes, not necessarily NUL-terminated) into *res, and fills
+ * ans->platform_code / platform_msg (ans may be NULL). Code 0 with a 2xx
+ * status is the only success; a body that is not JSON or has no code is
+ * never success (RETRY; THROTTLED for HTTP 429); a known non-zero code is
+ * classified by the platform's table whatever the HTTP status; an unknown
+ * one is REJECTED, or RETRY with HTTP 5xx. res->code is "<kind>:<code>". */
+void cc_robot_classify(int kind, long http_status, const char *body, size_t len,
+                       struct cc_send_result *res, struct cc_robot_answer *ans);
+
+/* robot.c: POSTs the JSON body (len bytes, borrowed) to url (borrowed, not
+ * logged: it holds the token), fills ans->http_status and latency_ms, and
+ * classifies the outcome into *res (transport failures: RETRY). Returns
+ * cc_delivery_rc(res). */
+int cc_robot_post(const struct cc_delivery_config *cfg, int kind, const char *url,
+                  const char *body, size_t len, struct cc_send_result *res,
+                  struct cc_robot_answer *ans);
+
+/* Per platform: build, measure, sign and post m to url (already mapped by
+ * cc_send_robot). cfg, m and url are borrowed; *res and *ans (zeroed by the
+ * caller) are filled. Return cc_delivery_rc(res). */
+int cc_dingtalk_send(const struct cc_delivery_config *cfg, const struct cc_robot_message *m,
+                     const char *url, struct cc_send_result *res, struct cc_robot_answer *ans);
+int cc_lark_send(const struct cc_delivery_config *cfg, const struct cc_robot_message *m,
+                 const char *url, struct cc_send_result *res, struct cc_robot_answer *ans);
+int cc_wecom_send(const struct cc_delivery_config *cfg, const struct cc_robot_message *m,
+                  const char *url, struct cc_send_result *res, struct cc_robot_answer *ans);
+
+/* dingtalk.c: base64(HMAC-SHA256(key = secret, data = ts_ms + "\n" +
+ * secret)) into out (at least CC_ROBOT_SIGN_LEN). Returns 0, -1 when out is
+ * too small or secret longer than CC_SECRET_MAX. */
+int cc_dingtalk_sign(const char *secret, int64_t ts_ms, char *out, size_t outsz);
+/* dingtalk.c: url with "&timestamp=<ts_ms>&sign=<sign, percent-encoded
+ * once>" appended ('?' when url has no query). Returns 0, or -1 when it does
+ * not fit outsz. */
+int cc_dingtalk_signed_url(const char *url, const char *secret, int64_t ts_ms, char *out,
+                           size_t outsz);
+/* dingtalk.c: the markdown body; with a valid m->mention_mobile the mobile
+ * goes into at.atMobiles and "@<mobile>" is appended to the text. The caller
+ * frees the result with free() (jansson's allocator); *len is its length,
+ * which is what DingTalk measures. NULL when a string is not valid UTF-8 or
+ * m has neither markdown nor text. */
+char *cc_dingtalk_body(const struct cc_robot_message *m, size_t *len);
+/* dingtalk.c: the verdict for a non-zero errcode; msg (errmsg, may be "")
+ * tells 310000's causes apart. */
+struct cc_robot_verdict cc_dingtalk_verdict(int64_t code, const char *msg);
+
+/* lark.c: base64(HMAC-SHA256(key = ts_s + "\n" + secret, data = empty)).
+ * Returns 0, -1 as cc_dingtalk_sign. */
+int cc_lark_sign(const char *secret, int64_t ts_s, char *out, size_t outsz);
+/* lark.c: the post body, one paragraph per line of m->text (m->markdown
+ * when text is NULL); with secret (may be NULL: unsigned) the top-level
+ * "timestamp" (ts_s as a string) and "sign". Ownership and NULL as
+ * cc_dingtalk_body; *len is what Lark measures. */
+char *cc_lark_body(const struct cc_robot_message *m, const char *secret, int64_t ts_s,
+                   size_t *len);
+/* lark.c: the verdict for a non-zero code; msg tells 9499's causes apart. */
+struct cc_robot_verdict cc_lark_verdict(int64_t code, const char *msg);
+
+/* wecom.c: the markdown body, or with a valid m->mention_mobile a text body
+ * (m->text, else m->markdown) with text.mentioned_mobile_list. *text_message
+ * says which, *measured is the content's UTF-8 length (what WeCom limits).
+ * Ownership and NULL as cc_dingtalk_body. */
+char *cc_wecom_body(const struct cc_robot_message *m, size_t *len, size_t *measured,
+                    int *text_message);
+/* wecom.c: the verdict for a non-zero errcode. */
+struct cc_robot_verdict cc_wecom_verdict(int64_t code, const char *msg);
 
 /* ---- SMTP message building (smtp.c), for tests -----------------------------
  * Splits "Name <addr>" or a bare "addr" into its display name (may come out

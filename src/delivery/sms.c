@@ -15,6 +15,7 @@
 
 #include <curl/curl.h>
 
+#include "core/core.h"
 #include "delivery/delivery_int.h"
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -246,7 +247,9 @@ void cc_delivery_transport_failure(const struct cc_http_answer *ans, const char 
  * goes to the log instead of a phone. */
 static int send_log(const struct cc_sms *m, struct cc_send_result *res)
 {
-    cc_log(CC_LOG_INFO, "sms (development mode: not sent)", "mobile", m->mobile, "text",
+    char masked[CC_MASKED_MAX];
+    cc_mask_mobile(m->mobile, masked, sizeof masked);
+    cc_log(CC_LOG_INFO, "sms (development mode: not sent)", "mobile", masked, "text",
            m->text ? m->text : "", NULL);
     cc_delivery_set(res, CC_SEND_OK, "log", "written to the log (development mode)");
     return 0;

@@ -101,6 +101,15 @@ void cc_aliyun_classify(long http_status, const char *body, size_t len,
     }
     clean_copy(code, sizeof code, c);
     clean_copy(msg, sizeof msg, m ? m : "");
+    /* SignatureDoesNotMatch echoes the gateway's string to sign, and with it
+     * every parameter we sent, the code in TemplateParam included: keep only
+     * the sentence before it. */
+    char *echo = strcasestr(msg, "string to sign");
+    if (echo) {
+        while (echo > msg && echo[-1] != '.' && echo[-1] != ':' && echo[-1] != ';')
+            echo--;
+        *echo = '\0';
+    }
     if (!strcmp(c, "OK")) {
         if (http_status >= 200 && http_status < 300)
             cc_delivery_set(res, CC_SEND_OK, code, "%s: %s", code, msg);

@@ -475,7 +475,9 @@ static char *crlf_text(const char *text)
 /* Development mode without an SMTP server: the message goes to the log. */
 static int send_log(const struct cc_email *m, struct cc_send_result *res)
 {
-    cc_log(CC_LOG_INFO, "email (development mode: not sent)", "to", m->to, "subject",
+    char masked[CC_MASKED_MAX];
+    cc_mask_email(m->to, masked, sizeof masked);
+    cc_log(CC_LOG_INFO, "email (development mode: not sent)", "to", masked, "subject",
            m->subject ? m->subject : "", "text", m->text ? m->text : "", NULL);
     cc_delivery_set(res, CC_SEND_OK, "log", "written to the log (development mode)");
     return 0;

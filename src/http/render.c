@@ -18,7 +18,8 @@ json_t *cc_render_contact(const struct cc_contact *c)
     json_t *hooks = json_array();
     for (int i = 0; i < c->n_webhooks; i++) {
         const struct cc_webhook *w = &c->webhooks[i];
-        json_array_append_new(hooks, json_pack("{s:s, s:s, s:b}", "url", w->url, "kind",
+        json_array_append_new(hooks, json_pack("{s:I, s:s, s:s, s:b}", "id", (json_int_t)w->id,
+                                               "url", w->url, "kind",
                                                cc_webhook_kind_name(w->kind), "has_secret",
                                                w->has_secret));
     }

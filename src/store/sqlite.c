@@ -11,8 +11,10 @@
  */
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "store/sqlite_int.h"
@@ -54,11 +56,15 @@ static const char *const stmt_sql[ST_COUNT] = {
         "language = ?10, version = ?11, updated_at = ?13, search_text = ?14 "
         "WHERE account_id = ?1 AND id = ?15",
     [ST_CONTACT_DELETE] = "DELETE FROM contacts WHERE account_id = ?1 AND id = ?2",
-    [ST_WEBHOOKS_GET] = "SELECT kind, url, secret_enc FROM contact_webhooks "
+    [ST_WEBHOOKS_GET] = "SELECT kind, url, secret_enc, id FROM contact_webhooks "
                         "WHERE contact_id = ?1 ORDER BY position",
-    [ST_WEBHOOKS_DELETE] = "DELETE FROM contact_webhooks WHERE contact_id = ?1",
+    /* A webhook whose URL stays keeps its row (its id, and what hangs on it). */
+    [ST_WEBHOOKS_DELETE] = "DELETE FROM contact_webhooks WHERE contact_id = ?1 AND url NOT IN "
+                           "(SELECT value FROM json_each(?2))",
     [ST_WEBHOOK_INSERT] = "INSERT INTO contact_webhooks(contact_id, position, kind, url, "
-                          "secret_enc, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                          "secret_enc, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                          "ON CONFLICT (contact_id, url) DO UPDATE SET position = excluded.position, "
+                          "kind = excluded.kind, secret_enc = excluded.secret_enc RETURNING id",
     [ST_LIST_ALL] = "SELECT " CONTACT_COLS " FROM contacts WHERE account_id = ?1 "
                     "ORDER BY id DESC LIMIT ?2 OFFSET ?3",
     [ST_LIST_SHORT_COUNT] = "SELECT count(*) FROM contacts INDEXED BY contacts_account_search "
@@ -298,6 +304,7 @@ static enum cc_err load_webhooks(struct conn *c, struct cc_contact *ct, struct c
         cc_sq_col_text(s, 1, w->url, sizeof w->url);
         w->has_secret = sqlite3_column_type(s, 2) != SQLITE_NULL;
         col_blob(s, 2, w->secret_enc, sizeof w->secret_enc, &w->secret_enc_len);
+        w->id = sqlite3_column_int64(s, 3);
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         cc_sq_db_error(err, c->db, "reading webhooks");
@@ -706,11 +713,12 @@ static enum cc_err contact_write_error(struct conn *c, struct cc_error *err, con
     return cc_sq_db_error(err, c->db, what);
 }
 
-static enum cc_err insert_webhooks(struct conn *c, const struct cc_contact *ct,
-                                   struct cc_error *err)
+/* Saves ct's webhooks in order, setting their ids: a URL already on the
+ * contact keeps its row, a new one gets a new row. */
+static enum cc_err upsert_webhooks(struct conn *c, struct cc_contact *ct, struct cc_error *err)
 {
     for (int i = 0; i < ct->n_webhooks; i++) {
-        const struct cc_webhook *w = &ct->webhooks[i];
+        struct cc_webhook *w = &ct->webhooks[i];
         sqlite3_stmt *s = stmt(c, ST_WEBHOOK_INSERT, err);
         if (!s)
             return CC_ERR_STORE;
@@ -721,9 +729,14 @@ static enum cc_err insert_webhooks(struct conn *c, const struct cc_contact *ct,
         if (w->has_secret)
             sqlite3_bind_blob(s, 5, w->secret_enc, (int)w->secret_enc_len, SQLITE_STATIC);
         sqlite3_bind_int64(s, 6, ct->updated_at);
-        enum cc_err rc = cc_sq_step_done(c, s, "saving a webhook", err);
-        if (rc)
-            return rc;
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW)
+            w->id = sqlite3_column_int64(s, 0);
+        while (rc == SQLITE_ROW)
+            rc = sqlite3_step(s);
+        cc_sq_done(s);
+        if (rc != SQLITE_DONE)
+            return cc_sq_db_error(err, c->db, "saving a webhook");
     }
     return CC_OK;
 }
@@ -742,11 +755,10 @@ static enum cc_err tx_contact_insert(void *tx, struct cc_contact *ct, struct cc_
     if (rc != SQLITE_DONE)
         return contact_write_error(c, err, "creating a contact");
     ct->id = sqlite3_last_insert_rowid(c->db);
-    return insert_webhooks(c, ct, err);
+    return upsert_webhooks(c, ct, err);
 }
 
-static enum cc_err tx_contact_update(void *tx, const struct cc_contact *ct,
-                                     struct cc_error *err)
+static enum cc_err tx_contact_update(void *tx, struct cc_contact *ct, struct cc_error *err)
 {
     struct conn *c = tx;
     char search[CC_NAME_MAX_BYTES + CC_EMAIL_MAX + CC_MOBILE_MAX + 8];
@@ -762,14 +774,23 @@ static enum cc_err tx_contact_update(void *tx, const struct cc_contact *ct,
         return contact_write_error(c, err, "updating a contact");
     if (sqlite3_changes(c->db) == 0)
         return cc_error_set(err, CC_ERR_NOT_FOUND, NULL, "The contact does not exist.");
+    json_t *keep = json_array();
+    for (int i = 0; i < ct->n_webhooks; i++)
+        json_array_append_new(keep, json_string(ct->webhooks[i].url));
+    char *keep_json = json_dumps(keep, JSON_COMPACT);
+    json_decref(keep);
     s = stmt(c, ST_WEBHOOKS_DELETE, err);
-    if (!s)
+    if (!s) {
+        free(keep_json);
         return CC_ERR_STORE;
+    }
     sqlite3_bind_int64(s, 1, ct->id);
+    sqlite3_bind_text(s, 2, keep_json ? keep_json : "[]", -1, SQLITE_TRANSIENT);
+    free(keep_json);
     enum cc_err e = cc_sq_step_done(c, s, "replacing webhooks", err);
     if (e)
         return e;
-    return insert_webhooks(c, ct, err);
+    return upsert_webhooks(c, ct, err);
 }
 
 static enum cc_err tx_contact_delete(void *tx, int64_t account_id, int64_t id,

@@ -133,8 +133,7 @@ enum cc_err cc_tx_contact_insert(struct cc_tx *tx, struct cc_contact *c, struct 
     return tx->ops->tx_contact_insert(tx->impl, c, err);
 }
 
-enum cc_err cc_tx_contact_update(struct cc_tx *tx, const struct cc_contact *c,
-                                 struct cc_error *err)
+enum cc_err cc_tx_contact_update(struct cc_tx *tx, struct cc_contact *c, struct cc_error *err)
 {
     return tx->ops->tx_contact_update(tx->impl, c, err);
 }

@@ -126,13 +126,13 @@ enum cc_err cc_tx_contact_get(struct cc_tx *tx, int64_t account_id, int64_t id,
                               struct cc_contact *out, struct cc_error *err);
 enum cc_err cc_tx_contact_count(struct cc_tx *tx, int64_t account_id, int64_t *n,
                                 struct cc_error *err);
-/* Inserts c and its webhooks; sets c->id. A duplicate email or mobile in the
+/* Inserts c and its webhooks; sets c->id and the webhooks' ids. A duplicate email or mobile in the
  * account fails with CC_ERR_ALREADY_EXISTS, field "Email" or "Mobile". */
 enum cc_err cc_tx_contact_insert(struct cc_tx *tx, struct cc_contact *c, struct cc_error *err);
 /* Writes every field of c (matched by account and id) and replaces its
- * webhooks with c's. CC_ERR_NOT_FOUND when there is no such contact. */
-enum cc_err cc_tx_contact_update(struct cc_tx *tx, const struct cc_contact *c,
-                                 struct cc_error *err);
+ * webhooks with c's: a URL that stays keeps its id, and every webhook's id
+ * is set in c. CC_ERR_NOT_FOUND when there is no such contact. */
+enum cc_err cc_tx_contact_update(struct cc_tx *tx, struct cc_contact *c, struct cc_error *err);
 enum cc_err cc_tx_contact_delete(struct cc_tx *tx, int64_t account_id, int64_t id,
                                  struct cc_error *err);
 /* CC_ERR_NOT_FOUND when the key was never used. hash: 65 bytes. */

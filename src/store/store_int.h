@@ -37,8 +37,7 @@ struct cc_store_ops {
     enum cc_err (*tx_contact_count)(void *tx, int64_t account_id, int64_t *n,
                                     struct cc_error *err);
     enum cc_err (*tx_contact_insert)(void *tx, struct cc_contact *c, struct cc_error *err);
-    enum cc_err (*tx_contact_update)(void *tx, const struct cc_contact *c,
-                                     struct cc_error *err);
+    enum cc_err (*tx_contact_update)(void *tx, struct cc_contact *c, struct cc_error *err);
     enum cc_err (*tx_contact_delete)(void *tx, int64_t account_id, int64_t id,
                                      struct cc_error *err);
     enum cc_err (*tx_idem_get)(void *tx, int64_t account_id, const char *key, char *hash,

@@ -285,3 +285,26 @@ test('a webhook kept across PATCHes keeps the secret also in a GET', async () =>
   assert.deepEqual(hooks(g), [[D2, true], [F1, true]]);
   assert.equal(g.webhooks[1].kind, 'feishu');
 });
+
+test('a webhook whose URL stays keeps its id; a new URL gets a new id; a removed one is gone', async () => {
+  const A = 'https://oapi.dingtalk.com/robot/send?access_token=stableA';
+  const B = 'https://open.feishu.cn/open-apis/bot/v2/hook/stable-b';
+  const C = 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=stable-c';
+  const { contact } = await createContact(server, admin, {
+    webhooks: [{ url: A, secret: 'SECa' }, { url: B }],
+  });
+  const [a1, b1] = contact.webhooks;
+  assert.ok(Number.isInteger(a1.id) && Number.isInteger(b1.id) && a1.id !== b1.id, JSON.stringify(contact.webhooks));
+  const res = await api(server, 'PATCH', `/v1/contacts/${contact.id}`, {
+    key: admin, json: { webhooks: [{ url: C }, { url: A }] },
+  });
+  const after = assertOk(res, 200);
+  const byUrl = Object.fromEntries(after.webhooks.map((w) => [w.url, w]));
+  assert.equal(byUrl[A].id, a1.id, 'the kept URL changed id');
+  assert.equal(byUrl[A].has_secret, true);
+  assert.ok(byUrl[C].id !== a1.id && byUrl[C].id !== b1.id, 'the new URL reused an id');
+  assert.equal(byUrl[B], undefined);
+  assert.deepEqual(after.webhooks.map((w) => w.url), [C, A], 'order follows the request');
+  const again = assertOk(await getContact(server, admin, contact.id), 200);
+  assert.deepEqual(again.webhooks, after.webhooks);
+});

@@ -71,7 +71,10 @@ test('development mode says so at start-up', () => {
 test('dev mode, email: without an SMTP server the code is written to the log, and confirming it works', async () => {
   const email = `${unique('dev')}@example.com`;
   const { contact } = await createContact(server, key, { email });
-  const { code } = await codeFromLog(() => sendContactCode(server, key, contact.id, 'email'), email);
+  // the log names the address masked, as every log line does (zh****n@example.com)
+  const [local, domain] = email.split('@');
+  const masked = `${local.slice(0, 2)}****${local.slice(-1)}@${domain}`;
+  const { code } = await codeFromLog(() => sendContactCode(server, key, contact.id, 'email'), masked);
   const r = await confirmContactCode(server, key, contact.id, 'email', code);
   assert.equal(assertOk(r, 200).email_status, 1);
   assert.equal(assertOk(await getContact(server, key, contact.id), 200).email_status, 1);
