@@ -195,9 +195,14 @@ static void delivery_config(const struct cc_config *cfg, struct cc_delivery_conf
     dc->sms_access_key_secret = cfg->sms_access_key_secret;
     dc->sms_sign_name = cfg->sms_sign_name;
     dc->sms_template_code = cfg->sms_template_code;
+    dc->sms_notify_template_code = cfg->sms_notify_template_code;
     dc->sms_webhook_url = cfg->sms_webhook_url;
     dc->sms_webhook_secret = cfg->sms_webhook_secret;
     dc->timeout_ms = cfg->send_timeout_ms;
+    dc->dingtalk_base_url = cfg->dingtalk_base_url;
+    dc->feishu_base_url = cfg->feishu_base_url;
+    dc->lark_base_url = cfg->lark_base_url;
+    dc->wecom_base_url = cfg->wecom_base_url;
 }
 
 static void print_key(const struct cc_new_key *k, int json)
@@ -329,6 +334,27 @@ static void bootstrap(struct cc_service *svc, const struct cc_config *cfg)
     fflush(stdout);
 }
 
+/* "60,300,900" → {60, 300, 900}; -1 on anything else. */
+static int parse_schedule(const char *s, int64_t *out, size_t max, size_t *n)
+{
+    *n = 0;
+    while (*s) {
+        size_t len = strcspn(s, ",");
+        int64_t v;
+        while (len && s[len - 1] == ' ')
+            len--;
+        while (*s == ' ')
+            s++, len--;
+        if (*n == max || cc_parse_i64n(s, len, 1, 7 * 86400, &v))
+            return -1;
+        out[(*n)++] = v;
+        s += strcspn(s, ",");
+        if (*s == ',')
+            s++;
+    }
+    return *n ? 0 : -1;
+}
+
 static int cmd_serve(struct cc_service *svc, const struct cc_config *cfg)
 {
     struct cc_error err;
@@ -340,6 +366,13 @@ static int cmd_serve(struct cc_service *svc, const struct cc_config *cfg)
         return 2;
     }
     svc->delivery = &dc;
+    int64_t schedule[32];
+    size_t nschedule;
+    if (parse_schedule(cfg->retry_schedule, schedule, 32, &nschedule)) {
+        fprintf(stderr, "certcontacts: retry_schedule must be 1 to 32 comma-separated waits in "
+                        "seconds (1 to 604800), such as 60,300,900\n");
+        return 2;
+    }
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
@@ -354,9 +387,18 @@ static int cmd_serve(struct cc_service *svc, const struct cc_config *cfg)
     bootstrap(svc, cfg);
     struct cc_http_config hc = {cfg->listen, (int)cfg->threads, (size_t)cfg->max_body_bytes,
                                 (int)cfg->connection_timeout_s, (int)cfg->blocking_threads};
+    struct cc_dispatcher_config dcfg = {(int)cfg->dispatcher_threads, cfg->delivery_lease_s * 1000,
+                                        schedule, nschedule, 1000};
+    struct cc_dispatcher *disp = NULL;
+    if (cc_dispatcher_start(svc->store, &dc, svc->master_key, &dcfg, &disp)) {
+        fprintf(stderr, "certcontacts: cannot start the dispatcher\n");
+        return 1;
+    }
+    svc->dispatcher = disp;
     struct cc_http_server *srv = NULL;
     if (cc_http_start(&hc, svc, &srv, &err)) {
         fprintf(stderr, "certcontacts: %s\n", err.message);
+        cc_dispatcher_stop(disp);
         return 1;
     }
     char addr[160];
@@ -372,6 +414,8 @@ static int cmd_serve(struct cc_service *svc, const struct cc_config *cfg)
     sigwait(&set, &sig);
     cc_log(CC_LOG_INFO, "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
     cc_http_stop(srv);
+    svc->dispatcher = NULL;
+    cc_dispatcher_stop(disp); /* sends in flight finish; the rest waits in the outbox */
     return 0;
 }
 

@@ -200,6 +200,10 @@ enum cc_err cc_aead_open(const uint8_t key[CC_KEY_LEN], const char *aad,
                          const uint8_t *in, size_t inlen,
                          char *out, size_t outsz, size_t *outlen);
 #define CC_AEAD_OVERHEAD 29
+/* What each encrypted value is for (its associated data). */
+#define CC_AAD_ID_CARD    "contact.id_card"
+#define CC_AAD_WEBHOOK    "contact.webhook.secret"
+#define CC_AAD_ACCESS_KEY "access_key.secret"
 
 void cc_sha256(const void *data, size_t n, uint8_t out[32]);
 void cc_sha256_hex(const void *data, size_t n, char out[65]);
@@ -231,6 +235,45 @@ void cc_msg_verification_sms(const char *lang, const char *code, int64_t ttl_min
                              size_t outsz);
 /* Escapes & < > " ' for HTML; truncates to fit. */
 void cc_html_escape(const char *in, char *out, size_t outsz);
+
+/* ---- notification templates (templates.c) ------------------------------------
+ * Built-in texts for every event type, in English and Simplified Chinese,
+ * rendered for each channel's format. Variables are written {{name}} and
+ * looked up in the event's data (a JSON object: strings, numbers, arrays of
+ * strings joined with ", "), plus contact_name and event_type; each value is
+ * escaped for the format it lands in. Every robot message contains
+ * "certificate" (English) or "证书" (Chinese), the keyword robots are set up
+ * with. */
+enum cc_event_type {
+    CC_EVENT_NONE = 0,
+    CC_EVENT_VERIFICATION_REQUIRED, /* certificate.application.verification_required */
+    CC_EVENT_APPROVED,              /* certificate.application.approved */
+    CC_EVENT_REJECTED,              /* certificate.application.rejected */
+    CC_EVENT_ISSUED,                /* certificate.issued */
+    CC_EVENT_EXPIRING,              /* certificate.expiring */
+    CC_EVENT_EXPIRED,               /* certificate.expired */
+    CC_EVENT_REVOKED,               /* certificate.revoked */
+    CC_EVENT_TEST,                  /* contact.test */
+    CC_EVENT_COUNT
+};
+enum cc_event_type cc_event_type_parse(const char *s);
+const char *cc_event_type_name(enum cc_event_type t);
+
+/* One message rendered for every format a channel may need. */
+struct cc_rendered {
+    char title[256];       /* email subject, robot title */
+    char text[4096];       /* plain text: SMS, Lark post, WeCom text */
+    char markdown[4096];   /* DingTalk and WeCom markdown */
+    char html[8192];       /* email HTML part */
+};
+/* Renders event type t in lang ("en"/"zh-CN") with data (a jansson
+ * json_t * object, passed as void * so core.h needs no JSON header; may be
+ * NULL) for contact_name. test adds a line saying it is a test. */
+void cc_render_event(enum cc_event_type t, const char *lang, const void *data,
+                     const char *contact_name, int test, struct cc_rendered *out);
+/* Escapes text for markdown: characters that would format are preceded by
+ * a backslash, line breaks become spaces. */
+void cc_markdown_escape(const char *in, char *out, size_t outsz);
 
 /* ---- Alibaba Cloud request signatures (acs_sign.c) --------------------------
  * One implementation for both directions: signing our SendSms calls and

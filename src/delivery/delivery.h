@@ -26,6 +26,7 @@ struct cc_delivery_config {
     const char *sms_access_key_secret;
     const char *sms_sign_name;
     const char *sms_template_code;
+    const char *sms_notify_template_code; /* aliyun template for notifications, ${title} */
     const char *sms_webhook_url;    /* webhook provider: where to POST */
     const char *sms_webhook_secret; /* HMAC-SHA256 key for its signature header */
     int64_t timeout_ms;             /* whole send, connect included */
@@ -67,6 +68,7 @@ struct cc_sms {
     const char *template_param; /* JSON object string, e.g. {"code":"123456"} (aliyun) */
     const char *text;           /* the whole message as text (webhook and log providers) */
     const char *out_id;         /* our reference, may be NULL */
+    const char *template_code;  /* aliyun: NULL = the verification-code template */
 };
 
 /* Checks the configuration once at start-up: a known provider, the settings
@@ -119,5 +121,38 @@ int cc_send_robot(const struct cc_delivery_config *cfg, const struct cc_robot_me
  * that grows with its content (DingTalk and Lark: the whole body, 20000;
  * WeCom: markdown content 4096, text content 2048). */
 size_t cc_robot_max_bytes(int kind, int text_message);
+
+/* ---- one notification to one channel (notify.c) ------------------------------
+ * The one path every message to a contact takes, test or real: the rendered
+ * event goes to the contact's email, mobile or one of its robots through the
+ * channel's sender. secret is the robot's decrypted signing secret or NULL;
+ * msg_uuid stays the same across retries of one notification. */
+struct cc_contact;
+struct cc_webhook;
+struct cc_rendered;
+int cc_notify_send(const struct cc_delivery_config *cfg, const struct cc_rendered *r,
+                   const struct cc_contact *c, const char *channel, const struct cc_webhook *w,
+                   const char *secret, const char *msg_uuid, struct cc_send_result *res,
+                   struct cc_robot_answer *ans);
+
+/* ---- the dispatcher (dispatcher.c) ---------------------------------------------
+ * Threads that claim due notifications from the outbox with a lease, render
+ * and send them, record every attempt, and retry with backoff. */
+struct cc_store;
+struct cc_dispatcher;
+struct cc_dispatcher_config {
+    int threads;
+    int64_t lease_ms;             /* a claim not finished by then is claimed again */
+    const int64_t *schedule_s;    /* waits before the 2nd, 3rd, ... attempt */
+    size_t nschedule;             /* attempts in all: nschedule + 1 */
+    int64_t idle_poll_ms;         /* longest sleep when nothing is due */
+};
+int cc_dispatcher_start(struct cc_store *store, const struct cc_delivery_config *dc,
+                        const uint8_t *master_key, const struct cc_dispatcher_config *cfg,
+                        struct cc_dispatcher **out);
+/* Something new may be due: look now rather than at the next poll. */
+void cc_dispatcher_wake(struct cc_dispatcher *d);
+/* Finishes the sends in flight, then stops; NULL is ignored. */
+void cc_dispatcher_stop(struct cc_dispatcher *d);
 
 #endif

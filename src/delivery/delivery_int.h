@@ -154,7 +154,8 @@ int cc_dingtalk_sign(const char *secret, int64_t ts_ms, char *out, size_t outsz)
 int cc_dingtalk_signed_url(const char *url, const char *secret, int64_t ts_ms, char *out,
                            size_t outsz);
 /* dingtalk.c: the markdown body; with a valid m->mention_mobile the mobile
- * goes into at.atMobiles and "@<mobile>" is appended to the text. The caller
+ * goes into at.atMobiles and "@<mobile>" is appended to the text. Without
+ * m->title the title is the text's first line (DingTalk needs one). The caller
  * frees the result with free() (jansson's allocator); *len is its length,
  * which is what DingTalk measures. NULL when a string is not valid UTF-8 or
  * m has neither markdown nor text. */

@@ -163,6 +163,13 @@ int cc_sms_aliyun_send(const struct cc_delivery_config *cfg, const struct cc_sms
         cc_delivery_set(res, CC_SEND_NOT_CONFIGURED, "", "sms_endpoint is too long");
         goto out;
     }
+    const char *template = m->template_code ? m->template_code : cfg->sms_template_code;
+    if (!template || !template[0]) {
+        cc_delivery_set(res, CC_SEND_NOT_CONFIGURED, "",
+                        "no Alibaba Cloud SMS template is configured for this message "
+                        "(sms_notify_template_code)");
+        goto out;
+    }
     cc_uuid(nonce);
     utc_timestamp(ts, sizeof ts);
     const struct cc_kv p[] = {
@@ -177,7 +184,7 @@ int cc_sms_aliyun_send(const struct cc_delivery_config *cfg, const struct cc_sms
         {"Timestamp", ts},
         {"PhoneNumbers", phone},
         {"SignName", cfg->sms_sign_name},
-        {"TemplateCode", cfg->sms_template_code},
+        {"TemplateCode", template},
         {"TemplateParam", m->template_param}, /* NULL: left out */
         {"OutId", m->out_id},                 /* NULL: left out */
     };

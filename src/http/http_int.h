@@ -35,4 +35,14 @@ void cc_h_contact_verif_confirm(struct cc_request *req);
 void cc_h_verif_send(struct cc_request *req);
 void cc_h_verif_confirm(struct cc_request *req);
 
+/* rest_events.c */
+void cc_h_events_create(struct cc_request *req);
+void cc_h_events_get(struct cc_request *req);
+void cc_h_notifications_list(struct cc_request *req);
+void cc_h_notifications_get(struct cc_request *req);
+void cc_h_notifications_resend(struct cc_request *req);
+
+/* rest_test_send.c */
+void cc_h_contact_test(struct cc_request *req);
+
 #endif

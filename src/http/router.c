@@ -21,9 +21,18 @@ const struct cc_route cc_http_routes[] = {
      "Send a code to a contact's email or mobile"},
     {"POST", "/v1/contacts/{id}/verifications/confirm", cc_h_contact_verif_confirm,
      "Confirm a contact's email or mobile with the code"},
+    {"POST", "/v1/contacts/{id}/test", cc_h_contact_test,
+     "Send a test message to one channel of a contact now"},
     {"POST", "/v1/verifications", cc_h_verif_send, "Send a code to an address before saving it"},
     {"POST", "/v1/verifications/{id}/confirm", cc_h_verif_confirm,
      "Confirm an address with the code"},
+    {"POST", "/v1/events", cc_h_events_create, "Record a certificate event"},
+    {"GET", "/v1/events/{id}", cc_h_events_get, "An event and the notifications it caused"},
+    {"GET", "/v1/notifications", cc_h_notifications_list, "The delivery log"},
+    {"GET", "/v1/notifications/{id}", cc_h_notifications_get,
+     "One notification with every delivery attempt"},
+    {"POST", "/v1/notifications/{id}/resend", cc_h_notifications_resend,
+     "Send a finished notification again"},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -388,6 +388,9 @@ static enum cc_err delete_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     enum cc_err rc = cc_tx_contact_delete(tx, op->caller->account_id, op->id, err);
     if (rc)
         return rc;
+    /* Nothing more goes to a deleted contact: its queued messages go with it. */
+    if ((rc = cc_tx_notif_cancel_contact(tx, op->caller->account_id, op->id, now, err)))
+        return rc;
     return cc_tx_audit(tx, op->caller->account_id, op->caller->key_id, "contact.delete",
                        "contact", op->id, NULL, now, err);
 }

@@ -29,6 +29,7 @@ struct cc_service {
     int64_t max_contacts;        /* per account */
     struct cc_verify_config verify;
     const struct cc_delivery_config *delivery; /* borrowed; NULL: nothing can be sent */
+    struct cc_dispatcher *dispatcher;          /* borrowed; NULL outside serve */
 };
 
 /* Who is calling: the authenticated access key and its account. */
@@ -172,6 +173,51 @@ enum cc_err cc_verify_target_confirm(struct cc_service *svc, const struct cc_cal
 int64_t cc_verify_recent(struct cc_tx *tx, int64_t account_id, const char *channel,
                          const char *target, int64_t now);
 #define CC_VERIFY_CARRY_MS (30 * 60 * 1000)
+
+/* ---- test_send.c: a real message to one channel of a contact, now ---------- */
+struct cc_test_result {
+    int delivered;
+    char channel[8];                  /* "email", "mobile" or "webhook" */
+    char target[CC_URL_MAX + 1];      /* masked */
+    int64_t webhook_id;
+    struct cc_send_result send;
+    struct cc_robot_answer answer;    /* robots: what the platform said */
+};
+/* Renders event_type (NULL: contact.test) with sample certificate data, as a
+ * test, exactly as a real notification of that type is rendered, and sends
+ * it through the same sender. webhook_id 0 picks the contact's only webhook.
+ * Blocks for at most the delivery timeout. A refusal by the platform is not
+ * an error: out->delivered is 0 and out->send says why. */
+enum cc_err cc_contact_test_send(struct cc_service *svc, const struct cc_caller *caller,
+                                 int64_t contact_id, const char *channel, int64_t webhook_id,
+                                 const char *event_type, struct cc_test_result *out,
+                                 struct cc_error *err);
+
+/* ---- events.c: certificate events and the notifications they cause ---------- */
+#define CC_EVENT_MAX_CONTACTS 100
+#define CC_EVENT_MAX_DATA     16384   /* bytes of the data object as JSON */
+
+/* Records an event of type for contact_ids (n of them) with data (a jansson
+ * object, borrowed; may be NULL) and, in the same transaction, one
+ * notification per contact and channel: the verified email, the verified
+ * mobile, each robot. Channels that get nothing are listed in the event's
+ * "skipped" with the reason. *event_id is set. */
+enum cc_err cc_event_create(struct cc_service *svc, const struct cc_caller *caller,
+                            const char *type, const int64_t *contact_ids, size_t n,
+                            const void *data, int64_t *event_id, struct cc_error *err);
+enum cc_err cc_event_get(struct cc_service *svc, const struct cc_caller *caller, int64_t id,
+                         struct cc_event *out, struct cc_error *err);
+/* The delivery log. f->account_id is set from the caller. */
+enum cc_err cc_notification_list(struct cc_service *svc, const struct cc_caller *caller,
+                                 struct cc_notif_filter *f, struct cc_notification **out,
+                                 size_t *n, int64_t *total, struct cc_error *err);
+enum cc_err cc_notification_get(struct cc_service *svc, const struct cc_caller *caller,
+                                int64_t id, struct cc_notification *out,
+                                struct cc_attempt **attempts, size_t *nattempts,
+                                struct cc_error *err);
+/* Sends a finished notification again, now. */
+enum cc_err cc_notification_resend(struct cc_service *svc, const struct cc_caller *caller,
+                                   int64_t id, struct cc_error *err);
 
 #define CC_KEYWORD_MAX_CHARS 64
 #define CC_PAGE_SIZE_MAX     100

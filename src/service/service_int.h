@@ -6,9 +6,9 @@
 
 #include "service/service.h"
 
-#define AAD_ID_CARD     "contact.id_card"
-#define AAD_WEBHOOK     "contact.webhook.secret"
-#define AAD_ACCESS_KEY  "access_key.secret"
+#define AAD_ID_CARD     CC_AAD_ID_CARD
+#define AAD_WEBHOOK     CC_AAD_WEBHOOK
+#define AAD_ACCESS_KEY  CC_AAD_ACCESS_KEY
 
 /* Encrypts the NUL-terminated pt with the master key and a fresh nonce. */
 enum cc_err svc_seal(const struct cc_service *svc, const char *aad, const char *pt,

@@ -201,7 +201,7 @@ static void deliver(const struct send_op *op, struct cc_send_result *res)
         cc_msg_verification_sms(op->language, op->code, minutes, text, sizeof text);
         snprintf(param, sizeof param, "{\"code\":\"%s\"}", op->code);
         snprintf(out_id, sizeof out_id, "v%lld", (long long)op->v.id);
-        struct cc_sms sms = {op->display, param, text, out_id};
+        struct cc_sms sms = {op->display, param, text, out_id, NULL};
         cc_send_sms(dc, &sms, res);
         OPENSSL_cleanse(text, sizeof text);
         OPENSSL_cleanse(param, sizeof param);

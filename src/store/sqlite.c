@@ -194,6 +194,13 @@ void cc_sq_done(sqlite3_stmt *s)
 }
 
 /* The calling thread's read connection, opened on first use. */
+static struct conn *rconn(struct sq *q, struct cc_error *err);
+
+struct conn *cc_sq_rconn(void *impl, struct cc_error *err)
+{
+    return rconn(impl, err);
+}
+
 static struct conn *rconn(struct sq *q, struct cc_error *err)
 {
     struct conn *c = pthread_getspecific(q->tls);
@@ -1129,4 +1136,16 @@ static const struct cc_store_ops sqlite_ops = {
     .tx_verif_counts = cc_sq_verif_counts,
     .tx_verif_confirmed_since = cc_sq_verif_confirmed_since,
     .tx_contact_set_verified = cc_sq_contact_set_verified,
+    .tx_event_insert = cc_sq_event_insert,
+    .tx_event_set_skipped = cc_sq_event_set_skipped,
+    .tx_notif_insert = cc_sq_notif_insert,
+    .tx_notif_claim = cc_sq_notif_claim,
+    .tx_notif_record = cc_sq_notif_record,
+    .tx_notif_cancel_contact = cc_sq_notif_cancel_contact,
+    .tx_notif_resend = cc_sq_notif_resend,
+    .event_get = cc_sq_event_get,
+    .notif_list = cc_sq_notif_list,
+    .notif_get = cc_sq_notif_get,
+    .attempts_list = cc_sq_attempts_list,
+    .notif_next_due = cc_sq_notif_next_due,
 };

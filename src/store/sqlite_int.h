@@ -47,6 +47,21 @@ enum stmt_id {
     ST_VERIF_CONFIRMED_SINCE,
     ST_CONTACT_VERIFIED_EMAIL,
     ST_CONTACT_VERIFIED_MOBILE,
+    ST_EVENT_INSERT,
+    ST_EVENT_GET,
+    ST_EVENT_SKIPPED,
+    ST_NOTIF_INSERT,
+    ST_NOTIF_CLAIM,
+    ST_NOTIF_LEASE,
+    ST_NOTIF_RECORD,
+    ST_ATTEMPT_INSERT,
+    ST_NOTIF_CANCEL_CONTACT,
+    ST_NOTIF_RESEND,
+    ST_NOTIF_GET,
+    ST_NOTIF_LIST,
+    ST_NOTIF_COUNT,
+    ST_ATTEMPTS_LIST,
+    ST_NOTIF_NEXT_DUE,
     ST_COUNT
 };
 
@@ -91,5 +106,21 @@ enum cc_err cc_sq_verif_confirmed_since(void *tx, int64_t account_id, const char
 enum cc_err cc_sq_contact_set_verified(void *tx, int64_t account_id, int64_t contact_id,
                                        const char *channel, const char *target, int64_t at,
                                        struct cc_error *err);
+
+/* sqlite_notifications.c */
+enum cc_err cc_sq_event_insert(void *tx, struct cc_event *e, struct cc_error *err);
+enum cc_err cc_sq_event_set_skipped(void *tx, const struct cc_event *e, struct cc_error *err);
+enum cc_err cc_sq_notif_insert(void *tx, struct cc_notification *n, struct cc_error *err);
+enum cc_err cc_sq_notif_claim(void *tx, int64_t now, int64_t lease_ms, size_t max, struct cc_notification *out, size_t *n, struct cc_error *err);
+enum cc_err cc_sq_notif_record(void *tx, const struct cc_notification *n, const struct cc_attempt *a, struct cc_error *err);
+enum cc_err cc_sq_notif_cancel_contact(void *tx, int64_t account_id, int64_t contact_id, int64_t now, struct cc_error *err);
+enum cc_err cc_sq_notif_resend(void *tx, int64_t account_id, int64_t id, int64_t now, struct cc_error *err);
+enum cc_err cc_sq_event_get(void *impl, int64_t account_id, int64_t id, struct cc_event *out, struct cc_error *err);
+enum cc_err cc_sq_notif_list(void *impl, const struct cc_notif_filter *f, struct cc_notification **out, size_t *n, int64_t *total, struct cc_error *err);
+enum cc_err cc_sq_notif_get(void *impl, int64_t account_id, int64_t id, struct cc_notification *out, struct cc_error *err);
+enum cc_err cc_sq_attempts_list(void *impl, int64_t notification_id, struct cc_attempt **out, size_t *n, struct cc_error *err);
+enum cc_err cc_sq_notif_next_due(void *impl, int64_t *at, struct cc_error *err);
+/* The calling thread's read connection (sqlite.c). */
+struct conn *cc_sq_rconn(void *impl, struct cc_error *err);
 
 #endif

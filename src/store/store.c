@@ -218,6 +218,74 @@ enum cc_err cc_tx_contact_set_verified(struct cc_tx *tx, int64_t account_id, int
                                             err);
 }
 
+enum cc_err cc_tx_event_insert(struct cc_tx *tx, struct cc_event *e, struct cc_error *err)
+{
+    return tx->ops->tx_event_insert(tx->impl, e, err);
+}
+
+enum cc_err cc_tx_event_set_skipped(struct cc_tx *tx, const struct cc_event *e,
+                                    struct cc_error *err)
+{
+    return tx->ops->tx_event_set_skipped(tx->impl, e, err);
+}
+
+enum cc_err cc_tx_notif_insert(struct cc_tx *tx, struct cc_notification *n, struct cc_error *err)
+{
+    return tx->ops->tx_notif_insert(tx->impl, n, err);
+}
+
+enum cc_err cc_tx_notif_claim(struct cc_tx *tx, int64_t now, int64_t lease_ms, size_t max, struct cc_notification *out, size_t *n, struct cc_error *err)
+{
+    return tx->ops->tx_notif_claim(tx->impl, now, lease_ms, max, out, n, err);
+}
+
+enum cc_err cc_tx_notif_record(struct cc_tx *tx, const struct cc_notification *n, const struct cc_attempt *a, struct cc_error *err)
+{
+    return tx->ops->tx_notif_record(tx->impl, n, a, err);
+}
+
+enum cc_err cc_tx_notif_cancel_contact(struct cc_tx *tx, int64_t account_id, int64_t contact_id, int64_t now, struct cc_error *err)
+{
+    return tx->ops->tx_notif_cancel_contact(tx->impl, account_id, contact_id, now, err);
+}
+
+enum cc_err cc_tx_notif_resend(struct cc_tx *tx, int64_t account_id, int64_t id, int64_t now, struct cc_error *err)
+{
+    return tx->ops->tx_notif_resend(tx->impl, account_id, id, now, err);
+}
+
+enum cc_err cc_store_event_get(struct cc_store *s, int64_t account_id, int64_t id, struct cc_event *out, struct cc_error *err)
+{
+    return s->ops->event_get(s->impl, account_id, id, out, err);
+}
+
+enum cc_err cc_store_notif_list(struct cc_store *s, const struct cc_notif_filter *f, struct cc_notification **out, size_t *n, int64_t *total, struct cc_error *err)
+{
+    return s->ops->notif_list(s->impl, f, out, n, total, err);
+}
+
+enum cc_err cc_store_notif_get(struct cc_store *s, int64_t account_id, int64_t id, struct cc_notification *out, struct cc_error *err)
+{
+    return s->ops->notif_get(s->impl, account_id, id, out, err);
+}
+
+enum cc_err cc_store_attempts_list(struct cc_store *s, int64_t notification_id, struct cc_attempt **out, size_t *n, struct cc_error *err)
+{
+    return s->ops->attempts_list(s->impl, notification_id, out, n, err);
+}
+
+enum cc_err cc_store_notif_next_due(struct cc_store *s, int64_t *at, struct cc_error *err)
+{
+    return s->ops->notif_next_due(s->impl, at, err);
+}
+
+void cc_event_free(struct cc_event *e)
+{
+    cc_free(e->data);
+    cc_free(e->skipped);
+    e->data = e->skipped = NULL;
+}
+
 void cc_store_search_text(const struct cc_contact *c, char *out, size_t outsz)
 {
     struct cc_buf b;

@@ -83,6 +83,55 @@ struct cc_verif_counts {
     int64_t account_oldest_in_hour;
 };
 
+/* ---- events and the notification outbox ---------------------------------- */
+struct cc_event {
+    int64_t id;
+    int64_t account_id;
+    char type[64];
+    char *data;       /* JSON text; owned: cc_event_free() */
+    char *skipped;    /* JSON text; owned */
+    int64_t created_at;
+};
+void cc_event_free(struct cc_event *e);
+
+struct cc_notification {
+    int64_t id;
+    int64_t account_id;
+    int64_t event_id;
+    int64_t contact_id;
+    int64_t webhook_id;            /* channel "webhook" */
+    char channel[8];               /* "email", "mobile", "webhook" */
+    char target[CC_URL_MAX + 1];   /* masked */
+    char status[12];               /* pending, delivered, failed, dead, cancelled */
+    int64_t attempts;
+    int64_t next_attempt_at;
+    int64_t lease_until;
+    char last_error[512];
+    char key[96];                  /* idempotency key, also sent to robots as msgUuid */
+    int64_t created_at, updated_at;
+};
+
+struct cc_attempt {
+    int64_t id;
+    int64_t notification_id;
+    int64_t started_at;
+    int64_t latency_ms;
+    char outcome[24];
+    int64_t http_status;
+    char platform_code[32];
+    char platform_message[256];
+    char reason[256];
+};
+
+struct cc_notif_filter {
+    int64_t account_id;
+    int64_t event_id;              /* 0: any */
+    int64_t contact_id;            /* 0: any */
+    const char *status;            /* NULL: any */
+    const char *channel;           /* NULL: any */
+    int64_t page, page_size;
+};
+
 typedef enum cc_err (*cc_tx_fn)(struct cc_tx *tx, void *arg, struct cc_error *err);
 
 /* Opens (creating if needed) the database named by cfg->url. */
@@ -175,5 +224,41 @@ enum cc_err cc_tx_verif_confirmed_since(struct cc_tx *tx, int64_t account_id,
 enum cc_err cc_tx_contact_set_verified(struct cc_tx *tx, int64_t account_id, int64_t contact_id,
                                        const char *channel, const char *target, int64_t at,
                                        struct cc_error *err);
+
+/* Events and notifications. */
+enum cc_err cc_tx_event_insert(struct cc_tx *tx, struct cc_event *e, struct cc_error *err);
+/* Writes e->skipped on the event e->id. */
+enum cc_err cc_tx_event_set_skipped(struct cc_tx *tx, const struct cc_event *e,
+                                    struct cc_error *err);
+/* Inserts n unless a notification with its idempotency key exists (then
+ * n->id is 0). */
+enum cc_err cc_tx_notif_insert(struct cc_tx *tx, struct cc_notification *n, struct cc_error *err);
+/* Claims up to max due notifications (pending, next_attempt_at and
+ * lease_until passed) for lease_ms: out has room for max. */
+enum cc_err cc_tx_notif_claim(struct cc_tx *tx, int64_t now, int64_t lease_ms, size_t max,
+                              struct cc_notification *out, size_t *n, struct cc_error *err);
+/* Writes n's status, attempts, next_attempt_at and last_error, clears its
+ * lease, and records the attempt a (may be NULL). */
+enum cc_err cc_tx_notif_record(struct cc_tx *tx, const struct cc_notification *n,
+                               const struct cc_attempt *a, struct cc_error *err);
+/* Cancels every pending notification of a contact. */
+enum cc_err cc_tx_notif_cancel_contact(struct cc_tx *tx, int64_t account_id, int64_t contact_id,
+                                       int64_t now, struct cc_error *err);
+/* Makes a finished notification pending again, due now. */
+enum cc_err cc_tx_notif_resend(struct cc_tx *tx, int64_t account_id, int64_t id, int64_t now,
+                               struct cc_error *err);
+enum cc_err cc_store_event_get(struct cc_store *s, int64_t account_id, int64_t id,
+                               struct cc_event *out, struct cc_error *err);
+/* *out owned by the caller: cc_free(). */
+enum cc_err cc_store_notif_list(struct cc_store *s, const struct cc_notif_filter *f,
+                                struct cc_notification **out, size_t *n, int64_t *total,
+                                struct cc_error *err);
+enum cc_err cc_store_notif_get(struct cc_store *s, int64_t account_id, int64_t id,
+                               struct cc_notification *out, struct cc_error *err);
+/* The attempts of a notification, oldest first, at most max. */
+enum cc_err cc_store_attempts_list(struct cc_store *s, int64_t notification_id,
+                                   struct cc_attempt **out, size_t *n, struct cc_error *err);
+/* When the next pending notification falls due (ms), 0 when none is. */
+enum cc_err cc_store_notif_next_due(struct cc_store *s, int64_t *at, struct cc_error *err);
 
 #endif

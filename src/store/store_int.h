@@ -68,6 +68,18 @@ struct cc_store_ops {
     enum cc_err (*tx_contact_set_verified)(void *tx, int64_t account_id, int64_t contact_id,
                                            const char *channel, const char *target, int64_t at,
                                            struct cc_error *err);
+    enum cc_err (*tx_event_insert)(void *tx, struct cc_event *e, struct cc_error *err);
+    enum cc_err (*tx_event_set_skipped)(void *tx, const struct cc_event *e, struct cc_error *err);
+    enum cc_err (*tx_notif_insert)(void *tx, struct cc_notification *n, struct cc_error *err);
+    enum cc_err (*tx_notif_claim)(void *tx, int64_t now, int64_t lease_ms, size_t max, struct cc_notification *out, size_t *n, struct cc_error *err);
+    enum cc_err (*tx_notif_record)(void *tx, const struct cc_notification *n, const struct cc_attempt *a, struct cc_error *err);
+    enum cc_err (*tx_notif_cancel_contact)(void *tx, int64_t account_id, int64_t contact_id, int64_t now, struct cc_error *err);
+    enum cc_err (*tx_notif_resend)(void *tx, int64_t account_id, int64_t id, int64_t now, struct cc_error *err);
+    enum cc_err (*event_get)(void *impl, int64_t account_id, int64_t id, struct cc_event *out, struct cc_error *err);
+    enum cc_err (*notif_list)(void *impl, const struct cc_notif_filter *f, struct cc_notification **out, size_t *n, int64_t *total, struct cc_error *err);
+    enum cc_err (*notif_get)(void *impl, int64_t account_id, int64_t id, struct cc_notification *out, struct cc_error *err);
+    enum cc_err (*attempts_list)(void *impl, int64_t notification_id, struct cc_attempt **out, size_t *n, struct cc_error *err);
+    enum cc_err (*notif_next_due)(void *impl, int64_t *at, struct cc_error *err);
 };
 
 struct cc_store {

@@ -81,6 +81,9 @@ static const struct opt opts[] = {
     {"sms_sign_name", STR(sms_sign_name), 0, 0, "", NULL, "SMS signature name (SignName)."},
     {"sms_template_code", STR(sms_template_code), 0, 0, "", NULL,
      "SMS template for verification codes (TemplateCode), with a ${code} variable."},
+    {"sms_notify_template_code", STR(sms_notify_template_code), 0, 0, "", NULL,
+     "SMS template for certificate notifications, with a ${title} variable (aliyun); "
+     "empty: notifications are not sent by SMS through aliyun."},
     {"sms_webhook_url", STR(sms_webhook_url), 0, 0, "", NULL,
      "webhook provider: the gateway URL that receives a JSON POST per message."},
     {"sms_webhook_secret", STR(sms_webhook_secret), 0, 0, "", NULL,
@@ -103,6 +106,25 @@ static const struct opt opts[] = {
      "Codes one account may send in an hour, to all addresses together."},
     {"verify_max_attempts", INT(verify_max_attempts), 1, 100, "5", NULL,
      "Wrong codes after which a code is dead, even if the right one comes next."},
+    {"dingtalk_base_url", STR(dingtalk_base_url), 0, 0, "", NULL,
+     "For tests only: send DingTalk robot messages to this base URL (for example "
+     "http://127.0.0.1:9000) instead of https://oapi.dingtalk.com, keeping path and query."},
+    {"feishu_base_url", STR(feishu_base_url), 0, 0, "", NULL,
+     "For tests only: the same for Feishu robots (https://open.feishu.cn)."},
+    {"lark_base_url", STR(lark_base_url), 0, 0, "", NULL,
+     "For tests only: the same for Lark robots (https://open.larksuite.com)."},
+    {"wecom_base_url", STR(wecom_base_url), 0, 0, "", NULL,
+     "For tests only: the same for WeCom robots (https://qyapi.weixin.qq.com)."},
+    {"retry_schedule", STR(retry_schedule), 0, 0, "60,300,900,3600,7200,21600,43200", NULL,
+     "Seconds to wait before each new attempt of a notification that could not be delivered "
+     "yet (comma-separated); when the list is spent the notification is dead. The default "
+     "makes 8 attempts over about a day. A DingTalk robot that reports its rate limit is "
+     "left alone for at least 10 minutes."},
+    {"dispatcher_threads", INT(dispatcher_threads), 1, 64, "4", NULL,
+     "Threads that deliver notifications."},
+    {"delivery_lease_s", INT(delivery_lease_s), 5, 3600, "120", NULL,
+     "A notification claimed for delivery and not finished within this many seconds (the "
+     "server died) is claimed again."},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 

@@ -121,6 +121,7 @@ struct cc_config {
     char sms_access_key_secret[128];
     char sms_sign_name[128];
     char sms_template_code[64];
+    char sms_notify_template_code[64];
     char sms_webhook_url[512];
     char sms_webhook_secret[256];
     int64_t send_timeout_ms;
@@ -132,6 +133,15 @@ struct cc_config {
     int64_t verify_max_per_day;
     int64_t verify_account_max_per_hour;
     int64_t verify_max_attempts;
+    /* chat robots: local stand-ins for tests, never set through the API */
+    char dingtalk_base_url[256];
+    char feishu_base_url[256];
+    char lark_base_url[256];
+    char wecom_base_url[256];
+    /* notification delivery */
+    char retry_schedule[256];
+    int64_t dispatcher_threads;
+    int64_t delivery_lease_s;
 };
 
 void cc_config_defaults(struct cc_config *cfg);

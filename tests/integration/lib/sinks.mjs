@@ -246,10 +246,12 @@ function requestId() {
  * gw.received: every request, in order.
  */
 export class SmsGateway {
-  constructor({ keys, signName, templateCode }) {
+  constructor({ keys, signName, templateCode, templates }) {
     this.keys = { ...keys };
     this.signName = signName;
     this.templateCode = templateCode;
+    // template code → the variables it was registered with, as at Alibaba Cloud
+    this.templates = templates || { [templateCode]: ['code'] };
     this.mode = 'ok';
     this.sent = [];
     this.rejected = [];
@@ -366,7 +368,7 @@ export class SmsGateway {
     }
     if (!/^[0-9]{5,20}$/.test(params.PhoneNumbers)) return this.refuse(res, rec, 200, 'isv.MOBILE_NUMBER_ILLEGAL', `非法手机号: ${params.PhoneNumbers}`);
     if (params.SignName !== this.signName) return this.refuse(res, rec, 200, 'isv.SMS_SIGNATURE_ILLEGAL', `该账号下找不到对应签名: ${params.SignName}`);
-    if (params.TemplateCode !== this.templateCode) return this.refuse(res, rec, 200, 'isv.SMS_TEMPLATE_ILLEGAL', `该账号下找不到对应模板: ${params.TemplateCode}`);
+    if (!(params.TemplateCode in this.templates)) return this.refuse(res, rec, 200, 'isv.SMS_TEMPLATE_ILLEGAL', `该账号下找不到对应模板: ${params.TemplateCode}`);
     if (params.TemplateParam === undefined) return this.refuse(res, rec, 200, 'isv.TEMPLATE_MISSING_PARAMETERS', '模板变量缺少对应参数值');
     let tp;
     try {
@@ -377,7 +379,8 @@ export class SmsGateway {
     if (!tp || typeof tp !== 'object' || Array.isArray(tp) || Object.values(tp).some((v) => typeof v !== 'string')) {
       return this.refuse(res, rec, 200, 'isv.INVALID_JSON_PARAM', `JSON参数不合法，只接受字符串值: ${params.TemplateParam}`);
     }
-    if (!('code' in tp)) return this.refuse(res, rec, 200, 'isv.TEMPLATE_MISSING_PARAMETERS', '模板变量缺少对应参数值: code');
+    const missing = this.templates[params.TemplateCode].find((v) => !(v in tp));
+    if (missing) return this.refuse(res, rec, 200, 'isv.TEMPLATE_MISSING_PARAMETERS', `模板变量缺少对应参数值: ${missing}`);
 
     const mode = this.mode;
     rec.verdict = 'valid';

@@ -1,0 +1,109 @@
+/*
+ * wecom.c — the WeCom (企业微信) group-robot sender: a markdown message
+ *   {"msgtype":"markdown","markdown":{"content":"…"}}
+ * or, when a mobile is to be mentioned (markdown messages cannot mention by
+ * mobile), a text message
+ *   {"msgtype":"text","text":{"content":"…","mentioned_mobile_list":["138…"]}}
+ * POSTed to the robot's URL. There is no signing: the key in the URL is the
+ * secret. WeCom limits the content, not the body: 4096 UTF-8 bytes of
+ * markdown, 2048 of text. The answer's errcode decides the outcome (robot.c
+ * reads it, cc_wecom_verdict maps it) — WeCom reports a removed robot or a
+ * rate limit with HTTP 200.
+ * Spec: ../shared/specs/chatbots-and-sms.md.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "core/core.h"
+#include "delivery/delivery_int.h"
+
+char *cc_wecom_body(const struct cc_robot_message *m, size_t *len, size_t *measured,
+                    int *text_message)
+{
+    char mobile[20];
+    char *s = NULL;
+    int mention = m->mention_mobile && *m->mention_mobile &&
+                  !cc_robot_mention_mobile(m->mention_mobile, mobile, sizeof mobile);
+    if (m->mention_mobile && *m->mention_mobile && !mention)
+        cc_log(CC_LOG_WARN, "wecom: mention_mobile is not an E.164 number; sent without "
+                            "the mention", NULL);
+    const char *content = mention ? (m->text ? m->text : m->markdown)
+                                  : (m->markdown ? m->markdown : m->text);
+    if (!content)
+        return NULL;
+    json_t *c = json_string(content);
+    if (!c)
+        return NULL;
+    json_t *o = json_object();
+    json_t *inner = json_object();
+    json_object_set_new(o, "msgtype", json_string(mention ? "text" : "markdown"));
+    json_object_set_new(inner, "content", c);
+    if (mention) {
+        json_t *list = json_array();
+        json_array_append_new(list, json_string(mobile));
+        json_object_set_new(inner, "mentioned_mobile_list", list);
+    }
+    json_object_set_new(o, mention ? "text" : "markdown", inner);
+    s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    if (s) {
+        *len = strlen(s);
+        *measured = strlen(content);
+        *text_message = mention;
+    }
+    return s;
+}
+
+struct cc_robot_verdict cc_wecom_verdict(int64_t code, const char *msg)
+{
+    enum cc_send_status no = CC_SEND_REJECTED;
+    (void)msg;
+    switch (code) {
+    case 93000:
+        return (struct cc_robot_verdict){no, "invalid webhook URL or the robot was removed"};
+    case 93004:
+        return (struct cc_robot_verdict){no, "the robot was disabled"};
+    case 93008:
+        return (struct cc_robot_verdict){no, "the robot is no longer in the group"};
+    case 40058:
+        return (struct cc_robot_verdict){no, "content too long"};
+    case 44004:
+        return (struct cc_robot_verdict){no, "empty content"};
+    case 45009:
+        return (struct cc_robot_verdict){
+            CC_SEND_THROTTLED,
+            "rate limited: the robot takes at most 20 messages a minute; retry next minute"};
+    case -1:
+        return (struct cc_robot_verdict){CC_SEND_RETRY, "WeCom is busy; retry"};
+    default:
+        return (struct cc_robot_verdict){no, NULL};
+    }
+}
+
+int cc_wecom_send(const struct cc_delivery_config *cfg, const struct cc_robot_message *m,
+                  const char *url, struct cc_send_result *res, struct cc_robot_answer *ans)
+{
+    size_t len = 0, measured = 0;
+    int text_message = 0;
+    char *body = cc_wecom_body(m, &len, &measured, &text_message);
+    if (!body) {
+        cc_delivery_set(res, CC_SEND_REJECTED, "",
+                        "the message has no text or is not valid UTF-8: not sent");
+        goto out;
+    }
+    size_t max = cc_robot_max_bytes(CC_WEBHOOK_WECOM, text_message);
+    if (measured > max) {
+        cc_delivery_set(res, CC_SEND_REJECTED, "wecom:too_large",
+                        "message too large for WeCom (%s content %zu bytes, at most %zu): "
+                        "not sent",
+                        text_message ? "text" : "markdown", measured, max);
+        goto out;
+    }
+    cc_robot_post(cfg, CC_WEBHOOK_WECOM, url, body, len, res, ans);
+out:
+    free(body);
+    return cc_delivery_rc(res);
+}

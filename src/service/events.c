@@ -1,0 +1,245 @@
+/*
+ * events.c — certificate events and the notifications they cause.
+ *
+ * An event names its type, its contacts and the certificate's fields. In
+ * the transaction that records it, each contact gets one notification per
+ * channel that may receive it — the verified email, the verified mobile,
+ * each robot — with an idempotency key, in the outbox the dispatcher
+ * drains. What gets nothing (an unverified address, a contact without
+ * robots) is written on the event with the reason, so nobody has to guess
+ * why a message never came.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "service/service.h"
+#include "service/service_int.h"
+#include "util/util.h"
+
+struct event_op {
+    const struct cc_caller *caller;
+    const char *type;
+    const int64_t *ids;
+    size_t n;
+    const char *data_json;
+    int64_t event_id;
+};
+
+static void skip(json_t *skipped, int64_t contact_id, const char *channel, const char *why)
+{
+    json_array_append_new(skipped, json_pack("{s:I, s:s, s:s}", "contact_id",
+                                             (json_int_t)contact_id, "channel", channel,
+                                             "reason", why));
+}
+
+static enum cc_err add(struct cc_tx *tx, const struct cc_event *e, int64_t contact_id,
+                       const char *channel, int64_t webhook_id, const char *target,
+                       struct cc_error *err)
+{
+    struct cc_notification n;
+    memset(&n, 0, sizeof n);
+    n.account_id = e->account_id;
+    n.event_id = e->id;
+    n.contact_id = contact_id;
+    n.webhook_id = webhook_id;
+    cc_strlcpy(n.channel, channel, sizeof n.channel);
+    cc_strlcpy(n.target, target, sizeof n.target);
+    n.next_attempt_at = e->created_at;
+    n.created_at = e->created_at;
+    snprintf(n.key, sizeof n.key, "e%lld-c%lld-%s-%lld", (long long)e->id, (long long)contact_id,
+             channel, (long long)webhook_id);
+    return cc_tx_notif_insert(tx, &n, err);
+}
+
+static enum cc_err event_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct event_op *op = arg;
+    struct cc_event e;
+    memset(&e, 0, sizeof e);
+    e.account_id = op->caller->account_id;
+    cc_strlcpy(e.type, op->type, sizeof e.type);
+    e.data = (char *)op->data_json;
+    e.created_at = cc_now_ms();
+    struct cc_contact *c = cc_malloc(sizeof *c);
+    json_t *skipped = json_array();
+    char masked[CC_URL_MAX + 1];
+    enum cc_err rc = CC_OK;
+    /* The event first (for its id), its skipped list written at the end. */
+    e.skipped = "[]";
+    if ((rc = cc_tx_event_insert(tx, &e, err)))
+        goto out;
+    for (size_t i = 0; i < op->n && !rc; i++) {
+        rc = cc_tx_contact_get(tx, e.account_id, op->ids[i], c, err);
+        if (rc == CC_ERR_NOT_FOUND) {
+            rc = cc_error_set(err, CC_ERR_INVALID_PARAMETER, "ContactIds",
+                              "Contact %lld does not exist.", (long long)op->ids[i]);
+            break;
+        }
+        if (rc)
+            break;
+        if (!c->has_email) {
+            skip(skipped, c->id, "email", "no email address");
+        } else if (!c->email_verified_at) {
+            skip(skipped, c->id, "email", "email address not verified");
+        } else {
+            cc_mask_email(c->email, masked, sizeof masked);
+            rc = add(tx, &e, c->id, "email", 0, masked, err);
+        }
+        if (rc)
+            break;
+        if (!c->mobile_verified_at) {
+            skip(skipped, c->id, "mobile", "mobile number not verified");
+        } else {
+            cc_mask_mobile(c->mobile, masked, sizeof masked);
+            rc = add(tx, &e, c->id, "mobile", 0, masked, err);
+        }
+        if (!rc && c->n_webhooks == 0)
+            skip(skipped, c->id, "webhook", "no notification robots");
+        for (int w = 0; w < c->n_webhooks && !rc; w++) {
+            cc_mask_webhook_url(c->webhooks[w].url, masked, sizeof masked);
+            rc = add(tx, &e, c->id, "webhook", c->webhooks[w].id, masked, err);
+        }
+    }
+    if (!rc) {
+        /* The skipped list, now complete, replaces the placeholder. */
+        char *s = json_dumps(skipped, JSON_COMPACT);
+        struct cc_event upd = e;
+        upd.skipped = s;
+        rc = cc_tx_event_set_skipped(tx, &upd, err);
+        free(s);
+    }
+    if (!rc)
+        rc = cc_tx_audit(tx, e.account_id, op->caller->key_id, "event.create", "event", e.id,
+                         op->type, e.created_at, err);
+    op->event_id = e.id;
+out:
+    json_decref(skipped);
+    cc_free(c);
+    return rc;
+}
+
+enum cc_err cc_event_create(struct cc_service *svc, const struct cc_caller *caller,
+                            const char *type, const int64_t *contact_ids, size_t n,
+                            const void *data, int64_t *event_id, struct cc_error *err)
+{
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_OPERATOR, err);
+    if (rc)
+        return rc;
+    if (!type)
+        return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Type", "type is required.");
+    if (cc_event_type_parse(type) == CC_EVENT_NONE)
+        return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "Type",
+                            "type must be one of certificate.application.verification_required, "
+                            "certificate.application.approved, certificate.application.rejected, "
+                            "certificate.issued, certificate.expiring, certificate.expired, "
+                            "certificate.revoked, contact.test.");
+    if (n == 0)
+        return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "ContactIds",
+                            "contact_ids must name at least one contact.");
+    if (n > CC_EVENT_MAX_CONTACTS)
+        return cc_error_set(err, CC_ERR_LIMIT_EXCEEDED, "ContactIds",
+                            "An event names at most %d contacts.", CC_EVENT_MAX_CONTACTS);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < i; j++)
+            if (contact_ids[i] == contact_ids[j])
+                return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "ContactIds",
+                                    "Contact %lld is named twice.", (long long)contact_ids[i]);
+    char *data_json = data ? json_dumps(data, JSON_COMPACT) : NULL;
+    if (data_json && strlen(data_json) > CC_EVENT_MAX_DATA) {
+        free(data_json);
+        return cc_error_set(err, CC_ERR_LIMIT_EXCEEDED, "Data", "data is larger than %d bytes.",
+                            CC_EVENT_MAX_DATA);
+    }
+    struct event_op op = {caller, type, contact_ids, n, data_json ? data_json : "{}", 0};
+    rc = cc_store_write(svc->store, event_tx, &op, err);
+    free(data_json);
+    if (rc)
+        return rc;
+    *event_id = op.event_id;
+    cc_dispatcher_wake(svc->dispatcher);
+    return CC_OK;
+}
+
+enum cc_err cc_event_get(struct cc_service *svc, const struct cc_caller *caller, int64_t id,
+                         struct cc_event *out, struct cc_error *err)
+{
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_READONLY, err);
+    if (rc)
+        return rc;
+    return cc_store_event_get(svc->store, caller->account_id, id, out, err);
+}
+
+enum cc_err cc_notification_list(struct cc_service *svc, const struct cc_caller *caller,
+                                 struct cc_notif_filter *f, struct cc_notification **out,
+                                 size_t *n, int64_t *total, struct cc_error *err)
+{
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_READONLY, err);
+    if (rc)
+        return rc;
+    static const char *statuses[] = {"pending", "delivered", "failed", "dead", "cancelled"};
+    static const char *channels[] = {"email", "mobile", "webhook"};
+    int ok = !f->status;
+    for (size_t i = 0; !ok && i < 5; i++)
+        ok = !strcmp(f->status, statuses[i]);
+    if (!ok)
+        return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "Status",
+                            "status must be pending, delivered, failed, dead or cancelled.");
+    ok = !f->channel;
+    for (size_t i = 0; !ok && i < 3; i++)
+        ok = !strcmp(f->channel, channels[i]);
+    if (!ok)
+        return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "Channel",
+                            "channel must be email, mobile or webhook.");
+    if (f->page < 1 || f->page > 1000000)
+        return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "Page",
+                            "page must be a whole number from 1 to 1000000.");
+    if (f->page_size < 1 || f->page_size > CC_PAGE_SIZE_MAX)
+        return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "PageSize",
+                            "page_size must be a whole number from 1 to %d.", CC_PAGE_SIZE_MAX);
+    f->account_id = caller->account_id;
+    return cc_store_notif_list(svc->store, f, out, n, total, err);
+}
+
+enum cc_err cc_notification_get(struct cc_service *svc, const struct cc_caller *caller,
+                                int64_t id, struct cc_notification *out,
+                                struct cc_attempt **attempts, size_t *nattempts,
+                                struct cc_error *err)
+{
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_READONLY, err);
+    if (rc)
+        return rc;
+    if ((rc = cc_store_notif_get(svc->store, caller->account_id, id, out, err)))
+        return rc;
+    return cc_store_attempts_list(svc->store, id, attempts, nattempts, err);
+}
+
+struct resend_op {
+    const struct cc_caller *caller;
+    int64_t id;
+};
+
+static enum cc_err resend_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct resend_op *op = arg;
+    int64_t now = cc_now_ms();
+    enum cc_err rc = cc_tx_notif_resend(tx, op->caller->account_id, op->id, now, err);
+    if (rc)
+        return rc;
+    return cc_tx_audit(tx, op->caller->account_id, op->caller->key_id, "notification.resend",
+                       "notification", op->id, NULL, now, err);
+}
+
+enum cc_err cc_notification_resend(struct cc_service *svc, const struct cc_caller *caller,
+                                   int64_t id, struct cc_error *err)
+{
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_OPERATOR, err);
+    if (rc)
+        return rc;
+    struct resend_op op = {caller, id};
+    if ((rc = cc_store_write(svc->store, resend_tx, &op, err)))
+        return rc;
+    cc_dispatcher_wake(svc->dispatcher);
+    return CC_OK;
+}

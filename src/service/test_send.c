@@ -1,0 +1,111 @@
+/*
+ * test_send.c — "Send test": one real message to one email address, mobile
+ * number or robot of a contact, rendered and sent exactly as a notification
+ * of the chosen event type would be (same renderer, message type, signing
+ * and sender), marked as a test, with the platform's verdict returned.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+
+#include "service/service.h"
+#include "service/service_int.h"
+#include "util/util.h"
+
+/* Certificate fields for a test of a certificate event. */
+static json_t *sample_data(void)
+{
+    char date[16];
+    int64_t in30 = cc_now_ms() + 30LL * 86400000;
+    char ts[32];
+    cc_time_rfc3339(in30, ts, sizeof ts);
+    memcpy(date, ts, 10);
+    date[10] = '\0';
+    return json_pack("{s:[s], s:s, s:s, s:s, s:I, s:s, s:s}", "domains", "www.example.com",
+                     "brand", "DigiCert", "type", "OV", "not_after", date, "days_left",
+                     (json_int_t)30, "order_id", "TEST-0001", "reason", "test");
+}
+
+/* The robot's signing secret, decrypted into secret (CC_ENC_MAX bytes). */
+static enum cc_err robot_secret(struct cc_service *svc, const struct cc_webhook *w, char *secret,
+                                struct cc_error *err)
+{
+    secret[0] = '\0';
+    if (w->has_secret &&
+        svc_open(svc, AAD_WEBHOOK, w->secret_enc, w->secret_enc_len, secret, CC_ENC_MAX, err))
+        return CC_ERR_INTERNAL;
+    return CC_OK;
+}
+
+enum cc_err cc_contact_test_send(struct cc_service *svc, const struct cc_caller *caller,
+                                 int64_t contact_id, const char *channel, int64_t webhook_id,
+                                 const char *event_type, struct cc_test_result *out,
+                                 struct cc_error *err)
+{
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_OPERATOR, err);
+    if (rc)
+        return rc;
+    memset(out, 0, sizeof *out);
+    if (!channel || (strcmp(channel, "email") && strcmp(channel, "mobile") &&
+                     strcmp(channel, "webhook")))
+        return cc_error_set(err, channel ? CC_ERR_INCORRECT_FORMAT : CC_ERR_MISSING_PARAMETER,
+                            "Channel", "channel must be \"email\", \"mobile\" or \"webhook\".");
+    enum cc_event_type type = event_type ? cc_event_type_parse(event_type) : CC_EVENT_TEST;
+    if (type == CC_EVENT_NONE)
+        return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "EventType",
+                            "event_type must be one of the certificate event types or "
+                            "contact.test.");
+    if (!svc->delivery)
+        return cc_error_set(err, CC_ERR_UNAVAILABLE, NULL, "Sending is not configured.");
+    struct cc_contact *c = cc_malloc(sizeof *c);
+    if ((rc = cc_store_contact_get(svc->store, caller->account_id, contact_id, c, err))) {
+        cc_free(c);
+        return rc;
+    }
+    json_t *data = sample_data();
+    struct cc_rendered *r = cc_malloc(sizeof *r);
+    cc_render_event(type, c->language, data, c->name, 1, r);
+    json_decref(data);
+    cc_strlcpy(out->channel, channel, sizeof out->channel);
+    char uuid[37], secret[CC_ENC_MAX] = "";
+    cc_uuid(uuid);
+    const struct cc_webhook *w = NULL;
+    if (!strcmp(channel, "email")) {
+        if (!c->has_email)
+            rc = cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Email",
+                              "The contact has no email address.");
+        else
+            cc_mask_email(c->email, out->target, sizeof out->target);
+    } else if (!strcmp(channel, "mobile")) {
+        cc_mask_mobile(c->mobile, out->target, sizeof out->target);
+    } else {
+        for (int i = 0; i < c->n_webhooks; i++)
+            if (c->webhooks[i].id == webhook_id || (!webhook_id && c->n_webhooks == 1))
+                w = &c->webhooks[i];
+        if (!w && !webhook_id)
+            rc = cc_error_set(err, CC_ERR_MISSING_PARAMETER, "WebhookId",
+                              c->n_webhooks ? "The contact has several robots: name one with "
+                                              "webhook_id."
+                                            : "The contact has no notification robot.");
+        else if (!w)
+            rc = cc_error_set(err, CC_ERR_NOT_FOUND, "WebhookId",
+                              "The contact has no robot with this webhook_id.");
+        else {
+            out->webhook_id = w->id;
+            cc_mask_webhook_url(w->url, out->target, sizeof out->target);
+            rc = robot_secret(svc, w, secret, err);
+        }
+    }
+    if (!rc)
+        out->delivered = cc_notify_send(svc->delivery, r, c, channel, w, secret[0] ? secret : NULL,
+                                        uuid, &out->send, &out->answer) == 0;
+    OPENSSL_cleanse(secret, sizeof secret);
+    if (!rc)
+        cc_log(CC_LOG_INFO, "test message", "channel", channel, "outcome",
+               cc_send_status_name(out->send.status), NULL);
+    cc_free(r);
+    cc_free(c);
+    return rc;
+}

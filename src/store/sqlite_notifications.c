@@ -1,0 +1,372 @@
+/*
+ * sqlite_notifications.c — the SQLite side of events, the notification
+ * outbox and the delivery log. Notifications are claimed with a lease (so a
+ * crashed dispatcher's work is picked up again when the lease runs out) and
+ * finished with their attempt in one transaction.
+ */
+#include <string.h>
+
+#include "store/sqlite_int.h"
+#include "util/util.h"
+
+#define NOTIF_COLS                                                                      \
+    "id, account_id, event_id, contact_id, webhook_id, channel, target, status, "      \
+    "attempts, next_attempt_at, lease_until, coalesce(last_error, ''), idempotency_key, " \
+    "created_at, updated_at"
+
+static const char sql_event_insert[] =
+    "INSERT INTO events(account_id, type, data, skipped, created_at) VALUES (?1, ?2, ?3, ?4, ?5)";
+static const char sql_event_get[] =
+    "SELECT id, account_id, type, data, skipped, created_at FROM events "
+    "WHERE account_id = ?1 AND id = ?2";
+static const char sql_notif_insert[] =
+    "INSERT INTO notifications(account_id, event_id, contact_id, webhook_id, channel, target, "
+    "status, attempts, next_attempt_at, idempotency_key, created_at, updated_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', 0, ?7, ?8, ?9, ?9) "
+    "ON CONFLICT (idempotency_key) DO NOTHING";
+static const char sql_notif_claim[] =
+    "SELECT " NOTIF_COLS " FROM notifications WHERE status = 'pending' AND next_attempt_at <= ?1 "
+    "AND lease_until <= ?1 ORDER BY next_attempt_at, id LIMIT ?2";
+static const char sql_notif_lease[] = "UPDATE notifications SET lease_until = ?2 WHERE id = ?1";
+static const char sql_notif_record[] =
+    "UPDATE notifications SET status = ?2, attempts = ?3, next_attempt_at = ?4, "
+    "last_error = ?5, lease_until = 0, updated_at = ?6, target = coalesce(?7, target) "
+    "WHERE id = ?1";
+static const char sql_attempt_insert[] =
+    "INSERT INTO delivery_attempts(notification_id, started_at, latency_ms, outcome, "
+    "http_status, platform_code, platform_message, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+static const char sql_cancel_contact[] =
+    "UPDATE notifications SET status = 'cancelled', last_error = 'the contact was deleted', "
+    "lease_until = 0, updated_at = ?3 WHERE account_id = ?1 AND contact_id = ?2 "
+    "AND status = 'pending'";
+static const char sql_resend[] =
+    "UPDATE notifications SET status = 'pending', next_attempt_at = ?3, lease_until = 0, "
+    "updated_at = ?3 WHERE account_id = ?1 AND id = ?2 AND status <> 'pending'";
+static const char sql_notif_get[] =
+    "SELECT " NOTIF_COLS " FROM notifications WHERE account_id = ?1 AND id = ?2";
+/* Filters are optional: a NULL or 0 argument matches everything. */
+#define NOTIF_FILTER                                                                  \
+    "WHERE account_id = ?1 AND (?2 = 0 OR event_id = ?2) AND (?3 = 0 OR contact_id = ?3) " \
+    "AND (?4 IS NULL OR status = ?4) AND (?5 IS NULL OR channel = ?5)"
+static const char sql_notif_list[] =
+    "SELECT " NOTIF_COLS " FROM notifications " NOTIF_FILTER " ORDER BY id DESC LIMIT ?6 OFFSET ?7";
+static const char sql_notif_count[] = "SELECT count(*) FROM notifications " NOTIF_FILTER;
+static const char sql_attempts_list[] =
+    "SELECT id, notification_id, started_at, latency_ms, outcome, http_status, platform_code, "
+    "platform_message, reason FROM delivery_attempts WHERE notification_id = ?1 ORDER BY id "
+    "LIMIT 100";
+static const char sql_next_due[] =
+    "SELECT min(max(next_attempt_at, lease_until)) FROM notifications WHERE status = 'pending'";
+
+static void read_notif(sqlite3_stmt *s, struct cc_notification *n)
+{
+    memset(n, 0, sizeof *n);
+    n->id = sqlite3_column_int64(s, 0);
+    n->account_id = sqlite3_column_int64(s, 1);
+    n->event_id = sqlite3_column_int64(s, 2);
+    n->contact_id = sqlite3_column_int64(s, 3);
+    n->webhook_id = sqlite3_column_int64(s, 4);
+    cc_sq_col_text(s, 5, n->channel, sizeof n->channel);
+    cc_sq_col_text(s, 6, n->target, sizeof n->target);
+    cc_sq_col_text(s, 7, n->status, sizeof n->status);
+    n->attempts = sqlite3_column_int64(s, 8);
+    n->next_attempt_at = sqlite3_column_int64(s, 9);
+    n->lease_until = sqlite3_column_int64(s, 10);
+    cc_sq_col_text(s, 11, n->last_error, sizeof n->last_error);
+    cc_sq_col_text(s, 12, n->key, sizeof n->key);
+    n->created_at = sqlite3_column_int64(s, 13);
+    n->updated_at = sqlite3_column_int64(s, 14);
+}
+
+enum cc_err cc_sq_event_insert(void *tx, struct cc_event *e, struct cc_error *err)
+{
+    struct conn *c = tx;
+    sqlite3_stmt *s = cc_sq_stmt(c, ST_EVENT_INSERT, sql_event_insert, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, e->account_id);
+    sqlite3_bind_text(s, 2, e->type, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, e->data ? e->data : "{}", -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, e->skipped ? e->skipped : "[]", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 5, e->created_at);
+    enum cc_err rc = cc_sq_step_done(c, s, "saving an event", err);
+    if (!rc)
+        e->id = sqlite3_last_insert_rowid(c->db);
+    return rc;
+}
+
+enum cc_err cc_sq_event_set_skipped(void *tx, const struct cc_event *e, struct cc_error *err)
+{
+    static const char sql[] = "UPDATE events SET skipped = ?2 WHERE id = ?1";
+    struct conn *c = tx;
+    sqlite3_stmt *s = cc_sq_stmt(c, ST_EVENT_SKIPPED, sql, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, e->id);
+    sqlite3_bind_text(s, 2, e->skipped ? e->skipped : "[]", -1, SQLITE_STATIC);
+    return cc_sq_step_done(c, s, "saving an event", err);
+}
+
+enum cc_err cc_sq_notif_insert(void *tx, struct cc_notification *n, struct cc_error *err)
+{
+    struct conn *c = tx;
+    sqlite3_stmt *s = cc_sq_stmt(c, ST_NOTIF_INSERT, sql_notif_insert, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, n->account_id);
+    sqlite3_bind_int64(s, 2, n->event_id);
+    sqlite3_bind_int64(s, 3, n->contact_id);
+    sqlite3_bind_int64(s, 4, n->webhook_id);
+    sqlite3_bind_text(s, 5, n->channel, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 6, n->target, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 7, n->next_attempt_at);
+    sqlite3_bind_text(s, 8, n->key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 9, n->created_at);
+    enum cc_err rc = cc_sq_step_done(c, s, "saving a notification", err);
+    if (!rc)
+        n->id = sqlite3_changes(c->db) ? sqlite3_last_insert_rowid(c->db) : 0;
+    return rc;
+}
+
+enum cc_err cc_sq_notif_claim(void *tx, int64_t now, int64_t lease_ms, size_t max,
+                              struct cc_notification *out, size_t *n, struct cc_error *err)
+{
+    struct conn *c = tx;
+    *n = 0;
+    sqlite3_stmt *s = cc_sq_stmt(c, ST_NOTIF_CLAIM, sql_notif_claim, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, now);
+    sqlite3_bind_int64(s, 2, (int64_t)max);
+    int rc = SQLITE_DONE;
+    while (*n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+        read_notif(s, &out[(*n)++]);
+    cc_sq_done(s);
+    if (*n < max && rc != SQLITE_DONE)
+        return cc_sq_db_error(err, c->db, "claiming notifications");
+    for (size_t i = 0; i < *n; i++) {
+        s = cc_sq_stmt(c, ST_NOTIF_LEASE, sql_notif_lease, err);
+        if (!s)
+            return CC_ERR_STORE;
+        out[i].lease_until = now + lease_ms;
+        sqlite3_bind_int64(s, 1, out[i].id);
+        sqlite3_bind_int64(s, 2, out[i].lease_until);
+        enum cc_err e = cc_sq_step_done(c, s, "leasing a notification", err);
+        if (e)
+            return e;
+    }
+    return CC_OK;
+}
+
+enum cc_err cc_sq_notif_record(void *tx, const struct cc_notification *n,
+                               const struct cc_attempt *a, struct cc_error *err)
+{
+    struct conn *c = tx;
+    sqlite3_stmt *s = cc_sq_stmt(c, ST_NOTIF_RECORD, sql_notif_record, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, n->id);
+    sqlite3_bind_text(s, 2, n->status, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, n->attempts);
+    sqlite3_bind_int64(s, 4, n->next_attempt_at);
+    if (n->last_error[0])
+        sqlite3_bind_text(s, 5, n->last_error, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 6, n->updated_at);
+    if (n->target[0])
+        sqlite3_bind_text(s, 7, n->target, -1, SQLITE_STATIC);
+    enum cc_err rc = cc_sq_step_done(c, s, "recording a delivery", err);
+    if (rc || !a)
+        return rc;
+    s = cc_sq_stmt(c, ST_ATTEMPT_INSERT, sql_attempt_insert, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, n->id);
+    sqlite3_bind_int64(s, 2, a->started_at);
+    sqlite3_bind_int64(s, 3, a->latency_ms);
+    sqlite3_bind_text(s, 4, a->outcome, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 5, a->http_status);
+    sqlite3_bind_text(s, 6, a->platform_code, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 7, a->platform_message, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 8, a->reason, -1, SQLITE_STATIC);
+    return cc_sq_step_done(c, s, "recording an attempt", err);
+}
+
+enum cc_err cc_sq_notif_cancel_contact(void *tx, int64_t account_id, int64_t contact_id,
+                                       int64_t now, struct cc_error *err)
+{
+    struct conn *c = tx;
+    sqlite3_stmt *s = cc_sq_stmt(c, ST_NOTIF_CANCEL_CONTACT, sql_cancel_contact, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_int64(s, 2, contact_id);
+    sqlite3_bind_int64(s, 3, now);
+    return cc_sq_step_done(c, s, "cancelling notifications", err);
+}
+
+enum cc_err cc_sq_notif_resend(void *tx, int64_t account_id, int64_t id, int64_t now,
+                               struct cc_error *err)
+{
+    struct conn *c = tx;
+    sqlite3_stmt *s = cc_sq_stmt(c, ST_NOTIF_RESEND, sql_resend, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_int64(s, 2, id);
+    sqlite3_bind_int64(s, 3, now);
+    enum cc_err rc = cc_sq_step_done(c, s, "resending a notification", err);
+    if (!rc && sqlite3_changes(c->db) == 0)
+        return cc_error_set(err, CC_ERR_NOT_FOUND, NULL,
+                            "No such notification, or it is still waiting to be sent.");
+    return rc;
+}
+
+enum cc_err cc_sq_event_get(void *impl, int64_t account_id, int64_t id, struct cc_event *out,
+                            struct cc_error *err)
+{
+    struct conn *c = cc_sq_rconn(impl, err);
+    if (!c)
+        return CC_ERR_STORE;
+    sqlite3_stmt *s = cc_sq_stmt(c, ST_EVENT_GET, sql_event_get, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_int64(s, 2, id);
+    int rc = sqlite3_step(s);
+    memset(out, 0, sizeof *out);
+    if (rc == SQLITE_ROW) {
+        out->id = sqlite3_column_int64(s, 0);
+        out->account_id = sqlite3_column_int64(s, 1);
+        cc_sq_col_text(s, 2, out->type, sizeof out->type);
+        out->data = cc_strdup((const char *)sqlite3_column_text(s, 3));
+        out->skipped = cc_strdup((const char *)sqlite3_column_text(s, 4));
+        out->created_at = sqlite3_column_int64(s, 5);
+    }
+    cc_sq_done(s);
+    if (rc == SQLITE_DONE)
+        return cc_error_set(err, CC_ERR_NOT_FOUND, NULL, "The event does not exist.");
+    return rc == SQLITE_ROW ? CC_OK : cc_sq_db_error(err, c->db, "reading an event");
+}
+
+static void bind_filter(sqlite3_stmt *s, const struct cc_notif_filter *f)
+{
+    sqlite3_bind_int64(s, 1, f->account_id);
+    sqlite3_bind_int64(s, 2, f->event_id);
+    sqlite3_bind_int64(s, 3, f->contact_id);
+    if (f->status)
+        sqlite3_bind_text(s, 4, f->status, -1, SQLITE_STATIC);
+    if (f->channel)
+        sqlite3_bind_text(s, 5, f->channel, -1, SQLITE_STATIC);
+}
+
+enum cc_err cc_sq_notif_list(void *impl, const struct cc_notif_filter *f,
+                             struct cc_notification **out, size_t *n, int64_t *total,
+                             struct cc_error *err)
+{
+    struct conn *c = cc_sq_rconn(impl, err);
+    if (!c)
+        return CC_ERR_STORE;
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *s = cc_sq_stmt(c, ST_NOTIF_COUNT, sql_notif_count, err);
+    if (!s)
+        return CC_ERR_STORE;
+    bind_filter(s, f);
+    int rc = sqlite3_step(s);
+    *total = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    cc_sq_done(s);
+    if (rc != SQLITE_ROW)
+        return cc_sq_db_error(err, c->db, "counting notifications");
+    s = cc_sq_stmt(c, ST_NOTIF_LIST, sql_notif_list, err);
+    if (!s)
+        return CC_ERR_STORE;
+    bind_filter(s, f);
+    sqlite3_bind_int64(s, 6, f->page_size);
+    sqlite3_bind_int64(s, 7, (f->page - 1) * f->page_size);
+    struct cc_notification *items = cc_calloc((size_t)f->page_size, sizeof *items);
+    while (*n < (size_t)f->page_size && (rc = sqlite3_step(s)) == SQLITE_ROW)
+        read_notif(s, &items[(*n)++]);
+    cc_sq_done(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        cc_free(items);
+        *n = 0;
+        return cc_sq_db_error(err, c->db, "listing notifications");
+    }
+    *out = items;
+    return CC_OK;
+}
+
+enum cc_err cc_sq_notif_get(void *impl, int64_t account_id, int64_t id,
+                            struct cc_notification *out, struct cc_error *err)
+{
+    struct conn *c = cc_sq_rconn(impl, err);
+    if (!c)
+        return CC_ERR_STORE;
+    sqlite3_stmt *s = cc_sq_stmt(c, ST_NOTIF_GET, sql_notif_get, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_int64(s, 2, id);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        read_notif(s, out);
+    cc_sq_done(s);
+    if (rc == SQLITE_DONE)
+        return cc_error_set(err, CC_ERR_NOT_FOUND, NULL, "The notification does not exist.");
+    return rc == SQLITE_ROW ? CC_OK : cc_sq_db_error(err, c->db, "reading a notification");
+}
+
+enum cc_err cc_sq_attempts_list(void *impl, int64_t notification_id, struct cc_attempt **out,
+                                size_t *n, struct cc_error *err)
+{
+    struct conn *c = cc_sq_rconn(impl, err);
+    if (!c)
+        return CC_ERR_STORE;
+    sqlite3_stmt *s = cc_sq_stmt(c, ST_ATTEMPTS_LIST, sql_attempts_list, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, notification_id);
+    size_t cap = 8;
+    struct cc_attempt *a = cc_calloc(cap, sizeof *a);
+    *n = 0;
+    int rc = SQLITE_DONE;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap *= 2;
+            a = cc_realloc(a, cap * sizeof *a);
+        }
+        struct cc_attempt *x = &a[(*n)++];
+        memset(x, 0, sizeof *x);
+        x->id = sqlite3_column_int64(s, 0);
+        x->notification_id = sqlite3_column_int64(s, 1);
+        x->started_at = sqlite3_column_int64(s, 2);
+        x->latency_ms = sqlite3_column_int64(s, 3);
+        cc_sq_col_text(s, 4, x->outcome, sizeof x->outcome);
+        x->http_status = sqlite3_column_int64(s, 5);
+        cc_sq_col_text(s, 6, x->platform_code, sizeof x->platform_code);
+        cc_sq_col_text(s, 7, x->platform_message, sizeof x->platform_message);
+        cc_sq_col_text(s, 8, x->reason, sizeof x->reason);
+    }
+    cc_sq_done(s);
+    if (rc != SQLITE_DONE) {
+        cc_free(a);
+        *n = 0;
+        return cc_sq_db_error(err, c->db, "listing attempts");
+    }
+    *out = a;
+    return CC_OK;
+}
+
+enum cc_err cc_sq_notif_next_due(void *impl, int64_t *at, struct cc_error *err)
+{
+    struct conn *c = cc_sq_rconn(impl, err);
+    if (!c)
+        return CC_ERR_STORE;
+    sqlite3_stmt *s = cc_sq_stmt(c, ST_NOTIF_NEXT_DUE, sql_next_due, err);
+    if (!s)
+        return CC_ERR_STORE;
+    int rc = sqlite3_step(s);
+    *at = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    cc_sq_done(s);
+    return rc == SQLITE_ROW ? CC_OK : cc_sq_db_error(err, c->db, "reading the outbox");
+}

@@ -1,0 +1,82 @@
+// notify_crash.test.mjs — the outbox survives kill -9: a notification whose
+// attempt was on the wire when the server died is claimed again once its
+// lease runs out and delivered, with the same idempotency key (DingTalk's
+// msgUuid), so the robot can drop the duplicate. A slow robot never holds
+// up API requests.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  makeDataDir, removeDir, startServer, createAccount, api, assertOk, createContact, waitFor,
+} from './lib/harness.mjs';
+import { startRobots, dingtalkWebhookUrl, wecomWebhookUrl } from './lib/robots.mjs';
+
+let dir, server, admin, robots;
+
+before(async () => {
+  dir = makeDataDir();
+  robots = await startRobots();
+  admin = createAccount(dir);
+});
+
+after(async () => {
+  try {
+    await server?.stop();
+  } finally {
+    await robots?.stop();
+    removeDir(dir);
+  }
+});
+
+const env = () => ({
+  ...robots.env(),
+  CERTCONTACTS_DELIVERY_LEASE_S: '5',
+  CERTCONTACTS_RETRY_SCHEDULE: '1,1,1',
+  CERTCONTACTS_SEND_TIMEOUT_MS: '20000',
+});
+
+test('kill -9 with a message on the wire: after restart it is delivered, same msgUuid', async () => {
+  server = await startServer(dir, { env: env() });
+  const ding = robots.register('dingtalk', null, { keywords: ['certificate'], hang: true });
+  const { contact } = await createContact(server, admin, { webhooks: [{ url: dingtalkWebhookUrl(ding) }] });
+  const ev = assertOk(await api(server, 'POST', '/v1/events', {
+    key: admin, json: { type: 'certificate.issued', contact_ids: [contact.id], data: { domains: ['a.example.com'] } },
+  }), 201);
+  // the attempt reaches the robot, which never answers: it is on the wire
+  const [first] = await robots.waitForRequests('dingtalk', ding, 1, { timeoutMs: 10000 });
+  server.proc.kill('SIGKILL');
+  await server.exit;
+  server.proc = null;
+  robots.update('dingtalk', ding, { hang: false });
+  const t0 = Date.now();
+  server = await startServer(dir, { env: env() });
+  const delivered = await waitFor(async () => {
+    const e = assertOk(await api(server, 'GET', `/v1/events/${ev.id}`, { key: admin }), 200);
+    return e.notifications[0].status === 'delivered' ? e : null;
+  }, { timeoutMs: 20000, what: 'delivery after restart' });
+  assert.ok(Date.now() - t0 >= 1000, 'the lease protected the claim for a while');
+  const n = delivered.notifications[0];
+  const msgs = robots.received('dingtalk', ding).filter((r) => r.body);
+  assert.ok(msgs.length >= 2, 'sent again after the restart');
+  assert.equal(new Set(msgs.map((m) => m.body.msgUuid)).size, 1, 'every attempt carries one msgUuid');
+  assert.equal(first.body.msgUuid, msgs[msgs.length - 1].body.msgUuid);
+  assert.ok(n.idempotency_key);
+});
+
+test('a slow robot does not slow down the API', async () => {
+  const slow = robots.register('wecom', null, { delayMs: 3000 });
+  const contacts = [];
+  for (let i = 0; i < 6; i++) {
+    const { contact } = await createContact(server, admin, { webhooks: [{ url: wecomWebhookUrl(`${slow}`) }] });
+    contacts.push(contact.id);
+  }
+  assertOk(await api(server, 'POST', '/v1/events', {
+    key: admin, json: { type: 'certificate.expiring', contact_ids: contacts, data: { days_left: 7 } },
+  }), 201);
+  await robots.waitForRequests('wecom', slow, 1, { timeoutMs: 10000 });
+  // the dispatcher threads are all waiting on the robot; the API answers at once
+  for (let i = 0; i < 5; i++) {
+    const t = Date.now();
+    assertOk(await api(server, 'GET', '/v1/contacts?page_size=5', { key: admin }), 200);
+    assert.ok(Date.now() - t < 1000, `GET took ${Date.now() - t} ms while deliveries were slow`);
+  }
+});
