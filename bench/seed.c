@@ -22,13 +22,13 @@
  * and the busy timeout let both writers take turns).
  *
  *   seed --db sqlite:DIR/certcontacts.db [--account 1] [--count N]
- *        [--start K] [--batch 50000] [--seed S]
+ *        [--start K] [--batch 100] [--seed S]
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/core.h"
 #include "store/store.h"
@@ -149,6 +149,16 @@ static enum cc_err insert_batch(struct cc_tx *tx, void *arg, struct cc_error *er
     const struct batch *b = arg;
     struct cc_contact *c = cc_malloc(sizeof *c);
     enum cc_err rc = cc_tx_account_exists(tx, b->account, err);
+    if (rc == CC_ERR_NOT_FOUND) {
+        int64_t id = 0;
+        cc_error_clear(err);
+        if ((rc = cc_tx_account_insert(tx, "bench", b->now, &id, err)))
+            goto out;
+        if (id != b->account)
+            rc = cc_error_set(err, CC_ERR_NOT_FOUND, "Account",
+                              "Account %lld does not exist (a new one got id %lld).",
+                              (long long)b->account, (long long)id);
+    }
     if (rc)
         goto out;
     for (int64_t i = b->from; i < b->to; i++) {
@@ -161,6 +171,53 @@ static enum cc_err insert_batch(struct cc_tx *tx, void *arg, struct cc_error *er
 out:
     cc_free(c);
     return rc;
+}
+
+/* Several threads hand batches to cc_store_write() at once, so that the
+ * store's writer commits many of them together (each in its own SAVEPOINT)
+ * instead of one commit per batch. Batches stay small: SQLite's sub-journal
+ * makes a single savepoint slower per row the more rows it holds. */
+#define SUBMITTERS 4
+
+struct feeder {
+    struct cc_store *store;
+    int64_t account;
+    uint64_t seed;
+    int64_t start, end, batch, now;
+    pthread_mutex_t mu;
+    int64_t next; /* first row not yet handed out */
+    int failed;
+    struct cc_error err; /* the first failure, in rows [failed_from, failed_to) */
+    int64_t failed_from, failed_to;
+};
+
+static void *submitter(void *arg)
+{
+    struct feeder *f = arg;
+    struct cc_error err;
+    for (;;) {
+        pthread_mutex_lock(&f->mu);
+        int64_t from = f->failed ? f->end : f->next;
+        int64_t to = from + f->batch < f->end ? from + f->batch : f->end;
+        f->next = to;
+        pthread_mutex_unlock(&f->mu);
+        if (from >= to)
+            break;
+        struct batch b = {f->account, f->seed, from, to, f->end, f->now};
+        cc_error_clear(&err);
+        if (cc_store_write(f->store, insert_batch, &b, &err)) {
+            pthread_mutex_lock(&f->mu);
+            if (!f->failed) {
+                f->failed = 1;
+                f->err = err;
+                f->failed_from = from;
+                f->failed_to = to;
+            }
+            pthread_mutex_unlock(&f->mu);
+            break;
+        }
+    }
+    return NULL;
 }
 
 static void usage(void)
@@ -183,7 +240,7 @@ static int64_t arg_i64(const char *s, int64_t min, int64_t max)
 int main(int argc, char **argv)
 {
     const char *db = NULL;
-    int64_t account = 1, count = 1000000, start = 0, batch = 50000, seed = 1;
+    int64_t account = 1, count = 1000000, start = 0, batch = 100, seed = 1;
     for (int i = 1; i < argc; i++) {
         if (i + 1 >= argc)
             usage();
@@ -208,7 +265,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "seed: --start + --count must stay below 10^8 (unique mobiles)\n");
         return 2;
     }
-    struct cc_store_config cfg = {db, 0, 30000, 1};
+    struct cc_store_config cfg = {db, 0, 30000, 64};
     struct cc_store *store = NULL;
     struct cc_error err;
     cc_error_clear(&err);
@@ -217,20 +274,25 @@ int main(int argc, char **argv)
         cc_store_close(store);
         return 1;
     }
-    int64_t t0 = cc_mono_ms(), now = cc_now_ms();
-    for (int64_t from = start; from < start + count; from += batch) {
-        struct batch b = {account, (uint64_t)seed, from,
-                          from + batch < start + count ? from + batch : start + count,
-                          start + count, now};
-        if (cc_store_write(store, insert_batch, &b, &err)) {
-            fprintf(stderr, "seed: rows %lld..%lld: %s\n", (long long)b.from,
-                    (long long)b.to - 1, err.message);
-            cc_store_close(store);
-            return 1;
-        }
-    }
+    struct feeder f = {store, account, (uint64_t)seed, start, start + count, batch, cc_now_ms(),
+                       PTHREAD_MUTEX_INITIALIZER, start, 0, {0}, 0, 0};
+    int64_t t0 = cc_mono_ms();
+    pthread_t th[SUBMITTERS];
+    int started = 0;
+    for (; started < SUBMITTERS; started++)
+        if (pthread_create(&th[started], NULL, submitter, &f) != 0)
+            break;
+    if (started == 0)
+        submitter(&f);
+    for (int i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
     int64_t ms = cc_mono_ms() - t0;
     cc_store_close(store);
+    if (f.failed) {
+        fprintf(stderr, "seed: rows %lld..%lld: %s\n", (long long)f.failed_from,
+                (long long)f.failed_to - 1, f.err.message);
+        return 1;
+    }
     printf("seeded %lld contacts into account %lld in %.1f s (%.0f rows/s)\n", (long long)count,
            (long long)account, (double)ms / 1000.0,
            ms > 0 ? (double)count * 1000.0 / (double)ms : 0.0);

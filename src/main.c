@@ -388,7 +388,8 @@ static int cmd_serve(struct cc_service *svc, const struct cc_config *cfg)
     struct cc_http_config hc = {cfg->listen, (int)cfg->threads, (size_t)cfg->max_body_bytes,
                                 (int)cfg->connection_timeout_s, (int)cfg->blocking_threads};
     struct cc_dispatcher_config dcfg = {(int)cfg->dispatcher_threads, cfg->delivery_lease_s * 1000,
-                                        schedule, nschedule, 1000};
+                                        schedule, nschedule, 1000,
+                                        (int)cfg->robot_rate_window_percent};
     struct cc_dispatcher *disp = NULL;
     if (cc_dispatcher_start(svc->store, &dc, svc->master_key, &dcfg, &disp)) {
         fprintf(stderr, "certcontacts: cannot start the dispatcher\n");

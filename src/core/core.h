@@ -102,6 +102,9 @@ struct cc_webhook {
     char secret[CC_SECRET_MAX + 1];      /* plaintext, only while in memory */
     uint8_t secret_enc[CC_ENC_MAX];      /* ciphertext as stored */
     size_t secret_enc_len;
+    int mention_mobile;                  /* @mention the contact's verified mobile */
+    char broken[256];                    /* why the platform refused it for good; "" = fine */
+    int64_t broken_at;
 };
 
 struct cc_contact {
@@ -121,6 +124,8 @@ struct cc_contact {
     uint8_t id_card_enc[CC_ENC_MAX];
     size_t id_card_enc_len;
     char language[CC_LANG_MAX + 1];      /* "en" or "zh-CN" */
+    char email_broken[256];              /* why the mail server refused it for good; "" = fine */
+    char mobile_broken[256];
     int n_webhooks;
     struct cc_webhook webhooks[CC_WEBHOOKS_MAX];
     int64_t created_at;                  /* ms since epoch */
@@ -271,6 +276,30 @@ struct cc_rendered {
  * NULL) for contact_name. test adds a line saying it is a test. */
 void cc_render_event(enum cc_event_type t, const char *lang, const void *data,
                      const char *contact_name, int test, struct cc_rendered *out);
+/* Renders title_tpl and body_tpl (an account's own texts, or the built-in
+ * ones; borrowed) exactly as cc_render_event() renders the built-in texts:
+ * same variables, same escaping per format, same test marking. Output cut
+ * to fit is cut on a UTF-8 character boundary. */
+void cc_render_template(const char *title_tpl, const char *body_tpl, enum cc_event_type t,
+                        const char *lang, const void *data, const char *contact_name, int test,
+                        struct cc_rendered *out);
+/* The built-in title and body of event type t in lang (static strings).
+ * Returns 0, or -1 when t is not an event type. */
+int cc_template_builtin(enum cc_event_type t, const char *lang, const char **title,
+                        const char **body);
+/* Limits of an account's own template, in bytes of UTF-8. */
+#define CC_TEMPLATE_TITLE_MAX 200
+#define CC_TEMPLATE_BODY_MAX  4000
+/* Checks an account's own template before it is saved or previewed: title
+ * (one line) and body not empty, within the limits, valid UTF-8, no control
+ * characters but the body's line breaks; every {{variable}} closed and known
+ * (domains, brand, type, not_after, days_left, order_id, reason,
+ * contact_name, event_type, certificate_id, serial); and the template's own
+ * text, outside its variables, contains the robots' keyword: "certificate"
+ * (case-sensitive) for "en", "证书" for "zh-CN". Returns 0, or -1 with the
+ * reason, written for a person, in why. */
+int cc_template_check(const char *title, const char *body, const char *lang, char *why,
+                      size_t whysz);
 /* Escapes text for markdown: characters that would format are preceded by
  * a backslash, line breaks become spaces. */
 void cc_markdown_escape(const char *in, char *out, size_t outsz);

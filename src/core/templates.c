@@ -5,9 +5,11 @@
  * {{variables}}; rendering produces the plain text, markdown and HTML forms
  * a channel needs, escaping each value for its form, so a domain like
  * "*_evil_*.example" cannot restyle a robot message and a name cannot
- * inject HTML into an email. Account-specific overrides will render through
- * the same function.
+ * inject HTML into an email. An account's own texts (overrides, stored by
+ * store/ and managed by service/templates.c) render through the same
+ * function, cc_render_template(), after cc_template_check() accepted them.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -156,30 +158,127 @@ static void lookup(const json_t *data, const char *name, const char *contact_nam
     }
 }
 
-/* Writes tpl with its variables substituted and escaped into out. */
+
+/* A NUL-terminated string being written into a fixed buffer. Once
+ * something does not fit, the string is cut on a UTF-8 character boundary
+ * and everything after it is dropped, so a long value never leaves half a
+ * character or a later piece out of order. */
+struct sink {
+    char *s;
+    size_t len, cap;
+    int full;
+};
+
+static void sink_init(struct sink *k, char *s, size_t cap)
+{
+    assert(cap > 0);
+    k->s = s;
+    k->cap = cap;
+    k->len = strlen(s);
+    k->full = 0;
+}
+
+/* Drops an incomplete UTF-8 sequence from the end of s[0..*len). */
+static void trim_partial(char *s, size_t *len)
+{
+    size_t i = *len;
+    while (i > 0 && *len - i < 3 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+        i--;
+    if (i == 0)
+        return;
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (*len - (i - 1) < need) {
+        *len = i - 1;
+        s[*len] = '\0';
+    }
+}
+
+static void sink_put(struct sink *k, const char *p, size_t n)
+{
+    if (k->full)
+        return;
+    if (k->len + n >= k->cap) {
+        n = k->cap - 1 - k->len;
+        k->full = 1;
+    }
+    memcpy(k->s + k->len, p, n);
+    k->len += n;
+    k->s[k->len] = '\0';
+    if (k->full)
+        trim_partial(k->s, &k->len);
+}
+
+static void sink_puts(struct sink *k, const char *s)
+{
+    sink_put(k, s, strlen(s));
+}
+
+/* Appends s to out (a NUL-terminated string of capacity outsz), cut on a
+ * character boundary when it does not fit. */
+static void append(char *out, size_t outsz, const char *s)
+{
+    struct sink k;
+    sink_init(&k, out, outsz);
+    sink_puts(&k, s);
+}
+
+/* Appends n bytes of p escaped for esc. Markdown escaping also turns line
+ * breaks into spaces (a value must not start a new block); literal template
+ * text is never passed through ESC_MARKDOWN. */
+static void put_escaped(struct sink *k, const char *p, size_t n, enum esc esc)
+{
+    static const char md_special[] = "\\`*_[]<>";
+    if (esc == ESC_TEXT) {
+        sink_put(k, p, n);
+        return;
+    }
+    size_t run = 0; /* bytes of p[i - run .. i) that need no escaping */
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        const char *rep = NULL;
+        char two[3] = {'\\', c, '\0'};
+        if (esc == ESC_HTML) {
+            switch (c) {
+            case '&': rep = "&amp;"; break;
+            case '<': rep = "&lt;"; break;
+            case '>': rep = "&gt;"; break;
+            case '"': rep = "&quot;"; break;
+            case '\'': rep = "&#39;"; break;
+            default: break;
+            }
+        } else if (c == '\n' || c == '\r') {
+            rep = " ";
+        } else if (c && strchr(md_special, c)) {
+            rep = two;
+        }
+        if (!rep) {
+            run++;
+            continue;
+        }
+        sink_put(k, p + i - run, run);
+        run = 0;
+        sink_puts(k, rep);
+    }
+    sink_put(k, p + n - run, run);
+}
+
+/* Writes tpl with its variables substituted and escaped into out (of
+ * capacity outsz). The template's own text is taken as written, except that
+ * for HTML it is escaped too: an author writes text, not markup. A variable
+ * with no value shows as "-" rather than vanishing from the sentence. */
 static void expand(const char *tpl, enum esc esc, const json_t *data, const char *contact_name,
                    enum cc_event_type t, char *out, size_t outsz)
 {
-    struct cc_buf b;
-    cc_buf_init(&b, outsz - 1);
+    struct sink k;
+    out[0] = '\0';
+    sink_init(&k, out, outsz);
     const char *p = tpl;
-    while (*p) {
+    while (*p && !k.full) {
         const char *open = strstr(p, "{{");
-        const char *close = open ? strstr(open, "}}") : NULL;
+        const char *close = open ? strstr(open + 2, "}}") : NULL;
         size_t lit = open && close ? (size_t)(open - p) : strlen(p);
-        if (esc == ESC_HTML) {
-            char tmp[1024];
-            char chunk[256];
-            for (size_t off = 0; off < lit; off += sizeof chunk - 1) {
-                size_t n = lit - off < sizeof chunk - 1 ? lit - off : sizeof chunk - 1;
-                memcpy(chunk, p + off, n);
-                chunk[n] = '\0';
-                cc_html_escape(chunk, tmp, sizeof tmp);
-                cc_buf_puts(&b, tmp);
-            }
-        } else {
-            cc_buf_append(&b, p, lit);
-        }
+        put_escaped(&k, p, lit, esc == ESC_HTML ? ESC_HTML : ESC_TEXT);
         if (!(open && close))
             break;
         char name[64] = "";
@@ -188,65 +287,77 @@ static void expand(const char *tpl, enum esc esc, const json_t *data, const char
             memcpy(name, open + 2, nl);
             name[nl] = '\0';
         }
-        char val[2048], escd[4096];
+        char val[2048];
         lookup(data, name, contact_name, t, val, sizeof val);
+        size_t vl = strlen(val);
+        trim_partial(val, &vl);
         if (!val[0])
             cc_strlcpy(val, "-", sizeof val);
-        if (esc == ESC_MARKDOWN)
-            cc_markdown_escape(val, escd, sizeof escd);
-        else if (esc == ESC_HTML)
-            cc_html_escape(val, escd, sizeof escd);
-        else
-            cc_strlcpy(escd, val, sizeof escd);
-        cc_buf_puts(&b, escd);
+        put_escaped(&k, val, strlen(val), esc);
         p = close + 2;
     }
-    cc_strlcpy(out, b.data ? b.data : "", outsz);
-    cc_buf_free(&b);
 }
 
-/* Appends s to out (a NUL-terminated string of capacity outsz). */
-static void append(char *out, size_t outsz, const char *s)
+/* Line breaks in a title (from a value) become spaces: a title is one line,
+ * an email subject above all. */
+static void one_line(char *s)
 {
-    size_t n = strlen(out);
-    if (n < outsz)
-        cc_strlcpy(out + n, s, outsz - n);
+    for (; *s; s++)
+        if (*s == '\n' || *s == '\r')
+            *s = ' ';
 }
 
-void cc_render_event(enum cc_event_type t, const char *lang, const void *data_v,
-                     const char *contact_name, int test, struct cc_rendered *out)
+/* Scratch space for one rendering, too large for a worker thread's stack. */
+struct scratch {
+    char body[sizeof ((struct cc_rendered *)0)->text];
+    char title_md[512];
+    char body_md[sizeof ((struct cc_rendered *)0)->markdown];
+    char title_html[1024];
+    char body_html[sizeof ((struct cc_rendered *)0)->html];
+};
+
+void cc_render_template(const char *title_tpl, const char *body_tpl, enum cc_event_type t,
+                        const char *lang, const void *data_v, const char *contact_name, int test,
+                        struct cc_rendered *out)
 {
+    assert(title_tpl && body_tpl && out);
     const json_t *data = data_v;
     int zh = lang && !strcmp(lang, "zh-CN");
     if ((unsigned)t >= CC_EVENT_COUNT || t == CC_EVENT_NONE)
         t = CC_EVENT_TEST;
-    const struct tmpl *tp = &templates[t][zh];
+    /* contact.test is a test by nature: it says so in its own words */
+    int mark = test && t != CC_EVENT_TEST;
     const char *test_line = zh ? "【测试】这是一条测试消息，证书并未发生变化。"
                                : "[TEST] This is a test message; no certificate changed.";
+    struct scratch *w = cc_malloc(sizeof *w);
     memset(out, 0, sizeof *out);
-    expand(tp->title, ESC_TEXT, data, contact_name, t, out->title, sizeof out->title);
-    if (test && t != CC_EVENT_TEST) {
-        char tmp[sizeof out->title + 16];
-        snprintf(tmp, sizeof tmp, "%s%s", zh ? "【测试】" : "[TEST] ", out->title);
-        cc_strlcpy(out->title, tmp, sizeof out->title);
-    }
+
+    expand(title_tpl, ESC_TEXT, data, contact_name, t, w->body, sizeof w->body);
+    one_line(w->body);
+    if (mark)
+        append(out->title, sizeof out->title, zh ? "【测试】" : "[TEST] ");
+    append(out->title, sizeof out->title, w->body);
 
     /* plain text: title, blank line, body, (test line) */
-    char body[3072];
-    expand(tp->body, ESC_TEXT, data, contact_name, t, body, sizeof body);
-    snprintf(out->text, sizeof out->text, "%s\n\n%s", out->title, body);
-    if (test && t != CC_EVENT_TEST) {
+    expand(body_tpl, ESC_TEXT, data, contact_name, t, w->body, sizeof w->body);
+    append(out->text, sizeof out->text, out->title);
+    append(out->text, sizeof out->text, "\n\n");
+    append(out->text, sizeof out->text, w->body);
+    if (mark) {
         append(out->text, sizeof out->text, "\n");
         append(out->text, sizeof out->text, test_line);
     }
 
     /* markdown: a heading, then the body with each line a paragraph */
-    char title_md[512], body_md[3072];
-    expand(tp->title, ESC_MARKDOWN, data, contact_name, t, title_md, sizeof title_md);
-    expand(tp->body, ESC_MARKDOWN, data, contact_name, t, body_md, sizeof body_md);
-    snprintf(out->markdown, sizeof out->markdown, "### %s%s\n\n", test && t != CC_EVENT_TEST
-             ? (zh ? "【测试】" : "\\[TEST\\] ") : "", title_md);
-    for (char *line = body_md; line && *line;) {
+    expand(title_tpl, ESC_MARKDOWN, data, contact_name, t, w->title_md, sizeof w->title_md);
+    one_line(w->title_md);
+    expand(body_tpl, ESC_MARKDOWN, data, contact_name, t, w->body_md, sizeof w->body_md);
+    append(out->markdown, sizeof out->markdown, "### ");
+    if (mark)
+        append(out->markdown, sizeof out->markdown, zh ? "【测试】" : "\\[TEST\\] ");
+    append(out->markdown, sizeof out->markdown, w->title_md);
+    append(out->markdown, sizeof out->markdown, "\n\n");
+    for (char *line = w->body_md; line && *line;) {
         char *nl = strchr(line, '\n');
         if (nl)
             *nl = '\0';
@@ -254,19 +365,22 @@ void cc_render_event(enum cc_event_type t, const char *lang, const void *data_v,
         append(out->markdown, sizeof out->markdown, "\n\n");
         line = nl ? nl + 1 : NULL;
     }
-    if (test && t != CC_EVENT_TEST)
+    if (mark)
         append(out->markdown, sizeof out->markdown, zh ? "> 这是一条测试消息，证书并未发生变化。\n"
                                                         : "> This is a test message; no certificate changed.\n");
 
     /* HTML */
-    char title_html[1024], body_html[6144];
-    expand(tp->title, ESC_HTML, data, contact_name, t, title_html, sizeof title_html);
-    expand(tp->body, ESC_HTML, data, contact_name, t, body_html, sizeof body_html);
-    snprintf(out->html, sizeof out->html,
-             "<!DOCTYPE html><html lang=\"%s\"><head><meta charset=\"utf-8\"><title>%s</title>"
-             "</head><body><h2>%s</h2><p>",
-             zh ? "zh-CN" : "en", title_html, title_html);
-    for (char *line = body_html; line && *line;) {
+    expand(title_tpl, ESC_HTML, data, contact_name, t, w->title_html, sizeof w->title_html);
+    one_line(w->title_html);
+    expand(body_tpl, ESC_HTML, data, contact_name, t, w->body_html, sizeof w->body_html);
+    append(out->html, sizeof out->html, zh ? "<!DOCTYPE html><html lang=\"zh-CN\">"
+                                           : "<!DOCTYPE html><html lang=\"en\">");
+    append(out->html, sizeof out->html, "<head><meta charset=\"utf-8\"><title>");
+    append(out->html, sizeof out->html, w->title_html);
+    append(out->html, sizeof out->html, "</title></head><body><h2>");
+    append(out->html, sizeof out->html, w->title_html);
+    append(out->html, sizeof out->html, "</h2><p>");
+    for (char *line = w->body_html; line && *line;) {
         char *nl = strchr(line, '\n');
         if (nl)
             *nl = '\0';
@@ -275,7 +389,7 @@ void cc_render_event(enum cc_event_type t, const char *lang, const void *data_v,
         line = nl ? nl + 1 : NULL;
     }
     append(out->html, sizeof out->html, "</p>");
-    if (test && t != CC_EVENT_TEST) {
+    if (mark) {
         append(out->html, sizeof out->html, "<p><em>");
         append(out->html, sizeof out->html, test_line);
         append(out->html, sizeof out->html, "</em></p>");
@@ -283,4 +397,140 @@ void cc_render_event(enum cc_event_type t, const char *lang, const void *data_v,
     append(out->html, sizeof out->html,
            zh ? "<p>—— certcontacts 证书通知</p></body></html>"
               : "<p>-- certcontacts certificate notifications</p></body></html>");
+    cc_free(w);
+}
+
+int cc_template_builtin(enum cc_event_type t, const char *lang, const char **title,
+                        const char **body)
+{
+    if ((unsigned)t >= CC_EVENT_COUNT || t == CC_EVENT_NONE)
+        return -1;
+    const struct tmpl *tp = &templates[t][lang && !strcmp(lang, "zh-CN")];
+    *title = tp->title;
+    *body = tp->body;
+    return 0;
+}
+
+void cc_render_event(enum cc_event_type t, const char *lang, const void *data,
+                     const char *contact_name, int test, struct cc_rendered *out)
+{
+    const char *title, *body;
+    if (cc_template_builtin(t, lang, &title, &body)) {
+        t = CC_EVENT_TEST;
+        cc_template_builtin(t, lang, &title, &body);
+    }
+    cc_render_template(title, body, t, lang, data, contact_name, test, out);
+}
+
+/* ---- checking an account's own text ------------------------------------------ */
+
+static const char *const known_vars[] = {
+    "domains", "brand", "type", "not_after", "days_left", "order_id", "reason",
+    "contact_name", "event_type", "certificate_id", "serial",
+};
+
+static int var_known(const char *name, size_t n)
+{
+    for (size_t i = 0; i < sizeof known_vars / sizeof known_vars[0]; i++)
+        if (strlen(known_vars[i]) == n && !memcmp(known_vars[i], name, n))
+            return 1;
+    return 0;
+}
+
+/* Checks one part (what names it in messages: "title" or "body"): length,
+ * UTF-8, control characters, and that every {{ opens a known variable that
+ * closes. Appends the part's text outside its variables to lit, where the
+ * keyword is looked for. Returns 0, or -1 with why set. */
+static int check_part(const char *what, const char *s, size_t max, int newlines,
+                      struct cc_buf *lit, char *why, size_t whysz)
+{
+    size_t n = strlen(s);
+    if (n == 0) {
+        snprintf(why, whysz, "The %s is empty.", what);
+        return -1;
+    }
+    if (n > max) {
+        snprintf(why, whysz, "The %s is %zu bytes long; at most %zu bytes (UTF-8) are allowed.",
+                 what, n, max);
+        return -1;
+    }
+    if (!cc_utf8_valid(s, n)) {
+        snprintf(why, whysz, "The %s is not valid UTF-8.", what);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c < 0x20 && !(c == '\n' && newlines)) || c == 0x7f) {
+            snprintf(why, whysz, "The %s contains a control character (0x%02x)%s.", what, c,
+                     newlines ? "; only line breaks are allowed" : "; a title is one line");
+            return -1;
+        }
+    }
+    const char *p = s;
+    for (;;) {
+        const char *open = strstr(p, "{{");
+        const char *stray = strstr(p, "}}");
+        if (stray && (!open || stray < open)) {
+            snprintf(why, whysz, "The %s has \"}}\" with no \"{{\" before it.", what);
+            return -1;
+        }
+        if (!open) {
+            cc_buf_puts(lit, p);
+            break;
+        }
+        cc_buf_append(lit, p, (size_t)(open - p));
+        cc_buf_puts(lit, "\n"); /* a variable separates the words around it */
+        const char *close = strstr(open + 2, "}}");
+        const char *reopen = strstr(open + 2, "{{");
+        if (!close) {
+            snprintf(why, whysz, "The %s has \"{{\" that is never closed with \"}}\".", what);
+            return -1;
+        }
+        if (reopen && reopen < close) {
+            snprintf(why, whysz, "The %s has \"{{\" inside a variable.", what);
+            return -1;
+        }
+        size_t vl = (size_t)(close - open - 2);
+        if (!var_known(open + 2, vl)) {
+            snprintf(why, whysz,
+                     "The %s uses the unknown variable {{%.*s}}; known variables: domains, brand, "
+                     "type, not_after, days_left, order_id, reason, contact_name, event_type, "
+                     "certificate_id, serial.",
+                     what, vl > 64 ? 64 : (int)vl, open + 2);
+            return -1;
+        }
+        p = close + 2;
+    }
+    return 0;
+}
+
+int cc_template_check(const char *title, const char *body, const char *lang, char *why,
+                      size_t whysz)
+{
+    assert(why && whysz);
+    why[0] = '\0';
+    if (!title || !body) {
+        snprintf(why, whysz, "A template needs a title and a body.");
+        return -1;
+    }
+    struct cc_buf lit;
+    cc_buf_init(&lit, CC_TEMPLATE_TITLE_MAX + CC_TEMPLATE_BODY_MAX + 64);
+    int rc = check_part("title", title, CC_TEMPLATE_TITLE_MAX, 0, &lit, why, whysz);
+    if (!rc) {
+        cc_buf_puts(&lit, "\n");
+        rc = check_part("body", body, CC_TEMPLATE_BODY_MAX, 1, &lit, why, whysz);
+    }
+    /* robots set up with the keyword refuse a message without it, and they
+     * match case-sensitively; the variables' values do not count, they vary */
+    int zh = lang && !strcmp(lang, "zh-CN");
+    const char *kw = zh ? "证书" : "certificate";
+    if (!rc && !strstr(lit.data ? lit.data : "", kw)) {
+        snprintf(why, whysz,
+                 "The template must contain the word \"%s\" in its own text (not only in a "
+                 "variable): robots set up with that keyword refuse messages without it.",
+                 kw);
+        rc = -1;
+    }
+    cc_buf_free(&lit);
+    return rc;
 }

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/core.h"
+
 struct cc_delivery_config {
     int dev;                        /* development mode: log stand-ins allowed */
     const char *smtp_url;           /* smtp://host:port (STARTTLS when offered) or smtps://; "" = none */
@@ -135,6 +137,15 @@ int cc_notify_send(const struct cc_delivery_config *cfg, const struct cc_rendere
                    const char *secret, const char *msg_uuid, struct cc_send_result *res,
                    struct cc_robot_answer *ans);
 
+/* Renders event t for one channel ("email", "mobile"/"sms", "webhook"/"robot")
+ * of an account: its own template when it has one, else the built-in text.
+ * Always fills *out; a failed lookup is logged and the built-in text used. */
+struct cc_store;
+enum cc_err cc_render_for_account(struct cc_store *store, int64_t account_id,
+                                  enum cc_event_type t, const char *channel_kind,
+                                  const char *lang, const void *data, const char *contact_name,
+                                  int test, struct cc_rendered *out);
+
 /* ---- the dispatcher (dispatcher.c) ---------------------------------------------
  * Threads that claim due notifications from the outbox with a lease, render
  * and send them, record every attempt, and retry with backoff. */
@@ -146,6 +157,7 @@ struct cc_dispatcher_config {
     const int64_t *schedule_s;    /* waits before the 2nd, 3rd, ... attempt */
     size_t nschedule;             /* attempts in all: nschedule + 1 */
     int64_t idle_poll_ms;         /* longest sleep when nothing is due */
+    int rate_window_percent;      /* 100: the platforms' windows; tests shorten them */
 };
 int cc_dispatcher_start(struct cc_store *store, const struct cc_delivery_config *dc,
                         const uint8_t *master_key, const struct cc_dispatcher_config *cfg,

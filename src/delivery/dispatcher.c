@@ -29,7 +29,115 @@
 /* DingTalk blocks a robot for 10 minutes after its rate limit. */
 #define DINGTALK_BLOCK_MS (10 * 60 * 1000)
 
+/* ---- per-robot rate limits ----------------------------------------------------------
+ * DingTalk and WeCom take 20 messages a minute per robot, Lark 5 a second and
+ * 100 a minute; past that they refuse (and DingTalk blocks the robot for 10
+ * minutes). So a message that would pass the limit waits its turn instead. */
+#define LIMIT_SLOTS 100           /* the most sends any rule looks back over */
+#define LIMIT_DESTS 256
+
+struct rate_rule {
+    int max;
+    int64_t window_ms;
+};
+
+struct dest {
+    char url[CC_URL_MAX + 1];
+    int64_t stamps[LIMIT_SLOTS];  /* send times, oldest first */
+    int n;
+    int64_t blocked_until;
+    int64_t last_used;
+};
+
+struct limiter {
+    pthread_mutex_t mu;
+    struct dest *dests;           /* LIMIT_DESTS of them */
+    int percent;
+};
+
+static int rules_for(int kind, int percent, struct rate_rule out[2])
+{
+    int64_t minute = 60000 * percent / 100, second = 1000 * percent / 100;
+    switch (kind) {
+    case CC_WEBHOOK_DINGTALK:
+    case CC_WEBHOOK_WECOM:
+        out[0] = (struct rate_rule){20, minute};
+        return 1;
+    case CC_WEBHOOK_LARK:
+    case CC_WEBHOOK_FEISHU:
+        out[0] = (struct rate_rule){5, second};
+        out[1] = (struct rate_rule){100, minute};
+        return 2;
+    default:
+        return 0;
+    }
+}
+
+static struct dest *dest_find(struct limiter *l, const char *url, int64_t now)
+{
+    struct dest *free_slot = NULL;
+    for (int i = 0; i < LIMIT_DESTS; i++) {
+        struct dest *d = &l->dests[i];
+        if (d->url[0] && !strcmp(d->url, url))
+            return d;
+        if (!free_slot || (!d->url[0] && free_slot->url[0]) ||
+            (d->url[0] && free_slot->url[0] && d->last_used < free_slot->last_used))
+            free_slot = d;
+    }
+    /* a free slot, or the one idle longest (it only forgets old sends) */
+    memset(free_slot, 0, sizeof *free_slot);
+    cc_strlcpy(free_slot->url, url, sizeof free_slot->url);
+    free_slot->last_used = now;
+    return free_slot;
+}
+
+/* 0 when a message to url may go now (the send is counted), else the time
+ * (ms) it may go. */
+static int64_t limiter_reserve(struct limiter *l, int kind, const char *url, int64_t now)
+{
+    struct rate_rule rules[2];
+    int nr = rules_for(kind, l->percent, rules);
+    if (!nr)
+        return 0;
+    pthread_mutex_lock(&l->mu);
+    struct dest *d = dest_find(l, url, now);
+    d->last_used = now;
+    int64_t until = d->blocked_until > now ? d->blocked_until : 0;
+    for (int r = 0; r < nr; r++) {
+        int count = 0;
+        for (int i = d->n - 1; i >= 0 && d->stamps[i] > now - rules[r].window_ms; i--)
+            count++;
+        if (count >= rules[r].max) {
+            /* The platform counts arrivals, not our sends: leave a margin
+             * (1 s at the real scale) for a message that was slow to arrive. */
+            int64_t margin = 10 * l->percent;
+            int64_t free_at = d->stamps[d->n - rules[r].max] + rules[r].window_ms + margin;
+            if (free_at > until)
+                until = free_at;
+        }
+    }
+    if (!until) {
+        if (d->n == LIMIT_SLOTS) {
+            memmove(d->stamps, d->stamps + 1, (LIMIT_SLOTS - 1) * sizeof d->stamps[0]);
+            d->n--;
+        }
+        d->stamps[d->n++] = now;
+    }
+    pthread_mutex_unlock(&l->mu);
+    return until;
+}
+
+static void limiter_block(struct limiter *l, const char *url, int64_t until)
+{
+    pthread_mutex_lock(&l->mu);
+    struct dest *d = dest_find(l, url, cc_now_ms());
+    if (until > d->blocked_until)
+        d->blocked_until = until;
+    pthread_mutex_unlock(&l->mu);
+}
+
 struct cc_dispatcher {
+    struct limiter limit;
     struct cc_store *store;
     const struct cc_delivery_config *dc;
     uint8_t key[CC_KEY_LEN];
@@ -58,12 +166,18 @@ static enum cc_err claim_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 struct record_op {
     const struct cc_notification *n;
     const struct cc_attempt *a;
+    int health;               /* 0 leave, 1 mark broken (n->last_error), 2 clear */
 };
 
 static enum cc_err record_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
     struct record_op *op = arg;
-    return cc_tx_notif_record(tx, op->n, op->a, err);
+    enum cc_err rc = cc_tx_notif_record(tx, op->n, op->a, err);
+    if (rc || !op->health)
+        return rc;
+    const struct cc_notification *n = op->n;
+    return cc_tx_channel_health(tx, n->account_id, n->contact_id, n->channel, n->webhook_id,
+                                op->health == 1 ? n->last_error : NULL, n->updated_at, err);
 }
 
 /* Waits before the next attempt, with up to 10% jitter so that retries of
@@ -79,8 +193,8 @@ static int64_t backoff_ms(const struct cc_dispatcher *d, int64_t attempts)
     return base + (int64_t)(r % (uint32_t)(base / 10 + 1));
 }
 
-static void finish(struct cc_dispatcher *d, struct cc_notification *n, const char *status,
-                   const char *why, const struct cc_attempt *a)
+static void finish_health(struct cc_dispatcher *d, struct cc_notification *n, const char *status,
+                          const char *why, const struct cc_attempt *a, int health)
 {
     struct cc_error err;
     cc_strlcpy(n->status, status, sizeof n->status);
@@ -88,9 +202,15 @@ static void finish(struct cc_dispatcher *d, struct cc_notification *n, const cha
         cc_strlcpy(n->last_error, why, sizeof n->last_error);
     n->updated_at = cc_now_ms();
     n->target[0] = '\0'; /* keep the stored one */
-    struct record_op op = {n, a};
+    struct record_op op = {n, a, health};
     if (cc_store_write(d->store, record_tx, &op, &err))
         cc_log(CC_LOG_ERROR, "cannot record a delivery", "error", err.message, NULL);
+}
+
+static void finish(struct cc_dispatcher *d, struct cc_notification *n, const char *status,
+                   const char *why, const struct cc_attempt *a)
+{
+    finish_health(d, n, status, why, a, 0);
 }
 
 /* Sends one claimed notification and records what happened. */
@@ -140,9 +260,20 @@ static void process(struct cc_dispatcher *d, struct cc_notification *n)
         finish(d, n, "failed", "the robot's secret cannot be decrypted with this master key", NULL);
         goto out;
     }
+    if (w) {
+        int64_t wait_until = limiter_reserve(&d->limit, w->kind, w->url, cc_now_ms());
+        if (wait_until) {
+            /* Its turn has not come: due again then, no attempt spent. */
+            OPENSSL_cleanse(secret, sizeof secret);
+            n->next_attempt_at = wait_until;
+            finish(d, n, "pending", NULL, NULL);
+            goto out;
+        }
+    }
     json_t *data = json_loads(ev.data ? ev.data : "{}", 0, NULL);
     struct cc_rendered *r = cc_malloc(sizeof *r);
-    cc_render_event(cc_event_type_parse(ev.type), c->language, data, c->name, 0, r);
+    cc_render_for_account(d->store, n->account_id, cc_event_type_parse(ev.type), n->channel,
+                          c->language, data, c->name, 0, r);
     json_decref(data);
 
     struct cc_attempt a;
@@ -165,25 +296,37 @@ static void process(struct cc_dispatcher *d, struct cc_notification *n)
 
     n->attempts++;
     switch (res.status) {
-    case CC_SEND_OK:
+    case CC_SEND_OK: {
+        int was_broken = w ? w->broken[0] != '\0'
+                           : !strcmp(n->channel, "email") ? c->email_broken[0] != '\0'
+                                                          : c->mobile_broken[0] != '\0';
         n->last_error[0] = '\0';
-        finish(d, n, "delivered", NULL, &a);
+        finish_health(d, n, "delivered", NULL, &a, was_broken ? 2 : 0);
         break;
+    }
     case CC_SEND_RETRY:
     case CC_SEND_THROTTLED:
         if ((size_t)n->attempts > d->cfg.nschedule) {
             finish(d, n, "dead", res.reason, &a);
         } else {
             int64_t wait = backoff_ms(d, n->attempts);
-            if (res.status == CC_SEND_THROTTLED && w && w->kind == CC_WEBHOOK_DINGTALK &&
-                wait < DINGTALK_BLOCK_MS)
-                wait = DINGTALK_BLOCK_MS;
+            if (res.status == CC_SEND_THROTTLED && w && w->kind == CC_WEBHOOK_DINGTALK) {
+                int64_t block = DINGTALK_BLOCK_MS * d->cfg.rate_window_percent / 100;
+                if (wait < block)
+                    wait = block;
+                /* the whole robot is blocked, not just this message */
+                limiter_block(&d->limit, w->url, cc_now_ms() + block);
+            }
             n->next_attempt_at = cc_now_ms() + wait;
             finish(d, n, "pending", res.reason, &a);
         }
         break;
+    case CC_SEND_NOT_CONFIGURED:
+        finish(d, n, "failed", res.reason, &a); /* our configuration, not the channel */
+        break;
     default:
-        finish(d, n, "failed", res.reason, &a);
+        /* Refused for good: the channel is marked broken until a message gets through. */
+        finish_health(d, n, "failed", res.reason, &a, 1);
         break;
     }
 out:
@@ -256,6 +399,9 @@ int cc_dispatcher_start(struct cc_store *store, const struct cc_delivery_config 
     d->cfg.schedule_s = d->schedule;
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->cv, NULL);
+    pthread_mutex_init(&d->limit.mu, NULL);
+    d->limit.dests = cc_calloc(LIMIT_DESTS, sizeof *d->limit.dests);
+    d->limit.percent = cfg->rate_window_percent > 0 ? cfg->rate_window_percent : 100;
     d->threads = cc_calloc((size_t)cfg->threads, sizeof *d->threads);
     for (; d->nthreads < cfg->threads; d->nthreads++)
         if (pthread_create(&d->threads[d->nthreads], NULL, dispatcher_main, d))
@@ -290,6 +436,8 @@ void cc_dispatcher_stop(struct cc_dispatcher *d)
         pthread_join(d->threads[i], NULL);
     pthread_mutex_destroy(&d->mu);
     pthread_cond_destroy(&d->cv);
+    pthread_mutex_destroy(&d->limit.mu);
+    cc_free(d->limit.dests);
     OPENSSL_cleanse(d->key, sizeof d->key);
     cc_free(d->threads);
     cc_free(d->schedule);

@@ -10,6 +10,7 @@
 
 #include "core/core.h"
 #include "delivery/delivery.h"
+#include "store/store.h"
 #include "util/util.h"
 
 int cc_notify_send(const struct cc_delivery_config *cfg, const struct cc_rendered *r,
@@ -42,8 +43,47 @@ int cc_notify_send(const struct cc_delivery_config *cfg, const struct cc_rendere
         .title = r->title,
         .markdown = r->markdown,
         .text = r->text,
-        .mention_mobile = NULL,
+        /* only a verified mobile is ever mentioned */
+        .mention_mobile = w->mention_mobile && c->mobile_verified_at ? c->mobile : NULL,
         .msg_uuid = msg_uuid,
     };
     return cc_send_robot(cfg, &m, res, ans ? ans : &local);
+}
+
+enum cc_err cc_render_for_account(struct cc_store *store, int64_t account_id,
+                                  enum cc_event_type t, const char *channel_kind,
+                                  const char *lang, const void *data, const char *contact_name,
+                                  int test, struct cc_rendered *out)
+{
+    const char *channel = NULL;
+    if (channel_kind && !strcmp(channel_kind, "email"))
+        channel = "email";
+    else if (channel_kind && (!strcmp(channel_kind, "sms") || !strcmp(channel_kind, "mobile")))
+        channel = "sms";
+    else if (channel_kind && (!strcmp(channel_kind, "robot") || !strcmp(channel_kind, "webhook")))
+        channel = "robot";
+    const char *language = lang && !strcmp(lang, "zh-CN") ? "zh-CN" : "en";
+    enum cc_err rc = CC_ERR_NOT_FOUND;
+    struct cc_error err;
+    cc_error_clear(&err);
+    struct texts {
+        char title[CC_TEMPLATE_TITLE_MAX + 1];
+        char body[CC_TEMPLATE_BODY_MAX + 1];
+    } *v = NULL;
+    if (channel && (unsigned)t < CC_EVENT_COUNT && t != CC_EVENT_NONE) {
+        v = cc_malloc(sizeof *v);
+        rc = cc_store_template_get(store, account_id, cc_event_type_name(t), channel, language,
+                                   v->title, sizeof v->title, v->body, sizeof v->body, &err);
+    }
+    if (!rc)
+        cc_render_template(v->title, v->body, t, language, data, contact_name, test, out);
+    else
+        cc_render_event(t, language, data, contact_name, test, out);
+    cc_free(v);
+    if (rc && rc != CC_ERR_NOT_FOUND) {
+        cc_log(CC_LOG_WARN, "template lookup failed; the built-in text was used", "error",
+               err.message, NULL);
+        return rc;
+    }
+    return CC_OK;
 }

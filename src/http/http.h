@@ -34,7 +34,8 @@ void cc_http_stop(struct cc_http_server *srv);
 /* ---- one request, as the handlers see it (server.c) ------------------------- */
 struct cc_request;
 
-/* A route: method, path pattern ("{id}" matches one numeric segment) and
+/* A route: method, path pattern ("{id}" matches one numeric segment, any
+ * other "{name}" one segment of 1 to 64 of A-Z a-z 0-9 . _ -) and
  * handler. Whether authentication is needed follows from the path: every
  * /v1/ route needs it. */
 typedef void (*cc_handler)(struct cc_request *req);
@@ -50,6 +51,9 @@ extern const struct cc_route cc_http_routes[];
 struct cc_service *cc_req_service(struct cc_request *req);
 const struct cc_caller *cc_req_caller(struct cc_request *req);
 int64_t cc_req_path_id(struct cc_request *req);
+/* The i-th (from 0) string segment of the path, "{name}" in the route's
+ * pattern; "" when there is none. Owned by the request. */
+const char *cc_req_path_arg(struct cc_request *req, int i);
 const char *cc_req_body(struct cc_request *req, size_t *len);
 /* A query-string argument or request header, or NULL. */
 const char *cc_req_query(struct cc_request *req, const char *name);

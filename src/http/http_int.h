@@ -7,12 +7,22 @@
 
 #include "http/http.h"
 
+/* What a matched path's variable segments held: {id} as a number, every
+ * other {name} as a string, in order. */
+#define CC_ROUTE_MAX_ARGS 4
+#define CC_ROUTE_ARG_MAX  64
+struct cc_route_args {
+    int64_t id;
+    int n;
+    char s[CC_ROUTE_MAX_ARGS][CC_ROUTE_ARG_MAX + 1];
+};
+
 /* Finds the route for method and path. Returns 1 when some route has this
  * path (then *route is NULL if the method is not one of them, and allow
- * lists the methods that are), 0 when no route has it. *id receives the
- * {id} segment. */
+ * lists the methods that are), 0 when no route has it. *args receives the
+ * matched route's variable segments. */
 int cc_route_find(const char *method, const char *path, const struct cc_route **route,
-                  int64_t *id, char *allow, size_t allowsz);
+                  struct cc_route_args *args, char *allow, size_t allowsz);
 
 /* ops.c */
 void cc_h_healthz(struct cc_request *req);
@@ -44,5 +54,12 @@ void cc_h_notifications_resend(struct cc_request *req);
 
 /* rest_test_send.c */
 void cc_h_contact_test(struct cc_request *req);
+
+/* rest_templates.c */
+void cc_h_templates_list(struct cc_request *req);
+void cc_h_templates_get(struct cc_request *req);
+void cc_h_templates_put(struct cc_request *req);
+void cc_h_templates_delete(struct cc_request *req);
+void cc_h_templates_preview(struct cc_request *req);
 
 #endif

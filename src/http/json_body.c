@@ -96,6 +96,7 @@ static enum cc_err read_webhook(json_t *item, struct cc_webhook_input *w, struct
     static const struct field url_f = {"webhooks[].url", "Webhooks", 0};
     static const struct field secret_f = {"webhooks[].secret", "Webhooks", 0};
     memset(w, 0, sizeof *w);
+    w->mention_mobile = -1;
     if (!json_is_object(item))
         return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "Webhooks",
                             "Each webhook must be an object {\"url\": ..., \"secret\": ...}.");
@@ -110,9 +111,15 @@ static enum cc_err read_webhook(json_t *item, struct cc_webhook_input *w, struct
             if ((rc = string_or_null(v, &secret_f, &w->secret, err)))
                 return rc;
             w->secret_state = w->secret ? CC_SECRET_VALUE : CC_SECRET_NULL;
+        } else if (strcmp(key, "mention_mobile") == 0) {
+            if (!json_is_boolean(v))
+                return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "Webhooks",
+                                    "webhooks[].mention_mobile must be true or false.");
+            w->mention_mobile = json_is_true(v);
         } else {
             return cc_error_set(err, CC_ERR_UNKNOWN_FIELD, NULL,
-                                "Unknown field \"webhooks[].%.64s\": a webhook has url and secret.",
+                                "Unknown field \"webhooks[].%.64s\": a webhook has url, secret and "
+                                "mention_mobile.",
                                 key);
         }
     }

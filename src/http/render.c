@@ -18,10 +18,12 @@ json_t *cc_render_contact(const struct cc_contact *c)
     json_t *hooks = json_array();
     for (int i = 0; i < c->n_webhooks; i++) {
         const struct cc_webhook *w = &c->webhooks[i];
-        json_array_append_new(hooks, json_pack("{s:I, s:s, s:s, s:b}", "id", (json_int_t)w->id,
-                                               "url", w->url, "kind",
-                                               cc_webhook_kind_name(w->kind), "has_secret",
-                                               w->has_secret));
+        json_t *h = json_pack("{s:I, s:s, s:s, s:b, s:b}", "id", (json_int_t)w->id, "url", w->url,
+                              "kind", cc_webhook_kind_name(w->kind), "has_secret", w->has_secret,
+                              "mention_mobile", w->mention_mobile);
+        json_object_set_new(h, "broken", w->broken[0] ? json_string(w->broken) : json_null());
+        json_object_set_new(h, "broken_at", time_or_null(w->broken_at));
+        json_array_append_new(hooks, h);
     }
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(c->id));
@@ -32,6 +34,10 @@ json_t *cc_render_contact(const struct cc_contact *c)
     json_object_set_new(o, "mobile", json_string(c->mobile));
     json_object_set_new(o, "mobile_status", json_integer(c->mobile_verified_at ? 1 : 0));
     json_object_set_new(o, "mobile_verified_at", time_or_null(c->mobile_verified_at));
+    json_object_set_new(o, "email_broken", c->email_broken[0] ? json_string(c->email_broken)
+                                                              : json_null());
+    json_object_set_new(o, "mobile_broken", c->mobile_broken[0] ? json_string(c->mobile_broken)
+                                                                : json_null());
     json_object_set_new(o, "id_card", c->has_id_card ? json_string(c->id_card_masked) : json_null());
     json_object_set_new(o, "webhooks", hooks);
     json_object_set_new(o, "language", json_string(c->language));

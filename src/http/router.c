@@ -3,6 +3,7 @@
  * The OpenAPI document (openapi.json) must describe each /v1/ row; a unit
  * test holds them together.
  */
+#include <assert.h>
 #include <string.h>
 
 #include "http/http_int.h"
@@ -33,19 +34,61 @@ const struct cc_route cc_http_routes[] = {
      "One notification with every delivery attempt"},
     {"POST", "/v1/notifications/{id}/resend", cc_h_notifications_resend,
      "Send a finished notification again"},
+    {"GET", "/v1/templates", cc_h_templates_list,
+     "Every notification template, the account's own or built in"},
+    {"POST", "/v1/templates/preview", cc_h_templates_preview,
+     "Render a template, saved or not, with sample or real data"},
+    {"GET", "/v1/templates/{event}/{channel}/{language}", cc_h_templates_get,
+     "The template in use for one event type, channel and language"},
+    {"PUT", "/v1/templates/{event}/{channel}/{language}", cc_h_templates_put,
+     "Save the account's own template"},
+    {"DELETE", "/v1/templates/{event}/{channel}/{language}", cc_h_templates_delete,
+     "Go back to the built-in template"},
     {NULL, NULL, NULL, NULL},
 };
 
-/* Matches one path against a pattern; {id} takes a positive decimal. */
-static int match(const char *pattern, const char *path, int64_t *id)
+/* A string segment: 1 to CC_ROUTE_ARG_MAX of A-Z a-z 0-9 . _ -, and not
+ * "." or "..". Percent-encoding is not decoded (routes match the raw path),
+ * so "%" never matches. Returns the segment's length, 0 when it does not
+ * match. */
+static size_t name_segment(const char *path)
 {
+    size_t n = strcspn(path, "/");
+    if (n == 0 || n > CC_ROUTE_ARG_MAX || !strncmp(path, ".", n) || !strncmp(path, "..", n))
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = path[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return 0;
+    }
+    return n;
+}
+
+/* Matches one path against a pattern; {id} takes a positive decimal, any
+ * other {name} a string segment (see name_segment), captured in order. */
+static int match(const char *pattern, const char *path, struct cc_route_args *a)
+{
+    memset(a, 0, sizeof *a);
     while (*pattern && *path) {
         if (strncmp(pattern, "{id}", 4) == 0) {
             size_t n = strcspn(path, "/");
             if (n == 0 || n > 15 || path[0] == '0' ||
-                cc_parse_i64n(path, n, 1, INT64_MAX, id) != 0)
+                cc_parse_i64n(path, n, 1, INT64_MAX, &a->id) != 0)
                 return 0;
             pattern += 4;
+            path += n;
+            continue;
+        }
+        if (*pattern == '{') {
+            const char *end = strchr(pattern, '}');
+            size_t n = name_segment(path);
+            assert(end && a->n < CC_ROUTE_MAX_ARGS);
+            if (!n || !end || a->n >= CC_ROUTE_MAX_ARGS)
+                return 0;
+            memcpy(a->s[a->n], path, n);
+            a->s[a->n++][n] = '\0';
+            pattern = end + 1;
             path += n;
             continue;
         }
@@ -58,19 +101,20 @@ static int match(const char *pattern, const char *path, int64_t *id)
 }
 
 int cc_route_find(const char *method, const char *path, const struct cc_route **route,
-                  int64_t *id, char *allow, size_t allowsz)
+                  struct cc_route_args *args, char *allow, size_t allowsz)
 {
     int known = 0;
     *route = NULL;
     allow[0] = '\0';
+    memset(args, 0, sizeof *args);
     for (const struct cc_route *r = cc_http_routes; r->method; r++) {
-        int64_t rid = 0;
-        if (!match(r->pattern, path, &rid))
+        struct cc_route_args a;
+        if (!match(r->pattern, path, &a))
             continue;
         known = 1;
         if (strcmp(r->method, method) == 0) {
             *route = r;
-            *id = rid;
+            *args = a;
         }
         size_t used = strlen(allow);
         snprintf(allow + used, allowsz - used, "%s%s", used ? ", " : "", r->method);

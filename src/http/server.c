@@ -59,7 +59,7 @@ struct cc_request {
     int too_large;
     int authed;
     struct cc_caller caller;
-    int64_t path_id;
+    struct cc_route_args path_args;
     int responded;
     int deferred;                 /* running on the blocking pool */
     cc_handler deferred_fn;
@@ -83,7 +83,12 @@ const struct cc_caller *cc_req_caller(struct cc_request *req)
 
 int64_t cc_req_path_id(struct cc_request *req)
 {
-    return req->path_id;
+    return req->path_args.id;
+}
+
+const char *cc_req_path_arg(struct cc_request *req, int i)
+{
+    return i >= 0 && i < req->path_args.n ? req->path_args.s[i] : "";
 }
 
 const char *cc_req_body(struct cc_request *req, size_t *len)
@@ -330,7 +335,7 @@ static void dispatch(struct cc_request *req)
     }
     const struct cc_route *route = NULL;
     char allow[64] = "";
-    int path_known = cc_route_find(req->method, req->path, &route, &req->path_id, allow,
+    int path_known = cc_route_find(req->method, req->path, &route, &req->path_args, allow,
                                    sizeof allow);
     if (!path_known) {
         fail(req, CC_ERR_NOT_FOUND, NULL, "There is nothing at this path.");

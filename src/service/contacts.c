@@ -20,6 +20,7 @@
 
 /* A validated webhook, before it is merged with the stored list. */
 struct webhook_new {
+    int mention_mobile;        /* -1: not sent */
     enum cc_webhook_kind kind;
     char url[CC_URL_MAX + 1];
     enum cc_secret_state secret_state;
@@ -66,6 +67,7 @@ static enum cc_err validate_webhooks(const struct cc_service *svc,
                 return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "Webhooks",
                                     "The same webhook URL is listed twice.");
         w->secret_state = wi->secret_state;
+        w->mention_mobile = wi->mention_mobile;
         if (wi->secret_state == CC_SECRET_VALUE) {
             rc = cc_validate_webhook_secret(w->kind, wi->secret, err);
             if (rc)
@@ -148,15 +150,19 @@ static void apply_fields(const struct contact_fields *f, struct cc_contact *c)
     if (f->present & CC_F_NAME)
         cc_strlcpy(c->name, f->name, sizeof c->name);
     if (f->present & CC_F_EMAIL) {
-        if (!f->has_email || !c->has_email || strcmp(c->email_norm, f->email_norm) != 0)
+        if (!f->has_email || !c->has_email || strcmp(c->email_norm, f->email_norm) != 0) {
             c->email_verified_at = 0;
+            c->email_broken[0] = '\0'; /* a new address starts with a clean slate */
+        }
         c->has_email = f->has_email;
         cc_strlcpy(c->email, f->has_email ? f->email : "", sizeof c->email);
         cc_strlcpy(c->email_norm, f->has_email ? f->email_norm : "", sizeof c->email_norm);
     }
     if (f->present & CC_F_MOBILE) {
-        if (strcmp(c->mobile, f->mobile) != 0)
+        if (strcmp(c->mobile, f->mobile) != 0) {
             c->mobile_verified_at = 0;
+            c->mobile_broken[0] = '\0';
+        }
         cc_strlcpy(c->mobile, f->mobile, sizeof c->mobile);
     }
     if (f->present & CC_F_ID_CARD) {
@@ -178,6 +184,18 @@ static void apply_fields(const struct contact_fields *f, struct cc_contact *c)
             struct cc_webhook *d = &c->webhooks[i];
             d->kind = w->kind;
             cc_strlcpy(d->url, w->url, sizeof d->url);
+            const struct cc_webhook *was = NULL;
+            for (int j = 0; j < n_old; j++)
+                if (strcmp(old[j].url, w->url) == 0)
+                    was = &old[j];
+            /* A robot that stays keeps its health and, unless told, its mention. */
+            d->mention_mobile = w->mention_mobile >= 0 ? w->mention_mobile
+                                                       : was ? was->mention_mobile : 0;
+            if (was) {
+                d->id = was->id;
+                cc_strlcpy(d->broken, was->broken, sizeof d->broken);
+                d->broken_at = was->broken_at;
+            }
             if (w->secret_state == CC_SECRET_VALUE) {
                 d->has_secret = 1;
                 memcpy(d->secret_enc, w->secret_enc, w->secret_enc_len);

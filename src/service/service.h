@@ -101,6 +101,7 @@ struct cc_webhook_input {
     const char *url;
     enum cc_secret_state secret_state;
     const char *secret;
+    int mention_mobile;        /* -1 not sent (kept for a URL that stays, else off), 0, 1 */
 };
 
 /* A create or update as the caller sent it, before validation. Strings are
@@ -218,6 +219,75 @@ enum cc_err cc_notification_get(struct cc_service *svc, const struct cc_caller *
 /* Sends a finished notification again, now. */
 enum cc_err cc_notification_resend(struct cc_service *svc, const struct cc_caller *caller,
                                    int64_t id, struct cc_error *err);
+
+/* ---- templates.c: an account's own notification texts ------------------------ */
+/* One template as the account sees it: its own text (custom) or the
+ * built-in one. */
+struct cc_template_view {
+    char event_type[64];
+    char channel[8];                         /* "email", "sms", "robot" */
+    char language[8];                        /* "en", "zh-CN" */
+    char title[CC_TEMPLATE_TITLE_MAX + 1];
+    char body[CC_TEMPLATE_BODY_MAX + 1];
+    int custom;
+};
+/* Names that do not exist (event type, channel, language) are
+ * CC_ERR_NOT_FOUND in these four: they name a resource. */
+/* Saves the account's own title and body (borrowed) after
+ * cc_template_check(): a failed check is CC_ERR_INCORRECT_FORMAT, field
+ * "Template", with the reason. Operator or admin. *out is what was saved. */
+enum cc_err cc_template_put(struct cc_service *svc, const struct cc_caller *caller,
+                            const char *event_type, const char *channel, const char *language,
+                            const char *title, const char *body, struct cc_template_view *out,
+                            struct cc_error *err);
+/* Goes back to the built-in text; CC_ERR_NOT_FOUND when the account has no
+ * text of its own there. Operator or admin. */
+enum cc_err cc_template_delete(struct cc_service *svc, const struct cc_caller *caller,
+                               const char *event_type, const char *channel,
+                               const char *language, struct cc_error *err);
+/* The template in use: the account's own, else the built-in one. */
+enum cc_err cc_template_get(struct cc_service *svc, const struct cc_caller *caller,
+                            const char *event_type, const char *channel, const char *language,
+                            struct cc_template_view *out, struct cc_error *err);
+/* Every event type x channel x language with the template in use, or with
+ * custom_only only the account's own. *out is owned by the caller: cc_free(). */
+enum cc_err cc_template_list(struct cc_service *svc, const struct cc_caller *caller,
+                             int custom_only, struct cc_template_view **out, size_t *n,
+                             struct cc_error *err);
+
+/* Which rendered forms a channel sends (bits of cc_template_formats). */
+enum { CC_FMT_TITLE = 1, CC_FMT_TEXT = 2, CC_FMT_MARKDOWN = 4, CC_FMT_HTML = 8 };
+/* email: title (subject), text and HTML; sms: text (an Alibaba Cloud SMS
+ * template gets the title as ${title}); robot: title, markdown and text. */
+unsigned cc_template_formats(const char *channel);
+
+/* A preview request; every pointer borrowed, NULL when not sent. */
+struct cc_preview_input {
+    const char *event_type;      /* required */
+    const char *channel;         /* required: "email", "sms", "robot" */
+    const char *language;        /* default: the contact's, else "en" */
+    const char *title, *body;    /* unsaved text to try; the other part is the one in use */
+    const void *data;            /* jansson object; NULL: sample certificate data */
+    int64_t contact_id;          /* 0: none; else its name fills {{contact_name}} */
+};
+struct cc_preview {
+    char event_type[64];
+    char channel[8];
+    char language[8];
+    int custom;                  /* the account has its own text here */
+    int unsaved;                 /* rendered from the request's title/body */
+    unsigned formats;            /* CC_FMT_* the channel sends */
+    struct cc_rendered r;
+};
+/* Renders a template as a notification of the event type on the channel
+ * would be rendered (not marked as a test). Names here are fields of a
+ * request: bad ones are CC_ERR_INCORRECT_FORMAT; a contact not in the
+ * account is CC_ERR_NOT_FOUND; unsaved text that fails cc_template_check()
+ * is CC_ERR_INCORRECT_FORMAT, field "Template". Any role. */
+enum cc_err cc_template_preview(struct cc_service *svc, const struct cc_caller *caller,
+                                const struct cc_preview_input *in, struct cc_preview *out,
+                                struct cc_error *err);
+
 
 #define CC_KEYWORD_MAX_CHARS 64
 #define CC_PAGE_SIZE_MAX     100

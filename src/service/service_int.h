@@ -4,6 +4,8 @@
 #ifndef CC_SERVICE_INT_H
 #define CC_SERVICE_INT_H
 
+#include <jansson.h>
+
 #include "service/service.h"
 
 #define AAD_ID_CARD     CC_AAD_ID_CARD
@@ -16,5 +18,10 @@ enum cc_err svc_seal(const struct cc_service *svc, const char *aad, const char *
 /* Decrypts into out (NUL-terminated). */
 enum cc_err svc_open(const struct cc_service *svc, const char *aad, const uint8_t *in,
                      size_t inlen, char *out, size_t outsz, struct cc_error *err);
+
+/* Certificate fields standing in for an event's data in test sends and
+ * previews, one value for every template variable (templates.c). Owned by
+ * the caller: json_decref(). */
+json_t *svc_sample_data(void);
 
 #endif

@@ -14,20 +14,6 @@
 #include "service/service_int.h"
 #include "util/util.h"
 
-/* Certificate fields for a test of a certificate event. */
-static json_t *sample_data(void)
-{
-    char date[16];
-    int64_t in30 = cc_now_ms() + 30LL * 86400000;
-    char ts[32];
-    cc_time_rfc3339(in30, ts, sizeof ts);
-    memcpy(date, ts, 10);
-    date[10] = '\0';
-    return json_pack("{s:[s], s:s, s:s, s:s, s:I, s:s, s:s}", "domains", "www.example.com",
-                     "brand", "DigiCert", "type", "OV", "not_after", date, "days_left",
-                     (json_int_t)30, "order_id", "TEST-0001", "reason", "test");
-}
-
 /* The robot's signing secret, decrypted into secret (CC_ENC_MAX bytes). */
 static enum cc_err robot_secret(struct cc_service *svc, const struct cc_webhook *w, char *secret,
                                 struct cc_error *err)
@@ -64,9 +50,12 @@ enum cc_err cc_contact_test_send(struct cc_service *svc, const struct cc_caller 
         cc_free(c);
         return rc;
     }
-    json_t *data = sample_data();
+    json_t *data = svc_sample_data();
     struct cc_rendered *r = cc_malloc(sizeof *r);
-    cc_render_event(type, c->language, data, c->name, 1, r);
+    /* the account's own text, as the dispatcher renders it; should the
+     * lookup fail, the built-in text still makes a useful test */
+    (void)cc_render_for_account(svc->store, caller->account_id, type, channel, c->language, data,
+                                c->name, 1, r);
     json_decref(data);
     cc_strlcpy(out->channel, channel, sizeof out->channel);
     char uuid[37], secret[CC_ENC_MAX] = "";

@@ -50,6 +50,9 @@ enum stmt_id {
     ST_EVENT_INSERT,
     ST_EVENT_GET,
     ST_EVENT_SKIPPED,
+    ST_HEALTH_WEBHOOK,
+    ST_HEALTH_EMAIL,
+    ST_HEALTH_MOBILE,
     ST_NOTIF_INSERT,
     ST_NOTIF_CLAIM,
     ST_NOTIF_LEASE,
@@ -62,6 +65,11 @@ enum stmt_id {
     ST_NOTIF_COUNT,
     ST_ATTEMPTS_LIST,
     ST_NOTIF_NEXT_DUE,
+    /* sqlite_templates.c */
+    ST_TEMPLATE_PUT,
+    ST_TEMPLATE_DELETE,
+    ST_TEMPLATE_GET,
+    ST_TEMPLATE_LIST,
     ST_COUNT
 };
 
@@ -110,6 +118,9 @@ enum cc_err cc_sq_contact_set_verified(void *tx, int64_t account_id, int64_t con
 /* sqlite_notifications.c */
 enum cc_err cc_sq_event_insert(void *tx, struct cc_event *e, struct cc_error *err);
 enum cc_err cc_sq_event_set_skipped(void *tx, const struct cc_event *e, struct cc_error *err);
+enum cc_err cc_sq_channel_health(void *tx, int64_t account_id, int64_t contact_id,
+                                 const char *channel, int64_t webhook_id, const char *reason,
+                                 int64_t at, struct cc_error *err);
 enum cc_err cc_sq_notif_insert(void *tx, struct cc_notification *n, struct cc_error *err);
 enum cc_err cc_sq_notif_claim(void *tx, int64_t now, int64_t lease_ms, size_t max, struct cc_notification *out, size_t *n, struct cc_error *err);
 enum cc_err cc_sq_notif_record(void *tx, const struct cc_notification *n, const struct cc_attempt *a, struct cc_error *err);
@@ -120,6 +131,17 @@ enum cc_err cc_sq_notif_list(void *impl, const struct cc_notif_filter *f, struct
 enum cc_err cc_sq_notif_get(void *impl, int64_t account_id, int64_t id, struct cc_notification *out, struct cc_error *err);
 enum cc_err cc_sq_attempts_list(void *impl, int64_t notification_id, struct cc_attempt **out, size_t *n, struct cc_error *err);
 enum cc_err cc_sq_notif_next_due(void *impl, int64_t *at, struct cc_error *err);
+/* sqlite_templates.c */
+enum cc_err cc_sq_template_put(void *tx, int64_t account_id, const struct cc_template *t,
+                               struct cc_error *err);
+enum cc_err cc_sq_template_delete(void *tx, int64_t account_id, const char *event_type,
+                                  const char *channel, const char *language,
+                                  struct cc_error *err);
+enum cc_err cc_sq_template_get(void *impl, int64_t account_id, const char *event_type,
+                               const char *channel, const char *language, char *title,
+                               size_t titlesz, char *body, size_t bodysz, struct cc_error *err);
+enum cc_err cc_sq_template_list(void *impl, int64_t account_id, struct cc_template **out,
+                                size_t *n, struct cc_error *err);
 /* The calling thread's read connection (sqlite.c). */
 struct conn *cc_sq_rconn(void *impl, struct cc_error *err);
 

@@ -107,6 +107,36 @@ enum cc_err cc_sq_event_set_skipped(void *tx, const struct cc_event *e, struct c
     return cc_sq_step_done(c, s, "saving an event", err);
 }
 
+enum cc_err cc_sq_channel_health(void *tx, int64_t account_id, int64_t contact_id,
+                                 const char *channel, int64_t webhook_id, const char *reason,
+                                 int64_t at, struct cc_error *err)
+{
+    static const char sql_webhook[] =
+        "UPDATE contact_webhooks SET broken_reason = ?3, broken_at = ?4 WHERE id = ?2 AND "
+        "contact_id = (SELECT id FROM contacts WHERE id = ?1 AND account_id = ?5)";
+    static const char sql_email[] =
+        "UPDATE contacts SET email_broken = ?3 WHERE id = ?1 AND account_id = ?5 AND ?2 = ?2 "
+        "AND ?4 = ?4";
+    static const char sql_mobile[] =
+        "UPDATE contacts SET mobile_broken = ?3 WHERE id = ?1 AND account_id = ?5 AND ?2 = ?2 "
+        "AND ?4 = ?4";
+    struct conn *c = tx;
+    int hook = !strcmp(channel, "webhook"), email = !strcmp(channel, "email");
+    sqlite3_stmt *s = cc_sq_stmt(c, hook ? ST_HEALTH_WEBHOOK : email ? ST_HEALTH_EMAIL
+                                                                      : ST_HEALTH_MOBILE,
+                                 hook ? sql_webhook : email ? sql_email : sql_mobile, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, contact_id);
+    sqlite3_bind_int64(s, 2, webhook_id);
+    if (reason)
+        sqlite3_bind_text(s, 3, reason, -1, SQLITE_STATIC);
+    if (reason)
+        sqlite3_bind_int64(s, 4, at);
+    sqlite3_bind_int64(s, 5, account_id);
+    return cc_sq_step_done(c, s, "marking a channel", err);
+}
+
 enum cc_err cc_sq_notif_insert(void *tx, struct cc_notification *n, struct cc_error *err)
 {
     struct conn *c = tx;

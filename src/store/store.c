@@ -229,6 +229,14 @@ enum cc_err cc_tx_event_set_skipped(struct cc_tx *tx, const struct cc_event *e,
     return tx->ops->tx_event_set_skipped(tx->impl, e, err);
 }
 
+enum cc_err cc_tx_channel_health(struct cc_tx *tx, int64_t account_id, int64_t contact_id,
+                                 const char *channel, int64_t webhook_id, const char *reason,
+                                 int64_t at, struct cc_error *err)
+{
+    return tx->ops->tx_channel_health(tx->impl, account_id, contact_id, channel, webhook_id, reason,
+                                      at, err);
+}
+
 enum cc_err cc_tx_notif_insert(struct cc_tx *tx, struct cc_notification *n, struct cc_error *err)
 {
     return tx->ops->tx_notif_insert(tx->impl, n, err);
@@ -299,4 +307,32 @@ void cc_store_search_text(const struct cc_contact *c, char *out, size_t outsz)
     cc_strlcpy(out, b.data ? b.data : "", outsz);
     cc_ascii_lower(out);
     cc_buf_free(&b);
+}
+
+enum cc_err cc_tx_template_put(struct cc_tx *tx, int64_t account_id, const struct cc_template *t,
+                               struct cc_error *err)
+{
+    return tx->ops->tx_template_put(tx->impl, account_id, t, err);
+}
+
+enum cc_err cc_tx_template_delete(struct cc_tx *tx, int64_t account_id, const char *event_type,
+                                  const char *channel, const char *language,
+                                  struct cc_error *err)
+{
+    return tx->ops->tx_template_delete(tx->impl, account_id, event_type, channel, language, err);
+}
+
+enum cc_err cc_store_template_get(struct cc_store *s, int64_t account_id, const char *event_type,
+                                  const char *channel, const char *language, char *title,
+                                  size_t titlesz, char *body, size_t bodysz,
+                                  struct cc_error *err)
+{
+    return s->ops->template_get(s->impl, account_id, event_type, channel, language, title,
+                                titlesz, body, bodysz, err);
+}
+
+enum cc_err cc_store_template_list(struct cc_store *s, int64_t account_id,
+                                   struct cc_template **out, size_t *n, struct cc_error *err)
+{
+    return s->ops->template_list(s->impl, account_id, out, n, err);
 }

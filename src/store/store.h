@@ -247,6 +247,11 @@ enum cc_err cc_tx_notif_cancel_contact(struct cc_tx *tx, int64_t account_id, int
 /* Makes a finished notification pending again, due now. */
 enum cc_err cc_tx_notif_resend(struct cc_tx *tx, int64_t account_id, int64_t id, int64_t now,
                                struct cc_error *err);
+/* Marks a contact's channel broken with reason, or clears the mark (reason
+ * NULL): channel "email", "mobile", or "webhook" with webhook_id. */
+enum cc_err cc_tx_channel_health(struct cc_tx *tx, int64_t account_id, int64_t contact_id,
+                                 const char *channel, int64_t webhook_id, const char *reason,
+                                 int64_t at, struct cc_error *err);
 enum cc_err cc_store_event_get(struct cc_store *s, int64_t account_id, int64_t id,
                                struct cc_event *out, struct cc_error *err);
 /* *out owned by the caller: cc_free(). */
@@ -260,5 +265,34 @@ enum cc_err cc_store_attempts_list(struct cc_store *s, int64_t notification_id,
                                    struct cc_attempt **out, size_t *n, struct cc_error *err);
 /* When the next pending notification falls due (ms), 0 when none is. */
 enum cc_err cc_store_notif_next_due(struct cc_store *s, int64_t *at, struct cc_error *err);
+
+/* ---- an account's own notification templates ------------------------------ */
+struct cc_template {
+    char event_type[64];           /* "certificate.expiring", ... */
+    char channel[8];               /* "email", "sms", "robot" */
+    char language[8];              /* "en", "zh-CN" */
+    char title[CC_TEMPLATE_TITLE_MAX + 1];
+    char body[CC_TEMPLATE_BODY_MAX + 1];
+    int64_t updated_at;            /* ms */
+};
+/* Saves t for the account, replacing the one with the same event type,
+ * channel and language. The caller has checked it (cc_template_check). */
+enum cc_err cc_tx_template_put(struct cc_tx *tx, int64_t account_id, const struct cc_template *t,
+                               struct cc_error *err);
+/* CC_ERR_NOT_FOUND when the account has no such template of its own. */
+enum cc_err cc_tx_template_delete(struct cc_tx *tx, int64_t account_id, const char *event_type,
+                                  const char *channel, const char *language,
+                                  struct cc_error *err);
+/* The account's own title and body for one event type, channel and
+ * language, copied into title and body (cut to their sizes);
+ * CC_ERR_NOT_FOUND when the account has none (the built-in text applies). */
+enum cc_err cc_store_template_get(struct cc_store *s, int64_t account_id, const char *event_type,
+                                  const char *channel, const char *language, char *title,
+                                  size_t titlesz, char *body, size_t bodysz,
+                                  struct cc_error *err);
+/* Every template of the account's own, ordered by event type, channel,
+ * language. *out is owned by the caller: cc_free(). */
+enum cc_err cc_store_template_list(struct cc_store *s, int64_t account_id,
+                                   struct cc_template **out, size_t *n, struct cc_error *err);
 
 #endif

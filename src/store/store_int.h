@@ -70,6 +70,9 @@ struct cc_store_ops {
                                            struct cc_error *err);
     enum cc_err (*tx_event_insert)(void *tx, struct cc_event *e, struct cc_error *err);
     enum cc_err (*tx_event_set_skipped)(void *tx, const struct cc_event *e, struct cc_error *err);
+    enum cc_err (*tx_channel_health)(void *tx, int64_t account_id, int64_t contact_id,
+                                     const char *channel, int64_t webhook_id, const char *reason,
+                                     int64_t at, struct cc_error *err);
     enum cc_err (*tx_notif_insert)(void *tx, struct cc_notification *n, struct cc_error *err);
     enum cc_err (*tx_notif_claim)(void *tx, int64_t now, int64_t lease_ms, size_t max, struct cc_notification *out, size_t *n, struct cc_error *err);
     enum cc_err (*tx_notif_record)(void *tx, const struct cc_notification *n, const struct cc_attempt *a, struct cc_error *err);
@@ -80,6 +83,16 @@ struct cc_store_ops {
     enum cc_err (*notif_get)(void *impl, int64_t account_id, int64_t id, struct cc_notification *out, struct cc_error *err);
     enum cc_err (*attempts_list)(void *impl, int64_t notification_id, struct cc_attempt **out, size_t *n, struct cc_error *err);
     enum cc_err (*notif_next_due)(void *impl, int64_t *at, struct cc_error *err);
+    enum cc_err (*tx_template_put)(void *tx, int64_t account_id, const struct cc_template *t,
+                                   struct cc_error *err);
+    enum cc_err (*tx_template_delete)(void *tx, int64_t account_id, const char *event_type,
+                                      const char *channel, const char *language,
+                                      struct cc_error *err);
+    enum cc_err (*template_get)(void *impl, int64_t account_id, const char *event_type,
+                                const char *channel, const char *language, char *title,
+                                size_t titlesz, char *body, size_t bodysz, struct cc_error *err);
+    enum cc_err (*template_list)(void *impl, int64_t account_id, struct cc_template **out,
+                                 size_t *n, struct cc_error *err);
 };
 
 struct cc_store {

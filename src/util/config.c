@@ -91,9 +91,10 @@ static const struct opt opts[] = {
     {"send_timeout_ms", INT(send_timeout_ms), 100, 120000, "10000", NULL,
      "Longest wait for an SMTP server or SMS gateway to accept a message; the caller then "
      "gets DeliveryFailed."},
-    {"blocking_threads", INT(blocking_threads), 1, 256, "16", NULL,
-     "Threads that wait on SMTP servers and gateways for API calls, so that a slow one never "
-     "holds up the HTTP worker threads."},
+    {"blocking_threads", INT(blocking_threads), 1, 256, "32", NULL,
+     "Threads for API calls that wait: on an SMTP server or gateway, or for a write's group "
+     "commit. They keep the HTTP worker threads free, and the writes waiting together share "
+     "one commit."},
     {"verify_code_ttl", INT(verify_code_ttl), 10, 86400, "600", NULL,
      "Seconds a verification code stays valid."},
     {"verify_resend_interval", INT(verify_resend_interval), 0, 3600, "60", NULL,
@@ -122,6 +123,10 @@ static const struct opt opts[] = {
      "left alone for at least 10 minutes."},
     {"dispatcher_threads", INT(dispatcher_threads), 1, 64, "4", NULL,
      "Threads that deliver notifications."},
+    {"robot_rate_window_percent", INT(robot_rate_window_percent), 1, 100, "100", NULL,
+     "For tests only: shortens the robots' rate-limit windows (DingTalk and WeCom 20 a "
+     "minute, Lark 5 a second and 100 a minute) and DingTalk's 10-minute block to this "
+     "percentage."},
     {"delivery_lease_s", INT(delivery_lease_s), 5, 3600, "120", NULL,
      "A notification claimed for delivery and not finished within this many seconds (the "
      "server died) is claimed again."},

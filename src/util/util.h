@@ -142,6 +142,7 @@ struct cc_config {
     char retry_schedule[256];
     int64_t dispatcher_threads;
     int64_t delivery_lease_s;
+    int64_t robot_rate_window_percent;
 };
 
 void cc_config_defaults(struct cc_config *cfg);

@@ -280,3 +280,69 @@ test('a test send goes through the same renderer and sender, and reports the pla
   assert.equal(refused.platform_code, '310000');
   assert.match(refused.reason, /keyword/i);
 });
+
+test('a refused robot is marked broken on the contact with the reason; the next delivery clears it', async () => {
+  const ding = robots.register('dingtalk', null, { keywords: ['部署'] });
+  const { contact } = await createContact(server, admin, { webhooks: [{ url: dingtalkWebhookUrl(ding) }] });
+  const ev = await postEvent([contact.id], 'certificate.issued');
+  const settled = await eventSettled(ev.id);
+  assert.equal(settled.notifications[0].status, 'failed');
+  const broken = assertOk(await getContact(server, admin, contact.id), 200);
+  assert.match(broken.webhooks[0].broken, /keyword/i);
+  assert.ok(broken.webhooks[0].broken_at);
+  // the mark survives an update that keeps the URL
+  const kept = assertOk(await api(server, 'PATCH', `/v1/contacts/${contact.id}`, {
+    key: admin, json: { name: 'Renamed', webhooks: [{ url: dingtalkWebhookUrl(ding) }] },
+  }), 200);
+  assert.match(kept.webhooks[0].broken, /keyword/i);
+  // the person adds the keyword; a resend gets through and clears the mark
+  robots.update('dingtalk', ding, { keywords: ['certificate'] });
+  assertOk(await api(server, 'POST', `/v1/notifications/${settled.notifications[0].id}/resend`, { key: admin }), 202);
+  await eventSettled(ev.id);
+  await waitFor(async () => {
+    const c = assertOk(await getContact(server, admin, contact.id), 200);
+    return c.webhooks[0].broken === null;
+  }, { timeoutMs: 10000, what: 'the broken mark to clear' });
+});
+
+test('mention_mobile: DingTalk and WeCom @mention the verified mobile, and only when asked', async () => {
+  const ding = robots.register('dingtalk', null, { keywords: ['certificate'] });
+  const wecom = robots.register('wecom', null, {});
+  const plain = robots.register('dingtalk', null, { keywords: ['certificate'] });
+  const c = await verifiedContact({
+    webhooks: [
+      { url: dingtalkWebhookUrl(ding), mention_mobile: true },
+      { url: wecomWebhookUrl(wecom), mention_mobile: true },
+      { url: dingtalkWebhookUrl(plain) },
+    ],
+  });
+  assert.deepEqual(c.webhooks.map((w) => w.mention_mobile), [true, true, false]);
+  assertError(await api(server, 'PATCH', `/v1/contacts/${c.id}`, {
+    key: admin, json: { webhooks: [{ url: dingtalkWebhookUrl(ding), mention_mobile: 'yes' }] },
+  }), 400, 'IncorrectFormat.Webhooks');
+  await postEvent([c.id], 'certificate.expiring');
+  const national = nationalMobile(c.mobile);
+  const [d] = await robots.waitFor('dingtalk', ding, 1, { timeoutMs: 10000 });
+  assert.deepEqual(d.body.at.atMobiles, [national]);
+  assert.match(d.text, new RegExp(`@${national}`));
+  assert.deepEqual(d.mentions, [national], 'the receiver sees a visible mention');
+  const [w] = await robots.waitFor('wecom', wecom, 1, { timeoutMs: 10000 });
+  assert.equal(w.msgtype, 'text');
+  assert.deepEqual(w.body.text.mentioned_mobile_list, [national]);
+  const [p] = await robots.waitFor('dingtalk', plain, 1, { timeoutMs: 10000 });
+  assert.deepEqual(p.body.at?.atMobiles ?? [], []);
+});
+
+test('a real notification uses the account\'s own template for its channel and language', async () => {
+  const put = await api(server, 'PUT', '/v1/templates/certificate.revoked/robot/en', {
+    key: admin,
+    json: { title: 'Revoked certificate {{domains}}', body: 'Our own words: the certificate for {{domains}} is revoked ({{reason}}).' },
+  });
+  assertOk(put, 200);
+  const ding = robots.register('dingtalk', null, { keywords: ['certificate'] });
+  const { contact } = await createContact(server, admin, { webhooks: [{ url: dingtalkWebhookUrl(ding) }] });
+  await postEvent([contact.id], 'certificate.revoked', { domains: ['own.example.com'], reason: 'superseded' });
+  const [m] = await robots.waitFor('dingtalk', ding, 1, { timeoutMs: 10000 });
+  assert.match(m.text, /Our own words: the certificate for own\.example\.com is revoked \(superseded\)/);
+  assert.equal((await api(server, 'DELETE', '/v1/templates/certificate.revoked/robot/en', { key: admin })).status, 204);
+});

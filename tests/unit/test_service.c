@@ -252,8 +252,8 @@ static void webhook_secret_rules_on_update(void **state)
     in.name = "Hooks";
     in.mobile = "13300000010";
     in.n_webhooks = 2;
-    in.webhooks[0] = (struct cc_webhook_input){u1, CC_SECRET_VALUE, "SECone"};
-    in.webhooks[1] = (struct cc_webhook_input){u2, CC_SECRET_VALUE, "two-secret"};
+    in.webhooks[0] = (struct cc_webhook_input){u1, CC_SECRET_VALUE, "SECone", -1};
+    in.webhooks[1] = (struct cc_webhook_input){u2, CC_SECRET_VALUE, "two-secret", -1};
     struct cc_contact c;
     struct cc_error err;
     assert_int_equal(cc_contact_create(&f->svc, &f->admin, &in, NULL, NULL, &c, NULL, &err), CC_OK);
@@ -261,8 +261,8 @@ static void webhook_secret_rules_on_update(void **state)
     struct cc_contact_input up = {0};
     up.present = CC_F_WEBHOOKS;
     up.n_webhooks = 2;
-    up.webhooks[0] = (struct cc_webhook_input){u2, CC_SECRET_NULL, NULL};
-    up.webhooks[1] = (struct cc_webhook_input){u1, CC_SECRET_ABSENT, NULL};
+    up.webhooks[0] = (struct cc_webhook_input){u2, CC_SECRET_NULL, NULL, -1};
+    up.webhooks[1] = (struct cc_webhook_input){u1, CC_SECRET_ABSENT, NULL, -1};
     struct cc_contact d;
     assert_int_equal(cc_contact_update(&f->svc, &f->admin, c.id, &up, c.version, &d, &err), CC_OK);
     assert_int_equal(d.n_webhooks, 2);

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -77,12 +78,188 @@ static void test_flag(void **state)
     assert_non_null(strstr(r.title, "Li Si"));
 }
 
+/* The built-in texts go through cc_render_template: rendering them by hand
+ * gives exactly what cc_render_event gives. */
+static void builtin_through_render_template(void **state)
+{
+    (void)state;
+    json_t *data = sample();
+    static const char *langs[] = {"en", "zh-CN"};
+    struct cc_rendered *a = malloc(sizeof *a), *b = malloc(sizeof *b);
+    for (int t = 1; t < CC_EVENT_COUNT; t++) {
+        for (int l = 0; l < 2; l++) {
+            for (int test = 0; test < 2; test++) {
+                const char *title, *body;
+                assert_int_equal(cc_template_builtin((enum cc_event_type)t, langs[l], &title, &body), 0);
+                char why[256];
+                if (cc_template_check(title, body, langs[l], why, sizeof why))
+                    fail_msg("built-in %s/%s fails its own check: %s",
+                             cc_event_type_name((enum cc_event_type)t), langs[l], why);
+                cc_render_event((enum cc_event_type)t, langs[l], data, "Zhang San", test, a);
+                cc_render_template(title, body, (enum cc_event_type)t, langs[l], data, "Zhang San",
+                                   test, b);
+                assert_string_equal(a->title, b->title);
+                assert_string_equal(a->text, b->text);
+                assert_string_equal(a->markdown, b->markdown);
+                assert_string_equal(a->html, b->html);
+            }
+        }
+    }
+    const char *title, *body;
+    assert_int_equal(cc_template_builtin(CC_EVENT_NONE, "en", &title, &body), -1);
+    assert_int_equal(cc_template_builtin(CC_EVENT_COUNT, "en", &title, &body), -1);
+    free(a);
+    free(b);
+    json_decref(data);
+}
+
+static void own_template_escaping(void **state)
+{
+    (void)state;
+    json_t *data = json_pack("{s:[s,s], s:s, s:s, s:I}", "domains", "*_x_*.example.com",
+                             "a.example.com", "brand", "<b>Bold</b> & \"co\"", "serial",
+                             "0A:1B", "days_left", (json_int_t)3);
+    struct cc_rendered r;
+    cc_render_template("Our certificate for {{domains}} ends in {{days_left}} days",
+                       "Brand: {{brand}}\nSerial: {{serial}}\nId: {{certificate_id}}\n"
+                       "Literal <i>text</i> & **bold** stays as written",
+                       CC_EVENT_EXPIRING, "en", data, "Li Si", 0, &r);
+    assert_string_equal(r.title, "Our certificate for *_x_*.example.com, a.example.com ends in 3 days");
+    /* text: values raw */
+    assert_non_null(strstr(r.text, "Brand: <b>Bold</b> & \"co\""));
+    assert_non_null(strstr(r.text, "Id: -")); /* no value: "-" */
+    /* markdown: values escaped, the author's own markdown kept */
+    assert_non_null(strstr(r.markdown, "### Our certificate for \\*\\_x\\_\\*.example.com, a.example.com"));
+    assert_non_null(strstr(r.markdown, "Brand: \\<b\\>Bold\\</b\\> & \"co\""));
+    assert_non_null(strstr(r.markdown, "& **bold** stays"));
+    /* HTML: values and the author's text escaped alike */
+    assert_null(strstr(r.html, "<b>Bold"));
+    assert_non_null(strstr(r.html, "&lt;b&gt;Bold&lt;/b&gt; &amp; &quot;co&quot;"));
+    assert_non_null(strstr(r.html, "Literal &lt;i&gt;text&lt;/i&gt; &amp;"));
+    assert_non_null(strstr(r.html, "Brand: ")); /* line breaks become <br> */
+    assert_non_null(strstr(r.html, "<br>Serial: 0A:1B<br>"));
+    json_decref(data);
+}
+
+/* A value with a line break cannot split a title (an email subject). */
+static void title_is_one_line(void **state)
+{
+    (void)state;
+    json_t *data = json_pack("{s:s}", "reason", "a\r\nBcc: x@example.com");
+    struct cc_rendered r;
+    cc_render_template("certificate {{reason}}", "certificate", CC_EVENT_REJECTED, "en", data,
+                       NULL, 0, &r);
+    assert_null(strchr(r.title, '\n'));
+    assert_null(strchr(r.title, '\r'));
+    json_decref(data);
+}
+
+/* Output that does not fit is cut on a character boundary, never inside one. */
+static void long_output_stays_utf8(void **state)
+{
+    (void)state;
+    json_t *data = json_pack("{s:[s]}", "domains", "<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<<");
+    struct cc_rendered r;
+    /* 0, 1, 2 ASCII bytes first move where each buffer's end falls in a
+     * 3-byte character */
+    for (int pad = 0; pad < 3; pad++) {
+        char body[CC_TEMPLATE_BODY_MAX + 1];
+        size_t n = 0;
+        for (int i = 0; i < pad; i++)
+            body[n++] = 'x';
+        while (n + 3 <= 3985) {
+            memcpy(body + n, "证", 3);
+            n += 3;
+        }
+        memcpy(body + n, "{{domains}}", 12);
+        cc_render_template("证书 {{domains}}", body, CC_EVENT_ISSUED, "zh-CN", data, NULL, 1, &r);
+        assert_true(cc_utf8_valid(r.title, strlen(r.title)));
+        assert_true(cc_utf8_valid(r.text, strlen(r.text)));
+        assert_true(cc_utf8_valid(r.markdown, strlen(r.markdown)));
+        assert_true(cc_utf8_valid(r.html, strlen(r.html)));
+        assert_true(strlen(r.text) > sizeof r.text - 8);
+        assert_true(strlen(r.markdown) > sizeof r.markdown - 8);
+    }
+    json_decref(data);
+}
+
+static void check(const char *title, const char *body, const char *lang, const char *want)
+{
+    char why[384];
+    int rc = cc_template_check(title, body, lang, why, sizeof why);
+    if (!want) {
+        if (rc)
+            fail_msg("\"%s\" / \"%s\" should pass: %s", title, body, why);
+        return;
+    }
+    if (!rc)
+        fail_msg("\"%s\" / \"%s\" should fail with \"%s\"", title, body, want);
+    if (!strstr(why, want))
+        fail_msg("\"%s\" / \"%s\": \"%s\" does not say \"%s\"", title, body, why, want);
+}
+
+static void template_check(void **state)
+{
+    (void)state;
+    /* fine */
+    check("Certificate {{domains}}", "Your certificate expires on {{not_after}}.\nOrder {{order_id}}",
+          "en", NULL);
+    check("{{serial}}", "certificate {{certificate_id}} {{brand}} {{type}} {{days_left}} {{reason}} "
+          "{{contact_name}} {{event_type}}", "en", NULL);
+    check("证书到期", "{{domains}} 将到期", "zh-CN", NULL);
+    check("title { single } brace", "a certificate {x}", "en", NULL);
+    /* keyword: case-sensitive, in the text itself, per language */
+    check("Certificate", "Expires soon", "en", "\"certificate\"");
+    check("cert", "{{certificate_id}} expires", "en", "\"certificate\"");
+    check("证书", "certificate", "en", NULL);           /* title or body: either will do */
+    check("到期", "certificate expires", "zh-CN", "证书");
+    check("证", "{{domains}}书", "zh-CN", "证书");       /* a variable separates the words */
+    /* variables */
+    check("certificate", "{{domain}}", "en", "unknown variable {{domain}}");
+    check("certificate", "{{ domains }}", "en", "unknown variable");
+    check("certificate", "{{}}", "en", "unknown variable");
+    check("certificate", "{{domains", "en", "never closed");
+    check("certificate", "domains}}", "en", "no \"{{\"");
+    check("certificate", "{{do{{mains}}", "en", "inside a variable");
+    check("certificate {{nope}}", "x", "en", "title uses the unknown variable");
+    /* lengths */
+    char title[CC_TEMPLATE_TITLE_MAX + 2], body[CC_TEMPLATE_BODY_MAX + 2];
+    memset(title, 'a', sizeof title - 1);
+    title[sizeof title - 1] = '\0';
+    memcpy(title, "certificate", 11);
+    check(title, "x", "en", "at most 200 bytes");
+    title[CC_TEMPLATE_TITLE_MAX] = '\0';
+    check(title, "x", "en", NULL);
+    memset(body, 'b', sizeof body - 1);
+    body[sizeof body - 1] = '\0';
+    check("certificate", body, "en", "at most 4000 bytes");
+    body[CC_TEMPLATE_BODY_MAX] = '\0';
+    check("certificate", body, "en", NULL);
+    check("", "certificate", "en", "title is empty");
+    check("certificate", "", "en", "body is empty");
+    /* characters */
+    check("certificate", "a\xff", "en", "not valid UTF-8");
+    check("certificate", "\xe8\xaf", "en", "not valid UTF-8");
+    check("certificate\nBcc: x", "body", "en", "control character");
+    check("certificate", "tab\there", "en", "control character");
+    check("certificate", "del\x7f", "en", "control character");
+    check("certificate", "cr\r\nlf", "en", "control character");
+    check("certificate", "line\nbreak", "en", NULL);
+    char why[8];
+    assert_int_equal(cc_template_check(NULL, "x", "en", why, sizeof why), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_type_and_language),
         cmocka_unit_test(variables_and_escaping),
         cmocka_unit_test(test_flag),
+        cmocka_unit_test(builtin_through_render_template),
+        cmocka_unit_test(own_template_escaping),
+        cmocka_unit_test(title_is_one_line),
+        cmocka_unit_test(long_output_stays_utf8),
+        cmocka_unit_test(template_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
