@@ -100,6 +100,8 @@ enum cc_err cc_json_contact_input(json_t *obj, struct cc_contact_input *in,
                                   struct cc_error *err);
 
 /* ---- rendering (render.c) ------------------------------------------------------- */
+/* A time (ms since the epoch) as RFC 3339, or null for 0. */
+json_t *cc_render_time(int64_t ms);
 /* The REST representation of a contact already redacted for its reader. */
 json_t *cc_render_contact(const struct cc_contact *c);
 

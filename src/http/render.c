@@ -4,7 +4,7 @@
 #include "http/http.h"
 #include "util/util.h"
 
-static json_t *time_or_null(int64_t ms)
+json_t *cc_render_time(int64_t ms)
 {
     char ts[32];
     if (!ms)
@@ -22,7 +22,7 @@ json_t *cc_render_contact(const struct cc_contact *c)
                               "kind", cc_webhook_kind_name(w->kind), "has_secret", w->has_secret,
                               "mention_mobile", w->mention_mobile);
         json_object_set_new(h, "broken", w->broken[0] ? json_string(w->broken) : json_null());
-        json_object_set_new(h, "broken_at", time_or_null(w->broken_at));
+        json_object_set_new(h, "broken_at", cc_render_time(w->broken_at));
         json_array_append_new(hooks, h);
     }
     json_t *o = json_object();
@@ -30,10 +30,10 @@ json_t *cc_render_contact(const struct cc_contact *c)
     json_object_set_new(o, "name", json_string(c->name));
     json_object_set_new(o, "email", c->has_email ? json_string(c->email) : json_null());
     json_object_set_new(o, "email_status", json_integer(c->email_verified_at ? 1 : 0));
-    json_object_set_new(o, "email_verified_at", time_or_null(c->email_verified_at));
+    json_object_set_new(o, "email_verified_at", cc_render_time(c->email_verified_at));
     json_object_set_new(o, "mobile", json_string(c->mobile));
     json_object_set_new(o, "mobile_status", json_integer(c->mobile_verified_at ? 1 : 0));
-    json_object_set_new(o, "mobile_verified_at", time_or_null(c->mobile_verified_at));
+    json_object_set_new(o, "mobile_verified_at", cc_render_time(c->mobile_verified_at));
     json_object_set_new(o, "email_broken", c->email_broken[0] ? json_string(c->email_broken)
                                                               : json_null());
     json_object_set_new(o, "mobile_broken", c->mobile_broken[0] ? json_string(c->mobile_broken)
@@ -42,7 +42,7 @@ json_t *cc_render_contact(const struct cc_contact *c)
     json_object_set_new(o, "webhooks", hooks);
     json_object_set_new(o, "language", json_string(c->language));
     json_object_set_new(o, "version", json_integer(c->version));
-    json_object_set_new(o, "created_at", time_or_null(c->created_at));
-    json_object_set_new(o, "updated_at", time_or_null(c->updated_at));
+    json_object_set_new(o, "created_at", cc_render_time(c->created_at));
+    json_object_set_new(o, "updated_at", cc_render_time(c->updated_at));
     return o;
 }

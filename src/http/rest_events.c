@@ -11,15 +11,6 @@
 #include "http/http_int.h"
 #include "util/util.h"
 
-static json_t *time_json(int64_t ms)
-{
-    char ts[32];
-    if (!ms)
-        return json_null();
-    cc_time_rfc3339(ms, ts, sizeof ts);
-    return json_string(ts);
-}
-
 static json_t *render_notification(const struct cc_notification *n)
 {
     json_t *o = json_object();
@@ -33,11 +24,11 @@ static json_t *render_notification(const struct cc_notification *n)
     json_object_set_new(o, "status", json_string(n->status));
     json_object_set_new(o, "attempts", json_integer(n->attempts));
     json_object_set_new(o, "next_attempt_at",
-                        strcmp(n->status, "pending") ? json_null() : time_json(n->next_attempt_at));
+                        strcmp(n->status, "pending") ? json_null() : cc_render_time(n->next_attempt_at));
     json_object_set_new(o, "last_error", n->last_error[0] ? json_string(n->last_error) : json_null());
     json_object_set_new(o, "idempotency_key", json_string(n->key));
-    json_object_set_new(o, "created_at", time_json(n->created_at));
-    json_object_set_new(o, "updated_at", time_json(n->updated_at));
+    json_object_set_new(o, "created_at", cc_render_time(n->created_at));
+    json_object_set_new(o, "updated_at", cc_render_time(n->updated_at));
     return o;
 }
 
@@ -110,7 +101,7 @@ void cc_h_events_create(struct cc_request *req)
     json_object_set_new(o, "type", json_string(e.type));
     json_object_set_new(o, "data", json_loads(e.data, 0, NULL));
     json_object_set_new(o, "skipped", json_loads(e.skipped, 0, NULL));
-    json_object_set_new(o, "created_at", time_json(e.created_at));
+    json_object_set_new(o, "created_at", cc_render_time(e.created_at));
     cc_event_free(&e);
     cc_req_json(req, 201, o);
     return;
@@ -146,7 +137,7 @@ void cc_h_events_get(struct cc_request *req)
     json_object_set_new(o, "type", json_string(e.type));
     json_object_set_new(o, "data", json_loads(e.data, 0, NULL));
     json_object_set_new(o, "skipped", json_loads(e.skipped, 0, NULL));
-    json_object_set_new(o, "created_at", time_json(e.created_at));
+    json_object_set_new(o, "created_at", cc_render_time(e.created_at));
     json_object_set_new(o, "notifications", arr);
     json_object_set_new(o, "notifications_total", json_integer(total));
     cc_event_free(&e);
@@ -219,7 +210,7 @@ void cc_h_notifications_get(struct cc_request *req)
     json_t *arr = json_array();
     for (size_t i = 0; i < na; i++)
         json_array_append_new(
-            arr, json_pack("{s:o, s:I, s:s, s:I, s:s, s:s, s:s}", "at", time_json(a[i].started_at),
+            arr, json_pack("{s:o, s:I, s:s, s:I, s:s, s:s, s:s}", "at", cc_render_time(a[i].started_at),
                            "latency_ms", (json_int_t)a[i].latency_ms, "outcome", a[i].outcome,
                            "http_status", (json_int_t)a[i].http_status, "platform_code",
                            a[i].platform_code, "platform_message", a[i].platform_message,

@@ -12,24 +12,17 @@
 #include "http/http_int.h"
 #include "util/util.h"
 
-static json_t *time_json(int64_t ms)
-{
-    char ts[32];
-    cc_time_rfc3339(ms, ts, sizeof ts);
-    return json_string(ts);
-}
-
 static void send_view(struct cc_request *req, int status, const struct cc_verif_view *v)
 {
     json_t *o = json_object();
     json_object_set_new(o, "verification_id", json_integer(v->id));
     json_object_set_new(o, "channel", json_string(v->channel));
     json_object_set_new(o, "target", json_string(v->target));
-    json_object_set_new(o, "expires_at", time_json(v->expires_at));
+    json_object_set_new(o, "expires_at", cc_render_time(v->expires_at));
     if (v->resend_after)
-        json_object_set_new(o, "resend_after", time_json(v->resend_after));
+        json_object_set_new(o, "resend_after", cc_render_time(v->resend_after));
     if (v->confirmed_at)
-        json_object_set_new(o, "confirmed_at", time_json(v->confirmed_at));
+        json_object_set_new(o, "confirmed_at", cc_render_time(v->confirmed_at));
     cc_req_json(req, status, o);
 }
 

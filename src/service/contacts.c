@@ -314,12 +314,8 @@ enum cc_err cc_contact_list(struct cc_service *svc, const struct cc_caller *call
     enum cc_err rc = cc_service_require(caller, CC_ROLE_READONLY, err);
     if (rc)
         return rc;
-    if (page < 1 || page > 1000000)
-        return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "Page",
-                            "page must be a whole number from 1 to 1000000.");
-    if (page_size < 1 || page_size > CC_PAGE_SIZE_MAX)
-        return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "PageSize",
-                            "page_size must be a whole number from 1 to %d.", CC_PAGE_SIZE_MAX);
+    if ((rc = svc_check_page(page, page_size, err)))
+        return rc;
     char kw[4 * CC_KEYWORD_MAX_CHARS + 1] = "";
     if (keyword) {
         size_t len = strlen(keyword);

@@ -192,12 +192,8 @@ enum cc_err cc_notification_list(struct cc_service *svc, const struct cc_caller 
     if (!ok)
         return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "Channel",
                             "channel must be email, mobile or webhook.");
-    if (f->page < 1 || f->page > 1000000)
-        return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "Page",
-                            "page must be a whole number from 1 to 1000000.");
-    if (f->page_size < 1 || f->page_size > CC_PAGE_SIZE_MAX)
-        return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "PageSize",
-                            "page_size must be a whole number from 1 to %d.", CC_PAGE_SIZE_MAX);
+    if ((rc = svc_check_page(f->page, f->page_size, err)))
+        return rc;
     f->account_id = caller->account_id;
     return cc_store_notif_list(svc->store, f, out, n, total, err);
 }

@@ -89,6 +89,17 @@ enum cc_err cc_service_require(const struct cc_caller *caller, enum cc_role need
                         cc_role_name(need), cc_role_name(caller->role));
 }
 
+enum cc_err svc_check_page(int64_t page, int64_t page_size, struct cc_error *err)
+{
+    if (page < 1 || page > 1000000)
+        return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "Page",
+                            "page must be a whole number from 1 to 1000000.");
+    if (page_size < 1 || page_size > CC_PAGE_SIZE_MAX)
+        return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "PageSize",
+                            "page_size must be a whole number from 1 to %d.", CC_PAGE_SIZE_MAX);
+    return CC_OK;
+}
+
 enum cc_err svc_seal(const struct cc_service *svc, const char *aad, const char *pt,
                      uint8_t *out, size_t outsz, size_t *outlen, struct cc_error *err)
 {

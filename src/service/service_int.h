@@ -24,4 +24,7 @@ enum cc_err svc_open(const struct cc_service *svc, const char *aad, const uint8_
  * the caller: json_decref(). */
 json_t *svc_sample_data(void);
 
+/* page from 1 to 1000000, page_size from 1 to CC_PAGE_SIZE_MAX. */
+enum cc_err svc_check_page(int64_t page, int64_t page_size, struct cc_error *err);
+
 #endif
