@@ -213,28 +213,47 @@ static void finish(struct cc_dispatcher *d, struct cc_notification *n, const cha
     finish_health(d, n, status, why, a, 0);
 }
 
-/* Sends one claimed notification and records what happened. */
-static void process(struct cc_dispatcher *d, struct cc_notification *n)
+/* ---- one notification, or several merged for one robot -------------------------- */
+#define MERGE_MAX 50
+
+/* A claimed notification with everything needed to send it. */
+struct item {
+    struct cc_notification n;
+    struct cc_event ev;
+    struct cc_contact c;
+    const struct cc_webhook *w;   /* into c, for robots */
+    struct cc_rendered r;
+};
+
+static void item_free(struct item *it)
+{
+    cc_event_free(&it->ev);
+    cc_free(it);
+}
+
+/* Loads the event and contact of it->n and renders the message. A contact
+ * deleted, an address no longer verified or a robot removed since the event
+ * finishes the notification as cancelled; returns -1 then (or on a store
+ * error, after putting it back). */
+static int prepare(struct cc_dispatcher *d, struct item *it)
 {
     struct cc_error err;
-    struct cc_event ev;
-    struct cc_contact *c = cc_malloc(sizeof *c);
-    memset(&ev, 0, sizeof ev);
-    if (cc_store_event_get(d->store, n->account_id, n->event_id, &ev, &err)) {
+    struct cc_notification *n = &it->n;
+    if (cc_store_event_get(d->store, n->account_id, n->event_id, &it->ev, &err)) {
         finish(d, n, err.code == CC_ERR_NOT_FOUND ? "cancelled" : "pending", err.message, NULL);
-        goto out;
+        return -1;
     }
-    enum cc_err rc = cc_store_contact_get(d->store, n->account_id, n->contact_id, c, &err);
+    enum cc_err rc = cc_store_contact_get(d->store, n->account_id, n->contact_id, &it->c, &err);
     if (rc == CC_ERR_NOT_FOUND) {
         finish(d, n, "cancelled", "the contact was deleted", NULL);
-        goto out;
+        return -1;
     }
     if (rc) {
         n->next_attempt_at = cc_now_ms() + 1000;
         finish(d, n, "pending", err.message, NULL);
-        goto out;
+        return -1;
     }
-    const struct cc_webhook *w = NULL;
+    const struct cc_contact *c = &it->c;
     const char *gone = NULL;
     if (!strcmp(n->channel, "email")) {
         if (!c->has_email || !c->email_verified_at)
@@ -245,61 +264,46 @@ static void process(struct cc_dispatcher *d, struct cc_notification *n)
     } else {
         for (int i = 0; i < c->n_webhooks; i++)
             if (c->webhooks[i].id == n->webhook_id)
-                w = &c->webhooks[i];
-        if (!w)
+                it->w = &c->webhooks[i];
+        if (!it->w)
             gone = "the robot was removed from the contact";
     }
     if (gone) {
         finish(d, n, "cancelled", gone, NULL);
-        goto out;
+        return -1;
     }
-    char secret[CC_ENC_MAX] = "";
-    if (w && w->has_secret &&
-        cc_aead_open(d->key, CC_AAD_WEBHOOK, w->secret_enc, w->secret_enc_len, secret,
-                     sizeof secret, NULL)) {
-        finish(d, n, "failed", "the robot's secret cannot be decrypted with this master key", NULL);
-        goto out;
-    }
-    if (w) {
-        int64_t wait_until = limiter_reserve(&d->limit, w->kind, w->url, cc_now_ms());
-        if (wait_until) {
-            /* Its turn has not come: due again then, no attempt spent. */
-            OPENSSL_cleanse(secret, sizeof secret);
-            n->next_attempt_at = wait_until;
-            finish(d, n, "pending", NULL, NULL);
-            goto out;
-        }
-    }
-    json_t *data = json_loads(ev.data ? ev.data : "{}", 0, NULL);
-    struct cc_rendered *r = cc_malloc(sizeof *r);
-    cc_render_for_account(d->store, n->account_id, cc_event_type_parse(ev.type), n->channel,
-                          c->language, data, c->name, 0, r);
+    json_t *data = json_loads(it->ev.data ? it->ev.data : "{}", 0, NULL);
+    cc_render_for_account(d->store, n->account_id, cc_event_type_parse(it->ev.type), n->channel,
+                          c->language, data, c->name, 0, &it->r);
     json_decref(data);
+    return 0;
+}
 
+/* Records one attempt of it with the platform's verdict and decides what
+ * comes next: delivered, due again after a wait, dead, or failed for good
+ * (the channel then marked broken). */
+static void settle(struct cc_dispatcher *d, struct item *it, const struct cc_send_result *res,
+                   const struct cc_robot_answer *ans, int64_t started_at, int64_t latency_ms)
+{
+    struct cc_notification *n = &it->n;
+    const struct cc_webhook *w = it->w;
     struct cc_attempt a;
-    struct cc_send_result res;
-    struct cc_robot_answer ans;
     memset(&a, 0, sizeof a);
     a.notification_id = n->id;
-    a.started_at = cc_now_ms();
-    int64_t t0 = cc_mono_ms();
-    cc_notify_send(d->dc, r, c, n->channel, w, secret[0] ? secret : NULL, n->key, &res, &ans);
-    OPENSSL_cleanse(secret, sizeof secret);
-    cc_free(r);
-    a.latency_ms = ans.latency_ms ? ans.latency_ms : cc_mono_ms() - t0;
-    cc_strlcpy(a.outcome, cc_send_status_name(res.status), sizeof a.outcome);
-    a.http_status = ans.http_status;
-    cc_strlcpy(a.platform_code, ans.platform_code[0] ? ans.platform_code : res.code,
+    a.started_at = started_at;
+    a.latency_ms = latency_ms;
+    cc_strlcpy(a.outcome, cc_send_status_name(res->status), sizeof a.outcome);
+    a.http_status = ans->http_status;
+    cc_strlcpy(a.platform_code, ans->platform_code[0] ? ans->platform_code : res->code,
                sizeof a.platform_code);
-    cc_strlcpy(a.platform_message, ans.platform_msg, sizeof a.platform_message);
-    cc_strlcpy(a.reason, res.reason, sizeof a.reason);
-
+    cc_strlcpy(a.platform_message, ans->platform_msg, sizeof a.platform_message);
+    cc_strlcpy(a.reason, res->reason, sizeof a.reason);
     n->attempts++;
-    switch (res.status) {
+    switch (res->status) {
     case CC_SEND_OK: {
         int was_broken = w ? w->broken[0] != '\0'
-                           : !strcmp(n->channel, "email") ? c->email_broken[0] != '\0'
-                                                          : c->mobile_broken[0] != '\0';
+                           : !strcmp(n->channel, "email") ? it->c.email_broken[0] != '\0'
+                                                          : it->c.mobile_broken[0] != '\0';
         n->last_error[0] = '\0';
         finish_health(d, n, "delivered", NULL, &a, was_broken ? 2 : 0);
         break;
@@ -307,10 +311,10 @@ static void process(struct cc_dispatcher *d, struct cc_notification *n)
     case CC_SEND_RETRY:
     case CC_SEND_THROTTLED:
         if ((size_t)n->attempts > d->cfg.nschedule) {
-            finish(d, n, "dead", res.reason, &a);
+            finish(d, n, "dead", res->reason, &a);
         } else {
             int64_t wait = backoff_ms(d, n->attempts);
-            if (res.status == CC_SEND_THROTTLED && w && w->kind == CC_WEBHOOK_DINGTALK) {
+            if (res->status == CC_SEND_THROTTLED && w && w->kind == CC_WEBHOOK_DINGTALK) {
                 int64_t block = DINGTALK_BLOCK_MS * d->cfg.rate_window_percent / 100;
                 if (wait < block)
                     wait = block;
@@ -318,20 +322,271 @@ static void process(struct cc_dispatcher *d, struct cc_notification *n)
                 limiter_block(&d->limit, w->url, cc_now_ms() + block);
             }
             n->next_attempt_at = cc_now_ms() + wait;
-            finish(d, n, "pending", res.reason, &a);
+            finish(d, n, "pending", res->reason, &a);
         }
         break;
     case CC_SEND_NOT_CONFIGURED:
-        finish(d, n, "failed", res.reason, &a); /* our configuration, not the channel */
+        finish(d, n, "failed", res->reason, &a); /* our configuration, not the channel */
         break;
     default:
         /* Refused for good: the channel is marked broken until a message gets through. */
-        finish_health(d, n, "failed", res.reason, &a, 1);
+        finish_health(d, n, "failed", res->reason, &a, 1);
         break;
     }
-out:
-    cc_event_free(&ev);
-    cc_free(c);
+}
+
+/* Bytes an item adds to a merged message, as the platform measures it:
+ * DingTalk the JSON body (markdown, escaped), Lark the JSON body (text, one
+ * JSON object a line), WeCom the content itself. */
+static size_t measure(int kind, int wecom_text, const char *markdown, const char *text)
+{
+    size_t n = 0;
+    const char *s = kind == CC_WEBHOOK_DINGTALK || (kind == CC_WEBHOOK_WECOM && !wecom_text)
+                        ? markdown : text;
+    int json = kind != CC_WEBHOOK_WECOM;
+    for (; *s; s++) {
+        n++;
+        if (json && (*s == '"' || *s == '\\' || *s == '\n' || *s == '\t' || *s == '\r'))
+            n++;
+        if ((kind == CC_WEBHOOK_LARK || kind == CC_WEBHOOK_FEISHU) && *s == '\n')
+            n += 40; /* {"tag":"text","text":""} and brackets for each paragraph */
+    }
+    return n;
+}
+
+/* Cuts s so it measures at most budget, on a UTF-8 character boundary, and
+ * marks the cut with "…". */
+static void cut(char *s, size_t budget)
+{
+    size_t len = strlen(s);
+    if (len <= budget || budget < 4)
+        return;
+    size_t end = budget - 3;
+    while (end > 0 && ((unsigned char)s[end] & 0xC0) == 0x80)
+        end--;
+    memcpy(s + end, "\xe2\x80\xa6", 4); /* "…" and the NUL */
+}
+
+/* What a robot's messages may measure: its limit less room for the frame
+ * (title, signature, mention, merged heading). */
+static size_t robot_budget(const struct cc_webhook *w, int wecom_text)
+{
+    size_t limit = cc_robot_max_bytes(w->kind, wecom_text);
+    return w->kind == CC_WEBHOOK_WECOM ? limit - 160 : limit - 1500;
+}
+
+/* Sends the items (all to one robot) as few messages as the robot's size
+ * limit allows, each message listing its items, and settles each item. */
+static void send_merged(struct cc_dispatcher *d, struct item **items, size_t n, const char *secret)
+{
+    const struct item *first = items[0];
+    const struct cc_webhook *w = first->w;
+    const char *mention = w->mention_mobile && first->c.mobile_verified_at ? first->c.mobile : NULL;
+    int wecom_text = w->kind == CC_WEBHOOK_WECOM && mention;
+    size_t budget = robot_budget(w, wecom_text);
+    int zh = !strcmp(first->c.language, "zh-CN");
+    size_t i = 0;
+    while (i < n) {
+        /* as many items as fit */
+        size_t j = i, used = 0;
+        while (j < n) {
+            size_t m = measure(w->kind, wecom_text, items[j]->r.markdown, items[j]->r.text) + 16;
+            if (m > budget && j == i) { /* one item alone is too long: shorten it */
+                cut(items[j]->r.markdown, budget / 2);
+                cut(items[j]->r.text, budget / 2);
+                m = measure(w->kind, wecom_text, items[j]->r.markdown, items[j]->r.text) + 16;
+            }
+            if (used + m > budget)
+                break;
+            used += m;
+            j++;
+        }
+        size_t count = j - i;
+        if (i > 0) { /* every further message needs a turn of its own */
+            int64_t wait_until = limiter_reserve(&d->limit, w->kind, w->url, cc_now_ms());
+            if (wait_until) {
+                for (size_t k = i; k < n; k++) {
+                    items[k]->n.next_attempt_at = wait_until;
+                    finish(d, &items[k]->n, "pending", NULL, NULL);
+                }
+                return;
+            }
+        }
+        char title[128];
+        if (count == 1)
+            cc_strlcpy(title, items[i]->r.title, sizeof title);
+        else if (zh)
+            snprintf(title, sizeof title, "%zu 条证书通知", count);
+        else
+            snprintf(title, sizeof title, "%zu certificate notifications", count);
+        struct cc_buf md, tx;
+        cc_buf_init(&md, 64 * 1024);
+        cc_buf_init(&tx, 64 * 1024);
+        if (count > 1) {
+            cc_buf_printf(&md, "### %s\n\n", title);
+            cc_buf_printf(&tx, "%s\n\n", title);
+        }
+        for (size_t k = i; k < j; k++) {
+            if (k > i) {
+                cc_buf_puts(&md, "\n\n---\n\n");
+                cc_buf_puts(&tx, "\n\n----------\n\n");
+            }
+            cc_buf_puts(&md, items[k]->r.markdown);
+            cc_buf_puts(&tx, items[k]->r.text);
+        }
+        char uuid[sizeof first->n.key + 16];
+        snprintf(uuid, sizeof uuid, "%s-m%zu", items[i]->n.key, count);
+        struct cc_robot_message m = {
+            .kind = w->kind,
+            .url = w->url,
+            .secret = secret,
+            .title = title,
+            .markdown = md.data ? md.data : "",
+            .text = tx.data ? tx.data : "",
+            .mention_mobile = mention,
+            .msg_uuid = count == 1 ? items[i]->n.key : uuid,
+        };
+        struct cc_send_result res;
+        struct cc_robot_answer ans;
+        memset(&ans, 0, sizeof ans);
+        int64_t started = cc_now_ms(), t0 = cc_mono_ms();
+        cc_send_robot(d->dc, &m, &res, &ans);
+        int64_t latency = ans.latency_ms ? ans.latency_ms : cc_mono_ms() - t0;
+        cc_buf_free(&md);
+        cc_buf_free(&tx);
+        for (size_t k = i; k < j; k++)
+            settle(d, items[k], &res, &ans, started, latency);
+        i = j;
+    }
+}
+
+struct dest_claim {
+    int64_t account_id;
+    const char *url;
+    int64_t except_id, now, lease_ms;
+    struct cc_notification out[MERGE_MAX - 1];
+    size_t n;
+};
+
+static enum cc_err dest_claim_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct dest_claim *op = arg;
+    return cc_tx_notif_claim_dest(tx, op->account_id, op->url, op->except_id, op->now,
+                                  op->lease_ms, MERGE_MAX - 1, op->out, &op->n, err);
+}
+
+/* Sends a robot's group: the batch's items for one robot plus any others
+ * waiting their turn for it, as one message when there are several. */
+static void send_robot_group(struct cc_dispatcher *d, struct item **group, size_t n)
+{
+    const struct cc_webhook *w = group[0]->w;
+    int64_t wait_until = limiter_reserve(&d->limit, w->kind, w->url, cc_now_ms());
+    if (wait_until) {
+        /* Their turn has not come: due again then, no attempt spent. */
+        for (size_t k = 0; k < n; k++) {
+            group[k]->n.next_attempt_at = wait_until;
+            finish(d, &group[k]->n, "pending", NULL, NULL);
+        }
+        return;
+    }
+    char secret[CC_ENC_MAX] = "";
+    if (w->has_secret && cc_aead_open(d->key, CC_AAD_WEBHOOK, w->secret_enc, w->secret_enc_len,
+                                      secret, sizeof secret, NULL)) {
+        for (size_t k = 0; k < n; k++)
+            finish(d, &group[k]->n, "failed",
+                   "the robot's secret cannot be decrypted with this master key", NULL);
+        return;
+    }
+    struct item *extra[MERGE_MAX];
+    size_t nextra = 0;
+    if (n < MERGE_MAX) {
+        struct dest_claim *dc = cc_calloc(1, sizeof *dc);
+        *dc = (struct dest_claim){group[0]->n.account_id, w->url, group[0]->n.id, cc_now_ms(),
+                                  d->cfg.lease_ms, {{0}}, 0};
+        struct cc_error err;
+        if (cc_store_write(d->store, dest_claim_tx, dc, &err))
+            dc->n = 0;
+        for (size_t k = 0; k < dc->n && n + nextra < MERGE_MAX; k++) {
+            struct item *o = cc_calloc(1, sizeof *o);
+            o->n = dc->out[k];
+            if (prepare(d, o))
+                item_free(o);
+            else
+                extra[nextra++] = o;
+        }
+        cc_free(dc);
+    }
+    struct item *all[MERGE_MAX];
+    size_t total = 0;
+    for (size_t k = 0; k < n; k++)
+        all[total++] = group[k];
+    for (size_t k = 0; k < nextra; k++)
+        all[total++] = extra[k];
+    const struct item *one = all[0];
+    int wecom_text = w->kind == CC_WEBHOOK_WECOM && w->mention_mobile &&
+                     one->c.mobile_verified_at;
+    int fits = measure(w->kind, wecom_text, one->r.markdown, one->r.text) + 16 <=
+               robot_budget(w, wecom_text);
+    if (total == 1 && fits) { /* the message exactly as a test send renders and sends it */
+        struct item *it = all[0];
+        struct cc_send_result res;
+        struct cc_robot_answer ans;
+        memset(&ans, 0, sizeof ans);
+        int64_t started = cc_now_ms(), t0 = cc_mono_ms();
+        cc_notify_send(d->dc, &it->r, &it->c, it->n.channel, w, secret[0] ? secret : NULL,
+                       it->n.key, &res, &ans);
+        settle(d, it, &res, &ans, started, ans.latency_ms ? ans.latency_ms : cc_mono_ms() - t0);
+    } else {
+        send_merged(d, all, total, secret[0] ? secret : NULL);
+    }
+    OPENSSL_cleanse(secret, sizeof secret);
+    for (size_t k = 0; k < nextra; k++)
+        item_free(extra[k]);
+}
+
+/* Sends a claimed batch: email and SMS one by one, robots grouped so that
+ * the notifications for one robot go out together. */
+static void process_batch(struct cc_dispatcher *d, struct cc_notification *claimed, size_t n)
+{
+    struct item *items[CLAIM_MAX];
+    size_t m = 0;
+    for (size_t k = 0; k < n; k++) {
+        struct item *it = cc_calloc(1, sizeof *it);
+        it->n = claimed[k];
+        if (prepare(d, it))
+            item_free(it);
+        else
+            items[m++] = it;
+    }
+    int done[CLAIM_MAX] = {0};
+    for (size_t k = 0; k < m; k++) {
+        if (done[k])
+            continue;
+        done[k] = 1;
+        struct item *it = items[k];
+        if (!it->w) { /* email or SMS */
+            struct cc_send_result res;
+            struct cc_robot_answer ans;
+            memset(&ans, 0, sizeof ans);
+            int64_t started = cc_now_ms(), t0 = cc_mono_ms();
+            cc_notify_send(d->dc, &it->r, &it->c, it->n.channel, NULL, NULL, it->n.key, &res,
+                           &ans);
+            settle(d, it, &res, &ans, started, cc_mono_ms() - t0);
+            continue;
+        }
+        struct item *group[CLAIM_MAX];
+        size_t g = 0;
+        group[g++] = it;
+        for (size_t o = k + 1; o < m; o++)
+            if (!done[o] && items[o]->w && items[o]->n.account_id == it->n.account_id &&
+                !strcmp(items[o]->w->url, it->w->url)) {
+                done[o] = 1;
+                group[g++] = items[o];
+            }
+        send_robot_group(d, group, g);
+    }
+    for (size_t k = 0; k < m; k++)
+        item_free(items[k]);
 }
 
 static void *dispatcher_main(void *arg)
@@ -351,8 +606,7 @@ static void *dispatcher_main(void *arg)
         op->n = 0;
         if (cc_store_write(d->store, claim_tx, op, &err))
             cc_log(CC_LOG_WARN, "cannot claim notifications", "error", err.message, NULL);
-        for (size_t i = 0; i < op->n; i++)
-            process(d, &op->items[i]);
+        process_batch(d, op->items, op->n);
         if (op->n == CLAIM_MAX)
             continue; /* more may be due right away */
         /* Sleep until the next notification falls due, a wake-up, or the poll. */

@@ -1153,6 +1153,7 @@ static const struct cc_store_ops sqlite_ops = {
     .tx_event_insert = cc_sq_event_insert,
     .tx_event_set_skipped = cc_sq_event_set_skipped,
     .tx_channel_health = cc_sq_channel_health,
+    .tx_notif_claim_dest = cc_sq_notif_claim_dest,
     .tx_notif_insert = cc_sq_notif_insert,
     .tx_notif_claim = cc_sq_notif_claim,
     .tx_notif_record = cc_sq_notif_record,

@@ -70,6 +70,7 @@ enum stmt_id {
     ST_TEMPLATE_DELETE,
     ST_TEMPLATE_GET,
     ST_TEMPLATE_LIST,
+    ST_NOTIF_CLAIM_DEST,
     ST_COUNT
 };
 
@@ -121,6 +122,9 @@ enum cc_err cc_sq_event_set_skipped(void *tx, const struct cc_event *e, struct c
 enum cc_err cc_sq_channel_health(void *tx, int64_t account_id, int64_t contact_id,
                                  const char *channel, int64_t webhook_id, const char *reason,
                                  int64_t at, struct cc_error *err);
+enum cc_err cc_sq_notif_claim_dest(void *tx, int64_t account_id, const char *url,
+                                   int64_t except_id, int64_t now, int64_t lease_ms, size_t max,
+                                   struct cc_notification *out, size_t *n, struct cc_error *err);
 enum cc_err cc_sq_notif_insert(void *tx, struct cc_notification *n, struct cc_error *err);
 enum cc_err cc_sq_notif_claim(void *tx, int64_t now, int64_t lease_ms, size_t max, struct cc_notification *out, size_t *n, struct cc_error *err);
 enum cc_err cc_sq_notif_record(void *tx, const struct cc_notification *n, const struct cc_attempt *a, struct cc_error *err);

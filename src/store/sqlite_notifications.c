@@ -188,6 +188,45 @@ enum cc_err cc_sq_notif_claim(void *tx, int64_t now, int64_t lease_ms, size_t ma
     return CC_OK;
 }
 
+enum cc_err cc_sq_notif_claim_dest(void *tx, int64_t account_id, const char *url,
+                                   int64_t except_id, int64_t now, int64_t lease_ms, size_t max,
+                                   struct cc_notification *out, size_t *n, struct cc_error *err)
+{
+    static const char sql[] =
+        "SELECT " NOTIF_COLS " FROM notifications WHERE id IN (SELECT n.id FROM notifications n "
+        "JOIN contact_webhooks w ON w.id = n.webhook_id WHERE n.account_id = ?1 AND "
+        "n.channel = 'webhook' AND w.url = ?2 AND n.status = 'pending' AND n.lease_until <= ?3 "
+        "AND n.id <> ?4 AND (n.attempts = 0 OR n.next_attempt_at <= ?3)) ORDER BY id LIMIT ?5";
+    struct conn *c = tx;
+    *n = 0;
+    sqlite3_stmt *s = cc_sq_stmt(c, ST_NOTIF_CLAIM_DEST, sql, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_text(s, 2, url, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, now);
+    sqlite3_bind_int64(s, 4, except_id);
+    sqlite3_bind_int64(s, 5, (int64_t)max);
+    int rc = SQLITE_DONE;
+    while (*n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+        read_notif(s, &out[(*n)++]);
+    cc_sq_done(s);
+    if (*n < max && rc != SQLITE_DONE)
+        return cc_sq_db_error(err, c->db, "claiming notifications");
+    for (size_t i = 0; i < *n; i++) {
+        s = cc_sq_stmt(c, ST_NOTIF_LEASE, sql_notif_lease, err);
+        if (!s)
+            return CC_ERR_STORE;
+        out[i].lease_until = now + lease_ms;
+        sqlite3_bind_int64(s, 1, out[i].id);
+        sqlite3_bind_int64(s, 2, out[i].lease_until);
+        enum cc_err e = cc_sq_step_done(c, s, "leasing a notification", err);
+        if (e)
+            return e;
+    }
+    return CC_OK;
+}
+
 enum cc_err cc_sq_notif_record(void *tx, const struct cc_notification *n,
                                const struct cc_attempt *a, struct cc_error *err)
 {

@@ -237,6 +237,14 @@ enum cc_err cc_tx_channel_health(struct cc_tx *tx, int64_t account_id, int64_t c
                                       at, err);
 }
 
+enum cc_err cc_tx_notif_claim_dest(struct cc_tx *tx, int64_t account_id, const char *url,
+                                   int64_t except_id, int64_t now, int64_t lease_ms, size_t max,
+                                   struct cc_notification *out, size_t *n, struct cc_error *err)
+{
+    return tx->ops->tx_notif_claim_dest(tx->impl, account_id, url, except_id, now, lease_ms, max,
+                                        out, n, err);
+}
+
 enum cc_err cc_tx_notif_insert(struct cc_tx *tx, struct cc_notification *n, struct cc_error *err)
 {
     return tx->ops->tx_notif_insert(tx->impl, n, err);

@@ -237,6 +237,12 @@ enum cc_err cc_tx_notif_insert(struct cc_tx *tx, struct cc_notification *n, stru
  * lease_until passed) for lease_ms: out has room for max. */
 enum cc_err cc_tx_notif_claim(struct cc_tx *tx, int64_t now, int64_t lease_ms, size_t max,
                               struct cc_notification *out, size_t *n, struct cc_error *err);
+/* Claims, like cc_tx_notif_claim, the other pending notifications of the
+ * account to the robot at url that are waiting their turn (never tried yet,
+ * or due) — except except_id — so they can go out in one message. */
+enum cc_err cc_tx_notif_claim_dest(struct cc_tx *tx, int64_t account_id, const char *url,
+                                   int64_t except_id, int64_t now, int64_t lease_ms, size_t max,
+                                   struct cc_notification *out, size_t *n, struct cc_error *err);
 /* Writes n's status, attempts, next_attempt_at and last_error, clears its
  * lease, and records the attempt a (may be NULL). */
 enum cc_err cc_tx_notif_record(struct cc_tx *tx, const struct cc_notification *n,
