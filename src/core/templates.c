@@ -141,18 +141,27 @@ static void lookup(const json_t *data, const char *name, const char *contact_nam
     } else if (json_is_integer(v)) {
         snprintf(out, outsz, "%lld", (long long)json_integer_value(v));
     } else if (json_is_array(v)) {
+        /* Whole items only, with room kept for a visible "…" and the count
+         * of what did not fit, so a long list never ends mid-name. */
         struct cc_buf b;
-        cc_buf_init(&b, outsz - 1);
-        size_t i;
+        cc_buf_init(&b, outsz > 48 ? outsz - 48 : outsz - 1);
+        size_t i, shown = 0, total = 0;
         json_t *item;
         json_array_foreach(v, i, item) {
             if (!json_is_string(item))
                 continue;
-            if (b.len && cc_buf_puts(&b, ", "))
-                break;
-            if (cc_buf_puts(&b, json_string_value(item)))
-                break;
+            total++;
+            size_t mark = b.len;
+            if ((b.len && cc_buf_puts(&b, ", ")) || cc_buf_puts(&b, json_string_value(item))) {
+                b.len = mark; /* drop the partial item */
+                if (b.data)
+                    b.data[mark] = '\0';
+                continue;
+            }
+            shown++;
         }
+        if (shown < total)
+            cc_buf_printf(&b, ", … (+%zu)", total - shown);
         cc_strlcpy(out, b.data ? b.data : "", outsz);
         cc_buf_free(&b);
     }

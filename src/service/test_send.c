@@ -25,6 +25,40 @@ static enum cc_err robot_secret(struct cc_service *svc, const struct cc_webhook 
     return CC_OK;
 }
 
+struct health_op {
+    int64_t account_id, contact_id, webhook_id;
+    const char *channel;
+    const char *reason; /* NULL: clear */
+};
+
+static enum cc_err health_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct health_op *op = arg;
+    return cc_tx_channel_health(tx, op->account_id, op->contact_id, op->channel, op->webhook_id,
+                                op->reason, cc_now_ms(), err);
+}
+
+/* A test is a real message: one that gets through clears the channel's
+ * broken mark (the person has just fixed the robot), one the platform
+ * refuses for good sets it, exactly as a notification would. */
+static void record_health(struct cc_service *svc, const struct cc_caller *caller,
+                          const struct cc_contact *c, const char *channel,
+                          const struct cc_webhook *w, const struct cc_test_result *out)
+{
+    const char *was = w ? w->broken : !strcmp(channel, "email") ? c->email_broken
+                                                               : c->mobile_broken;
+    enum cc_send_status s = out->send.status;
+    int refused = s == CC_SEND_REJECTED || s == CC_SEND_INVALID_TARGET ||
+                  s == CC_SEND_GATEWAY_ACCOUNT;
+    if (!(out->delivered && was[0]) && !refused)
+        return;
+    struct health_op op = {caller->account_id, c->id, w ? w->id : 0, channel,
+                           out->delivered ? NULL : out->send.reason};
+    struct cc_error err;
+    if (cc_store_write(svc->store, health_tx, &op, &err))
+        cc_log(CC_LOG_WARN, "cannot record a channel's health", "error", err.message, NULL);
+}
+
 enum cc_err cc_contact_test_send(struct cc_service *svc, const struct cc_caller *caller,
                                  int64_t contact_id, const char *channel, int64_t webhook_id,
                                  const char *event_type, struct cc_test_result *out,
@@ -91,6 +125,8 @@ enum cc_err cc_contact_test_send(struct cc_service *svc, const struct cc_caller 
         out->delivered = cc_notify_send(svc->delivery, r, c, channel, w, secret[0] ? secret : NULL,
                                         uuid, &out->send, &out->answer) == 0;
     OPENSSL_cleanse(secret, sizeof secret);
+    if (!rc)
+        record_health(svc, caller, c, channel, w, out);
     if (!rc)
         cc_log(CC_LOG_INFO, "test message", "channel", channel, "outcome",
                cc_send_status_name(out->send.status), NULL);

@@ -346,3 +346,14 @@ test('a real notification uses the account\'s own template for its channel and l
   assert.match(m.text, /Our own words: the certificate for own\.example\.com is revoked \(superseded\)/);
   assert.equal((await api(server, 'DELETE', '/v1/templates/certificate.revoked/robot/en', { key: admin })).status, 204);
 });
+
+test('a test send that gets through clears a broken mark; one the platform refuses sets it', async () => {
+  const ding = robots.register('dingtalk', null, { keywords: ['部署'] });
+  const { contact } = await createContact(server, admin, { webhooks: [{ url: dingtalkWebhookUrl(ding) }] });
+  const send = () => api(server, 'POST', `/v1/contacts/${contact.id}/test`, { key: admin, json: { channel: 'webhook' } });
+  assert.equal(assertOk(await send(), 200).delivered, false);
+  assert.match(assertOk(await getContact(server, admin, contact.id), 200).webhooks[0].broken, /keyword/i);
+  robots.update('dingtalk', ding, { keywords: ['certificate'] });
+  assert.equal(assertOk(await send(), 200).delivered, true);
+  assert.equal(assertOk(await getContact(server, admin, contact.id), 200).webhooks[0].broken, null);
+});

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -249,9 +250,29 @@ static void template_check(void **state)
     assert_int_equal(cc_template_check(NULL, "x", "en", why, sizeof why), -1);
 }
 
+static void long_lists_are_cut_between_items(void **state)
+{
+    (void)state;
+    json_t *domains = json_array();
+    for (int i = 0; i < 400; i++) {
+        char d[64];
+        snprintf(d, sizeof d, "very-long-domain-name-%03d.example.com", i);
+        json_array_append_new(domains, json_string(d));
+    }
+    json_t *data = json_pack("{s:o}", "domains", domains);
+    struct cc_rendered r;
+    cc_render_event(CC_EVENT_ISSUED, "en", data, "x", 0, &r);
+    const char *cut = strstr(r.text, ", … (+");
+    assert_non_null(cut);
+    /* the last name before the mark is whole */
+    assert_memory_equal(cut - 12, ".example.com", 12);
+    json_decref(data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(long_lists_are_cut_between_items),
         cmocka_unit_test(every_type_and_language),
         cmocka_unit_test(variables_and_escaping),
         cmocka_unit_test(test_flag),
