@@ -148,8 +148,10 @@ static int exec(sqlite3 *db, const char *sql)
 
 static enum cc_err conn_open(struct sq *q, int writer, struct conn **out, struct cc_error *err)
 {
+    static int64_t serials;
     struct conn *c = cc_calloc(1, sizeof *c);
     c->owner = q;
+    c->serial = __atomic_add_fetch(&serials, 1, __ATOMIC_RELAXED);
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(q->path, &c->db, flags, NULL) != SQLITE_OK) {
         cc_error_set(err, CC_ERR_STORE, NULL, "cannot open database %s: %s", q->path,
@@ -391,6 +393,22 @@ static enum cc_err sq_ping(void *impl, struct cc_error *err)
     int rc = sqlite3_step(s);
     cc_sq_done(s);
     return rc == SQLITE_ROW ? CC_OK : cc_sq_db_error(err, c->db, "ping");
+}
+
+static enum cc_err sq_data_version(void *impl, int64_t *v, struct cc_error *err)
+{
+    struct conn *c = rconn(impl, err);
+    if (!c)
+        return CC_ERR_STORE;
+    sqlite3_stmt *s = cc_sq_stmt(c, ST_DATA_VERSION, "PRAGMA data_version", err);
+    if (!s)
+        return CC_ERR_STORE;
+    int rc = sqlite3_step(s);
+    /* data_version counts per connection: the connection's serial in the
+     * high bits keeps the value from ever repeating on another one. */
+    *v = rc == SQLITE_ROW ? (c->serial << 32) + sqlite3_column_int64(s, 0) : -1;
+    cc_sq_done(s);
+    return rc == SQLITE_ROW ? CC_OK : cc_sq_db_error(err, c->db, "data_version");
 }
 
 static enum cc_err sq_account_get(void *impl, int64_t id, char *name, size_t namesz,
@@ -1125,6 +1143,7 @@ static const struct cc_store_ops sqlite_ops = {
     .ping = sq_ping,
     .write = sq_write,
     .thread_done = sq_thread_done,
+    .data_version = sq_data_version,
     .account_get = sq_account_get,
     .key_get = sq_key_get,
     .key_list = sq_key_list,

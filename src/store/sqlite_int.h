@@ -71,6 +71,7 @@ enum stmt_id {
     ST_TEMPLATE_GET,
     ST_TEMPLATE_LIST,
     ST_NOTIF_CLAIM_DEST,
+    ST_DATA_VERSION,
     ST_COUNT
 };
 
@@ -81,6 +82,7 @@ struct conn {
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];
     struct sq *owner;
+    int64_t serial;           /* unique per connection opened by this process */
     struct conn *next, *prev; /* in owner->conns */
 };
 

@@ -56,6 +56,11 @@ void cc_store_thread_done(struct cc_store *s)
     s->ops->thread_done(s->impl);
 }
 
+enum cc_err cc_store_data_version(struct cc_store *s, int64_t *v, struct cc_error *err)
+{
+    return s->ops->data_version(s->impl, v, err);
+}
+
 enum cc_err cc_store_account_get(struct cc_store *s, int64_t id, char *name, size_t namesz,
                                  struct cc_error *err)
 {

@@ -149,6 +149,10 @@ enum cc_err cc_store_write(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc
 void cc_store_thread_done(struct cc_store *s);
 
 /* ---- reads --------------------------------------------------------------- */
+/* A number that changes whenever anything (this process or another) has
+ * committed a change since the calling thread last asked: lets a thread
+ * keep a cache of what it read and know when it is stale. */
+enum cc_err cc_store_data_version(struct cc_store *s, int64_t *v, struct cc_error *err);
 enum cc_err cc_store_account_get(struct cc_store *s, int64_t id, char *name, size_t namesz,
                                  struct cc_error *err);
 enum cc_err cc_store_key_get(struct cc_store *s, const char *key_id, struct cc_access_key *out,

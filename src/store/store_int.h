@@ -15,6 +15,7 @@ struct cc_store_ops {
     enum cc_err (*write)(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err);
     void (*thread_done)(void *impl);
 
+    enum cc_err (*data_version)(void *impl, int64_t *v, struct cc_error *err);
     enum cc_err (*account_get)(void *impl, int64_t id, char *name, size_t namesz,
                                struct cc_error *err);
     enum cc_err (*key_get)(void *impl, const char *key_id, struct cc_access_key *out,

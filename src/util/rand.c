@@ -33,8 +33,16 @@ void cc_random_alnum(char *out, size_t n)
 
 void cc_uuid(char *out)
 {
-    unsigned char b[16];
-    cc_random_bytes(b, sizeof b);
+    /* Ids are made on every request: draw the randomness 4 KiB at a time
+     * per thread rather than calling into the CSPRNG for each one. */
+    static _Thread_local unsigned char pool[4096];
+    static _Thread_local size_t left;
+    if (left < 16) {
+        cc_random_bytes(pool, sizeof pool);
+        left = sizeof pool;
+    }
+    unsigned char *b = pool + sizeof pool - left;
+    left -= 16;
     b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
     b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
     snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",

@@ -62,7 +62,8 @@ int cc_today_yyyymmdd(void);
 void cc_random_bytes(void *buf, size_t n);
 /* n characters of [A-Za-z0-9] (unbiased), NUL-terminated: out needs n + 1. */
 void cc_random_alnum(char *out, size_t n);
-/* A random UUID v4 in lower-case: out needs 37. */
+/* A random UUID v4 in lower-case: out needs 37. For identifiers, not keys:
+ * its bytes come from a per-thread buffer filled by the CSPRNG. */
 void cc_uuid(char *out);
 
 /* ---- logging (log.c) ------------------------------------------------------

@@ -312,6 +312,25 @@ static void contact_cap(void **state)
     assert_int_equal(create(f, "c", "13300000023", NULL, &c, &err), CC_OK);
 }
 
+static void a_disabled_key_is_refused_at_once_even_when_cached(void **state)
+{
+    struct fx *f = *state;
+    struct cc_new_key k;
+    struct cc_error err;
+    struct cc_caller who;
+    assert_int_equal(cc_key_create(&f->svc, f->admin.account_id, CC_ROLE_OPERATOR, &k, &err), CC_OK);
+    for (int i = 0; i < 3; i++) /* the second and third come from the cache */
+        assert_int_equal(cc_auth_access_key(&f->svc, k.key_id, k.secret, strlen(k.secret), &who,
+                                            &err), CC_OK);
+    assert_int_equal(who.role, CC_ROLE_OPERATOR);
+    assert_int_equal(cc_auth_access_key(&f->svc, k.key_id, "wrong", 5, &who, &err),
+                     CC_ERR_UNAUTHENTICATED);
+    assert_int_equal(cc_key_disable(&f->svc, f->admin.account_id, k.key_id, &err), CC_OK);
+    assert_int_equal(cc_auth_access_key(&f->svc, k.key_id, k.secret, strlen(k.secret), &who, &err),
+                     CC_ERR_UNAUTHENTICATED);
+    cc_store_thread_done(f->store);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -323,6 +342,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(webhook_secret_rules_on_update, setup, teardown),
         cmocka_unit_test_setup_teardown(roles, setup, teardown),
         cmocka_unit_test_setup_teardown(contact_cap, setup, teardown),
+        cmocka_unit_test_setup_teardown(a_disabled_key_is_refused_at_once_even_when_cached, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
