@@ -5,6 +5,8 @@
 #   make test       install missing packages, run every suite, then again
 #                   under ASan+UBSan; ends with "N passed, N failed"
 #   make bench      benchmarks against floors measured in the same run
+#   make bench-delivery  notification delivery rate and latency against a
+#                   bare libcurl-multi floor
 #   make SANITIZE=1 build into build-asan/ with ASan+UBSan
 
 CC       ?= gcc
@@ -34,7 +36,7 @@ BIN      := $(BUILD)/certcontacts
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all run test unit integration fuzz bench deps clean
+.PHONY: all run test unit integration fuzz bench bench-delivery deps clean
 all: $(BIN)
 
 $(BUILD)/obj/%.o: src/%.c
@@ -79,6 +81,10 @@ fuzz:
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@sh bench/run.sh
+
+bench-delivery: deps
+	@$(MAKE) --no-print-directory all
+	@sh bench/delivery.sh
 
 clean:
 	rm -rf build build-asan

@@ -193,10 +193,14 @@ enum cc_err cc_sq_notif_claim_dest(void *tx, int64_t account_id, const char *url
                                    struct cc_notification *out, size_t *n, struct cc_error *err)
 {
     static const char sql[] =
-        "SELECT " NOTIF_COLS " FROM notifications WHERE id IN (SELECT n.id FROM notifications n "
-        "JOIN contact_webhooks w ON w.id = n.webhook_id WHERE n.account_id = ?1 AND "
-        "n.channel = 'webhook' AND w.url = ?2 AND n.status = 'pending' AND n.lease_until <= ?3 "
-        "AND n.id <> ?4 AND (n.attempts = 0 OR n.next_attempt_at <= ?3)) ORDER BY id LIMIT ?5";
+        /* CROSS JOIN fixes the order: robot URL → its webhook rows → their
+         * pending notifications (both indexed). Left to itself SQLite walked
+         * every notification of the account. */
+        "SELECT " NOTIF_COLS " FROM notifications WHERE id IN (SELECT n.id FROM contact_webhooks w "
+        "CROSS JOIN notifications n ON n.webhook_id = w.id AND n.status = 'pending' "
+        "WHERE w.url = ?2 AND n.account_id = ?1 AND n.channel = 'webhook' AND "
+        "n.lease_until <= ?3 AND n.id <> ?4 AND (n.attempts = 0 OR n.next_attempt_at <= ?3)) "
+        "ORDER BY id LIMIT ?5";
     struct conn *c = tx;
     *n = 0;
     sqlite3_stmt *s = cc_sq_stmt(c, ST_NOTIF_CLAIM_DEST, sql, err);
