@@ -151,6 +151,38 @@ void cc_http_answer_free(struct cc_http_answer *ans)
     cc_buf_free(&ans->body);
 }
 
+/* One libcurl handle per thread, reset between requests: libcurl keeps the
+ * handle's connections open, so messages to the same platform host reuse
+ * a connection (and its TLS session) instead of opening one each time. */
+static pthread_key_t handle_key;
+static pthread_once_t handle_once = PTHREAD_ONCE_INIT;
+
+static void handle_destroy(void *h)
+{
+    curl_easy_cleanup(h);
+}
+
+static void handle_key_init(void)
+{
+    pthread_key_create(&handle_key, handle_destroy);
+}
+
+static CURL *thread_handle(void)
+{
+    pthread_once(&handle_once, handle_key_init);
+    CURL *h = pthread_getspecific(handle_key);
+    if (h) {
+        curl_easy_reset(h); /* options only: live connections stay */
+        return h;
+    }
+    h = curl_easy_init();
+    if (h && pthread_setspecific(handle_key, h)) {
+        curl_easy_cleanup(h);
+        h = NULL;
+    }
+    return h;
+}
+
 int cc_delivery_http_post(const char *url, const char *const *headers, size_t nheaders,
                           const char *body, size_t len, int64_t timeout_ms,
                           struct cc_http_answer *ans)
@@ -170,7 +202,7 @@ int cc_delivery_http_post(const char *url, const char *const *headers, size_t nh
         return -1;
     }
     cc_delivery_global_init();
-    if (!(h = curl_easy_init())) {
+    if (!(h = thread_handle())) {
         cc_strlcpy(ans->error, "libcurl could not start a request", sizeof ans->error);
         goto out;
     }
@@ -219,9 +251,13 @@ int cc_delivery_http_post(const char *url, const char *const *headers, size_t nh
     if (cr == CURLE_OK || (status && ans->too_large))
         rc = 0;
 out:
+    if (h) { /* nothing of this request may outlive it in the kept handle */
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, NULL);
+    }
     curl_slist_free_all(hl);
-    if (h)
-        curl_easy_cleanup(h);
     return rc;
 }
 
