@@ -158,6 +158,24 @@ enum cc_err cc_sq_notif_insert(void *tx, struct cc_notification *n, struct cc_er
     return rc;
 }
 
+/* Marks the n claimed notifications as taken until `until`. */
+static enum cc_err lease(struct conn *c, struct cc_notification *out, size_t n, int64_t until,
+                         struct cc_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_stmt *s = cc_sq_stmt(c, ST_NOTIF_LEASE, sql_notif_lease, err);
+        if (!s)
+            return CC_ERR_STORE;
+        out[i].lease_until = until;
+        sqlite3_bind_int64(s, 1, out[i].id);
+        sqlite3_bind_int64(s, 2, until);
+        enum cc_err e = cc_sq_step_done(c, s, "leasing a notification", err);
+        if (e)
+            return e;
+    }
+    return CC_OK;
+}
+
 enum cc_err cc_sq_notif_claim(void *tx, int64_t now, int64_t lease_ms, size_t max,
                               struct cc_notification *out, size_t *n, struct cc_error *err)
 {
@@ -174,18 +192,7 @@ enum cc_err cc_sq_notif_claim(void *tx, int64_t now, int64_t lease_ms, size_t ma
     cc_sq_done(s);
     if (*n < max && rc != SQLITE_DONE)
         return cc_sq_db_error(err, c->db, "claiming notifications");
-    for (size_t i = 0; i < *n; i++) {
-        s = cc_sq_stmt(c, ST_NOTIF_LEASE, sql_notif_lease, err);
-        if (!s)
-            return CC_ERR_STORE;
-        out[i].lease_until = now + lease_ms;
-        sqlite3_bind_int64(s, 1, out[i].id);
-        sqlite3_bind_int64(s, 2, out[i].lease_until);
-        enum cc_err e = cc_sq_step_done(c, s, "leasing a notification", err);
-        if (e)
-            return e;
-    }
-    return CC_OK;
+    return lease(c, out, *n, now + lease_ms, err);
 }
 
 enum cc_err cc_sq_notif_claim_dest(void *tx, int64_t account_id, const char *url,
@@ -217,18 +224,7 @@ enum cc_err cc_sq_notif_claim_dest(void *tx, int64_t account_id, const char *url
     cc_sq_done(s);
     if (*n < max && rc != SQLITE_DONE)
         return cc_sq_db_error(err, c->db, "claiming notifications");
-    for (size_t i = 0; i < *n; i++) {
-        s = cc_sq_stmt(c, ST_NOTIF_LEASE, sql_notif_lease, err);
-        if (!s)
-            return CC_ERR_STORE;
-        out[i].lease_until = now + lease_ms;
-        sqlite3_bind_int64(s, 1, out[i].id);
-        sqlite3_bind_int64(s, 2, out[i].lease_until);
-        enum cc_err e = cc_sq_step_done(c, s, "leasing a notification", err);
-        if (e)
-            return e;
-    }
-    return CC_OK;
+    return lease(c, out, *n, now + lease_ms, err);
 }
 
 enum cc_err cc_sq_notif_record(void *tx, const struct cc_notification *n,
