@@ -102,6 +102,7 @@ struct job {
     struct cc_error *err;
     enum cc_err rc;
     int done;
+    pthread_cond_t cv;          /* its waiter sleeps here: woken alone */
     struct job *next;
 };
 
@@ -119,7 +120,6 @@ struct sq {
     int writer_started;
     pthread_mutex_t mu;
     pthread_cond_t work;        /* jobs were queued, or stopping */
-    pthread_cond_t done;        /* a batch finished */
     struct job *head, *tail;
     int stopping;
 };
@@ -987,13 +987,16 @@ static void *writer_main(void *arg)
 
         run_batch(q, batch);
 
+        /* Wake exactly the writes of this batch; the ones still queued sleep on.
+         * The mutex is held throughout, so no waiter can return (and free its
+         * job, which lives on its stack) before its signal is sent. */
         pthread_mutex_lock(&q->mu);
         for (struct job *j = batch; j;) {
-            struct job *next = j->next; /* j lives on its waiter's stack */
+            struct job *next = j->next;
             j->done = 1;
+            pthread_cond_signal(&j->cv);
             j = next;
         }
-        pthread_cond_broadcast(&q->done);
     }
     pthread_mutex_unlock(&q->mu);
     return NULL;
@@ -1002,12 +1005,13 @@ static void *writer_main(void *arg)
 static enum cc_err sq_write(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err)
 {
     struct sq *q = s->impl;
-    struct job j = {fn, arg, err, CC_OK, 0, NULL};
+    struct job j = {.fn = fn, .arg = arg, .err = err, .rc = CC_OK};
     pthread_mutex_lock(&q->mu);
     if (q->stopping) {
         pthread_mutex_unlock(&q->mu);
         return cc_error_set(err, CC_ERR_UNAVAILABLE, NULL, "The server is shutting down.");
     }
+    pthread_cond_init(&j.cv, NULL);
     if (q->tail)
         q->tail->next = &j;
     else
@@ -1015,8 +1019,9 @@ static enum cc_err sq_write(struct cc_store *s, cc_tx_fn fn, void *arg, struct c
     q->tail = &j;
     pthread_cond_signal(&q->work);
     while (!j.done)
-        pthread_cond_wait(&q->done, &q->mu);
+        pthread_cond_wait(&j.cv, &q->mu);
     pthread_mutex_unlock(&q->mu);
+    pthread_cond_destroy(&j.cv);
     return j.rc;
 }
 
@@ -1101,7 +1106,6 @@ static void sq_close(void *impl)
     pthread_mutex_destroy(&q->conns_mu);
     pthread_mutex_destroy(&q->mu);
     pthread_cond_destroy(&q->work);
-    pthread_cond_destroy(&q->done);
     cc_free(q->path);
     cc_free(q);
 }
@@ -1120,7 +1124,6 @@ enum cc_err cc_sqlite_open(const struct cc_store_config *cfg, const char *path,
     pthread_mutex_init(&q->conns_mu, NULL);
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->work, NULL);
-    pthread_cond_init(&q->done, NULL);
     s->ops = &sqlite_ops;
     s->impl = q;
     enum cc_err rc = conn_open(q, 1, &q->wconn, err);
