@@ -47,73 +47,16 @@ FLOOR_COUNT=20000
 SERVER_THREADS=4    # certcontacts' default --threads
 
 T0=$(date +%s)
-T=$(mktemp -d "${TMPDIR:-/tmp}/ccbench-delivery.XXXXXX") || exit 1
-PIDS=""
-FAILED=0
-
-cleanup() {
-    for p in $PIDS; do
-        stop_pid "$p"
-    done
-    PIDS=""
-    if [ "${BENCH_KEEP:-0}" = 1 ]; then
-        echo "kept $T"
-    else
-        rm -rf "$T"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
-# Stops a process this script started: TERM, then KILL after 10 s.
-stop_pid() {
-    kill -0 "$1" 2>/dev/null || return 0
-    kill -TERM "$1" 2>/dev/null
-    i=0
-    while kill -0 "$1" 2>/dev/null && [ $i -lt 100 ]; do
-        sleep 0.1
-        i=$((i + 1))
-    done
-    kill -0 "$1" 2>/dev/null && kill -KILL "$1" 2>/dev/null
-    wait "$1" 2>/dev/null
-    PIDS=$(echo "$PIDS" | tr ' ' '\n' | grep -vx "$1" | tr '\n' ' ')
-    return 0
-}
-
-cannot() {
-    echo "$1: could not run: $2"
-    FAILED=1
-}
-
-need() {
-    command -v "$1" >/dev/null 2>&1 || {
-        echo "bench-delivery: $1 is not installed (apt-get install $2)" >&2
-        exit 1
-    }
-}
+NAME=bench-delivery
+LIBCC=$ROOT/build/libcc.a
+. bench/common.sh
 need gcc gcc
 need curl curl
-[ -x "$BIN" ] || {
-    echo "bench-delivery: build/certcontacts is missing: run make first" >&2
-    exit 1
-}
 
-# ---- build the receiver and the floor (the Makefile's warnings, no -Werror) ----
-BB=$T/bin
-mkdir -p "$BB"
-CFLAGS="-std=c11 -D_GNU_SOURCE -pthread -O2 -g -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes"
-build() { # name, libraries...
-    name=$1
-    shift
-    # shellcheck disable=SC2086
-    gcc $CFLAGS -o "$BB/$name" "bench/$name.c" "$@" 2>"$T/build-$name.log" || {
-        echo "bench-delivery: building bench/$name.c failed:" >&2
-        cat "$T/build-$name.log" >&2
-        exit 1
-    }
-}
+# ---- build the receiver and the floor -----------------------------------------------
 build receiver -lmicrohttpd
-build floor_curl_multi -lcurl
+# shellcheck disable=SC2086
+build floor_curl_multi "$LIBCC" $LIBS
 POSTER=$BB/floor_curl_multi
 
 # ---- helpers ---------------------------------------------------------------------
@@ -154,21 +97,7 @@ start_server() {
         >"$d/stdout" 2>>"$d/stderr" &
     SRV_PID=$!
     PIDS="$PIDS $SRV_PID"
-    PORT=""
-    i=0
-    while [ -z "$PORT" ] && [ $i -lt 150 ]; do
-        kill -0 "$SRV_PID" 2>/dev/null || break
-        PORT=$(sed -n 's/.*"msg":"listening".*"listen":"127\.0\.0\.1:\([0-9]*\)".*/\1/p' "$d/stderr" | head -n 1)
-        [ -n "$PORT" ] || sleep 0.1
-        i=$((i + 1))
-    done
-    if [ -z "$PORT" ]; then
-        echo "bench-delivery: certcontacts did not start; its log:" >&2
-        tail -n 20 "$d/stderr" >&2
-        return 1
-    fi
-    kid=$(sed -n 's/^access key id: *\([^ ]*\).*/\1/p' "$d/stdout")
-    ksecret=$(sed -n 's/^access key secret: *\([^ ]*\).*/\1/p' "$d/stdout")
+    await_server "$d" || return 1
     [ -n "$kid" ] && [ -n "$ksecret" ] && AUTH="$kid:$ksecret"
     return 0
 }

@@ -16,7 +16,7 @@
  * --urls and --bodies hold one URL / one body a line; request i goes to URL
  * i mod (number of URLs) with body i mod (number of bodies). --count is the
  * number of requests (default: the larger of the two line counts);
- * --seconds stops starting new ones after S seconds (what is in flight
+ * --seconds stops starting new ones after S (whole) seconds (what is in flight
  * finishes); --gap-ms waits at least G ms between the starts of two
  * requests (for latency: one at a time). --out writes a line per request,
  * "i start_us end_us http_status answer", with times on CLOCK_REALTIME in
@@ -33,6 +33,8 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+
+#include "util/util.h"
 
 #define ANSWER_MAX 2048
 
@@ -128,15 +130,22 @@ int main(int argc, char **argv)
             auth = v;
         else if (!strcmp(k, "--out"))
             out_path = v;
-        else if (!strcmp(k, "--count"))
-            count = atol(v);
-        else if (!strcmp(k, "--concurrency"))
-            conc = atol(v);
-        else if (!strcmp(k, "--gap-ms"))
-            gap_ms = atol(v);
-        else if (!strcmp(k, "--seconds"))
-            seconds = atof(v);
-        else {
+        else if (!strcmp(k, "--count") || !strcmp(k, "--concurrency") || !strcmp(k, "--gap-ms") ||
+                 !strcmp(k, "--seconds")) {
+            int64_t x;
+            if (cc_parse_i64(v, 0, 100000000, &x)) {
+                fprintf(stderr, "floor_curl_multi: %s takes a whole number, not \"%s\"\n", k, v);
+                return 1;
+            }
+            if (!strcmp(k, "--count"))
+                count = (long)x;
+            else if (!strcmp(k, "--concurrency"))
+                conc = (long)x;
+            else if (!strcmp(k, "--gap-ms"))
+                gap_ms = (long)x;
+            else
+                seconds = (double)x;
+        } else {
             usage();
             return 1;
         }

@@ -36,76 +36,13 @@ CONNS=64
 SERVER_THREADS=4 # certcontacts' default --threads; floor A uses the same
 
 T0=$(date +%s)
-T=$(mktemp -d "${TMPDIR:-/tmp}/ccbench.XXXXXX") || exit 1
-PIDS=""
-FAILED=0
-
-# Stops every process this script started (TERM, then KILL after 10 s) and
-# removes the temporary directory.
-cleanup() {
-    for p in $PIDS; do
-        stop_pid "$p"
-    done
-    PIDS=""
-    if [ "${BENCH_KEEP:-0}" = 1 ]; then
-        echo "kept $T"
-    else
-        rm -rf "$T"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
-
-stop_pid() {
-    kill -0 "$1" 2>/dev/null || return 0
-    kill -TERM "$1" 2>/dev/null
-    i=0
-    while kill -0 "$1" 2>/dev/null && [ $i -lt 100 ]; do
-        sleep 0.1
-        i=$((i + 1))
-    done
-    kill -0 "$1" 2>/dev/null && kill -KILL "$1" 2>/dev/null
-    wait "$1" 2>/dev/null
-    PIDS=$(echo "$PIDS" | tr ' ' '\n' | grep -vx "$1" | tr '\n' ' ')
-    return 0
-}
-
-# A step that could not run: say so, go on, exit 1 at the end.
-cannot() {
-    echo "$1: could not run: $2"
-    FAILED=1
-}
-
-need() {
-    command -v "$1" >/dev/null 2>&1 || {
-        echo "bench: $1 is not installed (apt-get install $2)" >&2
-        exit 1
-    }
-}
+NAME=bench
+. bench/common.sh
 need wrk wrk
 need gcc gcc
 need base64 coreutils
-[ -x "$BIN" ] && [ -f "$LIBCC" ] || {
-    echo "bench: build/certcontacts or build/libcc.a is missing: run make first" >&2
-    exit 1
-}
 
-# ---- build the floors and helpers (same warnings as the Makefile, no -Werror) ----
-BB=$T/bin
-mkdir -p "$BB"
-CFLAGS="-std=c11 -D_GNU_SOURCE -pthread -O2 -g -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes"
-LIBS=$(sed -n 's/^LIBS *:= *//p' Makefile)
-[ -n "$LIBS" ] || LIBS="-lmicrohttpd -ljansson -lsqlite3 -lcurl -lssl -lcrypto -lm"
-build() { # name, extra args...
-    name=$1
-    shift
-    # shellcheck disable=SC2086
-    gcc $CFLAGS -Isrc -o "$BB/$name" "bench/$name.c" "$@" 2>"$T/build-$name.log" || {
-        echo "bench: building bench/$name.c failed:" >&2
-        cat "$T/build-$name.log" >&2
-        exit 1
-    }
-}
+# ---- build the floors and helpers ----------------------------------------------------
 build floor_mhd -lmicrohttpd
 build floor_sqlite -lsqlite3
 build latency
@@ -123,21 +60,7 @@ start_server() {
         --max-contacts-per-account 2000000 >"$d/stdout" 2>>"$d/stderr" &
     SRV_PID=$!
     PIDS="$PIDS $SRV_PID"
-    PORT=""
-    i=0
-    while [ -z "$PORT" ] && [ $i -lt 150 ]; do
-        kill -0 "$SRV_PID" 2>/dev/null || break
-        PORT=$(sed -n 's/.*"msg":"listening".*"listen":"127\.0\.0\.1:\([0-9]*\)".*/\1/p' "$d/stderr" | head -n 1)
-        [ -n "$PORT" ] || sleep 0.1
-        i=$((i + 1))
-    done
-    if [ -z "$PORT" ]; then
-        echo "bench: certcontacts did not start; its log:" >&2
-        tail -n 20 "$d/stderr" >&2
-        return 1
-    fi
-    kid=$(sed -n 's/^access key id: *\([^ ]*\).*/\1/p' "$d/stdout")
-    ksecret=$(sed -n 's/^access key secret: *\([^ ]*\).*/\1/p' "$d/stdout")
+    await_server "$d" || return 1
     if [ -z "$kid" ] || [ -z "$ksecret" ]; then
         echo "bench: certcontacts printed no admin key" >&2
         return 1

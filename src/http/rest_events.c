@@ -11,6 +11,17 @@
 #include "http/http_int.h"
 #include "util/util.h"
 
+static json_t *render_event(const struct cc_event *e)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(e->id));
+    json_object_set_new(o, "type", json_string(e->type));
+    json_object_set_new(o, "data", json_loads(e->data, 0, NULL));
+    json_object_set_new(o, "skipped", json_loads(e->skipped, 0, NULL));
+    json_object_set_new(o, "created_at", cc_render_time(e->created_at));
+    return o;
+}
+
 static json_t *render_notification(const struct cc_notification *n)
 {
     json_t *o = json_object();
@@ -30,6 +41,21 @@ static json_t *render_notification(const struct cc_notification *n)
     json_object_set_new(o, "created_at", cc_render_time(n->created_at));
     json_object_set_new(o, "updated_at", cc_render_time(n->updated_at));
     return o;
+}
+
+/* The caller's notifications matching f, rendered; NULL with *err set. */
+static json_t *list_notifications(struct cc_request *req, struct cc_notif_filter *f,
+                                  int64_t *total, struct cc_error *err)
+{
+    struct cc_notification *items = NULL;
+    size_t n = 0;
+    if (cc_notification_list(cc_req_service(req), cc_req_caller(req), f, &items, &n, total, err))
+        return NULL;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, render_notification(&items[i]));
+    cc_free(items);
+    return arr;
 }
 
 void cc_h_events_create(struct cc_request *req)
@@ -96,12 +122,7 @@ void cc_h_events_create(struct cc_request *req)
     char loc[64];
     snprintf(loc, sizeof loc, "/v1/events/%lld", (long long)id);
     cc_req_add_header(req, "Location", loc);
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(e.id));
-    json_object_set_new(o, "type", json_string(e.type));
-    json_object_set_new(o, "data", json_loads(e.data, 0, NULL));
-    json_object_set_new(o, "skipped", json_loads(e.skipped, 0, NULL));
-    json_object_set_new(o, "created_at", cc_render_time(e.created_at));
+    json_t *o = render_event(&e);
     cc_event_free(&e);
     cc_req_json(req, 201, o);
     return;
@@ -119,25 +140,14 @@ void cc_h_events_get(struct cc_request *req)
         return;
     }
     struct cc_notif_filter f = {0, e.id, 0, NULL, NULL, 1, CC_PAGE_SIZE_MAX};
-    struct cc_notification *items = NULL;
-    size_t n = 0;
     int64_t total = 0;
-    if (cc_notification_list(cc_req_service(req), cc_req_caller(req), &f, &items, &n, &total,
-                             &err)) {
+    json_t *arr = list_notifications(req, &f, &total, &err);
+    if (!arr) {
         cc_event_free(&e);
         cc_req_error(req, &err);
         return;
     }
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, render_notification(&items[i]));
-    cc_free(items);
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(e.id));
-    json_object_set_new(o, "type", json_string(e.type));
-    json_object_set_new(o, "data", json_loads(e.data, 0, NULL));
-    json_object_set_new(o, "skipped", json_loads(e.skipped, 0, NULL));
-    json_object_set_new(o, "created_at", cc_render_time(e.created_at));
+    json_t *o = render_event(&e);
     json_object_set_new(o, "notifications", arr);
     json_object_set_new(o, "notifications_total", json_integer(total));
     cc_event_free(&e);
@@ -174,19 +184,13 @@ void cc_h_notifications_list(struct cc_request *req)
     const char *channel = cc_req_query(req, "channel");
     f.status = status && status[0] ? status : NULL;
     f.channel = channel && channel[0] ? channel : NULL;
-    struct cc_notification *items = NULL;
-    size_t n = 0;
     int64_t total = 0;
     struct cc_error err;
-    if (cc_notification_list(cc_req_service(req), cc_req_caller(req), &f, &items, &n, &total,
-                             &err)) {
+    json_t *arr = list_notifications(req, &f, &total, &err);
+    if (!arr) {
         cc_req_error(req, &err);
         return;
     }
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, render_notification(&items[i]));
-    cc_free(items);
     json_t *o = json_object();
     json_object_set_new(o, "items", arr);
     json_object_set_new(o, "total", json_integer(total));

@@ -241,9 +241,10 @@ static enum cc_err send_common(struct send_op *op, struct cc_verif_view *out,
     return CC_OK;
 }
 
-enum cc_err cc_verify_contact_send(struct cc_service *svc, const struct cc_caller *caller,
-                                   int64_t contact_id, const char *channel,
-                                   struct cc_verif_view *out, struct cc_error *err)
+/* The checks every send starts with, and its operation: *out is the
+ * caller's to cc_free(). */
+static enum cc_err send_op_new(struct cc_service *svc, const struct cc_caller *caller,
+                               const char *channel, struct send_op **out, struct cc_error *err)
 {
     enum cc_err rc = cc_service_require(caller, CC_ROLE_OPERATOR, err);
     if (rc || (rc = channel_parse(channel, err)))
@@ -251,8 +252,20 @@ enum cc_err cc_verify_contact_send(struct cc_service *svc, const struct cc_calle
     struct send_op *op = cc_calloc(1, sizeof *op);
     op->svc = svc;
     op->caller = caller;
-    op->contact_id = contact_id;
     op->channel = channel;
+    *out = op;
+    return CC_OK;
+}
+
+enum cc_err cc_verify_contact_send(struct cc_service *svc, const struct cc_caller *caller,
+                                   int64_t contact_id, const char *channel,
+                                   struct cc_verif_view *out, struct cc_error *err)
+{
+    struct send_op *op = NULL;
+    enum cc_err rc = send_op_new(svc, caller, channel, &op, err);
+    if (rc)
+        return rc;
+    op->contact_id = contact_id;
     rc = send_common(op, out, err);
     cc_free(op);
     return rc;
@@ -262,13 +275,10 @@ enum cc_err cc_verify_target_send(struct cc_service *svc, const struct cc_caller
                                   const char *channel, const char *target, const char *language,
                                   struct cc_verif_view *out, struct cc_error *err)
 {
-    enum cc_err rc = cc_service_require(caller, CC_ROLE_OPERATOR, err);
-    if (rc || (rc = channel_parse(channel, err)))
+    struct send_op *op = NULL;
+    enum cc_err rc = send_op_new(svc, caller, channel, &op, err);
+    if (rc)
         return rc;
-    struct send_op *op = cc_calloc(1, sizeof *op);
-    op->svc = svc;
-    op->caller = caller;
-    op->channel = channel;
     cc_strlcpy(op->language, "en", sizeof op->language);
     if (!target)
         rc = cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Target",

@@ -176,6 +176,20 @@ static enum cc_err lease(struct conn *c, struct cc_notification *out, size_t n, 
     return CC_OK;
 }
 
+/* Reads up to max notifications from the bound statement s and leases them
+ * until `until`. */
+static enum cc_err claim_rows(struct conn *c, sqlite3_stmt *s, size_t max, int64_t until,
+                              struct cc_notification *out, size_t *n, struct cc_error *err)
+{
+    int rc = SQLITE_DONE;
+    while (*n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+        read_notif(s, &out[(*n)++]);
+    cc_sq_done(s);
+    if (*n < max && rc != SQLITE_DONE)
+        return cc_sq_db_error(err, c->db, "claiming notifications");
+    return lease(c, out, *n, until, err);
+}
+
 enum cc_err cc_sq_notif_claim(void *tx, int64_t now, int64_t lease_ms, size_t max,
                               struct cc_notification *out, size_t *n, struct cc_error *err)
 {
@@ -186,13 +200,7 @@ enum cc_err cc_sq_notif_claim(void *tx, int64_t now, int64_t lease_ms, size_t ma
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, now);
     sqlite3_bind_int64(s, 2, (int64_t)max);
-    int rc = SQLITE_DONE;
-    while (*n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
-        read_notif(s, &out[(*n)++]);
-    cc_sq_done(s);
-    if (*n < max && rc != SQLITE_DONE)
-        return cc_sq_db_error(err, c->db, "claiming notifications");
-    return lease(c, out, *n, now + lease_ms, err);
+    return claim_rows(c, s, max, now + lease_ms, out, n, err);
 }
 
 enum cc_err cc_sq_notif_claim_dest(void *tx, int64_t account_id, const char *url,
@@ -218,13 +226,7 @@ enum cc_err cc_sq_notif_claim_dest(void *tx, int64_t account_id, const char *url
     sqlite3_bind_int64(s, 3, now);
     sqlite3_bind_int64(s, 4, except_id);
     sqlite3_bind_int64(s, 5, (int64_t)max);
-    int rc = SQLITE_DONE;
-    while (*n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
-        read_notif(s, &out[(*n)++]);
-    cc_sq_done(s);
-    if (*n < max && rc != SQLITE_DONE)
-        return cc_sq_db_error(err, c->db, "claiming notifications");
-    return lease(c, out, *n, now + lease_ms, err);
+    return claim_rows(c, s, max, now + lease_ms, out, n, err);
 }
 
 enum cc_err cc_sq_notif_record(void *tx, const struct cc_notification *n,

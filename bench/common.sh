@@ -1,0 +1,97 @@
+# common.sh — what bench/run.sh and bench/delivery.sh share: a temporary
+# directory removed on exit, every started process stopped on exit, the
+# build of bench helpers with the Makefile's warnings, and the checks for
+# missing tools. Sourced (not run) after the caller has cd'd to the repo root
+# and set NAME (for messages), BIN and LIBCC.
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/$NAME.XXXXXX") || exit 1
+PIDS=""
+FAILED=0
+
+# Stops a process this script started: TERM, then KILL after 10 s.
+stop_pid() {
+    kill -0 "$1" 2>/dev/null || return 0
+    kill -TERM "$1" 2>/dev/null
+    i=0
+    while kill -0 "$1" 2>/dev/null && [ $i -lt 100 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    kill -0 "$1" 2>/dev/null && kill -KILL "$1" 2>/dev/null
+    wait "$1" 2>/dev/null
+    PIDS=$(echo "$PIDS" | tr ' ' '\n' | grep -vx "$1" | tr '\n' ' ')
+    return 0
+}
+
+# Stops every process this script started and removes the temporary directory.
+cleanup() {
+    for p in $PIDS; do
+        stop_pid "$p"
+    done
+    PIDS=""
+    if [ "${BENCH_KEEP:-0}" = 1 ]; then
+        echo "kept $T"
+    else
+        rm -rf "$T"
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+# A step that could not run: say so, go on, exit 1 at the end.
+cannot() {
+    echo "$1: could not run: $2"
+    FAILED=1
+}
+
+need() { # tool, Debian package
+    command -v "$1" >/dev/null 2>&1 || {
+        echo "$NAME: $1 is not installed (apt-get install $2)" >&2
+        exit 1
+    }
+}
+
+[ -x "$BIN" ] && [ -f "$LIBCC" ] || {
+    echo "$NAME: build/certcontacts or build/libcc.a is missing: run make first" >&2
+    exit 1
+}
+
+# ---- building bench helpers (the Makefile's warnings, no -Werror) ----------------
+BB=$T/bin
+mkdir -p "$BB"
+CFLAGS="-std=c11 -D_GNU_SOURCE -pthread -O2 -g -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes"
+LIBS=$(sed -n 's/^LIBS *:= *//p' Makefile)
+[ -n "$LIBS" ] || LIBS="-lmicrohttpd -ljansson -lsqlite3 -lcurl -lssl -lcrypto -lm"
+
+build() { # name, libraries...
+    name=$1
+    shift
+    # shellcheck disable=SC2086
+    gcc $CFLAGS -Isrc -o "$BB/$name" "bench/$name.c" "$@" 2>"$T/build-$name.log" || {
+        echo "$NAME: building bench/$name.c failed:" >&2
+        cat "$T/build-$name.log" >&2
+        exit 1
+    }
+}
+
+# await_server DIR: after "$BIN serve" was started in the background with its
+# stdout and stderr in DIR (and its pid in SRV_PID), waits (15 s at most) for
+# its "listening" log line; sets PORT, and kid/ksecret from the admin key it
+# printed on first start. Returns 1 when it did not start.
+await_server() {
+    PORT=""
+    i=0
+    while [ -z "$PORT" ] && [ $i -lt 150 ]; do
+        kill -0 "$SRV_PID" 2>/dev/null || break
+        PORT=$(sed -n 's/.*"msg":"listening".*"listen":"127\.0\.0\.1:\([0-9]*\)".*/\1/p' "$1/stderr" | head -n 1)
+        [ -n "$PORT" ] || sleep 0.1
+        i=$((i + 1))
+    done
+    if [ -z "$PORT" ]; then
+        echo "$NAME: certcontacts did not start; its log:" >&2
+        tail -n 20 "$1/stderr" >&2
+        return 1
+    fi
+    kid=$(sed -n 's/^access key id: *\([^ ]*\).*/\1/p' "$1/stdout")
+    ksecret=$(sed -n 's/^access key secret: *\([^ ]*\).*/\1/p' "$1/stdout")
+}
