@@ -5,7 +5,11 @@
 set -eu
 PKGS="build-essential clang libclang-rt-14-dev libmicrohttpd-dev libjansson-dev \
 libsqlite3-dev sqlite3 libcurl4-openssl-dev libssl-dev libcmocka-dev \
-libargon2-dev libpq-dev wrk nodejs curl ca-certificates python3 python3-aiosmtpd"
+libargon2-dev libpq-dev wrk nodejs curl ca-certificates python3 python3-aiosmtpd \
+chromium fonts-noto-cjk"
+# npm installs the test tooling (tests/package.json); Debian's package only
+# when no npm came with Node.js.
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 missing=""
 for p in $PKGS; do
   st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

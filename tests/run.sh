@@ -58,6 +58,13 @@ integration() { # integration BIN TAG
   fi
 }
 
+# Test tooling from npm (tests/package.json, pinned by its lock file).
+if [ ! -d tests/node_modules/playwright-core ] || [ ! -d tests/node_modules/@alicloud/cas20200407 ]; then
+  if ! npm ci --prefix tests --no-audit --no-fund >"$LOG/npm.txt" 2>&1; then
+    cat "$LOG/npm.txt"; echo "0 passed, 1 failed"; exit 1
+  fi
+fi
+
 note "build"
 if ! make -s all unit >"$LOG/build.txt" 2>&1; then
   cat "$LOG/build.txt"; echo "0 passed, 1 failed"; exit 1
