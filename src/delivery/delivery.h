@@ -4,8 +4,9 @@
  * the caller, within a bounded time, whether the platform accepted it — read
  * from the platform's answer, never from the transport alone.
  *
- * These calls block the calling thread for at most the configured timeout;
- * callers that serve HTTP run them off the server's worker threads.
+ * The cc_*_send calls block the calling thread for at most the configured
+ * timeout; callers that serve HTTP run them off the server's worker threads.
+ * The dispatcher prepares many messages and runs them together instead.
  */
 #ifndef CC_DELIVERY_H
 #define CC_DELIVERY_H
@@ -90,6 +91,28 @@ int cc_send_sms(const struct cc_delivery_config *cfg, const struct cc_sms *m,
 
 const char *cc_send_status_name(enum cc_send_status s);
 
+/* ---- prepared messages (xfer.c) ---------------------------------------------
+ * Each cc_*_send above is a prepare followed by a run of one. A caller with
+ * many messages prepares them all and runs them together: they are on the
+ * wire at the same time (libcurl's multi interface, one per thread), each
+ * still bounded by the configured timeout. A prepare returns 0 with *out set,
+ * or with *out NULL when the outcome is already known and in *res (the
+ * development-mode log stand-ins, say); -1 with *res filled when there is
+ * nothing to send. */
+struct cc_xfer;
+struct cc_robot_answer;
+int cc_email_prepare(const struct cc_delivery_config *cfg, const struct cc_email *m,
+                     struct cc_send_result *res, struct cc_xfer **out);
+int cc_sms_prepare(const struct cc_delivery_config *cfg, const struct cc_sms *m,
+                   struct cc_send_result *res, struct cc_xfer **out);
+/* Runs the transfers in xs (NULL entries skipped) together until each has
+ * finished or timed out. */
+void cc_xfer_run(struct cc_xfer *const *xs, size_t n);
+/* The outcome of a transfer that ran; *ans (may be NULL) gets the robot
+ * answer (HTTP status, latency, platform code and message). */
+const struct cc_send_result *cc_xfer_result(const struct cc_xfer *x, struct cc_robot_answer *ans);
+void cc_xfer_free(struct cc_xfer *x);
+
 /* ---- chat robots (dingtalk.c, lark.c, wecom.c) -------------------------------- */
 /* What one robot message says; the sender builds the platform's body. */
 struct cc_robot_message {
@@ -118,6 +141,9 @@ struct cc_robot_answer {
  * permanent failure ("signature rejected: check the secret"). */
 int cc_send_robot(const struct cc_delivery_config *cfg, const struct cc_robot_message *m,
                   struct cc_send_result *res, struct cc_robot_answer *ans);
+/* The same, prepared (see cc_xfer_run); the timestamp is taken now. */
+int cc_robot_prepare(const struct cc_delivery_config *cfg, const struct cc_robot_message *m,
+                     struct cc_send_result *res, struct cc_xfer **out);
 
 /* The most UTF-8 bytes the platform accepts for the part of the message
  * that grows with its content (DingTalk and Lark: the whole body, 20000;
@@ -136,6 +162,11 @@ int cc_notify_send(const struct cc_delivery_config *cfg, const struct cc_rendere
                    const struct cc_contact *c, const char *channel, const struct cc_webhook *w,
                    const char *secret, const char *msg_uuid, struct cc_send_result *res,
                    struct cc_robot_answer *ans);
+/* The same, prepared (see cc_xfer_run). */
+int cc_notify_prepare(const struct cc_delivery_config *cfg, const struct cc_rendered *r,
+                      const struct cc_contact *c, const char *channel,
+                      const struct cc_webhook *w, const char *secret, const char *msg_uuid,
+                      struct cc_send_result *res, struct cc_xfer **out);
 
 /* Renders event t for one channel ("email", "mobile"/"sms", "webhook"/"robot")
  * of an account: its own template when it has one, else the built-in text.

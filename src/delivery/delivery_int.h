@@ -25,43 +25,77 @@ void cc_delivery_set(struct cc_send_result *res, enum cc_send_status status, con
 /* The int the public send functions return for *res: 0 when OK, else -1. */
 int cc_delivery_rc(const struct cc_send_result *res);
 
-/* ---- outbound HTTP (sms.c) -------------------------------------------------
+/* ---- outbound transfers (xfer.c) -------------------------------------------
  * libcurl is initialised once, on first use (and by cc_delivery_check_config
  * at start-up, before any thread sends). */
 void cc_delivery_global_init(void);
 
 /* 1 if url's scheme is https, or http with host 127.0.0.1 or localhost (so
  * tests can use a local receiver); otherwise 0 with a sentence naming what
- * in err. *loopback_http (may be NULL) says which. */
+ * in err. *loopback_http (may be NULL) says which. (sms.c) */
 int cc_delivery_url_allowed(const char *url, const char *what, int *loopback_http, char *err,
                             size_t errsz);
 
 /* "host:port" of url, the port filled in from the scheme's default; "" when
- * url does not parse. For messages only. */
+ * url does not parse. For messages only. (sms.c) */
 void cc_delivery_url_where(const char *url, char *out, size_t outsz);
 
+/* What an HTTP transfer got back, as its reader sees it. */
 struct cc_http_answer {
     long status;            /* HTTP status; 0 when no answer arrived */
     int curl_code;          /* CURLcode of the transfer; 0 = complete answer */
     int timed_out;          /* the whole request hit its timeout */
     int refused;            /* the connection was refused */
     int too_large;          /* the body passed CC_DELIVERY_MAX_ANSWER */
-    struct cc_buf body;     /* the answer's body, at most CC_DELIVERY_MAX_ANSWER */
+    struct cc_buf body;     /* the answer's body, at most CC_DELIVERY_MAX_ANSWER (borrowed) */
     char error[256];        /* libcurl's message when curl_code != 0 */
     char where[272];        /* host:port of the URL, for messages */
 };
 
-/* One POST of body (len bytes, borrowed) to url with the given extra header
- * lines ("Name: value", borrowed, may be NULL when nheaders is 0): https only
- * (http to 127.0.0.1/localhost allowed), no redirects, no proxy for the
- * loopback, timeout_ms for the whole request, the answer capped at
- * CC_DELIVERY_MAX_ANSWER. Fills *ans, which the caller releases with
- * cc_http_answer_free() whatever the result. Returns 0 when an HTTP answer
- * arrived (any status), -1 otherwise (ans->error says why). */
-int cc_delivery_http_post(const char *url, const char *const *headers, size_t nheaders,
-                          const char *body, size_t len, int64_t timeout_ms,
-                          struct cc_http_answer *ans);
-void cc_http_answer_free(struct cc_http_answer *ans);
+struct curl_slist;
+struct curl_mime;
+
+/* One prepared message: a libcurl easy handle and what it owns, and the
+ * sender's function that turns the finished transfer into res (and ra). */
+struct cc_xfer {
+    void *h;                        /* CURL * */
+    struct curl_slist *hl, *rcpt;   /* header and recipient lists */
+    struct curl_mime *mime;
+    char *body;                     /* private copy, cleansed when freed */
+    size_t len;
+    struct cc_buf answer;
+    int too_large;
+    char errbuf[256];               /* CURL_ERROR_SIZE */
+    char where[272];
+    char who[32];                   /* "DingTalk robot", "SMS gateway" */
+    int64_t timeout_ms, t0;
+    int ran;
+    int kind;                       /* robots: enum cc_webhook_kind */
+    /* Called once the transfer finished (cr: its CURLcode). */
+    void (*complete)(struct cc_xfer *x, int cr);
+    /* HTTP transfers: reads an answer that arrived into x->res / x->ra. */
+    void (*http_done)(struct cc_xfer *x, const struct cc_http_answer *ans);
+    void *ctx;                      /* the sender's own state */
+    void (*ctx_free)(void *ctx);
+    struct cc_send_result res;
+    struct cc_robot_answer ra;
+};
+
+/* An empty transfer with its easy handle made (NULL when libcurl can't). */
+struct cc_xfer *cc_xfer_new(void);
+/* One POST of body (len bytes, copied) to url with the given extra header
+ * lines (copied): https only (http to 127.0.0.1/localhost allowed), no
+ * redirects, timeout_ms for the whole request, the answer capped. done reads
+ * an answer that arrived; a transfer that got none is a retry in the words
+ * of who ("SMS gateway"). Returns 0 with *out ready to run, or -1 with *res
+ * filled (nothing to send). */
+int cc_http_xfer_new(const char *url, const char *const *headers, size_t nheaders,
+                     const char *body, size_t len, int64_t timeout_ms, const char *who,
+                     void (*done)(struct cc_xfer *x, const struct cc_http_answer *ans),
+                     struct cc_send_result *res, struct cc_xfer **out);
+/* Runs x alone, copies its outcome into *res (and *ans, may be NULL), frees
+ * x. Returns cc_delivery_rc(res). */
+int cc_xfer_send_one(struct cc_xfer *x, struct cc_send_result *res, struct cc_robot_answer *ans);
 
 /* Fills *res for a request that got no HTTP answer: always CC_SEND_RETRY,
  * with a reason naming the gateway (who, e.g. "SMS gateway"). */
@@ -69,10 +103,12 @@ void cc_delivery_transport_failure(const struct cc_http_answer *ans, const char 
                                    int64_t timeout_ms, struct cc_send_result *res);
 
 /* ---- providers ------------------------------------------------------------ */
-int cc_sms_aliyun_send(const struct cc_delivery_config *cfg, const struct cc_sms *m,
-                       struct cc_send_result *res);
-int cc_sms_webhook_send(const struct cc_delivery_config *cfg, const struct cc_sms *m,
-                        struct cc_send_result *res);
+/* Each prepares m's request: 0 with *out ready to run, or -1 with *res
+ * filled. */
+int cc_sms_aliyun_prepare(const struct cc_delivery_config *cfg, const struct cc_sms *m,
+                          struct cc_send_result *res, struct cc_xfer **out);
+int cc_sms_webhook_prepare(const struct cc_delivery_config *cfg, const struct cc_sms *m,
+                           struct cc_send_result *res, struct cc_xfer **out);
 
 /* sms_aliyun.c, for tests: PhoneNumbers from an E.164 number ("+86" and 11
  * digits lose the prefix, others lose the "+"). Returns 0 or -1 when e164 is
@@ -126,23 +162,23 @@ int cc_robot_mention_mobile(const char *e164, char *out, size_t outsz);
 void cc_robot_classify(int kind, long http_status, const char *body, size_t len,
                        struct cc_send_result *res, struct cc_robot_answer *ans);
 
-/* robot.c: POSTs the JSON body (len bytes, borrowed) to url (borrowed, not
- * logged: it holds the token), fills ans->http_status and latency_ms, and
- * classifies the outcome into *res (transport failures: RETRY). Returns
- * cc_delivery_rc(res). */
-int cc_robot_post(const struct cc_delivery_config *cfg, int kind, const char *url,
+/* robot.c: the transfer POSTing the JSON body (len bytes, copied) to url
+ * (borrowed, not logged: it holds the token); its answer is classified with
+ * cc_robot_classify (transport failures: RETRY). 0 or -1 as
+ * cc_http_xfer_new. */
+int cc_robot_xfer(const struct cc_delivery_config *cfg, int kind, const char *url,
                   const char *body, size_t len, struct cc_send_result *res,
-                  struct cc_robot_answer *ans);
+                  struct cc_xfer **out);
 
-/* Per platform: build, measure, sign and post m to url (already mapped by
- * cc_send_robot). cfg, m and url are borrowed; *res and *ans (zeroed by the
- * caller) are filled. Return cc_delivery_rc(res). */
-int cc_dingtalk_send(const struct cc_delivery_config *cfg, const struct cc_robot_message *m,
-                     const char *url, struct cc_send_result *res, struct cc_robot_answer *ans);
-int cc_lark_send(const struct cc_delivery_config *cfg, const struct cc_robot_message *m,
-                 const char *url, struct cc_send_result *res, struct cc_robot_answer *ans);
-int cc_wecom_send(const struct cc_delivery_config *cfg, const struct cc_robot_message *m,
-                  const char *url, struct cc_send_result *res, struct cc_robot_answer *ans);
+/* Per platform: build, measure and sign m for url (already mapped by
+ * cc_robot_prepare). cfg, m and url are borrowed. 0 with *out ready to run,
+ * or -1 with *res filled (nothing to send). */
+int cc_dingtalk_prepare(const struct cc_delivery_config *cfg, const struct cc_robot_message *m,
+                        const char *url, struct cc_send_result *res, struct cc_xfer **out);
+int cc_lark_prepare(const struct cc_delivery_config *cfg, const struct cc_robot_message *m,
+                    const char *url, struct cc_send_result *res, struct cc_xfer **out);
+int cc_wecom_prepare(const struct cc_delivery_config *cfg, const struct cc_robot_message *m,
+                     const char *url, struct cc_send_result *res, struct cc_xfer **out);
 
 /* dingtalk.c: base64(HMAC-SHA256(key = secret, data = ts_ms + "\n" +
  * secret)) into out (at least CC_ROBOT_SIGN_LEN). Returns 0, -1 when out is

@@ -189,9 +189,10 @@ struct cc_robot_verdict cc_dingtalk_verdict(int64_t code, const char *msg)
     }
 }
 
-int cc_dingtalk_send(const struct cc_delivery_config *cfg, const struct cc_robot_message *m,
-                     const char *url, struct cc_send_result *res, struct cc_robot_answer *ans)
+int cc_dingtalk_prepare(const struct cc_delivery_config *cfg, const struct cc_robot_message *m,
+                        const char *url, struct cc_send_result *res, struct cc_xfer **out)
 {
+    *out = NULL;
     char target[CC_URL_MAX + 1200];
     size_t len = 0;
     char *body = cc_dingtalk_body(m, &len);
@@ -215,8 +216,8 @@ int cc_dingtalk_send(const struct cc_delivery_config *cfg, const struct cc_robot
         }
         to = target;
     }
-    cc_robot_post(cfg, CC_WEBHOOK_DINGTALK, to, body, len, res, ans);
+    cc_robot_xfer(cfg, CC_WEBHOOK_DINGTALK, to, body, len, res, out);
 out:
     free(body);
-    return cc_delivery_rc(res);
+    return *out ? 0 : -1;
 }

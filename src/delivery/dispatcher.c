@@ -25,7 +25,8 @@
 #include "store/store.h"
 #include "util/util.h"
 
-#define CLAIM_MAX 8
+/* Notifications one thread claims (and has on the wire) at a time. */
+#define CLAIM_MAX 64
 /* DingTalk blocks a robot for 10 minutes after its rate limit. */
 #define DINGTALK_BLOCK_MS (10 * 60 * 1000)
 
@@ -163,21 +164,122 @@ static enum cc_err claim_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     return cc_tx_notif_claim(tx, op->now, op->lease_ms, CLAIM_MAX, op->items, &op->n, err);
 }
 
-struct record_op {
-    const struct cc_notification *n;
-    const struct cc_attempt *a;
-    int health;               /* 0 leave, 1 mark broken (n->last_error), 2 clear */
+/* ---- one batch -----------------------------------------------------------------------
+ * A dispatcher thread works in batches: claim, load and render, prepare
+ * every message, put them all on the wire together (xfer.c: libcurl's multi
+ * interface), then record every outcome in one write. */
+#define MERGE_MAX 50
+
+/* A claimed notification with everything needed to send it. */
+struct item {
+    struct cc_notification n;
+    struct cc_event ev;
+    struct cc_contact c;
+    const struct cc_webhook *w;   /* into c, for robots */
+    struct cc_rendered r;
 };
+
+/* One message prepared for the wire and the items it carries. */
+struct send {
+    struct item **items;          /* borrowed from the batch */
+    size_t n;
+    struct cc_xfer *x;            /* NULL: the outcome is already in res */
+    struct cc_send_result res;
+    int64_t started;
+};
+
+/* An outcome to write: the notification as it is to be stored, and the
+ * attempt (when one was made). */
+struct record {
+    struct cc_notification n;
+    struct cc_attempt a;
+    int has_attempt;
+    int health;                   /* 0 leave, 1 mark broken (n.last_error), 2 clear */
+};
+
+struct batch {
+    struct cc_dispatcher *d;
+    struct item **items;          /* owned */
+    size_t nitems, capitems;
+    struct send *sends;
+    size_t nsends, capsends;
+    struct record *recs;
+    size_t nrecs, caprecs;
+};
+
+static void *grow(void *p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return p;
+    size_t c = *cap ? *cap * 2 : 16;
+    while (c < need)
+        c *= 2;
+    *cap = c;
+    return cc_realloc(p, c * size);
+}
+
+static struct item *batch_item(struct batch *b)
+{
+    b->items = grow(b->items, &b->capitems, b->nitems + 1, sizeof *b->items);
+    struct item *it = cc_calloc(1, sizeof *it);
+    b->items[b->nitems++] = it;
+    return it;
+}
+
+static struct send *batch_send(struct batch *b, struct item **items, size_t n)
+{
+    b->sends = grow(b->sends, &b->capsends, b->nsends + 1, sizeof *b->sends);
+    struct send *s = &b->sends[b->nsends++];
+    memset(s, 0, sizeof *s);
+    s->items = cc_malloc(n * sizeof *items);
+    memcpy(s->items, items, n * sizeof *items);
+    s->n = n;
+    s->started = cc_now_ms();
+    return s;
+}
 
 static enum cc_err record_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
-    struct record_op *op = arg;
-    enum cc_err rc = cc_tx_notif_record(tx, op->n, op->a, err);
-    if (rc || !op->health)
-        return rc;
-    const struct cc_notification *n = op->n;
-    return cc_tx_channel_health(tx, n->account_id, n->contact_id, n->channel, n->webhook_id,
-                                op->health == 1 ? n->last_error : NULL, n->updated_at, err);
+    struct batch *b = arg;
+    for (size_t i = 0; i < b->nrecs; i++) {
+        const struct record *r = &b->recs[i];
+        enum cc_err rc = cc_tx_notif_record(tx, &r->n, r->has_attempt ? &r->a : NULL, err);
+        if (!rc && r->health)
+            rc = cc_tx_channel_health(tx, r->n.account_id, r->n.contact_id, r->n.channel,
+                                      r->n.webhook_id, r->health == 1 ? r->n.last_error : NULL,
+                                      r->n.updated_at, err);
+        if (rc)
+            return rc;
+    }
+    return CC_OK;
+}
+
+/* Writes every outcome of the batch in one transaction. */
+static void batch_flush(struct batch *b)
+{
+    if (!b->nrecs)
+        return;
+    struct cc_error err;
+    if (cc_store_write(b->d->store, record_tx, b, &err))
+        cc_log(CC_LOG_ERROR, "cannot record deliveries; they will be claimed again", "error",
+               err.message, NULL);
+    b->nrecs = 0;
+}
+
+static void batch_free(struct batch *b)
+{
+    for (size_t i = 0; i < b->nsends; i++) {
+        cc_xfer_free(b->sends[i].x);
+        cc_free(b->sends[i].items);
+    }
+    for (size_t i = 0; i < b->nitems; i++) {
+        cc_event_free(&b->items[i]->ev);
+        cc_free(b->items[i]);
+    }
+    cc_free(b->sends);
+    cc_free(b->items);
+    cc_free(b->recs);
+    memset(b, 0, sizeof *b);
 }
 
 /* Waits before the next attempt, with up to 10% jitter so that retries of
@@ -193,64 +295,52 @@ static int64_t backoff_ms(const struct cc_dispatcher *d, int64_t attempts)
     return base + (int64_t)(r % (uint32_t)(base / 10 + 1));
 }
 
-static void finish_health(struct cc_dispatcher *d, struct cc_notification *n, const char *status,
+/* Queues n's new state (and the attempt a, may be NULL) for the batch's
+ * write. */
+static void finish_health(struct batch *b, struct cc_notification *n, const char *status,
                           const char *why, const struct cc_attempt *a, int health)
 {
-    struct cc_error err;
     cc_strlcpy(n->status, status, sizeof n->status);
     if (why)
         cc_strlcpy(n->last_error, why, sizeof n->last_error);
     n->updated_at = cc_now_ms();
     n->target[0] = '\0'; /* keep the stored one */
-    struct record_op op = {n, a, health};
-    if (cc_store_write(d->store, record_tx, &op, &err))
-        cc_log(CC_LOG_ERROR, "cannot record a delivery", "error", err.message, NULL);
+    b->recs = grow(b->recs, &b->caprecs, b->nrecs + 1, sizeof *b->recs);
+    struct record *r = &b->recs[b->nrecs++];
+    r->n = *n;
+    r->has_attempt = a != NULL;
+    if (a)
+        r->a = *a;
+    r->health = health;
 }
 
-static void finish(struct cc_dispatcher *d, struct cc_notification *n, const char *status,
+static void finish(struct batch *b, struct cc_notification *n, const char *status,
                    const char *why, const struct cc_attempt *a)
 {
-    finish_health(d, n, status, why, a, 0);
-}
-
-/* ---- one notification, or several merged for one robot -------------------------- */
-#define MERGE_MAX 50
-
-/* A claimed notification with everything needed to send it. */
-struct item {
-    struct cc_notification n;
-    struct cc_event ev;
-    struct cc_contact c;
-    const struct cc_webhook *w;   /* into c, for robots */
-    struct cc_rendered r;
-};
-
-static void item_free(struct item *it)
-{
-    cc_event_free(&it->ev);
-    cc_free(it);
+    finish_health(b, n, status, why, a, 0);
 }
 
 /* Loads the event and contact of it->n and renders the message. A contact
  * deleted, an address no longer verified or a robot removed since the event
  * finishes the notification as cancelled; returns -1 then (or on a store
  * error, after putting it back). */
-static int prepare(struct cc_dispatcher *d, struct item *it)
+static int prepare(struct batch *b, struct item *it)
 {
+    struct cc_dispatcher *d = b->d;
     struct cc_error err;
     struct cc_notification *n = &it->n;
     if (cc_store_event_get(d->store, n->account_id, n->event_id, &it->ev, &err)) {
-        finish(d, n, err.code == CC_ERR_NOT_FOUND ? "cancelled" : "pending", err.message, NULL);
+        finish(b, n, err.code == CC_ERR_NOT_FOUND ? "cancelled" : "pending", err.message, NULL);
         return -1;
     }
     enum cc_err rc = cc_store_contact_get(d->store, n->account_id, n->contact_id, &it->c, &err);
     if (rc == CC_ERR_NOT_FOUND) {
-        finish(d, n, "cancelled", "the contact was deleted", NULL);
+        finish(b, n, "cancelled", "the contact was deleted", NULL);
         return -1;
     }
     if (rc) {
         n->next_attempt_at = cc_now_ms() + 1000;
-        finish(d, n, "pending", err.message, NULL);
+        finish(b, n, "pending", err.message, NULL);
         return -1;
     }
     const struct cc_contact *c = &it->c;
@@ -269,7 +359,7 @@ static int prepare(struct cc_dispatcher *d, struct item *it)
             gone = "the robot was removed from the contact";
     }
     if (gone) {
-        finish(d, n, "cancelled", gone, NULL);
+        finish(b, n, "cancelled", gone, NULL);
         return -1;
     }
     json_t *data = json_loads(it->ev.data ? it->ev.data : "{}", 0, NULL);
@@ -282,9 +372,10 @@ static int prepare(struct cc_dispatcher *d, struct item *it)
 /* Records one attempt of it with the platform's verdict and decides what
  * comes next: delivered, due again after a wait, dead, or failed for good
  * (the channel then marked broken). */
-static void settle(struct cc_dispatcher *d, struct item *it, const struct cc_send_result *res,
+static void settle(struct batch *b, struct item *it, const struct cc_send_result *res,
                    const struct cc_robot_answer *ans, int64_t started_at, int64_t latency_ms)
 {
+    struct cc_dispatcher *d = b->d;
     struct cc_notification *n = &it->n;
     const struct cc_webhook *w = it->w;
     struct cc_attempt a;
@@ -305,13 +396,13 @@ static void settle(struct cc_dispatcher *d, struct item *it, const struct cc_sen
                            : !strcmp(n->channel, "email") ? it->c.email_broken[0] != '\0'
                                                           : it->c.mobile_broken[0] != '\0';
         n->last_error[0] = '\0';
-        finish_health(d, n, "delivered", NULL, &a, was_broken ? 2 : 0);
+        finish_health(b, n, "delivered", NULL, &a, was_broken ? 2 : 0);
         break;
     }
     case CC_SEND_RETRY:
     case CC_SEND_THROTTLED:
         if ((size_t)n->attempts > d->cfg.nschedule) {
-            finish(d, n, "dead", res->reason, &a);
+            finish(b, n, "dead", res->reason, &a);
         } else {
             int64_t wait = backoff_ms(d, n->attempts);
             if (res->status == CC_SEND_THROTTLED && w && w->kind == CC_WEBHOOK_DINGTALK) {
@@ -322,15 +413,15 @@ static void settle(struct cc_dispatcher *d, struct item *it, const struct cc_sen
                 limiter_block(&d->limit, w->url, cc_now_ms() + block);
             }
             n->next_attempt_at = cc_now_ms() + wait;
-            finish(d, n, "pending", res->reason, &a);
+            finish(b, n, "pending", res->reason, &a);
         }
         break;
     case CC_SEND_NOT_CONFIGURED:
-        finish(d, n, "failed", res->reason, &a); /* our configuration, not the channel */
+        finish(b, n, "failed", res->reason, &a); /* our configuration, not the channel */
         break;
     default:
         /* Refused for good: the channel is marked broken until a message gets through. */
-        finish_health(d, n, "failed", res->reason, &a, 1);
+        finish_health(b, n, "failed", res->reason, &a, 1);
         break;
     }
 }
@@ -375,10 +466,12 @@ static size_t robot_budget(const struct cc_webhook *w, int wecom_text)
     return w->kind == CC_WEBHOOK_WECOM ? limit - 160 : limit - 1500;
 }
 
-/* Sends the items (all to one robot) as few messages as the robot's size
- * limit allows, each message listing its items, and settles each item. */
-static void send_merged(struct cc_dispatcher *d, struct item **items, size_t n, const char *secret)
+/* Prepares the items (all to one robot) as few messages as the robot's size
+ * limit allows, each message listing its items. A message past the first
+ * needs a turn of its own; without one, the rest wait for theirs. */
+static void prepare_merged(struct batch *b, struct item **items, size_t n, const char *secret)
 {
+    struct cc_dispatcher *d = b->d;
     const struct item *first = items[0];
     const struct cc_webhook *w = first->w;
     const char *mention = w->mention_mobile && first->c.mobile_verified_at ? first->c.mobile : NULL;
@@ -407,7 +500,7 @@ static void send_merged(struct cc_dispatcher *d, struct item **items, size_t n, 
             if (wait_until) {
                 for (size_t k = i; k < n; k++) {
                     items[k]->n.next_attempt_at = wait_until;
-                    finish(d, &items[k]->n, "pending", NULL, NULL);
+                    finish(b, &items[k]->n, "pending", NULL, NULL);
                 }
                 return;
             }
@@ -446,82 +539,73 @@ static void send_merged(struct cc_dispatcher *d, struct item **items, size_t n, 
             .mention_mobile = mention,
             .msg_uuid = count == 1 ? items[i]->n.key : uuid,
         };
-        struct cc_send_result res;
-        struct cc_robot_answer ans;
-        memset(&ans, 0, sizeof ans);
-        int64_t started = cc_now_ms(), t0 = cc_mono_ms();
-        cc_send_robot(d->dc, &m, &res, &ans);
-        int64_t latency = ans.latency_ms ? ans.latency_ms : cc_mono_ms() - t0;
+        struct send *s = batch_send(b, items + i, count);
+        cc_robot_prepare(d->dc, &m, &s->res, &s->x);
         cc_buf_free(&md);
         cc_buf_free(&tx);
-        for (size_t k = i; k < j; k++)
-            settle(d, items[k], &res, &ans, started, latency);
         i = j;
     }
 }
 
-struct dest_claim {
-    int64_t account_id;
-    const char *url;
-    int64_t except_id, now, lease_ms;
-    struct cc_notification out[MERGE_MAX - 1];
+/* The notifications of one robot in this batch. */
+struct group {
+    struct item **items;
     size_t n;
+    struct cc_notification *more; /* others waiting for the same robot */
+    size_t nmore;
 };
 
+struct dest_claim {
+    struct batch *b;
+    struct group *groups;
+    size_t ngroups;
+    int64_t now;
+};
+
+/* Claims, for every robot of the batch, the others waiting for it: one
+ * write for the whole batch. */
 static enum cc_err dest_claim_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
     struct dest_claim *op = arg;
-    return cc_tx_notif_claim_dest(tx, op->account_id, op->url, op->except_id, op->now,
-                                  op->lease_ms, MERGE_MAX - 1, op->out, &op->n, err);
+    for (size_t g = 0; g < op->ngroups; g++) {
+        struct group *gr = &op->groups[g];
+        gr->nmore = 0;
+        if (!gr->n || gr->n >= MERGE_MAX)
+            continue;
+        const struct item *one = gr->items[0];
+        enum cc_err rc = cc_tx_notif_claim_dest(tx, one->n.account_id, one->w->url, one->n.id,
+                                                op->now, op->b->d->cfg.lease_ms,
+                                                MERGE_MAX - gr->n, gr->more, &gr->nmore, err);
+        if (rc)
+            return rc;
+    }
+    return CC_OK;
 }
 
-/* Sends a robot's group: the batch's items for one robot plus any others
- * waiting their turn for it, as one message when there are several. */
-static void send_robot_group(struct cc_dispatcher *d, struct item **group, size_t n)
+/* Prepares a robot's group: the batch's items for it plus any others
+ * waiting their turn, as one message when there are several. */
+static void prepare_group(struct batch *b, struct group *gr)
 {
-    const struct cc_webhook *w = group[0]->w;
-    int64_t wait_until = limiter_reserve(&d->limit, w->kind, w->url, cc_now_ms());
-    if (wait_until) {
-        /* Their turn has not come: due again then, no attempt spent. */
-        for (size_t k = 0; k < n; k++) {
-            group[k]->n.next_attempt_at = wait_until;
-            finish(d, &group[k]->n, "pending", NULL, NULL);
-        }
-        return;
+    struct cc_dispatcher *d = b->d;
+    const struct cc_webhook *w = gr->items[0]->w;
+    struct item *all[MERGE_MAX];
+    size_t total = 0;
+    for (size_t k = 0; k < gr->n && total < MERGE_MAX; k++)
+        all[total++] = gr->items[k];
+    for (size_t k = 0; k < gr->nmore && total < MERGE_MAX; k++) {
+        struct item *o = batch_item(b);
+        o->n = gr->more[k];
+        if (!prepare(b, o))
+            all[total++] = o;
     }
     char secret[CC_ENC_MAX] = "";
     if (w->has_secret && cc_aead_open(d->key, CC_AAD_WEBHOOK, w->secret_enc, w->secret_enc_len,
                                       secret, sizeof secret, NULL)) {
-        for (size_t k = 0; k < n; k++)
-            finish(d, &group[k]->n, "failed",
+        for (size_t k = 0; k < total; k++)
+            finish(b, &all[k]->n, "failed",
                    "the robot's secret cannot be decrypted with this master key", NULL);
         return;
     }
-    struct item *extra[MERGE_MAX];
-    size_t nextra = 0;
-    if (n < MERGE_MAX) {
-        struct dest_claim *dc = cc_calloc(1, sizeof *dc);
-        *dc = (struct dest_claim){group[0]->n.account_id, w->url, group[0]->n.id, cc_now_ms(),
-                                  d->cfg.lease_ms, {{0}}, 0};
-        struct cc_error err;
-        if (cc_store_write(d->store, dest_claim_tx, dc, &err))
-            dc->n = 0;
-        for (size_t k = 0; k < dc->n && n + nextra < MERGE_MAX; k++) {
-            struct item *o = cc_calloc(1, sizeof *o);
-            o->n = dc->out[k];
-            if (prepare(d, o))
-                item_free(o);
-            else
-                extra[nextra++] = o;
-        }
-        cc_free(dc);
-    }
-    struct item *all[MERGE_MAX];
-    size_t total = 0;
-    for (size_t k = 0; k < n; k++)
-        all[total++] = group[k];
-    for (size_t k = 0; k < nextra; k++)
-        all[total++] = extra[k];
     const struct item *one = all[0];
     int wecom_text = w->kind == CC_WEBHOOK_WECOM && w->mention_mobile &&
                      one->c.mobile_verified_at;
@@ -529,64 +613,101 @@ static void send_robot_group(struct cc_dispatcher *d, struct item **group, size_
                robot_budget(w, wecom_text);
     if (total == 1 && fits) { /* the message exactly as a test send renders and sends it */
         struct item *it = all[0];
-        struct cc_send_result res;
-        struct cc_robot_answer ans;
-        memset(&ans, 0, sizeof ans);
-        int64_t started = cc_now_ms(), t0 = cc_mono_ms();
-        cc_notify_send(d->dc, &it->r, &it->c, it->n.channel, w, secret[0] ? secret : NULL,
-                       it->n.key, &res, &ans);
-        settle(d, it, &res, &ans, started, ans.latency_ms ? ans.latency_ms : cc_mono_ms() - t0);
+        struct send *s = batch_send(b, all, 1);
+        cc_notify_prepare(d->dc, &it->r, &it->c, it->n.channel, w, secret[0] ? secret : NULL,
+                          it->n.key, &s->res, &s->x);
     } else {
-        send_merged(d, all, total, secret[0] ? secret : NULL);
+        prepare_merged(b, all, total, secret[0] ? secret : NULL);
     }
     OPENSSL_cleanse(secret, sizeof secret);
-    for (size_t k = 0; k < nextra; k++)
-        item_free(extra[k]);
 }
 
-/* Sends a claimed batch: email and SMS one by one, robots grouped so that
- * the notifications for one robot go out together. */
+/* Sends a claimed batch: every message prepared first (email and SMS one
+ * each, robots grouped so the notifications for one robot go out together),
+ * then all of them on the wire at once, then every outcome in one write. */
 static void process_batch(struct cc_dispatcher *d, struct cc_notification *claimed, size_t n)
 {
-    struct item *items[CLAIM_MAX];
+    struct batch b = {.d = d};
+    struct item *ready[CLAIM_MAX];
     size_t m = 0;
     for (size_t k = 0; k < n; k++) {
-        struct item *it = cc_calloc(1, sizeof *it);
+        struct item *it = batch_item(&b);
         it->n = claimed[k];
-        if (prepare(d, it))
-            item_free(it);
-        else
-            items[m++] = it;
+        if (!prepare(&b, it))
+            ready[m++] = it;
     }
+    struct group *groups = cc_calloc(m ? m : 1, sizeof *groups);
+    size_t ngroups = 0;
     int done[CLAIM_MAX] = {0};
     for (size_t k = 0; k < m; k++) {
         if (done[k])
             continue;
         done[k] = 1;
-        struct item *it = items[k];
+        struct item *it = ready[k];
         if (!it->w) { /* email or SMS */
-            struct cc_send_result res;
-            struct cc_robot_answer ans;
-            memset(&ans, 0, sizeof ans);
-            int64_t started = cc_now_ms(), t0 = cc_mono_ms();
-            cc_notify_send(d->dc, &it->r, &it->c, it->n.channel, NULL, NULL, it->n.key, &res,
-                           &ans);
-            settle(d, it, &res, &ans, started, cc_mono_ms() - t0);
+            struct send *s = batch_send(&b, &it, 1);
+            cc_notify_prepare(d->dc, &it->r, &it->c, it->n.channel, NULL, NULL, it->n.key,
+                              &s->res, &s->x);
             continue;
         }
-        struct item *group[CLAIM_MAX];
-        size_t g = 0;
-        group[g++] = it;
+        struct group *gr = &groups[ngroups];
+        gr->items = cc_malloc(m * sizeof *gr->items);
+        gr->items[gr->n++] = it;
         for (size_t o = k + 1; o < m; o++)
-            if (!done[o] && items[o]->w && items[o]->n.account_id == it->n.account_id &&
-                !strcmp(items[o]->w->url, it->w->url)) {
+            if (!done[o] && ready[o]->w && ready[o]->n.account_id == it->n.account_id &&
+                !strcmp(ready[o]->w->url, it->w->url)) {
                 done[o] = 1;
-                group[g++] = items[o];
+                gr->items[gr->n++] = ready[o];
             }
-        send_robot_group(d, group, g);
+        int64_t wait_until = limiter_reserve(&d->limit, it->w->kind, it->w->url, cc_now_ms());
+        if (wait_until) {
+            /* Their turn has not come: due again then, no attempt spent. */
+            for (size_t g = 0; g < gr->n; g++) {
+                gr->items[g]->n.next_attempt_at = wait_until;
+                finish(&b, &gr->items[g]->n, "pending", NULL, NULL);
+            }
+            gr->n = 0;
+        }
+        ngroups++;
     }
-    for (size_t k = 0; k < m; k++)
-        item_free(items[k]);
+    /* Others waiting for the same robots join their group's message. */
+    int any = 0;
+    for (size_t g = 0; g < ngroups; g++)
+        if (groups[g].n && groups[g].n < MERGE_MAX) {
+            groups[g].more = cc_calloc(MERGE_MAX, sizeof *groups[g].more);
+            any = 1;
+        }
+    if (any) {
+        struct dest_claim op = {&b, groups, ngroups, cc_now_ms()};
+        struct cc_error err;
+        if (cc_store_write(d->store, dest_claim_tx, &op, &err))
+            for (size_t g = 0; g < ngroups; g++)
+                groups[g].nmore = 0;
+    }
+    for (size_t g = 0; g < ngroups; g++)
+        if (groups[g].n)
+            prepare_group(&b, &groups[g]);
+    /* On the wire, all together. */
+    struct cc_xfer **xs = cc_malloc((b.nsends ? b.nsends : 1) * sizeof *xs);
+    for (size_t i = 0; i < b.nsends; i++)
+        xs[i] = b.sends[i].x;
+    cc_xfer_run(xs, b.nsends);
+    cc_free(xs);
+    for (size_t i = 0; i < b.nsends; i++) {
+        struct send *s = &b.sends[i];
+        struct cc_robot_answer ans;
+        memset(&ans, 0, sizeof ans);
+        const struct cc_send_result *res = s->x ? cc_xfer_result(s->x, &ans) : &s->res;
+        for (size_t k = 0; k < s->n; k++)
+            settle(&b, s->items[k], res, &ans, s->started, ans.latency_ms);
+    }
+    batch_flush(&b);
+    for (size_t g = 0; g < ngroups; g++) {
+        cc_free(groups[g].items);
+        cc_free(groups[g].more);
+    }
+    cc_free(groups);
+    batch_free(&b);
 }
 
 static void *dispatcher_main(void *arg)

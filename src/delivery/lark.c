@@ -146,9 +146,10 @@ struct cc_robot_verdict cc_lark_verdict(int64_t code, const char *msg)
     }
 }
 
-int cc_lark_send(const struct cc_delivery_config *cfg, const struct cc_robot_message *m,
-                 const char *url, struct cc_send_result *res, struct cc_robot_answer *ans)
+int cc_lark_prepare(const struct cc_delivery_config *cfg, const struct cc_robot_message *m,
+                    const char *url, struct cc_send_result *res, struct cc_xfer **out)
 {
+    *out = NULL;
     const char *plat = cc_robot_platform(m->kind);
     const char *name = cc_webhook_kind_name((enum cc_webhook_kind)m->kind);
     const char *text = m->text ? m->text : m->markdown;
@@ -178,8 +179,8 @@ int cc_lark_send(const struct cc_delivery_config *cfg, const struct cc_robot_mes
                         CC_ROBOT_MAX_BODY);
         goto out;
     }
-    cc_robot_post(cfg, m->kind, url, body, len, res, ans);
+    cc_robot_xfer(cfg, m->kind, url, body, len, res, out);
 out:
     free(body);
-    return cc_delivery_rc(res);
+    return *out ? 0 : -1;
 }

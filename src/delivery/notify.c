@@ -9,33 +9,31 @@
 #include <jansson.h>
 
 #include "core/core.h"
-#include "delivery/delivery.h"
+#include "delivery/delivery_int.h"
 #include "store/store.h"
 #include "util/util.h"
 
-int cc_notify_send(const struct cc_delivery_config *cfg, const struct cc_rendered *r,
-                   const struct cc_contact *c, const char *channel, const struct cc_webhook *w,
-                   const char *secret, const char *msg_uuid, struct cc_send_result *res,
-                   struct cc_robot_answer *ans)
+int cc_notify_prepare(const struct cc_delivery_config *cfg, const struct cc_rendered *r,
+                      const struct cc_contact *c, const char *channel,
+                      const struct cc_webhook *w, const char *secret, const char *msg_uuid,
+                      struct cc_send_result *res, struct cc_xfer **out)
 {
     memset(res, 0, sizeof *res);
-    if (ans)
-        memset(ans, 0, sizeof *ans);
+    *out = NULL;
     if (!strcmp(channel, "email")) {
         struct cc_email e = {c->email, c->name, r->title, r->text, r->html};
-        return cc_send_email(cfg, &e, res);
+        return cc_email_prepare(cfg, &e, res, out);
     }
     if (!strcmp(channel, "mobile")) {
         json_t *param = json_pack("{s:s}", "title", r->title);
         char *param_s = json_dumps(param, JSON_COMPACT);
         struct cc_sms sms = {c->mobile, param_s, r->text, msg_uuid,
                              cfg->sms_notify_template_code ? cfg->sms_notify_template_code : ""};
-        int rc = cc_send_sms(cfg, &sms, res);
+        int rc = cc_sms_prepare(cfg, &sms, res, out);
         free(param_s);
         json_decref(param);
         return rc;
     }
-    struct cc_robot_answer local;
     struct cc_robot_message m = {
         .kind = w->kind,
         .url = w->url,
@@ -47,7 +45,20 @@ int cc_notify_send(const struct cc_delivery_config *cfg, const struct cc_rendere
         .mention_mobile = w->mention_mobile && c->mobile_verified_at ? c->mobile : NULL,
         .msg_uuid = msg_uuid,
     };
-    return cc_send_robot(cfg, &m, res, ans ? ans : &local);
+    return cc_robot_prepare(cfg, &m, res, out);
+}
+
+int cc_notify_send(const struct cc_delivery_config *cfg, const struct cc_rendered *r,
+                   const struct cc_contact *c, const char *channel, const struct cc_webhook *w,
+                   const char *secret, const char *msg_uuid, struct cc_send_result *res,
+                   struct cc_robot_answer *ans)
+{
+    struct cc_xfer *x;
+    if (ans)
+        memset(ans, 0, sizeof *ans);
+    if (cc_notify_prepare(cfg, r, c, channel, w, secret, msg_uuid, res, &x) || !x)
+        return cc_delivery_rc(res);
+    return cc_xfer_send_one(x, res, ans);
 }
 
 enum cc_err cc_render_for_account(struct cc_store *store, int64_t account_id,

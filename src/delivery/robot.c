@@ -1,10 +1,10 @@
 /*
  * robot.c — the chat-robot entry point of the delivery layer and what the
- * three robot senders share. cc_send_robot() maps the webhook URL to the
+ * three robot senders share. cc_robot_prepare() maps the webhook URL to the
  * configured test base URL (if any), then hands the message to the
  * platform's file (dingtalk.c, lark.c, wecom.c), which builds, measures and
- * signs the body and calls cc_robot_post() here: one POST through the
- * layer's outbound HTTP helper (sms.c), then cc_robot_classify() reads the
+ * signs the body and calls cc_robot_xfer() here: one POST prepared as a
+ * transfer (xfer.c), whose answer cc_robot_classify() reads: the
  * platform's code from the body. All three platforms answer most failures
  * with HTTP 200 and a code, so the HTTP status alone never means delivered,
  * and a body without a code is never success.
@@ -210,28 +210,28 @@ out:
     json_decref(root);
 }
 
-int cc_robot_post(const struct cc_delivery_config *cfg, int kind, const char *url,
+/* Reads a robot's answer: the platform's code decides, never the status. */
+static void robot_done(struct cc_xfer *x, const struct cc_http_answer *ans)
+{
+    if (ans->too_large)
+        cc_delivery_set(&x->res, CC_SEND_RETRY, "",
+                        "unreadable answer: not delivered (%s answered more than 64 KiB)",
+                        cc_robot_platform(x->kind));
+    else
+        cc_robot_classify(x->kind, ans->status, ans->body.data, ans->body.len, &x->res, &x->ra);
+}
+
+int cc_robot_xfer(const struct cc_delivery_config *cfg, int kind, const char *url,
                   const char *body, size_t len, struct cc_send_result *res,
-                  struct cc_robot_answer *ans)
+                  struct cc_xfer **out)
 {
     const char *headers[] = {"Content-Type: application/json; charset=utf-8"};
     char who[32];
-    struct cc_http_answer h;
     snprintf(who, sizeof who, "%s robot", cc_robot_platform(kind));
-    int64_t t0 = cc_mono_ms();
-    int rc = cc_delivery_http_post(url, headers, 1, body, len, cfg->timeout_ms, &h);
-    ans->latency_ms = cc_mono_ms() - t0;
-    ans->http_status = h.status;
-    if (rc)
-        cc_delivery_transport_failure(&h, who, cfg->timeout_ms, res);
-    else if (h.too_large)
-        cc_delivery_set(res, CC_SEND_RETRY, "",
-                        "unreadable answer: not delivered (%s answered more than 64 KiB)",
-                        cc_robot_platform(kind));
-    else
-        cc_robot_classify(kind, h.status, h.body.data, h.body.len, res, ans);
-    cc_http_answer_free(&h);
-    return cc_delivery_rc(res);
+    if (cc_http_xfer_new(url, headers, 1, body, len, cfg->timeout_ms, who, robot_done, res, out))
+        return -1;
+    (*out)->kind = kind;
+    return 0;
 }
 
 /* The configured base URL for kind's platform, or NULL. */
@@ -246,18 +246,15 @@ static const char *base_url(const struct cc_delivery_config *cfg, int kind)
     }
 }
 
-/* Sends m. cfg and m are borrowed; *res is always filled, *ans (may be NULL)
- * too, zeroed first. Nothing is sent for an unknown kind, a URL that is not
- * the platform's, or a message over the platform's size limit. */
-int cc_send_robot(const struct cc_delivery_config *cfg, const struct cc_robot_message *m,
-                  struct cc_send_result *res, struct cc_robot_answer *ans)
+/* Prepares m. cfg and m are borrowed; nothing is sent for an unknown kind,
+ * a URL that is not the platform's, or a message over the platform's size
+ * limit (-1, *res says why). */
+int cc_robot_prepare(const struct cc_delivery_config *cfg, const struct cc_robot_message *m,
+                     struct cc_send_result *res, struct cc_xfer **out)
 {
-    struct cc_robot_answer local;
     char url[CC_URL_MAX + 1024];
-    if (!ans)
-        ans = &local;
     memset(res, 0, sizeof *res);
-    memset(ans, 0, sizeof *ans);
+    *out = NULL;
     if (!platform_prefix(m->kind)) {
         cc_delivery_set(res, CC_SEND_INVALID_TARGET, "", "not a chat robot webhook");
         return -1;
@@ -268,9 +265,22 @@ int cc_send_robot(const struct cc_delivery_config *cfg, const struct cc_robot_me
         return -1;
     }
     switch (m->kind) {
-    case CC_WEBHOOK_DINGTALK: return cc_dingtalk_send(cfg, m, url, res, ans);
+    case CC_WEBHOOK_DINGTALK: return cc_dingtalk_prepare(cfg, m, url, res, out);
     case CC_WEBHOOK_LARK:
-    case CC_WEBHOOK_FEISHU: return cc_lark_send(cfg, m, url, res, ans);
-    default: return cc_wecom_send(cfg, m, url, res, ans);
+    case CC_WEBHOOK_FEISHU: return cc_lark_prepare(cfg, m, url, res, out);
+    default: return cc_wecom_prepare(cfg, m, url, res, out);
     }
+}
+
+/* Sends m: prepared, then run alone. *res is always filled, *ans (may be
+ * NULL) too, zeroed first. */
+int cc_send_robot(const struct cc_delivery_config *cfg, const struct cc_robot_message *m,
+                  struct cc_send_result *res, struct cc_robot_answer *ans)
+{
+    struct cc_xfer *x;
+    if (ans)
+        memset(ans, 0, sizeof *ans);
+    if (cc_robot_prepare(cfg, m, res, &x))
+        return -1;
+    return cc_xfer_send_one(x, res, ans);
 }

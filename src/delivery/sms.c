@@ -2,10 +2,9 @@
  * sms.c — the SMS entry point of the delivery layer and what delivery/ shares:
  * cc_send_sms() picks the configured provider (aliyun, webhook, or the
  * development-mode log stand-in), cc_delivery_check_config() refuses an
- * unusable configuration at start-up, and the one outbound HTTP helper every
- * HTTP provider goes through: one libcurl easy request with a timeout,
- * NOSIGNAL, an error buffer, no redirects, https only (http only to the
- * loopback, for tests) and the answer capped at 64 KiB.
+ * unusable configuration at start-up, and what the senders share: results,
+ * URL checks, and the words for a request that got no answer. (The
+ * transfers themselves are xfer.c's.)
  */
 #include <errno.h>
 #include <pthread.h>
@@ -17,18 +16,6 @@
 
 #include "core/core.h"
 #include "delivery/delivery_int.h"
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void curl_init_once(void)
-{
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-void cc_delivery_global_init(void)
-{
-    pthread_once(&curl_once, curl_init_once);
-}
 
 void cc_delivery_set(struct cc_send_result *res, enum cc_send_status status, const char *code,
                      const char *fmt, ...)
@@ -128,139 +115,6 @@ int cc_delivery_url_allowed(const char *url, const char *what, int *loopback_htt
     return 0;
 }
 
-struct sink {
-    struct cc_buf *body;
-    int too_large;
-};
-
-/* Keeps the answer up to the cap; returning short past it makes libcurl stop
- * with CURLE_WRITE_ERROR instead of reading an unbounded body. */
-static size_t on_body(char *p, size_t size, size_t n, void *arg)
-{
-    struct sink *s = arg;
-    size_t len = size * n;
-    if (cc_buf_append(s->body, p, len)) {
-        s->too_large = 1;
-        return 0;
-    }
-    return len;
-}
-
-void cc_http_answer_free(struct cc_http_answer *ans)
-{
-    cc_buf_free(&ans->body);
-}
-
-/* One libcurl handle per thread, reset between requests: libcurl keeps the
- * handle's connections open, so messages to the same platform host reuse
- * a connection (and its TLS session) instead of opening one each time. */
-static pthread_key_t handle_key;
-static pthread_once_t handle_once = PTHREAD_ONCE_INIT;
-
-static void handle_destroy(void *h)
-{
-    curl_easy_cleanup(h);
-}
-
-static void handle_key_init(void)
-{
-    pthread_key_create(&handle_key, handle_destroy);
-}
-
-static CURL *thread_handle(void)
-{
-    pthread_once(&handle_once, handle_key_init);
-    CURL *h = pthread_getspecific(handle_key);
-    if (h) {
-        curl_easy_reset(h); /* options only: live connections stay */
-        return h;
-    }
-    h = curl_easy_init();
-    if (h && pthread_setspecific(handle_key, h)) {
-        curl_easy_cleanup(h);
-        h = NULL;
-    }
-    return h;
-}
-
-int cc_delivery_http_post(const char *url, const char *const *headers, size_t nheaders,
-                          const char *body, size_t len, int64_t timeout_ms,
-                          struct cc_http_answer *ans)
-{
-    int rc = -1, loopback = 0;
-    CURL *h = NULL;
-    struct curl_slist *hl = NULL;
-    char errbuf[CURL_ERROR_SIZE] = "";
-    memset(ans, 0, sizeof *ans);
-    cc_buf_init(&ans->body, CC_DELIVERY_MAX_ANSWER);
-    struct sink sink = {&ans->body, 0};
-    ans->curl_code = CURLE_FAILED_INIT;
-    cc_delivery_url_where(url, ans->where, sizeof ans->where);
-    if (!cc_delivery_url_allowed(url, "the gateway URL", &loopback, ans->error,
-                                 sizeof ans->error)) {
-        ans->curl_code = CURLE_UNSUPPORTED_PROTOCOL;
-        return -1;
-    }
-    cc_delivery_global_init();
-    if (!(h = thread_handle())) {
-        cc_strlcpy(ans->error, "libcurl could not start a request", sizeof ans->error);
-        goto out;
-    }
-    for (size_t i = 0; i < nheaders; i++) {
-        struct curl_slist *t = curl_slist_append(hl, headers[i]);
-        if (!t)
-            goto out;
-        hl = t;
-    }
-    /* No "Expect: 100-continue" round trip: gateways answer the whole POST. */
-    struct curl_slist *t = curl_slist_append(hl, "Expect:");
-    if (!t)
-        goto out;
-    hl = t;
-    const char *proto = loopback ? "http" : "https";
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, proto);
-    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, proto);
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
-    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)CC_DELIVERY_MAX_ANSWER);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "certcontacts");
-    if (loopback)
-        curl_easy_setopt(h, CURLOPT_PROXY, ""); /* a test receiver is never behind a proxy */
-    curl_easy_setopt(h, CURLOPT_POST, 1L);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
-    CURLcode cr = curl_easy_perform(h);
-    long status = 0, oserr = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
-    ans->curl_code = (int)cr;
-    ans->status = status;
-    ans->too_large = sink.too_large || cr == CURLE_FILESIZE_EXCEEDED;
-    ans->timed_out = cr == CURLE_OPERATION_TIMEDOUT;
-    ans->refused = cr == CURLE_COULDNT_CONNECT && oserr == ECONNREFUSED;
-    if (cr != CURLE_OK)
-        snprintf(ans->error, sizeof ans->error, "%s", errbuf[0] ? errbuf : curl_easy_strerror(cr));
-    /* An answer that arrived but was too long still has a status. */
-    if (cr == CURLE_OK || (status && ans->too_large))
-        rc = 0;
-out:
-    if (h) { /* nothing of this request may outlive it in the kept handle */
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
-        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
-        curl_easy_setopt(h, CURLOPT_WRITEDATA, NULL);
-    }
-    curl_slist_free_all(hl);
-    return rc;
-}
-
 void cc_delivery_transport_failure(const struct cc_http_answer *ans, const char *who,
                                    int64_t timeout_ms, struct cc_send_result *res)
 {
@@ -291,21 +145,20 @@ static int send_log(const struct cc_sms *m, struct cc_send_result *res)
     return 0;
 }
 
-/* Sends m through cfg's provider. cfg and m are borrowed; *res is always
- * filled. Returns 0 when the platform accepted the message, else -1. */
-int cc_send_sms(const struct cc_delivery_config *cfg, const struct cc_sms *m,
-                struct cc_send_result *res)
+int cc_sms_prepare(const struct cc_delivery_config *cfg, const struct cc_sms *m,
+                   struct cc_send_result *res, struct cc_xfer **out)
 {
     memset(res, 0, sizeof *res);
+    *out = NULL;
     const char *p = cfg->sms_provider ? cfg->sms_provider : "";
     if (empty(m->mobile)) {
         cc_delivery_set(res, CC_SEND_INVALID_TARGET, "", "no mobile number");
         return -1;
     }
     if (!strcmp(p, "aliyun"))
-        return cc_sms_aliyun_send(cfg, m, res);
+        return cc_sms_aliyun_prepare(cfg, m, res, out);
     if (!strcmp(p, "webhook"))
-        return cc_sms_webhook_send(cfg, m, res);
+        return cc_sms_webhook_prepare(cfg, m, res, out);
     if (!strcmp(p, "log") && cfg->dev)
         return send_log(m, res);
     if (!strcmp(p, "log"))
@@ -370,4 +223,13 @@ int cc_delivery_check_config(const struct cc_delivery_config *cfg, char *err, si
                    : -1;
     }
     return fail(err, errsz, "sms_provider must be aliyun, webhook, log or empty.");
+}
+
+int cc_send_sms(const struct cc_delivery_config *cfg, const struct cc_sms *m,
+                struct cc_send_result *res)
+{
+    struct cc_xfer *x;
+    if (cc_sms_prepare(cfg, m, res, &x) || !x)
+        return cc_delivery_rc(res);
+    return cc_xfer_send_one(x, res, NULL);
 }

@@ -141,16 +141,25 @@ static void utc_timestamp(char *out, size_t outsz)
     strftime(out, outsz, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* Sends m with SendSms. cfg and m are borrowed; *res is always filled. The
- * access key secret only keys the HMAC: it is never logged or returned.
- * Returns 0 when the gateway answered Code "OK", else -1. */
-int cc_sms_aliyun_send(const struct cc_delivery_config *cfg, const struct cc_sms *m,
-                       struct cc_send_result *res)
+/* Reads SendSms's answer. */
+static void aliyun_done(struct cc_xfer *x, const struct cc_http_answer *ans)
+{
+    if (ans->too_large)
+        cc_delivery_set(&x->res, CC_SEND_RETRY, "", "unreadable answer from the SMS gateway "
+                                                    "(longer than 64 KiB)");
+    else
+        cc_aliyun_classify(ans->status, ans->body.data, ans->body.len, &x->res);
+}
+
+/* Prepares m as a SendSms request. cfg and m are borrowed. The access key
+ * secret only keys the HMAC: it is never logged or returned. The gateway
+ * accepted the message when it answers Code "OK". */
+int cc_sms_aliyun_prepare(const struct cc_delivery_config *cfg, const struct cc_sms *m,
+                          struct cc_send_result *res, struct cc_xfer **out)
 {
     char phone[20], nonce[37], ts[32], sig[32], url[600];
     struct cc_buf body;
-    struct cc_http_answer ans;
-    int have_ans = 0;
+    *out = NULL;
     cc_buf_init(&body, 16384);
     if (cc_aliyun_phone_number(m->mobile, phone, sizeof phone)) {
         cc_delivery_set(res, CC_SEND_INVALID_TARGET, "", "not an E.164 mobile number");
@@ -199,21 +208,11 @@ int cc_sms_aliyun_send(const struct cc_delivery_config *cfg, const struct cc_sms
         "Content-Type: application/x-www-form-urlencoded; charset=utf-8",
         "Accept: application/json",
     };
-    have_ans = 1;
-    if (cc_delivery_http_post(url, headers, 2, body.data, body.len, cfg->timeout_ms, &ans)) {
-        cc_delivery_transport_failure(&ans, "SMS gateway", cfg->timeout_ms, res);
-        goto out;
-    }
-    if (ans.too_large)
-        cc_delivery_set(res, CC_SEND_RETRY, "", "unreadable answer from the SMS gateway "
-                                                "(longer than 64 KiB)");
-    else
-        cc_aliyun_classify(ans.status, ans.body.data, ans.body.len, res);
+    cc_http_xfer_new(url, headers, 2, body.data, body.len, cfg->timeout_ms, "SMS gateway",
+                     aliyun_done, res, out);
 out:
-    if (have_ans)
-        cc_http_answer_free(&ans);
     if (body.data)
         OPENSSL_cleanse(body.data, body.len); /* holds the code */
     cc_buf_free(&body);
-    return cc_delivery_rc(res);
+    return *out ? 0 : -1;
 }

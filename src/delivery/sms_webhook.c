@@ -44,14 +44,31 @@ static char *build_body(const struct cc_sms *m)
     return s;
 }
 
-/* Sends m to the webhook. cfg and m are borrowed; *res is always filled.
- * Returns 0 on a 2xx answer, else -1. */
-int cc_sms_webhook_send(const struct cc_delivery_config *cfg, const struct cc_sms *m,
-                        struct cc_send_result *res)
+/* Reads the webhook's answer: any 2xx is accepted. */
+static void webhook_done(struct cc_xfer *x, const struct cc_http_answer *ans)
+{
+    struct cc_send_result *res = &x->res;
+    char code[16];
+    snprintf(code, sizeof code, "http:%ld", ans->status);
+    if (ans->status >= 200 && ans->status < 300)
+        cc_delivery_set(res, CC_SEND_OK, code, "accepted by the SMS webhook (HTTP %ld)",
+                        ans->status);
+    else if (ans->status == 429)
+        cc_delivery_set(res, CC_SEND_THROTTLED, code, "the SMS webhook is rate limiting (HTTP 429)");
+    else if (ans->status >= 500)
+        cc_delivery_set(res, CC_SEND_RETRY, code, "the SMS webhook answered HTTP %ld",
+                        ans->status);
+    else
+        cc_delivery_set(res, CC_SEND_REJECTED, code, "the SMS webhook refused the message "
+                        "(HTTP %ld)", ans->status);
+}
+
+/* Prepares m for the webhook, signed. cfg and m are borrowed. */
+int cc_sms_webhook_prepare(const struct cc_delivery_config *cfg, const struct cc_sms *m,
+                           struct cc_send_result *res, struct cc_xfer **out)
 {
     char *body = build_body(m);
-    struct cc_http_answer ans;
-    int have_ans = 0;
+    *out = NULL;
     if (!body) {
         cc_delivery_set(res, CC_SEND_REJECTED, "", "the message is not valid UTF-8");
         goto out;
@@ -75,31 +92,12 @@ int cc_sms_webhook_send(const struct cc_delivery_config *cfg, const struct cc_sm
     cc_hex(mac, sizeof mac, hex);
     snprintf(header, sizeof header, "X-Certcontacts-Signature: t=%s,v1=%s", t, hex);
     const char *headers[] = {"Content-Type: application/json; charset=utf-8", header};
-    have_ans = 1;
-    if (cc_delivery_http_post(cfg->sms_webhook_url, headers, 2, body, len, cfg->timeout_ms,
-                              &ans)) {
-        cc_delivery_transport_failure(&ans, "SMS webhook", cfg->timeout_ms, res);
-        goto out;
-    }
-    char code[16];
-    snprintf(code, sizeof code, "http:%ld", ans.status);
-    if (ans.status >= 200 && ans.status < 300)
-        cc_delivery_set(res, CC_SEND_OK, code, "accepted by the SMS webhook (HTTP %ld)",
-                        ans.status);
-    else if (ans.status == 429)
-        cc_delivery_set(res, CC_SEND_THROTTLED, code, "the SMS webhook is rate limiting (HTTP 429)");
-    else if (ans.status >= 500)
-        cc_delivery_set(res, CC_SEND_RETRY, code, "the SMS webhook answered HTTP %ld",
-                        ans.status);
-    else
-        cc_delivery_set(res, CC_SEND_REJECTED, code, "the SMS webhook refused the message "
-                        "(HTTP %ld)", ans.status);
+    cc_http_xfer_new(cfg->sms_webhook_url, headers, 2, body, len, cfg->timeout_ms,
+                     "SMS webhook", webhook_done, res, out);
 out:
-    if (have_ans)
-        cc_http_answer_free(&ans);
     if (body) {
         OPENSSL_cleanse(body, strlen(body)); /* holds the code */
         free(body);
     }
-    return cc_delivery_rc(res);
+    return *out ? 0 : -1;
 }

@@ -483,29 +483,44 @@ static int send_log(const struct cc_email *m, struct cc_send_result *res)
     return 0;
 }
 
-/* Sends m (borrowed) through cfg's SMTP server (borrowed); *res is always
- * filled. Blocks for at most cfg->timeout_ms. Returns 0 when the server
- * accepted the message (250 after DATA), else -1. */
-int cc_send_email(const struct cc_delivery_config *cfg, const struct cc_email *m,
-                  struct cc_send_result *res)
+/* What an SMTP transfer keeps until it finished. */
+struct smtp_ctx {
+    struct trace tr;
+};
+
+static void smtp_ctx_free(void *p)
 {
-    CURL *h = NULL;
-    curl_mime *mime = NULL;
-    struct curl_slist *hl = NULL, *rcpt = NULL;
+    cc_free(p);
+}
+
+static void smtp_complete(struct cc_xfer *x, int code)
+{
+    struct smtp_ctx *c = x->ctx;
+    long resp = 0, oserr = 0;
+    curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &resp);
+    curl_easy_getinfo(x->h, CURLINFO_OS_ERRNO, &oserr);
+    classify((CURLcode)code, resp, oserr, &c->tr, x->where, x->errbuf, x->timeout_ms, &x->res);
+}
+
+/* Prepares m (borrowed) for cfg's SMTP server (borrowed). The server
+ * accepted the message when it answers 250 after DATA. */
+int cc_email_prepare(const struct cc_delivery_config *cfg, const struct cc_email *m,
+                     struct cc_send_result *res, struct cc_xfer **out)
+{
+    struct cc_xfer *x = NULL;
+    struct smtp_ctx *c = NULL;
     char *text = NULL, *html = NULL;
     struct cc_buf hdr;
-    struct trace tr;
-    char errbuf[CURL_ERROR_SIZE] = "", mail_from[330], angle[340], err[160], where[272];
+    char mail_from[330], angle[340], err[160];
     memset(res, 0, sizeof *res);
-    memset(&tr, 0, sizeof tr);
+    *out = NULL;
     cc_buf_init(&hdr, HEADERS_MAX);
     if (!cfg->smtp_url || !*cfg->smtp_url) {
-        if (cfg->dev) {
-            cc_buf_free(&hdr);
+        cc_buf_free(&hdr);
+        if (cfg->dev)
             return send_log(m, res);
-        }
         cc_delivery_set(res, CC_SEND_NOT_CONFIGURED, "", "no SMTP server is configured");
-        goto out;
+        return -1;
     }
     if (cc_smtp_build_headers(cfg->smtp_from, m, (int64_t)time(NULL), &hdr, mail_from,
                               sizeof mail_from, err, sizeof err)) {
@@ -514,33 +529,37 @@ int cc_send_email(const struct cc_delivery_config *cfg, const struct cc_email *m
                         "", "%s", err);
         goto out;
     }
-    cc_delivery_url_where(cfg->smtp_url, where, sizeof where);
-    cc_delivery_global_init();
-    if (!(h = curl_easy_init()) || !(hl = header_list(hdr.data))) {
+    if (!(x = cc_xfer_new()) || !(x->hl = header_list(hdr.data))) {
         cc_delivery_set(res, CC_SEND_RETRY, "", "libcurl could not start a request");
         goto out;
     }
+    c = cc_calloc(1, sizeof *c);
+    x->ctx = c;
+    x->ctx_free = smtp_ctx_free;
+    x->complete = smtp_complete;
+    x->timeout_ms = cfg->timeout_ms;
+    cc_strlcpy(x->who, "SMTP server", sizeof x->who);
+    cc_delivery_url_where(cfg->smtp_url, x->where, sizeof x->where);
+    CURL *h = x->h;
     snprintf(angle, sizeof angle, "<%s>", m->to);
-    if (!(rcpt = curl_slist_append(NULL, angle)))
+    if (!(x->rcpt = curl_slist_append(NULL, angle)))
         goto oom;
     text = crlf_text(m->text ? m->text : "");
     html = crlf_text(m->html ? m->html : "");
-    mime = curl_mime_init(h);
-    curl_mimepart *part = curl_mime_addpart(mime);
+    x->mime = curl_mime_init(h);
+    curl_mimepart *part = curl_mime_addpart(x->mime);
     if (!part || curl_mime_data(part, text, CURL_ZERO_TERMINATED) ||
         curl_mime_type(part, "text/plain; charset=UTF-8") ||
         curl_mime_encoder(part, "quoted-printable"))
         goto oom;
-    part = curl_mime_addpart(mime);
+    part = curl_mime_addpart(x->mime);
     if (!part || curl_mime_data(part, html, CURL_ZERO_TERMINATED) ||
         curl_mime_type(part, "text/html; charset=UTF-8") ||
         curl_mime_encoder(part, "quoted-printable"))
         goto oom;
     snprintf(angle, sizeof angle, "<%s>", mail_from);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(h, CURLOPT_URL, cfg->smtp_url);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)cfg->timeout_ms);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)cfg->timeout_ms);
     curl_easy_setopt(h, CURLOPT_USE_SSL,
@@ -549,29 +568,32 @@ int cc_send_email(const struct cc_delivery_config *cfg, const struct cc_email *m
         curl_easy_setopt(h, CURLOPT_USERNAME, cfg->smtp_user);
         curl_easy_setopt(h, CURLOPT_PASSWORD, cfg->smtp_password ? cfg->smtp_password : "");
     }
-    curl_easy_setopt(h, CURLOPT_MAIL_FROM, angle);
-    curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpt);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hl);
-    curl_easy_setopt(h, CURLOPT_MIMEPOST, mime);
+    curl_easy_setopt(h, CURLOPT_MAIL_FROM, angle); /* libcurl copies strings */
+    curl_easy_setopt(h, CURLOPT_MAIL_RCPT, x->rcpt);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->hl);
+    curl_easy_setopt(h, CURLOPT_MIMEPOST, x->mime);
     curl_easy_setopt(h, CURLOPT_VERBOSE, 1L); /* feeds on_debug; nothing is printed */
     curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug);
-    curl_easy_setopt(h, CURLOPT_DEBUGDATA, &tr);
-    CURLcode cr = curl_easy_perform(h);
-    long resp = 0, oserr = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp);
-    curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &oserr);
-    classify(cr, resp, oserr, &tr, where, errbuf, cfg->timeout_ms, res);
+    curl_easy_setopt(h, CURLOPT_DEBUGDATA, &c->tr);
+    *out = x;
+    x = NULL;
     goto out;
 oom:
     cc_delivery_set(res, CC_SEND_RETRY, "", "out of memory building the message");
 out:
-    if (h)
-        curl_easy_cleanup(h);
-    curl_mime_free(mime);
-    curl_slist_free_all(hl);
-    curl_slist_free_all(rcpt);
+    cc_xfer_free(x);
     cc_buf_free(&hdr);
     cc_free(text); /* curl_mime_data copied them */
     cc_free(html);
-    return cc_delivery_rc(res);
+    return *out ? 0 : -1;
+}
+
+/* Sends m: prepared, then run alone; blocks for at most cfg->timeout_ms. */
+int cc_send_email(const struct cc_delivery_config *cfg, const struct cc_email *m,
+                  struct cc_send_result *res)
+{
+    struct cc_xfer *x;
+    if (cc_email_prepare(cfg, m, res, &x) || !x)
+        return cc_delivery_rc(res);
+    return cc_xfer_send_one(x, res, NULL);
 }

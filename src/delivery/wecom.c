@@ -83,9 +83,10 @@ struct cc_robot_verdict cc_wecom_verdict(int64_t code, const char *msg)
     }
 }
 
-int cc_wecom_send(const struct cc_delivery_config *cfg, const struct cc_robot_message *m,
-                  const char *url, struct cc_send_result *res, struct cc_robot_answer *ans)
+int cc_wecom_prepare(const struct cc_delivery_config *cfg, const struct cc_robot_message *m,
+                     const char *url, struct cc_send_result *res, struct cc_xfer **out)
 {
+    *out = NULL;
     size_t len = 0, measured = 0;
     int text_message = 0;
     char *body = cc_wecom_body(m, &len, &measured, &text_message);
@@ -102,8 +103,8 @@ int cc_wecom_send(const struct cc_delivery_config *cfg, const struct cc_robot_me
                         text_message ? "text" : "markdown", measured, max);
         goto out;
     }
-    cc_robot_post(cfg, CC_WEBHOOK_WECOM, url, body, len, res, ans);
+    cc_robot_xfer(cfg, CC_WEBHOOK_WECOM, url, body, len, res, out);
 out:
     free(body);
-    return cc_delivery_rc(res);
+    return *out ? 0 : -1;
 }

@@ -1,0 +1,289 @@
+/*
+ * xfer.c — outbound transfers: every message leaves through here.
+ *
+ * A sender prepares a transfer (a libcurl easy handle with everything it
+ * needs: URL, headers, a private copy of the body, a capped answer buffer)
+ * and names the function that reads the platform's answer. The transfers of
+ * one batch then run together on the calling thread's libcurl multi handle,
+ * so a dispatcher thread has many messages on the wire at once, and the
+ * multi handle keeps connections (and TLS sessions) open between batches. A
+ * single synchronous send (a verification code, a test message) is a batch
+ * of one through the same code.
+ *
+ * HTTP transfers are https only (http only to the loopback, for tests),
+ * follow no redirects, never use a proxy for the loopback, stop after the
+ * configured timeout (connect included) and read at most 64 KiB of answer.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <openssl/crypto.h>
+
+#include "core/core.h"
+#include "delivery/delivery_int.h"
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void curl_init_once(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+void cc_delivery_global_init(void)
+{
+    pthread_once(&curl_once, curl_init_once);
+}
+
+/* ---- one transfer ------------------------------------------------------------------ */
+
+/* Keeps the answer up to the cap; returning short past it makes libcurl stop
+ * with CURLE_WRITE_ERROR instead of reading an unbounded body. */
+static size_t on_body(char *p, size_t size, size_t n, void *arg)
+{
+    struct cc_xfer *x = arg;
+    size_t len = size * n;
+    if (cc_buf_append(&x->answer, p, len)) {
+        x->too_large = 1;
+        return 0;
+    }
+    return len;
+}
+
+struct cc_xfer *cc_xfer_new(void)
+{
+    cc_delivery_global_init();
+    struct cc_xfer *x = cc_calloc(1, sizeof *x);
+    cc_buf_init(&x->answer, CC_DELIVERY_MAX_ANSWER);
+    x->h = curl_easy_init();
+    if (!x->h) {
+        cc_xfer_free(x);
+        return NULL;
+    }
+    curl_easy_setopt(x->h, CURLOPT_PRIVATE, x);
+    curl_easy_setopt(x->h, CURLOPT_ERRORBUFFER, x->errbuf);
+    curl_easy_setopt(x->h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(x->h, CURLOPT_USERAGENT, "certcontacts");
+    return x;
+}
+
+void cc_xfer_free(struct cc_xfer *x)
+{
+    if (!x)
+        return;
+    if (x->h)
+        curl_easy_cleanup(x->h);
+    curl_slist_free_all(x->hl);
+    curl_slist_free_all(x->rcpt);
+    curl_mime_free(x->mime);
+    if (x->body) {
+        OPENSSL_cleanse(x->body, x->len); /* may hold a verification code */
+        cc_free(x->body);
+    }
+    cc_buf_free(&x->answer);
+    if (x->ctx_free)
+        x->ctx_free(x->ctx);
+    cc_free(x);
+}
+
+const struct cc_send_result *cc_xfer_result(const struct cc_xfer *x, struct cc_robot_answer *ans)
+{
+    if (ans)
+        *ans = x->ra;
+    return &x->res;
+}
+
+/* Builds the transport answer of a finished HTTP transfer and hands it to
+ * the sender's reader; a transfer that got no answer is a retry, said in
+ * the sender's words. */
+static void http_complete(struct cc_xfer *x, int code)
+{
+    CURLcode cr = (CURLcode)code;
+    struct cc_http_answer ans;
+    long status = 0, oserr = 0;
+    memset(&ans, 0, sizeof ans);
+    curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_getinfo(x->h, CURLINFO_OS_ERRNO, &oserr);
+    ans.curl_code = (int)cr;
+    ans.status = status;
+    ans.too_large = x->too_large || cr == CURLE_FILESIZE_EXCEEDED;
+    ans.timed_out = cr == CURLE_OPERATION_TIMEDOUT;
+    ans.refused = cr == CURLE_COULDNT_CONNECT && oserr == ECONNREFUSED;
+    ans.body = x->answer; /* borrowed for the call */
+    cc_strlcpy(ans.where, x->where, sizeof ans.where);
+    if (cr != CURLE_OK)
+        snprintf(ans.error, sizeof ans.error, "%s",
+                 x->errbuf[0] ? x->errbuf : curl_easy_strerror(cr));
+    x->ra.http_status = status;
+    /* An answer that arrived but was too long still has a status. */
+    if (cr == CURLE_OK || (status && ans.too_large))
+        x->http_done(x, &ans);
+    else
+        cc_delivery_transport_failure(&ans, x->who, x->timeout_ms, &x->res);
+}
+
+int cc_http_xfer_new(const char *url, const char *const *headers, size_t nheaders,
+                     const char *body, size_t len, int64_t timeout_ms, const char *who,
+                     void (*done)(struct cc_xfer *x, const struct cc_http_answer *ans),
+                     struct cc_send_result *res, struct cc_xfer **out)
+{
+    int loopback = 0;
+    char err[256];
+    *out = NULL;
+    if (!cc_delivery_url_allowed(url, "the gateway URL", &loopback, err, sizeof err)) {
+        char code[32];
+        snprintf(code, sizeof code, "curl:%d", (int)CURLE_UNSUPPORTED_PROTOCOL);
+        cc_delivery_set(res, CC_SEND_NOT_CONFIGURED, code, "%s", err);
+        return -1;
+    }
+    struct cc_xfer *x = cc_xfer_new();
+    if (!x) {
+        cc_delivery_set(res, CC_SEND_RETRY, "", "libcurl could not start a request");
+        return -1;
+    }
+    for (size_t i = 0; i < nheaders; i++) {
+        struct curl_slist *t = curl_slist_append(x->hl, headers[i]);
+        if (!t)
+            goto oom;
+        x->hl = t;
+    }
+    /* No "Expect: 100-continue" round trip: gateways answer the whole POST. */
+    struct curl_slist *t = curl_slist_append(x->hl, "Expect:");
+    if (!t)
+        goto oom;
+    x->hl = t;
+    x->body = cc_malloc(len + 1);
+    memcpy(x->body, body, len);
+    x->body[len] = '\0';
+    x->len = len;
+    x->timeout_ms = timeout_ms;
+    x->complete = http_complete;
+    x->http_done = done;
+    cc_strlcpy(x->who, who, sizeof x->who);
+    cc_delivery_url_where(url, x->where, sizeof x->where);
+    const char *proto = loopback ? "http" : "https";
+    CURL *h = x->h;
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, proto);
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, proto);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)CC_DELIVERY_MAX_ANSWER);
+    if (loopback)
+        curl_easy_setopt(h, CURLOPT_PROXY, ""); /* a test receiver is never behind a proxy */
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, x->body);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->hl);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
+    *out = x;
+    return 0;
+oom:
+    cc_xfer_free(x);
+    cc_delivery_set(res, CC_SEND_RETRY, "", "out of memory building the request");
+    return -1;
+}
+
+/* ---- running transfers together ------------------------------------------------------
+ * One libcurl multi handle per thread, kept for the thread's life: its
+ * connection cache is what lets the next batch reuse this batch's
+ * connections. */
+static pthread_key_t multi_key;
+static pthread_once_t multi_once = PTHREAD_ONCE_INIT;
+
+static void multi_destroy(void *m)
+{
+    curl_multi_cleanup(m);
+}
+
+static void multi_key_init(void)
+{
+    pthread_key_create(&multi_key, multi_destroy);
+}
+
+static CURLM *thread_multi(void)
+{
+    pthread_once(&multi_once, multi_key_init);
+    CURLM *m = pthread_getspecific(multi_key);
+    if (m)
+        return m;
+    m = curl_multi_init();
+    if (m && pthread_setspecific(multi_key, m)) {
+        curl_multi_cleanup(m);
+        m = NULL;
+    }
+    return m;
+}
+
+static void finish_one(struct cc_xfer *x, CURLcode cr)
+{
+    x->ra.latency_ms = cc_mono_ms() - x->t0;
+    x->complete(x, (int)cr);
+    x->ran = 1;
+}
+
+void cc_xfer_run(struct cc_xfer *const *xs, size_t n)
+{
+    CURLM *m = thread_multi();
+    size_t added = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct cc_xfer *x = xs[i];
+        if (!x || x->ran)
+            continue;
+        x->t0 = cc_mono_ms();
+        if (m && curl_multi_add_handle(m, x->h) == CURLM_OK) {
+            added++;
+            continue;
+        }
+        /* No multi handle: this one alone, still bounded by its timeout. */
+        finish_one(x, curl_easy_perform(x->h));
+    }
+    int running = (int)added;
+    while (added) {
+        if (curl_multi_perform(m, &running) != CURLM_OK)
+            break;
+        CURLMsg *msg;
+        int queued, got = 0;
+        while ((msg = curl_multi_info_read(m, &queued))) {
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            CURL *h = msg->easy_handle;
+            CURLcode cr = msg->data.result;
+            struct cc_xfer *x = NULL;
+            curl_easy_getinfo(h, CURLINFO_PRIVATE, (char **)&x);
+            curl_multi_remove_handle(m, h);
+            added--;
+            got++;
+            finish_one(x, cr);
+        }
+        if (added && !running && !got)
+            break; /* libcurl has nothing left to drive: do not spin */
+        if (added && running &&
+            curl_multi_poll(m, NULL, 0, 1000, NULL) != CURLM_OK)
+            break;
+    }
+    /* Anything left (the multi handle failed): taken off, counted as not sent. */
+    for (size_t i = 0; i < n; i++) {
+        struct cc_xfer *x = xs[i];
+        if (!x || x->ran)
+            continue;
+        if (m)
+            curl_multi_remove_handle(m, x->h);
+        snprintf(x->errbuf, sizeof x->errbuf, "the transfer could not be driven");
+        finish_one(x, CURLE_FAILED_INIT);
+    }
+}
+
+int cc_xfer_send_one(struct cc_xfer *x, struct cc_send_result *res, struct cc_robot_answer *ans)
+{
+    cc_xfer_run(&x, 1);
+    *res = x->res;
+    if (ans)
+        *ans = x->ra;
+    cc_xfer_free(x);
+    return cc_delivery_rc(res);
+}
