@@ -80,3 +80,37 @@ test('a slow robot does not slow down the API', async () => {
     assert.ok(Date.now() - t < 1000, `GET took ${Date.now() - t} ms while deliveries were slow`);
   }
 });
+
+test('one dispatcher thread has many messages on the wire at once', async () => {
+  // Eight robots that do not answer within the send timeout. A sender that
+  // waited for each answer in turn would reach the eighth only after seven
+  // timeouts (35 s); sent together, all eight requests arrive at once.
+  await server?.stop();
+  server = await startServer(dir, {
+    env: { ...env(), CERTCONTACTS_DISPATCHER_THREADS: '1', CERTCONTACTS_SEND_TIMEOUT_MS: '5000' },
+  });
+  const ids = [];
+  const contacts = [];
+  for (let i = 0; i < 8; i++) {
+    const id = robots.register('wecom', null, { hang: true });
+    ids.push(id);
+    const { contact } = await createContact(server, admin, { webhooks: [{ url: wecomWebhookUrl(id) }] });
+    contacts.push(contact.id);
+  }
+  const ev = assertOk(await api(server, 'POST', '/v1/events', {
+    key: admin, json: { type: 'certificate.issued', contact_ids: contacts, data: { domains: ['c.example.com'] } },
+  }), 201);
+  await Promise.all(ids.map((id) => robots.waitForRequests('wecom', id, 1, { timeoutMs: 4000 })));
+  // once the robots answer, the timed-out attempts are retried and delivered
+  for (const id of ids) robots.update('wecom', id, { hang: false });
+  const done = await waitFor(async () => {
+    const e = assertOk(await api(server, 'GET', `/v1/events/${ev.id}`, { key: admin }), 200);
+    return e.notifications.every((n) => n.status === 'delivered') ? e : null;
+  }, { timeoutMs: 20000, what: 'every notification delivered' });
+  assert.equal(done.notifications.length, 8);
+  for (const n of done.notifications) {
+    const d = assertOk(await api(server, 'GET', `/v1/notifications/${n.id}`, { key: admin }), 200);
+    assert.equal(d.attempt_log.length, 2, 'a timed-out attempt, then the delivery');
+    assert.deepEqual(d.attempt_log.map((a) => a.outcome).sort(), ['ok', 'retry']);
+  }
+});
