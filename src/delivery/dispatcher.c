@@ -1,16 +1,19 @@
 /*
  * dispatcher.c — turns the outbox into messages on the wire.
  *
- * Each dispatcher thread claims a few due notifications in one write (a
- * lease: if this process dies, the lease runs out and the work is claimed
+ * Each dispatcher thread claims a batch of due notifications in one write
+ * (a lease: if this process dies, the lease runs out and the work is claimed
  * again), then for each one re-reads the contact — a contact deleted, an
  * address no longer verified or a robot removed since the event is
- * cancelled, not sent — renders the event in the contact's language, sends
- * it through cc_notify_send, and records the attempt and the outcome in one
+ * cancelled, not sent — renders the event in the contact's language and
+ * prepares its message through cc_notify_prepare, the path a test send takes
+ * too. The batch's messages then go on the wire together (libcurl's multi
+ * interface, xfer.c), and every attempt and outcome is recorded in one
  * write: delivered, failed for good (with the platform's reason), or due
  * again after the next wait of the retry schedule, until the schedule runs
  * out and it is dead. The outcome comes from the platform's answer, never
- * from the HTTP status alone (see the senders).
+ * from the HTTP status alone (see the senders). A crash before that write
+ * leaves the batch leased; it is sent again with the same idempotency keys.
  */
 #include <pthread.h>
 #include <stdio.h>
