@@ -176,6 +176,21 @@ enum cc_err cc_render_for_account(struct cc_store *store, int64_t account_id,
                                   enum cc_event_type t, const char *channel_kind,
                                   const char *lang, const void *data, const char *contact_name,
                                   int test, struct cc_rendered *out);
+/* The same in two steps, for a caller that renders many messages: the
+ * account's own texts for (t, channel, language), found or not (a failed
+ * lookup is logged and reads as not found), then the rendering with them
+ * (texts NULL or not found: the built-in text). */
+struct cc_template_texts {
+    int found;
+    char title[CC_TEMPLATE_TITLE_MAX + 1];
+    char body[CC_TEMPLATE_BODY_MAX + 1];
+};
+enum cc_err cc_template_texts_get(struct cc_store *store, int64_t account_id,
+                                 enum cc_event_type t, const char *channel_kind,
+                                 const char *lang, struct cc_template_texts *out);
+void cc_render_with(const struct cc_template_texts *texts, enum cc_event_type t,
+                    const char *lang, const void *data, const char *contact_name, int test,
+                    struct cc_rendered *out);
 
 /* ---- the dispatcher (dispatcher.c) ---------------------------------------------
  * Threads that claim due notifications from the outbox with a lease, render

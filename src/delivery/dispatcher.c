@@ -176,10 +176,33 @@ static enum cc_err claim_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 /* A claimed notification with everything needed to send it. */
 struct item {
     struct cc_notification n;
-    struct cc_event ev;
-    struct cc_contact c;
+    const struct cc_contact *c;   /* the batch's copy */
     const struct cc_webhook *w;   /* into c, for robots */
     struct cc_rendered r;
+};
+
+/* What a batch read once for all its items: events (with their data
+ * parsed), contacts, and the account's template texts. */
+struct cached_event {
+    int64_t account_id, id;
+    enum cc_err rc;
+    char why[256];
+    struct cc_event ev;
+    json_t *data;
+};
+
+struct cached_contact {
+    int64_t account_id, id;
+    enum cc_err rc;
+    char why[256];
+    struct cc_contact c;
+};
+
+struct cached_texts {
+    int64_t account_id;
+    enum cc_event_type t;
+    char channel[8], lang[8];
+    struct cc_template_texts texts;
 };
 
 /* One message prepared for the wire and the items it carries. */
@@ -208,6 +231,12 @@ struct batch {
     size_t nsends, capsends;
     struct record *recs;
     size_t nrecs, caprecs;
+    struct cached_event **events;
+    size_t nevents, capevents;
+    struct cached_contact **contacts;
+    size_t ncontacts, capcontacts;
+    struct cached_texts **texts;
+    size_t ntexts, captexts;
 };
 
 static void *grow(void *p, size_t *cap, size_t need, size_t size)
@@ -275,10 +304,20 @@ static void batch_free(struct batch *b)
         cc_xfer_free(b->sends[i].x);
         cc_free(b->sends[i].items);
     }
-    for (size_t i = 0; i < b->nitems; i++) {
-        cc_event_free(&b->items[i]->ev);
+    for (size_t i = 0; i < b->nitems; i++)
         cc_free(b->items[i]);
+    for (size_t i = 0; i < b->nevents; i++) {
+        cc_event_free(&b->events[i]->ev);
+        json_decref(b->events[i]->data);
+        cc_free(b->events[i]);
     }
+    for (size_t i = 0; i < b->ncontacts; i++)
+        cc_free(b->contacts[i]);
+    for (size_t i = 0; i < b->ntexts; i++)
+        cc_free(b->texts[i]);
+    cc_free(b->events);
+    cc_free(b->contacts);
+    cc_free(b->texts);
     cc_free(b->sends);
     cc_free(b->items);
     cc_free(b->recs);
@@ -323,30 +362,87 @@ static void finish(struct batch *b, struct cc_notification *n, const char *statu
     finish_health(b, n, status, why, a, 0);
 }
 
-/* Loads the event and contact of it->n and renders the message. A contact
- * deleted, an address no longer verified or a robot removed since the event
- * finishes the notification as cancelled; returns -1 then (or on a store
- * error, after putting it back). */
+static const struct cached_event *batch_event(struct batch *b, int64_t account_id, int64_t id)
+{
+    for (size_t i = 0; i < b->nevents; i++)
+        if (b->events[i]->id == id && b->events[i]->account_id == account_id)
+            return b->events[i];
+    struct cc_error err;
+    struct cached_event *e = cc_calloc(1, sizeof *e);
+    e->account_id = account_id;
+    e->id = id;
+    e->rc = cc_store_event_get(b->d->store, account_id, id, &e->ev, &err);
+    if (e->rc)
+        cc_strlcpy(e->why, err.message, sizeof e->why);
+    else
+        e->data = json_loads(e->ev.data ? e->ev.data : "{}", 0, NULL);
+    b->events = grow(b->events, &b->capevents, b->nevents + 1, sizeof *b->events);
+    b->events[b->nevents++] = e;
+    return e;
+}
+
+static const struct cached_contact *batch_contact(struct batch *b, int64_t account_id,
+                                                  int64_t id)
+{
+    for (size_t i = 0; i < b->ncontacts; i++)
+        if (b->contacts[i]->id == id && b->contacts[i]->account_id == account_id)
+            return b->contacts[i];
+    struct cc_error err;
+    struct cached_contact *c = cc_calloc(1, sizeof *c);
+    c->account_id = account_id;
+    c->id = id;
+    c->rc = cc_store_contact_get(b->d->store, account_id, id, &c->c, &err);
+    if (c->rc)
+        cc_strlcpy(c->why, err.message, sizeof c->why);
+    b->contacts = grow(b->contacts, &b->capcontacts, b->ncontacts + 1, sizeof *b->contacts);
+    b->contacts[b->ncontacts++] = c;
+    return c;
+}
+
+static const struct cc_template_texts *batch_texts(struct batch *b, int64_t account_id,
+                                                   enum cc_event_type t, const char *channel,
+                                                   const char *lang)
+{
+    for (size_t i = 0; i < b->ntexts; i++) {
+        const struct cached_texts *x = b->texts[i];
+        if (x->account_id == account_id && x->t == t && !strcmp(x->channel, channel) &&
+            !strcmp(x->lang, lang))
+            return &x->texts;
+    }
+    struct cached_texts *x = cc_calloc(1, sizeof *x);
+    x->account_id = account_id;
+    x->t = t;
+    cc_strlcpy(x->channel, channel, sizeof x->channel);
+    cc_strlcpy(x->lang, lang, sizeof x->lang);
+    cc_template_texts_get(b->d->store, account_id, t, channel, lang, &x->texts);
+    b->texts = grow(b->texts, &b->captexts, b->ntexts + 1, sizeof *b->texts);
+    b->texts[b->ntexts++] = x;
+    return &x->texts;
+}
+
+/* Loads the event and contact of it->n (once per batch each) and renders
+ * the message. A contact deleted, an address no longer verified or a robot
+ * removed since the event finishes the notification as cancelled; returns
+ * -1 then (or on a store error, after putting it back). */
 static int prepare(struct batch *b, struct item *it)
 {
-    struct cc_dispatcher *d = b->d;
-    struct cc_error err;
     struct cc_notification *n = &it->n;
-    if (cc_store_event_get(d->store, n->account_id, n->event_id, &it->ev, &err)) {
-        finish(b, n, err.code == CC_ERR_NOT_FOUND ? "cancelled" : "pending", err.message, NULL);
+    const struct cached_event *e = batch_event(b, n->account_id, n->event_id);
+    if (e->rc) {
+        finish(b, n, e->rc == CC_ERR_NOT_FOUND ? "cancelled" : "pending", e->why, NULL);
         return -1;
     }
-    enum cc_err rc = cc_store_contact_get(d->store, n->account_id, n->contact_id, &it->c, &err);
-    if (rc == CC_ERR_NOT_FOUND) {
+    const struct cached_contact *cc = batch_contact(b, n->account_id, n->contact_id);
+    if (cc->rc == CC_ERR_NOT_FOUND) {
         finish(b, n, "cancelled", "the contact was deleted", NULL);
         return -1;
     }
-    if (rc) {
+    if (cc->rc) {
         n->next_attempt_at = cc_now_ms() + 1000;
-        finish(b, n, "pending", err.message, NULL);
+        finish(b, n, "pending", cc->why, NULL);
         return -1;
     }
-    const struct cc_contact *c = &it->c;
+    const struct cc_contact *c = it->c = &cc->c;
     const char *gone = NULL;
     if (!strcmp(n->channel, "email")) {
         if (!c->has_email || !c->email_verified_at)
@@ -365,10 +461,10 @@ static int prepare(struct batch *b, struct item *it)
         finish(b, n, "cancelled", gone, NULL);
         return -1;
     }
-    json_t *data = json_loads(it->ev.data ? it->ev.data : "{}", 0, NULL);
-    cc_render_for_account(d->store, n->account_id, cc_event_type_parse(it->ev.type), n->channel,
-                          c->language, data, c->name, 0, &it->r);
-    json_decref(data);
+    enum cc_event_type t = cc_event_type_parse(e->ev.type);
+    const char *lang = !strcmp(c->language, "zh-CN") ? "zh-CN" : "en";
+    cc_render_with(batch_texts(b, n->account_id, t, n->channel, lang), t, lang, e->data, c->name,
+                   0, &it->r);
     return 0;
 }
 
@@ -396,8 +492,8 @@ static void settle(struct batch *b, struct item *it, const struct cc_send_result
     switch (res->status) {
     case CC_SEND_OK: {
         int was_broken = w ? w->broken[0] != '\0'
-                           : !strcmp(n->channel, "email") ? it->c.email_broken[0] != '\0'
-                                                          : it->c.mobile_broken[0] != '\0';
+                           : !strcmp(n->channel, "email") ? it->c->email_broken[0] != '\0'
+                                                          : it->c->mobile_broken[0] != '\0';
         n->last_error[0] = '\0';
         finish_health(b, n, "delivered", NULL, &a, was_broken ? 2 : 0);
         break;
@@ -477,10 +573,10 @@ static void prepare_merged(struct batch *b, struct item **items, size_t n, const
     struct cc_dispatcher *d = b->d;
     const struct item *first = items[0];
     const struct cc_webhook *w = first->w;
-    const char *mention = w->mention_mobile && first->c.mobile_verified_at ? first->c.mobile : NULL;
+    const char *mention = w->mention_mobile && first->c->mobile_verified_at ? first->c->mobile : NULL;
     int wecom_text = w->kind == CC_WEBHOOK_WECOM && mention;
     size_t budget = robot_budget(w, wecom_text);
-    int zh = !strcmp(first->c.language, "zh-CN");
+    int zh = !strcmp(first->c->language, "zh-CN");
     size_t i = 0;
     while (i < n) {
         /* as many items as fit */
@@ -611,13 +707,13 @@ static void prepare_group(struct batch *b, struct group *gr)
     }
     const struct item *one = all[0];
     int wecom_text = w->kind == CC_WEBHOOK_WECOM && w->mention_mobile &&
-                     one->c.mobile_verified_at;
+                     one->c->mobile_verified_at;
     int fits = measure(w->kind, wecom_text, one->r.markdown, one->r.text) + 16 <=
                robot_budget(w, wecom_text);
     if (total == 1 && fits) { /* the message exactly as a test send renders and sends it */
         struct item *it = all[0];
         struct send *s = batch_send(b, all, 1);
-        cc_notify_prepare(d->dc, &it->r, &it->c, it->n.channel, w, secret[0] ? secret : NULL,
+        cc_notify_prepare(d->dc, &it->r, it->c, it->n.channel, w, secret[0] ? secret : NULL,
                           it->n.key, &s->res, &s->x);
     } else {
         prepare_merged(b, all, total, secret[0] ? secret : NULL);
@@ -649,7 +745,7 @@ static void process_batch(struct cc_dispatcher *d, struct cc_notification *claim
         struct item *it = ready[k];
         if (!it->w) { /* email or SMS */
             struct send *s = batch_send(&b, &it, 1);
-            cc_notify_prepare(d->dc, &it->r, &it->c, it->n.channel, NULL, NULL, it->n.key,
+            cc_notify_prepare(d->dc, &it->r, it->c, it->n.channel, NULL, NULL, it->n.key,
                               &s->res, &s->x);
             continue;
         }

@@ -61,10 +61,9 @@ int cc_notify_send(const struct cc_delivery_config *cfg, const struct cc_rendere
     return cc_xfer_send_one(x, res, ans);
 }
 
-enum cc_err cc_render_for_account(struct cc_store *store, int64_t account_id,
-                                  enum cc_event_type t, const char *channel_kind,
-                                  const char *lang, const void *data, const char *contact_name,
-                                  int test, struct cc_rendered *out)
+enum cc_err cc_template_texts_get(struct cc_store *store, int64_t account_id,
+                                 enum cc_event_type t, const char *channel_kind,
+                                 const char *lang, struct cc_template_texts *out)
 {
     const char *channel = NULL;
     if (channel_kind && !strcmp(channel_kind, "email"))
@@ -74,27 +73,43 @@ enum cc_err cc_render_for_account(struct cc_store *store, int64_t account_id,
     else if (channel_kind && (!strcmp(channel_kind, "robot") || !strcmp(channel_kind, "webhook")))
         channel = "robot";
     const char *language = lang && !strcmp(lang, "zh-CN") ? "zh-CN" : "en";
-    enum cc_err rc = CC_ERR_NOT_FOUND;
     struct cc_error err;
     cc_error_clear(&err);
-    struct texts {
-        char title[CC_TEMPLATE_TITLE_MAX + 1];
-        char body[CC_TEMPLATE_BODY_MAX + 1];
-    } *v = NULL;
-    if (channel && (unsigned)t < CC_EVENT_COUNT && t != CC_EVENT_NONE) {
-        v = cc_malloc(sizeof *v);
-        rc = cc_store_template_get(store, account_id, cc_event_type_name(t), channel, language,
-                                   v->title, sizeof v->title, v->body, sizeof v->body, &err);
-    }
-    if (!rc)
-        cc_render_template(v->title, v->body, t, language, data, contact_name, test, out);
-    else
-        cc_render_event(t, language, data, contact_name, test, out);
-    cc_free(v);
+    out->found = 0;
+    if (!channel || (unsigned)t >= CC_EVENT_COUNT || t == CC_EVENT_NONE)
+        return CC_OK;
+    enum cc_err rc = cc_store_template_get(store, account_id, cc_event_type_name(t), channel,
+                                           language, out->title, sizeof out->title, out->body,
+                                           sizeof out->body, &err);
+    if (rc == CC_OK)
+        out->found = 1;
     if (rc && rc != CC_ERR_NOT_FOUND) {
         cc_log(CC_LOG_WARN, "template lookup failed; the built-in text was used", "error",
                err.message, NULL);
         return rc;
     }
     return CC_OK;
+}
+
+void cc_render_with(const struct cc_template_texts *texts, enum cc_event_type t,
+                    const char *lang, const void *data, const char *contact_name, int test,
+                    struct cc_rendered *out)
+{
+    const char *language = lang && !strcmp(lang, "zh-CN") ? "zh-CN" : "en";
+    if (texts && texts->found)
+        cc_render_template(texts->title, texts->body, t, language, data, contact_name, test, out);
+    else
+        cc_render_event(t, language, data, contact_name, test, out);
+}
+
+enum cc_err cc_render_for_account(struct cc_store *store, int64_t account_id,
+                                  enum cc_event_type t, const char *channel_kind,
+                                  const char *lang, const void *data, const char *contact_name,
+                                  int test, struct cc_rendered *out)
+{
+    struct cc_template_texts *v = cc_malloc(sizeof *v);
+    enum cc_err rc = cc_template_texts_get(store, account_id, t, channel_kind, lang, v);
+    cc_render_with(v, t, lang, data, contact_name, test, out);
+    cc_free(v);
+    return rc;
 }
