@@ -155,18 +155,6 @@ struct cc_dispatcher {
     unsigned wakeups;
 };
 
-struct claim_op {
-    int64_t now, lease_ms;
-    struct cc_notification items[CLAIM_MAX];
-    size_t n;
-};
-
-static enum cc_err claim_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
-{
-    struct claim_op *op = arg;
-    return cc_tx_notif_claim(tx, op->now, op->lease_ms, CLAIM_MAX, op->items, &op->n, err);
-}
-
 /* ---- one batch -----------------------------------------------------------------------
  * A dispatcher thread works in batches: claim, load and render, prepare
  * every message, put them all on the wire together (xfer.c: libcurl's multi
@@ -650,75 +638,72 @@ static void prepare_merged(struct batch *b, struct item **items, size_t n, const
 struct group {
     struct item **items;
     size_t n;
-    struct cc_notification *more; /* others waiting for the same robot */
-    size_t nmore;
 };
 
-struct dest_claim {
-    struct batch *b;
-    struct group *groups;
-    size_t ngroups;
-    int64_t now;
-};
-
-/* Claims, for every robot of the batch, the others waiting for it: one
- * write for the whole batch. */
-static enum cc_err dest_claim_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
-{
-    struct dest_claim *op = arg;
-    for (size_t g = 0; g < op->ngroups; g++) {
-        struct group *gr = &op->groups[g];
-        gr->nmore = 0;
-        if (!gr->n || gr->n >= MERGE_MAX)
-            continue;
-        const struct item *one = gr->items[0];
-        enum cc_err rc = cc_tx_notif_claim_dest(tx, one->n.account_id, one->w->url, one->n.id,
-                                                op->now, op->b->d->cfg.lease_ms,
-                                                MERGE_MAX - gr->n, gr->more, &gr->nmore, err);
-        if (rc)
-            return rc;
-    }
-    return CC_OK;
-}
-
-/* Prepares a robot's group: the batch's items for it plus any others
- * waiting their turn, as one message when there are several. */
+/* Prepares a robot's group as one message when there are several (split
+ * when they pass the robot's size limit). */
 static void prepare_group(struct batch *b, struct group *gr)
 {
     struct cc_dispatcher *d = b->d;
     const struct cc_webhook *w = gr->items[0]->w;
-    struct item *all[MERGE_MAX];
-    size_t total = 0;
-    for (size_t k = 0; k < gr->n && total < MERGE_MAX; k++)
-        all[total++] = gr->items[k];
-    for (size_t k = 0; k < gr->nmore && total < MERGE_MAX; k++) {
-        struct item *o = batch_item(b);
-        o->n = gr->more[k];
-        if (!prepare(b, o))
-            all[total++] = o;
-    }
     char secret[CC_ENC_MAX] = "";
     if (w->has_secret && cc_aead_open(d->key, CC_AAD_WEBHOOK, w->secret_enc, w->secret_enc_len,
                                       secret, sizeof secret, NULL)) {
-        for (size_t k = 0; k < total; k++)
-            finish(b, &all[k]->n, "failed",
+        for (size_t k = 0; k < gr->n; k++)
+            finish(b, &gr->items[k]->n, "failed",
                    "the robot's secret cannot be decrypted with this master key", NULL);
         return;
     }
-    const struct item *one = all[0];
+    const struct item *one = gr->items[0];
     int wecom_text = w->kind == CC_WEBHOOK_WECOM && w->mention_mobile &&
                      one->c->mobile_verified_at;
     int fits = measure(w->kind, wecom_text, one->r.markdown, one->r.text) + 16 <=
                robot_budget(w, wecom_text);
-    if (total == 1 && fits) { /* the message exactly as a test send renders and sends it */
-        struct item *it = all[0];
-        struct send *s = batch_send(b, all, 1);
+    if (gr->n == 1 && fits) { /* the message exactly as a test send renders and sends it */
+        struct item *it = gr->items[0];
+        struct send *s = batch_send(b, gr->items, 1);
         cc_notify_prepare(d->dc, &it->r, it->c, it->n.channel, w, secret[0] ? secret : NULL,
                           it->n.key, &s->res, &s->x);
     } else {
-        prepare_merged(b, all, total, secret[0] ? secret : NULL);
+        prepare_merged(b, gr->items, gr->n, secret[0] ? secret : NULL);
     }
     OPENSSL_cleanse(secret, sizeof secret);
+}
+
+/* The batch's claim, in one write: up to CLAIM_MAX due notifications, and
+ * for each robot among them the others waiting their turn for it (up to
+ * MERGE_MAX a robot, EXTRA_MAX in all), so they go out in one message. */
+#define EXTRA_MAX 256
+struct claim_op {
+    int64_t now, lease_ms;
+    struct cc_notification *items; /* CLAIM_MAX + EXTRA_MAX */
+    size_t n;                      /* in all */
+    size_t claimed;                /* due ones (the rest joined their robot's message) */
+};
+
+static enum cc_err claim_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct claim_op *op = arg;
+    enum cc_err rc = cc_tx_notif_claim(tx, op->now, op->lease_ms, CLAIM_MAX, op->items, &op->n,
+                                       err);
+    size_t claimed = op->claimed = op->n;
+    for (size_t i = 0; !rc && i < claimed && op->n < CLAIM_MAX + EXTRA_MAX; i++) {
+        const struct cc_notification *one = &op->items[i];
+        if (strcmp(one->channel, "webhook"))
+            continue;
+        int seen = 0; /* one query a robot */
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = op->items[j].webhook_id == one->webhook_id;
+        if (seen)
+            continue;
+        size_t room = CLAIM_MAX + EXTRA_MAX - op->n, got = 0;
+        if (room > MERGE_MAX - 1)
+            room = MERGE_MAX - 1;
+        rc = cc_tx_notif_claim_dest(tx, one->account_id, NULL, one->id, op->now, op->lease_ms,
+                                    room, op->items + op->n, &got, err);
+        op->n += got;
+    }
+    return rc;
 }
 
 /* Sends a claimed batch: every message prepared first (email and SMS one
@@ -727,7 +712,7 @@ static void prepare_group(struct batch *b, struct group *gr)
 static void process_batch(struct cc_dispatcher *d, struct cc_notification *claimed, size_t n)
 {
     struct batch b = {.d = d};
-    struct item *ready[CLAIM_MAX];
+    struct item **ready = cc_malloc((n ? n : 1) * sizeof *ready);
     size_t m = 0;
     for (size_t k = 0; k < n; k++) {
         struct item *it = batch_item(&b);
@@ -737,7 +722,7 @@ static void process_batch(struct cc_dispatcher *d, struct cc_notification *claim
     }
     struct group *groups = cc_calloc(m ? m : 1, sizeof *groups);
     size_t ngroups = 0;
-    int done[CLAIM_MAX] = {0};
+    char *done = cc_calloc(m ? m : 1, 1);
     for (size_t k = 0; k < m; k++) {
         if (done[k])
             continue;
@@ -749,8 +734,8 @@ static void process_batch(struct cc_dispatcher *d, struct cc_notification *claim
                               &s->res, &s->x);
             continue;
         }
-        struct group *gr = &groups[ngroups];
-        gr->items = cc_malloc(m * sizeof *gr->items);
+        struct group *gr = &groups[ngroups++];
+        gr->items = cc_malloc((m - k) * sizeof *gr->items);
         gr->items[gr->n++] = it;
         for (size_t o = k + 1; o < m; o++)
             if (!done[o] && ready[o]->w && ready[o]->n.account_id == it->n.account_id &&
@@ -765,27 +750,12 @@ static void process_batch(struct cc_dispatcher *d, struct cc_notification *claim
                 gr->items[g]->n.next_attempt_at = wait_until;
                 finish(&b, &gr->items[g]->n, "pending", NULL, NULL);
             }
-            gr->n = 0;
+            continue;
         }
-        ngroups++;
+        prepare_group(&b, gr);
     }
-    /* Others waiting for the same robots join their group's message. */
-    int any = 0;
-    for (size_t g = 0; g < ngroups; g++)
-        if (groups[g].n && groups[g].n < MERGE_MAX) {
-            groups[g].more = cc_calloc(MERGE_MAX, sizeof *groups[g].more);
-            any = 1;
-        }
-    if (any) {
-        struct dest_claim op = {&b, groups, ngroups, cc_now_ms()};
-        struct cc_error err;
-        if (cc_store_write(d->store, dest_claim_tx, &op, &err))
-            for (size_t g = 0; g < ngroups; g++)
-                groups[g].nmore = 0;
-    }
-    for (size_t g = 0; g < ngroups; g++)
-        if (groups[g].n)
-            prepare_group(&b, &groups[g]);
+    cc_free(done);
+    cc_free(ready);
     /* On the wire, all together. */
     struct cc_xfer **xs = cc_malloc((b.nsends ? b.nsends : 1) * sizeof *xs);
     for (size_t i = 0; i < b.nsends; i++)
@@ -801,10 +771,8 @@ static void process_batch(struct cc_dispatcher *d, struct cc_notification *claim
             settle(&b, s->items[k], res, &ans, s->started, ans.latency_ms);
     }
     batch_flush(&b);
-    for (size_t g = 0; g < ngroups; g++) {
+    for (size_t g = 0; g < ngroups; g++)
         cc_free(groups[g].items);
-        cc_free(groups[g].more);
-    }
     cc_free(groups);
     batch_free(&b);
 }
@@ -813,6 +781,7 @@ static void *dispatcher_main(void *arg)
 {
     struct cc_dispatcher *d = arg;
     struct claim_op *op = cc_malloc(sizeof *op);
+    op->items = cc_calloc(CLAIM_MAX + EXTRA_MAX, sizeof *op->items);
     for (;;) {
         pthread_mutex_lock(&d->mu);
         int stop = d->stopping;
@@ -823,11 +792,11 @@ static void *dispatcher_main(void *arg)
         struct cc_error err;
         op->now = cc_now_ms();
         op->lease_ms = d->cfg.lease_ms;
-        op->n = 0;
+        op->n = op->claimed = 0;
         if (cc_store_write(d->store, claim_tx, op, &err))
             cc_log(CC_LOG_WARN, "cannot claim notifications", "error", err.message, NULL);
         process_batch(d, op->items, op->n);
-        if (op->n == CLAIM_MAX)
+        if (op->claimed == CLAIM_MAX)
             continue; /* more may be due right away */
         /* Sleep until the next notification falls due, a wake-up, or the poll. */
         int64_t due = 0, now = cc_now_ms(), sleep_ms = d->cfg.idle_poll_ms;
@@ -852,6 +821,7 @@ static void *dispatcher_main(void *arg)
                 break;
         pthread_mutex_unlock(&d->mu);
     }
+    cc_free(op->items);
     cc_free(op);
     cc_store_thread_done(d->store);
     return NULL;

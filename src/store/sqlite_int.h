@@ -71,6 +71,7 @@ enum stmt_id {
     ST_TEMPLATE_GET,
     ST_TEMPLATE_LIST,
     ST_NOTIF_CLAIM_DEST,
+    ST_NOTIF_ROBOT_URL,
     ST_DATA_VERSION,
     ST_COUNT
 };

@@ -216,8 +216,26 @@ enum cc_err cc_sq_notif_claim_dest(void *tx, int64_t account_id, const char *url
         "WHERE w.url = ?2 AND n.account_id = ?1 AND n.channel = 'webhook' AND "
         "n.lease_until <= ?3 AND n.id <> ?4 AND (n.attempts = 0 OR n.next_attempt_at <= ?3)) "
         "ORDER BY id LIMIT ?5";
+    static const char sql_url[] =
+        "SELECT w.url FROM notifications x JOIN contact_webhooks w ON w.id = x.webhook_id "
+        "WHERE x.id = ?1";
     struct conn *c = tx;
+    char robot[CC_URL_MAX + 1];
     *n = 0;
+    if (!url) { /* the robot of except_id */
+        sqlite3_stmt *u = cc_sq_stmt(c, ST_NOTIF_ROBOT_URL, sql_url, err);
+        if (!u)
+            return CC_ERR_STORE;
+        sqlite3_bind_int64(u, 1, except_id);
+        int rc = sqlite3_step(u);
+        if (rc == SQLITE_ROW)
+            cc_strlcpy(robot, sqlite3_column_text(u, 0) ? (const char *)sqlite3_column_text(u, 0) : "",
+                       sizeof robot);
+        cc_sq_done(u);
+        if (rc != SQLITE_ROW)
+            return CC_OK; /* no robot (any more): nothing waits for it */
+        url = robot;
+    }
     sqlite3_stmt *s = cc_sq_stmt(c, ST_NOTIF_CLAIM_DEST, sql, err);
     if (!s)
         return CC_ERR_STORE;

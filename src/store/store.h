@@ -243,7 +243,8 @@ enum cc_err cc_tx_notif_claim(struct cc_tx *tx, int64_t now, int64_t lease_ms, s
                               struct cc_notification *out, size_t *n, struct cc_error *err);
 /* Claims, like cc_tx_notif_claim, the other pending notifications of the
  * account to the robot at url that are waiting their turn (never tried yet,
- * or due) — except except_id — so they can go out in one message. */
+ * or due) — except except_id — so they can go out in one message. url NULL:
+ * the robot of notification except_id. */
 enum cc_err cc_tx_notif_claim_dest(struct cc_tx *tx, int64_t account_id, const char *url,
                                    int64_t except_id, int64_t now, int64_t lease_ms, size_t max,
                                    struct cc_notification *out, size_t *n, struct cc_error *err);
