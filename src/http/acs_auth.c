@@ -94,7 +94,7 @@ int cc_acs_parse_form(struct cc_acs_params *p, const char *body, size_t len, cha
             *amp = '\0';
         if (*s) { /* "a=1&&b=2": an empty pair is nothing */
             char *eq = strchr(s, '=');
-            char *value = "";
+            char *value = s + strlen(s); /* "name" alone: an empty value */
             if (eq) {
                 *eq = '\0';
                 value = eq + 1;
