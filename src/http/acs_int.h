@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #include "core/core.h"
-#include "service/service.h"
+#include "service/service.h"   /* CC_KEY_ID_LEN, struct cc_caller */
 #include "util/util.h"
 
 #define CC_ACS_VERSION      "2020-04-07"
@@ -120,12 +120,5 @@ int cc_acs_nonce_seen(struct cc_acs_state *st, const char *key_id, const char *n
 /* Takes one request from key_id's bucket. Returns 0 when allowed, else the
  * ms until the next request would be (at least 1). */
 int64_t cc_acs_throttle(struct cc_acs_state *st, const char *key_id, int64_t now_ms);
-
-/* Authenticates a call end to end: the claim, the key (one check shared
- * with the REST API, cc_auth_access_key_proof), the signature, the per-key
- * rate and the nonce. Returns 0 with *out set, or -1 with *e set. */
-int cc_acs_authenticate(struct cc_acs_state *st, struct cc_service *svc,
-                        const struct cc_acs_call *call, int64_t now_ms, struct cc_caller *out,
-                        struct cc_acs_error *e);
 
 #endif
