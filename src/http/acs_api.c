@@ -137,7 +137,7 @@ static void service_error(struct cc_request *req, const struct cc_error *err)
         fail(req, 400, code, "%s", detail);
         return;
     case CC_ERR_NOT_FOUND:
-        fail(req, 400, "NotFound", "The contact does not exist. %s", detail);
+        fail(req, 400, "NotFound", "%s", detail);
         return;
     case CC_ERR_UPDATE_CONFLICT:
         fail(req, 409, "UpdateConflict", "%s", detail);
