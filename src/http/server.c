@@ -5,7 +5,9 @@
  * arrive, collects the body up to the cap, authenticates /v1/ calls, finds
  * the route, runs the handler, sends the one response with its X-Request-Id,
  * writes one JSON log line, and is freed when libmicrohttpd says the
- * request is over. Every error leaves as JSON {code, message, request_id}.
+ * request is over. Every error leaves as JSON {code, message, request_id}
+ * — except for Alibaba Cloud API calls to "/", which acs_api.c answers in
+ * Alibaba's own shape.
  */
 #include <arpa/inet.h>
 #include <pthread.h>

@@ -131,6 +131,12 @@ test('the form body is decoded like a form: + is a space, %XX is a byte; query a
   });
   assert.equal(res.status, 200, show(res));
   assert.equal(res.json.Name, name);
+  // The same through fetch, the whole body as Terraform's Go client encodes it.
+  const t = terraformRequest(admin, 'GetContact', { ContactId: String(r.ContactId) });
+  const f = await api(server, 'POST', t.path, { headers: t.headers, body: t.body });
+  assert.equal(f.status, 200, show(f));
+  assert.equal(f.json.Name, name);
+  assert.equal(f.headers.get('x-request-id'), f.json.RequestId);
 });
 
 test('reserved characters arrive unescaped in the query and still verify', async () => {
