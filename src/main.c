@@ -386,7 +386,8 @@ static int cmd_serve(struct cc_service *svc, const struct cc_config *cfg)
                "sms", cfg->sms_provider[0] ? cfg->sms_provider : "none", NULL);
     bootstrap(svc, cfg);
     struct cc_http_config hc = {cfg->listen, (int)cfg->threads, (size_t)cfg->max_body_bytes,
-                                (int)cfg->connection_timeout_s, (int)cfg->blocking_threads};
+                                (int)cfg->connection_timeout_s, (int)cfg->blocking_threads,
+                                cfg->acs_requests_per_minute};
     struct cc_dispatcher_config dcfg = {(int)cfg->dispatcher_threads, cfg->delivery_lease_s * 1000,
                                         schedule, nschedule, 1000,
                                         (int)cfg->robot_rate_window_percent};

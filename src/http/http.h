@@ -22,6 +22,7 @@ struct cc_http_config {
     size_t max_body;          /* request body cap in bytes */
     int connection_timeout_s;
     int blocking_threads;     /* for handlers that wait on the network */
+    int64_t acs_requests_per_minute; /* Alibaba API calls per access key; 0: 6000 */
 };
 
 enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *svc,

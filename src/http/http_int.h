@@ -24,6 +24,21 @@ struct cc_route_args {
 int cc_route_find(const char *method, const char *path, const struct cc_route **route,
                   struct cc_route_args *args, char *allow, size_t allowsz);
 
+/* server.c: for the Alibaba-compatible API, which authenticates by itself. */
+const char *cc_req_id(struct cc_request *req);
+const char *cc_req_method(struct cc_request *req);
+/* Makes caller (copied) the request's caller, for the handlers and the log. */
+void cc_req_set_caller(struct cc_request *req, const struct cc_caller *caller);
+struct cc_acs_state *cc_req_acs_state(struct cc_request *req);
+/* Calls fn for every query argument, decoded, in order (value NULL when the
+ * argument has no '='), until fn returns non-zero; returns that value. */
+int cc_req_each_query(struct cc_request *req,
+                      int (*fn)(void *arg, const char *name, const char *value), void *arg);
+
+/* acs_api.c: answers a call of the Alibaba Cloud CAS 2020-04-07 API (POST
+ * or GET / with an Action); body_too_large when the body passed the cap. */
+void cc_acs_dispatch(struct cc_request *req, int body_too_large);
+
 /* ops.c */
 void cc_h_healthz(struct cc_request *req);
 void cc_h_readyz(struct cc_request *req);

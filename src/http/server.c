@@ -5,7 +5,9 @@
  * arrive, collects the body up to the cap, authenticates /v1/ calls, finds
  * the route, runs the handler, sends the one response with its X-Request-Id,
  * writes one JSON log line, and is freed when libmicrohttpd says the
- * request is over. Every error leaves as JSON {code, message, request_id}.
+ * request is over. Every error leaves as JSON {code, message, request_id}
+ * — except for Alibaba Cloud API calls to "/", which acs_api.c answers in
+ * Alibaba's own shape.
  */
 #include <arpa/inet.h>
 #include <pthread.h>
@@ -16,6 +18,7 @@
 #include <microhttpd.h>
 
 #include "http/http.h"
+#include "http/acs_int.h"
 #include "http/http_int.h"
 #include "util/util.h"
 
@@ -39,6 +42,7 @@ struct cc_http_server {
     size_t max_body;
     unsigned port;
     struct blocking_pool pool;
+    struct cc_acs_state *acs;     /* Alibaba API: replay cache, per-key rate */
 };
 
 #define MAX_EXTRA_HEADERS 6
@@ -105,6 +109,50 @@ const char *cc_req_query(struct cc_request *req, const char *name)
 const char *cc_req_header(struct cc_request *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *cc_req_id(struct cc_request *req)
+{
+    return req->request_id;
+}
+
+const char *cc_req_method(struct cc_request *req)
+{
+    return req->method;
+}
+
+void cc_req_set_caller(struct cc_request *req, const struct cc_caller *caller)
+{
+    req->caller = *caller;
+    req->authed = 1;
+}
+
+struct cc_acs_state *cc_req_acs_state(struct cc_request *req)
+{
+    return req->srv->acs;
+}
+
+struct query_walk {
+    int (*fn)(void *arg, const char *name, const char *value);
+    void *arg;
+    int rc;
+};
+
+static enum MHD_Result query_walk_one(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value)
+{
+    struct query_walk *w = cls;
+    (void)kind;
+    w->rc = w->fn(w->arg, key, value);
+    return w->rc ? MHD_NO : MHD_YES;
+}
+
+int cc_req_each_query(struct cc_request *req,
+                      int (*fn)(void *arg, const char *name, const char *value), void *arg)
+{
+    struct query_walk w = {fn, arg, 0};
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, query_walk_one, &w);
+    return w.rc;
 }
 
 void cc_req_add_header(struct cc_request *req, const char *name, const char *value)
@@ -327,6 +375,19 @@ static enum cc_err authenticate(struct cc_request *req, struct cc_error *err)
 
 static void dispatch(struct cc_request *req)
 {
+    /* Alibaba Cloud RPC calls come to "/" with an action; a plain GET / is
+     * not one of them. They are authenticated by their signatures, not by
+     * HTTP Basic, and answer in Alibaba's error shape. */
+    if (strcmp(req->path, "/") == 0 &&
+        (cc_req_query(req, "Action") || cc_req_header(req, "x-acs-action"))) {
+        for (char *p = req->request_id; *p; p++) /* Alibaba's ids are upper case */
+            if (*p >= 'a' && *p <= 'z')
+                *p = (char)(*p - 'a' + 'A');
+        cc_acs_dispatch(req, req->too_large);
+        if (!req->responded && !req->deferred)
+            fail(req, CC_ERR_INTERNAL, NULL, "The handler gave no response.");
+        return;
+    }
     if (req->too_large) {
         char msg[128];
         snprintf(msg, sizeof msg, "The request body is larger than %zu bytes.", req->srv->max_body);
@@ -517,6 +578,7 @@ static void pool_stop(struct cc_http_server *srv)
 
 static void pool_destroy(struct cc_http_server *srv)
 {
+    cc_acs_state_free(srv->acs);
     pthread_mutex_destroy(&srv->pool.mu);
     pthread_cond_destroy(&srv->pool.cv);
     cc_free(srv->pool.threads);
@@ -534,6 +596,8 @@ enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *s
     struct cc_http_server *srv = cc_calloc(1, sizeof *srv);
     srv->svc = svc;
     srv->max_body = cfg->max_body;
+    srv->acs = cc_acs_state_new(cfg->acs_requests_per_minute > 0 ? cfg->acs_requests_per_minute
+                                                                 : 6000);
     struct blocking_pool *p = &srv->pool;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);

@@ -38,19 +38,78 @@ static struct cached_key *cache_find(struct cc_service *svc, const char *key_id,
     return NULL;
 }
 
+/* The one check of an access key behind every way of proving it: looks the
+ * key up, decrypts its secret, asks proof() whether the request proves it
+ * holds that secret, and only then looks at whether the key is disabled (so
+ * a request without the secret learns nothing about the key's state). */
+enum cc_err cc_auth_access_key_proof(struct cc_service *svc, const char *key_id,
+                                     cc_auth_proof_fn proof, void *arg, struct cc_caller *out,
+                                     enum cc_auth_failure *why, struct cc_error *err)
+{
+    static const char bad[] = "The access key id or secret is wrong.";
+    struct cc_access_key k;
+    struct cc_error serr;
+    enum cc_auth_failure ignored;
+    if (!why)
+        why = &ignored;
+    *why = CC_AUTH_NO_SUCH_KEY;
+    size_t idlen = strlen(key_id);
+    if (idlen == 0 || idlen > CC_KEY_ID_LEN)
+        return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, bad);
+    enum cc_err rc = cc_store_key_get(svc->store, key_id, &k, &serr);
+    if (rc == CC_ERR_NOT_FOUND)
+        return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, bad);
+    if (rc) {
+        *why = CC_AUTH_ERROR;
+        if (err)
+            *err = serr;
+        return rc;
+    }
+    char plain[CC_ENC_MAX];
+    if (svc_open(svc, AAD_ACCESS_KEY, k.secret_enc, k.secret_enc_len, plain, sizeof plain, err)) {
+        *why = CC_AUTH_ERROR;
+        return CC_ERR_INTERNAL;
+    }
+    int ok = proof(plain, strlen(plain), arg);
+    OPENSSL_cleanse(plain, sizeof plain);
+    if (!ok) {
+        *why = CC_AUTH_BAD_PROOF;
+        return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, bad);
+    }
+    if (k.disabled_at) {
+        *why = CC_AUTH_DISABLED;
+        return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, "The access key is disabled.");
+    }
+    *why = CC_AUTH_OK;
+    out->account_id = k.account_id;
+    out->role = k.role;
+    cc_strlcpy(out->key_id, k.id, sizeof out->key_id);
+    return CC_OK;
+}
+
+struct given_secret {
+    const char *secret;
+    size_t len;
+};
+
+static int secret_equal(const char *secret, size_t len, void *arg)
+{
+    const struct given_secret *g = arg;
+    return len == g->len && cc_ct_equal(secret, g->secret, len);
+}
+
 enum cc_err cc_auth_access_key(struct cc_service *svc, const char *key_id,
                                const char *secret, size_t secret_len,
                                struct cc_caller *out, struct cc_error *err)
 {
     static const char bad[] = "The access key id or secret is wrong.";
-    struct cc_access_key k;
-    struct cc_error serr;
     size_t idlen = strlen(key_id);
     if (idlen == 0 || idlen > CC_KEY_ID_LEN)
         return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, bad);
     uint8_t given[32];
     cc_sha256(secret, secret_len, given);
     int64_t version = -1;
+    struct cc_error serr;
     if (cc_store_data_version(svc->store, &version, &serr))
         version = -1;
     struct cached_key *hit = version >= 0 ? cache_find(svc, key_id, version) : NULL;
@@ -62,35 +121,18 @@ enum cc_err cc_auth_access_key(struct cc_service *svc, const char *key_id,
         cc_strlcpy(out->key_id, hit->id, sizeof out->key_id);
         return CC_OK;
     }
-    enum cc_err rc = cc_store_key_get(svc->store, key_id, &k, &serr);
-    if (rc == CC_ERR_NOT_FOUND)
-        return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, bad);
-    if (rc) {
-        if (err)
-            *err = serr;
+    struct given_secret g = {secret, secret_len};
+    enum cc_err rc = cc_auth_access_key_proof(svc, key_id, secret_equal, &g, out, NULL, err);
+    if (rc)
         return rc;
-    }
-    char plain[CC_ENC_MAX];
-    if (svc_open(svc, AAD_ACCESS_KEY, k.secret_enc, k.secret_enc_len, plain, sizeof plain, err))
-        return CC_ERR_INTERNAL;
-    size_t plen = strlen(plain);
-    int ok = plen == secret_len && cc_ct_equal(plain, secret, plen);
-    OPENSSL_cleanse(plain, sizeof plain);
-    if (!ok)
-        return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, bad);
-    if (k.disabled_at)
-        return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, "The access key is disabled.");
-    out->account_id = k.account_id;
-    out->role = k.role;
-    cc_strlcpy(out->key_id, k.id, sizeof out->key_id);
     if (version >= 0) { /* only verified, enabled keys are remembered */
         struct cached_key *slot = &cache[cache_next++ % CACHE_SLOTS];
         slot->svc = svc;
         slot->version = version;
-        cc_strlcpy(slot->id, k.id, sizeof slot->id);
+        cc_strlcpy(slot->id, out->key_id, sizeof slot->id);
         memcpy(slot->secret_hash, given, sizeof given);
-        slot->account_id = k.account_id;
-        slot->role = k.role;
+        slot->account_id = out->account_id;
+        slot->role = out->role;
     }
     return CC_OK;
 }

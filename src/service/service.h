@@ -63,6 +63,28 @@ enum cc_err cc_auth_access_key(struct cc_service *svc, const char *key_id,
                                const char *secret, size_t secret_len,
                                struct cc_caller *out, struct cc_error *err);
 
+/* Why cc_auth_access_key_proof() refused a key. The REST API folds the
+ * first two into one message; the Alibaba-compatible API names each, as
+ * Alibaba's gateway does. */
+enum cc_auth_failure {
+    CC_AUTH_OK = 0,
+    CC_AUTH_NO_SUCH_KEY,
+    CC_AUTH_BAD_PROOF,
+    CC_AUTH_DISABLED,
+    CC_AUTH_ERROR,            /* the database or the master key failed */
+};
+/* Returns 1 when the request proves it holds the key's secret (secret_len
+ * bytes, borrowed for the call only: the callee must not keep it). */
+typedef int (*cc_auth_proof_fn)(const char *secret, size_t secret_len, void *arg);
+/* The check behind every way of authenticating with an access key (HTTP
+ * Basic, Alibaba's signatures): finds key_id, lets proof() check the
+ * decrypted secret, then refuses a disabled key. Fails with
+ * CC_ERR_UNAUTHENTICATED and *why (may be NULL) set; the secret never
+ * leaves this function. */
+enum cc_err cc_auth_access_key_proof(struct cc_service *svc, const char *key_id,
+                                     cc_auth_proof_fn proof, void *arg, struct cc_caller *out,
+                                     enum cc_auth_failure *why, struct cc_error *err);
+
 /* ---- accounts.c: accounts and access keys -------------------------------------------- */
 struct cc_new_key {
     int64_t account_id;

@@ -130,6 +130,9 @@ static const struct opt opts[] = {
     {"delivery_lease_s", INT(delivery_lease_s), 5, 3600, "120", NULL,
      "A notification claimed for delivery and not finished within this many seconds (the "
      "server died) is claimed again."},
+    {"acs_requests_per_minute", INT(acs_requests_per_minute), 1, 10000000, "6000", NULL,
+     "Calls of the Alibaba Cloud CAS API one access key may make in a minute (bursts of ten "
+     "seconds' worth); more get 400 Throttling.User with x-acs-retry-after in milliseconds."},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 

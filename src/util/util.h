@@ -144,6 +144,8 @@ struct cc_config {
     int64_t dispatcher_threads;
     int64_t delivery_lease_s;
     int64_t robot_rate_window_percent;
+    /* Alibaba Cloud CAS API */
+    int64_t acs_requests_per_minute;
 };
 
 void cc_config_defaults(struct cc_config *cfg);

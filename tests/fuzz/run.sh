@@ -2,7 +2,7 @@
 # run.sh — builds and runs every libFuzzer target in tests/fuzz/fuzz_*.c.
 #
 # Each target is linked with clang's fuzzer, ASan and UBSan against all of
-# src/core/*.c and src/util/*.c (plus src/http/json_body.c once it exists)
+# src/core/*.c and src/util/*.c (plus src/http/json_body.c and acs_auth.c)
 # and a stub of the generated table of embedded files, into build/fuzz/.
 # Each then runs for FUZZ_SECONDS seconds (default 10) on inputs of at most
 # 4096 bytes. One line per target, "fuzz <name>: ok" or "fuzz <name>:
@@ -26,6 +26,7 @@ printf '#include "util/util.h"\nconst struct cc_embedded_file cc_embedded[] = {{
 
 SRCS="$(ls src/core/*.c src/util/*.c 2>/dev/null)"
 [ -f src/http/json_body.c ] && SRCS="$SRCS src/http/json_body.c"
+[ -f src/http/acs_auth.c ] && SRCS="$SRCS src/http/acs_auth.c"
 
 CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Isrc \
 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"

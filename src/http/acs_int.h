@@ -1,0 +1,124 @@
+/*
+ * acs_int.h — inside http/: the Alibaba Cloud CAS 2020-04-07 compatibility
+ * layer (acs_api.c dispatches the actions, acs_auth.c checks who calls).
+ *
+ * The pieces that need no server — collecting parameters, checking a
+ * signature against a secret, the nonce replay cache and the per-key rate
+ * limit — take their inputs (and the clock) as arguments, so that the unit
+ * tests can drive them with the spec's vectors.
+ * Spec: ../shared/specs/alibaba-cas-contacts.md; docs/alibaba-compat.md.
+ */
+#ifndef CC_ACS_INT_H
+#define CC_ACS_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/core.h"
+#include "service/service.h"   /* CC_KEY_ID_LEN, struct cc_caller */
+#include "util/util.h"
+
+#define CC_ACS_VERSION      "2020-04-07"
+#define CC_ACS_MAX_PARAMS   64        /* query and form parameters together */
+#define CC_ACS_NAME_MAX     64        /* bytes of a parameter name */
+#define CC_ACS_NONCE_MAX    128       /* bytes of a SignatureNonce */
+#define CC_ACS_SKEW_MS      (15 * 60 * 1000)
+#define CC_ACS_MSG_MAX      8192      /* longest error message (with a string to sign) */
+
+/* ---- parameters ----------------------------------------------------------------- */
+/* Every parameter of one call: the query's first (nquery of them), then the
+ * form body's. Query names and values are borrowed from the server (they
+ * live as long as the request); form ones point into `form`, owned. */
+struct cc_acs_params {
+    struct cc_kv kv[CC_ACS_MAX_PARAMS];
+    size_t n;
+    size_t nquery;
+    char *form;                       /* owned: cc_acs_params_free() */
+};
+void cc_acs_params_init(struct cc_acs_params *p);
+void cc_acs_params_free(struct cc_acs_params *p);
+/* Adds one parameter (both strings borrowed). Returns 0, or -1 with the
+ * reason in why when there are too many, the name is empty or too long, or
+ * the name was already given (in the query or the body). */
+int cc_acs_params_add(struct cc_acs_params *p, const char *name, const char *value, char *why,
+                      size_t whysz);
+/* The value of name, or NULL. */
+const char *cc_acs_param(const struct cc_acs_params *p, const char *name);
+/* Parses an application/x-www-form-urlencoded body (len bytes, borrowed;
+ * copied into p->form) and adds its pairs: '+' is a space, %XX is decoded by
+ * libmicrohttpd's unescaper, a decoded NUL becomes DEL (which every
+ * validator refuses). Returns 0 or -1 with the reason in why. */
+int cc_acs_parse_form(struct cc_acs_params *p, const char *body, size_t len, char *why,
+                      size_t whysz);
+
+/* ---- the parts of a request the signature checks read ------------------------------ */
+typedef const char *(*cc_acs_header_fn)(void *ctx, const char *name);
+struct cc_acs_call {
+    const char *method;                   /* "POST", "GET" */
+    const struct cc_acs_params *params;
+    cc_acs_header_fn header;              /* a request header by name, or NULL */
+    void *header_ctx;
+    const char *body;                     /* exact bytes, de-chunked */
+    size_t body_len;
+};
+
+/* An error in Alibaba's terms: status, Code, Message (may carry the
+ * server's string to sign), and for Throttling the wait in ms. */
+struct cc_acs_error {
+    int status;
+    char code[96];
+    struct cc_buf message;                /* bounded by CC_ACS_MSG_MAX; cc_acs_error_free() */
+    int64_t retry_after_ms;
+};
+void cc_acs_error_init(struct cc_acs_error *e);
+void cc_acs_error_free(struct cc_acs_error *e);
+/* Sets status, code and a printf message (replacing any earlier one). */
+void cc_acs_error_set(struct cc_acs_error *e, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+enum cc_acs_sig { CC_ACS_SIG_NONE = 0, CC_ACS_SIG_V1, CC_ACS_SIG_ACS3 };
+
+/* What a call claims before any secret is looked at: which signature, the
+ * key id, the time, the nonce. */
+struct cc_acs_claim {
+    enum cc_acs_sig kind;
+    char key_id[CC_KEY_ID_LEN + 1];
+    char nonce[CC_ACS_NONCE_MAX + 1];
+    int64_t time_ms;
+    /* ACS3 only: from the Authorization header */
+    char signed_headers[512];
+    char signature[65];
+};
+
+/* "YYYY-MM-DDTHH:MM:SSZ" (UTC) to ms since the epoch. Returns 0 or -1. */
+int cc_acs_parse_time(const char *s, int64_t *ms);
+/* Reads the claim of a call: the signature method and its parameters or
+ * headers, all present and well formed. With now_ms >= 0 also checks that
+ * the time is within CC_ACS_SKEW_MS of now (a negative now_ms skips the
+ * clock, for tests with recorded requests). Returns 0, or -1 with *e set
+ * (IncompleteSignature, InvalidSignatureMethod, Missing<Param>,
+ * InvalidTimeStamp.Format/Expired, ...). */
+int cc_acs_read_claim(const struct cc_acs_call *call, int64_t now_ms, struct cc_acs_claim *claim,
+                      struct cc_acs_error *e);
+/* Checks the call's signature with secret (borrowed). Returns 1 when it
+ * matches, 0 when not: then *e is SignatureDoesNotMatch and its message
+ * holds the server's string to sign (and, for ACS3, the canonical request). */
+int cc_acs_signature_ok(const struct cc_acs_call *call, const struct cc_acs_claim *claim,
+                        const char *secret, struct cc_acs_error *e);
+
+/* ---- replay cache and rate limit (per server) ---------------------------------------- */
+struct cc_acs_state;
+/* requests_per_minute: the per-key rate of Throttling.User; bursts of ten
+ * seconds' worth (at least one request) are allowed. */
+struct cc_acs_state *cc_acs_state_new(int64_t requests_per_minute);
+void cc_acs_state_free(struct cc_acs_state *st);
+/* Records the nonce of key_id until expires_ms. Returns 1 when it was
+ * already recorded and has not expired (a replay), else 0. Memory is fixed:
+ * when the nonce's slot set is full the entry that expires first goes. */
+int cc_acs_nonce_seen(struct cc_acs_state *st, const char *key_id, const char *nonce,
+                      int64_t expires_ms, int64_t now_ms);
+/* Takes one request from key_id's bucket. Returns 0 when allowed, else the
+ * ms until the next request would be (at least 1). */
+int64_t cc_acs_throttle(struct cc_acs_state *st, const char *key_id, int64_t now_ms);
+
+#endif
