@@ -289,6 +289,53 @@ static void lock_after_five_failures(void **state)
                      CC_ERR_USER_LOCKED);
 }
 
+/* Polls cc_session_authenticate until it fails, for at most 10 s. */
+static enum cc_err until_refused(struct fx *f, const char *token)
+{
+    struct cc_caller c;
+    char csrf[CC_CSRF_LEN + 1];
+    int touch;
+    struct cc_error err;
+    int64_t deadline = cc_mono_us() + 10000000;
+    enum cc_err rc;
+    while ((rc = cc_session_authenticate(&f->svc, token, &c, csrf, &touch, &err)) == CC_OK &&
+           cc_mono_us() < deadline)
+        usleep(20000);
+    return rc;
+}
+
+static void sessions_expire(void **state)
+{
+    struct fx *f = *state;
+    struct cc_user u;
+    char pw[CC_PASSWORD_GEN_LEN + 1];
+    struct cc_error err;
+    assert_int_equal(cc_user_create(&f->svc, NULL, f->account, "exp@example.com", "operator",
+                                    NULL, &u, pw, &err), CC_OK);
+    struct cc_caller c;
+    char csrf[CC_CSRF_LEN + 1];
+    int touch;
+    struct cc_new_session s;
+    /* absolute expiry: the cookie's Max-Age says the same */
+    f->svc.session_max_age_s = 1;
+    assert_int_equal(cc_session_sign_in(&f->svc, "exp@example.com", pw, &s, &err), CC_OK);
+    assert_int_equal(s.max_age_s, 1);
+    assert_int_equal(cc_session_authenticate(&f->svc, s.token, &c, csrf, &touch, &err), CC_OK);
+    assert_int_equal(until_refused(f, s.token), CC_ERR_UNAUTHENTICATED);
+    /* idle expiry */
+    f->svc.session_max_age_s = 0;
+    f->svc.session_idle_s = 1;
+    assert_int_equal(cc_session_sign_in(&f->svc, "exp@example.com", pw, &s, &err), CC_OK);
+    assert_int_equal(s.max_age_s, CC_SESSION_MAX_AGE_DEFAULT_S);
+    assert_int_equal(cc_session_authenticate(&f->svc, s.token, &c, csrf, &touch, &err), CC_OK);
+    assert_int_equal(until_refused(f, s.token), CC_ERR_UNAUTHENTICATED);
+    /* a touched session lives on: with a long idle time it is fine again */
+    f->svc.session_idle_s = 0;
+    assert_int_equal(cc_session_authenticate(&f->svc, s.token, &c, csrf, &touch, &err), CC_OK);
+    assert_int_equal(touch, 0);
+    assert_int_equal(cc_session_touch(&f->svc, &c, &err), CC_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -298,6 +345,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(sign_in_and_out, setup, teardown),
         cmocka_unit_test_setup_teardown(admin_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(lock_after_five_failures, setup, teardown),
+        cmocka_unit_test_setup_teardown(sessions_expire, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
