@@ -348,6 +348,31 @@ test('repeated wrong passwords slow down, then lock the user for 15 minutes', as
   assertError((await signIn(ghost, 'whatever it is')).res, 423, 'UserLocked');
 });
 
+test('sign-ins held back after wrong passwords are capped; more are refused at once', async () => {
+  const emails = Array.from({ length: 12 }, () => `${unique('flood')}@example.com`);
+  for (const e of emails) {
+    for (let i = 0; i < 2; i++) assertError((await signIn(e, 'wrong wrong wrong')).res, 401, 'Unauthorized');
+  }
+  // the third try of each would wait a second: at most 8 wait, the rest get 429 at once
+  const t0 = Date.now();
+  const all = await Promise.all(emails.map(async (e) => {
+    const t = Date.now();
+    const r = (await signIn(e, 'wrong wrong wrong')).res;
+    return { r, ms: Date.now() - t };
+  }));
+  const waited = all.filter((x) => x.r.status === 401);
+  const refused = all.filter((x) => x.r.status === 429);
+  assert.equal(waited.length + refused.length, 12, all.map((x) => x.r.status).join(','));
+  assert.ok(waited.length <= 8 && waited.length >= 1, `waited ${waited.length}`);
+  assert.ok(refused.length >= 4, `refused ${refused.length}`);
+  for (const x of refused) {
+    assertError(x.r, 429, 'Throttling.SignIn');
+    assert.equal(x.r.headers.get('retry-after'), '1');
+  }
+  for (const x of waited) assert.ok(x.ms >= 900, `a held-back try answered in ${x.ms} ms`);
+  assert.ok(Date.now() - t0 < 15000);
+});
+
 test('user create CLI: generated password printed once, errors are clear', async () => {
   const email = `${unique('cli')}@example.com`;
   const r = cli(['user', 'create', '--account', String(acct.account_id), '--email', email, '--role', 'operator'], { dataDir: dir });
