@@ -2,6 +2,8 @@
 #
 #   make            build build/certcontacts
 #   make run        install missing packages, build, start on 127.0.0.1:8080
+#                   (the first start prints the admin access key and the first
+#                   console user's password once; console: http://127.0.0.1:8080/)
 #   make test       install missing packages, run every suite, then again
 #                   under ASan+UBSan; ends with "N passed, N failed"
 #   make bench      benchmarks against floors measured in the same run
@@ -24,7 +26,7 @@ endif
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS   += -std=c11 -D_GNU_SOURCE -pthread $(OPT) $(WARN) -Isrc -MMD -MP
 LDFLAGS  += -pthread $(LDSAN)
-LIBS     := -lmicrohttpd -ljansson -lsqlite3 -lcurl -lssl -lcrypto -lm
+LIBS     := -lmicrohttpd -ljansson -lsqlite3 -lcurl -lssl -lcrypto -largon2 -lm
 
 LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*/*.c))
 LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))

@@ -133,6 +133,14 @@ static const struct opt opts[] = {
     {"acs_requests_per_minute", INT(acs_requests_per_minute), 1, 10000000, "6000", NULL,
      "Calls of the Alibaba Cloud CAS API one access key may make in a minute (bursts of ten "
      "seconds' worth); more get 400 Throttling.User with x-acs-retry-after in milliseconds."},
+    {"session_idle_timeout", INT(session_idle_timeout), 60, 604800, "1800", NULL,
+     "Seconds a console session may go unused before it ends."},
+    {"session_max_age", INT(session_max_age), 300, 2592000, "43200", NULL,
+     "Seconds a console session lasts at the most, used or not."},
+    {"console_admin_email", STR(console_admin_email), 0, 0, "admin@localhost", NULL,
+     "Email of the first console admin, created with a generated password (printed once) "
+     "when the default account is created, and by serve --dev while the account has no "
+     "console user."},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 

@@ -146,6 +146,10 @@ struct cc_config {
     int64_t robot_rate_window_percent;
     /* Alibaba Cloud CAS API */
     int64_t acs_requests_per_minute;
+    /* the web console */
+    int64_t session_idle_timeout;
+    int64_t session_max_age;
+    char console_admin_email[256];
 };
 
 void cc_config_defaults(struct cc_config *cfg);
