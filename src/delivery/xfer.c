@@ -37,6 +37,78 @@ void cc_delivery_global_init(void)
     pthread_once(&curl_once, curl_init_once);
 }
 
+/* ---- per-thread state -------------------------------------------------------------
+ * One libcurl multi handle per thread, kept for the thread's life: its
+ * connection cache is what lets the next batch reuse this batch's
+ * connections. Easy handles are kept too, reset between transfers, so a
+ * batch does not pay for making them each time. */
+#define IDLE_MAX 128
+
+struct thread_curl {
+    CURLM *multi;
+    CURL *idle[IDLE_MAX];
+    int nidle;
+};
+
+static pthread_key_t tc_key;
+static pthread_once_t tc_once = PTHREAD_ONCE_INIT;
+
+static void tc_destroy(void *p)
+{
+    struct thread_curl *tc = p;
+    for (int i = 0; i < tc->nidle; i++)
+        curl_easy_cleanup(tc->idle[i]);
+    if (tc->multi)
+        curl_multi_cleanup(tc->multi);
+    cc_free(tc);
+}
+
+static void tc_key_init(void)
+{
+    pthread_key_create(&tc_key, tc_destroy);
+}
+
+static struct thread_curl *thread_curl(void)
+{
+    pthread_once(&tc_once, tc_key_init);
+    struct thread_curl *tc = pthread_getspecific(tc_key);
+    if (tc)
+        return tc;
+    tc = cc_calloc(1, sizeof *tc);
+    if (pthread_setspecific(tc_key, tc)) {
+        cc_free(tc);
+        return NULL;
+    }
+    return tc;
+}
+
+static CURLM *thread_multi(void)
+{
+    struct thread_curl *tc = thread_curl();
+    if (tc && !tc->multi)
+        tc->multi = curl_multi_init();
+    return tc ? tc->multi : NULL;
+}
+
+static CURL *easy_get(void)
+{
+    struct thread_curl *tc = thread_curl();
+    if (tc && tc->nidle)
+        return tc->idle[--tc->nidle];
+    return curl_easy_init();
+}
+
+static void easy_put(CURL *h)
+{
+    struct thread_curl *tc = thread_curl();
+    if (tc && tc->nidle < IDLE_MAX) {
+        curl_easy_reset(h); /* nothing of the last transfer stays */
+        tc->idle[tc->nidle++] = h;
+    } else {
+        curl_easy_cleanup(h);
+    }
+}
+
 /* ---- one transfer ------------------------------------------------------------------ */
 
 /* Keeps the answer up to the cap; returning short past it makes libcurl stop
@@ -57,7 +129,7 @@ struct cc_xfer *cc_xfer_new(void)
     cc_delivery_global_init();
     struct cc_xfer *x = cc_calloc(1, sizeof *x);
     cc_buf_init(&x->answer, CC_DELIVERY_MAX_ANSWER);
-    x->h = curl_easy_init();
+    x->h = easy_get();
     if (!x->h) {
         cc_xfer_free(x);
         return NULL;
@@ -74,7 +146,7 @@ void cc_xfer_free(struct cc_xfer *x)
     if (!x)
         return;
     if (x->h)
-        curl_easy_cleanup(x->h);
+        easy_put(x->h);
     curl_slist_free_all(x->hl);
     curl_slist_free_all(x->rcpt);
     curl_mime_free(x->mime);
@@ -188,37 +260,7 @@ oom:
     return -1;
 }
 
-/* ---- running transfers together ------------------------------------------------------
- * One libcurl multi handle per thread, kept for the thread's life: its
- * connection cache is what lets the next batch reuse this batch's
- * connections. */
-static pthread_key_t multi_key;
-static pthread_once_t multi_once = PTHREAD_ONCE_INIT;
-
-static void multi_destroy(void *m)
-{
-    curl_multi_cleanup(m);
-}
-
-static void multi_key_init(void)
-{
-    pthread_key_create(&multi_key, multi_destroy);
-}
-
-static CURLM *thread_multi(void)
-{
-    pthread_once(&multi_once, multi_key_init);
-    CURLM *m = pthread_getspecific(multi_key);
-    if (m)
-        return m;
-    m = curl_multi_init();
-    if (m && pthread_setspecific(multi_key, m)) {
-        curl_multi_cleanup(m);
-        m = NULL;
-    }
-    return m;
-}
-
+/* ---- running transfers together -------------------------------------------------- */
 static void finish_one(struct cc_xfer *x, CURLcode cr)
 {
     x->ra.latency_ms = cc_mono_ms() - x->t0;

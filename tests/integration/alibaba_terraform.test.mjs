@@ -202,9 +202,11 @@ test('unknown actions, other versions and unsigned calls answer in Alibaba\'s sh
 });
 
 test('the REST API and the console are unaffected by anything sent to /', async () => {
-  // A plain GET / is not an API call.
+  // A plain GET / is not an API call: it is the console's page.
   const root = await api(server, 'GET', '/');
-  assertError(root, 404, 'NotFound');
+  assert.equal(root.status, 200);
+  assert.match(root.headers.get('content-type'), /^text\/html/);
+  assert.ok(!root.text.includes('RequestId'), 'not an Alibaba answer');
   // REST still needs HTTP Basic, and an Action parameter does not change that.
   const noauth = await api(server, 'GET', `/v1/contacts?Action=ListContact&Version=${VERSION}`);
   assertError(noauth, 401, 'Unauthorized');
