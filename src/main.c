@@ -1,6 +1,6 @@
 /*
  * main.c — the one binary, `certcontacts`, and its subcommands: serve,
- * migrate, account, key and config. Global options (--config, --data-dir,
+ * migrate, account, key, user and config. Global options (--config, --data-dir,
  * --db and every other option of the table in util/config.c) may stand
  * before or after the subcommand's own arguments.
  */
@@ -27,6 +27,8 @@ struct args {
     int help;
     const char *account;
     const char *role;
+    const char *email;
+    const char *password;
     /* table options from flags, applied after the file and the environment */
     const char *flag_name[32];
     const char *flag_value[32];
@@ -45,6 +47,10 @@ static void usage(FILE *f)
             "  key create --account ID [--role admin|operator|readonly] [--json]\n"
             "  key list --account ID [--json]      list an account's access keys (no secrets)\n"
             "  key disable --account ID KEY_ID     disable an access key at once\n"
+            "  user create --account ID --email EMAIL --role admin|operator|readonly\n"
+            "              [--password PASSWORD] [--json]\n"
+            "                                      add a console user (a password is generated\n"
+            "                                      and printed when none is given)\n"
             "  config example                      print a fully commented example config\n"
             "\n"
             "  --config FILE                       read options from FILE (NAME = VALUE lines)\n"
@@ -87,7 +93,8 @@ static int parse_args(int argc, char **argv, struct args *a)
             continue;
         }
         int kind = cc_config_is_option(name);
-        int own = !strcmp(name, "config") || !strcmp(name, "account") || !strcmp(name, "role");
+        int own = !strcmp(name, "config") || !strcmp(name, "account") || !strcmp(name, "role") ||
+                  !strcmp(name, "email") || !strcmp(name, "password");
         if (!kind && !own) {
             fprintf(stderr, "certcontacts: unknown option --%s (see --help)\n", name);
             return -1;
@@ -108,6 +115,10 @@ static int parse_args(int argc, char **argv, struct args *a)
             a->account = value;
         else if (!strcmp(name, "role"))
             a->role = value;
+        else if (!strcmp(name, "email"))
+            a->email = value;
+        else if (!strcmp(name, "password"))
+            a->password = value;
         else {
             if (a->nflags == 32) {
                 fprintf(stderr, "certcontacts: too many options\n");
@@ -172,6 +183,8 @@ static int open_app(const struct cc_config *cfg, struct cc_store **store, struct
     }
     cc_service_init(svc, *store, key, cfg->max_contacts_per_account);
     memset(key, 0, sizeof key);
+    svc->session_idle_s = cfg->session_idle_timeout;
+    svc->session_max_age_s = cfg->session_max_age;
     svc->verify = (struct cc_verify_config){cfg->verify_code_ttl, cfg->verify_resend_interval,
                                             cfg->verify_max_per_hour, cfg->verify_max_per_day,
                                             cfg->verify_account_max_per_hour,
@@ -313,14 +326,85 @@ static int cmd_key(const struct args *a, struct cc_service *svc)
     return 2;
 }
 
+static void print_user(const struct cc_user *u, const char *password, int json)
+{
+    if (json) {
+        json_t *o = json_pack("{s:I, s:I, s:s, s:s}", "id", (json_int_t)u->id, "account_id",
+                              (json_int_t)u->account_id, "email", u->email, "role",
+                              cc_role_name(u->role));
+        if (password[0])
+            json_object_set_new(o, "password", json_string(password));
+        char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        printf("%s\n", s);
+        free(s);
+        json_decref(o);
+        return;
+    }
+    printf("console user:      %s (%s, account %lld)\n", u->email, cc_role_name(u->role),
+           (long long)u->account_id);
+    if (password[0])
+        printf("console password:  %s   (shown only now: store it safely)\n", password);
+}
+
+static int cmd_user(const struct args *a, struct cc_service *svc)
+{
+    struct cc_error err;
+    int64_t account;
+    if (a->npos != 2 || strcmp(a->pos[1], "create") != 0) {
+        fprintf(stderr, "usage: certcontacts user create --account ID --email EMAIL "
+                        "--role admin|operator|readonly [--password PASSWORD] [--json]\n");
+        return 2;
+    }
+    if (parse_account(a, &account))
+        return 2;
+    if (!a->email || !a->role) {
+        fprintf(stderr, "certcontacts: --email and --role are required\n");
+        return 2;
+    }
+    struct cc_user u;
+    char gen[CC_PASSWORD_GEN_LEN + 1];
+    if (cc_user_create(svc, NULL, account, a->email, a->role, a->password, &u, gen, &err)) {
+        fprintf(stderr, "certcontacts: %s\n", err.message);
+        return 1;
+    }
+    print_user(&u, gen, a->json);
+    memset(gen, 0, sizeof gen);
+    return 0;
+}
+
+/* The first console admin of the default account, with a generated
+ * password printed once. */
+static void bootstrap_user(struct cc_service *svc, const struct cc_config *cfg)
+{
+    struct cc_error err;
+    struct cc_user u;
+    char gen[CC_PASSWORD_GEN_LEN + 1];
+    if (cc_user_create(svc, NULL, 1, cfg->console_admin_email, "admin", NULL, &u, gen, &err)) {
+        cc_log(CC_LOG_ERROR, "cannot create the first console user", "error", err.message, NULL);
+        return;
+    }
+    printf("\n");
+    print_user(&u, gen, 0);
+    memset(gen, 0, sizeof gen);
+}
+
 /* The first start on an empty database creates account 1 with an admin key
- * and prints it once, so that a newcomer can call the API at once. */
+ * and a console admin and prints them once, so that a newcomer can call the
+ * API and sign in to the console at once. In development mode the console
+ * admin is also made when account 1 has no console user yet. */
 static void bootstrap(struct cc_service *svc, const struct cc_config *cfg)
 {
     struct cc_error err;
     char name[CC_NAME_MAX_BYTES + 1];
-    if (cc_account_get_name(svc, 1, name, sizeof name, &err) != CC_ERR_NOT_FOUND)
+    if (cc_account_get_name(svc, 1, name, sizeof name, &err) != CC_ERR_NOT_FOUND) {
+        size_t n = 1;
+        if (cfg->dev && !cc_user_count(svc, 1, &n, &err) && n == 0) {
+            bootstrap_user(svc, cfg);
+            printf("\n");
+            fflush(stdout);
+        }
         return;
+    }
     struct cc_new_key k;
     if (cc_account_create(svc, "default", &k, &err)) {
         cc_log(CC_LOG_ERROR, "cannot create the default account", "error", err.message, NULL);
@@ -330,6 +414,7 @@ static void bootstrap(struct cc_service *svc, const struct cc_config *cfg)
            "The secret is shown only this once; keep it safe.\n\n",
            (long long)k.account_id);
     print_key(&k, 0);
+    bootstrap_user(svc, cfg);
     printf("\ntry:  curl -u %s:%s http://%s/v1/contacts\n\n", k.key_id, k.secret, cfg->listen);
     fflush(stdout);
 }
@@ -409,6 +494,8 @@ static int cmd_serve(struct cc_service *svc, const struct cc_config *cfg)
     if (colon)
         *colon = '\0';
     snprintf(addr, sizeof addr, "%s:%u", host, cc_http_port(srv));
+    printf("console: http://%s/\n", addr);
+    fflush(stdout);
     cc_log(CC_LOG_INFO, "listening", "listen", addr, "db", cfg->synchronous_full ? "durable" : "fast",
            "mode", cfg->dev ? "development" : "production", NULL);
     int sig = 0;
@@ -441,7 +528,7 @@ int main(int argc, char **argv)
         return 2;
     }
     if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "account") &&
-        strcmp(cmd, "key")) {
+        strcmp(cmd, "key") && strcmp(cmd, "user")) {
         fprintf(stderr, "certcontacts: unknown command \"%s\" (see --help)\n", cmd);
         return 2;
     }
@@ -460,6 +547,8 @@ int main(int argc, char **argv)
         rc = cmd_account(&a, &svc);
     else if (!strcmp(cmd, "key"))
         rc = cmd_key(&a, &svc);
+    else if (!strcmp(cmd, "user"))
+        rc = cmd_user(&a, &svc);
     else if (a.npos != 1)
         rc = 2;
     cc_store_close(store);

@@ -44,6 +44,8 @@ enum cc_err {
     CC_ERR_VERIFICATION_NOT_FOUND, /* 404 Verification.NotFound         */
     CC_ERR_DELIVERY_FAILED,    /* 502 DeliveryFailed                    */
     CC_ERR_THROTTLED,          /* 429 Throttling.<Field>                */
+    CC_ERR_USER_LOCKED,        /* 423 UserLocked                        */
+    CC_ERR_CSRF,               /* 403 Forbidden.CSRF                    */
     CC_ERR_COUNT
 };
 

@@ -43,6 +43,8 @@ static const struct {
     [CC_ERR_VERIFICATION_NOT_FOUND] = {"verification not found", 404, "Verification.NotFound", 0},
     [CC_ERR_DELIVERY_FAILED] = {"delivery failed", 502, "DeliveryFailed", 0},
     [CC_ERR_THROTTLED] = {"throttled", 429, "Throttling", 1},
+    [CC_ERR_USER_LOCKED] = {"user locked", 423, "UserLocked", 0},
+    [CC_ERR_CSRF] = {"missing or wrong CSRF token", 403, "Forbidden.CSRF", 0},
 };
 
 enum cc_err cc_error_set(struct cc_error *e, enum cc_err code, const char *field,

@@ -62,4 +62,44 @@ void cc_h_templates_put(struct cc_request *req);
 void cc_h_templates_delete(struct cc_request *req);
 void cc_h_templates_preview(struct cc_request *req);
 
+/* static.c: the console's files (web/), embedded in the binary. */
+#define CC_STATIC_ASSETS "/assets/"
+struct cc_static_file {
+    const char *name;            /* "index.html" */
+    const unsigned char *data;
+    size_t size;
+    const char *content_type;
+    char etag[72];               /* quoted */
+};
+/* The file for GET path ("/" or "/assets/NAME"), or NULL. */
+const struct cc_static_file *cc_static_find(const char *path);
+const char *cc_static_content_type(const char *name);
+/* 1 when an If-None-Match header names etag (or is "*"). */
+int cc_static_etag_matches(const char *if_none_match, const char *etag);
+
+/* rest_session.c */
+void cc_h_session_create(struct cc_request *req);
+void cc_h_session_get(struct cc_request *req);
+void cc_h_session_update(struct cc_request *req);
+void cc_h_session_delete(struct cc_request *req);
+/* The {"user":...,"csrf_token":...} body of the session endpoints. */
+json_t *cc_render_user(const struct cc_user *u, int with_admin_fields);
+
+/* rest_users.c */
+void cc_h_users_list(struct cc_request *req);
+void cc_h_users_create(struct cc_request *req);
+void cc_h_users_update(struct cc_request *req);
+void cc_h_users_delete(struct cc_request *req);
+
+/* rest_keys.c */
+void cc_h_keys_list(struct cc_request *req);
+void cc_h_keys_create(struct cc_request *req);
+void cc_h_keys_disable(struct cc_request *req);
+
+/* server.c: 1 when the request came over TLS (or through a proxy that says
+ * it did, X-Forwarded-Proto: https): the session cookie is then Secure. */
+int cc_req_is_tls(struct cc_request *req);
+/* The session cookie's value, or NULL. */
+const char *cc_req_cookie(struct cc_request *req, const char *name);
+
 #endif

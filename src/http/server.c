@@ -58,6 +58,9 @@ struct cc_request {
     size_t discarded;
     int too_large;
     int authed;
+    int no_challenge;             /* a console request: no WWW-Authenticate on 401 */
+    int touch_session;            /* the session's last_seen_at is due to be written */
+    const struct cc_route *route;
     struct cc_caller caller;
     struct cc_route_args path_args;
     int responded;
@@ -116,7 +119,36 @@ void cc_req_add_header(struct cc_request *req, const char *name, const char *val
     req->nhdr++;
 }
 
+int cc_req_is_tls(struct cc_request *req)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_PROTOCOL);
+    if (ci && ci->protocol)
+        return 1;
+    const char *p = cc_req_header(req, "X-Forwarded-Proto");
+    return p && strcasecmp(p, "https") == 0;
+}
+
+const char *cc_req_cookie(struct cc_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
+}
+
 static void fail(struct cc_request *req, enum cc_err code, const char *field, const char *msg);
+
+/* On every response: the console's Content-Security-Policy and the other
+ * headers that keep a browser from sniffing, framing or leaking. */
+static void add_common_headers(struct cc_request *req, struct MHD_Response *r)
+{
+    MHD_add_response_header(r, "X-Request-Id", req->request_id);
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Content-Security-Policy",
+                            "default-src 'none'; script-src 'self'; style-src 'self'; "
+                            "img-src 'self' data:; connect-src 'self'; font-src 'self'; "
+                            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(r, "X-Frame-Options", "DENY");
+}
 
 static void log_request(struct cc_request *req)
 {
@@ -156,9 +188,8 @@ static void send_response(struct cc_request *req, int status, char *body, size_t
     }
     if (body)
         MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
-    MHD_add_response_header(r, "X-Request-Id", req->request_id);
+    add_common_headers(req, r);
     MHD_add_response_header(r, "Cache-Control", "no-store");
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     for (int i = 0; i < req->nhdr; i++)
         MHD_add_response_header(r, req->hdr_name[i], req->hdr_value[i]);
     if (req->deferred) {
@@ -200,7 +231,7 @@ void cc_req_error(struct cc_request *req, const struct cc_error *err)
         cc_log(CC_LOG_ERROR, "request failed", "request_id", req->request_id, "error", msg, NULL);
         msg = "The server could not complete the request; see its log for this request id.";
     }
-    if (status == 401)
+    if (status == 401 && !req->no_challenge)
         cc_req_add_header(req, "WWW-Authenticate", "Basic realm=\"certcontacts\"");
     json_t *o = json_object();
     json_object_set_new(o, "code", json_string(code));
@@ -267,6 +298,10 @@ static void *pool_main(void *arg)
 void cc_req_defer(struct cc_request *req, cc_handler fn)
 {
     struct blocking_pool *p = &req->srv->pool;
+    if (req->deferred) { /* already on the pool: run it here */
+        fn(req);
+        return;
+    }
     pthread_mutex_lock(&p->mu);
     if (p->stopping || p->queued >= BLOCKING_QUEUE_MAX) {
         pthread_mutex_unlock(&p->mu);
@@ -294,10 +329,34 @@ static void fail(struct cc_request *req, enum cc_err code, const char *field, co
     cc_req_error(req, &e);
 }
 
-/* HTTP Basic: "Basic base64(id:secret)". */
+/* The console's session cookie; a request that changes something also
+ * carries the session's CSRF token in X-CSRF-Token. */
+static enum cc_err authenticate_session(struct cc_request *req, const char *token,
+                                        struct cc_error *err)
+{
+    char csrf[CC_CSRF_LEN + 1];
+    enum cc_err rc = cc_session_authenticate(req->srv->svc, token, &req->caller, csrf,
+                                             &req->touch_session, err);
+    if (rc)
+        return rc;
+    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0 &&
+        !cc_csrf_equal(csrf, cc_req_header(req, "X-CSRF-Token")))
+        return cc_error_set(err, CC_ERR_CSRF, NULL,
+                            "The X-CSRF-Token header is missing or wrong; reload the console "
+                            "and try again.");
+    return CC_OK;
+}
+
+/* HTTP Basic: "Basic base64(id:secret)", or the console's session cookie
+ * when there is no Authorization header. */
 static enum cc_err authenticate(struct cc_request *req, struct cc_error *err)
 {
     const char *h = cc_req_header(req, "Authorization");
+    const char *cookie = cc_req_cookie(req, "cc_session");
+    if (cookie || strncmp(req->path, "/v1/session", 11) == 0)
+        req->no_challenge = 1; /* no browser password prompt for the console */
+    if (!h && cookie)
+        return authenticate_session(req, cookie, err);
     if (!h)
         return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL,
                             "Authentication is required: HTTP Basic with an access key id and "
@@ -325,6 +384,56 @@ static enum cc_err authenticate(struct cc_request *req, struct cc_error *err)
     return rc;
 }
 
+/* A console file, with an ETag to revalidate against. */
+static void send_static(struct cc_request *req, const struct cc_static_file *f)
+{
+    int fresh = cc_static_etag_matches(cc_req_header(req, "If-None-Match"), f->etag);
+    req->responded = 1;
+    req->status = fresh ? 304 : 200;
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        fresh ? 0 : f->size, fresh ? (void *)"" : (void *)f->data, MHD_RESPMEM_PERSISTENT);
+    if (!r)
+        return;
+    add_common_headers(req, r);
+    if (!fresh)
+        MHD_add_response_header(r, "Content-Type", f->content_type);
+    MHD_add_response_header(r, "ETag", f->etag);
+    MHD_add_response_header(r, "Cache-Control", "no-cache");
+    MHD_queue_response(req->conn, (unsigned)req->status, r);
+    MHD_destroy_response(r);
+    log_request(req);
+}
+
+/* GET / (unless it is an Alibaba Cloud API call: an Action parameter or
+ * header) and GET /assets/NAME serve the console. Returns 1 when it
+ * answered. */
+static int serve_static(struct cc_request *req)
+{
+    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0)
+        return 0;
+    int root = strcmp(req->path, "/") == 0;
+    if (root && (cc_req_query(req, "Action") || cc_req_header(req, "x-acs-action")))
+        return 0;
+    if (!root && strncmp(req->path, CC_STATIC_ASSETS, sizeof CC_STATIC_ASSETS - 1) != 0)
+        return 0;
+    const struct cc_static_file *f = cc_static_find(req->path);
+    if (f)
+        send_static(req, f);
+    else
+        fail(req, CC_ERR_NOT_FOUND, NULL, "There is no such file.");
+    return 1;
+}
+
+/* Runs the route's handler after writing the session's last use. */
+static void touch_then_handle(struct cc_request *req)
+{
+    struct cc_error err;
+    if (cc_session_touch(req->srv->svc, &req->caller, &err))
+        cc_log(CC_LOG_WARN, "cannot record a session's use", "request_id", req->request_id,
+               "error", err.message, NULL);
+    req->route->handler(req);
+}
+
 static void dispatch(struct cc_request *req)
 {
     if (req->too_large) {
@@ -333,6 +442,8 @@ static void dispatch(struct cc_request *req)
         fail(req, CC_ERR_BODY_TOO_LARGE, NULL, msg);
         return;
     }
+    if (serve_static(req))
+        return;
     const struct cc_route *route = NULL;
     char allow[64] = "";
     int path_known = cc_route_find(req->method, req->path, &route, &req->path_args, allow,
@@ -341,7 +452,10 @@ static void dispatch(struct cc_request *req)
         fail(req, CC_ERR_NOT_FOUND, NULL, "There is nothing at this path.");
         return;
     }
-    if (strncmp(req->path, "/v1/", 4) == 0) {
+    int sign_in = strcmp(req->path, "/v1/session") == 0 && strcmp(req->method, "POST") == 0;
+    if (strcmp(req->path, "/v1/session") == 0)
+        req->no_challenge = 1;
+    if (strncmp(req->path, "/v1/", 4) == 0 && !sign_in) {
         struct cc_error err;
         if (authenticate(req, &err)) {
             cc_req_error(req, &err);
@@ -354,7 +468,11 @@ static void dispatch(struct cc_request *req)
         fail(req, CC_ERR_METHOD_NOT_ALLOWED, NULL, "This method is not allowed at this path.");
         return;
     }
-    route->handler(req);
+    req->route = route;
+    if (req->touch_session)
+        cc_req_defer(req, touch_then_handle);
+    else
+        route->handler(req);
     if (!req->responded && !req->deferred)
         fail(req, CC_ERR_INTERNAL, NULL, "The handler gave no response.");
 }

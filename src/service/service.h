@@ -30,13 +30,18 @@ struct cc_service {
     struct cc_verify_config verify;
     const struct cc_delivery_config *delivery; /* borrowed; NULL: nothing can be sent */
     struct cc_dispatcher *dispatcher;          /* borrowed; NULL outside serve */
+    int64_t session_idle_s;      /* console sessions: idle expiry; 0: the default */
+    int64_t session_max_age_s;   /* console sessions: absolute expiry; 0: the default */
 };
 
-/* Who is calling: the authenticated access key and its account. */
+/* Who is calling: the authenticated access key, or the console user signed
+ * in with a session cookie, and its account. */
 struct cc_caller {
     int64_t account_id;
     enum cc_role role;
-    char key_id[CC_KEY_ID_LEN + 1];
+    char key_id[CC_KEY_ID_LEN + 1];      /* a console user: "user:ID" (the audit actor) */
+    int64_t user_id;                     /* 0: an access key */
+    char session[CC_TOKEN_HASH_LEN + 1]; /* a console user: the session's token hash */
 };
 
 /* ---- service.c ------------------------------------------------------------- */
@@ -288,6 +293,102 @@ enum cc_err cc_template_preview(struct cc_service *svc, const struct cc_caller *
                                 const struct cc_preview_input *in, struct cc_preview *out,
                                 struct cc_error *err);
 
+
+/* ---- users.c: console users, passwords and sessions ---------------------------- */
+#define CC_PASSWORD_MIN_CHARS 10
+#define CC_PASSWORD_MAX_CHARS 128
+#define CC_PASSWORD_GEN_LEN   20
+#define CC_SESSION_TOKEN_LEN  43          /* base64url of 32 random bytes */
+#define CC_SIGN_IN_MAX_FAILURES 5         /* within the window: the email is locked */
+#define CC_SIGN_IN_WINDOW_S   (15 * 60)
+#define CC_SIGN_IN_LOCK_S     (15 * 60)
+#define CC_SESSION_IDLE_DEFAULT_S    1800
+#define CC_SESSION_MAX_AGE_DEFAULT_S 43200
+
+/* argon2id of a password of 10 to 128 characters (valid UTF-8) into out
+ * (CC_PASSWORD_HASH_MAX + 1), as the encoded string with its parameters and
+ * salt. Slow by design: call it off the HTTP worker threads. Field
+ * "Password". */
+enum cc_err cc_password_hash(const char *password, char *out, size_t outsz,
+                             struct cc_error *err);
+/* 1 when password matches encoded (argon2id, constant time), else 0. */
+int cc_password_verify(const char *encoded, const char *password);
+/* A random password of CC_PASSWORD_GEN_LEN letters and digits. */
+void cc_password_generate(char out[CC_PASSWORD_GEN_LEN + 1]);
+/* 1 when the session's CSRF token equals given (constant time). */
+int cc_csrf_equal(const char *expected, const char *given);
+
+/* Creates a console user in account_id. caller NULL: the command line (no
+ * role check); else an admin of the account. password NULL: one is
+ * generated and written to gen_password (CC_PASSWORD_GEN_LEN + 1), else
+ * gen_password gets "". */
+enum cc_err cc_user_create(struct cc_service *svc, const struct cc_caller *caller,
+                           int64_t account_id, const char *email, const char *role,
+                           const char *password, struct cc_user *out, char *gen_password,
+                           struct cc_error *err);
+/* Admin only. *out: cc_free(). password_hash is wiped. */
+enum cc_err cc_user_list(struct cc_service *svc, const struct cc_caller *caller,
+                         struct cc_user **out, size_t *n, struct cc_error *err);
+/* A change of a user by an admin: NULL / -1 leave a field as it is. An
+ * admin can neither disable nor demote themselves. Disabling or a new
+ * password ends the user's sessions. */
+struct cc_user_change {
+    const char *role;
+    int disabled;              /* -1, 0, 1 */
+    const char *password;
+};
+enum cc_err cc_user_update(struct cc_service *svc, const struct cc_caller *caller, int64_t id,
+                           const struct cc_user_change *ch, struct cc_user *out,
+                           struct cc_error *err);
+enum cc_err cc_user_delete(struct cc_service *svc, const struct cc_caller *caller, int64_t id,
+                           struct cc_error *err);
+/* Number of users in an account (at most CC_USERS_MAX). */
+enum cc_err cc_user_count(struct cc_service *svc, int64_t account_id, size_t *n,
+                          struct cc_error *err);
+
+/* A new session: the cookie's token and the CSRF token, shown once. */
+struct cc_new_session {
+    char token[CC_SESSION_TOKEN_LEN + 1];
+    char csrf_token[CC_CSRF_LEN + 1];
+    int64_t max_age_s;
+    struct cc_user user;
+};
+/* Checks email and password (one answer, CC_ERR_UNAUTHENTICATED, for an
+ * unknown email and a wrong password, with the same work done), counts
+ * failures per email, waits before answering from the third failure on, and
+ * refuses a locked email (CC_ERR_USER_LOCKED with retry_after_s). Blocks:
+ * call it off the HTTP worker threads. */
+enum cc_err cc_session_sign_in(struct cc_service *svc, const char *email, const char *password,
+                               struct cc_new_session *out, struct cc_error *err);
+/* The caller of a session cookie's token: its user's account and role. The
+ * session's CSRF token goes to csrf (CC_CSRF_LEN + 1); *touch is set when
+ * last_seen_at is old enough to be written again (cc_session_touch). Any
+ * failure is CC_ERR_UNAUTHENTICATED. Never writes. */
+enum cc_err cc_session_authenticate(struct cc_service *svc, const char *token,
+                                    struct cc_caller *out, char *csrf, int *touch,
+                                    struct cc_error *err);
+enum cc_err cc_session_touch(struct cc_service *svc, const struct cc_caller *caller,
+                             struct cc_error *err);
+/* The signed-in user and the session's CSRF token. */
+enum cc_err cc_session_get(struct cc_service *svc, const struct cc_caller *caller,
+                           struct cc_user *user, char *csrf, struct cc_error *err);
+/* Remembers the user's console language ("en", "zh-CN"). */
+enum cc_err cc_session_set_language(struct cc_service *svc, const struct cc_caller *caller,
+                                    const char *language, struct cc_user *user,
+                                    struct cc_error *err);
+enum cc_err cc_session_sign_out(struct cc_service *svc, const struct cc_caller *caller,
+                                struct cc_error *err);
+
+/* Access keys through the API: the CLI's functions, for an admin of the
+ * caller's account. */
+enum cc_err cc_api_key_list(struct cc_service *svc, const struct cc_caller *caller,
+                            struct cc_access_key **out, size_t *n, struct cc_error *err);
+enum cc_err cc_api_key_create(struct cc_service *svc, const struct cc_caller *caller,
+                              const char *role, struct cc_new_key *out, struct cc_error *err);
+/* Disables the key and reads it back into *out. */
+enum cc_err cc_api_key_disable(struct cc_service *svc, const struct cc_caller *caller,
+                               const char *key_id, struct cc_access_key *out,
+                               struct cc_error *err);
 
 #define CC_KEYWORD_MAX_CHARS 64
 #define CC_PAGE_SIZE_MAX     100

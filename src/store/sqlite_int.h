@@ -72,6 +72,21 @@ enum stmt_id {
     ST_TEMPLATE_LIST,
     ST_NOTIF_CLAIM_DEST,
     ST_DATA_VERSION,
+    /* sqlite_users.c */
+    ST_USER_GET,
+    ST_USER_BY_EMAIL,
+    ST_USER_LIST,
+    ST_SESSION_GET,
+    ST_FAILURES_GET,
+    ST_USER_INSERT,
+    ST_USER_UPDATE,
+    ST_USER_DELETE,
+    ST_SESSION_INSERT,
+    ST_SESSION_DELETE,
+    ST_SESSION_DELETE_USER,
+    ST_SESSION_TOUCH,
+    ST_FAILURE_PUT,
+    ST_FAILURE_CLEAR,
     ST_COUNT
 };
 
@@ -148,6 +163,28 @@ enum cc_err cc_sq_template_get(void *impl, int64_t account_id, const char *event
                                size_t titlesz, char *body, size_t bodysz, struct cc_error *err);
 enum cc_err cc_sq_template_list(void *impl, int64_t account_id, struct cc_template **out,
                                 size_t *n, struct cc_error *err);
+/* sqlite_users.c */
+enum cc_err cc_sq_user_get(void *impl, int64_t id, struct cc_user *out, struct cc_error *err);
+enum cc_err cc_sq_user_by_email(void *impl, const char *email_norm, struct cc_user *out,
+                                struct cc_error *err);
+enum cc_err cc_sq_user_list(void *impl, int64_t account_id, struct cc_user **out, size_t *n,
+                            struct cc_error *err);
+enum cc_err cc_sq_session_get(void *impl, const char *token_hash, struct cc_session *sess,
+                              struct cc_user *user, struct cc_error *err);
+enum cc_err cc_sq_sign_in_failures(void *impl, const char *email_norm,
+                                   struct cc_sign_in_failures *out, struct cc_error *err);
+enum cc_err cc_sq_user_insert(void *tx, struct cc_user *u, struct cc_error *err);
+enum cc_err cc_sq_user_update(void *tx, const struct cc_user *u, struct cc_error *err);
+enum cc_err cc_sq_user_delete(void *tx, int64_t account_id, int64_t id, struct cc_error *err);
+enum cc_err cc_sq_session_insert(void *tx, const struct cc_session *sess, struct cc_error *err);
+enum cc_err cc_sq_session_delete(void *tx, const char *token_hash, int64_t user_id,
+                                 struct cc_error *err);
+enum cc_err cc_sq_session_touch(void *tx, const char *token_hash, int64_t now,
+                                struct cc_error *err);
+enum cc_err cc_sq_sign_in_failure(void *tx, const char *email_norm, int64_t now,
+                                  int64_t window_ms, int64_t max_failures, int64_t lock_ms,
+                                  struct cc_sign_in_failures *out, struct cc_error *err);
+enum cc_err cc_sq_sign_in_clear(void *tx, const char *email_norm, struct cc_error *err);
 /* The calling thread's read connection (sqlite.c). */
 struct conn *cc_sq_rconn(void *impl, struct cc_error *err);
 

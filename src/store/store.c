@@ -349,3 +349,81 @@ enum cc_err cc_store_template_list(struct cc_store *s, int64_t account_id,
 {
     return s->ops->template_list(s->impl, account_id, out, n, err);
 }
+
+enum cc_err cc_store_user_get(struct cc_store *s, int64_t id, struct cc_user *out,
+                              struct cc_error *err)
+{
+    return s->ops->user_get(s->impl, id, out, err);
+}
+
+enum cc_err cc_store_user_by_email(struct cc_store *s, const char *email_norm,
+                                   struct cc_user *out, struct cc_error *err)
+{
+    return s->ops->user_by_email(s->impl, email_norm, out, err);
+}
+
+enum cc_err cc_store_user_list(struct cc_store *s, int64_t account_id, struct cc_user **out,
+                               size_t *n, struct cc_error *err)
+{
+    return s->ops->user_list(s->impl, account_id, out, n, err);
+}
+
+enum cc_err cc_store_session_get(struct cc_store *s, const char *token_hash,
+                                 struct cc_session *sess, struct cc_user *user,
+                                 struct cc_error *err)
+{
+    return s->ops->session_get(s->impl, token_hash, sess, user, err);
+}
+
+enum cc_err cc_store_sign_in_failures(struct cc_store *s, const char *email_norm,
+                                      struct cc_sign_in_failures *out, struct cc_error *err)
+{
+    return s->ops->sign_in_failures(s->impl, email_norm, out, err);
+}
+
+enum cc_err cc_tx_user_insert(struct cc_tx *tx, struct cc_user *u, struct cc_error *err)
+{
+    return tx->ops->tx_user_insert(tx->impl, u, err);
+}
+
+enum cc_err cc_tx_user_update(struct cc_tx *tx, const struct cc_user *u, struct cc_error *err)
+{
+    return tx->ops->tx_user_update(tx->impl, u, err);
+}
+
+enum cc_err cc_tx_user_delete(struct cc_tx *tx, int64_t account_id, int64_t id,
+                              struct cc_error *err)
+{
+    return tx->ops->tx_user_delete(tx->impl, account_id, id, err);
+}
+
+enum cc_err cc_tx_session_insert(struct cc_tx *tx, const struct cc_session *sess,
+                                 struct cc_error *err)
+{
+    return tx->ops->tx_session_insert(tx->impl, sess, err);
+}
+
+enum cc_err cc_tx_session_delete(struct cc_tx *tx, const char *token_hash, int64_t user_id,
+                                 struct cc_error *err)
+{
+    return tx->ops->tx_session_delete(tx->impl, token_hash, user_id, err);
+}
+
+enum cc_err cc_tx_session_touch(struct cc_tx *tx, const char *token_hash, int64_t now,
+                                struct cc_error *err)
+{
+    return tx->ops->tx_session_touch(tx->impl, token_hash, now, err);
+}
+
+enum cc_err cc_tx_sign_in_failure(struct cc_tx *tx, const char *email_norm, int64_t now,
+                                  int64_t window_ms, int64_t max_failures, int64_t lock_ms,
+                                  struct cc_sign_in_failures *out, struct cc_error *err)
+{
+    return tx->ops->tx_sign_in_failure(tx->impl, email_norm, now, window_ms, max_failures,
+                                       lock_ms, out, err);
+}
+
+enum cc_err cc_tx_sign_in_clear(struct cc_tx *tx, const char *email_norm, struct cc_error *err)
+{
+    return tx->ops->tx_sign_in_clear(tx->impl, email_norm, err);
+}

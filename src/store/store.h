@@ -305,4 +305,75 @@ enum cc_err cc_store_template_get(struct cc_store *s, int64_t account_id, const 
 enum cc_err cc_store_template_list(struct cc_store *s, int64_t account_id,
                                    struct cc_template **out, size_t *n, struct cc_error *err);
 
+/* ---- console users, their sessions and wrong-password counts --------------- */
+#define CC_PASSWORD_HASH_MAX 160
+#define CC_TOKEN_HASH_LEN    64      /* hex SHA-256 */
+#define CC_CSRF_LEN          43      /* base64url of 32 random bytes */
+
+struct cc_user {
+    int64_t id;
+    int64_t account_id;
+    char email[CC_EMAIL_MAX + 1];
+    char email_norm[CC_EMAIL_MAX + 1];    /* lower-cased: unique on the server */
+    enum cc_role role;
+    char password_hash[CC_PASSWORD_HASH_MAX + 1]; /* argon2id encoded */
+    char language[CC_LANG_MAX + 1];
+    int64_t disabled_at;                  /* 0 while enabled */
+    int64_t created_at;
+    int64_t last_sign_in_at;              /* 0: never */
+    int64_t locked_until;                 /* read only: from the failures of its email */
+};
+
+struct cc_session {
+    char token_hash[CC_TOKEN_HASH_LEN + 1];
+    int64_t user_id;
+    char csrf_token[CC_CSRF_LEN + 1];
+    int64_t created_at, last_seen_at, expires_at;
+};
+
+struct cc_sign_in_failures {
+    int64_t failures;
+    int64_t first_failure_at;
+    int64_t locked_until;
+};
+
+/* CC_ERR_NOT_FOUND when there is no such user (in any account). */
+enum cc_err cc_store_user_get(struct cc_store *s, int64_t id, struct cc_user *out,
+                              struct cc_error *err);
+enum cc_err cc_store_user_by_email(struct cc_store *s, const char *email_norm,
+                                   struct cc_user *out, struct cc_error *err);
+/* The users of an account, oldest first, at most CC_USERS_MAX. *out: cc_free(). */
+#define CC_USERS_MAX 1000
+enum cc_err cc_store_user_list(struct cc_store *s, int64_t account_id, struct cc_user **out,
+                               size_t *n, struct cc_error *err);
+/* A session and its user; CC_ERR_NOT_FOUND when the token hash is unknown. */
+enum cc_err cc_store_session_get(struct cc_store *s, const char *token_hash,
+                                 struct cc_session *sess, struct cc_user *user,
+                                 struct cc_error *err);
+/* The wrong-password count of an email (zeros when none). */
+enum cc_err cc_store_sign_in_failures(struct cc_store *s, const char *email_norm,
+                                      struct cc_sign_in_failures *out, struct cc_error *err);
+/* Sets u->id. A taken email is CC_ERR_ALREADY_EXISTS, field "Email". */
+enum cc_err cc_tx_user_insert(struct cc_tx *tx, struct cc_user *u, struct cc_error *err);
+/* Writes role, password_hash, language, disabled_at and last_sign_in_at of
+ * u (matched by account and id); CC_ERR_NOT_FOUND when there is none. */
+enum cc_err cc_tx_user_update(struct cc_tx *tx, const struct cc_user *u, struct cc_error *err);
+enum cc_err cc_tx_user_delete(struct cc_tx *tx, int64_t account_id, int64_t id,
+                              struct cc_error *err);
+enum cc_err cc_tx_session_insert(struct cc_tx *tx, const struct cc_session *sess,
+                                 struct cc_error *err);
+/* Deletes one session (token_hash) or, with token_hash NULL, every session
+ * of user_id. */
+enum cc_err cc_tx_session_delete(struct cc_tx *tx, const char *token_hash, int64_t user_id,
+                                 struct cc_error *err);
+enum cc_err cc_tx_session_touch(struct cc_tx *tx, const char *token_hash, int64_t now,
+                                struct cc_error *err);
+/* Counts one wrong password for email_norm at now: a count older than
+ * window_ms starts again at 1; reaching max_failures sets locked_until to
+ * now + lock_ms. *out is the new state. */
+enum cc_err cc_tx_sign_in_failure(struct cc_tx *tx, const char *email_norm, int64_t now,
+                                  int64_t window_ms, int64_t max_failures, int64_t lock_ms,
+                                  struct cc_sign_in_failures *out, struct cc_error *err);
+enum cc_err cc_tx_sign_in_clear(struct cc_tx *tx, const char *email_norm, struct cc_error *err);
+
 #endif

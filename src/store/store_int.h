@@ -98,6 +98,28 @@ struct cc_store_ops {
                                 size_t titlesz, char *body, size_t bodysz, struct cc_error *err);
     enum cc_err (*template_list)(void *impl, int64_t account_id, struct cc_template **out,
                                  size_t *n, struct cc_error *err);
+    enum cc_err (*user_get)(void *impl, int64_t id, struct cc_user *out, struct cc_error *err);
+    enum cc_err (*user_by_email)(void *impl, const char *email_norm, struct cc_user *out,
+                                 struct cc_error *err);
+    enum cc_err (*user_list)(void *impl, int64_t account_id, struct cc_user **out, size_t *n,
+                             struct cc_error *err);
+    enum cc_err (*session_get)(void *impl, const char *token_hash, struct cc_session *sess,
+                               struct cc_user *user, struct cc_error *err);
+    enum cc_err (*sign_in_failures)(void *impl, const char *email_norm,
+                                    struct cc_sign_in_failures *out, struct cc_error *err);
+    enum cc_err (*tx_user_insert)(void *tx, struct cc_user *u, struct cc_error *err);
+    enum cc_err (*tx_user_update)(void *tx, const struct cc_user *u, struct cc_error *err);
+    enum cc_err (*tx_user_delete)(void *tx, int64_t account_id, int64_t id, struct cc_error *err);
+    enum cc_err (*tx_session_insert)(void *tx, const struct cc_session *sess,
+                                     struct cc_error *err);
+    enum cc_err (*tx_session_delete)(void *tx, const char *token_hash, int64_t user_id,
+                                     struct cc_error *err);
+    enum cc_err (*tx_session_touch)(void *tx, const char *token_hash, int64_t now,
+                                    struct cc_error *err);
+    enum cc_err (*tx_sign_in_failure)(void *tx, const char *email_norm, int64_t now,
+                                      int64_t window_ms, int64_t max_failures, int64_t lock_ms,
+                                      struct cc_sign_in_failures *out, struct cc_error *err);
+    enum cc_err (*tx_sign_in_clear)(void *tx, const char *email_norm, struct cc_error *err);
 };
 
 struct cc_store {

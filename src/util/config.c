@@ -130,6 +130,14 @@ static const struct opt opts[] = {
     {"delivery_lease_s", INT(delivery_lease_s), 5, 3600, "120", NULL,
      "A notification claimed for delivery and not finished within this many seconds (the "
      "server died) is claimed again."},
+    {"session_idle_timeout", INT(session_idle_timeout), 60, 604800, "1800", NULL,
+     "Seconds a console session may go unused before it ends."},
+    {"session_max_age", INT(session_max_age), 300, 2592000, "43200", NULL,
+     "Seconds a console session lasts at the most, used or not."},
+    {"console_admin_email", STR(console_admin_email), 0, 0, "admin@localhost", NULL,
+     "Email of the first console admin, created with a generated password (printed once) "
+     "when the default account is created, and by serve --dev while the account has no "
+     "console user."},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 

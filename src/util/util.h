@@ -144,6 +144,10 @@ struct cc_config {
     int64_t dispatcher_threads;
     int64_t delivery_lease_s;
     int64_t robot_rate_window_percent;
+    /* the web console */
+    int64_t session_idle_timeout;
+    int64_t session_max_age;
+    char console_admin_email[256];
 };
 
 void cc_config_defaults(struct cc_config *cfg);

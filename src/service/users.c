@@ -1,0 +1,628 @@
+/*
+ * users.c — console users: argon2id passwords, sign-in with slow-down and
+ * lock-out per email, sessions (an opaque random token in a cookie, only its
+ * SHA-256 stored, with idle and absolute expiry and a CSRF token), the
+ * admin's user management, and the access keys as the API offers them.
+ */
+#include <pthread.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <argon2.h>
+#include <openssl/crypto.h>
+
+#include "service/service.h"
+#include "service/service_int.h"
+#include "util/util.h"
+
+/* argon2id: 2 passes over 19 MiB, one lane (OWASP's minimum). */
+#define ARGON_T      2
+#define ARGON_M_KIB  19456
+#define ARGON_P      1
+#define ARGON_SALT   16
+#define ARGON_HASH   32
+/* Hashes at once at the most, so that a burst of sign-ins cannot take
+ * more than this many times 19 MiB. */
+#define HASH_SLOTS   4
+/* last_seen_at is written at most this often per session. */
+#define TOUCH_EVERY_MS 60000
+
+static pthread_mutex_t slot_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t slot_cv = PTHREAD_COND_INITIALIZER;
+static int slots_used;
+
+static void slot_take(void)
+{
+    pthread_mutex_lock(&slot_mu);
+    while (slots_used >= HASH_SLOTS)
+        pthread_cond_wait(&slot_cv, &slot_mu);
+    slots_used++;
+    pthread_mutex_unlock(&slot_mu);
+}
+
+static void slot_give(void)
+{
+    pthread_mutex_lock(&slot_mu);
+    slots_used--;
+    pthread_cond_signal(&slot_cv);
+    pthread_mutex_unlock(&slot_mu);
+}
+
+static enum cc_err check_password(const char *pw, struct cc_error *err)
+{
+    size_t n = strlen(pw);
+    if (!cc_utf8_valid(pw, n))
+        return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "Password",
+                            "The password must be valid UTF-8 text.");
+    size_t chars = cc_utf8_len(pw, n);
+    if (chars < CC_PASSWORD_MIN_CHARS || chars > CC_PASSWORD_MAX_CHARS)
+        return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "Password",
+                            "The password must have %d to %d characters.", CC_PASSWORD_MIN_CHARS,
+                            CC_PASSWORD_MAX_CHARS);
+    return CC_OK;
+}
+
+enum cc_err cc_password_hash(const char *password, char *out, size_t outsz,
+                             struct cc_error *err)
+{
+    enum cc_err rc = check_password(password, err);
+    if (rc)
+        return rc;
+    uint8_t salt[ARGON_SALT];
+    cc_random_bytes(salt, sizeof salt);
+    slot_take();
+    int a = argon2id_hash_encoded(ARGON_T, ARGON_M_KIB, ARGON_P, password, strlen(password), salt,
+                                  sizeof salt, ARGON_HASH, out, outsz);
+    slot_give();
+    if (a != ARGON2_OK)
+        return cc_error_set(err, CC_ERR_INTERNAL, NULL, "cannot hash a password: %s",
+                            argon2_error_message(a));
+    return CC_OK;
+}
+
+int cc_password_verify(const char *encoded, const char *password)
+{
+    if (strncmp(encoded, "$argon2id$", 10) != 0)
+        return 0;
+    slot_take();
+    int a = argon2id_verify(encoded, password, strlen(password));
+    slot_give();
+    return a == ARGON2_OK;
+}
+
+/* A hash of a random password with the same parameters, made once, so an
+ * unknown email costs the same verification as a known one. */
+static char dummy_hash[CC_PASSWORD_HASH_MAX + 1];
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+
+static void make_dummy(void)
+{
+    char pw[CC_PASSWORD_GEN_LEN + 1];
+    cc_password_generate(pw);
+    if (cc_password_hash(pw, dummy_hash, sizeof dummy_hash, NULL))
+        dummy_hash[0] = '\0';
+}
+
+static void dummy_verify(const char *password)
+{
+    pthread_once(&dummy_once, make_dummy);
+    if (dummy_hash[0])
+        (void)cc_password_verify(dummy_hash, password);
+}
+
+void cc_password_generate(char out[CC_PASSWORD_GEN_LEN + 1])
+{
+    cc_random_alnum(out, CC_PASSWORD_GEN_LEN);
+    out[CC_PASSWORD_GEN_LEN] = '\0';
+}
+
+int cc_csrf_equal(const char *expected, const char *given)
+{
+    size_t n = strlen(expected);
+    if (!given || n == 0 || strlen(given) != n)
+        return 0;
+    return cc_ct_equal(expected, given, n);
+}
+
+/* 32 random bytes as base64url without padding: 43 characters. */
+static void random_token(char out[CC_SESSION_TOKEN_LEN + 1])
+{
+    uint8_t raw[32];
+    char b64[48];
+    cc_random_bytes(raw, sizeof raw);
+    cc_base64_encode(raw, sizeof raw, b64, sizeof b64);
+    for (int i = 0; i < CC_SESSION_TOKEN_LEN; i++)
+        out[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : b64[i];
+    out[CC_SESSION_TOKEN_LEN] = '\0';
+    OPENSSL_cleanse(raw, sizeof raw);
+}
+
+static int token_well_formed(const char *t)
+{
+    size_t n = strlen(t);
+    if (n != CC_SESSION_TOKEN_LEN)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = t[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_'))
+            return 0;
+    }
+    return 1;
+}
+
+static int64_t idle_ms(const struct cc_service *svc)
+{
+    return (svc->session_idle_s > 0 ? svc->session_idle_s : CC_SESSION_IDLE_DEFAULT_S) * 1000;
+}
+
+static int64_t max_age_s(const struct cc_service *svc)
+{
+    return svc->session_max_age_s > 0 ? svc->session_max_age_s : CC_SESSION_MAX_AGE_DEFAULT_S;
+}
+
+static const char *actor(const struct cc_caller *caller)
+{
+    return caller ? caller->key_id : "cli";
+}
+
+/* ---- users ------------------------------------------------------------------ */
+
+/* A console user's email: what contacts accept, and also NAME@localhost
+ * (the first admin of a development install has no real domain). */
+static enum cc_err user_email(const char *in, char *out, size_t outsz, char *norm, size_t normsz,
+                              struct cc_error *err)
+{
+    static const char local[] = "@localhost";
+    size_t n = strlen(in), l = sizeof local - 1;
+    if (n <= l || n > CC_EMAIL_MAX || strcasecmp(in + n - l, local) != 0)
+        return cc_validate_email(in, out, outsz, norm, normsz, err);
+    char probe[CC_EMAIL_MAX + 16];
+    snprintf(probe, sizeof probe, "%.*s@example.com", (int)(n - l), in);
+    enum cc_err rc = cc_validate_email(probe, out, outsz, norm, normsz, err);
+    if (rc)
+        return rc;
+    char *at = strrchr(out, '@'), *nat = strrchr(norm, '@');
+    if (!at || !nat || (size_t)(at - out) + l >= outsz || (size_t)(nat - norm) + l >= normsz)
+        return cc_validate_email(in, out, outsz, norm, normsz, err);
+    memcpy(at, local, l + 1);
+    memcpy(nat, local, l + 1);
+    return CC_OK;
+}
+
+struct user_op {
+    const struct cc_caller *caller;
+    struct cc_user *u;
+    const char *action;
+    int kill_sessions;
+    int delete;
+};
+
+static enum cc_err user_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct user_op *op = arg;
+    struct cc_user *u = op->u;
+    int64_t now = cc_now_ms();
+    enum cc_err rc;
+    if (op->delete)
+        rc = cc_tx_user_delete(tx, u->account_id, u->id, err);
+    else if (u->id)
+        rc = cc_tx_user_update(tx, u, err);
+    else if (!(rc = cc_tx_account_exists(tx, u->account_id, err)))
+        rc = cc_tx_user_insert(tx, u, err);
+    if (!rc && op->kill_sessions)
+        rc = cc_tx_session_delete(tx, NULL, u->id, err);
+    if (!rc && op->action)
+        rc = cc_tx_audit(tx, u->account_id, actor(op->caller), op->action, "user", u->id, u->email,
+                         now, err);
+    return rc;
+}
+
+enum cc_err cc_user_create(struct cc_service *svc, const struct cc_caller *caller,
+                           int64_t account_id, const char *email, const char *role,
+                           const char *password, struct cc_user *out, char *gen_password,
+                           struct cc_error *err)
+{
+    enum cc_err rc;
+    if (caller) {
+        if ((rc = cc_service_require(caller, CC_ROLE_ADMIN, err)))
+            return rc;
+        account_id = caller->account_id;
+    }
+    memset(out, 0, sizeof *out);
+    gen_password[0] = '\0';
+    if (!email)
+        return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Email", "The email is required.");
+    if ((rc = user_email(email, out->email, sizeof out->email, out->email_norm,
+                         sizeof out->email_norm, err)))
+        return rc;
+    out->role = cc_role_parse(role);
+    if (out->role == CC_ROLE_NONE)
+        return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "Role",
+                            "The role must be admin, operator or readonly.");
+    if (!password) {
+        cc_password_generate(gen_password);
+        password = gen_password;
+    }
+    if ((rc = cc_password_hash(password, out->password_hash, sizeof out->password_hash, err)))
+        return rc;
+    out->account_id = account_id;
+    cc_strlcpy(out->language, "en", sizeof out->language);
+    out->created_at = cc_now_ms();
+    struct user_op op = {caller, out, "user.create", 0, 0};
+    rc = cc_store_write(svc->store, user_tx, &op, err);
+    if (rc)
+        gen_password[0] = '\0';
+    OPENSSL_cleanse(out->password_hash, sizeof out->password_hash);
+    return rc;
+}
+
+enum cc_err cc_user_list(struct cc_service *svc, const struct cc_caller *caller,
+                         struct cc_user **out, size_t *n, struct cc_error *err)
+{
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_ADMIN, err);
+    if (rc)
+        return rc;
+    rc = cc_store_user_list(svc->store, caller->account_id, out, n, err);
+    for (size_t i = 0; !rc && i < *n; i++)
+        OPENSSL_cleanse((*out)[i].password_hash, sizeof (*out)[i].password_hash);
+    return rc;
+}
+
+enum cc_err cc_user_count(struct cc_service *svc, int64_t account_id, size_t *n,
+                          struct cc_error *err)
+{
+    struct cc_user *users = NULL;
+    enum cc_err rc = cc_store_user_list(svc->store, account_id, &users, n, err);
+    cc_free(users);
+    return rc;
+}
+
+/* The user id of the caller's account, or CC_ERR_NOT_FOUND. */
+static enum cc_err own_user(struct cc_service *svc, const struct cc_caller *caller, int64_t id,
+                            struct cc_user *u, struct cc_error *err)
+{
+    enum cc_err rc = cc_store_user_get(svc->store, id, u, err);
+    if (!rc && u->account_id != caller->account_id)
+        rc = cc_error_set(err, CC_ERR_NOT_FOUND, NULL, "There is no such user.");
+    return rc;
+}
+
+enum cc_err cc_user_update(struct cc_service *svc, const struct cc_caller *caller, int64_t id,
+                           const struct cc_user_change *ch, struct cc_user *out,
+                           struct cc_error *err)
+{
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_ADMIN, err);
+    if (rc)
+        return rc;
+    if ((rc = own_user(svc, caller, id, out, err)))
+        return rc;
+    int self = caller->user_id == id;
+    struct user_op op = {caller, out, "user.update", 0, 0};
+    if (ch->role) {
+        enum cc_role r = cc_role_parse(ch->role);
+        if (r == CC_ROLE_NONE)
+            rc = cc_error_set(err, CC_ERR_INVALID_PARAMETER, "Role",
+                              "The role must be admin, operator or readonly.");
+        else if (self && r != out->role)
+            rc = cc_error_set(err, CC_ERR_INVALID_PARAMETER, "Role",
+                              "You cannot change your own role; ask another admin.");
+        out->role = r;
+    }
+    if (!rc && ch->disabled >= 0) {
+        if (self && ch->disabled)
+            rc = cc_error_set(err, CC_ERR_INVALID_PARAMETER, "Disabled",
+                              "You cannot disable yourself; ask another admin.");
+        else if (ch->disabled && !out->disabled_at) {
+            out->disabled_at = cc_now_ms();
+            op.kill_sessions = 1;
+        } else if (!ch->disabled) {
+            out->disabled_at = 0;
+        }
+    }
+    if (!rc && ch->password) {
+        rc = cc_password_hash(ch->password, out->password_hash, sizeof out->password_hash, err);
+        op.kill_sessions = !self || op.kill_sessions;
+    }
+    if (!rc)
+        rc = cc_store_write(svc->store, user_tx, &op, err);
+    OPENSSL_cleanse(out->password_hash, sizeof out->password_hash);
+    return rc;
+}
+
+enum cc_err cc_user_delete(struct cc_service *svc, const struct cc_caller *caller, int64_t id,
+                           struct cc_error *err)
+{
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_ADMIN, err);
+    if (rc)
+        return rc;
+    struct cc_user u;
+    if ((rc = own_user(svc, caller, id, &u, err)))
+        return rc;
+    if (caller->user_id == id)
+        return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "User",
+                            "You cannot delete yourself; ask another admin.");
+    struct user_op op = {caller, &u, "user.delete", 1, 1};
+    rc = cc_store_write(svc->store, user_tx, &op, err);
+    OPENSSL_cleanse(u.password_hash, sizeof u.password_hash);
+    return rc;
+}
+
+/* ---- sessions ---------------------------------------------------------------- */
+
+struct sign_in_op {
+    const char *email_norm;
+    int ok;                          /* 1: clear failures, add the session */
+    struct cc_session sess;
+    struct cc_user *user;
+    struct cc_sign_in_failures failures; /* out, after a failure */
+};
+
+static enum cc_err sign_in_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct sign_in_op *op = arg;
+    int64_t now = cc_now_ms();
+    if (!op->ok)
+        return cc_tx_sign_in_failure(tx, op->email_norm, now, CC_SIGN_IN_WINDOW_S * 1000LL,
+                                     CC_SIGN_IN_MAX_FAILURES, CC_SIGN_IN_LOCK_S * 1000LL,
+                                     &op->failures, err);
+    enum cc_err rc = cc_tx_sign_in_clear(tx, op->email_norm, err);
+    if (!rc)
+        rc = cc_tx_session_insert(tx, &op->sess, err);
+    if (!rc) {
+        op->user->last_sign_in_at = now;
+        rc = cc_tx_user_update(tx, op->user, err);
+    }
+    if (!rc)
+        rc = cc_tx_audit(tx, op->user->account_id, "console", "user.sign_in", "user",
+                         op->user->id, op->user->email, now, err);
+    return rc;
+}
+
+static enum cc_err locked(struct cc_error *err, int64_t until, int64_t now)
+{
+    int64_t s = (until - now + 999) / 1000;
+    int64_t min = (s + 59) / 60;
+    cc_error_set(err, CC_ERR_USER_LOCKED, NULL,
+                 "Too many wrong passwords; try again in %lld minute%s.", (long long)min,
+                 min == 1 ? "" : "s");
+    if (err)
+        err->retry_after_s = s > 0 ? s : 1;
+    return CC_ERR_USER_LOCKED;
+}
+
+static enum cc_err bad_credentials(struct cc_error *err)
+{
+    return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, "The email or password is wrong.");
+}
+
+enum cc_err cc_session_sign_in(struct cc_service *svc, const char *email, const char *password,
+                               struct cc_new_session *out, struct cc_error *err)
+{
+    char clean[CC_EMAIL_MAX + 1], norm[CC_EMAIL_MAX + 1];
+    memset(out, 0, sizeof *out);
+    if (!email || !password || user_email(email, clean, sizeof clean, norm, sizeof norm, NULL) ||
+        strlen(password) > 4 * CC_PASSWORD_MAX_CHARS) {
+        if (password && strlen(password) <= 4 * CC_PASSWORD_MAX_CHARS)
+            dummy_verify(password);
+        return bad_credentials(err);
+    }
+    int64_t now = cc_now_ms();
+    struct cc_sign_in_failures f;
+    enum cc_err rc = cc_store_sign_in_failures(svc->store, norm, &f, err);
+    if (rc)
+        return rc;
+    if (f.locked_until > now)
+        return locked(err, f.locked_until, now);
+    int64_t recent = now - f.first_failure_at <= CC_SIGN_IN_WINDOW_S * 1000LL ? f.failures : 0;
+    if (recent >= 2) { /* from the third try on, each waits a second longer */
+        int64_t wait_s = recent - 1 < 10 ? recent - 1 : 10;
+        struct timespec ts = {(time_t)wait_s, 0};
+        while (nanosleep(&ts, &ts) != 0)
+            ;
+    }
+    struct cc_user *u = &out->user;
+    rc = cc_store_user_by_email(svc->store, norm, u, err);
+    if (rc && rc != CC_ERR_NOT_FOUND)
+        return rc;
+    int ok;
+    if (rc == CC_ERR_NOT_FOUND) {
+        dummy_verify(password);
+        ok = 0;
+    } else {
+        ok = cc_password_verify(u->password_hash, password);
+    }
+    struct sign_in_op op = {.email_norm = norm, .ok = ok, .user = u};
+    if (!ok) {
+        memset(u, 0, sizeof *u);
+        rc = cc_store_write(svc->store, sign_in_tx, &op, err);
+        if (rc)
+            return rc;
+        if (op.failures.locked_until > now)
+            return locked(err, op.failures.locked_until, cc_now_ms());
+        return bad_credentials(err);
+    }
+    if (u->disabled_at) {
+        OPENSSL_cleanse(u->password_hash, sizeof u->password_hash);
+        memset(u, 0, sizeof *u);
+        return cc_error_set(err, CC_ERR_FORBIDDEN, NULL,
+                            "This console user is disabled; ask an admin of the account.");
+    }
+    random_token(out->token);
+    random_token(out->csrf_token);
+    cc_sha256_hex(out->token, strlen(out->token), op.sess.token_hash);
+    cc_strlcpy(op.sess.csrf_token, out->csrf_token, sizeof op.sess.csrf_token);
+    op.sess.user_id = u->id;
+    op.sess.created_at = op.sess.last_seen_at = now;
+    out->max_age_s = max_age_s(svc);
+    op.sess.expires_at = now + out->max_age_s * 1000;
+    rc = cc_store_write(svc->store, sign_in_tx, &op, err);
+    OPENSSL_cleanse(u->password_hash, sizeof u->password_hash);
+    if (rc)
+        memset(out, 0, sizeof *out);
+    return rc;
+}
+
+enum cc_err cc_session_authenticate(struct cc_service *svc, const char *token,
+                                    struct cc_caller *out, char *csrf, int *touch,
+                                    struct cc_error *err)
+{
+    static const char expired[] = "The session has ended; sign in again.";
+    *touch = 0;
+    if (!token_well_formed(token))
+        return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, expired);
+    char hash[CC_TOKEN_HASH_LEN + 1];
+    cc_sha256_hex(token, strlen(token), hash);
+    struct cc_session s;
+    struct cc_user u;
+    struct cc_error serr;
+    enum cc_err rc = cc_store_session_get(svc->store, hash, &s, &u, &serr);
+    if (rc == CC_ERR_NOT_FOUND)
+        return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, expired);
+    if (rc) {
+        if (err)
+            *err = serr;
+        return rc;
+    }
+    OPENSSL_cleanse(u.password_hash, sizeof u.password_hash);
+    int64_t now = cc_now_ms();
+    if (u.disabled_at || now >= s.expires_at || now - s.last_seen_at > idle_ms(svc))
+        return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, expired);
+    memset(out, 0, sizeof *out);
+    out->account_id = u.account_id;
+    out->role = u.role;
+    out->user_id = u.id;
+    snprintf(out->key_id, sizeof out->key_id, "user:%lld", (long long)u.id);
+    cc_strlcpy(out->session, hash, sizeof out->session);
+    cc_strlcpy(csrf, s.csrf_token, CC_CSRF_LEN + 1);
+    *touch = now - s.last_seen_at >= TOUCH_EVERY_MS;
+    return CC_OK;
+}
+
+struct session_op {
+    const struct cc_caller *caller;
+    int sign_out;
+    struct cc_user *user;            /* language change */
+};
+
+static enum cc_err session_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct session_op *op = arg;
+    if (op->sign_out)
+        return cc_tx_session_delete(tx, op->caller->session, 0, err);
+    if (op->user)
+        return cc_tx_user_update(tx, op->user, err);
+    return cc_tx_session_touch(tx, op->caller->session, cc_now_ms(), err);
+}
+
+enum cc_err cc_session_touch(struct cc_service *svc, const struct cc_caller *caller,
+                             struct cc_error *err)
+{
+    struct session_op op = {caller, 0, NULL};
+    return cc_store_write(svc->store, session_tx, &op, err);
+}
+
+static enum cc_err need_session(const struct cc_caller *caller, struct cc_error *err)
+{
+    if (!caller->user_id || !caller->session[0])
+        return cc_error_set(err, CC_ERR_INVALID_PARAMETER, NULL,
+                            "This call is for a console session; an access key has none.");
+    return CC_OK;
+}
+
+enum cc_err cc_session_get(struct cc_service *svc, const struct cc_caller *caller,
+                           struct cc_user *user, char *csrf, struct cc_error *err)
+{
+    enum cc_err rc = need_session(caller, err);
+    if (rc)
+        return rc;
+    struct cc_session s;
+    rc = cc_store_session_get(svc->store, caller->session, &s, user, err);
+    if (rc == CC_ERR_NOT_FOUND)
+        return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL,
+                            "The session has ended; sign in again.");
+    OPENSSL_cleanse(user->password_hash, sizeof user->password_hash);
+    if (!rc)
+        cc_strlcpy(csrf, s.csrf_token, CC_CSRF_LEN + 1);
+    return rc;
+}
+
+enum cc_err cc_session_set_language(struct cc_service *svc, const struct cc_caller *caller,
+                                    const char *language, struct cc_user *user,
+                                    struct cc_error *err)
+{
+    enum cc_err rc = need_session(caller, err);
+    if (rc)
+        return rc;
+    char lang[CC_LANG_MAX + 1];
+    if (!language)
+        return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Language",
+                            "The language is required: en or zh-CN.");
+    if ((rc = cc_validate_language(language, lang, sizeof lang, err)))
+        return rc;
+    /* the stored hash is written back as it is */
+    if ((rc = cc_store_user_get(svc->store, caller->user_id, user, err)))
+        return rc;
+    cc_strlcpy(user->language, lang, sizeof user->language);
+    struct session_op op = {caller, 0, user};
+    rc = cc_store_write(svc->store, session_tx, &op, err);
+    OPENSSL_cleanse(user->password_hash, sizeof user->password_hash);
+    return rc;
+}
+
+enum cc_err cc_session_sign_out(struct cc_service *svc, const struct cc_caller *caller,
+                                struct cc_error *err)
+{
+    enum cc_err rc = need_session(caller, err);
+    if (rc)
+        return rc;
+    struct session_op op = {caller, 1, NULL};
+    return cc_store_write(svc->store, session_tx, &op, err);
+}
+
+/* ---- access keys through the API ------------------------------------------------ */
+
+enum cc_err cc_api_key_list(struct cc_service *svc, const struct cc_caller *caller,
+                            struct cc_access_key **out, size_t *n, struct cc_error *err)
+{
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_ADMIN, err);
+    return rc ? rc : cc_key_list(svc, caller->account_id, out, n, err);
+}
+
+enum cc_err cc_api_key_create(struct cc_service *svc, const struct cc_caller *caller,
+                              const char *role, struct cc_new_key *out, struct cc_error *err)
+{
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_ADMIN, err);
+    if (rc)
+        return rc;
+    if (!role)
+        return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Role",
+                            "The role is required: admin, operator or readonly.");
+    return cc_key_create(svc, caller->account_id, cc_role_parse(role), out, err);
+}
+
+enum cc_err cc_api_key_disable(struct cc_service *svc, const struct cc_caller *caller,
+                               const char *key_id, struct cc_access_key *out,
+                               struct cc_error *err)
+{
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_ADMIN, err);
+    if (rc)
+        return rc;
+    if ((rc = cc_key_disable(svc, caller->account_id, key_id, err)))
+        return rc;
+    struct cc_access_key *keys = NULL;
+    size_t n = 0;
+    if ((rc = cc_key_list(svc, caller->account_id, &keys, &n, err)))
+        return rc;
+    rc = cc_error_set(err, CC_ERR_NOT_FOUND, NULL, "There is no such access key.");
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(keys[i].id, key_id)) {
+            *out = keys[i];
+            rc = CC_OK;
+        }
+    if (!rc && err)
+        cc_error_clear(err);
+    cc_free(keys);
+    return rc;
+}
