@@ -277,6 +277,32 @@
     let closed = false;
     const d = {
       el: panel,
+      keydown(ev) {
+        if (ev.key === 'Escape') {
+          ev.preventDefault();
+          d.close();
+        } else if (ev.key === 'Tab') {
+          const f = focusables(panel);
+          if (!f.length) {
+            ev.preventDefault();
+            panel.focus();
+            return;
+          }
+          const first = f[0];
+          const last = f[f.length - 1];
+          const inside = panel.contains(document.activeElement);
+          if (!inside) {
+            ev.preventDefault();
+            (ev.shiftKey ? last : first).focus();
+          } else if (ev.shiftKey && (document.activeElement === first || document.activeElement === panel)) {
+            ev.preventDefault();
+            last.focus();
+          } else if (!ev.shiftKey && document.activeElement === last) {
+            ev.preventDefault();
+            first.focus();
+          }
+        }
+      },
       body: bodyEl,
       footer: footEl,
       close() {
@@ -295,29 +321,6 @@
       },
     };
     closeBtn.addEventListener('click', () => d.close());
-    panel.addEventListener('keydown', (ev) => {
-      if (dialogStack[dialogStack.length - 1] !== d) return;
-      if (ev.key === 'Escape') {
-        ev.preventDefault();
-        ev.stopPropagation();
-        d.close();
-      } else if (ev.key === 'Tab') {
-        const f = focusables(panel);
-        if (!f.length) {
-          ev.preventDefault();
-          return;
-        }
-        const first = f[0];
-        const last = f[f.length - 1];
-        if (ev.shiftKey && (document.activeElement === first || document.activeElement === panel)) {
-          ev.preventDefault();
-          last.focus();
-        } else if (!ev.shiftKey && document.activeElement === last) {
-          ev.preventDefault();
-          first.focus();
-        }
-      }
-    });
     document.getElementById('dialogs').appendChild(backdrop);
     dialogStack.push(d);
     syncInert();
@@ -333,6 +336,13 @@
     app.inert = Boolean(top);
     for (const d of dialogStack) d.el.parentElement.inert = d !== top;
   }
+
+  // Keys go to the top dialog even when focus fell out of it (a button that
+  // disables itself while it works drops focus to the body).
+  document.addEventListener('keydown', (ev) => {
+    const top = dialogStack[dialogStack.length - 1];
+    if (top) top.keydown(ev);
+  });
 
   function closeAllDialogs() {
     while (dialogStack.length) dialogStack[dialogStack.length - 1].close();
@@ -372,7 +382,8 @@
     input.setAttribute('aria-describedby', [hintId, errId].filter(Boolean).join(' '));
     if (required) input.required = true;
     const wrap = h('div', { class: 'field' },
-      h('label', { for: id, class: 'field-label' }, label, required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null),
+      // The required mark sits outside the label so the field's name is exactly its label.
+      h('div', { class: 'field-label-row' }, h('label', { for: id, class: 'field-label' }, label), required ? h('span', { class: 'req', 'aria-hidden': 'true' }, '*') : null),
       h('div', { class: 'field-control' }, input, extra),
       hint ? h('p', { id: hintId, class: 'field-hint' }, hint) : null,
       err);
@@ -493,7 +504,7 @@
 
   function pageHead(crumbs, title, intro) {
     return [
-      h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' }, h('ol', null, crumbs.map((c) => h('li', null, c)))),
+      h('nav', { class: 'crumbs', 'aria-label': t('nav.crumbs') }, h('ol', null, crumbs.map((c) => h('li', null, c)))),
       h('h1', { class: 'page-title', tabindex: '-1' }, title),
       intro ? h('p', { class: 'page-intro' }, intro) : null,
     ];
@@ -848,7 +859,8 @@
       const v = isVerified();
       clear(statusBox);
       if (v === null) {
-        verifyBtn.hidden = true;
+        verifyBtn.hidden = !canWrite();
+        tick();
         return;
       }
       statusBox.appendChild(badge(v));
@@ -1032,7 +1044,7 @@
       function paint() {
         const kind = detectPlatform(url.value);
         clear(pf);
-        if (url.value.trim()) pf.appendChild(h('span', { class: ['pf-tag', kind ? null : 'pf-tag-unknown'] }, platformIcon(kind, false), ' ', platformName(kind)));
+        if (url.value.trim()) pf.appendChild(h('span', { class: ['pf-tag', kind ? null : 'pf-tag-unknown'] }, platformIcon(kind, false), h('span', { class: 'pf-name' }, platformName(kind))));
         secret.disabled = kind === 'wecom';
         if (kind === 'wecom') secret.value = '';
         const keep = w && w.hasSecret && url.value.trim() === w.url;
@@ -1341,7 +1353,7 @@
         return;
       }
       if (seq !== S.renderSeq) return;
-      const cols = [t('keys.id'), t('common.role'), t('common.status'), t('common.created'), t('keys.lastUsed'), t('common.actions')];
+      const cols = [t('keys.id'), t('common.role'), t('common.status'), t('common.created'), t('keys.disabledAt'), t('common.actions')];
       clear(region).appendChild(h('table', { class: 'grid' },
         h('caption', { class: 'sr-only' }, t('settings.keys')),
         h('thead', null, h('tr', null, cols.map((x) => h('th', { scope: 'col' }, x)))),
@@ -1350,7 +1362,7 @@
           h('td', { 'data-label': cols[1] }, t(`role.${k.role}`)),
           h('td', { 'data-label': cols[2] }, k.disabled ? t('common.disabled') : t('common.enabled')),
           h('td', { 'data-label': cols[3] }, fmtTime(k.created_at)),
-          h('td', { 'data-label': cols[4] }, fmtTime(k.last_used_at)),
+          h('td', { 'data-label': cols[4] }, fmtTime(k.disabled_at)),
           h('td', { class: 'actions', 'data-label': cols[5] }, k.disabled ? null : button(t('keys.disable'), () => confirmDialog({
             title: t('keys.disableTitle'),
             text: t('keys.disableText', { id: k.id }),
