@@ -16,7 +16,7 @@ import {
 } from './lib/harness.mjs';
 import { startSmtpSink, startSmsGateway, codeFromMail, nationalMobile } from './lib/sinks.mjs';
 import { startRobots, dingtalkWebhookUrl, wecomWebhookUrl, robotId } from './lib/robots.mjs';
-import { launch, newPage, shot, signIn, pageFetch, PHONE, STEP_TIMEOUT_MS } from './lib/browser.mjs';
+import { launch, newPage, shot, signIn, pageFetch, resetScreenshots, PHONE, STEP_TIMEOUT_MS } from './lib/browser.mjs';
 
 const SMS_KEY_ID = 'LTAI5tConsoleBrowser01';
 const SMS_SECRET = 'console-browser-sms-secret';
@@ -39,6 +39,7 @@ const person = {
 let contactId;
 
 before(async () => {
+  resetScreenshots();
   dir = makeDataDir();
   key = createAccount(dir);
   sink = await startSmtpSink();

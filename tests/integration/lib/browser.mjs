@@ -48,6 +48,14 @@ export async function newPage(browser, { viewport = LAPTOP, locale = 'en-US' } =
 }
 
 let shotSeq = 0;
+
+/** Empty the screenshots folder, so it holds this run's steps only. */
+export function resetScreenshots() {
+  fs.rmSync(SCREENSHOTS, { recursive: true, force: true });
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  shotSeq = 0;
+}
+
 /** A full-page screenshot named NN-name.png in the screenshots folder. */
 export async function shot(page, name) {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
