@@ -2,6 +2,8 @@
 #
 #   make            build build/certcontacts
 #   make run        install missing packages, build, start on 127.0.0.1:8080
+#                   (the first start prints the admin access key and the first
+#                   console user's password once; console: http://127.0.0.1:8080/)
 #   make test       install missing packages, run every suite, then again
 #                   under ASan+UBSan; ends with "N passed, N failed"
 #   make bench      benchmarks against floors measured in the same run

@@ -353,7 +353,7 @@ static enum cc_err authenticate(struct cc_request *req, struct cc_error *err)
 {
     const char *h = cc_req_header(req, "Authorization");
     const char *cookie = cc_req_cookie(req, "cc_session");
-    if (cookie || strncmp(req->path, "/v1/session", 11) == 0)
+    if (cookie)
         req->no_challenge = 1; /* no browser password prompt for the console */
     if (!h && cookie)
         return authenticate_session(req, cookie, err);
@@ -454,7 +454,7 @@ static void dispatch(struct cc_request *req)
     }
     int sign_in = strcmp(req->path, "/v1/session") == 0 && strcmp(req->method, "POST") == 0;
     if (strcmp(req->path, "/v1/session") == 0)
-        req->no_challenge = 1;
+        req->no_challenge = 1; /* the console asks whether it is signed in */
     if (strncmp(req->path, "/v1/", 4) == 0 && !sign_in) {
         struct cc_error err;
         if (authenticate(req, &err)) {

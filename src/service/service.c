@@ -85,8 +85,9 @@ enum cc_err cc_service_require(const struct cc_caller *caller, enum cc_role need
     if (caller->role >= need)
         return CC_OK;
     return cc_error_set(err, CC_ERR_FORBIDDEN, NULL,
-                        "This action needs the %s role; the access key has the %s role.",
-                        cc_role_name(need), cc_role_name(caller->role));
+                        "This action needs the %s role; the %s has the %s role.",
+                        cc_role_name(need), caller->user_id ? "console user" : "access key",
+                        cc_role_name(caller->role));
 }
 
 enum cc_err svc_check_page(int64_t page, int64_t page_size, struct cc_error *err)

@@ -27,6 +27,13 @@
 #define HASH_SLOTS   4
 /* last_seen_at is written at most this often per session. */
 #define TOUCH_EVERY_MS 60000
+/* Sign-ins held back after wrong passwords at once at the most; more are
+ * refused at once, so that a flood of them cannot occupy every thread of
+ * the blocking pool. */
+#define WAITING_MAX 8
+
+static pthread_mutex_t wait_mu = PTHREAD_MUTEX_INITIALIZER;
+static int waiting;
 
 static pthread_mutex_t slot_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t slot_cv = PTHREAD_COND_INITIALIZER;
@@ -408,6 +415,7 @@ enum cc_err cc_session_sign_in(struct cc_service *svc, const char *email, const 
             dummy_verify(password);
         return bad_credentials(err);
     }
+    pthread_once(&dummy_once, make_dummy); /* not on an unknown email's time only */
     int64_t now = cc_now_ms();
     struct cc_sign_in_failures f;
     enum cc_err rc = cc_store_sign_in_failures(svc->store, norm, &f, err);
@@ -417,10 +425,26 @@ enum cc_err cc_session_sign_in(struct cc_service *svc, const char *email, const 
         return locked(err, f.locked_until, now);
     int64_t recent = now - f.first_failure_at <= CC_SIGN_IN_WINDOW_S * 1000LL ? f.failures : 0;
     if (recent >= 2) { /* from the third try on, each waits a second longer */
+        pthread_mutex_lock(&wait_mu);
+        int full = waiting >= WAITING_MAX;
+        if (!full)
+            waiting++;
+        pthread_mutex_unlock(&wait_mu);
+        if (full) {
+            cc_error_set(err, CC_ERR_THROTTLED, "SignIn",
+                         "Too many sign-ins are waiting after wrong passwords; try again "
+                         "shortly.");
+            if (err)
+                err->retry_after_s = 1;
+            return CC_ERR_THROTTLED;
+        }
         int64_t wait_s = recent - 1 < 10 ? recent - 1 : 10;
         struct timespec ts = {(time_t)wait_s, 0};
         while (nanosleep(&ts, &ts) != 0)
             ;
+        pthread_mutex_lock(&wait_mu);
+        waiting--;
+        pthread_mutex_unlock(&wait_mu);
     }
     struct cc_user *u = &out->user;
     rc = cc_store_user_by_email(svc->store, norm, u, err);
