@@ -302,6 +302,45 @@ test('send a test to a robot and see the verdict: delivered, then refused with i
   robots.update('wecom', wecomKey, { removed: false });
 });
 
+test('the delivery log shows each notification, its attempts with the platform answer, and resends', async () => {
+  const m = robots.mark();
+  const ev = assertOk(await api(server, 'POST', '/v1/events', {
+    key,
+    json: { type: 'certificate.expiring', contact_ids: [contactId], data: { domains: ['www.example.com'], days_left: 30 } },
+  }), 201);
+  await robots.waitFor('dingtalk', dingToken, 1, { after: m, timeoutMs: STEP_TIMEOUT_MS });
+  await page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Notifications' }).click();
+  await page.getByRole('heading', { name: 'Notifications', level: 1 }).waitFor();
+  await page.getByLabel('Channel', { exact: true }).selectOption('webhook');
+  await page.getByLabel('Contact', { exact: true }).selectOption(String(contactId));
+  // the robots' notifications, delivered (poll: the dispatcher may still be at it)
+  const delivered = page.getByRole('row').filter({ hasText: 'Delivered' });
+  await waitFor(async () => {
+    if ((await delivered.count()) >= 1) return true;
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    return false;
+  }, { timeoutMs: STEP_TIMEOUT_MS, intervalMs: 300, what: 'a delivered robot notification in the log' });
+  assert.equal(await page.getByRole('row').filter({ hasText: 'SMS' }).count(), 0, 'the channel filter let an SMS through');
+  await shot(page, 'delivery-log');
+  await delivered.first().getByRole('button', { name: 'Details' }).click();
+  const dlg = page.getByRole('dialog', { name: /^Notification \d+$/ });
+  await dlg.waitFor();
+  const attempts = dlg.getByRole('table', { name: 'Delivery attempts' });
+  await attempts.waitFor();
+  assert.ok((await attempts.getByRole('row').count()) >= 2, 'no attempt row');
+  await shot(page, 'notification-detail');
+  const before = (await api(server, 'GET', `/v1/events/${ev.id}`, { key })).json;
+  assert.ok(before.notifications.length >= 2, JSON.stringify(before));
+  const m2 = robots.mark();
+  await dlg.getByRole('button', { name: 'Resend' }).click();
+  await dlg.waitFor({ state: 'detached' });
+  await robots.waitForRequests('dingtalk', dingToken, 1, { after: m2, timeoutMs: STEP_TIMEOUT_MS }).catch(async () => {
+    await robots.waitForRequests('wecom', wecomKey, 1, { after: m2, timeoutMs: STEP_TIMEOUT_MS });
+  });
+  await page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Contact Management' }).click();
+  await row(page, person.name).waitFor();
+});
+
 test('a sixth robot cannot be added', async () => {
   await row(page, person.name).getByRole('button', { name: 'Edit' }).click();
   const dlg = page.getByRole('dialog', { name: 'Edit Contact' });
@@ -340,6 +379,67 @@ test('delete asks for confirmation, naming the contact, and removes it', async (
   await waitFor(async () => (await row(page, person.name).count()) === 0, { timeoutMs: STEP_TIMEOUT_MS, what: 'the row to go' });
   assert.equal((await getContact(server, key, contactId)).status, 404);
   await shot(page, 'deleted');
+});
+
+test('settings: an access key shown once and disabled, a template previewed live and saved, the users', async () => {
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
+  await page.getByRole('tab', { name: 'Access keys' }).click();
+  await page.getByRole('button', { name: 'Create access key' }).click();
+  const cdlg = page.getByRole('dialog', { name: 'Create access key' });
+  await cdlg.getByLabel('Role').selectOption('operator');
+  await cdlg.getByRole('button', { name: 'OK', exact: true }).click();
+  const sdlg = page.getByRole('dialog', { name: 'Access key created' });
+  const id = await sdlg.getByLabel('Access key ID').inputValue();
+  const secret = await sdlg.getByLabel('Access key secret').inputValue();
+  assert.ok(id && secret, 'no key id or secret shown');
+  const newKey = { access_key_id: id, access_key_secret: secret };
+  assert.equal((await api(server, 'GET', '/v1/contacts', { key: newKey })).status, 200, 'the new key does not work');
+  await shot(page, 'key-created');
+  await sdlg.getByRole('button', { name: 'Close' }).first().click();
+  await sdlg.waitFor({ state: 'detached' });
+  const krow = page.getByRole('row', { name: new RegExp(id) });
+  await krow.getByRole('button', { name: 'Disable' }).click();
+  await page.getByRole('dialog', { name: 'Disable access key' }).getByRole('button', { name: 'Disable' }).click();
+  await krow.getByText('Disabled', { exact: true }).waitFor();
+  assert.equal((await api(server, 'GET', '/v1/contacts', { key: newKey })).status, 401, 'the disabled key still works');
+
+  await page.getByRole('tab', { name: 'Templates' }).click();
+  await page.getByLabel('Event type').selectOption('certificate.expiring');
+  await page.getByLabel('Channel', { exact: true }).selectOption('robot');
+  await page.getByLabel('Template language').selectOption('en');
+  const title = page.getByLabel('Title', { exact: true });
+  await waitFor(async () => (await title.inputValue()) !== '', { timeoutMs: STEP_TIMEOUT_MS, what: 'the template to load' });
+  await title.fill('{{domains}}: certificate ends in {{days_left}} days PREVIEWMARK');
+  const preview = page.getByRole('region', { name: 'Preview' });
+  await preview.getByText(/PREVIEWMARK/).first().waitFor();
+  // a text without the robots' keyword is refused, in the API's words, next to the field
+  const body = page.getByLabel('Body', { exact: true });
+  const bodyText = await body.inputValue();
+  await title.fill('{{domains}}: ends in {{days_left}} days');
+  await body.fill('Renew {{domains}} soon.');
+  await waitFor(async () => (await title.getAttribute('aria-invalid')) === 'true' || (await body.getAttribute('aria-invalid')) === 'true',
+    { timeoutMs: STEP_TIMEOUT_MS, what: 'the keyword rule to be shown' });
+  await shot(page, 'template-refused');
+  await body.fill(bodyText);
+  await title.fill('{{domains}}: certificate ends in {{days_left}} days PREVIEWMARK');
+  await waitFor(async () => (await body.getAttribute('aria-invalid')) !== 'true' && (await title.getAttribute('aria-invalid')) !== 'true',
+    { timeoutMs: STEP_TIMEOUT_MS, what: 'the error to clear' });
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByText('Your own text', { exact: true }).waitFor();
+  const tpl = assertOk(await api(server, 'GET', '/v1/templates/certificate.expiring/robot/en', { key }), 200);
+  assert.equal(tpl.custom, true);
+  assert.match(tpl.title, /PREVIEWMARK/);
+  await shot(page, 'template-saved');
+  await page.getByRole('button', { name: 'Restore built-in' }).click();
+  await page.getByText('Built-in text', { exact: true }).waitFor();
+  assert.equal(assertOk(await api(server, 'GET', '/v1/templates/certificate.expiring/robot/en', { key }), 200).custom, false);
+
+  await page.getByRole('tab', { name: 'Console users' }).click();
+  await page.getByRole('row', { name: new RegExp(users.readonly.email) }).waitFor();
+  await shot(page, 'users');
+  await page.getByRole('link', { name: 'Contact Management' }).click();
+  await page.getByRole('heading', { name: 'Contact Management', level: 1 }).waitFor();
 });
 
 test('switch to 简体中文: every name follows, and it is remembered for the user', async () => {
