@@ -1580,6 +1580,7 @@
       try {
         current = await api('PUT', path(), { title: fTitle.input.value, body: fBody.input.value });
         paintKind();
+        runPreview();
         toast(t('common.saved'));
       } catch (e) {
         const f = errField(e);

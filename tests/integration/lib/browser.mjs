@@ -56,12 +56,12 @@ export function resetScreenshots() {
   shotSeq = 0;
 }
 
-/** A full-page screenshot named NN-name.png in the screenshots folder. */
-export async function shot(page, name) {
+/** A screenshot (full page unless fullPage: false) named NN-name.png in the screenshots folder. */
+export async function shot(page, name, { fullPage = true } = {}) {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   shotSeq += 1;
   const file = path.join(SCREENSHOTS, `${String(shotSeq).padStart(2, '0')}-${name}.png`);
-  await page.screenshot({ path: file, fullPage: true, timeout: STEP_TIMEOUT_MS });
+  await page.screenshot({ path: file, fullPage, timeout: STEP_TIMEOUT_MS });
   return file;
 }
 
