@@ -1010,7 +1010,10 @@
       list, h('div', { class: 'bots-foot' }, addBtn, maxNote), err);
 
     function renumber() {
-      rows.forEach((r, i) => r.group.setAttribute('aria-label', t('bot.row', { n: i + 1 })));
+      rows.forEach((r, i) => {
+        r.group.setAttribute('aria-label', t('bot.row', { n: i + 1 }));
+        r.title.textContent = t('bot.row', { n: i + 1 });
+      });
       const full = rows.length >= MAX_BOTS;
       addBtn.disabled = full;
       maxNote.hidden = !full;
@@ -1034,15 +1037,18 @@
         renumber();
         (rows[Math.max(0, i - 1)] ? rows[Math.max(0, i - 1)].url : addBtn).focus();
       }, 'btn-small btn-ghost');
+      const title = h('div', { class: 'bot-row-title', 'aria-hidden': 'true' });
+      const brokenNote = w && w.broken ? h('p', { class: 'broken-note' }, t('bot.brokenNote', { reason: w.broken })) : null;
       const group = h('div', { class: 'bot-row', role: 'group' },
-        urlF.wrap, secretF.wrap,
+        title, brokenNote, urlF.wrap, secretF.wrap,
         h('div', { class: 'bot-row-foot' },
           h('label', { class: 'check', for: mention.id }, mention, t('bot.mention')),
           h('span', { class: 'spacer' }), testBtn, removeBtn),
         verdict);
-      const r = { group, url, secret, mention, orig: w, urlF, secretF };
+      const r = { group, title, url, secret, mention, orig: w, urlF, secretF };
       function paint() {
         const kind = detectPlatform(url.value);
+        if (brokenNote) brokenNote.hidden = url.value.trim() !== w.url;
         clear(pf);
         if (url.value.trim()) pf.appendChild(h('span', { class: ['pf-tag', kind ? null : 'pf-tag-unknown'] }, platformIcon(kind, false), h('span', { class: 'pf-name' }, platformName(kind))));
         secret.disabled = kind === 'wecom';

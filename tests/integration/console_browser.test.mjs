@@ -299,6 +299,13 @@ test('send a test to a robot and see the verdict: delivered, then refused with i
   const broken = row(page, person.name).getByRole('img', { name: /WeCom.*broken/i });
   await broken.waitFor();
   assert.match(await broken.getAttribute('title'), /\S/);
+  // and in the detail: the robot's row in the Edit dialog says why
+  await row(page, person.name).getByRole('button', { name: 'Edit' }).click();
+  const edit = page.getByRole('dialog', { name: 'Edit Contact' });
+  await edit.getByRole('group', { name: 'Bot 2' }).getByText(/^Broken: /).waitFor();
+  await shot(page, 'broken-robot-detail');
+  await edit.getByRole('button', { name: 'Cancel' }).click();
+  await edit.waitFor({ state: 'detached' });
   robots.update('wecom', wecomKey, { removed: false });
 });
 
@@ -345,6 +352,12 @@ test('a sixth robot cannot be added', async () => {
   await row(page, person.name).getByRole('button', { name: 'Edit' }).click();
   const dlg = page.getByRole('dialog', { name: 'Edit Contact' });
   await dlg.waitFor();
+  // a saved robot can be tested from its row
+  const m = robots.mark();
+  const bot1 = dlg.getByRole('group', { name: 'Bot 1' });
+  await bot1.getByRole('button', { name: 'Send test' }).click();
+  await bot1.getByRole('status').getByText('Delivered', { exact: true }).waitFor();
+  await robots.waitFor('dingtalk', dingToken, 1, { after: m, timeoutMs: STEP_TIMEOUT_MS });
   const add = dlg.getByRole('button', { name: 'Add Bot' });
   for (let n = 3; n <= 5; n++) {
     await add.click();
