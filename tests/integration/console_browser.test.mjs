@@ -117,6 +117,12 @@ async function description(input) {
 
 // ------------------------------------------------------------------ the flow
 
+/** After a failed step: close what it left open, so the next step starts from the page. */
+async function closeDialogs(p) {
+  for (let i = 0; i < 5 && (await p.getByRole('dialog').count()) > 0; i++) await p.keyboard.press('Escape');
+}
+
+
 test('sign in: the console is served under a strict CSP and the empty list invites the first contact', async () => {
   page = await open();
   const res = await page.goto(server.base + '/');
@@ -232,6 +238,7 @@ test('create a contact with two robots, verifying email and mobile with the code
 });
 
 test('search finds the contact by a keyword and not the others', async () => {
+  await closeDialogs(page);
   const other = `Bob ${unique('n')}`;
   await createContact(server, key, { name: other });
   await page.reload();
@@ -251,6 +258,7 @@ test('search finds the contact by a keyword and not the others', async () => {
 });
 
 test('editing the mobile shows it Unverified until verified again', async () => {
+  await closeDialogs(page);
   await row(page, person.name).getByRole('button', { name: 'Edit' }).click();
   const dlg = page.getByRole('dialog', { name: 'Edit Contact' });
   await dlg.waitFor();
@@ -275,6 +283,7 @@ test('editing the mobile shows it Unverified until verified again', async () => 
 });
 
 test('send a test to a robot and see the verdict: delivered, then refused with its reason', async () => {
+  await closeDialogs(page);
   await row(page, person.name).getByRole('button', { name: 'Send test' }).click();
   const dlg = page.getByRole('dialog', { name: /Send test/ });
   await dlg.waitFor();
@@ -310,6 +319,7 @@ test('send a test to a robot and see the verdict: delivered, then refused with i
 });
 
 test('the delivery log shows each notification, its attempts with the platform answer, and resends', async () => {
+  await closeDialogs(page);
   const m = robots.mark();
   const ev = assertOk(await api(server, 'POST', '/v1/events', {
     key,
@@ -349,6 +359,7 @@ test('the delivery log shows each notification, its attempts with the platform a
 });
 
 test('a sixth robot cannot be added', async () => {
+  await closeDialogs(page);
   await row(page, person.name).getByRole('button', { name: 'Edit' }).click();
   const dlg = page.getByRole('dialog', { name: 'Edit Contact' });
   await dlg.waitFor();
@@ -369,6 +380,15 @@ test('a sixth robot cannot be added', async () => {
   assert.equal(await dlg.getByRole('group', { name: 'Bot 6' }).count(), 0);
   await dlg.getByText('At most 5 bots per contact.').waitFor();
   await shot(page, 'five-bots');
+  // the robot setup guide opens from the bots field, over the dialog; Escape closes the guide only
+  await dlg.getByRole('button', { name: /robot setup guide/ }).click();
+  const guide = page.getByRole('dialog', { name: 'Robot setup guide' });
+  for (const h of ['DingTalk custom robot', 'Lark / Feishu custom bot', 'WeCom group robot']) await guide.getByRole('heading', { name: h }).waitFor();
+  await guide.getByText(/keyword certificate/).first().waitFor();
+  await shot(page, 'guide', { fullPage: false });
+  await page.keyboard.press('Escape');
+  await guide.waitFor({ state: 'detached' });
+  await dlg.getByRole('button', { name: 'Add Bot' }).waitFor();
   await dlg.getByRole('button', { name: 'Cancel' }).click();
   await dlg.waitFor({ state: 'detached' });
   const c = assertOk(await getContact(server, key, contactId), 200);
@@ -376,6 +396,7 @@ test('a sixth robot cannot be added', async () => {
 });
 
 test('delete asks for confirmation, naming the contact, and removes it', async () => {
+  await closeDialogs(page);
   await row(page, person.name).getByRole('button', { name: 'Delete' }).click();
   const dlg = page.getByRole('dialog', { name: 'Confirmation' });
   await dlg.waitFor();
@@ -395,6 +416,7 @@ test('delete asks for confirmation, naming the contact, and removes it', async (
 });
 
 test('settings: an access key shown once and disabled, a template previewed live and saved, the users', async () => {
+  await closeDialogs(page);
   await page.getByRole('link', { name: 'Settings' }).click();
   await page.getByRole('heading', { name: 'Settings', level: 1 }).waitFor();
   await page.getByRole('tab', { name: 'Access keys' }).click();
@@ -456,6 +478,7 @@ test('settings: an access key shown once and disabled, a template previewed live
 });
 
 test('switch to 简体中文: every name follows, and it is remembered for the user', async () => {
+  await closeDialogs(page);
   await page.getByLabel('Language', { exact: true }).selectOption('zh-CN');
   await page.getByRole('heading', { name: '联系人管理', level: 1 }).waitFor();
   await page.getByRole('navigation', { name: '主导航' }).getByText('综合管理').waitFor();
@@ -486,6 +509,7 @@ test('switch to 简体中文: every name follows, and it is remembered for the u
 });
 
 test('sign out ends the session', async () => {
+  await closeDialogs(page);
   await page.getByRole('button', { name: '退出登录' }).click();
   await page.getByRole('button', { name: '登录', exact: true }).waitFor();
   const s = await pageFetch(page, 'GET', '/v1/session', { csrf: null });
