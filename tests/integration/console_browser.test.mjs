@@ -599,3 +599,25 @@ test('on a phone the navigation folds into a menu and the list stays readable', 
   await p.keyboard.press('Escape');
   await p.getByRole('dialog').waitFor({ state: 'detached' });
 });
+
+test('paging: ten contacts a page, the next page holds the older ones', async () => {
+  const made = [];
+  for (let i = 0; i < 11; i++) made.push((await createContact(server, key, { name: `Page ${i} ${unique('n')}` })).contact);
+  const total = assertOk(await api(server, 'GET', '/v1/contacts?page=1&page_size=1', { key }), 200).total;
+  assert.ok(total > 10);
+  const pagesCount = Math.ceil(total / 10);
+  const p = await open();
+  await p.goto(server.base + '/');
+  await signIn(p, users.operator.email, PASSWORD);
+  await p.getByRole('heading', { name: 'Contact Management', level: 1 }).waitFor();
+  await row(p, made[10].name).waitFor(); // the newest comes first
+  assert.equal(await row(p, made[0].name).count(), 0, 'the oldest should not be on the first page');
+  await p.getByText(`Page 1 of ${pagesCount}`).waitFor();
+  assert.equal(await p.getByRole('button', { name: 'Previous page' }).isDisabled(), true);
+  await p.getByRole('button', { name: 'Next page' }).click();
+  await p.getByText(`Page 2 of ${pagesCount}`).waitFor();
+  await row(p, made[0].name).waitFor();
+  assert.equal(await row(p, made[10].name).count(), 0);
+  await shot(p, 'page-2');
+  noProblems(p);
+});
