@@ -19,6 +19,7 @@
     contacts: { page: 1, pageSize: 10, keyword: '' },
     notifications: { page: 1, pageSize: 20, contact: '', channel: '', status: '' },
     settingsTab: 'templates',
+    langChosen: false, // the language was switched on the sign-in page
     tpl: { event: 'certificate.expiring', channel: 'robot', language: 'en' },
     renderSeq: 0,
   };
@@ -422,6 +423,7 @@
     sel.addEventListener('change', async () => {
       const l = sel.value;
       setLang(l);
+      if (!S.user) S.langChosen = true; // applied to the user at sign-in
       if (S.user) {
         try {
           const r = await api('PATCH', '/v1/session', { language: l });
@@ -532,7 +534,19 @@
       submit.textContent = t('signin.busy');
       try {
         const r = await api('POST', '/v1/session', { email: email.value.trim(), password: password.value }, { noSessionCheck: true });
+        const chosen = S.langChosen ? S.lang : null;
         startSession(r);
+        if (chosen && chosen !== S.user.language) {
+          // a language picked on the sign-in page becomes the user's
+          setLang(chosen);
+          try {
+            const u = await api('PATCH', '/v1/session', { language: chosen });
+            if (u && u.user) S.user = u.user;
+          } catch (e2) {
+            /* the page still shows the chosen language; the next sign-in uses the saved one */
+          }
+        }
+        S.langChosen = false;
         if (!location.hash) location.hash = '#/contacts';
         renderApp();
         const h1 = document.querySelector('.page-title');

@@ -621,3 +621,17 @@ test('paging: ten contacts a page, the next page holds the older ones', async ()
   await shot(p, 'page-2');
   noProblems(p);
 });
+
+test('a language picked on the sign-in page is used and remembered for the user', async () => {
+  const email = `zh-${unique('u')}@example.com`;
+  assertOk(await api(server, 'POST', '/v1/users', { key, json: { email, role: 'operator', password: PASSWORD } }), 201);
+  const p = await open();
+  await p.goto(server.base + '/');
+  await p.getByLabel('Language', { exact: true }).selectOption('zh-CN');
+  await p.getByRole('button', { name: '登录', exact: true }).waitFor();
+  await shot(p, 'zh-sign-in');
+  await signIn(p, email, PASSWORD, { names: { email: '邮箱', password: '密码', submit: '登录' } });
+  await p.getByRole('heading', { name: '联系人管理', level: 1 }).waitFor();
+  await waitFor(async () => (await pageFetch(p, 'GET', '/v1/session')).body.user.language === 'zh-CN',
+    { timeoutMs: STEP_TIMEOUT_MS, what: 'the user\'s language to be saved' });
+});
