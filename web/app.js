@@ -552,9 +552,7 @@
         const h1 = document.querySelector('.page-title');
         if (h1) h1.focus();
       } catch (e) {
-        let msg = errText(e);
-        if (e instanceof ApiError && e.body && e.body.retry_after) msg = `${msg}`;
-        err.textContent = msg;
+        err.textContent = errText(e);
         err.hidden = false;
         submit.disabled = false;
         submit.textContent = t('signin.submit');
@@ -951,7 +949,7 @@
         codeInput.focus();
       } catch (e) {
         verifyBtn.disabled = false;
-        let msg = errText(e);
+        const msg = errText(e);
         const ra = e instanceof ApiError ? Number(e.body.retry_after) : 0;
         if (ra > 0) {
           st.sentFor = norm(v);
