@@ -163,7 +163,7 @@ struct cc_dispatcher {
 
 /* A claimed notification with everything needed to send it. */
 struct item {
-    struct cc_notification n;
+    struct cc_notification *n;    /* into the batch's claim */
     const struct cc_contact *c;   /* the batch's copy */
     const struct cc_webhook *w;   /* into c, for robots */
     struct cc_rendered r;
@@ -205,7 +205,7 @@ struct send {
 /* An outcome to write: the notification as it is to be stored, and the
  * attempt (when one was made). */
 struct record {
-    struct cc_notification n;
+    const struct cc_notification *n; /* into the batch's claim */
     struct cc_attempt a;
     int has_attempt;
     int health;                   /* 0 leave, 1 mark broken (n.last_error), 2 clear */
@@ -241,7 +241,10 @@ static void *grow(void *p, size_t *cap, size_t need, size_t size)
 static struct item *batch_item(struct batch *b)
 {
     b->items = grow(b->items, &b->capitems, b->nitems + 1, sizeof *b->items);
-    struct item *it = cc_calloc(1, sizeof *it);
+    struct item *it = cc_malloc(sizeof *it); /* r is written by the renderer */
+    it->n = NULL;
+    it->c = NULL;
+    it->w = NULL;
     b->items[b->nitems++] = it;
     return it;
 }
@@ -263,11 +266,11 @@ static enum cc_err record_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     struct batch *b = arg;
     for (size_t i = 0; i < b->nrecs; i++) {
         const struct record *r = &b->recs[i];
-        enum cc_err rc = cc_tx_notif_record(tx, &r->n, r->has_attempt ? &r->a : NULL, err);
+        enum cc_err rc = cc_tx_notif_record(tx, r->n, r->has_attempt ? &r->a : NULL, err);
         if (!rc && r->health)
-            rc = cc_tx_channel_health(tx, r->n.account_id, r->n.contact_id, r->n.channel,
-                                      r->n.webhook_id, r->health == 1 ? r->n.last_error : NULL,
-                                      r->n.updated_at, err);
+            rc = cc_tx_channel_health(tx, r->n->account_id, r->n->contact_id, r->n->channel,
+                                      r->n->webhook_id, r->health == 1 ? r->n->last_error : NULL,
+                                      r->n->updated_at, err);
         if (rc)
             return rc;
     }
@@ -337,7 +340,7 @@ static void finish_health(struct batch *b, struct cc_notification *n, const char
     n->target[0] = '\0'; /* keep the stored one */
     b->recs = grow(b->recs, &b->caprecs, b->nrecs + 1, sizeof *b->recs);
     struct record *r = &b->recs[b->nrecs++];
-    r->n = *n;
+    r->n = n;
     r->has_attempt = a != NULL;
     if (a)
         r->a = *a;
@@ -414,7 +417,7 @@ static const struct cc_template_texts *batch_texts(struct batch *b, int64_t acco
  * -1 then (or on a store error, after putting it back). */
 static int prepare(struct batch *b, struct item *it)
 {
-    struct cc_notification *n = &it->n;
+    struct cc_notification *n = it->n;
     const struct cached_event *e = batch_event(b, n->account_id, n->event_id);
     if (e->rc) {
         finish(b, n, e->rc == CC_ERR_NOT_FOUND ? "cancelled" : "pending", e->why, NULL);
@@ -463,7 +466,7 @@ static void settle(struct batch *b, struct item *it, const struct cc_send_result
                    const struct cc_robot_answer *ans, int64_t started_at, int64_t latency_ms)
 {
     struct cc_dispatcher *d = b->d;
-    struct cc_notification *n = &it->n;
+    struct cc_notification *n = it->n;
     const struct cc_webhook *w = it->w;
     struct cc_attempt a;
     memset(&a, 0, sizeof a);
@@ -586,8 +589,8 @@ static void prepare_merged(struct batch *b, struct item **items, size_t n, const
             int64_t wait_until = limiter_reserve(&d->limit, w->kind, w->url, cc_now_ms());
             if (wait_until) {
                 for (size_t k = i; k < n; k++) {
-                    items[k]->n.next_attempt_at = wait_until;
-                    finish(b, &items[k]->n, "pending", NULL, NULL);
+                    items[k]->n->next_attempt_at = wait_until;
+                    finish(b, items[k]->n, "pending", NULL, NULL);
                 }
                 return;
             }
@@ -614,8 +617,8 @@ static void prepare_merged(struct batch *b, struct item **items, size_t n, const
             cc_buf_puts(&md, items[k]->r.markdown);
             cc_buf_puts(&tx, items[k]->r.text);
         }
-        char uuid[sizeof first->n.key + 16];
-        snprintf(uuid, sizeof uuid, "%s-m%zu", items[i]->n.key, count);
+        char uuid[sizeof first->n->key + 16];
+        snprintf(uuid, sizeof uuid, "%s-m%zu", items[i]->n->key, count);
         struct cc_robot_message m = {
             .kind = w->kind,
             .url = w->url,
@@ -624,7 +627,7 @@ static void prepare_merged(struct batch *b, struct item **items, size_t n, const
             .markdown = md.data ? md.data : "",
             .text = tx.data ? tx.data : "",
             .mention_mobile = mention,
-            .msg_uuid = count == 1 ? items[i]->n.key : uuid,
+            .msg_uuid = count == 1 ? items[i]->n->key : uuid,
         };
         struct send *s = batch_send(b, items + i, count);
         cc_robot_prepare(d->dc, &m, &s->res, &s->x);
@@ -650,7 +653,7 @@ static void prepare_group(struct batch *b, struct group *gr)
     if (w->has_secret && cc_aead_open(d->key, CC_AAD_WEBHOOK, w->secret_enc, w->secret_enc_len,
                                       secret, sizeof secret, NULL)) {
         for (size_t k = 0; k < gr->n; k++)
-            finish(b, &gr->items[k]->n, "failed",
+            finish(b, gr->items[k]->n, "failed",
                    "the robot's secret cannot be decrypted with this master key", NULL);
         return;
     }
@@ -662,8 +665,8 @@ static void prepare_group(struct batch *b, struct group *gr)
     if (gr->n == 1 && fits) { /* the message exactly as a test send renders and sends it */
         struct item *it = gr->items[0];
         struct send *s = batch_send(b, gr->items, 1);
-        cc_notify_prepare(d->dc, &it->r, it->c, it->n.channel, w, secret[0] ? secret : NULL,
-                          it->n.key, &s->res, &s->x);
+        cc_notify_prepare(d->dc, &it->r, it->c, it->n->channel, w, secret[0] ? secret : NULL,
+                          it->n->key, &s->res, &s->x);
     } else {
         prepare_merged(b, gr->items, gr->n, secret[0] ? secret : NULL);
     }
@@ -716,7 +719,7 @@ static void process_batch(struct cc_dispatcher *d, struct cc_notification *claim
     size_t m = 0;
     for (size_t k = 0; k < n; k++) {
         struct item *it = batch_item(&b);
-        it->n = claimed[k];
+        it->n = &claimed[k];
         if (!prepare(&b, it))
             ready[m++] = it;
     }
@@ -730,7 +733,7 @@ static void process_batch(struct cc_dispatcher *d, struct cc_notification *claim
         struct item *it = ready[k];
         if (!it->w) { /* email or SMS */
             struct send *s = batch_send(&b, &it, 1);
-            cc_notify_prepare(d->dc, &it->r, it->c, it->n.channel, NULL, NULL, it->n.key,
+            cc_notify_prepare(d->dc, &it->r, it->c, it->n->channel, NULL, NULL, it->n->key,
                               &s->res, &s->x);
             continue;
         }
@@ -738,7 +741,7 @@ static void process_batch(struct cc_dispatcher *d, struct cc_notification *claim
         gr->items = cc_malloc((m - k) * sizeof *gr->items);
         gr->items[gr->n++] = it;
         for (size_t o = k + 1; o < m; o++)
-            if (!done[o] && ready[o]->w && ready[o]->n.account_id == it->n.account_id &&
+            if (!done[o] && ready[o]->w && ready[o]->n->account_id == it->n->account_id &&
                 !strcmp(ready[o]->w->url, it->w->url)) {
                 done[o] = 1;
                 gr->items[gr->n++] = ready[o];
@@ -747,8 +750,8 @@ static void process_batch(struct cc_dispatcher *d, struct cc_notification *claim
         if (wait_until) {
             /* Their turn has not come: due again then, no attempt spent. */
             for (size_t g = 0; g < gr->n; g++) {
-                gr->items[g]->n.next_attempt_at = wait_until;
-                finish(&b, &gr->items[g]->n, "pending", NULL, NULL);
+                gr->items[g]->n->next_attempt_at = wait_until;
+                finish(&b, gr->items[g]->n, "pending", NULL, NULL);
             }
             continue;
         }
@@ -779,6 +782,7 @@ static void process_batch(struct cc_dispatcher *d, struct cc_notification *claim
 
 static void *dispatcher_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "cc-dispatch"); /* for top -H, perf, gdb */
     struct cc_dispatcher *d = arg;
     struct claim_op *op = cc_malloc(sizeof *op);
     op->items = cc_calloc(CLAIM_MAX + EXTRA_MAX, sizeof *op->items);

@@ -318,6 +318,7 @@ int cc_req_json_body(struct cc_request *req, json_t **obj)
 
 static void *pool_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "cc-pool"); /* for top -H, perf, gdb */
     struct cc_http_server *srv = arg;
     struct blocking_pool *p = &srv->pool;
     pthread_mutex_lock(&p->mu);

@@ -966,6 +966,7 @@ static void run_batch(struct sq *q, struct job *batch)
 
 static void *writer_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "cc-writer"); /* for top -H, perf, gdb */
     struct sq *q = arg;
     pthread_mutex_lock(&q->mu);
     for (;;) {
