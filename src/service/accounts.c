@@ -14,6 +14,7 @@ struct new_key_op {
     const char *account_name;   /* NULL: add a key to an existing account */
     struct cc_new_key *out;
     struct cc_access_key row;
+    const char *actor;          /* for the audit trail; NULL: "cli" */
 };
 
 static enum cc_err prepare_key(struct cc_service *svc, enum cc_role role,
@@ -51,7 +52,7 @@ static enum cc_err new_key_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     rc = cc_tx_key_insert(tx, &op->row, err);
     if (rc)
         return rc;
-    return cc_tx_audit(tx, op->out->account_id, "cli",
+    return cc_tx_audit(tx, op->out->account_id, op->actor ? op->actor : "cli",
                        op->account_name ? "account.create" : "access_key.create",
                        op->account_name ? "account" : "access_key", op->out->account_id,
                        op->row.id, op->row.created_at, err);
@@ -80,10 +81,16 @@ enum cc_err cc_account_get_name(struct cc_service *svc, int64_t id, char *name, 
 enum cc_err cc_key_create(struct cc_service *svc, int64_t account_id, enum cc_role role,
                           struct cc_new_key *out, struct cc_error *err)
 {
+    return svc_key_create(svc, NULL, account_id, role, out, err);
+}
+
+enum cc_err svc_key_create(struct cc_service *svc, const char *actor, int64_t account_id,
+                           enum cc_role role, struct cc_new_key *out, struct cc_error *err)
+{
     if (role == CC_ROLE_NONE)
         return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "Role",
                             "The role must be admin, operator or readonly.");
-    struct new_key_op op = {.svc = svc, .account_name = NULL, .out = out};
+    struct new_key_op op = {.svc = svc, .account_name = NULL, .out = out, .actor = actor};
     enum cc_err rc = prepare_key(svc, role, out, &op.row, err);
     if (rc)
         return rc;
@@ -110,6 +117,7 @@ struct disable_op {
     int64_t account_id;
     const char *key_id;
     int64_t now;
+    const char *actor;
 };
 
 static enum cc_err disable_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
@@ -118,13 +126,19 @@ static enum cc_err disable_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     enum cc_err rc = cc_tx_key_disable(tx, op->account_id, op->key_id, op->now, err);
     if (rc)
         return rc;
-    return cc_tx_audit(tx, op->account_id, "cli", "access_key.disable", "access_key",
+    return cc_tx_audit(tx, op->account_id, op->actor, "access_key.disable", "access_key",
                        op->account_id, op->key_id, op->now, err);
 }
 
 enum cc_err cc_key_disable(struct cc_service *svc, int64_t account_id, const char *key_id,
                            struct cc_error *err)
 {
-    struct disable_op op = {account_id, key_id, cc_now_ms()};
+    return svc_key_disable(svc, "cli", account_id, key_id, err);
+}
+
+enum cc_err svc_key_disable(struct cc_service *svc, const char *actor, int64_t account_id,
+                            const char *key_id, struct cc_error *err)
+{
+    struct disable_op op = {account_id, key_id, cc_now_ms(), actor};
     return cc_store_write(svc->store, disable_tx, &op, err);
 }

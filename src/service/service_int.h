@@ -24,6 +24,14 @@ enum cc_err svc_open(const struct cc_service *svc, const char *aad, const uint8_
  * the caller: json_decref(). */
 json_t *svc_sample_data(void);
 
+/* Access keys made or disabled by actor (the audit trail's "who": "cli",
+ * an access key id, "user:ID"); cc_key_create/cc_key_disable are these for
+ * the command line (accounts.c). */
+enum cc_err svc_key_create(struct cc_service *svc, const char *actor, int64_t account_id,
+                           enum cc_role role, struct cc_new_key *out, struct cc_error *err);
+enum cc_err svc_key_disable(struct cc_service *svc, const char *actor, int64_t account_id,
+                            const char *key_id, struct cc_error *err);
+
 /* page from 1 to 1000000, page_size from 1 to CC_PAGE_SIZE_MAX. */
 enum cc_err svc_check_page(int64_t page, int64_t page_size, struct cc_error *err);
 

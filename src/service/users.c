@@ -623,7 +623,7 @@ enum cc_err cc_api_key_create(struct cc_service *svc, const struct cc_caller *ca
     if (!role)
         return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Role",
                             "The role is required: admin, operator or readonly.");
-    return cc_key_create(svc, caller->account_id, cc_role_parse(role), out, err);
+    return svc_key_create(svc, actor(caller), caller->account_id, cc_role_parse(role), out, err);
 }
 
 enum cc_err cc_api_key_disable(struct cc_service *svc, const struct cc_caller *caller,
@@ -633,7 +633,7 @@ enum cc_err cc_api_key_disable(struct cc_service *svc, const struct cc_caller *c
     enum cc_err rc = cc_service_require(caller, CC_ROLE_ADMIN, err);
     if (rc)
         return rc;
-    if ((rc = cc_key_disable(svc, caller->account_id, key_id, err)))
+    if ((rc = svc_key_disable(svc, actor(caller), caller->account_id, key_id, err)))
         return rc;
     struct cc_access_key *keys = NULL;
     size_t n = 0;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "service/service.h"
 #include "util/util.h"
@@ -336,6 +337,54 @@ static void sessions_expire(void **state)
     assert_int_equal(cc_session_touch(&f->svc, &c, &err), CC_OK);
 }
 
+/* The audit trail's last actor for action (read from the database file). */
+static void last_actor(const struct fx *f, const char *action, char *out, size_t outsz)
+{
+    char path[128];
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    snprintf(path, sizeof path, "%s/t.db", f->dir);
+    out[0] = '\0';
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT actor FROM audit_log WHERE action = ?1 "
+                                            "ORDER BY id DESC LIMIT 1", -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, action, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        cc_strlcpy(out, (const char *)sqlite3_column_text(st, 0), outsz);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+}
+
+static void keys_through_the_api_name_their_user(void **state)
+{
+    struct fx *f = *state;
+    struct cc_user admin;
+    char pw[CC_PASSWORD_GEN_LEN + 1], csrf[CC_CSRF_LEN + 1], who[64], want[64];
+    struct cc_error err;
+    assert_int_equal(cc_user_create(&f->svc, NULL, f->account, "keys@example.com", "admin",
+                                    NULL, &admin, pw, &err), CC_OK);
+    struct cc_new_session s;
+    assert_int_equal(cc_session_sign_in(&f->svc, "keys@example.com", pw, &s, &err), CC_OK);
+    struct cc_caller me;
+    int touch;
+    assert_int_equal(cc_session_authenticate(&f->svc, s.token, &me, csrf, &touch, &err), CC_OK);
+    struct cc_new_key k;
+    assert_int_equal(cc_api_key_create(&f->svc, &me, "readonly", &k, &err), CC_OK);
+    snprintf(want, sizeof want, "user:%lld", (long long)admin.id);
+    last_actor(f, "access_key.create", who, sizeof who);
+    assert_string_equal(who, want);
+    struct cc_access_key out;
+    assert_int_equal(cc_api_key_disable(&f->svc, &me, k.key_id, &out, &err), CC_OK);
+    assert_true(out.disabled_at > 0);
+    last_actor(f, "access_key.disable", who, sizeof who);
+    assert_string_equal(who, want);
+    /* the command line's own calls still say so */
+    assert_int_equal(cc_key_disable(&f->svc, f->account, k.key_id, &err), CC_OK);
+    last_actor(f, "access_key.disable", who, sizeof who);
+    assert_string_equal(who, "cli");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -346,6 +395,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(admin_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(lock_after_five_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(sessions_expire, setup, teardown),
+        cmocka_unit_test_setup_teardown(keys_through_the_api_name_their_user, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
