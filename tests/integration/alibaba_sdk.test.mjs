@@ -4,11 +4,11 @@
 // the default, and HMAC-SHA1 with signatureAlgorithm 'v2'), parameters in
 // the query and in a form body, Chinese names and reserved characters, and
 // every error the SDK must surface as a coded error.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  makeDataDir, removeDir, startServer, createAccount, createKey, disableKey, api, assertOk,
-  uniqueMobile, unique, idCard,
+  makeDataDir, startServer, createAccount, createKey, disableKey, api, assertOk,
+  uniqueMobile, unique, idCard, stopAllAfter,
 } from './lib/harness.mjs';
 import { casClient, callAction, sdkListContact, rejects, timestamp } from './lib/alibaba.mjs';
 
@@ -22,13 +22,7 @@ before(async () => {
   server = await startServer(dir);
 });
 
-after(async () => {
-  try {
-    await server?.stop();
-  } finally {
-    removeDir(dir);
-  }
-});
+stopAllAfter(() => [server], () => dir);
 
 const DING = (t) => `https://oapi.dingtalk.com/robot/send?access_token=${t}`;
 const FEISHU = 'https://open.feishu.cn/open-apis/bot/v2/hook/1f2e3d4c-aaaa';

@@ -4,11 +4,11 @@
 // create-read-update-page-delete sequence with ClientToken, chunked bodies,
 // unescaped reserved characters in the query, and what "/" answers to calls
 // that are not (or not valid) API calls — without touching REST or the console.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  makeDataDir, removeDir, startServer, createAccount, api, raw, assertOk, assertError, show,
-  uniqueMobile, unique, idCard,
+  makeDataDir, startServer, createAccount, api, raw, assertOk, assertError, show,
+  uniqueMobile, unique, idCard, stopAllAfter,
 } from './lib/harness.mjs';
 import { terraformRequest, signV1, timestamp, VERSION, casClient, callAction } from './lib/alibaba.mjs';
 
@@ -20,13 +20,7 @@ before(async () => {
   server = await startServer(dir);
 });
 
-after(async () => {
-  try {
-    await server?.stop();
-  } finally {
-    removeDir(dir);
-  }
-});
+stopAllAfter(() => [server], () => dir);
 
 const local = (e164) => e164.replace(/^\+86/, '');
 const DING = (t) => `https://oapi.dingtalk.com/robot/send?access_token=${t}`;

@@ -2,9 +2,9 @@
 // (acs_requests_per_minute): past it the SDK gets Throttling.User, as its own
 // ThrottlingError, with x-acs-retry-after in milliseconds; other keys and the
 // REST API are not held back.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeDataDir, removeDir, startServer, createAccount, createKey, api, assertOk, raw, show } from './lib/harness.mjs';
+import { makeDataDir, startServer, createAccount, createKey, api, assertOk, raw, show, stopAllAfter } from './lib/harness.mjs';
 import { casClient, callAction, rejects, terraformRequest } from './lib/alibaba.mjs';
 
 let dir, server, admin, second;
@@ -17,13 +17,7 @@ before(async () => {
   server = await startServer(dir, { env: { CERTCONTACTS_ACS_REQUESTS_PER_MINUTE: '3' } });
 });
 
-after(async () => {
-  try {
-    await server?.stop();
-  } finally {
-    removeDir(dir);
-  }
-});
+stopAllAfter(() => [server], () => dir);
 
 test('past the per-key rate: Throttling.User with x-acs-retry-after (ms), per key', async () => {
   const c = casClient(server, admin);

@@ -1,11 +1,11 @@
 // auth.test.mjs — HTTP Basic access keys: 401 for missing/bad/unknown/disabled
 // keys, 403 for a role without the right, masking for readonly, and keys
 // created or disabled by the CLI while the server runs take effect at once.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  makeDataDir, removeDir, startServer, createAccount, createKey, listKeys, disableKey,
-  api, assertOk, assertError, show, contactBody, createContact, getContact, cliJson,
+  makeDataDir, startServer, createAccount, createKey, listKeys, disableKey,
+  api, assertOk, assertError, show, contactBody, createContact, getContact, cliJson, stopAllAfter,
 } from './lib/harness.mjs';
 
 let dir, server, admin, operator, readonly, contact, body;
@@ -27,13 +27,7 @@ before(async () => {
   }));
 });
 
-after(async () => {
-  try {
-    await server?.stop();
-  } finally {
-    removeDir(dir);
-  }
-});
+stopAllAfter(() => [server], () => dir);
 
 function assert401(res) {
   assertError(res, 401, 'Unauthorized');

@@ -3,14 +3,14 @@
 // the session cookie and its flags, CSRF refusal, the wrong-password lock,
 // sign-out, a readonly user refused writes, and the users and keys
 // endpoints. The browser tests drive the same API through the pages.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
   ROOT, BIN, waitFor, makeDataDir, removeDir, startServer, createAccount, cli, cliJson, api, raw, assertOk,
-  assertError, show, contactBody, unique,
+  assertError, show, contactBody, unique, stopAllAfter,
 } from './lib/harness.mjs';
 
 let dir, server, acct, admin, adminPw;
@@ -32,13 +32,7 @@ before(async () => {
   server = await startServer(dir);
 });
 
-after(async () => {
-  try {
-    await server?.stop();
-  } finally {
-    removeDir(dir);
-  }
-});
+stopAllAfter(() => [server], () => dir);
 
 /** Signs in; returns {res, cookie, csrf, setCookie}. */
 async function signIn(email, password, headers = {}) {

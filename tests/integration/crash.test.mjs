@@ -1,23 +1,17 @@
 // crash.test.mjs — durability: every write the server acknowledged is there
 // after the process is killed without warning (SIGKILL, no clean shutdown),
 // and a write that was refused left nothing behind.
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  makeDataDir, removeDir, startServer, createAccount, api, assertOk, contactBody, getContact,
-  listAll, uniqueMobile,
+  makeDataDir, startServer, createAccount, api, assertOk, contactBody, getContact,
+  listAll, uniqueMobile, stopAllAfter,
 } from './lib/harness.mjs';
 
 const dir = makeDataDir();
 let server;
 
-after(async () => {
-  try {
-    await server?.stop();
-  } finally {
-    removeDir(dir);
-  }
-});
+stopAllAfter(() => [server], () => dir);
 
 test('acknowledged creates survive SIGKILL while more writes are in flight', async () => {
   server = await startServer(dir);

@@ -1,12 +1,12 @@
 // crud.test.mjs — create, read, list, delete a contact over REST v1, the shape
 // of a contact, normalisation and masking, health endpoints and OpenAPI.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  makeDataDir, removeDir, startServer, createAccount, api, assertOk, assertError, show,
-  contactBody, createContact, getContact, unique, uniqueMobile, hasKeyDeep, RFC3339, idCard,
+  makeDataDir, startServer, createAccount, api, assertOk, assertError, show,
+  contactBody, createContact, getContact, unique, uniqueMobile, hasKeyDeep, RFC3339, idCard, stopAllAfter,
 } from './lib/harness.mjs';
 
 let dir, server, admin;
@@ -17,13 +17,7 @@ before(async () => {
   server = await startServer(dir);
 });
 
-after(async () => {
-  try {
-    await server?.stop();
-  } finally {
-    removeDir(dir);
-  }
-});
+stopAllAfter(() => [server], () => dir);
 
 const DING = 'https://oapi.dingtalk.com/robot/send?access_token=abc123';
 const FEISHU = 'https://open.feishu.cn/open-apis/bot/v2/hook/1f2e3d4c-aaaa';

@@ -1,11 +1,11 @@
 // idempotency.test.mjs — POST /v1/contacts with an Idempotency-Key: the same
 // key and body replay the first response (one contact), the same key with
 // another body is 409 IdempotencyKeyReused, and key length is bounded.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  makeDataDir, removeDir, startServer, createAccount, api, assertOk, assertError, show,
-  contactBody, unique, listAll,
+  makeDataDir, startServer, createAccount, api, assertOk, assertError, show,
+  contactBody, unique, listAll, stopAllAfter,
 } from './lib/harness.mjs';
 
 let dir, server, admin;
@@ -16,13 +16,7 @@ before(async () => {
   server = await startServer(dir);
 });
 
-after(async () => {
-  try {
-    await server?.stop();
-  } finally {
-    removeDir(dir);
-  }
-});
+stopAllAfter(() => [server], () => dir);
 
 const post = (body, key) =>
   api(server, 'POST', '/v1/contacts', {

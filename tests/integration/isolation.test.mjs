@@ -1,11 +1,11 @@
 // isolation.test.mjs — two accounts on one server never see or touch each
 // other's contacts: another account's contact is 404 exactly like a missing
 // one, lists and searches are scoped, and uniqueness is per account.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  makeDataDir, removeDir, startServer, createAccount, createKey, api, assertOk, assertError,
-  createContact, getContact, unique,
+  makeDataDir, startServer, createAccount, createKey, api, assertOk, assertError,
+  createContact, getContact, unique, stopAllAfter,
 } from './lib/harness.mjs';
 
 let dir, server, a, b, bReadonly, aContact, aBody;
@@ -25,13 +25,7 @@ before(async () => {
   }));
 });
 
-after(async () => {
-  try {
-    await server?.stop();
-  } finally {
-    removeDir(dir);
-  }
-});
+stopAllAfter(() => [server], () => dir);
 
 function sameShape(res, ref) {
   assert.equal(res.status, ref.status);

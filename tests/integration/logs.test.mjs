@@ -1,11 +1,11 @@
 // logs.test.mjs — the server's stderr: one JSON object per line, one request
 // line per request whose request_id is the X-Request-Id the client saw, and
 // no secrets or full email / mobile / ID card numbers anywhere.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  makeDataDir, removeDir, startServer, createAccount, createKey, api, raw, assertOk, assertError, show,
-  basic,
+  makeDataDir, startServer, createAccount, createKey, api, raw, assertOk, assertError, show,
+  basic, stopAllAfter,
 } from './lib/harness.mjs';
 
 let dir, server, admin, ro;
@@ -26,13 +26,7 @@ before(async () => {
   server = await startServer(dir);
 });
 
-after(async () => {
-  try {
-    await server?.stop();
-  } finally {
-    removeDir(dir);
-  }
-});
+stopAllAfter(() => [server], () => dir);
 
 async function expectLogLine(res, { account, method, path, status }) {
   const rid = res.headers.get('x-request-id');

@@ -3,10 +3,10 @@
 // lease runs out and delivered, with the same idempotency key (DingTalk's
 // msgUuid), so the robot can drop the duplicate. A slow robot never holds
 // up API requests.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  makeDataDir, removeDir, startServer, createAccount, api, assertOk, createContact, waitFor,
+  makeDataDir, startServer, createAccount, api, assertOk, createContact, waitFor, stopAllAfter,
 } from './lib/harness.mjs';
 import { startRobots, dingtalkWebhookUrl, wecomWebhookUrl } from './lib/robots.mjs';
 
@@ -18,14 +18,7 @@ before(async () => {
   admin = createAccount(dir);
 });
 
-after(async () => {
-  try {
-    await server?.stop();
-  } finally {
-    await robots?.stop();
-    removeDir(dir);
-  }
-});
+stopAllAfter(() => [server, robots], () => dir);
 
 const env = () => ({
   ...robots.env(),

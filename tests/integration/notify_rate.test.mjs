@@ -4,10 +4,10 @@
 // them, split into several when a platform's size limit would be passed, and
 // one item too long for any message is cut on a character boundary with "…".
 // Windows are shortened to 10% on both sides (6 s for a minute).
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  makeDataDir, removeDir, startServer, createAccount, api, assertOk, createContact, waitFor,
+  makeDataDir, startServer, createAccount, api, assertOk, createContact, waitFor, stopAllAfter,
 } from './lib/harness.mjs';
 import { startRobots, dingtalkWebhookUrl, larkWebhookUrl, wecomWebhookUrl } from './lib/robots.mjs';
 
@@ -22,14 +22,7 @@ before(async () => {
   });
 });
 
-after(async () => {
-  try {
-    await server?.stop();
-  } finally {
-    await robots?.stop();
-    removeDir(dir);
-  }
-});
+stopAllAfter(() => [server, robots], () => dir);
 
 async function event(contactIds, data) {
   return assertOk(await api(server, 'POST', '/v1/events', {

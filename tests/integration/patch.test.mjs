@@ -1,14 +1,14 @@
 // patch.test.mjs — PATCH /v1/contacts/{id}: partial updates, versions and
 // ETags, If-Match conflicts (also under concurrency), status resets when the
 // email or mobile changes, and the webhook secret rules.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  makeDataDir, removeDir, startServer, createAccount, api, assertOk, assertError, show,
-  createContact, getContact, unique, uniqueMobile, hasKeyDeep,
+  makeDataDir, startServer, createAccount, api, assertOk, assertError, show,
+  createContact, getContact, unique, uniqueMobile, hasKeyDeep, stopAllAfter,
 } from './lib/harness.mjs';
 
 let dir, server, admin;
@@ -19,13 +19,7 @@ before(async () => {
   server = await startServer(dir);
 });
 
-after(async () => {
-  try {
-    await server?.stop();
-  } finally {
-    removeDir(dir);
-  }
-});
+stopAllAfter(() => [server], () => dir);
 
 const D1 = 'https://oapi.dingtalk.com/robot/send?access_token=patchone111';
 const D2 = 'https://oapi.dingtalk.com/robot/send?access_token=patchtwo222';

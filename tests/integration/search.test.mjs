@@ -2,10 +2,10 @@
 // pages that neither overlap nor miss anything, newest first, 1- and
 // 2-character keywords, Chinese names, case-insensitivity, LIKE wildcards
 // taken literally, masking in lists, and parameter bounds.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  makeDataDir, removeDir, startServer, createAccount, api, assertOk, assertError, show,
+  makeDataDir, startServer, createAccount, api, assertOk, assertError, show, stopAllAfter,
 } from './lib/harness.mjs';
 
 let dir, server, admin;
@@ -59,13 +59,7 @@ before(async () => {
   }
 });
 
-after(async () => {
-  try {
-    await server?.stop();
-  } finally {
-    removeDir(dir);
-  }
-});
+stopAllAfter(() => [server], () => dir);
 
 // The contract's rule, evaluated locally: case-insensitive substring of
 // name, email or mobile (stored normalised to E.164). ASCII lower-casing is

@@ -4,11 +4,11 @@
 // a template deliverable (known variables, the robots' keyword, lengths);
 // roles; isolation between accounts; and a test send to a robot that uses
 // the account's own text.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  makeDataDir, removeDir, startServer, createAccount, createKey, api, assertOk, assertError,
-  createContact,
+  makeDataDir, startServer, createAccount, createKey, api, assertOk, assertError,
+  createContact, stopAllAfter,
 } from './lib/harness.mjs';
 import { startRobots, dingtalkWebhookUrl } from './lib/robots.mjs';
 
@@ -31,14 +31,7 @@ before(async () => {
   server = await startServer(dir, { env: { ...robots.env(), CERTCONTACTS_SEND_TIMEOUT_MS: '3000' } });
 });
 
-after(async () => {
-  try {
-    await server?.stop();
-  } finally {
-    await robots?.stop();
-    removeDir(dir);
-  }
-});
+stopAllAfter(() => [server, robots], () => dir);
 
 const put = (key, path, json) => api(server, 'PUT', path, { key, json });
 const get = (key, path) => api(server, 'GET', path, { key });

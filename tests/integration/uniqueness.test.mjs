@@ -1,11 +1,11 @@
 // uniqueness.test.mjs — email and mobile are unique per account even under
 // concurrency: 20 simultaneous creates with one email (or one mobile in
 // different spellings) give exactly one contact and 19 clean 409s.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  makeDataDir, removeDir, startServer, createAccount, api, assertOk, assertError, show,
-  unique, uniqueMobile, listAll,
+  makeDataDir, startServer, createAccount, api, assertOk, assertError, show,
+  unique, uniqueMobile, listAll, stopAllAfter,
 } from './lib/harness.mjs';
 
 let dir, server, admin;
@@ -16,13 +16,7 @@ before(async () => {
   server = await startServer(dir);
 });
 
-after(async () => {
-  try {
-    await server?.stop();
-  } finally {
-    removeDir(dir);
-  }
-});
+stopAllAfter(() => [server], () => dir);
 
 const N = 20;
 

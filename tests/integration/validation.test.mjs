@@ -1,11 +1,11 @@
 // validation.test.mjs — every field's validation over POST /v1/contacts: each
 // invalid value gets 400 with its specific code and creates nothing; the
 // matching valid values are accepted (so a rejection is not just "everything").
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   makeDataDir, removeDir, startServer, createAccount, api, assertOk, assertError,
-  contactBody, idCard, unique, uniqueMobile,
+  contactBody, idCard, unique, uniqueMobile, stopAllAfter,
 } from './lib/harness.mjs';
 
 let dir, server, admin;
@@ -16,13 +16,7 @@ before(async () => {
   server = await startServer(dir);
 });
 
-after(async () => {
-  try {
-    await server?.stop();
-  } finally {
-    removeDir(dir);
-  }
-});
+stopAllAfter(() => [server], () => dir);
 
 async function total() {
   const r = await api(server, 'GET', '/v1/contacts?page_size=1', { key: admin });

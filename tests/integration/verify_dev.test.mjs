@@ -1,13 +1,13 @@
 // verify_dev.test.mjs — development mode: with no SMTP server and the "log"
 // SMS provider, a newcomer reads the code from the server log and confirms
 // it; outside development mode the "log" provider is refused at start-up.
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import {
   ROOT, BIN, makeDataDir, removeDir, startServer, createAccount, assertOk, assertError,
   createContact, getContact, unique, uniqueMobile,
-  sendContactCode, confirmContactCode, sendTargetCode, confirmTargetCode,
+  sendContactCode, confirmContactCode, sendTargetCode, confirmTargetCode, stopAllAfter,
 } from './lib/harness.mjs';
 import { sixDigitNumbers } from './lib/sinks.mjs';
 
@@ -19,13 +19,7 @@ before(async () => {
   server = await startServer(dir, { env: { CERTCONTACTS_DEV: '1', CERTCONTACTS_SMS_PROVIDER: 'log', CERTCONTACTS_SMTP_URL: '' } });
 });
 
-after(async () => {
-  try {
-    await server?.stop();
-  } finally {
-    removeDir(dir);
-  }
-});
+stopAllAfter(() => [server], () => dir);
 
 // Fields whose values are not message content (and may hold digit runs).
 const NOISE = new Set(['ts', 'time', 'request_id', 'listen', 'duration_ms', 'pid', 'port', 'account', 'status']);

@@ -12,6 +12,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
+import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -30,6 +31,29 @@ export function makeDataDir(prefix = 'cc-it-') {
 
 export function removeDir(dir) {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Registers the file's after() hook: stops what things() lists, in order
+ * (servers, sinks, robot receivers; null entries skipped; one that fails to
+ * stop does not keep the others running), then removes the directory dir().
+ */
+export function stopAllAfter(things, dir) {
+  after(async () => {
+    const stop = async (list) => {
+      if (!list.length) return;
+      try {
+        await list[0]?.stop();
+      } finally {
+        await stop(list.slice(1));
+      }
+    };
+    try {
+      await stop(things());
+    } finally {
+      removeDir(dir());
+    }
+  });
 }
 
 /**
