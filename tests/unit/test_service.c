@@ -14,36 +14,22 @@
 #include <cmocka.h>
 
 #include "service/service.h"
+#include "service_fixture.h"
 #include "util/util.h"
 
 struct fx {
-    char dir[64];
-    char url[128];
-    struct cc_store *store;
-    struct cc_service svc;
+    struct svc_fixture b;
     struct cc_caller admin;
 };
 
 static int setup(void **state)
 {
     struct fx *f = cc_calloc(1, sizeof *f);
-    cc_strlcpy(f->dir, "/tmp/cc-unit-XXXXXX", sizeof f->dir);
-    if (!mkdtemp(f->dir))
+    if (svc_fixture_open(&f->b, 1))
         return -1;
-    snprintf(f->url, sizeof f->url, "sqlite:%s/t.db", f->dir);
-    struct cc_store_config sc = {f->url, 1, 5000, 256};
-    struct cc_error err;
-    if (cc_store_open(&sc, &f->store, &err) || cc_store_migrate(f->store, &err))
-        return -1;
-    uint8_t key[CC_KEY_LEN];
-    memset(key, 7, sizeof key);
-    cc_service_init(&f->svc, f->store, key, 1000);
-    struct cc_new_key k;
-    if (cc_account_create(&f->svc, "t", &k, &err))
-        return -1;
-    f->admin.account_id = k.account_id;
+    f->admin.account_id = f->b.first.account_id;
     f->admin.role = CC_ROLE_ADMIN;
-    cc_strlcpy(f->admin.key_id, k.key_id, sizeof f->admin.key_id);
+    cc_strlcpy(f->admin.key_id, f->b.first.key_id, sizeof f->admin.key_id);
     *state = f;
     return 0;
 }
@@ -51,13 +37,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fx *f = *state;
-    cc_store_close(f->store);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
-    if (system(cmd) != 0)
-        return -1;
+    int rc = svc_fixture_close(&f->b);
     cc_free(f);
-    return 0;
+    return rc;
 }
 
 static enum cc_err create(struct fx *f, const char *name, const char *mobile, const char *email,
@@ -68,14 +50,14 @@ static enum cc_err create(struct fx *f, const char *name, const char *mobile, co
     in.name = name;
     in.mobile = mobile;
     in.email = email;
-    return cc_contact_create(&f->svc, &f->admin, &in, NULL, NULL, out, NULL, err);
+    return cc_contact_create(&f->b.svc, &f->admin, &in, NULL, NULL, out, NULL, err);
 }
 
 static void migrate_twice_is_a_no_op(void **state)
 {
     struct fx *f = *state;
     struct cc_error err;
-    assert_int_equal(cc_store_migrate(f->store, &err), CC_OK);
+    assert_int_equal(cc_store_migrate(f->b.store, &err), CC_OK);
 }
 
 /* A write that fails after changing something, in the same batch as
@@ -100,7 +82,7 @@ static void *batch_thread(void *p)
 {
     struct batch_arg *a = p;
     struct cc_error err;
-    a->rc = cc_store_write(a->f->store, insert_then_maybe_fail, a, &err);
+    a->rc = cc_store_write(a->f->b.store, insert_then_maybe_fail, a, &err);
     return NULL;
 }
 
@@ -119,7 +101,7 @@ static void failing_write_does_not_take_the_batch_down(void **state)
     for (int i = 0; i < N; i++) {
         char name[64];
         struct cc_error err;
-        enum cc_err rc = cc_account_get_name(&f->svc, a[i].id, name, sizeof name, &err);
+        enum cc_err rc = cc_account_get_name(&f->b.svc, a[i].id, name, sizeof name, &err);
         if (i % 2) {
             assert_int_equal(a[i].rc, CC_ERR_INVALID_PARAMETER);
             /* its account id may be reused by a later write; never as "doomed" */
@@ -175,14 +157,14 @@ static void concurrent_creates_with_one_email(void **state)
     }
     assert_int_equal(ok, 1);
     assert_int_equal(conflict, N - 1);
-    cc_store_thread_done(f->store);
+    cc_store_thread_done(f->b.store);
 }
 
 static int64_t search(struct fx *f, const char *kw)
 {
     struct cc_contact_page p;
     struct cc_error err;
-    assert_int_equal(cc_contact_list(&f->svc, &f->admin, kw, 1, 100, &p, &err), CC_OK);
+    assert_int_equal(cc_contact_list(&f->b.svc, &f->admin, kw, 1, 100, &p, &err), CC_OK);
     int64_t total = p.total;
     assert_int_equal((int64_t)p.n, total < 100 ? total : 100);
     cc_contact_page_free(&p);
@@ -209,7 +191,7 @@ static void keyword_search(void **state)
     assert_int_equal(search(f, "%"), 0);
     assert_int_equal(search(f, ""), 3);
     assert_int_equal(search(f, "zzzz"), 0);
-    cc_store_thread_done(f->store);
+    cc_store_thread_done(f->b.store);
 }
 
 static void secrets_are_encrypted_at_rest(void **state)
@@ -226,14 +208,14 @@ static void secrets_are_encrypted_at_rest(void **state)
     in.webhooks[0].secret = "SECverysecretvalue42";
     struct cc_contact c;
     struct cc_error err;
-    assert_int_equal(cc_contact_create(&f->svc, &f->admin, &in, NULL, NULL, &c, NULL, &err), CC_OK);
+    assert_int_equal(cc_contact_create(&f->b.svc, &f->admin, &in, NULL, NULL, &c, NULL, &err), CC_OK);
     assert_string_equal(c.id_card_masked, "1****************X");
     /* Every byte of the database and its WAL: neither plaintext is there. */
     const char *files[] = {"t.db", "t.db-wal"};
     for (int i = 0; i < 2; i++) {
         char path[128], *data = NULL;
         size_t len = 0;
-        snprintf(path, sizeof path, "%s/%s", f->dir, files[i]);
+        snprintf(path, sizeof path, "%s/%s", f->b.dir, files[i]);
         if (cc_file_read(path, 64u << 20, &data, &len))
             continue;
         assert_null(memmem(data, len, "11010519491231002X", 18));
@@ -256,7 +238,7 @@ static void webhook_secret_rules_on_update(void **state)
     in.webhooks[1] = (struct cc_webhook_input){u2, CC_SECRET_VALUE, "two-secret", -1};
     struct cc_contact c;
     struct cc_error err;
-    assert_int_equal(cc_contact_create(&f->svc, &f->admin, &in, NULL, NULL, &c, NULL, &err), CC_OK);
+    assert_int_equal(cc_contact_create(&f->b.svc, &f->admin, &in, NULL, NULL, &c, NULL, &err), CC_OK);
     /* u1 stays without a secret field: keeps it; u2 stays with null: loses it */
     struct cc_contact_input up = {0};
     up.present = CC_F_WEBHOOKS;
@@ -264,7 +246,7 @@ static void webhook_secret_rules_on_update(void **state)
     up.webhooks[0] = (struct cc_webhook_input){u2, CC_SECRET_NULL, NULL, -1};
     up.webhooks[1] = (struct cc_webhook_input){u1, CC_SECRET_ABSENT, NULL, -1};
     struct cc_contact d;
-    assert_int_equal(cc_contact_update(&f->svc, &f->admin, c.id, &up, c.version, &d, &err), CC_OK);
+    assert_int_equal(cc_contact_update(&f->b.svc, &f->admin, c.id, &up, c.version, &d, &err), CC_OK);
     assert_int_equal(d.n_webhooks, 2);
     assert_string_equal(d.webhooks[0].url, u2);
     assert_false(d.webhooks[0].has_secret);
@@ -272,7 +254,7 @@ static void webhook_secret_rules_on_update(void **state)
     assert_true(d.webhooks[1].has_secret);
     assert_int_equal(d.version, c.version + 1);
     /* a stale version is a conflict and changes nothing */
-    assert_int_equal(cc_contact_update(&f->svc, &f->admin, c.id, &up, c.version, &d, &err),
+    assert_int_equal(cc_contact_update(&f->b.svc, &f->admin, c.id, &up, c.version, &d, &err),
                      CC_ERR_UPDATE_CONFLICT);
 }
 
@@ -287,28 +269,28 @@ static void roles(void **state)
     in.mobile = "13300000011";
     struct cc_contact c;
     struct cc_error err;
-    assert_int_equal(cc_contact_create(&f->svc, &ro, &in, NULL, NULL, &c, NULL, &err),
+    assert_int_equal(cc_contact_create(&f->b.svc, &ro, &in, NULL, NULL, &c, NULL, &err),
                      CC_ERR_FORBIDDEN);
-    assert_int_equal(cc_contact_delete(&f->svc, &ro, 1, &err), CC_ERR_FORBIDDEN);
+    assert_int_equal(cc_contact_delete(&f->b.svc, &ro, 1, &err), CC_ERR_FORBIDDEN);
     struct cc_caller other = f->admin;
     other.account_id = f->admin.account_id + 1000;
     assert_int_equal(create(f, "mine", "13300000012", NULL, &c, &err), CC_OK);
-    assert_int_equal(cc_contact_get(&f->svc, &other, c.id, &c, &err), CC_ERR_NOT_FOUND);
-    assert_int_equal(cc_contact_delete(&f->svc, &other, c.id, &err), CC_ERR_NOT_FOUND);
-    cc_store_thread_done(f->store);
+    assert_int_equal(cc_contact_get(&f->b.svc, &other, c.id, &c, &err), CC_ERR_NOT_FOUND);
+    assert_int_equal(cc_contact_delete(&f->b.svc, &other, c.id, &err), CC_ERR_NOT_FOUND);
+    cc_store_thread_done(f->b.store);
 }
 
 static void contact_cap(void **state)
 {
     struct fx *f = *state;
-    f->svc.max_contacts = 2;
+    f->b.svc.max_contacts = 2;
     struct cc_contact c;
     struct cc_error err;
     assert_int_equal(create(f, "a", "13300000021", NULL, &c, &err), CC_OK);
     assert_int_equal(create(f, "b", "13300000022", NULL, &c, &err), CC_OK);
     assert_int_equal(create(f, "c", "13300000023", NULL, &c, &err), CC_ERR_LIMIT_EXCEEDED);
     assert_string_equal(err.field, "Contacts");
-    assert_int_equal(cc_contact_delete(&f->svc, &f->admin, c.id, &err), CC_OK);
+    assert_int_equal(cc_contact_delete(&f->b.svc, &f->admin, c.id, &err), CC_OK);
     assert_int_equal(create(f, "c", "13300000023", NULL, &c, &err), CC_OK);
 }
 
@@ -318,17 +300,17 @@ static void a_disabled_key_is_refused_at_once_even_when_cached(void **state)
     struct cc_new_key k;
     struct cc_error err;
     struct cc_caller who;
-    assert_int_equal(cc_key_create(&f->svc, f->admin.account_id, CC_ROLE_OPERATOR, &k, &err), CC_OK);
+    assert_int_equal(cc_key_create(&f->b.svc, f->admin.account_id, CC_ROLE_OPERATOR, &k, &err), CC_OK);
     for (int i = 0; i < 3; i++) /* the second and third come from the cache */
-        assert_int_equal(cc_auth_access_key(&f->svc, k.key_id, k.secret, strlen(k.secret), &who,
+        assert_int_equal(cc_auth_access_key(&f->b.svc, k.key_id, k.secret, strlen(k.secret), &who,
                                             &err), CC_OK);
     assert_int_equal(who.role, CC_ROLE_OPERATOR);
-    assert_int_equal(cc_auth_access_key(&f->svc, k.key_id, "wrong", 5, &who, &err),
+    assert_int_equal(cc_auth_access_key(&f->b.svc, k.key_id, "wrong", 5, &who, &err),
                      CC_ERR_UNAUTHENTICATED);
-    assert_int_equal(cc_key_disable(&f->svc, f->admin.account_id, k.key_id, &err), CC_OK);
-    assert_int_equal(cc_auth_access_key(&f->svc, k.key_id, k.secret, strlen(k.secret), &who, &err),
+    assert_int_equal(cc_key_disable(&f->b.svc, f->admin.account_id, k.key_id, &err), CC_OK);
+    assert_int_equal(cc_auth_access_key(&f->b.svc, k.key_id, k.secret, strlen(k.secret), &who, &err),
                      CC_ERR_UNAUTHENTICATED);
-    cc_store_thread_done(f->store);
+    cc_store_thread_done(f->b.store);
 }
 
 int main(void)

@@ -1,0 +1,52 @@
+/*
+ * service_fixture.h — a service on a real SQLite database in a fresh
+ * temporary directory, with one account and its first admin key, for the
+ * unit tests that need the whole service (test_service.c, test_users.c).
+ * Header-only: each unit test is one program.
+ */
+#ifndef CC_TEST_SERVICE_FIXTURE_H
+#define CC_TEST_SERVICE_FIXTURE_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "service/service.h"
+#include "store/store.h"
+#include "util/util.h"
+
+struct svc_fixture {
+    char dir[64];
+    char url[128];
+    struct cc_store *store;
+    struct cc_service svc;
+    struct cc_new_key first;  /* the account's first admin key */
+};
+
+/* Opens it; synchronous_full as the store option. Returns 0 or -1. */
+static inline int svc_fixture_open(struct svc_fixture *f, int synchronous_full)
+{
+    cc_strlcpy(f->dir, "/tmp/cc-unit-XXXXXX", sizeof f->dir);
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->url, sizeof f->url, "sqlite:%s/t.db", f->dir);
+    struct cc_store_config sc = {f->url, synchronous_full, 5000, 256};
+    struct cc_error err;
+    if (cc_store_open(&sc, &f->store, &err) || cc_store_migrate(f->store, &err))
+        return -1;
+    uint8_t key[CC_KEY_LEN];
+    memset(key, 7, sizeof key);
+    cc_service_init(&f->svc, f->store, key, 1000);
+    return cc_account_create(&f->svc, "t", &f->first, &err) ? -1 : 0;
+}
+
+/* Closes it and removes its directory. Returns 0 or -1. */
+static inline int svc_fixture_close(struct svc_fixture *f)
+{
+    cc_store_close(f->store);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+#endif
