@@ -108,6 +108,13 @@ int cc_sms_prepare(const struct cc_delivery_config *cfg, const struct cc_sms *m,
 /* Runs the transfers in xs (NULL entries skipped) together until each has
  * finished or timed out. */
 void cc_xfer_run(struct cc_xfer *const *xs, size_t n);
+/* The same, calling watch(arg) after each round of progress and at least
+ * every 100 ms while transfers are waiting, so the caller can deal with the
+ * finished ones (cc_xfer_done) before the slowest has finished. */
+void cc_xfer_run_watched(struct cc_xfer *const *xs, size_t n, void (*watch)(void *arg),
+                         void *arg);
+/* 1 once x has run (its outcome is in), else 0. */
+int cc_xfer_done(const struct cc_xfer *x);
 /* The outcome of a transfer that ran; *ans (may be NULL) gets the robot
  * answer (HTTP status, latency, platform code and message). */
 const struct cc_send_result *cc_xfer_result(const struct cc_xfer *x, struct cc_robot_answer *ans);

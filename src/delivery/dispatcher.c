@@ -200,6 +200,7 @@ struct send {
     struct cc_xfer *x;            /* NULL: the outcome is already in res */
     struct cc_send_result res;
     int64_t started;
+    int settled;                  /* its items' outcomes are queued for writing */
 };
 
 /* An outcome to write: the notification as it is to be stored, and the
@@ -213,6 +214,7 @@ struct record {
 
 struct batch {
     struct cc_dispatcher *d;
+    int64_t run_t0;               /* when its messages went on the wire (mono ms) */
     struct item **items;          /* owned */
     size_t nitems, capitems;
     struct send *sends;
@@ -709,6 +711,36 @@ static enum cc_err claim_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     return rc;
 }
 
+/* Queues the outcome of every send that has one and is not settled yet. */
+static int settle_finished(struct batch *b)
+{
+    int any = 0;
+    for (size_t i = 0; i < b->nsends; i++) {
+        struct send *s = &b->sends[i];
+        if (s->settled || (s->x && !cc_xfer_done(s->x)))
+            continue;
+        struct cc_robot_answer ans;
+        memset(&ans, 0, sizeof ans);
+        const struct cc_send_result *res = s->x ? cc_xfer_result(s->x, &ans) : &s->res;
+        for (size_t k = 0; k < s->n; k++)
+            settle(b, s->items[k], res, &ans, s->started, ans.latency_ms);
+        s->settled = 1;
+        any = 1;
+    }
+    return any;
+}
+
+/* While a batch is on the wire: once it has been there a while (a slow or
+ * silent platform), what has finished is written now instead of waiting
+ * for the slowest transfer. A quick batch is written once, at its end. */
+#define SETTLE_AFTER_MS 250
+static void watch_batch(void *arg)
+{
+    struct batch *b = arg;
+    if (cc_mono_ms() - b->run_t0 >= SETTLE_AFTER_MS && settle_finished(b))
+        batch_flush(b);
+}
+
 /* Sends a claimed batch: every message prepared first (email and SMS one
  * each, robots grouped so the notifications for one robot go out together),
  * then all of them on the wire at once, then every outcome in one write. */
@@ -763,16 +795,10 @@ static void process_batch(struct cc_dispatcher *d, struct cc_notification *claim
     struct cc_xfer **xs = cc_malloc((b.nsends ? b.nsends : 1) * sizeof *xs);
     for (size_t i = 0; i < b.nsends; i++)
         xs[i] = b.sends[i].x;
-    cc_xfer_run(xs, b.nsends);
+    b.run_t0 = cc_mono_ms();
+    cc_xfer_run_watched(xs, b.nsends, watch_batch, &b);
     cc_free(xs);
-    for (size_t i = 0; i < b.nsends; i++) {
-        struct send *s = &b.sends[i];
-        struct cc_robot_answer ans;
-        memset(&ans, 0, sizeof ans);
-        const struct cc_send_result *res = s->x ? cc_xfer_result(s->x, &ans) : &s->res;
-        for (size_t k = 0; k < s->n; k++)
-            settle(&b, s->items[k], res, &ans, s->started, ans.latency_ms);
-    }
+    settle_finished(&b);
     batch_flush(&b);
     for (size_t g = 0; g < ngroups; g++)
         cc_free(groups[g].items);

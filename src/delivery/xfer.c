@@ -261,6 +261,9 @@ oom:
 }
 
 /* ---- running transfers together -------------------------------------------------- */
+/* How often the watcher hears from a run that is waiting on the network. */
+#define WATCH_MS 100
+
 static void finish_one(struct cc_xfer *x, CURLcode cr)
 {
     x->ra.latency_ms = cc_mono_ms() - x->t0;
@@ -269,6 +272,17 @@ static void finish_one(struct cc_xfer *x, CURLcode cr)
 }
 
 void cc_xfer_run(struct cc_xfer *const *xs, size_t n)
+{
+    cc_xfer_run_watched(xs, n, NULL, NULL);
+}
+
+int cc_xfer_done(const struct cc_xfer *x)
+{
+    return x->ran;
+}
+
+void cc_xfer_run_watched(struct cc_xfer *const *xs, size_t n, void (*watch)(void *arg),
+                         void *arg)
 {
     CURLM *m = thread_multi();
     size_t added = 0;
@@ -304,8 +318,10 @@ void cc_xfer_run(struct cc_xfer *const *xs, size_t n)
         }
         if (added && !running && !got)
             break; /* libcurl has nothing left to drive: do not spin */
+        if (watch)
+            watch(arg);
         if (added && running &&
-            curl_multi_poll(m, NULL, 0, 1000, NULL) != CURLM_OK)
+            curl_multi_poll(m, NULL, 0, WATCH_MS, NULL) != CURLM_OK)
             break;
     }
     /* Anything left (the multi handle failed): taken off, counted as not sent. */

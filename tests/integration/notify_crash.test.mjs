@@ -107,3 +107,31 @@ test('one dispatcher thread has many messages on the wire at once', async () => 
     assert.deepEqual(d.attempt_log.map((a) => a.outcome).sort(), ['ok', 'retry']);
   }
 });
+
+test('a robot that never answers does not hold back recording the others of its batch', async () => {
+  // One dispatcher thread, so both messages go out in one batch; the send
+  // timeout is far longer than the wait below.
+  await server?.stop();
+  server = await startServer(dir, {
+    env: { ...env(), CERTCONTACTS_DISPATCHER_THREADS: '1', CERTCONTACTS_SEND_TIMEOUT_MS: '30000' },
+  });
+  const silent = robots.register('wecom', null, { hang: true });
+  const quick = robots.register('wecom', null, {});
+  const a = (await createContact(server, admin, { webhooks: [{ url: wecomWebhookUrl(silent) }] })).contact;
+  const b = (await createContact(server, admin, { webhooks: [{ url: wecomWebhookUrl(quick) }] })).contact;
+  const ev = assertOk(await api(server, 'POST', '/v1/events', {
+    key: admin, json: { type: 'certificate.issued', contact_ids: [a.id, b.id], data: { domains: ['d.example.com'] } },
+  }), 201);
+  await robots.waitForRequests('wecom', silent, 1, { timeoutMs: 5000 });
+  const seen = await waitFor(async () => {
+    const e = assertOk(await api(server, 'GET', `/v1/events/${ev.id}`, { key: admin }), 200);
+    const q = e.notifications.find((n) => n.contact_id === b.id);
+    return q?.status === 'delivered' ? e : null;
+  }, { timeoutMs: 5000, what: 'the quick robot recorded as delivered' });
+  const s = seen.notifications.find((n) => n.contact_id === a.id);
+  assert.equal(s.status, 'pending', 'the silent robot is still on the wire');
+  // The silent attempt is still on the wire; no need to wait out its timeout.
+  server.proc.kill('SIGKILL');
+  await server.exit;
+  server = null;
+});
