@@ -9,7 +9,8 @@
  * prepares its message through cc_notify_prepare, the path a test send takes
  * too. The batch's messages then go on the wire together (libcurl's multi
  * interface, xfer.c), and every attempt and outcome is recorded in one
- * write: delivered, failed for good (with the platform's reason), or due
+ * write (a batch still waiting on a slow platform after 250 ms records what
+ * has finished so far, then the rest as it finishes): delivered, failed for good (with the platform's reason), or due
  * again after the next wait of the retry schedule, until the schedule runs
  * out and it is dead. The outcome comes from the platform's answer, never
  * from the HTTP status alone (see the senders). A crash before that write
