@@ -736,6 +736,9 @@
       extra: idRemove ? h('label', { class: 'check', for: idRemove.id }, idRemove, t('form.idCardRemove')) : null,
     });
     const lang = field({ label: t('form.language'), input: selectEl(LANGS.map((l) => [l, t(`lang.${l}`)]), c ? c.language : S.lang) });
+    /* a bot row's test speaks to the person named here, in this language */
+    st.testName = () => name.input.value.trim() || null;
+    st.testLanguage = () => (LANGS.includes(lang.input.value) ? lang.input.value : null);
     const bots = botsEditor(c, st);
     const fields = { Name: name, Email: email.f, Mobile: mobile.f, IdCard: idCard, Language: lang, Webhooks: bots };
 
@@ -1068,16 +1071,26 @@
         const keep = w && w.hasSecret && url.value.trim() === w.url;
         secretHint.textContent = kind === 'wecom' ? t('bot.secretNone') : keep ? t('bot.secretKeep') : kind === 'dingtalk' ? t('bot.secretDing') : '';
         secret.placeholder = keep ? '••••••••' : '';
-        const testable = w && w.id && url.value.trim() === w.url && canWrite();
+        const testable = Boolean(kind) && canWrite();
         testBtn.disabled = !testable;
-        testBtn.title = testable ? '' : t('bot.testSaveFirst');
+        testBtn.title = testable ? '' : t('bot.testNeedsUrl');
       }
       async function testRow() {
         clear(verdict);
         verdict.appendChild(h('p', { class: 'muted' }, t('test.sending')));
         testBtn.disabled = true;
         try {
-          const v = await api('POST', `/v1/contacts/${st.contactId}/test`, { channel: 'webhook', webhook_id: w.id, event_type: 'contact.test' });
+          /* a saved robot, unchanged, is tested as saved (with its stored
+           * secret); a new or changed one as it stands in the row */
+          const saved = w && w.id && st.contactId && url.value.trim() === w.url && !secret.value;
+          const v = saved
+            ? await api('POST', `/v1/contacts/${st.contactId}/test`, { channel: 'webhook', webhook_id: w.id, event_type: 'contact.test' })
+            : await api('POST', '/v1/webhooks/test', {
+              url: url.value.trim(),
+              secret: secret.value && !secret.disabled ? secret.value : null,
+              name: st.testName ? st.testName() : null,
+              language: st.testLanguage ? st.testLanguage() : null,
+            });
           clear(verdict).appendChild(verdictView(v));
         } catch (e) {
           clear(verdict).appendChild(h('p', { class: 'field-error' }, errText(e)));

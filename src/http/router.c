@@ -24,6 +24,8 @@ const struct cc_route cc_http_routes[] = {
      "Confirm a contact's email or mobile with the code"},
     {"POST", "/v1/contacts/{id}/test", cc_h_contact_test,
      "Send a test message to one channel of a contact now"},
+    {"POST", "/v1/webhooks/test", cc_h_webhooks_test,
+     "Send a test message to a robot before it is saved"},
     {"POST", "/v1/verifications", cc_h_verif_send, "Send a code to an address before saving it"},
     {"POST", "/v1/verifications/{id}/confirm", cc_h_verif_confirm,
      "Confirm an address with the code"},

@@ -221,6 +221,16 @@ enum cc_err cc_contact_test_send(struct cc_service *svc, const struct cc_caller 
                                  const char *event_type, struct cc_test_result *out,
                                  struct cc_error *err);
 
+/* The same test for a robot that is not saved yet (the console's bot row
+ * before OK): url and secret (may be NULL) are checked as a contact's
+ * webhook would be, the message is rendered for language (NULL: "en") and
+ * name (NULL: a neutral one) and sent through the same sender. Nothing is
+ * stored; no mention (no verified mobile). Operator or admin. */
+enum cc_err cc_webhook_test_send(struct cc_service *svc, const struct cc_caller *caller,
+                                 const char *url, const char *secret, const char *language,
+                                 const char *name, const char *event_type,
+                                 struct cc_test_result *out, struct cc_error *err);
+
 /* ---- events.c: certificate events and the notifications they cause ---------- */
 #define CC_EVENT_MAX_CONTACTS 100
 #define CC_EVENT_MAX_DATA     16384   /* bytes of the data object as JSON */

@@ -134,3 +134,57 @@ enum cc_err cc_contact_test_send(struct cc_service *svc, const struct cc_caller 
     cc_free(c);
     return rc;
 }
+
+enum cc_err cc_webhook_test_send(struct cc_service *svc, const struct cc_caller *caller,
+                                 const char *url, const char *secret, const char *language,
+                                 const char *name, const char *event_type,
+                                 struct cc_test_result *out, struct cc_error *err)
+{
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_OPERATOR, err);
+    if (rc)
+        return rc;
+    memset(out, 0, sizeof *out);
+    if (!url)
+        return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Webhooks",
+                            "url is required: the robot's webhook URL.");
+    enum cc_event_type type = event_type ? cc_event_type_parse(event_type) : CC_EVENT_TEST;
+    if (type == CC_EVENT_NONE)
+        return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "EventType",
+                            "event_type must be one of the certificate event types or "
+                            "contact.test.");
+    struct cc_contact *c = cc_calloc(1, sizeof *c);
+    struct cc_webhook *w = &c->webhooks[0];
+    c->n_webhooks = 1;
+    c->account_id = caller->account_id;
+    if ((rc = cc_webhook_classify(url, w->url, sizeof w->url, &w->kind, err)) ||
+        (secret && *secret && (rc = cc_validate_webhook_secret(w->kind, secret, err))) ||
+        (rc = cc_validate_language(language ? language : "en", c->language, sizeof c->language,
+                                   err)) ||
+        (name && (rc = cc_validate_name(name, c->name, sizeof c->name, err))))
+        goto out;
+    if (!name)
+        cc_strlcpy(c->name, !strcmp(c->language, "zh-CN") ? "测试" : "Test", sizeof c->name);
+    if (!svc->delivery) {
+        rc = cc_error_set(err, CC_ERR_UNAVAILABLE, NULL, "Sending is not configured.");
+        goto out;
+    }
+    json_t *data = svc_sample_data();
+    struct cc_rendered *r = cc_malloc(sizeof *r);
+    (void)cc_render_for_account(svc->store, caller->account_id, type, "webhook", c->language,
+                                data, c->name, 1, r);
+    json_decref(data);
+    char uuid[37];
+    cc_uuid(uuid);
+    cc_strlcpy(out->channel, "webhook", sizeof out->channel);
+    cc_mask_webhook_url(w->url, out->target, sizeof out->target);
+    out->delivered = cc_notify_send(svc->delivery, r, c, "webhook", w,
+                                    secret && *secret ? secret : NULL, uuid, &out->send,
+                                    &out->answer) == 0;
+    cc_log(CC_LOG_INFO, "test message", "channel", "webhook", "outcome",
+           cc_send_status_name(out->send.status), NULL);
+    cc_free(r);
+out:
+    OPENSSL_cleanse(c, sizeof *c);
+    cc_free(c);
+    return rc;
+}

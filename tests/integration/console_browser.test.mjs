@@ -370,7 +370,15 @@ test('a sixth robot cannot be added', async () => {
   await bot1.getByRole('status').getByText('Delivered', { exact: true }).waitFor();
   await robots.waitFor('dingtalk', dingToken, 1, { after: m, timeoutMs: STEP_TIMEOUT_MS });
   const add = dlg.getByRole('button', { name: 'Add Bot' });
-  for (let n = 3; n <= 5; n++) {
+  // a robot not saved yet can be tested from its row too, before OK
+  const fresh = robots.register('dingtalk', null, { keywords: ['certificate'] });
+  await add.click();
+  const bot3 = dlg.getByRole('group', { name: 'Bot 3' });
+  await bot3.getByLabel('Webhook URL').fill(dingtalkWebhookUrl(fresh));
+  await bot3.getByRole('button', { name: 'Send test' }).click();
+  await bot3.getByRole('status').getByText('Delivered', { exact: true }).waitFor();
+  await robots.waitFor('dingtalk', fresh, 1, { timeoutMs: STEP_TIMEOUT_MS });
+  for (let n = 4; n <= 5; n++) {
     await add.click();
     await dlg.getByRole('group', { name: `Bot ${n}` }).getByLabel('Webhook URL').fill(dingtalkWebhookUrl(robotId('dingtalk')));
   }

@@ -281,6 +281,38 @@ test('a test send goes through the same renderer and sender, and reports the pla
   assert.match(refused.reason, /keyword/i);
 });
 
+test('a robot can be tested before it is saved, through the same path, and nothing is stored', async () => {
+  const lark = robots.register('lark', null, { secret: 'lark-secret', keywords: ['证书'] });
+  const before = assertOk(await api(server, 'GET', '/v1/contacts?page_size=1', { key: admin }), 200).total;
+  const ok = assertOk(await api(server, 'POST', '/v1/webhooks/test', {
+    key: admin, json: { url: larkWebhookUrl(lark), secret: 'lark-secret', language: 'zh-CN', name: '张三' },
+  }), 200);
+  assert.equal(ok.delivered, true);
+  assert.equal(ok.channel, 'webhook');
+  assert.equal(ok.platform_code, '0');
+  const [m] = await robots.waitFor('lark', lark, 1);
+  assert.match(JSON.stringify(m), /证书/, 'rendered in the language asked for');
+  // a wrong secret: the platform's refusal comes back as the verdict, not as an HTTP error
+  const bad = assertOk(await api(server, 'POST', '/v1/webhooks/test', {
+    key: admin, json: { url: larkWebhookUrl(lark), secret: 'not-the-secret' },
+  }), 200);
+  assert.equal(bad.delivered, false);
+  assert.match(bad.reason, /sign/i);
+  // checked as a contact's webhook would be
+  assertError(await api(server, 'POST', '/v1/webhooks/test', {
+    key: admin, json: { url: 'https://oapi.dingtalk.com.evil.example/robot/send?access_token=x' },
+  }), 400, 'IncorrectFormat.Webhooks');
+  assertError(await api(server, 'POST', '/v1/webhooks/test', { key: admin, json: {} }), 400, 'MissingParameter.Webhooks');
+  assertError(await api(server, 'POST', '/v1/webhooks/test', {
+    key: admin, json: { url: larkWebhookUrl(lark), extra: 1 },
+  }), 400, 'InvalidParameter.UnknownField');
+  assertError(await api(server, 'POST', '/v1/webhooks/test', {
+    key: readonly, json: { url: larkWebhookUrl(lark) },
+  }), 403, 'Forbidden');
+  // nothing was saved
+  assert.equal(assertOk(await api(server, 'GET', '/v1/contacts?page_size=1', { key: admin }), 200).total, before);
+});
+
 test('a refused robot is marked broken on the contact with the reason; the next delivery clears it', async () => {
   const ding = robots.register('dingtalk', null, { keywords: ['部署'] });
   const { contact } = await createContact(server, admin, { webhooks: [{ url: dingtalkWebhookUrl(ding) }] });
