@@ -293,6 +293,23 @@ static int contact_input(struct acs_call *c, int creating, struct cc_contact_inp
     return 0;
 }
 
+/* Answers a create or update: the contact's id, or the service's error.
+ * Frees ct, wiped first (it held the sealed ID number). */
+static void answer_written(struct acs_call *c, enum cc_err rc, struct cc_contact *ct,
+                           const struct cc_error *err)
+{
+    if (rc) {
+        service_error(c->req, err);
+    } else {
+        json_t *o = json_object();
+        json_object_set_new(o, "RequestId", json_string(cc_req_id(c->req)));
+        json_object_set_new(o, "ContactId", json_integer(ct->id));
+        cc_req_json(c->req, 200, o);
+    }
+    OPENSSL_cleanse(ct, sizeof *ct);
+    cc_free(ct);
+}
+
 /* ---- the actions ------------------------------------------------------------------------- */
 static void create_contact(struct acs_call *c)
 {
@@ -331,17 +348,9 @@ static void create_contact(struct acs_call *c)
     }
     struct cc_contact *ct = cc_malloc(sizeof *ct);
     struct cc_error err;
-    if (cc_contact_create(cc_req_service(c->req), cc_req_caller(c->req), &in,
-                          token ? key : NULL, hash, ct, NULL, &err)) {
-        service_error(c->req, &err);
-    } else {
-        json_t *o = json_object();
-        json_object_set_new(o, "RequestId", json_string(cc_req_id(c->req)));
-        json_object_set_new(o, "ContactId", json_integer(ct->id));
-        cc_req_json(c->req, 200, o);
-    }
-    OPENSSL_cleanse(ct, sizeof *ct); /* it held the sealed ID number */
-    cc_free(ct);
+    answer_written(c, cc_contact_create(cc_req_service(c->req), cc_req_caller(c->req), &in,
+                                        token ? key : NULL, hash, ct, NULL, &err),
+                   ct, &err);
 out:
     json_decref(hooks);
 }
@@ -357,16 +366,9 @@ static void update_contact(struct acs_call *c)
         goto out;
     struct cc_contact *ct = cc_malloc(sizeof *ct);
     struct cc_error err;
-    if (cc_contact_update(cc_req_service(c->req), cc_req_caller(c->req), id, &in, -1, ct, &err)) {
-        service_error(c->req, &err);
-    } else {
-        json_t *o = json_object();
-        json_object_set_new(o, "RequestId", json_string(cc_req_id(c->req)));
-        json_object_set_new(o, "ContactId", json_integer(ct->id));
-        cc_req_json(c->req, 200, o);
-    }
-    OPENSSL_cleanse(ct, sizeof *ct);
-    cc_free(ct);
+    answer_written(c, cc_contact_update(cc_req_service(c->req), cc_req_caller(c->req), id, &in,
+                                        -1, ct, &err),
+                   ct, &err);
 out:
     json_decref(hooks);
 }

@@ -59,6 +59,41 @@ static void record_health(struct cc_service *svc, const struct cc_caller *caller
         cc_log(CC_LOG_WARN, "cannot record a channel's health", "error", err.message, NULL);
 }
 
+/* The event type a test renders: event_type, or contact.test when NULL. */
+static enum cc_err test_type(const char *event_type, enum cc_event_type *out,
+                             struct cc_error *err)
+{
+    *out = event_type ? cc_event_type_parse(event_type) : CC_EVENT_TEST;
+    if (*out == CC_EVENT_NONE)
+        return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "EventType",
+                            "event_type must be one of the certificate event types or "
+                            "contact.test.");
+    return CC_OK;
+}
+
+/* Renders type for c's channel with sample certificate data, marked as a
+ * test, as the dispatcher renders it (the account's own text; should that
+ * lookup fail, the built-in text still makes a useful test), sends it
+ * through the same sender and fills out->delivered, send and answer. */
+static void send_test(struct cc_service *svc, const struct cc_caller *caller,
+                      enum cc_event_type type, const struct cc_contact *c, const char *channel,
+                      const struct cc_webhook *w, const char *secret, struct cc_test_result *out)
+{
+    json_t *data = svc_sample_data();
+    struct cc_rendered *r = cc_malloc(sizeof *r);
+    (void)cc_render_for_account(svc->store, caller->account_id, type, channel, c->language, data,
+                                c->name, 1, r);
+    json_decref(data);
+    char uuid[37];
+    cc_uuid(uuid);
+    out->delivered = cc_notify_send(svc->delivery, r, c, channel, w,
+                                    secret && *secret ? secret : NULL, uuid, &out->send,
+                                    &out->answer) == 0;
+    cc_log(CC_LOG_INFO, "test message", "channel", channel, "outcome",
+           cc_send_status_name(out->send.status), NULL);
+    cc_free(r);
+}
+
 enum cc_err cc_contact_test_send(struct cc_service *svc, const struct cc_caller *caller,
                                  int64_t contact_id, const char *channel, int64_t webhook_id,
                                  const char *event_type, struct cc_test_result *out,
@@ -72,11 +107,9 @@ enum cc_err cc_contact_test_send(struct cc_service *svc, const struct cc_caller 
                      strcmp(channel, "webhook")))
         return cc_error_set(err, channel ? CC_ERR_INCORRECT_FORMAT : CC_ERR_MISSING_PARAMETER,
                             "Channel", "channel must be \"email\", \"mobile\" or \"webhook\".");
-    enum cc_event_type type = event_type ? cc_event_type_parse(event_type) : CC_EVENT_TEST;
-    if (type == CC_EVENT_NONE)
-        return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "EventType",
-                            "event_type must be one of the certificate event types or "
-                            "contact.test.");
+    enum cc_event_type type;
+    if ((rc = test_type(event_type, &type, err)))
+        return rc;
     if (!svc->delivery)
         return cc_error_set(err, CC_ERR_UNAVAILABLE, NULL, "Sending is not configured.");
     struct cc_contact *c = cc_malloc(sizeof *c);
@@ -84,16 +117,8 @@ enum cc_err cc_contact_test_send(struct cc_service *svc, const struct cc_caller 
         cc_free(c);
         return rc;
     }
-    json_t *data = svc_sample_data();
-    struct cc_rendered *r = cc_malloc(sizeof *r);
-    /* the account's own text, as the dispatcher renders it; should the
-     * lookup fail, the built-in text still makes a useful test */
-    (void)cc_render_for_account(svc->store, caller->account_id, type, channel, c->language, data,
-                                c->name, 1, r);
-    json_decref(data);
     cc_strlcpy(out->channel, channel, sizeof out->channel);
-    char uuid[37], secret[CC_ENC_MAX] = "";
-    cc_uuid(uuid);
+    char secret[CC_ENC_MAX] = "";
     const struct cc_webhook *w = NULL;
     if (!strcmp(channel, "email")) {
         if (!c->has_email)
@@ -121,16 +146,11 @@ enum cc_err cc_contact_test_send(struct cc_service *svc, const struct cc_caller 
             rc = robot_secret(svc, w, secret, err);
         }
     }
-    if (!rc)
-        out->delivered = cc_notify_send(svc->delivery, r, c, channel, w, secret[0] ? secret : NULL,
-                                        uuid, &out->send, &out->answer) == 0;
-    OPENSSL_cleanse(secret, sizeof secret);
-    if (!rc)
+    if (!rc) {
+        send_test(svc, caller, type, c, channel, w, secret, out);
         record_health(svc, caller, c, channel, w, out);
-    if (!rc)
-        cc_log(CC_LOG_INFO, "test message", "channel", channel, "outcome",
-               cc_send_status_name(out->send.status), NULL);
-    cc_free(r);
+    }
+    OPENSSL_cleanse(secret, sizeof secret);
     cc_free(c);
     return rc;
 }
@@ -147,11 +167,9 @@ enum cc_err cc_webhook_test_send(struct cc_service *svc, const struct cc_caller 
     if (!url)
         return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Webhooks",
                             "url is required: the robot's webhook URL.");
-    enum cc_event_type type = event_type ? cc_event_type_parse(event_type) : CC_EVENT_TEST;
-    if (type == CC_EVENT_NONE)
-        return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "EventType",
-                            "event_type must be one of the certificate event types or "
-                            "contact.test.");
+    enum cc_event_type type;
+    if ((rc = test_type(event_type, &type, err)))
+        return rc;
     struct cc_contact *c = cc_calloc(1, sizeof *c);
     struct cc_webhook *w = &c->webhooks[0];
     c->n_webhooks = 1;
@@ -168,21 +186,9 @@ enum cc_err cc_webhook_test_send(struct cc_service *svc, const struct cc_caller 
         rc = cc_error_set(err, CC_ERR_UNAVAILABLE, NULL, "Sending is not configured.");
         goto out;
     }
-    json_t *data = svc_sample_data();
-    struct cc_rendered *r = cc_malloc(sizeof *r);
-    (void)cc_render_for_account(svc->store, caller->account_id, type, "webhook", c->language,
-                                data, c->name, 1, r);
-    json_decref(data);
-    char uuid[37];
-    cc_uuid(uuid);
     cc_strlcpy(out->channel, "webhook", sizeof out->channel);
     cc_mask_webhook_url(w->url, out->target, sizeof out->target);
-    out->delivered = cc_notify_send(svc->delivery, r, c, "webhook", w,
-                                    secret && *secret ? secret : NULL, uuid, &out->send,
-                                    &out->answer) == 0;
-    cc_log(CC_LOG_INFO, "test message", "channel", "webhook", "outcome",
-           cc_send_status_name(out->send.status), NULL);
-    cc_free(r);
+    send_test(svc, caller, type, c, "webhook", w, secret, out);
 out:
     OPENSSL_cleanse(c, sizeof *c);
     cc_free(c);

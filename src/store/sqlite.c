@@ -33,16 +33,6 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
-    [ST_ACCOUNT_GET] = "SELECT name FROM accounts WHERE id = ?1",
-    [ST_ACCOUNT_INSERT] = "INSERT INTO accounts(name, created_at) VALUES (?1, ?2)",
-    [ST_KEY_GET] = "SELECT id, account_id, secret_enc, role, created_at, disabled_at "
-                   "FROM access_keys WHERE id = ?1",
-    [ST_KEY_LIST] = "SELECT id, account_id, secret_enc, role, created_at, disabled_at "
-                    "FROM access_keys WHERE account_id = ?1 ORDER BY created_at, id",
-    [ST_KEY_INSERT] = "INSERT INTO access_keys(id, account_id, secret_enc, role, created_at) "
-                      "VALUES (?1, ?2, ?3, ?4, ?5)",
-    [ST_KEY_DISABLE] = "UPDATE access_keys SET disabled_at = coalesce(disabled_at, ?3) "
-                       "WHERE account_id = ?1 AND id = ?2",
     [ST_CONTACT_GET] = "SELECT " CONTACT_COLS " FROM contacts WHERE account_id = ?1 AND id = ?2",
     [ST_CONTACT_COUNT] = "SELECT contact_count FROM accounts WHERE id = ?1",
     [ST_CONTACT_INSERT] =
@@ -263,7 +253,7 @@ void cc_sq_col_text(sqlite3_stmt *s, int i, char *out, size_t outsz)
     cc_strlcpy(out, t ? (const char *)t : "", outsz);
 }
 
-static void col_blob(sqlite3_stmt *s, int i, uint8_t *out, size_t outsz, size_t *len)
+void cc_sq_col_blob(sqlite3_stmt *s, int i, uint8_t *out, size_t outsz, size_t *len)
 {
     const void *b = sqlite3_column_blob(s, i);
     size_t n = (size_t)sqlite3_column_bytes(s, i);
@@ -287,7 +277,7 @@ static void read_contact_row(sqlite3_stmt *s, struct cc_contact *c)
     cc_sq_col_text(s, 6, c->mobile, sizeof c->mobile);
     c->mobile_verified_at = sqlite3_column_int64(s, 7);
     c->has_id_card = sqlite3_column_type(s, 8) != SQLITE_NULL;
-    col_blob(s, 8, c->id_card_enc, sizeof c->id_card_enc, &c->id_card_enc_len);
+    cc_sq_col_blob(s, 8, c->id_card_enc, sizeof c->id_card_enc, &c->id_card_enc_len);
     cc_sq_col_text(s, 9, c->id_card_masked, sizeof c->id_card_masked);
     cc_sq_col_text(s, 10, c->language, sizeof c->language);
     c->version = sqlite3_column_int64(s, 11);
@@ -320,7 +310,7 @@ static enum cc_err load_webhooks(struct conn *c, struct cc_contact *ct, struct c
         w->kind = kind_parse(kind);
         cc_sq_col_text(s, 1, w->url, sizeof w->url);
         w->has_secret = sqlite3_column_type(s, 2) != SQLITE_NULL;
-        col_blob(s, 2, w->secret_enc, sizeof w->secret_enc, &w->secret_enc_len);
+        cc_sq_col_blob(s, 2, w->secret_enc, sizeof w->secret_enc, &w->secret_enc_len);
         w->id = sqlite3_column_int64(s, 3);
         w->mention_mobile = sqlite3_column_int(s, 4);
         cc_sq_col_text(s, 5, w->broken, sizeof w->broken);
@@ -409,94 +399,6 @@ static enum cc_err sq_data_version(void *impl, int64_t *v, struct cc_error *err)
     *v = rc == SQLITE_ROW ? (c->serial << 32) + sqlite3_column_int64(s, 0) : -1;
     cc_sq_done(s);
     return rc == SQLITE_ROW ? CC_OK : cc_sq_db_error(err, c->db, "data_version");
-}
-
-static enum cc_err sq_account_get(void *impl, int64_t id, char *name, size_t namesz,
-                                  struct cc_error *err)
-{
-    struct conn *c = rconn(impl, err);
-    if (!c)
-        return CC_ERR_STORE;
-    sqlite3_stmt *s = stmt(c, ST_ACCOUNT_GET, err);
-    if (!s)
-        return CC_ERR_STORE;
-    sqlite3_bind_int64(s, 1, id);
-    int rc = sqlite3_step(s);
-    enum cc_err out = CC_OK;
-    if (rc == SQLITE_ROW)
-        cc_sq_col_text(s, 0, name, namesz);
-    else if (rc == SQLITE_DONE)
-        out = cc_error_set(err, CC_ERR_NOT_FOUND, "Account", "Account %lld does not exist.",
-                           (long long)id);
-    else
-        out = cc_sq_db_error(err, c->db, "reading an account");
-    cc_sq_done(s);
-    return out;
-}
-
-static void read_key_row(sqlite3_stmt *s, struct cc_access_key *k)
-{
-    memset(k, 0, sizeof *k);
-    cc_sq_col_text(s, 0, k->id, sizeof k->id);
-    k->account_id = sqlite3_column_int64(s, 1);
-    col_blob(s, 2, k->secret_enc, sizeof k->secret_enc, &k->secret_enc_len);
-    char role[16];
-    cc_sq_col_text(s, 3, role, sizeof role);
-    k->role = cc_role_parse(role);
-    k->created_at = sqlite3_column_int64(s, 4);
-    k->disabled_at = sqlite3_column_int64(s, 5);
-}
-
-static enum cc_err sq_key_get(void *impl, const char *key_id, struct cc_access_key *out,
-                              struct cc_error *err)
-{
-    struct conn *c = rconn(impl, err);
-    if (!c)
-        return CC_ERR_STORE;
-    sqlite3_stmt *s = stmt(c, ST_KEY_GET, err);
-    if (!s)
-        return CC_ERR_STORE;
-    sqlite3_bind_text(s, 1, key_id, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    enum cc_err res = CC_OK;
-    if (rc == SQLITE_ROW)
-        read_key_row(s, out);
-    else if (rc == SQLITE_DONE)
-        res = cc_error_set(err, CC_ERR_NOT_FOUND, NULL, "The access key does not exist.");
-    else
-        res = cc_sq_db_error(err, c->db, "reading an access key");
-    cc_sq_done(s);
-    return res;
-}
-
-static enum cc_err sq_key_list(void *impl, int64_t account_id, struct cc_access_key **out,
-                               size_t *n, struct cc_error *err)
-{
-    struct conn *c = rconn(impl, err);
-    if (!c)
-        return CC_ERR_STORE;
-    sqlite3_stmt *s = stmt(c, ST_KEY_LIST, err);
-    if (!s)
-        return CC_ERR_STORE;
-    sqlite3_bind_int64(s, 1, account_id);
-    size_t cap = 8, len = 0;
-    struct cc_access_key *keys = cc_calloc(cap, sizeof *keys);
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (len == cap) {
-            cap *= 2;
-            keys = cc_realloc(keys, cap * sizeof *keys);
-        }
-        read_key_row(s, &keys[len++]);
-    }
-    cc_sq_done(s);
-    if (rc != SQLITE_DONE) {
-        cc_free(keys);
-        return cc_sq_db_error(err, c->db, "listing access keys");
-    }
-    *out = keys;
-    *n = len;
-    return CC_OK;
 }
 
 static enum cc_err sq_contact_get(void *impl, int64_t account_id, int64_t id,
@@ -625,70 +527,6 @@ enum cc_err cc_sq_step_done(struct conn *c, sqlite3_stmt *s, const char *what,
     if (rc == SQLITE_DONE)
         return CC_OK;
     return cc_sq_db_error(err, c->db, what);
-}
-
-static enum cc_err tx_account_insert(void *tx, const char *name, int64_t now, int64_t *id,
-                                     struct cc_error *err)
-{
-    struct conn *c = tx;
-    sqlite3_stmt *s = stmt(c, ST_ACCOUNT_INSERT, err);
-    if (!s)
-        return CC_ERR_STORE;
-    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, now);
-    enum cc_err rc = cc_sq_step_done(c, s, "creating an account", err);
-    if (!rc)
-        *id = sqlite3_last_insert_rowid(c->db);
-    return rc;
-}
-
-static enum cc_err tx_account_exists(void *tx, int64_t id, struct cc_error *err)
-{
-    struct conn *c = tx;
-    sqlite3_stmt *s = stmt(c, ST_ACCOUNT_GET, err);
-    if (!s)
-        return CC_ERR_STORE;
-    sqlite3_bind_int64(s, 1, id);
-    int rc = sqlite3_step(s);
-    cc_sq_done(s);
-    if (rc == SQLITE_ROW)
-        return CC_OK;
-    if (rc == SQLITE_DONE)
-        return cc_error_set(err, CC_ERR_NOT_FOUND, "Account", "Account %lld does not exist.",
-                            (long long)id);
-    return cc_sq_db_error(err, c->db, "reading an account");
-}
-
-static enum cc_err tx_key_insert(void *tx, const struct cc_access_key *k, struct cc_error *err)
-{
-    struct conn *c = tx;
-    sqlite3_stmt *s = stmt(c, ST_KEY_INSERT, err);
-    if (!s)
-        return CC_ERR_STORE;
-    sqlite3_bind_text(s, 1, k->id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, k->account_id);
-    sqlite3_bind_blob(s, 3, k->secret_enc, (int)k->secret_enc_len, SQLITE_STATIC);
-    sqlite3_bind_text(s, 4, cc_role_name(k->role), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 5, k->created_at);
-    return cc_sq_step_done(c, s, "creating an access key", err);
-}
-
-static enum cc_err tx_key_disable(void *tx, int64_t account_id, const char *key_id,
-                                  int64_t now, struct cc_error *err)
-{
-    struct conn *c = tx;
-    sqlite3_stmt *s = stmt(c, ST_KEY_DISABLE, err);
-    if (!s)
-        return CC_ERR_STORE;
-    sqlite3_bind_int64(s, 1, account_id);
-    sqlite3_bind_text(s, 2, key_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 3, now);
-    enum cc_err rc = cc_sq_step_done(c, s, "disabling an access key", err);
-    if (!rc && sqlite3_changes(c->db) == 0)
-        return cc_error_set(err, CC_ERR_NOT_FOUND, NULL,
-                            "Access key %s does not exist in account %lld.", key_id,
-                            (long long)account_id);
-    return rc;
 }
 
 static enum cc_err tx_contact_get(void *tx, int64_t account_id, int64_t id,
@@ -1159,15 +997,15 @@ static const struct cc_store_ops sqlite_ops = {
     .write = sq_write,
     .thread_done = sq_thread_done,
     .data_version = sq_data_version,
-    .account_get = sq_account_get,
-    .key_get = sq_key_get,
-    .key_list = sq_key_list,
+    .account_get = cc_sq_account_get,
+    .key_get = cc_sq_key_get,
+    .key_list = cc_sq_key_list,
     .contact_get = sq_contact_get,
     .contact_list = sq_contact_list,
-    .tx_account_insert = tx_account_insert,
-    .tx_account_exists = tx_account_exists,
-    .tx_key_insert = tx_key_insert,
-    .tx_key_disable = tx_key_disable,
+    .tx_account_insert = cc_sq_account_insert,
+    .tx_account_exists = cc_sq_account_exists,
+    .tx_key_insert = cc_sq_key_insert,
+    .tx_key_disable = cc_sq_key_disable,
     .tx_contact_get = tx_contact_get,
     .tx_contact_count = tx_contact_count,
     .tx_contact_insert = tx_contact_insert,

@@ -188,5 +188,21 @@ enum cc_err cc_sq_sign_in_failure(void *tx, const char *email_norm, int64_t now,
 enum cc_err cc_sq_sign_in_clear(void *tx, const char *email_norm, struct cc_error *err);
 /* The calling thread's read connection (sqlite.c). */
 struct conn *cc_sq_rconn(void *impl, struct cc_error *err);
+/* A blob column into out (outsz bytes); *len 0 when it is NULL or too long. */
+void cc_sq_col_blob(sqlite3_stmt *s, int i, uint8_t *out, size_t outsz, size_t *len);
+
+/* sqlite_accounts.c */
+enum cc_err cc_sq_account_get(void *impl, int64_t id, char *name, size_t namesz,
+                              struct cc_error *err);
+enum cc_err cc_sq_key_get(void *impl, const char *key_id, struct cc_access_key *out,
+                          struct cc_error *err);
+enum cc_err cc_sq_key_list(void *impl, int64_t account_id, struct cc_access_key **out,
+                           size_t *n, struct cc_error *err);
+enum cc_err cc_sq_account_insert(void *tx, const char *name, int64_t now, int64_t *id,
+                                 struct cc_error *err);
+enum cc_err cc_sq_account_exists(void *tx, int64_t id, struct cc_error *err);
+enum cc_err cc_sq_key_insert(void *tx, const struct cc_access_key *k, struct cc_error *err);
+enum cc_err cc_sq_key_disable(void *tx, int64_t account_id, const char *key_id, int64_t now,
+                              struct cc_error *err);
 
 #endif

@@ -1,0 +1,177 @@
+/*
+ * sqlite_accounts.c — the SQLite side of accounts and their access keys.
+ * Writes run inside the writer's transactions (see sqlite.c); reads on the
+ * calling thread's read connection.
+ */
+#include <string.h>
+
+#include "store/sqlite_int.h"
+#include "util/util.h"
+
+static const char sql_account_get[] = "SELECT name FROM accounts WHERE id = ?1";
+static const char sql_account_insert[] =
+    "INSERT INTO accounts(name, created_at) VALUES (?1, ?2)";
+static const char sql_key_get[] =
+    "SELECT id, account_id, secret_enc, role, created_at, disabled_at "
+    "FROM access_keys WHERE id = ?1";
+static const char sql_key_list[] =
+    "SELECT id, account_id, secret_enc, role, created_at, disabled_at "
+    "FROM access_keys WHERE account_id = ?1 ORDER BY created_at, id";
+static const char sql_key_insert[] =
+    "INSERT INTO access_keys(id, account_id, secret_enc, role, created_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5)";
+static const char sql_key_disable[] =
+    "UPDATE access_keys SET disabled_at = coalesce(disabled_at, ?3) "
+    "WHERE account_id = ?1 AND id = ?2";
+
+enum cc_err cc_sq_account_get(void *impl, int64_t id, char *name, size_t namesz,
+                              struct cc_error *err)
+{
+    struct conn *c = cc_sq_rconn(impl, err);
+    if (!c)
+        return CC_ERR_STORE;
+    sqlite3_stmt *s = cc_sq_stmt(c, ST_ACCOUNT_GET, sql_account_get, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, id);
+    int rc = sqlite3_step(s);
+    enum cc_err out = CC_OK;
+    if (rc == SQLITE_ROW)
+        cc_sq_col_text(s, 0, name, namesz);
+    else if (rc == SQLITE_DONE)
+        out = cc_error_set(err, CC_ERR_NOT_FOUND, "Account", "Account %lld does not exist.",
+                           (long long)id);
+    else
+        out = cc_sq_db_error(err, c->db, "reading an account");
+    cc_sq_done(s);
+    return out;
+}
+
+static void read_key_row(sqlite3_stmt *s, struct cc_access_key *k)
+{
+    memset(k, 0, sizeof *k);
+    cc_sq_col_text(s, 0, k->id, sizeof k->id);
+    k->account_id = sqlite3_column_int64(s, 1);
+    cc_sq_col_blob(s, 2, k->secret_enc, sizeof k->secret_enc, &k->secret_enc_len);
+    char role[16];
+    cc_sq_col_text(s, 3, role, sizeof role);
+    k->role = cc_role_parse(role);
+    k->created_at = sqlite3_column_int64(s, 4);
+    k->disabled_at = sqlite3_column_int64(s, 5);
+}
+
+enum cc_err cc_sq_key_get(void *impl, const char *key_id, struct cc_access_key *out,
+                          struct cc_error *err)
+{
+    struct conn *c = cc_sq_rconn(impl, err);
+    if (!c)
+        return CC_ERR_STORE;
+    sqlite3_stmt *s = cc_sq_stmt(c, ST_KEY_GET, sql_key_get, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_text(s, 1, key_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    enum cc_err res = CC_OK;
+    if (rc == SQLITE_ROW)
+        read_key_row(s, out);
+    else if (rc == SQLITE_DONE)
+        res = cc_error_set(err, CC_ERR_NOT_FOUND, NULL, "The access key does not exist.");
+    else
+        res = cc_sq_db_error(err, c->db, "reading an access key");
+    cc_sq_done(s);
+    return res;
+}
+
+enum cc_err cc_sq_key_list(void *impl, int64_t account_id, struct cc_access_key **out,
+                           size_t *n, struct cc_error *err)
+{
+    struct conn *c = cc_sq_rconn(impl, err);
+    if (!c)
+        return CC_ERR_STORE;
+    sqlite3_stmt *s = cc_sq_stmt(c, ST_KEY_LIST, sql_key_list, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    size_t cap = 8, len = 0;
+    struct cc_access_key *keys = cc_calloc(cap, sizeof *keys);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (len == cap) {
+            cap *= 2;
+            keys = cc_realloc(keys, cap * sizeof *keys);
+        }
+        read_key_row(s, &keys[len++]);
+    }
+    cc_sq_done(s);
+    if (rc != SQLITE_DONE) {
+        cc_free(keys);
+        return cc_sq_db_error(err, c->db, "listing access keys");
+    }
+    *out = keys;
+    *n = len;
+    return CC_OK;
+}
+
+enum cc_err cc_sq_account_insert(void *tx, const char *name, int64_t now, int64_t *id,
+                                 struct cc_error *err)
+{
+    struct conn *c = tx;
+    sqlite3_stmt *s = cc_sq_stmt(c, ST_ACCOUNT_INSERT, sql_account_insert, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, now);
+    enum cc_err rc = cc_sq_step_done(c, s, "creating an account", err);
+    if (!rc)
+        *id = sqlite3_last_insert_rowid(c->db);
+    return rc;
+}
+
+enum cc_err cc_sq_account_exists(void *tx, int64_t id, struct cc_error *err)
+{
+    struct conn *c = tx;
+    sqlite3_stmt *s = cc_sq_stmt(c, ST_ACCOUNT_GET, sql_account_get, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, id);
+    int rc = sqlite3_step(s);
+    cc_sq_done(s);
+    if (rc == SQLITE_ROW)
+        return CC_OK;
+    if (rc == SQLITE_DONE)
+        return cc_error_set(err, CC_ERR_NOT_FOUND, "Account", "Account %lld does not exist.",
+                            (long long)id);
+    return cc_sq_db_error(err, c->db, "reading an account");
+}
+
+enum cc_err cc_sq_key_insert(void *tx, const struct cc_access_key *k, struct cc_error *err)
+{
+    struct conn *c = tx;
+    sqlite3_stmt *s = cc_sq_stmt(c, ST_KEY_INSERT, sql_key_insert, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_text(s, 1, k->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, k->account_id);
+    sqlite3_bind_blob(s, 3, k->secret_enc, (int)k->secret_enc_len, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, cc_role_name(k->role), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 5, k->created_at);
+    return cc_sq_step_done(c, s, "creating an access key", err);
+}
+
+enum cc_err cc_sq_key_disable(void *tx, int64_t account_id, const char *key_id,
+                              int64_t now, struct cc_error *err)
+{
+    struct conn *c = tx;
+    sqlite3_stmt *s = cc_sq_stmt(c, ST_KEY_DISABLE, sql_key_disable, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_text(s, 2, key_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, now);
+    enum cc_err rc = cc_sq_step_done(c, s, "disabling an access key", err);
+    if (!rc && sqlite3_changes(c->db) == 0)
+        return cc_error_set(err, CC_ERR_NOT_FOUND, NULL,
+                            "Access key %s does not exist in account %lld.", key_id,
+                            (long long)account_id);
+    return rc;
+}
