@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/model.h"
+
 /* ---- errors -------------------------------------------------------------
  * One enum, 0 = OK, only ever appended to. cc_err_http_status() and
  * cc_err_api_code() are the one place it maps to HTTP and API codes. */
@@ -69,70 +71,6 @@ int cc_err_http_status(enum cc_err code);
 /* Writes the API code ("IncorrectFormat.Email", "NotFound") into buf. */
 void cc_err_api_code(const struct cc_error *e, char *buf, size_t bufsz);
 
-/* ---- the contact model -------------------------------------------------- */
-#define CC_NAME_MAX_CHARS   64
-#define CC_NAME_MAX_BYTES   (CC_NAME_MAX_CHARS * 4)
-#define CC_EMAIL_MAX        254
-#define CC_LOCAL_MAX        64
-#define CC_MOBILE_MAX       16        /* "+" and at most 15 digits (E.164) */
-#define CC_IDCARD_LEN       18
-#define CC_WEBHOOKS_MAX     5
-#define CC_URL_MAX          512
-#define CC_SECRET_MAX       128
-#define CC_MASKED_MAX       (CC_EMAIL_MAX + 16)
-#define CC_LANG_MAX         8
-#define CC_ENC_MAX          (CC_SECRET_MAX + 64) /* ciphertext of a secret/ID */
-
-enum cc_role { CC_ROLE_NONE = 0, CC_ROLE_READONLY = 1, CC_ROLE_OPERATOR = 2, CC_ROLE_ADMIN = 3 };
-const char *cc_role_name(enum cc_role r);
-enum cc_role cc_role_parse(const char *s); /* CC_ROLE_NONE when unknown */
-
-enum cc_webhook_kind {
-    CC_WEBHOOK_NONE = 0,
-    CC_WEBHOOK_DINGTALK,
-    CC_WEBHOOK_LARK,    /* open.larksuite.com */
-    CC_WEBHOOK_FEISHU,  /* open.feishu.cn     */
-    CC_WEBHOOK_WECOM
-};
-const char *cc_webhook_kind_name(enum cc_webhook_kind k); /* "dingtalk", ... */
-
-struct cc_webhook {
-    int64_t id;                          /* stable while the URL stays on the contact */
-    enum cc_webhook_kind kind;
-    char url[CC_URL_MAX + 1];            /* canonical form, see classify */
-    int has_secret;
-    char secret[CC_SECRET_MAX + 1];      /* plaintext, only while in memory */
-    uint8_t secret_enc[CC_ENC_MAX];      /* ciphertext as stored */
-    size_t secret_enc_len;
-    int mention_mobile;                  /* @mention the contact's verified mobile */
-    char broken[256];                    /* why the platform refused it for good; "" = fine */
-    int64_t broken_at;
-};
-
-struct cc_contact {
-    int64_t id;
-    int64_t account_id;
-    int64_t version;
-    char name[CC_NAME_MAX_BYTES + 1];
-    int has_email;
-    char email[CC_EMAIL_MAX + 1];
-    char email_norm[CC_EMAIL_MAX + 1];   /* lower-cased, for uniqueness */
-    int64_t email_verified_at;           /* ms since epoch, 0 = unverified */
-    char mobile[CC_MOBILE_MAX + 1];      /* E.164 */
-    int64_t mobile_verified_at;
-    int has_id_card;
-    char id_card[CC_IDCARD_LEN + 1];     /* plaintext, only on create/update */
-    char id_card_masked[CC_IDCARD_LEN + 1];
-    uint8_t id_card_enc[CC_ENC_MAX];
-    size_t id_card_enc_len;
-    char language[CC_LANG_MAX + 1];      /* "en" or "zh-CN" */
-    char email_broken[256];              /* why the mail server refused it for good; "" = fine */
-    char mobile_broken[256];
-    int n_webhooks;
-    struct cc_webhook webhooks[CC_WEBHOOKS_MAX];
-    int64_t created_at;                  /* ms since epoch */
-    int64_t updated_at;
-};
 
 /* ---- validators (validate.c) --------------------------------------------
  * Each takes a NUL-terminated input, writes the normalised value into out
@@ -289,9 +227,8 @@ void cc_render_template(const char *title_tpl, const char *body_tpl, enum cc_eve
  * Returns 0, or -1 when t is not an event type. */
 int cc_template_builtin(enum cc_event_type t, const char *lang, const char **title,
                         const char **body);
-/* Limits of an account's own template, in bytes of UTF-8. */
-#define CC_TEMPLATE_TITLE_MAX 200
-#define CC_TEMPLATE_BODY_MAX  4000
+/* Limits of an account's own template: CC_TEMPLATE_TITLE_MAX and
+ * CC_TEMPLATE_BODY_MAX (core/model.h). */
 /* Checks an account's own template before it is saved or previewed: title
  * (one line) and body not empty, within the limits, valid UTF-8, no control
  * characters but the body's line breaks; every {{variable}} closed and known

@@ -42,21 +42,6 @@ struct cc_delivery_config {
     const char *wecom_base_url;
 };
 
-enum cc_send_status {
-    CC_SEND_OK = 0,          /* the platform accepted the message */
-    CC_SEND_RETRY,           /* transient: timeout, connection refused, 5xx, system busy */
-    CC_SEND_THROTTLED,       /* the platform's rate limit: do not retry inside its window */
-    CC_SEND_INVALID_TARGET,  /* the address or number is not deliverable */
-    CC_SEND_GATEWAY_ACCOUNT, /* our account at the platform: balance, permission, signature, template */
-    CC_SEND_REJECTED,        /* any other permanent refusal */
-    CC_SEND_NOT_CONFIGURED   /* no SMTP server / SMS provider configured */
-};
-
-struct cc_send_result {
-    enum cc_send_status status;
-    char code[64];      /* the platform's code ("OK", "isv.MOBILE_NUMBER_ILLEGAL", "250", "curl:7") */
-    char reason[256];   /* for a person: what the platform said, without secrets */
-};
 
 struct cc_email {
     const char *to;         /* address */
@@ -89,7 +74,6 @@ int cc_send_email(const struct cc_delivery_config *cfg, const struct cc_email *m
 int cc_send_sms(const struct cc_delivery_config *cfg, const struct cc_sms *m,
                 struct cc_send_result *res);
 
-const char *cc_send_status_name(enum cc_send_status s);
 
 /* ---- prepared messages (xfer.c) ---------------------------------------------
  * Each cc_*_send above is a prepare followed by a run of one. A caller with
@@ -133,13 +117,6 @@ struct cc_robot_message {
     const char *msg_uuid;       /* DingTalk msgUuid: the same on every retry; may be NULL */
 };
 
-/* Where an answer came from, for the delivery log. */
-struct cc_robot_answer {
-    long http_status;           /* 0: no HTTP answer */
-    int64_t latency_ms;
-    char platform_code[32];     /* "0", "310000", "19021"; "" when the body had none */
-    char platform_msg[256];
-};
 
 /* Sends one robot message: builds the body (within the platform's size
  * limit, see cc_robot_max_bytes), signs it with a timestamp taken now,

@@ -33,20 +33,6 @@ int cc_delivery_rc(const struct cc_send_result *res)
     return res->status == CC_SEND_OK ? 0 : -1;
 }
 
-const char *cc_send_status_name(enum cc_send_status s)
-{
-    switch (s) {
-    case CC_SEND_OK: return "ok";
-    case CC_SEND_RETRY: return "retry";
-    case CC_SEND_THROTTLED: return "throttled";
-    case CC_SEND_INVALID_TARGET: return "invalid_target";
-    case CC_SEND_GATEWAY_ACCOUNT: return "gateway_account";
-    case CC_SEND_REJECTED: return "rejected";
-    case CC_SEND_NOT_CONFIGURED: return "not_configured";
-    }
-    return "unknown";
-}
-
 static int empty(const char *s)
 {
     return !s || !*s;

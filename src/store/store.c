@@ -91,13 +91,6 @@ enum cc_err cc_store_contact_list(struct cc_store *s, const struct cc_contact_qu
     return s->ops->contact_list(s->impl, q, out, err);
 }
 
-void cc_contact_page_free(struct cc_contact_page *p)
-{
-    cc_free(p->items);
-    p->items = NULL;
-    p->n = 0;
-}
-
 enum cc_err cc_tx_account_insert(struct cc_tx *tx, const char *name, int64_t now,
                                  int64_t *id, struct cc_error *err)
 {
@@ -298,13 +291,6 @@ enum cc_err cc_store_attempts_list(struct cc_store *s, int64_t notification_id, 
 enum cc_err cc_store_notif_next_due(struct cc_store *s, int64_t *at, struct cc_error *err)
 {
     return s->ops->notif_next_due(s->impl, at, err);
-}
-
-void cc_event_free(struct cc_event *e)
-{
-    cc_free(e->data);
-    cc_free(e->skipped);
-    e->data = e->skipped = NULL;
 }
 
 void cc_store_search_text(const struct cc_contact *c, char *out, size_t outsz)

@@ -33,44 +33,11 @@ struct cc_store_config {
     int max_batch;            /* writes committed together at the most */
 };
 
-#define CC_KEY_ID_LEN     24
-#define CC_KEY_SECRET_LEN 32
-
-struct cc_access_key {
-    char id[CC_KEY_ID_LEN + 1];
-    int64_t account_id;
-    enum cc_role role;
-    uint8_t secret_enc[CC_ENC_MAX];
-    size_t secret_enc_len;
-    int64_t created_at;
-    int64_t disabled_at;      /* 0 while enabled */
-};
-
 struct cc_contact_query {
     int64_t account_id;
     const char *keyword;      /* NULL or "" for all */
     int64_t page;             /* from 1 */
     int64_t page_size;
-};
-
-struct cc_contact_page {
-    struct cc_contact *items; /* owned; cc_contact_page_free() */
-    size_t n;
-    int64_t total;
-};
-
-enum cc_verif_status { CC_VERIF_SENDING, CC_VERIF_SENT, CC_VERIF_FAILED, CC_VERIF_SUPERSEDED };
-
-struct cc_verification {
-    int64_t id;
-    int64_t account_id;
-    int64_t contact_id;           /* 0: before a contact is saved */
-    char channel[8];              /* "email" or "mobile" */
-    char target[CC_EMAIL_MAX + 1];
-    char code_hash[65];
-    enum cc_verif_status status;
-    int64_t attempts;
-    int64_t sent_at, expires_at, confirmed_at; /* ms; confirmed_at 0 = not yet */
 };
 
 /* How many codes went out, for the sending limits. */
@@ -81,55 +48,6 @@ struct cc_verif_counts {
     int64_t target_oldest_in_hour, target_oldest_in_day;
     int64_t account_hour;         /* sends by the account since hour_since */
     int64_t account_oldest_in_hour;
-};
-
-/* ---- events and the notification outbox ---------------------------------- */
-struct cc_event {
-    int64_t id;
-    int64_t account_id;
-    char type[64];
-    char *data;       /* JSON text; owned: cc_event_free() */
-    char *skipped;    /* JSON text; owned */
-    int64_t created_at;
-};
-void cc_event_free(struct cc_event *e);
-
-struct cc_notification {
-    int64_t id;
-    int64_t account_id;
-    int64_t event_id;
-    int64_t contact_id;
-    int64_t webhook_id;            /* channel "webhook" */
-    char channel[8];               /* "email", "mobile", "webhook" */
-    char target[CC_URL_MAX + 1];   /* masked */
-    char status[12];               /* pending, delivered, failed, dead, cancelled */
-    int64_t attempts;
-    int64_t next_attempt_at;
-    int64_t lease_until;
-    char last_error[512];
-    char key[96];                  /* idempotency key, also sent to robots as msgUuid */
-    int64_t created_at, updated_at;
-};
-
-struct cc_attempt {
-    int64_t id;
-    int64_t notification_id;
-    int64_t started_at;
-    int64_t latency_ms;
-    char outcome[24];
-    int64_t http_status;
-    char platform_code[32];
-    char platform_message[256];
-    char reason[256];
-};
-
-struct cc_notif_filter {
-    int64_t account_id;
-    int64_t event_id;              /* 0: any */
-    int64_t contact_id;            /* 0: any */
-    const char *status;            /* NULL: any */
-    const char *channel;           /* NULL: any */
-    int64_t page, page_size;
 };
 
 typedef enum cc_err (*cc_tx_fn)(struct cc_tx *tx, void *arg, struct cc_error *err);
@@ -164,7 +82,6 @@ enum cc_err cc_store_contact_get(struct cc_store *s, int64_t account_id, int64_t
                                  struct cc_contact *out, struct cc_error *err);
 enum cc_err cc_store_contact_list(struct cc_store *s, const struct cc_contact_query *q,
                                   struct cc_contact_page *out, struct cc_error *err);
-void cc_contact_page_free(struct cc_contact_page *p);
 
 /* ---- writes, only inside a cc_tx_fn ---------------------------------------- */
 enum cc_err cc_tx_account_insert(struct cc_tx *tx, const char *name, int64_t now,
@@ -278,14 +195,6 @@ enum cc_err cc_store_attempts_list(struct cc_store *s, int64_t notification_id,
 enum cc_err cc_store_notif_next_due(struct cc_store *s, int64_t *at, struct cc_error *err);
 
 /* ---- an account's own notification templates ------------------------------ */
-struct cc_template {
-    char event_type[64];           /* "certificate.expiring", ... */
-    char channel[8];               /* "email", "sms", "robot" */
-    char language[8];              /* "en", "zh-CN" */
-    char title[CC_TEMPLATE_TITLE_MAX + 1];
-    char body[CC_TEMPLATE_BODY_MAX + 1];
-    int64_t updated_at;            /* ms */
-};
 /* Saves t for the account, replacing the one with the same event type,
  * channel and language. The caller has checked it (cc_template_check). */
 enum cc_err cc_tx_template_put(struct cc_tx *tx, int64_t account_id, const struct cc_template *t,
@@ -307,36 +216,6 @@ enum cc_err cc_store_template_list(struct cc_store *s, int64_t account_id,
                                    struct cc_template **out, size_t *n, struct cc_error *err);
 
 /* ---- console users, their sessions and wrong-password counts --------------- */
-#define CC_PASSWORD_HASH_MAX 160
-#define CC_TOKEN_HASH_LEN    64      /* hex SHA-256 */
-#define CC_CSRF_LEN          43      /* base64url of 32 random bytes */
-
-struct cc_user {
-    int64_t id;
-    int64_t account_id;
-    char email[CC_EMAIL_MAX + 1];
-    char email_norm[CC_EMAIL_MAX + 1];    /* lower-cased: unique on the server */
-    enum cc_role role;
-    char password_hash[CC_PASSWORD_HASH_MAX + 1]; /* argon2id encoded */
-    char language[CC_LANG_MAX + 1];
-    int64_t disabled_at;                  /* 0 while enabled */
-    int64_t created_at;
-    int64_t last_sign_in_at;              /* 0: never */
-    int64_t locked_until;                 /* read only: from the failures of its email */
-};
-
-struct cc_session {
-    char token_hash[CC_TOKEN_HASH_LEN + 1];
-    int64_t user_id;
-    char csrf_token[CC_CSRF_LEN + 1];
-    int64_t created_at, last_seen_at, expires_at;
-};
-
-struct cc_sign_in_failures {
-    int64_t failures;
-    int64_t first_failure_at;
-    int64_t locked_until;
-};
 
 /* CC_ERR_NOT_FOUND when there is no such user (in any account). */
 enum cc_err cc_store_user_get(struct cc_store *s, int64_t id, struct cc_user *out,
@@ -344,7 +223,6 @@ enum cc_err cc_store_user_get(struct cc_store *s, int64_t id, struct cc_user *ou
 enum cc_err cc_store_user_by_email(struct cc_store *s, const char *email_norm,
                                    struct cc_user *out, struct cc_error *err);
 /* The users of an account, oldest first, at most CC_USERS_MAX. *out: cc_free(). */
-#define CC_USERS_MAX 1000
 enum cc_err cc_store_user_list(struct cc_store *s, int64_t account_id, struct cc_user **out,
                                size_t *n, struct cc_error *err);
 /* A session and its user; CC_ERR_NOT_FOUND when the token hash is unknown. */

@@ -1,0 +1,239 @@
+/*
+ * model.h — the records of certcontacts and their size limits: what every
+ * layer passes around. Pure declarations; core/model.c holds the few
+ * functions that free or name them.
+ *
+ * Aggregates: accounts and access keys, contacts (with their webhooks),
+ * verifications, events with their notifications and attempts, templates,
+ * console users and sessions.
+ */
+#ifndef CC_MODEL_H
+#define CC_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- the contact model -------------------------------------------------- */
+#define CC_NAME_MAX_CHARS   64
+#define CC_NAME_MAX_BYTES   (CC_NAME_MAX_CHARS * 4)
+#define CC_EMAIL_MAX        254
+#define CC_LOCAL_MAX        64
+#define CC_MOBILE_MAX       16        /* "+" and at most 15 digits (E.164) */
+#define CC_IDCARD_LEN       18
+#define CC_WEBHOOKS_MAX     5
+#define CC_URL_MAX          512
+#define CC_SECRET_MAX       128
+#define CC_MASKED_MAX       (CC_EMAIL_MAX + 16)
+#define CC_LANG_MAX         8
+#define CC_ENC_MAX          (CC_SECRET_MAX + 64) /* ciphertext of a secret/ID */
+
+enum cc_role { CC_ROLE_NONE = 0, CC_ROLE_READONLY = 1, CC_ROLE_OPERATOR = 2, CC_ROLE_ADMIN = 3 };
+const char *cc_role_name(enum cc_role r);
+enum cc_role cc_role_parse(const char *s); /* CC_ROLE_NONE when unknown */
+
+enum cc_webhook_kind {
+    CC_WEBHOOK_NONE = 0,
+    CC_WEBHOOK_DINGTALK,
+    CC_WEBHOOK_LARK,    /* open.larksuite.com */
+    CC_WEBHOOK_FEISHU,  /* open.feishu.cn     */
+    CC_WEBHOOK_WECOM
+};
+const char *cc_webhook_kind_name(enum cc_webhook_kind k); /* "dingtalk", ... */
+
+struct cc_webhook {
+    int64_t id;                          /* stable while the URL stays on the contact */
+    enum cc_webhook_kind kind;
+    char url[CC_URL_MAX + 1];            /* canonical form, see classify */
+    int has_secret;
+    char secret[CC_SECRET_MAX + 1];      /* plaintext, only while in memory */
+    uint8_t secret_enc[CC_ENC_MAX];      /* ciphertext as stored */
+    size_t secret_enc_len;
+    int mention_mobile;                  /* @mention the contact's verified mobile */
+    char broken[256];                    /* why the platform refused it for good; "" = fine */
+    int64_t broken_at;
+};
+
+struct cc_contact {
+    int64_t id;
+    int64_t account_id;
+    int64_t version;
+    char name[CC_NAME_MAX_BYTES + 1];
+    int has_email;
+    char email[CC_EMAIL_MAX + 1];
+    char email_norm[CC_EMAIL_MAX + 1];   /* lower-cased, for uniqueness */
+    int64_t email_verified_at;           /* ms since epoch, 0 = unverified */
+    char mobile[CC_MOBILE_MAX + 1];      /* E.164 */
+    int64_t mobile_verified_at;
+    int has_id_card;
+    char id_card[CC_IDCARD_LEN + 1];     /* plaintext, only on create/update */
+    char id_card_masked[CC_IDCARD_LEN + 1];
+    uint8_t id_card_enc[CC_ENC_MAX];
+    size_t id_card_enc_len;
+    char language[CC_LANG_MAX + 1];      /* "en" or "zh-CN" */
+    char email_broken[256];              /* why the mail server refused it for good; "" = fine */
+    char mobile_broken[256];
+    int n_webhooks;
+    struct cc_webhook webhooks[CC_WEBHOOKS_MAX];
+    int64_t created_at;                  /* ms since epoch */
+    int64_t updated_at;
+};
+
+/* ---- contact pages --------------------------------------------------------- */
+struct cc_contact_page {
+    struct cc_contact *items; /* owned; cc_contact_page_free() */
+    size_t n;
+    int64_t total;
+};
+void cc_contact_page_free(struct cc_contact_page *p);
+
+/* ---- accounts and access keys ------------------------------------------------ */
+#define CC_KEY_ID_LEN     24
+#define CC_KEY_SECRET_LEN 32
+
+struct cc_access_key {
+    char id[CC_KEY_ID_LEN + 1];
+    int64_t account_id;
+    enum cc_role role;
+    uint8_t secret_enc[CC_ENC_MAX];
+    size_t secret_enc_len;
+    int64_t created_at;
+    int64_t disabled_at;      /* 0 while enabled */
+};
+
+/* ---- verification codes -------------------------------------------------------- */
+enum cc_verif_status { CC_VERIF_SENDING, CC_VERIF_SENT, CC_VERIF_FAILED, CC_VERIF_SUPERSEDED };
+
+struct cc_verification {
+    int64_t id;
+    int64_t account_id;
+    int64_t contact_id;           /* 0: before a contact is saved */
+    char channel[8];              /* "email" or "mobile" */
+    char target[CC_EMAIL_MAX + 1];
+    char code_hash[65];
+    enum cc_verif_status status;
+    int64_t attempts;
+    int64_t sent_at, expires_at, confirmed_at; /* ms; confirmed_at 0 = not yet */
+};
+
+/* ---- events and the notification outbox ---------------------------------- */
+struct cc_event {
+    int64_t id;
+    int64_t account_id;
+    char type[64];
+    char *data;       /* JSON text; owned: cc_event_free() */
+    char *skipped;    /* JSON text; owned */
+    int64_t created_at;
+};
+void cc_event_free(struct cc_event *e);
+
+struct cc_notification {
+    int64_t id;
+    int64_t account_id;
+    int64_t event_id;
+    int64_t contact_id;
+    int64_t webhook_id;            /* channel "webhook" */
+    char channel[8];               /* "email", "mobile", "webhook" */
+    char target[CC_URL_MAX + 1];   /* masked */
+    char status[12];               /* pending, delivered, failed, dead, cancelled */
+    int64_t attempts;
+    int64_t next_attempt_at;
+    int64_t lease_until;
+    char last_error[512];
+    char key[96];                  /* idempotency key, also sent to robots as msgUuid */
+    int64_t created_at, updated_at;
+};
+
+struct cc_attempt {
+    int64_t id;
+    int64_t notification_id;
+    int64_t started_at;
+    int64_t latency_ms;
+    char outcome[24];
+    int64_t http_status;
+    char platform_code[32];
+    char platform_message[256];
+    char reason[256];
+};
+
+struct cc_notif_filter {
+    int64_t account_id;
+    int64_t event_id;              /* 0: any */
+    int64_t contact_id;            /* 0: any */
+    const char *status;            /* NULL: any */
+    const char *channel;           /* NULL: any */
+    int64_t page, page_size;
+};
+
+/* ---- the outcome of one send ---------------------------------------------------- */
+enum cc_send_status {
+    CC_SEND_OK = 0,          /* the platform accepted the message */
+    CC_SEND_RETRY,           /* transient: timeout, connection refused, 5xx, system busy */
+    CC_SEND_THROTTLED,       /* the platform's rate limit: do not retry inside its window */
+    CC_SEND_INVALID_TARGET,  /* the address or number is not deliverable */
+    CC_SEND_GATEWAY_ACCOUNT, /* our account at the platform: balance, permission, signature, template */
+    CC_SEND_REJECTED,        /* any other permanent refusal */
+    CC_SEND_NOT_CONFIGURED   /* no SMTP server / SMS provider configured */
+};
+
+struct cc_send_result {
+    enum cc_send_status status;
+    char code[64];      /* the platform's code ("OK", "isv.MOBILE_NUMBER_ILLEGAL", "250", "curl:7") */
+    char reason[256];   /* for a person: what the platform said, without secrets */
+};
+const char *cc_send_status_name(enum cc_send_status s);
+
+/* Where an answer came from, for the delivery log. */
+struct cc_robot_answer {
+    long http_status;           /* 0: no HTTP answer */
+    int64_t latency_ms;
+    char platform_code[32];     /* "0", "310000", "19021"; "" when the body had none */
+    char platform_msg[256];
+};
+
+/* ---- an account's own notification templates ------------------------------- */
+/* Limits of an account's own template, in bytes of UTF-8. */
+#define CC_TEMPLATE_TITLE_MAX 200
+#define CC_TEMPLATE_BODY_MAX  4000
+struct cc_template {
+    char event_type[64];           /* "certificate.expiring", ... */
+    char channel[8];               /* "email", "sms", "robot" */
+    char language[8];              /* "en", "zh-CN" */
+    char title[CC_TEMPLATE_TITLE_MAX + 1];
+    char body[CC_TEMPLATE_BODY_MAX + 1];
+    int64_t updated_at;            /* ms */
+};
+
+/* ---- console users, their sessions and wrong-password counts --------------- */
+#define CC_USERS_MAX 1000
+#define CC_PASSWORD_HASH_MAX 160
+#define CC_TOKEN_HASH_LEN    64      /* hex SHA-256 */
+#define CC_CSRF_LEN          43      /* base64url of 32 random bytes */
+
+struct cc_user {
+    int64_t id;
+    int64_t account_id;
+    char email[CC_EMAIL_MAX + 1];
+    char email_norm[CC_EMAIL_MAX + 1];    /* lower-cased: unique on the server */
+    enum cc_role role;
+    char password_hash[CC_PASSWORD_HASH_MAX + 1]; /* argon2id encoded */
+    char language[CC_LANG_MAX + 1];
+    int64_t disabled_at;                  /* 0 while enabled */
+    int64_t created_at;
+    int64_t last_sign_in_at;              /* 0: never */
+    int64_t locked_until;                 /* read only: from the failures of its email */
+};
+
+struct cc_session {
+    char token_hash[CC_TOKEN_HASH_LEN + 1];
+    int64_t user_id;
+    char csrf_token[CC_CSRF_LEN + 1];
+    int64_t created_at, last_seen_at, expires_at;
+};
+
+struct cc_sign_in_failures {
+    int64_t failures;
+    int64_t first_failure_at;
+    int64_t locked_until;
+};
+
+#endif
