@@ -11,10 +11,14 @@
 
 #include <jansson.h>
 
+#include <openssl/crypto.h>
+
 #include "core/core.h"
+#include "delivery/delivery.h"
 #include "http/http.h"
 #include "service/service.h"
 #include "store/store.h"
+#include "app/config.h"
 #include "util/util.h"
 
 #define MAX_POS 8
@@ -159,7 +163,7 @@ fail:
 
 /* Opens the database (creating the data dir and master key when needed),
  * migrates it, and sets up the service. */
-static int open_app(const struct cc_config *cfg, struct cc_store **store, struct cc_service *svc)
+static int open_app(const struct cc_config *cfg, struct cc_store **store, struct cc_service **svc)
 {
     struct cc_error err;
     uint8_t key[CC_KEY_LEN];
@@ -181,14 +185,16 @@ static int open_app(const struct cc_config *cfg, struct cc_store **store, struct
         cc_store_close(*store);
         return -1;
     }
-    cc_service_init(svc, *store, key, cfg->max_contacts_per_account);
-    memset(key, 0, sizeof key);
-    svc->session_idle_s = cfg->session_idle_timeout;
-    svc->session_max_age_s = cfg->session_max_age;
-    svc->verify = (struct cc_verify_config){cfg->verify_code_ttl, cfg->verify_resend_interval,
-                                            cfg->verify_max_per_hour, cfg->verify_max_per_day,
-                                            cfg->verify_account_max_per_hour,
-                                            cfg->verify_max_attempts};
+    struct cc_service_config svcc = {
+        .max_contacts = cfg->max_contacts_per_account,
+        .verify = {cfg->verify_code_ttl, cfg->verify_resend_interval, cfg->verify_max_per_hour,
+                   cfg->verify_max_per_day, cfg->verify_account_max_per_hour,
+                   cfg->verify_max_attempts},
+        .session_idle_s = cfg->session_idle_timeout,
+        .session_max_age_s = cfg->session_max_age,
+    };
+    *svc = cc_service_new(*store, key, &svcc);
+    OPENSSL_cleanse(key, sizeof key);
     return 0;
 }
 
@@ -440,7 +446,7 @@ static int parse_schedule(const char *s, int64_t *out, size_t max, size_t *n)
     return *n ? 0 : -1;
 }
 
-static int cmd_serve(struct cc_service *svc, const struct cc_config *cfg)
+static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struct cc_config *cfg)
 {
     struct cc_error err;
     struct cc_delivery_config dc;
@@ -450,7 +456,7 @@ static int cmd_serve(struct cc_service *svc, const struct cc_config *cfg)
         fprintf(stderr, "certcontacts: %s\n", derr);
         return 2;
     }
-    svc->delivery = &dc;
+    cc_service_set_delivery(svc, &dc, NULL);
     int64_t schedule[32];
     size_t nschedule;
     if (parse_schedule(cfg->retry_schedule, schedule, 32, &nschedule)) {
@@ -477,11 +483,15 @@ static int cmd_serve(struct cc_service *svc, const struct cc_config *cfg)
                                         schedule, nschedule, 1000,
                                         (int)cfg->robot_rate_window_percent};
     struct cc_dispatcher *disp = NULL;
-    if (cc_dispatcher_start(svc->store, &dc, svc->master_key, &dcfg, &disp)) {
+    uint8_t master_key[CC_KEY_LEN];
+    if (cc_service_load_key(cfg->master_key_file, 0, master_key, &err) ||
+        cc_dispatcher_start(store, &dc, master_key, &dcfg, &disp)) {
+        OPENSSL_cleanse(master_key, sizeof master_key);
         fprintf(stderr, "certcontacts: cannot start the dispatcher\n");
         return 1;
     }
-    svc->dispatcher = disp;
+    OPENSSL_cleanse(master_key, sizeof master_key);
+    cc_service_set_delivery(svc, &dc, disp);
     struct cc_http_server *srv = NULL;
     if (cc_http_start(&hc, svc, &srv, &err)) {
         fprintf(stderr, "certcontacts: %s\n", err.message);
@@ -503,7 +513,7 @@ static int cmd_serve(struct cc_service *svc, const struct cc_config *cfg)
     sigwait(&set, &sig);
     cc_log(CC_LOG_INFO, "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
     cc_http_stop(srv);
-    svc->dispatcher = NULL;
+    cc_service_set_delivery(svc, &dc, NULL);
     cc_dispatcher_stop(disp); /* sends in flight finish; the rest waits in the outbox */
     return 0;
 }
@@ -536,24 +546,24 @@ int main(int argc, char **argv)
     if (load_config(&a, &cfg))
         return 2;
     struct cc_store *store = NULL;
-    struct cc_service svc;
+    struct cc_service *svc = NULL;
     if (!strcmp(cmd, "serve") && cfg.dev && !cfg.sms_provider[0])
         cc_strlcpy(cfg.sms_provider, "log", sizeof cfg.sms_provider); /* verify without a gateway */
     if (open_app(&cfg, &store, &svc))
         return 1;
     int rc = 0;
     if (!strcmp(cmd, "serve"))
-        rc = cmd_serve(&svc, &cfg);
+        rc = cmd_serve(svc, store, &cfg);
     else if (!strcmp(cmd, "account"))
-        rc = cmd_account(&a, &svc);
+        rc = cmd_account(&a, svc);
     else if (!strcmp(cmd, "key"))
-        rc = cmd_key(&a, &svc);
+        rc = cmd_key(&a, svc);
     else if (!strcmp(cmd, "user"))
-        rc = cmd_user(&a, &svc);
+        rc = cmd_user(&a, svc);
     else if (a.npos != 1)
         rc = 2;
+    cc_service_free(svc);
     cc_store_close(store);
-    memset(&svc, 0, sizeof svc);
     if (!strcmp(cmd, "serve"))
         cc_log(CC_LOG_INFO, "stopped", NULL);
     return rc;

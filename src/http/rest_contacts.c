@@ -41,7 +41,6 @@ static void set_etag(struct cc_request *req, int64_t version)
 
 void cc_send_contact(struct cc_request *req, int status, struct cc_contact *c)
 {
-    cc_contact_redact(cc_req_caller(req), CC_VIEW_DETAIL, c);
     set_etag(req, c->version);
     cc_req_json(req, status, cc_render_contact(c));
 }
@@ -121,10 +120,8 @@ void cc_h_contacts_list(struct cc_request *req)
         return;
     }
     json_t *items = json_array();
-    for (size_t i = 0; i < p.n; i++) {
-        cc_contact_redact(cc_req_caller(req), CC_VIEW_LIST, &p.items[i]);
+    for (size_t i = 0; i < p.n; i++)
         json_array_append_new(items, cc_render_contact(&p.items[i]));
-    }
     json_t *o = json_object();
     json_object_set_new(o, "items", items);
     json_object_set_new(o, "total", json_integer(p.total));

@@ -217,9 +217,9 @@ static void apply_fields(const struct contact_fields *f, struct cc_contact *c)
 static void carry_verification(struct cc_tx *tx, struct cc_contact *c, int64_t now)
 {
     if (c->has_email && !c->email_verified_at)
-        c->email_verified_at = cc_verify_recent(tx, c->account_id, "email", c->email_norm, now);
+        c->email_verified_at = svc_verify_recent(tx, c->account_id, "email", c->email_norm, now);
     if (!c->mobile_verified_at)
-        c->mobile_verified_at = cc_verify_recent(tx, c->account_id, "mobile", c->mobile, now);
+        c->mobile_verified_at = svc_verify_recent(tx, c->account_id, "mobile", c->mobile, now);
 }
 
 /* ---- create ------------------------------------------------------------------------ */
@@ -257,10 +257,10 @@ static enum cc_err create_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     int64_t count = 0;
     if ((rc = cc_tx_contact_count(tx, account, &count, err)))
         return rc;
-    if (count >= op->svc->max_contacts)
+    if (count >= op->svc->cfg.max_contacts)
         return cc_error_set(err, CC_ERR_LIMIT_EXCEEDED, "Contacts",
                             "This account already has %lld contacts, the most it may have.",
-                            (long long)op->svc->max_contacts);
+                            (long long)op->svc->cfg.max_contacts);
     struct cc_contact *c = op->out;
     memset(c, 0, sizeof *c);
     c->account_id = account;
@@ -294,6 +294,8 @@ enum cc_err cc_contact_create(struct cc_service *svc, const struct cc_caller *ca
             *replayed = op.replayed;
     }
     cc_free(f);
+    if (!rc)
+        svc_contact_view(caller, SVC_VIEW_DETAIL, out);
     return rc;
 }
 
@@ -304,7 +306,10 @@ enum cc_err cc_contact_get(struct cc_service *svc, const struct cc_caller *calle
     enum cc_err rc = cc_service_require(caller, CC_ROLE_READONLY, err);
     if (rc)
         return rc;
-    return cc_store_contact_get(svc->store, caller->account_id, id, out, err);
+    if ((rc = cc_store_contact_get(svc->store, caller->account_id, id, out, err)))
+        return rc;
+    svc_contact_view(caller, SVC_VIEW_DETAIL, out);
+    return CC_OK;
 }
 
 enum cc_err cc_contact_list(struct cc_service *svc, const struct cc_caller *caller,
@@ -337,7 +342,11 @@ enum cc_err cc_contact_list(struct cc_service *svc, const struct cc_caller *call
         kw[len] = '\0';
     }
     struct cc_contact_query q = {caller->account_id, kw, page, page_size};
-    return cc_store_contact_list(svc->store, &q, out, err);
+    if ((rc = cc_store_contact_list(svc->store, &q, out, err)))
+        return rc;
+    for (size_t i = 0; i < out->n; i++)
+        svc_contact_view(caller, SVC_VIEW_LIST, &out->items[i]);
+    return CC_OK;
 }
 
 /* ---- update ------------------------------------------------------------------------------ */
@@ -386,6 +395,8 @@ enum cc_err cc_contact_update(struct cc_service *svc, const struct cc_caller *ca
         rc = cc_store_write(svc->store, update_tx, &op, err);
     }
     cc_free(f);
+    if (!rc)
+        svc_contact_view(caller, SVC_VIEW_DETAIL, out);
     return rc;
 }
 
@@ -420,10 +431,11 @@ enum cc_err cc_contact_delete(struct cc_service *svc, const struct cc_caller *ca
 }
 
 /* ---- masking ------------------------------------------------------------------------------- */
-void cc_contact_redact(const struct cc_caller *caller, enum cc_view view, struct cc_contact *c)
+void svc_contact_view(const struct cc_caller *caller, enum svc_view view, struct cc_contact *c)
 {
     char tmp[CC_URL_MAX + 1];
-    int mask_addresses = view == CC_VIEW_LIST || caller->role < CC_ROLE_OPERATOR;
+    int mask_addresses =
+        view == SVC_VIEW_LIST || caller->role < CC_ROLE_OPERATOR || caller->mask_addresses;
     if (mask_addresses) {
         if (c->has_email) {
             cc_mask_email(c->email, tmp, sizeof tmp);

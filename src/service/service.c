@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <openssl/crypto.h>
+
 #include "service/service.h"
 #include "service/service_int.h"
 #include "util/util.h"
@@ -60,13 +62,32 @@ enum cc_err cc_service_load_key(const char *path, int create, uint8_t key[CC_KEY
     return CC_OK;
 }
 
-void cc_service_init(struct cc_service *svc, struct cc_store *store,
-                     const uint8_t key[CC_KEY_LEN], int64_t max_contacts)
+struct cc_service *cc_service_new(struct cc_store *store, const uint8_t key[CC_KEY_LEN],
+                                  const struct cc_service_config *cfg)
 {
-    memset(svc, 0, sizeof *svc);
+    struct cc_service *svc = cc_calloc(1, sizeof *svc);
     svc->store = store;
     memcpy(svc->master_key, key, CC_KEY_LEN);
-    svc->max_contacts = max_contacts;
+    if (cfg)
+        svc->cfg = *cfg;
+    else
+        svc->cfg.max_contacts = 10000;
+    return svc;
+}
+
+void cc_service_free(struct cc_service *svc)
+{
+    if (!svc)
+        return;
+    OPENSSL_cleanse(svc, sizeof *svc);
+    cc_free(svc);
+}
+
+void cc_service_set_delivery(struct cc_service *svc, const struct cc_delivery_config *dc,
+                             struct cc_dispatcher *d)
+{
+    svc->delivery = dc;
+    svc->dispatcher = d;
 }
 
 void cc_service_thread_done(struct cc_service *svc)

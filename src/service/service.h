@@ -10,8 +10,12 @@
 #include <stdint.h>
 
 #include "core/core.h"
-#include "delivery/delivery.h"
-#include "store/store.h"
+
+/* What the service is handed by whoever assembles the program (main.c);
+ * the service sees none of their insides. */
+struct cc_store;
+struct cc_delivery_config;
+struct cc_dispatcher;
 
 /* Limits of verification codes (seconds and counts). */
 struct cc_verify_config {
@@ -23,13 +27,12 @@ struct cc_verify_config {
     int64_t max_attempts;
 };
 
-struct cc_service {
-    struct cc_store *store;
-    uint8_t master_key[CC_KEY_LEN];
+/* The service: opaque. It holds the one copy of the master key. */
+struct cc_service;
+
+struct cc_service_config {
     int64_t max_contacts;        /* per account */
     struct cc_verify_config verify;
-    const struct cc_delivery_config *delivery; /* borrowed; NULL: nothing can be sent */
-    struct cc_dispatcher *dispatcher;          /* borrowed; NULL outside serve */
     int64_t session_idle_s;      /* console sessions: idle expiry; 0: the default */
     int64_t session_max_age_s;   /* console sessions: absolute expiry; 0: the default */
 };
@@ -42,6 +45,7 @@ struct cc_caller {
     char key_id[CC_KEY_ID_LEN + 1];      /* a console user: "user:ID" (the audit actor) */
     int64_t user_id;                     /* 0: an access key */
     char session[CC_TOKEN_HASH_LEN + 1]; /* a console user: the session's token hash */
+    int mask_addresses;                  /* shown masked even in a detail view (Alibaba's API) */
 };
 
 /* ---- service.c ------------------------------------------------------------- */
@@ -49,8 +53,17 @@ struct cc_caller {
  * when create is set and the file does not exist. */
 enum cc_err cc_service_load_key(const char *path, int create, uint8_t key[CC_KEY_LEN],
                                 struct cc_error *err);
-void cc_service_init(struct cc_service *svc, struct cc_store *store,
-                     const uint8_t key[CC_KEY_LEN], int64_t max_contacts);
+/* A service over store (borrowed: it outlives the service) with a copy of
+ * the master key and of cfg (NULL: the defaults). cc_service_free() wipes
+ * the key. */
+struct cc_service *cc_service_new(struct cc_store *store, const uint8_t key[CC_KEY_LEN],
+                                  const struct cc_service_config *cfg);
+void cc_service_free(struct cc_service *svc);
+/* What sends: the outbound settings (borrowed; NULL: nothing can be sent)
+ * and the dispatcher to wake when notifications are queued (NULL outside
+ * serve). */
+void cc_service_set_delivery(struct cc_service *svc, const struct cc_delivery_config *dc,
+                             struct cc_dispatcher *d);
 /* A thread that used the service and is about to end releases what it held
  * (its database read connection). */
 void cc_service_thread_done(struct cc_service *svc);
@@ -141,9 +154,11 @@ struct cc_contact_input {
     struct cc_webhook_input webhooks[CC_WEBHOOKS_MAX];
 };
 
-/* How a contact is about to be shown. */
-enum cc_view { CC_VIEW_DETAIL, CC_VIEW_LIST };
-
+/* Every contact these return is already masked for the caller (the one
+ * place that decides what a role sees, contacts.c): secrets and the ID
+ * number never leave the service in full (id_card_masked holds the masked
+ * number); lists, readonly callers and callers with mask_addresses get the
+ * email and mobile masked; readonly callers get robot tokens masked. */
 /* Creates a contact. idem_key (may be NULL) with body_hash (hex SHA-256 of
  * the request) makes a retry return the first contact: *replayed is set. */
 enum cc_err cc_contact_create(struct cc_service *svc, const struct cc_caller *caller,
@@ -162,10 +177,6 @@ enum cc_err cc_contact_update(struct cc_service *svc, const struct cc_caller *ca
                               struct cc_contact *out, struct cc_error *err);
 enum cc_err cc_contact_delete(struct cc_service *svc, const struct cc_caller *caller,
                               int64_t id, struct cc_error *err);
-/* Masks c in place for the caller and the view, and wipes every secret:
- * list views mask email and mobile; readonly callers also get webhook tokens
- * masked; the ID number is always masked. */
-void cc_contact_redact(const struct cc_caller *caller, enum cc_view view, struct cc_contact *c);
 
 /* ---- verifications.c: one-time codes for email and mobile ------------------- */
 struct cc_verif_view {
@@ -196,10 +207,6 @@ enum cc_err cc_verify_target_send(struct cc_service *svc, const struct cc_caller
 enum cc_err cc_verify_target_confirm(struct cc_service *svc, const struct cc_caller *caller,
                                      int64_t verification_id, const char *code,
                                      struct cc_verif_view *out, struct cc_error *err);
-/* Within a contact write: when the account confirmed this address in the
- * last 30 minutes, the time of that confirmation, else 0. */
-int64_t cc_verify_recent(struct cc_tx *tx, int64_t account_id, const char *channel,
-                         const char *target, int64_t now);
 #define CC_VERIFY_CARRY_MS (30 * 60 * 1000)
 
 /* ---- test_send.c: a real message to one channel of a contact, now ---------- */

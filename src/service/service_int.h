@@ -6,7 +6,30 @@
 
 #include <jansson.h>
 
+#include "delivery/delivery.h"
 #include "service/service.h"
+#include "store/store.h"
+
+struct cc_service {
+    struct cc_store *store;
+    uint8_t master_key[CC_KEY_LEN];
+    struct cc_service_config cfg;
+    const struct cc_delivery_config *delivery; /* borrowed; NULL: nothing can be sent */
+    struct cc_dispatcher *dispatcher;          /* borrowed; NULL outside serve */
+};
+
+/* How a contact is about to be shown. */
+enum svc_view { SVC_VIEW_DETAIL, SVC_VIEW_LIST };
+/* Masks c in place for the caller and the view, and wipes every secret:
+ * list views (and callers with mask_addresses) mask email and mobile;
+ * readonly callers also get webhook tokens masked; the ID number is always
+ * masked. Every contact the service hands out goes through here. */
+void svc_contact_view(const struct cc_caller *caller, enum svc_view view, struct cc_contact *c);
+
+/* Within a contact write: when the account confirmed this address in the
+ * last CC_VERIFY_CARRY_MS, the time of that confirmation, else 0. */
+int64_t svc_verify_recent(struct cc_tx *tx, int64_t account_id, const char *channel,
+                          const char *target, int64_t now);
 
 #define AAD_ID_CARD     CC_AAD_ID_CARD
 #define AAD_WEBHOOK     CC_AAD_WEBHOOK

@@ -161,12 +161,12 @@ static int token_well_formed(const char *t)
 
 static int64_t idle_ms(const struct cc_service *svc)
 {
-    return (svc->session_idle_s > 0 ? svc->session_idle_s : CC_SESSION_IDLE_DEFAULT_S) * 1000;
+    return (svc->cfg.session_idle_s > 0 ? svc->cfg.session_idle_s : CC_SESSION_IDLE_DEFAULT_S) * 1000;
 }
 
 static int64_t max_age_s(const struct cc_service *svc)
 {
-    return svc->session_max_age_s > 0 ? svc->session_max_age_s : CC_SESSION_MAX_AGE_DEFAULT_S;
+    return svc->cfg.session_max_age_s > 0 ? svc->cfg.session_max_age_s : CC_SESSION_MAX_AGE_DEFAULT_S;
 }
 
 static const char *actor(const struct cc_caller *caller)

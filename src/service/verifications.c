@@ -96,7 +96,7 @@ struct send_op {
 static enum cc_err check_limits(const struct send_op *op, const struct cc_verif_counts *n,
                                 int64_t now, struct cc_error *err)
 {
-    const struct cc_verify_config *vc = &op->svc->verify;
+    const struct cc_verify_config *vc = &op->svc->cfg.verify;
     int64_t wait = 0;
     const char *why = NULL;
     if (n->target_last_sent_at && now - n->target_last_sent_at < vc->resend_s * 1000) {
@@ -156,7 +156,7 @@ static enum cc_err send_begin_tx(struct cc_tx *tx, void *arg, struct cc_error *e
     code_hash(op->svc, op->channel, op->target, op->code, op->v.code_hash);
     op->v.status = CC_VERIF_SENDING;
     op->v.sent_at = now;
-    op->v.expires_at = now + op->svc->verify.ttl_s * 1000;
+    op->v.expires_at = now + op->svc->cfg.verify.ttl_s * 1000;
     if ((rc = cc_tx_verif_insert(tx, &op->v, err)))
         return rc;
     if (op->contact_id &&
@@ -181,7 +181,7 @@ static enum cc_err send_end_tx(struct cc_tx *tx, void *arg, struct cc_error *err
 static void deliver(const struct send_op *op, struct cc_send_result *res)
 {
     const struct cc_delivery_config *dc = op->svc->delivery;
-    int64_t minutes = (op->svc->verify.ttl_s + 59) / 60;
+    int64_t minutes = (op->svc->cfg.verify.ttl_s + 59) / 60;
     memset(res, 0, sizeof *res);
     if (!dc) {
         res->status = CC_SEND_NOT_CONFIGURED;
@@ -237,7 +237,7 @@ static enum cc_err send_common(struct send_op *op, struct cc_verif_view *out,
     cc_strlcpy(out->channel, op->channel, sizeof out->channel);
     mask_target(op->channel, op->target, out->target, sizeof out->target);
     out->expires_at = op->v.expires_at;
-    out->resend_after = op->v.sent_at + op->svc->verify.resend_s * 1000;
+    out->resend_after = op->v.sent_at + op->svc->cfg.verify.resend_s * 1000;
     return CC_OK;
 }
 
@@ -334,7 +334,7 @@ static enum cc_err confirm_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
                                      : "There is no valid code for this verification: send a new one.");
         return CC_OK;
     }
-    if (v->attempts >= op->svc->verify.max_attempts) {
+    if (v->attempts >= op->svc->cfg.verify.max_attempts) {
         cc_error_set(&op->result, CC_ERR_CODE_TOO_MANY, NULL,
                      "Too many wrong codes: this code no longer works. Send a new one.");
         return CC_OK;
@@ -350,7 +350,7 @@ static enum cc_err confirm_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
         v->attempts++;
         if ((rc = cc_tx_verif_update(tx, v, NULL, err)))
             return rc;
-        int left = (int)(op->svc->verify.max_attempts - v->attempts);
+        int left = (int)(op->svc->cfg.verify.max_attempts - v->attempts);
         cc_error_set(&op->result, CC_ERR_CODE_MISMATCH, NULL,
                      left > 0 ? "The code is not right; %d attempts left."
                               : "The code is not right; %d attempts left: send a new code.",
@@ -401,9 +401,11 @@ enum cc_err cc_verify_contact_confirm(struct cc_service *svc, const struct cc_ca
     if (!code)
         return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Code", "code is required.");
     struct confirm_op op = {svc, caller, contact_id, 0, channel, code, {0}, {0}};
-    if ((rc = confirm_common(&op, err)))
+    if ((rc = confirm_common(&op, err)) ||
+        (rc = cc_store_contact_get(svc->store, caller->account_id, contact_id, out, err)))
         return rc;
-    return cc_store_contact_get(svc->store, caller->account_id, contact_id, out, err);
+    svc_contact_view(caller, SVC_VIEW_DETAIL, out);
+    return CC_OK;
 }
 
 enum cc_err cc_verify_target_confirm(struct cc_service *svc, const struct cc_caller *caller,
@@ -427,7 +429,7 @@ enum cc_err cc_verify_target_confirm(struct cc_service *svc, const struct cc_cal
     return CC_OK;
 }
 
-int64_t cc_verify_recent(struct cc_tx *tx, int64_t account_id, const char *channel,
+int64_t svc_verify_recent(struct cc_tx *tx, int64_t account_id, const char *channel,
                          const char *target, int64_t now)
 {
     int64_t at = 0;

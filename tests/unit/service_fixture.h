@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "service/service.h"
+#include "service/service_int.h" /* tests change the service's settings */
 #include "store/store.h"
 #include "util/util.h"
 
@@ -19,7 +20,7 @@ struct svc_fixture {
     char dir[64];
     char url[128];
     struct cc_store *store;
-    struct cc_service svc;
+    struct cc_service *svc;
     struct cc_new_key first;  /* the account's first admin key */
 };
 
@@ -36,13 +37,15 @@ static inline int svc_fixture_open(struct svc_fixture *f, int synchronous_full)
         return -1;
     uint8_t key[CC_KEY_LEN];
     memset(key, 7, sizeof key);
-    cc_service_init(&f->svc, f->store, key, 1000);
-    return cc_account_create(&f->svc, "t", &f->first, &err) ? -1 : 0;
+    struct cc_service_config cfg = {.max_contacts = 1000};
+    f->svc = cc_service_new(f->store, key, &cfg);
+    return cc_account_create(f->svc, "t", &f->first, &err) ? -1 : 0;
 }
 
 /* Closes it and removes its directory. Returns 0 or -1. */
 static inline int svc_fixture_close(struct svc_fixture *f)
 {
+    cc_service_free(f->svc);
     cc_store_close(f->store);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 
+#include "app/config.h"
 #include "util/util.h"
 
 static void defaults_and_bounds(void **state)

@@ -50,7 +50,7 @@ static enum cc_err create(struct fx *f, const char *name, const char *mobile, co
     in.name = name;
     in.mobile = mobile;
     in.email = email;
-    return cc_contact_create(&f->b.svc, &f->admin, &in, NULL, NULL, out, NULL, err);
+    return cc_contact_create(f->b.svc, &f->admin, &in, NULL, NULL, out, NULL, err);
 }
 
 static void migrate_twice_is_a_no_op(void **state)
@@ -101,7 +101,7 @@ static void failing_write_does_not_take_the_batch_down(void **state)
     for (int i = 0; i < N; i++) {
         char name[64];
         struct cc_error err;
-        enum cc_err rc = cc_account_get_name(&f->b.svc, a[i].id, name, sizeof name, &err);
+        enum cc_err rc = cc_account_get_name(f->b.svc, a[i].id, name, sizeof name, &err);
         if (i % 2) {
             assert_int_equal(a[i].rc, CC_ERR_INVALID_PARAMETER);
             /* its account id may be reused by a later write; never as "doomed" */
@@ -164,7 +164,7 @@ static int64_t search(struct fx *f, const char *kw)
 {
     struct cc_contact_page p;
     struct cc_error err;
-    assert_int_equal(cc_contact_list(&f->b.svc, &f->admin, kw, 1, 100, &p, &err), CC_OK);
+    assert_int_equal(cc_contact_list(f->b.svc, &f->admin, kw, 1, 100, &p, &err), CC_OK);
     int64_t total = p.total;
     assert_int_equal((int64_t)p.n, total < 100 ? total : 100);
     cc_contact_page_free(&p);
@@ -208,7 +208,7 @@ static void secrets_are_encrypted_at_rest(void **state)
     in.webhooks[0].secret = "SECverysecretvalue42";
     struct cc_contact c;
     struct cc_error err;
-    assert_int_equal(cc_contact_create(&f->b.svc, &f->admin, &in, NULL, NULL, &c, NULL, &err), CC_OK);
+    assert_int_equal(cc_contact_create(f->b.svc, &f->admin, &in, NULL, NULL, &c, NULL, &err), CC_OK);
     assert_string_equal(c.id_card_masked, "1****************X");
     /* Every byte of the database and its WAL: neither plaintext is there. */
     const char *files[] = {"t.db", "t.db-wal"};
@@ -238,7 +238,7 @@ static void webhook_secret_rules_on_update(void **state)
     in.webhooks[1] = (struct cc_webhook_input){u2, CC_SECRET_VALUE, "two-secret", -1};
     struct cc_contact c;
     struct cc_error err;
-    assert_int_equal(cc_contact_create(&f->b.svc, &f->admin, &in, NULL, NULL, &c, NULL, &err), CC_OK);
+    assert_int_equal(cc_contact_create(f->b.svc, &f->admin, &in, NULL, NULL, &c, NULL, &err), CC_OK);
     /* u1 stays without a secret field: keeps it; u2 stays with null: loses it */
     struct cc_contact_input up = {0};
     up.present = CC_F_WEBHOOKS;
@@ -246,7 +246,7 @@ static void webhook_secret_rules_on_update(void **state)
     up.webhooks[0] = (struct cc_webhook_input){u2, CC_SECRET_NULL, NULL, -1};
     up.webhooks[1] = (struct cc_webhook_input){u1, CC_SECRET_ABSENT, NULL, -1};
     struct cc_contact d;
-    assert_int_equal(cc_contact_update(&f->b.svc, &f->admin, c.id, &up, c.version, &d, &err), CC_OK);
+    assert_int_equal(cc_contact_update(f->b.svc, &f->admin, c.id, &up, c.version, &d, &err), CC_OK);
     assert_int_equal(d.n_webhooks, 2);
     assert_string_equal(d.webhooks[0].url, u2);
     assert_false(d.webhooks[0].has_secret);
@@ -254,7 +254,7 @@ static void webhook_secret_rules_on_update(void **state)
     assert_true(d.webhooks[1].has_secret);
     assert_int_equal(d.version, c.version + 1);
     /* a stale version is a conflict and changes nothing */
-    assert_int_equal(cc_contact_update(&f->b.svc, &f->admin, c.id, &up, c.version, &d, &err),
+    assert_int_equal(cc_contact_update(f->b.svc, &f->admin, c.id, &up, c.version, &d, &err),
                      CC_ERR_UPDATE_CONFLICT);
 }
 
@@ -269,28 +269,28 @@ static void roles(void **state)
     in.mobile = "13300000011";
     struct cc_contact c;
     struct cc_error err;
-    assert_int_equal(cc_contact_create(&f->b.svc, &ro, &in, NULL, NULL, &c, NULL, &err),
+    assert_int_equal(cc_contact_create(f->b.svc, &ro, &in, NULL, NULL, &c, NULL, &err),
                      CC_ERR_FORBIDDEN);
-    assert_int_equal(cc_contact_delete(&f->b.svc, &ro, 1, &err), CC_ERR_FORBIDDEN);
+    assert_int_equal(cc_contact_delete(f->b.svc, &ro, 1, &err), CC_ERR_FORBIDDEN);
     struct cc_caller other = f->admin;
     other.account_id = f->admin.account_id + 1000;
     assert_int_equal(create(f, "mine", "13300000012", NULL, &c, &err), CC_OK);
-    assert_int_equal(cc_contact_get(&f->b.svc, &other, c.id, &c, &err), CC_ERR_NOT_FOUND);
-    assert_int_equal(cc_contact_delete(&f->b.svc, &other, c.id, &err), CC_ERR_NOT_FOUND);
+    assert_int_equal(cc_contact_get(f->b.svc, &other, c.id, &c, &err), CC_ERR_NOT_FOUND);
+    assert_int_equal(cc_contact_delete(f->b.svc, &other, c.id, &err), CC_ERR_NOT_FOUND);
     cc_store_thread_done(f->b.store);
 }
 
 static void contact_cap(void **state)
 {
     struct fx *f = *state;
-    f->b.svc.max_contacts = 2;
+    f->b.svc->cfg.max_contacts = 2;
     struct cc_contact c;
     struct cc_error err;
     assert_int_equal(create(f, "a", "13300000021", NULL, &c, &err), CC_OK);
     assert_int_equal(create(f, "b", "13300000022", NULL, &c, &err), CC_OK);
     assert_int_equal(create(f, "c", "13300000023", NULL, &c, &err), CC_ERR_LIMIT_EXCEEDED);
     assert_string_equal(err.field, "Contacts");
-    assert_int_equal(cc_contact_delete(&f->b.svc, &f->admin, c.id, &err), CC_OK);
+    assert_int_equal(cc_contact_delete(f->b.svc, &f->admin, c.id, &err), CC_OK);
     assert_int_equal(create(f, "c", "13300000023", NULL, &c, &err), CC_OK);
 }
 
@@ -300,15 +300,15 @@ static void a_disabled_key_is_refused_at_once_even_when_cached(void **state)
     struct cc_new_key k;
     struct cc_error err;
     struct cc_caller who;
-    assert_int_equal(cc_key_create(&f->b.svc, f->admin.account_id, CC_ROLE_OPERATOR, &k, &err), CC_OK);
+    assert_int_equal(cc_key_create(f->b.svc, f->admin.account_id, CC_ROLE_OPERATOR, &k, &err), CC_OK);
     for (int i = 0; i < 3; i++) /* the second and third come from the cache */
-        assert_int_equal(cc_auth_access_key(&f->b.svc, k.key_id, k.secret, strlen(k.secret), &who,
+        assert_int_equal(cc_auth_access_key(f->b.svc, k.key_id, k.secret, strlen(k.secret), &who,
                                             &err), CC_OK);
     assert_int_equal(who.role, CC_ROLE_OPERATOR);
-    assert_int_equal(cc_auth_access_key(&f->b.svc, k.key_id, "wrong", 5, &who, &err),
+    assert_int_equal(cc_auth_access_key(f->b.svc, k.key_id, "wrong", 5, &who, &err),
                      CC_ERR_UNAUTHENTICATED);
-    assert_int_equal(cc_key_disable(&f->b.svc, f->admin.account_id, k.key_id, &err), CC_OK);
-    assert_int_equal(cc_auth_access_key(&f->b.svc, k.key_id, k.secret, strlen(k.secret), &who, &err),
+    assert_int_equal(cc_key_disable(f->b.svc, f->admin.account_id, k.key_id, &err), CC_OK);
+    assert_int_equal(cc_auth_access_key(f->b.svc, k.key_id, k.secret, strlen(k.secret), &who, &err),
                      CC_ERR_UNAUTHENTICATED);
     cc_store_thread_done(f->b.store);
 }

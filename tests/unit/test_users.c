@@ -103,19 +103,19 @@ static void sign_in_and_out(void **state)
     struct cc_user u;
     char gen[CC_PASSWORD_GEN_LEN + 1];
     struct cc_error err;
-    assert_int_equal(cc_user_create(&f->b.svc, NULL, f->account, "Ann@Example.com", "operator",
+    assert_int_equal(cc_user_create(f->b.svc, NULL, f->account, "Ann@Example.com", "operator",
                                     NULL, &u, gen, &err), CC_OK);
     assert_int_equal(strlen(gen), CC_PASSWORD_GEN_LEN);
     assert_string_equal(u.password_hash, ""); /* never handed back */
     /* the email is unique, whatever its case */
     char gen2[CC_PASSWORD_GEN_LEN + 1];
     struct cc_user u2;
-    assert_int_equal(cc_user_create(&f->b.svc, NULL, f->account, "ann@example.COM", "readonly",
+    assert_int_equal(cc_user_create(f->b.svc, NULL, f->account, "ann@example.COM", "readonly",
                                     "0123456789", &u2, gen2, &err), CC_ERR_ALREADY_EXISTS);
     assert_string_equal(gen2, "");
 
     struct cc_new_session s;
-    assert_int_equal(cc_session_sign_in(&f->b.svc, "ann@example.com", gen, &s, &err), CC_OK);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "ann@example.com", gen, &s, &err), CC_OK);
     assert_int_equal(strlen(s.token), CC_SESSION_TOKEN_LEN);
     assert_int_equal(strlen(s.csrf_token), CC_CSRF_LEN);
     assert_string_not_equal(s.token, s.csrf_token);
@@ -125,7 +125,7 @@ static void sign_in_and_out(void **state)
     struct cc_caller c;
     char csrf[CC_CSRF_LEN + 1];
     int touch = 1;
-    assert_int_equal(cc_session_authenticate(&f->b.svc, s.token, &c, csrf, &touch, &err), CC_OK);
+    assert_int_equal(cc_session_authenticate(f->b.svc, s.token, &c, csrf, &touch, &err), CC_OK);
     assert_int_equal(c.account_id, f->account);
     assert_int_equal(c.role, CC_ROLE_OPERATOR);
     assert_int_equal(c.user_id, u.id);
@@ -137,40 +137,40 @@ static void sign_in_and_out(void **state)
     /* an unknown email and a wrong password get the same answer */
     struct cc_error e1, e2;
     struct cc_new_session bad;
-    assert_int_equal(cc_session_sign_in(&f->b.svc, "nobody@example.com", gen, &bad, &e1),
+    assert_int_equal(cc_session_sign_in(f->b.svc, "nobody@example.com", gen, &bad, &e1),
                      CC_ERR_UNAUTHENTICATED);
-    assert_int_equal(cc_session_sign_in(&f->b.svc, "ann@example.com", "wrong password", &bad, &e2),
+    assert_int_equal(cc_session_sign_in(f->b.svc, "ann@example.com", "wrong password", &bad, &e2),
                      CC_ERR_UNAUTHENTICATED);
     assert_string_equal(bad.token, "");
     assert_string_equal(e1.message, e2.message);
 
     /* malformed or unknown tokens */
-    assert_int_equal(cc_session_authenticate(&f->b.svc, "short", &c, csrf, &touch, &err),
+    assert_int_equal(cc_session_authenticate(f->b.svc, "short", &c, csrf, &touch, &err),
                      CC_ERR_UNAUTHENTICATED);
     char other[CC_SESSION_TOKEN_LEN + 1];
     memset(other, 'A', CC_SESSION_TOKEN_LEN);
     other[CC_SESSION_TOKEN_LEN] = '\0';
-    assert_int_equal(cc_session_authenticate(&f->b.svc, other, &c, csrf, &touch, &err),
+    assert_int_equal(cc_session_authenticate(f->b.svc, other, &c, csrf, &touch, &err),
                      CC_ERR_UNAUTHENTICATED);
 
     /* the language is remembered */
     struct cc_new_session s2;
-    assert_int_equal(cc_session_sign_in(&f->b.svc, "ann@example.com", gen, &s2, &err), CC_OK);
-    assert_int_equal(cc_session_authenticate(&f->b.svc, s2.token, &c, csrf, &touch, &err), CC_OK);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "ann@example.com", gen, &s2, &err), CC_OK);
+    assert_int_equal(cc_session_authenticate(f->b.svc, s2.token, &c, csrf, &touch, &err), CC_OK);
     struct cc_user got;
-    assert_int_equal(cc_session_set_language(&f->b.svc, &c, "zh-cn", &got, &err), CC_OK);
+    assert_int_equal(cc_session_set_language(f->b.svc, &c, "zh-cn", &got, &err), CC_OK);
     assert_string_equal(got.language, "zh-CN");
-    assert_int_equal(cc_session_set_language(&f->b.svc, &c, "fr", &got, &err),
+    assert_int_equal(cc_session_set_language(f->b.svc, &c, "fr", &got, &err),
                      CC_ERR_INCORRECT_FORMAT);
-    assert_int_equal(cc_session_get(&f->b.svc, &c, &got, csrf, &err), CC_OK);
+    assert_int_equal(cc_session_get(f->b.svc, &c, &got, csrf, &err), CC_OK);
     assert_string_equal(got.language, "zh-CN");
     assert_true(got.last_sign_in_at > 0);
 
     /* sign-out ends this session only */
-    assert_int_equal(cc_session_sign_out(&f->b.svc, &c, &err), CC_OK);
-    assert_int_equal(cc_session_authenticate(&f->b.svc, s2.token, &c, csrf, &touch, &err),
+    assert_int_equal(cc_session_sign_out(f->b.svc, &c, &err), CC_OK);
+    assert_int_equal(cc_session_authenticate(f->b.svc, s2.token, &c, csrf, &touch, &err),
                      CC_ERR_UNAUTHENTICATED);
-    assert_int_equal(cc_session_authenticate(&f->b.svc, s.token, &c, csrf, &touch, &err), CC_OK);
+    assert_int_equal(cc_session_authenticate(f->b.svc, s.token, &c, csrf, &touch, &err), CC_OK);
 }
 
 static void admin_rules(void **state)
@@ -179,27 +179,27 @@ static void admin_rules(void **state)
     struct cc_user admin, op;
     char pw[CC_PASSWORD_GEN_LEN + 1], pw2[CC_PASSWORD_GEN_LEN + 1];
     struct cc_error err;
-    assert_int_equal(cc_user_create(&f->b.svc, NULL, f->account, "boss@example.com", "admin", NULL,
+    assert_int_equal(cc_user_create(f->b.svc, NULL, f->account, "boss@example.com", "admin", NULL,
                                     &admin, pw, &err), CC_OK);
     struct cc_new_session s;
-    assert_int_equal(cc_session_sign_in(&f->b.svc, "boss@example.com", pw, &s, &err), CC_OK);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "boss@example.com", pw, &s, &err), CC_OK);
     struct cc_caller me;
     char csrf[CC_CSRF_LEN + 1];
     int touch;
-    assert_int_equal(cc_session_authenticate(&f->b.svc, s.token, &me, csrf, &touch, &err), CC_OK);
+    assert_int_equal(cc_session_authenticate(f->b.svc, s.token, &me, csrf, &touch, &err), CC_OK);
 
     /* an admin adds an operator; the operator may not manage users */
-    assert_int_equal(cc_user_create(&f->b.svc, &me, 0, "op@example.com", "operator", NULL, &op,
+    assert_int_equal(cc_user_create(f->b.svc, &me, 0, "op@example.com", "operator", NULL, &op,
                                     pw2, &err), CC_OK);
     assert_int_equal(op.account_id, f->account);
     struct cc_new_session so;
-    assert_int_equal(cc_session_sign_in(&f->b.svc, "op@example.com", pw2, &so, &err), CC_OK);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "op@example.com", pw2, &so, &err), CC_OK);
     struct cc_caller opc;
-    assert_int_equal(cc_session_authenticate(&f->b.svc, so.token, &opc, csrf, &touch, &err), CC_OK);
+    assert_int_equal(cc_session_authenticate(f->b.svc, so.token, &opc, csrf, &touch, &err), CC_OK);
     struct cc_user *list = NULL;
     size_t n = 0;
-    assert_int_equal(cc_user_list(&f->b.svc, &opc, &list, &n, &err), CC_ERR_FORBIDDEN);
-    assert_int_equal(cc_user_list(&f->b.svc, &me, &list, &n, &err), CC_OK);
+    assert_int_equal(cc_user_list(f->b.svc, &opc, &list, &n, &err), CC_ERR_FORBIDDEN);
+    assert_int_equal(cc_user_list(f->b.svc, &me, &list, &n, &err), CC_OK);
     assert_int_equal(n, 2);
     assert_string_equal(list[0].password_hash, "");
     cc_free(list);
@@ -207,39 +207,39 @@ static void admin_rules(void **state)
     /* no self-demotion, self-disabling or self-deletion */
     struct cc_user out;
     struct cc_user_change ch = {"operator", -1, NULL};
-    assert_int_equal(cc_user_update(&f->b.svc, &me, admin.id, &ch, &out, &err),
+    assert_int_equal(cc_user_update(f->b.svc, &me, admin.id, &ch, &out, &err),
                      CC_ERR_INVALID_PARAMETER);
     assert_string_equal(err.field, "Role");
     ch = (struct cc_user_change){NULL, 1, NULL};
-    assert_int_equal(cc_user_update(&f->b.svc, &me, admin.id, &ch, &out, &err),
+    assert_int_equal(cc_user_update(f->b.svc, &me, admin.id, &ch, &out, &err),
                      CC_ERR_INVALID_PARAMETER);
     assert_string_equal(err.field, "Disabled");
-    assert_int_equal(cc_user_delete(&f->b.svc, &me, admin.id, &err), CC_ERR_INVALID_PARAMETER);
+    assert_int_equal(cc_user_delete(f->b.svc, &me, admin.id, &err), CC_ERR_INVALID_PARAMETER);
 
     /* disabling ends the operator's sessions and refuses sign-in */
     ch = (struct cc_user_change){NULL, 1, NULL};
-    assert_int_equal(cc_user_update(&f->b.svc, &me, op.id, &ch, &out, &err), CC_OK);
+    assert_int_equal(cc_user_update(f->b.svc, &me, op.id, &ch, &out, &err), CC_OK);
     assert_true(out.disabled_at > 0);
-    assert_int_equal(cc_session_authenticate(&f->b.svc, so.token, &opc, csrf, &touch, &err),
+    assert_int_equal(cc_session_authenticate(f->b.svc, so.token, &opc, csrf, &touch, &err),
                      CC_ERR_UNAUTHENTICATED);
-    assert_int_equal(cc_session_sign_in(&f->b.svc, "op@example.com", pw2, &so, &err),
+    assert_int_equal(cc_session_sign_in(f->b.svc, "op@example.com", pw2, &so, &err),
                      CC_ERR_FORBIDDEN);
     /* enabled again, with a new password */
     ch = (struct cc_user_change){"readonly", 0, "a new password"};
-    assert_int_equal(cc_user_update(&f->b.svc, &me, op.id, &ch, &out, &err), CC_OK);
+    assert_int_equal(cc_user_update(f->b.svc, &me, op.id, &ch, &out, &err), CC_OK);
     assert_int_equal(out.role, CC_ROLE_READONLY);
-    assert_int_equal(cc_session_sign_in(&f->b.svc, "op@example.com", pw2, &so, &err),
+    assert_int_equal(cc_session_sign_in(f->b.svc, "op@example.com", pw2, &so, &err),
                      CC_ERR_UNAUTHENTICATED);
-    assert_int_equal(cc_session_sign_in(&f->b.svc, "op@example.com", "a new password", &so, &err),
+    assert_int_equal(cc_session_sign_in(f->b.svc, "op@example.com", "a new password", &so, &err),
                      CC_OK);
     assert_int_equal(so.user.role, CC_ROLE_READONLY);
 
     /* another account's admin sees no such user */
     struct cc_caller stranger = me;
     stranger.account_id = f->account + 1000;
-    assert_int_equal(cc_user_delete(&f->b.svc, &stranger, op.id, &err), CC_ERR_NOT_FOUND);
-    assert_int_equal(cc_user_delete(&f->b.svc, &me, op.id, &err), CC_OK);
-    assert_int_equal(cc_session_sign_in(&f->b.svc, "op@example.com", "a new password", &so, &err),
+    assert_int_equal(cc_user_delete(f->b.svc, &stranger, op.id, &err), CC_ERR_NOT_FOUND);
+    assert_int_equal(cc_user_delete(f->b.svc, &me, op.id, &err), CC_OK);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "op@example.com", "a new password", &so, &err),
                      CC_ERR_UNAUTHENTICATED);
 }
 
@@ -249,26 +249,26 @@ static void lock_after_five_failures(void **state)
     struct cc_user u;
     char pw[CC_PASSWORD_GEN_LEN + 1];
     struct cc_error err;
-    assert_int_equal(cc_user_create(&f->b.svc, NULL, f->account, "lock@example.com", "admin", NULL,
+    assert_int_equal(cc_user_create(f->b.svc, NULL, f->account, "lock@example.com", "admin", NULL,
                                     &u, pw, &err), CC_OK);
     struct cc_new_session s;
     int64_t t0 = cc_mono_us();
     for (int i = 1; i <= 4; i++)
-        assert_int_equal(cc_session_sign_in(&f->b.svc, "lock@example.com", "wrong password", &s,
+        assert_int_equal(cc_session_sign_in(f->b.svc, "lock@example.com", "wrong password", &s,
                                             &err), CC_ERR_UNAUTHENTICATED);
     /* the third and fourth waited 1 s and 2 s */
     assert_true(cc_mono_us() - t0 >= 3000000);
-    assert_int_equal(cc_session_sign_in(&f->b.svc, "lock@example.com", "wrong password", &s, &err),
+    assert_int_equal(cc_session_sign_in(f->b.svc, "lock@example.com", "wrong password", &s, &err),
                      CC_ERR_USER_LOCKED);
     assert_true(err.retry_after_s > 14 * 60 && err.retry_after_s <= 15 * 60);
     /* even the right password, now */
-    assert_int_equal(cc_session_sign_in(&f->b.svc, "lock@example.com", pw, &s, &err),
+    assert_int_equal(cc_session_sign_in(f->b.svc, "lock@example.com", pw, &s, &err),
                      CC_ERR_USER_LOCKED);
     /* unknown emails are counted and locked the same way */
     for (int i = 1; i <= 4; i++)
-        assert_int_equal(cc_session_sign_in(&f->b.svc, "ghost@example.com", "wrong password", &s,
+        assert_int_equal(cc_session_sign_in(f->b.svc, "ghost@example.com", "wrong password", &s,
                                             &err), CC_ERR_UNAUTHENTICATED);
-    assert_int_equal(cc_session_sign_in(&f->b.svc, "ghost@example.com", "wrong password", &s, &err),
+    assert_int_equal(cc_session_sign_in(f->b.svc, "ghost@example.com", "wrong password", &s, &err),
                      CC_ERR_USER_LOCKED);
 }
 
@@ -281,7 +281,7 @@ static enum cc_err until_refused(struct fx *f, const char *token)
     struct cc_error err;
     int64_t deadline = cc_mono_us() + 10000000;
     enum cc_err rc;
-    while ((rc = cc_session_authenticate(&f->b.svc, token, &c, csrf, &touch, &err)) == CC_OK &&
+    while ((rc = cc_session_authenticate(f->b.svc, token, &c, csrf, &touch, &err)) == CC_OK &&
            cc_mono_us() < deadline)
         usleep(20000);
     return rc;
@@ -293,30 +293,30 @@ static void sessions_expire(void **state)
     struct cc_user u;
     char pw[CC_PASSWORD_GEN_LEN + 1];
     struct cc_error err;
-    assert_int_equal(cc_user_create(&f->b.svc, NULL, f->account, "exp@example.com", "operator",
+    assert_int_equal(cc_user_create(f->b.svc, NULL, f->account, "exp@example.com", "operator",
                                     NULL, &u, pw, &err), CC_OK);
     struct cc_caller c;
     char csrf[CC_CSRF_LEN + 1];
     int touch;
     struct cc_new_session s;
     /* absolute expiry: the cookie's Max-Age says the same */
-    f->b.svc.session_max_age_s = 1;
-    assert_int_equal(cc_session_sign_in(&f->b.svc, "exp@example.com", pw, &s, &err), CC_OK);
+    f->b.svc->cfg.session_max_age_s = 1;
+    assert_int_equal(cc_session_sign_in(f->b.svc, "exp@example.com", pw, &s, &err), CC_OK);
     assert_int_equal(s.max_age_s, 1);
-    assert_int_equal(cc_session_authenticate(&f->b.svc, s.token, &c, csrf, &touch, &err), CC_OK);
+    assert_int_equal(cc_session_authenticate(f->b.svc, s.token, &c, csrf, &touch, &err), CC_OK);
     assert_int_equal(until_refused(f, s.token), CC_ERR_UNAUTHENTICATED);
     /* idle expiry */
-    f->b.svc.session_max_age_s = 0;
-    f->b.svc.session_idle_s = 1;
-    assert_int_equal(cc_session_sign_in(&f->b.svc, "exp@example.com", pw, &s, &err), CC_OK);
+    f->b.svc->cfg.session_max_age_s = 0;
+    f->b.svc->cfg.session_idle_s = 1;
+    assert_int_equal(cc_session_sign_in(f->b.svc, "exp@example.com", pw, &s, &err), CC_OK);
     assert_int_equal(s.max_age_s, CC_SESSION_MAX_AGE_DEFAULT_S);
-    assert_int_equal(cc_session_authenticate(&f->b.svc, s.token, &c, csrf, &touch, &err), CC_OK);
+    assert_int_equal(cc_session_authenticate(f->b.svc, s.token, &c, csrf, &touch, &err), CC_OK);
     assert_int_equal(until_refused(f, s.token), CC_ERR_UNAUTHENTICATED);
     /* a touched session lives on: with a long idle time it is fine again */
-    f->b.svc.session_idle_s = 0;
-    assert_int_equal(cc_session_authenticate(&f->b.svc, s.token, &c, csrf, &touch, &err), CC_OK);
+    f->b.svc->cfg.session_idle_s = 0;
+    assert_int_equal(cc_session_authenticate(f->b.svc, s.token, &c, csrf, &touch, &err), CC_OK);
     assert_int_equal(touch, 0);
-    assert_int_equal(cc_session_touch(&f->b.svc, &c, &err), CC_OK);
+    assert_int_equal(cc_session_touch(f->b.svc, &c, &err), CC_OK);
 }
 
 /* The audit trail's last actor for action (read from the database file). */
@@ -344,25 +344,25 @@ static void keys_through_the_api_name_their_user(void **state)
     struct cc_user admin;
     char pw[CC_PASSWORD_GEN_LEN + 1], csrf[CC_CSRF_LEN + 1], who[64], want[64];
     struct cc_error err;
-    assert_int_equal(cc_user_create(&f->b.svc, NULL, f->account, "keys@example.com", "admin",
+    assert_int_equal(cc_user_create(f->b.svc, NULL, f->account, "keys@example.com", "admin",
                                     NULL, &admin, pw, &err), CC_OK);
     struct cc_new_session s;
-    assert_int_equal(cc_session_sign_in(&f->b.svc, "keys@example.com", pw, &s, &err), CC_OK);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "keys@example.com", pw, &s, &err), CC_OK);
     struct cc_caller me;
     int touch;
-    assert_int_equal(cc_session_authenticate(&f->b.svc, s.token, &me, csrf, &touch, &err), CC_OK);
+    assert_int_equal(cc_session_authenticate(f->b.svc, s.token, &me, csrf, &touch, &err), CC_OK);
     struct cc_new_key k;
-    assert_int_equal(cc_api_key_create(&f->b.svc, &me, "readonly", &k, &err), CC_OK);
+    assert_int_equal(cc_api_key_create(f->b.svc, &me, "readonly", &k, &err), CC_OK);
     snprintf(want, sizeof want, "user:%lld", (long long)admin.id);
     last_actor(f, "access_key.create", who, sizeof who);
     assert_string_equal(who, want);
     struct cc_access_key out;
-    assert_int_equal(cc_api_key_disable(&f->b.svc, &me, k.key_id, &out, &err), CC_OK);
+    assert_int_equal(cc_api_key_disable(f->b.svc, &me, k.key_id, &out, &err), CC_OK);
     assert_true(out.disabled_at > 0);
     last_actor(f, "access_key.disable", who, sizeof who);
     assert_string_equal(who, want);
     /* the command line's own calls still say so */
-    assert_int_equal(cc_key_disable(&f->b.svc, f->account, k.key_id, &err), CC_OK);
+    assert_int_equal(cc_key_disable(f->b.svc, f->account, k.key_id, &err), CC_OK);
     last_actor(f, "access_key.disable", who, sizeof who);
     assert_string_equal(who, "cli");
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app/config.h"
 #include "util/util.h"
 
 enum opt_type { OPT_STR, OPT_INT, OPT_BOOL, OPT_ENUM };

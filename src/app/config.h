@@ -1,0 +1,86 @@
+/*
+ * config.h — the application's options: one table (app/config.c) drives
+ * the config file, CERTCONTACTS_* environment variables, command-line
+ * flags, --help and the example config. Only the program's assembly
+ * (main.c) reads them; it hands each layer the settings it needs.
+ */
+#ifndef CC_APP_CONFIG_H
+#define CC_APP_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Every option's value. Later sources win: defaults < file < environment <
+ * flags. */
+struct cc_config {
+    char listen[128];
+    char data_dir[1024];
+    char db[1280];
+    char master_key_file[1280];
+    int64_t threads;
+    int64_t max_body_bytes;
+    int64_t max_contacts_per_account;
+    int64_t synchronous_full;
+    int64_t busy_timeout_ms;
+    int64_t connection_timeout_s;
+    int64_t dev;
+    char log_level[16];
+    /* outbound: email and SMS */
+    char smtp_url[512];
+    char smtp_user[256];
+    char smtp_password[256];
+    char smtp_from[320];
+    int64_t smtp_starttls_required;
+    char sms_provider[16];
+    char sms_endpoint[512];
+    char sms_access_key_id[128];
+    char sms_access_key_secret[128];
+    char sms_sign_name[128];
+    char sms_template_code[64];
+    char sms_notify_template_code[64];
+    char sms_webhook_url[512];
+    char sms_webhook_secret[256];
+    int64_t send_timeout_ms;
+    int64_t blocking_threads;
+    /* verification codes */
+    int64_t verify_code_ttl;
+    int64_t verify_resend_interval;
+    int64_t verify_max_per_hour;
+    int64_t verify_max_per_day;
+    int64_t verify_account_max_per_hour;
+    int64_t verify_max_attempts;
+    /* chat robots: local stand-ins for tests, never set through the API */
+    char dingtalk_base_url[256];
+    char feishu_base_url[256];
+    char lark_base_url[256];
+    char wecom_base_url[256];
+    /* notification delivery */
+    char retry_schedule[256];
+    int64_t dispatcher_threads;
+    int64_t delivery_lease_s;
+    int64_t robot_rate_window_percent;
+    /* Alibaba Cloud CAS API */
+    int64_t acs_requests_per_minute;
+    /* the web console */
+    int64_t session_idle_timeout;
+    int64_t session_max_age;
+    char console_admin_email[256];
+};
+
+void cc_config_defaults(struct cc_config *cfg);
+/* Reads "name = value" lines (# comments). Fails on unknown names or bad
+ * values, naming the line. */
+int cc_config_load_file(struct cc_config *cfg, const char *path, char *errbuf, size_t errsz);
+int cc_config_load_env(struct cc_config *cfg, char *errbuf, size_t errsz);
+/* Sets one option by its name ("max_contacts_per_account" or with '-'). */
+int cc_config_set(struct cc_config *cfg, const char *name, const char *value, char *errbuf,
+                  size_t errsz);
+/* 1 if name is an option, 2 if it is a boolean that takes no value. */
+int cc_config_is_option(const char *name);
+/* Fills the paths that default to places inside data_dir. */
+void cc_config_finish(struct cc_config *cfg);
+/* The help text of every option, and the commented example config. */
+void cc_config_print_help(void);
+void cc_config_print_example(void);
+
+#endif
