@@ -71,6 +71,11 @@ if ! make -s all unit >"$LOG/build.txt" 2>&1; then
 fi
 note "unit tests"
 unit build
+note "layer rules (includes and calls)"
+python3 tests/layers.py build > "$LOG/layers.tap" 2>&1
+printf 'layers:'
+count_tap "$LOG/layers.tap"
+grep -E -A40 '^not ok' "$LOG/layers.tap" | grep -E '^(not ok|#)' | head -n 60
 note "integration tests"
 integration build/certcontacts plain
 note "fuzzing (${FUZZ_SECONDS:=10} s a target)"
