@@ -175,7 +175,8 @@ static int open_app(const struct cc_config *cfg, struct cc_store **store, struct
         fprintf(stderr, "certcontacts: %s\n", err.message);
         return -1;
     }
-    struct cc_store_config sc = {cfg->db, (int)cfg->synchronous_full, (int)cfg->busy_timeout_ms, 256};
+    struct cc_store_config sc = {cfg->db, (int)cfg->synchronous_full, (int)cfg->busy_timeout_ms,
+                                 CC_WRITE_BATCH_MAX};
     if (cc_store_open(&sc, store, &err)) {
         fprintf(stderr, "certcontacts: %s\n", err.message);
         return -1;
@@ -478,7 +479,7 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
     bootstrap(svc, cfg);
     struct cc_http_config hc = {cfg->listen, (int)cfg->threads, (size_t)cfg->max_body_bytes,
                                 (int)cfg->connection_timeout_s, (int)cfg->blocking_threads,
-                                cfg->acs_requests_per_minute};
+                                cfg->acs_requests_per_minute, (unsigned)cfg->max_connections};
     struct cc_dispatcher_config dcfg = {(int)cfg->dispatcher_threads, cfg->delivery_lease_s * 1000,
                                         schedule, nschedule, 1000,
                                         (int)cfg->robot_rate_window_percent};

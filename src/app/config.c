@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "app/config.h"
+#include "core/limits.h"
 #include "util/util.h"
 
 enum opt_type { OPT_STR, OPT_INT, OPT_BOOL, OPT_ENUM };
@@ -28,6 +29,9 @@ struct opt {
 #define STR(f) OPT_STR, offsetof(struct cc_config, f), sizeof(((struct cc_config *)0)->f)
 #define INT(f) OPT_INT, offsetof(struct cc_config, f), 0
 #define BOOL(f) OPT_BOOL, offsetof(struct cc_config, f), 0
+/* A limit of core/limits.h as an option's default text. */
+#define LIMIT_TEXT(x) LIMIT_TEXT_(x)
+#define LIMIT_TEXT_(x) #x
 #define ENUM(f) OPT_ENUM, offsetof(struct cc_config, f), 0
 
 static const struct opt opts[] = {
@@ -42,8 +46,10 @@ static const struct opt opts[] = {
      "rest. Empty means DATA_DIR/master.key, created with mode 0600 on first start."},
     {"threads", INT(threads), 1, 256, "4", NULL,
      "HTTP worker threads; each has its own read connection to the database."},
-    {"max_body_bytes", INT(max_body_bytes), 1024, 16777216, "65536", NULL,
+    {"max_body_bytes", INT(max_body_bytes), 1024, 16777216, LIMIT_TEXT(CC_BODY_MAX_DEFAULT), NULL,
      "Largest request body accepted; larger ones get 413 RequestEntityTooLarge."},
+    {"max_connections", INT(max_connections), 16, 1000000, LIMIT_TEXT(CC_CONNECTIONS_MAX_DEFAULT), NULL,
+     "Simultaneous HTTP connections at the most; more are refused until one closes."},
     {"max_contacts_per_account", INT(max_contacts_per_account), 1, 100000000, "10000", NULL,
      "Most contacts one account may hold; more gives 400 LimitExceeded.Contacts."},
     {"synchronous", ENUM(synchronous_full), 0, 1, "full", "normal|full",

@@ -19,6 +19,7 @@ struct cc_config {
     char master_key_file[1280];
     int64_t threads;
     int64_t max_body_bytes;
+    int64_t max_connections;
     int64_t max_contacts_per_account;
     int64_t synchronous_full;
     int64_t busy_timeout_ms;

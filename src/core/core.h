@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/limits.h"
 #include "core/model.h"
 
 /* ---- errors -------------------------------------------------------------

@@ -204,7 +204,6 @@ struct cc_template {
 };
 
 /* ---- console users, their sessions and wrong-password counts --------------- */
-#define CC_USERS_MAX 1000
 #define CC_PASSWORD_HASH_MAX 160
 #define CC_TOKEN_HASH_LEN    64      /* hex SHA-256 */
 #define CC_CSRF_LEN          43      /* base64url of 32 random bytes */

@@ -23,6 +23,7 @@ struct cc_http_config {
     int connection_timeout_s;
     int blocking_threads;     /* for handlers that wait on the network */
     int64_t acs_requests_per_minute; /* Alibaba API calls per access key; 0: 6000 */
+    unsigned max_connections; /* simultaneous connections; 0: CC_CONNECTIONS_MAX_DEFAULT */
 };
 
 enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *svc,
@@ -86,10 +87,7 @@ void cc_req_error(struct cc_request *req, const struct cc_error *err);
 void cc_req_add_header(struct cc_request *req, const char *name, const char *value);
 
 /* ---- request bodies (json_body.c) ---------------------------------------------- */
-#define CC_JSON_MAX_DEPTH     8
-#define CC_JSON_MAX_STRING    2048
-#define CC_JSON_MAX_WEBHOOKS  64
-
+/* Nesting, string and array bounds: core/limits.h. */
 /* Parses body as one JSON object (no duplicate keys, nesting at most
  * CC_JSON_MAX_DEPTH). *out is owned by the caller: json_decref(). */
 enum cc_err cc_json_parse_object(const char *body, size_t len, json_t **out,

@@ -9,8 +9,6 @@
 
 /* What a matched path's variable segments held: {id} as a number, every
  * other {name} as a string, in order. */
-#define CC_ROUTE_MAX_ARGS 4
-#define CC_ROUTE_ARG_MAX  64
 struct cc_route_args {
     int64_t id;
     int n;

@@ -723,6 +723,7 @@ enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *s
     p->threads = cc_calloc((size_t)(cfg->blocking_threads > 0 ? cfg->blocking_threads : 1),
                            sizeof *p->threads);
     unsigned threads = cfg->threads > 0 ? (unsigned)cfg->threads : 4;
+    unsigned conns = cfg->max_connections ? cfg->max_connections : CC_CONNECTIONS_MAX_DEFAULT;
     srv->daemon = MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
             MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
@@ -731,7 +732,7 @@ enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *s
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_LIMIT, conns, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
     if (!srv->daemon) {
         pool_destroy(srv);
         return cc_error_set(err, CC_ERR_IO, NULL, "cannot listen on %s (in use, or not allowed)",

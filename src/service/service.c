@@ -113,9 +113,9 @@ enum cc_err cc_service_require(const struct cc_caller *caller, enum cc_role need
 
 enum cc_err svc_check_page(int64_t page, int64_t page_size, struct cc_error *err)
 {
-    if (page < 1 || page > 1000000)
+    if (page < 1 || page > CC_PAGE_MAX)
         return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "Page",
-                            "page must be a whole number from 1 to 1000000.");
+                            "page must be a whole number from 1 to %d.", CC_PAGE_MAX);
     if (page_size < 1 || page_size > CC_PAGE_SIZE_MAX)
         return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "PageSize",
                             "page_size must be a whole number from 1 to %d.", CC_PAGE_SIZE_MAX);

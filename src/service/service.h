@@ -239,8 +239,6 @@ enum cc_err cc_webhook_test_send(struct cc_service *svc, const struct cc_caller 
                                  struct cc_test_result *out, struct cc_error *err);
 
 /* ---- events.c: certificate events and the notifications they cause ---------- */
-#define CC_EVENT_MAX_CONTACTS 100
-#define CC_EVENT_MAX_DATA     16384   /* bytes of the data object as JSON */
 
 /* Records an event of type for contact_ids (n of them) with data (a jansson
  * object, borrowed; may be NULL) and, in the same transaction, one
@@ -334,15 +332,9 @@ enum cc_err cc_template_preview(struct cc_service *svc, const struct cc_caller *
 
 
 /* ---- users.c: console users, passwords and sessions ---------------------------- */
-#define CC_PASSWORD_MIN_CHARS 10
-#define CC_PASSWORD_MAX_CHARS 128
+/* Password, sign-in and session limits: core/limits.h. */
 #define CC_PASSWORD_GEN_LEN   20
 #define CC_SESSION_TOKEN_LEN  43          /* base64url of 32 random bytes */
-#define CC_SIGN_IN_MAX_FAILURES 5         /* within the window: the email is locked */
-#define CC_SIGN_IN_WINDOW_S   (15 * 60)
-#define CC_SIGN_IN_LOCK_S     (15 * 60)
-#define CC_SESSION_IDLE_DEFAULT_S    1800
-#define CC_SESSION_MAX_AGE_DEFAULT_S 43200
 
 /* argon2id of a password of 10 to 128 characters (valid UTF-8) into out
  * (CC_PASSWORD_HASH_MAX + 1), as the encoded string with its parameters and
@@ -429,8 +421,5 @@ enum cc_err cc_api_key_disable(struct cc_service *svc, const struct cc_caller *c
                                const char *key_id, struct cc_access_key *out,
                                struct cc_error *err);
 
-#define CC_KEYWORD_MAX_CHARS 64
-#define CC_PAGE_SIZE_MAX     100
-#define CC_IDEM_KEY_MAX      128
 
 #endif

@@ -55,7 +55,7 @@ enum cc_err svc_key_create(struct cc_service *svc, const char *actor, int64_t ac
 enum cc_err svc_key_disable(struct cc_service *svc, const char *actor, int64_t account_id,
                             const char *key_id, struct cc_error *err);
 
-/* page from 1 to 1000000, page_size from 1 to CC_PAGE_SIZE_MAX. */
+/* page from 1 to CC_PAGE_MAX, page_size from 1 to CC_PAGE_SIZE_MAX. */
 enum cc_err svc_check_page(int64_t page, int64_t page_size, struct cc_error *err);
 
 #endif

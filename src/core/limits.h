@@ -1,0 +1,110 @@
+/*
+ * limits.h — the limits of certcontacts in one place, as SQLite keeps
+ * sqliteLimit.h: how much a request, a page, a field or a batch may hold.
+ * Each is a named constant with what it bounds and why; a build may
+ * override one with -DNAME=VALUE. Limits an operator would want to change
+ * at run time are options (certcontacts.conf.example): those named here are
+ * their defaults or their hard ceilings, and say which option it is.
+ *
+ * The sizes of the model's own fields (name, email, mobile, URL, secret,
+ * template texts) are in core/model.h next to the records they size.
+ */
+#ifndef CC_LIMITS_H
+#define CC_LIMITS_H
+
+/* ---- requests ---------------------------------------------------------------- */
+/* Request body bytes by default (option max_body_bytes, 1 KiB to 16 MiB). */
+#ifndef CC_BODY_MAX_DEFAULT
+#define CC_BODY_MAX_DEFAULT 65536
+#endif
+/* Simultaneous HTTP connections by default (option max_connections). */
+#ifndef CC_CONNECTIONS_MAX_DEFAULT
+#define CC_CONNECTIONS_MAX_DEFAULT 4096
+#endif
+/* Nesting of a JSON request body: objects and arrays inside each other. */
+#ifndef CC_JSON_MAX_DEPTH
+#define CC_JSON_MAX_DEPTH 8
+#endif
+/* Bytes of any one string in a JSON request body. */
+#ifndef CC_JSON_MAX_STRING
+#define CC_JSON_MAX_STRING 2048
+#endif
+/* Elements of a "webhooks" array read before it is refused (a contact keeps
+ * at most CC_WEBHOOKS_MAX; this bounds the work of saying so). */
+#ifndef CC_JSON_MAX_WEBHOOKS
+#define CC_JSON_MAX_WEBHOOKS 64
+#endif
+/* Captured segments of a route pattern, and bytes of one captured name. */
+#ifndef CC_ROUTE_MAX_ARGS
+#define CC_ROUTE_MAX_ARGS 4
+#endif
+#ifndef CC_ROUTE_ARG_MAX
+#define CC_ROUTE_ARG_MAX 64
+#endif
+/* Bytes of an Idempotency-Key (REST) or ClientToken (Alibaba API). */
+#ifndef CC_IDEM_KEY_MAX
+#define CC_IDEM_KEY_MAX 128
+#endif
+
+/* ---- lists and search ---------------------------------------------------------- */
+/* Items on one page of any list. */
+#ifndef CC_PAGE_SIZE_MAX
+#define CC_PAGE_SIZE_MAX 100
+#endif
+/* The highest page number a list accepts. */
+#ifndef CC_PAGE_MAX
+#define CC_PAGE_MAX 1000000
+#endif
+/* Characters of a search keyword. */
+#ifndef CC_KEYWORD_MAX_CHARS
+#define CC_KEYWORD_MAX_CHARS 64
+#endif
+/* Console users one account may have. */
+#ifndef CC_USERS_MAX
+#define CC_USERS_MAX 1000
+#endif
+
+/* ---- events ---------------------------------------------------------------------- */
+/* Contacts one event may name. */
+#ifndef CC_EVENT_MAX_CONTACTS
+#define CC_EVENT_MAX_CONTACTS 100
+#endif
+/* Bytes of an event's data object as JSON. */
+#ifndef CC_EVENT_MAX_DATA
+#define CC_EVENT_MAX_DATA 16384
+#endif
+
+/* ---- console sign-in ------------------------------------------------------------- */
+/* Characters of a console password. */
+#ifndef CC_PASSWORD_MIN_CHARS
+#define CC_PASSWORD_MIN_CHARS 10
+#endif
+#ifndef CC_PASSWORD_MAX_CHARS
+#define CC_PASSWORD_MAX_CHARS 128
+#endif
+/* Wrong passwords within CC_SIGN_IN_WINDOW_S that lock the email for
+ * CC_SIGN_IN_LOCK_S. */
+#ifndef CC_SIGN_IN_MAX_FAILURES
+#define CC_SIGN_IN_MAX_FAILURES 5
+#endif
+#ifndef CC_SIGN_IN_WINDOW_S
+#define CC_SIGN_IN_WINDOW_S (15 * 60)
+#endif
+#ifndef CC_SIGN_IN_LOCK_S
+#define CC_SIGN_IN_LOCK_S (15 * 60)
+#endif
+/* Session expiry defaults (options session_idle_timeout, session_max_age). */
+#ifndef CC_SESSION_IDLE_DEFAULT_S
+#define CC_SESSION_IDLE_DEFAULT_S 1800
+#endif
+#ifndef CC_SESSION_MAX_AGE_DEFAULT_S
+#define CC_SESSION_MAX_AGE_DEFAULT_S 43200
+#endif
+
+/* ---- the store ------------------------------------------------------------------ */
+/* Writes the SQLite writer thread commits together at the most (one fsync). */
+#ifndef CC_WRITE_BATCH_MAX
+#define CC_WRITE_BATCH_MAX 256
+#endif
+
+#endif
