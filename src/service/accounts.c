@@ -1,7 +1,8 @@
 /*
  * accounts.c — accounts and their access keys: creation (an account always
  * starts with one admin key), listing and disabling. Secrets are generated
- * here, shown once to the creator and stored only encrypted.
+ * here, shown once to the creator and stored only encrypted. The command
+ * line calls cc_key_*; the API (an admin of the account) cc_api_key_*.
  */
 #include <string.h>
 
@@ -141,4 +142,50 @@ enum cc_err svc_key_disable(struct cc_service *svc, const char *actor, int64_t a
 {
     struct disable_op op = {account_id, key_id, cc_now_ms(), actor};
     return cc_store_write(svc->store, disable_tx, &op, err);
+}
+
+/* ---- access keys through the API ------------------------------------------------ */
+
+enum cc_err cc_api_key_list(struct cc_service *svc, const struct cc_caller *caller,
+                            struct cc_access_key **out, size_t *n, struct cc_error *err)
+{
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_ADMIN, err);
+    return rc ? rc : cc_key_list(svc, caller->account_id, out, n, err);
+}
+
+enum cc_err cc_api_key_create(struct cc_service *svc, const struct cc_caller *caller,
+                              const char *role, struct cc_new_key *out, struct cc_error *err)
+{
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_ADMIN, err);
+    if (rc)
+        return rc;
+    if (!role)
+        return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Role",
+                            "The role is required: admin, operator or readonly.");
+    return svc_key_create(svc, caller->key_id, caller->account_id, cc_role_parse(role), out, err);
+}
+
+enum cc_err cc_api_key_disable(struct cc_service *svc, const struct cc_caller *caller,
+                               const char *key_id, struct cc_access_key *out,
+                               struct cc_error *err)
+{
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_ADMIN, err);
+    if (rc)
+        return rc;
+    if ((rc = svc_key_disable(svc, caller->key_id, caller->account_id, key_id, err)))
+        return rc;
+    struct cc_access_key *keys = NULL;
+    size_t n = 0;
+    if ((rc = cc_key_list(svc, caller->account_id, &keys, &n, err)))
+        return rc;
+    rc = cc_error_set(err, CC_ERR_NOT_FOUND, NULL, "There is no such access key.");
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(keys[i].id, key_id)) {
+            *out = keys[i];
+            rc = CC_OK;
+        }
+    if (!rc && err)
+        cc_error_clear(err);
+    cc_free(keys);
+    return rc;
 }

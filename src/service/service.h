@@ -124,6 +124,17 @@ enum cc_err cc_key_list(struct cc_service *svc, int64_t account_id,
 enum cc_err cc_key_disable(struct cc_service *svc, int64_t account_id, const char *key_id,
                            struct cc_error *err);
 
+/* Access keys through the API: the CLI's functions, for an admin of the
+ * caller's account. */
+enum cc_err cc_api_key_list(struct cc_service *svc, const struct cc_caller *caller,
+                            struct cc_access_key **out, size_t *n, struct cc_error *err);
+enum cc_err cc_api_key_create(struct cc_service *svc, const struct cc_caller *caller,
+                              const char *role, struct cc_new_key *out, struct cc_error *err);
+/* Disables the key and reads it back into *out. */
+enum cc_err cc_api_key_disable(struct cc_service *svc, const struct cc_caller *caller,
+                               const char *key_id, struct cc_access_key *out,
+                               struct cc_error *err);
+
 /* ---- contacts.c ------------------------------------------------------------------------ */
 /* Which fields a create or update names. */
 enum {
@@ -330,7 +341,6 @@ enum cc_err cc_template_preview(struct cc_service *svc, const struct cc_caller *
                                 const struct cc_preview_input *in, struct cc_preview *out,
                                 struct cc_error *err);
 
-
 /* ---- users.c: console users, passwords and sessions ---------------------------- */
 /* Password, sign-in and session limits: core/limits.h. */
 #define CC_PASSWORD_GEN_LEN   20
@@ -409,17 +419,5 @@ enum cc_err cc_session_set_language(struct cc_service *svc, const struct cc_call
                                     struct cc_error *err);
 enum cc_err cc_session_sign_out(struct cc_service *svc, const struct cc_caller *caller,
                                 struct cc_error *err);
-
-/* Access keys through the API: the CLI's functions, for an admin of the
- * caller's account. */
-enum cc_err cc_api_key_list(struct cc_service *svc, const struct cc_caller *caller,
-                            struct cc_access_key **out, size_t *n, struct cc_error *err);
-enum cc_err cc_api_key_create(struct cc_service *svc, const struct cc_caller *caller,
-                              const char *role, struct cc_new_key *out, struct cc_error *err);
-/* Disables the key and reads it back into *out. */
-enum cc_err cc_api_key_disable(struct cc_service *svc, const struct cc_caller *caller,
-                               const char *key_id, struct cc_access_key *out,
-                               struct cc_error *err);
-
 
 #endif

@@ -2,7 +2,7 @@
  * users.c — console users: argon2id passwords, sign-in with slow-down and
  * lock-out per email, sessions (an opaque random token in a cookie, only its
  * SHA-256 stored, with idle and absolute expiry and a CSRF token), the
- * admin's user management, and the access keys as the API offers them.
+ * admin's user management.
  */
 #include <pthread.h>
 #include <string.h>
@@ -603,50 +603,4 @@ enum cc_err cc_session_sign_out(struct cc_service *svc, const struct cc_caller *
         return rc;
     struct session_op op = {caller, 1, NULL};
     return cc_store_write(svc->store, session_tx, &op, err);
-}
-
-/* ---- access keys through the API ------------------------------------------------ */
-
-enum cc_err cc_api_key_list(struct cc_service *svc, const struct cc_caller *caller,
-                            struct cc_access_key **out, size_t *n, struct cc_error *err)
-{
-    enum cc_err rc = cc_service_require(caller, CC_ROLE_ADMIN, err);
-    return rc ? rc : cc_key_list(svc, caller->account_id, out, n, err);
-}
-
-enum cc_err cc_api_key_create(struct cc_service *svc, const struct cc_caller *caller,
-                              const char *role, struct cc_new_key *out, struct cc_error *err)
-{
-    enum cc_err rc = cc_service_require(caller, CC_ROLE_ADMIN, err);
-    if (rc)
-        return rc;
-    if (!role)
-        return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Role",
-                            "The role is required: admin, operator or readonly.");
-    return svc_key_create(svc, actor(caller), caller->account_id, cc_role_parse(role), out, err);
-}
-
-enum cc_err cc_api_key_disable(struct cc_service *svc, const struct cc_caller *caller,
-                               const char *key_id, struct cc_access_key *out,
-                               struct cc_error *err)
-{
-    enum cc_err rc = cc_service_require(caller, CC_ROLE_ADMIN, err);
-    if (rc)
-        return rc;
-    if ((rc = svc_key_disable(svc, actor(caller), caller->account_id, key_id, err)))
-        return rc;
-    struct cc_access_key *keys = NULL;
-    size_t n = 0;
-    if ((rc = cc_key_list(svc, caller->account_id, &keys, &n, err)))
-        return rc;
-    rc = cc_error_set(err, CC_ERR_NOT_FOUND, NULL, "There is no such access key.");
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(keys[i].id, key_id)) {
-            *out = keys[i];
-            rc = CC_OK;
-        }
-    if (!rc && err)
-        cc_error_clear(err);
-    cc_free(keys);
-    return rc;
 }
