@@ -4,10 +4,12 @@
  * --db and every other option of the table in util/config.c) may stand
  * before or after the subcommand's own arguments.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -158,6 +160,32 @@ static int load_config(const struct args *a, struct cc_config *cfg)
     snprintf(err, sizeof err, "log_level: must be debug, info, warn or error");
 fail:
     fprintf(stderr, "certcontacts: %s\n", err);
+    return -1;
+}
+
+/* One server per data directory: a second one would share the database but
+ * keep its own per-robot rate limits (doubling them) and its own leases.
+ * The lock is held until the process ends, however it ends; the command
+ * line's other commands may run beside a server and take no lock. */
+static int lock_data_dir(const struct cc_config *cfg, int *fd)
+{
+    char path[1300];
+    long holder = 0;
+    if (cc_mkdir_p(cfg->data_dir, 0700)) {
+        fprintf(stderr, "certcontacts: cannot create data directory %s\n", cfg->data_dir);
+        return -1;
+    }
+    snprintf(path, sizeof path, "%s/certcontacts.lock", cfg->data_dir);
+    *fd = cc_file_lock(path, &holder);
+    if (*fd >= 0)
+        return 0;
+    if (errno == EWOULDBLOCK)
+        fprintf(stderr,
+                "certcontacts: another certcontacts server (pid %ld) is already serving the data "
+                "directory %s; stop it first, or give this one its own --data-dir\n",
+                holder, cfg->data_dir);
+    else
+        fprintf(stderr, "certcontacts: cannot lock %s: %s\n", path, strerror(errno));
     return -1;
 }
 
@@ -550,8 +578,14 @@ int main(int argc, char **argv)
     struct cc_service *svc = NULL;
     if (!strcmp(cmd, "serve") && cfg.dev && !cfg.sms_provider[0])
         cc_strlcpy(cfg.sms_provider, "log", sizeof cfg.sms_provider); /* verify without a gateway */
-    if (open_app(&cfg, &store, &svc))
+    int lock_fd = -1;
+    if (!strcmp(cmd, "serve") && lock_data_dir(&cfg, &lock_fd))
         return 1;
+    if (open_app(&cfg, &store, &svc)) {
+        if (lock_fd >= 0)
+            close(lock_fd);
+        return 1;
+    }
     int rc = 0;
     if (!strcmp(cmd, "serve"))
         rc = cmd_serve(svc, store, &cfg);
@@ -565,6 +599,8 @@ int main(int argc, char **argv)
         rc = 2;
     cc_service_free(svc);
     cc_store_close(store);
+    if (lock_fd >= 0)
+        close(lock_fd);
     if (!strcmp(cmd, "serve"))
         cc_log(CC_LOG_INFO, "stopped", NULL);
     return rc;

@@ -1,11 +1,14 @@
 /*
- * file.c — whole-file reads with a size cap, atomic writes, mkdir -p, and
- * the lookup of files compiled into the binary.
+ * file.c — whole-file reads with a size cap, atomic writes, mkdir -p, a
+ * lock file held for the life of the process, and the lookup of files
+ * compiled into the binary.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -88,4 +91,33 @@ const struct cc_embedded_file *cc_embedded_find(const char *path)
         if (strcmp(f->path, path) == 0)
             return f;
     return NULL;
+}
+
+int cc_file_lock(const char *path, long *holder)
+{
+    *holder = 0;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        char pid[24] = "";
+        ssize_t r = pread(fd, pid, sizeof pid - 1, 0);
+        if (r > 0) {
+            pid[r] = '\0';
+            *holder = strtol(pid, NULL, 10);
+        }
+        close(fd);
+        errno = e == EWOULDBLOCK ? EWOULDBLOCK : e;
+        return -1;
+    }
+    char pid[24];
+    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)n, 0) != n) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
 }

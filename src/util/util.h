@@ -82,6 +82,11 @@ void cc_log_line(const char *json, size_t len);
 int cc_file_read(const char *path, size_t max, char **out, size_t *len);
 /* Writes data to path atomically (temp file, fsync, rename) with mode. */
 int cc_file_write_atomic(const char *path, const void *data, size_t n, int mode);
+/* Takes an exclusive lock on path (created with mode 0600 if missing) for
+ * as long as the process lives, and writes the process id into it. Returns
+ * the open descriptor, or -1: errno EWOULDBLOCK when another process holds
+ * the lock (its pid, when it wrote one, in *holder), else why it failed. */
+int cc_file_lock(const char *path, long *holder);
 int cc_mkdir_p(const char *path, int mode);
 
 /* ---- files compiled into the binary (build/gen/embedded.c) ---------------- */
