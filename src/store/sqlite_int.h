@@ -15,7 +15,6 @@
 enum stmt_id {
     ST_BEGIN,
     ST_COMMIT,
-    ST_ROLLBACK,
     ST_ACCOUNT_GET,
     ST_ACCOUNT_INSERT,
     ST_KEY_GET,

@@ -1,7 +1,7 @@
 /*
  * sqlite_templates.c — the SQLite side of an account's own notification
  * templates (table templates, migration 0005): save, delete, read one, list.
- * Writes run inside the writer's transactions (see sqlite.c); reads on the
+ * Writes run inside the writer's transactions (sqlite_writer.c); reads on the
  * calling thread's read connection.
  */
 #include <string.h>
@@ -71,7 +71,8 @@ static enum cc_err tx_template_delete(void *tx, int64_t account_id, const char *
 
 static enum cc_err read_template_get(void *impl, int64_t account_id, const char *event_type,
                                      const char *channel, const char *language, char *title,
-                                     size_t titlesz, char *body, size_t bodysz, struct cc_error *err)
+                                     size_t titlesz, char *body, size_t bodysz,
+                                     struct cc_error *err)
 {
     struct conn *c = cc_sq_rconn(impl, err);
     if (!c)

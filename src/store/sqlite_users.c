@@ -1,7 +1,7 @@
 /*
  * sqlite_users.c — the SQLite side of console users (migration 0007): users,
  * their sessions and the wrong-password counts per email. Writes run inside
- * the writer's transactions (see sqlite.c); reads on the calling thread's
+ * the writer's transactions (sqlite_writer.c); reads on the calling thread's
  * read connection.
  */
 #include <string.h>

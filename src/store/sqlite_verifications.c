@@ -1,7 +1,7 @@
 /*
  * sqlite_verifications.c — the SQLite side of verification codes: sending
  * records, the counts the sending limits need, attempts and confirmations.
- * Runs inside the writer's transactions (see sqlite.c).
+ * Runs inside the writer's transactions (sqlite_writer.c).
  */
 #include <string.h>
 
