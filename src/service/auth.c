@@ -4,9 +4,10 @@
  *
  * Every request authenticates, so each thread remembers the keys it has
  * verified (the SHA-256 of the secret, never the secret) together with the
- * database's data_version at that time. Any commit anywhere — a key disabled
- * by the CLI in another process included — changes data_version and so
- * empties the cache on its next use: a disabled key is refused at once.
+ * store's key generation at that time. Any change to any access key — a key
+ * disabled by the CLI in another process included — moves the generation
+ * and so empties the cache on its next use: a disabled key is refused at
+ * once.
  */
 #include <string.h>
 
@@ -20,7 +21,7 @@
 
 struct cached_key {
     struct cc_service *svc;
-    int64_t version;
+    int64_t generation;
     char id[CC_KEY_ID_LEN + 1];
     uint8_t secret_hash[32];
     int64_t account_id;
@@ -30,10 +31,12 @@ struct cached_key {
 static _Thread_local struct cached_key cache[CACHE_SLOTS];
 static _Thread_local unsigned cache_next;
 
-static struct cached_key *cache_find(struct cc_service *svc, const char *key_id, int64_t version)
+static struct cached_key *cache_find(struct cc_service *svc, const char *key_id,
+                                     int64_t generation)
 {
     for (int i = 0; i < CACHE_SLOTS; i++)
-        if (cache[i].svc == svc && cache[i].version == version && !strcmp(cache[i].id, key_id))
+        if (cache[i].svc == svc && cache[i].generation == generation &&
+            !strcmp(cache[i].id, key_id))
             return &cache[i];
     return NULL;
 }
@@ -108,11 +111,11 @@ enum cc_err cc_auth_access_key(struct cc_service *svc, const char *key_id,
         return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, bad);
     uint8_t given[32];
     cc_sha256(secret, secret_len, given);
-    int64_t version = -1;
+    int64_t generation = -1;
     struct cc_error serr;
-    if (cc_store_data_version(svc->store, &version, &serr))
-        version = -1;
-    struct cached_key *hit = version >= 0 ? cache_find(svc, key_id, version) : NULL;
+    if (cc_store_key_generation(svc->store, &generation, &serr))
+        generation = -1;
+    struct cached_key *hit = generation >= 0 ? cache_find(svc, key_id, generation) : NULL;
     if (hit) {
         if (!cc_ct_equal(hit->secret_hash, given, sizeof given))
             return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, bad);
@@ -125,10 +128,10 @@ enum cc_err cc_auth_access_key(struct cc_service *svc, const char *key_id,
     enum cc_err rc = cc_auth_access_key_proof(svc, key_id, secret_equal, &g, out, NULL, err);
     if (rc)
         return rc;
-    if (version >= 0) { /* only verified, enabled keys are remembered */
+    if (generation >= 0) { /* only verified, enabled keys are remembered */
         struct cached_key *slot = &cache[cache_next++ % CACHE_SLOTS];
         slot->svc = svc;
-        slot->version = version;
+        slot->generation = generation;
         cc_strlcpy(slot->id, out->key_id, sizeof slot->id);
         memcpy(slot->secret_hash, given, sizeof given);
         slot->account_id = out->account_id;

@@ -1,11 +1,12 @@
 /*
  * sqlite_accounts.c — the SQLite side of accounts and their access keys.
- * Writes run inside the writer's transactions (see sqlite.c); reads on the
- * calling thread's read connection.
+ * Writes run inside the writer's transactions (sqlite_writer.c); reads on
+ * the calling thread's read connection (sqlite_conn.c).
  */
 #include <string.h>
 
 #include "store/sqlite_int.h"
+#include "store/store_int.h"
 #include "util/util.h"
 
 static const char sql_account_get[] = "SELECT name FROM accounts WHERE id = ?1";
@@ -24,8 +25,8 @@ static const char sql_key_disable[] =
     "UPDATE access_keys SET disabled_at = coalesce(disabled_at, ?3) "
     "WHERE account_id = ?1 AND id = ?2";
 
-enum cc_err cc_sq_account_get(void *impl, int64_t id, char *name, size_t namesz,
-                              struct cc_error *err)
+static enum cc_err read_account_get(void *impl, int64_t id, char *name, size_t namesz,
+                                    struct cc_error *err)
 {
     struct conn *c = cc_sq_rconn(impl, err);
     if (!c)
@@ -47,6 +48,50 @@ enum cc_err cc_sq_account_get(void *impl, int64_t id, char *name, size_t namesz,
     return out;
 }
 
+/* The key generation is a counter row that triggers on access_keys move in
+ * the transaction of every key write (migration 0008), whichever process
+ * writes. Reading it on every request would cost a query; PRAGMA
+ * data_version costs no I/O and changes on this connection whenever any
+ * other connection has committed, so the row is read again only then. The
+ * data_version is taken before the counter: a commit in between makes the
+ * next call read the counter again, never miss it. */
+static const char sql_data_version[] = "PRAGMA data_version";
+static const char sql_key_generation[] = "SELECT generation FROM key_generation WHERE id = 1";
+
+static enum cc_err read_key_generation(void *impl, int64_t *generation, struct cc_error *err)
+{
+    struct conn *c = cc_sq_rconn(impl, err);
+    if (!c)
+        return CC_ERR_STORE;
+    sqlite3_stmt *s = cc_sq_stmt(c, ST_DATA_VERSION, sql_data_version, err);
+    if (!s)
+        return CC_ERR_STORE;
+    int rc = sqlite3_step(s);
+    int64_t dv = sqlite3_column_int64(s, 0);
+    cc_sq_done(s);
+    if (rc != SQLITE_ROW)
+        return cc_sq_db_error(err, c->db, "reading data_version");
+    if (c->key_generation_known && dv == c->seen_data_version) {
+        *generation = c->key_generation;
+        return CC_OK;
+    }
+    s = cc_sq_stmt(c, ST_KEY_GENERATION, sql_key_generation, err);
+    if (!s)
+        return CC_ERR_STORE;
+    rc = sqlite3_step(s);
+    int64_t g = sqlite3_column_int64(s, 0);
+    cc_sq_done(s);
+    if (rc != SQLITE_ROW)
+        return rc == SQLITE_DONE ? cc_error_set(err, CC_ERR_STORE, NULL,
+                                                "the key generation row is missing")
+                                 : cc_sq_db_error(err, c->db, "reading the key generation");
+    c->seen_data_version = dv;
+    c->key_generation = g;
+    c->key_generation_known = 1;
+    *generation = g;
+    return CC_OK;
+}
+
 static void read_key_row(sqlite3_stmt *s, struct cc_access_key *k)
 {
     memset(k, 0, sizeof *k);
@@ -60,8 +105,8 @@ static void read_key_row(sqlite3_stmt *s, struct cc_access_key *k)
     k->disabled_at = sqlite3_column_int64(s, 5);
 }
 
-enum cc_err cc_sq_key_get(void *impl, const char *key_id, struct cc_access_key *out,
-                          struct cc_error *err)
+static enum cc_err read_key_get(void *impl, const char *key_id, struct cc_access_key *out,
+                                struct cc_error *err)
 {
     struct conn *c = cc_sq_rconn(impl, err);
     if (!c)
@@ -82,8 +127,8 @@ enum cc_err cc_sq_key_get(void *impl, const char *key_id, struct cc_access_key *
     return res;
 }
 
-enum cc_err cc_sq_key_list(void *impl, int64_t account_id, struct cc_access_key **out,
-                           size_t *n, struct cc_error *err)
+static enum cc_err read_key_list(void *impl, int64_t account_id, struct cc_access_key **out,
+                                 size_t *n, struct cc_error *err)
 {
     struct conn *c = cc_sq_rconn(impl, err);
     if (!c)
@@ -112,8 +157,8 @@ enum cc_err cc_sq_key_list(void *impl, int64_t account_id, struct cc_access_key 
     return CC_OK;
 }
 
-enum cc_err cc_sq_account_insert(void *tx, const char *name, int64_t now, int64_t *id,
-                                 struct cc_error *err)
+static enum cc_err tx_account_insert(void *tx, const char *name, int64_t now, int64_t *id,
+                                     struct cc_error *err)
 {
     struct conn *c = tx;
     sqlite3_stmt *s = cc_sq_stmt(c, ST_ACCOUNT_INSERT, sql_account_insert, err);
@@ -127,7 +172,7 @@ enum cc_err cc_sq_account_insert(void *tx, const char *name, int64_t now, int64_
     return rc;
 }
 
-enum cc_err cc_sq_account_exists(void *tx, int64_t id, struct cc_error *err)
+static enum cc_err tx_account_exists(void *tx, int64_t id, struct cc_error *err)
 {
     struct conn *c = tx;
     sqlite3_stmt *s = cc_sq_stmt(c, ST_ACCOUNT_GET, sql_account_get, err);
@@ -144,7 +189,7 @@ enum cc_err cc_sq_account_exists(void *tx, int64_t id, struct cc_error *err)
     return cc_sq_db_error(err, c->db, "reading an account");
 }
 
-enum cc_err cc_sq_key_insert(void *tx, const struct cc_access_key *k, struct cc_error *err)
+static enum cc_err tx_key_insert(void *tx, const struct cc_access_key *k, struct cc_error *err)
 {
     struct conn *c = tx;
     sqlite3_stmt *s = cc_sq_stmt(c, ST_KEY_INSERT, sql_key_insert, err);
@@ -158,8 +203,8 @@ enum cc_err cc_sq_key_insert(void *tx, const struct cc_access_key *k, struct cc_
     return cc_sq_step_done(c, s, "creating an access key", err);
 }
 
-enum cc_err cc_sq_key_disable(void *tx, int64_t account_id, const char *key_id,
-                              int64_t now, struct cc_error *err)
+static enum cc_err tx_key_disable(void *tx, int64_t account_id, const char *key_id,
+                                  int64_t now, struct cc_error *err)
 {
     struct conn *c = tx;
     sqlite3_stmt *s = cc_sq_stmt(c, ST_KEY_DISABLE, sql_key_disable, err);
@@ -175,3 +220,5 @@ enum cc_err cc_sq_key_disable(void *tx, int64_t account_id, const char *key_id,
                             (long long)account_id);
     return rc;
 }
+
+const struct cc_store_account_ops cc_sq_account_ops = {CC_STORE_ACCOUNT_OPS(CC_STORE_OP_INIT)};

@@ -1,18 +1,20 @@
 /*
- * sqlite_int.h — shared by the files of the SQLite backend: a connection
- * with its cache of prepared statements, and the helpers around it.
+ * sqlite_int.h — shared by the files of the SQLite backend: the store's
+ * state, a connection with its cache of prepared statements, the helpers
+ * around it, the writer, and each aggregate's table of operations.
  */
 #ifndef CC_SQLITE_INT_H
 #define CC_SQLITE_INT_H
 
+#include <pthread.h>
+
 #include <sqlite3.h>
 
-#include "store/store.h"
+#include "store/store_int.h"
 
 enum stmt_id {
     ST_BEGIN,
     ST_COMMIT,
-    ST_ROLLBACK,
     ST_ACCOUNT_GET,
     ST_ACCOUNT_INSERT,
     ST_KEY_GET,
@@ -73,6 +75,7 @@ enum stmt_id {
     ST_NOTIF_CLAIM_DEST,
     ST_NOTIF_ROBOT_URL,
     ST_DATA_VERSION,
+    ST_KEY_GENERATION,
     /* sqlite_users.c */
     ST_USER_GET,
     ST_USER_BY_EMAIL,
@@ -91,17 +94,68 @@ enum stmt_id {
     ST_COUNT
 };
 
-struct sq;
+struct conn;
+
+/* A write waiting for the writer thread. */
+struct job {
+    cc_tx_fn fn;
+    void *arg;
+    struct cc_error *err;
+    enum cc_err rc;
+    int done;
+    pthread_cond_t cv;          /* its waiter sleeps here: woken alone */
+    struct job *next;
+};
+
+/* The SQLite store: behind struct cc_store's impl. */
+struct sq {
+    char *path;
+    int sync_full;
+    int busy_ms;
+    int max_batch;
+    pthread_key_t tls;          /* the calling thread's read connection */
+    pthread_mutex_t conns_mu;
+    struct conn *conns;         /* every open read connection */
+
+    struct conn *wconn;         /* the writer's connection */
+    pthread_t writer;
+    int writer_started;
+    int writer_inited;          /* mu and work exist */
+    pthread_mutex_t mu;
+    pthread_cond_t work;        /* jobs were queued, or stopping */
+    struct job *head, *tail;
+    int stopping;
+};
 
 /* One connection and its statement cache. */
 struct conn {
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];
     struct sq *owner;
-    int64_t serial;           /* unique per connection opened by this process */
     struct conn *next, *prev; /* in owner->conns */
+    /* The key generation this connection last read, and PRAGMA
+     * data_version when it did (sqlite_accounts.c). */
+    int64_t seen_data_version;
+    int64_t key_generation;
+    int key_generation_known;
 };
 
+/* ---- sqlite_conn.c: connections and their statements ---------------------- */
+/* Opens a connection to q's file: the writer's (writer 1) or a read-only one.
+ * *out is owned by the caller: cc_sq_conn_close(). */
+enum cc_err cc_sq_conn_open(struct sq *q, int writer, struct conn **out, struct cc_error *err);
+/* Finalizes c's statements and closes it; NULL is fine. */
+void cc_sq_conn_close(struct conn *c);
+/* Sets up q's per-thread read connections; cc_sq_conns_cleanup closes them all. */
+void cc_sq_conns_init(struct sq *q);
+void cc_sq_conns_cleanup(struct sq *q);
+/* The calling thread's read connection, opened on first use and owned by q;
+ * NULL (with *err set) when it does not open. impl: struct sq. */
+struct conn *cc_sq_rconn(void *impl, struct cc_error *err);
+/* Closes the calling thread's read connection, if it has one. */
+void cc_sq_thread_done(void *impl);
+/* sqlite3_exec without callback: SQLITE_OK or the error code. */
+int cc_sq_exec(sqlite3 *db, const char *sql);
 /* The statement id of connection c, prepared from sql on first use and
  * kept; NULL (with *err set) when it does not prepare. */
 sqlite3_stmt *cc_sq_stmt(struct conn *c, enum stmt_id id, const char *sql, struct cc_error *err);
@@ -110,99 +164,31 @@ void cc_sq_done(sqlite3_stmt *s);
 /* Steps s to completion and resets it. */
 enum cc_err cc_sq_step_done(struct conn *c, sqlite3_stmt *s, const char *what,
                             struct cc_error *err);
+/* Sets *err from db's last error (CC_ERR_UNAVAILABLE when busy) and returns its code. */
 enum cc_err cc_sq_db_error(struct cc_error *err, sqlite3 *db, const char *what);
 void cc_sq_col_text(sqlite3_stmt *s, int i, char *out, size_t outsz);
-
-/* sqlite_verifications.c: the verification operations of the table. */
-enum cc_err cc_sq_verif_insert(void *tx, struct cc_verification *v, struct cc_error *err);
-enum cc_err cc_sq_verif_get(void *tx, int64_t account_id, int64_t id,
-                            struct cc_verification *out, struct cc_error *err);
-enum cc_err cc_sq_verif_latest(void *tx, int64_t account_id, int64_t contact_id,
-                               const char *channel, struct cc_verification *out,
-                               struct cc_error *err);
-enum cc_err cc_sq_verif_update(void *tx, const struct cc_verification *v, const char *failure,
-                               struct cc_error *err);
-enum cc_err cc_sq_verif_supersede(void *tx, int64_t account_id, int64_t contact_id,
-                                  const char *channel, int64_t except_id, struct cc_error *err);
-enum cc_err cc_sq_verif_counts(void *tx, int64_t account_id, const char *channel,
-                               const char *target, int64_t hour_since, int64_t day_since,
-                               struct cc_verif_counts *out, struct cc_error *err);
-enum cc_err cc_sq_verif_confirmed_since(void *tx, int64_t account_id, const char *channel,
-                                        const char *target, int64_t since, int64_t *at,
-                                        struct cc_error *err);
-enum cc_err cc_sq_contact_set_verified(void *tx, int64_t account_id, int64_t contact_id,
-                                       const char *channel, const char *target, int64_t at,
-                                       struct cc_error *err);
-
-/* sqlite_notifications.c */
-enum cc_err cc_sq_event_insert(void *tx, struct cc_event *e, struct cc_error *err);
-enum cc_err cc_sq_event_set_skipped(void *tx, const struct cc_event *e, struct cc_error *err);
-enum cc_err cc_sq_channel_health(void *tx, int64_t account_id, int64_t contact_id,
-                                 const char *channel, int64_t webhook_id, const char *reason,
-                                 int64_t at, struct cc_error *err);
-enum cc_err cc_sq_notif_claim_dest(void *tx, int64_t account_id, const char *url,
-                                   int64_t except_id, int64_t now, int64_t lease_ms, size_t max,
-                                   struct cc_notification *out, size_t *n, struct cc_error *err);
-enum cc_err cc_sq_notif_insert(void *tx, struct cc_notification *n, struct cc_error *err);
-enum cc_err cc_sq_notif_claim(void *tx, int64_t now, int64_t lease_ms, size_t max, struct cc_notification *out, size_t *n, struct cc_error *err);
-enum cc_err cc_sq_notif_record(void *tx, const struct cc_notification *n, const struct cc_attempt *a, struct cc_error *err);
-enum cc_err cc_sq_notif_cancel_contact(void *tx, int64_t account_id, int64_t contact_id, int64_t now, struct cc_error *err);
-enum cc_err cc_sq_notif_resend(void *tx, int64_t account_id, int64_t id, int64_t now, struct cc_error *err);
-enum cc_err cc_sq_event_get(void *impl, int64_t account_id, int64_t id, struct cc_event *out, struct cc_error *err);
-enum cc_err cc_sq_notif_list(void *impl, const struct cc_notif_filter *f, struct cc_notification **out, size_t *n, int64_t *total, struct cc_error *err);
-enum cc_err cc_sq_notif_get(void *impl, int64_t account_id, int64_t id, struct cc_notification *out, struct cc_error *err);
-enum cc_err cc_sq_attempts_list(void *impl, int64_t notification_id, struct cc_attempt **out, size_t *n, struct cc_error *err);
-enum cc_err cc_sq_notif_next_due(void *impl, int64_t *at, struct cc_error *err);
-/* sqlite_templates.c */
-enum cc_err cc_sq_template_put(void *tx, int64_t account_id, const struct cc_template *t,
-                               struct cc_error *err);
-enum cc_err cc_sq_template_delete(void *tx, int64_t account_id, const char *event_type,
-                                  const char *channel, const char *language,
-                                  struct cc_error *err);
-enum cc_err cc_sq_template_get(void *impl, int64_t account_id, const char *event_type,
-                               const char *channel, const char *language, char *title,
-                               size_t titlesz, char *body, size_t bodysz, struct cc_error *err);
-enum cc_err cc_sq_template_list(void *impl, int64_t account_id, struct cc_template **out,
-                                size_t *n, struct cc_error *err);
-/* sqlite_users.c */
-enum cc_err cc_sq_user_get(void *impl, int64_t id, struct cc_user *out, struct cc_error *err);
-enum cc_err cc_sq_user_by_email(void *impl, const char *email_norm, struct cc_user *out,
-                                struct cc_error *err);
-enum cc_err cc_sq_user_list(void *impl, int64_t account_id, struct cc_user **out, size_t *n,
-                            struct cc_error *err);
-enum cc_err cc_sq_session_get(void *impl, const char *token_hash, struct cc_session *sess,
-                              struct cc_user *user, struct cc_error *err);
-enum cc_err cc_sq_sign_in_failures(void *impl, const char *email_norm,
-                                   struct cc_sign_in_failures *out, struct cc_error *err);
-enum cc_err cc_sq_user_insert(void *tx, struct cc_user *u, struct cc_error *err);
-enum cc_err cc_sq_user_update(void *tx, const struct cc_user *u, struct cc_error *err);
-enum cc_err cc_sq_user_delete(void *tx, int64_t account_id, int64_t id, struct cc_error *err);
-enum cc_err cc_sq_session_insert(void *tx, const struct cc_session *sess, struct cc_error *err);
-enum cc_err cc_sq_session_delete(void *tx, const char *token_hash, int64_t user_id,
-                                 struct cc_error *err);
-enum cc_err cc_sq_session_touch(void *tx, const char *token_hash, int64_t now,
-                                struct cc_error *err);
-enum cc_err cc_sq_sign_in_failure(void *tx, const char *email_norm, int64_t now,
-                                  int64_t window_ms, int64_t max_failures, int64_t lock_ms,
-                                  struct cc_sign_in_failures *out, struct cc_error *err);
-enum cc_err cc_sq_sign_in_clear(void *tx, const char *email_norm, struct cc_error *err);
-/* The calling thread's read connection (sqlite.c). */
-struct conn *cc_sq_rconn(void *impl, struct cc_error *err);
 /* A blob column into out (outsz bytes); *len 0 when it is NULL or too long. */
 void cc_sq_col_blob(sqlite3_stmt *s, int i, uint8_t *out, size_t outsz, size_t *len);
 
-/* sqlite_accounts.c */
-enum cc_err cc_sq_account_get(void *impl, int64_t id, char *name, size_t namesz,
-                              struct cc_error *err);
-enum cc_err cc_sq_key_get(void *impl, const char *key_id, struct cc_access_key *out,
-                          struct cc_error *err);
-enum cc_err cc_sq_key_list(void *impl, int64_t account_id, struct cc_access_key **out,
-                           size_t *n, struct cc_error *err);
-enum cc_err cc_sq_account_insert(void *tx, const char *name, int64_t now, int64_t *id,
-                                 struct cc_error *err);
-enum cc_err cc_sq_account_exists(void *tx, int64_t id, struct cc_error *err);
-enum cc_err cc_sq_key_insert(void *tx, const struct cc_access_key *k, struct cc_error *err);
-enum cc_err cc_sq_key_disable(void *tx, int64_t account_id, const char *key_id, int64_t now,
-                              struct cc_error *err);
+/* ---- sqlite_writer.c: the one writer thread --------------------------------- */
+/* Starts the writer on q->wconn; cc_sq_writer_stop runs what is queued and
+ * stops it (fine when it never started). */
+enum cc_err cc_sq_writer_start(struct sq *q, struct cc_error *err);
+void cc_sq_writer_stop(struct sq *q);
+/* The store's write: see cc_store_write. */
+enum cc_err cc_sq_write(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err);
+
+/* ---- sqlite_migrate.c -------------------------------------------------------- */
+enum cc_err cc_sq_migrate(void *impl, struct cc_error *err);
+
+/* ---- the tables of operations: sqlite.c, and one per aggregate's file ------- */
+extern const struct cc_store_ops cc_sq_ops;
+extern const struct cc_store_account_ops cc_sq_account_ops;
+extern const struct cc_store_contact_ops cc_sq_contact_ops;
+extern const struct cc_store_verif_ops cc_sq_verif_ops;
+extern const struct cc_store_outbox_ops cc_sq_outbox_ops;
+extern const struct cc_store_template_ops cc_sq_template_ops;
+extern const struct cc_store_user_ops cc_sq_user_ops;
+extern const struct cc_store_audit_ops cc_sq_audit_ops;
 
 #endif

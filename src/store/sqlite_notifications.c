@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "store/sqlite_int.h"
+#include "store/store_int.h"
 #include "util/util.h"
 
 #define NOTIF_COLS                                                                      \
@@ -78,7 +79,7 @@ static void read_notif(sqlite3_stmt *s, struct cc_notification *n)
     n->updated_at = sqlite3_column_int64(s, 14);
 }
 
-enum cc_err cc_sq_event_insert(void *tx, struct cc_event *e, struct cc_error *err)
+static enum cc_err tx_event_insert(void *tx, struct cc_event *e, struct cc_error *err)
 {
     struct conn *c = tx;
     sqlite3_stmt *s = cc_sq_stmt(c, ST_EVENT_INSERT, sql_event_insert, err);
@@ -95,7 +96,7 @@ enum cc_err cc_sq_event_insert(void *tx, struct cc_event *e, struct cc_error *er
     return rc;
 }
 
-enum cc_err cc_sq_event_set_skipped(void *tx, const struct cc_event *e, struct cc_error *err)
+static enum cc_err tx_event_set_skipped(void *tx, const struct cc_event *e, struct cc_error *err)
 {
     static const char sql[] = "UPDATE events SET skipped = ?2 WHERE id = ?1";
     struct conn *c = tx;
@@ -107,9 +108,9 @@ enum cc_err cc_sq_event_set_skipped(void *tx, const struct cc_event *e, struct c
     return cc_sq_step_done(c, s, "saving an event", err);
 }
 
-enum cc_err cc_sq_channel_health(void *tx, int64_t account_id, int64_t contact_id,
-                                 const char *channel, int64_t webhook_id, const char *reason,
-                                 int64_t at, struct cc_error *err)
+static enum cc_err tx_channel_health(void *tx, int64_t account_id, int64_t contact_id,
+                                     const char *channel, int64_t webhook_id, const char *reason,
+                                     int64_t at, struct cc_error *err)
 {
     static const char sql_webhook[] =
         "UPDATE contact_webhooks SET broken_reason = ?3, broken_at = ?4 WHERE id = ?2 AND "
@@ -137,7 +138,7 @@ enum cc_err cc_sq_channel_health(void *tx, int64_t account_id, int64_t contact_i
     return cc_sq_step_done(c, s, "marking a channel", err);
 }
 
-enum cc_err cc_sq_notif_insert(void *tx, struct cc_notification *n, struct cc_error *err)
+static enum cc_err tx_notif_insert(void *tx, struct cc_notification *n, struct cc_error *err)
 {
     struct conn *c = tx;
     sqlite3_stmt *s = cc_sq_stmt(c, ST_NOTIF_INSERT, sql_notif_insert, err);
@@ -190,8 +191,8 @@ static enum cc_err claim_rows(struct conn *c, sqlite3_stmt *s, size_t max, int64
     return lease(c, out, *n, until, err);
 }
 
-enum cc_err cc_sq_notif_claim(void *tx, int64_t now, int64_t lease_ms, size_t max,
-                              struct cc_notification *out, size_t *n, struct cc_error *err)
+static enum cc_err tx_notif_claim(void *tx, int64_t now, int64_t lease_ms, size_t max,
+                                  struct cc_notification *out, size_t *n, struct cc_error *err)
 {
     struct conn *c = tx;
     *n = 0;
@@ -203,9 +204,9 @@ enum cc_err cc_sq_notif_claim(void *tx, int64_t now, int64_t lease_ms, size_t ma
     return claim_rows(c, s, max, now + lease_ms, out, n, err);
 }
 
-enum cc_err cc_sq_notif_claim_dest(void *tx, int64_t account_id, const char *url,
-                                   int64_t except_id, int64_t now, int64_t lease_ms, size_t max,
-                                   struct cc_notification *out, size_t *n, struct cc_error *err)
+static enum cc_err tx_notif_claim_dest(void *tx, int64_t account_id, const char *url,
+                                       int64_t except_id, int64_t now, int64_t lease_ms, size_t max,
+                                       struct cc_notification *out, size_t *n, struct cc_error *err)
 {
     static const char sql[] =
         /* CROSS JOIN fixes the order: robot URL → its webhook rows → their
@@ -247,8 +248,8 @@ enum cc_err cc_sq_notif_claim_dest(void *tx, int64_t account_id, const char *url
     return claim_rows(c, s, max, now + lease_ms, out, n, err);
 }
 
-enum cc_err cc_sq_notif_record(void *tx, const struct cc_notification *n,
-                               const struct cc_attempt *a, struct cc_error *err)
+static enum cc_err tx_notif_record(void *tx, const struct cc_notification *n,
+                                   const struct cc_attempt *a, struct cc_error *err)
 {
     struct conn *c = tx;
     sqlite3_stmt *s = cc_sq_stmt(c, ST_NOTIF_RECORD, sql_notif_record, err);
@@ -280,8 +281,8 @@ enum cc_err cc_sq_notif_record(void *tx, const struct cc_notification *n,
     return cc_sq_step_done(c, s, "recording an attempt", err);
 }
 
-enum cc_err cc_sq_notif_cancel_contact(void *tx, int64_t account_id, int64_t contact_id,
-                                       int64_t now, struct cc_error *err)
+static enum cc_err tx_notif_cancel_contact(void *tx, int64_t account_id, int64_t contact_id,
+                                           int64_t now, struct cc_error *err)
 {
     struct conn *c = tx;
     sqlite3_stmt *s = cc_sq_stmt(c, ST_NOTIF_CANCEL_CONTACT, sql_cancel_contact, err);
@@ -293,8 +294,8 @@ enum cc_err cc_sq_notif_cancel_contact(void *tx, int64_t account_id, int64_t con
     return cc_sq_step_done(c, s, "cancelling notifications", err);
 }
 
-enum cc_err cc_sq_notif_resend(void *tx, int64_t account_id, int64_t id, int64_t now,
-                               struct cc_error *err)
+static enum cc_err tx_notif_resend(void *tx, int64_t account_id, int64_t id, int64_t now,
+                                   struct cc_error *err)
 {
     struct conn *c = tx;
     sqlite3_stmt *s = cc_sq_stmt(c, ST_NOTIF_RESEND, sql_resend, err);
@@ -310,8 +311,8 @@ enum cc_err cc_sq_notif_resend(void *tx, int64_t account_id, int64_t id, int64_t
     return rc;
 }
 
-enum cc_err cc_sq_event_get(void *impl, int64_t account_id, int64_t id, struct cc_event *out,
-                            struct cc_error *err)
+static enum cc_err read_event_get(void *impl, int64_t account_id, int64_t id, struct cc_event *out,
+                                  struct cc_error *err)
 {
     struct conn *c = cc_sq_rconn(impl, err);
     if (!c)
@@ -348,9 +349,9 @@ static void bind_filter(sqlite3_stmt *s, const struct cc_notif_filter *f)
         sqlite3_bind_text(s, 5, f->channel, -1, SQLITE_STATIC);
 }
 
-enum cc_err cc_sq_notif_list(void *impl, const struct cc_notif_filter *f,
-                             struct cc_notification **out, size_t *n, int64_t *total,
-                             struct cc_error *err)
+static enum cc_err read_notif_list(void *impl, const struct cc_notif_filter *f,
+                                   struct cc_notification **out, size_t *n, int64_t *total,
+                                   struct cc_error *err)
 {
     struct conn *c = cc_sq_rconn(impl, err);
     if (!c)
@@ -385,8 +386,8 @@ enum cc_err cc_sq_notif_list(void *impl, const struct cc_notif_filter *f,
     return CC_OK;
 }
 
-enum cc_err cc_sq_notif_get(void *impl, int64_t account_id, int64_t id,
-                            struct cc_notification *out, struct cc_error *err)
+static enum cc_err read_notif_get(void *impl, int64_t account_id, int64_t id,
+                                  struct cc_notification *out, struct cc_error *err)
 {
     struct conn *c = cc_sq_rconn(impl, err);
     if (!c)
@@ -405,8 +406,8 @@ enum cc_err cc_sq_notif_get(void *impl, int64_t account_id, int64_t id,
     return rc == SQLITE_ROW ? CC_OK : cc_sq_db_error(err, c->db, "reading a notification");
 }
 
-enum cc_err cc_sq_attempts_list(void *impl, int64_t notification_id, struct cc_attempt **out,
-                                size_t *n, struct cc_error *err)
+static enum cc_err read_attempts_list(void *impl, int64_t notification_id, struct cc_attempt **out,
+                                      size_t *n, struct cc_error *err)
 {
     struct conn *c = cc_sq_rconn(impl, err);
     if (!c)
@@ -446,7 +447,7 @@ enum cc_err cc_sq_attempts_list(void *impl, int64_t notification_id, struct cc_a
     return CC_OK;
 }
 
-enum cc_err cc_sq_notif_next_due(void *impl, int64_t *at, struct cc_error *err)
+static enum cc_err read_notif_next_due(void *impl, int64_t *at, struct cc_error *err)
 {
     struct conn *c = cc_sq_rconn(impl, err);
     if (!c)
@@ -459,3 +460,5 @@ enum cc_err cc_sq_notif_next_due(void *impl, int64_t *at, struct cc_error *err)
     cc_sq_done(s);
     return rc == SQLITE_ROW ? CC_OK : cc_sq_db_error(err, c->db, "reading the outbox");
 }
+
+const struct cc_store_outbox_ops cc_sq_outbox_ops = {CC_STORE_OUTBOX_OPS(CC_STORE_OP_INIT)};

@@ -1,12 +1,13 @@
 /*
  * sqlite_templates.c — the SQLite side of an account's own notification
  * templates (table templates, migration 0005): save, delete, read one, list.
- * Writes run inside the writer's transactions (see sqlite.c); reads on the
+ * Writes run inside the writer's transactions (sqlite_writer.c); reads on the
  * calling thread's read connection.
  */
 #include <string.h>
 
 #include "store/sqlite_int.h"
+#include "store/store_int.h"
 #include "util/util.h"
 
 /* An account has at most one template per event type, channel and
@@ -37,8 +38,8 @@ static void bind_key(sqlite3_stmt *s, int64_t account_id, const char *event_type
     sqlite3_bind_text(s, 4, language, -1, SQLITE_STATIC);
 }
 
-enum cc_err cc_sq_template_put(void *tx, int64_t account_id, const struct cc_template *t,
-                               struct cc_error *err)
+static enum cc_err tx_template_put(void *tx, int64_t account_id, const struct cc_template *t,
+                                   struct cc_error *err)
 {
     struct conn *c = tx;
     sqlite3_stmt *s = cc_sq_stmt(c, ST_TEMPLATE_PUT, sql_put, err);
@@ -51,9 +52,9 @@ enum cc_err cc_sq_template_put(void *tx, int64_t account_id, const struct cc_tem
     return cc_sq_step_done(c, s, "saving a template", err);
 }
 
-enum cc_err cc_sq_template_delete(void *tx, int64_t account_id, const char *event_type,
-                                  const char *channel, const char *language,
-                                  struct cc_error *err)
+static enum cc_err tx_template_delete(void *tx, int64_t account_id, const char *event_type,
+                                      const char *channel, const char *language,
+                                      struct cc_error *err)
 {
     struct conn *c = tx;
     sqlite3_stmt *s = cc_sq_stmt(c, ST_TEMPLATE_DELETE, sql_delete, err);
@@ -68,9 +69,10 @@ enum cc_err cc_sq_template_delete(void *tx, int64_t account_id, const char *even
     return rc;
 }
 
-enum cc_err cc_sq_template_get(void *impl, int64_t account_id, const char *event_type,
-                               const char *channel, const char *language, char *title,
-                               size_t titlesz, char *body, size_t bodysz, struct cc_error *err)
+static enum cc_err read_template_get(void *impl, int64_t account_id, const char *event_type,
+                                     const char *channel, const char *language, char *title,
+                                     size_t titlesz, char *body, size_t bodysz,
+                                     struct cc_error *err)
 {
     struct conn *c = cc_sq_rconn(impl, err);
     if (!c)
@@ -92,8 +94,8 @@ enum cc_err cc_sq_template_get(void *impl, int64_t account_id, const char *event
     return rc == SQLITE_ROW ? CC_OK : cc_sq_db_error(err, c->db, "reading a template");
 }
 
-enum cc_err cc_sq_template_list(void *impl, int64_t account_id, struct cc_template **out,
-                                size_t *n, struct cc_error *err)
+static enum cc_err read_template_list(void *impl, int64_t account_id, struct cc_template **out,
+                                      size_t *n, struct cc_error *err)
 {
     *out = NULL;
     *n = 0;
@@ -127,3 +129,5 @@ enum cc_err cc_sq_template_list(void *impl, int64_t account_id, struct cc_templa
     *out = items;
     return CC_OK;
 }
+
+const struct cc_store_template_ops cc_sq_template_ops = {CC_STORE_TEMPLATE_OPS(CC_STORE_OP_INIT)};

@@ -1,12 +1,13 @@
 /*
  * sqlite_users.c — the SQLite side of console users (migration 0007): users,
  * their sessions and the wrong-password counts per email. Writes run inside
- * the writer's transactions (see sqlite.c); reads on the calling thread's
+ * the writer's transactions (sqlite_writer.c); reads on the calling thread's
  * read connection.
  */
 #include <string.h>
 
 #include "store/sqlite_int.h"
+#include "store/store_int.h"
 #include "util/util.h"
 
 #define USER_COLS                                                                            \
@@ -77,7 +78,7 @@ static enum cc_err one_user(struct conn *c, sqlite3_stmt *s, struct cc_user *out
     return rc == SQLITE_ROW ? CC_OK : cc_sq_db_error(err, c->db, "reading a user");
 }
 
-enum cc_err cc_sq_user_get(void *impl, int64_t id, struct cc_user *out, struct cc_error *err)
+static enum cc_err read_user_get(void *impl, int64_t id, struct cc_user *out, struct cc_error *err)
 {
     struct conn *c = cc_sq_rconn(impl, err);
     sqlite3_stmt *s = c ? cc_sq_stmt(c, ST_USER_GET, sql_user_get, err) : NULL;
@@ -87,8 +88,8 @@ enum cc_err cc_sq_user_get(void *impl, int64_t id, struct cc_user *out, struct c
     return one_user(c, s, out, err);
 }
 
-enum cc_err cc_sq_user_by_email(void *impl, const char *email_norm, struct cc_user *out,
-                                struct cc_error *err)
+static enum cc_err read_user_by_email(void *impl, const char *email_norm, struct cc_user *out,
+                                      struct cc_error *err)
 {
     struct conn *c = cc_sq_rconn(impl, err);
     sqlite3_stmt *s = c ? cc_sq_stmt(c, ST_USER_BY_EMAIL, sql_user_by_email, err) : NULL;
@@ -98,8 +99,8 @@ enum cc_err cc_sq_user_by_email(void *impl, const char *email_norm, struct cc_us
     return one_user(c, s, out, err);
 }
 
-enum cc_err cc_sq_user_list(void *impl, int64_t account_id, struct cc_user **out, size_t *n,
-                            struct cc_error *err)
+static enum cc_err read_user_list(void *impl, int64_t account_id, struct cc_user **out, size_t *n,
+                                  struct cc_error *err)
 {
     *out = NULL;
     *n = 0;
@@ -129,8 +130,8 @@ enum cc_err cc_sq_user_list(void *impl, int64_t account_id, struct cc_user **out
     return CC_OK;
 }
 
-enum cc_err cc_sq_session_get(void *impl, const char *token_hash, struct cc_session *sess,
-                              struct cc_user *user, struct cc_error *err)
+static enum cc_err read_session_get(void *impl, const char *token_hash, struct cc_session *sess,
+                                    struct cc_user *user, struct cc_error *err)
 {
     struct conn *c = cc_sq_rconn(impl, err);
     sqlite3_stmt *s = c ? cc_sq_stmt(c, ST_SESSION_GET, sql_session_get, err) : NULL;
@@ -154,8 +155,8 @@ enum cc_err cc_sq_session_get(void *impl, const char *token_hash, struct cc_sess
     return rc == SQLITE_ROW ? CC_OK : cc_sq_db_error(err, c->db, "reading a session");
 }
 
-enum cc_err cc_sq_sign_in_failures(void *impl, const char *email_norm,
-                                   struct cc_sign_in_failures *out, struct cc_error *err)
+static enum cc_err read_sign_in_failures(void *impl, const char *email_norm,
+                                         struct cc_sign_in_failures *out, struct cc_error *err)
 {
     memset(out, 0, sizeof *out);
     struct conn *c = cc_sq_rconn(impl, err);
@@ -175,7 +176,7 @@ enum cc_err cc_sq_sign_in_failures(void *impl, const char *email_norm,
                : cc_sq_db_error(err, c->db, "reading sign-in failures");
 }
 
-enum cc_err cc_sq_user_insert(void *tx, struct cc_user *u, struct cc_error *err)
+static enum cc_err tx_user_insert(void *tx, struct cc_user *u, struct cc_error *err)
 {
     struct conn *c = tx;
     sqlite3_stmt *s = cc_sq_stmt(c, ST_USER_INSERT, sql_user_insert, err);
@@ -202,7 +203,7 @@ enum cc_err cc_sq_user_insert(void *tx, struct cc_user *u, struct cc_error *err)
     return cc_sq_db_error(err, c->db, "adding a user");
 }
 
-enum cc_err cc_sq_user_update(void *tx, const struct cc_user *u, struct cc_error *err)
+static enum cc_err tx_user_update(void *tx, const struct cc_user *u, struct cc_error *err)
 {
     struct conn *c = tx;
     sqlite3_stmt *s = cc_sq_stmt(c, ST_USER_UPDATE, sql_user_update, err);
@@ -221,7 +222,7 @@ enum cc_err cc_sq_user_update(void *tx, const struct cc_user *u, struct cc_error
     return rc;
 }
 
-enum cc_err cc_sq_user_delete(void *tx, int64_t account_id, int64_t id, struct cc_error *err)
+static enum cc_err tx_user_delete(void *tx, int64_t account_id, int64_t id, struct cc_error *err)
 {
     struct conn *c = tx;
     sqlite3_stmt *s = cc_sq_stmt(c, ST_USER_DELETE, sql_user_delete, err);
@@ -235,7 +236,7 @@ enum cc_err cc_sq_user_delete(void *tx, int64_t account_id, int64_t id, struct c
     return rc;
 }
 
-enum cc_err cc_sq_session_insert(void *tx, const struct cc_session *sess, struct cc_error *err)
+static enum cc_err tx_session_insert(void *tx, const struct cc_session *sess, struct cc_error *err)
 {
     struct conn *c = tx;
     sqlite3_stmt *s = cc_sq_stmt(c, ST_SESSION_INSERT, sql_session_insert, err);
@@ -250,8 +251,8 @@ enum cc_err cc_sq_session_insert(void *tx, const struct cc_session *sess, struct
     return cc_sq_step_done(c, s, "adding a session", err);
 }
 
-enum cc_err cc_sq_session_delete(void *tx, const char *token_hash, int64_t user_id,
-                                 struct cc_error *err)
+static enum cc_err tx_session_delete(void *tx, const char *token_hash, int64_t user_id,
+                                     struct cc_error *err)
 {
     struct conn *c = tx;
     sqlite3_stmt *s = token_hash
@@ -266,8 +267,8 @@ enum cc_err cc_sq_session_delete(void *tx, const char *token_hash, int64_t user_
     return cc_sq_step_done(c, s, "deleting sessions", err);
 }
 
-enum cc_err cc_sq_session_touch(void *tx, const char *token_hash, int64_t now,
-                                struct cc_error *err)
+static enum cc_err tx_session_touch(void *tx, const char *token_hash, int64_t now,
+                                    struct cc_error *err)
 {
     struct conn *c = tx;
     sqlite3_stmt *s = cc_sq_stmt(c, ST_SESSION_TOUCH, sql_session_touch, err);
@@ -278,9 +279,9 @@ enum cc_err cc_sq_session_touch(void *tx, const char *token_hash, int64_t now,
     return cc_sq_step_done(c, s, "touching a session", err);
 }
 
-enum cc_err cc_sq_sign_in_failure(void *tx, const char *email_norm, int64_t now,
-                                  int64_t window_ms, int64_t max_failures, int64_t lock_ms,
-                                  struct cc_sign_in_failures *out, struct cc_error *err)
+static enum cc_err tx_sign_in_failure(void *tx, const char *email_norm, int64_t now,
+                                      int64_t window_ms, int64_t max_failures, int64_t lock_ms,
+                                      struct cc_sign_in_failures *out, struct cc_error *err)
 {
     struct conn *c = tx;
     sqlite3_stmt *s = cc_sq_stmt(c, ST_FAILURES_GET, sql_failures_get, err);
@@ -317,7 +318,7 @@ enum cc_err cc_sq_sign_in_failure(void *tx, const char *email_norm, int64_t now,
     return e;
 }
 
-enum cc_err cc_sq_sign_in_clear(void *tx, const char *email_norm, struct cc_error *err)
+static enum cc_err tx_sign_in_clear(void *tx, const char *email_norm, struct cc_error *err)
 {
     struct conn *c = tx;
     sqlite3_stmt *s = cc_sq_stmt(c, ST_FAILURE_CLEAR, sql_failure_clear, err);
@@ -326,3 +327,5 @@ enum cc_err cc_sq_sign_in_clear(void *tx, const char *email_norm, struct cc_erro
     sqlite3_bind_text(s, 1, email_norm, -1, SQLITE_STATIC);
     return cc_sq_step_done(c, s, "clearing sign-in failures", err);
 }
+
+const struct cc_store_user_ops cc_sq_user_ops = {CC_STORE_USER_OPS(CC_STORE_OP_INIT)};

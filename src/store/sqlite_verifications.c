@@ -1,11 +1,12 @@
 /*
  * sqlite_verifications.c — the SQLite side of verification codes: sending
  * records, the counts the sending limits need, attempts and confirmations.
- * Runs inside the writer's transactions (see sqlite.c).
+ * Runs inside the writer's transactions (sqlite_writer.c).
  */
 #include <string.h>
 
 #include "store/sqlite_int.h"
+#include "store/store_int.h"
 #include "util/util.h"
 
 #define VERIF_COLS                                                                        \
@@ -76,7 +77,7 @@ static enum cc_err one_row(struct conn *c, sqlite3_stmt *s, struct cc_verificati
     return rc == SQLITE_ROW ? CC_OK : CC_ERR_STORE;
 }
 
-enum cc_err cc_sq_verif_insert(void *tx, struct cc_verification *v, struct cc_error *err)
+static enum cc_err tx_verif_insert(void *tx, struct cc_verification *v, struct cc_error *err)
 {
     struct conn *c = tx;
     sqlite3_stmt *s = cc_sq_stmt(c, ST_VERIF_INSERT, sql_insert, err);
@@ -97,8 +98,8 @@ enum cc_err cc_sq_verif_insert(void *tx, struct cc_verification *v, struct cc_er
     return rc;
 }
 
-enum cc_err cc_sq_verif_get(void *tx, int64_t account_id, int64_t id,
-                            struct cc_verification *out, struct cc_error *err)
+static enum cc_err tx_verif_get(void *tx, int64_t account_id, int64_t id,
+                                struct cc_verification *out, struct cc_error *err)
 {
     struct conn *c = tx;
     sqlite3_stmt *s = cc_sq_stmt(c, ST_VERIF_GET, sql_get, err);
@@ -109,9 +110,9 @@ enum cc_err cc_sq_verif_get(void *tx, int64_t account_id, int64_t id,
     return one_row(c, s, out, err);
 }
 
-enum cc_err cc_sq_verif_latest(void *tx, int64_t account_id, int64_t contact_id,
-                               const char *channel, struct cc_verification *out,
-                               struct cc_error *err)
+static enum cc_err tx_verif_latest(void *tx, int64_t account_id, int64_t contact_id,
+                                   const char *channel, struct cc_verification *out,
+                                   struct cc_error *err)
 {
     struct conn *c = tx;
     sqlite3_stmt *s = cc_sq_stmt(c, ST_VERIF_LATEST, sql_latest, err);
@@ -123,8 +124,8 @@ enum cc_err cc_sq_verif_latest(void *tx, int64_t account_id, int64_t contact_id,
     return one_row(c, s, out, err);
 }
 
-enum cc_err cc_sq_verif_update(void *tx, const struct cc_verification *v, const char *failure,
-                               struct cc_error *err)
+static enum cc_err tx_verif_update(void *tx, const struct cc_verification *v, const char *failure,
+                                   struct cc_error *err)
 {
     struct conn *c = tx;
     sqlite3_stmt *s = cc_sq_stmt(c, ST_VERIF_UPDATE, sql_update, err);
@@ -140,8 +141,8 @@ enum cc_err cc_sq_verif_update(void *tx, const struct cc_verification *v, const 
     return cc_sq_step_done(c, s, "updating a verification", err);
 }
 
-enum cc_err cc_sq_verif_supersede(void *tx, int64_t account_id, int64_t contact_id,
-                                  const char *channel, int64_t except_id, struct cc_error *err)
+static enum cc_err tx_verif_supersede(void *tx, int64_t account_id, int64_t contact_id,
+                                      const char *channel, int64_t except_id, struct cc_error *err)
 {
     struct conn *c = tx;
     sqlite3_stmt *s = cc_sq_stmt(c, ST_VERIF_SUPERSEDE, sql_supersede, err);
@@ -154,9 +155,9 @@ enum cc_err cc_sq_verif_supersede(void *tx, int64_t account_id, int64_t contact_
     return cc_sq_step_done(c, s, "superseding verifications", err);
 }
 
-enum cc_err cc_sq_verif_counts(void *tx, int64_t account_id, const char *channel,
-                               const char *target, int64_t hour_since, int64_t day_since,
-                               struct cc_verif_counts *out, struct cc_error *err)
+static enum cc_err tx_verif_counts(void *tx, int64_t account_id, const char *channel,
+                                   const char *target, int64_t hour_since, int64_t day_since,
+                                   struct cc_verif_counts *out, struct cc_error *err)
 {
     struct conn *c = tx;
     memset(out, 0, sizeof *out);
@@ -192,9 +193,9 @@ enum cc_err cc_sq_verif_counts(void *tx, int64_t account_id, const char *channel
     return rc == SQLITE_ROW ? CC_OK : cc_sq_db_error(err, c->db, "counting verifications");
 }
 
-enum cc_err cc_sq_verif_confirmed_since(void *tx, int64_t account_id, const char *channel,
-                                        const char *target, int64_t since, int64_t *at,
-                                        struct cc_error *err)
+static enum cc_err tx_verif_confirmed_since(void *tx, int64_t account_id, const char *channel,
+                                            const char *target, int64_t since, int64_t *at,
+                                            struct cc_error *err)
 {
     struct conn *c = tx;
     sqlite3_stmt *s = cc_sq_stmt(c, ST_VERIF_CONFIRMED_SINCE, sql_confirmed_since, err);
@@ -217,9 +218,9 @@ static const char sql_verified_mobile[] =
     "UPDATE contacts SET mobile_verified_at = ?4 WHERE account_id = ?1 AND id = ?2 "
     "AND mobile = ?3";
 
-enum cc_err cc_sq_contact_set_verified(void *tx, int64_t account_id, int64_t contact_id,
-                                       const char *channel, const char *target, int64_t at,
-                                       struct cc_error *err)
+static enum cc_err tx_contact_set_verified(void *tx, int64_t account_id, int64_t contact_id,
+                                           const char *channel, const char *target, int64_t at,
+                                           struct cc_error *err)
 {
     struct conn *c = tx;
     int email = strcmp(channel, "email") == 0;
@@ -238,3 +239,5 @@ enum cc_err cc_sq_contact_set_verified(void *tx, int64_t account_id, int64_t con
                             "code.");
     return rc;
 }
+
+const struct cc_store_verif_ops cc_sq_verif_ops = {CC_STORE_VERIF_OPS(CC_STORE_OP_INIT)};

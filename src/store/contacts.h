@@ -1,0 +1,56 @@
+/*
+ * contacts.h — the store's contacts: their robot webhooks, the keyword
+ * search of the contact list, and the idempotency keys of contact creation
+ * (they remember which contact a retried create made, so they live and die
+ * with the contacts). See store_ops.h for how the list becomes functions.
+ */
+#ifndef CC_STORE_CONTACTS_H
+#define CC_STORE_CONTACTS_H
+
+#include "store/store_ops.h"
+
+struct cc_contact_query {
+    int64_t account_id;
+    const char *keyword;      /* NULL or "" for all */
+    int64_t page;             /* from 1 */
+    int64_t page_size;
+};
+
+#define CC_STORE_CONTACT_OPS(X)                                                            \
+    /* The contact and its webhooks; CC_ERR_NOT_FOUND when the account has no such id. */ \
+    X(read, contact_get,                                                                   \
+      (int64_t account_id, int64_t id, struct cc_contact *out, struct cc_error *err),      \
+      (account_id, id, out, err))                                                          \
+    /* One page of the account's contacts, newest first, whose name, email or mobile      \
+     * contains q->keyword. out->items is owned by the caller: cc_contact_page_free(). */  \
+    X(read, contact_list,                                                                  \
+      (const struct cc_contact_query *q, struct cc_contact_page *out,                      \
+       struct cc_error *err),                                                              \
+      (q, out, err))                                                                       \
+    X(tx, contact_get,                                                                     \
+      (int64_t account_id, int64_t id, struct cc_contact *out, struct cc_error *err),      \
+      (account_id, id, out, err))                                                          \
+    X(tx, contact_count, (int64_t account_id, int64_t *n, struct cc_error *err),           \
+      (account_id, n, err))                                                                \
+    /* Inserts c and its webhooks; sets c->id and the webhooks' ids. A duplicate email or \
+     * mobile in the account fails with CC_ERR_ALREADY_EXISTS, field "Email" or "Mobile". */\
+    X(tx, contact_insert, (struct cc_contact *c, struct cc_error *err), (c, err))          \
+    /* Writes every field of c (matched by account and id) and replaces its webhooks with \
+     * c's: a URL that stays keeps its id, and every webhook's id is set in c.            \
+     * CC_ERR_NOT_FOUND when there is no such contact. */                                  \
+    X(tx, contact_update, (struct cc_contact *c, struct cc_error *err), (c, err))          \
+    X(tx, contact_delete, (int64_t account_id, int64_t id, struct cc_error *err),          \
+      (account_id, id, err))                                                               \
+    /* CC_ERR_NOT_FOUND when the key was never used. hash: 65 bytes. */                   \
+    X(tx, idem_get,                                                                        \
+      (int64_t account_id, const char *key, char *hash, int64_t *contact_id,               \
+       struct cc_error *err),                                                              \
+      (account_id, key, hash, contact_id, err))                                            \
+    X(tx, idem_put,                                                                        \
+      (int64_t account_id, const char *key, const char *hash, int64_t contact_id,          \
+       int64_t now, struct cc_error *err),                                                 \
+      (account_id, key, hash, contact_id, now, err))
+
+CC_STORE_CONTACT_OPS(CC_STORE_DECLARE)
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * outbox.h — the store's outbox: events, the notifications they cause (one
+ * row per contact, channel and target, claimed and leased by the
+ * dispatcher), each notification's attempts, and the health of the
+ * channels they go to. See store_ops.h for how the list becomes functions.
+ */
+#ifndef CC_STORE_OUTBOX_H
+#define CC_STORE_OUTBOX_H
+
+#include "store/store_ops.h"
+
+#define CC_STORE_OUTBOX_OPS(X)                                                             \
+    /* Sets e->id. */                                                                      \
+    X(tx, event_insert, (struct cc_event *e, struct cc_error *err), (e, err))              \
+    /* Writes e->skipped on the event e->id. */                                            \
+    X(tx, event_set_skipped, (const struct cc_event *e, struct cc_error *err), (e, err))   \
+    /* Inserts n unless a notification with its idempotency key exists (then n->id is    \
+     * 0). */                                                                              \
+    X(tx, notif_insert, (struct cc_notification *n, struct cc_error *err), (n, err))       \
+    /* Claims up to max due notifications (pending, next_attempt_at and lease_until       \
+     * passed) for lease_ms: out has room for max. */                                      \
+    X(tx, notif_claim,                                                                     \
+      (int64_t now, int64_t lease_ms, size_t max, struct cc_notification *out, size_t *n,  \
+       struct cc_error *err),                                                              \
+      (now, lease_ms, max, out, n, err))                                                   \
+    /* Claims, like cc_tx_notif_claim, the other pending notifications of the account to  \
+     * the robot at url that are waiting their turn (never tried yet, or due) — except    \
+     * except_id — so they can go out in one message. url NULL: the robot of              \
+     * notification except_id. */                                                          \
+    X(tx, notif_claim_dest,                                                                \
+      (int64_t account_id, const char *url, int64_t except_id, int64_t now,                \
+       int64_t lease_ms, size_t max, struct cc_notification *out, size_t *n,               \
+       struct cc_error *err),                                                              \
+      (account_id, url, except_id, now, lease_ms, max, out, n, err))                       \
+    /* Writes n's status, attempts, next_attempt_at and last_error, clears its lease, and \
+     * records the attempt a (may be NULL). */                                             \
+    X(tx, notif_record,                                                                    \
+      (const struct cc_notification *n, const struct cc_attempt *a, struct cc_error *err), \
+      (n, a, err))                                                                         \
+    /* Cancels every pending notification of a contact. */                                 \
+    X(tx, notif_cancel_contact,                                                            \
+      (int64_t account_id, int64_t contact_id, int64_t now, struct cc_error *err),         \
+      (account_id, contact_id, now, err))                                                  \
+    /* Makes a finished notification pending again, due now. */                            \
+    X(tx, notif_resend, (int64_t account_id, int64_t id, int64_t now, struct cc_error *err),\
+      (account_id, id, now, err))                                                          \
+    /* Marks a contact's channel broken with reason, or clears the mark (reason NULL):    \
+     * channel "email", "mobile", or "webhook" with webhook_id. */                         \
+    X(tx, channel_health,                                                                  \
+      (int64_t account_id, int64_t contact_id, const char *channel, int64_t webhook_id,    \
+       const char *reason, int64_t at, struct cc_error *err),                              \
+      (account_id, contact_id, channel, webhook_id, reason, at, err))                      \
+    X(read, event_get,                                                                     \
+      (int64_t account_id, int64_t id, struct cc_event *out, struct cc_error *err),        \
+      (account_id, id, out, err))                                                          \
+    /* *out owned by the caller: cc_free(). */                                             \
+    X(read, notif_list,                                                                    \
+      (const struct cc_notif_filter *f, struct cc_notification **out, size_t *n,           \
+       int64_t *total, struct cc_error *err),                                              \
+      (f, out, n, total, err))                                                             \
+    X(read, notif_get,                                                                     \
+      (int64_t account_id, int64_t id, struct cc_notification *out, struct cc_error *err), \
+      (account_id, id, out, err))                                                          \
+    /* The attempts of a notification, oldest first, at most max. *out: cc_free(). */     \
+    X(read, attempts_list,                                                                 \
+      (int64_t notification_id, struct cc_attempt **out, size_t *n, struct cc_error *err), \
+      (notification_id, out, n, err))                                                      \
+    /* When the next pending notification falls due (ms), 0 when none is. */               \
+    X(read, notif_next_due, (int64_t *at, struct cc_error *err), (at, err))
+
+CC_STORE_OUTBOX_OPS(CC_STORE_DECLARE)
+
+#endif

@@ -1,0 +1,180 @@
+/*
+ * sqlite_conn.c — the SQLite backend's connections: opening one (WAL,
+ * foreign keys, the synchronous level), the calling thread's own read
+ * connection (opened on first use, closed when the thread ends or says it is
+ * done), each connection's cache of prepared statements, and the small
+ * helpers every aggregate's file uses to step statements and read columns.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "store/sqlite_int.h"
+#include "util/util.h"
+
+enum cc_err cc_sq_db_error(struct cc_error *err, sqlite3 *db, const char *what)
+{
+    int ext = sqlite3_extended_errcode(db);
+    enum cc_err code = (ext & 0xff) == SQLITE_BUSY ? CC_ERR_UNAVAILABLE : CC_ERR_STORE;
+    return cc_error_set(err, code, NULL, "database error in %s: %s", what, sqlite3_errmsg(db));
+}
+
+void cc_sq_conn_close(struct conn *c)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(c->st[i]);
+    sqlite3_close(c->db);
+    cc_free(c);
+}
+
+int cc_sq_exec(sqlite3 *db, const char *sql)
+{
+    return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
+enum cc_err cc_sq_conn_open(struct sq *q, int writer, struct conn **out, struct cc_error *err)
+{
+    struct conn *c = cc_calloc(1, sizeof *c);
+    c->owner = q;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(q->path, &c->db, flags, NULL) != SQLITE_OK) {
+        cc_error_set(err, CC_ERR_STORE, NULL, "cannot open database %s: %s", q->path,
+                     c->db ? sqlite3_errmsg(c->db) : "out of memory");
+        cc_sq_conn_close(c);
+        return CC_ERR_STORE;
+    }
+    sqlite3_busy_timeout(c->db, q->busy_ms);
+    sqlite3_extended_result_codes(c->db, 1);
+    char pragmas[256];
+    snprintf(pragmas, sizeof pragmas,
+             "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=%s;"
+             "PRAGMA temp_store=MEMORY; %s",
+             q->sync_full ? "FULL" : "NORMAL", writer ? "" : "PRAGMA query_only=1;");
+    if (cc_sq_exec(c->db, pragmas) != SQLITE_OK) {
+        cc_sq_db_error(err, c->db, "opening the database");
+        cc_sq_conn_close(c);
+        return CC_ERR_STORE;
+    }
+    *out = c;
+    return CC_OK;
+}
+
+sqlite3_stmt *cc_sq_stmt(struct conn *c, enum stmt_id id, const char *sql, struct cc_error *err)
+{
+    sqlite3_stmt *s = c->st[id];
+    if (!s) {
+        if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) !=
+            SQLITE_OK) {
+            cc_sq_db_error(err, c->db, "preparing a statement");
+            return NULL;
+        }
+        c->st[id] = s;
+    }
+    return s;
+}
+
+void cc_sq_done(sqlite3_stmt *s)
+{
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+}
+
+struct conn *cc_sq_rconn(void *impl, struct cc_error *err)
+{
+    struct sq *q = impl;
+    struct conn *c = pthread_getspecific(q->tls);
+    if (c)
+        return c;
+    if (cc_sq_conn_open(q, 0, &c, err))
+        return NULL;
+    pthread_mutex_lock(&q->conns_mu);
+    c->next = q->conns;
+    if (q->conns)
+        q->conns->prev = c;
+    q->conns = c;
+    pthread_mutex_unlock(&q->conns_mu);
+    pthread_setspecific(q->tls, c);
+    return c;
+}
+
+static void rconn_release(struct conn *c)
+{
+    struct sq *q = c->owner;
+    pthread_mutex_lock(&q->conns_mu);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        q->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    pthread_mutex_unlock(&q->conns_mu);
+    cc_sq_conn_close(c);
+}
+
+/* pthread key destructor: a thread that ends closes its connection. */
+static void tls_destructor(void *p)
+{
+    rconn_release(p);
+}
+
+void cc_sq_thread_done(void *impl)
+{
+    struct sq *q = impl;
+    struct conn *c = pthread_getspecific(q->tls);
+    if (c) {
+        pthread_setspecific(q->tls, NULL);
+        rconn_release(c);
+    }
+}
+
+void cc_sq_conns_init(struct sq *q)
+{
+    pthread_key_create(&q->tls, tls_destructor);
+    pthread_mutex_init(&q->conns_mu, NULL);
+}
+
+void cc_sq_conns_cleanup(struct sq *q)
+{
+    cc_sq_thread_done(q);
+    pthread_mutex_lock(&q->conns_mu);
+    struct conn *c = q->conns;
+    q->conns = NULL;
+    pthread_mutex_unlock(&q->conns_mu);
+    while (c) {
+        struct conn *next = c->next;
+        cc_sq_conn_close(c);
+        c = next;
+    }
+    pthread_key_delete(q->tls);
+    pthread_mutex_destroy(&q->conns_mu);
+}
+
+/* ---- row decoding ----------------------------------------------------------- */
+void cc_sq_col_text(sqlite3_stmt *s, int i, char *out, size_t outsz)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+    cc_strlcpy(out, t ? (const char *)t : "", outsz);
+}
+
+void cc_sq_col_blob(sqlite3_stmt *s, int i, uint8_t *out, size_t outsz, size_t *len)
+{
+    const void *b = sqlite3_column_blob(s, i);
+    size_t n = (size_t)sqlite3_column_bytes(s, i);
+    if (!b || n > outsz)
+        n = 0;
+    if (n)
+        memcpy(out, b, n);
+    *len = n;
+}
+
+enum cc_err cc_sq_step_done(struct conn *c, sqlite3_stmt *s, const char *what,
+                            struct cc_error *err)
+{
+    int rc = sqlite3_step(s);
+    cc_sq_done(s);
+    if (rc == SQLITE_DONE)
+        return CC_OK;
+    return cc_sq_db_error(err, c->db, what);
+}

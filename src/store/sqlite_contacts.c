@@ -1,0 +1,503 @@
+/*
+ * sqlite_contacts.c — the SQLite side of contacts: their rows and robot
+ * webhooks, the keyword search of the contact list (a trigram FTS5 index for
+ * three characters and more, a scan of the account's search text below
+ * that), and the idempotency keys of contact creation. Writes run inside the
+ * writer's transactions (sqlite_writer.c); reads on the calling thread's
+ * read connection (sqlite_conn.c).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "store/sqlite_int.h"
+#include "store/store_int.h"
+#include "util/util.h"
+
+#define CONTACT_COLS                                                                     \
+    "id, account_id, name, email, email_norm, email_verified_at, mobile, "              \
+    "mobile_verified_at, id_card_enc, id_card_masked, language, version, created_at, "  \
+    "updated_at, coalesce(email_broken, ''), coalesce(mobile_broken, '')"
+
+
+
+/* Statements, prepared once per connection. */
+static const char *const stmt_sql[ST_COUNT] = {
+    [ST_BEGIN] = "BEGIN",
+    [ST_COMMIT] = "COMMIT",
+    [ST_CONTACT_GET] = "SELECT " CONTACT_COLS " FROM contacts WHERE account_id = ?1 AND id = ?2",
+    [ST_CONTACT_COUNT] = "SELECT contact_count FROM accounts WHERE id = ?1",
+    [ST_CONTACT_INSERT] =
+        "INSERT INTO contacts(account_id, name, email, email_norm, email_verified_at, mobile, "
+        "mobile_verified_at, id_card_enc, id_card_masked, language, version, created_at, "
+        "updated_at, search_text) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+        "?13, ?14)",
+    [ST_CONTACT_UPDATE] =
+        "UPDATE contacts SET name = ?2, email = ?3, email_norm = ?4, email_verified_at = ?5, "
+        "mobile = ?6, mobile_verified_at = ?7, id_card_enc = ?8, id_card_masked = ?9, "
+        "language = ?10, version = ?11, updated_at = ?13, search_text = ?14, "
+        "email_broken = nullif(?16, ''), mobile_broken = nullif(?17, '') "
+        "WHERE account_id = ?1 AND id = ?15",
+    [ST_CONTACT_DELETE] = "DELETE FROM contacts WHERE account_id = ?1 AND id = ?2",
+    [ST_WEBHOOKS_GET] = "SELECT kind, url, secret_enc, id, mention_mobile, "
+                        "coalesce(broken_reason, ''), coalesce(broken_at, 0) FROM contact_webhooks "
+                        "WHERE contact_id = ?1 ORDER BY position",
+    /* A webhook whose URL stays keeps its row (its id, and what hangs on it). */
+    [ST_WEBHOOKS_DELETE] = "DELETE FROM contact_webhooks WHERE contact_id = ?1 AND url NOT IN "
+                           "(SELECT value FROM json_each(?2))",
+    [ST_WEBHOOK_INSERT] = "INSERT INTO contact_webhooks(contact_id, position, kind, url, "
+                          "secret_enc, created_at, mention_mobile) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+                          "ON CONFLICT (contact_id, url) DO UPDATE SET position = excluded.position, "
+                          "kind = excluded.kind, secret_enc = excluded.secret_enc, "
+                          "mention_mobile = excluded.mention_mobile RETURNING id",
+    [ST_LIST_ALL] = "SELECT " CONTACT_COLS " FROM contacts WHERE account_id = ?1 "
+                    "ORDER BY id DESC LIMIT ?2 OFFSET ?3",
+    [ST_LIST_SHORT_COUNT] = "SELECT count(*) FROM contacts INDEXED BY contacts_account_search "
+                            "WHERE account_id = ?1 AND instr(search_text, ?2) > 0",
+    [ST_LIST_SHORT] = "SELECT " CONTACT_COLS " FROM contacts WHERE id IN ("
+                      "SELECT id FROM contacts INDEXED BY contacts_account_search "
+                      "WHERE account_id = ?1 AND instr(search_text, ?2) > 0 "
+                      "ORDER BY id DESC LIMIT ?3 OFFSET ?4) ORDER BY id DESC",
+    /* The trigram index drives: written as a join, SQLite walked every
+     * contact of the account and probed the index for each (minutes at a
+     * million contacts). */
+    [ST_LIST_FTS_COUNT] = "SELECT count(*) FROM contacts WHERE account_id = ?1 AND id IN "
+                          "(SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?2)",
+    [ST_LIST_FTS] = "SELECT " CONTACT_COLS " FROM contacts WHERE account_id = ?1 AND id IN "
+                    "(SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?2) "
+                    "ORDER BY id DESC LIMIT ?3 OFFSET ?4",
+    [ST_IDEM_GET] = "SELECT request_hash, contact_id FROM idempotency_keys "
+                    "WHERE account_id = ?1 AND key = ?2",
+    [ST_IDEM_PUT] = "INSERT INTO idempotency_keys(account_id, key, request_hash, contact_id, "
+                    "created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+};
+
+/* The cached statement of this file's table, reset and ready to bind. */
+static sqlite3_stmt *stmt(struct conn *c, enum stmt_id id, struct cc_error *err)
+{
+    return cc_sq_stmt(c, id, stmt_sql[id], err);
+}
+
+static void read_contact_row(sqlite3_stmt *s, struct cc_contact *c)
+{
+    memset(c, 0, sizeof *c);
+    c->id = sqlite3_column_int64(s, 0);
+    c->account_id = sqlite3_column_int64(s, 1);
+    cc_sq_col_text(s, 2, c->name, sizeof c->name);
+    c->has_email = sqlite3_column_type(s, 3) != SQLITE_NULL;
+    cc_sq_col_text(s, 3, c->email, sizeof c->email);
+    cc_sq_col_text(s, 4, c->email_norm, sizeof c->email_norm);
+    c->email_verified_at = sqlite3_column_int64(s, 5);
+    cc_sq_col_text(s, 6, c->mobile, sizeof c->mobile);
+    c->mobile_verified_at = sqlite3_column_int64(s, 7);
+    c->has_id_card = sqlite3_column_type(s, 8) != SQLITE_NULL;
+    cc_sq_col_blob(s, 8, c->id_card_enc, sizeof c->id_card_enc, &c->id_card_enc_len);
+    cc_sq_col_text(s, 9, c->id_card_masked, sizeof c->id_card_masked);
+    cc_sq_col_text(s, 10, c->language, sizeof c->language);
+    c->version = sqlite3_column_int64(s, 11);
+    c->created_at = sqlite3_column_int64(s, 12);
+    c->updated_at = sqlite3_column_int64(s, 13);
+    cc_sq_col_text(s, 14, c->email_broken, sizeof c->email_broken);
+    cc_sq_col_text(s, 15, c->mobile_broken, sizeof c->mobile_broken);
+}
+
+static enum cc_webhook_kind kind_parse(const char *s)
+{
+    for (int k = CC_WEBHOOK_DINGTALK; k <= CC_WEBHOOK_WECOM; k++)
+        if (strcmp(s, cc_webhook_kind_name((enum cc_webhook_kind)k)) == 0)
+            return (enum cc_webhook_kind)k;
+    return CC_WEBHOOK_NONE;
+}
+
+static enum cc_err load_webhooks(struct conn *c, struct cc_contact *ct, struct cc_error *err)
+{
+    sqlite3_stmt *s = stmt(c, ST_WEBHOOKS_GET, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, ct->id);
+    int rc;
+    ct->n_webhooks = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW && ct->n_webhooks < CC_WEBHOOKS_MAX) {
+        struct cc_webhook *w = &ct->webhooks[ct->n_webhooks++];
+        char kind[16];
+        cc_sq_col_text(s, 0, kind, sizeof kind);
+        w->kind = kind_parse(kind);
+        cc_sq_col_text(s, 1, w->url, sizeof w->url);
+        w->has_secret = sqlite3_column_type(s, 2) != SQLITE_NULL;
+        cc_sq_col_blob(s, 2, w->secret_enc, sizeof w->secret_enc, &w->secret_enc_len);
+        w->id = sqlite3_column_int64(s, 3);
+        w->mention_mobile = sqlite3_column_int(s, 4);
+        cc_sq_col_text(s, 5, w->broken, sizeof w->broken);
+        w->broken_at = sqlite3_column_int64(s, 6);
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        cc_sq_db_error(err, c->db, "reading webhooks");
+        cc_sq_done(s);
+        return CC_ERR_STORE;
+    }
+    cc_sq_done(s);
+    return CC_OK;
+}
+
+static enum cc_err contact_get(struct conn *c, int64_t account_id, int64_t id,
+                               struct cc_contact *out, struct cc_error *err)
+{
+    sqlite3_stmt *s = stmt(c, ST_CONTACT_GET, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_int64(s, 2, id);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        read_contact_row(s, out);
+    else if (rc != SQLITE_DONE)
+        cc_sq_db_error(err, c->db, "reading a contact");
+    cc_sq_done(s);
+    if (rc == SQLITE_DONE)
+        return cc_error_set(err, CC_ERR_NOT_FOUND, NULL, "The contact does not exist.");
+    if (rc != SQLITE_ROW)
+        return CC_ERR_STORE;
+    return load_webhooks(c, out, err);
+}
+
+/* Runs a read in one read transaction so its statements see one snapshot. */
+static enum cc_err read_begin(struct conn *c, struct cc_error *err)
+{
+    sqlite3_stmt *s = stmt(c, ST_BEGIN, err);
+    if (!s)
+        return CC_ERR_STORE;
+    int rc = sqlite3_step(s);
+    cc_sq_done(s);
+    if (rc != SQLITE_DONE)
+        return cc_sq_db_error(err, c->db, "starting a read");
+    return CC_OK;
+}
+
+static void read_end(struct conn *c)
+{
+    struct cc_error ignored;
+    sqlite3_stmt *s = stmt(c, ST_COMMIT, &ignored);
+    if (s) {
+        sqlite3_step(s);
+        cc_sq_done(s);
+    }
+    if (!sqlite3_get_autocommit(c->db))
+        cc_sq_exec(c->db, "ROLLBACK");
+}
+
+/* ---- reads -------------------------------------------------------------------- */
+static enum cc_err read_contact_get(void *impl, int64_t account_id, int64_t id,
+                                    struct cc_contact *out, struct cc_error *err)
+{
+    struct conn *c = cc_sq_rconn(impl, err);
+    if (!c)
+        return CC_ERR_STORE;
+    enum cc_err rc = read_begin(c, err);
+    if (rc)
+        return rc;
+    rc = contact_get(c, account_id, id, out, err);
+    read_end(c);
+    return rc;
+}
+
+/* A keyword as an FTS5 phrase: "…" with inner quotes doubled. */
+static void fts_phrase(const char *kw, char *out, size_t outsz)
+{
+    struct cc_buf b;
+    cc_buf_init(&b, outsz - 1);
+    cc_buf_puts(&b, "\"");
+    for (const char *p = kw; *p; p++) {
+        cc_buf_append(&b, p, 1);
+        if (*p == '"')
+            cc_buf_append(&b, p, 1);
+    }
+    cc_buf_puts(&b, "\"");
+    cc_strlcpy(out, b.data ? b.data : "\"\"", outsz);
+    cc_buf_free(&b);
+}
+
+static enum cc_err count_query(struct conn *c, enum stmt_id id, int64_t account_id,
+                               const char *arg, int64_t *total, struct cc_error *err)
+{
+    sqlite3_stmt *s = stmt(c, id, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    if (arg)
+        sqlite3_bind_text(s, 2, arg, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *total = sqlite3_column_int64(s, 0);
+    cc_sq_done(s);
+    return rc == SQLITE_ROW ? CC_OK : cc_sq_db_error(err, c->db, "counting contacts");
+}
+
+static enum cc_err list_locked(struct conn *c, const struct cc_contact_query *q,
+                               struct cc_contact_page *out, struct cc_error *err)
+{
+    char kw[4 * 64 + 1] = "", phrase[2 * sizeof kw + 3];
+    size_t kwchars = 0;
+    if (q->keyword && q->keyword[0]) {
+        cc_strlcpy(kw, q->keyword, sizeof kw);
+        cc_ascii_lower(kw);
+        kwchars = cc_utf8_len(kw, strlen(kw));
+    }
+    enum stmt_id count_id, page_id;
+    const char *arg = NULL;
+    if (kwchars == 0) {
+        count_id = ST_CONTACT_COUNT;
+        page_id = ST_LIST_ALL;
+    } else if (kwchars < 3) {
+        count_id = ST_LIST_SHORT_COUNT;
+        page_id = ST_LIST_SHORT;
+        arg = kw;
+    } else {
+        fts_phrase(kw, phrase, sizeof phrase);
+        count_id = ST_LIST_FTS_COUNT;
+        page_id = ST_LIST_FTS;
+        arg = phrase;
+    }
+    enum cc_err rc = count_query(c, count_id, q->account_id, arg, &out->total, err);
+    if (rc)
+        return rc;
+    out->items = cc_calloc((size_t)q->page_size, sizeof *out->items);
+    out->n = 0;
+    int64_t offset = (q->page - 1) * q->page_size;
+    if (out->total <= offset)
+        return CC_OK;
+    sqlite3_stmt *s = stmt(c, page_id, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, q->account_id);
+    int lim = arg ? 3 : 2;
+    if (arg)
+        sqlite3_bind_text(s, 2, arg, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, lim, q->page_size);
+    sqlite3_bind_int64(s, lim + 1, offset);
+    int step;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW && out->n < (size_t)q->page_size)
+        read_contact_row(s, &out->items[out->n++]);
+    cc_sq_done(s);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return cc_sq_db_error(err, c->db, "listing contacts");
+    for (size_t i = 0; i < out->n; i++)
+        if ((rc = load_webhooks(c, &out->items[i], err)))
+            return rc;
+    return CC_OK;
+}
+
+static enum cc_err read_contact_list(void *impl, const struct cc_contact_query *q,
+                                     struct cc_contact_page *out, struct cc_error *err)
+{
+    struct conn *c = cc_sq_rconn(impl, err);
+    if (!c)
+        return CC_ERR_STORE;
+    memset(out, 0, sizeof *out);
+    enum cc_err rc = read_begin(c, err);
+    if (rc)
+        return rc;
+    rc = list_locked(c, q, out, err);
+    read_end(c);
+    if (rc)
+        cc_contact_page_free(out);
+    return rc;
+}
+
+/* ---- writes (on the writer's connection, inside a transaction) ------------------ */
+static enum cc_err tx_contact_get(void *tx, int64_t account_id, int64_t id,
+                                  struct cc_contact *out, struct cc_error *err)
+{
+    return contact_get(tx, account_id, id, out, err);
+}
+
+static enum cc_err tx_contact_count(void *tx, int64_t account_id, int64_t *n,
+                                    struct cc_error *err)
+{
+    return count_query(tx, ST_CONTACT_COUNT, account_id, NULL, n, err);
+}
+
+static void bind_opt_int(sqlite3_stmt *s, int i, int64_t v)
+{
+    if (v)
+        sqlite3_bind_int64(s, i, v);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+/* Binds the columns shared by INSERT and UPDATE (parameters 1..14). */
+static void bind_contact(sqlite3_stmt *s, const struct cc_contact *c, const char *search)
+{
+    sqlite3_bind_int64(s, 1, c->account_id);
+    sqlite3_bind_text(s, 2, c->name, -1, SQLITE_STATIC);
+    if (c->has_email) {
+        sqlite3_bind_text(s, 3, c->email, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 4, c->email_norm, -1, SQLITE_STATIC);
+    }
+    bind_opt_int(s, 5, c->email_verified_at);
+    sqlite3_bind_text(s, 6, c->mobile, -1, SQLITE_STATIC);
+    bind_opt_int(s, 7, c->mobile_verified_at);
+    if (c->has_id_card) {
+        sqlite3_bind_blob(s, 8, c->id_card_enc, (int)c->id_card_enc_len, SQLITE_STATIC);
+        sqlite3_bind_text(s, 9, c->id_card_masked, -1, SQLITE_STATIC);
+    }
+    sqlite3_bind_text(s, 10, c->language, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 11, c->version);
+    sqlite3_bind_int64(s, 12, c->created_at);
+    sqlite3_bind_int64(s, 13, c->updated_at);
+    sqlite3_bind_text(s, 14, search, -1, SQLITE_STATIC);
+}
+
+/* Turns a UNIQUE violation into AlreadyExists naming the field. */
+static enum cc_err contact_write_error(struct conn *c, struct cc_error *err, const char *what)
+{
+    if (sqlite3_extended_errcode(c->db) == SQLITE_CONSTRAINT_UNIQUE) {
+        const char *msg = sqlite3_errmsg(c->db);
+        if (strstr(msg, "email_norm"))
+            return cc_error_set(err, CC_ERR_ALREADY_EXISTS, "Email",
+                                "Another contact in this account already has this email address.");
+        if (strstr(msg, "mobile"))
+            return cc_error_set(err, CC_ERR_ALREADY_EXISTS, "Mobile",
+                                "Another contact in this account already has this mobile number.");
+    }
+    return cc_sq_db_error(err, c->db, what);
+}
+
+/* Saves ct's webhooks in order, setting their ids: a URL already on the
+ * contact keeps its row, a new one gets a new row. */
+static enum cc_err upsert_webhooks(struct conn *c, struct cc_contact *ct, struct cc_error *err)
+{
+    for (int i = 0; i < ct->n_webhooks; i++) {
+        struct cc_webhook *w = &ct->webhooks[i];
+        sqlite3_stmt *s = stmt(c, ST_WEBHOOK_INSERT, err);
+        if (!s)
+            return CC_ERR_STORE;
+        sqlite3_bind_int64(s, 1, ct->id);
+        sqlite3_bind_int(s, 2, i);
+        sqlite3_bind_text(s, 3, cc_webhook_kind_name(w->kind), -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 4, w->url, -1, SQLITE_STATIC);
+        if (w->has_secret)
+            sqlite3_bind_blob(s, 5, w->secret_enc, (int)w->secret_enc_len, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 6, ct->updated_at);
+        sqlite3_bind_int(s, 7, w->mention_mobile);
+        int rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW)
+            w->id = sqlite3_column_int64(s, 0);
+        while (rc == SQLITE_ROW)
+            rc = sqlite3_step(s);
+        cc_sq_done(s);
+        if (rc != SQLITE_DONE)
+            return cc_sq_db_error(err, c->db, "saving a webhook");
+    }
+    return CC_OK;
+}
+
+static enum cc_err tx_contact_insert(void *tx, struct cc_contact *ct, struct cc_error *err)
+{
+    struct conn *c = tx;
+    char search[CC_NAME_MAX_BYTES + CC_EMAIL_MAX + CC_MOBILE_MAX + 8];
+    cc_store_search_text(ct, search, sizeof search);
+    sqlite3_stmt *s = stmt(c, ST_CONTACT_INSERT, err);
+    if (!s)
+        return CC_ERR_STORE;
+    bind_contact(s, ct, search);
+    int rc = sqlite3_step(s);
+    cc_sq_done(s);
+    if (rc != SQLITE_DONE)
+        return contact_write_error(c, err, "creating a contact");
+    ct->id = sqlite3_last_insert_rowid(c->db);
+    return upsert_webhooks(c, ct, err);
+}
+
+static enum cc_err tx_contact_update(void *tx, struct cc_contact *ct, struct cc_error *err)
+{
+    struct conn *c = tx;
+    char search[CC_NAME_MAX_BYTES + CC_EMAIL_MAX + CC_MOBILE_MAX + 8];
+    cc_store_search_text(ct, search, sizeof search);
+    sqlite3_stmt *s = stmt(c, ST_CONTACT_UPDATE, err);
+    if (!s)
+        return CC_ERR_STORE;
+    bind_contact(s, ct, search);
+    sqlite3_bind_int64(s, 15, ct->id);
+    sqlite3_bind_text(s, 16, ct->email_broken, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 17, ct->mobile_broken, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    cc_sq_done(s);
+    if (rc != SQLITE_DONE)
+        return contact_write_error(c, err, "updating a contact");
+    if (sqlite3_changes(c->db) == 0)
+        return cc_error_set(err, CC_ERR_NOT_FOUND, NULL, "The contact does not exist.");
+    json_t *keep = json_array();
+    for (int i = 0; i < ct->n_webhooks; i++)
+        json_array_append_new(keep, json_string(ct->webhooks[i].url));
+    char *keep_json = json_dumps(keep, JSON_COMPACT);
+    json_decref(keep);
+    s = stmt(c, ST_WEBHOOKS_DELETE, err);
+    if (!s) {
+        free(keep_json);
+        return CC_ERR_STORE;
+    }
+    sqlite3_bind_int64(s, 1, ct->id);
+    sqlite3_bind_text(s, 2, keep_json ? keep_json : "[]", -1, SQLITE_TRANSIENT);
+    free(keep_json);
+    enum cc_err e = cc_sq_step_done(c, s, "replacing webhooks", err);
+    if (e)
+        return e;
+    return upsert_webhooks(c, ct, err);
+}
+
+static enum cc_err tx_contact_delete(void *tx, int64_t account_id, int64_t id,
+                                     struct cc_error *err)
+{
+    struct conn *c = tx;
+    sqlite3_stmt *s = stmt(c, ST_CONTACT_DELETE, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_int64(s, 2, id);
+    enum cc_err rc = cc_sq_step_done(c, s, "deleting a contact", err);
+    if (!rc && sqlite3_changes(c->db) == 0)
+        return cc_error_set(err, CC_ERR_NOT_FOUND, NULL, "The contact does not exist.");
+    return rc;
+}
+
+static enum cc_err tx_idem_get(void *tx, int64_t account_id, const char *key, char *hash,
+                               int64_t *contact_id, struct cc_error *err)
+{
+    struct conn *c = tx;
+    sqlite3_stmt *s = stmt(c, ST_IDEM_GET, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    enum cc_err res = CC_OK;
+    if (rc == SQLITE_ROW) {
+        cc_sq_col_text(s, 0, hash, 65);
+        *contact_id = sqlite3_column_int64(s, 1);
+    } else if (rc == SQLITE_DONE) {
+        res = CC_ERR_NOT_FOUND;
+    } else {
+        res = cc_sq_db_error(err, c->db, "reading an idempotency key");
+    }
+    cc_sq_done(s);
+    return res;
+}
+
+static enum cc_err tx_idem_put(void *tx, int64_t account_id, const char *key, const char *hash,
+                               int64_t contact_id, int64_t now, struct cc_error *err)
+{
+    struct conn *c = tx;
+    sqlite3_stmt *s = stmt(c, ST_IDEM_PUT, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, contact_id);
+    sqlite3_bind_int64(s, 5, now);
+    return cc_sq_step_done(c, s, "saving an idempotency key", err);
+}
+
+const struct cc_store_contact_ops cc_sq_contact_ops = {CC_STORE_CONTACT_OPS(CC_STORE_OP_INIT)};

@@ -1,0 +1,161 @@
+/*
+ * sqlite_writer.c — the SQLite backend's one writer thread (group commit).
+ *
+ * cc_sq_write queues a write and sleeps until it is durable. The writer
+ * takes every write waiting in the queue (up to max_batch), runs each inside
+ * its own SAVEPOINT of one transaction on its own connection, and commits
+ * them together: one fsync for the batch with synchronous=FULL. A write that
+ * fails rolls back to its savepoint and leaves the others alone; a commit
+ * that fails fails them all.
+ */
+#include <pthread.h>
+
+#include "store/sqlite_int.h"
+#include "store/store_int.h"
+#include "util/util.h"
+
+
+/* Runs one batch of jobs in one transaction. Called on the writer thread. */
+static void run_batch(struct sq *q, struct job *batch)
+{
+    struct conn *c = q->wconn;
+    struct cc_tx tx = {&cc_sq_ops, c};
+    struct cc_error berr;
+    cc_error_clear(&berr);
+    int began = cc_sq_exec(c->db, "BEGIN IMMEDIATE") == SQLITE_OK;
+    if (!began)
+        cc_sq_db_error(&berr, c->db, "starting a write");
+    for (struct job *j = batch; j; j = j->next) {
+        if (!began) {
+            j->rc = berr.code;
+            if (j->err)
+                *j->err = berr;
+            continue;
+        }
+        if (cc_sq_exec(c->db, "SAVEPOINT w") != SQLITE_OK) {
+            j->rc = cc_sq_db_error(j->err, c->db, "starting a write");
+            continue;
+        }
+        j->rc = j->fn(&tx, j->arg, j->err);
+        if (j->rc) {
+            cc_sq_exec(c->db, "ROLLBACK TO w");
+            cc_sq_exec(c->db, "RELEASE w");
+        } else {
+            cc_sq_exec(c->db, "RELEASE w");
+        }
+        if (sqlite3_get_autocommit(c->db)) {
+            /* SQLite rolled the whole transaction back (I/O error, disk
+             * full): every write of the batch so far is lost with it. */
+            cc_sq_db_error(&berr, c->db, "writing");
+            for (struct job *k = batch; k != j->next; k = k->next)
+                if (k->rc == CC_OK) {
+                    k->rc = berr.code;
+                    if (k->err)
+                        *k->err = berr;
+                }
+            began = 0;
+            if (berr.code == CC_OK)
+                berr.code = CC_ERR_STORE;
+        }
+    }
+    if (began && cc_sq_exec(c->db, "COMMIT") != SQLITE_OK) {
+        cc_sq_db_error(&berr, c->db, "committing");
+        cc_sq_exec(c->db, "ROLLBACK");
+        for (struct job *j = batch; j; j = j->next)
+            if (j->rc == CC_OK) {
+                j->rc = berr.code;
+                if (j->err)
+                    *j->err = berr;
+            }
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    pthread_setname_np(pthread_self(), "cc-writer"); /* for top -H, perf, gdb */
+    struct sq *q = arg;
+    pthread_mutex_lock(&q->mu);
+    for (;;) {
+        while (!q->head && !q->stopping)
+            pthread_cond_wait(&q->work, &q->mu);
+        if (!q->head && q->stopping)
+            break;
+        struct job *batch = q->head, *last = batch;
+        int n = 1;
+        while (last->next && n < q->max_batch) {
+            last = last->next;
+            n++;
+        }
+        q->head = last->next;
+        if (!q->head)
+            q->tail = NULL;
+        last->next = NULL;
+        pthread_mutex_unlock(&q->mu);
+
+        run_batch(q, batch);
+
+        /* Wake exactly the writes of this batch; the ones still queued sleep on.
+         * The mutex is held throughout, so no waiter can return (and free its
+         * job, which lives on its stack) before its signal is sent. */
+        pthread_mutex_lock(&q->mu);
+        for (struct job *j = batch; j;) {
+            struct job *next = j->next;
+            j->done = 1;
+            pthread_cond_signal(&j->cv);
+            j = next;
+        }
+    }
+    pthread_mutex_unlock(&q->mu);
+    return NULL;
+}
+
+enum cc_err cc_sq_write(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err)
+{
+    struct sq *q = s->impl;
+    struct job j = {.fn = fn, .arg = arg, .err = err, .rc = CC_OK};
+    pthread_mutex_lock(&q->mu);
+    if (q->stopping) {
+        pthread_mutex_unlock(&q->mu);
+        return cc_error_set(err, CC_ERR_UNAVAILABLE, NULL, "The server is shutting down.");
+    }
+    pthread_cond_init(&j.cv, NULL);
+    if (q->tail)
+        q->tail->next = &j;
+    else
+        q->head = &j;
+    q->tail = &j;
+    pthread_cond_signal(&q->work);
+    while (!j.done)
+        pthread_cond_wait(&j.cv, &q->mu);
+    pthread_mutex_unlock(&q->mu);
+    pthread_cond_destroy(&j.cv);
+    return j.rc;
+}
+
+enum cc_err cc_sq_writer_start(struct sq *q, struct cc_error *err)
+{
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->work, NULL);
+    q->writer_inited = 1;
+    if (pthread_create(&q->writer, NULL, writer_main, q) != 0)
+        return cc_error_set(err, CC_ERR_INTERNAL, NULL, "cannot start the writer thread");
+    q->writer_started = 1;
+    return CC_OK;
+}
+
+void cc_sq_writer_stop(struct sq *q)
+{
+    if (q->writer_started) {
+        pthread_mutex_lock(&q->mu);
+        q->stopping = 1;
+        pthread_cond_broadcast(&q->work);
+        pthread_mutex_unlock(&q->mu);
+        pthread_join(q->writer, NULL);
+        q->writer_started = 0;
+    }
+    if (q->writer_inited) {
+        pthread_mutex_destroy(&q->mu);
+        pthread_cond_destroy(&q->work);
+        q->writer_inited = 0;
+    }
+}
