@@ -35,6 +35,25 @@ struct cc_acs_state *cc_req_acs_state(struct cc_request *req);
 int cc_req_each_query(struct cc_request *req,
                       int (*fn)(void *arg, const char *name, const char *value), void *arg);
 
+/* idempotency.c: the key of an idempotent create, from REST's
+ * Idempotency-Key or Alibaba's ClientToken. */
+#define CC_IDEM_NS_MAX 8     /* bytes of a namespace prefix */
+struct cc_idem {
+    const char *key;         /* NULL when the call has none; else points to buf */
+    char buf[CC_IDEM_NS_MAX + CC_IDEM_KEY_MAX + 1];
+    char hash[65];           /* SHA-256 (hex) of the request in canonical form */
+};
+/* Checks raw (borrowed; NULL: no key): 1 to CC_IDEM_KEY_MAX printable ASCII
+ * characters, else CC_ERR_INVALID_PARAMETER with field "IdempotencyKey".
+ * ns (at most CC_IDEM_NS_MAX bytes) prefixes the stored key, so that the two
+ * APIs' keys of the same text stay apart: "" for REST, "acs:" for Alibaba. */
+enum cc_err cc_idem_parse(const char *raw, const char *ns, struct cc_idem *out,
+                          struct cc_error *err);
+/* Hashes the request the key goes with: canon (len bytes, borrowed) is the
+ * request in a form where the same request always reads the same. Does
+ * nothing without a key. */
+void cc_idem_set_request(struct cc_idem *idem, const char *canon, size_t len);
+
 /* acs_api.c: answers a call of the Alibaba Cloud CAS 2020-04-07 API (POST
  * or GET / with an Action); body_too_large when the body passed the cap. */
 void cc_acs_dispatch(struct cc_request *req, int body_too_large);

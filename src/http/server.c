@@ -272,12 +272,9 @@ void cc_req_error(struct cc_request *req, const struct cc_error *err)
     cc_err_api_code(err, code, sizeof code);
     int status = cc_err_http_status(err->code);
     const char *msg = err->message[0] ? err->message : cc_strerror(err->code);
-    if (status == 500) {
-        /* A fault of ours: the detail goes to the log with the request id, not
-         * to the client. (502 DeliveryFailed and 503 keep their message: they
-         * are about someone else's server, and the caller needs the reason.) */
+    if (cc_err_hides_detail(err->code)) { /* the one rule: see core/errors.h */
         cc_log(CC_LOG_ERROR, "request failed", "request_id", req->request_id, "error", msg, NULL);
-        msg = "The server could not complete the request; see its log for this request id.";
+        msg = cc_err_hidden_message();
     }
     if (status == 401 && !req->no_challenge)
         cc_req_add_header(req, "WWW-Authenticate", "Basic realm=\"certcontacts\"");
