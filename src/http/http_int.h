@@ -24,6 +24,20 @@ struct cc_route_args {
 int cc_route_find(const char *method, const char *path, const struct cc_route **route,
                   struct cc_route_args *args, char *allow, size_t allowsz);
 
+/* Whether caller may call route r: CC_OK, CC_ERR_UNAUTHENTICATED when the
+ * route needs a caller and there is none (authed 0), else
+ * CC_ERR_FORBIDDEN when the role is short, the caller is an access key on a
+ * console-session route, or the route has no rule. */
+enum cc_err cc_route_allows(const struct cc_route *r, int authed, const struct cc_caller *caller,
+                            struct cc_error *err);
+/* The roles that may call a route of access a, for OpenAPI's x-roles:
+ * "public", "readonly", "operator", "admin" or "session" (a console
+ * session of any role). New reference, or NULL for CC_ACCESS_UNSET. */
+json_t *cc_access_roles(enum cc_access a);
+/* Writes each route's x-roles into its operation of the OpenAPI document
+ * doc (borrowed), so that the document served shows the route table's rule. */
+void cc_routes_annotate_openapi(json_t *doc);
+
 /* server.c: for the Alibaba-compatible API, which authenticates by itself. */
 const char *cc_req_id(struct cc_request *req);
 const char *cc_req_method(struct cc_request *req);

@@ -2,8 +2,8 @@
  * server.c — the HTTP server: libmicrohttpd with a thread pool on epoll.
  *
  * Owns the life of a request: a struct cc_request is made when the headers
- * arrive, collects the body up to the cap, authenticates /v1/ calls, finds
- * the route, runs the handler, sends the one response with its X-Request-Id,
+ * arrive, collects the body up to the cap, finds the route, authenticates
+ * the caller and checks the route's roles, runs the handler, sends the one response with its X-Request-Id,
  * writes one JSON log line, and is freed when libmicrohttpd says the
  * request is over. Every error leaves as JSON {code, message, request_id}
  * — except for Alibaba Cloud API calls to "/", which acs_api.c answers in
@@ -511,11 +511,13 @@ static void dispatch(struct cc_request *req)
         fail(req, CC_ERR_NOT_FOUND, NULL, "There is nothing at this path.");
         return;
     }
-    int sign_in = strcmp(req->path, "/v1/session") == 0 && strcmp(req->method, "POST") == 0;
     if (strcmp(req->path, "/v1/session") == 0)
         req->no_challenge = 1; /* the console asks whether it is signed in */
-    if (strncmp(req->path, "/v1/", 4) == 0 && !sign_in) {
-        struct cc_error err;
+    /* The route's rule says who may call it; a method the path does not
+     * have is answered only to a caller who could call the path at all. */
+    struct cc_error err;
+    int need_auth = route ? route->access != CC_ACCESS_PUBLIC : strncmp(req->path, "/v1/", 4) == 0;
+    if (need_auth) {
         if (authenticate(req, &err)) {
             cc_req_error(req, &err);
             return;
@@ -525,6 +527,10 @@ static void dispatch(struct cc_request *req)
     if (!route) {
         cc_req_add_header(req, "Allow", allow);
         fail(req, CC_ERR_METHOD_NOT_ALLOWED, NULL, "This method is not allowed at this path.");
+        return;
+    }
+    if (cc_route_allows(route, req->authed, &req->caller, &err)) {
+        cc_req_error(req, &err);
         return;
     }
     req->route = route;
