@@ -255,8 +255,12 @@ void cc_req_json(struct cc_request *req, int status, json_t *body)
     char *s = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(body);
     if (!s) {
-        s = strdup("{\"code\":\"InternalError\",\"message\":\"cannot render the response\"}");
-        status = 500;
+        char code[32], fallback[128];
+        cc_err_code(CC_ERR_INTERNAL, NULL, CC_API_REST, code, sizeof code);
+        snprintf(fallback, sizeof fallback,
+                 "{\"code\":\"%s\",\"message\":\"cannot render the response\"}", code);
+        s = strdup(fallback);
+        status = cc_err_http_status(CC_ERR_INTERNAL);
     }
     send_response(req, status, s, strlen(s));
 }
