@@ -12,66 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/errors.h"
 #include "core/limits.h"
 #include "core/model.h"
-
-/* ---- errors -------------------------------------------------------------
- * One enum, 0 = OK, only ever appended to. cc_err_http_status() and
- * cc_err_api_code() are the one place it maps to HTTP and API codes. */
-enum cc_err {
-    CC_OK = 0,
-    CC_ERR_INVALID_PARAMETER,  /* 400 InvalidParameter[.<Field>]        */
-    CC_ERR_INCORRECT_FORMAT,   /* 400 IncorrectFormat.<Field>           */
-    CC_ERR_MISSING_PARAMETER,  /* 400 MissingParameter.<Field>          */
-    CC_ERR_UNKNOWN_FIELD,      /* 400 InvalidParameter.UnknownField     */
-    CC_ERR_MALFORMED_JSON,     /* 400 MalformedJSON                     */
-    CC_ERR_UNSUPPORTED_MEDIA,  /* 415 UnsupportedMediaType              */
-    CC_ERR_BODY_TOO_LARGE,     /* 413 RequestEntityTooLarge             */
-    CC_ERR_UNAUTHENTICATED,    /* 401 Unauthorized                      */
-    CC_ERR_FORBIDDEN,          /* 403 Forbidden                         */
-    CC_ERR_NOT_FOUND,          /* 404 NotFound                          */
-    CC_ERR_METHOD_NOT_ALLOWED, /* 405 MethodNotAllowed                  */
-    CC_ERR_ALREADY_EXISTS,     /* 409 AlreadyExists.<Field>             */
-    CC_ERR_UPDATE_CONFLICT,    /* 409 UpdateConflict                    */
-    CC_ERR_IDEMPOTENCY_REUSED, /* 409 IdempotencyKeyReused              */
-    CC_ERR_LIMIT_EXCEEDED,     /* 400 LimitExceeded.<Field>             */
-    CC_ERR_STORE,              /* 500 InternalError (database)          */
-    CC_ERR_INTERNAL,           /* 500 InternalError                     */
-    CC_ERR_UNAVAILABLE,        /* 503 ServiceUnavailable                */
-    CC_ERR_RETRY,              /* internal: transaction must be retried */
-    CC_ERR_CONFIG,             /* configuration or command-line error   */
-    CC_ERR_IO,                 /* file or system call failed            */
-    CC_ERR_CODE_MISMATCH,      /* 400 VerificationCode.Mismatch         */
-    CC_ERR_CODE_EXPIRED,       /* 400 VerificationCode.Expired          */
-    CC_ERR_CODE_TOO_MANY,      /* 400 VerificationCode.TooManyAttempts  */
-    CC_ERR_VERIFICATION_NOT_FOUND, /* 404 Verification.NotFound         */
-    CC_ERR_DELIVERY_FAILED,    /* 502 DeliveryFailed                    */
-    CC_ERR_THROTTLED,          /* 429 Throttling.<Field>                */
-    CC_ERR_USER_LOCKED,        /* 423 UserLocked                        */
-    CC_ERR_CSRF,               /* 403 Forbidden.CSRF                    */
-    CC_ERR_COUNT
-};
-
-/* The error object a failing function fills in where the failure happens.
- * `field` is the PascalCase parameter name ("Email", "Mobile", ...) or "". */
-struct cc_error {
-    enum cc_err code;
-    char field[32];
-    char message[256];
-    int attempts_left;       /* VerificationCode.Mismatch: tries left; else -1 */
-    int64_t retry_after_s;   /* Throttling: seconds to wait; else 0 */
-};
-
-/* Set *e (if e is not NULL) and return code. field may be NULL. */
-enum cc_err cc_error_set(struct cc_error *e, enum cc_err code, const char *field,
-                         const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-void cc_error_clear(struct cc_error *e);
-const char *cc_strerror(enum cc_err code);
-int cc_err_http_status(enum cc_err code);
-/* Writes the API code ("IncorrectFormat.Email", "NotFound") into buf. */
-void cc_err_api_code(const struct cc_error *e, char *buf, size_t bufsz);
-
 
 /* ---- validators (validate.c) --------------------------------------------
  * Each takes a NUL-terminated input, writes the normalised value into out

@@ -1,6 +1,7 @@
 /*
- * err.c — the error enum's names, and the one place where an error maps to
- * an HTTP status and an API error code.
+ * err.c — the error enum's names, and the one table where an error maps to
+ * its HTTP status and API code in REST v1 and in the Alibaba-compatible
+ * API, with the one rule for which details a client never sees.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,42 +10,105 @@
 #include "core/core.h"
 #include "util/util.h"
 
+/* How one error leaves through one API: the status, the code, and whether
+ * and how the field joins the code. join NULL: never; "." or "": when a
+ * field is given, or dflt when one is not (dflt NULL: the bare code). */
+struct answer {
+    int status;
+    const char *code;
+    const char *join;
+    const char *dflt;
+};
+
+#define BARE(st, c)           {st, c, NULL, NULL}
+#define FIELD(st, c)          {st, c, ".", NULL}
+#define JOINED(st, c, j, d)   {st, c, j, d}
+
+/* The one error table: a row per code, a column per API. The Alibaba
+ * column follows Alibaba Cloud's gateway and CAS (a missing contact is 400
+ * NotFound there, a duplicate 400 AlreadyExists, flow control 400
+ * Throttling.User); see docs/alibaba-compat.md. */
 static const struct {
     const char *name;
-    int status;
-    const char *api; /* API code; a field name is appended for some */
-    int with_field;
+    struct answer api[CC_API_COUNT];
+    int hide; /* a fault of ours: the detail goes to the log only */
 } table[CC_ERR_COUNT] = {
-    [CC_OK] = {"ok", 200, "OK", 0},
-    [CC_ERR_INVALID_PARAMETER] = {"invalid parameter", 400, "InvalidParameter", 1},
-    [CC_ERR_INCORRECT_FORMAT] = {"incorrect format", 400, "IncorrectFormat", 1},
-    [CC_ERR_MISSING_PARAMETER] = {"missing parameter", 400, "MissingParameter", 1},
-    [CC_ERR_UNKNOWN_FIELD] = {"unknown field", 400, "InvalidParameter.UnknownField", 0},
-    [CC_ERR_MALFORMED_JSON] = {"malformed JSON", 400, "MalformedJSON", 0},
-    [CC_ERR_UNSUPPORTED_MEDIA] = {"unsupported media type", 415, "UnsupportedMediaType", 0},
-    [CC_ERR_BODY_TOO_LARGE] = {"request body too large", 413, "RequestEntityTooLarge", 0},
-    [CC_ERR_UNAUTHENTICATED] = {"unauthenticated", 401, "Unauthorized", 0},
-    [CC_ERR_FORBIDDEN] = {"forbidden", 403, "Forbidden", 0},
-    [CC_ERR_NOT_FOUND] = {"not found", 404, "NotFound", 0},
-    [CC_ERR_METHOD_NOT_ALLOWED] = {"method not allowed", 405, "MethodNotAllowed", 0},
-    [CC_ERR_ALREADY_EXISTS] = {"already exists", 409, "AlreadyExists", 1},
-    [CC_ERR_UPDATE_CONFLICT] = {"update conflict", 409, "UpdateConflict", 0},
-    [CC_ERR_IDEMPOTENCY_REUSED] = {"idempotency key reused", 409, "IdempotencyKeyReused", 0},
-    [CC_ERR_LIMIT_EXCEEDED] = {"limit exceeded", 400, "LimitExceeded", 1},
-    [CC_ERR_STORE] = {"database error", 500, "InternalError", 0},
-    [CC_ERR_INTERNAL] = {"internal error", 500, "InternalError", 0},
-    [CC_ERR_UNAVAILABLE] = {"service unavailable", 503, "ServiceUnavailable", 0},
-    [CC_ERR_RETRY] = {"transaction must be retried", 503, "ServiceUnavailable", 0},
-    [CC_ERR_CONFIG] = {"configuration error", 500, "InternalError", 0},
-    [CC_ERR_IO] = {"I/O error", 500, "InternalError", 0},
-    [CC_ERR_CODE_MISMATCH] = {"verification code mismatch", 400, "VerificationCode.Mismatch", 0},
-    [CC_ERR_CODE_EXPIRED] = {"verification code expired", 400, "VerificationCode.Expired", 0},
-    [CC_ERR_CODE_TOO_MANY] = {"too many wrong codes", 400, "VerificationCode.TooManyAttempts", 0},
-    [CC_ERR_VERIFICATION_NOT_FOUND] = {"verification not found", 404, "Verification.NotFound", 0},
-    [CC_ERR_DELIVERY_FAILED] = {"delivery failed", 502, "DeliveryFailed", 0},
-    [CC_ERR_THROTTLED] = {"throttled", 429, "Throttling", 1},
-    [CC_ERR_USER_LOCKED] = {"user locked", 423, "UserLocked", 0},
-    [CC_ERR_CSRF] = {"missing or wrong CSRF token", 403, "Forbidden.CSRF", 0},
+    [CC_OK] = {"ok", {BARE(200, "OK"), BARE(200, "OK")}, 0},
+    [CC_ERR_INVALID_PARAMETER] = {"invalid parameter",
+        {FIELD(400, "InvalidParameter"), BARE(400, "InvalidParameter")}, 0},
+    [CC_ERR_INCORRECT_FORMAT] = {"incorrect format",
+        {FIELD(400, "IncorrectFormat"), JOINED(400, "IncorrectFormat", ".", "Parameter")}, 0},
+    [CC_ERR_MISSING_PARAMETER] = {"missing parameter",
+        {FIELD(400, "MissingParameter"), JOINED(400, "Missing", "", "Parameter")}, 0},
+    [CC_ERR_UNKNOWN_FIELD] = {"unknown field",
+        {BARE(400, "InvalidParameter.UnknownField"), BARE(400, "InvalidParameter")}, 0},
+    [CC_ERR_MALFORMED_JSON] = {"malformed JSON",
+        {BARE(400, "MalformedJSON"), BARE(400, "InvalidParameter")}, 0},
+    [CC_ERR_UNSUPPORTED_MEDIA] = {"unsupported media type",
+        {BARE(415, "UnsupportedMediaType"), BARE(400, "InvalidParameter")}, 0},
+    [CC_ERR_BODY_TOO_LARGE] = {"request body too large",
+        {BARE(413, "RequestEntityTooLarge"), BARE(413, "InvalidParameter.BodyTooLarge")}, 0},
+    [CC_ERR_UNAUTHENTICATED] = {"unauthenticated",
+        {BARE(401, "Unauthorized"), BARE(400, "IncompleteSignature")}, 0},
+    [CC_ERR_FORBIDDEN] = {"forbidden", {BARE(403, "Forbidden"), BARE(403, "Forbidden.RAM")}, 0},
+    [CC_ERR_NOT_FOUND] = {"not found", {BARE(404, "NotFound"), BARE(400, "NotFound")}, 0},
+    [CC_ERR_METHOD_NOT_ALLOWED] = {"method not allowed",
+        {BARE(405, "MethodNotAllowed"), BARE(400, "InvalidParameter")}, 0},
+    [CC_ERR_ALREADY_EXISTS] = {"already exists",
+        {FIELD(409, "AlreadyExists"), JOINED(400, "AlreadyExists", ".", "Contact")}, 0},
+    [CC_ERR_UPDATE_CONFLICT] = {"update conflict",
+        {BARE(409, "UpdateConflict"), BARE(409, "UpdateConflict")}, 0},
+    [CC_ERR_IDEMPOTENCY_REUSED] = {"idempotency key reused",
+        {BARE(409, "IdempotencyKeyReused"), BARE(400, "IdempotentParameterMismatch")}, 0},
+    [CC_ERR_LIMIT_EXCEEDED] = {"limit exceeded",
+        {FIELD(400, "LimitExceeded"), JOINED(400, "LimitExceeded", ".", "Contact")}, 0},
+    [CC_ERR_STORE] = {"database error",
+        {BARE(500, "InternalError"), BARE(500, "InternalError")}, 1},
+    [CC_ERR_INTERNAL] = {"internal error",
+        {BARE(500, "InternalError"), BARE(500, "InternalError")}, 1},
+    [CC_ERR_UNAVAILABLE] = {"service unavailable",
+        {BARE(503, "ServiceUnavailable"), BARE(503, "ServiceUnavailable")}, 0},
+    [CC_ERR_RETRY] = {"transaction must be retried",
+        {BARE(503, "ServiceUnavailable"), BARE(503, "ServiceUnavailable")}, 0},
+    [CC_ERR_CONFIG] = {"configuration error",
+        {BARE(500, "InternalError"), BARE(500, "InternalError")}, 1},
+    [CC_ERR_IO] = {"I/O error", {BARE(500, "InternalError"), BARE(500, "InternalError")}, 1},
+    [CC_ERR_CODE_MISMATCH] = {"verification code mismatch",
+        {BARE(400, "VerificationCode.Mismatch"), BARE(400, "VerificationCode.Mismatch")}, 0},
+    [CC_ERR_CODE_EXPIRED] = {"verification code expired",
+        {BARE(400, "VerificationCode.Expired"), BARE(400, "VerificationCode.Expired")}, 0},
+    [CC_ERR_CODE_TOO_MANY] = {"too many wrong codes",
+        {BARE(400, "VerificationCode.TooManyAttempts"),
+         BARE(400, "VerificationCode.TooManyAttempts")}, 0},
+    [CC_ERR_VERIFICATION_NOT_FOUND] = {"verification not found",
+        {BARE(404, "Verification.NotFound"), BARE(404, "Verification.NotFound")}, 0},
+    [CC_ERR_DELIVERY_FAILED] = {"delivery failed",
+        {BARE(502, "DeliveryFailed"), BARE(502, "DeliveryFailed")}, 0},
+    [CC_ERR_THROTTLED] = {"throttled",
+        {FIELD(429, "Throttling"), BARE(400, "Throttling.User")}, 0},
+    [CC_ERR_USER_LOCKED] = {"user locked", {BARE(423, "UserLocked"), BARE(423, "UserLocked")}, 0},
+    [CC_ERR_CSRF] = {"missing or wrong CSRF token",
+        {BARE(403, "Forbidden.CSRF"), BARE(403, "Forbidden.CSRF")}, 0},
+    [CC_ERR_SIGNATURE_INCOMPLETE] = {"signature incomplete",
+        {BARE(401, "Unauthorized"), BARE(400, "IncompleteSignature")}, 0},
+    [CC_ERR_SIGNATURE_METHOD] = {"signature method not supported",
+        {BARE(401, "Unauthorized"), BARE(400, "InvalidSignatureMethod")}, 0},
+    [CC_ERR_SIGNATURE_MISMATCH] = {"signature does not match",
+        {BARE(401, "Unauthorized"), BARE(400, "SignatureDoesNotMatch")}, 0},
+    [CC_ERR_KEY_NOT_FOUND] = {"access key not found",
+        {BARE(401, "Unauthorized"), BARE(404, "InvalidAccessKeyId.NotFound")}, 0},
+    [CC_ERR_KEY_DISABLED] = {"access key disabled",
+        {BARE(401, "Unauthorized"), BARE(400, "InvalidAccessKeyId.Inactive")}, 0},
+    [CC_ERR_TIMESTAMP_FORMAT] = {"time stamp malformed",
+        {BARE(401, "Unauthorized"), BARE(400, "InvalidTimeStamp.Format")}, 0},
+    [CC_ERR_TIMESTAMP_EXPIRED] = {"time stamp expired",
+        {BARE(401, "Unauthorized"), BARE(400, "InvalidTimeStamp.Expired")}, 0},
+    [CC_ERR_NONCE_USED] = {"signature nonce used",
+        {BARE(401, "Unauthorized"), BARE(400, "SignatureNonceUsed")}, 0},
+    [CC_ERR_VERSION_UNSUPPORTED] = {"API version not supported",
+        {BARE(400, "InvalidParameter.Version"), BARE(400, "InvalidVersion")}, 0},
+    [CC_ERR_ACTION_UNKNOWN] = {"no such action",
+        {BARE(404, "NotFound"), BARE(404, "InvalidAction.NotFound")}, 0},
 };
 
 enum cc_err cc_error_set(struct cc_error *e, enum cc_err code, const char *field,
@@ -79,20 +143,45 @@ const char *cc_strerror(enum cc_err code)
     return table[code].name;
 }
 
-int cc_err_http_status(enum cc_err code)
+int cc_err_status(enum cc_err code, enum cc_api api)
+{
+    if ((unsigned)code >= CC_ERR_COUNT || (unsigned)api >= CC_API_COUNT)
+        return 500;
+    return table[code].api[api].status;
+}
+
+void cc_err_code(enum cc_err code, const char *field, enum cc_api api, char *buf, size_t bufsz)
 {
     if ((unsigned)code >= CC_ERR_COUNT)
-        return 500;
-    return table[code].status;
+        code = CC_ERR_INTERNAL;
+    if ((unsigned)api >= CC_API_COUNT)
+        api = CC_API_REST;
+    const struct answer *a = &table[code].api[api];
+    const char *f = field && field[0] ? field : a->dflt;
+    if (a->join && f)
+        snprintf(buf, bufsz, "%s%s%s", a->code, a->join, f);
+    else
+        snprintf(buf, bufsz, "%s", a->code);
+}
+
+int cc_err_hides_detail(enum cc_err code)
+{
+    return (unsigned)code >= CC_ERR_COUNT || table[code].hide;
+}
+
+const char *cc_err_hidden_message(void)
+{
+    return "The server could not complete the request; see its log for this request id.";
+}
+
+int cc_err_http_status(enum cc_err code)
+{
+    return cc_err_status(code, CC_API_REST);
 }
 
 void cc_err_api_code(const struct cc_error *e, char *buf, size_t bufsz)
 {
-    enum cc_err code = (unsigned)e->code < CC_ERR_COUNT ? e->code : CC_ERR_INTERNAL;
-    if (table[code].with_field && e->field[0])
-        snprintf(buf, bufsz, "%s.%s", table[code].api, e->field);
-    else
-        snprintf(buf, bufsz, "%s", table[code].api);
+    cc_err_code(e->code, e->field, CC_API_REST, buf, bufsz);
 }
 
 const char *cc_role_name(enum cc_role r)

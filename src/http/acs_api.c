@@ -25,7 +25,6 @@
 #include "http/http_int.h"
 
 #define RECOMMEND "Look for this RequestId in the certcontacts log; see docs/alibaba-compat.md."
-#define CLIENT_TOKEN_MAX 64
 
 /* One call while it runs. */
 struct acs_call {
@@ -46,14 +45,17 @@ static const char *host_id(struct cc_request *req)
     return h;
 }
 
-/* Sends Alibaba's error shape. A 5xx keeps its detail for the log only. */
-static void send_error(struct cc_request *req, int status, const char *code, const char *message,
-                       int64_t retry_after_ms)
+/* Sends Alibaba's error shape, status and Code from core's error table;
+ * details that the table hides go to the log only. */
+static void send_error(struct cc_request *req, enum cc_err err, const char *field,
+                       const char *message, int64_t retry_after_ms)
 {
-    if (status >= 500) {
+    char code[96];
+    cc_err_code(err, field, CC_API_ACS, code, sizeof code);
+    if (cc_err_hides_detail(err)) {
         cc_log(CC_LOG_ERROR, "request failed", "request_id", cc_req_id(req), "error", message,
                NULL);
-        message = "The server could not complete the request; see its log for this RequestId.";
+        message = cc_err_hidden_message();
     }
     if (retry_after_ms > 0) {
         char ms[24];
@@ -68,25 +70,25 @@ static void send_error(struct cc_request *req, int status, const char *code, con
     json_t *m = json_string(message);
     json_object_set_new(o, "Message", m ? m : json_string("(the message is not valid UTF-8)"));
     json_object_set_new(o, "Recommend", json_string(RECOMMEND));
-    cc_req_json(req, status, o);
+    cc_req_json(req, cc_err_status(err, CC_API_ACS), o);
 }
 
 static void send_acs_error(struct cc_request *req, const struct cc_acs_error *e)
 {
-    send_error(req, e->status, e->code, e->message.data ? e->message.data : "",
-               e->retry_after_ms);
+    send_error(req, e->err, e->field, e->message.data ? e->message.data : "", e->retry_after_ms);
 }
 
-static void fail(struct cc_request *req, int status, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void fail(struct cc_request *req, int status, const char *code, const char *fmt, ...)
+static void fail(struct cc_request *req, enum cc_err err, const char *field, const char *fmt,
+                 ...) __attribute__((format(printf, 4, 5)));
+static void fail(struct cc_request *req, enum cc_err err, const char *field, const char *fmt,
+                 ...)
 {
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    send_error(req, status, code, msg, 0);
+    send_error(req, err, field, msg, 0);
 }
 
 /* The service speaks of its fields in REST terms; the Alibaba API's
@@ -103,62 +105,40 @@ static const char *param_name(const char *field)
     return field;
 }
 
-/* Answers a service error with Alibaba's code for it. */
+/* Answers a service error: status and Code from core's error table, the
+ * Message in the words of Alibaba's gateway. */
 static void service_error(struct cc_request *req, const struct cc_error *err)
 {
     const char *f = param_name(err->field);
     const char *detail = err->message[0] ? err->message : cc_strerror(err->code);
-    char code[96];
-    switch (err->code) {
+    enum cc_err code = err->code;
+    /* CAS answers InvalidParameter for a webhook URL it refuses */
+    if (code == CC_ERR_INCORRECT_FORMAT && strcmp(f, "Webhooks") == 0)
+        code = CC_ERR_INVALID_PARAMETER;
+    switch (code) {
     case CC_ERR_INCORRECT_FORMAT:
-        if (strcmp(f, "Webhooks") == 0) { /* CAS: InvalidParameter for a URL it refuses */
-            fail(req, 400, "InvalidParameter", "The Webhooks parameter is invalid. %s", detail);
-            return;
-        }
-        snprintf(code, sizeof code, "IncorrectFormat.%s", f[0] ? f : "Parameter");
-        fail(req, 400, code, "The %s parameter format is incorrect. %s", f[0] ? f : "", detail);
+        fail(req, code, f, "The %s parameter format is incorrect. %s", f, detail);
         return;
     case CC_ERR_MISSING_PARAMETER:
-        snprintf(code, sizeof code, "Missing%s", f[0] ? f : "Parameter");
-        fail(req, 400, code, "%s is mandatory for this action. %s", f[0] ? f : "A parameter",
+        fail(req, code, f, "%s is mandatory for this action. %s", f[0] ? f : "A parameter",
              detail);
         return;
     case CC_ERR_INVALID_PARAMETER:
     case CC_ERR_UNKNOWN_FIELD:
-        fail(req, 400, "InvalidParameter", "The %s parameter is invalid. %s", f[0] ? f : "",
-             detail);
-        return;
-    case CC_ERR_ALREADY_EXISTS:
-        snprintf(code, sizeof code, "AlreadyExists.%s", f[0] ? f : "Contact");
-        fail(req, 400, code, "%s", detail);
-        return;
-    case CC_ERR_LIMIT_EXCEEDED:
-        snprintf(code, sizeof code, "LimitExceeded.%s", f[0] ? f : "Contact");
-        fail(req, 400, code, "%s", detail);
-        return;
-    case CC_ERR_NOT_FOUND:
-        fail(req, 400, "NotFound", "%s", detail);
-        return;
-    case CC_ERR_UPDATE_CONFLICT:
-        fail(req, 409, "UpdateConflict", "%s", detail);
+        fail(req, code, f, "The %s parameter is invalid. %s", f, detail);
         return;
     case CC_ERR_IDEMPOTENCY_REUSED:
-        fail(req, 400, "IdempotentParameterMismatch",
-             "This ClientToken was already used with different parameters.");
+        fail(req, code, f, "This ClientToken was already used with different parameters.");
         return;
     case CC_ERR_FORBIDDEN:
-        fail(req, 403, "Forbidden.RAM", "You are not authorized to do this action. %s", detail);
+        fail(req, code, f, "You are not authorized to do this action. %s", detail);
         return;
     case CC_ERR_THROTTLED:
-        send_error(req, 400, "Throttling.User", detail,
+        send_error(req, code, f, detail,
                    err->retry_after_s > 0 ? err->retry_after_s * 1000 : 1000);
         return;
-    case CC_ERR_UNAVAILABLE:
-    case CC_ERR_RETRY:
-        fail(req, 503, "ServiceUnavailable", "%s", detail);
-        return;
     default:
-        fail(req, 500, "InternalError", "%s", detail);
+        send_error(req, code, f, detail, 0);
         return;
     }
 }
@@ -217,10 +197,8 @@ static int int_param(struct acs_call *c, const char *name, int64_t def, int64_t 
     if (!v)
         return 0;
     if (cc_parse_i64(v, min, INT64_MAX, out)) {
-        char code[96];
-        snprintf(code, sizeof code, "IncorrectFormat.%s", name);
-        fail(c->req, 400, code, "The %s parameter format is incorrect: a whole number is needed.",
-             name);
+        fail(c->req, CC_ERR_INCORRECT_FORMAT, name,
+             "The %s parameter format is incorrect: a whole number is needed.", name);
         return -1;
     }
     return 0;
@@ -229,7 +207,8 @@ static int int_param(struct acs_call *c, const char *name, int64_t def, int64_t 
 static int contact_id(struct acs_call *c, int64_t *id)
 {
     if (!param(c, "ContactId") || !param(c, "ContactId")[0]) {
-        fail(c->req, 400, "MissingContactId", "ContactId is mandatory for this action.");
+        fail(c->req, CC_ERR_MISSING_PARAMETER, "ContactId",
+             "ContactId is mandatory for this action.");
         return -1;
     }
     return int_param(c, "ContactId", 0, 1, id);
@@ -268,7 +247,7 @@ static int contact_input(struct acs_call *c, int creating, struct cc_contact_inp
         json_error_t jerr;
         *hooks = json_loads(v, JSON_DECODE_ANY, &jerr);
         if (!json_is_array(*hooks)) {
-            fail(c->req, 400, "IncorrectFormat.Webhooks",
+            fail(c->req, CC_ERR_INCORRECT_FORMAT, "Webhooks",
                  "The Webhooks parameter format is incorrect: send a JSON list of URL strings, "
                  "such as [\"https://oapi.dingtalk.com/robot/send?access_token=...\"].");
             return -1;
@@ -277,7 +256,7 @@ static int contact_input(struct acs_call *c, int creating, struct cc_contact_inp
         for (size_t i = 0; i < n; i++) {
             json_t *u = json_array_get(*hooks, i);
             if (!json_is_string(u)) {
-                fail(c->req, 400, "IncorrectFormat.Webhooks",
+                fail(c->req, CC_ERR_INCORRECT_FORMAT, "Webhooks",
                      "The Webhooks parameter format is incorrect: every item must be a URL "
                      "string.");
                 return -1;
@@ -315,24 +294,16 @@ static void create_contact(struct acs_call *c)
 {
     struct cc_contact_input in;
     json_t *hooks = NULL;
-    char key[CLIENT_TOKEN_MAX + 8] = "", hash[65] = "";
-    const char *token = param(c, "ClientToken");
+    struct cc_idem idem;
+    struct cc_error err;
     if (contact_input(c, 1, &in, &hooks))
         goto out;
-    if (token) {
-        size_t n = strlen(token);
-        int ok = n > 0 && n <= CLIENT_TOKEN_MAX;
-        for (size_t i = 0; ok && i < n; i++)
-            ok = token[i] >= 0x21 && token[i] <= 0x7e;
-        if (!ok) {
-            fail(c->req, 400, "IncorrectFormat.ClientToken",
-                 "The ClientToken parameter format is incorrect: 1 to %d printable ASCII "
-                 "characters.",
-                 CLIENT_TOKEN_MAX);
-            goto out;
-        }
-        /* Its own namespace: a REST Idempotency-Key of the same text is another key. */
-        snprintf(key, sizeof key, "acs:%s", token);
+    /* Its own namespace: a REST Idempotency-Key of the same text is another key. */
+    if (cc_idem_parse(param(c, "ClientToken"), "acs:", &idem, &err)) {
+        service_error(c->req, &err);
+        goto out;
+    }
+    if (idem.key) {
         /* The same request is the same contact parameters, in any order. */
         static const char *const fields[] = {"Name", "Mobile", "Email", "Idcard", "Webhooks"};
         struct cc_kv kv[5];
@@ -343,13 +314,12 @@ static void create_contact(struct acs_call *c)
         struct cc_buf canon;
         cc_buf_init(&canon, 1u << 22);
         cc_acs_canonical_query(kv, nkv, &canon);
-        cc_sha256_hex(canon.data ? canon.data : "", canon.len, hash);
+        cc_idem_set_request(&idem, canon.data, canon.len);
         cc_buf_free(&canon);
     }
     struct cc_contact *ct = cc_malloc(sizeof *ct);
-    struct cc_error err;
     answer_written(c, cc_contact_create(cc_req_service(c->req), cc_req_caller(c->req), &in,
-                                        token ? key : NULL, hash, ct, NULL, &err),
+                                        idem.key, idem.hash, ct, NULL, &err),
                    ct, &err);
 out:
     json_decref(hooks);
@@ -471,17 +441,17 @@ static int authenticate(struct cc_acs_state *st, struct cc_service *svc,
     if (cc_auth_access_key_proof(svc, claim.key_id, signature_proof, &pr, out, &why, &err)) {
         switch (why) {
         case CC_AUTH_NO_SUCH_KEY:
-            cc_acs_error_set(e, 404, "InvalidAccessKeyId.NotFound",
+            cc_acs_error_set(e, CC_ERR_KEY_NOT_FOUND, NULL,
                              "Specified access key is not found.");
             break;
         case CC_AUTH_BAD_PROOF:
             break; /* the proof wrote SignatureDoesNotMatch (or why it could not check) */
         case CC_AUTH_DISABLED:
-            cc_acs_error_set(e, 400, "InvalidAccessKeyId.Inactive",
+            cc_acs_error_set(e, CC_ERR_KEY_DISABLED, NULL,
                              "Specified access key is disabled.");
             break;
         default:
-            cc_acs_error_set(e, 500, "InternalError",
+            cc_acs_error_set(e, CC_ERR_INTERNAL, NULL,
                              "The server could not check the access key: %s", err.message);
             break;
         }
@@ -489,7 +459,7 @@ static int authenticate(struct cc_acs_state *st, struct cc_service *svc,
     }
     int64_t wait = cc_acs_throttle(st, out->key_id, now_ms);
     if (wait > 0) {
-        cc_acs_error_set(e, 400, "Throttling.User",
+        cc_acs_error_set(e, CC_ERR_THROTTLED, "User",
                          "Request was denied due to user flow control: try again in %lld ms.",
                          (long long)wait);
         e->retry_after_ms = wait;
@@ -499,7 +469,7 @@ static int authenticate(struct cc_acs_state *st, struct cc_service *svc,
      * refuses a replay by itself. */
     if (cc_acs_nonce_seen(st, out->key_id, claim.nonce, claim.time_ms + CC_ACS_SKEW_MS + 1000,
                           now_ms)) {
-        cc_acs_error_set(e, 400, "SignatureNonceUsed",
+        cc_acs_error_set(e, CC_ERR_NONCE_USED, NULL,
                          "Specified signature nonce was used already.");
         return -1;
     }
@@ -530,7 +500,7 @@ static int collect_params(struct acs_call *c)
 {
     struct query_add q = {&c->params, ""};
     if (cc_req_each_query(c->req, add_query, &q)) {
-        fail(c->req, 400, "InvalidParameter", "%s", q.why);
+        fail(c->req, CC_ERR_INVALID_PARAMETER, NULL, "%s", q.why);
         return -1;
     }
     c->params.nquery = c->params.n;
@@ -542,13 +512,13 @@ static int collect_params(struct acs_call *c)
     static const char form[] = "application/x-www-form-urlencoded";
     if (!ct || strncasecmp(ct, form, sizeof form - 1) != 0 ||
         (ct[sizeof form - 1] && ct[sizeof form - 1] != ';' && ct[sizeof form - 1] != ' ')) {
-        fail(c->req, 400, "InvalidParameter",
+        fail(c->req, CC_ERR_UNSUPPORTED_MEDIA, NULL,
              "Send the parameters in the query string or in an "
              "application/x-www-form-urlencoded body.");
         return -1;
     }
     if (cc_acs_parse_form(&c->params, body, len, q.why, sizeof q.why)) {
-        fail(c->req, 400, "InvalidParameter", "%s", q.why);
+        fail(c->req, CC_ERR_INVALID_PARAMETER, NULL, "%s", q.why);
         return -1;
     }
     return 0;
@@ -573,11 +543,11 @@ static void run(struct cc_request *req)
     const char *version = param_or_header(&c, "Version", "x-acs-version");
     const char *action = param_or_header(&c, "Action", "x-acs-action");
     if (!version || !version[0]) {
-        fail(req, 400, "MissingVersion", "Version is mandatory for this action.");
+        fail(req, CC_ERR_MISSING_PARAMETER, "Version", "Version is mandatory for this action.");
         goto out;
     }
     if (strcmp(version, CC_ACS_VERSION) != 0) {
-        fail(req, 400, "InvalidVersion",
+        fail(req, CC_ERR_VERSION_UNSUPPORTED, "Version",
              "Specified parameter Version is not valid: this API is version " CC_ACS_VERSION ".");
         goto out;
     }
@@ -586,7 +556,7 @@ static void run(struct cc_request *req)
         if (strcmp(action, actions[i].name) == 0)
             fn = actions[i].fn;
     if (!fn) {
-        fail(req, 404, "InvalidAction.NotFound",
+        fail(req, CC_ERR_ACTION_UNKNOWN, "Action",
              "Specified api is not found, please check your url and method. certcontacts "
              "answers CreateContact, UpdateContact, DeleteContact, GetContact and ListContact.");
         goto out;
@@ -595,7 +565,7 @@ static void run(struct cc_request *req)
      * must be parameters, or they could be changed on the way. */
     const char *auth = cc_req_header(req, "Authorization");
     if (!(auth && strncmp(auth, "ACS3-", 5) == 0) && (!param(&c, "Action") || !param(&c, "Version"))) {
-        fail(req, 400, param(&c, "Action") ? "MissingVersion" : "MissingAction",
+        fail(req, CC_ERR_MISSING_PARAMETER, param(&c, "Action") ? "Version" : "Action",
              "With HMAC-SHA1 signatures Action and Version are parameters of the call.");
         goto out;
     }
@@ -618,13 +588,13 @@ out:
 void cc_acs_dispatch(struct cc_request *req, int body_too_large)
 {
     if (body_too_large) {
-        fail(req, 413, "InvalidParameter.BodyTooLarge",
+        fail(req, CC_ERR_BODY_TOO_LARGE, NULL,
              "The request body is larger than this server accepts (max_body_bytes).");
         return;
     }
     const char *m = cc_req_method(req);
     if (strcmp(m, "POST") != 0 && strcmp(m, "GET") != 0) {
-        fail(req, 400, "InvalidParameter", "Alibaba Cloud API calls are POST / or GET /.");
+        fail(req, CC_ERR_METHOD_NOT_ALLOWED, NULL, "Alibaba Cloud API calls are POST / or GET /.");
         return;
     }
     cc_req_defer(req, run);

@@ -121,15 +121,18 @@ void cc_acs_error_free(struct cc_acs_error *e)
     cc_buf_free(&e->message);
 }
 
-void cc_acs_error_set(struct cc_acs_error *e, int status, const char *code, const char *fmt, ...)
+void cc_acs_error_set(struct cc_acs_error *e, enum cc_err err, const char *field,
+                      const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    e->status = status;
-    cc_strlcpy(e->code, code, sizeof e->code);
+    e->err = err;
+    cc_strlcpy(e->field, field ? field : "", sizeof e->field);
+    e->status = cc_err_status(err, CC_API_ACS);
+    cc_err_code(err, field, CC_API_ACS, e->code, sizeof e->code);
     cc_buf_reset(&e->message);
     cc_buf_puts(&e->message, msg);
 }
@@ -204,7 +207,7 @@ static int parse_acs3(const char *h, struct cc_acs_claim *c, struct cc_acs_error
     static const char alg[] = "ACS3-HMAC-SHA256";
     size_t n = strcspn(h, " ");
     if (n != sizeof alg - 1 || strncmp(h, alg, n) != 0) {
-        cc_acs_error_set(e, 400, "InvalidSignatureMethod",
+        cc_acs_error_set(e, CC_ERR_SIGNATURE_METHOD, NULL,
                          "The signature method %.40s is not supported; use ACS3-HMAC-SHA256 or "
                          "HMAC-SHA1 (SignatureVersion 1.0).",
                          h);
@@ -245,12 +248,12 @@ static int parse_acs3(const char *h, struct cc_acs_claim *c, struct cc_acs_error
     if (have_cred && have_sh && have_sig)
         return 0;
 bad:
-    cc_acs_error_set(e, 400, "IncompleteSignature",
+    cc_acs_error_set(e, CC_ERR_SIGNATURE_INCOMPLETE, NULL,
                      "The Authorization header must be ACS3-HMAC-SHA256 Credential=<AccessKeyId>,"
                      "SignedHeaders=<h1;h2;...>,Signature=<64 hex digits>.");
     return -1;
 bad_key:
-    cc_acs_error_set(e, 404, "InvalidAccessKeyId.NotFound", "Specified access key is not found.");
+    cc_acs_error_set(e, CC_ERR_KEY_NOT_FOUND, NULL, "Specified access key is not found.");
     return -1;
 }
 
@@ -277,7 +280,7 @@ static int acs3_coverage(const struct cc_acs_call *call, const struct cc_acs_cla
     for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
         int present = header(call, need[i]) != NULL;
         if (i < 4 && !present) {
-            cc_acs_error_set(e, 400, "IncompleteSignature",
+            cc_acs_error_set(e, CC_ERR_SIGNATURE_INCOMPLETE, NULL,
                              "The %s header is required with ACS3-HMAC-SHA256.", need[i]);
             return -1;
         }
@@ -285,7 +288,7 @@ static int acs3_coverage(const struct cc_acs_call *call, const struct cc_acs_cla
         if (i == 6 && call->body_len == 0)
             continue;
         if (present && !is_signed(c->signed_headers, need[i])) {
-            cc_acs_error_set(e, 400, "IncompleteSignature",
+            cc_acs_error_set(e, CC_ERR_SIGNATURE_INCOMPLETE, NULL,
                              "SignedHeaders must include %s.", need[i]);
             return -1;
         }
@@ -312,34 +315,33 @@ int cc_acs_read_claim(const struct cc_acs_call *call, int64_t now_ms, struct cc_
         const char *sig = cc_acs_param(p, "Signature");
         const char *key = cc_acs_param(p, "AccessKeyId");
         if (!sig && !key && !auth) {
-            cc_acs_error_set(e, 400, "IncompleteSignature",
+            cc_acs_error_set(e, CC_ERR_SIGNATURE_INCOMPLETE, NULL,
                              "The call is not signed: sign it with HMAC-SHA1 (SignatureVersion "
                              "1.0) or ACS3-HMAC-SHA256, with an access key of certcontacts.");
             return -1;
         }
         if (auth && !sig) {
-            cc_acs_error_set(e, 400, "InvalidSignatureMethod",
+            cc_acs_error_set(e, CC_ERR_SIGNATURE_METHOD, NULL,
                              "The Authorization header must use ACS3-HMAC-SHA256.");
             return -1;
         }
         c->kind = CC_ACS_SIG_V1;
         for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
             if (!cc_acs_param(p, need[i]) || !cc_acs_param(p, need[i])[0]) {
-                cc_acs_error_set(e, 400, "IncompleteSignature", "%s is mandatory for this action.",
-                                 need[i]);
-                (void)snprintf(e->code, sizeof e->code, "Missing%s", need[i]);
+                cc_acs_error_set(e, CC_ERR_MISSING_PARAMETER, need[i],
+                                 "%s is mandatory for this action.", need[i]);
                 return -1;
             }
         const char *method = cc_acs_param(p, "SignatureMethod");
         const char *version = cc_acs_param(p, "SignatureVersion");
         if (strcmp(method, "HMAC-SHA1") != 0 || (version && strcmp(version, "1.0") != 0)) {
-            cc_acs_error_set(e, 400, "InvalidSignatureMethod",
+            cc_acs_error_set(e, CC_ERR_SIGNATURE_METHOD, NULL,
                              "SignatureMethod must be HMAC-SHA1 with SignatureVersion 1.0 (or "
                              "sign with ACS3-HMAC-SHA256).");
             return -1;
         }
         if (copy_token(c->key_id, sizeof c->key_id, key, strlen(key))) {
-            cc_acs_error_set(e, 404, "InvalidAccessKeyId.NotFound",
+            cc_acs_error_set(e, CC_ERR_KEY_NOT_FOUND, NULL,
                              "Specified access key is not found.");
             return -1;
         }
@@ -347,12 +349,12 @@ int cc_acs_read_claim(const struct cc_acs_call *call, int64_t now_ms, struct cc_
         nonce = cc_acs_param(p, "SignatureNonce");
     }
     if (!nonce || !nonce[0] || copy_token(c->nonce, sizeof c->nonce, nonce, strlen(nonce))) {
-        cc_acs_error_set(e, 400, "InvalidParameter",
+        cc_acs_error_set(e, CC_ERR_INVALID_PARAMETER, NULL,
                          "The signature nonce must be 1 to %d bytes.", CC_ACS_NONCE_MAX);
         return -1;
     }
     if (cc_acs_parse_time(ts, &c->time_ms)) {
-        cc_acs_error_set(e, 400, "InvalidTimeStamp.Format",
+        cc_acs_error_set(e, CC_ERR_TIMESTAMP_FORMAT, NULL,
                          "Specified time stamp or date value is not well formatted: use "
                          "YYYY-MM-DDThh:mm:ssZ in UTC.");
         return -1;
@@ -361,7 +363,7 @@ int cc_acs_read_claim(const struct cc_acs_call *call, int64_t now_ms, struct cc_
                         c->time_ms < now_ms - CC_ACS_SKEW_MS)) {
         char now[32];
         cc_time_rfc3339(now_ms, now, sizeof now);
-        cc_acs_error_set(e, 400, "InvalidTimeStamp.Expired",
+        cc_acs_error_set(e, CC_ERR_TIMESTAMP_EXPIRED, NULL,
                          "Specified time stamp or date value is expired: %s is more than 15 "
                          "minutes from the server's time, %s.",
                          ts, now);
@@ -385,7 +387,7 @@ static int v1_ok(const struct cc_acs_call *call, const struct cc_acs_claim *c, c
         ok = strlen(given) == 28 && cc_ct_equal(sig, given, 28);
     }
     if (!ok) {
-        cc_acs_error_set(e, 400, "SignatureDoesNotMatch",
+        cc_acs_error_set(e, CC_ERR_SIGNATURE_MISMATCH, NULL,
                          "Specified signature does not match our calculation. server string to "
                          "sign is:");
         msg_append(e, sts.data ? sts.data : "", sts.len);
@@ -406,7 +408,7 @@ static int acs3_ok(const struct cc_acs_call *call, const struct cc_acs_claim *c,
     for (const char *s = c->signed_headers; *s;) {
         size_t len = strcspn(s, ";");
         if (nh >= ACS3_MAX_SIGNED || len == 0 || len >= sizeof names[0]) {
-            cc_acs_error_set(e, 400, "IncompleteSignature",
+            cc_acs_error_set(e, CC_ERR_SIGNATURE_INCOMPLETE, NULL,
                              "SignedHeaders must name 1 to %d headers.", ACS3_MAX_SIGNED);
             return 0;
         }
@@ -414,7 +416,7 @@ static int acs3_ok(const struct cc_acs_call *call, const struct cc_acs_claim *c,
         names[nh][len] = '\0';
         const char *v = header(call, names[nh]);
         if (!v) {
-            cc_acs_error_set(e, 400, "IncompleteSignature",
+            cc_acs_error_set(e, CC_ERR_SIGNATURE_INCOMPLETE, NULL,
                              "The signed header %s is not in the request.", names[nh]);
             return 0;
         }
@@ -427,7 +429,7 @@ static int acs3_ok(const struct cc_acs_call *call, const struct cc_acs_claim *c,
     cc_sha256_hex(call->body, call->body_len, body_hash);
     const char *claimed = header(call, "x-acs-content-sha256");
     if (!claimed || strcmp(claimed, body_hash) != 0) {
-        cc_acs_error_set(e, 400, "SignatureDoesNotMatch",
+        cc_acs_error_set(e, CC_ERR_SIGNATURE_MISMATCH, NULL,
                          "The x-acs-content-sha256 header is not the SHA-256 of the body this "
                          "server received, %s.",
                          body_hash);
@@ -442,7 +444,7 @@ static int acs3_ok(const struct cc_acs_call *call, const struct cc_acs_claim *c,
                      secret, sig, sizeof sig, &creq, &sts) == 0)
         ok = cc_ct_equal(sig, c->signature, 64);
     if (!ok) {
-        cc_acs_error_set(e, 400, "SignatureDoesNotMatch",
+        cc_acs_error_set(e, CC_ERR_SIGNATURE_MISMATCH, NULL,
                          "Specified signature does not match our calculation. server string to "
                          "sign is:");
         msg_append(e, sts.data ? sts.data : "", sts.len);

@@ -62,9 +62,13 @@ struct cc_acs_call {
     size_t body_len;
 };
 
-/* An error in Alibaba's terms: status, Code, Message (may carry the
- * server's string to sign), and for Throttling the wait in ms. */
+/* An error in Alibaba's terms: the error (its status and Code come from
+ * core's error table, cc_err_status/cc_err_code with CC_API_ACS), the
+ * Message (may carry the server's string to sign), and for Throttling the
+ * wait in ms. status and code are filled in by cc_acs_error_set(). */
 struct cc_acs_error {
+    enum cc_err err;
+    char field[64];                       /* joined into code by the table */
     int status;
     char code[96];
     struct cc_buf message;                /* bounded by CC_ACS_MSG_MAX; cc_acs_error_free() */
@@ -72,9 +76,11 @@ struct cc_acs_error {
 };
 void cc_acs_error_init(struct cc_acs_error *e);
 void cc_acs_error_free(struct cc_acs_error *e);
-/* Sets status, code and a printf message (replacing any earlier one). */
-void cc_acs_error_set(struct cc_acs_error *e, int status, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+/* Sets the error, its status and code (field, may be NULL, as the table
+ * joins it: "MissingAccessKeyId") and a printf message (replacing any
+ * earlier one). */
+void cc_acs_error_set(struct cc_acs_error *e, enum cc_err err, const char *field,
+                      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 enum cc_acs_sig { CC_ACS_SIG_NONE = 0, CC_ACS_SIG_V1, CC_ACS_SIG_ACS3 };
 

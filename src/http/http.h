@@ -36,15 +36,28 @@ void cc_http_stop(struct cc_http_server *srv);
 /* ---- one request, as the handlers see it (server.c) ------------------------- */
 struct cc_request;
 
+/* Who may call a route. The router checks it before the handler runs: 401
+ * without credentials, 403 Forbidden when the caller's role is short (the
+ * service checks the role again, as a second line of defence). A route
+ * without a rule (CC_ACCESS_UNSET) is refused to everyone. */
+enum cc_access {
+    CC_ACCESS_UNSET = 0,
+    CC_ACCESS_PUBLIC,    /* anyone, without credentials */
+    CC_ACCESS_READONLY,  /* any signed-in caller: readonly is the lowest role */
+    CC_ACCESS_OPERATOR,  /* operator or admin */
+    CC_ACCESS_ADMIN,     /* admin only */
+    CC_ACCESS_SESSION,   /* a signed-in console user, any role; no access key */
+};
+
 /* A route: method, path pattern ("{id}" matches one numeric segment, any
- * other "{name}" one segment of 1 to 64 of A-Z a-z 0-9 . _ -) and
- * handler. Whether authentication is needed follows from the path: every
- * /v1/ route needs it. */
+ * other "{name}" one segment of 1 to 64 of A-Z a-z 0-9 . _ -), handler,
+ * and who may call it. */
 typedef void (*cc_handler)(struct cc_request *req);
 struct cc_route {
     const char *method;
     const char *pattern;
     cc_handler handler;
+    enum cc_access access;
     const char *summary;      /* also the OpenAPI summary */
 };
 extern const struct cc_route cc_http_routes[];

@@ -22,6 +22,20 @@ struct cc_route_args {
 int cc_route_find(const char *method, const char *path, const struct cc_route **route,
                   struct cc_route_args *args, char *allow, size_t allowsz);
 
+/* Whether caller may call route r: CC_OK, CC_ERR_UNAUTHENTICATED when the
+ * route needs a caller and there is none (authed 0), else
+ * CC_ERR_FORBIDDEN when the role is short, the caller is an access key on a
+ * console-session route, or the route has no rule. */
+enum cc_err cc_route_allows(const struct cc_route *r, int authed, const struct cc_caller *caller,
+                            struct cc_error *err);
+/* The roles that may call a route of access a, for OpenAPI's x-roles:
+ * "public", "readonly", "operator", "admin" or "session" (a console
+ * session of any role). New reference, or NULL for CC_ACCESS_UNSET. */
+json_t *cc_access_roles(enum cc_access a);
+/* Writes each route's x-roles into its operation of the OpenAPI document
+ * doc (borrowed), so that the document served shows the route table's rule. */
+void cc_routes_annotate_openapi(json_t *doc);
+
 /* server.c: for the Alibaba-compatible API, which authenticates by itself. */
 const char *cc_req_id(struct cc_request *req);
 const char *cc_req_method(struct cc_request *req);
@@ -32,6 +46,25 @@ struct cc_acs_state *cc_req_acs_state(struct cc_request *req);
  * argument has no '='), until fn returns non-zero; returns that value. */
 int cc_req_each_query(struct cc_request *req,
                       int (*fn)(void *arg, const char *name, const char *value), void *arg);
+
+/* idempotency.c: the key of an idempotent create, from REST's
+ * Idempotency-Key or Alibaba's ClientToken. */
+#define CC_IDEM_NS_MAX 8     /* bytes of a namespace prefix */
+struct cc_idem {
+    const char *key;         /* NULL when the call has none; else points to buf */
+    char buf[CC_IDEM_NS_MAX + CC_IDEM_KEY_MAX + 1];
+    char hash[65];           /* SHA-256 (hex) of the request in canonical form */
+};
+/* Checks raw (borrowed; NULL: no key): 1 to CC_IDEM_KEY_MAX printable ASCII
+ * characters, else CC_ERR_INVALID_PARAMETER with field "IdempotencyKey".
+ * ns (at most CC_IDEM_NS_MAX bytes) prefixes the stored key, so that the two
+ * APIs' keys of the same text stay apart: "" for REST, "acs:" for Alibaba. */
+enum cc_err cc_idem_parse(const char *raw, const char *ns, struct cc_idem *out,
+                          struct cc_error *err);
+/* Hashes the request the key goes with: canon (len bytes, borrowed) is the
+ * request in a form where the same request always reads the same. Does
+ * nothing without a key. */
+void cc_idem_set_request(struct cc_idem *idem, const char *canon, size_t len);
 
 /* acs_api.c: answers a call of the Alibaba Cloud CAS 2020-04-07 API (POST
  * or GET / with an Action); body_too_large when the body passed the cap. */

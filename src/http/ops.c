@@ -34,5 +34,6 @@ void cc_h_openapi(struct cc_request *req)
         cc_req_error(req, &err);
         return;
     }
+    cc_routes_annotate_openapi(doc);
     cc_req_json(req, 200, doc);
 }

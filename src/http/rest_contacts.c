@@ -54,29 +54,23 @@ static void contacts_create(struct cc_request *req)
     struct cc_contact_input in;
     if (read_body(req, &obj, &in))
         return;
-    const char *idem = cc_req_header(req, "Idempotency-Key");
-    char hash[65] = "";
-    if (idem) {
-        size_t n = strlen(idem);
-        int ok = n > 0 && n <= CC_IDEM_KEY_MAX;
-        for (size_t i = 0; ok && i < n; i++)
-            ok = idem[i] >= 0x21 && idem[i] <= 0x7e;
-        if (!ok) {
-            json_decref(obj);
-            fail(req, CC_ERR_INVALID_PARAMETER, "IdempotencyKey",
-                 "Idempotency-Key must be 1 to 128 printable ASCII characters.");
-            return;
-        }
+    struct cc_idem idem;
+    struct cc_error err;
+    if (cc_idem_parse(cc_req_header(req, "Idempotency-Key"), "", &idem, &err)) {
+        json_decref(obj);
+        cc_req_error(req, &err);
+        return;
+    }
+    if (idem.key) {
         /* The same request is the same JSON, whatever its spacing or key order. */
         char *canon = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
-        cc_sha256_hex(canon ? canon : "", canon ? strlen(canon) : 0, hash);
+        cc_idem_set_request(&idem, canon, canon ? strlen(canon) : 0);
         free(canon);
     }
     struct cc_contact *c = cc_malloc(sizeof *c);
-    struct cc_error err;
     int replayed = 0;
-    if (cc_contact_create(cc_req_service(req), cc_req_caller(req), &in, idem, hash, c, &replayed,
-                          &err)) {
+    if (cc_contact_create(cc_req_service(req), cc_req_caller(req), &in, idem.key, idem.hash, c,
+                          &replayed, &err)) {
         cc_req_error(req, &err);
     } else {
         char loc[64];

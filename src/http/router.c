@@ -9,58 +9,77 @@
 #include "http/http_int.h"
 #include "util/util.h"
 
+/* The roles of a row, shortened so that a row reads as one line. */
+#define PUBLIC   CC_ACCESS_PUBLIC
+#define READONLY CC_ACCESS_READONLY
+#define OPERATOR CC_ACCESS_OPERATOR
+#define ADMIN    CC_ACCESS_ADMIN
+#define SESSION  CC_ACCESS_SESSION
+
 const struct cc_route cc_http_routes[] = {
-    {"GET", "/healthz", cc_h_healthz, "Liveness: the process is up"},
-    {"GET", "/readyz", cc_h_readyz, "Readiness: the database answers"},
-    {"GET", "/v1/openapi.json", cc_h_openapi, "This API's OpenAPI 3.1 document"},
-    {"POST", "/v1/contacts", cc_h_contacts_create, "Create a contact"},
-    {"GET", "/v1/contacts", cc_h_contacts_list, "List and search contacts"},
-    {"GET", "/v1/contacts/{id}", cc_h_contacts_get, "Read a contact"},
-    {"PATCH", "/v1/contacts/{id}", cc_h_contacts_update, "Change some fields of a contact"},
-    {"DELETE", "/v1/contacts/{id}", cc_h_contacts_delete, "Delete a contact"},
-    {"POST", "/v1/contacts/{id}/verifications", cc_h_contact_verif_send,
+    {"GET", "/healthz", cc_h_healthz, PUBLIC, "Liveness: the process is up"},
+    {"GET", "/readyz", cc_h_readyz, PUBLIC, "Readiness: the database answers"},
+    {"GET", "/v1/openapi.json", cc_h_openapi, READONLY, "This API's OpenAPI 3.1 document"},
+    {"POST", "/v1/contacts", cc_h_contacts_create, OPERATOR, "Create a contact"},
+    {"GET", "/v1/contacts", cc_h_contacts_list, READONLY, "List and search contacts"},
+    {"GET", "/v1/contacts/{id}", cc_h_contacts_get, READONLY, "Read a contact"},
+    {"PATCH", "/v1/contacts/{id}", cc_h_contacts_update, OPERATOR,
+     "Change some fields of a contact"},
+    {"DELETE", "/v1/contacts/{id}", cc_h_contacts_delete, OPERATOR, "Delete a contact"},
+    {"POST", "/v1/contacts/{id}/verifications", cc_h_contact_verif_send, OPERATOR,
      "Send a code to a contact's email or mobile"},
-    {"POST", "/v1/contacts/{id}/verifications/confirm", cc_h_contact_verif_confirm,
+    {"POST", "/v1/contacts/{id}/verifications/confirm", cc_h_contact_verif_confirm, OPERATOR,
      "Confirm a contact's email or mobile with the code"},
-    {"POST", "/v1/contacts/{id}/test", cc_h_contact_test,
+    {"POST", "/v1/contacts/{id}/test", cc_h_contact_test, OPERATOR,
      "Send a test message to one channel of a contact now"},
-    {"POST", "/v1/webhooks/test", cc_h_webhooks_test,
+    {"POST", "/v1/webhooks/test", cc_h_webhooks_test, OPERATOR,
      "Send a test message to a robot before it is saved"},
-    {"POST", "/v1/verifications", cc_h_verif_send, "Send a code to an address before saving it"},
-    {"POST", "/v1/verifications/{id}/confirm", cc_h_verif_confirm,
+    {"POST", "/v1/verifications", cc_h_verif_send, OPERATOR,
+     "Send a code to an address before saving it"},
+    {"POST", "/v1/verifications/{id}/confirm", cc_h_verif_confirm, OPERATOR,
      "Confirm an address with the code"},
-    {"POST", "/v1/events", cc_h_events_create, "Record a certificate event"},
-    {"GET", "/v1/events/{id}", cc_h_events_get, "An event and the notifications it caused"},
-    {"GET", "/v1/notifications", cc_h_notifications_list, "The delivery log"},
-    {"GET", "/v1/notifications/{id}", cc_h_notifications_get,
+    {"POST", "/v1/events", cc_h_events_create, OPERATOR, "Record a certificate event"},
+    {"GET", "/v1/events/{id}", cc_h_events_get, READONLY,
+     "An event and the notifications it caused"},
+    {"GET", "/v1/notifications", cc_h_notifications_list, READONLY, "The delivery log"},
+    {"GET", "/v1/notifications/{id}", cc_h_notifications_get, READONLY,
      "One notification with every delivery attempt"},
-    {"POST", "/v1/notifications/{id}/resend", cc_h_notifications_resend,
+    {"POST", "/v1/notifications/{id}/resend", cc_h_notifications_resend, OPERATOR,
      "Send a finished notification again"},
-    {"GET", "/v1/templates", cc_h_templates_list,
+    {"GET", "/v1/templates", cc_h_templates_list, READONLY,
      "Every notification template, the account's own or built in"},
-    {"POST", "/v1/templates/preview", cc_h_templates_preview,
+    {"POST", "/v1/templates/preview", cc_h_templates_preview, READONLY,
      "Render a template, saved or not, with sample or real data"},
-    {"GET", "/v1/templates/{event}/{channel}/{language}", cc_h_templates_get,
+    {"GET", "/v1/templates/{event}/{channel}/{language}", cc_h_templates_get, READONLY,
      "The template in use for one event type, channel and language"},
-    {"PUT", "/v1/templates/{event}/{channel}/{language}", cc_h_templates_put,
+    {"PUT", "/v1/templates/{event}/{channel}/{language}", cc_h_templates_put, OPERATOR,
      "Save the account's own template"},
-    {"DELETE", "/v1/templates/{event}/{channel}/{language}", cc_h_templates_delete,
+    {"DELETE", "/v1/templates/{event}/{channel}/{language}", cc_h_templates_delete, OPERATOR,
      "Go back to the built-in template"},
-    {"POST", "/v1/session", cc_h_session_create,
+    {"POST", "/v1/session", cc_h_session_create, PUBLIC,
      "Sign in to the console with email and password (sets the session cookie)"},
-    {"GET", "/v1/session", cc_h_session_get, "The signed-in console user and the CSRF token"},
-    {"PATCH", "/v1/session", cc_h_session_update, "Change the signed-in user's console language"},
-    {"DELETE", "/v1/session", cc_h_session_delete, "Sign out: end the session"},
-    {"GET", "/v1/users", cc_h_users_list, "The account's console users"},
-    {"POST", "/v1/users", cc_h_users_create, "Add a console user"},
-    {"PATCH", "/v1/users/{id}", cc_h_users_update,
+    {"GET", "/v1/session", cc_h_session_get, SESSION,
+     "The signed-in console user and the CSRF token"},
+    {"PATCH", "/v1/session", cc_h_session_update, SESSION,
+     "Change the signed-in user's console language"},
+    {"DELETE", "/v1/session", cc_h_session_delete, SESSION, "Sign out: end the session"},
+    {"GET", "/v1/users", cc_h_users_list, ADMIN, "The account's console users"},
+    {"POST", "/v1/users", cc_h_users_create, ADMIN, "Add a console user"},
+    {"PATCH", "/v1/users/{id}", cc_h_users_update, ADMIN,
      "Change a console user's role, password, or disable it"},
-    {"DELETE", "/v1/users/{id}", cc_h_users_delete, "Delete a console user"},
-    {"GET", "/v1/keys", cc_h_keys_list, "The account's access keys (no secrets)"},
-    {"POST", "/v1/keys", cc_h_keys_create, "Create an access key; its secret is shown once"},
-    {"POST", "/v1/keys/{key_id}/disable", cc_h_keys_disable, "Disable an access key at once"},
-    {NULL, NULL, NULL, NULL},
+    {"DELETE", "/v1/users/{id}", cc_h_users_delete, ADMIN, "Delete a console user"},
+    {"GET", "/v1/keys", cc_h_keys_list, ADMIN, "The account's access keys (no secrets)"},
+    {"POST", "/v1/keys", cc_h_keys_create, ADMIN, "Create an access key; its secret is shown once"},
+    {"POST", "/v1/keys/{key_id}/disable", cc_h_keys_disable, ADMIN,
+     "Disable an access key at once"},
+    {NULL, NULL, NULL, CC_ACCESS_UNSET, NULL},
 };
+
+#undef PUBLIC
+#undef READONLY
+#undef OPERATOR
+#undef ADMIN
+#undef SESSION
 
 /* A string segment: 1 to CC_ROUTE_ARG_MAX of A-Z a-z 0-9 . _ -, and not
  * "." or "..". Percent-encoding is not decoded (routes match the raw path),
@@ -135,4 +154,57 @@ int cc_route_find(const char *method, const char *path, const struct cc_route **
         snprintf(allow + used, allowsz - used, "%s%s", used ? ", " : "", r->method);
     }
     return known;
+}
+
+enum cc_err cc_route_allows(const struct cc_route *r, int authed, const struct cc_caller *caller,
+                            struct cc_error *err)
+{
+    enum cc_role need = CC_ROLE_NONE;
+    switch (r->access) {
+    case CC_ACCESS_PUBLIC:
+        return CC_OK;
+    case CC_ACCESS_READONLY: need = CC_ROLE_READONLY; break;
+    case CC_ACCESS_OPERATOR: need = CC_ROLE_OPERATOR; break;
+    case CC_ACCESS_ADMIN: need = CC_ROLE_ADMIN; break;
+    case CC_ACCESS_SESSION:
+        if (!authed)
+            break;
+        if (!caller->user_id || !caller->session[0])
+            return cc_error_set(err, CC_ERR_FORBIDDEN, NULL,
+                                "This call is for a console session; an access key has none.");
+        return CC_OK;
+    default:
+        return cc_error_set(err, CC_ERR_FORBIDDEN, NULL, "Nobody may call this route.");
+    }
+    if (!authed)
+        return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, "Authentication is required.");
+    return cc_service_require(caller, need, err);
+}
+
+json_t *cc_access_roles(enum cc_access a)
+{
+    switch (a) {
+    case CC_ACCESS_PUBLIC: return json_pack("[s]", "public");
+    case CC_ACCESS_READONLY: return json_pack("[sss]", "readonly", "operator", "admin");
+    case CC_ACCESS_OPERATOR: return json_pack("[ss]", "operator", "admin");
+    case CC_ACCESS_ADMIN: return json_pack("[s]", "admin");
+    case CC_ACCESS_SESSION: return json_pack("[s]", "session");
+    default: return NULL;
+    }
+}
+
+void cc_routes_annotate_openapi(json_t *doc)
+{
+    json_t *paths = json_object_get(doc, "paths");
+    for (const struct cc_route *r = cc_http_routes; r->method; r++) {
+        char m[16];
+        cc_strlcpy(m, r->method, sizeof m);
+        cc_ascii_lower(m);
+        json_t *op = json_object_get(json_object_get(paths, r->pattern), m);
+        json_t *roles = cc_access_roles(r->access);
+        if (json_is_object(op) && roles)
+            json_object_set_new(op, "x-roles", roles);
+        else
+            json_decref(roles);
+    }
 }

@@ -2,8 +2,8 @@
  * server.c — the HTTP server: libmicrohttpd with a thread pool on epoll.
  *
  * Owns the life of a request: a struct cc_request is made when the headers
- * arrive, collects the body up to the cap, authenticates /v1/ calls, finds
- * the route, runs the handler, sends the one response with its X-Request-Id,
+ * arrive, collects the body up to the cap, finds the route, authenticates
+ * the caller and checks the route's roles, runs the handler, sends the one response with its X-Request-Id,
  * writes one JSON log line, and is freed when libmicrohttpd says the
  * request is over. Every error leaves as JSON {code, message, request_id}
  * — except for Alibaba Cloud API calls to "/", which acs_api.c answers in
@@ -255,8 +255,12 @@ void cc_req_json(struct cc_request *req, int status, json_t *body)
     char *s = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(body);
     if (!s) {
-        s = strdup("{\"code\":\"InternalError\",\"message\":\"cannot render the response\"}");
-        status = 500;
+        char code[32], fallback[128];
+        cc_err_code(CC_ERR_INTERNAL, NULL, CC_API_REST, code, sizeof code);
+        snprintf(fallback, sizeof fallback,
+                 "{\"code\":\"%s\",\"message\":\"cannot render the response\"}", code);
+        s = strdup(fallback);
+        status = cc_err_http_status(CC_ERR_INTERNAL);
     }
     send_response(req, status, s, strlen(s));
 }
@@ -272,12 +276,9 @@ void cc_req_error(struct cc_request *req, const struct cc_error *err)
     cc_err_api_code(err, code, sizeof code);
     int status = cc_err_http_status(err->code);
     const char *msg = err->message[0] ? err->message : cc_strerror(err->code);
-    if (status == 500) {
-        /* A fault of ours: the detail goes to the log with the request id, not
-         * to the client. (502 DeliveryFailed and 503 keep their message: they
-         * are about someone else's server, and the caller needs the reason.) */
+    if (cc_err_hides_detail(err->code)) { /* the one rule: see core/errors.h */
         cc_log(CC_LOG_ERROR, "request failed", "request_id", req->request_id, "error", msg, NULL);
-        msg = "The server could not complete the request; see its log for this request id.";
+        msg = cc_err_hidden_message();
     }
     if (status == 401 && !req->no_challenge)
         cc_req_add_header(req, "WWW-Authenticate", "Basic realm=\"certcontacts\"");
@@ -514,11 +515,13 @@ static void dispatch(struct cc_request *req)
         fail(req, CC_ERR_NOT_FOUND, NULL, "There is nothing at this path.");
         return;
     }
-    int sign_in = strcmp(req->path, "/v1/session") == 0 && strcmp(req->method, "POST") == 0;
     if (strcmp(req->path, "/v1/session") == 0)
         req->no_challenge = 1; /* the console asks whether it is signed in */
-    if (strncmp(req->path, "/v1/", 4) == 0 && !sign_in) {
-        struct cc_error err;
+    /* The route's rule says who may call it; a method the path does not
+     * have is answered only to a caller who could call the path at all. */
+    struct cc_error err;
+    int need_auth = route ? route->access != CC_ACCESS_PUBLIC : strncmp(req->path, "/v1/", 4) == 0;
+    if (need_auth) {
         if (authenticate(req, &err)) {
             cc_req_error(req, &err);
             return;
@@ -528,6 +531,10 @@ static void dispatch(struct cc_request *req)
     if (!route) {
         cc_req_add_header(req, "Allow", allow);
         fail(req, CC_ERR_METHOD_NOT_ALLOWED, NULL, "This method is not allowed at this path.");
+        return;
+    }
+    if (cc_route_allows(route, req->authed, &req->caller, &err)) {
+        cc_req_error(req, &err);
         return;
     }
     req->route = route;

@@ -113,6 +113,81 @@ static void http_status_per_code(void **st)
         assert_int_equal(cc_err_http_status(want[i].code), want[i].status);
 }
 
+/* The one table: every code has a REST and an Alibaba status and code, and
+ * the rule for hiding details picks exactly the 500s that are our faults. */
+static void table_has_both_columns(void **st)
+{
+    (void)st;
+    for (int c = 0; c < CC_ERR_COUNT; c++) {
+        for (int api = 0; api < CC_API_COUNT; api++) {
+            int s = cc_err_status((enum cc_err)c, (enum cc_api)api);
+            if (s < 200 || s > 599)
+                fail_msg("code %d (%s): API %d has no status", c, cc_strerror((enum cc_err)c), api);
+            char buf[96] = "";
+            cc_err_code((enum cc_err)c, NULL, (enum cc_api)api, buf, sizeof buf);
+            if (!buf[0])
+                fail_msg("code %d (%s): API %d has no code", c, cc_strerror((enum cc_err)c), api);
+            if (c != CC_OK && s < 400)
+                fail_msg("code %d (%s): API %d answers %d for an error", c,
+                         cc_strerror((enum cc_err)c), api, s);
+        }
+        if (cc_err_hides_detail((enum cc_err)c))
+            assert_int_equal(cc_err_http_status((enum cc_err)c), 500);
+    }
+    assert_true(cc_err_hides_detail(CC_ERR_STORE));
+    assert_true(cc_err_hides_detail(CC_ERR_INTERNAL));
+    assert_false(cc_err_hides_detail(CC_ERR_UNAVAILABLE));
+    assert_false(cc_err_hides_detail(CC_ERR_DELIVERY_FAILED));
+    assert_true(cc_err_hides_detail(CC_ERR_COUNT));
+}
+
+/* What the Alibaba API answers: CAS's and its gateway's statuses and codes. */
+static void alibaba_column(void **st)
+{
+    (void)st;
+    static const struct {
+        enum cc_err code;
+        const char *field;
+        int status;
+        const char *api;
+    } want[] = {
+        {CC_ERR_ALREADY_EXISTS, "Mobile", 400, "AlreadyExists.Mobile"},
+        {CC_ERR_ALREADY_EXISTS, NULL, 400, "AlreadyExists.Contact"},
+        {CC_ERR_NOT_FOUND, "ContactId", 400, "NotFound"},
+        {CC_ERR_THROTTLED, "User", 400, "Throttling.User"},
+        {CC_ERR_MISSING_PARAMETER, "AccessKeyId", 400, "MissingAccessKeyId"},
+        {CC_ERR_MISSING_PARAMETER, NULL, 400, "MissingParameter"},
+        {CC_ERR_INCORRECT_FORMAT, "Mobile", 400, "IncorrectFormat.Mobile"},
+        {CC_ERR_INVALID_PARAMETER, "IdempotencyKey", 400, "InvalidParameter"},
+        {CC_ERR_LIMIT_EXCEEDED, NULL, 400, "LimitExceeded.Contact"},
+        {CC_ERR_IDEMPOTENCY_REUSED, NULL, 400, "IdempotentParameterMismatch"},
+        {CC_ERR_UPDATE_CONFLICT, NULL, 409, "UpdateConflict"},
+        {CC_ERR_FORBIDDEN, NULL, 403, "Forbidden.RAM"},
+        {CC_ERR_BODY_TOO_LARGE, NULL, 413, "InvalidParameter.BodyTooLarge"},
+        {CC_ERR_STORE, NULL, 500, "InternalError"},
+        {CC_ERR_UNAVAILABLE, NULL, 503, "ServiceUnavailable"},
+        {CC_ERR_KEY_NOT_FOUND, NULL, 404, "InvalidAccessKeyId.NotFound"},
+        {CC_ERR_KEY_DISABLED, NULL, 400, "InvalidAccessKeyId.Inactive"},
+        {CC_ERR_SIGNATURE_MISMATCH, NULL, 400, "SignatureDoesNotMatch"},
+        {CC_ERR_SIGNATURE_INCOMPLETE, NULL, 400, "IncompleteSignature"},
+        {CC_ERR_SIGNATURE_METHOD, NULL, 400, "InvalidSignatureMethod"},
+        {CC_ERR_TIMESTAMP_FORMAT, NULL, 400, "InvalidTimeStamp.Format"},
+        {CC_ERR_TIMESTAMP_EXPIRED, NULL, 400, "InvalidTimeStamp.Expired"},
+        {CC_ERR_NONCE_USED, NULL, 400, "SignatureNonceUsed"},
+        {CC_ERR_VERSION_UNSUPPORTED, "Version", 400, "InvalidVersion"},
+        {CC_ERR_ACTION_UNKNOWN, "Action", 404, "InvalidAction.NotFound"},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        char buf[96];
+        cc_err_code(want[i].code, want[i].field, CC_API_ACS, buf, sizeof buf);
+        assert_string_equal(buf, want[i].api);
+        assert_int_equal(cc_err_status(want[i].code, CC_API_ACS), want[i].status);
+    }
+    /* the authentication failures are 401 Unauthorized in REST */
+    for (enum cc_err c = CC_ERR_SIGNATURE_INCOMPLETE; c <= CC_ERR_NONCE_USED; c++)
+        assert_int_equal(cc_err_http_status(c), 401);
+}
+
 static void http_status_out_of_range(void **st)
 {
     (void)st;
@@ -302,6 +377,8 @@ int main(void)
         cmocka_unit_test(clear_resets),
         cmocka_unit_test(http_status_per_code),
         cmocka_unit_test(http_status_out_of_range),
+        cmocka_unit_test(table_has_both_columns),
+        cmocka_unit_test(alibaba_column),
         cmocka_unit_test(every_code_has_name_and_status),
         cmocka_unit_test(strerror_out_of_range),
         cmocka_unit_test(strerror_names),

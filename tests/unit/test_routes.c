@@ -123,12 +123,70 @@ static void string_segments(void **state)
             fail_msg("%s should match no route", bad[i]);
 }
 
+/* Every route says who may call it, and the OpenAPI document served shows
+ * it as x-roles on each operation. */
+static void every_route_has_roles(void **state)
+{
+    (void)state;
+    const struct cc_embedded_file *f = cc_embedded_find("src/http/openapi.json");
+    json_error_t jerr;
+    json_t *doc = json_loadb((const char *)f->data, f->size, 0, &jerr);
+    assert_non_null(doc);
+    cc_routes_annotate_openapi(doc);
+    json_t *paths = json_object_get(doc, "paths");
+    for (const struct cc_route *r = cc_http_routes; r->method; r++) {
+        if (r->access == CC_ACCESS_UNSET)
+            fail_msg("route %s %s has no roles", r->method, r->pattern);
+        char m[16];
+        cc_strlcpy(m, r->method, sizeof m);
+        cc_ascii_lower(m);
+        json_t *roles = json_object_get(json_object_get(json_object_get(paths, r->pattern), m),
+                                        "x-roles");
+        json_t *want = cc_access_roles(r->access);
+        if (!json_equal(roles, want))
+            fail_msg("route %s %s: x-roles is not its rule", r->method, r->pattern);
+        json_decref(want);
+    }
+    json_decref(doc);
+}
+
+/* The router's rule: 401 without a caller, 403 when the role is short or
+ * an access key calls a console-session route. */
+static void route_allows_by_role(void **state)
+{
+    (void)state;
+    struct cc_error err;
+    struct cc_caller key = {0}, user = {0};
+    struct cc_route r = {"GET", "/x", NULL, CC_ACCESS_OPERATOR, "x"};
+    key.role = CC_ROLE_READONLY;
+    assert_int_equal(cc_route_allows(&r, 0, &key, &err), CC_ERR_UNAUTHENTICATED);
+    assert_int_equal(cc_route_allows(&r, 1, &key, &err), CC_ERR_FORBIDDEN);
+    key.role = CC_ROLE_OPERATOR;
+    assert_int_equal(cc_route_allows(&r, 1, &key, &err), CC_OK);
+    r.access = CC_ACCESS_ADMIN;
+    assert_int_equal(cc_route_allows(&r, 1, &key, &err), CC_ERR_FORBIDDEN);
+    r.access = CC_ACCESS_PUBLIC;
+    assert_int_equal(cc_route_allows(&r, 0, &key, &err), CC_OK);
+    r.access = CC_ACCESS_SESSION;
+    assert_int_equal(cc_route_allows(&r, 0, &key, &err), CC_ERR_UNAUTHENTICATED);
+    key.role = CC_ROLE_ADMIN;
+    assert_int_equal(cc_route_allows(&r, 1, &key, &err), CC_ERR_FORBIDDEN);
+    user.role = CC_ROLE_READONLY;
+    user.user_id = 7;
+    cc_strlcpy(user.session, "abc", sizeof user.session);
+    assert_int_equal(cc_route_allows(&r, 1, &user, &err), CC_OK);
+    r.access = CC_ACCESS_UNSET;
+    assert_int_equal(cc_route_allows(&r, 1, &key, &err), CC_ERR_FORBIDDEN);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_route_is_documented),
         cmocka_unit_test(route_matching),
         cmocka_unit_test(string_segments),
+        cmocka_unit_test(every_route_has_roles),
+        cmocka_unit_test(route_allows_by_role),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
