@@ -1,9 +1,10 @@
 /*
- * delivery_int.h — internals shared inside delivery/: the one outbound HTTP
- * request helper (sms.c), the provider entry points, the result helpers and
- * the pieces of message building (SMS, chat robots, SMTP) that unit tests
- * reach directly. Nothing
- * outside delivery/ includes this file.
+ * delivery_int.h — internals shared inside delivery/: what every sender
+ * shares (common.c: results, URL checks, transport failures, mobile
+ * numbers), the transfers (xfer.c), the provider entry points, the table of
+ * robot platforms, and the pieces of message building (SMS, chat robots,
+ * SMTP) that unit tests reach directly. Nothing outside delivery/ includes
+ * this file.
  */
 #ifndef CC_DELIVERY_INT_H
 #define CC_DELIVERY_INT_H
@@ -17,7 +18,7 @@
 /* Largest platform answer we read; a longer one is cut off and unreadable. */
 #define CC_DELIVERY_MAX_ANSWER (64 * 1024)
 
-/* ---- results (sms.c) ------------------------------------------------------ */
+/* ---- results (common.c) ------------------------------------------------------ */
 /* Fills *res: status, the platform's code (may be NULL: "") and a reason
  * formatted from fmt (truncated to fit). */
 void cc_delivery_set(struct cc_send_result *res, enum cc_send_status status, const char *code,
@@ -32,13 +33,25 @@ void cc_delivery_global_init(void);
 
 /* 1 if url's scheme is https, or http with host 127.0.0.1 or localhost (so
  * tests can use a local receiver); otherwise 0 with a sentence naming what
- * in err. *loopback_http (may be NULL) says which. (sms.c) */
+ * in err. *loopback_http (may be NULL) says which. (common.c) */
 int cc_delivery_url_allowed(const char *url, const char *what, int *loopback_http, char *err,
                             size_t errsz);
 
 /* "host:port" of url, the port filled in from the scheme's default; "" when
- * url does not parse. For messages only. (sms.c) */
+ * url does not parse. For messages only. (common.c) */
 void cc_delivery_url_where(const char *url, char *out, size_t outsz);
+
+/* Scheme and host (both lower-cased) and port (the scheme's default when
+ * url has none) of url into the out strings (each may be NULL). Returns 0,
+ * or -1 when url does not parse. (common.c) */
+int cc_delivery_url_parts(const char *url, char *scheme, size_t schemesz, char *host,
+                          size_t hostsz, char *port, size_t portsz);
+
+/* A mobile number as the platforms want it: "+86" and 11 digits lose the
+ * prefix, any other E.164 number loses the "+" (Alibaba's PhoneNumbers, the
+ * robots' mentions). Returns 0, or -1 when e164 is not "+" and 8 to 15
+ * digits or does not fit outsz. (common.c) */
+int cc_delivery_phone_digits(const char *e164, char *out, size_t outsz);
 
 /* What an HTTP transfer got back, as its reader sees it. */
 struct cc_http_answer {
@@ -98,7 +111,7 @@ int cc_http_xfer_new(const char *url, const char *const *headers, size_t nheader
 int cc_xfer_send_one(struct cc_xfer *x, struct cc_send_result *res, struct cc_robot_answer *ans);
 
 /* Fills *res for a request that got no HTTP answer: always CC_SEND_RETRY,
- * with a reason naming the gateway (who, e.g. "SMS gateway"). */
+ * with a reason naming the gateway (who, e.g. "SMS gateway"). (common.c) */
 void cc_delivery_transport_failure(const struct cc_http_answer *ans, const char *who,
                                    int64_t timeout_ms, struct cc_send_result *res);
 
@@ -110,10 +123,6 @@ int cc_sms_aliyun_prepare(const struct cc_delivery_config *cfg, const struct cc_
 int cc_sms_webhook_prepare(const struct cc_delivery_config *cfg, const struct cc_sms *m,
                            struct cc_send_result *res, struct cc_xfer **out);
 
-/* sms_aliyun.c, for tests: PhoneNumbers from an E.164 number ("+86" and 11
- * digits lose the prefix, others lose the "+"). Returns 0 or -1 when e164 is
- * not "+" and 8 to 15 digits. */
-int cc_aliyun_phone_number(const char *e164, char *out, size_t outsz);
 /* sms_aliyun.c, for tests: classifies SendSms's answer (HTTP status and body,
  * borrowed) into *res. */
 void cc_aliyun_classify(long http_status, const char *body, size_t len,
@@ -147,9 +156,9 @@ const char *cc_robot_platform(int kind);
  * that kind or the result does not fit outsz. */
 int cc_robot_target_url(int kind, const char *url, const char *base, char *out, size_t outsz);
 
-/* robot.c: the mobile as the platforms want it in a mention: "+86" and 11
- * digits → the 11 digits, any other E.164 number → its digits without '+'.
- * Returns 0, or -1 (out = "") when e164 is not '+' and 8 to 15 digits. */
+/* common.c: the mobile as the platforms want it in a mention
+ * (cc_delivery_phone_digits). Returns 0, or -1 (out = "") when e164 is not
+ * '+' and 8 to 15 digits. */
 int cc_robot_mention_mobile(const char *e164, char *out, size_t outsz);
 
 /* robot.c: classifies a platform's answer (HTTP status and body, borrowed,

@@ -73,18 +73,6 @@ int cc_robot_target_url(int kind, const char *url, const char *base, char *out, 
     return 0;
 }
 
-int cc_robot_mention_mobile(const char *e164, char *out, size_t outsz)
-{
-    /* The same rule as Alibaba's PhoneNumbers: mainland numbers as people
-     * dial them inside China, others as digits with their country code. */
-    if (!e164 || cc_aliyun_phone_number(e164, out, outsz)) {
-        if (outsz)
-            out[0] = '\0';
-        return -1;
-    }
-    return 0;
-}
-
 /* Drops a UTF-8 sequence cut off at the end of s by truncation, so texts
  * that end up in JSON answers and logs stay valid UTF-8. */
 static void utf8_trim_tail(char *s)
