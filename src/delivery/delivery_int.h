@@ -129,10 +129,14 @@ void cc_aliyun_classify(long http_status, const char *body, size_t len,
                         struct cc_send_result *res);
 
 /* ---- chat robots (robot.c, dingtalk.c, lark.c, wecom.c) --------------------
- * robot.c dispatches by kind and owns what the three senders share: URL
- * mapping, the POST, and reading the answer; each platform file builds its
- * body, signs it, and maps its codes to a verdict. The pieces are declared
- * here so unit tests reach them without the network. */
+ * One table of platforms: each platform file defines its entry (lark.c two,
+ * Lark and Feishu) — name, host, where its answer keeps the code, size
+ * limits, rate limits, how to build and sign a body and what its codes
+ * mean — and robot.c walks the table: it maps the URL, has the platform
+ * build the body, posts it (xfer.c) and reads the answer. The dispatcher
+ * takes the limits from the same table. Platform files call nothing in
+ * robot.c; what they share is common.c's. The pieces are declared here so
+ * unit tests reach them without the network. */
 #define CC_ROBOT_MAX_BODY    20000 /* DingTalk and Lark: the whole JSON body */
 #define CC_WECOM_MAX_MARKDOWN 4096 /* WeCom: markdown.content */
 #define CC_WECOM_MAX_TEXT     2048 /* WeCom: text.content */
@@ -144,6 +148,53 @@ struct cc_robot_verdict {
     enum cc_send_status status;
     const char *why;
 };
+
+/* At most max messages within window_ms (at the platform's own scale). */
+struct cc_rate_rule {
+    int max;
+    int64_t window_ms;
+};
+
+/* A robot body built and signed, ready to post. */
+struct cc_robot_body {
+    char *data;                     /* the JSON body, free() (jansson's allocator) */
+    size_t len;
+    char url[CC_URL_MAX + 1200];    /* where to post it: the URL, signed when the platform signs there */
+};
+
+struct cc_robot_platform {
+    int kind;                       /* enum cc_webhook_kind */
+    const char *name;               /* "DingTalk": in reasons and logs */
+    const char *prefix;             /* scheme and host of its webhook URLs, with the '/' */
+    size_t base_url;                /* offsetof its test base URL in struct cc_delivery_config */
+    /* Where an answer keeps its code and message; alt_*: older answers (NULL: none). */
+    const char *code_field, *msg_field, *alt_code_field, *alt_msg_field;
+    /* Size: what the platform limits — the markdown or the text, as escaped
+     * in the JSON body or as it is, plus line_bytes for each line — and the
+     * limit; a text message (mention_as_text: a mention makes one) has
+     * max_text_bytes. frame_bytes: what a merged message keeps free for its
+     * title, signature, mention and heading. */
+    int measures_markdown, measures_json, mention_as_text;
+    size_t line_bytes, max_bytes, max_text_bytes, frame_bytes;
+    /* Rate limits per robot (max 0: none), and how long the platform blocks
+     * a robot that passed them (0: it does not). */
+    struct cc_rate_rule rules[2];
+    int64_t throttle_block_ms;
+    /* Builds and signs m for url (mapped already), the timestamp taken now.
+     * 0 with *out filled, or -1 with *res filled (nothing to send). */
+    int (*build)(const struct cc_robot_platform *p, const struct cc_robot_message *m,
+                 const char *url, struct cc_send_result *res, struct cc_robot_body *out);
+    /* What a non-zero code means; msg (may be "") tells shared codes apart. */
+    struct cc_robot_verdict (*verdict)(int64_t code, const char *msg);
+};
+
+extern const struct cc_robot_platform cc_robot_dingtalk;  /* dingtalk.c */
+extern const struct cc_robot_platform cc_robot_lark;      /* lark.c */
+extern const struct cc_robot_platform cc_robot_feishu;    /* lark.c */
+extern const struct cc_robot_platform cc_robot_wecom;     /* wecom.c */
+
+/* robot.c: the table's entry for kind, or NULL. */
+const struct cc_robot_platform *cc_robot_platform_of(int kind);
 
 /* robot.c: "DingTalk", "Lark", "Feishu", "WeCom"; "robot" when unknown. */
 const char *cc_robot_platform(int kind);
@@ -171,24 +222,6 @@ int cc_robot_mention_mobile(const char *e164, char *out, size_t outsz);
 void cc_robot_classify(int kind, long http_status, const char *body, size_t len,
                        struct cc_send_result *res, struct cc_robot_answer *ans);
 
-/* robot.c: the transfer POSTing the JSON body (len bytes, copied) to url
- * (borrowed, not logged: it holds the token); its answer is classified with
- * cc_robot_classify (transport failures: RETRY). 0 or -1 as
- * cc_http_xfer_new. */
-int cc_robot_xfer(const struct cc_delivery_config *cfg, int kind, const char *url,
-                  const char *body, size_t len, struct cc_send_result *res,
-                  struct cc_xfer **out);
-
-/* Per platform: build, measure and sign m for url (already mapped by
- * cc_robot_prepare). cfg, m and url are borrowed. 0 with *out ready to run,
- * or -1 with *res filled (nothing to send). */
-int cc_dingtalk_prepare(const struct cc_delivery_config *cfg, const struct cc_robot_message *m,
-                        const char *url, struct cc_send_result *res, struct cc_xfer **out);
-int cc_lark_prepare(const struct cc_delivery_config *cfg, const struct cc_robot_message *m,
-                    const char *url, struct cc_send_result *res, struct cc_xfer **out);
-int cc_wecom_prepare(const struct cc_delivery_config *cfg, const struct cc_robot_message *m,
-                     const char *url, struct cc_send_result *res, struct cc_xfer **out);
-
 /* dingtalk.c: base64(HMAC-SHA256(key = secret, data = ts_ms + "\n" +
  * secret)) into out (at least CC_ROBOT_SIGN_LEN). Returns 0, -1 when out is
  * too small or secret longer than CC_SECRET_MAX. */
@@ -205,9 +238,6 @@ int cc_dingtalk_signed_url(const char *url, const char *secret, int64_t ts_ms, c
  * which is what DingTalk measures. NULL when a string is not valid UTF-8 or
  * m has neither markdown nor text. */
 char *cc_dingtalk_body(const struct cc_robot_message *m, size_t *len);
-/* dingtalk.c: the verdict for a non-zero errcode; msg (errmsg, may be "")
- * tells 310000's causes apart. */
-struct cc_robot_verdict cc_dingtalk_verdict(int64_t code, const char *msg);
 
 /* lark.c: base64(HMAC-SHA256(key = ts_s + "\n" + secret, data = empty)).
  * Returns 0, -1 as cc_dingtalk_sign. */
@@ -218,8 +248,6 @@ int cc_lark_sign(const char *secret, int64_t ts_s, char *out, size_t outsz);
  * cc_dingtalk_body; *len is what Lark measures. */
 char *cc_lark_body(const struct cc_robot_message *m, const char *secret, int64_t ts_s,
                    size_t *len);
-/* lark.c: the verdict for a non-zero code; msg tells 9499's causes apart. */
-struct cc_robot_verdict cc_lark_verdict(int64_t code, const char *msg);
 
 /* wecom.c: the markdown body, or with a valid m->mention_mobile a text body
  * (m->text, else m->markdown) with text.mentioned_mobile_list. *text_message
@@ -227,8 +255,6 @@ struct cc_robot_verdict cc_lark_verdict(int64_t code, const char *msg);
  * Ownership and NULL as cc_dingtalk_body. */
 char *cc_wecom_body(const struct cc_robot_message *m, size_t *len, size_t *measured,
                     int *text_message);
-/* wecom.c: the verdict for a non-zero errcode. */
-struct cc_robot_verdict cc_wecom_verdict(int64_t code, const char *msg);
 
 /* ---- SMTP message building (smtp.c), for tests -----------------------------
  * Splits "Name <addr>" or a bare "addr" into its display name (may come out

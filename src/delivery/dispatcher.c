@@ -25,26 +25,20 @@
 #include <openssl/crypto.h>
 
 #include "core/core.h"
-#include "delivery/delivery.h"
+#include "delivery/delivery_int.h"
 #include "store/store.h"
 #include "util/util.h"
 
 /* Notifications one thread claims (and has on the wire) at a time. */
 #define CLAIM_MAX 64
-/* DingTalk blocks a robot for 10 minutes after its rate limit. */
-#define DINGTALK_BLOCK_MS (10 * 60 * 1000)
 
 /* ---- per-robot rate limits ----------------------------------------------------------
- * DingTalk and WeCom take 20 messages a minute per robot, Lark 5 a second and
- * 100 a minute; past that they refuse (and DingTalk blocks the robot for 10
+ * Each platform takes so many messages per robot in a window (the table of
+ * robot platforms: DingTalk and WeCom 20 a minute, Lark 5 a second and 100 a
+ * minute); past that they refuse (and DingTalk blocks the robot for 10
  * minutes). So a message that would pass the limit waits its turn instead. */
 #define LIMIT_SLOTS 100           /* the most sends any rule looks back over */
 #define LIMIT_DESTS 256
-
-struct rate_rule {
-    int max;
-    int64_t window_ms;
-};
 
 struct dest {
     char url[CC_URL_MAX + 1];
@@ -60,22 +54,15 @@ struct limiter {
     int percent;
 };
 
-static int rules_for(int kind, int percent, struct rate_rule out[2])
+/* The platform's rules for kind with their windows at percent of the
+ * platform's. Returns how many (0: no limit). */
+static int rules_for(int kind, int percent, struct cc_rate_rule out[2])
 {
-    int64_t minute = 60000 * percent / 100, second = 1000 * percent / 100;
-    switch (kind) {
-    case CC_WEBHOOK_DINGTALK:
-    case CC_WEBHOOK_WECOM:
-        out[0] = (struct rate_rule){20, minute};
-        return 1;
-    case CC_WEBHOOK_LARK:
-    case CC_WEBHOOK_FEISHU:
-        out[0] = (struct rate_rule){5, second};
-        out[1] = (struct rate_rule){100, minute};
-        return 2;
-    default:
-        return 0;
-    }
+    const struct cc_robot_platform *p = cc_robot_platform_of(kind);
+    int n = 0;
+    for (int i = 0; p && i < 2 && p->rules[i].max; i++, n++)
+        out[i] = (struct cc_rate_rule){p->rules[i].max, p->rules[i].window_ms * percent / 100};
+    return n;
 }
 
 static struct dest *dest_find(struct limiter *l, const char *url, int64_t now)
@@ -100,7 +87,7 @@ static struct dest *dest_find(struct limiter *l, const char *url, int64_t now)
  * (ms) it may go. */
 static int64_t limiter_reserve(struct limiter *l, int kind, const char *url, int64_t now)
 {
-    struct rate_rule rules[2];
+    struct cc_rate_rule rules[2];
     int nr = rules_for(kind, l->percent, rules);
     if (!nr)
         return 0;
@@ -498,8 +485,9 @@ static void settle(struct batch *b, struct item *it, const struct cc_send_result
             finish(b, n, "dead", res->reason, &a);
         } else {
             int64_t wait = backoff_ms(d, n->attempts);
-            if (res->status == CC_SEND_THROTTLED && w && w->kind == CC_WEBHOOK_DINGTALK) {
-                int64_t block = DINGTALK_BLOCK_MS * d->cfg.rate_window_percent / 100;
+            const struct cc_robot_platform *p = w ? cc_robot_platform_of(w->kind) : NULL;
+            if (res->status == CC_SEND_THROTTLED && p && p->throttle_block_ms) {
+                int64_t block = p->throttle_block_ms * d->cfg.rate_window_percent / 100;
                 if (wait < block)
                     wait = block;
                 /* the whole robot is blocked, not just this message */
@@ -519,21 +507,23 @@ static void settle(struct batch *b, struct item *it, const struct cc_send_result
     }
 }
 
-/* Bytes an item adds to a merged message, as the platform measures it:
- * DingTalk the JSON body (markdown, escaped), Lark the JSON body (text, one
- * JSON object a line), WeCom the content itself. */
-static size_t measure(int kind, int wecom_text, const char *markdown, const char *text)
+/* Bytes an item adds to a merged message, as the platform measures it
+ * (its entry in the table of robot platforms): the markdown or the text,
+ * escaped as in a JSON body or as it is, and so much for each line. */
+static size_t measure(int kind, int text_message, const char *markdown, const char *text)
 {
+    const struct cc_robot_platform *p = cc_robot_platform_of(kind);
     size_t n = 0;
-    const char *s = kind == CC_WEBHOOK_DINGTALK || (kind == CC_WEBHOOK_WECOM && !wecom_text)
-                        ? markdown : text;
-    int json = kind != CC_WEBHOOK_WECOM;
+    if (!p)
+        return 0;
+    const char *s = p->measures_markdown && !text_message ? markdown : text;
     for (; *s; s++) {
         n++;
-        if (json && (*s == '"' || *s == '\\' || *s == '\n' || *s == '\t' || *s == '\r'))
+        if (p->measures_json && (*s == '"' || *s == '\\' || *s == '\n' || *s == '\t' ||
+                                 *s == '\r'))
             n++;
-        if ((kind == CC_WEBHOOK_LARK || kind == CC_WEBHOOK_FEISHU) && *s == '\n')
-            n += 40; /* {"tag":"text","text":""} and brackets for each paragraph */
+        if (*s == '\n')
+            n += p->line_bytes;
     }
     return n;
 }
@@ -553,10 +543,10 @@ static void cut(char *s, size_t budget)
 
 /* What a robot's messages may measure: its limit less room for the frame
  * (title, signature, mention, merged heading). */
-static size_t robot_budget(const struct cc_webhook *w, int wecom_text)
+static size_t robot_budget(const struct cc_webhook *w, int text_message)
 {
-    size_t limit = cc_robot_max_bytes(w->kind, wecom_text);
-    return w->kind == CC_WEBHOOK_WECOM ? limit - 160 : limit - 1500;
+    const struct cc_robot_platform *p = cc_robot_platform_of(w->kind);
+    return p ? cc_robot_max_bytes(w->kind, text_message) - p->frame_bytes : 0;
 }
 
 /* Prepares the items (all to one robot) as few messages as the robot's size
@@ -568,19 +558,20 @@ static void prepare_merged(struct batch *b, struct item **items, size_t n, const
     const struct item *first = items[0];
     const struct cc_webhook *w = first->w;
     const char *mention = w->mention_mobile && first->c->mobile_verified_at ? first->c->mobile : NULL;
-    int wecom_text = w->kind == CC_WEBHOOK_WECOM && mention;
-    size_t budget = robot_budget(w, wecom_text);
+    const struct cc_robot_platform *p = cc_robot_platform_of(w->kind);
+    int text_message = p && p->mention_as_text && mention;
+    size_t budget = robot_budget(w, text_message);
     int zh = !strcmp(first->c->language, "zh-CN");
     size_t i = 0;
     while (i < n) {
         /* as many items as fit */
         size_t j = i, used = 0;
         while (j < n) {
-            size_t m = measure(w->kind, wecom_text, items[j]->r.markdown, items[j]->r.text) + 16;
+            size_t m = measure(w->kind, text_message, items[j]->r.markdown, items[j]->r.text) + 16;
             if (m > budget && j == i) { /* one item alone is too long: shorten it */
                 cut(items[j]->r.markdown, budget / 2);
                 cut(items[j]->r.text, budget / 2);
-                m = measure(w->kind, wecom_text, items[j]->r.markdown, items[j]->r.text) + 16;
+                m = measure(w->kind, text_message, items[j]->r.markdown, items[j]->r.text) + 16;
             }
             if (used + m > budget)
                 break;
@@ -661,10 +652,11 @@ static void prepare_group(struct batch *b, struct group *gr)
         return;
     }
     const struct item *one = gr->items[0];
-    int wecom_text = w->kind == CC_WEBHOOK_WECOM && w->mention_mobile &&
+    const struct cc_robot_platform *p = cc_robot_platform_of(w->kind);
+    int text_message = p && p->mention_as_text && w->mention_mobile &&
                      one->c->mobile_verified_at;
-    int fits = measure(w->kind, wecom_text, one->r.markdown, one->r.text) + 16 <=
-               robot_budget(w, wecom_text);
+    int fits = measure(w->kind, text_message, one->r.markdown, one->r.text) + 16 <=
+               robot_budget(w, text_message);
     if (gr->n == 1 && fits) { /* the message exactly as a test send renders and sends it */
         struct item *it = gr->items[0];
         struct send *s = batch_send(b, gr->items, 1);
