@@ -477,7 +477,9 @@ static int cmd_serve(struct cc_service *svc, const struct cc_config *cfg)
                                         schedule, nschedule, 1000,
                                         (int)cfg->robot_rate_window_percent};
     struct cc_dispatcher *disp = NULL;
-    if (cc_dispatcher_start(svc->store, &dc, svc->master_key, &dcfg, &disp)) {
+    struct cc_delivery_resolver resolver;
+    cc_outbox_resolver(svc, &resolver);
+    if (cc_dispatcher_start(svc->store, &dc, &resolver, &dcfg, &disp)) {
         fprintf(stderr, "certcontacts: cannot start the dispatcher\n");
         return 1;
     }

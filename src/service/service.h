@@ -56,6 +56,10 @@ void cc_service_init(struct cc_service *svc, struct cc_store *store,
 void cc_service_thread_done(struct cc_service *svc);
 /* CC_OK when the database answers. */
 enum cc_err cc_service_ping(struct cc_service *svc, struct cc_error *err);
+/* The resolver the dispatcher asks for each claimed batch (outbox.c): who
+ * gets what, rendered with the account's templates, robots' secrets opened
+ * with the master key. svc is borrowed and must outlive the dispatcher. */
+void cc_outbox_resolver(struct cc_service *svc, struct cc_delivery_resolver *out);
 /* CC_ERR_FORBIDDEN unless the caller has at least role `need`. */
 enum cc_err cc_service_require(const struct cc_caller *caller, enum cc_role need,
                                struct cc_error *err);
