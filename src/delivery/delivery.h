@@ -7,6 +7,10 @@
  * The cc_*_send calls block the calling thread for at most the configured
  * timeout; callers that serve HTTP run them off the server's worker threads.
  * The dispatcher prepares many messages and runs them together instead.
+ *
+ * Delivery holds no business rule: who gets what, in which words, with which
+ * secret is the service's to say (struct cc_outgoing, and the resolver the
+ * dispatcher asks for each batch). Delivery uses store, core and util only.
  */
 #ifndef CC_DELIVERY_H
 #define CC_DELIVERY_H
