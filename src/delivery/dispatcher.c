@@ -304,7 +304,7 @@ static void finish(struct batch *b, struct cc_notification *n, const char *statu
 /* Takes the resolver's word for it: 0 when there is a message to send,
  * else -1 with the notification finished (cancelled, failed, or put back
  * pending). */
-static int accept(struct batch *b, struct item *it)
+static int take_decision(struct batch *b, struct item *it)
 {
     struct cc_notification *n = it->n;
     const struct cc_outgoing *o = it->o;
@@ -616,7 +616,7 @@ static void process_batch(struct cc_dispatcher *d, struct cc_notification *claim
         struct item *it = batch_item(&b);
         it->n = &claimed[k];
         it->o = &outs[k];
-        if (!accept(&b, it))
+        if (!take_decision(&b, it))
             ready[m++] = it;
     }
     struct group *groups = cc_calloc(m ? m : 1, sizeof *groups);
