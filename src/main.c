@@ -512,14 +512,12 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
                                         schedule, nschedule, 1000,
                                         (int)cfg->robot_rate_window_percent};
     struct cc_dispatcher *disp = NULL;
-    uint8_t master_key[CC_KEY_LEN];
-    if (cc_service_load_key(cfg->master_key_file, 0, master_key, &err) ||
-        cc_dispatcher_start(store, &dc, master_key, &dcfg, &disp)) {
-        OPENSSL_cleanse(master_key, sizeof master_key);
+    struct cc_delivery_resolver resolver;
+    cc_outbox_resolver(svc, &resolver);
+    if (cc_dispatcher_start(store, &dc, &resolver, &dcfg, &disp)) {
         fprintf(stderr, "certcontacts: cannot start the dispatcher\n");
         return 1;
     }
-    OPENSSL_cleanse(master_key, sizeof master_key);
     cc_service_set_delivery(svc, &dc, disp);
     struct cc_http_server *srv = NULL;
     if (cc_http_start(&hc, svc, &srv, &err)) {

@@ -7,6 +7,10 @@
  * The cc_*_send calls block the calling thread for at most the configured
  * timeout; callers that serve HTTP run them off the server's worker threads.
  * The dispatcher prepares many messages and runs them together instead.
+ *
+ * Delivery holds no business rule: who gets what, in which words, with which
+ * secret is the service's to say (struct cc_outgoing, and the resolver the
+ * dispatcher asks for each batch). Delivery uses store, core and util only.
  */
 #ifndef CC_DELIVERY_H
 #define CC_DELIVERY_H
@@ -134,51 +138,71 @@ int cc_robot_prepare(const struct cc_delivery_config *cfg, const struct cc_robot
  * WeCom: markdown content 4096, text content 2048). */
 size_t cc_robot_max_bytes(int kind, int text_message);
 
-/* ---- one notification to one channel (notify.c) ------------------------------
- * The one path every message to a contact takes, test or real: the rendered
- * event goes to the contact's email, mobile or one of its robots through the
- * channel's sender. secret is the robot's decrypted signing secret or NULL;
- * msg_uuid stays the same across retries of one notification. */
-struct cc_contact;
-struct cc_webhook;
-struct cc_rendered;
-int cc_notify_send(const struct cc_delivery_config *cfg, const struct cc_rendered *r,
-                   const struct cc_contact *c, const char *channel, const struct cc_webhook *w,
-                   const char *secret, const char *msg_uuid, struct cc_send_result *res,
-                   struct cc_robot_answer *ans);
-/* The same, prepared (see cc_xfer_run). */
-int cc_notify_prepare(const struct cc_delivery_config *cfg, const struct cc_rendered *r,
-                      const struct cc_contact *c, const char *channel,
-                      const struct cc_webhook *w, const char *secret, const char *msg_uuid,
-                      struct cc_send_result *res, struct cc_xfer **out);
-
-/* Renders event t for one channel ("email", "mobile"/"sms", "webhook"/"robot")
- * of an account: its own template when it has one, else the built-in text.
- * Always fills *out; a failed lookup is logged and the built-in text used. */
-struct cc_store;
-enum cc_err cc_render_for_account(struct cc_store *store, int64_t account_id,
-                                  enum cc_event_type t, const char *channel_kind,
-                                  const char *lang, const void *data, const char *contact_name,
-                                  int test, struct cc_rendered *out);
-/* The same in two steps, for a caller that renders many messages: the
- * account's own texts for (t, channel, language), found or not (a failed
- * lookup is logged and reads as not found), then the rendering with them
- * (texts NULL or not found: the built-in text). */
-struct cc_template_texts {
-    int found;
-    char title[CC_TEMPLATE_TITLE_MAX + 1];
-    char body[CC_TEMPLATE_BODY_MAX + 1];
+/* ---- one message to one channel (notify.c) -------------------------------------
+ * What the service decided to send for one notification (or one test
+ * send): the rendered message and where it goes, with everything the
+ * dispatcher records about the channel. The service fills it (the
+ * resolver below, and the test sends); delivery applies no rule to it. */
+enum cc_outgoing_action {
+    CC_OUT_SEND,    /* send the message below */
+    CC_OUT_CANCEL,  /* not sent: finished as cancelled, because of why (the contact
+                       was deleted, the address is no longer verified, the robot removed) */
+    CC_OUT_FAIL,    /* not sent: finished as failed, because of why */
+    CC_OUT_LATER,   /* not sent now: put back as pending with why, due again at
+                       later_at (0: when it was due) */
 };
-enum cc_err cc_template_texts_get(struct cc_store *store, int64_t account_id,
-                                 enum cc_event_type t, const char *channel_kind,
-                                 const char *lang, struct cc_template_texts *out);
-void cc_render_with(const struct cc_template_texts *texts, enum cc_event_type t,
-                    const char *lang, const void *data, const char *contact_name, int test,
-                    struct cc_rendered *out);
+
+struct cc_outgoing {
+    enum cc_outgoing_action action;
+    char why[256];
+    int64_t later_at;
+    /* CC_OUT_SEND only: */
+    char channel[8];                        /* "email", "mobile", "webhook" */
+    struct cc_rendered r;                   /* in the contact's language */
+    char lang[CC_LANG_MAX + 1];             /* that language: "en" or "zh-CN" */
+    char to[CC_EMAIL_MAX + 1];              /* email address or E.164 mobile; robots: "" */
+    char to_name[CC_NAME_MAX_BYTES + 1];    /* the contact's name (email display name) */
+    int kind;                               /* robots: enum cc_webhook_kind */
+    char url[CC_URL_MAX + 1];               /* robots: the canonical webhook URL */
+    char secret[CC_SECRET_MAX + 1];         /* robots: decrypted signing secret; "" = none
+                                               (cleansed by whoever holds it when done) */
+    char mention_mobile[CC_MOBILE_MAX + 1]; /* robots: E.164 mobile to @mention; "" = none */
+    int was_broken;                         /* the channel is marked broken: a delivery clears it */
+};
+
+/* Prepares o (borrowed; CC_OUT_SEND) for the wire through its channel's
+ * sender: the one path every message to a contact takes, test or real, so a
+ * test exercises exactly the message type, signing and sender a real
+ * notification uses. msg_uuid stays the same across retries of one
+ * notification (DingTalk's msgUuid, the SMS out id). Returns as
+ * cc_email_prepare. */
+int cc_notify_prepare(const struct cc_delivery_config *cfg, const struct cc_outgoing *o,
+                      const char *msg_uuid, struct cc_send_result *res, struct cc_xfer **out);
+/* The same, run alone: *res is always filled, *ans (may be NULL) too.
+ * Returns 0 when delivered, -1 otherwise. */
+int cc_notify_send(const struct cc_delivery_config *cfg, const struct cc_outgoing *o,
+                   const char *msg_uuid, struct cc_send_result *res,
+                   struct cc_robot_answer *ans);
+
+/* ---- who gets what: the service's answer for a claimed batch ------------------
+ * The dispatcher claims notifications and asks resolve() what to do with
+ * each: out[i] (n of them, owned by the caller, filled whole by resolve for
+ * each ns[i]) says send what to where, or cancel, fail or put back and why.
+ * resolve reads each event, contact and template once per call, so a batch
+ * costs what it did when the dispatcher read them itself. It is called on
+ * the dispatcher's threads, several at once; ctx is the resolver's own and
+ * outlives the dispatcher. */
+struct cc_notification;
+struct cc_delivery_resolver {
+    void *ctx;
+    void (*resolve)(void *ctx, struct cc_notification *const *ns, size_t n,
+                    struct cc_outgoing *out);
+};
 
 /* ---- the dispatcher (dispatcher.c) ---------------------------------------------
- * Threads that claim due notifications from the outbox with a lease, render
- * and send them, record every attempt, and retry with backoff. */
+ * Threads that claim due notifications from the outbox with a lease, have the
+ * resolver say what to send, send it, record every attempt, and retry with
+ * backoff. */
 struct cc_store;
 struct cc_dispatcher;
 struct cc_dispatcher_config {
@@ -189,9 +213,12 @@ struct cc_dispatcher_config {
     int64_t idle_poll_ms;         /* longest sleep when nothing is due */
     int rate_window_percent;      /* 100: the platforms' windows; tests shorten them */
 };
+/* store, dc and the resolver's ctx are borrowed and must outlive the
+ * dispatcher; *resolver and *cfg are copied. Returns 0, or -1 when no
+ * thread could start. */
 int cc_dispatcher_start(struct cc_store *store, const struct cc_delivery_config *dc,
-                        const uint8_t *master_key, const struct cc_dispatcher_config *cfg,
-                        struct cc_dispatcher **out);
+                        const struct cc_delivery_resolver *resolver,
+                        const struct cc_dispatcher_config *cfg, struct cc_dispatcher **out);
 /* Something new may be due: look now rather than at the next poll. */
 void cc_dispatcher_wake(struct cc_dispatcher *d);
 /* Finishes the sends in flight, then stops; NULL is ignored. */

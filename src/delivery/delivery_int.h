@@ -1,9 +1,10 @@
 /*
- * delivery_int.h — internals shared inside delivery/: the one outbound HTTP
- * request helper (sms.c), the provider entry points, the result helpers and
- * the pieces of message building (SMS, chat robots, SMTP) that unit tests
- * reach directly. Nothing
- * outside delivery/ includes this file.
+ * delivery_int.h — internals shared inside delivery/: what every sender
+ * shares (common.c: results, URL checks, transport failures, mobile
+ * numbers), the transfers (xfer.c), the provider entry points, the table of
+ * robot platforms, and the pieces of message building (SMS, chat robots,
+ * SMTP) that unit tests reach directly. Nothing outside delivery/ includes
+ * this file.
  */
 #ifndef CC_DELIVERY_INT_H
 #define CC_DELIVERY_INT_H
@@ -17,7 +18,7 @@
 /* Largest platform answer we read; a longer one is cut off and unreadable. */
 #define CC_DELIVERY_MAX_ANSWER (64 * 1024)
 
-/* ---- results (sms.c) ------------------------------------------------------ */
+/* ---- results (common.c) ------------------------------------------------------ */
 /* Fills *res: status, the platform's code (may be NULL: "") and a reason
  * formatted from fmt (truncated to fit). */
 void cc_delivery_set(struct cc_send_result *res, enum cc_send_status status, const char *code,
@@ -32,13 +33,25 @@ void cc_delivery_global_init(void);
 
 /* 1 if url's scheme is https, or http with host 127.0.0.1 or localhost (so
  * tests can use a local receiver); otherwise 0 with a sentence naming what
- * in err. *loopback_http (may be NULL) says which. (sms.c) */
+ * in err. *loopback_http (may be NULL) says which. (common.c) */
 int cc_delivery_url_allowed(const char *url, const char *what, int *loopback_http, char *err,
                             size_t errsz);
 
 /* "host:port" of url, the port filled in from the scheme's default; "" when
- * url does not parse. For messages only. (sms.c) */
+ * url does not parse. For messages only. (common.c) */
 void cc_delivery_url_where(const char *url, char *out, size_t outsz);
+
+/* Scheme and host (both lower-cased) and port (the scheme's default when
+ * url has none) of url into the out strings (each may be NULL). Returns 0,
+ * or -1 when url does not parse. (common.c) */
+int cc_delivery_url_parts(const char *url, char *scheme, size_t schemesz, char *host,
+                          size_t hostsz, char *port, size_t portsz);
+
+/* A mobile number as the platforms want it: "+86" and 11 digits lose the
+ * prefix, any other E.164 number loses the "+" (Alibaba's PhoneNumbers, the
+ * robots' mentions). Returns 0, or -1 when e164 is not "+" and 8 to 15
+ * digits or does not fit outsz. (common.c) */
+int cc_delivery_phone_digits(const char *e164, char *out, size_t outsz);
 
 /* What an HTTP transfer got back, as its reader sees it. */
 struct cc_http_answer {
@@ -98,7 +111,7 @@ int cc_http_xfer_new(const char *url, const char *const *headers, size_t nheader
 int cc_xfer_send_one(struct cc_xfer *x, struct cc_send_result *res, struct cc_robot_answer *ans);
 
 /* Fills *res for a request that got no HTTP answer: always CC_SEND_RETRY,
- * with a reason naming the gateway (who, e.g. "SMS gateway"). */
+ * with a reason naming the gateway (who, e.g. "SMS gateway"). (common.c) */
 void cc_delivery_transport_failure(const struct cc_http_answer *ans, const char *who,
                                    int64_t timeout_ms, struct cc_send_result *res);
 
@@ -110,20 +123,20 @@ int cc_sms_aliyun_prepare(const struct cc_delivery_config *cfg, const struct cc_
 int cc_sms_webhook_prepare(const struct cc_delivery_config *cfg, const struct cc_sms *m,
                            struct cc_send_result *res, struct cc_xfer **out);
 
-/* sms_aliyun.c, for tests: PhoneNumbers from an E.164 number ("+86" and 11
- * digits lose the prefix, others lose the "+"). Returns 0 or -1 when e164 is
- * not "+" and 8 to 15 digits. */
-int cc_aliyun_phone_number(const char *e164, char *out, size_t outsz);
 /* sms_aliyun.c, for tests: classifies SendSms's answer (HTTP status and body,
  * borrowed) into *res. */
 void cc_aliyun_classify(long http_status, const char *body, size_t len,
                         struct cc_send_result *res);
 
 /* ---- chat robots (robot.c, dingtalk.c, lark.c, wecom.c) --------------------
- * robot.c dispatches by kind and owns what the three senders share: URL
- * mapping, the POST, and reading the answer; each platform file builds its
- * body, signs it, and maps its codes to a verdict. The pieces are declared
- * here so unit tests reach them without the network. */
+ * One table of platforms: each platform file defines its entry (lark.c two,
+ * Lark and Feishu) — name, host, where its answer keeps the code, size
+ * limits, rate limits, how to build and sign a body and what its codes
+ * mean — and robot.c walks the table: it maps the URL, has the platform
+ * build the body, posts it (xfer.c) and reads the answer. The dispatcher
+ * takes the limits from the same table. Platform files call nothing in
+ * robot.c; what they share is common.c's. The pieces are declared here so
+ * unit tests reach them without the network. */
 #define CC_ROBOT_MAX_BODY    20000 /* DingTalk and Lark: the whole JSON body */
 #define CC_WECOM_MAX_MARKDOWN 4096 /* WeCom: markdown.content */
 #define CC_WECOM_MAX_TEXT     2048 /* WeCom: text.content */
@@ -136,6 +149,53 @@ struct cc_robot_verdict {
     const char *why;
 };
 
+/* At most max messages within window_ms (at the platform's own scale). */
+struct cc_rate_rule {
+    int max;
+    int64_t window_ms;
+};
+
+/* A robot body built and signed, ready to post. */
+struct cc_robot_body {
+    char *data;                     /* the JSON body, free() (jansson's allocator) */
+    size_t len;
+    char url[CC_URL_MAX + 1200];    /* where to post it: the URL, signed when the platform signs there */
+};
+
+struct cc_robot_platform {
+    int kind;                       /* enum cc_webhook_kind */
+    const char *name;               /* "DingTalk": in reasons and logs */
+    const char *prefix;             /* scheme and host of its webhook URLs, with the '/' */
+    size_t base_url;                /* offsetof its test base URL in struct cc_delivery_config */
+    /* Where an answer keeps its code and message; alt_*: older answers (NULL: none). */
+    const char *code_field, *msg_field, *alt_code_field, *alt_msg_field;
+    /* Size: what the platform limits — the markdown or the text, as escaped
+     * in the JSON body or as it is, plus line_bytes for each line — and the
+     * limit; a text message (mention_as_text: a mention makes one) has
+     * max_text_bytes. frame_bytes: what a merged message keeps free for its
+     * title, signature, mention and heading. */
+    int measures_markdown, measures_json, mention_as_text;
+    size_t line_bytes, max_bytes, max_text_bytes, frame_bytes;
+    /* Rate limits per robot (max 0: none), and how long the platform blocks
+     * a robot that passed them (0: it does not). */
+    struct cc_rate_rule rules[2];
+    int64_t throttle_block_ms;
+    /* Builds and signs m for url (mapped already), the timestamp taken now.
+     * 0 with *out filled, or -1 with *res filled (nothing to send). */
+    int (*build)(const struct cc_robot_platform *p, const struct cc_robot_message *m,
+                 const char *url, struct cc_send_result *res, struct cc_robot_body *out);
+    /* What a non-zero code means; msg (may be "") tells shared codes apart. */
+    struct cc_robot_verdict (*verdict)(int64_t code, const char *msg);
+};
+
+extern const struct cc_robot_platform cc_robot_dingtalk;  /* dingtalk.c */
+extern const struct cc_robot_platform cc_robot_lark;      /* lark.c */
+extern const struct cc_robot_platform cc_robot_feishu;    /* lark.c */
+extern const struct cc_robot_platform cc_robot_wecom;     /* wecom.c */
+
+/* robot.c: the table's entry for kind, or NULL. */
+const struct cc_robot_platform *cc_robot_platform_of(int kind);
+
 /* robot.c: "DingTalk", "Lark", "Feishu", "WeCom"; "robot" when unknown. */
 const char *cc_robot_platform(int kind);
 
@@ -147,9 +207,9 @@ const char *cc_robot_platform(int kind);
  * that kind or the result does not fit outsz. */
 int cc_robot_target_url(int kind, const char *url, const char *base, char *out, size_t outsz);
 
-/* robot.c: the mobile as the platforms want it in a mention: "+86" and 11
- * digits → the 11 digits, any other E.164 number → its digits without '+'.
- * Returns 0, or -1 (out = "") when e164 is not '+' and 8 to 15 digits. */
+/* common.c: the mobile as the platforms want it in a mention
+ * (cc_delivery_phone_digits). Returns 0, or -1 (out = "") when e164 is not
+ * '+' and 8 to 15 digits. */
 int cc_robot_mention_mobile(const char *e164, char *out, size_t outsz);
 
 /* robot.c: classifies a platform's answer (HTTP status and body, borrowed,
@@ -161,24 +221,6 @@ int cc_robot_mention_mobile(const char *e164, char *out, size_t outsz);
  * one is REJECTED, or RETRY with HTTP 5xx. res->code is "<kind>:<code>". */
 void cc_robot_classify(int kind, long http_status, const char *body, size_t len,
                        struct cc_send_result *res, struct cc_robot_answer *ans);
-
-/* robot.c: the transfer POSTing the JSON body (len bytes, copied) to url
- * (borrowed, not logged: it holds the token); its answer is classified with
- * cc_robot_classify (transport failures: RETRY). 0 or -1 as
- * cc_http_xfer_new. */
-int cc_robot_xfer(const struct cc_delivery_config *cfg, int kind, const char *url,
-                  const char *body, size_t len, struct cc_send_result *res,
-                  struct cc_xfer **out);
-
-/* Per platform: build, measure and sign m for url (already mapped by
- * cc_robot_prepare). cfg, m and url are borrowed. 0 with *out ready to run,
- * or -1 with *res filled (nothing to send). */
-int cc_dingtalk_prepare(const struct cc_delivery_config *cfg, const struct cc_robot_message *m,
-                        const char *url, struct cc_send_result *res, struct cc_xfer **out);
-int cc_lark_prepare(const struct cc_delivery_config *cfg, const struct cc_robot_message *m,
-                    const char *url, struct cc_send_result *res, struct cc_xfer **out);
-int cc_wecom_prepare(const struct cc_delivery_config *cfg, const struct cc_robot_message *m,
-                     const char *url, struct cc_send_result *res, struct cc_xfer **out);
 
 /* dingtalk.c: base64(HMAC-SHA256(key = secret, data = ts_ms + "\n" +
  * secret)) into out (at least CC_ROBOT_SIGN_LEN). Returns 0, -1 when out is
@@ -196,9 +238,6 @@ int cc_dingtalk_signed_url(const char *url, const char *secret, int64_t ts_ms, c
  * which is what DingTalk measures. NULL when a string is not valid UTF-8 or
  * m has neither markdown nor text. */
 char *cc_dingtalk_body(const struct cc_robot_message *m, size_t *len);
-/* dingtalk.c: the verdict for a non-zero errcode; msg (errmsg, may be "")
- * tells 310000's causes apart. */
-struct cc_robot_verdict cc_dingtalk_verdict(int64_t code, const char *msg);
 
 /* lark.c: base64(HMAC-SHA256(key = ts_s + "\n" + secret, data = empty)).
  * Returns 0, -1 as cc_dingtalk_sign. */
@@ -209,8 +248,6 @@ int cc_lark_sign(const char *secret, int64_t ts_s, char *out, size_t outsz);
  * cc_dingtalk_body; *len is what Lark measures. */
 char *cc_lark_body(const struct cc_robot_message *m, const char *secret, int64_t ts_s,
                    size_t *len);
-/* lark.c: the verdict for a non-zero code; msg tells 9499's causes apart. */
-struct cc_robot_verdict cc_lark_verdict(int64_t code, const char *msg);
 
 /* wecom.c: the markdown body, or with a valid m->mention_mobile a text body
  * (m->text, else m->markdown) with text.mentioned_mobile_list. *text_message
@@ -218,8 +255,6 @@ struct cc_robot_verdict cc_lark_verdict(int64_t code, const char *msg);
  * Ownership and NULL as cc_dingtalk_body. */
 char *cc_wecom_body(const struct cc_robot_message *m, size_t *len, size_t *measured,
                     int *text_message);
-/* wecom.c: the verdict for a non-zero errcode. */
-struct cc_robot_verdict cc_wecom_verdict(int64_t code, const char *msg);
 
 /* ---- SMTP message building (smtp.c), for tests -----------------------------
  * Splits "Name <addr>" or a bare "addr" into its display name (may come out

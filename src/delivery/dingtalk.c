@@ -7,10 +7,13 @@
  * more than an hour off). A mention needs both at.atMobiles and "@<mobile>"
  * in the text, or DingTalk shows no mention. msgUuid stays the same across
  * retries, so DingTalk shows a retried message once. The answer's errcode
- * decides the outcome (robot.c reads it, cc_dingtalk_verdict maps it).
+ * decides the outcome (robot.c reads it, this file's verdict() maps it).
+ * The file ends with DingTalk's entry in the table of robot platforms
+ * (delivery_int.h): limits, rate limits, the builder and the verdicts.
  * Spec: ../shared/specs/chatbots-and-sms.md.
  */
 #include <assert.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -137,7 +140,9 @@ char *cc_dingtalk_body(const struct cc_robot_message *m, size_t *len)
     return s;
 }
 
-struct cc_robot_verdict cc_dingtalk_verdict(int64_t code, const char *msg)
+/* The verdict for a non-zero errcode; msg (errmsg, may be "") tells
+ * 310000's causes apart. */
+static struct cc_robot_verdict verdict(int64_t code, const char *msg)
 {
     enum cc_send_status no = CC_SEND_REJECTED;
     switch (code) {
@@ -189,35 +194,52 @@ struct cc_robot_verdict cc_dingtalk_verdict(int64_t code, const char *msg)
     }
 }
 
-int cc_dingtalk_prepare(const struct cc_delivery_config *cfg, const struct cc_robot_message *m,
-                        const char *url, struct cc_send_result *res, struct cc_xfer **out)
+/* Builds m's body and, for a signed robot, the signed URL. */
+static int build(const struct cc_robot_platform *p, const struct cc_robot_message *m,
+                 const char *url, struct cc_send_result *res, struct cc_robot_body *out)
 {
-    *out = NULL;
-    char target[CC_URL_MAX + 1200];
-    size_t len = 0;
-    char *body = cc_dingtalk_body(m, &len);
-    if (!body) {
+    out->data = cc_dingtalk_body(m, &out->len);
+    if (!out->data) {
         cc_delivery_set(res, CC_SEND_REJECTED, "",
                         "the message has no text or is not valid UTF-8: not sent");
-        goto out;
+        return -1;
     }
-    if (len > CC_ROBOT_MAX_BODY) {
+    if (out->len > p->max_bytes) {
         cc_delivery_set(res, CC_SEND_REJECTED, "dingtalk:too_large",
-                        "message too large for DingTalk (%zu bytes, at most %d): not sent", len,
-                        CC_ROBOT_MAX_BODY);
-        goto out;
+                        "message too large for DingTalk (%zu bytes, at most %zu): not sent",
+                        out->len, p->max_bytes);
+        goto fail;
     }
-    const char *to = url;
-    if (m->secret && *m->secret) {
-        if (cc_dingtalk_signed_url(url, m->secret, cc_now_ms(), target, sizeof target)) {
-            cc_delivery_set(res, CC_SEND_REJECTED, "",
-                            "the signing secret or the URL is too long: not sent");
-            goto out;
-        }
-        to = target;
+    if (!m->secret || !*m->secret) {
+        if (cc_strlcpy(out->url, url, sizeof out->url) < sizeof out->url)
+            return 0;
+    } else if (!cc_dingtalk_signed_url(url, m->secret, cc_now_ms(), out->url, sizeof out->url)) {
+        return 0;
     }
-    cc_robot_xfer(cfg, CC_WEBHOOK_DINGTALK, to, body, len, res, out);
-out:
-    free(body);
-    return *out ? 0 : -1;
+    cc_delivery_set(res, CC_SEND_REJECTED, "",
+                    "the signing secret or the URL is too long: not sent");
+fail:
+    free(out->data);
+    out->data = NULL;
+    return -1;
 }
+
+/* DingTalk's entry in the table of robot platforms (robot.c): errcode and
+ * errmsg; the whole body at most 20000 bytes; 20 messages a minute per
+ * robot, and a robot past that is blocked for 10 minutes. */
+const struct cc_robot_platform cc_robot_dingtalk = {
+    .kind = CC_WEBHOOK_DINGTALK,
+    .name = "DingTalk",
+    .prefix = "https://oapi.dingtalk.com/",
+    .base_url = offsetof(struct cc_delivery_config, dingtalk_base_url),
+    .code_field = "errcode",
+    .msg_field = "errmsg",
+    .measures_markdown = 1,
+    .measures_json = 1,
+    .max_bytes = CC_ROBOT_MAX_BODY,
+    .frame_bytes = 1500,
+    .rules = {{20, 60 * 1000}},
+    .throttle_block_ms = 10 * 60 * 1000,
+    .build = build,
+    .verdict = verdict,
+};

@@ -3,11 +3,14 @@
  *
  * Each dispatcher thread claims a batch of due notifications in one write
  * (a lease: if this process dies, the lease runs out and the work is claimed
- * again), then for each one re-reads the contact — a contact deleted, an
- * address no longer verified or a robot removed since the event is
- * cancelled, not sent — renders the event in the contact's language and
- * prepares its message through cc_notify_prepare, the path a test send takes
- * too. The batch's messages then go on the wire together (libcurl's multi
+ * again), then asks the service's resolver (struct cc_delivery_resolver)
+ * what to do with each: send this rendered message to this address or robot,
+ * or cancel it (a contact deleted, an address no longer verified or a robot
+ * removed since the event), fail it, or put it back. The dispatcher holds no
+ * such rule itself, no key and no template: it prepares each message through
+ * cc_notify_prepare, the path a test send takes too, merging the messages
+ * for one robot and keeping to each platform's rate limit (the table of
+ * robot platforms, delivery_int.h). The batch's messages then go on the wire together (libcurl's multi
  * interface, xfer.c), and every attempt and outcome is recorded in one
  * write (a batch still waiting on a slow platform after 250 ms records what
  * has finished so far, then the rest as it finishes): delivered, failed for good (with the platform's reason), or due
@@ -21,30 +24,23 @@
 #include <string.h>
 #include <time.h>
 
-#include <jansson.h>
 #include <openssl/crypto.h>
 
 #include "core/core.h"
-#include "delivery/delivery.h"
+#include "delivery/delivery_int.h"
 #include "store/store.h"
 #include "util/util.h"
 
 /* Notifications one thread claims (and has on the wire) at a time. */
 #define CLAIM_MAX 64
-/* DingTalk blocks a robot for 10 minutes after its rate limit. */
-#define DINGTALK_BLOCK_MS (10 * 60 * 1000)
 
 /* ---- per-robot rate limits ----------------------------------------------------------
- * DingTalk and WeCom take 20 messages a minute per robot, Lark 5 a second and
- * 100 a minute; past that they refuse (and DingTalk blocks the robot for 10
+ * Each platform takes so many messages per robot in a window (the table of
+ * robot platforms: DingTalk and WeCom 20 a minute, Lark 5 a second and 100 a
+ * minute); past that they refuse (and DingTalk blocks the robot for 10
  * minutes). So a message that would pass the limit waits its turn instead. */
 #define LIMIT_SLOTS 100           /* the most sends any rule looks back over */
 #define LIMIT_DESTS 256
-
-struct rate_rule {
-    int max;
-    int64_t window_ms;
-};
 
 struct dest {
     char url[CC_URL_MAX + 1];
@@ -60,22 +56,15 @@ struct limiter {
     int percent;
 };
 
-static int rules_for(int kind, int percent, struct rate_rule out[2])
+/* The platform's rules for kind with their windows at percent of the
+ * platform's. Returns how many (0: no limit). */
+static int rules_for(int kind, int percent, struct cc_rate_rule out[2])
 {
-    int64_t minute = 60000 * percent / 100, second = 1000 * percent / 100;
-    switch (kind) {
-    case CC_WEBHOOK_DINGTALK:
-    case CC_WEBHOOK_WECOM:
-        out[0] = (struct rate_rule){20, minute};
-        return 1;
-    case CC_WEBHOOK_LARK:
-    case CC_WEBHOOK_FEISHU:
-        out[0] = (struct rate_rule){5, second};
-        out[1] = (struct rate_rule){100, minute};
-        return 2;
-    default:
-        return 0;
-    }
+    const struct cc_robot_platform *p = cc_robot_platform_of(kind);
+    int n = 0;
+    for (int i = 0; p && i < 2 && p->rules[i].max; i++, n++)
+        out[i] = (struct cc_rate_rule){p->rules[i].max, p->rules[i].window_ms * percent / 100};
+    return n;
 }
 
 static struct dest *dest_find(struct limiter *l, const char *url, int64_t now)
@@ -100,7 +89,7 @@ static struct dest *dest_find(struct limiter *l, const char *url, int64_t now)
  * (ms) it may go. */
 static int64_t limiter_reserve(struct limiter *l, int kind, const char *url, int64_t now)
 {
-    struct rate_rule rules[2];
+    struct cc_rate_rule rules[2];
     int nr = rules_for(kind, l->percent, rules);
     if (!nr)
         return 0;
@@ -145,7 +134,7 @@ struct cc_dispatcher {
     struct limiter limit;
     struct cc_store *store;
     const struct cc_delivery_config *dc;
-    uint8_t key[CC_KEY_LEN];
+    struct cc_delivery_resolver resolver;
     struct cc_dispatcher_config cfg;
     int64_t *schedule;
     pthread_t *threads;
@@ -157,41 +146,16 @@ struct cc_dispatcher {
 };
 
 /* ---- one batch -----------------------------------------------------------------------
- * A dispatcher thread works in batches: claim, load and render, prepare
- * every message, put them all on the wire together (xfer.c: libcurl's multi
- * interface), then record every outcome in one write. */
+ * A dispatcher thread works in batches: claim, have the resolver say what to
+ * send for each notification, prepare every message, put them all on the
+ * wire together (xfer.c: libcurl's multi interface), then record every
+ * outcome in one write. */
 #define MERGE_MAX 50
 
-/* A claimed notification with everything needed to send it. */
+/* A claimed notification and what the resolver said to send for it. */
 struct item {
     struct cc_notification *n;    /* into the batch's claim */
-    const struct cc_contact *c;   /* the batch's copy */
-    const struct cc_webhook *w;   /* into c, for robots */
-    struct cc_rendered r;
-};
-
-/* What a batch read once for all its items: events (with their data
- * parsed), contacts, and the account's template texts. */
-struct cached_event {
-    int64_t account_id, id;
-    enum cc_err rc;
-    char why[256];
-    struct cc_event ev;
-    json_t *data;
-};
-
-struct cached_contact {
-    int64_t account_id, id;
-    enum cc_err rc;
-    char why[256];
-    struct cc_contact c;
-};
-
-struct cached_texts {
-    int64_t account_id;
-    enum cc_event_type t;
-    char channel[8], lang[8];
-    struct cc_template_texts texts;
+    struct cc_outgoing *o;        /* into the thread's outgoing array */
 };
 
 /* One message prepared for the wire and the items it carries. */
@@ -222,12 +186,6 @@ struct batch {
     size_t nsends, capsends;
     struct record *recs;
     size_t nrecs, caprecs;
-    struct cached_event **events;
-    size_t nevents, capevents;
-    struct cached_contact **contacts;
-    size_t ncontacts, capcontacts;
-    struct cached_texts **texts;
-    size_t ntexts, captexts;
 };
 
 static void *grow(void *p, size_t *cap, size_t need, size_t size)
@@ -244,10 +202,9 @@ static void *grow(void *p, size_t *cap, size_t need, size_t size)
 static struct item *batch_item(struct batch *b)
 {
     b->items = grow(b->items, &b->capitems, b->nitems + 1, sizeof *b->items);
-    struct item *it = cc_malloc(sizeof *it); /* r is written by the renderer */
+    struct item *it = cc_malloc(sizeof *it);
     it->n = NULL;
-    it->c = NULL;
-    it->w = NULL;
+    it->o = NULL;
     b->items[b->nitems++] = it;
     return it;
 }
@@ -300,18 +257,6 @@ static void batch_free(struct batch *b)
     }
     for (size_t i = 0; i < b->nitems; i++)
         cc_free(b->items[i]);
-    for (size_t i = 0; i < b->nevents; i++) {
-        cc_event_free(&b->events[i]->ev);
-        json_decref(b->events[i]->data);
-        cc_free(b->events[i]);
-    }
-    for (size_t i = 0; i < b->ncontacts; i++)
-        cc_free(b->contacts[i]);
-    for (size_t i = 0; i < b->ntexts; i++)
-        cc_free(b->texts[i]);
-    cc_free(b->events);
-    cc_free(b->contacts);
-    cc_free(b->texts);
     cc_free(b->sends);
     cc_free(b->items);
     cc_free(b->recs);
@@ -356,110 +301,28 @@ static void finish(struct batch *b, struct cc_notification *n, const char *statu
     finish_health(b, n, status, why, a, 0);
 }
 
-static const struct cached_event *batch_event(struct batch *b, int64_t account_id, int64_t id)
-{
-    for (size_t i = 0; i < b->nevents; i++)
-        if (b->events[i]->id == id && b->events[i]->account_id == account_id)
-            return b->events[i];
-    struct cc_error err;
-    struct cached_event *e = cc_calloc(1, sizeof *e);
-    e->account_id = account_id;
-    e->id = id;
-    e->rc = cc_store_event_get(b->d->store, account_id, id, &e->ev, &err);
-    if (e->rc)
-        cc_strlcpy(e->why, err.message, sizeof e->why);
-    else
-        e->data = json_loads(e->ev.data ? e->ev.data : "{}", 0, NULL);
-    b->events = grow(b->events, &b->capevents, b->nevents + 1, sizeof *b->events);
-    b->events[b->nevents++] = e;
-    return e;
-}
-
-static const struct cached_contact *batch_contact(struct batch *b, int64_t account_id,
-                                                  int64_t id)
-{
-    for (size_t i = 0; i < b->ncontacts; i++)
-        if (b->contacts[i]->id == id && b->contacts[i]->account_id == account_id)
-            return b->contacts[i];
-    struct cc_error err;
-    struct cached_contact *c = cc_calloc(1, sizeof *c);
-    c->account_id = account_id;
-    c->id = id;
-    c->rc = cc_store_contact_get(b->d->store, account_id, id, &c->c, &err);
-    if (c->rc)
-        cc_strlcpy(c->why, err.message, sizeof c->why);
-    b->contacts = grow(b->contacts, &b->capcontacts, b->ncontacts + 1, sizeof *b->contacts);
-    b->contacts[b->ncontacts++] = c;
-    return c;
-}
-
-static const struct cc_template_texts *batch_texts(struct batch *b, int64_t account_id,
-                                                   enum cc_event_type t, const char *channel,
-                                                   const char *lang)
-{
-    for (size_t i = 0; i < b->ntexts; i++) {
-        const struct cached_texts *x = b->texts[i];
-        if (x->account_id == account_id && x->t == t && !strcmp(x->channel, channel) &&
-            !strcmp(x->lang, lang))
-            return &x->texts;
-    }
-    struct cached_texts *x = cc_calloc(1, sizeof *x);
-    x->account_id = account_id;
-    x->t = t;
-    cc_strlcpy(x->channel, channel, sizeof x->channel);
-    cc_strlcpy(x->lang, lang, sizeof x->lang);
-    cc_template_texts_get(b->d->store, account_id, t, channel, lang, &x->texts);
-    b->texts = grow(b->texts, &b->captexts, b->ntexts + 1, sizeof *b->texts);
-    b->texts[b->ntexts++] = x;
-    return &x->texts;
-}
-
-/* Loads the event and contact of it->n (once per batch each) and renders
- * the message. A contact deleted, an address no longer verified or a robot
- * removed since the event finishes the notification as cancelled; returns
- * -1 then (or on a store error, after putting it back). */
-static int prepare(struct batch *b, struct item *it)
+/* Takes the resolver's word for it: 0 when there is a message to send,
+ * else -1 with the notification finished (cancelled, failed, or put back
+ * pending). */
+static int take_decision(struct batch *b, struct item *it)
 {
     struct cc_notification *n = it->n;
-    const struct cached_event *e = batch_event(b, n->account_id, n->event_id);
-    if (e->rc) {
-        finish(b, n, e->rc == CC_ERR_NOT_FOUND ? "cancelled" : "pending", e->why, NULL);
+    const struct cc_outgoing *o = it->o;
+    switch (o->action) {
+    case CC_OUT_SEND:
+        return 0;
+    case CC_OUT_CANCEL:
+        finish(b, n, "cancelled", o->why, NULL);
+        return -1;
+    case CC_OUT_FAIL:
+        finish(b, n, "failed", o->why, NULL);
+        return -1;
+    default:
+        if (o->later_at)
+            n->next_attempt_at = o->later_at;
+        finish(b, n, "pending", o->why, NULL);
         return -1;
     }
-    const struct cached_contact *cc = batch_contact(b, n->account_id, n->contact_id);
-    if (cc->rc == CC_ERR_NOT_FOUND) {
-        finish(b, n, "cancelled", "the contact was deleted", NULL);
-        return -1;
-    }
-    if (cc->rc) {
-        n->next_attempt_at = cc_now_ms() + 1000;
-        finish(b, n, "pending", cc->why, NULL);
-        return -1;
-    }
-    const struct cc_contact *c = it->c = &cc->c;
-    const char *gone = NULL;
-    if (!strcmp(n->channel, "email")) {
-        if (!c->has_email || !c->email_verified_at)
-            gone = "the contact's email address is no longer verified";
-    } else if (!strcmp(n->channel, "mobile")) {
-        if (!c->mobile_verified_at)
-            gone = "the contact's mobile number is no longer verified";
-    } else {
-        for (int i = 0; i < c->n_webhooks; i++)
-            if (c->webhooks[i].id == n->webhook_id)
-                it->w = &c->webhooks[i];
-        if (!it->w)
-            gone = "the robot was removed from the contact";
-    }
-    if (gone) {
-        finish(b, n, "cancelled", gone, NULL);
-        return -1;
-    }
-    enum cc_event_type t = cc_event_type_parse(e->ev.type);
-    const char *lang = !strcmp(c->language, "zh-CN") ? "zh-CN" : "en";
-    cc_render_with(batch_texts(b, n->account_id, t, n->channel, lang), t, lang, e->data, c->name,
-                   0, &it->r);
-    return 0;
 }
 
 /* Records one attempt of it with the platform's verdict and decides what
@@ -470,7 +333,8 @@ static void settle(struct batch *b, struct item *it, const struct cc_send_result
 {
     struct cc_dispatcher *d = b->d;
     struct cc_notification *n = it->n;
-    const struct cc_webhook *w = it->w;
+    const struct cc_outgoing *o = it->o;
+    int robot = !strcmp(o->channel, "webhook");
     struct cc_attempt a;
     memset(&a, 0, sizeof a);
     a.notification_id = n->id;
@@ -485,11 +349,8 @@ static void settle(struct batch *b, struct item *it, const struct cc_send_result
     n->attempts++;
     switch (res->status) {
     case CC_SEND_OK: {
-        int was_broken = w ? w->broken[0] != '\0'
-                           : !strcmp(n->channel, "email") ? it->c->email_broken[0] != '\0'
-                                                          : it->c->mobile_broken[0] != '\0';
         n->last_error[0] = '\0';
-        finish_health(b, n, "delivered", NULL, &a, was_broken ? 2 : 0);
+        finish_health(b, n, "delivered", NULL, &a, o->was_broken ? 2 : 0);
         break;
     }
     case CC_SEND_RETRY:
@@ -498,12 +359,13 @@ static void settle(struct batch *b, struct item *it, const struct cc_send_result
             finish(b, n, "dead", res->reason, &a);
         } else {
             int64_t wait = backoff_ms(d, n->attempts);
-            if (res->status == CC_SEND_THROTTLED && w && w->kind == CC_WEBHOOK_DINGTALK) {
-                int64_t block = DINGTALK_BLOCK_MS * d->cfg.rate_window_percent / 100;
+            const struct cc_robot_platform *p = robot ? cc_robot_platform_of(o->kind) : NULL;
+            if (res->status == CC_SEND_THROTTLED && p && p->throttle_block_ms) {
+                int64_t block = p->throttle_block_ms * d->cfg.rate_window_percent / 100;
                 if (wait < block)
                     wait = block;
                 /* the whole robot is blocked, not just this message */
-                limiter_block(&d->limit, w->url, cc_now_ms() + block);
+                limiter_block(&d->limit, o->url, cc_now_ms() + block);
             }
             n->next_attempt_at = cc_now_ms() + wait;
             finish(b, n, "pending", res->reason, &a);
@@ -519,21 +381,23 @@ static void settle(struct batch *b, struct item *it, const struct cc_send_result
     }
 }
 
-/* Bytes an item adds to a merged message, as the platform measures it:
- * DingTalk the JSON body (markdown, escaped), Lark the JSON body (text, one
- * JSON object a line), WeCom the content itself. */
-static size_t measure(int kind, int wecom_text, const char *markdown, const char *text)
+/* Bytes an item adds to a merged message, as the platform measures it
+ * (its entry in the table of robot platforms): the markdown or the text,
+ * escaped as in a JSON body or as it is, and so much for each line. */
+static size_t measure(int kind, int text_message, const char *markdown, const char *text)
 {
+    const struct cc_robot_platform *p = cc_robot_platform_of(kind);
     size_t n = 0;
-    const char *s = kind == CC_WEBHOOK_DINGTALK || (kind == CC_WEBHOOK_WECOM && !wecom_text)
-                        ? markdown : text;
-    int json = kind != CC_WEBHOOK_WECOM;
+    if (!p)
+        return 0;
+    const char *s = p->measures_markdown && !text_message ? markdown : text;
     for (; *s; s++) {
         n++;
-        if (json && (*s == '"' || *s == '\\' || *s == '\n' || *s == '\t' || *s == '\r'))
+        if (p->measures_json && (*s == '"' || *s == '\\' || *s == '\n' || *s == '\t' ||
+                                 *s == '\r'))
             n++;
-        if ((kind == CC_WEBHOOK_LARK || kind == CC_WEBHOOK_FEISHU) && *s == '\n')
-            n += 40; /* {"tag":"text","text":""} and brackets for each paragraph */
+        if (*s == '\n')
+            n += p->line_bytes;
     }
     return n;
 }
@@ -553,34 +417,36 @@ static void cut(char *s, size_t budget)
 
 /* What a robot's messages may measure: its limit less room for the frame
  * (title, signature, mention, merged heading). */
-static size_t robot_budget(const struct cc_webhook *w, int wecom_text)
+static size_t robot_budget(int kind, int text_message)
 {
-    size_t limit = cc_robot_max_bytes(w->kind, wecom_text);
-    return w->kind == CC_WEBHOOK_WECOM ? limit - 160 : limit - 1500;
+    const struct cc_robot_platform *p = cc_robot_platform_of(kind);
+    return p ? cc_robot_max_bytes(kind, text_message) - p->frame_bytes : 0;
 }
 
 /* Prepares the items (all to one robot) as few messages as the robot's size
  * limit allows, each message listing its items. A message past the first
  * needs a turn of its own; without one, the rest wait for theirs. */
-static void prepare_merged(struct batch *b, struct item **items, size_t n, const char *secret)
+static void prepare_merged(struct batch *b, struct item **items, size_t n)
 {
     struct cc_dispatcher *d = b->d;
     const struct item *first = items[0];
-    const struct cc_webhook *w = first->w;
-    const char *mention = w->mention_mobile && first->c->mobile_verified_at ? first->c->mobile : NULL;
-    int wecom_text = w->kind == CC_WEBHOOK_WECOM && mention;
-    size_t budget = robot_budget(w, wecom_text);
-    int zh = !strcmp(first->c->language, "zh-CN");
+    const struct cc_outgoing *w = first->o;
+    const char *mention = w->mention_mobile[0] ? w->mention_mobile : NULL;
+    const struct cc_robot_platform *p = cc_robot_platform_of(w->kind);
+    int text_message = p && p->mention_as_text && mention;
+    size_t budget = robot_budget(w->kind, text_message);
+    int zh = !strcmp(w->lang, "zh-CN");
     size_t i = 0;
     while (i < n) {
         /* as many items as fit */
         size_t j = i, used = 0;
         while (j < n) {
-            size_t m = measure(w->kind, wecom_text, items[j]->r.markdown, items[j]->r.text) + 16;
+            struct cc_rendered *r = &items[j]->o->r;
+            size_t m = measure(w->kind, text_message, r->markdown, r->text) + 16;
             if (m > budget && j == i) { /* one item alone is too long: shorten it */
-                cut(items[j]->r.markdown, budget / 2);
-                cut(items[j]->r.text, budget / 2);
-                m = measure(w->kind, wecom_text, items[j]->r.markdown, items[j]->r.text) + 16;
+                cut(r->markdown, budget / 2);
+                cut(r->text, budget / 2);
+                m = measure(w->kind, text_message, r->markdown, r->text) + 16;
             }
             if (used + m > budget)
                 break;
@@ -600,7 +466,7 @@ static void prepare_merged(struct batch *b, struct item **items, size_t n, const
         }
         char title[128];
         if (count == 1)
-            cc_strlcpy(title, items[i]->r.title, sizeof title);
+            cc_strlcpy(title, items[i]->o->r.title, sizeof title);
         else if (zh)
             snprintf(title, sizeof title, "%zu 条证书通知", count);
         else
@@ -617,15 +483,15 @@ static void prepare_merged(struct batch *b, struct item **items, size_t n, const
                 cc_buf_puts(&md, "\n\n---\n\n");
                 cc_buf_puts(&tx, "\n\n----------\n\n");
             }
-            cc_buf_puts(&md, items[k]->r.markdown);
-            cc_buf_puts(&tx, items[k]->r.text);
+            cc_buf_puts(&md, items[k]->o->r.markdown);
+            cc_buf_puts(&tx, items[k]->o->r.text);
         }
         char uuid[sizeof first->n->key + 16];
         snprintf(uuid, sizeof uuid, "%s-m%zu", items[i]->n->key, count);
         struct cc_robot_message m = {
             .kind = w->kind,
             .url = w->url,
-            .secret = secret,
+            .secret = w->secret[0] ? w->secret : NULL,
             .title = title,
             .markdown = md.data ? md.data : "",
             .text = tx.data ? tx.data : "",
@@ -651,29 +517,18 @@ struct group {
 static void prepare_group(struct batch *b, struct group *gr)
 {
     struct cc_dispatcher *d = b->d;
-    const struct cc_webhook *w = gr->items[0]->w;
-    char secret[CC_ENC_MAX] = "";
-    if (w->has_secret && cc_aead_open(d->key, CC_AAD_WEBHOOK, w->secret_enc, w->secret_enc_len,
-                                      secret, sizeof secret, NULL)) {
-        for (size_t k = 0; k < gr->n; k++)
-            finish(b, gr->items[k]->n, "failed",
-                   "the robot's secret cannot be decrypted with this master key", NULL);
-        return;
-    }
-    const struct item *one = gr->items[0];
-    int wecom_text = w->kind == CC_WEBHOOK_WECOM && w->mention_mobile &&
-                     one->c->mobile_verified_at;
-    int fits = measure(w->kind, wecom_text, one->r.markdown, one->r.text) + 16 <=
-               robot_budget(w, wecom_text);
+    const struct cc_outgoing *one = gr->items[0]->o;
+    const struct cc_robot_platform *p = cc_robot_platform_of(one->kind);
+    int text_message = p && p->mention_as_text && one->mention_mobile[0];
+    int fits = measure(one->kind, text_message, one->r.markdown, one->r.text) + 16 <=
+               robot_budget(one->kind, text_message);
     if (gr->n == 1 && fits) { /* the message exactly as a test send renders and sends it */
         struct item *it = gr->items[0];
         struct send *s = batch_send(b, gr->items, 1);
-        cc_notify_prepare(d->dc, &it->r, it->c, it->n->channel, w, secret[0] ? secret : NULL,
-                          it->n->key, &s->res, &s->x);
+        cc_notify_prepare(d->dc, it->o, it->n->key, &s->res, &s->x);
     } else {
-        prepare_merged(b, gr->items, gr->n, secret[0] ? secret : NULL);
+        prepare_merged(b, gr->items, gr->n);
     }
-    OPENSSL_cleanse(secret, sizeof secret);
 }
 
 /* The batch's claim, in one write: up to CLAIM_MAX due notifications, and
@@ -745,15 +600,23 @@ static void watch_batch(void *arg)
 /* Sends a claimed batch: every message prepared first (email and SMS one
  * each, robots grouped so the notifications for one robot go out together),
  * then all of them on the wire at once, then every outcome in one write. */
-static void process_batch(struct cc_dispatcher *d, struct cc_notification *claimed, size_t n)
+static void process_batch(struct cc_dispatcher *d, struct cc_notification *claimed, size_t n,
+                          struct cc_outgoing *outs)
 {
     struct batch b = {.d = d};
     struct item **ready = cc_malloc((n ? n : 1) * sizeof *ready);
+    struct cc_notification **ns = cc_malloc((n ? n : 1) * sizeof *ns);
     size_t m = 0;
+    for (size_t k = 0; k < n; k++)
+        ns[k] = &claimed[k];
+    if (n)
+        d->resolver.resolve(d->resolver.ctx, ns, n, outs);
+    cc_free(ns);
     for (size_t k = 0; k < n; k++) {
         struct item *it = batch_item(&b);
         it->n = &claimed[k];
-        if (!prepare(&b, it))
+        it->o = &outs[k];
+        if (!take_decision(&b, it))
             ready[m++] = it;
     }
     struct group *groups = cc_calloc(m ? m : 1, sizeof *groups);
@@ -764,22 +627,22 @@ static void process_batch(struct cc_dispatcher *d, struct cc_notification *claim
             continue;
         done[k] = 1;
         struct item *it = ready[k];
-        if (!it->w) { /* email or SMS */
+        if (strcmp(it->o->channel, "webhook")) { /* email or SMS */
             struct send *s = batch_send(&b, &it, 1);
-            cc_notify_prepare(d->dc, &it->r, it->c, it->n->channel, NULL, NULL, it->n->key,
-                              &s->res, &s->x);
+            cc_notify_prepare(d->dc, it->o, it->n->key, &s->res, &s->x);
             continue;
         }
         struct group *gr = &groups[ngroups++];
         gr->items = cc_malloc((m - k) * sizeof *gr->items);
         gr->items[gr->n++] = it;
         for (size_t o = k + 1; o < m; o++)
-            if (!done[o] && ready[o]->w && ready[o]->n->account_id == it->n->account_id &&
-                !strcmp(ready[o]->w->url, it->w->url)) {
+            if (!done[o] && !strcmp(ready[o]->o->channel, "webhook") &&
+                ready[o]->n->account_id == it->n->account_id &&
+                !strcmp(ready[o]->o->url, it->o->url)) {
                 done[o] = 1;
                 gr->items[gr->n++] = ready[o];
             }
-        int64_t wait_until = limiter_reserve(&d->limit, it->w->kind, it->w->url, cc_now_ms());
+        int64_t wait_until = limiter_reserve(&d->limit, it->o->kind, it->o->url, cc_now_ms());
         if (wait_until) {
             /* Their turn has not come: due again then, no attempt spent. */
             for (size_t g = 0; g < gr->n; g++) {
@@ -804,6 +667,8 @@ static void process_batch(struct cc_dispatcher *d, struct cc_notification *claim
     for (size_t g = 0; g < ngroups; g++)
         cc_free(groups[g].items);
     cc_free(groups);
+    for (size_t k = 0; k < n; k++) /* the robots' signing secrets */
+        OPENSSL_cleanse(outs[k].secret, sizeof outs[k].secret);
     batch_free(&b);
 }
 
@@ -813,6 +678,9 @@ static void *dispatcher_main(void *arg)
     struct cc_dispatcher *d = arg;
     struct claim_op *op = cc_malloc(sizeof *op);
     op->items = cc_calloc(CLAIM_MAX + EXTRA_MAX, sizeof *op->items);
+    /* What the resolver says for each claimed notification; kept from batch
+     * to batch (it is large: a rendered message each). */
+    struct cc_outgoing *outs = cc_malloc((CLAIM_MAX + EXTRA_MAX) * sizeof *outs);
     for (;;) {
         pthread_mutex_lock(&d->mu);
         int stop = d->stopping;
@@ -826,7 +694,7 @@ static void *dispatcher_main(void *arg)
         op->n = op->claimed = 0;
         if (cc_store_write(d->store, claim_tx, op, &err))
             cc_log(CC_LOG_WARN, "cannot claim notifications", "error", err.message, NULL);
-        process_batch(d, op->items, op->n);
+        process_batch(d, op->items, op->n, outs);
         if (op->claimed == CLAIM_MAX)
             continue; /* more may be due right away */
         /* Sleep until the next notification falls due, a wake-up, or the poll. */
@@ -852,6 +720,7 @@ static void *dispatcher_main(void *arg)
                 break;
         pthread_mutex_unlock(&d->mu);
     }
+    cc_free(outs);
     cc_free(op->items);
     cc_free(op);
     cc_store_thread_done(d->store);
@@ -859,15 +728,15 @@ static void *dispatcher_main(void *arg)
 }
 
 int cc_dispatcher_start(struct cc_store *store, const struct cc_delivery_config *dc,
-                        const uint8_t *master_key, const struct cc_dispatcher_config *cfg,
-                        struct cc_dispatcher **out)
+                        const struct cc_delivery_resolver *resolver,
+                        const struct cc_dispatcher_config *cfg, struct cc_dispatcher **out)
 {
     if (cfg->nschedule == 0 || cfg->threads < 1)
         return -1;
     struct cc_dispatcher *d = cc_calloc(1, sizeof *d);
     d->store = store;
     d->dc = dc;
-    memcpy(d->key, master_key, CC_KEY_LEN);
+    d->resolver = *resolver;
     d->cfg = *cfg;
     d->schedule = cc_calloc(cfg->nschedule, sizeof *d->schedule);
     memcpy(d->schedule, cfg->schedule_s, cfg->nschedule * sizeof *d->schedule);
@@ -913,7 +782,6 @@ void cc_dispatcher_stop(struct cc_dispatcher *d)
     pthread_cond_destroy(&d->cv);
     pthread_mutex_destroy(&d->limit.mu);
     cc_free(d->limit.dests);
-    OPENSSL_cleanse(d->key, sizeof d->key);
     cc_free(d->threads);
     cc_free(d->schedule);
     cc_free(d);

@@ -8,11 +8,13 @@
  * send (Lark refuses timestamps more than an hour off). Lark's key is
  * timestamp + "\n" + secret and its data is empty — the reverse of what one
  * expects, and a common bug. The answer's code decides the outcome
- * (robot.c reads it, cc_lark_verdict maps it); rate limits may come as
- * HTTP 400 with code 9499.
+ * (robot.c reads it, this file's verdict() maps it); rate limits may come as
+ * HTTP 400 with code 9499. The file ends with the two entries (Lark, Feishu)
+ * in the table of robot platforms (delivery_int.h).
  * Spec: ../shared/specs/chatbots-and-sms.md.
  */
 #include <assert.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,7 +111,8 @@ out:
     return s;
 }
 
-struct cc_robot_verdict cc_lark_verdict(int64_t code, const char *msg)
+/* The verdict for a non-zero code; msg tells 9499's causes apart. */
+static struct cc_robot_verdict verdict(int64_t code, const char *msg)
 {
     enum cc_send_status no = CC_SEND_REJECTED;
     static const char throttled[] =
@@ -146,41 +149,69 @@ struct cc_robot_verdict cc_lark_verdict(int64_t code, const char *msg)
     }
 }
 
-int cc_lark_prepare(const struct cc_delivery_config *cfg, const struct cc_robot_message *m,
-                    const char *url, struct cc_send_result *res, struct cc_xfer **out)
+/* Builds m's body, signed in the body for a signed bot. */
+static int build(const struct cc_robot_platform *p, const struct cc_robot_message *m,
+                 const char *url, struct cc_send_result *res, struct cc_robot_body *out)
 {
-    *out = NULL;
-    const char *plat = cc_robot_platform(m->kind);
-    const char *name = cc_webhook_kind_name((enum cc_webhook_kind)m->kind);
+    const char *name = cc_webhook_kind_name((enum cc_webhook_kind)p->kind);
     const char *text = m->text ? m->text : m->markdown;
     char code[32];
-    char *body = NULL;
-    size_t len = 0;
     snprintf(code, sizeof code, "%s:too_large", name);
+    out->data = NULL;
     /* The body is longer than the text: no need to build a huge one. */
-    if (text && strlen(text) > CC_ROBOT_MAX_BODY) {
+    if (text && strlen(text) > p->max_bytes) {
         cc_delivery_set(res, CC_SEND_REJECTED, code,
-                        "message too large for %s (more than %d bytes): not sent", plat,
-                        CC_ROBOT_MAX_BODY);
-        goto out;
+                        "message too large for %s (more than %zu bytes): not sent", p->name,
+                        p->max_bytes);
+        return -1;
     }
     if (m->secret && *m->secret && strlen(m->secret) > CC_SECRET_MAX) {
         cc_delivery_set(res, CC_SEND_REJECTED, "", "the signing secret is too long: not sent");
-        goto out;
+        return -1;
     }
-    if (!(body = cc_lark_body(m, m->secret, cc_now_ms() / 1000, &len))) {
+    if (cc_strlcpy(out->url, url, sizeof out->url) >= sizeof out->url) {
+        cc_delivery_set(res, CC_SEND_REJECTED, "", "the URL is too long: not sent");
+        return -1;
+    }
+    if (!(out->data = cc_lark_body(m, m->secret, cc_now_ms() / 1000, &out->len))) {
         cc_delivery_set(res, CC_SEND_REJECTED, "",
                         "the message has no text or is not valid UTF-8: not sent");
-        goto out;
+        return -1;
     }
-    if (len > CC_ROBOT_MAX_BODY) {
+    if (out->len > p->max_bytes) {
         cc_delivery_set(res, CC_SEND_REJECTED, code,
-                        "message too large for %s (%zu bytes, at most %d): not sent", plat, len,
-                        CC_ROBOT_MAX_BODY);
-        goto out;
+                        "message too large for %s (%zu bytes, at most %zu): not sent", p->name,
+                        out->len, p->max_bytes);
+        free(out->data);
+        out->data = NULL;
+        return -1;
     }
-    cc_robot_xfer(cfg, m->kind, url, body, len, res, out);
-out:
-    free(body);
-    return *out ? 0 : -1;
+    return 0;
 }
+
+/* Lark's and Feishu's entries in the table of robot platforms (robot.c):
+ * the same bot on two hosts. code and msg (older answers: StatusCode and
+ * StatusMessage); the whole body at most 20000 bytes, as escaped JSON with
+ * a paragraph object for each line; 5 messages a second and 100 a minute
+ * per bot. */
+#define LARK_PLATFORM                                                                   \
+    .code_field = "code", .msg_field = "msg", .alt_code_field = "StatusCode",          \
+    .alt_msg_field = "StatusMessage", .measures_json = 1, .line_bytes = 40,            \
+    .max_bytes = CC_ROBOT_MAX_BODY, .frame_bytes = 1500,                               \
+    .rules = {{5, 1000}, {100, 60 * 1000}}, .build = build, .verdict = verdict
+
+const struct cc_robot_platform cc_robot_lark = {
+    .kind = CC_WEBHOOK_LARK,
+    .name = "Lark",
+    .prefix = "https://open.larksuite.com/",
+    .base_url = offsetof(struct cc_delivery_config, lark_base_url),
+    LARK_PLATFORM,
+};
+
+const struct cc_robot_platform cc_robot_feishu = {
+    .kind = CC_WEBHOOK_FEISHU,
+    .name = "Feishu",
+    .prefix = "https://open.feishu.cn/",
+    .base_url = offsetof(struct cc_delivery_config, feishu_base_url),
+    LARK_PLATFORM,
+};

@@ -1,11 +1,12 @@
 /*
- * robot.c — the chat-robot entry point of the delivery layer and what the
- * three robot senders share. cc_robot_prepare() maps the webhook URL to the
- * configured test base URL (if any), then hands the message to the
- * platform's file (dingtalk.c, lark.c, wecom.c), which builds, measures and
- * signs the body and calls cc_robot_xfer() here: one POST prepared as a
- * transfer (xfer.c), whose answer cc_robot_classify() reads: the
- * platform's code from the body. All three platforms answer most failures
+ * robot.c — the chat-robot entry point of the delivery layer. It walks the
+ * table of robot platforms, whose entries the platform files define
+ * (dingtalk.c, lark.c for Lark and Feishu, wecom.c; see delivery_int.h):
+ * cc_robot_prepare() finds the platform, maps the webhook URL to the
+ * configured test base URL (if any), has the platform build, measure and
+ * sign the body, and prepares the POST as a transfer (xfer.c), whose answer
+ * cc_robot_classify() reads: the platform's code from the body, at the
+ * fields the platform's entry names, and its meaning from its verdicts. All three platforms answer most failures
  * with HTTP 200 and a code, so the HTTP status alone never means delivered,
  * and a body without a code is never success.
  * Spec: ../shared/specs/chatbots-and-sms.md.
@@ -18,44 +19,41 @@
 #include "core/core.h"
 #include "delivery/delivery_int.h"
 
+/* The table of robot platforms: each entry is defined in its platform's
+ * file. */
+static const struct cc_robot_platform *const platforms[] = {
+    &cc_robot_dingtalk,
+    &cc_robot_lark,
+    &cc_robot_feishu,
+    &cc_robot_wecom,
+};
+
+const struct cc_robot_platform *cc_robot_platform_of(int kind)
+{
+    for (size_t i = 0; i < sizeof platforms / sizeof platforms[0]; i++)
+        if (platforms[i]->kind == kind)
+            return platforms[i];
+    return NULL;
+}
+
 const char *cc_robot_platform(int kind)
 {
-    switch (kind) {
-    case CC_WEBHOOK_DINGTALK: return "DingTalk";
-    case CC_WEBHOOK_LARK: return "Lark";
-    case CC_WEBHOOK_FEISHU: return "Feishu";
-    case CC_WEBHOOK_WECOM: return "WeCom";
-    default: return "robot";
-    }
+    const struct cc_robot_platform *p = cc_robot_platform_of(kind);
+    return p ? p->name : "robot";
 }
 
 size_t cc_robot_max_bytes(int kind, int text_message)
 {
-    switch (kind) {
-    case CC_WEBHOOK_DINGTALK:
-    case CC_WEBHOOK_LARK:
-    case CC_WEBHOOK_FEISHU: return CC_ROBOT_MAX_BODY;
-    case CC_WEBHOOK_WECOM: return text_message ? CC_WECOM_MAX_TEXT : CC_WECOM_MAX_MARKDOWN;
-    default: return 0;
-    }
-}
-
-/* The scheme and host (with the '/' that starts the path) every canonical
- * URL of a kind begins with; NULL for an unknown kind. */
-static const char *platform_prefix(int kind)
-{
-    switch (kind) {
-    case CC_WEBHOOK_DINGTALK: return "https://oapi.dingtalk.com/";
-    case CC_WEBHOOK_LARK: return "https://open.larksuite.com/";
-    case CC_WEBHOOK_FEISHU: return "https://open.feishu.cn/";
-    case CC_WEBHOOK_WECOM: return "https://qyapi.weixin.qq.com/";
-    default: return NULL;
-    }
+    const struct cc_robot_platform *p = cc_robot_platform_of(kind);
+    if (!p)
+        return 0;
+    return text_message && p->max_text_bytes ? p->max_text_bytes : p->max_bytes;
 }
 
 int cc_robot_target_url(int kind, const char *url, const char *base, char *out, size_t outsz)
 {
-    const char *prefix = platform_prefix(kind);
+    const struct cc_robot_platform *p = cc_robot_platform_of(kind);
+    const char *prefix = p ? p->prefix : NULL;
     if (!prefix || !url || strncmp(url, prefix, strlen(prefix)))
         return -1;
     if (!base || !*base)
@@ -66,18 +64,6 @@ int cc_robot_target_url(int kind, const char *url, const char *base, char *out, 
         blen--;
     int w = snprintf(out, outsz, "%.*s%s", (int)blen, base, rest);
     if (w < 0 || (size_t)w >= outsz) {
-        if (outsz)
-            out[0] = '\0';
-        return -1;
-    }
-    return 0;
-}
-
-int cc_robot_mention_mobile(const char *e164, char *out, size_t outsz)
-{
-    /* The same rule as Alibaba's PhoneNumbers: mainland numbers as people
-     * dial them inside China, others as digits with their country code. */
-    if (!e164 || cc_aliyun_phone_number(e164, out, outsz)) {
         if (outsz)
             out[0] = '\0';
         return -1;
@@ -126,44 +112,35 @@ static int json_code(json_t *v, int64_t *code)
     return 0;
 }
 
-/* The code and message of an answer: "code"/"msg" for Lark (older replies:
- * "StatusCode"/"StatusMessage"), "errcode"/"errmsg" for the others. msg
- * points into root. Returns 1 when a code was found. */
-static int read_reply(int kind, json_t *root, int64_t *code, const char **msg)
+/* The code and message of an answer, from the fields the platform's entry
+ * names (Lark: "code"/"msg", older replies "StatusCode"/"StatusMessage";
+ * the others "errcode"/"errmsg"). msg points into root. Returns 1 when a
+ * code was found. */
+static int read_reply(const struct cc_robot_platform *p, json_t *root, int64_t *code,
+                      const char **msg)
 {
-    int lark = kind == CC_WEBHOOK_LARK || kind == CC_WEBHOOK_FEISHU;
-    int has = json_code(json_object_get(root, lark ? "code" : "errcode"), code);
-    const char *m = json_string_value(json_object_get(root, lark ? "msg" : "errmsg"));
-    if (lark && !has) {
-        has = json_code(json_object_get(root, "StatusCode"), code);
+    int has = json_code(json_object_get(root, p->code_field), code);
+    const char *m = json_string_value(json_object_get(root, p->msg_field));
+    if (!has && p->alt_code_field) {
+        has = json_code(json_object_get(root, p->alt_code_field), code);
         if (!m)
-            m = json_string_value(json_object_get(root, "StatusMessage"));
+            m = json_string_value(json_object_get(root, p->alt_msg_field));
     }
     *msg = m ? m : "";
     return has;
 }
 
-static struct cc_robot_verdict verdict(int kind, int64_t code, const char *msg)
-{
-    switch (kind) {
-    case CC_WEBHOOK_DINGTALK: return cc_dingtalk_verdict(code, msg);
-    case CC_WEBHOOK_LARK:
-    case CC_WEBHOOK_FEISHU: return cc_lark_verdict(code, msg);
-    case CC_WEBHOOK_WECOM: return cc_wecom_verdict(code, msg);
-    default: return (struct cc_robot_verdict){CC_SEND_REJECTED, NULL};
-    }
-}
-
 void cc_robot_classify(int kind, long http_status, const char *body, size_t len,
                        struct cc_send_result *res, struct cc_robot_answer *ans)
 {
+    const struct cc_robot_platform *p = cc_robot_platform_of(kind);
     const char *plat = cc_robot_platform(kind);
     const char *name = cc_webhook_kind_name((enum cc_webhook_kind)kind);
     char msg[200], rcode[48];
     int64_t code = 0;
     const char *m = "";
     json_t *root = body && len ? json_loadb(body, len, 0, NULL) : NULL;
-    int has = json_is_object(root) && read_reply(kind, root, &code, &m);
+    int has = p && json_is_object(root) && read_reply(p, root, &code, &m);
     clean_copy(msg, sizeof msg, m);
     if (ans) {
         ans->platform_code[0] = '\0';
@@ -195,7 +172,7 @@ void cc_robot_classify(int kind, long http_status, const char *body, size_t len,
                             http_status);
         goto out;
     }
-    struct cc_robot_verdict v = verdict(kind, code, msg);
+    struct cc_robot_verdict v = p->verdict(code, msg);
     if (v.why)
         cc_delivery_set(res, v.status, rcode, "%s (%s %lld: %s)", v.why, plat, (long long)code,
                         msg);
@@ -221,55 +198,51 @@ static void robot_done(struct cc_xfer *x, const struct cc_http_answer *ans)
         cc_robot_classify(x->kind, ans->status, ans->body.data, ans->body.len, &x->res, &x->ra);
 }
 
-int cc_robot_xfer(const struct cc_delivery_config *cfg, int kind, const char *url,
-                  const char *body, size_t len, struct cc_send_result *res,
-                  struct cc_xfer **out)
+/* The transfer POSTing body to url (borrowed, not logged: it holds the
+ * token); its answer is classified with cc_robot_classify (transport
+ * failures: RETRY). 0 or -1 as cc_http_xfer_new. */
+static int robot_xfer(const struct cc_delivery_config *cfg, const struct cc_robot_platform *p,
+                      const struct cc_robot_body *body, struct cc_send_result *res,
+                      struct cc_xfer **out)
 {
     const char *headers[] = {"Content-Type: application/json; charset=utf-8"};
     char who[32];
-    snprintf(who, sizeof who, "%s robot", cc_robot_platform(kind));
-    if (cc_http_xfer_new(url, headers, 1, body, len, cfg->timeout_ms, who, robot_done, res, out))
+    snprintf(who, sizeof who, "%s robot", p->name);
+    if (cc_http_xfer_new(body->url, headers, 1, body->data, body->len, cfg->timeout_ms, who,
+                         robot_done, res, out))
         return -1;
-    (*out)->kind = kind;
+    (*out)->kind = p->kind;
     return 0;
 }
 
-/* The configured base URL for kind's platform, or NULL. */
-static const char *base_url(const struct cc_delivery_config *cfg, int kind)
-{
-    switch (kind) {
-    case CC_WEBHOOK_DINGTALK: return cfg->dingtalk_base_url;
-    case CC_WEBHOOK_LARK: return cfg->lark_base_url;
-    case CC_WEBHOOK_FEISHU: return cfg->feishu_base_url;
-    case CC_WEBHOOK_WECOM: return cfg->wecom_base_url;
-    default: return NULL;
-    }
-}
-
 /* Prepares m. cfg and m are borrowed; nothing is sent for an unknown kind,
- * a URL that is not the platform's, or a message over the platform's size
- * limit (-1, *res says why). */
+ * a URL that is not the platform's, or a message the platform's builder
+ * refuses (over its size limit, say): -1, *res says why. */
 int cc_robot_prepare(const struct cc_delivery_config *cfg, const struct cc_robot_message *m,
                      struct cc_send_result *res, struct cc_xfer **out)
 {
     char url[CC_URL_MAX + 1024];
     memset(res, 0, sizeof *res);
     *out = NULL;
-    if (!platform_prefix(m->kind)) {
+    const struct cc_robot_platform *p = cc_robot_platform_of(m->kind);
+    if (!p) {
         cc_delivery_set(res, CC_SEND_INVALID_TARGET, "", "not a chat robot webhook");
         return -1;
     }
-    if (cc_robot_target_url(m->kind, m->url, base_url(cfg, m->kind), url, sizeof url)) {
-        cc_delivery_set(res, CC_SEND_INVALID_TARGET, "", "not a %s robot webhook URL",
-                        cc_robot_platform(m->kind));
+    const char *base = *(const char *const *)(const void *)((const char *)cfg + p->base_url);
+    if (cc_robot_target_url(m->kind, m->url, base, url, sizeof url)) {
+        cc_delivery_set(res, CC_SEND_INVALID_TARGET, "", "not a %s robot webhook URL", p->name);
         return -1;
     }
-    switch (m->kind) {
-    case CC_WEBHOOK_DINGTALK: return cc_dingtalk_prepare(cfg, m, url, res, out);
-    case CC_WEBHOOK_LARK:
-    case CC_WEBHOOK_FEISHU: return cc_lark_prepare(cfg, m, url, res, out);
-    default: return cc_wecom_prepare(cfg, m, url, res, out);
-    }
+    struct cc_robot_body *body = cc_malloc(sizeof *body);
+    int rc = p->build(p, m, url, res, body);
+    if (!rc)
+        rc = robot_xfer(cfg, p, body, res, out);
+    if (!rc)
+        rc = *out ? 0 : -1;
+    free(body->data);
+    cc_free(body);
+    return rc;
 }
 
 /* Sends m: prepared, then run alone. *res is always filled, *ans (may be

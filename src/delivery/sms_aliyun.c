@@ -18,22 +18,6 @@
 #include "core/core.h"
 #include "delivery/delivery_int.h"
 
-int cc_aliyun_phone_number(const char *e164, char *out, size_t outsz)
-{
-    size_t n = strlen(e164);
-    if (n < 9 || n > 16 || e164[0] != '+' || e164[1] == '0')
-        return -1;
-    for (size_t i = 1; i < n; i++)
-        if (e164[i] < '0' || e164[i] > '9')
-            return -1;
-    /* Mainland numbers go without the country code, as the console shows them. */
-    const char *digits = (n == 14 && !strncmp(e164, "+86", 3)) ? e164 + 3 : e164 + 1;
-    if (strlen(digits) + 1 > outsz)
-        return -1;
-    cc_strlcpy(out, digits, outsz);
-    return 0;
-}
-
 struct code_class {
     const char *code;
     int prefix;                  /* match "code*" */
@@ -161,7 +145,7 @@ int cc_sms_aliyun_prepare(const struct cc_delivery_config *cfg, const struct cc_
     struct cc_buf body;
     *out = NULL;
     cc_buf_init(&body, 16384);
-    if (cc_aliyun_phone_number(m->mobile, phone, sizeof phone)) {
+    if (cc_delivery_phone_digits(m->mobile, phone, sizeof phone)) {
         cc_delivery_set(res, CC_SEND_INVALID_TARGET, "", "not an E.164 mobile number");
         goto out;
     }

@@ -7,10 +7,12 @@
  * POSTed to the robot's URL. There is no signing: the key in the URL is the
  * secret. WeCom limits the content, not the body: 4096 UTF-8 bytes of
  * markdown, 2048 of text. The answer's errcode decides the outcome (robot.c
- * reads it, cc_wecom_verdict maps it) — WeCom reports a removed robot or a
- * rate limit with HTTP 200.
+ * reads it, this file's verdict() maps it) — WeCom reports a removed robot
+ * or a rate limit with HTTP 200. The file ends with WeCom's entry in the
+ * table of robot platforms (delivery_int.h).
  * Spec: ../shared/specs/chatbots-and-sms.md.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,7 +59,8 @@ char *cc_wecom_body(const struct cc_robot_message *m, size_t *len, size_t *measu
     return s;
 }
 
-struct cc_robot_verdict cc_wecom_verdict(int64_t code, const char *msg)
+/* The verdict for a non-zero errcode. */
+static struct cc_robot_verdict verdict(int64_t code, const char *msg)
 {
     enum cc_send_status no = CC_SEND_REJECTED;
     (void)msg;
@@ -83,28 +86,52 @@ struct cc_robot_verdict cc_wecom_verdict(int64_t code, const char *msg)
     }
 }
 
-int cc_wecom_prepare(const struct cc_delivery_config *cfg, const struct cc_robot_message *m,
-                     const char *url, struct cc_send_result *res, struct cc_xfer **out)
+/* Builds m's body: WeCom limits the content, not the body. */
+static int build(const struct cc_robot_platform *p, const struct cc_robot_message *m,
+                 const char *url, struct cc_send_result *res, struct cc_robot_body *out)
 {
-    *out = NULL;
-    size_t len = 0, measured = 0;
+    size_t measured = 0;
     int text_message = 0;
-    char *body = cc_wecom_body(m, &len, &measured, &text_message);
-    if (!body) {
+    if (cc_strlcpy(out->url, url, sizeof out->url) >= sizeof out->url) {
+        out->data = NULL;
+        cc_delivery_set(res, CC_SEND_REJECTED, "", "the URL is too long: not sent");
+        return -1;
+    }
+    out->data = cc_wecom_body(m, &out->len, &measured, &text_message);
+    if (!out->data) {
         cc_delivery_set(res, CC_SEND_REJECTED, "",
                         "the message has no text or is not valid UTF-8: not sent");
-        goto out;
+        return -1;
     }
-    size_t max = cc_robot_max_bytes(CC_WEBHOOK_WECOM, text_message);
+    size_t max = text_message ? p->max_text_bytes : p->max_bytes;
     if (measured > max) {
         cc_delivery_set(res, CC_SEND_REJECTED, "wecom:too_large",
                         "message too large for WeCom (%s content %zu bytes, at most %zu): "
                         "not sent",
                         text_message ? "text" : "markdown", measured, max);
-        goto out;
+        free(out->data);
+        out->data = NULL;
+        return -1;
     }
-    cc_robot_xfer(cfg, CC_WEBHOOK_WECOM, url, body, len, res, out);
-out:
-    free(body);
-    return *out ? 0 : -1;
+    return 0;
 }
+
+/* WeCom's entry in the table of robot platforms (robot.c): errcode and
+ * errmsg; the markdown content at most 4096 bytes, a text message's (a
+ * mention) 2048; 20 messages a minute per robot. */
+const struct cc_robot_platform cc_robot_wecom = {
+    .kind = CC_WEBHOOK_WECOM,
+    .name = "WeCom",
+    .prefix = "https://qyapi.weixin.qq.com/",
+    .base_url = offsetof(struct cc_delivery_config, wecom_base_url),
+    .code_field = "errcode",
+    .msg_field = "errmsg",
+    .measures_markdown = 1,
+    .mention_as_text = 1,
+    .max_bytes = CC_WECOM_MAX_MARKDOWN,
+    .max_text_bytes = CC_WECOM_MAX_TEXT,
+    .frame_bytes = 160,
+    .rules = {{20, 60 * 1000}},
+    .build = build,
+    .verdict = verdict,
+};

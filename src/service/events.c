@@ -7,7 +7,8 @@
  * each robot — with an idempotency key, in the outbox the dispatcher
  * drains. What gets nothing (an unverified address, a contact without
  * robots) is written on the event with the reason, so nobody has to guess
- * why a message never came.
+ * why a message never came. Which addresses may receive is outbox.c's rule
+ * (svc_channel_check), applied here and again when the message is sent.
  */
 #include <stdio.h>
 #include <string.h>
@@ -79,9 +80,11 @@ static enum cc_err event_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
         }
         if (rc)
             break;
-        if (!c->has_email) {
+        /* the same rule the outbox applies again when it sends (outbox.c) */
+        enum svc_channel ok = svc_channel_check(c, "email");
+        if (ok == SVC_CHANNEL_NONE) {
             skip(skipped, c->id, "email", "no email address");
-        } else if (!c->email_verified_at) {
+        } else if (ok == SVC_CHANNEL_UNVERIFIED) {
             skip(skipped, c->id, "email", "email address not verified");
         } else {
             cc_mask_email(c->email, masked, sizeof masked);
@@ -89,7 +92,7 @@ static enum cc_err event_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
         }
         if (rc)
             break;
-        if (!c->mobile_verified_at) {
+        if (svc_channel_check(c, "mobile") != SVC_CHANNEL_OK) {
             skip(skipped, c->id, "mobile", "mobile number not verified");
         } else {
             cc_mask_mobile(c->mobile, masked, sizeof masked);

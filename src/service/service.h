@@ -16,6 +16,7 @@
 struct cc_store;
 struct cc_delivery_config;
 struct cc_dispatcher;
+struct cc_delivery_resolver;
 
 /* Limits of verification codes (seconds and counts). */
 struct cc_verify_config {
@@ -69,6 +70,10 @@ void cc_service_set_delivery(struct cc_service *svc, const struct cc_delivery_co
 void cc_service_thread_done(struct cc_service *svc);
 /* CC_OK when the database answers. */
 enum cc_err cc_service_ping(struct cc_service *svc, struct cc_error *err);
+/* The resolver the dispatcher asks for each claimed batch (outbox.c): who
+ * gets what, rendered with the account's templates, robots' secrets opened
+ * with the master key. svc is borrowed and must outlive the dispatcher. */
+void cc_outbox_resolver(struct cc_service *svc, struct cc_delivery_resolver *out);
 /* CC_ERR_FORBIDDEN unless the caller has at least role `need`. */
 enum cc_err cc_service_require(const struct cc_caller *caller, enum cc_role need,
                                struct cc_error *err);

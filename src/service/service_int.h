@@ -55,6 +55,28 @@ enum cc_err svc_key_create(struct cc_service *svc, const char *actor, int64_t ac
 enum cc_err svc_key_disable(struct cc_service *svc, const char *actor, int64_t account_id,
                             const char *key_id, struct cc_error *err);
 
+/* ---- outbox.c: the service's side of delivery ---------------------------- */
+/* Whether a contact's email or mobile may receive notifications: only a
+ * verified address does (robots: always OK). */
+enum svc_channel { SVC_CHANNEL_OK, SVC_CHANNEL_NONE, SVC_CHANNEL_UNVERIFIED };
+enum svc_channel svc_channel_check(const struct cc_contact *c, const char *channel);
+
+/* Renders event t for one channel ("email", "mobile"/"sms", "webhook"/"robot")
+ * of an account: its own template when it has one, else the built-in text.
+ * Always fills *out; a failed lookup is logged, the built-in text used, and
+ * its error returned. data is a json_t * (borrowed, may be NULL). */
+enum cc_err svc_render_for_account(struct cc_service *svc, int64_t account_id,
+                                   enum cc_event_type t, const char *channel_kind,
+                                   const char *lang, const void *data, const char *contact_name,
+                                   int test, struct cc_rendered *out);
+
+/* Fills o (all but o->r, the rendered message) to send to c's channel
+ * ("email", "mobile", or "webhook" with w, borrowed); secret (may be NULL)
+ * is w's decrypted signing secret, copied: cleanse o->secret when done. A
+ * robot mentions c's mobile only when it is verified. */
+void svc_outgoing_fill(const struct cc_contact *c, const char *channel,
+                       const struct cc_webhook *w, const char *secret, struct cc_outgoing *o);
+
 /* page from 1 to CC_PAGE_MAX, page_size from 1 to CC_PAGE_SIZE_MAX. */
 enum cc_err svc_check_page(int64_t page, int64_t page_size, struct cc_error *err);
 

@@ -2,8 +2,8 @@
  * templates.c — an account's own notification texts: save, read, list and
  * delete them, preview any template rendered with sample or real data, and
  * render an event for an account with its own text where it has one
- * (cc_render_for_account in delivery/notify.c is the one lookup the test send and the dispatcher
- * share). Texts are checked by core's cc_template_check() and rendered by
+ * (svc_render_for_account in outbox.c is the one lookup the test send and the
+ * dispatcher's resolver share). Texts are checked by core's cc_template_check() and rendered by
  * core's cc_render_template(); store/ keeps them (table templates).
  *
  * A template is named by event type, channel ("email", "sms", "robot") and

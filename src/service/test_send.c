@@ -1,8 +1,9 @@
 /*
  * test_send.c — "Send test": one real message to one email address, mobile
  * number or robot of a contact, rendered and sent exactly as a notification
- * of the chosen event type would be (same renderer, message type, signing
- * and sender), marked as a test, with the platform's verdict returned.
+ * of the chosen event type would be (the same renderer and message,
+ * outbox.c's, and the same message type, signing and sender, delivery's
+ * cc_notify_send), marked as a test, with the platform's verdict returned.
  */
 #include <stdio.h>
 #include <string.h>
@@ -80,18 +81,18 @@ static void send_test(struct cc_service *svc, const struct cc_caller *caller,
                       const struct cc_webhook *w, const char *secret, struct cc_test_result *out)
 {
     json_t *data = svc_sample_data();
-    struct cc_rendered *r = cc_malloc(sizeof *r);
-    (void)cc_render_for_account(svc->store, caller->account_id, type, channel, c->language, data,
-                                c->name, 1, r);
+    struct cc_outgoing *o = cc_malloc(sizeof *o);
+    svc_outgoing_fill(c, channel, w, secret && *secret ? secret : NULL, o);
+    (void)svc_render_for_account(svc, caller->account_id, type, channel, c->language, data,
+                                 c->name, 1, &o->r);
     json_decref(data);
     char uuid[37];
     cc_uuid(uuid);
-    out->delivered = cc_notify_send(svc->delivery, r, c, channel, w,
-                                    secret && *secret ? secret : NULL, uuid, &out->send,
-                                    &out->answer) == 0;
+    out->delivered = cc_notify_send(svc->delivery, o, uuid, &out->send, &out->answer) == 0;
     cc_log(CC_LOG_INFO, "test message", "channel", channel, "outcome",
            cc_send_status_name(out->send.status), NULL);
-    cc_free(r);
+    OPENSSL_cleanse(o->secret, sizeof o->secret);
+    cc_free(o);
 }
 
 enum cc_err cc_contact_test_send(struct cc_service *svc, const struct cc_caller *caller,

@@ -607,6 +607,41 @@ static void max_bytes(void **state)
     assert_int_equal(cc_robot_max_bytes(CC_WEBHOOK_NONE, 0), 0);
 }
 
+/* The table of robot platforms: one entry for each kind, with the rate
+ * limits the dispatcher keeps to and DingTalk's block after throttling. */
+static void platform_table(void **state)
+{
+    (void)state;
+    const int kinds[] = {CC_WEBHOOK_DINGTALK, CC_WEBHOOK_LARK, CC_WEBHOOK_FEISHU,
+                         CC_WEBHOOK_WECOM};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        const struct cc_robot_platform *p = cc_robot_platform_of(kinds[i]);
+        assert_non_null(p);
+        assert_int_equal(p->kind, kinds[i]);
+        assert_string_equal(p->name, cc_robot_platform(kinds[i]));
+        assert_non_null(p->build);
+        assert_non_null(p->verdict);
+        assert_true(p->frame_bytes < p->max_bytes);
+    }
+    assert_null(cc_robot_platform_of(CC_WEBHOOK_NONE));
+    assert_string_equal(cc_robot_platform(CC_WEBHOOK_NONE), "robot");
+    const struct cc_robot_platform *d = cc_robot_platform_of(CC_WEBHOOK_DINGTALK);
+    assert_int_equal(d->rules[0].max, 20);
+    assert_int_equal(d->rules[0].window_ms, 60000);
+    assert_int_equal(d->rules[1].max, 0);
+    assert_int_equal(d->throttle_block_ms, 600000);
+    const struct cc_robot_platform *l = cc_robot_platform_of(CC_WEBHOOK_FEISHU);
+    assert_int_equal(l->rules[0].max, 5);
+    assert_int_equal(l->rules[0].window_ms, 1000);
+    assert_int_equal(l->rules[1].max, 100);
+    assert_int_equal(l->rules[1].window_ms, 60000);
+    assert_int_equal(l->throttle_block_ms, 0);
+    const struct cc_robot_platform *w = cc_robot_platform_of(CC_WEBHOOK_WECOM);
+    assert_int_equal(w->rules[0].max, 20);
+    assert_true(w->mention_as_text);
+    assert_int_equal(w->throttle_block_ms, 0);
+}
+
 /* A configuration whose every platform maps to a closed port on the
  * loopback: a message that passes the size check is sent and fails with a
  * refused connection (RETRY), one that does not is never sent (REJECTED). */
@@ -1006,6 +1041,7 @@ int main(void)
         cmocka_unit_test(send_lark_throttled_with_http_400),
         cmocka_unit_test(send_wecom_removed),
         cmocka_unit_test(send_refuses_bad_targets),
+        cmocka_unit_test(platform_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
