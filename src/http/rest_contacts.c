@@ -68,10 +68,12 @@ static void contacts_create(struct cc_request *req)
                  "Idempotency-Key must be 1 to 128 printable ASCII characters.");
             return;
         }
-        /* The same request is the same JSON, whatever its spacing or key order. */
-        char *canon = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
-        cc_sha256_hex(canon ? canon : "", canon ? strlen(canon) : 0, hash);
-        free(canon);
+        struct cc_error herr;
+        if (cc_json_body_hash(obj, hash, &herr)) {
+            json_decref(obj);
+            cc_req_error(req, &herr);
+            return;
+        }
     }
     struct cc_contact *c = cc_malloc(sizeof *c);
     struct cc_error err;
