@@ -549,6 +549,7 @@ int main(int argc, char **argv)
 {
     struct args a;
     struct cc_config cfg;
+    cc_alloc_init();
     if (parse_args(argc, argv, &a))
         return 2;
     if (a.help || a.npos == 0) {

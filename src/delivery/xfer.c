@@ -27,9 +27,12 @@
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 
+/* libcurl allocates through the util layer, so that a test can fail its
+ * allocations (cc_alloc_fail_after). */
 static void curl_init_once(void)
 {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    curl_global_init_mem(CURL_GLOBAL_DEFAULT, cc_try_malloc, cc_free, cc_try_realloc,
+                         cc_try_strdup, cc_try_calloc);
 }
 
 void cc_delivery_global_init(void)

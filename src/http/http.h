@@ -105,6 +105,10 @@ void cc_req_add_header(struct cc_request *req, const char *name, const char *val
  * CC_JSON_MAX_DEPTH). *out is owned by the caller: json_decref(). */
 enum cc_err cc_json_parse_object(const char *body, size_t len, json_t **out,
                                  struct cc_error *err);
+/* The hash that identifies a request body for an Idempotency-Key: SHA-256
+ * (hex) of obj's compact form with sorted keys, so spacing and key order do
+ * not count. hash is the caller's. CC_ERR_INTERNAL when out of memory. */
+enum cc_err cc_json_body_hash(const json_t *obj, char hash[65], struct cc_error *err);
 /* Reads a contact create/update from obj into in; strings in `in` are
  * borrowed from obj. Unknown fields, wrong types and overlong strings are
  * errors naming the field. */

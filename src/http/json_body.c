@@ -45,7 +45,16 @@ enum cc_err cc_json_parse_object(const char *body, size_t len, json_t **out,
         return cc_error_set(err, CC_ERR_MALFORMED_JSON, NULL,
                             "The JSON is nested more than %d levels deep.", CC_JSON_MAX_DEPTH);
     json_error_t jerr;
+    unsigned long oom = cc_alloc_thread_failures();
     json_t *v = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+    /* Out of memory is our failure, not the client's, whatever jansson's
+     * message says; and jansson 2.14 may even return a value with a
+     * character missing from a string when an allocation failed, so a
+     * parse that met a failed allocation is never used. */
+    if (cc_alloc_thread_failures() != oom) {
+        json_decref(v);
+        return cc_error_set(err, CC_ERR_INTERNAL, NULL, "Out of memory while reading the body.");
+    }
     if (!v)
         return cc_error_set(err, CC_ERR_MALFORMED_JSON, NULL,
                             "The body is not valid JSON: %s (line %d, column %d).", jerr.text,
@@ -55,6 +64,21 @@ enum cc_err cc_json_parse_object(const char *body, size_t len, json_t **out,
         return cc_error_set(err, CC_ERR_MALFORMED_JSON, NULL, "The body must be a JSON object.");
     }
     *out = v;
+    return CC_OK;
+}
+
+enum cc_err cc_json_body_hash(const json_t *obj, char hash[65], struct cc_error *err)
+{
+    unsigned long oom = cc_alloc_thread_failures();
+    char *canon = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
+    /* jansson 2.14 may drop a key from the text when an allocation fails
+     * instead of failing the dump: any failed allocation fails the hash. */
+    if (!canon || cc_alloc_thread_failures() != oom) {
+        cc_free(canon);
+        return cc_error_set(err, CC_ERR_INTERNAL, NULL, "Out of memory while hashing the body.");
+    }
+    cc_sha256_hex(canon, strlen(canon), hash);
+    cc_free(canon);
     return CC_OK;
 }
 

@@ -61,11 +61,11 @@ static void contacts_create(struct cc_request *req)
         cc_req_error(req, &err);
         return;
     }
-    if (idem.key) {
-        /* The same request is the same JSON, whatever its spacing or key order. */
-        char *canon = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
-        cc_idem_set_request(&idem, canon, canon ? strlen(canon) : 0);
-        free(canon);
+    /* The same request is the same JSON, whatever its spacing or key order. */
+    if (idem.key && cc_json_body_hash(obj, idem.hash, &err)) {
+        json_decref(obj);
+        cc_req_error(req, &err);
+        return;
     }
     struct cc_contact *c = cc_malloc(sizeof *c);
     int replayed = 0;

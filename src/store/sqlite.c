@@ -11,6 +11,7 @@
  * sqlite_verifications.c, sqlite_notifications.c (the outbox),
  * sqlite_templates.c, sqlite_users.c, sqlite_audit.c.
  */
+#include <malloc.h>
 #include <pthread.h>
 
 #include <sqlite3.h>
@@ -49,8 +50,44 @@ static void sq_close(void *impl)
  * of its allocations; nothing here reads them. Must precede the first use. */
 static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
 
+static void *sq_malloc(int n)
+{
+    return cc_try_malloc((size_t)n);
+}
+
+static void *sq_realloc(void *p, int n)
+{
+    return cc_try_realloc(p, (size_t)n);
+}
+
+static int sq_size(void *p)
+{
+    return p ? (int)malloc_usable_size(p) : 0;
+}
+
+static int sq_roundup(int n)
+{
+    return (n + 7) & ~7;
+}
+
+static int sq_init(void *unused)
+{
+    (void)unused;
+    return SQLITE_OK;
+}
+
+static void sq_shutdown(void *unused)
+{
+    (void)unused;
+}
+
+/* SQLite allocates through the util layer too, so that a test can fail its
+ * allocations (cc_alloc_fail_after). */
 static void sqlite_configure(void)
 {
+    static const sqlite3_mem_methods mem = {sq_malloc, cc_free,    sq_realloc, sq_size,
+                                            sq_roundup, sq_init,   sq_shutdown, NULL};
+    sqlite3_config(SQLITE_CONFIG_MALLOC, &mem);
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 

@@ -12,13 +12,35 @@
 
 /* ---- allocation (alloc.c) ------------------------------------------------
  * Every allocation goes through these. Out of memory aborts, here and only
- * here. cc_alloc_count() tells tests how many allocations are live. */
+ * here. What they return is freed with cc_free(). */
 void *cc_malloc(size_t n);
 void *cc_calloc(size_t n, size_t size);
 void *cc_realloc(void *p, size_t n);
 char *cc_strdup(const char *s);
 char *cc_strndup(const char *s, size_t n);
 void cc_free(void *p);
+
+/* The allocator of the libraries that handle out of memory themselves
+ * (jansson, libcurl, SQLite): NULL on failure, as malloc; cc_try_realloc's
+ * p stays valid when it fails. Freed with cc_free(). */
+void *cc_try_malloc(size_t n);
+void *cc_try_calloc(size_t n, size_t size);
+void *cc_try_realloc(void *p, size_t n);
+char *cc_try_strdup(const char *s);
+/* How many cc_try_* allocations have failed on this thread so far. A caller
+ * compares it before and after a library call to tell out of memory from
+ * the library's other failures, where the library cannot say which (jansson's
+ * parser reports a failed allocation as a syntax error). */
+unsigned long cc_alloc_thread_failures(void);
+/* Routes jansson through cc_try_malloc/cc_free; call once, first thing in
+ * main(), before any thread starts. (libcurl and SQLite are routed where
+ * they are initialised.) */
+void cc_alloc_init(void);
+/* Test hook: the n-th cc_try_* allocation from now fails (n = 0: the next
+ * one), once; n = -1 switches it off. Thread safe. cc_alloc_failures()
+ * counts the failures it has caused since the process started. */
+void cc_alloc_fail_after(long n);
+long cc_alloc_failures(void);
 
 /* ---- bounded buffers (buf.c) ---------------------------------------------
  * A growable byte buffer with a hard maximum, always NUL-terminated. */

@@ -3,7 +3,9 @@
 #
 # Each target is linked with clang's fuzzer, ASan and UBSan against all of
 # src/core/*.c and src/util/*.c (plus src/http/json_body.c and acs_auth.c)
-# and a stub of the generated table of embedded files, into build/fuzz/.
+# and a stub of the generated table of embedded files, into build/fuzz/; a
+# target whose header says "Links: all of src/" against every src/*/*.c but
+# main.c instead. Seeds in tests/fuzz/corpus/<name>/ start its corpus.
 # Each then runs for FUZZ_SECONDS seconds (default 10) on inputs of at most
 # 4096 bytes. One line per target, "fuzz <name>: ok" or "fuzz <name>:
 # FAILED"; the exit status is non-zero if any target failed to build or
@@ -30,7 +32,8 @@ SRCS="$(ls src/core/*.c src/util/*.c 2>/dev/null)"
 
 CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Isrc \
 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
-LIBS="-ljansson -lcurl -lssl -lcrypto -lsqlite3 -lmicrohttpd -lm -pthread"
+LIBS="-ljansson -lcurl -lssl -lcrypto -lsqlite3 -lmicrohttpd -largon2 -lm -pthread"
+ALL_SRCS="$(ls src/*/*.c | grep -v '^src/main\.c$')"
 
 if [ $# -gt 0 ]; then
     TARGETS=""
@@ -50,8 +53,10 @@ for src in $TARGETS; do
     log="$OUT/$name.log"
     corpus="$OUT/corpus/$name"
     mkdir -p "$corpus"
+    srcs=$SRCS
+    grep -q 'Links: all of src/' "$src" && srcs=$ALL_SRCS
     # shellcheck disable=SC2086 # word splitting of the lists is intended
-    if ! $CC $CFLAGS -o "$bin" "$src" $SRCS "$STUB" $LIBS >"$log" 2>&1; then
+    if ! $CC $CFLAGS -o "$bin" "$src" $srcs "$STUB" $LIBS >"$log" 2>&1; then
         echo "fuzz $name: FAILED (build; see $log)"
         tail -n 20 "$log" | sed 's/^/    /'
         failed=1
@@ -59,9 +64,13 @@ for src in $TARGETS; do
     fi
     # The corpus persists between runs in build/fuzz/corpus/<name>, so
     # each run continues where the last one stopped.
+    # The seeds in the tree are read, not written: new inputs go to $corpus.
+    seeds=tests/fuzz/corpus/$name
+    [ -d "$seeds" ] || seeds=
+    # shellcheck disable=SC2086 # $seeds is empty or one directory
     if "./$bin" -max_total_time="$FUZZ_SECONDS" -max_len=4096 -timeout=10 \
         -rss_limit_mb=2048 -print_final_stats=1 \
-        -artifact_prefix="$OUT/$name-" "$corpus" >>"$log" 2>&1; then
+        -artifact_prefix="$OUT/$name-" "$corpus" $seeds >>"$log" 2>&1; then
         echo "fuzz $name: ok"
     else
         echo "fuzz $name: FAILED (see $log)"

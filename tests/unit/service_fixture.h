@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "service/service.h"
 #include "service/service_int.h" /* tests change the service's settings */
 #include "store/store.h"
@@ -50,6 +52,27 @@ static inline int svc_fixture_close(struct svc_fixture *f)
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
     return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Reads the fixture's database behind the service's back, on a connection
+ * of its own: the one integer that sql answers, with arg (may be NULL) bound
+ * to ?1. Returns -1 when the query fails. */
+static inline long long svc_fixture_count(struct svc_fixture *f, const char *sql, const char *arg)
+{
+    char path[160];
+    snprintf(path, sizeof path, "%s/t.db", f->dir);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    long long n = -1;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_busy_timeout(db, 5000) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+        (!arg || sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT) == SQLITE_OK) &&
+        sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
 }
 
 #endif
