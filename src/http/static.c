@@ -1,8 +1,11 @@
 /*
  * static.c — the console's files, compiled into the binary from web/:
- * GET / is web/index.html, GET /assets/NAME any file of web/ (a flat
- * directory). Each has its content type and an ETag made from its content,
- * worked out once on first use.
+ * GET / is web/index.html, GET /assets/NAME any file of web/, where NAME may
+ * name a file in a subdirectory ("js/pages/contacts.js", so that the ES
+ * modules' relative imports resolve). Only embedded names are served, and
+ * only names made of plain segments: no "." or "..", no hidden files, no
+ * empty segment. Each file has its content type and an ETag made from its
+ * content, worked out once on first use.
  */
 #include <pthread.h>
 #include <string.h>
@@ -10,7 +13,8 @@
 #include "http/http_int.h"
 #include "util/util.h"
 
-#define STATIC_MAX 128
+#define STATIC_MAX 128      /* files in web/ */
+#define STATIC_NAME_MAX 128 /* characters in a name under web/ */
 #define WEB_PREFIX "web/"
 
 static struct cc_static_file files[STATIC_MAX];
@@ -46,13 +50,44 @@ const char *cc_static_content_type(const char *name)
     return "application/octet-stream";
 }
 
+/*
+ * A name under web/: 1 to STATIC_NAME_MAX characters, segments separated by
+ * single '/'s, each segment 1 or more of A-Z a-z 0-9 . _ - that does not
+ * start with '.' (so neither "." nor ".." nor a hidden file). No leading or
+ * trailing '/'. Returns 1 when name is one.
+ */
+static int name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n > STATIC_NAME_MAX)
+        return 0;
+    int seg_start = 1;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (c == '/') {
+            if (seg_start)
+                return 0; /* a leading '/' or an empty segment */
+            seg_start = 1;
+            continue;
+        }
+        if (seg_start && c == '.')
+            return 0;
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-'))
+            return 0;
+        seg_start = 0;
+    }
+    return !seg_start; /* not ending in '/' */
+}
+
+/* Fills files[] from the embedded web/ files whose names name_ok() accepts. */
 static void load(void)
 {
     for (const struct cc_embedded_file *f = cc_embedded; f->path && nfiles < STATIC_MAX; f++) {
         if (strncmp(f->path, WEB_PREFIX, sizeof WEB_PREFIX - 1) != 0)
             continue;
         const char *name = f->path + sizeof WEB_PREFIX - 1;
-        if (!*name || strchr(name, '/'))
+        if (!name_ok(name))
             continue;
         struct cc_static_file *s = &files[nfiles++];
         s->name = name;
@@ -65,21 +100,6 @@ static void load(void)
         cc_hex(h, 16, hex);
         snprintf(s->etag, sizeof s->etag, "\"%s\"", hex);
     }
-}
-
-/* A file name: 1 to 128 of A-Z a-z 0-9 . _ -, not starting with '.'. */
-static int name_ok(const char *name)
-{
-    size_t n = strlen(name);
-    if (n == 0 || n > 128 || name[0] == '.')
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = name[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-'))
-            return 0;
-    }
-    return 1;
 }
 
 const struct cc_static_file *cc_static_find(const char *path)

@@ -85,7 +85,8 @@ test('GET / is the console page, with an ETag, no-cache and the security headers
 });
 
 test('every file of web/ is served under /assets/ with its content type', async () => {
-  const names = fs.readdirSync(path.join(ROOT, 'web')).filter((n) => !n.startsWith('.'));
+  const names = fs.readdirSync(path.join(ROOT, 'web'), { recursive: true })
+    .filter((n) => !n.split(path.sep).some((s) => s.startsWith('.')) && fs.statSync(path.join(ROOT, 'web', n)).isFile());
   assert.ok(names.includes('index.html'));
   for (const name of names) {
     const res = await api(server, 'GET', `/assets/${name}`);

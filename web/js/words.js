@@ -1,8 +1,8 @@
-// i18n.js — the console's words in English and Simplified Chinese.
-// window.CC_I18N[lang][key]; "{name}" placeholders are filled by t() in app.js.
-'use strict';
+// words.js — the console's words in English and Simplified Chinese:
+// WORDS[lang][key], a string or (for step lists) an array of strings.
+// "{name}" placeholders are filled by t() in i18n.js.
 
-window.CC_I18N = {
+export const WORDS = {
   en: {
     'app.console': 'Certificate Console',
     'nav.label': 'Main navigation',

@@ -1,0 +1,192 @@
+// main.js — the certcontacts web console: a single-page app over the /v1/ REST
+// API, in plain ES modules with no build step. This module starts it, keeps
+// who is signed in, draws the frame (top bar with the language switch and
+// sign-out, the navigation) and picks the page from the URL hash (#/contacts,
+// #/notifications, #/settings, #/guide). Each page gets a view: the user, what
+// the role allows, and alive() — false once another page has been drawn, so a
+// late answer does not paint over it.
+
+import { LANGS, t, lang, setLang, initialLang } from './i18n.js';
+import { h, uid, clear, button, selectEl, toast } from './dom.js';
+import { api, errText, setCsrf, onSessionLost } from './api.js';
+import { closeAllDialogs } from './dialog.js';
+import { canWrite, isAdmin } from './roles.js';
+import { signInView } from './pages/signin.js';
+import { contactsPage } from './pages/contacts.js';
+import { notificationsPage } from './pages/notifications.js';
+import { settingsPage } from './pages/settings.js';
+import { guidePage } from './pages/robot_guide.js';
+
+const PAGES = { contacts: contactsPage, notifications: notificationsPage, settings: settingsPage, guide: guidePage };
+
+const app = {
+  user: null, // {id, account_id, email, role, language, created_at}
+  langChosen: false, // the language was switched on the sign-in page
+  drawn: 0, // counts the pages drawn; a view is alive while it is the last
+};
+
+function startSession(r) {
+  app.user = r.user;
+  setCsrf(r.csrf_token);
+  if (r.user && r.user.language) setLang(r.user.language);
+}
+
+function endSession() {
+  app.user = null;
+  setCsrf(null);
+}
+
+function route() {
+  const m = /^#\/([a-z-]+)/.exec(location.hash || '');
+  const r = m ? m[1] : 'contacts';
+  return Object.hasOwn(PAGES, r) ? r : 'contacts';
+}
+
+function focusTitle() {
+  const h1 = document.querySelector('.page-title');
+  if (h1) h1.focus();
+}
+
+function languageControl() {
+  const id = uid('lang');
+  const sel = selectEl(LANGS.map((l) => [l, t(`lang.${l}`)]), lang(), { id, class: 'lang-select' });
+  sel.addEventListener('change', async () => {
+    const l = sel.value;
+    setLang(l);
+    if (!app.user) app.langChosen = true; // applied to the user at sign-in
+    if (app.user) {
+      try {
+        const r = await api('PATCH', '/v1/session', { language: l });
+        if (r && r.user) app.user = r.user;
+        if (r && r.csrf_token) setCsrf(r.csrf_token);
+      } catch (e) {
+        toast(t('common.error', { message: errText(e) }), 'error');
+      }
+    }
+    renderApp();
+    const again = document.querySelector('.lang-select');
+    if (again) again.focus();
+  });
+  return h('div', { class: 'lang' }, h('label', { for: id, class: 'lang-label' }, t('lang.label')), sel);
+}
+
+/** After POST /v1/session: a language picked on the sign-in page becomes the user's. */
+async function signedIn(r) {
+  const chosen = app.langChosen ? lang() : null;
+  startSession(r);
+  if (chosen && chosen !== app.user.language) {
+    setLang(chosen);
+    try {
+      const u = await api('PATCH', '/v1/session', { language: chosen });
+      if (u && u.user) app.user = u.user;
+    } catch (e2) {
+      /* the page still shows the chosen language; the next sign-in uses the saved one */
+    }
+  }
+  app.langChosen = false;
+  if (!location.hash) location.hash = '#/contacts';
+  renderApp();
+  focusTitle();
+}
+
+function navigation(r) {
+  const navId = uid('nav');
+  const menuBtn = h('button', { type: 'button', class: 'btn menu-btn', 'aria-expanded': 'false', 'aria-controls': navId }, t('nav.menu'));
+  const navLink = (name, label) => h('a', { href: `#/${name}`, class: ['nav-link', r === name ? 'active' : null], 'aria-current': r === name ? 'page' : null }, label);
+  const soon = (label) => h('li', null, h('span', { class: 'nav-link nav-soon', 'aria-disabled': 'true' }, label, ' ', h('small', null, `(${t('nav.soon')})`)));
+  const nav = h('nav', { id: navId, class: 'side', 'aria-label': t('nav.label') },
+    h('ul', { class: 'nav-tree' },
+      h('li', null,
+        h('span', { class: 'nav-group' }, t('nav.comprehensive')),
+        h('ul', null,
+          h('li', null, navLink('contacts', t('nav.contacts'))),
+          h('li', null, navLink('notifications', t('nav.notifications'))))),
+      soon(t('nav.certificates')),
+      soon(t('nav.applications')),
+      h('li', null, navLink('settings', t('nav.settings'))),
+      h('li', null, navLink('guide', t('nav.guide')))));
+  menuBtn.addEventListener('click', () => {
+    const open = !nav.classList.contains('open');
+    nav.classList.toggle('open', open);
+    menuBtn.setAttribute('aria-expanded', String(open));
+  });
+  nav.addEventListener('click', (ev) => {
+    if (ev.target.closest('a')) {
+      nav.classList.remove('open');
+      menuBtn.setAttribute('aria-expanded', 'false');
+    }
+  });
+  return { menuBtn, nav };
+}
+
+function topBar(menuBtn) {
+  const signOut = button(t('signout'), async () => {
+    signOut.disabled = true;
+    try {
+      await api('DELETE', '/v1/session', undefined, { noSessionCheck: true });
+    } catch (e) {
+      /* signed out either way: the cookie is gone or was never valid */
+    }
+    endSession();
+    renderApp();
+  }, 'btn-ghost');
+  return h('header', { class: 'top' },
+    menuBtn,
+    h('a', { href: '#/contacts', class: 'brand' }, h('img', { src: '/assets/favicon.svg', alt: '', width: '24', height: '24' }), h('span', null, t('app.console'))),
+    h('div', { class: 'top-right' },
+      languageControl(),
+      h('span', { class: 'who' }, app.user.email, ' · ', t(`role.${app.user.role}`)),
+      signOut));
+}
+
+/**
+ * What a page is given: who is signed in, what the role allows, alive() (is
+ * the page still the one shown) and renew() (a new view for a part drawn
+ * again, which makes this one stale).
+ */
+function newView() {
+  app.drawn += 1;
+  const mine = app.drawn;
+  const user = app.user;
+  return { user, write: canWrite(user), admin: isAdmin(user), alive: () => mine === app.drawn, renew: newView };
+}
+
+function renderApp() {
+  const root = clear(document.getElementById('app'));
+  if (!app.user) {
+    root.appendChild(signInView({ languageControl: languageControl(), signedIn }));
+    return;
+  }
+  const r = route();
+  const { menuBtn, nav } = navigation(r);
+  const main = h('main', { id: 'main', class: 'main', tabindex: '-1' });
+  root.appendChild(topBar(menuBtn));
+  root.appendChild(h('div', { class: 'body' }, nav, main));
+  PAGES[r](main, newView());
+}
+
+onSessionLost(() => {
+  if (!app.user) return;
+  endSession();
+  closeAllDialogs();
+  renderApp();
+  toast(t('err.session'), 'error');
+});
+
+async function boot() {
+  setLang(initialLang());
+  try {
+    startSession(await api('GET', '/v1/session', undefined, { noSessionCheck: true }));
+  } catch (e) {
+    app.user = null;
+  }
+  renderApp();
+  window.addEventListener('hashchange', () => {
+    if (!app.user) return;
+    closeAllDialogs();
+    renderApp();
+    focusTitle();
+  });
+}
+
+boot();

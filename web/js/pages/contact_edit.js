@@ -1,0 +1,144 @@
+// contact_edit.js — the Create Contact / Edit dialog: name, email and mobile
+// (each verified in place, contact_verify.js), ID card number, the
+// notification language and the robots (contact_bots.js). An edit sends only
+// what changed, with the version it started from (If-Match); an API error
+// about one field is shown at that field.
+
+import { LANGS, t, lang } from '../i18n.js';
+import { h, uid, button, field, selectEl, toast } from '../dom.js';
+import { api, errText, errField } from '../api.js';
+import { openDialog } from '../dialog.js';
+import { verifyField, normEmail, normMobile } from './contact_verify.js';
+import { botsEditor } from './contact_bots.js';
+
+/**
+ * Create (id null) or edit a contact; reload() runs after a save. An address
+ * the saved contact already has uses the contact's own verification routes; a
+ * new or changed one is verified before it is saved (POST /v1/verifications),
+ * and the server saves it verified.
+ */
+export async function contactDialog(id, reload, view) {
+  let c = null;
+  if (id !== null) {
+    try {
+      c = await api('GET', `/v1/contacts/${id}`);
+    } catch (e) {
+      toast(t('common.error', { message: errText(e) }), 'error');
+      return;
+    }
+  }
+  const editing = Boolean(c);
+  const st = { version: c ? c.version : 0, contactId: c ? c.id : null };
+  const name = field({ label: t('form.name'), input: h('input', { type: 'text', maxlength: '64', autocomplete: 'off', value: c ? c.name : '', placeholder: t('form.namePlaceholder') }), required: true });
+  const email = verifyField('email', c, view.write);
+  const mobile = verifyField('mobile', c, view.write);
+  const idInput = h('input', { type: 'text', maxlength: '18', autocomplete: 'off', inputmode: 'text', placeholder: c && c.id_card ? c.id_card : '' });
+  const idRemove = c && c.id_card ? h('input', { type: 'checkbox', id: uid('idrm') }) : null;
+  const idCard = field({
+    label: t('form.idCard'),
+    input: idInput,
+    hint: [t('form.idCardNote'), c && c.id_card ? ` ${t('form.idCardKeep', { masked: c.id_card })}` : ''].join(''),
+    extra: idRemove ? h('label', { class: 'check', for: idRemove.id }, idRemove, t('form.idCardRemove')) : null,
+  });
+  const language = field({ label: t('form.language'), input: selectEl(LANGS.map((l) => [l, t(`lang.${l}`)]), c ? c.language : lang()) });
+  const bots = botsEditor(c, {
+    contactId: st.contactId,
+    write: view.write,
+    /* a bot row's test speaks to the person named here, in this language */
+    testName: () => name.input.value.trim() || null,
+    testLanguage: () => (LANGS.includes(language.input.value) ? language.input.value : null),
+  });
+  const fields = { Name: name, Email: email.f, Mobile: mobile.f, IdCard: idCard, Language: language, Webhooks: bots };
+
+  const ok = h('button', { type: 'submit', class: 'btn btn-primary' }, t('common.ok'));
+  const cancel = button(t('common.cancel'), () => d.close());
+  const form = h('form', { class: 'contact-form', novalidate: true },
+    name.wrap, email.wrap, mobile.wrap, idCard.wrap, language.wrap, bots.wrap);
+  const d = openDialog({
+    title: editing ? t('form.editTitle') : t('form.createTitle'),
+    body: form,
+    footer: [ok, cancel],
+    wide: true,
+    onClose() {
+      email.stop();
+      mobile.stop();
+    },
+  });
+  ok.addEventListener('click', (ev) => {
+    ev.preventDefault();
+    save();
+  });
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    save();
+  });
+  for (const v of [email, mobile]) v.onContact = (updated) => {
+    st.version = updated.version;
+  };
+
+  /** The body of the POST (everything given) or the PATCH (only what changed). */
+  function changes() {
+    const body = {};
+    const nm = name.input.value.trim();
+    const em = email.f.input.value.trim();
+    const mo = mobile.f.input.value.trim();
+    const ic = idInput.value.trim();
+    const lg = language.input.value;
+    const hooks = bots.value();
+    if (!editing) {
+      body.name = nm;
+      if (em) body.email = em;
+      body.mobile = mo;
+      if (ic) body.id_card = ic;
+      body.language = lg;
+      if (hooks.list.length) body.webhooks = hooks.list;
+    } else {
+      if (nm !== c.name) body.name = nm;
+      if (normEmail(em) !== normEmail(c.email)) body.email = em || null;
+      if (normMobile(mo) !== normMobile(c.mobile)) body.mobile = mo;
+      if (ic) body.id_card = ic;
+      else if (idRemove && idRemove.checked) body.id_card = null;
+      if (lg !== c.language) body.language = lg;
+      if (hooks.changed) body.webhooks = hooks.list;
+    }
+    return body;
+  }
+
+  async function save() {
+    d.error('');
+    for (const f of Object.values(fields)) f.error('');
+    const body = changes();
+    if (!name.input.value.trim()) {
+      name.error(t('form.required'));
+      name.input.focus();
+      return;
+    }
+    if (!mobile.f.input.value.trim()) {
+      mobile.f.error(t('form.required'));
+      mobile.f.input.focus();
+      return;
+    }
+    if (editing && Object.keys(body).length === 0) {
+      d.close();
+      return;
+    }
+    ok.disabled = true;
+    try {
+      let saved;
+      if (editing) saved = await api('PATCH', `/v1/contacts/${c.id}`, body, { ifMatch: st.version });
+      else saved = await api('POST', '/v1/contacts', body);
+      d.close();
+      toast(t(editing ? 'contacts.updated' : 'contacts.created', { name: saved.name }));
+      reload();
+    } catch (e) {
+      ok.disabled = false;
+      const fld = errField(e);
+      if (fld && fields[fld]) {
+        fields[fld].error(errText(e));
+        if (fields[fld].input) fields[fld].input.focus();
+      } else {
+        d.error(errText(e) + (e.requestId ? ` (${t('common.requestId', { id: e.requestId })})` : ''));
+      }
+    }
+  }
+}

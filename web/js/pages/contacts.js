@@ -1,0 +1,120 @@
+// contacts.js — Comprehensive Management > Contact Management: the list with
+// search and paging, each contact's addresses (Verified or not) and robots,
+// and per contact Edit, Send test and Delete. The dialogs are in
+// contact_edit.js and contact_test.js.
+
+import { t } from '../i18n.js';
+import { h, append, clear, uid, button, badge, visuallyHidden, pageHead, pager, toast } from '../dom.js';
+import { api, errText } from '../api.js';
+import { confirmDialog } from '../dialog.js';
+import { platformIcon, platformName } from '../platform.js';
+import { contactDialog } from './contact_edit.js';
+import { testDialog } from './contact_test.js';
+
+// kept while the console is open, so coming back finds the same page and search
+const st = { page: 1, pageSize: 10, keyword: '' };
+
+export async function contactsPage(main, view) {
+  const kw = h('input', { type: 'search', id: uid('kw'), value: st.keyword, placeholder: t('contacts.keywordPlaceholder'), maxlength: '64' });
+  const searchForm = h('form', { class: 'search', role: 'search' },
+    h('label', { for: kw.id, class: 'sr-only' }, t('contacts.keyword')), kw,
+    h('button', { type: 'submit', class: 'btn' }, t('common.search')));
+  searchForm.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    st.keyword = kw.value.trim();
+    st.page = 1;
+    load();
+  });
+  // Shown once the list has loaded: an empty account gets the invitation instead.
+  const createBtn = view.write ? button(t('contacts.create'), () => contactDialog(null, load, view), 'btn-primary', { hidden: true }) : null;
+  const region = h('div', { class: 'table-region', 'aria-busy': 'true' }, h('p', { class: 'muted' }, t('common.loading')));
+  append(main, [pageHead([t('nav.comprehensive'), t('nav.contacts')], t('contacts.title'), t('contacts.intro')),
+    h('div', { class: 'toolbar' }, createBtn, searchForm), region]);
+
+  async function load() {
+    region.setAttribute('aria-busy', 'true');
+    const q = new URLSearchParams({ page: String(st.page), page_size: String(st.pageSize) });
+    if (st.keyword) q.set('keyword', st.keyword);
+    let r;
+    try {
+      r = await api('GET', `/v1/contacts?${q}`);
+    } catch (e) {
+      if (!view.alive()) return;
+      clear(region).appendChild(h('p', { class: 'form-error', role: 'alert' }, t('common.error', { message: errText(e) })));
+      return;
+    }
+    if (!view.alive()) return;
+    const pages = Math.max(1, Math.ceil(r.total / st.pageSize));
+    if (r.items.length === 0 && st.page > 1) {
+      st.page = Math.min(st.page - 1, pages);
+      load();
+      return;
+    }
+    region.removeAttribute('aria-busy');
+    clear(region);
+    if (createBtn) createBtn.hidden = r.total === 0 && !st.keyword;
+    if (r.total === 0) {
+      if (st.keyword) {
+        region.appendChild(h('div', { class: 'empty' }, h('p', null, t('contacts.emptySearch', { keyword: st.keyword }))));
+      } else {
+        region.appendChild(h('div', { class: 'empty' },
+          h('div', { class: 'empty-art', 'aria-hidden': 'true' }, platformIcon(null, false)),
+          h('h2', null, t('contacts.emptyTitle')),
+          h('p', null, t('contacts.emptyText')),
+          view.write ? button(t('contacts.create'), () => contactDialog(null, load, view), 'btn-primary') : null));
+      }
+      return;
+    }
+    region.appendChild(contactsTable(r.items, load, view));
+    region.appendChild(pager(st, r.total, load));
+  }
+  load();
+}
+
+function addressCell(value, status, broken, brokenKey, label) {
+  if (!value) return h('td', { 'data-label': label }, h('span', { class: 'muted' }, t('common.none')));
+  return h('td', { 'data-label': label },
+    h('span', { class: 'addr' }, value), ' ', badge(status === 1),
+    broken ? h('span', { class: 'broken-note', title: t(brokenKey, { reason: broken }) }, visuallyHidden(' '), t(brokenKey, { reason: broken })) : null);
+}
+
+function botIcons(webhooks) {
+  if (!webhooks || !webhooks.length) return h('span', { class: 'muted' }, t('common.none'));
+  return h('ul', { class: 'bot-icons' }, webhooks.map((w) => {
+    const name = w.broken
+      ? t('contacts.botBroken', { platform: platformName(w.kind), reason: w.broken })
+      : t('contacts.botOk', { platform: platformName(w.kind) });
+    return h('li', { class: ['bot-icon', w.broken ? 'is-broken' : null], title: name, role: 'img', 'aria-label': name }, platformIcon(w.kind, Boolean(w.broken)));
+  }));
+}
+
+function contactsTable(items, reload, view) {
+  const head = [t('contacts.name'), t('contacts.email'), t('contacts.mobile'), t('contacts.bots')];
+  if (view.write) head.push(t('common.actions'));
+  return h('table', { class: 'grid' },
+    h('caption', { class: 'sr-only' }, t('contacts.table')),
+    h('thead', null, h('tr', null, head.map((x) => h('th', { scope: 'col' }, x)))),
+    h('tbody', null, items.map((c) => h('tr', null,
+      h('th', { scope: 'row', 'data-label': t('contacts.name') }, c.name),
+      addressCell(c.email, c.email_status, c.email_broken, 'contacts.emailBroken', t('contacts.email')),
+      addressCell(c.mobile, c.mobile_status, c.mobile_broken, 'contacts.mobileBroken', t('contacts.mobile')),
+      h('td', { 'data-label': t('contacts.bots') }, botIcons(c.webhooks)),
+      view.write ? h('td', { class: 'actions', 'data-label': t('common.actions') },
+        button(t('common.edit'), () => contactDialog(c.id, reload, view), 'btn-link'),
+        button(t('contacts.sendTest'), () => testDialog(c.id, reload), 'btn-link'),
+        button(t('common.delete'), () => deleteDialog(c, reload), 'btn-link btn-link-danger')) : null))));
+}
+
+function deleteDialog(c, reload) {
+  confirmDialog({
+    title: t('delete.title'),
+    text: t('delete.text', { name: c.name }),
+    okLabel: t('common.delete'),
+    danger: true,
+    async action() {
+      await api('DELETE', `/v1/contacts/${c.id}`);
+      toast(t('contacts.deleted', { name: c.name }));
+      reload();
+    },
+  });
+}
