@@ -12,14 +12,24 @@
 #ifndef CC_LIMITS_H
 #define CC_LIMITS_H
 
-/* ---- requests ---------------------------------------------------------------- */
+/* ---- requests ------------------------------------------------------------ */
 /* Request body bytes by default (option max_body_bytes, 1 KiB to 16 MiB). */
 #ifndef CC_BODY_MAX_DEFAULT
 #define CC_BODY_MAX_DEFAULT 65536
 #endif
+/* Bytes of a body past the cap read and thrown away so the client gets its 413 rather than
+ * a reset; past it the connection is closed. */
+#ifndef CC_BODY_DISCARD_MAX
+#define CC_BODY_DISCARD_MAX (1024 * 1024)
+#endif
 /* Simultaneous HTTP connections by default (option max_connections). */
 #ifndef CC_CONNECTIONS_MAX_DEFAULT
 #define CC_CONNECTIONS_MAX_DEFAULT 4096
+#endif
+/* Requests waiting for a thread of the blocking pool (option blocking_threads); more get
+ * 503. */
+#ifndef CC_BLOCKING_QUEUE_MAX
+#define CC_BLOCKING_QUEUE_MAX 1024
 #endif
 /* Nesting of a JSON request body: objects and arrays inside each other. */
 #ifndef CC_JSON_MAX_DEPTH
@@ -46,7 +56,7 @@
 #define CC_IDEM_KEY_MAX 128
 #endif
 
-/* ---- lists and search ---------------------------------------------------------- */
+/* ---- lists and search ---------------------------------------------------- */
 /* Items on one page of any list. */
 #ifndef CC_PAGE_SIZE_MAX
 #define CC_PAGE_SIZE_MAX 100
@@ -64,7 +74,7 @@
 #define CC_USERS_MAX 1000
 #endif
 
-/* ---- events ---------------------------------------------------------------------- */
+/* ---- events -------------------------------------------------------------- */
 /* Contacts one event may name. */
 #ifndef CC_EVENT_MAX_CONTACTS
 #define CC_EVENT_MAX_CONTACTS 100
@@ -74,7 +84,7 @@
 #define CC_EVENT_MAX_DATA 16384
 #endif
 
-/* ---- console sign-in ------------------------------------------------------------- */
+/* ---- console sign-in ----------------------------------------------------- */
 /* Characters of a console password. */
 #ifndef CC_PASSWORD_MIN_CHARS
 #define CC_PASSWORD_MIN_CHARS 10
@@ -93,6 +103,11 @@
 #ifndef CC_SIGN_IN_LOCK_S
 #define CC_SIGN_IN_LOCK_S (15 * 60)
 #endif
+/* Sign-ins held back after wrong passwords at once; more are refused at once, so a flood
+ * cannot occupy the blocking pool. */
+#ifndef CC_SIGN_IN_WAITING_MAX
+#define CC_SIGN_IN_WAITING_MAX 8
+#endif
 /* Session expiry defaults (options session_idle_timeout, session_max_age). */
 #ifndef CC_SESSION_IDLE_DEFAULT_S
 #define CC_SESSION_IDLE_DEFAULT_S 1800
@@ -101,7 +116,61 @@
 #define CC_SESSION_MAX_AGE_DEFAULT_S 43200
 #endif
 
-/* ---- the store ------------------------------------------------------------------ */
+/* ---- the Alibaba Cloud CAS API ------------------------------------------- */
+/* Query and form parameters of one Alibaba API call together. */
+#ifndef CC_ACS_MAX_PARAMS
+#define CC_ACS_MAX_PARAMS 64
+#endif
+/* Bytes of an Alibaba API parameter name. */
+#ifndef CC_ACS_NAME_MAX
+#define CC_ACS_NAME_MAX 64
+#endif
+/* Bytes of a SignatureNonce. */
+#ifndef CC_ACS_NONCE_MAX
+#define CC_ACS_NONCE_MAX 128
+#endif
+/* Bytes of an Alibaba API error message (it may carry the string to sign). */
+#ifndef CC_ACS_MSG_MAX
+#define CC_ACS_MSG_MAX 8192
+#endif
+/* The replay cache: sets x ways nonces remembered (65 536). */
+#ifndef CC_ACS_NONCE_SETS
+#define CC_ACS_NONCE_SETS 8192
+#endif
+#ifndef CC_ACS_NONCE_WAYS
+#define CC_ACS_NONCE_WAYS 8
+#endif
+/* The per-key rate limiter: sets x ways keys tracked (4 096). */
+#ifndef CC_ACS_RATE_SETS
+#define CC_ACS_RATE_SETS 1024
+#endif
+#ifndef CC_ACS_RATE_WAYS
+#define CC_ACS_RATE_WAYS 4
+#endif
+
+/* ---- delivery ------------------------------------------------------------ */
+/* Notifications one dispatcher thread claims (and has on the wire) at a time. */
+#ifndef CC_DISPATCH_CLAIM_MAX
+#define CC_DISPATCH_CLAIM_MAX 64
+#endif
+/* Notifications waiting for one robot that go out merged in one message. */
+#ifndef CC_DISPATCH_MERGE_MAX
+#define CC_DISPATCH_MERGE_MAX 50
+#endif
+/* Waiting notifications one claim takes along for merging, over all its robots. */
+#ifndef CC_DISPATCH_EXTRA_MAX
+#define CC_DISPATCH_EXTRA_MAX 256
+#endif
+/* Idle libcurl easy handles a dispatcher thread keeps for its next batch. */
+#ifndef CC_XFER_IDLE_MAX
+#define CC_XFER_IDLE_MAX 128
+#endif
+/* Bytes of a platform's answer read; a longer one is cut off and unreadable. */
+#ifndef CC_DELIVERY_MAX_ANSWER
+#define CC_DELIVERY_MAX_ANSWER (64 * 1024)
+#endif
+
+/* ---- the store ----------------------------------------------------------- */
 /* Writes the SQLite writer thread commits together at the most (one fsync). */
 #ifndef CC_WRITE_BATCH_MAX
 #define CC_WRITE_BATCH_MAX 256

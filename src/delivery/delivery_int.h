@@ -15,8 +15,6 @@
 #include "delivery/delivery.h"
 #include "util/util.h"
 
-/* Largest platform answer we read; a longer one is cut off and unreadable. */
-#define CC_DELIVERY_MAX_ANSWER (64 * 1024)
 
 /* ---- results (common.c) ------------------------------------------------------ */
 /* Fills *res: status, the platform's code (may be NULL: "") and a reason

@@ -31,8 +31,6 @@
 #include "store/store.h"
 #include "util/util.h"
 
-/* Notifications one thread claims (and has on the wire) at a time. */
-#define CLAIM_MAX 64
 
 /* ---- per-robot rate limits ----------------------------------------------------------
  * Each platform takes so many messages per robot in a window (the table of
@@ -150,7 +148,6 @@ struct cc_dispatcher {
  * send for each notification, prepare every message, put them all on the
  * wire together (xfer.c: libcurl's multi interface), then record every
  * outcome in one write. */
-#define MERGE_MAX 50
 
 /* A claimed notification and what the resolver said to send for it. */
 struct item {
@@ -531,13 +528,12 @@ static void prepare_group(struct batch *b, struct group *gr)
     }
 }
 
-/* The batch's claim, in one write: up to CLAIM_MAX due notifications, and
+/* The batch's claim, in one write: up to CC_DISPATCH_CLAIM_MAX due notifications, and
  * for each robot among them the others waiting their turn for it (up to
- * MERGE_MAX a robot, EXTRA_MAX in all), so they go out in one message. */
-#define EXTRA_MAX 256
+ * CC_DISPATCH_MERGE_MAX a robot, CC_DISPATCH_EXTRA_MAX in all), so they go out in one message. */
 struct claim_op {
     int64_t now, lease_ms;
-    struct cc_notification *items; /* CLAIM_MAX + EXTRA_MAX */
+    struct cc_notification *items; /* CC_DISPATCH_CLAIM_MAX + CC_DISPATCH_EXTRA_MAX */
     size_t n;                      /* in all */
     size_t claimed;                /* due ones (the rest joined their robot's message) */
 };
@@ -545,10 +541,10 @@ struct claim_op {
 static enum cc_err claim_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
     struct claim_op *op = arg;
-    enum cc_err rc = cc_tx_notif_claim(tx, op->now, op->lease_ms, CLAIM_MAX, op->items, &op->n,
+    enum cc_err rc = cc_tx_notif_claim(tx, op->now, op->lease_ms, CC_DISPATCH_CLAIM_MAX, op->items, &op->n,
                                        err);
     size_t claimed = op->claimed = op->n;
-    for (size_t i = 0; !rc && i < claimed && op->n < CLAIM_MAX + EXTRA_MAX; i++) {
+    for (size_t i = 0; !rc && i < claimed && op->n < CC_DISPATCH_CLAIM_MAX + CC_DISPATCH_EXTRA_MAX; i++) {
         const struct cc_notification *one = &op->items[i];
         if (strcmp(one->channel, "webhook"))
             continue;
@@ -557,9 +553,9 @@ static enum cc_err claim_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
             seen = op->items[j].webhook_id == one->webhook_id;
         if (seen)
             continue;
-        size_t room = CLAIM_MAX + EXTRA_MAX - op->n, got = 0;
-        if (room > MERGE_MAX - 1)
-            room = MERGE_MAX - 1;
+        size_t room = CC_DISPATCH_CLAIM_MAX + CC_DISPATCH_EXTRA_MAX - op->n, got = 0;
+        if (room > CC_DISPATCH_MERGE_MAX - 1)
+            room = CC_DISPATCH_MERGE_MAX - 1;
         rc = cc_tx_notif_claim_dest(tx, one->account_id, NULL, one->id, op->now, op->lease_ms,
                                     room, op->items + op->n, &got, err);
         op->n += got;
@@ -677,10 +673,10 @@ static void *dispatcher_main(void *arg)
     pthread_setname_np(pthread_self(), "cc-dispatch"); /* for top -H, perf, gdb */
     struct cc_dispatcher *d = arg;
     struct claim_op *op = cc_malloc(sizeof *op);
-    op->items = cc_calloc(CLAIM_MAX + EXTRA_MAX, sizeof *op->items);
+    op->items = cc_calloc(CC_DISPATCH_CLAIM_MAX + CC_DISPATCH_EXTRA_MAX, sizeof *op->items);
     /* What the resolver says for each claimed notification; kept from batch
      * to batch (it is large: a rendered message each). */
-    struct cc_outgoing *outs = cc_malloc((CLAIM_MAX + EXTRA_MAX) * sizeof *outs);
+    struct cc_outgoing *outs = cc_malloc((CC_DISPATCH_CLAIM_MAX + CC_DISPATCH_EXTRA_MAX) * sizeof *outs);
     for (;;) {
         pthread_mutex_lock(&d->mu);
         int stop = d->stopping;
@@ -695,7 +691,7 @@ static void *dispatcher_main(void *arg)
         if (cc_store_write(d->store, claim_tx, op, &err))
             cc_log(CC_LOG_WARN, "cannot claim notifications", "error", err.message, NULL);
         process_batch(d, op->items, op->n, outs);
-        if (op->claimed == CLAIM_MAX)
+        if (op->claimed == CC_DISPATCH_CLAIM_MAX)
             continue; /* more may be due right away */
         /* Sleep until the next notification falls due, a wake-up, or the poll. */
         int64_t due = 0, now = cc_now_ms(), sleep_ms = d->cfg.idle_poll_ms;

@@ -45,11 +45,10 @@ void cc_delivery_global_init(void)
  * connection cache is what lets the next batch reuse this batch's
  * connections. Easy handles are kept too, reset between transfers, so a
  * batch does not pay for making them each time. */
-#define IDLE_MAX 128
 
 struct thread_curl {
     CURLM *multi;
-    CURL *idle[IDLE_MAX];
+    CURL *idle[CC_XFER_IDLE_MAX];
     int nidle;
 };
 
@@ -104,7 +103,7 @@ static CURL *easy_get(void)
 static void easy_put(CURL *h)
 {
     struct thread_curl *tc = thread_curl();
-    if (tc && tc->nidle < IDLE_MAX) {
+    if (tc && tc->nidle < CC_XFER_IDLE_MAX) {
         curl_easy_reset(h); /* nothing of the last transfer stays */
         tc->idle[tc->nidle++] = h;
     } else {

@@ -472,10 +472,6 @@ int cc_acs_signature_ok(const struct cc_acs_call *call, const struct cc_acs_clai
  * hash (the key is random per process, so nobody can aim many nonces at
  * one set to push out another's), and within a full set the entry that
  * expires first is replaced. */
-#define NONCE_SETS 8192
-#define NONCE_WAYS 8
-#define BUCKET_SETS 1024
-#define BUCKET_WAYS 4
 
 struct nonce_slot {
     uint8_t tag[16];
@@ -491,9 +487,9 @@ struct bucket {
 struct cc_acs_state {
     uint8_t salt[32];
     pthread_mutex_t nonce_mu;
-    struct nonce_slot (*nonces)[NONCE_WAYS];
+    struct nonce_slot (*nonces)[CC_ACS_NONCE_WAYS];
     pthread_mutex_t bucket_mu;
-    struct bucket (*buckets)[BUCKET_WAYS];
+    struct bucket (*buckets)[CC_ACS_RATE_WAYS];
     double per_ms;                /* tokens added per ms */
     double burst;
 };
@@ -504,8 +500,8 @@ struct cc_acs_state *cc_acs_state_new(int64_t requests_per_minute)
     cc_random_bytes(st->salt, sizeof st->salt);
     pthread_mutex_init(&st->nonce_mu, NULL);
     pthread_mutex_init(&st->bucket_mu, NULL);
-    st->nonces = cc_calloc(NONCE_SETS, sizeof *st->nonces);
-    st->buckets = cc_calloc(BUCKET_SETS, sizeof *st->buckets);
+    st->nonces = cc_calloc(CC_ACS_NONCE_SETS, sizeof *st->nonces);
+    st->buckets = cc_calloc(CC_ACS_RATE_SETS, sizeof *st->buckets);
     if (requests_per_minute < 1)
         requests_per_minute = 1;
     st->per_ms = (double)requests_per_minute / 60000.0;
@@ -552,9 +548,9 @@ int cc_acs_nonce_seen(struct cc_acs_state *st, const char *key_id, const char *n
     keyed_hash(st, key_id, nonce, h);
     int seen = 0;
     pthread_mutex_lock(&st->nonce_mu);
-    struct nonce_slot *set = st->nonces[set_index(h, NONCE_SETS)];
+    struct nonce_slot *set = st->nonces[set_index(h, CC_ACS_NONCE_SETS)];
     struct nonce_slot *victim = &set[0];
-    for (int i = 0; i < NONCE_WAYS; i++) {
+    for (int i = 0; i < CC_ACS_NONCE_WAYS; i++) {
         struct nonce_slot *s = &set[i];
         if (s->expires_ms > now_ms && memcmp(s->tag, h, sizeof s->tag) == 0) {
             seen = 1;
@@ -579,9 +575,9 @@ int64_t cc_acs_throttle(struct cc_acs_state *st, const char *key_id, int64_t now
     keyed_hash(st, key_id, "", h);
     int64_t wait = 0;
     pthread_mutex_lock(&st->bucket_mu);
-    struct bucket *set = st->buckets[set_index(h, BUCKET_SETS)];
+    struct bucket *set = st->buckets[set_index(h, CC_ACS_RATE_SETS)];
     struct bucket *b = NULL, *victim = &set[0];
-    for (int i = 0; i < BUCKET_WAYS && !b; i++) {
+    for (int i = 0; i < CC_ACS_RATE_WAYS && !b; i++) {
         if (set[i].last_ms && strcmp(set[i].key_id, key_id) == 0)
             b = &set[i];
         else if (set[i].last_ms < victim->last_ms)

@@ -19,11 +19,7 @@
 #include "util/util.h"
 
 #define CC_ACS_VERSION      "2020-04-07"
-#define CC_ACS_MAX_PARAMS   64        /* query and form parameters together */
-#define CC_ACS_NAME_MAX     64        /* bytes of a parameter name */
-#define CC_ACS_NONCE_MAX    128       /* bytes of a SignatureNonce */
 #define CC_ACS_SKEW_MS      (15 * 60 * 1000)
-#define CC_ACS_MSG_MAX      8192      /* longest error message (with a string to sign) */
 
 /* ---- parameters ----------------------------------------------------------------- */
 /* Every parameter of one call: the query's first (nquery of them), then the

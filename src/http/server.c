@@ -34,7 +34,6 @@ struct blocking_pool {
     int queued;
     int stopping;
 };
-#define BLOCKING_QUEUE_MAX 1024
 
 struct cc_http_server {
     struct MHD_Daemon *daemon;
@@ -48,7 +47,6 @@ struct cc_http_server {
 #define MAX_EXTRA_HEADERS 6
 /* A body past the cap is read and thrown away up to this much, so that the
  * client gets its 413 instead of a reset connection; past it we hang up. */
-#define DISCARD_MAX (1024 * 1024)
 
 struct cc_request {
     struct cc_http_server *srv;
@@ -353,7 +351,7 @@ void cc_req_defer(struct cc_request *req, cc_handler fn)
         return;
     }
     pthread_mutex_lock(&p->mu);
-    if (p->stopping || p->queued >= BLOCKING_QUEUE_MAX) {
+    if (p->stopping || p->queued >= CC_BLOCKING_QUEUE_MAX) {
         pthread_mutex_unlock(&p->mu);
         fail(req, CC_ERR_UNAVAILABLE, NULL, "The server is too busy; try again shortly.");
         return;
@@ -601,7 +599,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         int64_t clen;
         if (cl && cc_parse_i64(cl, 0, INT64_MAX, &clen) == 0 && (uint64_t)clen > srv->max_body) {
             req->too_large = 1;
-            if ((uint64_t)clen > DISCARD_MAX) {
+            if ((uint64_t)clen > CC_BODY_DISCARD_MAX) {
                 dispatch(req); /* answer now; libmicrohttpd closes the connection */
                 return MHD_YES;
             }
@@ -615,7 +613,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         if (req->too_large) {
             req->discarded += *upload_data_size;
-            if (req->discarded > DISCARD_MAX && !req->responded)
+            if (req->discarded > CC_BODY_DISCARD_MAX && !req->responded)
                 dispatch(req);
         }
         *upload_data_size = 0;

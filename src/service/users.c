@@ -30,7 +30,6 @@
 /* Sign-ins held back after wrong passwords at once at the most; more are
  * refused at once, so that a flood of them cannot occupy every thread of
  * the blocking pool. */
-#define WAITING_MAX 8
 
 static pthread_mutex_t wait_mu = PTHREAD_MUTEX_INITIALIZER;
 static int waiting;
@@ -426,7 +425,7 @@ enum cc_err cc_session_sign_in(struct cc_service *svc, const char *email, const 
     int64_t recent = now - f.first_failure_at <= CC_SIGN_IN_WINDOW_S * 1000LL ? f.failures : 0;
     if (recent >= 2) { /* from the third try on, each waits a second longer */
         pthread_mutex_lock(&wait_mu);
-        int full = waiting >= WAITING_MAX;
+        int full = waiting >= CC_SIGN_IN_WAITING_MAX;
         if (!full)
             waiting++;
         pthread_mutex_unlock(&wait_mu);
