@@ -40,6 +40,14 @@ NARROW_HEADERS = {
     "service/service.h": {"service", "core", "util"},
 }
 
+# Calls a layer may not make even though the layer it calls is below it:
+# delivery only sends, records and retries; who gets what (contacts, verified
+# channels, templates) and the master key's secrets are the service's.
+FORBIDDEN_CALLS = {
+    "delivery": {"cc_aead_open", "cc_aead_seal", "cc_store_contact_get", "cc_store_contact_list",
+                 "cc_store_event_get", "cc_store_template_get", "cc_store_template_list"},
+}
+
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
 
 
@@ -120,6 +128,8 @@ def check_calls(build):
             target = owner.get(s)
             if target and target not in ALLOWED.get(layer, set()):
                 bad.setdefault(layer, []).append(f"{rel} calls {s} ({target})")
+            elif s in FORBIDDEN_CALLS.get(layer, ()):
+                bad.setdefault(layer, []).append(f"{rel} calls {s}, which is the service's to call")
     return bad
 
 
