@@ -8,7 +8,7 @@
  * one writer thread that commits them in batches (sqlite_writer.c);
  * migrations are embedded .sql files (sqlite_migrate.c). Each aggregate's
  * SQL is in its own file: sqlite_accounts.c, sqlite_contacts.c,
- * sqlite_verifications.c, sqlite_notifications.c (the outbox),
+ * sqlite_verifications.c, sqlite_outbox.c,
  * sqlite_templates.c, sqlite_users.c, sqlite_audit.c.
  */
 #include <malloc.h>

@@ -1,5 +1,5 @@
 /*
- * sqlite_notifications.c — the SQLite side of events, the notification
+ * sqlite_outbox.c — the SQLite side of events, the notification
  * outbox and the delivery log. Notifications are claimed with a lease (so a
  * crashed dispatcher's work is picked up again when the lease runs out) and
  * finished with their attempt in one transaction.
