@@ -27,7 +27,7 @@ static enum cc_err sq_ping(void *impl, struct cc_error *err)
     struct conn *c = cc_sq_rconn(impl, err);
     if (!c)
         return CC_ERR_STORE;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_PING, sql_ping, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_ping, err);
     if (!s)
         return CC_ERR_STORE;
     int rc = sqlite3_step(s);

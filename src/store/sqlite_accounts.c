@@ -31,7 +31,7 @@ static enum cc_err read_account_get(void *impl, int64_t id, char *name, size_t n
     struct conn *c = cc_sq_rconn(impl, err);
     if (!c)
         return CC_ERR_STORE;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_ACCOUNT_GET, sql_account_get, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_account_get, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, id);
@@ -63,7 +63,7 @@ static enum cc_err read_key_generation(void *impl, int64_t *generation, struct c
     struct conn *c = cc_sq_rconn(impl, err);
     if (!c)
         return CC_ERR_STORE;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_DATA_VERSION, sql_data_version, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_data_version, err);
     if (!s)
         return CC_ERR_STORE;
     int rc = sqlite3_step(s);
@@ -75,7 +75,7 @@ static enum cc_err read_key_generation(void *impl, int64_t *generation, struct c
         *generation = c->key_generation;
         return CC_OK;
     }
-    s = cc_sq_stmt(c, ST_KEY_GENERATION, sql_key_generation, err);
+    s = cc_sq_stmt(c, sql_key_generation, err);
     if (!s)
         return CC_ERR_STORE;
     rc = sqlite3_step(s);
@@ -111,7 +111,7 @@ static enum cc_err read_key_get(void *impl, const char *key_id, struct cc_access
     struct conn *c = cc_sq_rconn(impl, err);
     if (!c)
         return CC_ERR_STORE;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_KEY_GET, sql_key_get, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_key_get, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_text(s, 1, key_id, -1, SQLITE_STATIC);
@@ -133,7 +133,7 @@ static enum cc_err read_key_list(void *impl, int64_t account_id, struct cc_acces
     struct conn *c = cc_sq_rconn(impl, err);
     if (!c)
         return CC_ERR_STORE;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_KEY_LIST, sql_key_list, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_key_list, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, account_id);
@@ -161,7 +161,7 @@ static enum cc_err tx_account_insert(void *tx, const char *name, int64_t now, in
                                      struct cc_error *err)
 {
     struct conn *c = tx;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_ACCOUNT_INSERT, sql_account_insert, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_account_insert, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
@@ -175,7 +175,7 @@ static enum cc_err tx_account_insert(void *tx, const char *name, int64_t now, in
 static enum cc_err tx_account_exists(void *tx, int64_t id, struct cc_error *err)
 {
     struct conn *c = tx;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_ACCOUNT_GET, sql_account_get, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_account_get, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, id);
@@ -192,7 +192,7 @@ static enum cc_err tx_account_exists(void *tx, int64_t id, struct cc_error *err)
 static enum cc_err tx_key_insert(void *tx, const struct cc_access_key *k, struct cc_error *err)
 {
     struct conn *c = tx;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_KEY_INSERT, sql_key_insert, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_key_insert, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_text(s, 1, k->id, -1, SQLITE_STATIC);
@@ -207,7 +207,7 @@ static enum cc_err tx_key_disable(void *tx, int64_t account_id, const char *key_
                                   int64_t now, struct cc_error *err)
 {
     struct conn *c = tx;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_KEY_DISABLE, sql_key_disable, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_key_disable, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, account_id);

@@ -16,7 +16,7 @@ static enum cc_err tx_audit(void *tx, int64_t account_id, const char *actor, con
                             int64_t now, struct cc_error *err)
 {
     struct conn *c = tx;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_AUDIT, sql_audit, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_audit, err);
     if (!s)
         return CC_ERR_STORE;
     char oid[24];

@@ -7,6 +7,7 @@
  */
 #include <pthread.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "store/sqlite_int.h"
@@ -23,8 +24,8 @@ void cc_sq_conn_close(struct conn *c)
 {
     if (!c)
         return;
-    for (int i = 0; i < ST_COUNT; i++)
-        sqlite3_finalize(c->st[i]);
+    for (int i = 0; i < CC_SQ_STMT_SLOTS; i++)
+        sqlite3_finalize(c->st[i].st);
     sqlite3_close(c->db);
     cc_free(c);
 }
@@ -61,18 +62,29 @@ enum cc_err cc_sq_conn_open(struct sq *q, int writer, struct conn **out, struct 
     return CC_OK;
 }
 
-sqlite3_stmt *cc_sq_stmt(struct conn *c, enum stmt_id id, const char *sql, struct cc_error *err)
+sqlite3_stmt *cc_sq_stmt(struct conn *c, const char *sql, struct cc_error *err)
 {
-    sqlite3_stmt *s = c->st[id];
-    if (!s) {
-        if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) !=
-            SQLITE_OK) {
-            cc_sq_db_error(err, c->db, "preparing a statement");
-            return NULL;
+    /* Open addressing on the address of the SQL text. */
+    size_t i = (size_t)(((uintptr_t)sql >> 3) * 0x9E3779B97F4A7C15ull >> 32) % CC_SQ_STMT_SLOTS;
+    for (size_t probes = 0; probes < CC_SQ_STMT_SLOTS; probes++) {
+        if (c->st[i].sql == sql)
+            return c->st[i].st;
+        if (!c->st[i].sql) {
+            sqlite3_stmt *s = NULL;
+            if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL) !=
+                SQLITE_OK) {
+                cc_sq_db_error(err, c->db, "preparing a statement");
+                return NULL;
+            }
+            c->st[i].sql = sql;
+            c->st[i].st = s;
+            return s;
         }
-        c->st[id] = s;
+        i = (i + 1) % CC_SQ_STMT_SLOTS;
     }
-    return s;
+    cc_error_set(err, CC_ERR_STORE, NULL, "more than %d prepared statements on one connection",
+                 CC_SQ_STMT_SLOTS);
+    return NULL;
 }
 
 void cc_sq_done(sqlite3_stmt *s)

@@ -23,6 +23,28 @@
 
 
 
+/* This file's statements, by their index in stmt_sql. */
+enum stmt_id {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_CONTACT_GET,
+    ST_CONTACT_COUNT,
+    ST_CONTACT_INSERT,
+    ST_CONTACT_UPDATE,
+    ST_CONTACT_DELETE,
+    ST_WEBHOOKS_GET,
+    ST_WEBHOOKS_DELETE,
+    ST_WEBHOOK_INSERT,
+    ST_LIST_ALL,
+    ST_LIST_SHORT_COUNT,
+    ST_LIST_SHORT,
+    ST_LIST_FTS_COUNT,
+    ST_LIST_FTS,
+    ST_IDEM_GET,
+    ST_IDEM_PUT,
+    ST_COUNT
+};
+
 /* Statements, prepared once per connection. */
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN",
@@ -77,7 +99,7 @@ static const char *const stmt_sql[ST_COUNT] = {
 /* The cached statement of this file's table, reset and ready to bind. */
 static sqlite3_stmt *stmt(struct conn *c, enum stmt_id id, struct cc_error *err)
 {
-    return cc_sq_stmt(c, id, stmt_sql[id], err);
+    return cc_sq_stmt(c, stmt_sql[id], err);
 }
 
 static void read_contact_row(sqlite3_stmt *s, struct cc_contact *c)

@@ -12,87 +12,10 @@
 
 #include "store/store_int.h"
 
-enum stmt_id {
-    ST_BEGIN,
-    ST_COMMIT,
-    ST_ACCOUNT_GET,
-    ST_ACCOUNT_INSERT,
-    ST_KEY_GET,
-    ST_KEY_LIST,
-    ST_KEY_INSERT,
-    ST_KEY_DISABLE,
-    ST_CONTACT_GET,
-    ST_CONTACT_COUNT,
-    ST_CONTACT_INSERT,
-    ST_CONTACT_UPDATE,
-    ST_CONTACT_DELETE,
-    ST_WEBHOOKS_GET,
-    ST_WEBHOOKS_DELETE,
-    ST_WEBHOOK_INSERT,
-    ST_LIST_ALL,
-    ST_LIST_SHORT_COUNT,
-    ST_LIST_SHORT,
-    ST_LIST_FTS_COUNT,
-    ST_LIST_FTS,
-    ST_IDEM_GET,
-    ST_IDEM_PUT,
-    ST_AUDIT,
-    ST_PING,
-    /* sqlite_verifications.c */
-    ST_VERIF_INSERT,
-    ST_VERIF_GET,
-    ST_VERIF_LATEST,
-    ST_VERIF_UPDATE,
-    ST_VERIF_SUPERSEDE,
-    ST_VERIF_TARGET_COUNTS,
-    ST_VERIF_ACCOUNT_COUNTS,
-    ST_VERIF_CONFIRMED_SINCE,
-    ST_CONTACT_VERIFIED_EMAIL,
-    ST_CONTACT_VERIFIED_MOBILE,
-    ST_EVENT_INSERT,
-    ST_EVENT_GET,
-    ST_EVENT_SKIPPED,
-    ST_HEALTH_WEBHOOK,
-    ST_HEALTH_EMAIL,
-    ST_HEALTH_MOBILE,
-    ST_NOTIF_INSERT,
-    ST_NOTIF_CLAIM,
-    ST_NOTIF_LEASE,
-    ST_NOTIF_RECORD,
-    ST_ATTEMPT_INSERT,
-    ST_NOTIF_CANCEL_CONTACT,
-    ST_NOTIF_RESEND,
-    ST_NOTIF_GET,
-    ST_NOTIF_LIST,
-    ST_NOTIF_COUNT,
-    ST_ATTEMPTS_LIST,
-    ST_NOTIF_NEXT_DUE,
-    /* sqlite_templates.c */
-    ST_TEMPLATE_PUT,
-    ST_TEMPLATE_DELETE,
-    ST_TEMPLATE_GET,
-    ST_TEMPLATE_LIST,
-    ST_NOTIF_CLAIM_DEST,
-    ST_NOTIF_ROBOT_URL,
-    ST_DATA_VERSION,
-    ST_KEY_GENERATION,
-    /* sqlite_users.c */
-    ST_USER_GET,
-    ST_USER_BY_EMAIL,
-    ST_USER_LIST,
-    ST_SESSION_GET,
-    ST_FAILURES_GET,
-    ST_USER_INSERT,
-    ST_USER_UPDATE,
-    ST_USER_DELETE,
-    ST_SESSION_INSERT,
-    ST_SESSION_DELETE,
-    ST_SESSION_DELETE_USER,
-    ST_SESSION_TOUCH,
-    ST_FAILURE_PUT,
-    ST_FAILURE_CLEAR,
-    ST_COUNT
-};
+/* Prepared statements a connection keeps, at the most: each is found by the
+ * address of its SQL text (a static string of the file that runs it), so a
+ * new statement needs no registration outside its own file. */
+#define CC_SQ_STMT_SLOTS 256
 
 struct conn;
 
@@ -130,7 +53,10 @@ struct sq {
 /* One connection and its statement cache. */
 struct conn {
     sqlite3 *db;
-    sqlite3_stmt *st[ST_COUNT];
+    struct {
+        const char *sql;          /* the key: the statement's static SQL text */
+        sqlite3_stmt *st;
+    } st[CC_SQ_STMT_SLOTS];
     struct sq *owner;
     struct conn *next, *prev; /* in owner->conns */
     /* The key generation this connection last read, and PRAGMA
@@ -156,9 +82,10 @@ struct conn *cc_sq_rconn(void *impl, struct cc_error *err);
 void cc_sq_thread_done(void *impl);
 /* sqlite3_exec without callback: SQLITE_OK or the error code. */
 int cc_sq_exec(sqlite3 *db, const char *sql);
-/* The statement id of connection c, prepared from sql on first use and
- * kept; NULL (with *err set) when it does not prepare. */
-sqlite3_stmt *cc_sq_stmt(struct conn *c, enum stmt_id id, const char *sql, struct cc_error *err);
+/* The statement of connection c for sql (a static string: its address is
+ * the key), prepared on first use and kept; NULL (with *err set) when it
+ * does not prepare. */
+sqlite3_stmt *cc_sq_stmt(struct conn *c, const char *sql, struct cc_error *err);
 /* Resets s and clears its bindings, ready for the next use. */
 void cc_sq_done(sqlite3_stmt *s);
 /* Steps s to completion and resets it. */

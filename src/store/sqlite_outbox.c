@@ -82,7 +82,7 @@ static void read_notif(sqlite3_stmt *s, struct cc_notification *n)
 static enum cc_err tx_event_insert(void *tx, struct cc_event *e, struct cc_error *err)
 {
     struct conn *c = tx;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_EVENT_INSERT, sql_event_insert, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_event_insert, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, e->account_id);
@@ -100,7 +100,7 @@ static enum cc_err tx_event_set_skipped(void *tx, const struct cc_event *e, stru
 {
     static const char sql[] = "UPDATE events SET skipped = ?2 WHERE id = ?1";
     struct conn *c = tx;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_EVENT_SKIPPED, sql, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, e->id);
@@ -123,9 +123,7 @@ static enum cc_err tx_channel_health(void *tx, int64_t account_id, int64_t conta
         "AND ?4 = ?4";
     struct conn *c = tx;
     int hook = !strcmp(channel, "webhook"), email = !strcmp(channel, "email");
-    sqlite3_stmt *s = cc_sq_stmt(c, hook ? ST_HEALTH_WEBHOOK : email ? ST_HEALTH_EMAIL
-                                                                      : ST_HEALTH_MOBILE,
-                                 hook ? sql_webhook : email ? sql_email : sql_mobile, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, hook ? sql_webhook : email ? sql_email : sql_mobile, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, contact_id);
@@ -141,7 +139,7 @@ static enum cc_err tx_channel_health(void *tx, int64_t account_id, int64_t conta
 static enum cc_err tx_notif_insert(void *tx, struct cc_notification *n, struct cc_error *err)
 {
     struct conn *c = tx;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_NOTIF_INSERT, sql_notif_insert, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_notif_insert, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, n->account_id);
@@ -164,7 +162,7 @@ static enum cc_err lease(struct conn *c, struct cc_notification *out, size_t n, 
                          struct cc_error *err)
 {
     for (size_t i = 0; i < n; i++) {
-        sqlite3_stmt *s = cc_sq_stmt(c, ST_NOTIF_LEASE, sql_notif_lease, err);
+        sqlite3_stmt *s = cc_sq_stmt(c, sql_notif_lease, err);
         if (!s)
             return CC_ERR_STORE;
         out[i].lease_until = until;
@@ -196,7 +194,7 @@ static enum cc_err tx_notif_claim(void *tx, int64_t now, int64_t lease_ms, size_
 {
     struct conn *c = tx;
     *n = 0;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_NOTIF_CLAIM, sql_notif_claim, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_notif_claim, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, now);
@@ -224,7 +222,7 @@ static enum cc_err tx_notif_claim_dest(void *tx, int64_t account_id, const char 
     char robot[CC_URL_MAX + 1];
     *n = 0;
     if (!url) { /* the robot of except_id */
-        sqlite3_stmt *u = cc_sq_stmt(c, ST_NOTIF_ROBOT_URL, sql_url, err);
+        sqlite3_stmt *u = cc_sq_stmt(c, sql_url, err);
         if (!u)
             return CC_ERR_STORE;
         sqlite3_bind_int64(u, 1, except_id);
@@ -237,7 +235,7 @@ static enum cc_err tx_notif_claim_dest(void *tx, int64_t account_id, const char 
             return CC_OK; /* no robot (any more): nothing waits for it */
         url = robot;
     }
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_NOTIF_CLAIM_DEST, sql, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, account_id);
@@ -252,7 +250,7 @@ static enum cc_err tx_notif_record(void *tx, const struct cc_notification *n,
                                    const struct cc_attempt *a, struct cc_error *err)
 {
     struct conn *c = tx;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_NOTIF_RECORD, sql_notif_record, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_notif_record, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, n->id);
@@ -267,7 +265,7 @@ static enum cc_err tx_notif_record(void *tx, const struct cc_notification *n,
     enum cc_err rc = cc_sq_step_done(c, s, "recording a delivery", err);
     if (rc || !a)
         return rc;
-    s = cc_sq_stmt(c, ST_ATTEMPT_INSERT, sql_attempt_insert, err);
+    s = cc_sq_stmt(c, sql_attempt_insert, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, n->id);
@@ -285,7 +283,7 @@ static enum cc_err tx_notif_cancel_contact(void *tx, int64_t account_id, int64_t
                                            int64_t now, struct cc_error *err)
 {
     struct conn *c = tx;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_NOTIF_CANCEL_CONTACT, sql_cancel_contact, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_cancel_contact, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, account_id);
@@ -298,7 +296,7 @@ static enum cc_err tx_notif_resend(void *tx, int64_t account_id, int64_t id, int
                                    struct cc_error *err)
 {
     struct conn *c = tx;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_NOTIF_RESEND, sql_resend, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_resend, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, account_id);
@@ -317,7 +315,7 @@ static enum cc_err read_event_get(void *impl, int64_t account_id, int64_t id, st
     struct conn *c = cc_sq_rconn(impl, err);
     if (!c)
         return CC_ERR_STORE;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_EVENT_GET, sql_event_get, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_event_get, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, account_id);
@@ -358,7 +356,7 @@ static enum cc_err read_notif_list(void *impl, const struct cc_notif_filter *f,
         return CC_ERR_STORE;
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_NOTIF_COUNT, sql_notif_count, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_notif_count, err);
     if (!s)
         return CC_ERR_STORE;
     bind_filter(s, f);
@@ -367,7 +365,7 @@ static enum cc_err read_notif_list(void *impl, const struct cc_notif_filter *f,
     cc_sq_done(s);
     if (rc != SQLITE_ROW)
         return cc_sq_db_error(err, c->db, "counting notifications");
-    s = cc_sq_stmt(c, ST_NOTIF_LIST, sql_notif_list, err);
+    s = cc_sq_stmt(c, sql_notif_list, err);
     if (!s)
         return CC_ERR_STORE;
     bind_filter(s, f);
@@ -392,7 +390,7 @@ static enum cc_err read_notif_get(void *impl, int64_t account_id, int64_t id,
     struct conn *c = cc_sq_rconn(impl, err);
     if (!c)
         return CC_ERR_STORE;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_NOTIF_GET, sql_notif_get, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_notif_get, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, account_id);
@@ -412,7 +410,7 @@ static enum cc_err read_attempts_list(void *impl, int64_t notification_id, struc
     struct conn *c = cc_sq_rconn(impl, err);
     if (!c)
         return CC_ERR_STORE;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_ATTEMPTS_LIST, sql_attempts_list, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_attempts_list, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, notification_id);
@@ -452,7 +450,7 @@ static enum cc_err read_notif_next_due(void *impl, int64_t *at, struct cc_error 
     struct conn *c = cc_sq_rconn(impl, err);
     if (!c)
         return CC_ERR_STORE;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_NOTIF_NEXT_DUE, sql_next_due, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_next_due, err);
     if (!s)
         return CC_ERR_STORE;
     int rc = sqlite3_step(s);

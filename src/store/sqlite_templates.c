@@ -42,7 +42,7 @@ static enum cc_err tx_template_put(void *tx, int64_t account_id, const struct cc
                                    struct cc_error *err)
 {
     struct conn *c = tx;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_TEMPLATE_PUT, sql_put, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_put, err);
     if (!s)
         return CC_ERR_STORE;
     bind_key(s, account_id, t->event_type, t->channel, t->language);
@@ -57,7 +57,7 @@ static enum cc_err tx_template_delete(void *tx, int64_t account_id, const char *
                                       struct cc_error *err)
 {
     struct conn *c = tx;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_TEMPLATE_DELETE, sql_delete, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_delete, err);
     if (!s)
         return CC_ERR_STORE;
     bind_key(s, account_id, event_type, channel, language);
@@ -77,7 +77,7 @@ static enum cc_err read_template_get(void *impl, int64_t account_id, const char 
     struct conn *c = cc_sq_rconn(impl, err);
     if (!c)
         return CC_ERR_STORE;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_TEMPLATE_GET, sql_get, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_get, err);
     if (!s)
         return CC_ERR_STORE;
     bind_key(s, account_id, event_type, channel, language);
@@ -102,7 +102,7 @@ static enum cc_err read_template_list(void *impl, int64_t account_id, struct cc_
     struct conn *c = cc_sq_rconn(impl, err);
     if (!c)
         return CC_ERR_STORE;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_TEMPLATE_LIST, sql_list, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_list, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, account_id);

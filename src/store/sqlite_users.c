@@ -81,7 +81,7 @@ static enum cc_err one_user(struct conn *c, sqlite3_stmt *s, struct cc_user *out
 static enum cc_err read_user_get(void *impl, int64_t id, struct cc_user *out, struct cc_error *err)
 {
     struct conn *c = cc_sq_rconn(impl, err);
-    sqlite3_stmt *s = c ? cc_sq_stmt(c, ST_USER_GET, sql_user_get, err) : NULL;
+    sqlite3_stmt *s = c ? cc_sq_stmt(c, sql_user_get, err) : NULL;
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, id);
@@ -92,7 +92,7 @@ static enum cc_err read_user_by_email(void *impl, const char *email_norm, struct
                                       struct cc_error *err)
 {
     struct conn *c = cc_sq_rconn(impl, err);
-    sqlite3_stmt *s = c ? cc_sq_stmt(c, ST_USER_BY_EMAIL, sql_user_by_email, err) : NULL;
+    sqlite3_stmt *s = c ? cc_sq_stmt(c, sql_user_by_email, err) : NULL;
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_text(s, 1, email_norm, -1, SQLITE_STATIC);
@@ -105,7 +105,7 @@ static enum cc_err read_user_list(void *impl, int64_t account_id, struct cc_user
     *out = NULL;
     *n = 0;
     struct conn *c = cc_sq_rconn(impl, err);
-    sqlite3_stmt *s = c ? cc_sq_stmt(c, ST_USER_LIST, sql_user_list, err) : NULL;
+    sqlite3_stmt *s = c ? cc_sq_stmt(c, sql_user_list, err) : NULL;
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, account_id);
@@ -134,7 +134,7 @@ static enum cc_err read_session_get(void *impl, const char *token_hash, struct c
                                     struct cc_user *user, struct cc_error *err)
 {
     struct conn *c = cc_sq_rconn(impl, err);
-    sqlite3_stmt *s = c ? cc_sq_stmt(c, ST_SESSION_GET, sql_session_get, err) : NULL;
+    sqlite3_stmt *s = c ? cc_sq_stmt(c, sql_session_get, err) : NULL;
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_text(s, 1, token_hash, -1, SQLITE_STATIC);
@@ -160,7 +160,7 @@ static enum cc_err read_sign_in_failures(void *impl, const char *email_norm,
 {
     memset(out, 0, sizeof *out);
     struct conn *c = cc_sq_rconn(impl, err);
-    sqlite3_stmt *s = c ? cc_sq_stmt(c, ST_FAILURES_GET, sql_failures_get, err) : NULL;
+    sqlite3_stmt *s = c ? cc_sq_stmt(c, sql_failures_get, err) : NULL;
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_text(s, 1, email_norm, -1, SQLITE_STATIC);
@@ -179,7 +179,7 @@ static enum cc_err read_sign_in_failures(void *impl, const char *email_norm,
 static enum cc_err tx_user_insert(void *tx, struct cc_user *u, struct cc_error *err)
 {
     struct conn *c = tx;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_USER_INSERT, sql_user_insert, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_user_insert, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, u->account_id);
@@ -206,7 +206,7 @@ static enum cc_err tx_user_insert(void *tx, struct cc_user *u, struct cc_error *
 static enum cc_err tx_user_update(void *tx, const struct cc_user *u, struct cc_error *err)
 {
     struct conn *c = tx;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_USER_UPDATE, sql_user_update, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_user_update, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, u->account_id);
@@ -225,7 +225,7 @@ static enum cc_err tx_user_update(void *tx, const struct cc_user *u, struct cc_e
 static enum cc_err tx_user_delete(void *tx, int64_t account_id, int64_t id, struct cc_error *err)
 {
     struct conn *c = tx;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_USER_DELETE, sql_user_delete, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_user_delete, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, account_id);
@@ -239,7 +239,7 @@ static enum cc_err tx_user_delete(void *tx, int64_t account_id, int64_t id, stru
 static enum cc_err tx_session_insert(void *tx, const struct cc_session *sess, struct cc_error *err)
 {
     struct conn *c = tx;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_SESSION_INSERT, sql_session_insert, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_session_insert, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_text(s, 1, sess->token_hash, -1, SQLITE_STATIC);
@@ -256,8 +256,8 @@ static enum cc_err tx_session_delete(void *tx, const char *token_hash, int64_t u
 {
     struct conn *c = tx;
     sqlite3_stmt *s = token_hash
-                          ? cc_sq_stmt(c, ST_SESSION_DELETE, sql_session_delete, err)
-                          : cc_sq_stmt(c, ST_SESSION_DELETE_USER, sql_session_delete_user, err);
+                          ? cc_sq_stmt(c, sql_session_delete, err)
+                          : cc_sq_stmt(c, sql_session_delete_user, err);
     if (!s)
         return CC_ERR_STORE;
     if (token_hash)
@@ -271,7 +271,7 @@ static enum cc_err tx_session_touch(void *tx, const char *token_hash, int64_t no
                                     struct cc_error *err)
 {
     struct conn *c = tx;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_SESSION_TOUCH, sql_session_touch, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_session_touch, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_text(s, 1, token_hash, -1, SQLITE_STATIC);
@@ -284,7 +284,7 @@ static enum cc_err tx_sign_in_failure(void *tx, const char *email_norm, int64_t 
                                       struct cc_sign_in_failures *out, struct cc_error *err)
 {
     struct conn *c = tx;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_FAILURES_GET, sql_failures_get, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_failures_get, err);
     if (!s)
         return CC_ERR_STORE;
     struct cc_sign_in_failures f = {0, 0, 0};
@@ -305,7 +305,7 @@ static enum cc_err tx_sign_in_failure(void *tx, const char *email_norm, int64_t 
     f.failures++;
     if (f.failures >= max_failures && f.locked_until < now + lock_ms)
         f.locked_until = now + lock_ms;
-    s = cc_sq_stmt(c, ST_FAILURE_PUT, sql_failure_put, err);
+    s = cc_sq_stmt(c, sql_failure_put, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_text(s, 1, email_norm, -1, SQLITE_STATIC);
@@ -321,7 +321,7 @@ static enum cc_err tx_sign_in_failure(void *tx, const char *email_norm, int64_t 
 static enum cc_err tx_sign_in_clear(void *tx, const char *email_norm, struct cc_error *err)
 {
     struct conn *c = tx;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_FAILURE_CLEAR, sql_failure_clear, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_failure_clear, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_text(s, 1, email_norm, -1, SQLITE_STATIC);

@@ -80,7 +80,7 @@ static enum cc_err one_row(struct conn *c, sqlite3_stmt *s, struct cc_verificati
 static enum cc_err tx_verif_insert(void *tx, struct cc_verification *v, struct cc_error *err)
 {
     struct conn *c = tx;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_VERIF_INSERT, sql_insert, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_insert, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, v->account_id);
@@ -102,7 +102,7 @@ static enum cc_err tx_verif_get(void *tx, int64_t account_id, int64_t id,
                                 struct cc_verification *out, struct cc_error *err)
 {
     struct conn *c = tx;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_VERIF_GET, sql_get, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_get, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, account_id);
@@ -115,7 +115,7 @@ static enum cc_err tx_verif_latest(void *tx, int64_t account_id, int64_t contact
                                    struct cc_error *err)
 {
     struct conn *c = tx;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_VERIF_LATEST, sql_latest, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_latest, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, account_id);
@@ -128,7 +128,7 @@ static enum cc_err tx_verif_update(void *tx, const struct cc_verification *v, co
                                    struct cc_error *err)
 {
     struct conn *c = tx;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_VERIF_UPDATE, sql_update, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_update, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, v->id);
@@ -145,7 +145,7 @@ static enum cc_err tx_verif_supersede(void *tx, int64_t account_id, int64_t cont
                                       const char *channel, int64_t except_id, struct cc_error *err)
 {
     struct conn *c = tx;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_VERIF_SUPERSEDE, sql_supersede, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_supersede, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, account_id);
@@ -161,7 +161,7 @@ static enum cc_err tx_verif_counts(void *tx, int64_t account_id, const char *cha
 {
     struct conn *c = tx;
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_VERIF_TARGET_COUNTS, sql_target_counts, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_target_counts, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_text(s, 1, channel, -1, SQLITE_STATIC);
@@ -179,7 +179,7 @@ static enum cc_err tx_verif_counts(void *tx, int64_t account_id, const char *cha
     cc_sq_done(s);
     if (rc != SQLITE_ROW)
         return cc_sq_db_error(err, c->db, "counting verifications");
-    s = cc_sq_stmt(c, ST_VERIF_ACCOUNT_COUNTS, sql_account_counts, err);
+    s = cc_sq_stmt(c, sql_account_counts, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, account_id);
@@ -198,7 +198,7 @@ static enum cc_err tx_verif_confirmed_since(void *tx, int64_t account_id, const 
                                             struct cc_error *err)
 {
     struct conn *c = tx;
-    sqlite3_stmt *s = cc_sq_stmt(c, ST_VERIF_CONFIRMED_SINCE, sql_confirmed_since, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_confirmed_since, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, account_id);
@@ -224,8 +224,7 @@ static enum cc_err tx_contact_set_verified(void *tx, int64_t account_id, int64_t
 {
     struct conn *c = tx;
     int email = strcmp(channel, "email") == 0;
-    sqlite3_stmt *s = cc_sq_stmt(c, email ? ST_CONTACT_VERIFIED_EMAIL : ST_CONTACT_VERIFIED_MOBILE,
-                                 email ? sql_verified_email : sql_verified_mobile, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, email ? sql_verified_email : sql_verified_mobile, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, account_id);
