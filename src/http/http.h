@@ -95,6 +95,9 @@ enum cc_err cc_json_read_strings(json_t *obj, const struct cc_json_field *fields
 /* Responses: each takes ownership of body (json_decref'd). */
 void cc_req_json(struct cc_request *req, int status, json_t *body);
 void cc_req_empty(struct cc_request *req, int status);
+/* A body that is not JSON (copied), with its Content-Type. */
+void cc_req_text(struct cc_request *req, int status, const char *type, const char *body,
+                 size_t len);
 void cc_req_error(struct cc_request *req, const struct cc_error *err);
 /* Adds a header to the response about to be sent (copied). */
 void cc_req_add_header(struct cc_request *req, const char *name, const char *value);

@@ -73,6 +73,7 @@ void cc_acs_dispatch(struct cc_request *req, int body_too_large);
 /* ops.c */
 void cc_h_healthz(struct cc_request *req);
 void cc_h_readyz(struct cc_request *req);
+void cc_h_metrics(struct cc_request *req);
 void cc_h_openapi(struct cc_request *req);
 
 /* rest_contacts.c */

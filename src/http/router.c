@@ -18,7 +18,9 @@
 
 const struct cc_route cc_http_routes[] = {
     {"GET", "/healthz", cc_h_healthz, PUBLIC, "Liveness: the process is up"},
-    {"GET", "/readyz", cc_h_readyz, PUBLIC, "Readiness: the database answers"},
+    {"GET", "/readyz", cc_h_readyz, PUBLIC,
+     "Readiness: the database answers and no part of the process is failing"},
+    {"GET", "/metrics", cc_h_metrics, READONLY, "Metrics in the Prometheus text format"},
     {"GET", "/v1/openapi.json", cc_h_openapi, READONLY, "This API's OpenAPI 3.1 document"},
     {"POST", "/v1/contacts", cc_h_contacts_create, OPERATOR, "Create a contact"},
     {"GET", "/v1/contacts", cc_h_contacts_list, READONLY, "List and search contacts"},

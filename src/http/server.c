@@ -217,7 +217,8 @@ static void log_request(struct cc_request *req)
         cc_log_line(line, (size_t)n);
 }
 
-static void send_response(struct cc_request *req, int status, char *body, size_t len)
+static void send_typed(struct cc_request *req, int status, const char *type, char *body,
+                       size_t len)
 {
     if (req->responded) { /* a handler answered twice: keep the first */
         free(body);
@@ -233,7 +234,7 @@ static void send_response(struct cc_request *req, int status, char *body, size_t
         return;
     }
     if (body)
-        MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
+        MHD_add_response_header(r, "Content-Type", type);
     add_common_headers(req, r);
     MHD_add_response_header(r, "Cache-Control", "no-store");
     for (int i = 0; i < req->nhdr; i++)
@@ -246,6 +247,22 @@ static void send_response(struct cc_request *req, int status, char *body, size_t
     MHD_queue_response(req->conn, (unsigned)status, r);
     MHD_destroy_response(r);
     log_request(req);
+}
+
+static void send_response(struct cc_request *req, int status, char *body, size_t len)
+{
+    send_typed(req, status, "application/json; charset=utf-8", body, len);
+}
+
+void cc_req_text(struct cc_request *req, int status, const char *type, const char *body,
+                 size_t len)
+{
+    char *copy = malloc(len + 1);
+    if (copy) {
+        memcpy(copy, body, len);
+        copy[len] = '\0';
+    }
+    send_typed(req, status, type, copy, copy ? len : 0);
 }
 
 void cc_req_json(struct cc_request *req, int status, json_t *body)

@@ -96,6 +96,23 @@ void cc_log_set_level(enum cc_log_level lvl);
 /* msg is a plain message; the remaining pairs are extra string fields,
  * ended by NULL: cc_log(CC_LOG_INFO, "started", "listen", addr, NULL). */
 void cc_log(enum cc_log_level lvl, const char *msg, ...);
+
+/* ---- the health of the process's parts (health.c) -------------------------- */
+#define CC_HEALTH_COMPONENTS_MAX 16
+struct cc_health_entry {
+    char component[32];      /* "store", "dispatcher", ... */
+    int ok;
+    char reason[256];        /* why not, for an operator; "" when ok */
+    int64_t since_ms;        /* when it last changed state; 0: never */
+    int64_t changes;         /* changes of state since start */
+};
+/* Records whether component works (reason: why not). Logs once when the
+ * state changes; returns 1 then, else 0. Thread-safe. */
+int cc_health_set(const char *component, int ok, const char *reason);
+/* Copies up to max entries into out; returns how many. */
+size_t cc_health_get(struct cc_health_entry *out, size_t max);
+/* Forgets every component (tests). */
+void cc_health_reset(void);
 /* Writes a complete, already-formatted JSON line (without newline). */
 void cc_log_line(const char *json, size_t len);
 
