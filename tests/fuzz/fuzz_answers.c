@@ -19,16 +19,7 @@
 #include "core/core.h"
 #include "delivery/delivery_int.h"
 #include "util/util.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                   \
-    do {                                                                           \
-        if (!(c)) {                                                                \
-            fprintf(stderr, "invariant failed: %s (%s:%d)\n", #c, __FILE__, __LINE__); \
-            abort();                                                               \
-        }                                                                          \
-    } while (0)
+#include "fuzz.h"
 
 static const long statuses[] = {200, 200, 200, 200, 400, 403, 404, 429, 500, 502, 503, 0, 204, 302, 599, 100};
 

@@ -18,16 +18,7 @@
 
 #include "core/core.h"
 #include "util/util.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c)                                                                   \
-    do {                                                                           \
-        if (!(c)) {                                                                \
-            fprintf(stderr, "invariant failed: %s (%s:%d)\n", #c, __FILE__, __LINE__); \
-            abort();                                                               \
-        }                                                                          \
-    } while (0)
+#include "fuzz.h"
 
 static json_t *event_data(void)
 {

@@ -18,19 +18,9 @@
 
 #include "core/core.h"
 #include "util/util.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 #define TODAY 20261125
-
-/* libFuzzer reports abort() as a crash, with the input that caused it. */
-#define CHECK(c)                                                                   \
-    do {                                                                           \
-        if (!(c)) {                                                                \
-            fprintf(stderr, "invariant failed: %s (%s:%d)\n", #c, __FILE__, __LINE__); \
-            abort();                                                               \
-        }                                                                          \
-    } while (0)
 
 /* An output buffer with guard bytes after it, so that writing past outsz
  * is caught even where ASan would not see it (inside one array). */

@@ -44,6 +44,15 @@ static inline int svc_fixture_open(struct svc_fixture *f, int synchronous_full)
     return cc_account_create(f->svc, "t", &f->first, &err) ? -1 : 0;
 }
 
+/* The caller of the account's first admin key. */
+static inline void svc_fixture_admin(const struct svc_fixture *f, struct cc_caller *out)
+{
+    memset(out, 0, sizeof *out);
+    out->account_id = f->first.account_id;
+    out->role = CC_ROLE_ADMIN;
+    cc_strlcpy(out->key_id, f->first.key_id, sizeof out->key_id);
+}
+
 /* Closes it and removes its directory. Returns 0 or -1. */
 static inline int svc_fixture_close(struct svc_fixture *f)
 {

@@ -35,9 +35,7 @@ static int setup(void **state)
     struct fx *f = cc_calloc(1, sizeof *f);
     if (svc_fixture_open(&f->b, 0))
         return -1;
-    f->admin.account_id = f->b.first.account_id;
-    f->admin.role = CC_ROLE_ADMIN;
-    cc_strlcpy(f->admin.key_id, f->b.first.key_id, sizeof f->admin.key_id);
+    svc_fixture_admin(&f->b, &f->admin);
     *state = f;
     return 0;
 }
