@@ -203,8 +203,14 @@ static int run_check(sqlite3 *db, const char *check, int limit_s,
         rc = SQLITE_OK;
         if (!t || !strcmp(t, "ok"))
             continue;
-        if (!problems++)
+        if (!problems++) {
+            /* "*** in database main ***\nPage 79: ..." → "Page 79: ..." */
+            static const char header[] = "*** in database main ***\n";
+            if (!strncmp(t, header, sizeof header - 1))
+                t += sizeof header - 1;
             cc_strlcpy(first, t, firstsz);
+            first[strcspn(first, "\n")] = '\0';
+        }
         if (line)
             line(arg, t);
     }
