@@ -1,6 +1,6 @@
 /*
  * main.c — the one binary, `certcontacts`, and its subcommands: serve,
- * migrate, account, key, user and config. Global options (--config, --data-dir,
+ * migrate, check, account, key, user and config. Global options (--config, --data-dir,
  * --db and every other option of the table in util/config.c) may stand
  * before or after the subcommand's own arguments.
  */
@@ -49,6 +49,8 @@ static void usage(FILE *f)
             "Commands:\n"
             "  serve                               run the HTTP server (applies migrations first)\n"
             "  migrate                             apply database migrations and exit\n"
+            "  check                               check the whole database for damage\n"
+            "                                      (read-only; exit status 1 when damaged)\n"
             "  account create NAME [--json]        create an account and its first admin key\n"
             "  key create --account ID [--role admin|operator|readonly] [--json]\n"
             "  key list --account ID [--json]      list an account's access keys (no secrets)\n"
@@ -189,6 +191,39 @@ static int lock_data_dir(const struct cc_config *cfg, int *fd)
     return -1;
 }
 
+static void store_config(const struct cc_config *cfg, struct cc_store_config *sc)
+{
+    memset(sc, 0, sizeof *sc);
+    sc->url = cfg->db;
+    sc->synchronous_full = (int)cfg->synchronous_full;
+    sc->busy_timeout_ms = (int)cfg->busy_timeout_ms;
+    sc->max_batch = CC_WRITE_BATCH_MAX;
+    sc->quick_check_s = (int)cfg->startup_check_s;
+}
+
+/* `certcontacts check`: the full integrity check, read-only, beside a
+ * running server too. 0: no problem; 1: problems (or the file is not one
+ * certcontacts can examine), each printed. */
+static void print_problem(void *arg, const char *text)
+{
+    (void)arg;
+    printf("problem: %s\n", text);
+}
+
+static int cmd_check(const struct cc_config *cfg)
+{
+    struct cc_error err;
+    struct cc_store_config sc;
+    store_config(cfg, &sc);
+    enum cc_err rc = cc_store_check(&sc, print_problem, NULL, &err);
+    if (rc) {
+        fprintf(stderr, "certcontacts: %s\n", err.message);
+        return 1;
+    }
+    printf("ok: %s passed the full integrity check\n", cfg->db);
+    return 0;
+}
+
 /* Opens the database (creating the data dir and master key when needed),
  * migrates it, and sets up the service. */
 static int open_app(const struct cc_config *cfg, struct cc_store **store, struct cc_service **svc)
@@ -199,18 +234,21 @@ static int open_app(const struct cc_config *cfg, struct cc_store **store, struct
         fprintf(stderr, "certcontacts: cannot create data directory %s\n", cfg->data_dir);
         return -1;
     }
-    if (cc_service_load_key(cfg->master_key_file, 1, key, &err)) {
-        fprintf(stderr, "certcontacts: %s\n", err.message);
-        return -1;
-    }
-    struct cc_store_config sc = {cfg->db, (int)cfg->synchronous_full, (int)cfg->busy_timeout_ms,
-                                 CC_WRITE_BATCH_MAX};
+    struct cc_store_config sc;
+    store_config(cfg, &sc);
     if (cc_store_open(&sc, store, &err)) {
         fprintf(stderr, "certcontacts: %s\n", err.message);
         return -1;
     }
     if (cc_store_migrate(*store, &err)) {
         fprintf(stderr, "certcontacts: migration failed: %s\n", err.message);
+        cc_store_close(*store);
+        return -1;
+    }
+    /* After the store: a refused database must not leave a new key behind. */
+    if (cc_service_open_key(*store, cfg->master_key_file, key, &err)) {
+        fprintf(stderr, "certcontacts: %s\n", err.message);
+        OPENSSL_cleanse(key, sizeof key);
         cc_store_close(*store);
         return -1;
     }
@@ -567,12 +605,14 @@ int main(int argc, char **argv)
         return 2;
     }
     if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "account") &&
-        strcmp(cmd, "key") && strcmp(cmd, "user")) {
+        strcmp(cmd, "key") && strcmp(cmd, "user") && strcmp(cmd, "check")) {
         fprintf(stderr, "certcontacts: unknown command \"%s\" (see --help)\n", cmd);
         return 2;
     }
     if (load_config(&a, &cfg))
         return 2;
+    if (!strcmp(cmd, "check"))
+        return a.npos == 1 ? cmd_check(&cfg) : 2;
     struct cc_store *store = NULL;
     struct cc_service *svc = NULL;
     if (!strcmp(cmd, "serve") && cfg.dev && !cfg.sms_provider[0])

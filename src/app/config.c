@@ -59,6 +59,11 @@ static const struct opt opts[] = {
     {"busy_timeout_ms", INT(busy_timeout_ms), 0, 600000, "5000", NULL,
      "How long a write waits for another process (such as the CLI) holding the database's "
      "write lock."},
+    {"startup_check_s", INT(startup_check_s), 0, 86400, "10", NULL,
+     "Seconds the database's quick check (PRAGMA quick_check) may take at each start: a "
+     "damaged database is refused. When the check takes longer it is stopped, the log says "
+     "so, and the server starts. 0 skips it (for a very large database; run certcontacts "
+     "check instead)."},
     {"connection_timeout_s", INT(connection_timeout_s), 1, 3600, "30", NULL,
      "Idle HTTP connections are closed after this many seconds."},
     {"log_level", STR(log_level), 0, 0, "info", NULL, "debug, info, warn or error."},

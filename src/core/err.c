@@ -109,6 +109,12 @@ static const struct {
         {BARE(400, "InvalidParameter.Version"), BARE(400, "InvalidVersion")}, 0},
     [CC_ERR_ACTION_UNKNOWN] = {"no such action",
         {BARE(404, "NotFound"), BARE(404, "InvalidAction.NotFound")}, 0},
+    /* The server's own faults, but ones its operator must act on: the
+     * message says so in words a client may see (no paths, no SQL). */
+    [CC_ERR_STORAGE_CORRUPT] = {"database damaged",
+        {BARE(503, "Storage.Corrupt"), BARE(503, "Storage.Corrupt")}, 0},
+    [CC_ERR_STORAGE_FULL] = {"disk full",
+        {BARE(507, "Storage.Full"), BARE(507, "Storage.Full")}, 0},
 };
 
 enum cc_err cc_error_set(struct cc_error *e, enum cc_err code, const char *field,

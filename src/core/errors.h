@@ -59,6 +59,8 @@ enum cc_err {
     CC_ERR_NONCE_USED,         /* the signature nonce was replayed      */
     CC_ERR_VERSION_UNSUPPORTED,/* 400 InvalidParameter.Version          */
     CC_ERR_ACTION_UNKNOWN,     /* 404 NotFound: no such action          */
+    CC_ERR_STORAGE_CORRUPT,    /* 503 Storage.Corrupt: the database file is damaged */
+    CC_ERR_STORAGE_FULL,       /* 507 Storage.Full: the database's disk is full     */
     CC_ERR_COUNT
 };
 

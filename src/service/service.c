@@ -1,6 +1,12 @@
 /*
  * service.c — the service object, the master key that encrypts secrets and
  * ID numbers at rest, and the role check every use case starts with.
+ *
+ * The database records which key its sealed values are written with (the
+ * meta row master_key_id, migration 0009), so that a start with the key
+ * file missing or replaced is refused with what to restore, instead of
+ * running on a new key that reads none of the old values and writes values
+ * the real key will not read.
  */
 #include <errno.h>
 #include <string.h>
@@ -12,8 +18,10 @@
 #include "service/service_int.h"
 #include "util/util.h"
 
-enum cc_err cc_service_load_key(const char *path, int create, uint8_t key[CC_KEY_LEN],
-                                struct cc_error *err)
+/* Reads the key file at path into key, or creates it when create is set
+ * and the file does not exist. */
+static enum cc_err load_key(const char *path, int create, uint8_t key[CC_KEY_LEN],
+                            struct cc_error *err)
 {
     char *data = NULL;
     size_t len = 0;
@@ -60,6 +68,50 @@ enum cc_err cc_service_load_key(const char *path, int create, uint8_t key[CC_KEY
                             strerror(errno));
     cc_log(CC_LOG_INFO, "created master key file", "path", path, NULL);
     return CC_OK;
+}
+
+/* What the database records of its key: a keyed hash that tells keys apart
+ * and says nothing about the key. out: 33 bytes. */
+static void key_id(const uint8_t key[CC_KEY_LEN], char out[33])
+{
+    static const char label[] = "certcontacts master key id";
+    uint8_t mac[32];
+    cc_hmac_sha256(key, CC_KEY_LEN, label, sizeof label - 1, mac);
+    cc_hex(mac, 16, out);
+}
+
+enum cc_err cc_service_open_key(struct cc_store *store, const char *path,
+                                uint8_t key[CC_KEY_LEN], struct cc_error *err)
+{
+    static const char meta[] = "master_key_id";
+    char recorded[80];
+    enum cc_err rc = cc_store_meta_get(store, meta, recorded, sizeof recorded, err);
+    if (rc && rc != CC_ERR_NOT_FOUND)
+        return rc;
+    int has_key = rc == CC_OK;
+    struct stat st;
+    if (has_key && stat(path, &st) != 0 && errno == ENOENT) {
+        return cc_error_set(err, CC_ERR_CONFIG, NULL,
+                            "master key file %s is missing, but the database holds data sealed "
+                            "with master key %.32s: restore that file from your backup (or set "
+                            "master_key_file); a new key could not read that data",
+                            path, recorded);
+    }
+    rc = load_key(path, !has_key, key, err);
+    if (rc)
+        return rc;
+    char id[33];
+    key_id(key, id);
+    if (has_key && strcmp(recorded, "unknown") != 0) {
+        if (strcmp(recorded, id) != 0)
+            return cc_error_set(err, CC_ERR_CONFIG, NULL,
+                                "master key file %s holds key %s, but the database's data is "
+                                "sealed with key %.32s: restore the right key file from your "
+                                "backup (or set master_key_file)",
+                                path, id, recorded);
+        return CC_OK;
+    }
+    return cc_store_meta_set(store, meta, id, err);
 }
 
 struct cc_service *cc_service_new(struct cc_store *store, const uint8_t key[CC_KEY_LEN],

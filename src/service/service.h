@@ -50,10 +50,13 @@ struct cc_caller {
 };
 
 /* ---- service.c ------------------------------------------------------------- */
-/* Loads the master key from path, creating it (32 random bytes, mode 0600)
- * when create is set and the file does not exist. */
-enum cc_err cc_service_load_key(const char *path, int create, uint8_t key[CC_KEY_LEN],
-                                struct cc_error *err);
+/* Loads the master key of the database of store from path into key. The
+ * database records the id of its key (a keyed hash of it): a file holding
+ * another key is refused, and so is a missing file once the database has
+ * sealed anything; the key is created (32 random bytes, mode 0600) only for
+ * a database that has never had one. Call after cc_store_migrate. */
+enum cc_err cc_service_open_key(struct cc_store *store, const char *path,
+                                uint8_t key[CC_KEY_LEN], struct cc_error *err);
 /* A service over store (borrowed: it outlives the service) with a copy of
  * the master key and of cfg (NULL: the defaults). cc_service_free() wipes
  * the key. */

@@ -10,9 +10,20 @@
  * SQL is in its own file: sqlite_accounts.c, sqlite_contacts.c,
  * sqlite_verifications.c, sqlite_outbox.c,
  * sqlite_templates.c, sqlite_users.c, sqlite_audit.c.
+ *
+ * A file is trusted before it is written to: an existing one is opened
+ * read-only first and must be certcontacts' own (PRAGMA application_id, or
+ * our tables in a database from before the stamp), of a schema this binary
+ * knows (PRAGMA user_version), and pass a PRAGMA quick_check bounded in
+ * time; anything else is refused with what to do, and the file stays as it
+ * was. Only a file that does not exist becomes a new database.
  */
+#include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include <sqlite3.h>
 
@@ -35,14 +46,245 @@ static enum cc_err sq_ping(void *impl, struct cc_error *err)
     return rc == SQLITE_ROW ? CC_OK : cc_sq_db_error(err, c->db, "ping");
 }
 
+/* ---- the registry of open stores ------------------------------------------
+ * SQLite reports damage and a full disk on whichever connection meets them;
+ * the registry finds the stores of that connection's file. */
+static pthread_mutex_t open_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct sq *open_stores;
+
+void cc_sq_mark(sqlite3 *db, enum cc_sq_mark what)
+{
+    const char *file = sqlite3_db_filename(db, "main");
+    pthread_mutex_lock(&open_mu);
+    for (struct sq *q = open_stores; q && file; q = q->next_open)
+        if (q->file && !strcmp(q->file, file))
+            __atomic_store_n(what == CC_SQ_DAMAGED ? &q->damaged : &q->full, 1,
+                             __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&open_mu);
+}
+
+static void registry_add(struct sq *q)
+{
+    q->file = cc_strdup(sqlite3_db_filename(q->wconn->db, "main"));
+    pthread_mutex_lock(&open_mu);
+    q->next_open = open_stores;
+    open_stores = q;
+    pthread_mutex_unlock(&open_mu);
+}
+
+static void registry_remove(struct sq *q)
+{
+    pthread_mutex_lock(&open_mu);
+    for (struct sq **p = &open_stores; *p; p = &(*p)->next_open)
+        if (*p == q) {
+            *p = q->next_open;
+            break;
+        }
+    pthread_mutex_unlock(&open_mu);
+}
+
 static void sq_close(void *impl)
 {
     struct sq *q = impl;
+    registry_remove(q);
     cc_sq_writer_stop(q);
     cc_sq_conns_cleanup(q);
     cc_sq_conn_close(q->wconn);
+    cc_free(q->file);
     cc_free(q->path);
     cc_free(q);
+}
+
+/* ---- is this file ours? ----------------------------------------------------- */
+static const char see_docs[] = "see docs/operations.md";
+
+/* The refusal for an error SQLite gave while the file was being examined. */
+static enum cc_err examine_error(struct cc_error *err, sqlite3 *db, const char *path)
+{
+    int primary = sqlite3_extended_errcode(db) & 0xff;
+    if (primary == SQLITE_NOTADB)
+        return cc_error_set(err, CC_ERR_STORE, NULL,
+                            "database %s is not a SQLite database, or its first page is "
+                            "damaged; nothing was changed. Check the db option, or restore the "
+                            "file from a backup (%s)",
+                            path, see_docs);
+    if (primary == SQLITE_CORRUPT)
+        return cc_error_set(err, CC_ERR_STORAGE_CORRUPT, NULL,
+                            "database %s is damaged; nothing was changed. Run certcontacts "
+                            "check, then restore a backup or use sqlite3's .recover (%s)",
+                            path, see_docs);
+    return cc_error_set(err, CC_ERR_STORE, NULL, "cannot read database %s: %s", path,
+                        sqlite3_errmsg(db));
+}
+
+/* The first column of sql's first row as an integer into *out. */
+static int query_int(sqlite3 *db, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &s, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW) {
+            *out = sqlite3_column_int64(s, 0);
+            rc = SQLITE_OK;
+        }
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* Says whether the open database db is a certcontacts database this binary
+ * may open: CC_OK, or the refusal with what to do. */
+static enum cc_err identify(sqlite3 *db, const char *path, struct cc_error *err)
+{
+    int64_t app = 0, version = 0, ours = 0, applied = 0;
+    if (query_int(db, "PRAGMA application_id", &app) ||
+        query_int(db, "PRAGMA user_version", &version) ||
+        query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
+                      "('schema_migrations', 'accounts', 'access_keys')", &ours))
+        return examine_error(err, db, path);
+    if (app != CC_SQ_APPLICATION_ID && app != 0)
+        return cc_error_set(err, CC_ERR_STORE, NULL,
+                            "database %s belongs to another application (application_id "
+                            "0x%08llx); nothing was changed. Check the db option: certcontacts "
+                            "creates its database only where no file exists",
+                            path, (unsigned long long)app);
+    if (app == 0 && ours != 3)
+        return cc_error_set(err, CC_ERR_STORE, NULL,
+                            "database %s is a SQLite file of another application, not "
+                            "certcontacts'; nothing was changed. Check the db option: "
+                            "certcontacts creates its database only where no file exists",
+                            path);
+    if (ours == 3 &&
+        query_int(db, "SELECT coalesce(max(version), 0) FROM schema_migrations", &applied))
+        return examine_error(err, db, path);
+    if (applied > version)
+        version = applied;
+    if (version > cc_sq_schema_version())
+        return cc_error_set(err, CC_ERR_STORE, NULL,
+                            "database %s has schema version %lld, newer than this certcontacts "
+                            "knows (%d); nothing was changed. Run the newer release that wrote "
+                            "it, or restore a backup made with this one",
+                            path, (long long)version, cc_sq_schema_version());
+    return CC_OK;
+}
+
+struct deadline {
+    int64_t at_ms;
+    int passed;
+};
+
+/* Progress handler: stops the statement once the deadline has passed. */
+static int past_deadline(void *arg)
+{
+    struct deadline *d = arg;
+    if (cc_now_ms() < d->at_ms)
+        return 0;
+    d->passed = 1;
+    return 1;
+}
+
+/* Runs check (quick_check or integrity_check) on db, at most limit_s
+ * seconds (0: no bound), handing each problem it reports to line (may be
+ * NULL). Returns the problems found (0: none), or -1 on an error of SQLite
+ * (in db) and -2 when the time ran out. *first gets the first problem. */
+static int run_check(sqlite3 *db, const char *check, int limit_s,
+                     void (*line)(void *arg, const char *text), void *arg, char *first,
+                     size_t firstsz)
+{
+    struct deadline d = {cc_now_ms() + (int64_t)limit_s * 1000, 0};
+    if (limit_s > 0)
+        sqlite3_progress_handler(db, 10000, past_deadline, &d);
+    sqlite3_stmt *s = NULL;
+    int problems = 0, rc = sqlite3_prepare_v2(db, check, -1, &s, NULL);
+    first[0] = '\0';
+    while (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(s, 0);
+        rc = SQLITE_OK;
+        if (!t || !strcmp(t, "ok"))
+            continue;
+        if (!problems++) {
+            /* "*** in database main ***\nPage 79: ..." → "Page 79: ..." */
+            static const char header[] = "*** in database main ***\n";
+            if (!strncmp(t, header, sizeof header - 1))
+                t += sizeof header - 1;
+            cc_strlcpy(first, t, firstsz);
+            first[strcspn(first, "\n")] = '\0';
+        }
+        if (line)
+            line(arg, t);
+    }
+    sqlite3_finalize(s);
+    sqlite3_progress_handler(db, 0, NULL, NULL);
+    if (d.passed)
+        return -2;
+    if (rc != SQLITE_DONE) {
+        /* SQLite may stop on the damage itself rather than report it. */
+        if ((sqlite3_extended_errcode(db) & 0xff) == SQLITE_CORRUPT && !problems) {
+            cc_strlcpy(first, sqlite3_errmsg(db), firstsz);
+            if (line)
+                line(arg, first);
+            return 1;
+        }
+        return problems ? problems : -1;
+    }
+    return problems;
+}
+
+/* Opens the existing file at path read-only; *db is the caller's to close. */
+static enum cc_err open_readonly(const char *path, sqlite3 **db, struct cc_error *err)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return cc_error_set(err, CC_ERR_STORE, NULL, "cannot open database %s: %s", path,
+                            strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return cc_error_set(err, CC_ERR_STORE, NULL, "database %s is not a regular file", path);
+    if (st.st_size == 0)
+        return cc_error_set(err, CC_ERR_STORE, NULL,
+                            "database %s is an empty file (0 bytes); nothing was changed. "
+                            "Restore it from a backup, or remove it to start a new database "
+                            "(%s)",
+                            path, see_docs);
+    if (sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK)
+        return cc_error_set(err, CC_ERR_STORE, NULL, "cannot open database %s: %s", path,
+                            *db ? sqlite3_errmsg(*db) : "out of memory");
+    sqlite3_extended_result_codes(*db, 1);
+    return CC_OK;
+}
+
+/* Examines an existing file before anything writes to it: ours, a schema
+ * we know, and (quick_check_s > 0) no damage that quick_check finds within
+ * quick_check_s seconds. */
+static enum cc_err examine(const char *path, int quick_check_s, struct cc_error *err)
+{
+    sqlite3 *db = NULL;
+    enum cc_err rc = open_readonly(path, &db, err);
+    if (!rc)
+        rc = identify(db, path, err);
+    if (!rc && quick_check_s > 0) {
+        char first[200];
+        int n = run_check(db, "PRAGMA quick_check", quick_check_s, NULL, NULL, first,
+                          sizeof first);
+        if (n == -2) {
+            char limit[32];
+            snprintf(limit, sizeof limit, "%d", quick_check_s);
+            cc_log(CC_LOG_WARN, "the start-up quick_check of the database did not finish in "
+                   "time and was stopped; run certcontacts check when convenient",
+                   "seconds", limit, "db", path, NULL);
+        } else if (n == -1) {
+            rc = examine_error(err, db, path);
+        } else if (n > 0) {
+            rc = cc_error_set(err, CC_ERR_STORAGE_CORRUPT, NULL,
+                              "database %s is damaged (quick_check: %.60s); nothing was "
+                              "changed. Run certcontacts check, then restore a backup or use "
+                              "sqlite3's .recover (%s)",
+                              path, first, see_docs);
+        }
+    }
+    sqlite3_close(db);
+    return rc;
 }
 
 /* Every connection belongs to one thread at a time (NOMUTEX), so SQLite's
@@ -97,8 +339,17 @@ enum cc_err cc_sqlite_open(const struct cc_store_config *cfg, const char *path,
     pthread_once(&sqlite_once, sqlite_configure);
     if (!sqlite3_threadsafe())
         return cc_error_set(err, CC_ERR_CONFIG, NULL, "SQLite was built without threads");
+    struct stat st;
+    int create = stat(path, &st) != 0 && errno == ENOENT;
+    if (!create) {
+        enum cc_err rc = examine(path, cfg->quick_check_s, err);
+        if (rc)
+            return rc;
+    }
     struct sq *q = cc_calloc(1, sizeof *q);
     q->path = cc_strdup(path);
+    q->create = create;
+    q->quick_check_s = cfg->quick_check_s;
     q->sync_full = cfg->synchronous_full;
     q->busy_ms = cfg->busy_timeout_ms > 0 ? cfg->busy_timeout_ms : 5000;
     q->max_batch = cfg->max_batch > 0 ? cfg->max_batch : 256;
@@ -112,7 +363,82 @@ enum cc_err cc_sqlite_open(const struct cc_store_config *cfg, const char *path,
         sq_close(q);
         return rc;
     }
+    registry_add(q);
     return CC_OK;
+}
+
+enum cc_err cc_sqlite_check(const char *path, void (*line)(void *arg, const char *text),
+                            void *arg, struct cc_error *err)
+{
+    pthread_once(&sqlite_once, sqlite_configure);
+    sqlite3 *db = NULL;
+    enum cc_err rc = open_readonly(path, &db, err);
+    if (!rc)
+        rc = identify(db, path, err);
+    if (!rc) {
+        char first[200];
+        int n = run_check(db, "PRAGMA integrity_check", 0, line, arg, first, sizeof first);
+        if (n < 0)
+            rc = examine_error(err, db, path);
+        else if (n > 0)
+            rc = cc_error_set(err, CC_ERR_STORAGE_CORRUPT, NULL,
+                              "database %s is damaged: integrity_check found %d problem%s. "
+                              "Restore a backup, or use sqlite3's .recover (%s)",
+                              path, n, n == 1 ? "" : "s", see_docs);
+    }
+    sqlite3_close(db);
+    return rc;
+}
+
+/* ---- the database's own settings (the meta table) ---------------------------- */
+static const char sql_meta_get[] = "SELECT value FROM meta WHERE name = ?1";
+
+static enum cc_err sq_meta_get(void *impl, const char *name, char *out, size_t outsz,
+                               struct cc_error *err)
+{
+    struct conn *c = cc_sq_rconn(impl, err);
+    if (!c)
+        return CC_ERR_STORE;
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_meta_get, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        cc_sq_col_text(s, 0, out, outsz);
+    cc_sq_done(s);
+    if (rc == SQLITE_ROW)
+        return CC_OK;
+    if (rc == SQLITE_DONE)
+        return cc_error_set(err, CC_ERR_NOT_FOUND, NULL, "no %s recorded", name);
+    return cc_sq_db_error(err, c->db, "reading the database's settings");
+}
+
+struct meta_set {
+    const char *name, *value;
+};
+
+static const char sql_meta_set[] =
+    "INSERT INTO meta(name, value) VALUES (?1, ?2) "
+    "ON CONFLICT (name) DO UPDATE SET value = excluded.value";
+
+static enum cc_err tx_meta_set(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct meta_set *m = arg;
+    struct conn *c = tx->impl;
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_meta_set, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_text(s, 1, m->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, m->value, -1, SQLITE_STATIC);
+    return cc_sq_step_done(c, s, "recording the database's settings", err);
+}
+
+static enum cc_err sq_meta_set(struct cc_store *s, const char *name, const char *value,
+                               struct cc_error *err)
+{
+    struct meta_set m = {name, value};
+    return cc_sq_write(s, tx_meta_set, &m, err);
 }
 
 const struct cc_store_ops cc_sq_ops = {
@@ -120,6 +446,8 @@ const struct cc_store_ops cc_sq_ops = {
     .close = sq_close,
     .migrate = cc_sq_migrate,
     .ping = sq_ping,
+    .meta_get = sq_meta_get,
+    .meta_set = sq_meta_set,
     .write = cc_sq_write,
     .thread_done = cc_sq_thread_done,
     .accounts = &cc_sq_account_ops,

@@ -5,6 +5,7 @@
  * done), each connection's cache of prepared statements, and the small
  * helpers every aggregate's file uses to step statements and read columns.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -13,10 +14,41 @@
 #include "store/sqlite_int.h"
 #include "util/util.h"
 
+enum cc_err cc_sq_damaged_error(struct cc_error *err)
+{
+    return cc_error_set(err, CC_ERR_STORAGE_CORRUPT, NULL,
+                        "The database is damaged; the server accepts no changes until its "
+                        "operator repairs it.");
+}
+
+/* Damage and a full disk are the operator's to fix, not a bug: they fail
+ * the store's readiness with what to do, and the client is told what
+ * happened in words that name no file. */
 enum cc_err cc_sq_db_error(struct cc_error *err, sqlite3 *db, const char *what)
 {
     int ext = sqlite3_extended_errcode(db);
-    enum cc_err code = (ext & 0xff) == SQLITE_BUSY ? CC_ERR_UNAVAILABLE : CC_ERR_STORE;
+    int primary = ext & 0xff;
+    char reason[256];
+    if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) {
+        snprintf(reason, sizeof reason,
+                 "the database file is damaged (%s, in %s): it accepts no writes; run "
+                 "certcontacts check, then restore a backup (see docs/operations.md)",
+                 sqlite3_errmsg(db), what);
+        cc_sq_mark(db, CC_SQ_DAMAGED);
+        cc_health_set("store", 0, reason);
+        return cc_sq_damaged_error(err);
+    }
+    if (primary == SQLITE_FULL || (primary == SQLITE_IOERR && sqlite3_system_errno(db) == ENOSPC)) {
+        snprintf(reason, sizeof reason,
+                 "the disk is full: %s failed (%s); free space on the disk of the database "
+                 "file, writes work again as soon as there is room", what, sqlite3_errmsg(db));
+        cc_sq_mark(db, CC_SQ_FULL);
+        cc_health_set("store", 0, reason);
+        return cc_error_set(err, CC_ERR_STORAGE_FULL, NULL,
+                            "The server's disk is full; changes fail until its operator frees "
+                            "space.");
+    }
+    enum cc_err code = primary == SQLITE_BUSY ? CC_ERR_UNAVAILABLE : CC_ERR_STORE;
     return cc_error_set(err, code, NULL, "database error in %s: %s", what, sqlite3_errmsg(db));
 }
 
@@ -39,7 +71,11 @@ enum cc_err cc_sq_conn_open(struct sq *q, int writer, struct conn **out, struct 
 {
     struct conn *c = cc_calloc(1, sizeof *c);
     c->owner = q;
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    /* Only a file that did not exist is created, by the writer that opens
+     * first: one deleted under a running server is not replaced by an
+     * empty database. */
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+                (writer && q->create ? SQLITE_OPEN_CREATE : 0);
     if (sqlite3_open_v2(q->path, &c->db, flags, NULL) != SQLITE_OK) {
         cc_error_set(err, CC_ERR_STORE, NULL, "cannot open database %s: %s", q->path,
                      c->db ? sqlite3_errmsg(c->db) : "out of memory");

@@ -17,6 +17,10 @@
  * new statement needs no registration outside its own file. */
 #define CC_SQ_STMT_SLOTS 256
 
+/* PRAGMA application_id of a certcontacts database ("CCnt"): stamped by the
+ * migrations, checked before the file is opened for writing (sqlite.c). */
+#define CC_SQ_APPLICATION_ID 0x43436e74
+
 struct conn;
 
 /* A write waiting for the writer thread. */
@@ -33,6 +37,12 @@ struct job {
 /* The SQLite store: behind struct cc_store's impl. */
 struct sq {
     char *path;
+    char *file;                 /* SQLite's full name of the file: the registry's key */
+    struct sq *next_open;       /* in the registry of open stores (sqlite.c) */
+    int create;                 /* the file did not exist: the writer creates it */
+    int quick_check_s;          /* the start-up quick_check's bound; 0: skipped */
+    int damaged;                /* corruption was seen: writes are refused (atomic) */
+    int full;                   /* a write found the disk full (atomic) */
     int sync_full;
     int busy_ms;
     int max_batch;
@@ -91,11 +101,23 @@ void cc_sq_done(sqlite3_stmt *s);
 /* Steps s to completion and resets it. */
 enum cc_err cc_sq_step_done(struct conn *c, sqlite3_stmt *s, const char *what,
                             struct cc_error *err);
-/* Sets *err from db's last error (CC_ERR_UNAVAILABLE when busy) and returns its code. */
+/* Sets *err from db's last error and returns its code: CC_ERR_UNAVAILABLE
+ * when busy; CC_ERR_STORAGE_CORRUPT when the file is damaged and
+ * CC_ERR_STORAGE_FULL when its disk is full, each of which also marks the
+ * store (cc_sq_mark) and fails the "store" component of the process's
+ * health; CC_ERR_STORE otherwise. */
 enum cc_err cc_sq_db_error(struct cc_error *err, sqlite3 *db, const char *what);
+/* CC_ERR_STORAGE_CORRUPT with what a client is told about it. */
+enum cc_err cc_sq_damaged_error(struct cc_error *err);
 void cc_sq_col_text(sqlite3_stmt *s, int i, char *out, size_t outsz);
 /* A blob column into out (outsz bytes); *len 0 when it is NULL or too long. */
 void cc_sq_col_blob(sqlite3_stmt *s, int i, uint8_t *out, size_t outsz, size_t *len);
+
+/* ---- sqlite.c: the registry of open stores ---------------------------------- */
+enum cc_sq_mark { CC_SQ_DAMAGED, CC_SQ_FULL };
+/* Marks every open store on db's file: damaged (writes are refused from now
+ * on) or full (until a write commits again). */
+void cc_sq_mark(sqlite3 *db, enum cc_sq_mark what);
 
 /* ---- sqlite_writer.c: the one writer thread --------------------------------- */
 /* Starts the writer on q->wconn; cc_sq_writer_stop runs what is queued and
@@ -106,7 +128,12 @@ void cc_sq_writer_stop(struct sq *q);
 enum cc_err cc_sq_write(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err);
 
 /* ---- sqlite_migrate.c -------------------------------------------------------- */
+/* Applies the migrations not yet applied, then stamps the file as a
+ * certcontacts database (application_id) of the schema it now has
+ * (user_version). */
 enum cc_err cc_sq_migrate(void *impl, struct cc_error *err);
+/* The schema version this binary knows: its newest migration's number. */
+int cc_sq_schema_version(void);
 
 /* ---- the tables of operations: sqlite.c, and one per aggregate's file ------- */
 extern const struct cc_store_ops cc_sq_ops;

@@ -2,18 +2,34 @@
  * sqlite_migrate.c — applies the embedded migrations
  * (src/store/migrations/sqlite/NNNN_name.sql, in order) that
  * schema_migrations does not record yet, all in one transaction on the
- * writer's connection.
+ * writer's connection, and stamps the file as certcontacts' own
+ * (PRAGMA application_id) with the schema version it now has (PRAGMA
+ * user_version: the newest migration's number), which sqlite.c checks
+ * before it opens a file for writing.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "store/sqlite_int.h"
 #include "util/util.h"
 
+static const char prefix[] = "src/store/migrations/sqlite/";
+
+int cc_sq_schema_version(void)
+{
+    int64_t newest = 0, version;
+    for (const struct cc_embedded_file *f = cc_embedded; f->path; f++)
+        if (strncmp(f->path, prefix, sizeof prefix - 1) == 0 &&
+            cc_parse_i64n(f->path + sizeof prefix - 1, 4, 1, 9999, &version) == 0 &&
+            version > newest)
+            newest = version;
+    return (int)newest;
+}
+
 enum cc_err cc_sq_migrate(void *impl, struct cc_error *err)
 {
     struct sq *q = impl;
     sqlite3 *db = q->wconn->db;
-    static const char prefix[] = "src/store/migrations/sqlite/";
     if (cc_sq_exec(db, "BEGIN IMMEDIATE") != SQLITE_OK)
         return cc_sq_db_error(err, db, "starting migrations");
     enum cc_err rc = CC_OK;
@@ -55,6 +71,11 @@ enum cc_err cc_sq_migrate(void *impl, struct cc_error *err)
         }
         cc_log(CC_LOG_INFO, "migration applied", "migration", name, NULL);
     }
+    char stamp[96];
+    snprintf(stamp, sizeof stamp, "PRAGMA application_id = %d; PRAGMA user_version = %d",
+             CC_SQ_APPLICATION_ID, cc_sq_schema_version());
+    if (cc_sq_exec(db, stamp) != SQLITE_OK)
+        rc = cc_sq_db_error(err, db, "stamping the schema version");
 out:
     if (rc)
         cc_sq_exec(db, "ROLLBACK");

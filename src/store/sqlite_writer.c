@@ -7,6 +7,10 @@
  * them together: one fsync for the batch with synchronous=FULL. A write that
  * fails rolls back to its savepoint and leaves the others alone; a commit
  * that fails fails them all.
+ *
+ * Once the file is known to be damaged no write is queued any more (the
+ * damage would only spread); after a full disk, the first batch that
+ * commits tells the process's health that the store works again.
  */
 #include <pthread.h>
 
@@ -67,7 +71,14 @@ static void run_batch(struct sq *q, struct job *batch)
                 if (j->err)
                     *j->err = berr;
             }
+        return;
     }
+    int wrote = 0;
+    for (struct job *j = batch; j && began; j = j->next)
+        wrote |= j->rc == CC_OK;
+    if (wrote && __atomic_exchange_n(&q->full, 0, __ATOMIC_ACQ_REL) &&
+        !__atomic_load_n(&q->damaged, __ATOMIC_ACQUIRE))
+        cc_health_set("store", 1, NULL);
 }
 
 static void *writer_main(void *arg)
@@ -113,6 +124,8 @@ enum cc_err cc_sq_write(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_er
 {
     struct sq *q = s->impl;
     struct job j = {.fn = fn, .arg = arg, .err = err, .rc = CC_OK};
+    if (__atomic_load_n(&q->damaged, __ATOMIC_ACQUIRE))
+        return cc_sq_damaged_error(err);
     pthread_mutex_lock(&q->mu);
     if (q->stopping) {
         pthread_mutex_unlock(&q->mu);

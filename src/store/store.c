@@ -8,19 +8,26 @@
 #include "store/store_int.h"
 #include "util/util.h"
 
+/* The SQLite path of url, or NULL (with *err set) for a backend this build
+ * lacks. */
+static const char *sqlite_path(const char *url, struct cc_error *err)
+{
+    if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
+        cc_error_set(err, CC_ERR_CONFIG, NULL,
+                     "PostgreSQL is not supported by this build yet; use sqlite:PATH");
+        return NULL;
+    }
+    return strncmp(url, "sqlite:", 7) == 0 ? url + 7 : url;
+}
+
 enum cc_err cc_store_open(const struct cc_store_config *cfg, struct cc_store **out,
                           struct cc_error *err)
 {
-    const char *url = cfg->url;
+    const char *path = sqlite_path(cfg->url, err);
+    if (!path)
+        return CC_ERR_CONFIG;
     struct cc_store *s = cc_calloc(1, sizeof *s);
-    enum cc_err rc;
-    if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
-        rc = cc_error_set(err, CC_ERR_CONFIG, NULL,
-                          "PostgreSQL is not supported by this build yet; use sqlite:PATH");
-    } else {
-        const char *path = strncmp(url, "sqlite:", 7) == 0 ? url + 7 : url;
-        rc = cc_sqlite_open(cfg, path, s, err);
-    }
+    enum cc_err rc = cc_sqlite_open(cfg, path, s, err);
     if (rc) {
         cc_free(s);
         return rc;
@@ -40,6 +47,26 @@ void cc_store_close(struct cc_store *s)
 enum cc_err cc_store_migrate(struct cc_store *s, struct cc_error *err)
 {
     return s->ops->migrate(s->impl, err);
+}
+
+enum cc_err cc_store_check(const struct cc_store_config *cfg,
+                           void (*line)(void *arg, const char *text), void *arg,
+                           struct cc_error *err)
+{
+    const char *path = sqlite_path(cfg->url, err);
+    return path ? cc_sqlite_check(path, line, arg, err) : CC_ERR_CONFIG;
+}
+
+enum cc_err cc_store_meta_get(struct cc_store *s, const char *name, char *out, size_t outsz,
+                              struct cc_error *err)
+{
+    return s->ops->meta_get(s->impl, name, out, outsz, err);
+}
+
+enum cc_err cc_store_meta_set(struct cc_store *s, const char *name, const char *value,
+                              struct cc_error *err)
+{
+    return s->ops->meta_set(s, name, value, err);
 }
 
 enum cc_err cc_store_ping(struct cc_store *s, struct cc_error *err)

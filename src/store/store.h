@@ -41,13 +41,35 @@ struct cc_store_config {
     int synchronous_full;     /* 1: an acknowledged write survives a power cut */
     int busy_timeout_ms;      /* waiting for another process's write lock */
     int max_batch;            /* writes committed together at the most */
+    int quick_check_s;        /* bound of the start-up PRAGMA quick_check; 0 skips it */
 };
 
 typedef enum cc_err (*cc_tx_fn)(struct cc_tx *tx, void *arg, struct cc_error *err);
 
-/* Opens (creating if needed) the database named by cfg->url. */
+/* Opens the database named by cfg->url, creating it only where no file
+ * exists. An existing file is examined before anything writes to it and
+ * refused, unchanged, when it is not certcontacts' own, has a newer schema
+ * than this binary knows, or is damaged (CC_ERR_STORAGE_CORRUPT); the
+ * message says what to do. At run time a damaged file fails writes with
+ * CC_ERR_STORAGE_CORRUPT from then on, a full disk with CC_ERR_STORAGE_FULL
+ * until a write commits again; both fail the "store" component of
+ * util/health. */
 enum cc_err cc_store_open(const struct cc_store_config *cfg, struct cc_store **out,
                           struct cc_error *err);
+/* The full check of the database named by cfg->url, read-only: each problem
+ * found goes to line(arg, text). CC_OK when there is none,
+ * CC_ERR_STORAGE_CORRUPT when there are, another code (with the reason)
+ * when the file cannot be examined or is not ours. */
+enum cc_err cc_store_check(const struct cc_store_config *cfg,
+                           void (*line)(void *arg, const char *text), void *arg,
+                           struct cc_error *err);
+/* The database's own setting name (such as "master_key_id") into out (cut
+ * to outsz); CC_ERR_NOT_FOUND when it has none. */
+enum cc_err cc_store_meta_get(struct cc_store *s, const char *name, char *out, size_t outsz,
+                              struct cc_error *err);
+/* Records the setting name, durably. */
+enum cc_err cc_store_meta_set(struct cc_store *s, const char *name, const char *value,
+                              struct cc_error *err);
 /* Stops the writer after the writes already queued, closes every connection. */
 void cc_store_close(struct cc_store *s);
 /* Applies the embedded migrations not yet recorded in schema_migrations. */

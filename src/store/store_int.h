@@ -32,6 +32,10 @@ struct cc_store_ops {
     void (*close)(void *impl);
     enum cc_err (*migrate)(void *impl, struct cc_error *err);
     enum cc_err (*ping)(void *impl, struct cc_error *err);
+    enum cc_err (*meta_get)(void *impl, const char *name, char *out, size_t outsz,
+                            struct cc_error *err);
+    enum cc_err (*meta_set)(struct cc_store *s, const char *name, const char *value,
+                            struct cc_error *err);
     enum cc_err (*write)(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err);
     void (*thread_done)(void *impl);
 
@@ -58,6 +62,8 @@ struct cc_tx {
 /* Backends. */
 enum cc_err cc_sqlite_open(const struct cc_store_config *cfg, const char *path,
                            struct cc_store *s, struct cc_error *err);
+enum cc_err cc_sqlite_check(const char *path, void (*line)(void *arg, const char *text),
+                            void *arg, struct cc_error *err);
 
 /* The search text of a contact: lower-cased name, email and mobile. */
 void cc_store_search_text(const struct cc_contact *c, char *out, size_t outsz);
