@@ -231,6 +231,66 @@ static int take_decision(struct batch *b, struct item *it)
     }
 }
 
+/* How long to leave a channel alone that the platform said it throttles:
+ * a robot platform's block (DingTalk: 10 minutes) or its longest rate
+ * window (the table of robot platforms), at the configured percentage; a
+ * gateway, the retry schedule's wait for the next attempt. */
+static int64_t throttle_wait_ms(const struct cc_dispatcher *d, const struct cc_outgoing *o,
+                                int64_t attempts)
+{
+    const struct cc_robot_platform *p =
+        !strcmp(o->channel, "webhook") ? cc_robot_platform_of(o->kind) : NULL;
+    if (!p)
+        return backoff_ms(d, attempts + 1);
+    int64_t w = p->throttle_block_ms;
+    for (int i = 0; i < 2; i++)
+        if (p->rules[i].max && p->rules[i].window_ms > w)
+            w = p->rules[i].window_ms;
+    return w * d->cfg.rate_window_percent / 100;
+}
+
+/* Copies src into dst, cut (when it must be) on a UTF-8 character boundary. */
+static void reason_copy(char *dst, size_t dstsz, const char *src)
+{
+    size_t len = cc_strlcpy(dst, src, dstsz);
+    if (len < dstsz)
+        return;
+    size_t end = dstsz - 1;
+    while (end > 0 && ((unsigned char)src[end] & 0xC0) == 0x80)
+        end--;
+    dst[end] = '\0';
+}
+
+/* The platform refused because of its rate limit: no attempt is spent. The
+ * notification waits out the platform's window (the whole robot does: its
+ * other messages wait their turn too) and is given up only when it has been
+ * waiting longer than the configured maximum age. The answer is kept in the
+ * delivery log with the words "waiting: rate limited by the platform". */
+static void settle_throttled(struct batch *b, struct item *it, struct cc_attempt *a)
+{
+    struct cc_dispatcher *d = b->d;
+    struct cc_notification *n = it->n;
+    const struct cc_outgoing *o = it->o;
+    int64_t now = cc_now_ms();
+    int64_t max_age = d->cfg.throttle_max_age_ms > 0 ? d->cfg.throttle_max_age_ms
+                                                     : 24LL * 3600 * 1000;
+    char why[sizeof n->last_error];
+    if (now - n->created_at >= max_age) {
+        snprintf(why, sizeof why, "gave up after %lld s: rate limited by the platform (%s)",
+                 (long long)(max_age / 1000), a->reason);
+        reason_copy(a->reason, sizeof a->reason, why);
+        finish(b, n, "dead", why, a);
+        return;
+    }
+    int64_t until = now + throttle_wait_ms(d, o, n->attempts);
+    if (!strcmp(o->channel, "webhook"))
+        cc_limiter_block(d->limit, o->kind, o->url, until, now);
+    snprintf(why, sizeof why, "waiting: rate limited by the platform (%s)", a->reason);
+    reason_copy(a->reason, sizeof a->reason, why);
+    n->next_attempt_at = until;
+    finish(b, n, "pending", why, a);
+}
+
 /* Records one attempt of it with the platform's verdict and decides what
  * comes next: delivered, due again after a wait, dead, or failed for good
  * (the channel then marked broken). */
@@ -240,7 +300,6 @@ static void settle(struct batch *b, struct item *it, const struct cc_send_result
     struct cc_dispatcher *d = b->d;
     struct cc_notification *n = it->n;
     const struct cc_outgoing *o = it->o;
-    int robot = !strcmp(o->channel, "webhook");
     struct cc_attempt a;
     memset(&a, 0, sizeof a);
     a.notification_id = n->id;
@@ -260,22 +319,16 @@ static void settle(struct batch *b, struct item *it, const struct cc_send_result
         break;
     }
     case CC_SEND_RETRY:
-    case CC_SEND_THROTTLED:
         if ((size_t)n->attempts > d->cfg.nschedule) {
             finish(b, n, "dead", res->reason, &a);
         } else {
-            int64_t wait = backoff_ms(d, n->attempts);
-            const struct cc_robot_platform *p = robot ? cc_robot_platform_of(o->kind) : NULL;
-            if (res->status == CC_SEND_THROTTLED && p && p->throttle_block_ms) {
-                int64_t block = p->throttle_block_ms * d->cfg.rate_window_percent / 100;
-                if (wait < block)
-                    wait = block;
-                /* the whole robot is blocked, not just this message */
-                cc_limiter_block(d->limit, o->kind, o->url, cc_now_ms() + block, cc_now_ms());
-            }
-            n->next_attempt_at = cc_now_ms() + wait;
+            n->next_attempt_at = cc_now_ms() + backoff_ms(d, n->attempts);
             finish(b, n, "pending", res->reason, &a);
         }
+        break;
+    case CC_SEND_THROTTLED:
+        n->attempts--; /* waiting is not an attempt */
+        settle_throttled(b, it, &a);
         break;
     case CC_SEND_NOT_CONFIGURED:
         finish(b, n, "failed", res->reason, &a); /* our configuration, not the channel */
