@@ -311,7 +311,8 @@ static void settle(struct batch *b, struct item *it, const struct cc_send_result
                sizeof a.platform_code);
     cc_strlcpy(a.platform_message, ans->platform_msg, sizeof a.platform_message);
     cc_strlcpy(a.reason, res->reason, sizeof a.reason);
-    n->attempts++;
+    if (res->status != CC_SEND_THROTTLED)
+        n->attempts++; /* waiting for the platform is not an attempt */
     switch (res->status) {
     case CC_SEND_OK: {
         n->last_error[0] = '\0';
@@ -327,7 +328,6 @@ static void settle(struct batch *b, struct item *it, const struct cc_send_result
         }
         break;
     case CC_SEND_THROTTLED:
-        n->attempts--; /* waiting is not an attempt */
         settle_throttled(b, it, &a);
         break;
     case CC_SEND_NOT_CONFIGURED:
