@@ -32,12 +32,10 @@
 #include "util/util.h"
 
 
-/* ---- per-robot rate limits ----------------------------------------------------------
- * A message that would pass its robot's rate limit waits its turn
- * (ratelimit.c); a robot the platform said it throttles waits out the
- * platform's window. */
-
 struct cc_dispatcher {
+    /* Each robot's rate limit (ratelimit.c): a message that would pass it
+     * waits its turn, and a robot the platform said it throttles waits out
+     * the platform's window. */
     struct cc_limiter *limit;
     struct cc_store *store;
     const struct cc_delivery_config *dc;
