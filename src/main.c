@@ -548,7 +548,8 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
                                 cfg->acs_requests_per_minute, (unsigned)cfg->max_connections};
     struct cc_dispatcher_config dcfg = {(int)cfg->dispatcher_threads, cfg->delivery_lease_s * 1000,
                                         schedule, nschedule, 1000,
-                                        (int)cfg->robot_rate_window_percent};
+                                        (int)cfg->robot_rate_window_percent,
+                                        cfg->throttle_max_age * 1000};
     struct cc_dispatcher *disp = NULL;
     struct cc_delivery_resolver resolver;
     cc_outbox_resolver(svc, &resolver);

@@ -131,14 +131,19 @@ static const struct opt opts[] = {
     {"retry_schedule", STR(retry_schedule), 0, 0, "60,300,900,3600,7200,21600,43200", NULL,
      "Seconds to wait before each new attempt of a notification that could not be delivered "
      "yet (comma-separated); when the list is spent the notification is dead. The default "
-     "makes 8 attempts over about a day. A DingTalk robot that reports its rate limit is "
-     "left alone for at least 10 minutes."},
+     "makes 8 attempts over about a day. A platform that answers that it is rate limiting "
+     "costs no attempt: the notification waits out the platform's window (DingTalk: 10 "
+     "minutes), see throttle_max_age."},
     {"dispatcher_threads", INT(dispatcher_threads), 1, 64, "4", NULL,
      "Threads that deliver notifications."},
     {"robot_rate_window_percent", INT(robot_rate_window_percent), 1, 100, "100", NULL,
      "For tests only: shortens the robots' rate-limit windows (DingTalk and WeCom 20 a "
      "minute, Lark 5 a second and 100 a minute) and DingTalk's 10-minute block to this "
      "percentage."},
+    {"throttle_max_age", INT(throttle_max_age), 1, 2592000, "86400", NULL,
+     "Seconds after it was made that a notification a platform keeps rate limiting is given "
+     "up as dead. Until then each rate-limited answer is recorded (\"waiting: rate limited by "
+     "the platform\") and the notification waits without spending an attempt."},
     {"delivery_lease_s", INT(delivery_lease_s), 5, 3600, "120", NULL,
      "A notification claimed for delivery and not finished within this many seconds (the "
      "server died) is claimed again."},

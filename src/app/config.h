@@ -61,6 +61,7 @@ struct cc_config {
     int64_t dispatcher_threads;
     int64_t delivery_lease_s;
     int64_t robot_rate_window_percent;
+    int64_t throttle_max_age;
     /* Alibaba Cloud CAS API */
     int64_t acs_requests_per_minute;
     /* the web console */

@@ -212,6 +212,8 @@ struct cc_dispatcher_config {
     size_t nschedule;             /* attempts in all: nschedule + 1 */
     int64_t idle_poll_ms;         /* longest sleep when nothing is due */
     int rate_window_percent;      /* 100: the platforms' windows; tests shorten them */
+    int64_t throttle_max_age_ms;  /* a notification a platform keeps rate limiting is
+                                     given up (dead) this long after it was made; 0: 24 h */
 };
 /* store, dc and the resolver's ctx are borrowed and must outlive the
  * dispatcher; *resolver and *cfg are copied. Returns 0, or -1 when no

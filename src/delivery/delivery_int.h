@@ -74,6 +74,7 @@ struct cc_xfer {
     struct curl_mime *mime;
     char *body;                     /* private copy, cleansed when freed */
     size_t len;
+    size_t sent;                    /* HTTP: bytes of body handed to libcurl so far */
     struct cc_buf answer;
     int too_large;
     char errbuf[256];               /* CURL_ERROR_SIZE */
@@ -253,6 +254,23 @@ char *cc_lark_body(const struct cc_robot_message *m, const char *secret, int64_t
  * Ownership and NULL as cc_dingtalk_body. */
 char *cc_wecom_body(const struct cc_robot_message *m, size_t *len, size_t *measured,
                     int *text_message);
+
+/* ---- the per-robot rate limiter (ratelimit.c) -------------------------------
+ * Keeps each robot to its platform's rules (the table above), with the
+ * windows at percent (1..100) of the platform's; exact for any number of
+ * robots, its memory bounded per robot with recent sends. Thread-safe. */
+struct cc_limiter;
+/* A new limiter; cc_limiter_free() it. */
+struct cc_limiter *cc_limiter_new(int percent);
+void cc_limiter_free(struct cc_limiter *l);
+/* 0 when a message of kind to url (borrowed) may go at now (the send is
+ * counted), else the time (ms) it may go. */
+int64_t cc_limiter_reserve(struct cc_limiter *l, int kind, const char *url, int64_t now);
+/* Nothing goes to url before until (the platform said it throttles). */
+void cc_limiter_block(struct cc_limiter *l, int kind, const char *url, int64_t until,
+                      int64_t now);
+/* How many robots it remembers (for tests). */
+size_t cc_limiter_size(struct cc_limiter *l);
 
 /* ---- SMTP message building (smtp.c), for tests -----------------------------
  * Splits "Name <addr>" or a bare "addr" into its display name (may come out

@@ -32,104 +32,11 @@
 #include "util/util.h"
 
 
-/* ---- per-robot rate limits ----------------------------------------------------------
- * Each platform takes so many messages per robot in a window (the table of
- * robot platforms: DingTalk and WeCom 20 a minute, Lark 5 a second and 100 a
- * minute); past that they refuse (and DingTalk blocks the robot for 10
- * minutes). So a message that would pass the limit waits its turn instead. */
-#define LIMIT_SLOTS 100           /* the most sends any rule looks back over */
-#define LIMIT_DESTS 256
-
-struct dest {
-    char url[CC_URL_MAX + 1];
-    int64_t stamps[LIMIT_SLOTS];  /* send times, oldest first */
-    int n;
-    int64_t blocked_until;
-    int64_t last_used;
-};
-
-struct limiter {
-    pthread_mutex_t mu;
-    struct dest *dests;           /* LIMIT_DESTS of them */
-    int percent;
-};
-
-/* The platform's rules for kind with their windows at percent of the
- * platform's. Returns how many (0: no limit). */
-static int rules_for(int kind, int percent, struct cc_rate_rule out[2])
-{
-    const struct cc_robot_platform *p = cc_robot_platform_of(kind);
-    int n = 0;
-    for (int i = 0; p && i < 2 && p->rules[i].max; i++, n++)
-        out[i] = (struct cc_rate_rule){p->rules[i].max, p->rules[i].window_ms * percent / 100};
-    return n;
-}
-
-static struct dest *dest_find(struct limiter *l, const char *url, int64_t now)
-{
-    struct dest *free_slot = NULL;
-    for (int i = 0; i < LIMIT_DESTS; i++) {
-        struct dest *d = &l->dests[i];
-        if (d->url[0] && !strcmp(d->url, url))
-            return d;
-        if (!free_slot || (!d->url[0] && free_slot->url[0]) ||
-            (d->url[0] && free_slot->url[0] && d->last_used < free_slot->last_used))
-            free_slot = d;
-    }
-    /* a free slot, or the one idle longest (it only forgets old sends) */
-    memset(free_slot, 0, sizeof *free_slot);
-    cc_strlcpy(free_slot->url, url, sizeof free_slot->url);
-    free_slot->last_used = now;
-    return free_slot;
-}
-
-/* 0 when a message to url may go now (the send is counted), else the time
- * (ms) it may go. */
-static int64_t limiter_reserve(struct limiter *l, int kind, const char *url, int64_t now)
-{
-    struct cc_rate_rule rules[2];
-    int nr = rules_for(kind, l->percent, rules);
-    if (!nr)
-        return 0;
-    pthread_mutex_lock(&l->mu);
-    struct dest *d = dest_find(l, url, now);
-    d->last_used = now;
-    int64_t until = d->blocked_until > now ? d->blocked_until : 0;
-    for (int r = 0; r < nr; r++) {
-        int count = 0;
-        for (int i = d->n - 1; i >= 0 && d->stamps[i] > now - rules[r].window_ms; i--)
-            count++;
-        if (count >= rules[r].max) {
-            /* The platform counts arrivals, not our sends: leave a margin
-             * (1 s at the real scale) for a message that was slow to arrive. */
-            int64_t margin = 10 * l->percent;
-            int64_t free_at = d->stamps[d->n - rules[r].max] + rules[r].window_ms + margin;
-            if (free_at > until)
-                until = free_at;
-        }
-    }
-    if (!until) {
-        if (d->n == LIMIT_SLOTS) {
-            memmove(d->stamps, d->stamps + 1, (LIMIT_SLOTS - 1) * sizeof d->stamps[0]);
-            d->n--;
-        }
-        d->stamps[d->n++] = now;
-    }
-    pthread_mutex_unlock(&l->mu);
-    return until;
-}
-
-static void limiter_block(struct limiter *l, const char *url, int64_t until)
-{
-    pthread_mutex_lock(&l->mu);
-    struct dest *d = dest_find(l, url, cc_now_ms());
-    if (until > d->blocked_until)
-        d->blocked_until = until;
-    pthread_mutex_unlock(&l->mu);
-}
-
 struct cc_dispatcher {
-    struct limiter limit;
+    /* Each robot's rate limit (ratelimit.c): a message that would pass it
+     * waits its turn, and a robot the platform said it throttles waits out
+     * the platform's window. */
+    struct cc_limiter *limit;
     struct cc_store *store;
     const struct cc_delivery_config *dc;
     struct cc_delivery_resolver resolver;
@@ -322,6 +229,66 @@ static int take_decision(struct batch *b, struct item *it)
     }
 }
 
+/* How long to leave a channel alone that the platform said it throttles:
+ * a robot platform's block (DingTalk: 10 minutes) or its longest rate
+ * window (the table of robot platforms), at the configured percentage; a
+ * gateway, the retry schedule's wait for the next attempt. */
+static int64_t throttle_wait_ms(const struct cc_dispatcher *d, const struct cc_outgoing *o,
+                                int64_t attempts)
+{
+    const struct cc_robot_platform *p =
+        !strcmp(o->channel, "webhook") ? cc_robot_platform_of(o->kind) : NULL;
+    if (!p)
+        return backoff_ms(d, attempts + 1);
+    int64_t w = p->throttle_block_ms;
+    for (int i = 0; i < 2; i++)
+        if (p->rules[i].max && p->rules[i].window_ms > w)
+            w = p->rules[i].window_ms;
+    return w * d->cfg.rate_window_percent / 100;
+}
+
+/* Copies src into dst, cut (when it must be) on a UTF-8 character boundary. */
+static void reason_copy(char *dst, size_t dstsz, const char *src)
+{
+    size_t len = cc_strlcpy(dst, src, dstsz);
+    if (len < dstsz)
+        return;
+    size_t end = dstsz - 1;
+    while (end > 0 && ((unsigned char)src[end] & 0xC0) == 0x80)
+        end--;
+    dst[end] = '\0';
+}
+
+/* The platform refused because of its rate limit: no attempt is spent. The
+ * notification waits out the platform's window (the whole robot does: its
+ * other messages wait their turn too) and is given up only when it has been
+ * waiting longer than the configured maximum age. The answer is kept in the
+ * delivery log with the words "waiting: rate limited by the platform". */
+static void settle_throttled(struct batch *b, struct item *it, struct cc_attempt *a)
+{
+    struct cc_dispatcher *d = b->d;
+    struct cc_notification *n = it->n;
+    const struct cc_outgoing *o = it->o;
+    int64_t now = cc_now_ms();
+    int64_t max_age = d->cfg.throttle_max_age_ms > 0 ? d->cfg.throttle_max_age_ms
+                                                     : 24LL * 3600 * 1000;
+    char why[sizeof n->last_error];
+    if (now - n->created_at >= max_age) {
+        snprintf(why, sizeof why, "gave up after %lld s: rate limited by the platform (%s)",
+                 (long long)(max_age / 1000), a->reason);
+        reason_copy(a->reason, sizeof a->reason, why);
+        finish(b, n, "dead", why, a);
+        return;
+    }
+    int64_t until = now + throttle_wait_ms(d, o, n->attempts);
+    if (!strcmp(o->channel, "webhook"))
+        cc_limiter_block(d->limit, o->kind, o->url, until, now);
+    snprintf(why, sizeof why, "waiting: rate limited by the platform (%s)", a->reason);
+    reason_copy(a->reason, sizeof a->reason, why);
+    n->next_attempt_at = until;
+    finish(b, n, "pending", why, a);
+}
+
 /* Records one attempt of it with the platform's verdict and decides what
  * comes next: delivered, due again after a wait, dead, or failed for good
  * (the channel then marked broken). */
@@ -331,7 +298,6 @@ static void settle(struct batch *b, struct item *it, const struct cc_send_result
     struct cc_dispatcher *d = b->d;
     struct cc_notification *n = it->n;
     const struct cc_outgoing *o = it->o;
-    int robot = !strcmp(o->channel, "webhook");
     struct cc_attempt a;
     memset(&a, 0, sizeof a);
     a.notification_id = n->id;
@@ -343,7 +309,8 @@ static void settle(struct batch *b, struct item *it, const struct cc_send_result
                sizeof a.platform_code);
     cc_strlcpy(a.platform_message, ans->platform_msg, sizeof a.platform_message);
     cc_strlcpy(a.reason, res->reason, sizeof a.reason);
-    n->attempts++;
+    if (res->status != CC_SEND_THROTTLED)
+        n->attempts++; /* waiting for the platform is not an attempt */
     switch (res->status) {
     case CC_SEND_OK: {
         n->last_error[0] = '\0';
@@ -351,22 +318,15 @@ static void settle(struct batch *b, struct item *it, const struct cc_send_result
         break;
     }
     case CC_SEND_RETRY:
-    case CC_SEND_THROTTLED:
         if ((size_t)n->attempts > d->cfg.nschedule) {
             finish(b, n, "dead", res->reason, &a);
         } else {
-            int64_t wait = backoff_ms(d, n->attempts);
-            const struct cc_robot_platform *p = robot ? cc_robot_platform_of(o->kind) : NULL;
-            if (res->status == CC_SEND_THROTTLED && p && p->throttle_block_ms) {
-                int64_t block = p->throttle_block_ms * d->cfg.rate_window_percent / 100;
-                if (wait < block)
-                    wait = block;
-                /* the whole robot is blocked, not just this message */
-                limiter_block(&d->limit, o->url, cc_now_ms() + block);
-            }
-            n->next_attempt_at = cc_now_ms() + wait;
+            n->next_attempt_at = cc_now_ms() + backoff_ms(d, n->attempts);
             finish(b, n, "pending", res->reason, &a);
         }
+        break;
+    case CC_SEND_THROTTLED:
+        settle_throttled(b, it, &a);
         break;
     case CC_SEND_NOT_CONFIGURED:
         finish(b, n, "failed", res->reason, &a); /* our configuration, not the channel */
@@ -452,7 +412,7 @@ static void prepare_merged(struct batch *b, struct item **items, size_t n)
         }
         size_t count = j - i;
         if (i > 0) { /* every further message needs a turn of its own */
-            int64_t wait_until = limiter_reserve(&d->limit, w->kind, w->url, cc_now_ms());
+            int64_t wait_until = cc_limiter_reserve(d->limit, w->kind, w->url, cc_now_ms());
             if (wait_until) {
                 for (size_t k = i; k < n; k++) {
                     items[k]->n->next_attempt_at = wait_until;
@@ -638,7 +598,7 @@ static void process_batch(struct cc_dispatcher *d, struct cc_notification *claim
                 done[o] = 1;
                 gr->items[gr->n++] = ready[o];
             }
-        int64_t wait_until = limiter_reserve(&d->limit, it->o->kind, it->o->url, cc_now_ms());
+        int64_t wait_until = cc_limiter_reserve(d->limit, it->o->kind, it->o->url, cc_now_ms());
         if (wait_until) {
             /* Their turn has not come: due again then, no attempt spent. */
             for (size_t g = 0; g < gr->n; g++) {
@@ -739,9 +699,7 @@ int cc_dispatcher_start(struct cc_store *store, const struct cc_delivery_config 
     d->cfg.schedule_s = d->schedule;
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->cv, NULL);
-    pthread_mutex_init(&d->limit.mu, NULL);
-    d->limit.dests = cc_calloc(LIMIT_DESTS, sizeof *d->limit.dests);
-    d->limit.percent = cfg->rate_window_percent > 0 ? cfg->rate_window_percent : 100;
+    d->limit = cc_limiter_new(cfg->rate_window_percent);
     d->threads = cc_calloc((size_t)cfg->threads, sizeof *d->threads);
     for (; d->nthreads < cfg->threads; d->nthreads++)
         if (pthread_create(&d->threads[d->nthreads], NULL, dispatcher_main, d))
@@ -776,8 +734,7 @@ void cc_dispatcher_stop(struct cc_dispatcher *d)
         pthread_join(d->threads[i], NULL);
     pthread_mutex_destroy(&d->mu);
     pthread_cond_destroy(&d->cv);
-    pthread_mutex_destroy(&d->limit.mu);
-    cc_free(d->limit.dests);
+    cc_limiter_free(d->limit);
     cc_free(d->threads);
     cc_free(d->schedule);
     cc_free(d);

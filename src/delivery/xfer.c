@@ -13,6 +13,17 @@
  * HTTP transfers are https only (http only to the loopback, for tests),
  * follow no redirects, never use a proxy for the loopback, stop after the
  * configured timeout (connect included) and read at most 64 KiB of answer.
+ *
+ * One recorded attempt is at most one request on the wire. libcurl, finding
+ * that a reused connection died before any answer came, sends the request
+ * again on another connection by itself (up to five times; only curl 8.16
+ * can be told not to). For a POST to a robot or a gateway that died after
+ * reading the whole request, that is the same message several times. So the
+ * body is handed to libcurl by a read function whose seek function refuses
+ * to rewind once any of it was read: such a transfer fails, the attempt is a
+ * retry, and the dispatcher's schedule decides when to try again.
+ * Connections are still reused (the normal case, and what keeps the cost of
+ * a message low); a request whose body had not started is still re-sent.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -169,6 +180,28 @@ const struct cc_send_result *cc_xfer_result(const struct cc_xfer *x, struct cc_r
     return &x->res;
 }
 
+/* Hands libcurl the next part of the body. */
+static size_t on_read(char *p, size_t size, size_t n, void *arg)
+{
+    struct cc_xfer *x = arg;
+    size_t room = size * n, left = x->len - x->sent;
+    size_t k = left < room ? left : room;
+    memcpy(p, x->body + x->sent, k);
+    x->sent += k;
+    return k;
+}
+
+/* libcurl asks to rewind the body to send the request again (a reused
+ * connection that died): allowed only while none of it was read, so a
+ * request the other side may have received whole is never sent twice. */
+static int on_seek(void *arg, curl_off_t offset, int origin)
+{
+    struct cc_xfer *x = arg;
+    if (origin != SEEK_SET || offset != 0 || x->sent)
+        return CURL_SEEKFUNC_FAIL;
+    return CURL_SEEKFUNC_OK;
+}
+
 /* Builds the transport answer of a finished HTTP transfer and hands it to
  * the sender's reader; a transfer that got no answer is a retry, said in
  * the sender's words. */
@@ -194,6 +227,10 @@ static void http_complete(struct cc_xfer *x, int code)
     /* An answer that arrived but was too long still has a status. */
     if (cr == CURLE_OK || (status && ans.too_large))
         x->http_done(x, &ans);
+    else if (cr == CURLE_SEND_FAIL_REWIND) /* on_seek refused to send it again */
+        cc_delivery_set(&x->res, CC_SEND_RETRY, "curl:65", /* CURLE_SEND_FAIL_REWIND */
+                        "%s %s closed the connection without answering; not sent again",
+                        x->who, x->where);
     else
         cc_delivery_transport_failure(&ans, x->who, x->timeout_ms, &x->res);
 }
@@ -249,8 +286,14 @@ int cc_http_xfer_new(const char *url, const char *const *headers, size_t nheader
     if (loopback)
         curl_easy_setopt(h, CURLOPT_PROXY, ""); /* a test receiver is never behind a proxy */
     curl_easy_setopt(h, CURLOPT_POST, 1L);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, x->body);
+    curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+    curl_easy_setopt(h, CURLOPT_READDATA, x);
+    curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_seek);
+    curl_easy_setopt(h, CURLOPT_SEEKDATA, x);
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+#if LIBCURL_VERSION_NUM >= 0x081000
+    curl_easy_setopt(h, CURLOPT_FORBID_RETRY_ON_REUSE, 1L);
+#endif
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->hl);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, x);

@@ -1018,6 +1018,70 @@ static void send_refuses_bad_targets(void **state)
     assert_null(strstr(res.reason, "access_token")); /* the token stays out */
 }
 
+/* ---- the per-robot rate limiter (ratelimit.c) ------------------------------ */
+
+static void robot_url(int i, char *out, size_t outsz)
+{
+    snprintf(out, outsz, "https://oapi.dingtalk.com/robot/send?access_token=t%04d", i);
+}
+
+/* 1,000 DingTalk robots (20 a minute each) busy at once: none of them gets
+ * a 21st send within its minute, however many others were sent to since. */
+static void limiter_exact_for_1000_robots(void **state)
+{
+    (void)state;
+    struct cc_limiter *l = cc_limiter_new(100);
+    const int64_t t0 = 1700000000000LL;
+    char url[128];
+    for (int round = 0; round < 20; round++)
+        for (int i = 0; i < 1000; i++) {
+            robot_url(i, url, sizeof url);
+            assert_int_equal(cc_limiter_reserve(l, CC_WEBHOOK_DINGTALK, url, t0 + round), 0);
+        }
+    assert_int_equal(cc_limiter_size(l), 1000);
+    for (int i = 0; i < 1000; i++) { /* the 21st waits for the window (and the margin) */
+        robot_url(i, url, sizeof url);
+        int64_t at = cc_limiter_reserve(l, CC_WEBHOOK_DINGTALK, url, t0 + 1000);
+        assert_true(at >= t0 + 60000);
+    }
+    /* The window passed: they go again. */
+    for (int i = 0; i < 1000; i++) {
+        robot_url(i, url, sizeof url);
+        assert_int_equal(cc_limiter_reserve(l, CC_WEBHOOK_DINGTALK, url, t0 + 62000), 0);
+    }
+    cc_limiter_free(l);
+}
+
+/* A robot is forgotten only once its whole window has passed, so memory
+ * follows the robots with recent sends, not every robot ever seen. */
+static void limiter_forgets_only_old_robots(void **state)
+{
+    (void)state;
+    struct cc_limiter *l = cc_limiter_new(100);
+    const int64_t t0 = 1700000000000LL;
+    char url[128];
+    /* 10,000 robots, one send each, a new one every 100 ms: at most the
+     * last minute's (and a bit) are remembered. */
+    for (int i = 0; i < 10000; i++) {
+        robot_url(i, url, sizeof url);
+        assert_int_equal(cc_limiter_reserve(l, CC_WEBHOOK_WECOM, url, t0 + 100LL * i), 0);
+        assert_true(cc_limiter_size(l) <= 2 * 620 + 256);
+    }
+    /* A blocked robot is remembered until its block is over. */
+    cc_limiter_block(l, CC_WEBHOOK_DINGTALK, "https://oapi.dingtalk.com/robot/send?access_token=b",
+                     t0 + 2000000, t0 + 1000000);
+    assert_int_equal(cc_limiter_reserve(l, CC_WEBHOOK_DINGTALK,
+                                        "https://oapi.dingtalk.com/robot/send?access_token=b",
+                                        t0 + 1500000),
+                     t0 + 2000000);
+    /* Lark: 5 a second as well as 100 a minute. */
+    const char *lark = "https://open.feishu.cn/open-apis/bot/v2/hook/x";
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(cc_limiter_reserve(l, CC_WEBHOOK_FEISHU, lark, t0 + 3000000 + i), 0);
+    assert_true(cc_limiter_reserve(l, CC_WEBHOOK_FEISHU, lark, t0 + 3000010) >= t0 + 3001000);
+    cc_limiter_free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1042,6 +1106,8 @@ int main(void)
         cmocka_unit_test(send_wecom_removed),
         cmocka_unit_test(send_refuses_bad_targets),
         cmocka_unit_test(platform_table),
+        cmocka_unit_test(limiter_exact_for_1000_robots),
+        cmocka_unit_test(limiter_forgets_only_old_robots),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

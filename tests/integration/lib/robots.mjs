@@ -274,7 +274,9 @@ export class Robots {
    *  lark:     {secret?, keywords?, ipAllow?, disabled?, successStyle?: 'code'|'legacy'|'both'}
    *  wecom:    {disabled?, removed?}
    *  all:      {rate?: (overrides the instance's dingtalkRate/larkRate/wecomRate fields),
-   *             delayMs?: every answer delayed, hang?: never answer (the message is still shown)}
+   *             delayMs?: every answer delayed, hang?: never answer (the message is still shown),
+   *             close?: read each whole request, then close the connection without an
+   *             answer (recorded with status 'destroyed', never accepted)}
    *  id null/undefined: a random one is made (robotId()).
    */
   register(platform, id, opts = {}) {
@@ -512,6 +514,10 @@ export class Robots {
         return undefined;
       }
       verdict = this.forcedVerdict(platform, action, rec);
+    } else if (robot?.opts.close) {
+      rec.accepted = false;
+      rec.status = 'destroyed';
+      return this.later(delayMs, () => req.socket.destroy());
     } else if (robot?.opts.hang) {
       rec.status = 'hang';
       this.hanging.add(res);

@@ -1,0 +1,223 @@
+/*
+ * ratelimit.c — the per-robot rate limiter the dispatcher keeps to.
+ *
+ * Each platform takes so many messages per robot in a window (the table of
+ * robot platforms, delivery_int.h: DingTalk and WeCom 20 a minute, Lark 5 a
+ * second and 100 a minute); past that they refuse, and DingTalk blocks the
+ * robot for 10 minutes. So a message that would pass the limit waits its
+ * turn instead, and a robot the platform said it throttles is left alone
+ * until the time it was given.
+ *
+ * The limit is exact for any number of robots: every robot with a send in
+ * its longest window (or a block not yet over) has an entry in a hash table
+ * that grows with them, keyed by the webhook URL. An entry holds its recent
+ * send times in a ring as large as the platform's largest rule, so memory is
+ * bounded per robot; it is dropped only once its whole window has passed
+ * (swept when the table has doubled since the last sweep, so the cost is
+ * constant per send). One mutex guards the table; it is held for a lookup
+ * and a count, never while anything is sent.
+ */
+#include <pthread.h>
+#include <string.h>
+
+#include "delivery/delivery_int.h"
+#include "util/util.h"
+
+struct dest {
+    struct dest *next;            /* in its bucket */
+    uint64_t hash;
+    int64_t forget_at;            /* when nothing of it matters any more */
+    int64_t blocked_until;
+    int kind;
+    int cap, n, head;             /* the ring: n stamps from head, oldest first */
+    int64_t *stamps;
+    char url[];
+};
+
+struct cc_limiter {
+    pthread_mutex_t mu;
+    struct dest **buckets;
+    size_t nbuckets;              /* a power of two */
+    size_t count;
+    size_t swept_at;              /* count after the last sweep */
+    int percent;
+};
+
+#define MIN_BUCKETS 256
+
+/* FNV-1a: URLs of one platform share a long prefix, so all bytes count. */
+static uint64_t hash_url(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+/* The platform's rules for kind with their windows at percent of the
+ * platform's. Returns how many (0: no limit). */
+static int rules_for(int kind, int percent, struct cc_rate_rule out[2])
+{
+    const struct cc_robot_platform *p = cc_robot_platform_of(kind);
+    int n = 0;
+    for (int i = 0; p && i < 2 && p->rules[i].max; i++, n++)
+        out[i] = (struct cc_rate_rule){p->rules[i].max, p->rules[i].window_ms * percent / 100};
+    return n;
+}
+
+struct cc_limiter *cc_limiter_new(int percent)
+{
+    struct cc_limiter *l = cc_calloc(1, sizeof *l);
+    pthread_mutex_init(&l->mu, NULL);
+    l->nbuckets = MIN_BUCKETS;
+    l->buckets = cc_calloc(l->nbuckets, sizeof *l->buckets);
+    l->percent = percent > 0 ? percent : 100;
+    return l;
+}
+
+static void dest_free(struct dest *d)
+{
+    cc_free(d->stamps);
+    cc_free(d);
+}
+
+void cc_limiter_free(struct cc_limiter *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->nbuckets; i++)
+        for (struct dest *d = l->buckets[i], *next; d; d = next) {
+            next = d->next;
+            dest_free(d);
+        }
+    cc_free(l->buckets);
+    pthread_mutex_destroy(&l->mu);
+    cc_free(l);
+}
+
+size_t cc_limiter_size(struct cc_limiter *l)
+{
+    pthread_mutex_lock(&l->mu);
+    size_t n = l->count;
+    pthread_mutex_unlock(&l->mu);
+    return n;
+}
+
+/* Drops every entry whose window has passed by now. */
+static void sweep(struct cc_limiter *l, int64_t now)
+{
+    for (size_t i = 0; i < l->nbuckets; i++)
+        for (struct dest **pp = &l->buckets[i]; *pp;) {
+            struct dest *d = *pp;
+            if (d->forget_at <= now) {
+                *pp = d->next;
+                dest_free(d);
+                l->count--;
+            } else {
+                pp = &d->next;
+            }
+        }
+    l->swept_at = l->count;
+}
+
+/* Doubles the buckets (the chains stay short as robots are added). */
+static void grow(struct cc_limiter *l)
+{
+    size_t nb = l->nbuckets * 2;
+    struct dest **b = cc_calloc(nb, sizeof *b);
+    for (size_t i = 0; i < l->nbuckets; i++)
+        for (struct dest *d = l->buckets[i], *next; d; d = next) {
+            next = d->next;
+            d->next = b[d->hash & (nb - 1)];
+            b[d->hash & (nb - 1)] = d;
+        }
+    cc_free(l->buckets);
+    l->buckets = b;
+    l->nbuckets = nb;
+}
+
+/* The entry of url, made when there is none (with room for the largest of
+ * kind's rules). Called with l->mu held. */
+static struct dest *dest_get(struct cc_limiter *l, int kind, const char *url, int64_t now)
+{
+    uint64_t h = hash_url(url);
+    for (struct dest *d = l->buckets[h & (l->nbuckets - 1)]; d; d = d->next)
+        if (d->hash == h && !strcmp(d->url, url))
+            return d;
+    if (l->count >= 2 * l->swept_at && l->count >= MIN_BUCKETS)
+        sweep(l, now);
+    if (l->count >= l->nbuckets)
+        grow(l);
+    struct cc_rate_rule rules[2];
+    int nr = rules_for(kind, l->percent, rules), cap = 1;
+    for (int r = 0; r < nr; r++)
+        if (rules[r].max > cap)
+            cap = rules[r].max;
+    size_t len = strlen(url);
+    struct dest *d = cc_calloc(1, sizeof *d + len + 1);
+    memcpy(d->url, url, len + 1);
+    d->hash = h;
+    d->kind = kind;
+    d->cap = cap;
+    d->stamps = cc_calloc((size_t)cap, sizeof *d->stamps);
+    d->next = l->buckets[h & (l->nbuckets - 1)];
+    l->buckets[h & (l->nbuckets - 1)] = d;
+    l->count++;
+    return d;
+}
+
+/* The i-th newest send (0: the latest); i < d->n. */
+static int64_t newest(const struct dest *d, int i)
+{
+    return d->stamps[(d->head + d->n - 1 - i) % d->cap];
+}
+
+int64_t cc_limiter_reserve(struct cc_limiter *l, int kind, const char *url, int64_t now)
+{
+    struct cc_rate_rule rules[2];
+    int nr = rules_for(kind, l->percent, rules);
+    if (!nr)
+        return 0;
+    /* The platform counts arrivals, not our sends: leave a margin (1 s at
+     * the real scale) for a message that was slow to arrive. */
+    int64_t margin = 10 * l->percent, longest = 0;
+    pthread_mutex_lock(&l->mu);
+    struct dest *d = dest_get(l, kind, url, now);
+    int64_t until = d->blocked_until > now ? d->blocked_until : 0;
+    for (int r = 0; r < nr; r++) {
+        if (rules[r].window_ms > longest)
+            longest = rules[r].window_ms;
+        int count = 0;
+        while (count < d->n && newest(d, count) > now - rules[r].window_ms)
+            count++;
+        if (count >= rules[r].max) {
+            int64_t free_at = newest(d, rules[r].max - 1) + rules[r].window_ms + margin;
+            if (free_at > until)
+                until = free_at;
+        }
+    }
+    if (!until) {
+        if (d->n == d->cap) { /* the oldest no rule looks back to any more */
+            d->head = (d->head + 1) % d->cap;
+            d->n--;
+        }
+        d->stamps[(d->head + d->n) % d->cap] = now;
+        d->n++;
+        if (now + longest + margin > d->forget_at)
+            d->forget_at = now + longest + margin;
+    }
+    pthread_mutex_unlock(&l->mu);
+    return until;
+}
+
+void cc_limiter_block(struct cc_limiter *l, int kind, const char *url, int64_t until,
+                      int64_t now)
+{
+    pthread_mutex_lock(&l->mu);
+    struct dest *d = dest_get(l, kind, url, now);
+    if (until > d->blocked_until)
+        d->blocked_until = until;
+    if (until > d->forget_at)
+        d->forget_at = until;
+    pthread_mutex_unlock(&l->mu);
+}
