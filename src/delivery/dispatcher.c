@@ -201,9 +201,8 @@ static void store_worked(struct cc_dispatcher *d, struct outage *st)
         cc_health_set("dispatcher", 1, NULL);
 }
 
-/* Sleeps ms, or less when the dispatcher stops (then returns 1). Wake-ups
- * for new work do not cut it short: the store is what it waits for. */
-static int nap(struct cc_dispatcher *d, int64_t ms)
+/* The CLOCK_REALTIME time ms from now, for pthread_cond_timedwait. */
+static struct timespec deadline_in(int64_t ms)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -213,6 +212,14 @@ static int nap(struct cc_dispatcher *d, int64_t ms)
         ts.tv_sec++;
         ts.tv_nsec -= 1000000000;
     }
+    return ts;
+}
+
+/* Sleeps ms, or less when the dispatcher stops (then returns 1). Wake-ups
+ * for new work do not cut it short: the store is what it waits for. */
+static int nap(struct cc_dispatcher *d, int64_t ms)
+{
+    struct timespec ts = deadline_in(ms);
     pthread_mutex_lock(&d->mu);
     while (!d->stopping)
         if (pthread_cond_timedwait(&d->cv, &d->mu, &ts))
@@ -825,14 +832,7 @@ static void *dispatcher_main(void *arg)
         } else if (op->n) {
             continue;
         }
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += sleep_ms / 1000;
-        ts.tv_nsec += (sleep_ms % 1000) * 1000000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
+        struct timespec ts = deadline_in(sleep_ms);
         pthread_mutex_lock(&d->mu);
         while (!d->stopping && d->wakeups == seen)
             if (pthread_cond_timedwait(&d->cv, &d->mu, &ts))
