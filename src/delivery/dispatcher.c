@@ -2,8 +2,7 @@
  * dispatcher.c — turns the outbox into messages on the wire.
  *
  * Each dispatcher thread claims a batch of due notifications in one write
- * (a lease: if this process dies, the lease runs out and the work is claimed
- * again), then asks the service's resolver (struct cc_delivery_resolver)
+ * (a lease, held by this start's instance id), then asks the service's resolver (struct cc_delivery_resolver)
  * what to do with each: send this rendered message to this address or robot,
  * or cancel it (a contact deleted, an address no longer verified or a robot
  * removed since the event), fail it, or put it back. The dispatcher holds no
@@ -11,9 +10,9 @@
  * cc_notify_prepare, the path a test send takes too, merging the messages
  * for one robot and keeping to each platform's rate limit (the table of
  * robot platforms, delivery_int.h). The batch's messages then go on the wire together (libcurl's multi
- * interface, xfer.c), and every attempt and outcome is recorded in one
- * write (a batch still waiting on a slow platform after 250 ms records what
- * has finished so far, then the rest as it finishes): delivered, failed for good (with the platform's reason), or due
+ * interface, xfer.c), and every attempt and outcome is recorded as it
+ * finishes (one write for what finished in each 20 ms; a quick batch in one
+ * write at its end): delivered, failed for good (with the platform's reason), or due
  * again after the next wait of the retry schedule, until the schedule runs
  * out and it is dead. The outcome comes from the platform's answer, never
  * from the HTTP status alone (see the senders).
@@ -176,11 +175,11 @@ static void store_failed(struct cc_dispatcher *d, struct outage *st, const char 
 {
     char reason[256];
     snprintf(reason, sizeof reason, "cannot write the outbox: %s", msg);
-    pthread_mutex_lock(&d->mu);
+    pthread_mutex_lock(&d->mu); /* the count and the health record change together */
     if (!st->failing)
         d->failing++;
-    pthread_mutex_unlock(&d->mu);
     cc_health_set("dispatcher", 0, reason);
+    pthread_mutex_unlock(&d->mu);
     st->wait_ms = !st->failing ? STORE_RETRY_MIN_MS
                   : st->wait_ms * 2 > STORE_RETRY_MAX_MS ? STORE_RETRY_MAX_MS
                                                          : st->wait_ms * 2;
@@ -195,10 +194,9 @@ static void store_worked(struct cc_dispatcher *d, struct outage *st)
     st->failing = 0;
     st->wait_ms = 0;
     pthread_mutex_lock(&d->mu);
-    int all = --d->failing == 0;
-    pthread_mutex_unlock(&d->mu);
-    if (all)
+    if (--d->failing == 0)
         cc_health_set("dispatcher", 1, NULL);
+    pthread_mutex_unlock(&d->mu);
 }
 
 /* The CLOCK_REALTIME time ms from now, for pthread_cond_timedwait. */
