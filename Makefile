@@ -9,6 +9,8 @@
 #   make bench      benchmarks against floors measured in the same run
 #   make bench-delivery  notification delivery rate and latency against a
 #                   bare libcurl-multi floor
+#   make torture    20 cycles of kill -9 during writes and deliveries; prints
+#                   acknowledged writes, lost, notifications, duplicates
 #   make SANITIZE=1 build into build-asan/ with ASan+UBSan
 
 CC       ?= gcc
@@ -38,7 +40,7 @@ BIN      := $(BUILD)/certcontacts
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all run test unit integration fuzz bench bench-delivery deps clean
+.PHONY: all run test unit integration fuzz bench bench-delivery torture deps clean
 all: $(BIN)
 
 $(BUILD)/obj/%.o: src/%.c
@@ -87,6 +89,10 @@ bench: deps
 bench-delivery: deps
 	@$(MAKE) --no-print-directory all
 	@sh bench/delivery.sh
+
+torture: deps
+	@$(MAKE) --no-print-directory all
+	@CC_BIN=$(CURDIR)/$(BIN) sh tests/torture.sh
 
 clean:
 	rm -rf build build-asan

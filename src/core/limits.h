@@ -170,6 +170,15 @@
 #define CC_DELIVERY_MAX_ANSWER (64 * 1024)
 #endif
 
+/* A dispatcher thread whose outbox write fails waits this long before it
+ * tries again, doubling up to the most. */
+#ifndef CC_DISPATCH_STORE_RETRY_MIN_MS
+#define CC_DISPATCH_STORE_RETRY_MIN_MS 100
+#endif
+#ifndef CC_DISPATCH_STORE_RETRY_MAX_MS
+#define CC_DISPATCH_STORE_RETRY_MAX_MS 30000
+#endif
+
 /* ---- the store ----------------------------------------------------------- */
 /* Writes the SQLite writer thread commits together at the most (one fsync). */
 #ifndef CC_WRITE_BATCH_MAX

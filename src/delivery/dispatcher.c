@@ -2,22 +2,32 @@
  * dispatcher.c — turns the outbox into messages on the wire.
  *
  * Each dispatcher thread claims a batch of due notifications in one write
- * (a lease: if this process dies, the lease runs out and the work is claimed
- * again), then asks the service's resolver (struct cc_delivery_resolver)
- * what to do with each: send this rendered message to this address or robot,
+ * (a lease, held by this start's instance id), then asks the service's
+ * resolver (struct cc_delivery_resolver) what to do with each: send this rendered message to this address or robot,
  * or cancel it (a contact deleted, an address no longer verified or a robot
  * removed since the event), fail it, or put it back. The dispatcher holds no
  * such rule itself, no key and no template: it prepares each message through
  * cc_notify_prepare, the path a test send takes too, merging the messages
  * for one robot and keeping to each platform's rate limit (the table of
- * robot platforms, delivery_int.h). The batch's messages then go on the wire together (libcurl's multi
- * interface, xfer.c), and every attempt and outcome is recorded in one
- * write (a batch still waiting on a slow platform after 250 ms records what
- * has finished so far, then the rest as it finishes): delivered, failed for good (with the platform's reason), or due
- * again after the next wait of the retry schedule, until the schedule runs
+ * robot platforms, delivery_int.h). The batch's messages then go on the
+ * wire together (libcurl's multi interface, xfer.c), and every attempt and outcome is recorded as it
+ * finishes (one write for what finished in each 20 ms; a quick batch in one
+ * write at its end): delivered, failed for good (with the platform's
+ * reason), or due again after the next wait of the retry schedule, until the schedule runs
  * out and it is dead. The outcome comes from the platform's answer, never
- * from the HTTP status alone (see the senders). A crash before that write
- * leaves the batch leased; it is sent again with the same idempotency keys.
+ * from the HTTP status alone (see the senders).
+ *
+ * Nothing is sent whose claim is not durable: when the claim (or the record
+ * of outcomes) cannot be written, the thread sends nothing, keeps what it
+ * has to record, and tries again after a wait that doubles from 100 ms to
+ * 30 s; the process's health says "dispatcher" is failing (once, on the
+ * change) until a write works again. Each lease names the instance that
+ * holds it (a random id made at each start): the first claim of a new
+ * instance makes the leases of a dead one due at once, so a crash costs
+ * no wait, and what it can send twice is what was on the wire or answered
+ * but not yet recorded (outcomes are written every 20 ms while a batch
+ * runs). Those go again with the same idempotency keys; see
+ * docs/delivery-guarantees.md.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -31,6 +41,18 @@
 #include "store/store.h"
 #include "util/util.h"
 
+
+/* ---- when the store cannot be written ---------------------------------------------
+ * A thread whose claim or record fails waits before it tries again, from
+ * CC_DISPATCH_STORE_RETRY_MIN_MS doubling to CC_DISPATCH_STORE_RETRY_MAX_MS
+ * (core/limits.h): a full disk must not turn into a loop of sends and log
+ * lines. */
+
+/* One thread's view of the store's writes. */
+struct outage {
+    int failing;                  /* its last write failed */
+    int64_t wait_ms;              /* before the next try */
+};
 
 struct cc_dispatcher {
     /* Each robot's rate limit (ratelimit.c): a message that would pass it
@@ -48,7 +70,68 @@ struct cc_dispatcher {
     pthread_cond_t cv;
     int stopping;
     unsigned wakeups;
+    int failing;                  /* threads whose last write failed */
+    int released;                 /* a dead instance's leases were released */
+    char instance[33];            /* this start's id, the holder of its leases */
 };
+
+/* A write of thread st failed with msg: the dispatcher is failing (the
+ * health record logs the change once) and st waits longer next time. */
+static void store_failed(struct cc_dispatcher *d, struct outage *st, const char *msg)
+{
+    char reason[256];
+    snprintf(reason, sizeof reason, "cannot write the outbox: %s", msg);
+    pthread_mutex_lock(&d->mu); /* the count and the health record change together */
+    if (!st->failing)
+        d->failing++;
+    cc_health_set("dispatcher", 0, reason);
+    pthread_mutex_unlock(&d->mu);
+    st->wait_ms = !st->failing ? CC_DISPATCH_STORE_RETRY_MIN_MS
+                  : st->wait_ms * 2 > CC_DISPATCH_STORE_RETRY_MAX_MS ? CC_DISPATCH_STORE_RETRY_MAX_MS
+                                                         : st->wait_ms * 2;
+    st->failing = 1;
+}
+
+/* A write of thread st worked: once no thread fails, the dispatcher works. */
+static void store_worked(struct cc_dispatcher *d, struct outage *st)
+{
+    if (!st->failing)
+        return;
+    st->failing = 0;
+    st->wait_ms = 0;
+    pthread_mutex_lock(&d->mu);
+    if (--d->failing == 0)
+        cc_health_set("dispatcher", 1, NULL);
+    pthread_mutex_unlock(&d->mu);
+}
+
+/* The CLOCK_REALTIME time ms from now, for pthread_cond_timedwait. */
+static struct timespec deadline_in(int64_t ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (ms % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    return ts;
+}
+
+/* Sleeps ms, or less when the dispatcher stops (then returns 1). Wake-ups
+ * for new work do not cut it short: the store is what it waits for. */
+static int nap(struct cc_dispatcher *d, int64_t ms)
+{
+    struct timespec ts = deadline_in(ms);
+    pthread_mutex_lock(&d->mu);
+    while (!d->stopping)
+        if (pthread_cond_timedwait(&d->cv, &d->mu, &ts))
+            break;
+    int stop = d->stopping;
+    pthread_mutex_unlock(&d->mu);
+    return stop;
+}
 
 /* ---- one batch -----------------------------------------------------------------------
  * A dispatcher thread works in batches: claim, have the resolver say what to
@@ -83,7 +166,8 @@ struct record {
 
 struct batch {
     struct cc_dispatcher *d;
-    int64_t run_t0;               /* when its messages went on the wire (mono ms) */
+    struct outage *st;            /* the thread's */
+    int64_t last_write;           /* when outcomes were last written (mono ms) */
     struct item **items;          /* owned */
     size_t nitems, capitems;
     struct send *sends;
@@ -141,16 +225,21 @@ static enum cc_err record_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     return CC_OK;
 }
 
-/* Writes every outcome of the batch in one transaction. */
-static void batch_flush(struct batch *b)
+/* Writes every outcome queued so far in one transaction. Returns 0, or -1
+ * with the outcomes kept for the next try. */
+static int batch_flush(struct batch *b)
 {
     if (!b->nrecs)
-        return;
+        return 0;
     struct cc_error err;
-    if (cc_store_write(b->d->store, record_tx, b, &err))
-        cc_log(CC_LOG_ERROR, "cannot record deliveries; they will be claimed again", "error",
-               err.message, NULL);
+    b->last_write = cc_mono_ms();
+    if (cc_store_write(b->d->store, record_tx, b, &err)) {
+        store_failed(b->d, b->st, err.message);
+        return -1;
+    }
+    store_worked(b->d, b->st);
     b->nrecs = 0;
+    return 0;
 }
 
 static void batch_free(struct batch *b)
@@ -492,6 +581,9 @@ static void prepare_group(struct batch *b, struct group *gr)
  * for each robot among them the others waiting their turn for it (up to
  * CC_DISPATCH_MERGE_MAX a robot, CC_DISPATCH_EXTRA_MAX in all), so they go out in one message. */
 struct claim_op {
+    const char *owner;             /* the instance id */
+    int release;                   /* first release a dead instance's leases */
+    int64_t released;              /* how many it released */
     int64_t now, lease_ms;
     struct cc_notification *items; /* CC_DISPATCH_CLAIM_MAX + CC_DISPATCH_EXTRA_MAX */
     size_t n;                      /* in all */
@@ -501,8 +593,13 @@ struct claim_op {
 static enum cc_err claim_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
     struct claim_op *op = arg;
-    enum cc_err rc = cc_tx_notif_claim(tx, op->now, op->lease_ms, CC_DISPATCH_CLAIM_MAX, op->items, &op->n,
-                                       err);
+    enum cc_err rc = CC_OK;
+    op->released = 0;
+    if (op->release)
+        rc = cc_tx_notif_release_leases(tx, op->owner, &op->released, err);
+    if (!rc)
+        rc = cc_tx_notif_claim(tx, op->owner, op->now, op->lease_ms, CC_DISPATCH_CLAIM_MAX,
+                               op->items, &op->n, err);
     size_t claimed = op->claimed = op->n;
     for (size_t i = 0; !rc && i < claimed && op->n < CC_DISPATCH_CLAIM_MAX + CC_DISPATCH_EXTRA_MAX; i++) {
         const struct cc_notification *one = &op->items[i];
@@ -516,8 +613,8 @@ static enum cc_err claim_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
         size_t room = CC_DISPATCH_CLAIM_MAX + CC_DISPATCH_EXTRA_MAX - op->n, got = 0;
         if (room > CC_DISPATCH_MERGE_MAX - 1)
             room = CC_DISPATCH_MERGE_MAX - 1;
-        rc = cc_tx_notif_claim_dest(tx, one->account_id, NULL, one->id, op->now, op->lease_ms,
-                                    room, op->items + op->n, &got, err);
+        rc = cc_tx_notif_claim_dest(tx, op->owner, one->account_id, NULL, one->id, op->now,
+                                    op->lease_ms, room, op->items + op->n, &got, err);
         op->n += got;
     }
     return rc;
@@ -542,24 +639,26 @@ static int settle_finished(struct batch *b)
     return any;
 }
 
-/* While a batch is on the wire: once it has been there a while (a slow or
- * silent platform), what has finished is written now instead of waiting
- * for the slowest transfer. A quick batch is written once, at its end. */
-#define SETTLE_AFTER_MS 250
+/* While a batch is on the wire, what has finished is written every
+ * RECORD_EVERY_MS rather than when the slowest transfer ends: an answer not
+ * yet recorded is what a crash sends twice. A quick batch is written once,
+ * at its end. While the store fails, the end of the batch tries again. */
+#define RECORD_EVERY_MS 20
 static void watch_batch(void *arg)
 {
     struct batch *b = arg;
-    if (cc_mono_ms() - b->run_t0 >= SETTLE_AFTER_MS && settle_finished(b))
+    if (!b->st->failing && cc_mono_ms() - b->last_write >= RECORD_EVERY_MS &&
+        settle_finished(b))
         batch_flush(b);
 }
 
 /* Sends a claimed batch: every message prepared first (email and SMS one
  * each, robots grouped so the notifications for one robot go out together),
  * then all of them on the wire at once, then every outcome in one write. */
-static void process_batch(struct cc_dispatcher *d, struct cc_notification *claimed, size_t n,
-                          struct cc_outgoing *outs)
+static void process_batch(struct cc_dispatcher *d, struct outage *st,
+                          struct cc_notification *claimed, size_t n, struct cc_outgoing *outs)
 {
-    struct batch b = {.d = d};
+    struct batch b = {.d = d, .st = st};
     struct item **ready = cc_malloc((n ? n : 1) * sizeof *ready);
     struct cc_notification **ns = cc_malloc((n ? n : 1) * sizeof *ns);
     size_t m = 0;
@@ -615,11 +714,18 @@ static void process_batch(struct cc_dispatcher *d, struct cc_notification *claim
     struct cc_xfer **xs = cc_malloc((b.nsends ? b.nsends : 1) * sizeof *xs);
     for (size_t i = 0; i < b.nsends; i++)
         xs[i] = b.sends[i].x;
-    b.run_t0 = cc_mono_ms();
+    b.last_write = cc_mono_ms();
     cc_xfer_run_watched(xs, b.nsends, watch_batch, &b);
     cc_free(xs);
     settle_finished(&b);
-    batch_flush(&b);
+    /* The outcomes are written before anything else is claimed: sent
+     * again, they would be duplicates. */
+    while (batch_flush(&b))
+        if (nap(d, st->wait_ms)) {
+            cc_log(CC_LOG_WARN, "stopping with outcomes not recorded; their notifications go "
+                                "again at the next start", NULL);
+            break;
+        }
     for (size_t g = 0; g < ngroups; g++)
         cc_free(groups[g].items);
     cc_free(groups);
@@ -632,8 +738,10 @@ static void *dispatcher_main(void *arg)
 {
     pthread_setname_np(pthread_self(), "cc-dispatch"); /* for top -H, perf, gdb */
     struct cc_dispatcher *d = arg;
+    struct outage st = {0, 0};
     struct claim_op *op = cc_malloc(sizeof *op);
     op->items = cc_calloc(CC_DISPATCH_CLAIM_MAX + CC_DISPATCH_EXTRA_MAX, sizeof *op->items);
+    op->owner = d->instance;
     /* What the resolver says for each claimed notification; kept from batch
      * to batch (it is large: a rendered message each). */
     struct cc_outgoing *outs = cc_malloc((CC_DISPATCH_CLAIM_MAX + CC_DISPATCH_EXTRA_MAX) * sizeof *outs);
@@ -641,6 +749,7 @@ static void *dispatcher_main(void *arg)
         pthread_mutex_lock(&d->mu);
         int stop = d->stopping;
         unsigned seen = d->wakeups;
+        op->release = !d->released;
         pthread_mutex_unlock(&d->mu);
         if (stop)
             break;
@@ -648,9 +757,27 @@ static void *dispatcher_main(void *arg)
         op->now = cc_now_ms();
         op->lease_ms = d->cfg.lease_ms;
         op->n = op->claimed = 0;
-        if (cc_store_write(d->store, claim_tx, op, &err))
-            cc_log(CC_LOG_WARN, "cannot claim notifications", "error", err.message, NULL);
-        process_batch(d, op->items, op->n, outs);
+        if (cc_store_write(d->store, claim_tx, op, &err)) {
+            /* Not durable, so not claimed: nothing of it may be sent. */
+            store_failed(d, &st, err.message);
+            if (nap(d, st.wait_ms))
+                break;
+            continue;
+        }
+        store_worked(d, &st);
+        if (op->release) {
+            pthread_mutex_lock(&d->mu);
+            int first = !d->released;
+            d->released = 1;
+            pthread_mutex_unlock(&d->mu);
+            if (first && op->released) {
+                char count[24];
+                snprintf(count, sizeof count, "%lld", (long long)op->released);
+                cc_log(CC_LOG_INFO, "notifications claimed by a previous process are due again",
+                       "count", count, NULL);
+            }
+        }
+        process_batch(d, &st, op->items, op->n, outs);
         if (op->claimed == CC_DISPATCH_CLAIM_MAX)
             continue; /* more may be due right away */
         /* Sleep until the next notification falls due, a wake-up, or the poll. */
@@ -662,14 +789,7 @@ static void *dispatcher_main(void *arg)
         } else if (op->n) {
             continue;
         }
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += sleep_ms / 1000;
-        ts.tv_nsec += (sleep_ms % 1000) * 1000000;
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
+        struct timespec ts = deadline_in(sleep_ms);
         pthread_mutex_lock(&d->mu);
         while (!d->stopping && d->wakeups == seen)
             if (pthread_cond_timedwait(&d->cv, &d->mu, &ts))
@@ -697,6 +817,11 @@ int cc_dispatcher_start(struct cc_store *store, const struct cc_delivery_config 
     d->schedule = cc_calloc(cfg->nschedule, sizeof *d->schedule);
     memcpy(d->schedule, cfg->schedule_s, cfg->nschedule * sizeof *d->schedule);
     d->cfg.schedule_s = d->schedule;
+    uint8_t id[16];
+    cc_random_bytes(id, sizeof id);
+    for (size_t i = 0; i < sizeof id; i++)
+        snprintf(d->instance + 2 * i, 3, "%02x", id[i]);
+    cc_health_set("dispatcher", 1, NULL); /* shown in /metrics from the start */
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->cv, NULL);
     d->limit = cc_limiter_new(cfg->rate_window_percent);

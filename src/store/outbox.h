@@ -18,20 +18,28 @@
      * 0). */                                                                              \
     X(tx, notif_insert, (struct cc_notification *n, struct cc_error *err), (n, err))       \
     /* Claims up to max due notifications (pending, next_attempt_at and lease_until       \
-     * passed) for lease_ms: out has room for max. */                                      \
+     * passed) for lease_ms, leased to owner (the claiming dispatcher's instance id,      \
+     * borrowed): out has room for max. */                                                 \
     X(tx, notif_claim,                                                                     \
-      (int64_t now, int64_t lease_ms, size_t max, struct cc_notification *out, size_t *n,  \
-       struct cc_error *err),                                                              \
-      (now, lease_ms, max, out, n, err))                                                   \
+      (const char *owner, int64_t now, int64_t lease_ms, size_t max,                       \
+       struct cc_notification *out, size_t *n, struct cc_error *err),                      \
+      (owner, now, lease_ms, max, out, n, err))                                            \
     /* Claims, like cc_tx_notif_claim, the other pending notifications of the account to  \
      * the robot at url that are waiting their turn (never tried yet, or due) — except    \
      * except_id — so they can go out in one message. url NULL: the robot of              \
      * notification except_id. */                                                          \
     X(tx, notif_claim_dest,                                                                \
-      (int64_t account_id, const char *url, int64_t except_id, int64_t now,                \
-       int64_t lease_ms, size_t max, struct cc_notification *out, size_t *n,               \
+      (const char *owner, int64_t account_id, const char *url, int64_t except_id,          \
+       int64_t now, int64_t lease_ms, size_t max, struct cc_notification *out, size_t *n,  \
        struct cc_error *err),                                                              \
-      (account_id, url, except_id, now, lease_ms, max, out, n, err))                       \
+      (owner, account_id, url, except_id, now, lease_ms, max, out, n, err))                \
+    /* Makes due at once the pending notifications leased by a dispatcher instance that   \
+     * no longer runs; *released: how many. Called by the instance owner as it starts.    \
+     * SQLite: one server per data directory (its lock), so every lease not held by       \
+     * owner is a dead process's. A backend that several instances share releases only    \
+     * the leases of instances it knows to be gone. */                                     \
+    X(tx, notif_release_leases,                                                            \
+      (const char *owner, int64_t *released, struct cc_error *err), (owner, released, err)) \
     /* Writes n's status, attempts, next_attempt_at and last_error, clears its lease, and \
      * records the attempt a (may be NULL). */                                             \
     X(tx, notif_record,                                                                    \

@@ -1,8 +1,10 @@
 /*
  * sqlite_outbox.c — the SQLite side of events, the notification
- * outbox and the delivery log. Notifications are claimed with a lease (so a
- * crashed dispatcher's work is picked up again when the lease runs out) and
- * finished with their attempt in one transaction.
+ * outbox and the delivery log. Notifications are claimed with a lease that
+ * names its holder (the dispatcher instance that claimed them), so the next
+ * server on the data directory picks up a crashed one's work as it starts
+ * (and a lease that is not finished runs out anyway), and finished with
+ * their attempt in one transaction.
  */
 #include <string.h>
 
@@ -28,10 +30,16 @@ static const char sql_notif_insert[] =
 static const char sql_notif_claim[] =
     "SELECT " NOTIF_COLS " FROM notifications WHERE status = 'pending' AND next_attempt_at <= ?1 "
     "AND lease_until <= ?1 ORDER BY next_attempt_at, id LIMIT ?2";
-static const char sql_notif_lease[] = "UPDATE notifications SET lease_until = ?2 WHERE id = ?1";
+static const char sql_notif_lease[] =
+    "UPDATE notifications SET lease_until = ?2, lease_owner = ?3 WHERE id = ?1";
+/* On SQLite the data directory's lock lets one server run: at its start
+ * every other lease is a dead process's. */
+static const char sql_release_leases[] =
+    "UPDATE notifications SET lease_until = 0, lease_owner = '' WHERE status = 'pending' "
+    "AND lease_until > 0 AND lease_owner <> ?1";
 static const char sql_notif_record[] =
     "UPDATE notifications SET status = ?2, attempts = ?3, next_attempt_at = ?4, "
-    "last_error = ?5, lease_until = 0, updated_at = ?6, target = coalesce(?7, target) "
+    "last_error = ?5, lease_until = 0, lease_owner = '', updated_at = ?6, target = coalesce(?7, target) "
     "WHERE id = ?1";
 static const char sql_attempt_insert[] =
     "INSERT INTO delivery_attempts(notification_id, started_at, latency_ms, outcome, "
@@ -157,9 +165,9 @@ static enum cc_err tx_notif_insert(void *tx, struct cc_notification *n, struct c
     return rc;
 }
 
-/* Marks the n claimed notifications as taken until `until`. */
-static enum cc_err lease(struct conn *c, struct cc_notification *out, size_t n, int64_t until,
-                         struct cc_error *err)
+/* Marks the n claimed notifications as taken by owner until `until`. */
+static enum cc_err lease(struct conn *c, const char *owner, struct cc_notification *out, size_t n,
+                         int64_t until, struct cc_error *err)
 {
     for (size_t i = 0; i < n; i++) {
         sqlite3_stmt *s = cc_sq_stmt(c, sql_notif_lease, err);
@@ -168,6 +176,7 @@ static enum cc_err lease(struct conn *c, struct cc_notification *out, size_t n, 
         out[i].lease_until = until;
         sqlite3_bind_int64(s, 1, out[i].id);
         sqlite3_bind_int64(s, 2, until);
+        sqlite3_bind_text(s, 3, owner, -1, SQLITE_STATIC);
         enum cc_err e = cc_sq_step_done(c, s, "leasing a notification", err);
         if (e)
             return e;
@@ -176,9 +185,10 @@ static enum cc_err lease(struct conn *c, struct cc_notification *out, size_t n, 
 }
 
 /* Reads up to max notifications from the bound statement s and leases them
- * until `until`. */
-static enum cc_err claim_rows(struct conn *c, sqlite3_stmt *s, size_t max, int64_t until,
-                              struct cc_notification *out, size_t *n, struct cc_error *err)
+ * to owner until `until`. */
+static enum cc_err claim_rows(struct conn *c, sqlite3_stmt *s, const char *owner, size_t max,
+                              int64_t until, struct cc_notification *out, size_t *n,
+                              struct cc_error *err)
 {
     int rc = SQLITE_DONE;
     while (*n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
@@ -186,11 +196,12 @@ static enum cc_err claim_rows(struct conn *c, sqlite3_stmt *s, size_t max, int64
     cc_sq_done(s);
     if (*n < max && rc != SQLITE_DONE)
         return cc_sq_db_error(err, c->db, "claiming notifications");
-    return lease(c, out, *n, until, err);
+    return lease(c, owner, out, *n, until, err);
 }
 
-static enum cc_err tx_notif_claim(void *tx, int64_t now, int64_t lease_ms, size_t max,
-                                  struct cc_notification *out, size_t *n, struct cc_error *err)
+static enum cc_err tx_notif_claim(void *tx, const char *owner, int64_t now, int64_t lease_ms,
+                                  size_t max, struct cc_notification *out, size_t *n,
+                                  struct cc_error *err)
 {
     struct conn *c = tx;
     *n = 0;
@@ -199,12 +210,13 @@ static enum cc_err tx_notif_claim(void *tx, int64_t now, int64_t lease_ms, size_
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, now);
     sqlite3_bind_int64(s, 2, (int64_t)max);
-    return claim_rows(c, s, max, now + lease_ms, out, n, err);
+    return claim_rows(c, s, owner, max, now + lease_ms, out, n, err);
 }
 
-static enum cc_err tx_notif_claim_dest(void *tx, int64_t account_id, const char *url,
-                                       int64_t except_id, int64_t now, int64_t lease_ms, size_t max,
-                                       struct cc_notification *out, size_t *n, struct cc_error *err)
+static enum cc_err tx_notif_claim_dest(void *tx, const char *owner, int64_t account_id,
+                                       const char *url, int64_t except_id, int64_t now,
+                                       int64_t lease_ms, size_t max, struct cc_notification *out,
+                                       size_t *n, struct cc_error *err)
 {
     static const char sql[] =
         /* CROSS JOIN fixes the order: robot URL → its webhook rows → their
@@ -243,7 +255,22 @@ static enum cc_err tx_notif_claim_dest(void *tx, int64_t account_id, const char 
     sqlite3_bind_int64(s, 3, now);
     sqlite3_bind_int64(s, 4, except_id);
     sqlite3_bind_int64(s, 5, (int64_t)max);
-    return claim_rows(c, s, max, now + lease_ms, out, n, err);
+    return claim_rows(c, s, owner, max, now + lease_ms, out, n, err);
+}
+
+static enum cc_err tx_notif_release_leases(void *tx, const char *owner, int64_t *released,
+                                           struct cc_error *err)
+{
+    struct conn *c = tx;
+    *released = 0;
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_release_leases, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_text(s, 1, owner, -1, SQLITE_STATIC);
+    enum cc_err rc = cc_sq_step_done(c, s, "releasing the leases of a previous process", err);
+    if (!rc)
+        *released = sqlite3_changes(c->db);
+    return rc;
 }
 
 static enum cc_err tx_notif_record(void *tx, const struct cc_notification *n,
