@@ -8,6 +8,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   makeDataDir, startServer, createAccount, api, assertOk, createContact, waitFor, stopAllAfter,
+  postExpiringEvent, eventSettled,
 } from './lib/harness.mjs';
 import { startRobots, dingtalkWebhookUrl, larkWebhookUrl, wecomWebhookUrl } from './lib/robots.mjs';
 
@@ -24,18 +25,9 @@ before(async () => {
 
 stopAllAfter(() => [server, robots], () => dir);
 
-async function event(contactIds, data) {
-  return assertOk(await api(server, 'POST', '/v1/events', {
-    key: admin, json: { type: 'certificate.expiring', contact_ids: contactIds, data: { days_left: 9, ...data } },
-  }), 201);
-}
+const event = (contactIds, data) => postExpiringEvent(server, admin, contactIds, data);
 
-async function settled(id, timeoutMs = 30000) {
-  return waitFor(async () => {
-    const e = assertOk(await api(server, 'GET', `/v1/events/${id}`, { key: admin }), 200);
-    return e.notifications.every((x) => x.status !== 'pending') ? e : null;
-  }, { timeoutMs, what: `event ${id} to settle` });
-}
+const settled = (id, timeoutMs = 30000) => eventSettled(server, admin, id, { timeoutMs });
 
 test('one at a time, 22 messages to a DingTalk robot (20 a minute): the last ones wait their turn', async () => {
   const ding = robots.register('dingtalk', null, {

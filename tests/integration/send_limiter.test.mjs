@@ -7,6 +7,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   makeDataDir, startServer, createAccount, api, assertOk, createContact, waitFor, stopAllAfter,
+  postExpiringEvent, eventSettled,
 } from './lib/harness.mjs';
 import { startRobots, dingtalkWebhookUrl, wecomWebhookUrl } from './lib/robots.mjs';
 
@@ -21,18 +22,9 @@ before(async () => {
 
 stopAllAfter(() => [server, robots], () => dir);
 
-async function event(contactIds, domain) {
-  return assertOk(await api(server, 'POST', '/v1/events', {
-    key: admin, json: { type: 'certificate.expiring', contact_ids: contactIds, data: { days_left: 9, domains: [domain] } },
-  }), 201);
-}
+const event = (contactIds, domain) => postExpiringEvent(server, admin, contactIds, { domains: [domain] });
 
-async function settled(id, timeoutMs = 60000) {
-  return waitFor(async () => {
-    const e = assertOk(await api(server, 'GET', `/v1/events/${id}`, { key: admin }), 200);
-    return e.notifications.every((x) => x.status !== 'pending') ? e : null;
-  }, { timeoutMs, intervalMs: 100, what: `event ${id} to settle` });
-}
+const settled = (id, timeoutMs = 60000) => eventSettled(server, admin, id, { timeoutMs, intervalMs: 100 });
 
 test('a busy robot keeps its limit while more than 256 other robots are active', async () => {
   const busy = robots.register('dingtalk', null, { keywords: ['certificate'] });

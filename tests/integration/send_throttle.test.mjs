@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import {
   makeDataDir, startServer, createAccount, api, assertOk, createContact, waitFor, stopAllAfter,
   uniqueMobile, sendContactCode, confirmContactCode, removeDir,
+  postExpiringEvent,
 } from './lib/harness.mjs';
 import { startRobots, dingtalkWebhookUrl, larkWebhookUrl, wecomWebhookUrl } from './lib/robots.mjs';
 import { startSmsGateway, nationalMobile } from './lib/sinks.mjs';
@@ -53,11 +54,8 @@ before(async () => {
 stopAllAfter(() => [server, shortLived, robots, gw], () => dir);
 after(() => removeDir(dir2));
 
-async function event(srv, key, contactIds, domain) {
-  return assertOk(await api(srv, 'POST', '/v1/events', {
-    key, json: { type: 'certificate.expiring', contact_ids: contactIds, data: { days_left: 9, domains: [domain] } },
-  }), 201);
-}
+const event = (srv, key, contactIds, domain) =>
+  postExpiringEvent(srv, key, contactIds, { domains: [domain] });
 
 /** The event's one notification once it is no longer pending, with its attempt log. */
 async function finished(srv, key, ev, timeoutMs = 30000) {

@@ -564,3 +564,18 @@ export function assertThrottled(res, maxS) {
   if (maxS !== undefined) assert.ok(s <= maxS, `Retry-After ${s} > ${maxS}:\n${show(res)}`);
   return s;
 }
+
+/** POST a certificate.expiring event (days_left 9 unless data says otherwise) for contactIds. */
+export async function postExpiringEvent(server, key, contactIds, data = {}) {
+  return assertOk(await api(server, 'POST', '/v1/events', {
+    key, json: { type: 'certificate.expiring', contact_ids: contactIds, data: { days_left: 9, ...data } },
+  }), 201);
+}
+
+/** The event once none of its notifications is pending any more. */
+export async function eventSettled(server, key, id, { timeoutMs = 30000, intervalMs = 20 } = {}) {
+  return waitFor(async () => {
+    const e = assertOk(await api(server, 'GET', `/v1/events/${id}`, { key }), 200);
+    return e.notifications.every((x) => x.status !== 'pending') ? e : null;
+  }, { timeoutMs, intervalMs, what: `event ${id} to settle` });
+}
