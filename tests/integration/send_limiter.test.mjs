@@ -6,7 +6,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  makeDataDir, startServer, createAccount, api, assertOk, createContact, waitFor, stopAllAfter,
+  makeDataDir, startServer, createAccount, api, assertOk, createContact, stopAllAfter,
   postExpiringEvent, eventSettled,
 } from './lib/harness.mjs';
 import { startRobots, dingtalkWebhookUrl, wecomWebhookUrl } from './lib/robots.mjs';
