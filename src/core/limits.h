@@ -170,6 +170,12 @@
 #define CC_DELIVERY_MAX_ANSWER (64 * 1024)
 #endif
 
+/* While a batch is on the wire, what has finished is recorded this often:
+ * the longest a sent answer waits unrecorded (what a crash sends twice),
+ * against a write that holds up the batch's transfers. */
+#ifndef CC_DISPATCH_RECORD_EVERY_MS
+#define CC_DISPATCH_RECORD_EVERY_MS 100
+#endif
 /* A dispatcher thread whose outbox write fails waits this long before it
  * tries again, doubling up to the most. */
 #ifndef CC_DISPATCH_STORE_RETRY_MIN_MS

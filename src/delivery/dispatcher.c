@@ -11,7 +11,7 @@
  * for one robot and keeping to each platform's rate limit (the table of
  * robot platforms, delivery_int.h). The batch's messages then go on the
  * wire together (libcurl's multi interface, xfer.c), and every attempt and outcome is recorded as it
- * finishes (one write for what finished in each 20 ms; a quick batch in one
+ * finishes (one write for what finished in each 100 ms; a quick batch in one
  * write at its end): delivered, failed for good (with the platform's
  * reason), or due again after the next wait of the retry schedule, until the schedule runs
  * out and it is dead. The outcome comes from the platform's answer, never
@@ -25,7 +25,7 @@
  * holds it (a random id made at each start): the first claim of a new
  * instance makes the leases of a dead one due at once, so a crash costs
  * no wait, and what it can send twice is what was on the wire or answered
- * but not yet recorded (outcomes are written every 20 ms while a batch
+ * but not yet recorded (outcomes are written every 100 ms while a batch
  * runs). Those go again with the same idempotency keys; see
  * docs/delivery-guarantees.md.
  */
@@ -640,14 +640,15 @@ static int settle_finished(struct batch *b)
 }
 
 /* While a batch is on the wire, what has finished is written every
- * RECORD_EVERY_MS rather than when the slowest transfer ends: an answer not
- * yet recorded is what a crash sends twice. A quick batch is written once,
- * at its end. While the store fails, the end of the batch tries again. */
-#define RECORD_EVERY_MS 20
+ * CC_DISPATCH_RECORD_EVERY_MS (core/limits.h) rather than when the slowest
+ * transfer ends: an answer not yet recorded is what a crash sends twice. A
+ * quick batch is written once, at its end (a write waits for its fsync and
+ * holds up the batch's transfers meanwhile, so writing more often costs
+ * throughput). While the store fails, the end of the batch tries again. */
 static void watch_batch(void *arg)
 {
     struct batch *b = arg;
-    if (!b->st->failing && cc_mono_ms() - b->last_write >= RECORD_EVERY_MS &&
+    if (!b->st->failing && cc_mono_ms() - b->last_write >= CC_DISPATCH_RECORD_EVERY_MS &&
         settle_finished(b))
         batch_flush(b);
 }
