@@ -156,6 +156,16 @@ enum cc_err cc_domain_parse(const char *in, struct cc_domain *out, struct cc_err
         return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "Domains",
                             "\"%.80s\": a wildcard may only be the whole leftmost label (*.example.com).",
                             in);
+    /* UTS #46 mapping would drop or rewrite some ASCII (a_b.com → ab.com):
+     * ASCII is taken only as letters, digits, hyphens and dots. */
+    for (const char *p = rest; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c < 0x80 && !((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                          (c >= '0' && c <= '9') || c == '-' || c == '.'))
+            return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "Domains",
+                                "\"%.80s\" is not a valid domain name: it may hold only letters, "
+                                "digits, hyphens and dots.", in);
+    }
     char *ascii = NULL;
     int rc = idn2_to_ascii_8z(rest, &ascii,
                               IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL | IDN2_USE_STD3_ASCII_RULES);
