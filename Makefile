@@ -28,7 +28,7 @@ endif
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS   += -std=c11 -D_GNU_SOURCE -pthread $(OPT) $(WARN) -Isrc -MMD -MP
 LDFLAGS  += -pthread $(LDSAN)
-LIBS     := -lmicrohttpd -ljansson -lsqlite3 -lcurl -lssl -lcrypto -largon2 -lm
+LIBS     := -lmicrohttpd -ljansson -lsqlite3 -lcurl -lssl -lcrypto -largon2 -lidn2 -lm
 
 LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*/*.c))
 LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))

@@ -115,6 +115,10 @@ static const struct {
         {BARE(503, "Storage.Corrupt"), BARE(503, "Storage.Corrupt")}, 0},
     [CC_ERR_STORAGE_FULL] = {"disk full",
         {BARE(507, "Storage.Full"), BARE(507, "Storage.Full")}, 0},
+    [CC_ERR_CONTACT_INELIGIBLE] = {"contact cannot be named on this application",
+        {BARE(400, "Contact.Ineligible"), BARE(400, "InvalidParameter.Contact")}, 0},
+    [CC_ERR_INVALID_TRANSITION] = {"state change not allowed",
+        {BARE(409, "InvalidTransition"), BARE(400, "IncorrectStatus")}, 0},
 };
 
 enum cc_err cc_error_set(struct cc_error *e, enum cc_err code, const char *field,
@@ -125,6 +129,7 @@ enum cc_err cc_error_set(struct cc_error *e, enum cc_err code, const char *field
     e->code = code;
     e->attempts_left = -1;
     e->retry_after_s = 0;
+    e->n_problems = 0;
     cc_strlcpy(e->field, field ? field : "", sizeof e->field);
     va_list ap;
     va_start(ap, fmt);
@@ -138,8 +143,23 @@ void cc_error_clear(struct cc_error *e)
     e->code = CC_OK;
     e->attempts_left = -1;
     e->retry_after_s = 0;
+    e->n_problems = 0;
     e->field[0] = '\0';
     e->message[0] = '\0';
+}
+
+void cc_error_add_problem(struct cc_error *e, const char *code, const char *field,
+                          const char *fmt, ...)
+{
+    if (!e || e->n_problems >= CC_ERROR_PROBLEMS_MAX)
+        return;
+    struct cc_error_problem *p = &e->problems[e->n_problems++];
+    cc_strlcpy(p->code, code, sizeof p->code);
+    cc_strlcpy(p->field, field ? field : "", sizeof p->field);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(p->message, sizeof p->message, fmt, ap);
+    va_end(ap);
 }
 
 const char *cc_strerror(enum cc_err code)

@@ -61,8 +61,13 @@ enum cc_err {
     CC_ERR_ACTION_UNKNOWN,     /* 404 NotFound: no such action          */
     CC_ERR_STORAGE_CORRUPT,    /* 503 Storage.Corrupt: the database file is damaged */
     CC_ERR_STORAGE_FULL,       /* 507 Storage.Full: the database's disk is full     */
+    /* Certificate applications. */
+    CC_ERR_CONTACT_INELIGIBLE, /* 400 Contact.Ineligible: see problems[] */
+    CC_ERR_INVALID_TRANSITION, /* 409 InvalidTransition: names the allowed moves */
     CC_ERR_COUNT
 };
+
+#define CC_ERROR_PROBLEMS_MAX 4
 
 /* The error object a failing function fills in where the failure happens.
  * `field` is the PascalCase parameter name ("Email", "Mobile", ...) or "". */
@@ -72,6 +77,15 @@ struct cc_error {
     char message[256];
     int attempts_left;       /* VerificationCode.Mismatch: tries left; else -1 */
     int64_t retry_after_s;   /* Throttling: seconds to wait; else 0 */
+    /* Every problem of a request that fails for several reasons at once
+     * (CC_ERR_CONTACT_INELIGIBLE), each with its own API code and field;
+     * REST renders them as "problems". cc_error_set() empties the list. */
+    int n_problems;
+    struct cc_error_problem {
+        char code[48];       /* "MissingParameter.IdCard", "Unverified.Email" */
+        char field[24];
+        char message[160];
+    } problems[CC_ERROR_PROBLEMS_MAX];
 };
 
 /* Set *e (if e is not NULL) and return code. field may be NULL. */
@@ -79,6 +93,9 @@ enum cc_err cc_error_set(struct cc_error *e, enum cc_err code, const char *field
                          const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void cc_error_clear(struct cc_error *e);
+/* Appends a problem to e's list (dropped when the list is full). */
+void cc_error_add_problem(struct cc_error *e, const char *code, const char *field,
+                          const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 const char *cc_strerror(enum cc_err code);
 
 /* The two APIs an error can leave through. */

@@ -235,4 +235,50 @@ struct cc_sign_in_failures {
     int64_t locked_until;
 };
 
+/* ---- certificate applications (core/products.h: products, domains, CSRs) --- */
+/* submitted -> pending_validation -> approved -> issued; rejected or
+ * cancelled from any state before issued. */
+enum cc_app_state {
+    CC_APP_SUBMITTED = 0,
+    CC_APP_PENDING_VALIDATION,
+    CC_APP_APPROVED,
+    CC_APP_ISSUED,
+    CC_APP_REJECTED,
+    CC_APP_CANCELLED,
+    CC_APP_STATE_COUNT
+};
+const char *cc_app_state_name(enum cc_app_state s);
+/* CC_APP_STATE_COUNT when s names no state. */
+enum cc_app_state cc_app_state_parse(const char *s);
+/* 1 when an application may move from `from` to `to`. */
+int cc_app_transition_allowed(enum cc_app_state from, enum cc_app_state to);
+
+#define CC_APP_REASON_MAX 512     /* bytes of a transition's reason */
+#define CC_PRODUCT_CODE_MAX 64
+
+struct cc_application {
+    int64_t id;
+    int64_t account_id;
+    int64_t contact_id;
+    char product[CC_PRODUCT_CODE_MAX + 1];
+    enum cc_app_state state;
+    char *domains;          /* JSON [{"name": U-label, "ascii": A-label}]; owned */
+    char *csr;              /* PEM or NULL; owned */
+    char *certificate_pem;  /* PEM given on issued, or NULL; owned */
+    int64_t version;
+    int64_t created_at, updated_at;
+};
+/* Frees what a's pointers own and clears them. */
+void cc_application_clear(struct cc_application *a);
+
+struct cc_app_transition {
+    int64_t id;
+    int64_t application_id;
+    int64_t at;                            /* ms */
+    char actor[80];                        /* access key id or "user:ID" */
+    char from_state[24];                   /* "" for the submission */
+    char to_state[24];
+    char reason[CC_APP_REASON_MAX + 1];
+};
+
 #endif

@@ -110,6 +110,13 @@ void cc_h_templates_put(struct cc_request *req);
 void cc_h_templates_delete(struct cc_request *req);
 void cc_h_templates_preview(struct cc_request *req);
 
+/* rest_applications.c */
+void cc_h_products_list(struct cc_request *req);
+void cc_h_applications_create(struct cc_request *req);
+void cc_h_applications_list(struct cc_request *req);
+void cc_h_applications_get(struct cc_request *req);
+void cc_h_applications_transition(struct cc_request *req);
+
 /* static.c: the console's files (web/), embedded in the binary. */
 #define CC_STATIC_ASSETS "/assets/"
 struct cc_static_file {

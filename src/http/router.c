@@ -74,6 +74,16 @@ const struct cc_route cc_http_routes[] = {
     {"POST", "/v1/keys", cc_h_keys_create, ADMIN, "Create an access key; its secret is shown once"},
     {"POST", "/v1/keys/{key_id}/disable", cc_h_keys_disable, ADMIN,
      "Disable an access key at once"},
+    {"GET", "/v1/products", cc_h_products_list, READONLY,
+     "The certificate products one can apply for"},
+    {"POST", "/v1/applications", cc_h_applications_create, OPERATOR,
+     "Apply for a certificate, naming a contact or creating one"},
+    {"GET", "/v1/applications", cc_h_applications_list, READONLY,
+     "List certificate applications"},
+    {"GET", "/v1/applications/{id}", cc_h_applications_get, READONLY,
+     "One certificate application with its history"},
+    {"POST", "/v1/applications/{id}/transitions", cc_h_applications_transition, OPERATOR,
+     "Move a certificate application to another state"},
     {NULL, NULL, NULL, CC_ACCESS_UNSET, NULL},
 };
 

@@ -303,6 +303,14 @@ void cc_req_error(struct cc_request *req, const struct cc_error *err)
     json_object_set_new(o, "request_id", json_string(req->request_id));
     if (err->attempts_left >= 0)
         json_object_set_new(o, "attempts_left", json_integer(err->attempts_left));
+    if (err->code == CC_ERR_CONTACT_INELIGIBLE && err->n_problems > 0) {
+        json_t *list = json_array();
+        for (int i = 0; i < err->n_problems && i < CC_ERROR_PROBLEMS_MAX; i++)
+            json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "code", err->problems[i].code,
+                                                  "field", err->problems[i].field, "message",
+                                                  err->problems[i].message));
+        json_object_set_new(o, "problems", list);
+    }
     if (err->retry_after_s > 0) {
         char ra[24];
         snprintf(ra, sizeof ra, "%lld", (long long)err->retry_after_s);

@@ -226,17 +226,61 @@ static void carry_verification(struct cc_tx *tx, struct cc_contact *c, int64_t n
 struct create_op {
     struct cc_service *svc;
     const struct cc_caller *caller;
-    const struct contact_fields *f;
+    const struct svc_contact_new *nc;
     const char *idem_key;
     const char *body_hash;
     struct cc_contact *out;
     int replayed;
 };
 
+/* A contact validated outside a transaction, for svc_contact_insert_tx. */
+struct svc_contact_new {
+    struct contact_fields f;
+};
+
+enum cc_err svc_contact_prepare(const struct cc_service *svc, const struct cc_contact_input *in,
+                                struct svc_contact_new **out, struct cc_error *err)
+{
+    struct svc_contact_new *nc = cc_malloc(sizeof *nc);
+    enum cc_err rc = validate_input(svc, in, 1, &nc->f, err);
+    if (rc) {
+        cc_free(nc);
+        nc = NULL;
+    }
+    *out = nc;
+    return rc;
+}
+
+enum cc_err svc_contact_insert_tx(struct cc_tx *tx, const struct cc_service *svc,
+                                  const struct cc_caller *caller,
+                                  const struct svc_contact_new *nc, struct cc_contact *c,
+                                  struct cc_error *err)
+{
+    int64_t account = caller->account_id, now = cc_now_ms();
+    int64_t count = 0;
+    enum cc_err rc = cc_tx_contact_count(tx, account, &count, err);
+    if (rc)
+        return rc;
+    if (count >= svc->cfg.max_contacts)
+        return cc_error_set(err, CC_ERR_LIMIT_EXCEEDED, "Contacts",
+                            "This account already has %lld contacts, the most it may have.",
+                            (long long)svc->cfg.max_contacts);
+    memset(c, 0, sizeof *c);
+    c->account_id = account;
+    c->version = 1;
+    c->created_at = c->updated_at = now;
+    apply_fields(&nc->f, c);
+    carry_verification(tx, c, now);
+    if ((rc = cc_tx_contact_insert(tx, c, err)))
+        return rc;
+    return cc_tx_audit(tx, account, caller->key_id, "contact.create", "contact", c->id, NULL,
+                       now, err);
+}
+
 static enum cc_err create_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
     struct create_op *op = arg;
-    int64_t account = op->caller->account_id, now = cc_now_ms();
+    int64_t account = op->caller->account_id;
     enum cc_err rc;
     op->replayed = 0;
     if (op->idem_key) {
@@ -254,27 +298,12 @@ static enum cc_err create_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
         if (rc != CC_ERR_NOT_FOUND)
             return rc;
     }
-    int64_t count = 0;
-    if ((rc = cc_tx_contact_count(tx, account, &count, err)))
+    if ((rc = svc_contact_insert_tx(tx, op->svc, op->caller, op->nc, op->out, err)))
         return rc;
-    if (count >= op->svc->cfg.max_contacts)
-        return cc_error_set(err, CC_ERR_LIMIT_EXCEEDED, "Contacts",
-                            "This account already has %lld contacts, the most it may have.",
-                            (long long)op->svc->cfg.max_contacts);
-    struct cc_contact *c = op->out;
-    memset(c, 0, sizeof *c);
-    c->account_id = account;
-    c->version = 1;
-    c->created_at = c->updated_at = now;
-    apply_fields(op->f, c);
-    carry_verification(tx, c, now);
-    if ((rc = cc_tx_contact_insert(tx, c, err)))
-        return rc;
-    if (op->idem_key && (rc = cc_tx_idem_put(tx, account, op->idem_key, op->body_hash, c->id,
-                                             now, err)))
-        return rc;
-    return cc_tx_audit(tx, account, op->caller->key_id, "contact.create", "contact", c->id, NULL,
-                       now, err);
+    if (op->idem_key)
+        return cc_tx_idem_put(tx, account, op->idem_key, op->body_hash, op->out->id,
+                              op->out->created_at, err);
+    return CC_OK;
 }
 
 enum cc_err cc_contact_create(struct cc_service *svc, const struct cc_caller *caller,
@@ -285,15 +314,15 @@ enum cc_err cc_contact_create(struct cc_service *svc, const struct cc_caller *ca
     enum cc_err rc = cc_service_require(caller, CC_ROLE_OPERATOR, err);
     if (rc)
         return rc;
-    struct contact_fields *f = cc_malloc(sizeof *f);
-    rc = validate_input(svc, in, 1, f, err);
+    struct svc_contact_new *nc = NULL;
+    rc = svc_contact_prepare(svc, in, &nc, err);
     if (!rc) {
-        struct create_op op = {svc, caller, f, idem_key, body_hash, out, 0};
+        struct create_op op = {svc, caller, nc, idem_key, body_hash, out, 0};
         rc = cc_store_write(svc->store, create_tx, &op, err);
         if (replayed)
             *replayed = op.replayed;
     }
-    cc_free(f);
+    cc_free(nc);
     if (!rc)
         svc_contact_view(caller, SVC_VIEW_DETAIL, out);
     return rc;

@@ -54,14 +54,15 @@ static enum cc_err add(struct cc_tx *tx, const struct cc_event *e, int64_t conta
     return cc_tx_notif_insert(tx, &n, err);
 }
 
-static enum cc_err event_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+enum cc_err svc_event_raise_tx(struct cc_tx *tx, const struct cc_caller *caller,
+                               const char *type, const int64_t *ids, size_t n,
+                               const char *data_json, int64_t *event_id, struct cc_error *err)
 {
-    struct event_op *op = arg;
     struct cc_event e;
     memset(&e, 0, sizeof e);
-    e.account_id = op->caller->account_id;
-    cc_strlcpy(e.type, op->type, sizeof e.type);
-    e.data = (char *)op->data_json;
+    e.account_id = caller->account_id;
+    cc_strlcpy(e.type, type, sizeof e.type);
+    e.data = (char *)data_json;
     e.created_at = cc_now_ms();
     struct cc_contact *c = cc_malloc(sizeof *c);
     json_t *skipped = json_array();
@@ -71,11 +72,11 @@ static enum cc_err event_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     e.skipped = "[]";
     if ((rc = cc_tx_event_insert(tx, &e, err)))
         goto out;
-    for (size_t i = 0; i < op->n && !rc; i++) {
-        rc = cc_tx_contact_get(tx, e.account_id, op->ids[i], c, err);
+    for (size_t i = 0; i < n && !rc; i++) {
+        rc = cc_tx_contact_get(tx, e.account_id, ids[i], c, err);
         if (rc == CC_ERR_NOT_FOUND) {
             rc = cc_error_set(err, CC_ERR_INVALID_PARAMETER, "ContactIds",
-                              "Contact %lld does not exist.", (long long)op->ids[i]);
+                              "Contact %lld does not exist.", (long long)ids[i]);
             break;
         }
         if (rc)
@@ -114,13 +115,20 @@ static enum cc_err event_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
         free(s);
     }
     if (!rc)
-        rc = cc_tx_audit(tx, e.account_id, op->caller->key_id, "event.create", "event", e.id,
-                         op->type, e.created_at, err);
-    op->event_id = e.id;
+        rc = cc_tx_audit(tx, e.account_id, caller->key_id, "event.create", "event", e.id,
+                         type, e.created_at, err);
+    *event_id = e.id;
 out:
     json_decref(skipped);
     cc_free(c);
     return rc;
+}
+
+static enum cc_err event_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct event_op *op = arg;
+    return svc_event_raise_tx(tx, op->caller, op->type, op->ids, op->n, op->data_json,
+                              &op->event_id, err);
 }
 
 enum cc_err cc_event_create(struct cc_service *svc, const struct cc_caller *caller,

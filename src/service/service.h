@@ -428,4 +428,55 @@ enum cc_err cc_session_set_language(struct cc_service *svc, const struct cc_call
 enum cc_err cc_session_sign_out(struct cc_service *svc, const struct cc_caller *caller,
                                 struct cc_error *err);
 
+/* ---- applications.c: certificate applications ------------------------------------ */
+/* A new application as the caller sent it; every pointer borrowed for the
+ * call. Exactly one of contact_id (non-zero) and contact (an inline contact,
+ * created in the same transaction) names its contact. */
+struct cc_application_input {
+    const char *product;                 /* a code of core/products.c */
+    int has_domains;                     /* domains was sent */
+    const char *const *domains;
+    size_t n_domains;
+    const char *csr;                     /* PEM or NULL */
+    int64_t contact_id;
+    const struct cc_contact_input *contact;
+};
+/* Submits an application (state submitted) after checking its product,
+ * domains and CSR, and its contact: an ID card number for the products that
+ * need one, and a verified email and mobile. Every contact problem is in
+ * one CC_ERR_CONTACT_INELIGIBLE with err->problems; nothing is kept then,
+ * not even an inline contact. Operator or admin. *out owns its strings:
+ * cc_application_clear(). contact_out (may be NULL) gets the contact, masked
+ * for the caller. */
+enum cc_err cc_application_create(struct cc_service *svc, const struct cc_caller *caller,
+                                  const struct cc_application_input *in,
+                                  struct cc_application *out, struct cc_contact *contact_out,
+                                  struct cc_error *err);
+/* The application and its history, oldest first (*history: cc_free()). */
+enum cc_err cc_application_get(struct cc_service *svc, const struct cc_caller *caller, int64_t id,
+                               struct cc_application *out, struct cc_app_transition **history,
+                               size_t *n_history, struct cc_error *err);
+/* One page of the account's applications, newest first; NULL / 0 filters
+ * match everything; domain is a name in either form. *out: free with
+ * cc_application_list_free(). */
+struct cc_app_filter {
+    const char *state, *domain, *product;
+    int64_t contact_id;
+    int64_t page, page_size;
+};
+enum cc_err cc_application_list(struct cc_service *svc, const struct cc_caller *caller,
+                                const struct cc_app_filter *f, struct cc_application **out,
+                                size_t *n, int64_t *total, struct cc_error *err);
+void cc_application_list_free(struct cc_application *items, size_t n);
+/* Moves application id to state `to` (a state name) with reason (may be
+ * NULL) as the caller: an illegal move is CC_ERR_INVALID_TRANSITION naming
+ * the allowed ones; issued needs certificate_pem whose names cover the
+ * domains. Entering pending_validation, approved or rejected raises its
+ * event to the application's contact in the same transaction. Operator or
+ * admin. *out as for cc_application_get. */
+enum cc_err cc_application_transition(struct cc_service *svc, const struct cc_caller *caller,
+                                      int64_t id, const char *to, const char *reason,
+                                      const char *certificate_pem, struct cc_application *out,
+                                      struct cc_error *err);
+
 #endif

@@ -80,4 +80,24 @@ void svc_outgoing_fill(const struct cc_contact *c, const char *channel,
 /* page from 1 to CC_PAGE_MAX, page_size from 1 to CC_PAGE_SIZE_MAX. */
 enum cc_err svc_check_page(int64_t page, int64_t page_size, struct cc_error *err);
 
+/* ---- shared by applications.c: an inline contact, events in a write ---------- */
+/* contacts.c: a contact create validated outside the transaction (*out owned
+ * by the caller: cc_free()), then inserted inside one by
+ * svc_contact_insert_tx with the account's cap, verification carried from
+ * recent confirmations, and its audit row; *c is the stored contact. */
+struct svc_contact_new;
+enum cc_err svc_contact_prepare(const struct cc_service *svc, const struct cc_contact_input *in,
+                                struct svc_contact_new **out, struct cc_error *err);
+enum cc_err svc_contact_insert_tx(struct cc_tx *tx, const struct cc_service *svc,
+                                  const struct cc_caller *caller,
+                                  const struct svc_contact_new *nc, struct cc_contact *c,
+                                  struct cc_error *err);
+/* events.c: records event type (a known event type name) for the n contacts
+ * of ids with data_json (a JSON object's text, borrowed) and its
+ * notifications inside the caller's write tx; *event_id is set. Wake the
+ * dispatcher once the write has committed. */
+enum cc_err svc_event_raise_tx(struct cc_tx *tx, const struct cc_caller *caller,
+                               const char *type, const int64_t *ids, size_t n,
+                               const char *data_json, int64_t *event_id, struct cc_error *err);
+
 #endif

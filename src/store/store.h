@@ -26,6 +26,7 @@
 
 #include "core/core.h"
 #include "store/accounts.h"
+#include "store/applications.h"
 #include "store/audit.h"
 #include "store/contacts.h"
 #include "store/outbox.h"

@@ -32,7 +32,7 @@ SRCS="$(ls src/core/*.c src/util/*.c 2>/dev/null)"
 
 CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Isrc \
 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
-LIBS="-ljansson -lcurl -lssl -lcrypto -lsqlite3 -lmicrohttpd -largon2 -lm -pthread"
+LIBS="-ljansson -lcurl -lssl -lcrypto -lsqlite3 -lmicrohttpd -largon2 -lidn2 -lm -pthread"
 ALL_SRCS="$(ls src/*/*.c | grep -v '^src/main\.c$')"
 
 if [ $# -gt 0 ]; then
