@@ -123,6 +123,16 @@ out:
     return rc;
 }
 
+enum cc_err svc_event_raise_tx(struct cc_tx *tx, const struct cc_caller *caller, const char *type,
+                               const int64_t *ids, size_t n, const char *data_json,
+                               int64_t *event_id, struct cc_error *err)
+{
+    struct event_op op = {caller, type, ids, n, data_json, 0};
+    enum cc_err rc = event_tx(tx, &op, err);
+    *event_id = op.event_id;
+    return rc;
+}
+
 enum cc_err cc_event_create(struct cc_service *svc, const struct cc_caller *caller,
                             const char *type, const int64_t *contact_ids, size_t n,
                             const void *data, int64_t *event_id, struct cc_error *err)

@@ -80,4 +80,22 @@ void svc_outgoing_fill(const struct cc_contact *c, const char *channel,
 /* page from 1 to CC_PAGE_MAX, page_size from 1 to CC_PAGE_SIZE_MAX. */
 enum cc_err svc_check_page(int64_t page, int64_t page_size, struct cc_error *err);
 
+/* ---- certificates.c and events.c: inside another use case's transaction ---- */
+/* Records event type for ids (n, at least 1) with data_json (a JSON object
+ * text, borrowed) and its notifications, inside tx, as cc_event_create does
+ * (events.c). Wake the dispatcher after the commit. */
+enum cc_err svc_event_raise_tx(struct cc_tx *tx, const struct cc_caller *caller, const char *type,
+                               const int64_t *ids, size_t n, const char *data_json,
+                               int64_t *event_id, struct cc_error *err);
+/* Adds a certificate from in (pem, or metadata) for caller's account inside
+ * tx, with every rule of cc_certificate_create (subscribers of the account,
+ * fingerprint unique, renewal supersedes and carries subscribers, audit).
+ * For use cases that make a certificate as part of their own write (an
+ * application issued). Safe to run again when the transaction is retried.
+ * *id is set. */
+enum cc_err svc_certificate_create_tx(struct cc_service *svc, struct cc_tx *tx,
+                                      const struct cc_caller *caller,
+                                      const struct cc_cert_input *in, int64_t *id,
+                                      struct cc_error *err);
+
 #endif

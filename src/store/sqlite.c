@@ -457,4 +457,5 @@ const struct cc_store_ops cc_sq_ops = {
     .templates = &cc_sq_template_ops,
     .users = &cc_sq_user_ops,
     .audit = &cc_sq_audit_ops,
+    .certificates = &cc_sq_certificate_ops,
 };
