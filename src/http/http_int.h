@@ -110,6 +110,21 @@ void cc_h_templates_put(struct cc_request *req);
 void cc_h_templates_delete(struct cc_request *req);
 void cc_h_templates_preview(struct cc_request *req);
 
+/* rest_certificates.c */
+void cc_h_certificates_create(struct cc_request *req);
+void cc_h_certificates_list(struct cc_request *req);
+void cc_h_certificates_get(struct cc_request *req);
+void cc_h_certificates_update(struct cc_request *req);
+void cc_h_certificates_delete(struct cc_request *req);
+void cc_h_certificates_revoke(struct cc_request *req);
+void cc_h_certificates_private_key(struct cc_request *req);
+/* Adds "certificates" to a contact's JSON (borrowed): the id, domains,
+ * state and not_after of each certificate the contact subscribes to. */
+void cc_contact_add_certificates(struct cc_request *req, int64_t contact_id, json_t *contact);
+/* render.c: a certificate as REST shows it (never its key); with_pem adds
+ * the PEM; days_left counted from now (ms). New reference. */
+json_t *cc_render_certificate(const struct cc_certificate *c, int with_pem, int64_t now);
+
 /* static.c: the console's files (web/), embedded in the binary. */
 #define CC_STATIC_ASSETS "/assets/"
 struct cc_static_file {

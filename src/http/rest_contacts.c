@@ -129,10 +129,14 @@ void cc_h_contacts_get(struct cc_request *req)
 {
     struct cc_contact *c = cc_malloc(sizeof *c);
     struct cc_error err;
-    if (cc_contact_get(cc_req_service(req), cc_req_caller(req), cc_req_path_id(req), c, &err))
+    if (cc_contact_get(cc_req_service(req), cc_req_caller(req), cc_req_path_id(req), c, &err)) {
         cc_req_error(req, &err);
-    else
-        cc_send_contact(req, 200, c);
+    } else {
+        json_t *o = cc_render_contact(c);
+        cc_contact_add_certificates(req, c->id, o);
+        set_etag(req, c->version);
+        cc_req_json(req, 200, o);
+    }
     cc_free(c);
 }
 
