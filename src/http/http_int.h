@@ -83,7 +83,8 @@ void cc_h_contacts_get(struct cc_request *req);
 void cc_h_contacts_update(struct cc_request *req);
 void cc_h_contacts_delete(struct cc_request *req);
 
-/* rest_contacts.c: sends one contact, redacted for the caller, with its ETag. */
+/* rest_contacts.c: sends one contact, redacted for the caller, with its ETag
+ * and the certificates it subscribes to. */
 void cc_send_contact(struct cc_request *req, int status, struct cc_contact *c);
 
 /* rest_verifications.c */

@@ -42,7 +42,9 @@ static void set_etag(struct cc_request *req, int64_t version)
 void cc_send_contact(struct cc_request *req, int status, struct cc_contact *c)
 {
     set_etag(req, c->version);
-    cc_req_json(req, status, cc_render_contact(c));
+    json_t *o = cc_render_contact(c);
+    cc_contact_add_certificates(req, c->id, o);
+    cc_req_json(req, status, o);
 }
 
 /* Writes wait for their group commit (an fsync): they run on the blocking
@@ -129,14 +131,10 @@ void cc_h_contacts_get(struct cc_request *req)
 {
     struct cc_contact *c = cc_malloc(sizeof *c);
     struct cc_error err;
-    if (cc_contact_get(cc_req_service(req), cc_req_caller(req), cc_req_path_id(req), c, &err)) {
+    if (cc_contact_get(cc_req_service(req), cc_req_caller(req), cc_req_path_id(req), c, &err))
         cc_req_error(req, &err);
-    } else {
-        json_t *o = cc_render_contact(c);
-        cc_contact_add_certificates(req, c->id, o);
-        set_etag(req, c->version);
-        cc_req_json(req, 200, o);
-    }
+    else
+        cc_send_contact(req, 200, c);
     cc_free(c);
 }
 
