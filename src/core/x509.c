@@ -121,10 +121,9 @@ enum cc_err cc_cert_check_domain(const char *in, char *out, size_t outsz, struct
         return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "Domains",
                             "A domain name is longer than %d characters.", CC_DOMAIN_MAX);
     size_t label = 0;
-    for (size_t i = 0; i < n; i++) {
+    /* a wildcard is the whole leftmost label */
+    for (size_t i = in[0] == '*' && in[1] == '.' ? 2 : 0; i < n; i++) {
         unsigned char ch = (unsigned char)in[i];
-        if (ch == '*' && i == 0 && n > 2 && in[1] == '.')
-            continue;
         if (ch == '.') {
             if (label == 0 || in[i - 1] == '-')
                 goto bad;
