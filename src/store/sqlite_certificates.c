@@ -132,14 +132,25 @@ static enum cc_err load_subscribers(struct conn *c, struct cc_certificate *cert,
     return CC_OK;
 }
 
+/* c's statement for sql, whose ?1 is the account and ?2 the certificate,
+ * with both bound; NULL (with *err set) when it does not prepare. */
+static sqlite3_stmt *by_id(struct conn *c, const char *sql, int64_t account_id, int64_t id,
+                           struct cc_error *err)
+{
+    sqlite3_stmt *s = cc_sq_stmt(c, sql, err);
+    if (s) {
+        sqlite3_bind_int64(s, 1, account_id);
+        sqlite3_bind_int64(s, 2, id);
+    }
+    return s;
+}
+
 static enum cc_err cert_get(struct conn *c, int64_t account_id, int64_t id,
                             struct cc_certificate *out, struct cc_error *err)
 {
-    sqlite3_stmt *s = cc_sq_stmt(c, sql_get, err);
+    sqlite3_stmt *s = by_id(c, sql_get, account_id, id, err);
     if (!s)
         return CC_ERR_STORE;
-    sqlite3_bind_int64(s, 1, account_id);
-    sqlite3_bind_int64(s, 2, id);
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
         read_row(s, out);
@@ -180,11 +191,9 @@ static enum cc_err read_cert_key_get(void *impl, int64_t account_id, int64_t id,
     struct conn *c = cc_sq_rconn(impl, err);
     if (!c)
         return CC_ERR_STORE;
-    sqlite3_stmt *s = cc_sq_stmt(c, sql_key_get, err);
+    sqlite3_stmt *s = by_id(c, sql_key_get, account_id, id, err);
     if (!s)
         return CC_ERR_STORE;
-    sqlite3_bind_int64(s, 1, account_id);
-    sqlite3_bind_int64(s, 2, id);
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
         *len = (size_t)sqlite3_column_bytes(s, 0);
@@ -276,11 +285,9 @@ static enum cc_err tx_cert_update(void *tx, const struct cc_certificate *cert,
                                   struct cc_error *err)
 {
     struct conn *c = tx;
-    sqlite3_stmt *s = cc_sq_stmt(c, sql_update, err);
+    sqlite3_stmt *s = by_id(c, sql_update, cert->account_id, cert->id, err);
     if (!s)
         return CC_ERR_STORE;
-    sqlite3_bind_int64(s, 1, cert->account_id);
-    sqlite3_bind_int64(s, 2, cert->id);
     sqlite3_bind_text(s, 3, cert->name, -1, SQLITE_STATIC);
     /* expired is never stored: it is derived from not_after */
     sqlite3_bind_text(s, 4, cert->state == CC_CERT_EXPIRED ? "active" : stored_states[cert->state],
@@ -330,11 +337,9 @@ static enum cc_err tx_cert_subscribers_copy(void *tx, int64_t from, int64_t to,
 static enum cc_err tx_cert_delete(void *tx, int64_t account_id, int64_t id, struct cc_error *err)
 {
     struct conn *c = tx;
-    sqlite3_stmt *s = cc_sq_stmt(c, sql_delete, err);
+    sqlite3_stmt *s = by_id(c, sql_delete, account_id, id, err);
     if (!s)
         return CC_ERR_STORE;
-    sqlite3_bind_int64(s, 1, account_id);
-    sqlite3_bind_int64(s, 2, id);
     enum cc_err rc = cc_sq_step_done(c, s, "deleting a certificate", err);
     if (!rc && sqlite3_changes(c->db) == 0)
         return cc_error_set(err, CC_ERR_NOT_FOUND, NULL, "Certificate %lld does not exist.",
