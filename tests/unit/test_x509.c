@@ -13,87 +13,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "core/core.h"
 #include "util/util.h"
+#include "pki_fixture.h"
 
-static char dir[64];
-static char *root, *inter, *leaf, *leaf_key, *other_key, *csr;
-
-/* Runs a shell command line in dir; fails the setup when it fails. */
-static int sh(const char *cmd)
-{
-    char line[2048];
-    snprintf(line, sizeof line, "cd %s && { %s; } >/dev/null 2>&1", dir, cmd);
-    return system(line) == 0 ? 0 : -1;
-}
-
-static char *slurp(const char *name)
-{
-    char path[128];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    char *data = NULL;
-    size_t len = 0;
-    if (cc_file_read(path, 1 << 20, &data, &len))
-        return NULL;
-    return data;
-}
+static struct pki_fixture pki;
 
 static int setup(void **state)
 {
     (void)state;
-    cc_strlcpy(dir, "/tmp/cc-x509-XXXXXX", sizeof dir);
-    if (!mkdtemp(dir))
-        return -1;
-    if (sh("openssl req -x509 -newkey rsa:2048 -nodes -keyout root.key -out root.pem "
-           "-subj '/CN=Unit Root' -days 30 -addext basicConstraints=critical,CA:TRUE "
-           "-addext keyUsage=keyCertSign,cRLSign") ||
-        sh("printf 'basicConstraints=critical,CA:TRUE\\nkeyUsage=keyCertSign\\n' > ca.ext") ||
-        sh("openssl req -newkey rsa:2048 -nodes -keyout inter.key -out inter.csr "
-           "-subj '/CN=Unit Intermediate'") ||
-        sh("openssl x509 -req -in inter.csr -CA root.pem -CAkey root.key -CAcreateserial "
-           "-days 30 -extfile ca.ext -out inter.pem") ||
-        sh("openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout leaf.key "
-           "-out leaf.csr -subj '/CN=www.example.com' "
-           "-addext subjectAltName=DNS:www.example.com,DNS:Example.COM,DNS:www.example.com") ||
-        sh("printf 'subjectAltName=DNS:www.example.com,DNS:Example.COM,DNS:www.example.com\\n' "
-           "> leaf.ext") ||
-        sh("openssl x509 -req -in leaf.csr -CA inter.pem -CAkey inter.key -CAcreateserial "
-           "-days 10 -extfile leaf.ext -out leaf.pem") ||
-        sh("openssl genpkey -algorithm ec -pkeyopt ec_paramgen_curve:P-256 -out other.key"))
-        return -1;
-    root = slurp("root.pem");
-    inter = slurp("inter.pem");
-    leaf = slurp("leaf.pem");
-    leaf_key = slurp("leaf.key");
-    other_key = slurp("other.key");
-    csr = slurp("leaf.csr");
-    return root && inter && leaf && leaf_key && other_key && csr ? 0 : -1;
+    return pki_fixture_make(&pki);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd) != 0)
-        return -1;
-    cc_free(root), cc_free(inter), cc_free(leaf), cc_free(leaf_key), cc_free(other_key);
-    cc_free(csr);
-    return 0;
-}
-
-/* a + b as a new string: cc_free(). */
-static char *cat(const char *a, const char *b)
-{
-    size_t na = strlen(a), nb = strlen(b);
-    char *s = cc_malloc(na + nb + 1);
-    memcpy(s, a, na);
-    memcpy(s + na, b, nb + 1);
-    return s;
+    return pki_fixture_remove(&pki);
 }
 
 /* Parses pem and expects a refusal of field with a message containing want. */
@@ -114,7 +52,7 @@ static void refused(const char *pem, const char *field, const char *want)
 static void parses_leaf_and_chain(void **state)
 {
     (void)state;
-    char *pem = cat(leaf, inter);
+    char *pem = pki_cat(pki.leaf, pki.inter);
     struct cc_certificate c;
     struct cc_error err;
     memset(&c, 0, sizeof c);
@@ -143,8 +81,8 @@ static void same_leaf_same_fingerprint(void **state)
     struct cc_error err;
     memset(&a, 0, sizeof a);
     memset(&b, 0, sizeof b);
-    char *pem = cat(leaf, inter);
-    assert_int_equal(cc_x509_parse(leaf, strlen(leaf), &a, &err), CC_OK);
+    char *pem = pki_cat(pki.leaf, pki.inter);
+    assert_int_equal(cc_x509_parse(pki.leaf, strlen(pki.leaf), &a, &err), CC_OK);
     assert_int_equal(cc_x509_parse(pem, strlen(pem), &b, &err), CC_OK);
     assert_string_equal(a.fingerprint, b.fingerprint);
     assert_int_equal(a.chain_len, 1);
@@ -157,7 +95,7 @@ static void refuses_what_is_not_a_certificate(void **state)
 {
     (void)state;
     refused("garbage", "Pem", "no certificate");
-    refused(csr, "Pem", "not a certificate");
+    refused(pki.csr, "Pem", "not a certificate");
     refused("-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n", "Pem",
             "not a valid X.509");
     refused("-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n", "Pem",
@@ -171,11 +109,11 @@ static void refuses_what_is_not_a_certificate(void **state)
 static void refuses_a_chain_out_of_order(void **state)
 {
     (void)state;
-    char *pem = cat(inter, leaf);
+    char *pem = pki_cat(pki.inter, pki.leaf);
     refused(pem, "Pem", "out of order");
     cc_free(pem);
     /* the root does not issue the leaf */
-    pem = cat(leaf, root);
+    pem = pki_cat(pki.leaf, pki.root);
     refused(pem, "Pem", "certificate 1 (www.example.com) is not issued by certificate 2");
     cc_free(pem);
 }
@@ -183,7 +121,7 @@ static void refuses_a_chain_out_of_order(void **state)
 static void refuses_a_private_key_inside(void **state)
 {
     (void)state;
-    char *pem = cat(leaf, leaf_key);
+    char *pem = pki_cat(pki.leaf, pki.leaf_key);
     refused(pem, "Pem", "private key");
     cc_free(pem);
     refused("-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n", "Pem",
@@ -194,16 +132,16 @@ static void matches_its_private_key(void **state)
 {
     (void)state;
     struct cc_error err;
-    assert_int_equal(cc_x509_key_matches(leaf, leaf_key, strlen(leaf_key), &err), CC_OK);
-    assert_int_equal(cc_x509_key_matches(leaf, other_key, strlen(other_key), &err),
+    assert_int_equal(cc_x509_key_matches(pki.leaf, pki.leaf_key, strlen(pki.leaf_key), &err), CC_OK);
+    assert_int_equal(cc_x509_key_matches(pki.leaf, pki.other_key, strlen(pki.other_key), &err),
                      CC_ERR_INCORRECT_FORMAT);
     assert_string_equal(err.field, "PrivateKey");
     assert_non_null(strstr(err.message, "does not match"));
-    assert_int_equal(cc_x509_key_matches(leaf, "junk", 4, &err), CC_ERR_INCORRECT_FORMAT);
+    assert_int_equal(cc_x509_key_matches(pki.leaf, "junk", 4, &err), CC_ERR_INCORRECT_FORMAT);
     assert_non_null(strstr(err.message, "not a PEM private key"));
-    assert_int_equal(cc_x509_key_matches(leaf, "", 0, &err), CC_ERR_MISSING_PARAMETER);
+    assert_int_equal(cc_x509_key_matches(pki.leaf, "", 0, &err), CC_ERR_MISSING_PARAMETER);
     const char *enc = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n";
-    assert_int_equal(cc_x509_key_matches(leaf, enc, strlen(enc), &err), CC_ERR_INCORRECT_FORMAT);
+    assert_int_equal(cc_x509_key_matches(pki.leaf, enc, strlen(enc), &err), CC_ERR_INCORRECT_FORMAT);
     assert_non_null(strstr(err.message, "pass phrase"));
 }
 
