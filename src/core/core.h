@@ -216,4 +216,29 @@ int cc_acs3_sign(const char *method, const struct cc_kv *query, size_t nquery,
                  const char *secret, char *sig, size_t sigsz, struct cc_buf *canonical,
                  struct cc_buf *sts);
 
+/* ---- certificates (x509.c) ----------------------------------------------------
+ * PEM bundles parsed with OpenSSL: the leaf first, then each issuer. Errors
+ * are CC_ERR_INCORRECT_FORMAT naming the field ("Pem", "PrivateKey",
+ * "NotAfter", "Domains") with what is wrong, for a person. */
+#define CC_AAD_CERT_KEY "certificate.private_key"
+/* Parses pem (len bytes, NUL-free text of at most CC_CERT_PEM_MAX): every
+ * block must be a certificate, each issued (and signed) by the next one,
+ * and no private key may be inside. Fills out's common_name, domains (the
+ * leaf's DNS names, lower-cased, without duplicates; the CN when it has
+ * none), issuer, serial, key_type, key_bits, not_before, not_after,
+ * fingerprint and chain_len; out->pem is a copy of pem. out's owned
+ * members must be NULL on entry; cc_certificate_clear() frees them. */
+enum cc_err cc_x509_parse(const char *pem, size_t len, struct cc_certificate *out,
+                          struct cc_error *err);
+/* CC_OK when key_pem (one unencrypted private key) is the key of the
+ * leaf of cert_pem; else CC_ERR_INCORRECT_FORMAT, field "PrivateKey". */
+enum cc_err cc_x509_key_matches(const char *cert_pem, const char *key_pem, size_t key_len,
+                                struct cc_error *err);
+/* "2027-01-31T00:00:00Z" (RFC 3339, any offset) or "2027-01-31" (midnight
+ * UTC) into ms since the epoch; -1 when it is neither. */
+int cc_cert_parse_time(const char *s, int64_t *ms);
+/* A name a certificate covers: an ASCII host name (A-labels), optionally
+ * "*." first; lower-cased into out (CC_DOMAIN_MAX + 1). Field "Domains". */
+enum cc_err cc_cert_check_domain(const char *in, char *out, size_t outsz, struct cc_error *err);
+
 #endif

@@ -281,4 +281,64 @@ struct cc_app_transition {
     char reason[CC_APP_REASON_MAX + 1];
 };
 
+/* ---- certificates ------------------------------------------------------------ */
+#define CC_CERT_PEM_MAX         (64 * 1024) /* a leaf and its chain, as text */
+#define CC_CERT_KEY_PEM_MAX     (16 * 1024) /* a private key, as text */
+#define CC_CERT_CHAIN_MAX       10          /* certificates in one PEM bundle */
+#define CC_CERT_DOMAINS_MAX     100         /* names one certificate covers */
+#define CC_DOMAIN_MAX           253
+#define CC_CERT_DN_MAX          512         /* an issuer's name, RFC 2253 form */
+#define CC_CERT_SERIAL_MAX      80          /* hex */
+#define CC_CERT_PRODUCT_MAX     64
+#define CC_CERT_SUBSCRIBERS_MAX 100         /* contacts subscribed to one certificate */
+
+/* What is stored: active, revoked or superseded. What is shown adds
+ * expired, derived from not_after (an active certificate past its
+ * not_after is never shown active). */
+enum cc_cert_state { CC_CERT_ACTIVE = 0, CC_CERT_EXPIRED, CC_CERT_REVOKED, CC_CERT_SUPERSEDED };
+const char *cc_cert_state_name(enum cc_cert_state s);    /* "active", ... (x509.c) */
+enum cc_cert_state cc_cert_state_parse(const char *s);    /* -1 when unknown */
+/* The state shown at now (ms): stored ACTIVE past not_after is EXPIRED. */
+enum cc_cert_state cc_cert_state_at(enum cc_cert_state stored, int64_t not_after, int64_t now);
+
+struct cc_certificate {
+    int64_t id;
+    int64_t account_id;
+    char name[CC_NAME_MAX_BYTES + 1];        /* "" when none was given */
+    char common_name[CC_DOMAIN_MAX + 1];
+    char *domains;                           /* JSON array of names; owned */
+    char issuer[CC_CERT_DN_MAX + 1];
+    char serial[CC_CERT_SERIAL_MAX + 1];
+    char key_type[16];                       /* "RSA", "EC", "Ed25519"; "" metadata only */
+    int key_bits;
+    char fingerprint[65];                    /* hex SHA-256 of the leaf; "" metadata only */
+    char product[CC_CERT_PRODUCT_MAX + 1];
+    int64_t not_before, not_after;           /* ms */
+    int chain_len;                           /* certificates in pem; 0 metadata only */
+    char *pem;                               /* owned; NULL metadata only */
+    int has_private_key;
+    uint8_t *key_enc;                        /* owned; the sealed key, only for writes */
+    size_t key_enc_len;
+    enum cc_cert_state state;                /* as stored, or as shown once derived */
+    int64_t revoked_at;
+    int64_t superseded_by;                   /* 0: none */
+    size_t n_subscribers;
+    int64_t subscribers[CC_CERT_SUBSCRIBERS_MAX]; /* contact ids */
+    int64_t created_at, updated_at;
+};
+/* Frees what c owns (not c) and clears those members. */
+void cc_certificate_clear(struct cc_certificate *c);
+
+/* A certificate listed for a filter (the store fills account_id). */
+struct cc_cert_filter {
+    int64_t account_id;
+    int64_t contact_id;                      /* 0: any */
+    const char *domain;                      /* NULL: any */
+    int state;                               /* -1: any, else enum cc_cert_state */
+    int64_t not_after_before;                /* 0: any, else now < not_after < this (ms) */
+    const char *keyword;                     /* NULL: any; in name, domains, issuer */
+    int64_t now;                             /* ms: what expired means */
+    int64_t page, page_size;
+};
+
 #endif

@@ -12,16 +12,15 @@
 #include <stdint.h>
 
 #include "core/errors.h"
+#include "core/model.h"
 
 /* The most domains any product takes, and the bounds of one name: an
  * A-label name is at most 253 bytes, its U-label form (UTF-8) at most
  * CC_DOMAIN_U_MAX bytes. */
 #define CC_APP_DOMAINS_MAX 100
-#define CC_DOMAIN_MAX      253
-#define CC_DOMAIN_U_MAX    512
-/* A CSR or a certificate's PEM (with its chain) in a request, in bytes. */
+#define CC_DOMAIN_U_MAX    512     /* CC_DOMAIN_MAX: core/model.h */
+/* A CSR in a request, in bytes (a certificate's PEM: CC_CERT_PEM_MAX). */
 #define CC_CSR_MAX         16384
-#define CC_CERT_PEM_MAX    32768
 
 enum cc_validation { CC_VALIDATION_DV = 0, CC_VALIDATION_OV, CC_VALIDATION_EV };
 /* single: one name; wildcard: wildcards only; multi: several names, either. */

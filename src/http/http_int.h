@@ -83,7 +83,8 @@ void cc_h_contacts_get(struct cc_request *req);
 void cc_h_contacts_update(struct cc_request *req);
 void cc_h_contacts_delete(struct cc_request *req);
 
-/* rest_contacts.c: sends one contact, redacted for the caller, with its ETag. */
+/* rest_contacts.c: sends one contact, redacted for the caller, with its ETag
+ * and the certificates it subscribes to. */
 void cc_send_contact(struct cc_request *req, int status, struct cc_contact *c);
 
 /* rest_verifications.c */
@@ -116,6 +117,20 @@ void cc_h_applications_create(struct cc_request *req);
 void cc_h_applications_list(struct cc_request *req);
 void cc_h_applications_get(struct cc_request *req);
 void cc_h_applications_transition(struct cc_request *req);
+/* rest_certificates.c */
+void cc_h_certificates_create(struct cc_request *req);
+void cc_h_certificates_list(struct cc_request *req);
+void cc_h_certificates_get(struct cc_request *req);
+void cc_h_certificates_update(struct cc_request *req);
+void cc_h_certificates_delete(struct cc_request *req);
+void cc_h_certificates_revoke(struct cc_request *req);
+void cc_h_certificates_private_key(struct cc_request *req);
+/* Adds "certificates" to a contact's JSON (borrowed): the id, domains,
+ * state and not_after of each certificate the contact subscribes to. */
+void cc_contact_add_certificates(struct cc_request *req, int64_t contact_id, json_t *contact);
+/* render.c: a certificate as REST shows it (never its key); with_pem adds
+ * the PEM; days_left counted from now (ms). New reference. */
+json_t *cc_render_certificate(const struct cc_certificate *c, int with_pem, int64_t now);
 
 /* static.c: the console's files (web/), embedded in the binary. */
 #define CC_STATIC_ASSETS "/assets/"

@@ -42,7 +42,9 @@ static void set_etag(struct cc_request *req, int64_t version)
 void cc_send_contact(struct cc_request *req, int status, struct cc_contact *c)
 {
     set_etag(req, c->version);
-    cc_req_json(req, status, cc_render_contact(c));
+    json_t *o = cc_render_contact(c);
+    cc_contact_add_certificates(req, c->id, o);
+    cc_req_json(req, status, o);
 }
 
 /* Writes wait for their group commit (an fsync): they run on the blocking

@@ -21,20 +21,36 @@
 #include "service/service_int.h"
 #include "util/util.h"
 
-/* ---- the hook where an issued application becomes a certificate ----------- */
-/* Called inside the transition's write when an application becomes issued,
- * after certificate_pem was checked to cover its domains. This is where the
- * certificate will be created from the PEM, the application's contact
- * subscribed to it and certificate.issued raised — all in this transaction;
- * until the certificates aggregate exists the PEM is only recorded on the
- * application. */
+/* ---- an issued application becomes a certificate ------------------------- */
+/* Inside the transition's write, once certificate_pem was checked to cover
+ * the application's domains: the certificate is created from the PEM with
+ * every rule of POST /v1/certificates (renewal supersedes older ones), the
+ * application's contact — when it still exists — subscribed to it. *cert_id
+ * is set. */
 static enum cc_err svc_application_issued_tx(struct cc_tx *tx, struct cc_service *svc,
                                              const struct cc_caller *caller,
-                                             const struct cc_application *app,
+                                             const struct cc_application *app, int64_t *cert_id,
                                              struct cc_error *err)
 {
-    (void)tx, (void)svc, (void)caller, (void)app, (void)err;
-    return CC_OK;
+    struct cc_cert_input *in = cc_calloc(1, sizeof *in);
+    struct cc_contact *c = cc_malloc(sizeof *c);
+    enum cc_err rc = cc_tx_contact_get(tx, app->account_id, app->contact_id, c, err);
+    cc_free(c);
+    if (rc == CC_OK) {
+        in->n_contact_ids = 1;
+        in->contact_ids[0] = app->contact_id;
+    } else if (rc != CC_ERR_NOT_FOUND) {
+        cc_free(in);
+        return rc;
+    }
+    in->has_contact_ids = 1;
+    in->pem = app->certificate_pem;
+    in->pem_len = app->certificate_pem ? strlen(app->certificate_pem) : 0;
+    in->product = app->product;
+    in->carry_subscribers = 1;
+    rc = svc_certificate_create_tx(svc, tx, caller, in, cert_id, err);
+    cc_free(in);
+    return rc;
 }
 
 /* The application's domains (its JSON, borrowed) into out (room for
@@ -331,13 +347,14 @@ static const char *event_of(enum cc_app_state s)
     case CC_APP_PENDING_VALIDATION: return "certificate.application.verification_required";
     case CC_APP_APPROVED: return "certificate.application.approved";
     case CC_APP_REJECTED: return "certificate.application.rejected";
+    case CC_APP_ISSUED: return "certificate.issued";
     default: return NULL;
     }
 }
 
 /* The event's data: the application, its names, the product's brand and
  * validation type, and the reason when one was given. Owned: free(). */
-static char *event_data(const struct cc_application *a, const char *reason)
+static char *event_data(const struct cc_application *a, const char *reason, int64_t cert_id)
 {
     const struct cc_product *p = cc_product_find(a->product);
     json_t *o = json_object(), *names = json_array();
@@ -358,6 +375,11 @@ static char *event_data(const struct cc_application *a, const char *reason)
     }
     if (reason && reason[0])
         json_object_set_new(o, "reason", json_string(reason));
+    if (cert_id) {
+        char id[24];
+        snprintf(id, sizeof id, "%lld", (long long)cert_id);
+        json_object_set_new(o, "certificate_id", json_string(id));
+    }
     char *s = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     return s;
@@ -420,8 +442,9 @@ static enum cc_err transition_tx(struct cc_tx *tx, void *arg, struct cc_error *e
     if ((rc = cc_tx_audit(tx, account, op->caller->key_id, "application.transition",
                           "application", a->id, detail, now, err)))
         return rc;
+    int64_t cert_id = 0;
     if (op->to == CC_APP_ISSUED &&
-        (rc = svc_application_issued_tx(tx, op->svc, op->caller, a, err)))
+        (rc = svc_application_issued_tx(tx, op->svc, op->caller, a, &cert_id, err)))
         return rc;
     const char *type = event_of(op->to);
     if (!type)
@@ -434,7 +457,7 @@ static enum cc_err transition_tx(struct cc_tx *tx, void *arg, struct cc_error *e
         return CC_OK;
     if (rc)
         return rc;
-    char *data = event_data(a, op->reason);
+    char *data = event_data(a, op->reason, cert_id);
     int64_t event_id = 0;
     rc = data ? svc_event_raise_tx(tx, op->caller, type, &a->contact_id, 1, data, &event_id, err)
               : cc_error_set(err, CC_ERR_INTERNAL, NULL, "out of memory");

@@ -478,5 +478,61 @@ enum cc_err cc_application_transition(struct cc_service *svc, const struct cc_ca
                                       int64_t id, const char *to, const char *reason,
                                       const char *certificate_pem, struct cc_application *out,
                                       struct cc_error *err);
+/* ---- certificates.c: certificates and their subscribers -------------------------- */
+/* A new certificate as the caller sent it; every pointer borrowed for the
+ * call. Either pem (the leaf, then its chain; private_key optional) or
+ * metadata only: domains, not_after (RFC 3339 or YYYY-MM-DD), product. */
+struct cc_cert_input {
+    const char *pem;
+    size_t pem_len;
+    const char *private_key;               /* NULL: none */
+    size_t private_key_len;
+    const char *name;                      /* NULL: none */
+    int has_contact_ids;                   /* contact_ids was sent */
+    size_t n_contact_ids;                  /* as sent; more than the maximum is refused */
+    int64_t contact_ids[CC_CERT_SUBSCRIBERS_MAX];
+    size_t n_domains;                      /* as sent; more than the maximum is refused */
+    const char *domains[CC_CERT_DOMAINS_MAX];
+    const char *not_after;
+    const char *product;
+    int carry_subscribers;                 /* 0: a renewed certificate's stay where they are */
+};
+/* Every certificate these hand out has its shown state (expired derived
+ * from not_after) and never its private key; the owned members of *out:
+ * cc_certificate_clear(). */
+/* Adds a certificate (operator). A fingerprint the account has already is
+ * CC_ERR_ALREADY_EXISTS, field "Certificate", naming the one it has. The
+ * account's active certificates whose every name the new one covers, and
+ * that expire before it, become superseded by it; their subscribers are
+ * carried over unless in->carry_subscribers is 0. */
+enum cc_err cc_certificate_create(struct cc_service *svc, const struct cc_caller *caller,
+                                  const struct cc_cert_input *in, struct cc_certificate *out,
+                                  struct cc_error *err);
+/* One certificate with its PEM and subscribers (any role). */
+enum cc_err cc_certificate_get(struct cc_service *svc, const struct cc_caller *caller, int64_t id,
+                               struct cc_certificate *out, struct cc_error *err);
+/* A page by not_after (any role). f->account_id and f->now are set here;
+ * f->state -1 for any. *out: cc_certificate_clear() each, then cc_free(). */
+enum cc_err cc_certificate_list(struct cc_service *svc, const struct cc_caller *caller,
+                                struct cc_cert_filter *f, struct cc_certificate **out, size_t *n,
+                                int64_t *total, struct cc_error *err);
+/* Changes the name (NULL: kept; "": none) and, when has_ids, replaces the
+ * subscribers with ids (operator). */
+enum cc_err cc_certificate_update(struct cc_service *svc, const struct cc_caller *caller,
+                                  int64_t id, const char *name, int has_ids, const int64_t *ids,
+                                  size_t n, struct cc_certificate *out, struct cc_error *err);
+enum cc_err cc_certificate_delete(struct cc_service *svc, const struct cc_caller *caller,
+                                  int64_t id, struct cc_error *err);
+/* Marks it revoked and, in the same transaction, raises certificate.revoked
+ * to its subscribers (reason may be NULL). Revoking twice is
+ * CC_ERR_UPDATE_CONFLICT (operator). */
+enum cc_err cc_certificate_revoke(struct cc_service *svc, const struct cc_caller *caller,
+                                  int64_t id, const char *reason, struct cc_certificate *out,
+                                  struct cc_error *err);
+/* The decrypted private key (admin only; audited before it is handed out).
+ * *pem is owned by the caller: cleanse it, then cc_free(). CC_ERR_NOT_FOUND
+ * when the certificate has none. */
+enum cc_err cc_certificate_private_key(struct cc_service *svc, const struct cc_caller *caller,
+                                       int64_t id, char **pem, struct cc_error *err);
 
 #endif

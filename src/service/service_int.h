@@ -99,5 +99,16 @@ enum cc_err svc_contact_insert_tx(struct cc_tx *tx, const struct cc_service *svc
 enum cc_err svc_event_raise_tx(struct cc_tx *tx, const struct cc_caller *caller,
                                const char *type, const int64_t *ids, size_t n,
                                const char *data_json, int64_t *event_id, struct cc_error *err);
+/* certificates.c: inside another use case's transaction. */
+/* Adds a certificate from in (pem, or metadata) for caller's account inside
+ * tx, with every rule of cc_certificate_create (subscribers of the account,
+ * fingerprint unique, renewal supersedes and carries subscribers, audit).
+ * For use cases that make a certificate as part of their own write (an
+ * application issued). Safe to run again when the transaction is retried.
+ * *id is set. */
+enum cc_err svc_certificate_create_tx(struct cc_service *svc, struct cc_tx *tx,
+                                      const struct cc_caller *caller,
+                                      const struct cc_cert_input *in, int64_t *id,
+                                      struct cc_error *err);
 
 #endif

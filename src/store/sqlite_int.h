@@ -145,5 +145,6 @@ extern const struct cc_store_template_ops cc_sq_template_ops;
 extern const struct cc_store_user_ops cc_sq_user_ops;
 extern const struct cc_store_audit_ops cc_sq_audit_ops;
 extern const struct cc_store_application_ops cc_sq_application_ops;
+extern const struct cc_store_certificate_ops cc_sq_certificate_ops;
 
 #endif

@@ -99,6 +99,8 @@ void cc_store_thread_done(struct cc_store *s)
 #define FORWARD_USERS(kind, name, params, args) FORWARD(users, kind, name, params, args)
 #define FORWARD_AUDIT(kind, name, params, args) FORWARD(audit, kind, name, params, args)
 #define FORWARD_APPLICATIONS(kind, name, params, args) FORWARD(applications, kind, name, params, args)
+#define FORWARD_CERTIFICATES(kind, name, params, args)                                    \
+    FORWARD(certificates, kind, name, params, args)
 
 CC_STORE_ACCOUNT_OPS(FORWARD_ACCOUNTS)
 CC_STORE_CONTACT_OPS(FORWARD_CONTACTS)
@@ -108,6 +110,7 @@ CC_STORE_TEMPLATE_OPS(FORWARD_TEMPLATES)
 CC_STORE_USER_OPS(FORWARD_USERS)
 CC_STORE_AUDIT_OPS(FORWARD_AUDIT)
 CC_STORE_APPLICATION_OPS(FORWARD_APPLICATIONS)
+CC_STORE_CERTIFICATE_OPS(FORWARD_CERTIFICATES)
 
 void cc_store_search_text(const struct cc_contact *c, char *out, size_t outsz)
 {

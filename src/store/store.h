@@ -33,6 +33,7 @@
 #include "store/templates.h"
 #include "store/users.h"
 #include "store/verifications.h"
+#include "store/certificates.h"
 
 struct cc_store;
 struct cc_tx;

@@ -239,9 +239,19 @@ test('transitions: the legal path to issued, illegal moves 409 naming the allowe
   assertError(await move(a.id, { to: 'issued', certificate_pem: 'garbage' }), 400, 'IncorrectFormat.CertificatePem');
   const pem = opensslPem(['-x509', '-days', '30', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-subj', `/CN=${d}`,
     '-addext', `subjectAltName=DNS:${d}`]);
+  m = robots.mark();
   r = assertOk(await move(a.id, { to: 'issued', certificate_pem: pem }), 200);
   assert.equal(r.state, 'issued');
   assert.equal(r.certificate_pem, pem);
+  // Issued: the certificate exists, its contact subscribed, and certificate.issued reaches it.
+  const certs = assertOk(await api(server, 'GET', `/v1/certificates?contact_id=${c.id}`, { key }), 200);
+  assert.equal(certs.items.length, 1, JSON.stringify(certs));
+  assert.deepEqual(certs.items[0].domains, [d]);
+  assert.equal(certs.items[0].state, 'active');
+  const cert = assertOk(await api(server, 'GET', `/v1/certificates/${certs.items[0].id}`, { key }), 200);
+  assert.deepEqual(cert.contact_ids, [c.id], JSON.stringify(cert));
+  msgs = await robots.waitFor('dingtalk', token, 1, { after: m, timeoutMs: 15000 });
+  assert.ok(JSON.stringify(msgs.map((x) => [x.title, x.text])).includes(d), JSON.stringify(msgs.map((x) => x.text)));
   assert.deepEqual(r.allowed_transitions, []);
   assert.deepEqual(r.history.map((h) => [h.from, h.to]),
     [[null, 'submitted'], ['submitted', 'pending_validation'], ['pending_validation', 'approved'], ['approved', 'issued']]);
