@@ -261,12 +261,16 @@ enum cc_err cc_certificate_list(struct cc_service *svc, const struct cc_caller *
         return rc;
     if ((rc = svc_check_page(f->page, f->page_size, err)))
         return rc;
-    if (f->keyword && strlen(f->keyword) > 4 * 64)
-        return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "Keyword",
-                            "keyword is longer than 64 characters.");
+    char kw[SVC_KEYWORD_SIZE];
+    if ((rc = svc_keyword(f->keyword, kw, err)))
+        return rc;
+    const char *given = f->keyword;
+    f->keyword = kw[0] ? kw : NULL;
     f->account_id = caller->account_id;
     f->now = cc_now_ms();
-    if ((rc = cc_store_cert_list(svc->store, f, out, n, total, err)))
+    rc = cc_store_cert_list(svc->store, f, out, n, total, err);
+    f->keyword = given; /* kw does not outlive this call */
+    if (rc)
         return rc;
     for (size_t i = 0; i < *n; i++)
         view(&(*out)[i], f->now);

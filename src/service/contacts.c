@@ -350,26 +350,9 @@ enum cc_err cc_contact_list(struct cc_service *svc, const struct cc_caller *call
         return rc;
     if ((rc = svc_check_page(page, page_size, err)))
         return rc;
-    char kw[4 * CC_KEYWORD_MAX_CHARS + 1] = "";
-    if (keyword) {
-        size_t len = strlen(keyword);
-        /* Surrounding white space is not part of what a person searches for. */
-        while (len && (keyword[len - 1] == ' ' || keyword[len - 1] == '\t'))
-            len--;
-        while (len && (*keyword == ' ' || *keyword == '\t'))
-            keyword++, len--;
-        int ctl = 0;
-        for (size_t i = 0; i < len; i++)
-            ctl |= (unsigned char)keyword[i] < 0x20 || keyword[i] == 0x7f;
-        if (ctl || !cc_utf8_valid(keyword, len) ||
-            cc_utf8_len(keyword, len) > CC_KEYWORD_MAX_CHARS || len >= sizeof kw)
-            return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "Keyword",
-                                "keyword must be valid UTF-8 of at most %d characters, without control "
-                                "characters.",
-                                CC_KEYWORD_MAX_CHARS);
-        memcpy(kw, keyword, len);
-        kw[len] = '\0';
-    }
+    char kw[SVC_KEYWORD_SIZE];
+    if ((rc = svc_keyword(keyword, kw, err)))
+        return rc;
     struct cc_contact_query q = {caller->account_id, kw, page, page_size};
     if ((rc = cc_store_contact_list(svc->store, &q, out, err)))
         return rc;

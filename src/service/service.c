@@ -163,6 +163,31 @@ enum cc_err cc_service_require(const struct cc_caller *caller, enum cc_role need
                         cc_role_name(caller->role));
 }
 
+enum cc_err svc_keyword(const char *keyword, char out[SVC_KEYWORD_SIZE], struct cc_error *err)
+{
+    out[0] = '\0';
+    if (!keyword)
+        return CC_OK;
+    size_t len = strlen(keyword);
+    /* Surrounding white space is not part of what a person searches for. */
+    while (len && (keyword[len - 1] == ' ' || keyword[len - 1] == '\t'))
+        len--;
+    while (len && (*keyword == ' ' || *keyword == '\t'))
+        keyword++, len--;
+    int ctl = 0;
+    for (size_t i = 0; i < len; i++)
+        ctl |= (unsigned char)keyword[i] < 0x20 || keyword[i] == 0x7f;
+    if (ctl || len >= SVC_KEYWORD_SIZE || !cc_utf8_valid(keyword, len) ||
+        cc_utf8_len(keyword, len) > CC_KEYWORD_MAX_CHARS)
+        return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "Keyword",
+                            "keyword must be valid UTF-8 of at most %d characters, without "
+                            "control characters.",
+                            CC_KEYWORD_MAX_CHARS);
+    memcpy(out, keyword, len);
+    out[len] = '\0';
+    return CC_OK;
+}
+
 enum cc_err svc_check_page(int64_t page, int64_t page_size, struct cc_error *err)
 {
     if (page < 1 || page > CC_PAGE_MAX)

@@ -77,6 +77,12 @@ enum cc_err svc_render_for_account(struct cc_service *svc, int64_t account_id,
 void svc_outgoing_fill(const struct cc_contact *c, const char *channel,
                        const struct cc_webhook *w, const char *secret, struct cc_outgoing *o);
 
+/* A search keyword as the caller sent it (NULL: none), trimmed of
+ * surrounding blanks and checked (valid UTF-8, no control characters, at
+ * most CC_KEYWORD_MAX_CHARS) into out; "" for none. Field "Keyword". */
+#define SVC_KEYWORD_SIZE (4 * CC_KEYWORD_MAX_CHARS + 1)
+enum cc_err svc_keyword(const char *keyword, char out[SVC_KEYWORD_SIZE], struct cc_error *err);
+
 /* page from 1 to CC_PAGE_MAX, page_size from 1 to CC_PAGE_SIZE_MAX. */
 enum cc_err svc_check_page(int64_t page, int64_t page_size, struct cc_error *err);
 
