@@ -5,6 +5,7 @@
  * before or after the subcommand's own arguments.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -513,6 +514,17 @@ static int parse_schedule(const char *s, int64_t *out, size_t max, size_t *n)
     return *n ? 0 : -1;
 }
 
+/* SIGINT and SIGTERM, which serve waits for with sigwait(). They must be
+ * blocked before the first thread starts (opening the store starts its
+ * writer): a thread inherits the mask, and a stop signal delivered to one
+ * that does not block it would kill the process instead of stopping it. */
+static void stop_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+}
+
 static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struct cc_config *cfg)
 {
     struct cc_error err;
@@ -532,12 +544,7 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
         return 2;
     }
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    /* Blocked here, before any thread starts, so only sigwait() sees them. */
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    stop_signals(&set); /* blocked in main(), before the store's threads started */
     if (cfg->dev)
         cc_log(CC_LOG_WARN, "development mode: not for production",
                "email", cfg->smtp_url[0] ? "smtp" : "written to this log",
@@ -619,8 +626,14 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "serve") && cfg.dev && !cfg.sms_provider[0])
         cc_strlcpy(cfg.sms_provider, "log", sizeof cfg.sms_provider); /* verify without a gateway */
     int lock_fd = -1;
-    if (!strcmp(cmd, "serve") && lock_data_dir(&cfg, &lock_fd))
-        return 1;
+    if (!strcmp(cmd, "serve")) {
+        sigset_t set;
+        stop_signals(&set);
+        pthread_sigmask(SIG_BLOCK, &set, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        if (lock_data_dir(&cfg, &lock_fd))
+            return 1;
+    }
     if (open_app(&cfg, &store, &svc)) {
         if (lock_fd >= 0)
             close(lock_fd);
