@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include <jansson.h>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/obj_mac.h>
@@ -197,33 +198,28 @@ enum cc_err cc_cert_pem_covers(const char *pem, const struct cc_domain *domains,
         return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "CertificatePem",
                             "certificate_pem must be a PEM certificate (-----BEGIN "
                             "CERTIFICATE-----) of at most %d bytes.", CC_CERT_PEM_MAX);
-    BIO *bio = BIO_new_mem_buf(pem, (int)len);
-    X509 *x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
-    struct cc_csr_info *names = cc_calloc(1, sizeof *names);
-    GENERAL_NAMES *sans = NULL;
-    enum cc_err rc = CC_OK;
-    if (!x) {
+    /* Read as every certificate is read (x509.c): its names are the leaf's
+     * DNS names, else its CN. */
+    struct cc_certificate *c = cc_calloc(1, sizeof *c);
+    struct cc_error perr;
+    enum cc_err rc = cc_x509_parse(pem, len, c, &perr);
+    if (rc)
         rc = cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "CertificatePem",
-                          "certificate_pem could not be read: its PEM or DER content is damaged.");
-        goto out;
-    }
-    sans = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
-    add_sans(names, sans);
-    if (names->n_names == 0)
-        add_cn(names, X509_get_subject_name(x));
+                          "certificate_pem could not be read: %s", perr.message);
+    json_t *names = rc ? NULL : json_loads(c->domains ? c->domains : "[]", 0, NULL);
     for (size_t i = 0; i < n && !rc; i++) {
         int covered = 0;
-        for (size_t j = 0; j < names->n_names && !covered; j++)
-            covered = cc_name_covers(names->names[j], domains[i].ascii);
+        for (size_t j = 0; j < json_array_size(names) && !covered; j++) {
+            const char *name = json_string_value(json_array_get(names, j));
+            covered = name && cc_name_covers(name, domains[i].ascii);
+        }
         if (!covered)
             rc = cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "CertificatePem",
                               "The certificate does not cover %.100s, one of the application's "
                               "domains.", domains[i].ascii);
     }
-out:
-    GENERAL_NAMES_free(sans);
-    X509_free(x);
-    BIO_free(bio);
-    cc_free(names);
+    json_decref(names);
+    cc_certificate_clear(c);
+    cc_free(c);
     return rc;
 }

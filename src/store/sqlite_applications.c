@@ -197,18 +197,16 @@ static enum cc_err read_app_list(void *impl, const struct cc_app_query *q,
     if (!s)
         return CC_ERR_STORE;
     bind_filter(s, q);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        *total = sqlite3_column_int64(s, 0);
-    cc_sq_done(s);
-    if (rc != SQLITE_ROW)
-        return cc_sq_db_error(err, c->db, "counting applications");
+    enum cc_err counted = cc_sq_count(c, s, total, "counting applications", err);
+    if (counted)
+        return counted;
     if (!(s = cc_sq_stmt(c, sql_list, err)))
         return CC_ERR_STORE;
     bind_filter(s, q);
     sqlite3_bind_int64(s, 6, q->page_size);
     sqlite3_bind_int64(s, 7, (q->page - 1) * q->page_size);
     struct cc_application *items = cc_calloc((size_t)q->page_size, sizeof *items);
+    int rc;
     while (*n < (size_t)q->page_size && (rc = sqlite3_step(s)) == SQLITE_ROW)
         read_row(s, &items[(*n)++]);
     cc_sq_done(s);

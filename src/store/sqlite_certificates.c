@@ -387,7 +387,7 @@ static enum cc_err list_locked(struct conn *c, const struct cc_cert_filter *f,
                                struct cc_certificate *items, size_t *n, int64_t *total,
                                struct cc_error *err)
 {
-    char kw[4 * 64 + 1];
+    char kw[4 * CC_KEYWORD_MAX_CHARS + 1];
     const char *kwp = NULL;
     if (f->keyword && f->keyword[0]) {
         cc_strlcpy(kw, f->keyword, sizeof kw);
@@ -398,17 +398,15 @@ static enum cc_err list_locked(struct conn *c, const struct cc_cert_filter *f,
     if (!s)
         return CC_ERR_STORE;
     bind_filter(s, f, kwp);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        *total = sqlite3_column_int64(s, 0);
-    cc_sq_done(s);
-    if (rc != SQLITE_ROW)
-        return cc_sq_db_error(err, c->db, "counting certificates");
+    enum cc_err counted = cc_sq_count(c, s, total, "counting certificates", err);
+    if (counted)
+        return counted;
     if (!(s = cc_sq_stmt(c, sql_list_page, err)))
         return CC_ERR_STORE;
     bind_filter(s, f, kwp);
     sqlite3_bind_int64(s, 8, f->page_size);
     sqlite3_bind_int64(s, 9, (f->page - 1) * f->page_size);
+    int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < (size_t)f->page_size)
         read_row(s, &items[(*n)++]);
     cc_sq_done(s);

@@ -226,3 +226,12 @@ enum cc_err cc_sq_step_done(struct conn *c, sqlite3_stmt *s, const char *what,
         return CC_OK;
     return cc_sq_db_error(err, c->db, what);
 }
+
+enum cc_err cc_sq_count(struct conn *c, sqlite3_stmt *s, int64_t *total, const char *what,
+                        struct cc_error *err)
+{
+    int rc = sqlite3_step(s);
+    *total = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    cc_sq_done(s);
+    return rc == SQLITE_ROW ? CC_OK : cc_sq_db_error(err, c->db, what);
+}

@@ -249,17 +249,13 @@ static enum cc_err count_query(struct conn *c, enum stmt_id id, int64_t account_
     sqlite3_bind_int64(s, 1, account_id);
     if (arg)
         sqlite3_bind_text(s, 2, arg, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        *total = sqlite3_column_int64(s, 0);
-    cc_sq_done(s);
-    return rc == SQLITE_ROW ? CC_OK : cc_sq_db_error(err, c->db, "counting contacts");
+    return cc_sq_count(c, s, total, "counting contacts", err);
 }
 
 static enum cc_err list_locked(struct conn *c, const struct cc_contact_query *q,
                                struct cc_contact_page *out, struct cc_error *err)
 {
-    char kw[4 * 64 + 1] = "", phrase[2 * sizeof kw + 3];
+    char kw[4 * CC_KEYWORD_MAX_CHARS + 1] = "", phrase[2 * sizeof kw + 3];
     size_t kwchars = 0;
     if (q->keyword && q->keyword[0]) {
         cc_strlcpy(kw, q->keyword, sizeof kw);

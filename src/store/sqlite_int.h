@@ -101,6 +101,10 @@ void cc_sq_done(sqlite3_stmt *s);
 /* Steps s to completion and resets it. */
 enum cc_err cc_sq_step_done(struct conn *c, sqlite3_stmt *s, const char *what,
                             struct cc_error *err);
+/* Steps s (bound, one row of one integer: a count), writes it to *total and
+ * resets s; what names the work for an error ("counting contacts"). */
+enum cc_err cc_sq_count(struct conn *c, sqlite3_stmt *s, int64_t *total, const char *what,
+                        struct cc_error *err);
 /* Sets *err from db's last error and returns its code: CC_ERR_UNAVAILABLE
  * when busy; CC_ERR_STORAGE_CORRUPT when the file is damaged and
  * CC_ERR_STORAGE_FULL when its disk is full, each of which also marks the

@@ -387,11 +387,9 @@ static enum cc_err read_notif_list(void *impl, const struct cc_notif_filter *f,
     if (!s)
         return CC_ERR_STORE;
     bind_filter(s, f);
-    int rc = sqlite3_step(s);
-    *total = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
-    cc_sq_done(s);
-    if (rc != SQLITE_ROW)
-        return cc_sq_db_error(err, c->db, "counting notifications");
+    enum cc_err counted = cc_sq_count(c, s, total, "counting notifications", err);
+    if (counted)
+        return counted;
     s = cc_sq_stmt(c, sql_notif_list, err);
     if (!s)
         return CC_ERR_STORE;
@@ -399,6 +397,7 @@ static enum cc_err read_notif_list(void *impl, const struct cc_notif_filter *f,
     sqlite3_bind_int64(s, 6, f->page_size);
     sqlite3_bind_int64(s, 7, (f->page - 1) * f->page_size);
     struct cc_notification *items = cc_calloc((size_t)f->page_size, sizeof *items);
+    int rc;
     while (*n < (size_t)f->page_size && (rc = sqlite3_step(s)) == SQLITE_ROW)
         read_notif(s, &items[(*n)++]);
     cc_sq_done(s);
