@@ -206,7 +206,7 @@ static enum cc_err read_app_list(void *impl, const struct cc_app_query *q,
     sqlite3_bind_int64(s, 6, q->page_size);
     sqlite3_bind_int64(s, 7, (q->page - 1) * q->page_size);
     struct cc_application *items = cc_calloc((size_t)q->page_size, sizeof *items);
-    int rc;
+    int rc = SQLITE_DONE;
     while (*n < (size_t)q->page_size && (rc = sqlite3_step(s)) == SQLITE_ROW)
         read_row(s, &items[(*n)++]);
     cc_sq_done(s);

@@ -122,7 +122,7 @@ static enum cc_err load_subscribers(struct conn *c, struct cc_certificate *cert,
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, cert->id);
     sqlite3_bind_int(s, 2, CC_CERT_SUBSCRIBERS_MAX);
-    int rc;
+    int rc = SQLITE_DONE;
     cert->n_subscribers = 0;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW && cert->n_subscribers < CC_CERT_SUBSCRIBERS_MAX)
         cert->subscribers[cert->n_subscribers++] = sqlite3_column_int64(s, 0);
@@ -361,7 +361,7 @@ static enum cc_err tx_cert_renewed_by(void *tx, int64_t account_id, int64_t id, 
     sqlite3_bind_int64(s, 3, not_after);
     sqlite3_bind_text(s, 4, domains, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 5, (int64_t)max);
-    int rc;
+    int rc = SQLITE_DONE;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < max)
         ids[(*n)++] = sqlite3_column_int64(s, 0);
     cc_sq_done(s);
@@ -406,7 +406,7 @@ static enum cc_err list_locked(struct conn *c, const struct cc_cert_filter *f,
     bind_filter(s, f, kwp);
     sqlite3_bind_int64(s, 8, f->page_size);
     sqlite3_bind_int64(s, 9, (f->page - 1) * f->page_size);
-    int rc;
+    int rc = SQLITE_DONE;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < (size_t)f->page_size)
         read_row(s, &items[(*n)++]);
     cc_sq_done(s);

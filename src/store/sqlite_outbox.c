@@ -397,7 +397,7 @@ static enum cc_err read_notif_list(void *impl, const struct cc_notif_filter *f,
     sqlite3_bind_int64(s, 6, f->page_size);
     sqlite3_bind_int64(s, 7, (f->page - 1) * f->page_size);
     struct cc_notification *items = cc_calloc((size_t)f->page_size, sizeof *items);
-    int rc;
+    int rc = SQLITE_DONE;
     while (*n < (size_t)f->page_size && (rc = sqlite3_step(s)) == SQLITE_ROW)
         read_notif(s, &items[(*n)++]);
     cc_sq_done(s);
