@@ -35,3 +35,33 @@ DROP INDEX IF EXISTS certificates_due;
 -- starts (due now): the scheduler computes their points.
 INSERT OR IGNORE INTO certificate_reminders(certificate_id, account_id, next_reminder_at)
     SELECT id, account_id, 0 FROM certificates WHERE state = 'active';
+
+-- SQLite 3.40's quick_check misreads a WITHOUT ROWID table whose NOT NULL
+-- column sits between the columns of its primary key ("NULL value in
+-- certificate_domains.account_id"), so the start-up check refused the
+-- server's own database once it held a certificate or an application. Both
+-- name tables are made again with the key's columns first; same rows, same
+-- indexes.
+CREATE TABLE IF NOT EXISTS certificate_domains_0013 (
+    certificate_id  INTEGER NOT NULL REFERENCES certificates(id) ON DELETE CASCADE,
+    domain          TEXT NOT NULL,
+    account_id      INTEGER NOT NULL,
+    PRIMARY KEY (certificate_id, domain)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO certificate_domains_0013(certificate_id, domain, account_id)
+    SELECT certificate_id, domain, account_id FROM certificate_domains;
+DROP TABLE certificate_domains;
+ALTER TABLE certificate_domains_0013 RENAME TO certificate_domains;
+CREATE INDEX IF NOT EXISTS certificate_domains_domain ON certificate_domains(account_id, domain);
+
+CREATE TABLE IF NOT EXISTS application_domains_0013 (
+    application_id  INTEGER NOT NULL REFERENCES applications(id) ON DELETE CASCADE,
+    ascii           TEXT NOT NULL,
+    account_id      INTEGER NOT NULL,
+    PRIMARY KEY (application_id, ascii)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO application_domains_0013(application_id, ascii, account_id)
+    SELECT application_id, ascii, account_id FROM application_domains;
+DROP TABLE application_domains;
+ALTER TABLE application_domains_0013 RENAME TO application_domains;
+CREATE INDEX IF NOT EXISTS application_domains_name ON application_domains(account_id, ascii);
