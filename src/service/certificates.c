@@ -153,9 +153,8 @@ static enum cc_err check_contacts(struct cc_tx *tx, int64_t account_id, const in
 
 /* Saves the prepared certificate c in tx with every rule that needs the
  * database; c->id is set. */
-static enum cc_err insert_tx(const struct cc_service *svc, struct cc_tx *tx,
-                             const struct cc_caller *caller, struct cc_certificate *c, int carry,
-                             struct cc_error *err)
+static enum cc_err insert_tx(struct cc_tx *tx, const struct cc_caller *caller,
+                             struct cc_certificate *c, int carry, struct cc_error *err)
 {
     int64_t now = cc_now_ms(), existing;
     enum cc_err rc = check_contacts(tx, c->account_id, c->subscribers, c->n_subscribers, err);
@@ -179,7 +178,7 @@ static enum cc_err insert_tx(const struct cc_service *svc, struct cc_tx *tx,
                                            c->n_reminder_days, err)))
         return rc;
     c->reminder_raised = 0;
-    if ((rc = svc_reminder_schedule_tx(svc, tx, c, NULL, err)))
+    if ((rc = svc_reminder_schedule_tx(tx, c, NULL, err)))
         return rc;
     int64_t renewed[RENEWED_MAX];
     size_t n = 0;
@@ -219,7 +218,7 @@ enum cc_err svc_certificate_create_tx(struct cc_service *svc, struct cc_tx *tx,
     struct cc_certificate *c = cc_calloc(1, sizeof *c);
     enum cc_err rc = prepare(svc, caller->account_id, in, c, err);
     if (!rc)
-        rc = insert_tx(svc, tx, caller, c, in->carry_subscribers, err);
+        rc = insert_tx(tx, caller, c, in->carry_subscribers, err);
     if (!rc)
         *id = c->id;
     cc_certificate_clear(c);
@@ -228,7 +227,6 @@ enum cc_err svc_certificate_create_tx(struct cc_service *svc, struct cc_tx *tx,
 }
 
 struct create_op {
-    const struct cc_service *svc;
     const struct cc_caller *caller;
     struct cc_certificate *c;
     int carry;
@@ -237,7 +235,7 @@ struct create_op {
 static enum cc_err create_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
     struct create_op *op = arg;
-    return insert_tx(op->svc, tx, op->caller, op->c, op->carry, err);
+    return insert_tx(tx, op->caller, op->c, op->carry, err);
 }
 
 /* The certificate as a caller sees it: the shown state, no key. */
@@ -272,7 +270,7 @@ enum cc_err cc_certificate_create(struct cc_service *svc, const struct cc_caller
         return rc;
     struct cc_certificate *c = cc_calloc(1, sizeof *c);
     if (!(rc = prepare(svc, caller->account_id, in, c, err))) {
-        struct create_op op = {svc, caller, c, in->carry_subscribers};
+        struct create_op op = {caller, c, in->carry_subscribers};
         rc = cc_store_write(svc->store, create_tx, &op, err);
         if (!rc)
             svc_reminders_poke(svc);
@@ -309,7 +307,6 @@ enum cc_err cc_certificate_list(struct cc_service *svc, const struct cc_caller *
 }
 
 struct update_op {
-    const struct cc_service *svc;
     const struct cc_caller *caller;
     int64_t id;
     const char *name;                /* validated; NULL: kept */
@@ -339,7 +336,7 @@ static enum cc_err update_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
         rc = cc_tx_cert_reminder_days_set(tx, account, op->id, c->has_reminder_days,
                                           c->reminder_days, c->n_reminder_days, err);
         if (!rc)
-            rc = svc_reminder_schedule_tx(op->svc, tx, c, NULL, err);
+            rc = svc_reminder_schedule_tx(tx, c, NULL, err);
     }
     if (!rc)
         rc = cc_tx_audit(tx, account, op->caller->key_id, "certificate.update", "certificate",
@@ -376,7 +373,7 @@ enum cc_err cc_certificate_update(struct cc_service *svc, const struct cc_caller
             return rc;
         }
     }
-    struct update_op op = {svc, caller, id, name ? valid : NULL, has_ids, ids, n, days};
+    struct update_op op = {caller, id, name ? valid : NULL, has_ids, ids, n, days};
     rc = cc_store_write(svc->store, update_tx, &op, err);
     cc_free(days);
     if (rc)

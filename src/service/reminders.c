@@ -288,15 +288,14 @@ static enum cc_err apply_input(const struct cc_reminder_input *in, struct cc_rem
 }
 
 struct settings_op {
-    const struct cc_service *svc;
     const struct cc_caller *caller;
     const struct cc_reminder_input *in;
     struct cc_reminder_settings *out;
 };
 
 /* Every active certificate of the account rescheduled under s. */
-static enum cc_err reschedule_account(const struct cc_service *svc, struct cc_tx *tx,
-                                      const struct cc_reminder_settings *s, struct cc_error *err)
+static enum cc_err reschedule_account(struct cc_tx *tx, const struct cc_reminder_settings *s,
+                                      struct cc_error *err)
 {
     enum { PAGE = 256 };
     int64_t ids[PAGE], after = 0;
@@ -308,7 +307,7 @@ static enum cc_err reschedule_account(const struct cc_service *svc, struct cc_tx
             break;
         for (size_t i = 0; i < n && !rc; i++) {
             if (!(rc = cc_tx_cert_get(tx, s->account_id, ids[i], c, err)))
-                rc = svc_reminder_schedule_tx(svc, tx, c, s, err);
+                rc = svc_reminder_schedule_tx(tx, c, s, err);
             cc_certificate_clear(c);
             after = ids[i];
         }
@@ -327,7 +326,7 @@ static enum cc_err settings_tx(struct cc_tx *tx, void *arg, struct cc_error *err
     op->out->updated_at = now;
     if ((rc = cc_tx_reminder_settings_put(tx, op->out, err)))
         return rc;
-    if ((rc = reschedule_account(op->svc, tx, op->out, err)))
+    if ((rc = reschedule_account(tx, op->out, err)))
         return rc;
     return cc_tx_audit(tx, account, op->caller->key_id, "settings.reminders.update", "account",
                        account, NULL, now, err);
@@ -340,7 +339,7 @@ enum cc_err cc_reminder_settings_put(struct cc_service *svc, const struct cc_cal
     enum cc_err rc = cc_service_require(caller, CC_ROLE_OPERATOR, err);
     if (rc)
         return rc;
-    struct settings_op op = {svc, caller, in, out};
+    struct settings_op op = {caller, in, out};
     if ((rc = cc_store_write(svc->store, settings_tx, &op, err)))
         return rc;
     svc_reminders_poke(svc);
@@ -358,8 +357,7 @@ static size_t cert_points(const struct cc_certificate *c, const struct cc_remind
     return cc_reminder_points(s, s->days, s->n_days, c->not_after, out);
 }
 
-enum cc_err svc_reminder_schedule_tx(const struct cc_service *svc, struct cc_tx *tx,
-                                     const struct cc_certificate *c,
+enum cc_err svc_reminder_schedule_tx(struct cc_tx *tx, const struct cc_certificate *c,
                                      const struct cc_reminder_settings *s, struct cc_error *err)
 {
     if (c->state != CC_CERT_ACTIVE && c->state != CC_CERT_EXPIRED)
@@ -374,7 +372,6 @@ enum cc_err svc_reminder_schedule_tx(const struct cc_service *svc, struct cc_tx 
     for (size_t i = 0; i < n && !next; i++)
         if (p[i].due > c->reminder_raised)
             next = p[i].at > 0 ? p[i].at : 1;
-    (void)svc;
     return cc_tx_cert_reminder_set(tx, c->account_id, c->id, next, c->reminder_raised, err);
 }
 

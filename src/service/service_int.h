@@ -126,8 +126,7 @@ enum cc_err svc_reminder_settings_tx(struct cc_tx *tx, int64_t account_id,
                                      struct cc_reminder_settings *out, struct cc_error *err);
 /* Recomputes certificate c's next reminder under s (NULL: read in tx) from
  * its stored raised marker, and writes it: none when c is not active. */
-enum cc_err svc_reminder_schedule_tx(const struct cc_service *svc, struct cc_tx *tx,
-                                     const struct cc_certificate *c,
+enum cc_err svc_reminder_schedule_tx(struct cc_tx *tx, const struct cc_certificate *c,
                                      const struct cc_reminder_settings *s, struct cc_error *err);
 /* Stops certificate id's reminders: no next one, and its pending reminder
  * notifications cancelled. */
