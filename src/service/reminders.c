@@ -18,7 +18,9 @@
  */
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <glib.h>
@@ -40,9 +42,31 @@ int64_t cc_service_now(const struct cc_service *svc)
 
 /* ---- checks -------------------------------------------------------------- */
 
+/* 1 when name looks like an IANA zone name (a letter first, then letters,
+ * digits and _ + - /, no ".." part) and the system's tz database has it.
+ * GLib alone also takes offsets ("+08:00") and POSIX TZ rules ("CST-8"),
+ * which are not zones: their days have no daylight saving history. */
+static int iana_name(const char *name)
+{
+    if (!((name[0] >= 'A' && name[0] <= 'Z') || (name[0] >= 'a' && name[0] <= 'z')) ||
+        strstr(name, ".."))
+        return 0;
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p == '+' || *p == '-' || *p == '/'))
+            return 0;
+    if (!strcmp(name, "UTC"))
+        return 1;
+    const char *dir = getenv("TZDIR");
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir && dir[0] ? dir : "/usr/share/zoneinfo", name);
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
 int cc_time_zone_known(const char *name)
 {
-    if (!name || !name[0] || strlen(name) > CC_TIME_ZONE_MAX)
+    if (!name || !name[0] || strlen(name) > CC_TIME_ZONE_MAX || !iana_name(name))
         return 0;
     GTimeZone *tz = g_time_zone_new_identifier(name);
     if (!tz)

@@ -234,6 +234,14 @@ static void checks(void **state)
     assert_false(cc_time_zone_known("Mars/Olympus"));
     assert_false(cc_time_zone_known(""));
     assert_false(cc_time_zone_known("+08:00x"));
+    /* GLib takes these, but they are no IANA zones */
+    assert_false(cc_time_zone_known("+08:00"));
+    assert_false(cc_time_zone_known("CST-8"));
+    assert_false(cc_time_zone_known("EST5EDT,M3.2.0,M11.1.0"));
+    assert_false(cc_time_zone_known("../../etc/passwd"));
+    assert_false(cc_time_zone_known("Asia"));
+    assert_true(cc_time_zone_known("America/Argentina/Buenos_Aires"));
+    assert_true(cc_time_zone_known("Etc/GMT+8"));
 }
 
 /* ---- on a real database ---------------------------------------------------- */
