@@ -42,7 +42,7 @@ export async function applyDialog(view, done) {
     openDialog({ title: t('apps.apply'), body: h('p', { class: 'form-error' }, errText(e)) });
     return;
   }
-  const product = field({ label: t('apps.product'), input: selectEl(items.map((p) => [p.code, productLabel(p)]), 'digicert-ov-1-personal'), required: true });
+  const product = field({ label: t('apps.product'), input: selectEl(items.map((p) => [p.code, productLabel(p)]), items.length ? items[0].code : ''), required: true });
   const productNote = h('p', { class: 'field-hint' });
   product.wrap.appendChild(productNote);
   const domains = field({ label: t('apply.domains'), input: h('textarea', { rows: '3', spellcheck: 'false', class: 'mono' }), hint: t('apply.domainsHint') });
