@@ -260,6 +260,7 @@ static int open_app(const struct cc_config *cfg, struct cc_store **store, struct
                    cfg->verify_max_attempts},
         .session_idle_s = cfg->session_idle_timeout,
         .session_max_age_s = cfg->session_max_age,
+        .clock_offset_ms = cfg->clock_offset_s * 1000,
     };
     *svc = cc_service_new(*store, key, &svcc);
     OPENSSL_cleanse(key, sizeof key);
@@ -578,6 +579,15 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
     if (colon)
         *colon = '\0';
     snprintf(addr, sizeof addr, "%s:%u", host, cc_http_port(srv));
+    char public_url[600];
+    snprintf(public_url, sizeof public_url, "%s%s", cfg->public_url[0] ? "" : "http://",
+             cfg->public_url[0] ? cfg->public_url : addr);
+    if (cc_reminders_start(svc, public_url, &err)) {
+        fprintf(stderr, "certcontacts: %s\n", err.message);
+        cc_http_stop(srv);
+        cc_dispatcher_stop(disp);
+        return 1;
+    }
     printf("console: http://%s/\n", addr);
     fflush(stdout);
     cc_log(CC_LOG_INFO, "listening", "listen", addr, "db", cfg->synchronous_full ? "durable" : "fast",
@@ -586,6 +596,7 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
     sigwait(&set, &sig);
     cc_log(CC_LOG_INFO, "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
     cc_http_stop(srv);
+    cc_reminders_stop(svc); /* a batch being raised commits first */
     cc_service_set_delivery(svc, &dc, NULL);
     cc_dispatcher_stop(disp); /* sends in flight finish; the rest waits in the outbox */
     return 0;
@@ -621,6 +632,11 @@ int main(int argc, char **argv)
         return 2;
     if (!strcmp(cmd, "check"))
         return a.npos == 1 ? cmd_check(&cfg) : 2;
+    if (cfg.clock_offset_s && !cfg.dev) {
+        fprintf(stderr, "certcontacts: clock_offset_s is a test and drill option: it is allowed "
+                        "only with dev = true (it moves the clock reminders go by)\n");
+        return 2;
+    }
     struct cc_store *store = NULL;
     struct cc_service *svc = NULL;
     if (!strcmp(cmd, "serve") && cfg.dev && !cfg.sms_provider[0])

@@ -154,6 +154,14 @@ static const struct opt opts[] = {
      "Seconds a console session may go unused before it ends."},
     {"session_max_age", INT(session_max_age), 300, 2592000, "43200", NULL,
      "Seconds a console session lasts at the most, used or not."},
+    {"public_url", STR(public_url), 0, 0, "", NULL,
+     "The address people reach the console at (such as https://certs.example.com), used in "
+     "links that notifications carry (an expiry reminder links to its certificate). Empty: "
+     "http://LISTEN, the address the server listens on."},
+    {"clock_offset_s", INT(clock_offset_s), -315360000, 315360000, "0", NULL,
+     "For tests and drills only, and only with dev = true: seconds added to the wall clock "
+     "that expiry reminders and certificate states go by, to see the reminders of days or "
+     "months ahead now. Restarting with a larger offset acts out downtime."},
     {"console_admin_email", STR(console_admin_email), 0, 0, "admin@localhost", NULL,
      "Email of the first console admin, created with a generated password (printed once) "
      "when the default account is created, and by serve --dev while the account has no "

@@ -68,6 +68,9 @@ struct cc_config {
     int64_t session_idle_timeout;
     int64_t session_max_age;
     char console_admin_email[256];
+    /* expiry reminders */
+    char public_url[512];
+    int64_t clock_offset_s;
 };
 
 void cc_config_defaults(struct cc_config *cfg);

@@ -191,4 +191,22 @@
 #define CC_WRITE_BATCH_MAX 256
 #endif
 
+/* ---- expiry reminders ---------------------------------------------------- */
+/* Thresholds (days before not_after) an account or a certificate has at the
+ * most, and the range of each. */
+#ifndef CC_REMINDER_DAYS_MAX
+#define CC_REMINDER_DAYS_MAX 10
+#endif
+#define CC_REMINDER_DAY_MIN 1
+#define CC_REMINDER_DAY_MAX 365
+/* Bytes of an IANA time zone name ("America/Argentina/ComodRivadavia" is 32). */
+#define CC_TIME_ZONE_MAX 64
+/* Certificates the reminder scheduler takes in one write transaction. */
+#ifndef CC_REMINDER_BATCH
+#define CC_REMINDER_BATCH 500
+#endif
+/* A reminder raised more than this after its due time is late: it says the
+ * whole days really left rather than its threshold. */
+#define CC_REMINDER_LATE_MS (3600 * 1000LL)
+
 #endif

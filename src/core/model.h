@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/limits.h"
+
 /* ---- the contact model -------------------------------------------------- */
 #define CC_NAME_MAX_CHARS   64
 #define CC_NAME_MAX_BYTES   (CC_NAME_MAX_CHARS * 4)
@@ -325,9 +327,28 @@ struct cc_certificate {
     size_t n_subscribers;
     int64_t subscribers[CC_CERT_SUBSCRIBERS_MAX]; /* contact ids */
     int64_t created_at, updated_at;
+    /* expiry reminders (service/reminders.c) */
+    int has_reminder_days;                   /* 0: the account's days_before */
+    size_t n_reminder_days;
+    int reminder_days[CC_REMINDER_DAYS_MAX];  /* its own thresholds, descending */
+    int64_t next_reminder_at;                /* ms; 0: nothing left to remind */
+    int64_t reminder_raised;                 /* ms: due time of the last point raised; 0 none */
 };
 /* Frees what c owns (not c) and clears those members. */
 void cc_certificate_clear(struct cc_certificate *c);
+
+/* An account's expiry reminder settings (service/reminders.c). */
+struct cc_reminder_settings {
+    int64_t account_id;
+    size_t n_days;
+    int days[CC_REMINDER_DAYS_MAX];          /* distinct, descending */
+    int on_expiry_day;                       /* remind at 00:00 of the expiry's local day */
+    int day_after;                           /* certificate.expired at 00:00 the day after */
+    int has_window;                          /* 0: any time of day */
+    int window_start, window_end;            /* minutes after local midnight; may wrap */
+    char time_zone[CC_TIME_ZONE_MAX + 1];    /* IANA name */
+    int64_t updated_at;                      /* ms; 0: never saved (the defaults) */
+};
 
 /* A certificate listed for a filter (the store fills account_id). */
 struct cc_cert_filter {

@@ -125,6 +125,14 @@ void cc_h_certificates_update(struct cc_request *req);
 void cc_h_certificates_delete(struct cc_request *req);
 void cc_h_certificates_revoke(struct cc_request *req);
 void cc_h_certificates_private_key(struct cc_request *req);
+/* rest_reminders.c */
+void cc_h_reminder_settings_get(struct cc_request *req);
+void cc_h_reminder_settings_put(struct cc_request *req);
+/* A JSON array of reminder thresholds (named name, field for errors) into
+ * days: at most CC_REMINDER_DAYS_MAX whole numbers (the service checks
+ * their range); *n is set. */
+enum cc_err cc_json_reminder_days(json_t *v, const char *name, const char *field, int64_t *days,
+                                  size_t *n, struct cc_error *err);
 /* Adds "certificates" to a contact's JSON (borrowed): the id, domains,
  * state and not_after of each certificate the contact subscribes to. */
 void cc_contact_add_certificates(struct cc_request *req, int64_t contact_id, json_t *contact);

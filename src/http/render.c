@@ -82,5 +82,13 @@ json_t *cc_render_certificate(const struct cc_certificate *c, int with_pem, int6
         json_object_set_new(o, "pem", c->pem ? json_string(c->pem) : json_null());
     json_object_set_new(o, "created_at", cc_render_time(c->created_at));
     json_object_set_new(o, "updated_at", cc_render_time(c->updated_at));
+    json_t *days = json_null();
+    if (c->has_reminder_days) {
+        days = json_array();
+        for (size_t i = 0; i < c->n_reminder_days; i++)
+            json_array_append_new(days, json_integer(c->reminder_days[i]));
+    }
+    json_object_set_new(o, "reminder_days", days);
+    json_object_set_new(o, "next_reminder_at", cc_render_time(c->next_reminder_at));
     return o;
 }

@@ -6,7 +6,7 @@
  *   GET    /v1/certificates                    list (?contact_id=&domain=&state=
  *                                              &expiring_within_days=&keyword=&page=&page_size=)
  *   GET    /v1/certificates/{id}               one, with its PEM and subscribers
- *   PATCH  /v1/certificates/{id}               {"name"?, "contact_ids"?}
+ *   PATCH  /v1/certificates/{id}               {"name"?, "contact_ids"?, "reminder_days"?}
  *   DELETE /v1/certificates/{id}
  *   POST   /v1/certificates/{id}/revoke        {"reason"?}: raises certificate.revoked
  *   POST   /v1/certificates/{id}/private-key   the decrypted key (admin, audited)
@@ -64,6 +64,17 @@ static enum cc_err ids_field(json_t *v, int64_t *ids, size_t max, size_t *n,
     return CC_OK;
 }
 
+/* reminder_days: null (the account's) or an array of thresholds. */
+static enum cc_err read_reminder_days(json_t *f, struct cc_reminder_days_input *rd,
+                                      struct cc_error *err)
+{
+    rd->sent = 1;
+    rd->is_null = json_is_null(f);
+    if (rd->is_null)
+        return CC_OK;
+    return cc_json_reminder_days(f, "reminder_days", "ReminderDays", rd->days, &rd->n, err);
+}
+
 static enum cc_err read_create(json_t *obj, struct cc_cert_input *in, struct cc_error *err)
 {
     const char *key;
@@ -85,6 +96,8 @@ static enum cc_err read_create(json_t *obj, struct cc_cert_input *in, struct cc_
         } else if (!strcmp(key, "contact_ids")) {
             in->has_contact_ids = 1;
             rc = ids_field(f, in->contact_ids, CC_CERT_SUBSCRIBERS_MAX, &in->n_contact_ids, err);
+        } else if (!strcmp(key, "reminder_days")) {
+            rc = read_reminder_days(f, &in->reminder_days, err);
         } else if (!strcmp(key, "carry_subscribers")) {
             if (!json_is_boolean(f))
                 rc = cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "CarrySubscribers",
@@ -107,7 +120,8 @@ static enum cc_err read_create(json_t *obj, struct cc_cert_input *in, struct cc_
         } else {
             rc = cc_error_set(err, CC_ERR_UNKNOWN_FIELD, NULL,
                               "Unknown field \"%.64s\": send pem, private_key, name, contact_ids, "
-                              "carry_subscribers, or domains, not_after and product.",
+                              "carry_subscribers, reminder_days, or domains, not_after and "
+                              "product.",
                               key);
         }
         if (rc)
@@ -118,7 +132,7 @@ static enum cc_err read_create(json_t *obj, struct cc_cert_input *in, struct cc_
 
 static void send_certificate(struct cc_request *req, int status, struct cc_certificate *c)
 {
-    cc_req_json(req, status, cc_render_certificate(c, 1, cc_now_ms()));
+    cc_req_json(req, status, cc_render_certificate(c, 1, cc_service_now(cc_req_service(req))));
 }
 
 static void certificates_create(struct cc_request *req)
@@ -177,7 +191,7 @@ void cc_h_certificates_list(struct cc_request *req)
         query_int(req, "expiring_within_days", "ExpiringWithinDays", 0, 3650, -1, &days))
         return;
     if (days >= 0)
-        f.not_after_before = cc_now_ms() + days * 86400000LL + 1;
+        f.not_after_before = cc_service_now(cc_req_service(req)) + days * 86400000LL + 1;
     const char *state = cc_req_query(req, "state");
     f.state = state ? (int)cc_cert_state_parse(state) : -1;
     if (state && f.state < 0) {
@@ -203,7 +217,7 @@ void cc_h_certificates_list(struct cc_request *req)
         return;
     }
     json_t *arr = json_array();
-    int64_t now = cc_now_ms();
+    int64_t now = cc_service_now(cc_req_service(req));
     for (size_t i = 0; i < n; i++) {
         json_array_append_new(arr, cc_render_certificate(&items[i], 0, now));
         cc_certificate_clear(&items[i]);
@@ -238,6 +252,8 @@ static void certificates_update(struct cc_request *req)
     const char *name = NULL, *key;
     int has_ids = 0;
     size_t n = 0;
+    struct cc_reminder_days_input rd;
+    memset(&rd, 0, sizeof rd);
     int64_t *ids = cc_calloc(CC_CERT_SUBSCRIBERS_MAX, sizeof *ids);
     struct cc_certificate *c = cc_calloc(1, sizeof *c);
     json_t *f;
@@ -249,17 +265,19 @@ static void certificates_update(struct cc_request *req)
         } else if (!strcmp(key, "contact_ids")) {
             has_ids = 1;
             rc = ids_field(f, ids, CC_CERT_SUBSCRIBERS_MAX, &n, &err);
+        } else if (!strcmp(key, "reminder_days")) {
+            rc = read_reminder_days(f, &rd, &err);
         } else {
             rc = cc_error_set(&err, CC_ERR_UNKNOWN_FIELD, NULL,
-                              "Unknown field \"%.64s\": a certificate's name and contact_ids "
-                              "can change.",
+                              "Unknown field \"%.64s\": a certificate's name, contact_ids and "
+                              "reminder_days can change.",
                               key);
         }
         if (rc)
             break;
     }
     if (rc || cc_certificate_update(cc_req_service(req), cc_req_caller(req), cc_req_path_id(req),
-                                    name, has_ids, ids, n, c, &err))
+                                    name, has_ids, ids, n, &rd, c, &err))
         cc_req_error(req, &err);
     else
         send_certificate(req, 200, c);

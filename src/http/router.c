@@ -98,6 +98,10 @@ const struct cc_route cc_http_routes[] = {
      "Mark a certificate revoked and notify its subscribers"},
     {"POST", "/v1/certificates/{id}/private-key", cc_h_certificates_private_key, ADMIN,
      "Hand out a certificate's private key (audited)"},
+    {"GET", "/v1/settings/reminders", cc_h_reminder_settings_get, READONLY,
+     "The account's expiry reminder settings"},
+    {"PUT", "/v1/settings/reminders", cc_h_reminder_settings_put, OPERATOR,
+     "Change the account's expiry reminder settings"},
     {NULL, NULL, NULL, CC_ACCESS_UNSET, NULL},
 };
 

@@ -503,5 +503,6 @@ enum cc_err cc_application_transition(struct cc_service *svc, const struct cc_ca
     }
     if (op.raised)
         cc_dispatcher_wake(svc->dispatcher);
+    svc_reminders_poke(svc); /* an issued certificate has reminders to schedule */
     return CC_OK;
 }

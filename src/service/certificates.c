@@ -57,6 +57,21 @@ static enum cc_err metadata_domains(const struct cc_cert_input *in, struct cc_ce
     return rc;
 }
 
+/* A certificate's own reminder thresholds as sent (not sent or null: the
+ * account's) checked into c. Field "ReminderDays". */
+static enum cc_err reminder_days(const struct cc_reminder_days_input *rd, struct cc_certificate *c,
+                                 struct cc_error *err)
+{
+    c->has_reminder_days = rd && rd->sent && !rd->is_null;
+    c->n_reminder_days = 0;
+    if (!c->has_reminder_days)
+        return CC_OK;
+    enum cc_err rc = cc_reminder_days_check(rd->days, rd->n, "ReminderDays", c->reminder_days, err);
+    if (!rc)
+        c->n_reminder_days = rd->n;
+    return rc;
+}
+
 /* Everything about a new certificate that needs no database: the PEM
  * parsed (or the metadata checked), the key matched and sealed, the name
  * and subscribers copied. c's owned members must be NULL on entry. */
@@ -83,6 +98,8 @@ static enum cc_err prepare(struct cc_service *svc, int64_t account_id,
         return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "Product",
                             "product is longer than %d characters.", CC_CERT_PRODUCT_MAX);
     cc_strlcpy(c->product, in->product ? in->product : "", sizeof c->product);
+    if ((rc = reminder_days(&in->reminder_days, c, err)))
+        return rc;
     if (!in->pem) {
         if (in->private_key)
             return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "PrivateKey",
@@ -136,8 +153,9 @@ static enum cc_err check_contacts(struct cc_tx *tx, int64_t account_id, const in
 
 /* Saves the prepared certificate c in tx with every rule that needs the
  * database; c->id is set. */
-static enum cc_err insert_tx(struct cc_tx *tx, const struct cc_caller *caller,
-                             struct cc_certificate *c, int carry, struct cc_error *err)
+static enum cc_err insert_tx(const struct cc_service *svc, struct cc_tx *tx,
+                             const struct cc_caller *caller, struct cc_certificate *c, int carry,
+                             struct cc_error *err)
 {
     int64_t now = cc_now_ms(), existing;
     enum cc_err rc = check_contacts(tx, c->account_id, c->subscribers, c->n_subscribers, err);
@@ -156,6 +174,13 @@ static enum cc_err insert_tx(struct cc_tx *tx, const struct cc_caller *caller,
     c->created_at = c->updated_at = now;
     if ((rc = cc_tx_cert_insert(tx, c, &c->id, err)))
         return rc;
+    if (c->has_reminder_days &&
+        (rc = cc_tx_cert_reminder_days_set(tx, c->account_id, c->id, 1, c->reminder_days,
+                                           c->n_reminder_days, err)))
+        return rc;
+    c->reminder_raised = 0;
+    if ((rc = svc_reminder_schedule_tx(svc, tx, c, NULL, err)))
+        return rc;
     int64_t renewed[RENEWED_MAX];
     size_t n = 0;
     if ((rc = cc_tx_cert_renewed_by(tx, c->account_id, c->id, c->not_after, c->domains, renewed,
@@ -170,6 +195,9 @@ static enum cc_err insert_tx(struct cc_tx *tx, const struct cc_caller *caller,
         old->updated_at = now;
         rc = cc_tx_cert_update(tx, old, err);
         cc_certificate_clear(old);
+        /* a renewed certificate needs no more reminders */
+        if (!rc)
+            rc = svc_reminder_stop_tx(tx, c->account_id, renewed[i], now, err);
         if (!rc && carry)
             rc = cc_tx_cert_subscribers_copy(tx, renewed[i], c->id, err);
         if (!rc)
@@ -191,7 +219,7 @@ enum cc_err svc_certificate_create_tx(struct cc_service *svc, struct cc_tx *tx,
     struct cc_certificate *c = cc_calloc(1, sizeof *c);
     enum cc_err rc = prepare(svc, caller->account_id, in, c, err);
     if (!rc)
-        rc = insert_tx(tx, caller, c, in->carry_subscribers, err);
+        rc = insert_tx(svc, tx, caller, c, in->carry_subscribers, err);
     if (!rc)
         *id = c->id;
     cc_certificate_clear(c);
@@ -200,6 +228,7 @@ enum cc_err svc_certificate_create_tx(struct cc_service *svc, struct cc_tx *tx,
 }
 
 struct create_op {
+    const struct cc_service *svc;
     const struct cc_caller *caller;
     struct cc_certificate *c;
     int carry;
@@ -208,7 +237,7 @@ struct create_op {
 static enum cc_err create_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
     struct create_op *op = arg;
-    return insert_tx(tx, op->caller, op->c, op->carry, err);
+    return insert_tx(op->svc, tx, op->caller, op->c, op->carry, err);
 }
 
 /* The certificate as a caller sees it: the shown state, no key. */
@@ -230,7 +259,7 @@ enum cc_err cc_certificate_get(struct cc_service *svc, const struct cc_caller *c
         return rc;
     if ((rc = cc_store_cert_get(svc->store, caller->account_id, id, out, err)))
         return rc;
-    view(out, cc_now_ms());
+    view(out, cc_service_now(svc));
     return CC_OK;
 }
 
@@ -243,8 +272,10 @@ enum cc_err cc_certificate_create(struct cc_service *svc, const struct cc_caller
         return rc;
     struct cc_certificate *c = cc_calloc(1, sizeof *c);
     if (!(rc = prepare(svc, caller->account_id, in, c, err))) {
-        struct create_op op = {caller, c, in->carry_subscribers};
+        struct create_op op = {svc, caller, c, in->carry_subscribers};
         rc = cc_store_write(svc->store, create_tx, &op, err);
+        if (!rc)
+            svc_reminders_poke(svc);
     }
     int64_t id = c->id;
     cc_certificate_clear(c);
@@ -267,7 +298,7 @@ enum cc_err cc_certificate_list(struct cc_service *svc, const struct cc_caller *
     const char *given = f->keyword;
     f->keyword = kw[0] ? kw : NULL;
     f->account_id = caller->account_id;
-    f->now = cc_now_ms();
+    f->now = cc_service_now(svc);
     rc = cc_store_cert_list(svc->store, f, out, n, total, err);
     f->keyword = given; /* kw does not outlive this call */
     if (rc)
@@ -278,12 +309,14 @@ enum cc_err cc_certificate_list(struct cc_service *svc, const struct cc_caller *
 }
 
 struct update_op {
+    const struct cc_service *svc;
     const struct cc_caller *caller;
     int64_t id;
     const char *name;                /* validated; NULL: kept */
     int has_ids;
     const int64_t *ids;
     size_t n;
+    const struct cc_certificate *days;  /* the checked reminder_days; NULL: kept */
 };
 
 static enum cc_err update_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
@@ -299,6 +332,15 @@ static enum cc_err update_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     }
     if (!rc && op->has_ids && !(rc = check_contacts(tx, account, op->ids, op->n, err)))
         rc = cc_tx_cert_subscribers_set(tx, op->id, op->ids, op->n, err);
+    if (!rc && op->days) {
+        c->has_reminder_days = op->days->has_reminder_days;
+        c->n_reminder_days = op->days->n_reminder_days;
+        memcpy(c->reminder_days, op->days->reminder_days, sizeof c->reminder_days);
+        rc = cc_tx_cert_reminder_days_set(tx, account, op->id, c->has_reminder_days,
+                                          c->reminder_days, c->n_reminder_days, err);
+        if (!rc)
+            rc = svc_reminder_schedule_tx(op->svc, tx, c, NULL, err);
+    }
     if (!rc)
         rc = cc_tx_audit(tx, account, op->caller->key_id, "certificate.update", "certificate",
                          op->id, NULL, now, err);
@@ -309,7 +351,8 @@ static enum cc_err update_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 
 enum cc_err cc_certificate_update(struct cc_service *svc, const struct cc_caller *caller,
                                   int64_t id, const char *name, int has_ids, const int64_t *ids,
-                                  size_t n, struct cc_certificate *out, struct cc_error *err)
+                                  size_t n, const struct cc_reminder_days_input *rd,
+                                  struct cc_certificate *out, struct cc_error *err)
 {
     enum cc_err rc = cc_service_require(caller, CC_ROLE_OPERATOR, err);
     if (rc)
@@ -325,9 +368,21 @@ enum cc_err cc_certificate_update(struct cc_service *svc, const struct cc_caller
             if (ids[i] == ids[j])
                 return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "ContactIds",
                                     "Contact %lld is named twice.", (long long)ids[i]);
-    struct update_op op = {caller, id, name ? valid : NULL, has_ids, ids, n};
-    if ((rc = cc_store_write(svc->store, update_tx, &op, err)))
+    struct cc_certificate *days = NULL;
+    if (rd && rd->sent) {
+        days = cc_calloc(1, sizeof *days);
+        if ((rc = reminder_days(rd, days, err))) {
+            cc_free(days);
+            return rc;
+        }
+    }
+    struct update_op op = {svc, caller, id, name ? valid : NULL, has_ids, ids, n, days};
+    rc = cc_store_write(svc->store, update_tx, &op, err);
+    cc_free(days);
+    if (rc)
         return rc;
+    if (op.days)
+        svc_reminders_poke(svc);
     return cc_certificate_get(svc, caller, id, out, err);
 }
 
@@ -339,7 +394,10 @@ struct delete_op {
 static enum cc_err delete_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
     struct delete_op *op = arg;
-    enum cc_err rc = cc_tx_cert_delete(tx, op->caller->account_id, op->id, err);
+    /* its reminders still waiting in the outbox go with it */
+    enum cc_err rc = svc_reminder_stop_tx(tx, op->caller->account_id, op->id, cc_now_ms(), err);
+    if (!rc)
+        rc = cc_tx_cert_delete(tx, op->caller->account_id, op->id, err);
     if (rc)
         return rc;
     return cc_tx_audit(tx, op->caller->account_id, op->caller->key_id, "certificate.delete",
@@ -403,6 +461,8 @@ static enum cc_err revoke_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
         goto out;
     if ((rc = cc_tx_audit(tx, c->account_id, op->caller->key_id, "certificate.revoke",
                           "certificate", c->id, op->reason, now, err)))
+        goto out;
+    if ((rc = svc_reminder_stop_tx(tx, c->account_id, c->id, now, err)))
         goto out;
     if (c->n_subscribers) {
         json_t *d = event_data(c, op->reason);

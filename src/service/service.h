@@ -36,6 +36,8 @@ struct cc_service_config {
     struct cc_verify_config verify;
     int64_t session_idle_s;      /* console sessions: idle expiry; 0: the default */
     int64_t session_max_age_s;   /* console sessions: absolute expiry; 0: the default */
+    int64_t clock_offset_ms;     /* added to the wall clock of reminders and certificate
+                                  * states (a test and drill option; 0 in production) */
 };
 
 /* Who is calling: the authenticated access key, or the console user signed
@@ -479,6 +481,15 @@ enum cc_err cc_application_transition(struct cc_service *svc, const struct cc_ca
                                       const char *certificate_pem, struct cc_application *out,
                                       struct cc_error *err);
 /* ---- certificates.c: certificates and their subscribers -------------------------- */
+/* A certificate's own reminder thresholds as sent: not sent (sent 0), null
+ * (is_null: follow the account's days_before), or n days (0: none). More
+ * than CC_REMINDER_DAYS_MAX is refused before this is filled. */
+struct cc_reminder_days_input {
+    int sent;
+    int is_null;
+    size_t n;
+    int64_t days[CC_REMINDER_DAYS_MAX];
+};
 /* A new certificate as the caller sent it; every pointer borrowed for the
  * call. Either pem (the leaf, then its chain; private_key optional) or
  * metadata only: domains, not_after (RFC 3339 or YYYY-MM-DD), product. */
@@ -496,6 +507,7 @@ struct cc_cert_input {
     const char *not_after;
     const char *product;
     int carry_subscribers;                 /* 0: a renewed certificate's stay where they are */
+    struct cc_reminder_days_input reminder_days;
 };
 /* Every certificate these hand out has its shown state (expired derived
  * from not_after) and never its private key; the owned members of *out:
@@ -516,11 +528,13 @@ enum cc_err cc_certificate_get(struct cc_service *svc, const struct cc_caller *c
 enum cc_err cc_certificate_list(struct cc_service *svc, const struct cc_caller *caller,
                                 struct cc_cert_filter *f, struct cc_certificate **out, size_t *n,
                                 int64_t *total, struct cc_error *err);
-/* Changes the name (NULL: kept; "": none) and, when has_ids, replaces the
- * subscribers with ids (operator). */
+/* Changes the name (NULL: kept; "": none), when has_ids replaces the
+ * subscribers with ids, and when rd->sent the certificate's own reminder
+ * thresholds (rd may be NULL), rescheduling its reminders (operator). */
 enum cc_err cc_certificate_update(struct cc_service *svc, const struct cc_caller *caller,
                                   int64_t id, const char *name, int has_ids, const int64_t *ids,
-                                  size_t n, struct cc_certificate *out, struct cc_error *err);
+                                  size_t n, const struct cc_reminder_days_input *rd,
+                                  struct cc_certificate *out, struct cc_error *err);
 enum cc_err cc_certificate_delete(struct cc_service *svc, const struct cc_caller *caller,
                                   int64_t id, struct cc_error *err);
 /* Marks it revoked and, in the same transaction, raises certificate.revoked
@@ -534,5 +548,87 @@ enum cc_err cc_certificate_revoke(struct cc_service *svc, const struct cc_caller
  * when the certificate has none. */
 enum cc_err cc_certificate_private_key(struct cc_service *svc, const struct cc_caller *caller,
                                        int64_t id, char **pem, struct cc_error *err);
+
+/* ---- reminders.c: expiry reminders ---------------------------------------------- */
+/* The wall clock (ms) as reminders and certificate states see it: the real
+ * one plus the configured clock_offset_ms. */
+int64_t cc_service_now(const struct cc_service *svc);
+
+/* An account's reminder settings; defaults when it has saved none:
+ * days_before 30,15,7,3,1, both flags on, any time of day, and the time zone
+ * Asia/Shanghai when the account's earliest admin console user reads
+ * zh-CN, else UTC (any role). */
+enum cc_err cc_reminder_settings_get(struct cc_service *svc, const struct cc_caller *caller,
+                                     struct cc_reminder_settings *out, struct cc_error *err);
+/* A change of the settings as sent; what was not sent stays as it is.
+ * Every pointer borrowed. */
+struct cc_reminder_input {
+    int has_days;
+    size_t n_days;                       /* more than CC_REMINDER_DAYS_MAX is refused earlier */
+    int64_t days[CC_REMINDER_DAYS_MAX];
+    int on_expiry_day, day_after;        /* -1: not sent */
+    int has_window;                      /* window was sent ... */
+    const char *window_start, *window_end; /* ... as null (both NULL) or "HH:MM" each */
+    const char *time_zone;               /* NULL: not sent */
+};
+/* Checks and saves the settings, audited, and reschedules every active
+ * certificate of the account in the same transaction (operator). Fields
+ * named in errors: DaysBefore, OnExpiryDay, DayAfter, Window, TimeZone. */
+enum cc_err cc_reminder_settings_put(struct cc_service *svc, const struct cc_caller *caller,
+                                     const struct cc_reminder_input *in,
+                                     struct cc_reminder_settings *out, struct cc_error *err);
+
+/* n thresholds: each from CC_REMINDER_DAY_MIN to CC_REMINDER_DAY_MAX, no
+ * two alike, at most CC_REMINDER_DAYS_MAX; written to out sorted from the
+ * largest. field names the field of an error. */
+enum cc_err cc_reminder_days_check(const int64_t *days, size_t n, const char *field, int *out,
+                                   struct cc_error *err);
+/* "HH:MM" on a 24-hour clock into minutes after midnight; -1 when not one. */
+int cc_reminder_parse_hhmm(const char *s, int *minutes);
+/* 1 when name is a time zone the system knows (IANA, such as Asia/Shanghai). */
+int cc_time_zone_known(const char *name);
+
+/* One due point of a certificate's reminders. */
+enum cc_reminder_kind { CC_REMIND_BEFORE = 0, CC_REMIND_EXPIRY_DAY, CC_REMIND_DAY_AFTER };
+struct cc_reminder_point {
+    int64_t due;                 /* ms: when the rule says */
+    int64_t at;                  /* ms: when it is sent, due moved into the delivery window */
+    enum cc_reminder_kind kind;
+    int days;                    /* the threshold; 0 on the expiry day and the day after */
+};
+#define CC_REMINDER_POINTS_MAX (CC_REMINDER_DAYS_MAX + 2)
+/* The due points of a certificate expiring at not_after (ms) under s, with
+ * days (n_days) its thresholds (the account's or its own), by due time,
+ * into out (room for CC_REMINDER_POINTS_MAX); returns how many. A time zone
+ * the system does not know counts as UTC. */
+size_t cc_reminder_points(const struct cc_reminder_settings *s, const int *days, size_t n_days,
+                          int64_t not_after, struct cc_reminder_point *out);
+/* What a certificate's reminders do at now, the point last raised being
+ * raised (its due time; 0 none): fire the latest point whose time has come
+ * (earlier ones not raised yet are merged into it), the new raised marker,
+ * and when the next point is sent (0: none left). */
+struct cc_reminder_step {
+    int fire;
+    int merged;                  /* more than one point came due together */
+    struct cc_reminder_point point;
+    int64_t raised;
+    int64_t next_at;
+};
+void cc_reminder_step(const struct cc_reminder_point *p, size_t n, int64_t raised, int64_t now,
+                      struct cc_reminder_step *out);
+
+/* The scheduler: one thread that sleeps until the earliest next reminder
+ * (or a poke from a certificate or settings write) and raises what is due.
+ * public_url (copied; "" none) starts each reminder's link to the console.
+ * Start it in serve once the dispatcher runs; stop it before the
+ * dispatcher. */
+enum cc_err cc_reminders_start(struct cc_service *svc, const char *public_url,
+                               struct cc_error *err);
+void cc_reminders_stop(struct cc_service *svc);
+/* Raises every reminder due at now, in batches of CC_REMINDER_BATCH
+ * certificates per transaction; *raised: events raised. What the scheduler
+ * runs when it wakes (exposed for tests). */
+enum cc_err cc_reminders_run_due(struct cc_service *svc, int64_t now, size_t *raised,
+                                 struct cc_error *err);
 
 #endif

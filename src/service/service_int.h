@@ -16,6 +16,8 @@ struct cc_service {
     struct cc_service_config cfg;
     const struct cc_delivery_config *delivery; /* borrowed; NULL: nothing can be sent */
     struct cc_dispatcher *dispatcher;          /* borrowed; NULL outside serve */
+    struct svc_reminders *reminders;           /* owned; NULL outside serve */
+    char public_url[512];                      /* the console's base for links; "" none */
 };
 
 /* How a contact is about to be shown. */
@@ -116,5 +118,23 @@ enum cc_err svc_certificate_create_tx(struct cc_service *svc, struct cc_tx *tx,
                                       const struct cc_caller *caller,
                                       const struct cc_cert_input *in, int64_t *id,
                                       struct cc_error *err);
+
+/* ---- reminders.c: shared with certificates.c ---------------------------------- */
+/* The account's reminder settings inside tx (its saved ones, else the
+ * defaults). */
+enum cc_err svc_reminder_settings_tx(struct cc_tx *tx, int64_t account_id,
+                                     struct cc_reminder_settings *out, struct cc_error *err);
+/* Recomputes certificate c's next reminder under s (NULL: read in tx) from
+ * its stored raised marker, and writes it: none when c is not active. */
+enum cc_err svc_reminder_schedule_tx(const struct cc_service *svc, struct cc_tx *tx,
+                                     const struct cc_certificate *c,
+                                     const struct cc_reminder_settings *s, struct cc_error *err);
+/* Stops certificate id's reminders: no next one, and its pending reminder
+ * notifications cancelled. */
+enum cc_err svc_reminder_stop_tx(struct cc_tx *tx, int64_t account_id, int64_t id, int64_t now,
+                                 struct cc_error *err);
+/* Wakes the scheduler to look at the next due time again (after a commit
+ * that changed it); nothing outside serve. */
+void svc_reminders_poke(struct cc_service *svc);
 
 #endif

@@ -8,6 +8,8 @@
  */
 #include <string.h>
 
+#include <jansson.h>
+
 #include "store/sqlite_int.h"
 #include "store/store_int.h"
 #include "util/util.h"
@@ -17,7 +19,9 @@
     "c.id, c.account_id, c.name, c.common_name, c.domains, c.issuer, c.serial, c.key_type, " \
     "c.key_bits, c.fingerprint, c.product, c.not_before, c.not_after, c.chain_len, c.state, " \
     "c.revoked_at, c.superseded_by, c.created_at, c.updated_at, "                          \
-    "c.private_key_enc IS NOT NULL"
+    "c.private_key_enc IS NOT NULL, r.reminder_days, r.next_reminder_at, r.raised_at"
+/* Each read takes the certificate with its reminder state (migration 0013). */
+#define CERT_FROM " FROM certificates c LEFT JOIN certificate_reminders r ON r.certificate_id = c.id "
 
 static const char sql_insert[] =
     "INSERT INTO certificates(account_id, name, common_name, domains, issuer, serial, key_type, "
@@ -30,7 +34,7 @@ static const char sql_insert_domains[] =
 static const char sql_find_fp[] =
     "SELECT id FROM certificates WHERE account_id = ?1 AND fingerprint = ?2";
 static const char sql_get[] =
-    "SELECT " CERT_COLS ", c.pem FROM certificates c WHERE c.account_id = ?1 AND c.id = ?2";
+    "SELECT " CERT_COLS ", c.pem" CERT_FROM "WHERE c.account_id = ?1 AND c.id = ?2";
 static const char sql_key_get[] =
     "SELECT private_key_enc FROM certificates WHERE account_id = ?1 AND id = ?2 "
     "AND private_key_enc IS NOT NULL";
@@ -62,7 +66,7 @@ static const char sql_renewed_by[] =
  * still valid and not_after before this (0 any), ?6 keyword (lower-case;
  * NULL any), ?7 now. */
 #define LIST_WHERE                                                                         \
-    " FROM certificates c WHERE c.account_id = ?1 "                                        \
+    CERT_FROM "WHERE c.account_id = ?1 "                                        \
     "AND (?2 = 0 OR c.id IN (SELECT s.certificate_id FROM certificate_subscribers s "      \
     "WHERE s.contact_id = ?2)) "                                                           \
     "AND (?3 IS NULL OR c.id IN (SELECT d.certificate_id FROM certificate_domains d "      \
@@ -112,6 +116,17 @@ static void read_row(sqlite3_stmt *s, struct cc_certificate *c)
     c->created_at = sqlite3_column_int64(s, 17);
     c->updated_at = sqlite3_column_int64(s, 18);
     c->has_private_key = sqlite3_column_int(s, 19);
+    c->has_reminder_days = sqlite3_column_type(s, 20) != SQLITE_NULL;
+    c->n_reminder_days = 0;
+    json_t *days = c->has_reminder_days ? json_loads((const char *)sqlite3_column_text(s, 20), 0, NULL)
+                                        : NULL;
+    size_t i;
+    json_t *v;
+    json_array_foreach(days, i, v) if (json_is_integer(v) && c->n_reminder_days < CC_REMINDER_DAYS_MAX)
+        c->reminder_days[c->n_reminder_days++] = (int)json_integer_value(v);
+    json_decref(days);
+    c->next_reminder_at = sqlite3_column_type(s, 21) == SQLITE_NULL ? 0 : sqlite3_column_int64(s, 21);
+    c->reminder_raised = sqlite3_column_int64(s, 22);
 }
 
 static enum cc_err load_subscribers(struct conn *c, struct cc_certificate *cert,
@@ -154,7 +169,7 @@ static enum cc_err cert_get(struct conn *c, int64_t account_id, int64_t id,
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
         read_row(s, out);
-        out->pem = sqlite3_column_type(s, 20) == SQLITE_NULL ? NULL : col_dup(s, 20);
+        out->pem = sqlite3_column_type(s, 23) == SQLITE_NULL ? NULL : col_dup(s, 23);
     }
     cc_sq_done(s);
     if (rc == SQLITE_DONE)

@@ -150,5 +150,6 @@ extern const struct cc_store_user_ops cc_sq_user_ops;
 extern const struct cc_store_audit_ops cc_sq_audit_ops;
 extern const struct cc_store_application_ops cc_sq_application_ops;
 extern const struct cc_store_certificate_ops cc_sq_certificate_ops;
+extern const struct cc_store_reminder_ops cc_sq_reminder_ops;
 
 #endif

@@ -111,6 +111,8 @@ CC_STORE_USER_OPS(FORWARD_USERS)
 CC_STORE_AUDIT_OPS(FORWARD_AUDIT)
 CC_STORE_APPLICATION_OPS(FORWARD_APPLICATIONS)
 CC_STORE_CERTIFICATE_OPS(FORWARD_CERTIFICATES)
+#define FORWARD_REMINDERS(kind, name, params, args) FORWARD(reminders, kind, name, params, args)
+CC_STORE_REMINDER_OPS(FORWARD_REMINDERS)
 
 void cc_store_search_text(const struct cc_contact *c, char *out, size_t outsz)
 {

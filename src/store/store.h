@@ -34,6 +34,7 @@
 #include "store/users.h"
 #include "store/verifications.h"
 #include "store/certificates.h"
+#include "store/reminders.h"
 
 struct cc_store;
 struct cc_tx;

@@ -31,8 +31,10 @@ SRCS="$(ls src/core/*.c src/util/*.c 2>/dev/null)"
 [ -f src/http/acs_auth.c ] && SRCS="$SRCS src/http/acs_auth.c"
 
 CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Isrc \
--fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all"
-LIBS="-ljansson -lcurl -lssl -lcrypto -lsqlite3 -lmicrohttpd -largon2 -lidn2 -lm -pthread"
+-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+$(pkg-config --cflags glib-2.0 | sed 's/-I/-isystem /g')"
+# GLib: the service's time zones (reminders.c), for targets that link all of src/
+LIBS="-ljansson -lcurl -lssl -lcrypto -lsqlite3 -lmicrohttpd -largon2 -lidn2 $(pkg-config --libs glib-2.0) -lm -pthread"
 ALL_SRCS="$(ls src/*/*.c | grep -v '^src/main\.c$')"
 
 if [ $# -gt 0 ]; then
