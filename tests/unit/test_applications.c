@@ -27,7 +27,8 @@ static void inline_contact_rolled_back(void **state)
                                   "13312345678", NULL, NULL, 0, {{0}}};
     struct cc_application_input in = {"digicert-ov-1-personal", 1, one_domain, 1, NULL, 0, &ci};
     struct cc_application a;
-    assert_int_equal(cc_application_create(f.svc, &admin, &in, &a, NULL, &err),
+    assert_int_equal(cc_application_create(f.svc, &admin, &in, NULL, NULL, &a, NULL, NULL,
+                                           &err),
                      CC_ERR_CONTACT_INELIGIBLE);
     assert_int_equal(err.n_problems, 3);
     assert_string_equal(err.problems[0].code, "MissingParameter.IdCard");
@@ -73,7 +74,8 @@ static void named_contact_and_moves(void **state)
     struct cc_application_input in = {"globalsign-ov-1-personal", 1, one_domain, 1, NULL, c->id,
                                       NULL};
     struct cc_application a;
-    assert_int_equal(cc_application_create(f.svc, &admin, &in, &a, NULL, &err), CC_OK);
+    assert_int_equal(
+        cc_application_create(f.svc, &admin, &in, NULL, NULL, &a, NULL, NULL, &err), CC_OK);
     assert_int_equal(a.state, CC_APP_SUBMITTED);
     assert_non_null(strstr(a.domains, "www.example.com"));
     int64_t id = a.id;
