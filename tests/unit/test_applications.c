@@ -165,6 +165,7 @@ static void certificate(struct svc_fixture *f, const struct cc_caller *caller,
     in->n_contact_ids = n;
     memcpy(in->contact_ids, ids, n * sizeof *ids);
     struct cc_certificate c;
+    memset(&c, 0, sizeof c); /* the read leaves key_enc as it finds it */
     struct cc_error err;
     assert_int_equal(cc_certificate_create(f->svc, caller, in, &c, &err), CC_OK);
     cc_certificate_clear(&c);
