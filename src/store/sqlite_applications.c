@@ -45,14 +45,13 @@ static const char sql_history[] =
     "FROM application_transitions WHERE application_id = ?1 ORDER BY id LIMIT ?2";
 
 #define OPEN_STATES "('submitted', 'pending_validation', 'approved')"
-static const char sql_open_count[] =
-    "SELECT count(*) FROM applications WHERE account_id = ?1 AND contact_id = ?2 "
-    "AND state IN " OPEN_STATES;
-/* No CSR or PEM: a contact's list shows names and states only. */
+/* One statement, so one snapshot: the page and, beside each row, how many
+ * match in all (the window counts before LIMIT). No CSR or PEM: a contact's
+ * list shows names and states only. */
 static const char sql_open_list[] =
     "SELECT id, account_id, contact_id, product, state, domains, NULL, NULL, version, "
-    "created_at, updated_at FROM applications WHERE account_id = ?1 AND contact_id = ?2 "
-    "AND state IN " OPEN_STATES " ORDER BY id DESC LIMIT ?3";
+    "created_at, updated_at, count(*) OVER () FROM applications WHERE account_id = ?1 "
+    "AND contact_id = ?2 AND state IN " OPEN_STATES " ORDER BY id DESC LIMIT ?3";
 /* The history first, while the rows still name `from`. */
 static const char sql_reassign_history[] =
     "INSERT INTO application_transitions(application_id, at, actor, from_state, to_state, "
@@ -291,30 +290,32 @@ static enum cc_err open_for_contact(struct conn *c, int64_t account_id, int64_t 
     *out = NULL;
     *n = 0;
     *total = 0;
-    sqlite3_stmt *s = cc_sq_stmt(c, sql_open_count, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_open_list, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, account_id);
     sqlite3_bind_int64(s, 2, contact_id);
-    enum cc_err counted = cc_sq_count(c, s, total, "counting a contact's applications", err);
-    if (counted || *total == 0 || max == 0)
-        return counted;
-    if (!(s = cc_sq_stmt(c, sql_open_list, err)))
-        return CC_ERR_STORE;
-    sqlite3_bind_int64(s, 1, account_id);
-    sqlite3_bind_int64(s, 2, contact_id);
-    sqlite3_bind_int64(s, 3, (int64_t)max);
-    struct cc_application *items = cc_calloc(max, sizeof *items);
+    /* max 0 still needs a row for the count */
+    sqlite3_bind_int64(s, 3, max ? (int64_t)max : 1);
+    struct cc_application *items = max ? cc_calloc(max, sizeof *items) : NULL;
     int rc = SQLITE_DONE;
-    while (*n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
-        read_row(s, &items[(*n)++]);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        *total = sqlite3_column_int64(s, 11);
+        if (*n < max)
+            read_row(s, &items[(*n)++]);
+    }
     cc_sq_done(s);
-    if (*n < max && rc != SQLITE_DONE) {
+    if (rc != SQLITE_DONE) {
         for (size_t i = 0; i < *n; i++)
             cc_application_clear(&items[i]);
         cc_free(items);
         *n = 0;
+        *total = 0;
         return cc_sq_db_error(err, c->db, "listing a contact's applications");
+    }
+    if (*n == 0) {
+        cc_free(items);
+        items = NULL;
     }
     *out = items;
     return CC_OK;

@@ -209,6 +209,25 @@ static void contact_in_use_and_reassign(void **state)
     assert_non_null(strstr(u.items[0].domains, "www.example.com"));
     assert_null(u.items[0].csr);
     cc_contact_use_free(&u);
+    /* the store's page stops at max and still counts them all */
+    int64_t second = submit(&f, &admin, a);
+    struct cc_application *items = NULL;
+    size_t got = 9;
+    int64_t total = 0;
+    assert_int_equal(cc_store_app_open_for_contact(f.store, admin.account_id, a, 1, &items, &got,
+                                                   &total, &err), CC_OK);
+    assert_int_equal(got, 1);
+    assert_int_equal(total, 2);
+    assert_int_equal(items[0].id, second);
+    cc_application_list_free(items, got);
+    assert_int_equal(cc_store_app_open_for_contact(f.store, admin.account_id, a, 0, &items, &got,
+                                                   &total, &err), CC_OK);
+    assert_int_equal(got, 0);
+    assert_int_equal(total, 2);
+    assert_null(items);
+    assert_int_equal(cc_application_transition(f.svc, &admin, second, "cancelled", NULL, NULL,
+                                               &app, &err), CC_OK);
+    cc_application_clear(&app);
 
     /* refused, listing it; nothing changed */
     assert_int_equal(cc_contact_delete(f.svc, &admin, a, &u, &err), CC_ERR_CONTACT_IN_USE);
