@@ -47,6 +47,8 @@ function facts(c, limit) {
     [t('certs.product'), c.product || t('common.none')],
     [t('certs.hasKey'), c.has_private_key ? t('common.yes') : t('common.no')],
   ];
+  if ('reminder_days' in c) rows.push([t('certs.reminderDays'), Array.isArray(c.reminder_days) ? c.reminder_days.join(', ') : t('certs.reminderDaysAccount')]);
+  if ('next_reminder_at' in c) rows.push([t('certs.nextReminder'), fmtTime(c.next_reminder_at)]);
   if (c.revoked_at) rows.push([t('certs.revokedAt'), fmtTime(c.revoked_at)]);
   if (c.superseded_by) rows.push([t('certs.supersededBy'), h('a', { href: `#/certificates/${c.superseded_by}` }, `#${c.superseded_by}`)]);
   return h('dl', { class: 'facts' }, rows.map(([k, v]) => [h('dt', null, k), h('dd', null, v)]));
