@@ -257,6 +257,31 @@ test('Certificates lists the issued certificate with its days left; another is u
   await page.getByLabel('Keyword or domain').fill('');
   await page.getByRole('button', { name: 'Search', exact: true }).click();
   await r.waitFor();
+
+  // its detail: remove the contact, add it back, revoke with a reason, delete
+  await r2.getByRole('button', { name: 'Details of API gateway' }).click();
+  const cd = page.getByRole('dialog', { name: /^Certificate #\d+$/ });
+  const subs = cd.getByRole('region', { name: 'Contacts to notify' });
+  await subs.getByRole('button', { name: `Remove ${person.name}` }).click();
+  await subs.getByLabel('Add a contact').waitFor();
+  const uploaded = assertOk(await api(server, 'GET', `/v1/certificates?domain=${encodeURIComponent(other)}`, { key }), 200).items[0];
+  assert.deepEqual(uploaded.contact_ids, []);
+  await subs.getByLabel('Add a contact').selectOption({ label: person.name });
+  await subs.getByRole('button', { name: 'Add', exact: true }).click();
+  await subs.getByRole('button', { name: `Remove ${person.name}` }).waitFor();
+  assert.deepEqual(assertOk(await api(server, 'GET', `/v1/certificates/${uploaded.id}`, { key }), 200).contact_ids, [contactId]);
+  await cd.getByRole('button', { name: 'Revoke' }).click();
+  const rv = page.getByRole('dialog', { name: `Revoke certificate #${uploaded.id}` });
+  await rv.getByLabel('Reason').fill('key compromise');
+  await rv.getByRole('button', { name: 'Revoke' }).click();
+  await rv.waitFor({ state: 'detached' });
+  await cd.getByText('Revoked', { exact: true }).waitFor();
+  assert.equal(assertOk(await api(server, 'GET', `/v1/certificates/${uploaded.id}`, { key }), 200).state, 'revoked');
+  await cd.getByRole('button', { name: 'Delete' }).click();
+  await page.getByRole('dialog', { name: `Delete certificate #${uploaded.id}` }).getByRole('button', { name: 'Delete' }).click();
+  await cd.waitFor({ state: 'detached' });
+  await waitFor(async () => (await row(page, 'API gateway').count()) === 0, { timeoutMs: STEP_TIMEOUT_MS, what: 'the deleted certificate to leave the list' });
+  assertError(await api(server, 'GET', `/v1/certificates/${uploaded.id}`, { key }), 404, 'NotFound');
   noProblems(page);
 });
 
@@ -307,7 +332,13 @@ test('in 简体中文 the pages, buttons and the reminders settings speak Chines
   await page.getByText(/^剩余 \d+ 天$/).first().waitFor();
   await nav.getByRole('link', { name: '设置', exact: true }).click();
   await page.getByRole('tab', { name: '到期提醒' }).click();
-  await page.getByLabel('到期前天数').waitFor();
+  await page.getByLabel('到期前天数').fill('60, 7');
+  await page.getByLabel('到期后一天提醒').uncheck();
+  await page.getByRole('button', { name: '保存', exact: true }).click();
+  await waitFor(async () => {
+    const r = assertOk(await api(server, 'GET', '/v1/settings/reminders', { key }), 200);
+    return r.days_before.join() === '60,7' && r.day_after === false;
+  }, { timeoutMs: STEP_TIMEOUT_MS, what: 'the reminder settings saved' });
   await shot(page, 'certs-zh-reminders');
   noProblems(page);
 });
@@ -332,5 +363,9 @@ test('a readonly user sees the pages without any write button', async () => {
   await p.keyboard.press('Escape');
   await goTo(p, 'Settings', 'Settings');
   await p.getByRole('tab', { name: 'Reminders' }).click();
+  assert.equal(await p.getByLabel('Days before expiry').inputValue(), '60, 7');
+  assert.equal(await p.getByLabel('Days before expiry').isDisabled(), true);
+  assert.equal(await p.getByLabel('On the day of expiry').isDisabled(), true);
+  assert.equal(await p.getByRole('button', { name: 'Save' }).count(), 0);
   noProblems(p);
 });

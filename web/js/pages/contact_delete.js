@@ -49,6 +49,7 @@ async function inUseDialog(c, e, reload) {
   const body = [
     h('p', { id: textId }, t('reassign.why', { name: c.name }), ' ', h('span', { class: 'muted' }, e.message)),
     list,
+    e.body.applications_total > apps.length ? h('p', { class: 'muted' }, t('form.moreApplications', { n: e.body.applications_total - apps.length })) : null,
     to ? to.wrap : h('p', { class: 'muted' }, t('reassign.noOther')),
   ];
   const ok = to ? button(t('reassign.ok'), async () => {

@@ -26,7 +26,8 @@ function usedBy(c) {
       h('span', { class: 'muted' }, `${t(`cstate.${x.state}`)} · ${t('form.until', { date: (x.not_after || '').slice(0, 10) })}`))), t('form.noCertificates')),
     section(t('form.applications'), apps.map((x) => h('li', null,
       h('a', { href: `#/applications/${x.id}` }, `#${x.id} ${domainsText(x.domains)}`), ' ',
-      h('span', { class: 'muted' }, `${x.product} · ${t(`astate.${x.state}`)}`))), t('form.noApplications')));
+      h('span', { class: 'muted' }, `${x.product} · ${t(`astate.${x.state}`)}`))), t('form.noApplications')),
+    c.applications_total > apps.length ? h('p', { class: 'muted' }, t('form.moreApplications', { n: c.applications_total - apps.length })) : null);
 }
 
 /**

@@ -34,13 +34,14 @@ export function contactPicker(view, onChange) {
   const f = field({ label: t('apply.contact'), input, required: true, extra: [toggle] });
   f.wrap.querySelector('.field-control').classList.add('cp');
   f.wrap.querySelector('.field-control').appendChild(list);
-  const st = { contacts: [], chosen: null, active: -1, options: [] };
+  const st = { contacts: [], chosen: null, active: -1, options: [], total: 0, timer: null };
 
   async function fetchContacts(keyword) {
     const q = new URLSearchParams({ page: '1', page_size: '100' });
     if (keyword) q.set('keyword', keyword);
     try {
       const r = await api('GET', `/v1/contacts?${q}`);
+      if (!keyword) st.total = r.total;
       return r.items;
     } catch (e) {
       return [];
@@ -77,8 +78,18 @@ export function contactPicker(view, onChange) {
   }
 
   async function load(keyword) {
-    st.contacts = await fetchContacts(keyword);
+    const got = await fetchContacts(keyword);
+    // a choice made meanwhile stays in the list
+    st.contacts = st.chosen && !got.some((x) => x.id === st.chosen.id) ? [st.chosen, ...got] : got;
     paint();
+    if (!list.hidden) setActive(st.options.length ? 0 : -1);
+  }
+
+  /** Only the first 100 contacts are at hand: an account with more is searched by the server. */
+  function searchServer() {
+    if (st.total <= 100) return;
+    clearTimeout(st.timer);
+    st.timer = setTimeout(() => load(input.value.trim()), 250);
   }
 
   function choose(el) {
@@ -112,6 +123,7 @@ export function contactPicker(view, onChange) {
     paint();
     open(true);
     setActive(st.options.length ? 0 : -1);
+    searchServer();
   });
   input.addEventListener('keydown', (ev) => {
     const n = st.options.length;
