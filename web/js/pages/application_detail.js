@@ -8,12 +8,14 @@ import { h, clear, button, field, toast } from '../dom.js';
 import { api, errText, errField } from '../api.js';
 import { openDialog, confirmDialog } from '../dialog.js';
 import { stateTag, domainsText } from './applications.js';
+import { contactDialog } from './contact_edit.js';
 
-function facts(a, contactName) {
+function facts(a, contactName, openContact) {
+  const who = contactName || `#${a.contact_id}`;
   const rows = [
     [t('apps.product'), `${a.product} (${a.brand} · ${a.validation})`],
     [t('apps.state'), stateTag(a.state)],
-    [t('apply.contact'), contactName ? h('a', { href: '#/contacts' }, contactName) : `#${a.contact_id}`],
+    [t('apply.contact'), openContact ? button(who, openContact, 'btn-link btn-inline', { 'aria-label': t('apps.editContactOf', { name: who }) }) : who],
     [t('apps.domains'), domainsText(a.domains)],
     [t('common.created'), fmtTime(a.created_at)],
     [t('apps.updated'), fmtTime(a.updated_at)],
@@ -97,7 +99,8 @@ export async function applicationDialog(id, view, reload, a) {
     } catch (e) {
       name = null;
     }
-    clear(body).append(facts(app, name), history(app.history));
+    const openContact = view.write ? () => contactDialog(app.contact_id, () => paint(), view) : null;
+    clear(body).append(facts(app, name, openContact), history(app.history));
     clear(moves);
     if (!view.write) return;
     for (const to of app.allowed_transitions || []) {
