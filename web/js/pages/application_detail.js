@@ -102,6 +102,7 @@ export async function applicationDialog(id, view, reload, a) {
     const openContact = view.write ? () => contactDialog(app.contact_id, () => paint(), view) : null;
     clear(body).append(facts(app, name, openContact), history(app.history));
     clear(moves);
+    moves.hidden = !view.write || !(app.allowed_transitions || []).length;
     if (!view.write) return;
     for (const to of app.allowed_transitions || []) {
       const cls = to === 'rejected' || to === 'cancelled' ? 'btn-danger' : 'btn-primary';
