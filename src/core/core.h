@@ -242,8 +242,9 @@ enum cc_err cc_x509_key_matches(const char *cert_pem, const char *key_pem, size_
 /* "2027-01-31T00:00:00Z" (RFC 3339, any offset) or "2027-01-31" (midnight
  * UTC) into ms since the epoch; -1 when it is neither. */
 int cc_cert_parse_time(const char *s, int64_t *ms);
-/* A name a certificate covers: an ASCII host name (A-labels), optionally
- * "*." first; lower-cased into out (CC_DOMAIN_MAX + 1). Field "Domains". */
+/* A name a certificate covers, checked as an application's (cc_domain_parse:
+ * IDNA, "*." only in front), its A-label lower-cased into out
+ * (CC_DOMAIN_MAX + 1). Field "Domains". */
 enum cc_err cc_cert_check_domain(const char *in, char *out, size_t outsz, struct cc_error *err);
 
 #endif
