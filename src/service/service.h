@@ -211,6 +211,12 @@ void cc_contact_use_free(struct cc_contact_use *u);
  * applications keep the number. Operator or admin. */
 enum cc_err cc_contact_delete(struct cc_service *svc, const struct cc_caller *caller,
                               int64_t id, struct cc_contact_use *use, struct cc_error *err);
+/* cc_contact_get and cc_contact_applications from one snapshot: the contact
+ * and the open applications naming it (*use: cc_contact_use_free(), also
+ * on failure). */
+enum cc_err cc_contact_get_in_use(struct cc_service *svc, const struct cc_caller *caller,
+                                  int64_t id, struct cc_contact *out,
+                                  struct cc_contact_use *use, struct cc_error *err);
 /* The open applications naming contact id (any role). A contact the
  * account does not have has none (no CC_ERR_NOT_FOUND: read the contact
  * for that). *out: cc_contact_use_free(). */
