@@ -9,8 +9,9 @@
  * (an inline contact: confirmed in the last 30 minutes, as contact creation
  * carries it). Every contact problem is reported at once, each with its own
  * code. A submission with an Idempotency-Key answers a retry with the first
- * application (and makes no second inline contact). States: submitted -> pending_validation -> approved -> issued, or
- * rejected / cancelled before issued (core: cc_app_transition_allowed).
+ * application (and makes no second inline contact). States: submitted ->
+ * pending_validation -> approved -> issued, or rejected / cancelled before
+ * issued (core: cc_app_transition_allowed).
  */
 #include <stdio.h>
 #include <string.h>
