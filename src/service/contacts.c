@@ -433,7 +433,7 @@ struct delete_op {
 /* The CC_ERR_CONTACT_IN_USE of contact id, naming the first few of u. */
 static enum cc_err in_use(int64_t id, const struct cc_contact_use *u, struct cc_error *err)
 {
-    char ids[80] = "";
+    char ids[128] = "";
     size_t used = 0;
     for (size_t i = 0; i < u->n && i < 5 && used < sizeof ids; i++)
         used += (size_t)snprintf(ids + used, sizeof ids - used, "%s%lld", i ? ", " : "",
