@@ -1,7 +1,8 @@
 /*
  * rest_applications.c — REST v1 certificate products and applications:
  *   GET  /v1/products                          the products one can apply for
- *   POST /v1/applications                      submit (contact_id or an inline contact)
+ *   POST /v1/applications                      submit (contact_id or an inline contact;
+ *                                              Idempotency-Key as for contacts)
  *   GET  /v1/applications                      list: state, contact_id, domain, product, paging
  *   GET  /v1/applications/{id}                 one application with its history
  *   POST /v1/applications/{id}/transitions     move it to another state
@@ -161,10 +162,18 @@ static void applications_create(struct cc_request *req)
     struct cc_contact_input *contact = cc_malloc(sizeof *contact);
     struct cc_application a;
     struct cc_error err;
-    if (read_create(obj, &in, names, contact, &err) ||
-        cc_application_create(cc_req_service(req), cc_req_caller(req), &in, &a, NULL, &err)) {
+    struct cc_idem idem;
+    int replayed = 0;
+    /* The same request is the same JSON, whatever its spacing or key order. */
+    if (cc_idem_parse(cc_req_header(req, "Idempotency-Key"), "", &idem, &err) ||
+        (idem.key && cc_json_body_hash(obj, idem.hash, &err)) ||
+        read_create(obj, &in, names, contact, &err) ||
+        cc_application_create(cc_req_service(req), cc_req_caller(req), &in, idem.key, idem.hash,
+                              &a, NULL, &replayed, &err)) {
         cc_req_error(req, &err);
     } else {
+        if (replayed)
+            cc_req_add_header(req, "Idempotent-Replayed", "true");
         send_application(req, 201, a.id);
         cc_application_clear(&a);
     }
