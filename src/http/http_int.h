@@ -117,6 +117,7 @@ void cc_h_products_list(struct cc_request *req);
 void cc_h_applications_create(struct cc_request *req);
 void cc_h_applications_list(struct cc_request *req);
 void cc_h_applications_get(struct cc_request *req);
+void cc_h_applications_eligibility(struct cc_request *req);
 void cc_h_applications_transition(struct cc_request *req);
 /* rest_certificates.c */
 void cc_h_certificates_create(struct cc_request *req);

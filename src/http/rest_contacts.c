@@ -64,26 +64,31 @@ static json_t *render_use(const struct cc_contact_use *u)
     return arr;
 }
 
-/* Adds "applications" (the open ones naming the contact, at most
- * CC_PAGE_SIZE_MAX) and "applications_total" to a contact's JSON. */
-static void add_applications(struct cc_request *req, int64_t contact_id, json_t *contact)
-{
-    struct cc_contact_use u;
-    struct cc_error err;
-    if (cc_contact_applications(cc_req_service(req), cc_req_caller(req), contact_id, &u, &err))
-        return; /* the contact is still shown; its applications are left out */
-    json_object_set_new(contact, "applications", render_use(&u));
-    json_object_set_new(contact, "applications_total", json_integer(u.total));
-    cc_contact_use_free(&u);
-}
-
-void cc_send_contact(struct cc_request *req, int status, struct cc_contact *c)
+/* Sends contact c with "applications" (the open ones naming it, at most
+ * CC_PAGE_SIZE_MAX: u, or read now when u is NULL) and "applications_total". */
+static void send_contact(struct cc_request *req, int status, struct cc_contact *c,
+                         const struct cc_contact_use *u)
 {
     set_etag(req, c->version);
     json_t *o = cc_render_contact(c);
     cc_contact_add_certificates(req, c->id, o);
-    add_applications(req, c->id, o);
+    struct cc_contact_use read;
+    struct cc_error err;
+    if (!u && !cc_contact_applications(cc_req_service(req), cc_req_caller(req), c->id, &read,
+                                       &err))
+        u = &read;
+    if (u) { /* else the contact is still shown; its applications are left out */
+        json_object_set_new(o, "applications", render_use(u));
+        json_object_set_new(o, "applications_total", json_integer(u->total));
+        if (u == &read)
+            cc_contact_use_free(&read);
+    }
     cc_req_json(req, status, o);
+}
+
+void cc_send_contact(struct cc_request *req, int status, struct cc_contact *c)
+{
+    send_contact(req, status, c, NULL);
 }
 
 /* Writes wait for their group commit (an fsync): they run on the blocking
@@ -166,14 +171,18 @@ void cc_h_contacts_list(struct cc_request *req)
     cc_req_json(req, 200, o);
 }
 
+/* The contact and its open applications come from one snapshot. */
 void cc_h_contacts_get(struct cc_request *req)
 {
     struct cc_contact *c = cc_malloc(sizeof *c);
+    struct cc_contact_use u;
     struct cc_error err;
-    if (cc_contact_get(cc_req_service(req), cc_req_caller(req), cc_req_path_id(req), c, &err))
+    if (cc_contact_get_in_use(cc_req_service(req), cc_req_caller(req), cc_req_path_id(req), c,
+                              &u, &err))
         cc_req_error(req, &err);
     else
-        cc_send_contact(req, 200, c);
+        send_contact(req, 200, c, &u);
+    cc_contact_use_free(&u);
     cc_free(c);
 }
 

@@ -83,6 +83,8 @@ const struct cc_route cc_http_routes[] = {
      "Apply for a certificate, naming a contact or creating one"},
     {"GET", "/v1/applications", cc_h_applications_list, READONLY,
      "List certificate applications"},
+    {"GET", "/v1/applications/eligibility", cc_h_applications_eligibility, READONLY,
+     "Whether a contact may be named on an application for a product"},
     {"GET", "/v1/applications/{id}", cc_h_applications_get, READONLY,
      "One certificate application with its history"},
     {"POST", "/v1/applications/{id}/transitions", cc_h_applications_transition, OPERATOR,

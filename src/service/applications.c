@@ -9,8 +9,9 @@
  * (an inline contact: confirmed in the last 30 minutes, as contact creation
  * carries it). Every contact problem is reported at once, each with its own
  * code. A submission with an Idempotency-Key answers a retry with the first
- * application (and makes no second inline contact). States: submitted -> pending_validation -> approved -> issued, or
- * rejected / cancelled before issued (core: cc_app_transition_allowed).
+ * application (and makes no second inline contact). States: submitted ->
+ * pending_validation -> approved -> issued, or rejected / cancelled before
+ * issued (core: cc_app_transition_allowed).
  */
 #include <stdio.h>
 #include <string.h>
@@ -548,4 +549,32 @@ enum cc_err cc_application_transition(struct cc_service *svc, const struct cc_ca
         cc_dispatcher_wake(svc->dispatcher);
     svc_reminders_poke(svc); /* an issued certificate has reminders to schedule */
     return CC_OK;
+}
+
+/* ---- eligibility ------------------------------------------------------------------- */
+enum cc_err cc_application_eligibility(struct cc_service *svc, const struct cc_caller *caller,
+                                       const char *product, int64_t contact_id,
+                                       struct cc_error *err)
+{
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_READONLY, err);
+    if (rc)
+        return rc;
+    if (!product || !product[0])
+        return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Product", "product is required.");
+    const struct cc_product *p = cc_product_find(product);
+    if (!p)
+        return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "Product",
+                            "There is no product \"%.64s\"; GET /v1/products lists them.",
+                            product);
+    if (contact_id <= 0)
+        return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "ContactId", "contact_id is required.");
+    struct cc_contact *c = cc_malloc(sizeof *c);
+    rc = cc_store_contact_get(svc->store, caller->account_id, contact_id, c, err);
+    if (rc == CC_ERR_NOT_FOUND)
+        rc = cc_error_set(err, CC_ERR_INVALID_PARAMETER, "ContactId",
+                          "Contact %lld does not exist.", (long long)contact_id);
+    if (!rc)
+        rc = contact_eligible(p, c, err); /* the very check a submission makes */
+    cc_free(c);
+    return rc;
 }

@@ -433,7 +433,7 @@ struct delete_op {
 /* The CC_ERR_CONTACT_IN_USE of contact id, naming the first few of u. */
 static enum cc_err in_use(int64_t id, const struct cc_contact_use *u, struct cc_error *err)
 {
-    char ids[80] = "";
+    char ids[128] = "";
     size_t used = 0;
     for (size_t i = 0; i < u->n && i < 5 && used < sizeof ids; i++)
         used += (size_t)snprintf(ids + used, sizeof ids - used, "%s%lld", i ? ", " : "",
@@ -499,6 +499,39 @@ enum cc_err cc_contact_applications(struct cc_service *svc, const struct cc_call
         return rc;
     return cc_store_app_open_for_contact(svc->store, caller->account_id, id, CC_PAGE_SIZE_MAX,
                                          &out->items, &out->n, &out->total, err);
+}
+
+struct get_op {
+    int64_t account_id, id;
+    struct cc_contact *out;
+    struct cc_contact_use *use;
+};
+
+static enum cc_err get_in_use_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct get_op *op = arg;
+    enum cc_err rc = cc_tx_contact_get(tx, op->account_id, op->id, op->out, err);
+    if (rc)
+        return rc;
+    return cc_tx_app_open_for_contact(tx, op->account_id, op->id, CC_PAGE_SIZE_MAX,
+                                      &op->use->items, &op->use->n, &op->use->total, err);
+}
+
+enum cc_err cc_contact_get_in_use(struct cc_service *svc, const struct cc_caller *caller,
+                                  int64_t id, struct cc_contact *out,
+                                  struct cc_contact_use *use, struct cc_error *err)
+{
+    memset(use, 0, sizeof *use);
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_READONLY, err);
+    if (rc)
+        return rc;
+    struct get_op op = {caller->account_id, id, out, use};
+    if ((rc = cc_store_read(svc->store, get_in_use_tx, &op, err))) {
+        cc_contact_use_free(use);
+        return rc;
+    }
+    svc_contact_view(caller, SVC_VIEW_DETAIL, out);
+    return CC_OK;
 }
 
 /* ---- reassign -------------------------------------------------------------------------------- */

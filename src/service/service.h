@@ -213,6 +213,12 @@ void cc_contact_use_free(struct cc_contact_use *u);
  * applications keep the number. Operator or admin. */
 enum cc_err cc_contact_delete(struct cc_service *svc, const struct cc_caller *caller,
                               int64_t id, struct cc_contact_use *use, struct cc_error *err);
+/* cc_contact_get and cc_contact_applications from one snapshot: the contact
+ * and the open applications naming it (*use: cc_contact_use_free(), also
+ * on failure). */
+enum cc_err cc_contact_get_in_use(struct cc_service *svc, const struct cc_caller *caller,
+                                  int64_t id, struct cc_contact *out,
+                                  struct cc_contact_use *use, struct cc_error *err);
 /* The open applications naming contact id (any role). A contact the
  * account does not have has none (no CC_ERR_NOT_FOUND: read the contact
  * for that). *out: cc_contact_use_free(). */
@@ -511,6 +517,12 @@ enum cc_err cc_application_list(struct cc_service *svc, const struct cc_caller *
                                 const struct cc_app_filter *f, struct cc_application **out,
                                 size_t *n, int64_t *total, struct cc_error *err);
 void cc_application_list_free(struct cc_application *items, size_t n);
+/* Whether contact contact_id may be named on an application for product:
+ * CC_OK, or the same CC_ERR_CONTACT_INELIGIBLE (with every problem) that
+ * submitting would answer; nothing is written. Any role. */
+enum cc_err cc_application_eligibility(struct cc_service *svc, const struct cc_caller *caller,
+                                       const char *product, int64_t contact_id,
+                                       struct cc_error *err);
 /* Moves application id to state `to` (a state name) with reason (may be
  * NULL) as the caller: an illegal move is CC_ERR_INVALID_TRANSITION naming
  * the allowed ones; issued needs certificate_pem whose names cover the

@@ -209,6 +209,17 @@ static void contact_in_use_and_reassign(void **state)
     assert_non_null(strstr(u.items[0].domains, "www.example.com"));
     assert_null(u.items[0].csr);
     cc_contact_use_free(&u);
+    /* the contact and its applications, read together */
+    struct cc_contact *ct = cc_malloc(sizeof *ct);
+    assert_int_equal(cc_contact_get_in_use(f.svc, &admin, a, ct, &u, &err), CC_OK);
+    assert_int_equal(ct->id, a);
+    assert_int_equal(u.total, 1);
+    assert_int_equal(u.items[0].id, open_app);
+    cc_contact_use_free(&u);
+    assert_int_equal(cc_contact_get_in_use(f.svc, &admin, 99999, ct, &u, &err),
+                     CC_ERR_NOT_FOUND);
+    assert_int_equal(u.n, 0);
+    cc_free(ct);
     /* the store's page stops at max and still counts them all */
     int64_t second = submit(&f, &admin, a);
     struct cc_application *items = NULL;
