@@ -158,18 +158,17 @@ test('apply: Create Contact from the Contact drop-down selects the new contact; 
   await cdlg.waitFor({ state: 'detached' });
   await waitFor(async () => (await combo.inputValue()) === person.name, { timeoutMs: STEP_TIMEOUT_MS, what: 'the new contact selected in the drop-down' });
   assert.equal(await combo.evaluate((el) => el === document.activeElement), true, 'focus returns to the drop-down');
-  // before submitting: what the product needs and the contact lacks
-  const needs = dlg.getByText('For this product the contact still needs:');
-  await needs.waitFor();
-  await dlg.getByRole('listitem').filter({ hasText: /^an ID card number$/ }).waitFor();
-  assert.equal(await dlg.getByRole('listitem').filter({ hasText: /verified/ }).count(), 0, 'email and mobile were verified');
   const list = assertOk(await api(server, 'GET', `/v1/contacts?keyword=${encodeURIComponent(person.name)}`, { key }), 200);
   assert.equal(list.total, 1);
   contactId = list.items[0].id;
-
-  // the server's words for the same refusal
+  // the server's words for the refusal a submission gets
   const refusal = assertError(await api(server, 'POST', '/v1/applications', { key, json: { product: 'digicert-ov-1-personal', domains: [domain], contact_id: contactId } }), 400, 'Contact.Ineligible');
   assert.deepEqual(refusal.problems.map((p) => p.code), ['MissingParameter.IdCard']);
+
+  // before submitting: what the product needs and the contact lacks, in those words
+  await dlg.getByText('For this product the contact still needs:').waitFor();
+  await dlg.getByRole('listitem').filter({ hasText: refusal.problems[0].message }).waitFor();
+  assert.equal(await dlg.getByRole('listitem').filter({ hasText: /verified/ }).count(), 0, 'email and mobile were verified');
   await dlg.getByRole('button', { name: 'Submit' }).click();
   await dlg.getByRole('alert').getByText(refusal.problems[0].message, { exact: true }).waitFor();
   await shot(page, 'certs-apply-refused');

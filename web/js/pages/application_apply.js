@@ -2,7 +2,8 @@
 // validation type and domain kind from GET /v1/products), the domains one per
 // line or a pasted CSR, and the contact (contact_picker.js). Before sending,
 // next to the chosen contact, it lists what the product's rules need that the
-// contact lacks; after sending, the server's "problems" in the API's words.
+// contact lacks (GET /v1/applications/eligibility, in the words a submission
+// would use); after sending, the server's "problems" in the API's words.
 
 import { t } from '../i18n.js';
 import { h, button, field, selectEl, clear } from '../dom.js';
@@ -57,21 +58,37 @@ export async function applyDialog(view, done) {
   picker.wrap.querySelector('.field-control').appendChild(editBtn);
   const chosen = () => items.find((p) => p.code === product.input.value);
 
-  function paint() {
-    const p = chosen();
-    const c = picker.value();
-    productNote.textContent = p ? t('apply.productNote', { brand: p.brand, validation: p.validation, coverage: t(`coverage.${p.coverage}`), max: p.max_domains }) + (p.id_card_required ? ` ${t('apply.productIdCard')}` : '') : '';
-    editBtn.hidden = !c;
+  let asked = 0;
+  function showNeeds(missing) {
     clear(needs);
-    clear(problems);
-    if (!c) return;
-    const missing = lacks(p, c);
     if (!missing.length) {
       needs.appendChild(h('p', { class: 'needs-ok' }, t('apply.contactReady')));
       return;
     }
     needs.appendChild(h('p', { class: 'needs-title' }, t('apply.contactLacks')));
     needs.appendChild(h('ul', null, missing.map((x) => h('li', null, x))));
+  }
+
+  /** The product's rules against the contact: at once from what the lists say, then in the server's words. */
+  async function paint() {
+    const p = chosen();
+    const c = picker.value();
+    productNote.textContent = p ? t('apply.productNote', { brand: p.brand, validation: p.validation, coverage: t(`coverage.${p.coverage}`), max: p.max_domains }) + (p.id_card_required ? ` ${t('apply.productIdCard')}` : '') : '';
+    editBtn.hidden = !c;
+    clear(needs);
+    clear(problems);
+    asked += 1;
+    if (!c || !p) return;
+    const mine = asked;
+    showNeeds(lacks(p, c));
+    let r;
+    try {
+      r = await api('GET', `/v1/applications/eligibility?${new URLSearchParams({ product: p.code, contact_id: String(c.id) })}`);
+    } catch (e) {
+      return; // the rules worked out here stay
+    }
+    if (mine !== asked) return;
+    showNeeds((r.problems || []).map((x) => x.message));
   }
   product.input.addEventListener('change', paint);
 
