@@ -129,8 +129,12 @@ void cc_html_escape(const char *in, char *out, size_t outsz);
  * Built-in texts for every event type, in English and Simplified Chinese,
  * rendered for each channel's format. Variables are written {{name}} and
  * looked up in the event's data (a JSON object: strings, numbers, arrays of
- * strings joined with ", "), plus contact_name and event_type; each value is
- * escaped for the format it lands in. Every robot message contains
+ * strings joined with ", "), plus contact_name, event_type and expires_in
+ * (days_left in words: "today", "in 1 day"); each value is escaped for the
+ * format it lands in. {{#name}}...{{/name}} keeps its text only when name
+ * has a value, {{^name}}...{{/name}} only when it has none: the built-in
+ * texts leave out what an event lacks; a bare variable with no value shows
+ * as "-". Every robot message contains
  * "certificate" (English) or "证书" (Chinese), the keyword robots are set up
  * with. */
 enum cc_event_type {
@@ -176,9 +180,10 @@ int cc_template_builtin(enum cc_event_type t, const char *lang, const char **tit
 /* Checks an account's own template before it is saved or previewed: title
  * (one line) and body not empty, within the limits, valid UTF-8, no control
  * characters but the body's line breaks; every {{variable}} closed and known
- * (domains, brand, type, not_after, days_left, order_id, reason,
- * contact_name, event_type, certificate_id, serial); and the template's own
- * text, outside its variables, contains the robots' keyword: "certificate"
+ * (domains, brand, type, not_after, days_left, expires_in, order_id,
+ * reason, url, contact_name, event_type, certificate_id, serial), sections
+ * closed in order; and the template's own text, outside its variables and
+ * sections, contains the robots' keyword: "certificate"
  * (case-sensitive) for "en", "证书" for "zh-CN". Returns 0, or -1 with the
  * reason, written for a person, in why. */
 int cc_template_check(const char *title, const char *body, const char *lang, char *why,
@@ -237,8 +242,9 @@ enum cc_err cc_x509_key_matches(const char *cert_pem, const char *key_pem, size_
 /* "2027-01-31T00:00:00Z" (RFC 3339, any offset) or "2027-01-31" (midnight
  * UTC) into ms since the epoch; -1 when it is neither. */
 int cc_cert_parse_time(const char *s, int64_t *ms);
-/* A name a certificate covers: an ASCII host name (A-labels), optionally
- * "*." first; lower-cased into out (CC_DOMAIN_MAX + 1). Field "Domains". */
+/* A name a certificate covers, checked as an application's (cc_domain_parse:
+ * IDNA, "*." only in front), its A-label lower-cased into out
+ * (CC_DOMAIN_MAX + 1). Field "Domains". */
 enum cc_err cc_cert_check_domain(const char *in, char *out, size_t outsz, struct cc_error *err);
 
 #endif

@@ -119,6 +119,9 @@ static const struct {
         {BARE(400, "Contact.Ineligible"), BARE(400, "InvalidParameter.Contact")}, 0},
     [CC_ERR_INVALID_TRANSITION] = {"state change not allowed",
         {BARE(409, "InvalidTransition"), BARE(400, "IncorrectStatus")}, 0},
+    /* CAS answers its business refusals with 400; the code says which. */
+    [CC_ERR_CONTACT_IN_USE] = {"contact in use by open applications",
+        {BARE(409, "Contact.InUse"), BARE(400, "Contact.InUse")}, 0},
 };
 
 enum cc_err cc_error_set(struct cc_error *e, enum cc_err code, const char *field,

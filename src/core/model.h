@@ -196,6 +196,7 @@ struct cc_robot_answer {
 /* Limits of an account's own template, in bytes of UTF-8. */
 #define CC_TEMPLATE_TITLE_MAX 200
 #define CC_TEMPLATE_BODY_MAX  4000
+#define CC_TEMPLATE_SECTIONS_MAX 8   /* {{#name}} sections open at once */
 struct cc_template {
     char event_type[64];           /* "certificate.expiring", ... */
     char channel[8];               /* "email", "sms", "robot" */

@@ -11,6 +11,7 @@
  */
 #include <assert.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -48,53 +49,73 @@ struct tmpl {
     const char *body; /* lines separated by \n */
 };
 
-/* [type][0] English, [type][1] Simplified Chinese. */
+/* [type][0] English, [type][1] Simplified Chinese. A value the event may
+ * lack sits in a section ({{#name}}...{{/name}}) so that, when it is
+ * missing, its words are left out instead of showing a gap. */
+#define BRAND_TYPE "{{#brand}}{{brand}} {{/brand}}{{#type}}{{type}} {{/type}}"
+/* "的 DigiCert OV 证书", "的证书": a space only between Latin and Chinese */
+#define BRAND_TYPE_ZH "{{#brand}} {{brand}}{{/brand}}{{#type}} {{type}}{{/type}}" \
+                      "{{#type}} {{/type}}{{^type}}{{#brand}} {{/brand}}{{/type}}"
+#define ORDER_EN      "{{#order_id}}\nOrder: {{order_id}}{{/order_id}}"
+#define ORDER_ZH      "{{#order_id}}\n订单：{{order_id}}{{/order_id}}"
+#define REASON_EN     "{{#reason}}\nReason: {{reason}}{{/reason}}"
+#define REASON_ZH     "{{#reason}}\n原因：{{reason}}{{/reason}}"
+#define LINK_EN       "{{#url}}\nDetails: {{url}}{{/url}}"
+#define LINK_ZH       "{{#url}}\n详情：{{url}}{{/url}}"
 static const struct tmpl templates[CC_EVENT_COUNT][2] = {
     [CC_EVENT_VERIFICATION_REQUIRED] = {
         {"Certificate application needs verification: {{domains}}",
-         "The {{brand}} {{type}} certificate application for {{domains}} is waiting for domain "
-         "or organization verification.\nOrder: {{order_id}}\nComplete the verification so the "
-         "certificate authority can continue."},
+         "The " BRAND_TYPE "certificate application for {{domains}} is waiting for domain "
+         "or organization verification." ORDER_EN "\nComplete the verification so the "
+         "certificate authority can continue." LINK_EN},
         {"证书申请待验证：{{domains}}",
-         "{{domains}} 的 {{brand}} {{type}} 证书申请正在等待域名或组织验证。\n订单：{{order_id}}\n"
-         "请尽快完成验证，以便证书颁发机构继续审核。"}},
+         "{{domains}} 的" BRAND_TYPE_ZH "证书申请正在等待域名或组织验证。" ORDER_ZH "\n"
+         "请尽快完成验证，以便证书颁发机构继续审核。" LINK_ZH}},
     [CC_EVENT_APPROVED] = {
         {"Certificate application approved: {{domains}}",
-         "The {{brand}} {{type}} certificate application for {{domains}} was approved.\n"
-         "Order: {{order_id}}"},
+         "The " BRAND_TYPE "certificate application for {{domains}} was approved." ORDER_EN
+         LINK_EN},
         {"证书申请已通过：{{domains}}",
-         "{{domains}} 的 {{brand}} {{type}} 证书申请已通过审核。\n订单：{{order_id}}"}},
+         "{{domains}} 的" BRAND_TYPE_ZH "证书申请已通过审核。" ORDER_ZH LINK_ZH}},
     [CC_EVENT_REJECTED] = {
         {"Certificate application rejected: {{domains}}",
-         "The {{brand}} {{type}} certificate application for {{domains}} was rejected.\n"
-         "Reason: {{reason}}\nOrder: {{order_id}}"},
+         "The " BRAND_TYPE "certificate application for {{domains}} was rejected." REASON_EN
+         ORDER_EN LINK_EN},
         {"证书申请被拒绝：{{domains}}",
-         "{{domains}} 的 {{brand}} {{type}} 证书申请被拒绝。\n原因：{{reason}}\n订单：{{order_id}}"}},
+         "{{domains}} 的" BRAND_TYPE_ZH "证书申请被拒绝。" REASON_ZH ORDER_ZH LINK_ZH}},
     [CC_EVENT_ISSUED] = {
         {"Certificate issued: {{domains}}",
-         "The {{brand}} {{type}} certificate for {{domains}} has been issued.\n"
-         "Valid until: {{not_after}}\nOrder: {{order_id}}"},
+         "The " BRAND_TYPE "certificate for {{domains}} has been issued."
+         "{{#not_after}}\nValid until: {{not_after}}{{/not_after}}" ORDER_EN LINK_EN},
         {"证书已签发：{{domains}}",
-         "{{domains}} 的 {{brand}} {{type}} 证书已签发。\n有效期至：{{not_after}}\n订单：{{order_id}}"}},
+         "{{domains}} 的" BRAND_TYPE_ZH "证书已签发。{{#not_after}}\n有效期至：{{not_after}}"
+         "{{/not_after}}" ORDER_ZH LINK_ZH}},
     [CC_EVENT_EXPIRING] = {
-        {"Certificate expires in {{days_left}} days: {{domains}}",
-         "The {{brand}} {{type}} certificate for {{domains}} expires in {{days_left}} days, on "
-         "{{not_after}}.\nRenew it and deploy the new certificate before then."},
-        {"证书将在 {{days_left}} 天后到期：{{domains}}",
-         "{{domains}} 的 {{brand}} {{type}} 证书将在 {{days_left}} 天后（{{not_after}}）到期。\n"
-         "请在此之前续费并部署新证书。"}},
+        {"Certificate {{#days_left}}expires {{expires_in}}{{/days_left}}"
+         "{{^days_left}}expires soon{{/days_left}}: {{domains}}",
+         "The " BRAND_TYPE "certificate for {{domains}} "
+         "{{#days_left}}expires {{expires_in}}{{/days_left}}{{^days_left}}expires soon"
+         "{{/days_left}}{{#not_after}}, on {{not_after}}{{/not_after}}.\n"
+         "Renew it and deploy the new certificate before then." LINK_EN},
+        {"证书{{#days_left}}将于{{expires_in}}到期{{/days_left}}{{^days_left}}即将到期"
+         "{{/days_left}}：{{domains}}",
+         "{{domains}} 的" BRAND_TYPE_ZH "证书{{#days_left}}将于{{expires_in}}{{/days_left}}"
+         "{{^days_left}}即将{{/days_left}}{{#not_after}}（{{not_after}}）{{/not_after}}到期。\n"
+         "请在此之前续费并部署新证书。" LINK_ZH}},
     [CC_EVENT_EXPIRED] = {
         {"Certificate expired: {{domains}}",
-         "The {{brand}} {{type}} certificate for {{domains}} expired on {{not_after}}.\n"
-         "Clients now reject it: replace it as soon as possible."},
+         "The " BRAND_TYPE "certificate for {{domains}} "
+         "{{#not_after}}expired on {{not_after}}{{/not_after}}{{^not_after}}has expired"
+         "{{/not_after}}.\nClients now reject it: replace it as soon as possible." LINK_EN},
         {"证书已过期：{{domains}}",
-         "{{domains}} 的 {{brand}} {{type}} 证书已于 {{not_after}} 过期。\n客户端将拒绝该证书，请尽快更换。"}},
+         "{{domains}} 的" BRAND_TYPE_ZH "证书{{#not_after}}已于 {{not_after}} 过期{{/not_after}}"
+         "{{^not_after}}已过期{{/not_after}}。\n客户端将拒绝该证书，请尽快更换。" LINK_ZH}},
     [CC_EVENT_REVOKED] = {
         {"Certificate revoked: {{domains}}",
-         "The {{brand}} {{type}} certificate for {{domains}} was revoked.\nReason: {{reason}}\n"
-         "Order: {{order_id}}"},
+         "The " BRAND_TYPE "certificate for {{domains}} was revoked." REASON_EN ORDER_EN
+         LINK_EN},
         {"证书已吊销：{{domains}}",
-         "{{domains}} 的 {{brand}} {{type}} 证书已被吊销。\n原因：{{reason}}\n订单：{{order_id}}"}},
+         "{{domains}} 的" BRAND_TYPE_ZH "证书已被吊销。" REASON_ZH ORDER_ZH LINK_ZH}},
     [CC_EVENT_TEST] = {
         {"certcontacts test: certificate notifications reach {{contact_name}}",
          "This is a test message from certcontacts. Certificate notifications for "
@@ -124,9 +145,29 @@ void cc_markdown_escape(const char *in, char *out, size_t outsz)
 
 /* The value of variable name as text: from the data object, or the contact. */
 static void lookup(const json_t *data, const char *name, const char *contact_name,
-                   enum cc_event_type t, char *out, size_t outsz)
+                   enum cc_event_type t, int zh, char *out, size_t outsz)
 {
     out[0] = '\0';
+    if (!strcmp(name, "expires_in")) {
+        /* days_left said as a person would: "today", "in 1 day", "in 7 days" */
+        const json_t *d = data ? json_object_get(data, "days_left") : NULL;
+        long long n;
+        char *end = NULL;
+        if (json_is_integer(d))
+            n = (long long)json_integer_value(d);
+        else if (json_is_string(d) && *json_string_value(d) &&
+                 (n = strtoll(json_string_value(d), &end, 10), !*end))
+            ;
+        else
+            return;
+        if (n <= 0)
+            cc_strlcpy(out, zh ? "今天" : "today", outsz);
+        else if (zh)
+            snprintf(out, outsz, "%lld天后", n);
+        else
+            snprintf(out, outsz, "in %lld day%s", n, n == 1 ? "" : "s");
+        return;
+    }
     if (!strcmp(name, "contact_name")) {
         cc_strlcpy(out, contact_name ? contact_name : "", outsz);
         return;
@@ -272,38 +313,77 @@ static void put_escaped(struct sink *k, const char *p, size_t n, enum esc esc)
     sink_put(k, p + n - run, run);
 }
 
+/* A template's tags: {{name}} a variable, {{#name}} and {{^name}} open a
+ * section kept only when name has a value (or, for ^, has none), {{/name}}
+ * closes it. Sections nest up to CC_TEMPLATE_SECTIONS_MAX deep. */
+enum tag { TAG_VAR, TAG_IF, TAG_UNLESS, TAG_END };
+
+/* The tag between "{{" and "}}" (n bytes at s): its kind, and its name
+ * into name (cut to namesz). */
+static enum tag tag_parse(const char *s, size_t n, char *name, size_t namesz)
+{
+    enum tag k = TAG_VAR;
+    if (n && (s[0] == '#' || s[0] == '^' || s[0] == '/')) {
+        k = s[0] == '#' ? TAG_IF : s[0] == '^' ? TAG_UNLESS : TAG_END;
+        s++;
+        n--;
+    }
+    if (n >= namesz)
+        n = namesz - 1;
+    memcpy(name, s, n);
+    name[n] = '\0';
+    return k;
+}
+
 /* Writes tpl with its variables substituted and escaped into out (of
  * capacity outsz). The template's own text is taken as written, except that
  * for HTML it is escaped too: an author writes text, not markup. A variable
- * with no value shows as "-" rather than vanishing from the sentence. */
+ * with no value outside a section that tests it shows as "-" rather than
+ * vanishing from the sentence; the built-in texts put every value an event
+ * may lack in a section, so what is missing is left out. */
 static void expand(const char *tpl, enum esc esc, const json_t *data, const char *contact_name,
-                   enum cc_event_type t, char *out, size_t outsz)
+                   enum cc_event_type t, int zh, char *out, size_t outsz)
 {
     struct sink k;
     out[0] = '\0';
     sink_init(&k, out, outsz);
+    int depth = 0, hidden = 0; /* sections open; the depth of the outermost one hiding text */
     const char *p = tpl;
+    char val[2048];
     while (*p && !k.full) {
         const char *open = strstr(p, "{{");
         const char *close = open ? strstr(open + 2, "}}") : NULL;
         size_t lit = open && close ? (size_t)(open - p) : strlen(p);
-        put_escaped(&k, p, lit, esc == ESC_HTML ? ESC_HTML : ESC_TEXT);
+        if (!hidden)
+            put_escaped(&k, p, lit, esc == ESC_HTML ? ESC_HTML : ESC_TEXT);
         if (!(open && close))
             break;
-        char name[64] = "";
-        size_t nl = (size_t)(close - open - 2);
-        if (nl < sizeof name) {
-            memcpy(name, open + 2, nl);
-            name[nl] = '\0';
+        char name[64];
+        enum tag tag = tag_parse(open + 2, (size_t)(close - open - 2), name, sizeof name);
+        p = close + 2;
+        if (tag == TAG_END) {
+            if (depth > 0 && hidden == depth--)
+                hidden = 0;
+            continue;
         }
-        char val[2048];
-        lookup(data, name, contact_name, t, val, sizeof val);
+        if (hidden && tag != TAG_VAR) {
+            depth++;
+            continue;
+        }
+        if (hidden)
+            continue;
+        lookup(data, name, contact_name, t, zh, val, sizeof val);
+        if (tag != TAG_VAR) {
+            depth++;
+            if ((tag == TAG_IF) != (val[0] != '\0'))
+                hidden = depth;
+            continue;
+        }
         size_t vl = strlen(val);
         trim_partial(val, &vl);
         if (!val[0])
             cc_strlcpy(val, "-", sizeof val);
         put_escaped(&k, val, strlen(val), esc);
-        p = close + 2;
     }
 }
 
@@ -341,14 +421,14 @@ void cc_render_template(const char *title_tpl, const char *body_tpl, enum cc_eve
     struct scratch *w = cc_malloc(sizeof *w);
     memset(out, 0, sizeof *out);
 
-    expand(title_tpl, ESC_TEXT, data, contact_name, t, w->body, sizeof w->body);
+    expand(title_tpl, ESC_TEXT, data, contact_name, t, zh, w->body, sizeof w->body);
     one_line(w->body);
     if (mark)
         append(out->title, sizeof out->title, zh ? "【测试】" : "[TEST] ");
     append(out->title, sizeof out->title, w->body);
 
     /* plain text: title, blank line, body, (test line) */
-    expand(body_tpl, ESC_TEXT, data, contact_name, t, w->body, sizeof w->body);
+    expand(body_tpl, ESC_TEXT, data, contact_name, t, zh, w->body, sizeof w->body);
     append(out->text, sizeof out->text, out->title);
     append(out->text, sizeof out->text, "\n\n");
     append(out->text, sizeof out->text, w->body);
@@ -358,9 +438,9 @@ void cc_render_template(const char *title_tpl, const char *body_tpl, enum cc_eve
     }
 
     /* markdown: a heading, then the body with each line a paragraph */
-    expand(title_tpl, ESC_MARKDOWN, data, contact_name, t, w->title_md, sizeof w->title_md);
+    expand(title_tpl, ESC_MARKDOWN, data, contact_name, t, zh, w->title_md, sizeof w->title_md);
     one_line(w->title_md);
-    expand(body_tpl, ESC_MARKDOWN, data, contact_name, t, w->body_md, sizeof w->body_md);
+    expand(body_tpl, ESC_MARKDOWN, data, contact_name, t, zh, w->body_md, sizeof w->body_md);
     append(out->markdown, sizeof out->markdown, "### ");
     if (mark)
         append(out->markdown, sizeof out->markdown, zh ? "【测试】" : "\\[TEST\\] ");
@@ -379,9 +459,9 @@ void cc_render_template(const char *title_tpl, const char *body_tpl, enum cc_eve
                                                         : "> This is a test message; no certificate changed.\n");
 
     /* HTML */
-    expand(title_tpl, ESC_HTML, data, contact_name, t, w->title_html, sizeof w->title_html);
+    expand(title_tpl, ESC_HTML, data, contact_name, t, zh, w->title_html, sizeof w->title_html);
     one_line(w->title_html);
-    expand(body_tpl, ESC_HTML, data, contact_name, t, w->body_html, sizeof w->body_html);
+    expand(body_tpl, ESC_HTML, data, contact_name, t, zh, w->body_html, sizeof w->body_html);
     append(out->html, sizeof out->html, zh ? "<!DOCTYPE html><html lang=\"zh-CN\">"
                                            : "<!DOCTYPE html><html lang=\"en\">");
     append(out->html, sizeof out->html, "<head><meta charset=\"utf-8\"><title>");
@@ -434,22 +514,95 @@ void cc_render_event(enum cc_event_type t, const char *lang, const void *data,
 /* ---- checking an account's own text ------------------------------------------ */
 
 static const char *const known_vars[] = {
-    "domains", "brand", "type", "not_after", "days_left", "order_id", "reason",
-    "contact_name", "event_type", "certificate_id", "serial",
+    "domains", "brand", "type", "not_after", "days_left", "expires_in", "order_id", "reason",
+    "url", "contact_name", "event_type", "certificate_id", "serial",
 };
 
-static int var_known(const char *name, size_t n)
+static int var_known(const char *name)
 {
     for (size_t i = 0; i < sizeof known_vars / sizeof known_vars[0]; i++)
-        if (strlen(known_vars[i]) == n && !memcmp(known_vars[i], name, n))
+        if (!strcmp(known_vars[i], name))
             return 1;
     return 0;
 }
 
+/* Checks the tags of one part: every {{ closes, names a known variable,
+ * and sections close in order. Appends the part's text outside its tags and
+ * sections to lit, where the keyword is looked for (text in a section may
+ * be left out, so it does not count). Returns 0, or -1 with why set. */
+static int check_tags(const char *what, const char *s, struct cc_buf *lit, char *why,
+                      size_t whysz)
+{
+    char open_names[CC_TEMPLATE_SECTIONS_MAX][64];
+    int depth = 0;
+    const char *p = s;
+    for (;;) {
+        const char *open = strstr(p, "{{");
+        const char *stray = strstr(p, "}}");
+        if (stray && (!open || stray < open)) {
+            snprintf(why, whysz, "The %s has \"}}\" with no \"{{\" before it.", what);
+            return -1;
+        }
+        if (!open) {
+            if (!depth)
+                cc_buf_puts(lit, p);
+            break;
+        }
+        if (!depth)
+            cc_buf_append(lit, p, (size_t)(open - p));
+        cc_buf_puts(lit, "\n"); /* a tag separates the words around it */
+        const char *close = strstr(open + 2, "}}");
+        const char *reopen = strstr(open + 2, "{{");
+        if (!close) {
+            snprintf(why, whysz, "The %s has \"{{\" that is never closed with \"}}\".", what);
+            return -1;
+        }
+        if (reopen && reopen < close) {
+            snprintf(why, whysz, "The %s has \"{{\" inside a variable.", what);
+            return -1;
+        }
+        size_t tl = (size_t)(close - open - 2);
+        char name[64];
+        enum tag tag = tag_parse(open + 2, tl, name, sizeof name);
+        if (tl >= sizeof name || !var_known(name)) {
+            snprintf(why, whysz,
+                     "The %s uses the unknown variable {{%.*s}}; known variables: domains, brand, "
+                     "type, not_after, days_left, expires_in, order_id, reason, url, "
+                     "contact_name, event_type, certificate_id, serial.",
+                     what, tl > 64 ? 64 : (int)tl, open + 2);
+            return -1;
+        }
+        if (tag == TAG_IF || tag == TAG_UNLESS) {
+            if (depth == CC_TEMPLATE_SECTIONS_MAX) {
+                snprintf(why, whysz, "The %s nests sections more than %d deep.", what,
+                         CC_TEMPLATE_SECTIONS_MAX);
+                return -1;
+            }
+            cc_strlcpy(open_names[depth++], name, sizeof open_names[0]);
+        } else if (tag == TAG_END) {
+            if (!depth || strcmp(open_names[depth - 1], name)) {
+                if (depth)
+                    snprintf(why, whysz, "The %s closes {{/%s}} where {{/%s}} is expected.",
+                             what, name, open_names[depth - 1]);
+                else
+                    snprintf(why, whysz, "The %s closes {{/%s}}, which was never opened.", what,
+                             name);
+                return -1;
+            }
+            depth--;
+        }
+        p = close + 2;
+    }
+    if (depth) {
+        snprintf(why, whysz, "The %s opens the section {{#%s}} and never closes it with {{/%s}}.",
+                 what, open_names[depth - 1], open_names[depth - 1]);
+        return -1;
+    }
+    return 0;
+}
+
 /* Checks one part (what names it in messages: "title" or "body"): length,
- * UTF-8, control characters, and that every {{ opens a known variable that
- * closes. Appends the part's text outside its variables to lit, where the
- * keyword is looked for. Returns 0, or -1 with why set. */
+ * UTF-8, control characters, then its tags. Returns 0, or -1 with why set. */
 static int check_part(const char *what, const char *s, size_t max, int newlines,
                       struct cc_buf *lit, char *why, size_t whysz)
 {
@@ -475,42 +628,7 @@ static int check_part(const char *what, const char *s, size_t max, int newlines,
             return -1;
         }
     }
-    const char *p = s;
-    for (;;) {
-        const char *open = strstr(p, "{{");
-        const char *stray = strstr(p, "}}");
-        if (stray && (!open || stray < open)) {
-            snprintf(why, whysz, "The %s has \"}}\" with no \"{{\" before it.", what);
-            return -1;
-        }
-        if (!open) {
-            cc_buf_puts(lit, p);
-            break;
-        }
-        cc_buf_append(lit, p, (size_t)(open - p));
-        cc_buf_puts(lit, "\n"); /* a variable separates the words around it */
-        const char *close = strstr(open + 2, "}}");
-        const char *reopen = strstr(open + 2, "{{");
-        if (!close) {
-            snprintf(why, whysz, "The %s has \"{{\" that is never closed with \"}}\".", what);
-            return -1;
-        }
-        if (reopen && reopen < close) {
-            snprintf(why, whysz, "The %s has \"{{\" inside a variable.", what);
-            return -1;
-        }
-        size_t vl = (size_t)(close - open - 2);
-        if (!var_known(open + 2, vl)) {
-            snprintf(why, whysz,
-                     "The %s uses the unknown variable {{%.*s}}; known variables: domains, brand, "
-                     "type, not_after, days_left, order_id, reason, contact_name, event_type, "
-                     "certificate_id, serial.",
-                     what, vl > 64 ? 64 : (int)vl, open + 2);
-            return -1;
-        }
-        p = close + 2;
-    }
-    return 0;
+    return check_tags(what, s, lit, why, whysz);
 }
 
 int cc_template_check(const char *title, const char *body, const char *lang, char *why,
@@ -536,7 +654,8 @@ int cc_template_check(const char *title, const char *body, const char *lang, cha
     if (!rc && !strstr(lit.data ? lit.data : "", kw)) {
         snprintf(why, whysz,
                  "The template must contain the word \"%s\" in its own text (not only in a "
-                 "variable): robots set up with that keyword refuse messages without it.",
+                 "variable or a section): robots set up with that keyword refuse messages "
+                 "without it.",
                  kw);
         rc = -1;
     }

@@ -18,6 +18,7 @@
 #include <openssl/x509v3.h>
 
 #include "core/core.h"
+#include "core/products.h"
 #include "util/util.h"
 
 static const char *const state_names[] = {"active", "expired", "revoked", "superseded"};
@@ -114,35 +115,15 @@ int cc_cert_parse_time(const char *s, int64_t *ms)
 
 enum cc_err cc_cert_check_domain(const char *in, char *out, size_t outsz, struct cc_error *err)
 {
-    size_t n = in ? strlen(in) : 0;
-    if (n == 0)
-        return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "Domains", "A domain name is empty.");
-    if (n > CC_DOMAIN_MAX || n >= outsz)
+    struct cc_domain d;
+    enum cc_err rc = cc_domain_parse(in, &d, err); /* the applications' one rule for a name */
+    if (rc)
+        return rc;
+    if (strlen(d.ascii) >= outsz)
         return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "Domains",
                             "A domain name is longer than %d characters.", CC_DOMAIN_MAX);
-    size_t label = 0;
-    /* a wildcard is the whole leftmost label */
-    for (size_t i = in[0] == '*' && in[1] == '.' ? 2 : 0; i < n; i++) {
-        unsigned char ch = (unsigned char)in[i];
-        if (ch == '.') {
-            if (label == 0 || in[i - 1] == '-')
-                goto bad;
-            label = 0;
-            continue;
-        }
-        if (!(isalnum(ch) || (ch == '-' && label > 0)) || ++label > 63)
-            goto bad;
-    }
-    if (label == 0 || in[n - 1] == '-' || !strchr(in, '.'))
-        goto bad;
-    memcpy(out, in, n + 1);
-    cc_ascii_lower(out);
+    cc_strlcpy(out, d.ascii, outsz);
     return CC_OK;
-bad:
-    return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "Domains",
-                        "\"%.80s\" is not a domain name: use letters, digits and hyphens in "
-                        "dot-separated labels (A-labels for IDN), with \"*.\" only in front.",
-                        in);
 }
 
 /* ---- PEM bundles ------------------------------------------------------------------ */

@@ -349,7 +349,8 @@ static void delete_contact(struct acs_call *c)
     if (contact_id(c, &id))
         return;
     struct cc_error err;
-    if (cc_contact_delete(cc_req_service(c->req), cc_req_caller(c->req), id, &err)) {
+    /* In use: the service's Contact.InUse, whose message names the applications. */
+    if (cc_contact_delete(cc_req_service(c->req), cc_req_caller(c->req), id, NULL, &err)) {
         service_error(c->req, &err);
         return;
     }

@@ -99,6 +99,10 @@ void cc_req_empty(struct cc_request *req, int status);
 void cc_req_text(struct cc_request *req, int status, const char *type, const char *body,
                  size_t len);
 void cc_req_error(struct cc_request *req, const struct cc_error *err);
+/* The same, with extra's members (an object, taken: json_decref'd; may be
+ * NULL) added to the body, such as the applications that keep a contact in
+ * use. They never replace code, message or request_id. */
+void cc_req_error_extra(struct cc_request *req, const struct cc_error *err, json_t *extra);
 /* Adds a header to the response about to be sent (copied). */
 void cc_req_add_header(struct cc_request *req, const char *name, const char *value);
 

@@ -82,9 +82,10 @@ void cc_h_contacts_list(struct cc_request *req);
 void cc_h_contacts_get(struct cc_request *req);
 void cc_h_contacts_update(struct cc_request *req);
 void cc_h_contacts_delete(struct cc_request *req);
+void cc_h_contacts_reassign(struct cc_request *req);
 
-/* rest_contacts.c: sends one contact, redacted for the caller, with its ETag
- * and the certificates it subscribes to. */
+/* rest_contacts.c: sends one contact, redacted for the caller, with its ETag,
+ * the certificates it subscribes to and the open applications naming it. */
 void cc_send_contact(struct cc_request *req, int status, struct cc_contact *c);
 
 /* rest_verifications.c */
@@ -116,6 +117,7 @@ void cc_h_products_list(struct cc_request *req);
 void cc_h_applications_create(struct cc_request *req);
 void cc_h_applications_list(struct cc_request *req);
 void cc_h_applications_get(struct cc_request *req);
+void cc_h_applications_eligibility(struct cc_request *req);
 void cc_h_applications_transition(struct cc_request *req);
 /* rest_certificates.c */
 void cc_h_certificates_create(struct cc_request *req);

@@ -1,10 +1,12 @@
 /*
  * rest_applications.c — REST v1 certificate products and applications:
  *   GET  /v1/products                          the products one can apply for
- *   POST /v1/applications                      submit (contact_id or an inline contact)
+ *   POST /v1/applications                      submit (contact_id or an inline contact;
+ *                                              Idempotency-Key as for contacts)
  *   GET  /v1/applications                      list: state, contact_id, domain, product, paging
  *   GET  /v1/applications/{id}                 one application with its history
  *   POST /v1/applications/{id}/transitions     move it to another state
+ *   GET  /v1/applications/eligibility          may this contact be named for this product?
  * The rules live in service/applications.c; this file only translates.
  */
 #include <stdio.h>
@@ -160,10 +162,18 @@ static void applications_create(struct cc_request *req)
     struct cc_contact_input *contact = cc_malloc(sizeof *contact);
     struct cc_application a;
     struct cc_error err;
-    if (read_create(obj, &in, names, contact, &err) ||
-        cc_application_create(cc_req_service(req), cc_req_caller(req), &in, &a, NULL, &err)) {
+    struct cc_idem idem;
+    int replayed = 0;
+    /* The same request is the same JSON, whatever its spacing or key order. */
+    if (cc_idem_parse(cc_req_header(req, "Idempotency-Key"), "", &idem, &err) ||
+        (idem.key && cc_json_body_hash(obj, idem.hash, &err)) ||
+        read_create(obj, &in, names, contact, &err) ||
+        cc_application_create(cc_req_service(req), cc_req_caller(req), &in, idem.key, idem.hash,
+                              &a, NULL, &replayed, &err)) {
         cc_req_error(req, &err);
     } else {
+        if (replayed)
+            cc_req_add_header(req, "Idempotent-Replayed", "true");
         send_application(req, 201, a.id);
         cc_application_clear(&a);
     }
@@ -251,4 +261,32 @@ static void applications_transition(struct cc_request *req)
 void cc_h_applications_transition(struct cc_request *req)
 {
     cc_req_defer(req, applications_transition);
+}
+
+/* 200 either way: {"eligible": true, "problems": []}, or false with the
+ * message and problems a submission would answer, so a form can show them
+ * beside the contact before anything is sent. */
+void cc_h_applications_eligibility(struct cc_request *req)
+{
+    int64_t contact_id;
+    if (query_int(req, "contact_id", "ContactId", 0, &contact_id))
+        return;
+    struct cc_error err;
+    cc_error_clear(&err);
+    enum cc_err rc = cc_application_eligibility(cc_req_service(req), cc_req_caller(req),
+                                                cc_req_query(req, "product"), contact_id, &err);
+    if (rc && rc != CC_ERR_CONTACT_INELIGIBLE) {
+        cc_req_error(req, &err);
+        return;
+    }
+    json_t *problems = json_array();
+    for (int i = 0; rc && i < err.n_problems && i < CC_ERROR_PROBLEMS_MAX; i++)
+        json_array_append_new(problems, json_pack("{s:s, s:s, s:s}", "code",
+                                                  err.problems[i].code, "field",
+                                                  err.problems[i].field, "message",
+                                                  err.problems[i].message));
+    json_t *o = json_pack("{s:b, s:o}", "eligible", !rc, "problems", problems);
+    if (rc)
+        json_object_set_new(o, "message", json_string(err.message));
+    cc_req_json(req, 200, o);
 }

@@ -1,5 +1,6 @@
 /*
- * rest_contacts.c — REST v1 contacts: /v1/contacts and /v1/contacts/{id}.
+ * rest_contacts.c — REST v1 contacts: /v1/contacts, /v1/contacts/{id} and
+ * /v1/contacts/{id}/reassign.
  * Each handler turns the HTTP request into a service call and the result
  * into JSON; the rules themselves live in service/contacts.c.
  */
@@ -39,12 +40,55 @@ static void set_etag(struct cc_request *req, int64_t version)
     cc_req_add_header(req, "ETag", etag);
 }
 
-void cc_send_contact(struct cc_request *req, int status, struct cc_contact *c)
+/* The open applications of u as a contact shows them: [{"id", "product",
+ * "domains" (the names, U-labels), "state"}]. New reference. */
+static json_t *render_use(const struct cc_contact_use *u)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < u->n; i++) {
+        const struct cc_application *a = &u->items[i];
+        json_t *stored = json_loads(a->domains ? a->domains : "[]", 0, NULL);
+        json_t *names = json_array();
+        size_t j;
+        json_t *d;
+        json_array_foreach(stored, j, d) {
+            const char *name = json_string_value(json_object_get(d, "name"));
+            if (name)
+                json_array_append_new(names, json_string(name));
+        }
+        json_decref(stored);
+        json_array_append_new(arr, json_pack("{s:I, s:s, s:o, s:s}", "id", (json_int_t)a->id,
+                                             "product", a->product, "domains", names, "state",
+                                             cc_app_state_name(a->state)));
+    }
+    return arr;
+}
+
+/* Sends contact c with "applications" (the open ones naming it, at most
+ * CC_PAGE_SIZE_MAX: u, or read now when u is NULL) and "applications_total". */
+static void send_contact(struct cc_request *req, int status, struct cc_contact *c,
+                         const struct cc_contact_use *u)
 {
     set_etag(req, c->version);
     json_t *o = cc_render_contact(c);
     cc_contact_add_certificates(req, c->id, o);
+    struct cc_contact_use read;
+    struct cc_error err;
+    if (!u && !cc_contact_applications(cc_req_service(req), cc_req_caller(req), c->id, &read,
+                                       &err))
+        u = &read;
+    if (u) { /* else the contact is still shown; its applications are left out */
+        json_object_set_new(o, "applications", render_use(u));
+        json_object_set_new(o, "applications_total", json_integer(u->total));
+        if (u == &read)
+            cc_contact_use_free(&read);
+    }
     cc_req_json(req, status, o);
+}
+
+void cc_send_contact(struct cc_request *req, int status, struct cc_contact *c)
+{
+    send_contact(req, status, c, NULL);
 }
 
 /* Writes wait for their group commit (an fsync): they run on the blocking
@@ -127,14 +171,18 @@ void cc_h_contacts_list(struct cc_request *req)
     cc_req_json(req, 200, o);
 }
 
+/* The contact and its open applications come from one snapshot. */
 void cc_h_contacts_get(struct cc_request *req)
 {
     struct cc_contact *c = cc_malloc(sizeof *c);
+    struct cc_contact_use u;
     struct cc_error err;
-    if (cc_contact_get(cc_req_service(req), cc_req_caller(req), cc_req_path_id(req), c, &err))
+    if (cc_contact_get_in_use(cc_req_service(req), cc_req_caller(req), cc_req_path_id(req), c,
+                              &u, &err))
         cc_req_error(req, &err);
     else
-        cc_send_contact(req, 200, c);
+        send_contact(req, 200, c, &u);
+    cc_contact_use_free(&u);
     cc_free(c);
 }
 
@@ -175,13 +223,64 @@ static void contacts_update(struct cc_request *req)
     json_decref(obj);
 }
 
+/* A contact in use answers 409 Contact.InUse with the applications that
+ * hold it, and their count (the list stops at CC_PAGE_SIZE_MAX). */
 static void contacts_delete(struct cc_request *req)
 {
     struct cc_error err;
-    if (cc_contact_delete(cc_req_service(req), cc_req_caller(req), cc_req_path_id(req), &err))
+    struct cc_contact_use u;
+    enum cc_err rc = cc_contact_delete(cc_req_service(req), cc_req_caller(req),
+                                       cc_req_path_id(req), &u, &err);
+    if (rc == CC_ERR_CONTACT_IN_USE) {
+        json_t *extra = json_pack("{s:o, s:I}", "applications", render_use(&u),
+                                  "applications_total", (json_int_t)u.total);
+        cc_req_error_extra(req, &err, extra);
+    } else if (rc) {
         cc_req_error(req, &err);
-    else
+    } else {
         cc_req_empty(req, 204);
+    }
+    cc_contact_use_free(&u);
+}
+
+static void contacts_reassign(struct cc_request *req)
+{
+    json_t *obj;
+    if (cc_req_json_body(req, &obj))
+        return;
+    struct cc_error err;
+    int64_t to = 0;
+    const char *key;
+    json_t *v;
+    enum cc_err rc = CC_OK;
+    json_object_foreach(obj, key, v) {
+        if (strcmp(key, "to_contact_id") != 0) {
+            rc = cc_error_set(&err, CC_ERR_UNKNOWN_FIELD, NULL,
+                              "Unknown field \"%.64s\": a reassignment has to_contact_id.", key);
+            break;
+        }
+        if (!json_is_integer(v) || json_integer_value(v) < 1) {
+            rc = cc_error_set(&err, CC_ERR_INCORRECT_FORMAT, "ToContactId",
+                              "to_contact_id must be a contact's id.");
+            break;
+        }
+        to = json_integer_value(v);
+    }
+    json_decref(obj);
+    struct cc_reassign_result r;
+    if (rc || cc_contact_reassign(cc_req_service(req), cc_req_caller(req), cc_req_path_id(req),
+                                  to, &r, &err)) {
+        cc_req_error(req, &err);
+        return;
+    }
+    cc_req_json(req, 200, json_pack("{s:I, s:I}", "moved_applications",
+                                    (json_int_t)r.moved_applications, "moved_certificates",
+                                    (json_int_t)r.moved_certificates));
+}
+
+void cc_h_contacts_reassign(struct cc_request *req)
+{
+    cc_req_defer(req, contacts_reassign);
 }
 
 void cc_h_contacts_create(struct cc_request *req)

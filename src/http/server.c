@@ -287,6 +287,11 @@ void cc_req_empty(struct cc_request *req, int status)
 
 void cc_req_error(struct cc_request *req, const struct cc_error *err)
 {
+    cc_req_error_extra(req, err, NULL);
+}
+
+void cc_req_error_extra(struct cc_request *req, const struct cc_error *err, json_t *extra)
+{
     char code[96];
     cc_err_api_code(err, code, sizeof code);
     int status = cc_err_http_status(err->code);
@@ -316,6 +321,10 @@ void cc_req_error(struct cc_request *req, const struct cc_error *err)
         snprintf(ra, sizeof ra, "%lld", (long long)err->retry_after_s);
         cc_req_add_header(req, "Retry-After", ra);
         json_object_set_new(o, "retry_after", json_integer(err->retry_after_s));
+    }
+    if (extra) {
+        json_object_update_missing(o, extra);
+        json_decref(extra);
     }
     cc_req_json(req, status, o);
 }

@@ -8,8 +8,10 @@
  * (core/products.c); the contact's email and mobile must both be verified
  * (an inline contact: confirmed in the last 30 minutes, as contact creation
  * carries it). Every contact problem is reported at once, each with its own
- * code. States: submitted -> pending_validation -> approved -> issued, or
- * rejected / cancelled before issued (core: cc_app_transition_allowed).
+ * code. A submission with an Idempotency-Key answers a retry with the first
+ * application (and makes no second inline contact). States: submitted ->
+ * pending_validation -> approved -> issued, or rejected / cancelled before
+ * issued (core: cc_app_transition_allowed).
  */
 #include <stdio.h>
 #include <string.h>
@@ -82,8 +84,11 @@ struct create_op {
     const char *csr;
     int64_t contact_id;
     const struct svc_contact_new *inline_contact;  /* NULL: contact_id */
+    const char *idem_key;                           /* NULL: none */
+    const char *body_hash;
     struct cc_application *out;
     struct cc_contact *contact;
+    int replayed;
 };
 
 /* Every reason c cannot be named on an application for p, as problems of
@@ -148,12 +153,42 @@ static enum cc_err history_add(struct cc_tx *tx, const struct cc_caller *caller,
     return cc_tx_app_transition_add(tx, &t, err);
 }
 
+/* A submission seen before under op->idem_key: the first application and
+ * its contact when the request is the same (1), CC_ERR_IDEMPOTENCY_REUSED
+ * when it is not; 0 when the key is new. */
+static enum cc_err replay(struct cc_tx *tx, struct create_op *op, struct cc_error *err)
+{
+    int64_t account = op->caller->account_id, app_id = 0;
+    char hash[65];
+    enum cc_err rc = cc_tx_app_idem_get(tx, account, op->idem_key, hash, &app_id, err);
+    if (rc == CC_ERR_NOT_FOUND)
+        return CC_OK;
+    if (rc)
+        return rc;
+    if (strcmp(hash, op->body_hash) != 0)
+        return cc_error_set(err, CC_ERR_IDEMPOTENCY_REUSED, NULL,
+                            "This Idempotency-Key was already used with a different request "
+                            "body.");
+    if ((rc = cc_tx_app_get(tx, account, app_id, op->out, err)))
+        return rc;
+    op->replayed = 1;
+    /* The contact may be gone since: the application is the answer. */
+    rc = cc_tx_contact_get(tx, account, op->out->contact_id, op->contact, err);
+    if (rc == CC_ERR_NOT_FOUND)
+        memset(op->contact, 0, sizeof *op->contact);
+    return rc == CC_ERR_NOT_FOUND ? CC_OK : rc;
+}
+
 static enum cc_err create_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
     struct create_op *op = arg;
     int64_t account = op->caller->account_id, now = cc_now_ms();
     struct cc_contact *c = op->contact;
     enum cc_err rc;
+    op->replayed = 0;
+    cc_application_clear(op->out);
+    if (op->idem_key && ((rc = replay(tx, op, err)) || op->replayed))
+        return rc;
     if (op->inline_contact) {
         rc = svc_contact_insert_tx(tx, op->svc, op->caller, op->inline_contact, c, err);
     } else {
@@ -180,6 +215,9 @@ static enum cc_err create_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     if ((rc = cc_tx_app_insert(tx, a, err)))
         return rc;
     if ((rc = history_add(tx, op->caller, a, "", NULL, now, err)))
+        return rc;
+    if (op->idem_key &&
+        (rc = cc_tx_app_idem_put(tx, account, op->idem_key, op->body_hash, a->id, now, err)))
         return rc;
     return cc_tx_audit(tx, account, op->caller->key_id, "application.create", "application",
                        a->id, a->product, now, err);
@@ -235,11 +273,14 @@ out:
 }
 
 enum cc_err cc_application_create(struct cc_service *svc, const struct cc_caller *caller,
-                                  const struct cc_application_input *in,
-                                  struct cc_application *out, struct cc_contact *contact_out,
+                                  const struct cc_application_input *in, const char *idem_key,
+                                  const char *body_hash, struct cc_application *out,
+                                  struct cc_contact *contact_out, int *replayed,
                                   struct cc_error *err)
 {
     memset(out, 0, sizeof *out);
+    if (replayed)
+        *replayed = 0;
     enum cc_err rc = cc_service_require(caller, CC_ROLE_OPERATOR, err);
     if (rc)
         return rc;
@@ -264,9 +305,12 @@ enum cc_err cc_application_create(struct cc_service *svc, const struct cc_caller
         free(json);
         return rc;
     }
-    struct cc_contact *c = cc_malloc(sizeof *c);
-    struct create_op op = {svc, caller, p, json, in->csr, in->contact_id, nc, out, c};
+    struct cc_contact *c = cc_calloc(1, sizeof *c);
+    struct create_op op = {svc,     caller, p, json, in->csr, in->contact_id, nc, idem_key,
+                           body_hash, out,  c, 0};
     rc = cc_store_write(svc->store, create_tx, &op, err);
+    if (replayed)
+        *replayed = op.replayed;
     if (rc) {
         cc_application_clear(out);
     } else if (contact_out) {
@@ -505,4 +549,32 @@ enum cc_err cc_application_transition(struct cc_service *svc, const struct cc_ca
         cc_dispatcher_wake(svc->dispatcher);
     svc_reminders_poke(svc); /* an issued certificate has reminders to schedule */
     return CC_OK;
+}
+
+/* ---- eligibility ------------------------------------------------------------------- */
+enum cc_err cc_application_eligibility(struct cc_service *svc, const struct cc_caller *caller,
+                                       const char *product, int64_t contact_id,
+                                       struct cc_error *err)
+{
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_READONLY, err);
+    if (rc)
+        return rc;
+    if (!product || !product[0])
+        return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Product", "product is required.");
+    const struct cc_product *p = cc_product_find(product);
+    if (!p)
+        return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "Product",
+                            "There is no product \"%.64s\"; GET /v1/products lists them.",
+                            product);
+    if (contact_id <= 0)
+        return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "ContactId", "contact_id is required.");
+    struct cc_contact *c = cc_malloc(sizeof *c);
+    rc = cc_store_contact_get(svc->store, caller->account_id, contact_id, c, err);
+    if (rc == CC_ERR_NOT_FOUND)
+        rc = cc_error_set(err, CC_ERR_INVALID_PARAMETER, "ContactId",
+                          "Contact %lld does not exist.", (long long)contact_id);
+    if (!rc)
+        rc = contact_eligible(p, c, err); /* the very check a submission makes */
+    cc_free(c);
+    return rc;
 }

@@ -5,9 +5,12 @@
  * through: field validation and normalisation (core/validate.c), the role a
  * caller needs, the per-account cap, idempotent creates, optimistic
  * concurrency on update, verification reset when an address changes, the
- * webhook secret rules, encryption at rest, masking, and the audit row that
- * commits with each change.
+ * webhook secret rules, encryption at rest, masking, the audit row that
+ * commits with each change, the refusal to delete a contact that open
+ * certificate applications name, and the move of its applications and
+ * certificate subscriptions to another contact (reassign).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -413,33 +416,182 @@ enum cc_err cc_contact_update(struct cc_service *svc, const struct cc_caller *ca
 }
 
 /* ---- delete ------------------------------------------------------------------------------- */
+void cc_contact_use_free(struct cc_contact_use *u)
+{
+    if (!u)
+        return;
+    cc_application_list_free(u->items, u->n);
+    memset(u, 0, sizeof *u);
+}
+
 struct delete_op {
     const struct cc_caller *caller;
     int64_t id;
+    struct cc_contact_use *use;
 };
 
+/* The CC_ERR_CONTACT_IN_USE of contact id, naming the first few of u. */
+static enum cc_err in_use(int64_t id, const struct cc_contact_use *u, struct cc_error *err)
+{
+    char ids[128] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < u->n && i < 5 && used < sizeof ids; i++)
+        used += (size_t)snprintf(ids + used, sizeof ids - used, "%s%lld", i ? ", " : "",
+                                 (long long)u->items[i].id);
+    return cc_error_set(err, CC_ERR_CONTACT_IN_USE, NULL,
+                        "Contact %lld is named by %lld open certificate application%s (%s%s): "
+                        "reassign %s to another contact (POST /v1/contacts/%lld/reassign) "
+                        "or close %s first.",
+                        (long long)id, (long long)u->total, u->total == 1 ? "" : "s", ids,
+                        u->total > 5 ? ", ..." : "", u->total == 1 ? "it" : "them",
+                        (long long)id, u->total == 1 ? "it" : "them");
+}
+
+/* The check and the delete share one transaction: an application
+ * submitted meanwhile either commits first (and is seen here) or finds the
+ * contact gone. The delete goes first so that a missing contact is 404. */
 static enum cc_err delete_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
     struct delete_op *op = arg;
-    int64_t now = cc_now_ms();
-    enum cc_err rc = cc_tx_contact_delete(tx, op->caller->account_id, op->id, err);
+    int64_t account = op->caller->account_id, now = cc_now_ms();
+    cc_contact_use_free(op->use); /* a write may run again */
+    enum cc_err rc = cc_tx_contact_delete(tx, account, op->id, err);
     if (rc)
         return rc;
-    /* Nothing more goes to a deleted contact: its queued messages go with it. */
-    if ((rc = cc_tx_notif_cancel_contact(tx, op->caller->account_id, op->id, now, err)))
+    rc = cc_tx_app_open_for_contact(tx, account, op->id, CC_PAGE_SIZE_MAX, &op->use->items,
+                                    &op->use->n, &op->use->total, err);
+    if (rc)
         return rc;
-    return cc_tx_audit(tx, op->caller->account_id, op->caller->key_id, "contact.delete",
-                       "contact", op->id, NULL, now, err);
+    if (op->use->total > 0)
+        return in_use(op->id, op->use, err);
+    /* Nothing more goes to a deleted contact: its queued messages go with it
+     * (its certificate subscriptions went with the row: ON DELETE CASCADE). */
+    if ((rc = cc_tx_notif_cancel_contact(tx, account, op->id, now, err)))
+        return rc;
+    return cc_tx_audit(tx, account, op->caller->key_id, "contact.delete", "contact", op->id,
+                       NULL, now, err);
 }
 
 enum cc_err cc_contact_delete(struct cc_service *svc, const struct cc_caller *caller,
-                              int64_t id, struct cc_error *err)
+                              int64_t id, struct cc_contact_use *use, struct cc_error *err)
 {
+    struct cc_contact_use own;
+    if (!use)
+        use = &own;
+    memset(use, 0, sizeof *use);
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_OPERATOR, err);
+    if (!rc) {
+        struct delete_op op = {caller, id, use};
+        rc = cc_store_write(svc->store, delete_tx, &op, err);
+    }
+    if (rc != CC_ERR_CONTACT_IN_USE || use == &own)
+        cc_contact_use_free(use);
+    return rc;
+}
+
+enum cc_err cc_contact_applications(struct cc_service *svc, const struct cc_caller *caller,
+                                    int64_t id, struct cc_contact_use *out,
+                                    struct cc_error *err)
+{
+    memset(out, 0, sizeof *out);
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_READONLY, err);
+    if (rc)
+        return rc;
+    return cc_store_app_open_for_contact(svc->store, caller->account_id, id, CC_PAGE_SIZE_MAX,
+                                         &out->items, &out->n, &out->total, err);
+}
+
+struct get_op {
+    int64_t account_id, id;
+    struct cc_contact *out;
+    struct cc_contact_use *use;
+};
+
+static enum cc_err get_in_use_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct get_op *op = arg;
+    enum cc_err rc = cc_tx_contact_get(tx, op->account_id, op->id, op->out, err);
+    if (rc)
+        return rc;
+    return cc_tx_app_open_for_contact(tx, op->account_id, op->id, CC_PAGE_SIZE_MAX,
+                                      &op->use->items, &op->use->n, &op->use->total, err);
+}
+
+enum cc_err cc_contact_get_in_use(struct cc_service *svc, const struct cc_caller *caller,
+                                  int64_t id, struct cc_contact *out,
+                                  struct cc_contact_use *use, struct cc_error *err)
+{
+    memset(use, 0, sizeof *use);
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_READONLY, err);
+    if (rc)
+        return rc;
+    struct get_op op = {caller->account_id, id, out, use};
+    if ((rc = cc_store_read(svc->store, get_in_use_tx, &op, err))) {
+        cc_contact_use_free(use);
+        return rc;
+    }
+    svc_contact_view(caller, SVC_VIEW_DETAIL, out);
+    return CC_OK;
+}
+
+/* ---- reassign -------------------------------------------------------------------------------- */
+struct reassign_op {
+    const struct cc_caller *caller;
+    int64_t id, to;
+    struct cc_reassign_result *out;
+};
+
+static enum cc_err reassign_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct reassign_op *op = arg;
+    int64_t account = op->caller->account_id, now = cc_now_ms();
+    memset(op->out, 0, sizeof *op->out);
+    struct cc_contact *c = cc_malloc(sizeof *c);
+    enum cc_err rc = cc_tx_contact_get(tx, account, op->id, c, err);
+    if (!rc) {
+        rc = cc_tx_contact_get(tx, account, op->to, c, err);
+        if (rc == CC_ERR_NOT_FOUND)
+            rc = cc_error_set(err, CC_ERR_NOT_FOUND, "ToContactId",
+                              "to_contact_id %lld is not a contact of this account.",
+                              (long long)op->to);
+    }
+    OPENSSL_cleanse(c, sizeof *c);
+    cc_free(c);
+    if (rc)
+        return rc;
+    char reason[64];
+    snprintf(reason, sizeof reason, "contact %lld -> %lld", (long long)op->id,
+             (long long)op->to);
+    if ((rc = cc_tx_app_reassign_open(tx, account, op->id, op->to, op->caller->key_id, reason,
+                                      now, &op->out->moved_applications, err)))
+        return rc;
+    if ((rc = cc_tx_contact_subscriptions_move(tx, op->id, op->to,
+                                               &op->out->moved_certificates, err)))
+        return rc;
+    char detail[128];
+    snprintf(detail, sizeof detail, "to contact %lld: %lld applications, %lld certificates",
+             (long long)op->to, (long long)op->out->moved_applications,
+             (long long)op->out->moved_certificates);
+    return cc_tx_audit(tx, account, op->caller->key_id, "contact.reassign", "contact", op->id,
+                       detail, now, err);
+}
+
+enum cc_err cc_contact_reassign(struct cc_service *svc, const struct cc_caller *caller,
+                                int64_t id, int64_t to_id, struct cc_reassign_result *out,
+                                struct cc_error *err)
+{
+    memset(out, 0, sizeof *out);
     enum cc_err rc = cc_service_require(caller, CC_ROLE_OPERATOR, err);
     if (rc)
         return rc;
-    struct delete_op op = {caller, id};
-    return cc_store_write(svc->store, delete_tx, &op, err);
+    if (to_id <= 0)
+        return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "ToContactId",
+                            "to_contact_id, the contact to move to, is required.");
+    if (to_id == id)
+        return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "ToContactId",
+                            "to_contact_id is this contact: name another one.");
+    struct reassign_op op = {caller, id, to_id, out};
+    return cc_store_write(svc->store, reassign_tx, &op, err);
 }
 
 /* ---- masking ------------------------------------------------------------------------------- */

@@ -196,8 +196,50 @@ enum cc_err cc_contact_list(struct cc_service *svc, const struct cc_caller *call
 enum cc_err cc_contact_update(struct cc_service *svc, const struct cc_caller *caller,
                               int64_t id, const struct cc_contact_input *in, int64_t if_match,
                               struct cc_contact *out, struct cc_error *err);
+/* The open certificate applications (submitted, pending_validation,
+ * approved) that name a contact: the newest CC_PAGE_SIZE_MAX of them (id,
+ * product, state, domains; no CSR or PEM) and how many there are. */
+struct cc_contact_use {
+    int64_t total;
+    size_t n;
+    struct cc_application *items;        /* owned: cc_contact_use_free() */
+};
+void cc_contact_use_free(struct cc_contact_use *u);
+/* Deletes the contact, unsubscribes it from its certificates and cancels
+ * its pending notifications, in one transaction. A contact that open
+ * applications name is not deleted: CC_ERR_CONTACT_IN_USE, and *use (may be
+ * NULL; else free it with cc_contact_use_free() whatever the result) lists
+ * them — checked in the same transaction as the delete. Closed
+ * applications keep the number. Operator or admin. */
 enum cc_err cc_contact_delete(struct cc_service *svc, const struct cc_caller *caller,
-                              int64_t id, struct cc_error *err);
+                              int64_t id, struct cc_contact_use *use, struct cc_error *err);
+/* cc_contact_get and cc_contact_applications from one snapshot: the contact
+ * and the open applications naming it (*use: cc_contact_use_free(), also
+ * on failure). */
+enum cc_err cc_contact_get_in_use(struct cc_service *svc, const struct cc_caller *caller,
+                                  int64_t id, struct cc_contact *out,
+                                  struct cc_contact_use *use, struct cc_error *err);
+/* The open applications naming contact id (any role). A contact the
+ * account does not have has none (no CC_ERR_NOT_FOUND: read the contact
+ * for that). *out: cc_contact_use_free(). */
+enum cc_err cc_contact_applications(struct cc_service *svc, const struct cc_caller *caller,
+                                    int64_t id, struct cc_contact_use *out,
+                                    struct cc_error *err);
+struct cc_reassign_result {
+    int64_t moved_applications;
+    int64_t moved_certificates;
+};
+/* Moves contact id's open applications (a history row each, state
+ * unchanged) and its certificate subscriptions (no duplicates) to contact
+ * to_id of the same account, in one transaction, audited. The target need
+ * only exist in the account: the applications' contact rules (ID card,
+ * verified addresses) were checked at submission and are not checked
+ * again. id missing: CC_ERR_NOT_FOUND; to_id missing or another account's:
+ * CC_ERR_NOT_FOUND, field "ToContactId"; id == to_id: CC_ERR_INVALID_PARAMETER.
+ * Operator or admin. */
+enum cc_err cc_contact_reassign(struct cc_service *svc, const struct cc_caller *caller,
+                                int64_t id, int64_t to_id, struct cc_reassign_result *out,
+                                struct cc_error *err);
 
 /* ---- verifications.c: one-time codes for email and mobile ------------------- */
 struct cc_verif_view {
@@ -450,9 +492,14 @@ struct cc_application_input {
  * not even an inline contact. Operator or admin. *out owns its strings:
  * cc_application_clear(). contact_out (may be NULL) gets the contact, masked
  * for the caller. */
+/* idem_key (may be NULL) with body_hash (hex SHA-256 of the request) makes
+ * a retry answer the first application, creating nothing (*replayed, may be
+ * NULL, is set); the same key with another hash is
+ * CC_ERR_IDEMPOTENCY_REUSED. */
 enum cc_err cc_application_create(struct cc_service *svc, const struct cc_caller *caller,
-                                  const struct cc_application_input *in,
-                                  struct cc_application *out, struct cc_contact *contact_out,
+                                  const struct cc_application_input *in, const char *idem_key,
+                                  const char *body_hash, struct cc_application *out,
+                                  struct cc_contact *contact_out, int *replayed,
                                   struct cc_error *err);
 /* The application and its history, oldest first (*history: cc_free()). */
 enum cc_err cc_application_get(struct cc_service *svc, const struct cc_caller *caller, int64_t id,
@@ -470,6 +517,12 @@ enum cc_err cc_application_list(struct cc_service *svc, const struct cc_caller *
                                 const struct cc_app_filter *f, struct cc_application **out,
                                 size_t *n, int64_t *total, struct cc_error *err);
 void cc_application_list_free(struct cc_application *items, size_t n);
+/* Whether contact contact_id may be named on an application for product:
+ * CC_OK, or the same CC_ERR_CONTACT_INELIGIBLE (with every problem) that
+ * submitting would answer; nothing is written. Any role. */
+enum cc_err cc_application_eligibility(struct cc_service *svc, const struct cc_caller *caller,
+                                       const char *product, int64_t contact_id,
+                                       struct cc_error *err);
 /* Moves application id to state `to` (a state name) with reason (may be
  * NULL) as the caller: an illegal move is CC_ERR_INVALID_TRANSITION naming
  * the allowed ones; issued needs certificate_pem whose names cover the

@@ -41,6 +41,11 @@ struct cc_contact_query {
     X(tx, contact_update, (struct cc_contact *c, struct cc_error *err), (c, err))          \
     X(tx, contact_delete, (int64_t account_id, int64_t id, struct cc_error *err),          \
       (account_id, id, err))                                                               \
+    /* Moves contact from's certificate subscriptions to contact to (both of one account: \
+     * the caller has checked); a certificate to subscribes to already keeps it once.     \
+     * *n is how many certificates from was subscribed to. */                             \
+    X(tx, contact_subscriptions_move,                                                      \
+      (int64_t from, int64_t to, int64_t *n, struct cc_error *err), (from, to, n, err))    \
     /* CC_ERR_NOT_FOUND when the key was never used. hash: 65 bytes. */                   \
     X(tx, idem_get,                                                                        \
       (int64_t account_id, const char *key, char *hash, int64_t *contact_id,               \

@@ -441,6 +441,22 @@ static enum cc_err sq_meta_set(struct cc_store *s, const char *name, const char 
     return cc_sq_write(s, tx_meta_set, &m, err);
 }
 
+/* fn on the calling thread's read connection (query-only: a write fails)
+ * between BEGIN and COMMIT, so that its reads share one WAL snapshot. */
+static enum cc_err sq_read(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err)
+{
+    struct conn *c = cc_sq_rconn(s->impl, err);
+    if (!c)
+        return CC_ERR_STORE;
+    if (cc_sq_exec(c->db, "BEGIN") != SQLITE_OK)
+        return cc_sq_db_error(err, c->db, "starting a read");
+    struct cc_tx tx = {s->ops, c};
+    enum cc_err rc = fn(&tx, arg, err);
+    if (cc_sq_exec(c->db, "COMMIT") != SQLITE_OK && !sqlite3_get_autocommit(c->db))
+        cc_sq_exec(c->db, "ROLLBACK");
+    return rc;
+}
+
 const struct cc_store_ops cc_sq_ops = {
     .name = "sqlite",
     .close = sq_close,
@@ -449,6 +465,7 @@ const struct cc_store_ops cc_sq_ops = {
     .meta_get = sq_meta_get,
     .meta_set = sq_meta_set,
     .write = cc_sq_write,
+    .read = sq_read,
     .thread_done = cc_sq_thread_done,
     .accounts = &cc_sq_account_ops,
     .contacts = &cc_sq_contact_ops,

@@ -1,7 +1,9 @@
 /*
  * sqlite_applications.c — the SQLite side of certificate applications
  * (migration 0011): the applications, one row per name for the domain
- * filter, and the history of state changes. Writes run inside the writer's
+ * filter, the history of state changes, the open applications of a
+ * contact and their reassignment, and the idempotency keys of submission
+ * (migration 0014). Writes run inside the writer's
  * transactions (sqlite_writer.c); reads on the calling thread's read
  * connection (sqlite_conn.c).
  */
@@ -41,6 +43,29 @@ static const char sql_list[] =
 static const char sql_history[] =
     "SELECT id, application_id, at, actor, from_state, to_state, reason "
     "FROM application_transitions WHERE application_id = ?1 ORDER BY id LIMIT ?2";
+
+#define OPEN_STATES "('submitted', 'pending_validation', 'approved')"
+/* One statement, so one snapshot: the page and, beside each row, how many
+ * match in all (the window counts before LIMIT). No CSR or PEM: a contact's
+ * list shows names and states only. */
+static const char sql_open_list[] =
+    "SELECT id, account_id, contact_id, product, state, domains, NULL, NULL, version, "
+    "created_at, updated_at, count(*) OVER () FROM applications WHERE account_id = ?1 "
+    "AND contact_id = ?2 AND state IN " OPEN_STATES " ORDER BY id DESC LIMIT ?3";
+/* The history first, while the rows still name `from`. */
+static const char sql_reassign_history[] =
+    "INSERT INTO application_transitions(application_id, at, actor, from_state, to_state, "
+    "reason) SELECT id, ?4, ?5, state, state, ?6 FROM applications "
+    "WHERE account_id = ?1 AND contact_id = ?2 AND state IN " OPEN_STATES " ORDER BY id";
+static const char sql_reassign[] =
+    "UPDATE applications SET contact_id = ?3, version = version + 1, updated_at = ?4 "
+    "WHERE account_id = ?1 AND contact_id = ?2 AND state IN " OPEN_STATES;
+static const char sql_idem_get[] =
+    "SELECT request_hash, application_id FROM application_idempotency_keys "
+    "WHERE account_id = ?1 AND key = ?2";
+static const char sql_idem_put[] =
+    "INSERT INTO application_idempotency_keys(account_id, key, request_hash, application_id, "
+    "created_at) VALUES (?1, ?2, ?3, ?4, ?5)";
 
 /* A text column as an owned string, or NULL for SQL NULL. */
 static char *col_dup(sqlite3_stmt *s, int i)
@@ -255,6 +280,133 @@ static enum cc_err read_app_history(void *impl, int64_t application_id,
     }
     *out = items;
     return CC_OK;
+}
+
+/* The open applications naming a contact, on connection c. */
+static enum cc_err open_for_contact(struct conn *c, int64_t account_id, int64_t contact_id,
+                                    size_t max, struct cc_application **out, size_t *n,
+                                    int64_t *total, struct cc_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    *total = 0;
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_open_list, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_int64(s, 2, contact_id);
+    /* max 0 still needs a row for the count */
+    sqlite3_bind_int64(s, 3, max ? (int64_t)max : 1);
+    struct cc_application *items = max ? cc_calloc(max, sizeof *items) : NULL;
+    int rc = SQLITE_DONE;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        *total = sqlite3_column_int64(s, 11);
+        if (*n < max)
+            read_row(s, &items[(*n)++]);
+    }
+    cc_sq_done(s);
+    if (rc != SQLITE_DONE) {
+        for (size_t i = 0; i < *n; i++)
+            cc_application_clear(&items[i]);
+        cc_free(items);
+        *n = 0;
+        *total = 0;
+        return cc_sq_db_error(err, c->db, "listing a contact's applications");
+    }
+    if (*n == 0) {
+        cc_free(items);
+        items = NULL;
+    }
+    *out = items;
+    return CC_OK;
+}
+
+static enum cc_err tx_app_open_for_contact(void *tx, int64_t account_id, int64_t contact_id,
+                                           size_t max, struct cc_application **out, size_t *n,
+                                           int64_t *total, struct cc_error *err)
+{
+    return open_for_contact(tx, account_id, contact_id, max, out, n, total, err);
+}
+
+static enum cc_err read_app_open_for_contact(void *impl, int64_t account_id,
+                                             int64_t contact_id, size_t max,
+                                             struct cc_application **out, size_t *n,
+                                             int64_t *total, struct cc_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    *total = 0;
+    struct conn *c = cc_sq_rconn(impl, err);
+    return c ? open_for_contact(c, account_id, contact_id, max, out, n, total, err)
+             : CC_ERR_STORE;
+}
+
+static enum cc_err tx_app_reassign_open(void *tx, int64_t account_id, int64_t from, int64_t to,
+                                        const char *actor, const char *reason, int64_t now,
+                                        int64_t *n, struct cc_error *err)
+{
+    struct conn *c = tx;
+    *n = 0;
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_reassign_history, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_int64(s, 2, from);
+    sqlite3_bind_int64(s, 4, now);
+    sqlite3_bind_text(s, 5, actor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 6, reason ? reason : "", -1, SQLITE_STATIC);
+    enum cc_err rc = cc_sq_step_done(c, s, "recording a contact change in history", err);
+    if (rc)
+        return rc;
+    if (!(s = cc_sq_stmt(c, sql_reassign, err)))
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_int64(s, 2, from);
+    sqlite3_bind_int64(s, 3, to);
+    sqlite3_bind_int64(s, 4, now);
+    if ((rc = cc_sq_step_done(c, s, "reassigning applications", err)))
+        return rc;
+    *n = sqlite3_changes(c->db);
+    return CC_OK;
+}
+
+static enum cc_err tx_app_idem_get(void *tx, int64_t account_id, const char *key, char *hash,
+                                   int64_t *application_id, struct cc_error *err)
+{
+    struct conn *c = tx;
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_idem_get, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    enum cc_err res = CC_OK;
+    if (rc == SQLITE_ROW) {
+        cc_sq_col_text(s, 0, hash, 65);
+        *application_id = sqlite3_column_int64(s, 1);
+    } else if (rc == SQLITE_DONE) {
+        res = CC_ERR_NOT_FOUND;
+    } else {
+        res = cc_sq_db_error(err, c->db, "reading an idempotency key");
+    }
+    cc_sq_done(s);
+    return res;
+}
+
+static enum cc_err tx_app_idem_put(void *tx, int64_t account_id, const char *key,
+                                   const char *hash, int64_t application_id, int64_t now,
+                                   struct cc_error *err)
+{
+    struct conn *c = tx;
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_idem_put, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, application_id);
+    sqlite3_bind_int64(s, 5, now);
+    return cc_sq_step_done(c, s, "saving an idempotency key", err);
 }
 
 const struct cc_store_application_ops cc_sq_application_ops = {

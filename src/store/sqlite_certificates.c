@@ -90,8 +90,11 @@ static char *col_dup(sqlite3_stmt *s, int i)
     return cc_strdup(t ? (const char *)t : "");
 }
 
+/* Fills every member of *c from the row: a caller's struct may come in
+ * uninitialised, and its owned members are all set here. */
 static void read_row(sqlite3_stmt *s, struct cc_certificate *c)
 {
+    memset(c, 0, sizeof *c);
     c->id = sqlite3_column_int64(s, 0);
     c->account_id = sqlite3_column_int64(s, 1);
     cc_sq_col_text(s, 2, c->name, sizeof c->name);

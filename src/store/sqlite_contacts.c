@@ -2,7 +2,8 @@
  * sqlite_contacts.c — the SQLite side of contacts: their rows and robot
  * webhooks, the keyword search of the contact list (a trigram FTS5 index for
  * three characters and more, a scan of the account's search text below
- * that), and the idempotency keys of contact creation. Writes run inside the
+ * that), the idempotency keys of contact creation, and the move of a
+ * contact's certificate subscriptions to another. Writes run inside the
  * writer's transactions (sqlite_writer.c); reads on the calling thread's
  * read connection (sqlite_conn.c).
  */
@@ -42,6 +43,8 @@ enum stmt_id {
     ST_LIST_FTS,
     ST_IDEM_GET,
     ST_IDEM_PUT,
+    ST_SUBS_COPY,
+    ST_SUBS_DELETE,
     ST_COUNT
 };
 
@@ -94,6 +97,10 @@ static const char *const stmt_sql[ST_COUNT] = {
                     "WHERE account_id = ?1 AND key = ?2",
     [ST_IDEM_PUT] = "INSERT INTO idempotency_keys(account_id, key, request_hash, contact_id, "
                     "created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    /* A contact's subscriptions to another contact: copied (once), then dropped. */
+    [ST_SUBS_COPY] = "INSERT OR IGNORE INTO certificate_subscribers(certificate_id, contact_id) "
+                     "SELECT certificate_id, ?2 FROM certificate_subscribers WHERE contact_id = ?1",
+    [ST_SUBS_DELETE] = "DELETE FROM certificate_subscribers WHERE contact_id = ?1",
 };
 
 /* The cached statement of this file's table, reset and ready to bind. */
@@ -478,6 +485,28 @@ static enum cc_err tx_contact_delete(void *tx, int64_t account_id, int64_t id,
     if (!rc && sqlite3_changes(c->db) == 0)
         return cc_error_set(err, CC_ERR_NOT_FOUND, NULL, "The contact does not exist.");
     return rc;
+}
+
+static enum cc_err tx_contact_subscriptions_move(void *tx, int64_t from, int64_t to, int64_t *n,
+                                                 struct cc_error *err)
+{
+    struct conn *c = tx;
+    *n = 0;
+    sqlite3_stmt *s = stmt(c, ST_SUBS_COPY, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, from);
+    sqlite3_bind_int64(s, 2, to);
+    enum cc_err rc = cc_sq_step_done(c, s, "moving certificate subscriptions", err);
+    if (rc)
+        return rc;
+    if (!(s = stmt(c, ST_SUBS_DELETE, err)))
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, from);
+    if ((rc = cc_sq_step_done(c, s, "moving certificate subscriptions", err)))
+        return rc;
+    *n = sqlite3_changes(c->db);
+    return CC_OK;
 }
 
 static enum cc_err tx_idem_get(void *tx, int64_t account_id, const char *key, char *hash,

@@ -79,6 +79,11 @@ enum cc_err cc_store_write(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc
     return s->ops->write(s, fn, arg, err);
 }
 
+enum cc_err cc_store_read(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err)
+{
+    return s->ops->read(s, fn, arg, err);
+}
+
 void cc_store_thread_done(struct cc_store *s)
 {
     s->ops->thread_done(s->impl);

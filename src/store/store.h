@@ -9,6 +9,8 @@
  * Reads and writes take different paths:
  *  - cc_store_<thing>_get/list read on a connection private to the calling
  *    thread, in parallel with other readers.
+ *  - cc_store_read(store, fn, arg, err) runs fn's cc_tx_* reads on that
+ *    connection in one read transaction: one snapshot for several reads.
  *  - cc_store_write(store, fn, arg, err) runs fn inside a transaction and
  *    returns once that transaction is durable. fn uses only the cc_tx_*
  *    functions on the tx it is given. On SQLite one writer thread runs the
@@ -81,6 +83,11 @@ enum cc_err cc_store_migrate(struct cc_store *s, struct cc_error *err);
 enum cc_err cc_store_ping(struct cc_store *s, struct cc_error *err);
 /* Runs fn(tx, arg, err) in a transaction; see the top of this file. */
 enum cc_err cc_store_write(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err);
+/* Runs fn(tx, arg, err) in one read transaction on the calling thread's
+ * read connection, so that every cc_tx_* read it makes sees one snapshot
+ * (a contact and what hangs on it, read together). fn only reads: the
+ * connection refuses writes. Runs once; never inside a cc_store_write. */
+enum cc_err cc_store_read(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err);
 /* Drops the calling thread's read connection (threads that end call this). */
 void cc_store_thread_done(struct cc_store *s);
 

@@ -40,6 +40,7 @@ struct cc_store_ops {
     enum cc_err (*meta_set)(struct cc_store *s, const char *name, const char *value,
                             struct cc_error *err);
     enum cc_err (*write)(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err);
+    enum cc_err (*read)(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err);
     void (*thread_done)(void *impl);
 
     const struct cc_store_account_ops *accounts;

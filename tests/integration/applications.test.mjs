@@ -278,3 +278,22 @@ test('transitions: rejected and cancelled before issued; rejected raises its eve
   for (const to of ['pending_validation', 'approved', 'cancelled']) assertOk(await move(a3.id, { to }), 200);
   assertError(await api(server, 'GET', '/v1/applications/999999', { key }), 404, 'NotFound');
 });
+
+test('eligibility answers before submission what submitting would refuse, in the same words', async () => {
+  const bare = assertOk(await api(server, 'POST', '/v1/contacts', { key, json: contactBody() }), 201);
+  const check = (product, id) => api(server, 'GET', `/v1/applications/eligibility?product=${product}&contact_id=${id}`, { key });
+  const no = assertOk(await check('digicert-ov-1-personal', bare.id), 200);
+  assert.equal(no.eligible, false);
+  assert.deepEqual(no.problems.map((p) => p.code).sort(), ['MissingParameter.IdCard', 'Unverified.Email', 'Unverified.Mobile']);
+  const refused = assertError(await apply({ product: 'digicert-ov-1-personal', domains: ['elig.example.com'], contact_id: bare.id }), 400, 'Contact.Ineligible');
+  assert.deepEqual(refused.problems, no.problems, 'the same problems as a submission');
+  assert.equal(refused.message, no.message);
+  // GlobalSign OV needs no ID card: only the addresses remain
+  const gs = assertOk(await check('globalsign-ov-1-personal', bare.id), 200);
+  assert.deepEqual(gs.problems.map((p) => p.code).sort(), ['Unverified.Email', 'Unverified.Mobile']);
+  const ok = await verifiedContact({ id_card: ID_CARD });
+  assert.deepEqual(assertOk(await check('cfca-ev-w-advanced', ok.id), 200), { eligible: true, problems: [] });
+  assertError(await check('no-such-product', ok.id), 400, 'InvalidParameter.Product');
+  assertError(await check('digicert-ov-1-personal', 999999), 400, 'InvalidParameter.ContactId');
+  assertError(await api(server, 'GET', '/v1/applications/eligibility?product=digicert-ov-1-personal', { key }), 400, 'MissingParameter.ContactId');
+});

@@ -60,7 +60,7 @@ test('the list has every event type x channel x language, built in until the acc
   assert.deepEqual(Object.keys(one).sort(), ['body', 'channel', 'custom', 'event_type', 'language', 'title']);
   assert.equal(one.custom, false);
   assert.match(one.title, /证书/);
-  assert.match(one.title, /\{\{days_left\}\}/, 'the template, not a rendering');
+  assert.match(one.title, /\{\{#days_left\}\}/, 'the template, not a rendering');
 });
 
 test('PUT saves the account\'s own text, GET and the list show it, DELETE goes back to the built-in one', async () => {
@@ -86,7 +86,7 @@ test('PUT saves the account\'s own text, GET and the list show it, DELETE goes b
   assert.equal(gone.text, '');
   const back = assertOk(await get(readonly, PATH), 200);
   assert.equal(back.custom, false);
-  assert.match(back.title, /^Certificate expires in \{\{days_left\}\} days/);
+  assert.match(back.title, /^Certificate \{\{#days_left\}\}expires \{\{expires_in\}\}/);
   assertError(await del(operator, PATH), 404, 'NotFound');
 });
 
@@ -120,6 +120,24 @@ test('preview escapes every value for its format and keeps plain text raw', asyn
   // what each channel sends
   assert.deepEqual(assertOk(await preview(readonly, { event_type: 'certificate.expiring', channel: 'email' }), 200).sent, ['title', 'text', 'html']);
   assert.deepEqual(assertOk(await preview(readonly, { event_type: 'certificate.expiring', channel: 'sms' }), 200).sent, ['text']);
+});
+
+test('an event that lacks optional fields reads well: what is missing is left out', async () => {
+  const data = { domains: ['a.example.com'], days_left: 7 };
+  const en = assertOk(await preview(readonly, { event_type: 'certificate.expiring', channel: 'email', language: 'en', data }), 200);
+  assert.equal(en.title, 'Certificate expires in 7 days: a.example.com');
+  assert.ok(en.text.includes('The certificate for a.example.com expires in 7 days.\n'), en.text);
+  assert.ok(!/ - |\b-\b|\s-[\s.]/.test(en.text), en.text);
+  const zh = assertOk(await preview(readonly, { event_type: 'certificate.expiring', channel: 'robot', language: 'zh-CN', data: { domains: ['a.example.com'], days_left: 1 } }), 200);
+  assert.equal(zh.title, '证书将于1天后到期：a.example.com');
+  const rej = assertOk(await preview(readonly, { event_type: 'certificate.application.rejected', channel: 'sms', language: 'en', data: { domains: ['a.example.com'] } }), 200);
+  assert.ok(!rej.text.includes('Reason') && !rej.text.includes('Order'), rej.text);
+  // an account's own text can leave things out the same way, and a broken section is refused
+  const own = { title: 'certificate {{domains}}', body: '{{#reason}}Why: {{reason}}{{/reason}}{{^reason}}No reason given{{/reason}}' };
+  const r = assertOk(await preview(readonly, { event_type: 'certificate.revoked', channel: 'sms', language: 'en', ...own, data: { domains: ['a.example.com'] } }), 200);
+  assert.ok(r.text.endsWith('No reason given'), r.text);
+  const bad = assertError(await preview(readonly, { event_type: 'certificate.revoked', channel: 'sms', language: 'en', title: 'certificate', body: '{{#reason}}x' }), 400, 'IncorrectFormat.Template');
+  assert.match(bad.message, /never closes it/);
 });
 
 test('preview uses sample data by default, the saved text, unsaved text, and a contact\'s name and language', async () => {

@@ -269,12 +269,12 @@ static void roles(void **state)
     struct cc_error err;
     assert_int_equal(cc_contact_create(f->b.svc, &ro, &in, NULL, NULL, &c, NULL, &err),
                      CC_ERR_FORBIDDEN);
-    assert_int_equal(cc_contact_delete(f->b.svc, &ro, 1, &err), CC_ERR_FORBIDDEN);
+    assert_int_equal(cc_contact_delete(f->b.svc, &ro, 1, NULL, &err), CC_ERR_FORBIDDEN);
     struct cc_caller other = f->admin;
     other.account_id = f->admin.account_id + 1000;
     assert_int_equal(create(f, "mine", "13300000012", NULL, &c, &err), CC_OK);
     assert_int_equal(cc_contact_get(f->b.svc, &other, c.id, &c, &err), CC_ERR_NOT_FOUND);
-    assert_int_equal(cc_contact_delete(f->b.svc, &other, c.id, &err), CC_ERR_NOT_FOUND);
+    assert_int_equal(cc_contact_delete(f->b.svc, &other, c.id, NULL, &err), CC_ERR_NOT_FOUND);
     cc_store_thread_done(f->b.store);
 }
 
@@ -288,7 +288,7 @@ static void contact_cap(void **state)
     assert_int_equal(create(f, "b", "13300000022", NULL, &c, &err), CC_OK);
     assert_int_equal(create(f, "c", "13300000023", NULL, &c, &err), CC_ERR_LIMIT_EXCEEDED);
     assert_string_equal(err.field, "Contacts");
-    assert_int_equal(cc_contact_delete(f->b.svc, &f->admin, c.id, &err), CC_OK);
+    assert_int_equal(cc_contact_delete(f->b.svc, &f->admin, c.id, NULL, &err), CC_OK);
     assert_int_equal(create(f, "c", "13300000023", NULL, &c, &err), CC_OK);
 }
 

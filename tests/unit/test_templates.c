@@ -60,9 +60,72 @@ static void variables_and_escaping(void **state)
     assert_null(strstr(r.html, "<script>"));
     assert_non_null(strstr(r.html, "&lt;script&gt;"));
     assert_non_null(strstr(r.text, "<script>")); /* plain text stays as it is */
-    /* a missing variable shows as "-" rather than vanishing */
+    /* the built-in text leaves out the reason the event lacks */
     cc_render_event(CC_EVENT_REJECTED, "en", data, NULL, 0, &r);
-    assert_non_null(strstr(r.text, "Reason: -"));
+    assert_null(strstr(r.text, "Reason"));
+    json_decref(data);
+}
+
+/* An event posted with only some fields reads well: what is missing is left
+ * out, never shown as "-" in the middle of a sentence. */
+static void missing_fields_are_left_out(void **state)
+{
+    (void)state;
+    struct cc_rendered r;
+    json_t *data = json_pack("{s:[s], s:I}", "domains", "a.example.com", "days_left",
+                             (json_int_t)7);
+    cc_render_event(CC_EVENT_EXPIRING, "en", data, NULL, 0, &r);
+    assert_string_equal(r.title, "Certificate expires in 7 days: a.example.com");
+    assert_non_null(strstr(r.text, "The certificate for a.example.com expires in 7 days.\n"));
+    assert_null(strstr(r.text, "-"));
+    assert_null(strstr(r.text, "  "));
+    cc_render_event(CC_EVENT_EXPIRING, "zh-CN", data, NULL, 0, &r);
+    assert_non_null(strstr(r.text, "a.example.com 的证书将于7天后到期。"));
+    /* every field: the whole sentence */
+    json_object_set_new(data, "brand", json_string("DigiCert"));
+    json_object_set_new(data, "type", json_string("OV"));
+    json_object_set_new(data, "not_after", json_string("2026-12-09 18:00"));
+    json_object_set_new(data, "url", json_string("https://cc.example.com/#/certificates/4"));
+    cc_render_event(CC_EVENT_EXPIRING, "en", data, NULL, 0, &r);
+    assert_non_null(strstr(r.text, "The DigiCert OV certificate for a.example.com expires in 7 "
+                                   "days, on 2026-12-09 18:00.\n"));
+    assert_non_null(strstr(r.text, "Details: https://cc.example.com/#/certificates/4"));
+    cc_render_event(CC_EVENT_EXPIRING, "zh-CN", data, NULL, 0, &r);
+    assert_non_null(strstr(r.text, "a.example.com 的 DigiCert OV 证书将于7天后（2026-12-09 18:00）到期。"));
+    /* one day and the day itself */
+    json_object_set_new(data, "days_left", json_integer(1));
+    cc_render_event(CC_EVENT_EXPIRING, "en", data, NULL, 0, &r);
+    assert_string_equal(r.title, "Certificate expires in 1 day: a.example.com");
+    json_object_set_new(data, "days_left", json_integer(0));
+    cc_render_event(CC_EVENT_EXPIRING, "en", data, NULL, 0, &r);
+    assert_string_equal(r.title, "Certificate expires today: a.example.com");
+    cc_render_event(CC_EVENT_EXPIRING, "zh-CN", data, NULL, 0, &r);
+    assert_string_equal(r.title, "证书将于今天到期：a.example.com");
+    /* no days at all */
+    json_object_del(data, "days_left");
+    json_object_del(data, "not_after");
+    cc_render_event(CC_EVENT_EXPIRING, "en", data, NULL, 0, &r);
+    assert_string_equal(r.title, "Certificate expires soon: a.example.com");
+    cc_render_event(CC_EVENT_EXPIRED, "en", data, NULL, 0, &r);
+    assert_non_null(strstr(r.text, "certificate for a.example.com has expired."));
+    cc_render_event(CC_EVENT_ISSUED, "en", data, NULL, 0, &r);
+    assert_null(strstr(r.text, "Valid until"));
+    assert_null(strstr(r.text, "Order"));
+    json_decref(data);
+}
+
+/* An account's own text may use sections too, nested. */
+static void own_template_sections(void **state)
+{
+    (void)state;
+    struct cc_rendered r;
+    json_t *data = json_pack("{s:[s], s:s}", "domains", "a.example.com", "brand", "GeoTrust");
+    cc_render_template("certificate {{domains}}",
+                       "{{#brand}}Brand {{brand}}{{#type}} type {{type}}{{/type}}.{{/brand}}"
+                       "{{^order_id}} No order.{{/order_id}}{{#reason}}{{#brand}}x{{/brand}}"
+                       "{{/reason}} End {{serial}}",
+                       CC_EVENT_ISSUED, "en", data, NULL, 0, &r);
+    assert_non_null(strstr(r.text, "\n\nBrand GeoTrust. No order. End -"));
     json_decref(data);
 }
 
@@ -223,6 +286,17 @@ static void template_check(void **state)
     check("certificate", "domains}}", "en", "no \"{{\"");
     check("certificate", "{{do{{mains}}", "en", "inside a variable");
     check("certificate {{nope}}", "x", "en", "title uses the unknown variable");
+    /* sections */
+    check("certificate", "{{#brand}}{{brand}} {{^type}}no type{{/type}}{{/brand}}", "en", NULL);
+    check("certificate", "{{#brand}}x", "en", "never closes it with {{/brand}}");
+    check("certificate", "x{{/brand}}", "en", "never opened");
+    check("certificate", "{{#brand}}{{#type}}{{/brand}}{{/type}}", "en",
+          "closes {{/brand}} where {{/type}} is expected");
+    check("certificate", "{{#nope}}{{/nope}}", "en", "unknown variable {{#nope}}");
+    check("x {{#brand}}certificate{{/brand}}", "y", "en", "\"certificate\"");
+    check("certificate", "{{#brand}}{{#type}}{{#reason}}{{#url}}{{#serial}}{{#domains}}{{#order_id}}"
+          "{{#not_after}}{{#days_left}}{{/days_left}}{{/not_after}}{{/order_id}}{{/domains}}"
+          "{{/serial}}{{/url}}{{/reason}}{{/type}}{{/brand}}", "en", "more than 8 deep");
     /* lengths */
     char title[CC_TEMPLATE_TITLE_MAX + 2], body[CC_TEMPLATE_BODY_MAX + 2];
     memset(title, 'a', sizeof title - 1);
@@ -275,6 +349,8 @@ int main(void)
         cmocka_unit_test(long_lists_are_cut_between_items),
         cmocka_unit_test(every_type_and_language),
         cmocka_unit_test(variables_and_escaping),
+        cmocka_unit_test(missing_fields_are_left_out),
+        cmocka_unit_test(own_template_sections),
         cmocka_unit_test(test_flag),
         cmocka_unit_test(builtin_through_render_template),
         cmocka_unit_test(own_template_escaping),

@@ -171,9 +171,13 @@ static void checks_domains(void **state)
     assert_string_equal(out, "www.example.com");
     assert_int_equal(cc_cert_check_domain("*.example.com", out, sizeof out, &err), CC_OK);
     assert_int_equal(cc_cert_check_domain("xn--fiqs8s.example", out, sizeof out, &err), CC_OK);
+    /* the same rule as an application's names: U-labels become A-labels */
+    assert_int_equal(cc_cert_check_domain("*.中国.example", out, sizeof out, &err), CC_OK);
+    assert_string_equal(out, "*.xn--fiqs8s.example");
+    assert_int_equal(cc_cert_check_domain("example.com.", out, sizeof out, &err), CC_OK);
+    assert_string_equal(out, "example.com");
     const char *bad[] = {"", "localhost", "a..b.com", "-a.example.com", "a-.example.com",
-                         "www.*.example.com", "*example.com", "a b.com", "example.com.",
-                         "中国.example"};
+                         "www.*.example.com", "*example.com", "a b.com", "a_b.example.com"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (cc_cert_check_domain(bad[i], out, sizeof out, &err) == CC_OK)
             fail_msg("\"%s\" accepted", bad[i]);

@@ -2,9 +2,10 @@
 // API, in plain ES modules with no build step. This module starts it, keeps
 // who is signed in, draws the frame (top bar with the language switch and
 // sign-out, the navigation) and picks the page from the URL hash (#/contacts,
-// #/notifications, #/settings, #/guide). Each page gets a view: the user, what
-// the role allows, and alive() — false once another page has been drawn, so a
-// late answer does not paint over it.
+// #/notifications, #/certificates, #/applications, #/settings, #/guide; an
+// id after the page, #/certificates/7, opens that one's detail). Each page
+// gets a view: the user, what the role allows, and alive() — false once
+// another page has been drawn, so a late answer does not paint over it.
 
 import { LANGS, t, lang, setLang, initialLang } from './i18n.js';
 import { h, uid, clear, button, selectEl, toast } from './dom.js';
@@ -16,8 +17,13 @@ import { contactsPage } from './pages/contacts.js';
 import { notificationsPage } from './pages/notifications.js';
 import { settingsPage } from './pages/settings.js';
 import { guidePage } from './pages/robot_guide.js';
+import { applicationsPage } from './pages/applications.js';
+import { certificatesPage } from './pages/certificates.js';
 
-const PAGES = { contacts: contactsPage, notifications: notificationsPage, settings: settingsPage, guide: guidePage };
+const PAGES = {
+  contacts: contactsPage, notifications: notificationsPage, certificates: certificatesPage,
+  applications: applicationsPage, settings: settingsPage, guide: guidePage,
+};
 
 const app = {
   user: null, // {id, account_id, email, role, language, created_at}
@@ -93,7 +99,6 @@ function navigation(r) {
   const navId = uid('nav');
   const menuBtn = h('button', { type: 'button', class: 'btn menu-btn', 'aria-expanded': 'false', 'aria-controls': navId }, t('nav.menu'));
   const navLink = (name, label) => h('a', { href: `#/${name}`, class: ['nav-link', r === name ? 'active' : null], 'aria-current': r === name ? 'page' : null }, label);
-  const soon = (label) => h('li', null, h('span', { class: 'nav-link nav-soon', 'aria-disabled': 'true' }, label, ' ', h('small', null, `(${t('nav.soon')})`)));
   const nav = h('nav', { id: navId, class: 'side', 'aria-label': t('nav.label') },
     h('ul', { class: 'nav-tree' },
       h('li', null,
@@ -101,8 +106,8 @@ function navigation(r) {
         h('ul', null,
           h('li', null, navLink('contacts', t('nav.contacts'))),
           h('li', null, navLink('notifications', t('nav.notifications'))))),
-      soon(t('nav.certificates')),
-      soon(t('nav.applications')),
+      h('li', null, navLink('certificates', t('nav.certificates'))),
+      h('li', null, navLink('applications', t('nav.applications'))),
       h('li', null, navLink('settings', t('nav.settings'))),
       h('li', null, navLink('guide', t('nav.guide')))));
   menuBtn.addEventListener('click', () => {

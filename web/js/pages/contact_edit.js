@@ -1,6 +1,7 @@
 // contact_edit.js — the Create Contact / Edit dialog: name, email and mobile
 // (each verified in place, contact_verify.js), ID card number, the
-// notification language and the robots (contact_bots.js). An edit sends only
+// notification language and the robots (contact_bots.js); an existing
+// contact's certificates and open applications, with links to them. An edit sends only
 // what changed, with the version it started from (If-Match); an API error
 // about one field is shown at that field.
 
@@ -10,12 +11,30 @@ import { api, errText, errField } from '../api.js';
 import { openDialog } from '../dialog.js';
 import { verifyField, normEmail, normMobile } from './contact_verify.js';
 import { botsEditor } from './contact_bots.js';
+import { domainsText } from './applications.js';
+
+/** What the contact is named on: its certificates and open applications, each a link to its detail. */
+function usedBy(c) {
+  const certs = c.certificates || [];
+  const apps = c.applications || [];
+  const section = (title, items, empty) => h('section', { class: 'used-by', 'aria-label': title },
+    h('h3', { class: 'h3' }, title),
+    items.length ? h('ul', { class: 'used-list' }, items) : h('p', { class: 'muted' }, empty));
+  return h('div', { class: 'used' },
+    section(t('form.certificates'), certs.map((x) => h('li', null,
+      h('a', { href: `#/certificates/${x.id}` }, (x.domains || []).join(', ') || `#${x.id}`), ' ',
+      h('span', { class: 'muted' }, `${t(`cstate.${x.state}`)} · ${t('form.until', { date: (x.not_after || '').slice(0, 10) })}`))), t('form.noCertificates')),
+    section(t('form.applications'), apps.map((x) => h('li', null,
+      h('a', { href: `#/applications/${x.id}` }, `#${x.id} ${domainsText(x.domains)}`), ' ',
+      h('span', { class: 'muted' }, `${x.product} · ${t(`astate.${x.state}`)}`))), t('form.noApplications')),
+    c.applications_total > apps.length ? h('p', { class: 'muted' }, t('form.moreApplications', { n: c.applications_total - apps.length })) : null);
+}
 
 /**
  * Create (id null) or edit a contact; reload() runs after a save. An address
  * the saved contact already has uses the contact's own verification routes; a
  * new or changed one is verified before it is saved (POST /v1/verifications),
- * and the server saves it verified.
+ * and the server saves it verified. reload(saved) gets the saved contact.
  */
 export async function contactDialog(id, reload, view) {
   let c = null;
@@ -53,7 +72,7 @@ export async function contactDialog(id, reload, view) {
   const ok = h('button', { type: 'submit', class: 'btn btn-primary' }, t('common.ok'));
   const cancel = button(t('common.cancel'), () => d.close());
   const form = h('form', { class: 'contact-form', novalidate: true },
-    name.wrap, email.wrap, mobile.wrap, idCard.wrap, language.wrap, bots.wrap);
+    name.wrap, email.wrap, mobile.wrap, idCard.wrap, language.wrap, bots.wrap, c ? usedBy(c) : null);
   const d = openDialog({
     title: editing ? t('form.editTitle') : t('form.createTitle'),
     body: form,
@@ -129,7 +148,7 @@ export async function contactDialog(id, reload, view) {
       else saved = await api('POST', '/v1/contacts', body);
       d.close();
       toast(t(editing ? 'contacts.updated' : 'contacts.created', { name: saved.name }));
-      reload();
+      reload(saved);
     } catch (e) {
       ok.disabled = false;
       const fld = errField(e);

@@ -1,15 +1,15 @@
 // contacts.js — Comprehensive Management > Contact Management: the list with
 // search and paging, each contact's addresses (Verified or not) and robots,
 // and per contact Edit, Send test and Delete. The dialogs are in
-// contact_edit.js and contact_test.js.
+// contact_edit.js, contact_test.js and contact_delete.js.
 
 import { t } from '../i18n.js';
-import { h, append, clear, uid, button, badge, visuallyHidden, pageHead, pager, toast } from '../dom.js';
+import { h, append, clear, uid, button, badge, visuallyHidden, pageHead, pager } from '../dom.js';
 import { api, errText } from '../api.js';
-import { confirmDialog } from '../dialog.js';
 import { platformIcon, platformName } from '../platform.js';
 import { contactDialog } from './contact_edit.js';
 import { testDialog } from './contact_test.js';
+import { deleteContact } from './contact_delete.js';
 
 // kept while the console is open, so coming back finds the same page and search
 const st = { page: 1, pageSize: 10, keyword: '' };
@@ -102,19 +102,5 @@ function contactsTable(items, reload, view) {
       view.write ? h('td', { class: 'actions', 'data-label': t('common.actions') },
         button(t('common.edit'), () => contactDialog(c.id, reload, view), 'btn-link'),
         button(t('contacts.sendTest'), () => testDialog(c.id, reload), 'btn-link'),
-        button(t('common.delete'), () => deleteDialog(c, reload), 'btn-link btn-link-danger')) : null))));
-}
-
-function deleteDialog(c, reload) {
-  confirmDialog({
-    title: t('delete.title'),
-    text: t('delete.text', { name: c.name }),
-    okLabel: t('common.delete'),
-    danger: true,
-    async action() {
-      await api('DELETE', `/v1/contacts/${c.id}`);
-      toast(t('contacts.deleted', { name: c.name }));
-      reload();
-    },
-  });
+        button(t('common.delete'), () => deleteContact(c, reload), 'btn-link btn-link-danger')) : null))));
 }

@@ -1,20 +1,22 @@
 // settings.js — the Settings page: its tabs (Access Keys and Users for admins,
-// Templates for everyone), moved between with the arrow keys. Each tab is a
-// module of its own: settings_keys.js, settings_users.js, settings_templates.js.
+// Templates and Reminders for everyone), moved between with the arrow keys. Each tab is a
+// module of its own: settings_keys.js, settings_users.js, settings_templates.js,
+// settings_reminders.js.
 
 import { t } from '../i18n.js';
 import { h, append, clear, pageHead } from '../dom.js';
 import { keysTab } from './settings_keys.js';
 import { usersTab } from './settings_users.js';
 import { templatesTab } from './settings_templates.js';
+import { remindersTab } from './settings_reminders.js';
 
-const TABS = { keys: keysTab, users: usersTab, templates: templatesTab };
+const TABS = { keys: keysTab, users: usersTab, templates: templatesTab, reminders: remindersTab };
 
 // the tab shown last, shown again when the page comes back
 let shown = 'templates';
 
 export function settingsPage(main, view) {
-  const tabs = [['templates', t('settings.templates')]];
+  const tabs = [['templates', t('settings.templates')], ['reminders', t('settings.reminders')]];
   if (view.admin) tabs.unshift(['keys', t('settings.keys')]), tabs.push(['users', t('settings.users')]);
   if (!tabs.some(([k]) => k === shown)) shown = 'templates';
   const panel = h('div', { class: 'tab-panel', role: 'tabpanel', tabindex: '0' });

@@ -8,8 +8,8 @@ import { h, append, clear, button, field, selectEl, toast } from '../dom.js';
 import { api, errText, errField } from '../api.js';
 import { EVENT_TYPES } from '../events.js';
 
-const TEMPLATE_VARS = ['domains', 'brand', 'type', 'not_after', 'days_left', 'order_id', 'reason',
-  'certificate_id', 'serial', 'contact_name', 'event_type'];
+const TEMPLATE_VARS = ['domains', 'brand', 'type', 'not_after', 'days_left', 'expires_in', 'order_id',
+  'reason', 'url', 'certificate_id', 'serial', 'contact_name', 'event_type'];
 
 // the template picked last, picked again when the tab comes back
 const st = { event: 'certificate.expiring', channel: 'robot', language: 'en' };

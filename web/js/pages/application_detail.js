@@ -1,0 +1,125 @@
+// application_detail.js — one application: its fields, its history (time,
+// actor, from, to, reason) and, for operators, a button per allowed move.
+// Moving to issued asks for the certificate PEM, rejected for a reason,
+// cancelled for a confirmation; the dialog then shows the application again.
+
+import { t, fmtTime } from '../i18n.js';
+import { h, clear, button, field, toast } from '../dom.js';
+import { api, errText, errField } from '../api.js';
+import { openDialog, confirmDialog } from '../dialog.js';
+import { stateTag, domainsText } from './applications.js';
+import { contactDialog } from './contact_edit.js';
+
+function facts(a, contactName, openContact) {
+  const who = contactName || `#${a.contact_id}`;
+  const rows = [
+    [t('apps.product'), `${a.product} (${a.brand} · ${a.validation})`],
+    [t('apps.state'), stateTag(a.state)],
+    [t('apply.contact'), openContact ? button(who, openContact, 'btn-link btn-inline', { 'aria-label': t('apps.editContactOf', { name: who }) }) : who],
+    [t('apps.domains'), domainsText(a.domains)],
+    [t('common.created'), fmtTime(a.created_at)],
+    [t('apps.updated'), fmtTime(a.updated_at)],
+  ];
+  if (a.csr) rows.push([t('apply.csr'), h('details', null, h('summary', null, t('common.show')), h('pre', { class: 'pem' }, a.csr))]);
+  if (a.certificate_pem) rows.push([t('apps.certificatePem'), h('details', null, h('summary', null, t('common.show')), h('pre', { class: 'pem' }, a.certificate_pem))]);
+  return h('dl', { class: 'facts' }, rows.map(([k, v]) => [h('dt', null, k), h('dd', null, v)]));
+}
+
+function history(list) {
+  const cols = [t('common.time'), t('apps.actor'), t('apps.from'), t('apps.to'), t('apps.reason')];
+  return h('table', { class: 'grid grid-compact' },
+    h('caption', null, t('apps.history')),
+    h('thead', null, h('tr', null, cols.map((x) => h('th', { scope: 'col' }, x)))),
+    h('tbody', null, (list || []).map((e) => h('tr', null,
+      h('td', { 'data-label': cols[0] }, fmtTime(e.at)),
+      h('td', { 'data-label': cols[1], class: 'wrap' }, e.actor || t('common.none')),
+      h('td', { 'data-label': cols[2] }, e.from ? t(`astate.${e.from}`) : t('common.none')),
+      h('td', { 'data-label': cols[3] }, t(`astate.${e.to}`)),
+      h('td', { 'data-label': cols[4], class: 'wrap' }, e.reason || t('common.none'))))));
+}
+
+/** A dialog asking what a move needs: a reason (required for rejected) or the certificate PEM. */
+function moveDialog(a, to, moved) {
+  const issued = to === 'issued';
+  const input = issued
+    ? h('textarea', { rows: '8', spellcheck: 'false', class: 'mono', placeholder: '-----BEGIN CERTIFICATE-----' })
+    : h('textarea', { rows: '3', maxlength: '512' });
+  const f = field({ label: issued ? t('apps.certificatePem') : t('apps.reason'), input, required: true, hint: issued ? t('apps.pemHint') : null });
+  const ok = button(t(`amove.${to}`), async () => {
+    f.error('');
+    const v = input.value.trim();
+    if (!v) {
+      f.error(t('form.required'));
+      input.focus();
+      return;
+    }
+    ok.disabled = true;
+    try {
+      const r = await api('POST', `/v1/applications/${a.id}/transitions`, issued ? { to, certificate_pem: v } : { to, reason: v });
+      d.close();
+      moved(r);
+    } catch (e) {
+      ok.disabled = false;
+      if (errField(e)) f.error(errText(e));
+      else d.error(errText(e));
+      input.focus();
+    }
+  }, issued ? 'btn-primary' : 'btn-danger');
+  const d = openDialog({ title: t('apps.moveTitle', { id: a.id, state: t(`astate.${to}`) }), body: f.wrap, footer: [ok, button(t('common.cancel'), () => d.close())], wide: issued });
+}
+
+/** Opens application id (a: the application when the caller has it already); reload() refreshes the list. */
+export async function applicationDialog(id, view, reload, a) {
+  let app = a || null;
+  const body = h('div', null, h('p', { class: 'muted' }, t('common.loading')));
+  const moves = h('div', { class: 'moves', role: 'group', 'aria-label': t('apps.moves') });
+  const d = openDialog({ title: t('apps.detailTitle', { id }), body, footer: [moves, button(t('common.close'), () => d.close())], wide: true });
+
+  async function move(to) {
+    try {
+      const r = await api('POST', `/v1/applications/${id}/transitions`, { to });
+      after(r);
+    } catch (e) {
+      d.error(errText(e));
+    }
+  }
+  async function after(r) {
+    toast(t('apps.moved', { id, state: t(`astate.${r.state}`) }));
+    app = r;
+    if (reload) reload();
+    await paint();
+    // the button pressed is gone: focus goes to the next move, else the dialog
+    (moves.querySelector('button') || d.el).focus();
+  }
+
+  async function paint() {
+    let name = null;
+    try {
+      name = (await api('GET', `/v1/contacts/${app.contact_id}`)).name;
+    } catch (e) {
+      name = null;
+    }
+    const openContact = view.write ? () => contactDialog(app.contact_id, () => paint(), view) : null;
+    clear(body).append(facts(app, name, openContact), history(app.history));
+    clear(moves);
+    moves.hidden = !view.write || !(app.allowed_transitions || []).length;
+    if (!view.write) return;
+    for (const to of app.allowed_transitions || []) {
+      const cls = to === 'rejected' || to === 'cancelled' ? 'btn-danger' : 'btn-primary';
+      moves.appendChild(button(t(`amove.${to}`), () => {
+        d.error('');
+        if (to === 'issued' || to === 'rejected') moveDialog(app, to, after);
+        else if (to === 'cancelled') confirmDialog({ title: t('amove.cancelled'), text: t('apps.cancelText', { id }), okLabel: t('amove.cancelled'), danger: true, action: () => move(to) });
+        else move(to);
+      }, cls));
+    }
+  }
+
+  try {
+    if (!app || !app.history) app = await api('GET', `/v1/applications/${id}`);
+  } catch (e) {
+    clear(body).appendChild(h('p', { class: 'form-error', role: 'alert' }, t('common.error', { message: errText(e) })));
+    return;
+  }
+  await paint();
+}

@@ -1,0 +1,183 @@
+// contact_picker.js — the Contact drop-down of the application form: a
+// searchable combobox (ARIA 1.2: a text box that owns a listbox) listing the
+// account's contacts with whether each one's email and mobile are verified,
+// ending with "Create Contact", which opens the same dialog as the contacts
+// page and selects the new contact. Arrow keys move through the options,
+// Enter picks one, Escape closes the list (and only the list).
+
+import { t } from '../i18n.js';
+import { h, uid, clear, field } from '../dom.js';
+import { api } from '../api.js';
+import { contactDialog } from './contact_edit.js';
+
+const CREATE = 'create';
+
+/** "email verified, mobile unverified" — what the option says about the contact's addresses. */
+export function addressState(c) {
+  const email = !c.email ? t('picker.noEmail') : c.email_status === 1 ? t('picker.emailOk') : t('picker.emailNo');
+  const mobile = c.mobile_status === 1 ? t('picker.mobileOk') : t('picker.mobileNo');
+  return `${email} · ${mobile}`;
+}
+
+/**
+ * The picker: {wrap, value() (the chosen contact or null), select(contact),
+ * refresh(id)}; onChange(contact) runs after each choice.
+ */
+export function contactPicker(view, onChange) {
+  const listId = uid('cp-list');
+  const input = h('input', {
+    type: 'text', role: 'combobox', autocomplete: 'off', 'aria-autocomplete': 'list',
+    'aria-expanded': 'false', 'aria-controls': listId, placeholder: t('picker.placeholder'),
+  });
+  const toggle = h('button', { type: 'button', class: 'btn btn-small cp-toggle', tabindex: '-1', 'aria-label': t('picker.show'), 'aria-controls': listId, 'aria-expanded': 'false' }, '▾');
+  const list = h('ul', { id: listId, role: 'listbox', class: 'cp-list', hidden: true, 'aria-label': t('apply.contact') });
+  const f = field({ label: t('apply.contact'), input, required: true, extra: [toggle] });
+  f.wrap.querySelector('.field-control').classList.add('cp');
+  f.wrap.querySelector('.field-control').appendChild(list);
+  const st = { contacts: [], chosen: null, active: -1, options: [], total: 0, timer: null };
+
+  async function fetchContacts(keyword) {
+    const q = new URLSearchParams({ page: '1', page_size: '100' });
+    if (keyword) q.set('keyword', keyword);
+    try {
+      const r = await api('GET', `/v1/contacts?${q}`);
+      if (!keyword) st.total = r.total;
+      return r.items;
+    } catch (e) {
+      return [];
+    }
+  }
+
+  function open(on) {
+    list.hidden = !on;
+    input.setAttribute('aria-expanded', String(on));
+    toggle.setAttribute('aria-expanded', String(on));
+    if (!on) setActive(-1);
+  }
+
+  function setActive(i) {
+    st.active = i;
+    st.options.forEach((el, j) => el.setAttribute('aria-selected', String(j === i)));
+    if (i >= 0 && st.options[i]) {
+      input.setAttribute('aria-activedescendant', st.options[i].id);
+      st.options[i].scrollIntoView({ block: 'nearest' });
+    } else {
+      input.removeAttribute('aria-activedescendant');
+    }
+  }
+
+  function paint() {
+    clear(list);
+    const words = input.value.trim().toLowerCase();
+    const shown = st.contacts.filter((c) => !words || c === st.chosen && input.value === c.name || c.name.toLowerCase().includes(words));
+    st.options = shown.map((c) => h('li', { id: uid('cp-opt'), role: 'option', class: 'cp-option', 'aria-selected': 'false', 'data-id': String(c.id) },
+      h('span', { class: 'cp-name' }, c.name), ' ', h('span', { class: 'cp-state' }, addressState(c))));
+    if (!shown.length) list.appendChild(h('li', { class: 'cp-empty', role: 'presentation' }, t('picker.none')));
+    if (view.write) st.options.push(h('li', { id: uid('cp-opt'), role: 'option', class: 'cp-option cp-create', 'aria-selected': 'false', 'data-id': CREATE }, `+ ${t('contacts.create')}`));
+    for (const el of st.options) list.appendChild(el);
+  }
+
+  async function load(keyword) {
+    const got = await fetchContacts(keyword);
+    // a choice made meanwhile stays in the list
+    st.contacts = st.chosen && !got.some((x) => x.id === st.chosen.id) ? [st.chosen, ...got] : got;
+    paint();
+    if (!list.hidden) setActive(st.options.length ? 0 : -1);
+  }
+
+  /** Only the first 100 contacts are at hand: an account with more is searched by the server. */
+  function searchServer() {
+    if (st.total <= 100) return;
+    clearTimeout(st.timer);
+    st.timer = setTimeout(() => load(input.value.trim()), 250);
+  }
+
+  function choose(el) {
+    if (!el) return;
+    const id = el.getAttribute('data-id');
+    open(false);
+    if (id === CREATE) {
+      contactDialog(null, (saved) => {
+        if (saved) select(saved);
+      }, view);
+      return;
+    }
+    const c = st.contacts.find((x) => String(x.id) === id);
+    if (c) select(c);
+  }
+
+  function select(c) {
+    st.chosen = c;
+    if (!st.contacts.some((x) => x.id === c.id)) st.contacts.unshift(c);
+    input.value = c.name;
+    f.error('');
+    paint();
+    if (onChange) onChange(c);
+  }
+
+  input.addEventListener('input', () => {
+    if (st.chosen && input.value !== st.chosen.name) {
+      st.chosen = null;
+      if (onChange) onChange(null);
+    }
+    paint();
+    open(true);
+    setActive(st.options.length ? 0 : -1);
+    searchServer();
+  });
+  input.addEventListener('keydown', (ev) => {
+    const n = st.options.length;
+    if (ev.key === 'ArrowDown' || ev.key === 'ArrowUp') {
+      ev.preventDefault();
+      if (list.hidden) {
+        paint();
+        open(true);
+        setActive(ev.key === 'ArrowDown' ? 0 : n - 1);
+        return;
+      }
+      if (!n) return;
+      const d = ev.key === 'ArrowDown' ? 1 : -1;
+      setActive((st.active + d + n) % n);
+    } else if (ev.key === 'Enter') {
+      if (list.hidden) return;
+      ev.preventDefault();
+      choose(st.options[st.active]);
+    } else if (ev.key === 'Escape' && !list.hidden) {
+      // only the list closes, not the dialog the picker sits in
+      ev.preventDefault();
+      ev.stopPropagation();
+      open(false);
+    }
+  });
+  input.addEventListener('blur', () => setTimeout(() => {
+    if (!f.wrap.contains(document.activeElement)) open(false);
+  }, 150));
+  toggle.addEventListener('click', () => {
+    const on = list.hidden;
+    if (on) paint();
+    open(on);
+    input.focus();
+  });
+  // mousedown, not click: choosing must happen before the input's blur closes the list
+  list.addEventListener('mousedown', (ev) => {
+    const el = ev.target.closest('[role=option]');
+    if (!el) return;
+    ev.preventDefault();
+    choose(el);
+  });
+
+  /** After the contact changed elsewhere (the Edit dialog): read it again. */
+  async function refresh(id) {
+    try {
+      const c = await api('GET', `/v1/contacts/${id}`);
+      const i = st.contacts.findIndex((x) => x.id === c.id);
+      if (i >= 0) st.contacts[i] = c;
+      select(c);
+    } catch (e) {
+      /* the list keeps what it had */
+    }
+  }
+
+  load('');
+  return { wrap: f.wrap, field: f, input, value: () => st.chosen, select, refresh };
+}
