@@ -205,6 +205,12 @@
 #ifndef CC_REMINDER_BATCH
 #define CC_REMINDER_BATCH 500
 #endif
+/* The scheduler's longest sleep while a reminder is pending: it waits on the
+ * monotonic clock for a wall-clock due time, so a stepped clock or a
+ * suspended machine is noticed within this long (one indexed query). */
+#ifndef CC_REMINDER_MAX_SLEEP_MS
+#define CC_REMINDER_MAX_SLEEP_MS (3600 * 1000)
+#endif
 /* A reminder raised more than this after its due time is late: it says the
  * whole days really left rather than its threshold. */
 #define CC_REMINDER_LATE_MS (3600 * 1000LL)

@@ -591,7 +591,7 @@ static int64_t pass(struct svc_reminders *r)
     if (!next)
         return -1;
     int64_t wait = next - cc_service_now(r->svc);
-    return wait > 0 ? wait : 0;
+    return wait <= 0 ? 0 : wait < CC_REMINDER_MAX_SLEEP_MS ? wait : CC_REMINDER_MAX_SLEEP_MS;
 }
 
 static void *run(void *arg)
