@@ -269,6 +269,22 @@ test('Certificates lists the issued certificate with its days left; another is u
   await subs.getByRole('button', { name: 'Add', exact: true }).click();
   await subs.getByRole('button', { name: `Remove ${person.name}` }).waitFor();
   assert.deepEqual(assertOk(await api(server, 'GET', `/v1/certificates/${uploaded.id}`, { key }), 200).contact_ids, [contactId]);
+  // its own reminder days, then back to the account's
+  const rem = cd.getByRole('region', { name: 'Reminders for this certificate' });
+  assert.equal(uploaded.reminder_days, null);
+  await rem.getByLabel('Use the account\'s reminder settings').uncheck();
+  await rem.getByLabel('Reminder days before expiry').fill('10, 2');
+  await rem.getByRole('button', { name: 'Save reminders' }).click();
+  await waitFor(async () => JSON.stringify(assertOk(await api(server, 'GET', `/v1/certificates/${uploaded.id}`, { key }), 200).reminder_days) === '[10,2]', { timeoutMs: STEP_TIMEOUT_MS, what: 'the certificate\'s own reminder days' });
+  await rem.getByLabel('Reminder days before expiry').fill('10, x');
+  await rem.getByRole('button', { name: 'Save reminders' }).click();
+  await rem.getByText('Whole numbers of days, separated by commas.').waitFor();
+  await rem.getByLabel('Reminder days before expiry').fill('400');
+  await rem.getByRole('button', { name: 'Save reminders' }).click();
+  await rem.locator('.field-error, [role=alert]').filter({ hasText: /365/ }).first().waitFor();
+  await rem.getByLabel('Use the account\'s reminder settings').check();
+  await rem.getByRole('button', { name: 'Save reminders' }).click();
+  await waitFor(async () => assertOk(await api(server, 'GET', `/v1/certificates/${uploaded.id}`, { key }), 200).reminder_days === null, { timeoutMs: STEP_TIMEOUT_MS, what: 'the account\'s reminder days again' });
   await cd.getByRole('button', { name: 'Revoke' }).click();
   const rv = page.getByRole('dialog', { name: `Revoke certificate #${uploaded.id}` });
   await rv.getByLabel('Reason').fill('key compromise');

@@ -1,6 +1,8 @@
 // certificate_detail.js — one certificate: its fields, its subscribers (the
 // contacts told about it; operators add and remove them, PATCH contact_ids),
-// Revoke (a confirmation with a reason) and Delete (a confirmation). Also the
+// its own reminder days (operators; PATCH reminder_days, null for the
+// account's), Revoke (a confirmation with a reason) and Delete (a
+// confirmation). Also the
 // contacts checklist the upload dialog uses.
 
 import { t, fmtTime } from '../i18n.js';
@@ -92,8 +94,42 @@ export async function certificateDialog(id, view, reload, limit) {
     return section;
   }
 
+  /** Operators: this certificate's own reminder days, or the account's. */
+  function reminders() {
+    const own = Array.isArray(c.reminder_days);
+    const follow = h('input', { type: 'checkbox', id: uid('follow'), checked: !own });
+    const days = field({ label: t('certs.reminderDays'), hint: t('rem.daysHint'), input: h('input', { type: 'text', maxlength: '64', inputmode: 'numeric', value: own ? c.reminder_days.join(', ') : '', disabled: !own }) });
+    follow.addEventListener('change', () => { days.input.disabled = follow.checked; });
+    const save = button(t('certs.remindersSave'), async () => {
+      days.error('');
+      d.error('');
+      const list = days.input.value.split(/[\s,，]+/).filter(Boolean).map(Number);
+      if (!follow.checked && list.some((n) => !Number.isInteger(n))) {
+        days.error(t('rem.daysBad'));
+        days.input.focus();
+        return;
+      }
+      save.disabled = true;
+      try {
+        c = await api('PATCH', `/v1/certificates/${id}`, { reminder_days: follow.checked ? null : list });
+        toast(t('common.saved'));
+        paint();
+        const again = d.body.querySelector('.cert-reminders input');
+        if (again) again.focus();
+      } catch (e) {
+        days.error(errText(e));
+        save.disabled = false;
+      }
+    }, 'btn-small');
+    return h('section', { class: 'cert-reminders', 'aria-label': t('certs.remindersTitle') },
+      h('h3', { class: 'h2' }, t('certs.remindersTitle')),
+      h('div', { class: 'field' }, h('label', { class: 'check', for: follow.id }, follow, t('certs.followAccount'))),
+      days.wrap, save);
+  }
+
   function paint() {
     clear(body).append(facts(c, limit), subscribers());
+    if (view.write && c.state === 'active') body.appendChild(reminders());
     clear(actions);
     if (!view.write) return;
     if (c.state !== 'revoked') actions.appendChild(button(t('certs.revoke'), revoke, 'btn-danger'));
