@@ -88,6 +88,7 @@ struct cc_json_field {
     const char *api;
     const char **out;
     int required;
+    size_t max;          /* bytes; 0: CC_JSON_MAX_STRING */
 };
 enum cc_err cc_json_read_strings(json_t *obj, const struct cc_json_field *fields, size_t n,
                                  struct cc_error *err);

@@ -97,8 +97,8 @@ static const struct field {
 };
 
 /* A string field or null; anything else, or too long, is an error. */
-static enum cc_err string_or_null(json_t *v, const struct field *f, const char **out,
-                                  struct cc_error *err)
+static enum cc_err string_max(json_t *v, const struct field *f, size_t max, const char **out,
+                              struct cc_error *err)
 {
     if (json_is_null(v)) {
         *out = NULL;
@@ -106,13 +106,20 @@ static enum cc_err string_or_null(json_t *v, const struct field *f, const char *
     }
     if (!json_is_string(v))
         return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, f->api, "%s must be a string.", f->json);
-    if (json_string_length(v) > CC_JSON_MAX_STRING)
-        return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, f->api, "%s is too long.", f->json);
+    if (json_string_length(v) > max)
+        return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, f->api,
+                            "%s is too long: at most %zu bytes.", f->json, max);
     if (strlen(json_string_value(v)) != json_string_length(v))
         return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, f->api, "%s contains a NUL character.",
                             f->json);
     *out = json_string_value(v);
     return CC_OK;
+}
+
+static enum cc_err string_or_null(json_t *v, const struct field *f, const char **out,
+                                  struct cc_error *err)
+{
+    return string_max(v, f, CC_JSON_MAX_STRING, out, err);
 }
 
 static enum cc_err read_webhook(json_t *item, struct cc_webhook_input *w, struct cc_error *err)
@@ -210,7 +217,7 @@ enum cc_err cc_json_read_strings(json_t *obj, const struct cc_json_field *spec, 
         if (!f)
             return cc_error_set(err, CC_ERR_UNKNOWN_FIELD, NULL, "Unknown field \"%.64s\".", key);
         struct field tmp = {f->name, f->api, 0};
-        enum cc_err rc = string_or_null(v, &tmp, f->out, err);
+        enum cc_err rc = string_max(v, &tmp, f->max ? f->max : CC_JSON_MAX_STRING, f->out, err);
         if (rc)
             return rc;
     }

@@ -240,9 +240,9 @@ static void applications_transition(struct cc_request *req)
         return;
     const char *to = NULL, *reason = NULL, *pem = NULL;
     const struct cc_json_field spec[] = {
-        {"to", "To", &to, 1},
-        {"reason", "Reason", &reason, 0},
-        {"certificate_pem", "CertificatePem", &pem, 0},
+        {"to", "To", &to, 1, 0},
+        {"reason", "Reason", &reason, 0, 0},
+        {"certificate_pem", "CertificatePem", &pem, 0, CC_CERT_PEM_MAX},
     };
     struct cc_application a;
     struct cc_error err;

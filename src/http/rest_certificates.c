@@ -316,7 +316,7 @@ static void certificates_revoke(struct cc_request *req)
     if (len) {
         if (cc_req_json_body(req, &obj))
             return;
-        const struct cc_json_field spec[] = {{"reason", "Reason", &reason, 0}};
+        const struct cc_json_field spec[] = {{"reason", "Reason", &reason, 0, 0}};
         if (cc_json_read_strings(obj, spec, 1, &err)) {
             json_decref(obj);
             cc_req_error(req, &err);

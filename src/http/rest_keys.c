@@ -40,7 +40,7 @@ void cc_h_keys_list(struct cc_request *req)
 static void keys_create(struct cc_request *req)
 {
     const char *role;
-    const struct cc_json_field f[] = {{"role", "Role", &role, 1}};
+    const struct cc_json_field f[] = {{"role", "Role", &role, 1, 0}};
     json_t *obj;
     struct cc_error err;
     if (cc_req_json_body(req, &obj))

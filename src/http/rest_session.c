@@ -51,8 +51,8 @@ static void set_cookie(struct cc_request *req, const char *token, int64_t max_ag
 static void sign_in(struct cc_request *req)
 {
     const char *email, *password;
-    const struct cc_json_field f[] = {{"email", "Email", &email, 1},
-                                      {"password", "Password", &password, 1}};
+    const struct cc_json_field f[] = {{"email", "Email", &email, 1, 0},
+                                      {"password", "Password", &password, 1, 0}};
     json_t *obj;
     struct cc_error err;
     if (cc_req_json_body(req, &obj))
@@ -93,7 +93,7 @@ void cc_h_session_get(struct cc_request *req)
 static void set_language(struct cc_request *req)
 {
     const char *language;
-    const struct cc_json_field f[] = {{"language", "Language", &language, 1}};
+    const struct cc_json_field f[] = {{"language", "Language", &language, 1, 0}};
     json_t *obj;
     struct cc_error err;
     if (cc_req_json_body(req, &obj))

@@ -41,9 +41,9 @@ void cc_h_users_list(struct cc_request *req)
 static void users_create(struct cc_request *req)
 {
     const char *email, *role, *password = NULL;
-    const struct cc_json_field f[] = {{"email", "Email", &email, 1},
-                                      {"role", "Role", &role, 1},
-                                      {"password", "Password", &password, 0}};
+    const struct cc_json_field f[] = {{"email", "Email", &email, 1, 0},
+                                      {"role", "Role", &role, 1, 0},
+                                      {"password", "Password", &password, 0, 0}};
     json_t *obj;
     struct cc_error err;
     if (cc_req_json_body(req, &obj))
@@ -84,8 +84,8 @@ static void users_update(struct cc_request *req)
         ch.disabled = json_is_true(d);
         json_object_del(obj, "disabled");
     }
-    const struct cc_json_field f[] = {{"role", "Role", &ch.role, 0},
-                                      {"password", "Password", &ch.password, 0}};
+    const struct cc_json_field f[] = {{"role", "Role", &ch.role, 0, 0},
+                                      {"password", "Password", &ch.password, 0, 0}};
     struct cc_user u;
     if (cc_json_read_strings(obj, f, 2, &err) ||
         cc_user_update(cc_req_service(req), cc_req_caller(req), cc_req_path_id(req), &ch, &u,

@@ -45,7 +45,7 @@ static int read_fields(struct cc_request *req, json_t **obj, const struct cc_jso
 static void contact_send(struct cc_request *req)
 {
     const char *channel;
-    const struct cc_json_field f[] = {{"channel", "Channel", &channel, 1}};
+    const struct cc_json_field f[] = {{"channel", "Channel", &channel, 1, 0}};
     json_t *obj;
     if (read_fields(req, &obj, f, 1))
         return;
@@ -67,8 +67,8 @@ void cc_h_contact_verif_send(struct cc_request *req)
 void cc_h_contact_verif_confirm(struct cc_request *req)
 {
     const char *channel, *code;
-    const struct cc_json_field f[] = {{"channel", "Channel", &channel, 1},
-                                      {"code", "Code", &code, 1}};
+    const struct cc_json_field f[] = {{"channel", "Channel", &channel, 1, 0},
+                                      {"code", "Code", &code, 1, 0}};
     json_t *obj;
     if (read_fields(req, &obj, f, 2))
         return;
@@ -86,9 +86,9 @@ void cc_h_contact_verif_confirm(struct cc_request *req)
 static void target_send(struct cc_request *req)
 {
     const char *channel, *target, *language;
-    const struct cc_json_field f[] = {{"channel", "Channel", &channel, 1},
-                                      {"target", "Target", &target, 1},
-                                      {"language", "Language", &language, 0}};
+    const struct cc_json_field f[] = {{"channel", "Channel", &channel, 1, 0},
+                                      {"target", "Target", &target, 1, 0},
+                                      {"language", "Language", &language, 0, 0}};
     json_t *obj;
     if (read_fields(req, &obj, f, 3))
         return;
@@ -110,7 +110,7 @@ void cc_h_verif_send(struct cc_request *req)
 void cc_h_verif_confirm(struct cc_request *req)
 {
     const char *code;
-    const struct cc_json_field f[] = {{"code", "Code", &code, 1}};
+    const struct cc_json_field f[] = {{"code", "Code", &code, 1, 0}};
     json_t *obj;
     if (read_fields(req, &obj, f, 1))
         return;
