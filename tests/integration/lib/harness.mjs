@@ -579,3 +579,28 @@ export async function eventSettled(server, key, id, { timeoutMs = 30000, interva
     return e.notifications.every((x) => x.status !== 'pending') ? e : null;
   }, { timeoutMs, intervalMs, what: `event ${id} to settle` });
 }
+
+/**
+ * Sends a code to target (an email or a mobile) through POST /v1/verifications
+ * and confirms it with the code the server wrote to its log (development mode
+ * with email and SMS written to the log).
+ */
+export async function confirmTargetFromLog(server, key, channel, target) {
+  const n0 = server.lines.length;
+  const res = await sendTargetCode(server, key, channel, target);
+  assertOk(res, 201);
+  await server.requestLog(res.headers.get('x-request-id'));
+  const text = server.lines.slice(n0).filter((l) => l.msg !== 'request').map((l) => JSON.stringify(l)).join('\n');
+  const codes = [...new Set(text.match(/(?<!\d)\d{6}(?!\d)/g) || [])];
+  const code = codes.find((c) => !target.includes(c));
+  assert.ok(code, `no code in the log:\n${text}`);
+  assertOk(await confirmTargetCode(server, key, res.json.verification_id, code), 200);
+}
+
+/** A contact body (contactBody(over)) whose email and mobile were just confirmed. */
+export async function verifiedContactBody(server, key, over = {}) {
+  const body = contactBody(over);
+  await confirmTargetFromLog(server, key, 'email', body.email);
+  await confirmTargetFromLog(server, key, 'mobile', body.mobile);
+  return body;
+}
