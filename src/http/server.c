@@ -54,6 +54,7 @@ struct cc_request {
     const char *method;
     char path[512];
     char request_id[37];
+    char remote[INET6_ADDRSTRLEN];  /* the peer's address, "" when unknown */
     int64_t start_us;
     int started;
     struct cc_buf body;
@@ -196,25 +197,24 @@ static void add_common_headers(struct cc_request *req, struct MHD_Response *r)
     MHD_add_response_header(r, "X-Frame-Options", "DENY");
 }
 
+/* The request's line in the log, through the one field writer: the method,
+ * path and User-Agent are whatever the client sent, and only the writer's
+ * encoding stands between them and the log. */
 static void log_request(struct cc_request *req)
 {
-    char ts[32], line[1024];
-    cc_time_rfc3339(cc_now_ms(), ts, sizeof ts);
     double ms = (double)(cc_mono_us() - req->start_us) / 1000.0;
-    json_t *path = json_string(req->path);   /* escapes whatever the path holds */
-    char *p = path ? json_dumps(path, JSON_ENCODE_ANY) : NULL;
-    char account[24] = "null";
-    if (req->authed)
-        snprintf(account, sizeof account, "%lld", (long long)req->caller.account_id);
-    int n = snprintf(line, sizeof line,
-                     "{\"time\":\"%s\",\"level\":\"info\",\"msg\":\"request\",\"request_id\":\"%s\","
-                     "\"account\":%s,\"method\":\"%s\",\"path\":%s,\"status\":%d,"
-                     "\"duration_ms\":%.3f}",
-                     ts, req->request_id, account, req->method, p ? p : "\"\"", req->status, ms);
-    free(p);
-    json_decref(path);
-    if (n > 0 && (size_t)n < sizeof line)
-        cc_log_line(line, (size_t)n);
+    const char *ua = req->conn ? cc_req_header(req, "User-Agent") : NULL;
+    struct cc_log_field f[] = {
+        CC_LOG_STR("request_id", req->request_id),
+        req->authed ? CC_LOG_INT("account", req->caller.account_id) : CC_LOG_NULL("account"),
+        CC_LOG_STR("method", req->method ? req->method : ""),
+        CC_LOG_STR("path", req->path),
+        CC_LOG_INT("status", req->status),
+        CC_LOG_NUM("duration_ms", ms),
+        CC_LOG_STR("remote", req->remote),
+        CC_LOG_STR("user_agent", ua),
+    };
+    cc_log_fields(CC_LOG_INFO, "request", f, sizeof f / sizeof f[0]);
 }
 
 static void send_typed(struct cc_request *req, int status, const char *type, char *body,
@@ -578,13 +578,32 @@ static void dispatch(struct cc_request *req)
         fail(req, CC_ERR_INTERNAL, NULL, "The handler gave no response.");
 }
 
+/* The connection's peer address as text ("" when libmicrohttpd has none). */
+static void peer_address(struct MHD_Connection *conn, char *out, size_t outsz)
+{
+    out[0] = '\0';
+    const union MHD_ConnectionInfo *ci =
+        conn ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS) : NULL;
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    if (!sa)
+        return;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+                  (socklen_t)outsz);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+                  (socklen_t)outsz);
+}
+
 /* Makes the request object as soon as the request line is read, keeping
  * the path exactly as sent: routes match the raw path, so an encoded "/" or
  * NUL (%2F, %00) can never smuggle a different path past the router. */
-static struct cc_request *new_request(struct cc_http_server *srv, const char *uri)
+static struct cc_request *new_request(struct cc_http_server *srv, struct MHD_Connection *conn,
+                                      const char *uri)
 {
     struct cc_request *req = cc_calloc(1, sizeof *req);
     req->srv = srv;
+    peer_address(conn, req->remote, sizeof req->remote);
     req->start_us = cc_mono_us();
     cc_uuid(req->request_id);
     size_t n = strcspn(uri, "?");
@@ -597,8 +616,7 @@ static struct cc_request *new_request(struct cc_http_server *srv, const char *ur
 
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-    (void)conn;
-    return new_request(cls, uri);
+    return new_request(cls, conn, uri);
 }
 
 /* Percent-decodes query arguments; a decoded NUL becomes DEL so that it
@@ -623,7 +641,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct cc_http_server *srv = cls;
     struct cc_request *req = *con_cls;
     if (!req) /* the URI callback always makes one; be safe anyway */
-        *con_cls = req = new_request(srv, url);
+        *con_cls = req = new_request(srv, conn, url);
     if (!req->started) {
         req->started = 1;
         req->conn = conn;
