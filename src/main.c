@@ -551,9 +551,17 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
                "email", cfg->smtp_url[0] ? "smtp" : "written to this log",
                "sms", cfg->sms_provider[0] ? cfg->sms_provider : "none", NULL);
     bootstrap(svc, cfg);
-    struct cc_http_config hc = {cfg->listen, (int)cfg->threads, (size_t)cfg->max_body_bytes,
-                                (int)cfg->connection_timeout_s, (int)cfg->blocking_threads,
-                                cfg->acs_requests_per_minute, (unsigned)cfg->max_connections};
+    struct cc_http_config hc = {
+        .listen = cfg->listen,
+        .threads = (int)cfg->threads,
+        .max_body = (size_t)cfg->max_body_bytes,
+        .connection_timeout_s = (int)cfg->connection_timeout_s,
+        .blocking_threads = (int)cfg->blocking_threads,
+        .acs_requests_per_minute = cfg->acs_requests_per_minute,
+        .max_connections = (unsigned)cfg->max_connections,
+        .max_connections_per_address = (unsigned)cfg->max_connections_per_address,
+        .header_timeout_s = (int)cfg->header_timeout_s,
+    };
     struct cc_dispatcher_config dcfg = {(int)cfg->dispatcher_threads, cfg->delivery_lease_s * 1000,
                                         schedule, nschedule, 1000,
                                         (int)cfg->robot_rate_window_percent,

@@ -26,6 +26,20 @@
 #ifndef CC_CONNECTIONS_MAX_DEFAULT
 #define CC_CONNECTIONS_MAX_DEFAULT 4096
 #endif
+/* Simultaneous HTTP connections from one address by default (option
+ * max_connections_per_address): a flood from one address leaves the rest to others. */
+#ifndef CC_CONNECTIONS_PER_ADDRESS_DEFAULT
+#define CC_CONNECTIONS_PER_ADDRESS_DEFAULT 64
+#endif
+/* Seconds for a request line and its headers to arrive, from the connection's opening (or
+ * the request line, on a kept-alive connection) by default (option header_timeout_s). */
+#ifndef CC_HEADER_TIMEOUT_DEFAULT_S
+#define CC_HEADER_TIMEOUT_DEFAULT_S 10
+#endif
+/* libmicrohttpd's own log lines a second at the most; the rest are counted. */
+#ifndef CC_HTTP_LOG_PER_SECOND
+#define CC_HTTP_LOG_PER_SECOND 5
+#endif
 /* Requests waiting for a thread of the blocking pool (option blocking_threads); more get
  * 503. */
 #ifndef CC_BLOCKING_QUEUE_MAX

@@ -24,6 +24,10 @@ struct cc_http_config {
     int blocking_threads;     /* for handlers that wait on the network */
     int64_t acs_requests_per_minute; /* Alibaba API calls per access key; 0: 6000 */
     unsigned max_connections; /* simultaneous connections; 0: CC_CONNECTIONS_MAX_DEFAULT */
+    /* simultaneous connections from one address; 0: CC_CONNECTIONS_PER_ADDRESS_DEFAULT */
+    unsigned max_connections_per_address;
+    /* seconds for a request line and headers to arrive; 0: CC_HEADER_TIMEOUT_DEFAULT_S */
+    int header_timeout_s;
 };
 
 enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *svc,

@@ -42,6 +42,11 @@ struct cc_http_server {
     unsigned port;
     struct blocking_pool pool;
     struct cc_acs_state *acs;     /* Alibaba API: replay cache, per-key rate */
+    struct cc_conn_guard *guard;  /* deadlines for request headers and idle keep-alive */
+    pthread_mutex_t log_mu;       /* libmicrohttpd's messages, at most a few a second */
+    int64_t log_second;
+    int log_in_second;
+    int64_t log_suppressed;
 };
 
 #define MAX_EXTRA_HEADERS 6
@@ -127,6 +132,11 @@ void cc_req_set_caller(struct cc_request *req, const struct cc_caller *caller)
 {
     req->caller = *caller;
     req->authed = 1;
+}
+
+void cc_req_conn_stats(struct cc_request *req, size_t *open, int64_t *shut_total)
+{
+    cc_conn_guard_stats(req->srv->guard, open, shut_total);
 }
 
 struct cc_acs_state *cc_req_acs_state(struct cc_request *req)
@@ -614,9 +624,34 @@ static struct cc_request *new_request(struct cc_http_server *srv, struct MHD_Con
     return req;
 }
 
+/* The watch conn_guard.c keeps for this connection (NULL if none). */
+static void *conn_watch(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-    return new_request(cls, conn, uri);
+    struct cc_http_server *srv = cls;
+    cc_conn_guard_request_line(srv->guard, conn_watch(conn));
+    return new_request(srv, conn, uri);
+}
+
+/* Registers each connection with the guard while libmicrohttpd holds it. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct cc_http_server *srv = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = ci ? cc_conn_guard_opened(srv->guard, ci->connect_fd) : NULL;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        cc_conn_guard_closed(srv->guard, *socket_context);
+        *socket_context = NULL;
+    }
 }
 
 /* Percent-decodes query arguments; a decoded NUL becomes DEL so that it
@@ -645,6 +680,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!req->started) {
         req->started = 1;
         req->conn = conn;
+        cc_conn_guard_headers_done(srv->guard, conn_watch(conn));
         req->method = method;
         cc_buf_init(&req->body, srv->max_body);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
@@ -686,9 +722,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
-    (void)conn;
-    (void)toe;
+    struct cc_http_server *srv = cls;
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        cc_conn_guard_request_done(srv->guard, conn_watch(conn));
     struct cc_request *req = *con_cls;
     if (!req)
         return;
@@ -703,15 +739,36 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+/* libmicrohttpd's own messages. A flood of refused connections would make
+ * one line each, so at most CC_HTTP_LOG_PER_SECOND are written a second;
+ * the next line written says how many were left out. */
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
-    (void)cls;
+    struct cc_http_server *srv = cls;
+    int64_t sec = cc_mono_ms() / 1000, suppressed = 0;
+    pthread_mutex_lock(&srv->log_mu);
+    if (sec != srv->log_second) {
+        srv->log_second = sec;
+        srv->log_in_second = 0;
+    }
+    int allowed = srv->log_in_second < CC_HTTP_LOG_PER_SECOND;
+    if (allowed) {
+        srv->log_in_second++;
+        suppressed = srv->log_suppressed;
+        srv->log_suppressed = 0;
+    } else {
+        srv->log_suppressed++;
+    }
+    pthread_mutex_unlock(&srv->log_mu);
+    if (!allowed)
+        return;
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
     size_t n = strlen(msg);
     while (n && msg[n - 1] == '\n')
         msg[--n] = '\0';
-    cc_log(CC_LOG_WARN, "http server", "detail", msg, NULL);
+    struct cc_log_field f[] = {CC_LOG_STR("detail", msg), CC_LOG_INT("suppressed", suppressed)};
+    cc_log_fields(CC_LOG_WARN, "http server", f, suppressed ? 2 : 1);
 }
 
 /* "HOST:PORT" with an IPv4 host or "localhost". */
@@ -755,6 +812,8 @@ static void pool_stop(struct cc_http_server *srv)
 static void pool_destroy(struct cc_http_server *srv)
 {
     cc_acs_state_free(srv->acs);
+    cc_conn_guard_free(srv->guard);
+    pthread_mutex_destroy(&srv->log_mu);
     pthread_mutex_destroy(&srv->pool.mu);
     pthread_cond_destroy(&srv->pool.cv);
     cc_free(srv->pool.threads);
@@ -774,6 +833,10 @@ enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *s
     srv->max_body = cfg->max_body;
     srv->acs = cc_acs_state_new(cfg->acs_requests_per_minute > 0 ? cfg->acs_requests_per_minute
                                                                  : 6000);
+    srv->guard = cc_conn_guard_new(cfg->header_timeout_s > 0 ? cfg->header_timeout_s
+                                                             : CC_HEADER_TIMEOUT_DEFAULT_S,
+                                   cfg->connection_timeout_s > 0 ? cfg->connection_timeout_s : 30);
+    pthread_mutex_init(&srv->log_mu, NULL);
     struct blocking_pool *p = &srv->pool;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
@@ -781,15 +844,19 @@ enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *s
                            sizeof *p->threads);
     unsigned threads = cfg->threads > 0 ? (unsigned)cfg->threads : 4;
     unsigned conns = cfg->max_connections ? cfg->max_connections : CC_CONNECTIONS_MAX_DEFAULT;
+    unsigned per_address = cfg->max_connections_per_address ? cfg->max_connections_per_address
+                                                            : CC_CONNECTIONS_PER_ADDRESS_DEFAULT;
     srv->daemon = MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
             MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
-        on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
-        MHD_OPTION_CONNECTION_LIMIT, conns, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_LIMIT, conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
     if (!srv->daemon) {
         pool_destroy(srv);
         return cc_error_set(err, CC_ERR_IO, NULL, "cannot listen on %s (in use, or not allowed)",
