@@ -561,6 +561,7 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
         .max_connections = (unsigned)cfg->max_connections,
         .max_connections_per_address = (unsigned)cfg->max_connections_per_address,
         .header_timeout_s = (int)cfg->header_timeout_s,
+        .public_url = cfg->public_url,
     };
     struct cc_dispatcher_config dcfg = {(int)cfg->dispatcher_threads, cfg->delivery_lease_s * 1000,
                                         schedule, nschedule, 1000,

@@ -40,6 +40,11 @@
 #ifndef CC_HTTP_LOG_PER_SECOND
 #define CC_HTTP_LOG_PER_SECOND 5
 #endif
+/* Query-string parameters of one request; more get 431 at once (libmicrohttpd itself would
+ * run out of its per-connection memory and leave the client without an answer). */
+#ifndef CC_QUERY_PARAMS_MAX
+#define CC_QUERY_PARAMS_MAX 100
+#endif
 /* Requests waiting for a thread of the blocking pool (option blocking_threads); more get
  * 503. */
 #ifndef CC_BLOCKING_QUEUE_MAX

@@ -43,6 +43,7 @@ struct cc_http_server {
     struct blocking_pool pool;
     struct cc_acs_state *acs;     /* Alibaba API: replay cache, per-key rate */
     struct cc_conn_guard *guard;  /* deadlines for request headers and idle keep-alive */
+    char public_url[512];         /* where people reach the server: an allowed Origin */
     pthread_mutex_t log_mu;       /* libmicrohttpd's messages, at most a few a second */
     int64_t log_second;
     int log_in_second;
@@ -65,6 +66,7 @@ struct cc_request {
     struct cc_buf body;
     size_t discarded;
     int too_large;
+    int too_many_params;          /* the query string was cut: answered 431 */
     int authed;
     int no_challenge;             /* a console request: no WWW-Authenticate on 401 */
     int touch_session;            /* the session's last_seen_at is due to be written */
@@ -193,6 +195,24 @@ const char *cc_req_cookie(struct cc_request *req, const char *name)
 
 static void fail(struct cc_request *req, enum cc_err code, const char *field, const char *msg);
 
+/* Whether a browser sent the request. A browser that is answered 401 with
+ * a Basic challenge asks its user for a password and then sends it with
+ * every later request to this origin, including those another site's page
+ * makes it send; so browsers get no challenge (the console signs in with
+ * its own form), while scripts and tools, which send Basic without being
+ * asked or ask for the challenge, still get it. Every browser names itself
+ * "Mozilla/..." and sends Sec-Fetch-Dest to secure origins; a page loaded
+ * by navigation asks for text/html. */
+static int from_browser(struct cc_request *req)
+{
+    if (!req->conn)
+        return 0;
+    const char *ua = cc_req_header(req, "User-Agent");
+    const char *accept = cc_req_header(req, "Accept");
+    return (ua && strncmp(ua, "Mozilla/", 8) == 0) || cc_req_header(req, "Sec-Fetch-Dest") ||
+           cc_req_header(req, "Sec-Fetch-Site") || (accept && strstr(accept, "text/html"));
+}
+
 /* On every response: the console's Content-Security-Policy and the other
  * headers that keep a browser from sniffing, framing or leaking. */
 static void add_common_headers(struct cc_request *req, struct MHD_Response *r)
@@ -310,7 +330,7 @@ void cc_req_error_extra(struct cc_request *req, const struct cc_error *err, json
         cc_log(CC_LOG_ERROR, "request failed", "request_id", req->request_id, "error", msg, NULL);
         msg = cc_err_hidden_message();
     }
-    if (status == 401 && !req->no_challenge)
+    if (status == 401 && !req->no_challenge && !from_browser(req))
         cc_req_add_header(req, "WWW-Authenticate", "Basic realm=\"certcontacts\"");
     json_t *o = json_object();
     json_object_set_new(o, "code", json_string(code));
@@ -526,6 +546,55 @@ static void touch_then_handle(struct cc_request *req)
     req->route->handler(req);
 }
 
+/* The methods that change something. */
+static int changes_state(const char *method)
+{
+    return !strcmp(method, "POST") || !strcmp(method, "PUT") || !strcmp(method, "PATCH") ||
+           !strcmp(method, "DELETE");
+}
+
+/* application/json, with or without parameters ("; charset=utf-8"). A form
+ * (urlencoded, multipart, text/plain) is what another site's page can make
+ * a browser send without asking this server first (no CORS preflight);
+ * application/json it cannot. */
+static int is_json_type(const char *ct)
+{
+    size_t n = strlen("application/json");
+    return ct && strncasecmp(ct, "application/json", n) == 0 &&
+           (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* Refuses a state change that a browser sends on behalf of another site:
+ * Sec-Fetch-Site (sent by every current browser) must be same-origin (or
+ * none: the user's own action), and an Origin header must name this server
+ * — its Host, or the configured public_url. A request with neither comes
+ * from a script or tool, not from a page, and is left to authentication.
+ * Returns CC_OK or CC_ERR_CROSS_ORIGIN. */
+static enum cc_err cross_origin(struct cc_request *req, struct cc_error *err)
+{
+    const char *site = cc_req_header(req, "Sec-Fetch-Site");
+    if (site && strcasecmp(site, "same-origin") != 0 && strcasecmp(site, "none") != 0)
+        return cc_error_set(err, CC_ERR_CROSS_ORIGIN, NULL,
+                            "A change cannot be requested from another site's page.");
+    const char *origin = cc_req_header(req, "Origin");
+    if (!origin)
+        return CC_OK;
+    const char *auth = strstr(origin, "://");
+    const char *host = cc_req_header(req, "Host");
+    if (auth && host && strcasecmp(auth + 3, host) == 0)
+        return CC_OK;
+    const char *pub = req->srv->public_url;
+    const char *pauth = strstr(pub, "://");
+    if (auth && pauth) { /* the public URL's scheme://host[:port], without its path */
+        size_t n = strcspn(pauth + 3, "/");
+        if (strlen(auth + 3) == n && strncasecmp(auth + 3, pauth + 3, n) == 0)
+            return CC_OK;
+    }
+    return cc_error_set(err, CC_ERR_CROSS_ORIGIN, NULL,
+                        "The Origin of this request is not this server; a change cannot be "
+                        "requested from another site's page.");
+}
+
 static void dispatch(struct cc_request *req)
 {
     /* Alibaba Cloud RPC calls come to "/" with an action; a plain GET / is
@@ -559,9 +628,14 @@ static void dispatch(struct cc_request *req)
     }
     if (strcmp(req->path, "/v1/session") == 0)
         req->no_challenge = 1; /* the console asks whether it is signed in */
+    struct cc_error err;
+    int changes = changes_state(req->method);
+    if (changes && cross_origin(req, &err)) {
+        cc_req_error(req, &err);
+        return;
+    }
     /* The route's rule says who may call it; a method the path does not
      * have is answered only to a caller who could call the path at all. */
-    struct cc_error err;
     int need_auth = route ? route->access != CC_ACCESS_PUBLIC : strncmp(req->path, "/v1/", 4) == 0;
     if (need_auth) {
         if (authenticate(req, &err)) {
@@ -577,6 +651,12 @@ static void dispatch(struct cc_request *req)
     }
     if (cc_route_allows(route, req->authed, &req->caller, &err)) {
         cc_req_error(req, &err);
+        return;
+    }
+    if (changes && !is_json_type(cc_req_header(req, "Content-Type"))) {
+        fail(req, CC_ERR_UNSUPPORTED_MEDIA, NULL,
+             "A request that changes something is sent with Content-Type: application/json, "
+             "with or without a body.");
         return;
     }
     req->route = route;
@@ -632,11 +712,38 @@ static void *conn_watch(struct MHD_Connection *conn)
     return ci ? ci->socket_context : NULL;
 }
 
+/* A query string of more than CC_QUERY_PARAMS_MAX parameters is cut to
+ * nothing before libmicrohttpd parses it. libmicrohttpd (0.9.75) keeps each
+ * parameter in the connection's fixed memory pool; a thousand of them
+ * exhaust it, and it then logs a 431 it has no memory left to send, leaving
+ * the client waiting for the timeout. It calls this callback with the
+ * request line "before we modify URI or args" (connection.c) and parses the
+ * arguments from the same buffer afterwards, so a NUL written right after
+ * the '?' leaves it none to parse; the request is then answered 431 here.
+ * The buffer is libmicrohttpd's own writable read buffer, handed over as
+ * const only to say that it is not ours to keep. */
+static int cut_query(const char *uri)
+{
+    const char *q = strchr(uri, '?');
+    if (!q)
+        return 0;
+    size_t params = 1;
+    for (const char *p = q + 1; *p; p++)
+        if (*p == '&' && ++params > CC_QUERY_PARAMS_MAX)
+            break;
+    if (params <= CC_QUERY_PARAMS_MAX)
+        return 0;
+    ((char *)q)[1] = '\0';
+    return 1;
+}
+
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     struct cc_http_server *srv = cls;
     cc_conn_guard_request_line(srv->guard, conn_watch(conn));
-    return new_request(srv, conn, uri);
+    struct cc_request *req = new_request(srv, conn, uri);
+    req->too_many_params = cut_query(uri);
+    return req;
 }
 
 /* Registers each connection with the guard while libmicrohttpd holds it. */
@@ -667,6 +774,30 @@ static size_t on_unescape(void *cls, struct MHD_Connection *conn, char *s)
     return n;
 }
 
+/* What is refused as soon as the headers are in, before a body is read:
+ * too many query parameters (431), and a body framed both by Content-Length
+ * and by chunked encoding (400, RFC 9112 section 6.3: a request smuggled
+ * past a proxy that reads the other framing), after which the connection
+ * is closed, since where the next request would begin is unknown. Returns 1
+ * when it answered. */
+static int refuse_early(struct cc_request *req)
+{
+    if (req->too_many_params) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "A request takes at most %d query parameters.",
+                 CC_QUERY_PARAMS_MAX);
+        fail(req, CC_ERR_HEADERS_TOO_LARGE, NULL, msg);
+        return 1;
+    }
+    if (cc_req_header(req, "Transfer-Encoding") && cc_req_header(req, "Content-Length")) {
+        cc_req_add_header(req, "Connection", "close");
+        fail(req, CC_ERR_BAD_FRAMING, NULL,
+             "A request may have Content-Length or Transfer-Encoding, not both.");
+        return 1;
+    }
+    return 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -683,6 +814,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         cc_conn_guard_headers_done(srv->guard, conn_watch(conn));
         req->method = method;
         cc_buf_init(&req->body, srv->max_body);
+        if (refuse_early(req))
+            return MHD_YES; /* answered before any body is read */
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         int64_t clen;
         if (cl && cc_parse_i64(cl, 0, INT64_MAX, &clen) == 0 && (uint64_t)clen > srv->max_body) {
@@ -831,6 +964,7 @@ enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *s
     struct cc_http_server *srv = cc_calloc(1, sizeof *srv);
     srv->svc = svc;
     srv->max_body = cfg->max_body;
+    cc_strlcpy(srv->public_url, cfg->public_url ? cfg->public_url : "", sizeof srv->public_url);
     srv->acs = cc_acs_state_new(cfg->acs_requests_per_minute > 0 ? cfg->acs_requests_per_minute
                                                                  : 6000);
     srv->guard = cc_conn_guard_new(cfg->header_timeout_s > 0 ? cfg->header_timeout_s
