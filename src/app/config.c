@@ -50,6 +50,20 @@ static const struct opt opts[] = {
      "Largest request body accepted; larger ones get 413 RequestEntityTooLarge."},
     {"max_connections", INT(max_connections), 16, 1000000, LIMIT_TEXT(CC_CONNECTIONS_MAX_DEFAULT), NULL,
      "Simultaneous HTTP connections at the most; more are refused until one closes."},
+    {"tls_cert_file", STR(tls_cert_file), 0, 0, "", NULL,
+     "PEM file with the HTTPS certificate, then its chain. With tls_key_file set too, the "
+     "server speaks HTTPS (TLS 1.2 and 1.3 only) on listen instead of HTTP; both files are "
+     "read again on SIGHUP, without closing open connections. Empty: plain HTTP (put a "
+     "reverse proxy in front for HTTPS)."},
+    {"tls_key_file", STR(tls_key_file), 0, 0, "", NULL,
+     "PEM file with the private key of tls_cert_file (unencrypted; keep it mode 0600)."},
+    {"trusted_proxies", STR(trusted_proxies), 0, 0, "", NULL,
+     "Comma-separated addresses of reverse proxies (IPv4, IPv4/prefix or IPv6) whose "
+     "X-Forwarded-Proto: https is believed: then the console's cookies are Secure and "
+     "responses carry Strict-Transport-Security. From any other address the header is ignored."},
+    {"hsts_max_age_s", INT(hsts_max_age_s), 0, 315360000,
+     LIMIT_TEXT(CC_HSTS_MAX_AGE_DEFAULT_S), NULL,
+     "max-age of the Strict-Transport-Security header sent on HTTPS; 0 sends none."},
     {"max_connections_per_address", INT(max_connections_per_address), 1, 1000000,
      LIMIT_TEXT(CC_CONNECTIONS_PER_ADDRESS_DEFAULT), NULL,
      "Simultaneous HTTP connections from one client address at the most; more from that "

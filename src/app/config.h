@@ -72,6 +72,11 @@ struct cc_config {
     char console_admin_email[256];
     /* expiry reminders */
     char public_url[512];
+    /* HTTPS and reverse proxies */
+    char tls_cert_file[1024];
+    char tls_key_file[1024];
+    char trusted_proxies[512];
+    int64_t hsts_max_age_s;
     int64_t clock_offset_s;
 };
 

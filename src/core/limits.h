@@ -45,6 +45,16 @@
 #ifndef CC_QUERY_PARAMS_MAX
 #define CC_QUERY_PARAMS_MAX 100
 #endif
+/* HTTPS: TLS 1.3 and 1.2, AEAD ciphers and ECDHE key exchange only (GnuTLS priority string). */
+#ifndef CC_TLS_PRIORITIES
+#define CC_TLS_PRIORITIES                                                                          \
+    "SECURE:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+CHACHA20-POLY1305:+AES-256-GCM:"     \
+    "+AES-128-GCM:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:%SERVER_PRECEDENCE"
+#endif
+/* Strict-Transport-Security max-age on HTTPS by default (option hsts_max_age_s). */
+#ifndef CC_HSTS_MAX_AGE_DEFAULT_S
+#define CC_HSTS_MAX_AGE_DEFAULT_S 31536000
+#endif
 /* Requests waiting for a thread of the blocking pool (option blocking_threads); more get
  * 503. */
 #ifndef CC_BLOCKING_QUEUE_MAX

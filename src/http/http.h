@@ -31,12 +31,26 @@ struct cc_http_config {
     /* where people reach the server (public_url, "" or NULL: none): its origin is
      * accepted in Origin besides the request's Host */
     const char *public_url;
+    /* HTTPS: PEM files of the certificate (then its chain) and its key; both "" or NULL:
+     * plain HTTP */
+    const char *tls_cert_file;
+    const char *tls_key_file;
+    /* comma-separated addresses (IPv4, IPv4/n, IPv6) of reverse proxies whose
+     * X-Forwarded-Proto is believed; "" or NULL: nobody's */
+    const char *trusted_proxies;
+    int64_t hsts_max_age_s;   /* Strict-Transport-Security on HTTPS; 0: none */
 };
 
 enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *svc,
                           struct cc_http_server **out, struct cc_error *err);
 /* The port actually bound (useful with port 0). */
 unsigned cc_http_port(const struct cc_http_server *srv);
+/* Whether it speaks HTTPS. */
+int cc_http_is_tls(const struct cc_http_server *srv);
+/* Reads the certificate and key files again (on SIGHUP): new handshakes get
+ * the new pair, open connections keep theirs. On failure the pair in use
+ * stays and err says why. */
+enum cc_err cc_http_reload_tls(struct cc_http_server *srv, struct cc_error *err);
 /* Stops accepting, lets requests in flight finish, frees the server. */
 void cc_http_stop(struct cc_http_server *srv);
 

@@ -67,6 +67,19 @@ void cc_conn_guard_stats(struct cc_conn_guard *g, size_t *open, int64_t *shut_to
 /* The same for the server that req came to (for /metrics). */
 void cc_req_conn_stats(struct cc_request *req, size_t *open, int64_t *shut_total);
 
+/* tls.c: the HTTPS listener's certificate and key (PEM files), loaded now
+ * and again on cc_tls_reload; new handshakes get the pair loaded last. One
+ * HTTPS server per process. */
+struct cc_tls;
+enum cc_err cc_tls_new(const char *cert_file, const char *key_file, struct cc_tls **out,
+                       struct cc_error *err);
+/* Re-reads both files; on failure the pair in use stays and err says why. */
+enum cc_err cc_tls_reload(struct cc_tls *t, struct cc_error *err);
+/* After libmicrohttpd has stopped. */
+void cc_tls_free(struct cc_tls *t);
+/* The GnuTLS retrieve function for MHD_OPTION_HTTPS_CERT_CALLBACK. */
+void *cc_tls_retrieve_callback(void);
+
 /* idempotency.c: the key of an idempotent create, from REST's
  * Idempotency-Key or Alibaba's ClientToken. */
 #define CC_IDEM_NS_MAX 8     /* bytes of a namespace prefix */

@@ -44,6 +44,9 @@ struct cc_http_server {
     struct cc_acs_state *acs;     /* Alibaba API: replay cache, per-key rate */
     struct cc_conn_guard *guard;  /* deadlines for request headers and idle keep-alive */
     char public_url[512];         /* where people reach the server: an allowed Origin */
+    struct cc_tls *tls;           /* the HTTPS certificate and key; NULL: plain HTTP */
+    char trusted_proxies[512];    /* addresses whose X-Forwarded-Proto is believed */
+    int64_t hsts_max_age_s;
     pthread_mutex_t log_mu;       /* libmicrohttpd's messages, at most a few a second */
     int64_t log_second;
     int log_in_second;
@@ -178,12 +181,60 @@ void cc_req_add_header(struct cc_request *req, const char *name, const char *val
     req->nhdr++;
 }
 
+/* Whether addr (text) is one of list's comma-separated addresses, each an
+ * IPv4 or IPv6 address or an IPv4 network a.b.c.d/n. */
+static int address_listed(const char *list, const char *addr)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    int is4 = inet_pton(AF_INET, addr, &a4) == 1;
+    int is6 = !is4 && inet_pton(AF_INET6, addr, &a6) == 1;
+    while (*list && (is4 || is6)) {
+        char item[64];
+        size_t n = strcspn(list, ",");
+        size_t b = 0;
+        while (b < n && list[b] == ' ')
+            b++;
+        size_t e = n;
+        while (e > b && list[e - 1] == ' ')
+            e--;
+        if (e - b < sizeof item) {
+            memcpy(item, list + b, e - b);
+            item[e - b] = '\0';
+            char *slash = strchr(item, '/');
+            int64_t bits = 32;
+            if (slash) {
+                *slash = '\0';
+                if (cc_parse_i64(slash + 1, 0, 32, &bits))
+                    bits = -1;
+            }
+            struct in_addr n4;
+            struct in6_addr n6;
+            if (is4 && bits >= 0 && inet_pton(AF_INET, item, &n4) == 1) {
+                uint32_t mask = bits ? htonl(~(uint32_t)0 << (32 - bits)) : 0;
+                if ((a4.s_addr & mask) == (n4.s_addr & mask))
+                    return 1;
+            } else if (is6 && !slash && inet_pton(AF_INET6, item, &n6) == 1 &&
+                       memcmp(&a6, &n6, sizeof a6) == 0) {
+                return 1;
+            }
+        }
+        list += n;
+        if (*list == ',')
+            list++;
+    }
+    return 0;
+}
+
+/* HTTPS: this server's own TLS, or X-Forwarded-Proto: https from a reverse
+ * proxy named in trusted_proxies (from anyone else the header is a claim
+ * that proves nothing, and is ignored). */
 int cc_req_is_tls(struct cc_request *req)
 {
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_PROTOCOL);
-    if (ci && ci->protocol)
+    if (req->srv->tls)
         return 1;
+    if (!req->srv->trusted_proxies[0] || !address_listed(req->srv->trusted_proxies, req->remote))
+        return 0;
     const char *p = cc_req_header(req, "X-Forwarded-Proto");
     return p && strcasecmp(p, "https") == 0;
 }
@@ -225,6 +276,11 @@ static void add_common_headers(struct cc_request *req, struct MHD_Response *r)
                             "form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
     MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
     MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    if (req->srv->hsts_max_age_s > 0 && req->conn && cc_req_is_tls(req)) {
+        char v[64];
+        snprintf(v, sizeof v, "max-age=%lld", (long long)req->srv->hsts_max_age_s);
+        MHD_add_response_header(r, "Strict-Transport-Security", v);
+    }
 }
 
 /* The request's line in the log, through the one field writer: the method,
@@ -945,6 +1001,7 @@ static void pool_stop(struct cc_http_server *srv)
 static void pool_destroy(struct cc_http_server *srv)
 {
     cc_acs_state_free(srv->acs);
+    cc_tls_free(srv->tls);
     cc_conn_guard_free(srv->guard);
     pthread_mutex_destroy(&srv->log_mu);
     pthread_mutex_destroy(&srv->pool.mu);
@@ -962,6 +1019,24 @@ enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *s
                             "listen must be IPV4:PORT (for example 127.0.0.1:8080), not \"%s\"",
                             cfg->listen);
     struct cc_http_server *srv = cc_calloc(1, sizeof *srv);
+    int https = cfg->tls_cert_file && cfg->tls_cert_file[0];
+    if (https != (cfg->tls_key_file && cfg->tls_key_file[0])) {
+        cc_free(srv);
+        return cc_error_set(err, CC_ERR_CONFIG, NULL,
+                            "HTTPS needs both tls_cert_file and tls_key_file");
+    }
+    if (https && !MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK)) {
+        cc_free(srv);
+        return cc_error_set(err, CC_ERR_CONFIG, NULL,
+                            "this libmicrohttpd has no TLS support; use a reverse proxy for HTTPS");
+    }
+    if (https && cc_tls_new(cfg->tls_cert_file, cfg->tls_key_file, &srv->tls, err)) {
+        cc_free(srv);
+        return err->code;
+    }
+    cc_strlcpy(srv->trusted_proxies, cfg->trusted_proxies ? cfg->trusted_proxies : "",
+               sizeof srv->trusted_proxies);
+    srv->hsts_max_age_s = cfg->hsts_max_age_s;
     srv->svc = svc;
     srv->max_body = cfg->max_body;
     cc_strlcpy(srv->public_url, cfg->public_url ? cfg->public_url : "", sizeof srv->public_url);
@@ -980,16 +1055,27 @@ enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *s
     unsigned conns = cfg->max_connections ? cfg->max_connections : CC_CONNECTIONS_MAX_DEFAULT;
     unsigned per_address = cfg->max_connections_per_address ? cfg->max_connections_per_address
                                                             : CC_CONNECTIONS_PER_ADDRESS_DEFAULT;
+    /* HTTPS: TLS 1.3 and 1.2 only, AEAD ciphers with forward secrecy only; the
+     * certificate comes from tls.c at each handshake, so that SIGHUP can
+     * replace it without touching the connections that are open. (GnuTLS
+     * takes a retrieve function; libmicrohttpd reads it as a pointer.) */
+    struct MHD_OptionItem tls_opts[] = {
+        {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, cc_tls_retrieve_callback()},
+        {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)CC_TLS_PRIORITIES},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    if (!srv->tls)
+        tls_opts[0].option = MHD_OPTION_END;
     srv->daemon = MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
-            MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
+            MHD_ALLOW_SUSPEND_RESUME | (srv->tls ? MHD_USE_TLS : 0), 0, NULL, NULL,
         on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
         MHD_OPTION_CONNECTION_LIMIT, conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_ARRAY, tls_opts,
         MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
     if (!srv->daemon) {
         pool_destroy(srv);
@@ -1014,6 +1100,18 @@ enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *s
 unsigned cc_http_port(const struct cc_http_server *srv)
 {
     return srv->port;
+}
+
+int cc_http_is_tls(const struct cc_http_server *srv)
+{
+    return srv->tls != NULL;
+}
+
+enum cc_err cc_http_reload_tls(struct cc_http_server *srv, struct cc_error *err)
+{
+    if (!srv->tls)
+        return cc_error_set(err, CC_ERR_CONFIG, NULL, "the server does not speak HTTPS");
+    return cc_tls_reload(srv->tls, err);
 }
 
 void cc_http_stop(struct cc_http_server *srv)
