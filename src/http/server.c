@@ -181,47 +181,81 @@ void cc_req_add_header(struct cc_request *req, const char *name, const char *val
     req->nhdr++;
 }
 
-/* Whether addr (text) is one of list's comma-separated addresses, each an
- * IPv4 or IPv6 address or an IPv4 network a.b.c.d/n. */
+/* One entry of trusted_proxies: an IPv4 address, an IPv4 network a.b.c.d/n,
+ * or an IPv6 address. */
+struct proxy_entry {
+    int family;              /* AF_INET or AF_INET6 */
+    struct in_addr net4;
+    uint32_t mask4;          /* network order */
+    struct in6_addr addr6;
+};
+
+/* Takes the next comma-separated entry of *list (spaces around it ignored)
+ * and parses it. Returns 1 with *e filled, 0 at the end, -1 when the entry
+ * is not an address (*list still moves past it). */
+static int next_proxy(const char **list, struct proxy_entry *e)
+{
+    const char *l = *list;
+    while (*l == ' ' || *l == ',')
+        l++;
+    if (!*l)
+        return 0;
+    size_t n = strcspn(l, ",");
+    *list = l + n;
+    while (n && l[n - 1] == ' ')
+        n--;
+    char item[64];
+    if (n >= sizeof item)
+        return -1;
+    memcpy(item, l, n);
+    item[n] = '\0';
+    char *slash = strchr(item, '/');
+    int64_t bits = 32;
+    if (slash) {
+        *slash = '\0';
+        if (cc_parse_i64(slash + 1, 0, 32, &bits))
+            return -1;
+    }
+    memset(e, 0, sizeof *e);
+    if (inet_pton(AF_INET, item, &e->net4) == 1) {
+        e->family = AF_INET;
+        e->mask4 = bits ? htonl(~(uint32_t)0 << (32 - bits)) : 0;
+        return 1;
+    }
+    if (!slash && inet_pton(AF_INET6, item, &e->addr6) == 1) {
+        e->family = AF_INET6;
+        return 1;
+    }
+    return -1;
+}
+
+/* Whether every entry of list is an address or network. */
+static int proxies_valid(const char *list)
+{
+    struct proxy_entry e;
+    int rc;
+    while ((rc = next_proxy(&list, &e)) > 0)
+        ;
+    return rc == 0;
+}
+
+/* Whether addr (text) is one of list's entries. */
 static int address_listed(const char *list, const char *addr)
 {
     struct in_addr a4;
     struct in6_addr a6;
     int is4 = inet_pton(AF_INET, addr, &a4) == 1;
-    int is6 = !is4 && inet_pton(AF_INET6, addr, &a6) == 1;
-    while (*list && (is4 || is6)) {
-        char item[64];
-        size_t n = strcspn(list, ",");
-        size_t b = 0;
-        while (b < n && list[b] == ' ')
-            b++;
-        size_t e = n;
-        while (e > b && list[e - 1] == ' ')
-            e--;
-        if (e - b < sizeof item) {
-            memcpy(item, list + b, e - b);
-            item[e - b] = '\0';
-            char *slash = strchr(item, '/');
-            int64_t bits = 32;
-            if (slash) {
-                *slash = '\0';
-                if (cc_parse_i64(slash + 1, 0, 32, &bits))
-                    bits = -1;
-            }
-            struct in_addr n4;
-            struct in6_addr n6;
-            if (is4 && bits >= 0 && inet_pton(AF_INET, item, &n4) == 1) {
-                uint32_t mask = bits ? htonl(~(uint32_t)0 << (32 - bits)) : 0;
-                if ((a4.s_addr & mask) == (n4.s_addr & mask))
-                    return 1;
-            } else if (is6 && !slash && inet_pton(AF_INET6, item, &n6) == 1 &&
-                       memcmp(&a6, &n6, sizeof a6) == 0) {
-                return 1;
-            }
-        }
-        list += n;
-        if (*list == ',')
-            list++;
+    if (!is4 && inet_pton(AF_INET6, addr, &a6) != 1)
+        return 0;
+    struct proxy_entry e;
+    int rc;
+    while ((rc = next_proxy(&list, &e)) != 0) {
+        if (rc < 0)
+            continue;
+        if (is4 && e.family == AF_INET && (a4.s_addr & e.mask4) == (e.net4.s_addr & e.mask4))
+            return 1;
+        if (!is4 && e.family == AF_INET6 && memcmp(&a6, &e.addr6, sizeof a6) == 0)
+            return 1;
     }
     return 0;
 }
@@ -1018,6 +1052,11 @@ enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *s
         return cc_error_set(err, CC_ERR_CONFIG, NULL,
                             "listen must be IPV4:PORT (for example 127.0.0.1:8080), not \"%s\"",
                             cfg->listen);
+    if (cfg->trusted_proxies && !proxies_valid(cfg->trusted_proxies))
+        return cc_error_set(err, CC_ERR_CONFIG, NULL,
+                            "trusted_proxies must be comma-separated IPv4 addresses, IPv4 "
+                            "networks (10.0.0.0/8) or IPv6 addresses, not \"%s\"",
+                            cfg->trusted_proxies);
     struct cc_http_server *srv = cc_calloc(1, sizeof *srv);
     int https = cfg->tls_cert_file && cfg->tls_cert_file[0];
     if (https != (cfg->tls_key_file && cfg->tls_key_file[0])) {

@@ -12,7 +12,7 @@ import http from 'node:http';
 import tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import {
-  makeDataDir, startServer, createAccount, cliJson, stopAllAfter, waitFor,
+  makeDataDir, startServer, createAccount, cli, cliJson, stopAllAfter, waitFor,
 } from './lib/harness.mjs';
 import { Pki } from './lib/pki.mjs';
 
@@ -142,4 +142,20 @@ test('X-Forwarded-Proto: https counts only from a trusted proxy address', async 
   assert.equal(fromProxy.headers['strict-transport-security'], 'max-age=31536000');
   const proxyPlain = await plainReq('127.0.0.2', '/healthz');
   assert.equal(proxyPlain.headers['strict-transport-security'], undefined, 'no HSTS over plain HTTP');
+});
+
+test('serve refuses a trusted_proxies entry that is not an address, and half a TLS configuration', () => {
+  const bad = cli(['serve', '--listen', '127.0.0.1:0', '--trusted-proxies', '10.0.0.0/33, proxy.local'], { dataDir: plainDir + '-x' });
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /trusted_proxies must be/);
+  const half = cli(['serve', '--listen', '127.0.0.1:0', '--tls-cert-file', certFile], { dataDir: plainDir + '-y' });
+  assert.notEqual(half.status, 0);
+  assert.match(half.stderr, /both tls_cert_file and tls_key_file/);
+  const mismatched = path.join(dir, 'other-key.pem');
+  fs.writeFileSync(mismatched, certA.key);
+  fs.writeFileSync(certFile, certB.chain);
+  const wrong = cli(['serve', '--listen', '127.0.0.1:0', '--tls-cert-file', certFile, '--tls-key-file', mismatched], { dataDir: plainDir + '-z' });
+  assert.notEqual(wrong.status, 0);
+  assert.match(wrong.stderr, /not a certificate and its key/);
+  for (const d of ['-x', '-y', '-z']) fs.rmSync(plainDir + d, { recursive: true, force: true });
 });
