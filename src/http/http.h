@@ -95,6 +95,12 @@ const char *cc_req_body(struct cc_request *req, size_t *len);
 const char *cc_req_query(struct cc_request *req, const char *name);
 const char *cc_req_header(struct cc_request *req, const char *name);
 
+/* The client's address as text: the connection's peer, or, when the peer is
+ * a reverse proxy named in trusted_proxies, the last address of its
+ * X-Forwarded-For (the one that proxy saw). "" when unknown. Owned by the
+ * request. */
+const char *cc_req_client_address(struct cc_request *req);
+
 /* Runs fn(req) on a thread of the blocking pool while the connection is
  * suspended; for handlers that wait on an SMTP server or a gateway. */
 void cc_req_defer(struct cc_request *req, cc_handler fn);

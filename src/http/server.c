@@ -64,6 +64,7 @@ struct cc_request {
     char path[512];
     char request_id[37];
     char remote[INET6_ADDRSTRLEN];  /* the peer's address, "" when unknown */
+    char client[INET6_ADDRSTRLEN];  /* cc_req_client_address's answer, once asked */
     int64_t start_us;
     int started;
     struct cc_buf body;
@@ -260,6 +261,37 @@ static int address_listed(const char *list, const char *addr)
     return 0;
 }
 
+/* Whether the request came through a reverse proxy named in trusted_proxies. */
+static int from_trusted_proxy(struct cc_request *req)
+{
+    return req->srv->trusted_proxies[0] && address_listed(req->srv->trusted_proxies, req->remote);
+}
+
+const char *cc_req_client_address(struct cc_request *req)
+{
+    if (req->client[0])
+        return req->client;
+    cc_strlcpy(req->client, req->remote, sizeof req->client);
+    const char *xff = req->conn && from_trusted_proxy(req)
+                          ? cc_req_header(req, "X-Forwarded-For") : NULL;
+    if (xff) { /* the proxy appends the address it saw: the last entry */
+        const char *last = strrchr(xff, ',');
+        last = last ? last + 1 : xff;
+        while (*last == ' ')
+            last++;
+        char a[INET6_ADDRSTRLEN];
+        size_t n = strcspn(last, " ");
+        unsigned char buf[sizeof(struct in6_addr)];
+        if (n < sizeof a) {
+            memcpy(a, last, n);
+            a[n] = '\0';
+            if (inet_pton(AF_INET, a, buf) == 1 || inet_pton(AF_INET6, a, buf) == 1)
+                cc_strlcpy(req->client, a, sizeof req->client);
+        }
+    }
+    return req->client;
+}
+
 /* HTTPS: this server's own TLS, or X-Forwarded-Proto: https from a reverse
  * proxy named in trusted_proxies (from anyone else the header is a claim
  * that proves nothing, and is ignored). */
@@ -267,7 +299,7 @@ int cc_req_is_tls(struct cc_request *req)
 {
     if (req->srv->tls)
         return 1;
-    if (!req->srv->trusted_proxies[0] || !address_listed(req->srv->trusted_proxies, req->remote))
+    if (!from_trusted_proxy(req))
         return 0;
     const char *p = cc_req_header(req, "X-Forwarded-Proto");
     return p && strcasecmp(p, "https") == 0;
@@ -331,7 +363,7 @@ static void log_request(struct cc_request *req)
         CC_LOG_STR("path", req->path),
         CC_LOG_INT("status", req->status),
         CC_LOG_NUM("duration_ms", ms),
-        CC_LOG_STR("remote", req->remote),
+        CC_LOG_STR("remote", req->conn ? cc_req_client_address(req) : req->remote),
         CC_LOG_STR("user_agent", ua),
     };
     cc_log_fields(CC_LOG_INFO, "request", f, sizeof f / sizeof f[0]);

@@ -142,6 +142,12 @@ test('X-Forwarded-Proto: https counts only from a trusted proxy address', async 
   assert.equal(fromProxy.headers['strict-transport-security'], 'max-age=31536000');
   const proxyPlain = await plainReq('127.0.0.2', '/healthz');
   assert.equal(proxyPlain.headers['strict-transport-security'], undefined, 'no HSTS over plain HTTP');
+  // the log names the client the trusted proxy saw, and no one else's claim
+  const xff = { 'x-forwarded-for': '203.0.113.9, 198.51.100.7' };
+  const viaProxy = await plainReq('127.0.0.2', '/healthz', { headers: xff });
+  const direct = await plainReq('127.0.0.1', '/healthz', { headers: xff });
+  assert.equal((await plain.requestLog(viaProxy.headers['x-request-id'])).remote, '198.51.100.7');
+  assert.equal((await plain.requestLog(direct.headers['x-request-id'])).remote, '127.0.0.1');
 });
 
 test('serve refuses a trusted_proxies entry that is not an address, and half a TLS configuration', () => {
