@@ -576,6 +576,7 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
         .max_connections = (unsigned)cfg->max_connections,
         .max_connections_per_address = (unsigned)cfg->max_connections_per_address,
         .header_timeout_s = (int)cfg->header_timeout_s,
+        .body_timeout_s = (int)cfg->body_timeout_s,
         .public_url = cfg->public_url,
         .tls_cert_file = cfg->tls_cert_file,
         .tls_key_file = cfg->tls_key_file,

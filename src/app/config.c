@@ -50,6 +50,9 @@ static const struct opt opts[] = {
      "Largest request body accepted; larger ones get 413 RequestEntityTooLarge."},
     {"max_connections", INT(max_connections), 16, 1000000, LIMIT_TEXT(CC_CONNECTIONS_MAX_DEFAULT), NULL,
      "Simultaneous HTTP connections at the most; more are refused until one closes."},
+    {"body_timeout_s", INT(body_timeout_s), 1, 3600, LIMIT_TEXT(CC_BODY_TIMEOUT_DEFAULT_S), NULL,
+     "Seconds a client has to send a request's body once its headers are in, however "
+     "slowly the bytes trickle in; then the connection is closed."},
     {"tls_cert_file", STR(tls_cert_file), 0, 0, "", NULL,
      "PEM file with the HTTPS certificate, then its chain. With tls_key_file set too, the "
      "server speaks HTTPS (TLS 1.2 and 1.3 only) on listen instead of HTTP; both files are "

@@ -36,6 +36,11 @@
 #ifndef CC_HEADER_TIMEOUT_DEFAULT_S
 #define CC_HEADER_TIMEOUT_DEFAULT_S 10
 #endif
+/* Seconds for a request's body to arrive after its headers by default (option
+ * body_timeout_s). */
+#ifndef CC_BODY_TIMEOUT_DEFAULT_S
+#define CC_BODY_TIMEOUT_DEFAULT_S 30
+#endif
 /* libmicrohttpd's own log lines a second at the most; the rest are counted. */
 #ifndef CC_HTTP_LOG_PER_SECOND
 #define CC_HTTP_LOG_PER_SECOND 5

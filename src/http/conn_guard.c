@@ -2,7 +2,8 @@
  * conn_guard.c — deadlines libmicrohttpd does not have: a connection must
  * deliver its request line and headers within header_timeout_s of opening
  * (of its request line, for a later request on a kept-alive connection), and
- * a kept-alive connection must start its next request within idle_timeout_s.
+ * a kept-alive connection must start its next request within idle_timeout_s,
+ * and a request's body must arrive within body_timeout_s of its headers.
  *
  * libmicrohttpd's own connection timeout is an idle timeout: any byte
  * renews it, so a client sending one byte every few seconds holds a
@@ -15,8 +16,8 @@
  * libmicrohttpd reports it closed, which libmicrohttpd does before it closes
  * the descriptor; both happen under the guard's mutex, so the watchdog never
  * shuts down a descriptor that has been reused by another connection.
- * Connections whose request is being handled (or uploaded, or suspended on
- * the blocking pool) have no deadline here: the idle timeout covers them.
+ * Connections whose request is being handled (or suspended on the blocking
+ * pool) have no deadline here: the idle timeout covers them.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -28,7 +29,8 @@
 
 enum phase {
     PHASE_HEADERS,  /* reading a request line and headers: deadline */
-    PHASE_BUSY,     /* headers complete: the request is being handled */
+    PHASE_BODY,     /* headers complete, reading the body: deadline */
+    PHASE_BUSY,     /* the request is being handled */
     PHASE_IDLE,     /* kept alive between requests: deadline */
     PHASE_SHUT,     /* shut down by the watchdog; libmicrohttpd closes it */
 };
@@ -46,7 +48,7 @@ struct cc_conn_guard {
     pthread_cond_t cv;
     pthread_t thread;
     int running, stopping;
-    int64_t header_ms, idle_ms;
+    int64_t header_ms, idle_ms, body_ms;
     struct cc_conn_watch *head;
     size_t count;
     int64_t shut_total;       /* connections shut for missing a deadline */
@@ -54,7 +56,8 @@ struct cc_conn_guard {
 
 static void *guard_main(void *arg);
 
-struct cc_conn_guard *cc_conn_guard_new(int header_timeout_s, int idle_timeout_s)
+struct cc_conn_guard *cc_conn_guard_new(int header_timeout_s, int body_timeout_s,
+                                        int idle_timeout_s)
 {
     struct cc_conn_guard *g = cc_calloc(1, sizeof *g);
     pthread_mutex_init(&g->mu, NULL);
@@ -65,6 +68,7 @@ struct cc_conn_guard *cc_conn_guard_new(int header_timeout_s, int idle_timeout_s
     pthread_condattr_destroy(&ca);
     g->header_ms = (int64_t)header_timeout_s * 1000;
     g->idle_ms = (int64_t)idle_timeout_s * 1000;
+    g->body_ms = (int64_t)body_timeout_s * 1000;
     if (pthread_create(&g->thread, NULL, guard_main, g) == 0)
         g->running = 1;
     return g;
@@ -98,7 +102,7 @@ static int64_t sweep(struct cc_conn_guard *g)
 {
     int64_t now = cc_mono_ms(), next = now + 1000;
     for (struct cc_conn_watch *w = g->head; w; w = w->next) {
-        if (w->phase != PHASE_HEADERS && w->phase != PHASE_IDLE)
+        if (w->phase == PHASE_BUSY || w->phase == PHASE_SHUT)
             continue;
         if (w->deadline_ms <= now) {
             shutdown(w->fd, SHUT_RDWR);
@@ -181,6 +185,19 @@ void cc_conn_guard_request_line(struct cc_conn_guard *g, void *watch)
 }
 
 void cc_conn_guard_headers_done(struct cc_conn_guard *g, void *watch)
+{
+    struct cc_conn_watch *w = watch;
+    if (!w)
+        return;
+    pthread_mutex_lock(&g->mu);
+    if (w->phase != PHASE_SHUT) {
+        w->phase = PHASE_BODY;
+        w->deadline_ms = cc_mono_ms() + g->body_ms;
+    }
+    pthread_mutex_unlock(&g->mu);
+}
+
+void cc_conn_guard_body_done(struct cc_conn_guard *g, void *watch)
 {
     struct cc_conn_watch *w = watch;
     if (!w)

@@ -28,6 +28,8 @@ struct cc_http_config {
     unsigned max_connections_per_address;
     /* seconds for a request line and headers to arrive; 0: CC_HEADER_TIMEOUT_DEFAULT_S */
     int header_timeout_s;
+    /* seconds for a request's body to arrive after its headers; 0: CC_BODY_TIMEOUT_DEFAULT_S */
+    int body_timeout_s;
     /* where people reach the server (public_url, "" or NULL: none): its origin is
      * accepted in Origin besides the request's Host */
     const char *public_url;

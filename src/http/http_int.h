@@ -47,11 +47,12 @@ struct cc_acs_state *cc_req_acs_state(struct cc_request *req);
 int cc_req_each_query(struct cc_request *req,
                       int (*fn)(void *arg, const char *name, const char *value), void *arg);
 
-/* conn_guard.c: absolute deadlines for a request's line and headers and
- * for a kept-alive connection's next request (libmicrohttpd's own timeout
+/* conn_guard.c: absolute deadlines for a request's line and headers, its
+ * body, and a kept-alive connection's next request (libmicrohttpd's own timeout
  * is renewed by every byte). One guard per server, with its own thread. */
 struct cc_conn_guard;
-struct cc_conn_guard *cc_conn_guard_new(int header_timeout_s, int idle_timeout_s);
+struct cc_conn_guard *cc_conn_guard_new(int header_timeout_s, int body_timeout_s,
+                                        int idle_timeout_s);
 /* Only after libmicrohttpd has stopped. */
 void cc_conn_guard_free(struct cc_conn_guard *g);
 /* A connection opened on descriptor fd: returns its watch (the guard's),
@@ -61,6 +62,7 @@ void *cc_conn_guard_opened(struct cc_conn_guard *g, int fd);
 void cc_conn_guard_closed(struct cc_conn_guard *g, void *watch);
 void cc_conn_guard_request_line(struct cc_conn_guard *g, void *watch); /* request line read */
 void cc_conn_guard_headers_done(struct cc_conn_guard *g, void *watch); /* headers complete */
+void cc_conn_guard_body_done(struct cc_conn_guard *g, void *watch);    /* body complete */
 void cc_conn_guard_request_done(struct cc_conn_guard *g, void *watch); /* answered, kept alive */
 /* Connections open now, and shut since start for missing a deadline. */
 void cc_conn_guard_stats(struct cc_conn_guard *g, size_t *open, int64_t *shut_total);

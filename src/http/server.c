@@ -969,6 +969,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         log_request(req);
         return MHD_YES;
     }
+    cc_conn_guard_body_done(srv->guard, conn_watch(conn));
     if (!req->responded && !req->deferred)
         dispatch(req);
     return MHD_YES;
@@ -1113,9 +1114,10 @@ enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *s
     cc_strlcpy(srv->public_url, cfg->public_url ? cfg->public_url : "", sizeof srv->public_url);
     srv->acs = cc_acs_state_new(cfg->acs_requests_per_minute > 0 ? cfg->acs_requests_per_minute
                                                                  : 6000);
-    srv->guard = cc_conn_guard_new(cfg->header_timeout_s > 0 ? cfg->header_timeout_s
-                                                             : CC_HEADER_TIMEOUT_DEFAULT_S,
-                                   cfg->connection_timeout_s > 0 ? cfg->connection_timeout_s : 30);
+    srv->guard = cc_conn_guard_new(
+        cfg->header_timeout_s > 0 ? cfg->header_timeout_s : CC_HEADER_TIMEOUT_DEFAULT_S,
+        cfg->body_timeout_s > 0 ? cfg->body_timeout_s : CC_BODY_TIMEOUT_DEFAULT_S,
+        cfg->connection_timeout_s > 0 ? cfg->connection_timeout_s : 30);
     pthread_mutex_init(&srv->log_mu, NULL);
     struct blocking_pool *p = &srv->pool;
     pthread_mutex_init(&p->mu, NULL);

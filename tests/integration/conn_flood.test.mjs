@@ -1,6 +1,6 @@
 // conn_flood.test.mjs — connection exhaustion (issue 14, finding 5): a
 // client trickling one byte at a time can no longer hold a connection past
-// header_timeout_s, and a flood of slow connections from one address leaves
+// header_timeout_s (body_timeout_s for a body), and a flood of slow connections from one address leaves
 // service to every other address. Loopback only: the flood comes from
 // 127.0.0.1, the other clients from 127.0.0.2 and 127.0.0.3 (every 127/8
 // address is local on Linux).
@@ -18,7 +18,8 @@ let dir, server;
 before(async () => {
   dir = makeDataDir();
   server = await startServer(dir, {
-    args: ['--header-timeout-s', String(HEADER_TIMEOUT_S), '--connection-timeout-s', '30',
+    args: ['--header-timeout-s', String(HEADER_TIMEOUT_S), '--body-timeout-s', String(HEADER_TIMEOUT_S),
+      '--connection-timeout-s', '30',
       '--max-connections-per-address', String(PER_ADDRESS)],
   });
 });
@@ -93,6 +94,21 @@ test('a kept-alive connection answers its requests, then must send the next requ
   s.destroy();
   assert.ok(at, 'the second request\'s headers had no deadline');
   assert.ok(at - t1 <= HEADER_TIMEOUT_S * 1000 + 1500, `closed ${at - t1} ms after its request line`);
+});
+
+test('a body that trickles in is closed at body_timeout_s', async () => {
+  const s = net.connect({ host: '127.0.0.1', port: server.port, localAddress: '127.0.0.2' });
+  await new Promise((r) => s.on('connect', r));
+  s.on('error', () => {});
+  const closed = new Promise((r) => s.on('close', () => r(Date.now())));
+  s.write('POST /v1/contacts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{');
+  const t0 = Date.now();
+  const timer = setInterval(() => { if (!s.destroyed) s.write(' '); }, 200);
+  const at = await Promise.race([closed, new Promise((r) => setTimeout(() => r(null), (HEADER_TIMEOUT_S + 5) * 1000))]);
+  clearInterval(timer);
+  s.destroy();
+  assert.ok(at, 'the body had no deadline');
+  assert.ok(at - t0 >= HEADER_TIMEOUT_S * 1000 - 200 && at - t0 <= HEADER_TIMEOUT_S * 1000 + 1500, `closed after ${at - t0} ms`);
 });
 
 test(`${FLOOD} slow connections from one address leave service to the others`, { timeout: 120000 }, async () => {
