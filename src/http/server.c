@@ -896,11 +896,36 @@ static size_t on_unescape(void *cls, struct MHD_Connection *conn, char *s)
     return n;
 }
 
+/* The headers that say where a body ends. */
+struct framing {
+    int te, te_chunked;       /* Transfer-Encoding headers; the one is "chunked" */
+    int cl, cl_differ;        /* Content-Length headers; two of them disagree */
+    const char *cl_first;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    struct framing *f = cls;
+    (void)kind;
+    if (strcasecmp(key, "Transfer-Encoding") == 0) {
+        f->te++;
+        f->te_chunked = value && strcasecmp(value, "chunked") == 0;
+    } else if (strcasecmp(key, "Content-Length") == 0) {
+        if (f->cl++ == 0)
+            f->cl_first = value;
+        else if (!value || !f->cl_first || strcmp(value, f->cl_first) != 0)
+            f->cl_differ = 1;
+    }
+    return MHD_YES;
+}
+
 /* What is refused as soon as the headers are in, before a body is read:
- * too many query parameters (431), and a body framed both by Content-Length
- * and by chunked encoding (400, RFC 9112 section 6.3: a request smuggled
- * past a proxy that reads the other framing), after which the connection
- * is closed, since where the next request would begin is unknown. Returns 1
+ * too many query parameters (431), and a body whose end is ambiguous (400,
+ * RFC 9112 section 6.3: a request smuggled past a proxy that reads the other
+ * framing) — Content-Length with Transfer-Encoding, a Transfer-Encoding
+ * other than chunked, Content-Length headers that disagree — after which the
+ * connection is closed, since where the next request would begin is unknown. Returns 1
  * when it answered. */
 static int refuse_early(struct cc_request *req)
 {
@@ -911,13 +936,20 @@ static int refuse_early(struct cc_request *req)
         fail(req, CC_ERR_HEADERS_TOO_LARGE, NULL, msg);
         return 1;
     }
-    if (cc_req_header(req, "Transfer-Encoding") && cc_req_header(req, "Content-Length")) {
-        cc_req_add_header(req, "Connection", "close");
-        fail(req, CC_ERR_BAD_FRAMING, NULL,
-             "A request may have Content-Length or Transfer-Encoding, not both.");
-        return 1;
-    }
-    return 0;
+    struct framing f = {0};
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, count_framing, &f);
+    const char *why = NULL;
+    if (f.te && f.cl)
+        why = "A request may have Content-Length or Transfer-Encoding, not both.";
+    else if (f.te && (f.te > 1 || !f.te_chunked))
+        why = "The only Transfer-Encoding taken is chunked, once.";
+    else if (f.cl_differ)
+        why = "The request has Content-Length headers that disagree.";
+    if (!why)
+        return 0;
+    cc_req_add_header(req, "Connection", "close");
+    fail(req, CC_ERR_BAD_FRAMING, NULL, why);
+    return 1;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,

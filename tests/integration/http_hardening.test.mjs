@@ -63,6 +63,11 @@ test('Content-Length together with chunked encoding is refused with 400 and the 
   assert.match(res.text, /BadRequest\.Framing/);
   assert.equal((res.text.match(/^HTTP\/1\.1 /gm) || []).length, 1, `one answer, then the connection is closed:\n${res.text}`);
   assert.ok(res.closed, 'the server closed the connection');
+  // a Transfer-Encoding other than chunked: where the body ends is unknown too
+  const gz = await sendRaw('POST /v1/contacts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+    'Transfer-Encoding: gzip\r\n\r\nabc');
+  assert.match(gz.text, /^HTTP\/1\.1 400 /, gz.text);
+  assert.match(gz.text, /BadRequest\.Framing/);
   const list = assertOk(await api(server, 'GET', '/v1/contacts?keyword=Smuggled', { key: admin }), 200);
   assert.equal(list.total_count ?? list.items?.length ?? 0, 0, JSON.stringify(list));
 });
