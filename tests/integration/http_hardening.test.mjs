@@ -52,7 +52,7 @@ test('a thousand query parameters: 431 at once, as JSON', async () => {
   assert.notEqual(r.status, 431, show(r));
 });
 
-test('Content-Length together with chunked encoding is refused with 400 and the connection closed', async () => {
+test('an ambiguous body (Content-Length with chunked, another Transfer-Encoding, Content-Lengths that disagree) is refused with 400 and the connection closed', async () => {
   const body = '{"name":"Smuggled"}';
   const chunk = `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`;
   const auth = `Basic ${Buffer.from(`${admin.access_key_id}:${admin.access_key_secret}`).toString('base64')}`;
@@ -68,6 +68,11 @@ test('Content-Length together with chunked encoding is refused with 400 and the 
     'Transfer-Encoding: gzip\r\n\r\nabc');
   assert.match(gz.text, /^HTTP\/1\.1 400 /, gz.text);
   assert.match(gz.text, /BadRequest\.Framing/);
+  // Content-Length headers that disagree
+  const two = await sendRaw('POST /v1/contacts HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+    'Content-Length: 3\r\nContent-Length: 5\r\nConnection: close\r\n\r\nabcde');
+  assert.match(two.text, /^HTTP\/1\.1 400 /, two.text);
+  assert.match(two.text, /BadRequest\.Framing/);
   const list = assertOk(await api(server, 'GET', '/v1/contacts?keyword=Smuggled', { key: admin }), 200);
   assert.equal(list.total_count ?? list.items?.length ?? 0, 0, JSON.stringify(list));
 });
