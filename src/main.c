@@ -620,8 +620,9 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
     }
     printf("console: %s%s/\n", scheme, addr);
     fflush(stdout);
-    cc_log(CC_LOG_INFO, "listening", "listen", addr, "scheme", cc_http_is_tls(srv) ? "https" : "http",
-           "db", cfg->synchronous_full ? "durable" : "fast", "mode",
+    cc_log(CC_LOG_INFO, "listening", "listen", addr, "scheme",
+           cc_http_is_tls(srv) ? "https" : "http", "db",
+           cfg->synchronous_full ? "durable" : "fast", "mode",
            cfg->dev ? "development" : "production", NULL);
     int sig = 0;
     while (sigwait(&set, &sig) == 0 && sig == SIGHUP)

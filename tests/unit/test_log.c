@@ -73,7 +73,8 @@ static void hostile_values_stay_values(void **state)
     char *text = capture(write_hostile);
     json_t *o = one_line(text);
     assert_string_equal(json_string_value(json_object_get(o, "level")), "info");
-    assert_string_equal(json_string_value(json_object_get(o, "msg")), "request\n{\"level\":\"error\"}");
+    assert_string_equal(json_string_value(json_object_get(o, "msg")),
+                        "request\n{\"level\":\"error\"}");
     assert_string_equal(json_string_value(json_object_get(o, "method")), FORGE);
     assert_string_equal(json_string_value(json_object_get(o, "path")), "/\\xff\\xfe\"x");
     assert_int_equal(json_integer_value(json_object_get(o, "status")), 431);
