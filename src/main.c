@@ -524,6 +524,21 @@ static void stop_signals(sigset_t *set)
     sigemptyset(set);
     sigaddset(set, SIGINT);
     sigaddset(set, SIGTERM);
+    sigaddset(set, SIGHUP); /* serve: read the HTTPS certificate and key again */
+}
+
+/* SIGHUP: the HTTPS certificate and key are read again; a pair that does not
+ * load leaves the one in use. */
+static void reload_tls(struct cc_http_server *srv)
+{
+    struct cc_error err;
+    if (!cc_http_is_tls(srv))
+        cc_log(CC_LOG_INFO, "SIGHUP: nothing to reload (plain HTTP)", NULL);
+    else if (cc_http_reload_tls(srv, &err))
+        cc_log(CC_LOG_ERROR, "SIGHUP: the HTTPS certificate was not replaced", "error",
+               err.message, NULL);
+    else
+        cc_log(CC_LOG_INFO, "SIGHUP: HTTPS certificate and key reloaded", NULL);
 }
 
 static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struct cc_config *cfg)
@@ -551,9 +566,23 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
                "email", cfg->smtp_url[0] ? "smtp" : "written to this log",
                "sms", cfg->sms_provider[0] ? cfg->sms_provider : "none", NULL);
     bootstrap(svc, cfg);
-    struct cc_http_config hc = {cfg->listen, (int)cfg->threads, (size_t)cfg->max_body_bytes,
-                                (int)cfg->connection_timeout_s, (int)cfg->blocking_threads,
-                                cfg->acs_requests_per_minute, (unsigned)cfg->max_connections};
+    struct cc_http_config hc = {
+        .listen = cfg->listen,
+        .threads = (int)cfg->threads,
+        .max_body = (size_t)cfg->max_body_bytes,
+        .connection_timeout_s = (int)cfg->connection_timeout_s,
+        .blocking_threads = (int)cfg->blocking_threads,
+        .acs_requests_per_minute = cfg->acs_requests_per_minute,
+        .max_connections = (unsigned)cfg->max_connections,
+        .max_connections_per_address = (unsigned)cfg->max_connections_per_address,
+        .header_timeout_s = (int)cfg->header_timeout_s,
+        .body_timeout_s = (int)cfg->body_timeout_s,
+        .public_url = cfg->public_url,
+        .tls_cert_file = cfg->tls_cert_file,
+        .tls_key_file = cfg->tls_key_file,
+        .trusted_proxies = cfg->trusted_proxies,
+        .hsts_max_age_s = cfg->hsts_max_age_s,
+    };
     struct cc_dispatcher_config dcfg = {(int)cfg->dispatcher_threads, cfg->delivery_lease_s * 1000,
                                         schedule, nschedule, 1000,
                                         (int)cfg->robot_rate_window_percent,
@@ -580,7 +609,8 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
         *colon = '\0';
     snprintf(addr, sizeof addr, "%s:%u", host, cc_http_port(srv));
     char public_url[600];
-    snprintf(public_url, sizeof public_url, "%s%s", cfg->public_url[0] ? "" : "http://",
+    const char *scheme = cc_http_is_tls(srv) ? "https://" : "http://";
+    snprintf(public_url, sizeof public_url, "%s%s", cfg->public_url[0] ? "" : scheme,
              cfg->public_url[0] ? cfg->public_url : addr);
     if (cc_reminders_start(svc, public_url, &err)) {
         fprintf(stderr, "certcontacts: %s\n", err.message);
@@ -588,12 +618,15 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
         cc_dispatcher_stop(disp);
         return 1;
     }
-    printf("console: http://%s/\n", addr);
+    printf("console: %s%s/\n", scheme, addr);
     fflush(stdout);
-    cc_log(CC_LOG_INFO, "listening", "listen", addr, "db", cfg->synchronous_full ? "durable" : "fast",
-           "mode", cfg->dev ? "development" : "production", NULL);
+    cc_log(CC_LOG_INFO, "listening", "listen", addr, "scheme",
+           cc_http_is_tls(srv) ? "https" : "http", "db",
+           cfg->synchronous_full ? "durable" : "fast", "mode",
+           cfg->dev ? "development" : "production", NULL);
     int sig = 0;
-    sigwait(&set, &sig);
+    while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
+        reload_tls(srv);
     cc_log(CC_LOG_INFO, "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
     cc_http_stop(srv);
     cc_reminders_stop(svc); /* a batch being raised commits first */

@@ -20,6 +20,9 @@ struct cc_config {
     int64_t threads;
     int64_t max_body_bytes;
     int64_t max_connections;
+    int64_t max_connections_per_address;
+    int64_t header_timeout_s;
+    int64_t body_timeout_s;
     int64_t max_contacts_per_account;
     int64_t synchronous_full;
     int64_t busy_timeout_ms;
@@ -70,6 +73,11 @@ struct cc_config {
     char console_admin_email[256];
     /* expiry reminders */
     char public_url[512];
+    /* HTTPS and reverse proxies */
+    char tls_cert_file[1024];
+    char tls_key_file[1024];
+    char trusted_proxies[512];
+    int64_t hsts_max_age_s;
     int64_t clock_offset_s;
 };
 

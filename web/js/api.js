@@ -35,7 +35,8 @@ export function onSessionLost(fn) {
 export async function api(method, path, body, opts = {}) {
   const headers = { Accept: 'application/json' };
   if (method !== 'GET' && method !== 'HEAD' && csrf) headers['X-CSRF-Token'] = csrf;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  // the server requires JSON on every change, with or without a body
+  if (body !== undefined || (method !== 'GET' && method !== 'HEAD')) headers['Content-Type'] = 'application/json';
   if (opts.ifMatch !== undefined) headers['If-Match'] = `"${opts.ifMatch}"`;
   let res;
   try {

@@ -306,7 +306,9 @@ function parseBody(text) {
 /**
  * fetch-based request. `key` is a key object from createAccount/createKey;
  * `json` is serialised with Content-Type application/json; `body` is sent
- * as is. Returns {status, headers (a Headers), text, json}.
+ * as is. A POST, PUT, PATCH or DELETE without json or body says
+ * Content-Type: application/json, as the server requires (unless headers
+ * names another). Returns {status, headers (a Headers), text, json}.
  */
 export async function api(server, method, urlPath, { key, json, body, headers = {} } = {}) {
   const h = { ...headers };
@@ -316,6 +318,9 @@ export async function api(server, method, urlPath, { key, json, body, headers = 
     payload = JSON.stringify(json);
     if (!('content-type' in lower(h))) h['content-type'] = 'application/json';
   }
+  // every state change is sent as JSON, with or without a body
+  if (body === undefined && json === undefined && ['POST', 'PUT', 'PATCH', 'DELETE'].includes(method) &&
+      !('content-type' in lower(h))) h['content-type'] = 'application/json';
   const res = await fetch(server.base + urlPath, { method, headers: h, body: payload });
   const text = await res.text();
   return { status: res.status, headers: res.headers, text, json: parseBody(text), method, path: urlPath };
