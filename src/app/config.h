@@ -51,6 +51,9 @@ struct cc_config {
     int64_t verify_max_per_day;
     int64_t verify_account_max_per_hour;
     int64_t verify_max_attempts;
+    /* test sends */
+    int64_t test_send_max_per_hour;
+    int64_t test_send_account_max_per_hour;
     /* chat robots: local stand-ins for tests, never set through the API */
     char dingtalk_base_url[256];
     char feishu_base_url[256];

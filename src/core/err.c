@@ -122,6 +122,10 @@ static const struct {
     /* CAS answers its business refusals with 400; the code says which. */
     [CC_ERR_CONTACT_IN_USE] = {"contact in use by open applications",
         {BARE(409, "Contact.InUse"), BARE(400, "Contact.InUse")}, 0},
+    /* A test send goes only to a verified address: verification is how an
+     * unverified one is tried. */
+    [CC_ERR_NOT_VERIFIED] = {"address not verified",
+        {FIELD(409, "Unverified"), JOINED(400, "Unverified", ".", "Contact")}, 0},
 };
 
 enum cc_err cc_error_set(struct cc_error *e, enum cc_err code, const char *field,

@@ -65,6 +65,7 @@ enum cc_err {
     CC_ERR_CONTACT_INELIGIBLE, /* 400 Contact.Ineligible: see problems[] */
     CC_ERR_INVALID_TRANSITION, /* 409 InvalidTransition: names the allowed moves */
     CC_ERR_CONTACT_IN_USE,     /* 409 Contact.InUse: open applications name the contact */
+    CC_ERR_NOT_VERIFIED,       /* 409 Unverified.<Field>: the address is not verified */
     CC_ERR_COUNT
 };
 

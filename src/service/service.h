@@ -38,6 +38,8 @@ struct cc_service_config {
     int64_t session_max_age_s;   /* console sessions: absolute expiry; 0: the default */
     int64_t clock_offset_ms;     /* added to the wall clock of reminders and certificate
                                   * states (a test and drill option; 0 in production) */
+    int64_t test_send_per_hour;  /* test sends per contact / unsaved robot; 0: the default */
+    int64_t test_send_account_per_hour; /* test sends per account; 0: the default */
 };
 
 /* Who is calling: the authenticated access key, or the console user signed
