@@ -356,7 +356,18 @@ enum cc_err cc_contact_list(struct cc_service *svc, const struct cc_caller *call
     char kw[SVC_KEYWORD_SIZE];
     if ((rc = svc_keyword(keyword, kw, err)))
         return rc;
-    struct cc_contact_query q = {caller->account_id, kw, page, page_size};
+    struct cc_contact_query q = {caller->account_id, kw, page, page_size, 0, NULL, NULL};
+    /* Whoever sees addresses only masked may not search by their hidden parts (that
+     * recovered a whole mobile in 14 searches): names, or a whole address exactly. */
+    char email[CC_EMAIL_MAX + 1], email_norm[CC_EMAIL_MAX + 1], mobile[CC_MOBILE_MAX + 1];
+    struct cc_error ignored;
+    if (kw[0] && caller->role < CC_ROLE_OPERATOR) {
+        q.names_only = 1;
+        if (!cc_validate_email(kw, email, sizeof email, email_norm, sizeof email_norm, &ignored))
+            q.email_exact = email_norm;
+        if (!cc_validate_mobile(kw, mobile, sizeof mobile, &ignored))
+            q.mobile_exact = mobile;
+    }
     if ((rc = cc_store_contact_list(svc->store, &q, out, err)))
         return rc;
     for (size_t i = 0; i < out->n; i++)

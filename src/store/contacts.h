@@ -14,6 +14,11 @@ struct cc_contact_query {
     const char *keyword;      /* NULL or "" for all */
     int64_t page;             /* from 1 */
     int64_t page_size;
+    /* For a caller who sees addresses only masked: the keyword matches within names
+     * only, and whole addresses exactly — email_exact (normalised, NULL: the keyword is
+     * no email) or mobile_exact (normalised, NULL: no mobile) — never a part of one. */
+    int names_only;
+    const char *email_exact, *mobile_exact;
 };
 
 #define CC_STORE_CONTACT_OPS(X)                                                            \
@@ -22,7 +27,8 @@ struct cc_contact_query {
       (int64_t account_id, int64_t id, struct cc_contact *out, struct cc_error *err),      \
       (account_id, id, out, err))                                                          \
     /* One page of the account's contacts, newest first, whose name, email or mobile      \
-     * contains q->keyword. out->items is owned by the caller: cc_contact_page_free(). */  \
+     * contains q->keyword (q->names_only: see struct cc_contact_query). out->items is    \
+     * owned by the caller: cc_contact_page_free(). */                                     \
     X(read, contact_list,                                                                  \
       (const struct cc_contact_query *q, struct cc_contact_page *out,                      \
        struct cc_error *err),                                                              \
