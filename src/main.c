@@ -266,6 +266,16 @@ static int open_app(const struct cc_config *cfg, struct cc_store **store, struct
     };
     *svc = cc_service_new(*store, key, &svcc);
     OPENSSL_cleanse(key, sizeof key);
+    int64_t sealed = 0;
+    if (cc_service_seal_robot_urls(*svc, &sealed, &err)) {
+        fprintf(stderr, "certcontacts: cannot seal the robots' webhook URLs: %s\n", err.message);
+        cc_service_free(*svc);
+        *svc = NULL;
+        cc_store_close(*store);
+        return -1;
+    }
+    if (sealed)
+        cc_log(CC_LOG_INFO, "sealed the robots' webhook URLs of a database from before", NULL);
     return 0;
 }
 

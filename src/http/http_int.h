@@ -103,6 +103,7 @@ void cc_h_notifications_resend(struct cc_request *req);
 
 /* rest_test_send.c */
 void cc_h_contact_test(struct cc_request *req);
+void cc_h_contact_webhook_reveal(struct cc_request *req);
 void cc_h_webhooks_test(struct cc_request *req);
 
 /* rest_templates.c */

@@ -1,11 +1,13 @@
 /*
  * rest_contacts.c — REST v1 contacts: /v1/contacts, /v1/contacts/{id} and
- * /v1/contacts/{id}/reassign.
+ * /v1/contacts/{id}/reassign and /v1/contacts/{id}/webhooks/reveal.
  * Each handler turns the HTTP request into a service call and the result
  * into JSON; the rules themselves live in service/contacts.c.
  */
 #include <stdio.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
 
 #include "http/http_int.h"
 #include "util/util.h"
@@ -296,4 +298,45 @@ void cc_h_contacts_update(struct cc_request *req)
 void cc_h_contacts_delete(struct cc_request *req)
 {
     cc_req_defer(req, contacts_delete);
+}
+
+/* POST /v1/contacts/{id}/webhooks/reveal {"webhook_id": N}: the robot's
+ * full URL, for an admin, audited by the service. */
+static void webhook_reveal(struct cc_request *req)
+{
+    json_t *obj;
+    if (cc_req_json_body(req, &obj))
+        return;
+    struct cc_error err;
+    int64_t webhook_id = 0;
+    const char *key;
+    json_t *v;
+    enum cc_err rc = CC_OK;
+    json_object_foreach(obj, key, v) {
+        if (strcmp(key, "webhook_id") != 0) {
+            rc = cc_error_set(&err, CC_ERR_UNKNOWN_FIELD, NULL,
+                              "Unknown field \"%.64s\": a reveal has webhook_id.", key);
+            break;
+        }
+        if (!json_is_integer(v) || json_integer_value(v) < 1) {
+            rc = cc_error_set(&err, CC_ERR_INCORRECT_FORMAT, "WebhookId",
+                              "webhook_id must be a robot's id.");
+            break;
+        }
+        webhook_id = json_integer_value(v);
+    }
+    json_decref(obj);
+    char url[CC_URL_MAX + 1];
+    if (rc || cc_webhook_reveal(cc_req_service(req), cc_req_caller(req), cc_req_path_id(req),
+                                webhook_id, url, sizeof url, &err)) {
+        cc_req_error(req, &err);
+        return;
+    }
+    cc_req_json(req, 200, json_pack("{s:I, s:s}", "webhook_id", (json_int_t)webhook_id, "url", url));
+    OPENSSL_cleanse(url, sizeof url);
+}
+
+void cc_h_contact_webhook_reveal(struct cc_request *req)
+{
+    cc_req_defer(req, webhook_reveal);
 }

@@ -75,6 +75,11 @@ void cc_service_set_delivery(struct cc_service *svc, const struct cc_delivery_co
 /* A thread that used the service and is about to end releases what it held
  * (its database read connection). */
 void cc_service_thread_done(struct cc_service *svc);
+/* Seals the robots' webhook URLs a database from before holds in clear (they
+ * hold the robot's access token), in batches; *sealed: how many. Call once
+ * the store is migrated, before serving. */
+enum cc_err cc_service_seal_robot_urls(struct cc_service *svc, int64_t *sealed,
+                                       struct cc_error *err);
 /* CC_OK when the database answers. */
 enum cc_err cc_service_ping(struct cc_service *svc, struct cc_error *err);
 /* The resolver the dispatcher asks for each claimed batch (outbox.c): who
@@ -242,6 +247,14 @@ struct cc_reassign_result {
 enum cc_err cc_contact_reassign(struct cc_service *svc, const struct cc_caller *caller,
                                 int64_t id, int64_t to_id, struct cc_reassign_result *out,
                                 struct cc_error *err);
+
+/* A robot's full webhook URL, with its access token, into url (CC_URL_MAX + 1):
+ * every other answer shows it masked. Admin only; the reveal is audited
+ * ("webhook.reveal") in the same transaction. CC_ERR_NOT_FOUND for a contact or
+ * robot the account does not have. */
+enum cc_err cc_webhook_reveal(struct cc_service *svc, const struct cc_caller *caller,
+                              int64_t contact_id, int64_t webhook_id, char *url, size_t urlsz,
+                              struct cc_error *err);
 
 /* ---- verifications.c: one-time codes for email and mobile ------------------- */
 struct cc_verif_view {

@@ -155,11 +155,12 @@ static enum cc_err test_type(const char *event_type, enum cc_event_type *out,
  * through the same sender and fills out->delivered, send and answer. */
 static void send_test(struct cc_service *svc, const struct cc_caller *caller,
                       enum cc_event_type type, const struct cc_contact *c, const char *channel,
-                      const struct cc_webhook *w, const char *secret, struct cc_test_result *out)
+                      const struct cc_webhook *w, const char *url, const char *secret,
+                      struct cc_test_result *out)
 {
     json_t *data = svc_sample_data();
     struct cc_outgoing *o = cc_malloc(sizeof *o);
-    svc_outgoing_fill(c, channel, w, secret && *secret ? secret : NULL, o);
+    svc_outgoing_fill(c, channel, w, url, secret && *secret ? secret : NULL, o);
     (void)svc_render_for_account(svc, caller->account_id, type, channel, c->language, data,
                                  c->name, 1, &o->r);
     json_decref(data);
@@ -169,6 +170,7 @@ static void send_test(struct cc_service *svc, const struct cc_caller *caller,
     cc_log(CC_LOG_INFO, "test message", "channel", channel, "outcome",
            cc_send_status_name(out->send.status), NULL);
     OPENSSL_cleanse(o->secret, sizeof o->secret);
+    OPENSSL_cleanse(o->url, sizeof o->url);
     cc_free(o);
 }
 
@@ -196,7 +198,7 @@ enum cc_err cc_contact_test_send(struct cc_service *svc, const struct cc_caller 
         return rc;
     }
     cc_strlcpy(out->channel, channel, sizeof out->channel);
-    char secret[CC_ENC_MAX] = "";
+    char secret[CC_ENC_MAX] = "", url[CC_URL_MAX + 1] = "";
     const struct cc_webhook *w = NULL;
     if (!strcmp(channel, "email")) {
         if (!c->has_email)
@@ -231,6 +233,8 @@ enum cc_err cc_contact_test_send(struct cc_service *svc, const struct cc_caller 
             out->webhook_id = w->id;
             cc_mask_webhook_url(w->url, out->target, sizeof out->target);
             rc = robot_secret(svc, w, secret, err);
+            if (!rc)
+                rc = svc_url_open(svc, w, url, sizeof url, err);
         }
     }
     char subject[32];
@@ -238,10 +242,11 @@ enum cc_err cc_contact_test_send(struct cc_service *svc, const struct cc_caller 
     if (!rc)
         rc = take_slot(svc, caller->account_id, subject, err);
     if (!rc) {
-        send_test(svc, caller, type, c, channel, w, secret, out);
+        send_test(svc, caller, type, c, channel, w, url, secret, out);
         record_health(svc, caller, c, channel, w, out);
     }
     OPENSSL_cleanse(secret, sizeof secret);
+    OPENSSL_cleanse(url, sizeof url);
     cc_free(c);
     return rc;
 }
@@ -283,7 +288,7 @@ enum cc_err cc_webhook_test_send(struct cc_service *svc, const struct cc_caller 
         goto out;
     cc_strlcpy(out->channel, "webhook", sizeof out->channel);
     cc_mask_webhook_url(w->url, out->target, sizeof out->target);
-    send_test(svc, caller, type, c, "webhook", w, secret, out);
+    send_test(svc, caller, type, c, "webhook", w, w->url, secret, out);
 out:
     OPENSSL_cleanse(c, sizeof *c);
     cc_free(c);

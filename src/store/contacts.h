@@ -21,6 +21,12 @@ struct cc_contact_query {
     const char *email_exact, *mobile_exact;
 };
 
+/* A robot's URL as a database from before sealing holds it. */
+struct cc_webhook_plain {
+    int64_t id;
+    char url[CC_URL_MAX + 1];
+};
+
 #define CC_STORE_CONTACT_OPS(X)                                                            \
     /* The contact and its webhooks; CC_ERR_NOT_FOUND when the account has no such id. */ \
     X(read, contact_get,                                                                   \
@@ -60,7 +66,16 @@ struct cc_contact_query {
     X(tx, idem_put,                                                                        \
       (int64_t account_id, const char *key, const char *hash, int64_t contact_id,          \
        int64_t now, struct cc_error *err),                                                 \
-      (account_id, key, hash, contact_id, now, err))
+      (account_id, key, hash, contact_id, now, err))                                       \
+    /* Up to max robots whose URL is not sealed yet (a database from before), by id. */    \
+    X(tx, webhook_unsealed,                                                                \
+      (size_t max, struct cc_webhook_plain *out, size_t *n, struct cc_error *err),         \
+      (max, out, n, err))                                                                  \
+    /* Replaces robot id's URL by its keyed hash tag and stores it sealed with its mask. */ \
+    X(tx, webhook_seal,                                                                    \
+      (int64_t id, const char *tag, const char *masked, const uint8_t *enc, size_t enc_len, \
+       struct cc_error *err),                                                              \
+      (id, tag, masked, enc, enc_len, err))
 
 CC_STORE_CONTACT_OPS(CC_STORE_DECLARE)
 

@@ -13,3 +13,15 @@ CREATE TABLE IF NOT EXISTS test_sends (
 );
 CREATE INDEX IF NOT EXISTS test_sends_account ON test_sends(account_id, sent_at);
 CREATE INDEX IF NOT EXISTS test_sends_subject ON test_sends(account_id, subject, sent_at);
+
+-- Robots' webhook URLs hold their access token (access_token=, key=, hook
+-- id): sealed like secrets. contact_webhooks.url then holds a keyed hash of
+-- the URL (for uniqueness per contact and for finding every notification to
+-- one robot) and this table the sealed URL and its masked form. A row of
+-- contact_webhooks without one here is from before: the service seals it
+-- as it starts.
+CREATE TABLE IF NOT EXISTS contact_webhook_urls (
+    webhook_id INTEGER PRIMARY KEY REFERENCES contact_webhooks(id) ON DELETE CASCADE,
+    url_masked TEXT NOT NULL,
+    url_enc    BLOB NOT NULL
+);
