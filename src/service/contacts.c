@@ -547,7 +547,16 @@ static enum cc_err delete_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     struct delete_op *op = arg;
     int64_t account = op->caller->account_id, now = cc_now_ms();
     cc_contact_use_free(op->use); /* a write may run again */
-    enum cc_err rc = cc_tx_contact_delete(tx, account, op->id, err);
+    struct cc_contact *c = cc_malloc(sizeof *c);
+    enum cc_err rc = cc_tx_contact_get(tx, account, op->id, c, err);
+    if (!rc)
+        rc = cc_tx_contact_delete(tx, account, op->id, err);
+    /* Its personal data goes with it, everywhere but the (masked) audit trail; its
+     * verifications and webhooks went with the row (ON DELETE CASCADE). */
+    if (!rc)
+        rc = cc_tx_contact_erase(tx, c, err);
+    OPENSSL_cleanse(c, sizeof *c);
+    cc_free(c);
     if (rc)
         return rc;
     rc = cc_tx_app_open_for_contact(tx, account, op->id, CC_PAGE_SIZE_MAX, &op->use->items,

@@ -67,6 +67,11 @@ struct cc_webhook_plain {
       (int64_t account_id, const char *key, const char *hash, int64_t contact_id,          \
        int64_t now, struct cc_error *err),                                                 \
       (account_id, key, hash, contact_id, now, err))                                       \
+    /* Erases what the account keeps about contact c (its id and addresses) besides its    \
+     * row, as it is deleted: the idempotency keys that made it (their request hash is a   \
+     * hash of its data), the addresses of codes sent to them before it was saved (masked),\
+     * and its addresses in the platforms' answers of its delivery log (masked). */        \
+    X(tx, contact_erase, (const struct cc_contact *c, struct cc_error *err), (c, err))     \
     /* Up to max robots whose URL is not sealed yet (a database from before), by id. */    \
     X(tx, webhook_unsealed,                                                                \
       (size_t max, struct cc_webhook_plain *out, size_t *n, struct cc_error *err),         \

@@ -646,6 +646,63 @@ static enum cc_err tx_idem_put(void *tx, int64_t account_id, const char *key, co
     return cc_sq_step_done(c, s, "saving an idempotency key", err);
 }
 
+/* ---- erasure -------------------------------------------------------------------------- */
+/* Runs one erasing statement with ?1 account, ?2 contact, ?3 normalised email
+ * (NULL: none), ?4 mobile, ?5/?6 their masks, ?7 the email as given, ?8 the
+ * mobile without +86; a statement that has fewer parameters ignores the rest. */
+static enum cc_err erase_run(struct conn *c, const char *sql, const struct cc_contact *ct,
+                             const char *email_masked, const char *mobile_masked,
+                             const char *national, struct cc_error *err)
+{
+    sqlite3_stmt *s = cc_sq_stmt(c, sql, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, ct->account_id);
+    sqlite3_bind_int64(s, 2, ct->id);
+    if (ct->has_email) {
+        sqlite3_bind_text(s, 3, ct->email_norm, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 7, ct->email, -1, SQLITE_STATIC);
+    }
+    sqlite3_bind_text(s, 4, ct->mobile, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, email_masked, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 6, mobile_masked, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 8, national, -1, SQLITE_STATIC);
+    return cc_sq_step_done(c, s, "erasing a contact's data", err);
+}
+
+static enum cc_err tx_contact_erase(void *tx, const struct cc_contact *ct, struct cc_error *err)
+{
+    static const char sql_idem[] =
+        "DELETE FROM idempotency_keys WHERE account_id = ?1 AND contact_id = ?2";
+    /* codes sent before saving (no contact_id); the contact's own went with its row */
+    static const char sql_verif[] =
+        "UPDATE verifications SET target = CASE channel WHEN 'email' THEN ?5 ELSE ?6 END "
+        "WHERE account_id = ?1 AND contact_id IS NULL AND ((channel = 'email' AND target = ?3) "
+        "OR (channel = 'mobile' AND target = ?4))";
+    /* a platform's answer may quote the address it refused */
+    static const char sql_attempts[] =
+        "UPDATE delivery_attempts SET "
+        "reason = replace(replace(replace(replace(reason, coalesce(?7, char(1)), ?5), "
+        "coalesce(?3, char(1)), ?5), ?4, ?6), ?8, ?6), "
+        "platform_message = replace(replace(replace(replace(platform_message, "
+        "coalesce(?7, char(1)), ?5), coalesce(?3, char(1)), ?5), ?4, ?6), ?8, ?6) "
+        "WHERE notification_id IN (SELECT id FROM notifications WHERE account_id = ?1 AND "
+        "contact_id = ?2)";
+    struct conn *c = tx;
+    char em[CC_MASKED_MAX], mm[CC_MASKED_MAX];
+    const char *national = ct->mobile;
+    if (!strncmp(national, "+86", 3))
+        national += 3;
+    cc_mask_email(ct->has_email ? ct->email : "", em, sizeof em);
+    cc_mask_mobile(ct->mobile, mm, sizeof mm);
+    enum cc_err rc = erase_run(c, sql_idem, ct, em, mm, national, err);
+    if (!rc)
+        rc = erase_run(c, sql_verif, ct, em, mm, national, err);
+    if (!rc)
+        rc = erase_run(c, sql_attempts, ct, em, mm, national, err);
+    return rc;
+}
+
 /* ---- robots' URLs from before they were sealed ------------------------------------ */
 static enum cc_err tx_webhook_unsealed(void *tx, size_t max, struct cc_webhook_plain *out,
                                        size_t *n, struct cc_error *err)

@@ -1,0 +1,63 @@
+// personal_data.test.mjs — deleting a contact erases its personal data
+// everywhere but the masked audit trail: the database, dumped after the
+// delete, holds neither its email nor its mobile nor its ID number — not in
+// the codes sent to them before it was saved, not in the idempotency key
+// that created it, not in its delivery log.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import {
+  makeDataDir, startServer, createAccount, api, assertOk, unique, uniqueMobile, stopAllAfter,
+  sendTargetCode, idCard, waitFor,
+} from './lib/harness.mjs';
+import { startSmtpSink } from './lib/sinks.mjs';
+
+let dir, server, sink, admin;
+stopAllAfter(() => [server, sink], () => dir);
+
+before(async () => {
+  dir = makeDataDir();
+  sink = await startSmtpSink();
+  admin = createAccount(dir);
+  server = await startServer(dir, {
+    env: {
+      CERTCONTACTS_SMTP_URL: sink.url,
+      CERTCONTACTS_SMTP_FROM: 'certcontacts <noreply@certcontacts.test>',
+      CERTCONTACTS_SMTP_STARTTLS: 'optional',
+      CERTCONTACTS_RETRY_SCHEDULE: '1,1,1',
+    },
+  });
+});
+
+function dump() {
+  const r = spawnSync('sqlite3', [path.join(dir, 'certcontacts.db'), '.dump'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout;
+}
+
+test('deleting a contact leaves none of its email, mobile or ID number in the database', async () => {
+  const local = unique('erase').toLowerCase();
+  const email = `${local}@Example.com`;
+  const mobile = uniqueMobile('135');
+  const national = mobile.slice(3);
+  const id = idCard('11010519491231002');
+  // a code to the email before the contact is saved, then the contact with an Idempotency-Key
+  assertOk(await sendTargetCode(server, admin, 'email', email), 201);
+  const created = assertOk(await api(server, 'POST', '/v1/contacts', {
+    key: admin, json: { name: unique('Erase'), email, mobile, id_card: id }, headers: { 'idempotency-key': unique('idem') },
+  }), 201);
+  // a notification attempt the platform refuses (the email is not verified: none is sent;
+  // the delivery log still has the contact's entries)
+  assertOk(await api(server, 'POST', '/v1/events', { key: admin, json: { type: 'certificate.issued', contact_ids: [created.id] } }), 201);
+  const before = dump();
+  assert.ok(before.toLowerCase().includes(local), 'the test does not exercise the erasure');
+  assert.equal((await api(server, 'DELETE', `/v1/contacts/${created.id}`, { key: admin })).status, 204);
+  await waitFor(() => {
+    const after = dump().toLowerCase();
+    return !after.includes(local) && !after.includes(national) && !after.includes(id.toLowerCase());
+  }, { what: 'no trace of the deleted contact\'s email, mobile and ID number', timeoutMs: 2000 });
+  // the audit trail remains
+  const audit = dump();
+  assert.match(audit, /contact\.delete/);
+});
