@@ -35,6 +35,8 @@ const struct cc_route cc_http_routes[] = {
      "Send a code to a contact's email or mobile"},
     {"POST", "/v1/contacts/{id}/verifications/confirm", cc_h_contact_verif_confirm, OPERATOR,
      "Confirm a contact's email or mobile with the code"},
+    {"GET", "/v1/contacts/{id}/export", cc_h_contact_export, ADMIN,
+     "Everything kept about a contact, in full, for a data subject's request (audited)"},
     {"POST", "/v1/contacts/{id}/webhooks/reveal", cc_h_contact_webhook_reveal, ADMIN,
      "A robot's full webhook URL with its access token (audited)"},
     {"POST", "/v1/contacts/{id}/test", cc_h_contact_test, OPERATOR,

@@ -815,3 +815,75 @@ enum cc_err cc_webhook_reveal(struct cc_service *svc, const struct cc_caller *ca
         OPENSSL_cleanse(url, urlsz);
     return rc;
 }
+
+/* ---- export ------------------------------------------------------------------------------------- */
+struct export_op {
+    const struct cc_service *svc;
+    const struct cc_caller *caller;
+    int64_t id;
+    struct cc_contact *out;
+    char *id_card;
+    size_t id_card_sz;
+    struct cc_verification *v;
+    size_t nv;
+};
+
+static enum cc_err export_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct export_op *op = arg;
+    int64_t account = op->caller->account_id;
+    op->id_card[0] = '\0';
+    enum cc_err rc = cc_tx_contact_get(tx, account, op->id, op->out, err);
+    if (!rc && op->out->has_id_card)
+        rc = svc_open(op->svc, AAD_ID_CARD, op->out->id_card_enc, op->out->id_card_enc_len,
+                      op->id_card, op->id_card_sz, err);
+    if (!rc)
+        rc = cc_tx_verif_list_contact(tx, account, op->id, CC_EXPORT_VERIFICATIONS_MAX, op->v,
+                                      &op->nv, err);
+    if (!rc)
+        rc = cc_tx_audit(tx, account, op->caller->key_id, "contact.export", "contact", op->id,
+                         NULL, cc_now_ms(), err);
+    return rc;
+}
+
+enum cc_err cc_contact_export(struct cc_service *svc, const struct cc_caller *caller, int64_t id,
+                              struct cc_contact *out, char *id_card, size_t id_card_sz,
+                              struct cc_verif_export **verifs, size_t *nverifs,
+                              struct cc_error *err)
+{
+    static const char *const status_names[] = {"sending", "sent", "failed", "superseded"};
+    *verifs = NULL;
+    *nverifs = 0;
+    id_card[0] = '\0';
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_ADMIN, err);
+    if (rc)
+        return rc;
+    struct export_op op = {svc, caller, id, out, id_card, id_card_sz, NULL, 0};
+    op.v = cc_calloc(CC_EXPORT_VERIFICATIONS_MAX, sizeof *op.v);
+    rc = cc_store_write(svc->store, export_tx, &op, err);
+    if (!rc) {
+        *verifs = cc_calloc(op.nv ? op.nv : 1, sizeof **verifs);
+        for (size_t i = 0; i < op.nv; i++) {
+            struct cc_verif_export *x = &(*verifs)[i];
+            x->id = op.v[i].id;
+            cc_strlcpy(x->channel, op.v[i].channel, sizeof x->channel);
+            cc_strlcpy(x->target, op.v[i].target, sizeof x->target);
+            cc_strlcpy(x->status, (unsigned)op.v[i].status < 4 ? status_names[op.v[i].status]
+                                                               : "unknown",
+                       sizeof x->status);
+            x->sent_at = op.v[i].sent_at;
+            x->expires_at = op.v[i].expires_at;
+            x->confirmed_at = op.v[i].confirmed_at;
+        }
+        *nverifs = op.nv;
+        /* the person's own data, in full; secrets and robots' tokens stay hidden */
+        struct cc_caller full = *caller;
+        full.mask_addresses = 0;
+        svc_contact_view(&full, SVC_VIEW_DETAIL, out);
+    }
+    OPENSSL_cleanse(op.v, CC_EXPORT_VERIFICATIONS_MAX * sizeof *op.v);
+    cc_free(op.v);
+    if (rc)
+        OPENSSL_cleanse(id_card, id_card_sz);
+    return rc;
+}

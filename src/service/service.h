@@ -287,6 +287,26 @@ enum cc_err cc_verify_target_confirm(struct cc_service *svc, const struct cc_cal
                                      struct cc_verif_view *out, struct cc_error *err);
 #define CC_VERIFY_CARRY_MS (30 * 60 * 1000)
 
+/* A code sent to a contact's address, as an export shows it. */
+struct cc_verif_export {
+    int64_t id;
+    char channel[8];
+    char target[CC_EMAIL_MAX + 1];  /* as stored */
+    char status[16];
+    int64_t sent_at, expires_at, confirmed_at;
+};
+/* Everything the account keeps about a contact, for a data subject's request:
+ * the contact with its addresses and ID number in full (robots' URLs stay
+ * masked: they are the group's credential, not the person's data) and the
+ * newest CC_EXPORT_VERIFICATIONS_MAX codes sent to it (targets as stored,
+ * no code hashes). Admin only; audited ("contact.export") in the same
+ * transaction as the read. *verifs: cc_free(). */
+#define CC_EXPORT_VERIFICATIONS_MAX 1000
+enum cc_err cc_contact_export(struct cc_service *svc, const struct cc_caller *caller, int64_t id,
+                              struct cc_contact *out, char *id_card, size_t id_card_sz,
+                              struct cc_verif_export **verifs, size_t *nverifs,
+                              struct cc_error *err);
+
 /* ---- test_send.c: a real message to one channel of a contact, now ---------- */
 struct cc_test_result {
     int delivered;

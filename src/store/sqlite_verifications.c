@@ -110,6 +110,29 @@ static enum cc_err tx_verif_get(void *tx, int64_t account_id, int64_t id,
     return one_row(c, s, out, err);
 }
 
+static enum cc_err tx_verif_list_contact(void *tx, int64_t account_id, int64_t contact_id,
+                                        size_t max, struct cc_verification *out, size_t *n,
+                                        struct cc_error *err)
+{
+    static const char sql[] = "SELECT " VERIF_COLS " FROM verifications WHERE account_id = ?1 "
+                              "AND contact_id = ?2 ORDER BY id DESC LIMIT ?3";
+    struct conn *c = tx;
+    *n = 0;
+    sqlite3_stmt *s = cc_sq_stmt(c, sql, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_int64(s, 2, contact_id);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)max);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < max)
+        read_row(s, &out[(*n)++]);
+    cc_sq_done(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return cc_sq_db_error(err, c->db, "listing verifications");
+    return CC_OK;
+}
+
 static enum cc_err tx_verif_latest(void *tx, int64_t account_id, int64_t contact_id,
                                    const char *channel, struct cc_verification *out,
                                    struct cc_error *err)

@@ -2,14 +2,15 @@
 // everywhere but the masked audit trail: the database, dumped after the
 // delete, holds neither its email nor its mobile nor its ID number — not in
 // the codes sent to them before it was saved, not in the idempotency key
-// that created it, not in its delivery log.
+// that created it, not in its delivery log. And an admin can export
+// everything kept about a contact (a data subject's request), audited.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
-  makeDataDir, startServer, createAccount, api, assertOk, unique, uniqueMobile, stopAllAfter,
-  sendTargetCode, idCard, waitFor,
+  makeDataDir, startServer, createAccount, createKey, api, assertOk, assertError, unique,
+  uniqueMobile, stopAllAfter, sendTargetCode, idCard, waitFor,
 } from './lib/harness.mjs';
 import { startSmtpSink } from './lib/sinks.mjs';
 
@@ -60,4 +61,36 @@ test('deleting a contact leaves none of its email, mobile or ID number in the da
   // the audit trail remains
   const audit = dump();
   assert.match(audit, /contact\.delete/);
+});
+
+test('an admin exports everything kept about a contact, in full, and the export is audited', async () => {
+  const local = unique('export').toLowerCase();
+  const email = `${local}@example.com`;
+  const mobile = uniqueMobile('136');
+  const id = idCard('11010519491231002');
+  const c = assertOk(await api(server, 'POST', '/v1/contacts', { key: admin, json: { name: unique('Export'), email, mobile, id_card: id } }), 201);
+  const mark = sink.mark();
+  assertOk(await api(server, 'POST', `/v1/contacts/${c.id}/verifications`, { key: admin, json: { channel: 'email' } }), 201);
+  await sink.waitForMail(email, { after: mark });
+  for (const role of ['operator', 'readonly']) {
+    const k = createKey(dir, admin.account_id, role);
+    assertError(await api(server, 'GET', `/v1/contacts/${c.id}/export`, { key: k }), 403, 'Forbidden');
+  }
+  const auditBefore = (dump().match(/contact\.export/g) || []).length;
+  const r = await api(server, 'GET', `/v1/contacts/${c.id}/export`, { key: admin });
+  const x = assertOk(r, 200);
+  assert.equal(x.contact.id, c.id);
+  assert.equal(x.contact.email, email);
+  assert.equal(x.contact.mobile, mobile);
+  assert.equal(x.contact.id_card, id);
+  assert.equal(x.verifications.length, 1);
+  assert.equal(x.verifications[0].channel, 'email');
+  assert.equal(x.verifications[0].target, email);
+  assert.ok(!('code_hash' in x.verifications[0]));
+  assert.ok(Array.isArray(x.notifications));
+  assert.ok(Array.isArray(x.contact.certificates));
+  assert.equal((dump().match(/contact\.export/g) || []).length, auditBefore + 1, 'the export is audited');
+  assert.ok(!dump().includes(id), 'the ID number is kept encrypted');
+  const other = createAccount(dir);
+  assertError(await api(server, 'GET', `/v1/contacts/${c.id}/export`, { key: other }), 404, 'NotFound');
 });
