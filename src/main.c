@@ -261,6 +261,8 @@ static int open_app(const struct cc_config *cfg, struct cc_store **store, struct
         .session_idle_s = cfg->session_idle_timeout,
         .session_max_age_s = cfg->session_max_age,
         .clock_offset_ms = cfg->clock_offset_s * 1000,
+        .verification_retention_days = cfg->verification_retention_days,
+        .delivery_log_retention_days = cfg->delivery_log_retention_days,
         .test_send_per_hour = cfg->test_send_max_per_hour,
         .test_send_account_per_hour = cfg->test_send_account_max_per_hour,
     };

@@ -119,6 +119,11 @@ static const struct opt opts[] = {
      "Codes one account may send in an hour, to all addresses together."},
     {"verify_max_attempts", INT(verify_max_attempts), 1, 100, "5", NULL,
      "Wrong codes after which a code is dead, even if the right one comes next."},
+    {"verification_retention_days", INT(verification_retention_days), 1, 3650, "30", NULL,
+     "Days a verification code's record is kept. Its address is kept in full only while the "
+     "per-address sending limits need it (a day), then masked."},
+    {"delivery_log_retention_days", INT(delivery_log_retention_days), 1, 3650, "180", NULL,
+     "Days a finished notification and its attempts stay in the delivery log."},
     {"test_send_max_per_hour", INT(test_send_max_per_hour), 1, 10000, "10", NULL,
      "Test messages (\"Send test\") to one contact, all its channels together, or to one "
      "robot not saved yet, in a sliding hour; more are refused with 429 and Retry-After."},

@@ -51,6 +51,9 @@ struct cc_config {
     int64_t verify_max_per_day;
     int64_t verify_account_max_per_hour;
     int64_t verify_max_attempts;
+    /* personal data: how long records are kept */
+    int64_t verification_retention_days;
+    int64_t delivery_log_retention_days;
     /* test sends */
     int64_t test_send_max_per_hour;
     int64_t test_send_account_max_per_hour;

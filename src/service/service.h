@@ -38,6 +38,8 @@ struct cc_service_config {
     int64_t session_max_age_s;   /* console sessions: absolute expiry; 0: the default */
     int64_t clock_offset_ms;     /* added to the wall clock of reminders and certificate
                                   * states (a test and drill option; 0 in production) */
+    int64_t verification_retention_days; /* 0: the default (30) */
+    int64_t delivery_log_retention_days; /* 0: the default (180) */
     int64_t test_send_per_hour;  /* test sends per contact / unsaved robot; 0: the default */
     int64_t test_send_account_per_hour; /* test sends per account; 0: the default */
 };
@@ -80,6 +82,13 @@ void cc_service_thread_done(struct cc_service *svc);
  * the store is migrated, before serving. */
 enum cc_err cc_service_seal_robot_urls(struct cc_service *svc, int64_t *sealed,
                                        struct cc_error *err);
+/* Applies the retention of personal data at `now` (ms): masks the addresses of
+ * verification codes sent more than a day ago (the per-address limits look
+ * back a day), deletes codes older than verification_retention_days and
+ * finished notifications older than delivery_log_retention_days. The counts
+ * go to *masked, *verifs, *notifs. The scheduler runs it hourly. */
+enum cc_err cc_service_retention(struct cc_service *svc, int64_t now, int64_t *masked,
+                                 int64_t *verifs, int64_t *notifs, struct cc_error *err);
 /* CC_OK when the database answers. */
 enum cc_err cc_service_ping(struct cc_service *svc, struct cc_error *err);
 /* The resolver the dispatcher asks for each claimed batch (outbox.c): who

@@ -81,6 +81,9 @@ struct cc_test_send_counts {
       (notification_id, out, n, err))                                                      \
     /* When the next pending notification falls due (ms), 0 when none is. */               \
     X(read, notif_next_due, (int64_t *at, struct cc_error *err), (at, err))                \
+    /* Deletes the finished notifications (not pending) last changed before `before`,    \
+     * with their attempts; *n: how many. */                                               \
+    X(tx, notif_purge, (int64_t before, int64_t *n, struct cc_error *err), (before, n, err))\
     /* The account's test sends at or after since: all of them, and those of subject      \
      * ("contact:<id>" or "robot:<hash>"). */                                             \
     X(tx, test_send_counts,                                                                \

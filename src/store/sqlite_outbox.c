@@ -485,6 +485,22 @@ static enum cc_err read_notif_next_due(void *impl, int64_t *at, struct cc_error 
     return rc == SQLITE_ROW ? CC_OK : cc_sq_db_error(err, c->db, "reading the outbox");
 }
 
+static enum cc_err tx_notif_purge(void *tx, int64_t before, int64_t *n, struct cc_error *err)
+{
+    static const char sql[] =
+        "DELETE FROM notifications WHERE status <> 'pending' AND updated_at < ?1";
+    struct conn *c = tx;
+    *n = 0;
+    sqlite3_stmt *s = cc_sq_stmt(c, sql, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, before);
+    enum cc_err rc = cc_sq_step_done(c, s, "removing old notifications", err);
+    if (!rc)
+        *n = sqlite3_changes(c->db);
+    return rc;
+}
+
 /* ---- test sends ------------------------------------------------------------------ */
 static enum cc_err tx_test_send_counts(void *tx, int64_t account_id, const char *subject,
                                        int64_t since, struct cc_test_send_counts *out,

@@ -94,3 +94,33 @@ test('an admin exports everything kept about a contact, in full, and the export 
   const other = createAccount(dir);
   assertError(await api(server, 'GET', `/v1/contacts/${c.id}/export`, { key: other }), 404, 'NotFound');
 });
+
+test('retention: codes keep their address in full for a day, then masked; old codes and finished notifications are removed', async () => {
+  const local = unique('retain').toLowerCase();
+  const email = `${local}@example.com`;
+  const c = assertOk(await api(server, 'POST', '/v1/contacts', { key: admin, json: { name: unique('Retain'), email, mobile: uniqueMobile('137') } }), 201);
+  const mark = sink.mark();
+  assertOk(await api(server, 'POST', `/v1/contacts/${c.id}/verifications`, { key: admin, json: { channel: 'email' } }), 201);
+  await sink.waitForMail(email, { after: mark });
+  const other = `${unique('zzold').toLowerCase()}@example.com`;
+  assertOk(await sendTargetCode(server, admin, 'email', other), 201);
+  const ev = assertOk(await api(server, 'POST', '/v1/events', { key: admin, json: { type: 'certificate.issued', contact_ids: [c.id] } }), 201);
+  const db = (sql) => {
+    const r = spawnSync('sqlite3', [path.join(dir, 'certcontacts.db'), sql], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim();
+  };
+  await server.stop();
+  const day = 86400000;
+  // the contact's code two days old, the other one 40 days old; a finished notification 200 days old
+  db(`UPDATE verifications SET sent_at = sent_at - ${2 * day}, expires_at = expires_at - ${2 * day} WHERE contact_id = ${c.id};
+      UPDATE verifications SET sent_at = sent_at - ${40 * day}, expires_at = expires_at - ${40 * day} WHERE target = '${other}';
+      INSERT INTO notifications(account_id, event_id, contact_id, webhook_id, channel, target, status, attempts, next_attempt_at, idempotency_key, created_at, updated_at)
+        SELECT account_id, ${ev.id}, ${c.id}, 0, 'email', 're****n@example.com', 'delivered', 1, 0, 'old-${local}', created_at - ${200 * day}, created_at - ${200 * day} FROM contacts WHERE id = ${c.id};`);
+  assert.equal(db(`SELECT count(*) FROM notifications WHERE idempotency_key = 'old-${local}'`), '1');
+  server = await startServer(dir, { env: server.env });
+  await waitFor(() => db(`SELECT count(*) FROM verifications WHERE target = '${email}'`) === '0', { what: 'the old code\'s address to be masked' });
+  assert.equal(db(`SELECT count(*) FROM verifications WHERE contact_id = ${c.id} AND target LIKE '%****%'`), '1', 'the contact\'s code is kept, masked');
+  await waitFor(() => db(`SELECT count(*) FROM verifications WHERE target = '${other}' OR target LIKE '${other.slice(0, 2)}****%'`) === '0', { what: `the 40-day-old code to be removed: ${db('SELECT id, contact_id, target, sent_at FROM verifications')}` });
+  assert.equal(db(`SELECT count(*) FROM notifications WHERE idempotency_key = 'old-${local}'`), '0', 'the 200-day-old notification is removed');
+});
