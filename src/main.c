@@ -261,9 +261,23 @@ static int open_app(const struct cc_config *cfg, struct cc_store **store, struct
         .session_idle_s = cfg->session_idle_timeout,
         .session_max_age_s = cfg->session_max_age,
         .clock_offset_ms = cfg->clock_offset_s * 1000,
+        .verification_retention_days = cfg->verification_retention_days,
+        .delivery_log_retention_days = cfg->delivery_log_retention_days,
+        .test_send_per_hour = cfg->test_send_max_per_hour,
+        .test_send_account_per_hour = cfg->test_send_account_max_per_hour,
     };
     *svc = cc_service_new(*store, key, &svcc);
     OPENSSL_cleanse(key, sizeof key);
+    int64_t sealed = 0;
+    if (cc_service_seal_robot_urls(*svc, &sealed, &err)) {
+        fprintf(stderr, "certcontacts: cannot seal the robots' webhook URLs: %s\n", err.message);
+        cc_service_free(*svc);
+        *svc = NULL;
+        cc_store_close(*store);
+        return -1;
+    }
+    if (sealed)
+        cc_log(CC_LOG_INFO, "sealed the robots' webhook URLs of a database from before", NULL);
     return 0;
 }
 

@@ -148,6 +148,16 @@ static const struct opt opts[] = {
      "Codes one account may send in an hour, to all addresses together."},
     {"verify_max_attempts", INT(verify_max_attempts), 1, 100, "5", NULL,
      "Wrong codes after which a code is dead, even if the right one comes next."},
+    {"verification_retention_days", INT(verification_retention_days), 1, 3650, "30", NULL,
+     "Days a verification code's record is kept. Its address is kept in full only while the "
+     "per-address sending limits need it (a day), then masked."},
+    {"delivery_log_retention_days", INT(delivery_log_retention_days), 1, 3650, "180", NULL,
+     "Days a finished notification and its attempts stay in the delivery log."},
+    {"test_send_max_per_hour", INT(test_send_max_per_hour), 1, 10000, "10", NULL,
+     "Test messages (\"Send test\") to one contact, all its channels together, or to one "
+     "robot not saved yet, in a sliding hour; more are refused with 429 and Retry-After."},
+    {"test_send_account_max_per_hour", INT(test_send_account_max_per_hour), 1, 1000000, "100",
+     NULL, "Test messages of every kind one account may send in a sliding hour."},
     {"dingtalk_base_url", STR(dingtalk_base_url), 0, 0, "", NULL,
      "For tests only: send DingTalk robot messages to this base URL (for example "
      "http://127.0.0.1:9000) instead of https://oapi.dingtalk.com, keeping path and query."},

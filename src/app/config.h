@@ -54,6 +54,12 @@ struct cc_config {
     int64_t verify_max_per_day;
     int64_t verify_account_max_per_hour;
     int64_t verify_max_attempts;
+    /* personal data: how long records are kept */
+    int64_t verification_retention_days;
+    int64_t delivery_log_retention_days;
+    /* test sends */
+    int64_t test_send_max_per_hour;
+    int64_t test_send_account_max_per_hour;
     /* chat robots: local stand-ins for tests, never set through the API */
     char dingtalk_base_url[256];
     char feishu_base_url[256];

@@ -93,6 +93,7 @@ enum cc_err cc_aead_open(const uint8_t key[CC_KEY_LEN], const char *aad,
 #define CC_AAD_ID_CARD    "contact.id_card"
 #define CC_AAD_WEBHOOK    "contact.webhook.secret"
 #define CC_AAD_ACCESS_KEY "access_key.secret"
+#define CC_AAD_WEBHOOK_URL "contact.webhook.url"
 
 void cc_sha256(const void *data, size_t n, uint8_t out[32]);
 void cc_sha256_hex(const void *data, size_t n, char out[65]);

@@ -128,6 +128,10 @@ static const struct {
         {BARE(400, "BadRequest.Framing"), BARE(400, "InvalidParameter")}, 0},
     [CC_ERR_CROSS_ORIGIN] = {"cross-origin request refused",
         {BARE(403, "Forbidden.CrossOrigin"), BARE(403, "Forbidden.CrossOrigin")}, 0},
+    /* A test send goes only to a verified address: verification is how an
+     * unverified one is tried. */
+    [CC_ERR_NOT_VERIFIED] = {"address not verified",
+        {FIELD(409, "Unverified"), JOINED(400, "Unverified", ".", "Contact")}, 0},
 };
 
 enum cc_err cc_error_set(struct cc_error *e, enum cc_err code, const char *field,

@@ -249,4 +249,16 @@
  * whole days really left rather than its threshold. */
 #define CC_REMINDER_LATE_MS (3600 * 1000LL)
 
+/* ---- test sends: not a spam or SMS-cost relay ----------------------------- */
+/* Test messages to one contact (all its channels) or one unsaved robot in a
+ * sliding hour, when the configuration says 0. */
+#ifndef CC_TEST_SEND_PER_HOUR_DEFAULT
+#define CC_TEST_SEND_PER_HOUR_DEFAULT 10
+#endif
+/* Test messages of one account, of every kind, in a sliding hour. */
+#ifndef CC_TEST_SEND_ACCOUNT_PER_HOUR_DEFAULT
+#define CC_TEST_SEND_ACCOUNT_PER_HOUR_DEFAULT 100
+#endif
+
+
 #endif

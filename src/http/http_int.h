@@ -138,6 +138,10 @@ void cc_h_notifications_resend(struct cc_request *req);
 
 /* rest_test_send.c */
 void cc_h_contact_test(struct cc_request *req);
+void cc_h_contact_webhook_reveal(struct cc_request *req);
+void cc_h_contact_export(struct cc_request *req);
+/* One notification of the delivery log as the API shows it (rest_events.c). */
+json_t *cc_render_notification(const struct cc_notification *n);
 void cc_h_webhooks_test(struct cc_request *req);
 
 /* rest_templates.c */

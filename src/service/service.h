@@ -38,6 +38,10 @@ struct cc_service_config {
     int64_t session_max_age_s;   /* console sessions: absolute expiry; 0: the default */
     int64_t clock_offset_ms;     /* added to the wall clock of reminders and certificate
                                   * states (a test and drill option; 0 in production) */
+    int64_t verification_retention_days; /* 0: the default (30) */
+    int64_t delivery_log_retention_days; /* 0: the default (180) */
+    int64_t test_send_per_hour;  /* test sends per contact / unsaved robot; 0: the default */
+    int64_t test_send_account_per_hour; /* test sends per account; 0: the default */
 };
 
 /* Who is calling: the authenticated access key, or the console user signed
@@ -73,6 +77,18 @@ void cc_service_set_delivery(struct cc_service *svc, const struct cc_delivery_co
 /* A thread that used the service and is about to end releases what it held
  * (its database read connection). */
 void cc_service_thread_done(struct cc_service *svc);
+/* Seals the robots' webhook URLs a database from before holds in clear (they
+ * hold the robot's access token), in batches; *sealed: how many. Call once
+ * the store is migrated, before serving. */
+enum cc_err cc_service_seal_robot_urls(struct cc_service *svc, int64_t *sealed,
+                                       struct cc_error *err);
+/* Applies the retention of personal data at `now` (ms): masks the addresses of
+ * verification codes sent more than a day ago (the per-address limits look
+ * back a day), deletes codes older than verification_retention_days and
+ * finished notifications older than delivery_log_retention_days. The counts
+ * go to *masked, *verifs, *notifs. The scheduler runs it hourly. */
+enum cc_err cc_service_retention(struct cc_service *svc, int64_t now, int64_t *masked,
+                                 int64_t *verifs, int64_t *notifs, struct cc_error *err);
 /* CC_OK when the database answers. */
 enum cc_err cc_service_ping(struct cc_service *svc, struct cc_error *err);
 /* The resolver the dispatcher asks for each claimed batch (outbox.c): who
@@ -241,6 +257,14 @@ enum cc_err cc_contact_reassign(struct cc_service *svc, const struct cc_caller *
                                 int64_t id, int64_t to_id, struct cc_reassign_result *out,
                                 struct cc_error *err);
 
+/* A robot's full webhook URL, with its access token, into url (CC_URL_MAX + 1):
+ * every other answer shows it masked. Admin only; the reveal is audited
+ * ("webhook.reveal") in the same transaction. CC_ERR_NOT_FOUND for a contact or
+ * robot the account does not have. */
+enum cc_err cc_webhook_reveal(struct cc_service *svc, const struct cc_caller *caller,
+                              int64_t contact_id, int64_t webhook_id, char *url, size_t urlsz,
+                              struct cc_error *err);
+
 /* ---- verifications.c: one-time codes for email and mobile ------------------- */
 struct cc_verif_view {
     int64_t id;
@@ -271,6 +295,26 @@ enum cc_err cc_verify_target_confirm(struct cc_service *svc, const struct cc_cal
                                      int64_t verification_id, const char *code,
                                      struct cc_verif_view *out, struct cc_error *err);
 #define CC_VERIFY_CARRY_MS (30 * 60 * 1000)
+
+/* A code sent to a contact's address, as an export shows it. */
+struct cc_verif_export {
+    int64_t id;
+    char channel[8];
+    char target[CC_EMAIL_MAX + 1];  /* as stored */
+    char status[16];
+    int64_t sent_at, expires_at, confirmed_at;
+};
+/* Everything the account keeps about a contact, for a data subject's request:
+ * the contact with its addresses and ID number in full (robots' URLs stay
+ * masked: they are the group's credential, not the person's data) and the
+ * newest CC_EXPORT_VERIFICATIONS_MAX codes sent to it (targets as stored,
+ * no code hashes). Admin only; audited ("contact.export") in the same
+ * transaction as the read. *verifs: cc_free(). */
+#define CC_EXPORT_VERIFICATIONS_MAX 1000
+enum cc_err cc_contact_export(struct cc_service *svc, const struct cc_caller *caller, int64_t id,
+                              struct cc_contact *out, char *id_card, size_t id_card_sz,
+                              struct cc_verif_export **verifs, size_t *nverifs,
+                              struct cc_error *err);
 
 /* ---- test_send.c: a real message to one channel of a contact, now ---------- */
 struct cc_test_result {

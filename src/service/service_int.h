@@ -44,6 +44,17 @@ enum cc_err svc_seal(const struct cc_service *svc, const char *aad, const char *
 enum cc_err svc_open(const struct cc_service *svc, const char *aad, const uint8_t *in,
                      size_t inlen, char *out, size_t outsz, struct cc_error *err);
 
+#define AAD_WEBHOOK_URL CC_AAD_WEBHOOK_URL
+/* Seals a robot's canonical url: its keyed-hash tag (CC_URL_TAG_LEN + 1),
+ * the sealed URL (enc, encsz) and its mask (masked, maskedsz). */
+enum cc_err svc_url_seal(const struct cc_service *svc, const char *url, char *tag, uint8_t *enc,
+                         size_t encsz, size_t *enclen, char *masked, size_t maskedsz,
+                         struct cc_error *err);
+/* Opens robot w's full URL into out (CC_URL_MAX + 1); CC_ERR_INTERNAL when it is
+ * not sealed or the key does not open it. out is the caller's to wipe. */
+enum cc_err svc_url_open(const struct cc_service *svc, const struct cc_webhook *w, char *out,
+                         size_t outsz, struct cc_error *err);
+
 /* Certificate fields standing in for an event's data in test sends and
  * previews, one value for every template variable (templates.c). Owned by
  * the caller: json_decref(). */
@@ -73,11 +84,13 @@ enum cc_err svc_render_for_account(struct cc_service *svc, int64_t account_id,
                                    int test, struct cc_rendered *out);
 
 /* Fills o (all but o->r, the rendered message) to send to c's channel
- * ("email", "mobile", or "webhook" with w, borrowed); secret (may be NULL)
- * is w's decrypted signing secret, copied: cleanse o->secret when done. A
- * robot mentions c's mobile only when it is verified. */
+ * ("email", "mobile", or "webhook" with w, borrowed, and url its opened full
+ * URL); secret (may be NULL) is w's decrypted signing secret, copied:
+ * cleanse o->url and o->secret when done. A robot mentions c's mobile only
+ * when it is verified. */
 void svc_outgoing_fill(const struct cc_contact *c, const char *channel,
-                       const struct cc_webhook *w, const char *secret, struct cc_outgoing *o);
+                       const struct cc_webhook *w, const char *url, const char *secret,
+                       struct cc_outgoing *o);
 
 /* A search keyword as the caller sent it (NULL: none), trimmed of
  * surrounding blanks and checked (valid UTF-8, no control characters, at

@@ -439,3 +439,60 @@ int64_t svc_verify_recent(struct cc_tx *tx, int64_t account_id, const char *chan
         return 0;
     return at;
 }
+
+/* ---- retention ------------------------------------------------------------------------ */
+struct retention_op {
+    int64_t now, verif_days, notif_days;
+    int64_t masked, verifs, notifs;
+    size_t batch;               /* rows masked by the last pass */
+};
+
+#define RETENTION_BATCH 200
+
+static enum cc_err retention_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct retention_op *op = arg;
+    struct cc_verification *v = cc_calloc(RETENTION_BATCH, sizeof *v);
+    enum cc_err rc = cc_tx_verif_unmasked_before(tx, op->now - 86400000, RETENTION_BATCH, v,
+                                                 &op->batch, err);
+    for (size_t i = 0; !rc && i < op->batch; i++) {
+        char masked[CC_MASKED_MAX];
+        mask_target(v[i].channel, v[i].target, masked, sizeof masked);
+        rc = cc_tx_verif_set_target(tx, v[i].id, masked, err);
+    }
+    OPENSSL_cleanse(v, RETENTION_BATCH * sizeof *v);
+    cc_free(v);
+    if (rc)
+        return rc;
+    int64_t n = 0;
+    if (!op->batch) { /* the masking is done: the purges, once */
+        if ((rc = cc_tx_verif_purge(tx, op->now - op->verif_days * 86400000, &n, err)))
+            return rc;
+        op->verifs += n;
+        if ((rc = cc_tx_notif_purge(tx, op->now - op->notif_days * 86400000, &n, err)))
+            return rc;
+        op->notifs += n;
+    }
+    return CC_OK;
+}
+
+enum cc_err cc_service_retention(struct cc_service *svc, int64_t now, int64_t *masked,
+                                 int64_t *verifs, int64_t *notifs, struct cc_error *err)
+{
+    struct retention_op op = {now,
+                              svc->cfg.verification_retention_days
+                                  ? svc->cfg.verification_retention_days : 30,
+                              svc->cfg.delivery_log_retention_days
+                                  ? svc->cfg.delivery_log_retention_days : 180,
+                              0, 0, 0, 0};
+    enum cc_err rc;
+    do {
+        if ((rc = cc_store_write(svc->store, retention_tx, &op, err)))
+            return rc;
+        op.masked += (int64_t)op.batch;
+    } while (op.batch);
+    *masked = op.masked;
+    *verifs = op.verifs;
+    *notifs = op.notifs;
+    return CC_OK;
+}

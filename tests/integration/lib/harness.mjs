@@ -452,6 +452,15 @@ export function assertOk(res, status) {
 
 // ------------------------------------------------------------ contact helpers
 
+/**
+ * A robot's webhook URL as every answer shows it: its token (access_token=,
+ * key=, the hook id) masked to its first and last four characters
+ * (…access_token=abcd****wxyz), or to **** when it has eight or fewer.
+ */
+export function maskedHook(url) {
+  return url.replace(/([=/])([A-Za-z0-9-]+)$/, (m, sep, tok) => sep + (tok.length <= 8 ? '****' : `${tok.slice(0, 4)}****${tok.slice(-4)}`));
+}
+
 /** A valid create body; override any field. */
 export function contactBody(over = {}) {
   const n = unique('c');
