@@ -64,6 +64,7 @@ struct cc_request {
     int touch_session;            /* the session's last_seen_at is due to be written */
     const struct cc_route *route;
     struct cc_caller caller;
+    struct cc_origin origin;      /* the client's address and this request's id */
     struct cc_route_args path_args;
     int responded;
     int deferred;                 /* running on the blocking pool */
@@ -122,9 +123,28 @@ const char *cc_req_method(struct cc_request *req)
     return req->method;
 }
 
+const struct cc_origin *cc_req_origin(struct cc_request *req)
+{
+    struct cc_origin *o = &req->origin;
+    cc_strlcpy(o->request_id, req->request_id, sizeof o->request_id);
+    o->source[0] = '\0';
+    const union MHD_ConnectionInfo *ci =
+        req->conn ? MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS)
+                  : NULL;
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, o->source,
+                  sizeof o->source);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, o->source,
+                  sizeof o->source);
+    return o;
+}
+
 void cc_req_set_caller(struct cc_request *req, const struct cc_caller *caller)
 {
     req->caller = *caller;
+    req->caller.origin = *cc_req_origin(req);
     req->authed = 1;
 }
 
@@ -559,6 +579,7 @@ static void dispatch(struct cc_request *req)
             return;
         }
         req->authed = 1;
+        req->caller.origin = *cc_req_origin(req);
     }
     if (!route) {
         cc_req_add_header(req, "Allow", allow);

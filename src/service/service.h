@@ -147,8 +147,10 @@ enum cc_err cc_key_disable(struct cc_service *svc, int64_t account_id, const cha
  * caller's account. */
 enum cc_err cc_api_key_list(struct cc_service *svc, const struct cc_caller *caller,
                             struct cc_access_key **out, size_t *n, struct cc_error *err);
+/* expires_at: ms since the epoch, in the future; 0: never expires. */
 enum cc_err cc_api_key_create(struct cc_service *svc, const struct cc_caller *caller,
-                              const char *role, struct cc_new_key *out, struct cc_error *err);
+                              const char *role, int64_t expires_at, struct cc_new_key *out,
+                              struct cc_error *err);
 /* Disables the key and reads it back into *out. */
 enum cc_err cc_api_key_disable(struct cc_service *svc, const struct cc_caller *caller,
                                const char *key_id, struct cc_access_key *out,
@@ -462,6 +464,12 @@ struct cc_new_session {
  * call it off the HTTP worker threads. */
 enum cc_err cc_session_sign_in(struct cc_service *svc, const char *email, const char *password,
                                struct cc_new_session *out, struct cc_error *err);
+/* The same from origin (may be NULL: unknown), which the audit log records
+ * with every sign-in and every failed one (user.sign_in,
+ * user.sign_in_failed with the reason). */
+enum cc_err cc_session_sign_in_from(struct cc_service *svc, const struct cc_origin *origin,
+                                    const char *email, const char *password,
+                                    struct cc_new_session *out, struct cc_error *err);
 /* The caller of a session cookie's token: its user's account and role. The
  * session's CSRF token goes to csrf (CC_CSRF_LEN + 1); *touch is set when
  * last_seen_at is old enough to be written again (cc_session_touch). Any

@@ -50,13 +50,14 @@ enum cc_err svc_open(const struct cc_service *svc, const char *aad, const uint8_
  * the caller: json_decref(). */
 json_t *svc_sample_data(void);
 
-/* Access keys made or disabled by actor (the audit trail's "who": "cli",
- * an access key id, "user:ID"); cc_key_create/cc_key_disable are these for
- * the command line (accounts.c). */
-enum cc_err svc_key_create(struct cc_service *svc, const char *actor, int64_t account_id,
-                           enum cc_role role, struct cc_new_key *out, struct cc_error *err);
-enum cc_err svc_key_disable(struct cc_service *svc, const char *actor, int64_t account_id,
-                            const char *key_id, struct cc_error *err);
+/* Access keys made or disabled by caller (the audit log's actor and origin;
+ * NULL: the command line); cc_key_create/cc_key_disable are these for the
+ * command line (accounts.c). expires_at: ms, 0 never. */
+enum cc_err svc_key_create(struct cc_service *svc, const struct cc_caller *caller,
+                           int64_t account_id, enum cc_role role, int64_t expires_at,
+                           struct cc_new_key *out, struct cc_error *err);
+enum cc_err svc_key_disable(struct cc_service *svc, const struct cc_caller *caller,
+                            int64_t account_id, const char *key_id, struct cc_error *err);
 
 /* ---- outbox.c: the service's side of delivery ---------------------------- */
 /* Whether a contact's email or mobile may receive notifications: only a

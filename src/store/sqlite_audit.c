@@ -383,11 +383,39 @@ static enum cc_err seal_one(sqlite3 *db, sqlite3_stmt *up, struct cc_audit_entry
     return rc == SQLITE_DONE ? CC_OK : cc_sq_db_error(err, db, "sealing the audit log");
 }
 
+/* The old audit_log table, if it is still a table: its rows into
+ * audit_entries (unchained), then a view in its place. */
+static enum cc_err move_old_log(sqlite3 *db, struct cc_error *err)
+{
+    sqlite3_stmt *q = NULL;
+    int is_table = 0;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                               "name = 'audit_log'", -1, &q, NULL) == SQLITE_OK &&
+        sqlite3_step(q) == SQLITE_ROW)
+        is_table = sqlite3_column_int(q, 0);
+    sqlite3_finalize(q);
+    if (is_table &&
+        cc_sq_exec(db, "INSERT OR IGNORE INTO audit_entries(id, created_at, account_id, actor, "
+                       "action, target_type, target_id, changes) "
+                       "SELECT id, created_at, account_id, actor, action, object_type, "
+                       "object_id, CASE WHEN detail IS NULL THEN NULL ELSE "
+                       "json_object('detail', json_object('new', detail)) END FROM audit_log; "
+                       "DROP TABLE audit_log") != SQLITE_OK)
+        return cc_sq_db_error(err, db, "moving the old audit log");
+    if (cc_sq_exec(db, "CREATE VIEW IF NOT EXISTS audit_log AS SELECT id, account_id, actor, "
+                       "action, target_type AS object_type, target_id AS object_id, changes AS "
+                       "detail, created_at FROM audit_entries") != SQLITE_OK)
+        return cc_sq_db_error(err, db, "making the audit_log view");
+    return CC_OK;
+}
+
 enum cc_err cc_sq_audit_seal(sqlite3 *db, struct cc_error *err)
 {
     sqlite3_stmt *q = NULL, *up = NULL;
-    enum cc_err rc = CC_OK;
+    enum cc_err rc = move_old_log(db, err);
     int sealed = 0;
+    if (rc)
+        return rc;
     if (sqlite3_prepare_v2(db, "SELECT EXISTS (SELECT 1 FROM audit_entries WHERE hash IS NOT "
                                "NULL)", -1, &q, NULL) != SQLITE_OK ||
         sqlite3_step(q) != SQLITE_ROW) {

@@ -2,10 +2,12 @@
 -- hash chain. Each entry has who (actor), from where (source address,
 -- request id), the enumerated action, its target and the changed fields
 -- with personal values masked, and hash: SHA-256 over its content and the
--- hash of the entry before it (core/audit.c). The rows of the old audit_log
--- are copied in with no hash; the store seals them into the chain right
--- after the migrations (sqlite_migrate.c). audit_log stays as a read-only
--- view of the same rows, for queries written against the old table.
+-- hash of the entry before it (core/audit.c). Right after the migrations
+-- the store (sqlite_audit.c, cc_sq_audit_seal) moves the rows of the old
+-- audit_log table in, chains them, and leaves audit_log as a read-only view
+-- of audit_entries for queries written against the old table: SQL alone
+-- cannot tell a table from a view, which a migration that may run again
+-- would have to.
 --
 -- Nothing updates an entry, and only the retention job deletes entries:
 -- the oldest ones, up to audit_anchor.last_id, which it moves forward (with
@@ -17,8 +19,8 @@
 -- access_keys: writing last use must not move the key generation (0008),
 -- which would empty every server's key cache each minute.
 --
--- Every statement may run again (IF NOT EXISTS, and the copy of audit_log
--- finds its rows already there) for a database from before the stamp.
+-- Every statement may run again (IF NOT EXISTS) for a database from before
+-- the stamp.
 CREATE TABLE IF NOT EXISTS audit_entries (
     id          INTEGER PRIMARY KEY,
     created_at  INTEGER NOT NULL,
@@ -43,28 +45,6 @@ CREATE TABLE IF NOT EXISTS audit_anchor (
     removed    INTEGER NOT NULL,      -- entries removed so far
     updated_at INTEGER NOT NULL
 );
-
-DROP VIEW IF EXISTS audit_log;
-CREATE TABLE IF NOT EXISTS audit_log (
-    id          INTEGER PRIMARY KEY AUTOINCREMENT,
-    account_id  INTEGER NOT NULL,
-    actor       TEXT NOT NULL,
-    action      TEXT NOT NULL,
-    object_type TEXT NOT NULL,
-    object_id   TEXT NOT NULL,
-    detail      TEXT,
-    created_at  INTEGER NOT NULL
-);
-INSERT OR IGNORE INTO audit_entries(id, created_at, account_id, actor, action, target_type,
-                                    target_id, changes)
-    SELECT id, created_at, account_id, actor, action, object_type, object_id,
-           CASE WHEN detail IS NULL THEN NULL ELSE json_object('detail', json_object('new', detail)) END
-    FROM audit_log;
-DROP TABLE audit_log;
-CREATE VIEW audit_log AS
-    SELECT id, account_id, actor, action, target_type AS object_type, target_id AS object_id,
-           changes AS detail, created_at
-    FROM audit_entries;
 
 CREATE TRIGGER IF NOT EXISTS audit_entries_no_update BEFORE UPDATE ON audit_entries
     WHEN OLD.hash IS NOT NULL
