@@ -71,6 +71,8 @@ struct cc_config {
     /* expiry reminders */
     char public_url[512];
     int64_t clock_offset_s;
+    /* the audit log */
+    int64_t audit_retention_days;
 };
 
 void cc_config_defaults(struct cc_config *cfg);
