@@ -284,7 +284,8 @@ static void retention_records_what_it_removed_and_keeps_the_chain(void **state)
     assert_int_equal(cc_contact_create(f->b.svc, &f->admin, &in, NULL, NULL, &c, NULL, &err),
                      CC_OK);
     size_t before_n = 0;
-    cc_audit_entries_free(entries(f, &before_n), before_n);
+    struct cc_audit_entry *all = entries(f, &before_n);
+    cc_audit_entries_free(all, before_n);
     int64_t removed = -1;
     /* nothing is 30 days old yet */
     assert_int_equal(cc_audit_retention_run(f->b.svc, 30, cc_now_ms(), &removed, &err), CC_OK);
