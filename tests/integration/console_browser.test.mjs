@@ -520,11 +520,12 @@ test('the audit log (admins, 简体中文): who changed the contacts and from wh
   await closeDialogs(page);
   await page.getByRole('link', { name: '审计日志' }).click();
   await page.getByRole('heading', { name: '审计日志', level: 1 }).waitFor();
-  const created = page.getByRole('row').filter({ hasText: 'contact.create' }).first();
+  // the contacts this admin made in the console: actor user:ID, from the browser's address
+  const created = page.getByRole('row').filter({ hasText: 'contact.create' })
+    .filter({ hasText: `user:${users.admin.id}` }).first();
   await created.waitFor();
   const text = await created.textContent();
   assert.match(text, /127\.0\.0\.1/);
-  assert.match(text, new RegExp(`user:${users.admin.id}`));
   assert.ok(!text.includes(person.email), 'the email is masked');
   await page.getByLabel('操作', { exact: true }).selectOption('contact.delete');
   await page.getByRole('row').filter({ hasText: 'contact.delete' }).first().waitFor();
