@@ -369,13 +369,23 @@ static int cmd_key(const struct args *a, struct cc_service *svc)
         for (size_t i = 0; i < n; i++) {
             char ts[32];
             cc_time_rfc3339(keys[i].created_at, ts, sizeof ts);
-            const char *status = keys[i].disabled_at ? "disabled" : "enabled";
-            if (a->json)
-                json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "access_key_id",
-                                                     keys[i].id, "role",
-                                                     cc_role_name(keys[i].role), "status",
-                                                     status, "created_at", ts));
-            else
+            const char *status = keys[i].disabled_at ? "disabled"
+                                 : keys[i].expires_at && keys[i].expires_at <= cc_now_ms()
+                                     ? "expired"
+                                     : "enabled";
+            if (a->json) {
+                json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "access_key_id", keys[i].id, "role",
+                                      cc_role_name(keys[i].role), "status", status,
+                                      "created_at", ts);
+                char t2[32];
+                cc_time_rfc3339(keys[i].expires_at, t2, sizeof t2);
+                json_object_set_new(o, "expires_at",
+                                    keys[i].expires_at ? json_string(t2) : json_null());
+                cc_time_rfc3339(keys[i].last_used_at, t2, sizeof t2);
+                json_object_set_new(o, "last_used_at",
+                                    keys[i].last_used_at ? json_string(t2) : json_null());
+                json_array_append_new(arr, o);
+            } else
                 printf("%-26s %-9s %-9s %s\n", keys[i].id, cc_role_name(keys[i].role), status, ts);
         }
         if (a->json) {
