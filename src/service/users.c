@@ -624,6 +624,7 @@ struct session_op {
     const struct cc_caller *caller;
     int sign_out;
     struct cc_user *user;            /* language change */
+    const char *old_language;
 };
 
 static enum cc_err session_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
@@ -635,15 +636,21 @@ static enum cc_err session_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
                   : svc_audit(tx, op->caller, CC_AUDIT_USER_SIGN_OUT, op->caller->user_id, NULL,
                               err);
     }
-    if (op->user)
-        return cc_tx_user_update(tx, op->user, err);
+    if (op->user) {
+        enum cc_err rc = cc_tx_user_update(tx, op->user, err);
+        if (rc || !strcmp(op->old_language, op->user->language))
+            return rc;
+        json_t *ch = json_object();
+        svc_change_str(ch, "language", SVC_PII_NONE, op->old_language, op->user->language);
+        return svc_audit(tx, op->caller, CC_AUDIT_USER_UPDATE, op->user->id, ch, err);
+    }
     return cc_tx_session_touch(tx, op->caller->session, cc_now_ms(), err);
 }
 
 enum cc_err cc_session_touch(struct cc_service *svc, const struct cc_caller *caller,
                              struct cc_error *err)
 {
-    struct session_op op = {caller, 0, NULL};
+    struct session_op op = {caller, 0, NULL, NULL};
     return cc_store_write(svc->store, session_tx, &op, err);
 }
 
@@ -688,8 +695,10 @@ enum cc_err cc_session_set_language(struct cc_service *svc, const struct cc_call
     /* the stored hash is written back as it is */
     if ((rc = cc_store_user_get(svc->store, caller->user_id, user, err)))
         return rc;
+    char old[CC_LANG_MAX + 1];
+    cc_strlcpy(old, user->language, sizeof old);
     cc_strlcpy(user->language, lang, sizeof user->language);
-    struct session_op op = {caller, 0, user};
+    struct session_op op = {caller, 0, user, old};
     rc = cc_store_write(svc->store, session_tx, &op, err);
     OPENSSL_cleanse(user->password_hash, sizeof user->password_hash);
     return rc;
@@ -701,6 +710,6 @@ enum cc_err cc_session_sign_out(struct cc_service *svc, const struct cc_caller *
     enum cc_err rc = need_session(caller, err);
     if (rc)
         return rc;
-    struct session_op op = {caller, 1, NULL};
+    struct session_op op = {caller, 1, NULL, NULL};
     return cc_store_write(svc->store, session_tx, &op, err);
 }
