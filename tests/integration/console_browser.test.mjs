@@ -533,6 +533,17 @@ test('the audit log (admins, 简体中文): who changed the contacts and from wh
     { what: 'the filter applied' });
   await page.getByRole('button', { name: '导出 CSV' }).waitFor();
   await shot(page, 'zh-audit');
+  // the same page in English, then back to 简体中文 for the steps after
+  await page.getByLabel('语言', { exact: true }).selectOption('en');
+  await page.getByRole('heading', { name: 'Audit log', level: 1 }).waitFor();
+  for (const label of ['Actor', 'Action', 'Target type', 'Target id', 'From', 'Before']) {
+    await page.getByLabel(label, { exact: true }).waitFor();
+  }
+  await page.getByRole('button', { name: 'Export CSV' }).waitFor();
+  await page.getByRole('columnheader', { name: 'Source address' }).waitFor();
+  await shot(page, 'audit');
+  await page.getByLabel('Language', { exact: true }).selectOption('zh-CN');
+  await page.getByRole('heading', { name: '审计日志', level: 1 }).waitFor();
   noProblems(page);
 });
 
