@@ -1,6 +1,6 @@
 /*
  * main.c — the one binary, `certcontacts`, and its subcommands: serve,
- * migrate, check, account, key, user and config. Global options (--config, --data-dir,
+ * migrate, check, account, key, user, audit and config. Global options (--config, --data-dir,
  * --db and every other option of the table in util/config.c) may stand
  * before or after the subcommand's own arguments.
  */
@@ -60,6 +60,8 @@ static void usage(FILE *f)
             "              [--password PASSWORD] [--json]\n"
             "                                      add a console user (a password is generated\n"
             "                                      and printed when none is given)\n"
+            "  audit verify [--json]               check the audit log's hash chain (exit\n"
+            "                                      status 1 when an entry was changed or removed)\n"
             "  config example                      print a fully commented example config\n"
             "\n"
             "  --config FILE                       read options from FILE (NAME = VALUE lines)\n"
@@ -381,13 +383,23 @@ static int cmd_key(const struct args *a, struct cc_service *svc)
         for (size_t i = 0; i < n; i++) {
             char ts[32];
             cc_time_rfc3339(keys[i].created_at, ts, sizeof ts);
-            const char *status = keys[i].disabled_at ? "disabled" : "enabled";
-            if (a->json)
-                json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "access_key_id",
-                                                     keys[i].id, "role",
-                                                     cc_role_name(keys[i].role), "status",
-                                                     status, "created_at", ts));
-            else
+            const char *status = keys[i].disabled_at ? "disabled"
+                                 : keys[i].expires_at && keys[i].expires_at <= cc_now_ms()
+                                     ? "expired"
+                                     : "enabled";
+            if (a->json) {
+                json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "access_key_id", keys[i].id, "role",
+                                      cc_role_name(keys[i].role), "status", status,
+                                      "created_at", ts);
+                char t2[32];
+                cc_time_rfc3339(keys[i].expires_at, t2, sizeof t2);
+                json_object_set_new(o, "expires_at",
+                                    keys[i].expires_at ? json_string(t2) : json_null());
+                cc_time_rfc3339(keys[i].last_used_at, t2, sizeof t2);
+                json_object_set_new(o, "last_used_at",
+                                    keys[i].last_used_at ? json_string(t2) : json_null());
+                json_array_append_new(arr, o);
+            } else
                 printf("%-26s %-9s %-9s %s\n", keys[i].id, cc_role_name(keys[i].role), status, ts);
         }
         if (a->json) {
@@ -433,6 +445,43 @@ static void print_user(const struct cc_user *u, const char *password, int json)
            (long long)u->account_id);
     if (password[0])
         printf("console password:  %s   (shown only now: store it safely)\n", password);
+}
+
+static int cmd_audit(const struct args *a, struct cc_service *svc)
+{
+    struct cc_error err;
+    if (a->npos != 2 || strcmp(a->pos[1], "verify") != 0) {
+        fprintf(stderr, "usage: certcontacts audit verify [--json]\n");
+        return 2;
+    }
+    struct cc_audit_report r;
+    if (cc_audit_verify(svc, &r, &err)) {
+        fprintf(stderr, "certcontacts: %s\n", err.message);
+        return 1;
+    }
+    if (a->json) {
+        json_t *o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:s}", "ok", !r.bad_id, "checked",
+                              (json_int_t)r.checked, "first_id", (json_int_t)r.first_id,
+                              "last_id", (json_int_t)r.last_id, "anchor_id",
+                              (json_int_t)r.anchor_id, "removed_by_retention",
+                              (json_int_t)r.removed, "head", r.head);
+        if (r.bad_id) {
+            json_object_set_new(o, "bad_id", json_integer(r.bad_id));
+            json_object_set_new(o, "problem", json_string(r.problem));
+        }
+        char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        printf("%s\n", s);
+        free(s);
+        json_decref(o);
+    } else if (r.bad_id) {
+        printf("audit log BROKEN at entry %lld: %s\n", (long long)r.bad_id, r.problem);
+    } else {
+        printf("audit log intact: %lld entries (%lld to %lld) chained from %s; %lld removed by "
+               "retention\nhead: %s\n",
+               (long long)r.checked, (long long)r.first_id, (long long)r.last_id,
+               r.anchor_id ? "retention's anchor" : "the start", (long long)r.removed, r.head);
+    }
+    return r.bad_id ? 1 : 0;
 }
 
 static int cmd_user(const struct args *a, struct cc_service *svc)
@@ -632,6 +681,13 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
         cc_dispatcher_stop(disp);
         return 1;
     }
+    if (cc_audit_retention_start(svc, cfg->audit_retention_days, &err)) {
+        fprintf(stderr, "certcontacts: %s\n", err.message);
+        cc_reminders_stop(svc);
+        cc_http_stop(srv);
+        cc_dispatcher_stop(disp);
+        return 1;
+    }
     printf("console: %s%s/\n", scheme, addr);
     fflush(stdout);
     cc_log(CC_LOG_INFO, "listening", "listen", addr, "scheme",
@@ -643,6 +699,7 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
         reload_tls(srv);
     cc_log(CC_LOG_INFO, "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
     cc_http_stop(srv);
+    cc_audit_retention_stop(svc);
     cc_reminders_stop(svc); /* a batch being raised commits first */
     cc_service_set_delivery(svc, &dc, NULL);
     cc_dispatcher_stop(disp); /* sends in flight finish; the rest waits in the outbox */
@@ -671,7 +728,8 @@ int main(int argc, char **argv)
         return 2;
     }
     if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "account") &&
-        strcmp(cmd, "key") && strcmp(cmd, "user") && strcmp(cmd, "check")) {
+        strcmp(cmd, "key") && strcmp(cmd, "user") && strcmp(cmd, "check") &&
+        strcmp(cmd, "audit")) {
         fprintf(stderr, "certcontacts: unknown command \"%s\" (see --help)\n", cmd);
         return 2;
     }
@@ -711,6 +769,8 @@ int main(int argc, char **argv)
         rc = cmd_key(&a, svc);
     else if (!strcmp(cmd, "user"))
         rc = cmd_user(&a, svc);
+    else if (!strcmp(cmd, "audit"))
+        rc = cmd_audit(&a, svc);
     else if (a.npos != 1)
         rc = 2;
     cc_service_free(svc);

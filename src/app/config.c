@@ -205,6 +205,10 @@ static const struct opt opts[] = {
      "Email of the first console admin, created with a generated password (printed once) "
      "when the default account is created, and by serve --dev while the account has no "
      "console user."},
+    {"audit_retention_days", INT(audit_retention_days), CC_AUDIT_RETENTION_MIN_DAYS,
+     CC_AUDIT_RETENTION_MAX_DAYS, "180", NULL,
+     "Days an audit log entry is kept. An hourly job removes older entries, records what it "
+     "removed as an audit.retention entry, and keeps the hash chain verifiable."},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 

@@ -85,6 +85,8 @@ struct cc_config {
     char trusted_proxies[512];
     int64_t hsts_max_age_s;
     int64_t clock_offset_s;
+    /* the audit log */
+    int64_t audit_retention_days;
 };
 
 void cc_config_defaults(struct cc_config *cfg);

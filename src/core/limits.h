@@ -260,5 +260,21 @@
 #define CC_TEST_SEND_ACCOUNT_PER_HOUR_DEFAULT 100
 #endif
 
+/* ---- the audit log ---------------------------------------------------------- */
+/* Rows of one CSV export of the audit log (GET /v1/audit.csv); more matching
+ * entries are cut, and X-Total-Count says how many there were. */
+#ifndef CC_AUDIT_EXPORT_MAX
+#define CC_AUDIT_EXPORT_MAX 10000
+#endif
+/* Entries the retention job removes in one transaction. */
+#ifndef CC_AUDIT_RETAIN_BATCH
+#define CC_AUDIT_RETAIN_BATCH 1000
+#endif
+/* Retention of audit entries in days (the audit_retention_days option). */
+#define CC_AUDIT_RETENTION_DEFAULT_DAYS 180
+#define CC_AUDIT_RETENTION_MIN_DAYS 1
+#define CC_AUDIT_RETENTION_MAX_DAYS 36500
+/* An access key's last use is written at most this often. */
+#define CC_KEY_LAST_USED_EVERY_MS (60 * 1000)
 
 #endif

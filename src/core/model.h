@@ -108,6 +108,8 @@ struct cc_access_key {
     size_t secret_enc_len;
     int64_t created_at;
     int64_t disabled_at;      /* 0 while enabled */
+    int64_t expires_at;       /* 0: never */
+    int64_t last_used_at;     /* 0: never used (written at most once a minute) */
 };
 
 /* ---- verification codes -------------------------------------------------------- */

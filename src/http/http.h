@@ -88,6 +88,9 @@ extern const struct cc_route cc_http_routes[];
 /* Accessors for handlers. */
 struct cc_service *cc_req_service(struct cc_request *req);
 const struct cc_caller *cc_req_caller(struct cc_request *req);
+/* Where the request came from (the client's address, the request id), for
+ * the audit log; the authenticated caller carries a copy. */
+const struct cc_origin *cc_req_origin(struct cc_request *req);
 int64_t cc_req_path_id(struct cc_request *req);
 /* The i-th (from 0) string segment of the path, "{name}" in the route's
  * pattern; "" when there is none. Owned by the request. */

@@ -210,6 +210,10 @@ void cc_h_users_create(struct cc_request *req);
 void cc_h_users_update(struct cc_request *req);
 void cc_h_users_delete(struct cc_request *req);
 
+/* rest_audit.c */
+void cc_h_audit_list(struct cc_request *req);
+void cc_h_audit_csv(struct cc_request *req);
+
 /* rest_keys.c */
 void cc_h_keys_list(struct cc_request *req);
 void cc_h_keys_create(struct cc_request *req);

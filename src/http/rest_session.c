@@ -63,7 +63,7 @@ static void sign_in(struct cc_request *req)
         return;
     }
     struct cc_new_session *s = cc_malloc(sizeof *s);
-    if (cc_session_sign_in(cc_req_service(req), email, password, s, &err)) {
+    if (cc_session_sign_in_from(cc_req_service(req), cc_req_origin(req), email, password, s, &err)) {
         cc_req_error(req, &err);
     } else {
         set_cookie(req, s->token, s->max_age_s);

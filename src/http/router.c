@@ -111,6 +111,9 @@ const struct cc_route cc_http_routes[] = {
      "The account's expiry reminder settings"},
     {"PUT", "/v1/settings/reminders", cc_h_reminder_settings_put, OPERATOR,
      "Change the account's expiry reminder settings"},
+    {"GET", "/v1/audit", cc_h_audit_list, ADMIN,
+     "The account's audit log, newest first, filtered and paged"},
+    {"GET", "/v1/audit.csv", cc_h_audit_csv, ADMIN, "The account's audit log as CSV"},
     {NULL, NULL, NULL, CC_ACCESS_UNSET, NULL},
 };
 

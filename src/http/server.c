@@ -76,6 +76,7 @@ struct cc_request {
     int touch_session;            /* the session's last_seen_at is due to be written */
     const struct cc_route *route;
     struct cc_caller caller;
+    struct cc_origin origin;      /* the client's address and this request's id */
     struct cc_route_args path_args;
     int responded;
     int deferred;                 /* running on the blocking pool */
@@ -134,9 +135,21 @@ const char *cc_req_method(struct cc_request *req)
     return req->method;
 }
 
+/* Who is asking and which request it is, for the audit log: the client's
+ * address as the request log names it (behind a trusted proxy, the address
+ * the proxy forwards for). */
+const struct cc_origin *cc_req_origin(struct cc_request *req)
+{
+    struct cc_origin *o = &req->origin;
+    cc_strlcpy(o->request_id, req->request_id, sizeof o->request_id);
+    cc_strlcpy(o->source, req->conn ? cc_req_client_address(req) : "", sizeof o->source);
+    return o;
+}
+
 void cc_req_set_caller(struct cc_request *req, const struct cc_caller *caller)
 {
     req->caller = *caller;
+    req->caller.origin = *cc_req_origin(req);
     req->authed = 1;
 }
 
@@ -765,6 +778,7 @@ static void dispatch(struct cc_request *req)
             return;
         }
         req->authed = 1;
+        req->caller.origin = *cc_req_origin(req);
     }
     if (!route) {
         cc_req_add_header(req, "Allow", allow);

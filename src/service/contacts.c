@@ -319,8 +319,8 @@ enum cc_err svc_contact_insert_tx(struct cc_tx *tx, const struct cc_service *svc
     carry_verification(tx, c, now);
     if ((rc = cc_tx_contact_insert(tx, c, err)))
         return rc;
-    return cc_tx_audit(tx, account, caller->key_id, "contact.create", "contact", c->id, NULL,
-                       now, err);
+    return svc_audit(tx, caller, CC_AUDIT_CONTACT_CREATE, c->id, svc_contact_changes(NULL, c),
+                     err);
 }
 
 static enum cc_err create_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
@@ -375,6 +375,35 @@ enum cc_err cc_contact_create(struct cc_service *svc, const struct cc_caller *ca
 }
 
 /* ---- read ------------------------------------------------------------------------------ */
+struct view_op {
+    const struct cc_caller *caller;
+    const struct cc_contact *c;
+};
+
+static enum cc_err view_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct view_op *op = arg;
+    json_t *ch = json_object();
+    json_t *shown = json_array();
+    if (op->c->has_email)
+        json_array_append_new(shown, json_string("email"));
+    json_array_append_new(shown, json_string("mobile"));
+    json_object_set_new(ch, "revealed", json_pack("{s:o}", "new", shown));
+    return svc_audit(tx, op->caller, CC_AUDIT_CONTACT_VIEW, op->c->id, ch, err);
+}
+
+/* A detail view that shows the email and mobile in full (an operator's or
+ * admin's, not through the Alibaba API) is a reveal of personal data: the
+ * audit log records it, durably, before the contact is handed out. */
+static enum cc_err audit_view(struct cc_service *svc, const struct cc_caller *caller,
+                              const struct cc_contact *c, struct cc_error *err)
+{
+    if (caller->role < CC_ROLE_OPERATOR || caller->mask_addresses)
+        return CC_OK;
+    struct view_op op = {caller, c};
+    return cc_store_write(svc->store, view_tx, &op, err);
+}
+
 enum cc_err cc_contact_get(struct cc_service *svc, const struct cc_caller *caller, int64_t id,
                            struct cc_contact *out, struct cc_error *err)
 {
@@ -383,6 +412,10 @@ enum cc_err cc_contact_get(struct cc_service *svc, const struct cc_caller *calle
         return rc;
     if ((rc = cc_store_contact_get(svc->store, caller->account_id, id, out, err)))
         return rc;
+    if ((rc = audit_view(svc, caller, out, err))) {
+        OPENSSL_cleanse(out, sizeof *out);
+        return rc;
+    }
     svc_contact_view(caller, SVC_VIEW_DETAIL, out);
     return CC_OK;
 }
@@ -478,14 +511,20 @@ static enum cc_err update_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
                             (long long)c->version, (long long)op->if_match);
     if ((rc = resolve_masked(op->f, c, err)))
         return rc;
+    struct cc_contact *old = cc_malloc(sizeof *old);
+    *old = *c;
     apply_fields(op->f, c);
     carry_verification(tx, c, now);
     c->version++;
     c->updated_at = now;
-    if ((rc = cc_tx_contact_update(tx, c, err)))
+    json_t *ch = svc_contact_changes(old, c);
+    OPENSSL_cleanse(old, sizeof *old);
+    cc_free(old);
+    if ((rc = cc_tx_contact_update(tx, c, err))) {
+        json_decref(ch);
         return rc;
-    return cc_tx_audit(tx, account, op->caller->key_id, "contact.update", "contact", c->id, NULL,
-                       now, err);
+    }
+    return svc_audit(tx, op->caller, CC_AUDIT_CONTACT_UPDATE, c->id, ch, err);
 }
 
 enum cc_err cc_contact_update(struct cc_service *svc, const struct cc_caller *caller,
@@ -547,30 +586,31 @@ static enum cc_err delete_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     struct delete_op *op = arg;
     int64_t account = op->caller->account_id, now = cc_now_ms();
     cc_contact_use_free(op->use); /* a write may run again */
-    struct cc_contact *c = cc_malloc(sizeof *c);
-    enum cc_err rc = cc_tx_contact_get(tx, account, op->id, c, err);
+    struct cc_contact *old = cc_malloc(sizeof *old);
+    enum cc_err rc = cc_tx_contact_get(tx, account, op->id, old, err);
+    json_t *ch = rc ? NULL : svc_contact_changes(old, NULL);
     if (!rc)
         rc = cc_tx_contact_delete(tx, account, op->id, err);
     /* Its personal data goes with it, everywhere but the (masked) audit trail; its
      * verifications and webhooks went with the row (ON DELETE CASCADE). */
     if (!rc)
-        rc = cc_tx_contact_erase(tx, c, err);
-    OPENSSL_cleanse(c, sizeof *c);
-    cc_free(c);
-    if (rc)
-        return rc;
-    rc = cc_tx_app_open_for_contact(tx, account, op->id, CC_PAGE_SIZE_MAX, &op->use->items,
-                                    &op->use->n, &op->use->total, err);
-    if (rc)
-        return rc;
-    if (op->use->total > 0)
-        return in_use(op->id, op->use, err);
+        rc = cc_tx_contact_erase(tx, old, err);
+    OPENSSL_cleanse(old, sizeof *old);
+    cc_free(old);
+    if (!rc)
+        rc = cc_tx_app_open_for_contact(tx, account, op->id, CC_PAGE_SIZE_MAX, &op->use->items,
+                                        &op->use->n, &op->use->total, err);
+    if (!rc && op->use->total > 0)
+        rc = in_use(op->id, op->use, err);
     /* Nothing more goes to a deleted contact: its queued messages go with it
      * (its certificate subscriptions went with the row: ON DELETE CASCADE). */
-    if ((rc = cc_tx_notif_cancel_contact(tx, account, op->id, now, err)))
+    if (!rc)
+        rc = cc_tx_notif_cancel_contact(tx, account, op->id, now, err);
+    if (rc) {
+        json_decref(ch);
         return rc;
-    return cc_tx_audit(tx, account, op->caller->key_id, "contact.delete", "contact", op->id,
-                       NULL, now, err);
+    }
+    return svc_audit(tx, op->caller, CC_AUDIT_CONTACT_DELETE, op->id, ch, err);
 }
 
 enum cc_err cc_contact_delete(struct cc_service *svc, const struct cc_caller *caller,
@@ -627,8 +667,10 @@ enum cc_err cc_contact_get_in_use(struct cc_service *svc, const struct cc_caller
     if (rc)
         return rc;
     struct get_op op = {caller->account_id, id, out, use};
-    if ((rc = cc_store_read(svc->store, get_in_use_tx, &op, err))) {
+    if ((rc = cc_store_read(svc->store, get_in_use_tx, &op, err)) ||
+        (rc = audit_view(svc, caller, out, err))) {
         cc_contact_use_free(use);
+        OPENSSL_cleanse(out, sizeof *out);
         return rc;
     }
     svc_contact_view(caller, SVC_VIEW_DETAIL, out);
@@ -669,12 +711,11 @@ static enum cc_err reassign_tx(struct cc_tx *tx, void *arg, struct cc_error *err
     if ((rc = cc_tx_contact_subscriptions_move(tx, op->id, op->to,
                                                &op->out->moved_certificates, err)))
         return rc;
-    char detail[128];
-    snprintf(detail, sizeof detail, "to contact %lld: %lld applications, %lld certificates",
-             (long long)op->to, (long long)op->out->moved_applications,
-             (long long)op->out->moved_certificates);
-    return cc_tx_audit(tx, account, op->caller->key_id, "contact.reassign", "contact", op->id,
-                       detail, now, err);
+    json_t *ch = json_object();
+    svc_change_int(ch, "to_contact_id", 0, 0, 1, op->to);
+    svc_change_int(ch, "moved_applications", 0, 0, 1, op->out->moved_applications);
+    svc_change_int(ch, "moved_certificates", 0, 0, 1, op->out->moved_certificates);
+    return svc_audit(tx, op->caller, CC_AUDIT_CONTACT_REASSIGN, op->id, ch, err);
 }
 
 enum cc_err cc_contact_reassign(struct cc_service *svc, const struct cc_caller *caller,
@@ -788,10 +829,9 @@ static enum cc_err reveal_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     if (!rc)
         rc = svc_url_open(op->svc, w, op->url, op->urlsz, err);
     if (!rc) {
-        char detail[64];
-        snprintf(detail, sizeof detail, "webhook %lld", (long long)op->webhook_id);
-        rc = cc_tx_audit(tx, account, op->caller->key_id, "webhook.reveal", "contact",
-                         op->contact_id, detail, cc_now_ms(), err);
+        json_t *ch = json_object();
+        svc_change_int(ch, "webhook_id", 0, 0, 1, op->webhook_id);
+        rc = svc_audit(tx, op->caller, CC_AUDIT_WEBHOOK_REVEAL, op->contact_id, ch, err);
     }
     OPENSSL_cleanse(c, sizeof *c);
     cc_free(c);
@@ -841,8 +881,7 @@ static enum cc_err export_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
         rc = cc_tx_verif_list_contact(tx, account, op->id, CC_EXPORT_VERIFICATIONS_MAX, op->v,
                                       &op->nv, err);
     if (!rc)
-        rc = cc_tx_audit(tx, account, op->caller->key_id, "contact.export", "contact", op->id,
-                         NULL, cc_now_ms(), err);
+        rc = svc_audit(tx, op->caller, CC_AUDIT_CONTACT_EXPORT, op->id, NULL, err);
     return rc;
 }
 

@@ -352,8 +352,12 @@ static enum cc_err settings_tx(struct cc_tx *tx, void *arg, struct cc_error *err
         return rc;
     if ((rc = reschedule_account(tx, op->out, err)))
         return rc;
-    return cc_tx_audit(tx, account, op->caller->key_id, "settings.reminders.update", "account",
-                       account, NULL, now, err);
+    (void)now;
+    json_t *ch = json_object();
+    svc_change_str(ch, "time_zone", SVC_PII_NONE, NULL, op->out->time_zone);
+    svc_change_int(ch, "on_expiry_day", 0, 0, 1, op->out->on_expiry_day);
+    svc_change_int(ch, "day_after", 0, 0, 1, op->out->day_after);
+    return svc_audit(tx, op->caller, CC_AUDIT_SETTINGS_REMINDERS_UPDATE, account, ch, err);
 }
 
 enum cc_err cc_reminder_settings_put(struct cc_service *svc, const struct cc_caller *caller,

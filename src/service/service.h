@@ -44,6 +44,14 @@ struct cc_service_config {
     int64_t test_send_account_per_hour; /* test sends per account; 0: the default */
 };
 
+/* Where a call came from, for the audit log: the http layer fills it in on
+ * every request (before and after authentication); empty strings for the
+ * command line and the service's own jobs. */
+struct cc_origin {
+    char source[CC_AUDIT_SOURCE_MAX + 1];     /* the client's address */
+    char request_id[CC_AUDIT_REQID_MAX + 1];  /* the X-Request-Id of the answer */
+};
+
 /* Who is calling: the authenticated access key, or the console user signed
  * in with a session cookie, and its account. */
 struct cc_caller {
@@ -53,6 +61,7 @@ struct cc_caller {
     int64_t user_id;                     /* 0: an access key */
     char session[CC_TOKEN_HASH_LEN + 1]; /* a console user: the session's token hash */
     int mask_addresses;                  /* shown masked even in a detail view (Alibaba's API) */
+    struct cc_origin origin;             /* where the call came from (the audit log) */
 };
 
 /* ---- service.c ------------------------------------------------------------- */
@@ -154,8 +163,10 @@ enum cc_err cc_key_disable(struct cc_service *svc, int64_t account_id, const cha
  * caller's account. */
 enum cc_err cc_api_key_list(struct cc_service *svc, const struct cc_caller *caller,
                             struct cc_access_key **out, size_t *n, struct cc_error *err);
+/* expires_at: ms since the epoch, in the future; 0: never expires. */
 enum cc_err cc_api_key_create(struct cc_service *svc, const struct cc_caller *caller,
-                              const char *role, struct cc_new_key *out, struct cc_error *err);
+                              const char *role, int64_t expires_at, struct cc_new_key *out,
+                              struct cc_error *err);
 /* Disables the key and reads it back into *out. */
 enum cc_err cc_api_key_disable(struct cc_service *svc, const struct cc_caller *caller,
                                const char *key_id, struct cc_access_key *out,
@@ -497,6 +508,12 @@ struct cc_new_session {
  * call it off the HTTP worker threads. */
 enum cc_err cc_session_sign_in(struct cc_service *svc, const char *email, const char *password,
                                struct cc_new_session *out, struct cc_error *err);
+/* The same from origin (may be NULL: unknown), which the audit log records
+ * with every sign-in and every failed one (user.sign_in,
+ * user.sign_in_failed with the reason). */
+enum cc_err cc_session_sign_in_from(struct cc_service *svc, const struct cc_origin *origin,
+                                    const char *email, const char *password,
+                                    struct cc_new_session *out, struct cc_error *err);
 /* The caller of a session cookie's token: its user's account and role. The
  * session's CSRF token goes to csrf (CC_CSRF_LEN + 1); *touch is set when
  * last_seen_at is old enough to be written again (cc_session_touch). Any
@@ -727,5 +744,47 @@ void cc_reminders_stop(struct cc_service *svc);
  * runs when it wakes (exposed for tests). */
 enum cc_err cc_reminders_run_due(struct cc_service *svc, int64_t now, size_t *raised,
                                  struct cc_error *err);
+
+/* ---- audit.c: the audit log ------------------------------------------------------- */
+/* The caller the command line acts as in account_id: actor "cli", no
+ * source or request id. */
+void cc_caller_cli(struct cc_caller *out, int64_t account_id);
+/* One page of the caller's account's audit log matching f (its account_id
+ * is set here), newest first (admin). f->page from 1, page_size 1 to
+ * CC_PAGE_SIZE_MAX (CC_AUDIT_EXPORT_MAX for an export); an unknown
+ * f->action is CC_ERR_INVALID_PARAMETER, field "Action". *out:
+ * cc_audit_entries_free(). */
+enum cc_err cc_audit_list(struct cc_service *svc, const struct cc_caller *caller,
+                          struct cc_audit_filter *f, int export, struct cc_audit_entry **out,
+                          size_t *n, int64_t *total, struct cc_error *err);
+/* What `certcontacts audit verify` found. */
+struct cc_audit_report {
+    int64_t anchor_id;           /* the last entry retention removed (0: none) */
+    int64_t removed;             /* entries retention removed in all */
+    int64_t checked;             /* entries whose hash was computed again */
+    int64_t first_id, last_id;   /* the entries kept (0 when none) */
+    char head[CC_AUDIT_HASH_HEX + 1]; /* the last entry's hash: keep it elsewhere, and a
+                                       * removal of the newest entries shows too */
+    int64_t bad_id;              /* 0: the chain holds; else the first entry that breaks it */
+    char problem[200];           /* what is wrong there, for a person */
+};
+/* Computes every entry's hash again from the anchor on and checks each
+ * against the stored one and that no id is missing: an edited, inserted or
+ * removed entry (other than by retention) breaks the chain. CC_OK whether
+ * the chain holds or not (see out->bad_id); an error only when the
+ * database cannot be read. */
+enum cc_err cc_audit_verify(struct cc_service *svc, struct cc_audit_report *out,
+                            struct cc_error *err);
+/* Removes the entries older than days days before now (ms), the oldest
+ * first, and records what went: one audit.retention entry per account
+ * that lost entries (how many, the time of the oldest and newest, the last
+ * id removed), in the same transaction as each batch, and the chain's new
+ * anchor. *removed (may be NULL) counts them. */
+enum cc_err cc_audit_retention_run(struct cc_service *svc, int64_t days, int64_t now,
+                                   int64_t *removed, struct cc_error *err);
+/* The background job: runs cc_audit_retention_run with days (1 or more) at
+ * start and every hour. Stop it before the store closes. */
+enum cc_err cc_audit_retention_start(struct cc_service *svc, int64_t days, struct cc_error *err);
+void cc_audit_retention_stop(struct cc_service *svc);
 
 #endif

@@ -162,8 +162,12 @@ static enum cc_err send_begin_tx(struct cc_tx *tx, void *arg, struct cc_error *e
     if (op->contact_id &&
         (rc = cc_tx_verif_supersede(tx, account, op->contact_id, op->channel, op->v.id, err)))
         return rc;
-    return cc_tx_audit(tx, account, op->caller->key_id, "verification.send", "verification",
-                       op->v.id, op->channel, now, err);
+    json_t *ch = json_object();
+    svc_change_str(ch, "channel", SVC_PII_NONE, NULL, op->channel);
+    svc_change_str(ch, "target", strcmp(op->channel, "email") ? SVC_PII_MOBILE : SVC_PII_EMAIL,
+                   NULL, op->target);
+    svc_change_int(ch, "contact_id", 0, 0, op->contact_id != 0, op->contact_id);
+    return svc_audit(tx, op->caller, CC_AUDIT_VERIFICATION_SEND, op->v.id, ch, err);
 }
 
 struct send_end {
@@ -371,8 +375,13 @@ static enum cc_err confirm_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
             return rc;
         }
     }
-    return cc_tx_audit(tx, account, op->caller->key_id, "verification.confirm", "verification",
-                       v->id, v->channel, now, err);
+    json_t *ch = json_object();
+    svc_change_str(ch, "channel", SVC_PII_NONE, NULL, v->channel);
+    svc_change_str(ch, "target", strcmp(v->channel, "email") ? SVC_PII_MOBILE : SVC_PII_EMAIL,
+                   NULL, v->target);
+    svc_change_int(ch, "contact_id", 0, 0, op->contact_id != 0, op->contact_id);
+    svc_change_str(ch, "status", SVC_PII_NONE, "unverified", "verified");
+    return svc_audit(tx, op->caller, CC_AUDIT_VERIFICATION_CONFIRM, v->id, ch, err);
 }
 
 static enum cc_err confirm_common(struct confirm_op *op, struct cc_error *err)

@@ -156,6 +156,9 @@ extern const struct cc_store_outbox_ops cc_sq_outbox_ops;
 extern const struct cc_store_template_ops cc_sq_template_ops;
 extern const struct cc_store_user_ops cc_sq_user_ops;
 extern const struct cc_store_audit_ops cc_sq_audit_ops;
+/* sqlite_audit.c: chains the audit entries copied from before 0018 (run by
+ * cc_sq_migrate inside its transaction; nothing once any entry is chained). */
+enum cc_err cc_sq_audit_seal(sqlite3 *db, struct cc_error *err);
 extern const struct cc_store_application_ops cc_sq_application_ops;
 extern const struct cc_store_certificate_ops cc_sq_certificate_ops;
 extern const struct cc_store_reminder_ops cc_sq_reminder_ops;
