@@ -67,10 +67,10 @@ test('a robot token is masked for every role and API, revealed only to an admin,
   const hook = contact.webhooks[0].id;
   assertError(await reveal(operator, { webhook_id: hook }), 403, 'Forbidden');
   assertError(await reveal(readonly, { webhook_id: hook }), 403, 'Forbidden');
-  const before = Number(sqlite(`SELECT count(*) FROM audit_log WHERE action = 'webhook.reveal'`));
+  const before = Number(sqlite(`SELECT count(*) FROM audit_log WHERE action = 'contact.webhook.reveal'`));
   const shown = assertOk(await reveal(admin, { webhook_id: hook }), 200);
   assert.deepEqual(shown, { webhook_id: hook, url });
-  assert.equal(Number(sqlite(`SELECT count(*) FROM audit_log WHERE action = 'webhook.reveal' AND object_id = '${contact.id}'`)), before + 1);
+  assert.equal(Number(sqlite(`SELECT count(*) FROM audit_log WHERE action = 'contact.webhook.reveal' AND object_id = '${contact.id}'`)), before + 1);
   assert.ok(!sqlite(`SELECT group_concat(coalesce(detail, ''), ' ') FROM audit_log`).includes(token), 'the audit entry holds the token');
   assertError(await reveal(admin, { webhook_id: hook + 1000 }), 404, 'NotFound');
   assertError(await reveal(admin, {}), 400, 'MissingParameter.WebhookId');
