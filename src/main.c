@@ -56,6 +56,9 @@ static void usage(FILE *f)
             "  key create --account ID [--role admin|operator|readonly] [--json]\n"
             "  key list --account ID [--json]      list an account's access keys (no secrets)\n"
             "  key disable --account ID KEY_ID     disable an access key at once\n"
+            "  key rotate-master [--json]          re-seal every stored secret under a new\n"
+            "                                      master key (beside a running server;\n"
+            "                                      run it again to finish an interrupted one)\n"
             "  user create --account ID --email EMAIL --role admin|operator|readonly\n"
             "              [--password PASSWORD] [--json]\n"
             "                                      add a console user (a password is generated\n"
@@ -264,6 +267,7 @@ static int open_app(const struct cc_config *cfg, struct cc_store **store, struct
     };
     *svc = cc_service_new(*store, key, &svcc);
     OPENSSL_cleanse(key, sizeof key);
+    cc_service_set_key_file(*svc, cfg->master_key_file);
     return 0;
 }
 
@@ -337,6 +341,43 @@ static int cmd_account(const struct args *a, struct cc_service *svc)
     return 0;
 }
 
+/* `key rotate-master`: re-seals every secret under a new master key, beside
+ * a running server. CERTCONTACTS_ROTATE_KILL_AFTER=N is a drill: the process
+ * kills itself (SIGKILL) once N values are re-sealed, to show that running
+ * the command again finishes the rotation. */
+static int cmd_rotate_master(const struct args *a, struct cc_service *svc)
+{
+    struct cc_error err;
+    struct cc_rotation rot = {.settle_ms = CC_ROTATE_SETTLE_MS};
+    const char *drill = getenv("CERTCONTACTS_ROTATE_KILL_AFTER");
+    if (drill && cc_parse_i64(drill, 1, INT64_MAX, &rot.stop_after)) {
+        fprintf(stderr, "certcontacts: CERTCONTACTS_ROTATE_KILL_AFTER must be a positive number\n");
+        return 2;
+    }
+    const char *settle = getenv("CERTCONTACTS_ROTATE_SETTLE_MS");
+    int64_t ms = 0;
+    if (settle && !cc_parse_i64(settle, 0, 600000, &ms))
+        rot.settle_ms = (int)ms;
+    if (cc_master_key_rotate(svc, &rot, &err)) {
+        fprintf(stderr, "certcontacts: master key rotation stopped: %s\n", err.message);
+        return 1;
+    }
+    if (a->json) {
+        json_t *o = json_pack("{s:s, s:s, s:I, s:b}", "old_key_id", rot.old_id, "new_key_id",
+                              rot.new_id, "resealed", (json_int_t)rot.resealed, "resumed",
+                              rot.resumed);
+        char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        printf("%s\n", s);
+        free(s);
+        json_decref(o);
+    } else {
+        printf("master key rotated%s: %s -> %s (%lld values re-sealed by this run)\n",
+               rot.resumed ? " (an interrupted rotation finished)" : "", rot.old_id, rot.new_id,
+               (long long)rot.resealed);
+    }
+    return 0;
+}
+
 static int cmd_key(const struct args *a, struct cc_service *svc)
 {
     struct cc_error err;
@@ -396,8 +437,11 @@ static int cmd_key(const struct args *a, struct cc_service *svc)
             printf("access key %s disabled\n", a->pos[2]);
         return 0;
     }
+    if (!strcmp(sub, "rotate-master") && a->npos == 2)
+        return cmd_rotate_master(a, svc);
     fprintf(stderr, "usage: certcontacts key create|list --account ID [--role ROLE] [--json]\n"
-                    "       certcontacts key disable --account ID KEY_ID\n");
+                    "       certcontacts key disable --account ID KEY_ID\n"
+                    "       certcontacts key rotate-master [--json]\n");
     return 2;
 }
 

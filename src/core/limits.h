@@ -215,4 +215,13 @@
  * whole days really left rather than its threshold. */
 #define CC_REMINDER_LATE_MS (3600 * 1000LL)
 
+/* Master-key rotation (service/master_key.c): sealed values re-sealed in one
+ * write transaction; passes over every sealed column before the switch to
+ * the new key is given up (values under the old key keep being written);
+ * the wait after the switch for a write sealed just before it (a server
+ * seals before its transaction commits) before the last sweep. */
+#define CC_ROTATE_BATCH 200
+#define CC_ROTATE_PASSES 8
+#define CC_ROTATE_SETTLE_MS 2000
+
 #endif
