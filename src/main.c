@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -177,8 +178,9 @@ static int lock_data_dir(const struct cc_config *cfg, int *fd)
 {
     char path[1300];
     long holder = 0;
-    if (cc_mkdir_p(cfg->data_dir, 0700)) {
-        fprintf(stderr, "certcontacts: cannot create data directory %s\n", cfg->data_dir);
+    char msg[1600];
+    if (cc_app_data_dir(cfg, msg, sizeof msg)) {
+        fprintf(stderr, "certcontacts: %s\n", msg);
         return -1;
     }
     snprintf(path, sizeof path, "%s/certcontacts.lock", cfg->data_dir);
@@ -234,8 +236,9 @@ static int open_app(const struct cc_config *cfg, struct cc_store **store, struct
 {
     struct cc_error err;
     uint8_t key[CC_KEY_LEN];
-    if (cc_mkdir_p(cfg->data_dir, 0700)) {
-        fprintf(stderr, "certcontacts: cannot create data directory %s\n", cfg->data_dir);
+    char msg[1600];
+    if (cc_app_data_dir(cfg, msg, sizeof msg)) {
+        fprintf(stderr, "certcontacts: %s\n", msg);
         return -1;
     }
     struct cc_store_config sc;
@@ -674,6 +677,15 @@ int main(int argc, char **argv)
     }
     if (load_config(&a, &cfg))
         return 2;
+    /* In production the process holds the master key and every secret it
+     * opens: no core dump of it, and no other process of the same user may
+     * read its memory (ptrace, /proc/PID/mem). Development mode keeps
+     * debuggers working. */
+    if (!cfg.dev && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+        fprintf(stderr, "certcontacts: cannot make the process non-dumpable: %s\n",
+                strerror(errno));
+        return 1;
+    }
     if (!strcmp(cmd, "check"))
         return a.npos == 1 ? cmd_check(&cfg) : 2;
     if (cfg.clock_offset_s && !cfg.dev) {
