@@ -308,6 +308,7 @@ static void print_key(const struct cc_new_key *k, int json)
                               cc_role_name(k->role));
         char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
         printf("%s\n", s);
+        OPENSSL_cleanse(s, strlen(s));
         free(s);
         json_decref(o);
         return;
@@ -341,6 +342,7 @@ static int cmd_account(const struct args *a, struct cc_service *svc)
         return 1;
     }
     print_key(&k, a->json);
+    OPENSSL_cleanse(&k, sizeof k);
     return 0;
 }
 
@@ -396,6 +398,7 @@ static int cmd_key(const struct args *a, struct cc_service *svc)
             return 1;
         }
         print_key(&k, a->json);
+        OPENSSL_cleanse(&k, sizeof k);
         return 0;
     }
     if (!strcmp(sub, "list") && a->npos == 2) {
@@ -458,6 +461,7 @@ static void print_user(const struct cc_user *u, const char *password, int json)
             json_object_set_new(o, "password", json_string(password));
         char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
         printf("%s\n", s);
+        OPENSSL_cleanse(s, strlen(s));
         free(s);
         json_decref(o);
         return;
@@ -490,7 +494,7 @@ static int cmd_user(const struct args *a, struct cc_service *svc)
         return 1;
     }
     print_user(&u, gen, a->json);
-    memset(gen, 0, sizeof gen);
+    OPENSSL_cleanse(gen, sizeof gen);
     return 0;
 }
 
@@ -507,7 +511,7 @@ static void bootstrap_user(struct cc_service *svc, const struct cc_config *cfg)
     }
     printf("\n");
     print_user(&u, gen, 0);
-    memset(gen, 0, sizeof gen);
+    OPENSSL_cleanse(gen, sizeof gen);
 }
 
 /* The first start on an empty database creates account 1 with an admin key
@@ -538,6 +542,7 @@ static void bootstrap(struct cc_service *svc, const struct cc_config *cfg)
     print_key(&k, 0);
     bootstrap_user(svc, cfg);
     printf("\ntry:  curl -u %s:%s http://%s/v1/contacts\n\n", k.key_id, k.secret, cfg->listen);
+    OPENSSL_cleanse(&k, sizeof k);
     fflush(stdout);
 }
 
@@ -724,6 +729,7 @@ int main(int argc, char **argv)
         rc = 2;
     cc_service_free(svc);
     cc_store_close(store);
+    OPENSSL_cleanse(&cfg, sizeof cfg); /* the SMTP and SMS passwords */
     if (lock_fd >= 0)
         close(lock_fd);
     if (!strcmp(cmd, "serve"))
