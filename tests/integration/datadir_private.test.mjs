@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 
-import { BIN, ROOT, makeDataDir, removeDir, startServer, cli, waitFor } from './lib/harness.mjs';
+import { BIN, ROOT, makeDataDir, removeDir, startServer, cli, waitFor, keepServerLog } from './lib/harness.mjs';
 
 const dirs = [];
 const procs = [];
@@ -81,6 +81,7 @@ async function serveAs(dir, uid, args) {
     cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], uid, gid: uid,
   });
   procs.push(proc);
+  keepServerLog(proc);
   let err = '';
   proc.stderr.on('data', (c) => { err += c; });
   await waitFor(() => {
