@@ -137,8 +137,16 @@ for (const f of files) {
       if (!(last && line.startsWith('certcontacts: '))) notJson.push(`${where}: ${line.slice(0, 200)}`);
       scanned = line;
     }
+    // Paths and queries may carry a value percent-encoded ("%2B86…", "%40").
+    let decoded = scanned;
+    try {
+      decoded = decodeURIComponent(scanned.replace(/\+/g, ' '));
+    } catch {
+      decoded = scanned.replace(/%40/gi, '@').replace(/%2B/gi, '+');
+    }
+    const both = decoded === scanned ? scanned : `${scanned}\n${decoded}`;
     for (const r of all) {
-      for (const hit of r.find(scanned)) offenders.get(r.name).push(`${where}: ${hit} in ${line.slice(0, 300)}`);
+      for (const hit of new Set(r.find(both))) offenders.get(r.name).push(`${where}: ${hit} in ${line.slice(0, 300)}`);
     }
   });
 }
