@@ -619,19 +619,41 @@ static void sleep_ms(int ms)
     }
 }
 
+static enum cc_err rotate(struct cc_service *svc, struct cc_rotation *rot, struct cc_error *err);
+
 enum cc_err cc_master_key_rotate(struct cc_service *svc, struct cc_rotation *rot,
                                  struct cc_error *err)
 {
     struct svc_keyring *r = svc->keys;
-    char cur[80], next[80], prev[80];
-    struct svc_key to;
-    enum cc_err rc;
     rot->resealed = 0;
     rot->resumed = 0;
     if (rot->batch == 0)
         rot->batch = CC_ROTATE_BATCH;
     if (!r->path[0])
         return cc_error_set(err, CC_ERR_CONFIG, NULL, "no master key file");
+    /* One rotation at a time; servers need no lock. */
+    char lockp[1300];
+    long holder = 0;
+    key_path(r->path, ".lock", lockp, sizeof lockp);
+    int lock = cc_file_lock(lockp, &holder);
+    if (lock < 0)
+        return errno == EWOULDBLOCK
+                   ? cc_error_set(err, CC_ERR_UNAVAILABLE, NULL,
+                                  "another key rotate-master (pid %ld) is running", holder)
+                   : cc_error_set(err, CC_ERR_IO, NULL, "cannot lock %s: %s", lockp,
+                                  strerror(errno));
+    enum cc_err rc = rotate(svc, rot, err);
+    close(lock);
+    return rc;
+}
+
+/* The rotation itself, under its lock. */
+static enum cc_err rotate(struct cc_service *svc, struct cc_rotation *rot, struct cc_error *err)
+{
+    struct svc_keyring *r = svc->keys;
+    char cur[80], next[80], prev[80];
+    struct svc_key to;
+    enum cc_err rc;
     if ((rc = cc_store_meta_get(svc->store, META_ID, cur, sizeof cur, err)))
         return rc;
     int has_next = cc_store_meta_get(svc->store, META_NEXT, next, sizeof next, err) == CC_OK;
