@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,6 +147,25 @@ static int parse_args(int argc, char **argv, struct args *a)
     return 0;
 }
 
+/* serve's stderr is its log (JSON lines, one object each): a message that
+ * stops it is a log line like any other. The other commands print it for
+ * the person at the terminal. */
+static int serve_mode;
+
+static void say_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say_error(const char *fmt, ...)
+{
+    char text[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    if (serve_mode)
+        cc_log(CC_LOG_ERROR, "certcontacts cannot serve", "error", text, NULL);
+    else
+        fprintf(stderr, "certcontacts: %s\n", text);
+}
+
 static int load_config(const struct args *a, struct cc_config *cfg)
 {
     char err[512];
@@ -166,7 +186,7 @@ static int load_config(const struct args *a, struct cc_config *cfg)
         }
     snprintf(err, sizeof err, "log_level: must be debug, info, warn or error");
 fail:
-    fprintf(stderr, "certcontacts: %s\n", err);
+    say_error("%s", err);
     return -1;
 }
 
@@ -180,7 +200,7 @@ static int lock_data_dir(const struct cc_config *cfg, int *fd)
     long holder = 0;
     char msg[1600];
     if (cc_app_data_dir(cfg, msg, sizeof msg)) {
-        fprintf(stderr, "certcontacts: %s\n", msg);
+        say_error("%s", msg);
         return -1;
     }
     snprintf(path, sizeof path, "%s/certcontacts.lock", cfg->data_dir);
@@ -188,12 +208,11 @@ static int lock_data_dir(const struct cc_config *cfg, int *fd)
     if (*fd >= 0)
         return 0;
     if (errno == EWOULDBLOCK)
-        fprintf(stderr,
-                "certcontacts: another certcontacts server (pid %ld) is already serving the data "
-                "directory %s; stop it first, or give this one its own --data-dir\n",
-                holder, cfg->data_dir);
+        say_error("another certcontacts server (pid %ld) is already serving the data "
+                  "directory %s; stop it first, or give this one its own --data-dir",
+                  holder, cfg->data_dir);
     else
-        fprintf(stderr, "certcontacts: cannot lock %s: %s\n", path, strerror(errno));
+        say_error("cannot lock %s: %s", path, strerror(errno));
     return -1;
 }
 
@@ -223,7 +242,7 @@ static int cmd_check(const struct cc_config *cfg)
     store_config(cfg, &sc);
     enum cc_err rc = cc_store_check(&sc, print_problem, NULL, &err);
     if (rc) {
-        fprintf(stderr, "certcontacts: %s\n", err.message);
+        say_error("%s", err.message);
         return 1;
     }
     printf("ok: %s passed the full integrity check\n", cfg->db);
@@ -238,23 +257,23 @@ static int open_app(const struct cc_config *cfg, struct cc_store **store, struct
     uint8_t key[CC_KEY_LEN];
     char msg[1600];
     if (cc_app_data_dir(cfg, msg, sizeof msg)) {
-        fprintf(stderr, "certcontacts: %s\n", msg);
+        say_error("%s", msg);
         return -1;
     }
     struct cc_store_config sc;
     store_config(cfg, &sc);
     if (cc_store_open(&sc, store, &err)) {
-        fprintf(stderr, "certcontacts: %s\n", err.message);
+        say_error("%s", err.message);
         return -1;
     }
     if (cc_store_migrate(*store, &err)) {
-        fprintf(stderr, "certcontacts: migration failed: %s\n", err.message);
+        say_error("migration failed: %s", err.message);
         cc_store_close(*store);
         return -1;
     }
     /* After the store: a refused database must not leave a new key behind. */
     if (cc_service_open_key(*store, cfg->master_key_file, key, &err)) {
-        fprintf(stderr, "certcontacts: %s\n", err.message);
+        say_error("%s", err.message);
         OPENSSL_cleanse(key, sizeof key);
         cc_store_close(*store);
         return -1;
@@ -323,7 +342,7 @@ static void print_key(const struct cc_new_key *k, int json)
 static int parse_account(const struct args *a, int64_t *id)
 {
     if (!a->account || cc_parse_i64(a->account, 1, INT64_MAX, id)) {
-        fprintf(stderr, "certcontacts: --account ID is required (a positive number)\n");
+        say_error("--account ID is required (a positive number)");
         return -1;
     }
     return 0;
@@ -338,7 +357,7 @@ static int cmd_account(const struct args *a, struct cc_service *svc)
     }
     struct cc_new_key k;
     if (cc_account_create(svc, a->pos[2], &k, &err)) {
-        fprintf(stderr, "certcontacts: %s\n", err.message);
+        say_error("%s", err.message);
         return 1;
     }
     print_key(&k, a->json);
@@ -356,7 +375,7 @@ static int cmd_rotate_master(const struct args *a, struct cc_service *svc)
     struct cc_rotation rot = {.settle_ms = CC_ROTATE_SETTLE_MS};
     const char *drill = getenv("CERTCONTACTS_ROTATE_KILL_AFTER");
     if (drill && cc_parse_i64(drill, 1, INT64_MAX, &rot.stop_after)) {
-        fprintf(stderr, "certcontacts: CERTCONTACTS_ROTATE_KILL_AFTER must be a positive number\n");
+        say_error("CERTCONTACTS_ROTATE_KILL_AFTER must be a positive number");
         return 2;
     }
     const char *settle = getenv("CERTCONTACTS_ROTATE_SETTLE_MS");
@@ -364,7 +383,7 @@ static int cmd_rotate_master(const struct args *a, struct cc_service *svc)
     if (settle && !cc_parse_i64(settle, 0, 600000, &ms))
         rot.settle_ms = (int)ms;
     if (cc_master_key_rotate(svc, &rot, &err)) {
-        fprintf(stderr, "certcontacts: master key rotation stopped: %s\n", err.message);
+        say_error("master key rotation stopped: %s", err.message);
         return 1;
     }
     if (a->json) {
@@ -394,7 +413,7 @@ static int cmd_key(const struct args *a, struct cc_service *svc)
         enum cc_role role = cc_role_parse(a->role ? a->role : "admin");
         struct cc_new_key k;
         if (cc_key_create(svc, account, role, &k, &err)) {
-            fprintf(stderr, "certcontacts: %s\n", err.message);
+            say_error("%s", err.message);
             return 1;
         }
         print_key(&k, a->json);
@@ -407,7 +426,7 @@ static int cmd_key(const struct args *a, struct cc_service *svc)
         struct cc_access_key *keys = NULL;
         size_t n = 0;
         if (cc_key_list(svc, account, &keys, &n, &err)) {
-            fprintf(stderr, "certcontacts: %s\n", err.message);
+            say_error("%s", err.message);
             return 1;
         }
         json_t *arr = json_array();
@@ -436,7 +455,7 @@ static int cmd_key(const struct args *a, struct cc_service *svc)
         if (parse_account(a, &account))
             return 2;
         if (cc_key_disable(svc, account, a->pos[2], &err)) {
-            fprintf(stderr, "certcontacts: %s\n", err.message);
+            say_error("%s", err.message);
             return 1;
         }
         if (!a->json)
@@ -484,13 +503,13 @@ static int cmd_user(const struct args *a, struct cc_service *svc)
     if (parse_account(a, &account))
         return 2;
     if (!a->email || !a->role) {
-        fprintf(stderr, "certcontacts: --email and --role are required\n");
+        say_error("--email and --role are required");
         return 2;
     }
     struct cc_user u;
     char gen[CC_PASSWORD_GEN_LEN + 1];
     if (cc_user_create(svc, NULL, account, a->email, a->role, a->password, &u, gen, &err)) {
-        fprintf(stderr, "certcontacts: %s\n", err.message);
+        say_error("%s", err.message);
         return 1;
     }
     print_user(&u, gen, a->json);
@@ -585,15 +604,15 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
     char derr[256];
     delivery_config(cfg, &dc);
     if (cc_delivery_check_config(&dc, derr, sizeof derr)) {
-        fprintf(stderr, "certcontacts: %s\n", derr);
+        say_error("%s", derr);
         return 2;
     }
     cc_service_set_delivery(svc, &dc, NULL);
     int64_t schedule[32];
     size_t nschedule;
     if (parse_schedule(cfg->retry_schedule, schedule, 32, &nschedule)) {
-        fprintf(stderr, "certcontacts: retry_schedule must be 1 to 32 comma-separated waits in "
-                        "seconds (1 to 604800), such as 60,300,900\n");
+        say_error("retry_schedule must be 1 to 32 comma-separated waits in "
+                        "seconds (1 to 604800), such as 60,300,900");
         return 2;
     }
     sigset_t set;
@@ -614,13 +633,13 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
     struct cc_delivery_resolver resolver;
     cc_outbox_resolver(svc, &resolver);
     if (cc_dispatcher_start(store, &dc, &resolver, &dcfg, &disp)) {
-        fprintf(stderr, "certcontacts: cannot start the dispatcher\n");
+        say_error("cannot start the dispatcher");
         return 1;
     }
     cc_service_set_delivery(svc, &dc, disp);
     struct cc_http_server *srv = NULL;
     if (cc_http_start(&hc, svc, &srv, &err)) {
-        fprintf(stderr, "certcontacts: %s\n", err.message);
+        say_error("%s", err.message);
         cc_dispatcher_stop(disp);
         return 1;
     }
@@ -635,7 +654,7 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
     snprintf(public_url, sizeof public_url, "%s%s", cfg->public_url[0] ? "" : "http://",
              cfg->public_url[0] ? cfg->public_url : addr);
     if (cc_reminders_start(svc, public_url, &err)) {
-        fprintf(stderr, "certcontacts: %s\n", err.message);
+        say_error("%s", err.message);
         cc_http_stop(srv);
         cc_dispatcher_stop(disp);
         return 1;
@@ -677,9 +696,10 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "account") &&
         strcmp(cmd, "key") && strcmp(cmd, "user") && strcmp(cmd, "check")) {
-        fprintf(stderr, "certcontacts: unknown command \"%s\" (see --help)\n", cmd);
+        say_error("unknown command \"%s\" (see --help)", cmd);
         return 2;
     }
+    serve_mode = !strcmp(cmd, "serve");
     if (load_config(&a, &cfg))
         return 2;
     /* In production the process holds the master key and every secret it
@@ -687,15 +707,15 @@ int main(int argc, char **argv)
      * read its memory (ptrace, /proc/PID/mem). Development mode keeps
      * debuggers working. */
     if (!cfg.dev && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
-        fprintf(stderr, "certcontacts: cannot make the process non-dumpable: %s\n",
+        say_error("cannot make the process non-dumpable: %s",
                 strerror(errno));
         return 1;
     }
     if (!strcmp(cmd, "check"))
         return a.npos == 1 ? cmd_check(&cfg) : 2;
     if (cfg.clock_offset_s && !cfg.dev) {
-        fprintf(stderr, "certcontacts: clock_offset_s is a test and drill option: it is allowed "
-                        "only with dev = true (it moves the clock reminders go by)\n");
+        say_error("clock_offset_s is a test and drill option: it is allowed "
+                        "only with dev = true (it moves the clock reminders go by)");
         return 2;
     }
     struct cc_store *store = NULL;

@@ -70,6 +70,13 @@ test('a data directory others may read that is not ours is refused with what to 
     const r = cli(args, { dataDir: dir });
     assert.equal(r.status, 1, `${args[0]}: ${r.stderr}`);
     assert.match(r.stderr, /is readable by other users \(mode 0755\) and cannot be made private \(it belongs to another user\): .*chmod 700/);
+    if (args[0] === 'serve') {
+      // serve's stderr is its log: the refusal is a JSON line like every other
+      const lines = r.stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      assert.ok(lines.some((l) => l.level === 'error' && /cannot be made private/.test(l.error)), r.stderr);
+    } else {
+      assert.match(r.stderr, /^certcontacts: /m);
+    }
     assert.equal(mode(dir), 0o755, 'the directory was changed');
     assert.deepEqual(fs.readdirSync(dir), [], 'files were made in a refused directory');
   }
