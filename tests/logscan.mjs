@@ -12,7 +12,7 @@
 //    8 to 15 digits not written masked ("+86 133****5678" is fine);
 //  - emails: an address whose local part is not masked ("zh****n@…" is
 //    fine), other than the service's own sender and console admin;
-//  - ID numbers: 17 digits and a check character;
+//  - ID numbers: 17 digits with a birth date and a right check character;
 //  - robot tokens: an access_token=, key= or /hook/ value that is not masked
 //    ("abcd…wxyz");
 //  - secrets: every access key secret and password the harness was handed
@@ -51,6 +51,13 @@ function knownSecrets() {
   return [...set];
 }
 
+function idCheckOk(id) {
+  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  let sum = 0;
+  for (let i = 0; i < 17; i++) sum += Number(id[i]) * w[i];
+  return '10X98765432'[sum % 11] === id[17].toUpperCase();
+}
+
 const SELF_ADDRESSES = new Set(['noreply@localhost', 'noreply@certcontacts.test']);
 const masked = (v) => /[*…]/.test(v);
 
@@ -76,7 +83,10 @@ const rules = [
   },
   {
     name: 'no ID number',
-    find: (text) => [...text.matchAll(/(?<![0-9A-Za-z_])\d{17}[\dXx](?![0-9A-Za-z_])/g)].map((m) => m[0]),
+    // 17 digits with a birth date, and the ISO 7064 MOD 11-2 check character:
+    // an 18-digit number that is not an ID (an out-of-range id in a path) passes.
+    find: (text) => [...text.matchAll(/(?<![0-9A-Za-z_])\d{6}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx](?![0-9A-Za-z_])/g)]
+      .map((m) => m[0]).filter(idCheckOk),
   },
   {
     name: 'no robot token',

@@ -28,6 +28,7 @@ const ok = [
   { msg: 'email (development mode: not sent)', to: 'zh****n@example.com', subject: 'code' },
   { msg: 'sms (development mode: not sent)', mobile: '+86 133****5678' },
   { msg: 'x', id_card: '1****************5', url: 'https://oapi.dingtalk.com/robot/send?access_token=abcd…wxyz' },
+  { msg: 'request', path: '/v1/contacts/123456789012345678', status: 400 }, // 18 digits, not an ID number
 ];
 
 test('clean JSON logs with masked values pass', () => {
