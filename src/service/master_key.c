@@ -505,7 +505,22 @@ static enum cc_err switch_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     }
     if (op->left)
         return CC_OK;
-    enum cc_err rc = cc_tx_setting_put(tx, META_ID, op->new_id, err);
+    /* A sealed column this rotation does not know (its values would be lost
+     * with the old key): stop before the switch, with both keys kept. */
+    char where[260];
+    int64_t unknown = 0;
+    enum cc_err rc = cc_tx_sealed_unknown(tx, prefix, sizeof prefix, where, sizeof where,
+                                          &unknown, err);
+    if (rc)
+        return rc;
+    if (unknown)
+        return cc_error_set(err, CC_ERR_INTERNAL, NULL,
+                            "%s holds %lld value%s sealed under another key that this "
+                            "rotation does not re-seal (a sealed column it does not know); "
+                            "both keys are kept and nothing is lost: upgrade certcontacts and "
+                            "run key rotate-master again",
+                            where, (long long)unknown, unknown == 1 ? "" : "s");
+    rc = cc_tx_setting_put(tx, META_ID, op->new_id, err);
     if (!rc)
         rc = cc_tx_setting_put(tx, META_PREV, op->old_id, err);
     if (!rc)

@@ -57,6 +57,14 @@ void cc_sealed_values_free(struct cc_sealed_value *v, size_t n);
       (enum cc_sealed_column col, const uint8_t *prefix, size_t prefix_len, int64_t *n,    \
        struct cc_error *err),                                                              \
       (col, prefix, prefix_len, n, err))                                                   \
+    /* A safety net for a sealed column missing from enum cc_sealed_column: in any      \
+     * other BLOB column named *_enc (how the schema names a sealed value), the values   \
+     * that look sealed and do not start with the prefix, into *n, and one such column   \
+     * as "table.column" into where. */                                                    \
+    X(tx, sealed_unknown,                                                                  \
+      (const uint8_t *prefix, size_t prefix_len, char *where, size_t wheresz, int64_t *n,  \
+       struct cc_error *err),                                                              \
+      (prefix, prefix_len, where, wheresz, n, err))                                        \
     /* The database's setting name (the meta table) into out; CC_ERR_NOT_FOUND when      \
      * it has none. */                                                                     \
     X(tx, setting_get,                                                                     \

@@ -4,6 +4,7 @@
  * table's settings inside a transaction. Each column has its own static
  * statements (the statement cache is keyed by their addresses).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "store/sqlite_int.h"
@@ -12,13 +13,15 @@
 
 /* ?1 the prefix (a blob), ?2 its length, ?3 the most rows. */
 #define SEALED_SQL(table, key, col)                                                        \
-    {"SELECT CAST(" key " AS TEXT), " col " FROM " table " WHERE " col " IS NOT NULL "    \
+    {table, col,                                                                           \
+     "SELECT CAST(" key " AS TEXT), " col " FROM " table " WHERE " col " IS NOT NULL "    \
      "AND substr(" col ", 1, ?2) <> ?1 LIMIT ?3",                                          \
      "UPDATE " table " SET " col " = ?3 WHERE " key " = ?1 AND " col " = ?2",               \
      "SELECT count(*) FROM " table " WHERE " col " IS NOT NULL "                            \
      "AND substr(" col ", 1, ?2) <> ?1"}
 
 struct sealed_sql {
+    const char *table, *column;
     const char *batch, *replace, *count;
 };
 
@@ -99,6 +102,75 @@ static enum cc_err tx_sealed_count(void *tx, enum cc_sealed_column col, const ui
     sqlite3_bind_blob(s, 1, prefix, (int)prefix_len, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, (int64_t)prefix_len);
     return cc_sq_count(c, s, n, "counting sealed values", err);
+}
+
+/* Columns named *_enc (the schema's name for a sealed value) of type BLOB. */
+static const char sql_enc_columns[] =
+    "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p "
+    "WHERE m.type = 'table' AND upper(p.type) = 'BLOB' AND p.name LIKE '%\\_enc' ESCAPE '\\'";
+
+static int known_column(const char *table, const char *column)
+{
+    for (int i = 0; i < CC_SEALED_COLUMNS; i++)
+        if (!strcmp(sealed_sql[i].table, table) && !strcmp(sealed_sql[i].column, column))
+            return 1;
+    return 0;
+}
+
+/* Values of table.column that look sealed (version 1 or 2) and do not start
+ * with the prefix, into *n. The names come from the schema itself and are
+ * quoted; the statement is made for this one count. */
+static enum cc_err count_unknown(struct conn *c, const char *table, const char *column,
+                                 const uint8_t *prefix, size_t prefix_len, int64_t *n,
+                                 struct cc_error *err)
+{
+    char sql[512];
+    if (strchr(table, '"') || strchr(column, '"') ||
+        (size_t)snprintf(sql, sizeof sql,
+                         "SELECT count(*) FROM \"%s\" WHERE substr(\"%s\", 1, 1) IN (x'01', x'02') "
+                         "AND substr(\"%s\", 1, ?2) <> ?1",
+                         table, column, column) >= sizeof sql)
+        return cc_error_set(err, CC_ERR_STORE, NULL, "cannot examine %s.%s", table, column);
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(c->db, sql, -1, &s, NULL) != SQLITE_OK)
+        return cc_sq_db_error(err, c->db, "examining a sealed column");
+    sqlite3_bind_blob(s, 1, prefix, (int)prefix_len, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, (int64_t)prefix_len);
+    int rc = sqlite3_step(s);
+    *n = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW ? CC_OK : cc_sq_db_error(err, c->db, "examining a sealed column");
+}
+
+static enum cc_err tx_sealed_unknown(void *tx, const uint8_t *prefix, size_t prefix_len,
+                                     char *where, size_t wheresz, int64_t *n,
+                                     struct cc_error *err)
+{
+    struct conn *c = tx;
+    *n = 0;
+    if (wheresz)
+        where[0] = '\0';
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_enc_columns, err);
+    if (!s)
+        return CC_ERR_STORE;
+    enum cc_err rc = CC_OK;
+    int step;
+    while (!rc && (step = sqlite3_step(s)) == SQLITE_ROW) {
+        char table[128], column[128];
+        cc_sq_col_text(s, 0, table, sizeof table);
+        cc_sq_col_text(s, 1, column, sizeof column);
+        int64_t k = 0;
+        if (known_column(table, column) ||
+            (rc = count_unknown(c, table, column, prefix, prefix_len, &k, err)) || !k)
+            continue;
+        *n += k;
+        if (wheresz)
+            snprintf(where, wheresz, "%s.%s", table, column);
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = cc_sq_db_error(err, c->db, "listing sealed columns");
+    cc_sq_done(s);
+    return rc;
 }
 
 static const char sql_setting_get[] = "SELECT value FROM meta WHERE name = ?1";

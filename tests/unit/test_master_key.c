@@ -202,11 +202,54 @@ static void rotation_refuses_a_missing_new_key(void **state)
     assert_memory_equal(tag, fp, CC_KEY_TAG_LEN);
 }
 
+/* A sealed column the rotation does not know (a *_enc BLOB column outside
+ * enum cc_sealed_column) holding a value under the old key: the rotation
+ * stops before the switch, names the column, and keeps both keys; with the
+ * value gone it finishes. */
+static void rotation_stops_at_a_sealed_column_it_does_not_know(void **state)
+{
+    struct fx *f = *state;
+    struct cc_error err;
+    char path[160];
+    snprintf(path, sizeof path, "%s/t.db", f->b.dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE gadgets (id INTEGER PRIMARY KEY, "
+                                      "token_enc BLOB, photo BLOB)", NULL, NULL, NULL), SQLITE_OK);
+    uint8_t blob[256];
+    size_t n = seal_v1(f->key, "gadget.token", "gadget-token", blob);
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2(db, "INSERT INTO gadgets(token_enc, photo) VALUES (?1, x'0102')", -1, &st,
+                       NULL);
+    sqlite3_bind_blob(st, 1, blob, (int)n, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+
+    struct cc_rotation rot = {.settle_ms = 0};
+    assert_int_equal(cc_master_key_rotate(f->b.svc, &rot, &err), CC_ERR_INTERNAL);
+    assert_non_null(strstr(err.message, "gadgets.token_enc holds 1 value sealed under another key"));
+    assert_int_equal(svc_fixture_count(&f->b, "SELECT count(*) FROM meta WHERE name = "
+                                              "'master_key_next_id'", NULL), 1);
+    char p[200];
+    snprintf(p, sizeof p, "%s.new", f->path);
+    assert_int_equal(access(p, F_OK), 0); /* the new key is kept, and so is the old one */
+    assert_int_equal(access(f->path, F_OK), 0);
+
+    assert_int_equal(sqlite3_exec(db, "DELETE FROM gadgets", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(cc_master_key_rotate(f->b.svc, &rot, &err), CC_OK);
+    assert_int_equal(rot.resumed, 1);
+    assert_int_not_equal(access(p, F_OK), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(rotation_reseals_old_and_new_format_values, setup, teardown),
         cmocka_unit_test_setup_teardown(rotation_refuses_a_missing_new_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(rotation_stops_at_a_sealed_column_it_does_not_know, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
