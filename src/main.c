@@ -7,9 +7,11 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -56,6 +58,9 @@ static void usage(FILE *f)
             "  key create --account ID [--role admin|operator|readonly] [--json]\n"
             "  key list --account ID [--json]      list an account's access keys (no secrets)\n"
             "  key disable --account ID KEY_ID     disable an access key at once\n"
+            "  key rotate-master [--json]          re-seal every stored secret under a new\n"
+            "                                      master key (beside a running server;\n"
+            "                                      run it again to finish an interrupted one)\n"
             "  user create --account ID --email EMAIL --role admin|operator|readonly\n"
             "              [--password PASSWORD] [--json]\n"
             "                                      add a console user (a password is generated\n"
@@ -144,6 +149,25 @@ static int parse_args(int argc, char **argv, struct args *a)
     return 0;
 }
 
+/* serve's stderr is its log (JSON lines, one object each): a message that
+ * stops it is a log line like any other. The other commands print it for
+ * the person at the terminal. */
+static int serve_mode;
+
+static void say_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say_error(const char *fmt, ...)
+{
+    char text[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    if (serve_mode)
+        cc_log(CC_LOG_ERROR, "certcontacts cannot serve", "error", text, NULL);
+    else
+        fprintf(stderr, "certcontacts: %s\n", text);
+}
+
 static int load_config(const struct args *a, struct cc_config *cfg)
 {
     char err[512];
@@ -164,7 +188,7 @@ static int load_config(const struct args *a, struct cc_config *cfg)
         }
     snprintf(err, sizeof err, "log_level: must be debug, info, warn or error");
 fail:
-    fprintf(stderr, "certcontacts: %s\n", err);
+    say_error("%s", err);
     return -1;
 }
 
@@ -176,8 +200,9 @@ static int lock_data_dir(const struct cc_config *cfg, int *fd)
 {
     char path[1300];
     long holder = 0;
-    if (cc_mkdir_p(cfg->data_dir, 0700)) {
-        fprintf(stderr, "certcontacts: cannot create data directory %s\n", cfg->data_dir);
+    char msg[1600];
+    if (cc_app_data_dir(cfg, msg, sizeof msg)) {
+        say_error("%s", msg);
         return -1;
     }
     snprintf(path, sizeof path, "%s/certcontacts.lock", cfg->data_dir);
@@ -185,12 +210,11 @@ static int lock_data_dir(const struct cc_config *cfg, int *fd)
     if (*fd >= 0)
         return 0;
     if (errno == EWOULDBLOCK)
-        fprintf(stderr,
-                "certcontacts: another certcontacts server (pid %ld) is already serving the data "
-                "directory %s; stop it first, or give this one its own --data-dir\n",
-                holder, cfg->data_dir);
+        say_error("another certcontacts server (pid %ld) is already serving the data "
+                  "directory %s; stop it first, or give this one its own --data-dir",
+                  holder, cfg->data_dir);
     else
-        fprintf(stderr, "certcontacts: cannot lock %s: %s\n", path, strerror(errno));
+        say_error("cannot lock %s: %s", path, strerror(errno));
     return -1;
 }
 
@@ -220,7 +244,7 @@ static int cmd_check(const struct cc_config *cfg)
     store_config(cfg, &sc);
     enum cc_err rc = cc_store_check(&sc, print_problem, NULL, &err);
     if (rc) {
-        fprintf(stderr, "certcontacts: %s\n", err.message);
+        say_error("%s", err.message);
         return 1;
     }
     printf("ok: %s passed the full integrity check\n", cfg->db);
@@ -233,24 +257,25 @@ static int open_app(const struct cc_config *cfg, struct cc_store **store, struct
 {
     struct cc_error err;
     uint8_t key[CC_KEY_LEN];
-    if (cc_mkdir_p(cfg->data_dir, 0700)) {
-        fprintf(stderr, "certcontacts: cannot create data directory %s\n", cfg->data_dir);
+    char msg[1600];
+    if (cc_app_data_dir(cfg, msg, sizeof msg)) {
+        say_error("%s", msg);
         return -1;
     }
     struct cc_store_config sc;
     store_config(cfg, &sc);
     if (cc_store_open(&sc, store, &err)) {
-        fprintf(stderr, "certcontacts: %s\n", err.message);
+        say_error("%s", err.message);
         return -1;
     }
     if (cc_store_migrate(*store, &err)) {
-        fprintf(stderr, "certcontacts: migration failed: %s\n", err.message);
+        say_error("migration failed: %s", err.message);
         cc_store_close(*store);
         return -1;
     }
     /* After the store: a refused database must not leave a new key behind. */
     if (cc_service_open_key(*store, cfg->master_key_file, key, &err)) {
-        fprintf(stderr, "certcontacts: %s\n", err.message);
+        say_error("%s", err.message);
         OPENSSL_cleanse(key, sizeof key);
         cc_store_close(*store);
         return -1;
@@ -270,9 +295,10 @@ static int open_app(const struct cc_config *cfg, struct cc_store **store, struct
     };
     *svc = cc_service_new(*store, key, &svcc);
     OPENSSL_cleanse(key, sizeof key);
+    cc_service_set_key_file(*svc, cfg->master_key_file);
     int64_t sealed = 0;
     if (cc_service_seal_robot_urls(*svc, &sealed, &err)) {
-        fprintf(stderr, "certcontacts: cannot seal the robots' webhook URLs: %s\n", err.message);
+        say_error("cannot seal the robots' webhook URLs: %s", err.message);
         cc_service_free(*svc);
         *svc = NULL;
         cc_store_close(*store);
@@ -317,6 +343,7 @@ static void print_key(const struct cc_new_key *k, int json)
                               cc_role_name(k->role));
         char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
         printf("%s\n", s);
+        OPENSSL_cleanse(s, strlen(s));
         free(s);
         json_decref(o);
         return;
@@ -331,7 +358,7 @@ static void print_key(const struct cc_new_key *k, int json)
 static int parse_account(const struct args *a, int64_t *id)
 {
     if (!a->account || cc_parse_i64(a->account, 1, INT64_MAX, id)) {
-        fprintf(stderr, "certcontacts: --account ID is required (a positive number)\n");
+        say_error("--account ID is required (a positive number)");
         return -1;
     }
     return 0;
@@ -346,10 +373,48 @@ static int cmd_account(const struct args *a, struct cc_service *svc)
     }
     struct cc_new_key k;
     if (cc_account_create(svc, a->pos[2], &k, &err)) {
-        fprintf(stderr, "certcontacts: %s\n", err.message);
+        say_error("%s", err.message);
         return 1;
     }
     print_key(&k, a->json);
+    OPENSSL_cleanse(&k, sizeof k);
+    return 0;
+}
+
+/* `key rotate-master`: re-seals every secret under a new master key, beside
+ * a running server. CERTCONTACTS_ROTATE_KILL_AFTER=N is a drill: the process
+ * kills itself (SIGKILL) once N values are re-sealed, to show that running
+ * the command again finishes the rotation. */
+static int cmd_rotate_master(const struct args *a, struct cc_service *svc)
+{
+    struct cc_error err;
+    struct cc_rotation rot = {.settle_ms = CC_ROTATE_SETTLE_MS};
+    const char *drill = getenv("CERTCONTACTS_ROTATE_KILL_AFTER");
+    if (drill && cc_parse_i64(drill, 1, INT64_MAX, &rot.stop_after)) {
+        say_error("CERTCONTACTS_ROTATE_KILL_AFTER must be a positive number");
+        return 2;
+    }
+    const char *settle = getenv("CERTCONTACTS_ROTATE_SETTLE_MS");
+    int64_t ms = 0;
+    if (settle && !cc_parse_i64(settle, 0, 600000, &ms))
+        rot.settle_ms = (int)ms;
+    if (cc_master_key_rotate(svc, &rot, &err)) {
+        say_error("master key rotation stopped: %s", err.message);
+        return 1;
+    }
+    if (a->json) {
+        json_t *o = json_pack("{s:s, s:s, s:I, s:b}", "old_key_id", rot.old_id, "new_key_id",
+                              rot.new_id, "resealed", (json_int_t)rot.resealed, "resumed",
+                              rot.resumed);
+        char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        printf("%s\n", s);
+        free(s);
+        json_decref(o);
+    } else {
+        printf("master key rotated%s: %s -> %s (%lld values re-sealed by this run)\n",
+               rot.resumed ? " (an interrupted rotation finished)" : "", rot.old_id, rot.new_id,
+               (long long)rot.resealed);
+    }
     return 0;
 }
 
@@ -364,10 +429,11 @@ static int cmd_key(const struct args *a, struct cc_service *svc)
         enum cc_role role = cc_role_parse(a->role ? a->role : "admin");
         struct cc_new_key k;
         if (cc_key_create(svc, account, role, &k, &err)) {
-            fprintf(stderr, "certcontacts: %s\n", err.message);
+            say_error("%s", err.message);
             return 1;
         }
         print_key(&k, a->json);
+        OPENSSL_cleanse(&k, sizeof k);
         return 0;
     }
     if (!strcmp(sub, "list") && a->npos == 2) {
@@ -376,7 +442,7 @@ static int cmd_key(const struct args *a, struct cc_service *svc)
         struct cc_access_key *keys = NULL;
         size_t n = 0;
         if (cc_key_list(svc, account, &keys, &n, &err)) {
-            fprintf(stderr, "certcontacts: %s\n", err.message);
+            say_error("%s", err.message);
             return 1;
         }
         json_t *arr = json_array();
@@ -415,15 +481,18 @@ static int cmd_key(const struct args *a, struct cc_service *svc)
         if (parse_account(a, &account))
             return 2;
         if (cc_key_disable(svc, account, a->pos[2], &err)) {
-            fprintf(stderr, "certcontacts: %s\n", err.message);
+            say_error("%s", err.message);
             return 1;
         }
         if (!a->json)
             printf("access key %s disabled\n", a->pos[2]);
         return 0;
     }
+    if (!strcmp(sub, "rotate-master") && a->npos == 2)
+        return cmd_rotate_master(a, svc);
     fprintf(stderr, "usage: certcontacts key create|list --account ID [--role ROLE] [--json]\n"
-                    "       certcontacts key disable --account ID KEY_ID\n");
+                    "       certcontacts key disable --account ID KEY_ID\n"
+                    "       certcontacts key rotate-master [--json]\n");
     return 2;
 }
 
@@ -437,6 +506,7 @@ static void print_user(const struct cc_user *u, const char *password, int json)
             json_object_set_new(o, "password", json_string(password));
         char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
         printf("%s\n", s);
+        OPENSSL_cleanse(s, strlen(s));
         free(s);
         json_decref(o);
         return;
@@ -456,7 +526,7 @@ static int cmd_audit(const struct args *a, struct cc_service *svc)
     }
     struct cc_audit_report r;
     if (cc_audit_verify(svc, &r, &err)) {
-        fprintf(stderr, "certcontacts: %s\n", err.message);
+        say_error("%s", err.message);
         return 1;
     }
     if (a->json) {
@@ -496,17 +566,17 @@ static int cmd_user(const struct args *a, struct cc_service *svc)
     if (parse_account(a, &account))
         return 2;
     if (!a->email || !a->role) {
-        fprintf(stderr, "certcontacts: --email and --role are required\n");
+        say_error("--email and --role are required");
         return 2;
     }
     struct cc_user u;
     char gen[CC_PASSWORD_GEN_LEN + 1];
     if (cc_user_create(svc, NULL, account, a->email, a->role, a->password, &u, gen, &err)) {
-        fprintf(stderr, "certcontacts: %s\n", err.message);
+        say_error("%s", err.message);
         return 1;
     }
     print_user(&u, gen, a->json);
-    memset(gen, 0, sizeof gen);
+    OPENSSL_cleanse(gen, sizeof gen);
     return 0;
 }
 
@@ -523,7 +593,7 @@ static void bootstrap_user(struct cc_service *svc, const struct cc_config *cfg)
     }
     printf("\n");
     print_user(&u, gen, 0);
-    memset(gen, 0, sizeof gen);
+    OPENSSL_cleanse(gen, sizeof gen);
 }
 
 /* The first start on an empty database creates account 1 with an admin key
@@ -554,6 +624,7 @@ static void bootstrap(struct cc_service *svc, const struct cc_config *cfg)
     print_key(&k, 0);
     bootstrap_user(svc, cfg);
     printf("\ntry:  curl -u %s:%s http://%s/v1/contacts\n\n", k.key_id, k.secret, cfg->listen);
+    OPENSSL_cleanse(&k, sizeof k);
     fflush(stdout);
 }
 
@@ -611,15 +682,15 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
     char derr[256];
     delivery_config(cfg, &dc);
     if (cc_delivery_check_config(&dc, derr, sizeof derr)) {
-        fprintf(stderr, "certcontacts: %s\n", derr);
+        say_error("%s", derr);
         return 2;
     }
     cc_service_set_delivery(svc, &dc, NULL);
     int64_t schedule[32];
     size_t nschedule;
     if (parse_schedule(cfg->retry_schedule, schedule, 32, &nschedule)) {
-        fprintf(stderr, "certcontacts: retry_schedule must be 1 to 32 comma-separated waits in "
-                        "seconds (1 to 604800), such as 60,300,900\n");
+        say_error("retry_schedule must be 1 to 32 comma-separated waits in "
+                        "seconds (1 to 604800), such as 60,300,900");
         return 2;
     }
     sigset_t set;
@@ -654,13 +725,13 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
     struct cc_delivery_resolver resolver;
     cc_outbox_resolver(svc, &resolver);
     if (cc_dispatcher_start(store, &dc, &resolver, &dcfg, &disp)) {
-        fprintf(stderr, "certcontacts: cannot start the dispatcher\n");
+        say_error("cannot start the dispatcher");
         return 1;
     }
     cc_service_set_delivery(svc, &dc, disp);
     struct cc_http_server *srv = NULL;
     if (cc_http_start(&hc, svc, &srv, &err)) {
-        fprintf(stderr, "certcontacts: %s\n", err.message);
+        say_error("%s", err.message);
         cc_dispatcher_stop(disp);
         return 1;
     }
@@ -676,13 +747,13 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
     snprintf(public_url, sizeof public_url, "%s%s", cfg->public_url[0] ? "" : scheme,
              cfg->public_url[0] ? cfg->public_url : addr);
     if (cc_reminders_start(svc, public_url, &err)) {
-        fprintf(stderr, "certcontacts: %s\n", err.message);
+        say_error("%s", err.message);
         cc_http_stop(srv);
         cc_dispatcher_stop(disp);
         return 1;
     }
     if (cc_audit_retention_start(svc, cfg->audit_retention_days, &err)) {
-        fprintf(stderr, "certcontacts: %s\n", err.message);
+        say_error("%s", err.message);
         cc_reminders_stop(svc);
         cc_http_stop(srv);
         cc_dispatcher_stop(disp);
@@ -730,16 +801,26 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "account") &&
         strcmp(cmd, "key") && strcmp(cmd, "user") && strcmp(cmd, "check") &&
         strcmp(cmd, "audit")) {
-        fprintf(stderr, "certcontacts: unknown command \"%s\" (see --help)\n", cmd);
+        say_error("unknown command \"%s\" (see --help)", cmd);
         return 2;
     }
+    serve_mode = !strcmp(cmd, "serve");
     if (load_config(&a, &cfg))
         return 2;
+    /* In production the process holds the master key and every secret it
+     * opens: no core dump of it, and no other process of the same user may
+     * read its memory (ptrace, /proc/PID/mem). Development mode keeps
+     * debuggers working. */
+    if (!cfg.dev && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+        say_error("cannot make the process non-dumpable: %s",
+                strerror(errno));
+        return 1;
+    }
     if (!strcmp(cmd, "check"))
         return a.npos == 1 ? cmd_check(&cfg) : 2;
     if (cfg.clock_offset_s && !cfg.dev) {
-        fprintf(stderr, "certcontacts: clock_offset_s is a test and drill option: it is allowed "
-                        "only with dev = true (it moves the clock reminders go by)\n");
+        say_error("clock_offset_s is a test and drill option: it is allowed "
+                        "only with dev = true (it moves the clock reminders go by)");
         return 2;
     }
     struct cc_store *store = NULL;
@@ -775,6 +856,7 @@ int main(int argc, char **argv)
         rc = 2;
     cc_service_free(svc);
     cc_store_close(store);
+    OPENSSL_cleanse(&cfg, sizeof cfg); /* the SMTP and SMS passwords */
     if (lock_fd >= 0)
         close(lock_fd);
     if (!strcmp(cmd, "serve"))

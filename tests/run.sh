@@ -1,7 +1,8 @@
 #!/bin/sh
 # run.sh — every suite `make test` runs: unit tests (cmocka), integration
-# tests against the real binary (node:test), a short fuzz run, then the unit
-# and integration suites again with ASan+UBSan. Ends with one line
+# tests against the real binary (node:test) and the scan of every server log
+# line they wrote (tests/logscan.mjs), a short fuzz run, then the unit and
+# integration suites (and the scan) again with ASan+UBSan. Ends with one line
 # "N passed, N failed" and exits non-zero when anything failed.
 set -u
 cd "$(dirname "$0")/.."
@@ -48,13 +49,30 @@ unit() { # unit BUILD_DIR
 
 integration() { # integration BIN TAG
   out="$LOG/integration-$2.tap"
-  CC_BIN="$1" node --test --test-concurrency=1 --test-reporter=tap tests/integration/ > "$out" 2>&1
+  logs="$LOG/server-$2"
+  rm -rf "$logs"
+  CC_SERVER_LOGS="$logs" CC_BIN="$1" node --test --test-concurrency=1 --test-reporter=tap tests/integration/ > "$out" 2>&1
   rc=$?
   printf 'integration (%s):' "$2"
   count_node "$out"
   if [ $rc -ne 0 ]; then
     grep -E -B2 -A25 '^ *not ok' "$out" | head -n 200
     if ! grep -qE '^# fail [1-9]' "$out"; then FAIL=$((FAIL + 1)); fi
+  fi
+  logscan "$logs" "$2"
+}
+
+# logscan DIR TAG: every server log line the suite kept is JSON, and none
+# holds a full mobile, email, ID number, robot token or secret.
+logscan() {
+  out="$LOG/logscan-$2.tap"
+  node tests/logscan.mjs "$1" > "$out" 2>&1
+  rc=$?
+  printf 'log scan (%s):' "$2"
+  count_tap "$out"
+  grep -E -A41 '^not ok' "$out" | head -n 120
+  if [ $rc -ne 0 ] && ! grep -qE '^not ok' "$out"; then
+    tail -n 20 "$out"; FAIL=$((FAIL + 1))
   fi
 }
 

@@ -105,4 +105,11 @@ void cc_config_finish(struct cc_config *cfg);
 void cc_config_print_help(void);
 void cc_config_print_example(void);
 
+/* ---- datadir.c ---------------------------------------------------------------- */
+/* Makes the process's files private (umask 077), creates cfg->data_dir (0700)
+ * when missing, and narrows an existing data directory, database and key
+ * files that others may read to 0700 / 0600, logging each change. 0, or -1
+ * with msg set when something cannot be made private. */
+int cc_app_data_dir(const struct cc_config *cfg, char *msg, size_t msgsz);
+
 #endif

@@ -78,19 +78,32 @@ void cc_mask_name(const char *name, char *out, size_t outsz);     /* 张*, A****
 
 /* ---- crypto (crypto.c) --------------------------------------------------- */
 #define CC_KEY_LEN 32
-/* AES-256-GCM. Output: version byte 1 | 12-byte nonce | ciphertext | 16-byte
- * tag, into out (capacity outsz, needs n + 29). aad binds the ciphertext to
- * its purpose ("contact.id_card", "access_key.secret"). The nonce comes from
- * the caller (12 random bytes) so that this file stays free of I/O. */
-enum cc_err cc_aead_seal(const uint8_t key[CC_KEY_LEN], const uint8_t nonce[12],
-                         const char *aad, const void *pt, size_t n,
+#define CC_KEY_TAG_LEN 8
+/* What tells master keys apart and says nothing about a key: the first 16
+ * bytes of HMAC-SHA256(key, "certcontacts master key id"). Its hex is the
+ * key's id (the meta row master_key_id); its first CC_KEY_TAG_LEN bytes are
+ * the key tag each sealed value starts with. */
+void cc_key_fingerprint(const uint8_t key[CC_KEY_LEN], uint8_t out[16]);
+/* AES-256-GCM. Output: version byte 2 | the sealing key's tag (8 bytes) |
+ * 12-byte nonce | ciphertext | 16-byte tag, into out (capacity outsz, needs
+ * n + CC_AEAD_OVERHEAD). aad binds the ciphertext to its purpose
+ * ("contact.id_card", "access_key.secret"); the version and key tag are
+ * authenticated too. The nonce comes from the caller (12 random bytes) so
+ * that this file stays free of I/O. */
+enum cc_err cc_aead_seal(const uint8_t key[CC_KEY_LEN], const uint8_t key_tag[CC_KEY_TAG_LEN],
+                         const uint8_t nonce[12], const char *aad, const void *pt, size_t n,
                          uint8_t *out, size_t outsz, size_t *outlen);
-/* Decrypts into out (capacity outsz, needs inlen - 29, plus 1 for the NUL it
- * always appends). Fails with CC_ERR_INTERNAL on a wrong key or tampering. */
+/* Decrypts a value of either version (1: 1 | nonce | ciphertext | tag, from
+ * before values named their key) into out (capacity outsz, needs the
+ * plaintext's length plus 1 for the NUL it always appends). Fails with
+ * CC_ERR_INTERNAL on a wrong key or tampering. */
 enum cc_err cc_aead_open(const uint8_t key[CC_KEY_LEN], const char *aad,
                          const uint8_t *in, size_t inlen,
                          char *out, size_t outsz, size_t *outlen);
-#define CC_AEAD_OVERHEAD 29
+/* 1 and *tag pointing at the key tag inside in when in names the key that
+ * sealed it (version 2); 0 for a version-1 value or junk. */
+int cc_aead_key_tag(const uint8_t *in, size_t inlen, const uint8_t **tag);
+#define CC_AEAD_OVERHEAD 37
 /* What each encrypted value is for (its associated data). */
 #define CC_AAD_ID_CARD    "contact.id_card"
 #define CC_AAD_WEBHOOK    "contact.webhook.secret"

@@ -12,10 +12,33 @@
 
 #include "core/core.h"
 
-#define AEAD_VERSION 1
+/* Version 1 (before key rotation): 1 | nonce | ciphertext | tag, sealed with
+ * the one key a database had. Version 2: 2 | key tag | nonce | ciphertext |
+ * tag: the value says which key sealed it. */
+#define AEAD_V1 1
+#define AEAD_V2 2
+#define AEAD_V1_OVERHEAD 29
 
-enum cc_err cc_aead_seal(const uint8_t key[CC_KEY_LEN], const uint8_t nonce[12],
-                         const char *aad, const void *pt, size_t n,
+void cc_key_fingerprint(const uint8_t key[CC_KEY_LEN], uint8_t out[16])
+{
+    static const char label[] = "certcontacts master key id";
+    uint8_t mac[32];
+    unsigned int len = sizeof mac;
+    HMAC(EVP_sha256(), key, CC_KEY_LEN, (const uint8_t *)label, sizeof label - 1, mac, &len);
+    memcpy(out, mac, 16);
+    OPENSSL_cleanse(mac, sizeof mac);
+}
+
+int cc_aead_key_tag(const uint8_t *in, size_t inlen, const uint8_t **tag)
+{
+    if (inlen < CC_AEAD_OVERHEAD || in[0] != AEAD_V2)
+        return 0;
+    *tag = in + 1;
+    return 1;
+}
+
+enum cc_err cc_aead_seal(const uint8_t key[CC_KEY_LEN], const uint8_t key_tag[CC_KEY_TAG_LEN],
+                         const uint8_t nonce[12], const char *aad, const void *pt, size_t n,
                          uint8_t *out, size_t outsz, size_t *outlen)
 {
     enum cc_err rc = CC_ERR_INTERNAL;
@@ -25,18 +48,24 @@ enum cc_err cc_aead_seal(const uint8_t key[CC_KEY_LEN], const uint8_t nonce[12],
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
     if (!ctx)
         return CC_ERR_INTERNAL;
-    out[0] = AEAD_VERSION;
-    memcpy(out + 1, nonce, 12);
+    const size_t h = 1 + CC_KEY_TAG_LEN + 12; /* header: version, key tag, nonce */
+    out[0] = AEAD_V2;
+    memcpy(out + 1, key_tag, CC_KEY_TAG_LEN);
+    memcpy(out + 1 + CC_KEY_TAG_LEN, nonce, 12);
     if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce) != 1)
+        goto out;
+    /* The key tag is authenticated too: a value cannot be passed off as
+     * sealed by another key. */
+    if (EVP_EncryptUpdate(ctx, NULL, &len, out, (int)(1 + CC_KEY_TAG_LEN)) != 1)
         goto out;
     if (aad && EVP_EncryptUpdate(ctx, NULL, &len, (const uint8_t *)aad, (int)strlen(aad)) != 1)
         goto out;
-    if (EVP_EncryptUpdate(ctx, out + 13, &len, pt, (int)n) != 1)
+    if (EVP_EncryptUpdate(ctx, out + h, &len, pt, (int)n) != 1)
         goto out;
     int fin = 0;
-    if (EVP_EncryptFinal_ex(ctx, out + 13 + len, &fin) != 1)
+    if (EVP_EncryptFinal_ex(ctx, out + h + len, &fin) != 1)
         goto out;
-    if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, out + 13 + n) != 1)
+    if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, out + h + n) != 1)
         goto out;
     *outlen = n + CC_AEAD_OVERHEAD;
     rc = CC_OK;
@@ -51,21 +80,31 @@ enum cc_err cc_aead_open(const uint8_t key[CC_KEY_LEN], const char *aad,
 {
     enum cc_err rc = CC_ERR_INTERNAL;
     int len = 0, fin = 0;
-    if (inlen < CC_AEAD_OVERHEAD || in[0] != AEAD_VERSION)
+    size_t h, overhead;
+    if (inlen >= 1 && in[0] == AEAD_V1)
+        h = 13, overhead = AEAD_V1_OVERHEAD;
+    else if (inlen >= 1 && in[0] == AEAD_V2)
+        h = 1 + CC_KEY_TAG_LEN + 12, overhead = CC_AEAD_OVERHEAD;
+    else
         return CC_ERR_INTERNAL;
-    size_t n = inlen - CC_AEAD_OVERHEAD;
+    if (inlen < overhead)
+        return CC_ERR_INTERNAL;
+    size_t n = inlen - overhead;
     if (outsz < n + 1)
         return CC_ERR_INTERNAL;
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
     if (!ctx)
         return CC_ERR_INTERNAL;
-    if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, in + 1) != 1)
+    if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, in + h - 12) != 1)
+        goto out;
+    if (in[0] == AEAD_V2 &&
+        EVP_DecryptUpdate(ctx, NULL, &len, in, (int)(1 + CC_KEY_TAG_LEN)) != 1)
         goto out;
     if (aad && EVP_DecryptUpdate(ctx, NULL, &len, (const uint8_t *)aad, (int)strlen(aad)) != 1)
         goto out;
-    if (EVP_DecryptUpdate(ctx, (uint8_t *)out, &len, in + 13, (int)n) != 1)
+    if (EVP_DecryptUpdate(ctx, (uint8_t *)out, &len, in + h, (int)n) != 1)
         goto out;
-    if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16, (void *)(in + 13 + n)) != 1)
+    if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16, (void *)(in + h + n)) != 1)
         goto out;
     if (EVP_DecryptFinal_ex(ctx, (uint8_t *)out + len, &fin) != 1)
         goto out;

@@ -276,5 +276,13 @@
 #define CC_AUDIT_RETENTION_MAX_DAYS 36500
 /* An access key's last use is written at most this often. */
 #define CC_KEY_LAST_USED_EVERY_MS (60 * 1000)
+/* Master-key rotation (service/master_key.c): sealed values re-sealed in one
+ * write transaction; passes over every sealed column before the switch to
+ * the new key is given up (values under the old key keep being written);
+ * the wait after the switch for a write sealed just before it (a server
+ * seals before its transaction commits) before the last sweep. */
+#define CC_ROTATE_BATCH 200
+#define CC_ROTATE_PASSES 8
+#define CC_ROTATE_SETTLE_MS 2000
 
 #endif

@@ -64,17 +64,41 @@ struct cc_caller {
     struct cc_origin origin;             /* where the call came from (the audit log) */
 };
 
-/* ---- service.c ------------------------------------------------------------- */
-/* Loads the master key of the database of store from path into key. The
- * database records the id of its key (a keyed hash of it): a file holding
- * another key is refused, and so is a missing file once the database has
- * sealed anything; the key is created (32 random bytes, mode 0600) only for
- * a database that has never had one. Call after cc_store_migrate. */
+/* ---- service.c, master_key.c ------------------------------------------------- */
+/* Loads the master key of the database of store into key: the one whose id
+ * the database records, from path (or path.new / path.old, where a master
+ * key rotation keeps it while it runs). A file holding another key is
+ * refused, and so is a missing file once the database has sealed anything;
+ * the key is created (32 random bytes, mode 0600) only for a database that
+ * has never had one. Call after cc_store_migrate. */
 enum cc_err cc_service_open_key(struct cc_store *store, const char *path,
                                 uint8_t key[CC_KEY_LEN], struct cc_error *err);
-/* A service over store (borrowed: it outlives the service) with a copy of
- * the master key and of cfg (NULL: the defaults). cc_service_free() wipes
- * the key. */
+/* Where the service finds key files (the master key file's path): a
+ * rotation's new key and the old one are read from beside it when a value
+ * names them. Without it the service knows only the key it was made with. */
+void cc_service_set_key_file(struct cc_service *svc, const char *path);
+
+/* `certcontacts key rotate-master`. */
+struct cc_rotation {
+    size_t batch;          /* values re-sealed per transaction; 0: CC_ROTATE_BATCH */
+    int64_t stop_after;    /* drill: the process kills itself (SIGKILL) once this many
+                            * values are committed; 0: never */
+    int settle_ms;         /* the wait after the switch before the last sweep */
+    int64_t resealed;      /* out: values re-sealed by this run */
+    int resumed;           /* out: 1 when this run went on with an interrupted one */
+    char old_id[33];       /* out: the old key's id */
+    char new_id[33];       /* out: the new key's id */
+};
+/* Re-seals every value sealed with the master key under a new key, while
+ * servers keep running: the new key is written to MASTER.new and named in
+ * the database (servers seal with it from then on and open values under
+ * either), every value is re-sealed batch by batch, the database switches
+ * to the new key once none is left under the old one, then MASTER.new
+ * becomes MASTER and the old key (kept as MASTER.old until then) is
+ * removed. Interrupted at any point, it loses nothing, and running it again
+ * goes on where it stopped. */
+enum cc_err cc_master_key_rotate(struct cc_service *svc, struct cc_rotation *rot,
+                                 struct cc_error *err);
 struct cc_service *cc_service_new(struct cc_store *store, const uint8_t key[CC_KEY_LEN],
                                   const struct cc_service_config *cfg);
 void cc_service_free(struct cc_service *svc);

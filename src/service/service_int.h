@@ -12,7 +12,7 @@
 
 struct cc_service {
     struct cc_store *store;
-    uint8_t master_key[CC_KEY_LEN];
+    struct svc_keyring *keys;                  /* owned; the master keys (master_key.c) */
     struct cc_service_config cfg;
     const struct cc_delivery_config *delivery; /* borrowed; NULL: nothing can be sent */
     struct cc_dispatcher *dispatcher;          /* borrowed; NULL outside serve */
@@ -38,10 +38,20 @@ int64_t svc_verify_recent(struct cc_tx *tx, int64_t account_id, const char *chan
 #define AAD_WEBHOOK     CC_AAD_WEBHOOK
 #define AAD_ACCESS_KEY  CC_AAD_ACCESS_KEY
 
-/* Encrypts the NUL-terminated pt with the master key and a fresh nonce. */
+/* The master keys this process knows (master_key.c): made with the key the
+ * database's values are sealed with, and freed (wiped) with the service. */
+struct svc_keyring *svc_keyring_new(const uint8_t key[CC_KEY_LEN]);
+void svc_keyring_free(struct svc_keyring *r);
+/* The keys for keyed hashes into keys (max at most): the one values are
+ * sealed with now first, then the others a rotation may still have used.
+ * Returns how many; the caller wipes them. */
+int svc_hmac_keys(const struct cc_service *svc, uint8_t keys[][CC_KEY_LEN], int max);
+
+/* Encrypts the NUL-terminated pt with the master key values are sealed with
+ * now (a rotation's new key while one runs) and a fresh nonce. */
 enum cc_err svc_seal(const struct cc_service *svc, const char *aad, const char *pt,
                      uint8_t *out, size_t outsz, size_t *outlen, struct cc_error *err);
-/* Decrypts into out (NUL-terminated). */
+/* Decrypts into out (NUL-terminated) with the key the value names. */
 enum cc_err svc_open(const struct cc_service *svc, const char *aad, const uint8_t *in,
                      size_t inlen, char *out, size_t outsz, struct cc_error *err);
 

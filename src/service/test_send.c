@@ -128,10 +128,13 @@ static enum cc_err take_slot(struct cc_service *svc, int64_t account_id, const c
  * URL holds the robot's token, which is not kept). out: 6 + 32 + 1 bytes. */
 static void robot_subject(const struct cc_service *svc, const char *url, char out[39])
 {
-    uint8_t mac[32];
+    uint8_t mac[32], key[1][CC_KEY_LEN];
     char data[CC_URL_MAX + 32];
     int n = snprintf(data, sizeof data, "test-send-robot\n%s", url);
-    cc_hmac_sha256(svc->master_key, CC_KEY_LEN, data, (size_t)(n > 0 ? n : 0), mac);
+    memset(key, 0, sizeof key);
+    svc_hmac_keys(svc, key, 1);
+    cc_hmac_sha256(key[0], CC_KEY_LEN, data, (size_t)(n > 0 ? n : 0), mac);
+    OPENSSL_cleanse(key, sizeof key);
     memcpy(out, "robot:", 6);
     cc_hex(mac, 16, out + 6);
     OPENSSL_cleanse(data, sizeof data);

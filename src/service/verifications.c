@@ -31,16 +31,28 @@ static void new_code(char out[CODE_LEN + 1])
     snprintf(out, CODE_LEN + 1, "%06u", (unsigned)(v % 1000000u));
 }
 
-/* Keyed hash of a code, bound to its channel and address. */
-static void code_hash(const struct cc_service *svc, const char *channel, const char *target,
-                      const char *code, char out[65])
+/* Keyed hash of a code, bound to its channel and address, with the master
+ * key (which: 0 the one values are sealed with now; 1.. the others a
+ * rotation may have hashed a code still pending with). 0, or -1 when there
+ * is no such key. */
+static int code_hash(const struct cc_service *svc, int which, const char *channel,
+                     const char *target, const char *code, char out[65])
 {
     char data[CC_EMAIL_MAX + 64];
+    uint8_t keys[4][CC_KEY_LEN];
     uint8_t mac[32];
+    int nkeys = svc_hmac_keys(svc, keys, 4);
+    if (which >= nkeys) {
+        OPENSSL_cleanse(keys, sizeof keys);
+        return -1;
+    }
     int n = snprintf(data, sizeof data, "verification-code\n%s\n%s\n%s", channel, target, code);
-    cc_hmac_sha256(svc->master_key, CC_KEY_LEN, data, (size_t)(n > 0 ? n : 0), mac);
+    cc_hmac_sha256(keys[which], CC_KEY_LEN, data, (size_t)(n > 0 ? n : 0), mac);
     cc_hex(mac, sizeof mac, out);
     OPENSSL_cleanse(data, sizeof data);
+    OPENSSL_cleanse(keys, sizeof keys);
+    OPENSSL_cleanse(mac, sizeof mac);
+    return 0;
 }
 
 static int code_format_ok(const char *code)
@@ -153,7 +165,7 @@ static enum cc_err send_begin_tx(struct cc_tx *tx, void *arg, struct cc_error *e
     op->v.contact_id = op->contact_id;
     cc_strlcpy(op->v.channel, op->channel, sizeof op->v.channel);
     cc_strlcpy(op->v.target, op->target, sizeof op->v.target);
-    code_hash(op->svc, op->channel, op->target, op->code, op->v.code_hash);
+    code_hash(op->svc, 0, op->channel, op->target, op->code, op->v.code_hash);
     op->v.status = CC_VERIF_SENDING;
     op->v.sent_at = now;
     op->v.expires_at = now + op->svc->cfg.verify.ttl_s * 1000;
@@ -349,8 +361,11 @@ static enum cc_err confirm_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
         return CC_OK;
     }
     char hash[65];
-    code_hash(op->svc, v->channel, v->target, op->code, hash);
-    if (!code_format_ok(op->code) || !cc_ct_equal(hash, v->code_hash, 64)) {
+    int match = 0;
+    for (int k = 0; code_format_ok(op->code) && !match &&
+                    code_hash(op->svc, k, v->channel, v->target, op->code, hash) == 0; k++)
+        match = cc_ct_equal(hash, v->code_hash, 64);
+    if (!match) {
         v->attempts++;
         if ((rc = cc_tx_verif_update(tx, v, NULL, err)))
             return rc;

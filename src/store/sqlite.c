@@ -501,6 +501,7 @@ const struct cc_store_ops cc_sq_ops = {
     .verifs = &cc_sq_verif_ops,
     .outbox = &cc_sq_outbox_ops,
     .templates = &cc_sq_template_ops,
+    .sealed = &cc_sq_sealed_ops,
     .users = &cc_sq_user_ops,
     .audit = &cc_sq_audit_ops,
     .applications = &cc_sq_application_ops,

@@ -58,6 +58,8 @@ struct sq {
     pthread_cond_t work;        /* jobs were queued, or stopping */
     struct job *head, *tail;
     int stopping;
+    int in_batch;               /* the writer runs a batch: only its own COMMIT commits */
+    int committing;
 };
 
 /* One connection and its statement cache. */
@@ -154,6 +156,7 @@ extern const struct cc_store_contact_ops cc_sq_contact_ops;
 extern const struct cc_store_verif_ops cc_sq_verif_ops;
 extern const struct cc_store_outbox_ops cc_sq_outbox_ops;
 extern const struct cc_store_template_ops cc_sq_template_ops;
+extern const struct cc_store_sealed_ops cc_sq_sealed_ops;
 extern const struct cc_store_user_ops cc_sq_user_ops;
 extern const struct cc_store_audit_ops cc_sq_audit_ops;
 /* sqlite_audit.c: chains the audit entries copied from before 0018 (run by

@@ -19,6 +19,26 @@
 #include "util/util.h"
 
 
+/* The writer connection's commit hook. When SQLite rolls a batch's
+ * transaction back by itself (out of memory, an I/O error) in the middle of
+ * a write, the write's next statements would run in autocommit mode and
+ * each commit on its own: a failed write would leave part of itself
+ * behind. During a batch only the writer's own COMMIT may commit; any other
+ * commit is turned into a rollback. */
+static int commit_hook(void *arg)
+{
+    struct sq *q = arg;
+    return q->in_batch && !q->committing;
+}
+
+static int batch_commit(struct sq *q, struct conn *c)
+{
+    q->committing = 1;
+    int rc = cc_sq_exec(c->db, "COMMIT");
+    q->committing = 0;
+    return rc;
+}
+
 /* Runs one batch of jobs in one transaction. Called on the writer thread. */
 static void run_batch(struct sq *q, struct job *batch)
 {
@@ -26,6 +46,8 @@ static void run_batch(struct sq *q, struct job *batch)
     struct cc_tx tx = {&cc_sq_ops, c};
     struct cc_error berr;
     cc_error_clear(&berr);
+    sqlite3_commit_hook(c->db, commit_hook, q);
+    q->in_batch = 1;
     int began = cc_sq_exec(c->db, "BEGIN IMMEDIATE") == SQLITE_OK;
     if (!began)
         cc_sq_db_error(&berr, c->db, "starting a write");
@@ -62,7 +84,9 @@ static void run_batch(struct sq *q, struct job *batch)
                 berr.code = CC_ERR_STORE;
         }
     }
-    if (began && cc_sq_exec(c->db, "COMMIT") != SQLITE_OK) {
+    int committed = !began || batch_commit(q, c) == SQLITE_OK;
+    q->in_batch = 0;
+    if (!committed) {
         cc_sq_db_error(&berr, c->db, "committing");
         cc_sq_exec(c->db, "ROLLBACK");
         for (struct job *j = batch; j; j = j->next)

@@ -5,6 +5,8 @@
  */
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "store/store_int.h"
 #include "util/util.h"
 
@@ -118,6 +120,20 @@ CC_STORE_APPLICATION_OPS(FORWARD_APPLICATIONS)
 CC_STORE_CERTIFICATE_OPS(FORWARD_CERTIFICATES)
 #define FORWARD_REMINDERS(kind, name, params, args) FORWARD(reminders, kind, name, params, args)
 CC_STORE_REMINDER_OPS(FORWARD_REMINDERS)
+#define FORWARD_SEALED(kind, name, params, args) FORWARD(sealed, kind, name, params, args)
+CC_STORE_SEALED_OPS(FORWARD_SEALED)
+
+void cc_sealed_values_free(struct cc_sealed_value *v, size_t n)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].blob)
+            OPENSSL_cleanse(v[i].blob, v[i].len);
+        cc_free(v[i].blob);
+    }
+    cc_free(v);
+}
 
 void cc_store_search_text(const struct cc_contact *c, char *out, size_t outsz)
 {

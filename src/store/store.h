@@ -37,6 +37,7 @@
 #include "store/verifications.h"
 #include "store/certificates.h"
 #include "store/reminders.h"
+#include "store/sealed.h"
 
 struct cc_store;
 struct cc_tx;

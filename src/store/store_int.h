@@ -29,6 +29,7 @@ struct cc_store_audit_ops { CC_STORE_AUDIT_OPS(CC_STORE_OP_MEMBER) };
 struct cc_store_application_ops { CC_STORE_APPLICATION_OPS(CC_STORE_OP_MEMBER) };
 struct cc_store_certificate_ops { CC_STORE_CERTIFICATE_OPS(CC_STORE_OP_MEMBER) };
 struct cc_store_reminder_ops { CC_STORE_REMINDER_OPS(CC_STORE_OP_MEMBER) };
+struct cc_store_sealed_ops { CC_STORE_SEALED_OPS(CC_STORE_OP_MEMBER) };
 
 struct cc_store_ops {
     const char *name;
@@ -53,6 +54,7 @@ struct cc_store_ops {
     const struct cc_store_application_ops *applications;
     const struct cc_store_certificate_ops *certificates;
     const struct cc_store_reminder_ops *reminders;
+    const struct cc_store_sealed_ops *sealed;
 };
 
 struct cc_store {

@@ -67,6 +67,26 @@ int cc_file_write_atomic(const char *path, const void *data, size_t n, int mode)
     return rename(tmp, path);
 }
 
+int cc_fsync_parent(const char *path)
+{
+    char dir[4096];
+    if (cc_strlcpy(dir, path, sizeof dir) >= sizeof dir)
+        return -1;
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        cc_strlcpy(dir, ".", sizeof dir);
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
 int cc_mkdir_p(const char *path, int mode)
 {
     char tmp[4096];

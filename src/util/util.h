@@ -141,6 +141,9 @@ void cc_health_reset(void);
 int cc_file_read(const char *path, size_t max, char **out, size_t *len);
 /* Writes data to path atomically (temp file, fsync, rename) with mode. */
 int cc_file_write_atomic(const char *path, const void *data, size_t n, int mode);
+/* Makes the directory entries of path's directory durable (after a rename,
+ * link or unlink): 0 or -1 with errno. */
+int cc_fsync_parent(const char *path);
 /* Takes an exclusive lock on path (created with mode 0600 if missing) for
  * as long as the process lives, and writes the process id into it. Returns
  * the open descriptor, or -1: errno EWOULDBLOCK when another process holds

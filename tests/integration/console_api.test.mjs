@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   ROOT, BIN, waitFor, makeDataDir, removeDir, startServer, createAccount, cli, cliJson, api, raw, assertOk,
-  assertError, show, contactBody, unique, stopAllAfter,
+  assertError, show, contactBody, unique, stopAllAfter, keepServerLog,
 } from './lib/harness.mjs';
 
 let dir, server, acct, admin, adminPw;
@@ -396,6 +396,7 @@ test('serve on an empty database creates the first console admin and prints its 
     const st = { proc, out: '', exit: new Promise((r) => proc.on('exit', (code) => r(code))) };
     proc.stdout.setEncoding('utf8');
     proc.stdout.on('data', (c) => { st.out += c; });
+    keepServerLog(proc);
     proc.stderr.on('data', () => {});
     return st;
   };

@@ -8,6 +8,7 @@ import {
   ROOT, BIN, makeDataDir, removeDir, startServer, createAccount, assertOk, assertError,
   createContact, getContact, unique, uniqueMobile,
   sendContactCode, confirmContactCode, sendTargetCode, confirmTargetCode, stopAllAfter,
+  keepServerLog,
 } from './lib/harness.mjs';
 import { sixDigitNumbers } from './lib/sinks.mjs';
 
@@ -100,6 +101,7 @@ function serveExpectingRefusal(env, args = [], timeoutMs = 10000) {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
+    keepServerLog(p);
     let stderr = '';
     let settled = false;
     const finish = (fn) => {

@@ -147,6 +147,7 @@ function checkKeyJson(k) {
   assert.equal(typeof k.access_key_secret, 'string');
   assert.ok(k.access_key_id.length > 0 && k.access_key_secret.length > 0);
   assert.match(k.role, /^(admin|operator|readonly)$/);
+  keepSecret(k.access_key_secret);
   return k;
 }
 
@@ -171,6 +172,35 @@ export function listKeys(dataDir, accountId) {
 
 export function disableKey(dataDir, accountId, keyId) {
   return cliOk(['key', 'disable', '--account', String(accountId), keyId], { dataDir });
+}
+
+// ------------------------------------------------------------- kept logs
+//
+// Every line a server writes during the suite is kept, for the scan after it
+// (tests/logscan.mjs, run by tests/run.sh): one file per server process in
+// $CC_SERVER_LOGS (default build/test-logs/server), named after the test
+// file. The access key secrets and passwords the harness sees are kept too
+// ($CC_SERVER_LOGS/secrets/), so that the scan can look for them.
+
+export const SERVER_LOGS = path.resolve(ROOT, process.env.CC_SERVER_LOGS || 'build/test-logs/server');
+const testName = path.basename(process.argv[1] || 'repl', '.mjs');
+let logSeq = 0;
+
+/** Appends everything proc writes on stderr to a kept log file; returns its path. */
+export function keepServerLog(proc) {
+  fs.mkdirSync(SERVER_LOGS, { recursive: true });
+  logSeq += 1;
+  const file = path.join(SERVER_LOGS, `${testName}-${process.pid}-${logSeq}.log`);
+  proc.stderr.on('data', (chunk) => fs.appendFileSync(file, chunk));
+  return file;
+}
+
+/** Keeps a secret the tests were handed (an access key secret, a password) for the scan. */
+export function keepSecret(secret) {
+  if (!secret) return;
+  const dir = path.join(SERVER_LOGS, 'secrets');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.appendFileSync(path.join(dir, `${testName}-${process.pid}.txt`), `${secret}\n`);
 }
 
 // ------------------------------------------------------------------- server
@@ -205,6 +235,7 @@ export class Server {
     });
     proc.stdout.setEncoding('utf8');
     proc.stdout.on('data', () => {});
+    keepServerLog(proc);
     proc.stderr.setEncoding('utf8');
     let partial = '';
     proc.stderr.on('data', (chunk) => {
