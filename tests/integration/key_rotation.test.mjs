@@ -108,6 +108,7 @@ test('key rotate-master, killed half-way beside a running server, resumes and lo
     plain.set(`contacts|${contact.id}`, id);
     const w = sqlite(db, `SELECT id FROM contact_webhooks WHERE contact_id = ${contact.id}`);
     plain.set(`contact_webhooks|${w}`, `SECrotation000${i}`);
+    plain.set(`contact_webhook_urls|${w}`, dingtalkWebhookUrl(robot));
   }
   const leaf = pki.leaf([`${unique('r')}.example.com`], { key: 'rsa' });
   const cert = assertOk(await api(server, 'POST', '/v1/certificates', { key: admin, json: { pem: leaf.chain, private_key: leaf.key } }), 201);
