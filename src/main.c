@@ -60,6 +60,8 @@ static void usage(FILE *f)
             "              [--password PASSWORD] [--json]\n"
             "                                      add a console user (a password is generated\n"
             "                                      and printed when none is given)\n"
+            "  user unlock --account ID --email EMAIL\n"
+            "                                      lift a console user's sign-in locks\n"
             "  config example                      print a fully commented example config\n"
             "\n"
             "  --config FILE                       read options from FILE (NAME = VALUE lines)\n"
@@ -421,13 +423,38 @@ static void print_user(const struct cc_user *u, const char *password, int json)
         printf("console password:  %s   (shown only now: store it safely)\n", password);
 }
 
+static int user_unlock(const struct args *a, struct cc_service *svc)
+{
+    struct cc_error err;
+    int64_t account;
+    if (parse_account(a, &account))
+        return 2;
+    if (!a->email) {
+        fprintf(stderr, "certcontacts: --email is required\n");
+        return 2;
+    }
+    struct cc_user u;
+    if (cc_user_unlock(svc, NULL, account, 0, a->email, &u, &err)) {
+        fprintf(stderr, "certcontacts: %s\n", err.message);
+        return 1;
+    }
+    if (a->json)
+        print_user(&u, "", 1);
+    else
+        printf("unlocked:          %s (account %lld)\n", u.email, (long long)u.account_id);
+    return 0;
+}
+
 static int cmd_user(const struct args *a, struct cc_service *svc)
 {
     struct cc_error err;
     int64_t account;
+    if (a->npos == 2 && strcmp(a->pos[1], "unlock") == 0)
+        return user_unlock(a, svc);
     if (a->npos != 2 || strcmp(a->pos[1], "create") != 0) {
         fprintf(stderr, "usage: certcontacts user create --account ID --email EMAIL "
-                        "--role admin|operator|readonly [--password PASSWORD] [--json]\n");
+                        "--role admin|operator|readonly [--password PASSWORD] [--json]\n"
+                        "       certcontacts user unlock --account ID --email EMAIL\n");
         return 2;
     }
     if (parse_account(a, &account))

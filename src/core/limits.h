@@ -92,8 +92,9 @@
 #ifndef CC_PASSWORD_MAX_CHARS
 #define CC_PASSWORD_MAX_CHARS 128
 #endif
-/* Wrong passwords within CC_SIGN_IN_WINDOW_S that lock the email for
- * CC_SIGN_IN_LOCK_S. */
+/* Wrong passwords within CC_SIGN_IN_WINDOW_S for one email from one source address that
+ * lock that email for CC_SIGN_IN_LOCK_S from that address only; other addresses are only
+ * slowed down (the attacker could be anyone, the real user is elsewhere). */
 #ifndef CC_SIGN_IN_MAX_FAILURES
 #define CC_SIGN_IN_MAX_FAILURES 5
 #endif
@@ -102,6 +103,15 @@
 #endif
 #ifndef CC_SIGN_IN_LOCK_S
 #define CC_SIGN_IN_LOCK_S (15 * 60)
+#endif
+/* Wrong passwords within CC_SIGN_IN_WINDOW_S from one source address, whatever the
+ * emails, that lock every sign-in from that address for CC_SIGN_IN_LOCK_S. */
+#ifndef CC_SIGN_IN_ADDR_MAX_FAILURES
+#define CC_SIGN_IN_ADDR_MAX_FAILURES 30
+#endif
+/* Characters of a source address as text (an IPv6 address is at most 45). */
+#ifndef CC_ADDR_TEXT_MAX
+#define CC_ADDR_TEXT_MAX 45
 #endif
 /* Sign-ins held back after wrong passwords at once; more are refused at once, so a flood
  * cannot occupy the blocking pool. */

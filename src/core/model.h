@@ -222,7 +222,7 @@ struct cc_user {
     int64_t disabled_at;                  /* 0 while enabled */
     int64_t created_at;
     int64_t last_sign_in_at;              /* 0: never */
-    int64_t locked_until;                 /* read only: from the failures of its email */
+    int64_t locked_until;                 /* read only: its latest lock from one address */
 };
 
 struct cc_session {

@@ -42,6 +42,9 @@ const char *cc_req_method(struct cc_request *req);
 /* Makes caller (copied) the request's caller, for the handlers and the log. */
 void cc_req_set_caller(struct cc_request *req, const struct cc_caller *caller);
 struct cc_acs_state *cc_req_acs_state(struct cc_request *req);
+/* The peer's address as text into out (at least CC_ADDR_TEXT_MAX + 1 bytes;
+ * "" when unknown): what sign-in counts wrong passwords by. */
+void cc_req_source_addr(struct cc_request *req, char *out, size_t outsz);
 /* Calls fn for every query argument, decoded, in order (value NULL when the
  * argument has no '='), until fn returns non-zero; returns that value. */
 int cc_req_each_query(struct cc_request *req,
@@ -170,6 +173,7 @@ void cc_h_users_list(struct cc_request *req);
 void cc_h_users_create(struct cc_request *req);
 void cc_h_users_update(struct cc_request *req);
 void cc_h_users_delete(struct cc_request *req);
+void cc_h_users_unlock(struct cc_request *req);
 
 /* rest_keys.c */
 void cc_h_keys_list(struct cc_request *req);

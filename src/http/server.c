@@ -133,6 +133,22 @@ struct cc_acs_state *cc_req_acs_state(struct cc_request *req)
     return req->srv->acs;
 }
 
+void cc_req_source_addr(struct cc_request *req, char *out, size_t outsz)
+{
+    out[0] = '\0';
+    const union MHD_ConnectionInfo *ci =
+        req->conn ? MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS) : NULL;
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    if (!sa)
+        return;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+                  (socklen_t)outsz);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+                  (socklen_t)outsz);
+}
+
 struct query_walk {
     int (*fn)(void *arg, const char *name, const char *value);
     void *arg;

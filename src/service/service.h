@@ -436,6 +436,13 @@ enum cc_err cc_user_update(struct cc_service *svc, const struct cc_caller *calle
 enum cc_err cc_user_delete(struct cc_service *svc, const struct cc_caller *caller, int64_t id,
                            struct cc_error *err);
 /* Number of users in an account (at most CC_USERS_MAX). */
+/* Lifts every sign-in lock of a user and forgets its wrong-password counts
+ * (from every address), audited as user.unlock. An admin caller names the
+ * user by id in its own account; the CLI (caller NULL) by email in
+ * account_id. *out: the user, unlocked. */
+enum cc_err cc_user_unlock(struct cc_service *svc, const struct cc_caller *caller,
+                           int64_t account_id, int64_t id, const char *email,
+                           struct cc_user *out, struct cc_error *err);
 enum cc_err cc_user_count(struct cc_service *svc, int64_t account_id, size_t *n,
                           struct cc_error *err);
 
@@ -447,12 +454,16 @@ struct cc_new_session {
     struct cc_user user;
 };
 /* Checks email and password (one answer, CC_ERR_UNAUTHENTICATED, for an
- * unknown email and a wrong password, with the same work done), counts
- * failures per email, waits before answering from the third failure on, and
- * refuses a locked email (CC_ERR_USER_LOCKED with retry_after_s). Blocks:
- * call it off the HTTP worker threads. */
+ * unknown email and a wrong password, with the same work done). source is
+ * the caller's address as text (borrowed; NULL or "" when unknown). Wrong
+ * passwords slow every try of the email down from the third on (from any
+ * address: a slow-down, never a lock), lock the email from that source
+ * after CC_SIGN_IN_MAX_FAILURES (CC_ERR_USER_LOCKED with retry_after_s) and
+ * the source itself after CC_SIGN_IN_ADDR_MAX_FAILURES (CC_ERR_THROTTLED).
+ * Blocks: call it off the HTTP worker threads. */
 enum cc_err cc_session_sign_in(struct cc_service *svc, const char *email, const char *password,
-                               struct cc_new_session *out, struct cc_error *err);
+                               const char *source, struct cc_new_session *out,
+                               struct cc_error *err);
 /* The caller of a session cookie's token: its user's account and role. The
  * session's CSRF token goes to csrf (CC_CSRF_LEN + 1); *touch is set when
  * last_seen_at is old enough to be written again (cc_session_touch). Any

@@ -1,6 +1,6 @@
 /*
- * users.c — console users: argon2id passwords, sign-in with slow-down and
- * lock-out per email, sessions (an opaque random token in a cookie, only its
+ * users.c — console users: argon2id passwords, sign-in with a slow-down per
+ * email and lock-outs per (email, source address) and per address, sessions (an opaque random token in a cookie, only its
  * SHA-256 stored, with idle and absolute expiry and a CSRF token), the
  * admin's user management.
  */
@@ -203,6 +203,7 @@ struct user_op {
     const char *action;
     int kill_sessions;
     int delete;
+    int unlock;                      /* forget its wrong-password counts and locks */
 };
 
 static enum cc_err user_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
@@ -219,9 +220,22 @@ static enum cc_err user_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
         rc = cc_tx_user_insert(tx, u, err);
     if (!rc && op->kill_sessions)
         rc = cc_tx_session_delete(tx, NULL, u->id, err);
+    if (!rc && op->unlock)
+        rc = cc_tx_sign_in_unlock(tx, u->email_norm, err);
     if (!rc && op->action)
         rc = cc_tx_audit(tx, u->account_id, actor(op->caller), op->action, "user", u->id, u->email,
                          now, err);
+    return rc;
+}
+
+/* Unlocking writes no user field: the locks live apart from the user. */
+static enum cc_err unlock_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct user_op *op = arg;
+    enum cc_err rc = cc_tx_sign_in_unlock(tx, op->u->email_norm, err);
+    if (!rc)
+        rc = cc_tx_audit(tx, op->u->account_id, actor(op->caller), op->action, "user", op->u->id,
+                         op->u->email, cc_now_ms(), err);
     return rc;
 }
 
@@ -256,7 +270,7 @@ enum cc_err cc_user_create(struct cc_service *svc, const struct cc_caller *calle
     out->account_id = account_id;
     cc_strlcpy(out->language, "en", sizeof out->language);
     out->created_at = cc_now_ms();
-    struct user_op op = {caller, out, "user.create", 0, 0};
+    struct user_op op = {caller, out, "user.create", 0, 0, 0};
     rc = cc_store_write(svc->store, user_tx, &op, err);
     if (rc)
         gen_password[0] = '\0';
@@ -305,7 +319,7 @@ enum cc_err cc_user_update(struct cc_service *svc, const struct cc_caller *calle
     if ((rc = own_user(svc, caller, id, out, err)))
         return rc;
     int self = caller->user_id == id;
-    struct user_op op = {caller, out, "user.update", 0, 0};
+    struct user_op op = {caller, out, "user.update", 0, 0, 0};
     if (ch->role) {
         enum cc_role r = cc_role_parse(ch->role);
         if (r == CC_ROLE_NONE)
@@ -330,6 +344,7 @@ enum cc_err cc_user_update(struct cc_service *svc, const struct cc_caller *calle
     if (!rc && ch->password) {
         rc = cc_password_hash(ch->password, out->password_hash, sizeof out->password_hash, err);
         op.kill_sessions = !self || op.kill_sessions;
+        op.unlock = 1; /* a new password makes old guesses moot */
     }
     if (!rc)
         rc = cc_store_write(svc->store, user_tx, &op, err);
@@ -349,31 +364,102 @@ enum cc_err cc_user_delete(struct cc_service *svc, const struct cc_caller *calle
     if (caller->user_id == id)
         return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "User",
                             "You cannot delete yourself; ask another admin.");
-    struct user_op op = {caller, &u, "user.delete", 1, 1};
+    struct user_op op = {caller, &u, "user.delete", 1, 1, 1};
     rc = cc_store_write(svc->store, user_tx, &op, err);
     OPENSSL_cleanse(u.password_hash, sizeof u.password_hash);
     return rc;
 }
 
+enum cc_err cc_user_unlock(struct cc_service *svc, const struct cc_caller *caller,
+                           int64_t account_id, int64_t id, const char *email,
+                           struct cc_user *out, struct cc_error *err)
+{
+    enum cc_err rc;
+    if (caller) {
+        if ((rc = cc_service_require(caller, CC_ROLE_ADMIN, err)) ||
+            (rc = own_user(svc, caller, id, out, err)))
+            return rc;
+    } else {
+        char clean[CC_EMAIL_MAX + 1], norm[CC_EMAIL_MAX + 1];
+        if (!email)
+            return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Email", "The email is required.");
+        if ((rc = user_email(email, clean, sizeof clean, norm, sizeof norm, err)))
+            return rc;
+        rc = cc_store_user_by_email(svc->store, norm, out, err);
+        if (!rc && out->account_id != account_id)
+            rc = cc_error_set(err, CC_ERR_NOT_FOUND, NULL, "There is no such user.");
+        if (rc)
+            return rc;
+    }
+    OPENSSL_cleanse(out->password_hash, sizeof out->password_hash);
+    struct user_op op = {caller, out, "user.unlock", 0, 0, 1};
+    rc = cc_store_write(svc->store, unlock_tx, &op, err);
+    if (!rc)
+        out->locked_until = 0;
+    return rc;
+}
+
 /* ---- sessions ---------------------------------------------------------------- */
 
+/* Wrong passwords are counted under three keys (sign_in_failures rows):
+ *   EMAIL            from anywhere: slows every try for the email down, never
+ *                    locks it, since whoever sends them could be anyone;
+ *   EMAIL "\n" ADDR  from one source address: locks the email there only;
+ *   "\n" ADDR        from one address whatever the email: locks that address
+ *                    (spraying many emails).
+ * The real user, elsewhere, is never locked out by someone else's guesses.
+ * An email cannot hold a newline, so the keys never meet. */
+#define SIGN_IN_KEY_MAX (CC_EMAIL_MAX + CC_ADDR_TEXT_MAX + 2)
+
+struct sign_in_keys {
+    char email[CC_EMAIL_MAX + 1];
+    char pair[SIGN_IN_KEY_MAX + 1];
+    char addr[CC_ADDR_TEXT_MAX + 2];
+};
+
+static void sign_in_keys(struct sign_in_keys *k, const char *email_norm, const char *source)
+{
+    if (!source || !source[0] || strlen(source) > CC_ADDR_TEXT_MAX)
+        source = "-";
+    cc_strlcpy(k->email, email_norm, sizeof k->email);
+    snprintf(k->pair, sizeof k->pair, "%s\n%s", email_norm, source);
+    snprintf(k->addr, sizeof k->addr, "\n%s", source);
+}
+
 struct sign_in_op {
-    const char *email_norm;
+    const struct sign_in_keys *keys;
     int ok;                          /* 1: clear failures, add the session */
     struct cc_session sess;
     struct cc_user *user;
-    struct cc_sign_in_failures failures; /* out, after a failure */
+    struct cc_sign_in_failures pair, addr; /* out, after a failure */
 };
+
+static enum cc_err count_failure(struct cc_tx *tx, struct sign_in_op *op, int64_t now,
+                                 struct cc_error *err)
+{
+    const int64_t win = CC_SIGN_IN_WINDOW_S * 1000LL, lock = CC_SIGN_IN_LOCK_S * 1000LL;
+    struct cc_sign_in_failures mail;
+    enum cc_err rc = cc_tx_sign_in_failure(tx, op->keys->email, now, win, INT64_MAX, 0, &mail, err);
+    if (!rc)
+        rc = cc_tx_sign_in_failure(tx, op->keys->pair, now, win, CC_SIGN_IN_MAX_FAILURES, lock,
+                                   &op->pair, err);
+    if (!rc)
+        rc = cc_tx_sign_in_failure(tx, op->keys->addr, now, win, CC_SIGN_IN_ADDR_MAX_FAILURES,
+                                   lock, &op->addr, err);
+    return rc;
+}
 
 static enum cc_err sign_in_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
     struct sign_in_op *op = arg;
     int64_t now = cc_now_ms();
     if (!op->ok)
-        return cc_tx_sign_in_failure(tx, op->email_norm, now, CC_SIGN_IN_WINDOW_S * 1000LL,
-                                     CC_SIGN_IN_MAX_FAILURES, CC_SIGN_IN_LOCK_S * 1000LL,
-                                     &op->failures, err);
-    enum cc_err rc = cc_tx_sign_in_clear(tx, op->email_norm, err);
+        return count_failure(tx, op, now, err);
+    /* the address's own count stays: one good password must not excuse
+     * guesses at other emails */
+    enum cc_err rc = cc_tx_sign_in_clear(tx, op->keys->email, err);
+    if (!rc)
+        rc = cc_tx_sign_in_clear(tx, op->keys->pair, err);
     if (!rc)
         rc = cc_tx_session_insert(tx, &op->sess, err);
     if (!rc) {
@@ -391,11 +477,22 @@ static enum cc_err locked(struct cc_error *err, int64_t until, int64_t now)
     int64_t s = (until - now + 999) / 1000;
     int64_t min = (s + 59) / 60;
     cc_error_set(err, CC_ERR_USER_LOCKED, NULL,
-                 "Too many wrong passwords; try again in %lld minute%s.", (long long)min,
-                 min == 1 ? "" : "s");
+                 "Too many wrong passwords from this address; try again in %lld minute%s, or "
+                 "ask an admin to unlock you.", (long long)min, min == 1 ? "" : "s");
     if (err)
         err->retry_after_s = s > 0 ? s : 1;
     return CC_ERR_USER_LOCKED;
+}
+
+static enum cc_err address_locked(struct cc_error *err, int64_t until, int64_t now)
+{
+    int64_t s = (until - now + 999) / 1000;
+    cc_error_set(err, CC_ERR_THROTTLED, "SignIn",
+                 "Too many wrong passwords from this address; try again in %lld minute%s.",
+                 (long long)((s + 59) / 60), (s + 59) / 60 == 1 ? "" : "s");
+    if (err)
+        err->retry_after_s = s > 0 ? s : 1;
+    return CC_ERR_THROTTLED;
 }
 
 static enum cc_err bad_credentials(struct cc_error *err)
@@ -403,8 +500,50 @@ static enum cc_err bad_credentials(struct cc_error *err)
     return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, "The email or password is wrong.");
 }
 
+/* Refuses a locked address or (email, address), or holds the try back when
+ * the email has recent failures from anywhere: from the third on, each
+ * waits a second longer (up to 10 s), whoever sends it — a slow-down, never
+ * a lock. Waiters are bounded, so a flood cannot hold the blocking pool. */
+static enum cc_err sign_in_gate(struct cc_service *svc, const struct sign_in_keys *k,
+                                int64_t now, struct cc_error *err)
+{
+    struct cc_sign_in_failures f;
+    enum cc_err rc = cc_store_sign_in_failures(svc->store, k->addr, &f, err);
+    if (!rc && f.locked_until > now)
+        return address_locked(err, f.locked_until, now);
+    if (!rc && !(rc = cc_store_sign_in_failures(svc->store, k->pair, &f, err)) &&
+        f.locked_until > now)
+        return locked(err, f.locked_until, now);
+    if (rc || (rc = cc_store_sign_in_failures(svc->store, k->email, &f, err)))
+        return rc;
+    int64_t recent = now - f.first_failure_at <= CC_SIGN_IN_WINDOW_S * 1000LL ? f.failures : 0;
+    if (recent < 2)
+        return CC_OK;
+    pthread_mutex_lock(&wait_mu);
+    int full = waiting >= CC_SIGN_IN_WAITING_MAX;
+    if (!full)
+        waiting++;
+    pthread_mutex_unlock(&wait_mu);
+    if (full) {
+        cc_error_set(err, CC_ERR_THROTTLED, "SignIn",
+                     "Too many sign-ins are waiting after wrong passwords; try again shortly.");
+        if (err)
+            err->retry_after_s = 1;
+        return CC_ERR_THROTTLED;
+    }
+    int64_t wait_s = recent - 1 < 10 ? recent - 1 : 10;
+    struct timespec ts = {(time_t)wait_s, 0};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+    pthread_mutex_lock(&wait_mu);
+    waiting--;
+    pthread_mutex_unlock(&wait_mu);
+    return CC_OK;
+}
+
 enum cc_err cc_session_sign_in(struct cc_service *svc, const char *email, const char *password,
-                               struct cc_new_session *out, struct cc_error *err)
+                               const char *source, struct cc_new_session *out,
+                               struct cc_error *err)
 {
     char clean[CC_EMAIL_MAX + 1], norm[CC_EMAIL_MAX + 1];
     memset(out, 0, sizeof *out);
@@ -416,35 +555,11 @@ enum cc_err cc_session_sign_in(struct cc_service *svc, const char *email, const 
     }
     pthread_once(&dummy_once, make_dummy); /* not on an unknown email's time only */
     int64_t now = cc_now_ms();
-    struct cc_sign_in_failures f;
-    enum cc_err rc = cc_store_sign_in_failures(svc->store, norm, &f, err);
+    struct sign_in_keys keys;
+    sign_in_keys(&keys, norm, source);
+    enum cc_err rc = sign_in_gate(svc, &keys, now, err);
     if (rc)
         return rc;
-    if (f.locked_until > now)
-        return locked(err, f.locked_until, now);
-    int64_t recent = now - f.first_failure_at <= CC_SIGN_IN_WINDOW_S * 1000LL ? f.failures : 0;
-    if (recent >= 2) { /* from the third try on, each waits a second longer */
-        pthread_mutex_lock(&wait_mu);
-        int full = waiting >= CC_SIGN_IN_WAITING_MAX;
-        if (!full)
-            waiting++;
-        pthread_mutex_unlock(&wait_mu);
-        if (full) {
-            cc_error_set(err, CC_ERR_THROTTLED, "SignIn",
-                         "Too many sign-ins are waiting after wrong passwords; try again "
-                         "shortly.");
-            if (err)
-                err->retry_after_s = 1;
-            return CC_ERR_THROTTLED;
-        }
-        int64_t wait_s = recent - 1 < 10 ? recent - 1 : 10;
-        struct timespec ts = {(time_t)wait_s, 0};
-        while (nanosleep(&ts, &ts) != 0)
-            ;
-        pthread_mutex_lock(&wait_mu);
-        waiting--;
-        pthread_mutex_unlock(&wait_mu);
-    }
     struct cc_user *u = &out->user;
     rc = cc_store_user_by_email(svc->store, norm, u, err);
     if (rc && rc != CC_ERR_NOT_FOUND)
@@ -456,14 +571,14 @@ enum cc_err cc_session_sign_in(struct cc_service *svc, const char *email, const 
     } else {
         ok = cc_password_verify(u->password_hash, password);
     }
-    struct sign_in_op op = {.email_norm = norm, .ok = ok, .user = u};
+    struct sign_in_op op = {.keys = &keys, .ok = ok, .user = u};
     if (!ok) {
         memset(u, 0, sizeof *u);
         rc = cc_store_write(svc->store, sign_in_tx, &op, err);
         if (rc)
             return rc;
-        if (op.failures.locked_until > now)
-            return locked(err, op.failures.locked_until, cc_now_ms());
+        if (op.pair.locked_until > now)
+            return locked(err, op.pair.locked_until, cc_now_ms());
         return bad_credentials(err);
     }
     if (u->disabled_at) {

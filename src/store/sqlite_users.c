@@ -1,6 +1,7 @@
 /*
  * sqlite_users.c — the SQLite side of console users (migration 0007): users,
- * their sessions and the wrong-password counts per email. Writes run inside
+ * their sessions and the wrong-password counts (per email, per address and
+ * per email from one address; the service makes the keys). Writes run inside
  * the writer's transactions (sqlite_writer.c); reads on the calling thread's
  * read connection.
  */
@@ -13,8 +14,11 @@
 #define USER_COLS                                                                            \
     "u.id, u.account_id, u.email, u.email_norm, u.role, u.password_hash, u.language, "      \
     "COALESCE(u.disabled_at, 0), u.created_at, COALESCE(u.last_sign_in_at, 0), "            \
-    "COALESCE(f.locked_until, 0)"
-#define USER_FROM " FROM users u LEFT JOIN sign_in_failures f ON f.email_norm = u.email_norm "
+    "COALESCE((SELECT MAX(f.locked_until) FROM sign_in_failures f WHERE "                  \
+    "f.email_norm >= u.email_norm || char(10) AND f.email_norm < u.email_norm || char(11)), 0)"
+/* A user's lock is the latest of its email's locks from one address each: the
+ * rows keyed "EMAIL\nADDRESS" (see service/users.c), found by key range. */
+#define USER_FROM " FROM users u "
 
 static const char sql_user_get[] = "SELECT " USER_COLS USER_FROM "WHERE u.id = ?1";
 static const char sql_user_by_email[] = "SELECT " USER_COLS USER_FROM "WHERE u.email_norm = ?1";
@@ -22,8 +26,7 @@ static const char sql_user_list[] =
     "SELECT " USER_COLS USER_FROM "WHERE u.account_id = ?1 ORDER BY u.id LIMIT ?2";
 static const char sql_session_get[] =
     "SELECT s.token_hash, s.user_id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, "
-    USER_COLS " FROM sessions s JOIN users u ON u.id = s.user_id "
-    "LEFT JOIN sign_in_failures f ON f.email_norm = u.email_norm WHERE s.token_hash = ?1";
+    USER_COLS " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1";
 static const char sql_failures_get[] =
     "SELECT failures, first_failure_at, locked_until FROM sign_in_failures WHERE email_norm = ?1";
 static const char sql_user_insert[] =
@@ -46,6 +49,9 @@ static const char sql_failure_put[] =
     "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (email_norm) DO UPDATE SET failures = excluded.failures, "
     "first_failure_at = excluded.first_failure_at, locked_until = excluded.locked_until";
 static const char sql_failure_clear[] = "DELETE FROM sign_in_failures WHERE email_norm = ?1";
+static const char sql_failure_unlock[] =
+    "DELETE FROM sign_in_failures WHERE email_norm = ?1 OR "
+    "(email_norm >= ?1 || char(10) AND email_norm < ?1 || char(11))";
 
 static void read_user(sqlite3_stmt *s, int i, struct cc_user *u)
 {
@@ -326,6 +332,16 @@ static enum cc_err tx_sign_in_clear(void *tx, const char *email_norm, struct cc_
         return CC_ERR_STORE;
     sqlite3_bind_text(s, 1, email_norm, -1, SQLITE_STATIC);
     return cc_sq_step_done(c, s, "clearing sign-in failures", err);
+}
+
+static enum cc_err tx_sign_in_unlock(void *tx, const char *email_norm, struct cc_error *err)
+{
+    struct conn *c = tx;
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_failure_unlock, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_text(s, 1, email_norm, -1, SQLITE_STATIC);
+    return cc_sq_step_done(c, s, "unlocking sign-in", err);
 }
 
 const struct cc_store_user_ops cc_sq_user_ops = {CC_STORE_USER_OPS(CC_STORE_OP_INIT)};

@@ -24,10 +24,11 @@
       (const char *token_hash, struct cc_session *sess, struct cc_user *user,              \
        struct cc_error *err),                                                              \
       (token_hash, sess, user, err))                                                       \
-    /* The wrong-password count of an email (zeros when none). */                          \
+    /* The wrong-password count kept under key (an email, an address, or an email from    \
+     * one address as "EMAIL\nADDRESS"; zeros when none). */                              \
     X(read, sign_in_failures,                                                              \
-      (const char *email_norm, struct cc_sign_in_failures *out, struct cc_error *err),     \
-      (email_norm, out, err))                                                              \
+      (const char *key, struct cc_sign_in_failures *out, struct cc_error *err),            \
+      (key, out, err))                                                                     \
     /* Sets u->id. A taken email is CC_ERR_ALREADY_EXISTS, field "Email". */               \
     X(tx, user_insert, (struct cc_user *u, struct cc_error *err), (u, err))                \
     /* Writes role, password_hash, language, disabled_at and last_sign_in_at of u         \
@@ -43,14 +44,17 @@
       (token_hash, user_id, err))                                                          \
     X(tx, session_touch, (const char *token_hash, int64_t now, struct cc_error *err),      \
       (token_hash, now, err))                                                              \
-    /* Counts one wrong password for email_norm at now: a count older than window_ms      \
-     * starts again at 1; reaching max_failures sets locked_until to now + lock_ms. *out  \
-     * is the new state. */                                                                \
+    /* Counts one wrong password under key at now: a count older than window_ms starts    \
+     * again at 1; reaching max_failures sets locked_until to now + lock_ms. *out is the  \
+     * new state. */                                                                       \
     X(tx, sign_in_failure,                                                                 \
-      (const char *email_norm, int64_t now, int64_t window_ms, int64_t max_failures,       \
+      (const char *key, int64_t now, int64_t window_ms, int64_t max_failures,              \
        int64_t lock_ms, struct cc_sign_in_failures *out, struct cc_error *err),            \
-      (email_norm, now, window_ms, max_failures, lock_ms, out, err))                       \
-    X(tx, sign_in_clear, (const char *email_norm, struct cc_error *err), (email_norm, err))
+      (key, now, window_ms, max_failures, lock_ms, out, err))                              \
+    /* Forgets the count under key. */                                                     \
+    X(tx, sign_in_clear, (const char *key, struct cc_error *err), (key, err))              \
+    /* Forgets every count and lock of email_norm: its own and those from each address. */ \
+    X(tx, sign_in_unlock, (const char *email_norm, struct cc_error *err), (email_norm, err))
 
 CC_STORE_USER_OPS(CC_STORE_DECLARE)
 

@@ -115,7 +115,7 @@ static void sign_in_and_out(void **state)
     assert_string_equal(gen2, "");
 
     struct cc_new_session s;
-    assert_int_equal(cc_session_sign_in(f->b.svc, "ann@example.com", gen, &s, &err), CC_OK);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "ann@example.com", gen, "10.0.0.1", &s, &err), CC_OK);
     assert_int_equal(strlen(s.token), CC_SESSION_TOKEN_LEN);
     assert_int_equal(strlen(s.csrf_token), CC_CSRF_LEN);
     assert_string_not_equal(s.token, s.csrf_token);
@@ -137,9 +137,9 @@ static void sign_in_and_out(void **state)
     /* an unknown email and a wrong password get the same answer */
     struct cc_error e1, e2;
     struct cc_new_session bad;
-    assert_int_equal(cc_session_sign_in(f->b.svc, "nobody@example.com", gen, &bad, &e1),
+    assert_int_equal(cc_session_sign_in(f->b.svc, "nobody@example.com", gen, "10.0.0.1", &bad, &e1),
                      CC_ERR_UNAUTHENTICATED);
-    assert_int_equal(cc_session_sign_in(f->b.svc, "ann@example.com", "wrong password", &bad, &e2),
+    assert_int_equal(cc_session_sign_in(f->b.svc, "ann@example.com", "wrong password", "10.0.0.1", &bad, &e2),
                      CC_ERR_UNAUTHENTICATED);
     assert_string_equal(bad.token, "");
     assert_string_equal(e1.message, e2.message);
@@ -155,7 +155,7 @@ static void sign_in_and_out(void **state)
 
     /* the language is remembered */
     struct cc_new_session s2;
-    assert_int_equal(cc_session_sign_in(f->b.svc, "ann@example.com", gen, &s2, &err), CC_OK);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "ann@example.com", gen, "10.0.0.1", &s2, &err), CC_OK);
     assert_int_equal(cc_session_authenticate(f->b.svc, s2.token, &c, csrf, &touch, &err), CC_OK);
     struct cc_user got;
     assert_int_equal(cc_session_set_language(f->b.svc, &c, "zh-cn", &got, &err), CC_OK);
@@ -182,7 +182,7 @@ static void admin_rules(void **state)
     assert_int_equal(cc_user_create(f->b.svc, NULL, f->account, "boss@example.com", "admin", NULL,
                                     &admin, pw, &err), CC_OK);
     struct cc_new_session s;
-    assert_int_equal(cc_session_sign_in(f->b.svc, "boss@example.com", pw, &s, &err), CC_OK);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "boss@example.com", pw, "10.0.0.1", &s, &err), CC_OK);
     struct cc_caller me;
     char csrf[CC_CSRF_LEN + 1];
     int touch;
@@ -193,7 +193,7 @@ static void admin_rules(void **state)
                                     pw2, &err), CC_OK);
     assert_int_equal(op.account_id, f->account);
     struct cc_new_session so;
-    assert_int_equal(cc_session_sign_in(f->b.svc, "op@example.com", pw2, &so, &err), CC_OK);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "op@example.com", pw2, "10.0.0.1", &so, &err), CC_OK);
     struct cc_caller opc;
     assert_int_equal(cc_session_authenticate(f->b.svc, so.token, &opc, csrf, &touch, &err), CC_OK);
     struct cc_user *list = NULL;
@@ -222,15 +222,15 @@ static void admin_rules(void **state)
     assert_true(out.disabled_at > 0);
     assert_int_equal(cc_session_authenticate(f->b.svc, so.token, &opc, csrf, &touch, &err),
                      CC_ERR_UNAUTHENTICATED);
-    assert_int_equal(cc_session_sign_in(f->b.svc, "op@example.com", pw2, &so, &err),
+    assert_int_equal(cc_session_sign_in(f->b.svc, "op@example.com", pw2, "10.0.0.1", &so, &err),
                      CC_ERR_FORBIDDEN);
     /* enabled again, with a new password */
     ch = (struct cc_user_change){"readonly", 0, "a new password"};
     assert_int_equal(cc_user_update(f->b.svc, &me, op.id, &ch, &out, &err), CC_OK);
     assert_int_equal(out.role, CC_ROLE_READONLY);
-    assert_int_equal(cc_session_sign_in(f->b.svc, "op@example.com", pw2, &so, &err),
+    assert_int_equal(cc_session_sign_in(f->b.svc, "op@example.com", pw2, "10.0.0.1", &so, &err),
                      CC_ERR_UNAUTHENTICATED);
-    assert_int_equal(cc_session_sign_in(f->b.svc, "op@example.com", "a new password", &so, &err),
+    assert_int_equal(cc_session_sign_in(f->b.svc, "op@example.com", "a new password", "10.0.0.1", &so, &err),
                      CC_OK);
     assert_int_equal(so.user.role, CC_ROLE_READONLY);
 
@@ -239,7 +239,7 @@ static void admin_rules(void **state)
     stranger.account_id = f->account + 1000;
     assert_int_equal(cc_user_delete(f->b.svc, &stranger, op.id, &err), CC_ERR_NOT_FOUND);
     assert_int_equal(cc_user_delete(f->b.svc, &me, op.id, &err), CC_OK);
-    assert_int_equal(cc_session_sign_in(f->b.svc, "op@example.com", "a new password", &so, &err),
+    assert_int_equal(cc_session_sign_in(f->b.svc, "op@example.com", "a new password", "10.0.0.1", &so, &err),
                      CC_ERR_UNAUTHENTICATED);
 }
 
@@ -254,22 +254,110 @@ static void lock_after_five_failures(void **state)
     struct cc_new_session s;
     int64_t t0 = cc_mono_us();
     for (int i = 1; i <= 4; i++)
-        assert_int_equal(cc_session_sign_in(f->b.svc, "lock@example.com", "wrong password", &s,
-                                            &err), CC_ERR_UNAUTHENTICATED);
+        assert_int_equal(cc_session_sign_in(f->b.svc, "lock@example.com", "wrong password",
+                                            "10.0.0.1", &s, &err), CC_ERR_UNAUTHENTICATED);
     /* the third and fourth waited 1 s and 2 s */
     assert_true(cc_mono_us() - t0 >= 3000000);
-    assert_int_equal(cc_session_sign_in(f->b.svc, "lock@example.com", "wrong password", &s, &err),
-                     CC_ERR_USER_LOCKED);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "lock@example.com", "wrong password", "10.0.0.1",
+                                        &s, &err), CC_ERR_USER_LOCKED);
     assert_true(err.retry_after_s > 14 * 60 && err.retry_after_s <= 15 * 60);
-    /* even the right password, now */
-    assert_int_equal(cc_session_sign_in(f->b.svc, "lock@example.com", pw, &s, &err),
+    /* even the right password, from that address */
+    assert_int_equal(cc_session_sign_in(f->b.svc, "lock@example.com", pw, "10.0.0.1", &s, &err),
                      CC_ERR_USER_LOCKED);
+    /* the admin sees the lock */
+    struct cc_user got;
+    assert_int_equal(cc_store_user_get(f->b.store, u.id, &got, &err), CC_OK);
+    assert_true(got.locked_until > cc_now_ms());
     /* unknown emails are counted and locked the same way */
     for (int i = 1; i <= 4; i++)
-        assert_int_equal(cc_session_sign_in(f->b.svc, "ghost@example.com", "wrong password", &s,
+        assert_int_equal(cc_session_sign_in(f->b.svc, "ghost@example.com", "wrong password",
+                                            "10.0.0.1", &s, &err), CC_ERR_UNAUTHENTICATED);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "ghost@example.com", "wrong password",
+                                        "10.0.0.1", &s, &err), CC_ERR_USER_LOCKED);
+}
+
+/* The old attack: five wrong passwords from elsewhere locked the real user
+ * out. Now they lock that address only; the user, from its own address, is
+ * slowed down but signs in. */
+static void others_cannot_lock_a_user_out(void **state)
+{
+    struct fx *f = *state;
+    struct cc_user u;
+    char pw[CC_PASSWORD_GEN_LEN + 1];
+    struct cc_error err;
+    assert_int_equal(cc_user_create(f->b.svc, NULL, f->account, "real@example.com", "admin", NULL,
+                                    &u, pw, &err), CC_OK);
+    struct cc_new_session s;
+    for (int i = 1; i <= 5; i++)
+        cc_session_sign_in(f->b.svc, "real@example.com", "wrong password", "203.0.113.9", &s,
+                           &err);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "real@example.com", pw, "203.0.113.9", &s,
+                                        &err), CC_ERR_USER_LOCKED);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "real@example.com", pw, "198.51.100.7", &s,
+                                        &err), CC_OK);
+}
+
+/* Spraying many emails from one address locks the address. */
+static void an_address_spraying_emails_is_locked(void **state)
+{
+    struct fx *f = *state;
+    struct cc_user u;
+    char pw[CC_PASSWORD_GEN_LEN + 1];
+    struct cc_error err;
+    assert_int_equal(cc_user_create(f->b.svc, NULL, f->account, "spray@example.com", "admin",
+                                    NULL, &u, pw, &err), CC_OK);
+    struct cc_new_session s;
+    char email[64];
+    for (int i = 0; i < CC_SIGN_IN_ADDR_MAX_FAILURES; i++) {
+        snprintf(email, sizeof email, "guess%d@example.com", i);
+        assert_int_equal(cc_session_sign_in(f->b.svc, email, "wrong password", "192.0.2.1", &s,
                                             &err), CC_ERR_UNAUTHENTICATED);
-    assert_int_equal(cc_session_sign_in(f->b.svc, "ghost@example.com", "wrong password", &s, &err),
+    }
+    assert_int_equal(cc_session_sign_in(f->b.svc, "spray@example.com", pw, "192.0.2.1", &s, &err),
+                     CC_ERR_THROTTLED);
+    assert_true(err.retry_after_s > 14 * 60);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "spray@example.com", pw, "192.0.2.2", &s, &err),
+                     CC_OK);
+}
+
+/* An admin (or the CLI) lifts a lock; it is audited. */
+static void unlock_lifts_the_lock(void **state)
+{
+    struct fx *f = *state;
+    struct cc_user u, boss, got;
+    char pw[CC_PASSWORD_GEN_LEN + 1], bpw[CC_PASSWORD_GEN_LEN + 1];
+    struct cc_error err;
+    assert_int_equal(cc_user_create(f->b.svc, NULL, f->account, "stuck@example.com", "operator",
+                                    NULL, &u, pw, &err), CC_OK);
+    assert_int_equal(cc_user_create(f->b.svc, NULL, f->account, "boss2@example.com", "admin",
+                                    NULL, &boss, bpw, &err), CC_OK);
+    struct cc_new_session s;
+    for (int i = 1; i <= 5; i++)
+        cc_session_sign_in(f->b.svc, "stuck@example.com", "wrong password", "10.9.9.9", &s, &err);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "stuck@example.com", pw, "10.9.9.9", &s, &err),
                      CC_ERR_USER_LOCKED);
+    struct cc_caller admin = {.account_id = f->account, .role = CC_ROLE_ADMIN, .user_id = boss.id};
+    struct cc_caller op = {.account_id = f->account, .role = CC_ROLE_OPERATOR};
+    struct cc_caller stranger = {.account_id = f->account + 1000, .role = CC_ROLE_ADMIN};
+    cc_strlcpy(admin.key_id, "user:boss", sizeof admin.key_id);
+    assert_int_equal(cc_user_unlock(f->b.svc, &op, 0, u.id, NULL, &got, &err), CC_ERR_FORBIDDEN);
+    assert_int_equal(cc_user_unlock(f->b.svc, &stranger, 0, u.id, NULL, &got, &err),
+                     CC_ERR_NOT_FOUND);
+    assert_int_equal(cc_user_unlock(f->b.svc, &admin, 0, u.id, NULL, &got, &err), CC_OK);
+    assert_int_equal(got.locked_until, 0);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "stuck@example.com", pw, "10.9.9.9", &s, &err),
+                     CC_OK);
+    /* the CLI names the user by email in its account */
+    for (int i = 1; i <= 5; i++)
+        cc_session_sign_in(f->b.svc, "stuck@example.com", "wrong password", "10.9.9.8", &s, &err);
+    assert_int_equal(cc_user_unlock(f->b.svc, NULL, f->account + 1, 0, "stuck@example.com", &got,
+                                    &err), CC_ERR_NOT_FOUND);
+    assert_int_equal(cc_user_unlock(f->b.svc, NULL, f->account, 0, "STUCK@example.com", &got,
+                                    &err), CC_OK);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "stuck@example.com", pw, "10.9.9.8", &s, &err),
+                     CC_OK);
+    assert_int_equal(svc_fixture_count(&f->b, "SELECT count(*) FROM audit_log WHERE action = ?1",
+                                       "user.unlock"), 2);
 }
 
 /* Polls cc_session_authenticate until it fails, for at most 10 s. */
@@ -301,14 +389,14 @@ static void sessions_expire(void **state)
     struct cc_new_session s;
     /* absolute expiry: the cookie's Max-Age says the same */
     f->b.svc->cfg.session_max_age_s = 1;
-    assert_int_equal(cc_session_sign_in(f->b.svc, "exp@example.com", pw, &s, &err), CC_OK);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "exp@example.com", pw, "10.0.0.1", &s, &err), CC_OK);
     assert_int_equal(s.max_age_s, 1);
     assert_int_equal(cc_session_authenticate(f->b.svc, s.token, &c, csrf, &touch, &err), CC_OK);
     assert_int_equal(until_refused(f, s.token), CC_ERR_UNAUTHENTICATED);
     /* idle expiry */
     f->b.svc->cfg.session_max_age_s = 0;
     f->b.svc->cfg.session_idle_s = 1;
-    assert_int_equal(cc_session_sign_in(f->b.svc, "exp@example.com", pw, &s, &err), CC_OK);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "exp@example.com", pw, "10.0.0.1", &s, &err), CC_OK);
     assert_int_equal(s.max_age_s, CC_SESSION_MAX_AGE_DEFAULT_S);
     assert_int_equal(cc_session_authenticate(f->b.svc, s.token, &c, csrf, &touch, &err), CC_OK);
     assert_int_equal(until_refused(f, s.token), CC_ERR_UNAUTHENTICATED);
@@ -347,7 +435,7 @@ static void keys_through_the_api_name_their_user(void **state)
     assert_int_equal(cc_user_create(f->b.svc, NULL, f->account, "keys@example.com", "admin",
                                     NULL, &admin, pw, &err), CC_OK);
     struct cc_new_session s;
-    assert_int_equal(cc_session_sign_in(f->b.svc, "keys@example.com", pw, &s, &err), CC_OK);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "keys@example.com", pw, "10.0.0.1", &s, &err), CC_OK);
     struct cc_caller me;
     int touch;
     assert_int_equal(cc_session_authenticate(f->b.svc, s.token, &me, csrf, &touch, &err), CC_OK);
@@ -376,6 +464,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(sign_in_and_out, setup, teardown),
         cmocka_unit_test_setup_teardown(admin_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(lock_after_five_failures, setup, teardown),
+        cmocka_unit_test_setup_teardown(others_cannot_lock_a_user_out, setup, teardown),
+        cmocka_unit_test_setup_teardown(an_address_spraying_emails_is_locked, setup, teardown),
+        cmocka_unit_test_setup_teardown(unlock_lifts_the_lock, setup, teardown),
         cmocka_unit_test_setup_teardown(sessions_expire, setup, teardown),
         cmocka_unit_test_setup_teardown(keys_through_the_api_name_their_user, setup, teardown),
     };
