@@ -107,7 +107,7 @@
 /* Wrong passwords within CC_SIGN_IN_WINDOW_S from one source address, whatever the
  * emails, that lock every sign-in from that address for CC_SIGN_IN_LOCK_S. */
 #ifndef CC_SIGN_IN_ADDR_MAX_FAILURES
-#define CC_SIGN_IN_ADDR_MAX_FAILURES 30
+#define CC_SIGN_IN_ADDR_MAX_FAILURES 100
 #endif
 /* Characters of a source address as text (an IPv6 address is at most 45). */
 #ifndef CC_ADDR_TEXT_MAX

@@ -343,6 +343,57 @@ test('repeated wrong passwords slow down, then lock the user for 15 minutes', as
   assertError((await signIn(ghost, 'whatever it is')).res, 423, 'UserLocked');
 });
 
+/** Signs in from another loopback address (the source the server counts by). */
+function signInFrom(localAddress, email, password) {
+  return raw(server, 'POST', '/v1/session', {
+    localAddress, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }),
+  });
+}
+
+test('five wrong passwords from another address no longer lock the real user out; an admin unlocks', async () => {
+  const email = `${unique('victim')}@example.com`;
+  const user = userCreate(email, 'operator', 'the right password');
+  // the old attack: five wrong passwords from somewhere else
+  for (let i = 1; i <= 4; i++) assertError(await signInFrom('127.0.0.2', email, 'a wrong password'), 401, 'Unauthorized');
+  assertError(await signInFrom('127.0.0.2', email, 'a wrong password'), 423, 'UserLocked');
+  // the attacker's address is locked out of that email, even with the right password ...
+  assertError(await signInFrom('127.0.0.2', email, 'the right password'), 423, 'UserLocked');
+  // ... the real user, from its own address, is slowed down but signs in
+  const mine = await signIn(email, 'the right password');
+  assert.equal(mine.res.status, 201, show(mine.res));
+  // the admin sees the lock that remains (from 127.0.0.2) and lifts it
+  const s = await signIn('admin@example.com', adminPw);
+  let u = assertOk(await as(s, 'GET', '/v1/users', { csrf: false }), 200).users.find((x) => x.email === email);
+  assert.ok(u.locked_until && Date.parse(u.locked_until) > Date.now(), JSON.stringify(u));
+  assertError(await as(s, 'POST', `/v1/users/${user.id}/unlock`, { csrf: false }), 403, 'Forbidden.CSRF');
+  u = assertOk(await as(s, 'POST', `/v1/users/${user.id}/unlock`), 200).user;
+  assert.equal(u.locked_until, null, JSON.stringify(u));
+  assert.equal(u.email, email);
+  assert.equal((await signInFrom('127.0.0.2', email, 'the right password')).status, 201);
+  // an operator may not unlock; another account's admin does not see the user
+  assertError(await as(mine, 'POST', `/v1/users/${user.id}/unlock`), 403, 'Forbidden');
+  const other = createAccount(dir);
+  assertError(await api(server, 'POST', `/v1/users/${user.id}/unlock`, { key: other }), 404, 'NotFound');
+  // the CLI unlocks too
+  for (let i = 1; i <= 5; i++) await signInFrom('127.0.0.3', email, 'a wrong password');
+  assertError(await signInFrom('127.0.0.3', email, 'the right password'), 423, 'UserLocked');
+  const out = cliJson(['user', 'unlock', '--account', String(acct.account_id), '--email', email, '--json'], { dataDir: dir });
+  assert.equal(out.email, email);
+  assert.equal((await signInFrom('127.0.0.3', email, 'the right password')).status, 201);
+});
+
+test('many emails guessed from one address lock that address only', async () => {
+  const email = `${unique('sprayed')}@example.com`;
+  userCreate(email, 'operator', 'the right password');
+  // CC_SIGN_IN_ADDR_MAX_FAILURES wrong passwords, each for another email
+  const guesses = Array.from({ length: 100 }, () => `${unique('spray')}@example.com`);
+  for (const g of guesses) assertError(await signInFrom('127.0.0.4', g, 'a wrong password'), 401, 'Unauthorized');
+  const r = await signInFrom('127.0.0.4', email, 'the right password');
+  assertError(r, 429, 'Throttling.SignIn');
+  assert.ok(Number(r.headers.get('retry-after')) > 14 * 60, show(r));
+  assert.equal((await signInFrom('127.0.0.5', email, 'the right password')).status, 201);
+});
+
 test('sign-ins held back after wrong passwords are capped; more are refused at once', async () => {
   const emails = Array.from({ length: 12 }, () => `${unique('flood')}@example.com`);
   for (const e of emails) {
