@@ -257,6 +257,7 @@ static int open_app(const struct cc_config *cfg, struct cc_store **store, struct
     }
     struct cc_service_config svcc = {
         .max_contacts = cfg->max_contacts_per_account,
+        .max_keys = cfg->max_access_keys_per_account,
         .verify = {cfg->verify_code_ttl, cfg->verify_resend_interval, cfg->verify_max_per_hour,
                    cfg->verify_max_per_day, cfg->verify_account_max_per_hour,
                    cfg->verify_max_attempts},
@@ -580,7 +581,8 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
     bootstrap(svc, cfg);
     struct cc_http_config hc = {cfg->listen, (int)cfg->threads, (size_t)cfg->max_body_bytes,
                                 (int)cfg->connection_timeout_s, (int)cfg->blocking_threads,
-                                cfg->acs_requests_per_minute, (unsigned)cfg->max_connections};
+                                cfg->acs_requests_per_minute, (unsigned)cfg->max_connections,
+                                cfg->acs_nonces_per_key};
     struct cc_dispatcher_config dcfg = {(int)cfg->dispatcher_threads, cfg->delivery_lease_s * 1000,
                                         schedule, nschedule, 1000,
                                         (int)cfg->robot_rate_window_percent,

@@ -69,6 +69,11 @@
 #ifndef CC_KEYWORD_MAX_CHARS
 #define CC_KEYWORD_MAX_CHARS 64
 #endif
+/* Enabled access keys one account may have by default (option max_access_keys_per_account):
+ * each key has its own share of the Alibaba API's replay cache. */
+#ifndef CC_KEYS_PER_ACCOUNT_DEFAULT
+#define CC_KEYS_PER_ACCOUNT_DEFAULT 50
+#endif
 /* Console users one account may have. */
 #ifndef CC_USERS_MAX
 #define CC_USERS_MAX 1000
@@ -143,19 +148,11 @@
 #ifndef CC_ACS_MSG_MAX
 #define CC_ACS_MSG_MAX 8192
 #endif
-/* The replay cache: sets x ways nonces remembered (65 536). */
-#ifndef CC_ACS_NONCE_SETS
-#define CC_ACS_NONCE_SETS 8192
-#endif
-#ifndef CC_ACS_NONCE_WAYS
-#define CC_ACS_NONCE_WAYS 8
-#endif
-/* The per-key rate limiter: sets x ways keys tracked (4 096). */
-#ifndef CC_ACS_RATE_SETS
-#define CC_ACS_RATE_SETS 1024
-#endif
-#ifndef CC_ACS_RATE_WAYS
-#define CC_ACS_RATE_WAYS 4
+/* Signature nonces one access key may have remembered at once by default (option
+ * acs_nonces_per_key): each is kept until its timestamp leaves the window, and a key whose
+ * share is full is throttled rather than another key's nonce forgotten. */
+#ifndef CC_ACS_NONCES_PER_KEY_DEFAULT
+#define CC_ACS_NONCES_PER_KEY_DEFAULT 12000
 #endif
 
 /* ---- delivery ------------------------------------------------------------ */

@@ -24,6 +24,7 @@ struct cc_http_config {
     int blocking_threads;     /* for handlers that wait on the network */
     int64_t acs_requests_per_minute; /* Alibaba API calls per access key; 0: 6000 */
     unsigned max_connections; /* simultaneous connections; 0: CC_CONNECTIONS_MAX_DEFAULT */
+    int64_t acs_nonces_per_key; /* replay cache share of each access key; 0: the default */
 };
 
 enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *svc,

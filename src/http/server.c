@@ -771,7 +771,8 @@ enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *s
     srv->svc = svc;
     srv->max_body = cfg->max_body;
     srv->acs = cc_acs_state_new(cfg->acs_requests_per_minute > 0 ? cfg->acs_requests_per_minute
-                                                                 : 6000);
+                                                                 : 6000,
+                                cfg->acs_nonces_per_key);
     struct blocking_pool *p = &srv->pool;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);

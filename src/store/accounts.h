@@ -31,6 +31,9 @@
     /* CC_OK when the account exists, else CC_ERR_NOT_FOUND, field "Account". */          \
     X(tx, account_exists, (int64_t id, struct cc_error *err), (id, err))                   \
     X(tx, key_insert, (const struct cc_access_key *k, struct cc_error *err), (k, err))     \
+    /* The account's keys that are not disabled. */                                        \
+    X(tx, key_count, (int64_t account_id, int64_t *n, struct cc_error *err),               \
+      (account_id, n, err))                                                                \
     /* CC_ERR_NOT_FOUND when the key is not in that account. */                           \
     X(tx, key_disable,                                                                     \
       (int64_t account_id, const char *key_id, int64_t now, struct cc_error *err),         \

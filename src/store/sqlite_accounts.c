@@ -21,6 +21,8 @@ static const char sql_key_list[] =
 static const char sql_key_insert[] =
     "INSERT INTO access_keys(id, account_id, secret_enc, role, created_at) "
     "VALUES (?1, ?2, ?3, ?4, ?5)";
+static const char sql_key_count[] =
+    "SELECT count(*) FROM access_keys WHERE account_id = ?1 AND disabled_at IS NULL";
 static const char sql_key_disable[] =
     "UPDATE access_keys SET disabled_at = coalesce(disabled_at, ?3) "
     "WHERE account_id = ?1 AND id = ?2";
@@ -201,6 +203,22 @@ static enum cc_err tx_key_insert(void *tx, const struct cc_access_key *k, struct
     sqlite3_bind_text(s, 4, cc_role_name(k->role), -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 5, k->created_at);
     return cc_sq_step_done(c, s, "creating an access key", err);
+}
+
+static enum cc_err tx_key_count(void *tx, int64_t account_id, int64_t *n, struct cc_error *err)
+{
+    struct conn *c = tx;
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_key_count, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *n = sqlite3_column_int64(s, 0);
+    cc_sq_done(s);
+    if (rc != SQLITE_ROW)
+        return cc_sq_db_error(err, c->db, "counting access keys");
+    return CC_OK;
 }
 
 static enum cc_err tx_key_disable(void *tx, int64_t account_id, const char *key_id,
