@@ -97,6 +97,12 @@
 #ifndef CC_PASSWORD_MAX_CHARS
 #define CC_PASSWORD_MAX_CHARS 128
 #endif
+/* Password hashes (sign-in, new passwords) that may wait while every hash slot (4, each
+ * 19 MiB) is busy; more are refused at once with 503 and Retry-After, so a sign-in flood
+ * neither grows memory nor holds the blocking pool. */
+#ifndef CC_PASSWORD_HASH_QUEUE_MAX
+#define CC_PASSWORD_HASH_QUEUE_MAX 16
+#endif
 /* Wrong passwords within CC_SIGN_IN_WINDOW_S for one email from one source address that
  * lock that email for CC_SIGN_IN_LOCK_S from that address only; other addresses are only
  * slowed down (the attacker could be anyone, the real user is elsewhere). */

@@ -402,10 +402,12 @@ enum cc_err cc_template_preview(struct cc_service *svc, const struct cc_caller *
 /* argon2id of a password of 10 to 128 characters (valid UTF-8) into out
  * (CC_PASSWORD_HASH_MAX + 1), as the encoded string with its parameters and
  * salt. Slow by design: call it off the HTTP worker threads. Field
- * "Password". */
+ * "Password". CC_ERR_UNAVAILABLE (retry_after_s 1) when every hash slot is
+ * busy and CC_PASSWORD_HASH_QUEUE_MAX already wait. */
 enum cc_err cc_password_hash(const char *password, char *out, size_t outsz,
                              struct cc_error *err);
-/* 1 when password matches encoded (argon2id, constant time), else 0. */
+/* 1 when password matches encoded (argon2id, constant time), else 0; -1
+ * when every hash slot is busy and enough already wait (nothing checked). */
 int cc_password_verify(const char *encoded, const char *password);
 /* A random password of CC_PASSWORD_GEN_LEN letters and digits. */
 void cc_password_generate(char out[CC_PASSWORD_GEN_LEN + 1]);

@@ -4,10 +4,12 @@
  * SHA-256 stored, with idle and absolute expiry and a CSRF token), the
  * admin's user management.
  */
+#include <malloc.h>
 #include <pthread.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <argon2.h>
 #include <openssl/crypto.h>
@@ -23,7 +25,8 @@
 #define ARGON_SALT   16
 #define ARGON_HASH   32
 /* Hashes at once at the most, so that a burst of sign-ins cannot take
- * more than this many times 19 MiB. */
+ * more than this many times 19 MiB; CC_PASSWORD_HASH_QUEUE_MAX more may
+ * wait for a slot, and the rest are refused at once (503, Retry-After). */
 #define HASH_SLOTS   4
 /* last_seen_at is written at most this often per session. */
 #define TOUCH_EVERY_MS 60000
@@ -36,15 +39,44 @@ static int waiting;
 
 static pthread_mutex_t slot_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t slot_cv = PTHREAD_COND_INITIALIZER;
-static int slots_used;
+static int slots_used, slots_waiting;
+static pthread_once_t malloc_once = PTHREAD_ONCE_INIT;
 
-static void slot_take(void)
+/* argon2 allocates its 19 MiB with malloc. glibc's default mmap threshold
+ * rises to the size of the last freed mapping, after which each thread's
+ * arena keeps such blocks for itself: a flood of sign-ins spread over the
+ * blocking pool's threads held hundreds of MiB. A fixed threshold keeps
+ * large blocks mapped and returns them on free. */
+static void malloc_setup(void)
 {
+    mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
+}
+
+/* A hash slot; 0, or -1 when every slot is taken and enough already wait. */
+static int slot_take(void)
+{
+    pthread_once(&malloc_once, malloc_setup);
     pthread_mutex_lock(&slot_mu);
+    if (slots_used >= HASH_SLOTS && slots_waiting >= CC_PASSWORD_HASH_QUEUE_MAX) {
+        pthread_mutex_unlock(&slot_mu);
+        return -1;
+    }
+    slots_waiting++;
     while (slots_used >= HASH_SLOTS)
         pthread_cond_wait(&slot_cv, &slot_mu);
+    slots_waiting--;
     slots_used++;
     pthread_mutex_unlock(&slot_mu);
+    return 0;
+}
+
+static enum cc_err hash_busy(struct cc_error *err)
+{
+    cc_error_set(err, CC_ERR_UNAVAILABLE, NULL,
+                 "The server is busy checking passwords; try again in a second.");
+    if (err)
+        err->retry_after_s = 1;
+    return CC_ERR_UNAVAILABLE;
 }
 
 static void slot_give(void)
@@ -69,15 +101,13 @@ static enum cc_err check_password(const char *pw, struct cc_error *err)
     return CC_OK;
 }
 
-enum cc_err cc_password_hash(const char *password, char *out, size_t outsz,
-                             struct cc_error *err)
+/* argon2id of password, with no rule checked. */
+static enum cc_err hash_raw(const char *password, char *out, size_t outsz, struct cc_error *err)
 {
-    enum cc_err rc = check_password(password, err);
-    if (rc)
-        return rc;
     uint8_t salt[ARGON_SALT];
     cc_random_bytes(salt, sizeof salt);
-    slot_take();
+    if (slot_take())
+        return hash_busy(err);
     int a = argon2id_hash_encoded(ARGON_T, ARGON_M_KIB, ARGON_P, password, strlen(password), salt,
                                   sizeof salt, ARGON_HASH, out, outsz);
     slot_give();
@@ -87,11 +117,19 @@ enum cc_err cc_password_hash(const char *password, char *out, size_t outsz,
     return CC_OK;
 }
 
+enum cc_err cc_password_hash(const char *password, char *out, size_t outsz,
+                             struct cc_error *err)
+{
+    enum cc_err rc = check_password(password, err);
+    return rc ? rc : hash_raw(password, out, outsz, err);
+}
+
 int cc_password_verify(const char *encoded, const char *password)
 {
     if (strncmp(encoded, "$argon2id$", 10) != 0)
         return 0;
-    slot_take();
+    if (slot_take())
+        return -1;
     int a = argon2id_verify(encoded, password, strlen(password));
     slot_give();
     return a == ARGON2_OK;
@@ -106,15 +144,20 @@ static void make_dummy(void)
 {
     char pw[CC_PASSWORD_GEN_LEN + 1];
     cc_password_generate(pw);
-    if (cc_password_hash(pw, dummy_hash, sizeof dummy_hash, NULL))
+    enum cc_err rc;
+    /* made once for good: wait out a busy moment rather than go without */
+    for (int i = 0; (rc = hash_raw(pw, dummy_hash, sizeof dummy_hash, NULL)) ==
+                        CC_ERR_UNAVAILABLE && i < 3000; i++)
+        usleep(10000);
+    if (rc)
         dummy_hash[0] = '\0';
 }
 
-static void dummy_verify(const char *password)
+/* 0, or -1 when the hash slots are busy (as for a known email). */
+static int dummy_verify(const char *password)
 {
     pthread_once(&dummy_once, make_dummy);
-    if (dummy_hash[0])
-        (void)cc_password_verify(dummy_hash, password);
+    return dummy_hash[0] && cc_password_verify(dummy_hash, password) < 0 ? -1 : 0;
 }
 
 void cc_password_generate(char out[CC_PASSWORD_GEN_LEN + 1])
@@ -549,8 +592,8 @@ enum cc_err cc_session_sign_in(struct cc_service *svc, const char *email, const 
     memset(out, 0, sizeof *out);
     if (!email || !password || user_email(email, clean, sizeof clean, norm, sizeof norm, NULL) ||
         strlen(password) > 4 * CC_PASSWORD_MAX_CHARS) {
-        if (password && strlen(password) <= 4 * CC_PASSWORD_MAX_CHARS)
-            dummy_verify(password);
+        if (password && strlen(password) <= 4 * CC_PASSWORD_MAX_CHARS && dummy_verify(password))
+            return hash_busy(err);
         return bad_credentials(err);
     }
     pthread_once(&dummy_once, make_dummy); /* not on an unknown email's time only */
@@ -565,11 +608,14 @@ enum cc_err cc_session_sign_in(struct cc_service *svc, const char *email, const 
     if (rc && rc != CC_ERR_NOT_FOUND)
         return rc;
     int ok;
-    if (rc == CC_ERR_NOT_FOUND) {
-        dummy_verify(password);
-        ok = 0;
-    } else {
+    if (rc == CC_ERR_NOT_FOUND)
+        ok = dummy_verify(password);
+    else
         ok = cc_password_verify(u->password_hash, password);
+    if (ok < 0) { /* busy: refused before any answer about the password */
+        OPENSSL_cleanse(u->password_hash, sizeof u->password_hash);
+        memset(u, 0, sizeof *u);
+        return hash_busy(err);
     }
     struct sign_in_op op = {.keys = &keys, .ok = ok, .user = u};
     if (!ok) {

@@ -394,6 +394,28 @@ test('many emails guessed from one address lock that address only', async () => 
   assert.equal((await signInFrom('127.0.0.5', email, 'the right password')).status, 201);
 });
 
+/** The server's resident memory in KiB. */
+function serverRssKib() {
+  const m = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${server.proc.pid}/status`, 'utf8'));
+  return Number(m[1]);
+}
+
+test('a sign-in flood: a few passwords are hashed at once, the excess gets 503 with Retry-After, memory stays bounded', async () => {
+  const email = `${unique('flood')}@example.com`;
+  userCreate(email, 'readonly', 'the right password');
+  const before = serverRssKib();
+  const all = await Promise.all(Array.from({ length: 80 }, () => signIn(email, 'the right password')));
+  const statuses = all.map((x) => x.res.status);
+  const busy = all.filter((x) => x.res.status === 503);
+  assert.ok(busy.length > 0, statuses.join(','));
+  assert.equal(busy.length + statuses.filter((x) => x === 201).length, 80, statuses.join(','));
+  assert.equal(busy[0].res.headers.get('retry-after'), '1', show(busy[0].res));
+  assert.equal(busy[0].res.json.code, 'ServiceUnavailable');
+  // 4 hashes of 19 MiB at once at the most, given back afterwards
+  const after = serverRssKib();
+  assert.ok(after - before < 40 * 1024, `RSS ${before} KiB before, ${after} KiB after`);
+});
+
 test('sign-ins held back after wrong passwords are capped; more are refused at once', async () => {
   const emails = Array.from({ length: 12 }, () => `${unique('flood')}@example.com`);
   for (const e of emails) {

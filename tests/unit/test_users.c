@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include "service/service.h"
@@ -58,6 +59,64 @@ static void hashing(void **state)
     assert_string_not_equal(h, h2);
     /* not an argon2id string: never a match */
     assert_int_equal(cc_password_verify("plain", "plain"), 0);
+}
+
+/* VmRSS or VmHWM of this process in KiB. */
+static long proc_kib(const char *field)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long v = -1;
+    size_t n = strlen(field);
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, field, n) && line[n] == ':')
+            v = strtol(line + n + 1, NULL, 10);
+    if (f)
+        fclose(f);
+    return v;
+}
+
+static char flood_hash[CC_PASSWORD_HASH_MAX + 1];
+static int flood_ok, flood_busy;
+static pthread_mutex_t flood_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void *flood_one(void *arg)
+{
+    (void)arg;
+    int r = cc_password_verify(flood_hash, "correct horse battery");
+    pthread_mutex_lock(&flood_mu);
+    flood_ok += r == 1;
+    flood_busy += r == -1;
+    pthread_mutex_unlock(&flood_mu);
+    return NULL;
+}
+
+/* A burst of password checks: a few hash at once, a few more wait, the rest
+ * are refused at once; memory stays bounded and goes back afterwards. */
+static void hashes_at_once_are_bounded(void **state)
+{
+    (void)state;
+    struct cc_error err;
+    assert_int_equal(cc_password_hash("correct horse battery", flood_hash, sizeof flood_hash,
+                                      &err), CC_OK);
+    long base = proc_kib("VmRSS");
+    enum { N = 64 };
+    pthread_t t[N];
+    for (int i = 0; i < N; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, flood_one, NULL), 0);
+    for (int i = 0; i < N; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(flood_ok + flood_busy, N);
+    assert_true(flood_busy > 0);
+    assert_true(flood_ok >= 4);
+    /* 4 hashes of 19 MiB at the most at once, and nothing kept after */
+    long hwm = proc_kib("VmHWM"), after = proc_kib("VmRSS");
+    print_message("RSS %ld KiB before, %ld after, peak %ld; %d checked, %d refused\n", base,
+                  after, hwm, flood_ok, flood_busy);
+#if !defined(__SANITIZE_ADDRESS__) /* ASan keeps freed memory in quarantine */
+    assert_true(hwm - base < 6 * 20 * 1024);
+    assert_true(after - base < 2 * 20 * 1024);
+#endif
 }
 
 static void password_rules(void **state)
@@ -460,6 +519,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hashing),
         cmocka_unit_test(password_rules),
+        cmocka_unit_test(hashes_at_once_are_bounded),
         cmocka_unit_test(csrf_compare),
         cmocka_unit_test_setup_teardown(sign_in_and_out, setup, teardown),
         cmocka_unit_test_setup_teardown(admin_rules, setup, teardown),
