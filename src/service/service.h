@@ -399,12 +399,14 @@ enum cc_err cc_template_preview(struct cc_service *svc, const struct cc_caller *
 #define CC_PASSWORD_GEN_LEN   20
 #define CC_SESSION_TOKEN_LEN  43          /* base64url of 32 random bytes */
 
-/* argon2id of a password of 10 to 128 characters (valid UTF-8) into out
+/* argon2id of a password of 10 to 128 characters (valid UTF-8) that
+ * libpwquality accepts (its dictionary check included; user, the email, may
+ * be NULL, and the password may not contain its local part) into out
  * (CC_PASSWORD_HASH_MAX + 1), as the encoded string with its parameters and
  * salt. Slow by design: call it off the HTTP worker threads. Field
  * "Password". CC_ERR_UNAVAILABLE (retry_after_s 1) when every hash slot is
  * busy and CC_PASSWORD_HASH_QUEUE_MAX already wait. */
-enum cc_err cc_password_hash(const char *password, char *out, size_t outsz,
+enum cc_err cc_password_hash(const char *password, const char *user, char *out, size_t outsz,
                              struct cc_error *err);
 /* 1 when password matches encoded (argon2id, constant time), else 0; -1
  * when every hash slot is busy and enough already wait (nothing checked). */

@@ -13,6 +13,7 @@
 
 #include <argon2.h>
 #include <openssl/crypto.h>
+#include <pwquality.h>
 
 #include "service/service.h"
 #include "service/service_int.h"
@@ -87,7 +88,39 @@ static void slot_give(void)
     pthread_mutex_unlock(&slot_mu);
 }
 
-static enum cc_err check_password(const char *pw, struct cc_error *err)
+/* libpwquality's checks (cracklib's dictionary among them) with its built-in
+ * defaults, not /etc/security/pwquality.conf: the rule of the service does
+ * not change with the host. cracklib is not known to be thread-safe, hence
+ * the lock (only new passwords are checked, never sign-ins). */
+static pthread_mutex_t pwq_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static enum cc_err check_quality(const char *pw, const char *user, struct cc_error *err)
+{
+    pthread_mutex_lock(&pwq_mu);
+    pwquality_settings_t *pwq = pwquality_default_settings();
+    void *aux = NULL;
+    int score = PWQ_ERROR_MEM_ALLOC;
+    char why[256] = "";
+    if (pwq) {
+        /* the length rule is ours (characters, not bytes with credits) */
+        pwquality_set_int_value(pwq, PWQ_SETTING_MIN_LENGTH, 6);
+        pwquality_set_int_value(pwq, PWQ_SETTING_DICT_CHECK, 1);
+        char name[CC_EMAIL_MAX + 1] = ""; /* the email's local part, if any */
+        if (user)
+            snprintf(name, sizeof name, "%.*s", (int)strcspn(user, "@"), user);
+        score = pwquality_check(pwq, pw, NULL, name[0] ? name : NULL, &aux);
+        if (score < 0)
+            cc_strlcpy(why, pwquality_strerror(NULL, 0, score, aux), sizeof why);
+        pwquality_free_settings(pwq);
+    }
+    pthread_mutex_unlock(&pwq_mu);
+    if (score >= 0)
+        return CC_OK;
+    return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "Password",
+                        "The password is too easy to guess: %s. Use a longer passphrase.", why);
+}
+
+static enum cc_err check_password(const char *pw, const char *user, struct cc_error *err)
 {
     size_t n = strlen(pw);
     if (!cc_utf8_valid(pw, n))
@@ -98,7 +131,7 @@ static enum cc_err check_password(const char *pw, struct cc_error *err)
         return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "Password",
                             "The password must have %d to %d characters.", CC_PASSWORD_MIN_CHARS,
                             CC_PASSWORD_MAX_CHARS);
-    return CC_OK;
+    return check_quality(pw, user, err);
 }
 
 /* argon2id of password, with no rule checked. */
@@ -117,10 +150,10 @@ static enum cc_err hash_raw(const char *password, char *out, size_t outsz, struc
     return CC_OK;
 }
 
-enum cc_err cc_password_hash(const char *password, char *out, size_t outsz,
+enum cc_err cc_password_hash(const char *password, const char *user, char *out, size_t outsz,
                              struct cc_error *err)
 {
-    enum cc_err rc = check_password(password, err);
+    enum cc_err rc = check_password(password, user, err);
     return rc ? rc : hash_raw(password, out, outsz, err);
 }
 
@@ -308,7 +341,8 @@ enum cc_err cc_user_create(struct cc_service *svc, const struct cc_caller *calle
         cc_password_generate(gen_password);
         password = gen_password;
     }
-    if ((rc = cc_password_hash(password, out->password_hash, sizeof out->password_hash, err)))
+    if ((rc = cc_password_hash(password, out->email, out->password_hash,
+                               sizeof out->password_hash, err)))
         return rc;
     out->account_id = account_id;
     cc_strlcpy(out->language, "en", sizeof out->language);
@@ -385,7 +419,8 @@ enum cc_err cc_user_update(struct cc_service *svc, const struct cc_caller *calle
         }
     }
     if (!rc && ch->password) {
-        rc = cc_password_hash(ch->password, out->password_hash, sizeof out->password_hash, err);
+        rc = cc_password_hash(ch->password, out->email, out->password_hash,
+                              sizeof out->password_hash, err);
         op.kill_sessions = !self || op.kill_sessions;
         op.unlock = 1; /* a new password makes old guesses moot */
     }

@@ -416,6 +416,19 @@ test('a sign-in flood: a few passwords are hashed at once, the excess gets 503 w
   assert.ok(after - before < 40 * 1024, `RSS ${before} KiB before, ${after} KiB after`);
 });
 
+test('passwords that are easy to guess are refused (libpwquality with its dictionary)', async () => {
+  const s = await signIn('admin@example.com', adminPw);
+  for (const password of ['          ', 'aaaaaaaaaa', '1234567890', 'password12', 'qwertyuiop']) {
+    const r = await as(s, 'POST', '/v1/users', { json: { email: `${unique('weak')}@example.com`, role: 'readonly', password } });
+    assertError(r, 400, 'IncorrectFormat.Password');
+    assert.match(r.json.message, /too easy to guess/);
+  }
+  const r = cli(['user', 'create', '--account', String(acct.account_id), '--email', `${unique('weak')}@example.com`, '--role', 'admin', '--password', 'aaaaaaaaaa'], { dataDir: dir });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /too easy to guess/);
+  assertOk(await as(s, 'POST', '/v1/users', { json: { email: `${unique('fine')}@example.com`, role: 'readonly', password: 'four words make a passphrase' } }), 201);
+});
+
 test('sign-ins held back after wrong passwords are capped; more are refused at once', async () => {
   const emails = Array.from({ length: 12 }, () => `${unique('flood')}@example.com`);
   for (const e of emails) {

@@ -48,14 +48,14 @@ static void hashing(void **state)
     (void)state;
     char h[CC_PASSWORD_HASH_MAX + 1], h2[CC_PASSWORD_HASH_MAX + 1];
     struct cc_error err;
-    assert_int_equal(cc_password_hash("correct horse battery", h, sizeof h, &err), CC_OK);
+    assert_int_equal(cc_password_hash("correct horse battery", NULL, h, sizeof h, &err), CC_OK);
     assert_non_null(strstr(h, "$argon2id$"));
     assert_null(strstr(h, "correct"));
     assert_int_equal(cc_password_verify(h, "correct horse battery"), 1);
     assert_int_equal(cc_password_verify(h, "correct horse batterY"), 0);
     assert_int_equal(cc_password_verify(h, ""), 0);
     /* a fresh salt each time */
-    assert_int_equal(cc_password_hash("correct horse battery", h2, sizeof h2, &err), CC_OK);
+    assert_int_equal(cc_password_hash("correct horse battery", NULL, h2, sizeof h2, &err), CC_OK);
     assert_string_not_equal(h, h2);
     /* not an argon2id string: never a match */
     assert_int_equal(cc_password_verify("plain", "plain"), 0);
@@ -97,7 +97,7 @@ static void hashes_at_once_are_bounded(void **state)
 {
     (void)state;
     struct cc_error err;
-    assert_int_equal(cc_password_hash("correct horse battery", flood_hash, sizeof flood_hash,
+    assert_int_equal(cc_password_hash("correct horse battery", NULL, flood_hash, sizeof flood_hash,
                                       &err), CC_OK);
     long base = proc_kib("VmRSS");
     enum { N = 64 };
@@ -124,18 +124,34 @@ static void password_rules(void **state)
     (void)state;
     char h[CC_PASSWORD_HASH_MAX + 1];
     struct cc_error err;
-    assert_int_equal(cc_password_hash("123456789", h, sizeof h, &err), CC_ERR_INCORRECT_FORMAT);
+    assert_int_equal(cc_password_hash("123456789", NULL, h, sizeof h, &err), CC_ERR_INCORRECT_FORMAT);
     assert_string_equal(err.field, "Password");
-    assert_int_equal(cc_password_hash("1234567890", h, sizeof h, &err), CC_OK);
+    assert_int_equal(cc_password_hash("k7#Qm2vXp9", NULL, h, sizeof h, &err), CC_OK);
     /* characters, not bytes: ten Chinese characters are enough */
-    assert_int_equal(cc_password_hash("一二三四五六七八九十", h, sizeof h, &err), CC_OK);
+    assert_int_equal(cc_password_hash("春眠不觉晓处处闻啼鸟", NULL, h, sizeof h, &err), CC_OK);
     char longpw[200];
-    memset(longpw, 'a', 129);
+    for (int i = 0; i < 129; i++)
+        longpw[i] = "k7#Qm2vXp9zR"[i % 12];
     longpw[129] = '\0';
-    assert_int_equal(cc_password_hash(longpw, h, sizeof h, &err), CC_ERR_INCORRECT_FORMAT);
+    assert_int_equal(cc_password_hash(longpw, NULL, h, sizeof h, &err), CC_ERR_INCORRECT_FORMAT);
     longpw[128] = '\0';
-    assert_int_equal(cc_password_hash(longpw, h, sizeof h, &err), CC_OK);
-    assert_int_equal(cc_password_hash("\xff\xfe invalid utf8", h, sizeof h, &err),
+    assert_int_equal(cc_password_hash(longpw, NULL, h, sizeof h, &err), CC_OK);
+    /* too easy to guess (libpwquality, with cracklib's dictionary) */
+    const char *weak[] = {"          ", "aaaaaaaaaa", "1234567890", "password12", "abcdefghij",
+                          "qwertyuiop", "admin12345", "abcabcabca"};
+    for (size_t i = 0; i < sizeof weak / sizeof weak[0]; i++) {
+        assert_int_equal(cc_password_hash(weak[i], NULL, h, sizeof h, &err),
+                         CC_ERR_INCORRECT_FORMAT);
+        assert_string_equal(err.field, "Password");
+        assert_non_null(strstr(err.message, "too easy to guess"));
+    }
+    /* nor the email's own name */
+    assert_int_equal(cc_password_hash("zhangwei-k7#Qm2", "zhangwei@example.com", h, sizeof h,
+                                      &err), CC_ERR_INCORRECT_FORMAT);
+    /* passphrases are fine */
+    assert_int_equal(cc_password_hash("correct horse battery", NULL, h, sizeof h, &err), CC_OK);
+    assert_int_equal(cc_password_hash("the right password", NULL, h, sizeof h, &err), CC_OK);
+    assert_int_equal(cc_password_hash("\xff\xfe invalid utf8", NULL, h, sizeof h, &err),
                      CC_ERR_INCORRECT_FORMAT);
     char a[CC_PASSWORD_GEN_LEN + 1], b[CC_PASSWORD_GEN_LEN + 1];
     cc_password_generate(a);
@@ -170,7 +186,7 @@ static void sign_in_and_out(void **state)
     char gen2[CC_PASSWORD_GEN_LEN + 1];
     struct cc_user u2;
     assert_int_equal(cc_user_create(f->b.svc, NULL, f->account, "ann@example.COM", "readonly",
-                                    "0123456789", &u2, gen2, &err), CC_ERR_ALREADY_EXISTS);
+                                    "a strong passphrase", &u2, gen2, &err), CC_ERR_ALREADY_EXISTS);
     assert_string_equal(gen2, "");
 
     struct cc_new_session s;
