@@ -459,7 +459,10 @@ struct cc_new_session {
     struct cc_user user;
 };
 /* Checks email and password (one answer, CC_ERR_UNAUTHENTICATED, for an
- * unknown email and a wrong password, with the same work done). source is
+ * unknown email and a wrong password, with the same work done). Emails are
+ * unique per account only: account_id 0 signs in the one user of the
+ * server with that email, and an email with users in several accounts
+ * needs account_id (else the same CC_ERR_UNAUTHENTICATED). source is
  * the caller's address as text (borrowed; NULL or "" when unknown). Wrong
  * passwords slow every try of the email down from the third on (from any
  * address: a slow-down, never a lock), lock the email from that source
@@ -467,8 +470,8 @@ struct cc_new_session {
  * the source itself after CC_SIGN_IN_ADDR_MAX_FAILURES (CC_ERR_THROTTLED).
  * Blocks: call it off the HTTP worker threads. */
 enum cc_err cc_session_sign_in(struct cc_service *svc, const char *email, const char *password,
-                               const char *source, struct cc_new_session *out,
-                               struct cc_error *err);
+                               int64_t account_id, const char *source,
+                               struct cc_new_session *out, struct cc_error *err);
 /* The caller of a session cookie's token: its user's account and role. The
  * session's CSRF token goes to csrf (CC_CSRF_LEN + 1); *touch is set when
  * last_seen_at is old enough to be written again (cc_session_touch). Any

@@ -463,10 +463,8 @@ enum cc_err cc_user_unlock(struct cc_service *svc, const struct cc_caller *calle
             return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Email", "The email is required.");
         if ((rc = user_email(email, clean, sizeof clean, norm, sizeof norm, err)))
             return rc;
-        rc = cc_store_user_by_email(svc->store, norm, out, err);
-        if (!rc && out->account_id != account_id)
-            rc = cc_error_set(err, CC_ERR_NOT_FOUND, NULL, "There is no such user.");
-        if (rc)
+        int many;
+        if ((rc = cc_store_user_by_email(svc->store, norm, account_id, out, &many, err)))
             return rc;
     }
     OPENSSL_cleanse(out->password_hash, sizeof out->password_hash);
@@ -573,9 +571,13 @@ static enum cc_err address_locked(struct cc_error *err, int64_t until, int64_t n
     return CC_ERR_THROTTLED;
 }
 
+/* One answer for every failure, so it tells nobody whether an email is
+ * known, or known in several accounts. */
 static enum cc_err bad_credentials(struct cc_error *err)
 {
-    return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, "The email or password is wrong.");
+    return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL,
+                        "The email or password is wrong (if your email is in more than one "
+                        "account, name the account too).");
 }
 
 /* Refuses a locked address or (email, address), or holds the try back when
@@ -620,8 +622,8 @@ static enum cc_err sign_in_gate(struct cc_service *svc, const struct sign_in_key
 }
 
 enum cc_err cc_session_sign_in(struct cc_service *svc, const char *email, const char *password,
-                               const char *source, struct cc_new_session *out,
-                               struct cc_error *err)
+                               int64_t account_id, const char *source,
+                               struct cc_new_session *out, struct cc_error *err)
 {
     char clean[CC_EMAIL_MAX + 1], norm[CC_EMAIL_MAX + 1];
     memset(out, 0, sizeof *out);
@@ -639,11 +641,12 @@ enum cc_err cc_session_sign_in(struct cc_service *svc, const char *email, const 
     if (rc)
         return rc;
     struct cc_user *u = &out->user;
-    rc = cc_store_user_by_email(svc->store, norm, u, err);
+    int many = 0;
+    rc = cc_store_user_by_email(svc->store, norm, account_id > 0 ? account_id : 0, u, &many, err);
     if (rc && rc != CC_ERR_NOT_FOUND)
         return rc;
     int ok;
-    if (rc == CC_ERR_NOT_FOUND)
+    if (rc == CC_ERR_NOT_FOUND || many) /* nobody, or nobody in particular: same work */
         ok = dummy_verify(password);
     else
         ok = cc_password_verify(u->password_hash, password);

@@ -21,7 +21,9 @@
 #define USER_FROM " FROM users u "
 
 static const char sql_user_get[] = "SELECT " USER_COLS USER_FROM "WHERE u.id = ?1";
-static const char sql_user_by_email[] = "SELECT " USER_COLS USER_FROM "WHERE u.email_norm = ?1";
+static const char sql_user_by_email[] =
+    "SELECT " USER_COLS USER_FROM "WHERE u.email_norm = ?1 AND (?2 = 0 OR u.account_id = ?2) "
+    "ORDER BY u.id LIMIT 2";
 static const char sql_user_list[] =
     "SELECT " USER_COLS USER_FROM "WHERE u.account_id = ?1 ORDER BY u.id LIMIT ?2";
 static const char sql_session_get[] =
@@ -94,15 +96,27 @@ static enum cc_err read_user_get(void *impl, int64_t id, struct cc_user *out, st
     return one_user(c, s, out, err);
 }
 
-static enum cc_err read_user_by_email(void *impl, const char *email_norm, struct cc_user *out,
-                                      struct cc_error *err)
+static enum cc_err read_user_by_email(void *impl, const char *email_norm, int64_t account_id,
+                                      struct cc_user *out, int *many, struct cc_error *err)
 {
     struct conn *c = cc_sq_rconn(impl, err);
     sqlite3_stmt *s = c ? cc_sq_stmt(c, sql_user_by_email, err) : NULL;
+    *many = 0;
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_text(s, 1, email_norm, -1, SQLITE_STATIC);
-    return one_user(c, s, out, err);
+    sqlite3_bind_int64(s, 2, account_id);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        read_user(s, 0, out);
+        rc = sqlite3_step(s);
+        *many = rc == SQLITE_ROW;
+        rc = rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_ROW : rc;
+    }
+    cc_sq_done(s);
+    if (rc == SQLITE_DONE)
+        return cc_error_set(err, CC_ERR_NOT_FOUND, NULL, "There is no such user.");
+    return rc == SQLITE_ROW ? CC_OK : cc_sq_db_error(err, c->db, "reading a user");
 }
 
 static enum cc_err read_user_list(void *impl, int64_t account_id, struct cc_user **out, size_t *n,
@@ -205,7 +219,7 @@ static enum cc_err tx_user_insert(void *tx, struct cc_user *u, struct cc_error *
     }
     if (sqlite3_extended_errcode(c->db) == SQLITE_CONSTRAINT_UNIQUE)
         return cc_error_set(err, CC_ERR_ALREADY_EXISTS, "Email",
-                            "A console user with this email already exists.");
+                            "This account already has a console user with this email.");
     return cc_sq_db_error(err, c->db, "adding a user");
 }
 

@@ -12,9 +12,13 @@
     /* CC_ERR_NOT_FOUND when there is no such user (in any account). */                   \
     X(read, user_get, (int64_t id, struct cc_user *out, struct cc_error *err),             \
       (id, out, err))                                                                      \
+    /* The user of email_norm in account_id (0: in any account; *many is set when more   \
+     * than one account has a user of that email, *out being the oldest).                \
+     * CC_ERR_NOT_FOUND when there is none. */                                             \
     X(read, user_by_email,                                                                 \
-      (const char *email_norm, struct cc_user *out, struct cc_error *err),                 \
-      (email_norm, out, err))                                                              \
+      (const char *email_norm, int64_t account_id, struct cc_user *out, int *many,         \
+       struct cc_error *err),                                                              \
+      (email_norm, account_id, out, many, err))                                            \
     /* The users of an account, oldest first, at most CC_USERS_MAX. *out: cc_free(). */   \
     X(read, user_list,                                                                     \
       (int64_t account_id, struct cc_user **out, size_t *n, struct cc_error *err),         \
@@ -29,7 +33,7 @@
     X(read, sign_in_failures,                                                              \
       (const char *key, struct cc_sign_in_failures *out, struct cc_error *err),            \
       (key, out, err))                                                                     \
-    /* Sets u->id. A taken email is CC_ERR_ALREADY_EXISTS, field "Email". */               \
+    /* Sets u->id. An email taken in the account is CC_ERR_ALREADY_EXISTS, field "Email". */               \
     X(tx, user_insert, (struct cc_user *u, struct cc_error *err), (u, err))                \
     /* Writes role, password_hash, language, disabled_at and last_sign_in_at of u         \
      * (matched by account and id); CC_ERR_NOT_FOUND when there is none. */               \

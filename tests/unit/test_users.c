@@ -61,6 +61,48 @@ static void hashing(void **state)
     assert_int_equal(cc_password_verify("plain", "plain"), 0);
 }
 
+/* Emails are unique per account: another account may have the same one
+ * (its admin learns nothing), and sign-in then names the account. */
+static void emails_are_unique_per_account(void **state)
+{
+    struct fx *f = *state;
+    struct cc_new_key k;
+    struct cc_error err;
+    assert_int_equal(cc_account_create(f->b.svc, "second", &k, &err), CC_OK);
+    struct cc_user a, b, dup;
+    char pa[CC_PASSWORD_GEN_LEN + 1], pb[CC_PASSWORD_GEN_LEN + 1], pd[CC_PASSWORD_GEN_LEN + 1];
+    assert_int_equal(cc_user_create(f->b.svc, NULL, f->account, "same@example.com", "admin", NULL,
+                                    &a, pa, &err), CC_OK);
+    struct cc_caller other = {.account_id = k.account_id, .role = CC_ROLE_ADMIN};
+    cc_strlcpy(other.key_id, k.key_id, sizeof other.key_id);
+    assert_int_equal(cc_user_create(f->b.svc, &other, 0, "Same@Example.com", "operator", NULL, &b,
+                                    pb, &err), CC_OK);
+    assert_int_equal(cc_user_create(f->b.svc, &other, 0, "same@example.com", "readonly", NULL,
+                                    &dup, pd, &err), CC_ERR_ALREADY_EXISTS);
+    assert_string_equal(err.field, "Email");
+    struct cc_new_session s;
+    /* the email alone names nobody in particular: the usual answer, right password or not */
+    assert_int_equal(cc_session_sign_in(f->b.svc, "same@example.com", pa, 0, "10.1.1.1", &s, &err),
+                     CC_ERR_UNAUTHENTICATED);
+    assert_non_null(strstr(err.message, "name the account"));
+    assert_int_equal(cc_session_sign_in(f->b.svc, "same@example.com", pb, k.account_id,
+                                        "10.1.1.1", &s, &err), CC_OK);
+    assert_int_equal(s.user.id, b.id);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "same@example.com", pa, f->account, "10.1.1.2",
+                                        &s, &err), CC_OK);
+    assert_int_equal(s.user.id, a.id);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "same@example.com", pa, k.account_id,
+                                        "10.1.1.3", &s, &err), CC_ERR_UNAUTHENTICATED);
+    /* an email of one user on the server signs in without the account */
+    struct cc_user c;
+    char pc[CC_PASSWORD_GEN_LEN + 1];
+    assert_int_equal(cc_user_create(f->b.svc, &other, 0, "only@example.com", "readonly", NULL, &c,
+                                    pc, &err), CC_OK);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "only@example.com", pc, 0, "10.1.1.4", &s,
+                                        &err), CC_OK);
+    assert_int_equal(s.user.account_id, k.account_id);
+}
+
 /* VmRSS or VmHWM of this process in KiB. */
 static long proc_kib(const char *field)
 {
@@ -190,7 +232,7 @@ static void sign_in_and_out(void **state)
     assert_string_equal(gen2, "");
 
     struct cc_new_session s;
-    assert_int_equal(cc_session_sign_in(f->b.svc, "ann@example.com", gen, "10.0.0.1", &s, &err), CC_OK);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "ann@example.com", gen, 0, "10.0.0.1", &s, &err), CC_OK);
     assert_int_equal(strlen(s.token), CC_SESSION_TOKEN_LEN);
     assert_int_equal(strlen(s.csrf_token), CC_CSRF_LEN);
     assert_string_not_equal(s.token, s.csrf_token);
@@ -212,9 +254,9 @@ static void sign_in_and_out(void **state)
     /* an unknown email and a wrong password get the same answer */
     struct cc_error e1, e2;
     struct cc_new_session bad;
-    assert_int_equal(cc_session_sign_in(f->b.svc, "nobody@example.com", gen, "10.0.0.1", &bad, &e1),
+    assert_int_equal(cc_session_sign_in(f->b.svc, "nobody@example.com", gen, 0, "10.0.0.1", &bad, &e1),
                      CC_ERR_UNAUTHENTICATED);
-    assert_int_equal(cc_session_sign_in(f->b.svc, "ann@example.com", "wrong password", "10.0.0.1", &bad, &e2),
+    assert_int_equal(cc_session_sign_in(f->b.svc, "ann@example.com", "wrong password", 0, "10.0.0.1", &bad, &e2),
                      CC_ERR_UNAUTHENTICATED);
     assert_string_equal(bad.token, "");
     assert_string_equal(e1.message, e2.message);
@@ -230,7 +272,7 @@ static void sign_in_and_out(void **state)
 
     /* the language is remembered */
     struct cc_new_session s2;
-    assert_int_equal(cc_session_sign_in(f->b.svc, "ann@example.com", gen, "10.0.0.1", &s2, &err), CC_OK);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "ann@example.com", gen, 0, "10.0.0.1", &s2, &err), CC_OK);
     assert_int_equal(cc_session_authenticate(f->b.svc, s2.token, &c, csrf, &touch, &err), CC_OK);
     struct cc_user got;
     assert_int_equal(cc_session_set_language(f->b.svc, &c, "zh-cn", &got, &err), CC_OK);
@@ -257,7 +299,7 @@ static void admin_rules(void **state)
     assert_int_equal(cc_user_create(f->b.svc, NULL, f->account, "boss@example.com", "admin", NULL,
                                     &admin, pw, &err), CC_OK);
     struct cc_new_session s;
-    assert_int_equal(cc_session_sign_in(f->b.svc, "boss@example.com", pw, "10.0.0.1", &s, &err), CC_OK);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "boss@example.com", pw, 0, "10.0.0.1", &s, &err), CC_OK);
     struct cc_caller me;
     char csrf[CC_CSRF_LEN + 1];
     int touch;
@@ -268,7 +310,7 @@ static void admin_rules(void **state)
                                     pw2, &err), CC_OK);
     assert_int_equal(op.account_id, f->account);
     struct cc_new_session so;
-    assert_int_equal(cc_session_sign_in(f->b.svc, "op@example.com", pw2, "10.0.0.1", &so, &err), CC_OK);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "op@example.com", pw2, 0, "10.0.0.1", &so, &err), CC_OK);
     struct cc_caller opc;
     assert_int_equal(cc_session_authenticate(f->b.svc, so.token, &opc, csrf, &touch, &err), CC_OK);
     struct cc_user *list = NULL;
@@ -297,15 +339,15 @@ static void admin_rules(void **state)
     assert_true(out.disabled_at > 0);
     assert_int_equal(cc_session_authenticate(f->b.svc, so.token, &opc, csrf, &touch, &err),
                      CC_ERR_UNAUTHENTICATED);
-    assert_int_equal(cc_session_sign_in(f->b.svc, "op@example.com", pw2, "10.0.0.1", &so, &err),
+    assert_int_equal(cc_session_sign_in(f->b.svc, "op@example.com", pw2, 0, "10.0.0.1", &so, &err),
                      CC_ERR_FORBIDDEN);
     /* enabled again, with a new password */
     ch = (struct cc_user_change){"readonly", 0, "a new password"};
     assert_int_equal(cc_user_update(f->b.svc, &me, op.id, &ch, &out, &err), CC_OK);
     assert_int_equal(out.role, CC_ROLE_READONLY);
-    assert_int_equal(cc_session_sign_in(f->b.svc, "op@example.com", pw2, "10.0.0.1", &so, &err),
+    assert_int_equal(cc_session_sign_in(f->b.svc, "op@example.com", pw2, 0, "10.0.0.1", &so, &err),
                      CC_ERR_UNAUTHENTICATED);
-    assert_int_equal(cc_session_sign_in(f->b.svc, "op@example.com", "a new password", "10.0.0.1", &so, &err),
+    assert_int_equal(cc_session_sign_in(f->b.svc, "op@example.com", "a new password", 0, "10.0.0.1", &so, &err),
                      CC_OK);
     assert_int_equal(so.user.role, CC_ROLE_READONLY);
 
@@ -314,7 +356,7 @@ static void admin_rules(void **state)
     stranger.account_id = f->account + 1000;
     assert_int_equal(cc_user_delete(f->b.svc, &stranger, op.id, &err), CC_ERR_NOT_FOUND);
     assert_int_equal(cc_user_delete(f->b.svc, &me, op.id, &err), CC_OK);
-    assert_int_equal(cc_session_sign_in(f->b.svc, "op@example.com", "a new password", "10.0.0.1", &so, &err),
+    assert_int_equal(cc_session_sign_in(f->b.svc, "op@example.com", "a new password", 0, "10.0.0.1", &so, &err),
                      CC_ERR_UNAUTHENTICATED);
 }
 
@@ -330,14 +372,14 @@ static void lock_after_five_failures(void **state)
     int64_t t0 = cc_mono_us();
     for (int i = 1; i <= 4; i++)
         assert_int_equal(cc_session_sign_in(f->b.svc, "lock@example.com", "wrong password",
-                                            "10.0.0.1", &s, &err), CC_ERR_UNAUTHENTICATED);
+                                             0, "10.0.0.1", &s, &err), CC_ERR_UNAUTHENTICATED);
     /* the third and fourth waited 1 s and 2 s */
     assert_true(cc_mono_us() - t0 >= 3000000);
-    assert_int_equal(cc_session_sign_in(f->b.svc, "lock@example.com", "wrong password", "10.0.0.1",
+    assert_int_equal(cc_session_sign_in(f->b.svc, "lock@example.com", "wrong password",  0, "10.0.0.1",
                                         &s, &err), CC_ERR_USER_LOCKED);
     assert_true(err.retry_after_s > 14 * 60 && err.retry_after_s <= 15 * 60);
     /* even the right password, from that address */
-    assert_int_equal(cc_session_sign_in(f->b.svc, "lock@example.com", pw, "10.0.0.1", &s, &err),
+    assert_int_equal(cc_session_sign_in(f->b.svc, "lock@example.com", pw, 0, "10.0.0.1", &s, &err),
                      CC_ERR_USER_LOCKED);
     /* the admin sees the lock */
     struct cc_user got;
@@ -346,9 +388,9 @@ static void lock_after_five_failures(void **state)
     /* unknown emails are counted and locked the same way */
     for (int i = 1; i <= 4; i++)
         assert_int_equal(cc_session_sign_in(f->b.svc, "ghost@example.com", "wrong password",
-                                            "10.0.0.1", &s, &err), CC_ERR_UNAUTHENTICATED);
+                                             0, "10.0.0.1", &s, &err), CC_ERR_UNAUTHENTICATED);
     assert_int_equal(cc_session_sign_in(f->b.svc, "ghost@example.com", "wrong password",
-                                        "10.0.0.1", &s, &err), CC_ERR_USER_LOCKED);
+                                         0, "10.0.0.1", &s, &err), CC_ERR_USER_LOCKED);
 }
 
 /* The old attack: five wrong passwords from elsewhere locked the real user
@@ -364,11 +406,11 @@ static void others_cannot_lock_a_user_out(void **state)
                                     &u, pw, &err), CC_OK);
     struct cc_new_session s;
     for (int i = 1; i <= 5; i++)
-        cc_session_sign_in(f->b.svc, "real@example.com", "wrong password", "203.0.113.9", &s,
+        cc_session_sign_in(f->b.svc, "real@example.com", "wrong password", 0, "203.0.113.9", &s,
                            &err);
-    assert_int_equal(cc_session_sign_in(f->b.svc, "real@example.com", pw, "203.0.113.9", &s,
+    assert_int_equal(cc_session_sign_in(f->b.svc, "real@example.com", pw, 0, "203.0.113.9", &s,
                                         &err), CC_ERR_USER_LOCKED);
-    assert_int_equal(cc_session_sign_in(f->b.svc, "real@example.com", pw, "198.51.100.7", &s,
+    assert_int_equal(cc_session_sign_in(f->b.svc, "real@example.com", pw, 0, "198.51.100.7", &s,
                                         &err), CC_OK);
 }
 
@@ -385,13 +427,13 @@ static void an_address_spraying_emails_is_locked(void **state)
     char email[64];
     for (int i = 0; i < CC_SIGN_IN_ADDR_MAX_FAILURES; i++) {
         snprintf(email, sizeof email, "guess%d@example.com", i);
-        assert_int_equal(cc_session_sign_in(f->b.svc, email, "wrong password", "192.0.2.1", &s,
+        assert_int_equal(cc_session_sign_in(f->b.svc, email, "wrong password",  0, "192.0.2.1", &s,
                                             &err), CC_ERR_UNAUTHENTICATED);
     }
-    assert_int_equal(cc_session_sign_in(f->b.svc, "spray@example.com", pw, "192.0.2.1", &s, &err),
+    assert_int_equal(cc_session_sign_in(f->b.svc, "spray@example.com", pw, 0, "192.0.2.1", &s, &err),
                      CC_ERR_THROTTLED);
     assert_true(err.retry_after_s > 14 * 60);
-    assert_int_equal(cc_session_sign_in(f->b.svc, "spray@example.com", pw, "192.0.2.2", &s, &err),
+    assert_int_equal(cc_session_sign_in(f->b.svc, "spray@example.com", pw, 0, "192.0.2.2", &s, &err),
                      CC_OK);
 }
 
@@ -408,8 +450,8 @@ static void unlock_lifts_the_lock(void **state)
                                     NULL, &boss, bpw, &err), CC_OK);
     struct cc_new_session s;
     for (int i = 1; i <= 5; i++)
-        cc_session_sign_in(f->b.svc, "stuck@example.com", "wrong password", "10.9.9.9", &s, &err);
-    assert_int_equal(cc_session_sign_in(f->b.svc, "stuck@example.com", pw, "10.9.9.9", &s, &err),
+        cc_session_sign_in(f->b.svc, "stuck@example.com", "wrong password", 0, "10.9.9.9", &s, &err);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "stuck@example.com", pw, 0, "10.9.9.9", &s, &err),
                      CC_ERR_USER_LOCKED);
     struct cc_caller admin = {.account_id = f->account, .role = CC_ROLE_ADMIN, .user_id = boss.id};
     struct cc_caller op = {.account_id = f->account, .role = CC_ROLE_OPERATOR};
@@ -420,16 +462,16 @@ static void unlock_lifts_the_lock(void **state)
                      CC_ERR_NOT_FOUND);
     assert_int_equal(cc_user_unlock(f->b.svc, &admin, 0, u.id, NULL, &got, &err), CC_OK);
     assert_int_equal(got.locked_until, 0);
-    assert_int_equal(cc_session_sign_in(f->b.svc, "stuck@example.com", pw, "10.9.9.9", &s, &err),
+    assert_int_equal(cc_session_sign_in(f->b.svc, "stuck@example.com", pw, 0, "10.9.9.9", &s, &err),
                      CC_OK);
     /* the CLI names the user by email in its account */
     for (int i = 1; i <= 5; i++)
-        cc_session_sign_in(f->b.svc, "stuck@example.com", "wrong password", "10.9.9.8", &s, &err);
+        cc_session_sign_in(f->b.svc, "stuck@example.com", "wrong password", 0, "10.9.9.8", &s, &err);
     assert_int_equal(cc_user_unlock(f->b.svc, NULL, f->account + 1, 0, "stuck@example.com", &got,
                                     &err), CC_ERR_NOT_FOUND);
     assert_int_equal(cc_user_unlock(f->b.svc, NULL, f->account, 0, "STUCK@example.com", &got,
                                     &err), CC_OK);
-    assert_int_equal(cc_session_sign_in(f->b.svc, "stuck@example.com", pw, "10.9.9.8", &s, &err),
+    assert_int_equal(cc_session_sign_in(f->b.svc, "stuck@example.com", pw, 0, "10.9.9.8", &s, &err),
                      CC_OK);
     assert_int_equal(svc_fixture_count(&f->b, "SELECT count(*) FROM audit_log WHERE action = ?1",
                                        "user.unlock"), 2);
@@ -464,14 +506,14 @@ static void sessions_expire(void **state)
     struct cc_new_session s;
     /* absolute expiry: the cookie's Max-Age says the same */
     f->b.svc->cfg.session_max_age_s = 1;
-    assert_int_equal(cc_session_sign_in(f->b.svc, "exp@example.com", pw, "10.0.0.1", &s, &err), CC_OK);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "exp@example.com", pw, 0, "10.0.0.1", &s, &err), CC_OK);
     assert_int_equal(s.max_age_s, 1);
     assert_int_equal(cc_session_authenticate(f->b.svc, s.token, &c, csrf, &touch, &err), CC_OK);
     assert_int_equal(until_refused(f, s.token), CC_ERR_UNAUTHENTICATED);
     /* idle expiry */
     f->b.svc->cfg.session_max_age_s = 0;
     f->b.svc->cfg.session_idle_s = 1;
-    assert_int_equal(cc_session_sign_in(f->b.svc, "exp@example.com", pw, "10.0.0.1", &s, &err), CC_OK);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "exp@example.com", pw, 0, "10.0.0.1", &s, &err), CC_OK);
     assert_int_equal(s.max_age_s, CC_SESSION_MAX_AGE_DEFAULT_S);
     assert_int_equal(cc_session_authenticate(f->b.svc, s.token, &c, csrf, &touch, &err), CC_OK);
     assert_int_equal(until_refused(f, s.token), CC_ERR_UNAUTHENTICATED);
@@ -510,7 +552,7 @@ static void keys_through_the_api_name_their_user(void **state)
     assert_int_equal(cc_user_create(f->b.svc, NULL, f->account, "keys@example.com", "admin",
                                     NULL, &admin, pw, &err), CC_OK);
     struct cc_new_session s;
-    assert_int_equal(cc_session_sign_in(f->b.svc, "keys@example.com", pw, "10.0.0.1", &s, &err), CC_OK);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "keys@example.com", pw, 0, "10.0.0.1", &s, &err), CC_OK);
     struct cc_caller me;
     int touch;
     assert_int_equal(cc_session_authenticate(f->b.svc, s.token, &me, csrf, &touch, &err), CC_OK);
@@ -543,6 +585,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(others_cannot_lock_a_user_out, setup, teardown),
         cmocka_unit_test_setup_teardown(an_address_spraying_emails_is_locked, setup, teardown),
         cmocka_unit_test_setup_teardown(unlock_lifts_the_lock, setup, teardown),
+        cmocka_unit_test_setup_teardown(emails_are_unique_per_account, setup, teardown),
         cmocka_unit_test_setup_teardown(sessions_expire, setup, teardown),
         cmocka_unit_test_setup_teardown(keys_through_the_api_name_their_user, setup, teardown),
     };
