@@ -219,7 +219,7 @@ static enum cc_err tx_user_insert(void *tx, struct cc_user *u, struct cc_error *
     }
     if (sqlite3_extended_errcode(c->db) == SQLITE_CONSTRAINT_UNIQUE)
         return cc_error_set(err, CC_ERR_ALREADY_EXISTS, "Email",
-                            "This account already has a console user with this email.");
+                            "A console user with this email already exists in this account.");
     return cc_sq_db_error(err, c->db, "adding a user");
 }
 
