@@ -432,7 +432,7 @@ static void a_flood_from_other_keys_never_evicts_a_live_nonce(void **state)
     int64_t now = 1000000;
     assert_int_equal(cc_acs_nonce_seen(st, "victim", "captured", now + 900000, now),
                      CC_ACS_NONCE_NEW);
-    char key[16], nonce[32];
+    char key[24], nonce[32];
     for (int k = 0; k < 140; k++) {
         snprintf(key, sizeof key, "attacker%d", k);
         for (int i = 0; i < 1200; i++) {
@@ -478,7 +478,7 @@ static void a_full_share_frees_as_nonces_expire(void **state)
     assert_int_equal(cc_acs_nonce_seen(st, "k", "n50", now + 5000, now + 1000),
                      CC_ACS_NONCE_REPLAY);
     /* many keys come and go (freed by the sweep: ASan checks nothing leaks) */
-    char key[16];
+    char key[24];
     for (int k = 0; k < 20000; k++) {
         snprintf(key, sizeof key, "k%d", k);
         cc_acs_nonce_seen(st, key, "once", now + 10, now);
