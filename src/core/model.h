@@ -215,7 +215,7 @@ struct cc_user {
     int64_t id;
     int64_t account_id;
     char email[CC_EMAIL_MAX + 1];
-    char email_norm[CC_EMAIL_MAX + 1];    /* lower-cased: unique on the server */
+    char email_norm[CC_EMAIL_MAX + 1];    /* lower-cased: unique in its account */
     enum cc_role role;
     char password_hash[CC_PASSWORD_HASH_MAX + 1]; /* argon2id encoded */
     char language[CC_LANG_MAX + 1];
