@@ -365,15 +365,15 @@ test('five wrong passwords from another address no longer lock the real user out
   const s = await signIn('admin@example.com', adminPw);
   let u = assertOk(await as(s, 'GET', '/v1/users', { csrf: false }), 200).users.find((x) => x.email === email);
   assert.ok(u.locked_until && Date.parse(u.locked_until) > Date.now(), JSON.stringify(u));
-  assertError(await as(s, 'POST', `/v1/users/${user.id}/unlock`, { csrf: false }), 403, 'Forbidden.CSRF');
-  u = assertOk(await as(s, 'POST', `/v1/users/${user.id}/unlock`), 200).user;
+  assertError(await as(s, 'POST', `/v1/users/${user.id}/unlock`, { json: {}, csrf: false }), 403, 'Forbidden.CSRF');
+  u = assertOk(await as(s, 'POST', `/v1/users/${user.id}/unlock`, { json: {} }), 200).user;
   assert.equal(u.locked_until, null, JSON.stringify(u));
   assert.equal(u.email, email);
   assert.equal((await signInFrom('127.0.0.2', email, 'the right password')).status, 201);
   // an operator may not unlock; another account's admin does not see the user
-  assertError(await as(mine, 'POST', `/v1/users/${user.id}/unlock`), 403, 'Forbidden');
+  assertError(await as(mine, 'POST', `/v1/users/${user.id}/unlock`, { json: {} }), 403, 'Forbidden');
   const other = createAccount(dir);
-  assertError(await api(server, 'POST', `/v1/users/${user.id}/unlock`, { key: other }), 404, 'NotFound');
+  assertError(await api(server, 'POST', `/v1/users/${user.id}/unlock`, { key: other, json: {} }), 404, 'NotFound');
   // the CLI unlocks too
   for (let i = 1; i <= 5; i++) await signInFrom('127.0.0.3', email, 'a wrong password');
   assertError(await signInFrom('127.0.0.3', email, 'the right password'), 423, 'UserLocked');
