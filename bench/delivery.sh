@@ -93,7 +93,7 @@ start_server() {
         CERTCONTACTS_FEISHU_BASE_URL=http://127.0.0.1:$RPORT \
         CERTCONTACTS_LARK_BASE_URL=http://127.0.0.1:$RPORT \
         "$BIN" serve --data-dir "$d/data" --listen 127.0.0.1:0 --threads "$SERVER_THREADS" \
-        --dispatcher-threads "$2" --max-contacts-per-account 1000000 \
+        --dispatcher-threads "$2" --max-contacts-per-account 1000000 --max-connections-per-address 1000000 \
         >"$d/stdout" 2>>"$d/stderr" &
     SRV_PID=$!
     PIDS="$PIDS $SRV_PID"

@@ -59,7 +59,7 @@ start_server() {
     d=$1
     mkdir -p "$d"
     "$BIN" serve --data-dir "$d/data" --listen 127.0.0.1:0 --threads "$SERVER_THREADS" \
-        --max-contacts-per-account 2000000 >"$d/stdout" 2>>"$d/stderr" &
+        --max-contacts-per-account 2000000 --max-connections-per-address 1000000 >"$d/stdout" 2>>"$d/stderr" &
     SRV_PID=$!
     PIDS="$PIDS $SRV_PID"
     await_server "$d" || return 1

@@ -1,6 +1,6 @@
 /*
  * main.c — the one binary, `certcontacts`, and its subcommands: serve,
- * migrate, check, account, key, user and config. Global options (--config, --data-dir,
+ * migrate, check, account, key, user, audit and config. Global options (--config, --data-dir,
  * --db and every other option of the table in util/config.c) may stand
  * before or after the subcommand's own arguments.
  */
@@ -62,6 +62,8 @@ static void usage(FILE *f)
             "                                      and printed when none is given)\n"
             "  user unlock --account ID --email EMAIL\n"
             "                                      lift a console user's sign-in locks\n"
+            "  audit verify [--json]               check the audit log's hash chain (exit\n"
+            "                                      status 1 when an entry was changed or removed)\n"
             "  config example                      print a fully commented example config\n"
             "\n"
             "  --config FILE                       read options from FILE (NAME = VALUE lines)\n"
@@ -264,9 +266,23 @@ static int open_app(const struct cc_config *cfg, struct cc_store **store, struct
         .session_idle_s = cfg->session_idle_timeout,
         .session_max_age_s = cfg->session_max_age,
         .clock_offset_ms = cfg->clock_offset_s * 1000,
+        .verification_retention_days = cfg->verification_retention_days,
+        .delivery_log_retention_days = cfg->delivery_log_retention_days,
+        .test_send_per_hour = cfg->test_send_max_per_hour,
+        .test_send_account_per_hour = cfg->test_send_account_max_per_hour,
     };
     *svc = cc_service_new(*store, key, &svcc);
     OPENSSL_cleanse(key, sizeof key);
+    int64_t sealed = 0;
+    if (cc_service_seal_robot_urls(*svc, &sealed, &err)) {
+        fprintf(stderr, "certcontacts: cannot seal the robots' webhook URLs: %s\n", err.message);
+        cc_service_free(*svc);
+        *svc = NULL;
+        cc_store_close(*store);
+        return -1;
+    }
+    if (sealed)
+        cc_log(CC_LOG_INFO, "sealed the robots' webhook URLs of a database from before", NULL);
     return 0;
 }
 
@@ -370,13 +386,23 @@ static int cmd_key(const struct args *a, struct cc_service *svc)
         for (size_t i = 0; i < n; i++) {
             char ts[32];
             cc_time_rfc3339(keys[i].created_at, ts, sizeof ts);
-            const char *status = keys[i].disabled_at ? "disabled" : "enabled";
-            if (a->json)
-                json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s}", "access_key_id",
-                                                     keys[i].id, "role",
-                                                     cc_role_name(keys[i].role), "status",
-                                                     status, "created_at", ts));
-            else
+            const char *status = keys[i].disabled_at ? "disabled"
+                                 : keys[i].expires_at && keys[i].expires_at <= cc_now_ms()
+                                     ? "expired"
+                                     : "enabled";
+            if (a->json) {
+                json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "access_key_id", keys[i].id, "role",
+                                      cc_role_name(keys[i].role), "status", status,
+                                      "created_at", ts);
+                char t2[32];
+                cc_time_rfc3339(keys[i].expires_at, t2, sizeof t2);
+                json_object_set_new(o, "expires_at",
+                                    keys[i].expires_at ? json_string(t2) : json_null());
+                cc_time_rfc3339(keys[i].last_used_at, t2, sizeof t2);
+                json_object_set_new(o, "last_used_at",
+                                    keys[i].last_used_at ? json_string(t2) : json_null());
+                json_array_append_new(arr, o);
+            } else
                 printf("%-26s %-9s %-9s %s\n", keys[i].id, cc_role_name(keys[i].role), status, ts);
         }
         if (a->json) {
@@ -444,6 +470,43 @@ static int user_unlock(const struct args *a, struct cc_service *svc)
     else
         printf("unlocked:          %s (account %lld)\n", u.email, (long long)u.account_id);
     return 0;
+}
+
+static int cmd_audit(const struct args *a, struct cc_service *svc)
+{
+    struct cc_error err;
+    if (a->npos != 2 || strcmp(a->pos[1], "verify") != 0) {
+        fprintf(stderr, "usage: certcontacts audit verify [--json]\n");
+        return 2;
+    }
+    struct cc_audit_report r;
+    if (cc_audit_verify(svc, &r, &err)) {
+        fprintf(stderr, "certcontacts: %s\n", err.message);
+        return 1;
+    }
+    if (a->json) {
+        json_t *o = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:s}", "ok", !r.bad_id, "checked",
+                              (json_int_t)r.checked, "first_id", (json_int_t)r.first_id,
+                              "last_id", (json_int_t)r.last_id, "anchor_id",
+                              (json_int_t)r.anchor_id, "removed_by_retention",
+                              (json_int_t)r.removed, "head", r.head);
+        if (r.bad_id) {
+            json_object_set_new(o, "bad_id", json_integer(r.bad_id));
+            json_object_set_new(o, "problem", json_string(r.problem));
+        }
+        char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        printf("%s\n", s);
+        free(s);
+        json_decref(o);
+    } else if (r.bad_id) {
+        printf("audit log BROKEN at entry %lld: %s\n", (long long)r.bad_id, r.problem);
+    } else {
+        printf("audit log intact: %lld entries (%lld to %lld) chained from %s; %lld removed by "
+               "retention\nhead: %s\n",
+               (long long)r.checked, (long long)r.first_id, (long long)r.last_id,
+               r.anchor_id ? "retention's anchor" : "the start", (long long)r.removed, r.head);
+    }
+    return r.bad_id ? 1 : 0;
 }
 
 static int cmd_user(const struct args *a, struct cc_service *svc)
@@ -552,6 +615,21 @@ static void stop_signals(sigset_t *set)
     sigemptyset(set);
     sigaddset(set, SIGINT);
     sigaddset(set, SIGTERM);
+    sigaddset(set, SIGHUP); /* serve: read the HTTPS certificate and key again */
+}
+
+/* SIGHUP: the HTTPS certificate and key are read again; a pair that does not
+ * load leaves the one in use. */
+static void reload_tls(struct cc_http_server *srv)
+{
+    struct cc_error err;
+    if (!cc_http_is_tls(srv))
+        cc_log(CC_LOG_INFO, "SIGHUP: nothing to reload (plain HTTP)", NULL);
+    else if (cc_http_reload_tls(srv, &err))
+        cc_log(CC_LOG_ERROR, "SIGHUP: the HTTPS certificate was not replaced", "error",
+               err.message, NULL);
+    else
+        cc_log(CC_LOG_INFO, "SIGHUP: HTTPS certificate and key reloaded", NULL);
 }
 
 static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struct cc_config *cfg)
@@ -579,10 +657,24 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
                "email", cfg->smtp_url[0] ? "smtp" : "written to this log",
                "sms", cfg->sms_provider[0] ? cfg->sms_provider : "none", NULL);
     bootstrap(svc, cfg);
-    struct cc_http_config hc = {cfg->listen, (int)cfg->threads, (size_t)cfg->max_body_bytes,
-                                (int)cfg->connection_timeout_s, (int)cfg->blocking_threads,
-                                cfg->acs_requests_per_minute, (unsigned)cfg->max_connections,
-                                cfg->acs_nonces_per_key};
+    struct cc_http_config hc = {
+        .listen = cfg->listen,
+        .threads = (int)cfg->threads,
+        .max_body = (size_t)cfg->max_body_bytes,
+        .connection_timeout_s = (int)cfg->connection_timeout_s,
+        .blocking_threads = (int)cfg->blocking_threads,
+        .acs_requests_per_minute = cfg->acs_requests_per_minute,
+        .max_connections = (unsigned)cfg->max_connections,
+        .max_connections_per_address = (unsigned)cfg->max_connections_per_address,
+        .header_timeout_s = (int)cfg->header_timeout_s,
+        .body_timeout_s = (int)cfg->body_timeout_s,
+        .public_url = cfg->public_url,
+        .tls_cert_file = cfg->tls_cert_file,
+        .tls_key_file = cfg->tls_key_file,
+        .trusted_proxies = cfg->trusted_proxies,
+        .hsts_max_age_s = cfg->hsts_max_age_s,
+        .acs_nonces_per_key = cfg->acs_nonces_per_key,
+    };
     struct cc_dispatcher_config dcfg = {(int)cfg->dispatcher_threads, cfg->delivery_lease_s * 1000,
                                         schedule, nschedule, 1000,
                                         (int)cfg->robot_rate_window_percent,
@@ -609,7 +701,8 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
         *colon = '\0';
     snprintf(addr, sizeof addr, "%s:%u", host, cc_http_port(srv));
     char public_url[600];
-    snprintf(public_url, sizeof public_url, "%s%s", cfg->public_url[0] ? "" : "http://",
+    const char *scheme = cc_http_is_tls(srv) ? "https://" : "http://";
+    snprintf(public_url, sizeof public_url, "%s%s", cfg->public_url[0] ? "" : scheme,
              cfg->public_url[0] ? cfg->public_url : addr);
     if (cc_reminders_start(svc, public_url, &err)) {
         fprintf(stderr, "certcontacts: %s\n", err.message);
@@ -617,14 +710,25 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
         cc_dispatcher_stop(disp);
         return 1;
     }
-    printf("console: http://%s/\n", addr);
+    if (cc_audit_retention_start(svc, cfg->audit_retention_days, &err)) {
+        fprintf(stderr, "certcontacts: %s\n", err.message);
+        cc_reminders_stop(svc);
+        cc_http_stop(srv);
+        cc_dispatcher_stop(disp);
+        return 1;
+    }
+    printf("console: %s%s/\n", scheme, addr);
     fflush(stdout);
-    cc_log(CC_LOG_INFO, "listening", "listen", addr, "db", cfg->synchronous_full ? "durable" : "fast",
-           "mode", cfg->dev ? "development" : "production", NULL);
+    cc_log(CC_LOG_INFO, "listening", "listen", addr, "scheme",
+           cc_http_is_tls(srv) ? "https" : "http", "db",
+           cfg->synchronous_full ? "durable" : "fast", "mode",
+           cfg->dev ? "development" : "production", NULL);
     int sig = 0;
-    sigwait(&set, &sig);
+    while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
+        reload_tls(srv);
     cc_log(CC_LOG_INFO, "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
     cc_http_stop(srv);
+    cc_audit_retention_stop(svc);
     cc_reminders_stop(svc); /* a batch being raised commits first */
     cc_service_set_delivery(svc, &dc, NULL);
     cc_dispatcher_stop(disp); /* sends in flight finish; the rest waits in the outbox */
@@ -653,7 +757,8 @@ int main(int argc, char **argv)
         return 2;
     }
     if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "account") &&
-        strcmp(cmd, "key") && strcmp(cmd, "user") && strcmp(cmd, "check")) {
+        strcmp(cmd, "key") && strcmp(cmd, "user") && strcmp(cmd, "check") &&
+        strcmp(cmd, "audit")) {
         fprintf(stderr, "certcontacts: unknown command \"%s\" (see --help)\n", cmd);
         return 2;
     }
@@ -693,6 +798,8 @@ int main(int argc, char **argv)
         rc = cmd_key(&a, svc);
     else if (!strcmp(cmd, "user"))
         rc = cmd_user(&a, svc);
+    else if (!strcmp(cmd, "audit"))
+        rc = cmd_audit(&a, svc);
     else if (a.npos != 1)
         rc = 2;
     cc_service_free(svc);

@@ -33,6 +33,8 @@ SYSTEM_HEADERS = {
     "sqlite3.h": {"store"},
     "libpq-fe.h": {"store"},
     "microhttpd.h": {"http"},
+    "gnutls/gnutls.h": {"http"},
+    "gnutls/abstract.h": {"http"},
 }
 # Public headers that promise more than their layer's rule: the service's API
 # shows only core and util to http.

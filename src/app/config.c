@@ -50,6 +50,34 @@ static const struct opt opts[] = {
      "Largest request body accepted; larger ones get 413 RequestEntityTooLarge."},
     {"max_connections", INT(max_connections), 16, 1000000, LIMIT_TEXT(CC_CONNECTIONS_MAX_DEFAULT), NULL,
      "Simultaneous HTTP connections at the most; more are refused until one closes."},
+    {"body_timeout_s", INT(body_timeout_s), 1, 3600, LIMIT_TEXT(CC_BODY_TIMEOUT_DEFAULT_S), NULL,
+     "Seconds a client has to send a request's body once its headers are in, however "
+     "slowly the bytes trickle in; then the connection is closed."},
+    {"tls_cert_file", STR(tls_cert_file), 0, 0, "", NULL,
+     "PEM file with the HTTPS certificate, then its chain. With tls_key_file set too, the "
+     "server speaks HTTPS (TLS 1.2 and 1.3 only) on listen instead of HTTP; both files are "
+     "read again on SIGHUP, without closing open connections. Empty: plain HTTP (put a "
+     "reverse proxy in front for HTTPS)."},
+    {"tls_key_file", STR(tls_key_file), 0, 0, "", NULL,
+     "PEM file with the private key of tls_cert_file (unencrypted; keep it mode 0600)."},
+    {"trusted_proxies", STR(trusted_proxies), 0, 0, "", NULL,
+     "Comma-separated addresses of reverse proxies (IPv4, IPv4/prefix or IPv6) whose "
+     "X-Forwarded-Proto: https is believed: then the console's cookies are Secure and "
+     "responses carry Strict-Transport-Security. From any other address the header is ignored."},
+    {"hsts_max_age_s", INT(hsts_max_age_s), 0, 315360000,
+     LIMIT_TEXT(CC_HSTS_MAX_AGE_DEFAULT_S), NULL,
+     "max-age of the Strict-Transport-Security header sent on HTTPS; 0 sends none."},
+    {"max_connections_per_address", INT(max_connections_per_address), 1, 1000000,
+     LIMIT_TEXT(CC_CONNECTIONS_PER_ADDRESS_DEFAULT), NULL,
+     "Simultaneous HTTP connections from one client address at the most; more from that "
+     "address are refused at once, so that a flood from one address leaves room for others. "
+     "Behind a reverse proxy every client has the proxy's address: raise it there."},
+    {"header_timeout_s", INT(header_timeout_s), 1, 3600, LIMIT_TEXT(CC_HEADER_TIMEOUT_DEFAULT_S),
+     NULL,
+     "Seconds a client has to send a request line and its headers, counted from the "
+     "connection's opening (on a kept-alive connection, from the request line), however "
+     "slowly the bytes trickle in; then the connection is closed. Separate from "
+     "connection_timeout_s, the idle time allowed between requests."},
     {"max_contacts_per_account", INT(max_contacts_per_account), 1, 100000000, "10000", NULL,
      "Most contacts one account may hold; more gives 400 LimitExceeded.Contacts."},
     {"synchronous", ENUM(synchronous_full), 0, 1, "full", "normal|full",
@@ -65,7 +93,8 @@ static const struct opt opts[] = {
      "so, and the server starts. 0 skips it (for a very large database; run certcontacts "
      "check instead)."},
     {"connection_timeout_s", INT(connection_timeout_s), 1, 3600, "30", NULL,
-     "Idle HTTP connections are closed after this many seconds."},
+     "Idle HTTP connections are closed after this many seconds; a kept-alive connection "
+     "must also begin its next request within this time."},
     {"log_level", STR(log_level), 0, 0, "info", NULL, "debug, info, warn or error."},
     {"dev", BOOL(dev), 0, 1, "false", NULL,
      "Development mode: says so at start-up; later features use it to allow local "
@@ -119,6 +148,16 @@ static const struct opt opts[] = {
      "Codes one account may send in an hour, to all addresses together."},
     {"verify_max_attempts", INT(verify_max_attempts), 1, 100, "5", NULL,
      "Wrong codes after which a code is dead, even if the right one comes next."},
+    {"verification_retention_days", INT(verification_retention_days), 1, 3650, "30", NULL,
+     "Days a verification code's record is kept. Its address is kept in full only while the "
+     "per-address sending limits need it (a day), then masked."},
+    {"delivery_log_retention_days", INT(delivery_log_retention_days), 1, 3650, "180", NULL,
+     "Days a finished notification and its attempts stay in the delivery log."},
+    {"test_send_max_per_hour", INT(test_send_max_per_hour), 1, 10000, "10", NULL,
+     "Test messages (\"Send test\") to one contact, all its channels together, or to one "
+     "robot not saved yet, in a sliding hour; more are refused with 429 and Retry-After."},
+    {"test_send_account_max_per_hour", INT(test_send_account_max_per_hour), 1, 1000000, "100",
+     NULL, "Test messages of every kind one account may send in a sliding hour."},
     {"dingtalk_base_url", STR(dingtalk_base_url), 0, 0, "", NULL,
      "For tests only: send DingTalk robot messages to this base URL (for example "
      "http://127.0.0.1:9000) instead of https://oapi.dingtalk.com, keeping path and query."},
@@ -174,6 +213,10 @@ static const struct opt opts[] = {
      "Email of the first console admin, created with a generated password (printed once) "
      "when the default account is created, and by serve --dev while the account has no "
      "console user."},
+    {"audit_retention_days", INT(audit_retention_days), CC_AUDIT_RETENTION_MIN_DAYS,
+     CC_AUDIT_RETENTION_MAX_DAYS, "180", NULL,
+     "Days an audit log entry is kept. An hourly job removes older entries, records what it "
+     "removed as an audit.retention entry, and keeps the hash chain verifiable."},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 

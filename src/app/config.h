@@ -20,6 +20,9 @@ struct cc_config {
     int64_t threads;
     int64_t max_body_bytes;
     int64_t max_connections;
+    int64_t max_connections_per_address;
+    int64_t header_timeout_s;
+    int64_t body_timeout_s;
     int64_t max_contacts_per_account;
     int64_t synchronous_full;
     int64_t busy_timeout_ms;
@@ -51,6 +54,12 @@ struct cc_config {
     int64_t verify_max_per_day;
     int64_t verify_account_max_per_hour;
     int64_t verify_max_attempts;
+    /* personal data: how long records are kept */
+    int64_t verification_retention_days;
+    int64_t delivery_log_retention_days;
+    /* test sends */
+    int64_t test_send_max_per_hour;
+    int64_t test_send_account_max_per_hour;
     /* chat robots: local stand-ins for tests, never set through the API */
     char dingtalk_base_url[256];
     char feishu_base_url[256];
@@ -72,7 +81,14 @@ struct cc_config {
     char console_admin_email[256];
     /* expiry reminders */
     char public_url[512];
+    /* HTTPS and reverse proxies */
+    char tls_cert_file[1024];
+    char tls_key_file[1024];
+    char trusted_proxies[512];
+    int64_t hsts_max_age_s;
     int64_t clock_offset_s;
+    /* the audit log */
+    int64_t audit_retention_days;
 };
 
 void cc_config_defaults(struct cc_config *cfg);

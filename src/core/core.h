@@ -15,6 +15,7 @@
 #include "core/errors.h"
 #include "core/limits.h"
 #include "core/model.h"
+#include "core/audit.h"
 
 /* ---- validators (validate.c) --------------------------------------------
  * Each takes a NUL-terminated input, writes the normalised value into out
@@ -73,6 +74,7 @@ void cc_mask_mobile(const char *e164, char *out, size_t outsz);   /* +86 133****
 void cc_mask_email(const char *email, char *out, size_t outsz);   /* zh****n@example.com */
 void cc_mask_id_card(const char *id, char *out, size_t outsz);    /* 1****************5 */
 void cc_mask_webhook_url(const char *url, char *out, size_t outsz); /* token: abcd…wxyz */
+void cc_mask_name(const char *name, char *out, size_t outsz);     /* 张*, A**** */
 
 /* ---- crypto (crypto.c) --------------------------------------------------- */
 #define CC_KEY_LEN 32
@@ -93,6 +95,7 @@ enum cc_err cc_aead_open(const uint8_t key[CC_KEY_LEN], const char *aad,
 #define CC_AAD_ID_CARD    "contact.id_card"
 #define CC_AAD_WEBHOOK    "contact.webhook.secret"
 #define CC_AAD_ACCESS_KEY "access_key.secret"
+#define CC_AAD_WEBHOOK_URL "contact.webhook.url"
 
 void cc_sha256(const void *data, size_t n, uint8_t out[32]);
 void cc_sha256_hex(const void *data, size_t n, char out[65]);

@@ -122,6 +122,16 @@ static const struct {
     /* CAS answers its business refusals with 400; the code says which. */
     [CC_ERR_CONTACT_IN_USE] = {"contact in use by open applications",
         {BARE(409, "Contact.InUse"), BARE(400, "Contact.InUse")}, 0},
+    [CC_ERR_HEADERS_TOO_LARGE] = {"request header fields too large",
+        {BARE(431, "RequestHeaderFieldsTooLarge"), BARE(400, "InvalidParameter")}, 0},
+    [CC_ERR_BAD_FRAMING] = {"ambiguous request framing",
+        {BARE(400, "BadRequest.Framing"), BARE(400, "InvalidParameter")}, 0},
+    [CC_ERR_CROSS_ORIGIN] = {"cross-origin request refused",
+        {BARE(403, "Forbidden.CrossOrigin"), BARE(403, "Forbidden.CrossOrigin")}, 0},
+    /* A test send goes only to a verified address: verification is how an
+     * unverified one is tried. */
+    [CC_ERR_NOT_VERIFIED] = {"address not verified",
+        {FIELD(409, "Unverified"), JOINED(400, "Unverified", ".", "Contact")}, 0},
 };
 
 enum cc_err cc_error_set(struct cc_error *e, enum cc_err code, const char *field,

@@ -65,6 +65,10 @@ enum cc_err {
     CC_ERR_CONTACT_INELIGIBLE, /* 400 Contact.Ineligible: see problems[] */
     CC_ERR_INVALID_TRANSITION, /* 409 InvalidTransition: names the allowed moves */
     CC_ERR_CONTACT_IN_USE,     /* 409 Contact.InUse: open applications name the contact */
+    CC_ERR_HEADERS_TOO_LARGE,  /* 431 RequestHeaderFieldsTooLarge: too many query parameters */
+    CC_ERR_BAD_FRAMING,        /* 400 BadRequest.Framing: Content-Length with chunked */
+    CC_ERR_CROSS_ORIGIN,       /* 403 Forbidden.CrossOrigin: a state change from another site */
+    CC_ERR_NOT_VERIFIED,       /* 409 Unverified.<Field>: the address is not verified */
     CC_ERR_COUNT
 };
 

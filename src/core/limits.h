@@ -26,6 +26,40 @@
 #ifndef CC_CONNECTIONS_MAX_DEFAULT
 #define CC_CONNECTIONS_MAX_DEFAULT 4096
 #endif
+/* Simultaneous HTTP connections from one address by default (option
+ * max_connections_per_address): a flood from one address leaves the rest to others. */
+#ifndef CC_CONNECTIONS_PER_ADDRESS_DEFAULT
+#define CC_CONNECTIONS_PER_ADDRESS_DEFAULT 64
+#endif
+/* Seconds for a request line and its headers to arrive, from the connection's opening (or
+ * the request line, on a kept-alive connection) by default (option header_timeout_s). */
+#ifndef CC_HEADER_TIMEOUT_DEFAULT_S
+#define CC_HEADER_TIMEOUT_DEFAULT_S 10
+#endif
+/* Seconds for a request's body to arrive after its headers by default (option
+ * body_timeout_s). */
+#ifndef CC_BODY_TIMEOUT_DEFAULT_S
+#define CC_BODY_TIMEOUT_DEFAULT_S 30
+#endif
+/* libmicrohttpd's own log lines a second at the most; the rest are counted. */
+#ifndef CC_HTTP_LOG_PER_SECOND
+#define CC_HTTP_LOG_PER_SECOND 5
+#endif
+/* Query-string parameters of one request; more get 431 at once (libmicrohttpd itself would
+ * run out of its per-connection memory and leave the client without an answer). */
+#ifndef CC_QUERY_PARAMS_MAX
+#define CC_QUERY_PARAMS_MAX 100
+#endif
+/* HTTPS: TLS 1.3 and 1.2, AEAD ciphers and ECDHE key exchange only (GnuTLS priority string). */
+#ifndef CC_TLS_PRIORITIES
+#define CC_TLS_PRIORITIES                                                                          \
+    "SECURE:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+CHACHA20-POLY1305:+AES-256-GCM:"     \
+    "+AES-128-GCM:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:%SERVER_PRECEDENCE"
+#endif
+/* Strict-Transport-Security max-age on HTTPS by default (option hsts_max_age_s). */
+#ifndef CC_HSTS_MAX_AGE_DEFAULT_S
+#define CC_HSTS_MAX_AGE_DEFAULT_S 31536000
+#endif
 /* Requests waiting for a thread of the blocking pool (option blocking_threads); more get
  * 503. */
 #ifndef CC_BLOCKING_QUEUE_MAX
@@ -227,5 +261,33 @@
 /* A reminder raised more than this after its due time is late: it says the
  * whole days really left rather than its threshold. */
 #define CC_REMINDER_LATE_MS (3600 * 1000LL)
+
+/* ---- test sends: not a spam or SMS-cost relay ----------------------------- */
+/* Test messages to one contact (all its channels) or one unsaved robot in a
+ * sliding hour, when the configuration says 0. */
+#ifndef CC_TEST_SEND_PER_HOUR_DEFAULT
+#define CC_TEST_SEND_PER_HOUR_DEFAULT 10
+#endif
+/* Test messages of one account, of every kind, in a sliding hour. */
+#ifndef CC_TEST_SEND_ACCOUNT_PER_HOUR_DEFAULT
+#define CC_TEST_SEND_ACCOUNT_PER_HOUR_DEFAULT 100
+#endif
+
+/* ---- the audit log ---------------------------------------------------------- */
+/* Rows of one CSV export of the audit log (GET /v1/audit.csv); more matching
+ * entries are cut, and X-Total-Count says how many there were. */
+#ifndef CC_AUDIT_EXPORT_MAX
+#define CC_AUDIT_EXPORT_MAX 10000
+#endif
+/* Entries the retention job removes in one transaction. */
+#ifndef CC_AUDIT_RETAIN_BATCH
+#define CC_AUDIT_RETAIN_BATCH 1000
+#endif
+/* Retention of audit entries in days (the audit_retention_days option). */
+#define CC_AUDIT_RETENTION_DEFAULT_DAYS 180
+#define CC_AUDIT_RETENTION_MIN_DAYS 1
+#define CC_AUDIT_RETENTION_MAX_DAYS 36500
+/* An access key's last use is written at most this often. */
+#define CC_KEY_LAST_USED_EVERY_MS (60 * 1000)
 
 #endif

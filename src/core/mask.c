@@ -133,6 +133,12 @@ void cc_mask_webhook_url(const char *url, char *out, size_t outsz)
         stars(out, outsz);
         return;
     }
+    /* Already masked (the store hands out robots' URLs masked): as it is. A
+     * canonical URL never holds '*'. */
+    if (strstr(url, STARS)) {
+        cc_strlcpy(out, url, outsz);
+        return;
+    }
     for (size_t i = 0; i < sizeof url_forms / sizeof url_forms[0]; i++) {
         size_t pl = strlen(url_forms[i].prefix);
         if (strncmp(url, url_forms[i].prefix, pl) != 0)
@@ -157,4 +163,33 @@ void cc_mask_webhook_url(const char *url, char *out, size_t outsz)
         return;
     }
     stars(out, outsz);
+}
+
+/*
+ * Masks a person's name: its first character and a star for each of the
+ * others (at most eight): "张*", "A****". A name of one character, or
+ * anything that is not valid UTF-8, is "*". out is caller-owned
+ * (CC_MASKED_MAX).
+ */
+void cc_mask_name(const char *name, char *out, size_t outsz)
+{
+    if (!out || !outsz)
+        return;
+    size_t n = name ? strlen(name) : 0;
+    size_t chars = n && cc_utf8_valid(name, n) ? cc_utf8_len(name, n) : 0;
+    if (chars < 2) {
+        snprintf(out, outsz, "*");
+        return;
+    }
+    size_t first = 1;
+    while (first < n && ((unsigned char)name[first] & 0xC0) == 0x80)
+        first++;
+    size_t stars_n = chars - 1 > 8 ? 8 : chars - 1;
+    if (first + stars_n + 1 > outsz) {
+        snprintf(out, outsz, "*");
+        return;
+    }
+    memcpy(out, name, first);
+    memset(out + first, '*', stars_n);
+    out[first + stars_n] = '\0';
 }

@@ -28,6 +28,8 @@
 #define CC_MASKED_MAX       (CC_EMAIL_MAX + 16)
 #define CC_LANG_MAX         8
 #define CC_ENC_MAX          (CC_SECRET_MAX + 64) /* ciphertext of a secret/ID */
+#define CC_URL_ENC_MAX      (CC_URL_MAX + 64)    /* ciphertext of a robot's URL */
+#define CC_URL_TAG_LEN      67                   /* "h1:" and a keyed hash in hex */
 
 enum cc_role { CC_ROLE_NONE = 0, CC_ROLE_READONLY = 1, CC_ROLE_OPERATOR = 2, CC_ROLE_ADMIN = 3 };
 const char *cc_role_name(enum cc_role r);
@@ -45,7 +47,13 @@ const char *cc_webhook_kind_name(enum cc_webhook_kind k); /* "dingtalk", ... */
 struct cc_webhook {
     int64_t id;                          /* stable while the URL stays on the contact */
     enum cc_webhook_kind kind;
-    char url[CC_URL_MAX + 1];            /* canonical form, see classify */
+    /* Read from the store: masked (…access_token=abcd****wxyz) — a robot's token
+     * leaves the store only sealed, and only the sender and an admin's audited reveal
+     * open it. In a write's input: the canonical form, see classify. */
+    char url[CC_URL_MAX + 1];
+    char url_tag[CC_URL_TAG_LEN + 1];    /* a keyed hash of the URL: equality, no token */
+    uint8_t url_enc[CC_URL_ENC_MAX];     /* the canonical URL, sealed as stored */
+    size_t url_enc_len;                  /* 0: not sealed yet (a database from before) */
     int has_secret;
     char secret[CC_SECRET_MAX + 1];      /* plaintext, only while in memory */
     uint8_t secret_enc[CC_ENC_MAX];      /* ciphertext as stored */
@@ -100,6 +108,8 @@ struct cc_access_key {
     size_t secret_enc_len;
     int64_t created_at;
     int64_t disabled_at;      /* 0 while enabled */
+    int64_t expires_at;       /* 0: never */
+    int64_t last_used_at;     /* 0: never used (written at most once a minute) */
 };
 
 /* ---- verification codes -------------------------------------------------------- */

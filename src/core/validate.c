@@ -159,10 +159,26 @@ size_t cc_utf8_len(const char *s, size_t len)
 /* U+3000 IDEOGRAPHIC SPACE, the space a Chinese input method types. */
 static const char ideographic_space[] = "\xE3\x80\x80";
 
+/* Invisible characters that change how the text around them is shown or
+ * read, refused in names: a name is shown in the console, in emails, SMS and
+ * robot messages, where a bidi override can reverse what follows it
+ * ("Trojan Source"), and an invisible character makes two names that look
+ * the same differ. Bidi embeddings, overrides and isolates (U+202A–202E,
+ * U+2066–2069) and marks (U+200E/200F, U+061C); zero-width characters
+ * (U+200B–200D, U+2060–2064, U+FEFF, U+180E); line and paragraph
+ * separators (U+2028/2029), which break a line like a control character. */
+static int is_invisible_format(uint32_t cp)
+{
+    return (cp >= 0x200B && cp <= 0x200F) || (cp >= 0x202A && cp <= 0x202E) ||
+           (cp >= 0x2066 && cp <= 0x2069) || (cp >= 0x2060 && cp <= 0x2064) ||
+           cp == 0x2028 || cp == 0x2029 || cp == 0xFEFF || cp == 0x180E || cp == 0x061C;
+}
+
 /*
  * Validates a display name: trims ASCII white space and U+3000 at both ends,
  * then requires valid UTF-8 of 1–64 code points without C0/C1 control
- * characters or DEL. Any script is allowed. out (caller-owned, at least
+ * characters, DEL or invisible formatting characters (is_invisible_format).
+ * Any script is allowed. out (caller-owned, at least
  * CC_NAME_MAX_BYTES + 1) receives the trimmed name.
  */
 enum cc_err cc_validate_name(const char *in, char *out, size_t outsz, struct cc_error *err)
@@ -207,6 +223,12 @@ enum cc_err cc_validate_name(const char *in, char *out, size_t outsz, struct cc_
             return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "Name",
                                 "The name must not contain control characters such as tabs "
                                 "or line breaks.");
+        if (is_invisible_format(cp))
+            return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "Name",
+                                "The name must not contain invisible formatting characters "
+                                "(U+%04X): bidirectional overrides or isolates, zero-width "
+                                "characters, line or paragraph separators.",
+                                (unsigned)cp);
         chars++;
         i += k;
     }

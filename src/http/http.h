@@ -24,6 +24,23 @@ struct cc_http_config {
     int blocking_threads;     /* for handlers that wait on the network */
     int64_t acs_requests_per_minute; /* Alibaba API calls per access key; 0: 6000 */
     unsigned max_connections; /* simultaneous connections; 0: CC_CONNECTIONS_MAX_DEFAULT */
+    /* simultaneous connections from one address; 0: CC_CONNECTIONS_PER_ADDRESS_DEFAULT */
+    unsigned max_connections_per_address;
+    /* seconds for a request line and headers to arrive; 0: CC_HEADER_TIMEOUT_DEFAULT_S */
+    int header_timeout_s;
+    /* seconds for a request's body to arrive after its headers; 0: CC_BODY_TIMEOUT_DEFAULT_S */
+    int body_timeout_s;
+    /* where people reach the server (public_url, "" or NULL: none): its origin is
+     * accepted in Origin besides the request's Host */
+    const char *public_url;
+    /* HTTPS: PEM files of the certificate (then its chain) and its key; both "" or NULL:
+     * plain HTTP */
+    const char *tls_cert_file;
+    const char *tls_key_file;
+    /* comma-separated addresses (IPv4, IPv4/n, IPv6) of reverse proxies whose
+     * X-Forwarded-Proto is believed; "" or NULL: nobody's */
+    const char *trusted_proxies;
+    int64_t hsts_max_age_s;   /* Strict-Transport-Security on HTTPS; 0: none */
     int64_t acs_nonces_per_key; /* replay cache share of each access key; 0: the default */
 };
 
@@ -31,6 +48,12 @@ enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *s
                           struct cc_http_server **out, struct cc_error *err);
 /* The port actually bound (useful with port 0). */
 unsigned cc_http_port(const struct cc_http_server *srv);
+/* Whether it speaks HTTPS. */
+int cc_http_is_tls(const struct cc_http_server *srv);
+/* Reads the certificate and key files again (on SIGHUP): new handshakes get
+ * the new pair, open connections keep theirs. On failure the pair in use
+ * stays and err says why. */
+enum cc_err cc_http_reload_tls(struct cc_http_server *srv, struct cc_error *err);
 /* Stops accepting, lets requests in flight finish, frees the server. */
 void cc_http_stop(struct cc_http_server *srv);
 
@@ -66,6 +89,9 @@ extern const struct cc_route cc_http_routes[];
 /* Accessors for handlers. */
 struct cc_service *cc_req_service(struct cc_request *req);
 const struct cc_caller *cc_req_caller(struct cc_request *req);
+/* Where the request came from (the client's address, the request id), for
+ * the audit log; the authenticated caller carries a copy. */
+const struct cc_origin *cc_req_origin(struct cc_request *req);
 int64_t cc_req_path_id(struct cc_request *req);
 /* The i-th (from 0) string segment of the path, "{name}" in the route's
  * pattern; "" when there is none. Owned by the request. */
@@ -74,6 +100,12 @@ const char *cc_req_body(struct cc_request *req, size_t *len);
 /* A query-string argument or request header, or NULL. */
 const char *cc_req_query(struct cc_request *req, const char *name);
 const char *cc_req_header(struct cc_request *req, const char *name);
+
+/* The client's address as text: the connection's peer, or, when the peer is
+ * a reverse proxy named in trusted_proxies, the last address of its
+ * X-Forwarded-For (the one that proxy saw). "" when unknown. Owned by the
+ * request. */
+const char *cc_req_client_address(struct cc_request *req);
 
 /* Runs fn(req) on a thread of the blocking pool while the connection is
  * suspended; for handlers that wait on an SMTP server or a gateway. */

@@ -42,13 +42,45 @@ const char *cc_req_method(struct cc_request *req);
 /* Makes caller (copied) the request's caller, for the handlers and the log. */
 void cc_req_set_caller(struct cc_request *req, const struct cc_caller *caller);
 struct cc_acs_state *cc_req_acs_state(struct cc_request *req);
-/* The peer's address as text into out (at least CC_ADDR_TEXT_MAX + 1 bytes;
- * "" when unknown): what sign-in counts wrong passwords by. */
-void cc_req_source_addr(struct cc_request *req, char *out, size_t outsz);
 /* Calls fn for every query argument, decoded, in order (value NULL when the
  * argument has no '='), until fn returns non-zero; returns that value. */
 int cc_req_each_query(struct cc_request *req,
                       int (*fn)(void *arg, const char *name, const char *value), void *arg);
+
+/* conn_guard.c: absolute deadlines for a request's line and headers, its
+ * body, and a kept-alive connection's next request (libmicrohttpd's own timeout
+ * is renewed by every byte). One guard per server, with its own thread. */
+struct cc_conn_guard;
+struct cc_conn_guard *cc_conn_guard_new(int header_timeout_s, int body_timeout_s,
+                                        int idle_timeout_s);
+/* Only after libmicrohttpd has stopped. */
+void cc_conn_guard_free(struct cc_conn_guard *g);
+/* A connection opened on descriptor fd: returns its watch (the guard's),
+ * to pass to the calls below; cc_conn_guard_closed frees it. */
+void *cc_conn_guard_opened(struct cc_conn_guard *g, int fd);
+/* Before libmicrohttpd closes the descriptor. watch may be NULL. */
+void cc_conn_guard_closed(struct cc_conn_guard *g, void *watch);
+void cc_conn_guard_request_line(struct cc_conn_guard *g, void *watch); /* request line read */
+void cc_conn_guard_headers_done(struct cc_conn_guard *g, void *watch); /* headers complete */
+void cc_conn_guard_body_done(struct cc_conn_guard *g, void *watch);    /* body complete */
+void cc_conn_guard_request_done(struct cc_conn_guard *g, void *watch); /* answered, kept alive */
+/* Connections open now, and shut since start for missing a deadline. */
+void cc_conn_guard_stats(struct cc_conn_guard *g, size_t *open, int64_t *shut_total);
+/* The same for the server that req came to (for /metrics). */
+void cc_req_conn_stats(struct cc_request *req, size_t *open, int64_t *shut_total);
+
+/* tls.c: the HTTPS listener's certificate and key (PEM files), loaded now
+ * and again on cc_tls_reload; new handshakes get the pair loaded last. One
+ * HTTPS server per process. */
+struct cc_tls;
+enum cc_err cc_tls_new(const char *cert_file, const char *key_file, struct cc_tls **out,
+                       struct cc_error *err);
+/* Re-reads both files; on failure the pair in use stays and err says why. */
+enum cc_err cc_tls_reload(struct cc_tls *t, struct cc_error *err);
+/* After libmicrohttpd has stopped. */
+void cc_tls_free(struct cc_tls *t);
+/* The GnuTLS retrieve function for MHD_OPTION_HTTPS_CERT_CALLBACK. */
+void *cc_tls_retrieve_callback(void);
 
 /* idempotency.c: the key of an idempotent create, from REST's
  * Idempotency-Key or Alibaba's ClientToken. */
@@ -106,6 +138,10 @@ void cc_h_notifications_resend(struct cc_request *req);
 
 /* rest_test_send.c */
 void cc_h_contact_test(struct cc_request *req);
+void cc_h_contact_webhook_reveal(struct cc_request *req);
+void cc_h_contact_export(struct cc_request *req);
+/* One notification of the delivery log as the API shows it (rest_events.c). */
+json_t *cc_render_notification(const struct cc_notification *n);
 void cc_h_webhooks_test(struct cc_request *req);
 
 /* rest_templates.c */
@@ -174,6 +210,10 @@ void cc_h_users_create(struct cc_request *req);
 void cc_h_users_update(struct cc_request *req);
 void cc_h_users_delete(struct cc_request *req);
 void cc_h_users_unlock(struct cc_request *req);
+
+/* rest_audit.c */
+void cc_h_audit_list(struct cc_request *req);
+void cc_h_audit_csv(struct cc_request *req);
 
 /* rest_keys.c */
 void cc_h_keys_list(struct cc_request *req);

@@ -64,6 +64,16 @@ void cc_h_metrics(struct cc_request *req)
     for (size_t i = 0; i < n; i++)
         cc_buf_printf(&b, "certcontacts_component_state_changes_total{component=\"%s\"} %lld\n",
                       e[i].component, (long long)e[i].changes);
+    size_t open = 0;
+    int64_t shut = 0;
+    cc_req_conn_stats(req, &open, &shut);
+    cc_buf_printf(&b, "# HELP certcontacts_http_connections Open HTTP connections.\n"
+                      "# TYPE certcontacts_http_connections gauge\n"
+                      "certcontacts_http_connections %zu\n", open);
+    cc_buf_printf(&b, "# HELP certcontacts_http_connections_timed_out_total Connections closed "
+                      "because a request's headers, or the next request, did not arrive in "
+                      "time.\n# TYPE certcontacts_http_connections_timed_out_total counter\n"
+                      "certcontacts_http_connections_timed_out_total %lld\n", (long long)shut);
     cc_req_text(req, 200, "text/plain; version=0.0.4; charset=utf-8", b.data ? b.data : "",
                 b.len);
     cc_buf_free(&b);

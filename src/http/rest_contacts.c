@@ -1,11 +1,13 @@
 /*
  * rest_contacts.c — REST v1 contacts: /v1/contacts, /v1/contacts/{id} and
- * /v1/contacts/{id}/reassign.
+ * /v1/contacts/{id}/reassign and /v1/contacts/{id}/webhooks/reveal.
  * Each handler turns the HTTP request into a service call and the result
  * into JSON; the rules themselves live in service/contacts.c.
  */
 #include <stdio.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
 
 #include "http/http_int.h"
 #include "util/util.h"
@@ -296,4 +298,120 @@ void cc_h_contacts_update(struct cc_request *req)
 void cc_h_contacts_delete(struct cc_request *req)
 {
     cc_req_defer(req, contacts_delete);
+}
+
+/* POST /v1/contacts/{id}/webhooks/reveal {"webhook_id": N}: the robot's
+ * full URL, for an admin, audited by the service. */
+static void webhook_reveal(struct cc_request *req)
+{
+    json_t *obj;
+    if (cc_req_json_body(req, &obj))
+        return;
+    struct cc_error err;
+    int64_t webhook_id = 0;
+    const char *key;
+    json_t *v;
+    enum cc_err rc = CC_OK;
+    json_object_foreach(obj, key, v) {
+        if (strcmp(key, "webhook_id") != 0) {
+            rc = cc_error_set(&err, CC_ERR_UNKNOWN_FIELD, NULL,
+                              "Unknown field \"%.64s\": a reveal has webhook_id.", key);
+            break;
+        }
+        if (!json_is_integer(v) || json_integer_value(v) < 1) {
+            rc = cc_error_set(&err, CC_ERR_INCORRECT_FORMAT, "WebhookId",
+                              "webhook_id must be a robot's id.");
+            break;
+        }
+        webhook_id = json_integer_value(v);
+    }
+    json_decref(obj);
+    char url[CC_URL_MAX + 1];
+    if (rc || cc_webhook_reveal(cc_req_service(req), cc_req_caller(req), cc_req_path_id(req),
+                                webhook_id, url, sizeof url, &err)) {
+        cc_req_error(req, &err);
+        return;
+    }
+    cc_req_json(req, 200, json_pack("{s:I, s:s}", "webhook_id", (json_int_t)webhook_id, "url", url));
+    OPENSSL_cleanse(url, sizeof url);
+}
+
+void cc_h_contact_webhook_reveal(struct cc_request *req)
+{
+    cc_req_defer(req, webhook_reveal);
+}
+
+/* The contact's delivery log, newest first, at most CC_EXPORT_NOTIFICATIONS_PAGES pages. */
+#define CC_EXPORT_NOTIFICATIONS_PAGES 10
+static json_t *export_notifications(struct cc_request *req, int64_t contact_id)
+{
+    json_t *arr = json_array();
+    for (int64_t page = 1; page <= CC_EXPORT_NOTIFICATIONS_PAGES; page++) {
+        struct cc_notif_filter f;
+        memset(&f, 0, sizeof f);
+        f.contact_id = contact_id;
+        f.page = page;
+        f.page_size = CC_PAGE_SIZE_MAX;
+        struct cc_notification *items = NULL;
+        size_t n = 0;
+        int64_t total = 0;
+        struct cc_error err;
+        if (cc_notification_list(cc_req_service(req), cc_req_caller(req), &f, &items, &n, &total,
+                                 &err))
+            break;
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(arr, cc_render_notification(&items[i]));
+        cc_free(items);
+        if (n < (size_t)CC_PAGE_SIZE_MAX)
+            break;
+    }
+    return arr;
+}
+
+/* GET /v1/contacts/{id}/export: everything kept about the contact, in full,
+ * for a data subject's request; audited by the service. */
+static void contact_export(struct cc_request *req)
+{
+    struct cc_contact *c = cc_malloc(sizeof *c);
+    char id_card[CC_IDCARD_LEN + 8];
+    struct cc_verif_export *v = NULL;
+    size_t nv = 0;
+    struct cc_error err;
+    if (cc_contact_export(cc_req_service(req), cc_req_caller(req), cc_req_path_id(req), c,
+                          id_card, sizeof id_card, &v, &nv, &err)) {
+        cc_free(c);
+        cc_req_error(req, &err);
+        return;
+    }
+    json_t *o = cc_render_contact(c);
+    json_object_set_new(o, "id_card", c->has_id_card ? json_string(id_card) : json_null());
+    json_object_set_new(o, "email_verified_at", cc_render_time(c->email_verified_at));
+    json_object_set_new(o, "mobile_verified_at", cc_render_time(c->mobile_verified_at));
+    cc_contact_add_certificates(req, c->id, o);
+    struct cc_contact_use use;
+    if (!cc_contact_applications(cc_req_service(req), cc_req_caller(req), c->id, &use, &err)) {
+        json_object_set_new(o, "applications", render_use(&use));
+        cc_contact_use_free(&use);
+    }
+    json_t *verifs = json_array();
+    for (size_t i = 0; i < nv; i++)
+        json_array_append_new(
+            verifs, json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o}", "id", (json_int_t)v[i].id,
+                              "channel", v[i].channel, "target", v[i].target, "status",
+                              v[i].status, "sent_at", cc_render_time(v[i].sent_at), "expires_at",
+                              cc_render_time(v[i].expires_at), "confirmed_at",
+                              cc_render_time(v[i].confirmed_at)));
+    json_t *out = json_pack("{s:o, s:o, s:o}", "contact", o, "verifications", verifs,
+                            "notifications", export_notifications(req, c->id));
+    OPENSSL_cleanse(id_card, sizeof id_card);
+    OPENSSL_cleanse(v, nv * sizeof *v);
+    cc_free(v);
+    OPENSSL_cleanse(c, sizeof *c);
+    cc_free(c);
+    cc_req_json(req, 200, out);
+}
+
+void cc_h_contact_export(struct cc_request *req)
+{
+    cc_req_defer(req, contact_export);
 }

@@ -22,7 +22,7 @@ static json_t *render_event(const struct cc_event *e)
     return o;
 }
 
-static json_t *render_notification(const struct cc_notification *n)
+json_t *cc_render_notification(const struct cc_notification *n)
 {
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(n->id));
@@ -53,7 +53,7 @@ static json_t *list_notifications(struct cc_request *req, struct cc_notif_filter
         return NULL;
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, render_notification(&items[i]));
+        json_array_append_new(arr, cc_render_notification(&items[i]));
     cc_free(items);
     return arr;
 }
@@ -210,7 +210,7 @@ void cc_h_notifications_get(struct cc_request *req)
         cc_req_error(req, &err);
         return;
     }
-    json_t *o = render_notification(&nt);
+    json_t *o = cc_render_notification(&nt);
     json_t *arr = json_array();
     for (size_t i = 0; i < na; i++)
         json_array_append_new(

@@ -77,10 +77,8 @@ static void sign_in(struct cc_request *req)
         return;
     }
     struct cc_new_session *s = cc_malloc(sizeof *s);
-    char source[CC_ADDR_TEXT_MAX + 1];
-    cc_req_source_addr(req, source, sizeof source);
-    if (cc_session_sign_in(cc_req_service(req), email, password, (int64_t)account, source, s,
-                           &err)) {
+    if (cc_session_sign_in_to(cc_req_service(req), cc_req_origin(req), (int64_t)account, email,
+                              password, s, &err)) {
         cc_req_error(req, &err);
     } else {
         set_cookie(req, s->token, s->max_age_s);

@@ -35,6 +35,10 @@ const struct cc_route cc_http_routes[] = {
      "Send a code to a contact's email or mobile"},
     {"POST", "/v1/contacts/{id}/verifications/confirm", cc_h_contact_verif_confirm, OPERATOR,
      "Confirm a contact's email or mobile with the code"},
+    {"GET", "/v1/contacts/{id}/export", cc_h_contact_export, ADMIN,
+     "Everything kept about a contact, in full, for a data subject's request (audited)"},
+    {"POST", "/v1/contacts/{id}/webhooks/reveal", cc_h_contact_webhook_reveal, ADMIN,
+     "A robot's full webhook URL with its access token (audited)"},
     {"POST", "/v1/contacts/{id}/test", cc_h_contact_test, OPERATOR,
      "Send a test message to one channel of a contact now"},
     {"POST", "/v1/webhooks/test", cc_h_webhooks_test, OPERATOR,
@@ -109,6 +113,9 @@ const struct cc_route cc_http_routes[] = {
      "The account's expiry reminder settings"},
     {"PUT", "/v1/settings/reminders", cc_h_reminder_settings_put, OPERATOR,
      "Change the account's expiry reminder settings"},
+    {"GET", "/v1/audit", cc_h_audit_list, ADMIN,
+     "The account's audit log, newest first, filtered and paged"},
+    {"GET", "/v1/audit.csv", cc_h_audit_csv, ADMIN, "The account's audit log as CSV"},
     {NULL, NULL, NULL, CC_ACCESS_UNSET, NULL},
 };
 

@@ -42,6 +42,15 @@ struct cc_http_server {
     unsigned port;
     struct blocking_pool pool;
     struct cc_acs_state *acs;     /* Alibaba API: replay cache, per-key rate */
+    struct cc_conn_guard *guard;  /* deadlines for request headers and idle keep-alive */
+    char public_url[512];         /* where people reach the server: an allowed Origin */
+    struct cc_tls *tls;           /* the HTTPS certificate and key; NULL: plain HTTP */
+    char trusted_proxies[512];    /* addresses whose X-Forwarded-Proto is believed */
+    int64_t hsts_max_age_s;
+    pthread_mutex_t log_mu;       /* libmicrohttpd's messages, at most a few a second */
+    int64_t log_second;
+    int log_in_second;
+    int64_t log_suppressed;
 };
 
 #define MAX_EXTRA_HEADERS 6
@@ -54,16 +63,20 @@ struct cc_request {
     const char *method;
     char path[512];
     char request_id[37];
+    char remote[INET6_ADDRSTRLEN];  /* the peer's address, "" when unknown */
+    char client[INET6_ADDRSTRLEN];  /* cc_req_client_address's answer, once asked */
     int64_t start_us;
     int started;
     struct cc_buf body;
     size_t discarded;
     int too_large;
+    int too_many_params;          /* the query string was cut: answered 431 */
     int authed;
     int no_challenge;             /* a console request: no WWW-Authenticate on 401 */
     int touch_session;            /* the session's last_seen_at is due to be written */
     const struct cc_route *route;
     struct cc_caller caller;
+    struct cc_origin origin;      /* the client's address and this request's id */
     struct cc_route_args path_args;
     int responded;
     int deferred;                 /* running on the blocking pool */
@@ -122,31 +135,32 @@ const char *cc_req_method(struct cc_request *req)
     return req->method;
 }
 
+/* Who is asking and which request it is, for the audit log: the client's
+ * address as the request log names it (behind a trusted proxy, the address
+ * the proxy forwards for). */
+const struct cc_origin *cc_req_origin(struct cc_request *req)
+{
+    struct cc_origin *o = &req->origin;
+    cc_strlcpy(o->request_id, req->request_id, sizeof o->request_id);
+    cc_strlcpy(o->source, req->conn ? cc_req_client_address(req) : "", sizeof o->source);
+    return o;
+}
+
 void cc_req_set_caller(struct cc_request *req, const struct cc_caller *caller)
 {
     req->caller = *caller;
+    req->caller.origin = *cc_req_origin(req);
     req->authed = 1;
+}
+
+void cc_req_conn_stats(struct cc_request *req, size_t *open, int64_t *shut_total)
+{
+    cc_conn_guard_stats(req->srv->guard, open, shut_total);
 }
 
 struct cc_acs_state *cc_req_acs_state(struct cc_request *req)
 {
     return req->srv->acs;
-}
-
-void cc_req_source_addr(struct cc_request *req, char *out, size_t outsz)
-{
-    out[0] = '\0';
-    const union MHD_ConnectionInfo *ci =
-        req->conn ? MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS) : NULL;
-    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-    if (!sa)
-        return;
-    if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
-                  (socklen_t)outsz);
-    else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
-                  (socklen_t)outsz);
 }
 
 struct query_walk {
@@ -181,12 +195,125 @@ void cc_req_add_header(struct cc_request *req, const char *name, const char *val
     req->nhdr++;
 }
 
+/* One entry of trusted_proxies: an IPv4 address, an IPv4 network a.b.c.d/n,
+ * or an IPv6 address. */
+struct proxy_entry {
+    int family;              /* AF_INET or AF_INET6 */
+    struct in_addr net4;
+    uint32_t mask4;          /* network order */
+    struct in6_addr addr6;
+};
+
+/* Takes the next comma-separated entry of *list (spaces around it ignored)
+ * and parses it. Returns 1 with *e filled, 0 at the end, -1 when the entry
+ * is not an address (*list still moves past it). */
+static int next_proxy(const char **list, struct proxy_entry *e)
+{
+    const char *l = *list;
+    while (*l == ' ' || *l == ',')
+        l++;
+    if (!*l)
+        return 0;
+    size_t n = strcspn(l, ",");
+    *list = l + n;
+    while (n && l[n - 1] == ' ')
+        n--;
+    char item[64];
+    if (n >= sizeof item)
+        return -1;
+    memcpy(item, l, n);
+    item[n] = '\0';
+    char *slash = strchr(item, '/');
+    int64_t bits = 32;
+    if (slash) {
+        *slash = '\0';
+        if (cc_parse_i64(slash + 1, 0, 32, &bits))
+            return -1;
+    }
+    memset(e, 0, sizeof *e);
+    if (inet_pton(AF_INET, item, &e->net4) == 1) {
+        e->family = AF_INET;
+        e->mask4 = bits ? htonl(~(uint32_t)0 << (32 - bits)) : 0;
+        return 1;
+    }
+    if (!slash && inet_pton(AF_INET6, item, &e->addr6) == 1) {
+        e->family = AF_INET6;
+        return 1;
+    }
+    return -1;
+}
+
+/* Whether every entry of list is an address or network. */
+static int proxies_valid(const char *list)
+{
+    struct proxy_entry e;
+    int rc;
+    while ((rc = next_proxy(&list, &e)) > 0)
+        ;
+    return rc == 0;
+}
+
+/* Whether addr (text) is one of list's entries. */
+static int address_listed(const char *list, const char *addr)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    int is4 = inet_pton(AF_INET, addr, &a4) == 1;
+    if (!is4 && inet_pton(AF_INET6, addr, &a6) != 1)
+        return 0;
+    struct proxy_entry e;
+    int rc;
+    while ((rc = next_proxy(&list, &e)) != 0) {
+        if (rc < 0)
+            continue;
+        if (is4 && e.family == AF_INET && (a4.s_addr & e.mask4) == (e.net4.s_addr & e.mask4))
+            return 1;
+        if (!is4 && e.family == AF_INET6 && memcmp(&a6, &e.addr6, sizeof a6) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Whether the request came through a reverse proxy named in trusted_proxies. */
+static int from_trusted_proxy(struct cc_request *req)
+{
+    return req->srv->trusted_proxies[0] && address_listed(req->srv->trusted_proxies, req->remote);
+}
+
+const char *cc_req_client_address(struct cc_request *req)
+{
+    if (req->client[0])
+        return req->client;
+    cc_strlcpy(req->client, req->remote, sizeof req->client);
+    const char *xff = req->conn && from_trusted_proxy(req)
+                          ? cc_req_header(req, "X-Forwarded-For") : NULL;
+    if (xff) { /* the proxy appends the address it saw: the last entry */
+        const char *last = strrchr(xff, ',');
+        last = last ? last + 1 : xff;
+        while (*last == ' ')
+            last++;
+        char a[INET6_ADDRSTRLEN];
+        size_t n = strcspn(last, " ");
+        unsigned char buf[sizeof(struct in6_addr)];
+        if (n < sizeof a) {
+            memcpy(a, last, n);
+            a[n] = '\0';
+            if (inet_pton(AF_INET, a, buf) == 1 || inet_pton(AF_INET6, a, buf) == 1)
+                cc_strlcpy(req->client, a, sizeof req->client);
+        }
+    }
+    return req->client;
+}
+
+/* HTTPS: this server's own TLS, or X-Forwarded-Proto: https from a reverse
+ * proxy named in trusted_proxies (from anyone else the header is a claim
+ * that proves nothing, and is ignored). */
 int cc_req_is_tls(struct cc_request *req)
 {
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_PROTOCOL);
-    if (ci && ci->protocol)
+    if (req->srv->tls)
         return 1;
+    if (!from_trusted_proxy(req))
+        return 0;
     const char *p = cc_req_header(req, "X-Forwarded-Proto");
     return p && strcasecmp(p, "https") == 0;
 }
@@ -197,6 +324,24 @@ const char *cc_req_cookie(struct cc_request *req, const char *name)
 }
 
 static void fail(struct cc_request *req, enum cc_err code, const char *field, const char *msg);
+
+/* Whether a browser sent the request. A browser that is answered 401 with
+ * a Basic challenge asks its user for a password and then sends it with
+ * every later request to this origin, including those another site's page
+ * makes it send; so browsers get no challenge (the console signs in with
+ * its own form), while scripts and tools, which send Basic without being
+ * asked or ask for the challenge, still get it. Every browser names itself
+ * "Mozilla/..." and sends Sec-Fetch-Dest to secure origins; a page loaded
+ * by navigation asks for text/html. */
+static int from_browser(struct cc_request *req)
+{
+    if (!req->conn)
+        return 0;
+    const char *ua = cc_req_header(req, "User-Agent");
+    const char *accept = cc_req_header(req, "Accept");
+    return (ua && strncmp(ua, "Mozilla/", 8) == 0) || cc_req_header(req, "Sec-Fetch-Dest") ||
+           cc_req_header(req, "Sec-Fetch-Site") || (accept && strstr(accept, "text/html"));
+}
 
 /* On every response: the console's Content-Security-Policy and the other
  * headers that keep a browser from sniffing, framing or leaking. */
@@ -210,27 +355,31 @@ static void add_common_headers(struct cc_request *req, struct MHD_Response *r)
                             "form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
     MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
     MHD_add_response_header(r, "X-Frame-Options", "DENY");
+    if (req->srv->hsts_max_age_s > 0 && req->conn && cc_req_is_tls(req)) {
+        char v[64];
+        snprintf(v, sizeof v, "max-age=%lld", (long long)req->srv->hsts_max_age_s);
+        MHD_add_response_header(r, "Strict-Transport-Security", v);
+    }
 }
 
+/* The request's line in the log, through the one field writer: the method,
+ * path and User-Agent are whatever the client sent, and only the writer's
+ * encoding stands between them and the log. */
 static void log_request(struct cc_request *req)
 {
-    char ts[32], line[1024];
-    cc_time_rfc3339(cc_now_ms(), ts, sizeof ts);
     double ms = (double)(cc_mono_us() - req->start_us) / 1000.0;
-    json_t *path = json_string(req->path);   /* escapes whatever the path holds */
-    char *p = path ? json_dumps(path, JSON_ENCODE_ANY) : NULL;
-    char account[24] = "null";
-    if (req->authed)
-        snprintf(account, sizeof account, "%lld", (long long)req->caller.account_id);
-    int n = snprintf(line, sizeof line,
-                     "{\"time\":\"%s\",\"level\":\"info\",\"msg\":\"request\",\"request_id\":\"%s\","
-                     "\"account\":%s,\"method\":\"%s\",\"path\":%s,\"status\":%d,"
-                     "\"duration_ms\":%.3f}",
-                     ts, req->request_id, account, req->method, p ? p : "\"\"", req->status, ms);
-    free(p);
-    json_decref(path);
-    if (n > 0 && (size_t)n < sizeof line)
-        cc_log_line(line, (size_t)n);
+    const char *ua = req->conn ? cc_req_header(req, "User-Agent") : NULL;
+    struct cc_log_field f[] = {
+        CC_LOG_STR("request_id", req->request_id),
+        req->authed ? CC_LOG_INT("account", req->caller.account_id) : CC_LOG_NULL("account"),
+        CC_LOG_STR("method", req->method ? req->method : ""),
+        CC_LOG_STR("path", req->path),
+        CC_LOG_INT("status", req->status),
+        CC_LOG_NUM("duration_ms", ms),
+        CC_LOG_STR("remote", req->conn ? cc_req_client_address(req) : req->remote),
+        CC_LOG_STR("user_agent", ua),
+    };
+    cc_log_fields(CC_LOG_INFO, "request", f, sizeof f / sizeof f[0]);
 }
 
 static void send_typed(struct cc_request *req, int status, const char *type, char *body,
@@ -316,7 +465,7 @@ void cc_req_error_extra(struct cc_request *req, const struct cc_error *err, json
         cc_log(CC_LOG_ERROR, "request failed", "request_id", req->request_id, "error", msg, NULL);
         msg = cc_err_hidden_message();
     }
-    if (status == 401 && !req->no_challenge)
+    if (status == 401 && !req->no_challenge && !from_browser(req))
         cc_req_add_header(req, "WWW-Authenticate", "Basic realm=\"certcontacts\"");
     json_t *o = json_object();
     json_object_set_new(o, "code", json_string(code));
@@ -532,6 +681,55 @@ static void touch_then_handle(struct cc_request *req)
     req->route->handler(req);
 }
 
+/* The methods that change something. */
+static int changes_state(const char *method)
+{
+    return !strcmp(method, "POST") || !strcmp(method, "PUT") || !strcmp(method, "PATCH") ||
+           !strcmp(method, "DELETE");
+}
+
+/* application/json, with or without parameters ("; charset=utf-8"). A form
+ * (urlencoded, multipart, text/plain) is what another site's page can make
+ * a browser send without asking this server first (no CORS preflight);
+ * application/json it cannot. */
+static int is_json_type(const char *ct)
+{
+    size_t n = strlen("application/json");
+    return ct && strncasecmp(ct, "application/json", n) == 0 &&
+           (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* Refuses a state change that a browser sends on behalf of another site:
+ * Sec-Fetch-Site (sent by every current browser) must be same-origin (or
+ * none: the user's own action), and an Origin header must name this server
+ * — its Host, or the configured public_url. A request with neither comes
+ * from a script or tool, not from a page, and is left to authentication.
+ * Returns CC_OK or CC_ERR_CROSS_ORIGIN. */
+static enum cc_err cross_origin(struct cc_request *req, struct cc_error *err)
+{
+    const char *site = cc_req_header(req, "Sec-Fetch-Site");
+    if (site && strcasecmp(site, "same-origin") != 0 && strcasecmp(site, "none") != 0)
+        return cc_error_set(err, CC_ERR_CROSS_ORIGIN, NULL,
+                            "A change cannot be requested from another site's page.");
+    const char *origin = cc_req_header(req, "Origin");
+    if (!origin)
+        return CC_OK;
+    const char *auth = strstr(origin, "://");
+    const char *host = cc_req_header(req, "Host");
+    if (auth && host && strcasecmp(auth + 3, host) == 0)
+        return CC_OK;
+    const char *pub = req->srv->public_url;
+    const char *pauth = strstr(pub, "://");
+    if (auth && pauth) { /* the public URL's scheme://host[:port], without its path */
+        size_t n = strcspn(pauth + 3, "/");
+        if (strlen(auth + 3) == n && strncasecmp(auth + 3, pauth + 3, n) == 0)
+            return CC_OK;
+    }
+    return cc_error_set(err, CC_ERR_CROSS_ORIGIN, NULL,
+                        "The Origin of this request is not this server; a change cannot be "
+                        "requested from another site's page.");
+}
+
 static void dispatch(struct cc_request *req)
 {
     /* Alibaba Cloud RPC calls come to "/" with an action; a plain GET / is
@@ -565,9 +763,14 @@ static void dispatch(struct cc_request *req)
     }
     if (strcmp(req->path, "/v1/session") == 0)
         req->no_challenge = 1; /* the console asks whether it is signed in */
+    struct cc_error err;
+    int changes = changes_state(req->method);
+    if (changes && cross_origin(req, &err)) {
+        cc_req_error(req, &err);
+        return;
+    }
     /* The route's rule says who may call it; a method the path does not
      * have is answered only to a caller who could call the path at all. */
-    struct cc_error err;
     int need_auth = route ? route->access != CC_ACCESS_PUBLIC : strncmp(req->path, "/v1/", 4) == 0;
     if (need_auth) {
         if (authenticate(req, &err)) {
@@ -575,6 +778,7 @@ static void dispatch(struct cc_request *req)
             return;
         }
         req->authed = 1;
+        req->caller.origin = *cc_req_origin(req);
     }
     if (!route) {
         cc_req_add_header(req, "Allow", allow);
@@ -583,6 +787,12 @@ static void dispatch(struct cc_request *req)
     }
     if (cc_route_allows(route, req->authed, &req->caller, &err)) {
         cc_req_error(req, &err);
+        return;
+    }
+    if (changes && !is_json_type(cc_req_header(req, "Content-Type"))) {
+        fail(req, CC_ERR_UNSUPPORTED_MEDIA, NULL,
+             "A request that changes something is sent with Content-Type: application/json, "
+             "with or without a body.");
         return;
     }
     req->route = route;
@@ -594,13 +804,32 @@ static void dispatch(struct cc_request *req)
         fail(req, CC_ERR_INTERNAL, NULL, "The handler gave no response.");
 }
 
+/* The connection's peer address as text ("" when libmicrohttpd has none). */
+static void peer_address(struct MHD_Connection *conn, char *out, size_t outsz)
+{
+    out[0] = '\0';
+    const union MHD_ConnectionInfo *ci =
+        conn ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS) : NULL;
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    if (!sa)
+        return;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+                  (socklen_t)outsz);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
+                  (socklen_t)outsz);
+}
+
 /* Makes the request object as soon as the request line is read, keeping
  * the path exactly as sent: routes match the raw path, so an encoded "/" or
  * NUL (%2F, %00) can never smuggle a different path past the router. */
-static struct cc_request *new_request(struct cc_http_server *srv, const char *uri)
+static struct cc_request *new_request(struct cc_http_server *srv, struct MHD_Connection *conn,
+                                      const char *uri)
 {
     struct cc_request *req = cc_calloc(1, sizeof *req);
     req->srv = srv;
+    peer_address(conn, req->remote, sizeof req->remote);
     req->start_us = cc_mono_us();
     cc_uuid(req->request_id);
     size_t n = strcspn(uri, "?");
@@ -611,10 +840,61 @@ static struct cc_request *new_request(struct cc_http_server *srv, const char *ur
     return req;
 }
 
+/* The watch conn_guard.c keeps for this connection (NULL if none). */
+static void *conn_watch(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+/* A query string of more than CC_QUERY_PARAMS_MAX parameters is cut to
+ * nothing before libmicrohttpd parses it. libmicrohttpd (0.9.75) keeps each
+ * parameter in the connection's fixed memory pool; a thousand of them
+ * exhaust it, and it then logs a 431 it has no memory left to send, leaving
+ * the client waiting for the timeout. It calls this callback with the
+ * request line "before we modify URI or args" (connection.c) and parses the
+ * arguments from the same buffer afterwards, so a NUL written right after
+ * the '?' leaves it none to parse; the request is then answered 431 here.
+ * The buffer is libmicrohttpd's own writable read buffer, handed over as
+ * const only to say that it is not ours to keep. */
+static int cut_query(const char *uri)
+{
+    const char *q = strchr(uri, '?');
+    if (!q)
+        return 0;
+    size_t params = 1;
+    for (const char *p = q + 1; *p; p++)
+        if (*p == '&' && ++params > CC_QUERY_PARAMS_MAX)
+            break;
+    if (params <= CC_QUERY_PARAMS_MAX)
+        return 0;
+    ((char *)q)[1] = '\0';
+    return 1;
+}
+
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-    (void)conn;
-    return new_request(cls, uri);
+    struct cc_http_server *srv = cls;
+    cc_conn_guard_request_line(srv->guard, conn_watch(conn));
+    struct cc_request *req = new_request(srv, conn, uri);
+    req->too_many_params = cut_query(uri);
+    return req;
+}
+
+/* Registers each connection with the guard while libmicrohttpd holds it. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct cc_http_server *srv = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = ci ? cc_conn_guard_opened(srv->guard, ci->connect_fd) : NULL;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        cc_conn_guard_closed(srv->guard, *socket_context);
+        *socket_context = NULL;
+    }
 }
 
 /* Percent-decodes query arguments; a decoded NUL becomes DEL so that it
@@ -630,6 +910,62 @@ static size_t on_unescape(void *cls, struct MHD_Connection *conn, char *s)
     return n;
 }
 
+/* The headers that say where a body ends. */
+struct framing {
+    int te, te_chunked;       /* Transfer-Encoding headers; the one is "chunked" */
+    int cl, cl_differ;        /* Content-Length headers; two of them disagree */
+    const char *cl_first;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    struct framing *f = cls;
+    (void)kind;
+    if (strcasecmp(key, "Transfer-Encoding") == 0) {
+        f->te++;
+        f->te_chunked = value && strcasecmp(value, "chunked") == 0;
+    } else if (strcasecmp(key, "Content-Length") == 0) {
+        if (f->cl++ == 0)
+            f->cl_first = value;
+        else if (!value || !f->cl_first || strcmp(value, f->cl_first) != 0)
+            f->cl_differ = 1;
+    }
+    return MHD_YES;
+}
+
+/* What is refused as soon as the headers are in, before a body is read:
+ * too many query parameters (431), and a body whose end is ambiguous (400,
+ * RFC 9112 section 6.3: a request smuggled past a proxy that reads the other
+ * framing) — Content-Length with Transfer-Encoding, a Transfer-Encoding
+ * other than chunked, Content-Length headers that disagree — after which the
+ * connection is closed, since where the next request would begin is unknown. Returns 1
+ * when it answered. */
+static int refuse_early(struct cc_request *req)
+{
+    if (req->too_many_params) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "A request takes at most %d query parameters.",
+                 CC_QUERY_PARAMS_MAX);
+        fail(req, CC_ERR_HEADERS_TOO_LARGE, NULL, msg);
+        return 1;
+    }
+    struct framing f = {0};
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, count_framing, &f);
+    const char *why = NULL;
+    if (f.te && f.cl)
+        why = "A request may have Content-Length or Transfer-Encoding, not both.";
+    else if (f.te && (f.te > 1 || !f.te_chunked))
+        why = "The only Transfer-Encoding taken is chunked, once.";
+    else if (f.cl_differ)
+        why = "The request has Content-Length headers that disagree.";
+    if (!why)
+        return 0;
+    cc_req_add_header(req, "Connection", "close");
+    fail(req, CC_ERR_BAD_FRAMING, NULL, why);
+    return 1;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -639,12 +975,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct cc_http_server *srv = cls;
     struct cc_request *req = *con_cls;
     if (!req) /* the URI callback always makes one; be safe anyway */
-        *con_cls = req = new_request(srv, url);
+        *con_cls = req = new_request(srv, conn, url);
     if (!req->started) {
         req->started = 1;
         req->conn = conn;
+        cc_conn_guard_headers_done(srv->guard, conn_watch(conn));
         req->method = method;
         cc_buf_init(&req->body, srv->max_body);
+        if (refuse_early(req))
+            return MHD_YES; /* answered before any body is read */
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         int64_t clen;
         if (cl && cc_parse_i64(cl, 0, INT64_MAX, &clen) == 0 && (uint64_t)clen > srv->max_body) {
@@ -676,6 +1015,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         log_request(req);
         return MHD_YES;
     }
+    cc_conn_guard_body_done(srv->guard, conn_watch(conn));
     if (!req->responded && !req->deferred)
         dispatch(req);
     return MHD_YES;
@@ -684,9 +1024,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
-    (void)conn;
-    (void)toe;
+    struct cc_http_server *srv = cls;
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        cc_conn_guard_request_done(srv->guard, conn_watch(conn));
     struct cc_request *req = *con_cls;
     if (!req)
         return;
@@ -701,15 +1041,36 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+/* libmicrohttpd's own messages. A flood of refused connections would make
+ * one line each, so at most CC_HTTP_LOG_PER_SECOND are written a second;
+ * the next line written says how many were left out. */
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
-    (void)cls;
+    struct cc_http_server *srv = cls;
+    int64_t sec = cc_mono_ms() / 1000, suppressed = 0;
+    pthread_mutex_lock(&srv->log_mu);
+    if (sec != srv->log_second) {
+        srv->log_second = sec;
+        srv->log_in_second = 0;
+    }
+    int allowed = srv->log_in_second < CC_HTTP_LOG_PER_SECOND;
+    if (allowed) {
+        srv->log_in_second++;
+        suppressed = srv->log_suppressed;
+        srv->log_suppressed = 0;
+    } else {
+        srv->log_suppressed++;
+    }
+    pthread_mutex_unlock(&srv->log_mu);
+    if (!allowed)
+        return;
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
     size_t n = strlen(msg);
     while (n && msg[n - 1] == '\n')
         msg[--n] = '\0';
-    cc_log(CC_LOG_WARN, "http server", "detail", msg, NULL);
+    struct cc_log_field f[] = {CC_LOG_STR("detail", msg), CC_LOG_INT("suppressed", suppressed)};
+    cc_log_fields(CC_LOG_WARN, "http server", f, suppressed ? 2 : 1);
 }
 
 /* "HOST:PORT" with an IPv4 host or "localhost". */
@@ -753,6 +1114,9 @@ static void pool_stop(struct cc_http_server *srv)
 static void pool_destroy(struct cc_http_server *srv)
 {
     cc_acs_state_free(srv->acs);
+    cc_tls_free(srv->tls);
+    cc_conn_guard_free(srv->guard);
+    pthread_mutex_destroy(&srv->log_mu);
     pthread_mutex_destroy(&srv->pool.mu);
     pthread_cond_destroy(&srv->pool.cv);
     cc_free(srv->pool.threads);
@@ -767,12 +1131,41 @@ enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *s
         return cc_error_set(err, CC_ERR_CONFIG, NULL,
                             "listen must be IPV4:PORT (for example 127.0.0.1:8080), not \"%s\"",
                             cfg->listen);
+    if (cfg->trusted_proxies && !proxies_valid(cfg->trusted_proxies))
+        return cc_error_set(err, CC_ERR_CONFIG, NULL,
+                            "trusted_proxies must be comma-separated IPv4 addresses, IPv4 "
+                            "networks (10.0.0.0/8) or IPv6 addresses, not \"%s\"",
+                            cfg->trusted_proxies);
     struct cc_http_server *srv = cc_calloc(1, sizeof *srv);
+    int https = cfg->tls_cert_file && cfg->tls_cert_file[0];
+    if (https != (cfg->tls_key_file && cfg->tls_key_file[0])) {
+        cc_free(srv);
+        return cc_error_set(err, CC_ERR_CONFIG, NULL,
+                            "HTTPS needs both tls_cert_file and tls_key_file");
+    }
+    if (https && !MHD_is_feature_supported(MHD_FEATURE_HTTPS_CERT_CALLBACK)) {
+        cc_free(srv);
+        return cc_error_set(err, CC_ERR_CONFIG, NULL,
+                            "this libmicrohttpd has no TLS support; use a reverse proxy for HTTPS");
+    }
+    if (https && cc_tls_new(cfg->tls_cert_file, cfg->tls_key_file, &srv->tls, err)) {
+        cc_free(srv);
+        return err->code;
+    }
+    cc_strlcpy(srv->trusted_proxies, cfg->trusted_proxies ? cfg->trusted_proxies : "",
+               sizeof srv->trusted_proxies);
+    srv->hsts_max_age_s = cfg->hsts_max_age_s;
     srv->svc = svc;
     srv->max_body = cfg->max_body;
+    cc_strlcpy(srv->public_url, cfg->public_url ? cfg->public_url : "", sizeof srv->public_url);
     srv->acs = cc_acs_state_new(cfg->acs_requests_per_minute > 0 ? cfg->acs_requests_per_minute
                                                                  : 6000,
                                 cfg->acs_nonces_per_key);
+    srv->guard = cc_conn_guard_new(
+        cfg->header_timeout_s > 0 ? cfg->header_timeout_s : CC_HEADER_TIMEOUT_DEFAULT_S,
+        cfg->body_timeout_s > 0 ? cfg->body_timeout_s : CC_BODY_TIMEOUT_DEFAULT_S,
+        cfg->connection_timeout_s > 0 ? cfg->connection_timeout_s : 30);
+    pthread_mutex_init(&srv->log_mu, NULL);
     struct blocking_pool *p = &srv->pool;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
@@ -780,15 +1173,30 @@ enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *s
                            sizeof *p->threads);
     unsigned threads = cfg->threads > 0 ? (unsigned)cfg->threads : 4;
     unsigned conns = cfg->max_connections ? cfg->max_connections : CC_CONNECTIONS_MAX_DEFAULT;
+    unsigned per_address = cfg->max_connections_per_address ? cfg->max_connections_per_address
+                                                            : CC_CONNECTIONS_PER_ADDRESS_DEFAULT;
+    /* HTTPS: TLS 1.3 and 1.2 only, AEAD ciphers with forward secrecy only; the
+     * certificate comes from tls.c at each handshake, so that SIGHUP can
+     * replace it without touching the connections that are open. (GnuTLS
+     * takes a retrieve function; libmicrohttpd reads it as a pointer.) */
+    struct MHD_OptionItem tls_opts[] = {
+        {MHD_OPTION_HTTPS_CERT_CALLBACK, 0, cc_tls_retrieve_callback()},
+        {MHD_OPTION_HTTPS_PRIORITIES, 0, (void *)CC_TLS_PRIORITIES},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    if (!srv->tls)
+        tls_opts[0].option = MHD_OPTION_END;
     srv->daemon = MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG |
-            MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
-        on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+            MHD_ALLOW_SUSPEND_RESUME | (srv->tls ? MHD_USE_TLS : 0), 0, NULL, NULL,
+        on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
         MHD_OPTION_URI_LOG_CALLBACK, on_uri, srv, MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->connection_timeout_s,
-        MHD_OPTION_CONNECTION_LIMIT, conns, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_LIMIT, conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_ARRAY, tls_opts,
+        MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
     if (!srv->daemon) {
         pool_destroy(srv);
         return cc_error_set(err, CC_ERR_IO, NULL, "cannot listen on %s (in use, or not allowed)",
@@ -812,6 +1220,18 @@ enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *s
 unsigned cc_http_port(const struct cc_http_server *srv)
 {
     return srv->port;
+}
+
+int cc_http_is_tls(const struct cc_http_server *srv)
+{
+    return srv->tls != NULL;
+}
+
+enum cc_err cc_http_reload_tls(struct cc_http_server *srv, struct cc_error *err)
+{
+    if (!srv->tls)
+        return cc_error_set(err, CC_ERR_CONFIG, NULL, "the server does not speak HTTPS");
+    return cc_tls_reload(srv->tls, err);
 }
 
 void cc_http_stop(struct cc_http_server *srv)

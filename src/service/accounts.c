@@ -15,7 +15,7 @@ struct new_key_op {
     const char *account_name;   /* NULL: add a key to an existing account */
     struct cc_new_key *out;
     struct cc_access_key row;
-    const char *actor;          /* for the audit trail; NULL: "cli" */
+    const struct cc_caller *caller; /* for the audit log; NULL: the command line */
 };
 
 static enum cc_err prepare_key(struct cc_service *svc, enum cc_role role,
@@ -63,10 +63,21 @@ static enum cc_err new_key_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     rc = cc_tx_key_insert(tx, &op->row, err);
     if (rc)
         return rc;
-    return cc_tx_audit(tx, op->out->account_id, op->actor ? op->actor : "cli",
-                       op->account_name ? "account.create" : "access_key.create",
-                       op->account_name ? "account" : "access_key", op->out->account_id,
-                       op->row.id, op->row.created_at, err);
+    struct cc_caller who;
+    if (op->caller)
+        who = *op->caller;
+    else
+        cc_caller_cli(&who, op->out->account_id);
+    if (op->account_name) {
+        json_t *ch = json_object();
+        svc_change_str(ch, "name", SVC_PII_NONE, NULL, op->account_name);
+        if ((rc = svc_audit(tx, &who, CC_AUDIT_ACCOUNT_CREATE, op->out->account_id, ch, err)))
+            return rc;
+    }
+    json_t *ch = json_object();
+    svc_change_str(ch, "role", SVC_PII_NONE, NULL, cc_role_name(op->row.role));
+    svc_change_int(ch, "expires_at", 0, 0, op->row.expires_at != 0, op->row.expires_at);
+    return svc_audit_ref(tx, &who, CC_AUDIT_ACCESS_KEY_CREATE, op->row.id, ch, err);
 }
 
 enum cc_err cc_account_create(struct cc_service *svc, const char *name, struct cc_new_key *out,
@@ -92,19 +103,24 @@ enum cc_err cc_account_get_name(struct cc_service *svc, int64_t id, char *name, 
 enum cc_err cc_key_create(struct cc_service *svc, int64_t account_id, enum cc_role role,
                           struct cc_new_key *out, struct cc_error *err)
 {
-    return svc_key_create(svc, NULL, account_id, role, out, err);
+    return svc_key_create(svc, NULL, account_id, role, 0, out, err);
 }
 
-enum cc_err svc_key_create(struct cc_service *svc, const char *actor, int64_t account_id,
-                           enum cc_role role, struct cc_new_key *out, struct cc_error *err)
+enum cc_err svc_key_create(struct cc_service *svc, const struct cc_caller *caller,
+                           int64_t account_id, enum cc_role role, int64_t expires_at,
+                           struct cc_new_key *out, struct cc_error *err)
 {
     if (role == CC_ROLE_NONE)
         return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "Role",
                             "The role must be admin, operator or readonly.");
-    struct new_key_op op = {.svc = svc, .account_name = NULL, .out = out, .actor = actor};
+    if (expires_at && expires_at <= cc_now_ms())
+        return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "ExpiresAt",
+                            "expires_at must be in the future.");
+    struct new_key_op op = {.svc = svc, .account_name = NULL, .out = out, .caller = caller};
     enum cc_err rc = prepare_key(svc, role, out, &op.row, err);
     if (rc)
         return rc;
+    op.row.expires_at = expires_at;
     out->account_id = account_id;
     return cc_store_write(svc->store, new_key_tx, &op, err);
 }
@@ -128,7 +144,7 @@ struct disable_op {
     int64_t account_id;
     const char *key_id;
     int64_t now;
-    const char *actor;
+    const struct cc_caller *caller;
 };
 
 static enum cc_err disable_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
@@ -137,20 +153,26 @@ static enum cc_err disable_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     enum cc_err rc = cc_tx_key_disable(tx, op->account_id, op->key_id, op->now, err);
     if (rc)
         return rc;
-    return cc_tx_audit(tx, op->account_id, op->actor, "access_key.disable", "access_key",
-                       op->account_id, op->key_id, op->now, err);
+    struct cc_caller who;
+    if (op->caller)
+        who = *op->caller;
+    else
+        cc_caller_cli(&who, op->account_id);
+    json_t *ch = json_object();
+    svc_change_str(ch, "status", SVC_PII_NONE, "enabled", "disabled");
+    return svc_audit_ref(tx, &who, CC_AUDIT_ACCESS_KEY_DISABLE, op->key_id, ch, err);
 }
 
 enum cc_err cc_key_disable(struct cc_service *svc, int64_t account_id, const char *key_id,
                            struct cc_error *err)
 {
-    return svc_key_disable(svc, "cli", account_id, key_id, err);
+    return svc_key_disable(svc, NULL, account_id, key_id, err);
 }
 
-enum cc_err svc_key_disable(struct cc_service *svc, const char *actor, int64_t account_id,
-                            const char *key_id, struct cc_error *err)
+enum cc_err svc_key_disable(struct cc_service *svc, const struct cc_caller *caller,
+                            int64_t account_id, const char *key_id, struct cc_error *err)
 {
-    struct disable_op op = {account_id, key_id, cc_now_ms(), actor};
+    struct disable_op op = {account_id, key_id, cc_now_ms(), caller};
     return cc_store_write(svc->store, disable_tx, &op, err);
 }
 
@@ -164,7 +186,8 @@ enum cc_err cc_api_key_list(struct cc_service *svc, const struct cc_caller *call
 }
 
 enum cc_err cc_api_key_create(struct cc_service *svc, const struct cc_caller *caller,
-                              const char *role, struct cc_new_key *out, struct cc_error *err)
+                              const char *role, int64_t expires_at, struct cc_new_key *out,
+                              struct cc_error *err)
 {
     enum cc_err rc = cc_service_require(caller, CC_ROLE_ADMIN, err);
     if (rc)
@@ -172,7 +195,8 @@ enum cc_err cc_api_key_create(struct cc_service *svc, const struct cc_caller *ca
     if (!role)
         return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Role",
                             "The role is required: admin, operator or readonly.");
-    return svc_key_create(svc, caller->key_id, caller->account_id, cc_role_parse(role), out, err);
+    return svc_key_create(svc, caller, caller->account_id, cc_role_parse(role), expires_at, out,
+                          err);
 }
 
 enum cc_err cc_api_key_disable(struct cc_service *svc, const struct cc_caller *caller,
@@ -182,7 +206,7 @@ enum cc_err cc_api_key_disable(struct cc_service *svc, const struct cc_caller *c
     enum cc_err rc = cc_service_require(caller, CC_ROLE_ADMIN, err);
     if (rc)
         return rc;
-    if ((rc = svc_key_disable(svc, caller->key_id, caller->account_id, key_id, err)))
+    if ((rc = svc_key_disable(svc, caller, caller->account_id, key_id, err)))
         return rc;
     struct cc_access_key *keys = NULL;
     size_t n = 0;

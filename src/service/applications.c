@@ -219,8 +219,12 @@ static enum cc_err create_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     if (op->idem_key &&
         (rc = cc_tx_app_idem_put(tx, account, op->idem_key, op->body_hash, a->id, now, err)))
         return rc;
-    return cc_tx_audit(tx, account, op->caller->key_id, "application.create", "application",
-                       a->id, a->product, now, err);
+    json_t *ch = json_object();
+    svc_change_str(ch, "product", SVC_PII_NONE, NULL, a->product);
+    svc_change_int(ch, "contact_id", 0, 0, 1, a->contact_id);
+    svc_change_str(ch, "domains", SVC_PII_NONE, NULL, a->domains);
+    svc_change_str(ch, "state", SVC_PII_NONE, NULL, cc_app_state_name(a->state));
+    return svc_audit(tx, op->caller, CC_AUDIT_APPLICATION_CREATE, a->id, ch, err);
 }
 
 /* The application's names from in: its domains, else the CSR's, checked
@@ -480,11 +484,10 @@ static enum cc_err transition_tx(struct cc_tx *tx, void *arg, struct cc_error *e
         return rc;
     if ((rc = history_add(tx, op->caller, a, cc_app_state_name(from), op->reason, now, err)))
         return rc;
-    char detail[64];
-    snprintf(detail, sizeof detail, "%s -> %s", cc_app_state_name(from),
-             cc_app_state_name(op->to));
-    if ((rc = cc_tx_audit(tx, account, op->caller->key_id, "application.transition",
-                          "application", a->id, detail, now, err)))
+    json_t *ch = json_object();
+    svc_change_str(ch, "state", SVC_PII_NONE, cc_app_state_name(from), cc_app_state_name(op->to));
+    svc_change_str(ch, "reason", SVC_PII_NONE, NULL, op->reason);
+    if ((rc = svc_audit(tx, op->caller, CC_AUDIT_APPLICATION_TRANSITION, a->id, ch, err)))
         return rc;
     int64_t cert_id = 0;
     if (op->to == CC_APP_ISSUED &&

@@ -7,8 +7,13 @@
  * store's key generation at that time. Any change to any access key — a key
  * disabled by the CLI in another process included — moves the generation
  * and so empties the cache on its next use: a disabled key is refused at
- * once.
+ * once. An expired key is refused the moment it expires, cached or not.
+ *
+ * Each key's last use is written at most once a minute (process-wide here,
+ * and by the store's condition across instances), so that authenticating
+ * stays a read on the hot path.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -26,10 +31,14 @@ struct cached_key {
     uint8_t secret_hash[32];
     int64_t account_id;
     enum cc_role role;
+    int64_t expires_at;
 };
 
 static _Thread_local struct cached_key cache[CACHE_SLOTS];
 static _Thread_local unsigned cache_next;
+/* The expiry of the key the last successful proof on this thread found, for
+ * the cache. */
+static _Thread_local int64_t last_expires_at;
 
 static struct cached_key *cache_find(struct cc_service *svc, const char *key_id,
                                      int64_t generation)
@@ -39,6 +48,61 @@ static struct cached_key *cache_find(struct cc_service *svc, const char *key_id,
             !strcmp(cache[i].id, key_id))
             return &cache[i];
     return NULL;
+}
+
+/* When each key's use was last written, by this process: a small table
+ * hashed by key id; a key that loses its slot is written once more. */
+#define USE_SLOTS 256
+static pthread_mutex_t use_mu = PTHREAD_MUTEX_INITIALIZER;
+struct key_use {
+    char id[CC_KEY_ID_LEN + 1];
+    int64_t at;
+};
+static struct key_use use_table[USE_SLOTS];
+
+static int use_due(const char *key_id, int64_t now)
+{
+    unsigned h = 2166136261u;
+    for (const char *p = key_id; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    int due;
+    pthread_mutex_lock(&use_mu);
+    struct key_use *u = &use_table[h % USE_SLOTS];
+    due = strcmp(u->id, key_id) != 0 || now - u->at >= CC_KEY_LAST_USED_EVERY_MS;
+    if (due) {
+        cc_strlcpy(u->id, key_id, sizeof u->id);
+        u->at = now;
+    }
+    pthread_mutex_unlock(&use_mu);
+    return due;
+}
+
+struct touch_op {
+    const char *key_id;
+    int64_t now;
+};
+
+static enum cc_err touch_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct touch_op *op = arg;
+    return cc_tx_key_touch(tx, op->key_id, op->now, CC_KEY_LAST_USED_EVERY_MS, err);
+}
+
+/* Records a successful use of key_id (at most once a minute). A failure to
+ * write it does not fail the request. */
+static void note_use(struct cc_service *svc, const char *key_id)
+{
+    struct touch_op op = {key_id, cc_now_ms()};
+    if (!use_due(key_id, op.now))
+        return;
+    struct cc_error err;
+    if (cc_store_write(svc->store, touch_tx, &op, &err))
+        cc_log(CC_LOG_WARN, "cannot record an access key's use", "error", err.message, NULL);
+}
+
+static int expired(int64_t expires_at)
+{
+    return expires_at && expires_at <= cc_now_ms();
 }
 
 /* The one check of an access key behind every way of proving it: looks the
@@ -83,10 +147,16 @@ enum cc_err cc_auth_access_key_proof(struct cc_service *svc, const char *key_id,
         *why = CC_AUTH_DISABLED;
         return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, "The access key is disabled.");
     }
+    if (expired(k.expires_at)) {
+        *why = CC_AUTH_DISABLED;
+        return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, "The access key has expired.");
+    }
     *why = CC_AUTH_OK;
     out->account_id = k.account_id;
     out->role = k.role;
     cc_strlcpy(out->key_id, k.id, sizeof out->key_id);
+    last_expires_at = k.expires_at;
+    note_use(svc, k.id);
     return CC_OK;
 }
 
@@ -119,9 +189,12 @@ enum cc_err cc_auth_access_key(struct cc_service *svc, const char *key_id,
     if (hit) {
         if (!cc_ct_equal(hit->secret_hash, given, sizeof given))
             return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, bad);
+        if (expired(hit->expires_at))
+            return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, "The access key has expired.");
         out->account_id = hit->account_id;
         out->role = hit->role;
         cc_strlcpy(out->key_id, hit->id, sizeof out->key_id);
+        note_use(svc, hit->id);
         return CC_OK;
     }
     struct given_secret g = {secret, secret_len};
@@ -136,6 +209,7 @@ enum cc_err cc_auth_access_key(struct cc_service *svc, const char *key_id,
         memcpy(slot->secret_hash, given, sizeof given);
         slot->account_id = out->account_id;
         slot->role = out->role;
+        slot->expires_at = last_expires_at;
     }
     return CC_OK;
 }

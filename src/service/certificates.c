@@ -200,14 +200,22 @@ static enum cc_err insert_tx(struct cc_tx *tx, const struct cc_caller *caller,
         if (!rc && carry)
             rc = cc_tx_cert_subscribers_copy(tx, renewed[i], c->id, err);
         if (!rc)
-            rc = cc_tx_audit(tx, c->account_id, caller->key_id, "certificate.supersede",
-                             "certificate", renewed[i], NULL, now, err);
+        {
+            json_t *ch = json_object();
+            svc_change_str(ch, "state", SVC_PII_NONE, "active", "superseded");
+            svc_change_int(ch, "superseded_by", 0, 0, 1, c->id);
+            rc = svc_audit(tx, caller, CC_AUDIT_CERTIFICATE_SUPERSEDE, renewed[i], ch, err);
+        }
     }
     cc_free(old);
     if (rc)
         return rc;
-    return cc_tx_audit(tx, c->account_id, caller->key_id, "certificate.create", "certificate",
-                       c->id, c->fingerprint[0] ? c->fingerprint : NULL, now, err);
+    json_t *ch = json_object();
+    svc_change_str(ch, "fingerprint", SVC_PII_NONE, NULL, c->fingerprint);
+    svc_change_str(ch, "name", SVC_PII_NONE, NULL, c->name);
+    svc_change_str(ch, "common_name", SVC_PII_NONE, NULL, c->common_name);
+    svc_change_int(ch, "not_after", 0, 0, c->not_after != 0, c->not_after);
+    return svc_audit(tx, caller, CC_AUDIT_CERTIFICATE_CREATE, c->id, ch, err);
 }
 
 enum cc_err svc_certificate_create_tx(struct cc_service *svc, struct cc_tx *tx,
@@ -322,6 +330,17 @@ static enum cc_err update_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     int64_t account = op->caller->account_id, now = cc_now_ms();
     struct cc_certificate *c = cc_calloc(1, sizeof *c);
     enum cc_err rc = cc_tx_cert_get(tx, account, op->id, c, err);
+    json_t *ch = json_object();
+    if (!rc && op->name)
+        svc_change_str(ch, "name", SVC_PII_NONE, c->name[0] ? c->name : NULL, op->name);
+    if (op->has_ids) {
+        json_t *ids = json_array();
+        for (size_t i = 0; i < op->n; i++)
+            json_array_append_new(ids, json_integer(op->ids[i]));
+        json_object_set_new(ch, "contact_ids", json_pack("{s:o}", "new", ids));
+    }
+    if (op->days)
+        svc_change_int(ch, "reminder_days", 0, 0, 1, (int64_t)op->days->n_reminder_days);
     if (!rc && op->name) {
         cc_strlcpy(c->name, op->name, sizeof c->name);
         c->updated_at = now;
@@ -339,8 +358,9 @@ static enum cc_err update_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
             rc = svc_reminder_schedule_tx(tx, c, NULL, err);
     }
     if (!rc)
-        rc = cc_tx_audit(tx, account, op->caller->key_id, "certificate.update", "certificate",
-                         op->id, NULL, now, err);
+        rc = svc_audit(tx, op->caller, CC_AUDIT_CERTIFICATE_UPDATE, op->id, ch, err);
+    else
+        json_decref(ch);
     cc_certificate_clear(c);
     cc_free(c);
     return rc;
@@ -397,8 +417,7 @@ static enum cc_err delete_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
         rc = cc_tx_cert_delete(tx, op->caller->account_id, op->id, err);
     if (rc)
         return rc;
-    return cc_tx_audit(tx, op->caller->account_id, op->caller->key_id, "certificate.delete",
-                       "certificate", op->id, NULL, cc_now_ms(), err);
+    return svc_audit(tx, op->caller, CC_AUDIT_CERTIFICATE_DELETE, op->id, NULL, err);
 }
 
 enum cc_err cc_certificate_delete(struct cc_service *svc, const struct cc_caller *caller,
@@ -456,8 +475,10 @@ static enum cc_err revoke_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     c->revoked_at = c->updated_at = now;
     if ((rc = cc_tx_cert_update(tx, c, err)))
         goto out;
-    if ((rc = cc_tx_audit(tx, c->account_id, op->caller->key_id, "certificate.revoke",
-                          "certificate", c->id, op->reason, now, err)))
+    json_t *ch = json_object();
+    svc_change_str(ch, "state", SVC_PII_NONE, NULL, "revoked");
+    svc_change_str(ch, "reason", SVC_PII_NONE, NULL, op->reason);
+    if ((rc = svc_audit(tx, op->caller, CC_AUDIT_CERTIFICATE_REVOKE, c->id, ch, err)))
         goto out;
     if ((rc = svc_reminder_stop_tx(tx, c->account_id, c->id, now, err)))
         goto out;
@@ -497,9 +518,7 @@ enum cc_err cc_certificate_revoke(struct cc_service *svc, const struct cc_caller
 static enum cc_err key_audit_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
     struct delete_op *op = arg;
-    return cc_tx_audit(tx, op->caller->account_id, op->caller->key_id,
-                       "certificate.private_key.read", "certificate", op->id, NULL, cc_now_ms(),
-                       err);
+    return svc_audit(tx, op->caller, CC_AUDIT_CERTIFICATE_KEY_READ, op->id, NULL, err);
 }
 
 enum cc_err cc_certificate_private_key(struct cc_service *svc, const struct cc_caller *caller,

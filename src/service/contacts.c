@@ -25,7 +25,11 @@
 struct webhook_new {
     int mention_mobile;        /* -1: not sent */
     enum cc_webhook_kind kind;
-    char url[CC_URL_MAX + 1];
+    char url[CC_URL_MAX + 1];  /* masked (as answers show it) */
+    int masked_ref;            /* url was sent masked: the contact's robot shown so */
+    char url_tag[CC_URL_TAG_LEN + 1];
+    uint8_t url_enc[CC_URL_ENC_MAX];
+    size_t url_enc_len;
     enum cc_secret_state secret_state;
     uint8_t secret_enc[CC_ENC_MAX];
     size_t secret_enc_len;
@@ -47,8 +51,28 @@ struct contact_fields {
     struct webhook_new webhooks[CC_WEBHOOKS_MAX];
 };
 
+/* A URL sent as answers show it (…access_token=abcd****wxyz): the robot of
+ * the contact with that mask, kept as it is — so a client can send back what
+ * it read. Its kind comes from the form it has; its mask is checked against
+ * the contact in the transaction (resolve_masked). */
+static enum cc_err masked_ref(const char *url, struct webhook_new *w, struct cc_error *err)
+{
+    char probe[CC_URL_MAX + 1], canon[CC_URL_MAX + 1];
+    const char *stars = strstr(url, "****");
+    if (cc_strlcpy(probe, url, sizeof probe) >= sizeof probe || strstr(stars + 4, "****"))
+        return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "Webhooks",
+                            "A masked webhook URL must be one the contact has, as shown.");
+    memcpy(probe + (stars - url), "0000", 4);
+    enum cc_err rc = cc_webhook_classify(probe, canon, sizeof canon, &w->kind, err);
+    if (rc)
+        return rc;
+    cc_strlcpy(w->url, url, sizeof w->url);
+    w->masked_ref = 1;
+    return CC_OK;
+}
+
 static enum cc_err validate_webhooks(const struct cc_service *svc,
-                                     const struct cc_contact_input *in,
+                                     const struct cc_contact_input *in, int creating,
                                      struct contact_fields *f, struct cc_error *err)
 {
     if (in->n_webhooks > CC_WEBHOOKS_MAX)
@@ -62,11 +86,26 @@ static enum cc_err validate_webhooks(const struct cc_service *svc,
         if (!wi->url)
             return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Webhooks",
                                 "Every webhook needs a url.");
-        enum cc_err rc = cc_webhook_classify(wi->url, w->url, sizeof w->url, &w->kind, err);
-        if (rc)
-            return rc;
+        enum cc_err rc;
+        if (strstr(wi->url, "****")) {
+            if (creating)
+                return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "Webhooks",
+                                    "A new contact's webhook URL must be sent in full.");
+            if ((rc = masked_ref(wi->url, w, err)))
+                return rc;
+        } else {
+            char url[CC_URL_MAX + 1];
+            rc = cc_webhook_classify(wi->url, url, sizeof url, &w->kind, err);
+            if (!rc)
+                rc = svc_url_seal(svc, url, w->url_tag, w->url_enc, sizeof w->url_enc,
+                                  &w->url_enc_len, w->url, sizeof w->url, err);
+            OPENSSL_cleanse(url, sizeof url);
+            if (rc)
+                return rc;
+        }
         for (int j = 0; j < f->n_webhooks; j++)
-            if (strcmp(f->webhooks[j].url, w->url) == 0)
+            if (w->masked_ref ? !strcmp(f->webhooks[j].url, w->url)
+                              : !strcmp(f->webhooks[j].url_tag, w->url_tag))
                 return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "Webhooks",
                                     "The same webhook URL is listed twice.");
         w->secret_state = wi->secret_state;
@@ -140,7 +179,7 @@ static enum cc_err validate_input(const struct cc_service *svc,
         f->present |= CC_F_LANGUAGE;
     }
     if (in->present & CC_F_WEBHOOKS)
-        if ((rc = validate_webhooks(svc, in, f, err)))
+        if ((rc = validate_webhooks(svc, in, creating, f, err)))
             return rc;
     return CC_OK;
 }
@@ -187,9 +226,12 @@ static void apply_fields(const struct contact_fields *f, struct cc_contact *c)
             struct cc_webhook *d = &c->webhooks[i];
             d->kind = w->kind;
             cc_strlcpy(d->url, w->url, sizeof d->url);
+            cc_strlcpy(d->url_tag, w->url_tag, sizeof d->url_tag);
+            memcpy(d->url_enc, w->url_enc, w->url_enc_len);
+            d->url_enc_len = w->url_enc_len;
             const struct cc_webhook *was = NULL;
             for (int j = 0; j < n_old; j++)
-                if (strcmp(old[j].url, w->url) == 0)
+                if (old[j].url_tag[0] && strcmp(old[j].url_tag, w->url_tag) == 0)
                     was = &old[j];
             /* A robot that stays keeps its health and, unless told, its mention. */
             d->mention_mobile = w->mention_mobile >= 0 ? w->mention_mobile
@@ -205,7 +247,8 @@ static void apply_fields(const struct contact_fields *f, struct cc_contact *c)
                 d->secret_enc_len = w->secret_enc_len;
             } else if (w->secret_state == CC_SECRET_ABSENT) {
                 for (int j = 0; j < n_old; j++)
-                    if (old[j].has_secret && strcmp(old[j].url, w->url) == 0) {
+                    if (old[j].has_secret && old[j].url_tag[0] &&
+                        strcmp(old[j].url_tag, w->url_tag) == 0) {
                         d->has_secret = 1;
                         memcpy(d->secret_enc, old[j].secret_enc, old[j].secret_enc_len);
                         d->secret_enc_len = old[j].secret_enc_len;
@@ -276,8 +319,8 @@ enum cc_err svc_contact_insert_tx(struct cc_tx *tx, const struct cc_service *svc
     carry_verification(tx, c, now);
     if ((rc = cc_tx_contact_insert(tx, c, err)))
         return rc;
-    return cc_tx_audit(tx, account, caller->key_id, "contact.create", "contact", c->id, NULL,
-                       now, err);
+    return svc_audit(tx, caller, CC_AUDIT_CONTACT_CREATE, c->id, svc_contact_changes(NULL, c),
+                     err);
 }
 
 static enum cc_err create_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
@@ -332,6 +375,35 @@ enum cc_err cc_contact_create(struct cc_service *svc, const struct cc_caller *ca
 }
 
 /* ---- read ------------------------------------------------------------------------------ */
+struct view_op {
+    const struct cc_caller *caller;
+    const struct cc_contact *c;
+};
+
+static enum cc_err view_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct view_op *op = arg;
+    json_t *ch = json_object();
+    json_t *shown = json_array();
+    if (op->c->has_email)
+        json_array_append_new(shown, json_string("email"));
+    json_array_append_new(shown, json_string("mobile"));
+    json_object_set_new(ch, "revealed", json_pack("{s:o}", "new", shown));
+    return svc_audit(tx, op->caller, CC_AUDIT_CONTACT_VIEW, op->c->id, ch, err);
+}
+
+/* A detail view that shows the email and mobile in full (an operator's or
+ * admin's, not through the Alibaba API) is a reveal of personal data: the
+ * audit log records it, durably, before the contact is handed out. */
+static enum cc_err audit_view(struct cc_service *svc, const struct cc_caller *caller,
+                              const struct cc_contact *c, struct cc_error *err)
+{
+    if (caller->role < CC_ROLE_OPERATOR || caller->mask_addresses)
+        return CC_OK;
+    struct view_op op = {caller, c};
+    return cc_store_write(svc->store, view_tx, &op, err);
+}
+
 enum cc_err cc_contact_get(struct cc_service *svc, const struct cc_caller *caller, int64_t id,
                            struct cc_contact *out, struct cc_error *err)
 {
@@ -340,6 +412,10 @@ enum cc_err cc_contact_get(struct cc_service *svc, const struct cc_caller *calle
         return rc;
     if ((rc = cc_store_contact_get(svc->store, caller->account_id, id, out, err)))
         return rc;
+    if ((rc = audit_view(svc, caller, out, err))) {
+        OPENSSL_cleanse(out, sizeof *out);
+        return rc;
+    }
     svc_contact_view(caller, SVC_VIEW_DETAIL, out);
     return CC_OK;
 }
@@ -356,7 +432,18 @@ enum cc_err cc_contact_list(struct cc_service *svc, const struct cc_caller *call
     char kw[SVC_KEYWORD_SIZE];
     if ((rc = svc_keyword(keyword, kw, err)))
         return rc;
-    struct cc_contact_query q = {caller->account_id, kw, page, page_size};
+    struct cc_contact_query q = {caller->account_id, kw, page, page_size, 0, NULL, NULL};
+    /* Whoever sees addresses only masked may not search by their hidden parts (that
+     * recovered a whole mobile in 14 searches): names, or a whole address exactly. */
+    char email[CC_EMAIL_MAX + 1], email_norm[CC_EMAIL_MAX + 1], mobile[CC_MOBILE_MAX + 1];
+    struct cc_error ignored;
+    if (kw[0] && caller->role < CC_ROLE_OPERATOR) {
+        q.names_only = 1;
+        if (!cc_validate_email(kw, email, sizeof email, email_norm, sizeof email_norm, &ignored))
+            q.email_exact = email_norm;
+        if (!cc_validate_mobile(kw, mobile, sizeof mobile, &ignored))
+            q.mobile_exact = mobile;
+    }
     if ((rc = cc_store_contact_list(svc->store, &q, out, err)))
         return rc;
     for (size_t i = 0; i < out->n; i++)
@@ -369,9 +456,45 @@ struct update_op {
     const struct cc_caller *caller;
     int64_t id;
     int64_t if_match;
-    const struct contact_fields *f;
+    struct contact_fields *f;
     struct cc_contact *out;
 };
+
+/* Each webhook sent masked becomes the contact's robot with that mask (c:
+ * the contact as stored): its tag and sealed URL. One the contact does not
+ * have (or has twice) is refused; so is the same robot sent twice. */
+static enum cc_err resolve_masked(struct contact_fields *f, const struct cc_contact *c,
+                                  struct cc_error *err)
+{
+    if (!(f->present & CC_F_WEBHOOKS))
+        return CC_OK;
+    for (int i = 0; i < f->n_webhooks; i++) {
+        struct webhook_new *w = &f->webhooks[i];
+        if (!w->masked_ref)
+            continue;
+        const struct cc_webhook *was = NULL;
+        int n = 0;
+        for (int j = 0; j < c->n_webhooks; j++)
+            if (c->webhooks[j].url_enc_len && !strcmp(c->webhooks[j].url, w->url) &&
+                c->webhooks[j].kind == w->kind)
+                was = &c->webhooks[j], n++;
+        if (n != 1)
+            return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "Webhooks",
+                                n ? "Two of the contact's robots are shown alike: send the "
+                                    "full webhook URL."
+                                  : "The contact has no robot with this masked URL: send the "
+                                    "full webhook URL.");
+        cc_strlcpy(w->url_tag, was->url_tag, sizeof w->url_tag);
+        memcpy(w->url_enc, was->url_enc, was->url_enc_len);
+        w->url_enc_len = was->url_enc_len;
+    }
+    for (int i = 0; i < f->n_webhooks; i++)
+        for (int j = 0; j < i; j++)
+            if (!strcmp(f->webhooks[i].url_tag, f->webhooks[j].url_tag))
+                return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "Webhooks",
+                                    "The same webhook URL is listed twice.");
+    return CC_OK;
+}
 
 static enum cc_err update_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
@@ -386,14 +509,22 @@ static enum cc_err update_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
                             "The contact was changed by someone else (version %lld, If-Match "
                             "%lld): read it again and retry.",
                             (long long)c->version, (long long)op->if_match);
+    if ((rc = resolve_masked(op->f, c, err)))
+        return rc;
+    struct cc_contact *old = cc_malloc(sizeof *old);
+    *old = *c;
     apply_fields(op->f, c);
     carry_verification(tx, c, now);
     c->version++;
     c->updated_at = now;
-    if ((rc = cc_tx_contact_update(tx, c, err)))
+    json_t *ch = svc_contact_changes(old, c);
+    OPENSSL_cleanse(old, sizeof *old);
+    cc_free(old);
+    if ((rc = cc_tx_contact_update(tx, c, err))) {
+        json_decref(ch);
         return rc;
-    return cc_tx_audit(tx, account, op->caller->key_id, "contact.update", "contact", c->id, NULL,
-                       now, err);
+    }
+    return svc_audit(tx, op->caller, CC_AUDIT_CONTACT_UPDATE, c->id, ch, err);
 }
 
 enum cc_err cc_contact_update(struct cc_service *svc, const struct cc_caller *caller,
@@ -455,21 +586,31 @@ static enum cc_err delete_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     struct delete_op *op = arg;
     int64_t account = op->caller->account_id, now = cc_now_ms();
     cc_contact_use_free(op->use); /* a write may run again */
-    enum cc_err rc = cc_tx_contact_delete(tx, account, op->id, err);
-    if (rc)
-        return rc;
-    rc = cc_tx_app_open_for_contact(tx, account, op->id, CC_PAGE_SIZE_MAX, &op->use->items,
-                                    &op->use->n, &op->use->total, err);
-    if (rc)
-        return rc;
-    if (op->use->total > 0)
-        return in_use(op->id, op->use, err);
+    struct cc_contact *old = cc_malloc(sizeof *old);
+    enum cc_err rc = cc_tx_contact_get(tx, account, op->id, old, err);
+    json_t *ch = rc ? NULL : svc_contact_changes(old, NULL);
+    if (!rc)
+        rc = cc_tx_contact_delete(tx, account, op->id, err);
+    /* Its personal data goes with it, everywhere but the (masked) audit trail; its
+     * verifications and webhooks went with the row (ON DELETE CASCADE). */
+    if (!rc)
+        rc = cc_tx_contact_erase(tx, old, err);
+    OPENSSL_cleanse(old, sizeof *old);
+    cc_free(old);
+    if (!rc)
+        rc = cc_tx_app_open_for_contact(tx, account, op->id, CC_PAGE_SIZE_MAX, &op->use->items,
+                                        &op->use->n, &op->use->total, err);
+    if (!rc && op->use->total > 0)
+        rc = in_use(op->id, op->use, err);
     /* Nothing more goes to a deleted contact: its queued messages go with it
      * (its certificate subscriptions went with the row: ON DELETE CASCADE). */
-    if ((rc = cc_tx_notif_cancel_contact(tx, account, op->id, now, err)))
+    if (!rc)
+        rc = cc_tx_notif_cancel_contact(tx, account, op->id, now, err);
+    if (rc) {
+        json_decref(ch);
         return rc;
-    return cc_tx_audit(tx, account, op->caller->key_id, "contact.delete", "contact", op->id,
-                       NULL, now, err);
+    }
+    return svc_audit(tx, op->caller, CC_AUDIT_CONTACT_DELETE, op->id, ch, err);
 }
 
 enum cc_err cc_contact_delete(struct cc_service *svc, const struct cc_caller *caller,
@@ -526,8 +667,10 @@ enum cc_err cc_contact_get_in_use(struct cc_service *svc, const struct cc_caller
     if (rc)
         return rc;
     struct get_op op = {caller->account_id, id, out, use};
-    if ((rc = cc_store_read(svc->store, get_in_use_tx, &op, err))) {
+    if ((rc = cc_store_read(svc->store, get_in_use_tx, &op, err)) ||
+        (rc = audit_view(svc, caller, out, err))) {
         cc_contact_use_free(use);
+        OPENSSL_cleanse(out, sizeof *out);
         return rc;
     }
     svc_contact_view(caller, SVC_VIEW_DETAIL, out);
@@ -568,12 +711,11 @@ static enum cc_err reassign_tx(struct cc_tx *tx, void *arg, struct cc_error *err
     if ((rc = cc_tx_contact_subscriptions_move(tx, op->id, op->to,
                                                &op->out->moved_certificates, err)))
         return rc;
-    char detail[128];
-    snprintf(detail, sizeof detail, "to contact %lld: %lld applications, %lld certificates",
-             (long long)op->to, (long long)op->out->moved_applications,
-             (long long)op->out->moved_certificates);
-    return cc_tx_audit(tx, account, op->caller->key_id, "contact.reassign", "contact", op->id,
-                       detail, now, err);
+    json_t *ch = json_object();
+    svc_change_int(ch, "to_contact_id", 0, 0, 1, op->to);
+    svc_change_int(ch, "moved_applications", 0, 0, 1, op->out->moved_applications);
+    svc_change_int(ch, "moved_certificates", 0, 0, 1, op->out->moved_certificates);
+    return svc_audit(tx, op->caller, CC_AUDIT_CONTACT_REASSIGN, op->id, ch, err);
 }
 
 enum cc_err cc_contact_reassign(struct cc_service *svc, const struct cc_caller *caller,
@@ -615,9 +757,172 @@ void svc_contact_view(const struct cc_caller *caller, enum svc_view view, struct
         struct cc_webhook *w = &c->webhooks[i];
         OPENSSL_cleanse(w->secret, sizeof w->secret);
         OPENSSL_cleanse(w->secret_enc, sizeof w->secret_enc);
-        if (caller->role < CC_ROLE_OPERATOR) {
-            cc_mask_webhook_url(w->url, tmp, sizeof tmp);
-            cc_strlcpy(w->url, tmp, sizeof w->url);
-        }
+        /* masked for every role (the store hands it out masked already) */
+        cc_mask_webhook_url(w->url, tmp, sizeof tmp);
+        cc_strlcpy(w->url, tmp, sizeof w->url);
+        OPENSSL_cleanse(w->url_enc, sizeof w->url_enc);
+        w->url_enc_len = 0;
     }
+}
+
+/* ---- robots' URLs from before they were sealed ------------------------------------------------ */
+struct seal_op {
+    const struct cc_service *svc;
+    size_t n;
+};
+
+static enum cc_err seal_batch_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct seal_op *op = arg;
+    struct cc_webhook_plain *rows = cc_calloc(64, sizeof *rows);
+    enum cc_err rc = cc_tx_webhook_unsealed(tx, 64, rows, &op->n, err);
+    for (size_t i = 0; !rc && i < op->n; i++) {
+        char tag[CC_URL_TAG_LEN + 1], masked[CC_URL_MAX + 1];
+        uint8_t enc[CC_URL_ENC_MAX];
+        size_t enclen = 0;
+        rc = svc_url_seal(op->svc, rows[i].url, tag, enc, sizeof enc, &enclen, masked,
+                          sizeof masked, err);
+        if (!rc)
+            rc = cc_tx_webhook_seal(tx, rows[i].id, tag, masked, enc, enclen, err);
+    }
+    OPENSSL_cleanse(rows, 64 * sizeof *rows);
+    cc_free(rows);
+    return rc;
+}
+
+enum cc_err cc_service_seal_robot_urls(struct cc_service *svc, int64_t *sealed,
+                                       struct cc_error *err)
+{
+    struct seal_op op = {svc, 0};
+    *sealed = 0;
+    do {
+        enum cc_err rc = cc_store_write(svc->store, seal_batch_tx, &op, err);
+        if (rc)
+            return rc;
+        *sealed += (int64_t)op.n;
+    } while (op.n);
+    return CC_OK;
+}
+
+/* ---- reveal ------------------------------------------------------------------------------------- */
+struct reveal_op {
+    const struct cc_service *svc;
+    const struct cc_caller *caller;
+    int64_t contact_id, webhook_id;
+    char *url;
+    size_t urlsz;
+};
+
+static enum cc_err reveal_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct reveal_op *op = arg;
+    int64_t account = op->caller->account_id;
+    struct cc_contact *c = cc_malloc(sizeof *c);
+    enum cc_err rc = cc_tx_contact_get(tx, account, op->contact_id, c, err);
+    const struct cc_webhook *w = NULL;
+    for (int i = 0; !rc && i < c->n_webhooks; i++)
+        if (c->webhooks[i].id == op->webhook_id)
+            w = &c->webhooks[i];
+    if (!rc && !w)
+        rc = cc_error_set(err, CC_ERR_NOT_FOUND, "WebhookId",
+                          "The contact has no robot with this webhook_id.");
+    if (!rc)
+        rc = svc_url_open(op->svc, w, op->url, op->urlsz, err);
+    if (!rc) {
+        json_t *ch = json_object();
+        svc_change_int(ch, "webhook_id", 0, 0, 1, op->webhook_id);
+        rc = svc_audit(tx, op->caller, CC_AUDIT_WEBHOOK_REVEAL, op->contact_id, ch, err);
+    }
+    OPENSSL_cleanse(c, sizeof *c);
+    cc_free(c);
+    return rc;
+}
+
+enum cc_err cc_webhook_reveal(struct cc_service *svc, const struct cc_caller *caller,
+                              int64_t contact_id, int64_t webhook_id, char *url, size_t urlsz,
+                              struct cc_error *err)
+{
+    url[0] = '\0';
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_ADMIN, err);
+    if (rc)
+        return rc;
+    if (webhook_id <= 0)
+        return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "WebhookId",
+                            "webhook_id, the robot to reveal, is required.");
+    struct reveal_op op = {svc, caller, contact_id, webhook_id, url, urlsz};
+    rc = cc_store_write(svc->store, reveal_tx, &op, err);
+    if (rc)
+        OPENSSL_cleanse(url, urlsz);
+    return rc;
+}
+
+/* ---- export ------------------------------------------------------------------------------------- */
+struct export_op {
+    const struct cc_service *svc;
+    const struct cc_caller *caller;
+    int64_t id;
+    struct cc_contact *out;
+    char *id_card;
+    size_t id_card_sz;
+    struct cc_verification *v;
+    size_t nv;
+};
+
+static enum cc_err export_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct export_op *op = arg;
+    int64_t account = op->caller->account_id;
+    op->id_card[0] = '\0';
+    enum cc_err rc = cc_tx_contact_get(tx, account, op->id, op->out, err);
+    if (!rc && op->out->has_id_card)
+        rc = svc_open(op->svc, AAD_ID_CARD, op->out->id_card_enc, op->out->id_card_enc_len,
+                      op->id_card, op->id_card_sz, err);
+    if (!rc)
+        rc = cc_tx_verif_list_contact(tx, account, op->id, CC_EXPORT_VERIFICATIONS_MAX, op->v,
+                                      &op->nv, err);
+    if (!rc)
+        rc = svc_audit(tx, op->caller, CC_AUDIT_CONTACT_EXPORT, op->id, NULL, err);
+    return rc;
+}
+
+enum cc_err cc_contact_export(struct cc_service *svc, const struct cc_caller *caller, int64_t id,
+                              struct cc_contact *out, char *id_card, size_t id_card_sz,
+                              struct cc_verif_export **verifs, size_t *nverifs,
+                              struct cc_error *err)
+{
+    static const char *const status_names[] = {"sending", "sent", "failed", "superseded"};
+    *verifs = NULL;
+    *nverifs = 0;
+    id_card[0] = '\0';
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_ADMIN, err);
+    if (rc)
+        return rc;
+    struct export_op op = {svc, caller, id, out, id_card, id_card_sz, NULL, 0};
+    op.v = cc_calloc(CC_EXPORT_VERIFICATIONS_MAX, sizeof *op.v);
+    rc = cc_store_write(svc->store, export_tx, &op, err);
+    if (!rc) {
+        *verifs = cc_calloc(op.nv ? op.nv : 1, sizeof **verifs);
+        for (size_t i = 0; i < op.nv; i++) {
+            struct cc_verif_export *x = &(*verifs)[i];
+            x->id = op.v[i].id;
+            cc_strlcpy(x->channel, op.v[i].channel, sizeof x->channel);
+            cc_strlcpy(x->target, op.v[i].target, sizeof x->target);
+            cc_strlcpy(x->status, (unsigned)op.v[i].status < 4 ? status_names[op.v[i].status]
+                                                               : "unknown",
+                       sizeof x->status);
+            x->sent_at = op.v[i].sent_at;
+            x->expires_at = op.v[i].expires_at;
+            x->confirmed_at = op.v[i].confirmed_at;
+        }
+        *nverifs = op.nv;
+        /* the person's own data, in full; secrets and robots' tokens stay hidden */
+        struct cc_caller full = *caller;
+        full.mask_addresses = 0;
+        svc_contact_view(&full, SVC_VIEW_DETAIL, out);
+    }
+    OPENSSL_cleanse(op.v, CC_EXPORT_VERIFICATIONS_MAX * sizeof *op.v);
+    cc_free(op.v);
+    if (rc)
+        OPENSSL_cleanse(id_card, id_card_sz);
+    return rc;
 }

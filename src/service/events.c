@@ -114,9 +114,12 @@ enum cc_err svc_event_raise_tx(struct cc_tx *tx, const struct cc_caller *caller,
         rc = cc_tx_event_set_skipped(tx, &upd, err);
         free(s);
     }
-    if (!rc)
-        rc = cc_tx_audit(tx, e.account_id, caller->key_id, "event.create", "event", e.id,
-                         type, e.created_at, err);
+    if (!rc) {
+        json_t *ch = json_object();
+        svc_change_str(ch, "type", SVC_PII_NONE, NULL, type);
+        svc_change_int(ch, "contacts", 0, 0, 1, (int64_t)n);
+        rc = svc_audit(tx, caller, CC_AUDIT_EVENT_CREATE, e.id, ch, err);
+    }
     *event_id = e.id;
 out:
     json_decref(skipped);
@@ -234,8 +237,7 @@ static enum cc_err resend_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     enum cc_err rc = cc_tx_notif_resend(tx, op->caller->account_id, op->id, now, err);
     if (rc)
         return rc;
-    return cc_tx_audit(tx, op->caller->account_id, op->caller->key_id, "notification.resend",
-                       "notification", op->id, NULL, now, err);
+    return svc_audit(tx, op->caller, CC_AUDIT_NOTIFICATION_RESEND, op->id, NULL, err);
 }
 
 enum cc_err cc_notification_resend(struct cc_service *svc, const struct cc_caller *caller,

@@ -111,7 +111,8 @@ enum cc_err svc_render_for_account(struct cc_service *svc, int64_t account_id,
 }
 
 void svc_outgoing_fill(const struct cc_contact *c, const char *channel,
-                       const struct cc_webhook *w, const char *secret, struct cc_outgoing *o)
+                       const struct cc_webhook *w, const char *url, const char *secret,
+                       struct cc_outgoing *o)
 {
     o->action = CC_OUT_SEND;
     o->why[0] = '\0';
@@ -129,7 +130,7 @@ void svc_outgoing_fill(const struct cc_contact *c, const char *channel,
         o->was_broken = c->mobile_broken[0] != '\0';
     } else {
         o->kind = w->kind;
-        cc_strlcpy(o->url, w->url, sizeof o->url);
+        cc_strlcpy(o->url, url ? url : "", sizeof o->url);
         if (secret)
             cc_strlcpy(o->secret, secret, sizeof o->secret);
         /* only a verified mobile is ever mentioned */
@@ -158,6 +159,8 @@ struct cached_contact {
     struct cc_contact c;
     int opened[CC_WEBHOOKS_MAX];            /* 0 not yet, 1 in secret[], -1 cannot be */
     char secret[CC_WEBHOOKS_MAX][CC_ENC_MAX];
+    int url_opened[CC_WEBHOOKS_MAX];        /* the same for url[] */
+    char url[CC_WEBHOOKS_MAX][CC_URL_MAX + 1];
 };
 
 struct cached_texts {
@@ -245,6 +248,19 @@ static const struct texts *batch_texts(struct resolve_batch *b, int64_t account_
     return &x->texts;
 }
 
+/* The full URL of robot i of cc (opened once a batch), NULL when it cannot
+ * be opened with this master key. */
+static const char *batch_url(struct resolve_batch *b, struct cached_contact *cc, int i)
+{
+    if (!cc->url_opened[i]) {
+        struct cc_error err;
+        cc->url_opened[i] =
+            svc_url_open(b->svc, &cc->c.webhooks[i], cc->url[i], sizeof cc->url[i], &err) ? -1
+                                                                                          : 1;
+    }
+    return cc->url_opened[i] == 1 ? cc->url[i] : NULL;
+}
+
 /* The signing secret of robot i of cc (opened once a batch), "" for an
  * unsigned robot, NULL when it cannot be opened with this master key. */
 static const char *batch_secret(struct resolve_batch *b, struct cached_contact *cc, int i)
@@ -270,6 +286,7 @@ static void batch_free(struct resolve_batch *b)
     }
     for (size_t i = 0; i < b->ncontacts; i++) {
         OPENSSL_cleanse(b->contacts[i]->secret, sizeof b->contacts[i]->secret);
+        OPENSSL_cleanse(b->contacts[i]->url, sizeof b->contacts[i]->url);
         cc_free(b->contacts[i]);
     }
     for (size_t i = 0; i < b->ntexts; i++)
@@ -308,7 +325,7 @@ static void resolve_one(struct resolve_batch *b, const struct cc_notification *n
     }
     const struct cc_contact *c = &cc->c;
     const struct cc_webhook *w = NULL;
-    const char *secret = NULL;
+    const char *secret = NULL, *url = NULL;
     if (!strcmp(n->channel, "email") || !strcmp(n->channel, "mobile")) {
         if (svc_channel_check(c, n->channel) != SVC_CHANNEL_OK) {
             not_sent(o, CC_OUT_CANCEL,
@@ -327,13 +344,18 @@ static void resolve_one(struct resolve_batch *b, const struct cc_notification *n
             return;
         }
         w = &c->webhooks[i];
+        if (!(url = batch_url(b, cc, i))) {
+            not_sent(o, CC_OUT_FAIL, "the robot's URL cannot be decrypted with this master key",
+                     0);
+            return;
+        }
         if (!(secret = batch_secret(b, cc, i))) {
             not_sent(o, CC_OUT_FAIL, "the robot's secret cannot be decrypted with this master key",
                      0);
             return;
         }
     }
-    svc_outgoing_fill(c, n->channel, w, secret, o);
+    svc_outgoing_fill(c, n->channel, w, url, secret, o);
     enum cc_event_type t = cc_event_type_parse(e->ev.type);
     render_with(batch_texts(b, n->account_id, t, n->channel, o->lang), t, o->lang, e->data,
                 c->name, 0, &o->r);

@@ -352,8 +352,12 @@ static enum cc_err settings_tx(struct cc_tx *tx, void *arg, struct cc_error *err
         return rc;
     if ((rc = reschedule_account(tx, op->out, err)))
         return rc;
-    return cc_tx_audit(tx, account, op->caller->key_id, "settings.reminders.update", "account",
-                       account, NULL, now, err);
+    (void)now;
+    json_t *ch = json_object();
+    svc_change_str(ch, "time_zone", SVC_PII_NONE, NULL, op->out->time_zone);
+    svc_change_int(ch, "on_expiry_day", 0, 0, 1, op->out->on_expiry_day);
+    svc_change_int(ch, "day_after", 0, 0, 1, op->out->day_after);
+    return svc_audit(tx, op->caller, CC_AUDIT_SETTINGS_REMINDERS_UPDATE, account, ch, err);
 }
 
 enum cc_err cc_reminder_settings_put(struct cc_service *svc, const struct cc_caller *caller,
@@ -543,6 +547,7 @@ enum cc_err cc_reminders_run_due(struct cc_service *svc, int64_t now, size_t *ra
 
 struct svc_reminders {
     struct cc_service *svc;
+    int64_t retention_at;  /* when the retention of personal data last ran (ms) */
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;     /* on CLOCK_MONOTONIC */
@@ -567,9 +572,33 @@ static void sleep_until(struct svc_reminders *r, int64_t wait_ms)
     pthread_cond_timedwait(&r->cv, &r->mu, &ts);
 }
 
-/* One wake-up: raise what is due, then how long to sleep (-1: until poked). */
+/* The retention of personal data (verifications.c), at most once an hour. */
+static void retention(struct svc_reminders *r)
+{
+    int64_t now = cc_now_ms(), masked = 0, verifs = 0, notifs = 0;
+    if (r->retention_at && now - r->retention_at < CC_REMINDER_MAX_SLEEP_MS)
+        return;
+    r->retention_at = now;
+    struct cc_error err;
+    if (cc_service_retention(r->svc, now, &masked, &verifs, &notifs, &err)) {
+        cc_log(CC_LOG_ERROR, "retention failed", "error", err.message, NULL);
+        return;
+    }
+    if (masked || verifs || notifs) {
+        char m[24], v[24], n[24];
+        snprintf(m, sizeof m, "%lld", (long long)masked);
+        snprintf(v, sizeof v, "%lld", (long long)verifs);
+        snprintf(n, sizeof n, "%lld", (long long)notifs);
+        cc_log(CC_LOG_INFO, "retention applied", "masked_verifications", m,
+               "removed_verifications", v, "removed_notifications", n, NULL);
+    }
+}
+
+/* One wake-up: raise what is due, then how long to sleep (at most an hour, so
+ * the retention of personal data runs hourly). */
 static int64_t pass(struct svc_reminders *r)
 {
+    retention(r);
     struct cc_error err;
     size_t raised = 0;
     if (cc_reminders_run_due(r->svc, cc_service_now(r->svc), &raised, &err)) {
@@ -589,7 +618,7 @@ static int64_t pass(struct svc_reminders *r)
         return 1000;
     }
     if (!next)
-        return -1;
+        return CC_REMINDER_MAX_SLEEP_MS;
     int64_t wait = next - cc_service_now(r->svc);
     return wait <= 0 ? 0 : wait < CC_REMINDER_MAX_SLEEP_MS ? wait : CC_REMINDER_MAX_SLEEP_MS;
 }

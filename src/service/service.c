@@ -9,6 +9,7 @@
  * the real key will not read.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -207,6 +208,30 @@ enum cc_err svc_seal(const struct cc_service *svc, const char *aad, const char *
     if (cc_aead_seal(svc->master_key, nonce, aad, pt, strlen(pt), out, outsz, outlen))
         return cc_error_set(err, CC_ERR_INTERNAL, NULL, "encryption failed");
     return CC_OK;
+}
+
+enum cc_err svc_url_seal(const struct cc_service *svc, const char *url, char *tag, uint8_t *enc,
+                         size_t encsz, size_t *enclen, char *masked, size_t maskedsz,
+                         struct cc_error *err)
+{
+    char data[CC_URL_MAX + 32];
+    uint8_t mac[32];
+    int n = snprintf(data, sizeof data, "webhook-url\n%s", url);
+    cc_hmac_sha256(svc->master_key, CC_KEY_LEN, data, (size_t)(n > 0 ? n : 0), mac);
+    OPENSSL_cleanse(data, sizeof data);
+    memcpy(tag, "h1:", 3);
+    cc_hex(mac, sizeof mac, tag + 3);
+    cc_mask_webhook_url(url, masked, maskedsz);
+    return svc_seal(svc, AAD_WEBHOOK_URL, url, enc, encsz, enclen, err);
+}
+
+enum cc_err svc_url_open(const struct cc_service *svc, const struct cc_webhook *w, char *out,
+                         size_t outsz, struct cc_error *err)
+{
+    out[0] = '\0';
+    if (!w->url_enc_len)
+        return cc_error_set(err, CC_ERR_INTERNAL, NULL, "a robot's URL is not sealed yet");
+    return svc_open(svc, AAD_WEBHOOK_URL, w->url_enc, w->url_enc_len, out, outsz, err);
 }
 
 enum cc_err svc_open(const struct cc_service *svc, const char *aad, const uint8_t *in,

@@ -39,6 +39,18 @@ struct cc_service_config {
     int64_t session_max_age_s;   /* console sessions: absolute expiry; 0: the default */
     int64_t clock_offset_ms;     /* added to the wall clock of reminders and certificate
                                   * states (a test and drill option; 0 in production) */
+    int64_t verification_retention_days; /* 0: the default (30) */
+    int64_t delivery_log_retention_days; /* 0: the default (180) */
+    int64_t test_send_per_hour;  /* test sends per contact / unsaved robot; 0: the default */
+    int64_t test_send_account_per_hour; /* test sends per account; 0: the default */
+};
+
+/* Where a call came from, for the audit log: the http layer fills it in on
+ * every request (before and after authentication); empty strings for the
+ * command line and the service's own jobs. */
+struct cc_origin {
+    char source[CC_AUDIT_SOURCE_MAX + 1];     /* the client's address */
+    char request_id[CC_AUDIT_REQID_MAX + 1];  /* the X-Request-Id of the answer */
 };
 
 /* Who is calling: the authenticated access key, or the console user signed
@@ -50,6 +62,7 @@ struct cc_caller {
     int64_t user_id;                     /* 0: an access key */
     char session[CC_TOKEN_HASH_LEN + 1]; /* a console user: the session's token hash */
     int mask_addresses;                  /* shown masked even in a detail view (Alibaba's API) */
+    struct cc_origin origin;             /* where the call came from (the audit log) */
 };
 
 /* ---- service.c ------------------------------------------------------------- */
@@ -74,6 +87,18 @@ void cc_service_set_delivery(struct cc_service *svc, const struct cc_delivery_co
 /* A thread that used the service and is about to end releases what it held
  * (its database read connection). */
 void cc_service_thread_done(struct cc_service *svc);
+/* Seals the robots' webhook URLs a database from before holds in clear (they
+ * hold the robot's access token), in batches; *sealed: how many. Call once
+ * the store is migrated, before serving. */
+enum cc_err cc_service_seal_robot_urls(struct cc_service *svc, int64_t *sealed,
+                                       struct cc_error *err);
+/* Applies the retention of personal data at `now` (ms): masks the addresses of
+ * verification codes sent more than a day ago (the per-address limits look
+ * back a day), deletes codes older than verification_retention_days and
+ * finished notifications older than delivery_log_retention_days. The counts
+ * go to *masked, *verifs, *notifs. The scheduler runs it hourly. */
+enum cc_err cc_service_retention(struct cc_service *svc, int64_t now, int64_t *masked,
+                                 int64_t *verifs, int64_t *notifs, struct cc_error *err);
 /* CC_OK when the database answers. */
 enum cc_err cc_service_ping(struct cc_service *svc, struct cc_error *err);
 /* The resolver the dispatcher asks for each claimed batch (outbox.c): who
@@ -139,8 +164,10 @@ enum cc_err cc_key_disable(struct cc_service *svc, int64_t account_id, const cha
  * caller's account. */
 enum cc_err cc_api_key_list(struct cc_service *svc, const struct cc_caller *caller,
                             struct cc_access_key **out, size_t *n, struct cc_error *err);
+/* expires_at: ms since the epoch, in the future; 0: never expires. */
 enum cc_err cc_api_key_create(struct cc_service *svc, const struct cc_caller *caller,
-                              const char *role, struct cc_new_key *out, struct cc_error *err);
+                              const char *role, int64_t expires_at, struct cc_new_key *out,
+                              struct cc_error *err);
 /* Disables the key and reads it back into *out. */
 enum cc_err cc_api_key_disable(struct cc_service *svc, const struct cc_caller *caller,
                                const char *key_id, struct cc_access_key *out,
@@ -242,6 +269,14 @@ enum cc_err cc_contact_reassign(struct cc_service *svc, const struct cc_caller *
                                 int64_t id, int64_t to_id, struct cc_reassign_result *out,
                                 struct cc_error *err);
 
+/* A robot's full webhook URL, with its access token, into url (CC_URL_MAX + 1):
+ * every other answer shows it masked. Admin only; the reveal is audited
+ * ("webhook.reveal") in the same transaction. CC_ERR_NOT_FOUND for a contact or
+ * robot the account does not have. */
+enum cc_err cc_webhook_reveal(struct cc_service *svc, const struct cc_caller *caller,
+                              int64_t contact_id, int64_t webhook_id, char *url, size_t urlsz,
+                              struct cc_error *err);
+
 /* ---- verifications.c: one-time codes for email and mobile ------------------- */
 struct cc_verif_view {
     int64_t id;
@@ -272,6 +307,26 @@ enum cc_err cc_verify_target_confirm(struct cc_service *svc, const struct cc_cal
                                      int64_t verification_id, const char *code,
                                      struct cc_verif_view *out, struct cc_error *err);
 #define CC_VERIFY_CARRY_MS (30 * 60 * 1000)
+
+/* A code sent to a contact's address, as an export shows it. */
+struct cc_verif_export {
+    int64_t id;
+    char channel[8];
+    char target[CC_EMAIL_MAX + 1];  /* as stored */
+    char status[16];
+    int64_t sent_at, expires_at, confirmed_at;
+};
+/* Everything the account keeps about a contact, for a data subject's request:
+ * the contact with its addresses and ID number in full (robots' URLs stay
+ * masked: they are the group's credential, not the person's data) and the
+ * newest CC_EXPORT_VERIFICATIONS_MAX codes sent to it (targets as stored,
+ * no code hashes). Admin only; audited ("contact.export") in the same
+ * transaction as the read. *verifs: cc_free(). */
+#define CC_EXPORT_VERIFICATIONS_MAX 1000
+enum cc_err cc_contact_export(struct cc_service *svc, const struct cc_caller *caller, int64_t id,
+                              struct cc_contact *out, char *id_card, size_t id_card_sz,
+                              struct cc_verif_export **verifs, size_t *nverifs,
+                              struct cc_error *err);
 
 /* ---- test_send.c: a real message to one channel of a contact, now ---------- */
 struct cc_test_result {
@@ -472,6 +527,17 @@ struct cc_new_session {
 enum cc_err cc_session_sign_in(struct cc_service *svc, const char *email, const char *password,
                                int64_t account_id, const char *source,
                                struct cc_new_session *out, struct cc_error *err);
+/* The same from origin (may be NULL: unknown), which the audit log records
+ * with every sign-in and every failed one (user.sign_in,
+ * user.sign_in_failed with the reason). */
+enum cc_err cc_session_sign_in_from(struct cc_service *svc, const struct cc_origin *origin,
+                                    const char *email, const char *password,
+                                    struct cc_new_session *out, struct cc_error *err);
+/* The same with account_id (0: any; see above), origin->source being the
+ * source address the wrong passwords are counted by. */
+enum cc_err cc_session_sign_in_to(struct cc_service *svc, const struct cc_origin *origin,
+                                  int64_t account_id, const char *email, const char *password,
+                                  struct cc_new_session *out, struct cc_error *err);
 /* The caller of a session cookie's token: its user's account and role. The
  * session's CSRF token goes to csrf (CC_CSRF_LEN + 1); *touch is set when
  * last_seen_at is old enough to be written again (cc_session_touch). Any
@@ -702,5 +768,47 @@ void cc_reminders_stop(struct cc_service *svc);
  * runs when it wakes (exposed for tests). */
 enum cc_err cc_reminders_run_due(struct cc_service *svc, int64_t now, size_t *raised,
                                  struct cc_error *err);
+
+/* ---- audit.c: the audit log ------------------------------------------------------- */
+/* The caller the command line acts as in account_id: actor "cli", no
+ * source or request id. */
+void cc_caller_cli(struct cc_caller *out, int64_t account_id);
+/* One page of the caller's account's audit log matching f (its account_id
+ * is set here), newest first (admin). f->page from 1, page_size 1 to
+ * CC_PAGE_SIZE_MAX (CC_AUDIT_EXPORT_MAX for an export); an unknown
+ * f->action is CC_ERR_INVALID_PARAMETER, field "Action". *out:
+ * cc_audit_entries_free(). */
+enum cc_err cc_audit_list(struct cc_service *svc, const struct cc_caller *caller,
+                          struct cc_audit_filter *f, int export, struct cc_audit_entry **out,
+                          size_t *n, int64_t *total, struct cc_error *err);
+/* What `certcontacts audit verify` found. */
+struct cc_audit_report {
+    int64_t anchor_id;           /* the last entry retention removed (0: none) */
+    int64_t removed;             /* entries retention removed in all */
+    int64_t checked;             /* entries whose hash was computed again */
+    int64_t first_id, last_id;   /* the entries kept (0 when none) */
+    char head[CC_AUDIT_HASH_HEX + 1]; /* the last entry's hash: keep it elsewhere, and a
+                                       * removal of the newest entries shows too */
+    int64_t bad_id;              /* 0: the chain holds; else the first entry that breaks it */
+    char problem[200];           /* what is wrong there, for a person */
+};
+/* Computes every entry's hash again from the anchor on and checks each
+ * against the stored one and that no id is missing: an edited, inserted or
+ * removed entry (other than by retention) breaks the chain. CC_OK whether
+ * the chain holds or not (see out->bad_id); an error only when the
+ * database cannot be read. */
+enum cc_err cc_audit_verify(struct cc_service *svc, struct cc_audit_report *out,
+                            struct cc_error *err);
+/* Removes the entries older than days days before now (ms), the oldest
+ * first, and records what went: one audit.retention entry per account
+ * that lost entries (how many, the time of the oldest and newest, the last
+ * id removed), in the same transaction as each batch, and the chain's new
+ * anchor. *removed (may be NULL) counts them. */
+enum cc_err cc_audit_retention_run(struct cc_service *svc, int64_t days, int64_t now,
+                                   int64_t *removed, struct cc_error *err);
+/* The background job: runs cc_audit_retention_run with days (1 or more) at
+ * start and every hour. Stop it before the store closes. */
+enum cc_err cc_audit_retention_start(struct cc_service *svc, int64_t days, struct cc_error *err);
+void cc_audit_retention_stop(struct cc_service *svc);
 
 #endif

@@ -18,6 +18,7 @@ struct cc_service {
     struct cc_dispatcher *dispatcher;          /* borrowed; NULL outside serve */
     struct svc_reminders *reminders;           /* owned; NULL outside serve */
     char public_url[512];                      /* the console's base for links; "" none */
+    struct svc_audit_job *audit_job;           /* owned; NULL unless retention runs */
 };
 
 /* How a contact is about to be shown. */
@@ -44,18 +45,30 @@ enum cc_err svc_seal(const struct cc_service *svc, const char *aad, const char *
 enum cc_err svc_open(const struct cc_service *svc, const char *aad, const uint8_t *in,
                      size_t inlen, char *out, size_t outsz, struct cc_error *err);
 
+#define AAD_WEBHOOK_URL CC_AAD_WEBHOOK_URL
+/* Seals a robot's canonical url: its keyed-hash tag (CC_URL_TAG_LEN + 1),
+ * the sealed URL (enc, encsz) and its mask (masked, maskedsz). */
+enum cc_err svc_url_seal(const struct cc_service *svc, const char *url, char *tag, uint8_t *enc,
+                         size_t encsz, size_t *enclen, char *masked, size_t maskedsz,
+                         struct cc_error *err);
+/* Opens robot w's full URL into out (CC_URL_MAX + 1); CC_ERR_INTERNAL when it is
+ * not sealed or the key does not open it. out is the caller's to wipe. */
+enum cc_err svc_url_open(const struct cc_service *svc, const struct cc_webhook *w, char *out,
+                         size_t outsz, struct cc_error *err);
+
 /* Certificate fields standing in for an event's data in test sends and
  * previews, one value for every template variable (templates.c). Owned by
  * the caller: json_decref(). */
 json_t *svc_sample_data(void);
 
-/* Access keys made or disabled by actor (the audit trail's "who": "cli",
- * an access key id, "user:ID"); cc_key_create/cc_key_disable are these for
- * the command line (accounts.c). */
-enum cc_err svc_key_create(struct cc_service *svc, const char *actor, int64_t account_id,
-                           enum cc_role role, struct cc_new_key *out, struct cc_error *err);
-enum cc_err svc_key_disable(struct cc_service *svc, const char *actor, int64_t account_id,
-                            const char *key_id, struct cc_error *err);
+/* Access keys made or disabled by caller (the audit log's actor and origin;
+ * NULL: the command line); cc_key_create/cc_key_disable are these for the
+ * command line (accounts.c). expires_at: ms, 0 never. */
+enum cc_err svc_key_create(struct cc_service *svc, const struct cc_caller *caller,
+                           int64_t account_id, enum cc_role role, int64_t expires_at,
+                           struct cc_new_key *out, struct cc_error *err);
+enum cc_err svc_key_disable(struct cc_service *svc, const struct cc_caller *caller,
+                            int64_t account_id, const char *key_id, struct cc_error *err);
 
 /* ---- outbox.c: the service's side of delivery ---------------------------- */
 /* Whether a contact's email or mobile may receive notifications: only a
@@ -73,11 +86,13 @@ enum cc_err svc_render_for_account(struct cc_service *svc, int64_t account_id,
                                    int test, struct cc_rendered *out);
 
 /* Fills o (all but o->r, the rendered message) to send to c's channel
- * ("email", "mobile", or "webhook" with w, borrowed); secret (may be NULL)
- * is w's decrypted signing secret, copied: cleanse o->secret when done. A
- * robot mentions c's mobile only when it is verified. */
+ * ("email", "mobile", or "webhook" with w, borrowed, and url its opened full
+ * URL); secret (may be NULL) is w's decrypted signing secret, copied:
+ * cleanse o->url and o->secret when done. A robot mentions c's mobile only
+ * when it is verified. */
 void svc_outgoing_fill(const struct cc_contact *c, const char *channel,
-                       const struct cc_webhook *w, const char *secret, struct cc_outgoing *o);
+                       const struct cc_webhook *w, const char *url, const char *secret,
+                       struct cc_outgoing *o);
 
 /* A search keyword as the caller sent it (NULL: none), trimmed of
  * surrounding blanks and checked (valid UTF-8, no control characters, at
@@ -135,5 +150,43 @@ enum cc_err svc_reminder_stop_tx(struct cc_tx *tx, int64_t account_id, int64_t i
 /* Wakes the scheduler to look at the next due time again (after a commit
  * that changed it); nothing outside serve. */
 void svc_reminders_poke(struct cc_service *svc);
+
+/* ---- audit.c: writing the audit log ----------------------------------------------- */
+/* Writes one entry of the audit log inside tx, the transaction of the
+ * change it records: now, caller's account, actor (caller->key_id: an
+ * access key id, "user:ID", "cli", "scheduler"; "system" when empty),
+ * caller->origin (source address, request id), action (its target type
+ * comes from the list in core/audit.h), the target's id and changes: a JSON
+ * object of the changed fields, each {"old": ..., "new": ...} with either
+ * side left out, personal values already masked (build it with
+ * svc_change_*). changes is taken (json_decref'd here, also on failure) and
+ * may be NULL. */
+enum cc_err svc_audit(struct cc_tx *tx, const struct cc_caller *caller,
+                      enum cc_audit_action action, int64_t target_id, json_t *changes,
+                      struct cc_error *err);
+/* The same for a target whose id is text (an access key id). */
+enum cc_err svc_audit_ref(struct cc_tx *tx, const struct cc_caller *caller,
+                          enum cc_audit_action action, const char *target, json_t *changes,
+                          struct cc_error *err);
+/* A caller for the service's own work in account_id (the scheduler, the
+ * retention job): actor, no source. */
+void svc_caller_system(struct cc_caller *out, int64_t account_id, const char *actor);
+
+/* Building changes: each adds field to ch (an object; nothing when ch is
+ * NULL or old and new are equal). NULL strings and 0 times are left out. */
+enum svc_pii { SVC_PII_NONE = 0, SVC_PII_NAME, SVC_PII_EMAIL, SVC_PII_MOBILE,
+               SVC_PII_ID_CARD, SVC_PII_URL };
+/* Strings: masked for kind (SVC_PII_NONE: as they are). */
+void svc_change_str(json_t *ch, const char *field, enum svc_pii kind, const char *old,
+                    const char *new_);
+void svc_change_int(json_t *ch, const char *field, int has_old, int64_t old, int has_new,
+                    int64_t new_);
+/* A secret: only whether it is set ("set"), never its value. */
+void svc_change_secret(json_t *ch, const char *field, int old_set, int new_set);
+/* Every field of a contact that differs between old and new (either may be
+ * NULL: a create, a delete), masked: name, email, mobile, id_card, language,
+ * the verification of email and mobile, webhooks (masked URLs and whether
+ * each has a secret). A new reference. */
+json_t *svc_contact_changes(const struct cc_contact *old, const struct cc_contact *new_);
 
 #endif

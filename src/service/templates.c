@@ -114,14 +114,16 @@ struct put_op {
 static enum cc_err put_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
     struct put_op *op = arg;
-    char detail[96];
-    snprintf(detail, sizeof detail, "%s/%s/%s", op->t->event_type, op->t->channel,
+    char target[96];
+    snprintf(target, sizeof target, "%s/%s/%s", op->t->event_type, op->t->channel,
              op->t->language);
     enum cc_err rc = cc_tx_template_put(tx, op->caller->account_id, op->t, err);
     if (rc)
         return rc;
-    return cc_tx_audit(tx, op->caller->account_id, op->caller->key_id, "template.put", "template",
-                       0, detail, op->t->updated_at, err);
+    json_t *ch = json_object();
+    svc_change_str(ch, "title", SVC_PII_NONE, NULL, op->t->title);
+    svc_change_int(ch, "body_bytes", 0, 0, 1, (int64_t)strlen(op->t->body));
+    return svc_audit_ref(tx, op->caller, CC_AUDIT_TEMPLATE_PUT, target, ch, err);
 }
 
 enum cc_err cc_template_put(struct cc_service *svc, const struct cc_caller *caller,
@@ -166,14 +168,13 @@ struct delete_op {
 static enum cc_err delete_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
     struct delete_op *op = arg;
-    char detail[96];
-    snprintf(detail, sizeof detail, "%s/%s/%s", op->event_type, op->channel, op->language);
+    char target[96];
+    snprintf(target, sizeof target, "%s/%s/%s", op->event_type, op->channel, op->language);
     enum cc_err rc = cc_tx_template_delete(tx, op->caller->account_id, op->event_type,
                                            op->channel, op->language, err);
     if (rc)
         return rc;
-    return cc_tx_audit(tx, op->caller->account_id, op->caller->key_id, "template.delete",
-                       "template", 0, detail, op->now, err);
+    return svc_audit_ref(tx, op->caller, CC_AUDIT_TEMPLATE_DELETE, target, NULL, err);
 }
 
 enum cc_err cc_template_delete(struct cc_service *svc, const struct cc_caller *caller,

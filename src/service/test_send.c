@@ -4,6 +4,12 @@
  * of the chosen event type would be (the same renderer and message,
  * outbox.c's, and the same message type, signing and sender, delivery's
  * cc_notify_send), marked as a test, with the platform's verdict returned.
+ *
+ * A test must not make certcontacts a relay for spam or paid SMS: an email
+ * or a mobile is tested only once verified (the verification flow is how an
+ * unverified address is tried), and every test send, robots included,
+ * counts against a limit per contact (or unsaved robot) and per account
+ * over a sliding hour, kept in the store so a restart does not reset it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -60,6 +66,77 @@ static void record_health(struct cc_service *svc, const struct cc_caller *caller
         cc_log(CC_LOG_WARN, "cannot record a channel's health", "error", err.message, NULL);
 }
 
+/* ---- limits ------------------------------------------------------------------------ */
+struct take_op {
+    const struct cc_service *svc;
+    int64_t account_id;
+    const char *subject;
+};
+
+static int64_t wait_s(int64_t oldest, int64_t now)
+{
+    int64_t ms = oldest + 3600000 - now, s = (ms + 999) / 1000;
+    return s < 1 ? 1 : s;
+}
+
+/* Counts the hour's test sends and, when both limits leave room, records
+ * this one, in one transaction (two tests at once cannot both take the last
+ * place). A full limit is CC_ERR_THROTTLED with the wait. */
+static enum cc_err take_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct take_op *op = arg;
+    int64_t now = cc_now_ms();
+    int64_t per = op->svc->cfg.test_send_per_hour ? op->svc->cfg.test_send_per_hour
+                                                 : CC_TEST_SEND_PER_HOUR_DEFAULT;
+    int64_t acct = op->svc->cfg.test_send_account_per_hour
+                       ? op->svc->cfg.test_send_account_per_hour
+                       : CC_TEST_SEND_ACCOUNT_PER_HOUR_DEFAULT;
+    struct cc_test_send_counts n;
+    enum cc_err rc = cc_tx_test_send_counts(tx, op->account_id, op->subject, now - 3600000, &n,
+                                            err);
+    if (rc)
+        return rc;
+    int64_t wait = 0;
+    const char *why = NULL;
+    if (n.subject_n >= per) {
+        wait = wait_s(n.subject_oldest, now);
+        why = strncmp(op->subject, "contact:", 8) ? "This robot has been sent"
+                                                  : "This contact has been sent";
+    } else if (n.account_n >= acct) {
+        wait = wait_s(n.account_oldest, now);
+        why = "This account has sent";
+    }
+    if (why) {
+        cc_error_set(err, CC_ERR_THROTTLED, "TestSend",
+                     "%s the most test messages allowed in an hour; try again in %lld "
+                     "seconds.",
+                     why, (long long)wait);
+        err->retry_after_s = wait;
+        return CC_ERR_THROTTLED;
+    }
+    return cc_tx_test_send_record(tx, op->account_id, op->subject, now, err);
+}
+
+static enum cc_err take_slot(struct cc_service *svc, int64_t account_id, const char *subject,
+                             struct cc_error *err)
+{
+    struct take_op op = {svc, account_id, subject};
+    return cc_store_write(svc->store, take_tx, &op, err);
+}
+
+/* The limit's subject for a robot not saved: a keyed hash of its URL (the
+ * URL holds the robot's token, which is not kept). out: 6 + 32 + 1 bytes. */
+static void robot_subject(const struct cc_service *svc, const char *url, char out[39])
+{
+    uint8_t mac[32];
+    char data[CC_URL_MAX + 32];
+    int n = snprintf(data, sizeof data, "test-send-robot\n%s", url);
+    cc_hmac_sha256(svc->master_key, CC_KEY_LEN, data, (size_t)(n > 0 ? n : 0), mac);
+    memcpy(out, "robot:", 6);
+    cc_hex(mac, 16, out + 6);
+    OPENSSL_cleanse(data, sizeof data);
+}
+
 /* The event type a test renders: event_type, or contact.test when NULL. */
 static enum cc_err test_type(const char *event_type, enum cc_event_type *out,
                              struct cc_error *err)
@@ -78,11 +155,12 @@ static enum cc_err test_type(const char *event_type, enum cc_event_type *out,
  * through the same sender and fills out->delivered, send and answer. */
 static void send_test(struct cc_service *svc, const struct cc_caller *caller,
                       enum cc_event_type type, const struct cc_contact *c, const char *channel,
-                      const struct cc_webhook *w, const char *secret, struct cc_test_result *out)
+                      const struct cc_webhook *w, const char *url, const char *secret,
+                      struct cc_test_result *out)
 {
     json_t *data = svc_sample_data();
     struct cc_outgoing *o = cc_malloc(sizeof *o);
-    svc_outgoing_fill(c, channel, w, secret && *secret ? secret : NULL, o);
+    svc_outgoing_fill(c, channel, w, url, secret && *secret ? secret : NULL, o);
     (void)svc_render_for_account(svc, caller->account_id, type, channel, c->language, data,
                                  c->name, 1, &o->r);
     json_decref(data);
@@ -92,6 +170,7 @@ static void send_test(struct cc_service *svc, const struct cc_caller *caller,
     cc_log(CC_LOG_INFO, "test message", "channel", channel, "outcome",
            cc_send_status_name(out->send.status), NULL);
     OPENSSL_cleanse(o->secret, sizeof o->secret);
+    OPENSSL_cleanse(o->url, sizeof o->url);
     cc_free(o);
 }
 
@@ -119,16 +198,25 @@ enum cc_err cc_contact_test_send(struct cc_service *svc, const struct cc_caller 
         return rc;
     }
     cc_strlcpy(out->channel, channel, sizeof out->channel);
-    char secret[CC_ENC_MAX] = "";
+    char secret[CC_ENC_MAX] = "", url[CC_URL_MAX + 1] = "";
     const struct cc_webhook *w = NULL;
     if (!strcmp(channel, "email")) {
         if (!c->has_email)
             rc = cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Email",
                               "The contact has no email address.");
+        else if (!c->email_verified_at)
+            rc = cc_error_set(err, CC_ERR_NOT_VERIFIED, "Email",
+                              "The contact's email address is not verified: a test goes only "
+                              "to a verified address (send it a verification code instead).");
         else
             cc_mask_email(c->email, out->target, sizeof out->target);
     } else if (!strcmp(channel, "mobile")) {
-        cc_mask_mobile(c->mobile, out->target, sizeof out->target);
+        if (!c->mobile_verified_at)
+            rc = cc_error_set(err, CC_ERR_NOT_VERIFIED, "Mobile",
+                              "The contact's mobile number is not verified: a test goes only "
+                              "to a verified number (send it a verification code instead).");
+        else
+            cc_mask_mobile(c->mobile, out->target, sizeof out->target);
     } else {
         for (int i = 0; i < c->n_webhooks; i++)
             if (c->webhooks[i].id == webhook_id || (!webhook_id && c->n_webhooks == 1))
@@ -145,13 +233,20 @@ enum cc_err cc_contact_test_send(struct cc_service *svc, const struct cc_caller 
             out->webhook_id = w->id;
             cc_mask_webhook_url(w->url, out->target, sizeof out->target);
             rc = robot_secret(svc, w, secret, err);
+            if (!rc)
+                rc = svc_url_open(svc, w, url, sizeof url, err);
         }
     }
+    char subject[32];
+    snprintf(subject, sizeof subject, "contact:%lld", (long long)c->id);
+    if (!rc)
+        rc = take_slot(svc, caller->account_id, subject, err);
     if (!rc) {
-        send_test(svc, caller, type, c, channel, w, secret, out);
+        send_test(svc, caller, type, c, channel, w, url, secret, out);
         record_health(svc, caller, c, channel, w, out);
     }
     OPENSSL_cleanse(secret, sizeof secret);
+    OPENSSL_cleanse(url, sizeof url);
     cc_free(c);
     return rc;
 }
@@ -187,9 +282,13 @@ enum cc_err cc_webhook_test_send(struct cc_service *svc, const struct cc_caller 
         rc = cc_error_set(err, CC_ERR_UNAVAILABLE, NULL, "Sending is not configured.");
         goto out;
     }
+    char subject[39];
+    robot_subject(svc, w->url, subject);
+    if ((rc = take_slot(svc, caller->account_id, subject, err)))
+        goto out;
     cc_strlcpy(out->channel, "webhook", sizeof out->channel);
     cc_mask_webhook_url(w->url, out->target, sizeof out->target);
-    send_test(svc, caller, type, c, "webhook", w, secret, out);
+    send_test(svc, caller, type, c, "webhook", w, w->url, secret, out);
 out:
     OPENSSL_cleanse(c, sizeof *c);
     cc_free(c);

@@ -244,9 +244,14 @@ static int64_t max_age_s(const struct cc_service *svc)
     return svc->cfg.session_max_age_s > 0 ? svc->cfg.session_max_age_s : CC_SESSION_MAX_AGE_DEFAULT_S;
 }
 
-static const char *actor(const struct cc_caller *caller)
+/* The caller a write is audited as: caller, or the command line in
+ * account_id. */
+static void who(const struct cc_caller *caller, int64_t account_id, struct cc_caller *out)
 {
-    return caller ? caller->key_id : "cli";
+    if (caller)
+        *out = *caller;
+    else
+        cc_caller_cli(out, account_id);
 }
 
 /* ---- users ------------------------------------------------------------------ */
@@ -276,11 +281,35 @@ static enum cc_err user_email(const char *in, char *out, size_t outsz, char *nor
 struct user_op {
     const struct cc_caller *caller;
     struct cc_user *u;
-    const char *action;
+    enum cc_audit_action action;
     int kill_sessions;
     int delete;
+    enum cc_role old_role;           /* an update: what changed */
+    int64_t old_disabled_at;
+    int password_changed;
     int unlock;                      /* forget its wrong-password counts and locks */
 };
+
+/* The changed fields of a user write: the email (masked) on create and
+ * delete, the role, whether it is disabled, and that the password changed. */
+static json_t *user_changes(const struct user_op *op)
+{
+    const struct cc_user *u = op->u;
+    json_t *ch = json_object();
+    int upd = op->action == CC_AUDIT_USER_UPDATE;
+    if (op->action == CC_AUDIT_USER_CREATE)
+        svc_change_str(ch, "email", SVC_PII_EMAIL, NULL, u->email);
+    if (op->action == CC_AUDIT_USER_DELETE)
+        svc_change_str(ch, "email", SVC_PII_EMAIL, u->email, NULL);
+    svc_change_str(ch, "role", SVC_PII_NONE, upd ? cc_role_name(op->old_role) : NULL,
+                   op->delete ? NULL : cc_role_name(u->role));
+    if (upd && !!op->old_disabled_at != !!u->disabled_at)
+        svc_change_str(ch, "status", SVC_PII_NONE, op->old_disabled_at ? "disabled" : "enabled",
+                       u->disabled_at ? "disabled" : "enabled");
+    if (op->password_changed)
+        svc_change_str(ch, "password", SVC_PII_NONE, NULL, "changed");
+    return ch;
+}
 
 static enum cc_err user_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
@@ -298,9 +327,12 @@ static enum cc_err user_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
         rc = cc_tx_session_delete(tx, NULL, u->id, err);
     if (!rc && op->unlock)
         rc = cc_tx_sign_in_unlock(tx, u->email_norm, err);
-    if (!rc && op->action)
-        rc = cc_tx_audit(tx, u->account_id, actor(op->caller), op->action, "user", u->id, u->email,
-                         now, err);
+    (void)now;
+    if (!rc && op->action) {
+        struct cc_caller w;
+        who(op->caller, u->account_id, &w);
+        rc = svc_audit(tx, &w, op->action, u->id, user_changes(op), err);
+    }
     return rc;
 }
 
@@ -309,9 +341,13 @@ static enum cc_err unlock_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
     struct user_op *op = arg;
     enum cc_err rc = cc_tx_sign_in_unlock(tx, op->u->email_norm, err);
-    if (!rc)
-        rc = cc_tx_audit(tx, op->u->account_id, actor(op->caller), op->action, "user", op->u->id,
-                         op->u->email, cc_now_ms(), err);
+    if (!rc) {
+        struct cc_caller w;
+        who(op->caller, op->u->account_id, &w);
+        json_t *ch = json_object();
+        svc_change_str(ch, "email", SVC_PII_EMAIL, NULL, op->u->email);
+        rc = svc_audit(tx, &w, op->action, op->u->id, ch, err);
+    }
     return rc;
 }
 
@@ -347,7 +383,7 @@ enum cc_err cc_user_create(struct cc_service *svc, const struct cc_caller *calle
     out->account_id = account_id;
     cc_strlcpy(out->language, "en", sizeof out->language);
     out->created_at = cc_now_ms();
-    struct user_op op = {caller, out, "user.create", 0, 0, 0};
+    struct user_op op = {caller, out, CC_AUDIT_USER_CREATE, 0, 0, 0, 0, 0, 0};
     rc = cc_store_write(svc->store, user_tx, &op, err);
     if (rc)
         gen_password[0] = '\0';
@@ -396,7 +432,7 @@ enum cc_err cc_user_update(struct cc_service *svc, const struct cc_caller *calle
     if ((rc = own_user(svc, caller, id, out, err)))
         return rc;
     int self = caller->user_id == id;
-    struct user_op op = {caller, out, "user.update", 0, 0, 0};
+    struct user_op op = {caller, out, CC_AUDIT_USER_UPDATE, 0, 0, out->role, out->disabled_at, 0, 0};
     if (ch->role) {
         enum cc_role r = cc_role_parse(ch->role);
         if (r == CC_ROLE_NONE)
@@ -422,6 +458,7 @@ enum cc_err cc_user_update(struct cc_service *svc, const struct cc_caller *calle
         rc = cc_password_hash(ch->password, out->email, out->password_hash,
                               sizeof out->password_hash, err);
         op.kill_sessions = !self || op.kill_sessions;
+        op.password_changed = 1;
         op.unlock = 1; /* a new password makes old guesses moot */
     }
     if (!rc)
@@ -442,7 +479,7 @@ enum cc_err cc_user_delete(struct cc_service *svc, const struct cc_caller *calle
     if (caller->user_id == id)
         return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "User",
                             "You cannot delete yourself; ask another admin.");
-    struct user_op op = {caller, &u, "user.delete", 1, 1, 1};
+    struct user_op op = {caller, &u, CC_AUDIT_USER_DELETE, 1, 1, 0, 0, 0, 1};
     rc = cc_store_write(svc->store, user_tx, &op, err);
     OPENSSL_cleanse(u.password_hash, sizeof u.password_hash);
     return rc;
@@ -468,7 +505,7 @@ enum cc_err cc_user_unlock(struct cc_service *svc, const struct cc_caller *calle
             return rc;
     }
     OPENSSL_cleanse(out->password_hash, sizeof out->password_hash);
-    struct user_op op = {caller, out, "user.unlock", 0, 0, 1};
+    struct user_op op = {caller, out, CC_AUDIT_USER_UNLOCK, 0, 0, 0, 0, 0, 1};
     rc = cc_store_write(svc->store, unlock_tx, &op, err);
     if (!rc)
         out->locked_until = 0;
@@ -504,6 +541,10 @@ static void sign_in_keys(struct sign_in_keys *k, const char *email_norm, const c
 
 struct sign_in_op {
     const struct sign_in_keys *keys;
+    const struct cc_origin *origin;  /* may be NULL */
+    const char *email_norm;
+    const char *why;                 /* a failure: why, for the audit log */
+    int64_t account_id, user_id;     /* the user of the email; 0 when unknown */
     int ok;                          /* 1: clear failures, add the session */
     struct cc_session sess;
     struct cc_user *user;
@@ -525,12 +566,41 @@ static enum cc_err count_failure(struct cc_tx *tx, struct sign_in_op *op, int64_
     return rc;
 }
 
+/* A sign-in, good or not, as the audit log has it: actor "user:ID" (an
+ * unknown email: "anonymous"), the email masked, and why it failed. */
+static enum cc_err audit_sign_in(struct cc_tx *tx, const struct sign_in_op *op, int ok,
+                                 struct cc_error *err)
+{
+    struct cc_caller w;
+    memset(&w, 0, sizeof w);
+    w.account_id = op->account_id;
+    if (op->user_id)
+        snprintf(w.key_id, sizeof w.key_id, "user:%lld", (long long)op->user_id);
+    else
+        cc_strlcpy(w.key_id, "anonymous", sizeof w.key_id);
+    if (op->origin)
+        w.origin = *op->origin;
+    json_t *ch = json_object();
+    svc_change_str(ch, "email", SVC_PII_EMAIL, NULL, op->email_norm);
+    if (!ok)
+        svc_change_str(ch, "reason", SVC_PII_NONE, NULL, op->why);
+    return svc_audit(tx, &w, ok ? CC_AUDIT_USER_SIGN_IN : CC_AUDIT_USER_SIGN_IN_FAILED,
+                     op->user_id, ch, err);
+}
+
+static enum cc_err sign_in_refused_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    return audit_sign_in(tx, arg, 0, err);
+}
+
 static enum cc_err sign_in_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
     struct sign_in_op *op = arg;
     int64_t now = cc_now_ms();
-    if (!op->ok)
-        return count_failure(tx, op, now, err);
+    if (!op->ok) {
+        enum cc_err rc = count_failure(tx, op, now, err);
+        return rc ? rc : audit_sign_in(tx, op, 0, err);
+    }
     /* the address's own count stays: one good password must not excuse
      * guesses at other emails */
     enum cc_err rc = cc_tx_sign_in_clear(tx, op->keys->email, err);
@@ -543,8 +613,7 @@ static enum cc_err sign_in_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
         rc = cc_tx_user_update(tx, op->user, err);
     }
     if (!rc)
-        rc = cc_tx_audit(tx, op->user->account_id, "console", "user.sign_in", "user",
-                         op->user->id, op->user->email, now, err);
+        rc = audit_sign_in(tx, op, 1, err);
     return rc;
 }
 
@@ -585,15 +654,20 @@ static enum cc_err bad_credentials(struct cc_error *err)
  * waits a second longer (up to 10 s), whoever sends it — a slow-down, never
  * a lock. Waiters are bounded, so a flood cannot hold the blocking pool. */
 static enum cc_err sign_in_gate(struct cc_service *svc, const struct sign_in_keys *k,
-                                int64_t now, struct cc_error *err)
+                                int64_t now, int *lock, struct cc_error *err)
 {
     struct cc_sign_in_failures f;
+    *lock = 0;
     enum cc_err rc = cc_store_sign_in_failures(svc->store, k->addr, &f, err);
-    if (!rc && f.locked_until > now)
+    if (!rc && f.locked_until > now) {
+        *lock = 1;
         return address_locked(err, f.locked_until, now);
+    }
     if (!rc && !(rc = cc_store_sign_in_failures(svc->store, k->pair, &f, err)) &&
-        f.locked_until > now)
+        f.locked_until > now) {
+        *lock = 1;
         return locked(err, f.locked_until, now);
+    }
     if (rc || (rc = cc_store_sign_in_failures(svc->store, k->email, &f, err)))
         return rc;
     int64_t recent = now - f.first_failure_at <= CC_SIGN_IN_WINDOW_S * 1000LL ? f.failures : 0;
@@ -625,6 +699,48 @@ enum cc_err cc_session_sign_in(struct cc_service *svc, const char *email, const 
                                int64_t account_id, const char *source,
                                struct cc_new_session *out, struct cc_error *err)
 {
+    struct cc_origin o;
+    memset(&o, 0, sizeof o);
+    cc_strlcpy(o.source, source ? source : "", sizeof o.source);
+    return cc_session_sign_in_to(svc, &o, account_id, email, password, out, err);
+}
+
+enum cc_err cc_session_sign_in_from(struct cc_service *svc, const struct cc_origin *origin,
+                                    const char *email, const char *password,
+                                    struct cc_new_session *out, struct cc_error *err)
+{
+    return cc_session_sign_in_to(svc, origin, 0, email, password, out, err);
+}
+
+/* Records a refused sign-in that wrote nothing else (a locked or disabled
+ * user); a failure to write it is logged, the refusal stands. */
+static void audit_refusal(struct cc_service *svc, struct sign_in_op *op, const char *why)
+{
+    struct cc_error e;
+    op->why = why;
+    if (cc_store_write(svc->store, sign_in_refused_tx, op, &e))
+        cc_log(CC_LOG_WARN, "cannot audit a refused sign-in", "error", e.message, NULL);
+}
+
+/* A refusal for a lock, audited like main's "locked" (the user named when
+ * the email has one on the server). */
+static void audit_lock(struct cc_service *svc, const struct cc_origin *origin, const char *norm)
+{
+    struct sign_in_op lk = {.origin = origin, .email_norm = norm};
+    struct cc_user lu;
+    int many = 0;
+    if (!cc_store_user_by_email(svc->store, norm, 0, &lu, &many, NULL) && !many) {
+        lk.account_id = lu.account_id;
+        lk.user_id = lu.id;
+    }
+    OPENSSL_cleanse(lu.password_hash, sizeof lu.password_hash);
+    audit_refusal(svc, &lk, "locked");
+}
+
+enum cc_err cc_session_sign_in_to(struct cc_service *svc, const struct cc_origin *origin,
+                                  int64_t account_id, const char *email, const char *password,
+                                  struct cc_new_session *out, struct cc_error *err)
+{
     char clean[CC_EMAIL_MAX + 1], norm[CC_EMAIL_MAX + 1];
     memset(out, 0, sizeof *out);
     if (!email || !password || user_email(email, clean, sizeof clean, norm, sizeof norm, NULL) ||
@@ -636,8 +752,11 @@ enum cc_err cc_session_sign_in(struct cc_service *svc, const char *email, const 
     pthread_once(&dummy_once, make_dummy); /* not on an unknown email's time only */
     int64_t now = cc_now_ms();
     struct sign_in_keys keys;
-    sign_in_keys(&keys, norm, source);
-    enum cc_err rc = sign_in_gate(svc, &keys, now, err);
+    sign_in_keys(&keys, norm, origin ? origin->source : NULL);
+    int lock;
+    enum cc_err rc = sign_in_gate(svc, &keys, now, &lock, err);
+    if (rc && lock)
+        audit_lock(svc, origin, norm);
     if (rc)
         return rc;
     struct cc_user *u = &out->user;
@@ -655,8 +774,14 @@ enum cc_err cc_session_sign_in(struct cc_service *svc, const char *email, const 
         memset(u, 0, sizeof *u);
         return hash_busy(err);
     }
-    struct sign_in_op op = {.keys = &keys, .ok = ok, .user = u};
+    struct sign_in_op op = {.keys = &keys, .origin = origin, .email_norm = norm, .ok = ok,
+                            .user = u};
+    if (rc != CC_ERR_NOT_FOUND && !many) {
+        op.account_id = u->account_id;
+        op.user_id = u->id;
+    }
     if (!ok) {
+        op.why = rc == CC_ERR_NOT_FOUND ? "unknown email" : "wrong password";
         memset(u, 0, sizeof *u);
         rc = cc_store_write(svc->store, sign_in_tx, &op, err);
         if (rc)
@@ -668,6 +793,7 @@ enum cc_err cc_session_sign_in(struct cc_service *svc, const char *email, const 
     if (u->disabled_at) {
         OPENSSL_cleanse(u->password_hash, sizeof u->password_hash);
         memset(u, 0, sizeof *u);
+        audit_refusal(svc, &op, "disabled");
         return cc_error_set(err, CC_ERR_FORBIDDEN, NULL,
                             "This console user is disabled; ask an admin of the account.");
     }
@@ -726,22 +852,33 @@ struct session_op {
     const struct cc_caller *caller;
     int sign_out;
     struct cc_user *user;            /* language change */
+    const char *old_language;
 };
 
 static enum cc_err session_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
     struct session_op *op = arg;
-    if (op->sign_out)
-        return cc_tx_session_delete(tx, op->caller->session, 0, err);
-    if (op->user)
-        return cc_tx_user_update(tx, op->user, err);
+    if (op->sign_out) {
+        enum cc_err rc = cc_tx_session_delete(tx, op->caller->session, 0, err);
+        return rc ? rc
+                  : svc_audit(tx, op->caller, CC_AUDIT_USER_SIGN_OUT, op->caller->user_id, NULL,
+                              err);
+    }
+    if (op->user) {
+        enum cc_err rc = cc_tx_user_update(tx, op->user, err);
+        if (rc || !strcmp(op->old_language, op->user->language))
+            return rc;
+        json_t *ch = json_object();
+        svc_change_str(ch, "language", SVC_PII_NONE, op->old_language, op->user->language);
+        return svc_audit(tx, op->caller, CC_AUDIT_USER_UPDATE, op->user->id, ch, err);
+    }
     return cc_tx_session_touch(tx, op->caller->session, cc_now_ms(), err);
 }
 
 enum cc_err cc_session_touch(struct cc_service *svc, const struct cc_caller *caller,
                              struct cc_error *err)
 {
-    struct session_op op = {caller, 0, NULL};
+    struct session_op op = {caller, 0, NULL, NULL};
     return cc_store_write(svc->store, session_tx, &op, err);
 }
 
@@ -786,8 +923,10 @@ enum cc_err cc_session_set_language(struct cc_service *svc, const struct cc_call
     /* the stored hash is written back as it is */
     if ((rc = cc_store_user_get(svc->store, caller->user_id, user, err)))
         return rc;
+    char old[CC_LANG_MAX + 1];
+    cc_strlcpy(old, user->language, sizeof old);
     cc_strlcpy(user->language, lang, sizeof user->language);
-    struct session_op op = {caller, 0, user};
+    struct session_op op = {caller, 0, user, old};
     rc = cc_store_write(svc->store, session_tx, &op, err);
     OPENSSL_cleanse(user->password_hash, sizeof user->password_hash);
     return rc;
@@ -799,6 +938,6 @@ enum cc_err cc_session_sign_out(struct cc_service *svc, const struct cc_caller *
     enum cc_err rc = need_session(caller, err);
     if (rc)
         return rc;
-    struct session_op op = {caller, 1, NULL};
+    struct session_op op = {caller, 1, NULL, NULL};
     return cc_store_write(svc->store, session_tx, &op, err);
 }

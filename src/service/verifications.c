@@ -162,8 +162,12 @@ static enum cc_err send_begin_tx(struct cc_tx *tx, void *arg, struct cc_error *e
     if (op->contact_id &&
         (rc = cc_tx_verif_supersede(tx, account, op->contact_id, op->channel, op->v.id, err)))
         return rc;
-    return cc_tx_audit(tx, account, op->caller->key_id, "verification.send", "verification",
-                       op->v.id, op->channel, now, err);
+    json_t *ch = json_object();
+    svc_change_str(ch, "channel", SVC_PII_NONE, NULL, op->channel);
+    svc_change_str(ch, "target", strcmp(op->channel, "email") ? SVC_PII_MOBILE : SVC_PII_EMAIL,
+                   NULL, op->target);
+    svc_change_int(ch, "contact_id", 0, 0, op->contact_id != 0, op->contact_id);
+    return svc_audit(tx, op->caller, CC_AUDIT_VERIFICATION_SEND, op->v.id, ch, err);
 }
 
 struct send_end {
@@ -371,8 +375,13 @@ static enum cc_err confirm_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
             return rc;
         }
     }
-    return cc_tx_audit(tx, account, op->caller->key_id, "verification.confirm", "verification",
-                       v->id, v->channel, now, err);
+    json_t *ch = json_object();
+    svc_change_str(ch, "channel", SVC_PII_NONE, NULL, v->channel);
+    svc_change_str(ch, "target", strcmp(v->channel, "email") ? SVC_PII_MOBILE : SVC_PII_EMAIL,
+                   NULL, v->target);
+    svc_change_int(ch, "contact_id", 0, 0, op->contact_id != 0, op->contact_id);
+    svc_change_str(ch, "status", SVC_PII_NONE, "unverified", "verified");
+    return svc_audit(tx, op->caller, CC_AUDIT_VERIFICATION_CONFIRM, v->id, ch, err);
 }
 
 static enum cc_err confirm_common(struct confirm_op *op, struct cc_error *err)
@@ -438,4 +447,61 @@ int64_t svc_verify_recent(struct cc_tx *tx, int64_t account_id, const char *chan
                                     &ignored))
         return 0;
     return at;
+}
+
+/* ---- retention ------------------------------------------------------------------------ */
+struct retention_op {
+    int64_t now, verif_days, notif_days;
+    int64_t masked, verifs, notifs;
+    size_t batch;               /* rows masked by the last pass */
+};
+
+#define RETENTION_BATCH 200
+
+static enum cc_err retention_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct retention_op *op = arg;
+    struct cc_verification *v = cc_calloc(RETENTION_BATCH, sizeof *v);
+    enum cc_err rc = cc_tx_verif_unmasked_before(tx, op->now - 86400000, RETENTION_BATCH, v,
+                                                 &op->batch, err);
+    for (size_t i = 0; !rc && i < op->batch; i++) {
+        char masked[CC_MASKED_MAX];
+        mask_target(v[i].channel, v[i].target, masked, sizeof masked);
+        rc = cc_tx_verif_set_target(tx, v[i].id, masked, err);
+    }
+    OPENSSL_cleanse(v, RETENTION_BATCH * sizeof *v);
+    cc_free(v);
+    if (rc)
+        return rc;
+    int64_t n = 0;
+    if (!op->batch) { /* the masking is done: the purges, once */
+        if ((rc = cc_tx_verif_purge(tx, op->now - op->verif_days * 86400000, &n, err)))
+            return rc;
+        op->verifs += n;
+        if ((rc = cc_tx_notif_purge(tx, op->now - op->notif_days * 86400000, &n, err)))
+            return rc;
+        op->notifs += n;
+    }
+    return CC_OK;
+}
+
+enum cc_err cc_service_retention(struct cc_service *svc, int64_t now, int64_t *masked,
+                                 int64_t *verifs, int64_t *notifs, struct cc_error *err)
+{
+    struct retention_op op = {now,
+                              svc->cfg.verification_retention_days
+                                  ? svc->cfg.verification_retention_days : 30,
+                              svc->cfg.delivery_log_retention_days
+                                  ? svc->cfg.delivery_log_retention_days : 180,
+                              0, 0, 0, 0};
+    enum cc_err rc;
+    do {
+        if ((rc = cc_store_write(svc->store, retention_tx, &op, err)))
+            return rc;
+        op.masked += (int64_t)op.batch;
+    } while (op.batch);
+    *masked = op.masked;
+    *verifs = op.verifs;
+    *notifs = op.notifs;
+    return CC_OK;
 }

@@ -30,10 +30,16 @@
       (name, now, id, err))                                                                \
     /* CC_OK when the account exists, else CC_ERR_NOT_FOUND, field "Account". */          \
     X(tx, account_exists, (int64_t id, struct cc_error *err), (id, err))                   \
+    /* With k->expires_at (0: none). */                                                    \
     X(tx, key_insert, (const struct cc_access_key *k, struct cc_error *err), (k, err))     \
     /* The account's keys that are not disabled. */                                        \
     X(tx, key_count, (int64_t account_id, int64_t *n, struct cc_error *err),               \
       (account_id, n, err))                                                                \
+    /* Records that the key was used at now, unless its recorded last use is less than    \
+     * every_ms old. Does not move the key generation. */                                 \
+    X(tx, key_touch,                                                                       \
+      (const char *key_id, int64_t now, int64_t every_ms, struct cc_error *err),           \
+      (key_id, now, every_ms, err))                                                        \
     /* CC_ERR_NOT_FOUND when the key is not in that account. */                           \
     X(tx, key_disable,                                                                     \
       (int64_t account_id, const char *key_id, int64_t now, struct cc_error *err),         \

@@ -14,6 +14,17 @@ struct cc_contact_query {
     const char *keyword;      /* NULL or "" for all */
     int64_t page;             /* from 1 */
     int64_t page_size;
+    /* For a caller who sees addresses only masked: the keyword matches within names
+     * only, and whole addresses exactly — email_exact (normalised, NULL: the keyword is
+     * no email) or mobile_exact (normalised, NULL: no mobile) — never a part of one. */
+    int names_only;
+    const char *email_exact, *mobile_exact;
+};
+
+/* A robot's URL as a database from before sealing holds it. */
+struct cc_webhook_plain {
+    int64_t id;
+    char url[CC_URL_MAX + 1];
 };
 
 #define CC_STORE_CONTACT_OPS(X)                                                            \
@@ -22,7 +33,8 @@ struct cc_contact_query {
       (int64_t account_id, int64_t id, struct cc_contact *out, struct cc_error *err),      \
       (account_id, id, out, err))                                                          \
     /* One page of the account's contacts, newest first, whose name, email or mobile      \
-     * contains q->keyword. out->items is owned by the caller: cc_contact_page_free(). */  \
+     * contains q->keyword (q->names_only: see struct cc_contact_query). out->items is    \
+     * owned by the caller: cc_contact_page_free(). */                                     \
     X(read, contact_list,                                                                  \
       (const struct cc_contact_query *q, struct cc_contact_page *out,                      \
        struct cc_error *err),                                                              \
@@ -54,7 +66,21 @@ struct cc_contact_query {
     X(tx, idem_put,                                                                        \
       (int64_t account_id, const char *key, const char *hash, int64_t contact_id,          \
        int64_t now, struct cc_error *err),                                                 \
-      (account_id, key, hash, contact_id, now, err))
+      (account_id, key, hash, contact_id, now, err))                                       \
+    /* Erases what the account keeps about contact c (its id and addresses) besides its    \
+     * row, as it is deleted: the idempotency keys that made it (their request hash is a   \
+     * hash of its data), the addresses of codes sent to them before it was saved (masked),\
+     * and its addresses in the platforms' answers of its delivery log (masked). */        \
+    X(tx, contact_erase, (const struct cc_contact *c, struct cc_error *err), (c, err))     \
+    /* Up to max robots whose URL is not sealed yet (a database from before), by id. */    \
+    X(tx, webhook_unsealed,                                                                \
+      (size_t max, struct cc_webhook_plain *out, size_t *n, struct cc_error *err),         \
+      (max, out, n, err))                                                                  \
+    /* Replaces robot id's URL by its keyed hash tag and stores it sealed with its mask. */ \
+    X(tx, webhook_seal,                                                                    \
+      (int64_t id, const char *tag, const char *masked, const uint8_t *enc, size_t enc_len, \
+       struct cc_error *err),                                                              \
+      (id, tag, masked, enc, enc_len, err))
 
 CC_STORE_CONTACT_OPS(CC_STORE_DECLARE)
 

@@ -9,6 +9,12 @@
 
 #include "store/store_ops.h"
 
+/* Test sends since a time, for their limits (cc_tx_test_send_counts). */
+struct cc_test_send_counts {
+    int64_t subject_n, subject_oldest;  /* of the subject: how many, the oldest (ms) */
+    int64_t account_n, account_oldest;  /* of the whole account */
+};
+
 #define CC_STORE_OUTBOX_OPS(X)                                                             \
     /* Sets e->id. */                                                                      \
     X(tx, event_insert, (struct cc_event *e, struct cc_error *err), (e, err))              \
@@ -74,7 +80,21 @@
       (int64_t notification_id, struct cc_attempt **out, size_t *n, struct cc_error *err), \
       (notification_id, out, n, err))                                                      \
     /* When the next pending notification falls due (ms), 0 when none is. */               \
-    X(read, notif_next_due, (int64_t *at, struct cc_error *err), (at, err))
+    X(read, notif_next_due, (int64_t *at, struct cc_error *err), (at, err))                \
+    /* Deletes the finished notifications (not pending) last changed before `before`,    \
+     * with their attempts; *n: how many. */                                               \
+    X(tx, notif_purge, (int64_t before, int64_t *n, struct cc_error *err), (before, n, err))\
+    /* The account's test sends at or after since: all of them, and those of subject      \
+     * ("contact:<id>" or "robot:<hash>"). */                                             \
+    X(tx, test_send_counts,                                                                \
+      (int64_t account_id, const char *subject, int64_t since,                             \
+       struct cc_test_send_counts *out, struct cc_error *err),                             \
+      (account_id, subject, since, out, err))                                              \
+    /* Records a test send of subject at `at`, and forgets the account's test sends       \
+     * older than a day before it. */                                                      \
+    X(tx, test_send_record,                                                                \
+      (int64_t account_id, const char *subject, int64_t at, struct cc_error *err),         \
+      (account_id, subject, at, err))
 
 CC_STORE_OUTBOX_OPS(CC_STORE_DECLARE)
 

@@ -12,12 +12,21 @@
 static const char sql_account_get[] = "SELECT name FROM accounts WHERE id = ?1";
 static const char sql_account_insert[] =
     "INSERT INTO accounts(name, created_at) VALUES (?1, ?2)";
-static const char sql_key_get[] =
-    "SELECT id, account_id, secret_enc, role, created_at, disabled_at "
-    "FROM access_keys WHERE id = ?1";
+#define KEY_COLS                                                                        \
+    "k.id, k.account_id, k.secret_enc, k.role, k.created_at, k.disabled_at, l.expires_at, " \
+    "l.last_used_at FROM access_keys k LEFT JOIN access_key_life l ON l.key_id = k.id "
+static const char sql_key_get[] = "SELECT " KEY_COLS "WHERE k.id = ?1";
 static const char sql_key_list[] =
-    "SELECT id, account_id, secret_enc, role, created_at, disabled_at "
-    "FROM access_keys WHERE account_id = ?1 ORDER BY created_at, id";
+    "SELECT " KEY_COLS "WHERE k.account_id = ?1 ORDER BY k.created_at, k.id";
+static const char sql_key_life[] =
+    "INSERT INTO access_key_life(key_id, expires_at) VALUES (?1, ?2)";
+/* Last use: written only when the stored one is a minute old or more, so
+ * that instances sharing the database write it at most that often too. */
+static const char sql_key_touch[] =
+    "INSERT INTO access_key_life(key_id, last_used_at) SELECT ?1, ?2 "
+    "WHERE EXISTS (SELECT 1 FROM access_keys WHERE id = ?1) "
+    "ON CONFLICT(key_id) DO UPDATE SET last_used_at = excluded.last_used_at "
+    "WHERE last_used_at IS NULL OR last_used_at <= excluded.last_used_at - ?3";
 static const char sql_key_insert[] =
     "INSERT INTO access_keys(id, account_id, secret_enc, role, created_at) "
     "VALUES (?1, ?2, ?3, ?4, ?5)";
@@ -105,6 +114,8 @@ static void read_key_row(sqlite3_stmt *s, struct cc_access_key *k)
     k->role = cc_role_parse(role);
     k->created_at = sqlite3_column_int64(s, 4);
     k->disabled_at = sqlite3_column_int64(s, 5);
+    k->expires_at = sqlite3_column_int64(s, 6);
+    k->last_used_at = sqlite3_column_int64(s, 7);
 }
 
 static enum cc_err read_key_get(void *impl, const char *key_id, struct cc_access_key *out,
@@ -202,7 +213,27 @@ static enum cc_err tx_key_insert(void *tx, const struct cc_access_key *k, struct
     sqlite3_bind_blob(s, 3, k->secret_enc, (int)k->secret_enc_len, SQLITE_STATIC);
     sqlite3_bind_text(s, 4, cc_role_name(k->role), -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 5, k->created_at);
-    return cc_sq_step_done(c, s, "creating an access key", err);
+    enum cc_err rc = cc_sq_step_done(c, s, "creating an access key", err);
+    if (rc || !k->expires_at)
+        return rc;
+    if (!(s = cc_sq_stmt(c, sql_key_life, err)))
+        return CC_ERR_STORE;
+    sqlite3_bind_text(s, 1, k->id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, k->expires_at);
+    return cc_sq_step_done(c, s, "setting an access key's expiry", err);
+}
+
+static enum cc_err tx_key_touch(void *tx, const char *key_id, int64_t now, int64_t every_ms,
+                                struct cc_error *err)
+{
+    struct conn *c = tx;
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_key_touch, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_text(s, 1, key_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, now);
+    sqlite3_bind_int64(s, 3, every_ms);
+    return cc_sq_step_done(c, s, "recording an access key's use", err);
 }
 
 static enum cc_err tx_key_count(void *tx, int64_t account_id, int64_t *n, struct cc_error *err)

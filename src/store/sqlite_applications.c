@@ -375,22 +375,7 @@ static enum cc_err tx_app_idem_get(void *tx, int64_t account_id, const char *key
 {
     struct conn *c = tx;
     sqlite3_stmt *s = cc_sq_stmt(c, sql_idem_get, err);
-    if (!s)
-        return CC_ERR_STORE;
-    sqlite3_bind_int64(s, 1, account_id);
-    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    enum cc_err res = CC_OK;
-    if (rc == SQLITE_ROW) {
-        cc_sq_col_text(s, 0, hash, 65);
-        *application_id = sqlite3_column_int64(s, 1);
-    } else if (rc == SQLITE_DONE) {
-        res = CC_ERR_NOT_FOUND;
-    } else {
-        res = cc_sq_db_error(err, c->db, "reading an idempotency key");
-    }
-    cc_sq_done(s);
-    return res;
+    return s ? cc_sq_idem_get(c, s, account_id, key, hash, application_id, err) : CC_ERR_STORE;
 }
 
 static enum cc_err tx_app_idem_put(void *tx, int64_t account_id, const char *key,
@@ -399,14 +384,8 @@ static enum cc_err tx_app_idem_put(void *tx, int64_t account_id, const char *key
 {
     struct conn *c = tx;
     sqlite3_stmt *s = cc_sq_stmt(c, sql_idem_put, err);
-    if (!s)
-        return CC_ERR_STORE;
-    sqlite3_bind_int64(s, 1, account_id);
-    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 4, application_id);
-    sqlite3_bind_int64(s, 5, now);
-    return cc_sq_step_done(c, s, "saving an idempotency key", err);
+    return s ? cc_sq_idem_put(c, s, account_id, key, hash, application_id, now, err)
+             : CC_ERR_STORE;
 }
 
 const struct cc_store_application_ops cc_sq_application_ops = {

@@ -235,3 +235,33 @@ enum cc_err cc_sq_count(struct conn *c, sqlite3_stmt *s, int64_t *total, const c
     cc_sq_done(s);
     return rc == SQLITE_ROW ? CC_OK : cc_sq_db_error(err, c->db, what);
 }
+
+enum cc_err cc_sq_idem_get(struct conn *c, sqlite3_stmt *s, int64_t account_id, const char *key,
+                           char *hash, int64_t *id, struct cc_error *err)
+{
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    enum cc_err res = CC_OK;
+    if (rc == SQLITE_ROW) {
+        cc_sq_col_text(s, 0, hash, 65);
+        *id = sqlite3_column_int64(s, 1);
+    } else if (rc == SQLITE_DONE) {
+        res = CC_ERR_NOT_FOUND;
+    } else {
+        res = cc_sq_db_error(err, c->db, "reading an idempotency key");
+    }
+    cc_sq_done(s);
+    return res;
+}
+
+enum cc_err cc_sq_idem_put(struct conn *c, sqlite3_stmt *s, int64_t account_id, const char *key,
+                           const char *hash, int64_t id, int64_t now, struct cc_error *err)
+{
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, id);
+    sqlite3_bind_int64(s, 5, now);
+    return cc_sq_step_done(c, s, "saving an idempotency key", err);
+}

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "store/sqlite_int.h"
 #include "store/store_int.h"
@@ -41,12 +42,19 @@ enum stmt_id {
     ST_LIST_SHORT,
     ST_LIST_FTS_COUNT,
     ST_LIST_FTS,
+    ST_LIST_NAMES_COUNT,
+    ST_LIST_NAMES,
     ST_IDEM_GET,
     ST_IDEM_PUT,
     ST_SUBS_COPY,
     ST_SUBS_DELETE,
     ST_COUNT
 };
+
+#define NAMES_MATCH                                                                        \
+    "(instr(substr(search_text, 1, instr(search_text, char(10))), ?2) > 0 OR "             \
+    "instr(search_text, char(10) || ?3 || char(10)) > 0 OR "                               \
+    "substr(search_text, -length(?4) - 1) = char(10) || ?4)"
 
 /* Statements, prepared once per connection. */
 static const char *const stmt_sql[ST_COUNT] = {
@@ -66,9 +74,10 @@ static const char *const stmt_sql[ST_COUNT] = {
         "email_broken = nullif(?16, ''), mobile_broken = nullif(?17, '') "
         "WHERE account_id = ?1 AND id = ?15",
     [ST_CONTACT_DELETE] = "DELETE FROM contacts WHERE account_id = ?1 AND id = ?2",
-    [ST_WEBHOOKS_GET] = "SELECT kind, url, secret_enc, id, mention_mobile, "
-                        "coalesce(broken_reason, ''), coalesce(broken_at, 0) FROM contact_webhooks "
-                        "WHERE contact_id = ?1 ORDER BY position",
+    [ST_WEBHOOKS_GET] = "SELECT w.kind, w.url, w.secret_enc, w.id, w.mention_mobile, "
+                        "coalesce(w.broken_reason, ''), coalesce(w.broken_at, 0), u.url_masked, "
+                        "u.url_enc FROM contact_webhooks w LEFT JOIN contact_webhook_urls u "
+                        "ON u.webhook_id = w.id WHERE w.contact_id = ?1 ORDER BY w.position",
     /* A webhook whose URL stays keeps its row (its id, and what hangs on it). */
     [ST_WEBHOOKS_DELETE] = "DELETE FROM contact_webhooks WHERE contact_id = ?1 AND url NOT IN "
                            "(SELECT value FROM json_each(?2))",
@@ -93,6 +102,15 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_LIST_FTS] = "SELECT " CONTACT_COLS " FROM contacts WHERE account_id = ?1 AND id IN "
                     "(SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?2) "
                     "ORDER BY id DESC LIMIT ?3 OFFSET ?4",
+    /* A caller who sees addresses masked: the name line of search_text (name, email,
+     * mobile on three lines; no line holds a newline) contains the keyword, or the email
+     * line or the mobile line is exactly the address — all inside the covering index. */
+    [ST_LIST_NAMES_COUNT] = "SELECT count(*) FROM contacts INDEXED BY contacts_account_search "
+                            "WHERE account_id = ?1 AND " NAMES_MATCH,
+    [ST_LIST_NAMES] = "SELECT " CONTACT_COLS " FROM contacts WHERE id IN ("
+                      "SELECT id FROM contacts INDEXED BY contacts_account_search "
+                      "WHERE account_id = ?1 AND " NAMES_MATCH
+                      " ORDER BY id DESC LIMIT ?5 OFFSET ?6) ORDER BY id DESC",
     [ST_IDEM_GET] = "SELECT request_hash, contact_id FROM idempotency_keys "
                     "WHERE account_id = ?1 AND key = ?2",
     [ST_IDEM_PUT] = "INSERT INTO idempotency_keys(account_id, key, request_hash, contact_id, "
@@ -153,7 +171,19 @@ static enum cc_err load_webhooks(struct conn *c, struct cc_contact *ct, struct c
         char kind[16];
         cc_sq_col_text(s, 0, kind, sizeof kind);
         w->kind = kind_parse(kind);
-        cc_sq_col_text(s, 1, w->url, sizeof w->url);
+        cc_sq_col_text(s, 1, w->url_tag, sizeof w->url_tag);
+        if (sqlite3_column_type(s, 8) == SQLITE_NULL) {
+            /* not sealed yet: url holds the URL itself; only its mask leaves */
+            char plain[CC_URL_MAX + 1];
+            cc_sq_col_text(s, 1, plain, sizeof plain);
+            cc_mask_webhook_url(plain, w->url, sizeof w->url);
+            OPENSSL_cleanse(plain, sizeof plain);
+            w->url_tag[0] = '\0';
+            w->url_enc_len = 0;
+        } else {
+            cc_sq_col_text(s, 7, w->url, sizeof w->url);
+            cc_sq_col_blob(s, 8, w->url_enc, sizeof w->url_enc, &w->url_enc_len);
+        }
         w->has_secret = sqlite3_column_type(s, 2) != SQLITE_NULL;
         cc_sq_col_blob(s, 2, w->secret_enc, sizeof w->secret_enc, &w->secret_enc_len);
         w->id = sqlite3_column_int64(s, 3);
@@ -259,6 +289,50 @@ static enum cc_err count_query(struct conn *c, enum stmt_id id, int64_t account_
     return cc_sq_count(c, s, total, "counting contacts", err);
 }
 
+static void bind_names(sqlite3_stmt *s, const struct cc_contact_query *q, const char *kw)
+{
+    sqlite3_bind_int64(s, 1, q->account_id);
+    sqlite3_bind_text(s, 2, kw, -1, SQLITE_STATIC);
+    if (q->email_exact)
+        sqlite3_bind_text(s, 3, q->email_exact, -1, SQLITE_STATIC);
+    if (q->mobile_exact)
+        sqlite3_bind_text(s, 4, q->mobile_exact, -1, SQLITE_STATIC);
+}
+
+/* The search of a caller who sees addresses masked (q->names_only); kw is
+ * the keyword lower-cased. */
+static enum cc_err list_names(struct conn *c, const struct cc_contact_query *q, const char *kw,
+                              struct cc_contact_page *out, struct cc_error *err)
+{
+    sqlite3_stmt *s = stmt(c, ST_LIST_NAMES_COUNT, err);
+    if (!s)
+        return CC_ERR_STORE;
+    bind_names(s, q, kw);
+    enum cc_err rc = cc_sq_count(c, s, &out->total, "counting contacts", err);
+    if (rc)
+        return rc;
+    out->items = cc_calloc((size_t)q->page_size, sizeof *out->items);
+    out->n = 0;
+    int64_t offset = (q->page - 1) * q->page_size;
+    if (out->total <= offset)
+        return CC_OK;
+    if (!(s = stmt(c, ST_LIST_NAMES, err)))
+        return CC_ERR_STORE;
+    bind_names(s, q, kw);
+    sqlite3_bind_int64(s, 5, q->page_size);
+    sqlite3_bind_int64(s, 6, offset);
+    int step;
+    while ((step = sqlite3_step(s)) == SQLITE_ROW && out->n < (size_t)q->page_size)
+        read_contact_row(s, &out->items[out->n++]);
+    cc_sq_done(s);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        return cc_sq_db_error(err, c->db, "listing contacts");
+    for (size_t i = 0; i < out->n; i++)
+        if ((rc = load_webhooks(c, &out->items[i], err)))
+            return rc;
+    return CC_OK;
+}
+
 static enum cc_err list_locked(struct conn *c, const struct cc_contact_query *q,
                                struct cc_contact_page *out, struct cc_error *err)
 {
@@ -284,6 +358,8 @@ static enum cc_err list_locked(struct conn *c, const struct cc_contact_query *q,
         page_id = ST_LIST_FTS;
         arg = phrase;
     }
+    if (kwchars && q->names_only)
+        return list_names(c, q, kw, out, err);
     enum cc_err rc = count_query(c, count_id, q->account_id, arg, &out->total, err);
     if (rc)
         return rc;
@@ -389,19 +465,39 @@ static enum cc_err contact_write_error(struct conn *c, struct cc_error *err, con
     return cc_sq_db_error(err, c->db, what);
 }
 
+/* Writes webhook id's sealed URL and its mask. */
+static enum cc_err put_url(struct conn *c, int64_t id, const char *masked, const uint8_t *enc,
+                           size_t enc_len, struct cc_error *err)
+{
+    static const char sql[] =
+        "INSERT INTO contact_webhook_urls(webhook_id, url_masked, url_enc) VALUES (?1, ?2, ?3) "
+        "ON CONFLICT (webhook_id) DO UPDATE SET url_masked = excluded.url_masked, "
+        "url_enc = excluded.url_enc";
+    sqlite3_stmt *s = cc_sq_stmt(c, sql, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_text(s, 2, masked, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 3, enc, (int)enc_len, SQLITE_STATIC);
+    return cc_sq_step_done(c, s, "saving a webhook's URL", err);
+}
+
 /* Saves ct's webhooks in order, setting their ids: a URL already on the
- * contact keeps its row, a new one gets a new row. */
+ * contact (the same url_tag) keeps its row, a new one gets a new row. Every
+ * webhook has its url_tag, url_enc and masked url set (the service seals). */
 static enum cc_err upsert_webhooks(struct conn *c, struct cc_contact *ct, struct cc_error *err)
 {
     for (int i = 0; i < ct->n_webhooks; i++) {
         struct cc_webhook *w = &ct->webhooks[i];
+        if (!w->url_tag[0] || !w->url_enc_len)
+            return cc_error_set(err, CC_ERR_INTERNAL, NULL, "a robot URL to save is not sealed");
         sqlite3_stmt *s = stmt(c, ST_WEBHOOK_INSERT, err);
         if (!s)
             return CC_ERR_STORE;
         sqlite3_bind_int64(s, 1, ct->id);
         sqlite3_bind_int(s, 2, i);
         sqlite3_bind_text(s, 3, cc_webhook_kind_name(w->kind), -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 4, w->url, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 4, w->url_tag, -1, SQLITE_STATIC);
         if (w->has_secret)
             sqlite3_bind_blob(s, 5, w->secret_enc, (int)w->secret_enc_len, SQLITE_STATIC);
         sqlite3_bind_int64(s, 6, ct->updated_at);
@@ -414,6 +510,9 @@ static enum cc_err upsert_webhooks(struct conn *c, struct cc_contact *ct, struct
         cc_sq_done(s);
         if (rc != SQLITE_DONE)
             return cc_sq_db_error(err, c->db, "saving a webhook");
+        enum cc_err e = put_url(c, w->id, w->url, w->url_enc, w->url_enc_len, err);
+        if (e)
+            return e;
     }
     return CC_OK;
 }
@@ -455,7 +554,7 @@ static enum cc_err tx_contact_update(void *tx, struct cc_contact *ct, struct cc_
         return cc_error_set(err, CC_ERR_NOT_FOUND, NULL, "The contact does not exist.");
     json_t *keep = json_array();
     for (int i = 0; i < ct->n_webhooks; i++)
-        json_array_append_new(keep, json_string(ct->webhooks[i].url));
+        json_array_append_new(keep, json_string(ct->webhooks[i].url_tag));
     char *keep_json = json_dumps(keep, JSON_COMPACT);
     json_decref(keep);
     s = stmt(c, ST_WEBHOOKS_DELETE, err);
@@ -514,22 +613,7 @@ static enum cc_err tx_idem_get(void *tx, int64_t account_id, const char *key, ch
 {
     struct conn *c = tx;
     sqlite3_stmt *s = stmt(c, ST_IDEM_GET, err);
-    if (!s)
-        return CC_ERR_STORE;
-    sqlite3_bind_int64(s, 1, account_id);
-    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    enum cc_err res = CC_OK;
-    if (rc == SQLITE_ROW) {
-        cc_sq_col_text(s, 0, hash, 65);
-        *contact_id = sqlite3_column_int64(s, 1);
-    } else if (rc == SQLITE_DONE) {
-        res = CC_ERR_NOT_FOUND;
-    } else {
-        res = cc_sq_db_error(err, c->db, "reading an idempotency key");
-    }
-    cc_sq_done(s);
-    return res;
+    return s ? cc_sq_idem_get(c, s, account_id, key, hash, contact_id, err) : CC_ERR_STORE;
 }
 
 static enum cc_err tx_idem_put(void *tx, int64_t account_id, const char *key, const char *hash,
@@ -537,14 +621,104 @@ static enum cc_err tx_idem_put(void *tx, int64_t account_id, const char *key, co
 {
     struct conn *c = tx;
     sqlite3_stmt *s = stmt(c, ST_IDEM_PUT, err);
+    return s ? cc_sq_idem_put(c, s, account_id, key, hash, contact_id, now, err)
+             : CC_ERR_STORE;
+}
+
+/* ---- erasure -------------------------------------------------------------------------- */
+/* Runs one erasing statement with ?1 account, ?2 contact, ?3 normalised email
+ * (NULL: none), ?4 mobile, ?5/?6 their masks, ?7 the email as given, ?8 the
+ * mobile without +86; a statement that has fewer parameters ignores the rest. */
+static enum cc_err erase_run(struct conn *c, const char *sql, const struct cc_contact *ct,
+                             const char *email_masked, const char *mobile_masked,
+                             const char *national, struct cc_error *err)
+{
+    sqlite3_stmt *s = cc_sq_stmt(c, sql, err);
     if (!s)
         return CC_ERR_STORE;
-    sqlite3_bind_int64(s, 1, account_id);
-    sqlite3_bind_text(s, 2, key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 3, hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 4, contact_id);
-    sqlite3_bind_int64(s, 5, now);
-    return cc_sq_step_done(c, s, "saving an idempotency key", err);
+    sqlite3_bind_int64(s, 1, ct->account_id);
+    sqlite3_bind_int64(s, 2, ct->id);
+    if (ct->has_email) {
+        sqlite3_bind_text(s, 3, ct->email_norm, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 7, ct->email, -1, SQLITE_STATIC);
+    }
+    sqlite3_bind_text(s, 4, ct->mobile, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, email_masked, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 6, mobile_masked, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 8, national, -1, SQLITE_STATIC);
+    return cc_sq_step_done(c, s, "erasing a contact's data", err);
+}
+
+static enum cc_err tx_contact_erase(void *tx, const struct cc_contact *ct, struct cc_error *err)
+{
+    static const char sql_idem[] =
+        "DELETE FROM idempotency_keys WHERE account_id = ?1 AND contact_id = ?2";
+    /* codes sent before saving (no contact_id); the contact's own went with its row */
+    static const char sql_verif[] =
+        "UPDATE verifications SET target = CASE channel WHEN 'email' THEN ?5 ELSE ?6 END "
+        "WHERE account_id = ?1 AND contact_id IS NULL AND ((channel = 'email' AND target = ?3) "
+        "OR (channel = 'mobile' AND target = ?4))";
+    /* a platform's answer may quote the address it refused */
+    static const char sql_attempts[] =
+        "UPDATE delivery_attempts SET "
+        "reason = replace(replace(replace(replace(reason, coalesce(?7, char(1)), ?5), "
+        "coalesce(?3, char(1)), ?5), ?4, ?6), ?8, ?6), "
+        "platform_message = replace(replace(replace(replace(platform_message, "
+        "coalesce(?7, char(1)), ?5), coalesce(?3, char(1)), ?5), ?4, ?6), ?8, ?6) "
+        "WHERE notification_id IN (SELECT id FROM notifications WHERE account_id = ?1 AND "
+        "contact_id = ?2)";
+    struct conn *c = tx;
+    char em[CC_MASKED_MAX], mm[CC_MASKED_MAX];
+    const char *national = ct->mobile;
+    if (!strncmp(national, "+86", 3))
+        national += 3;
+    cc_mask_email(ct->has_email ? ct->email : "", em, sizeof em);
+    cc_mask_mobile(ct->mobile, mm, sizeof mm);
+    enum cc_err rc = erase_run(c, sql_idem, ct, em, mm, national, err);
+    if (!rc)
+        rc = erase_run(c, sql_verif, ct, em, mm, national, err);
+    if (!rc)
+        rc = erase_run(c, sql_attempts, ct, em, mm, national, err);
+    return rc;
+}
+
+/* ---- robots' URLs from before they were sealed ------------------------------------ */
+static enum cc_err tx_webhook_unsealed(void *tx, size_t max, struct cc_webhook_plain *out,
+                                       size_t *n, struct cc_error *err)
+{
+    static const char sql[] =
+        "SELECT w.id, w.url FROM contact_webhooks w WHERE NOT EXISTS (SELECT 1 FROM "
+        "contact_webhook_urls u WHERE u.webhook_id = w.id) ORDER BY w.id LIMIT ?1";
+    struct conn *c = tx;
+    *n = 0;
+    sqlite3_stmt *s = cc_sq_stmt(c, sql, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)max);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < max) {
+        out[*n].id = sqlite3_column_int64(s, 0);
+        cc_sq_col_text(s, 1, out[*n].url, sizeof out[*n].url);
+        (*n)++;
+    }
+    cc_sq_done(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return cc_sq_db_error(err, c->db, "reading robots' URLs");
+    return CC_OK;
+}
+
+static enum cc_err tx_webhook_seal(void *tx, int64_t id, const char *tag, const char *masked,
+                                   const uint8_t *enc, size_t enc_len, struct cc_error *err)
+{
+    static const char sql[] = "UPDATE contact_webhooks SET url = ?2 WHERE id = ?1";
+    struct conn *c = tx;
+    sqlite3_stmt *s = cc_sq_stmt(c, sql, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_text(s, 2, tag, -1, SQLITE_STATIC);
+    enum cc_err rc = cc_sq_step_done(c, s, "sealing a robot's URL", err);
+    return rc ? rc : put_url(c, id, masked, enc, enc_len, err);
 }
 
 const struct cc_store_contact_ops cc_sq_contact_ops = {CC_STORE_CONTACT_OPS(CC_STORE_OP_INIT)};

@@ -105,6 +105,14 @@ enum cc_err cc_sq_step_done(struct conn *c, sqlite3_stmt *s, const char *what,
  * resets s; what names the work for an error ("counting contacts"). */
 enum cc_err cc_sq_count(struct conn *c, sqlite3_stmt *s, int64_t *total, const char *what,
                         struct cc_error *err);
+/* An idempotency record through s, a statement whose ?1 is the account and
+ * ?2 the key and whose row is (hash, id): the request's hash (65 bytes) and
+ * the id it made; CC_ERR_NOT_FOUND when there is none. */
+enum cc_err cc_sq_idem_get(struct conn *c, sqlite3_stmt *s, int64_t account_id, const char *key,
+                           char *hash, int64_t *id, struct cc_error *err);
+/* Saves one through s: ?1 account, ?2 key, ?3 hash, ?4 id, ?5 now. */
+enum cc_err cc_sq_idem_put(struct conn *c, sqlite3_stmt *s, int64_t account_id, const char *key,
+                           const char *hash, int64_t id, int64_t now, struct cc_error *err);
 /* Sets *err from db's last error and returns its code: CC_ERR_UNAVAILABLE
  * when busy; CC_ERR_STORAGE_CORRUPT when the file is damaged and
  * CC_ERR_STORAGE_FULL when its disk is full, each of which also marks the
@@ -148,6 +156,9 @@ extern const struct cc_store_outbox_ops cc_sq_outbox_ops;
 extern const struct cc_store_template_ops cc_sq_template_ops;
 extern const struct cc_store_user_ops cc_sq_user_ops;
 extern const struct cc_store_audit_ops cc_sq_audit_ops;
+/* sqlite_audit.c: chains the audit entries copied from before 0018 (run by
+ * cc_sq_migrate inside its transaction; nothing once any entry is chained). */
+enum cc_err cc_sq_audit_seal(sqlite3 *db, struct cc_error *err);
 extern const struct cc_store_application_ops cc_sq_application_ops;
 extern const struct cc_store_certificate_ops cc_sq_certificate_ops;
 extern const struct cc_store_reminder_ops cc_sq_reminder_ops;

@@ -71,6 +71,8 @@ enum cc_err cc_sq_migrate(void *impl, struct cc_error *err)
         }
         cc_log(CC_LOG_INFO, "migration applied", "migration", name, NULL);
     }
+    if ((rc = cc_sq_audit_seal(db, err)))
+        goto out;
     char stamp[96];
     snprintf(stamp, sizeof stamp, "PRAGMA application_id = %d; PRAGMA user_version = %d",
              CC_SQ_APPLICATION_ID, cc_sq_schema_version());

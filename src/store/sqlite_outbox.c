@@ -485,4 +485,75 @@ static enum cc_err read_notif_next_due(void *impl, int64_t *at, struct cc_error 
     return rc == SQLITE_ROW ? CC_OK : cc_sq_db_error(err, c->db, "reading the outbox");
 }
 
+static enum cc_err tx_notif_purge(void *tx, int64_t before, int64_t *n, struct cc_error *err)
+{
+    static const char sql[] =
+        "DELETE FROM notifications WHERE status <> 'pending' AND updated_at < ?1";
+    struct conn *c = tx;
+    *n = 0;
+    sqlite3_stmt *s = cc_sq_stmt(c, sql, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, before);
+    enum cc_err rc = cc_sq_step_done(c, s, "removing old notifications", err);
+    if (!rc)
+        *n = sqlite3_changes(c->db);
+    return rc;
+}
+
+/* ---- test sends ------------------------------------------------------------------ */
+static enum cc_err tx_test_send_counts(void *tx, int64_t account_id, const char *subject,
+                                       int64_t since, struct cc_test_send_counts *out,
+                                       struct cc_error *err)
+{
+    static const char sql[] =
+        "SELECT count(*), coalesce(min(sent_at), 0), "
+        "(SELECT count(*) FROM test_sends WHERE account_id = ?1 AND subject = ?2 AND "
+        "sent_at >= ?3), "
+        "(SELECT coalesce(min(sent_at), 0) FROM test_sends WHERE account_id = ?1 AND "
+        "subject = ?2 AND sent_at >= ?3) "
+        "FROM test_sends WHERE account_id = ?1 AND sent_at >= ?3";
+    struct conn *c = tx;
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_text(s, 2, subject, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, since);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        out->account_n = sqlite3_column_int64(s, 0);
+        out->account_oldest = sqlite3_column_int64(s, 1);
+        out->subject_n = sqlite3_column_int64(s, 2);
+        out->subject_oldest = sqlite3_column_int64(s, 3);
+    }
+    cc_sq_done(s);
+    return rc == SQLITE_ROW ? CC_OK : cc_sq_db_error(err, c->db, "counting test sends");
+}
+
+static enum cc_err tx_test_send_record(void *tx, int64_t account_id, const char *subject,
+                                       int64_t at, struct cc_error *err)
+{
+    static const char sql_prune[] =
+        "DELETE FROM test_sends WHERE account_id = ?1 AND sent_at < ?2";
+    static const char sql_insert[] =
+        "INSERT INTO test_sends(account_id, subject, sent_at) VALUES (?1, ?2, ?3)";
+    struct conn *c = tx;
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_prune, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_int64(s, 2, at - 86400000);
+    enum cc_err rc = cc_sq_step_done(c, s, "pruning test sends", err);
+    if (rc)
+        return rc;
+    if (!(s = cc_sq_stmt(c, sql_insert, err)))
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_text(s, 2, subject, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, at);
+    return cc_sq_step_done(c, s, "recording a test send", err);
+}
+
 const struct cc_store_outbox_ops cc_sq_outbox_ops = {CC_STORE_OUTBOX_OPS(CC_STORE_OP_INIT)};

@@ -110,6 +110,79 @@ static enum cc_err tx_verif_get(void *tx, int64_t account_id, int64_t id,
     return one_row(c, s, out, err);
 }
 
+static enum cc_err tx_verif_list_contact(void *tx, int64_t account_id, int64_t contact_id,
+                                        size_t max, struct cc_verification *out, size_t *n,
+                                        struct cc_error *err)
+{
+    static const char sql[] = "SELECT " VERIF_COLS " FROM verifications WHERE account_id = ?1 "
+                              "AND contact_id = ?2 ORDER BY id DESC LIMIT ?3";
+    struct conn *c = tx;
+    *n = 0;
+    sqlite3_stmt *s = cc_sq_stmt(c, sql, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_int64(s, 2, contact_id);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)max);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < max)
+        read_row(s, &out[(*n)++]);
+    cc_sq_done(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return cc_sq_db_error(err, c->db, "listing verifications");
+    return CC_OK;
+}
+
+static enum cc_err tx_verif_unmasked_before(void *tx, int64_t before, size_t max,
+                                           struct cc_verification *out, size_t *n,
+                                           struct cc_error *err)
+{
+    static const char sql[] = "SELECT " VERIF_COLS " FROM verifications WHERE sent_at < ?1 "
+                              "AND instr(target, '*') = 0 ORDER BY id LIMIT ?2";
+    struct conn *c = tx;
+    *n = 0;
+    sqlite3_stmt *s = cc_sq_stmt(c, sql, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, before);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < max)
+        read_row(s, &out[(*n)++]);
+    cc_sq_done(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return cc_sq_db_error(err, c->db, "reading old verifications");
+    return CC_OK;
+}
+
+static enum cc_err tx_verif_set_target(void *tx, int64_t id, const char *target,
+                                       struct cc_error *err)
+{
+    static const char sql[] = "UPDATE verifications SET target = ?2 WHERE id = ?1";
+    struct conn *c = tx;
+    sqlite3_stmt *s = cc_sq_stmt(c, sql, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_text(s, 2, target, -1, SQLITE_STATIC);
+    return cc_sq_step_done(c, s, "masking a verification", err);
+}
+
+static enum cc_err tx_verif_purge(void *tx, int64_t before, int64_t *n, struct cc_error *err)
+{
+    static const char sql[] = "DELETE FROM verifications WHERE sent_at < ?1";
+    struct conn *c = tx;
+    *n = 0;
+    sqlite3_stmt *s = cc_sq_stmt(c, sql, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, before);
+    enum cc_err rc = cc_sq_step_done(c, s, "removing old verifications", err);
+    if (!rc)
+        *n = sqlite3_changes(c->db);
+    return rc;
+}
+
 static enum cc_err tx_verif_latest(void *tx, int64_t account_id, int64_t contact_id,
                                    const char *channel, struct cc_verification *out,
                                    struct cc_error *err)

@@ -40,6 +40,22 @@ struct cc_verif_counts {
       (int64_t account_id, int64_t contact_id, const char *channel, int64_t except_id,     \
        struct cc_error *err),                                                              \
       (account_id, contact_id, channel, except_id, err))                                   \
+    /* The newest codes (at most max) sent to contact_id's addresses, newest first.       \
+     * out has room for max. */                                                            \
+    X(tx, verif_list_contact,                                                              \
+      (int64_t account_id, int64_t contact_id, size_t max, struct cc_verification *out,    \
+       size_t *n, struct cc_error *err),                                                   \
+      (account_id, contact_id, max, out, n, err))                                          \
+    /* Up to max codes sent before `before` whose target is still in full (no '*'). */    \
+    X(tx, verif_unmasked_before,                                                           \
+      (int64_t before, size_t max, struct cc_verification *out, size_t *n,                 \
+       struct cc_error *err),                                                              \
+      (before, max, out, n, err))                                                          \
+    /* Replaces code id's target (by the masked form). */                                  \
+    X(tx, verif_set_target, (int64_t id, const char *target, struct cc_error *err),        \
+      (id, target, err))                                                                   \
+    /* Deletes the codes sent before `before`; *n: how many. */                            \
+    X(tx, verif_purge, (int64_t before, int64_t *n, struct cc_error *err), (before, n, err))\
     X(tx, verif_counts,                                                                    \
       (int64_t account_id, const char *channel, const char *target, int64_t hour_since,    \
        int64_t day_since, struct cc_verif_counts *out, struct cc_error *err),              \

@@ -1,6 +1,13 @@
 /*
  * log.c — JSON log lines on stderr, one object per line, written with one
  * write(2) each so that lines from concurrent threads never interleave.
+ *
+ * There is one writer, and it takes fields, not text: every value goes
+ * through jansson's encoder, so a quote, a newline or a control character
+ * in a method, a path or a header can never end a value early and forge
+ * another field or another line. Bytes that are not UTF-8 are shown as
+ * \xNN, values are cut at CC_LOG_VALUE_MAX bytes, and the fields time,
+ * level and msg belong to the writer alone.
  */
 #include <string.h>
 #include <unistd.h>
@@ -16,7 +23,7 @@ void cc_log_set_level(enum cc_log_level lvl)
     min_level = lvl;
 }
 
-void cc_log_line(const char *json, size_t len)
+static void write_line(const char *json, size_t len)
 {
     char stackbuf[2048];
     char *p = len + 1 <= sizeof stackbuf ? stackbuf : cc_malloc(len + 1);
@@ -33,7 +40,59 @@ void cc_log_line(const char *json, size_t len)
         cc_free(p);
 }
 
-void cc_log(enum cc_log_level lvl, const char *msg, ...)
+/* A JSON string of s (at most CC_LOG_VALUE_MAX bytes of it). jansson
+ * refuses text that is not UTF-8; such a value is kept readable instead,
+ * each byte >= 0x80 written as the four characters \xNN. */
+static json_t *log_string(const char *s)
+{
+    size_t n = strnlen(s, CC_LOG_VALUE_MAX + 1);
+    int cut = n > CC_LOG_VALUE_MAX;
+    if (cut)
+        n = CC_LOG_VALUE_MAX;
+    json_t *v = json_stringn(s, n);
+    while (!v && cut && n > 0 && ((unsigned char)s[n - 1] & 0xC0) == 0x80)
+        v = json_stringn(s, --n); /* the cut fell inside a character */
+    if (!v && cut && n > 0)
+        v = json_stringn(s, --n);
+    if (v)
+        return v;
+    static const char hex[] = "0123456789abcdef";
+    char *out = cc_malloc(n * 4 + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80) {
+            out[o++] = (char)c;
+        } else {
+            out[o++] = '\\';
+            out[o++] = 'x';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+        }
+    }
+    v = json_stringn(out, o);
+    cc_free(out);
+    return v ? v : json_string("");
+}
+
+static int reserved(const char *key)
+{
+    return !strcmp(key, "time") || !strcmp(key, "level") || !strcmp(key, "msg");
+}
+
+static json_t *field_value(const struct cc_log_field *f)
+{
+    switch (f->type) {
+    case CC_LOG_F_STR: return f->s ? log_string(f->s) : json_null();
+    case CC_LOG_F_INT: return json_integer(f->i);
+    case CC_LOG_F_NUM: return json_real(f->d);
+    case CC_LOG_F_BOOL: return json_boolean(f->i);
+    default: return json_null();
+    }
+}
+
+void cc_log_fields(enum cc_log_level lvl, const char *msg, const struct cc_log_field *fields,
+                   size_t n)
 {
     static const char *names[] = {"debug", "info", "warn", "error"};
     if (lvl < min_level)
@@ -41,9 +100,30 @@ void cc_log(enum cc_log_level lvl, const char *msg, ...)
     char ts[32];
     cc_time_rfc3339(cc_now_ms(), ts, sizeof ts);
     json_t *o = json_object();
+    if (!o)
+        return;
     json_object_set_new(o, "time", json_string(ts));
     json_object_set_new(o, "level", json_string(names[lvl]));
-    json_object_set_new(o, "msg", json_string(msg));
+    json_object_set_new(o, "msg", log_string(msg ? msg : ""));
+    for (size_t i = 0; i < n; i++) {
+        const char *k = fields[i].key;
+        if (!k || reserved(k))
+            continue; /* the writer's own fields cannot be replaced */
+        json_object_set_new(o, k, field_value(&fields[i]));
+    }
+    /* 15 significant digits: 0.123 stays 0.123, not 0.12300000000000001 */
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+    if (s) {
+        write_line(s, strlen(s));
+        free(s);
+    }
+    json_decref(o);
+}
+
+void cc_log(enum cc_log_level lvl, const char *msg, ...)
+{
+    struct cc_log_field f[CC_LOG_FIELDS_MAX];
+    size_t n = 0;
     va_list ap;
     va_start(ap, msg);
     for (;;) {
@@ -51,13 +131,9 @@ void cc_log(enum cc_log_level lvl, const char *msg, ...)
         if (!k)
             break;
         const char *v = va_arg(ap, const char *);
-        json_object_set_new(o, k, v ? json_string(v) : json_null());
+        if (n < CC_LOG_FIELDS_MAX)
+            f[n++] = (struct cc_log_field){.key = k, .type = CC_LOG_F_STR, .s = v};
     }
     va_end(ap);
-    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (s) {
-        cc_log_line(s, strlen(s));
-        free(s);
-    }
-    json_decref(o);
+    cc_log_fields(lvl, msg, f, n);
 }

@@ -93,8 +93,30 @@ void cc_uuid(char *out);
  * mobile or ID number. */
 enum cc_log_level { CC_LOG_DEBUG, CC_LOG_INFO, CC_LOG_WARN, CC_LOG_ERROR };
 void cc_log_set_level(enum cc_log_level lvl);
-/* msg is a plain message; the remaining pairs are extra string fields,
- * ended by NULL: cc_log(CC_LOG_INFO, "started", "listen", addr, NULL). */
+/* The one writer: a line of time, level, msg and the fields in order.
+ * Every value is encoded as JSON by the writer (escaped, not-UTF-8 bytes
+ * shown as \xNN, cut at CC_LOG_VALUE_MAX bytes), so no value can forge a
+ * field or a line; keys are the caller's constants, and a field named
+ * time, level or msg is dropped. */
+#define CC_LOG_VALUE_MAX 2048
+#define CC_LOG_FIELDS_MAX 16
+enum cc_log_field_type { CC_LOG_F_STR, CC_LOG_F_INT, CC_LOG_F_NUM, CC_LOG_F_BOOL, CC_LOG_F_NULL };
+struct cc_log_field {
+    const char *key;
+    enum cc_log_field_type type;
+    const char *s;    /* CC_LOG_F_STR (NULL: null) */
+    int64_t i;        /* CC_LOG_F_INT, CC_LOG_F_BOOL */
+    double d;         /* CC_LOG_F_NUM */
+};
+#define CC_LOG_STR(k, v) ((struct cc_log_field){.key = (k), .type = CC_LOG_F_STR, .s = (v)})
+#define CC_LOG_INT(k, v) ((struct cc_log_field){.key = (k), .type = CC_LOG_F_INT, .i = (v)})
+#define CC_LOG_NUM(k, v) ((struct cc_log_field){.key = (k), .type = CC_LOG_F_NUM, .d = (v)})
+#define CC_LOG_NULL(k) ((struct cc_log_field){.key = (k), .type = CC_LOG_F_NULL})
+void cc_log_fields(enum cc_log_level lvl, const char *msg, const struct cc_log_field *fields,
+                   size_t n);
+/* The same with string fields only: the remaining pairs, ended by NULL:
+ * cc_log(CC_LOG_INFO, "started", "listen", addr, NULL). At most
+ * CC_LOG_FIELDS_MAX pairs are kept. */
 void cc_log(enum cc_log_level lvl, const char *msg, ...);
 
 /* ---- the health of the process's parts (health.c) -------------------------- */
@@ -113,8 +135,6 @@ int cc_health_set(const char *component, int ok, const char *reason);
 size_t cc_health_get(struct cc_health_entry *out, size_t max);
 /* Forgets every component (tests). */
 void cc_health_reset(void);
-/* Writes a complete, already-formatted JSON line (without newline). */
-void cc_log_line(const char *json, size_t len);
 
 /* ---- files (file.c) ------------------------------------------------------ */
 /* Reads a whole file of at most max bytes; caller frees *out with cc_free(). */

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import {
   makeDataDir, startServer, createAccount, createKey, disableKey, api, assertOk,
   uniqueMobile, unique, idCard, stopAllAfter,
+  maskedHook,
 } from './lib/harness.mjs';
 import { casClient, callAction, sdkListContact, rejects, timestamp } from './lib/alibaba.mjs';
 
@@ -67,8 +68,8 @@ for (const v2 of [false, true]) {
       assert.ok(got.Email.includes('****') && got.Email.endsWith('@example.com'), got.Email);
       assert.equal(got.IdCard, '');
       assert.equal(typeof got.Webhooks, 'string');
-      assert.deepEqual(JSON.parse(got.Webhooks), [hook]);
-      assert.deepEqual(got.WebhookList, [hook]);
+      assert.deepEqual(JSON.parse(got.Webhooks), [maskedHook(hook)], 'robot tokens are masked in every answer');
+      assert.deepEqual(got.WebhookList, [maskedHook(hook)]);
 
       // Partial update: only the name and the webhooks; the rest stays.
       const newName = `李四 ${unique('n')} (测试) ~*`;
@@ -80,7 +81,7 @@ for (const v2 of [false, true]) {
       assert.equal(got2.Name, newName);
       assert.equal(got2.Mobile, got.Mobile);
       assert.equal(got2.Email, got.Email);
-      assert.deepEqual(got2.WebhookList, [hook, FEISHU]);
+      assert.deepEqual(got2.WebhookList, [hook, FEISHU].map(maskedHook));
 
       const list = await callAction(c, 'ListContact', { Keyword: newName, ShowSize: 10, CurrentPage: 1 }, { where });
       assert.equal(list.TotalCount, 1, JSON.stringify(list));
@@ -95,8 +96,8 @@ for (const v2 of [false, true]) {
       assert.equal(item.MobileStatus, 0);
       assert.equal(item.Email, got.Email);
       assert.equal(item.EmailStatus, 0);
-      assert.deepEqual(item.WebhookList, [hook, FEISHU]);
-      assert.deepEqual(JSON.parse(item.Webhooks), [hook, FEISHU]);
+      assert.deepEqual(item.WebhookList, [hook, FEISHU].map(maskedHook));
+      assert.deepEqual(JSON.parse(item.Webhooks), [hook, FEISHU].map(maskedHook));
 
       const del = await callAction(c, 'DeleteContact', { ContactId: id }, { where });
       assert.match(del.RequestId, /^[0-9A-F-]{36}$/);
@@ -144,8 +145,8 @@ test('UpdateContact replaces the webhook list: a URL that stays keeps its secret
   await callAction(c, 'UpdateContact', { ContactId, Webhooks: JSON.stringify([keep, FEISHU]) });
   const after1 = assertOk(await api(server, 'GET', `/v1/contacts/${ContactId}`, { key: admin }), 200);
   const byUrl = Object.fromEntries(after1.webhooks.map((w) => [w.url, w]));
-  assert.equal(byUrl[keep].has_secret, true, JSON.stringify(after1.webhooks));
-  assert.equal(byUrl[FEISHU].has_secret, false);
+  assert.equal(byUrl[maskedHook(keep)].has_secret, true, JSON.stringify(after1.webhooks));
+  assert.equal(byUrl[maskedHook(FEISHU)].has_secret, false);
   const got = await callAction(c, 'GetContact', { ContactId });
   assert.ok(!JSON.stringify(got).includes('SECabc'), 'no read returns a secret');
   // An empty list removes every robot.

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   makeDataDir, startServer, createAccount, api, assertOk, assertError, stopAllAfter,
-  unique, uniqueMobile, idCard, sendTargetCode, confirmTargetCode, contactBody,
+  unique, uniqueMobile, idCard, contactBody, verifiedContactBody,
 } from './lib/harness.mjs';
 import { startRobots, dingtalkWebhookUrl, robotId } from './lib/robots.mjs';
 
@@ -37,26 +37,7 @@ stopAllAfter(() => [server, robots], () => dir);
 
 const ID_CARD = idCard('11010519491231002');
 
-/** Sends a code to target and confirms it with the code the server logged. */
-async function confirmTarget(channel, target) {
-  const n0 = server.lines.length;
-  const res = await sendTargetCode(server, key, channel, target);
-  assertOk(res, 201);
-  await server.requestLog(res.headers.get('x-request-id'));
-  const text = server.lines.slice(n0).filter((l) => l.msg !== 'request').map((l) => JSON.stringify(l)).join('\n');
-  const codes = [...new Set(text.match(/(?<!\d)\d{6}(?!\d)/g) || [])];
-  const code = codes.find((c) => !target.includes(c));
-  assert.ok(code, `no code in the log:\n${text}`);
-  assertOk(await confirmTargetCode(server, key, res.json.verification_id, code), 200);
-}
-
-/** A contact body whose email and mobile were just confirmed. */
-async function verifiedBody(over = {}) {
-  const body = contactBody(over);
-  await confirmTarget('email', body.email);
-  await confirmTarget('mobile', body.mobile);
-  return body;
-}
+const verifiedBody = (over = {}) => verifiedContactBody(server, key, over);
 
 async function verifiedContact(over = {}) {
   const body = await verifiedBody(over);

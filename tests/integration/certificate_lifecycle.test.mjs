@@ -14,7 +14,7 @@ import {
   makeDataDir, removeDir, startServer, createAccount, api, assertOk, assertError, unique,
   uniqueMobile, idCard, waitFor, sendTargetCode, confirmTargetCode,
 } from './lib/harness.mjs';
-import { startSmtpSink, startSmsGateway, codeFromMail, nationalMobile } from './lib/sinks.mjs';
+import { startSmtpSink, startSmsGateway, codeFromMail, nationalMobile, aliyunSmsEnv, smtpSinkEnv } from './lib/sinks.mjs';
 import { startRobots, dingtalkWebhookUrl, larkWebhookUrl, wecomWebhookUrl } from './lib/robots.mjs';
 import { Pki } from './lib/pki.mjs';
 
@@ -64,16 +64,8 @@ async function restart(s) {
       ...robots.env(),
       CERTCONTACTS_DEV: '1',
       CERTCONTACTS_CLOCK_OFFSET_S: String(s),
-      CERTCONTACTS_SMTP_URL: sink.url,
-      CERTCONTACTS_SMTP_FROM: 'certcontacts <noreply@certcontacts.test>',
-      CERTCONTACTS_SMTP_STARTTLS: 'optional',
-      CERTCONTACTS_SMS_PROVIDER: 'aliyun',
-      CERTCONTACTS_SMS_ENDPOINT: gw.url,
-      CERTCONTACTS_SMS_ACCESS_KEY_ID: KEY_ID,
-      CERTCONTACTS_SMS_ACCESS_KEY_SECRET: SECRET,
-      CERTCONTACTS_SMS_SIGN_NAME: SIGN,
-      CERTCONTACTS_SMS_TEMPLATE_CODE: TPL_CODE,
-      CERTCONTACTS_SMS_NOTIFY_TEMPLATE_CODE: TPL_NOTIFY,
+      ...smtpSinkEnv(sink),
+      ...aliyunSmsEnv(gw, { keyId: KEY_ID, secret: SECRET, signName: SIGN, templateCode: TPL_CODE, notifyTemplateCode: TPL_NOTIFY }),
       CERTCONTACTS_VERIFY_RESEND_INTERVAL: '0',
       CERTCONTACTS_RETRY_SCHEDULE: '1,1,1',
       CERTCONTACTS_PUBLIC_URL: 'https://certs.example.com',

@@ -29,7 +29,8 @@ before(async () => {
   acct = createAccount(dir);
   admin = userCreate('admin@example.com', 'admin');
   adminPw = admin.password;
-  server = await startServer(dir);
+  // 127.0.0.1 is the trusted reverse proxy here: its X-Forwarded-Proto counts
+  server = await startServer(dir, { args: ['--trusted-proxies', '127.0.0.1'] });
 });
 
 stopAllAfter(() => [server], () => dir);
@@ -145,7 +146,7 @@ test('sign in: cookie flags, body, and the session works for the API', async () 
   const created = await as(s, 'POST', '/v1/contacts', { json: contactBody() });
   assertOk(created, 201);
 
-  // behind a TLS proxy the cookie is Secure
+  // behind a trusted TLS proxy the cookie is Secure
   const tls = await signIn('admin@example.com', adminPw, { 'x-forwarded-proto': 'https' });
   assert.equal(tls.res.status, 201);
   assert.ok(tls.setCookie.split(';').map((x) => x.trim()).includes('Secure'), tls.setCookie);

@@ -4,7 +4,7 @@
 // creates a contact with two robots and verifies its email and mobile with the
 // codes that arrived, searches, edits the mobile (unverified again), sends a test
 // to a robot and reads the verdict, cannot add a sixth robot, deletes the contact
-// behind the confirmation, switches to 简体中文 and signs out. A readonly user sees
+// behind the confirmation, switches to 简体中文, reads the audit log and signs out. A readonly user sees
 // no write action and the API refuses one anyway; a request without the CSRF
 // token is refused; wrong passwords lock the user and an admin unlocks them. Elements are found by role and
 // accessible name only. Screenshots of each step: tests/integration/screenshots/.
@@ -514,6 +514,37 @@ test('switch to 简体中文: every name follows, and it is remembered for the u
   await row2.getByRole('button', { name: '删除' }).waitFor();
   await row2.getByRole('button', { name: '发送测试' }).waitFor();
   await shot(page, 'zh-contacts');
+});
+
+test('the audit log (admins, 简体中文): who changed the contacts and from where, filtered by action', async () => {
+  await closeDialogs(page);
+  await page.getByRole('link', { name: '审计日志' }).click();
+  await page.getByRole('heading', { name: '审计日志', level: 1 }).waitFor();
+  // the contacts this admin made in the console: actor user:ID, from the browser's address
+  const created = page.getByRole('row').filter({ hasText: 'contact.create' })
+    .filter({ hasText: `user:${users.admin.id}` }).first();
+  await created.waitFor();
+  const text = await created.textContent();
+  assert.match(text, /127\.0\.0\.1/);
+  assert.ok(!text.includes(person.email), 'the email is masked');
+  await page.getByLabel('操作', { exact: true }).selectOption('contact.delete');
+  await page.getByRole('row').filter({ hasText: 'contact.delete' }).first().waitFor();
+  await waitFor(async () => (await page.getByRole('row').filter({ hasText: 'contact.create' }).count()) === 0,
+    { what: 'the filter applied' });
+  await page.getByRole('button', { name: '导出 CSV' }).waitFor();
+  await shot(page, 'zh-audit');
+  // the same page in English, then back to 简体中文 for the steps after
+  await page.getByLabel('语言', { exact: true }).selectOption('en');
+  await page.getByRole('heading', { name: 'Audit log', level: 1 }).waitFor();
+  for (const label of ['Actor', 'Action', 'Target type', 'Target id', 'From', 'Before']) {
+    await page.getByLabel(label, { exact: true }).waitFor();
+  }
+  await page.getByRole('button', { name: 'Export CSV' }).waitFor();
+  await page.getByRole('columnheader', { name: 'Source address' }).waitFor();
+  await shot(page, 'audit');
+  await page.getByLabel('Language', { exact: true }).selectOption('zh-CN');
+  await page.getByRole('heading', { name: '审计日志', level: 1 }).waitFor();
+  noProblems(page);
 });
 
 test('sign out ends the session', async () => {

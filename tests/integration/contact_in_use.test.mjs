@@ -10,7 +10,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   makeDataDir, startServer, createAccount, api, assertOk, assertError, stopAllAfter,
-  unique, sendTargetCode, confirmTargetCode, contactBody,
+  unique, verifiedContactBody, contactBody,
 } from './lib/harness.mjs';
 import { casClient, callAction, rejects } from './lib/alibaba.mjs';
 
@@ -32,25 +32,7 @@ before(async () => {
 
 stopAllAfter(() => [server], () => dir);
 
-/** Sends a code to target and confirms it with the code the server logged. */
-async function confirmTarget(channel, target) {
-  const n0 = server.lines.length;
-  const res = await sendTargetCode(server, key, channel, target);
-  assertOk(res, 201);
-  await server.requestLog(res.headers.get('x-request-id'));
-  const text = server.lines.slice(n0).filter((l) => l.msg !== 'request').map((l) => JSON.stringify(l)).join('\n');
-  const codes = [...new Set(text.match(/(?<!\d)\d{6}(?!\d)/g) || [])];
-  const code = codes.find((c) => !target.includes(c));
-  assert.ok(code, `no code in the log:\n${text}`);
-  assertOk(await confirmTargetCode(server, key, res.json.verification_id, code), 200);
-}
-
-async function verifiedBody(over = {}) {
-  const body = contactBody(over);
-  await confirmTarget('email', body.email);
-  await confirmTarget('mobile', body.mobile);
-  return body;
-}
+const verifiedBody = (over = {}) => verifiedContactBody(server, key, over);
 
 async function verifiedContact(k = key) {
   const body = await verifiedBody();

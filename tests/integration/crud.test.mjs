@@ -7,6 +7,7 @@ import path from 'node:path';
 import {
   makeDataDir, startServer, createAccount, api, assertOk, assertError, show,
   contactBody, createContact, getContact, unique, uniqueMobile, hasKeyDeep, RFC3339, idCard, stopAllAfter,
+  maskedHook,
 } from './lib/harness.mjs';
 
 let dir, server, admin;
@@ -85,10 +86,10 @@ test('create returns 201, Location and the full contact; GET returns the same', 
   assert.deepEqual(
     c.webhooks.map((w) => [w.url, w.kind, w.has_secret]),
     [
-      [DING, 'dingtalk', true],
-      [FEISHU, 'feishu', true],
-      [LARK, 'lark', false],
-      [WECOM, 'wecom', false],
+      [maskedHook(DING), 'dingtalk', true],
+      [maskedHook(FEISHU), 'feishu', true],
+      [maskedHook(LARK), 'lark', false],
+      [maskedHook(WECOM), 'wecom', false],
     ],
   );
   assert.ok(!res.text.includes('SECabcdef0123456789') && !res.text.includes('feishu-secret'), 'secret echoed');

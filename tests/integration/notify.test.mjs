@@ -10,7 +10,7 @@ import {
   makeDataDir, removeDir, startServer, createAccount, createKey, api, assertOk, assertError,
   createContact, getContact, unique, uniqueMobile, waitFor, sendContactCode, confirmContactCode,
 } from './lib/harness.mjs';
-import { startSmtpSink, startSmsGateway, codeFromMail, nationalMobile } from './lib/sinks.mjs';
+import { startSmtpSink, startSmsGateway, codeFromMail, nationalMobile, aliyunSmsEnv, smtpSinkEnv } from './lib/sinks.mjs';
 import { startRobots, dingtalkWebhookUrl, larkWebhookUrl, wecomWebhookUrl } from './lib/robots.mjs';
 
 const KEY_ID = 'LTAInotify';
@@ -34,16 +34,8 @@ before(async () => {
   server = await startServer(dir, {
     env: {
       ...robots.env(),
-      CERTCONTACTS_SMTP_URL: sink.url,
-      CERTCONTACTS_SMTP_FROM: 'certcontacts <noreply@certcontacts.test>',
-      CERTCONTACTS_SMTP_STARTTLS: 'optional',
-      CERTCONTACTS_SMS_PROVIDER: 'aliyun',
-      CERTCONTACTS_SMS_ENDPOINT: gw.url,
-      CERTCONTACTS_SMS_ACCESS_KEY_ID: KEY_ID,
-      CERTCONTACTS_SMS_ACCESS_KEY_SECRET: SECRET,
-      CERTCONTACTS_SMS_SIGN_NAME: SIGN,
-      CERTCONTACTS_SMS_TEMPLATE_CODE: TPL_CODE,
-      CERTCONTACTS_SMS_NOTIFY_TEMPLATE_CODE: TPL_NOTIFY,
+      ...smtpSinkEnv(sink),
+      ...aliyunSmsEnv(gw, { keyId: KEY_ID, secret: SECRET, signName: SIGN, templateCode: TPL_CODE, notifyTemplateCode: TPL_NOTIFY }),
       CERTCONTACTS_VERIFY_RESEND_INTERVAL: '0',
       CERTCONTACTS_RETRY_SCHEDULE: '1,1,1',
       CERTCONTACTS_SEND_TIMEOUT_MS: '3000',

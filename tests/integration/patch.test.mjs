@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   makeDataDir, startServer, createAccount, api, assertOk, assertError, show,
-  createContact, getContact, unique, uniqueMobile, hasKeyDeep, stopAllAfter,
+  createContact, getContact, unique, uniqueMobile, hasKeyDeep, stopAllAfter, maskedHook,
 } from './lib/harness.mjs';
 
 let dir, server, admin;
@@ -27,8 +27,11 @@ const F1 = 'https://open.feishu.cn/open-apis/bot/v2/hook/patch-feishu-1';
 
 const patch = (id, json, headers = {}) => api(server, 'PATCH', `/v1/contacts/${id}`, { key: admin, json, headers });
 
+// answers show robots' URLs masked: map each back to the URL of this file it masks
+const unmask = (u) => [D1, D2, F1].find((k) => maskedHook(k) === u) ?? u;
+
 function hooks(c) {
-  return c.webhooks.map((w) => [w.url, w.has_secret]);
+  return c.webhooks.map((w) => [unmask(w.url), w.has_secret]);
 }
 
 test('PATCH changes only the fields sent and bumps the version by one', async () => {
@@ -293,12 +296,38 @@ test('a webhook whose URL stays keeps its id; a new URL gets a new id; a removed
     key: admin, json: { webhooks: [{ url: C }, { url: A }] },
   });
   const after = assertOk(res, 200);
-  const byUrl = Object.fromEntries(after.webhooks.map((w) => [w.url, w]));
+  const byUrl = Object.fromEntries(after.webhooks.map((w) => [[A, B, C].find((k) => maskedHook(k) === w.url), w]));
   assert.equal(byUrl[A].id, a1.id, 'the kept URL changed id');
   assert.equal(byUrl[A].has_secret, true);
   assert.ok(byUrl[C].id !== a1.id && byUrl[C].id !== b1.id, 'the new URL reused an id');
   assert.equal(byUrl[B], undefined);
-  assert.deepEqual(after.webhooks.map((w) => w.url), [C, A], 'order follows the request');
+  assert.deepEqual(after.webhooks.map((w) => w.url), [C, A].map(maskedHook), 'order follows the request');
+  const again = assertOk(await getContact(server, admin, contact.id), 200);
+  assert.deepEqual(again.webhooks, after.webhooks);
+});
+
+test('a robot sent back as answers show it (masked) stays as it is: its URL, id, secret and health', async () => {
+  const A = 'https://oapi.dingtalk.com/robot/send?access_token=maskedkeepA0123456789';
+  const B = 'https://open.feishu.cn/open-apis/bot/v2/hook/masked-keep-b-0123';
+  const { contact } = await createContact(server, admin, { webhooks: [{ url: A, secret: 'SECmasked' }, { url: B }] });
+  const [a, b] = contact.webhooks;
+  assert.equal(a.url, maskedHook(A));
+  // the console sends back what it read, and adds a robot
+  const C = 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=masked-keep-c-0123';
+  const after = assertOk(await patch(contact.id, { name: 'Kept', webhooks: [{ url: a.url }, { url: C }] }), 200);
+  assert.equal(after.webhooks[0].id, a.id);
+  assert.equal(after.webhooks[0].has_secret, true);
+  assert.equal(after.webhooks[0].url, maskedHook(A));
+  assert.equal(after.webhooks[1].url, maskedHook(C));
+  assert.ok(!after.webhooks.some((w) => w.id === b.id));
+  // a mask the contact does not have, a mask twice, or a mask for a new contact are refused
+  assertError(await patch(contact.id, { webhooks: [{ url: maskedHook('https://oapi.dingtalk.com/robot/send?access_token=otherrobot0123456') }] }), 400, 'IncorrectFormat.Webhooks');
+  assertError(await patch(contact.id, { webhooks: [{ url: a.url }, { url: a.url }] }), 400, 'IncorrectFormat.Webhooks');
+  assertError(await patch(contact.id, { webhooks: [{ url: a.url }, { url: A }] }), 400, 'IncorrectFormat.Webhooks');
+  assertError(await api(server, 'POST', '/v1/contacts', {
+    key: admin, json: { name: 'New', mobile: uniqueMobile(), webhooks: [{ url: a.url }] },
+  }), 400, 'IncorrectFormat.Webhooks');
+  // nothing changed by the refusals
   const again = assertOk(await getContact(server, admin, contact.id), 200);
   assert.deepEqual(again.webhooks, after.webhooks);
 });

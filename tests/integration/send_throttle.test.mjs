@@ -14,7 +14,7 @@ import {
   postExpiringEvent,
 } from './lib/harness.mjs';
 import { startRobots, dingtalkWebhookUrl, larkWebhookUrl, wecomWebhookUrl } from './lib/robots.mjs';
-import { startSmsGateway, nationalMobile } from './lib/sinks.mjs';
+import { startSmsGateway, nationalMobile, aliyunSmsEnv } from './lib/sinks.mjs';
 
 const KEY_ID = 'LTAIthrottle';
 const SECRET = 'throttle-secret';
@@ -38,13 +38,7 @@ before(async () => {
     ...robots.env(),
     CERTCONTACTS_ROBOT_RATE_WINDOW_PERCENT: '1',
     CERTCONTACTS_RETRY_SCHEDULE: '1,1',
-    CERTCONTACTS_SMS_PROVIDER: 'aliyun',
-    CERTCONTACTS_SMS_ENDPOINT: gw.url,
-    CERTCONTACTS_SMS_ACCESS_KEY_ID: KEY_ID,
-    CERTCONTACTS_SMS_ACCESS_KEY_SECRET: SECRET,
-    CERTCONTACTS_SMS_SIGN_NAME: SIGN,
-    CERTCONTACTS_SMS_TEMPLATE_CODE: TPL_CODE,
-    CERTCONTACTS_SMS_NOTIFY_TEMPLATE_CODE: TPL_NOTIFY,
+    ...aliyunSmsEnv(gw, { keyId: KEY_ID, secret: SECRET, signName: SIGN, templateCode: TPL_CODE, notifyTemplateCode: TPL_NOTIFY }),
     CERTCONTACTS_VERIFY_RESEND_INTERVAL: '0',
   };
   server = await startServer(dir, { env });

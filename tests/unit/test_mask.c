@@ -191,6 +191,14 @@ static void url_short_token(void **st)
     masks_to(cc_mask_webhook_url, DT "abcdefghi", DT "abcd****fghi");
 }
 
+/* The store hands robots' URLs out masked; masking one again keeps it. */
+static void url_already_masked(void **st)
+{
+    (void)st;
+    masks_to(cc_mask_webhook_url, DT "abcd****wxyz", DT "abcd****wxyz");
+    masks_to(cc_mask_webhook_url, FS "****", FS "****");
+}
+
 static void url_not_canonical(void **st)
 {
     (void)st;
@@ -340,6 +348,7 @@ int main(void)
         cmocka_unit_test(small_buffers_terminated),
         cmocka_unit_test(null_out_ignored),
         cmocka_unit_test(never_echoes_input),
+        cmocka_unit_test(url_already_masked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

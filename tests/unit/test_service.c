@@ -246,10 +246,13 @@ static void webhook_secret_rules_on_update(void **state)
     struct cc_contact d;
     assert_int_equal(cc_contact_update(f->b.svc, &f->admin, c.id, &up, c.version, &d, &err), CC_OK);
     assert_int_equal(d.n_webhooks, 2);
-    assert_string_equal(d.webhooks[0].url, u2);
+    /* answers show robots' URLs masked, to every role */
+    assert_string_equal(d.webhooks[0].url, "https://open.feishu.cn/open-apis/bot/v2/hook/****");
     assert_false(d.webhooks[0].has_secret);
-    assert_string_equal(d.webhooks[1].url, u1);
+    assert_string_equal(d.webhooks[1].url,
+                        "https://oapi.dingtalk.com/robot/send?access_token=****");
     assert_true(d.webhooks[1].has_secret);
+    assert_int_equal(d.webhooks[1].id, c.webhooks[0].id);
     assert_int_equal(d.version, c.version + 1);
     /* a stale version is a conflict and changes nothing */
     assert_int_equal(cc_contact_update(f->b.svc, &f->admin, c.id, &up, c.version, &d, &err),

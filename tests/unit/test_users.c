@@ -557,7 +557,7 @@ static void keys_through_the_api_name_their_user(void **state)
     int touch;
     assert_int_equal(cc_session_authenticate(f->b.svc, s.token, &me, csrf, &touch, &err), CC_OK);
     struct cc_new_key k;
-    assert_int_equal(cc_api_key_create(f->b.svc, &me, "readonly", &k, &err), CC_OK);
+    assert_int_equal(cc_api_key_create(f->b.svc, &me, "readonly", 0, &k, &err), CC_OK);
     snprintf(want, sizeof want, "user:%lld", (long long)admin.id);
     last_actor(f, "access_key.create", who, sizeof who);
     assert_string_equal(who, want);

@@ -335,6 +335,35 @@ static void name_whitespace_only_missing(void **st)
     name_bad("\xE3\x80\x80 \xE3\x80\x80", CC_ERR_MISSING_PARAMETER);
 }
 
+/* Bidi overrides and isolates, zero-width characters and the line and
+ * paragraph separators are refused anywhere in a name, also at its ends. */
+static void name_invisible_format_refused(void **st)
+{
+    (void)st;
+    static const char *const bad[] = {
+        "\xE2\x80\xAA", "\xE2\x80\xAB", "\xE2\x80\xAC", "\xE2\x80\xAD", "\xE2\x80\xAE", /* 202A-E */
+        "\xE2\x81\xA6", "\xE2\x81\xA7", "\xE2\x81\xA8", "\xE2\x81\xA9",                 /* 2066-9 */
+        "\xE2\x80\x8B", "\xE2\x80\x8C", "\xE2\x80\x8D", "\xE2\x81\xA0", "\xEF\xBB\xBF", /* ZW */
+        "\xE2\x80\x8E", "\xE2\x80\x8F",                                                 /* LRM RLM */
+        "\xE2\x80\xA8", "\xE2\x80\xA9",                                                 /* 2028/9 */
+    };
+    char in[64];
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        snprintf(in, sizeof in, "Zhang%sSan", bad[i]);
+        name_bad(in, CC_ERR_INCORRECT_FORMAT);
+        snprintf(in, sizeof in, "%s\xE5\xBC\xA0\xE4\xB8\x89", bad[i]);
+        name_bad(in, CC_ERR_INCORRECT_FORMAT);
+        snprintf(in, sizeof in, "\xE5\xBC\xA0\xE4\xB8\x89%s", bad[i]);
+        name_bad(in, CC_ERR_INCORRECT_FORMAT);
+    }
+    /* "evil\u202Egnp.exe" shows as "evilexe.png" */
+    name_bad("invoice\xE2\x80\xAEgnp.exe", CC_ERR_INCORRECT_FORMAT);
+    /* the neighbours of the refused ranges stay allowed */
+    name_ok("a\xE2\x80\x8A" "b", "a\xE2\x80\x8A" "b");   /* U+200A HAIR SPACE */
+    name_ok("a\xE2\x80\xAF" "b", "a\xE2\x80\xAF" "b");   /* U+202F NARROW NO-BREAK SPACE */
+    name_ok("a\xE2\x80\x90" "b", "a\xE2\x80\x90" "b");   /* U+2010 HYPHEN */
+}
+
 static void name_null_missing(void **st)
 {
     (void)st;
@@ -1618,6 +1647,7 @@ int main(void)
         cmocka_unit_test(name_empty_missing),
         cmocka_unit_test(name_whitespace_only_missing),
         cmocka_unit_test(name_null_missing),
+        cmocka_unit_test(name_invisible_format_refused),
         cmocka_unit_test(name_64_chars_ok),
         cmocka_unit_test(name_65_chars_rejected),
         cmocka_unit_test(name_64_four_byte_chars_ok),

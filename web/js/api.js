@@ -35,7 +35,8 @@ export function onSessionLost(fn) {
 export async function api(method, path, body, opts = {}) {
   const headers = { Accept: 'application/json' };
   if (method !== 'GET' && method !== 'HEAD' && csrf) headers['X-CSRF-Token'] = csrf;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  // the server requires JSON on every change, with or without a body
+  if (body !== undefined || (method !== 'GET' && method !== 'HEAD')) headers['Content-Type'] = 'application/json';
   if (opts.ifMatch !== undefined) headers['If-Match'] = `"${opts.ifMatch}"`;
   let res;
   try {
@@ -69,4 +70,38 @@ export function errField(e) {
   if (e.body.field) return String(e.body.field);
   const m = /^(?:IncorrectFormat|MissingParameter|AlreadyExists|LimitExceeded|InvalidParameter)\.(\w+)$/.exec(e.code);
   return m ? m[1] : null;
+}
+
+/**
+ * One page of a list for a page's region: GET path with st.page, st.pageSize
+ * and the extra query, the region busy meanwhile. Returns the answer, or null
+ * when the view is gone, the request failed (the error is shown in region), or
+ * the page is past the end (st.page moves to the last one and reload() runs).
+ */
+export async function fetchPage(region, view, st, path, extra, reload) {
+  const q = new URLSearchParams({ page: String(st.page), page_size: String(st.pageSize) });
+  for (const [k, v] of Object.entries(extra)) if (v) q.set(k, v);
+  region.setAttribute('aria-busy', 'true');
+  let r;
+  try {
+    r = await api('GET', `${path}?${q}`);
+  } catch (e) {
+    if (!view.alive()) return null;
+    region.replaceChildren();
+    const p = document.createElement('p');
+    p.className = 'form-error';
+    p.setAttribute('role', 'alert');
+    p.textContent = t('common.error', { message: errText(e) });
+    region.appendChild(p);
+    return null;
+  }
+  if (!view.alive()) return null;
+  if (r.items.length === 0 && st.page > 1) {
+    st.page = Math.max(1, Math.ceil(r.total / st.pageSize));
+    reload();
+    return null;
+  }
+  region.removeAttribute('aria-busy');
+  region.replaceChildren();
+  return r;
 }

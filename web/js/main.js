@@ -2,7 +2,8 @@
 // API, in plain ES modules with no build step. This module starts it, keeps
 // who is signed in, draws the frame (top bar with the language switch and
 // sign-out, the navigation) and picks the page from the URL hash (#/contacts,
-// #/notifications, #/certificates, #/applications, #/settings, #/guide; an
+// #/notifications, #/certificates, #/applications, #/settings, #/audit
+// (admins), #/guide; an
 // id after the page, #/certificates/7, opens that one's detail). Each page
 // gets a view: the user, what the role allows, and alive() — false once
 // another page has been drawn, so a late answer does not paint over it.
@@ -19,10 +20,11 @@ import { settingsPage } from './pages/settings.js';
 import { guidePage } from './pages/robot_guide.js';
 import { applicationsPage } from './pages/applications.js';
 import { certificatesPage } from './pages/certificates.js';
+import { auditPage } from './pages/audit.js';
 
 const PAGES = {
   contacts: contactsPage, notifications: notificationsPage, certificates: certificatesPage,
-  applications: applicationsPage, settings: settingsPage, guide: guidePage,
+  applications: applicationsPage, settings: settingsPage, guide: guidePage, audit: auditPage,
 };
 
 const app = {
@@ -45,6 +47,7 @@ function endSession() {
 function route() {
   const m = /^#\/([a-z-]+)/.exec(location.hash || '');
   const r = m ? m[1] : 'contacts';
+  if (r === 'audit' && !isAdmin(app.user)) return 'contacts'; // admins only
   return Object.hasOwn(PAGES, r) ? r : 'contacts';
 }
 
@@ -109,6 +112,7 @@ function navigation(r) {
       h('li', null, navLink('certificates', t('nav.certificates'))),
       h('li', null, navLink('applications', t('nav.applications'))),
       h('li', null, navLink('settings', t('nav.settings'))),
+      isAdmin(app.user) ? h('li', null, navLink('audit', t('nav.audit'))) : null,
       h('li', null, navLink('guide', t('nav.guide')))));
   menuBtn.addEventListener('click', () => {
     const open = !nav.classList.contains('open');

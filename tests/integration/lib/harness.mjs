@@ -306,7 +306,9 @@ function parseBody(text) {
 /**
  * fetch-based request. `key` is a key object from createAccount/createKey;
  * `json` is serialised with Content-Type application/json; `body` is sent
- * as is. Returns {status, headers (a Headers), text, json}.
+ * as is. A POST, PUT, PATCH or DELETE without json or body says
+ * Content-Type: application/json, as the server requires (unless headers
+ * names another). Returns {status, headers (a Headers), text, json}.
  */
 export async function api(server, method, urlPath, { key, json, body, headers = {} } = {}) {
   const h = { ...headers };
@@ -316,6 +318,9 @@ export async function api(server, method, urlPath, { key, json, body, headers = 
     payload = JSON.stringify(json);
     if (!('content-type' in lower(h))) h['content-type'] = 'application/json';
   }
+  // every state change is sent as JSON, with or without a body
+  if (body === undefined && json === undefined && ['POST', 'PUT', 'PATCH', 'DELETE'].includes(method) &&
+      !('content-type' in lower(h))) h['content-type'] = 'application/json';
   const res = await fetch(server.base + urlPath, { method, headers: h, body: payload });
   const text = await res.text();
   return { status: res.status, headers: res.headers, text, json: parseBody(text), method, path: urlPath };
@@ -450,6 +455,15 @@ export function assertOk(res, status) {
 
 // ------------------------------------------------------------ contact helpers
 
+/**
+ * A robot's webhook URL as every answer shows it: its token (access_token=,
+ * key=, the hook id) masked to its first and last four characters
+ * (…access_token=abcd****wxyz), or to **** when it has eight or fewer.
+ */
+export function maskedHook(url) {
+  return url.replace(/([=/])([A-Za-z0-9-]+)$/, (m, sep, tok) => sep + (tok.length <= 8 ? '****' : `${tok.slice(0, 4)}****${tok.slice(-4)}`));
+}
+
 /** A valid create body; override any field. */
 export function contactBody(over = {}) {
   const n = unique('c');
@@ -581,4 +595,29 @@ export async function eventSettled(server, key, id, { timeoutMs = 30000, interva
     const e = assertOk(await api(server, 'GET', `/v1/events/${id}`, { key }), 200);
     return e.notifications.every((x) => x.status !== 'pending') ? e : null;
   }, { timeoutMs, intervalMs, what: `event ${id} to settle` });
+}
+
+/**
+ * Sends a code to target (an email or a mobile) through POST /v1/verifications
+ * and confirms it with the code the server wrote to its log (development mode
+ * with email and SMS written to the log).
+ */
+export async function confirmTargetFromLog(server, key, channel, target) {
+  const n0 = server.lines.length;
+  const res = await sendTargetCode(server, key, channel, target);
+  assertOk(res, 201);
+  await server.requestLog(res.headers.get('x-request-id'));
+  const text = server.lines.slice(n0).filter((l) => l.msg !== 'request').map((l) => JSON.stringify(l)).join('\n');
+  const codes = [...new Set(text.match(/(?<!\d)\d{6}(?!\d)/g) || [])];
+  const code = codes.find((c) => !target.includes(c));
+  assert.ok(code, `no code in the log:\n${text}`);
+  assertOk(await confirmTargetCode(server, key, res.json.verification_id, code), 200);
+}
+
+/** A contact body (contactBody(over)) whose email and mobile were just confirmed. */
+export async function verifiedContactBody(server, key, over = {}) {
+  const body = contactBody(over);
+  await confirmTargetFromLog(server, key, 'email', body.email);
+  await confirmTargetFromLog(server, key, 'mobile', body.mobile);
+  return body;
 }

@@ -411,6 +411,28 @@ export async function startSmsGateway(opts) {
   return g;
 }
 
+/** The server's settings for sending SMS through gw with these credentials and templates. */
+export function aliyunSmsEnv(gw, { keyId, secret, signName, templateCode, notifyTemplateCode }) {
+  return {
+    CERTCONTACTS_SMS_PROVIDER: 'aliyun',
+    CERTCONTACTS_SMS_ENDPOINT: gw.url,
+    CERTCONTACTS_SMS_ACCESS_KEY_ID: keyId,
+    CERTCONTACTS_SMS_ACCESS_KEY_SECRET: secret,
+    CERTCONTACTS_SMS_SIGN_NAME: signName,
+    CERTCONTACTS_SMS_TEMPLATE_CODE: templateCode,
+    CERTCONTACTS_SMS_NOTIFY_TEMPLATE_CODE: notifyTemplateCode,
+  };
+}
+
+/** The server's settings for sending email through sink (plain SMTP on loopback). */
+export function smtpSinkEnv(sink) {
+  return {
+    CERTCONTACTS_SMTP_URL: sink.url,
+    CERTCONTACTS_SMTP_FROM: 'certcontacts <noreply@certcontacts.test>',
+    CERTCONTACTS_SMTP_STARTTLS: 'optional',
+  };
+}
+
 /** The phone number SendSms expects for a mainland number: "+8613312345678" → "13312345678". */
 export function nationalMobile(e164) {
   return e164.replace(/^\+86/, '');

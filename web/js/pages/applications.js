@@ -5,7 +5,7 @@
 
 import { t, fmtTime } from '../i18n.js';
 import { h, append, clear, button, field, selectEl, pageHead, pager } from '../dom.js';
-import { api, errText } from '../api.js';
+import { fetchPage } from '../api.js';
 import { applyDialog } from './application_apply.js';
 import { applicationDialog } from './application_detail.js';
 
@@ -39,25 +39,8 @@ export async function applicationsPage(main, view) {
     region]);
 
   async function load() {
-    const q = new URLSearchParams({ page: String(st.page), page_size: String(st.pageSize) });
-    if (st.state) q.set('state', st.state);
-    region.setAttribute('aria-busy', 'true');
-    let r;
-    try {
-      r = await api('GET', `/v1/applications?${q}`);
-    } catch (e) {
-      if (!view.alive()) return;
-      clear(region).appendChild(h('p', { class: 'form-error', role: 'alert' }, t('common.error', { message: errText(e) })));
-      return;
-    }
-    if (!view.alive()) return;
-    if (r.items.length === 0 && st.page > 1) {
-      st.page = Math.max(1, Math.ceil(r.total / st.pageSize));
-      load();
-      return;
-    }
-    region.removeAttribute('aria-busy');
-    clear(region);
+    const r = await fetchPage(region, view, st, '/v1/applications', { state: st.state }, load);
+    if (!r) return;
     if (!r.items.length) {
       region.appendChild(h('div', { class: 'empty' }, h('p', null, t(st.state ? 'apps.emptyState' : 'apps.empty'))));
       return;

@@ -7,7 +7,7 @@
 
 import { t } from '../i18n.js';
 import { h, append, clear, uid, button, field, selectEl, pageHead, pager, toast } from '../dom.js';
-import { api, errText, errField } from '../api.js';
+import { api, errText, errField, fetchPage } from '../api.js';
 import { openDialog } from '../dialog.js';
 import { certificateDialog, contactChecks } from './certificate_detail.js';
 
@@ -63,27 +63,8 @@ export async function certificatesPage(main, view) {
   const limit = await threshold();
 
   async function load() {
-    const q = new URLSearchParams({ page: String(st.page), page_size: String(st.pageSize) });
-    if (st.state) q.set('state', st.state);
-    if (st.within) q.set('expiring_within_days', st.within);
-    if (st.keyword) q.set('keyword', st.keyword);
-    region.setAttribute('aria-busy', 'true');
-    let r;
-    try {
-      r = await api('GET', `/v1/certificates?${q}`);
-    } catch (e) {
-      if (!view.alive()) return;
-      clear(region).appendChild(h('p', { class: 'form-error', role: 'alert' }, t('common.error', { message: errText(e) })));
-      return;
-    }
-    if (!view.alive()) return;
-    if (r.items.length === 0 && st.page > 1) {
-      st.page = Math.max(1, Math.ceil(r.total / st.pageSize));
-      load();
-      return;
-    }
-    region.removeAttribute('aria-busy');
-    clear(region);
+    const r = await fetchPage(region, view, st, '/v1/certificates', { state: st.state, expiring_within_days: st.within, keyword: st.keyword }, load);
+    if (!r) return;
     if (!r.items.length) {
       region.appendChild(h('div', { class: 'empty' }, h('p', null, t(st.state || st.within || st.keyword ? 'certs.emptyFilter' : 'certs.empty'))));
       return;

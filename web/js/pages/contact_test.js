@@ -39,10 +39,11 @@ export async function testDialog(id, reload) {
   c.webhooks.forEach((w, i) => opts.push({ channel: 'webhook', webhookId: w.id, label: `${t('bot.row', { n: i + 1 })} · ${platformName(w.kind)}${w.broken ? ` (${t('status.broken')})` : ''}` }));
   const radioName = uid('test-ch');
   const legendId = uid('test-legend');
-  // the first robot is picked when there is one, else the first address
-  const picked = c.webhooks.length ? opts.length - c.webhooks.length : 0;
+  // the first robot is picked when there is one, else the first verified address;
+  // an unverified address gets no test (the server refuses it): verify it instead
+  const picked = c.webhooks.length ? opts.length - c.webhooks.length : Math.max(0, opts.findIndex((o) => !o.unverified));
   const radios = opts.map((o, i) => {
-    const r = h('input', { type: 'radio', name: radioName, id: uid('test-opt'), value: String(i), checked: i === picked });
+    const r = h('input', { type: 'radio', name: radioName, id: uid('test-opt'), value: String(i), checked: i === picked, disabled: o.unverified });
     return h('label', { class: 'radio', for: r.id }, r, o.label, o.unverified ? h('span', { class: 'muted' }, ` (${t('status.unverified')})`) : null);
   });
   const ev = field({ label: t('test.eventType'), input: selectEl(EVENT_TYPES.map((e) => [e, t(`event.${e}`)]), 'contact.test') });
