@@ -65,6 +65,8 @@ static void usage(FILE *f)
             "              [--password PASSWORD] [--json]\n"
             "                                      add a console user (a password is generated\n"
             "                                      and printed when none is given)\n"
+            "  user unlock --account ID --email EMAIL\n"
+            "                                      lift a console user's sign-in locks\n"
             "  audit verify [--json]               check the audit log's hash chain (exit\n"
             "                                      status 1 when an entry was changed or removed)\n"
             "  config example                      print a fully commented example config\n"
@@ -282,6 +284,7 @@ static int open_app(const struct cc_config *cfg, struct cc_store **store, struct
     }
     struct cc_service_config svcc = {
         .max_contacts = cfg->max_contacts_per_account,
+        .max_keys = cfg->max_access_keys_per_account,
         .verify = {cfg->verify_code_ttl, cfg->verify_resend_interval, cfg->verify_max_per_hour,
                    cfg->verify_max_per_day, cfg->verify_account_max_per_hour,
                    cfg->verify_max_attempts},
@@ -517,6 +520,28 @@ static void print_user(const struct cc_user *u, const char *password, int json)
         printf("console password:  %s   (shown only now: store it safely)\n", password);
 }
 
+static int user_unlock(const struct args *a, struct cc_service *svc)
+{
+    struct cc_error err;
+    int64_t account;
+    if (parse_account(a, &account))
+        return 2;
+    if (!a->email) {
+        fprintf(stderr, "certcontacts: --email is required\n");
+        return 2;
+    }
+    struct cc_user u;
+    if (cc_user_unlock(svc, NULL, account, 0, a->email, &u, &err)) {
+        fprintf(stderr, "certcontacts: %s\n", err.message);
+        return 1;
+    }
+    if (a->json)
+        print_user(&u, "", 1);
+    else
+        printf("unlocked:          %s (account %lld)\n", u.email, (long long)u.account_id);
+    return 0;
+}
+
 static int cmd_audit(const struct args *a, struct cc_service *svc)
 {
     struct cc_error err;
@@ -558,9 +583,12 @@ static int cmd_user(const struct args *a, struct cc_service *svc)
 {
     struct cc_error err;
     int64_t account;
+    if (a->npos == 2 && strcmp(a->pos[1], "unlock") == 0)
+        return user_unlock(a, svc);
     if (a->npos != 2 || strcmp(a->pos[1], "create") != 0) {
         fprintf(stderr, "usage: certcontacts user create --account ID --email EMAIL "
-                        "--role admin|operator|readonly [--password PASSWORD] [--json]\n");
+                        "--role admin|operator|readonly [--password PASSWORD] [--json]\n"
+                        "       certcontacts user unlock --account ID --email EMAIL\n");
         return 2;
     }
     if (parse_account(a, &account))
@@ -716,6 +744,7 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
         .tls_key_file = cfg->tls_key_file,
         .trusted_proxies = cfg->trusted_proxies,
         .hsts_max_age_s = cfg->hsts_max_age_s,
+        .acs_nonces_per_key = cfg->acs_nonces_per_key,
     };
     struct cc_dispatcher_config dcfg = {(int)cfg->dispatcher_threads, cfg->delivery_lease_s * 1000,
                                         schedule, nschedule, 1000,

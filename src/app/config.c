@@ -189,6 +189,14 @@ static const struct opt opts[] = {
     {"acs_requests_per_minute", INT(acs_requests_per_minute), 1, 10000000, "6000", NULL,
      "Calls of the Alibaba Cloud CAS API one access key may make in a minute (bursts of ten "
      "seconds' worth); more get 400 Throttling.User with x-acs-retry-after in milliseconds."},
+    {"max_access_keys_per_account", INT(max_access_keys_per_account), 1, 100000, "50", NULL,
+     "Access keys an account may have enabled at once; creating one more is refused (400 "
+     "LimitExceeded.AccessKeys) until one is disabled."},
+    {"acs_nonces_per_key", INT(acs_nonces_per_key), 100, 1000000, "12000", NULL,
+     "Signature nonces of the Alibaba Cloud CAS API remembered per access key: each is kept "
+     "until its timestamp leaves the 15-minute window, and a key whose share is full gets 400 "
+     "Throttling.User until one expires (another key's calls never push its nonces out). "
+     "About 32 bytes each at the most."},
     {"session_idle_timeout", INT(session_idle_timeout), 60, 604800, "1800", NULL,
      "Seconds a console session may go unused before it ends."},
     {"session_max_age", INT(session_max_age), 300, 2592000, "43200", NULL,

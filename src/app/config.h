@@ -73,6 +73,8 @@ struct cc_config {
     int64_t throttle_max_age;
     /* Alibaba Cloud CAS API */
     int64_t acs_requests_per_minute;
+    int64_t max_access_keys_per_account;
+    int64_t acs_nonces_per_key;
     /* the web console */
     int64_t session_idle_timeout;
     int64_t session_max_age;

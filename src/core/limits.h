@@ -103,6 +103,11 @@
 #ifndef CC_KEYWORD_MAX_CHARS
 #define CC_KEYWORD_MAX_CHARS 64
 #endif
+/* Enabled access keys one account may have by default (option max_access_keys_per_account):
+ * each key has its own share of the Alibaba API's replay cache. */
+#ifndef CC_KEYS_PER_ACCOUNT_DEFAULT
+#define CC_KEYS_PER_ACCOUNT_DEFAULT 50
+#endif
 /* Console users one account may have. */
 #ifndef CC_USERS_MAX
 #define CC_USERS_MAX 1000
@@ -126,8 +131,15 @@
 #ifndef CC_PASSWORD_MAX_CHARS
 #define CC_PASSWORD_MAX_CHARS 128
 #endif
-/* Wrong passwords within CC_SIGN_IN_WINDOW_S that lock the email for
- * CC_SIGN_IN_LOCK_S. */
+/* Password hashes (sign-in, new passwords) that may wait while every hash slot (4, each
+ * 19 MiB) is busy; more are refused at once with 503 and Retry-After, so a sign-in flood
+ * neither grows memory nor holds the blocking pool. */
+#ifndef CC_PASSWORD_HASH_QUEUE_MAX
+#define CC_PASSWORD_HASH_QUEUE_MAX 16
+#endif
+/* Wrong passwords within CC_SIGN_IN_WINDOW_S for one email from one source address that
+ * lock that email for CC_SIGN_IN_LOCK_S from that address only; other addresses are only
+ * slowed down (the attacker could be anyone, the real user is elsewhere). */
 #ifndef CC_SIGN_IN_MAX_FAILURES
 #define CC_SIGN_IN_MAX_FAILURES 5
 #endif
@@ -136,6 +148,15 @@
 #endif
 #ifndef CC_SIGN_IN_LOCK_S
 #define CC_SIGN_IN_LOCK_S (15 * 60)
+#endif
+/* Wrong passwords within CC_SIGN_IN_WINDOW_S from one source address, whatever the
+ * emails, that lock every sign-in from that address for CC_SIGN_IN_LOCK_S. */
+#ifndef CC_SIGN_IN_ADDR_MAX_FAILURES
+#define CC_SIGN_IN_ADDR_MAX_FAILURES 100
+#endif
+/* Characters of a source address as text (an IPv6 address is at most 45). */
+#ifndef CC_ADDR_TEXT_MAX
+#define CC_ADDR_TEXT_MAX 45
 #endif
 /* Sign-ins held back after wrong passwords at once; more are refused at once, so a flood
  * cannot occupy the blocking pool. */
@@ -167,19 +188,11 @@
 #ifndef CC_ACS_MSG_MAX
 #define CC_ACS_MSG_MAX 8192
 #endif
-/* The replay cache: sets x ways nonces remembered (65 536). */
-#ifndef CC_ACS_NONCE_SETS
-#define CC_ACS_NONCE_SETS 8192
-#endif
-#ifndef CC_ACS_NONCE_WAYS
-#define CC_ACS_NONCE_WAYS 8
-#endif
-/* The per-key rate limiter: sets x ways keys tracked (4 096). */
-#ifndef CC_ACS_RATE_SETS
-#define CC_ACS_RATE_SETS 1024
-#endif
-#ifndef CC_ACS_RATE_WAYS
-#define CC_ACS_RATE_WAYS 4
+/* Signature nonces one access key may have remembered at once by default (option
+ * acs_nonces_per_key): each is kept until its timestamp leaves the window, and a key whose
+ * share is full is throttled rather than another key's nonce forgotten. */
+#ifndef CC_ACS_NONCES_PER_KEY_DEFAULT
+#define CC_ACS_NONCES_PER_KEY_DEFAULT 12000
 #endif
 
 /* ---- delivery ------------------------------------------------------------ */

@@ -225,14 +225,14 @@ struct cc_user {
     int64_t id;
     int64_t account_id;
     char email[CC_EMAIL_MAX + 1];
-    char email_norm[CC_EMAIL_MAX + 1];    /* lower-cased: unique on the server */
+    char email_norm[CC_EMAIL_MAX + 1];    /* lower-cased: unique in its account */
     enum cc_role role;
     char password_hash[CC_PASSWORD_HASH_MAX + 1]; /* argon2id encoded */
     char language[CC_LANG_MAX + 1];
     int64_t disabled_at;                  /* 0 while enabled */
     int64_t created_at;
     int64_t last_sign_in_at;              /* 0: never */
-    int64_t locked_until;                 /* read only: from the failures of its email */
+    int64_t locked_until;                 /* read only: its latest lock from one address */
 };
 
 struct cc_session {

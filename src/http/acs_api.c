@@ -468,10 +468,20 @@ static int authenticate(struct cc_acs_state *st, struct cc_service *svc,
     }
     /* Remembered until the timestamp leaves the window, when the clock check
      * refuses a replay by itself. */
-    if (cc_acs_nonce_seen(st, out->key_id, claim.nonce, claim.time_ms + CC_ACS_SKEW_MS + 1000,
-                          now_ms)) {
+    int seen = cc_acs_nonce_seen(st, out->key_id, claim.nonce,
+                                 claim.time_ms + CC_ACS_SKEW_MS + 1000, now_ms);
+    if (seen == CC_ACS_NONCE_REPLAY) {
         cc_acs_error_set(e, CC_ERR_NONCE_USED, NULL,
                          "Specified signature nonce was used already.");
+        return -1;
+    }
+    if (seen == CC_ACS_NONCE_FULL) {
+        int64_t retry = cc_acs_nonce_retry_ms(st, out->key_id, now_ms);
+        cc_acs_error_set(e, CC_ERR_THROTTLED, "User",
+                         "Request was denied due to user flow control: this access key has made "
+                         "as many calls as its replay window holds; try again in %lld ms.",
+                         (long long)retry);
+        e->retry_after_ms = retry;
         return -1;
     }
     out->mask_addresses = 1; /* Alibaba's API always shows addresses masked */

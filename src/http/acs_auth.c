@@ -3,7 +3,8 @@
  * call's parameters (query and form body), its signature (HMAC-SHA1,
  * SignatureVersion 1.0, or ACS3-HMAC-SHA256, both computed by
  * core/acs_sign.c), the 15-minute clock window, the once-only nonce (a
- * fixed-size replay cache) and the per-key request rate (Throttling.User).
+ * replay cache with a bounded share per access key) and the per-key request
+ * rate (Throttling.User).
  *
  * Pure but for the replay cache's and rate's own memory: nothing here
  * reads the database (acs_api.c hands the signature check to the service's
@@ -468,57 +469,84 @@ int cc_acs_signature_ok(const struct cc_acs_call *call, const struct cc_acs_clai
 }
 
 /* ---- replay cache and rate limit ----------------------------------------------------- */
-/* Set-associative tables of fixed size: a slot set is picked by a keyed
- * hash (the key is random per process, so nobody can aim many nonces at
- * one set to push out another's), and within a full set the entry that
- * expires first is replaced. */
+/* One record per access key that has made a verified call: its rate bucket
+ * and its own table of nonces. A nonce is remembered until its timestamp
+ * leaves the window, whatever other keys send: a key's table holds at most
+ * nonces_per_key, and when it is full that key's new calls are refused
+ * (Throttling) rather than any live nonce forgotten. Records are made only
+ * after the signature is checked, so only real keys (capped per account)
+ * take memory; a record whose nonces have all expired and whose bucket is
+ * full again is freed by a sweep that visits one chain per call.
+ *
+ * Nonce tables are open-addressed (linear probing) by a keyed hash of the
+ * nonce (the key is random per process, so nobody can aim nonces at one
+ * probe run), grow by doubling up to the share, and are rebuilt without
+ * their expired entries when full or too loaded. */
+
+#define KEY_CHAINS     4096
+#define TABLE_MIN      64
 
 struct nonce_slot {
     uint8_t tag[16];
     int64_t expires_ms;           /* 0: free */
 };
 
-struct bucket {
+struct key_state {
+    struct key_state *next;
     char key_id[CC_KEY_ID_LEN + 1];
-    double tokens;
-    int64_t last_ms;              /* last refill; 0: free */
+    double tokens;                /* the rate bucket */
+    int64_t last_ms;              /* its last refill */
+    struct nonce_slot *tab;       /* NULL until the first nonce */
+    size_t cap;                   /* slots, a power of two */
+    size_t used;                  /* slots taken (live or expired) */
+    int64_t min_exp, max_exp;     /* over the slots taken */
 };
 
 struct cc_acs_state {
     uint8_t salt[32];
-    pthread_mutex_t nonce_mu;
-    struct nonce_slot (*nonces)[CC_ACS_NONCE_WAYS];
-    pthread_mutex_t bucket_mu;
-    struct bucket (*buckets)[CC_ACS_RATE_WAYS];
+    pthread_mutex_t mu;
+    struct key_state *chains[KEY_CHAINS];
+    size_t sweep;                 /* next chain the sweep visits */
+    size_t per_key;               /* nonces one key may hold */
+    size_t max_cap;               /* the table size that holds per_key */
     double per_ms;                /* tokens added per ms */
     double burst;
 };
 
-struct cc_acs_state *cc_acs_state_new(int64_t requests_per_minute)
+struct cc_acs_state *cc_acs_state_new(int64_t requests_per_minute, int64_t nonces_per_key)
 {
     struct cc_acs_state *st = cc_calloc(1, sizeof *st);
     cc_random_bytes(st->salt, sizeof st->salt);
-    pthread_mutex_init(&st->nonce_mu, NULL);
-    pthread_mutex_init(&st->bucket_mu, NULL);
-    st->nonces = cc_calloc(CC_ACS_NONCE_SETS, sizeof *st->nonces);
-    st->buckets = cc_calloc(CC_ACS_RATE_SETS, sizeof *st->buckets);
+    pthread_mutex_init(&st->mu, NULL);
     if (requests_per_minute < 1)
         requests_per_minute = 1;
     st->per_ms = (double)requests_per_minute / 60000.0;
     st->burst = (double)requests_per_minute / 6.0;
     if (st->burst < 1.0)
         st->burst = 1.0;
+    st->per_key = nonces_per_key > 0 ? (size_t)nonces_per_key : CC_ACS_NONCES_PER_KEY_DEFAULT;
+    st->max_cap = TABLE_MIN;
+    while (st->max_cap * 3 / 4 < st->per_key)  /* at most 3/4 full */
+        st->max_cap *= 2;
     return st;
+}
+
+static void key_free(struct key_state *k)
+{
+    cc_free(k->tab);
+    cc_free(k);
 }
 
 void cc_acs_state_free(struct cc_acs_state *st)
 {
     if (!st)
         return;
-    pthread_mutex_destroy(&st->nonce_mu);
-    pthread_mutex_destroy(&st->bucket_mu);
-    cc_free(st->nonces);
-    cc_free(st->buckets);
+    for (size_t i = 0; i < KEY_CHAINS; i++)
+        for (struct key_state *k = st->chains[i], *next; k; k = next) {
+            next = k->next;
+            key_free(k);
+        }
+    pthread_mutex_destroy(&st->mu);
     OPENSSL_cleanse(st->salt, sizeof st->salt);
     cc_free(st);
 }
@@ -535,10 +563,90 @@ static void keyed_hash(const struct cc_acs_state *st, const char *a, const char 
     cc_hmac_sha256(st->salt, sizeof st->salt, buf, la + 1 + lb, out);
 }
 
-static size_t set_index(const uint8_t h[32], size_t nsets)
+static size_t hash_index(const uint8_t h[32], size_t n)
 {
     uint32_t v = (uint32_t)h[28] << 24 | (uint32_t)h[29] << 16 | (uint32_t)h[30] << 8 | h[31];
-    return v % nsets;
+    return v % n;
+}
+
+/* A record is idle when it remembers no live nonce and its bucket has
+ * refilled: forgetting it changes nothing. */
+static int key_idle(const struct cc_acs_state *st, const struct key_state *k, int64_t now_ms)
+{
+    double tokens = k->tokens + (double)(now_ms - k->last_ms) * st->per_ms;
+    return (k->used == 0 || k->max_exp <= now_ms) && tokens >= st->burst;
+}
+
+/* Frees the idle records of one chain, a different one each call. */
+static void sweep_one(struct cc_acs_state *st, int64_t now_ms)
+{
+    struct key_state **pp = &st->chains[st->sweep++ % KEY_CHAINS];
+    while (*pp) {
+        struct key_state *k = *pp;
+        if (key_idle(st, k, now_ms)) {
+            *pp = k->next;
+            key_free(k);
+        } else {
+            pp = &k->next;
+        }
+    }
+}
+
+/* key_id's record, made (with a full bucket) when it has none. */
+static struct key_state *key_find(struct cc_acs_state *st, const char *key_id, int64_t now_ms)
+{
+    uint8_t h[32];
+    keyed_hash(st, key_id, "", h);
+    struct key_state **chain = &st->chains[hash_index(h, KEY_CHAINS)];
+    for (struct key_state *k = *chain; k; k = k->next)
+        if (strcmp(k->key_id, key_id) == 0)
+            return k;
+    struct key_state *k = cc_calloc(1, sizeof *k);
+    cc_strlcpy(k->key_id, key_id, sizeof k->key_id);
+    k->tokens = st->burst;
+    k->last_ms = now_ms;
+    k->next = *chain;
+    *chain = k;
+    return k;
+}
+
+static struct nonce_slot *probe(struct nonce_slot *tab, size_t cap, const uint8_t tag[16])
+{
+    size_t i = ((size_t)tag[0] << 24 | (size_t)tag[1] << 16 | (size_t)tag[2] << 8 | tag[3]) &
+               (cap - 1);
+    for (;; i = (i + 1) & (cap - 1))
+        if (tab[i].expires_ms == 0 || memcmp(tab[i].tag, tag, 16) == 0)
+            return &tab[i];
+}
+
+/* Rebuilds k's table with only its live entries, sized for them and one
+ * more with room to grow (at most max_cap). */
+static void rebuild(struct cc_acs_state *st, struct key_state *k, int64_t now_ms)
+{
+    size_t live = 0;
+    for (size_t i = 0; i < k->cap; i++)
+        live += k->tab && k->tab[i].expires_ms > now_ms;
+    size_t cap = TABLE_MIN;
+    while (cap < st->max_cap && cap * 3 / 4 < (live + 1) * 2)
+        cap *= 2;
+    struct nonce_slot *tab = cc_calloc(cap, sizeof *tab);
+    size_t used = 0;
+    int64_t lo = INT64_MAX, hi = 0;
+    for (size_t i = 0; i < k->cap; i++) {
+        const struct nonce_slot *e = &k->tab[i];
+        if (e->expires_ms <= now_ms)
+            continue;
+        *probe(tab, cap, e->tag) = *e;
+        used++;
+        lo = e->expires_ms < lo ? e->expires_ms : lo;
+        hi = e->expires_ms > hi ? e->expires_ms : hi;
+    }
+    cc_free(k->tab);
+    k->tab = tab;
+    k->cap = cap;
+    k->used = used;
+    k->min_exp = used ? lo : 0;
+    k->max_exp = hi;
 }
 
 int cc_acs_nonce_seen(struct cc_acs_state *st, const char *key_id, const char *nonce,
@@ -546,49 +654,53 @@ int cc_acs_nonce_seen(struct cc_acs_state *st, const char *key_id, const char *n
 {
     uint8_t h[32];
     keyed_hash(st, key_id, nonce, h);
-    int seen = 0;
-    pthread_mutex_lock(&st->nonce_mu);
-    struct nonce_slot *set = st->nonces[set_index(h, CC_ACS_NONCE_SETS)];
-    struct nonce_slot *victim = &set[0];
-    for (int i = 0; i < CC_ACS_NONCE_WAYS; i++) {
-        struct nonce_slot *s = &set[i];
-        if (s->expires_ms > now_ms && memcmp(s->tag, h, sizeof s->tag) == 0) {
-            seen = 1;
-            break;
+    int verdict = CC_ACS_NONCE_NEW;
+    pthread_mutex_lock(&st->mu);
+    struct key_state *k = key_find(st, key_id, now_ms);
+    struct nonce_slot *e = k->tab ? probe(k->tab, k->cap, h) : NULL;
+    if (e && e->expires_ms > now_ms) {
+        verdict = CC_ACS_NONCE_REPLAY;
+    } else if (e && e->expires_ms) { /* this very nonce, expired: remember it again */
+        e->expires_ms = expires_ms;
+        k->max_exp = expires_ms > k->max_exp ? expires_ms : k->max_exp;
+    } else {
+        int full = k->used >= st->per_key;
+        if (full && now_ms < k->min_exp) {
+            verdict = CC_ACS_NONCE_FULL;  /* nothing of this key's can go yet */
+        } else {
+            if (!k->tab || full || (k->used + 1) * 4 > k->cap * 3)
+                rebuild(st, k, now_ms);
+            if (k->used >= st->per_key) {
+                verdict = CC_ACS_NONCE_FULL;
+            } else {
+                e = probe(k->tab, k->cap, h);
+                memcpy(e->tag, h, sizeof e->tag);
+                e->expires_ms = expires_ms;
+                k->min_exp = k->used == 0 || expires_ms < k->min_exp ? expires_ms : k->min_exp;
+                k->max_exp = expires_ms > k->max_exp ? expires_ms : k->max_exp;
+                k->used++;
+            }
         }
-        /* Free slots (0) go first, then expired ones, then the one that
-         * expires soonest. */
-        if (s->expires_ms < victim->expires_ms)
-            victim = s;
     }
-    if (!seen) {
-        memcpy(victim->tag, h, sizeof victim->tag);
-        victim->expires_ms = expires_ms;
-    }
-    pthread_mutex_unlock(&st->nonce_mu);
-    return seen;
+    sweep_one(st, now_ms);
+    pthread_mutex_unlock(&st->mu);
+    return verdict;
+}
+
+int64_t cc_acs_nonce_retry_ms(struct cc_acs_state *st, const char *key_id, int64_t now_ms)
+{
+    pthread_mutex_lock(&st->mu);
+    struct key_state *k = key_find(st, key_id, now_ms);
+    int64_t wait = k->min_exp > now_ms ? k->min_exp - now_ms : 1;
+    pthread_mutex_unlock(&st->mu);
+    return wait;
 }
 
 int64_t cc_acs_throttle(struct cc_acs_state *st, const char *key_id, int64_t now_ms)
 {
-    uint8_t h[32];
-    keyed_hash(st, key_id, "", h);
     int64_t wait = 0;
-    pthread_mutex_lock(&st->bucket_mu);
-    struct bucket *set = st->buckets[set_index(h, CC_ACS_RATE_SETS)];
-    struct bucket *b = NULL, *victim = &set[0];
-    for (int i = 0; i < CC_ACS_RATE_WAYS && !b; i++) {
-        if (set[i].last_ms && strcmp(set[i].key_id, key_id) == 0)
-            b = &set[i];
-        else if (set[i].last_ms < victim->last_ms)
-            victim = &set[i]; /* the one used longest ago (or a free one) */
-    }
-    if (!b) {
-        b = victim;
-        cc_strlcpy(b->key_id, key_id, sizeof b->key_id);
-        b->tokens = st->burst;
-        b->last_ms = now_ms;
-    }
+    pthread_mutex_lock(&st->mu);
+    struct key_state *b = key_find(st, key_id, now_ms);
     if (now_ms > b->last_ms) {
         b->tokens += (double)(now_ms - b->last_ms) * st->per_ms;
         if (b->tokens > st->burst)
@@ -600,6 +712,6 @@ int64_t cc_acs_throttle(struct cc_acs_state *st, const char *key_id, int64_t now
     } else {
         wait = (int64_t)((1.0 - b->tokens) / st->per_ms) + 1;
     }
-    pthread_mutex_unlock(&st->bucket_mu);
+    pthread_mutex_unlock(&st->mu);
     return wait;
 }

@@ -111,14 +111,20 @@ int cc_acs_signature_ok(const struct cc_acs_call *call, const struct cc_acs_clai
 /* ---- replay cache and rate limit (per server) ---------------------------------------- */
 struct cc_acs_state;
 /* requests_per_minute: the per-key rate of Throttling.User; bursts of ten
- * seconds' worth (at least one request) are allowed. */
-struct cc_acs_state *cc_acs_state_new(int64_t requests_per_minute);
+ * seconds' worth (at least one request) are allowed. nonces_per_key: the
+ * nonces one key may have remembered at once (0: the default). */
+struct cc_acs_state *cc_acs_state_new(int64_t requests_per_minute, int64_t nonces_per_key);
 void cc_acs_state_free(struct cc_acs_state *st);
-/* Records the nonce of key_id until expires_ms. Returns 1 when it was
- * already recorded and has not expired (a replay), else 0. Memory is fixed:
- * when the nonce's slot set is full the entry that expires first goes. */
+enum { CC_ACS_NONCE_NEW = 0, CC_ACS_NONCE_REPLAY = 1, CC_ACS_NONCE_FULL = 2 };
+/* Records the nonce of key_id until expires_ms. Returns CC_ACS_NONCE_NEW
+ * (recorded), CC_ACS_NONCE_REPLAY when it is already recorded and has not
+ * expired, or CC_ACS_NONCE_FULL when key_id already holds its share of live
+ * nonces (the call must be refused: nothing live is ever forgotten, and
+ * other keys' nonces never take this key's room). */
 int cc_acs_nonce_seen(struct cc_acs_state *st, const char *key_id, const char *nonce,
                       int64_t expires_ms, int64_t now_ms);
+/* After CC_ACS_NONCE_FULL: the ms until key_id's first nonce expires. */
+int64_t cc_acs_nonce_retry_ms(struct cc_acs_state *st, const char *key_id, int64_t now_ms);
 /* Takes one request from key_id's bucket. Returns 0 when allowed, else the
  * ms until the next request would be (at least 1). */
 int64_t cc_acs_throttle(struct cc_acs_state *st, const char *key_id, int64_t now_ms);

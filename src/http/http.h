@@ -41,6 +41,7 @@ struct cc_http_config {
      * X-Forwarded-Proto is believed; "" or NULL: nobody's */
     const char *trusted_proxies;
     int64_t hsts_max_age_s;   /* Strict-Transport-Security on HTTPS; 0: none */
+    int64_t acs_nonces_per_key; /* replay cache share of each access key; 0: the default */
 };
 
 enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *svc,

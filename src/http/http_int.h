@@ -209,6 +209,7 @@ void cc_h_users_list(struct cc_request *req);
 void cc_h_users_create(struct cc_request *req);
 void cc_h_users_update(struct cc_request *req);
 void cc_h_users_delete(struct cc_request *req);
+void cc_h_users_unlock(struct cc_request *req);
 
 /* rest_audit.c */
 void cc_h_audit_list(struct cc_request *req);

@@ -57,13 +57,28 @@ static void sign_in(struct cc_request *req)
     struct cc_error err;
     if (cc_req_json_body(req, &obj))
         return;
+    /* "account": needed only when the email has users in several accounts */
+    json_int_t account = 0;
+    json_t *a = json_object_get(obj, "account");
+    if (a) {
+        account = json_is_integer(a) ? json_integer_value(a) : 0;
+        if (account < 1) {
+            cc_error_set(&err, CC_ERR_INVALID_PARAMETER, "Account",
+                         "account must be an account id (a positive integer).");
+            cc_req_error(req, &err);
+            json_decref(obj);
+            return;
+        }
+        json_object_del(obj, "account");
+    }
     if (cc_json_read_strings(obj, f, 2, &err)) {
         cc_req_error(req, &err);
         json_decref(obj);
         return;
     }
     struct cc_new_session *s = cc_malloc(sizeof *s);
-    if (cc_session_sign_in_from(cc_req_service(req), cc_req_origin(req), email, password, s, &err)) {
+    if (cc_session_sign_in_to(cc_req_service(req), cc_req_origin(req), (int64_t)account, email,
+                              password, s, &err)) {
         cc_req_error(req, &err);
     } else {
         set_cookie(req, s->token, s->max_age_s);

@@ -4,6 +4,7 @@
  *   POST   /v1/users        add (a password is generated when none is sent)
  *   PATCH  /v1/users/{id}   role, disabled, password
  *   DELETE /v1/users/{id}   delete
+ *   POST   /v1/users/{id}/unlock   lift its sign-in locks
  * The rules live in service/users.c; hashing a password is slow, so the
  * writes run on the blocking pool.
  */
@@ -113,4 +114,20 @@ static void users_delete(struct cc_request *req)
 void cc_h_users_delete(struct cc_request *req)
 {
     cc_req_defer(req, users_delete);
+}
+
+static void users_unlock(struct cc_request *req)
+{
+    struct cc_error err;
+    struct cc_user u;
+    if (cc_user_unlock(cc_req_service(req), cc_req_caller(req), 0, cc_req_path_id(req), NULL, &u,
+                       &err))
+        cc_req_error(req, &err);
+    else
+        send_user(req, 200, &u, NULL);
+}
+
+void cc_h_users_unlock(struct cc_request *req)
+{
+    cc_req_defer(req, users_unlock);
 }

@@ -77,6 +77,8 @@ const struct cc_route cc_http_routes[] = {
     {"PATCH", "/v1/users/{id}", cc_h_users_update, ADMIN,
      "Change a console user's role, password, or disable it"},
     {"DELETE", "/v1/users/{id}", cc_h_users_delete, ADMIN, "Delete a console user"},
+    {"POST", "/v1/users/{id}/unlock", cc_h_users_unlock, ADMIN,
+     "Lift a console user's sign-in locks"},
     {"GET", "/v1/keys", cc_h_keys_list, ADMIN, "The account's access keys (no secrets)"},
     {"POST", "/v1/keys", cc_h_keys_create, ADMIN, "Create an access key; its secret is shown once"},
     {"POST", "/v1/keys/{key_id}/disable", cc_h_keys_disable, ADMIN,

@@ -1159,7 +1159,8 @@ enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *s
     srv->max_body = cfg->max_body;
     cc_strlcpy(srv->public_url, cfg->public_url ? cfg->public_url : "", sizeof srv->public_url);
     srv->acs = cc_acs_state_new(cfg->acs_requests_per_minute > 0 ? cfg->acs_requests_per_minute
-                                                                 : 6000);
+                                                                 : 6000,
+                                cfg->acs_nonces_per_key);
     srv->guard = cc_conn_guard_new(
         cfg->header_timeout_s > 0 ? cfg->header_timeout_s : CC_HEADER_TIMEOUT_DEFAULT_S,
         cfg->body_timeout_s > 0 ? cfg->body_timeout_s : CC_BODY_TIMEOUT_DEFAULT_S,

@@ -48,6 +48,16 @@ static enum cc_err new_key_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
         rc = cc_tx_account_exists(tx, op->out->account_id, err);
         if (rc)
             return rc;
+        /* Each key that signs Alibaba API calls has its own share of the
+         * replay cache: the cap bounds what one account can hold there. */
+        int64_t n = 0, max = op->svc->cfg.max_keys > 0 ? op->svc->cfg.max_keys
+                                                       : CC_KEYS_PER_ACCOUNT_DEFAULT;
+        if ((rc = cc_tx_key_count(tx, op->out->account_id, &n, err)))
+            return rc;
+        if (n >= max)
+            return cc_error_set(err, CC_ERR_LIMIT_EXCEEDED, "AccessKeys",
+                                "This account already has %lld enabled access keys, the most it "
+                                "may have; disable one first.", (long long)max);
     }
     op->row.account_id = op->out->account_id;
     rc = cc_tx_key_insert(tx, &op->row, err);

@@ -33,6 +33,7 @@ struct cc_service;
 
 struct cc_service_config {
     int64_t max_contacts;        /* per account */
+    int64_t max_keys;            /* enabled access keys per account; 0: the default */
     struct cc_verify_config verify;
     int64_t session_idle_s;      /* console sessions: idle expiry; 0: the default */
     int64_t session_max_age_s;   /* console sessions: absolute expiry; 0: the default */
@@ -477,13 +478,17 @@ enum cc_err cc_template_preview(struct cc_service *svc, const struct cc_caller *
 #define CC_PASSWORD_GEN_LEN   20
 #define CC_SESSION_TOKEN_LEN  43          /* base64url of 32 random bytes */
 
-/* argon2id of a password of 10 to 128 characters (valid UTF-8) into out
+/* argon2id of a password of 10 to 128 characters (valid UTF-8) that
+ * libpwquality accepts (its dictionary check included; user, the email, may
+ * be NULL, and the password may not contain its local part) into out
  * (CC_PASSWORD_HASH_MAX + 1), as the encoded string with its parameters and
  * salt. Slow by design: call it off the HTTP worker threads. Field
- * "Password". */
-enum cc_err cc_password_hash(const char *password, char *out, size_t outsz,
+ * "Password". CC_ERR_UNAVAILABLE (retry_after_s 1) when every hash slot is
+ * busy and CC_PASSWORD_HASH_QUEUE_MAX already wait. */
+enum cc_err cc_password_hash(const char *password, const char *user, char *out, size_t outsz,
                              struct cc_error *err);
-/* 1 when password matches encoded (argon2id, constant time), else 0. */
+/* 1 when password matches encoded (argon2id, constant time), else 0; -1
+ * when every hash slot is busy and enough already wait (nothing checked). */
 int cc_password_verify(const char *encoded, const char *password);
 /* A random password of CC_PASSWORD_GEN_LEN letters and digits. */
 void cc_password_generate(char out[CC_PASSWORD_GEN_LEN + 1]);
@@ -515,6 +520,13 @@ enum cc_err cc_user_update(struct cc_service *svc, const struct cc_caller *calle
 enum cc_err cc_user_delete(struct cc_service *svc, const struct cc_caller *caller, int64_t id,
                            struct cc_error *err);
 /* Number of users in an account (at most CC_USERS_MAX). */
+/* Lifts every sign-in lock of a user and forgets its wrong-password counts
+ * (from every address), audited as user.unlock. An admin caller names the
+ * user by id in its own account; the CLI (caller NULL) by email in
+ * account_id. *out: the user, unlocked. */
+enum cc_err cc_user_unlock(struct cc_service *svc, const struct cc_caller *caller,
+                           int64_t account_id, int64_t id, const char *email,
+                           struct cc_user *out, struct cc_error *err);
 enum cc_err cc_user_count(struct cc_service *svc, int64_t account_id, size_t *n,
                           struct cc_error *err);
 
@@ -526,11 +538,18 @@ struct cc_new_session {
     struct cc_user user;
 };
 /* Checks email and password (one answer, CC_ERR_UNAUTHENTICATED, for an
- * unknown email and a wrong password, with the same work done), counts
- * failures per email, waits before answering from the third failure on, and
- * refuses a locked email (CC_ERR_USER_LOCKED with retry_after_s). Blocks:
- * call it off the HTTP worker threads. */
+ * unknown email and a wrong password, with the same work done). Emails are
+ * unique per account only: account_id 0 signs in the one user of the
+ * server with that email, and an email with users in several accounts
+ * needs account_id (else the same CC_ERR_UNAUTHENTICATED). source is
+ * the caller's address as text (borrowed; NULL or "" when unknown). Wrong
+ * passwords slow every try of the email down from the third on (from any
+ * address: a slow-down, never a lock), lock the email from that source
+ * after CC_SIGN_IN_MAX_FAILURES (CC_ERR_USER_LOCKED with retry_after_s) and
+ * the source itself after CC_SIGN_IN_ADDR_MAX_FAILURES (CC_ERR_THROTTLED).
+ * Blocks: call it off the HTTP worker threads. */
 enum cc_err cc_session_sign_in(struct cc_service *svc, const char *email, const char *password,
+                               int64_t account_id, const char *source,
                                struct cc_new_session *out, struct cc_error *err);
 /* The same from origin (may be NULL: unknown), which the audit log records
  * with every sign-in and every failed one (user.sign_in,
@@ -538,6 +557,11 @@ enum cc_err cc_session_sign_in(struct cc_service *svc, const char *email, const 
 enum cc_err cc_session_sign_in_from(struct cc_service *svc, const struct cc_origin *origin,
                                     const char *email, const char *password,
                                     struct cc_new_session *out, struct cc_error *err);
+/* The same with account_id (0: any; see above), origin->source being the
+ * source address the wrong passwords are counted by. */
+enum cc_err cc_session_sign_in_to(struct cc_service *svc, const struct cc_origin *origin,
+                                  int64_t account_id, const char *email, const char *password,
+                                  struct cc_new_session *out, struct cc_error *err);
 /* The caller of a session cookie's token: its user's account and role. The
  * session's CSRF token goes to csrf (CC_CSRF_LEN + 1); *touch is set when
  * last_seen_at is old enough to be written again (cc_session_touch). Any

@@ -1,16 +1,19 @@
 /*
- * users.c — console users: argon2id passwords, sign-in with slow-down and
- * lock-out per email, sessions (an opaque random token in a cookie, only its
+ * users.c — console users: argon2id passwords, sign-in with a slow-down per
+ * email and lock-outs per (email, source address) and per address, sessions (an opaque random token in a cookie, only its
  * SHA-256 stored, with idle and absolute expiry and a CSRF token), the
  * admin's user management.
  */
+#include <malloc.h>
 #include <pthread.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <argon2.h>
 #include <openssl/crypto.h>
+#include <pwquality.h>
 
 #include "service/service.h"
 #include "service/service_int.h"
@@ -23,7 +26,8 @@
 #define ARGON_SALT   16
 #define ARGON_HASH   32
 /* Hashes at once at the most, so that a burst of sign-ins cannot take
- * more than this many times 19 MiB. */
+ * more than this many times 19 MiB; CC_PASSWORD_HASH_QUEUE_MAX more may
+ * wait for a slot, and the rest are refused at once (503, Retry-After). */
 #define HASH_SLOTS   4
 /* last_seen_at is written at most this often per session. */
 #define TOUCH_EVERY_MS 60000
@@ -36,15 +40,44 @@ static int waiting;
 
 static pthread_mutex_t slot_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t slot_cv = PTHREAD_COND_INITIALIZER;
-static int slots_used;
+static int slots_used, slots_waiting;
+static pthread_once_t malloc_once = PTHREAD_ONCE_INIT;
 
-static void slot_take(void)
+/* argon2 allocates its 19 MiB with malloc. glibc's default mmap threshold
+ * rises to the size of the last freed mapping, after which each thread's
+ * arena keeps such blocks for itself: a flood of sign-ins spread over the
+ * blocking pool's threads held hundreds of MiB. A fixed threshold keeps
+ * large blocks mapped and returns them on free. */
+static void malloc_setup(void)
 {
+    mallopt(M_MMAP_THRESHOLD, 1024 * 1024);
+}
+
+/* A hash slot; 0, or -1 when every slot is taken and enough already wait. */
+static int slot_take(void)
+{
+    pthread_once(&malloc_once, malloc_setup);
     pthread_mutex_lock(&slot_mu);
+    if (slots_used >= HASH_SLOTS && slots_waiting >= CC_PASSWORD_HASH_QUEUE_MAX) {
+        pthread_mutex_unlock(&slot_mu);
+        return -1;
+    }
+    slots_waiting++;
     while (slots_used >= HASH_SLOTS)
         pthread_cond_wait(&slot_cv, &slot_mu);
+    slots_waiting--;
     slots_used++;
     pthread_mutex_unlock(&slot_mu);
+    return 0;
+}
+
+static enum cc_err hash_busy(struct cc_error *err)
+{
+    cc_error_set(err, CC_ERR_UNAVAILABLE, NULL,
+                 "The server is busy checking passwords; try again in a second.");
+    if (err)
+        err->retry_after_s = 1;
+    return CC_ERR_UNAVAILABLE;
 }
 
 static void slot_give(void)
@@ -55,7 +88,39 @@ static void slot_give(void)
     pthread_mutex_unlock(&slot_mu);
 }
 
-static enum cc_err check_password(const char *pw, struct cc_error *err)
+/* libpwquality's checks (cracklib's dictionary among them) with its built-in
+ * defaults, not /etc/security/pwquality.conf: the rule of the service does
+ * not change with the host. cracklib is not known to be thread-safe, hence
+ * the lock (only new passwords are checked, never sign-ins). */
+static pthread_mutex_t pwq_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static enum cc_err check_quality(const char *pw, const char *user, struct cc_error *err)
+{
+    pthread_mutex_lock(&pwq_mu);
+    pwquality_settings_t *pwq = pwquality_default_settings();
+    void *aux = NULL;
+    int score = PWQ_ERROR_MEM_ALLOC;
+    char why[256] = "";
+    if (pwq) {
+        /* the length rule is ours (characters, not bytes with credits) */
+        pwquality_set_int_value(pwq, PWQ_SETTING_MIN_LENGTH, 6);
+        pwquality_set_int_value(pwq, PWQ_SETTING_DICT_CHECK, 1);
+        char name[CC_EMAIL_MAX + 1] = ""; /* the email's local part, if any */
+        if (user)
+            snprintf(name, sizeof name, "%.*s", (int)strcspn(user, "@"), user);
+        score = pwquality_check(pwq, pw, NULL, name[0] ? name : NULL, &aux);
+        if (score < 0)
+            cc_strlcpy(why, pwquality_strerror(NULL, 0, score, aux), sizeof why);
+        pwquality_free_settings(pwq);
+    }
+    pthread_mutex_unlock(&pwq_mu);
+    if (score >= 0)
+        return CC_OK;
+    return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "Password",
+                        "The password is too easy to guess: %s. Use a longer passphrase.", why);
+}
+
+static enum cc_err check_password(const char *pw, const char *user, struct cc_error *err)
 {
     size_t n = strlen(pw);
     if (!cc_utf8_valid(pw, n))
@@ -66,18 +131,16 @@ static enum cc_err check_password(const char *pw, struct cc_error *err)
         return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "Password",
                             "The password must have %d to %d characters.", CC_PASSWORD_MIN_CHARS,
                             CC_PASSWORD_MAX_CHARS);
-    return CC_OK;
+    return check_quality(pw, user, err);
 }
 
-enum cc_err cc_password_hash(const char *password, char *out, size_t outsz,
-                             struct cc_error *err)
+/* argon2id of password, with no rule checked. */
+static enum cc_err hash_raw(const char *password, char *out, size_t outsz, struct cc_error *err)
 {
-    enum cc_err rc = check_password(password, err);
-    if (rc)
-        return rc;
     uint8_t salt[ARGON_SALT];
     cc_random_bytes(salt, sizeof salt);
-    slot_take();
+    if (slot_take())
+        return hash_busy(err);
     int a = argon2id_hash_encoded(ARGON_T, ARGON_M_KIB, ARGON_P, password, strlen(password), salt,
                                   sizeof salt, ARGON_HASH, out, outsz);
     slot_give();
@@ -87,11 +150,19 @@ enum cc_err cc_password_hash(const char *password, char *out, size_t outsz,
     return CC_OK;
 }
 
+enum cc_err cc_password_hash(const char *password, const char *user, char *out, size_t outsz,
+                             struct cc_error *err)
+{
+    enum cc_err rc = check_password(password, user, err);
+    return rc ? rc : hash_raw(password, out, outsz, err);
+}
+
 int cc_password_verify(const char *encoded, const char *password)
 {
     if (strncmp(encoded, "$argon2id$", 10) != 0)
         return 0;
-    slot_take();
+    if (slot_take())
+        return -1;
     int a = argon2id_verify(encoded, password, strlen(password));
     slot_give();
     return a == ARGON2_OK;
@@ -106,15 +177,20 @@ static void make_dummy(void)
 {
     char pw[CC_PASSWORD_GEN_LEN + 1];
     cc_password_generate(pw);
-    if (cc_password_hash(pw, dummy_hash, sizeof dummy_hash, NULL))
+    enum cc_err rc;
+    /* made once for good: wait out a busy moment rather than go without */
+    for (int i = 0; (rc = hash_raw(pw, dummy_hash, sizeof dummy_hash, NULL)) ==
+                        CC_ERR_UNAVAILABLE && i < 3000; i++)
+        usleep(10000);
+    if (rc)
         dummy_hash[0] = '\0';
 }
 
-static void dummy_verify(const char *password)
+/* 0, or -1 when the hash slots are busy (as for a known email). */
+static int dummy_verify(const char *password)
 {
     pthread_once(&dummy_once, make_dummy);
-    if (dummy_hash[0])
-        (void)cc_password_verify(dummy_hash, password);
+    return dummy_hash[0] && cc_password_verify(dummy_hash, password) < 0 ? -1 : 0;
 }
 
 void cc_password_generate(char out[CC_PASSWORD_GEN_LEN + 1])
@@ -211,6 +287,7 @@ struct user_op {
     enum cc_role old_role;           /* an update: what changed */
     int64_t old_disabled_at;
     int password_changed;
+    int unlock;                      /* forget its wrong-password counts and locks */
 };
 
 /* The changed fields of a user write: the email (masked) on create and
@@ -248,11 +325,28 @@ static enum cc_err user_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
         rc = cc_tx_user_insert(tx, u, err);
     if (!rc && op->kill_sessions)
         rc = cc_tx_session_delete(tx, NULL, u->id, err);
+    if (!rc && op->unlock)
+        rc = cc_tx_sign_in_unlock(tx, u->email_norm, err);
     (void)now;
     if (!rc && op->action) {
         struct cc_caller w;
         who(op->caller, u->account_id, &w);
         rc = svc_audit(tx, &w, op->action, u->id, user_changes(op), err);
+    }
+    return rc;
+}
+
+/* Unlocking writes no user field: the locks live apart from the user. */
+static enum cc_err unlock_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct user_op *op = arg;
+    enum cc_err rc = cc_tx_sign_in_unlock(tx, op->u->email_norm, err);
+    if (!rc) {
+        struct cc_caller w;
+        who(op->caller, op->u->account_id, &w);
+        json_t *ch = json_object();
+        svc_change_str(ch, "email", SVC_PII_EMAIL, NULL, op->u->email);
+        rc = svc_audit(tx, &w, op->action, op->u->id, ch, err);
     }
     return rc;
 }
@@ -283,12 +377,13 @@ enum cc_err cc_user_create(struct cc_service *svc, const struct cc_caller *calle
         cc_password_generate(gen_password);
         password = gen_password;
     }
-    if ((rc = cc_password_hash(password, out->password_hash, sizeof out->password_hash, err)))
+    if ((rc = cc_password_hash(password, out->email, out->password_hash,
+                               sizeof out->password_hash, err)))
         return rc;
     out->account_id = account_id;
     cc_strlcpy(out->language, "en", sizeof out->language);
     out->created_at = cc_now_ms();
-    struct user_op op = {caller, out, CC_AUDIT_USER_CREATE, 0, 0, 0, 0, 0};
+    struct user_op op = {caller, out, CC_AUDIT_USER_CREATE, 0, 0, 0, 0, 0, 0};
     rc = cc_store_write(svc->store, user_tx, &op, err);
     if (rc)
         gen_password[0] = '\0';
@@ -337,7 +432,7 @@ enum cc_err cc_user_update(struct cc_service *svc, const struct cc_caller *calle
     if ((rc = own_user(svc, caller, id, out, err)))
         return rc;
     int self = caller->user_id == id;
-    struct user_op op = {caller, out, CC_AUDIT_USER_UPDATE, 0, 0, out->role, out->disabled_at, 0};
+    struct user_op op = {caller, out, CC_AUDIT_USER_UPDATE, 0, 0, out->role, out->disabled_at, 0, 0};
     if (ch->role) {
         enum cc_role r = cc_role_parse(ch->role);
         if (r == CC_ROLE_NONE)
@@ -360,9 +455,11 @@ enum cc_err cc_user_update(struct cc_service *svc, const struct cc_caller *calle
         }
     }
     if (!rc && ch->password) {
-        rc = cc_password_hash(ch->password, out->password_hash, sizeof out->password_hash, err);
+        rc = cc_password_hash(ch->password, out->email, out->password_hash,
+                              sizeof out->password_hash, err);
         op.kill_sessions = !self || op.kill_sessions;
         op.password_changed = 1;
+        op.unlock = 1; /* a new password makes old guesses moot */
     }
     if (!rc)
         rc = cc_store_write(svc->store, user_tx, &op, err);
@@ -382,15 +479,68 @@ enum cc_err cc_user_delete(struct cc_service *svc, const struct cc_caller *calle
     if (caller->user_id == id)
         return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "User",
                             "You cannot delete yourself; ask another admin.");
-    struct user_op op = {caller, &u, CC_AUDIT_USER_DELETE, 1, 1, 0, 0, 0};
+    struct user_op op = {caller, &u, CC_AUDIT_USER_DELETE, 1, 1, 0, 0, 0, 1};
     rc = cc_store_write(svc->store, user_tx, &op, err);
     OPENSSL_cleanse(u.password_hash, sizeof u.password_hash);
     return rc;
 }
 
+enum cc_err cc_user_unlock(struct cc_service *svc, const struct cc_caller *caller,
+                           int64_t account_id, int64_t id, const char *email,
+                           struct cc_user *out, struct cc_error *err)
+{
+    enum cc_err rc;
+    if (caller) {
+        if ((rc = cc_service_require(caller, CC_ROLE_ADMIN, err)) ||
+            (rc = own_user(svc, caller, id, out, err)))
+            return rc;
+    } else {
+        char clean[CC_EMAIL_MAX + 1], norm[CC_EMAIL_MAX + 1];
+        if (!email)
+            return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Email", "The email is required.");
+        if ((rc = user_email(email, clean, sizeof clean, norm, sizeof norm, err)))
+            return rc;
+        int many;
+        if ((rc = cc_store_user_by_email(svc->store, norm, account_id, out, &many, err)))
+            return rc;
+    }
+    OPENSSL_cleanse(out->password_hash, sizeof out->password_hash);
+    struct user_op op = {caller, out, CC_AUDIT_USER_UNLOCK, 0, 0, 0, 0, 0, 1};
+    rc = cc_store_write(svc->store, unlock_tx, &op, err);
+    if (!rc)
+        out->locked_until = 0;
+    return rc;
+}
+
 /* ---- sessions ---------------------------------------------------------------- */
 
+/* Wrong passwords are counted under three keys (sign_in_failures rows):
+ *   EMAIL            from anywhere: slows every try for the email down, never
+ *                    locks it, since whoever sends them could be anyone;
+ *   EMAIL "\n" ADDR  from one source address: locks the email there only;
+ *   "\n" ADDR        from one address whatever the email: locks that address
+ *                    (spraying many emails).
+ * The real user, elsewhere, is never locked out by someone else's guesses.
+ * An email cannot hold a newline, so the keys never meet. */
+#define SIGN_IN_KEY_MAX (CC_EMAIL_MAX + CC_ADDR_TEXT_MAX + 2)
+
+struct sign_in_keys {
+    char email[CC_EMAIL_MAX + 1];
+    char pair[SIGN_IN_KEY_MAX + 1];
+    char addr[CC_ADDR_TEXT_MAX + 2];
+};
+
+static void sign_in_keys(struct sign_in_keys *k, const char *email_norm, const char *source)
+{
+    if (!source || !source[0] || strlen(source) > CC_ADDR_TEXT_MAX)
+        source = "-";
+    cc_strlcpy(k->email, email_norm, sizeof k->email);
+    snprintf(k->pair, sizeof k->pair, "%s\n%s", email_norm, source);
+    snprintf(k->addr, sizeof k->addr, "\n%s", source);
+}
+
 struct sign_in_op {
+    const struct sign_in_keys *keys;
     const struct cc_origin *origin;  /* may be NULL */
     const char *email_norm;
     const char *why;                 /* a failure: why, for the audit log */
@@ -398,8 +548,23 @@ struct sign_in_op {
     int ok;                          /* 1: clear failures, add the session */
     struct cc_session sess;
     struct cc_user *user;
-    struct cc_sign_in_failures failures; /* out, after a failure */
+    struct cc_sign_in_failures pair, addr; /* out, after a failure */
 };
+
+static enum cc_err count_failure(struct cc_tx *tx, struct sign_in_op *op, int64_t now,
+                                 struct cc_error *err)
+{
+    const int64_t win = CC_SIGN_IN_WINDOW_S * 1000LL, lock = CC_SIGN_IN_LOCK_S * 1000LL;
+    struct cc_sign_in_failures mail;
+    enum cc_err rc = cc_tx_sign_in_failure(tx, op->keys->email, now, win, INT64_MAX, 0, &mail, err);
+    if (!rc)
+        rc = cc_tx_sign_in_failure(tx, op->keys->pair, now, win, CC_SIGN_IN_MAX_FAILURES, lock,
+                                   &op->pair, err);
+    if (!rc)
+        rc = cc_tx_sign_in_failure(tx, op->keys->addr, now, win, CC_SIGN_IN_ADDR_MAX_FAILURES,
+                                   lock, &op->addr, err);
+    return rc;
+}
 
 /* A sign-in, good or not, as the audit log has it: actor "user:ID" (an
  * unknown email: "anonymous"), the email masked, and why it failed. */
@@ -433,13 +598,14 @@ static enum cc_err sign_in_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     struct sign_in_op *op = arg;
     int64_t now = cc_now_ms();
     if (!op->ok) {
-        enum cc_err rc = cc_tx_sign_in_failure(tx, op->email_norm, now,
-                                               CC_SIGN_IN_WINDOW_S * 1000LL,
-                                               CC_SIGN_IN_MAX_FAILURES,
-                                               CC_SIGN_IN_LOCK_S * 1000LL, &op->failures, err);
+        enum cc_err rc = count_failure(tx, op, now, err);
         return rc ? rc : audit_sign_in(tx, op, 0, err);
     }
-    enum cc_err rc = cc_tx_sign_in_clear(tx, op->email_norm, err);
+    /* the address's own count stays: one good password must not excuse
+     * guesses at other emails */
+    enum cc_err rc = cc_tx_sign_in_clear(tx, op->keys->email, err);
+    if (!rc)
+        rc = cc_tx_sign_in_clear(tx, op->keys->pair, err);
     if (!rc)
         rc = cc_tx_session_insert(tx, &op->sess, err);
     if (!rc) {
@@ -456,22 +622,94 @@ static enum cc_err locked(struct cc_error *err, int64_t until, int64_t now)
     int64_t s = (until - now + 999) / 1000;
     int64_t min = (s + 59) / 60;
     cc_error_set(err, CC_ERR_USER_LOCKED, NULL,
-                 "Too many wrong passwords; try again in %lld minute%s.", (long long)min,
-                 min == 1 ? "" : "s");
+                 "Too many wrong passwords from this address; try again in %lld minute%s, or "
+                 "ask an admin to unlock you.", (long long)min, min == 1 ? "" : "s");
     if (err)
         err->retry_after_s = s > 0 ? s : 1;
     return CC_ERR_USER_LOCKED;
 }
 
+static enum cc_err address_locked(struct cc_error *err, int64_t until, int64_t now)
+{
+    int64_t s = (until - now + 999) / 1000;
+    cc_error_set(err, CC_ERR_THROTTLED, "SignIn",
+                 "Too many wrong passwords from this address; try again in %lld minute%s.",
+                 (long long)((s + 59) / 60), (s + 59) / 60 == 1 ? "" : "s");
+    if (err)
+        err->retry_after_s = s > 0 ? s : 1;
+    return CC_ERR_THROTTLED;
+}
+
+/* One answer for every failure, so it tells nobody whether an email is
+ * known, or known in several accounts. */
 static enum cc_err bad_credentials(struct cc_error *err)
 {
-    return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, "The email or password is wrong.");
+    return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL,
+                        "The email or password is wrong (if your email is in more than one "
+                        "account, name the account too).");
+}
+
+/* Refuses a locked address or (email, address), or holds the try back when
+ * the email has recent failures from anywhere: from the third on, each
+ * waits a second longer (up to 10 s), whoever sends it — a slow-down, never
+ * a lock. Waiters are bounded, so a flood cannot hold the blocking pool. */
+static enum cc_err sign_in_gate(struct cc_service *svc, const struct sign_in_keys *k,
+                                int64_t now, int *lock, struct cc_error *err)
+{
+    struct cc_sign_in_failures f;
+    *lock = 0;
+    enum cc_err rc = cc_store_sign_in_failures(svc->store, k->addr, &f, err);
+    if (!rc && f.locked_until > now) {
+        *lock = 1;
+        return address_locked(err, f.locked_until, now);
+    }
+    if (!rc && !(rc = cc_store_sign_in_failures(svc->store, k->pair, &f, err)) &&
+        f.locked_until > now) {
+        *lock = 1;
+        return locked(err, f.locked_until, now);
+    }
+    if (rc || (rc = cc_store_sign_in_failures(svc->store, k->email, &f, err)))
+        return rc;
+    int64_t recent = now - f.first_failure_at <= CC_SIGN_IN_WINDOW_S * 1000LL ? f.failures : 0;
+    if (recent < 2)
+        return CC_OK;
+    pthread_mutex_lock(&wait_mu);
+    int full = waiting >= CC_SIGN_IN_WAITING_MAX;
+    if (!full)
+        waiting++;
+    pthread_mutex_unlock(&wait_mu);
+    if (full) {
+        cc_error_set(err, CC_ERR_THROTTLED, "SignIn",
+                     "Too many sign-ins are waiting after wrong passwords; try again shortly.");
+        if (err)
+            err->retry_after_s = 1;
+        return CC_ERR_THROTTLED;
+    }
+    int64_t wait_s = recent - 1 < 10 ? recent - 1 : 10;
+    struct timespec ts = {(time_t)wait_s, 0};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+    pthread_mutex_lock(&wait_mu);
+    waiting--;
+    pthread_mutex_unlock(&wait_mu);
+    return CC_OK;
 }
 
 enum cc_err cc_session_sign_in(struct cc_service *svc, const char *email, const char *password,
+                               int64_t account_id, const char *source,
                                struct cc_new_session *out, struct cc_error *err)
 {
-    return cc_session_sign_in_from(svc, NULL, email, password, out, err);
+    struct cc_origin o;
+    memset(&o, 0, sizeof o);
+    cc_strlcpy(o.source, source ? source : "", sizeof o.source);
+    return cc_session_sign_in_to(svc, &o, account_id, email, password, out, err);
+}
+
+enum cc_err cc_session_sign_in_from(struct cc_service *svc, const struct cc_origin *origin,
+                                    const char *email, const char *password,
+                                    struct cc_new_session *out, struct cc_error *err)
+{
+    return cc_session_sign_in_to(svc, origin, 0, email, password, out, err);
 }
 
 /* Records a refused sign-in that wrote nothing else (a locked or disabled
@@ -484,71 +722,61 @@ static void audit_refusal(struct cc_service *svc, struct sign_in_op *op, const c
         cc_log(CC_LOG_WARN, "cannot audit a refused sign-in", "error", e.message, NULL);
 }
 
-enum cc_err cc_session_sign_in_from(struct cc_service *svc, const struct cc_origin *origin,
-                                    const char *email, const char *password,
-                                    struct cc_new_session *out, struct cc_error *err)
+/* A refusal for a lock, audited like main's "locked" (the user named when
+ * the email has one on the server). */
+static void audit_lock(struct cc_service *svc, const struct cc_origin *origin, const char *norm)
+{
+    struct sign_in_op lk = {.origin = origin, .email_norm = norm};
+    struct cc_user lu;
+    int many = 0;
+    if (!cc_store_user_by_email(svc->store, norm, 0, &lu, &many, NULL) && !many) {
+        lk.account_id = lu.account_id;
+        lk.user_id = lu.id;
+    }
+    OPENSSL_cleanse(lu.password_hash, sizeof lu.password_hash);
+    audit_refusal(svc, &lk, "locked");
+}
+
+enum cc_err cc_session_sign_in_to(struct cc_service *svc, const struct cc_origin *origin,
+                                  int64_t account_id, const char *email, const char *password,
+                                  struct cc_new_session *out, struct cc_error *err)
 {
     char clean[CC_EMAIL_MAX + 1], norm[CC_EMAIL_MAX + 1];
     memset(out, 0, sizeof *out);
     if (!email || !password || user_email(email, clean, sizeof clean, norm, sizeof norm, NULL) ||
         strlen(password) > 4 * CC_PASSWORD_MAX_CHARS) {
-        if (password && strlen(password) <= 4 * CC_PASSWORD_MAX_CHARS)
-            dummy_verify(password);
+        if (password && strlen(password) <= 4 * CC_PASSWORD_MAX_CHARS && dummy_verify(password))
+            return hash_busy(err);
         return bad_credentials(err);
     }
     pthread_once(&dummy_once, make_dummy); /* not on an unknown email's time only */
     int64_t now = cc_now_ms();
-    struct cc_sign_in_failures f;
-    enum cc_err rc = cc_store_sign_in_failures(svc->store, norm, &f, err);
+    struct sign_in_keys keys;
+    sign_in_keys(&keys, norm, origin ? origin->source : NULL);
+    int lock;
+    enum cc_err rc = sign_in_gate(svc, &keys, now, &lock, err);
+    if (rc && lock)
+        audit_lock(svc, origin, norm);
     if (rc)
         return rc;
-    if (f.locked_until > now) {
-        struct sign_in_op lk = {.origin = origin, .email_norm = norm};
-        struct cc_user lu;
-        if (!cc_store_user_by_email(svc->store, norm, &lu, NULL)) {
-            lk.account_id = lu.account_id;
-            lk.user_id = lu.id;
-            OPENSSL_cleanse(lu.password_hash, sizeof lu.password_hash);
-        }
-        audit_refusal(svc, &lk, "locked");
-        return locked(err, f.locked_until, now);
-    }
-    int64_t recent = now - f.first_failure_at <= CC_SIGN_IN_WINDOW_S * 1000LL ? f.failures : 0;
-    if (recent >= 2) { /* from the third try on, each waits a second longer */
-        pthread_mutex_lock(&wait_mu);
-        int full = waiting >= CC_SIGN_IN_WAITING_MAX;
-        if (!full)
-            waiting++;
-        pthread_mutex_unlock(&wait_mu);
-        if (full) {
-            cc_error_set(err, CC_ERR_THROTTLED, "SignIn",
-                         "Too many sign-ins are waiting after wrong passwords; try again "
-                         "shortly.");
-            if (err)
-                err->retry_after_s = 1;
-            return CC_ERR_THROTTLED;
-        }
-        int64_t wait_s = recent - 1 < 10 ? recent - 1 : 10;
-        struct timespec ts = {(time_t)wait_s, 0};
-        while (nanosleep(&ts, &ts) != 0)
-            ;
-        pthread_mutex_lock(&wait_mu);
-        waiting--;
-        pthread_mutex_unlock(&wait_mu);
-    }
     struct cc_user *u = &out->user;
-    rc = cc_store_user_by_email(svc->store, norm, u, err);
+    int many = 0;
+    rc = cc_store_user_by_email(svc->store, norm, account_id > 0 ? account_id : 0, u, &many, err);
     if (rc && rc != CC_ERR_NOT_FOUND)
         return rc;
     int ok;
-    if (rc == CC_ERR_NOT_FOUND) {
-        dummy_verify(password);
-        ok = 0;
-    } else {
+    if (rc == CC_ERR_NOT_FOUND || many) /* nobody, or nobody in particular: same work */
+        ok = dummy_verify(password);
+    else
         ok = cc_password_verify(u->password_hash, password);
+    if (ok < 0) { /* busy: refused before any answer about the password */
+        OPENSSL_cleanse(u->password_hash, sizeof u->password_hash);
+        memset(u, 0, sizeof *u);
+        return hash_busy(err);
     }
-    struct sign_in_op op = {.origin = origin, .email_norm = norm, .ok = ok, .user = u};
-    if (rc != CC_ERR_NOT_FOUND) {
+    struct sign_in_op op = {.keys = &keys, .origin = origin, .email_norm = norm, .ok = ok,
+                            .user = u};
+    if (rc != CC_ERR_NOT_FOUND && !many) {
         op.account_id = u->account_id;
         op.user_id = u->id;
     }
@@ -558,8 +786,8 @@ enum cc_err cc_session_sign_in_from(struct cc_service *svc, const struct cc_orig
         rc = cc_store_write(svc->store, sign_in_tx, &op, err);
         if (rc)
             return rc;
-        if (op.failures.locked_until > now)
-            return locked(err, op.failures.locked_until, cc_now_ms());
+        if (op.pair.locked_until > now)
+            return locked(err, op.pair.locked_until, cc_now_ms());
         return bad_credentials(err);
     }
     if (u->disabled_at) {

@@ -32,6 +32,9 @@
     X(tx, account_exists, (int64_t id, struct cc_error *err), (id, err))                   \
     /* With k->expires_at (0: none). */                                                    \
     X(tx, key_insert, (const struct cc_access_key *k, struct cc_error *err), (k, err))     \
+    /* The account's keys that are not disabled. */                                        \
+    X(tx, key_count, (int64_t account_id, int64_t *n, struct cc_error *err),               \
+      (account_id, n, err))                                                                \
     /* Records that the key was used at now, unless its recorded last use is less than    \
      * every_ms old. Does not move the key generation. */                                 \
     X(tx, key_touch,                                                                       \

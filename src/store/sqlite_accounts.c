@@ -30,6 +30,8 @@ static const char sql_key_touch[] =
 static const char sql_key_insert[] =
     "INSERT INTO access_keys(id, account_id, secret_enc, role, created_at) "
     "VALUES (?1, ?2, ?3, ?4, ?5)";
+static const char sql_key_count[] =
+    "SELECT count(*) FROM access_keys WHERE account_id = ?1 AND disabled_at IS NULL";
 static const char sql_key_disable[] =
     "UPDATE access_keys SET disabled_at = coalesce(disabled_at, ?3) "
     "WHERE account_id = ?1 AND id = ?2";
@@ -232,6 +234,22 @@ static enum cc_err tx_key_touch(void *tx, const char *key_id, int64_t now, int64
     sqlite3_bind_int64(s, 2, now);
     sqlite3_bind_int64(s, 3, every_ms);
     return cc_sq_step_done(c, s, "recording an access key's use", err);
+}
+
+static enum cc_err tx_key_count(void *tx, int64_t account_id, int64_t *n, struct cc_error *err)
+{
+    struct conn *c = tx;
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_key_count, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        *n = sqlite3_column_int64(s, 0);
+    cc_sq_done(s);
+    if (rc != SQLITE_ROW)
+        return cc_sq_db_error(err, c->db, "counting access keys");
+    return CC_OK;
 }
 
 static enum cc_err tx_key_disable(void *tx, int64_t account_id, const char *key_id,

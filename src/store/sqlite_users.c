@@ -1,6 +1,7 @@
 /*
  * sqlite_users.c — the SQLite side of console users (migration 0007): users,
- * their sessions and the wrong-password counts per email. Writes run inside
+ * their sessions and the wrong-password counts (per email, per address and
+ * per email from one address; the service makes the keys). Writes run inside
  * the writer's transactions (sqlite_writer.c); reads on the calling thread's
  * read connection.
  */
@@ -13,17 +14,21 @@
 #define USER_COLS                                                                            \
     "u.id, u.account_id, u.email, u.email_norm, u.role, u.password_hash, u.language, "      \
     "COALESCE(u.disabled_at, 0), u.created_at, COALESCE(u.last_sign_in_at, 0), "            \
-    "COALESCE(f.locked_until, 0)"
-#define USER_FROM " FROM users u LEFT JOIN sign_in_failures f ON f.email_norm = u.email_norm "
+    "COALESCE((SELECT MAX(f.locked_until) FROM sign_in_failures f WHERE "                  \
+    "f.email_norm >= u.email_norm || char(10) AND f.email_norm < u.email_norm || char(11)), 0)"
+/* A user's lock is the latest of its email's locks from one address each: the
+ * rows keyed "EMAIL\nADDRESS" (see service/users.c), found by key range. */
+#define USER_FROM " FROM users u "
 
 static const char sql_user_get[] = "SELECT " USER_COLS USER_FROM "WHERE u.id = ?1";
-static const char sql_user_by_email[] = "SELECT " USER_COLS USER_FROM "WHERE u.email_norm = ?1";
+static const char sql_user_by_email[] =
+    "SELECT " USER_COLS USER_FROM "WHERE u.email_norm = ?1 AND (?2 = 0 OR u.account_id = ?2) "
+    "ORDER BY u.id LIMIT 2";
 static const char sql_user_list[] =
     "SELECT " USER_COLS USER_FROM "WHERE u.account_id = ?1 ORDER BY u.id LIMIT ?2";
 static const char sql_session_get[] =
     "SELECT s.token_hash, s.user_id, s.csrf_token, s.created_at, s.last_seen_at, s.expires_at, "
-    USER_COLS " FROM sessions s JOIN users u ON u.id = s.user_id "
-    "LEFT JOIN sign_in_failures f ON f.email_norm = u.email_norm WHERE s.token_hash = ?1";
+    USER_COLS " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1";
 static const char sql_failures_get[] =
     "SELECT failures, first_failure_at, locked_until FROM sign_in_failures WHERE email_norm = ?1";
 static const char sql_user_insert[] =
@@ -46,6 +51,9 @@ static const char sql_failure_put[] =
     "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (email_norm) DO UPDATE SET failures = excluded.failures, "
     "first_failure_at = excluded.first_failure_at, locked_until = excluded.locked_until";
 static const char sql_failure_clear[] = "DELETE FROM sign_in_failures WHERE email_norm = ?1";
+static const char sql_failure_unlock[] =
+    "DELETE FROM sign_in_failures WHERE email_norm = ?1 OR "
+    "(email_norm >= ?1 || char(10) AND email_norm < ?1 || char(11))";
 
 static void read_user(sqlite3_stmt *s, int i, struct cc_user *u)
 {
@@ -88,15 +96,27 @@ static enum cc_err read_user_get(void *impl, int64_t id, struct cc_user *out, st
     return one_user(c, s, out, err);
 }
 
-static enum cc_err read_user_by_email(void *impl, const char *email_norm, struct cc_user *out,
-                                      struct cc_error *err)
+static enum cc_err read_user_by_email(void *impl, const char *email_norm, int64_t account_id,
+                                      struct cc_user *out, int *many, struct cc_error *err)
 {
     struct conn *c = cc_sq_rconn(impl, err);
     sqlite3_stmt *s = c ? cc_sq_stmt(c, sql_user_by_email, err) : NULL;
+    *many = 0;
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_text(s, 1, email_norm, -1, SQLITE_STATIC);
-    return one_user(c, s, out, err);
+    sqlite3_bind_int64(s, 2, account_id);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        read_user(s, 0, out);
+        rc = sqlite3_step(s);
+        *many = rc == SQLITE_ROW;
+        rc = rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_ROW : rc;
+    }
+    cc_sq_done(s);
+    if (rc == SQLITE_DONE)
+        return cc_error_set(err, CC_ERR_NOT_FOUND, NULL, "There is no such user.");
+    return rc == SQLITE_ROW ? CC_OK : cc_sq_db_error(err, c->db, "reading a user");
 }
 
 static enum cc_err read_user_list(void *impl, int64_t account_id, struct cc_user **out, size_t *n,
@@ -199,7 +219,7 @@ static enum cc_err tx_user_insert(void *tx, struct cc_user *u, struct cc_error *
     }
     if (sqlite3_extended_errcode(c->db) == SQLITE_CONSTRAINT_UNIQUE)
         return cc_error_set(err, CC_ERR_ALREADY_EXISTS, "Email",
-                            "A console user with this email already exists.");
+                            "A console user with this email already exists in this account.");
     return cc_sq_db_error(err, c->db, "adding a user");
 }
 
@@ -326,6 +346,16 @@ static enum cc_err tx_sign_in_clear(void *tx, const char *email_norm, struct cc_
         return CC_ERR_STORE;
     sqlite3_bind_text(s, 1, email_norm, -1, SQLITE_STATIC);
     return cc_sq_step_done(c, s, "clearing sign-in failures", err);
+}
+
+static enum cc_err tx_sign_in_unlock(void *tx, const char *email_norm, struct cc_error *err)
+{
+    struct conn *c = tx;
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_failure_unlock, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_text(s, 1, email_norm, -1, SQLITE_STATIC);
+    return cc_sq_step_done(c, s, "unlocking sign-in", err);
 }
 
 const struct cc_store_user_ops cc_sq_user_ops = {CC_STORE_USER_OPS(CC_STORE_OP_INIT)};

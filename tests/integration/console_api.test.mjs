@@ -344,6 +344,93 @@ test('repeated wrong passwords slow down, then lock the user for 15 minutes', as
   assertError((await signIn(ghost, 'whatever it is')).res, 423, 'UserLocked');
 });
 
+/** Signs in from another loopback address (the source the server counts by). */
+function signInFrom(localAddress, email, password) {
+  return raw(server, 'POST', '/v1/session', {
+    localAddress, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }),
+  });
+}
+
+test('five wrong passwords from another address no longer lock the real user out; an admin unlocks', async () => {
+  const email = `${unique('victim')}@example.com`;
+  const user = userCreate(email, 'operator', 'the right password');
+  // the old attack: five wrong passwords from somewhere else
+  for (let i = 1; i <= 4; i++) assertError(await signInFrom('127.0.0.2', email, 'a wrong password'), 401, 'Unauthorized');
+  assertError(await signInFrom('127.0.0.2', email, 'a wrong password'), 423, 'UserLocked');
+  // the attacker's address is locked out of that email, even with the right password ...
+  assertError(await signInFrom('127.0.0.2', email, 'the right password'), 423, 'UserLocked');
+  // ... the real user, from its own address, is slowed down but signs in
+  const mine = await signIn(email, 'the right password');
+  assert.equal(mine.res.status, 201, show(mine.res));
+  // the admin sees the lock that remains (from 127.0.0.2) and lifts it
+  const s = await signIn('admin@example.com', adminPw);
+  let u = assertOk(await as(s, 'GET', '/v1/users', { csrf: false }), 200).users.find((x) => x.email === email);
+  assert.ok(u.locked_until && Date.parse(u.locked_until) > Date.now(), JSON.stringify(u));
+  assertError(await as(s, 'POST', `/v1/users/${user.id}/unlock`, { json: {}, csrf: false }), 403, 'Forbidden.CSRF');
+  u = assertOk(await as(s, 'POST', `/v1/users/${user.id}/unlock`, { json: {} }), 200).user;
+  assert.equal(u.locked_until, null, JSON.stringify(u));
+  assert.equal(u.email, email);
+  assert.equal((await signInFrom('127.0.0.2', email, 'the right password')).status, 201);
+  // an operator may not unlock; another account's admin does not see the user
+  assertError(await as(mine, 'POST', `/v1/users/${user.id}/unlock`, { json: {} }), 403, 'Forbidden');
+  const other = createAccount(dir);
+  assertError(await api(server, 'POST', `/v1/users/${user.id}/unlock`, { key: other, json: {} }), 404, 'NotFound');
+  // the CLI unlocks too
+  for (let i = 1; i <= 5; i++) await signInFrom('127.0.0.3', email, 'a wrong password');
+  assertError(await signInFrom('127.0.0.3', email, 'the right password'), 423, 'UserLocked');
+  const out = cliJson(['user', 'unlock', '--account', String(acct.account_id), '--email', email, '--json'], { dataDir: dir });
+  assert.equal(out.email, email);
+  assert.equal((await signInFrom('127.0.0.3', email, 'the right password')).status, 201);
+});
+
+test('many emails guessed from one address lock that address only', async () => {
+  const email = `${unique('sprayed')}@example.com`;
+  userCreate(email, 'operator', 'the right password');
+  // CC_SIGN_IN_ADDR_MAX_FAILURES wrong passwords, each for another email
+  const guesses = Array.from({ length: 100 }, () => `${unique('spray')}@example.com`);
+  for (const g of guesses) assertError(await signInFrom('127.0.0.4', g, 'a wrong password'), 401, 'Unauthorized');
+  const r = await signInFrom('127.0.0.4', email, 'the right password');
+  assertError(r, 429, 'Throttling.SignIn');
+  assert.ok(Number(r.headers.get('retry-after')) > 14 * 60, show(r));
+  assert.equal((await signInFrom('127.0.0.5', email, 'the right password')).status, 201);
+});
+
+/** The server's resident memory in KiB. */
+function serverRssKib() {
+  const m = /VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${server.proc.pid}/status`, 'utf8'));
+  return Number(m[1]);
+}
+
+test('a sign-in flood: a few passwords are hashed at once, the excess gets 503 with Retry-After, memory stays bounded', async () => {
+  const email = `${unique('flood')}@example.com`;
+  userCreate(email, 'readonly', 'the right password');
+  const before = serverRssKib();
+  // 48: more than the 20 that hash or wait, fewer than the 64 connections one address may hold
+  const all = await Promise.all(Array.from({ length: 48 }, () => signIn(email, 'the right password')));
+  const statuses = all.map((x) => x.res.status);
+  const busy = all.filter((x) => x.res.status === 503);
+  assert.ok(busy.length > 0, statuses.join(','));
+  assert.equal(busy.length + statuses.filter((x) => x === 201).length, 48, statuses.join(','));
+  assert.equal(busy[0].res.headers.get('retry-after'), '1', show(busy[0].res));
+  assert.equal(busy[0].res.json.code, 'ServiceUnavailable');
+  // 4 hashes of 19 MiB at once at the most, given back afterwards
+  const after = serverRssKib();
+  assert.ok(after - before < 40 * 1024, `RSS ${before} KiB before, ${after} KiB after`);
+});
+
+test('passwords that are easy to guess are refused (libpwquality with its dictionary)', async () => {
+  const s = await signIn('admin@example.com', adminPw);
+  for (const password of ['          ', 'aaaaaaaaaa', '1234567890', 'password12', 'qwertyuiop']) {
+    const r = await as(s, 'POST', '/v1/users', { json: { email: `${unique('weak')}@example.com`, role: 'readonly', password } });
+    assertError(r, 400, 'IncorrectFormat.Password');
+    assert.match(r.json.message, /too easy to guess/);
+  }
+  const r = cli(['user', 'create', '--account', String(acct.account_id), '--email', `${unique('weak')}@example.com`, '--role', 'admin', '--password', 'aaaaaaaaaa'], { dataDir: dir });
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /too easy to guess/);
+  assertOk(await as(s, 'POST', '/v1/users', { json: { email: `${unique('fine')}@example.com`, role: 'readonly', password: 'four words make a passphrase' } }), 201);
+});
+
 test('sign-ins held back after wrong passwords are capped; more are refused at once', async () => {
   const emails = Array.from({ length: 12 }, () => `${unique('flood')}@example.com`);
   for (const e of emails) {

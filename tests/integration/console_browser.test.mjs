@@ -6,7 +6,7 @@
 // to a robot and reads the verdict, cannot add a sixth robot, deletes the contact
 // behind the confirmation, switches to 简体中文, reads the audit log and signs out. A readonly user sees
 // no write action and the API refuses one anyway; a request without the CSRF
-// token is refused; wrong passwords lock the user. Elements are found by role and
+// token is refused; wrong passwords lock the user and an admin unlocks them. Elements are found by role and
 // accessible name only. Screenshots of each step: tests/integration/screenshots/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -597,7 +597,7 @@ test('a state-changing request without the CSRF token is refused', async () => {
   assert.equal(ok.status, 201, JSON.stringify(ok));
 });
 
-test('wrong passwords lock the user, and the form says so', async () => {
+test('wrong passwords lock the user, the form says so, and an admin unlocks them', async () => {
   const email = `locked-${unique('u')}@example.com`;
   assertOk(await api(server, 'POST', '/v1/users', { key, json: { email, role: 'operator', password: PASSWORD } }), 201);
   const p = await open();
@@ -613,6 +613,23 @@ test('wrong passwords lock the user, and the form says so', async () => {
   await alert.getByText(/try again/i).waitFor();
   await shot(p, 'locked');
   assert.equal(await p.getByRole('heading', { name: 'Contact Management' }).count(), 0);
+  // an admin sees the lock under Settings > Console users and lifts it
+  const a = await open();
+  await a.goto(server.base + '/');
+  await signIn(a, users.admin.email, PASSWORD);
+  await a.getByRole('heading', { name: 'Contact Management', level: 1 }).waitFor();
+  await a.getByRole('link', { name: 'Settings' }).click();
+  await a.getByRole('tab', { name: 'Console users' }).click();
+  const locked = a.getByRole('row', { name: new RegExp(email) });
+  await locked.getByText(/Locked until/).waitFor();
+  await locked.getByRole('button', { name: 'Unlock' }).click();
+  await a.getByText(`${email} can sign in again.`).waitFor();
+  await waitFor(async () => (await locked.getByText(/Locked until/).count()) === 0, { timeoutMs: STEP_TIMEOUT_MS, what: 'the lock to go' });
+  assert.equal(await locked.getByRole('button', { name: 'Unlock' }).count(), 0);
+  await shot(a, 'unlocked');
+  // and the user signs in
+  await signIn(p, email, PASSWORD);
+  await p.getByRole('heading', { name: 'Contact Management', level: 1 }).waitFor();
 });
 
 test('on a phone the navigation folds into a menu and the list stays readable', async () => {

@@ -411,7 +411,7 @@ static void acs3_claim_needs_the_important_headers_signed(void **state)
 static void nonces_are_used_once_per_key_within_the_window(void **state)
 {
     (void)state;
-    struct cc_acs_state *st = cc_acs_state_new(6000);
+    struct cc_acs_state *st = cc_acs_state_new(6000, 0);
     int64_t now = 1000000;
     assert_int_equal(cc_acs_nonce_seen(st, "key1", "n1", now + 60000, now), 0);
     assert_int_equal(cc_acs_nonce_seen(st, "key1", "n1", now + 60000, now + 1), 1);
@@ -420,15 +420,69 @@ static void nonces_are_used_once_per_key_within_the_window(void **state)
     /* Expired: the clock check refuses such a call by itself by then. */
     assert_int_equal(cc_acs_nonce_seen(st, "key1", "n1", now + 120000, now + 60000), 0);
     assert_int_equal(cc_acs_nonce_seen(st, "key1", "n1", now + 120000, now + 60001), 1);
-    /* Fixed memory under a flood: the newest nonces are still remembered. */
-    char nonce[32];
-    for (int i = 0; i < 200000; i++) {
-        snprintf(nonce, sizeof nonce, "flood%d", i);
-        cc_acs_nonce_seen(st, "key3", nonce, now + 100000 + i, now);
+    cc_acs_state_free(st);
+}
+
+/* The attack: other keys flood the cache, then a captured call is replayed
+ * inside its window. Each key has its own share: the replay is refused. */
+static void a_flood_from_other_keys_never_evicts_a_live_nonce(void **state)
+{
+    (void)state;
+    struct cc_acs_state *st = cc_acs_state_new(6000, 1000);
+    int64_t now = 1000000;
+    assert_int_equal(cc_acs_nonce_seen(st, "victim", "captured", now + 900000, now),
+                     CC_ACS_NONCE_NEW);
+    char key[24], nonce[32];
+    for (int k = 0; k < 140; k++) {
+        snprintf(key, sizeof key, "attacker%d", k);
+        for (int i = 0; i < 1200; i++) {
+            snprintf(nonce, sizeof nonce, "flood%d", i);
+            int v = cc_acs_nonce_seen(st, key, nonce, now + 900000, now + 1);
+            assert_int_equal(v, i < 1000 ? CC_ACS_NONCE_NEW : CC_ACS_NONCE_FULL);
+        }
     }
-    for (int i = 199990; i < 200000; i++) {
+    assert_int_equal(cc_acs_nonce_seen(st, "victim", "captured", now + 900000, now + 2),
+                     CC_ACS_NONCE_REPLAY);
+    /* a full key's own nonces are all still remembered */
+    for (int i = 0; i < 1000; i++) {
         snprintf(nonce, sizeof nonce, "flood%d", i);
-        assert_int_equal(cc_acs_nonce_seen(st, "key3", nonce, now + 400000, now), 1);
+        assert_int_equal(cc_acs_nonce_seen(st, "attacker7", nonce, now + 900000, now + 3),
+                         CC_ACS_NONCE_REPLAY);
+    }
+    /* the victim's share is its own */
+    assert_int_equal(cc_acs_nonce_seen(st, "victim", "next", now + 900000, now + 3),
+                     CC_ACS_NONCE_NEW);
+    assert_true(cc_acs_nonce_retry_ms(st, "attacker7", now + 3) > 800000);
+    /* once the window passes, the full key may call again */
+    assert_int_equal(cc_acs_nonce_seen(st, "attacker7", "later", now + 2000000, now + 900001),
+                     CC_ACS_NONCE_NEW);
+    cc_acs_state_free(st);
+}
+
+/* Nonces expiring one by one make room one by one; idle keys are freed. */
+static void a_full_share_frees_as_nonces_expire(void **state)
+{
+    (void)state;
+    struct cc_acs_state *st = cc_acs_state_new(6000, 100);
+    int64_t now = 1000;
+    char nonce[32];
+    for (int i = 0; i < 100; i++) {
+        snprintf(nonce, sizeof nonce, "n%d", i);
+        assert_int_equal(cc_acs_nonce_seen(st, "k", nonce, now + 1000 + i, now), CC_ACS_NONCE_NEW);
+    }
+    assert_int_equal(cc_acs_nonce_seen(st, "k", "x", now + 5000, now), CC_ACS_NONCE_FULL);
+    assert_int_equal(cc_acs_nonce_retry_ms(st, "k", now), 1000);
+    /* n0 has expired: one new nonce fits, the next does not */
+    assert_int_equal(cc_acs_nonce_seen(st, "k", "x", now + 5000, now + 1000), CC_ACS_NONCE_NEW);
+    assert_int_equal(cc_acs_nonce_seen(st, "k", "y", now + 5000, now + 1000), CC_ACS_NONCE_FULL);
+    assert_int_equal(cc_acs_nonce_seen(st, "k", "n50", now + 5000, now + 1000),
+                     CC_ACS_NONCE_REPLAY);
+    /* many keys come and go (freed by the sweep: ASan checks nothing leaks) */
+    char key[24];
+    for (int k = 0; k < 20000; k++) {
+        snprintf(key, sizeof key, "k%d", k);
+        cc_acs_nonce_seen(st, key, "once", now + 10, now);
+        cc_acs_nonce_seen(st, "k", "poll", now + 10, now + 100000 + k);
     }
     cc_acs_state_free(st);
 }
@@ -436,7 +490,7 @@ static void nonces_are_used_once_per_key_within_the_window(void **state)
 static void the_rate_is_per_key_with_a_ten_second_burst(void **state)
 {
     (void)state;
-    struct cc_acs_state *st = cc_acs_state_new(60); /* 1 a second, bursts of 10 */
+    struct cc_acs_state *st = cc_acs_state_new(60, 0); /* 1 a second, bursts of 10 */
     int64_t now = 5000;
     for (int i = 0; i < 10; i++)
         assert_int_equal(cc_acs_throttle(st, "k", now), 0);
@@ -451,7 +505,7 @@ static void the_rate_is_per_key_with_a_ten_second_burst(void **state)
     assert_true(cc_acs_throttle(st, "k", now + 1000000) > 0);
     cc_acs_state_free(st);
 
-    st = cc_acs_state_new(3); /* less than one a ten seconds: a burst of one */
+    st = cc_acs_state_new(3, 0); /* less than one a ten seconds: a burst of one */
     assert_int_equal(cc_acs_throttle(st, "k", now), 0);
     wait = cc_acs_throttle(st, "k", now);
     assert_true(wait >= 19999 && wait <= 20001);
@@ -471,6 +525,8 @@ int main(void)
         cmocka_unit_test(acs3_form_body_vector),
         cmocka_unit_test(acs3_claim_needs_the_important_headers_signed),
         cmocka_unit_test(nonces_are_used_once_per_key_within_the_window),
+        cmocka_unit_test(a_flood_from_other_keys_never_evicts_a_live_nonce),
+        cmocka_unit_test(a_full_share_frees_as_nonces_expire),
         cmocka_unit_test(the_rate_is_per_key_with_a_ten_second_burst),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include "service/service.h"
@@ -47,17 +48,117 @@ static void hashing(void **state)
     (void)state;
     char h[CC_PASSWORD_HASH_MAX + 1], h2[CC_PASSWORD_HASH_MAX + 1];
     struct cc_error err;
-    assert_int_equal(cc_password_hash("correct horse battery", h, sizeof h, &err), CC_OK);
+    assert_int_equal(cc_password_hash("correct horse battery", NULL, h, sizeof h, &err), CC_OK);
     assert_non_null(strstr(h, "$argon2id$"));
     assert_null(strstr(h, "correct"));
     assert_int_equal(cc_password_verify(h, "correct horse battery"), 1);
     assert_int_equal(cc_password_verify(h, "correct horse batterY"), 0);
     assert_int_equal(cc_password_verify(h, ""), 0);
     /* a fresh salt each time */
-    assert_int_equal(cc_password_hash("correct horse battery", h2, sizeof h2, &err), CC_OK);
+    assert_int_equal(cc_password_hash("correct horse battery", NULL, h2, sizeof h2, &err), CC_OK);
     assert_string_not_equal(h, h2);
     /* not an argon2id string: never a match */
     assert_int_equal(cc_password_verify("plain", "plain"), 0);
+}
+
+/* Emails are unique per account: another account may have the same one
+ * (its admin learns nothing), and sign-in then names the account. */
+static void emails_are_unique_per_account(void **state)
+{
+    struct fx *f = *state;
+    struct cc_new_key k;
+    struct cc_error err;
+    assert_int_equal(cc_account_create(f->b.svc, "second", &k, &err), CC_OK);
+    struct cc_user a, b, dup;
+    char pa[CC_PASSWORD_GEN_LEN + 1], pb[CC_PASSWORD_GEN_LEN + 1], pd[CC_PASSWORD_GEN_LEN + 1];
+    assert_int_equal(cc_user_create(f->b.svc, NULL, f->account, "same@example.com", "admin", NULL,
+                                    &a, pa, &err), CC_OK);
+    struct cc_caller other = {.account_id = k.account_id, .role = CC_ROLE_ADMIN};
+    cc_strlcpy(other.key_id, k.key_id, sizeof other.key_id);
+    assert_int_equal(cc_user_create(f->b.svc, &other, 0, "Same@Example.com", "operator", NULL, &b,
+                                    pb, &err), CC_OK);
+    assert_int_equal(cc_user_create(f->b.svc, &other, 0, "same@example.com", "readonly", NULL,
+                                    &dup, pd, &err), CC_ERR_ALREADY_EXISTS);
+    assert_string_equal(err.field, "Email");
+    struct cc_new_session s;
+    /* the email alone names nobody in particular: the usual answer, right password or not */
+    assert_int_equal(cc_session_sign_in(f->b.svc, "same@example.com", pa, 0, "10.1.1.1", &s, &err),
+                     CC_ERR_UNAUTHENTICATED);
+    assert_non_null(strstr(err.message, "name the account"));
+    assert_int_equal(cc_session_sign_in(f->b.svc, "same@example.com", pb, k.account_id,
+                                        "10.1.1.1", &s, &err), CC_OK);
+    assert_int_equal(s.user.id, b.id);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "same@example.com", pa, f->account, "10.1.1.2",
+                                        &s, &err), CC_OK);
+    assert_int_equal(s.user.id, a.id);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "same@example.com", pa, k.account_id,
+                                        "10.1.1.3", &s, &err), CC_ERR_UNAUTHENTICATED);
+    /* an email of one user on the server signs in without the account */
+    struct cc_user c;
+    char pc[CC_PASSWORD_GEN_LEN + 1];
+    assert_int_equal(cc_user_create(f->b.svc, &other, 0, "only@example.com", "readonly", NULL, &c,
+                                    pc, &err), CC_OK);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "only@example.com", pc, 0, "10.1.1.4", &s,
+                                        &err), CC_OK);
+    assert_int_equal(s.user.account_id, k.account_id);
+}
+
+/* VmRSS or VmHWM of this process in KiB. */
+static long proc_kib(const char *field)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long v = -1;
+    size_t n = strlen(field);
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, field, n) && line[n] == ':')
+            v = strtol(line + n + 1, NULL, 10);
+    if (f)
+        fclose(f);
+    return v;
+}
+
+static char flood_hash[CC_PASSWORD_HASH_MAX + 1];
+static int flood_ok, flood_busy;
+static pthread_mutex_t flood_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void *flood_one(void *arg)
+{
+    (void)arg;
+    int r = cc_password_verify(flood_hash, "correct horse battery");
+    pthread_mutex_lock(&flood_mu);
+    flood_ok += r == 1;
+    flood_busy += r == -1;
+    pthread_mutex_unlock(&flood_mu);
+    return NULL;
+}
+
+/* A burst of password checks: a few hash at once, a few more wait, the rest
+ * are refused at once; memory stays bounded and goes back afterwards. */
+static void hashes_at_once_are_bounded(void **state)
+{
+    (void)state;
+    struct cc_error err;
+    assert_int_equal(cc_password_hash("correct horse battery", NULL, flood_hash, sizeof flood_hash,
+                                      &err), CC_OK);
+    long base = proc_kib("VmRSS");
+    enum { N = 64 };
+    pthread_t t[N];
+    for (int i = 0; i < N; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, flood_one, NULL), 0);
+    for (int i = 0; i < N; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(flood_ok + flood_busy, N);
+    assert_true(flood_busy > 0);
+    assert_true(flood_ok >= 4);
+    /* 4 hashes of 19 MiB at the most at once, and nothing kept after */
+    long hwm = proc_kib("VmHWM"), after = proc_kib("VmRSS");
+    print_message("RSS %ld KiB before, %ld after, peak %ld; %d checked, %d refused\n", base,
+                  after, hwm, flood_ok, flood_busy);
+#if !defined(__SANITIZE_ADDRESS__) /* ASan keeps freed memory in quarantine */
+    assert_true(hwm - base < 6 * 20 * 1024);
+    assert_true(after - base < 2 * 20 * 1024);
+#endif
 }
 
 static void password_rules(void **state)
@@ -65,18 +166,34 @@ static void password_rules(void **state)
     (void)state;
     char h[CC_PASSWORD_HASH_MAX + 1];
     struct cc_error err;
-    assert_int_equal(cc_password_hash("123456789", h, sizeof h, &err), CC_ERR_INCORRECT_FORMAT);
+    assert_int_equal(cc_password_hash("123456789", NULL, h, sizeof h, &err), CC_ERR_INCORRECT_FORMAT);
     assert_string_equal(err.field, "Password");
-    assert_int_equal(cc_password_hash("1234567890", h, sizeof h, &err), CC_OK);
+    assert_int_equal(cc_password_hash("k7#Qm2vXp9", NULL, h, sizeof h, &err), CC_OK);
     /* characters, not bytes: ten Chinese characters are enough */
-    assert_int_equal(cc_password_hash("一二三四五六七八九十", h, sizeof h, &err), CC_OK);
+    assert_int_equal(cc_password_hash("春眠不觉晓处处闻啼鸟", NULL, h, sizeof h, &err), CC_OK);
     char longpw[200];
-    memset(longpw, 'a', 129);
+    for (int i = 0; i < 129; i++)
+        longpw[i] = "k7#Qm2vXp9zR"[i % 12];
     longpw[129] = '\0';
-    assert_int_equal(cc_password_hash(longpw, h, sizeof h, &err), CC_ERR_INCORRECT_FORMAT);
+    assert_int_equal(cc_password_hash(longpw, NULL, h, sizeof h, &err), CC_ERR_INCORRECT_FORMAT);
     longpw[128] = '\0';
-    assert_int_equal(cc_password_hash(longpw, h, sizeof h, &err), CC_OK);
-    assert_int_equal(cc_password_hash("\xff\xfe invalid utf8", h, sizeof h, &err),
+    assert_int_equal(cc_password_hash(longpw, NULL, h, sizeof h, &err), CC_OK);
+    /* too easy to guess (libpwquality, with cracklib's dictionary) */
+    const char *weak[] = {"          ", "aaaaaaaaaa", "1234567890", "password12", "abcdefghij",
+                          "qwertyuiop", "admin12345", "abcabcabca"};
+    for (size_t i = 0; i < sizeof weak / sizeof weak[0]; i++) {
+        assert_int_equal(cc_password_hash(weak[i], NULL, h, sizeof h, &err),
+                         CC_ERR_INCORRECT_FORMAT);
+        assert_string_equal(err.field, "Password");
+        assert_non_null(strstr(err.message, "too easy to guess"));
+    }
+    /* nor the email's own name */
+    assert_int_equal(cc_password_hash("zhangwei-k7#Qm2", "zhangwei@example.com", h, sizeof h,
+                                      &err), CC_ERR_INCORRECT_FORMAT);
+    /* passphrases are fine */
+    assert_int_equal(cc_password_hash("correct horse battery", NULL, h, sizeof h, &err), CC_OK);
+    assert_int_equal(cc_password_hash("the right password", NULL, h, sizeof h, &err), CC_OK);
+    assert_int_equal(cc_password_hash("\xff\xfe invalid utf8", NULL, h, sizeof h, &err),
                      CC_ERR_INCORRECT_FORMAT);
     char a[CC_PASSWORD_GEN_LEN + 1], b[CC_PASSWORD_GEN_LEN + 1];
     cc_password_generate(a);
@@ -111,11 +228,11 @@ static void sign_in_and_out(void **state)
     char gen2[CC_PASSWORD_GEN_LEN + 1];
     struct cc_user u2;
     assert_int_equal(cc_user_create(f->b.svc, NULL, f->account, "ann@example.COM", "readonly",
-                                    "0123456789", &u2, gen2, &err), CC_ERR_ALREADY_EXISTS);
+                                    "a strong passphrase", &u2, gen2, &err), CC_ERR_ALREADY_EXISTS);
     assert_string_equal(gen2, "");
 
     struct cc_new_session s;
-    assert_int_equal(cc_session_sign_in(f->b.svc, "ann@example.com", gen, &s, &err), CC_OK);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "ann@example.com", gen, 0, "10.0.0.1", &s, &err), CC_OK);
     assert_int_equal(strlen(s.token), CC_SESSION_TOKEN_LEN);
     assert_int_equal(strlen(s.csrf_token), CC_CSRF_LEN);
     assert_string_not_equal(s.token, s.csrf_token);
@@ -137,9 +254,9 @@ static void sign_in_and_out(void **state)
     /* an unknown email and a wrong password get the same answer */
     struct cc_error e1, e2;
     struct cc_new_session bad;
-    assert_int_equal(cc_session_sign_in(f->b.svc, "nobody@example.com", gen, &bad, &e1),
+    assert_int_equal(cc_session_sign_in(f->b.svc, "nobody@example.com", gen, 0, "10.0.0.1", &bad, &e1),
                      CC_ERR_UNAUTHENTICATED);
-    assert_int_equal(cc_session_sign_in(f->b.svc, "ann@example.com", "wrong password", &bad, &e2),
+    assert_int_equal(cc_session_sign_in(f->b.svc, "ann@example.com", "wrong password", 0, "10.0.0.1", &bad, &e2),
                      CC_ERR_UNAUTHENTICATED);
     assert_string_equal(bad.token, "");
     assert_string_equal(e1.message, e2.message);
@@ -155,7 +272,7 @@ static void sign_in_and_out(void **state)
 
     /* the language is remembered */
     struct cc_new_session s2;
-    assert_int_equal(cc_session_sign_in(f->b.svc, "ann@example.com", gen, &s2, &err), CC_OK);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "ann@example.com", gen, 0, "10.0.0.1", &s2, &err), CC_OK);
     assert_int_equal(cc_session_authenticate(f->b.svc, s2.token, &c, csrf, &touch, &err), CC_OK);
     struct cc_user got;
     assert_int_equal(cc_session_set_language(f->b.svc, &c, "zh-cn", &got, &err), CC_OK);
@@ -182,7 +299,7 @@ static void admin_rules(void **state)
     assert_int_equal(cc_user_create(f->b.svc, NULL, f->account, "boss@example.com", "admin", NULL,
                                     &admin, pw, &err), CC_OK);
     struct cc_new_session s;
-    assert_int_equal(cc_session_sign_in(f->b.svc, "boss@example.com", pw, &s, &err), CC_OK);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "boss@example.com", pw, 0, "10.0.0.1", &s, &err), CC_OK);
     struct cc_caller me;
     char csrf[CC_CSRF_LEN + 1];
     int touch;
@@ -193,7 +310,7 @@ static void admin_rules(void **state)
                                     pw2, &err), CC_OK);
     assert_int_equal(op.account_id, f->account);
     struct cc_new_session so;
-    assert_int_equal(cc_session_sign_in(f->b.svc, "op@example.com", pw2, &so, &err), CC_OK);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "op@example.com", pw2, 0, "10.0.0.1", &so, &err), CC_OK);
     struct cc_caller opc;
     assert_int_equal(cc_session_authenticate(f->b.svc, so.token, &opc, csrf, &touch, &err), CC_OK);
     struct cc_user *list = NULL;
@@ -222,15 +339,15 @@ static void admin_rules(void **state)
     assert_true(out.disabled_at > 0);
     assert_int_equal(cc_session_authenticate(f->b.svc, so.token, &opc, csrf, &touch, &err),
                      CC_ERR_UNAUTHENTICATED);
-    assert_int_equal(cc_session_sign_in(f->b.svc, "op@example.com", pw2, &so, &err),
+    assert_int_equal(cc_session_sign_in(f->b.svc, "op@example.com", pw2, 0, "10.0.0.1", &so, &err),
                      CC_ERR_FORBIDDEN);
     /* enabled again, with a new password */
     ch = (struct cc_user_change){"readonly", 0, "a new password"};
     assert_int_equal(cc_user_update(f->b.svc, &me, op.id, &ch, &out, &err), CC_OK);
     assert_int_equal(out.role, CC_ROLE_READONLY);
-    assert_int_equal(cc_session_sign_in(f->b.svc, "op@example.com", pw2, &so, &err),
+    assert_int_equal(cc_session_sign_in(f->b.svc, "op@example.com", pw2, 0, "10.0.0.1", &so, &err),
                      CC_ERR_UNAUTHENTICATED);
-    assert_int_equal(cc_session_sign_in(f->b.svc, "op@example.com", "a new password", &so, &err),
+    assert_int_equal(cc_session_sign_in(f->b.svc, "op@example.com", "a new password", 0, "10.0.0.1", &so, &err),
                      CC_OK);
     assert_int_equal(so.user.role, CC_ROLE_READONLY);
 
@@ -239,7 +356,7 @@ static void admin_rules(void **state)
     stranger.account_id = f->account + 1000;
     assert_int_equal(cc_user_delete(f->b.svc, &stranger, op.id, &err), CC_ERR_NOT_FOUND);
     assert_int_equal(cc_user_delete(f->b.svc, &me, op.id, &err), CC_OK);
-    assert_int_equal(cc_session_sign_in(f->b.svc, "op@example.com", "a new password", &so, &err),
+    assert_int_equal(cc_session_sign_in(f->b.svc, "op@example.com", "a new password", 0, "10.0.0.1", &so, &err),
                      CC_ERR_UNAUTHENTICATED);
 }
 
@@ -254,22 +371,110 @@ static void lock_after_five_failures(void **state)
     struct cc_new_session s;
     int64_t t0 = cc_mono_us();
     for (int i = 1; i <= 4; i++)
-        assert_int_equal(cc_session_sign_in(f->b.svc, "lock@example.com", "wrong password", &s,
-                                            &err), CC_ERR_UNAUTHENTICATED);
+        assert_int_equal(cc_session_sign_in(f->b.svc, "lock@example.com", "wrong password",
+                                             0, "10.0.0.1", &s, &err), CC_ERR_UNAUTHENTICATED);
     /* the third and fourth waited 1 s and 2 s */
     assert_true(cc_mono_us() - t0 >= 3000000);
-    assert_int_equal(cc_session_sign_in(f->b.svc, "lock@example.com", "wrong password", &s, &err),
-                     CC_ERR_USER_LOCKED);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "lock@example.com", "wrong password",  0, "10.0.0.1",
+                                        &s, &err), CC_ERR_USER_LOCKED);
     assert_true(err.retry_after_s > 14 * 60 && err.retry_after_s <= 15 * 60);
-    /* even the right password, now */
-    assert_int_equal(cc_session_sign_in(f->b.svc, "lock@example.com", pw, &s, &err),
+    /* even the right password, from that address */
+    assert_int_equal(cc_session_sign_in(f->b.svc, "lock@example.com", pw, 0, "10.0.0.1", &s, &err),
                      CC_ERR_USER_LOCKED);
+    /* the admin sees the lock */
+    struct cc_user got;
+    assert_int_equal(cc_store_user_get(f->b.store, u.id, &got, &err), CC_OK);
+    assert_true(got.locked_until > cc_now_ms());
     /* unknown emails are counted and locked the same way */
     for (int i = 1; i <= 4; i++)
-        assert_int_equal(cc_session_sign_in(f->b.svc, "ghost@example.com", "wrong password", &s,
+        assert_int_equal(cc_session_sign_in(f->b.svc, "ghost@example.com", "wrong password",
+                                             0, "10.0.0.1", &s, &err), CC_ERR_UNAUTHENTICATED);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "ghost@example.com", "wrong password",
+                                         0, "10.0.0.1", &s, &err), CC_ERR_USER_LOCKED);
+}
+
+/* The old attack: five wrong passwords from elsewhere locked the real user
+ * out. Now they lock that address only; the user, from its own address, is
+ * slowed down but signs in. */
+static void others_cannot_lock_a_user_out(void **state)
+{
+    struct fx *f = *state;
+    struct cc_user u;
+    char pw[CC_PASSWORD_GEN_LEN + 1];
+    struct cc_error err;
+    assert_int_equal(cc_user_create(f->b.svc, NULL, f->account, "real@example.com", "admin", NULL,
+                                    &u, pw, &err), CC_OK);
+    struct cc_new_session s;
+    for (int i = 1; i <= 5; i++)
+        cc_session_sign_in(f->b.svc, "real@example.com", "wrong password", 0, "203.0.113.9", &s,
+                           &err);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "real@example.com", pw, 0, "203.0.113.9", &s,
+                                        &err), CC_ERR_USER_LOCKED);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "real@example.com", pw, 0, "198.51.100.7", &s,
+                                        &err), CC_OK);
+}
+
+/* Spraying many emails from one address locks the address. */
+static void an_address_spraying_emails_is_locked(void **state)
+{
+    struct fx *f = *state;
+    struct cc_user u;
+    char pw[CC_PASSWORD_GEN_LEN + 1];
+    struct cc_error err;
+    assert_int_equal(cc_user_create(f->b.svc, NULL, f->account, "spray@example.com", "admin",
+                                    NULL, &u, pw, &err), CC_OK);
+    struct cc_new_session s;
+    char email[64];
+    for (int i = 0; i < CC_SIGN_IN_ADDR_MAX_FAILURES; i++) {
+        snprintf(email, sizeof email, "guess%d@example.com", i);
+        assert_int_equal(cc_session_sign_in(f->b.svc, email, "wrong password",  0, "192.0.2.1", &s,
                                             &err), CC_ERR_UNAUTHENTICATED);
-    assert_int_equal(cc_session_sign_in(f->b.svc, "ghost@example.com", "wrong password", &s, &err),
+    }
+    assert_int_equal(cc_session_sign_in(f->b.svc, "spray@example.com", pw, 0, "192.0.2.1", &s, &err),
+                     CC_ERR_THROTTLED);
+    assert_true(err.retry_after_s > 14 * 60);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "spray@example.com", pw, 0, "192.0.2.2", &s, &err),
+                     CC_OK);
+}
+
+/* An admin (or the CLI) lifts a lock; it is audited. */
+static void unlock_lifts_the_lock(void **state)
+{
+    struct fx *f = *state;
+    struct cc_user u, boss, got;
+    char pw[CC_PASSWORD_GEN_LEN + 1], bpw[CC_PASSWORD_GEN_LEN + 1];
+    struct cc_error err;
+    assert_int_equal(cc_user_create(f->b.svc, NULL, f->account, "stuck@example.com", "operator",
+                                    NULL, &u, pw, &err), CC_OK);
+    assert_int_equal(cc_user_create(f->b.svc, NULL, f->account, "boss2@example.com", "admin",
+                                    NULL, &boss, bpw, &err), CC_OK);
+    struct cc_new_session s;
+    for (int i = 1; i <= 5; i++)
+        cc_session_sign_in(f->b.svc, "stuck@example.com", "wrong password", 0, "10.9.9.9", &s, &err);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "stuck@example.com", pw, 0, "10.9.9.9", &s, &err),
                      CC_ERR_USER_LOCKED);
+    struct cc_caller admin = {.account_id = f->account, .role = CC_ROLE_ADMIN, .user_id = boss.id};
+    struct cc_caller op = {.account_id = f->account, .role = CC_ROLE_OPERATOR};
+    struct cc_caller stranger = {.account_id = f->account + 1000, .role = CC_ROLE_ADMIN};
+    cc_strlcpy(admin.key_id, "user:boss", sizeof admin.key_id);
+    assert_int_equal(cc_user_unlock(f->b.svc, &op, 0, u.id, NULL, &got, &err), CC_ERR_FORBIDDEN);
+    assert_int_equal(cc_user_unlock(f->b.svc, &stranger, 0, u.id, NULL, &got, &err),
+                     CC_ERR_NOT_FOUND);
+    assert_int_equal(cc_user_unlock(f->b.svc, &admin, 0, u.id, NULL, &got, &err), CC_OK);
+    assert_int_equal(got.locked_until, 0);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "stuck@example.com", pw, 0, "10.9.9.9", &s, &err),
+                     CC_OK);
+    /* the CLI names the user by email in its account */
+    for (int i = 1; i <= 5; i++)
+        cc_session_sign_in(f->b.svc, "stuck@example.com", "wrong password", 0, "10.9.9.8", &s, &err);
+    assert_int_equal(cc_user_unlock(f->b.svc, NULL, f->account + 1, 0, "stuck@example.com", &got,
+                                    &err), CC_ERR_NOT_FOUND);
+    assert_int_equal(cc_user_unlock(f->b.svc, NULL, f->account, 0, "STUCK@example.com", &got,
+                                    &err), CC_OK);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "stuck@example.com", pw, 0, "10.9.9.8", &s, &err),
+                     CC_OK);
+    assert_int_equal(svc_fixture_count(&f->b, "SELECT count(*) FROM audit_log WHERE action = ?1",
+                                       "user.unlock"), 2);
 }
 
 /* Polls cc_session_authenticate until it fails, for at most 10 s. */
@@ -301,14 +506,14 @@ static void sessions_expire(void **state)
     struct cc_new_session s;
     /* absolute expiry: the cookie's Max-Age says the same */
     f->b.svc->cfg.session_max_age_s = 1;
-    assert_int_equal(cc_session_sign_in(f->b.svc, "exp@example.com", pw, &s, &err), CC_OK);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "exp@example.com", pw, 0, "10.0.0.1", &s, &err), CC_OK);
     assert_int_equal(s.max_age_s, 1);
     assert_int_equal(cc_session_authenticate(f->b.svc, s.token, &c, csrf, &touch, &err), CC_OK);
     assert_int_equal(until_refused(f, s.token), CC_ERR_UNAUTHENTICATED);
     /* idle expiry */
     f->b.svc->cfg.session_max_age_s = 0;
     f->b.svc->cfg.session_idle_s = 1;
-    assert_int_equal(cc_session_sign_in(f->b.svc, "exp@example.com", pw, &s, &err), CC_OK);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "exp@example.com", pw, 0, "10.0.0.1", &s, &err), CC_OK);
     assert_int_equal(s.max_age_s, CC_SESSION_MAX_AGE_DEFAULT_S);
     assert_int_equal(cc_session_authenticate(f->b.svc, s.token, &c, csrf, &touch, &err), CC_OK);
     assert_int_equal(until_refused(f, s.token), CC_ERR_UNAUTHENTICATED);
@@ -347,7 +552,7 @@ static void keys_through_the_api_name_their_user(void **state)
     assert_int_equal(cc_user_create(f->b.svc, NULL, f->account, "keys@example.com", "admin",
                                     NULL, &admin, pw, &err), CC_OK);
     struct cc_new_session s;
-    assert_int_equal(cc_session_sign_in(f->b.svc, "keys@example.com", pw, &s, &err), CC_OK);
+    assert_int_equal(cc_session_sign_in(f->b.svc, "keys@example.com", pw, 0, "10.0.0.1", &s, &err), CC_OK);
     struct cc_caller me;
     int touch;
     assert_int_equal(cc_session_authenticate(f->b.svc, s.token, &me, csrf, &touch, &err), CC_OK);
@@ -372,10 +577,15 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hashing),
         cmocka_unit_test(password_rules),
+        cmocka_unit_test(hashes_at_once_are_bounded),
         cmocka_unit_test(csrf_compare),
         cmocka_unit_test_setup_teardown(sign_in_and_out, setup, teardown),
         cmocka_unit_test_setup_teardown(admin_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(lock_after_five_failures, setup, teardown),
+        cmocka_unit_test_setup_teardown(others_cannot_lock_a_user_out, setup, teardown),
+        cmocka_unit_test_setup_teardown(an_address_spraying_emails_is_locked, setup, teardown),
+        cmocka_unit_test_setup_teardown(unlock_lifts_the_lock, setup, teardown),
+        cmocka_unit_test_setup_teardown(emails_are_unique_per_account, setup, teardown),
         cmocka_unit_test_setup_teardown(sessions_expire, setup, teardown),
         cmocka_unit_test_setup_teardown(keys_through_the_api_name_their_user, setup, teardown),
     };

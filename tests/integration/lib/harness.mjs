@@ -368,8 +368,10 @@ function lower(h) {
  * a string (sent as UTF-8) or a Buffer; `chunked: true` omits Content-Length.
  * Resolves as soon as a complete response has arrived, even if the server
  * then closes the connection while the body is still being written (413).
+ * `localAddress` (another loopback address, e.g. 127.0.0.2) is the source
+ * address the server sees.
  */
-export function raw(server, method, rawPath, { key, headers = {}, body, chunked = false, timeoutMs = 20000 } = {}) {
+export function raw(server, method, rawPath, { key, headers = {}, body, chunked = false, timeoutMs = 20000, localAddress } = {}) {
   return new Promise((resolve, reject) => {
     const h = { ...headers };
     if (key && !('authorization' in lower(h))) h.Authorization = basic(key);
@@ -385,6 +387,7 @@ export function raw(server, method, rawPath, { key, headers = {}, body, chunked 
         headers: h,
         agent: false,
         insecureHTTPParser: false,
+        ...(localAddress ? { localAddress } : {}),
       },
       (res) => {
         const chunks = [];

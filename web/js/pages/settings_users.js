@@ -1,6 +1,7 @@
 // settings_users.js — Settings > Users (admins): the account's console users
 // with role, state and last sign-in; change a role, disable, enable or delete
-// (never oneself); a new user's generated password is shown once.
+// (never oneself); lift a user's sign-in locks; a new user's generated password
+// is shown once.
 
 import { t, fmtTime } from '../i18n.js';
 import { h, append, clear, button, field, toast } from '../dom.js';
@@ -41,7 +42,7 @@ function userRow(u, me, cols, load) {
     h('td', { 'data-label': cols[1] }, rs),
     h('td', { 'data-label': cols[2] }, u.disabled ? t('common.disabled') : t('common.enabled'), locked ? ` · ${t('users.locked', { time: fmtTime(u.locked_until) })}` : ''),
     h('td', { 'data-label': cols[3] }, fmtTime(u.last_sign_in_at)),
-    h('td', { class: 'actions', 'data-label': cols[4] }, me ? null : [
+    h('td', { class: 'actions', 'data-label': cols[4] }, locked ? button(t('users.unlock'), () => unlockUser(u, load), 'btn-link') : null, me ? null : [
       button(u.disabled ? t('users.enable') : t('users.disable'), () => patchUser(u, { disabled: !u.disabled }, load), 'btn-link'),
       button(t('common.delete'), () => confirmDialog({
         title: t('users.deleteTitle'),
@@ -53,6 +54,16 @@ function userRow(u, me, cols, load) {
           load();
         },
       }), 'btn-link btn-link-danger')]));
+}
+
+async function unlockUser(u, load) {
+  try {
+    await api('POST', `/v1/users/${u.id}/unlock`, {});
+    toast(t('users.unlocked', { email: u.email }));
+  } catch (e) {
+    toast(t('common.error', { message: errText(e) }), 'error');
+  }
+  load();
 }
 
 async function patchUser(u, body, load) {

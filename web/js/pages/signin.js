@@ -1,4 +1,5 @@
-// signin.js — the sign-in page: email and password against POST /v1/session.
+// signin.js — the sign-in page: email and password against POST /v1/session,
+// and the account's number for an email that has users in several accounts.
 // What happens once signed in (the session, the language, the first page) is
 // main.js's business: it hands in signedIn(answer).
 
@@ -16,9 +17,11 @@ export function signInView({ languageControl, signedIn }) {
   const password = h('input', { type: 'password', autocomplete: 'current-password', name: 'password' });
   const fe = field({ label: t('signin.email'), input: email, required: true });
   const fp = field({ label: t('signin.password'), input: password, required: true });
+  const account = h('input', { type: 'text', inputmode: 'numeric', autocomplete: 'off', name: 'account', maxlength: '19' });
+  const fa = field({ label: t('signin.account'), input: account, hint: t('signin.accountNote') });
   const err = h('p', { class: 'form-error', role: 'alert', hidden: true });
   const submit = h('button', { type: 'submit', class: 'btn btn-primary btn-block' }, t('signin.submit'));
-  const form = h('form', { class: 'signin-form', novalidate: true }, fe.wrap, fp.wrap, err, submit);
+  const form = h('form', { class: 'signin-form', novalidate: true }, fe.wrap, fp.wrap, fa.wrap, err, submit);
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     err.hidden = true;
@@ -30,7 +33,10 @@ export function signInView({ languageControl, signedIn }) {
     submit.disabled = true;
     submit.textContent = t('signin.busy');
     try {
-      const r = await api('POST', '/v1/session', { email: email.value.trim(), password: password.value }, { noSessionCheck: true });
+      const body = { email: email.value.trim(), password: password.value };
+      const acct = account.value.trim();
+      if (acct) body.account = /^[0-9]+$/.test(acct) ? Number(acct) : acct;
+      const r = await api('POST', '/v1/session', body, { noSessionCheck: true });
       await signedIn(r);
     } catch (e) {
       err.textContent = errText(e);
