@@ -422,12 +422,9 @@ enum cc_err cc_sqlite_check(const char *path, void (*line)(void *arg, const char
 /* ---- the database's own settings (the meta table) ---------------------------- */
 static const char sql_meta_get[] = "SELECT value FROM meta WHERE name = ?1";
 
-static enum cc_err sq_meta_get(void *impl, const char *name, char *out, size_t outsz,
-                               struct cc_error *err)
+enum cc_err cc_sq_meta_read(struct conn *c, const char *name, char *out, size_t outsz,
+                            struct cc_error *err)
 {
-    struct conn *c = cc_sq_rconn(impl, err);
-    if (!c)
-        return CC_ERR_STORE;
     sqlite3_stmt *s = cc_sq_stmt(c, sql_meta_get, err);
     if (!s)
         return CC_ERR_STORE;
@@ -441,6 +438,13 @@ static enum cc_err sq_meta_get(void *impl, const char *name, char *out, size_t o
     if (rc == SQLITE_DONE)
         return cc_error_set(err, CC_ERR_NOT_FOUND, NULL, "no %s recorded", name);
     return cc_sq_db_error(err, c->db, "reading the database's settings");
+}
+
+static enum cc_err sq_meta_get(void *impl, const char *name, char *out, size_t outsz,
+                               struct cc_error *err)
+{
+    struct conn *c = cc_sq_rconn(impl, err);
+    return c ? cc_sq_meta_read(c, name, out, outsz, err) : CC_ERR_STORE;
 }
 
 struct meta_set {

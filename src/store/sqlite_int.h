@@ -107,6 +107,11 @@ enum cc_err cc_sq_step_done(struct conn *c, sqlite3_stmt *s, const char *what,
  * resets s; what names the work for an error ("counting contacts"). */
 enum cc_err cc_sq_count(struct conn *c, sqlite3_stmt *s, int64_t *total, const char *what,
                         struct cc_error *err);
+/* The meta row name's value into out (outsz bytes) through connection c (a
+ * read connection or a write transaction's); CC_ERR_NOT_FOUND when there is
+ * none. */
+enum cc_err cc_sq_meta_read(struct conn *c, const char *name, char *out, size_t outsz,
+                            struct cc_error *err);
 /* An idempotency record through s, a statement whose ?1 is the account and
  * ?2 the key and whose row is (hash, id): the request's hash (65 bytes) and
  * the id it made; CC_ERR_NOT_FOUND when there is none. */

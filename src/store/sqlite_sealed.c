@@ -174,7 +174,6 @@ static enum cc_err tx_sealed_unknown(void *tx, const uint8_t *prefix, size_t pre
     return rc;
 }
 
-static const char sql_setting_get[] = "SELECT value FROM meta WHERE name = ?1";
 static const char sql_setting_set[] =
     "INSERT INTO meta(name, value) VALUES (?1, ?2) "
     "ON CONFLICT (name) DO UPDATE SET value = excluded.value";
@@ -183,20 +182,7 @@ static const char sql_setting_delete[] = "DELETE FROM meta WHERE name = ?1";
 static enum cc_err tx_setting_get(void *tx, const char *name, char *out, size_t outsz,
                                   struct cc_error *err)
 {
-    struct conn *c = tx;
-    sqlite3_stmt *s = cc_sq_stmt(c, sql_setting_get, err);
-    if (!s)
-        return CC_ERR_STORE;
-    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        cc_sq_col_text(s, 0, out, outsz);
-    cc_sq_done(s);
-    if (rc == SQLITE_ROW)
-        return CC_OK;
-    if (rc == SQLITE_DONE)
-        return cc_error_set(err, CC_ERR_NOT_FOUND, NULL, "no %s recorded", name);
-    return cc_sq_db_error(err, c->db, "reading the database's settings");
+    return cc_sq_meta_read(tx, name, out, outsz, err);
 }
 
 static enum cc_err tx_setting_put(void *tx, const char *name, const char *value,
