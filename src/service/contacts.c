@@ -28,6 +28,10 @@ struct webhook_new {
     char url[CC_URL_MAX + 1];  /* masked (as answers show it) */
     int masked_ref;            /* url was sent masked: the contact's robot shown so */
     char url_tag[CC_URL_TAG_LEN + 1];
+    /* url's tag under each key the service holds: a robot stored before a
+     * master-key rotation finished is found by one of them. */
+    char url_tags[SVC_KEYS_MAX][CC_URL_TAG_LEN + 1];
+    int n_url_tags;
     uint8_t url_enc[CC_URL_ENC_MAX];
     size_t url_enc_len;
     enum cc_secret_state secret_state;
@@ -99,6 +103,8 @@ static enum cc_err validate_webhooks(const struct cc_service *svc,
             if (!rc)
                 rc = svc_url_seal(svc, url, w->url_tag, w->url_enc, sizeof w->url_enc,
                                   &w->url_enc_len, w->url, sizeof w->url, err);
+            if (!rc)
+                w->n_url_tags = svc_url_tags(svc, url, w->url_tags, SVC_KEYS_MAX);
             OPENSSL_cleanse(url, sizeof url);
             if (rc)
                 return rc;
@@ -460,6 +466,26 @@ struct update_op {
     struct cc_contact *out;
 };
 
+/* A robot sent in full that the contact has, stored with its tag under
+ * another key (a master-key rotation has not reached it yet), keeps its tag
+ * and sealed URL as stored, so that it stays the same robot (its row,
+ * health and secret); the rotation re-keys both together. */
+static void adopt_stored(struct webhook_new *w, const struct cc_contact *c)
+{
+    for (int j = 0; j < c->n_webhooks; j++) {
+        const struct cc_webhook *was = &c->webhooks[j];
+        if (!was->url_tag[0] || !was->url_enc_len || !strcmp(was->url_tag, w->url_tag))
+            continue;
+        for (int k = 0; k < w->n_url_tags; k++)
+            if (!strcmp(was->url_tag, w->url_tags[k])) {
+                cc_strlcpy(w->url_tag, was->url_tag, sizeof w->url_tag);
+                memcpy(w->url_enc, was->url_enc, was->url_enc_len);
+                w->url_enc_len = was->url_enc_len;
+                return;
+            }
+    }
+}
+
 /* Each webhook sent masked becomes the contact's robot with that mask (c:
  * the contact as stored): its tag and sealed URL. One the contact does not
  * have (or has twice) is refused; so is the same robot sent twice. */
@@ -470,8 +496,10 @@ static enum cc_err resolve_masked(struct contact_fields *f, const struct cc_cont
         return CC_OK;
     for (int i = 0; i < f->n_webhooks; i++) {
         struct webhook_new *w = &f->webhooks[i];
-        if (!w->masked_ref)
+        if (!w->masked_ref) {
+            adopt_stored(w, c);
             continue;
+        }
         const struct cc_webhook *was = NULL;
         int n = 0;
         for (int j = 0; j < c->n_webhooks; j++)

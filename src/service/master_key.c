@@ -34,7 +34,7 @@
 #include "service/service_int.h"
 #include "util/util.h"
 
-#define KEYS_MAX 4
+#define KEYS_MAX SVC_KEYS_MAX
 #define META_ID "master_key_id"
 #define META_NEXT "master_key_next_id"
 #define META_PREV "master_key_prev_id"
@@ -319,21 +319,35 @@ static void ring_follow_database(const struct cc_service *svc)
     pthread_mutex_unlock(&r->mu);
 }
 
+void svc_sealing_key(const struct cc_service *svc, uint8_t key[CC_KEY_LEN],
+                     uint8_t fp[CC_KEY_TAG_LEN])
+{
+    ring_follow_database(svc);
+    pthread_mutex_lock(&svc->keys->mu);
+    memcpy(key, svc->keys->k[svc->keys->seal].key, CC_KEY_LEN);
+    memcpy(fp, svc->keys->k[svc->keys->seal].fp, CC_KEY_TAG_LEN);
+    pthread_mutex_unlock(&svc->keys->mu);
+}
+
+enum cc_err svc_seal_under(const uint8_t key[CC_KEY_LEN], const uint8_t fp[CC_KEY_TAG_LEN],
+                           const char *aad, const char *pt, uint8_t *out, size_t outsz,
+                           size_t *outlen, struct cc_error *err)
+{
+    uint8_t nonce[12];
+    cc_random_bytes(nonce, sizeof nonce);
+    if (cc_aead_seal(key, fp, nonce, aad, pt, strlen(pt), out, outsz, outlen))
+        return cc_error_set(err, CC_ERR_INTERNAL, NULL, "encryption failed");
+    return CC_OK;
+}
+
 enum cc_err svc_seal(const struct cc_service *svc, const char *aad, const char *pt,
                      uint8_t *out, size_t outsz, size_t *outlen, struct cc_error *err)
 {
-    struct svc_key k;
-    uint8_t nonce[12];
-    ring_follow_database(svc);
-    pthread_mutex_lock(&svc->keys->mu);
-    k = svc->keys->k[svc->keys->seal];
-    pthread_mutex_unlock(&svc->keys->mu);
-    cc_random_bytes(nonce, sizeof nonce);
-    enum cc_err rc = cc_aead_seal(k.key, k.fp, nonce, aad, pt, strlen(pt), out, outsz, outlen);
-    OPENSSL_cleanse(&k, sizeof k);
-    if (rc)
-        return cc_error_set(err, CC_ERR_INTERNAL, NULL, "encryption failed");
-    return CC_OK;
+    uint8_t key[CC_KEY_LEN], fp[CC_KEY_TAG_LEN];
+    svc_sealing_key(svc, key, fp);
+    enum cc_err rc = svc_seal_under(key, fp, aad, pt, out, outsz, outlen, err);
+    OPENSSL_cleanse(key, sizeof key);
+    return rc;
 }
 
 /* Opens in with the key it names (reading the key files when the ring
@@ -429,8 +443,6 @@ static enum cc_err reseal_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
         size_t cap = v[i].len + CC_AEAD_OVERHEAD + 1, len = 0;
         char *pt = cc_malloc(cap);
         uint8_t *ct = cc_malloc(cap);
-        uint8_t nonce[12];
-        cc_random_bytes(nonce, sizeof nonce);
         if (ring_open(op->svc->keys, sealed_columns[op->col].aad, v[i].blob, v[i].len, pt, cap))
             rc = cc_error_set(err, CC_ERR_INTERNAL, NULL,
                               "the %s of row %s opens with no key the key files hold: restore "
@@ -438,11 +450,16 @@ static enum cc_err reseal_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
                               "from a backup) and run key rotate-master again; nothing was "
                               "lost",
                               sealed_columns[op->col].what, v[i].row_key);
-        else if (cc_aead_seal(op->to->key, op->to->fp, nonce, sealed_columns[op->col].aad, pt,
-                              strlen(pt), ct, cap, &len))
-            rc = cc_error_set(err, CC_ERR_INTERNAL, NULL, "encryption failed");
-        else
+        else if (!(rc = svc_seal_under(op->to->key, op->to->fp, sealed_columns[op->col].aad, pt,
+                                       ct, cap, &len, err)))
             rc = cc_tx_sealed_replace(tx, op->col, &v[i], ct, len, err);
+        /* A robot URL's keyed hash goes with its sealed value: both under the
+         * new key, in the same transaction. */
+        if (!rc && op->col == CC_SEALED_WEBHOOK_URL) {
+            char tag[CC_URL_TAG_LEN + 1];
+            svc_url_tag(op->to->key, pt, tag);
+            rc = cc_tx_sealed_url_tag(tx, &v[i], ct, len, tag, err);
+        }
         OPENSSL_cleanse(pt, cap);
         OPENSSL_cleanse(ct, cap);
         cc_free(pt);

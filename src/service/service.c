@@ -100,25 +100,41 @@ enum cc_err svc_check_page(int64_t page, int64_t page_size, struct cc_error *err
     return CC_OK;
 }
 
-/* A robot URL's tag is a keyed hash under the key values are sealed with now.
- * (A master-key rotation leaves older tags under the old key: see
- * docs/store.md.) */
+void svc_url_tag(const uint8_t key[CC_KEY_LEN], const char *url, char tag[CC_URL_TAG_LEN + 1])
+{
+    char data[CC_URL_MAX + 32];
+    uint8_t mac[32];
+    int n = snprintf(data, sizeof data, "webhook-url\n%s", url);
+    cc_hmac_sha256(key, CC_KEY_LEN, data, (size_t)(n > 0 ? n : 0), mac);
+    OPENSSL_cleanse(data, sizeof data);
+    memcpy(tag, "h1:", 3);
+    cc_hex(mac, sizeof mac, tag + 3);
+}
+
+/* The tag and the sealed URL under one key, the one values are sealed with
+ * now, so that a rotation that re-seals the URL re-keys its tag with it. */
 enum cc_err svc_url_seal(const struct cc_service *svc, const char *url, char *tag, uint8_t *enc,
                          size_t encsz, size_t *enclen, char *masked, size_t maskedsz,
                          struct cc_error *err)
 {
-    char data[CC_URL_MAX + 32];
-    uint8_t mac[32], key[1][CC_KEY_LEN];
-    int n = snprintf(data, sizeof data, "webhook-url\n%s", url);
-    if (svc_hmac_keys(svc, key, 1) != 1)
-        return cc_error_set(err, CC_ERR_INTERNAL, NULL, "no master key");
-    cc_hmac_sha256(key[0], CC_KEY_LEN, data, (size_t)(n > 0 ? n : 0), mac);
-    OPENSSL_cleanse(key, sizeof key);
-    OPENSSL_cleanse(data, sizeof data);
-    memcpy(tag, "h1:", 3);
-    cc_hex(mac, sizeof mac, tag + 3);
+    uint8_t key[CC_KEY_LEN], fp[CC_KEY_TAG_LEN];
+    svc_sealing_key(svc, key, fp);
+    svc_url_tag(key, url, tag);
     cc_mask_webhook_url(url, masked, maskedsz);
-    return svc_seal(svc, AAD_WEBHOOK_URL, url, enc, encsz, enclen, err);
+    enum cc_err rc = svc_seal_under(key, fp, AAD_WEBHOOK_URL, url, enc, encsz, enclen, err);
+    OPENSSL_cleanse(key, sizeof key);
+    return rc;
+}
+
+int svc_url_tags(const struct cc_service *svc, const char *url,
+                 char tags[][CC_URL_TAG_LEN + 1], int max)
+{
+    uint8_t keys[SVC_KEYS_MAX][CC_KEY_LEN];
+    int n = svc_hmac_keys(svc, keys, max < SVC_KEYS_MAX ? max : SVC_KEYS_MAX);
+    for (int i = 0; i < n; i++)
+        svc_url_tag(keys[i], url, tags[i]);
+    OPENSSL_cleanse(keys, sizeof keys);
+    return n;
 }
 
 enum cc_err svc_url_open(const struct cc_service *svc, const struct cc_webhook *w, char *out,

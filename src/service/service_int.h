@@ -55,7 +55,25 @@ enum cc_err svc_seal(const struct cc_service *svc, const char *aad, const char *
 enum cc_err svc_open(const struct cc_service *svc, const char *aad, const uint8_t *in,
                      size_t inlen, char *out, size_t outsz, struct cc_error *err);
 
+/* The key values are sealed with now (the database's, or a rotation's new
+ * one) and its fingerprint; the caller wipes key. */
+void svc_sealing_key(const struct cc_service *svc, uint8_t key[CC_KEY_LEN],
+                     uint8_t fp[CC_KEY_TAG_LEN]);
+/* Seals pt under key (fingerprint fp). */
+enum cc_err svc_seal_under(const uint8_t key[CC_KEY_LEN], const uint8_t fp[CC_KEY_TAG_LEN],
+                           const char *aad, const char *pt, uint8_t *out, size_t outsz,
+                           size_t *outlen, struct cc_error *err);
+/* The most keys the service holds at once (master_key.c's ring). */
+#define SVC_KEYS_MAX 4
+
 #define AAD_WEBHOOK_URL CC_AAD_WEBHOOK_URL
+/* A robot URL's tag under key: "h1:" and a keyed hash in hex, for equality
+ * without the token (contact_webhooks.url). */
+void svc_url_tag(const uint8_t key[CC_KEY_LEN], const char *url, char tag[CC_URL_TAG_LEN + 1]);
+/* url's tag under each key the service holds (the sealing key's first), up
+ * to max; how many. A tag stored before a rotation finished is one of them. */
+int svc_url_tags(const struct cc_service *svc, const char *url,
+                 char tags[][CC_URL_TAG_LEN + 1], int max);
 /* Seals a robot's canonical url: its keyed-hash tag (CC_URL_TAG_LEN + 1),
  * the sealed URL (enc, encsz) and its mask (masked, maskedsz). */
 enum cc_err svc_url_seal(const struct cc_service *svc, const char *url, char *tag, uint8_t *enc,

@@ -53,6 +53,13 @@ void cc_sealed_values_free(struct cc_sealed_value *v, size_t n);
       (enum cc_sealed_column col, const struct cc_sealed_value *v, const uint8_t *blob,    \
        size_t len, struct cc_error *err),                                                  \
       (col, v, blob, len, err))                                                            \
+    /* Sets the keyed hash (contact_webhooks.url) of the robot whose sealed URL is       \
+     * v->row_key's, when that row now holds blob (len bytes): the hash goes with the    \
+     * sealed URL, under one key. */                                                      \
+    X(tx, sealed_url_tag,                                                                  \
+      (const struct cc_sealed_value *v, const uint8_t *blob, size_t len, const char *tag,  \
+       struct cc_error *err),                                                              \
+      (v, blob, len, tag, err))                                                            \
     /* How many values of col do not start with the prefix. */                            \
     X(tx, sealed_count,                                                                    \
       (enum cc_sealed_column col, const uint8_t *prefix, size_t prefix_len, int64_t *n,    \

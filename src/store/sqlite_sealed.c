@@ -91,6 +91,24 @@ static enum cc_err tx_sealed_replace(void *tx, enum cc_sealed_column col,
     return cc_sq_step_done(c, s, "re-sealing a value", err);
 }
 
+static const char sql_url_tag[] =
+    "UPDATE contact_webhooks SET url = ?3 WHERE id = ?1 AND EXISTS (SELECT 1 FROM "
+    "contact_webhook_urls WHERE webhook_id = ?1 AND url_enc = ?2)";
+
+static enum cc_err tx_sealed_url_tag(void *tx, const struct cc_sealed_value *v,
+                                     const uint8_t *blob, size_t len, const char *tag,
+                                     struct cc_error *err)
+{
+    struct conn *c = tx;
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_url_tag, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_text(s, 1, v->row_key, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 2, blob, (int)len, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, tag, -1, SQLITE_STATIC);
+    return cc_sq_step_done(c, s, "re-keying a robot URL's hash", err);
+}
+
 static enum cc_err tx_sealed_count(void *tx, enum cc_sealed_column col, const uint8_t *prefix,
                                    size_t prefix_len, int64_t *n, struct cc_error *err)
 {

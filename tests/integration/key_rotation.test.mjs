@@ -77,6 +77,26 @@ function open(key, v) {
   return Buffer.concat([d.update(v.blob.subarray(21, v.blob.length - 16)), d.final()]).toString('utf8');
 }
 
+/** A robot URL's keyed hash, as contact_webhooks.url holds it. */
+const urlTag = (key, url) => `h1:${crypto.createHmac('sha256', key).update(`webhook-url\n${url}`).digest('hex')}`;
+
+/** Every robot's stored hash is its URL's under key. */
+function assertTagsUnder(db, key, plain) {
+  for (const line of sqlite(db, 'SELECT id, url FROM contact_webhooks').split('\n').filter(Boolean)) {
+    const [id, tag] = line.split('|');
+    assert.equal(tag, urlTag(key, plain.get(`contact_webhook_urls|${id}`)), `robot ${id}'s hash is not under the key`);
+  }
+}
+
+/** Sends the contact's robot again in full, without its secret: it must stay
+ * the same robot (row, secret) whatever key its hash was made under. */
+async function resendRobot(server, key, contact, url) {
+  const before = assertOk(await api(server, 'GET', `/v1/contacts/${contact.id}`, { key }), 200).webhooks[0];
+  const after = assertOk(await api(server, 'PATCH', `/v1/contacts/${contact.id}`, { key, json: { webhooks: [{ url }] } }), 200).webhooks[0];
+  assert.equal(after.id, before.id, 'the robot became a new one');
+  assert.equal(after.has_secret, true, 'the robot lost its signing secret');
+}
+
 const under = (values, key) => values.filter((v) => v.blob[0] === 2 && v.blob.subarray(1, 9).equals(keyTag(key)));
 
 test('key rotate-master, killed half-way beside a running server, resumes and loses no secret', async () => {
@@ -155,6 +175,11 @@ test('key rotate-master, killed half-way beside a running server, resumes and lo
   plain.set(`access_keys|${lateKey.access_key_id}`, lateKey.access_key_secret);
   keys.push(lateKey);
 
+  // A robot not re-sealed yet (its hash under the old key), sent again in
+  // full while the server seals under the new key, stays the same robot.
+  assert.equal(under(half, newKey).filter((v) => v.table === 'contact_webhook_urls').length, 0);
+  await resendRobot(server, admin, contacts[9], dingtalkWebhookUrl(robotIds[9]));
+
   // Run again: it goes on and finishes.
   const done = cliJson(['key', 'rotate-master', '--json'], { dataDir: dir, env: { CERTCONTACTS_ROTATE_SETTLE_MS: '0' } });
   assert.equal(done.resumed, true);
@@ -172,6 +197,10 @@ test('key rotate-master, killed half-way beside a running server, resumes and lo
   const final = sealedValues(db);
   assert.equal(final.length, plain.size, 'a value was lost');
   for (const v of final) assert.equal(open(newKey, v), plain.get(`${v.table}|${v.row}`), `${v.table} ${v.row}`);
+  // Each robot's hash was re-keyed with its sealed URL, and a robot sent again
+  // in full is the one stored.
+  assertTagsUnder(db, newKey, plain);
+  await resendRobot(server, admin, contacts[0], dingtalkWebhookUrl(robotIds[0]));
 
   // The running server, and a restarted one, read everything.
   for (const k of keys) assertOk(await api(server, 'GET', '/v1/contacts?page_size=1', { key: k }), 200);
@@ -194,5 +223,6 @@ test('key rotate-master, killed half-way beside a running server, resumes and lo
   assert.equal(again.resealed, plain.size);
   const third = readKey(master);
   for (const v of sealedValues(db)) assert.equal(open(third, v), plain.get(`${v.table}|${v.row}`));
+  assertTagsUnder(db, third, plain);
   for (const k of keys) assertOk(await api(server, 'GET', '/v1/contacts?page_size=1', { key: k }), 200);
 });
