@@ -38,6 +38,7 @@ struct args {
     const char *role;
     const char *email;
     const char *password;
+    const char *expires;
     /* table options from flags, applied after the file and the environment */
     const char *flag_name[32];
     const char *flag_value[32];
@@ -55,7 +56,8 @@ static void usage(FILE *f)
             "  check                               check the whole database for damage\n"
             "                                      (read-only; exit status 1 when damaged)\n"
             "  account create NAME [--json]        create an account and its first admin key\n"
-            "  key create --account ID [--role admin|operator|readonly] [--json]\n"
+            "  key create --account ID [--role admin|operator|readonly] [--expires TIME]\n"
+            "             [--json]                 TIME: RFC 3339 or YYYY-MM-DD (UTC)\n"
             "  key list --account ID [--json]      list an account's access keys (no secrets)\n"
             "  key disable --account ID KEY_ID     disable an access key at once\n"
             "  key rotate-master [--json]          re-seal every stored secret under a new\n"
@@ -112,7 +114,8 @@ static int parse_args(int argc, char **argv, struct args *a)
         }
         int kind = cc_config_is_option(name);
         int own = !strcmp(name, "config") || !strcmp(name, "account") || !strcmp(name, "role") ||
-                  !strcmp(name, "email") || !strcmp(name, "password");
+                  !strcmp(name, "email") || !strcmp(name, "password") ||
+                  !strcmp(name, "expires");
         if (!kind && !own) {
             fprintf(stderr, "certcontacts: unknown option --%s (see --help)\n", name);
             return -1;
@@ -137,6 +140,8 @@ static int parse_args(int argc, char **argv, struct args *a)
             a->email = value;
         else if (!strcmp(name, "password"))
             a->password = value;
+        else if (!strcmp(name, "expires"))
+            a->expires = value;
         else {
             if (a->nflags == 32) {
                 fprintf(stderr, "certcontacts: too many options\n");
@@ -344,6 +349,11 @@ static void print_key(const struct cc_new_key *k, int json)
         json_t *o = json_pack("{s:I, s:s, s:s, s:s}", "account_id", (json_int_t)k->account_id,
                               "access_key_id", k->key_id, "access_key_secret", k->secret, "role",
                               cc_role_name(k->role));
+        if (k->expires_at) {
+            char t[32];
+            cc_time_rfc3339(k->expires_at, t, sizeof t);
+            json_object_set_new(o, "expires_at", json_string(t));
+        }
         char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
         printf("%s\n", s);
         OPENSSL_cleanse(s, strlen(s));
@@ -356,6 +366,11 @@ static void print_key(const struct cc_new_key *k, int json)
            "access key secret: %s   (shown only now: store it safely)\n"
            "role:              %s\n",
            (long long)k->account_id, k->key_id, k->secret, cc_role_name(k->role));
+    if (k->expires_at) {
+        char t[32];
+        cc_time_rfc3339(k->expires_at, t, sizeof t);
+        printf("expires at:        %s\n", t);
+    }
 }
 
 static int parse_account(const struct args *a, int64_t *id)
@@ -430,8 +445,14 @@ static int cmd_key(const struct args *a, struct cc_service *svc)
         if (parse_account(a, &account))
             return 2;
         enum cc_role role = cc_role_parse(a->role ? a->role : "admin");
+        int64_t expires_at = 0;
+        if (a->expires && (cc_cert_parse_time(a->expires, &expires_at) || expires_at <= 0)) {
+            say_error("--expires must be an RFC 3339 time (2027-06-30T00:00:00Z) or a date "
+                      "(2027-06-30)");
+            return 2;
+        }
         struct cc_new_key k;
-        if (cc_key_create(svc, account, role, &k, &err)) {
+        if (cc_key_create(svc, account, role, expires_at, &k, &err)) {
             say_error("%s", err.message);
             return 1;
         }
@@ -493,7 +514,9 @@ static int cmd_key(const struct args *a, struct cc_service *svc)
     }
     if (!strcmp(sub, "rotate-master") && a->npos == 2)
         return cmd_rotate_master(a, svc);
-    fprintf(stderr, "usage: certcontacts key create|list --account ID [--role ROLE] [--json]\n"
+    fprintf(stderr, "usage: certcontacts key create --account ID [--role ROLE] [--expires TIME] "
+                    "[--json]\n"
+                    "       certcontacts key list --account ID [--json]\n"
                     "       certcontacts key disable --account ID KEY_ID\n"
                     "       certcontacts key rotate-master [--json]\n");
     return 2;

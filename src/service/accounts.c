@@ -101,9 +101,9 @@ enum cc_err cc_account_get_name(struct cc_service *svc, int64_t id, char *name, 
 }
 
 enum cc_err cc_key_create(struct cc_service *svc, int64_t account_id, enum cc_role role,
-                          struct cc_new_key *out, struct cc_error *err)
+                          int64_t expires_at, struct cc_new_key *out, struct cc_error *err)
 {
-    return svc_key_create(svc, NULL, account_id, role, 0, out, err);
+    return svc_key_create(svc, NULL, account_id, role, expires_at, out, err);
 }
 
 enum cc_err svc_key_create(struct cc_service *svc, const struct cc_caller *caller,
@@ -122,6 +122,7 @@ enum cc_err svc_key_create(struct cc_service *svc, const struct cc_caller *calle
         return rc;
     op.row.expires_at = expires_at;
     out->account_id = account_id;
+    out->expires_at = expires_at;
     return cc_store_write(svc->store, new_key_tx, &op, err);
 }
 

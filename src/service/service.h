@@ -169,6 +169,7 @@ struct cc_new_key {
     char key_id[CC_KEY_ID_LEN + 1];
     char secret[CC_KEY_SECRET_LEN + 1];
     enum cc_role role;
+    int64_t expires_at; /* 0: never */
 };
 /* Creates an account and its first admin key in one transaction. */
 enum cc_err cc_account_create(struct cc_service *svc, const char *name, struct cc_new_key *out,
@@ -176,8 +177,9 @@ enum cc_err cc_account_create(struct cc_service *svc, const char *name, struct c
 /* CC_ERR_NOT_FOUND when there is no account id. */
 enum cc_err cc_account_get_name(struct cc_service *svc, int64_t id, char *name, size_t namesz,
                                 struct cc_error *err);
+/* expires_at: ms since the epoch, in the future; 0: never expires. */
 enum cc_err cc_key_create(struct cc_service *svc, int64_t account_id, enum cc_role role,
-                          struct cc_new_key *out, struct cc_error *err);
+                          int64_t expires_at, struct cc_new_key *out, struct cc_error *err);
 /* *out: owned by the caller, cc_free(). */
 enum cc_err cc_key_list(struct cc_service *svc, int64_t account_id,
                         struct cc_access_key **out, size_t *n, struct cc_error *err);

@@ -5,7 +5,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   makeDataDir, startServer, createAccount, createKey, listKeys, disableKey,
-  api, assertOk, assertError, show, contactBody, createContact, getContact, cliJson, stopAllAfter,
+  api, assertOk, assertError, show, contactBody, createContact, getContact, cli, cliJson, stopAllAfter, waitFor,
 } from './lib/harness.mjs';
 
 let dir, server, admin, operator, readonly, contact, body;
@@ -201,4 +201,29 @@ test('global options work before the subcommand and before its own arguments', a
   const k2 = cliJson(['key', 'create', '--account', String(admin.account_id), '--role', 'operator', '--json'], { dataDir: dir, globalFirst: true });
   assert.equal(k2.role, 'operator');
   assertOk(await api(server, 'POST', '/v1/contacts', { key: k2, json: contactBody() }), 201);
+});
+
+test('key create --expires: the key works until then, is listed with its expiry, and is refused after', async () => {
+  const acct = String(admin.account_id);
+  const seconds = (ms) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+  const past = cli(['key', 'create', '--account', acct, '--expires', '2020-01-01'], { dataDir: dir });
+  assert.equal(past.status, 1, past.stderr);
+  assert.match(past.stderr, /in the future/);
+  const bad = cli(['key', 'create', '--account', acct, '--expires', 'soon'], { dataDir: dir });
+  assert.equal(bad.status, 2, bad.stderr);
+  assert.match(bad.stderr, /--expires must be/);
+
+  const later = cliJson(['key', 'create', '--account', acct, '--role', 'readonly', '--expires', '2099-12-31', '--json'], { dataDir: dir });
+  assert.equal(Date.parse(later.expires_at), Date.parse('2099-12-31T00:00:00Z'));
+  const until = seconds(Date.now() + 4000);
+  const k = cliJson(['key', 'create', '--account', acct, '--role', 'readonly', '--expires', until, '--json'], { dataDir: dir });
+  assert.equal(Date.parse(k.expires_at), Date.parse(until));
+  const listed = cliJson(['key', 'list', '--account', acct, '--json'], { dataDir: dir });
+  assert.equal(Date.parse(listed.find((x) => x.access_key_id === k.access_key_id).expires_at), Date.parse(until));
+  assert.equal(listed.find((x) => x.access_key_id === later.access_key_id).status, 'enabled');
+  assertOk(await api(server, 'GET', '/v1/contacts?page_size=1', { key: k }), 200);
+  await waitFor(async () => (await api(server, 'GET', '/v1/contacts?page_size=1', { key: k })).status === 401,
+    { timeoutMs: 15000, what: 'the key refused once it expired' });
+  const after = cliJson(['key', 'list', '--account', acct, '--json'], { dataDir: dir });
+  assert.equal(after.find((x) => x.access_key_id === k.access_key_id).status, 'expired');
 });

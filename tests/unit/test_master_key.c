@@ -113,7 +113,7 @@ static void rotation_reseals_old_and_new_format_values(void **state)
     struct fx *f = *state;
     struct cc_error err;
     struct cc_new_key k2;
-    assert_int_equal(cc_key_create(f->b.svc, f->b.first.account_id, CC_ROLE_READONLY, &k2, &err),
+    assert_int_equal(cc_key_create(f->b.svc, f->b.first.account_id, CC_ROLE_READONLY, 0, &k2, &err),
                      CC_OK);
     uint8_t blob[256];
     size_t n = seal_v1(f->key, CC_AAD_ACCESS_KEY, "secret-from-before-key-ids", blob);
@@ -174,7 +174,7 @@ static void rotation_reseals_old_and_new_format_values(void **state)
 
     /* What the service seals from now on is sealed with the new key. */
     struct cc_new_key k3;
-    assert_int_equal(cc_key_create(f->b.svc, f->b.first.account_id, CC_ROLE_READONLY, &k3, &err),
+    assert_int_equal(cc_key_create(f->b.svc, f->b.first.account_id, CC_ROLE_READONLY, 0, &k3, &err),
                      CC_OK);
     n = read_secret(f, k3.key_id, blob, sizeof blob);
     const uint8_t *tag = NULL;

@@ -301,7 +301,7 @@ static void a_disabled_key_is_refused_at_once_even_when_cached(void **state)
     struct cc_new_key k;
     struct cc_error err;
     struct cc_caller who;
-    assert_int_equal(cc_key_create(f->b.svc, f->admin.account_id, CC_ROLE_OPERATOR, &k, &err), CC_OK);
+    assert_int_equal(cc_key_create(f->b.svc, f->admin.account_id, CC_ROLE_OPERATOR, 0, &k, &err), CC_OK);
     for (int i = 0; i < 3; i++) /* the second and third come from the cache */
         assert_int_equal(cc_auth_access_key(f->b.svc, k.key_id, k.secret, strlen(k.secret), &who,
                                             &err), CC_OK);
