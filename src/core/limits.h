@@ -258,6 +258,12 @@
 #ifndef CC_REMINDER_MAX_SLEEP_MS
 #define CC_REMINDER_MAX_SLEEP_MS (3600 * 1000)
 #endif
+/* How often the retention of personal data runs (masking the addresses of
+ * verification codes that expired, removing old records): the scheduler
+ * wakes at least this often for it. */
+#ifndef CC_RETENTION_PERIOD_MS
+#define CC_RETENTION_PERIOD_MS (600 * 1000)
+#endif
 /* A reminder raised more than this after its due time is late: it says the
  * whole days really left rather than its threshold. */
 #define CC_REMINDER_LATE_MS (3600 * 1000LL)

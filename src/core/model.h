@@ -120,7 +120,8 @@ struct cc_verification {
     int64_t account_id;
     int64_t contact_id;           /* 0: before a contact is saved */
     char channel[8];              /* "email" or "mobile" */
-    char target[CC_EMAIL_MAX + 1];
+    char target[CC_EMAIL_MAX + 1];   /* in full while the code can be used, then masked */
+    char target_tag[CC_URL_TAG_LEN + 1]; /* keyed hash of channel and address (written) */
     char code_hash[65];
     enum cc_verif_status status;
     int64_t attempts;

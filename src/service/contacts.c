@@ -266,12 +266,14 @@ static void apply_fields(const struct contact_fields *f, struct cc_contact *c)
 
 /* An address confirmed by the account in the last 30 minutes (the Create
  * dialog verifies before it saves) is saved verified. */
-static void carry_verification(struct cc_tx *tx, struct cc_contact *c, int64_t now)
+static void carry_verification(struct cc_tx *tx, const struct cc_service *svc,
+                               struct cc_contact *c, int64_t now)
 {
     if (c->has_email && !c->email_verified_at)
-        c->email_verified_at = svc_verify_recent(tx, c->account_id, "email", c->email_norm, now);
+        c->email_verified_at =
+            svc_verify_recent(tx, svc, c->account_id, "email", c->email_norm, now);
     if (!c->mobile_verified_at)
-        c->mobile_verified_at = svc_verify_recent(tx, c->account_id, "mobile", c->mobile, now);
+        c->mobile_verified_at = svc_verify_recent(tx, svc, c->account_id, "mobile", c->mobile, now);
 }
 
 /* ---- create ------------------------------------------------------------------------ */
@@ -322,7 +324,7 @@ enum cc_err svc_contact_insert_tx(struct cc_tx *tx, const struct cc_service *svc
     c->version = 1;
     c->created_at = c->updated_at = now;
     apply_fields(&nc->f, c);
-    carry_verification(tx, c, now);
+    carry_verification(tx, svc, c, now);
     if ((rc = cc_tx_contact_insert(tx, c, err)))
         return rc;
     return svc_audit(tx, caller, CC_AUDIT_CONTACT_CREATE, c->id, svc_contact_changes(NULL, c),
@@ -459,6 +461,7 @@ enum cc_err cc_contact_list(struct cc_service *svc, const struct cc_caller *call
 
 /* ---- update ------------------------------------------------------------------------------ */
 struct update_op {
+    const struct cc_service *svc;
     const struct cc_caller *caller;
     int64_t id;
     int64_t if_match;
@@ -542,7 +545,7 @@ static enum cc_err update_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     struct cc_contact *old = cc_malloc(sizeof *old);
     *old = *c;
     apply_fields(op->f, c);
-    carry_verification(tx, c, now);
+    carry_verification(tx, op->svc, c, now);
     c->version++;
     c->updated_at = now;
     json_t *ch = svc_contact_changes(old, c);
@@ -565,7 +568,7 @@ enum cc_err cc_contact_update(struct cc_service *svc, const struct cc_caller *ca
     struct contact_fields *f = cc_malloc(sizeof *f);
     rc = validate_input(svc, in, 0, f, err);
     if (!rc) {
-        struct update_op op = {caller, id, if_match, f, out};
+        struct update_op op = {svc, caller, id, if_match, f, out};
         rc = cc_store_write(svc->store, update_tx, &op, err);
     }
     cc_free(f);

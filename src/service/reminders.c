@@ -572,11 +572,12 @@ static void sleep_until(struct svc_reminders *r, int64_t wait_ms)
     pthread_cond_timedwait(&r->cv, &r->mu, &ts);
 }
 
-/* The retention of personal data (verifications.c), at most once an hour. */
+/* The retention of personal data (verifications.c), every
+ * CC_RETENTION_PERIOD_MS. */
 static void retention(struct svc_reminders *r)
 {
     int64_t now = cc_now_ms(), masked = 0, verifs = 0, notifs = 0;
-    if (r->retention_at && now - r->retention_at < CC_REMINDER_MAX_SLEEP_MS)
+    if (r->retention_at && now - r->retention_at < CC_RETENTION_PERIOD_MS)
         return;
     r->retention_at = now;
     struct cc_error err;
@@ -594,8 +595,8 @@ static void retention(struct svc_reminders *r)
     }
 }
 
-/* One wake-up: raise what is due, then how long to sleep (at most an hour, so
- * the retention of personal data runs hourly). */
+/* One wake-up: raise what is due, then how long to sleep (at most
+ * CC_RETENTION_PERIOD_MS, when the retention of personal data runs again). */
 static int64_t pass(struct svc_reminders *r)
 {
     retention(r);
@@ -617,10 +618,12 @@ static int64_t pass(struct svc_reminders *r)
                err.message, NULL);
         return 1000;
     }
+    int64_t cap = CC_RETENTION_PERIOD_MS < CC_REMINDER_MAX_SLEEP_MS ? CC_RETENTION_PERIOD_MS
+                                                                     : CC_REMINDER_MAX_SLEEP_MS;
     if (!next)
-        return CC_REMINDER_MAX_SLEEP_MS;
+        return cap;
     int64_t wait = next - cc_service_now(r->svc);
-    return wait <= 0 ? 0 : wait < CC_REMINDER_MAX_SLEEP_MS ? wait : CC_REMINDER_MAX_SLEEP_MS;
+    return wait <= 0 ? 0 : wait < cap ? wait : cap;
 }
 
 static void *run(void *arg)

@@ -31,8 +31,8 @@ void svc_contact_view(const struct cc_caller *caller, enum svc_view view, struct
 
 /* Within a contact write: when the account confirmed this address in the
  * last CC_VERIFY_CARRY_MS, the time of that confirmation, else 0. */
-int64_t svc_verify_recent(struct cc_tx *tx, int64_t account_id, const char *channel,
-                          const char *target, int64_t now);
+int64_t svc_verify_recent(struct cc_tx *tx, const struct cc_service *svc, int64_t account_id,
+                          const char *channel, const char *target, int64_t now);
 
 #define AAD_ID_CARD     CC_AAD_ID_CARD
 #define AAD_WEBHOOK     CC_AAD_WEBHOOK

@@ -78,10 +78,39 @@ static enum cc_err channel_parse(const char *channel, struct cc_error *err)
 
 static void mask_target(const char *channel, const char *target, char *out, size_t outsz)
 {
-    if (!strcmp(channel, "email"))
+    if (strchr(target, '*'))
+        cc_strlcpy(out, target, outsz); /* masked already: the code is finished */
+    else if (!strcmp(channel, "email"))
         cc_mask_email(target, out, outsz);
     else
         cc_mask_mobile(target, out, outsz);
+}
+
+/* A finished code keeps only the masked form of its address. */
+static void mask_finished(struct cc_verification *v)
+{
+    char masked[CC_MASKED_MAX];
+    mask_target(v->channel, v->target, masked, sizeof masked);
+    cc_strlcpy(v->target, masked, sizeof v->target);
+}
+
+/* The address's tag: a keyed hash of channel and address, what the sending
+ * limits and the carry-over match on once the address itself is masked.
+ * Under the key values are sealed with now (a master-key rotation starts
+ * the counts afresh). */
+static void target_tag(const struct cc_service *svc, const char *channel, const char *target,
+                       char out[CC_URL_TAG_LEN + 1])
+{
+    char data[CC_EMAIL_MAX + 64];
+    uint8_t key[1][CC_KEY_LEN], mac[32];
+    int n = snprintf(data, sizeof data, "verification-target\n%s\n%s", channel, target);
+    if (svc_hmac_keys(svc, key, 1) != 1)
+        memset(key, 0, sizeof key);
+    cc_hmac_sha256(key[0], CC_KEY_LEN, data, (size_t)(n > 0 ? n : 0), mac);
+    memcpy(out, "h1:", 3);
+    cc_hex(mac, sizeof mac, out + 3);
+    OPENSSL_cleanse(data, sizeof data);
+    OPENSSL_cleanse(key, sizeof key);
 }
 
 static int64_t ceil_s(int64_t ms)
@@ -132,6 +161,20 @@ static enum cc_err check_limits(const struct send_op *op, const struct cc_verif_
     return CC_ERR_THROTTLED;
 }
 
+/* The contact's code still in use on the channel, if any, is superseded
+ * and keeps only its masked address; older ones were superseded before. */
+static enum cc_err supersede_latest(struct cc_tx *tx, int64_t account, int64_t contact_id,
+                                    const char *channel, struct cc_error *err)
+{
+    struct cc_verification prev;
+    struct cc_error none;
+    if (cc_tx_verif_latest(tx, account, contact_id, channel, &prev, &none))
+        return none.code == CC_ERR_VERIFICATION_NOT_FOUND ? CC_OK : (*err = none, none.code);
+    prev.status = CC_VERIF_SUPERSEDED;
+    mask_finished(&prev);
+    return cc_tx_verif_update(tx, &prev, NULL, err);
+}
+
 static enum cc_err send_begin_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
     struct send_op *op = arg;
@@ -154,13 +197,18 @@ static enum cc_err send_begin_tx(struct cc_tx *tx, void *arg, struct cc_error *e
         if (rc)
             return rc;
     }
+    char tag[CC_URL_TAG_LEN + 1];
+    target_tag(op->svc, op->channel, op->target, tag);
     struct cc_verif_counts n;
-    if ((rc = cc_tx_verif_counts(tx, account, op->channel, op->target, now - 3600000,
+    if ((rc = cc_tx_verif_counts(tx, account, op->channel, op->target, tag, now - 3600000,
                                  now - 86400000, &n, err)))
         return rc;
     if ((rc = check_limits(op, &n, now, err)))
         return rc;
+    if (op->contact_id && (rc = supersede_latest(tx, account, op->contact_id, op->channel, err)))
+        return rc;
     memset(&op->v, 0, sizeof op->v);
+    cc_strlcpy(op->v.target_tag, tag, sizeof op->v.target_tag);
     op->v.account_id = account;
     op->v.contact_id = op->contact_id;
     cc_strlcpy(op->v.channel, op->channel, sizeof op->v.channel);
@@ -190,7 +238,10 @@ struct send_end {
 static enum cc_err send_end_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
     struct send_end *e = arg;
-    return cc_tx_verif_update(tx, e->v, e->failure, err);
+    struct cc_verification v = *e->v;
+    if (v.status == CC_VERIF_FAILED)
+        mask_finished(&v);
+    return cc_tx_verif_update(tx, &v, e->failure, err);
 }
 
 /* The message itself, over the channel. */
@@ -324,6 +375,34 @@ struct confirm_op {
     struct cc_error result;      /* the outcome; the transaction commits either way */
 };
 
+/* A right code: the verification confirmed (op->v, its address masked), the
+ * contact's address (target, in full) marked verified, and the audit entry. */
+static enum cc_err confirm_record(struct cc_tx *tx, struct confirm_op *op, const char *target,
+                                  int64_t now, struct cc_error *err)
+{
+    const struct cc_verification *v = &op->v;
+    enum cc_err rc = cc_tx_verif_update(tx, v, NULL, err);
+    if (rc)
+        return rc;
+    if (op->contact_id) {
+        rc = cc_tx_contact_set_verified(tx, op->caller->account_id, op->contact_id, v->channel,
+                                        target, now, &op->result);
+        if (rc == CC_ERR_VERIFICATION_NOT_FOUND)
+            return rc; /* undo the confirmation too: the address is not the one verified */
+        if (rc) {
+            *err = op->result;
+            return rc;
+        }
+    }
+    json_t *ch = json_object();
+    svc_change_str(ch, "channel", SVC_PII_NONE, NULL, v->channel);
+    svc_change_str(ch, "target", strcmp(v->channel, "email") ? SVC_PII_MOBILE : SVC_PII_EMAIL,
+                   NULL, target);
+    svc_change_int(ch, "contact_id", 0, 0, op->contact_id != 0, op->contact_id);
+    svc_change_str(ch, "status", SVC_PII_NONE, "unverified", "verified");
+    return svc_audit(tx, op->caller, CC_AUDIT_VERIFICATION_CONFIRM, v->id, ch, err);
+}
+
 static enum cc_err confirm_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
     struct confirm_op *op = arg;
@@ -367,9 +446,11 @@ static enum cc_err confirm_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
         match = cc_ct_equal(hash, v->code_hash, 64);
     if (!match) {
         v->attempts++;
+        int left = (int)(op->svc->cfg.verify.max_attempts - v->attempts);
+        if (left <= 0)
+            mask_finished(v); /* used up */
         if ((rc = cc_tx_verif_update(tx, v, NULL, err)))
             return rc;
-        int left = (int)(op->svc->cfg.verify.max_attempts - v->attempts);
         cc_error_set(&op->result, CC_ERR_CODE_MISMATCH, NULL,
                      left > 0 ? "The code is not right; %d attempts left."
                               : "The code is not right; %d attempts left: send a new code.",
@@ -378,25 +459,12 @@ static enum cc_err confirm_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
         return CC_OK;
     }
     v->confirmed_at = now;
-    if ((rc = cc_tx_verif_update(tx, v, NULL, err)))
-        return rc;
-    if (op->contact_id) {
-        rc = cc_tx_contact_set_verified(tx, account, op->contact_id, v->channel, v->target, now,
-                                        &op->result);
-        if (rc == CC_ERR_VERIFICATION_NOT_FOUND)
-            return rc; /* undo the confirmation too: the address is not the one verified */
-        if (rc) {
-            *err = op->result;
-            return rc;
-        }
-    }
-    json_t *ch = json_object();
-    svc_change_str(ch, "channel", SVC_PII_NONE, NULL, v->channel);
-    svc_change_str(ch, "target", strcmp(v->channel, "email") ? SVC_PII_MOBILE : SVC_PII_EMAIL,
-                   NULL, v->target);
-    svc_change_int(ch, "contact_id", 0, 0, op->contact_id != 0, op->contact_id);
-    svc_change_str(ch, "status", SVC_PII_NONE, "unverified", "verified");
-    return svc_audit(tx, op->caller, CC_AUDIT_VERIFICATION_CONFIRM, v->id, ch, err);
+    char target[sizeof v->target];
+    cc_strlcpy(target, v->target, sizeof target);
+    mask_finished(v); /* from now on the contact holds the address, and the tag matches it */
+    rc = confirm_record(tx, op, target, now, err);
+    OPENSSL_cleanse(target, sizeof target);
+    return rc;
 }
 
 static enum cc_err confirm_common(struct confirm_op *op, struct cc_error *err)
@@ -453,13 +521,15 @@ enum cc_err cc_verify_target_confirm(struct cc_service *svc, const struct cc_cal
     return CC_OK;
 }
 
-int64_t svc_verify_recent(struct cc_tx *tx, int64_t account_id, const char *channel,
-                         const char *target, int64_t now)
+int64_t svc_verify_recent(struct cc_tx *tx, const struct cc_service *svc, int64_t account_id,
+                          const char *channel, const char *target, int64_t now)
 {
     int64_t at = 0;
     struct cc_error ignored;
-    if (cc_tx_verif_confirmed_since(tx, account_id, channel, target, now - CC_VERIFY_CARRY_MS, &at,
-                                    &ignored))
+    char tag[CC_URL_TAG_LEN + 1];
+    target_tag(svc, channel, target, tag);
+    if (cc_tx_verif_confirmed_since(tx, account_id, channel, target, tag,
+                                    now - CC_VERIFY_CARRY_MS, &at, &ignored))
         return 0;
     return at;
 }
@@ -477,12 +547,11 @@ static enum cc_err retention_tx(struct cc_tx *tx, void *arg, struct cc_error *er
 {
     struct retention_op *op = arg;
     struct cc_verification *v = cc_calloc(RETENTION_BATCH, sizeof *v);
-    enum cc_err rc = cc_tx_verif_unmasked_before(tx, op->now - 86400000, RETENTION_BATCH, v,
-                                                 &op->batch, err);
+    enum cc_err rc = cc_tx_verif_finished_unmasked(tx, op->now, RETENTION_BATCH, v, &op->batch,
+                                                   err);
     for (size_t i = 0; !rc && i < op->batch; i++) {
-        char masked[CC_MASKED_MAX];
-        mask_target(v[i].channel, v[i].target, masked, sizeof masked);
-        rc = cc_tx_verif_set_target(tx, v[i].id, masked, err);
+        mask_finished(&v[i]);
+        rc = cc_tx_verif_set_target(tx, v[i].id, v[i].target, err);
     }
     OPENSSL_cleanse(v, RETENTION_BATCH * sizeof *v);
     cc_free(v);

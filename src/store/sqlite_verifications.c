@@ -17,7 +17,7 @@ static const char *const status_names[] = {"sending", "sent", "failed", "superse
 
 static const char sql_insert[] =
     "INSERT INTO verifications(account_id, contact_id, channel, target, code_hash, status, "
-    "attempts, sent_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8)";
+    "attempts, sent_at, expires_at, target_tag) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9)";
 static const char sql_get[] =
     "SELECT " VERIF_COLS " FROM verifications WHERE account_id = ?1 AND id = ?2";
 static const char sql_latest[] =
@@ -25,7 +25,7 @@ static const char sql_latest[] =
     "AND account_id = ?1 AND status = 'sent' ORDER BY id DESC LIMIT 1";
 static const char sql_update[] =
     "UPDATE verifications SET status = ?2, attempts = ?3, confirmed_at = ?4, "
-    "failure = coalesce(?5, failure) WHERE id = ?1";
+    "failure = coalesce(?5, failure), target = ?6 WHERE id = ?1";
 static const char sql_supersede[] =
     "UPDATE verifications SET status = 'superseded' WHERE contact_id = ?2 AND channel = ?3 "
     "AND account_id = ?1 AND id <> ?4 AND status IN ('sending', 'sent')";
@@ -34,12 +34,12 @@ static const char sql_supersede[] =
 static const char sql_target_counts[] =
     "SELECT max(sent_at), sum(sent_at >= ?3), count(*), min(CASE WHEN sent_at >= ?3 "
     "THEN sent_at END), min(sent_at) FROM verifications "
-    "WHERE channel = ?1 AND target = ?2 AND sent_at >= ?4";
+    "WHERE channel = ?1 AND (target_tag = ?5 OR target = ?2) AND sent_at >= ?4";
 static const char sql_account_counts[] =
     "SELECT count(*), min(sent_at) FROM verifications WHERE account_id = ?1 AND sent_at >= ?2";
 static const char sql_confirmed_since[] =
-    "SELECT max(confirmed_at) FROM verifications WHERE channel = ?2 AND target = ?3 "
-    "AND account_id = ?1 AND confirmed_at >= ?4";
+    "SELECT max(confirmed_at) FROM verifications WHERE channel = ?2 "
+    "AND (target_tag = ?5 OR target = ?3) AND account_id = ?1 AND confirmed_at >= ?4";
 
 static void read_row(sqlite3_stmt *s, struct cc_verification *v)
 {
@@ -92,6 +92,7 @@ static enum cc_err tx_verif_insert(void *tx, struct cc_verification *v, struct c
     sqlite3_bind_text(s, 6, status_names[v->status], -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 7, v->sent_at);
     sqlite3_bind_int64(s, 8, v->expires_at);
+    sqlite3_bind_text(s, 9, v->target_tag, -1, SQLITE_STATIC);
     enum cc_err rc = cc_sq_step_done(c, s, "saving a verification", err);
     if (!rc)
         v->id = sqlite3_last_insert_rowid(c->db);
@@ -133,18 +134,20 @@ static enum cc_err tx_verif_list_contact(void *tx, int64_t account_id, int64_t c
     return CC_OK;
 }
 
-static enum cc_err tx_verif_unmasked_before(void *tx, int64_t before, size_t max,
-                                           struct cc_verification *out, size_t *n,
-                                           struct cc_error *err)
+static enum cc_err tx_verif_finished_unmasked(void *tx, int64_t now, size_t max,
+                                             struct cc_verification *out, size_t *n,
+                                             struct cc_error *err)
 {
-    static const char sql[] = "SELECT " VERIF_COLS " FROM verifications WHERE sent_at < ?1 "
-                              "AND instr(target, '*') = 0 ORDER BY id LIMIT ?2";
+    static const char sql[] =
+        "SELECT " VERIF_COLS " FROM verifications WHERE (status IN ('failed', 'superseded') "
+        "OR confirmed_at IS NOT NULL OR expires_at < ?1) AND instr(target, '*') = 0 "
+        "ORDER BY id LIMIT ?2";
     struct conn *c = tx;
     *n = 0;
     sqlite3_stmt *s = cc_sq_stmt(c, sql, err);
     if (!s)
         return CC_ERR_STORE;
-    sqlite3_bind_int64(s, 1, before);
+    sqlite3_bind_int64(s, 1, now);
     sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < max)
@@ -211,6 +214,7 @@ static enum cc_err tx_verif_update(void *tx, const struct cc_verification *v, co
         sqlite3_bind_int64(s, 4, v->confirmed_at);
     if (failure)
         sqlite3_bind_text(s, 5, failure, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 6, v->target, -1, SQLITE_STATIC);
     return cc_sq_step_done(c, s, "updating a verification", err);
 }
 
@@ -229,8 +233,9 @@ static enum cc_err tx_verif_supersede(void *tx, int64_t account_id, int64_t cont
 }
 
 static enum cc_err tx_verif_counts(void *tx, int64_t account_id, const char *channel,
-                                   const char *target, int64_t hour_since, int64_t day_since,
-                                   struct cc_verif_counts *out, struct cc_error *err)
+                                   const char *target, const char *tag, int64_t hour_since,
+                                   int64_t day_since, struct cc_verif_counts *out,
+                                   struct cc_error *err)
 {
     struct conn *c = tx;
     memset(out, 0, sizeof *out);
@@ -241,6 +246,7 @@ static enum cc_err tx_verif_counts(void *tx, int64_t account_id, const char *cha
     sqlite3_bind_text(s, 2, target, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, hour_since);
     sqlite3_bind_int64(s, 4, day_since);
+    sqlite3_bind_text(s, 5, tag, -1, SQLITE_STATIC);
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
         out->target_last_sent_at = sqlite3_column_int64(s, 0);
@@ -267,8 +273,8 @@ static enum cc_err tx_verif_counts(void *tx, int64_t account_id, const char *cha
 }
 
 static enum cc_err tx_verif_confirmed_since(void *tx, int64_t account_id, const char *channel,
-                                            const char *target, int64_t since, int64_t *at,
-                                            struct cc_error *err)
+                                            const char *target, const char *tag, int64_t since,
+                                            int64_t *at, struct cc_error *err)
 {
     struct conn *c = tx;
     sqlite3_stmt *s = cc_sq_stmt(c, sql_confirmed_since, err);
@@ -278,6 +284,7 @@ static enum cc_err tx_verif_confirmed_since(void *tx, int64_t account_id, const 
     sqlite3_bind_text(s, 2, channel, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 3, target, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 4, since);
+    sqlite3_bind_text(s, 5, tag, -1, SQLITE_STATIC);
     int rc = sqlite3_step(s);
     *at = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
     cc_sq_done(s);

@@ -31,7 +31,7 @@ struct cc_verif_counts {
       (int64_t account_id, int64_t contact_id, const char *channel,                        \
        struct cc_verification *out, struct cc_error *err),                                 \
       (account_id, contact_id, channel, out, err))                                         \
-    /* Writes status, attempts, confirmed_at and failure of v (by id). */                 \
+    /* Writes status, attempts, confirmed_at, target and failure of v (by id). */         \
     X(tx, verif_update,                                                                    \
       (const struct cc_verification *v, const char *failure, struct cc_error *err),        \
       (v, failure, err))                                                                   \
@@ -46,26 +46,30 @@ struct cc_verif_counts {
       (int64_t account_id, int64_t contact_id, size_t max, struct cc_verification *out,    \
        size_t *n, struct cc_error *err),                                                   \
       (account_id, contact_id, max, out, n, err))                                          \
-    /* Up to max codes sent before `before` whose target is still in full (no '*'). */    \
-    X(tx, verif_unmasked_before,                                                           \
-      (int64_t before, size_t max, struct cc_verification *out, size_t *n,                 \
+    /* Up to max finished codes (confirmed, failed, superseded, or expired at `now`)     \
+     * whose target is still in full (no '*'). */                                         \
+    X(tx, verif_finished_unmasked,                                                         \
+      (int64_t now, size_t max, struct cc_verification *out, size_t *n,                    \
        struct cc_error *err),                                                              \
-      (before, max, out, n, err))                                                          \
+      (now, max, out, n, err))                                                             \
     /* Replaces code id's target (by the masked form). */                                  \
     X(tx, verif_set_target, (int64_t id, const char *target, struct cc_error *err),        \
       (id, target, err))                                                                   \
     /* Deletes the codes sent before `before`; *n: how many. */                            \
     X(tx, verif_purge, (int64_t before, int64_t *n, struct cc_error *err), (before, n, err))\
+    /* The sends to an address (its tag, or its full target for rows from before tags)  \
+     * and the account's. */                                                               \
     X(tx, verif_counts,                                                                    \
-      (int64_t account_id, const char *channel, const char *target, int64_t hour_since,    \
-       int64_t day_since, struct cc_verif_counts *out, struct cc_error *err),              \
-      (account_id, channel, target, hour_since, day_since, out, err))                      \
-    /* When the account confirmed target on channel at or after since: the time (ms) in   \
-     * *at, else 0. */                                                                     \
+      (int64_t account_id, const char *channel, const char *target, const char *tag,       \
+       int64_t hour_since, int64_t day_since, struct cc_verif_counts *out,                 \
+       struct cc_error *err),                                                              \
+      (account_id, channel, target, tag, hour_since, day_since, out, err))                 \
+    /* When the account confirmed the address (tag, or target for rows from before tags)  \
+     * on channel at or after since: the time (ms) in *at, else 0. */                      \
     X(tx, verif_confirmed_since,                                                           \
-      (int64_t account_id, const char *channel, const char *target, int64_t since,         \
-       int64_t *at, struct cc_error *err),                                                 \
-      (account_id, channel, target, since, at, err))                                       \
+      (int64_t account_id, const char *channel, const char *target, const char *tag,       \
+       int64_t since, int64_t *at, struct cc_error *err),                                  \
+      (account_id, channel, target, tag, since, at, err))                                  \
     /* Marks the contact's email or mobile verified at `at`, when its current address on  \
      * that channel is still target; CC_ERR_VERIFICATION_NOT_FOUND when the contact is    \
      * gone or its address changed. It writes the contact, but it is the last step of a   \

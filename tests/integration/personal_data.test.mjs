@@ -95,7 +95,7 @@ test('an admin exports everything kept about a contact, in full, and the export 
   assertError(await api(server, 'GET', `/v1/contacts/${c.id}/export`, { key: other }), 404, 'NotFound');
 });
 
-test('retention: codes keep their address in full for a day, then masked; old codes and finished notifications are removed', async () => {
+test('retention: an expired code keeps only its masked address; old codes and finished notifications are removed', async () => {
   const local = unique('retain').toLowerCase();
   const email = `${local}@example.com`;
   const c = assertOk(await api(server, 'POST', '/v1/contacts', { key: admin, json: { name: unique('Retain'), email, mobile: uniqueMobile('137') } }), 201);

@@ -93,7 +93,7 @@ test('a database made before the stamp (our tables, no application_id) still ope
   const dir = dataDir();
   const k = createAccount(dir);
   const db = path.join(dir, 'certcontacts.db');
-  sqlite(db, 'PRAGMA application_id = 0; PRAGMA user_version = 0; DROP TABLE meta; ALTER TABLE notifications DROP COLUMN lease_owner; DROP TABLE application_transitions; DROP TABLE application_domains; DROP TABLE applications; DELETE FROM schema_migrations WHERE version >= 9;');
+  sqlite(db, 'PRAGMA application_id = 0; PRAGMA user_version = 0; DROP TABLE meta; ALTER TABLE notifications DROP COLUMN lease_owner; DROP TABLE application_transitions; DROP TABLE application_domains; DROP TABLE applications; DROP INDEX verifications_target_tag; ALTER TABLE verifications DROP COLUMN target_tag; DELETE FROM schema_migrations WHERE version >= 9;');
   const r = cli(['key', 'list', '--account', String(k.account_id), '--json'], { dataDir: dir });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout)[0].access_key_id, k.access_key_id);
@@ -135,7 +135,7 @@ test('a database from before key ids, with sealed data, refuses a missing key to
   const dir = dataDir();
   createAccount(dir);
   const db = path.join(dir, 'certcontacts.db');
-  sqlite(db, 'PRAGMA application_id = 0; PRAGMA user_version = 0; DROP TABLE meta; ALTER TABLE notifications DROP COLUMN lease_owner; DROP TABLE application_transitions; DROP TABLE application_domains; DROP TABLE applications; DELETE FROM schema_migrations WHERE version >= 9;');
+  sqlite(db, 'PRAGMA application_id = 0; PRAGMA user_version = 0; DROP TABLE meta; ALTER TABLE notifications DROP COLUMN lease_owner; DROP TABLE application_transitions; DROP TABLE application_domains; DROP TABLE applications; DROP INDEX verifications_target_tag; ALTER TABLE verifications DROP COLUMN target_tag; DELETE FROM schema_migrations WHERE version >= 9;');
   fs.rmSync(path.join(dir, 'master.key'));
   const r = cli(['account', 'create', 'y'], { dataDir: dir });
   assert.equal(r.status, 1, r.stderr);

@@ -5,6 +5,8 @@
 // to the local SendSms stand-in.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import {
   makeDataDir, removeDir, startServer, createAccount, assertOk, assertError, show,
   createContact, getContact, uniqueMobile, waitFor,
@@ -228,6 +230,50 @@ test('after TooManyAttempts on a pre-save code, a new code for the same number w
   assertOk(await confirmTargetCode(server, key, b.v.verification_id, b.code), 200);
   // the dead one stays dead
   assertError(await confirmTargetCode(server, key, a.v.verification_id, a.code), 400, /^(VerificationCode\.TooManyAttempts|Verification\.NotFound)$/);
+});
+
+test('a code keeps its number in full only while it can be used: used-up, confirmed and superseded codes are masked at once, and the caps and the carry-over still count them', async () => {
+  const { dir, server } = s3;
+  const key = createAccount(dir);
+  const db = (sql) => {
+    const r = spawnSync('sqlite3', ['-cmd', '.timeout 5000', path.join(dir, 'certcontacts.db'), sql], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    return r.stdout.trim();
+  };
+  const mobile = uniqueMobile('152');
+  const masked = `+86 ${mobile.slice(3, 6)}****${mobile.slice(-4)}`;
+  const inFull = () => Number(db(`SELECT count(*) FROM verifications WHERE target = '${mobile}'`));
+  const target = (id) => db(`SELECT target FROM verifications WHERE id = ${id}`);
+
+  const a = await sendTo(server, key, mobile);
+  assertOk(a.r, 201);
+  assert.equal(inFull(), 1, 'a code that can still be used keeps its number (its hash binds it)');
+  for (let i = 1; i <= 5; i++) assertError(await confirmTargetCode(server, key, a.v.verification_id, wrongCode(a.code, i)), 400, 'VerificationCode.Mismatch');
+  assert.equal(target(a.v.verification_id), masked, 'a used-up code keeps its number in full');
+
+  const b = await sendTo(server, key, mobile);
+  assertOk(await confirmTargetCode(server, key, b.v.verification_id, b.code), 200);
+  assert.equal(target(b.v.verification_id), masked, 'a confirmed code keeps its number in full');
+  assert.equal(inFull(), 0);
+  // the carry-over finds the confirmation by the number's keyed hash
+  const { contact } = await createContact(server, key, { mobile });
+  assert.equal(contact.mobile_status, 1, 'a number confirmed before saving is saved verified');
+
+  // the contact flow: a new code supersedes the one before, which is masked at once
+  const phone = nationalMobile(mobile);
+  let n = gw.sentTo(phone).length;
+  const c1 = assertOk(await sendContactCode(server, key, contact.id, 'mobile'), 201);
+  await gw.waitForSms(phone, { after: n });
+  n = gw.sentTo(phone).length;
+  const c2 = assertOk(await sendContactCode(server, key, contact.id, 'mobile'), 201);
+  await gw.waitForSms(phone, { after: n });
+  assert.equal(target(c1.verification_id), masked, 'a superseded code keeps its number in full');
+  assert.equal(target(c2.verification_id), mobile);
+
+  // four codes so far, their numbers masked but three: the daily cap (10) still counts all
+  for (let i = 5; i <= 10; i++) assertOk((await sendTo(server, key, mobile)).r, 201);
+  assertThrottled(await sendTargetCode(server, key, 'mobile', mobile), 86400);
+  assertNoRejections();
 });
 
 // ------------------------------------------------------------ expiry, part 2
