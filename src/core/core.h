@@ -75,6 +75,12 @@ void cc_mask_email(const char *email, char *out, size_t outsz);   /* zh****n@exa
 void cc_mask_id_card(const char *id, char *out, size_t outsz);    /* 1****************5 */
 void cc_mask_webhook_url(const char *url, char *out, size_t outsz); /* token: abcd…wxyz */
 void cc_mask_name(const char *name, char *out, size_t outsz);     /* 张*, A**** */
+/* Replaces needle (ASCII case-insensitive, 5 bytes or more) in the text s
+ * (sz bytes of room) with repl; what no longer fits is cut. */
+void cc_mask_in_text(char *s, size_t sz, const char *needle, const char *repl);
+/* Masks an email address or E.164 mobile (also its national form) wherever
+ * it appears in the text s: a platform's answer that echoes it. */
+void cc_mask_address_in_text(char *s, size_t sz, const char *address);
 
 /* ---- crypto (crypto.c) --------------------------------------------------- */
 #define CC_KEY_LEN 32

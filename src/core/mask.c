@@ -11,6 +11,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "core/core.h"
 #include "util/util.h"
@@ -192,4 +193,67 @@ void cc_mask_name(const char *name, char *out, size_t outsz)
     memcpy(out, name, first);
     memset(out + first, '*', stars_n);
     out[first + stars_n] = '\0';
+}
+
+/* The first occurrence of needle (n bytes, ASCII case-insensitive) in s. */
+static char *find_ci(char *s, const char *needle, size_t n)
+{
+    for (; *s; s++)
+        if (strncasecmp(s, needle, n) == 0)
+            return s;
+    return NULL;
+}
+
+/*
+ * Replaces each occurrence of needle (ASCII case-insensitive) in the text s
+ * (NUL-terminated, sz bytes of room) with repl; what no longer fits is cut.
+ * A needle shorter than 5 bytes is left alone (it would match too much).
+ */
+void cc_mask_in_text(char *s, size_t sz, const char *needle, const char *repl)
+{
+    size_t n = needle ? strlen(needle) : 0, rn = strlen(repl);
+    if (!s || !sz || n < 5)
+        return;
+    char *p = s;
+    while ((p = find_ci(p, needle, n)) != NULL) {
+        size_t at = (size_t)(p - s), tail = strlen(p + n);
+        if (at + rn >= sz) { /* not even the replacement fits: cut here */
+            *p = '\0';
+            return;
+        }
+        size_t keep = tail;
+        if (at + rn + keep >= sz)
+            keep = sz - 1 - at - rn;
+        memmove(p + rn, p + n, keep);
+        memcpy(p, repl, rn);
+        p[rn + keep] = '\0';
+        p += rn;
+    }
+}
+
+/*
+ * Masks an address wherever it appears in the text s (sz bytes of room): a
+ * platform's answer that echoes it ("550 <zhangsan@example.com>: unknown
+ * user") is kept in the delivery log with the address masked. An email
+ * address is replaced by cc_mask_email's form; an E.164 mobile by
+ * cc_mask_mobile's, in that form and as its national number (a Chinese
+ * number without +86).
+ */
+void cc_mask_address_in_text(char *s, size_t sz, const char *address)
+{
+    char masked[CC_MASKED_MAX];
+    if (!s || !address || !address[0])
+        return;
+    if (strchr(address, '@')) {
+        cc_mask_email(address, masked, sizeof masked);
+        cc_mask_in_text(s, sz, address, masked);
+        return;
+    }
+    cc_mask_mobile(address, masked, sizeof masked);
+    cc_mask_in_text(s, sz, address, masked);
+    if (address[0] == '+') {
+        cc_mask_in_text(s, sz, address + 1, masked);
+        if (!strncmp(address, "+86", 3))
+            cc_mask_in_text(s, sz, address + 3, masked);
+    }
 }

@@ -381,10 +381,26 @@ static void settle_throttled(struct batch *b, struct item *it, struct cc_attempt
 /* Records one attempt of it with the platform's verdict and decides what
  * comes next: delivered, due again after a wait, dead, or failed for good
  * (the channel then marked broken). */
-static void settle(struct batch *b, struct item *it, const struct cc_send_result *res,
+/* What a platform answered may echo the address, a robot's URL or the
+ * mobile it @mentions: the delivery log keeps them masked. */
+static void mask_echoes(char *s, size_t sz, const struct cc_outgoing *o)
+{
+    char masked[CC_URL_MAX + 1];
+    cc_mask_address_in_text(s, sz, o->to);
+    cc_mask_address_in_text(s, sz, o->mention_mobile);
+    if (o->url[0]) {
+        cc_mask_webhook_url(o->url, masked, sizeof masked);
+        cc_mask_in_text(s, sz, o->url, masked);
+    }
+}
+
+static void settle(struct batch *b, struct item *it, const struct cc_send_result *answer,
                    const struct cc_robot_answer *ans, int64_t started_at, int64_t latency_ms)
 {
     struct cc_dispatcher *d = b->d;
+    struct cc_send_result masked_res = *answer;
+    const struct cc_send_result *res = &masked_res;
+    mask_echoes(masked_res.reason, sizeof masked_res.reason, it->o);
     struct cc_notification *n = it->n;
     const struct cc_outgoing *o = it->o;
     struct cc_attempt a;
@@ -397,6 +413,7 @@ static void settle(struct batch *b, struct item *it, const struct cc_send_result
     cc_strlcpy(a.platform_code, ans->platform_code[0] ? ans->platform_code : res->code,
                sizeof a.platform_code);
     cc_strlcpy(a.platform_message, ans->platform_msg, sizeof a.platform_message);
+    mask_echoes(a.platform_message, sizeof a.platform_message, o);
     cc_strlcpy(a.reason, res->reason, sizeof a.reason);
     if (res->status != CC_SEND_THROTTLED)
         n->attempts++; /* waiting for the platform is not an attempt */

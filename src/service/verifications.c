@@ -289,6 +289,8 @@ static enum cc_err send_common(struct send_op *op, struct cc_verif_view *out,
     struct cc_send_result res;
     deliver(op, &res);
     OPENSSL_cleanse(code, sizeof code);
+    cc_mask_address_in_text(res.reason, sizeof res.reason, op->target); /* an echo of it */
+    cc_mask_address_in_text(res.reason, sizeof res.reason, op->display);
     op->v.status = res.status == CC_SEND_OK ? CC_VERIF_SENT : CC_VERIF_FAILED;
     struct send_end end = {&op->v, res.status == CC_SEND_OK ? NULL : res.reason};
     if ((rc = cc_store_write(op->svc->store, send_end_tx, &end, err)))

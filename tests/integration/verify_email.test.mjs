@@ -6,6 +6,8 @@
 // back as DeliveryFailed quickly without stalling other requests.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import {
   makeDataDir, removeDir, startServer, createAccount, createKey, api, assertOk, assertError, show,
   createContact, getContact, unique, RFC3339, waitFor,
@@ -415,14 +417,22 @@ test('SMTP hung: 8 sends wait at most the send timeout while GET /v1/contacts an
   assert.ok(hung.connections >= 1);
 });
 
-test('SMTP server refusing the recipient: 502 DeliveryFailed with its reply', async () => {
-  const refusing = await ownSink({ rejectRcpt: '550 5.1.1 Recipient address rejected: no such mailbox' });
-  const { server: s, key } = await ownServer(smtpEnv(refusing.url, { CERTCONTACTS_SEND_TIMEOUT_MS: '2000' }));
+test('SMTP server refusing the recipient: 502 DeliveryFailed with its reply, the address it echoes masked and kept nowhere', async () => {
+  const refusing = await ownSink({ rejectRcpt: '550 5.1.1 <{rcpt}>: Recipient address rejected: User unknown in local recipient table' });
+  const { server: s, key, dir: d } = await ownServer(smtpEnv(refusing.url, { CERTCONTACTS_SEND_TIMEOUT_MS: '2000' }));
   const { contact } = await createContact(s, key);
   const r = await sendContactCode(s, key, contact.id, 'email');
   const e = assertError(r, 502, 'DeliveryFailed');
   assert.match(e.message, /550/, `the message should carry the SMTP reply code:\n${show(r)}`);
   assert.equal(refusing.messages().length, 0);
+  const local = contact.email.split('@')[0];
+  assert.ok(!e.message.includes(local), `the reply echoed the address in full: ${e.message}`);
+  assert.match(e.message, /\*\*\*\*/, e.message);
+  // the failed code keeps its address and its failure masked
+  const row = spawnSync('sqlite3', [path.join(d, 'certcontacts.db'), `SELECT target || ' | ' || failure FROM verifications WHERE contact_id = ${contact.id}`], { encoding: 'utf8' });
+  assert.equal(row.status, 0, row.stderr);
+  assert.match(row.stdout, /550/);
+  assert.ok(!row.stdout.includes(local), `the verification record holds the address: ${row.stdout}`);
 });
 
 test('SMTP login and a non-ASCII sender name: the server authenticates and encodes the From display name', async () => {

@@ -320,6 +320,41 @@ static void never_echoes_input(void **st)
         }
 }
 
+/* ---- addresses echoed in a platform's answer ---------------------------- */
+
+static void echo_email_masked(void **state)
+{
+    (void)state;
+    char s[128] = "550 5.1.1 <ZhangSan@Example.com>: Recipient rejected; zhangsan@example.com";
+    cc_mask_address_in_text(s, sizeof s, "zhangsan@example.com");
+    assert_string_equal(s, "550 5.1.1 <zh****n@example.com>: Recipient rejected; "
+                           "zh****n@example.com");
+}
+
+static void echo_mobile_all_forms(void **state)
+{
+    (void)state;
+    char s[128] = "isv.MOBILE_NUMBER_ILLEGAL 13912345678 / +8613912345678 / 8613912345678";
+    cc_mask_address_in_text(s, sizeof s, "+8613912345678");
+    assert_null(strstr(s, "12345678"));
+    assert_non_null(strstr(s, "+86 139****5678 / +86 139****5678 / +86 139****5678"));
+}
+
+static void echo_cut_when_longer(void **state)
+{
+    (void)state;
+    char s[24] = "x a@b.cn y abcdefghijk";
+    cc_mask_in_text(s, sizeof s, "abcdefghijk", "[a much longer replacement]");
+    assert_true(strlen(s) < sizeof s);
+    assert_null(strstr(s, "abcdefghijk"));
+    char t[16] = "0123456789";
+    cc_mask_in_text(t, sizeof t, "abc", "X"); /* too short a needle: left alone */
+    assert_string_equal(t, "0123456789");
+    cc_mask_address_in_text(t, sizeof t, NULL);
+    cc_mask_address_in_text(t, sizeof t, "");
+    assert_string_equal(t, "0123456789");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -349,6 +384,9 @@ int main(void)
         cmocka_unit_test(null_out_ignored),
         cmocka_unit_test(never_echoes_input),
         cmocka_unit_test(url_already_masked),
+        cmocka_unit_test(echo_email_masked),
+        cmocka_unit_test(echo_mobile_all_forms),
+        cmocka_unit_test(echo_cut_when_longer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

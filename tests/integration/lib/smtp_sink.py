@@ -18,7 +18,8 @@ Options for accept mode:
   --auth USER:PASSWORD   require SMTP AUTH (PLAIN/LOGIN, allowed without TLS)
                          with these credentials before MAIL FROM.
   --reject-rcpt REPLY    answer every RCPT TO with REPLY, e.g.
-                         "550 5.1.1 <x@y>: Recipient address rejected".
+                         "550 5.1.1 <{rcpt}>: Recipient address rejected"
+                         ({rcpt} becomes the address, as Postfix echoes it).
 """
 
 import argparse
@@ -155,7 +156,7 @@ class Handler:
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if args.reject_rcpt:
-            return args.reject_rcpt
+            return args.reject_rcpt.replace("{rcpt}", address)
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
