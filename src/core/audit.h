@@ -45,7 +45,8 @@
     X(USER_SIGN_IN, "user.sign_in", "user")                                          \
     X(USER_SIGN_IN_FAILED, "user.sign_in_failed", "user")                            \
     X(USER_SIGN_OUT, "user.sign_out", "user")                                        \
-    X(AUDIT_RETENTION, "audit.retention", "audit")
+    X(AUDIT_RETENTION, "audit.retention", "audit")                                   \
+    X(ACCESS_KEY_AUTH_FAILED, "access_key.auth_failed", "access_key")
 
 #define CC_AUDIT_ENUM(e, name, type) CC_AUDIT_##e,
 enum cc_audit_action { CC_AUDIT_NONE = 0, CC_AUDIT_ACTIONS(CC_AUDIT_ENUM) CC_AUDIT_COUNT };

@@ -584,6 +584,8 @@ static void run(struct cc_request *req)
     const char *body = cc_req_body(req, &blen);
     struct cc_acs_call call = {cc_req_method(req), &c.params, req_header, req, body, blen};
     struct cc_caller caller;
+    memset(&caller, 0, sizeof caller);
+    caller.origin = *cc_req_origin(req); /* a failed proof is audited with it */
     if (authenticate(cc_req_acs_state(req), cc_req_service(req), &call, cc_now_ms(), &caller,
                      &e)) {
         send_acs_error(req, &e);

@@ -626,6 +626,7 @@ static enum cc_err authenticate(struct cc_request *req, struct cc_error *err)
     *colon = '\0';
     const char *secret = colon + 1;
     size_t slen = (size_t)m - (size_t)(colon + 1 - (char *)dec);
+    req->caller.origin = *cc_req_origin(req); /* a failed proof is audited with it */
     enum cc_err rc = cc_auth_access_key(req->srv->svc, (char *)dec, secret, slen, &req->caller, err);
     memset(dec, 0, sizeof dec);
     return rc;

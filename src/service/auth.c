@@ -100,6 +100,73 @@ static void note_use(struct cc_service *svc, const char *key_id)
         cc_log(CC_LOG_WARN, "cannot record an access key's use", "error", err.message, NULL);
 }
 
+/* Failed proofs of each key, by this process: a small table hashed by key
+ * id, so that a flood of wrong signatures writes at most one audit entry a
+ * minute per key (with how many failures it stands for), not one each. */
+struct key_failures {
+    char id[CC_KEY_ID_LEN + 1];
+    int64_t at;      /* when the last entry was written */
+    int64_t pending; /* failures since */
+};
+static struct key_failures fail_table[USE_SLOTS];
+
+/* Counts a failure of key_id; when an entry is due, how many failures it
+ * stands for, else 0. */
+static int64_t failure_due(const char *key_id, int64_t now)
+{
+    unsigned h = 2166136261u;
+    for (const char *p = key_id; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    int64_t n = 0;
+    pthread_mutex_lock(&use_mu);
+    struct key_failures *f = &fail_table[h % USE_SLOTS];
+    if (strcmp(f->id, key_id) != 0) {
+        memset(f, 0, sizeof *f);
+        cc_strlcpy(f->id, key_id, sizeof f->id);
+    }
+    f->pending++;
+    if (!f->at || now - f->at >= CC_KEY_LAST_USED_EVERY_MS) {
+        n = f->pending;
+        f->pending = 0;
+        f->at = now;
+    }
+    pthread_mutex_unlock(&use_mu);
+    return n;
+}
+
+struct failure_op {
+    const struct cc_access_key *k;
+    const struct cc_origin *origin;
+    const char *reason;
+    int64_t count;
+};
+
+static enum cc_err failure_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct failure_op *op = arg;
+    struct cc_caller who;
+    svc_caller_system(&who, op->k->account_id, op->k->id);
+    if (op->origin)
+        who.origin = *op->origin;
+    json_t *ch = json_object();
+    svc_change_str(ch, "reason", SVC_PII_NONE, NULL, op->reason);
+    svc_change_int(ch, "failures", 0, 0, 1, op->count);
+    return svc_audit_ref(tx, &who, CC_AUDIT_ACCESS_KEY_AUTH_FAILED, op->k->id, ch, err);
+}
+
+/* A request that named an existing key and failed to prove it, or used a
+ * disabled or expired one: audited in the key's account, at most once a
+ * minute per key. A failure to write it does not change the answer. */
+static void note_failure(struct cc_service *svc, const struct cc_access_key *k,
+                         const struct cc_origin *origin, const char *reason)
+{
+    struct failure_op op = {k, origin, reason, failure_due(k->id, cc_now_ms())};
+    struct cc_error err;
+    if (op.count && cc_store_write(svc->store, failure_tx, &op, &err))
+        cc_log(CC_LOG_WARN, "cannot audit an access key's failed use", "error", err.message,
+               NULL);
+}
+
 static int expired(int64_t expires_at)
 {
     return expires_at && expires_at <= cc_now_ms();
@@ -139,16 +206,20 @@ enum cc_err cc_auth_access_key_proof(struct cc_service *svc, const char *key_id,
     }
     int ok = proof(plain, strlen(plain), arg);
     OPENSSL_cleanse(plain, sizeof plain);
+    const struct cc_origin *origin = out ? &out->origin : NULL;
     if (!ok) {
         *why = CC_AUTH_BAD_PROOF;
+        note_failure(svc, &k, origin, "wrong secret or signature");
         return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, bad);
     }
     if (k.disabled_at) {
         *why = CC_AUTH_DISABLED;
+        note_failure(svc, &k, origin, "disabled key");
         return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, "The access key is disabled.");
     }
     if (expired(k.expires_at)) {
         *why = CC_AUTH_DISABLED;
+        note_failure(svc, &k, origin, "expired key");
         return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, "The access key has expired.");
     }
     *why = CC_AUTH_OK;
@@ -186,11 +257,7 @@ enum cc_err cc_auth_access_key(struct cc_service *svc, const char *key_id,
     if (cc_store_key_generation(svc->store, &generation, &serr))
         generation = -1;
     struct cached_key *hit = generation >= 0 ? cache_find(svc, key_id, generation) : NULL;
-    if (hit) {
-        if (!cc_ct_equal(hit->secret_hash, given, sizeof given))
-            return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, bad);
-        if (expired(hit->expires_at))
-            return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, "The access key has expired.");
+    if (hit && cc_ct_equal(hit->secret_hash, given, sizeof given) && !expired(hit->expires_at)) {
         out->account_id = hit->account_id;
         out->role = hit->role;
         cc_strlcpy(out->key_id, hit->id, sizeof out->key_id);

@@ -12,7 +12,9 @@ import path from 'node:path';
 import {
   makeDataDir, startServer, createAccount, createKey, cli, cliJson, api, assertOk,
   assertError, show, stopAllAfter, waitFor,
+  disableKey,
 } from './lib/harness.mjs';
+import { casClient, callAction } from './lib/alibaba.mjs';
 
 let dir, server, admin, operator, readonly, user, userPw;
 
@@ -217,4 +219,40 @@ test('access keys: expiry takes effect the moment it passes, cached or not; last
   const created = await audit({ action: 'access_key.create', target_id: k.access_key_id });
   assert.equal(created.items[0].changes.role.new, 'readonly');
   assert.equal(created.items[0].actor, admin.access_key_id);
+});
+
+test('failed uses of an existing access key are audited in its account: wrong secret, bad signature, disabled; a flood is one entry a minute', async () => {
+  const wrong = createKey(dir, admin.account_id, 'readonly');
+  const mark = (await audit({ action: 'access_key.auth_failed' })).total;
+  const bad = { access_key_id: wrong.access_key_id, access_key_secret: 'x'.repeat(wrong.access_key_secret.length) };
+  const first = await api(server, 'GET', '/v1/contacts', { key: bad });
+  assert.equal(first.status, 401, show(first));
+  for (let i = 0; i < 5; i++) assert.equal((await api(server, 'GET', '/v1/contacts', { key: bad })).status, 401);
+  // a key id that does not exist belongs to no account: nothing to audit
+  assert.equal((await api(server, 'GET', '/v1/contacts', { key: { access_key_id: 'CCnosuchkey0000000000000', access_key_secret: 'x' } })).status, 401);
+  let log = await audit({ action: 'access_key.auth_failed', target_id: wrong.access_key_id });
+  assert.equal(log.items.length, 1, `a flood writes one entry a minute: ${JSON.stringify(log.items)}`);
+  const e = log.items[0];
+  assert.equal(e.actor, wrong.access_key_id);
+  assert.equal(e.source, '127.0.0.1');
+  assert.equal(e.request_id, first.headers.get('x-request-id'));
+  assert.equal(e.changes.reason.new, 'wrong secret or signature');
+  assert.equal(e.changes.failures.new, 1);
+  assert.ok(!JSON.stringify(e).includes('xxxxxxxx'), 'the secret tried is not kept');
+
+  // the Alibaba API's signature check is the same check
+  const signer = createKey(dir, admin.account_id, 'readonly');
+  await assert.rejects(callAction(casClient(server, signer, { secret: 'not-the-secret' }), 'ListContact', {}),
+    (err) => err.code === 'SignatureDoesNotMatch' || (console.error(err), false));
+  log = await audit({ action: 'access_key.auth_failed', target_id: signer.access_key_id });
+  assert.equal(log.items.length, 1);
+  assert.equal(log.items[0].changes.reason.new, 'wrong secret or signature');
+
+  // a disabled key used with its right secret
+  const off = createKey(dir, admin.account_id, 'readonly');
+  disableKey(dir, admin.account_id, off.access_key_id);
+  assert.equal((await api(server, 'GET', '/v1/contacts', { key: off })).status, 401);
+  log = await audit({ action: 'access_key.auth_failed', target_id: off.access_key_id });
+  assert.equal(log.items[0].changes.reason.new, 'disabled key');
+  assert.equal((await audit({ action: 'access_key.auth_failed' })).total, mark + 3);
 });
