@@ -171,6 +171,30 @@ for (const v2 of SIGS) {
   });
 }
 
+test('an expired certificate reads Expired; one added through REST without a PEM has no Cert', async () => {
+  const c = casClient(server, admin);
+  const n = names();
+  const old = pki.leaf(n, { fromDays: -30, days: -2 });
+  const { certId } = await upload(c, { name: 'old', cert: old.chain, key: old.key });
+  const got = await detail(c, certId);
+  assert.equal(got.expired, true);
+  assert.equal(got.certChain[0].remainDay, 0);
+  assert.equal(got.key, old.key);
+
+  const meta = assertOk(await api(server, 'POST', '/v1/certificates', {
+    key: operator, json: { domains: names(), not_after: '2031-05-01', product: 'digicert-free-1-free', name: 'kept elsewhere' },
+  }), 201);
+  const m = await detail(c, meta.id);
+  assert.equal(m.name, 'kept elsewhere');
+  assert.equal(m.endDate, '2031-05-01');
+  assert.equal(m.expired, false);
+  assert.equal(m.issuer, 'digicert-free-1-free');
+  assert.equal(m.cert, undefined);
+  assert.equal(m.key, undefined);
+  assert.equal(m.certChain, undefined);
+  assert.equal(m.sans, meta.domains.join(','));
+});
+
 // ------------------------------------------------------------ every action of the SDK
 const require = createRequire(import.meta.url);
 const SDK_JS = require.resolve('@alicloud/cas20200407');
