@@ -261,6 +261,27 @@ enum cc_err cc_x509_parse(const char *pem, size_t len, struct cc_certificate *ou
  * leaf of cert_pem; else CC_ERR_INCORRECT_FORMAT, field "PrivateKey". */
 enum cc_err cc_x509_key_matches(const char *cert_pem, const char *key_pem, size_t key_len,
                                 struct cc_error *err);
+/* What a stored PEM shows beyond a certificate's columns (the Alibaba API's
+ * certificate detail): the leaf's SHA-1, its issuer's organization (its CN
+ * when it names none), its subject's organization and place, and for each
+ * certificate of the bundle its CN, its issuer's CN and its validity. */
+#define CC_X509_FIELD_MAX 128
+struct cc_x509_chain_entry {
+    char subject_cn[CC_X509_FIELD_MAX];
+    char issuer_cn[CC_X509_FIELD_MAX];
+    int64_t not_before, not_after;         /* ms */
+};
+struct cc_x509_details {
+    char sha1[41];                         /* upper-case hex */
+    char issuer_org[CC_X509_FIELD_MAX];
+    char org[CC_X509_FIELD_MAX], province[CC_X509_FIELD_MAX], city[CC_X509_FIELD_MAX];
+    char country[CC_X509_FIELD_MAX];
+    int n_chain;
+    struct cc_x509_chain_entry chain[CC_CERT_CHAIN_MAX];
+};
+/* Reads pem (a NUL-terminated bundle as cc_x509_parse accepted it) into
+ * *out; missing entries are "". CC_ERR_INCORRECT_FORMAT when it is not. */
+enum cc_err cc_x509_details(const char *pem, struct cc_x509_details *out, struct cc_error *err);
 /* "2027-01-31T00:00:00Z" (RFC 3339, any offset) or "2027-01-31" (midnight
  * UTC) into ms since the epoch; -1 when it is neither. */
 int cc_cert_parse_time(const char *s, int64_t *ms);

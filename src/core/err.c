@@ -132,6 +132,11 @@ static const struct {
      * unverified one is tried. */
     [CC_ERR_NOT_VERIFIED] = {"address not verified",
         {FIELD(409, "Unverified"), JOINED(400, "Unverified", ".", "Contact")}, 0},
+    /* An action of Alibaba's CAS API that certcontacts does not offer: the
+     * gateway's answer for an action a product does not support (an
+     * action nobody declares stays InvalidAction.NotFound). */
+    [CC_ERR_UNSUPPORTED_OPERATION] = {"operation not supported",
+        {BARE(400, "UnsupportedOperation"), BARE(400, "UnsupportedOperation")}, 0},
 };
 
 enum cc_err cc_error_set(struct cc_error *e, enum cc_err code, const char *field,

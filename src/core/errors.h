@@ -69,6 +69,8 @@ enum cc_err {
     CC_ERR_BAD_FRAMING,        /* 400 BadRequest.Framing: Content-Length with chunked */
     CC_ERR_CROSS_ORIGIN,       /* 403 Forbidden.CrossOrigin: a state change from another site */
     CC_ERR_NOT_VERIFIED,       /* 409 Unverified.<Field>: the address is not verified */
+    CC_ERR_UNSUPPORTED_OPERATION, /* 400 UnsupportedOperation: an Alibaba action certcontacts
+                                   * knows but does not offer */
     CC_ERR_COUNT
 };
 

@@ -128,12 +128,11 @@ enum cc_err cc_cert_check_domain(const char *in, char *out, size_t outsz, struct
 
 /* ---- PEM bundles ------------------------------------------------------------------ */
 
-/* A UTF-8 copy of the subject's CN into out; "" when it has none. */
-static void subject_cn(X509 *x, char *out, size_t outsz)
+/* A UTF-8 copy of name's first nid entry into out; "" when it has none. */
+static void name_entry(X509_NAME *name, int nid, char *out, size_t outsz)
 {
     out[0] = '\0';
-    X509_NAME *name = X509_get_subject_name(x);
-    int i = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+    int i = X509_NAME_get_index_by_NID(name, nid, -1);
     if (i < 0)
         return;
     unsigned char *utf8 = NULL;
@@ -144,6 +143,12 @@ static void subject_cn(X509 *x, char *out, size_t outsz)
         out[k] = '\0';
     }
     OPENSSL_free(utf8);
+}
+
+/* A UTF-8 copy of the subject's CN into out; "" when it has none. */
+static void subject_cn(X509 *x, char *out, size_t outsz)
+{
+    name_entry(X509_get_subject_name(x), NID_commonName, out, outsz);
 }
 
 /* Adds name (lower-cased) to arr unless it is there already or too long. */
@@ -367,4 +372,51 @@ enum cc_err cc_x509_key_matches(const char *cert_pem, const char *key_pem, size_
     BIO_free(kb);
     BIO_free(cb);
     return rc;
+}
+
+/* The upper-case hex SHA-1 of x's DER into out (41 bytes). */
+static void sha1_hex(X509 *x, char *out)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    out[0] = '\0';
+    if (X509_digest(x, EVP_sha1(), md, &n) != 1 || n != 20)
+        return;
+    cc_hex(md, n, out);
+    for (char *p = out; *p; p++)
+        *p = (char)toupper((unsigned char)*p);
+}
+
+enum cc_err cc_x509_details(const char *pem, struct cc_x509_details *out, struct cc_error *err)
+{
+    memset(out, 0, sizeof *out);
+    X509 *certs[CC_CERT_CHAIN_MAX];
+    int n = 0;
+    enum cc_err rc = read_blocks(pem, strlen(pem), certs, &n, err);
+    if (rc) {
+        for (int i = 0; i < n; i++)
+            X509_free(certs[i]);
+        return rc;
+    }
+    X509_NAME *subject = X509_get_subject_name(certs[0]);
+    X509_NAME *issuer = X509_get_issuer_name(certs[0]);
+    sha1_hex(certs[0], out->sha1);
+    name_entry(issuer, NID_organizationName, out->issuer_org, sizeof out->issuer_org);
+    if (!out->issuer_org[0])
+        name_entry(issuer, NID_commonName, out->issuer_org, sizeof out->issuer_org);
+    name_entry(subject, NID_organizationName, out->org, sizeof out->org);
+    name_entry(subject, NID_stateOrProvinceName, out->province, sizeof out->province);
+    name_entry(subject, NID_localityName, out->city, sizeof out->city);
+    name_entry(subject, NID_countryName, out->country, sizeof out->country);
+    for (int i = 0; i < n; i++) {
+        struct cc_x509_chain_entry *e = &out->chain[i];
+        subject_cn(certs[i], e->subject_cn, sizeof e->subject_cn);
+        name_entry(X509_get_issuer_name(certs[i]), NID_commonName, e->issuer_cn,
+                   sizeof e->issuer_cn);
+        e->not_before = asn1_time_ms(X509_get0_notBefore(certs[i]));
+        e->not_after = asn1_time_ms(X509_get0_notAfter(certs[i]));
+        X509_free(certs[i]);
+    }
+    out->n_chain = n;
+    return CC_OK;
 }

@@ -26,12 +26,6 @@
 
 #define RECOMMEND "Look for this RequestId in the certcontacts log; see docs/alibaba-compat.md."
 
-/* One call while it runs. */
-struct acs_call {
-    struct cc_request *req;
-    struct cc_acs_params params;
-};
-
 /* ---- responses ------------------------------------------------------------------------ */
 /* The Host header when it is short printable ASCII, else "". */
 static const char *host_id(struct cc_request *req)
@@ -78,9 +72,7 @@ static void send_acs_error(struct cc_request *req, const struct cc_acs_error *e)
     send_error(req, e->err, e->field, e->message.data ? e->message.data : "", e->retry_after_ms);
 }
 
-static void fail(struct cc_request *req, enum cc_err err, const char *field, const char *fmt,
-                 ...) __attribute__((format(printf, 4, 5)));
-static void fail(struct cc_request *req, enum cc_err err, const char *field, const char *fmt,
+void cc_acs_fail(struct cc_request *req, enum cc_err err, const char *field, const char *fmt,
                  ...)
 {
     char msg[512];
@@ -107,7 +99,7 @@ static const char *param_name(const char *field)
 
 /* Answers a service error: status and Code from core's error table, the
  * Message in the words of Alibaba's gateway. */
-static void service_error(struct cc_request *req, const struct cc_error *err)
+void cc_acs_service_error(struct cc_request *req, const struct cc_error *err)
 {
     const char *f = param_name(err->field);
     const char *detail = err->message[0] ? err->message : cc_strerror(err->code);
@@ -117,21 +109,21 @@ static void service_error(struct cc_request *req, const struct cc_error *err)
         code = CC_ERR_INVALID_PARAMETER;
     switch (code) {
     case CC_ERR_INCORRECT_FORMAT:
-        fail(req, code, f, "The %s parameter format is incorrect. %s", f, detail);
+        cc_acs_fail(req, code, f, "The %s parameter format is incorrect. %s", f, detail);
         return;
     case CC_ERR_MISSING_PARAMETER:
-        fail(req, code, f, "%s is mandatory for this action. %s", f[0] ? f : "A parameter",
+        cc_acs_fail(req, code, f, "%s is mandatory for this action. %s", f[0] ? f : "A parameter",
              detail);
         return;
     case CC_ERR_INVALID_PARAMETER:
     case CC_ERR_UNKNOWN_FIELD:
-        fail(req, code, f, "The %s parameter is invalid. %s", f, detail);
+        cc_acs_fail(req, code, f, "The %s parameter is invalid. %s", f, detail);
         return;
     case CC_ERR_IDEMPOTENCY_REUSED:
-        fail(req, code, f, "This ClientToken was already used with different parameters.");
+        cc_acs_fail(req, code, f, "This ClientToken was already used with different parameters.");
         return;
     case CC_ERR_FORBIDDEN:
-        fail(req, code, f, "You are not authorized to do this action. %s", detail);
+        cc_acs_fail(req, code, f, "You are not authorized to do this action. %s", detail);
         return;
     case CC_ERR_THROTTLED:
         send_error(req, code, f, detail,
@@ -197,7 +189,7 @@ static int int_param(struct acs_call *c, const char *name, int64_t def, int64_t 
     if (!v)
         return 0;
     if (cc_parse_i64(v, min, INT64_MAX, out)) {
-        fail(c->req, CC_ERR_INCORRECT_FORMAT, name,
+        cc_acs_fail(c->req, CC_ERR_INCORRECT_FORMAT, name,
              "The %s parameter format is incorrect: a whole number is needed.", name);
         return -1;
     }
@@ -207,7 +199,7 @@ static int int_param(struct acs_call *c, const char *name, int64_t def, int64_t 
 static int contact_id(struct acs_call *c, int64_t *id)
 {
     if (!param(c, "ContactId") || !param(c, "ContactId")[0]) {
-        fail(c->req, CC_ERR_MISSING_PARAMETER, "ContactId",
+        cc_acs_fail(c->req, CC_ERR_MISSING_PARAMETER, "ContactId",
              "ContactId is mandatory for this action.");
         return -1;
     }
@@ -247,7 +239,7 @@ static int contact_input(struct acs_call *c, int creating, struct cc_contact_inp
         json_error_t jerr;
         *hooks = json_loads(v, JSON_DECODE_ANY, &jerr);
         if (!json_is_array(*hooks)) {
-            fail(c->req, CC_ERR_INCORRECT_FORMAT, "Webhooks",
+            cc_acs_fail(c->req, CC_ERR_INCORRECT_FORMAT, "Webhooks",
                  "The Webhooks parameter format is incorrect: send a JSON list of URL strings, "
                  "such as [\"https://oapi.dingtalk.com/robot/send?access_token=...\"].");
             return -1;
@@ -256,7 +248,7 @@ static int contact_input(struct acs_call *c, int creating, struct cc_contact_inp
         for (size_t i = 0; i < n; i++) {
             json_t *u = json_array_get(*hooks, i);
             if (!json_is_string(u)) {
-                fail(c->req, CC_ERR_INCORRECT_FORMAT, "Webhooks",
+                cc_acs_fail(c->req, CC_ERR_INCORRECT_FORMAT, "Webhooks",
                      "The Webhooks parameter format is incorrect: every item must be a URL "
                      "string.");
                 return -1;
@@ -278,7 +270,7 @@ static void answer_written(struct acs_call *c, enum cc_err rc, struct cc_contact
                            const struct cc_error *err)
 {
     if (rc) {
-        service_error(c->req, err);
+        cc_acs_service_error(c->req, err);
     } else {
         json_t *o = json_object();
         json_object_set_new(o, "RequestId", json_string(cc_req_id(c->req)));
@@ -300,7 +292,7 @@ static void create_contact(struct acs_call *c)
         goto out;
     /* Its own namespace: a REST Idempotency-Key of the same text is another key. */
     if (cc_idem_parse(param(c, "ClientToken"), "acs:", &idem, &err)) {
-        service_error(c->req, &err);
+        cc_acs_service_error(c->req, &err);
         goto out;
     }
     if (idem.key) {
@@ -351,7 +343,7 @@ static void delete_contact(struct acs_call *c)
     struct cc_error err;
     /* In use: the service's Contact.InUse, whose message names the applications. */
     if (cc_contact_delete(cc_req_service(c->req), cc_req_caller(c->req), id, NULL, &err)) {
-        service_error(c->req, &err);
+        cc_acs_service_error(c->req, &err);
         return;
     }
     json_t *o = json_object();
@@ -367,7 +359,7 @@ static void get_contact(struct acs_call *c)
     struct cc_contact *ct = cc_malloc(sizeof *ct);
     struct cc_error err;
     if (cc_contact_get(cc_req_service(c->req), cc_req_caller(c->req), id, ct, &err))
-        service_error(c->req, &err);
+        cc_acs_service_error(c->req, &err);
     else
         cc_req_json(c->req, 200, render_contact(c->req, ct, 1));
     cc_free(ct);
@@ -384,7 +376,7 @@ static void list_contact(struct acs_call *c)
     struct cc_error err;
     if (cc_contact_list(cc_req_service(c->req), cc_req_caller(c->req), keyword, page, size, &p,
                         &err)) {
-        service_error(c->req, &err);
+        cc_acs_service_error(c->req, &err);
         return;
     }
     json_t *items = json_array();
@@ -408,6 +400,10 @@ static const struct {
     {"CreateContact", create_contact}, {"UpdateContact", update_contact},
     {"DeleteContact", delete_contact}, {"GetContact", get_contact},
     {"ListContact", list_contact},
+    /* certificates: acs_certs.c */
+    {"UploadUserCertificate", cc_acs_upload_user_certificate},
+    {"GetUserCertificateDetail", cc_acs_get_user_certificate_detail},
+    {"DeleteUserCertificate", cc_acs_delete_user_certificate},
 };
 
 /* ---- authentication ----------------------------------------------------------------- */
@@ -511,7 +507,7 @@ static int collect_params(struct acs_call *c)
 {
     struct query_add q = {&c->params, ""};
     if (cc_req_each_query(c->req, add_query, &q)) {
-        fail(c->req, CC_ERR_INVALID_PARAMETER, NULL, "%s", q.why);
+        cc_acs_fail(c->req, CC_ERR_INVALID_PARAMETER, NULL, "%s", q.why);
         return -1;
     }
     c->params.nquery = c->params.n;
@@ -523,13 +519,13 @@ static int collect_params(struct acs_call *c)
     static const char form[] = "application/x-www-form-urlencoded";
     if (!ct || strncasecmp(ct, form, sizeof form - 1) != 0 ||
         (ct[sizeof form - 1] && ct[sizeof form - 1] != ';' && ct[sizeof form - 1] != ' ')) {
-        fail(c->req, CC_ERR_UNSUPPORTED_MEDIA, NULL,
+        cc_acs_fail(c->req, CC_ERR_UNSUPPORTED_MEDIA, NULL,
              "Send the parameters in the query string or in an "
              "application/x-www-form-urlencoded body.");
         return -1;
     }
     if (cc_acs_parse_form(&c->params, body, len, q.why, sizeof q.why)) {
-        fail(c->req, CC_ERR_INVALID_PARAMETER, NULL, "%s", q.why);
+        cc_acs_fail(c->req, CC_ERR_INVALID_PARAMETER, NULL, "%s", q.why);
         return -1;
     }
     return 0;
@@ -554,11 +550,12 @@ static void run(struct cc_request *req)
     const char *version = param_or_header(&c, "Version", "x-acs-version");
     const char *action = param_or_header(&c, "Action", "x-acs-action");
     if (!version || !version[0]) {
-        fail(req, CC_ERR_MISSING_PARAMETER, "Version", "Version is mandatory for this action.");
+        cc_acs_fail(req, CC_ERR_MISSING_PARAMETER, "Version",
+                    "Version is mandatory for this action.");
         goto out;
     }
     if (strcmp(version, CC_ACS_VERSION) != 0) {
-        fail(req, CC_ERR_VERSION_UNSUPPORTED, "Version",
+        cc_acs_fail(req, CC_ERR_VERSION_UNSUPPORTED, "Version",
              "Specified parameter Version is not valid: this API is version " CC_ACS_VERSION ".");
         goto out;
     }
@@ -566,17 +563,19 @@ static void run(struct cc_request *req)
     for (size_t i = 0; action && i < sizeof actions / sizeof actions[0]; i++)
         if (strcmp(action, actions[i].name) == 0)
             fn = actions[i].fn;
+    if (!fn && action && cc_acs_unsupported(action))
+        fn = cc_acs_answer_unsupported; /* after authentication, like any action */
     if (!fn) {
-        fail(req, CC_ERR_ACTION_UNKNOWN, "Action",
-             "Specified api is not found, please check your url and method. certcontacts "
-             "answers CreateContact, UpdateContact, DeleteContact, GetContact and ListContact.");
+        cc_acs_fail(req, CC_ERR_ACTION_UNKNOWN, "Action",
+             "Specified api is not found, please check your url and method. The actions "
+             "certcontacts answers are listed in docs/alibaba-compat.md.");
         goto out;
     }
     /* HMAC-SHA1 signs parameters, not headers: there the action and version
      * must be parameters, or they could be changed on the way. */
     const char *auth = cc_req_header(req, "Authorization");
     if (!(auth && strncmp(auth, "ACS3-", 5) == 0) && (!param(&c, "Action") || !param(&c, "Version"))) {
-        fail(req, CC_ERR_MISSING_PARAMETER, param(&c, "Action") ? "Version" : "Action",
+        cc_acs_fail(req, CC_ERR_MISSING_PARAMETER, param(&c, "Action") ? "Version" : "Action",
              "With HMAC-SHA1 signatures Action and Version are parameters of the call.");
         goto out;
     }
@@ -601,13 +600,14 @@ out:
 void cc_acs_dispatch(struct cc_request *req, int body_too_large)
 {
     if (body_too_large) {
-        fail(req, CC_ERR_BODY_TOO_LARGE, NULL,
+        cc_acs_fail(req, CC_ERR_BODY_TOO_LARGE, NULL,
              "The request body is larger than this server accepts (max_body_bytes).");
         return;
     }
     const char *m = cc_req_method(req);
     if (strcmp(m, "POST") != 0 && strcmp(m, "GET") != 0) {
-        fail(req, CC_ERR_METHOD_NOT_ALLOWED, NULL, "Alibaba Cloud API calls are POST / or GET /.");
+        cc_acs_fail(req, CC_ERR_METHOD_NOT_ALLOWED, NULL,
+                    "Alibaba Cloud API calls are POST / or GET /.");
         return;
     }
     cc_req_defer(req, run);

@@ -129,4 +129,31 @@ int64_t cc_acs_nonce_retry_ms(struct cc_acs_state *st, const char *key_id, int64
  * ms until the next request would be (at least 1). */
 int64_t cc_acs_throttle(struct cc_acs_state *st, const char *key_id, int64_t now_ms);
 
+/* ---- the actions (acs_api.c dispatches; acs_certs.c: certificates) ------------------- */
+struct cc_request;
+/* One call while it runs. */
+struct acs_call {
+    struct cc_request *req;
+    struct cc_acs_params params;
+};
+/* Answers an error in Alibaba's shape (status and Code from core's table,
+ * field joined as the table says) with a printf message. */
+void cc_acs_fail(struct cc_request *req, enum cc_err err, const char *field, const char *fmt,
+                 ...) __attribute__((format(printf, 4, 5)));
+/* Answers a service error: its Code from the table, the Message in the
+ * words of Alibaba's gateway. */
+void cc_acs_service_error(struct cc_request *req, const struct cc_error *err);
+
+/* acs_certs.c: UploadUserCertificate, GetUserCertificateDetail,
+ * DeleteUserCertificate, and the actions the pinned SDK declares that
+ * certcontacts does not offer. */
+void cc_acs_upload_user_certificate(struct acs_call *c);
+void cc_acs_get_user_certificate_detail(struct acs_call *c);
+void cc_acs_delete_user_certificate(struct acs_call *c);
+/* 1 when action is one of Alibaba's CAS 2020-04-07 actions that certcontacts
+ * does not offer (docs/alibaba-compat.md lists each with its alternative). */
+int cc_acs_unsupported(const char *action);
+/* Answers such an action: 400 UnsupportedOperation naming what to use instead. */
+void cc_acs_answer_unsupported(struct acs_call *c);
+
 #endif

@@ -176,6 +176,7 @@ static void alibaba_column(void **st)
         {CC_ERR_NONCE_USED, NULL, 400, "SignatureNonceUsed"},
         {CC_ERR_VERSION_UNSUPPORTED, "Version", 400, "InvalidVersion"},
         {CC_ERR_ACTION_UNKNOWN, "Action", 404, "InvalidAction.NotFound"},
+        {CC_ERR_UNSUPPORTED_OPERATION, "Action", 400, "UnsupportedOperation"},
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         char buf[96];

@@ -197,6 +197,49 @@ static void states(void **state)
     assert_int_equal((int)cc_cert_state_parse("valid"), -1);
 }
 
+static void reads_details_for_alibaba(void **state)
+{
+    (void)state;
+    char *pem = pki_cat(pki.leaf, pki.inter);
+    struct cc_x509_details *d = cc_calloc(1, sizeof *d);
+    struct cc_error err;
+    assert_int_equal(cc_x509_details(pem, d, &err), CC_OK);
+    assert_int_equal(strlen(d->sha1), 40);
+    for (const char *p = d->sha1; *p; p++)
+        assert_true((*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'F'));
+    assert_string_equal(d->issuer_org, "Unit Intermediate"); /* no O: its CN */
+    assert_string_equal(d->org, "");
+    assert_int_equal(d->n_chain, 2);
+    assert_string_equal(d->chain[0].subject_cn, "www.example.com");
+    assert_string_equal(d->chain[0].issuer_cn, "Unit Intermediate");
+    assert_string_equal(d->chain[1].subject_cn, "Unit Intermediate");
+    assert_string_equal(d->chain[1].issuer_cn, "Unit Root");
+    assert_true(d->chain[0].not_after > d->chain[0].not_before);
+    /* the same leaf, the same SHA-1 */
+    char sha1[41];
+    memcpy(sha1, d->sha1, sizeof sha1);
+    assert_int_equal(cc_x509_details(pki.leaf, d, &err), CC_OK);
+    assert_string_equal(d->sha1, sha1);
+    assert_int_equal(d->n_chain, 1);
+    /* an organization's certificate: its subject's O, ST, L and C */
+    assert_int_equal(pki_sh(&pki, "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 "
+                                  "-nodes -keyout ov.key -out ov.pem -days 5 -subj "
+                                  "'/C=CN/ST=Zhejiang/L=Hangzhou/O=Example Ltd/CN=ov.example.com'"),
+                     0);
+    char *ov = pki_read(&pki, "ov.pem");
+    assert_int_equal(cc_x509_details(ov, d, &err), CC_OK);
+    assert_string_equal(d->org, "Example Ltd");
+    assert_string_equal(d->province, "Zhejiang");
+    assert_string_equal(d->city, "Hangzhou");
+    assert_string_equal(d->country, "CN");
+    assert_string_equal(d->issuer_org, "Example Ltd");
+    cc_free(ov);
+    assert_int_equal(cc_x509_details("not a pem", d, &err), CC_ERR_INCORRECT_FORMAT);
+    assert_int_equal(d->n_chain, 0);
+    cc_free(d);
+    cc_free(pem);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -209,6 +252,7 @@ int main(void)
         cmocka_unit_test(parses_times),
         cmocka_unit_test(checks_domains),
         cmocka_unit_test(states),
+        cmocka_unit_test(reads_details_for_alibaba),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
