@@ -26,12 +26,6 @@
 
 #define RECOMMEND "Look for this RequestId in the certcontacts log; see docs/alibaba-compat.md."
 
-/* One call while it runs. */
-struct acs_call {
-    struct cc_request *req;
-    struct cc_acs_params params;
-};
-
 /* ---- responses ------------------------------------------------------------------------ */
 /* The Host header when it is short printable ASCII, else "". */
 static const char *host_id(struct cc_request *req)
@@ -401,6 +395,32 @@ static void list_contact(struct acs_call *c)
     cc_req_json(c->req, 200, o);
 }
 
+/* ---- shared with the other action files (acs_int.h) --------------------------------- */
+const char *cc_acs_arg(struct acs_call *c, const char *name)
+{
+    return param(c, name);
+}
+
+int cc_acs_int_arg(struct acs_call *c, const char *name, int64_t def, int64_t min, int64_t *out)
+{
+    return int_param(c, name, def, min, out);
+}
+
+void cc_acs_fail(struct acs_call *c, enum cc_err err, const char *field, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    send_error(c->req, err, field, msg, 0);
+}
+
+void cc_acs_service_error(struct acs_call *c, const struct cc_error *err)
+{
+    service_error(c->req, err);
+}
+
 static const struct {
     const char *name;
     void (*fn)(struct acs_call *c);
@@ -408,6 +428,14 @@ static const struct {
     {"CreateContact", create_contact}, {"UpdateContact", update_contact},
     {"DeleteContact", delete_contact}, {"GetContact", get_contact},
     {"ListContact", list_contact},
+    /* certificate applications as orders: acs_orders.c */
+    {"CreateCertificateRequest", cc_acs_create_certificate_request},
+    {"CreateCertificateWithCsrRequest", cc_acs_create_certificate_with_csr_request},
+    {"CreateCertificateForPackageRequest", cc_acs_create_certificate_for_package_request},
+    {"DescribeCertificateState", cc_acs_describe_certificate_state},
+    {"CancelOrderRequest", cc_acs_cancel_order_request},
+    {"DeleteCertificateRequest", cc_acs_delete_certificate_request},
+    {"ListUserCertificateOrder", cc_acs_list_user_certificate_order},
 };
 
 /* ---- authentication ----------------------------------------------------------------- */

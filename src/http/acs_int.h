@@ -129,4 +129,34 @@ int64_t cc_acs_nonce_retry_ms(struct cc_acs_state *st, const char *key_id, int64
  * ms until the next request would be (at least 1). */
 int64_t cc_acs_throttle(struct cc_acs_state *st, const char *key_id, int64_t now_ms);
 
+/* ---- the actions (acs_api.c dispatches; one file per group of actions) ------------- */
+struct cc_request;
+/* One call while it runs: the request (borrowed) and its parameters. */
+struct acs_call {
+    struct cc_request *req;
+    struct cc_acs_params params;
+};
+/* The value of parameter name, or NULL. */
+const char *cc_acs_arg(struct acs_call *c, const char *name);
+/* A whole-number parameter no less than min; def when absent. Answers
+ * IncorrectFormat.<name> and returns -1 when it is not one. */
+int cc_acs_int_arg(struct acs_call *c, const char *name, int64_t def, int64_t min, int64_t *out);
+/* Answers err (field joined into the code as the error table says) with a
+ * printf message. */
+void cc_acs_fail(struct acs_call *c, enum cc_err err, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Answers a service error: status and Code from core's error table, the
+ * Message in the words of Alibaba's gateway (field names as the contact
+ * actions name them). */
+void cc_acs_service_error(struct acs_call *c, const struct cc_error *err);
+
+/* acs_orders.c: certificate applications as Alibaba's orders. */
+void cc_acs_create_certificate_request(struct acs_call *c);
+void cc_acs_create_certificate_with_csr_request(struct acs_call *c);
+void cc_acs_create_certificate_for_package_request(struct acs_call *c);
+void cc_acs_describe_certificate_state(struct acs_call *c);
+void cc_acs_cancel_order_request(struct acs_call *c);
+void cc_acs_delete_certificate_request(struct acs_call *c);
+void cc_acs_list_user_certificate_order(struct acs_call *c);
+
 #endif
