@@ -422,6 +422,18 @@ for (const v2 of SIGS) {
       const kw = await sdk.list(c, { orderType, keyword: soon.d });
       assert.deepEqual(kw.certificateOrderList.map((x) => x.certificateId), [soon.certId]);
     }
+    // "Soon" is the account's first reminder threshold: at 5 days the 10-day certificate
+    // is no longer about to expire.
+    assertOk(await api(server, 'PUT', '/v1/settings/reminders', { key: acct, json: { days_before: [5, 1] } }), 200);
+    assert.deepEqual(ids(await sdk.list(c, { status: 'WILLEXPIRED' })), []);
+    assert.deepEqual(ids(await sdk.list(c, { status: 'ISSUED' })), sorted([issued, soon]));
+    assert.equal((await sdk.list(c, { orderType: 'CERT', status: 'WILLEXPIRED' })).totalCount, 0);
+    assert.equal((await sdk.list(c, { orderType: 'CERT', keyword: soon.d })).certificateOrderList[0].status, 'ISSUED');
+    assertOk(await api(server, 'PUT', '/v1/settings/reminders', { key: acct, json: { days_before: [60] } }), 200);
+    assert.deepEqual(ids(await sdk.list(c, { status: 'WILLEXPIRED' })), sorted([soon]));
+    // A CPACK Keyword is one of the order's names.
+    assert.deepEqual(ids(await sdk.list(c, { keyword: failed.d })), [failed.id]);
+    assertCoded(await rejects(sdk.list(c, { keyword: 'no domain' })), 'IncorrectFormat.Keyword');
     // Another account sees none of it.
     assert.equal((await sdk.list(casClient(server, other, { v2 }), { orderType: 'CERT' })).totalCount, 0);
   });
