@@ -185,7 +185,7 @@ static size_t split_domains(const char *v, char **buf, const char **names)
 }
 
 /* The checks that are the Alibaba API's own: which parameters each action
- * needs, DV only outside the package action, ValidateType, CompanyName.
+ * needs, DV only outside the package action, CompanyName.
  * Returns 0, or answers and returns -1. */
 static int check_create(struct acs_call *c, enum order_kind kind, const char *product)
 {
@@ -201,11 +201,6 @@ static int check_create(struct acs_call *c, enum order_kind kind, const char *pr
     if (!vt && kind != ORDER_PACKAGE) {
         cc_acs_fail(c, CC_ERR_MISSING_PARAMETER, "ValidateType",
                     "ValidateType is mandatory for this action: DNS or FILE.");
-        return -1;
-    }
-    if (vt && strcmp(vt, "DNS") != 0 && strcmp(vt, "FILE") != 0) {
-        cc_acs_fail(c, CC_ERR_INVALID_PARAMETER, "ValidateType",
-                    "The ValidateType parameter is invalid: DNS or FILE.");
         return -1;
     }
     const char *need = kind == ORDER_CSR ? "Csr" : "Domain";
@@ -263,6 +258,7 @@ static void create_order(struct acs_call *c, enum order_kind kind, const char *a
     memset(&in, 0, sizeof in);
     in.product = product;
     in.csr = kind != ORDER_DOMAIN ? arg(c, "Csr") : NULL;
+    in.validate_type = arg(c, "ValidateType"); /* DNS or FILE: the service's rule */
     char *buf = NULL;
     const char **names = cc_calloc(CC_APP_DOMAINS_MAX + 1, sizeof *names);
     const char *domain = kind != ORDER_CSR ? arg(c, "Domain") : NULL;
@@ -320,7 +316,8 @@ static const char *order_type(enum cc_app_state s)
 }
 
 /* certcontacts validates no domain itself: the validation data (ACME's,
- * later) is not there yet, so its fields are empty; an application's
+ * later) is not there yet, so its fields are empty (ValidateType is the
+ * one the order named); an application's
  * certificate never comes with a private key (the applicant keeps it). */
 void cc_acs_describe_certificate_state(struct acs_call *c)
 {
@@ -339,8 +336,9 @@ void cc_acs_describe_certificate_state(struct acs_call *c)
     cc_free(history);
     json_t *o = json_object();
     json_object_set_new(o, "Type", json_string(order_type(app.state)));
-    static const char *const empty[] = {"ValidateType", "Domain", "RecordDomain", "RecordType",
-                                        "RecordValue",  "Uri",    "Content"};
+    json_object_set_new(o, "ValidateType", json_string(app.validate_type));
+    static const char *const empty[] = {"Domain", "RecordDomain", "RecordType", "RecordValue",
+                                        "Uri", "Content"};
     for (size_t i = 0; i < sizeof empty / sizeof empty[0]; i++)
         json_object_set_new(o, empty[i], json_string(""));
     int issued = app.state == CC_APP_ISSUED && app.certificate_pem;

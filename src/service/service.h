@@ -602,6 +602,7 @@ struct cc_application_input {
     const char *csr;                     /* PEM or NULL */
     int64_t contact_id;
     const struct cc_contact_input *contact;
+    const char *validate_type;           /* "DNS", "FILE" or NULL: not named */
 };
 /* Submits an application (state submitted) after checking its product,
  * domains and CSR, and its contact: an ID card number for the products that

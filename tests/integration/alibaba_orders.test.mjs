@@ -116,9 +116,11 @@ for (const v2 of SIGS) {
     const named = assertOk(await api(server, 'GET', `/v1/contacts/${ct.id}`, { key: admin }), 200);
     assert.equal(named.name, ct.name, 'Username does not rename a contact that was found');
 
+    assert.equal(app.validate_type, 'DNS', 'REST shows the ValidateType the order named');
     let s = await sdk.state(c, r.orderId);
     assert.equal(s.type, 'domain_verify');
-    for (const k of ['recordDomain', 'recordType', 'recordValue', 'uri', 'content', 'certificate']) {
+    assert.equal(s.validateType, 'DNS');
+    for (const k of ['domain', 'recordDomain', 'recordType', 'recordValue', 'uri', 'content', 'certificate']) {
       assert.equal(s[k], '', `${k} is empty until there is validation data / a certificate`);
     }
     assert.equal(s.privateKey, undefined, 'never a private key');
@@ -151,6 +153,7 @@ for (const v2 of SIGS) {
 
     // A rejected one is verify_fail.
     const r2 = await sdk.create(c, { domain: domain(), email: ct.body.email, phone: ct.body.mobile, validateType: 'FILE' });
+    assert.equal((await sdk.state(c, r2.orderId)).validateType, 'FILE');
     await move(admin, r2.orderId, { to: 'rejected', reason: 'no' });
     assert.equal((await sdk.state(c, r2.orderId)).type, 'verify_fail');
   });
@@ -177,7 +180,10 @@ for (const v2 of SIGS) {
       productCode: 'digicert-ov-1-personal', domain: domain(), email: withId.body.email, phone: withId.body.mobile,
       companyName: '某某公司',
     });
-    assert.equal((await getApp(admin, ok.orderId)).product, 'digicert-ov-1-personal');
+    const okApp = await getApp(admin, ok.orderId);
+    assert.equal(okApp.product, 'digicert-ov-1-personal');
+    assert.equal(okApp.validate_type, null, 'the package action may leave ValidateType out');
+    assert.equal((await sdk.state(c, ok.orderId)).validateType, '');
     // The package action with a CSR only.
     const d2 = domain();
     const pk = await sdk.createPackage(c, { csr: csrFor([d2]), email: ct.body.email, phone: ct.body.mobile });
