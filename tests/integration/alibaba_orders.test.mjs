@@ -278,6 +278,7 @@ for (const v2 of SIGS) {
     const ro = casClient(server, readonly, { v2 });
     assert.equal((await sdk.state(ro, iss.orderId)).type, 'certificate');
     assertCoded(await rejects(sdk.create(ro, { domain: domain(), ...named })), 'Forbidden.RAM', 403);
+    assertCoded(await rejects(sdk.create(ro, { validateType: 'DNS' })), 'Forbidden.RAM', 403);
     assertCoded(await rejects(sdk.cancel(ro, b.orderId)), 'Forbidden.RAM', 403);
     assertCoded(await rejects(sdk.del(ro, rej.orderId)), 'Forbidden.RAM', 403);
   });
