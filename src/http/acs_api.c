@@ -72,17 +72,25 @@ static void send_acs_error(struct cc_request *req, const struct cc_acs_error *e)
     send_error(req, e->err, e->field, e->message.data ? e->message.data : "", e->retry_after_ms);
 }
 
+static void vfail(struct cc_request *req, enum cc_err err, const char *field, const char *fmt,
+                  va_list ap) __attribute__((format(printf, 4, 0)));
+static void vfail(struct cc_request *req, enum cc_err err, const char *field, const char *fmt,
+                  va_list ap)
+{
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    send_error(req, err, field, msg, 0);
+}
+
 static void fail(struct cc_request *req, enum cc_err err, const char *field, const char *fmt,
                  ...) __attribute__((format(printf, 4, 5)));
 static void fail(struct cc_request *req, enum cc_err err, const char *field, const char *fmt,
                  ...)
 {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vfail(req, err, field, fmt, ap);
     va_end(ap);
-    send_error(req, err, field, msg, 0);
 }
 
 /* The service speaks of its fields in REST terms; the Alibaba API's
@@ -408,12 +416,10 @@ int cc_acs_int_arg(struct acs_call *c, const char *name, int64_t def, int64_t mi
 
 void cc_acs_fail(struct acs_call *c, enum cc_err err, const char *field, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vfail(c->req, err, field, fmt, ap);
     va_end(ap);
-    send_error(c->req, err, field, msg, 0);
 }
 
 void cc_acs_service_error(struct acs_call *c, const struct cc_error *err)
