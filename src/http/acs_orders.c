@@ -410,19 +410,24 @@ void cc_acs_delete_certificate_request(struct acs_call *c)
 /* ---- the list ----------------------------------------------------------------------------- */
 /* What a list call knows about time: now (the service's clock), soon (now
  * plus the account's first reminder threshold: WILLEXPIRED before it), and
- * the fingerprints of the account's revoked certificates (read once, when an
- * issued application is listed). */
+ * for a CPACK list the fingerprints of the account's revoked certificates,
+ * sorted (owned: cc_free()). */
 struct list_ctx {
     struct acs_call *c;
     int64_t now, soon;
-    int revoked_read;
     size_t n_revoked;
     char (*revoked)[65];
 };
 
+static int fingerprint_cmp(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* Reads the revoked certificates' fingerprints (at most
+ * CC_ACS_REVOKED_SCAN_MAX) through the certificates' own list. */
 static enum cc_err read_revoked(struct list_ctx *x, struct cc_error *err)
 {
-    x->revoked_read = 1;
     struct cc_cert_filter f;
     memset(&f, 0, sizeof f);
     f.state = CC_CERT_REVOKED;
@@ -449,15 +454,14 @@ static enum cc_err read_revoked(struct list_ctx *x, struct cc_error *err)
         if (n == 0 || x->n_revoked >= cap || f.page * f.page_size >= total)
             break;
     }
+    qsort(x->revoked, x->n_revoked, sizeof *x->revoked, fingerprint_cmp);
     return CC_OK;
 }
 
 static int is_revoked(const struct list_ctx *x, const char *fingerprint)
 {
-    for (size_t i = 0; i < x->n_revoked; i++)
-        if (strcmp(x->revoked[i], fingerprint) == 0)
-            return 1;
-    return 0;
+    return x->n_revoked &&
+           bsearch(fingerprint, x->revoked, x->n_revoked, sizeof *x->revoked, fingerprint_cmp);
 }
 
 /* A certificate's Status at the list's time, from its shown state. */
@@ -473,7 +477,7 @@ static const char *cert_status(const struct list_ctx *x, enum cc_cert_state show
 
 /* An application's Status; for an issued one *cert gets what its
  * certificate's PEM says (cc_certificate_clear() it). */
-static const char *app_status(struct list_ctx *x, const struct cc_application *a,
+static const char *app_status(const struct list_ctx *x, const struct cc_application *a,
                               struct cc_certificate *cert)
 {
     switch (a->state) {
@@ -488,8 +492,6 @@ static const char *app_status(struct list_ctx *x, const struct cc_application *a
     if (!a->certificate_pem ||
         cc_x509_parse(a->certificate_pem, strlen(a->certificate_pem), cert, &err))
         return "ISSUED";
-    if (!x->revoked_read && read_revoked(x, &err))
-        cc_log(CC_LOG_WARN, "revoked certificates not read", "error", err.message, NULL);
     enum cc_cert_state shown = is_revoked(x, cert->fingerprint) ? CC_CERT_REVOKED
                                                                  : CC_CERT_ACTIVE;
     return cert_status(x, shown, cert->not_after);
@@ -699,6 +701,9 @@ static enum cc_err scan_orders(struct list_ctx *x, struct cc_app_filter *f, cons
 static enum cc_err list_orders(struct list_ctx *x, const char *keyword, const char *status,
                                struct page_out *po, struct cc_error *err)
 {
+    enum cc_err rc = read_revoked(x, err);
+    if (rc)
+        return rc;
     struct cc_app_filter f;
     memset(&f, 0, sizeof f);
     f.domain = keyword;
@@ -714,8 +719,8 @@ static enum cc_err list_orders(struct list_ctx *x, const char *keyword, const ch
     struct cc_application *items = NULL;
     size_t n = 0;
     int64_t total = 0;
-    enum cc_err rc = cc_application_list(cc_req_service(x->c->req), cc_req_caller(x->c->req),
-                                         &f, &items, &n, &total, err);
+    rc = cc_application_list(cc_req_service(x->c->req), cc_req_caller(x->c->req), &f, &items, &n,
+                             &total, err);
     cc_application_list_free(items, n);
     if (rc)
         return rc;
