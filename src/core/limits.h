@@ -304,4 +304,13 @@
 #define CC_ROTATE_PASSES 8
 #define CC_ROTATE_SETTLE_MS 2000
 
+/* The Alibaba API's certificate orders (http/acs_orders.c): bytes of a
+ * CompanyName (accepted, not kept); applications one ListUserCertificateOrder
+ * reads to filter by a Status that is not one stored state (beyond that the
+ * call is refused: filter through REST); revoked certificates it reads to
+ * tell which issued applications' certificates were revoked. */
+#define CC_ACS_COMPANY_NAME_MAX 256
+#define CC_ACS_ORDER_SCAN_MAX 10000
+#define CC_ACS_REVOKED_SCAN_MAX 10000
+
 #endif

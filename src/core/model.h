@@ -281,6 +281,7 @@ struct cc_application {
     char *certificate_pem;  /* PEM given on issued, or NULL; owned */
     int64_t version;
     int64_t created_at, updated_at;
+    char validate_type[8];  /* how its domains are validated: "DNS", "FILE"; "" not named */
 };
 /* Frees what a's pointers own and clears them. */
 void cc_application_clear(struct cc_application *a);

@@ -393,6 +393,17 @@ static void list_contact(struct acs_call *c)
     cc_req_json(c->req, 200, o);
 }
 
+/* ---- shared with the other action files (acs_int.h) --------------------------------- */
+const char *cc_acs_arg(struct acs_call *c, const char *name)
+{
+    return param(c, name);
+}
+
+int cc_acs_int_arg(struct acs_call *c, const char *name, int64_t def, int64_t min, int64_t *out)
+{
+    return int_param(c, name, def, min, out);
+}
+
 static const struct {
     const char *name;
     void (*fn)(struct acs_call *c);
@@ -404,6 +415,14 @@ static const struct {
     {"UploadUserCertificate", cc_acs_upload_user_certificate},
     {"GetUserCertificateDetail", cc_acs_get_user_certificate_detail},
     {"DeleteUserCertificate", cc_acs_delete_user_certificate},
+    /* certificate applications as orders: acs_orders.c */
+    {"CreateCertificateRequest", cc_acs_create_certificate_request},
+    {"CreateCertificateWithCsrRequest", cc_acs_create_certificate_with_csr_request},
+    {"CreateCertificateForPackageRequest", cc_acs_create_certificate_for_package_request},
+    {"DescribeCertificateState", cc_acs_describe_certificate_state},
+    {"CancelOrderRequest", cc_acs_cancel_order_request},
+    {"DeleteCertificateRequest", cc_acs_delete_certificate_request},
+    {"ListUserCertificateOrder", cc_acs_list_user_certificate_order},
 };
 
 /* ---- authentication ----------------------------------------------------------------- */

@@ -156,4 +156,19 @@ int cc_acs_unsupported(const char *action);
 /* Answers such an action: 400 UnsupportedOperation naming what to use instead. */
 void cc_acs_answer_unsupported(struct acs_call *c);
 
+/* The value of parameter name, or NULL. */
+const char *cc_acs_arg(struct acs_call *c, const char *name);
+/* A whole-number parameter no less than min; def when absent. Answers
+ * IncorrectFormat.<name> and returns -1 when it is not one. */
+int cc_acs_int_arg(struct acs_call *c, const char *name, int64_t def, int64_t min, int64_t *out);
+
+/* acs_orders.c: certificate applications as Alibaba's orders. */
+void cc_acs_create_certificate_request(struct acs_call *c);
+void cc_acs_create_certificate_with_csr_request(struct acs_call *c);
+void cc_acs_create_certificate_for_package_request(struct acs_call *c);
+void cc_acs_describe_certificate_state(struct acs_call *c);
+void cc_acs_cancel_order_request(struct acs_call *c);
+void cc_acs_delete_certificate_request(struct acs_call *c);
+void cc_acs_list_user_certificate_order(struct acs_call *c);
+
 #endif

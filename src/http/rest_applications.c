@@ -48,6 +48,8 @@ static json_t *render_application(const struct cc_application *a)
     json_object_set_new(o, "csr", a->csr ? json_string(a->csr) : json_null());
     json_object_set_new(o, "certificate_pem",
                         a->certificate_pem ? json_string(a->certificate_pem) : json_null());
+    json_object_set_new(o, "validate_type",
+                        a->validate_type[0] ? json_string(a->validate_type) : json_null());
     json_t *allowed = json_array();
     for (int s = 0; s < CC_APP_STATE_COUNT; s++)
         if (cc_app_transition_allowed(a->state, (enum cc_app_state)s))

@@ -82,6 +82,7 @@ struct create_op {
     const struct cc_product *product;
     const char *domains_json;
     const char *csr;
+    const char *validate_type;                      /* NULL: not named */
     int64_t contact_id;
     const struct svc_contact_new *inline_contact;  /* NULL: contact_id */
     const char *idem_key;                           /* NULL: none */
@@ -210,6 +211,8 @@ static enum cc_err create_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     a->state = CC_APP_SUBMITTED;
     a->domains = cc_strdup(op->domains_json);
     a->csr = op->csr ? cc_strdup(op->csr) : NULL;
+    cc_strlcpy(a->validate_type, op->validate_type ? op->validate_type : "",
+               sizeof a->validate_type);
     a->version = 1;
     a->created_at = a->updated_at = now;
     if ((rc = cc_tx_app_insert(tx, a, err)))
@@ -224,6 +227,8 @@ static enum cc_err create_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     svc_change_int(ch, "contact_id", 0, 0, 1, a->contact_id);
     svc_change_str(ch, "domains", SVC_PII_NONE, NULL, a->domains);
     svc_change_str(ch, "state", SVC_PII_NONE, NULL, cc_app_state_name(a->state));
+    if (a->validate_type[0])
+        svc_change_str(ch, "validate_type", SVC_PII_NONE, NULL, a->validate_type);
     return svc_audit(tx, op->caller, CC_AUDIT_APPLICATION_CREATE, a->id, ch, err);
 }
 
@@ -301,6 +306,10 @@ enum cc_err cc_application_create(struct cc_service *svc, const struct cc_caller
     if (in->contact && in->contact_id > 0)
         return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "Contact",
                             "Give either contact_id or contact, not both.");
+    if (in->validate_type && strcmp(in->validate_type, "DNS") != 0 &&
+        strcmp(in->validate_type, "FILE") != 0)
+        return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "ValidateType",
+                            "The validation type must be DNS or FILE.");
     char *json = NULL;
     if ((rc = check_names(p, in, &json, err)))
         return rc;
@@ -310,8 +319,8 @@ enum cc_err cc_application_create(struct cc_service *svc, const struct cc_caller
         return rc;
     }
     struct cc_contact *c = cc_calloc(1, sizeof *c);
-    struct create_op op = {svc,     caller, p, json, in->csr, in->contact_id, nc, idem_key,
-                           body_hash, out,  c, 0};
+    struct create_op op = {svc,      caller,    p,   json, in->csr, in->validate_type,
+                           in->contact_id, nc, idem_key, body_hash, out, c, 0};
     rc = cc_store_write(svc->store, create_tx, &op, err);
     if (replayed)
         *replayed = op.replayed;

@@ -459,6 +459,33 @@ enum cc_err cc_contact_list(struct cc_service *svc, const struct cc_caller *call
     return CC_OK;
 }
 
+/* Both addresses go through the validators, so any form a create accepts
+ * finds the contact saved from it. */
+enum cc_err cc_contact_find(struct cc_service *svc, const struct cc_caller *caller,
+                            const char *email, const char *mobile, int64_t *id,
+                            struct cc_error *err)
+{
+    *id = 0;
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_READONLY, err);
+    if (rc)
+        return rc;
+    if (!email != !mobile)
+        return cc_error_set(err, CC_ERR_MISSING_PARAMETER, email ? "Mobile" : "Email",
+                            "A contact is found by its email and mobile together.");
+    char shown[CC_EMAIL_MAX + 1], norm[CC_EMAIL_MAX + 1], mob[CC_MOBILE_MAX + 1];
+    if (email && ((rc = cc_validate_email(email, shown, sizeof shown, norm, sizeof norm, err)) ||
+                  (rc = cc_validate_mobile(mobile, mob, sizeof mob, err))))
+        return rc;
+    if ((rc = cc_store_contact_find_id(svc->store, caller->account_id, email ? norm : NULL,
+                                       email ? mob : NULL, id, err)))
+        return rc;
+    if (*id == 0)
+        return cc_error_set(err, CC_ERR_NOT_FOUND, "Contact",
+                            email ? "No contact of this account has this email and mobile."
+                                  : "This account has no contact.");
+    return CC_OK;
+}
+
 /* ---- update ------------------------------------------------------------------------------ */
 struct update_op {
     const struct cc_service *svc;

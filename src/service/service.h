@@ -246,6 +246,15 @@ enum cc_err cc_contact_get(struct cc_service *svc, const struct cc_caller *calle
 enum cc_err cc_contact_list(struct cc_service *svc, const struct cc_caller *caller,
                             const char *keyword, int64_t page, int64_t page_size,
                             struct cc_contact_page *out, struct cc_error *err);
+/* The id of the caller's contact whose email and mobile are these (any form
+ * the validators accept, compared normalised), or, with both NULL, of the
+ * account's most recently created contact. CC_ERR_NOT_FOUND (field
+ * "Contact") when there is none; one address without the other is
+ * CC_ERR_MISSING_PARAMETER; an address that is not one, the validator's
+ * CC_ERR_INCORRECT_FORMAT. Any role. */
+enum cc_err cc_contact_find(struct cc_service *svc, const struct cc_caller *caller,
+                            const char *email, const char *mobile, int64_t *id,
+                            struct cc_error *err);
 /* Changes the fields in in->present. if_match < 0: no version check. */
 enum cc_err cc_contact_update(struct cc_service *svc, const struct cc_caller *caller,
                               int64_t id, const struct cc_contact_input *in, int64_t if_match,
@@ -595,6 +604,7 @@ struct cc_application_input {
     const char *csr;                     /* PEM or NULL */
     int64_t contact_id;
     const struct cc_contact_input *contact;
+    const char *validate_type;           /* "DNS", "FILE" or NULL: not named */
 };
 /* Submits an application (state submitted) after checking its product,
  * domains and CSR, and its contact: an ID card number for the products that

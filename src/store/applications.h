@@ -1,7 +1,8 @@
 /*
  * applications.h — the store's certificate applications, the history of
  * their state changes (migration 0011) and the idempotency keys of their
- * submission (migration 0014). See store_ops.h for how the list
+ * submission (migration 0014), and the validation type an application names
+ * (migration 0019). See store_ops.h for how the list
  * becomes functions.
  */
 #ifndef CC_STORE_APPLICATIONS_H
@@ -21,7 +22,7 @@ struct cc_app_query {
 };
 
 #define CC_STORE_APPLICATION_OPS(X)                                                        \
-    /* Inserts a (state, product, domains, csr, contact); sets a->id. */                  \
+    /* Inserts a (state, product, domains, csr, contact, validate_type); sets a->id. */   \
     X(tx, app_insert, (struct cc_application *a, struct cc_error *err), (a, err))          \
     /* The application; CC_ERR_NOT_FOUND when the account has no such id. *out owns its   \
      * strings: cc_application_clear(). */                                                 \

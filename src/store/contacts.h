@@ -80,7 +80,14 @@ struct cc_webhook_plain {
     X(tx, webhook_seal,                                                                    \
       (int64_t id, const char *tag, const char *masked, const uint8_t *enc, size_t enc_len, \
        struct cc_error *err),                                                              \
-      (id, tag, masked, enc, enc_len, err))
+      (id, tag, masked, enc, enc_len, err))                                                \
+    /* The id of the account's contact whose email_norm and mobile (both normalised) are  \
+     * these, or, when both are NULL, of its most recently created contact; 0 when there  \
+     * is none. */                                                                         \
+    X(read, contact_find_id,                                                               \
+      (int64_t account_id, const char *email_norm, const char *mobile, int64_t *id,        \
+       struct cc_error *err),                                                              \
+      (account_id, email_norm, mobile, id, err))
 
 CC_STORE_CONTACT_OPS(CC_STORE_DECLARE)
 

@@ -3,7 +3,8 @@
  * (migration 0011): the applications, one row per name for the domain
  * filter, the history of state changes, the open applications of a
  * contact and their reassignment, and the idempotency keys of submission
- * (migration 0014). Writes run inside the writer's
+ * (migration 0014), and the validation type an application names
+ * (migration 0019). Writes run inside the writer's
  * transactions (sqlite_writer.c); reads on the calling thread's read
  * connection (sqlite_conn.c).
  */
@@ -24,8 +25,15 @@ static const char sql_insert[] =
 static const char sql_insert_domains[] =
     "INSERT INTO application_domains(application_id, account_id, ascii) "
     "SELECT DISTINCT ?1, ?2, json_extract(value, '$.ascii') FROM json_each(?3)";
+/* APP_COLS and the validation type (migration 0019), read by read_validation(). */
+#define APP_COLS_V                                                                        \
+    APP_COLS ", (SELECT v.validate_type FROM application_validation v "                  \
+             "WHERE v.application_id = applications.id)"
+#define VALIDATION_COL 11
+static const char sql_insert_validation[] =
+    "INSERT INTO application_validation(application_id, validate_type) VALUES (?1, ?2)";
 static const char sql_get[] =
-    "SELECT " APP_COLS " FROM applications WHERE account_id = ?1 AND id = ?2";
+    "SELECT " APP_COLS_V " FROM applications WHERE account_id = ?1 AND id = ?2";
 static const char sql_update_state[] =
     "UPDATE applications SET state = ?3, certificate_pem = ?4, version = ?5, updated_at = ?6 "
     "WHERE account_id = ?1 AND id = ?2 AND version = ?5 - 1";
@@ -39,7 +47,7 @@ static const char sql_transition_add[] =
     "WHERE account_id = ?1 AND ascii = ?5))"
 static const char sql_count[] = "SELECT count(*)" FILTER;
 static const char sql_list[] =
-    "SELECT " APP_COLS FILTER " ORDER BY id DESC LIMIT ?6 OFFSET ?7";
+    "SELECT " APP_COLS_V FILTER " ORDER BY id DESC LIMIT ?6 OFFSET ?7";
 static const char sql_history[] =
     "SELECT id, application_id, at, actor, from_state, to_state, reason "
     "FROM application_transitions WHERE application_id = ?1 ORDER BY id LIMIT ?2";
@@ -92,6 +100,12 @@ static void read_row(sqlite3_stmt *s, struct cc_application *a)
     a->updated_at = sqlite3_column_int64(s, 10);
 }
 
+/* The validation type of a row of sql_get or sql_list. */
+static void read_validation(sqlite3_stmt *s, struct cc_application *a)
+{
+    cc_sq_col_text(s, VALIDATION_COL, a->validate_type, sizeof a->validate_type);
+}
+
 static void bind_opt(sqlite3_stmt *s, int i, const char *v)
 {
     if (v)
@@ -125,7 +139,14 @@ static enum cc_err tx_app_insert(void *tx, struct cc_application *a, struct cc_e
     sqlite3_bind_int64(s, 1, a->id);
     sqlite3_bind_int64(s, 2, a->account_id);
     sqlite3_bind_text(s, 3, a->domains, -1, SQLITE_STATIC);
-    return cc_sq_step_done(c, s, "saving an application's domains", err);
+    if ((rc = cc_sq_step_done(c, s, "saving an application's domains", err)) ||
+        !a->validate_type[0])
+        return rc;
+    if (!(s = cc_sq_stmt(c, sql_insert_validation, err)))
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, a->id);
+    sqlite3_bind_text(s, 2, a->validate_type, -1, SQLITE_STATIC);
+    return cc_sq_step_done(c, s, "saving an application's validation type", err);
 }
 
 /* The application on connection c. */
@@ -138,8 +159,10 @@ static enum cc_err get_on(struct conn *c, int64_t account_id, int64_t id,
     sqlite3_bind_int64(s, 1, account_id);
     sqlite3_bind_int64(s, 2, id);
     int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
+    if (rc == SQLITE_ROW) {
         read_row(s, out);
+        read_validation(s, out);
+    }
     cc_sq_done(s);
     if (rc == SQLITE_DONE)
         return cc_error_set(err, CC_ERR_NOT_FOUND, NULL, "There is no application %lld.",
@@ -232,8 +255,10 @@ static enum cc_err read_app_list(void *impl, const struct cc_app_query *q,
     sqlite3_bind_int64(s, 7, (q->page - 1) * q->page_size);
     struct cc_application *items = cc_calloc((size_t)q->page_size, sizeof *items);
     int rc = SQLITE_DONE;
-    while (*n < (size_t)q->page_size && (rc = sqlite3_step(s)) == SQLITE_ROW)
-        read_row(s, &items[(*n)++]);
+    while (*n < (size_t)q->page_size && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        read_row(s, &items[*n]);
+        read_validation(s, &items[(*n)++]);
+    }
     cc_sq_done(s);
     if (*n < (size_t)q->page_size && rc != SQLITE_DONE) {
         for (size_t i = 0; i < *n; i++)

@@ -721,4 +721,29 @@ static enum cc_err tx_webhook_seal(void *tx, int64_t id, const char *tag, const 
     return rc ? rc : put_url(c, id, masked, enc, enc_len, err);
 }
 
+/* Contact ids are AUTOINCREMENT: the largest is the most recently created. */
+static enum cc_err read_contact_find_id(void *impl, int64_t account_id, const char *email_norm,
+                                        const char *mobile, int64_t *id, struct cc_error *err)
+{
+    static const char sql_match[] =
+        "SELECT coalesce((SELECT id FROM contacts WHERE account_id = ?1 AND email_norm = ?2 "
+        "AND mobile = ?3), 0)";
+    static const char sql_latest[] =
+        "SELECT coalesce(max(id), 0) FROM contacts WHERE account_id = ?1";
+    *id = 0;
+    struct conn *c = cc_sq_rconn(impl, err);
+    if (!c)
+        return CC_ERR_STORE;
+    int match = email_norm && mobile;
+    sqlite3_stmt *s = cc_sq_stmt(c, match ? sql_match : sql_latest, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    if (match) {
+        sqlite3_bind_text(s, 2, email_norm, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, mobile, -1, SQLITE_STATIC);
+    }
+    return cc_sq_count(c, s, id, "finding a contact", err);
+}
+
 const struct cc_store_contact_ops cc_sq_contact_ops = {CC_STORE_CONTACT_OPS(CC_STORE_OP_INIT)};

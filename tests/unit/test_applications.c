@@ -27,7 +27,8 @@ static void inline_contact_rolled_back(void **state)
     svc_fixture_admin(&f, &admin);
     struct cc_contact_input ci = {CC_F_NAME | CC_F_EMAIL | CC_F_MOBILE, "Li Lei", "li@example.com",
                                   "13312345678", NULL, NULL, 0, {{0}}};
-    struct cc_application_input in = {"digicert-ov-1-personal", 1, one_domain, 1, NULL, 0, &ci};
+    struct cc_application_input in = {"digicert-ov-1-personal", 1, one_domain, 1, NULL, 0, &ci,
+                                      NULL};
     struct cc_application a;
     assert_int_equal(cc_application_create(f.svc, &admin, &in, NULL, NULL, &a, NULL, NULL,
                                            &err),
@@ -74,7 +75,7 @@ static void named_contact_and_moves(void **state)
     assert_int_equal(cc_contact_create(f.svc, &admin, &ci, NULL, NULL, c, NULL, &err), CC_OK);
     verify_all(&f);
     struct cc_application_input in = {"globalsign-ov-1-personal", 1, one_domain, 1, NULL, c->id,
-                                      NULL};
+                                      NULL, NULL};
     struct cc_application a;
     assert_int_equal(
         cc_application_create(f.svc, &admin, &in, NULL, NULL, &a, NULL, NULL, &err), CC_OK);
@@ -143,7 +144,7 @@ static int64_t verified_contact(struct svc_fixture *f, const struct cc_caller *c
 static int64_t submit(struct svc_fixture *f, const struct cc_caller *caller, int64_t contact)
 {
     struct cc_application_input in = {"globalsign-ov-1-personal", 1, one_domain, 1, NULL,
-                                      contact, NULL};
+                                      contact, NULL, NULL};
     struct cc_application a;
     struct cc_error err;
     assert_int_equal(
@@ -151,6 +152,52 @@ static int64_t submit(struct svc_fixture *f, const struct cc_caller *caller, int
     int64_t id = a.id;
     cc_application_clear(&a);
     return id;
+}
+
+/* The validation type an order names is kept with the application (migration
+ * 0019) and read back by get and list; only DNS and FILE are accepted. */
+static void validate_type_kept(void **state)
+{
+    (void)state;
+    struct svc_fixture f;
+    struct cc_caller admin;
+    struct cc_error err;
+    assert_int_equal(svc_fixture_open(&f, 0), 0);
+    svc_fixture_admin(&f, &admin);
+    int64_t contact = verified_contact(&f, &admin, "Wei", "wei@example.com", "13312340001");
+    struct cc_application_input in = {"globalsign-ov-1-personal", 1, one_domain, 1, NULL,
+                                      contact, NULL, "HTTP"};
+    struct cc_application a;
+    assert_int_equal(cc_application_create(f.svc, &admin, &in, NULL, NULL, &a, NULL, NULL, &err),
+                     CC_ERR_INVALID_PARAMETER);
+    assert_string_equal(err.field, "ValidateType");
+    assert_int_equal(svc_fixture_count(&f, "SELECT count(*) FROM applications", NULL), 0);
+    in.validate_type = "FILE";
+    assert_int_equal(cc_application_create(f.svc, &admin, &in, NULL, NULL, &a, NULL, NULL, &err),
+                     CC_OK);
+    int64_t id = a.id;
+    cc_application_clear(&a);
+    int64_t plain = submit(&f, &admin, contact); /* names none */
+    struct cc_app_transition *h = NULL;
+    size_t n = 0;
+    assert_int_equal(cc_application_get(f.svc, &admin, id, &a, &h, &n, &err), CC_OK);
+    assert_string_equal(a.validate_type, "FILE");
+    cc_application_clear(&a);
+    cc_free(h);
+    assert_int_equal(cc_application_get(f.svc, &admin, plain, &a, &h, &n, &err), CC_OK);
+    assert_string_equal(a.validate_type, "");
+    cc_application_clear(&a);
+    cc_free(h);
+    struct cc_app_filter flt = {NULL, NULL, NULL, 0, 1, 20};
+    struct cc_application *items = NULL;
+    int64_t total = 0;
+    assert_int_equal(cc_application_list(f.svc, &admin, &flt, &items, &n, &total, &err), CC_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(items[0].validate_type, ""); /* newest first */
+    assert_string_equal(items[1].validate_type, "FILE");
+    cc_application_list_free(items, n);
+    cc_service_thread_done(f.svc);
+    assert_int_equal(svc_fixture_close(&f), 0);
 }
 
 /* A metadata certificate with subscribers ids (n of them). */
@@ -333,7 +380,8 @@ static void idempotent_submission(void **state)
     struct cc_contact_input ci = {CC_F_NAME | CC_F_EMAIL | CC_F_MOBILE, "Li Lei", "li@example.com",
                                   "13312345678", NULL, NULL, 0, {{0}}};
     /* an inline contact whose addresses are not verified is refused */
-    struct cc_application_input in = {"globalsign-ov-1-personal", 1, one_domain, 1, NULL, 0, &ci};
+    struct cc_application_input in = {"globalsign-ov-1-personal", 1, one_domain, 1, NULL, 0, &ci,
+                                      NULL};
     struct cc_application a;
     struct cc_contact c;
     int replayed = -1;
@@ -378,6 +426,7 @@ int main(void)
         cmocka_unit_test(named_contact_and_moves),
         cmocka_unit_test(contact_in_use_and_reassign),
         cmocka_unit_test(idempotent_submission),
+        cmocka_unit_test(validate_type_kept),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

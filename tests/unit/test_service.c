@@ -295,6 +295,47 @@ static void contact_cap(void **state)
     assert_int_equal(create(f, "c", "13300000023", NULL, &c, &err), CC_OK);
 }
 
+/* The Alibaba API's application actions name a contact by its email and
+ * mobile, in any accepted form, or not at all: the most recent one. */
+static void find_by_addresses_and_latest(void **state)
+{
+    struct fx *f = *state;
+    struct cc_contact a, b;
+    struct cc_error err;
+    int64_t id = -1;
+    assert_int_equal(cc_contact_find(f->b.svc, &f->admin, NULL, NULL, &id, &err),
+                     CC_ERR_NOT_FOUND);
+    assert_int_equal(id, 0);
+    assert_int_equal(create(f, "a", "13300000031", "A@Example.com", &a, &err), CC_OK);
+    assert_int_equal(create(f, "b", "13300000032", "b@example.com", &b, &err), CC_OK);
+    assert_int_equal(cc_contact_find(f->b.svc, &f->admin, NULL, NULL, &id, &err), CC_OK);
+    assert_int_equal(id, b.id);
+    assert_int_equal(cc_contact_find(f->b.svc, &f->admin, "a@example.COM", "+86 133 0000 0031",
+                                     &id, &err), CC_OK);
+    assert_int_equal(id, a.id);
+    /* both addresses must be the one contact's */
+    assert_int_equal(cc_contact_find(f->b.svc, &f->admin, "a@example.com", "13300000032", &id,
+                                     &err), CC_ERR_NOT_FOUND);
+    assert_string_equal(err.field, "Contact");
+    assert_int_equal(cc_contact_find(f->b.svc, &f->admin, "a@example.com", NULL, &id, &err),
+                     CC_ERR_MISSING_PARAMETER);
+    assert_string_equal(err.field, "Mobile");
+    assert_int_equal(cc_contact_find(f->b.svc, &f->admin, "not an email", "13300000031", &id,
+                                     &err), CC_ERR_INCORRECT_FORMAT);
+    assert_string_equal(err.field, "Email");
+    /* another account sees none of them */
+    struct cc_caller other = f->admin;
+    other.account_id = f->admin.account_id + 1000;
+    assert_int_equal(cc_contact_find(f->b.svc, &other, NULL, NULL, &id, &err), CC_ERR_NOT_FOUND);
+    assert_int_equal(cc_contact_find(f->b.svc, &other, "a@example.com", "13300000031", &id, &err),
+                     CC_ERR_NOT_FOUND);
+    /* the newest is the most recently created, not the most recently changed */
+    assert_int_equal(cc_contact_delete(f->b.svc, &f->admin, b.id, NULL, &err), CC_OK);
+    assert_int_equal(cc_contact_find(f->b.svc, &f->admin, NULL, NULL, &id, &err), CC_OK);
+    assert_int_equal(id, a.id);
+    cc_store_thread_done(f->b.store);
+}
+
 static void a_disabled_key_is_refused_at_once_even_when_cached(void **state)
 {
     struct fx *f = *state;
@@ -325,6 +366,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(webhook_secret_rules_on_update, setup, teardown),
         cmocka_unit_test_setup_teardown(roles, setup, teardown),
         cmocka_unit_test_setup_teardown(contact_cap, setup, teardown),
+        cmocka_unit_test_setup_teardown(find_by_addresses_and_latest, setup, teardown),
         cmocka_unit_test_setup_teardown(a_disabled_key_is_refused_at_once_even_when_cached, setup,
                                         teardown),
     };
