@@ -567,6 +567,26 @@ static json_t *upper_hex(const char *hex)
     return json_string(u);
 }
 
+/* Fingerprint is the leaf's SHA-1, as GetUserCertificateDetail shows it
+ * (read from the stored PEM, which a list page does not carry); Sha2 its
+ * SHA-256. A certificate without a PEM shows the SHA-256 in both. */
+static void put_fingerprints(const struct list_ctx *x, json_t *o, const struct cc_certificate *ct)
+{
+    struct cc_certificate *full = cc_calloc(1, sizeof *full);
+    struct cc_x509_details *d = cc_calloc(1, sizeof *d);
+    struct cc_error err;
+    if (!cc_certificate_get(cc_req_service(x->c->req), cc_req_caller(x->c->req), ct->id, full,
+                            &err) &&
+        full->pem && !cc_x509_details(full->pem, d, &err))
+        json_object_set_new(o, "Fingerprint", json_string(d->sha1));
+    else
+        json_object_set_new(o, "Fingerprint", upper_hex(ct->fingerprint));
+    json_object_set_new(o, "Sha2", upper_hex(ct->fingerprint));
+    cc_certificate_clear(full);
+    cc_free(full);
+    cc_free(d);
+}
+
 /* A CERT or UPLOAD entry: a certificate, as the list shows it. */
 static json_t *render_cert(const struct list_ctx *x, const struct cc_certificate *ct)
 {
@@ -590,8 +610,7 @@ static json_t *render_cert(const struct list_ctx *x, const struct cc_certificate
     cc_buf_free(&b);
     json_object_set_new(o, "Issuer", json_string(ct->issuer));
     json_object_set_new(o, "SerialNo", json_string(ct->serial));
-    json_object_set_new(o, "Fingerprint", upper_hex(ct->fingerprint));
-    json_object_set_new(o, "Sha2", upper_hex(ct->fingerprint));
+    put_fingerprints(x, o, ct);
     json_object_set_new(o, "StartDate", date_of(ct->not_before));
     json_object_set_new(o, "EndDate", date_of(ct->not_after));
     json_object_set_new(o, "CertStartTime", json_integer(ct->not_before));
