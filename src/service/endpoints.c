@@ -237,7 +237,7 @@ enum cc_err cc_endpoint_update(struct cc_service *svc, const struct cc_caller *c
         return cc_error_set(err, CC_ERR_LIMIT_EXCEEDED, "ContactIds",
                             "An endpoint tells at most %d contacts.", CC_ENDPOINT_CONTACTS_MAX);
     /* the same rules as a new endpoint's contacts */
-    in.host = "localhost";
+    in.host = "example.com";
     in.n_contact_ids = n;
     memcpy(in.contact_ids, contact_ids, n * sizeof *contact_ids);
     struct cc_endpoint *scratch = cc_calloc(1, sizeof *scratch);
@@ -418,9 +418,11 @@ static json_t *alert_data(const struct cc_service *svc, const struct cc_endpoint
         snprintf(when, sizeof when, "%.10s %.5s UTC", t, t + 11);
         json_object_set_new(o, "not_after", json_string(when));
         if (a == CC_ENDPOINT_ALERT_EXPIRING)
-            json_object_set_new(o, "days_left", json_integer(k->not_after > now
-                                                                 ? (k->not_after - now) / DAY_MS
-                                                                 : 0));
+            /* whole days begun: 47 hours left is "in 2 days" */
+            json_object_set_new(o, "days_left",
+                                json_integer(k->not_after > now
+                                                 ? (k->not_after - now + DAY_MS - 1) / DAY_MS
+                                                 : 0));
         json_object_set_new(o, "fingerprint", json_string(k->fingerprint));
     }
     if (k->certificate_id) {
