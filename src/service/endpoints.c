@@ -35,8 +35,8 @@
 #include "util/util.h"
 
 #define DAY_MS 86400000LL
-/* A claimed check not finished by its timeout and this much more (the
- * server stopped) is taken again. */
+/* A claimed check not finished within its batch's timeouts and this much
+ * more (the server stopped) is taken again. */
 #define CLAIM_SLACK_MS 60000
 #define CHECKER_ACTOR "endpoint-checker"
 
@@ -737,7 +737,9 @@ static int64_t pass(struct svc_endpoints *ep)
     int64_t wait = -1;
     do {
         claim->now = cc_now_ms();
-        claim->until = claim->now + ep->cfg.timeout_ms + CLAIM_SLACK_MS;
+        /* the last of a full batch waits for batch / concurrency checks before it */
+        claim->until = claim->now + CLAIM_SLACK_MS +
+                       ep->cfg.timeout_ms * (CC_ENDPOINT_BATCH / ep->cfg.concurrency + 1);
         if (cc_store_write(ep->svc->store, claim_tx, claim, &err)) {
             cc_log(CC_LOG_ERROR, "endpoints: taking due checks failed", "error", err.message,
                    NULL);
