@@ -7,8 +7,9 @@
  * leaf's names against the name clients use — and hand the leaf back as
  * PEM. Sockets are non-blocking and every wait is a poll() bounded by the
  * one deadline, so a server that accepts and then says nothing costs one
- * timeout. Nothing is written to the server but the handshake: no
- * close_notify, so a peer that hung up cannot raise SIGPIPE.
+ * timeout. Nothing is written to the server but the handshake (no
+ * close_notify: the connection is just closed); serve ignores SIGPIPE for a
+ * peer that hangs up mid-handshake.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -64,6 +64,21 @@ static const struct cc_endpoint_config *config(const struct cc_service *svc)
 
 /* ---- input ------------------------------------------------------------------ */
 
+/* The contacts to tell, as sent: at most CC_ENDPOINT_CONTACTS_MAX, each
+ * once (that they are the account's is checked in the write). */
+static enum cc_err contact_ids_check(const int64_t *ids, size_t n, struct cc_error *err)
+{
+    if (n > CC_ENDPOINT_CONTACTS_MAX)
+        return cc_error_set(err, CC_ERR_LIMIT_EXCEEDED, "ContactIds",
+                            "An endpoint tells at most %d contacts.", CC_ENDPOINT_CONTACTS_MAX);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < i; j++)
+            if (ids[i] == ids[j])
+                return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "ContactIds",
+                                    "Contact %lld is named twice.", (long long)ids[i]);
+    return CC_OK;
+}
+
 /* in checked into e (host, port, sni, contacts). */
 static enum cc_err prepare(const struct cc_endpoint_input *in, struct cc_endpoint *e,
                            struct cc_error *err)
@@ -86,17 +101,10 @@ static enum cc_err prepare(const struct cc_endpoint_input *in, struct cc_endpoin
         if (!strcmp(e->sni, e->host))
             e->sni[0] = '\0'; /* the host's own name: one way to say it */
     }
-    if (in->n_contact_ids > CC_ENDPOINT_CONTACTS_MAX)
-        return cc_error_set(err, CC_ERR_LIMIT_EXCEEDED, "ContactIds",
-                            "An endpoint tells at most %d contacts.", CC_ENDPOINT_CONTACTS_MAX);
-    for (size_t i = 0; i < in->n_contact_ids; i++) {
-        for (size_t j = 0; j < i; j++)
-            if (in->contact_ids[i] == in->contact_ids[j])
-                return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "ContactIds",
-                                    "Contact %lld is named twice.",
-                                    (long long)in->contact_ids[i]);
-        e->contacts[e->n_contacts++] = in->contact_ids[i];
-    }
+    if ((rc = contact_ids_check(in->contact_ids, in->n_contact_ids, err)))
+        return rc;
+    memcpy(e->contacts, in->contact_ids, in->n_contact_ids * sizeof *e->contacts);
+    e->n_contacts = in->n_contact_ids;
     return CC_OK;
 }
 
@@ -231,19 +239,7 @@ enum cc_err cc_endpoint_update(struct cc_service *svc, const struct cc_caller *c
     enum cc_err rc = cc_service_require(caller, CC_ROLE_OPERATOR, err);
     if (rc)
         return rc;
-    struct cc_endpoint_input in;
-    memset(&in, 0, sizeof in);
-    if (n > CC_ENDPOINT_CONTACTS_MAX)
-        return cc_error_set(err, CC_ERR_LIMIT_EXCEEDED, "ContactIds",
-                            "An endpoint tells at most %d contacts.", CC_ENDPOINT_CONTACTS_MAX);
-    /* the same rules as a new endpoint's contacts */
-    in.host = "example.com";
-    in.n_contact_ids = n;
-    memcpy(in.contact_ids, contact_ids, n * sizeof *contact_ids);
-    struct cc_endpoint *scratch = cc_calloc(1, sizeof *scratch);
-    rc = prepare(&in, scratch, err);
-    cc_free(scratch);
-    if (rc)
+    if ((rc = contact_ids_check(contact_ids, n, err)))
         return rc;
     struct update_op op = {caller, id, contact_ids, n};
     if ((rc = cc_store_write(svc->store, update_tx, &op, err)))
