@@ -292,6 +292,9 @@ test('a server that is not there: error once; when it comes up, the recovery onc
   assert.equal(e.state, 'error');
   assert.equal(e.last_check.handshake_ok, false);
   assert.match(e.last_check.error, /cannot connect to 127\.0\.0\.1 port \d+/);
+  // delivered before the recovery, so that the two are not merged into one message
+  const [first] = await robots.waitFor('dingtalk', ding, 1, { timeoutMs: 15000 });
+  assert.match(JSON.stringify(first.body), /Endpoint certificate problem/);
   const tls = new TlsServer(port, files(pki.leaf(['up.example.test'])));
   await tls.start();
   const ok = await checkNow(ep.id);
