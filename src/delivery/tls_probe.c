@@ -5,11 +5,13 @@
  * chain verified against the system's roots (and an optional file of extra
  * roots) at the service's clock, whether an intermediate is missing, the
  * leaf's names against the name clients use — and hand the leaf back as
- * PEM. Sockets are non-blocking and every wait is a poll() bounded by the
- * one deadline, so a server that accepts and then says nothing costs one
- * timeout. Nothing is written to the server but the handshake (no
- * close_notify: the connection is just closed); serve ignores SIGPIPE for a
- * peer that hangs up mid-handshake.
+ * PEM. The name is resolved asynchronously and the socket is non-blocking:
+ * every wait is bounded by the one deadline, so a resolver that does not
+ * answer or a server that accepts and then says nothing costs one timeout
+ * (a lookup glibc cannot cancel is still waited for: the resolver's own
+ * timeouts bound it). Nothing is written to the server but the handshake
+ * (no close_notify: the connection is just closed); serve ignores SIGPIPE
+ * for a peer that hangs up mid-handshake.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -46,6 +49,52 @@ static int wait_fd(int fd, short events, int64_t deadline)
     }
 }
 
+/* host's addresses for port into *res (freeaddrinfo), resolved by glibc's
+ * asynchronous getaddrinfo so that a resolver that does not answer costs the
+ * deadline, not its own timeouts. 0, or an EAI_ code (EAI_AGAIN: timed out). */
+static int resolve(const char *host, const char *port, int64_t deadline, struct addrinfo **res)
+{
+    struct addrinfo hints;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    struct gaicb cb;
+    memset(&cb, 0, sizeof cb);
+    cb.ar_name = host;
+    cb.ar_service = port;
+    cb.ar_request = &hints;
+    struct gaicb *list[1] = {&cb};
+    int rc = getaddrinfo_a(GAI_NOWAIT, list, 1, NULL);
+    if (rc)
+        return rc;
+    for (;;) {
+        int64_t left = deadline - cc_mono_ms();
+        struct timespec ts = {(time_t)(left > 0 ? left / 1000 : 0),
+                              (long)(left > 0 ? left % 1000 : 0) * 1000000};
+        rc = left > 0 ? gai_suspend((const struct gaicb *const *)list, 1, &ts) : EAI_AGAIN;
+        if (rc == EAI_INTR)
+            continue;
+        if (rc != EAI_AGAIN)
+            break;
+        /* timed out: a lookup glibc cannot cancel is waited for (cb is ours) */
+        if (gai_cancel(&cb) == EAI_NOTCANCELED) {
+            while (gai_error(&cb) == EAI_INPROGRESS)
+                gai_suspend((const struct gaicb *const *)list, 1, NULL);
+            if (cb.ar_result)
+                freeaddrinfo(cb.ar_result);
+        }
+        return EAI_AGAIN;
+    }
+    rc = gai_error(&cb);
+    if (rc) {
+        if (cb.ar_result)
+            freeaddrinfo(cb.ar_result);
+        return rc;
+    }
+    *res = cb.ar_result;
+    return 0;
+}
+
 /* A connected non-blocking socket to one of host's addresses, or -1 with
  * out->error set. */
 static int connect_to(const struct cc_tls_probe_req *rq, int64_t deadline,
@@ -53,14 +102,11 @@ static int connect_to(const struct cc_tls_probe_req *rq, int64_t deadline,
 {
     char port[8];
     snprintf(port, sizeof port, "%d", rq->port);
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV;
-    int g = getaddrinfo(rq->host, port, &hints, &res);
+    struct addrinfo *res = NULL;
+    int g = resolve(rq->host, port, deadline, &res);
     if (g) {
         snprintf(out->error, sizeof out->error, "cannot resolve %s: %s", rq->host,
-                 gai_strerror(g));
+                 g == EAI_AGAIN && cc_mono_ms() >= deadline ? "timed out" : gai_strerror(g));
         return -1;
     }
     int fd = -1, last = 0;

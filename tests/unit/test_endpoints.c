@@ -4,7 +4,7 @@
  * contacts, one per host, port and sni), roles, changing its contacts,
  * deleting it, each change audited; and a check of a server that is not
  * there, recorded as an error and notified once however often it is
- * checked. Checks against real TLS servers are in
+ * checked, and a name that does not resolve. Checks against real TLS servers are in
  * tests/integration/endpoints.test.mjs.
  */
 #include <setjmp.h>
@@ -192,6 +192,16 @@ static void unreachable_is_an_error_notified_once(void **state)
     assert_int_equal(svc_fixture_count(&f->b, "SELECT count(*) FROM events WHERE type = "
                                               "'certificate.endpoint_error' AND json_extract(data, "
                                               "'$.reason') LIKE 'cannot connect%'", NULL), 1);
+    /* a name that cannot resolve (RFC 6761: .invalid) is an error in words */
+    in.host = "nothing.invalid";
+    in.sni = NULL;
+    in.port = 443;
+    assert_int_equal(cc_endpoint_create(f->b.svc, &f->admin, &in, &e, &err), CC_OK);
+    int64_t id2 = e.id;
+    cc_endpoint_clear(&e);
+    assert_int_equal(cc_endpoint_check_now(f->b.svc, &f->admin, id2, &e, &err), CC_OK);
+    assert_non_null(strstr(e.last.error, "cannot resolve nothing.invalid"));
+    cc_endpoint_clear(&e);
     /* another account's caller finds nothing */
     struct cc_caller other = f->admin;
     other.account_id += 1000;
