@@ -2,10 +2,10 @@
  * test_endpoints.c — unit tests of service/endpoints.c on a real database
  * (service_fixture.h): the rules of a new endpoint (host, port, sni,
  * contacts, one per host, port and sni), roles, changing its contacts,
- * deleting it, each change audited; and a check of a server that is not
+ * deleting it, each change audited; a check of a server that is not
  * there, recorded as an error and notified once however often it is
- * checked, and a name that does not resolve. Checks against real TLS servers are in
- * tests/integration/endpoints.test.mjs.
+ * checked; a name that does not resolve. Checks against real TLS servers
+ * are in tests/integration/endpoints.test.mjs.
  */
 #include <setjmp.h>
 #include <stdarg.h>
