@@ -307,26 +307,40 @@ test('a server that is not there: error once; when it comes up, the recovery onc
   assert.match(JSON.stringify(msgs[1].body), /problem resolved/);
 });
 
-test('the schedule finds an alert by itself within one interval and tells it once', async () => {
-  const { contact } = await contactWithRobot(server2, admin2);
-  const tls = await serve(pki.leaf(['sched.example.test']), { withChain: false });
-  const ep = await addEndpoint({ host: '127.0.0.1', port: tls.port, sni: 'sched.example.test', contact_ids: [contact.id] },
-    { key: admin2, srv: server2 });
+test('renewed but not deployed: the schedule finds it by itself within one interval and tells it once', async () => {
+  const { contact, ding } = await contactWithRobot(server2, admin2);
+  const old = pki.leaf(['sched.example.test'], { days: 60 });
+  const oldCert = assertOk(await api(server2, 'POST', '/v1/certificates', { key: admin2, json: { pem: old.chain, contact_ids: [contact.id] } }), 201);
+  const tls = await serve(old);
+  const ep = await addEndpoint({ host: '127.0.0.1', port: tls.port, sni: 'sched.example.test' }, { key: admin2, srv: server2 });
   const first = await firstChecked(ep.id, { key: admin2, srv: server2 });
-  assert.equal(first.state, 'error');
-  // two more scheduled checks (interval 2 s, jittered by a tenth)
-  let seen = Date.parse(first.last_check.checked_at);
+  assert.equal(first.state, 'ok', JSON.stringify(first));
+  // renewed in certcontacts, not deployed: no "check now" from here on
+  const renewed = assertOk(await api(server2, 'POST', '/v1/certificates', { key: admin2, json: { pem: pki.leaf(['sched.example.test'], { days: 90 }).chain } }), 201);
+  const found = await waitFor(async () => {
+    const e = assertOk(await api(server2, 'GET', `/v1/endpoints/${ep.id}`, { key: admin2 }), 200);
+    return e.state === 'outdated' ? e : null;
+  }, { timeoutMs: 10000, what: 'a scheduled check finding the old certificate' });
+  // the next scheduled check found it: one interval (2 s, jittered by a tenth) after the first
+  const gap = Date.parse(found.last_check.checked_at) - Date.parse(first.last_check.checked_at);
+  assert.ok(gap < 2200 + 1500, `found ${gap} ms after the first check`);
+  assert.equal(found.last_check.certificate_id, oldCert.id);
+  assert.equal(found.last_check.newer_certificate_id, renewed.id);
+  // two more scheduled checks tell nothing more
+  let seen = Date.parse(found.last_check.checked_at);
   for (let i = 0; i < 2; i++) {
     const later = await waitFor(async () => {
       const e = assertOk(await api(server2, 'GET', `/v1/endpoints/${ep.id}`, { key: admin2 }), 200);
       return Date.parse(e.last_check.checked_at) > seen ? e : null;
     }, { timeoutMs: 10000, what: 'a scheduled check' });
     seen = Date.parse(later.last_check.checked_at);
-    assert.equal(later.state, 'error');
+    assert.equal(later.state, 'outdated');
   }
   const events = await endpointEvents(contact.id, ep.id, { key: admin2, srv: server2 });
-  assert.equal(events.length, 1);
-  assert.equal(events[0].type, 'certificate.endpoint_error');
+  assert.deepEqual(events.map((x) => [x.type, x.data.resolved]), [['certificate.endpoint_outdated', undefined]]);
+  const msgs = await robots.waitFor('dingtalk', ding, 1, { timeoutMs: 15000 });
+  assert.equal(msgs.length, 1);
+  assert.match(JSON.stringify(msgs[0].body), /Endpoint certificate outdated/);
 });
 
 test('CRUD, validation, roles and audit', async () => {
