@@ -804,8 +804,19 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
         cc_dispatcher_stop(disp);
         return 1;
     }
+    struct cc_endpoint_config ecfg = {cfg->endpoint_check_interval_s,
+                                      cfg->endpoint_check_timeout_ms,
+                                      cfg->endpoint_check_concurrency, cfg->endpoint_ca_file};
+    if (cc_endpoints_start(svc, &ecfg, &err)) {
+        say_error("%s", err.message);
+        cc_reminders_stop(svc);
+        cc_http_stop(srv);
+        cc_dispatcher_stop(disp);
+        return 1;
+    }
     if (cc_audit_retention_start(svc, cfg->audit_retention_days, &err)) {
         say_error("%s", err.message);
+        cc_endpoints_stop(svc);
         cc_reminders_stop(svc);
         cc_http_stop(srv);
         cc_dispatcher_stop(disp);
@@ -823,6 +834,7 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
     cc_log(CC_LOG_INFO, "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
     cc_http_stop(srv);
     cc_audit_retention_stop(svc);
+    cc_endpoints_stop(svc); /* checks in flight finish within their timeout */
     cc_reminders_stop(svc); /* a batch being raised commits first */
     cc_service_set_delivery(svc, &dc, NULL);
     cc_dispatcher_stop(disp); /* sends in flight finish; the rest waits in the outbox */

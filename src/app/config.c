@@ -217,6 +217,19 @@ static const struct opt opts[] = {
      CC_AUDIT_RETENTION_MAX_DAYS, "180", NULL,
      "Days an audit log entry is kept. An hourly job removes older entries, records what it "
      "removed as an audit.retention entry, and keeps the hash chain verifiable."},
+    {"endpoint_check_interval_s", INT(endpoint_check_interval_s), 1, 2592000, "21600", NULL,
+     "Seconds between two checks of a watched TLS endpoint (6 hours by default); each "
+     "endpoint's next check is moved by up to a tenth of this either way so that they do not "
+     "run in step. An endpoint is checked at once when it is added."},
+    {"endpoint_check_timeout_ms", INT(endpoint_check_timeout_ms), 100, 120000, "10000", NULL,
+     "Milliseconds one endpoint check may take to connect and finish the TLS handshake; "
+     "longer is an endpoint error (\"timed out\")."},
+    {"endpoint_check_concurrency", INT(endpoint_check_concurrency), 1,
+     CC_ENDPOINT_CONCURRENCY_MAX, "4", NULL,
+     "Endpoint checks that run at once, scheduled and on-demand ones together."},
+    {"endpoint_ca_file", STR(endpoint_ca_file), 0, 0, "", NULL,
+     "A PEM file of extra root certificates endpoint checks trust besides the system's, for "
+     "servers with certificates from an internal CA. Empty: the system's roots only."},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 

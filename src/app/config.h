@@ -89,6 +89,11 @@ struct cc_config {
     int64_t clock_offset_s;
     /* the audit log */
     int64_t audit_retention_days;
+    /* watched endpoints */
+    int64_t endpoint_check_interval_s;
+    int64_t endpoint_check_timeout_ms;
+    int64_t endpoint_check_concurrency;
+    char endpoint_ca_file[1024];
 };
 
 void cc_config_defaults(struct cc_config *cfg);

@@ -46,7 +46,10 @@
     X(USER_SIGN_IN_FAILED, "user.sign_in_failed", "user")                            \
     X(USER_SIGN_OUT, "user.sign_out", "user")                                        \
     X(AUDIT_RETENTION, "audit.retention", "audit")                                   \
-    X(ACCESS_KEY_AUTH_FAILED, "access_key.auth_failed", "access_key")
+    X(ACCESS_KEY_AUTH_FAILED, "access_key.auth_failed", "access_key")                \
+    X(ENDPOINT_CREATE, "endpoint.create", "endpoint")                                \
+    X(ENDPOINT_UPDATE, "endpoint.update", "endpoint")                                \
+    X(ENDPOINT_DELETE, "endpoint.delete", "endpoint")
 
 #define CC_AUDIT_ENUM(e, name, type) CC_AUDIT_##e,
 enum cc_audit_action { CC_AUDIT_NONE = 0, CC_AUDIT_ACTIONS(CC_AUDIT_ENUM) CC_AUDIT_COUNT };

@@ -169,6 +169,9 @@ enum cc_event_type {
     CC_EVENT_EXPIRED,               /* certificate.expired */
     CC_EVENT_REVOKED,               /* certificate.revoked */
     CC_EVENT_TEST,                  /* contact.test */
+    CC_EVENT_ENDPOINT_OUTDATED,     /* certificate.endpoint_outdated */
+    CC_EVENT_ENDPOINT_EXPIRING,     /* certificate.endpoint_expiring */
+    CC_EVENT_ENDPOINT_ERROR,        /* certificate.endpoint_error */
     CC_EVENT_COUNT
 };
 enum cc_event_type cc_event_type_parse(const char *s);
@@ -203,7 +206,8 @@ int cc_template_builtin(enum cc_event_type t, const char *lang, const char **tit
  * (one line) and body not empty, within the limits, valid UTF-8, no control
  * characters but the body's line breaks; every {{variable}} closed and known
  * (domains, brand, type, not_after, days_left, expires_in, order_id,
- * reason, url, contact_name, event_type, certificate_id, serial), sections
+ * reason, url, contact_name, event_type, certificate_id, serial, endpoint,
+ * resolved, reason_zh), sections
  * closed in order; and the template's own text, outside its variables and
  * sections, contains the robots' keyword: "certificate"
  * (case-sensitive) for "en", "证书" for "zh-CN". Returns 0, or -1 with the
@@ -289,5 +293,12 @@ int cc_cert_parse_time(const char *s, int64_t *ms);
  * IDNA, "*." only in front), its A-label lower-cased into out
  * (CC_DOMAIN_MAX + 1). Field "Domains". */
 enum cc_err cc_cert_check_domain(const char *in, char *out, size_t outsz, struct cc_error *err);
+
+/* ---- watched endpoints (endpoint.c) ---------------------------------------------
+ * A host to watch: a DNS name (checked as a certificate's name, no
+ * wildcard), or an IPv4 or IPv6 address; lower-cased into out
+ * (CC_DOMAIN_MAX + 1). *is_ip set. Errors name field ("Host", "Sni"). */
+enum cc_err cc_endpoint_check_host(const char *in, const char *field, char *out, size_t outsz,
+                                   int *is_ip, struct cc_error *err);
 
 #endif

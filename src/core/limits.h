@@ -268,6 +268,27 @@
  * whole days really left rather than its threshold. */
 #define CC_REMINDER_LATE_MS (3600 * 1000LL)
 
+/* ---- watched endpoints --------------------------------------------------- */
+/* Watched endpoints (service/endpoints.c): per account; contacts told of one
+ * endpoint's alerts; due endpoints taken per pass of the checker. */
+#ifndef CC_ENDPOINTS_MAX
+#define CC_ENDPOINTS_MAX 1000
+#endif
+#ifndef CC_ENDPOINT_CONTACTS_MAX
+#define CC_ENDPOINT_CONTACTS_MAX 20
+#endif
+#ifndef CC_ENDPOINT_BATCH
+#define CC_ENDPOINT_BATCH 64
+#endif
+/* The checker's options (endpoint_check_*): bounds of each. */
+#define CC_ENDPOINT_INTERVAL_DEFAULT_S 21600
+#define CC_ENDPOINT_TIMEOUT_DEFAULT_MS 10000
+#define CC_ENDPOINT_CONCURRENCY_DEFAULT 4
+#define CC_ENDPOINT_CONCURRENCY_MAX 64
+/* A check's schedule is moved by up to this share of the interval either
+ * way, so endpoints added together do not stay in step. */
+#define CC_ENDPOINT_JITTER_PERCENT 10
+
 /* ---- test sends: not a spam or SMS-cost relay ----------------------------- */
 /* Test messages to one contact (all its channels) or one unsaved robot in a
  * sliding hour, when the configuration says 0. */

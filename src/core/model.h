@@ -375,4 +375,53 @@ struct cc_cert_filter {
     int64_t page, page_size;
 };
 
+/* ---- watched endpoints (service/endpoints.c) ---------------------------------- */
+/* A TLS server an account watches: what its last check found, and which of
+ * the three alerts are raised now (each notified once when it starts and
+ * once when it clears). */
+#define CC_ENDPOINT_REASON_MAX 256          /* bytes of a check's reason in words */
+enum cc_endpoint_alert {
+    CC_ENDPOINT_ALERT_OUTDATED = 1,         /* certificate.endpoint_outdated */
+    CC_ENDPOINT_ALERT_EXPIRING = 2,         /* certificate.endpoint_expiring */
+    CC_ENDPOINT_ALERT_ERROR = 4,            /* certificate.endpoint_error */
+};
+
+/* What one check saw. */
+struct cc_endpoint_check {
+    int64_t checked_at;                     /* ms; 0: never checked */
+    int handshake_ok;                       /* a TLS session was made */
+    char error[CC_ENDPOINT_REASON_MAX + 1]; /* why it is an error, in words; "" none */
+    char tls_version[16];                   /* "TLSv1.3"; "" without a handshake */
+    char fingerprint[65];                   /* hex SHA-256 of the served leaf */
+    char *names;                            /* JSON array of the leaf's names; owned */
+    char issuer[CC_CERT_DN_MAX + 1];
+    int64_t not_after;                      /* ms */
+    int chain_verified;                     /* the served chain verifies to a trusted root */
+    int chain_complete;                     /* no intermediate is missing */
+    int names_match;                        /* the leaf covers the name clients use */
+    int64_t certificate_id;                 /* the known certificate served; 0: none */
+    int64_t newer_certificate_id;           /* a newer one for these names; 0: none */
+};
+
+struct cc_endpoint {
+    int64_t id;
+    int64_t account_id;
+    char host[CC_DOMAIN_MAX + 1];           /* a DNS name (A-label) or an IP address */
+    int port;
+    char sni[CC_DOMAIN_MAX + 1];            /* server name sent; "" the host (a name) */
+    size_t n_contacts;
+    int64_t contacts[CC_ENDPOINT_CONTACTS_MAX]; /* contact ids told of its alerts */
+    int64_t created_at, updated_at;
+    int64_t next_check_at;                  /* ms */
+    unsigned alerts;                        /* enum cc_endpoint_alert bits raised now */
+    struct cc_endpoint_check last;
+};
+/* Frees what e owns (not e) and clears those members. */
+void cc_endpoint_clear(struct cc_endpoint *e);
+/* The alert's event type ("certificate.endpoint_error"). */
+const char *cc_endpoint_alert_event(enum cc_endpoint_alert a);
+/* The one word the API shows for e's state: "pending" (never checked),
+ * "error", "outdated", "expiring" (the worst alert raised) or "ok". */
+const char *cc_endpoint_state(const struct cc_endpoint *e);
+
 #endif

@@ -29,6 +29,9 @@ static const char *const type_names[CC_EVENT_COUNT] = {
     [CC_EVENT_EXPIRED] = "certificate.expired",
     [CC_EVENT_REVOKED] = "certificate.revoked",
     [CC_EVENT_TEST] = "contact.test",
+    [CC_EVENT_ENDPOINT_OUTDATED] = "certificate.endpoint_outdated",
+    [CC_EVENT_ENDPOINT_EXPIRING] = "certificate.endpoint_expiring",
+    [CC_EVENT_ENDPOINT_ERROR] = "certificate.endpoint_error",
 };
 
 enum cc_event_type cc_event_type_parse(const char *s)
@@ -122,6 +125,53 @@ static const struct tmpl templates[CC_EVENT_COUNT][2] = {
          "{{contact_name}} will arrive here."},
         {"certcontacts 测试：证书通知可以送达 {{contact_name}}",
          "这是一条来自 certcontacts 的测试消息。{{contact_name}} 的证书通知将发送到这里。"}},
+    /* A watched endpoint's alerts: the same type says when it starts and,
+     * with resolved set, when it clears. */
+    [CC_EVENT_ENDPOINT_OUTDATED] = {
+        {"Endpoint certificate {{^resolved}}outdated{{/resolved}}{{#resolved}}up to date again"
+         "{{/resolved}}: {{endpoint}}",
+         "{{^resolved}}{{endpoint}} still serves an old certificate for {{domains}}"
+         "{{#not_after}} (valid until {{not_after}}){{/not_after}}, although a newer "
+         "certificate for these names exists.\nDeploy the new certificate there.{{/resolved}}"
+         "{{#resolved}}{{endpoint}} no longer serves the old certificate for {{domains}}."
+         "{{/resolved}}" LINK_EN},
+        {"站点证书{{^resolved}}未更新{{/resolved}}{{#resolved}}已更新{{/resolved}}：{{endpoint}}",
+         "{{^resolved}}{{endpoint}} 仍在使用 {{domains}} 的旧证书{{#not_after}}（有效期至 "
+         "{{not_after}}）{{/not_after}}，但这些域名已有更新的证书。\n请在该站点部署新证书。"
+         "{{/resolved}}{{#resolved}}{{endpoint}} 已不再使用 {{domains}} 的旧证书。{{/resolved}}"
+         LINK_ZH}},
+    [CC_EVENT_ENDPOINT_EXPIRING] = {
+        {"Endpoint certificate {{^resolved}}{{#days_left}}expires {{expires_in}}{{/days_left}}"
+         "{{^days_left}}expires soon{{/days_left}}{{/resolved}}{{#resolved}}replaced"
+         "{{/resolved}}: {{endpoint}}",
+         "{{^resolved}}The certificate {{endpoint}} serves for {{domains}} "
+         "{{#days_left}}expires {{expires_in}}{{/days_left}}{{^days_left}}expires soon"
+         "{{/days_left}}{{#not_after}}, on {{not_after}}{{/not_after}}.\nRenew it and deploy "
+         "the new certificate there before then.{{/resolved}}{{#resolved}}{{endpoint}} now "
+         "serves a certificate for {{domains}} that is not about to expire{{#not_after}} "
+         "(valid until {{not_after}}){{/not_after}}.{{/resolved}}" LINK_EN},
+        {"站点证书{{^resolved}}{{#days_left}}将于{{expires_in}}到期{{/days_left}}"
+         "{{^days_left}}即将到期{{/days_left}}{{/resolved}}{{#resolved}}已更换{{/resolved}}："
+         "{{endpoint}}",
+         "{{^resolved}}{{endpoint}} 使用的 {{domains}} 证书{{#days_left}}将于{{expires_in}}"
+         "{{/days_left}}{{^days_left}}即将{{/days_left}}{{#not_after}}（{{not_after}}）"
+         "{{/not_after}}到期。\n请在此之前续费并在该站点部署新证书。{{/resolved}}{{#resolved}}"
+         "{{endpoint}} 现在使用的 {{domains}} 证书不会很快到期{{#not_after}}（有效期至 "
+         "{{not_after}}）{{/not_after}}。{{/resolved}}" LINK_ZH}},
+    [CC_EVENT_ENDPOINT_ERROR] = {
+        {"Endpoint certificate {{^resolved}}problem{{/resolved}}{{#resolved}}problem resolved"
+         "{{/resolved}}: {{endpoint}}",
+         "{{^resolved}}Checking the certificate {{endpoint}} serves found a problem."
+         REASON_EN "\nClients may refuse to connect: fix it as soon as possible.{{/resolved}}"
+         "{{#resolved}}The certificate {{endpoint}} serves checks out again{{#domains}} "
+         "({{domains}}){{/domains}}.{{/resolved}}" LINK_EN},
+        {"站点证书{{^resolved}}异常{{/resolved}}{{#resolved}}已恢复正常{{/resolved}}："
+         "{{endpoint}}",
+         "{{^resolved}}检查 {{endpoint}} 使用的证书时发现问题。"
+         "{{#reason_zh}}\n原因：{{reason_zh}}{{/reason_zh}}"
+         "{{^reason_zh}}" REASON_ZH "{{/reason_zh}}"
+         "\n客户端可能无法连接，请尽快处理。{{/resolved}}{{#resolved}}{{endpoint}} 使用的证书已"
+         "恢复正常{{#domains}}（{{domains}}）{{/domains}}。{{/resolved}}" LINK_ZH}},
 };
 
 enum esc { ESC_TEXT, ESC_MARKDOWN, ESC_HTML };
@@ -515,7 +565,8 @@ void cc_render_event(enum cc_event_type t, const char *lang, const void *data,
 
 static const char *const known_vars[] = {
     "domains", "brand", "type", "not_after", "days_left", "expires_in", "order_id", "reason",
-    "url", "contact_name", "event_type", "certificate_id", "serial",
+    "url", "contact_name", "event_type", "certificate_id", "serial", "endpoint", "resolved",
+    "reason_zh",
 };
 
 static int var_known(const char *name)
@@ -568,7 +619,8 @@ static int check_tags(const char *what, const char *s, struct cc_buf *lit, char 
             snprintf(why, whysz,
                      "The %s uses the unknown variable {{%.*s}}; known variables: domains, brand, "
                      "type, not_after, days_left, expires_in, order_id, reason, url, "
-                     "contact_name, event_type, certificate_id, serial.",
+                     "contact_name, event_type, certificate_id, serial, endpoint, resolved, "
+                     "reason_zh.",
                      what, tl > 64 ? 64 : (int)tl, open + 2);
             return -1;
         }

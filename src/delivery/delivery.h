@@ -226,4 +226,33 @@ void cc_dispatcher_wake(struct cc_dispatcher *d);
 /* Finishes the sends in flight, then stops; NULL is ignored. */
 void cc_dispatcher_stop(struct cc_dispatcher *d);
 
+/* ---- TLS endpoint probes (tls_probe.c) -----------------------------------------
+ * One TLS handshake with a server someone watches, and what it served. The
+ * service decides what the result means (service/endpoints.c). */
+struct cc_tls_probe_req {
+    const char *host;             /* a DNS name or an IP address */
+    int port;
+    const char *sni;              /* server name to send; NULL or "": none */
+    const char *match_name;       /* the name the leaf must cover (a name or an IP) */
+    int64_t timeout_ms;           /* connect and handshake together */
+    const char *ca_file;          /* extra trusted roots (PEM); NULL or "": none */
+    int64_t now_ms;               /* the time the chain is verified at */
+};
+struct cc_tls_probe_result {
+    int handshake_ok;
+    char error[256];              /* why the handshake failed, in words */
+    char tls_version[16];         /* "TLSv1.3" */
+    char *leaf_pem;               /* the served leaf; owned: cc_free() */
+    int chain_verified;           /* the served chain verifies to a trusted root */
+    int chain_complete;           /* no certificate between the leaf and a root is missing */
+    int names_match;              /* the leaf covers match_name */
+    char verify_error[128];       /* OpenSSL's words for why the chain does not verify */
+};
+/* Connects to rq->host:rq->port, makes one TLS handshake (whatever the
+ * server sends is accepted, so that it can be looked at), verifies the
+ * served chain against the system's roots and rq->ca_file, checks the
+ * leaf's names, and closes. Blocks at most rq->timeout_ms once the name is
+ * resolved. *out is zeroed first; free out->leaf_pem with cc_free(). */
+void cc_tls_probe(const struct cc_tls_probe_req *rq, struct cc_tls_probe_result *out);
+
 #endif

@@ -169,6 +169,13 @@ void cc_h_certificates_private_key(struct cc_request *req);
 /* rest_reminders.c */
 void cc_h_reminder_settings_get(struct cc_request *req);
 void cc_h_reminder_settings_put(struct cc_request *req);
+/* rest_endpoints.c */
+void cc_h_endpoints_create(struct cc_request *req);
+void cc_h_endpoints_list(struct cc_request *req);
+void cc_h_endpoints_get(struct cc_request *req);
+void cc_h_endpoints_update(struct cc_request *req);
+void cc_h_endpoints_delete(struct cc_request *req);
+void cc_h_endpoints_check(struct cc_request *req);
 /* A JSON array of reminder thresholds (named name, field for errors) into
  * days: at most CC_REMINDER_DAYS_MAX whole numbers (the service checks
  * their range); *n is set. */

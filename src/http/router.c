@@ -116,6 +116,17 @@ const struct cc_route cc_http_routes[] = {
     {"GET", "/v1/audit", cc_h_audit_list, ADMIN,
      "The account's audit log, newest first, filtered and paged"},
     {"GET", "/v1/audit.csv", cc_h_audit_csv, ADMIN, "The account's audit log as CSV"},
+    {"POST", "/v1/endpoints", cc_h_endpoints_create, OPERATOR,
+     "Watch a TLS server: host, port, sni and the contacts to tell"},
+    {"GET", "/v1/endpoints", cc_h_endpoints_list, READONLY,
+     "The watched TLS servers with their last check"},
+    {"GET", "/v1/endpoints/{id}", cc_h_endpoints_get, READONLY,
+     "One watched TLS server with its last check"},
+    {"PATCH", "/v1/endpoints/{id}", cc_h_endpoints_update, OPERATOR,
+     "Change the contacts told of a watched server's alerts"},
+    {"DELETE", "/v1/endpoints/{id}", cc_h_endpoints_delete, OPERATOR, "Stop watching a server"},
+    {"POST", "/v1/endpoints/{id}/check", cc_h_endpoints_check, OPERATOR,
+     "Check a watched server now and notify what changed"},
     {NULL, NULL, NULL, CC_ACCESS_UNSET, NULL},
 };
 

@@ -847,4 +847,56 @@ enum cc_err cc_audit_retention_run(struct cc_service *svc, int64_t days, int64_t
 enum cc_err cc_audit_retention_start(struct cc_service *svc, int64_t days, struct cc_error *err);
 void cc_audit_retention_stop(struct cc_service *svc);
 
+/* ---- endpoints.c: watched TLS endpoints ------------------------------------------ */
+/* A new endpoint as the caller sent it; strings borrowed. port 0: 443. */
+struct cc_endpoint_input {
+    const char *host;
+    int64_t port;
+    const char *sni;                        /* NULL or "": the host's name */
+    size_t n_contact_ids;
+    int64_t contact_ids[CC_ENDPOINT_CONTACTS_MAX];
+};
+/* The checker's options (endpoint_check_*). */
+struct cc_endpoint_config {
+    int64_t interval_s;                     /* between two checks of one endpoint */
+    int64_t timeout_ms;                     /* one check: connect and handshake */
+    int64_t concurrency;                    /* checks at once, on-demand ones included */
+    const char *ca_file;                    /* extra trusted roots (PEM); "" none; copied */
+};
+/* Adds an endpoint to watch (operator): host a name or an IP address, port
+ * 1 to 65535, sni a name, contacts of the account (at most
+ * CC_ENDPOINT_CONTACTS_MAX), at most CC_ENDPOINTS_MAX per account, the
+ * same host, port and sni once (409 AlreadyExists). Its first check is due
+ * at once. Audited. *out: cc_endpoint_clear(). */
+enum cc_err cc_endpoint_create(struct cc_service *svc, const struct cc_caller *caller,
+                               const struct cc_endpoint_input *in, struct cc_endpoint *out,
+                               struct cc_error *err);
+/* One endpoint with its last check (any role). */
+enum cc_err cc_endpoint_get(struct cc_service *svc, const struct cc_caller *caller, int64_t id,
+                            struct cc_endpoint *out, struct cc_error *err);
+/* One page of the account's endpoints (any role). *out: cc_endpoint_clear()
+ * each, then cc_free(). */
+enum cc_err cc_endpoint_list(struct cc_service *svc, const struct cc_caller *caller,
+                             int64_t page, int64_t page_size, struct cc_endpoint **out,
+                             size_t *n, int64_t *total, struct cc_error *err);
+/* Replaces the contacts told of the endpoint's alerts (operator). Audited. */
+enum cc_err cc_endpoint_update(struct cc_service *svc, const struct cc_caller *caller, int64_t id,
+                               const int64_t *contact_ids, size_t n, struct cc_endpoint *out,
+                               struct cc_error *err);
+/* Stops watching it (operator). Audited. */
+enum cc_err cc_endpoint_delete(struct cc_service *svc, const struct cc_caller *caller, int64_t id,
+                               struct cc_error *err);
+/* Checks it now (operator), on the calling thread (at most the check
+ * timeout, waiting for a free place among the checks running), raises what
+ * changed as the scheduled check would, and hands back the endpoint. */
+enum cc_err cc_endpoint_check_now(struct cc_service *svc, const struct cc_caller *caller,
+                                  int64_t id, struct cc_endpoint *out, struct cc_error *err);
+/* The checker thread: checks each endpoint when it falls due, cfg->concurrency
+ * at once, then again after cfg->interval_s give or take
+ * CC_ENDPOINT_JITTER_PERCENT. Start it in serve after cc_reminders_start
+ * (links use its public_url); stop it before the dispatcher. */
+enum cc_err cc_endpoints_start(struct cc_service *svc, const struct cc_endpoint_config *cfg,
+                               struct cc_error *err);
+void cc_endpoints_stop(struct cc_service *svc);
+
 #endif

@@ -30,10 +30,11 @@ json_t *svc_sample_data(void)
     cc_time_rfc3339(cc_now_ms() + 30LL * 86400000, ts, sizeof ts);
     memcpy(date, ts, 10);
     date[10] = '\0';
-    return json_pack("{s:[s], s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s}", "domains",
+    return json_pack("{s:[s], s:s, s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "domains",
                      "www.example.com", "brand", "DigiCert", "type", "OV", "not_after", date,
                      "days_left", (json_int_t)30, "order_id", "TEST-0001", "reason", "test",
-                     "certificate_id", "cert-0001", "serial", "0123456789ABCDEF");
+                     "certificate_id", "cert-0001", "serial", "0123456789ABCDEF", "endpoint",
+                     "www.example.com:443", "reason_zh", "测试");
 }
 
 static int one_of(const char *s, const char *const *set, size_t n)

@@ -122,6 +122,8 @@ CC_STORE_CERTIFICATE_OPS(FORWARD_CERTIFICATES)
 CC_STORE_REMINDER_OPS(FORWARD_REMINDERS)
 #define FORWARD_SEALED(kind, name, params, args) FORWARD(sealed, kind, name, params, args)
 CC_STORE_SEALED_OPS(FORWARD_SEALED)
+#define FORWARD_ENDPOINTS(kind, name, params, args) FORWARD(endpoints, kind, name, params, args)
+CC_STORE_ENDPOINT_OPS(FORWARD_ENDPOINTS)
 
 void cc_sealed_values_free(struct cc_sealed_value *v, size_t n)
 {

@@ -16,6 +16,7 @@ const EVENTS = [
   'certificate.application.verification_required', 'certificate.application.approved',
   'certificate.application.rejected', 'certificate.issued', 'certificate.expiring',
   'certificate.expired', 'certificate.revoked', 'contact.test',
+  'certificate.endpoint_outdated', 'certificate.endpoint_expiring', 'certificate.endpoint_error',
 ];
 const PATH = '/v1/templates/certificate.expiring/robot/en';
 

@@ -10,4 +10,7 @@ export const EVENT_TYPES = [
   'certificate.expired',
   'certificate.revoked',
   'contact.test',
+  'certificate.endpoint_outdated',
+  'certificate.endpoint_expiring',
+  'certificate.endpoint_error',
 ];

@@ -2,7 +2,7 @@
 // API, in plain ES modules with no build step. This module starts it, keeps
 // who is signed in, draws the frame (top bar with the language switch and
 // sign-out, the navigation) and picks the page from the URL hash (#/contacts,
-// #/notifications, #/certificates, #/applications, #/settings, #/audit
+// #/notifications, #/certificates, #/endpoints, #/applications, #/settings, #/audit
 // (admins), #/guide; an
 // id after the page, #/certificates/7, opens that one's detail). Each page
 // gets a view: the user, what the role allows, and alive() — false once
@@ -20,10 +20,12 @@ import { settingsPage } from './pages/settings.js';
 import { guidePage } from './pages/robot_guide.js';
 import { applicationsPage } from './pages/applications.js';
 import { certificatesPage } from './pages/certificates.js';
+import { endpointsPage } from './pages/endpoints.js';
 import { auditPage } from './pages/audit.js';
 
 const PAGES = {
   contacts: contactsPage, notifications: notificationsPage, certificates: certificatesPage,
+  endpoints: endpointsPage,
   applications: applicationsPage, settings: settingsPage, guide: guidePage, audit: auditPage,
 };
 
@@ -109,7 +111,8 @@ function navigation(r) {
         h('ul', null,
           h('li', null, navLink('contacts', t('nav.contacts'))),
           h('li', null, navLink('notifications', t('nav.notifications'))))),
-      h('li', null, navLink('certificates', t('nav.certificates'))),
+      h('li', null, navLink('certificates', t('nav.certificates')),
+        h('ul', null, h('li', null, navLink('endpoints', t('nav.endpoints'))))),
       h('li', null, navLink('applications', t('nav.applications'))),
       h('li', null, navLink('settings', t('nav.settings'))),
       isAdmin(app.user) ? h('li', null, navLink('audit', t('nav.audit'))) : null,
