@@ -304,10 +304,13 @@ test('send a test to a robot and see the verdict: delivered, then refused with i
   await shot(page, 'test-refused');
   await page.keyboard.press('Escape');
   await dlg.waitFor({ state: 'detached' });
-  // the refused robot is marked broken in the list, its reason on hover
+  // the refused robot is marked broken in the list: in words beside its icon
+  // (readable on a phone), its reason in the icon's name and on hover
   const broken = row(page, person.name).getByRole('img', { name: /WeCom.*broken/i });
   await broken.waitFor();
-  assert.match(await broken.getAttribute('title'), /\S/);
+  const item = broken.locator('xpath=..');
+  assert.match(await item.innerText(), /Broken/);
+  assert.match(await item.getAttribute('title'), /broken: \S/);
   // and in the detail: the robot's row in the Edit dialog says why
   await row(page, person.name).getByRole('button', { name: 'Edit' }).click();
   const edit = page.getByRole('dialog', { name: 'Edit Contact' });

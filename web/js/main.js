@@ -102,7 +102,7 @@ async function signedIn(r) {
 
 function navigation(r) {
   const navId = uid('nav');
-  const menuBtn = h('button', { type: 'button', class: 'btn menu-btn', 'aria-expanded': 'false', 'aria-controls': navId }, t('nav.menu'));
+  const menuBtn = h('button', { type: 'button', class: 'btn btn-ghost menu-btn', 'aria-expanded': 'false', 'aria-controls': navId }, t('nav.menu'));
   const navLink = (name, label) => h('a', { href: `#/${name}`, class: ['nav-link', r === name ? 'active' : null], 'aria-current': r === name ? 'page' : null }, label);
   const nav = h('nav', { id: navId, class: 'side', 'aria-label': t('nav.label') },
     h('ul', { class: 'nav-tree' },
@@ -144,7 +144,7 @@ function topBar(menuBtn) {
   }, 'btn-ghost');
   return h('header', { class: 'top' },
     menuBtn,
-    h('a', { href: '#/contacts', class: 'brand' }, h('img', { src: '/assets/favicon.svg', alt: '', width: '24', height: '24' }), h('span', null, t('app.console'))),
+    h('a', { href: '#/contacts', class: 'brand', 'aria-label': t('app.console') }, h('img', { src: '/assets/favicon.svg', alt: '', width: '24', height: '24' }), h('span', null, t('app.console'))),
     h('div', { class: 'top-right' },
       languageControl(),
       h('span', { class: 'who' }, app.user.email, ' · ', t(`role.${app.user.role}`)),

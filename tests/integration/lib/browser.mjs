@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { AxeBuilder } from '@axe-core/playwright';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const SCREENSHOTS = path.resolve(HERE, '..', 'screenshots');
@@ -57,12 +58,27 @@ export function resetScreenshots() {
 }
 
 /** A screenshot (full page unless fullPage: false) named NN-name.png in the screenshots folder. */
-export async function shot(page, name, { fullPage = true } = {}) {
+export async function shot(page, name, { fullPage = true, a11y = true } = {}) {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   shotSeq += 1;
   const file = path.join(SCREENSHOTS, `${String(shotSeq).padStart(2, '0')}-${name}.png`);
   await page.screenshot({ path: file, fullPage, timeout: STEP_TIMEOUT_MS });
+  if (a11y) await assertAccessible(page, name);
   return file;
+}
+
+/**
+ * axe-core over the page as it is now (every rule axe runs by default: WCAG 2.x
+ * A/AA and best practices). Any violation fails, listing each rule, its impact
+ * and the nodes it found, so that the step that showed it is named. Every
+ * screenshot a console test takes checks its state this way.
+ */
+export async function assertAccessible(page, what) {
+  const { violations } = await new AxeBuilder({ page }).analyze();
+  if (!violations.length) return;
+  const lines = violations.map((v) => `- ${v.id} (${v.impact}, ${v.nodes.length} node${v.nodes.length === 1 ? '' : 's'}): ${v.help}\n${
+    v.nodes.slice(0, 5).map((n) => `    ${n.target.join(' ')} — ${n.failureSummary.replace(/\s+/g, ' ').slice(0, 240)}`).join('\n')}`);
+  throw new Error(`accessibility violations at "${what}" (${page.url()}):\n${lines.join('\n')}`);
 }
 
 /** Fill the sign-in form and press the button (whatever the console's language, by the given names). */

@@ -84,7 +84,11 @@ function botIcons(webhooks) {
     const name = w.broken
       ? t('contacts.botBroken', { platform: platformName(w.kind), reason: w.broken })
       : t('contacts.botOk', { platform: platformName(w.kind) });
-    return h('li', { class: ['bot-icon', w.broken ? 'is-broken' : null], title: name, role: 'img', 'aria-label': name }, platformIcon(w.kind, Boolean(w.broken)));
+    // The icon is an image named for its robot; a broken robot also says so in
+    // words beside it (a hover title is out of reach on a phone).
+    return h('li', { class: ['bot-icon', w.broken ? 'is-broken' : null], title: name },
+      h('span', { role: 'img', 'aria-label': name }, platformIcon(w.kind, Boolean(w.broken))),
+      w.broken ? h('span', { class: 'bot-broken-word', 'aria-hidden': 'true' }, t('status.broken')) : null);
   }));
 }
 

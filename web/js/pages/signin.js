@@ -47,7 +47,7 @@ export function signInView({ languageControl, signedIn }) {
     }
   });
   return h('div', { class: 'signin' },
-    h('div', { class: 'signin-top' }, languageControl),
+    h('header', { class: 'signin-top' }, languageControl),
     h('main', { class: 'signin-card' },
       h('div', { class: 'signin-brand' }, h('img', { src: '/assets/favicon.svg', alt: '', width: '32', height: '32' }), h('span', null, 'certcontacts')),
       h('h1', { class: 'signin-title' }, t('signin.title')),
