@@ -150,7 +150,7 @@ function contactsDialog(e, load) {
     }
   }, 'btn-primary');
   const d = openDialog({
-    title: t('eps.contactsOf', { name: where(e) }),
+    title: t('eps.contactsTitle', { name: where(e) }),
     body: h('form', { novalidate: true }, subs.wrap),
     footer: [ok, button(t('common.cancel'), () => d.close())],
   });
