@@ -726,6 +726,24 @@ static void reload_tls(struct cc_http_server *srv)
         cc_log(CC_LOG_INFO, "SIGHUP: HTTPS certificate and key reloaded", NULL);
 }
 
+/* ACME issuance, when acme_directory_url is set. */
+static enum cc_err start_acme(struct cc_service *svc, const struct cc_config *cfg,
+                              struct cc_error *err)
+{
+    static const char *const key_types[] = {"ec256", "rsa2048", "rsa3072", "rsa4096"};
+    struct cc_acme_config ac = {
+        .directory_url = cfg->acme_directory_url,
+        .ca_file = cfg->acme_ca_file,
+        .eab_kid = cfg->acme_eab_kid,
+        .eab_hmac_key = cfg->acme_eab_hmac_key,
+        .terms_agreed = (int)cfg->acme_terms_agreed,
+        .max_orders = cfg->acme_max_orders,
+        .key_type = key_types[cfg->acme_key_type_index & 3],
+        .timeout_ms = cfg->acme_timeout_ms,
+    };
+    return cc_acme_start(svc, &ac, err);
+}
+
 static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struct cc_config *cfg)
 {
     struct cc_error err;
@@ -811,6 +829,14 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
         cc_dispatcher_stop(disp);
         return 1;
     }
+    if (start_acme(svc, cfg, &err)) {
+        say_error("%s", err.message);
+        cc_audit_retention_stop(svc);
+        cc_reminders_stop(svc);
+        cc_http_stop(srv);
+        cc_dispatcher_stop(disp);
+        return 1;
+    }
     printf("console: %s%s/\n", scheme, addr);
     fflush(stdout);
     cc_log(CC_LOG_INFO, "listening", "listen", addr, "scheme",
@@ -822,6 +848,7 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
         reload_tls(srv);
     cc_log(CC_LOG_INFO, "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
     cc_http_stop(srv);
+    cc_acme_stop(svc); /* a request in flight finishes first (acme_timeout_ms at most) */
     cc_audit_retention_stop(svc);
     cc_reminders_stop(svc); /* a batch being raised commits first */
     cc_service_set_delivery(svc, &dc, NULL);

@@ -217,6 +217,32 @@ static const struct opt opts[] = {
      CC_AUDIT_RETENTION_MAX_DAYS, "180", NULL,
      "Days an audit log entry is kept. An hourly job removes older entries, records what it "
      "removed as an audit.retention entry, and keeps the hash chain verifiable."},
+    {"acme_directory_url", STR(acme_directory_url), 0, 0, "", NULL,
+     "Directory URL of an RFC 8555 (ACME) CA, such as "
+     "https://acme-v02.api.letsencrypt.org/directory. When set, applications for ACME "
+     "products (Let's Encrypt, \"ACME (directory from configuration)\") are fulfilled by this "
+     "server: order, HTTP-01 validation, certificate. Empty: those products are handled by "
+     "hand like the others."},
+    {"acme_ca_file", STR(acme_ca_file), 0, 0, "", NULL,
+     "PEM file of the roots that sign the ACME CA's HTTPS certificate, instead of the "
+     "system's (an internal CA). The certificate is always verified."},
+    {"acme_eab_kid", STR(acme_eab_kid), 0, 0, "", NULL,
+     "External account binding key id, for CAs that require one (ZeroSSL, ...)."},
+    {"acme_eab_hmac_key", STR(acme_eab_hmac_key), 0, 0, "", NULL,
+     "External account binding MAC key (base64url, as the CA hands it out)."},
+    {"acme_terms_agreed", BOOL(acme_terms_agreed), 0, 1, "false", NULL,
+     "The ACME CA's terms of service are accepted (sent when the account is registered; "
+     "most CAs refuse an account without it)."},
+    {"acme_max_orders", INT(acme_max_orders), 1, 1000, LIMIT_TEXT(CC_ACME_ORDERS_DEFAULT), NULL,
+     "ACME applications moved on at most in one pass of the ACME worker."},
+    {"acme_key_type", ENUM(acme_key_type_index), 0, 3, "ec256", "ec256|rsa2048|rsa3072|rsa4096",
+     "Key made by the server for an ACME application without a CSR (kept encrypted with the "
+     "certificate)."},
+    {"acme_timeout_ms", INT(acme_timeout_ms), 1000, 300000, "30000", NULL,
+     "Longest wait for one answer of the ACME CA."},
+    {"acme_http_listen", STR(acme_http_listen), 0, 0, "", NULL,
+     "Optional plain-HTTP listener (IPv4:PORT, such as 0.0.0.0:80) that answers only "
+     "/.well-known/acme-challenge/ for HTTP-01; the main listener answers it too."},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 

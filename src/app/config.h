@@ -89,6 +89,16 @@ struct cc_config {
     int64_t clock_offset_s;
     /* the audit log */
     int64_t audit_retention_days;
+    /* ACME issuance */
+    char acme_directory_url[1024];
+    char acme_ca_file[1024];
+    char acme_eab_kid[256];
+    char acme_eab_hmac_key[512];
+    int64_t acme_terms_agreed;
+    int64_t acme_max_orders;
+    int64_t acme_key_type_index;  /* ec256|rsa2048|rsa3072|rsa4096 */
+    int64_t acme_timeout_ms;
+    char acme_http_listen[128];
 };
 
 void cc_config_defaults(struct cc_config *cfg);

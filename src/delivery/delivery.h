@@ -226,4 +226,30 @@ void cc_dispatcher_wake(struct cc_dispatcher *d);
 /* Finishes the sends in flight, then stops; NULL is ignored. */
 void cc_dispatcher_stop(struct cc_dispatcher *d);
 
+/* ---- the ACME client's requests (acme_http.c) ---------------------------------
+ * One request at a time to an ACME CA (RFC 8555): https only (http only to the
+ * loopback, for tests), no redirects, the CA's certificate checked against the
+ * system's roots or ca_file, a timeout, at most CC_ACME_ANSWER_MAX bytes read.
+ * The protocol (JWS, nonces, what to ask) is the service's. */
+struct cc_acme_http;
+struct cc_acme_answer {
+    long status;                  /* HTTP status; 0 when no answer came */
+    char nonce[256];              /* Replay-Nonce */
+    char location[1024];          /* Location */
+    int64_t retry_after_s;        /* Retry-After in seconds (a date is converted); -1 none */
+    char content_type[128];
+    char *body;                   /* NUL-terminated, owned: cc_acme_answer_free */
+    size_t len;
+};
+/* ca_file: a PEM bundle of roots to trust instead of the system's ("" none). */
+struct cc_acme_http *cc_acme_http_new(const char *ca_file, int64_t timeout_ms);
+void cc_acme_http_free(struct cc_acme_http *h);
+/* method "GET", "HEAD" or "POST" (body with Content-Type application/jose+json);
+ * accept (may be NULL) the Accept header. 0 with *a filled when an answer came
+ * (any status), -1 with a sentence in err when none did. */
+int cc_acme_http_do(struct cc_acme_http *h, const char *method, const char *url,
+                    const char *body, const char *accept, struct cc_acme_answer *a, char *err,
+                    size_t errsz);
+void cc_acme_answer_free(struct cc_acme_answer *a);
+
 #endif

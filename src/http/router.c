@@ -116,6 +116,8 @@ const struct cc_route cc_http_routes[] = {
     {"GET", "/v1/audit", cc_h_audit_list, ADMIN,
      "The account's audit log, newest first, filtered and paged"},
     {"GET", "/v1/audit.csv", cc_h_audit_csv, ADMIN, "The account's audit log as CSV"},
+    {"GET", "/.well-known/acme-challenge/{token}", cc_h_acme_challenge, PUBLIC,
+     "The HTTP-01 answer of an ACME order (RFC 8555 8.3), for the CA"},
     {NULL, NULL, NULL, CC_ACCESS_UNSET, NULL},
 };
 

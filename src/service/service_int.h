@@ -19,6 +19,7 @@ struct cc_service {
     struct svc_reminders *reminders;           /* owned; NULL outside serve */
     char public_url[512];                      /* the console's base for links; "" none */
     struct svc_audit_job *audit_job;           /* owned; NULL unless retention runs */
+    struct svc_acme *acme;                     /* owned; NULL unless ACME issuance runs */
 };
 
 /* How a contact is about to be shown. */
@@ -216,5 +217,15 @@ void svc_change_secret(json_t *ch, const char *field, int old_set, int new_set);
  * the verification of email and mobile, webhooks (masked URLs and whether
  * each has a secret). A new reference. */
 json_t *svc_contact_changes(const struct cc_contact *old, const struct cc_contact *new_);
+
+/* ---- applications.c, for ACME issuance (acme.c) --------------------------- */
+/* cc_application_transition with, on a move to issued, the certificate's
+ * private key (PEM, borrowed; NULL: none) kept sealed with the certificate. */
+enum cc_err svc_application_transition(struct cc_service *svc, const struct cc_caller *caller,
+                                       int64_t id, const char *to, const char *reason,
+                                       const char *certificate_pem, const char *key_pem,
+                                       struct cc_application *out, struct cc_error *err);
+/* The ACME worker (acme.c), when one runs: told of a new application. */
+void svc_acme_poke(struct cc_service *svc);
 
 #endif

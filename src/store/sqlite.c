@@ -511,4 +511,5 @@ const struct cc_store_ops cc_sq_ops = {
     .applications = &cc_sq_application_ops,
     .certificates = &cc_sq_certificate_ops,
     .reminders = &cc_sq_reminder_ops,
+    .acme = &cc_sq_acme_ops,
 };

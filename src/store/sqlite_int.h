@@ -170,5 +170,6 @@ enum cc_err cc_sq_audit_seal(sqlite3 *db, struct cc_error *err);
 extern const struct cc_store_application_ops cc_sq_application_ops;
 extern const struct cc_store_certificate_ops cc_sq_certificate_ops;
 extern const struct cc_store_reminder_ops cc_sq_reminder_ops;
+extern const struct cc_store_acme_ops cc_sq_acme_ops;
 
 #endif

@@ -122,6 +122,8 @@ CC_STORE_CERTIFICATE_OPS(FORWARD_CERTIFICATES)
 CC_STORE_REMINDER_OPS(FORWARD_REMINDERS)
 #define FORWARD_SEALED(kind, name, params, args) FORWARD(sealed, kind, name, params, args)
 CC_STORE_SEALED_OPS(FORWARD_SEALED)
+#define FORWARD_ACME(kind, name, params, args) FORWARD(acme, kind, name, params, args)
+CC_STORE_ACME_OPS(FORWARD_ACME)
 
 void cc_sealed_values_free(struct cc_sealed_value *v, size_t n)
 {

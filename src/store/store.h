@@ -38,6 +38,7 @@
 #include "store/certificates.h"
 #include "store/reminders.h"
 #include "store/sealed.h"
+#include "store/acme.h"
 
 struct cc_store;
 struct cc_tx;

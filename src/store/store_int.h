@@ -30,6 +30,7 @@ struct cc_store_application_ops { CC_STORE_APPLICATION_OPS(CC_STORE_OP_MEMBER) }
 struct cc_store_certificate_ops { CC_STORE_CERTIFICATE_OPS(CC_STORE_OP_MEMBER) };
 struct cc_store_reminder_ops { CC_STORE_REMINDER_OPS(CC_STORE_OP_MEMBER) };
 struct cc_store_sealed_ops { CC_STORE_SEALED_OPS(CC_STORE_OP_MEMBER) };
+struct cc_store_acme_ops { CC_STORE_ACME_OPS(CC_STORE_OP_MEMBER) };
 
 struct cc_store_ops {
     const char *name;
@@ -55,6 +56,7 @@ struct cc_store_ops {
     const struct cc_store_certificate_ops *certificates;
     const struct cc_store_reminder_ops *reminders;
     const struct cc_store_sealed_ops *sealed;
+    const struct cc_store_acme_ops *acme;
 };
 
 struct cc_store {

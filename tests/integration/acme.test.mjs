@@ -1,0 +1,144 @@
+// acme.test.mjs — certificates issued by an ACME CA with no person in
+// between: Debian's pebble (and pebble-challtestsrv as its DNS, every name
+// at 127.0.0.1) checks HTTP-01 on this server's own listener. An application
+// for an ACME product moves submitted -> pending_validation -> approved ->
+// issued by itself, with the chain stored as a certificate (its key made
+// and sealed here, or the CSR's); a challenge the CA cannot check ends in
+// rejected with pebble's problem; the account key is sealed and made once.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  makeDataDir, startServer, createAccount, api, assertOk, assertError, stopAllAfter, waitFor,
+  unique, verifiedContactBody,
+} from './lib/harness.mjs';
+import { startPebble, freePort, pebbleCerts } from './lib/pebble.mjs';
+
+let dir, server, key, pebble, contactId;
+
+const serverEnv = (acmePort, certs) => ({
+  CERTCONTACTS_DEV: '1',
+  CERTCONTACTS_SMS_PROVIDER: 'log',
+  CERTCONTACTS_SMTP_URL: '',
+  CERTCONTACTS_VERIFY_RESEND_INTERVAL: '0',
+  CERTCONTACTS_ACME_DIRECTORY_URL: `https://localhost:${acmePort}/dir`,
+  CERTCONTACTS_ACME_CA_FILE: certs.caFile,
+  CERTCONTACTS_ACME_TERMS_AGREED: 'true',
+});
+
+before(async () => {
+  dir = makeDataDir();
+  key = createAccount(dir);
+  // pebble's ports and HTTPS root first, so that the server can be pointed at it;
+  // then pebble, pointed at the server's port for HTTP-01
+  const acmePort = await freePort();
+  const certs = pebbleCerts();
+  server = await startServer(dir, { env: serverEnv(acmePort, certs) });
+  // pebble answers badNonce to some good nonces: every request must still succeed
+  pebble = await startPebble({ httpPort: server.port, acmePort, certs, env: { PEBBLE_WFE_NONCEREJECT: '15' } });
+  const body = await verifiedContactBody(server, key);
+  const c = assertOk(await api(server, 'POST', '/v1/contacts', { key, json: body }), 201);
+  contactId = c.id;
+});
+
+stopAllAfter(() => [server, pebble], () => dir);
+
+function name() {
+  return `${unique('a').toLowerCase().replace(/[^a-z0-9-]/g, '')}.acme-test.net`;
+}
+
+async function getApp(id) {
+  return assertOk(await api(server, 'GET', `/v1/applications/${id}`, { key }), 200);
+}
+
+async function settled(id, timeoutMs = 30000) {
+  return waitFor(async () => {
+    const a = await getApp(id);
+    return ['issued', 'rejected', 'cancelled'].includes(a.state) ? a : null;
+  }, { timeoutMs, intervalMs: 200, what: `application ${id} to settle` });
+}
+
+test('HTTP-01: an ACME product is issued by itself, with a key made and sealed here', async () => {
+  const d = name();
+  const a = assertOk(await api(server, 'POST', '/v1/applications', {
+    key, json: { product: 'letsencrypt-dv-1-free', domains: [d], contact_id: contactId },
+  }), 201);
+  const done = await settled(a.id);
+  assert.equal(done.state, 'issued', JSON.stringify(done));
+  assert.deepEqual(done.history.map((h) => h.to),
+    ['submitted', 'pending_validation', 'approved', 'issued']);
+  // what the CA checked stays visible with the application
+  assert.equal(done.acme.order_status, 'valid');
+  assert.equal(done.acme.validation.length, 1);
+  const v = done.acme.validation[0];
+  assert.equal(v.domain, d);
+  assert.equal(v.type, 'http-01');
+  assert.match(v.http_uri, new RegExp(`^http://${d.replace(/\./g, '\\.')}/\\.well-known/acme-challenge/[A-Za-z0-9_-]+$`));
+  assert.match(v.http_content, /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
+  // the answer is no longer served once the certificate is issued
+  const token = v.http_uri.split('/').pop();
+  const gone = await fetch(`${server.base}/.well-known/acme-challenge/${token}`);
+  assert.equal(gone.status, 404);
+  // the certificate: pebble's chain, for the name, with the key made here
+  const list = assertOk(await api(server, 'GET', `/v1/certificates?domain=${d}`, { key }), 200);
+  assert.equal(list.items.length, 1, JSON.stringify(list));
+  const cert = assertOk(await api(server, 'GET', `/v1/certificates/${list.items[0].id}`, { key }), 200);
+  assert.match(cert.issuer, /Pebble/);
+  assert.equal(cert.has_private_key, true, JSON.stringify(cert));
+  assert.deepEqual(cert.contact_ids, [contactId], JSON.stringify(cert));
+  // the leaf and pebble's intermediate
+  assert.equal((cert.pem.match(/BEGIN CERTIFICATE/g) || []).length, 2);
+});
+
+test('HTTP-01 with the application\'s own CSR: the key stays with the user', async () => {
+  const d = name();
+  const t = fs.mkdtempSync(path.join(dir, 'csr-'));
+  execFileSync('openssl', ['req', '-new', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes',
+    '-keyout', path.join(t, 'k.pem'), '-out', path.join(t, 'r.pem'), '-subj', `/CN=${d}`,
+    '-addext', `subjectAltName=DNS:${d}`], { stdio: 'ignore' });
+  const csr = fs.readFileSync(path.join(t, 'r.pem'), 'utf8');
+  const a = assertOk(await api(server, 'POST', '/v1/applications', {
+    key, json: { product: 'acme-dv-m', csr, contact_id: contactId },
+  }), 201);
+  const done = await settled(a.id);
+  assert.equal(done.state, 'issued', JSON.stringify(done));
+  const list = assertOk(await api(server, 'GET', `/v1/certificates?domain=${d}`, { key }), 200);
+  const cert = assertOk(await api(server, 'GET', `/v1/certificates/${list.items[0].id}`, { key }), 200);
+  assert.equal(cert.has_private_key, false);
+  // the issued certificate holds the CSR's public key
+  const pub = (pem) => execFileSync('openssl', ['pkey', '-pubout'], { input: pem }).toString();
+  const certPub = execFileSync('openssl', ['x509', '-noout', '-pubkey'], { input: cert.pem }).toString();
+  assert.equal(certPub, pub(fs.readFileSync(path.join(t, 'k.pem'), 'utf8')));
+});
+
+test('a challenge the CA cannot check: rejected with the CA\'s problem type and detail', async () => {
+  const d = name();
+  await pebble.setA(d, ['127.0.0.2']); // nothing answers there
+  const a = assertOk(await api(server, 'POST', '/v1/applications', {
+    key, json: { product: 'letsencrypt-dv-1-free', domains: [d], contact_id: contactId },
+  }), 201);
+  const done = await settled(a.id);
+  assert.equal(done.state, 'rejected', JSON.stringify(done));
+  const last = done.history[done.history.length - 1];
+  assert.match(last.reason, /^urn:ietf:params:acme:error:(connection|unauthorized)/, last.reason);
+  assert.match(last.reason, /127\.0\.0\.2|connection refused/i, last.reason);
+});
+
+test('the HTTP-01 route answers only known tokens, without credentials', async () => {
+  const r = await fetch(`${server.base}/.well-known/acme-challenge/nosuchtoken`);
+  assert.equal(r.status, 404);
+  const bad = await fetch(`${server.base}/.well-known/acme-challenge/..`);
+  assert.equal(bad.status, 404);
+});
+
+test('the account key is made once and sealed with the master key', async () => {
+  const db = path.join(dir, 'certcontacts.db');
+  const out = execFileSync('sqlite3', [db, 'SELECT count(*), length(key_enc) > 100, kid <> \'\', ' +
+    'instr(CAST(key_enc AS TEXT), \'PRIVATE KEY\') FROM acme_accounts']).toString().trim();
+  assert.equal(out, '1|1|1|0');
+  const orders = execFileSync('sqlite3', [db, 'SELECT count(*) FROM acme_orders WHERE key_enc IS NOT NULL ' +
+    'AND instr(CAST(key_enc AS TEXT), \'PRIVATE KEY\') = 0']).toString().trim();
+  assert.ok(Number(orders) >= 1, orders);
+});
