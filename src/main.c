@@ -829,8 +829,29 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
         cc_dispatcher_stop(disp);
         return 1;
     }
+    struct cc_http_server *acme_srv = NULL;
+    if (cfg->acme_http_listen[0]) {
+        struct cc_http_config ahc = hc;
+        ahc.listen = cfg->acme_http_listen;
+        ahc.threads = 2;
+        ahc.tls_cert_file = ahc.tls_key_file = "";
+        ahc.acme_only = 1;
+        if (cc_http_start(&ahc, svc, &acme_srv, &err)) {
+            say_error("acme_http_listen: %s", err.message);
+            cc_audit_retention_stop(svc);
+            cc_reminders_stop(svc);
+            cc_http_stop(srv);
+            cc_dispatcher_stop(disp);
+            return 1;
+        }
+        char aport[16];
+        snprintf(aport, sizeof aport, "%u", cc_http_port(acme_srv));
+        cc_log(CC_LOG_INFO, "acme: HTTP-01 listener", "listen", cfg->acme_http_listen, "port",
+               aport, NULL);
+    }
     if (start_acme(svc, cfg, &err)) {
         say_error("%s", err.message);
+        cc_http_stop(acme_srv);
         cc_audit_retention_stop(svc);
         cc_reminders_stop(svc);
         cc_http_stop(srv);
@@ -848,6 +869,7 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
         reload_tls(srv);
     cc_log(CC_LOG_INFO, "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
     cc_http_stop(srv);
+    cc_http_stop(acme_srv);
     cc_acme_stop(svc); /* a request in flight finishes first (acme_timeout_ms at most) */
     cc_audit_retention_stop(svc);
     cc_reminders_stop(svc); /* a batch being raised commits first */

@@ -314,8 +314,9 @@
 #define CC_ACME_ANSWER_MAX (256 * 1024)
 /* Nonces kept for the next requests (RFC 8555 7.2: each is good once). */
 #define CC_ACME_NONCES 8
-/* Times one request is sent again after a badNonce problem. */
-#define CC_ACME_BADNONCE_RETRIES 5
+/* Times one request is sent again after a badNonce problem (the CA may
+ * refuse good nonces at random: Pebble does, to keep clients honest). */
+#define CC_ACME_BADNONCE_RETRIES 10
 /* Applications the worker moves on in one pass (option acme_max_orders). */
 #define CC_ACME_ORDERS_DEFAULT 10
 /* Waits of the worker: between polls of a pending order when the CA names

@@ -79,8 +79,8 @@ static void fail_set(struct fail *f, int final, const char *fmt, ...)
 }
 
 /* ---- requests ------------------------------------------------------------------ */
-/* A problem document's type (without the RFC's prefix) and detail, when the
- * answer is one. */
+/* A problem document's type (the full URN) and detail, when the answer is
+ * one. */
 static int problem_of(const struct cc_acme_answer *ans, char *type, size_t typesz, char *detail,
                       size_t detailsz)
 {
@@ -91,10 +91,7 @@ static int problem_of(const struct cc_acme_answer *ans, char *type, size_t types
     const char *t = json_string_value(json_object_get(o, "type"));
     const char *d = json_string_value(json_object_get(o, "detail"));
     if (t)
-        cc_strlcpy(type, strncmp(t, PROBLEM_PREFIX, strlen(PROBLEM_PREFIX)) == 0
-                             ? t + strlen(PROBLEM_PREFIX)
-                             : t,
-                   typesz);
+        cc_strlcpy(type, t, typesz);
     cc_strlcpy(detail, d ? d : "", detailsz);
     json_decref(o);
     return t != NULL;
@@ -107,13 +104,14 @@ static void fail_answer(struct fail *f, const char *what, const struct cc_acme_a
     char type[128], detail[400];
     f->retry_after_s = ans->retry_after_s;
     if (problem_of(ans, type, sizeof type, detail, sizeof detail)) {
-        int later = strcmp(type, "rateLimited") == 0 || strcmp(type, "serverInternal") == 0 ||
-                    strcmp(type, "badNonce") == 0 || ans->status >= 500;
-        fail_set(f, !later, "%s: the CA answered %s: %s", what, type, detail);
+        int later = strcmp(type, PROBLEM_PREFIX "rateLimited") == 0 ||
+                    strcmp(type, PROBLEM_PREFIX "serverInternal") == 0 ||
+                    strcmp(type, PROBLEM_PREFIX "badNonce") == 0 || ans->status >= 500;
+        fail_set(f, !later, "%s: %s (while %s)", type, detail, what);
         return;
     }
     fail_set(f, ans->status >= 400 && ans->status < 500 && ans->status != 429,
-             "%s: the CA answered HTTP %ld", what, ans->status);
+             "The CA answered HTTP %ld (while %s).", ans->status, what);
 }
 
 static int req(struct svc_acme *a, const char *method, const char *url, const char *body,
@@ -197,7 +195,9 @@ static int post(struct svc_acme *a, const char *url, const char *payload, const 
             return -1;
         char type[128], detail[400];
         if (ans->status == 400 && problem_of(ans, type, sizeof type, detail, sizeof detail) &&
-            strcmp(type, "badNonce") == 0) {
+            strcmp(type, PROBLEM_PREFIX "badNonce") == 0) {
+            cc_log(CC_LOG_INFO, "acme: the CA refused the nonce (badNonce); sending again",
+                   "url", url, NULL);
             cc_acme_answer_free(ans);
             continue;
         }

@@ -12,13 +12,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   makeDataDir, startServer, createAccount, api, assertOk, assertError, stopAllAfter, waitFor,
-  unique, verifiedContactBody,
+  unique, verifiedContactBody, removeDir,
 } from './lib/harness.mjs';
 import { startPebble, freePort, pebbleCerts } from './lib/pebble.mjs';
 
-let dir, server, key, pebble, contactId;
+let dir, server, key, pebble, contactId, httpPort;
 
-const serverEnv = (acmePort, certs) => ({
+const serverEnv = (acmePort, certs, httpPort) => ({
+  CERTCONTACTS_ACME_HTTP_LISTEN: `127.0.0.1:${httpPort}`,
   CERTCONTACTS_DEV: '1',
   CERTCONTACTS_SMS_PROVIDER: 'log',
   CERTCONTACTS_SMTP_URL: '',
@@ -34,10 +35,12 @@ before(async () => {
   // pebble's ports and HTTPS root first, so that the server can be pointed at it;
   // then pebble, pointed at the server's port for HTTP-01
   const acmePort = await freePort();
+  httpPort = await freePort();
   const certs = pebbleCerts();
-  server = await startServer(dir, { env: serverEnv(acmePort, certs) });
-  // pebble answers badNonce to some good nonces: every request must still succeed
-  pebble = await startPebble({ httpPort: server.port, acmePort, certs, env: { PEBBLE_WFE_NONCEREJECT: '15' } });
+  server = await startServer(dir, { env: serverEnv(acmePort, certs, httpPort) });
+  // pebble answers badNonce to some good nonces: every request must still succeed.
+  // It checks HTTP-01 on the plain listener of acme_http_listen.
+  pebble = await startPebble({ httpPort, acmePort, certs, env: { PEBBLE_WFE_NONCEREJECT: '25' } });
   const body = await verifiedContactBody(server, key);
   const c = assertOk(await api(server, 'POST', '/v1/contacts', { key, json: body }), 201);
   contactId = c.id;
@@ -127,10 +130,22 @@ test('a challenge the CA cannot check: rejected with the CA\'s problem type and 
 });
 
 test('the HTTP-01 route answers only known tokens, without credentials', async () => {
-  const r = await fetch(`${server.base}/.well-known/acme-challenge/nosuchtoken`);
-  assert.equal(r.status, 404);
-  const bad = await fetch(`${server.base}/.well-known/acme-challenge/..`);
-  assert.equal(bad.status, 404);
+  for (const base of [server.base, `http://127.0.0.1:${httpPort}`]) {
+    const r = await fetch(`${base}/.well-known/acme-challenge/nosuchtoken`);
+    assert.equal(r.status, 404);
+    const bad = await fetch(`${base}/.well-known/acme-challenge/..`);
+    assert.equal(bad.status, 404);
+  }
+});
+
+test('acme_http_listen serves nothing but the challenges', async () => {
+  const base = `http://127.0.0.1:${httpPort}`;
+  for (const p of ['/healthz', '/', '/v1/contacts', '/assets/app.js', '/.well-known/other']) {
+    const r = await fetch(base + p, { headers: { authorization: `Basic ${Buffer.from(`${key.access_key_id}:${key.access_key_secret}`).toString('base64')}` } });
+    assert.equal(r.status, 404, p);
+  }
+  // the main listener still answers everything
+  assert.equal((await fetch(`${server.base}/healthz`)).status, 200);
 });
 
 test('the account key is made once and sealed with the master key', async () => {
@@ -141,4 +156,71 @@ test('the account key is made once and sealed with the master key', async () => 
   const orders = execFileSync('sqlite3', [db, 'SELECT count(*) FROM acme_orders WHERE key_enc IS NOT NULL ' +
     'AND instr(CAST(key_enc AS TEXT), \'PRIVATE KEY\') = 0']).toString().trim();
   assert.ok(Number(orders) >= 1, orders);
+});
+
+test('badNonce: the nonces pebble refused were sent again with fresh ones', () => {
+  const refused = server.lines.filter((l) => l.msg === 'acme: the CA refused the nonce (badNonce); sending again');
+  assert.ok(refused.length > 0, 'pebble refused no nonce in this run (25% of them are)');
+  assert.equal(server.lines.filter((l) => /nonces in a row/.test(JSON.stringify(l))).length, 0);
+});
+
+test('external account binding: an account is registered where the CA requires one', async () => {
+  const d2 = makeDataDir();
+  const key2 = createAccount(d2);
+  const acmePort = await freePort();
+  const http2 = await freePort();
+  const certs = pebbleCerts();
+  const hmac = 'zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W';
+  const s2 = await startServer(d2, {
+    env: {
+      ...serverEnv(acmePort, certs, http2),
+      CERTCONTACTS_ACME_EAB_KID: 'kid-1',
+      CERTCONTACTS_ACME_EAB_HMAC_KEY: hmac,
+    },
+  });
+  const p2 = await startPebble({ httpPort: http2, acmePort, certs, eab: { 'kid-1': hmac } });
+  try {
+    const body = await verifiedContactBody(s2, key2);
+    const c = assertOk(await api(s2, 'POST', '/v1/contacts', { key: key2, json: body }), 201);
+    const d = name();
+    const a = assertOk(await api(s2, 'POST', '/v1/applications', {
+      key: key2, json: { product: 'letsencrypt-dv-1-free', domains: [d], contact_id: c.id },
+    }), 201);
+    const done = await waitFor(async () => {
+      const x = assertOk(await api(s2, 'GET', `/v1/applications/${a.id}`, { key: key2 }), 200);
+      return ['issued', 'rejected'].includes(x.state) ? x : null;
+    }, { timeoutMs: 30000, intervalMs: 200, what: 'the EAB application to settle' });
+    assert.equal(done.state, 'issued', JSON.stringify(done));
+  } finally {
+    await s2.stop();
+    await p2.stop();
+    removeDir(d2);
+  }
+});
+
+test('without the binding such a CA refuses the account: rejected with its reason', async () => {
+  const d2 = makeDataDir();
+  const key2 = createAccount(d2);
+  const acmePort = await freePort();
+  const http2 = await freePort();
+  const certs = pebbleCerts();
+  const s2 = await startServer(d2, { env: serverEnv(acmePort, certs, http2) });
+  const p2 = await startPebble({ httpPort: http2, acmePort, certs, eab: { 'kid-1': 'zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W' } });
+  try {
+    const body = await verifiedContactBody(s2, key2);
+    const c = assertOk(await api(s2, 'POST', '/v1/contacts', { key: key2, json: body }), 201);
+    const a = assertOk(await api(s2, 'POST', '/v1/applications', {
+      key: key2, json: { product: 'letsencrypt-dv-1-free', domains: [name()], contact_id: c.id },
+    }), 201);
+    const done = await waitFor(async () => {
+      const x = assertOk(await api(s2, 'GET', `/v1/applications/${a.id}`, { key: key2 }), 200);
+      return x.state === 'rejected' ? x : null;
+    }, { timeoutMs: 30000, intervalMs: 200, what: 'the application to be rejected' });
+    const last = done.history[done.history.length - 1];
+    assert.match(last.reason, /^urn:ietf:params:acme:error:externalAccountRequired: .+ \(while registering the ACME account\)$/, last.reason);
+  } finally {
+    await s2.stop();
+    await p2.stop();
+    removeDir(d2);
+  }
 });
