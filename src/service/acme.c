@@ -541,6 +541,24 @@ static int move(struct svc_acme *a, const struct cc_application *app, const char
     return 0;
 }
 
+/* 1 when the CA no longer waits for an answer to ch (it is processing,
+ * valid or invalid: the order's status says the rest), 0 when it does, -1
+ * when it cannot be read. */
+static int challenge_status(struct svc_acme *a, const struct cc_acme_challenge *ch,
+                            struct fail *f)
+{
+    json_t *j = NULL;
+    struct fail mine = {0, -1, ""};
+    if (post_json(a, "reading a challenge", ch->url, NULL, &j, NULL, 0, NULL, &mine))
+        return -1;
+    const char *st = json_string_value(json_object_get(j, "status"));
+    int done = st && strcmp(st, "pending") != 0;
+    json_decref(j);
+    if (done)
+        f->final = 0;
+    return done;
+}
+
 /* Tells the CA to check each challenge not answered yet. */
 static int challenges_answer(struct svc_acme *a, const struct cc_acme_order *o, struct fail *f)
 {
@@ -556,8 +574,14 @@ static int challenges_answer(struct svc_acme *a, const struct cc_acme_order *o, 
         if (strcmp(ch[i].status, "pending") != 0 || !ch[i].url[0])
             continue;
         json_t *j = NULL;
-        if ((rc = post_json(a, "answering a challenge", ch[i].url, "{}", &j, NULL, 0, NULL, f)))
-            break;
+        if (post_json(a, "answering a challenge", ch[i].url, "{}", &j, NULL, 0, NULL, f)) {
+            /* Answered before a restart, the CA may refuse a second answer: what
+             * it says of the challenge now decides. */
+            if (!f->final || challenge_status(a, &ch[i], f) != 1) {
+                rc = -1;
+                break;
+            }
+        }
         json_decref(j);
         cc_strlcpy(ch[i].status, "processing", sizeof ch[i].status);
         rc = order_save(a, o, &ch[i], 1, f);

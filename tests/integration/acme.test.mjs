@@ -16,7 +16,7 @@ import {
 } from './lib/harness.mjs';
 import { startPebble, freePort, pebbleCerts } from './lib/pebble.mjs';
 
-let dir, server, key, pebble, contactId, httpPort;
+let dir, server, key, pebble, contactId, httpPort, acmePortMain, certsMain;
 
 const serverEnv = (acmePort, certs, httpPort) => ({
   CERTCONTACTS_ACME_HTTP_LISTEN: `127.0.0.1:${httpPort}`,
@@ -34,9 +34,9 @@ before(async () => {
   key = createAccount(dir);
   // pebble's ports and HTTPS root first, so that the server can be pointed at it;
   // then pebble, pointed at the server's port for HTTP-01
-  const acmePort = await freePort();
+  const acmePort = acmePortMain = await freePort();
   httpPort = await freePort();
-  const certs = pebbleCerts();
+  const certs = certsMain = pebbleCerts();
   server = await startServer(dir, { env: serverEnv(acmePort, certs, httpPort) });
   // pebble answers badNonce to some good nonces: every request must still succeed.
   // It checks HTTP-01 on the plain listener of acme_http_listen.
@@ -223,4 +223,30 @@ test('without the binding such a CA refuses the account: rejected with its reaso
     await p2.stop();
     removeDir(d2);
   }
+});
+
+test('kill -9 in the middle of an order: the restarted server goes on with the same order', async () => {
+  const d = name();
+  const db = path.join(dir, 'certcontacts.db');
+  const a = assertOk(await api(server, 'POST', '/v1/applications', {
+    key, json: { product: 'letsencrypt-dv-1-free', domains: [d], contact_id: contactId },
+  }), 201);
+  // as soon as the order is placed: freeze the CA, so that nothing moves on, and kill the server
+  await waitFor(async () => (await getApp(a.id)).state !== 'submitted', { timeoutMs: 20000, intervalMs: 5, what: 'the order' });
+  pebble.pause();
+  const mid = execFileSync('sqlite3', [db, `SELECT a.state, o.order_url FROM applications a JOIN acme_orders o ON o.application_id = a.id WHERE a.id = ${a.id}`]).toString().trim();
+  server.proc.kill('SIGKILL');
+  await server.exit;
+  server.proc = null;
+  const [midState, orderUrl] = mid.split('|');
+  assert.notEqual(midState, 'issued', 'the order finished before the kill: nothing was tested');
+  assert.match(orderUrl, /^https:\/\/localhost:\d+\//);
+  server = await startServer(dir, { env: serverEnv(acmePortMain, certsMain, httpPort) });
+  pebble.resume();
+  const done = await settled(a.id);
+  assert.equal(done.state, 'issued', JSON.stringify(done));
+  const after = execFileSync('sqlite3', [db, `SELECT order_url FROM acme_orders WHERE application_id = ${a.id}`]).toString().trim();
+  assert.equal(after, orderUrl, 'a second order was placed');
+  const states = done.history.map((h) => h.to);
+  assert.deepEqual(states, ['submitted', 'pending_validation', 'approved', 'issued']);
 });

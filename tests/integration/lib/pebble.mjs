@@ -36,6 +36,7 @@ function start(cmd, args, env) {
 
 async function stop(p) {
   if (!p || p.exited) return;
+  p.proc.kill('SIGCONT');
   p.proc.kill('SIGTERM');
   await Promise.race([p.exit, new Promise((r) => setTimeout(r, 3000))]);
   if (!p.exited) {
@@ -103,6 +104,9 @@ export async function startPebble({ httpPort, acmePort = 0, certs = null, env = 
       if (!r.ok) throw new Error(`challtestsrv add-a: ${r.status}`);
     },
     log: () => pebble.out,
+    /** Freezes pebble (SIGSTOP): requests to it wait until resume(). */
+    pause: () => pebble.proc.kill('SIGSTOP'),
+    resume: () => pebble.proc.kill('SIGCONT'),
     async stop() {
       await stop(pebble);
       await stop(dns);
