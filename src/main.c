@@ -740,6 +740,9 @@ static enum cc_err start_acme(struct cc_service *svc, const struct cc_config *cf
         .max_orders = cfg->acme_max_orders,
         .key_type = key_types[cfg->acme_key_type_index & 3],
         .timeout_ms = cfg->acme_timeout_ms,
+        .dns_hook = cfg->acme_dns_hook,
+        .dns_resolver = cfg->acme_dns_resolver,
+        .dns_wait_s = cfg->acme_dns_wait_s,
     };
     return cc_acme_start(svc, &ac, err);
 }

@@ -243,6 +243,17 @@ static const struct opt opts[] = {
     {"acme_http_listen", STR(acme_http_listen), 0, 0, "", NULL,
      "Optional plain-HTTP listener (IPv4:PORT, such as 0.0.0.0:80) that answers only "
      "/.well-known/acme-challenge/ for HTTP-01; the main listener answers it too."},
+    {"acme_dns_hook", STR(acme_dns_hook), 0, 0, "", NULL,
+     "DNS-01 (needed for wildcards): an executable run as HOOK add NAME VALUE to publish "
+     "the TXT record NAME (_acme-challenge.DOMAIN) with VALUE, and HOOK remove NAME VALUE "
+     "once the application is finished; exit status 0 means done. Run without a shell, "
+     "killed after acme_timeout_ms. See docs/acme.md for an example. Empty: no DNS-01."},
+    {"acme_dns_resolver", STR(acme_dns_resolver), 0, 0, "", NULL,
+     "DNS-01: the DNS server (IPv4 or IPv4:PORT) asked whether a published record is visible "
+     "before the CA is told to check it. Empty: the system's resolver."},
+    {"acme_dns_wait_s", INT(acme_dns_wait_s), 1, 86400, "120", NULL,
+     "DNS-01: seconds a published TXT record may take to become visible; then the "
+     "application is rejected."},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 

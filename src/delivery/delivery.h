@@ -252,4 +252,15 @@ int cc_acme_http_do(struct cc_acme_http *h, const char *method, const char *url,
                     size_t errsz);
 void cc_acme_answer_free(struct cc_acme_answer *a);
 
+/* ---- DNS-01 (acme_dns.c) --------------------------------------------------------
+ * Runs hook (an executable path) as `hook op name value` (op "add" or
+ * "remove"), without a shell, killed after timeout_ms: 0 when it exits 0,
+ * else -1 with a sentence in err. */
+int cc_acme_dns_hook(const char *hook, const char *op, const char *name, const char *value,
+                     int64_t timeout_ms, char *err, size_t errsz);
+/* 1 when the TXT records of name (asked of resolver "IPv4:PORT", "" the
+ * system's) include value, 0 when they do not (yet), -1 when resolver is not
+ * an address. */
+int cc_acme_dns_txt_visible(const char *resolver, const char *name, const char *value);
+
 #endif

@@ -43,6 +43,9 @@ struct svc_acme {
     int64_t max_orders;
     int64_t timeout_ms;
     char products[1024];           /* JSON array of the ACME products' codes */
+    char dns_hook[1024];
+    char dns_resolver[64];
+    int64_t dns_wait_s;
 
     pthread_t thread;
     pthread_mutex_t mu;
@@ -401,6 +404,14 @@ static int authz_read(struct svc_acme *a, const char *url, struct cc_acme_challe
     const char *st = json_string_value(json_object_get(o, "status"));
     int wildcard = json_is_true(json_object_get(o, "wildcard"));
     const char *want = wildcard ? "dns-01" : "http-01";
+    if (wildcard && !a->dns_hook[0]) {
+        json_decref(o);
+        fail_set(f, 1,
+                 "%s is a wildcard: the CA checks it only through DNS-01, and acme_dns_hook "
+                 "is not configured.",
+                 id ? id : "the name");
+        return -1;
+    }
     size_t i;
     json_t *c;
     json_array_foreach(json_object_get(o, "challenges"), i, c) {
@@ -422,8 +433,7 @@ static int authz_read(struct svc_acme *a, const char *url, struct cc_acme_challe
     if (!ch->type[0] && strcmp(ch->status, "valid") != 0) {
         fail_set(f, 1,
                  "The CA offers no %s challenge for %s; %s", want, ch->identifier,
-                 wildcard ? "a wildcard needs DNS-01, which this server does not answer yet."
-                          : "this server answers only HTTP-01.");
+                 wildcard ? "nothing else proves a wildcard." : "this server answers HTTP-01 for it.");
         return -1;
     }
     return 0;
@@ -541,6 +551,74 @@ static int move(struct svc_acme *a, const struct cc_application *app, const char
     return 0;
 }
 
+/* DNS-01: adds the TXT record through the hook once, then looks for it:
+ * 1 when the CA may be told (the record is visible; ch->status is pending),
+ * 0 while it is not yet (or was told already), -1 with *f when the hook fails
+ * or the record stays invisible past dns_wait_s. */
+static int dns_publish(struct svc_acme *a, const struct cc_acme_order *o,
+                       struct cc_acme_challenge *ch, struct fail *f)
+{
+    char name[300], value[44], err[512];
+    snprintf(name, sizeof name, "_acme-challenge.%s", ch->identifier);
+    acme_dns_value(ch->key_authorization, value);
+    if (strcmp(ch->status, "pending") == 0) {
+        if (cc_acme_dns_hook(a->dns_hook, "add", name, value, a->timeout_ms, err, sizeof err)) {
+            fail_set(f, 0, "%s", err);
+            return -1;
+        }
+        cc_strlcpy(ch->status, "published", sizeof ch->status);
+        ch->published_at = cc_now_ms();
+        if (order_save(a, o, ch, 1, f))
+            return -1;
+    }
+    if (strcmp(ch->status, "published") != 0)
+        return 0;
+    int seen = cc_acme_dns_txt_visible(a->dns_resolver, name, value);
+    if (seen < 0) {
+        fail_set(f, 1, "acme_dns_resolver \"%s\" is not IPv4:PORT.", a->dns_resolver);
+        return -1;
+    }
+    if (seen) {
+        cc_strlcpy(ch->status, "pending", sizeof ch->status); /* now the CA is told */
+        return 1;
+    }
+    if (cc_now_ms() - ch->published_at > a->dns_wait_s * 1000) {
+        fail_set(f, 1, "The TXT record %s was not visible %lld s after acme_dns_hook added it.",
+                 name, (long long)a->dns_wait_s);
+        return -1;
+    }
+    return 0;
+}
+
+/* DNS-01: the records of a finished application are removed (best effort:
+ * a failing hook is logged). */
+static void dns_cleanup(struct svc_acme *a, const struct cc_acme_order *o)
+{
+    struct cc_acme_challenge *ch = NULL;
+    size_t n = 0;
+    struct cc_error err;
+    if (!a->dns_hook[0] ||
+        cc_store_acme_challenges(a->svc->store, o->application_id, &ch, &n, &err))
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(ch[i].type, "dns-01") != 0 || !ch[i].published_at ||
+            strcmp(ch[i].status, "removed") == 0)
+            continue;
+        char name[300], value[44], msg[512];
+        snprintf(name, sizeof name, "_acme-challenge.%s", ch[i].identifier);
+        acme_dns_value(ch[i].key_authorization, value);
+        if (cc_acme_dns_hook(a->dns_hook, "remove", name, value, a->timeout_ms, msg,
+                             sizeof msg)) {
+            cc_log(CC_LOG_WARN, "acme: removing a DNS-01 record failed", "error", msg, NULL);
+            continue;
+        }
+        cc_strlcpy(ch[i].status, "removed", sizeof ch[i].status);
+        struct fail ignore;
+        order_save(a, o, &ch[i], 1, &ignore);
+    }
+    cc_free(ch);
+}
+
 /* 1 when the CA no longer waits for an answer to ch (it is processing,
  * valid or invalid: the order's status says the rest), 0 when it does, -1
  * when it cannot be read. */
@@ -571,6 +649,13 @@ static int challenges_answer(struct svc_acme *a, const struct cc_acme_order *o, 
     }
     int rc = 0;
     for (size_t i = 0; !rc && i < n; i++) {
+        if (strcmp(ch[i].type, "dns-01") == 0) {
+            int ready = dns_publish(a, o, &ch[i], f);
+            if (ready < 0)
+                rc = -1;
+            if (ready != 1)
+                continue;
+        }
         if (strcmp(ch[i].status, "pending") != 0 || !ch[i].url[0])
             continue;
         json_t *j = NULL;
@@ -685,6 +770,8 @@ static int order_download(struct svc_acme *a, const struct cc_application *app,
     char *key = order_key_pem(a, o);
     int rc = o->key_enc && !key ? (fail_set(f, 0, "the order's key does not open"), -1)
                                 : move(a, app, "issued", NULL, ans.body, key, f);
+    if (!rc)
+        dns_cleanup(a, o);
     if (key) {
         OPENSSL_cleanse(key, strlen(key));
         cc_free(key);
@@ -790,6 +877,7 @@ static void work_one(struct svc_acme *a, const struct cc_acme_due *due)
         cc_log(CC_LOG_WARN, "acme: application rejected", "reason", f.reason, NULL);
         struct fail ignore;
         move(a, &app, "rejected", f.reason, NULL, NULL, &ignore);
+        dns_cleanup(a, &o);
         wait = CC_ACME_BACKOFF_MAX_MS;
     } else if (rc) {
         cc_log(CC_LOG_WARN, "acme: will try again", "reason", f.reason, NULL);
@@ -886,6 +974,10 @@ enum cc_err cc_acme_start(struct cc_service *svc, const struct cc_acme_config *c
     a->terms_agreed = cfg->terms_agreed;
     a->max_orders = cfg->max_orders > 0 ? cfg->max_orders : CC_ACME_ORDERS_DEFAULT;
     a->timeout_ms = cfg->timeout_ms;
+    cc_strlcpy(a->dns_hook, cfg->dns_hook ? cfg->dns_hook : "", sizeof a->dns_hook);
+    cc_strlcpy(a->dns_resolver, cfg->dns_resolver ? cfg->dns_resolver : "",
+               sizeof a->dns_resolver);
+    a->dns_wait_s = cfg->dns_wait_s > 0 ? cfg->dns_wait_s : 120;
     json_t *codes = json_array();
     size_t n;
     const struct cc_product *p = cc_products(&n);

@@ -849,6 +849,9 @@ struct cc_acme_config {
     const char *key_type;        /* a key made for an application without a CSR:
                                   * ec256 (default), rsa2048, rsa3072, rsa4096 */
     int64_t timeout_ms;          /* one request to the CA */
+    const char *dns_hook;        /* DNS-01: executable run as HOOK add|remove NAME VALUE */
+    const char *dns_resolver;    /* DNS-01: where to look for the record ("" : the system's) */
+    int64_t dns_wait_s;          /* DNS-01: how long the record may take to be visible */
 };
 /* Starts the worker that fulfils the applications of ACME products (those
  * with acme set in core/products.c): nothing when cfg->directory_url is "". */

@@ -37,7 +37,9 @@ struct cc_acme_challenge {
     char url[CC_ACME_URL_MAX + 1];
     char token[CC_ACME_TOKEN_MAX + 1];
     char key_authorization[CC_ACME_TOKEN_MAX + 64];
-    char status[24];                      /* ours: "pending" until answered, then the CA's */
+    char status[24];                      /* ours: pending, published, processing, valid,
+                                           * removed (migration 0023) */
+    int64_t published_at;                 /* ms: when the DNS-01 record was added */
 };
 
 /* An application the worker has to move on. */

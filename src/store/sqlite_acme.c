@@ -26,11 +26,13 @@ static const char sql_order_put[] =
     "key_enc = coalesce(?7, key_enc), next_at = ?8, errors = ?9, last_error = ?10, "
     "updated_at = ?11";
 static const char sql_challenges[] =
-    "SELECT authz_url, identifier, type, url, token, key_authorization, status FROM "
+    "SELECT authz_url, identifier, type, url, token, key_authorization, status, published_at "
+    "FROM "
     "acme_challenges WHERE application_id = ?1 ORDER BY authz_url LIMIT 1000";
 static const char sql_challenge_put[] =
     "INSERT OR REPLACE INTO acme_challenges(application_id, authz_url, identifier, type, url, "
-    "token, key_authorization, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+    "token, key_authorization, status, published_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+    "?9)";
 static const char sql_token[] =
     "SELECT ch.key_authorization FROM acme_challenges ch JOIN applications a ON "
     "a.id = ch.application_id WHERE ch.token = ?1 AND ch.type = 'http-01' AND a.state IN "
@@ -200,6 +202,7 @@ static enum cc_err read_acme_challenges(void *impl, int64_t application_id,
         cc_sq_col_text(s, 4, ch->token, sizeof ch->token);
         cc_sq_col_text(s, 5, ch->key_authorization, sizeof ch->key_authorization);
         cc_sq_col_text(s, 6, ch->status, sizeof ch->status);
+        ch->published_at = sqlite3_column_int64(s, 7);
     }
     cc_sq_done(s);
     if (rc != SQLITE_DONE) {
@@ -227,6 +230,7 @@ static enum cc_err tx_acme_challenge_put(void *tx, int64_t application_id,
     sqlite3_bind_text(s, 6, ch->token, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 7, ch->key_authorization, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 8, ch->status, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 9, ch->published_at);
     return cc_sq_step_done(c, s, "saving an ACME challenge", err);
 }
 

@@ -16,7 +16,7 @@ import {
 } from './lib/harness.mjs';
 import { startPebble, freePort, pebbleCerts } from './lib/pebble.mjs';
 
-let dir, server, key, pebble, contactId, httpPort, acmePortMain, certsMain;
+let dir, server, key, pebble, contactId, httpPort, acmePortMain, certsMain, dnsPort, dnsMgmtPort, hookLog;
 
 const serverEnv = (acmePort, certs, httpPort) => ({
   CERTCONTACTS_ACME_HTTP_LISTEN: `127.0.0.1:${httpPort}`,
@@ -27,7 +27,30 @@ const serverEnv = (acmePort, certs, httpPort) => ({
   CERTCONTACTS_ACME_DIRECTORY_URL: `https://localhost:${acmePort}/dir`,
   CERTCONTACTS_ACME_CA_FILE: certs.caFile,
   CERTCONTACTS_ACME_TERMS_AGREED: 'true',
+  ...(hookLog ? {
+    CERTCONTACTS_ACME_DNS_HOOK: path.join(dir, 'dns-hook.sh'),
+    CERTCONTACTS_ACME_DNS_RESOLVER: `127.0.0.1:${dnsPort}`,
+    CERTCONTACTS_ACME_DNS_WAIT_S: '20',
+  } : {}),
 });
+
+/** The DNS-01 hook an operator would write: publishes the record in
+ * challtestsrv (the DNS pebble asks) and logs each call. */
+function writeHook() {
+  hookLog = path.join(dir, 'dns-hook.log');
+  const api = `http://127.0.0.1:${dnsMgmtPort}`;
+  fs.writeFileSync(path.join(dir, 'dns-hook.sh'), [
+    '#!/bin/sh',
+    'set -e',
+    `echo "$1 $2 $3" >> '${hookLog}'`,
+    'case "$1" in',
+    `  add) curl -sf -X POST -d "{\\"host\\":\\"$2.\\",\\"value\\":\\"$3\\"}" ${api}/set-txt ;;`,
+    `  remove) curl -sf -X POST -d "{\\"host\\":\\"$2.\\"}" ${api}/clear-txt ;;`,
+    '  *) exit 2 ;;',
+    'esac',
+    '',
+  ].join('\n'), { mode: 0o755 });
+}
 
 before(async () => {
   dir = makeDataDir();
@@ -37,10 +60,13 @@ before(async () => {
   const acmePort = acmePortMain = await freePort();
   httpPort = await freePort();
   const certs = certsMain = pebbleCerts();
+  dnsPort = await freePort();
+  dnsMgmtPort = await freePort();
+  writeHook();
   server = await startServer(dir, { env: serverEnv(acmePort, certs, httpPort) });
   // pebble answers badNonce to some good nonces: every request must still succeed.
   // It checks HTTP-01 on the plain listener of acme_http_listen.
-  pebble = await startPebble({ httpPort, acmePort, certs, env: { PEBBLE_WFE_NONCEREJECT: '25' } });
+  pebble = await startPebble({ httpPort, acmePort, dnsPort, dnsMgmtPort, certs, env: { PEBBLE_WFE_NONCEREJECT: '25' } });
   const body = await verifiedContactBody(server, key);
   const c = assertOk(await api(server, 'POST', '/v1/contacts', { key, json: body }), 201);
   contactId = c.id;
@@ -114,6 +140,26 @@ test('HTTP-01 with the application\'s own CSR: the key stays with the user', asy
   const pub = (pem) => execFileSync('openssl', ['pkey', '-pubout'], { input: pem }).toString();
   const certPub = execFileSync('openssl', ['x509', '-noout', '-pubkey'], { input: cert.pem }).toString();
   assert.equal(certPub, pub(fs.readFileSync(path.join(t, 'k.pem'), 'utf8')));
+});
+
+test('DNS-01 through the hook: a wildcard is issued, its record published, waited for and removed', async () => {
+  const base = name();
+  const a = assertOk(await api(server, 'POST', '/v1/applications', {
+    key, json: { product: 'letsencrypt-dv-w-free', domains: [`*.${base}`], contact_id: contactId },
+  }), 201);
+  const done = await settled(a.id);
+  assert.equal(done.state, 'issued', JSON.stringify(done));
+  const v = done.acme.validation;
+  assert.equal(v.length, 1);
+  assert.equal(v[0].type, 'dns-01');
+  assert.equal(v[0].domain, base);
+  assert.equal(v[0].dns_name, `_acme-challenge.${base}`);
+  assert.match(v[0].dns_value, /^[A-Za-z0-9_-]{43}$/);
+  assert.equal(v[0].status, 'removed');
+  const calls = fs.readFileSync(hookLog, 'utf8').trim().split('\n').filter((l) => l.includes(base));
+  assert.deepEqual(calls, [`add _acme-challenge.${base} ${v[0].dns_value}`, `remove _acme-challenge.${base} ${v[0].dns_value}`]);
+  const list = assertOk(await api(server, 'GET', `/v1/certificates?domain=${encodeURIComponent(`*.${base}`)}`, { key }), 200);
+  assert.equal(list.items.length, 1, JSON.stringify(list));
 });
 
 test('a challenge the CA cannot check: rejected with the CA\'s problem type and detail', async () => {

@@ -63,15 +63,17 @@ export function pebbleCerts() {
  * HTTP-01 answers. env: more environment for pebble (PEBBLE_WFE_NONCEREJECT,
  * PEBBLE_AUTHZREUSE, ...). acmePort: the ACME port (0: a free one), known
  * before pebble starts so that the server under test can be pointed at it;
- * certs: pebbleCerts() (made here when not given). eab: {kid: hmacKey} makes external account binding
+ * certs: pebbleCerts() (made here when not given); dnsPort and dnsMgmtPort:
+ * challtestsrv's DNS and management ports, likewise. eab: {kid: hmacKey} makes external account binding
  * required. Returns {directoryUrl, caFile, dnsMgmt, log(), stop()}.
  */
-export async function startPebble({ httpPort, acmePort = 0, certs = null, env = {}, eab = null } = {}) {
+export async function startPebble({ httpPort, acmePort = 0, dnsPort = 0, dnsMgmtPort = 0, certs = null, env = {}, eab = null } = {}) {
   const { pki, caFile } = certs || pebbleCerts();
   const dir = pki.dir;
   if (!acmePort) acmePort = await freePort();
-  const [mgmtPort, dnsPort, dnsMgmtPort, tlsPort] = [
-    await freePort(), await freePort(), await freePort(), await freePort()];
+  if (!dnsPort) dnsPort = await freePort();
+  if (!dnsMgmtPort) dnsMgmtPort = await freePort();
+  const [mgmtPort, tlsPort] = [await freePort(), await freePort()];
   const cfg = {
     pebble: {
       listenAddress: `127.0.0.1:${acmePort}`,

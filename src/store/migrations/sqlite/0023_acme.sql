@@ -34,7 +34,10 @@ CREATE INDEX IF NOT EXISTS acme_orders_due ON acme_orders(next_at);
 
 -- acme_challenges: the challenge chosen for each authorization of an order,
 -- with what the CA checks: the HTTP-01 token and key authorization (served
--- at /.well-known/acme-challenge/TOKEN) or the DNS-01 record.
+-- at /.well-known/acme-challenge/TOKEN) or the DNS-01 record. status is ours:
+-- pending (not answered), published (the DNS-01 record was added at
+-- published_at, ms, and is awaited), processing (the CA was told), valid,
+-- removed (the DNS-01 record was taken away again).
 CREATE TABLE IF NOT EXISTS acme_challenges (
     application_id  INTEGER NOT NULL REFERENCES acme_orders(application_id) ON DELETE CASCADE,
     authz_url       TEXT NOT NULL,
@@ -44,6 +47,7 @@ CREATE TABLE IF NOT EXISTS acme_challenges (
     token           TEXT NOT NULL,
     key_authorization TEXT NOT NULL,
     status          TEXT NOT NULL,
+    published_at    INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (application_id, authz_url)
 );
 CREATE INDEX IF NOT EXISTS acme_challenges_token ON acme_challenges(token);
