@@ -743,6 +743,8 @@ static enum cc_err start_acme(struct cc_service *svc, const struct cc_config *cf
         .dns_hook = cfg->acme_dns_hook,
         .dns_resolver = cfg->acme_dns_resolver,
         .dns_wait_s = cfg->acme_dns_wait_s,
+        .renew_remaining_percent = cfg->acme_renew_remaining_percent,
+        .renew_retry_s = cfg->acme_renew_retry_s,
     };
     return cc_acme_start(svc, &ac, err);
 }

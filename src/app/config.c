@@ -254,6 +254,14 @@ static const struct opt opts[] = {
     {"acme_dns_wait_s", INT(acme_dns_wait_s), 1, 86400, "120", NULL,
      "DNS-01: seconds a published TXT record may take to become visible; then the "
      "application is rejected."},
+    {"acme_renew_remaining_percent", INT(acme_renew_remaining_percent), 1, 99, "33", NULL,
+     "A certificate issued through ACME is renewed by itself when this share of its lifetime "
+     "remains (33: a third); the renewal is a new application, and its certificate supersedes "
+     "the old one."},
+    {"acme_renew_retry_s", INT(acme_renew_retry_s), 1, 86400, "3600", NULL,
+     "Seconds before a failed renewal is tried again, doubling with each failure in a row up "
+     "to a day; each failure raises certificate.renewal_failed to the certificate's "
+     "subscribers."},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 

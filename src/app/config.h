@@ -102,6 +102,8 @@ struct cc_config {
     char acme_dns_hook[1024];
     char acme_dns_resolver[64];
     int64_t acme_dns_wait_s;
+    int64_t acme_renew_remaining_percent;
+    int64_t acme_renew_retry_s;
 };
 
 void cc_config_defaults(struct cc_config *cfg);

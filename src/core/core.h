@@ -169,6 +169,7 @@ enum cc_event_type {
     CC_EVENT_EXPIRED,               /* certificate.expired */
     CC_EVENT_REVOKED,               /* certificate.revoked */
     CC_EVENT_TEST,                  /* contact.test */
+    CC_EVENT_RENEWAL_FAILED,        /* certificate.renewal_failed */
     CC_EVENT_COUNT
 };
 enum cc_event_type cc_event_type_parse(const char *s);

@@ -29,6 +29,7 @@ static const char *const type_names[CC_EVENT_COUNT] = {
     [CC_EVENT_EXPIRED] = "certificate.expired",
     [CC_EVENT_REVOKED] = "certificate.revoked",
     [CC_EVENT_TEST] = "contact.test",
+    [CC_EVENT_RENEWAL_FAILED] = "certificate.renewal_failed",
 };
 
 enum cc_event_type cc_event_type_parse(const char *s)
@@ -122,6 +123,16 @@ static const struct tmpl templates[CC_EVENT_COUNT][2] = {
          "{{contact_name}} will arrive here."},
         {"certcontacts 测试：证书通知可以送达 {{contact_name}}",
          "这是一条来自 certcontacts 的测试消息。{{contact_name}} 的证书通知将发送到这里。"}},
+    [CC_EVENT_RENEWAL_FAILED] = {
+        {"Certificate renewal failed: {{domains}}",
+         "The automatic renewal of the " BRAND_TYPE "certificate for {{domains}} failed."
+         REASON_EN "{{#not_after}}\nThe certificate in use expires on {{not_after}}."
+         "{{/not_after}}\nThe renewal will be tried again; expiry reminders keep coming "
+         "until it succeeds." LINK_EN},
+        {"证书自动续期失败：{{domains}}",
+         "{{domains}} 的" BRAND_TYPE_ZH "证书自动续期失败。" REASON_ZH
+         "{{#not_after}}\n当前证书将于 {{not_after}} 到期。{{/not_after}}\n"
+         "系统会稍后重试；在续期成功之前，到期提醒会照常发送。" LINK_ZH}},
 };
 
 enum esc { ESC_TEXT, ESC_MARKDOWN, ESC_HTML };

@@ -46,6 +46,8 @@ struct svc_acme {
     char dns_hook[1024];
     char dns_resolver[64];
     int64_t dns_wait_s;
+    int64_t renew_percent;
+    int64_t renew_retry_s;
 
     pthread_t thread;
     pthread_mutex_t mu;
@@ -528,15 +530,16 @@ static void worker_caller(const struct cc_application *app, struct cc_caller *c)
     cc_strlcpy(c->key_id, "acme", sizeof c->key_id);
 }
 
-static int move(struct svc_acme *a, const struct cc_application *app, const char *to,
-                const char *reason, const char *pem, const char *key_pem, struct fail *f)
+static int move_cert(struct svc_acme *a, const struct cc_application *app, const char *to,
+                     const char *reason, const char *pem, const char *key_pem, int64_t *cert_id,
+                     struct fail *f)
 {
     struct cc_caller caller;
     worker_caller(app, &caller);
     struct cc_application out;
     struct cc_error err;
     enum cc_err rc = svc_application_transition(a->svc, &caller, app->id, to, reason, pem,
-                                                key_pem, &out, &err);
+                                                key_pem, &out, cert_id, &err);
     cc_application_clear(&out);
     if (rc == CC_ERR_INVALID_TRANSITION)
         return 0; /* someone (an operator) moved it meanwhile: the next pass sees where */
@@ -549,6 +552,12 @@ static int move(struct svc_acme *a, const struct cc_application *app, const char
     snprintf(id, sizeof id, "%lld", (long long)app->id);
     cc_log(CC_LOG_INFO, "acme: application moved", "application", id, "to", to, NULL);
     return 0;
+}
+
+static int move(struct svc_acme *a, const struct cc_application *app, const char *to,
+                const char *reason, const char *pem, const char *key_pem, struct fail *f)
+{
+    return move_cert(a, app, to, reason, pem, key_pem, NULL, f);
 }
 
 /* DNS-01: adds the TXT record through the hook once, then looks for it:
@@ -755,9 +764,29 @@ static char *order_key_pem(struct svc_acme *a, const struct cc_acme_order *o)
     return pem;
 }
 
+/* When certificate cert_id is to be renewed: when renew_remaining_percent of
+ * its lifetime remains. */
+static void renew_schedule(struct svc_acme *a, struct cc_acme_order *o, int64_t account_id,
+                           int64_t cert_id)
+{
+    struct cc_certificate *c = cc_calloc(1, sizeof *c);
+    struct cc_error err;
+    o->certificate_id = cert_id;
+    o->renew_at = 0;
+    o->renew_failures = 0;
+    if (cert_id && !cc_store_cert_get(a->svc->store, account_id, cert_id, c, &err)) {
+        int64_t life = c->not_after - c->not_before;
+        o->renew_at = c->not_after - life * a->renew_percent / 100;
+        if (o->renew_at <= 0)
+            o->renew_at = 1;
+    }
+    cc_certificate_clear(c);
+    cc_free(c);
+}
+
 /* Downloads the chain and moves the application to issued. */
 static int order_download(struct svc_acme *a, const struct cc_application *app,
-                          const struct cc_acme_order *o, struct fail *f)
+                          struct cc_acme_order *o, struct fail *f)
 {
     struct cc_acme_answer ans;
     if (post(a, o->certificate_url, NULL, "application/pem-certificate-chain", 0, &ans, f))
@@ -768,10 +797,14 @@ static int order_download(struct svc_acme *a, const struct cc_application *app,
         return -1;
     }
     char *key = order_key_pem(a, o);
-    int rc = o->key_enc && !key ? (fail_set(f, 0, "the order's key does not open"), -1)
-                                : move(a, app, "issued", NULL, ans.body, key, f);
-    if (!rc)
+    int64_t cert_id = 0;
+    int rc = o->key_enc && !key
+                 ? (fail_set(f, 0, "the order's key does not open"), -1)
+                 : move_cert(a, app, "issued", NULL, ans.body, key, &cert_id, f);
+    if (!rc) {
         dns_cleanup(a, o);
+        renew_schedule(a, o, app->account_id, cert_id);
+    }
     if (key) {
         OPENSSL_cleanse(key, strlen(key));
         cc_free(key);
@@ -857,6 +890,145 @@ static int step(struct svc_acme *a, const struct cc_application *app, struct cc_
     return 0;
 }
 
+/* ---- renewal ---------------------------------------------------------------------- */
+struct renewal_fail_op {
+    const struct cc_caller *caller;
+    int64_t cert_id;
+    const char *reason;
+    int raised;
+};
+
+static enum cc_err renewal_fail_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct renewal_fail_op *op = arg;
+    struct cc_certificate *c = cc_calloc(1, sizeof *c);
+    enum cc_err rc = cc_tx_cert_get(tx, op->caller->account_id, op->cert_id, c, err);
+    op->raised = 0;
+    if (!rc && c->n_subscribers) {
+        json_t *d = svc_certificate_event_data(c, op->reason);
+        char *data = json_dumps(d, JSON_COMPACT);
+        json_decref(d);
+        int64_t event_id = 0;
+        rc = data ? svc_event_raise_tx(tx, op->caller, "certificate.renewal_failed",
+                                       c->subscribers, c->n_subscribers, data, &event_id, err)
+                  : cc_error_set(err, CC_ERR_INTERNAL, NULL, "out of memory");
+        free(data);
+        op->raised = !rc;
+    }
+    cc_certificate_clear(c);
+    cc_free(c);
+    return rc == CC_ERR_NOT_FOUND ? CC_OK : rc;
+}
+
+/* The renewal of application old_id's certificate failed for reason: its
+ * subscribers get certificate.renewal_failed, and the renewal is tried again
+ * after renew_retry_s, doubling with each failure in a row up to a day. */
+static void renewal_failed(struct svc_acme *a, int64_t account_id, int64_t old_id,
+                           const char *reason)
+{
+    struct cc_acme_order o;
+    struct cc_error err;
+    if (cc_store_acme_order_get(a->svc->store, old_id, &o, &err))
+        return;
+    struct cc_application app;
+    memset(&app, 0, sizeof app);
+    app.account_id = account_id;
+    struct cc_caller caller;
+    worker_caller(&app, &caller);
+    struct renewal_fail_op op = {&caller, o.certificate_id, reason, 0};
+    if (cc_store_write(a->svc->store, renewal_fail_tx, &op, &err))
+        cc_log(CC_LOG_ERROR, "acme: raising certificate.renewal_failed failed", "error",
+               err.message, NULL);
+    else if (op.raised)
+        cc_dispatcher_wake(a->svc->dispatcher);
+    o.renew_failures++;
+    int64_t wait = a->renew_retry_s * 1000;
+    for (int64_t i = 1; i < o.renew_failures && wait < 86400000; i++)
+        wait *= 2;
+    if (wait > 86400000)
+        wait = 86400000;
+    o.renew_at = cc_now_ms() + wait;
+    uint8_t *key = o.key_enc;
+    o.key_enc = NULL;
+    struct fail ignore;
+    order_save(a, &o, NULL, 0, &ignore);
+    o.key_enc = key;
+    cc_acme_order_clear(&o);
+    cc_log(CC_LOG_WARN, "acme: renewal failed", "reason", reason, NULL);
+}
+
+/* Starts the renewal of application due's certificate: a new application for
+ * the same product, names, CSR and contact, through cc_application_create
+ * (its rules), whose order records which one it renews. */
+static void renew_start(struct svc_acme *a, const struct cc_acme_due *due)
+{
+    struct cc_application old;
+    struct cc_acme_order o;
+    struct cc_error err;
+    if (cc_store_app_get(a->svc->store, due->account_id, due->application_id, &old, &err))
+        return;
+    if (cc_store_acme_order_get(a->svc->store, old.id, &o, &err)) {
+        cc_application_clear(&old);
+        return;
+    }
+    const char *names[CC_APP_DOMAINS_MAX];
+    json_t *doms = json_loads(old.domains ? old.domains : "[]", 0, NULL), *d;
+    size_t i, n = 0;
+    json_array_foreach(doms, i, d) {
+        const char *s = json_string_value(json_object_get(d, "name"));
+        if (s && n < CC_APP_DOMAINS_MAX)
+            names[n++] = s;
+    }
+    struct cc_application_input in;
+    memset(&in, 0, sizeof in);
+    in.product = old.product;
+    in.has_domains = 1;
+    in.domains = names;
+    in.n_domains = n;
+    in.csr = old.csr;
+    in.contact_id = old.contact_id;
+    struct cc_caller caller;
+    worker_caller(&old, &caller);
+    /* one renewal per due time, even when a crash makes the worker ask twice */
+    char idem[64], hash[65];
+    snprintf(idem, sizeof idem, "acme-renewal-%lld-%lld", (long long)old.id,
+             (long long)o.renew_at);
+    memset(hash, '0', 64);
+    hash[64] = '\0';
+    struct cc_application fresh;
+    enum cc_err rc = cc_application_create(a->svc, &caller, &in, idem, hash, &fresh, NULL, NULL,
+                                           &err);
+    json_decref(doms);
+    if (rc) {
+        char reason[CC_APP_REASON_MAX + 1];
+        snprintf(reason, sizeof reason, "The renewal could not be applied for: %s",
+                 err.message);
+        renewal_failed(a, old.account_id, old.id, reason);
+    } else {
+        struct cc_acme_order r;
+        memset(&r, 0, sizeof r);
+        r.application_id = fresh.id;
+        r.account_id = fresh.account_id;
+        r.renewal_of = old.id;
+        r.next_at = r.updated_at = cc_now_ms();
+        o.renew_at = 0; /* under way */
+        uint8_t *key = o.key_enc;
+        o.key_enc = NULL;
+        struct fail f;
+        if (!order_save(a, &r, NULL, 0, &f))
+            order_save(a, &o, NULL, 0, &f);
+        o.key_enc = key;
+        char id[24], nid[24];
+        snprintf(id, sizeof id, "%lld", (long long)old.id);
+        snprintf(nid, sizeof nid, "%lld", (long long)fresh.id);
+        cc_log(CC_LOG_INFO, "acme: renewal applied for", "application", id, "renewal", nid,
+               NULL);
+        cc_application_clear(&fresh);
+    }
+    cc_acme_order_clear(&o);
+    cc_application_clear(&old);
+}
+
 /* Moves one due application on and records when to look again. */
 static void work_one(struct svc_acme *a, const struct cc_acme_due *due)
 {
@@ -878,6 +1050,8 @@ static void work_one(struct svc_acme *a, const struct cc_acme_due *due)
         struct fail ignore;
         move(a, &app, "rejected", f.reason, NULL, NULL, &ignore);
         dns_cleanup(a, &o);
+        if (o.renewal_of)
+            renewal_failed(a, app.account_id, o.renewal_of, f.reason);
         wait = CC_ACME_BACKOFF_MAX_MS;
     } else if (rc) {
         cc_log(CC_LOG_WARN, "acme: will try again", "reason", f.reason, NULL);
@@ -920,7 +1094,14 @@ static int64_t pass(struct svc_acme *a)
     for (size_t i = 0; i < n; i++)
         work_one(a, &due[i]);
     cc_free(due);
-    return n ? 0 : CC_ACME_POLL_MS;
+    struct cc_acme_due *ren = NULL;
+    size_t k = 0;
+    if (!cc_store_acme_renewals_due(a->svc->store, cc_now_ms(), (size_t)a->max_orders, &ren, &k,
+                                    &err))
+        for (size_t i = 0; i < k; i++)
+            renew_start(a, &ren[i]);
+    cc_free(ren);
+    return n || k ? 0 : CC_ACME_POLL_MS;
 }
 
 static void *run(void *arg)
@@ -978,6 +1159,8 @@ enum cc_err cc_acme_start(struct cc_service *svc, const struct cc_acme_config *c
     cc_strlcpy(a->dns_resolver, cfg->dns_resolver ? cfg->dns_resolver : "",
                sizeof a->dns_resolver);
     a->dns_wait_s = cfg->dns_wait_s > 0 ? cfg->dns_wait_s : 120;
+    a->renew_percent = cfg->renew_remaining_percent > 0 ? cfg->renew_remaining_percent : 33;
+    a->renew_retry_s = cfg->renew_retry_s > 0 ? cfg->renew_retry_s : 3600;
     json_t *codes = json_array();
     size_t n;
     const struct cc_product *p = cc_products(&n);

@@ -392,6 +392,7 @@ struct transition_op {
     const char *key_pem;        /* the certificate's private key (ACME made it), or NULL */
     struct cc_application *out;
     int raised;
+    int64_t cert_id;            /* out: the certificate an issue made */
 };
 
 /* The event entering state s raises, or NULL. */
@@ -496,10 +497,12 @@ static enum cc_err transition_tx(struct cc_tx *tx, void *arg, struct cc_error *e
     if ((rc = svc_audit(tx, op->caller, CC_AUDIT_APPLICATION_TRANSITION, a->id, ch, err)))
         return rc;
     int64_t cert_id = 0;
+    op->cert_id = 0;
     if (op->to == CC_APP_ISSUED &&
         (rc = svc_application_issued_tx(tx, op->svc, op->caller, a, op->key_pem, &cert_id,
                                          err)))
         return rc;
+    op->cert_id = cert_id;
     const char *type = event_of(op->to);
     if (!type)
         return CC_OK;
@@ -526,14 +529,17 @@ enum cc_err cc_application_transition(struct cc_service *svc, const struct cc_ca
                                       struct cc_error *err)
 {
     return svc_application_transition(svc, caller, id, to, reason, certificate_pem, NULL, out,
-                                      err);
+                                      NULL, err);
 }
 
 enum cc_err svc_application_transition(struct cc_service *svc, const struct cc_caller *caller,
                                        int64_t id, const char *to, const char *reason,
                                        const char *certificate_pem, const char *key_pem,
-                                       struct cc_application *out, struct cc_error *err)
+                                       struct cc_application *out, int64_t *cert_id,
+                                       struct cc_error *err)
 {
+    if (cert_id)
+        *cert_id = 0;
     memset(out, 0, sizeof *out);
     enum cc_err rc = cc_service_require(caller, CC_ROLE_OPERATOR, err);
     if (rc)
@@ -558,7 +564,7 @@ enum cc_err svc_application_transition(struct cc_service *svc, const struct cc_c
     if (s != CC_APP_ISSUED && certificate_pem)
         return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "CertificatePem",
                             "certificate_pem goes only with a move to issued.");
-    struct transition_op op = {svc, caller, id, s, reason, certificate_pem, key_pem, out, 0};
+    struct transition_op op = {svc, caller, id, s, reason, certificate_pem, key_pem, out, 0, 0};
     rc = cc_store_write(svc->store, transition_tx, &op, err);
     if (rc) {
         cc_application_clear(out);
@@ -566,6 +572,8 @@ enum cc_err svc_application_transition(struct cc_service *svc, const struct cc_c
     }
     if (op.raised)
         cc_dispatcher_wake(svc->dispatcher);
+    if (cert_id)
+        *cert_id = op.cert_id;
     svc_reminders_poke(svc); /* an issued certificate has reminders to schedule */
     return CC_OK;
 }

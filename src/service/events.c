@@ -148,7 +148,7 @@ enum cc_err cc_event_create(struct cc_service *svc, const struct cc_caller *call
                             "type must be one of certificate.application.verification_required, "
                             "certificate.application.approved, certificate.application.rejected, "
                             "certificate.issued, certificate.expiring, certificate.expired, "
-                            "certificate.revoked, contact.test.");
+                            "certificate.revoked, contact.test, certificate.renewal_failed.");
     if (n == 0)
         return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "ContactIds",
                             "contact_ids must name at least one contact.");

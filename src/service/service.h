@@ -852,6 +852,8 @@ struct cc_acme_config {
     const char *dns_hook;        /* DNS-01: executable run as HOOK add|remove NAME VALUE */
     const char *dns_resolver;    /* DNS-01: where to look for the record ("" : the system's) */
     int64_t dns_wait_s;          /* DNS-01: how long the record may take to be visible */
+    int64_t renew_remaining_percent; /* renew when this share of the lifetime remains */
+    int64_t renew_retry_s;       /* first wait after a failed renewal (doubling, to a day) */
 };
 /* Starts the worker that fulfils the applications of ACME products (those
  * with acme set in core/products.c): nothing when cfg->directory_url is "". */

@@ -220,11 +220,16 @@ json_t *svc_contact_changes(const struct cc_contact *old, const struct cc_contac
 
 /* ---- applications.c, for ACME issuance (acme.c) --------------------------- */
 /* cc_application_transition with, on a move to issued, the certificate's
- * private key (PEM, borrowed; NULL: none) kept sealed with the certificate. */
+ * private key (PEM, borrowed; NULL: none) kept sealed with the certificate,
+ * and the certificate made into *cert_id (may be NULL). */
 enum cc_err svc_application_transition(struct cc_service *svc, const struct cc_caller *caller,
                                        int64_t id, const char *to, const char *reason,
                                        const char *certificate_pem, const char *key_pem,
-                                       struct cc_application *out, struct cc_error *err);
+                                       struct cc_application *out, int64_t *cert_id,
+                                       struct cc_error *err);
+/* certificates.c: the data of a certificate's event (the fields its
+ * templates name, and reason when given). Owned: json_decref(). */
+json_t *svc_certificate_event_data(const struct cc_certificate *c, const char *reason);
 /* The ACME worker (acme.c), when one runs: told of a new application. */
 void svc_acme_poke(struct cc_service *svc);
 

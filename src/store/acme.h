@@ -25,6 +25,10 @@ struct cc_acme_order {
     int64_t errors;                       /* errors in a row */
     char last_error[512];
     int64_t updated_at;
+    int64_t certificate_id;               /* the certificate it issued; 0 none yet */
+    int64_t renew_at;                     /* ms: renew that certificate then; 0 not */
+    int64_t renew_failures;               /* renewals that failed in a row */
+    int64_t renewal_of;                   /* the application this one renews; 0 none */
 };
 /* Frees what o owns. */
 void cc_acme_order_clear(struct cc_acme_order *o);
@@ -92,7 +96,12 @@ struct cc_acme_due {
     X(read, acme_due,                                                                      \
       (const char *products_json, int64_t now, size_t max, struct cc_acme_due **out,       \
        size_t *n, struct cc_error *err),                                                   \
-      (products_json, now, max, out, n, err))
+      (products_json, now, max, out, n, err))                                             \
+    /* Up to max applications whose certificate (still active) is due for renewal at   \
+     * now, soonest first. *out owned by the caller: cc_free. */                          \
+    X(read, acme_renewals_due,                                                             \
+      (int64_t now, size_t max, struct cc_acme_due **out, size_t *n, struct cc_error *err), \
+      (now, max, out, n, err))
 
 CC_STORE_ACME_OPS(CC_STORE_DECLARE)
 

@@ -17,14 +17,17 @@ static const char sql_account_create[] =
 static const char sql_account_kid[] = "UPDATE acme_accounts SET kid = ?2 WHERE directory_url = ?1";
 static const char sql_order_get[] =
     "SELECT application_id, account_id, order_url, status, finalize_url, certificate_url, "
-    "key_enc, next_at, errors, last_error, updated_at FROM acme_orders WHERE application_id = ?1";
+    "key_enc, next_at, errors, last_error, updated_at, certificate_id, renew_at, renew_failures, "
+    "renewal_of FROM acme_orders WHERE application_id = ?1";
 static const char sql_order_put[] =
     "INSERT INTO acme_orders(application_id, account_id, order_url, status, finalize_url, "
-    "certificate_url, key_enc, next_at, errors, last_error, updated_at) VALUES (?1, ?2, ?3, ?4, "
-    "?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT(application_id) DO UPDATE SET "
+    "certificate_url, key_enc, next_at, errors, last_error, updated_at, certificate_id, renew_at, "
+    "renew_failures, renewal_of) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+    "?14, ?15) ON CONFLICT(application_id) DO UPDATE SET "
     "order_url = ?3, status = ?4, finalize_url = ?5, certificate_url = ?6, "
     "key_enc = coalesce(?7, key_enc), next_at = ?8, errors = ?9, last_error = ?10, "
-    "updated_at = ?11";
+    "updated_at = ?11, certificate_id = ?12, renew_at = ?13, renew_failures = ?14, "
+    "renewal_of = ?15";
 static const char sql_challenges[] =
     "SELECT authz_url, identifier, type, url, token, key_authorization, status, published_at "
     "FROM "
@@ -33,6 +36,10 @@ static const char sql_challenge_put[] =
     "INSERT OR REPLACE INTO acme_challenges(application_id, authz_url, identifier, type, url, "
     "token, key_authorization, status, published_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
     "?9)";
+static const char sql_renewals_due[] =
+    "SELECT o.application_id, o.account_id FROM acme_orders o JOIN certificates c ON "
+    "c.id = o.certificate_id WHERE o.renew_at > 0 AND o.renew_at <= ?1 AND c.state = 'active' "
+    "ORDER BY o.renew_at LIMIT ?2";
 static const char sql_token[] =
     "SELECT ch.key_authorization FROM acme_challenges ch JOIN applications a ON "
     "a.id = ch.application_id WHERE ch.token = ?1 AND ch.type = 'http-01' AND a.state IN "
@@ -141,6 +148,10 @@ static enum cc_err read_acme_order_get(void *impl, int64_t application_id,
         o->errors = sqlite3_column_int64(s, 8);
         cc_sq_col_text(s, 9, o->last_error, sizeof o->last_error);
         o->updated_at = sqlite3_column_int64(s, 10);
+        o->certificate_id = sqlite3_column_int64(s, 11);
+        o->renew_at = sqlite3_column_int64(s, 12);
+        o->renew_failures = sqlite3_column_int64(s, 13);
+        o->renewal_of = sqlite3_column_int64(s, 14);
     }
     cc_sq_done(s);
     if (rc == SQLITE_DONE)
@@ -169,6 +180,16 @@ static enum cc_err tx_acme_order_put(void *tx, const struct cc_acme_order *o,
     sqlite3_bind_int64(s, 9, o->errors);
     sqlite3_bind_text(s, 10, o->last_error, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 11, o->updated_at);
+    if (o->certificate_id)
+        sqlite3_bind_int64(s, 12, o->certificate_id);
+    else
+        sqlite3_bind_null(s, 12);
+    sqlite3_bind_int64(s, 13, o->renew_at);
+    sqlite3_bind_int64(s, 14, o->renew_failures);
+    if (o->renewal_of)
+        sqlite3_bind_int64(s, 15, o->renewal_of);
+    else
+        sqlite3_bind_null(s, 15);
     return cc_sq_step_done(c, s, "saving an ACME order", err);
 }
 
@@ -282,6 +303,38 @@ static enum cc_err read_acme_due(void *impl, const char *products_json, int64_t 
         return cc_sq_db_error(err, c->db, "reading the due ACME orders");
     }
     cc_sq_done(s);
+    *out = v;
+    *n = k;
+    return CC_OK;
+}
+
+static enum cc_err read_acme_renewals_due(void *impl, int64_t now, size_t max,
+                                          struct cc_acme_due **out, size_t *n,
+                                          struct cc_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    struct conn *c = cc_sq_rconn(impl, err);
+    if (!c)
+        return CC_ERR_STORE;
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_renewals_due, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, now);
+    sqlite3_bind_int64(s, 2, (int64_t)max);
+    struct cc_acme_due *v = cc_calloc(max ? max : 1, sizeof *v);
+    size_t k = 0;
+    int rc = SQLITE_DONE;
+    while (k < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        v[k].application_id = sqlite3_column_int64(s, 0);
+        v[k].account_id = sqlite3_column_int64(s, 1);
+        k++;
+    }
+    cc_sq_done(s);
+    if (k < max && rc != SQLITE_DONE) {
+        cc_free(v);
+        return cc_sq_db_error(err, c->db, "reading the due ACME renewals");
+    }
     *out = v;
     *n = k;
     return CC_OK;

@@ -9,6 +9,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import {
   makeDataDir, startServer, createAccount, api, assertOk, assertError, stopAllAfter, waitFor,
@@ -271,28 +272,122 @@ test('without the binding such a CA refuses the account: rejected with its reaso
   }
 });
 
+/** A TCP relay from port `from` to `to` on 127.0.0.1 that holds every
+ * connection, unanswered, while paused. */
+function relay(from, to) {
+  const held = [];
+  const r = { paused: true, sockets: new Set() };
+  const pipe = (c) => {
+    const u = net.connect(to, '127.0.0.1');
+    c.pipe(u).pipe(c);
+    u.on('error', () => c.destroy());
+    c.on('error', () => u.destroy());
+  };
+  r.server = net.createServer((c) => {
+    r.sockets.add(c);
+    c.on('close', () => r.sockets.delete(c));
+    if (r.paused) held.push(c); else pipe(c);
+  });
+  r.resume = () => { r.paused = false; for (const c of held.splice(0)) pipe(c); };
+  r.held = () => held.length;
+  r.close = () => new Promise((resolve) => { for (const c of r.sockets) c.destroy(); r.server.close(resolve); });
+  return new Promise((resolve) => r.server.listen(from, '127.0.0.1', () => resolve(r)));
+}
+
 test('kill -9 in the middle of an order: the restarted server goes on with the same order', async () => {
-  const d = name();
-  const db = path.join(dir, 'certcontacts.db');
-  const a = assertOk(await api(server, 'POST', '/v1/applications', {
-    key, json: { product: 'letsencrypt-dv-1-free', domains: [d], contact_id: contactId },
-  }), 201);
-  // as soon as the order is placed: freeze the CA, so that nothing moves on, and kill the server
-  await waitFor(async () => (await getApp(a.id)).state !== 'submitted', { timeoutMs: 20000, intervalMs: 5, what: 'the order' });
-  pebble.pause();
-  const mid = execFileSync('sqlite3', [db, `SELECT a.state, o.order_url FROM applications a JOIN acme_orders o ON o.application_id = a.id WHERE a.id = ${a.id}`]).toString().trim();
-  server.proc.kill('SIGKILL');
-  await server.exit;
-  server.proc = null;
-  const [midState, orderUrl] = mid.split('|');
-  assert.notEqual(midState, 'issued', 'the order finished before the kill: nothing was tested');
-  assert.match(orderUrl, /^https:\/\/localhost:\d+\//);
-  server = await startServer(dir, { env: serverEnv(acmePortMain, certsMain, httpPort) });
-  pebble.resume();
-  const done = await settled(a.id);
-  assert.equal(done.state, 'issued', JSON.stringify(done));
-  const after = execFileSync('sqlite3', [db, `SELECT order_url FROM acme_orders WHERE application_id = ${a.id}`]).toString().trim();
-  assert.equal(after, orderUrl, 'a second order was placed');
-  const states = done.history.map((h) => h.to);
-  assert.deepEqual(states, ['submitted', 'pending_validation', 'approved', 'issued']);
+  // pebble's checks reach the server through a relay that holds them while the server is down
+  await server.stop();
+  const inner = await freePort();
+  const env = { ...serverEnv(acmePortMain, certsMain, httpPort), CERTCONTACTS_ACME_HTTP_LISTEN: `127.0.0.1:${inner}` };
+  server = await startServer(dir, { env });
+  const r = await relay(httpPort, inner);
+  try {
+    const d = name();
+    const db = path.join(dir, 'certcontacts.db');
+    const a = assertOk(await api(server, 'POST', '/v1/applications', {
+      key, json: { product: 'letsencrypt-dv-1-free', domains: [d], contact_id: contactId },
+    }), 201);
+    // the order is placed and its challenge answered: pebble's check waits in the relay
+    const sql = `SELECT a.state, o.order_url, ch.status FROM applications a JOIN acme_orders o ON o.application_id = a.id ` +
+      `JOIN acme_challenges ch ON ch.application_id = a.id WHERE a.id = ${a.id}`;
+    const mid = await waitFor(() => {
+      const row = execFileSync('sqlite3', [db, sql]).toString().trim();
+      return row.endsWith('|processing') && r.held() > 0 ? row : null;
+    }, { timeoutMs: 20000, intervalMs: 20, what: 'the challenge to be answered' });
+    server.proc.kill('SIGKILL');
+    await server.exit;
+    server.proc = null;
+    const [midState, orderUrl] = mid.split('|');
+    assert.equal(midState, 'pending_validation');
+    assert.match(orderUrl, /^https:\/\/localhost:\d+\//);
+    server = await startServer(dir, { env });
+    r.resume();
+    const done = await settled(a.id);
+    assert.equal(done.state, 'issued', JSON.stringify(done));
+    const after = execFileSync('sqlite3', [db, `SELECT order_url FROM acme_orders WHERE application_id = ${a.id}`]).toString().trim();
+    assert.equal(after, orderUrl, 'a second order was placed');
+    assert.deepEqual(done.history.map((h) => h.to), ['submitted', 'pending_validation', 'approved', 'issued']);
+  } finally {
+    await r.close();
+  }
+});
+
+test('renewal: a short-lived certificate renews by itself and supersedes the old one; a failing renewal tells the subscribers', async () => {
+  const d2 = makeDataDir();
+  const key2 = createAccount(d2);
+  const acmePort = await freePort();
+  const http2 = await freePort();
+  const certs = pebbleCerts();
+  const dnsPort2 = await freePort();
+  const dnsMgmt2 = await freePort();
+  const s2 = await startServer(d2, {
+    env: {
+      ...serverEnv(acmePort, certs, http2),
+      CERTCONTACTS_ACME_DNS_HOOK: '',
+      // 120 s certificates renewed when 90% of the lifetime remains: 12 s after issue
+      CERTCONTACTS_ACME_RENEW_REMAINING_PERCENT: '90',
+      CERTCONTACTS_ACME_RENEW_RETRY_S: '600',
+    },
+  });
+  const p2 = await startPebble({ httpPort: http2, acmePort, certs, dnsPort: dnsPort2, dnsMgmtPort: dnsMgmt2,
+    validityS: 120, env: { PEBBLE_AUTHZREUSE: '0' } });
+  try {
+    const body = await verifiedContactBody(s2, key2);
+    const c = assertOk(await api(s2, 'POST', '/v1/contacts', { key: key2, json: body }), 201);
+    const d = name();
+    const a = assertOk(await api(s2, 'POST', '/v1/applications', {
+      key: key2, json: { product: 'letsencrypt-dv-1-free', domains: [d], contact_id: c.id },
+    }), 201);
+    const certsOf = async () => assertOk(await api(s2, 'GET', `/v1/certificates?domain=${d}&page_size=100`, { key: key2 }), 200).items;
+    const first = await waitFor(async () => (await certsOf()).find((x) => x.state === 'active'),
+      { timeoutMs: 30000, intervalMs: 200, what: 'the first certificate' });
+    // the renewal: a second application, issued, whose certificate supersedes the first
+    const renewed = await waitFor(async () => {
+      const all = await certsOf();
+      const old = all.find((x) => x.id === first.id);
+      return old && old.state === 'superseded' ? all.find((x) => x.id !== first.id && x.state === 'active') : null;
+    }, { timeoutMs: 40000, intervalMs: 250, what: 'the renewed certificate' });
+    assert.ok(Date.parse(renewed.not_after) > Date.parse(first.not_after));
+    const apps = assertOk(await api(s2, 'GET', `/v1/applications?domain=${d}`, { key: key2 }), 200).items;
+    assert.ok(apps.length >= 2 && apps.every((x) => x.contact_id === c.id), JSON.stringify(apps));
+    // the next renewal cannot pass: the name now points where nothing answers
+    await p2.setA(d, ['127.0.0.2']);
+    const failed = await waitFor(async () => {
+      const ns = assertOk(await api(s2, 'GET', `/v1/notifications?contact_id=${c.id}&page_size=100`, { key: key2 }), 200).items;
+      for (const n of ns) {
+        const e = assertOk(await api(s2, 'GET', `/v1/events/${n.event_id}`, { key: key2 }), 200);
+        if (e.type === 'certificate.renewal_failed') return e;
+      }
+      return null;
+    }, { timeoutMs: 40000, intervalMs: 500, what: 'certificate.renewal_failed' });
+    assert.match(failed.data.reason, /urn:ietf:params:acme:error:(connection|unauthorized)/, JSON.stringify(failed.data));
+    assert.deepEqual(failed.data.domains, [d]);
+    // the certificate in use stays active: its reminders keep running
+    const now = await certsOf();
+    assert.ok(now.some((x) => x.state === 'active'));
+  } finally {
+    await s2.stop();
+    await p2.stop();
+    removeDir(d2);
+  }
 });

@@ -15,7 +15,7 @@ import { startRobots, dingtalkWebhookUrl } from './lib/robots.mjs';
 const EVENTS = [
   'certificate.application.verification_required', 'certificate.application.approved',
   'certificate.application.rejected', 'certificate.issued', 'certificate.expiring',
-  'certificate.expired', 'certificate.revoked', 'contact.test',
+  'certificate.expired', 'certificate.revoked', 'contact.test', 'certificate.renewal_failed',
 ];
 const PATH = '/v1/templates/certificate.expiring/robot/en';
 

@@ -10,4 +10,5 @@ export const EVENT_TYPES = [
   'certificate.expired',
   'certificate.revoked',
   'contact.test',
+  'certificate.renewal_failed',
 ];

@@ -36,7 +36,6 @@ function start(cmd, args, env) {
 
 async function stop(p) {
   if (!p || p.exited) return;
-  p.proc.kill('SIGCONT');
   p.proc.kill('SIGTERM');
   await Promise.race([p.exit, new Promise((r) => setTimeout(r, 3000))]);
   if (!p.exited) {
@@ -65,9 +64,10 @@ export function pebbleCerts() {
  * before pebble starts so that the server under test can be pointed at it;
  * certs: pebbleCerts() (made here when not given); dnsPort and dnsMgmtPort:
  * challtestsrv's DNS and management ports, likewise. eab: {kid: hmacKey} makes external account binding
- * required. Returns {directoryUrl, caFile, dnsMgmt, log(), stop()}.
+ * required. validityS: the lifetime of the certificates it issues (0: pebble's
+ * five years). Returns {directoryUrl, caFile, dnsMgmt, log(), stop()}.
  */
-export async function startPebble({ httpPort, acmePort = 0, dnsPort = 0, dnsMgmtPort = 0, certs = null, env = {}, eab = null } = {}) {
+export async function startPebble({ httpPort, acmePort = 0, dnsPort = 0, dnsMgmtPort = 0, certs = null, env = {}, eab = null, validityS = 0 } = {}) {
   const { pki, caFile } = certs || pebbleCerts();
   const dir = pki.dir;
   if (!acmePort) acmePort = await freePort();
@@ -85,6 +85,7 @@ export async function startPebble({ httpPort, acmePort = 0, dnsPort = 0, dnsMgmt
       ocspResponderURL: '',
       externalAccountBindingRequired: !!eab,
       ...(eab ? { externalAccountMACKeys: eab } : {}),
+      ...(validityS ? { certificateValidityPeriod: validityS } : {}),
     },
   };
   const cfgFile = path.join(dir, 'pebble.json');
@@ -106,9 +107,6 @@ export async function startPebble({ httpPort, acmePort = 0, dnsPort = 0, dnsMgmt
       if (!r.ok) throw new Error(`challtestsrv add-a: ${r.status}`);
     },
     log: () => pebble.out,
-    /** Freezes pebble (SIGSTOP): requests to it wait until resume(). */
-    pause: () => pebble.proc.kill('SIGSTOP'),
-    resume: () => pebble.proc.kill('SIGCONT'),
     async stop() {
       await stop(pebble);
       await stop(dns);

@@ -17,6 +17,9 @@ CREATE TABLE IF NOT EXISTS acme_accounts (
 -- it): the order's URLs as the CA named them, its last status, the key made
 -- for it when the application has no CSR (sealed; NULL otherwise), when the
 -- worker looks at it next (ms) and how many errors in a row it has had.
+-- Renewal: the certificate it issued, when that one is to be renewed (ms; 0:
+-- not, or a renewal is under way), the renewals that failed in a row, and for
+-- a renewal's own order the application it renews.
 CREATE TABLE IF NOT EXISTS acme_orders (
     application_id  INTEGER PRIMARY KEY REFERENCES applications(id) ON DELETE CASCADE,
     account_id      INTEGER NOT NULL,
@@ -28,9 +31,14 @@ CREATE TABLE IF NOT EXISTS acme_orders (
     next_at         INTEGER NOT NULL,
     errors          INTEGER NOT NULL DEFAULT 0,
     last_error      TEXT NOT NULL DEFAULT '',
-    updated_at      INTEGER NOT NULL
+    updated_at      INTEGER NOT NULL,
+    certificate_id  INTEGER,
+    renew_at        INTEGER NOT NULL DEFAULT 0,
+    renew_failures  INTEGER NOT NULL DEFAULT 0,
+    renewal_of      INTEGER
 );
 CREATE INDEX IF NOT EXISTS acme_orders_due ON acme_orders(next_at);
+CREATE INDEX IF NOT EXISTS acme_orders_renew ON acme_orders(renew_at) WHERE renew_at > 0;
 
 -- acme_challenges: the challenge chosen for each authorization of an order,
 -- with what the CA checks: the HTTP-01 token and key authorization (served
