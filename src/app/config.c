@@ -234,7 +234,8 @@ static const struct opt opts[] = {
      "The ACME CA's terms of service are accepted (sent when the account is registered; "
      "most CAs refuse an account without it)."},
     {"acme_max_orders", INT(acme_max_orders), 1, 1000, LIMIT_TEXT(CC_ACME_ORDERS_DEFAULT), NULL,
-     "ACME applications moved on at most in one pass of the ACME worker."},
+     "ACME orders in flight at once at the most (placed with the CA, not yet finished); "
+     "more applications wait their turn. Also the most moved on in one pass of the worker."},
     {"acme_key_type", ENUM(acme_key_type_index), 0, 3, "ec256", "ec256|rsa2048|rsa3072|rsa4096",
      "Key made by the server for an ACME application without a CSR (kept encrypted with the "
      "certificate)."},

@@ -833,6 +833,12 @@ static int step(struct svc_acme *a, const struct cc_application *app, struct cc_
     *wait_ms = CC_ACME_POLL_MS;
     if (app->state == CC_APP_SUBMITTED) {
         if (!o->order_url[0]) {
+            int64_t busy = 0;
+            struct cc_error berr;
+            if (!cc_store_acme_in_flight(a->svc->store, &busy, &berr) && busy >= a->max_orders) {
+                *wait_ms = CC_ACME_POLL_MS; /* its turn comes when one finishes */
+                return 0;
+            }
             struct cc_contact c;
             struct cc_error err;
             const char *email = "";

@@ -101,7 +101,10 @@ struct cc_acme_due {
      * now, soonest first. *out owned by the caller: cc_free. */                          \
     X(read, acme_renewals_due,                                                             \
       (int64_t now, size_t max, struct cc_acme_due **out, size_t *n, struct cc_error *err), \
-      (now, max, out, n, err))
+      (now, max, out, n, err))                                                           \
+    /* How many orders are in flight: placed with the CA, their application not yet    \
+     * issued, rejected or cancelled. */                                                 \
+    X(read, acme_in_flight, (int64_t *n, struct cc_error *err), (n, err))
 
 CC_STORE_ACME_OPS(CC_STORE_DECLARE)
 

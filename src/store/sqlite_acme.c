@@ -40,6 +40,9 @@ static const char sql_renewals_due[] =
     "SELECT o.application_id, o.account_id FROM acme_orders o JOIN certificates c ON "
     "c.id = o.certificate_id WHERE o.renew_at > 0 AND o.renew_at <= ?1 AND c.state = 'active' "
     "ORDER BY o.renew_at LIMIT ?2";
+static const char sql_in_flight[] =
+    "SELECT count(*) FROM acme_orders o JOIN applications a ON a.id = o.application_id WHERE "
+    "o.order_url <> '' AND a.state IN ('submitted', 'pending_validation', 'approved')";
 static const char sql_token[] =
     "SELECT ch.key_authorization FROM acme_challenges ch JOIN applications a ON "
     "a.id = ch.application_id WHERE ch.token = ?1 AND ch.type = 'http-01' AND a.state IN "
@@ -338,6 +341,18 @@ static enum cc_err read_acme_renewals_due(void *impl, int64_t now, size_t max,
     *out = v;
     *n = k;
     return CC_OK;
+}
+
+static enum cc_err read_acme_in_flight(void *impl, int64_t *n, struct cc_error *err)
+{
+    *n = 0;
+    struct conn *c = cc_sq_rconn(impl, err);
+    if (!c)
+        return CC_ERR_STORE;
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_in_flight, err);
+    if (!s)
+        return CC_ERR_STORE;
+    return cc_sq_count(c, s, n, "counting the ACME orders in flight", err);
 }
 
 const struct cc_store_acme_ops cc_sq_acme_ops = {CC_STORE_ACME_OPS(CC_STORE_OP_INIT)};

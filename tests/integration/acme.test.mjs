@@ -120,6 +120,18 @@ test('HTTP-01: an ACME product is issued by itself, with a key made and sealed h
   assert.deepEqual(cert.contact_ids, [contactId], JSON.stringify(cert));
   // the leaf and pebble's intermediate
   assert.equal((cert.pem.match(/BEGIN CERTIFICATE/g) || []).length, 2);
+  // the contact heard of every step, through the existing events
+  const types = await waitFor(async () => {
+    const ns = assertOk(await api(server, 'GET', `/v1/notifications?contact_id=${contactId}&page_size=100`, { key }), 200).items;
+    const seen = new Set();
+    for (const n of ns) {
+      const e = assertOk(await api(server, 'GET', `/v1/events/${n.event_id}`, { key }), 200);
+      if (String(e.data.application_id) === String(a.id)) seen.add(e.type);
+    }
+    return seen.size === 3 ? seen : null;
+  }, { timeoutMs: 10000, intervalMs: 200, what: 'the three events of the application' });
+  assert.deepEqual([...types].sort(), ['certificate.application.approved',
+    'certificate.application.verification_required', 'certificate.issued']);
 });
 
 test('HTTP-01 with the application\'s own CSR: the key stays with the user', async () => {
@@ -223,21 +235,33 @@ test('external account binding: an account is registered where the CA requires o
       ...serverEnv(acmePort, certs, http2),
       CERTCONTACTS_ACME_EAB_KID: 'kid-1',
       CERTCONTACTS_ACME_EAB_HMAC_KEY: hmac,
+      CERTCONTACTS_ACME_MAX_ORDERS: '1',
     },
   });
   const p2 = await startPebble({ httpPort: http2, acmePort, certs, eab: { 'kid-1': hmac } });
   try {
     const body = await verifiedContactBody(s2, key2);
     const c = assertOk(await api(s2, 'POST', '/v1/contacts', { key: key2, json: body }), 201);
-    const d = name();
-    const a = assertOk(await api(s2, 'POST', '/v1/applications', {
-      key: key2, json: { product: 'letsencrypt-dv-1-free', domains: [d], contact_id: c.id },
-    }), 201);
-    const done = await waitFor(async () => {
-      const x = assertOk(await api(s2, 'GET', `/v1/applications/${a.id}`, { key: key2 }), 200);
-      return ['issued', 'rejected'].includes(x.state) ? x : null;
-    }, { timeoutMs: 30000, intervalMs: 200, what: 'the EAB application to settle' });
-    assert.equal(done.state, 'issued', JSON.stringify(done));
+    // two applications with acme_max_orders 1: one order at a time, both issued
+    const apps = [];
+    for (let i = 0; i < 2; i++) {
+      apps.push(assertOk(await api(s2, 'POST', '/v1/applications', {
+        key: key2, json: { product: 'letsencrypt-dv-1-free', domains: [name()], contact_id: c.id },
+      }), 201));
+    }
+    const db2 = path.join(d2, 'certcontacts.db');
+    let most = 0;
+    for (const a of apps) {
+      const done = await waitFor(async () => {
+        const busy = Number(execFileSync('sqlite3', [db2, "SELECT count(*) FROM acme_orders o JOIN applications a " +
+          "ON a.id = o.application_id WHERE o.order_url <> '' AND a.state IN ('submitted', 'pending_validation', 'approved')"]).toString());
+        most = Math.max(most, busy);
+        const x = assertOk(await api(s2, 'GET', `/v1/applications/${a.id}`, { key: key2 }), 200);
+        return ['issued', 'rejected'].includes(x.state) ? x : null;
+      }, { timeoutMs: 30000, intervalMs: 20, what: 'the EAB application to settle' });
+      assert.equal(done.state, 'issued', JSON.stringify(done));
+    }
+    assert.ok(most <= 1, `${most} orders were in flight at once`);
   } finally {
     await s2.stop();
     await p2.stop();
