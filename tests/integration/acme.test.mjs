@@ -16,6 +16,7 @@ import {
   unique, verifiedContactBody, removeDir,
 } from './lib/harness.mjs';
 import { startPebble, freePort, pebbleCerts } from './lib/pebble.mjs';
+import { launch, newPage, signIn } from './lib/browser.mjs';
 
 let dir, server, key, pebble, contactId, httpPort, acmePortMain, certsMain, dnsPort, dnsMgmtPort, hookLog;
 
@@ -413,5 +414,34 @@ test('renewal: a short-lived certificate renews by itself and supersedes the old
     await s2.stop();
     await p2.stop();
     removeDir(d2);
+  }
+});
+
+test('console: an ACME application shows what the CA checks, with a copy button', async () => {
+  const d = name();
+  const a = assertOk(await api(server, 'POST', '/v1/applications', {
+    key, json: { product: 'letsencrypt-dv-1-free', domains: [d], contact_id: contactId },
+  }), 201);
+  const done = await settled(a.id);
+  assert.equal(done.state, 'issued');
+  const v = done.acme.validation[0];
+  const email = `op-${unique('u')}@example.com`;
+  const password = 'correct horse battery staple';
+  assertOk(await api(server, 'POST', '/v1/users', { key, json: { email, role: 'operator', password } }), 201);
+  const browser = await launch();
+  try {
+    const { page } = await newPage(browser);
+    await page.goto(`${server.base}/`);
+    await signIn(page, email, password);
+    await page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Applications', exact: true }).click();
+    await page.getByRole('button', { name: `Details of application #${a.id}` }).click();
+    const dlg = page.getByRole('dialog', { name: `Application #${a.id}` });
+    await dlg.getByRole('heading', { name: 'Validation by the ACME CA' }).waitFor();
+    await dlg.getByText('Order at the CA: valid').waitFor();
+    await dlg.getByText(v.http_content, { exact: true }).waitFor();
+    await dlg.getByRole('button', { name: `Copy the value for ${v.http_uri}` }).waitFor();
+    assert.deepEqual(page.problems, []);
+  } finally {
+    await browser.close();
   }
 });
