@@ -954,6 +954,7 @@ static void renewal_failed(struct svc_acme *a, int64_t account_id, int64_t old_i
     if (wait > 86400000)
         wait = 86400000;
     o.renew_at = cc_now_ms() + wait;
+    cc_strlcpy(o.last_error, reason, sizeof o.last_error);
     uint8_t *key = o.key_enc;
     o.key_enc = NULL;
     struct fail ignore;
@@ -1287,5 +1288,25 @@ enum cc_err cc_acme_application_status(struct cc_service *svc, const struct cc_c
     cc_free(ch);
     *vals = v;
     *n = k;
+    return CC_OK;
+}
+
+enum cc_err cc_acme_certificate_renewal(struct cc_service *svc, const struct cc_caller *caller,
+                                        int64_t cert_id, int64_t *renew_at, int64_t *failures,
+                                        char *reason, size_t reasonsz, struct cc_error *err)
+{
+    *renew_at = *failures = 0;
+    reason[0] = '\0';
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_READONLY, err);
+    if (rc)
+        return rc;
+    struct cc_acme_order o;
+    if ((rc = cc_store_acme_order_of_cert(svc->store, caller->account_id, cert_id, &o, err)))
+        return rc;
+    cc_acme_order_clear(&o);
+    *renew_at = o.renew_at;
+    *failures = o.renew_failures;
+    if (o.renew_failures)
+        cc_strlcpy(reason, o.last_error, reasonsz);
     return CC_OK;
 }

@@ -865,6 +865,13 @@ void cc_acme_stop(struct cc_service *svc);
  * certificate has that token. */
 enum cc_err cc_acme_http01(struct cc_service *svc, const char *token, char *out, size_t outsz,
                            struct cc_error *err);
+/* The automatic renewal of a certificate issued through ACME (any role):
+ * *renew_at (ms; 0: none scheduled, a renewal is under way), the renewals
+ * that failed in a row and the last one's reason ("" none). CC_ERR_NOT_FOUND
+ * when the certificate was not issued through ACME. */
+enum cc_err cc_acme_certificate_renewal(struct cc_service *svc, const struct cc_caller *caller,
+                                        int64_t cert_id, int64_t *renew_at, int64_t *failures,
+                                        char *reason, size_t reasonsz, struct cc_error *err);
 /* What the CA checks for one name of an application. */
 struct cc_acme_validation {
     char identifier[256];

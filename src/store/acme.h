@@ -104,7 +104,12 @@ struct cc_acme_due {
       (now, max, out, n, err))                                                           \
     /* How many orders are in flight: placed with the CA, their application not yet    \
      * issued, rejected or cancelled. */                                                 \
-    X(read, acme_in_flight, (int64_t *n, struct cc_error *err), (n, err))
+    X(read, acme_in_flight, (int64_t *n, struct cc_error *err), (n, err))                \
+    /* The order that issued certificate cert_id of the account (its renewal state);     \
+     * CC_ERR_NOT_FOUND when ACME did not issue it. */                                    \
+    X(read, acme_order_of_cert,                                                            \
+      (int64_t account_id, int64_t cert_id, struct cc_acme_order *out, struct cc_error *err), \
+      (account_id, cert_id, out, err))
 
 CC_STORE_ACME_OPS(CC_STORE_DECLARE)
 

@@ -19,6 +19,8 @@ static const char sql_order_get[] =
     "SELECT application_id, account_id, order_url, status, finalize_url, certificate_url, "
     "key_enc, next_at, errors, last_error, updated_at, certificate_id, renew_at, renew_failures, "
     "renewal_of FROM acme_orders WHERE application_id = ?1";
+static const char sql_order_of_cert[] =
+    "SELECT application_id FROM acme_orders WHERE account_id = ?1 AND certificate_id = ?2";
 static const char sql_order_put[] =
     "INSERT INTO acme_orders(application_id, account_id, order_url, status, finalize_url, "
     "certificate_url, key_enc, next_at, errors, last_error, updated_at, certificate_id, renew_at, "
@@ -353,6 +355,28 @@ static enum cc_err read_acme_in_flight(void *impl, int64_t *n, struct cc_error *
     if (!s)
         return CC_ERR_STORE;
     return cc_sq_count(c, s, n, "counting the ACME orders in flight", err);
+}
+
+static enum cc_err read_acme_order_of_cert(void *impl, int64_t account_id, int64_t cert_id,
+                                           struct cc_acme_order *out, struct cc_error *err)
+{
+    memset(out, 0, sizeof *out);
+    struct conn *c = cc_sq_rconn(impl, err);
+    if (!c)
+        return CC_ERR_STORE;
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_order_of_cert, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_int64(s, 2, cert_id);
+    int rc = sqlite3_step(s);
+    int64_t app = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    cc_sq_done(s);
+    if (rc == SQLITE_DONE)
+        return cc_error_set(err, CC_ERR_NOT_FOUND, NULL, "not issued through ACME");
+    if (rc != SQLITE_ROW)
+        return cc_sq_db_error(err, c->db, "reading an ACME order");
+    return read_acme_order_get(impl, app, out, err);
 }
 
 const struct cc_store_acme_ops cc_sq_acme_ops = {CC_STORE_ACME_OPS(CC_STORE_OP_INIT)};

@@ -393,6 +393,9 @@ test('renewal: a short-lived certificate renews by itself and supersedes the old
       return old && old.state === 'superseded' ? all.find((x) => x.id !== first.id && x.state === 'active') : null;
     }, { timeoutMs: 40000, intervalMs: 250, what: 'the renewed certificate' });
     assert.ok(Date.parse(renewed.not_after) > Date.parse(first.not_after));
+    const info = assertOk(await api(s2, 'GET', `/v1/certificates/${renewed.id}`, { key: key2 }), 200).acme_renewal;
+    assert.ok(info, 'an ACME certificate says when it renews');
+    assert.equal(info.failures, 0);
     const apps = assertOk(await api(s2, 'GET', `/v1/applications?domain=${d}`, { key: key2 }), 200).items;
     assert.ok(apps.length >= 2 && apps.every((x) => x.contact_id === c.id), JSON.stringify(apps));
     // the next renewal cannot pass: the name now points where nothing answers
@@ -407,9 +410,16 @@ test('renewal: a short-lived certificate renews by itself and supersedes the old
     }, { timeoutMs: 40000, intervalMs: 500, what: 'certificate.renewal_failed' });
     assert.match(failed.data.reason, /urn:ietf:params:acme:error:(connection|unauthorized)/, JSON.stringify(failed.data));
     assert.deepEqual(failed.data.domains, [d]);
-    // the certificate in use stays active: its reminders keep running
+    // the certificate in use stays active: its reminders keep running; it says why its renewal failed
     const now = await certsOf();
-    assert.ok(now.some((x) => x.state === 'active'));
+    const active = now.find((x) => x.state === 'active');
+    assert.ok(active);
+    const after = await waitFor(async () => {
+      const r = assertOk(await api(s2, 'GET', `/v1/certificates/${active.id}`, { key: key2 }), 200).acme_renewal;
+      return r && r.failures >= 1 ? r : null;
+    }, { timeoutMs: 10000, intervalMs: 200, what: 'the failure on the certificate' });
+    assert.match(after.last_failure, /urn:ietf:params:acme:error:/);
+    assert.ok(Date.parse(after.renews_at) > Date.now() + 500 * 1000, JSON.stringify(after));
   } finally {
     await s2.stop();
     await p2.stop();
