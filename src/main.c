@@ -745,6 +745,10 @@ static enum cc_err start_acme(struct cc_service *svc, const struct cc_config *cf
         .dns_wait_s = cfg->acme_dns_wait_s,
         .renew_remaining_percent = cfg->acme_renew_remaining_percent,
         .renew_retry_s = cfg->acme_renew_retry_s,
+        .alidns_endpoint = cfg->acme_alidns_endpoint,
+        .alidns_access_key_id = cfg->acme_alidns_access_key_id,
+        .alidns_access_key_secret = cfg->acme_alidns_access_key_secret,
+        .alidns_zones = cfg->acme_alidns_zones,
     };
     return cc_acme_start(svc, &ac, err);
 }

@@ -263,6 +263,17 @@ static const struct opt opts[] = {
      "Seconds before a failed renewal is tried again, doubling with each failure in a row up "
      "to a day; each failure raises certificate.renewal_failed to the certificate's "
      "subscribers."},
+    {"acme_alidns_access_key_id", STR(acme_alidns_access_key_id), 0, 0, "", NULL,
+     "DNS-01 natively through Alibaba Cloud DNS (AddDomainRecord / DeleteDomainRecord): the "
+     "access key id (a RAM user allowed those actions). When set, it is used instead of "
+     "acme_dns_hook."},
+    {"acme_alidns_access_key_secret", STR(acme_alidns_access_key_secret), 0, 0, "", NULL,
+     "Alibaba Cloud DNS: the access key secret."},
+    {"acme_alidns_endpoint", STR(acme_alidns_endpoint), 0, 0, "https://alidns.aliyuncs.com",
+     NULL, "Alibaba Cloud DNS: the API's base URL."},
+    {"acme_alidns_zones", STR(acme_alidns_zones), 0, 0, "", NULL,
+     "Alibaba Cloud DNS: the domains (zones) of the account, comma-separated, when a name's "
+     "zone is not its last two labels (such as example.com.cn)."},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 

@@ -104,6 +104,10 @@ struct cc_config {
     int64_t acme_dns_wait_s;
     int64_t acme_renew_remaining_percent;
     int64_t acme_renew_retry_s;
+    char acme_alidns_endpoint[512];
+    char acme_alidns_access_key_id[128];
+    char acme_alidns_access_key_secret[128];
+    char acme_alidns_zones[512];
 };
 
 void cc_config_defaults(struct cc_config *cfg);

@@ -3,7 +3,9 @@
  * command that adds or removes the TXT record (run directly, no shell, with
  * its arguments as separate words and a deadline), and a look-up of the TXT
  * record (libresolv, at the configured resolver or the system's) to wait
- * until it is visible before the CA is told to check it.
+ * until it is visible before the CA is told to check it; or, natively,
+ * Alibaba Cloud DNS's AddDomainRecord / DeleteDomainRecord (2015-01-09),
+ * signed with core/acs_sign.c's HMAC-SHA1 as SendSms is.
  */
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
@@ -18,6 +20,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "core/core.h"
 #include "delivery/delivery.h"
@@ -116,5 +120,149 @@ int cc_acme_dns_txt_visible(const char *resolver, const char *name, const char *
         if (n >= 1 && p[0] == vlen && n >= 1 + vlen && memcmp(p + 1, value, vlen) == 0)
             return 1;
     }
+    return 0;
+}
+
+/* The zone of name: the longest of zones (comma-separated) it ends in, else
+ * its last two labels; and the RR (name without the zone). 0, or -1 when
+ * name is the zone itself. */
+static int zone_split(const char *name, const char *zones, char *zone, size_t zonesz, char *rr,
+                      size_t rrsz)
+{
+    size_t nlen = strlen(name), best = 0;
+    zone[0] = '\0';
+    const char *p = zones ? zones : "";
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        while (len && *p == ' ')
+            p++, len--;
+        size_t l = len;
+        while (l && p[l - 1] == ' ')
+            l--;
+        if (l && l < nlen && l > best && name[nlen - l - 1] == '.' &&
+            strncasecmp(name + nlen - l, p, l) == 0 && l < zonesz) {
+            best = l;
+            memcpy(zone, p, l);
+            zone[l] = '\0';
+        }
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    if (!best) {
+        const char *last = strrchr(name, '.');
+        if (!last)
+            return -1;
+        const char *q = last;
+        while (q > name && q[-1] != '.')
+            q--;
+        if (q == name)
+            return -1;
+        cc_strlcpy(zone, q, zonesz);
+        best = strlen(zone);
+    }
+    size_t rl = nlen - best - 1;
+    if (rl == 0 || rl >= rrsz)
+        return -1;
+    memcpy(rr, name, rl);
+    rr[rl] = '\0';
+    return 0;
+}
+
+static void utc_timestamp(char *out, size_t outsz)
+{
+    struct tm tm;
+    time_t now = time(NULL);
+    gmtime_r(&now, &tm);
+    strftime(out, outsz, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* One signed call of the API: params (n of them) and the common ones; *ans
+ * (the JSON answer, owned: json_decref) when it is 200. */
+static int alidns_call(struct cc_acme_http *h, const struct cc_alidns_config *c,
+                       const char *action, const struct cc_kv *extra, size_t nextra,
+                       json_t **ans, char *err, size_t errsz)
+{
+    *ans = NULL;
+    char nonce[40], ts[32], sig[64], url[600];
+    cc_uuid(nonce);
+    utc_timestamp(ts, sizeof ts);
+    struct cc_kv p[16] = {
+        {"Action", action},
+        {"Version", "2015-01-09"},
+        {"Format", "JSON"},
+        {"AccessKeyId", c->access_key_id},
+        {"SignatureMethod", "HMAC-SHA1"},
+        {"SignatureVersion", "1.0"},
+        {"SignatureNonce", nonce},
+        {"Timestamp", ts},
+    };
+    size_t n = 8;
+    for (size_t i = 0; i < nextra && n < 16; i++)
+        p[n++] = extra[i];
+    struct cc_buf body;
+    cc_buf_init(&body, 512);
+    size_t elen = strlen(c->endpoint);
+    snprintf(url, sizeof url, "%s%s", c->endpoint, elen && c->endpoint[elen - 1] == '/' ? "" : "/");
+    if (cc_acs_sign_v1("POST", p, n, c->access_key_secret, sig, sizeof sig, NULL) ||
+        cc_acs_canonical_query(p, n, &body) || cc_buf_puts(&body, "&Signature=") ||
+        cc_acs_encode(sig, strlen(sig), &body)) {
+        cc_buf_free(&body);
+        snprintf(err, errsz, "Alibaba Cloud DNS %s: the request is too large", action);
+        return -1;
+    }
+    struct cc_acme_answer a;
+    int rc = cc_acme_http_do(h, "FORM", url, body.data, "application/json", &a, err, errsz);
+    cc_buf_free(&body);
+    if (rc)
+        return -1;
+    json_t *o = json_loads(a.body ? a.body : "", 0, NULL);
+    if (a.status != 200 || !json_is_object(o)) {
+        const char *code = json_string_value(json_object_get(o, "Code"));
+        const char *msg = json_string_value(json_object_get(o, "Message"));
+        snprintf(err, errsz, "Alibaba Cloud DNS %s answered HTTP %ld%s%s%s%s", action, a.status,
+                 code ? ": " : "", code ? code : "", msg ? ": " : "", msg ? msg : "");
+        json_decref(o);
+        cc_acme_answer_free(&a);
+        return -1;
+    }
+    cc_acme_answer_free(&a);
+    *ans = o;
+    return 0;
+}
+
+int cc_alidns_add(struct cc_acme_http *h, const struct cc_alidns_config *c, const char *name,
+                  const char *value, char *record_id, size_t idsz, char *err, size_t errsz)
+{
+    char zone[256], rr[256];
+    record_id[0] = '\0';
+    if (zone_split(name, c->zones, zone, sizeof zone, rr, sizeof rr)) {
+        snprintf(err, errsz, "no zone of Alibaba Cloud DNS holds %s", name);
+        return -1;
+    }
+    const struct cc_kv extra[] = {
+        {"DomainName", zone}, {"RR", rr}, {"Type", "TXT"}, {"Value", value}, {"TTL", "600"}};
+    json_t *o;
+    if (alidns_call(h, c, "AddDomainRecord", extra, 5, &o, err, errsz))
+        return -1;
+    const char *id = json_string_value(json_object_get(o, "RecordId"));
+    if (id)
+        cc_strlcpy(record_id, id, idsz);
+    json_decref(o);
+    if (!record_id[0]) {
+        snprintf(err, errsz, "Alibaba Cloud DNS AddDomainRecord answered no RecordId");
+        return -1;
+    }
+    return 0;
+}
+
+int cc_alidns_delete(struct cc_acme_http *h, const struct cc_alidns_config *c,
+                     const char *record_id, char *err, size_t errsz)
+{
+    const struct cc_kv extra[] = {{"RecordId", record_id}};
+    json_t *o;
+    if (alidns_call(h, c, "DeleteDomainRecord", extra, 1, &o, err, errsz))
+        return -1;
+    json_decref(o);
     return 0;
 }

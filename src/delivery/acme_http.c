@@ -146,8 +146,10 @@ int cc_acme_http_do(struct cc_acme_http *h, const char *method, const char *url,
     if (loopback)
         curl_easy_setopt(c, CURLOPT_PROXY, "");
     struct curl_slist *hl = NULL;
-    if (strcmp(method, "POST") == 0) {
-        hl = curl_slist_append(hl, "Content-Type: application/jose+json");
+    if (strcmp(method, "POST") == 0 || strcmp(method, "FORM") == 0) {
+        hl = curl_slist_append(hl, method[0] == 'P'
+                                       ? "Content-Type: application/jose+json"
+                                       : "Content-Type: application/x-www-form-urlencoded");
         curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
     } else if (strcmp(method, "HEAD") == 0) {
         curl_easy_setopt(c, CURLOPT_NOBODY, 1L);

@@ -244,7 +244,8 @@ struct cc_acme_answer {
 /* ca_file: a PEM bundle of roots to trust instead of the system's ("" none). */
 struct cc_acme_http *cc_acme_http_new(const char *ca_file, int64_t timeout_ms);
 void cc_acme_http_free(struct cc_acme_http *h);
-/* method "GET", "HEAD" or "POST" (body with Content-Type application/jose+json);
+/* method "GET", "HEAD", "POST" (body with Content-Type application/jose+json) or
+ * "FORM" (a POST of an application/x-www-form-urlencoded body);
  * accept (may be NULL) the Accept header. 0 with *a filled when an answer came
  * (any status), -1 with a sentence in err when none did. */
 int cc_acme_http_do(struct cc_acme_http *h, const char *method, const char *url,
@@ -262,5 +263,19 @@ int cc_acme_dns_hook(const char *hook, const char *op, const char *name, const c
  * system's) include value, 0 when they do not (yet), -1 when resolver is not
  * an address. */
 int cc_acme_dns_txt_visible(const char *resolver, const char *name, const char *value);
+/* Alibaba Cloud DNS (API 2015-01-09, signed HMAC-SHA1 like SendSms). */
+struct cc_alidns_config {
+    const char *endpoint;         /* https://alidns.aliyuncs.com (http to the loopback: tests) */
+    const char *access_key_id;
+    const char *access_key_secret;
+    const char *zones;            /* comma-separated zones; "": the name's last two labels */
+};
+/* AddDomainRecord of the TXT record name = value in its zone through h; the
+ * record's id into record_id. 0, or -1 with a sentence in err. */
+int cc_alidns_add(struct cc_acme_http *h, const struct cc_alidns_config *c, const char *name,
+                  const char *value, char *record_id, size_t idsz, char *err, size_t errsz);
+/* DeleteDomainRecord of record_id. */
+int cc_alidns_delete(struct cc_acme_http *h, const struct cc_alidns_config *c,
+                     const char *record_id, char *err, size_t errsz);
 
 #endif

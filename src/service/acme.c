@@ -48,6 +48,11 @@ struct svc_acme {
     int64_t dns_wait_s;
     int64_t renew_percent;
     int64_t renew_retry_s;
+    char alidns_endpoint[512];
+    char alidns_key_id[128];
+    char alidns_secret[128];
+    char alidns_zones[512];
+    struct cc_acme_http *dns_http;  /* Alibaba Cloud DNS's requests */
 
     pthread_t thread;
     pthread_mutex_t mu;
@@ -406,11 +411,11 @@ static int authz_read(struct svc_acme *a, const char *url, struct cc_acme_challe
     const char *st = json_string_value(json_object_get(o, "status"));
     int wildcard = json_is_true(json_object_get(o, "wildcard"));
     const char *want = wildcard ? "dns-01" : "http-01";
-    if (wildcard && !a->dns_hook[0]) {
+    if (wildcard && !a->dns_hook[0] && !a->alidns_key_id[0]) {
         json_decref(o);
         fail_set(f, 1,
-                 "%s is a wildcard: the CA checks it only through DNS-01, and acme_dns_hook "
-                 "is not configured.",
+                 "%s is a wildcard: the CA checks it only through DNS-01, and neither "
+                 "acme_dns_hook nor acme_alidns_access_key_id is configured.",
                  id ? id : "the name");
         return -1;
     }
@@ -560,6 +565,39 @@ static int move(struct svc_acme *a, const struct cc_application *app, const char
     return move_cert(a, app, to, reason, pem, key_pem, NULL, f);
 }
 
+static void alidns_config(const struct svc_acme *a, struct cc_alidns_config *c)
+{
+    c->endpoint = a->alidns_endpoint;
+    c->access_key_id = a->alidns_key_id;
+    c->access_key_secret = a->alidns_secret;
+    c->zones = a->alidns_zones;
+}
+
+/* Publishes the TXT record: Alibaba Cloud DNS when configured (its record id
+ * kept in ch), else the hook. */
+static int dns_add(struct svc_acme *a, const char *name, const char *value,
+                   struct cc_acme_challenge *ch, char *err, size_t errsz)
+{
+    if (!a->alidns_key_id[0])
+        return cc_acme_dns_hook(a->dns_hook, "add", name, value, a->timeout_ms, err, errsz);
+    struct cc_alidns_config c;
+    alidns_config(a, &c);
+    return cc_alidns_add(a->dns_http, &c, name, value, ch->dns_record_id,
+                         sizeof ch->dns_record_id, err, errsz);
+}
+
+static int dns_remove(struct svc_acme *a, const char *name, const char *value,
+                      const struct cc_acme_challenge *ch, char *err, size_t errsz)
+{
+    if (!a->alidns_key_id[0])
+        return cc_acme_dns_hook(a->dns_hook, "remove", name, value, a->timeout_ms, err, errsz);
+    if (!ch->dns_record_id[0])
+        return 0;
+    struct cc_alidns_config c;
+    alidns_config(a, &c);
+    return cc_alidns_delete(a->dns_http, &c, ch->dns_record_id, err, errsz);
+}
+
 /* DNS-01: adds the TXT record through the hook once, then looks for it:
  * 1 when the CA may be told (the record is visible; ch->status is pending),
  * 0 while it is not yet (or was told already), -1 with *f when the hook fails
@@ -571,7 +609,7 @@ static int dns_publish(struct svc_acme *a, const struct cc_acme_order *o,
     snprintf(name, sizeof name, "_acme-challenge.%s", ch->identifier);
     acme_dns_value(ch->key_authorization, value);
     if (strcmp(ch->status, "pending") == 0) {
-        if (cc_acme_dns_hook(a->dns_hook, "add", name, value, a->timeout_ms, err, sizeof err)) {
+        if (dns_add(a, name, value, ch, err, sizeof err)) {
             fail_set(f, 0, "%s", err);
             return -1;
         }
@@ -606,7 +644,7 @@ static void dns_cleanup(struct svc_acme *a, const struct cc_acme_order *o)
     struct cc_acme_challenge *ch = NULL;
     size_t n = 0;
     struct cc_error err;
-    if (!a->dns_hook[0] ||
+    if ((!a->dns_hook[0] && !a->alidns_key_id[0]) ||
         cc_store_acme_challenges(a->svc->store, o->application_id, &ch, &n, &err))
         return;
     for (size_t i = 0; i < n; i++) {
@@ -616,8 +654,7 @@ static void dns_cleanup(struct svc_acme *a, const struct cc_acme_order *o)
         char name[300], value[44], msg[512];
         snprintf(name, sizeof name, "_acme-challenge.%s", ch[i].identifier);
         acme_dns_value(ch[i].key_authorization, value);
-        if (cc_acme_dns_hook(a->dns_hook, "remove", name, value, a->timeout_ms, msg,
-                             sizeof msg)) {
+        if (dns_remove(a, name, value, &ch[i], msg, sizeof msg)) {
             cc_log(CC_LOG_WARN, "acme: removing a DNS-01 record failed", "error", msg, NULL);
             continue;
         }
@@ -1141,6 +1178,8 @@ static void *run(void *arg)
 static void acme_free(struct svc_acme *a)
 {
     cc_acme_http_free(a->http);
+    cc_acme_http_free(a->dns_http);
+    OPENSSL_cleanse(a->alidns_secret, sizeof a->alidns_secret);
     json_decref(a->dir);
     EVP_PKEY_free(a->key);
     OPENSSL_cleanse(a->eab_key, sizeof a->eab_key);
@@ -1168,6 +1207,15 @@ enum cc_err cc_acme_start(struct cc_service *svc, const struct cc_acme_config *c
     a->dns_wait_s = cfg->dns_wait_s > 0 ? cfg->dns_wait_s : 120;
     a->renew_percent = cfg->renew_remaining_percent > 0 ? cfg->renew_remaining_percent : 33;
     a->renew_retry_s = cfg->renew_retry_s > 0 ? cfg->renew_retry_s : 3600;
+    cc_strlcpy(a->alidns_endpoint, cfg->alidns_endpoint ? cfg->alidns_endpoint : "",
+               sizeof a->alidns_endpoint);
+    cc_strlcpy(a->alidns_key_id, cfg->alidns_access_key_id ? cfg->alidns_access_key_id : "",
+               sizeof a->alidns_key_id);
+    cc_strlcpy(a->alidns_secret,
+               cfg->alidns_access_key_secret ? cfg->alidns_access_key_secret : "",
+               sizeof a->alidns_secret);
+    cc_strlcpy(a->alidns_zones, cfg->alidns_zones ? cfg->alidns_zones : "",
+               sizeof a->alidns_zones);
     json_t *codes = json_array();
     size_t n;
     const struct cc_product *p = cc_products(&n);
@@ -1179,7 +1227,8 @@ enum cc_err cc_acme_start(struct cc_service *svc, const struct cc_acme_config *c
     cc_strlcpy(a->products, s ? s : "[]", sizeof a->products);
     free(s);
     a->http = cc_acme_http_new(a->ca_file, a->timeout_ms);
-    if (!a->http) {
+    a->dns_http = a->alidns_key_id[0] ? cc_acme_http_new("", a->timeout_ms) : NULL;
+    if (!a->http || (a->alidns_key_id[0] && !a->dns_http)) {
         acme_free(a);
         return cc_error_set(err, CC_ERR_INTERNAL, NULL, "cannot start the ACME client");
     }

@@ -854,6 +854,12 @@ struct cc_acme_config {
     int64_t dns_wait_s;          /* DNS-01: how long the record may take to be visible */
     int64_t renew_remaining_percent; /* renew when this share of the lifetime remains */
     int64_t renew_retry_s;       /* first wait after a failed renewal (doubling, to a day) */
+    /* DNS-01 natively through Alibaba Cloud DNS (used instead of dns_hook when the
+     * key id is set) */
+    const char *alidns_endpoint;
+    const char *alidns_access_key_id;
+    const char *alidns_access_key_secret;
+    const char *alidns_zones;
 };
 /* Starts the worker that fulfils the applications of ACME products (those
  * with acme set in core/products.c): nothing when cfg->directory_url is "". */

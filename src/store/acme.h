@@ -44,6 +44,7 @@ struct cc_acme_challenge {
     char status[24];                      /* ours: pending, published, processing, valid,
                                            * removed (migration 0023) */
     int64_t published_at;                 /* ms: when the DNS-01 record was added */
+    char dns_record_id[64];               /* Alibaba Cloud DNS: the record's id */
 };
 
 /* An application the worker has to move on. */

@@ -31,13 +31,13 @@ static const char sql_order_put[] =
     "updated_at = ?11, certificate_id = ?12, renew_at = ?13, renew_failures = ?14, "
     "renewal_of = ?15";
 static const char sql_challenges[] =
-    "SELECT authz_url, identifier, type, url, token, key_authorization, status, published_at "
-    "FROM "
+    "SELECT authz_url, identifier, type, url, token, key_authorization, status, published_at, "
+    "dns_record_id FROM "
     "acme_challenges WHERE application_id = ?1 ORDER BY authz_url LIMIT 1000";
 static const char sql_challenge_put[] =
     "INSERT OR REPLACE INTO acme_challenges(application_id, authz_url, identifier, type, url, "
-    "token, key_authorization, status, published_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-    "?9)";
+    "token, key_authorization, status, published_at, dns_record_id) VALUES (?1, ?2, ?3, ?4, ?5, "
+    "?6, ?7, ?8, ?9, ?10)";
 static const char sql_renewals_due[] =
     "SELECT o.application_id, o.account_id FROM acme_orders o JOIN certificates c ON "
     "c.id = o.certificate_id WHERE o.renew_at > 0 AND o.renew_at <= ?1 AND c.state = 'active' "
@@ -229,6 +229,7 @@ static enum cc_err read_acme_challenges(void *impl, int64_t application_id,
         cc_sq_col_text(s, 5, ch->key_authorization, sizeof ch->key_authorization);
         cc_sq_col_text(s, 6, ch->status, sizeof ch->status);
         ch->published_at = sqlite3_column_int64(s, 7);
+        cc_sq_col_text(s, 8, ch->dns_record_id, sizeof ch->dns_record_id);
     }
     cc_sq_done(s);
     if (rc != SQLITE_DONE) {
@@ -257,6 +258,7 @@ static enum cc_err tx_acme_challenge_put(void *tx, int64_t application_id,
     sqlite3_bind_text(s, 7, ch->key_authorization, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 8, ch->status, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 9, ch->published_at);
+    sqlite3_bind_text(s, 10, ch->dns_record_id, -1, SQLITE_STATIC);
     return cc_sq_step_done(c, s, "saving an ACME challenge", err);
 }
 

@@ -17,6 +17,7 @@ import {
 } from './lib/harness.mjs';
 import { startPebble, freePort, pebbleCerts } from './lib/pebble.mjs';
 import { launch, newPage, signIn } from './lib/browser.mjs';
+import { startAliDns } from './lib/alidns.mjs';
 
 let dir, server, key, pebble, contactId, httpPort, acmePortMain, certsMain, dnsPort, dnsMgmtPort, hookLog;
 
@@ -174,6 +175,47 @@ test('DNS-01 through the hook: a wildcard is issued, its record published, waite
   assert.deepEqual(calls, [`add _acme-challenge.${base} ${v[0].dns_value}`, `remove _acme-challenge.${base} ${v[0].dns_value}`]);
   const list = assertOk(await api(server, 'GET', `/v1/certificates?domain=${encodeURIComponent(`*.${base}`)}`, { key }), 200);
   assert.equal(list.items.length, 1, JSON.stringify(list));
+});
+
+test('DNS-01 through Alibaba Cloud DNS: the stand-in checks the signature, the wildcard is issued', async () => {
+  const ali = await startAliDns({ keys: { LTAIacmeDnsTest0001: 'alidns-secret' }, challtestsrv: `http://127.0.0.1:${dnsMgmtPort}` });
+  const d2 = makeDataDir();
+  const key2 = createAccount(d2);
+  const s2 = await startServer(d2, {
+    env: {
+      ...serverEnv(acmePortMain, certsMain, await freePort()),
+      CERTCONTACTS_ACME_DNS_HOOK: '',
+      CERTCONTACTS_ACME_ALIDNS_ENDPOINT: ali.url,
+      CERTCONTACTS_ACME_ALIDNS_ACCESS_KEY_ID: 'LTAIacmeDnsTest0001',
+      CERTCONTACTS_ACME_ALIDNS_ACCESS_KEY_SECRET: 'alidns-secret',
+      CERTCONTACTS_ACME_ALIDNS_ZONES: 'acme-test.net',
+    },
+  });
+  try {
+    const body = await verifiedContactBody(s2, key2);
+    const c = assertOk(await api(s2, 'POST', '/v1/contacts', { key: key2, json: body }), 201);
+    const base = name();
+    const a = assertOk(await api(s2, 'POST', '/v1/applications', {
+      key: key2, json: { product: 'letsencrypt-dv-w-free', domains: [`*.${base}`], contact_id: c.id },
+    }), 201);
+    const done = await waitFor(async () => {
+      const x = assertOk(await api(s2, 'GET', `/v1/applications/${a.id}`, { key: key2 }), 200);
+      return ['issued', 'rejected'].includes(x.state) ? x : null;
+    }, { timeoutMs: 30000, intervalMs: 200, what: 'the wildcard application to settle' });
+    assert.equal(done.state, 'issued', JSON.stringify(done));
+    const v = done.acme.validation[0];
+    assert.equal(v.status, 'removed');
+    assert.deepEqual(ali.calls.map((x) => [x.action, x.ok]), [['AddDomainRecord', true], ['DeleteDomainRecord', true]]);
+    const add = ali.calls[0].params;
+    assert.equal(add.DomainName, 'acme-test.net');
+    assert.equal(add.RR, `_acme-challenge.${base.replace(/\.acme-test\.net$/, '')}`);
+    assert.equal(add.Value, v.dns_value);
+    assert.equal(ali.records.size, 0);
+  } finally {
+    await s2.stop();
+    await ali.stop();
+    removeDir(d2);
+  }
 });
 
 test('a challenge the CA cannot check: rejected with the CA\'s problem type and detail', async () => {

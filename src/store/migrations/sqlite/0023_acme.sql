@@ -45,7 +45,8 @@ CREATE INDEX IF NOT EXISTS acme_orders_renew ON acme_orders(renew_at) WHERE rene
 -- at /.well-known/acme-challenge/TOKEN) or the DNS-01 record. status is ours:
 -- pending (not answered), published (the DNS-01 record was added at
 -- published_at, ms, and is awaited), processing (the CA was told), valid,
--- removed (the DNS-01 record was taken away again).
+-- removed (the DNS-01 record was taken away again). dns_record_id: the
+-- record's id at Alibaba Cloud DNS, for its removal.
 CREATE TABLE IF NOT EXISTS acme_challenges (
     application_id  INTEGER NOT NULL REFERENCES acme_orders(application_id) ON DELETE CASCADE,
     authz_url       TEXT NOT NULL,
@@ -56,6 +57,7 @@ CREATE TABLE IF NOT EXISTS acme_challenges (
     key_authorization TEXT NOT NULL,
     status          TEXT NOT NULL,
     published_at    INTEGER NOT NULL DEFAULT 0,
+    dns_record_id   TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (application_id, authz_url)
 );
 CREATE INDEX IF NOT EXISTS acme_challenges_token ON acme_challenges(token);
