@@ -395,7 +395,10 @@ test('kill -9 in the middle of an order: the restarted server goes on with the s
     assert.equal(after, orderUrl, 'a second order was placed');
     assert.deepEqual(done.history.map((h) => h.to), ['submitted', 'pending_validation', 'approved', 'issued']);
   } finally {
+    // back to the server the other tests expect: HTTP-01 on httpPort itself
     await r.close();
+    if (server.proc) await server.stop();
+    server = await startServer(dir, { env: serverEnv(acmePortMain, certsMain, httpPort) });
   }
 });
 
@@ -411,13 +414,13 @@ test('renewal: a short-lived certificate renews by itself and supersedes the old
     env: {
       ...serverEnv(acmePort, certs, http2),
       CERTCONTACTS_ACME_DNS_HOOK: '',
-      // 120 s certificates renewed when 90% of the lifetime remains: 12 s after issue
+      // 60 s certificates renewed when 90% of the lifetime remains: 6 s after issue
       CERTCONTACTS_ACME_RENEW_REMAINING_PERCENT: '90',
       CERTCONTACTS_ACME_RENEW_RETRY_S: '600',
     },
   });
   const p2 = await startPebble({ httpPort: http2, acmePort, certs, dnsPort: dnsPort2, dnsMgmtPort: dnsMgmt2,
-    validityS: 120, env: { PEBBLE_AUTHZREUSE: '0' } });
+    validityS: 60, env: { PEBBLE_AUTHZREUSE: '0' } });
   try {
     const body = await verifiedContactBody(s2, key2);
     const c = assertOk(await api(s2, 'POST', '/v1/contacts', { key: key2, json: body }), 201);
