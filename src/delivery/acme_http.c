@@ -24,7 +24,21 @@ struct cc_acme_http {
     CURL *h;
     char ca_file[1024];
     int64_t timeout_ms;
+    const int *abort_flag;        /* non-zero: a request in flight stops (may be NULL) */
 };
+
+void cc_acme_http_abort_on(struct cc_acme_http *h, const int *flag)
+{
+    h->abort_flag = flag;
+}
+
+/* libcurl's progress callback: stops the transfer once the owner is stopping. */
+static int on_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)dt, (void)dn, (void)ut, (void)un;
+    const struct cc_acme_http *h = arg;
+    return h->abort_flag && __atomic_load_n(h->abort_flag, __ATOMIC_ACQUIRE);
+}
 
 struct cc_acme_http *cc_acme_http_new(const char *ca_file, int64_t timeout_ms)
 {
@@ -141,6 +155,9 @@ int cc_acme_http_do(struct cc_acme_http *h, const char *method, const char *url,
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)h->timeout_ms);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "certcontacts-acme/1");
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, h);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     if (h->ca_file[0])
         curl_easy_setopt(c, CURLOPT_CAINFO, h->ca_file);
     if (loopback)

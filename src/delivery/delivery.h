@@ -244,6 +244,9 @@ struct cc_acme_answer {
 /* ca_file: a PEM bundle of roots to trust instead of the system's ("" none). */
 struct cc_acme_http *cc_acme_http_new(const char *ca_file, int64_t timeout_ms);
 void cc_acme_http_free(struct cc_acme_http *h);
+/* A request in flight stops as soon as *flag (read atomically) is non-zero:
+ * the server is stopping. */
+void cc_acme_http_abort_on(struct cc_acme_http *h, const int *flag);
 /* method "GET", "HEAD", "POST" (body with Content-Type application/jose+json) or
  * "FORM" (a POST of an application/x-www-form-urlencoded body);
  * accept (may be NULL) the Accept header. 0 with *a filled when an answer came

@@ -1089,6 +1089,12 @@ static void work_one(struct svc_acme *a, const struct cc_acme_due *due)
     struct fail f = {0, -1, ""};
     int64_t wait = CC_ACME_POLL_MS;
     int rc = step(a, &app, &o, &wait, &f);
+    if (rc && __atomic_load_n(&a->stop, __ATOMIC_ACQUIRE)) {
+        /* stopped in the middle of a request: not the CA's doing; the next start goes on */
+        cc_acme_order_clear(&o);
+        cc_application_clear(&app);
+        return;
+    }
     if (rc && (f.final || o.errors + 1 >= CC_ACME_ERRORS_MAX)) {
         cc_log(CC_LOG_WARN, "acme: application rejected", "reason", f.reason, NULL);
         struct fail ignore;
@@ -1135,9 +1141,11 @@ static int64_t pass(struct svc_acme *a)
                NULL);
         return 5000;
     }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n && !__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE); i++)
         work_one(a, &due[i]);
     cc_free(due);
+    if (__atomic_load_n(&a->stop, __ATOMIC_ACQUIRE))
+        return 0;
     struct cc_acme_due *ren = NULL;
     size_t k = 0;
     if (!cc_store_acme_renewals_due(a->svc->store, cc_now_ms(), (size_t)a->max_orders, &ren, &k,
@@ -1232,6 +1240,9 @@ enum cc_err cc_acme_start(struct cc_service *svc, const struct cc_acme_config *c
         acme_free(a);
         return cc_error_set(err, CC_ERR_INTERNAL, NULL, "cannot start the ACME client");
     }
+    cc_acme_http_abort_on(a->http, &a->stop);
+    if (a->dns_http)
+        cc_acme_http_abort_on(a->dns_http, &a->stop);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -1255,7 +1266,7 @@ void cc_acme_stop(struct cc_service *svc)
     if (!a)
         return;
     pthread_mutex_lock(&a->mu);
-    a->stop = 1;
+    __atomic_store_n(&a->stop, 1, __ATOMIC_RELEASE); /* a request in flight stops too */
     pthread_cond_signal(&a->cv);
     pthread_mutex_unlock(&a->mu);
     pthread_join(a->thread, NULL);
