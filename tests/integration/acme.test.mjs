@@ -13,7 +13,7 @@ import net from 'node:net';
 import path from 'node:path';
 import {
   makeDataDir, startServer, createAccount, api, assertOk, assertError, stopAllAfter, waitFor,
-  unique, verifiedContactBody, removeDir,
+  unique, verifiedContactBody, removeDir, cliJson,
 } from './lib/harness.mjs';
 import { startPebble, freePort, pebbleCerts } from './lib/pebble.mjs';
 import { launch, newPage, signIn } from './lib/browser.mjs';
@@ -475,6 +475,27 @@ test('renewal: a short-lived certificate renews by itself and supersedes the old
     await p2.stop();
     removeDir(d2);
   }
+});
+
+test('key rotate-master re-seals the ACME account key and the orders\' keys; issuance goes on under the new key', async () => {
+  const db = path.join(dir, 'certcontacts.db');
+  const sealed = () => Number(execFileSync('sqlite3', [db, 'SELECT (SELECT count(*) FROM acme_accounts) + ' +
+    '(SELECT count(*) FROM acme_orders WHERE key_enc IS NOT NULL)']).toString());
+  const before = sealed();
+  assert.ok(before >= 2, `${before} ACME values sealed`);
+  const done = cliJson(['key', 'rotate-master', '--json'], { dataDir: dir, env: { CERTCONTACTS_ROTATE_SETTLE_MS: '0' } });
+  assert.ok(done.resealed >= before, JSON.stringify(done));
+  // a server started now knows only the new key: the account key must open under it
+  await server.stop();
+  server = await startServer(dir, { env: serverEnv(acmePortMain, certsMain, httpPort) });
+  const d = name();
+  const a = assertOk(await api(server, 'POST', '/v1/applications', {
+    key, json: { product: 'letsencrypt-dv-1-free', domains: [d], contact_id: contactId },
+  }), 201);
+  const fin = await settled(a.id);
+  assert.equal(fin.state, 'issued', JSON.stringify(fin));
+  const accounts = execFileSync('sqlite3', [db, 'SELECT count(*) FROM acme_accounts']).toString().trim();
+  assert.equal(accounts, '1', 'a second ACME account was made instead of opening the first');
 });
 
 test('console: an ACME application shows what the CA checks, with a copy button', async () => {
