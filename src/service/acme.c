@@ -462,11 +462,69 @@ static void order_fields(struct cc_acme_order *o, json_t *j)
 
 /* newOrder for the application's names, its authorizations read and saved
  * with the order (and the key made for it when it has no CSR). */
+/* The key made for an application without a CSR, sealed into o (once). */
+static int order_key_make(struct svc_acme *a, struct cc_acme_order *o, struct fail *f)
+{
+    char *pem = acme_key_generate(a->key_type);
+    struct cc_error err;
+    if (!pem) {
+        fail_set(f, 0, "making the certificate's key failed");
+        return -1;
+    }
+    size_t cap = strlen(pem) + CC_AEAD_OVERHEAD;
+    o->key_enc = cc_malloc(cap);
+    int rc = 0;
+    if (svc_seal(a->svc, CC_AAD_ACME_ORDER_KEY, pem, o->key_enc, cap, &o->key_len, &err)) {
+        fail_set(f, 0, "sealing the certificate's key: %s", err.message);
+        cc_free(o->key_enc);
+        o->key_enc = NULL;
+        o->key_len = 0;
+        rc = -1;
+    }
+    OPENSSL_cleanse(pem, strlen(pem));
+    cc_free(pem);
+    return rc;
+}
+
+/* Reads the authorizations (a JSON array of URLs) of the order and saves the
+ * challenge chosen for each with it. */
+static int order_authzs(struct svc_acme *a, struct cc_acme_order *o, json_t *authzs,
+                        struct fail *f)
+{
+    size_t i, n = json_array_size(authzs);
+    if (!n) {
+        fail_set(f, 0, "the CA's order has no authorizations");
+        return -1;
+    }
+    struct cc_acme_challenge *ch = cc_calloc(n, sizeof *ch);
+    int rc = 0;
+    json_t *u;
+    json_array_foreach(authzs, i, u) {
+        const char *s = json_string_value(u);
+        if (!s) {
+            fail_set(f, 0, "the CA's order names an authorization that is not a URL");
+            rc = -1;
+        }
+        if (rc || (rc = authz_read(a, s, &ch[i], f)))
+            break;
+    }
+    if (!rc)
+        rc = order_save(a, o, ch, n, f);
+    cc_free(ch);
+    return rc;
+}
+
+/* newOrder for the application's names; the order is saved at once (with
+ * the key made for it when the application has no CSR), so that a crash or
+ * an error from here on goes on with this order rather than placing another;
+ * then its authorizations are read and saved. */
 static int order_place(struct svc_acme *a, const struct cc_application *app,
                        struct cc_acme_order *o, struct fail *f)
 {
     const char *url = dir_url(a, "newOrder", f);
     if (!url)
+        return -1;
+    if (!app->csr && !o->key_enc && order_key_make(a, o, f))
         return -1;
     json_t *doms = json_loads(app->domains ? app->domains : "[]", 0, NULL), *d;
     json_t *ids = json_array();
@@ -492,37 +550,33 @@ static int order_place(struct svc_acme *a, const struct cc_application *app,
         return -1;
     }
     order_fields(o, j);
-    json_t *authzs = json_object_get(j, "authorizations"), *u;
-    size_t n = json_array_size(authzs);
-    struct cc_acme_challenge *ch = cc_calloc(n ? n : 1, sizeof *ch);
-    rc = 0;
-    json_array_foreach(authzs, i, u) {
-        const char *s = json_string_value(u);
-        if (!s || (rc = authz_read(a, s, &ch[i], f)))
-            break;
-    }
-    json_decref(j);
-    if (!rc && !app->csr && !o->key_enc) {
-        char *pem = acme_key_generate(a->key_type);
-        struct cc_error err;
-        if (!pem) {
-            fail_set(f, 0, "making the certificate's key failed");
-            rc = -1;
-        } else {
-            size_t cap = strlen(pem) + CC_AEAD_OVERHEAD;
-            o->key_enc = cc_malloc(cap);
-            if (svc_seal(a->svc, CC_AAD_ACME_ORDER_KEY, pem, o->key_enc, cap, &o->key_len,
-                         &err)) {
-                fail_set(f, 0, "sealing the certificate's key: %s", err.message);
-                rc = -1;
-            }
-            OPENSSL_cleanse(pem, strlen(pem));
-            cc_free(pem);
-        }
-    }
+    rc = order_save(a, o, NULL, 0, f);
     if (!rc)
-        rc = order_save(a, o, ch, n, f);
+        rc = order_authzs(a, o, json_object_get(j, "authorizations"), f);
+    json_decref(j);
+    return rc;
+}
+
+/* An order placed before whose authorizations were not read yet (an error
+ * or a crash came between): reads them now. */
+static int order_resume(struct svc_acme *a, struct cc_acme_order *o, struct fail *f)
+{
+    struct cc_acme_challenge *ch = NULL;
+    size_t n = 0;
+    struct cc_error err;
+    if (cc_store_acme_challenges(a->svc->store, o->application_id, &ch, &n, &err)) {
+        fail_set(f, 0, "reading the challenges: %s", err.message);
+        return -1;
+    }
     cc_free(ch);
+    if (n)
+        return 0;
+    json_t *j = NULL;
+    if (post_json(a, "reading the order", o->order_url, NULL, &j, NULL, 0, NULL, f))
+        return -1;
+    order_fields(o, j);
+    int rc = order_authzs(a, o, json_object_get(j, "authorizations"), f);
+    json_decref(j);
     return rc;
 }
 
@@ -883,6 +937,8 @@ static int step(struct svc_acme *a, const struct cc_application *app, struct cc_
                 email = c.email;
             if (account_ready(a, email, f) || order_place(a, app, o, f))
                 return -1;
+        } else if (account_ready(a, NULL, f) || order_resume(a, o, f)) {
+            return -1;
         }
         *wait_ms = 0;
         return move(a, app, "pending_validation", "The order is placed with the ACME CA.", NULL,
