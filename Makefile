@@ -32,7 +32,7 @@ LDFLAGS  += -pthread $(LDSAN)
 # headers, so our warning flags stay on our own code.
 GLIB_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags glib-2.0))
 GLIB_LIBS   := $(shell pkg-config --libs glib-2.0)
-LIBS     := -lmicrohttpd -lgnutls -ljansson -lsqlite3 -lcurl -lssl -lcrypto -largon2 -lpwquality -lidn2 $(GLIB_LIBS) -lm
+LIBS     := -lmicrohttpd -lgnutls -ljansson -lsqlite3 -lcurl -lssl -lcrypto -largon2 -lpwquality -lidn2 -lresolv $(GLIB_LIBS) -lm
 
 LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*/*.c))
 LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))

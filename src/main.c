@@ -726,6 +726,33 @@ static void reload_tls(struct cc_http_server *srv)
         cc_log(CC_LOG_INFO, "SIGHUP: HTTPS certificate and key reloaded", NULL);
 }
 
+/* ACME issuance, when acme_directory_url is set. */
+static enum cc_err start_acme(struct cc_service *svc, const struct cc_config *cfg,
+                              struct cc_error *err)
+{
+    static const char *const key_types[] = {"ec256", "rsa2048", "rsa3072", "rsa4096"};
+    struct cc_acme_config ac = {
+        .directory_url = cfg->acme_directory_url,
+        .ca_file = cfg->acme_ca_file,
+        .eab_kid = cfg->acme_eab_kid,
+        .eab_hmac_key = cfg->acme_eab_hmac_key,
+        .terms_agreed = (int)cfg->acme_terms_agreed,
+        .max_orders = cfg->acme_max_orders,
+        .key_type = key_types[cfg->acme_key_type_index & 3],
+        .timeout_ms = cfg->acme_timeout_ms,
+        .dns_hook = cfg->acme_dns_hook,
+        .dns_resolver = cfg->acme_dns_resolver,
+        .dns_wait_s = cfg->acme_dns_wait_s,
+        .renew_remaining_percent = cfg->acme_renew_remaining_percent,
+        .renew_retry_s = cfg->acme_renew_retry_s,
+        .alidns_endpoint = cfg->acme_alidns_endpoint,
+        .alidns_access_key_id = cfg->acme_alidns_access_key_id,
+        .alidns_access_key_secret = cfg->acme_alidns_access_key_secret,
+        .alidns_zones = cfg->acme_alidns_zones,
+    };
+    return cc_acme_start(svc, &ac, err);
+}
+
 static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struct cc_config *cfg)
 {
     struct cc_error err;
@@ -822,6 +849,35 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
         cc_dispatcher_stop(disp);
         return 1;
     }
+    struct cc_http_server *acme_srv = NULL;
+    if (cfg->acme_http_listen[0]) {
+        struct cc_http_config ahc = hc;
+        ahc.listen = cfg->acme_http_listen;
+        ahc.threads = 2;
+        ahc.tls_cert_file = ahc.tls_key_file = "";
+        ahc.acme_only = 1;
+        if (cc_http_start(&ahc, svc, &acme_srv, &err)) {
+            say_error("acme_http_listen: %s", err.message);
+            cc_audit_retention_stop(svc);
+            cc_reminders_stop(svc);
+            cc_http_stop(srv);
+            cc_dispatcher_stop(disp);
+            return 1;
+        }
+        char aport[16];
+        snprintf(aport, sizeof aport, "%u", cc_http_port(acme_srv));
+        cc_log(CC_LOG_INFO, "acme: HTTP-01 listener", "listen", cfg->acme_http_listen, "port",
+               aport, NULL);
+    }
+    if (start_acme(svc, cfg, &err)) {
+        say_error("%s", err.message);
+        cc_http_stop(acme_srv);
+        cc_audit_retention_stop(svc);
+        cc_reminders_stop(svc);
+        cc_http_stop(srv);
+        cc_dispatcher_stop(disp);
+        return 1;
+    }
     printf("console: %s%s/\n", scheme, addr);
     fflush(stdout);
     cc_log(CC_LOG_INFO, "listening", "listen", addr, "scheme",
@@ -833,6 +889,8 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
         reload_tls(srv);
     cc_log(CC_LOG_INFO, "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
     cc_http_stop(srv);
+    cc_http_stop(acme_srv);
+    cc_acme_stop(svc); /* a request in flight finishes first (acme_timeout_ms at most) */
     cc_audit_retention_stop(svc);
     cc_endpoints_stop(svc); /* checks in flight finish within their timeout */
     cc_reminders_stop(svc); /* a batch being raised commits first */

@@ -230,6 +230,63 @@ static const struct opt opts[] = {
     {"endpoint_ca_file", STR(endpoint_ca_file), 0, 0, "", NULL,
      "A PEM file of extra root certificates endpoint checks trust besides the system's, for "
      "servers with certificates from an internal CA. Empty: the system's roots only."},
+    {"acme_directory_url", STR(acme_directory_url), 0, 0, "", NULL,
+     "Directory URL of an RFC 8555 (ACME) CA, such as "
+     "https://acme-v02.api.letsencrypt.org/directory. When set, applications for ACME "
+     "products (Let's Encrypt, \"ACME (directory from configuration)\") are fulfilled by this "
+     "server: order, HTTP-01 validation, certificate. Empty: those products are handled by "
+     "hand like the others."},
+    {"acme_ca_file", STR(acme_ca_file), 0, 0, "", NULL,
+     "PEM file of the roots that sign the ACME CA's HTTPS certificate, instead of the "
+     "system's (an internal CA). The certificate is always verified."},
+    {"acme_eab_kid", STR(acme_eab_kid), 0, 0, "", NULL,
+     "External account binding key id, for CAs that require one (ZeroSSL, ...)."},
+    {"acme_eab_hmac_key", STR(acme_eab_hmac_key), 0, 0, "", NULL,
+     "External account binding MAC key (base64url, as the CA hands it out)."},
+    {"acme_terms_agreed", BOOL(acme_terms_agreed), 0, 1, "false", NULL,
+     "The ACME CA's terms of service are accepted (sent when the account is registered; "
+     "most CAs refuse an account without it)."},
+    {"acme_max_orders", INT(acme_max_orders), 1, 1000, LIMIT_TEXT(CC_ACME_ORDERS_DEFAULT), NULL,
+     "ACME orders in flight at once at the most (placed with the CA, not yet finished); "
+     "more applications wait their turn. Also the most moved on in one pass of the worker."},
+    {"acme_key_type", ENUM(acme_key_type_index), 0, 3, "ec256", "ec256|rsa2048|rsa3072|rsa4096",
+     "Key made by the server for an ACME application without a CSR (kept encrypted with the "
+     "certificate)."},
+    {"acme_timeout_ms", INT(acme_timeout_ms), 1000, 300000, "30000", NULL,
+     "Longest wait for one answer of the ACME CA."},
+    {"acme_http_listen", STR(acme_http_listen), 0, 0, "", NULL,
+     "Optional plain-HTTP listener (IPv4:PORT, such as 0.0.0.0:80) that answers only "
+     "/.well-known/acme-challenge/ for HTTP-01; the main listener answers it too."},
+    {"acme_dns_hook", STR(acme_dns_hook), 0, 0, "", NULL,
+     "DNS-01 (needed for wildcards): an executable run as HOOK add NAME VALUE to publish "
+     "the TXT record NAME (_acme-challenge.DOMAIN) with VALUE, and HOOK remove NAME VALUE "
+     "once the application is finished; exit status 0 means done. Run without a shell, "
+     "killed after acme_timeout_ms. See docs/acme.md for an example. Empty: no DNS-01."},
+    {"acme_dns_resolver", STR(acme_dns_resolver), 0, 0, "", NULL,
+     "DNS-01: the DNS server (IPv4 or IPv4:PORT) asked whether a published record is visible "
+     "before the CA is told to check it. Empty: the system's resolver."},
+    {"acme_dns_wait_s", INT(acme_dns_wait_s), 1, 86400, "120", NULL,
+     "DNS-01: seconds a published TXT record may take to become visible; then the "
+     "application is rejected."},
+    {"acme_renew_remaining_percent", INT(acme_renew_remaining_percent), 1, 99, "33", NULL,
+     "A certificate issued through ACME is renewed by itself when this share of its lifetime "
+     "remains (33: a third); the renewal is a new application, and its certificate supersedes "
+     "the old one."},
+    {"acme_renew_retry_s", INT(acme_renew_retry_s), 1, 86400, "3600", NULL,
+     "Seconds before a failed renewal is tried again, doubling with each failure in a row up "
+     "to a day; each failure raises certificate.renewal_failed to the certificate's "
+     "subscribers."},
+    {"acme_alidns_access_key_id", STR(acme_alidns_access_key_id), 0, 0, "", NULL,
+     "DNS-01 natively through Alibaba Cloud DNS (AddDomainRecord / DeleteDomainRecord): the "
+     "access key id (a RAM user allowed those actions). When set, it is used instead of "
+     "acme_dns_hook."},
+    {"acme_alidns_access_key_secret", STR(acme_alidns_access_key_secret), 0, 0, "", NULL,
+     "Alibaba Cloud DNS: the access key secret."},
+    {"acme_alidns_endpoint", STR(acme_alidns_endpoint), 0, 0, "https://alidns.aliyuncs.com",
+     NULL, "Alibaba Cloud DNS: the API's base URL."},
+    {"acme_alidns_zones", STR(acme_alidns_zones), 0, 0, "", NULL,
+     "Alibaba Cloud DNS: the domains (zones) of the account, comma-separated, when a name's "
+     "zone is not its last two labels (such as example.com.cn)."},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 

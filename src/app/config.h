@@ -94,6 +94,25 @@ struct cc_config {
     int64_t endpoint_check_timeout_ms;
     int64_t endpoint_check_concurrency;
     char endpoint_ca_file[1024];
+    /* ACME issuance */
+    char acme_directory_url[1024];
+    char acme_ca_file[1024];
+    char acme_eab_kid[256];
+    char acme_eab_hmac_key[512];
+    int64_t acme_terms_agreed;
+    int64_t acme_max_orders;
+    int64_t acme_key_type_index;  /* ec256|rsa2048|rsa3072|rsa4096 */
+    int64_t acme_timeout_ms;
+    char acme_http_listen[128];
+    char acme_dns_hook[1024];
+    char acme_dns_resolver[64];
+    int64_t acme_dns_wait_s;
+    int64_t acme_renew_remaining_percent;
+    int64_t acme_renew_retry_s;
+    char acme_alidns_endpoint[512];
+    char acme_alidns_access_key_id[128];
+    char acme_alidns_access_key_secret[128];
+    char acme_alidns_zones[512];
 };
 
 void cc_config_defaults(struct cc_config *cfg);

@@ -172,6 +172,7 @@ enum cc_event_type {
     CC_EVENT_ENDPOINT_OUTDATED,     /* certificate.endpoint_outdated */
     CC_EVENT_ENDPOINT_EXPIRING,     /* certificate.endpoint_expiring */
     CC_EVENT_ENDPOINT_ERROR,        /* certificate.endpoint_error */
+    CC_EVENT_RENEWAL_FAILED,        /* certificate.renewal_failed */
     CC_EVENT_COUNT
 };
 enum cc_event_type cc_event_type_parse(const char *s);
@@ -252,6 +253,9 @@ int cc_acs3_sign(const char *method, const struct cc_kv *query, size_t nquery,
  * are CC_ERR_INCORRECT_FORMAT naming the field ("Pem", "PrivateKey",
  * "NotAfter", "Domains") with what is wrong, for a person. */
 #define CC_AAD_CERT_KEY "certificate.private_key"
+/* The ACME account key and a key made for an ACME order (service/acme.c). */
+#define CC_AAD_ACME_ACCOUNT_KEY "acme.account_key"
+#define CC_AAD_ACME_ORDER_KEY "acme.order_key"
 /* Parses pem (len bytes, NUL-free text of at most CC_CERT_PEM_MAX): every
  * block must be a certificate, each issued (and signed) by the next one,
  * and no private key may be inside. Fills out's common_name, domains (the

@@ -333,5 +333,29 @@
 #define CC_ACS_COMPANY_NAME_MAX 256
 #define CC_ACS_ORDER_SCAN_MAX 10000
 #define CC_ACS_REVOKED_SCAN_MAX 10000
+/* ---- ACME issuance (service/acme.c) --------------------------------------------- */
+/* A URL the ACME CA names (directory, order, authorization, challenge,
+ * certificate), in bytes; a longer one is an error of the CA. */
+#define CC_ACME_URL_MAX 1024
+/* An HTTP-01 token, in bytes (RFC 8555 asks for at least 128 bits of base64url). */
+#define CC_ACME_TOKEN_MAX 128
+/* Bytes of one ACME answer read at the most (a certificate chain is the largest). */
+#define CC_ACME_ANSWER_MAX (256 * 1024)
+/* Nonces kept for the next requests (RFC 8555 7.2: each is good once). */
+#define CC_ACME_NONCES 8
+/* Times one request is sent again after a badNonce problem (the CA may
+ * refuse good nonces at random: Pebble does, to keep clients honest). */
+#define CC_ACME_BADNONCE_RETRIES 10
+/* Applications the worker moves on in one pass (option acme_max_orders). */
+#define CC_ACME_ORDERS_DEFAULT 10
+/* Waits of the worker: between polls of a pending order when the CA names
+ * none (Retry-After wins), the first back-off after an error and its cap;
+ * errors in a row after which the application is rejected. */
+#define CC_ACME_POLL_MS 1000
+#define CC_ACME_BACKOFF_MIN_MS 2000
+#define CC_ACME_BACKOFF_MAX_MS (3600 * 1000)
+#define CC_ACME_ERRORS_MAX 8
+/* A Retry-After longer than this is cut to it. */
+#define CC_ACME_RETRY_AFTER_MAX_S 86400
 
 #endif

@@ -33,6 +33,8 @@ struct cc_product {
     enum cc_coverage coverage;
     int max_domains;
     const char *name;            /* for a person */
+    int acme;                    /* 1: fulfilled by certcontacts' own ACME client when
+                                  * acme_directory_url is set (service/acme.c) */
 };
 
 /* The table, in the order GET /v1/products lists it; *n is its length. */

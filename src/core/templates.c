@@ -32,6 +32,7 @@ static const char *const type_names[CC_EVENT_COUNT] = {
     [CC_EVENT_ENDPOINT_OUTDATED] = "certificate.endpoint_outdated",
     [CC_EVENT_ENDPOINT_EXPIRING] = "certificate.endpoint_expiring",
     [CC_EVENT_ENDPOINT_ERROR] = "certificate.endpoint_error",
+    [CC_EVENT_RENEWAL_FAILED] = "certificate.renewal_failed",
 };
 
 enum cc_event_type cc_event_type_parse(const char *s)
@@ -172,6 +173,16 @@ static const struct tmpl templates[CC_EVENT_COUNT][2] = {
          "{{^reason_zh}}" REASON_ZH "{{/reason_zh}}"
          "\n客户端可能无法连接，请尽快处理。{{/resolved}}{{#resolved}}{{endpoint}} 使用的证书已"
          "恢复正常{{#domains}}（{{domains}}）{{/domains}}。{{/resolved}}" LINK_ZH}},
+    [CC_EVENT_RENEWAL_FAILED] = {
+        {"Certificate renewal failed: {{domains}}",
+         "The automatic renewal of the " BRAND_TYPE "certificate for {{domains}} failed."
+         REASON_EN "{{#not_after}}\nThe certificate in use expires on {{not_after}}."
+         "{{/not_after}}\nThe renewal will be tried again; expiry reminders keep coming "
+         "until it succeeds." LINK_EN},
+        {"证书自动续期失败：{{domains}}",
+         "{{domains}} 的" BRAND_TYPE_ZH "证书自动续期失败。" REASON_ZH
+         "{{#not_after}}\n当前证书将于 {{not_after}} 到期。{{/not_after}}\n"
+         "系统会稍后重试；在续期成功之前，到期提醒会照常发送。" LINK_ZH}},
 };
 
 enum esc { ESC_TEXT, ESC_MARKDOWN, ESC_HTML };

@@ -254,5 +254,59 @@ struct cc_tls_probe_result {
  * leaf's names, and closes. Blocks at most rq->timeout_ms once the name is
  * resolved. *out is zeroed first; free out->leaf_pem with cc_free(). */
 void cc_tls_probe(const struct cc_tls_probe_req *rq, struct cc_tls_probe_result *out);
+/* ---- the ACME client's requests (acme_http.c) ---------------------------------
+ * One request at a time to an ACME CA (RFC 8555): https only (http only to the
+ * loopback, for tests), no redirects, the CA's certificate checked against the
+ * system's roots or ca_file, a timeout, at most CC_ACME_ANSWER_MAX bytes read.
+ * The protocol (JWS, nonces, what to ask) is the service's. */
+struct cc_acme_http;
+struct cc_acme_answer {
+    long status;                  /* HTTP status; 0 when no answer came */
+    char nonce[256];              /* Replay-Nonce */
+    char location[1024];          /* Location */
+    int64_t retry_after_s;        /* Retry-After in seconds (a date is converted); -1 none */
+    char content_type[128];
+    char *body;                   /* NUL-terminated, owned: cc_acme_answer_free */
+    size_t len;
+};
+/* ca_file: a PEM bundle of roots to trust instead of the system's ("" none). */
+struct cc_acme_http *cc_acme_http_new(const char *ca_file, int64_t timeout_ms);
+void cc_acme_http_free(struct cc_acme_http *h);
+/* A request in flight stops as soon as *flag (read atomically) is non-zero:
+ * the server is stopping. */
+void cc_acme_http_abort_on(struct cc_acme_http *h, const int *flag);
+/* method "GET", "HEAD", "POST" (body with Content-Type application/jose+json) or
+ * "FORM" (a POST of an application/x-www-form-urlencoded body);
+ * accept (may be NULL) the Accept header. 0 with *a filled when an answer came
+ * (any status), -1 with a sentence in err when none did. */
+int cc_acme_http_do(struct cc_acme_http *h, const char *method, const char *url,
+                    const char *body, const char *accept, struct cc_acme_answer *a, char *err,
+                    size_t errsz);
+void cc_acme_answer_free(struct cc_acme_answer *a);
+
+/* ---- DNS-01 (acme_dns.c) --------------------------------------------------------
+ * Runs hook (an executable path) as `hook op name value` (op "add" or
+ * "remove"), without a shell, killed after timeout_ms: 0 when it exits 0,
+ * else -1 with a sentence in err. */
+int cc_acme_dns_hook(const char *hook, const char *op, const char *name, const char *value,
+                     int64_t timeout_ms, char *err, size_t errsz);
+/* 1 when the TXT records of name (asked of resolver "IPv4:PORT", "" the
+ * system's) include value, 0 when they do not (yet), -1 when resolver is not
+ * an address. */
+int cc_acme_dns_txt_visible(const char *resolver, const char *name, const char *value);
+/* Alibaba Cloud DNS (API 2015-01-09, signed HMAC-SHA1 like SendSms). */
+struct cc_alidns_config {
+    const char *endpoint;         /* https://alidns.aliyuncs.com (http to the loopback: tests) */
+    const char *access_key_id;
+    const char *access_key_secret;
+    const char *zones;            /* comma-separated zones; "": the name's last two labels */
+};
+/* AddDomainRecord of the TXT record name = value in its zone through h; the
+ * record's id into record_id. 0, or -1 with a sentence in err. */
+int cc_alidns_add(struct cc_acme_http *h, const struct cc_alidns_config *c, const char *name,
+                  const char *value, char *record_id, size_t idsz, char *err, size_t errsz);
+/* DeleteDomainRecord of record_id. */
+int cc_alidns_delete(struct cc_acme_http *h, const struct cc_alidns_config *c,
+                     const char *record_id, char *err, size_t errsz);
 
 #endif

@@ -42,6 +42,9 @@ struct cc_http_config {
     const char *trusted_proxies;
     int64_t hsts_max_age_s;   /* Strict-Transport-Security on HTTPS; 0: none */
     int64_t acs_nonces_per_key; /* replay cache share of each access key; 0: the default */
+    /* 1: answer only GET /.well-known/acme-challenge/{token} (the acme_http_listen
+     * listener); everything else is 404 */
+    int acme_only;
 };
 
 enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *svc,

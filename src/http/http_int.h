@@ -233,4 +233,9 @@ int cc_req_is_tls(struct cc_request *req);
 /* The session cookie's value, or NULL. */
 const char *cc_req_cookie(struct cc_request *req, const char *name);
 
+/* rest_acme.c: the HTTP-01 answer, and an application's ACME order as the
+ * "acme" member of its answer (NULL when it has none). */
+void cc_h_acme_challenge(struct cc_request *req);
+json_t *cc_acme_render(struct cc_request *req, int64_t application_id);
+
 #endif

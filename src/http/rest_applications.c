@@ -23,11 +23,12 @@ void cc_h_products_list(struct cc_request *req)
     json_t *items = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(
-            items, json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:b}", "code", p[i].code, "brand",
-                             p[i].brand, "validation", cc_validation_name(p[i].validation),
-                             "coverage", cc_coverage_name(p[i].coverage), "max_domains",
-                             p[i].max_domains, "name", p[i].name, "id_card_required",
-                             cc_product_needs_id_card(&p[i])));
+            items, json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:b, s:b}", "code", p[i].code,
+                             "brand", p[i].brand, "validation",
+                             cc_validation_name(p[i].validation), "coverage",
+                             cc_coverage_name(p[i].coverage), "max_domains", p[i].max_domains,
+                             "name", p[i].name, "id_card_required",
+                             cc_product_needs_id_card(&p[i]), "acme", p[i].acme));
     cc_req_json(req, 200, json_pack("{s:o, s:I}", "items", items, "total", (json_int_t)n));
 }
 
@@ -87,6 +88,9 @@ static void send_application(struct cc_request *req, int status, int64_t id)
     }
     json_t *o = render_application(&a);
     json_object_set_new(o, "history", render_history(h, n));
+    json_t *acme = cc_acme_render(req, id);
+    if (acme)
+        json_object_set_new(o, "acme", acme);
     cc_application_clear(&a);
     cc_free(h);
     if (status == 201) {

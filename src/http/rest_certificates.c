@@ -132,7 +132,19 @@ static enum cc_err read_create(json_t *obj, struct cc_cert_input *in, struct cc_
 
 static void send_certificate(struct cc_request *req, int status, struct cc_certificate *c)
 {
-    cc_req_json(req, status, cc_render_certificate(c, 1, cc_service_now(cc_req_service(req))));
+    json_t *o = cc_render_certificate(c, 1, cc_service_now(cc_req_service(req)));
+    int64_t renew_at = 0, failures = 0;
+    char reason[512];
+    struct cc_error err;
+    if (!cc_acme_certificate_renewal(cc_req_service(req), cc_req_caller(req), c->id, &renew_at,
+                                     &failures, reason, sizeof reason, &err)) {
+        json_t *r = json_pack("{s:o, s:I}", "renews_at",
+                              renew_at ? cc_render_time(renew_at) : json_null(), "failures",
+                              (json_int_t)failures);
+        json_object_set_new(r, "last_failure", reason[0] ? json_string(reason) : json_null());
+        json_object_set_new(o, "acme_renewal", r);
+    }
+    cc_req_json(req, status, o);
 }
 
 static void certificates_create(struct cc_request *req)

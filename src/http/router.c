@@ -127,6 +127,8 @@ const struct cc_route cc_http_routes[] = {
     {"DELETE", "/v1/endpoints/{id}", cc_h_endpoints_delete, OPERATOR, "Stop watching a server"},
     {"POST", "/v1/endpoints/{id}/check", cc_h_endpoints_check, OPERATOR,
      "Check a watched server now and notify what changed"},
+    {"GET", "/.well-known/acme-challenge/{token}", cc_h_acme_challenge, PUBLIC,
+     "The HTTP-01 answer of an ACME order (RFC 8555 8.3), for the CA"},
     {NULL, NULL, NULL, CC_ACCESS_UNSET, NULL},
 };
 

@@ -47,6 +47,7 @@ struct cc_http_server {
     struct cc_tls *tls;           /* the HTTPS certificate and key; NULL: plain HTTP */
     char trusted_proxies[512];    /* addresses whose X-Forwarded-Proto is believed */
     int64_t hsts_max_age_s;
+    int acme_only;                /* only the HTTP-01 answers (acme_http_listen) */
     pthread_mutex_t log_mu;       /* libmicrohttpd's messages, at most a few a second */
     int64_t log_second;
     int log_in_second;
@@ -733,6 +734,11 @@ static enum cc_err cross_origin(struct cc_request *req, struct cc_error *err)
 
 static void dispatch(struct cc_request *req)
 {
+    static const char acme_prefix[] = "/.well-known/acme-challenge/";
+    if (req->srv->acme_only && strncmp(req->path, acme_prefix, sizeof acme_prefix - 1) != 0) {
+        fail(req, CC_ERR_NOT_FOUND, NULL, "This listener answers only ACME HTTP-01 challenges.");
+        return;
+    }
     /* Alibaba Cloud RPC calls come to "/" with an action; a plain GET / is
      * not one of them. They are authenticated by their signatures, not by
      * HTTP Basic, and answer in Alibaba's error shape. */
@@ -1156,6 +1162,7 @@ enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *s
     cc_strlcpy(srv->trusted_proxies, cfg->trusted_proxies ? cfg->trusted_proxies : "",
                sizeof srv->trusted_proxies);
     srv->hsts_max_age_s = cfg->hsts_max_age_s;
+    srv->acme_only = cfg->acme_only;
     srv->svc = svc;
     srv->max_body = cfg->max_body;
     cc_strlcpy(srv->public_url, cfg->public_url ? cfg->public_url : "", sizeof srv->public_url);

@@ -31,7 +31,8 @@
  * is set. */
 static enum cc_err svc_application_issued_tx(struct cc_tx *tx, struct cc_service *svc,
                                              const struct cc_caller *caller,
-                                             const struct cc_application *app, int64_t *cert_id,
+                                             const struct cc_application *app,
+                                             const char *key_pem, int64_t *cert_id,
                                              struct cc_error *err)
 {
     struct cc_cert_input *in = cc_calloc(1, sizeof *in);
@@ -49,6 +50,8 @@ static enum cc_err svc_application_issued_tx(struct cc_tx *tx, struct cc_service
     in->pem = app->certificate_pem;
     in->pem_len = app->certificate_pem ? strlen(app->certificate_pem) : 0;
     in->product = app->product;
+    in->private_key = key_pem;
+    in->private_key_len = key_pem ? strlen(key_pem) : 0;
     in->carry_subscribers = 1;
     rc = svc_certificate_create_tx(svc, tx, caller, in, cert_id, err);
     cc_free(in);
@@ -333,6 +336,8 @@ enum cc_err cc_application_create(struct cc_service *svc, const struct cc_caller
     cc_free(c);
     cc_free(nc);
     free(json);
+    if (!rc)
+        svc_acme_poke(svc); /* an ACME product's application starts at once */
     return rc;
 }
 
@@ -393,8 +398,10 @@ struct transition_op {
     enum cc_app_state to;
     const char *reason;
     const char *pem;
+    const char *key_pem;        /* the certificate's private key (ACME made it), or NULL */
     struct cc_application *out;
     int raised;
+    int64_t cert_id;            /* out: the certificate an issue made */
 };
 
 /* The event entering state s raises, or NULL. */
@@ -499,9 +506,12 @@ static enum cc_err transition_tx(struct cc_tx *tx, void *arg, struct cc_error *e
     if ((rc = svc_audit(tx, op->caller, CC_AUDIT_APPLICATION_TRANSITION, a->id, ch, err)))
         return rc;
     int64_t cert_id = 0;
+    op->cert_id = 0;
     if (op->to == CC_APP_ISSUED &&
-        (rc = svc_application_issued_tx(tx, op->svc, op->caller, a, &cert_id, err)))
+        (rc = svc_application_issued_tx(tx, op->svc, op->caller, a, op->key_pem, &cert_id,
+                                         err)))
         return rc;
+    op->cert_id = cert_id;
     const char *type = event_of(op->to);
     if (!type)
         return CC_OK;
@@ -527,6 +537,18 @@ enum cc_err cc_application_transition(struct cc_service *svc, const struct cc_ca
                                       const char *certificate_pem, struct cc_application *out,
                                       struct cc_error *err)
 {
+    return svc_application_transition(svc, caller, id, to, reason, certificate_pem, NULL, out,
+                                      NULL, err);
+}
+
+enum cc_err svc_application_transition(struct cc_service *svc, const struct cc_caller *caller,
+                                       int64_t id, const char *to, const char *reason,
+                                       const char *certificate_pem, const char *key_pem,
+                                       struct cc_application *out, int64_t *cert_id,
+                                       struct cc_error *err)
+{
+    if (cert_id)
+        *cert_id = 0;
     memset(out, 0, sizeof *out);
     enum cc_err rc = cc_service_require(caller, CC_ROLE_OPERATOR, err);
     if (rc)
@@ -551,7 +573,7 @@ enum cc_err cc_application_transition(struct cc_service *svc, const struct cc_ca
     if (s != CC_APP_ISSUED && certificate_pem)
         return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "CertificatePem",
                             "certificate_pem goes only with a move to issued.");
-    struct transition_op op = {svc, caller, id, s, reason, certificate_pem, out, 0};
+    struct transition_op op = {svc, caller, id, s, reason, certificate_pem, key_pem, out, 0, 0};
     rc = cc_store_write(svc->store, transition_tx, &op, err);
     if (rc) {
         cc_application_clear(out);
@@ -559,6 +581,8 @@ enum cc_err cc_application_transition(struct cc_service *svc, const struct cc_ca
     }
     if (op.raised)
         cc_dispatcher_wake(svc->dispatcher);
+    if (cert_id)
+        *cert_id = op.cert_id;
     svc_reminders_poke(svc); /* an issued certificate has reminders to schedule */
     return CC_OK;
 }

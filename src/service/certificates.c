@@ -547,3 +547,8 @@ enum cc_err cc_certificate_private_key(struct cc_service *svc, const struct cc_c
     *pem = pt;
     return CC_OK;
 }
+
+json_t *svc_certificate_event_data(const struct cc_certificate *c, const char *reason)
+{
+    return event_data(c, reason);
+}

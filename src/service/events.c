@@ -149,7 +149,8 @@ enum cc_err cc_event_create(struct cc_service *svc, const struct cc_caller *call
                             "certificate.application.approved, certificate.application.rejected, "
                             "certificate.issued, certificate.expiring, certificate.expired, "
                             "certificate.revoked, contact.test, certificate.endpoint_outdated, "
-                            "certificate.endpoint_expiring, certificate.endpoint_error.");
+                            "certificate.endpoint_expiring, certificate.endpoint_error, "
+                            "certificate.renewal_failed.");
     if (n == 0)
         return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "ContactIds",
                             "contact_ids must name at least one contact.");

@@ -418,6 +418,8 @@ static const struct {
     [CC_SEALED_WEBHOOK_SECRET] = {CC_AAD_WEBHOOK, "robot signing secret"},
     [CC_SEALED_CERT_KEY] = {CC_AAD_CERT_KEY, "certificate private key"},
     [CC_SEALED_WEBHOOK_URL] = {CC_AAD_WEBHOOK_URL, "robot webhook URL"},
+    [CC_SEALED_ACME_ACCOUNT_KEY] = {CC_AAD_ACME_ACCOUNT_KEY, "ACME account key"},
+    [CC_SEALED_ACME_ORDER_KEY] = {CC_AAD_ACME_ORDER_KEY, "ACME order private key"},
 };
 
 struct reseal_op {

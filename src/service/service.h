@@ -898,5 +898,64 @@ enum cc_err cc_endpoint_check_now(struct cc_service *svc, const struct cc_caller
 enum cc_err cc_endpoints_start(struct cc_service *svc, const struct cc_endpoint_config *cfg,
                                struct cc_error *err);
 void cc_endpoints_stop(struct cc_service *svc);
+/* ---- acme.c: issuance through an ACME CA (RFC 8555) ------------------------ */
+/* The settings of ACME issuance (strings borrowed for the call; copied). */
+struct cc_acme_config {
+    const char *directory_url;   /* "" : ACME issuance is off */
+    const char *ca_file;         /* PEM roots to trust for the CA's HTTPS ("" : the system's) */
+    const char *eab_kid;         /* external account binding key id ("" : none) */
+    const char *eab_hmac_key;    /* its MAC key, base64url */
+    int terms_agreed;            /* the CA's terms of service were accepted */
+    int64_t max_orders;          /* applications moved on in one pass */
+    const char *key_type;        /* a key made for an application without a CSR:
+                                  * ec256 (default), rsa2048, rsa3072, rsa4096 */
+    int64_t timeout_ms;          /* one request to the CA */
+    const char *dns_hook;        /* DNS-01: executable run as HOOK add|remove NAME VALUE */
+    const char *dns_resolver;    /* DNS-01: where to look for the record ("" : the system's) */
+    int64_t dns_wait_s;          /* DNS-01: how long the record may take to be visible */
+    int64_t renew_remaining_percent; /* renew when this share of the lifetime remains */
+    int64_t renew_retry_s;       /* first wait after a failed renewal (doubling, to a day) */
+    /* DNS-01 natively through Alibaba Cloud DNS (used instead of dns_hook when the
+     * key id is set) */
+    const char *alidns_endpoint;
+    const char *alidns_access_key_id;
+    const char *alidns_access_key_secret;
+    const char *alidns_zones;
+};
+/* Starts the worker that fulfils the applications of ACME products (those
+ * with acme set in core/products.c): nothing when cfg->directory_url is "". */
+enum cc_err cc_acme_start(struct cc_service *svc, const struct cc_acme_config *cfg,
+                          struct cc_error *err);
+void cc_acme_stop(struct cc_service *svc);
+/* The HTTP-01 key authorization for token (public: the CA asks without
+ * credentials) into out; CC_ERR_NOT_FOUND when no application waiting for its
+ * certificate has that token. */
+enum cc_err cc_acme_http01(struct cc_service *svc, const char *token, char *out, size_t outsz,
+                           struct cc_error *err);
+/* The automatic renewal of a certificate issued through ACME (any role):
+ * *renew_at (ms; 0: none scheduled, a renewal is under way), the renewals
+ * that failed in a row and the last one's reason ("" none). CC_ERR_NOT_FOUND
+ * when the certificate was not issued through ACME. */
+enum cc_err cc_acme_certificate_renewal(struct cc_service *svc, const struct cc_caller *caller,
+                                        int64_t cert_id, int64_t *renew_at, int64_t *failures,
+                                        char *reason, size_t reasonsz, struct cc_error *err);
+/* What the CA checks for one name of an application. */
+struct cc_acme_validation {
+    char identifier[256];
+    char type[16];               /* "http-01", "dns-01" */
+    char status[24];             /* pending (not answered yet), processing, valid, invalid */
+    char http_uri[512];          /* http-01: http://NAME/.well-known/acme-challenge/TOKEN */
+    char http_content[256];      /* http-01: the key authorization served there */
+    char dns_name[300];          /* dns-01: _acme-challenge.NAME */
+    char dns_value[44];          /* dns-01: the TXT record's value */
+};
+/* An application's ACME order as certcontacts keeps it (any role): *vals
+ * (owned: cc_free) its n challenges, the order's status and the last error
+ * talking to the CA ("" : none). CC_ERR_NOT_FOUND when it has no order. */
+enum cc_err cc_acme_application_status(struct cc_service *svc, const struct cc_caller *caller,
+                                       int64_t application_id, char *status, size_t statussz,
+                                       char *last_error, size_t errsz,
+                                       struct cc_acme_validation **vals, size_t *n,
+                                       struct cc_error *err);
 
 #endif

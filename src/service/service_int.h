@@ -20,6 +20,7 @@ struct cc_service {
     char public_url[512];                      /* the console's base for links; "" none */
     struct svc_audit_job *audit_job;           /* owned; NULL unless retention runs */
     struct svc_endpoints *endpoints;           /* owned; the checker, NULL outside serve */
+    struct svc_acme *acme;                     /* owned; NULL unless ACME issuance runs */
 };
 
 /* How a contact is about to be shown. */
@@ -217,5 +218,20 @@ void svc_change_secret(json_t *ch, const char *field, int old_set, int new_set);
  * the verification of email and mobile, webhooks (masked URLs and whether
  * each has a secret). A new reference. */
 json_t *svc_contact_changes(const struct cc_contact *old, const struct cc_contact *new_);
+
+/* ---- applications.c, for ACME issuance (acme.c) --------------------------- */
+/* cc_application_transition with, on a move to issued, the certificate's
+ * private key (PEM, borrowed; NULL: none) kept sealed with the certificate,
+ * and the certificate made into *cert_id (may be NULL). */
+enum cc_err svc_application_transition(struct cc_service *svc, const struct cc_caller *caller,
+                                       int64_t id, const char *to, const char *reason,
+                                       const char *certificate_pem, const char *key_pem,
+                                       struct cc_application *out, int64_t *cert_id,
+                                       struct cc_error *err);
+/* certificates.c: the data of a certificate's event (the fields its
+ * templates name, and reason when given). Owned: json_decref(). */
+json_t *svc_certificate_event_data(const struct cc_certificate *c, const char *reason);
+/* The ACME worker (acme.c), when one runs: told of a new application. */
+void svc_acme_poke(struct cc_service *svc);
 
 #endif

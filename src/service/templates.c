@@ -57,7 +57,8 @@ static enum cc_err check_name(const char *event_type, const char *channel, const
         bad = "event type", field = "EventType";
         valid = "certificate.application.verification_required, certificate.application.approved, "
                 "certificate.application.rejected, certificate.issued, certificate.expiring, "
-                "certificate.expired, certificate.revoked, contact.test";
+                "certificate.expired, certificate.revoked, contact.test, "
+                "certificate.renewal_failed";
     } else if (!one_of(channel, channels, NCHANNELS)) {
         bad = "channel", field = "Channel", valid = "email, sms, robot";
     } else if (!one_of(language, languages, NLANGUAGES)) {

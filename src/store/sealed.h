@@ -25,6 +25,8 @@ enum cc_sealed_column {
     CC_SEALED_WEBHOOK_SECRET,    /* contact_webhooks.secret_enc */
     CC_SEALED_CERT_KEY,          /* certificates.private_key_enc */
     CC_SEALED_WEBHOOK_URL,       /* contact_webhook_urls.url_enc */
+    CC_SEALED_ACME_ACCOUNT_KEY,  /* acme_accounts.key_enc */
+    CC_SEALED_ACME_ORDER_KEY,    /* acme_orders.key_enc */
     CC_SEALED_COLUMNS
 };
 

@@ -512,4 +512,5 @@ const struct cc_store_ops cc_sq_ops = {
     .certificates = &cc_sq_certificate_ops,
     .reminders = &cc_sq_reminder_ops,
     .endpoints = &cc_sq_endpoint_ops,
+    .acme = &cc_sq_acme_ops,
 };

@@ -171,5 +171,6 @@ extern const struct cc_store_application_ops cc_sq_application_ops;
 extern const struct cc_store_certificate_ops cc_sq_certificate_ops;
 extern const struct cc_store_reminder_ops cc_sq_reminder_ops;
 extern const struct cc_store_endpoint_ops cc_sq_endpoint_ops;
+extern const struct cc_store_acme_ops cc_sq_acme_ops;
 
 #endif

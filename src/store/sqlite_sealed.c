@@ -31,6 +31,8 @@ static const struct sealed_sql sealed_sql[CC_SEALED_COLUMNS] = {
     [CC_SEALED_WEBHOOK_SECRET] = SEALED_SQL("contact_webhooks", "id", "secret_enc"),
     [CC_SEALED_CERT_KEY] = SEALED_SQL("certificates", "id", "private_key_enc"),
     [CC_SEALED_WEBHOOK_URL] = SEALED_SQL("contact_webhook_urls", "webhook_id", "url_enc"),
+    [CC_SEALED_ACME_ACCOUNT_KEY] = SEALED_SQL("acme_accounts", "id", "key_enc"),
+    [CC_SEALED_ACME_ORDER_KEY] = SEALED_SQL("acme_orders", "application_id", "key_enc"),
 };
 
 /* An integer key compared with the text of the row key: the column's

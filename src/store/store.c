@@ -124,6 +124,8 @@ CC_STORE_REMINDER_OPS(FORWARD_REMINDERS)
 CC_STORE_SEALED_OPS(FORWARD_SEALED)
 #define FORWARD_ENDPOINTS(kind, name, params, args) FORWARD(endpoints, kind, name, params, args)
 CC_STORE_ENDPOINT_OPS(FORWARD_ENDPOINTS)
+#define FORWARD_ACME(kind, name, params, args) FORWARD(acme, kind, name, params, args)
+CC_STORE_ACME_OPS(FORWARD_ACME)
 
 void cc_sealed_values_free(struct cc_sealed_value *v, size_t n)
 {

@@ -39,6 +39,7 @@
 #include "store/reminders.h"
 #include "store/sealed.h"
 #include "store/endpoints.h"
+#include "store/acme.h"
 
 struct cc_store;
 struct cc_tx;

@@ -30,7 +30,10 @@ const ROLES = new Set(['public', 'readonly', 'operator', 'admin', 'session']);
 
 // Values for path segments that name nothing of this account, so that an
 // allowed call does no harm (404, or 400 for the empty body).
-const SEGMENT = { id: '999999999', key_id: 'AKnosuchkey0000', event: 'certificate.issued', channel: 'email', language: 'en' };
+const SEGMENT = {
+  id: '999999999', key_id: 'AKnosuchkey0000', event: 'certificate.issued', channel: 'email', language: 'en',
+  token: 'nosuchtoken',
+};
 
 function fill(pattern) {
   return pattern.replace(/\{(\w+)\}/g, (_, name) => {

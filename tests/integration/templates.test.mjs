@@ -17,6 +17,7 @@ const EVENTS = [
   'certificate.application.rejected', 'certificate.issued', 'certificate.expiring',
   'certificate.expired', 'certificate.revoked', 'contact.test',
   'certificate.endpoint_outdated', 'certificate.endpoint_expiring', 'certificate.endpoint_error',
+  'certificate.renewal_failed',
 ];
 const PATH = '/v1/templates/certificate.expiring/robot/en';
 

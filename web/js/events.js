@@ -13,4 +13,5 @@ export const EVENT_TYPES = [
   'certificate.endpoint_outdated',
   'certificate.endpoint_expiring',
   'certificate.endpoint_error',
+  'certificate.renewal_failed',
 ];

@@ -2,6 +2,8 @@
 // actor, from, to, reason) and, for operators, a button per allowed move.
 // Moving to issued asks for the certificate PEM, rejected for a reason,
 // cancelled for a confirmation; the dialog then shows the application again.
+// An application fulfilled through ACME shows what the CA checks, refreshed
+// while it moves on by itself.
 
 import { t, fmtTime } from '../i18n.js';
 import { h, clear, button, field, toast } from '../dom.js';
@@ -38,6 +40,37 @@ function history(list) {
       h('td', { 'data-label': cols[4], class: 'wrap' }, e.reason || t('common.none'))))));
 }
 
+/** The ACME order: what the CA checks for each name (a copy button for each
+ * value to publish), the order's status and the last error while retried. */
+function acmeSection(acme) {
+  const copy = (name, value) => button(t('acme.copy'), async () => {
+    try {
+      await navigator.clipboard.writeText(value);
+      toast(t('acme.copied'));
+    } catch (e) {
+      toast(errText(e), 'error');
+    }
+  }, 'btn-link btn-inline', { 'aria-label': t('acme.copyValue', { name }) });
+  const cols = [t('acme.domain'), t('acme.type'), t('acme.status'), t('acme.what')];
+  const what = (v) => (v.type === 'dns-01'
+    ? [h('div', null, t('acme.dnsRecord', { name: v.dns_name })), h('code', { class: 'wrap' }, v.dns_value), ' ', copy(v.dns_name, v.dns_value)]
+    : [h('div', null, t('acme.httpAt', { uri: v.http_uri })), h('code', { class: 'wrap' }, v.http_content), ' ', copy(v.http_uri, v.http_content)]);
+  return h('section', { class: 'acme', 'aria-live': 'polite' },
+    h('h3', null, t('acme.title')),
+    h('p', { class: 'muted' }, t('acme.intro')),
+    h('p', null, t('acme.order', { status: acme.order_status || t('common.none') })),
+    acme.last_error ? h('p', { class: 'form-error' }, t('acme.lastError', { message: acme.last_error })) : null,
+    h('table', { class: 'grid grid-compact' },
+      h('thead', null, h('tr', null, cols.map((x) => h('th', { scope: 'col' }, x)))),
+      h('tbody', null, (acme.validation || []).map((v) => h('tr', null,
+        h('td', { 'data-label': cols[0], class: 'wrap' }, v.domain),
+        h('td', { 'data-label': cols[1] }, v.type),
+        h('td', { 'data-label': cols[2] }, v.status),
+        h('td', { 'data-label': cols[3], class: 'wrap' }, what(v)))))));
+}
+
+const OPEN_STATES = ['submitted', 'pending_validation', 'approved'];
+
 /** A dialog asking what a move needs: a reason (required for rejected) or the certificate PEM. */
 function moveDialog(a, to, moved) {
   const issued = to === 'issued';
@@ -71,6 +104,7 @@ function moveDialog(a, to, moved) {
 /** Opens application id (a: the application when the caller has it already); reload() refreshes the list. */
 export async function applicationDialog(id, view, reload, a) {
   let app = a || null;
+  let timer = null;
   const body = h('div', null, h('p', { class: 'muted' }, t('common.loading')));
   const moves = h('div', { class: 'moves', role: 'group', 'aria-label': t('apps.moves') });
   const d = openDialog({ title: t('apps.detailTitle', { id }), body, footer: [moves, button(t('common.close'), () => d.close())], wide: true });
@@ -100,7 +134,21 @@ export async function applicationDialog(id, view, reload, a) {
       name = null;
     }
     const openContact = view.write ? () => contactDialog(app.contact_id, () => paint(), view) : null;
-    clear(body).append(facts(app, name, openContact), history(app.history));
+    clear(body).append(facts(app, name, openContact), app.acme ? acmeSection(app.acme) : '', history(app.history));
+    // an ACME application moves by itself: its progress is shown live while the dialog is open
+    clearTimeout(timer);
+    if (app.acme && OPEN_STATES.includes(app.state)) {
+      timer = setTimeout(async () => {
+        if (!d.el.isConnected) return;
+        try {
+          app = await api('GET', `/v1/applications/${id}`);
+          if (reload && !OPEN_STATES.includes(app.state)) reload();
+          await paint();
+        } catch (e) {
+          /* the next open shows it */
+        }
+      }, 2000);
+    }
     clear(moves);
     moves.hidden = !view.write || !(app.allowed_transitions || []).length;
     if (!view.write) return;

@@ -53,6 +53,13 @@ function facts(c, limit) {
   if ('next_reminder_at' in c) rows.push([t('certs.nextReminder'), fmtTime(c.next_reminder_at)]);
   if (c.revoked_at) rows.push([t('certs.revokedAt'), fmtTime(c.revoked_at)]);
   if (c.superseded_by) rows.push([t('certs.supersededBy'), h('a', { href: `#/certificates/${c.superseded_by}` }, `#${c.superseded_by}`)]);
+  const r = c.acme_renewal;
+  if (r && c.state === 'active') {
+    rows.push([t('certs.renewal'), [
+      h('div', null, r.renews_at ? t('certs.renewsOn', { date: fmtTime(r.renews_at) }) : t('certs.renewing')),
+      r.last_failure ? h('div', { class: 'form-error' }, t('certs.renewalFailed', { n: r.failures, reason: r.last_failure })) : null,
+    ]]);
+  }
   return h('dl', { class: 'facts' }, rows.map(([k, v]) => [h('dt', null, k), h('dd', null, v)]));
 }
 
