@@ -32,7 +32,7 @@ void cc_h_products_list(struct cc_request *req)
     cc_req_json(req, 200, json_pack("{s:o, s:I}", "items", items, "total", (json_int_t)n));
 }
 
-static json_t *render_application(const struct cc_application *a)
+static json_t *render_application(struct cc_request *req, const struct cc_application *a)
 {
     const struct cc_product *p = cc_product_find(a->product);
     json_t *o = json_object();
@@ -52,8 +52,11 @@ static json_t *render_application(const struct cc_application *a)
     json_object_set_new(o, "validate_type",
                         a->validate_type[0] ? json_string(a->validate_type) : json_null());
     json_t *allowed = json_array();
+    int by_itself = cc_application_moves_by_itself(cc_req_service(req), a->product);
+    json_object_set_new(o, "fulfilment", json_string(by_itself ? "acme" : "manual"));
     for (int s = 0; s < CC_APP_STATE_COUNT; s++)
-        if (cc_app_transition_allowed(a->state, (enum cc_app_state)s))
+        if (cc_app_transition_allowed(a->state, (enum cc_app_state)s) &&
+            (!by_itself || s == CC_APP_CANCELLED))
             json_array_append_new(allowed, json_string(cc_app_state_name((enum cc_app_state)s)));
     json_object_set_new(o, "allowed_transitions", allowed);
     json_object_set_new(o, "version", json_integer(a->version));
@@ -86,7 +89,7 @@ static void send_application(struct cc_request *req, int status, int64_t id)
         cc_req_error(req, &err);
         return;
     }
-    json_t *o = render_application(&a);
+    json_t *o = render_application(req, &a);
     json_object_set_new(o, "history", render_history(h, n));
     json_t *acme = cc_acme_render(req, id);
     if (acme)
@@ -227,7 +230,7 @@ void cc_h_applications_list(struct cc_request *req)
     }
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, render_application(&items[i]));
+        json_array_append_new(arr, render_application(req, &items[i]));
     cc_application_list_free(items, n);
     cc_req_json(req, 200, json_pack("{s:o, s:I, s:I, s:I}", "items", arr, "total",
                                     (json_int_t)total, "page", (json_int_t)f.page, "page_size",

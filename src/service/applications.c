@@ -400,6 +400,7 @@ struct transition_op {
     const char *pem;
     const char *key_pem;        /* the certificate's private key (ACME made it), or NULL */
     struct cc_application *out;
+    int by_hand;                /* a person's move (REST, console, Alibaba), not ACME's */
     int raised;
     int64_t cert_id;            /* out: the certificate an issue made */
 };
@@ -483,6 +484,12 @@ static enum cc_err transition_tx(struct cc_tx *tx, void *arg, struct cc_error *e
     enum cc_app_state from = a->state;
     if (!cc_app_transition_allowed(from, op->to))
         return refuse(from, op->to, err);
+    if (op->by_hand && op->to != CC_APP_CANCELLED &&
+        cc_application_moves_by_itself(op->svc, a->product))
+        return cc_error_set(err, CC_ERR_INVALID_TRANSITION, "To",
+                            "Application %lld is fulfilled by the ACME CA and moves by itself; "
+                            "it can only be cancelled.",
+                            (long long)a->id);
     if (op->to == CC_APP_ISSUED) {
         struct cc_domain *d = cc_calloc(CC_APP_DOMAINS_MAX, sizeof *d);
         size_t n = domains_load(a->domains, d);
@@ -532,13 +539,17 @@ static enum cc_err transition_tx(struct cc_tx *tx, void *arg, struct cc_error *e
     return rc;
 }
 
+static enum cc_err transition(struct cc_service *svc, const struct cc_caller *caller, int64_t id,
+                              const char *to, const char *reason, const char *certificate_pem,
+                              const char *key_pem, int by_hand, struct cc_application *out,
+                              int64_t *cert_id, struct cc_error *err);
+
 enum cc_err cc_application_transition(struct cc_service *svc, const struct cc_caller *caller,
                                       int64_t id, const char *to, const char *reason,
                                       const char *certificate_pem, struct cc_application *out,
                                       struct cc_error *err)
 {
-    return svc_application_transition(svc, caller, id, to, reason, certificate_pem, NULL, out,
-                                      NULL, err);
+    return transition(svc, caller, id, to, reason, certificate_pem, NULL, 1, out, NULL, err);
 }
 
 enum cc_err svc_application_transition(struct cc_service *svc, const struct cc_caller *caller,
@@ -546,6 +557,21 @@ enum cc_err svc_application_transition(struct cc_service *svc, const struct cc_c
                                        const char *certificate_pem, const char *key_pem,
                                        struct cc_application *out, int64_t *cert_id,
                                        struct cc_error *err)
+{
+    return transition(svc, caller, id, to, reason, certificate_pem, key_pem, 0, out, cert_id,
+                      err);
+}
+
+int cc_application_moves_by_itself(const struct cc_service *svc, const char *product)
+{
+    const struct cc_product *p = cc_product_find(product);
+    return p && p->acme && __atomic_load_n(&svc->acme, __ATOMIC_ACQUIRE) != NULL;
+}
+
+static enum cc_err transition(struct cc_service *svc, const struct cc_caller *caller, int64_t id,
+                              const char *to, const char *reason, const char *certificate_pem,
+                              const char *key_pem, int by_hand, struct cc_application *out,
+                              int64_t *cert_id, struct cc_error *err)
 {
     if (cert_id)
         *cert_id = 0;
@@ -573,7 +599,8 @@ enum cc_err svc_application_transition(struct cc_service *svc, const struct cc_c
     if (s != CC_APP_ISSUED && certificate_pem)
         return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "CertificatePem",
                             "certificate_pem goes only with a move to issued.");
-    struct transition_op op = {svc, caller, id, s, reason, certificate_pem, key_pem, out, 0, 0};
+    struct transition_op op = {svc, caller, id, s, reason, certificate_pem, key_pem, out,
+                               by_hand, 0, 0};
     rc = cc_store_write(svc->store, transition_tx, &op, err);
     if (rc) {
         cc_application_clear(out);

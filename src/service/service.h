@@ -650,6 +650,10 @@ enum cc_err cc_application_eligibility(struct cc_service *svc, const struct cc_c
  * domains. Entering pending_validation, approved or rejected raises its
  * event to the application's contact in the same transaction. Operator or
  * admin. *out as for cc_application_get. */
+/* 1 when applications for product are fulfilled by the server's own ACME
+ * client (an ACME product while ACME issuance runs): they move by themselves,
+ * and a person may only cancel them. */
+int cc_application_moves_by_itself(const struct cc_service *svc, const char *product);
 enum cc_err cc_application_transition(struct cc_service *svc, const struct cc_caller *caller,
                                       int64_t id, const char *to, const char *reason,
                                       const char *certificate_pem, struct cc_application *out,

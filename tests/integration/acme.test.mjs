@@ -16,7 +16,7 @@ import {
   unique, verifiedContactBody, removeDir, cliJson,
 } from './lib/harness.mjs';
 import { startPebble, freePort, pebbleCerts } from './lib/pebble.mjs';
-import { launch, newPage, signIn } from './lib/browser.mjs';
+import { launch, newPage, signIn, assertAccessible } from './lib/browser.mjs';
 import { startAliDns } from './lib/alidns.mjs';
 
 let dir, server, key, pebble, contactId, httpPort, acmePortMain, certsMain, dnsPort, dnsMgmtPort, hookLog;
@@ -234,6 +234,23 @@ test('a challenge the CA cannot check: rejected with the CA\'s problem type and 
   const last = done.history[done.history.length - 1];
   assert.match(last.reason, /^urn:ietf:params:acme:error:(connection|unauthorized)/, last.reason);
   assert.match(last.reason, /127\.0\.0\.2|connection refused/i, last.reason);
+});
+
+test('an ACME application moves by itself: a person may only cancel it', async () => {
+  const a = assertOk(await api(server, 'POST', '/v1/applications', {
+    key, json: { product: 'letsencrypt-dv-1-free', domains: [name()], contact_id: contactId },
+  }), 201);
+  assert.equal(a.fulfilment, 'acme');
+  assert.ok(a.allowed_transitions.every((s) => s === 'cancelled'), JSON.stringify(a.allowed_transitions));
+  const e = assertError(await api(server, 'POST', `/v1/applications/${a.id}/transitions`, { key, json: { to: 'approved' } }), 409, 'InvalidTransition');
+  assert.match(e.message, /moves by itself|not allowed|cannot/i);
+  assert.equal((await settled(a.id)).state, 'issued');
+  // a manual product is moved by people as before
+  const m = assertOk(await api(server, 'POST', '/v1/applications', {
+    key, json: { product: 'digicert-free-1-free', domains: [name()], contact_id: contactId },
+  }), 201);
+  assert.equal(m.fulfilment, 'manual');
+  assert.ok(m.allowed_transitions.includes('pending_validation'));
 });
 
 test('the HTTP-01 route answers only known tokens, without credentials', async () => {
@@ -498,14 +515,9 @@ test('key rotate-master re-seals the ACME account key and the orders\' keys; iss
   assert.equal(accounts, '1', 'a second ACME account was made instead of opening the first');
 });
 
-test('console: an ACME application shows what the CA checks, with a copy button', async () => {
+test('console: a DV certificate applied for in the console is issued by the ACME CA with no other step; the application shows what the CA checked', async () => {
   const d = name();
-  const a = assertOk(await api(server, 'POST', '/v1/applications', {
-    key, json: { product: 'letsencrypt-dv-1-free', domains: [d], contact_id: contactId },
-  }), 201);
-  const done = await settled(a.id);
-  assert.equal(done.state, 'issued');
-  const v = done.acme.validation[0];
+  const contact = assertOk(await api(server, 'GET', `/v1/contacts/${contactId}`, { key }), 200);
   const email = `op-${unique('u')}@example.com`;
   const password = 'correct horse battery staple';
   assertOk(await api(server, 'POST', '/v1/users', { key, json: { email, role: 'operator', password } }), 201);
@@ -515,12 +527,38 @@ test('console: an ACME application shows what the CA checks, with a copy button'
     await page.goto(`${server.base}/`);
     await signIn(page, email, password);
     await page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Applications', exact: true }).click();
-    await page.getByRole('button', { name: `Details of application #${a.id}` }).click();
-    const dlg = page.getByRole('dialog', { name: `Application #${a.id}` });
-    await dlg.getByRole('heading', { name: 'Validation by the ACME CA' }).waitFor();
-    await dlg.getByText('Order at the CA: valid').waitFor();
-    await dlg.getByText(v.http_content, { exact: true }).waitFor();
-    await dlg.getByRole('button', { name: `Copy the value for ${v.http_uri}` }).waitFor();
+    await page.getByRole('button', { name: 'Apply for Certificate' }).click();
+    const dlg = page.getByRole('dialog', { name: 'Apply for Certificate' });
+    await dlg.getByLabel('Product').selectOption('letsencrypt-dv-1-free');
+    await dlg.getByLabel('Domains').fill(d);
+    const combo = dlg.getByRole('combobox', { name: 'Contact' });
+    await combo.fill(contact.name);
+    await dlg.getByRole('option', { name: new RegExp(contact.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) }).click();
+    await dlg.getByText('This contact has everything the product needs.').waitFor();
+    await dlg.getByRole('button', { name: 'Submit' }).click();
+    await dlg.waitFor({ state: 'detached' });
+    // the application's dialog follows it by itself: no other step
+    const detail = page.getByRole('dialog', { name: /^Application #\d+$/ });
+    await detail.waitFor();
+    const id = Number(/#(\d+)/.exec(await detail.getByRole('heading', { level: 2 }).innerText())[1]);
+    // it moves by itself: the only move offered to a person is to cancel it
+    const offered = await detail.getByRole('group', { name: 'Move the application' }).getByRole('button').allInnerTexts().catch(() => []);
+    assert.ok(offered.every((x) => /Cancel/.test(x)), `moves offered: ${offered}`);
+    await detail.getByText('Order at the CA: valid').waitFor({ timeout: 30000 });
+    await detail.getByText('Issued', { exact: true }).first().waitFor({ timeout: 30000 });
+    await detail.getByRole('heading', { name: 'Validation by the ACME CA' }).waitFor();
+    const a = await getApp(id);
+    assert.equal(a.state, 'issued');
+    assert.equal(a.product, 'letsencrypt-dv-1-free');
+    assert.equal(a.contact_id, contactId);
+    const v = a.acme.validation[0];
+    await detail.getByText(v.http_content, { exact: true }).waitFor();
+    await detail.getByRole('button', { name: `Copy the value for ${v.http_uri}` }).waitFor();
+    await assertAccessible(page, 'an issued ACME application');
+    // the certificate is there, its contact subscribed
+    const certs = assertOk(await api(server, 'GET', `/v1/certificates?domain=${d}`, { key }), 200);
+    assert.equal(certs.items.length, 1);
+    assert.deepEqual(certs.items[0].contact_ids ?? [contactId], [contactId]);
     assert.deepEqual(page.problems, []);
   } finally {
     await browser.close();

@@ -134,10 +134,12 @@ export async function applicationDialog(id, view, reload, a) {
       name = null;
     }
     const openContact = view.write ? () => contactDialog(app.contact_id, () => paint(), view) : null;
-    clear(body).append(facts(app, name, openContact), app.acme ? acmeSection(app.acme) : '', history(app.history));
+    clear(body).append(facts(app, name, openContact),
+      app.acme ? acmeSection(app.acme) : app.fulfilment === 'acme' ? h('p', { class: 'muted', 'aria-live': 'polite' }, t('acme.placing')) : '',
+      history(app.history));
     // an ACME application moves by itself: its progress is shown live while the dialog is open
     clearTimeout(timer);
-    if (app.acme && OPEN_STATES.includes(app.state)) {
+    if ((app.acme || app.fulfilment === 'acme') && OPEN_STATES.includes(app.state)) {
       timer = setTimeout(async () => {
         if (!d.el.isConnected) return;
         try {
