@@ -293,6 +293,11 @@ enum cc_err cc_x509_details(const char *pem, struct cc_x509_details *out, struct
 /* "2027-01-31T00:00:00Z" (RFC 3339, any offset) or "2027-01-31" (midnight
  * UTC) into ms since the epoch; -1 when it is neither. */
 int cc_cert_parse_time(const char *s, int64_t *ms);
+/* The ACME Renewal Information id of the first certificate in pem (RFC 9773
+ * 4.1): base64url of its Authority Key Identifier, ".", base64url of its
+ * serial number's DER content octets. 0, or -1 when it has no AKI or is not
+ * a certificate. */
+int cc_x509_ari_id(const char *pem, char *out, size_t outsz);
 /* A name a certificate covers, checked as an application's (cc_domain_parse:
  * IDNA, "*." only in front), its A-label lower-cased into out
  * (CC_DOMAIN_MAX + 1). Field "Domains". */

@@ -420,3 +420,41 @@ enum cc_err cc_x509_details(const char *pem, struct cc_x509_details *out, struct
     out->n_chain = n;
     return CC_OK;
 }
+
+/* base64url without padding of n bytes into out (outsz); 0 or -1. */
+static int b64url(const unsigned char *in, int n, char *out, size_t outsz)
+{
+    if ((size_t)((n + 2) / 3 * 4 + 1) > outsz)
+        return -1;
+    int len = EVP_EncodeBlock((unsigned char *)out, in, n);
+    while (len > 0 && out[len - 1] == '=')
+        len--;
+    out[len] = '\0';
+    for (char *p = out; *p; p++)
+        *p = *p == '+' ? '-' : *p == '/' ? '_' : *p;
+    return 0;
+}
+
+int cc_x509_ari_id(const char *pem, char *out, size_t outsz)
+{
+    BIO *bio = BIO_new_mem_buf(pem, -1);
+    X509 *x = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+    BIO_free(bio);
+    int rc = -1;
+    const ASN1_OCTET_STRING *aki = x ? X509_get0_authority_key_id(x) : NULL;
+    const ASN1_INTEGER *serial = x ? X509_get0_serialNumber(x) : NULL;
+    unsigned char *der = NULL;
+    int derlen = serial ? i2d_ASN1_INTEGER(serial, &der) : -1;
+    /* the INTEGER's content octets: past its tag and (short or long) length */
+    int skip = derlen > 2 ? 2 + ((der[1] & 0x80) ? (der[1] & 0x7f) : 0) : derlen;
+    char a[128], s[128];
+    if (aki && derlen > skip && !b64url(ASN1_STRING_get0_data(aki), ASN1_STRING_length(aki), a,
+                                        sizeof a) &&
+        !b64url(der + skip, derlen - skip, s, sizeof s) &&
+        (size_t)snprintf(out, outsz, "%s.%s", a, s) < outsz)
+        rc = 0;
+    OPENSSL_free(der);
+    X509_free(x);
+    ERR_clear_error();
+    return rc;
+}

@@ -855,8 +855,48 @@ static char *order_key_pem(struct svc_acme *a, const struct cc_acme_order *o)
     return pem;
 }
 
-/* When certificate cert_id is to be renewed: when renew_remaining_percent of
- * its lifetime remains. */
+/* The renewal window the CA suggests for the certificate in pem, where its
+ * directory offers ACME Renewal Information (RFC 9773): a time picked at
+ * random inside the window (at once when it has passed), so that the CA's
+ * load spreads. 0 when the CA offers none or its answer is unusable. */
+static int64_t ari_renew_at(struct svc_acme *a, const char *pem)
+{
+    const char *base = a->dir ? json_string_value(json_object_get(a->dir, "renewalInfo")) : NULL;
+    char id[300], url[CC_ACME_URL_MAX + 320];
+    if (!base || !pem || cc_x509_ari_id(pem, id, sizeof id))
+        return 0;
+    snprintf(url, sizeof url, "%s%s%s", base, base[0] && base[strlen(base) - 1] == '/' ? "" : "/",
+             id);
+    struct fail f = {0, -1, ""};
+    struct cc_acme_answer ans;
+    if (req(a, "GET", url, NULL, NULL, &ans, &f))
+        return 0;
+    json_t *j = ans.status == 200 && ans.body ? json_loads(ans.body, 0, NULL) : NULL;
+    json_t *w = json_object_get(j, "suggestedWindow");
+    const char *ws = json_string_value(json_object_get(w, "start"));
+    const char *we = json_string_value(json_object_get(w, "end"));
+    int64_t start = 0, end = 0, at = 0;
+    if (ws && we && !cc_cert_parse_time(ws, &start) && !cc_cert_parse_time(we, &end) &&
+        start > 0 && end >= start) {
+        uint64_t r;
+        cc_random_bytes(&r, sizeof r);
+        at = start + (end > start ? (int64_t)(r % (uint64_t)(end - start)) : 0);
+        if (at < cc_now_ms())
+            at = cc_now_ms();
+        cc_log(CC_LOG_INFO, "acme: the CA suggests when to renew (ARI)", "start", ws, "end", we,
+               NULL);
+    } else {
+        cc_log(CC_LOG_WARN, "acme: the CA's renewal information is unusable; renewing by "
+               "the lifetime", "url", url, NULL);
+    }
+    json_decref(j);
+    cc_acme_answer_free(&ans);
+    return at;
+}
+
+/* When certificate cert_id is to be renewed: inside the window the CA
+ * suggests (ARI), else when renew_remaining_percent of its lifetime
+ * remains. */
 static void renew_schedule(struct svc_acme *a, struct cc_acme_order *o, int64_t account_id,
                            int64_t cert_id)
 {
@@ -867,7 +907,9 @@ static void renew_schedule(struct svc_acme *a, struct cc_acme_order *o, int64_t 
     o->renew_failures = 0;
     if (cert_id && !cc_store_cert_get(a->svc->store, account_id, cert_id, c, &err)) {
         int64_t life = c->not_after - c->not_before;
-        o->renew_at = c->not_after - life * a->renew_percent / 100;
+        o->renew_at = ari_renew_at(a, c->pem);
+        if (!o->renew_at)
+            o->renew_at = c->not_after - life * a->renew_percent / 100;
         if (o->renew_at <= 0)
             o->renew_at = 1;
     }

@@ -9,6 +9,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 import {
@@ -491,6 +492,102 @@ test('renewal: a short-lived certificate renews by itself and supersedes the old
     await s2.stop();
     await p2.stop();
     removeDir(d2);
+  }
+});
+
+/** The ARI id of a certificate (RFC 9773 4.1) as a CA computes it: base64url
+ * of the Authority Key Identifier, ".", base64url of the serial's DER content. */
+function ariId(pem, dir) {
+  const file = path.join(dir, `ari-${unique('c')}.pem`);
+  fs.writeFileSync(file, pem);
+  const ext = execFileSync('openssl', ['x509', '-in', file, '-noout', '-ext', 'authorityKeyIdentifier']).toString();
+  const aki = Buffer.from(/([0-9A-F]{2}(?::[0-9A-F]{2})+)/i.exec(ext)[1].replace(/:/g, ''), 'hex');
+  let hex = /serial=([0-9A-F]+)/i.exec(execFileSync('openssl', ['x509', '-in', file, '-noout', '-serial']).toString())[1];
+  if (hex.length % 2) hex = `0${hex}`;
+  let serial = Buffer.from(hex, 'hex');
+  if (serial[0] & 0x80) serial = Buffer.concat([Buffer.from([0]), serial]);
+  const b64u = (b) => b.toString('base64url');
+  return `${b64u(aki)}.${b64u(serial)}`;
+}
+
+test('ACME Renewal Information: a CA that suggests a renewal window is followed (long before the lifetime rule)', async () => {
+  const d3 = makeDataDir();
+  const key3 = createAccount(d3);
+  const acmePort = await freePort();
+  const http3 = await freePort();
+  const certs = pebbleCerts();
+  const ca = fs.readFileSync(certs.caFile);
+  // pebble 2.4 offers no ARI: a directory in front of its own adds renewalInfo,
+  // served over HTTPS with a certificate of the same test PKI
+  const stubLeaf = certs.pki.leaf(['localhost']);
+  const asked = [];
+  let window = null;
+  const pebbleDir = () => new Promise((resolve, reject) => {
+    https.get(`https://localhost:${acmePort}/dir`, { ca }, (r) => {
+      let b = '';
+      r.on('data', (c) => { b += c; });
+      r.on('end', () => resolve(JSON.parse(b)));
+    }).on('error', reject);
+  });
+  const stub = https.createServer({ key: stubLeaf.key, cert: stubLeaf.chain }, async (req, res) => {
+    try {
+      if (req.url === '/dir') {
+        const dir = await pebbleDir();
+        dir.renewalInfo = `https://localhost:${stub.address().port}/ari`;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(dir));
+        return;
+      }
+      const m = /^\/ari\/([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(req.url);
+      if (m && req.method === 'GET') {
+        asked.push(m[1]);
+        window = { start: new Date(Date.now() + 1500).toISOString(), end: new Date(Date.now() + 3000).toISOString() };
+        res.writeHead(200, { 'content-type': 'application/json', 'retry-after': '21600' });
+        res.end(JSON.stringify({ suggestedWindow: window }));
+        return;
+      }
+      res.writeHead(404);
+      res.end();
+    } catch (e) {
+      res.writeHead(500);
+      res.end(String(e));
+    }
+  });
+  await new Promise((resolve) => stub.listen(0, '127.0.0.1', resolve));
+  const s3 = await startServer(d3, {
+    env: {
+      ...serverEnv(acmePort, certs, http3),
+      CERTCONTACTS_ACME_DNS_HOOK: '',
+      CERTCONTACTS_ACME_DIRECTORY_URL: `https://localhost:${stub.address().port}/dir`,
+    },
+  });
+  const p3 = await startPebble({ httpPort: http3, acmePort, certs, env: { PEBBLE_AUTHZREUSE: '0' } });
+  try {
+    const body = await verifiedContactBody(s3, key3);
+    const c = assertOk(await api(s3, 'POST', '/v1/contacts', { key: key3, json: body }), 201);
+    const d = name();
+    assertOk(await api(s3, 'POST', '/v1/applications', {
+      key: key3, json: { product: 'letsencrypt-dv-1-free', domains: [d], contact_id: c.id },
+    }), 201);
+    const certsOf = async () => assertOk(await api(s3, 'GET', `/v1/certificates?domain=${d}&page_size=100`, { key: key3 }), 200).items;
+    const first = await waitFor(async () => (await certsOf()).find((x) => x.state === 'active'),
+      { timeoutMs: 30000, intervalMs: 200, what: 'the first certificate' });
+    // pebble's certificates live five years: only the CA's window renews it this soon
+    const renewed = await waitFor(async () => {
+      const all = await certsOf();
+      const old = all.find((x) => x.id === first.id);
+      return old && old.state === 'superseded' ? all.find((x) => x.id !== first.id && x.state === 'active') : null;
+    }, { timeoutMs: 40000, intervalMs: 250, what: 'the renewal inside the suggested window' });
+    assert.ok(renewed);
+    const pem = assertOk(await api(s3, 'GET', `/v1/certificates/${first.id}`, { key: key3 }), 200).pem;
+    assert.equal(asked[0], ariId(pem, d3), 'the renewal information was asked for the issued certificate');
+    const apps = assertOk(await api(s3, 'GET', `/v1/applications?domain=${d}`, { key: key3 }), 200).items;
+    assert.ok(apps.length >= 2, JSON.stringify(apps));
+  } finally {
+    await s3.stop();
+    await p3.stop();
+    await new Promise((resolve) => stub.close(resolve));
+    removeDir(d3);
   }
 });
 
