@@ -425,6 +425,27 @@ test('kill -9 in the middle of an order: the restarted server goes on with the s
   }
 });
 
+/** On server s (admin key k): a contact, a DV application for a new name, its
+ * first certificate, then the renewed one that supersedes it (what: the wait's
+ * name). Returns {c, d, first, renewed, certsOf}. */
+async function issueThenRenewal(s, k, what) {
+  const body = await verifiedContactBody(s, k);
+  const c = assertOk(await api(s, 'POST', '/v1/contacts', { key: k, json: body }), 201);
+  const d = name();
+  assertOk(await api(s, 'POST', '/v1/applications', {
+    key: k, json: { product: 'letsencrypt-dv-1-free', domains: [d], contact_id: c.id },
+  }), 201);
+  const certsOf = async () => assertOk(await api(s, 'GET', `/v1/certificates?domain=${d}&page_size=100`, { key: k }), 200).items;
+  const first = await waitFor(async () => (await certsOf()).find((x) => x.state === 'active'),
+    { timeoutMs: 30000, intervalMs: 200, what: 'the first certificate' });
+  const renewed = await waitFor(async () => {
+    const all = await certsOf();
+    const old = all.find((x) => x.id === first.id);
+    return old && old.state === 'superseded' ? all.find((x) => x.id !== first.id && x.state === 'active') : null;
+  }, { timeoutMs: 40000, intervalMs: 250, what });
+  return { c, d, first, renewed, certsOf };
+}
+
 test('renewal: a short-lived certificate renews by itself and supersedes the old one; a failing renewal tells the subscribers', async () => {
   const d2 = makeDataDir();
   const key2 = createAccount(d2);
@@ -445,21 +466,8 @@ test('renewal: a short-lived certificate renews by itself and supersedes the old
   const p2 = await startPebble({ httpPort: http2, acmePort, certs, dnsPort: dnsPort2, dnsMgmtPort: dnsMgmt2,
     validityS: 60, env: { PEBBLE_AUTHZREUSE: '0' } });
   try {
-    const body = await verifiedContactBody(s2, key2);
-    const c = assertOk(await api(s2, 'POST', '/v1/contacts', { key: key2, json: body }), 201);
-    const d = name();
-    const a = assertOk(await api(s2, 'POST', '/v1/applications', {
-      key: key2, json: { product: 'letsencrypt-dv-1-free', domains: [d], contact_id: c.id },
-    }), 201);
-    const certsOf = async () => assertOk(await api(s2, 'GET', `/v1/certificates?domain=${d}&page_size=100`, { key: key2 }), 200).items;
-    const first = await waitFor(async () => (await certsOf()).find((x) => x.state === 'active'),
-      { timeoutMs: 30000, intervalMs: 200, what: 'the first certificate' });
     // the renewal: a second application, issued, whose certificate supersedes the first
-    const renewed = await waitFor(async () => {
-      const all = await certsOf();
-      const old = all.find((x) => x.id === first.id);
-      return old && old.state === 'superseded' ? all.find((x) => x.id !== first.id && x.state === 'active') : null;
-    }, { timeoutMs: 40000, intervalMs: 250, what: 'the renewed certificate' });
+    const { c, d, first, renewed, certsOf } = await issueThenRenewal(s2, key2, 'the renewed certificate');
     assert.ok(Date.parse(renewed.not_after) > Date.parse(first.not_after));
     const info = assertOk(await api(s2, 'GET', `/v1/certificates/${renewed.id}`, { key: key2 }), 200).acme_renewal;
     assert.ok(info, 'an ACME certificate says when it renews');
@@ -563,21 +571,8 @@ test('ACME Renewal Information: a CA that suggests a renewal window is followed 
   });
   const p3 = await startPebble({ httpPort: http3, acmePort, certs, env: { PEBBLE_AUTHZREUSE: '0' } });
   try {
-    const body = await verifiedContactBody(s3, key3);
-    const c = assertOk(await api(s3, 'POST', '/v1/contacts', { key: key3, json: body }), 201);
-    const d = name();
-    assertOk(await api(s3, 'POST', '/v1/applications', {
-      key: key3, json: { product: 'letsencrypt-dv-1-free', domains: [d], contact_id: c.id },
-    }), 201);
-    const certsOf = async () => assertOk(await api(s3, 'GET', `/v1/certificates?domain=${d}&page_size=100`, { key: key3 }), 200).items;
-    const first = await waitFor(async () => (await certsOf()).find((x) => x.state === 'active'),
-      { timeoutMs: 30000, intervalMs: 200, what: 'the first certificate' });
     // pebble's certificates live five years: only the CA's window renews it this soon
-    const renewed = await waitFor(async () => {
-      const all = await certsOf();
-      const old = all.find((x) => x.id === first.id);
-      return old && old.state === 'superseded' ? all.find((x) => x.id !== first.id && x.state === 'active') : null;
-    }, { timeoutMs: 40000, intervalMs: 250, what: 'the renewal inside the suggested window' });
+    const { d, first, renewed } = await issueThenRenewal(s3, key3, 'the renewal inside the suggested window');
     assert.ok(renewed);
     const pem = assertOk(await api(s3, 'GET', `/v1/certificates/${first.id}`, { key: key3 }), 200).pem;
     assert.equal(asked[0], ariId(pem, d3), 'the renewal information was asked for the issued certificate');
