@@ -503,6 +503,12 @@ enum cc_err cc_password_hash(const char *password, const char *user, char *out, 
 int cc_password_verify(const char *encoded, const char *password);
 /* A random password of CC_PASSWORD_GEN_LEN letters and digits. */
 void cc_password_generate(char out[CC_PASSWORD_GEN_LEN + 1]);
+/* The same, for user (an email): one that passes cc_password_check, as the
+ * password of a new user must. */
+void cc_password_generate_for(char out[CC_PASSWORD_GEN_LEN + 1], const char *user);
+/* Whether password may be user's: its length and libpwquality's checks
+ * (cracklib's dictionary, the user's name). CC_ERR_INCORRECT_FORMAT when not. */
+enum cc_err cc_password_check(const char *password, const char *user, struct cc_error *err);
 /* 1 when the session's CSRF token equals given (constant time). */
 int cc_csrf_equal(const char *expected, const char *given);
 

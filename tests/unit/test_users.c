@@ -61,6 +61,22 @@ static void hashing(void **state)
     assert_int_equal(cc_password_verify("plain", "plain"), 0);
 }
 
+/* A generated password is always one a user could have chosen: cracklib
+ * finds about 3 in 1,000 random ones "too systematic", which once made
+ * "user create" without --password fail now and then. */
+static void generated_passwords_pass_the_check(void **state)
+{
+    (void)state;
+    struct cc_error err;
+    char pw[CC_PASSWORD_GEN_LEN + 1];
+    for (int i = 0; i < 500; i++) { /* unfixed, this fails 4 times in 5 */
+        cc_password_generate_for(pw, "same@example.com");
+        assert_int_equal(strlen(pw), CC_PASSWORD_GEN_LEN);
+        if (cc_password_check(pw, "same@example.com", &err) != CC_OK)
+            fail_msg("generated password %d refused: %s", i, err.message);
+    }
+}
+
 /* Emails are unique per account: another account may have the same one
  * (its admin learns nothing), and sign-in then names the account. */
 static void emails_are_unique_per_account(void **state)
@@ -575,6 +591,7 @@ static void keys_through_the_api_name_their_user(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(generated_passwords_pass_the_check),
         cmocka_unit_test(hashing),
         cmocka_unit_test(password_rules),
         cmocka_unit_test(hashes_at_once_are_bounded),
