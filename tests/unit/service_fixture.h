@@ -63,6 +63,24 @@ static inline int svc_fixture_close(struct svc_fixture *f)
     return system(cmd) == 0 ? 0 : -1;
 }
 
+/* A contact named "A" with mobile, created by caller: its id, or -1. */
+static inline int64_t svc_fixture_contact(struct svc_fixture *f, const struct cc_caller *caller,
+                                          const char *mobile)
+{
+    struct cc_contact_input in;
+    memset(&in, 0, sizeof in);
+    in.present = CC_F_NAME | CC_F_MOBILE;
+    in.name = "A";
+    in.mobile = mobile;
+    struct cc_contact *c = cc_malloc(sizeof *c);
+    struct cc_error err;
+    int replayed;
+    int64_t id = cc_contact_create(f->svc, caller, &in, NULL, NULL, c, &replayed, &err) ? -1
+                                                                                     : c->id;
+    cc_free(c);
+    return id;
+}
+
 /* Reads the fixture's database behind the service's back, on a connection
  * of its own: the one integer that sql answers, with arg (may be NULL) bound
  * to ?1. Returns -1 when the query fails. */

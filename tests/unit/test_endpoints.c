@@ -45,18 +45,8 @@ static int teardown(void **state)
 
 static int64_t contact(struct fx *f, const char *mobile)
 {
-    struct cc_contact_input in;
-    memset(&in, 0, sizeof in);
-    in.present = CC_F_NAME | CC_F_MOBILE;
-    in.name = "A";
-    in.mobile = mobile;
-    struct cc_contact *c = cc_malloc(sizeof *c);
-    struct cc_error err;
-    int replayed;
-    assert_int_equal(cc_contact_create(f->b.svc, &f->admin, &in, NULL, NULL, c, &replayed, &err),
-                     CC_OK);
-    int64_t id = c->id;
-    cc_free(c);
+    int64_t id = svc_fixture_contact(&f->b, &f->admin, mobile);
+    assert_true(id > 0);
     return id;
 }
 
