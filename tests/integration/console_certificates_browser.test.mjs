@@ -274,8 +274,11 @@ test('Certificates lists the issued certificate with its days left; another is u
   assert.equal(uploaded.reminder_days, null);
   await rem.getByLabel('Use the account\'s reminder settings').uncheck();
   await rem.getByLabel('Reminder days before expiry').fill('10, 2');
+  // a save paints the dialog again: the next step types into the new field, not the old one
+  const typedInto = await rem.getByLabel('Reminder days before expiry').elementHandle();
   await rem.getByRole('button', { name: 'Save reminders' }).click();
   await waitFor(async () => JSON.stringify(assertOk(await api(server, 'GET', `/v1/certificates/${uploaded.id}`, { key }), 200).reminder_days) === '[10,2]', { timeoutMs: STEP_TIMEOUT_MS, what: 'the certificate\'s own reminder days' });
+  await waitFor(() => typedInto.evaluate((el) => !el.isConnected), { timeoutMs: STEP_TIMEOUT_MS, what: 'the dialog painted again after the save' });
   await rem.getByLabel('Reminder days before expiry').fill('10, x');
   await rem.getByRole('button', { name: 'Save reminders' }).click();
   await rem.getByText('Whole numbers of days, separated by commas.').waitFor();
