@@ -147,6 +147,22 @@ void cc_msg_verification_sms(const char *lang, const char *code, int64_t ttl_min
 /* Escapes & < > " ' for HTML; truncates to fit. */
 void cc_html_escape(const char *in, char *out, size_t outsz);
 
+/* The message catalog (core/i18n.c, built from po/zh_CN.po): the words a
+ * person reads, English as written in the code and their Simplified
+ * Chinese. Languages are "en" and "zh-CN"; anything else reads English. */
+#define N_(s) (s) /* marks a message for the catalog where it is not a call's */
+const char *cc_tr(const char *lang, const char *msgid);
+/* The form of a counting message for n: one/other in English. */
+const char *cc_trn(const char *lang, const char *one, const char *other, long n);
+/* A message stored as English text (a delivery reason, a verdict) in
+ * lang: the catalog entry whose format produced it, filled with the same
+ * values (themselves translated where they are messages). 0 and the
+ * English copied when nothing matches. */
+int cc_tr_text(const char *lang, const char *english, char *out, size_t outsz);
+/* The language of an Accept-Language header: "zh-CN" when Chinese is
+ * preferred to English, else "en". */
+const char *cc_lang_from_accept(const char *accept_language);
+
 /* ---- notification templates (templates.c) ------------------------------------
  * Built-in texts for every event type, in English and Simplified Chinese,
  * rendered for each channel's format. Variables are written {{name}} and

@@ -139,45 +139,118 @@ static const struct {
         {BARE(400, "UnsupportedOperation"), BARE(400, "UnsupportedOperation")}, 0},
 };
 
-enum cc_err cc_error_set(struct cc_error *e, enum cc_err code, const char *field,
-                         const char *fmt, ...)
+/* Writes fmt's English into en and its Simplified Chinese (from the
+ * catalog, po/zh_CN.po) into zh; zh is "" when fmt has no translation.
+ * A bare "%s" passes a message through: its argument is what the catalog
+ * is asked for. */
+static void format_both(char *en, size_t ensz, char *zh, size_t zhsz, const char *fmt,
+                        const char *fmt_zh, va_list ap)
 {
-    if (!e)
-        return code;
+    va_list ap2;
+    va_copy(ap2, ap);
+    vsnprintf(en, ensz, fmt, ap);
+    zh[0] = '\0';
+    if (strcmp(fmt, "%s") == 0) {
+        const char *t = cc_tr("zh-CN", va_arg(ap2, const char *));
+        if (t != en && strcmp(t, en) != 0)
+            cc_strlcpy(zh, t, zhsz);
+    } else if (fmt_zh && fmt_zh != fmt) {
+        vsnprintf(zh, zhsz, fmt_zh, ap2);
+    }
+    va_end(ap2);
+}
+
+static void reset(struct cc_error *e, enum cc_err code, const char *field)
+{
     e->code = code;
     e->attempts_left = -1;
     e->retry_after_s = 0;
     e->n_problems = 0;
     cc_strlcpy(e->field, field ? field : "", sizeof e->field);
+}
+
+enum cc_err cc_error_set(struct cc_error *e, enum cc_err code, const char *field,
+                         const char *fmt, ...)
+{
+    if (!e)
+        return code;
+    reset(e, code, field);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(e->message, sizeof e->message, fmt, ap);
+    format_both(e->message, sizeof e->message, e->message_zh, sizeof e->message_zh, fmt,
+                cc_tr("zh-CN", fmt), ap);
+    va_end(ap);
+    return code;
+}
+
+enum cc_err cc_error_setn(struct cc_error *e, enum cc_err code, const char *field, long n,
+                          const char *one, const char *other, ...)
+{
+    if (!e)
+        return code;
+    reset(e, code, field);
+    const char *fmt = n == 1 ? one : other;
+    va_list ap;
+    va_start(ap, other);
+    format_both(e->message, sizeof e->message, e->message_zh, sizeof e->message_zh, fmt,
+                cc_trn("zh-CN", one, other, n), ap);
     va_end(ap);
     return code;
 }
 
 void cc_error_clear(struct cc_error *e)
 {
-    e->code = CC_OK;
-    e->attempts_left = -1;
-    e->retry_after_s = 0;
-    e->n_problems = 0;
-    e->field[0] = '\0';
+    reset(e, CC_OK, NULL);
     e->message[0] = '\0';
+    e->message_zh[0] = '\0';
 }
 
-void cc_error_add_problem(struct cc_error *e, const char *code, const char *field,
-                          const char *fmt, ...)
+static void add_problem(struct cc_error *e, const char *code, const char *field, const char *path,
+                        const char *fmt, va_list ap)
 {
     if (!e || e->n_problems >= CC_ERROR_PROBLEMS_MAX)
         return;
     struct cc_error_problem *p = &e->problems[e->n_problems++];
     cc_strlcpy(p->code, code, sizeof p->code);
     cc_strlcpy(p->field, field ? field : "", sizeof p->field);
+    cc_strlcpy(p->path, path ? path : "", sizeof p->path);
+    format_both(p->message, sizeof p->message, p->message_zh, sizeof p->message_zh, fmt,
+                cc_tr("zh-CN", fmt), ap);
+}
+
+void cc_error_add_problem(struct cc_error *e, const char *code, const char *field,
+                          const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(p->message, sizeof p->message, fmt, ap);
+    add_problem(e, code, field, NULL, fmt, ap);
     va_end(ap);
+}
+
+void cc_error_add_problem_at(struct cc_error *e, const char *code, const char *field,
+                             const char *path, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    add_problem(e, code, field, path, fmt, ap);
+    va_end(ap);
+}
+
+static int is_zh(const char *lang)
+{
+    return lang && strcmp(lang, "zh-CN") == 0;
+}
+
+const char *cc_error_message(const struct cc_error *e, const char *lang)
+{
+    if (is_zh(lang) && e->message_zh[0])
+        return e->message_zh;
+    return e->message[0] ? e->message : cc_tr(lang, cc_strerror(e->code));
+}
+
+const char *cc_error_problem_message(const struct cc_error_problem *p, const char *lang)
+{
+    return is_zh(lang) && p->message_zh[0] ? p->message_zh : p->message;
 }
 
 const char *cc_strerror(enum cc_err code)

@@ -74,14 +74,15 @@ enum cc_err {
     CC_ERR_COUNT
 };
 
-#define CC_ERROR_PROBLEMS_MAX 4
+#define CC_ERROR_PROBLEMS_MAX 12
 
 /* The error object a failing function fills in where the failure happens.
  * `field` is the PascalCase parameter name ("Email", "Mobile", ...) or "". */
 struct cc_error {
     enum cc_err code;
     char field[32];
-    char message[256];
+    char message[256];       /* English */
+    char message_zh[384];    /* the same in Simplified Chinese (po/zh_CN.po) */
     int attempts_left;       /* VerificationCode.Mismatch: tries left; else -1 */
     int64_t retry_after_s;   /* Throttling: seconds to wait; else 0 */
     /* Every problem of a request that fails for several reasons at once
@@ -91,7 +92,9 @@ struct cc_error {
     struct cc_error_problem {
         char code[48];       /* "MissingParameter.IdCard", "Unverified.Email" */
         char field[24];
+        char path[40];       /* where in the request body: "email", "webhooks[1].url" */
         char message[160];
+        char message_zh[240];
     } problems[CC_ERROR_PROBLEMS_MAX];
 };
 
@@ -103,6 +106,19 @@ void cc_error_clear(struct cc_error *e);
 /* Appends a problem to e's list (dropped when the list is full). */
 void cc_error_add_problem(struct cc_error *e, const char *code, const char *field,
                           const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The same, with the problem's place in the request body (path, e.g.
+ * "webhooks[1].url"; "" when the problem is not one field's). */
+void cc_error_add_problem_at(struct cc_error *e, const char *code, const char *field,
+                             const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* cc_error_set for a message that counts: `one` when n is 1, else
+ * `other` (English); both take the same arguments, n among them. */
+enum cc_err cc_error_setn(struct cc_error *e, enum cc_err code, const char *field, long n,
+                          const char *one, const char *other, ...)
+    __attribute__((format(printf, 6, 7)));
+/* e's message in lang ("zh-CN" or anything else for English). */
+const char *cc_error_message(const struct cc_error *e, const char *lang);
+const char *cc_error_problem_message(const struct cc_error_problem *p, const char *lang);
 const char *cc_strerror(enum cc_err code);
 
 /* The two APIs an error can leave through. */
