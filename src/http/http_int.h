@@ -232,6 +232,10 @@ void cc_h_keys_disable(struct cc_request *req);
 int cc_req_is_tls(struct cc_request *req);
 /* The session cookie's value, or NULL. */
 const char *cc_req_cookie(struct cc_request *req, const char *name);
+/* The language the caller reads ("en" or "zh-CN"): the console user's
+ * setting, else the Accept-Language header. Messages (`message`, problems,
+ * verdicts, reasons) are rendered in it. */
+const char *cc_req_lang(struct cc_request *req);
 
 /* rest_acme.c: the HTTP-01 answer, and an application's ACME order as the
  * "acme" member of its answer (NULL when it has none). */

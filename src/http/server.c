@@ -319,6 +319,11 @@ int cc_req_is_tls(struct cc_request *req)
     return p && strcasecmp(p, "https") == 0;
 }
 
+const char *cc_req_lang(struct cc_request *req)
+{
+    return cc_lang_from_accept(cc_req_header(req, "Accept-Language"));
+}
+
 const char *cc_req_cookie(struct cc_request *req, const char *name)
 {
     return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
