@@ -11,6 +11,7 @@
 #                   bare libcurl-multi floor
 #   make torture    20 cycles of kill -9 during writes and deliveries; prints
 #                   acknowledged writes, lost, notifications, duplicates
+#   make po        merge new messages into po/zh_CN.po for translation
 #   make SANITIZE=1 build into build-asan/ with ASan+UBSan
 
 CC       ?= gcc
@@ -37,14 +38,14 @@ LIBS     := -lmicrohttpd -lgnutls -ljansson -lsqlite3 -lcurl -lssl -lcrypto -lar
 LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*/*.c))
 LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
 GEN_SRC  := $(BUILD)/gen/embedded.c
-GEN_OBJ  := $(BUILD)/gen/embedded.o
+GEN_OBJ  := $(BUILD)/gen/embedded.o $(BUILD)/gen/catalog.o
 MIGR     := $(sort $(wildcard src/store/migrations/*/*.sql))
 WEB      := $(sort $(shell find web -type f ! -path '*/.*')) src/http/openapi.json
 BIN      := $(BUILD)/certcontacts
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all run test unit integration fuzz bench bench-delivery torture deps clean
+.PHONY: all run test unit integration fuzz bench bench-delivery torture deps clean po
 all: $(BIN)
 
 $(BUILD)/obj/%.o: src/%.c
@@ -55,7 +56,11 @@ $(GEN_SRC): scripts/embed.sh $(MIGR) $(WEB)
 	@mkdir -p $(dir $@)
 	sh scripts/embed.sh $@ $(MIGR) $(WEB)
 
-$(GEN_OBJ): $(GEN_SRC)
+$(BUILD)/gen/catalog.c: scripts/po2c.sh po/zh_CN.po
+	@mkdir -p $(dir $@)
+	sh scripts/po2c.sh $@ po/zh_CN.po
+
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libcc.a: $(LIB_OBJ) $(GEN_OBJ)
@@ -85,6 +90,10 @@ test: deps
 
 fuzz:
 	@sh tests/fuzz/run.sh
+
+# New messages in the source go into po/zh_CN.po, to be translated there.
+po:
+	@sh scripts/catalog.sh update
 
 bench: deps
 	@$(MAKE) --no-print-directory all

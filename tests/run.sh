@@ -94,6 +94,11 @@ python3 tests/layers.py build > "$LOG/layers.tap" 2>&1
 printf 'layers:'
 count_tap "$LOG/layers.tap"
 grep -E -A40 '^not ok' "$LOG/layers.tap" | grep -E '^(not ok|#)' | head -n 60
+note "message catalog (po/zh_CN.po)"
+sh scripts/catalog.sh check > "$LOG/catalog.tap" 2>&1
+printf 'catalog:'
+count_tap "$LOG/catalog.tap"
+grep -E -A40 '^not ok' "$LOG/catalog.tap" | head -n 60
 note "integration tests"
 integration build/certcontacts plain
 note "fuzzing (${FUZZ_SECONDS:=10} s a target)"

@@ -1,33 +1,350 @@
 /*
- * i18n.c — the message catalog: English text as the code writes it, looked
- * up in the Simplified Chinese table generated from po/zh_CN.po.
+ * i18n.c — the message catalog: English as the code writes it, looked up in
+ * the Simplified Chinese table that scripts/po2c.sh generates from
+ * po/zh_CN.po. The English is the key (gettext's way): a message has no
+ * second name to keep in step, and xgettext finds every one in the source,
+ * so the test that every message is translated reads the code itself.
  */
+#include <ctype.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/core.h"
+#include "core/i18n_table.h"
 #include "util/util.h"
+
+/* Reasons the store writes itself, in SQL (sqlite_outbox.c,
+ * sqlite_reminders.c): named here so that the catalog has them. */
+static const char *const store_reasons[] __attribute__((unused)) = {
+    N_("the contact was deleted"),
+    N_("the certificate no longer needs reminders (renewed, revoked or deleted)"),
+};
+
+static const struct cc_catalog_entry **by_id; /* the entries sorted by msgid */
+static size_t *literal_len;                   /* per sorted entry: its text besides conversions */
+static size_t n_entries;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static int is_zh(const char *lang)
+{
+    return lang && strcmp(lang, "zh-CN") == 0;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+    return strcmp((*(const struct cc_catalog_entry *const *)a)->msgid,
+                  (*(const struct cc_catalog_entry *const *)b)->msgid);
+}
+
+/* A printf conversion at s ('%' first): its length, and in *conv its
+ * conversion character ('%' for "%%"); *pos its "N$" position or 0. */
+static size_t conversion(const char *s, char *conv, int *pos)
+{
+    const char *p = s + 1;
+    *pos = 0;
+    if (isdigit((unsigned char)*p)) {
+        const char *q = p;
+        int n = 0;
+        while (isdigit((unsigned char)*q))
+            n = n * 10 + (*q++ - '0');
+        if (*q == '$') {
+            *pos = n;
+            p = q + 1;
+        }
+    }
+    p += strspn(p, "-+ #0'");
+    p += strspn(p, "0123456789*");
+    if (*p == '.') {
+        p++;
+        p += strspn(p, "0123456789*");
+    }
+    p += strspn(p, "hlLqjzt");
+    *conv = *p ? *p : '\0';
+    return (size_t)(p - s) + (*p ? 1 : 0);
+}
+
+static size_t literal_length(const char *fmt)
+{
+    size_t n = 0;
+    while (*fmt) {
+        if (*fmt == '%') {
+            char c;
+            int pos;
+            size_t k = conversion(fmt, &c, &pos);
+            n += c == '%';
+            fmt += k ? k : 1;
+        } else {
+            n++;
+            fmt++;
+        }
+    }
+    return n;
+}
+
+static void build_index(void)
+{
+    size_t n = cc_catalog_zh_count;
+    by_id = calloc(n ? n : 1, sizeof *by_id);
+    literal_len = calloc(n ? n : 1, sizeof *literal_len);
+    if (!by_id || !literal_len)
+        return; /* English only: the catalog is a nicety, not a duty */
+    for (size_t i = 0; i < n; i++)
+        by_id[i] = &cc_catalog_zh[i];
+    qsort(by_id, n, sizeof *by_id, cmp_entry);
+    for (size_t i = 0; i < n; i++)
+        literal_len[i] = literal_length(by_id[i]->msgid);
+    n_entries = n;
+}
+
+static const struct cc_catalog_entry *find(const char *msgid)
+{
+    pthread_once(&once, build_index);
+    size_t lo = 0, hi = n_entries;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(msgid, by_id[mid]->msgid);
+        if (c == 0)
+            return by_id[mid];
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
 
 const char *cc_tr(const char *lang, const char *msgid)
 {
-    (void)lang;
-    return msgid;
+    if (!msgid || !is_zh(lang))
+        return msgid;
+    const struct cc_catalog_entry *e = find(msgid);
+    return e ? e->msgstr : msgid;
 }
 
 const char *cc_trn(const char *lang, const char *one, const char *other, long n)
 {
-    (void)lang;
+    if (is_zh(lang)) {
+        const struct cc_catalog_entry *e = find(one);
+        if (e && e->msgid_plural)
+            return e->msgstr;
+    }
     return n == 1 ? one : other;
+}
+
+/* ---- reading English text back into its message ---------------------------- */
+
+#define MAX_CAPS 8
+#define MAX_DEPTH 2
+struct capture {
+    const char *p;
+    size_t n;
+    char conv;
+};
+
+/* What a conversion may have printed at s: its shortest and longest length.
+ * Strings take anything; numbers their characters. */
+static size_t longest(char conv, const char *s)
+{
+    switch (conv) {
+    case 'd': case 'i': case 'u':
+        return strspn(s, "-0123456789");
+    case 'x': case 'X':
+        return strspn(s, "0123456789abcdefABCDEF");
+    case 'f': case 'g': case 'e':
+        return strspn(s, "-+0123456789.e");
+    case 'c':
+        return *s ? 1 : 0;
+    default:
+        return strlen(s);
+    }
+}
+
+/* 1 when s is what fmt prints for some values, the values' text in caps. */
+static int match(const char *fmt, const char *s, struct capture *caps, int ncap)
+{
+    while (*fmt && *fmt != '%') {
+        if (*fmt++ != *s++)
+            return 0;
+    }
+    if (!*fmt)
+        return *s == '\0';
+    char conv;
+    int pos;
+    size_t k = conversion(fmt, &conv, &pos);
+    if (conv == '%')
+        return *s == '%' && match(fmt + k, s + 1, caps, ncap);
+    if (!conv || conv == 'p' || conv == 'n' || ncap >= MAX_CAPS || strchr(fmt, '*'))
+        return 0;
+    size_t max = longest(conv, s);
+    size_t min = conv == 's' ? 0 : 1;
+    for (size_t n = min; n <= max; n++) {
+        caps[ncap] = (struct capture){s, n, conv};
+        if (match(fmt + k, s + n, caps, ncap + 1))
+            return 1;
+    }
+    return 0;
+}
+
+static int count_caps(const char *fmt)
+{
+    int n = 0;
+    while ((fmt = strchr(fmt, '%'))) {
+        char c;
+        int pos;
+        size_t k = conversion(fmt, &c, &pos);
+        n += c != '%';
+        fmt += k ? k : 1;
+    }
+    return n;
+}
+
+static int tr_text(const char *lang, const char *english, char *out, size_t outsz, int depth);
+
+static void put(char *out, size_t outsz, size_t *o, const char *s, size_t n)
+{
+    if (*o + n >= outsz)
+        n = outsz - 1 - *o; /* truncated, as snprintf would */
+    memcpy(out + *o, s, n);
+    *o += n;
+    out[*o] = '\0';
+}
+
+/* Writes the translation tpl with the values caps into out. */
+static void fill(const char *lang, const char *tpl, const struct capture *caps, int ncaps,
+                 char *out, size_t outsz, int depth)
+{
+    size_t o = 0;
+    int next = 0;
+    out[0] = '\0';
+    while (*tpl) {
+        if (*tpl != '%') {
+            size_t n = strcspn(tpl, "%");
+            put(out, outsz, &o, tpl, n);
+            tpl += n;
+            continue;
+        }
+        char conv;
+        int pos;
+        size_t k = conversion(tpl, &conv, &pos);
+        tpl += k ? k : 1;
+        if (conv == '%') {
+            put(out, outsz, &o, "%", 1);
+            continue;
+        }
+        int i = pos > 0 ? pos - 1 : next++;
+        if (i < 0 || i >= ncaps)
+            continue;
+        char value[512];
+        size_t n = caps[i].n < sizeof value ? caps[i].n : sizeof value - 1;
+        memcpy(value, caps[i].p, n);
+        value[n] = '\0';
+        char inner[512];
+        if (caps[i].conv == 's' && depth < MAX_DEPTH &&
+            tr_text(lang, value, inner, sizeof inner, depth + 1))
+            put(out, outsz, &o, inner, strlen(inner));
+        else
+            put(out, outsz, &o, value, n);
+    }
+}
+
+static int tr_text(const char *lang, const char *english, char *out, size_t outsz, int depth)
+{
+    cc_strlcpy(out, english, outsz);
+    if (!is_zh(lang) || !english[0])
+        return 0;
+    const struct cc_catalog_entry *e = find(english);
+    if (e && !strchr(e->msgid, '%')) {
+        cc_strlcpy(out, e->msgstr, outsz);
+        return 1;
+    }
+    /* The most specific format that prints this text wins; one that is
+     * mostly conversions ("%s: %s") would claim any text, so it must have
+     * words of its own. */
+    const struct cc_catalog_entry *best = NULL;
+    struct capture best_caps[MAX_CAPS];
+    int best_n = 0;
+    size_t best_len = 0;
+    for (size_t i = 0; i < n_entries; i++) {
+        if (literal_len[i] < 8 || literal_len[i] <= best_len)
+            continue;
+        const char *forms[2] = {by_id[i]->msgid, by_id[i]->msgid_plural};
+        for (int f = 0; f < 2 && forms[f]; f++) {
+            struct capture caps[MAX_CAPS];
+            if (count_caps(forms[f]) <= MAX_CAPS && match(forms[f], english, caps, 0)) {
+                best = by_id[i];
+                best_len = literal_len[i];
+                best_n = count_caps(forms[f]);
+                memcpy(best_caps, caps, sizeof caps);
+                break;
+            }
+        }
+    }
+    if (!best)
+        return 0;
+    fill(lang, best->msgstr, best_caps, best_n, out, outsz, depth);
+    return 1;
 }
 
 int cc_tr_text(const char *lang, const char *english, char *out, size_t outsz)
 {
-    (void)lang;
-    cc_strlcpy(out, english, outsz);
-    return 0;
+    if (!outsz)
+        return 0;
+    if (!english) {
+        out[0] = '\0';
+        return 0;
+    }
+    pthread_once(&once, build_index);
+    return tr_text(lang, english, out, outsz, 0);
 }
 
-const char *cc_lang_from_accept(const char *accept_language)
+/* ---- Accept-Language ------------------------------------------------------- */
+
+/* The q of the element at p (up to its ','), 1000 = 1.0. */
+static int quality(const char *p, const char *end)
 {
-    (void)accept_language;
-    return "en";
+    const char *q = p;
+    while ((q = memchr(q, ';', (size_t)(end - q)))) {
+        q++;
+        while (q < end && *q == ' ')
+            q++;
+        if (end - q >= 2 && (q[0] == 'q' || q[0] == 'Q') && q[1] == '=') {
+            q += 2;
+            int v = 0, scale = 1000;
+            if (q < end && *q == '1')
+                return 1000;
+            if (q < end && *q == '0')
+                q++;
+            if (q < end && *q == '.')
+                for (q++; q < end && isdigit((unsigned char)*q) && scale > 1; q++)
+                    v += (*q - '0') * (scale /= 10);
+            return v;
+        }
+    }
+    return 1000;
+}
+
+const char *cc_lang_from_accept(const char *h)
+{
+    if (!h)
+        return "en";
+    int zh = -1, en = -1, any = -1;
+    while (*h) {
+        h += strspn(h, " ,");
+        const char *end = h + strcspn(h, ",");
+        if (end == h)
+            break;
+        int q = quality(h, end);
+        size_t tag = strcspn(h, ";, ");
+        if (tag >= 2 && strncasecmp(h, "zh", 2) == 0 && (tag == 2 || h[2] == '-'))
+            zh = q > zh ? q : zh;
+        else if (tag >= 2 && strncasecmp(h, "en", 2) == 0 && (tag == 2 || h[2] == '-'))
+            en = q > en ? q : en;
+        else if (tag == 1 && h[0] == '*')
+            any = q;
+        h = end;
+    }
+    if (en < 0)
+        en = any; /* "*" stands for every language not named */
+    return zh > 0 && zh > en ? "zh-CN" : "en";
 }

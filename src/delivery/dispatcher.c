@@ -363,7 +363,7 @@ static void settle_throttled(struct batch *b, struct item *it, struct cc_attempt
                                                      : 24LL * 3600 * 1000;
     char why[sizeof n->last_error];
     if (now - n->created_at >= max_age) {
-        snprintf(why, sizeof why, "gave up after %lld s: rate limited by the platform (%s)",
+        snprintf(why, sizeof why, N_("gave up after %lld s: rate limited by the platform (%s)"),
                  (long long)(max_age / 1000), a->reason);
         reason_copy(a->reason, sizeof a->reason, why);
         finish(b, n, "dead", why, a);
@@ -372,7 +372,7 @@ static void settle_throttled(struct batch *b, struct item *it, struct cc_attempt
     int64_t until = now + throttle_wait_ms(d, o, n->attempts);
     if (!strcmp(o->channel, "webhook"))
         cc_limiter_block(d->limit, o->kind, o->url, until, now);
-    snprintf(why, sizeof why, "waiting: rate limited by the platform (%s)", a->reason);
+    snprintf(why, sizeof why, N_("waiting: rate limited by the platform (%s)"), a->reason);
     reason_copy(a->reason, sizeof a->reason, why);
     n->next_attempt_at = until;
     finish(b, n, "pending", why, a);

@@ -60,8 +60,12 @@ static void send_error(struct cc_request *req, enum cc_err err, const char *fiel
     json_object_set_new(o, "RequestId", json_string(cc_req_id(req)));
     json_object_set_new(o, "HostId", json_string(host_id(req)));
     json_object_set_new(o, "Code", json_string(code));
-    /* A message is built from what the client sent: keep it valid JSON text. */
-    json_t *m = json_string(message);
+    /* In the caller's language (Accept-Language), read back from the
+     * catalog; a message is built from what the client sent: keep it valid
+     * JSON text. */
+    char tr[1024];
+    cc_tr_text(cc_req_lang(req), message, tr, sizeof tr);
+    json_t *m = json_string(tr);
     json_object_set_new(o, "Message", m ? m : json_string("(the message is not valid UTF-8)"));
     json_object_set_new(o, "Recommend", json_string(RECOMMEND));
     cc_req_json(req, cc_err_status(err, CC_API_ACS), o);

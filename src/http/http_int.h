@@ -141,7 +141,10 @@ void cc_h_contact_test(struct cc_request *req);
 void cc_h_contact_webhook_reveal(struct cc_request *req);
 void cc_h_contact_export(struct cc_request *req);
 /* One notification of the delivery log as the API shows it (rest_events.c). */
-json_t *cc_render_notification(const struct cc_notification *n);
+json_t *cc_render_notification(const struct cc_notification *n, const char *lang);
+/* A message stored as English text (a delivery reason, a verdict, a last
+ * error) in lang ("en", "zh-CN"), as a JSON string. */
+json_t *cc_render_text(const char *lang, const char *english);
 void cc_h_webhooks_test(struct cc_request *req);
 
 /* rest_templates.c */

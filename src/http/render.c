@@ -13,6 +13,16 @@ json_t *cc_render_time(int64_t ms)
     return json_string(ts);
 }
 
+json_t *cc_render_text(const char *lang, const char *english)
+{
+    if (!english || !english[0])
+        return json_string("");
+    char out[1024];
+    cc_tr_text(lang, english, out, sizeof out);
+    json_t *s = json_string(out);
+    return s ? s : json_string(english);
+}
+
 json_t *cc_render_contact(const struct cc_contact *c)
 {
     json_t *hooks = json_array();

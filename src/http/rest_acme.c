@@ -46,6 +46,7 @@ json_t *cc_acme_render(struct cc_request *req, int64_t application_id)
     }
     cc_free(v);
     json_t *o = json_pack("{s:s, s:o}", "order_status", status, "validation", vals);
-    json_object_set_new(o, "last_error", last_error[0] ? json_string(last_error) : json_null());
+    json_object_set_new(o, "last_error",
+                        last_error[0] ? cc_render_text(cc_req_lang(req), last_error) : json_null());
     return o;
 }

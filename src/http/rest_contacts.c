@@ -360,7 +360,7 @@ static json_t *export_notifications(struct cc_request *req, int64_t contact_id)
                                  &err))
             break;
         for (size_t i = 0; i < n; i++)
-            json_array_append_new(arr, cc_render_notification(&items[i]));
+            json_array_append_new(arr, cc_render_notification(&items[i], cc_req_lang(req)));
         cc_free(items);
         if (n < (size_t)CC_PAGE_SIZE_MAX)
             break;

@@ -22,7 +22,7 @@ static json_t *render_event(const struct cc_event *e)
     return o;
 }
 
-json_t *cc_render_notification(const struct cc_notification *n)
+json_t *cc_render_notification(const struct cc_notification *n, const char *lang)
 {
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(n->id));
@@ -36,7 +36,8 @@ json_t *cc_render_notification(const struct cc_notification *n)
     json_object_set_new(o, "attempts", json_integer(n->attempts));
     json_object_set_new(o, "next_attempt_at",
                         strcmp(n->status, "pending") ? json_null() : cc_render_time(n->next_attempt_at));
-    json_object_set_new(o, "last_error", n->last_error[0] ? json_string(n->last_error) : json_null());
+    json_object_set_new(o, "last_error",
+                        n->last_error[0] ? cc_render_text(lang, n->last_error) : json_null());
     json_object_set_new(o, "idempotency_key", json_string(n->key));
     json_object_set_new(o, "created_at", cc_render_time(n->created_at));
     json_object_set_new(o, "updated_at", cc_render_time(n->updated_at));
@@ -53,7 +54,7 @@ static json_t *list_notifications(struct cc_request *req, struct cc_notif_filter
         return NULL;
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, cc_render_notification(&items[i]));
+        json_array_append_new(arr, cc_render_notification(&items[i], cc_req_lang(req)));
     cc_free(items);
     return arr;
 }
@@ -210,15 +211,15 @@ void cc_h_notifications_get(struct cc_request *req)
         cc_req_error(req, &err);
         return;
     }
-    json_t *o = cc_render_notification(&nt);
+    json_t *o = cc_render_notification(&nt, cc_req_lang(req));
     json_t *arr = json_array();
     for (size_t i = 0; i < na; i++)
         json_array_append_new(
-            arr, json_pack("{s:o, s:I, s:s, s:I, s:s, s:s, s:s}", "at", cc_render_time(a[i].started_at),
+            arr, json_pack("{s:o, s:I, s:s, s:I, s:s, s:s, s:o}", "at", cc_render_time(a[i].started_at),
                            "latency_ms", (json_int_t)a[i].latency_ms, "outcome", a[i].outcome,
                            "http_status", (json_int_t)a[i].http_status, "platform_code",
                            a[i].platform_code, "platform_message", a[i].platform_message,
-                           "reason", a[i].reason));
+                           "reason", cc_render_text(cc_req_lang(req), a[i].reason)));
     cc_free(a);
     json_object_set_new(o, "attempt_log", arr);
     cc_req_json(req, 200, o);

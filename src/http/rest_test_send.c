@@ -10,7 +10,7 @@
 #include "util/util.h"
 
 /* The answer to a test: the platform's verdict. */
-static json_t *verdict(const struct cc_test_result *r)
+static json_t *verdict(const struct cc_test_result *r, const char *lang)
 {
     json_t *o = json_object();
     json_object_set_new(o, "delivered", json_boolean(r->delivered));
@@ -20,7 +20,7 @@ static json_t *verdict(const struct cc_test_result *r)
         json_object_set_new(o, "webhook_id", json_integer(r->webhook_id));
     json_object_set_new(o, "status", json_string(cc_send_status_name(r->send.status)));
     json_object_set_new(o, "code", json_string(r->send.code));
-    json_object_set_new(o, "reason", json_string(r->send.reason));
+    json_object_set_new(o, "reason", cc_render_text(lang, r->send.reason));
     if (!strcmp(r->channel, "webhook")) {
         json_object_set_new(o, "http_status", json_integer(r->answer.http_status));
         json_object_set_new(o, "platform_code", json_string(r->answer.platform_code));
@@ -64,7 +64,7 @@ static void test_send(struct cc_request *req)
     if (cc_contact_test_send(cc_req_service(req), cc_req_caller(req), cc_req_path_id(req), channel,
                              webhook_id, event_type, &r, &err))
         goto fail;
-    json_t *o = verdict(&r);
+    json_t *o = verdict(&r, cc_req_lang(req));
     json_decref(obj);
     cc_req_json(req, 200, o);
     return;
@@ -112,7 +112,7 @@ static void webhook_test(struct cc_request *req)
                              val[3], val[4], &r, &err))
         goto fail;
     json_decref(obj);
-    cc_req_json(req, 200, verdict(&r));
+    cc_req_json(req, 200, verdict(&r, cc_req_lang(req)));
     return;
 fail:
     json_decref(obj);

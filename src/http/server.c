@@ -321,6 +321,8 @@ int cc_req_is_tls(struct cc_request *req)
 
 const char *cc_req_lang(struct cc_request *req)
 {
+    if (req->caller.user_id && req->caller.language[0])
+        return strcmp(req->caller.language, "zh-CN") == 0 ? "zh-CN" : "en";
     return cc_lang_from_accept(cc_req_header(req, "Accept-Language"));
 }
 
@@ -466,10 +468,12 @@ void cc_req_error_extra(struct cc_request *req, const struct cc_error *err, json
     char code[96];
     cc_err_api_code(err, code, sizeof code);
     int status = cc_err_http_status(err->code);
-    const char *msg = err->message[0] ? err->message : cc_strerror(err->code);
+    const char *lang = cc_req_lang(req);
+    const char *msg = cc_error_message(err, lang);
     if (cc_err_hides_detail(err->code)) { /* the one rule: see core/errors.h */
-        cc_log(CC_LOG_ERROR, "request failed", "request_id", req->request_id, "error", msg, NULL);
-        msg = cc_err_hidden_message();
+        cc_log(CC_LOG_ERROR, "request failed", "request_id", req->request_id, "error",
+               err->message[0] ? err->message : cc_strerror(err->code), NULL);
+        msg = cc_tr(lang, cc_err_hidden_message());
     }
     if (status == 401 && !req->no_challenge && !from_browser(req))
         cc_req_add_header(req, "WWW-Authenticate", "Basic realm=\"certcontacts\"");

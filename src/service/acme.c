@@ -1143,7 +1143,7 @@ static void renew_start(struct svc_acme *a, const struct cc_acme_due *due)
     json_decref(doms);
     if (rc) {
         char reason[CC_APP_REASON_MAX + 1];
-        snprintf(reason, sizeof reason, "The renewal could not be applied for: %s",
+        snprintf(reason, sizeof reason, N_("The renewal could not be applied for: %s"),
                  err.message);
         renewal_failed(a, old.account_id, old.id, reason);
     } else {

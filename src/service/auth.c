@@ -180,7 +180,7 @@ enum cc_err cc_auth_access_key_proof(struct cc_service *svc, const char *key_id,
                                      cc_auth_proof_fn proof, void *arg, struct cc_caller *out,
                                      enum cc_auth_failure *why, struct cc_error *err)
 {
-    static const char bad[] = "The access key id or secret is wrong.";
+    static const char *const bad = N_("The access key id or secret is wrong.");
     struct cc_access_key k;
     struct cc_error serr;
     enum cc_auth_failure ignored;
@@ -189,10 +189,10 @@ enum cc_err cc_auth_access_key_proof(struct cc_service *svc, const char *key_id,
     *why = CC_AUTH_NO_SUCH_KEY;
     size_t idlen = strlen(key_id);
     if (idlen == 0 || idlen > CC_KEY_ID_LEN)
-        return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, bad);
+        return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, "%s", bad);
     enum cc_err rc = cc_store_key_get(svc->store, key_id, &k, &serr);
     if (rc == CC_ERR_NOT_FOUND)
-        return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, bad);
+        return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, "%s", bad);
     if (rc) {
         *why = CC_AUTH_ERROR;
         if (err)
@@ -210,7 +210,7 @@ enum cc_err cc_auth_access_key_proof(struct cc_service *svc, const char *key_id,
     if (!ok) {
         *why = CC_AUTH_BAD_PROOF;
         note_failure(svc, &k, origin, "wrong secret or signature");
-        return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, bad);
+        return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, "%s", bad);
     }
     if (k.disabled_at) {
         *why = CC_AUTH_DISABLED;
@@ -246,10 +246,10 @@ enum cc_err cc_auth_access_key(struct cc_service *svc, const char *key_id,
                                const char *secret, size_t secret_len,
                                struct cc_caller *out, struct cc_error *err)
 {
-    static const char bad[] = "The access key id or secret is wrong.";
+    static const char *const bad = N_("The access key id or secret is wrong.");
     size_t idlen = strlen(key_id);
     if (idlen == 0 || idlen > CC_KEY_ID_LEN)
-        return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, bad);
+        return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, "%s", bad);
     uint8_t given[32];
     cc_sha256(secret, secret_len, given);
     int64_t generation = -1;

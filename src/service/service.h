@@ -62,6 +62,7 @@ struct cc_caller {
     int64_t user_id;                     /* 0: an access key */
     char session[CC_TOKEN_HASH_LEN + 1]; /* a console user: the session's token hash */
     int mask_addresses;                  /* shown masked even in a detail view (Alibaba's API) */
+    char language[CC_LANG_MAX + 1];      /* a console user's language setting; "" for a key */
     struct cc_origin origin;             /* where the call came from (the audit log) */
 };
 

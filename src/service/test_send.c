@@ -226,9 +226,9 @@ enum cc_err cc_contact_test_send(struct cc_service *svc, const struct cc_caller 
                 w = &c->webhooks[i];
         if (!w && !webhook_id)
             rc = cc_error_set(err, CC_ERR_MISSING_PARAMETER, "WebhookId",
-                              c->n_webhooks ? "The contact has several robots: name one with "
-                                              "webhook_id."
-                                            : "The contact has no notification robot.");
+                              c->n_webhooks ? N_("The contact has several robots: name one with "
+                                                 "webhook_id.")
+                                            : N_("The contact has no notification robot."));
         else if (!w)
             rc = cc_error_set(err, CC_ERR_NOT_FOUND, "WebhookId",
                               "The contact has no robot with this webhook_id.");

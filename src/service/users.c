@@ -834,10 +834,10 @@ enum cc_err cc_session_authenticate(struct cc_service *svc, const char *token,
                                     struct cc_caller *out, char *csrf, int *touch,
                                     struct cc_error *err)
 {
-    static const char expired[] = "The session has ended; sign in again.";
+    static const char *const expired = N_("The session has ended; sign in again.");
     *touch = 0;
     if (!token_well_formed(token))
-        return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, expired);
+        return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, "%s", expired);
     char hash[CC_TOKEN_HASH_LEN + 1];
     cc_sha256_hex(token, strlen(token), hash);
     struct cc_session s;
@@ -845,7 +845,7 @@ enum cc_err cc_session_authenticate(struct cc_service *svc, const char *token,
     struct cc_error serr;
     enum cc_err rc = cc_store_session_get(svc->store, hash, &s, &u, &serr);
     if (rc == CC_ERR_NOT_FOUND)
-        return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, expired);
+        return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, "%s", expired);
     if (rc) {
         if (err)
             *err = serr;
@@ -854,13 +854,14 @@ enum cc_err cc_session_authenticate(struct cc_service *svc, const char *token,
     OPENSSL_cleanse(u.password_hash, sizeof u.password_hash);
     int64_t now = cc_now_ms();
     if (u.disabled_at || now >= s.expires_at || now - s.last_seen_at > idle_ms(svc))
-        return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, expired);
+        return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, "%s", expired);
     memset(out, 0, sizeof *out);
     out->account_id = u.account_id;
     out->role = u.role;
     out->user_id = u.id;
     snprintf(out->key_id, sizeof out->key_id, "user:%lld", (long long)u.id);
     cc_strlcpy(out->session, hash, sizeof out->session);
+    cc_strlcpy(out->language, u.language, sizeof out->language);
     cc_strlcpy(csrf, s.csrf_token, CC_CSRF_LEN + 1);
     *touch = now - s.last_seen_at >= TOUCH_EVERY_MS;
     return CC_OK;
