@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 pot=build/certcontacts.pot
 extract() {
   mkdir -p build
-  xgettext --from-code=UTF-8 -L C --no-location --sort-output \
+  xgettext --from-code=UTF-8 -L C --no-location --no-wrap --sort-output \
     -k -kN_ -kcc_error_set:4 -kcc_error_setn:5,6 -kcc_error_add_problem:4 \
     -kcc_error_add_problem_at:5 -kcc_delivery_set:4 -kcc_acs_error_set:4 -kcc_acs_fail:4 \
     -kfail:4 -kfail_set:3 --package-name=certcontacts -o "$pot" src/*/*.c
@@ -21,7 +21,8 @@ case "${1:-check}" in
 extract) extract ;;
 update)
   extract
-  msgmerge -q --no-fuzzy-matching --backup=none -U po/zh_CN.po "$pot"
+  msgmerge -q --no-wrap --no-fuzzy-matching --backup=none -U po/zh_CN.po "$pot"
+  msgattrib --no-wrap --no-obsolete -o po/zh_CN.po po/zh_CN.po
   msgfmt -c --statistics -o /dev/null po/zh_CN.po ;;
 check)
   extract

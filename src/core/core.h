@@ -9,6 +9,7 @@
 #ifndef CC_CORE_H
 #define CC_CORE_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,6 +28,8 @@
 int cc_utf8_valid(const char *s, size_t len);
 /* Number of code points in valid UTF-8. */
 size_t cc_utf8_len(const char *s, size_t len);
+/* Cuts a character that a truncation left half-written at the end of s. */
+void cc_utf8_trim(char *s);
 
 /* name: trimmed of surrounding white space, 1–64 code points, valid UTF-8,
  * no control characters. out: CC_NAME_MAX_BYTES + 1. Field "Name". */
@@ -159,6 +162,10 @@ const char *cc_trn(const char *lang, const char *one, const char *other, long n)
  * values (themselves translated where they are messages). 0 and the
  * English copied when nothing matches. */
 int cc_tr_text(const char *lang, const char *english, char *out, size_t outsz);
+/* Formats tr, the Chinese of the printf format fmt, with the values ap
+ * holds for fmt; a string value that is itself a message of the catalog
+ * reads in Chinese too. 0 and "" when tr's conversions are not fmt's. */
+int cc_tr_vformat(char *out, size_t outsz, const char *fmt, const char *tr, va_list ap);
 /* The language of an Accept-Language header: "zh-CN" when Chinese is
  * preferred to English, else "en". */
 const char *cc_lang_from_accept(const char *accept_language);

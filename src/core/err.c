@@ -150,13 +150,10 @@ static void format_both(char *en, size_t ensz, char *zh, size_t zhsz, const char
     va_copy(ap2, ap);
     vsnprintf(en, ensz, fmt, ap);
     zh[0] = '\0';
-    if (strcmp(fmt, "%s") == 0) {
-        const char *t = cc_tr("zh-CN", va_arg(ap2, const char *));
-        if (t != en && strcmp(t, en) != 0)
-            cc_strlcpy(zh, t, zhsz);
-    } else if (fmt_zh && fmt_zh != fmt) {
-        vsnprintf(zh, zhsz, fmt_zh, ap2);
-    }
+    cc_utf8_trim(en);
+    cc_tr_vformat(zh, zhsz, fmt, fmt_zh ? fmt_zh : fmt, ap2);
+    if (strcmp(zh, en) == 0)
+        zh[0] = '\0'; /* nothing was translated: English it is */
     va_end(ap2);
 }
 

@@ -7,7 +7,10 @@
  */
 #include <ctype.h>
 #include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/types.h>
 #include <string.h>
 
 #include "core/core.h"
@@ -160,9 +163,13 @@ static size_t longest(char conv, const char *s)
     }
 }
 
-/* 1 when s is what fmt prints for some values, the values' text in caps. */
-static int match(const char *fmt, const char *s, struct capture *caps, int ncap)
+/* 1 when s is what fmt prints for some values, the values' text in caps.
+ * Several strings in a row can be split many ways: *budget bounds the
+ * tries, and a text that uses it up matches nothing. */
+static int match(const char *fmt, const char *s, struct capture *caps, int ncap, int *budget)
 {
+    if (--*budget < 0)
+        return 0;
     while (*fmt && *fmt != '%') {
         if (*fmt++ != *s++)
             return 0;
@@ -173,14 +180,14 @@ static int match(const char *fmt, const char *s, struct capture *caps, int ncap)
     int pos;
     size_t k = conversion(fmt, &conv, &pos);
     if (conv == '%')
-        return *s == '%' && match(fmt + k, s + 1, caps, ncap);
+        return *s == '%' && match(fmt + k, s + 1, caps, ncap, budget);
     if (!conv || conv == 'p' || conv == 'n' || ncap >= MAX_CAPS || strchr(fmt, '*'))
         return 0;
     size_t max = longest(conv, s);
     size_t min = conv == 's' ? 0 : 1;
     for (size_t n = min; n <= max; n++) {
         caps[ncap] = (struct capture){s, n, conv};
-        if (match(fmt + k, s + n, caps, ncap + 1))
+        if (match(fmt + k, s + n, caps, ncap + 1, budget))
             return 1;
     }
     return 0;
@@ -201,13 +208,36 @@ static int count_caps(const char *fmt)
 
 static int tr_text(const char *lang, const char *english, char *out, size_t outsz, int depth);
 
+void cc_utf8_trim(char *s)
+{
+    size_t n = strlen(s);
+    for (size_t back = 1; back <= 4 && back <= n; back++) {
+        unsigned char c = (unsigned char)s[n - back];
+        if ((c & 0xC0) == 0x80)
+            continue; /* a continuation byte: look further back */
+        size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+        if (need > back)
+            s[n - back] = '\0';
+        return;
+    }
+}
+
+/* Appends n bytes of s to out at *o; what does not fit is cut (never half
+ * a character) and nothing is appended after it. */
 static void put(char *out, size_t outsz, size_t *o, const char *s, size_t n)
 {
-    if (*o + n >= outsz)
-        n = outsz - 1 - *o; /* truncated, as snprintf would */
+    if (*o >= outsz - 1)
+        return;
+    int cut = *o + n >= outsz;
+    if (cut)
+        n = outsz - 1 - *o;
     memcpy(out + *o, s, n);
     *o += n;
     out[*o] = '\0';
+    if (cut) {
+        cc_utf8_trim(out);
+        *o = outsz - 1; /* full */
+    }
 }
 
 /* Writes the translation tpl with the values caps into out. */
@@ -271,7 +301,8 @@ static int tr_text(const char *lang, const char *english, char *out, size_t outs
         const char *forms[2] = {by_id[i]->msgid, by_id[i]->msgid_plural};
         for (int f = 0; f < 2 && forms[f]; f++) {
             struct capture caps[MAX_CAPS];
-            if (count_caps(forms[f]) <= MAX_CAPS && match(forms[f], english, caps, 0)) {
+            int budget = 20000;
+            if (count_caps(forms[f]) <= MAX_CAPS && match(forms[f], english, caps, 0, &budget)) {
                 best = by_id[i];
                 best_len = literal_len[i];
                 best_n = count_caps(forms[f]);
@@ -347,4 +378,164 @@ const char *cc_lang_from_accept(const char *h)
     if (en < 0)
         en = any; /* "*" stands for every language not named */
     return zh > 0 && zh > en ? "zh-CN" : "en";
+}
+
+/* ---- formatting a translation with the English's values ------------------- */
+
+#define MAX_ARGS 12
+/* One value of a printf call, read as fmt's conversion says. */
+struct value {
+    char conv;     /* 'i' signed, 'u' unsigned, 'f' double, 's' string, 'p' pointer */
+    char ch;       /* the conversion character: 'd', 'x', 'c', 's' ... */
+    char bounded;  /* a precision bounds the string: it may not end in a NUL */
+    union {
+        long long i;
+        unsigned long long u;
+        double f;
+        const char *s;
+        const void *p;
+    } v;
+};
+
+/* The kind of a conversion character and its length modifier, or 0 for one
+ * this reader does not take ('*' widths, %n, long double). */
+static char kind_of(const char *spec, size_t n, char conv)
+{
+    if (memchr(spec, '*', n) || memchr(spec, 'L', n) || memchr(spec, '$', n))
+        return 0;
+    switch (conv) {
+    case 'd': case 'i': return 'i';
+    case 'u': case 'x': case 'X': case 'o': case 'c': return 'u';
+    case 'f': case 'g': case 'e': case 'F': case 'G': case 'E': return 'f';
+    case 's': return 's';
+    case 'p': return 'p';
+    default: return 0;
+    }
+}
+
+static void read_value(struct value *v, const char *mod, va_list *ap)
+{
+    int l = (int)strspn(mod, "l"), h = (int)strspn(mod, "h");
+    int z = mod[0] == 'z', j = mod[0] == 'j', t = mod[0] == 't';
+    switch (v->conv) {
+    case 'i':
+        v->v.i = l >= 2 ? va_arg(*ap, long long) : l == 1 ? va_arg(*ap, long)
+               : z ? (long long)va_arg(*ap, ssize_t) : j ? (long long)va_arg(*ap, intmax_t)
+               : t ? (long long)va_arg(*ap, ptrdiff_t) : va_arg(*ap, int);
+        break;
+    case 'u':
+        v->v.u = l >= 2 ? va_arg(*ap, unsigned long long) : l == 1 ? va_arg(*ap, unsigned long)
+               : z ? va_arg(*ap, size_t) : j ? (unsigned long long)va_arg(*ap, uintmax_t)
+               : t ? (unsigned long long)va_arg(*ap, ptrdiff_t) : va_arg(*ap, unsigned);
+        break;
+    case 'f': v->v.f = va_arg(*ap, double); break;
+    case 's': v->v.s = va_arg(*ap, const char *); break;
+    default: v->v.p = va_arg(*ap, const void *); break;
+    }
+    (void)h; /* h and hh arrive promoted to int */
+}
+
+/* Reads the values of fmt's conversions from ap: their count, or -1 when
+ * fmt has a conversion this reader does not take. */
+static int read_values(const char *fmt, va_list ap, struct value *vals)
+{
+    va_list aq;
+    va_copy(aq, ap);
+    int n = 0;
+    while ((fmt = strchr(fmt, '%'))) {
+        char conv;
+        int pos;
+        size_t k = conversion(fmt, &conv, &pos);
+        if (conv == '%') {
+            fmt += k;
+            continue;
+        }
+        char kind = k ? kind_of(fmt, k, conv) : 0;
+        if (!kind || n >= MAX_ARGS || pos) {
+            n = -1;
+            break;
+        }
+        struct value *v = &vals[n++];
+        v->conv = kind;
+        v->ch = conv;
+        v->bounded = memchr(fmt, '.', k) != NULL;
+        read_value(v, fmt + 1 + strspn(fmt + 1, "-+ #0'0123456789."), &aq);
+        fmt += k;
+    }
+    va_end(aq);
+    return n;
+}
+
+/* spec: the conversion, its integers widened to long long ("%-5llu") */
+static int print_one(char *out, size_t outsz, const char *spec, const struct value *v)
+{
+    switch (v->conv) {
+    case 'i': return snprintf(out, outsz, spec, v->v.i);
+    case 'u':
+        if (v->ch == 'c')
+            return snprintf(out, outsz, spec, (int)v->v.u);
+        return snprintf(out, outsz, spec, v->v.u);
+    case 'f': return snprintf(out, outsz, spec, v->v.f);
+    case 's':
+        if (!v->v.s)
+            return snprintf(out, outsz, "%s", "(null)");
+        return snprintf(out, outsz, spec, v->bounded ? v->v.s : cc_tr("zh-CN", v->v.s));
+    default: return snprintf(out, outsz, spec, v->v.p);
+    }
+}
+
+int cc_tr_vformat(char *out, size_t outsz, const char *fmt, const char *tr, va_list ap)
+{
+    if (!outsz)
+        return 0;
+    out[0] = '\0';
+    struct value vals[MAX_ARGS];
+    int n = read_values(fmt, ap, vals);
+    if (n < 0)
+        return 0;
+    size_t o = 0;
+    int next = 0;
+    while (*tr) {
+        if (*tr != '%') {
+            size_t m = strcspn(tr, "%");
+            put(out, outsz, &o, tr, m);
+            tr += m;
+            continue;
+        }
+        char conv;
+        int pos;
+        size_t k = conversion(tr, &conv, &pos);
+        if (conv == '%') {
+            put(out, outsz, &o, "%", 1);
+            tr += k;
+            continue;
+        }
+        int i = pos > 0 ? pos - 1 : next++;
+        char kind = k ? kind_of(tr, k, conv) : (char)0;
+        if (pos) /* "%2$s": the position read, the rest is an ordinary spec */
+            kind = conv == 's' ? 's' : kind_of("", 0, conv);
+        if (i >= n || kind != vals[i].conv) {
+            out[0] = '\0';
+            return 0; /* not the English's conversions: never guess at types */
+        }
+        /* the conversion as the translation writes it, with the English's
+         * length modifier (same type), without any "N$" */
+        char spec[40];
+        const char *flags = tr + 1;
+        if (pos)
+            flags = strchr(tr, '$') + 1;
+        size_t fl = strspn(flags, "-+ #0'0123456789.");
+        if (fl > 24 || (vals[i].bounded && !memchr(flags, '.', fl))) {
+            out[0] = '\0';
+            return 0;
+        }
+        int wide = (vals[i].conv == 'i' || vals[i].conv == 'u') && vals[i].ch != 'c';
+        snprintf(spec, sizeof spec, "%%%.*s%s%c", (int)fl, flags, wide ? "ll" : "", vals[i].ch);
+        char piece[512];
+        int w = print_one(piece, sizeof piece, spec, &vals[i]);
+        if (w > 0)
+            put(out, outsz, &o, piece, (size_t)w < sizeof piece ? (size_t)w : sizeof piece - 1);
+        tr += k;
+    }
+    return 1;
 }

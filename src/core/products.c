@@ -208,9 +208,10 @@ enum cc_err cc_domains_check(const struct cc_product *p, const char *const *in, 
         return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Domains",
                             "domains must name at least one domain (or give a csr that names them).");
     if (n > (size_t)p->max_domains || n > CC_APP_DOMAINS_MAX)
-        return cc_error_set(err, CC_ERR_LIMIT_EXCEEDED, "Domains",
-                            "%s takes at most %d domain%s; %zu were given.", p->code,
-                            p->max_domains, p->max_domains == 1 ? "" : "s", n);
+        return cc_error_setn(err, CC_ERR_LIMIT_EXCEEDED, "Domains", p->max_domains,
+                             "%s takes at most %d domain; %zu were given.",
+                             "%s takes at most %d domains; %zu were given.", p->code,
+                             p->max_domains, n);
     for (size_t i = 0; i < n; i++) {
         enum cc_err rc = cc_domain_parse(in[i], &out[i], err);
         if (rc)

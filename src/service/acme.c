@@ -145,7 +145,7 @@ static const char *dir_url(struct svc_acme *a, const char *name, struct fail *f)
         if (req(a, "GET", a->directory_url, NULL, NULL, &ans, f))
             return NULL;
         if (ans.status != 200) {
-            fail_answer(f, "reading the ACME directory", &ans);
+            fail_answer(f, N_("reading the ACME directory"), &ans);
             f->final = 0; /* a directory that fails is the CA's trouble, not the order's */
             cc_acme_answer_free(&ans);
             return NULL;
@@ -352,7 +352,7 @@ static int account_ready(struct svc_acme *a, const char *email, struct fail *f)
     if (rc)
         return -1;
     if ((ans.status != 200 && ans.status != 201) || !ans.location[0]) {
-        fail_answer(f, "registering the ACME account", &ans);
+        fail_answer(f, N_("registering the ACME account"), &ans);
         cc_acme_answer_free(&ans);
         return -1;
     }
@@ -402,7 +402,7 @@ static int authz_read(struct svc_acme *a, const char *url, struct cc_acme_challe
                       struct fail *f)
 {
     json_t *o = NULL;
-    if (post_json(a, "reading an authorization", url, NULL, &o, NULL, 0, NULL, f))
+    if (post_json(a, N_("reading an authorization"), url, NULL, &o, NULL, 0, NULL, f))
         return -1;
     memset(ch, 0, sizeof *ch);
     cc_strlcpy(ch->authz_url, url, sizeof ch->authz_url);
@@ -539,7 +539,7 @@ static int order_place(struct svc_acme *a, const struct cc_application *app,
     char *payload = json_dumps(p, JSON_COMPACT);
     json_decref(p);
     json_t *j = NULL;
-    int rc = post_json(a, "placing the order", url, payload, &j, o->order_url,
+    int rc = post_json(a, N_("placing the order"), url, payload, &j, o->order_url,
                        sizeof o->order_url, NULL, f);
     free(payload);
     if (rc)
@@ -572,7 +572,7 @@ static int order_resume(struct svc_acme *a, struct cc_acme_order *o, struct fail
     if (n)
         return 0;
     json_t *j = NULL;
-    if (post_json(a, "reading the order", o->order_url, NULL, &j, NULL, 0, NULL, f))
+    if (post_json(a, N_("reading the order"), o->order_url, NULL, &j, NULL, 0, NULL, f))
         return -1;
     order_fields(o, j);
     int rc = order_authzs(a, o, json_object_get(j, "authorizations"), f);
@@ -727,7 +727,7 @@ static int challenge_status(struct svc_acme *a, const struct cc_acme_challenge *
 {
     json_t *j = NULL;
     struct fail mine = {0, -1, ""};
-    if (post_json(a, "reading a challenge", ch->url, NULL, &j, NULL, 0, NULL, &mine))
+    if (post_json(a, N_("reading a challenge"), ch->url, NULL, &j, NULL, 0, NULL, &mine))
         return -1;
     const char *st = json_string_value(json_object_get(j, "status"));
     int done = st && strcmp(st, "pending") != 0;
@@ -759,7 +759,7 @@ static int challenges_answer(struct svc_acme *a, const struct cc_acme_order *o, 
         if (strcmp(ch[i].status, "pending") != 0 || !ch[i].url[0])
             continue;
         json_t *j = NULL;
-        if (post_json(a, "answering a challenge", ch[i].url, "{}", &j, NULL, 0, NULL, f)) {
+        if (post_json(a, N_("answering a challenge"), ch[i].url, "{}", &j, NULL, 0, NULL, f)) {
             /* Answered before a restart, the CA may refuse a second answer: what
              * it says of the challenge now decides. */
             if (!f->final || challenge_status(a, &ch[i], f) != 1) {
@@ -788,7 +788,7 @@ static void order_problem(struct svc_acme *a, const struct cc_acme_order *o, str
     for (size_t i = 0; i < n; i++) {
         json_t *j = NULL;
         struct fail ignore;
-        if (post_json(a, "reading an authorization", ch[i].authz_url, NULL, &j, NULL, 0, NULL,
+        if (post_json(a, N_("reading an authorization"), ch[i].authz_url, NULL, &j, NULL, 0, NULL,
                       &ignore))
             continue;
         size_t k;
@@ -925,7 +925,7 @@ static int order_download(struct svc_acme *a, const struct cc_application *app,
     if (post(a, o->certificate_url, NULL, "application/pem-certificate-chain", 0, &ans, f))
         return -1;
     if (ans.status != 200) {
-        fail_answer(f, "downloading the certificate", &ans);
+        fail_answer(f, N_("downloading the certificate"), &ans);
         cc_acme_answer_free(&ans);
         return -1;
     }
@@ -951,7 +951,7 @@ static int order_poll(struct svc_acme *a, struct cc_acme_order *o, int64_t *retr
                       struct fail *f)
 {
     json_t *j = NULL;
-    if (post_json(a, "reading the order", o->order_url, NULL, &j, NULL, 0, retry, f))
+    if (post_json(a, N_("reading the order"), o->order_url, NULL, &j, NULL, 0, retry, f))
         return -1;
     order_fields(o, j);
     json_decref(j);
@@ -1011,7 +1011,7 @@ static int step(struct svc_acme *a, const struct cc_application *app, struct cc_
             char *payload = json_dumps(p, JSON_COMPACT);
             json_decref(p);
             json_t *j = NULL;
-            int rc = post_json(a, "finalizing the order", o->finalize_url, payload, &j, NULL, 0,
+            int rc = post_json(a, N_("finalizing the order"), o->finalize_url, payload, &j, NULL, 0,
                                &retry, f);
             free(payload);
             if (rc)

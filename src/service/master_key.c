@@ -534,12 +534,16 @@ static enum cc_err switch_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     if (rc)
         return rc;
     if (unknown)
-        return cc_error_set(err, CC_ERR_INTERNAL, NULL,
-                            "%s holds %lld value%s sealed under another key that this "
-                            "rotation does not re-seal (a sealed column it does not know); "
-                            "both keys are kept and nothing is lost: upgrade certcontacts and "
-                            "run key rotate-master again",
-                            where, (long long)unknown, unknown == 1 ? "" : "s");
+        return cc_error_setn(err, CC_ERR_INTERNAL, NULL, (long)unknown,
+                             "%s holds %lld value sealed under another key that this "
+                             "rotation does not re-seal (a sealed column it does not know); "
+                             "both keys are kept and nothing is lost: upgrade certcontacts and "
+                             "run key rotate-master again",
+                             "%s holds %lld values sealed under another key that this "
+                             "rotation does not re-seal (a sealed column it does not know); "
+                             "both keys are kept and nothing is lost: upgrade certcontacts and "
+                             "run key rotate-master again",
+                             where, (long long)unknown);
     rc = cc_tx_setting_put(tx, META_ID, op->new_id, err);
     if (!rc)
         rc = cc_tx_setting_put(tx, META_PREV, op->old_id, err);

@@ -97,20 +97,29 @@ static enum cc_err take_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     if (rc)
         return rc;
     int64_t wait = 0;
-    const char *why = NULL;
-    if (n.subject_n >= per) {
+    if (n.subject_n >= per && strncmp(op->subject, "contact:", 8) != 0) {
         wait = wait_s(n.subject_oldest, now);
-        why = strncmp(op->subject, "contact:", 8) ? "This robot has been sent"
-                                                  : "This contact has been sent";
+        cc_error_setn(err, CC_ERR_THROTTLED, "TestSend", (long)wait,
+                      "This robot has been sent the most test messages allowed in an hour; "
+                      "try again in %lld second.",
+                      "This robot has been sent the most test messages allowed in an hour; "
+                      "try again in %lld seconds.", (long long)wait);
+    } else if (n.subject_n >= per) {
+        wait = wait_s(n.subject_oldest, now);
+        cc_error_setn(err, CC_ERR_THROTTLED, "TestSend", (long)wait,
+                      "This contact has been sent the most test messages allowed in an hour; "
+                      "try again in %lld second.",
+                      "This contact has been sent the most test messages allowed in an hour; "
+                      "try again in %lld seconds.", (long long)wait);
     } else if (n.account_n >= acct) {
         wait = wait_s(n.account_oldest, now);
-        why = "This account has sent";
+        cc_error_setn(err, CC_ERR_THROTTLED, "TestSend", (long)wait,
+                      "This account has sent the most test messages allowed in an hour; "
+                      "try again in %lld second.",
+                      "This account has sent the most test messages allowed in an hour; "
+                      "try again in %lld seconds.", (long long)wait);
     }
-    if (why) {
-        cc_error_set(err, CC_ERR_THROTTLED, "TestSend",
-                     "%s the most test messages allowed in an hour; try again in %lld "
-                     "seconds.",
-                     why, (long long)wait);
+    if (wait) {
         err->retry_after_s = wait;
         return CC_ERR_THROTTLED;
     }

@@ -639,9 +639,11 @@ static enum cc_err locked(struct cc_error *err, int64_t until, int64_t now)
 {
     int64_t s = (until - now + 999) / 1000;
     int64_t min = (s + 59) / 60;
-    cc_error_set(err, CC_ERR_USER_LOCKED, NULL,
-                 "Too many wrong passwords from this address; try again in %lld minute%s, or "
-                 "ask an admin to unlock you.", (long long)min, min == 1 ? "" : "s");
+    cc_error_setn(err, CC_ERR_USER_LOCKED, NULL, (long)min,
+                  "Too many wrong passwords from this address; try again in %lld minute, or "
+                  "ask an admin to unlock you.",
+                  "Too many wrong passwords from this address; try again in %lld minutes, or "
+                  "ask an admin to unlock you.", (long long)min);
     if (err)
         err->retry_after_s = s > 0 ? s : 1;
     return CC_ERR_USER_LOCKED;
@@ -650,9 +652,11 @@ static enum cc_err locked(struct cc_error *err, int64_t until, int64_t now)
 static enum cc_err address_locked(struct cc_error *err, int64_t until, int64_t now)
 {
     int64_t s = (until - now + 999) / 1000;
-    cc_error_set(err, CC_ERR_THROTTLED, "SignIn",
-                 "Too many wrong passwords from this address; try again in %lld minute%s.",
-                 (long long)((s + 59) / 60), (s + 59) / 60 == 1 ? "" : "s");
+    int64_t min = (s + 59) / 60;
+    cc_error_setn(err, CC_ERR_THROTTLED, "SignIn", (long)min,
+                  "Too many wrong passwords from this address; try again in %lld minute.",
+                  "Too many wrong passwords from this address; try again in %lld minutes.",
+                  (long long)min);
     if (err)
         err->retry_after_s = s > 0 ? s : 1;
     return CC_ERR_THROTTLED;

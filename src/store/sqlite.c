@@ -410,10 +410,12 @@ enum cc_err cc_sqlite_check(const char *path, void (*line)(void *arg, const char
         if (n < 0)
             rc = examine_error(err, db, path);
         else if (n > 0)
-            rc = cc_error_set(err, CC_ERR_STORAGE_CORRUPT, NULL,
-                              "database %s is damaged: integrity_check found %d problem%s. "
-                              "Restore a backup, or use sqlite3's .recover (%s)",
-                              path, n, n == 1 ? "" : "s", see_docs);
+            rc = cc_error_setn(err, CC_ERR_STORAGE_CORRUPT, NULL, n,
+                               "database %s is damaged: integrity_check found %d problem. "
+                               "Restore a backup, or use sqlite3's .recover (%s)",
+                               "database %s is damaged: integrity_check found %d problems. "
+                               "Restore a backup, or use sqlite3's .recover (%s)",
+                               path, n, see_docs);
     }
     sqlite3_close(db);
     return rc;

@@ -137,6 +137,45 @@ static void counting_messages(void **st)
     assert_ptr_equal(cc_trn("zh-CN", plural->msgid, plural->msgid_plural, 5), plural->msgstr);
 }
 
+/* A value that is a message of its own reads in Chinese inside the
+ * translation; numbers keep their value and width. */
+static int vformat(char *out, size_t outsz, const char *fmt, const char *tr, ...)
+{
+    va_list ap;
+    va_start(ap, tr);
+    int r = cc_tr_vformat(out, outsz, fmt, tr, ap);
+    va_end(ap);
+    return r;
+}
+
+static void translation_takes_the_english_values(void **st)
+{
+    (void)st;
+    char out[256];
+    assert_int_equal(vformat(out, sizeof out, "%s after %lld s (%05d) %zu %c %.3s", "[%s|%lld|%05d|%zu|%c|%.3s]",
+                             "the contact was deleted", 42LL, 7, (size_t)9, 'x', "abcdef"),
+                     1);
+    char want[256];
+    snprintf(want, sizeof want, "[%s|42|00007|9|x|abc]", cc_tr("zh-CN", "the contact was deleted"));
+    assert_string_equal(out, want);
+    /* positions in the translation */
+    assert_int_equal(vformat(out, sizeof out, "%s then %d", "%2$d 然后 %1$s", "a", 5), 1);
+    assert_string_equal(out, "5 然后 a");
+    /* a translation whose conversions differ is refused, never guessed at */
+    assert_int_equal(vformat(out, sizeof out, "%d items", "%s 项", 5), 0);
+    assert_string_equal(out, "");
+    assert_int_equal(vformat(out, sizeof out, "%.*s", "%.*s", 2, "abc"), 0);
+    assert_int_equal(vformat(out, sizeof out, "%.4s!", "%s！", "abcdefgh"), 0);
+    /* too small a buffer: cut, terminated */
+    char small[6];
+    assert_int_equal(vformat(small, sizeof small, "%d", "第 %d 个", 123456), 1);
+    assert_true(strlen(small) < sizeof small);
+    /* never half a character */
+    assert_int_equal(vformat(small, sizeof small, "%d", "第第 %d", 1), 1);
+    assert_string_equal(small, "第");
+    assert_true(cc_utf8_valid(small, strlen(small)));
+}
+
 static void accept_language(void **st)
 {
     (void)st;
@@ -163,6 +202,7 @@ int main(void)
         cmocka_unit_test(every_entry_keeps_its_conversions),
         cmocka_unit_test(stored_reason_reads_back_with_its_values),
         cmocka_unit_test(counting_messages),
+        cmocka_unit_test(translation_takes_the_english_values),
         cmocka_unit_test(accept_language),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
