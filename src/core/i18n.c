@@ -479,7 +479,15 @@ static int print_one(char *out, size_t outsz, const char *spec, const struct val
     case 's':
         if (!v->v.s)
             return snprintf(out, outsz, "%s", "(null)");
-        return snprintf(out, outsz, spec, v->bounded ? v->v.s : cc_tr("zh-CN", v->v.s));
+        if (v->bounded)
+            return snprintf(out, outsz, spec, v->v.s);
+        /* a message as it is, or one made from a format of the catalog */
+        const char *t = cc_tr("zh-CN", v->v.s);
+        char made[512];
+        if (t == v->v.s && strlen(v->v.s) < sizeof made &&
+            tr_text("zh-CN", v->v.s, made, sizeof made, 1))
+            t = made;
+        return snprintf(out, outsz, spec, t);
     default: return snprintf(out, outsz, spec, v->v.p);
     }
 }

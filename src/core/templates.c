@@ -10,6 +10,7 @@
  * function, cc_render_template(), after cc_template_check() accepted them.
  */
 #include <assert.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -592,6 +593,17 @@ static int var_known(const char *name)
  * and sections close in order. Appends the part's text outside its tags and
  * sections to lit, where the keyword is looked for (text in a section may
  * be left out, so it does not count). Returns 0, or -1 with why set. */
+/* A template's problem, in words the catalog translates (po/zh_CN.po). */
+static void why_set(char *why, size_t whysz, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void why_set(char *why, size_t whysz, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, whysz, fmt, ap);
+    va_end(ap);
+}
+
 static int check_tags(const char *what, const char *s, struct cc_buf *lit, char *why,
                       size_t whysz)
 {
@@ -602,7 +614,7 @@ static int check_tags(const char *what, const char *s, struct cc_buf *lit, char 
         const char *open = strstr(p, "{{");
         const char *stray = strstr(p, "}}");
         if (stray && (!open || stray < open)) {
-            snprintf(why, whysz, "The %s has \"}}\" with no \"{{\" before it.", what);
+            why_set(why, whysz, "The %s has \"}}\" with no \"{{\" before it.", what);
             return -1;
         }
         if (!open) {
@@ -616,18 +628,18 @@ static int check_tags(const char *what, const char *s, struct cc_buf *lit, char 
         const char *close = strstr(open + 2, "}}");
         const char *reopen = strstr(open + 2, "{{");
         if (!close) {
-            snprintf(why, whysz, "The %s has \"{{\" that is never closed with \"}}\".", what);
+            why_set(why, whysz, "The %s has \"{{\" that is never closed with \"}}\".", what);
             return -1;
         }
         if (reopen && reopen < close) {
-            snprintf(why, whysz, "The %s has \"{{\" inside a variable.", what);
+            why_set(why, whysz, "The %s has \"{{\" inside a variable.", what);
             return -1;
         }
         size_t tl = (size_t)(close - open - 2);
         char name[64];
         enum tag tag = tag_parse(open + 2, tl, name, sizeof name);
         if (tl >= sizeof name || !var_known(name)) {
-            snprintf(why, whysz,
+            why_set(why, whysz,
                      "The %s uses the unknown variable {{%.*s}}; known variables: domains, brand, "
                      "type, not_after, days_left, expires_in, order_id, reason, url, "
                      "contact_name, event_type, certificate_id, serial, endpoint, resolved, "
@@ -637,7 +649,7 @@ static int check_tags(const char *what, const char *s, struct cc_buf *lit, char 
         }
         if (tag == TAG_IF || tag == TAG_UNLESS) {
             if (depth == CC_TEMPLATE_SECTIONS_MAX) {
-                snprintf(why, whysz, "The %s nests sections more than %d deep.", what,
+                why_set(why, whysz, "The %s nests sections more than %d deep.", what,
                          CC_TEMPLATE_SECTIONS_MAX);
                 return -1;
             }
@@ -645,10 +657,10 @@ static int check_tags(const char *what, const char *s, struct cc_buf *lit, char 
         } else if (tag == TAG_END) {
             if (!depth || strcmp(open_names[depth - 1], name)) {
                 if (depth)
-                    snprintf(why, whysz, "The %s closes {{/%s}} where {{/%s}} is expected.",
+                    why_set(why, whysz, "The %s closes {{/%s}} where {{/%s}} is expected.",
                              what, name, open_names[depth - 1]);
                 else
-                    snprintf(why, whysz, "The %s closes {{/%s}}, which was never opened.", what,
+                    why_set(why, whysz, "The %s closes {{/%s}}, which was never opened.", what,
                              name);
                 return -1;
             }
@@ -657,7 +669,7 @@ static int check_tags(const char *what, const char *s, struct cc_buf *lit, char 
         p = close + 2;
     }
     if (depth) {
-        snprintf(why, whysz, "The %s opens the section {{#%s}} and never closes it with {{/%s}}.",
+        why_set(why, whysz, "The %s opens the section {{#%s}} and never closes it with {{/%s}}.",
                  what, open_names[depth - 1], open_names[depth - 1]);
         return -1;
     }
@@ -671,22 +683,22 @@ static int check_part(const char *what, const char *s, size_t max, int newlines,
 {
     size_t n = strlen(s);
     if (n == 0) {
-        snprintf(why, whysz, "The %s is empty.", what);
+        why_set(why, whysz, "The %s is empty.", what);
         return -1;
     }
     if (n > max) {
-        snprintf(why, whysz, "The %s is %zu bytes long; at most %zu bytes (UTF-8) are allowed.",
+        why_set(why, whysz, "The %s is %zu bytes long; at most %zu bytes (UTF-8) are allowed.",
                  what, n, max);
         return -1;
     }
     if (!cc_utf8_valid(s, n)) {
-        snprintf(why, whysz, "The %s is not valid UTF-8.", what);
+        why_set(why, whysz, "The %s is not valid UTF-8.", what);
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if ((c < 0x20 && !(c == '\n' && newlines)) || c == 0x7f) {
-            snprintf(why, whysz, "The %s contains a control character (0x%02x)%s.", what, c,
+            why_set(why, whysz, "The %s contains a control character (0x%02x)%s.", what, c,
                      newlines ? "; only line breaks are allowed" : "; a title is one line");
             return -1;
         }
@@ -700,22 +712,22 @@ int cc_template_check(const char *title, const char *body, const char *lang, cha
     assert(why && whysz);
     why[0] = '\0';
     if (!title || !body) {
-        snprintf(why, whysz, "A template needs a title and a body.");
+        why_set(why, whysz, "A template needs a title and a body.");
         return -1;
     }
     struct cc_buf lit;
     cc_buf_init(&lit, CC_TEMPLATE_TITLE_MAX + CC_TEMPLATE_BODY_MAX + 64);
-    int rc = check_part("title", title, CC_TEMPLATE_TITLE_MAX, 0, &lit, why, whysz);
+    int rc = check_part(N_("title"), title, CC_TEMPLATE_TITLE_MAX, 0, &lit, why, whysz);
     if (!rc) {
         cc_buf_puts(&lit, "\n");
-        rc = check_part("body", body, CC_TEMPLATE_BODY_MAX, 1, &lit, why, whysz);
+        rc = check_part(N_("body"), body, CC_TEMPLATE_BODY_MAX, 1, &lit, why, whysz);
     }
     /* robots set up with the keyword refuse a message without it, and they
      * match case-sensitively; the variables' values do not count, they vary */
     int zh = lang && !strcmp(lang, "zh-CN");
     const char *kw = zh ? "证书" : "certificate";
     if (!rc && !strstr(lit.data ? lit.data : "", kw)) {
-        snprintf(why, whysz,
+        why_set(why, whysz,
                  "The template must contain the word \"%s\" in its own text (not only in a "
                  "variable or a section): robots set up with that keyword refuse messages "
                  "without it.",
