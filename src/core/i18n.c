@@ -278,6 +278,33 @@ static void fill(const char *lang, const char *tpl, const struct capture *caps, 
     }
 }
 
+/* A message followed by details of its own ("<reason> (DingTalk 310000:
+ * …)"): the longest message of the catalog that begins the text, before
+ * " (", ": " or "; ", in Chinese, and the details as they are. */
+static int tr_prefix(const char *english, char *out, size_t outsz)
+{
+    const struct cc_catalog_entry *best = NULL;
+    size_t best_n = 0;
+    for (size_t i = 0; i < n_entries; i++) {
+        const char *id = by_id[i]->msgid;
+        size_t n = strlen(id);
+        if (n < 8 || n <= best_n || strchr(id, '%') || strncmp(english, id, n) != 0)
+            continue;
+        if (english[n] == '\0' || !strncmp(english + n, " (", 2) || !strncmp(english + n, ": ", 2) ||
+            !strncmp(english + n, "; ", 2)) {
+            best = by_id[i];
+            best_n = n;
+        }
+    }
+    if (!best)
+        return 0;
+    size_t o = 0;
+    out[0] = '\0';
+    put(out, outsz, &o, best->msgstr, strlen(best->msgstr));
+    put(out, outsz, &o, english + best_n, strlen(english + best_n));
+    return 1;
+}
+
 static int tr_text(const char *lang, const char *english, char *out, size_t outsz, int depth)
 {
     cc_strlcpy(out, english, outsz);
@@ -311,10 +338,11 @@ static int tr_text(const char *lang, const char *english, char *out, size_t outs
             }
         }
     }
-    if (!best)
-        return 0;
-    fill(lang, best->msgstr, best_caps, best_n, out, outsz, depth);
-    return 1;
+    if (best) {
+        fill(lang, best->msgstr, best_caps, best_n, out, outsz, depth);
+        return 1;
+    }
+    return tr_prefix(english, out, outsz);
 }
 
 int cc_tr_text(const char *lang, const char *english, char *out, size_t outsz)

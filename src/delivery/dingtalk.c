@@ -151,44 +151,44 @@ static struct cc_robot_verdict verdict(int64_t code, const char *msg)
          * English or Chinese. */
         if (strcasestr(msg, "keyword") || strstr(msg, "关键词"))
             return (struct cc_robot_verdict){
-                no, "the robot's security settings require a keyword the message lacks "
-                    "(add \"certificate\")"};
+                no, N_("the robot's security settings require a keyword the message lacks "
+                    "(add \"certificate\")")};
         if (strcasestr(msg, "sign") || strstr(msg, "签名"))
             return (struct cc_robot_verdict){
-                no, "signature rejected: check the robot's signing secret"};
+                no, N_("signature rejected: check the robot's signing secret")};
         if (strcasestr(msg, "timestamp") || strstr(msg, "时间戳"))
             return (struct cc_robot_verdict){no,
-                                             "timestamp rejected: check this server's clock"};
+                                             N_("timestamp rejected: check this server's clock")};
         if (strcasestr(msg, "whitelist") || strstr(msg, "白名单") || strstr(msg, "IP") ||
             !strncasecmp(msg, "ip ", 3) || strcasestr(msg, " ip "))
             return (struct cc_robot_verdict){
-                no, "this server's IP address is not in the robot's allow-list"};
+                no, N_("this server's IP address is not in the robot's allow-list")};
         return (struct cc_robot_verdict){no,
-                                         "the robot's security settings refused the message"};
+                                         N_("the robot's security settings refused the message")};
     case 300001:
     case 300005:
     case 400101:
-        return (struct cc_robot_verdict){no, "the robot's access token does not exist"};
+        return (struct cc_robot_verdict){no, N_("the robot's access token does not exist")};
     case 400102:
     case 400106:
     case 400013:
         return (struct cc_robot_verdict){
-            no, "robot disabled, removed from the group, or the group was dissolved"};
+            no, N_("robot disabled, removed from the group, or the group was dissolved")};
     case 130101:
     case 410100:
         return (struct cc_robot_verdict){
-            CC_SEND_THROTTLED, "rate limited: DingTalk blocks the robot for 10 minutes "
-                               "after 20 messages a minute; retry in 10 minutes or later"};
+            CC_SEND_THROTTLED, N_("rate limited: DingTalk blocks the robot for 10 minutes "
+                               "after 20 messages a minute; retry in 10 minutes or later")};
     case 460101:
-        return (struct cc_robot_verdict){no, "message too large"};
+        return (struct cc_robot_verdict){no, N_("message too large")};
     case 430101:
     case 430102:
     case 430103:
     case 430104:
-        return (struct cc_robot_verdict){no, "content blocked by the platform"};
+        return (struct cc_robot_verdict){no, N_("content blocked by the platform")};
     case -1:
         /* DingTalk's "系统繁忙", as on its other APIs. */
-        return (struct cc_robot_verdict){CC_SEND_RETRY, "DingTalk is busy; retry"};
+        return (struct cc_robot_verdict){CC_SEND_RETRY, N_("DingTalk is busy; retry")};
     default:
         return (struct cc_robot_verdict){no, NULL};
     }

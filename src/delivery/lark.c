@@ -121,21 +121,21 @@ static struct cc_robot_verdict verdict(int64_t code, const char *msg)
     switch (code) {
     case 19001:
         return (struct cc_robot_verdict){
-            no, "the webhook token is invalid: the bot was deleted or the URL is wrong"};
+            no, N_("the webhook token is invalid: the bot was deleted or the URL is wrong")};
     case 19007:
-        return (struct cc_robot_verdict){no, "the bot is not enabled in the group"};
+        return (struct cc_robot_verdict){no, N_("the bot is not enabled in the group")};
     case 19021:
         return (struct cc_robot_verdict){
-            no, "signature rejected: check the secret, or this server's clock"};
+            no, N_("signature rejected: check the secret, or this server's clock")};
     case 19022:
         return (struct cc_robot_verdict){
-            no, "this server's IP address is not in the bot's allow-list"};
+            no, N_("this server's IP address is not in the bot's allow-list")};
     case 19024:
         return (struct cc_robot_verdict){
-            no, "the bot's security settings require a keyword the message lacks "
-                "(add \"certificate\")"};
+            no, N_("the bot's security settings require a keyword the message lacks "
+                "(add \"certificate\")")};
     case 19036:
-        return (struct cc_robot_verdict){no, "message too large"};
+        return (struct cc_robot_verdict){no, N_("message too large")};
     case 11232:
         return (struct cc_robot_verdict){CC_SEND_THROTTLED, throttled};
     case 9499:
@@ -143,7 +143,7 @@ static struct cc_robot_verdict verdict(int64_t code, const char *msg)
          * limit apart. */
         if (strcasestr(msg, "too many request"))
             return (struct cc_robot_verdict){CC_SEND_THROTTLED, throttled};
-        return (struct cc_robot_verdict){no, "bad request: the platform refused the message"};
+        return (struct cc_robot_verdict){no, N_("bad request: the platform refused the message")};
     default:
         return (struct cc_robot_verdict){no, NULL};
     }

@@ -66,21 +66,21 @@ static struct cc_robot_verdict verdict(int64_t code, const char *msg)
     (void)msg;
     switch (code) {
     case 93000:
-        return (struct cc_robot_verdict){no, "invalid webhook URL or the robot was removed"};
+        return (struct cc_robot_verdict){no, N_("invalid webhook URL or the robot was removed")};
     case 93004:
-        return (struct cc_robot_verdict){no, "the robot was disabled"};
+        return (struct cc_robot_verdict){no, N_("the robot was disabled")};
     case 93008:
-        return (struct cc_robot_verdict){no, "the robot is no longer in the group"};
+        return (struct cc_robot_verdict){no, N_("the robot is no longer in the group")};
     case 40058:
-        return (struct cc_robot_verdict){no, "content too long"};
+        return (struct cc_robot_verdict){no, N_("content too long")};
     case 44004:
-        return (struct cc_robot_verdict){no, "empty content"};
+        return (struct cc_robot_verdict){no, N_("empty content")};
     case 45009:
         return (struct cc_robot_verdict){
             CC_SEND_THROTTLED,
-            "rate limited: the robot takes at most 20 messages a minute; retry next minute"};
+            N_("rate limited: the robot takes at most 20 messages a minute; retry next minute")};
     case -1:
-        return (struct cc_robot_verdict){CC_SEND_RETRY, "WeCom is busy; retry"};
+        return (struct cc_robot_verdict){CC_SEND_RETRY, N_("WeCom is busy; retry")};
     default:
         return (struct cc_robot_verdict){no, NULL};
     }

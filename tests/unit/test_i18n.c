@@ -112,6 +112,15 @@ static void stored_reason_reads_back_with_its_values(void **st)
                      1);
     assert_non_null(strstr(out, "3600"));
     assert_true(has_han(out));
+    /* a robot's verdict with the platform's own words after it */
+    assert_int_equal(cc_tr_text("zh-CN",
+                                "signature rejected: check the robot's signing secret "
+                                "(DingTalk 310000: sign not match)",
+                                out, sizeof out),
+                     1);
+    assert_true(has_han(out));
+    assert_non_null(strstr(out, "(DingTalk 310000: sign not match)"));
+    assert_null(strstr(out, "signature rejected"));
     /* English asked for, or nothing matches: the text as it is */
     assert_int_equal(cc_tr_text("en", "the contact was deleted", out, sizeof out), 0);
     assert_string_equal(out, "the contact was deleted");
