@@ -756,7 +756,7 @@ static enum cc_err resolve_masked(struct contact_fields *f, const struct cc_cont
                 c->webhooks[j].kind == w->kind)
                 was = &c->webhooks[j], n++;
         if (n != 1) {
-            cc_error_set(&one, CC_ERR_INCORRECT_FORMAT, "Webhooks", "%s",
+            cc_error_set(&one, CC_ERR_INCORRECT_FORMAT, "Webhooks",
                          n ? "Two of the contact's robots are shown alike: send the "
                              "full webhook URL."
                            : "The contact has no robot with this masked URL: send the "
