@@ -494,17 +494,18 @@ void cc_req_error_extra(struct cc_request *req, const struct cc_error *err, json
     cc_err_api_code(err, code, sizeof code);
     int status = cc_err_http_status(err->code);
     const char *lang = cc_req_lang(req);
-    const char *msg = cc_error_message(err, lang);
+    const char *msg = cc_error_message(err, lang), *english = err->message;
     if (cc_err_hides_detail(err->code)) { /* the one rule: see core/errors.h */
         cc_log(CC_LOG_ERROR, "request failed", "request_id", req->request_id, "error",
                err->message[0] ? err->message : cc_strerror(err->code), NULL);
-        msg = cc_tr(lang, cc_err_hidden_message());
+        english = cc_err_hidden_message();
+        msg = cc_tr(lang, english);
     }
     if (status == 401 && !req->no_challenge && !from_browser(req))
         cc_req_add_header(req, "WWW-Authenticate", "Basic realm=\"certcontacts\"");
     json_t *o = json_object();
     json_object_set_new(o, "code", json_string(code));
-    json_object_set_new(o, "message", text_json(msg, err->message));
+    json_object_set_new(o, "message", text_json(msg, english));
     json_object_set_new(o, "request_id", json_string(req->request_id));
     if (err->attempts_left >= 0)
         json_object_set_new(o, "attempts_left", json_integer(err->attempts_left));

@@ -189,3 +189,16 @@ test('Accept-Language picks the language of every message; the structure is the 
   checkShape(res, zh);
   assert.deepEqual(zh.problems.map((p) => [p.path, p.code]), en.problems.map((p) => [p.path, p.code]));
 });
+
+test('a clash with a contact of the longest name still answers valid text, cut at a whole character', async () => {
+  const long = '证'.repeat(63) + '😀'; // 64 characters, 193 bytes: the message is longer than its buffer
+  const { contact: a } = await createContact(server, key, { name: long });
+  for (const lang of ['en', 'zh-CN']) {
+    const res = await api(server, 'POST', '/v1/contacts', { key, json: contactBody({ mobile: a.mobile }), headers: { 'accept-language': lang } });
+    const e = assertError(res, 409, 'AlreadyExists.Mobile');
+    checkShape(res, e);
+    assert.equal(e.problems[0].contact_id, a.id);
+    assert.ok(e.message.startsWith('This mobile number already belongs to the contact "证证') || /证证/.test(e.message), show(res));
+    assert.ok(!e.message.includes('\uFFFD'), 'no broken character');
+  }
+});
