@@ -36,7 +36,7 @@ function usedBy(c) {
  * "problems", or the error itself as one (an error about the whole request
  * has neither path nor field).
  */
-export function saveProblems(e) {
+function saveProblems(e) {
   const list = e && e.body && Array.isArray(e.body.problems) ? e.body.problems : [];
   if (list.length) return list.map((p) => ({ path: String(p.path || ''), field: String(p.field || ''), message: String(p.message || '') }));
   const fld = errField(e);
