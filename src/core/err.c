@@ -211,6 +211,7 @@ static void add_problem(struct cc_error *e, const char *code, const char *field,
     cc_strlcpy(p->code, code, sizeof p->code);
     cc_strlcpy(p->field, field ? field : "", sizeof p->field);
     cc_strlcpy(p->path, path ? path : "", sizeof p->path);
+    p->contact_id = 0;
     format_both(p->message, sizeof p->message, p->message_zh, sizeof p->message_zh, fmt,
                 cc_tr("zh-CN", fmt), ap);
 }

@@ -86,15 +86,17 @@ struct cc_error {
     int attempts_left;       /* VerificationCode.Mismatch: tries left; else -1 */
     int64_t retry_after_s;   /* Throttling: seconds to wait; else 0 */
     /* Every problem of a request that fails for several reasons at once
-     * (CC_ERR_CONTACT_INELIGIBLE), each with its own API code and field;
+     * (CC_ERR_CONTACT_INELIGIBLE, a contact's fields), each with its own API
+     * code and field;
      * REST renders them as "problems". cc_error_set() empties the list. */
     int n_problems;
     struct cc_error_problem {
         char code[48];       /* "MissingParameter.IdCard", "Unverified.Email" */
         char field[24];
         char path[40];       /* where in the request body: "email", "webhooks[1].url" */
-        char message[160];
-        char message_zh[240];
+        char message[256];   /* as long as the error's own: the first becomes it */
+        char message_zh[384];
+        int64_t contact_id;  /* AlreadyExists: the contact that has the address; else 0 */
     } problems[CC_ERROR_PROBLEMS_MAX];
 };
 

@@ -239,6 +239,9 @@ const char *cc_req_cookie(struct cc_request *req, const char *name);
  * setting, else the Accept-Language header. Messages (`message`, problems,
  * verdicts, reasons) are rendered in it. */
 const char *cc_req_lang(struct cc_request *req);
+/* err's problems as an error renders them: [{"code", "field", "path",
+ * "message" (in lang), and "contact_id" for a clash}]. New reference. */
+json_t *cc_render_problems(const struct cc_error *err, const char *lang);
 
 /* rest_acme.c: the HTTP-01 answer, and an application's ACME order as the
  * "acme" member of its answer (NULL when it has none). */

@@ -288,14 +288,11 @@ void cc_h_applications_eligibility(struct cc_request *req)
         cc_req_error(req, &err);
         return;
     }
-    json_t *problems = json_array();
-    for (int i = 0; rc && i < err.n_problems && i < CC_ERROR_PROBLEMS_MAX; i++)
-        json_array_append_new(problems, json_pack("{s:s, s:s, s:s}", "code",
-                                                  err.problems[i].code, "field",
-                                                  err.problems[i].field, "message",
-                                                  err.problems[i].message));
-    json_t *o = json_pack("{s:b, s:o}", "eligible", !rc, "problems", problems);
+    if (!rc)
+        err.n_problems = 0;
+    json_t *o = json_pack("{s:b, s:o}", "eligible", !rc, "problems",
+                          cc_render_problems(&err, cc_req_lang(req)));
     if (rc)
-        json_object_set_new(o, "message", json_string(err.message));
+        json_object_set_new(o, "message", json_string(cc_error_message(&err, cc_req_lang(req))));
     cc_req_json(req, 200, o);
 }

@@ -458,6 +458,33 @@ void cc_req_empty(struct cc_request *req, int status)
     send_response(req, status, NULL, 0);
 }
 
+/* A message as a JSON string. A message cut to its buffer may end inside
+ * a UTF-8 sequence, which JSON cannot carry: the cut is moved back to the
+ * last whole character; if still not valid text, fallback (English). */
+static json_t *text_json(const char *s, const char *fallback)
+{
+    json_t *v = json_string(s);
+    for (size_t n = strlen(s), cut = 1; !v && cut <= 3 && cut <= n; cut++)
+        v = json_stringn(s, n - cut);
+    return v ? v : json_string(fallback && fallback[0] ? fallback : "");
+}
+
+json_t *cc_render_problems(const struct cc_error *err, const char *lang)
+{
+    json_t *list = json_array();
+    for (int i = 0; i < err->n_problems && i < CC_ERROR_PROBLEMS_MAX; i++) {
+        const struct cc_error_problem *p = &err->problems[i];
+        json_t *o = json_pack("{s:s, s:s, s:s}", "code", p->code, "field", p->field, "path",
+                              p->path);
+        json_object_set_new(o, "message", text_json(cc_error_problem_message(p, lang),
+                                                    p->message));
+        if (p->contact_id > 0)
+            json_object_set_new(o, "contact_id", json_integer(p->contact_id));
+        json_array_append_new(list, o);
+    }
+    return list;
+}
+
 void cc_req_error(struct cc_request *req, const struct cc_error *err)
 {
     cc_req_error_extra(req, err, NULL);
@@ -469,28 +496,23 @@ void cc_req_error_extra(struct cc_request *req, const struct cc_error *err, json
     cc_err_api_code(err, code, sizeof code);
     int status = cc_err_http_status(err->code);
     const char *lang = cc_req_lang(req);
-    const char *msg = cc_error_message(err, lang);
+    const char *msg = cc_error_message(err, lang), *english = err->message;
     if (cc_err_hides_detail(err->code)) { /* the one rule: see core/errors.h */
         cc_log(CC_LOG_ERROR, "request failed", "request_id", req->request_id, "error",
                err->message[0] ? err->message : cc_strerror(err->code), NULL);
-        msg = cc_tr(lang, cc_err_hidden_message());
+        english = cc_err_hidden_message();
+        msg = cc_tr(lang, english);
     }
     if (status == 401 && !req->no_challenge && !from_browser(req))
         cc_req_add_header(req, "WWW-Authenticate", "Basic realm=\"certcontacts\"");
     json_t *o = json_object();
     json_object_set_new(o, "code", json_string(code));
-    json_object_set_new(o, "message", json_string(msg));
+    json_object_set_new(o, "message", text_json(msg, english));
     json_object_set_new(o, "request_id", json_string(req->request_id));
     if (err->attempts_left >= 0)
         json_object_set_new(o, "attempts_left", json_integer(err->attempts_left));
-    if (err->code == CC_ERR_CONTACT_INELIGIBLE && err->n_problems > 0) {
-        json_t *list = json_array();
-        for (int i = 0; i < err->n_problems && i < CC_ERROR_PROBLEMS_MAX; i++)
-            json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "code", err->problems[i].code,
-                                                  "field", err->problems[i].field, "message",
-                                                  err->problems[i].message));
-        json_object_set_new(o, "problems", list);
-    }
+    if (err->n_problems > 0 && !cc_err_hides_detail(err->code))
+        json_object_set_new(o, "problems", cc_render_problems(err, lang));
     if (err->retry_after_s > 0) {
         char ra[24];
         snprintf(ra, sizeof ra, "%lld", (long long)err->retry_after_s);

@@ -55,6 +55,58 @@ struct contact_fields {
     struct webhook_new webhooks[CC_WEBHOOKS_MAX];
 };
 
+/* ---- problems: every field's, in one answer ---------------------------------- */
+
+/* Where a request's problems go: err collects them, each at prefix + its
+ * path ("contact." for an application's inline contact, else ""). */
+struct collect {
+    struct cc_error *err;
+    const char *prefix;
+};
+
+/* Adds one field's error (one, as a validator set it) to the request's
+ * problems at path; the first becomes the error itself, so a client that
+ * reads only code, field and message sees what it always saw. A fault of
+ * this server (out of memory, a sealing failure) is no field's problem: it
+ * replaces the list, and its code is returned to stop the request. */
+static enum cc_err note(struct collect *col, const struct cc_error *one, const char *path)
+{
+    struct cc_error *all = col->err;
+    if (cc_err_hides_detail(one->code) || one->code == CC_ERR_RETRY) {
+        *all = *one;
+        return one->code;
+    }
+    if (all->code == CC_OK) {
+        *all = *one;
+        all->n_problems = 0;
+    }
+    char code[48], at[sizeof all->problems[0].path];
+    cc_err_code(one->code, one->field, CC_API_REST, code, sizeof code);
+    snprintf(at, sizeof at, "%s%s", col->prefix, path);
+    int n = all->n_problems;
+    cc_error_add_problem_at(all, code, one->field, at, "%s", one->message);
+    if (all->n_problems > n) /* the translation as the validator made it, with its values */
+        cc_strlcpy(all->problems[n].message_zh, one->message_zh,
+                   sizeof all->problems[n].message_zh);
+    return CC_OK;
+}
+
+/* note() of a validator's result: nothing when rc is CC_OK. */
+static enum cc_err check(struct collect *col, enum cc_err rc, const struct cc_error *one,
+                         const char *path)
+{
+    return rc ? note(col, one, path) : CC_OK;
+}
+
+/* "webhooks[i].part" into buf. */
+static const char *hook_path(char *buf, size_t bufsz, size_t i, const char *part)
+{
+    snprintf(buf, bufsz, "webhooks[%zu].%s", i, part);
+    return buf;
+}
+
+/* ---- validation: input → normalised fields ---------------------------------- */
+
 /* A URL sent as answers show it (…access_token=abcd****wxyz): the robot of
  * the contact with that mask, kept as it is — so a client can send back what
  * it read. Its kind comes from the form it has; its mask is checked against
@@ -75,118 +127,231 @@ static enum cc_err masked_ref(const char *url, struct webhook_new *w, struct cc_
     return CC_OK;
 }
 
+/* Validates webhook i's URL into w: its problems are at webhooks[i].url. */
+static enum cc_err validate_hook_url(const struct cc_service *svc,
+                                     const struct cc_webhook_input *wi, int creating,
+                                     struct webhook_new *w, struct cc_error *one)
+{
+    if (!wi->url)
+        return cc_error_set(one, CC_ERR_MISSING_PARAMETER, "Webhooks",
+                            "Every webhook needs a url.");
+    if (strstr(wi->url, "****")) {
+        if (creating)
+            return cc_error_set(one, CC_ERR_INCORRECT_FORMAT, "Webhooks",
+                                "A new contact's webhook URL must be sent in full.");
+        return masked_ref(wi->url, w, one);
+    }
+    char url[CC_URL_MAX + 1];
+    enum cc_err rc = cc_webhook_classify(wi->url, url, sizeof url, &w->kind, one);
+    if (!rc)
+        rc = svc_url_seal(svc, url, w->url_tag, w->url_enc, sizeof w->url_enc, &w->url_enc_len,
+                          w->url, sizeof w->url, one);
+    if (!rc)
+        w->n_url_tags = svc_url_tags(svc, url, w->url_tags, SVC_KEYS_MAX);
+    OPENSSL_cleanse(url, sizeof url);
+    return rc;
+}
+
+/* Whether webhook w repeats one of the first n of f. */
+static int hook_repeated(const struct contact_fields *f, int n, const struct webhook_new *w)
+{
+    for (int j = 0; j < n; j++)
+        if (w->masked_ref ? !strcmp(f->webhooks[j].url, w->url)
+                          : !strcmp(f->webhooks[j].url_tag, w->url_tag))
+            return 1;
+    return 0;
+}
+
+/* Every webhook's URL and secret, each problem at its own path; a secret is
+ * checked against its robot's platform, so only beside a good URL. */
 static enum cc_err validate_webhooks(const struct cc_service *svc,
                                      const struct cc_contact_input *in, int creating,
-                                     struct contact_fields *f, struct cc_error *err)
+                                     struct contact_fields *f, struct collect *col)
 {
-    if (in->n_webhooks > CC_WEBHOOKS_MAX)
-        return cc_error_set(err, CC_ERR_LIMIT_EXCEEDED, "Webhooks",
-                            "A contact can have at most %d notification robots.", CC_WEBHOOKS_MAX);
+    struct cc_error one;
+    char path[40];
+    enum cc_err rc;
     f->n_webhooks = 0;
+    if (in->n_webhooks > CC_WEBHOOKS_MAX) {
+        cc_error_set(&one, CC_ERR_LIMIT_EXCEEDED, "Webhooks",
+                     "A contact can have at most %d notification robots.", CC_WEBHOOKS_MAX);
+        return note(col, &one, "webhooks");
+    }
     for (size_t i = 0; i < in->n_webhooks; i++) {
         const struct cc_webhook_input *wi = &in->webhooks[i];
         struct webhook_new *w = &f->webhooks[f->n_webhooks];
         memset(w, 0, sizeof *w);
-        if (!wi->url)
-            return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Webhooks",
-                                "Every webhook needs a url.");
-        enum cc_err rc;
-        if (strstr(wi->url, "****")) {
-            if (creating)
-                return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "Webhooks",
-                                    "A new contact's webhook URL must be sent in full.");
-            if ((rc = masked_ref(wi->url, w, err)))
+        if ((rc = validate_hook_url(svc, wi, creating, w, &one))) {
+            if ((rc = note(col, &one, hook_path(path, sizeof path, i, "url"))))
                 return rc;
-        } else {
-            char url[CC_URL_MAX + 1];
-            rc = cc_webhook_classify(wi->url, url, sizeof url, &w->kind, err);
-            if (!rc)
-                rc = svc_url_seal(svc, url, w->url_tag, w->url_enc, sizeof w->url_enc,
-                                  &w->url_enc_len, w->url, sizeof w->url, err);
-            if (!rc)
-                w->n_url_tags = svc_url_tags(svc, url, w->url_tags, SVC_KEYS_MAX);
-            OPENSSL_cleanse(url, sizeof url);
-            if (rc)
-                return rc;
+            continue;
         }
-        for (int j = 0; j < f->n_webhooks; j++)
-            if (w->masked_ref ? !strcmp(f->webhooks[j].url, w->url)
-                              : !strcmp(f->webhooks[j].url_tag, w->url_tag))
-                return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "Webhooks",
-                                    "The same webhook URL is listed twice.");
+        int ok = 1;
+        if (hook_repeated(f, f->n_webhooks, w)) {
+            cc_error_set(&one, CC_ERR_INCORRECT_FORMAT, "Webhooks",
+                         "The same webhook URL is listed twice.");
+            if ((rc = note(col, &one, hook_path(path, sizeof path, i, "url"))))
+                return rc;
+            ok = 0;
+        }
         w->secret_state = wi->secret_state;
         w->mention_mobile = wi->mention_mobile;
         if (wi->secret_state == CC_SECRET_VALUE) {
-            rc = cc_validate_webhook_secret(w->kind, wi->secret, err);
-            if (rc)
-                return rc;
-            rc = svc_seal(svc, AAD_WEBHOOK, wi->secret, w->secret_enc, sizeof w->secret_enc,
-                          &w->secret_enc_len, err);
-            if (rc)
-                return rc;
+            rc = cc_validate_webhook_secret(w->kind, wi->secret, &one);
+            if (!rc)
+                rc = svc_seal(svc, AAD_WEBHOOK, wi->secret, w->secret_enc, sizeof w->secret_enc,
+                              &w->secret_enc_len, &one);
+            if (rc) {
+                if ((rc = note(col, &one, hook_path(path, sizeof path, i, "secret"))))
+                    return rc;
+                ok = 0;
+            }
         }
-        f->n_webhooks++;
+        if (ok) /* a request with any problem saves nothing anyway */
+            f->n_webhooks++;
     }
     return CC_OK;
 }
 
-/* Validates every field named in in->present into f. `creating` makes name
+/* The name: required on create, never removed. */
+static enum cc_err validate_name(const struct cc_contact_input *in, int creating,
+                                 struct contact_fields *f, struct collect *col)
+{
+    struct cc_error one;
+    if (creating && (!(in->present & CC_F_NAME) || !in->name)) {
+        cc_error_set(&one, CC_ERR_MISSING_PARAMETER, "Name", "The contact name is required.");
+        return note(col, &one, "name");
+    }
+    if (!(in->present & CC_F_NAME))
+        return CC_OK;
+    if (!in->name) {
+        cc_error_set(&one, CC_ERR_MISSING_PARAMETER, "Name", "The contact name cannot be removed.");
+        return note(col, &one, "name");
+    }
+    return check(col, cc_validate_name(in->name, f->name, sizeof f->name, &one), &one, "name");
+}
+
+/* The mobile: required on create, never removed. */
+static enum cc_err validate_mobile(const struct cc_contact_input *in, int creating,
+                                   struct contact_fields *f, struct collect *col)
+{
+    struct cc_error one;
+    if (creating && (!(in->present & CC_F_MOBILE) || !in->mobile)) {
+        cc_error_set(&one, CC_ERR_MISSING_PARAMETER, "Mobile", "The mobile number is required.");
+        return note(col, &one, "mobile");
+    }
+    if (!(in->present & CC_F_MOBILE))
+        return CC_OK;
+    if (!in->mobile) {
+        cc_error_set(&one, CC_ERR_MISSING_PARAMETER, "Mobile",
+                     "The mobile number cannot be removed.");
+        return note(col, &one, "mobile");
+    }
+    return check(col, cc_validate_mobile(in->mobile, f->mobile, sizeof f->mobile, &one), &one,
+                 "mobile");
+}
+
+/* The ID card number, sealed at once (it is never kept in the clear). */
+static enum cc_err validate_id_card(const struct cc_service *svc,
+                                    const struct cc_contact_input *in, struct contact_fields *f,
+                                    struct collect *col)
+{
+    if (!(in->present & CC_F_ID_CARD) || !in->id_card)
+        return CC_OK;
+    struct cc_error one;
+    char id[CC_IDCARD_LEN + 1];
+    enum cc_err rc = cc_validate_id_card(in->id_card, cc_today_yyyymmdd(), id, sizeof id, &one);
+    if (!rc) {
+        cc_mask_id_card(id, f->id_card_masked, sizeof f->id_card_masked);
+        rc = svc_seal(svc, AAD_ID_CARD, id, f->id_card_enc, sizeof f->id_card_enc,
+                      &f->id_card_enc_len, &one);
+    }
+    OPENSSL_cleanse(id, sizeof id);
+    if (!rc)
+        f->has_id_card = 1;
+    return check(col, rc, &one, "id_card");
+}
+
+/* Validates every field named in in->present into f, and reports every
+ * field's problem at once (err->problems, each at prefix + its path; the
+ * first is also err's own code, field and message). `creating` makes name
  * and mobile required and refuses nulls for them. */
 static enum cc_err validate_input(const struct cc_service *svc,
                                   const struct cc_contact_input *in, int creating,
-                                  struct contact_fields *f, struct cc_error *err)
+                                  const char *prefix, struct contact_fields *f,
+                                  struct cc_error *err)
 {
+    struct collect col = {err, prefix};
+    struct cc_error one;
     enum cc_err rc;
     memset(f, 0, sizeof *f);
     f->present = in->present;
-    if (creating && (!(in->present & CC_F_NAME) || !in->name))
-        return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Name", "The contact name is required.");
-    if (creating && (!(in->present & CC_F_MOBILE) || !in->mobile))
-        return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Mobile", "The mobile number is required.");
-    if (in->present & CC_F_NAME) {
-        if (!in->name)
-            return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Name",
-                                "The contact name cannot be removed.");
-        if ((rc = cc_validate_name(in->name, f->name, sizeof f->name, err)))
-            return rc;
-    }
+    cc_error_clear(err);
+    if ((rc = validate_name(in, creating, f, &col)))
+        return rc;
     if ((in->present & CC_F_EMAIL) && in->email) {
-        if ((rc = cc_validate_email(in->email, f->email, sizeof f->email, f->email_norm,
-                                    sizeof f->email_norm, err)))
-            return rc;
-        f->has_email = 1;
-    }
-    if (in->present & CC_F_MOBILE) {
-        if (!in->mobile)
-            return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Mobile",
-                                "The mobile number cannot be removed.");
-        if ((rc = cc_validate_mobile(in->mobile, f->mobile, sizeof f->mobile, err)))
+        rc = cc_validate_email(in->email, f->email, sizeof f->email, f->email_norm,
+                               sizeof f->email_norm, &one);
+        f->has_email = !rc;
+        if ((rc = check(&col, rc, &one, "email")))
             return rc;
     }
-    if ((in->present & CC_F_ID_CARD) && in->id_card) {
-        char id[CC_IDCARD_LEN + 1];
-        if ((rc = cc_validate_id_card(in->id_card, cc_today_yyyymmdd(), id, sizeof id, err)))
-            return rc;
-        cc_mask_id_card(id, f->id_card_masked, sizeof f->id_card_masked);
-        rc = svc_seal(svc, AAD_ID_CARD, id, f->id_card_enc, sizeof f->id_card_enc,
-                      &f->id_card_enc_len, err);
-        OPENSSL_cleanse(id, sizeof id);
-        if (rc)
-            return rc;
-        f->has_id_card = 1;
-    }
+    if ((rc = validate_mobile(in, creating, f, &col)) ||
+        (rc = validate_id_card(svc, in, f, &col)))
+        return rc;
     if (in->present & CC_F_LANGUAGE) {
         if (!in->language)
             cc_strlcpy(f->language, "en", sizeof f->language);
-        else if ((rc = cc_validate_language(in->language, f->language, sizeof f->language, err)))
+        else if ((rc = check(&col, cc_validate_language(in->language, f->language,
+                                                        sizeof f->language, &one),
+                             &one, "language")))
             return rc;
     } else if (creating) {
         cc_strlcpy(f->language, "en", sizeof f->language);
         f->present |= CC_F_LANGUAGE;
     }
-    if (in->present & CC_F_WEBHOOKS)
-        if ((rc = validate_webhooks(svc, in, creating, f, err)))
+    if ((in->present & CC_F_WEBHOOKS) && (rc = validate_webhooks(svc, in, creating, f, &col)))
+        return rc;
+    return err->code;
+}
+
+/* note() of the clash of an address with contact ref. */
+static void note_holder(struct collect *col, const struct cc_error *one, const char *path,
+                        const struct cc_contact_ref *ref)
+{
+    int n = col->err->n_problems;
+    note(col, one, path);
+    if (col->err->n_problems > n)
+        col->err->problems[n].contact_id = ref->id;
+}
+
+/* Adds a problem for each of f's addresses another contact of the account
+ * (not self) has, naming it: both the email and the mobile when both clash.
+ * Returns CC_OK, or a database error. */
+static enum cc_err check_unique(struct cc_tx *tx, int64_t account, int64_t self,
+                                const struct contact_fields *f, struct collect *col)
+{
+    struct cc_contact_ref ref;
+    struct cc_error one;
+    enum cc_err rc;
+    if ((f->present & CC_F_EMAIL) && f->has_email) {
+        if ((rc = cc_tx_contact_holder(tx, account, self, f->email_norm, NULL, &ref, col->err)))
             return rc;
+        if (ref.id) {
+            cc_error_set(&one, CC_ERR_ALREADY_EXISTS, "Email",
+                         "This email address already belongs to the contact \"%s\".", ref.name);
+            note_holder(col, &one, "email", &ref);
+        }
+    }
+    if ((f->present & CC_F_MOBILE) && f->mobile[0]) {
+        if ((rc = cc_tx_contact_holder(tx, account, self, NULL, f->mobile, &ref, col->err)))
+            return rc;
+        if (ref.id) {
+            cc_error_set(&one, CC_ERR_ALREADY_EXISTS, "Mobile",
+                         "This mobile number already belongs to the contact \"%s\".", ref.name);
+            note_holder(col, &one, "mobile", &ref);
+        }
+    }
     return CC_OK;
 }
 
@@ -290,18 +455,64 @@ struct create_op {
 /* A contact validated outside a transaction, for svc_contact_insert_tx. */
 struct svc_contact_new {
     struct contact_fields f;
+    const char *prefix; /* where its fields are in the request body (static) */
 };
 
+/* The contact of a request that failed for its fields' problems: the
+ * addresses that are good but another contact's are problems too, so that
+ * one answer names them all. */
+struct clash_op {
+    int64_t account, self;
+    const struct contact_fields *f;
+    struct collect *col;
+};
+
+static enum cc_err clash_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct clash_op *op = arg;
+    (void)err;
+    return check_unique(tx, op->account, op->self, op->f, op->col);
+}
+
+/* After validation failed with problems (rc): adds the clashes of the good
+ * addresses. A database error here leaves the problems as they are. */
+static enum cc_err add_clashes(struct cc_service *svc, const struct cc_caller *caller,
+                               int64_t self, const struct contact_fields *f, const char *prefix,
+                               enum cc_err rc, struct cc_error *err)
+{
+    if (!rc || cc_err_hides_detail(rc) || err->n_problems == 0)
+        return rc;
+    struct cc_error *found = cc_malloc(sizeof *found);
+    *found = *err;
+    struct collect col = {found, prefix};
+    struct clash_op op = {caller->account_id, self, f, &col};
+    struct cc_error ignored;
+    if (cc_store_read(svc->store, clash_tx, &op, &ignored) == CC_OK)
+        *err = *found;
+    cc_free(found);
+    return err->code;
+}
+
+static enum cc_err prepare(const struct cc_service *svc, const struct cc_contact_input *in,
+                           const char *prefix, struct svc_contact_new **out,
+                           struct cc_error *err)
+{
+    struct svc_contact_new *nc = cc_malloc(sizeof *nc);
+    nc->prefix = prefix;
+    enum cc_err rc = validate_input(svc, in, 1, prefix, &nc->f, err);
+    *out = nc;
+    return rc;
+}
+
+/* For an application's inline contact: its fields are under "contact.". */
 enum cc_err svc_contact_prepare(const struct cc_service *svc, const struct cc_contact_input *in,
                                 struct svc_contact_new **out, struct cc_error *err)
 {
-    struct svc_contact_new *nc = cc_malloc(sizeof *nc);
-    enum cc_err rc = validate_input(svc, in, 1, &nc->f, err);
+    enum cc_err rc = prepare(svc, in, "contact.", out, err);
     if (rc) {
-        cc_free(nc);
-        nc = NULL;
+        cc_free(*out);
+        *out = NULL;
     }
-    *out = nc;
     return rc;
 }
 
@@ -319,6 +530,10 @@ enum cc_err svc_contact_insert_tx(struct cc_tx *tx, const struct cc_service *svc
         return cc_error_set(err, CC_ERR_LIMIT_EXCEEDED, "Contacts",
                             "This account already has %lld contacts, the most it may have.",
                             (long long)svc->cfg.max_contacts);
+    struct collect col = {err, nc->prefix};
+    cc_error_clear(err);
+    if ((rc = check_unique(tx, account, 0, &nc->f, &col)) || err->code)
+        return rc ? rc : err->code;
     memset(c, 0, sizeof *c);
     c->account_id = account;
     c->version = 1;
@@ -369,7 +584,8 @@ enum cc_err cc_contact_create(struct cc_service *svc, const struct cc_caller *ca
     if (rc)
         return rc;
     struct svc_contact_new *nc = NULL;
-    rc = svc_contact_prepare(svc, in, &nc, err);
+    rc = prepare(svc, in, "", &nc, err);
+    rc = add_clashes(svc, caller, 0, &nc->f, "", rc, err);
     if (!rc) {
         struct create_op op = {svc, caller, nc, idem_key, body_hash, out, 0};
         rc = cc_store_write(svc->store, create_tx, &op, err);
@@ -520,8 +736,11 @@ static void adopt_stored(struct webhook_new *w, const struct cc_contact *c)
  * the contact as stored): its tag and sealed URL. One the contact does not
  * have (or has twice) is refused; so is the same robot sent twice. */
 static enum cc_err resolve_masked(struct contact_fields *f, const struct cc_contact *c,
-                                  struct cc_error *err)
+                                  struct collect *col)
 {
+    struct cc_error one;
+    char path[40];
+    enum cc_err rc;
     if (!(f->present & CC_F_WEBHOOKS))
         return CC_OK;
     for (int i = 0; i < f->n_webhooks; i++) {
@@ -536,21 +755,30 @@ static enum cc_err resolve_masked(struct contact_fields *f, const struct cc_cont
             if (c->webhooks[j].url_enc_len && !strcmp(c->webhooks[j].url, w->url) &&
                 c->webhooks[j].kind == w->kind)
                 was = &c->webhooks[j], n++;
-        if (n != 1)
-            return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "Webhooks",
-                                n ? "Two of the contact's robots are shown alike: send the "
-                                    "full webhook URL."
-                                  : "The contact has no robot with this masked URL: send the "
-                                    "full webhook URL.");
+        if (n != 1) {
+            cc_error_set(&one, CC_ERR_INCORRECT_FORMAT, "Webhooks",
+                         n ? "Two of the contact's robots are shown alike: send the "
+                             "full webhook URL."
+                           : "The contact has no robot with this masked URL: send the "
+                             "full webhook URL.");
+            if ((rc = note(col, &one, hook_path(path, sizeof path, (size_t)i, "url"))))
+                return rc;
+            continue;
+        }
         cc_strlcpy(w->url_tag, was->url_tag, sizeof w->url_tag);
         memcpy(w->url_enc, was->url_enc, was->url_enc_len);
         w->url_enc_len = was->url_enc_len;
     }
     for (int i = 0; i < f->n_webhooks; i++)
         for (int j = 0; j < i; j++)
-            if (!strcmp(f->webhooks[i].url_tag, f->webhooks[j].url_tag))
-                return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "Webhooks",
-                                    "The same webhook URL is listed twice.");
+            if (f->webhooks[i].url_tag[0] &&
+                !strcmp(f->webhooks[i].url_tag, f->webhooks[j].url_tag)) {
+                cc_error_set(&one, CC_ERR_INCORRECT_FORMAT, "Webhooks",
+                             "The same webhook URL is listed twice.");
+                if ((rc = note(col, &one, hook_path(path, sizeof path, (size_t)i, "url"))))
+                    return rc;
+                break;
+            }
     return CC_OK;
 }
 
@@ -567,8 +795,11 @@ static enum cc_err update_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
                             "The contact was changed by someone else (version %lld, If-Match "
                             "%lld): read it again and retry.",
                             (long long)c->version, (long long)op->if_match);
-    if ((rc = resolve_masked(op->f, c, err)))
-        return rc;
+    struct collect col = {err, ""};
+    cc_error_clear(err);
+    if ((rc = resolve_masked(op->f, c, &col)) ||
+        (rc = check_unique(tx, account, op->id, op->f, &col)) || err->code)
+        return rc ? rc : err->code;
     struct cc_contact *old = cc_malloc(sizeof *old);
     *old = *c;
     apply_fields(op->f, c);
@@ -593,7 +824,8 @@ enum cc_err cc_contact_update(struct cc_service *svc, const struct cc_caller *ca
     if (rc)
         return rc;
     struct contact_fields *f = cc_malloc(sizeof *f);
-    rc = validate_input(svc, in, 0, f, err);
+    rc = validate_input(svc, in, 0, "", f, err);
+    rc = add_clashes(svc, caller, id, f, "", rc, err);
     if (!rc) {
         struct update_op op = {svc, caller, id, if_match, f, out};
         rc = cc_store_write(svc->store, update_tx, &op, err);

@@ -137,7 +137,9 @@ enum cc_err svc_check_page(int64_t page, int64_t page_size, struct cc_error *err
 /* contacts.c: a contact create validated outside the transaction (*out owned
  * by the caller: cc_free()), then inserted inside one by
  * svc_contact_insert_tx with the account's cap, verification carried from
- * recent confirmations, and its audit row; *c is the stored contact. */
+ * recent confirmations, and its audit row; *c is the stored contact. Its
+ * problems (every field's, and its addresses' clashes with other contacts)
+ * are at "contact.<field>" paths, as an application's inline contact. */
 struct svc_contact_new;
 enum cc_err svc_contact_prepare(const struct cc_service *svc, const struct cc_contact_input *in,
                                 struct svc_contact_new **out, struct cc_error *err);

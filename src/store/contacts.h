@@ -21,6 +21,12 @@ struct cc_contact_query {
     const char *email_exact, *mobile_exact;
 };
 
+/* A contact as another one's clash names it. */
+struct cc_contact_ref {
+    int64_t id; /* 0: none */
+    char name[CC_NAME_MAX_BYTES + 1];
+};
+
 /* A robot's URL as a database from before sealing holds it. */
 struct cc_webhook_plain {
     int64_t id;
@@ -44,6 +50,13 @@ struct cc_webhook_plain {
       (account_id, id, out, err))                                                          \
     X(tx, contact_count, (int64_t account_id, int64_t *n, struct cc_error *err),           \
       (account_id, n, err))                                                                \
+    /* The account's contact, other than except_id (0: none), that has this address:      \
+     * email_norm (normalised), or mobile (normalised) when email_norm is NULL; out->id   \
+     * is 0 when there is none. */                                                         \
+    X(tx, contact_holder,                                                                  \
+      (int64_t account_id, int64_t except_id, const char *email_norm, const char *mobile,  \
+       struct cc_contact_ref *out, struct cc_error *err),                                  \
+      (account_id, except_id, email_norm, mobile, out, err))                               \
     /* Inserts c and its webhooks; sets c->id and the webhooks' ids. A duplicate email or \
      * mobile in the account fails with CC_ERR_ALREADY_EXISTS, field "Email" or "Mobile". */\
     X(tx, contact_insert, (struct cc_contact *c, struct cc_error *err), (c, err))          \

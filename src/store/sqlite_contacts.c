@@ -721,6 +721,33 @@ static enum cc_err tx_webhook_seal(void *tx, int64_t id, const char *tag, const 
     return rc ? rc : put_url(c, id, masked, enc, enc_len, err);
 }
 
+static enum cc_err tx_contact_holder(void *tx, int64_t account_id, int64_t except_id,
+                                     const char *email_norm, const char *mobile,
+                                     struct cc_contact_ref *out, struct cc_error *err)
+{
+    static const char sql_email[] =
+        "SELECT id, name FROM contacts WHERE account_id = ?1 AND email_norm = ?2 AND id <> ?3";
+    static const char sql_mobile[] =
+        "SELECT id, name FROM contacts WHERE account_id = ?1 AND mobile = ?2 AND id <> ?3";
+    struct conn *c = tx;
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *s = cc_sq_stmt(c, email_norm ? sql_email : sql_mobile, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_text(s, 2, email_norm ? email_norm : mobile, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, except_id);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        out->id = sqlite3_column_int64(s, 0);
+        cc_sq_col_text(s, 1, out->name, sizeof out->name);
+    }
+    cc_sq_done(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return cc_sq_db_error(err, c->db, "finding a contact by its address");
+    return CC_OK;
+}
+
 /* Contact ids are AUTOINCREMENT: the largest is the most recently created. */
 static enum cc_err read_contact_find_id(void *impl, int64_t account_id, const char *email_norm,
                                         const char *mobile, int64_t *id, struct cc_error *err)

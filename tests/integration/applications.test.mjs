@@ -142,7 +142,7 @@ test('ID card rules: OV/EV need one except GlobalSign; every CFCA product needs 
     const res = await apply({ product, domains, contact_id: c.id });
     if (needs) {
       const e = assertError(res, 400, 'Contact.Ineligible');
-      assert.deepEqual(e.problems, [{ code: 'MissingParameter.IdCard', field: 'IdCard', message: e.problems[0].message }], product);
+      assert.deepEqual(e.problems, [{ code: 'MissingParameter.IdCard', field: 'IdCard', path: '', message: e.problems[0].message }], product);
       assert.match(e.message, /ID card/, product);
     } else {
       assertOk(res, 201);

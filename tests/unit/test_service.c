@@ -222,6 +222,76 @@ static void secrets_are_encrypted_at_rest(void **state)
     }
 }
 
+/* A create with several bad fields reports each at its path, the first as
+ * the error itself; nothing is saved. */
+static void every_field_problem_at_once(void **state)
+{
+    struct fx *f = *state;
+    struct cc_contact_input in = {0};
+    in.present = CC_F_NAME | CC_F_MOBILE | CC_F_EMAIL | CC_F_WEBHOOKS;
+    in.name = "Several";
+    in.email = "no-at-sign";
+    in.mobile = "123";
+    in.n_webhooks = 2;
+    in.webhooks[0] = (struct cc_webhook_input){
+        "https://oapi.dingtalk.com/robot/send?access_token=one", CC_SECRET_VALUE, "nosec", -1};
+    in.webhooks[1] = (struct cc_webhook_input){"https://example.com/hook", CC_SECRET_ABSENT,
+                                               NULL, -1};
+    struct cc_contact c;
+    struct cc_error *err = cc_malloc(sizeof *err);
+    assert_int_equal(cc_contact_create(f->b.svc, &f->admin, &in, NULL, NULL, &c, NULL, err),
+                     CC_ERR_INCORRECT_FORMAT);
+    assert_string_equal(err->field, "Email");
+    assert_int_equal(err->n_problems, 4);
+    static const char *const paths[] = {"email", "mobile", "webhooks[0].secret",
+                                        "webhooks[1].url"};
+    static const char *const codes[] = {"IncorrectFormat.Email", "IncorrectFormat.Mobile",
+                                        "IncorrectFormat.Webhooks", "IncorrectFormat.Webhooks"};
+    for (int i = 0; i < 4; i++) {
+        assert_string_equal(err->problems[i].path, paths[i]);
+        assert_string_equal(err->problems[i].code, codes[i]);
+        assert_int_equal(err->problems[i].contact_id, 0);
+    }
+    assert_string_equal(err->message, err->problems[0].message);
+    int64_t id = -1;
+    assert_int_equal(cc_contact_find(f->b.svc, &f->admin, NULL, NULL, &id, err), CC_ERR_NOT_FOUND);
+    cc_free(err);
+}
+
+/* The email and the mobile of two other contacts: both problems, each
+ * naming its contact; the contact's own addresses are no clash. */
+static void clashes_name_the_other_contacts(void **state)
+{
+    struct fx *f = *state;
+    struct cc_contact a, b, c, d;
+    struct cc_error *err = cc_malloc(sizeof *err);
+    assert_int_equal(create(f, "Ann", "13300000021", "ann@example.com", &a, err), CC_OK);
+    assert_int_equal(create(f, "Bob", "13300000022", "bob@example.com", &b, err), CC_OK);
+    assert_int_equal(create(f, "Cid", "13300000023", "cid@example.com", &c, err), CC_OK);
+    assert_int_equal(create(f, "New", "13300000022", "ANN@example.com", &d, err),
+                     CC_ERR_ALREADY_EXISTS);
+    assert_int_equal(err->n_problems, 2);
+    assert_string_equal(err->problems[0].code, "AlreadyExists.Email");
+    assert_int_equal(err->problems[0].contact_id, a.id);
+    assert_string_equal(err->problems[0].message,
+                        "This email address already belongs to the contact \"Ann\".");
+    assert_string_equal(err->problems[1].code, "AlreadyExists.Mobile");
+    assert_int_equal(err->problems[1].contact_id, b.id);
+    assert_string_equal(err->problems[1].path, "mobile");
+    struct cc_contact_input up = {0};
+    up.present = CC_F_MOBILE | CC_F_EMAIL;
+    up.mobile = "13300000022";
+    up.email = "cid@example.com";
+    assert_int_equal(cc_contact_update(f->b.svc, &f->admin, c.id, &up, -1, &d, err),
+                     CC_ERR_ALREADY_EXISTS);
+    assert_int_equal(err->n_problems, 1);
+    assert_string_equal(err->field, "Mobile");
+    assert_int_equal(err->problems[0].contact_id, b.id);
+    up.mobile = "+86 133 0000 0023";
+    assert_int_equal(cc_contact_update(f->b.svc, &f->admin, c.id, &up, -1, &d, err), CC_OK);
+    cc_free(err);
+}
+
 static void webhook_secret_rules_on_update(void **state)
 {
     struct fx *f = *state;
@@ -364,6 +434,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(keyword_search, setup, teardown),
         cmocka_unit_test_setup_teardown(secrets_are_encrypted_at_rest, setup, teardown),
         cmocka_unit_test_setup_teardown(webhook_secret_rules_on_update, setup, teardown),
+        cmocka_unit_test_setup_teardown(every_field_problem_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(clashes_name_the_other_contacts, setup, teardown),
         cmocka_unit_test_setup_teardown(roles, setup, teardown),
         cmocka_unit_test_setup_teardown(contact_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(find_by_addresses_and_latest, setup, teardown),

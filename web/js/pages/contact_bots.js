@@ -2,6 +2,8 @@
 // webhook URL (its platform recognised as it is typed), signing secret and
 // "@ the mobile", each with its own Send test. A saved robot left as it was is
 // tested as saved (with its stored secret); a new or changed one as it stands.
+// A refused save's problem with a robot is shown in that robot's row, at its
+// URL or secret; one about the whole list under the list.
 
 import { t } from '../i18n.js';
 import { h, clear, uid, button, field } from '../dom.js';
@@ -16,11 +18,15 @@ const MAX_BOTS = 5;
  * The robots of contact c (null when new). ctx: {contactId, write,
  * testName(), testLanguage()} — the saved contact's id (or null), whether the
  * user may send tests, and who a test from an unsaved row speaks to. Returns
- * {wrap, input, value() → {list, changed}, error(text)}.
+ * {wrap, input, value() → {list, changed}, error(text), problem(i, part, text)}:
+ * error('') also clears every row's messages; problem() shows text at part
+ * ("url" or "secret") of the row that value() sent as list[i] and returns that
+ * input (null when there is no such row).
  */
 export function botsEditor(c, ctx) {
   const orig = c ? c.webhooks.map((w) => ({ id: w.id, url: w.url, kind: w.kind, hasSecret: w.has_secret, mention: Boolean(w.mention_mobile), broken: w.broken })) : [];
   const rows = [];
+  let sent = []; // the rows value() last put in its list, in order
   const list = h('div', { class: 'bot-rows' });
   const err = h('p', { class: 'field-error', hidden: true, id: uid('bots-err') });
   const maxNote = h('p', { class: 'field-hint', hidden: true }, t('bot.max'));
@@ -72,15 +78,25 @@ export function botsEditor(c, ctx) {
     error(text) {
       err.textContent = text || '';
       err.hidden = !text;
+      if (!text) for (const r of rows) r.clearErrors();
+    },
+    problem(i, part, text) {
+      const r = sent[i];
+      if (!r || !rows.includes(r)) return null;
+      const f = part === 'secret' ? r.secretF : r.urlF;
+      f.error(text);
+      return f.input;
     },
     value() {
       const out = [];
+      sent = [];
       for (const r of rows) {
         const url = r.url.value.trim();
         if (!url) continue;
         const o = { url, mention_mobile: r.mention.checked };
         if (r.secret.value && !r.secret.disabled) o.secret = r.secret.value;
         out.push(o);
+        sent.push(r);
       }
       const same = out.length === orig.length && out.every((o, i) => o.url === orig[i].url && o.mention_mobile === orig[i].mention && o.secret === undefined);
       return { list: out, changed: !same };
@@ -112,7 +128,13 @@ function botRow(w, ctx, on) {
       h('label', { class: 'check', for: mention.id }, mention, t('bot.mention')),
       h('span', { class: 'spacer' }), testBtn, removeBtn),
     verdict);
-  const r = { group, title, url, secret, mention };
+  const r = {
+    group, title, url, secret, mention, urlF, secretF,
+    clearErrors() {
+      urlF.error('');
+      secretF.error('');
+    },
+  };
 
   function paint() {
     const kind = detectPlatform(url.value);
@@ -152,8 +174,11 @@ function botRow(w, ctx, on) {
 
   url.addEventListener('input', () => {
     on.edited();
+    // a new URL may change what the secret must be: both messages go
+    r.clearErrors();
     paint();
   });
+  secret.addEventListener('input', () => secretF.error(''));
   paint();
   return r;
 }

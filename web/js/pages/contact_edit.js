@@ -2,8 +2,9 @@
 // (each verified in place, contact_verify.js), ID card number, the
 // notification language and the robots (contact_bots.js); an existing
 // contact's certificates and open applications, with links to them. An edit sends only
-// what changed, with the version it started from (If-Match); an API error
-// about one field is shown at that field.
+// what changed, with the version it started from (If-Match). A refused save
+// shows every problem the API lists at once, each at its field (a robot's in
+// its own row), and takes the focus to the first.
 
 import { LANGS, t, lang } from '../i18n.js';
 import { h, uid, button, field, selectEl, toast } from '../dom.js';
@@ -28,6 +29,18 @@ function usedBy(c) {
       h('a', { href: `#/applications/${x.id}` }, `#${x.id} ${domainsText(x.domains)}`), ' ',
       h('span', { class: 'muted' }, `${x.product} · ${t(`astate.${x.state}`)}`))), t('form.noApplications')),
     c.applications_total > apps.length ? h('p', { class: 'muted' }, t('form.moreApplications', { n: c.applications_total - apps.length })) : null);
+}
+
+/**
+ * The problems of a refused save as [{path, field, message}]: the API's
+ * "problems", or the error itself as one (an error about the whole request
+ * has neither path nor field).
+ */
+function saveProblems(e) {
+  const list = e && e.body && Array.isArray(e.body.problems) ? e.body.problems : [];
+  if (list.length) return list.map((p) => ({ path: String(p.path || ''), field: String(p.field || ''), message: String(p.message || '') }));
+  const fld = errField(e);
+  return [{ path: '', field: fld || '', message: errText(e) }];
 }
 
 /**
@@ -68,6 +81,12 @@ export async function contactDialog(id, reload, view) {
     testLanguage: () => (LANGS.includes(language.input.value) ? language.input.value : null),
   });
   const fields = { Name: name, Email: email.f, Mobile: mobile.f, IdCard: idCard, Language: language, Webhooks: bots };
+  const byPath = { name, email: email.f, mobile: mobile.f, id_card: idCard, language };
+  // a field's message goes as soon as the field is edited (email and mobile: contact_verify.js)
+  name.input.addEventListener('input', () => name.error(''));
+  idInput.addEventListener('input', () => idCard.error(''));
+  if (idRemove) idRemove.addEventListener('change', () => idCard.error(''));
+  language.input.addEventListener('change', () => language.error(''));
 
   const ok = h('button', { type: 'submit', class: 'btn btn-primary' }, t('common.ok'));
   const cancel = button(t('common.cancel'), () => d.close());
@@ -127,14 +146,11 @@ export async function contactDialog(id, reload, view) {
     d.error('');
     for (const f of Object.values(fields)) f.error('');
     const body = changes();
-    if (!name.input.value.trim()) {
-      name.error(t('form.required'));
-      name.input.focus();
-      return;
-    }
-    if (!mobile.f.input.value.trim()) {
-      mobile.f.error(t('form.required'));
-      mobile.f.input.focus();
+    // both required fields are named at once, like the server's problems
+    const missing = [name, mobile.f].filter((f) => !f.input.value.trim());
+    for (const f of missing) f.error(t('form.required'));
+    if (missing.length) {
+      missing[0].input.focus();
       return;
     }
     if (editing && Object.keys(body).length === 0) {
@@ -151,13 +167,32 @@ export async function contactDialog(id, reload, view) {
       reload(saved);
     } catch (e) {
       ok.disabled = false;
-      const fld = errField(e);
-      if (fld && fields[fld]) {
-        fields[fld].error(errText(e));
-        if (fields[fld].input) fields[fld].input.focus();
-      } else {
-        d.error(errText(e) + (e.requestId ? ` (${t('common.requestId', { id: e.requestId })})` : ''));
-      }
+      showProblems(e);
     }
+  }
+
+  /** Each problem of a refused save at its field, all at once; the focus to the first field. */
+  function showProblems(e) {
+    const general = [];
+    let first = null;
+    for (const p of saveProblems(e)) {
+      const input = showAt(p);
+      if (input === null) general.push(p.message);
+      else if (input && !first) first = input;
+    }
+    if (general.length) d.error(general.join(' ') + (e.requestId ? ` (${t('common.requestId', { id: e.requestId })})` : ''));
+    if (first) first.focus();
+  }
+
+  /** Shows problem p at its field; returns what to focus there (false: nothing), or null when it is no field's. */
+  function showAt(p) {
+    const path = p.path.replace(/^contact\./, '');
+    const hook = /^webhooks\[(\d+)\]\.(\w+)$/.exec(path);
+    const inRow = hook ? bots.problem(Number(hook[1]), hook[2], p.message) : null;
+    if (inRow) return inRow;
+    const f = byPath[path] || (hook || path === 'webhooks' ? bots : null) || (!path ? fields[p.field] : null);
+    if (!f) return null;
+    f.error(p.message);
+    return f.input || false;
   }
 }
