@@ -188,6 +188,14 @@ test('Accept-Language picks the language of every message; the structure is the 
   const zh = checkFour(res);
   checkShape(res, zh);
   assert.deepEqual(zh.problems.map((p) => [p.path, p.code]), en.problems.map((p) => [p.path, p.code]));
+  // every message in Chinese, each another than its English
+  const han = /[\u4e00-\u9fff]/;
+  assert.match(zh.message, han, zh.message);
+  zh.problems.forEach((p, i) => {
+    assert.match(p.message, han, `${p.path}: ${p.message}`);
+    assert.notEqual(p.message, en.problems[i].message);
+    assert.doesNotMatch(en.problems[i].message, han);
+  });
 });
 
 test('a clash with a contact of the longest name still answers valid text, cut at a whole character', async () => {
