@@ -128,6 +128,7 @@ void cc_h_contact_verif_send(struct cc_request *req);
 void cc_h_contact_verif_confirm(struct cc_request *req);
 void cc_h_verif_send(struct cc_request *req);
 void cc_h_verif_confirm(struct cc_request *req);
+void cc_h_verif_status(struct cc_request *req);
 
 /* rest_events.c */
 void cc_h_events_create(struct cc_request *req);

@@ -47,6 +47,8 @@ const struct cc_route cc_http_routes[] = {
      "Send a code to an address before saving it"},
     {"POST", "/v1/verifications/{id}/confirm", cc_h_verif_confirm, OPERATOR,
      "Confirm an address with the code"},
+    {"POST", "/v1/verifications/status", cc_h_verif_status, OPERATOR,
+     "Whether an address was confirmed in the last 30 minutes (saved verified if used now)"},
     {"POST", "/v1/events", cc_h_events_create, OPERATOR, "Record a certificate event"},
     {"GET", "/v1/events/{id}", cc_h_events_get, READONLY,
      "An event and the notifications it caused"},

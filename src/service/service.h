@@ -321,10 +321,14 @@ struct cc_verif_view {
     int64_t expires_at;
     int64_t resend_after;
     int64_t confirmed_at;
+    int64_t contact_id;          /* AlreadyExists: the other contact that has the address */
 };
 
 /* Sends a code to the contact's current email or mobile. Blocks for at most
- * the delivery timeout: call it off the HTTP worker threads. */
+ * the delivery timeout: call it off the HTTP worker threads. Both sends, when
+ * throttled (CC_ERR_THROTTLED) while the account's code to the address can
+ * still be typed in, fill *out with that code's id, expires_at and
+ * resend_after (else out->id is 0). */
 enum cc_err cc_verify_contact_send(struct cc_service *svc, const struct cc_caller *caller,
                                    int64_t contact_id, const char *channel,
                                    struct cc_verif_view *out, struct cc_error *err);
@@ -335,10 +339,20 @@ enum cc_err cc_verify_contact_confirm(struct cc_service *svc, const struct cc_ca
                                       struct cc_contact *out, struct cc_error *err);
 /* Sends a code to an address before any contact has it (language: NULL or
  * "en"/"zh-CN"). A contact saved with it within 30 minutes of confirmation
- * is saved verified. */
+ * is saved verified. contact_id (0: none) is the contact being edited, whose
+ * own address this may be; another contact of the account with the address
+ * is CC_ERR_ALREADY_EXISTS (field Email or Mobile) naming it, with its id in
+ * out->contact_id, and nothing is sent. */
 enum cc_err cc_verify_target_send(struct cc_service *svc, const struct cc_caller *caller,
                                   const char *channel, const char *target, const char *language,
-                                  struct cc_verif_view *out, struct cc_error *err);
+                                  int64_t contact_id, struct cc_verif_view *out,
+                                  struct cc_error *err);
+/* Whether the account confirmed the address in the last 30 minutes, so that
+ * a contact saved with it now is saved verified: out->confirmed_at (0: no),
+ * out->channel and out->target (masked). Operator or admin. */
+enum cc_err cc_verify_target_status(struct cc_service *svc, const struct cc_caller *caller,
+                                    const char *channel, const char *target,
+                                    struct cc_verif_view *out, struct cc_error *err);
 enum cc_err cc_verify_target_confirm(struct cc_service *svc, const struct cc_caller *caller,
                                      int64_t verification_id, const char *code,
                                      struct cc_verif_view *out, struct cc_error *err);

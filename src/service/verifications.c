@@ -130,7 +130,10 @@ struct send_op {
     char name[CC_NAME_MAX_BYTES + 1];
     char language[CC_LANG_MAX + 1];
     const char *code;
+    int64_t editing;               /* before saving: the contact being edited, 0 none */
     struct cc_verification v;
+    struct cc_verification valid;  /* throttled: the code that can still be typed in */
+    int64_t owner;                 /* the other contact that has the address */
 };
 
 /* Checks every sending limit; fills err with the wait when one is reached. */
@@ -142,21 +145,22 @@ static enum cc_err check_limits(const struct send_op *op, const struct cc_verif_
     const char *why = NULL;
     if (n->target_last_sent_at && now - n->target_last_sent_at < vc->resend_s * 1000) {
         wait = n->target_last_sent_at + vc->resend_s * 1000 - now;
-        why = "A code was just sent to this address";
+        why = N_("A code was just sent to this address");
     } else if (n->target_hour >= vc->max_per_hour) {
         wait = n->target_oldest_in_hour + 3600000 - now;
-        why = "This address has received the most codes allowed in an hour";
+        why = N_("This address has received the most codes allowed in an hour");
     } else if (n->target_day >= vc->max_per_day) {
         wait = n->target_oldest_in_day + 86400000 - now;
-        why = "This address has received the most codes allowed in a day";
+        why = N_("This address has received the most codes allowed in a day");
     } else if (n->account_hour >= vc->account_max_per_hour) {
         wait = n->account_oldest_in_hour + 3600000 - now;
-        why = "This account has sent the most codes allowed in an hour";
+        why = N_("This account has sent the most codes allowed in an hour");
     }
     if (!why)
         return CC_OK;
-    cc_error_set(err, CC_ERR_THROTTLED, "Verification", "%s; try again in %lld seconds.", why,
-                 (long long)ceil_s(wait));
+    cc_error_setn(err, CC_ERR_THROTTLED, "Verification", (long)ceil_s(wait),
+                  "%s; try again in %lld second.", "%s; try again in %lld seconds.", why,
+                  (long long)ceil_s(wait));
     err->retry_after_s = ceil_s(wait);
     return CC_ERR_THROTTLED;
 }
@@ -173,6 +177,41 @@ static enum cc_err supersede_latest(struct cc_tx *tx, int64_t account, int64_t c
     prev.status = CC_VERIF_SUPERSEDED;
     mask_finished(&prev);
     return cc_tx_verif_update(tx, &prev, NULL, err);
+}
+
+/* Before a code goes to an address typed into a dialog: no other contact of
+ * the account has it (the contact being edited may: it is its own). */
+static enum cc_err check_owner(struct cc_tx *tx, struct send_op *op, struct cc_error *err)
+{
+    int64_t account = op->caller->account_id;
+    enum cc_err rc;
+    if (op->editing) {
+        struct cc_contact *c = cc_malloc(sizeof *c);
+        rc = cc_tx_contact_get(tx, account, op->editing, c, err);
+        cc_free(c);
+        if (rc)
+            return rc;
+    }
+    char name[CC_NAME_MAX_BYTES + 1];
+    if ((rc = cc_tx_verif_address_owner(tx, account, op->channel, op->target, op->editing,
+                                        &op->owner, name, sizeof name, err)) ||
+        !op->owner)
+        return rc;
+    if (strcmp(op->channel, "email"))
+        return cc_error_set(err, CC_ERR_ALREADY_EXISTS, "Mobile",
+                            "This mobile number already belongs to the contact \"%s\".", name);
+    return cc_error_set(err, CC_ERR_ALREADY_EXISTS, "Email",
+                        "This email address already belongs to the contact \"%s\".", name);
+}
+
+/* A throttled send: the account's code to the address that is still good,
+ * so the caller can have it typed in instead of waiting. */
+static void find_valid(struct cc_tx *tx, struct send_op *op, const char *tag, int64_t now)
+{
+    struct cc_error none;
+    if (cc_tx_verif_valid_for_target(tx, op->caller->account_id, op->channel, tag, now,
+                                     op->svc->cfg.verify.max_attempts, &op->valid, &none))
+        memset(&op->valid, 0, sizeof op->valid);
 }
 
 static enum cc_err send_begin_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
@@ -196,15 +235,18 @@ static enum cc_err send_begin_tx(struct cc_tx *tx, void *arg, struct cc_error *e
         cc_free(c);
         if (rc)
             return rc;
-    }
+    } else if ((rc = check_owner(tx, op, err)))
+        return rc;
     char tag[CC_URL_TAG_LEN + 1];
     target_tag(op->svc, op->channel, op->target, tag);
     struct cc_verif_counts n;
     if ((rc = cc_tx_verif_counts(tx, account, op->channel, op->target, tag, now - 3600000,
                                  now - 86400000, &n, err)))
         return rc;
-    if ((rc = check_limits(op, &n, now, err)))
+    if ((rc = check_limits(op, &n, now, err))) {
+        find_valid(tx, op, tag, now);
         return rc;
+    }
     if (op->contact_id && (rc = supersede_latest(tx, account, op->contact_id, op->channel, err)))
         return rc;
     memset(&op->v, 0, sizeof op->v);
@@ -275,15 +317,29 @@ static void deliver(const struct send_op *op, struct cc_send_result *res)
     }
 }
 
+/* The still-valid code of a throttled send, as the caller sees it. */
+static void valid_view(const struct send_op *op, int64_t wait_s, struct cc_verif_view *out)
+{
+    out->id = op->valid.id;
+    cc_strlcpy(out->channel, op->channel, sizeof out->channel);
+    mask_target(op->channel, op->target, out->target, sizeof out->target);
+    out->expires_at = op->valid.expires_at;
+    out->resend_after = cc_now_ms() + wait_s * 1000;
+}
+
 static enum cc_err send_common(struct send_op *op, struct cc_verif_view *out,
                                struct cc_error *err)
 {
     char code[CODE_LEN + 1];
     new_code(code);
     op->code = code;
+    memset(out, 0, sizeof *out);
     enum cc_err rc = cc_store_write(op->svc->store, send_begin_tx, op, err);
     if (rc) {
         OPENSSL_cleanse(code, sizeof code);
+        if (rc == CC_ERR_THROTTLED && op->valid.id)
+            valid_view(op, err->retry_after_s, out);
+        out->contact_id = rc == CC_ERR_ALREADY_EXISTS ? op->owner : 0;
         return rc;
     }
     struct cc_send_result res;
@@ -342,12 +398,15 @@ enum cc_err cc_verify_contact_send(struct cc_service *svc, const struct cc_calle
 
 enum cc_err cc_verify_target_send(struct cc_service *svc, const struct cc_caller *caller,
                                   const char *channel, const char *target, const char *language,
-                                  struct cc_verif_view *out, struct cc_error *err)
+                                  int64_t contact_id, struct cc_verif_view *out,
+                                  struct cc_error *err)
 {
     struct send_op *op = NULL;
+    memset(out, 0, sizeof *out);
     enum cc_err rc = send_op_new(svc, caller, channel, &op, err);
     if (rc)
         return rc;
+    op->editing = contact_id;
     cc_strlcpy(op->language, "en", sizeof op->language);
     if (!target)
         rc = cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Target",
@@ -453,10 +512,13 @@ static enum cc_err confirm_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
             mask_finished(v); /* used up */
         if ((rc = cc_tx_verif_update(tx, v, NULL, err)))
             return rc;
-        cc_error_set(&op->result, CC_ERR_CODE_MISMATCH, NULL,
-                     left > 0 ? "The code is not right; %d attempts left."
-                              : "The code is not right; %d attempts left: send a new code.",
-                     left);
+        if (left > 0)
+            cc_error_setn(&op->result, CC_ERR_CODE_MISMATCH, NULL, left,
+                          "The code is wrong; %d attempt left.",
+                          "The code is wrong; %d attempts left.", left);
+        else
+            cc_error_set(&op->result, CC_ERR_CODE_MISMATCH, NULL,
+                         "The code is wrong and no attempts are left: send a new code.");
         op->result.attempts_left = left;
         return CC_OK;
     }
@@ -520,6 +582,51 @@ enum cc_err cc_verify_target_confirm(struct cc_service *svc, const struct cc_cal
     mask_target(op.v.channel, op.v.target, out->target, sizeof out->target);
     out->expires_at = op.v.expires_at;
     out->confirmed_at = op.v.confirmed_at;
+    return CC_OK;
+}
+
+/* ---- status before saving ----------------------------------------------------------- */
+struct status_op {
+    struct cc_service *svc;
+    const struct cc_caller *caller;
+    const char *channel;
+    const char *target;
+    int64_t at;
+};
+
+static enum cc_err status_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct status_op *op = arg;
+    (void)err;
+    op->at = svc_verify_recent(tx, op->svc, op->caller->account_id, op->channel, op->target,
+                               cc_now_ms());
+    return CC_OK;
+}
+
+enum cc_err cc_verify_target_status(struct cc_service *svc, const struct cc_caller *caller,
+                                    const char *channel, const char *target,
+                                    struct cc_verif_view *out, struct cc_error *err)
+{
+    char display[CC_EMAIL_MAX + 1], norm[CC_EMAIL_MAX + 1];
+    memset(out, 0, sizeof *out);
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_OPERATOR, err);
+    if (rc || (rc = channel_parse(channel, err)))
+        return rc;
+    if (!target)
+        return cc_error_set(err, CC_ERR_MISSING_PARAMETER, "Target",
+                            "target is required: the email address or mobile number to verify.");
+    if (!strcmp(channel, "email"))
+        rc = cc_validate_email(target, display, sizeof display, norm, sizeof norm, err);
+    else
+        rc = cc_validate_mobile(target, norm, sizeof norm, err);
+    if (rc)
+        return rc;
+    struct status_op op = {svc, caller, channel, norm, 0};
+    if ((rc = cc_store_write(svc->store, status_tx, &op, err)))
+        return rc;
+    cc_strlcpy(out->channel, channel, sizeof out->channel);
+    mask_target(channel, norm, out->target, sizeof out->target);
+    out->confirmed_at = op.at;
     return CC_OK;
 }
 

@@ -319,4 +319,53 @@ static enum cc_err tx_contact_set_verified(void *tx, int64_t account_id, int64_t
     return rc;
 }
 
+static enum cc_err tx_verif_valid_for_target(void *tx, int64_t account_id, const char *channel,
+                                             const char *tag, int64_t now, int64_t max_attempts,
+                                             struct cc_verification *out, struct cc_error *err)
+{
+    static const char sql[] =
+        "SELECT " VERIF_COLS " FROM verifications WHERE channel = ?2 AND target_tag = ?3 "
+        "AND account_id = ?1 AND status = 'sent' AND confirmed_at IS NULL AND expires_at > ?4 "
+        "AND attempts < ?5 ORDER BY id DESC LIMIT 1";
+    struct conn *c = tx;
+    sqlite3_stmt *s = cc_sq_stmt(c, sql, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_text(s, 2, channel, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, tag, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 4, now);
+    sqlite3_bind_int64(s, 5, max_attempts);
+    return one_row(c, s, out, err);
+}
+
+static enum cc_err tx_verif_address_owner(void *tx, int64_t account_id, const char *channel,
+                                          const char *target, int64_t except_id, int64_t *id,
+                                          char *name, size_t namesz, struct cc_error *err)
+{
+    static const char sql_email[] = "SELECT id, name FROM contacts WHERE account_id = ?1 "
+                                    "AND email_norm = ?2 AND id <> ?3";
+    static const char sql_mobile[] = "SELECT id, name FROM contacts WHERE account_id = ?1 "
+                                     "AND mobile = ?2 AND id <> ?3";
+    struct conn *c = tx;
+    *id = 0;
+    if (namesz)
+        name[0] = '\0';
+    sqlite3_stmt *s = cc_sq_stmt(c, strcmp(channel, "email") ? sql_mobile : sql_email, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_text(s, 2, target, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, except_id);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *id = sqlite3_column_int64(s, 0);
+        cc_sq_col_text(s, 1, name, namesz);
+    }
+    cc_sq_done(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return cc_sq_db_error(err, c->db, "looking up an address");
+    return CC_OK;
+}
+
 const struct cc_store_verif_ops cc_sq_verif_ops = {CC_STORE_VERIF_OPS(CC_STORE_OP_INIT)};

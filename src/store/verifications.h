@@ -70,6 +70,19 @@ struct cc_verif_counts {
       (int64_t account_id, const char *channel, const char *target, const char *tag,       \
        int64_t since, int64_t *at, struct cc_error *err),                                  \
       (account_id, channel, target, tag, since, at, err))                                  \
+    /* The account's newest code to the address (its tag) on channel that can still be    \
+     * typed in at `now`: sent, not confirmed, not expired, fewer than max_attempts wrong  \
+     * tries. CC_ERR_VERIFICATION_NOT_FOUND when there is none. */                        \
+    X(tx, verif_valid_for_target,                                                          \
+      (int64_t account_id, const char *channel, const char *tag, int64_t now,              \
+       int64_t max_attempts, struct cc_verification *out, struct cc_error *err),           \
+      (account_id, channel, tag, now, max_attempts, out, err))                             \
+    /* The account's contact other than except_id whose email (normalised) or mobile is   \
+     * target: its id in *id and its name in name (namesz bytes); *id 0 when none. */     \
+    X(tx, verif_address_owner,                                                             \
+      (int64_t account_id, const char *channel, const char *target, int64_t except_id,     \
+       int64_t *id, char *name, size_t namesz, struct cc_error *err),                      \
+      (account_id, channel, target, except_id, id, name, namesz, err))                     \
     /* Marks the contact's email or mobile verified at `at`, when its current address on  \
      * that channel is still target; CC_ERR_VERIFICATION_NOT_FOUND when the contact is    \
      * gone or its address changed. It writes the contact, but it is the last step of a   \

@@ -60,7 +60,7 @@ export async function contactDialog(id, reload, view) {
     }
   }
   const editing = Boolean(c);
-  const st = { version: c ? c.version : 0, contactId: c ? c.id : null };
+  const st = { version: c ? c.version : 0, contactId: c ? c.id : null, latest: null, saved: false };
   const name = field({ label: t('form.name'), input: h('input', { type: 'text', maxlength: '64', autocomplete: 'off', value: c ? c.name : '', placeholder: t('form.namePlaceholder') }), required: true });
   const email = verifyField('email', c, view.write);
   const mobile = verifyField('mobile', c, view.write);
@@ -100,6 +100,8 @@ export async function contactDialog(id, reload, view) {
     onClose() {
       email.stop();
       mobile.stop();
+      // an address verified here is saved verified already: the list shows it at once
+      if (st.latest && !st.saved) reload(st.latest);
     },
   });
   ok.addEventListener('click', (ev) => {
@@ -112,6 +114,7 @@ export async function contactDialog(id, reload, view) {
   });
   for (const v of [email, mobile]) v.onContact = (updated) => {
     st.version = updated.version;
+    st.latest = updated;
   };
 
   /** The body of the POST (everything given) or the PATCH (only what changed). */
@@ -132,8 +135,9 @@ export async function contactDialog(id, reload, view) {
       if (hooks.list.length) body.webhooks = hooks.list;
     } else {
       if (nm !== c.name) body.name = nm;
-      if (normEmail(em) !== normEmail(c.email)) body.email = em || null;
-      if (normMobile(mo) !== normMobile(c.mobile)) body.mobile = mo;
+      // an unchanged address the account confirmed lately is sent again, so it is saved verified
+      if (normEmail(em) !== normEmail(c.email) || email.needsSave()) body.email = em || null;
+      if (normMobile(mo) !== normMobile(c.mobile) || mobile.needsSave()) body.mobile = mo;
       if (ic) body.id_card = ic;
       else if (idRemove && idRemove.checked) body.id_card = null;
       if (lg !== c.language) body.language = lg;
@@ -146,11 +150,21 @@ export async function contactDialog(id, reload, view) {
     d.error('');
     for (const f of Object.values(fields)) f.error('');
     const body = changes();
-    // both required fields are named at once, like the server's problems
-    const missing = [name, mobile.f].filter((f) => !f.input.value.trim());
-    for (const f of missing) f.error(t('form.required'));
-    if (missing.length) {
-      missing[0].input.focus();
+    // every problem the dialog can tell by itself at once, like the server's: a
+    // missing name, and each address that is not verified (OK saves only verified
+    // addresses, a changed one verified again: the product promises it); focus
+    // goes to the first
+    const problems = [];
+    if (!name.input.value.trim()) {
+      name.error(t('form.required'));
+      problems.push(name);
+    }
+    for (const v of [email, mobile].filter((x) => x.isVerified() !== true)) {
+      v.f.error(v.isVerified() === null ? t('form.required') : t('verify.needVerified'));
+      problems.push(v.f);
+    }
+    if (problems.length) {
+      problems[0].input.focus();
       return;
     }
     if (editing && Object.keys(body).length === 0) {
@@ -162,6 +176,7 @@ export async function contactDialog(id, reload, view) {
       let saved;
       if (editing) saved = await api('PATCH', `/v1/contacts/${c.id}`, body, { ifMatch: st.version });
       else saved = await api('POST', '/v1/contacts', body);
+      st.saved = true;
       d.close();
       toast(t(editing ? 'contacts.updated' : 'contacts.created', { name: saved.name }));
       reload(saved);

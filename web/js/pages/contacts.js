@@ -8,6 +8,7 @@ import { h, append, clear, uid, button, badge, visuallyHidden, pageHead, pager }
 import { api, errText } from '../api.js';
 import { platformIcon, platformName } from '../platform.js';
 import { contactDialog } from './contact_edit.js';
+import { verifyDialog } from './contact_verify.js';
 import { testDialog } from './contact_test.js';
 import { deleteContact } from './contact_delete.js';
 
@@ -98,13 +99,28 @@ function contactsTable(items, reload, view) {
   return h('table', { class: 'grid' },
     h('caption', { class: 'sr-only' }, t('contacts.table')),
     h('thead', null, h('tr', null, head.map((x) => h('th', { scope: 'col' }, x)))),
-    h('tbody', null, items.map((c) => h('tr', null,
-      h('th', { scope: 'row', 'data-label': t('contacts.name') }, c.name),
-      addressCell(c.email, c.email_status, c.email_broken, 'contacts.emailBroken', t('contacts.email')),
-      addressCell(c.mobile, c.mobile_status, c.mobile_broken, 'contacts.mobileBroken', t('contacts.mobile')),
-      h('td', { 'data-label': t('contacts.bots') }, botIcons(c.webhooks)),
-      view.write ? h('td', { class: 'actions', 'data-label': t('common.actions') },
-        button(t('common.edit'), () => contactDialog(c.id, reload, view), 'btn-link'),
-        button(t('contacts.sendTest'), () => testDialog(c.id, reload), 'btn-link'),
-        button(t('common.delete'), () => deleteContact(c, reload), 'btn-link btn-link-danger')) : null))));
+    h('tbody', null, items.map((c) => contactRow(c, reload, view))));
+}
+
+function contactRow(c, reload, view) {
+  const unverified = (c.email && c.email_status !== 1) || c.mobile_status !== 1;
+  // A contact verified in the row's dialog is painted again in place, focus on its row.
+  const verified = (saved) => {
+    const row = contactRow(saved, reload, view);
+    tr.replaceWith(row);
+    const first = row.querySelector('td.actions button');
+    if (first) first.focus();
+  };
+  const tr = h('tr', null,
+    h('th', { scope: 'row', 'data-label': t('contacts.name') }, c.name),
+    addressCell(c.email, c.email_status, c.email_broken, 'contacts.emailBroken', t('contacts.email')),
+    addressCell(c.mobile, c.mobile_status, c.mobile_broken, 'contacts.mobileBroken', t('contacts.mobile')),
+    h('td', { 'data-label': t('contacts.bots') }, botIcons(c.webhooks)),
+    view.write ? h('td', { class: 'actions', 'data-label': t('common.actions') },
+      // contacts saved unverified (API, import) are verified from their row
+      unverified ? button(t('contacts.verify'), () => verifyDialog(c.id, verified), 'btn-link') : null,
+      button(t('common.edit'), () => contactDialog(c.id, reload, view), 'btn-link'),
+      button(t('contacts.sendTest'), () => testDialog(c.id, reload), 'btn-link'),
+      button(t('common.delete'), () => deleteContact(c, reload), 'btn-link btn-link-danger')) : null);
+  return tr;
 }
