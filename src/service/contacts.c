@@ -431,18 +431,23 @@ enum cc_err cc_contact_get(struct cc_service *svc, const struct cc_caller *calle
 /*
  * kw as the part of a stored mobile it stands for, when it is written as a
  * phone number is read: digits with spaces, dashes, dots or brackets between
- * them, and an optional "+86" / "0086" before them ("+86 158 1234",
- * "158-1234"). out gets the digits (after "+86" when one was given), as the
- * E.164 form addresses are stored in; returns 1 then, 0 when kw is no phone
- * number or already that form.
+ * them, and an optional "+86" before them ("+86 158 1234", "158-1234"), or
+ * a whole number after "0086". out gets the digits (after "+86" when one was
+ * given), as the E.164 form addresses are stored in; returns 1 then, 0 when kw
+ * is no phone number or already that form.
  */
 static int phone_keyword(const char *kw, char *out, size_t outsz)
 {
     size_t o = 0, digits = 0;
     int changed = 0;
-    if (!strncmp(kw, "0086", 4) || !strncmp(kw, "+86", 3)) {
-        changed = kw[0] == '0';
-        kw += kw[0] == '0' ? 4 : 3;
+    char mobile[CC_MOBILE_MAX + 1];
+    struct cc_error ignored;
+    /* "0086…" is a prefix only before a whole number: "0086-9051" may be digits 4–11 */
+    int intl = !strncmp(kw, "0086", 4) &&
+               !cc_validate_mobile(kw, mobile, sizeof mobile, &ignored);
+    if (intl || !strncmp(kw, "+86", 3)) {
+        changed = intl;
+        kw += intl ? 4 : 3;
         if (outsz < 4)
             return 0;
         memcpy(out, "+86", 3);
