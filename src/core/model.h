@@ -155,9 +155,11 @@ struct cc_notification {
     char key[96];                  /* idempotency key, also sent to robots as msgUuid */
     int64_t created_at, updated_at;
     /* Read with the delivery log (cc_store_notif_list / _get), for display: the
-     * event's type and the domains its data names (", "-joined, cut to fit). */
+     * event's type, the domains its data names (", "-joined, cut to fit) and the
+     * contact's name. */
     char event_type[64];
     char domain[256];
+    char contact_name[CC_NAME_MAX_BYTES + 1]; /* "" once the contact is deleted */
 };
 
 struct cc_attempt {

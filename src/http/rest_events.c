@@ -31,6 +31,8 @@ json_t *cc_render_notification(const struct cc_notification *n)
     json_object_set_new(o, "event_type", json_string(n->event_type));
     json_object_set_new(o, "domain", n->domain[0] ? json_string(n->domain) : json_null());
     json_object_set_new(o, "contact_id", json_integer(n->contact_id));
+    json_object_set_new(o, "contact_name",
+                        n->contact_name[0] ? json_string(n->contact_name) : json_null());
     json_object_set_new(o, "channel", json_string(n->channel));
     if (n->webhook_id)
         json_object_set_new(o, "webhook_id", json_integer(n->webhook_id));

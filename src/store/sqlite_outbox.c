@@ -17,15 +17,18 @@
     "id, account_id, event_id, contact_id, webhook_id, channel, target, status, "      \
     "attempts, next_attempt_at, lease_until, coalesce(last_error, ''), idempotency_key, " \
     "created_at, updated_at"
-/* NOTIF_COLS of notifications n, then its event's type and the domains its data
- * names (an array joined with ", ", or a single string). */
+/* NOTIF_COLS of notifications n, then its event's type, the domains its data
+ * names (an array joined with ", ", or a single string) and the contact's name. */
 #define NOTIF_EVENT_COLS                                                                \
     "n.id, n.account_id, n.event_id, n.contact_id, n.webhook_id, n.channel, n.target, " \
     "n.status, n.attempts, n.next_attempt_at, n.lease_until, coalesce(n.last_error, ''), " \
     "n.idempotency_key, n.created_at, n.updated_at, e.type, coalesce((SELECT "           \
     "group_concat(j.value, ', ') FROM json_each(e.data, '$.domains') j), "               \
-    "json_extract(e.data, '$.domain'), '')"
-#define NOTIF_EVENT_FROM " FROM notifications n JOIN events e ON e.id = n.event_id "
+    "json_extract(e.data, '$.domain'), ''), coalesce(c.name, '')"
+#define NOTIF_EVENT_FROM                                                                 \
+    " FROM notifications n JOIN events e ON e.id = n.event_id LEFT JOIN contacts c ON "   \
+    "c.id = n.contact_id AND c.account_id = n.account_id "
+
 
 static const char sql_event_insert[] =
     "INSERT INTO events(account_id, type, data, skipped, created_at) VALUES (?1, ?2, ?3, ?4, ?5)";
@@ -125,6 +128,7 @@ static void read_notif_event(sqlite3_stmt *s, struct cc_notification *n)
     read_notif(s, n);
     cc_sq_col_text(s, 15, n->event_type, sizeof n->event_type);
     col_text_cut(s, 16, n->domain, sizeof n->domain);
+    cc_sq_col_text(s, 17, n->contact_name, sizeof n->contact_name);
 }
 
 static enum cc_err tx_event_insert(void *tx, struct cc_event *e, struct cc_error *err)

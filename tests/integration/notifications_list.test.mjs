@@ -48,6 +48,7 @@ test('a channel an event skipped is in the delivery log with status skipped and 
     assert.equal(n.event_id, ev.id);
     assert.equal(n.event_type, 'certificate.expiring');
     assert.equal(n.domain, 'shop.example.com, www.shop.example.com');
+    assert.equal(n.contact_name, contact.name);
   }
   assert.equal(byChannel.email.last_error, 'email address not verified');
   assert.equal(byChannel.mobile.last_error, 'mobile number not verified');
@@ -69,6 +70,12 @@ test('a channel an event skipped is in the delivery log with status skipped and 
   assert.equal(detail.status, 'skipped');
   assert.deepEqual(detail.attempt_log, []);
   assert.deepEqual(detail.event_data, data);
+  assert.equal(detail.contact_name, contact.name);
+  // a deleted contact's history stays, without its name
+  assertOk(await api(server, 'DELETE', `/v1/contacts/${contact.id}`, { key: admin }), 204);
+  const gone = await get(readonly, `/v1/notifications/${byChannel.email.id}`);
+  assert.equal(gone.contact_name, null);
+  assert.equal(gone.status, 'skipped', 'deleting the contact does not make a skipped row cancelled');
 });
 
 test('a delivered notification names its event type and domain; its detail carries the event data', async () => {
