@@ -45,7 +45,7 @@ export function contactPicker(view, onChange, opts = {}) {
   const f = field({ label, input, required, extra: [toggle] });
   f.wrap.querySelector('.field-control').classList.add('cp');
   f.wrap.querySelector('.field-control').appendChild(list);
-  const st = { contacts: [], chosen: opts.chosen || null, active: -1, options: [], total: 0, timer: null, seq: 0 };
+  const st = { contacts: [], chosen: opts.chosen || null, active: -1, options: [], total: 0, timer: null, seq: 0, fresh: true };
   if (st.chosen) input.value = st.chosen.name;
 
   async function fetchContacts(keyword) {
@@ -81,8 +81,9 @@ export function contactPicker(view, onChange, opts = {}) {
   function paint() {
     clear(list);
     const words = input.value.trim().toLowerCase();
-    // searched by the server: its answer is the list (it matched emails and mobiles too)
-    const shown = opts.serverSearch ? st.contacts
+    // searched by the server: its answer is the list (it matched emails and mobiles
+    // too); until it comes, the names at hand that match
+    const shown = opts.serverSearch && st.fresh ? st.contacts
       : st.contacts.filter((c) => !words || c === st.chosen && input.value === c.name || c.name.toLowerCase().includes(words));
     st.options = shown.map((c) => h('li', { id: uid('cp-opt'), role: 'option', class: 'cp-option', 'aria-selected': 'false', 'data-id': String(c.id) },
       h('span', { class: 'cp-name' }, c.name), ' ', h('span', { class: 'cp-state' }, addressState(c))));
@@ -97,6 +98,7 @@ export function contactPicker(view, onChange, opts = {}) {
     const mine = st.seq;
     const got = await fetchContacts(keyword);
     if (mine !== st.seq) return; // a later search is on its way
+    st.fresh = true;
     // a choice made meanwhile stays in the list
     st.contacts = st.chosen && !got.some((x) => x.id === st.chosen.id) ? [st.chosen, ...got] : got;
     paint();
@@ -141,6 +143,7 @@ export function contactPicker(view, onChange, opts = {}) {
   }
 
   input.addEventListener('input', () => {
+    st.fresh = false;
     if (st.chosen && input.value !== st.chosen.name) {
       st.chosen = null;
       if (onChange) onChange(null);

@@ -97,7 +97,7 @@ function notificationsTable(items, load, view) {
       h('td', { 'data-label': cols[7] }, String(n.attempts)),
       h('td', { 'data-label': cols[8], class: 'wrap' }, n.status !== 'skipped' && n.last_error ? n.last_error : t('common.none')),
       h('td', { class: 'actions', 'data-label': cols[9] },
-        button(t('common.details'), () => notificationDialog(n.id, load, view), 'btn-link', { 'aria-label': `${t('common.details')} ${t('notif.detailTitle', { id: n.id })}` }),
+        button(t('common.details'), () => notificationDialog(n.id, load, view), 'btn-link'),
         canResend(view, n) ? button(t('notif.resend'), () => resend(n.id, load), 'btn-link') : null)))));
 }
 
