@@ -147,13 +147,19 @@ struct cc_notification {
     int64_t webhook_id;            /* channel "webhook" */
     char channel[8];               /* "email", "mobile", "webhook" */
     char target[CC_URL_MAX + 1];   /* masked */
-    char status[12];               /* pending, delivered, failed, dead, cancelled */
+    char status[12];               /* pending, delivered, failed, dead, cancelled, skipped */
     int64_t attempts;
     int64_t next_attempt_at;
     int64_t lease_until;
     char last_error[512];
     char key[96];                  /* idempotency key, also sent to robots as msgUuid */
     int64_t created_at, updated_at;
+    /* Read with the delivery log (cc_store_notif_list / _get), for display: the
+     * event's type, the domains its data names (", "-joined, cut to fit) and the
+     * contact's name. */
+    char event_type[64];
+    char domain[256];
+    char contact_name[CC_NAME_MAX_BYTES + 1]; /* "" once the contact is deleted */
 };
 
 struct cc_attempt {
@@ -175,6 +181,7 @@ struct cc_notif_filter {
     const char *status;            /* NULL: any */
     const char *channel;           /* NULL: any */
     int64_t page, page_size;
+    int without_skipped;           /* 1: leave out the channels an event skipped */
 };
 
 /* ---- the outcome of one send ---------------------------------------------------- */

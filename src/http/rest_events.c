@@ -3,7 +3,8 @@
  *   POST /v1/events                       record an event; notifications follow
  *   GET  /v1/events/{id}                  the event and what it caused
  *   GET  /v1/notifications                the delivery log, filtered and paged
- *   GET  /v1/notifications/{id}           one notification with every attempt
+ *   GET  /v1/notifications/{id}           one notification with every attempt and
+ *                                         its event's data
  *   POST /v1/notifications/{id}/resend    send a finished one again
  */
 #include <string.h>
@@ -27,7 +28,11 @@ json_t *cc_render_notification(const struct cc_notification *n, const char *lang
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(n->id));
     json_object_set_new(o, "event_id", json_integer(n->event_id));
+    json_object_set_new(o, "event_type", json_string(n->event_type));
+    json_object_set_new(o, "domain", n->domain[0] ? json_string(n->domain) : json_null());
     json_object_set_new(o, "contact_id", json_integer(n->contact_id));
+    json_object_set_new(o, "contact_name",
+                        n->contact_name[0] ? json_string(n->contact_name) : json_null());
     json_object_set_new(o, "channel", json_string(n->channel));
     if (n->webhook_id)
         json_object_set_new(o, "webhook_id", json_integer(n->webhook_id));
@@ -140,7 +145,8 @@ void cc_h_events_get(struct cc_request *req)
         cc_req_error(req, &err);
         return;
     }
-    struct cc_notif_filter f = {0, e.id, 0, NULL, NULL, 1, CC_PAGE_SIZE_MAX};
+    /* the channels skipped are in "skipped" already */
+    struct cc_notif_filter f = {0, e.id, 0, NULL, NULL, 1, CC_PAGE_SIZE_MAX, 1};
     int64_t total = 0;
     json_t *arr = list_notifications(req, &f, &total, &err);
     if (!arr) {
@@ -222,6 +228,16 @@ void cc_h_notifications_get(struct cc_request *req)
                            "reason", cc_render_text(cc_req_lang(req), a[i].reason)));
     cc_free(a);
     json_object_set_new(o, "attempt_log", arr);
+    /* what the event said (the certificate's fields), for the detail view */
+    struct cc_event e;
+    if (cc_event_get(cc_req_service(req), cc_req_caller(req), nt.event_id, &e, &err)) {
+        json_decref(o);
+        cc_req_error(req, &err);
+        return;
+    }
+    json_t *data = json_loads(e.data, 0, NULL);
+    json_object_set_new(o, "event_data", data ? data : json_object());
+    cc_event_free(&e);
     cc_req_json(req, 200, o);
 }
 

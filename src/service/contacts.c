@@ -644,6 +644,47 @@ enum cc_err cc_contact_get(struct cc_service *svc, const struct cc_caller *calle
     return CC_OK;
 }
 
+/*
+ * kw as the part of a stored mobile it stands for, when it is written as a
+ * phone number is read: digits with spaces, dashes, dots or brackets between
+ * them, and an optional "+86" before them ("+86 158 1234", "158-1234"), or
+ * a whole number after "0086". out gets the digits (after "+86" when one was
+ * given), as the E.164 form addresses are stored in; returns 1 then, 0 when kw
+ * is no phone number or already that form.
+ */
+static int phone_keyword(const char *kw, char *out, size_t outsz)
+{
+    size_t o = 0, digits = 0;
+    int changed = 0;
+    char mobile[CC_MOBILE_MAX + 1];
+    struct cc_error ignored;
+    /* "0086…" is a prefix only before a whole number: "0086-9051" may be digits 4–11 */
+    int intl = !strncmp(kw, "0086", 4) &&
+               !cc_validate_mobile(kw, mobile, sizeof mobile, &ignored);
+    if (intl || !strncmp(kw, "+86", 3)) {
+        changed = intl;
+        kw += intl ? 4 : 3;
+        if (outsz < 4)
+            return 0;
+        memcpy(out, "+86", 3);
+        o = 3;
+    }
+    for (const char *p = kw; *p; p++) {
+        if (*p >= '0' && *p <= '9') {
+            if (o + 1 >= outsz)
+                return 0;
+            out[o++] = *p;
+            digits++;
+        } else if (strchr(" -.()", *p)) {
+            changed = 1;
+        } else {
+            return 0;
+        }
+    }
+    out[o] = '\0';
+    return changed && digits >= 3;
+}
+
 enum cc_err cc_contact_list(struct cc_service *svc, const struct cc_caller *caller,
                             const char *keyword, int64_t page, int64_t page_size,
                             struct cc_contact_page *out, struct cc_error *err)
@@ -656,7 +697,7 @@ enum cc_err cc_contact_list(struct cc_service *svc, const struct cc_caller *call
     char kw[SVC_KEYWORD_SIZE];
     if ((rc = svc_keyword(keyword, kw, err)))
         return rc;
-    struct cc_contact_query q = {caller->account_id, kw, page, page_size, 0, NULL, NULL};
+    struct cc_contact_query q = {caller->account_id, kw, page, page_size, 0, NULL, NULL, NULL};
     /* Whoever sees addresses only masked may not search by their hidden parts (that
      * recovered a whole mobile in 14 searches): names, or a whole address exactly. */
     char email[CC_EMAIL_MAX + 1], email_norm[CC_EMAIL_MAX + 1], mobile[CC_MOBILE_MAX + 1];
@@ -668,6 +709,10 @@ enum cc_err cc_contact_list(struct cc_service *svc, const struct cc_caller *call
         if (!cc_validate_mobile(kw, mobile, sizeof mobile, &ignored))
             q.mobile_exact = mobile;
     }
+    /* "+86 158 1234", as the list shows mobiles, finds them as "+861581234" would */
+    char phone[SVC_KEYWORD_SIZE];
+    if (kw[0] && !q.names_only && phone_keyword(kw, phone, sizeof phone))
+        q.phone = phone;
     if ((rc = cc_store_contact_list(svc->store, &q, out, err)))
         return rc;
     for (size_t i = 0; i < out->n; i++)

@@ -6,8 +6,9 @@
  * channel that may receive it — the verified email, the verified mobile,
  * each robot — with an idempotency key, in the outbox the dispatcher
  * drains. What gets nothing (an unverified address, a contact without
- * robots) is written on the event with the reason, so nobody has to guess
- * why a message never came. Which addresses may receive is outbox.c's rule
+ * robots) is written on the event with the reason, and kept in the delivery
+ * log as a notification with status "skipped" and that reason (never sent,
+ * never resent), so nobody has to guess why a message never came. Which addresses may receive is outbox.c's rule
  * (svc_channel_check), applied here and again when the message is sent.
  */
 #include <stdio.h>
@@ -28,16 +29,9 @@ struct event_op {
     int64_t event_id;
 };
 
-static void skip(json_t *skipped, int64_t contact_id, const char *channel, const char *why)
-{
-    json_array_append_new(skipped, json_pack("{s:I, s:s, s:s}", "contact_id",
-                                             (json_int_t)contact_id, "channel", channel,
-                                             "reason", why));
-}
-
 static enum cc_err add(struct cc_tx *tx, const struct cc_event *e, int64_t contact_id,
                        const char *channel, int64_t webhook_id, const char *target,
-                       struct cc_error *err)
+                       const char *skipped_why, struct cc_error *err)
 {
     struct cc_notification n;
     memset(&n, 0, sizeof n);
@@ -47,11 +41,64 @@ static enum cc_err add(struct cc_tx *tx, const struct cc_event *e, int64_t conta
     n.webhook_id = webhook_id;
     cc_strlcpy(n.channel, channel, sizeof n.channel);
     cc_strlcpy(n.target, target, sizeof n.target);
+    if (skipped_why) {
+        cc_strlcpy(n.status, "skipped", sizeof n.status);
+        cc_strlcpy(n.last_error, skipped_why, sizeof n.last_error);
+    }
     n.next_attempt_at = e->created_at;
     n.created_at = e->created_at;
     snprintf(n.key, sizeof n.key, "e%lld-c%lld-%s-%lld", (long long)e->id, (long long)contact_id,
              channel, (long long)webhook_id);
     return cc_tx_notif_insert(tx, &n, err);
+}
+
+/* A channel the event cannot use: said on the event (skipped) and kept in the
+ * delivery log as a notification with status "skipped" (never sent), target
+ * the masked address when there is one. */
+static enum cc_err skip(struct cc_tx *tx, const struct cc_event *e, json_t *skipped,
+                        int64_t contact_id, const char *channel, const char *target,
+                        const char *why, struct cc_error *err)
+{
+    json_array_append_new(skipped, json_pack("{s:I, s:s, s:s}", "contact_id",
+                                             (json_int_t)contact_id, "channel", channel,
+                                             "reason", why));
+    return add(tx, e, contact_id, channel, 0, target, why, err);
+}
+
+/* One contact's notifications of event e: one per channel that may receive it,
+ * a skipped one for each that may not. */
+static enum cc_err contact_notifications(struct cc_tx *tx, const struct cc_event *e,
+                                         const struct cc_contact *c, json_t *skipped,
+                                         struct cc_error *err)
+{
+    char masked[CC_URL_MAX + 1] = "";
+    /* the same rule the outbox applies again when it sends (outbox.c) */
+    enum svc_channel ok = svc_channel_check(c, "email");
+    enum cc_err rc;
+    if (ok != SVC_CHANNEL_NONE)
+        cc_mask_email(c->email, masked, sizeof masked);
+    if (ok == SVC_CHANNEL_NONE)
+        rc = skip(tx, e, skipped, c->id, "email", "", "no email address", err);
+    else if (ok == SVC_CHANNEL_UNVERIFIED)
+        rc = skip(tx, e, skipped, c->id, "email", masked, "email address not verified", err);
+    else
+        rc = add(tx, e, c->id, "email", 0, masked, NULL, err);
+    if (rc)
+        return rc;
+    masked[0] = '\0';
+    if (c->mobile[0])
+        cc_mask_mobile(c->mobile, masked, sizeof masked);
+    if (svc_channel_check(c, "mobile") != SVC_CHANNEL_OK)
+        rc = skip(tx, e, skipped, c->id, "mobile", masked, "mobile number not verified", err);
+    else
+        rc = add(tx, e, c->id, "mobile", 0, masked, NULL, err);
+    if (!rc && c->n_webhooks == 0)
+        rc = skip(tx, e, skipped, c->id, "webhook", "", "no notification robots", err);
+    for (int w = 0; w < c->n_webhooks && !rc; w++) {
+        cc_mask_webhook_url(c->webhooks[w].url, masked, sizeof masked);
+        rc = add(tx, e, c->id, "webhook", c->webhooks[w].id, masked, NULL, err);
+    }
+    return rc;
 }
 
 enum cc_err svc_event_raise_tx(struct cc_tx *tx, const struct cc_caller *caller,
@@ -66,7 +113,6 @@ enum cc_err svc_event_raise_tx(struct cc_tx *tx, const struct cc_caller *caller,
     e.created_at = cc_now_ms();
     struct cc_contact *c = cc_malloc(sizeof *c);
     json_t *skipped = json_array();
-    char masked[CC_URL_MAX + 1];
     enum cc_err rc = CC_OK;
     /* The event first (for its id), its skipped list written at the end. */
     e.skipped = "[]";
@@ -81,30 +127,7 @@ enum cc_err svc_event_raise_tx(struct cc_tx *tx, const struct cc_caller *caller,
         }
         if (rc)
             break;
-        /* the same rule the outbox applies again when it sends (outbox.c) */
-        enum svc_channel ok = svc_channel_check(c, "email");
-        if (ok == SVC_CHANNEL_NONE) {
-            skip(skipped, c->id, "email", "no email address");
-        } else if (ok == SVC_CHANNEL_UNVERIFIED) {
-            skip(skipped, c->id, "email", "email address not verified");
-        } else {
-            cc_mask_email(c->email, masked, sizeof masked);
-            rc = add(tx, &e, c->id, "email", 0, masked, err);
-        }
-        if (rc)
-            break;
-        if (svc_channel_check(c, "mobile") != SVC_CHANNEL_OK) {
-            skip(skipped, c->id, "mobile", "mobile number not verified");
-        } else {
-            cc_mask_mobile(c->mobile, masked, sizeof masked);
-            rc = add(tx, &e, c->id, "mobile", 0, masked, err);
-        }
-        if (!rc && c->n_webhooks == 0)
-            skip(skipped, c->id, "webhook", "no notification robots");
-        for (int w = 0; w < c->n_webhooks && !rc; w++) {
-            cc_mask_webhook_url(c->webhooks[w].url, masked, sizeof masked);
-            rc = add(tx, &e, c->id, "webhook", c->webhooks[w].id, masked, err);
-        }
+        rc = contact_notifications(tx, &e, c, skipped, err);
     }
     if (!rc) {
         /* The skipped list, now complete, replaces the placeholder. */
@@ -194,14 +217,16 @@ enum cc_err cc_notification_list(struct cc_service *svc, const struct cc_caller 
     enum cc_err rc = cc_service_require(caller, CC_ROLE_READONLY, err);
     if (rc)
         return rc;
-    static const char *statuses[] = {"pending", "delivered", "failed", "dead", "cancelled"};
+    static const char *statuses[] = {"pending", "delivered", "failed", "dead", "cancelled",
+                                     "skipped"};
     static const char *channels[] = {"email", "mobile", "webhook"};
     int ok = !f->status;
-    for (size_t i = 0; !ok && i < 5; i++)
+    for (size_t i = 0; !ok && i < 6; i++)
         ok = !strcmp(f->status, statuses[i]);
     if (!ok)
         return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "Status",
-                            "status must be pending, delivered, failed, dead or cancelled.");
+                            "status must be pending, delivered, failed, dead, cancelled or "
+                            "skipped.");
     ok = !f->channel;
     for (size_t i = 0; !ok && i < 3; i++)
         ok = !strcmp(f->channel, channels[i]);
@@ -248,6 +273,17 @@ enum cc_err cc_notification_resend(struct cc_service *svc, const struct cc_calle
     enum cc_err rc = cc_service_require(caller, CC_ROLE_OPERATOR, err);
     if (rc)
         return rc;
+    /* A skipped notification never changes, so reading it before the write is exact. */
+    struct cc_notification *n = cc_malloc(sizeof *n);
+    rc = cc_store_notif_get(svc->store, caller->account_id, id, n, err);
+    int skipped = !rc && !strcmp(n->status, "skipped");
+    cc_free(n);
+    if (rc)
+        return rc;
+    if (skipped)
+        return cc_error_set(err, CC_ERR_INVALID_TRANSITION, NULL,
+                            "A skipped notification was never sent and cannot be resent: verify "
+                            "the address or add a robot, then raise the event again.");
     struct resend_op op = {caller, id};
     if ((rc = cc_store_write(svc->store, resend_tx, &op, err)))
         return rc;

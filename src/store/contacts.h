@@ -19,6 +19,11 @@ struct cc_contact_query {
      * no email) or mobile_exact (normalised, NULL: no mobile) — never a part of one. */
     int names_only;
     const char *email_exact, *mobile_exact;
+    /* A keyword written as a phone number is shown ("+86 158 1234", "158-1234"), in the
+     * form addresses are stored: digits and a leading "+86", without spaces or dashes;
+     * NULL when the keyword is not one or is already that form. Matched as a part of an
+     * address like the keyword itself (never when names_only). */
+    const char *phone;
 };
 
 /* A contact as another one's clash names it. */

@@ -21,7 +21,7 @@ struct cc_test_send_counts {
     /* Writes e->skipped on the event e->id. */                                            \
     X(tx, event_set_skipped, (const struct cc_event *e, struct cc_error *err), (e, err))   \
     /* Inserts n unless a notification with its idempotency key exists (then n->id is    \
-     * 0). */                                                                              \
+     * 0): pending, or skipped (n->status "skipped") with why in n->last_error. */        \
     X(tx, notif_insert, (struct cc_notification *n, struct cc_error *err), (n, err))       \
     /* Claims up to max due notifications (pending, next_attempt_at and lease_until       \
      * passed) for lease_ms, leased to owner (the claiming dispatcher's instance id,      \

@@ -345,7 +345,7 @@ static enum cc_err list_names(struct conn *c, const struct cc_contact_query *q, 
 static enum cc_err list_locked(struct conn *c, const struct cc_contact_query *q,
                                struct cc_contact_page *out, struct cc_error *err)
 {
-    char kw[4 * CC_KEYWORD_MAX_CHARS + 1] = "", phrase[2 * sizeof kw + 3];
+    char kw[4 * CC_KEYWORD_MAX_CHARS + 1] = "", phrase[4 * sizeof kw + 12];
     size_t kwchars = 0;
     if (q->keyword && q->keyword[0]) {
         cc_strlcpy(kw, q->keyword, sizeof kw);
@@ -363,6 +363,13 @@ static enum cc_err list_locked(struct conn *c, const struct cc_contact_query *q,
         arg = kw;
     } else {
         fts_phrase(kw, phrase, sizeof phrase);
+        if (q->phone && q->phone[0]) {
+            /* either form of a phone number: as typed, or as the mobile is stored */
+            char alt[2 * sizeof kw + 3];
+            fts_phrase(q->phone, alt, sizeof alt);
+            size_t len = strlen(phrase);
+            snprintf(phrase + len, sizeof phrase - len, " OR %s", alt);
+        }
         count_id = ST_LIST_FTS_COUNT;
         page_id = ST_LIST_FTS;
         arg = phrase;

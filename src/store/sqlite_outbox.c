@@ -6,6 +6,7 @@
  * (and a lease that is not finished runs out anyway), and finished with
  * their attempt in one transaction.
  */
+#include <assert.h>
 #include <string.h>
 
 #include "store/sqlite_int.h"
@@ -16,6 +17,18 @@
     "id, account_id, event_id, contact_id, webhook_id, channel, target, status, "      \
     "attempts, next_attempt_at, lease_until, coalesce(last_error, ''), idempotency_key, " \
     "created_at, updated_at"
+/* NOTIF_COLS of notifications n, then its event's type, the domains its data
+ * names (an array joined with ", ", or a single string) and the contact's name. */
+#define NOTIF_EVENT_COLS                                                                \
+    "n.id, n.account_id, n.event_id, n.contact_id, n.webhook_id, n.channel, n.target, " \
+    "n.status, n.attempts, n.next_attempt_at, n.lease_until, coalesce(n.last_error, ''), " \
+    "n.idempotency_key, n.created_at, n.updated_at, e.type, coalesce((SELECT "           \
+    "group_concat(j.value, ', ') FROM json_each(e.data, '$.domains') j), "               \
+    "json_extract(e.data, '$.domain'), ''), coalesce(c.name, '')"
+#define NOTIF_EVENT_FROM                                                                 \
+    " FROM notifications n JOIN events e ON e.id = n.event_id LEFT JOIN contacts c ON "   \
+    "c.id = n.contact_id AND c.account_id = n.account_id "
+
 
 static const char sql_event_insert[] =
     "INSERT INTO events(account_id, type, data, skipped, created_at) VALUES (?1, ?2, ?3, ?4, ?5)";
@@ -24,8 +37,8 @@ static const char sql_event_get[] =
     "WHERE account_id = ?1 AND id = ?2";
 static const char sql_notif_insert[] =
     "INSERT INTO notifications(account_id, event_id, contact_id, webhook_id, channel, target, "
-    "status, attempts, next_attempt_at, idempotency_key, created_at, updated_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', 0, ?7, ?8, ?9, ?9) "
+    "status, attempts, next_attempt_at, idempotency_key, created_at, updated_at, last_error) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?10, 0, ?7, ?8, ?9, ?9, nullif(?11, '')) "
     "ON CONFLICT (idempotency_key) DO NOTHING";
 static const char sql_notif_claim[] =
     "SELECT " NOTIF_COLS " FROM notifications WHERE status = 'pending' AND next_attempt_at <= ?1 "
@@ -50,15 +63,18 @@ static const char sql_cancel_contact[] =
     "AND status = 'pending'";
 static const char sql_resend[] =
     "UPDATE notifications SET status = 'pending', next_attempt_at = ?3, lease_until = 0, "
-    "updated_at = ?3 WHERE account_id = ?1 AND id = ?2 AND status <> 'pending'";
+    "updated_at = ?3 WHERE account_id = ?1 AND id = ?2 AND status NOT IN ('pending', 'skipped')";
 static const char sql_notif_get[] =
-    "SELECT " NOTIF_COLS " FROM notifications WHERE account_id = ?1 AND id = ?2";
+    "SELECT " NOTIF_EVENT_COLS NOTIF_EVENT_FROM "WHERE n.account_id = ?1 AND n.id = ?2";
 /* Filters are optional: a NULL or 0 argument matches everything. */
 #define NOTIF_FILTER                                                                  \
     "WHERE account_id = ?1 AND (?2 = 0 OR event_id = ?2) AND (?3 = 0 OR contact_id = ?3) " \
-    "AND (?4 IS NULL OR status = ?4) AND (?5 IS NULL OR channel = ?5)"
+    "AND (?4 IS NULL OR status = ?4) AND (?5 IS NULL OR channel = ?5) "                   \
+    "AND (?8 = 0 OR status <> 'skipped')"
+/* The page's ids from the filter alone (its indexes), then their events joined. */
 static const char sql_notif_list[] =
-    "SELECT " NOTIF_COLS " FROM notifications " NOTIF_FILTER " ORDER BY id DESC LIMIT ?6 OFFSET ?7";
+    "SELECT " NOTIF_EVENT_COLS NOTIF_EVENT_FROM "WHERE n.id IN (SELECT id FROM notifications "
+    NOTIF_FILTER " ORDER BY id DESC LIMIT ?6 OFFSET ?7) ORDER BY n.id DESC";
 static const char sql_notif_count[] = "SELECT count(*) FROM notifications " NOTIF_FILTER;
 static const char sql_attempts_list[] =
     "SELECT id, notification_id, started_at, latency_ms, outcome, http_status, platform_code, "
@@ -85,6 +101,34 @@ static void read_notif(sqlite3_stmt *s, struct cc_notification *n)
     cc_sq_col_text(s, 12, n->key, sizeof n->key);
     n->created_at = sqlite3_column_int64(s, 13);
     n->updated_at = sqlite3_column_int64(s, 14);
+}
+
+/* Column i as text in out; a longer one is cut on a character boundary and ends
+ * with "…". */
+static void col_text_cut(sqlite3_stmt *s, int i, char *out, size_t outsz)
+{
+    static const char ellipsis[] = "\xe2\x80\xa6";
+    const char *t = (const char *)sqlite3_column_text(s, i);
+    size_t len = t ? strlen(t) : 0;
+    assert(outsz > sizeof ellipsis);
+    if (len < outsz) {
+        memcpy(out, t ? t : "", len + 1);
+        return;
+    }
+    size_t cut = outsz - sizeof ellipsis;
+    while (cut > 0 && ((unsigned char)t[cut] & 0xC0) == 0x80)
+        cut--;
+    memcpy(out, t, cut);
+    memcpy(out + cut, ellipsis, sizeof ellipsis);
+}
+
+/* A row of NOTIF_EVENT_COLS. */
+static void read_notif_event(sqlite3_stmt *s, struct cc_notification *n)
+{
+    read_notif(s, n);
+    cc_sq_col_text(s, 15, n->event_type, sizeof n->event_type);
+    col_text_cut(s, 16, n->domain, sizeof n->domain);
+    cc_sq_col_text(s, 17, n->contact_name, sizeof n->contact_name);
 }
 
 static enum cc_err tx_event_insert(void *tx, struct cc_event *e, struct cc_error *err)
@@ -159,6 +203,10 @@ static enum cc_err tx_notif_insert(void *tx, struct cc_notification *n, struct c
     sqlite3_bind_int64(s, 7, n->next_attempt_at);
     sqlite3_bind_text(s, 8, n->key, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 9, n->created_at);
+    /* only 'pending' (to be sent) or 'skipped' (kept to say why not) start a row */
+    sqlite3_bind_text(s, 10, strcmp(n->status, "skipped") ? "pending" : "skipped", -1,
+                      SQLITE_STATIC);
+    sqlite3_bind_text(s, 11, n->last_error, -1, SQLITE_STATIC);
     enum cc_err rc = cc_sq_step_done(c, s, "saving a notification", err);
     if (!rc)
         n->id = sqlite3_changes(c->db) ? sqlite3_last_insert_rowid(c->db) : 0;
@@ -372,6 +420,7 @@ static void bind_filter(sqlite3_stmt *s, const struct cc_notif_filter *f)
         sqlite3_bind_text(s, 4, f->status, -1, SQLITE_STATIC);
     if (f->channel)
         sqlite3_bind_text(s, 5, f->channel, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 8, f->without_skipped);
 }
 
 static enum cc_err read_notif_list(void *impl, const struct cc_notif_filter *f,
@@ -399,7 +448,7 @@ static enum cc_err read_notif_list(void *impl, const struct cc_notif_filter *f,
     struct cc_notification *items = cc_calloc((size_t)f->page_size, sizeof *items);
     int rc = SQLITE_DONE;
     while (*n < (size_t)f->page_size && (rc = sqlite3_step(s)) == SQLITE_ROW)
-        read_notif(s, &items[(*n)++]);
+        read_notif_event(s, &items[(*n)++]);
     cc_sq_done(s);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         cc_free(items);
@@ -423,7 +472,7 @@ static enum cc_err read_notif_get(void *impl, int64_t account_id, int64_t id,
     sqlite3_bind_int64(s, 2, id);
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW)
-        read_notif(s, out);
+        read_notif_event(s, out);
     cc_sq_done(s);
     if (rc == SQLITE_DONE)
         return cc_error_set(err, CC_ERR_NOT_FOUND, NULL, "The notification does not exist.");

@@ -343,7 +343,9 @@ test('the delivery log shows each notification, its attempts with the platform a
   await page.getByRole('navigation', { name: 'Main navigation' }).getByRole('link', { name: 'Notifications' }).click();
   await page.getByRole('heading', { name: 'Notifications', level: 1 }).waitFor();
   await page.getByLabel('Channel', { exact: true }).selectOption('webhook');
-  await page.getByLabel('Contact', { exact: true }).selectOption(String(contactId));
+  // the Contact filter is a searchable picker: type, then choose
+  await page.getByRole('combobox', { name: 'Contact' }).fill(person.name);
+  await page.getByRole('option', { name: new RegExp(person.name) }).click();
   // the robots' notifications, delivered (poll: the dispatcher may still be at it)
   const delivered = page.getByRole('row').filter({ hasText: 'Delivered' });
   await waitFor(async () => {

@@ -4,9 +4,11 @@
 // sign-out, the navigation) and picks the page from the URL hash (#/contacts,
 // #/notifications, #/certificates, #/endpoints, #/applications, #/settings, #/audit
 // (admins), #/guide; an
-// id after the page, #/certificates/7, opens that one's detail). Each page
-// gets a view: the user, what the role allows, and alive() — false once
-// another page has been drawn, so a late answer does not paint over it.
+// id after the page, #/certificates/7, opens that one's detail; a query after
+// it, #/contacts?page=3&size=50&q=li, is the page's place: its paging, search
+// and filters). Each page gets a view: the user, what the role allows, and
+// alive() — false once another page has been drawn, so a late answer does not
+// paint over it.
 
 import { LANGS, t, lang, setLang, initialLang } from './i18n.js';
 import { h, uid, clear, button, selectEl, toast } from './dom.js';
@@ -33,6 +35,7 @@ const app = {
   user: null, // {id, account_id, email, role, language, created_at}
   langChosen: false, // the language was switched on the sign-in page
   drawn: 0, // counts the pages drawn; a view is alive while it is the last
+  shown: null, // {route, view} of the page drawn last
 };
 
 function startSession(r) {
@@ -51,6 +54,29 @@ function route() {
   const r = m ? m[1] : 'contacts';
   if (r === 'audit' && !isAdmin(app.user)) return 'contacts'; // admins only
   return Object.hasOwn(PAGES, r) ? r : 'contacts';
+}
+
+/** The query part of the hash: #/contacts?page=2 → URLSearchParams {page: 2}. */
+function hashQuery() {
+  const h = location.hash || '';
+  const i = h.indexOf('?');
+  return new URLSearchParams(i >= 0 ? h.slice(i + 1) : '');
+}
+
+/**
+ * Writes a page's place into the URL: #/<route>?<params> (empty values left
+ * out) as a new history entry, or in place of the current one (replace) —
+ * which does not announce itself, so nothing is drawn again.
+ */
+function setHashQuery(r, params, replace) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== '' && v !== null && v !== undefined) q.set(k, String(v));
+  const s = q.toString();
+  const hash = `#/${r}${s ? `?${s}` : ''}`;
+  if (hash === location.hash) return false;
+  if (replace) history.replaceState(history.state, '', hash);
+  else location.hash = hash;
+  return true;
 }
 
 function focusTitle() {
@@ -160,7 +186,15 @@ function newView() {
   app.drawn += 1;
   const mine = app.drawn;
   const user = app.user;
-  return { user, write: canWrite(user), admin: isAdmin(user), alive: () => mine === app.drawn, renew: newView };
+  const r = route();
+  // onQuery: set by a page that redraws itself when only the hash's query
+  // changes (its paging or search; back and forward), instead of being drawn anew
+  return {
+    user, write: canWrite(user), admin: isAdmin(user), alive: () => mine === app.drawn, renew: newView,
+    query: hashQuery,
+    setQuery: (params, replace) => setHashQuery(r, params, replace),
+    onQuery: null,
+  };
 }
 
 function renderApp() {
@@ -174,7 +208,9 @@ function renderApp() {
   const main = h('main', { id: 'main', class: 'main', tabindex: '-1' });
   root.appendChild(topBar(menuBtn));
   root.appendChild(h('div', { class: 'body' }, nav, main));
-  PAGES[r](main, newView());
+  const view = newView();
+  app.shown = { route: r, view };
+  PAGES[r](main, view);
 }
 
 onSessionLost(() => {
@@ -196,6 +232,12 @@ async function boot() {
   window.addEventListener('hashchange', () => {
     if (!app.user) return;
     closeAllDialogs();
+    const shown = app.shown;
+    // the same page at another place (paging, search, back/forward): it moves there itself
+    if (shown && shown.route === route() && shown.view.alive() && shown.view.onQuery) {
+      shown.view.onQuery(hashQuery());
+      return;
+    }
     renderApp();
     focusTitle();
   });

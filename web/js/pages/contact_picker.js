@@ -4,6 +4,9 @@
 // ending with "Create Contact", which opens the same dialog as the contacts
 // page and selects the new contact. Arrow keys move through the options,
 // Enter picks one, Escape closes the list (and only the list).
+// The Notifications page uses it as its Contact filter: no "Create Contact",
+// an "All contacts" option, and every search asked of the server (which also
+// matches emails and mobiles), so any contact of the account can be found.
 
 import { t } from '../i18n.js';
 import { h, uid, clear, field } from '../dom.js';
@@ -11,6 +14,7 @@ import { api } from '../api.js';
 import { contactDialog } from './contact_edit.js';
 
 const CREATE = 'create';
+const ALL = 'all';
 
 /** "email verified, mobile unverified" — what the option says about the contact's addresses. */
 export function addressState(c) {
@@ -21,20 +25,28 @@ export function addressState(c) {
 
 /**
  * The picker: {wrap, value() (the chosen contact or null), select(contact),
- * refresh(id)}; onChange(contact) runs after each choice.
+ * refresh(id)}; onChange(contact) runs after each choice (null: none, or All).
+ * opts: label (the field's name; "Contact"), required (true), create (offer
+ * "Create Contact" to writers; true), all (the words of an option choosing no
+ * contact; none), serverSearch (each search asks the server; else only an
+ * account of more than 100 contacts), chosen ({id, name} shown at the start).
  */
-export function contactPicker(view, onChange) {
+export function contactPicker(view, onChange, opts = {}) {
+  const label = opts.label || t('apply.contact');
+  const required = opts.required !== false;
+  const create = opts.create !== false && view.write;
   const listId = uid('cp-list');
   const input = h('input', {
     type: 'text', role: 'combobox', autocomplete: 'off', 'aria-autocomplete': 'list',
     'aria-expanded': 'false', 'aria-controls': listId, placeholder: t('picker.placeholder'),
   });
   const toggle = h('button', { type: 'button', class: 'btn btn-small cp-toggle', tabindex: '-1', 'aria-label': t('picker.show'), 'aria-controls': listId, 'aria-expanded': 'false' }, '▾');
-  const list = h('ul', { id: listId, role: 'listbox', class: 'cp-list', hidden: true, 'aria-label': t('apply.contact') });
-  const f = field({ label: t('apply.contact'), input, required: true, extra: [toggle] });
+  const list = h('ul', { id: listId, role: 'listbox', class: 'cp-list', hidden: true, 'aria-label': label });
+  const f = field({ label, input, required, extra: [toggle] });
   f.wrap.querySelector('.field-control').classList.add('cp');
   f.wrap.querySelector('.field-control').appendChild(list);
-  const st = { contacts: [], chosen: null, active: -1, options: [], total: 0, timer: null };
+  const st = { contacts: [], chosen: opts.chosen || null, active: -1, options: [], total: 0, timer: null, seq: 0, fresh: true };
+  if (st.chosen) input.value = st.chosen.name;
 
   async function fetchContacts(keyword) {
     const q = new URLSearchParams({ page: '1', page_size: '100' });
@@ -69,16 +81,24 @@ export function contactPicker(view, onChange) {
   function paint() {
     clear(list);
     const words = input.value.trim().toLowerCase();
-    const shown = st.contacts.filter((c) => !words || c === st.chosen && input.value === c.name || c.name.toLowerCase().includes(words));
+    // searched by the server: its answer is the list (it matched emails and mobiles
+    // too); until it comes, the names at hand that match
+    const shown = opts.serverSearch && st.fresh ? st.contacts
+      : st.contacts.filter((c) => !words || c === st.chosen && input.value === c.name || c.name.toLowerCase().includes(words));
     st.options = shown.map((c) => h('li', { id: uid('cp-opt'), role: 'option', class: 'cp-option', 'aria-selected': 'false', 'data-id': String(c.id) },
       h('span', { class: 'cp-name' }, c.name), ' ', h('span', { class: 'cp-state' }, addressState(c))));
+    if (opts.all) st.options.unshift(h('li', { id: uid('cp-opt'), role: 'option', class: 'cp-option cp-all', 'aria-selected': 'false', 'data-id': ALL }, opts.all));
     if (!shown.length) list.appendChild(h('li', { class: 'cp-empty', role: 'presentation' }, t('picker.none')));
-    if (view.write) st.options.push(h('li', { id: uid('cp-opt'), role: 'option', class: 'cp-option cp-create', 'aria-selected': 'false', 'data-id': CREATE }, `+ ${t('contacts.create')}`));
+    if (create) st.options.push(h('li', { id: uid('cp-opt'), role: 'option', class: 'cp-option cp-create', 'aria-selected': 'false', 'data-id': CREATE }, `+ ${t('contacts.create')}`));
     for (const el of st.options) list.appendChild(el);
   }
 
   async function load(keyword) {
+    st.seq += 1;
+    const mine = st.seq;
     const got = await fetchContacts(keyword);
+    if (mine !== st.seq) return; // a later search is on its way
+    st.fresh = true;
     // a choice made meanwhile stays in the list
     st.contacts = st.chosen && !got.some((x) => x.id === st.chosen.id) ? [st.chosen, ...got] : got;
     paint();
@@ -87,7 +107,7 @@ export function contactPicker(view, onChange) {
 
   /** Only the first 100 contacts are at hand: an account with more is searched by the server. */
   function searchServer() {
-    if (st.total <= 100) return;
+    if (st.total <= 100 && !opts.serverSearch) return;
     clearTimeout(st.timer);
     st.timer = setTimeout(() => load(input.value.trim()), 250);
   }
@@ -96,6 +116,13 @@ export function contactPicker(view, onChange) {
     if (!el) return;
     const id = el.getAttribute('data-id');
     open(false);
+    if (id === ALL) {
+      st.chosen = null;
+      input.value = '';
+      paint();
+      if (onChange) onChange(null);
+      return;
+    }
     if (id === CREATE) {
       contactDialog(null, (saved) => {
         if (saved) select(saved);
@@ -116,6 +143,7 @@ export function contactPicker(view, onChange) {
   }
 
   input.addEventListener('input', () => {
+    st.fresh = false;
     if (st.chosen && input.value !== st.chosen.name) {
       st.chosen = null;
       if (onChange) onChange(null);

@@ -1,10 +1,11 @@
 // contacts.js — Comprehensive Management > Contact Management: the list with
-// search and paging, each contact's addresses (Verified or not) and robots,
+// search and paging (its place kept in the URL: #/contacts?page=3&size=50&q=li),
+// each contact's addresses (Verified or not) and robots,
 // and per contact Edit, Send test and Delete. The dialogs are in
 // contact_edit.js, contact_test.js and contact_delete.js.
 
 import { t } from '../i18n.js';
-import { h, append, clear, uid, button, badge, visuallyHidden, pageHead, pager } from '../dom.js';
+import { h, append, clear, uid, button, badge, visuallyHidden, pageHead, selectEl } from '../dom.js';
 import { api, errText } from '../api.js';
 import { platformIcon, platformName } from '../platform.js';
 import { contactDialog } from './contact_edit.js';
@@ -12,25 +13,54 @@ import { verifyDialog } from './contact_verify.js';
 import { testDialog } from './contact_test.js';
 import { deleteContact } from './contact_delete.js';
 
-// kept while the console is open, so coming back finds the same page and search
-const st = { page: 1, pageSize: 10, keyword: '' };
+const SIZES = [10, 20, 50, 100];
+
+/**
+ * The list's place from the URL (#/contacts?page=3&size=50&q=li), so a reload
+ * or the browser's back and forward come back to it: page from 1, size one of
+ * SIZES (else 10), q the search.
+ */
+function placeFrom(query) {
+  const page = Number.parseInt(query.get('page') || '1', 10);
+  const size = Number.parseInt(query.get('size') || '10', 10);
+  return {
+    page: Number.isSafeInteger(page) && page >= 1 ? page : 1,
+    pageSize: SIZES.includes(size) ? size : 10,
+    keyword: (query.get('q') || '').trim().slice(0, 64),
+  };
+}
 
 export async function contactsPage(main, view) {
+  const st = placeFrom(view.query());
   const kw = h('input', { type: 'search', id: uid('kw'), value: st.keyword, placeholder: t('contacts.keywordPlaceholder'), maxlength: '64' });
   const searchForm = h('form', { class: 'search', role: 'search' },
     h('label', { for: kw.id, class: 'sr-only' }, t('contacts.keyword')), kw,
     h('button', { type: 'submit', class: 'btn' }, t('common.search')));
   searchForm.addEventListener('submit', (ev) => {
     ev.preventDefault();
-    st.keyword = kw.value.trim();
-    st.page = 1;
-    load();
+    go({ ...st, keyword: kw.value.trim(), page: 1 });
   });
   // Shown once the list has loaded: an empty account gets the invitation instead.
   const createBtn = view.write ? button(t('contacts.create'), () => contactDialog(null, load, view), 'btn-primary', { hidden: true }) : null;
   const region = h('div', { class: 'table-region', 'aria-busy': 'true' }, h('p', { class: 'muted' }, t('common.loading')));
   append(main, [pageHead([t('nav.comprehensive'), t('nav.contacts')], t('contacts.title'), t('contacts.intro')),
     h('div', { class: 'toolbar' }, createBtn, searchForm), region]);
+
+  let pendingFocus = false; // a paging control was used: focus the new page's table
+  /** Moves the list to place p through the URL (a history entry); the hash change loads it. */
+  function go(p, focusList) {
+    const hash = { page: p.page > 1 ? p.page : '', size: p.pageSize !== 10 ? p.pageSize : '', q: p.keyword };
+    pendingFocus = Boolean(focusList);
+    if (!view.setQuery(hash)) {
+      Object.assign(st, p);
+      load(); // the same place: read it again
+    }
+  }
+  view.onQuery = (query) => {
+    Object.assign(st, placeFrom(query));
+    kw.value = st.keyword;
+    load();
+  };
 
   async function load() {
     region.setAttribute('aria-busy', 'true');
@@ -47,7 +77,9 @@ export async function contactsPage(main, view) {
     if (!view.alive()) return;
     const pages = Math.max(1, Math.ceil(r.total / st.pageSize));
     if (r.items.length === 0 && st.page > 1) {
+      // past the end (a deletion, or an old link): the last page, in place of this URL
       st.page = Math.min(st.page - 1, pages);
+      view.setQuery({ page: st.page > 1 ? st.page : '', size: st.pageSize !== 10 ? st.pageSize : '', q: st.keyword }, true);
       load();
       return;
     }
@@ -66,10 +98,43 @@ export async function contactsPage(main, view) {
       }
       return;
     }
-    region.appendChild(contactsTable(r.items, load, view));
-    region.appendChild(pager(st, r.total, load));
+    const table = contactsTable(r.items, load, view);
+    region.appendChild(table);
+    region.appendChild(listPager(st, r.total, go));
+    if (pendingFocus) {
+      // after a paging control: the new page's table, not <body>
+      pendingFocus = false;
+      table.setAttribute('tabindex', '-1');
+      table.focus();
+    }
   }
   load();
+}
+
+/**
+ * Under the list: Previous / "page N of M" / Next, the page size (10, 20, 50,
+ * 100) and a page jump; each calls go(place) with the place it leads to.
+ */
+function listPager(st, total, go) {
+  const pages = Math.max(1, Math.ceil(total / st.pageSize));
+  const sizeSel = selectEl(SIZES.map((n) => [String(n), String(n)]), String(st.pageSize), { id: uid('psize') });
+  sizeSel.addEventListener('change', () => go({ ...st, pageSize: Number(sizeSel.value), page: 1 }, true));
+  const jump = h('input', { type: 'number', id: uid('pjump'), min: '1', max: String(pages), step: '1', value: String(st.page), inputmode: 'numeric', class: 'pager-jump' });
+  const jumpForm = h('form', { class: 'pager-form' },
+    h('label', { for: jump.id }, t('contacts.pageJump')), jump,
+    h('button', { type: 'submit', class: 'btn btn-small' }, t('contacts.pageGo')));
+  jumpForm.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const n = Number.parseInt(jump.value, 10);
+    if (!Number.isSafeInteger(n)) return;
+    go({ ...st, page: Math.min(Math.max(1, n), pages) }, true);
+  });
+  return h('div', { class: 'pager' },
+    h('div', { class: 'pager-form' }, h('label', { for: sizeSel.id }, t('contacts.pageSize')), sizeSel),
+    jumpForm,
+    button(t('common.prev'), () => go({ ...st, page: st.page - 1 }, true), 'btn-small', { disabled: st.page <= 1 }),
+    h('span', { class: 'pager-text' }, t('common.page', { page: st.page, pages, total })),
+    button(t('common.next'), () => go({ ...st, page: st.page + 1 }, true), 'btn-small', { disabled: st.page >= pages }));
 }
 
 function addressCell(value, status, broken, brokenKey, label) {
