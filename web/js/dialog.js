@@ -132,7 +132,11 @@ function describe(el) {
   const chain = [];
   for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) chain.push(p);
   const row = el.closest('tbody tr');
-  return { el, chain, tag: el.tagName, label: labelOf(el), rowKey: row ? rowKey(row) : null };
+  const rows = row ? row.parentElement.rows : null;
+  return {
+    el, chain, tag: el.tagName, label: labelOf(el), rowKey: row ? rowKey(row) : null,
+    rowIndex: row ? row.sectionRowIndex : -1, rowCount: rows ? rows.length : 0,
+  };
 }
 
 function usable(el) {
@@ -153,8 +157,11 @@ function sameControl(info, root) {
 function findTarget(info, scope) {
   if (usable(info.el) && scope.contains(info.el)) return [info.el, true];
   const anchor = info.chain.find((p) => p.isConnected && scope.contains(p)) || null;
-  if (info.rowKey) {
-    const row = Array.from(scope.querySelectorAll('tbody tr')).find((r) => rowKey(r) === info.rowKey);
+  if (info.rowKey !== null) {
+    // the row drawn again: the same key, else (renamed) the same place in a list as long as before
+    const table = anchor && (anchor.closest('table') || anchor.querySelector('table'));
+    const rows = table && table.tBodies[0] ? Array.from(table.tBodies[0].rows) : [];
+    const row = rows.find((r) => rowKey(r) === info.rowKey) || (rows.length === info.rowCount ? rows[info.rowIndex] : null);
     if (row) return [sameControl(info, row) || row, Boolean(sameControl(info, row))];
   } else if (anchor && info.label) {
     const again = sameControl(info, anchor);
