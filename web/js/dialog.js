@@ -64,6 +64,10 @@ function changed(root, snap) {
   return controls(root).some((el) => stateOf(el) !== (snap.has(el) ? snap.get(el) : defaultState(el)));
 }
 
+function only(list) {
+  return list.length === 1 ? list[0] : null;
+}
+
 /** Enter in this element presses the dialog's main button (not in a textarea, a button or an open list). */
 function submitsOnEnter(el) {
   if (!(el instanceof HTMLInputElement) || !TEXTLIKE.has(el.type)) return false;
@@ -204,11 +208,12 @@ new MutationObserver(() => {
  * Opens a modal dialog over the page. Returns {el, body, footer, close,
  * dismiss, error(text), settle}; onClose runs once however it closes.
  * describe is the id of the element that describes it. Enter in a one-line
- * field presses submit (default: the footer's first enabled primary
- * button). guard: false closes on Escape without asking even when
- * something was changed (for dialogs where nothing typed would be lost).
- * settle() takes the dialog's present values as unchanged (after a save that
- * keeps it open). focus: the element to focus first (else the first control).
+ * field presses submit (default: the footer's submit button, else its one
+ * primary button; none when it has several). guard: false closes on Escape
+ * without asking even when something was changed (for dialogs where nothing
+ * typed would be lost). settle() takes the dialog's present values as
+ * unchanged (after a save that keeps it open). focus: the element to focus
+ * first (else the first control).
  */
 export function openDialog({ title, body, footer, onClose, wide, describe: describedBy, guard = true, submit, focus }) {
   const titleId = uid('dlg-title');
@@ -239,10 +244,10 @@ export function openDialog({ title, body, footer, onClose, wide, describe: descr
     keydown(ev) {
       dialogKeys(d, panel, ev);
     },
-    /** The button Enter presses. */
+    /** The button Enter presses: none when the footer offers several equal choices. */
     mainButton() {
-      if (submit) return submit.disabled ? null : submit;
-      return Array.from(footEl.querySelectorAll('.btn-primary')).find((b) => !b.disabled && !b.hidden) || null;
+      const b = submit || footEl.querySelector('button[type="submit"]') || only(Array.from(footEl.querySelectorAll('.btn-primary')).filter((x) => !x.hidden));
+      return b && !b.disabled && !b.hidden ? b : null;
     },
     /** Escape: closes, after asking when something was changed. */
     dismiss() {
