@@ -193,14 +193,26 @@ document.addEventListener('focusin', (ev) => {
   if (ev.target instanceof Element && ev.target !== document.body) lastFocus = describe(ev.target);
 });
 
+function rescue() {
+  if (lastFocus && focusLost() && !usable(lastFocus.el)) moveFocus(lastFocus);
+}
+
 // After any change to the page: a focused control that went away or was
-// disabled hands focus on; a stand-in chosen while the page was being drawn
-// makes way for the control itself once it is there.
+// disabled hands focus on (a disabled one would lose it only at the browser's
+// next rendering, to the body, so it hands on at once); a stand-in chosen
+// while the page was being drawn makes way for the control itself once it is there.
 new MutationObserver(() => {
   if (keeper && (Date.now() > keeper.until || document.activeElement !== keeper.target)) keeper = null;
+  const a = document.activeElement;
   if (keeper) moveFocus(keeper.info);
-  else if (lastFocus && focusLost() && !usable(lastFocus.el)) moveFocus(lastFocus);
+  else if (a && !focusLost() && a.disabled) moveFocus(describe(a));
+  else rescue();
 }).observe(document.documentElement, { childList: true, subtree: true, attributes: true, attributeFilter: ['disabled', 'hidden'] });
+
+// Focus that left for nowhere (not to another element) is looked after once the change that moved it is done.
+document.addEventListener('focusout', (ev) => {
+  if (!ev.relatedTarget) setTimeout(rescue, 0);
+});
 
 // ---- the dialogs
 
