@@ -197,7 +197,7 @@ static const struct opt opts[] = {
      "until its timestamp leaves the 15-minute window, and a key whose share is full gets 400 "
      "Throttling.User until one expires (another key's calls never push its nonces out). "
      "About 32 bytes each at the most."},
-    {"session_idle_timeout", INT(session_idle_timeout), 60, 604800, "1800", NULL,
+    {"session_idle_timeout", INT(session_idle_timeout), 10, 604800, "1800", NULL,
      "Seconds a console session may go unused before it ends."},
     {"session_max_age", INT(session_max_age), 300, 2592000, "43200", NULL,
      "Seconds a console session lasts at the most, used or not."},

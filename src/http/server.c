@@ -351,6 +351,19 @@ static int from_browser(struct cc_request *req)
            cc_req_header(req, "Sec-Fetch-Site") || (accept && strstr(accept, "text/html"));
 }
 
+/* Whether the console sent the request: it marks every call with
+ * "X-Requested-With: certcontacts" (a header another site's page cannot add
+ * without a preflight this server never grants), and a signed-in console
+ * also sends its session cookie, even once the session has ended. Its 401s
+ * open the console's own sign-in dialog, never the browser's password box. */
+static int from_console(struct cc_request *req)
+{
+    if (!req->conn)
+        return 0;
+    const char *xrw = cc_req_header(req, "X-Requested-With");
+    return (xrw && strcasecmp(xrw, "certcontacts") == 0) || cc_req_cookie(req, "cc_session");
+}
+
 /* On every response: the console's Content-Security-Policy and the other
  * headers that keep a browser from sniffing, framing or leaking. */
 static void add_common_headers(struct cc_request *req, struct MHD_Response *r)
@@ -503,7 +516,7 @@ void cc_req_error_extra(struct cc_request *req, const struct cc_error *err, json
         english = cc_err_hidden_message();
         msg = cc_tr(lang, english);
     }
-    if (status == 401 && !req->no_challenge && !from_browser(req))
+    if (status == 401 && !req->no_challenge && !from_console(req) && !from_browser(req))
         cc_req_add_header(req, "WWW-Authenticate", "Basic realm=\"certcontacts\"");
     json_t *o = json_object();
     json_object_set_new(o, "code", json_string(code));
@@ -632,8 +645,6 @@ static enum cc_err authenticate(struct cc_request *req, struct cc_error *err)
 {
     const char *h = cc_req_header(req, "Authorization");
     const char *cookie = cc_req_cookie(req, "cc_session");
-    if (cookie)
-        req->no_challenge = 1; /* no browser password prompt for the console */
     if (!h && cookie)
         return authenticate_session(req, cookie, err);
     if (!h)

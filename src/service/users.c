@@ -29,7 +29,9 @@
  * more than this many times 19 MiB; CC_PASSWORD_HASH_QUEUE_MAX more may
  * wait for a slot, and the rest are refused at once (503, Retry-After). */
 #define HASH_SLOTS   4
-/* last_seen_at is written at most this often per session. */
+/* last_seen_at is written at most this often per session (and four times
+ * per idle time-out when that is shorter, so a session in use never
+ * expires for want of a write). */
 #define TOUCH_EVERY_MS 60000
 /* Sign-ins held back after wrong passwords at once at the most; more are
  * refused at once, so that a flood of them cannot occupy every thread of
@@ -255,6 +257,12 @@ static int token_well_formed(const char *t)
 static int64_t idle_ms(const struct cc_service *svc)
 {
     return (svc->cfg.session_idle_s > 0 ? svc->cfg.session_idle_s : CC_SESSION_IDLE_DEFAULT_S) * 1000;
+}
+
+static int64_t touch_ms(const struct cc_service *svc)
+{
+    int64_t quarter = idle_ms(svc) / 4;
+    return quarter < TOUCH_EVERY_MS ? quarter : TOUCH_EVERY_MS;
 }
 
 static int64_t max_age_s(const struct cc_service *svc)
@@ -867,7 +875,7 @@ enum cc_err cc_session_authenticate(struct cc_service *svc, const char *token,
     cc_strlcpy(out->session, hash, sizeof out->session);
     cc_strlcpy(out->language, u.language, sizeof out->language);
     cc_strlcpy(csrf, s.csrf_token, CC_CSRF_LEN + 1);
-    *touch = now - s.last_seen_at >= TOUCH_EVERY_MS;
+    *touch = now - s.last_seen_at >= touch_ms(svc);
     return CC_OK;
 }
 

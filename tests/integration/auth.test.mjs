@@ -51,6 +51,33 @@ test('no credentials → 401 with WWW-Authenticate, on every /v1 route', async (
   assert.equal(assertOk(await getContact(server, admin, contact.id), 200).name, contact.name);
 });
 
+test('a console request (X-Requested-With: certcontacts, or a session cookie) gets its 401 without a Basic challenge; an API client still gets it', async () => {
+  const ua = { 'user-agent': 'curl/8.0' }; // a tool, not a browser
+  for (const [m, p, json] of [
+    ['GET', '/v1/contacts'],
+    ['PATCH', `/v1/contacts/${contact.id}`, { name: 'x' }],
+    ['DELETE', `/v1/contacts/${contact.id}`],
+  ]) {
+    const marked = await api(server, m, p, { json, headers: { ...ua, 'x-requested-with': 'certcontacts' } });
+    assertError(marked, 401, 'Unauthorized');
+    assert.equal(marked.headers.get('www-authenticate'), null, show(marked));
+    // a session that has ended: its cookie is still sent
+    const ended = await api(server, m, p, { json, headers: { ...ua, cookie: `cc_session=${'B'.repeat(43)}` } });
+    assertError(ended, 401, 'Unauthorized');
+    assert.equal(ended.headers.get('www-authenticate'), null, show(ended));
+    assert401(await api(server, m, p, { json, headers: ua }));
+    // another value of the header is not the console's mark
+    assert401(await api(server, m, p, { json, headers: { ...ua, 'x-requested-with': 'XMLHttpRequest' } }));
+  }
+  // with wrong Basic credentials the mark still keeps the browser's box away
+  const wrong = await api(server, 'GET', '/v1/contacts', {
+    headers: { ...ua, 'x-requested-with': 'certcontacts', authorization: 'Basic ' + b64(`${admin.access_key_id}:wrong`) },
+  });
+  assertError(wrong, 401, 'Unauthorized');
+  assert.equal(wrong.headers.get('www-authenticate'), null, show(wrong));
+  assert.equal(assertOk(await getContact(server, admin, contact.id), 200).name, contact.name);
+});
+
 test('a wrong secret, an unknown key or a malformed Authorization header → 401', async () => {
   const headers = [
     'Basic ' + b64(`${admin.access_key_id}:wrong-secret`),

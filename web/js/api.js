@@ -1,9 +1,12 @@
 // api.js — every call to the /v1/ REST API goes through api(): it sends the
-// session cookie and, on anything but GET, the X-CSRF-Token the session handed
-// out, and turns a JSON error answer into an ApiError. A 401 on a call that
-// expects a session is reported to the one listener main.js registers.
+// session cookie, the console's language (Accept-Language, so the server's
+// messages come in it), the X-Requested-With mark (so a 401 never raises the
+// browser's own password box) and, on anything but GET, the X-CSRF-Token the
+// session handed out, and turns a JSON error answer into an ApiError. A 401 on
+// a call that expects a session goes to the one listener main.js registers:
+// it signs the user in again and the call is then made once more.
 
-import { t } from './i18n.js';
+import { t, lang } from './i18n.js';
 
 let csrf = null;
 let sessionLost = null;
@@ -23,7 +26,12 @@ export function setCsrf(token) {
   csrf = token || null;
 }
 
-/** fn() runs when the server says the session is gone (a 401 not asked for with noSessionCheck). */
+/**
+ * fn() runs when the server says the session is gone (a 401 not asked for
+ * with noSessionCheck). It returns a promise: true once the same user is
+ * signed in again (the failed call is then made again), false to give up
+ * (the call rejects with the 401).
+ */
 export function onSessionLost(fn) {
   sessionLost = fn;
 }
@@ -33,7 +41,19 @@ export function onSessionLost(fn) {
  * empty); rejects with an ApiError (status 0 when the server cannot be reached).
  */
 export async function api(method, path, body, opts = {}) {
-  const headers = { Accept: 'application/json' };
+  for (;;) {
+    try {
+      return await call(method, path, body, opts);
+    } catch (e) {
+      // a call refused at the door did nothing, so it can be made again
+      if (!(e instanceof ApiError) || e.status !== 401 || opts.noSessionCheck || !sessionLost) throw e;
+      if (!(await sessionLost())) throw e;
+    }
+  }
+}
+
+async function call(method, path, body, opts) {
+  const headers = { Accept: 'application/json', 'Accept-Language': lang(), 'X-Requested-With': 'certcontacts' };
   if (method !== 'GET' && method !== 'HEAD' && csrf) headers['X-CSRF-Token'] = csrf;
   // the server requires JSON on every change, with or without a body
   if (body !== undefined || (method !== 'GET' && method !== 'HEAD')) headers['Content-Type'] = 'application/json';
@@ -54,9 +74,7 @@ export async function api(method, path, body, opts = {}) {
     }
   }
   if (res.ok) return json;
-  const err = new ApiError(res.status, json, res.headers.get('X-Request-Id'));
-  if (res.status === 401 && !opts.noSessionCheck && sessionLost) sessionLost();
-  return Promise.reject(err);
+  throw new ApiError(res.status, json, res.headers.get('X-Request-Id'));
 }
 
 export function errText(e) {

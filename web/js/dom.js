@@ -32,8 +32,13 @@ export function h(tag, attrs, ...kids) {
       } else if (k === 'text') {
         el.textContent = v;
       } else if (k === 'value' && !svg) {
+        // also the default, so a dialog can tell a changed field from one drawn filled in
+        if ('defaultValue' in el) el.defaultValue = v;
         el.value = v;
-      } else if (k === 'checked' || k === 'selected' || k === 'disabled') {
+      } else if (k === 'checked' || k === 'selected') {
+        el[k === 'checked' ? 'defaultChecked' : 'defaultSelected'] = Boolean(v);
+        el[k] = Boolean(v);
+      } else if (k === 'disabled') {
         el[k] = Boolean(v);
       } else {
         el.setAttribute(k, v === true ? '' : String(v));
@@ -66,6 +71,16 @@ export function visuallyHidden(text) {
 
 export function button(label, onClick, cls, attrs) {
   return h('button', { type: 'button', class: ['btn', cls], on: { click: onClick }, ...(attrs || {}) }, label);
+}
+
+/**
+ * A mobile number the way people write it: "+8615812345678" → "+86 158 1234
+ * 5678". A masked one ("+86 158****5678") and other countries' numbers stay
+ * as they are.
+ */
+export function fmtMobile(m) {
+  const x = /^\+86(1\d{2})(\d{4})(\d{4})$/.exec(String(m || ''));
+  return x ? `+86 ${x[1]} ${x[2]} ${x[3]}` : String(m || '');
 }
 
 /** Verified / Unverified, with its dot. */

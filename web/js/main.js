@@ -15,7 +15,7 @@ import { h, uid, clear, button, selectEl, toast } from './dom.js';
 import { api, errText, setCsrf, onSessionLost } from './api.js';
 import { closeAllDialogs } from './dialog.js';
 import { canWrite, isAdmin } from './roles.js';
-import { signInView } from './pages/signin.js';
+import { signInView, signInAgainDialog } from './pages/signin.js';
 import { contactsPage } from './pages/contacts.js';
 import { notificationsPage } from './pages/notifications.js';
 import { settingsPage } from './pages/settings.js';
@@ -213,12 +213,28 @@ function renderApp() {
   PAGES[r](main, view);
 }
 
+// A session that ended (idle time-out, signed out elsewhere) is renewed in a
+// dialog over the page: the open dialogs and what was typed in them stay, and
+// the calls that were refused are made again (api.js). Someone else signing
+// in starts a clean console as them. Calls refused meanwhile wait for the one
+// dialog.
+let renewing = null;
 onSessionLost(() => {
-  if (!app.user) return;
-  endSession();
-  closeAllDialogs();
-  renderApp();
-  toast(t('err.session'), 'error');
+  if (!app.user) return Promise.resolve(false);
+  if (!renewing) {
+    renewing = signInAgainDialog(app.user).then((r) => {
+      renewing = null;
+      if (!r) return false;
+      if (!r.user || r.user.id !== app.user.id || r.user.account_id !== app.user.account_id) {
+        location.reload();
+        return new Promise(() => {}); // the page is going away
+      }
+      app.user = r.user;
+      setCsrf(r.csrf_token);
+      return true;
+    });
+  }
+  return renewing;
 });
 
 async function boot() {

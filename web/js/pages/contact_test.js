@@ -3,7 +3,7 @@
 // verdict's view is shared with the robot rows' own Send test.
 
 import { t } from '../i18n.js';
-import { h, clear, uid, button, field, selectEl, toast } from '../dom.js';
+import { h, clear, uid, button, field, selectEl, toast, fmtMobile } from '../dom.js';
 import { api, errText } from '../api.js';
 import { openDialog } from '../dialog.js';
 import { EVENT_TYPES } from '../events.js';
@@ -35,19 +35,21 @@ export async function testDialog(id, reload) {
   }
   const opts = [];
   if (c.email) opts.push({ channel: 'email', label: `${t('channel.email')} · ${c.email}`, unverified: c.email_status !== 1 });
-  opts.push({ channel: 'mobile', label: `${t('channel.mobile')} · ${c.mobile}`, unverified: c.mobile_status !== 1 });
+  opts.push({ channel: 'mobile', label: `${t('channel.mobile')} · ${fmtMobile(c.mobile)}`, unverified: c.mobile_status !== 1 });
   c.webhooks.forEach((w, i) => opts.push({ channel: 'webhook', webhookId: w.id, label: `${t('bot.row', { n: i + 1 })} · ${platformName(w.kind)}${w.broken ? ` (${t('status.broken')})` : ''}` }));
   const radioName = uid('test-ch');
   const legendId = uid('test-legend');
-  // the first robot is picked when there is one, else the first verified address;
-  // an unverified address gets no test (the server refuses it): verify it instead
-  const picked = c.webhooks.length ? opts.length - c.webhooks.length : Math.max(0, opts.findIndex((o) => !o.unverified));
+  // the first verified address is picked (the email first), else the first
+  // robot; an unverified address gets no test (the server refuses it): verify it instead
+  const firstOk = opts.findIndex((o) => !o.unverified);
+  const picked = Math.max(0, firstOk);
   const radios = opts.map((o, i) => {
     const r = h('input', { type: 'radio', name: radioName, id: uid('test-opt'), value: String(i), checked: i === picked, disabled: o.unverified });
     return h('label', { class: 'radio', for: r.id }, r, o.label, o.unverified ? h('span', { class: 'muted' }, ` (${t('status.unverified')})`) : null);
   });
   const ev = field({ label: t('test.eventType'), input: selectEl(EVENT_TYPES.map((e) => [e, t(`event.${e}`)]), 'contact.test') });
-  const verdict = h('div', { class: 'verdict', role: 'status', 'aria-live': 'polite' });
+  // focusable, so focus lands on the verdict once it is there
+  const verdict = h('div', { class: 'verdict', role: 'status', 'aria-live': 'polite', tabindex: '-1' });
   const send = button(t('test.send'), async () => {
     const checked = d.body.querySelector(`input[name="${radioName}"]:checked`);
     const o = opts[Number(checked ? checked.value : 0)];
@@ -62,6 +64,7 @@ export async function testDialog(id, reload) {
       clear(verdict).appendChild(h('p', { class: 'field-error' }, errText(e)));
     }
     send.disabled = false;
+    if (verdict.isConnected) verdict.focus();
   }, 'btn-primary');
   const d = openDialog({
     title: `${t('test.title')} · ${c.name}`,
@@ -69,5 +72,6 @@ export async function testDialog(id, reload) {
       h('span', { id: legendId, class: 'field-label' }, t('test.channel')), radios), ev.wrap, verdict],
     footer: [send, button(t('common.close'), () => d.close())],
     onClose: reload,
+    guard: false, // nothing typed here is lost by closing it
   });
 }

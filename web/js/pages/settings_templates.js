@@ -3,7 +3,7 @@
 // live preview rendered by the server as it would be sent; save it as the
 // account's own or restore the built-in one.
 
-import { LANGS, t } from '../i18n.js';
+import { LANGS, t, lang } from '../i18n.js';
 import { h, append, clear, button, field, selectEl, toast } from '../dom.js';
 import { api, errText, errField } from '../api.js';
 import { EVENT_TYPES } from '../events.js';
@@ -11,10 +11,12 @@ import { EVENT_TYPES } from '../events.js';
 const TEMPLATE_VARS = ['domains', 'brand', 'type', 'not_after', 'days_left', 'expires_in', 'order_id',
   'reason', 'url', 'certificate_id', 'serial', 'contact_name', 'event_type'];
 
-// the template picked last, picked again when the tab comes back
-const st = { event: 'certificate.expiring', channel: 'robot', language: 'en' };
+// the template picked last, picked again when the tab comes back; the
+// language starts as the user's own
+const st = { event: 'certificate.expiring', channel: 'robot', language: null };
 
 export async function templatesTab(panel, view) {
+  if (!st.language) st.language = LANGS.includes(lang()) ? lang() : 'en';
   const fEvent = field({ label: t('tpl.event'), input: selectEl(EVENT_TYPES.map((e) => [e, `${t(`event.${e}`)} (${e})`]), st.event) });
   const fChannel = field({ label: t('tpl.channel'), input: selectEl(['email', 'sms', 'robot'].map((c) => [c, t(`tchannel.${c}`)]), st.channel) });
   const fLang = field({ label: t('tpl.language'), input: selectEl(LANGS.map((l) => [l, t(`lang.${l}`)]), st.language) });
@@ -93,10 +95,11 @@ export async function templatesTab(panel, view) {
     fBody.error('');
     const forms = Array.isArray(r.sent) ? r.sent : ['title', 'text'];
     clear(preview);
-    preview.appendChild(h('p', { class: 'muted' }, t('tpl.sent', { forms: forms.join(', ') }), r.unsaved ? ` · ${t('tpl.unsaved')}` : ''));
+    const formName = (form) => t(`tform.${form}`);
+    preview.appendChild(h('p', { class: 'muted' }, t('tpl.sent', { forms: forms.map(formName).join(t('tpl.listSep')) }), r.unsaved ? ` · ${t('tpl.unsaved')}` : ''));
     for (const form of forms) {
       if (typeof r[form] !== 'string') continue;
-      preview.appendChild(h('h3', { class: 'h3' }, form));
+      preview.appendChild(h('h3', { class: 'h3' }, formName(form)));
       preview.appendChild(h('pre', { class: 'preview-text' }, r[form]));
     }
   }
