@@ -240,28 +240,38 @@ static void put(char *out, size_t outsz, size_t *o, const char *s, size_t n)
     }
 }
 
+/* Copies tpl's text up to its next conversion into out (a "%%" as "%"):
+ * that conversion (NULL at the end), its length in *k, its character in
+ * *conv and its "N$" position (or 0) in *pos. */
+static const char *copy_text(const char *tpl, char *out, size_t outsz, size_t *o, size_t *k,
+                             char *conv, int *pos)
+{
+    while (*tpl) {
+        if (*tpl != '%') {
+            size_t n = strcspn(tpl, "%");
+            put(out, outsz, o, tpl, n);
+            tpl += n;
+            continue;
+        }
+        *k = conversion(tpl, conv, pos);
+        if (*conv != '%')
+            return tpl;
+        put(out, outsz, o, "%", 1);
+        tpl += *k;
+    }
+    return NULL;
+}
+
 /* Writes the translation tpl with the values caps into out. */
 static void fill(const char *lang, const char *tpl, const struct capture *caps, int ncaps,
                  char *out, size_t outsz, int depth)
 {
-    size_t o = 0;
-    int next = 0;
+    size_t o = 0, k = 0;
+    int next = 0, pos;
+    char conv;
     out[0] = '\0';
-    while (*tpl) {
-        if (*tpl != '%') {
-            size_t n = strcspn(tpl, "%");
-            put(out, outsz, &o, tpl, n);
-            tpl += n;
-            continue;
-        }
-        char conv;
-        int pos;
-        size_t k = conversion(tpl, &conv, &pos);
+    while ((tpl = copy_text(tpl, out, outsz, &o, &k, &conv, &pos))) {
         tpl += k ? k : 1;
-        if (conv == '%') {
-            put(out, outsz, &o, "%", 1);
-            continue;
-        }
         int i = pos > 0 ? pos - 1 : next++;
         if (i < 0 || i >= ncaps)
             continue;
@@ -529,23 +539,10 @@ int cc_tr_vformat(char *out, size_t outsz, const char *fmt, const char *tr, va_l
     int n = read_values(fmt, ap, vals);
     if (n < 0)
         return 0;
-    size_t o = 0;
-    int next = 0;
-    while (*tr) {
-        if (*tr != '%') {
-            size_t m = strcspn(tr, "%");
-            put(out, outsz, &o, tr, m);
-            tr += m;
-            continue;
-        }
-        char conv;
-        int pos;
-        size_t k = conversion(tr, &conv, &pos);
-        if (conv == '%') {
-            put(out, outsz, &o, "%", 1);
-            tr += k;
-            continue;
-        }
+    size_t o = 0, k = 0;
+    int next = 0, pos;
+    char conv;
+    while ((tr = copy_text(tr, out, outsz, &o, &k, &conv, &pos))) {
         int i = pos > 0 ? pos - 1 : next++;
         char kind = k ? kind_of(tr, k, conv) : (char)0;
         if (pos) /* "%2$s": the position read, the rest is an ordinary spec */

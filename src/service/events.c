@@ -78,9 +78,9 @@ static enum cc_err contact_notifications(struct cc_tx *tx, const struct cc_event
     if (ok != SVC_CHANNEL_NONE)
         cc_mask_email(c->email, masked, sizeof masked);
     if (ok == SVC_CHANNEL_NONE)
-        rc = skip(tx, e, skipped, c->id, "email", "", "no email address", err);
+        rc = skip(tx, e, skipped, c->id, "email", "", N_("no email address"), err);
     else if (ok == SVC_CHANNEL_UNVERIFIED)
-        rc = skip(tx, e, skipped, c->id, "email", masked, "email address not verified", err);
+        rc = skip(tx, e, skipped, c->id, "email", masked, N_("email address not verified"), err);
     else
         rc = add(tx, e, c->id, "email", 0, masked, NULL, err);
     if (rc)
@@ -89,11 +89,11 @@ static enum cc_err contact_notifications(struct cc_tx *tx, const struct cc_event
     if (c->mobile[0])
         cc_mask_mobile(c->mobile, masked, sizeof masked);
     if (svc_channel_check(c, "mobile") != SVC_CHANNEL_OK)
-        rc = skip(tx, e, skipped, c->id, "mobile", masked, "mobile number not verified", err);
+        rc = skip(tx, e, skipped, c->id, "mobile", masked, N_("mobile number not verified"), err);
     else
         rc = add(tx, e, c->id, "mobile", 0, masked, NULL, err);
     if (!rc && c->n_webhooks == 0)
-        rc = skip(tx, e, skipped, c->id, "webhook", "", "no notification robots", err);
+        rc = skip(tx, e, skipped, c->id, "webhook", "", N_("no notification robots"), err);
     for (int w = 0; w < c->n_webhooks && !rc; w++) {
         cc_mask_webhook_url(c->webhooks[w].url, masked, sizeof masked);
         rc = add(tx, e, c->id, "webhook", c->webhooks[w].id, masked, NULL, err);
