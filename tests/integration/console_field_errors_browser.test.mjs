@@ -143,6 +143,7 @@ for (const lang of ['en', 'zh-CN']) {
 
     // Verify asks the server: each address's own problem at its field, the other's stays
     const want = await apiProblems('POST', '/v1/contacts', { name, email: 'not-an-email', mobile: '12345' }, lang);
+    if (lang === 'zh-CN') for (const m of [want.email, want.mobile]) assert.match(m, /[\u4e00-\u9fff]/, m);
     await dlg.getByRole('group', { name: w.emailGroup }).getByRole('button', { name: w.verify, exact: true }).click();
     await assertProblem(emailIn, want.email);
     await dlg.getByRole('group', { name: w.mobileGroup }).getByRole('button', { name: w.verify, exact: true }).click();

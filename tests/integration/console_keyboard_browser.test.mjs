@@ -150,6 +150,12 @@ for (const L of ['en', 'zh-CN']) {
     assert.match(mobileLabel, /\+86 1\d{2} \d{4} \d{4}/, mobileLabel);
     await test.getByRole('button', { name: w['test.send'], exact: true }).click();
     await test.getByRole('status').filter({ hasText: new RegExp(`${esc(w['test.delivered'])}|${esc(w['test.notDelivered'])}`) }).waitFor();
+    // the platform's verdict reads in the console's language
+    const verdict = await test.getByRole('status').textContent();
+    if (L === 'zh-CN') {
+      assert.match(verdict, /[\u4e00-\u9fff]/, verdict);
+      assert.doesNotMatch(verdict, /written to the log|accepted by/, verdict);
+    }
     const onVerdict = await assertFocusKept(page, 'Send test');
     assert.equal(await test.getByRole('status').evaluate((s) => s === document.activeElement), true, `focus is on ${onVerdict}, not the verdict`);
     await shot(page, `keys-${L}-send-test`);
