@@ -579,7 +579,7 @@ static void run(struct cc_request *req)
     }
     if (strcmp(version, CC_ACS_VERSION) != 0) {
         cc_acs_fail(req, CC_ERR_VERSION_UNSUPPORTED, "Version",
-             "Specified parameter Version is not valid: this API is version " CC_ACS_VERSION ".");
+             "Specified parameter Version is not valid: this API is version %s.", CC_ACS_VERSION);
         goto out;
     }
     void (*fn)(struct acs_call *) = NULL;
