@@ -13,7 +13,7 @@ pot=build/certcontacts.pot
 extract() {
   mkdir -p build
   xgettext --from-code=UTF-8 -L C --no-location --no-wrap --sort-output \
-    -k -kN_ -kcc_error_set:4 -kcc_error_setn:5,6 -kcc_error_add_problem:4 \
+    -k -kN_ -kNN_:1,2 -kcc_error_set:4 -kcc_error_setn:5,6 -kcc_error_add_problem:4 \
     -kcc_error_add_problem_at:5 -kcc_delivery_set:4 -kcc_acs_error_set:4 -kcc_acs_fail:4 \
     -kfail:4 -kfail_set:3 -kemail_error:2 -kbad:3 -knot_sent:3 \
     -kverdict:2 -kwhy_set:3 --package-name=certcontacts -o "$pot" src/*/*.c

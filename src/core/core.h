@@ -154,6 +154,7 @@ void cc_html_escape(const char *in, char *out, size_t outsz);
  * person reads, English as written in the code and their Simplified
  * Chinese. Languages are "en" and "zh-CN"; anything else reads English. */
 #define N_(s) (s) /* marks a message for the catalog where it is not a call's */
+#define NN_(one, other) one, other /* the same for a counting message's two forms */
 const char *cc_tr(const char *lang, const char *msgid);
 /* The form of a counting message for n: one/other in English. */
 const char *cc_trn(const char *lang, const char *one, const char *other, long n);

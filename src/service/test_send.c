@@ -96,29 +96,33 @@ static enum cc_err take_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
                                             err);
     if (rc)
         return rc;
+    /* who reached which limit: a robot, a contact, the account */
+    static const char *const full[][2] = {
+        {NN_("This robot has been sent the most test messages allowed in an hour; "
+             "try again in %lld second.",
+             "This robot has been sent the most test messages allowed in an hour; "
+             "try again in %lld seconds.")},
+        {NN_("This contact has been sent the most test messages allowed in an hour; "
+             "try again in %lld second.",
+             "This contact has been sent the most test messages allowed in an hour; "
+             "try again in %lld seconds.")},
+        {NN_("This account has sent the most test messages allowed in an hour; "
+             "try again in %lld second.",
+             "This account has sent the most test messages allowed in an hour; "
+             "try again in %lld seconds.")},
+    };
     int64_t wait = 0;
-    if (n.subject_n >= per && strncmp(op->subject, "contact:", 8) != 0) {
+    int who = -1;
+    if (n.subject_n >= per) {
         wait = wait_s(n.subject_oldest, now);
-        cc_error_setn(err, CC_ERR_THROTTLED, "TestSend", (long)wait,
-                      "This robot has been sent the most test messages allowed in an hour; "
-                      "try again in %lld second.",
-                      "This robot has been sent the most test messages allowed in an hour; "
-                      "try again in %lld seconds.", (long long)wait);
-    } else if (n.subject_n >= per) {
-        wait = wait_s(n.subject_oldest, now);
-        cc_error_setn(err, CC_ERR_THROTTLED, "TestSend", (long)wait,
-                      "This contact has been sent the most test messages allowed in an hour; "
-                      "try again in %lld second.",
-                      "This contact has been sent the most test messages allowed in an hour; "
-                      "try again in %lld seconds.", (long long)wait);
+        who = strncmp(op->subject, "contact:", 8) != 0 ? 0 : 1;
     } else if (n.account_n >= acct) {
         wait = wait_s(n.account_oldest, now);
-        cc_error_setn(err, CC_ERR_THROTTLED, "TestSend", (long)wait,
-                      "This account has sent the most test messages allowed in an hour; "
-                      "try again in %lld second.",
-                      "This account has sent the most test messages allowed in an hour; "
-                      "try again in %lld seconds.", (long long)wait);
+        who = 2;
     }
+    if (who >= 0)
+        cc_error_setn(err, CC_ERR_THROTTLED, "TestSend", (long)wait, full[who][0], full[who][1],
+                      (long long)wait);
     if (wait) {
         err->retry_after_s = wait;
         return CC_ERR_THROTTLED;

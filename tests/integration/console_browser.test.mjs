@@ -12,7 +12,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   makeDataDir, removeDir, startServer, createAccount, api, assertOk, createContact, getContact,
-  unique, uniqueMobile, waitFor,
+  unique, uniqueMobile, waitFor, cleanUp,
 } from './lib/harness.mjs';
 import { startSmtpSink, startSmsGateway, codeFromMail, nationalMobile } from './lib/sinks.mjs';
 import { startRobots, dingtalkWebhookUrl, wecomWebhookUrl, robotId } from './lib/robots.mjs';
@@ -74,8 +74,7 @@ before(async () => {
 });
 
 after(async () => {
-  const errs = [];
-  for (const f of [
+  await cleanUp([
     ...pages.map((p) => () => p.context.close()),
     () => browser?.close(),
     () => server?.stop(),
@@ -83,14 +82,7 @@ after(async () => {
     () => gw?.stop(),
     () => sink?.stop(),
     () => removeDir(dir),
-  ]) {
-    try {
-      await f();
-    } catch (e) {
-      errs.push(e);
-    }
-  }
-  if (errs.length) throw errs[0];
+  ]);
 });
 
 async function open(opts) {

@@ -14,7 +14,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   makeDataDir, removeDir, startServer, createAccount, api, assertOk, assertError, createContact,
-  unique, uniqueMobile, waitFor,
+  unique, uniqueMobile, waitFor, cleanUp,
 } from './lib/harness.mjs';
 import { startSmtpSink, startSmsGateway, codeFromMail, nationalMobile } from './lib/sinks.mjs';
 import { launch, newPage, shot, signIn, STEP_TIMEOUT_MS } from './lib/browser.mjs';
@@ -64,16 +64,8 @@ before(async () => {
 });
 
 after(async () => {
-  const errs = [];
-  for (const f of [...contexts.map((c) => () => c.close()), () => browser?.close(), () => server?.stop(),
-    () => gw?.stop(), () => sink?.stop(), () => pki?.remove(), () => removeDir(dir)]) {
-    try {
-      await f();
-    } catch (e) {
-      errs.push(e);
-    }
-  }
-  if (errs.length) throw errs[0];
+  await cleanUp([...contexts.map((c) => () => c.close()), () => browser?.close(), () => server?.stop(),
+    () => gw?.stop(), () => sink?.stop(), () => pki?.remove(), () => removeDir(dir)]);
 });
 
 async function open(opts) {

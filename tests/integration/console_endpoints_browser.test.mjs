@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import {
-  makeDataDir, removeDir, startServer, createAccount, api, assertOk, createContact, unique, waitFor,
+  makeDataDir, removeDir, startServer, createAccount, api, assertOk, createContact, unique, waitFor, cleanUp,
 } from './lib/harness.mjs';
 import { launch, newPage, shot, signIn } from './lib/browser.mjs';
 import { Pki } from './lib/pki.mjs';
@@ -60,16 +60,8 @@ before(async () => {
 });
 
 after(async () => {
-  const errs = [];
-  for (const f of [...contexts.map((c) => () => c.close()), () => browser?.close(), () => server?.stop(),
-    () => tls?.kill('SIGTERM'), () => pki?.remove(), () => removeDir(dir)]) {
-    try {
-      await f();
-    } catch (e) {
-      errs.push(e);
-    }
-  }
-  if (errs.length) throw errs[0];
+  await cleanUp([...contexts.map((c) => () => c.close()), () => browser?.close(), () => server?.stop(),
+    () => tls?.kill('SIGTERM'), () => pki?.remove(), () => removeDir(dir)]);
 });
 
 async function open(opts) {

@@ -12,7 +12,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   makeDataDir, removeDir, startServer, createAccount, api, assertOk, unique, uniqueMobile,
-  verifiedContactBody, waitFor,
+  verifiedContactBody, waitFor, cleanUp,
 } from './lib/harness.mjs';
 import { launch, newPage, shot, signIn, STEP_TIMEOUT_MS } from './lib/browser.mjs';
 
@@ -52,15 +52,7 @@ before(async () => {
 });
 
 after(async () => {
-  const errs = [];
-  for (const f of [() => context?.close(), () => browser?.close(), () => server?.stop(), () => removeDir(dir)]) {
-    try {
-      await f();
-    } catch (e) {
-      errs.push(e);
-    }
-  }
-  if (errs.length) throw errs[0];
+  await cleanUp([() => context?.close(), () => browser?.close(), () => server?.stop(), () => removeDir(dir)]);
 });
 
 /** The problems the API answers for body, in the console's language: {path: message}. */

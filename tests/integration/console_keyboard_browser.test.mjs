@@ -12,7 +12,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   makeDataDir, removeDir, startServer, createAccount, api, assertOk, createContact, getContact,
-  unique, verifiedContactBody,
+  unique, verifiedContactBody, cleanUp,
 } from './lib/harness.mjs';
 import { startRobots, wecomWebhookUrl, robotId } from './lib/robots.mjs';
 import { launch, newPage, shot, signIn, PHONE } from './lib/browser.mjs';
@@ -40,15 +40,7 @@ before(async () => {
 });
 
 after(async () => {
-  const errs = [];
-  for (const f of [...pages.map((p) => () => p.context.close()), () => browser?.close(), () => server?.stop(), () => robots?.stop(), () => removeDir(dir)]) {
-    try {
-      await f();
-    } catch (e) {
-      errs.push(e);
-    }
-  }
-  if (errs.length) throw errs[0];
+  await cleanUp([...pages.map((p) => () => p.context.close()), () => browser?.close(), () => server?.stop(), () => robots?.stop(), () => removeDir(dir)]);
 });
 
 const esc = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -10,7 +10,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  makeDataDir, removeDir, startServer, createAccount, api, assertOk, createContact, unique, uniqueMobile, waitFor,
+  makeDataDir, removeDir, startServer, createAccount, api, assertOk, createContact, unique, uniqueMobile, waitFor, cleanUp,
 } from './lib/harness.mjs';
 import { launch, newPage, shot, signIn, PHONE } from './lib/browser.mjs';
 
@@ -43,15 +43,7 @@ before(async () => {
 });
 
 after(async () => {
-  const errs = [];
-  for (const f of [...contexts.map((c) => () => c.close()), () => browser?.close(), () => server?.stop(), () => removeDir(dir)]) {
-    try {
-      await f();
-    } catch (e) {
-      errs.push(e);
-    }
-  }
-  if (errs.length) throw errs[0];
+  await cleanUp([...contexts.map((c) => () => c.close()), () => browser?.close(), () => server?.stop(), () => removeDir(dir)]);
 });
 
 async function open(opts) {

@@ -11,7 +11,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   makeDataDir, removeDir, startServer, createAccount, api, assertOk, createContact, getContact,
-  unique, waitFor, verifiedContactBody,
+  unique, waitFor, verifiedContactBody, cleanUp,
 } from './lib/harness.mjs';
 import { launch, newPage, shot, signIn } from './lib/browser.mjs';
 import { WORDS } from '../../web/js/words.js';
@@ -43,15 +43,7 @@ before(async () => {
 });
 
 after(async () => {
-  const errs = [];
-  for (const f of [...pages.map((p) => () => p.context.close()), () => browser?.close(), () => server?.stop(), () => removeDir(dir)]) {
-    try {
-      await f();
-    } catch (e) {
-      errs.push(e);
-    }
-  }
-  if (errs.length) throw errs[0];
+  await cleanUp([...pages.map((p) => () => p.context.close()), () => browser?.close(), () => server?.stop(), () => removeDir(dir)]);
 });
 
 const esc = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -15,7 +15,7 @@ import { launch, newPage, shot, signIn, resetScreenshots, STEP_TIMEOUT_MS } from
 import { startSmtpSink, startSmsGateway, codeFromMail, nationalMobile } from './lib/sinks.mjs';
 import {
   makeDataDir, removeDir, startServer, createAccount, api, assertOk, assertError, createContact,
-  getContact, unique, uniqueMobile, waitFor, sendTargetCode, confirmTargetCode, wrongCode,
+  getContact, unique, uniqueMobile, waitFor, sendTargetCode, confirmTargetCode, wrongCode, cleanUp,
 } from './lib/harness.mjs';
 
 const SMS = { keyId: 'LTAI5tConsoleVerify01', secret: 'console-verify-sms-secret', signName: 'certcontacts', template: 'SMS_468009878' };
@@ -54,16 +54,8 @@ before(async () => {
 });
 
 after(async () => {
-  const errs = [];
-  for (const f of [...pages.map((p) => () => p.context.close()), () => browser?.close(), () => server?.stop(),
-    () => gw?.stop(), () => sink?.stop(), () => removeDir(dir)]) {
-    try {
-      await f();
-    } catch (e) {
-      errs.push(e);
-    }
-  }
-  if (errs.length) throw errs[0];
+  await cleanUp([...pages.map((p) => () => p.context.close()), () => browser?.close(), () => server?.stop(),
+    () => gw?.stop(), () => sink?.stop(), () => removeDir(dir)]);
 });
 
 // ------------------------------------------------------------ helpers

@@ -11,7 +11,7 @@ import path from 'node:path';
 import {
   makeDataDir, removeDir, startServer, createAccount, createKey, api, assertOk, assertError, show,
   createContact, getContact, unique, RFC3339, waitFor,
-  sendContactCode, confirmContactCode, sendTargetCode, confirmTargetCode, wrongCode, checkVerification,
+  sendContactCode, confirmContactCode, sendTargetCode, confirmTargetCode, wrongCode, checkVerification, cleanUp,
 } from './lib/harness.mjs';
 import { startSmtpSink, closedPort, leafParts, partOf, codeFromMail } from './lib/sinks.mjs';
 
@@ -42,20 +42,12 @@ before(async () => {
 });
 
 after(async () => {
-  const errs = [];
-  for (const f of [
+  await cleanUp([
     ...extra.reverse().map((x) => () => x()),
     () => server?.stop(),
     () => sink?.stop(),
     () => removeDir(dir),
-  ]) {
-    try {
-      await f();
-    } catch (e) {
-      errs.push(e);
-    }
-  }
-  if (errs.length) throw errs[0];
+  ]);
 });
 
 /** A server of its own (fresh data dir and account) with extra env; stopped in after(). */

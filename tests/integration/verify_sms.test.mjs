@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import {
   makeDataDir, removeDir, startServer, createAccount, createKey, api, assertOk, assertError, show,
   createContact, getContact, unique, uniqueMobile, RFC3339,
-  sendContactCode, confirmContactCode, sendTargetCode, confirmTargetCode, wrongCode, checkVerification,
+  sendContactCode, confirmContactCode, sendTargetCode, confirmTargetCode, wrongCode, checkVerification, cleanUp,
 } from './lib/harness.mjs';
 import {
   startSmsGateway, startSmtpSink, codeFromMail, nationalMobile, acsSignV1, acsStringToSign, acsTimestamp,
@@ -57,15 +57,7 @@ before(async () => {
 });
 
 after(async () => {
-  const errs = [];
-  for (const f of [...extra.reverse(), () => server?.stop(), () => gw?.stop(), () => sink?.stop(), () => removeDir(dir)]) {
-    try {
-      await f();
-    } catch (e) {
-      errs.push(e);
-    }
-  }
-  if (errs.length) throw errs[0];
+  await cleanUp([...extra.reverse(), () => server?.stop(), () => gw?.stop(), () => sink?.stop(), () => removeDir(dir)]);
 });
 
 /** "+8613912345678" → "+86 139 1234 5678" (what a person types). */

@@ -38,6 +38,22 @@ export function removeDir(dir) {
  * (servers, sinks, robot receivers; null entries skipped; one that fails to
  * stop does not keep the others running), then removes the directory dir().
  */
+/**
+ * Runs every clean-up step in turn, each even when an earlier one failed,
+ * then throws the first failure: a test file's after() hook.
+ */
+export async function cleanUp(steps) {
+  const errs = [];
+  for (const f of steps) {
+    try {
+      await f();
+    } catch (e) {
+      errs.push(e);
+    }
+  }
+  if (errs.length) throw errs[0];
+}
+
 export function stopAllAfter(things, dir) {
   after(async () => {
     const stop = async (list) => {
