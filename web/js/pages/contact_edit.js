@@ -10,7 +10,7 @@ import { LANGS, t, lang } from '../i18n.js';
 import { h, uid, button, field, selectEl, toast } from '../dom.js';
 import { api, errText, errField } from '../api.js';
 import { openDialog } from '../dialog.js';
-import { verifyField, normEmail, normMobile } from './contact_verify.js';
+import { verifyField, normEmail, normMobile, loadContact } from './contact_verify.js';
 import { botsEditor } from './contact_bots.js';
 import { domainsText } from './applications.js';
 
@@ -52,12 +52,8 @@ function saveProblems(e) {
 export async function contactDialog(id, reload, view) {
   let c = null;
   if (id !== null) {
-    try {
-      c = await api('GET', `/v1/contacts/${id}`);
-    } catch (e) {
-      toast(t('common.error', { message: errText(e) }), 'error');
-      return;
-    }
+    c = await loadContact(id);
+    if (!c) return;
   }
   const editing = Boolean(c);
   const st = { version: c ? c.version : 0, contactId: c ? c.id : null, latest: null, saved: false };

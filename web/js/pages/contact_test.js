@@ -3,11 +3,12 @@
 // verdict's view is shared with the robot rows' own Send test.
 
 import { t } from '../i18n.js';
-import { h, clear, uid, button, field, selectEl, toast, fmtMobile } from '../dom.js';
+import { h, clear, uid, button, field, selectEl, fmtMobile } from '../dom.js';
 import { api, errText } from '../api.js';
 import { openDialog } from '../dialog.js';
 import { EVENT_TYPES } from '../events.js';
 import { platformName } from '../platform.js';
+import { loadContact } from './contact_verify.js';
 
 /** A test send's answer: delivered or not, the reason and the platform's own answer. */
 export function verdictView(v) {
@@ -26,13 +27,8 @@ export function verdictView(v) {
 
 /** The Send test dialog for contact id; reload() runs when it closes (a test may mark a robot broken). */
 export async function testDialog(id, reload) {
-  let c;
-  try {
-    c = await api('GET', `/v1/contacts/${id}`);
-  } catch (e) {
-    toast(t('common.error', { message: errText(e) }), 'error');
-    return;
-  }
+  const c = await loadContact(id);
+  if (!c) return;
   const opts = [];
   if (c.email) opts.push({ channel: 'email', label: `${t('channel.email')} · ${c.email}`, unverified: c.email_status !== 1 });
   opts.push({ channel: 'mobile', label: `${t('channel.mobile')} · ${fmtMobile(c.mobile)}`, unverified: c.mobile_status !== 1 });

@@ -268,6 +268,16 @@ export function verifyField(channel, c, write, opts = {}) {
   return self;
 }
 
+/** Contact id as a dialog opens on it; null (said in a toast) when it cannot be read. */
+export async function loadContact(id) {
+  try {
+    return await api('GET', `/v1/contacts/${id}`);
+  } catch (e) {
+    toast(t('common.error', { message: errText(e) }), 'error');
+    return null;
+  }
+}
+
 /**
  * The Verify dialog of a list row: a code to each of contact id's unverified
  * addresses, confirmed through the contact's own routes (which save the
@@ -275,13 +285,8 @@ export function verifyField(channel, c, write, opts = {}) {
  * changed, however the dialog closes.
  */
 export async function verifyDialog(id, onSaved) {
-  let c;
-  try {
-    c = await api('GET', `/v1/contacts/${id}`);
-  } catch (e) {
-    toast(t('common.error', { message: errText(e) }), 'error');
-    return;
-  }
+  const c = await loadContact(id);
+  if (!c) return;
   const fields = [];
   if (c.email && c.email_status !== 1) fields.push(verifyField('email', c, true, { fixed: true }));
   if (c.mobile && c.mobile_status !== 1) fields.push(verifyField('mobile', c, true, { fixed: true }));
