@@ -27,13 +27,15 @@ LDSAN    :=
 endif
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
-CFLAGS   += -std=c11 -D_GNU_SOURCE -pthread $(OPT) $(WARN) -Isrc -MMD -MP $(GLIB_CFLAGS)
+CFLAGS   += -std=c11 -D_GNU_SOURCE -pthread $(OPT) $(WARN) -Isrc -MMD -MP $(GLIB_CFLAGS) $(PQ_CFLAGS)
 LDFLAGS  += -pthread $(LDSAN)
 # GLib: time zones for expiry reminders (GTimeZone); its headers as system
 # headers, so our warning flags stay on our own code.
 GLIB_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags glib-2.0))
 GLIB_LIBS   := $(shell pkg-config --libs glib-2.0)
-LIBS     := -lmicrohttpd -lgnutls -ljansson -lsqlite3 -lcurl -lssl -lcrypto -largon2 -lpwquality -lidn2 -lresolv $(GLIB_LIBS) -lm
+# libpq: the PostgreSQL backend.
+PQ_CFLAGS   := -isystem /usr/include/postgresql
+LIBS     := -lmicrohttpd -lgnutls -ljansson -lsqlite3 -lpq -lcurl -lssl -lcrypto -largon2 -lpwquality -lidn2 -lresolv $(GLIB_LIBS) -lm
 
 LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*/*.c))
 LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))

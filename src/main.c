@@ -231,6 +231,7 @@ static void store_config(const struct cc_config *cfg, struct cc_store_config *sc
     sc->url = cfg->db;
     sc->synchronous_full = (int)cfg->synchronous_full;
     sc->busy_timeout_ms = (int)cfg->busy_timeout_ms;
+    sc->pool_size = (int)cfg->db_pool_size;
     sc->max_batch = CC_WRITE_BATCH_MAX;
     sc->quick_check_s = (int)cfg->startup_check_s;
 }

@@ -40,7 +40,12 @@ static const struct opt opts[] = {
     {"data_dir", STR(data_dir), 0, 0, "./var", NULL,
      "Directory for the SQLite database and the master key file; created if missing."},
     {"db", STR(db), 0, 0, "", NULL,
-     "Database URL: sqlite:PATH. Empty means sqlite:DATA_DIR/certcontacts.db."},
+     "Database URL: sqlite:PATH, or postgres://USER:PASSWORD@HOST:PORT/DBNAME (libpq's URL, "
+     "with its ?sslmode=... and other parameters) for a PostgreSQL database that several "
+     "instances share. Empty means sqlite:DATA_DIR/certcontacts.db."},
+    {"db_pool_size", INT(db_pool_size), 1, 500, "10", NULL,
+     "PostgreSQL only: connections this instance opens to the database at the most. Keep "
+     "the sum over all instances below the server's max_connections."},
     {"master_key_file", STR(master_key_file), 0, 0, "", NULL,
      "File with the 256-bit key (64 hex characters) that encrypts secrets and ID numbers at "
      "rest. Empty means DATA_DIR/master.key, created with mode 0600 on first start."},

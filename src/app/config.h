@@ -26,6 +26,7 @@ struct cc_config {
     int64_t max_contacts_per_account;
     int64_t synchronous_full;
     int64_t busy_timeout_ms;
+    int64_t db_pool_size;
     int64_t startup_check_s;
     int64_t connection_timeout_s;
     int64_t dev;

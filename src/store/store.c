@@ -10,26 +10,23 @@
 #include "store/store_int.h"
 #include "util/util.h"
 
-/* The SQLite path of url, or NULL (with *err set) for a backend this build
- * lacks. */
-static const char *sqlite_path(const char *url, struct cc_error *err)
+static int is_postgres(const char *url)
 {
-    if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0) {
-        cc_error_set(err, CC_ERR_CONFIG, NULL,
-                     "PostgreSQL is not supported by this build yet; use sqlite:PATH");
-        return NULL;
-    }
+    return strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0;
+}
+
+/* The SQLite path of url. */
+static const char *sqlite_path(const char *url)
+{
     return strncmp(url, "sqlite:", 7) == 0 ? url + 7 : url;
 }
 
 enum cc_err cc_store_open(const struct cc_store_config *cfg, struct cc_store **out,
                           struct cc_error *err)
 {
-    const char *path = sqlite_path(cfg->url, err);
-    if (!path)
-        return CC_ERR_CONFIG;
     struct cc_store *s = cc_calloc(1, sizeof *s);
-    enum cc_err rc = cc_sqlite_open(cfg, path, s, err);
+    enum cc_err rc = is_postgres(cfg->url) ? cc_pg_open(cfg, s, err)
+                                           : cc_sqlite_open(cfg, sqlite_path(cfg->url), s, err);
     if (rc) {
         cc_free(s);
         return rc;
@@ -55,8 +52,9 @@ enum cc_err cc_store_check(const struct cc_store_config *cfg,
                            void (*line)(void *arg, const char *text), void *arg,
                            struct cc_error *err)
 {
-    const char *path = sqlite_path(cfg->url, err);
-    return path ? cc_sqlite_check(path, line, arg, err) : CC_ERR_CONFIG;
+    if (is_postgres(cfg->url))
+        return cc_pg_check(cfg, line, arg, err);
+    return cc_sqlite_check(sqlite_path(cfg->url), line, arg, err);
 }
 
 enum cc_err cc_store_meta_get(struct cc_store *s, const char *name, char *out, size_t outsz,

@@ -50,6 +50,7 @@ struct cc_store_config {
     int busy_timeout_ms;      /* waiting for another process's write lock */
     int max_batch;            /* writes committed together at the most */
     int quick_check_s;        /* bound of the start-up PRAGMA quick_check; 0 skips it */
+    int pool_size;            /* PostgreSQL: connections at the most (0: 10) */
 };
 
 typedef enum cc_err (*cc_tx_fn)(struct cc_tx *tx, void *arg, struct cc_error *err);

@@ -78,6 +78,12 @@ enum cc_err cc_sqlite_open(const struct cc_store_config *cfg, const char *path,
 enum cc_err cc_sqlite_check(const char *path, void (*line)(void *arg, const char *text),
                             void *arg, struct cc_error *err);
 
+enum cc_err cc_pg_open(const struct cc_store_config *cfg, struct cc_store *s,
+                       struct cc_error *err);
+enum cc_err cc_pg_check(const struct cc_store_config *cfg,
+                        void (*line)(void *arg, const char *text), void *arg,
+                        struct cc_error *err);
+
 /* The search text of a contact: lower-cased name, email and mobile. */
 void cc_store_search_text(const struct cc_contact *c, char *out, size_t outsz);
 

@@ -33,7 +33,8 @@ static inline int svc_fixture_open(struct svc_fixture *f, int synchronous_full)
     if (!mkdtemp(f->dir))
         return -1;
     snprintf(f->url, sizeof f->url, "sqlite:%s/t.db", f->dir);
-    struct cc_store_config sc = {f->url, synchronous_full, 5000, 256, 0};
+    struct cc_store_config sc = {.url = f->url, .synchronous_full = synchronous_full,
+                                 .busy_timeout_ms = 5000, .max_batch = 256};
     struct cc_error err;
     if (cc_store_open(&sc, &f->store, &err) || cc_store_migrate(f->store, &err))
         return -1;

@@ -48,7 +48,7 @@ static void test_key_generation(void **state)
     assert_true(g == g0);
 
     /* Another store on the same file disables the key: the generation moves. */
-    struct cc_store_config sc = {f.url, 0, 5000, 256, 0};
+    struct cc_store_config sc = {.url = f.url, .busy_timeout_ms = 5000, .max_batch = 256};
     struct cc_store *other;
     assert_int_equal(cc_store_open(&sc, &other, &err), CC_OK);
     struct disable_arg a = {f.first.account_id, f.first.key_id};

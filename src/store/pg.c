@@ -1,0 +1,394 @@
+/*
+ * pg.c — the PostgreSQL backend (libpq): opening the database, the pool of
+ * connections, transactions (a write runs in a SERIALIZABLE transaction on
+ * a pooled connection and is run again after a serialization failure or a
+ * deadlock; a read runs in one REPEATABLE READ snapshot), the database's
+ * own settings, and the table of operations that store.c forwards to.
+ *
+ * Several certcontacts instances may share the database: everything that
+ * must hold for all of them is in it, uniqueness comes from its
+ * constraints, and the migrations run under an advisory lock.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/pg_int.h"
+#include "util/util.h"
+
+/* Waiting for a free connection, at the most, before a request is told the
+ * server is busy. */
+#define ACQUIRE_MS 10000
+
+/* ---- connections ------------------------------------------------------------- */
+static void conn_forget_statements(struct pgc *c)
+{
+    memset(c->st, 0, sizeof c->st);
+    c->key_generation_known = 0;
+}
+
+static struct pgc *conn_open(struct pg *g, struct cc_error *err)
+{
+    const char *keys[] = {"dbname", "fallback_application_name", "connect_timeout", NULL};
+    const char *vals[] = {g->conninfo, "certcontacts", "10", NULL};
+    PGconn *conn = PQconnectdbParams(keys, vals, 1);
+    if (!conn || PQstatus(conn) != CONNECTION_OK) {
+        char why[256];
+        cc_strlcpy(why, conn ? PQerrorMessage(conn) : "out of memory", sizeof why);
+        why[strcspn(why, "\n")] = '\0';
+        PQfinish(conn);
+        cc_error_set(err, CC_ERR_UNAVAILABLE, NULL, "cannot connect to the database %s: %s",
+                     g->shown, why);
+        return NULL;
+    }
+    struct pgc *c = cc_calloc(1, sizeof *c);
+    c->conn = conn;
+    c->owner = g;
+    return c;
+}
+
+static void conn_close(struct pgc *c)
+{
+    if (!c)
+        return;
+    PQfinish(c->conn);
+    cc_free(c);
+}
+
+/* Makes a connection that failed usable again (or says it is not). */
+static enum cc_err conn_mend(struct pgc *c, struct cc_error *err)
+{
+    if (!c->broken && PQstatus(c->conn) == CONNECTION_OK)
+        return CC_OK;
+    PQreset(c->conn);
+    conn_forget_statements(c);
+    if (PQstatus(c->conn) != CONNECTION_OK)
+        return cc_error_set(err, CC_ERR_UNAVAILABLE, NULL,
+                            "The database cannot be reached; try again shortly.");
+    c->broken = 0;
+    return CC_OK;
+}
+
+struct pgc *cc_pg_acquire(void *impl, struct cc_error *err)
+{
+    struct pg *g = impl;
+    struct pgc *c = pthread_getspecific(g->held);
+    if (c) {
+        c->depth++;
+        return c;
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += g->acquire_ms / 1000;
+    until.tv_nsec += (long)(g->acquire_ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    int slot = -1;
+    pthread_mutex_lock(&g->mu);
+    while (!g->free && g->nopen >= g->size)
+        if (pthread_cond_timedwait(&g->freed, &g->mu, &until) == ETIMEDOUT)
+            break;
+    if (g->free) {
+        c = g->free;
+        g->free = c->next_free;
+    } else if (g->nopen < g->size) {
+        for (slot = 0; g->all[slot]; slot++)
+            ;
+        g->nopen++; /* reserved: opened below, outside the lock */
+    }
+    pthread_mutex_unlock(&g->mu);
+    if (!c && slot < 0) {
+        cc_error_set(err, CC_ERR_UNAVAILABLE, NULL,
+                     "The server is busy: every database connection is in use; try again.");
+        return NULL;
+    }
+    if (!c) {
+        c = conn_open(g, err);
+        pthread_mutex_lock(&g->mu);
+        if (c)
+            g->all[slot] = c;
+        else
+            g->nopen--;
+        pthread_mutex_unlock(&g->mu);
+        if (!c)
+            return NULL;
+    } else if (conn_mend(c, err)) {
+        c->broken = 1;
+        pthread_mutex_lock(&g->mu);
+        c->next_free = g->free;
+        g->free = c;
+        pthread_cond_signal(&g->freed);
+        pthread_mutex_unlock(&g->mu);
+        return NULL;
+    }
+    c->depth = 1;
+    pthread_setspecific(g->held, c);
+    return c;
+}
+
+void cc_pg_release(struct pgc *c)
+{
+    if (!c || --c->depth > 0)
+        return;
+    struct pg *g = c->owner;
+    /* A statement that failed outside a transaction leaves none open; one
+     * left open by a mistake must not leak into the next user's work. */
+    if (PQtransactionStatus(c->conn) != PQTRANS_IDLE && !c->broken) {
+        PGresult *r = PQexec(c->conn, "ROLLBACK");
+        PQclear(r);
+    }
+    pthread_setspecific(g->held, NULL);
+    pthread_mutex_lock(&g->mu);
+    c->next_free = g->free;
+    g->free = c;
+    pthread_cond_signal(&g->freed);
+    pthread_mutex_unlock(&g->mu);
+}
+
+/* ---- transactions ---------------------------------------------------------------- */
+/* COMMIT, told apart from the ROLLBACK PostgreSQL answers for a transaction
+ * that an error aborted. */
+static enum cc_err commit(struct pgc *c, struct cc_error *err)
+{
+    PGresult *r = PQexec(c->conn, "COMMIT");
+    enum cc_err rc = CC_OK;
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        rc = cc_pg_error(err, c, r, "committing");
+    else if (strcmp(PQcmdStatus(r), "COMMIT") != 0)
+        rc = cc_error_set(err, CC_ERR_STORE, NULL,
+                          "database error in committing: the transaction was rolled back");
+    PQclear(r);
+    return rc;
+}
+
+static void rollback(struct pgc *c)
+{
+    if (c->broken)
+        return;
+    PGresult *r = PQexec(c->conn, "ROLLBACK");
+    PQclear(r);
+}
+
+/* Sleeps a little before a transaction is run again, longer each time. */
+static void backoff(int attempt)
+{
+    unsigned r = 0;
+    cc_random_bytes(&r, sizeof r);
+    int64_t us = (int64_t)(1000 << (attempt < 6 ? attempt : 6)) + r % 2000;
+    struct timespec ts = {0, (long)us * 1000L};
+    nanosleep(&ts, NULL);
+}
+
+static enum cc_err run_tx(struct pgc *c, const char *begin, cc_tx_fn fn, void *arg,
+                          int tries, struct cc_error *err)
+{
+    struct cc_tx tx = {&cc_pg_ops, c};
+    enum cc_err rc = CC_OK;
+    for (int attempt = 0; attempt < tries; attempt++) {
+        c->retry = 0;
+        rc = cc_pg_simple(c, begin, "starting a transaction", err);
+        if (rc)
+            break;
+        c->in_tx = 1;
+        rc = fn(&tx, arg, err);
+        c->in_tx = 0;
+        if (!rc)
+            rc = commit(c, err);
+        else
+            rollback(c);
+        if (!rc || !c->retry || c->broken)
+            break;
+        backoff(attempt);
+    }
+    if (rc && c->retry)
+        cc_log(CC_LOG_WARN, "a write kept meeting concurrent writes and was given up",
+               "reason", c->message, NULL);
+    return rc;
+}
+
+static enum cc_err pg_write(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err)
+{
+    struct pgc *c = cc_pg_acquire(s->impl, err);
+    if (!c)
+        return err->code;
+    enum cc_err rc;
+    if (c->in_tx)
+        rc = cc_error_set(err, CC_ERR_INTERNAL, NULL, "a write started inside a transaction");
+    else
+        rc = run_tx(c, "BEGIN ISOLATION LEVEL SERIALIZABLE", fn, arg, CC_PG_WRITE_TRIES, err);
+    cc_pg_release(c);
+    return rc;
+}
+
+static enum cc_err pg_read(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err)
+{
+    struct pgc *c = cc_pg_acquire(s->impl, err);
+    if (!c)
+        return err->code;
+    enum cc_err rc;
+    if (c->in_tx) {
+        struct cc_tx tx = {&cc_pg_ops, c};
+        rc = fn(&tx, arg, err);
+    } else {
+        rc = run_tx(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", fn, arg, 3, err);
+    }
+    cc_pg_release(c);
+    return rc;
+}
+
+/* ---- the store's own operations ---------------------------------------------------- */
+static const char sql_ping[] = "SELECT 1";
+
+static enum cc_err pg_ping(void *impl, struct cc_error *err)
+{
+    struct pgc *c = cc_pg_acquire(impl, err);
+    if (!c)
+        return CC_ERR_UNAVAILABLE;
+    enum cc_err rc = cc_pg_do(c, sql_ping, NULL, "ping", err);
+    cc_pg_release(c);
+    return rc;
+}
+
+static enum cc_err pg_meta_get(void *impl, const char *name, char *out, size_t outsz,
+                               struct cc_error *err)
+{
+    struct pgc *c = cc_pg_acquire(impl, err);
+    if (!c)
+        return err->code;
+    enum cc_err rc = cc_pg_meta_read(c, name, out, outsz, err);
+    cc_pg_release(c);
+    return rc;
+}
+
+struct meta_set {
+    const char *name, *value;
+};
+
+static const char sql_meta_set[] =
+    "INSERT INTO meta(name, value) VALUES ($1, $2) "
+    "ON CONFLICT (name) DO UPDATE SET value = excluded.value";
+
+static enum cc_err tx_meta_set(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct meta_set *m = arg;
+    struct pgp p;
+    cc_pg_params(&p);
+    cc_pg_text(&p, m->name);
+    cc_pg_text(&p, m->value);
+    return cc_pg_do(tx->impl, sql_meta_set, &p, "saving a setting", err);
+}
+
+static enum cc_err pg_meta_set(struct cc_store *s, const char *name, const char *value,
+                               struct cc_error *err)
+{
+    struct meta_set m = {name, value};
+    return pg_write(s, tx_meta_set, &m, err);
+}
+
+static void pg_thread_done(void *impl)
+{
+    (void)impl; /* connections belong to the pool, not to threads */
+}
+
+static void pg_close(void *impl)
+{
+    struct pg *g = impl;
+    if (!g)
+        return;
+    for (int i = 0; i < g->size; i++)
+        conn_close(g->all[i]);
+    cc_free(g->all);
+    pthread_key_delete(g->held);
+    pthread_mutex_destroy(&g->mu);
+    pthread_cond_destroy(&g->freed);
+    cc_free(g->conninfo);
+    cc_free(g->shown);
+    cc_free(g);
+}
+
+/* The URL without its password, for messages and the log. */
+static char *shown_url(const char *url)
+{
+    char *s = cc_strdup(url);
+    char *scheme = strstr(s, "://");
+    char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+    char *colon = scheme ? strchr(scheme + 3, ':') : NULL;
+    if (at && colon && colon < at)
+        memmove(colon, at, strlen(at) + 1);
+    char *q = strchr(s, '?');
+    if (q)
+        *q = '\0';
+    return s;
+}
+
+const struct cc_store_ops cc_pg_ops = {
+    .name = "postgres",
+    .close = pg_close,
+    .migrate = cc_pg_migrate,
+    .ping = pg_ping,
+    .meta_get = pg_meta_get,
+    .meta_set = pg_meta_set,
+    .write = pg_write,
+    .read = pg_read,
+    .thread_done = pg_thread_done,
+    .accounts = &cc_pg_account_ops,
+    .contacts = &cc_pg_contact_ops,
+    .verifs = &cc_pg_verif_ops,
+    .outbox = &cc_pg_outbox_ops,
+    .templates = &cc_pg_template_ops,
+    .users = &cc_pg_user_ops,
+    .audit = &cc_pg_audit_ops,
+    .applications = &cc_pg_application_ops,
+    .certificates = &cc_pg_certificate_ops,
+    .reminders = &cc_pg_reminder_ops,
+    .sealed = &cc_pg_sealed_ops,
+    .endpoints = &cc_pg_endpoint_ops,
+    .acme = &cc_pg_acme_ops,
+};
+
+static struct pg *pool_new(const struct cc_store_config *cfg)
+{
+    struct pg *g = cc_calloc(1, sizeof *g);
+    g->conninfo = cc_strdup(cfg->url);
+    g->shown = shown_url(cfg->url);
+    g->size = cfg->pool_size > 0 ? cfg->pool_size : 10;
+    g->acquire_ms = ACQUIRE_MS;
+    g->all = cc_calloc((size_t)g->size, sizeof *g->all);
+    pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->freed, NULL);
+    pthread_key_create(&g->held, NULL);
+    return g;
+}
+
+enum cc_err cc_pg_open(const struct cc_store_config *cfg, struct cc_store *s,
+                       struct cc_error *err)
+{
+    struct pg *g = pool_new(cfg);
+    struct pgc *c = cc_pg_acquire(g, err);
+    enum cc_err rc = c ? cc_pg_identify(c, g->shown, err) : err->code;
+    cc_pg_release(c);
+    if (rc) {
+        pg_close(g);
+        return rc;
+    }
+    s->ops = &cc_pg_ops;
+    s->impl = g;
+    return CC_OK;
+}
+
+enum cc_err cc_pg_check(const struct cc_store_config *cfg,
+                        void (*line)(void *arg, const char *text), void *arg,
+                        struct cc_error *err)
+{
+    (void)line;
+    (void)arg;
+    struct pg *g = pool_new(cfg);
+    struct pgc *c = cc_pg_acquire(g, err);
+    enum cc_err rc = c ? cc_pg_identify(c, g->shown, err) : err->code;
+    cc_pg_release(c);
+    pg_close(g);
+    return rc;
+}

@@ -1,0 +1,11 @@
+/*
+ * pg_accounts.c — the PostgreSQL side of accounts: not ported yet; every operation
+ * answers that it is not available on PostgreSQL in this build.
+ */
+#include "store/pg_int.h"
+
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+
+CC_STORE_ACCOUNT_OPS(CC_PG_PENDING)
+
+const struct cc_store_account_ops cc_pg_account_ops = {CC_STORE_ACCOUNT_OPS(CC_STORE_OP_INIT)};

@@ -1,0 +1,11 @@
+/*
+ * pg_certificates.c — the PostgreSQL side of certificates: not ported yet; every operation
+ * answers that it is not available on PostgreSQL in this build.
+ */
+#include "store/pg_int.h"
+
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+
+CC_STORE_CERTIFICATE_OPS(CC_PG_PENDING)
+
+const struct cc_store_certificate_ops cc_pg_certificate_ops = {CC_STORE_CERTIFICATE_OPS(CC_STORE_OP_INIT)};
