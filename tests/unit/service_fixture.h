@@ -2,6 +2,9 @@
  * service_fixture.h — a service on a real SQLite database in a fresh
  * temporary directory, with one account and its first admin key, for the
  * unit tests that need the whole service (test_service.c, test_users.c).
+ * With CC_TEST_PG set to a PostgreSQL server's base URL
+ * (postgres://USER@HOST:PORT/, as scripts/pg-test.sh prints it) the store
+ * is a fresh PostgreSQL database on that server instead, dropped on close.
  * Header-only: each unit test is one program.
  */
 #ifndef CC_TEST_SERVICE_FIXTURE_H
@@ -11,7 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include "service/service.h"
 #include "service/service_int.h" /* tests change the service's settings */
@@ -20,19 +25,52 @@
 
 struct svc_fixture {
     char dir[64];
-    char url[128];
+    char url[256];
+    char pg_db[64];           /* the PostgreSQL database made for it, or "" */
     struct cc_store *store;
     struct cc_service *svc;
     struct cc_new_key first;  /* the account's first admin key */
 };
 
+/* Runs sql on the PostgreSQL server's maintenance database. 0 or -1. */
+static inline int svc_fixture_pg_admin(const char *sql)
+{
+    char admin[256];
+    snprintf(admin, sizeof admin, "%spostgres", getenv("CC_TEST_PG"));
+    PGconn *c = PQconnectdb(admin);
+    PGresult *r = PQstatus(c) == CONNECTION_OK ? PQexec(c, sql) : NULL;
+    int ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok)
+        fprintf(stderr, "fixture: %s: %s\n", sql, PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+    return ok ? 0 : -1;
+}
+
+/* The store's URL into f->url: a new PostgreSQL database when CC_TEST_PG
+ * names a server, else a SQLite file in f->dir. 0 or -1. */
+static inline int svc_fixture_url(struct svc_fixture *f)
+{
+    static int seq;
+    const char *pg = getenv("CC_TEST_PG");
+    f->pg_db[0] = '\0';
+    if (!pg || !*pg) {
+        snprintf(f->url, sizeof f->url, "sqlite:%s/t.db", f->dir);
+        return 0;
+    }
+    snprintf(f->pg_db, sizeof f->pg_db, "cc_unit_%ld_%d", (long)getpid(), ++seq);
+    char sql[128];
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", f->pg_db);
+    snprintf(f->url, sizeof f->url, "%s%s", pg, f->pg_db);
+    return svc_fixture_pg_admin(sql);
+}
+
 /* Opens it; synchronous_full as the store option. Returns 0 or -1. */
 static inline int svc_fixture_open(struct svc_fixture *f, int synchronous_full)
 {
     cc_strlcpy(f->dir, "/tmp/cc-unit-XXXXXX", sizeof f->dir);
-    if (!mkdtemp(f->dir))
+    if (!mkdtemp(f->dir) || svc_fixture_url(f))
         return -1;
-    snprintf(f->url, sizeof f->url, "sqlite:%s/t.db", f->dir);
     struct cc_store_config sc = {.url = f->url, .synchronous_full = synchronous_full,
                                  .busy_timeout_ms = 5000, .max_batch = 256};
     struct cc_error err;
@@ -59,6 +97,12 @@ static inline int svc_fixture_close(struct svc_fixture *f)
 {
     cc_service_free(f->svc);
     cc_store_close(f->store);
+    if (f->pg_db[0]) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "DROP DATABASE %s", f->pg_db);
+        if (svc_fixture_pg_admin(sql))
+            return -1;
+    }
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
     return system(cmd) == 0 ? 0 : -1;
