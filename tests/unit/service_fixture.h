@@ -126,11 +126,66 @@ static inline int64_t svc_fixture_contact(struct svc_fixture *f, const struct cc
     return id;
 }
 
+/* sql with SQLite's ?1 written as PostgreSQL's $1, into out. */
+static inline void svc_fixture_pg_sql(const char *sql, char *out, size_t outsz)
+{
+    size_t o = 0;
+    for (const char *s = sql; *s && o + 1 < outsz; s++)
+        out[o++] = (s[0] == '?' && s[1] == '1') ? '$' : *s;
+    out[o] = '\0';
+}
+
+/* Runs sql (arg, may be NULL, bound to $1) on the fixture's PostgreSQL
+ * database on a connection of its own: the first column of the first row
+ * as an integer into *n when there is one. Returns 0 or -1. */
+static inline int svc_fixture_pg_run(struct svc_fixture *f, const char *sql, const char *arg,
+                                     long long *n)
+{
+    char text[1024];
+    svc_fixture_pg_sql(sql, text, sizeof text);
+    PGconn *c = PQconnectdb(f->url);
+    PGresult *r = PQstatus(c) == CONNECTION_OK
+                      ? PQexecParams(c, text, arg ? 1 : 0, NULL, &arg, NULL, NULL, 0)
+                      : NULL;
+    ExecStatusType st = PQresultStatus(r);
+    int ok = r && (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK);
+    if (ok && n && PQntuples(r) > 0)
+        *n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+    PQclear(r);
+    PQfinish(c);
+    return ok ? 0 : -1;
+}
+
+/* Changes the fixture's database behind the service's back (either
+ * backend; ?1 is written $1 on PostgreSQL): arg (may be NULL) bound to ?1.
+ * Returns 0 or -1. */
+static inline int svc_fixture_exec(struct svc_fixture *f, const char *sql, const char *arg)
+{
+    if (f->pg_db[0])
+        return svc_fixture_pg_run(f, sql, arg, NULL);
+    char path[160];
+    snprintf(path, sizeof path, "%s/t.db", f->dir);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int ok = sqlite3_open(path, &db) == SQLITE_OK &&
+             sqlite3_busy_timeout(db, 5000) == SQLITE_OK &&
+             sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+             (!arg || sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT) == SQLITE_OK) &&
+             sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return ok ? 0 : -1;
+}
+
 /* Reads the fixture's database behind the service's back, on a connection
  * of its own: the one integer that sql answers, with arg (may be NULL) bound
- * to ?1. Returns -1 when the query fails. */
+ * to ?1 ($1 on PostgreSQL). Returns -1 when the query fails. */
 static inline long long svc_fixture_count(struct svc_fixture *f, const char *sql, const char *arg)
 {
+    if (f->pg_db[0]) {
+        long long n = -1;
+        return svc_fixture_pg_run(f, sql, arg, &n) ? -1 : n;
+    }
     char path[160];
     snprintf(path, sizeof path, "%s/t.db", f->dir);
     sqlite3 *db = NULL;

@@ -51,14 +51,8 @@ static void inline_contact_rolled_back(void **state)
 /* Marks the contact's addresses verified behind the service's back. */
 static void verify_all(struct svc_fixture *f)
 {
-    char path[160];
-    snprintf(path, sizeof path, "%s/t.db", f->dir);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    assert_int_equal(sqlite3_exec(db, "UPDATE contacts SET email_verified_at = 1, "
-                                      "mobile_verified_at = 1", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    assert_int_equal(svc_fixture_exec(f, "UPDATE contacts SET email_verified_at = 1, "
+                                         "mobile_verified_at = 1", NULL), 0);
 }
 
 static void named_contact_and_moves(void **state)
