@@ -117,7 +117,7 @@ test('damage met at run time fails readiness, answers 503 Storage.Corrupt and re
 // WITHOUT ROWID table whose NOT NULL column sits between its key's columns,
 // the layout databases had before migration 0013. Such a database is not
 // damaged: it starts, migrates, and passes certcontacts check.
-test('a database with the names tables of before 0013 is not taken for damaged', FILE_ONLY, async () => {
+test('a database with the names tables of before 0013 is not taken for damaged', sqliteOnlyOpts('a SQLite quick_check quirk on an old file'), async () => {
   const dir = makeDataDir('cc-damage-');
   dirs.push(dir);
   createAccount(dir);
