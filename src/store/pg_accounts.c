@@ -18,8 +18,9 @@ static const char sql_account_insert[] =
     "k.id, k.account_id, k.secret_enc, k.role, k.created_at, k.disabled_at, l.expires_at, " \
     "l.last_used_at FROM access_keys k LEFT JOIN access_key_life l ON l.key_id = k.id "
 static const char sql_key_get[] = "SELECT " KEY_COLS "WHERE k.id = $1";
+/* k.id in the C collation: SQLite's BINARY order whatever the database's is. */
 static const char sql_key_list[] =
-    "SELECT " KEY_COLS "WHERE k.account_id = $1 ORDER BY k.created_at, k.id";
+    "SELECT " KEY_COLS "WHERE k.account_id = $1 ORDER BY k.created_at, k.id COLLATE \"C\"";
 static const char sql_key_life[] =
     "INSERT INTO access_key_life(key_id, expires_at) VALUES ($1, $2)";
 /* Last use: written only when the stored one is a minute old or more, so
