@@ -113,7 +113,7 @@ static enum cc_err read_template_list(void *impl, int64_t account_id, struct cc_
     PGresult *r = cc_pg_exec(c, sql_list, &p, "listing templates", err);
     cc_pg_release(c);
     if (!r)
-        return CC_ERR_STORE;
+        return err->code;
     struct cc_template *items = cc_calloc(TEMPLATES_MAX, sizeof *items);
     int rows = PQntuples(r);
     for (int i = 0; i < rows && *n < TEMPLATES_MAX; i++) {
