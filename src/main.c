@@ -915,11 +915,14 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
 struct copy_out {
     int json;
     int64_t last_ms;
+    int64_t batches, kill_after;
 };
 
 static void copy_progress(void *arg, const char *table, int64_t done, int more)
 {
     struct copy_out *o = arg;
+    if (o->kill_after && ++o->batches >= o->kill_after)
+        raise(SIGKILL); /* the drill: an interrupted copy */
     int64_t now = cc_mono_ms();
     if (o->json || (more && now - o->last_ms < 1000))
         return;
@@ -941,14 +944,22 @@ static void copy_verified(void *arg, const char *table, int64_t from, int64_t to
 }
 
 /* `certcontacts db copy --from URL --to URL`: 0 when every table checks
- * out, 1 when the copy failed (run it again to go on), 2 on a usage error. */
+ * out, 1 when the copy failed (run it again to go on), 2 on a usage error.
+ * CERTCONTACTS_COPY_KILL_AFTER=N is a drill: the process kills itself
+ * (SIGKILL) once N batches are committed, to show that running the command
+ * again finishes the copy. */
 static int cmd_db(const struct args *a)
 {
     if (a->npos != 2 || strcmp(a->pos[1], "copy") || !a->from || !a->to) {
         fprintf(stderr, "usage: certcontacts db copy --from URL --to URL [--json]\n");
         return 2;
     }
-    struct copy_out o = {a->json, 0};
+    struct copy_out o = {a->json, 0, 0, 0};
+    const char *drill = getenv("CERTCONTACTS_COPY_KILL_AFTER");
+    if (drill && cc_parse_i64(drill, 1, INT64_MAX, &o.kill_after)) {
+        say_error("CERTCONTACTS_COPY_KILL_AFTER must be a positive number");
+        return 2;
+    }
     struct cc_copy_report rep = {copy_progress, copy_verified, &o};
     struct cc_error err;
     if (cc_store_copy(a->from, a->to, &rep, &err)) {

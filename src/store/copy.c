@@ -510,6 +510,12 @@ static enum cc_err writer_put(struct writer *w, const struct val *v, struct cc_e
     return rc == SQLITE_DONE ? CC_OK : side_error(w->s, err, "writing a row");
 }
 
+/* Whether meta row name is a mark of the copy (left out of the checksums). */
+static int is_mark(const char *name)
+{
+    return !strncmp(name, "copy_from", 9) || !strncmp(name, "copy_at:", 8);
+}
+
 /* ---- checksums -------------------------------------------------------------------------- */
 /* Every row of t on s in key order: how many, and the SHA-256 of their
  * values, each tagged with its kind so that NULL, "" and 0 differ. */
@@ -528,7 +534,10 @@ static enum cc_err table_sum(struct side *s, const struct table *t, int64_t *row
     EVP_DigestInit_ex(md, EVP_sha256(), NULL);
     int got;
     *rows = 0;
+    int meta = !strcmp(t->name, "meta");
     while ((got = rows_next(&q, err)) == 1) {
+        if (meta && q.v[0].p && is_mark(q.v[0].p))
+            continue;
         ++*rows;
         for (int i = 0; i < t->ncols; i++) {
             uint64_t len = q.v[i].null ? UINT64_MAX : (uint64_t)q.v[i].len;
@@ -544,33 +553,76 @@ static enum cc_err table_sum(struct side *s, const struct table *t, int64_t *row
     return got < 0 ? CC_ERR_STORE : CC_OK;
 }
 
-/* ---- copying one table ---------------------------------------------------------------- */
-/* The key of the target's last row of t into key[] (text; *have 0 when it
- * has none): where a resumed copy goes on. */
-static enum cc_err last_key(struct side *s, const struct table *t, char key[][256], int *have,
-                            struct cc_error *err)
+/* ---- the marks of a copy under way (meta rows copy_from, copy_at:TABLE) --------- */
+/* Sets meta row name to value on s (inside the caller's transaction, if any). */
+static enum cc_err mark(struct side *s, const char *name, const char *value,
+                        struct cc_error *err)
+{
+    const char *sql = s->pg ? "INSERT INTO meta(name, value) VALUES ($1, $2) ON CONFLICT (name) "
+                              "DO UPDATE SET value = excluded.value"
+                            : "INSERT INTO meta(name, value) VALUES (?1, ?2) ON CONFLICT (name) "
+                              "DO UPDATE SET value = excluded.value";
+    if (s->pg) {
+        const char *params[2] = {name, value};
+        PGresult *r = PQexecParams(s->pc, sql, 2, NULL, params, NULL, NULL, 0);
+        int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        PQclear(r);
+        return ok ? CC_OK : side_error(s, err, "marking the copy");
+    }
+    sqlite3_stmt *st = NULL;
+    int ok = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK;
+    if (ok) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+        ok = sqlite3_step(st) == SQLITE_DONE;
+    }
+    sqlite3_finalize(st);
+    return ok ? CC_OK : side_error(s, err, "marking the copy");
+}
+
+/* The key of a table's last copied row, as a mark's value: each part as
+ * LENGTH:TEXT. */
+static void key_encode(const struct table *t, char key[][256], char *out, size_t outsz)
 {
     struct cc_buf b;
-    cc_buf_init(&b, 1 << 16);
-    cc_buf_puts(&b, "SELECT ");
+    cc_buf_init(&b, outsz - 1);
     for (int k = 0; k < t->npk; k++)
-        cc_buf_printf(&b, "%s\"%s\"", k ? ", " : "", t->cols[t->pk[k]].name);
-    cc_buf_printf(&b, " FROM \"%s\" ORDER BY ", t->name);
-    for (int k = 0; k < t->npk; k++) {
-        cc_buf_puts(&b, k ? ", " : "");
-        put_key_col(&b, s, &t->cols[t->pk[k]]);
-        cc_buf_puts(&b, " DESC");
-    }
-    cc_buf_puts(&b, " LIMIT 1");
-    struct rows q;
-    enum cc_err rc = rows_start(&q, s, b.data, NULL, 0, NULL, err);
+        cc_buf_printf(&b, "%zu:%s", strlen(key[k]), key[k]);
+    cc_strlcpy(out, b.data ? b.data : "", outsz);
     cc_buf_free(&b);
+}
+
+static int key_decode(const struct table *t, const char *in, char key[][256])
+{
+    for (int k = 0; k < t->npk; k++) {
+        char *end;
+        unsigned long len = strtoul(in, &end, 10);
+        if (end == in || *end != ':' || len > 255 || strlen(end + 1) < len)
+            return -1;
+        memcpy(key[k], end + 1, len);
+        key[k][len] = '\0';
+        in = end + 1 + len;
+    }
+    return 0;
+}
+
+/* Where a resumed copy of t goes on: after the key its last committed batch
+ * recorded (*have 0: from the start). */
+static enum cc_err resume_key(struct side *to, const struct table *t, char key[][256], int *have,
+                              struct cc_error *err)
+{
+    char name[96];
+    snprintf(name, sizeof name, "copy_at:%s", t->name);
+    const char *param[1] = {name};
+    struct rows q;
+    enum cc_err rc = rows_start(&q, to,
+                                to->pg ? "SELECT value FROM meta WHERE name = $1"
+                                       : "SELECT value FROM meta WHERE name = ?1",
+                                param, 1, NULL, err);
     if (rc)
         return rc;
     int got = rows_next(&q, err);
-    *have = got == 1;
-    for (int k = 0; *have && k < t->npk; k++)
-        cc_strlcpy(key[k], q.v[k].p ? q.v[k].p : "", 256);
+    *have = got == 1 && q.v[0].p && key_decode(t, q.v[0].p, key) == 0;
     rows_end(&q);
     return got < 0 ? CC_ERR_STORE : CC_OK;
 }
@@ -582,7 +634,7 @@ static enum cc_err copy_table(struct side *from, struct side *to, const struct t
     int have = 0;
     enum cc_err rc = CC_OK;
     if (resume && t->npk)
-        rc = last_key(to, t, key, &have, err);
+        rc = resume_key(to, t, key, &have, err);
     struct writer w = {to, NULL, NULL, t};
     struct cc_buf ub, sb;
     cc_buf_init(&ub, 1 << 16);
@@ -621,6 +673,12 @@ static enum cc_err copy_table(struct side *from, struct side *to, const struct t
         rows_end(&q);
         if (got < 0)
             rc = CC_ERR_STORE;
+        if (!rc && t->npk && n) {
+            char name[96], value[1100];
+            snprintf(name, sizeof name, "copy_at:%s", t->name);
+            key_encode(t, key, value, sizeof value);
+            rc = mark(to, name, value, err);
+        }
         if (!rc)
             rc = triggers_on(to, t, &sv, err);
         if (!rc)
@@ -693,7 +751,7 @@ static enum cc_err target_state(struct side *to, const char *from_url, int *resu
     char sql[512];
     enum cc_err rc = side_int(to, "SELECT count(*) FROM accounts", &accounts, err);
     if (!rc)
-        rc = side_int(to, "SELECT count(*) FROM meta", &meta, err);
+        rc = side_int(to, "SELECT count(*) FROM meta WHERE name NOT LIKE 'copy%'", &meta, err);
     if (rc)
         return rc;
     const char *param[1] = {from_url};
@@ -712,29 +770,13 @@ static enum cc_err target_state(struct side *to, const char *from_url, int *resu
                             "an empty database (a copy that was interrupted goes on when run "
                             "again with the same --from)",
                             to->url);
-    snprintf(sql, sizeof sql,
-             "INSERT INTO meta(name, value) VALUES ('copy_from', %s) ON CONFLICT (name) DO "
-             "UPDATE SET value = excluded.value",
-             to->pg ? "$1" : "?1");
-    if (to->pg) {
-        PGresult *r = PQexecParams(to->pc, sql, 1, NULL, param, NULL, NULL, 0);
-        int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-        PQclear(r);
-        return ok ? CC_OK : side_error(to, err, "marking the copy");
-    }
-    sqlite3_stmt *st = NULL;
-    sqlite3_prepare_v2(to->db, sql, -1, &st, NULL);
-    sqlite3_bind_text(st, 1, from_url, -1, SQLITE_STATIC);
-    int ok = sqlite3_step(st) == SQLITE_DONE;
-    sqlite3_finalize(st);
-    return ok ? CC_OK : side_error(to, err, "marking the copy");
+    return mark(to, "copy_from", from_url, err);
 }
 
 /* Counts and checksums of every table on both sides; the mark goes once they agree. */
 static enum cc_err verify(struct side *from, struct side *to, const struct table *t, int n,
                           const struct cc_copy_report *rep, struct cc_error *err)
 {
-    side_exec(to, "DELETE FROM meta WHERE name = 'copy_from'", err);
     enum cc_err rc = CC_OK;
     for (int i = 0; !rc && i < n; i++) {
         int64_t a = 0, b = 0;
@@ -755,11 +797,10 @@ static enum cc_err verify(struct side *from, struct side *to, const struct table
                               "in the copy)",
                               t[i].name, (long long)a, (long long)b);
     }
-    if (rc) {
-        /* put the mark back: running the copy again goes on and checks again */
-        int resume;
-        target_state(to, from->url, &resume, &(struct cc_error){0});
-    }
+    /* the marks go only once every table checks out */
+    if (!rc)
+        rc = side_exec(to, "DELETE FROM meta WHERE name = 'copy_from' OR name LIKE 'copy_at:%'",
+                       err);
     return rc;
 }
 
