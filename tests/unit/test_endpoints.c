@@ -4,8 +4,10 @@
  * contacts, one per host, port and sni), roles, changing its contacts,
  * deleting it, each change audited; a check of a server that is not
  * there, recorded as an error and notified once however often it is
- * checked; a name that does not resolve. Checks against real TLS servers
- * are in tests/integration/endpoints.test.mjs.
+ * checked; a name that does not resolve; and each operation of
+ * store/endpoints.h below the service (SQLite, or PostgreSQL with
+ * CC_TEST_PG). Checks against real TLS servers are in
+ * tests/integration/endpoints.test.mjs.
  */
 #include <setjmp.h>
 #include <stdarg.h>
