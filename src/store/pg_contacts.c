@@ -65,8 +65,11 @@ enum stmt_id {
     "strpos(search_text, chr(10) || $3::text || chr(10)) > 0 OR "                          \
     "right(search_text, length($4::text) + 1) = chr(10) || $4::text)"
 
-/* A LIKE pattern's parameter: the keyword with % _ \ escaped (like_escape). */
-#define LIKE_K(n) "search_text LIKE '%' || $" #n "::text || '%' ESCAPE '\\'"
+/* A substring pattern's parameter: the keyword with % _ \ escaped (like_escape).
+ * ILIKE, not LIKE: FTS5's trigram tokenizer folds the case of every letter, so on
+ * SQLite "éric" finds "Éric" (search_text is lower-cased in ASCII only); ILIKE folds
+ * as the database's LC_CTYPE does (a C locale: ASCII only). pg_trgm serves both. */
+#define LIKE_K(n) "search_text ILIKE '%' || $" #n "::text || '%' ESCAPE '\\'"
 
 /* Statements, prepared once per connection (by their address). */
 static const char *const stmt_sql[ST_COUNT] = {
@@ -108,7 +111,7 @@ static const char *const stmt_sql[ST_COUNT] = {
                       "SELECT id FROM contacts "
                       "WHERE account_id = $1 AND strpos(search_text, $2::text) > 0 "
                       "ORDER BY id DESC LIMIT $3 OFFSET $4) ORDER BY id DESC",
-    /* FTS5 MATCH "keyword" -> LIKE '%keyword%' on the trigram GIN index. */
+    /* FTS5 MATCH "keyword" -> ILIKE '%keyword%' on the trigram GIN index. */
     [ST_LIST_LIKE_COUNT] = "SELECT count(*) FROM contacts WHERE account_id = $1 AND " LIKE_K(2),
     [ST_LIST_LIKE] = "SELECT " CONTACT_COLS " FROM contacts WHERE account_id = $1 AND " LIKE_K(2)
                      " ORDER BY id DESC LIMIT $3 OFFSET $4",
