@@ -70,6 +70,9 @@ static enum cc_err conn_mend(struct pgc *c, struct cc_error *err)
     return CC_OK;
 }
 
+/* A slot of the pool whose connection is being opened. */
+static struct pgc opening;
+
 struct pgc *cc_pg_acquire(void *impl, struct cc_error *err)
 {
     struct pg *g = impl;
@@ -97,7 +100,8 @@ struct pgc *cc_pg_acquire(void *impl, struct cc_error *err)
     } else if (g->nopen < g->size) {
         for (slot = 0; g->all[slot]; slot++)
             ;
-        g->nopen++; /* reserved: opened below, outside the lock */
+        g->all[slot] = &opening; /* reserved: opened below, outside the lock */
+        g->nopen++;
     }
     pthread_mutex_unlock(&g->mu);
     if (!c && slot < 0) {
@@ -108,9 +112,8 @@ struct pgc *cc_pg_acquire(void *impl, struct cc_error *err)
     if (!c) {
         c = conn_open(g, err);
         pthread_mutex_lock(&g->mu);
-        if (c)
-            g->all[slot] = c;
-        else
+        g->all[slot] = c;
+        if (!c)
             g->nopen--;
         pthread_mutex_unlock(&g->mu);
         if (!c)
@@ -358,7 +361,8 @@ static void pg_close(void *impl)
     if (!g)
         return;
     for (int i = 0; i < g->size; i++)
-        conn_close(g->all[i]);
+        if (g->all[i] != &opening)
+            conn_close(g->all[i]);
     for (int i = 0; i < CC_PG_LEADS_MAX; i++)
         PQfinish(g->leads[i].conn);
     pthread_mutex_destroy(&g->lead_mu);

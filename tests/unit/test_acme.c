@@ -3,7 +3,10 @@
  * the ACME client: base64url, the JWK and its thumbprint, ES256 JWS checked
  * with OpenSSL (raw r || s, the protected header's members, kid or jwk),
  * the external account binding's HS256, CSRs made for an order (read back by
- * core/csr.c) and the DNS-01 value.
+ * core/csr.c) and the DNS-01 value; and the store's side of ACME
+ * (store/acme.h) on a real database (service_fixture.h: SQLite, or
+ * PostgreSQL with CC_TEST_PG): accounts, orders, challenges, the HTTP-01
+ * token, the due orders and renewals, the orders in flight.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +28,8 @@
 #include "core/products.h"
 #include "service/acme_int.h"
 #include "util/util.h"
+
+#include "service_fixture.h"
 
 /* base64url back to bytes (the test's own decoder, through core's base64). */
 static size_t unb64url(const char *in, uint8_t *out, size_t outsz)
@@ -258,8 +263,242 @@ static void rsa_keys_and_dns_value(void **state)
     cc_free(want);
 }
 
+/* ---- the store's side ------------------------------------------------------------ */
+/* Runs sql (the same text on both backends) on the fixture's database
+ * behind the service's back: 0 or -1. */
+static int db_exec(struct svc_fixture *f, const char *sql)
+{
+    if (f->pg_db[0]) {
+        PGconn *c = PQconnectdb(f->url);
+        PGresult *r = PQstatus(c) == CONNECTION_OK ? PQexec(c, sql) : NULL;
+        int ok = r && PQresultStatus(r) == PGRES_COMMAND_OK;
+        if (!ok)
+            fprintf(stderr, "%s: %s\n", sql, PQerrorMessage(c));
+        PQclear(r);
+        PQfinish(c);
+        return ok ? 0 : -1;
+    }
+    char path[160];
+    snprintf(path, sizeof path, "%s/t.db", f->dir);
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open(path, &db) == SQLITE_OK &&
+                     sqlite3_busy_timeout(db, 5000) == SQLITE_OK &&
+                     sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK
+                 ? 0
+                 : -1;
+    if (rc)
+        fprintf(stderr, "%s: %s\n", sql, sqlite3_errmsg(db));
+    sqlite3_close(db);
+    return rc;
+}
+
+struct acme_write {
+    const char *url, *kid;
+    const uint8_t *key;
+    size_t key_len;
+    const struct cc_acme_order *o;
+    const struct cc_acme_challenge *ch;
+    size_t n;
+};
+
+static enum cc_err acme_write_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct acme_write *w = arg;
+    enum cc_err rc = CC_OK;
+    if (w->key)
+        rc = cc_tx_acme_account_create(tx, w->url, w->key, w->key_len, 1000, err);
+    if (!rc && w->kid)
+        rc = cc_tx_acme_account_kid(tx, w->url, w->kid, err);
+    if (!rc && w->o)
+        rc = cc_tx_acme_order_put(tx, w->o, err);
+    for (size_t i = 0; !rc && i < w->n; i++)
+        rc = cc_tx_acme_challenge_put(tx, w->o->application_id, &w->ch[i], err);
+    return rc;
+}
+
+static void store_accounts(void **state)
+{
+    (void)state;
+    struct svc_fixture f;
+    memset(&f, 0, sizeof f);
+    assert_int_equal(svc_fixture_open(&f, 0), 0);
+    const char *url = "https://ca.example/dir";
+    int64_t id = 0;
+    uint8_t *key = NULL;
+    size_t len = 0;
+    char kid[256];
+    struct cc_error err;
+    assert_int_equal(cc_store_acme_account_get(f.store, url, &id, &key, &len, kid, sizeof kid,
+                                               &err), CC_ERR_NOT_FOUND);
+    assert_null(key);
+    /* the first key stays: a second create is ignored */
+    uint8_t k1[] = {1, 0, 2, 3}, k2[] = {9, 9};
+    struct acme_write w = {.url = url, .key = k1, .key_len = sizeof k1};
+    assert_int_equal(cc_store_write(f.store, acme_write_tx, &w, &err), CC_OK);
+    w.key = k2;
+    w.key_len = sizeof k2;
+    assert_int_equal(cc_store_write(f.store, acme_write_tx, &w, &err), CC_OK);
+    assert_int_equal(cc_store_acme_account_get(f.store, url, &id, &key, &len, kid, sizeof kid,
+                                               &err), CC_OK);
+    assert_true(id > 0);
+    assert_int_equal(len, sizeof k1);
+    assert_memory_equal(key, k1, sizeof k1);
+    assert_string_equal(kid, "");
+    cc_free(key);
+    struct acme_write wk = {.url = url, .kid = "https://ca.example/acct/7"};
+    assert_int_equal(cc_store_write(f.store, acme_write_tx, &wk, &err), CC_OK);
+    assert_int_equal(cc_store_acme_account_get(f.store, url, &id, &key, &len, kid, sizeof kid,
+                                               &err), CC_OK);
+    assert_string_equal(kid, "https://ca.example/acct/7");
+    cc_free(key);
+    assert_int_equal(svc_fixture_close(&f), 0);
+}
+
+static void challenge(struct cc_acme_challenge *ch, const char *authz, const char *type,
+                      const char *token, const char *status)
+{
+    memset(ch, 0, sizeof *ch);
+    cc_strlcpy(ch->authz_url, authz, sizeof ch->authz_url);
+    cc_strlcpy(ch->identifier, "a.example.com", sizeof ch->identifier);
+    cc_strlcpy(ch->type, type, sizeof ch->type);
+    cc_strlcpy(ch->url, "https://ca.example/chall", sizeof ch->url);
+    cc_strlcpy(ch->token, token, sizeof ch->token);
+    snprintf(ch->key_authorization, sizeof ch->key_authorization, "%s.thumb", token);
+    cc_strlcpy(ch->status, status, sizeof ch->status);
+}
+
+static void store_orders_and_challenges(void **state)
+{
+    (void)state;
+    struct svc_fixture f;
+    memset(&f, 0, sizeof f);
+    assert_int_equal(svc_fixture_open(&f, 0), 0);
+    int64_t acct = f.first.account_id;
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO applications(id, account_id, contact_id, product, state, domains, "
+             "version, created_at, updated_at) VALUES "
+             "(1001, %lld, 1, 'dv', 'submitted', '[\"a.example.com\"]', 1, 1, 1), "
+             "(1002, %lld, 1, 'ov', 'approved', '[\"b.example.com\"]', 1, 1, 1), "
+             "(1003, %lld, 1, 'dv', 'issued', '[\"c.example.com\"]', 1, 1, 1); "
+             "INSERT INTO certificates(id, account_id, domains, not_after, created_at, "
+             "updated_at) VALUES (501, %lld, '[\"c.example.com\"]', 9000000000000, 1, 1)",
+             (long long)acct, (long long)acct, (long long)acct, (long long)acct);
+    assert_int_equal(db_exec(&f, sql), 0);
+    struct cc_error err;
+    struct cc_acme_order o;
+    assert_int_equal(cc_store_acme_order_get(f.store, 1001, &o, &err), CC_ERR_NOT_FOUND);
+    /* an order with its key and two challenges, kept in authorization URL order */
+    memset(&o, 0, sizeof o);
+    o.application_id = 1001;
+    o.account_id = acct;
+    cc_strlcpy(o.order_url, "https://ca.example/order/1", sizeof o.order_url);
+    cc_strlcpy(o.status, "pending", sizeof o.status);
+    uint8_t key[] = {5, 0, 6};
+    o.key_enc = key;
+    o.key_len = sizeof key;
+    o.next_at = 5000;
+    o.updated_at = 10;
+    cc_strlcpy(o.last_error, "bad nonce", sizeof o.last_error);
+    struct cc_acme_challenge ch[2];
+    challenge(&ch[0], "https://ca.example/authz/b", "http-01", "tokB", "pending");
+    challenge(&ch[1], "https://ca.example/authz/a", "dns-01", "tokA", "pending");
+    struct acme_write w = {.o = &o, .ch = ch, .n = 2};
+    assert_int_equal(cc_store_write(f.store, acme_write_tx, &w, &err), CC_OK);
+    struct cc_acme_order got;
+    assert_int_equal(cc_store_acme_order_get(f.store, 1001, &got, &err), CC_OK);
+    assert_string_equal(got.order_url, "https://ca.example/order/1");
+    assert_string_equal(got.last_error, "bad nonce");
+    assert_int_equal(got.key_len, sizeof key);
+    assert_memory_equal(got.key_enc, key, sizeof key);
+    assert_int_equal(got.certificate_id, 0);
+    assert_int_equal(got.renewal_of, 0);
+    cc_acme_order_clear(&got);
+    struct cc_acme_challenge *v = NULL;
+    size_t n = 0;
+    assert_int_equal(cc_store_acme_challenges(f.store, 1001, &v, &n, &err), CC_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(v[0].authz_url, "https://ca.example/authz/a");
+    assert_string_equal(v[1].type, "http-01");
+    cc_free(v);
+    /* a second put replaces: the key stays when none is given, a challenge takes its new
+     * status */
+    o.key_enc = NULL;
+    o.key_len = 0;
+    cc_strlcpy(o.status, "ready", sizeof o.status);
+    challenge(&ch[0], "https://ca.example/authz/b", "http-01", "tokB", "valid");
+    w.n = 1;
+    assert_int_equal(cc_store_write(f.store, acme_write_tx, &w, &err), CC_OK);
+    assert_int_equal(cc_store_acme_order_get(f.store, 1001, &got, &err), CC_OK);
+    assert_string_equal(got.status, "ready");
+    assert_int_equal(got.key_len, sizeof key);
+    cc_acme_order_clear(&got);
+    assert_int_equal(cc_store_acme_challenges(f.store, 1001, &v, &n, &err), CC_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(v[1].status, "valid");
+    cc_free(v);
+    /* the HTTP-01 token answers while the application waits; not a DNS-01 one */
+    char ka[256];
+    assert_int_equal(cc_store_acme_token(f.store, "tokB", ka, sizeof ka, &err), CC_OK);
+    assert_string_equal(ka, "tokB.thumb");
+    assert_int_equal(cc_store_acme_token(f.store, "tokA", ka, sizeof ka, &err),
+                     CC_ERR_NOT_FOUND);
+    /* due: the products asked for, in a waiting state, with no order or one due */
+    struct cc_acme_due *due = NULL;
+    assert_int_equal(cc_store_acme_due(f.store, "[\"dv\",\"ov\"]", 4000, 10, &due, &n, &err),
+                     CC_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(due[0].application_id, 1002);
+    assert_int_equal(due[0].account_id, acct);
+    cc_free(due);
+    assert_int_equal(cc_store_acme_due(f.store, "[\"dv\",\"ov\"]", 5000, 1, &due, &n, &err),
+                     CC_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(due[0].application_id, 1001);
+    cc_free(due);
+    assert_int_equal(cc_store_acme_due(f.store, "[\"ev\"]", 5000, 10, &due, &n, &err), CC_OK);
+    assert_int_equal(n, 0);
+    cc_free(due);
+    int64_t busy = -1;
+    assert_int_equal(cc_store_acme_in_flight(f.store, &busy, &err), CC_OK);
+    assert_int_equal(busy, 1);
+    /* an issued order with its renewal due */
+    struct cc_acme_order r;
+    memset(&r, 0, sizeof r);
+    r.application_id = 1003;
+    r.account_id = acct;
+    cc_strlcpy(r.order_url, "https://ca.example/order/3", sizeof r.order_url);
+    r.certificate_id = 501;
+    r.renew_at = 7000;
+    r.renewal_of = 1001;
+    struct acme_write wr = {.o = &r};
+    assert_int_equal(cc_store_write(f.store, acme_write_tx, &wr, &err), CC_OK);
+    assert_int_equal(cc_store_acme_in_flight(f.store, &busy, &err), CC_OK);
+    assert_int_equal(busy, 1);
+    assert_int_equal(cc_store_acme_renewals_due(f.store, 6999, 10, &due, &n, &err), CC_OK);
+    assert_int_equal(n, 0);
+    cc_free(due);
+    assert_int_equal(cc_store_acme_renewals_due(f.store, 7000, 10, &due, &n, &err), CC_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(due[0].application_id, 1003);
+    cc_free(due);
+    assert_int_equal(cc_store_acme_order_of_cert(f.store, acct, 501, &got, &err), CC_OK);
+    assert_int_equal(got.application_id, 1003);
+    assert_int_equal(got.renewal_of, 1001);
+    assert_null(got.key_enc);
+    cc_acme_order_clear(&got);
+    assert_int_equal(cc_store_acme_order_of_cert(f.store, acct + 1, 501, &got, &err),
+                     CC_ERR_NOT_FOUND);
+    /* the token of an application no longer waiting answers nothing */
+    assert_int_equal(db_exec(&f, "UPDATE applications SET state = 'issued' WHERE id = 1001"), 0);
+    assert_int_equal(cc_store_acme_token(f.store, "tokB", ka, sizeof ka, &err),
+                     CC_ERR_NOT_FOUND);
+    assert_int_equal(svc_fixture_close(&f), 0);
+}
+
 int main(void)
 {
+    cc_log_set_level(CC_LOG_ERROR);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(b64url),
         cmocka_unit_test(jwk_and_thumbprint),
@@ -267,6 +506,8 @@ int main(void)
         cmocka_unit_test(eab_hs256),
         cmocka_unit_test(csr_for_order),
         cmocka_unit_test(rsa_keys_and_dns_value),
+        cmocka_unit_test(store_accounts),
+        cmocka_unit_test(store_orders_and_challenges),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
