@@ -1,0 +1,216 @@
+/*
+ * test_outbox_claims.c — two stores open on the same database (two
+ * dispatcher instances) claim disjoint sets of due notifications, in the
+ * claim's order, and an expired lease is claimed again by the other one.
+ * Runs on SQLite (two cc_store_open on one file) and, with CC_TEST_PG, on
+ * PostgreSQL, where one instance also claims while the other's claiming
+ * transaction still holds its rows (FOR UPDATE SKIP LOCKED).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "service_fixture.h"
+
+#define ROWS 40
+#define MAX_CLAIM 8
+
+struct seed {
+    int64_t account_id, now;
+};
+
+static enum cc_err seed_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    const struct seed *s = arg;
+    struct cc_event e = {.account_id = s->account_id, .created_at = s->now};
+    cc_strlcpy(e.type, "certificate.expiring", sizeof e.type);
+    e.data = "{\"domains\":[\"a.example\",\"b.example\"]}";
+    enum cc_err rc = cc_tx_event_insert(tx, &e, err);
+    for (int i = 0; !rc && i < ROWS; i++) {
+        struct cc_notification n;
+        memset(&n, 0, sizeof n);
+        n.account_id = s->account_id;
+        n.event_id = e.id;
+        n.contact_id = 1 + i;
+        cc_strlcpy(n.channel, "mobile", sizeof n.channel);
+        cc_strlcpy(n.target, "138****0000", sizeof n.target);
+        cc_strlcpy(n.status, "pending", sizeof n.status);
+        /* due in the reverse order of their ids: the claim orders by due time */
+        n.next_attempt_at = s->now - 1000 - i;
+        snprintf(n.key, sizeof n.key, "claims-%d", i);
+        n.created_at = s->now;
+        rc = cc_tx_notif_insert(tx, &n, err);
+    }
+    return rc;
+}
+
+struct claim {
+    const char *owner;
+    int64_t now, lease_ms;
+    size_t max, n;
+    struct cc_notification out[ROWS];
+    struct cc_store *other;     /* claim on it too, inside this claim's transaction */
+    struct claim *nested;
+};
+
+static enum cc_err claim_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct claim *c = arg;
+    enum cc_err rc = cc_tx_notif_claim(tx, c->owner, c->now, c->lease_ms, c->max, c->out, &c->n,
+                                       err);
+    if (!rc && c->other)
+        rc = cc_store_write(c->other, claim_tx, c->nested, err);
+    return rc;
+}
+
+static void claim(struct cc_store *s, struct claim *c, const char *owner, int64_t now,
+                  int64_t lease_ms, size_t max)
+{
+    c->owner = owner;
+    c->now = now;
+    c->lease_ms = lease_ms;
+    c->max = max;
+    struct cc_error err;
+    assert_int_equal(cc_store_write(s, claim_tx, c, &err), CC_OK);
+}
+
+static int has(const struct claim *c, int64_t id)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (c->out[i].id == id)
+            return 1;
+    return 0;
+}
+
+/* No id of a in b, and a's rows in the claim's order (next_attempt_at, id). */
+static void assert_disjoint_ordered(const struct claim *a, const struct claim *b)
+{
+    for (size_t i = 0; i < a->n; i++) {
+        assert_false(has(b, a->out[i].id));
+        assert_string_equal(a->out[i].status, "pending");
+        assert_int_equal(a->out[i].lease_until, a->now + a->lease_ms);
+        if (i)
+            assert_true(a->out[i - 1].next_attempt_at < a->out[i].next_attempt_at);
+    }
+}
+
+struct two {
+    struct svc_fixture f;
+    struct cc_store *second;
+    int64_t now;
+};
+
+static int setup(void **state)
+{
+    struct two *t = cc_calloc(1, sizeof *t);
+    if (svc_fixture_open(&t->f, 0))
+        return -1;
+    struct cc_store_config sc = {.url = t->f.url, .busy_timeout_ms = 5000, .max_batch = 256};
+    struct cc_error err;
+    if (cc_store_open(&sc, &t->second, &err))
+        return -1;
+    t->now = cc_now_ms();
+    struct seed s = {t->f.first.account_id, t->now};
+    if (cc_store_write(t->f.store, seed_tx, &s, &err))
+        return -1;
+    *state = t;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct two *t = *state;
+    cc_store_close(t->second);
+    int rc = svc_fixture_close(&t->f);
+    cc_free(t);
+    return rc;
+}
+
+static void two_stores_claim_disjoint(void **state)
+{
+    struct two *t = *state;
+    struct claim *a = cc_calloc(1, sizeof *a), *b = cc_calloc(1, sizeof *b);
+    claim(t->f.store, a, "instance-a", t->now, 60000, MAX_CLAIM);
+    claim(t->second, b, "instance-b", t->now, 60000, MAX_CLAIM);
+    assert_int_equal(a->n, MAX_CLAIM);
+    assert_int_equal(b->n, MAX_CLAIM);
+    assert_disjoint_ordered(a, b);
+    assert_disjoint_ordered(b, a);
+    /* the most overdue first: the highest ids */
+    assert_int_equal(a->out[0].contact_id, ROWS);
+    /* the rest, then nothing: every row is leased once */
+    struct claim *rest = cc_calloc(1, sizeof *rest);
+    claim(t->second, rest, "instance-b", t->now, 60000, ROWS);
+    assert_int_equal(rest->n, ROWS - 2 * MAX_CLAIM);
+    assert_disjoint_ordered(rest, a);
+    assert_disjoint_ordered(rest, b);
+    claim(t->f.store, rest, "instance-a", t->now, 60000, ROWS);
+    assert_int_equal(rest->n, 0);
+    int64_t due = -1;
+    struct cc_error err;
+    assert_int_equal(cc_store_notif_next_due(t->f.store, &due, &err), CC_OK);
+    assert_int_equal(due, t->now + 60000);
+    cc_free(a);
+    cc_free(b);
+    cc_free(rest);
+}
+
+static void expired_lease_reclaimed(void **state)
+{
+    struct two *t = *state;
+    struct claim *a = cc_calloc(1, sizeof *a), *b = cc_calloc(1, sizeof *b);
+    claim(t->f.store, a, "instance-a", t->now, 1000, MAX_CLAIM);
+    assert_int_equal(a->n, MAX_CLAIM);
+    /* while it lasts, the other instance gets other rows */
+    claim(t->second, b, "instance-b", t->now + 999, 1000, MAX_CLAIM);
+    assert_int_equal(b->n, MAX_CLAIM);
+    assert_disjoint_ordered(b, a);
+    /* once both have run out, the due rows come back, a's included, to anyone */
+    struct claim *again = cc_calloc(1, sizeof *again);
+    claim(t->second, again, "instance-b", t->now + 5000, 1000, ROWS);
+    assert_int_equal(again->n, ROWS);
+    for (size_t i = 0; i < a->n; i++)
+        assert_true(has(again, a->out[i].id));
+    cc_free(a);
+    cc_free(b);
+    cc_free(again);
+}
+
+/* PostgreSQL: the second instance claims while the first's claiming
+ * transaction is still open (its rows locked, its leases not committed): it
+ * skips them instead of waiting, and gets others. SQLite has one writer. */
+static void claim_skips_locked_rows(void **state)
+{
+    struct two *t = *state;
+    if (!t->f.pg_db[0])
+        skip(); /* SQLite: one write transaction at a time, nothing to skip */
+    struct claim *a = cc_calloc(1, sizeof *a), *b = cc_calloc(1, sizeof *b);
+    a->other = t->second;
+    a->nested = b;
+    b->owner = "instance-b";
+    b->now = t->now;
+    b->lease_ms = 60000;
+    b->max = MAX_CLAIM;
+    claim(t->f.store, a, "instance-a", t->now, 60000, MAX_CLAIM);
+    assert_int_equal(a->n, MAX_CLAIM);
+    assert_int_equal(b->n, MAX_CLAIM);
+    assert_disjoint_ordered(a, b);
+    assert_disjoint_ordered(b, a);
+    cc_free(a);
+    cc_free(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(two_stores_claim_disjoint, setup, teardown),
+        cmocka_unit_test_setup_teardown(expired_lease_reclaimed, setup, teardown),
+        cmocka_unit_test_setup_teardown(claim_skips_locked_rows, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
