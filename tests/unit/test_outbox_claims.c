@@ -313,6 +313,73 @@ static void delivery_log_roundtrip(void **state)
     cc_free(r);
 }
 
+struct misc {
+    int64_t account_id, now, event_id, dup_id, cancelled_contact;
+    struct cc_test_send_counts counts;
+};
+
+static enum cc_err misc_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct misc *m = arg;
+    struct cc_event e = {.id = m->event_id, .skipped = "[{\"channel\":\"email\"}]"};
+    enum cc_err rc = cc_tx_event_set_skipped(tx, &e, err);
+    struct cc_notification n;
+    memset(&n, 0, sizeof n);
+    n.account_id = m->account_id;
+    n.event_id = m->event_id;
+    n.contact_id = 1;
+    cc_strlcpy(n.channel, "mobile", sizeof n.channel);
+    cc_strlcpy(n.status, "pending", sizeof n.status);
+    cc_strlcpy(n.key, "claims-0", sizeof n.key); /* taken: nothing inserted */
+    n.id = -1;
+    if (!rc)
+        rc = cc_tx_notif_insert(tx, &n, err);
+    m->dup_id = n.id;
+    if (!rc)
+        rc = cc_tx_notif_cancel_contact(tx, m->account_id, m->cancelled_contact, m->now, err);
+    if (!rc)
+        rc = cc_tx_test_send_record(tx, m->account_id, "contact:1", m->now - 10, err);
+    if (!rc)
+        rc = cc_tx_test_send_record(tx, m->account_id, "contact:2", m->now, err);
+    if (!rc)
+        rc = cc_tx_test_send_counts(tx, m->account_id, "contact:1", m->now - 100, &m->counts, err);
+    return rc;
+}
+
+/* The event read back with its skipped channels, a duplicate key inserting
+ * nothing, a contact's pending notifications cancelled, test sends counted. */
+static void events_cancel_and_test_sends(void **state)
+{
+    struct two *t = *state;
+    struct claim *a = cc_calloc(1, sizeof *a);
+    claim(t->f.store, a, "instance-a", t->now, 60000, 1);
+    assert_int_equal(a->n, 1);
+    struct misc m = {.account_id = t->f.first.account_id, .now = t->now,
+                     .event_id = a->out[0].event_id, .cancelled_contact = a->out[0].contact_id};
+    struct cc_error err;
+    assert_int_equal(cc_store_write(t->f.store, misc_tx, &m, &err), CC_OK);
+    assert_int_equal(m.dup_id, 0);
+    assert_int_equal(m.counts.account_n, 2);
+    assert_int_equal(m.counts.account_oldest, t->now - 10);
+    assert_int_equal(m.counts.subject_n, 1);
+    assert_int_equal(m.counts.subject_oldest, t->now - 10);
+    struct cc_event e;
+    assert_int_equal(cc_store_event_get(t->f.store, m.account_id, m.event_id, &e, &err), CC_OK);
+    assert_string_equal(e.type, "certificate.expiring");
+    assert_string_equal(e.skipped, "[{\"channel\":\"email\"}]");
+    assert_non_null(strstr(e.data, "a.example"));
+    cc_event_free(&e);
+    assert_int_equal(cc_store_event_get(t->f.store, m.account_id, m.event_id + 1, &e, &err),
+                     CC_ERR_NOT_FOUND);
+    struct cc_notification *n = cc_calloc(1, sizeof *n);
+    assert_int_equal(cc_store_notif_get(t->f.store, m.account_id, a->out[0].id, n, &err), CC_OK);
+    assert_string_equal(n->status, "cancelled");
+    assert_string_equal(n->last_error, "the contact was deleted");
+    assert_int_equal(n->lease_until, 0);
+    cc_free(n);
+    cc_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -320,6 +387,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(expired_lease_reclaimed, setup, teardown),
         cmocka_unit_test_setup_teardown(claim_skips_locked_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(delivery_log_roundtrip, setup, teardown),
+        cmocka_unit_test_setup_teardown(events_cancel_and_test_sends, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
