@@ -328,12 +328,10 @@ static enum cc_err tx_verif_address_owner(void *tx, int64_t account_id, const ch
                                           const char *target, int64_t except_id, int64_t *id,
                                           char *name, size_t namesz, struct cc_error *err)
 {
-    /* ORDER BY id LIMIT 1: the first row SQLite's index walk meets (an
-     * address kept twice, which the service refuses, names the oldest). */
     static const char sql_email[] = "SELECT id, name FROM contacts WHERE account_id = $1 "
-                                    "AND email_norm = $2 AND id <> $3 ORDER BY id LIMIT 1";
+                                    "AND email_norm = $2 AND id <> $3";
     static const char sql_mobile[] = "SELECT id, name FROM contacts WHERE account_id = $1 "
-                                     "AND mobile = $2 AND id <> $3 ORDER BY id LIMIT 1";
+                                     "AND mobile = $2 AND id <> $3";
     struct pgc *c = tx;
     *id = 0;
     if (namesz)
