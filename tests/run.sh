@@ -4,6 +4,14 @@
 # line they wrote (tests/logscan.mjs), a short fuzz run, then the unit and
 # integration suites (and the scan) again with ASan+UBSan. Ends with one line
 # "N passed, N failed" and exits non-zero when anything failed.
+#
+# Both database backends run the whole suites: a throwaway PostgreSQL
+# (scripts/pg-test.sh, Debian's server as an unprivileged user on loopback)
+# is started first. The unit tests run on SQLite and on PostgreSQL; the
+# integration suite runs on SQLite with the plain build and on PostgreSQL
+# with the sanitizer build (so the newer backend runs under ASan+UBSan and
+# LeakSanitizer). CC_TEST_MATRIX=full runs the integration suite on both
+# backends with both builds.
 set -u
 cd "$(dirname "$0")/.."
 PASS=0
@@ -28,12 +36,12 @@ count_node() {
   echo "  ${p:-0} passed, ${f:-0} failed"
 }
 
-unit() { # unit BUILD_DIR
+unit() { # unit BUILD_DIR [PG_URL]
   for t in "$1"/tests/test_*; do
     [ -x "$t" ] || continue
     name=$(basename "$t")
-    out="$LOG/$(basename "$1")-$name.tap"
-    CMOCKA_MESSAGE_OUTPUT=TAP "$t" > "$out" 2>&1
+    out="$LOG/$(basename "$1")${2:+-pg}-$name.tap"
+    CC_TEST_PG="${2:-}" CMOCKA_MESSAGE_OUTPUT=TAP "$t" > "$out" 2>&1
     rc=$?
     printf '%s:' "$name"
     count_tap "$out"
@@ -47,11 +55,11 @@ unit() { # unit BUILD_DIR
   done
 }
 
-integration() { # integration BIN TAG
+integration() { # integration BIN TAG [PG_URL]
   out="$LOG/integration-$2.tap"
   logs="$LOG/server-$2"
   rm -rf "$logs"
-  CC_SERVER_LOGS="$logs" CC_BIN="$1" node --test --test-concurrency=1 --test-reporter=tap tests/integration/ > "$out" 2>&1
+  CC_TEST_PG="${3:-}" CC_SERVER_LOGS="$logs" CC_BIN="$1" node --test --test-concurrency=1 --test-reporter=tap tests/integration/ > "$out" 2>&1
   rc=$?
   printf 'integration (%s):' "$2"
   count_node "$out"
@@ -87,8 +95,30 @@ note "build"
 if ! make -s all unit >"$LOG/build.txt" 2>&1; then
   cat "$LOG/build.txt"; echo "0 passed, 1 failed"; exit 1
 fi
-note "unit tests"
+note "PostgreSQL (scripts/pg-test.sh)"
+PGDIR=$(mktemp -d /tmp/cc-pg-XXXXXX)
+trap 'sh scripts/pg-test.sh stop "$PGDIR"; rm -rf "$PGDIR"' EXIT
+if PG=$(sh scripts/pg-test.sh start "$PGDIR" 0 fast 2>"$LOG/pg.txt"); then
+  echo "  $PG"
+else
+  cat "$LOG/pg.txt"; PG=""; FAIL=$((FAIL + 1))
+fi
+note "unit tests (SQLite)"
 unit build
+if [ -n "$PG" ]; then
+  note "unit tests (PostgreSQL)"
+  unit build "$PG"
+  note "schema: SQLite and PostgreSQL alike"
+  rm -rf "$LOG/schema" && mkdir -p "$LOG/schema"
+  sh scripts/pg-test.sh createdb "$PG" cc_schema
+  build/certcontacts migrate --data-dir "$LOG/schema" >"$LOG/schema.txt" 2>&1
+  build/certcontacts migrate --data-dir "$LOG/schema" --db "${PG}cc_schema" >>"$LOG/schema.txt" 2>&1
+  python3 tests/schema_compare.py "$LOG/schema/certcontacts.db" "${PG}cc_schema" > "$LOG/schema.tap" 2>&1
+  printf 'schema:'
+  count_tap "$LOG/schema.tap"
+  grep -E -A20 '^not ok' "$LOG/schema.tap" | head -n 60
+  grep -qE '^ok' "$LOG/schema.tap" || { cat "$LOG/schema.txt" "$LOG/schema.tap"; FAIL=$((FAIL + 1)); }
+fi
 note "layer rules (includes and calls)"
 python3 tests/layers.py build > "$LOG/layers.tap" 2>&1
 printf 'layers:'
@@ -99,8 +129,12 @@ sh scripts/catalog.sh check > "$LOG/catalog.tap" 2>&1
 printf 'catalog:'
 count_tap "$LOG/catalog.tap"
 grep -E -A40 '^not ok' "$LOG/catalog.tap" | head -n 60
-note "integration tests"
+note "integration tests (SQLite)"
 integration build/certcontacts plain
+if [ "${CC_TEST_MATRIX:-}" = full ] && [ -n "$PG" ]; then
+  note "integration tests (PostgreSQL)"
+  integration build/certcontacts plain-pg "$PG"
+fi
 note "fuzzing (${FUZZ_SECONDS:=10} s a target)"
 if FUZZ_SECONDS=$FUZZ_SECONDS sh tests/fuzz/run.sh > "$LOG/fuzz.txt" 2>&1; then :; fi
 p=$(grep -c ': ok$' "$LOG/fuzz.txt"); f=$(grep -c ': FAILED$' "$LOG/fuzz.txt")
@@ -114,10 +148,20 @@ if ! make -s SANITIZE=1 all unit >"$LOG/build-asan.txt" 2>&1; then
 else
   export ASAN_OPTIONS="detect_leaks=1:exitcode=23:abort_on_error=0"
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-  note "unit tests (sanitizers)"
+  note "unit tests (sanitizers, SQLite)"
   unit build-asan
-  note "integration tests (sanitizers)"
-  integration build-asan/certcontacts asan
+  if [ -n "$PG" ]; then
+    note "unit tests (sanitizers, PostgreSQL)"
+    unit build-asan "$PG"
+  fi
+  if [ -n "$PG" ]; then
+    note "integration tests (sanitizers, PostgreSQL)"
+    integration build-asan/certcontacts asan-pg "$PG"
+  fi
+  if [ "${CC_TEST_MATRIX:-}" = full ] || [ -z "$PG" ]; then
+    note "integration tests (sanitizers, SQLite)"
+    integration build-asan/certcontacts asan
+  fi
 fi
 
 echo

@@ -261,6 +261,13 @@
 /* How often the retention of personal data runs (masking the addresses of
  * verification codes that expired, removing old records): the scheduler
  * wakes at least this often for it. */
+/* A singleton job (reminders, ACME orders) on an instance that does not lead
+ * it asks again this often: the bound on the time another instance takes
+ * over once the leader has died. */
+#ifndef CC_LEADER_POLL_MS
+#define CC_LEADER_POLL_MS 3000
+#endif
+
 #ifndef CC_RETENTION_PERIOD_MS
 #define CC_RETENTION_PERIOD_MS (600 * 1000)
 #endif

@@ -17,11 +17,16 @@ void cc_h_healthz(struct cc_request *req)
 void cc_h_readyz(struct cc_request *req)
 {
     struct cc_error err;
-    if (cc_service_ping(cc_req_service(req), &err)) {
-        cc_error_set(&err, CC_ERR_UNAVAILABLE, NULL, "The database does not answer.");
+    struct cc_service *svc = cc_req_service(req);
+    int64_t t0 = cc_mono_us();
+    if (cc_service_ping(svc, &err)) {
+        char why[sizeof err.message];
+        cc_strlcpy(why, err.message, sizeof why);
+        cc_error_set(&err, CC_ERR_UNAVAILABLE, NULL, "The database does not answer: %s", why);
         cc_req_error(req, &err);
         return;
     }
+    double ping_ms = (double)(cc_mono_us() - t0) / 1000.0;
     struct cc_health_entry e[CC_HEALTH_COMPONENTS_MAX];
     size_t n = cc_health_get(e, CC_HEALTH_COMPONENTS_MAX);
     json_t *failing = json_array();
@@ -43,7 +48,9 @@ void cc_h_readyz(struct cc_request *req)
         return;
     }
     json_decref(failing);
-    cc_req_json(req, 200, json_pack("{s:s}", "status", "ready"));
+    cc_req_json(req, 200, json_pack("{s:s,s:{s:s,s:b,s:f}}", "status", "ready", "database",
+                                    "backend", cc_service_db_backend(svc), "ok", 1, "ping_ms",
+                                    ping_ms));
 }
 
 /* The Prometheus text format: what the process knows about its parts. */

@@ -1230,6 +1230,9 @@ static void work_one(struct svc_acme *a, const struct cc_acme_due *due)
 /* One pass over the due applications; the wait until the next one (ms). */
 static int64_t pass(struct svc_acme *a)
 {
+    /* One instance of a deployment places and follows ACME orders. */
+    if (!svc_leads(a->svc, "acme"))
+        return CC_LEADER_POLL_MS;
     struct cc_acme_due *due = NULL;
     size_t n = 0;
     struct cc_error err;

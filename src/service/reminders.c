@@ -599,6 +599,9 @@ static void retention(struct svc_reminders *r)
  * CC_RETENTION_PERIOD_MS, when the retention of personal data runs again). */
 static int64_t pass(struct svc_reminders *r)
 {
+    /* One instance of a deployment raises reminders and applies retention. */
+    if (!svc_leads(r->svc, "reminders"))
+        return CC_LEADER_POLL_MS;
     retention(r);
     struct cc_error err;
     size_t raised = 0;

@@ -53,6 +53,11 @@ enum cc_err cc_service_ping(struct cc_service *svc, struct cc_error *err)
     return cc_store_ping(svc->store, err);
 }
 
+const char *cc_service_db_backend(const struct cc_service *svc)
+{
+    return cc_store_backend(svc->store);
+}
+
 enum cc_err cc_service_require(const struct cc_caller *caller, enum cc_role need,
                                struct cc_error *err)
 {
@@ -144,4 +149,16 @@ enum cc_err svc_url_open(const struct cc_service *svc, const struct cc_webhook *
     if (!w->url_enc_len)
         return cc_error_set(err, CC_ERR_INTERNAL, NULL, "a robot's URL is not sealed yet");
     return svc_open(svc, AAD_WEBHOOK_URL, w->url_enc, w->url_enc_len, out, outsz, err);
+}
+
+int svc_leads(struct cc_service *svc, const char *job)
+{
+    int leader = 0;
+    struct cc_error err;
+    if (cc_store_lead(svc->store, job, &leader, &err)) {
+        cc_log(CC_LOG_ERROR, "cannot tell whether this instance runs a singleton job", "job",
+               job, "error", err.message, NULL);
+        return 0;
+    }
+    return leader;
 }

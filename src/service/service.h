@@ -126,6 +126,8 @@ enum cc_err cc_service_retention(struct cc_service *svc, int64_t now, int64_t *m
                                  int64_t *verifs, int64_t *notifs, struct cc_error *err);
 /* CC_OK when the database answers. */
 enum cc_err cc_service_ping(struct cc_service *svc, struct cc_error *err);
+/* The kind of database the service keeps its data in: "sqlite" or "postgres". */
+const char *cc_service_db_backend(const struct cc_service *svc);
 /* The resolver the dispatcher asks for each claimed batch (outbox.c): who
  * gets what, rendered with the account's templates, robots' secrets opened
  * with the master key. svc is borrowed and must outlive the dispatcher. */

@@ -236,4 +236,8 @@ json_t *svc_certificate_event_data(const struct cc_certificate *c, const char *r
 /* The ACME worker (acme.c), when one runs: told of a new application. */
 void svc_acme_poke(struct cc_service *svc);
 
+/* service.c: whether this instance runs the singleton job named job now
+ * (cc_store_lead); 0 when the store cannot say (logged). */
+int svc_leads(struct cc_service *svc, const char *job);
+
 #endif

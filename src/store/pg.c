@@ -288,6 +288,65 @@ static enum cc_err pg_meta_set(struct cc_store *s, const char *name, const char 
     return pg_write(s, tx_meta_set, &m, err);
 }
 
+/* ---- singleton jobs ------------------------------------------------------------------ */
+/* The advisory lock's key of job: "CC" and the name's FNV-1a hash. */
+static int64_t lead_key(const char *job)
+{
+    uint32_t h = 2166136261u;
+    for (const char *p = job; *p; p++)
+        h = (h ^ (unsigned char)*p) * 16777619u;
+    return ((int64_t)0x4343 << 32) | h;
+}
+
+/* Asks, on l's own connection, whether the lock is (still) this instance's. */
+static int lead_ask(struct pg *g, struct pg_lead *l)
+{
+    if (!l->conn || PQstatus(l->conn) != CONNECTION_OK) {
+        PQfinish(l->conn);
+        const char *keys[] = {"dbname", "fallback_application_name", "connect_timeout", NULL};
+        const char *vals[] = {g->conninfo, "certcontacts", "10", NULL};
+        l->conn = PQconnectdbParams(keys, vals, 1);
+        l->held = 0;
+        if (PQstatus(l->conn) != CONNECTION_OK)
+            return 0;
+    }
+    char sql[96];
+    if (l->held)
+        snprintf(sql, sizeof sql, "SELECT 1");
+    else
+        snprintf(sql, sizeof sql, "SELECT pg_try_advisory_lock(%lld)", (long long)lead_key(l->job));
+    PGresult *r = PQexec(l->conn, sql);
+    int ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+    int got = ok && !strcmp(PQgetvalue(r, 0, 0), l->held ? "1" : "t");
+    PQclear(r);
+    return got;
+}
+
+static enum cc_err pg_lead(void *impl, const char *job, int *leader, struct cc_error *err)
+{
+    struct pg *g = impl;
+    *leader = 0;
+    pthread_mutex_lock(&g->lead_mu);
+    struct pg_lead *l = NULL;
+    for (int i = 0; i < CC_PG_LEADS_MAX && !l; i++)
+        if (!g->leads[i].job[0] || !strcmp(g->leads[i].job, job))
+            l = &g->leads[i];
+    if (!l) {
+        pthread_mutex_unlock(&g->lead_mu);
+        return cc_error_set(err, CC_ERR_INTERNAL, NULL, "too many singleton jobs");
+    }
+    cc_strlcpy(l->job, job, sizeof l->job);
+    int was = l->held;
+    l->held = lead_ask(g, l);
+    *leader = l->held;
+    pthread_mutex_unlock(&g->lead_mu);
+    if (l->held != was)
+        cc_log(CC_LOG_INFO, l->held ? "this instance now runs a singleton job"
+                                    : "this instance no longer runs a singleton job",
+               "job", job, NULL);
+    return CC_OK;
+}
+
 static void pg_thread_done(void *impl)
 {
     (void)impl; /* connections belong to the pool, not to threads */
@@ -300,6 +359,9 @@ static void pg_close(void *impl)
         return;
     for (int i = 0; i < g->size; i++)
         conn_close(g->all[i]);
+    for (int i = 0; i < CC_PG_LEADS_MAX; i++)
+        PQfinish(g->leads[i].conn);
+    pthread_mutex_destroy(&g->lead_mu);
     cc_free(g->all);
     pthread_key_delete(g->held);
     pthread_mutex_destroy(&g->mu);
@@ -329,6 +391,7 @@ const struct cc_store_ops cc_pg_ops = {
     .close = pg_close,
     .migrate = cc_pg_migrate,
     .ping = pg_ping,
+    .lead = pg_lead,
     .meta_get = pg_meta_get,
     .meta_set = pg_meta_set,
     .write = pg_write,
@@ -360,6 +423,7 @@ static struct pg *pool_new(const struct cc_store_config *cfg)
     pthread_mutex_init(&g->mu, NULL);
     pthread_cond_init(&g->freed, NULL);
     pthread_key_create(&g->held, NULL);
+    pthread_mutex_init(&g->lead_mu, NULL);
     return g;
 }
 

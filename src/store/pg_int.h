@@ -70,6 +70,17 @@ struct pgc {
     int key_generation_known;
 };
 
+/* Singleton jobs this instance may lead, at the most. */
+#define CC_PG_LEADS_MAX 8
+
+/* A singleton job's advisory lock: held on a connection of its own, outside
+ * the pool, for as long as this instance leads the job. */
+struct pg_lead {
+    char job[32];
+    PGconn *conn;
+    int held;
+};
+
 /* The PostgreSQL store: behind struct cc_store's impl. */
 struct pg {
     char *conninfo;             /* the URL, as libpq takes it */
@@ -82,6 +93,8 @@ struct pg {
     int nopen;
     struct pgc *free;
     pthread_key_t held;         /* the calling thread's acquired connection */
+    pthread_mutex_t lead_mu;
+    struct pg_lead leads[CC_PG_LEADS_MAX];
 };
 
 /* ---- parameters ------------------------------------------------------------ */

@@ -46,6 +46,17 @@ static enum cc_err sq_ping(void *impl, struct cc_error *err)
     return rc == SQLITE_ROW ? CC_OK : cc_sq_db_error(err, c->db, "ping");
 }
 
+/* One process owns a SQLite database (the data directory's lock), so it runs
+ * every singleton job. */
+static enum cc_err sq_lead(void *impl, const char *job, int *leader, struct cc_error *err)
+{
+    (void)impl;
+    (void)job;
+    (void)err;
+    *leader = 1;
+    return CC_OK;
+}
+
 /* ---- the registry of open stores ------------------------------------------
  * SQLite reports damage and a full disk on whichever connection meets them;
  * the registry finds the stores of that connection's file. */
@@ -497,6 +508,7 @@ const struct cc_store_ops cc_sq_ops = {
     .close = sq_close,
     .migrate = cc_sq_migrate,
     .ping = sq_ping,
+    .lead = sq_lead,
     .meta_get = sq_meta_get,
     .meta_set = sq_meta_set,
     .write = cc_sq_write,

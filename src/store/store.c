@@ -69,6 +69,17 @@ enum cc_err cc_store_meta_set(struct cc_store *s, const char *name, const char *
     return s->ops->meta_set(s, name, value, err);
 }
 
+enum cc_err cc_store_lead(struct cc_store *s, const char *job, int *leader,
+                          struct cc_error *err)
+{
+    return s->ops->lead(s->impl, job, leader, err);
+}
+
+const char *cc_store_backend(const struct cc_store *s)
+{
+    return s->ops->name;
+}
+
 enum cc_err cc_store_ping(struct cc_store *s, struct cc_error *err)
 {
     return s->ops->ping(s->impl, err);

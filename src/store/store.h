@@ -83,6 +83,16 @@ enum cc_err cc_store_meta_set(struct cc_store *s, const char *name, const char *
 void cc_store_close(struct cc_store *s);
 /* Applies the embedded migrations not yet recorded in schema_migrations. */
 enum cc_err cc_store_migrate(struct cc_store *s, struct cc_error *err);
+/* Whether this process should run the singleton job named job (the
+ * reminder scheduler, ACME orders) now: *leader 1 or 0. With SQLite one
+ * process owns the database, so it always leads; with PostgreSQL the
+ * instance holding the job's advisory lock leads, and when it dies (its
+ * session ends) the next instance to ask takes the lock over. Jobs ask on
+ * each wake-up and sleep CC_LEADER_POLL_MS when they do not lead. */
+enum cc_err cc_store_lead(struct cc_store *s, const char *job, int *leader,
+                          struct cc_error *err);
+/* The backend's name: "sqlite" or "postgres". */
+const char *cc_store_backend(const struct cc_store *s);
 /* CC_OK when the database answers a trivial query. */
 enum cc_err cc_store_ping(struct cc_store *s, struct cc_error *err);
 /* Runs fn(tx, arg, err) in a transaction; see the top of this file. */

@@ -38,6 +38,7 @@ struct cc_store_ops {
     void (*close)(void *impl);
     enum cc_err (*migrate)(void *impl, struct cc_error *err);
     enum cc_err (*ping)(void *impl, struct cc_error *err);
+    enum cc_err (*lead)(void *impl, const char *job, int *leader, struct cc_error *err);
     enum cc_err (*meta_get)(void *impl, const char *name, char *out, size_t outsz,
                             struct cc_error *err);
     enum cc_err (*meta_set)(struct cc_store *s, const char *name, const char *value,

@@ -54,7 +54,10 @@ test('healthz and readyz answer without authentication', async () => {
   assert.ok(h.headers.get('x-request-id'));
   const r = await api(server, 'GET', '/readyz');
   assert.equal(r.status, 200, show(r));
-  assert.deepEqual(r.json, { status: 'ready' });
+  assert.equal(r.json.status, 'ready');
+  assert.equal(r.json.database.backend, process.env.CC_TEST_PG ? 'postgres' : 'sqlite');
+  assert.equal(r.json.database.ok, true);
+  assert.ok(r.json.database.ping_ms >= 0 && r.json.database.ping_ms < 5000, show(r));
   assert.ok(r.headers.get('x-request-id'));
 });
 
