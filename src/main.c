@@ -39,6 +39,7 @@ struct args {
     const char *email;
     const char *password;
     const char *expires;
+    const char *from, *to;    /* db copy */
     /* table options from flags, applied after the file and the environment */
     const char *flag_name[32];
     const char *flag_value[32];
@@ -71,6 +72,12 @@ static void usage(FILE *f)
             "                                      lift a console user's sign-in locks\n"
             "  audit verify [--json]               check the audit log's hash chain (exit\n"
             "                                      status 1 when an entry was changed or removed)\n"
+            "  db copy --from URL --to URL [--json]\n"
+            "                                      copy every row of one database into another\n"
+            "                                      (sqlite:PATH or postgres://..., either way),\n"
+            "                                      then check each table by count and checksum;\n"
+            "                                      run it again to finish an interrupted copy.\n"
+            "                                      Stop the servers first; copy master.key too\n"
             "  config example                      print a fully commented example config\n"
             "\n"
             "  --config FILE                       read options from FILE (NAME = VALUE lines)\n"
@@ -115,7 +122,7 @@ static int parse_args(int argc, char **argv, struct args *a)
         int kind = cc_config_is_option(name);
         int own = !strcmp(name, "config") || !strcmp(name, "account") || !strcmp(name, "role") ||
                   !strcmp(name, "email") || !strcmp(name, "password") ||
-                  !strcmp(name, "expires");
+                  !strcmp(name, "expires") || !strcmp(name, "from") || !strcmp(name, "to");
         if (!kind && !own) {
             fprintf(stderr, "certcontacts: unknown option --%s (see --help)\n", name);
             return -1;
@@ -142,6 +149,10 @@ static int parse_args(int argc, char **argv, struct args *a)
             a->password = value;
         else if (!strcmp(name, "expires"))
             a->expires = value;
+        else if (!strcmp(name, "from"))
+            a->from = value;
+        else if (!strcmp(name, "to"))
+            a->to = value;
         else {
             if (a->nflags == 32) {
                 fprintf(stderr, "certcontacts: too many options\n");
@@ -900,6 +911,67 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
     return 0;
 }
 
+/* ---- db copy ------------------------------------------------------------------ */
+struct copy_out {
+    int json;
+    int64_t last_ms;
+    int64_t batches, kill_after;
+};
+
+static void copy_progress(void *arg, const char *table, int64_t done, int more)
+{
+    struct copy_out *o = arg;
+    if (o->kill_after && ++o->batches >= o->kill_after)
+        raise(SIGKILL); /* the drill: an interrupted copy */
+    int64_t now = cc_mono_ms();
+    if (o->json || (more && now - o->last_ms < 1000))
+        return;
+    o->last_ms = now;
+    fprintf(stderr, "copying %s: %lld rows%s\n", table, (long long)done, more ? "..." : "");
+}
+
+static void copy_verified(void *arg, const char *table, int64_t from, int64_t to,
+                          const char *sha256, int ok)
+{
+    struct copy_out *o = arg;
+    if (o->json)
+        printf("{\"table\":\"%s\",\"rows\":%lld,\"rows_copied\":%lld,\"sha256\":\"%s\","
+               "\"ok\":%s}\n",
+               table, (long long)from, (long long)to, sha256, ok ? "true" : "false");
+    else
+        printf("%-30s %10lld rows  sha256 %.16s  %s\n", table, (long long)from, sha256,
+               ok ? "ok" : "DIFFERS");
+}
+
+/* `certcontacts db copy --from URL --to URL`: 0 when every table checks
+ * out, 1 when the copy failed (run it again to go on), 2 on a usage error.
+ * CERTCONTACTS_COPY_KILL_AFTER=N is a drill: the process kills itself
+ * (SIGKILL) once N batches are committed, to show that running the command
+ * again finishes the copy. */
+static int cmd_db(const struct args *a)
+{
+    if (a->npos != 2 || strcmp(a->pos[1], "copy") || !a->from || !a->to) {
+        fprintf(stderr, "usage: certcontacts db copy --from URL --to URL [--json]\n");
+        return 2;
+    }
+    struct copy_out o = {a->json, 0, 0, 0};
+    const char *drill = getenv("CERTCONTACTS_COPY_KILL_AFTER");
+    if (drill && cc_parse_i64(drill, 1, INT64_MAX, &o.kill_after)) {
+        say_error("CERTCONTACTS_COPY_KILL_AFTER must be a positive number");
+        return 2;
+    }
+    struct cc_copy_report rep = {copy_progress, copy_verified, &o};
+    struct cc_error err;
+    if (cc_store_copy(a->from, a->to, &rep, &err)) {
+        say_error("db copy: %s", err.message);
+        return 1;
+    }
+    if (!a->json)
+        printf("ok: every table of %s is in %s, checked by count and checksum\n", a->from,
+               a->to);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct args a;
@@ -921,6 +993,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: certcontacts config example\n");
         return 2;
     }
+    if (!strcmp(cmd, "db"))
+        return cmd_db(&a);
     if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "account") &&
         strcmp(cmd, "key") && strcmp(cmd, "user") && strcmp(cmd, "check") &&
         strcmp(cmd, "audit")) {

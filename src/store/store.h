@@ -79,6 +79,22 @@ enum cc_err cc_store_meta_get(struct cc_store *s, const char *name, char *out, s
 /* Records the setting name, durably. */
 enum cc_err cc_store_meta_set(struct cc_store *s, const char *name, const char *value,
                               struct cc_error *err);
+/* What cc_store_copy tells while it works: after each batch of a table
+ * (rows copied so far, whether more follow) and after each table's check
+ * (rows on both sides, the source's SHA-256 of them, whether they agree). */
+struct cc_copy_report {
+    void (*progress)(void *arg, const char *table, int64_t rows_done, int more);
+    void (*verified)(void *arg, const char *table, int64_t rows_from, int64_t rows_to,
+                     const char *sha256, int ok);
+    void *arg;
+};
+/* Copies every row of the database at from_url into the one at to_url
+ * (SQLite or PostgreSQL, either way), both first brought to this release's
+ * schema, then checks every table on both sides by row count and checksum.
+ * The target must be empty, or a copy of from_url that was interrupted: it
+ * goes on after the last batch that committed. See store/copy.c. */
+enum cc_err cc_store_copy(const char *from_url, const char *to_url,
+                          const struct cc_copy_report *rep, struct cc_error *err);
 /* Stops the writer after the writes already queued, closes every connection. */
 void cc_store_close(struct cc_store *s);
 /* Applies the embedded migrations not yet recorded in schema_migrations. */

@@ -14,7 +14,7 @@ import net from 'node:net';
 import path from 'node:path';
 import {
   makeDataDir, startServer, createAccount, api, assertOk, assertError, stopAllAfter, waitFor,
-  unique, verifiedContactBody, removeDir, cliJson,
+  unique, verifiedContactBody, removeDir, cliJson, dbQuery, sqlBlobLength, sqlBlobFind,
 } from './lib/harness.mjs';
 import { startPebble, freePort, pebbleCerts } from './lib/pebble.mjs';
 import { launch, newPage, signIn, assertAccessible } from './lib/browser.mjs';
@@ -274,12 +274,11 @@ test('acme_http_listen serves nothing but the challenges', async () => {
 });
 
 test('the account key is made once and sealed with the master key', async () => {
-  const db = path.join(dir, 'certcontacts.db');
-  const out = execFileSync('sqlite3', [db, 'SELECT count(*), length(key_enc) > 100, kid <> \'\', ' +
-    'instr(CAST(key_enc AS TEXT), \'PRIVATE KEY\') FROM acme_accounts']).toString().trim();
+  const out = dbQuery(dir, `SELECT count(*), CAST(min(${sqlBlobLength('key_enc')}) > 100 AS INTEGER), ` +
+    `CAST(min(kid) <> '' AS INTEGER), max(${sqlBlobFind('key_enc', 'PRIVATE KEY')}) FROM acme_accounts`).trim();
   assert.equal(out, '1|1|1|0');
-  const orders = execFileSync('sqlite3', [db, 'SELECT count(*) FROM acme_orders WHERE key_enc IS NOT NULL ' +
-    'AND instr(CAST(key_enc AS TEXT), \'PRIVATE KEY\') = 0']).toString().trim();
+  const orders = dbQuery(dir, 'SELECT count(*) FROM acme_orders WHERE key_enc IS NOT NULL ' +
+    `AND ${sqlBlobFind('key_enc', 'PRIVATE KEY')} = 0`).trim();
   assert.ok(Number(orders) >= 1, orders);
 });
 
@@ -315,12 +314,11 @@ test('external account binding: an account is registered where the CA requires o
         key: key2, json: { product: 'letsencrypt-dv-1-free', domains: [name()], contact_id: c.id },
       }), 201));
     }
-    const db2 = path.join(d2, 'certcontacts.db');
     let most = 0;
     for (const a of apps) {
       const done = await waitFor(async () => {
-        const busy = Number(execFileSync('sqlite3', [db2, "SELECT count(*) FROM acme_orders o JOIN applications a " +
-          "ON a.id = o.application_id WHERE o.order_url <> '' AND a.state IN ('submitted', 'pending_validation', 'approved')"]).toString());
+        const busy = Number(dbQuery(d2, "SELECT count(*) FROM acme_orders o JOIN applications a " +
+          "ON a.id = o.application_id WHERE o.order_url <> '' AND a.state IN ('submitted', 'pending_validation', 'approved')"));
         most = Math.max(most, busy);
         const x = assertOk(await api(s2, 'GET', `/v1/applications/${a.id}`, { key: key2 }), 200);
         return ['issued', 'rejected'].includes(x.state) ? x : null;
@@ -393,7 +391,6 @@ test('kill -9 in the middle of an order: the restarted server goes on with the s
   const r = await relay(httpPort, inner);
   try {
     const d = name();
-    const db = path.join(dir, 'certcontacts.db');
     const a = assertOk(await api(server, 'POST', '/v1/applications', {
       key, json: { product: 'letsencrypt-dv-1-free', domains: [d], contact_id: contactId },
     }), 201);
@@ -401,7 +398,7 @@ test('kill -9 in the middle of an order: the restarted server goes on with the s
     const sql = `SELECT a.state, o.order_url, ch.status FROM applications a JOIN acme_orders o ON o.application_id = a.id ` +
       `JOIN acme_challenges ch ON ch.application_id = a.id WHERE a.id = ${a.id}`;
     const mid = await waitFor(() => {
-      const row = execFileSync('sqlite3', [db, sql]).toString().trim();
+      const row = dbQuery(dir, sql).trim();
       return row.endsWith('|processing') && r.held() > 0 ? row : null;
     }, { timeoutMs: 20000, intervalMs: 20, what: 'the challenge to be answered' });
     server.proc.kill('SIGKILL');
@@ -414,7 +411,7 @@ test('kill -9 in the middle of an order: the restarted server goes on with the s
     r.resume();
     const done = await settled(a.id);
     assert.equal(done.state, 'issued', JSON.stringify(done));
-    const after = execFileSync('sqlite3', [db, `SELECT order_url FROM acme_orders WHERE application_id = ${a.id}`]).toString().trim();
+    const after = dbQuery(dir, `SELECT order_url FROM acme_orders WHERE application_id = ${a.id}`).trim();
     assert.equal(after, orderUrl, 'a second order was placed');
     assert.deepEqual(done.history.map((h) => h.to), ['submitted', 'pending_validation', 'approved', 'issued']);
   } finally {
@@ -587,9 +584,8 @@ test('ACME Renewal Information: a CA that suggests a renewal window is followed 
 });
 
 test('key rotate-master re-seals the ACME account key and the orders\' keys; issuance goes on under the new key', async () => {
-  const db = path.join(dir, 'certcontacts.db');
-  const sealed = () => Number(execFileSync('sqlite3', [db, 'SELECT (SELECT count(*) FROM acme_accounts) + ' +
-    '(SELECT count(*) FROM acme_orders WHERE key_enc IS NOT NULL)']).toString());
+  const sealed = () => Number(dbQuery(dir, 'SELECT (SELECT count(*) FROM acme_accounts) + ' +
+    '(SELECT count(*) FROM acme_orders WHERE key_enc IS NOT NULL)'));
   const before = sealed();
   assert.ok(before >= 2, `${before} ACME values sealed`);
   const done = cliJson(['key', 'rotate-master', '--json'], { dataDir: dir, env: { CERTCONTACTS_ROTATE_SETTLE_MS: '0' } });
@@ -603,7 +599,7 @@ test('key rotate-master re-seals the ACME account key and the orders\' keys; iss
   }), 201);
   const fin = await settled(a.id);
   assert.equal(fin.state, 'issued', JSON.stringify(fin));
-  const accounts = execFileSync('sqlite3', [db, 'SELECT count(*) FROM acme_accounts']).toString().trim();
+  const accounts = dbQuery(dir, 'SELECT count(*) FROM acme_accounts').trim();
   assert.equal(accounts, '1', 'a second ACME account was made instead of opening the first');
 });
 

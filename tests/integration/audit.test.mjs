@@ -7,12 +7,10 @@
 // passes, and a last-used time.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import path from 'node:path';
 import {
   makeDataDir, startServer, createAccount, createKey, cli, cliJson, api, assertOk,
   assertError, show, stopAllAfter, waitFor,
-  disableKey,
+  disableKey, dbQuery, dbRun, BACKEND,
 } from './lib/harness.mjs';
 import { casClient, callAction } from './lib/alibaba.mjs';
 
@@ -36,10 +34,8 @@ before(async () => {
 
 stopAllAfter(() => [server], () => dir);
 
-function sqlite(db, sql) {
-  const r = spawnSync('sqlite3', [db, sql], { encoding: 'utf8' });
-  assert.ok(!r.error && r.status === 0, `sqlite3 failed (${r.error || r.status}): ${r.stderr}`);
-  return r.stdout.trim();
+function sql(sqlText) {
+  return dbQuery(dir, sqlText).trim();
 }
 
 async function audit(query, key = admin) {
@@ -165,18 +161,19 @@ test('audit verify: the chain holds, and detects an edited and a removed row', a
   const good = cliJson(['audit', 'verify', '--json'], { dataDir: dir });
   assert.equal(good.ok, true, JSON.stringify(good));
   assert.ok(good.checked > 5);
-  const db = path.join(dir, 'certcontacts.db');
   // no interface, not even SQL through the triggers, changes or removes an entry
-  const upd = spawnSync('sqlite3', [db, "UPDATE audit_entries SET actor = 'x' WHERE id = 3"], { encoding: 'utf8' });
+  const upd = dbRun(dir, "UPDATE audit_entries SET actor = 'x' WHERE id = 3");
   assert.match(upd.stderr, /audit entries cannot be changed/);
-  const del = spawnSync('sqlite3', [db, 'DELETE FROM audit_entries WHERE id = 3'], { encoding: 'utf8' });
+  const del = dbRun(dir, 'DELETE FROM audit_entries WHERE id = 3');
   assert.match(del.stderr, /removed only by retention/);
   await server.stop();
   // someone with the file drops the triggers and edits a row
-  const id = Number(sqlite(db, "SELECT id FROM audit_entries WHERE action = 'contact.update' LIMIT 1"));
-  sqlite(db, 'DROP TRIGGER audit_entries_no_update; DROP TRIGGER audit_entries_no_delete;');
-  const before = sqlite(db, `SELECT actor FROM audit_entries WHERE id = ${id}`);
-  sqlite(db, `UPDATE audit_entries SET actor = 'someone-else' WHERE id = ${id}`);
+  const id = Number(sql("SELECT id FROM audit_entries WHERE action = 'contact.update' LIMIT 1"));
+  sql(BACKEND === 'postgres'
+    ? 'DROP TRIGGER audit_entries_no_update ON audit_entries; DROP TRIGGER audit_entries_no_delete ON audit_entries;'
+    : 'DROP TRIGGER audit_entries_no_update; DROP TRIGGER audit_entries_no_delete;');
+  const before = sql(`SELECT actor FROM audit_entries WHERE id = ${id}`);
+  sql(`UPDATE audit_entries SET actor = 'someone-else' WHERE id = ${id}`);
   let r = cli(['audit', 'verify', '--json'], { dataDir: dir });
   assert.equal(r.status, 1, r.stdout + r.stderr);
   let rep = JSON.parse(r.stdout);
@@ -184,9 +181,9 @@ test('audit verify: the chain holds, and detects an edited and a removed row', a
   assert.equal(rep.bad_id, id);
   assert.match(rep.problem, /does not match its hash/);
   // put it back: whole again; then remove a row in the middle
-  sqlite(db, `UPDATE audit_entries SET actor = '${before}' WHERE id = ${id}`);
+  sql(`UPDATE audit_entries SET actor = '${before}' WHERE id = ${id}`);
   assert.equal(cli(['audit', 'verify'], { dataDir: dir }).status, 0);
-  sqlite(db, `DELETE FROM audit_entries WHERE id = ${id}`);
+  sql(`DELETE FROM audit_entries WHERE id = ${id}`);
   r = cli(['audit', 'verify', '--json'], { dataDir: dir });
   assert.equal(r.status, 1);
   rep = JSON.parse(r.stdout);

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   ROOT, BIN, waitFor, makeDataDir, removeDir, startServer, createAccount, cli, cliJson, api, raw, assertOk,
+  dbEnv,
   assertError, show, contactBody, unique, stopAllAfter, keepServerLog,
 } from './lib/harness.mjs';
 
@@ -479,7 +480,9 @@ test('user create CLI: generated password printed once, errors are clear', async
 test('serve on an empty database creates the first console admin and prints its password once', async () => {
   const d = makeDataDir();
   const start = () => {
-    const proc = spawn(BIN, ['serve', '--dev', '--data-dir', d, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(BIN, ['serve', '--dev', '--data-dir', d, '--listen', '127.0.0.1:0'], {
+      stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...dbEnv(d) },
+    });
     const st = { proc, out: '', exit: new Promise((r) => proc.on('exit', (code) => r(code))) };
     proc.stdout.setEncoding('utf8');
     proc.stdout.on('data', (c) => { st.out += c; });

@@ -16,7 +16,7 @@ import { spawnSync } from 'node:child_process';
 
 import {
   makeDataDir, removeDir, createAccount, createKey, startServer, api, assertOk, cli, cliJson,
-  createContact, idCard, unique, waitFor,
+  createContact, idCard, unique, waitFor, dbQuery, sqlHex,
 } from './lib/harness.mjs';
 import { startRobots, dingtalkWebhookUrl } from './lib/robots.mjs';
 import { Pki } from './lib/pki.mjs';
@@ -36,10 +36,9 @@ after(async () => {
   }
 });
 
+/** sql on the test's database (db: the SQLite file's path, kept for the reader; dbQuery finds it by dir). */
 function sqlite(db, sql) {
-  const r = spawnSync('sqlite3', ['-cmd', '.timeout 5000', db, sql], { encoding: 'utf8' });
-  assert.ok(!r.error && r.status === 0, `sqlite3 failed (${r.error || r.status}): ${r.stderr}`);
-  return r.stdout.trim();
+  return dbQuery(dir, sql).trim();
 }
 
 const readKey = (file) => Buffer.from(fs.readFileSync(file, 'utf8').trim(), 'hex');
@@ -59,7 +58,7 @@ const COLUMNS = [
 function sealedValues(db) {
   const out = [];
   for (const c of COLUMNS) {
-    const rows = sqlite(db, `SELECT ${c.key} || '|' || hex(${c.col}) FROM ${c.table} WHERE ${c.col} IS NOT NULL`);
+    const rows = sqlite(db, `SELECT ${c.key} || '|' || ${sqlHex(c.col)} FROM ${c.table} WHERE ${c.col} IS NOT NULL`);
     for (const line of rows.split('\n').filter(Boolean)) {
       const [row, hex] = line.split('|');
       out.push({ table: c.table, aad: c.aad, row, blob: Buffer.from(hex, 'hex') });

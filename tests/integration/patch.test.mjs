@@ -9,6 +9,7 @@ import path from 'node:path';
 import {
   makeDataDir, startServer, createAccount, api, assertOk, assertError, show,
   createContact, getContact, unique, uniqueMobile, hasKeyDeep, stopAllAfter, maskedHook,
+  dbQuery, BACKEND,
 } from './lib/harness.mjs';
 
 let dir, server, admin;
@@ -198,27 +199,28 @@ test('changing the email or mobile leaves it unverified (status 0)', async () =>
 // Anything unexpected — no database file, another schema, an UPDATE that
 // touches no row, a status that does not show — fails the test.
 function findDb() {
+  if (BACKEND !== 'sqlite') return dir; // the data dir's own PostgreSQL database
   const dbs = fs.readdirSync(dir).filter((f) => /\.(db|sqlite|sqlite3)$/.test(f));
   assert.equal(dbs.length, 1, `expected one database file in ${dir}, found ${JSON.stringify(dbs)}`);
   return path.join(dir, dbs[0]);
 }
 function sqlite(db, sql) {
-  const r = spawnSync('sqlite3', ['-cmd', '.timeout 10000', db, sql], { encoding: 'utf8' });
-  assert.ok(!r.error && r.status === 0, `sqlite3 failed (${r.error || r.status}): ${r.stderr}\n${sql}`);
-  return r.stdout;
+  assert.ok(BACKEND !== 'sqlite' || db === path.join(dir, 'certcontacts.db'), `unexpected database file ${db}`);
+  return dbQuery(dir, sql);
 }
 async function markVerified(id) {
   const db = findDb();
-  const cols = sqlite(db, "SELECT name FROM pragma_table_info('contacts');").split('\n');
+  const cols = sqlite(db, BACKEND === 'sqlite' ? "SELECT name FROM pragma_table_info('contacts');"
+    : "SELECT column_name FROM information_schema.columns WHERE table_name = 'contacts';").split('\n');
   for (const col of ['email_verified_at', 'mobile_verified_at']) {
     assert.ok(cols.includes(col), `contacts has no ${col}: ${cols.join(' ')}`);
   }
   await server.stop();
   const now = Date.now();
   const changed = sqlite(db, `UPDATE contacts SET email_verified_at = ${now}, mobile_verified_at = ${now} ` +
-    `WHERE id = ${Number(id)}; SELECT changes();`);
+    `WHERE id = ${Number(id)} RETURNING id;`);
   server = await startServer(dir);
-  assert.equal(changed.trim(), '1', `the UPDATE of contact ${id} changed ${changed.trim()} rows`);
+  assert.equal(changed.trim(), String(Number(id)), `the UPDATE of contact ${id} changed ${changed.trim()} rows`);
   const v = assertOk(await getContact(server, admin, id), 200);
   assert.equal(v.email_status, 1, `email_verified_at set in the database does not show: ${JSON.stringify(v)}`);
   assert.equal(v.mobile_status, 1, `mobile_verified_at set in the database does not show: ${JSON.stringify(v)}`);

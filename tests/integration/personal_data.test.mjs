@@ -10,7 +10,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
   makeDataDir, startServer, createAccount, createKey, api, assertOk, assertError, unique,
-  uniqueMobile, stopAllAfter, sendTargetCode, idCard, waitFor,
+  uniqueMobile, stopAllAfter, sendTargetCode, idCard, waitFor, dbQuery, dbDump,
 } from './lib/harness.mjs';
 import { startSmtpSink } from './lib/sinks.mjs';
 
@@ -32,9 +32,7 @@ before(async () => {
 });
 
 function dump() {
-  const r = spawnSync('sqlite3', [path.join(dir, 'certcontacts.db'), '.dump'], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout;
+  return dbDump(dir);
 }
 
 test('deleting a contact leaves none of its email, mobile or ID number in the database', async () => {
@@ -105,11 +103,7 @@ test('retention: an expired code keeps only its masked address; old codes and fi
   const other = `${unique('zzold').toLowerCase()}@example.com`;
   assertOk(await sendTargetCode(server, admin, 'email', other), 201);
   const ev = assertOk(await api(server, 'POST', '/v1/events', { key: admin, json: { type: 'certificate.issued', contact_ids: [c.id] } }), 201);
-  const db = (sql) => {
-    const r = spawnSync('sqlite3', [path.join(dir, 'certcontacts.db'), sql], { encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
-    return r.stdout.trim();
-  };
+  const db = (sql) => dbQuery(dir, sql).trim();
   await server.stop();
   const day = 86400000;
   // the contact's code two days old, the other one 40 days old; a finished notification 200 days old

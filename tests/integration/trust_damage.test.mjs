@@ -10,8 +10,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
-  makeDataDir, removeDir, cli, createAccount, startServer, createContact, api, contactBody,
+  makeDataDir, removeDir, cli, createAccount, startServer, createContact, api, contactBody, sqliteOnlyOpts,
 } from './lib/harness.mjs';
+
+// Every case damages (or reshapes) the SQLite file itself; PostgreSQL keeps its own pages.
+const FILE_ONLY = sqliteOnlyOpts('damages the SQLite database file');
 
 const dirs = [];
 const servers = [];
@@ -33,7 +36,7 @@ const base = makeDataDir('cc-damage-');
 dirs.push(base);
 let admin;
 
-test('setup: a database with contacts', async () => {
+test('setup: a database with contacts', FILE_ONLY, async () => {
   admin = createAccount(base);
   const s = await startServer(base);
   try {
@@ -62,7 +65,7 @@ function damagedCopy() {
   return { dir, db };
 }
 
-test('the start-up quick check refuses a damaged database and changes nothing', () => {
+test('the start-up quick check refuses a damaged database and changes nothing', FILE_ONLY, () => {
   const { dir, db } = damagedCopy();
   const before = sha(db);
   const r = cli(['serve', '--listen', '127.0.0.1:0'], { dataDir: dir });
@@ -71,7 +74,7 @@ test('the start-up quick check refuses a damaged database and changes nothing', 
   assert.equal(sha(db), before);
 });
 
-test('certcontacts check reports the damage and exits 1', () => {
+test('certcontacts check reports the damage and exits 1', FILE_ONLY, () => {
   const { dir, db } = damagedCopy();
   const before = sha(db);
   const r = cli(['check'], { dataDir: dir });
@@ -81,7 +84,7 @@ test('certcontacts check reports the damage and exits 1', () => {
   assert.equal(sha(db), before);
 });
 
-test('damage met at run time fails readiness, answers 503 Storage.Corrupt and refuses writes', async () => {
+test('damage met at run time fails readiness, answers 503 Storage.Corrupt and refuses writes', FILE_ONLY, async () => {
   const { dir } = damagedCopy();
   const s = await startServer(dir, { args: ['--startup-check-s', '0'] });
   servers.push(s);
@@ -114,7 +117,7 @@ test('damage met at run time fails readiness, answers 503 Storage.Corrupt and re
 // WITHOUT ROWID table whose NOT NULL column sits between its key's columns,
 // the layout databases had before migration 0013. Such a database is not
 // damaged: it starts, migrates, and passes certcontacts check.
-test('a database with the names tables of before 0013 is not taken for damaged', async () => {
+test('a database with the names tables of before 0013 is not taken for damaged', sqliteOnlyOpts('a SQLite quick_check quirk on an old file'), async () => {
   const dir = makeDataDir('cc-damage-');
   dirs.push(dir);
   createAccount(dir);

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
-  makeDataDir, removeDir, cli, createAccount, startServer, createContact,
+  makeDataDir, removeDir, cli, createAccount, startServer, createContact, sqliteOnlyOpts,
 } from './lib/harness.mjs';
 
 const dirs = [];
@@ -45,7 +45,7 @@ function assertRefused(dir, db, msg) {
   assert.ok(!fs.existsSync(path.join(dir, 'master.key')), 'a refused start made a master key');
 }
 
-test('a 0-byte database file is refused, not started as a new empty database', () => {
+test('a 0-byte database file is refused, not started as a new empty database', sqliteOnlyOpts('an empty SQLite database file'), () => {
   const dir = dataDir();
   const db = path.join(dir, 'certcontacts.db');
   fs.writeFileSync(db, '');
@@ -53,7 +53,7 @@ test('a 0-byte database file is refused, not started as a new empty database', (
   assert.equal(fs.statSync(db).size, 0);
 });
 
-test('a SQLite file of another application is refused before anything is added to it', () => {
+test('a SQLite file of another application is refused before anything is added to it', sqliteOnlyOpts('a SQLite file of another application'), () => {
   const dir = dataDir();
   const db = path.join(dir, 'other.db');
   sqlite(db, 'CREATE TABLE inventory (id INTEGER PRIMARY KEY, item TEXT); INSERT INTO inventory(item) VALUES (\'apple\');');
@@ -62,7 +62,7 @@ test('a SQLite file of another application is refused before anything is added t
   assert.equal(sqlite(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"), '1');
 });
 
-test('a file with a clashing table name is refused before it is switched to WAL', () => {
+test('a file with a clashing table name is refused before it is switched to WAL', sqliteOnlyOpts('a SQLite file of another application'), () => {
   const dir = dataDir();
   const db = path.join(dir, 'clash.db');
   sqlite(db, 'CREATE TABLE accounts (id INTEGER PRIMARY KEY, owner TEXT);');
@@ -70,14 +70,14 @@ test('a file with a clashing table name is refused before it is switched to WAL'
   assert.equal(sqlite(db, 'PRAGMA journal_mode'), 'delete');
 });
 
-test('a file of another application that stamped its own application_id is refused', () => {
+test('a file of another application that stamped its own application_id is refused', sqliteOnlyOpts('SQLite\'s application_id'), () => {
   const dir = dataDir();
   const db = path.join(dir, 'stamped.db');
   sqlite(db, 'PRAGMA application_id = 1234; CREATE TABLE t (x);');
   assertRefused(dir, db, /belongs to another application \(application_id 0x000004d2\)/);
 });
 
-test('a database of a newer schema is refused with what to do', () => {
+test('a database of a newer schema is refused with what to do', sqliteOnlyOpts('the schema version is SQLite\'s user_version'), () => {
   const dir = dataDir();
   createAccount(dir);
   const db = path.join(dir, 'certcontacts.db');
@@ -89,7 +89,7 @@ test('a database of a newer schema is refused with what to do', () => {
   assertRefused(dir, db, new RegExp(`has schema version ${version + 1}, newer than this certcontacts knows \\(${version}\\).*Run the newer release`));
 });
 
-test('a database made before the stamp (our tables, no application_id) still opens and is stamped', () => {
+test('a database made before the stamp (our tables, no application_id) still opens and is stamped', sqliteOnlyOpts('an old SQLite file (application_id, SQLite DDL)'), () => {
   const dir = dataDir();
   const k = createAccount(dir);
   const db = path.join(dir, 'certcontacts.db');
@@ -131,7 +131,7 @@ test('a missing master key is refused when the database holds sealed data; a fre
   }
 });
 
-test('a database from before key ids, with sealed data, refuses a missing key too', () => {
+test('a database from before key ids, with sealed data, refuses a missing key too', sqliteOnlyOpts('an old SQLite file (made with SQLite DDL)'), () => {
   const dir = dataDir();
   createAccount(dir);
   const db = path.join(dir, 'certcontacts.db');

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import {
   ROOT, BIN, makeDataDir, removeDir, startServer, createAccount, assertOk, assertError,
+  dbEnv,
   createContact, getContact, unique, uniqueMobile,
   sendContactCode, confirmContactCode, sendTargetCode, confirmTargetCode, stopAllAfter,
   keepServerLog,
@@ -98,7 +99,7 @@ function serveExpectingRefusal(env, args = [], timeoutMs = 10000) {
   return new Promise((resolve, reject) => {
     const p = spawn(BIN, ['serve', '--data-dir', d, '--listen', '127.0.0.1:0', ...args], {
       cwd: ROOT,
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...dbEnv(d), ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     keepServerLog(p);

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import {
   makeDataDir, removeDir, startServer, createAccount, createKey, api, assertOk, assertError, show,
-  createContact, getContact, unique, RFC3339, waitFor,
+  createContact, getContact, unique, RFC3339, waitFor, dbRun,
   sendContactCode, confirmContactCode, sendTargetCode, confirmTargetCode, wrongCode, checkVerification, cleanUp,
 } from './lib/harness.mjs';
 import { startSmtpSink, closedPort, leafParts, partOf, codeFromMail } from './lib/sinks.mjs';
@@ -421,7 +421,7 @@ test('SMTP server refusing the recipient: 502 DeliveryFailed with its reply, the
   assert.ok(!e.message.includes(local), `the reply echoed the address in full: ${e.message}`);
   assert.match(e.message, /\*\*\*\*/, e.message);
   // the failed code keeps its address and its failure masked
-  const row = spawnSync('sqlite3', [path.join(d, 'certcontacts.db'), `SELECT target || ' | ' || failure FROM verifications WHERE contact_id = ${contact.id}`], { encoding: 'utf8' });
+  const row = dbRun(d, `SELECT target || ' | ' || failure FROM verifications WHERE contact_id = ${contact.id}`);
   assert.equal(row.status, 0, row.stderr);
   assert.match(row.stdout, /550/);
   assert.ok(!row.stdout.includes(local), `the verification record holds the address: ${row.stdout}`);

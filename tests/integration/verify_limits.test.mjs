@@ -9,7 +9,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
   makeDataDir, removeDir, startServer, createAccount, assertOk, assertError, show,
-  createContact, getContact, uniqueMobile, waitFor,
+  createContact, getContact, uniqueMobile, waitFor, dbQuery,
   sendContactCode, confirmContactCode, sendTargetCode, confirmTargetCode, wrongCode, checkVerification,
   assertThrottled,
 } from './lib/harness.mjs';
@@ -235,11 +235,7 @@ test('after TooManyAttempts on a pre-save code, a new code for the same number w
 test('a code keeps its number in full only while it can be used: used-up, confirmed and superseded codes are masked at once, and the caps and the carry-over still count them', async () => {
   const { dir, server } = s3;
   const key = createAccount(dir);
-  const db = (sql) => {
-    const r = spawnSync('sqlite3', ['-cmd', '.timeout 5000', path.join(dir, 'certcontacts.db'), sql], { encoding: 'utf8' });
-    assert.equal(r.status, 0, r.stderr);
-    return r.stdout.trim();
-  };
+  const db = (sql) => dbQuery(dir, sql).trim();
   const mobile = uniqueMobile('152');
   const masked = `+86 ${mobile.slice(3, 6)}****${mobile.slice(-4)}`;
   const inFull = () => Number(db(`SELECT count(*) FROM verifications WHERE target = '${mobile}'`));

@@ -99,7 +99,7 @@ static inline int svc_fixture_close(struct svc_fixture *f)
     cc_store_close(f->store);
     if (f->pg_db[0]) {
         char sql[128];
-        snprintf(sql, sizeof sql, "DROP DATABASE %s", f->pg_db);
+        snprintf(sql, sizeof sql, "DROP DATABASE %s WITH (FORCE)", f->pg_db);
         if (svc_fixture_pg_admin(sql))
             return -1;
     }

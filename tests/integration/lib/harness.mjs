@@ -24,13 +24,161 @@ const STOP_TIMEOUT_MS = 30000;
 
 // ---------------------------------------------------------------- utilities
 
+// ------------------------------------------------------------------ backend
+//
+// CC_TEST_PG=postgres://USER@HOST:PORT/ (the base URL `scripts/pg-test.sh
+// start` prints) runs the suite on PostgreSQL: every data directory gets a
+// fresh database of its own on that server, and the binary is handed its URL
+// in CERTCONTACTS_DB (master.key, the lock file and everything else stay in
+// the data directory). Unset: SQLite, the database file in the data directory.
+
+const PG_BASE = process.env.CC_TEST_PG ? process.env.CC_TEST_PG.replace(/\/*$/, '/') : '';
+export const BACKEND = PG_BASE ? 'postgres' : 'sqlite';
+/** The file in a data directory that names its PostgreSQL database (for processes and dirs made elsewhere). */
+export const DB_URL_FILE = '.cc-test-db';
+const dbUrls = new Map(); // data dir -> database URL
+
+function psql(url, sql) {
+  const r = spawnSync('psql', [url, '-XAtq', '-v', 'ON_ERROR_STOP=1', '-F', '|', '-c', sql], {
+    encoding: 'utf8',
+    timeout: 60000,
+  });
+  return { status: r.error ? -1 : r.status, stdout: r.stdout || '', stderr: r.error ? String(r.error) : r.stderr || '' };
+}
+
+let dbSeq = 0;
+function createDatabase() {
+  dbSeq += 1;
+  const name = `cc_it_${process.pid}_${Date.now().toString(36)}_${dbSeq}`;
+  const r = psql(`${PG_BASE}postgres`, `CREATE DATABASE "${name}"`);
+  if (r.status !== 0) throw new Error(`CREATE DATABASE ${name} on ${PG_BASE} failed: ${r.stderr}`);
+  return PG_BASE + name;
+}
+
+/**
+ * The database URL of a data directory on PostgreSQL (created on first use,
+ * also for a directory made without makeDataDir), or undefined on SQLite.
+ */
+export function dbUrl(dataDir) {
+  if (!PG_BASE || !dataDir) return undefined;
+  const dir = path.resolve(dataDir);
+  if (dbUrls.has(dir)) return dbUrls.get(dir);
+  let url;
+  try {
+    url = fs.readFileSync(path.join(dir, DB_URL_FILE), 'utf8').trim();
+  } catch {
+    url = createDatabase();
+    // a directory the binary is to create is left for it to create: then the map alone knows
+    if (fs.existsSync(dir)) fs.writeFileSync(path.join(dir, DB_URL_FILE), `${url}\n`, { mode: 0o600 });
+  }
+  dbUrls.set(dir, url);
+  return url;
+}
+
+/** The environment a child process on dataDir needs: {CERTCONTACTS_DB} on PostgreSQL, {} on SQLite. */
+export function dbEnv(dataDir) {
+  const url = dbUrl(dataDir);
+  return url ? { CERTCONTACTS_DB: url } : {};
+}
+
+/**
+ * Drops the databases of a data directory and of the data directories inside
+ * it (best effort: the test cluster is thrown away anyway).
+ */
+function dropDatabases(dataDir) {
+  if (!PG_BASE || !dataDir) return;
+  const dir = path.resolve(dataDir);
+  const urls = new Set();
+  try {
+    urls.add(fs.readFileSync(path.join(dir, DB_URL_FILE), 'utf8').trim());
+  } catch {
+    // made elsewhere, or never used
+  }
+  for (const [d, url] of dbUrls) {
+    if (d === dir || d.startsWith(dir + path.sep)) {
+      urls.add(url);
+      dbUrls.delete(d);
+    }
+  }
+  for (const url of urls) {
+    const name = url.slice(url.lastIndexOf('/') + 1);
+    if (/^cc_it_[a-z0-9_]+$/.test(name)) psql(`${PG_BASE}postgres`, `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  }
+}
+
+/** The SQLite database file of a data directory. */
+export function sqlitePath(dataDir) {
+  return path.join(dataDir, 'certcontacts.db');
+}
+
+/**
+ * Runs sql on a data directory's database: `sqlite3 FILE SQL` on SQLite,
+ * `psql URL -XAtq -F '|' -c SQL` on PostgreSQL. Returns {status, stdout, stderr}
+ * and never throws on a failing statement (dbQuery does).
+ */
+export function dbRun(dataDir, sql) {
+  if (PG_BASE) return psql(dbUrl(dataDir), sql);
+  const r = spawnSync('sqlite3', ['-cmd', '.timeout 10000', sqlitePath(dataDir), sql], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  return { status: r.error ? -1 : r.status, stdout: r.stdout || '', stderr: r.error ? String(r.error) : r.stderr || '' };
+}
+
+/** Output of sql on dataDir's database as the sqlite3 CLI prints it: rows as lines, columns joined by '|'. */
+export function dbQuery(dataDir, sql) {
+  const r = dbRun(dataDir, sql);
+  assert.ok(r.status === 0, `${BACKEND} query failed (${r.status}): ${r.stderr}\n${sql}`);
+  return r.stdout;
+}
+
+/** The whole database as text: `sqlite3 FILE .dump` on SQLite, pg_dump on PostgreSQL. */
+export function dbDump(dataDir) {
+  const r = PG_BASE
+    ? spawnSync('pg_dump', ['--no-owner', '--no-privileges', dbUrl(dataDir)], { encoding: 'utf8', maxBuffer: 64 << 20 })
+    : spawnSync('sqlite3', [sqlitePath(dataDir), '.dump'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  assert.ok(!r.error && r.status === 0, `dump of ${dataDir}'s database failed: ${r.error || r.stderr}`);
+  return r.stdout;
+}
+
+/** SQL for the upper-case hex of a blob expression in the backend's dialect. */
+export function sqlHex(expr) {
+  return PG_BASE ? `upper(encode(${expr}, 'hex'))` : `hex(${expr})`;
+}
+
+/** SQL for the byte length of a blob expression in the backend's dialect. */
+export function sqlBlobLength(expr) {
+  return PG_BASE ? `octet_length(${expr})` : `length(${expr})`;
+}
+
+/** SQL for the position (1-based, 0 when absent) of ASCII text in a blob, in the backend's dialect. */
+export function sqlBlobFind(expr, text) {
+  return PG_BASE ? `position(convert_to('${text}', 'UTF8') in ${expr})` : `instr(CAST(${expr} AS TEXT), '${text}')`;
+}
+
+/** Skips test t on PostgreSQL (why: what it is about the SQLite file); true when skipped. */
+export function sqliteOnly(t, why) {
+  if (BACKEND === 'sqlite') return false;
+  t.skip(`SQLite only: ${why}`);
+  return true;
+}
+
+/** Options for test()/describe(): skipped on PostgreSQL with the reason why. */
+export function sqliteOnlyOpts(why) {
+  return BACKEND === 'sqlite' ? {} : { skip: `SQLite only: ${why}` };
+}
+
 /** A fresh temporary data directory path (created empty; the binary may also create it). */
 export function makeDataDir(prefix = 'cc-it-') {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  dbUrl(dir);
+  return dir;
 }
 
 export function removeDir(dir) {
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  if (!dir) return;
+  dropDatabases(dir);
+  fs.rmSync(dir, { recursive: true, force: true });
 }
 
 /**
@@ -132,9 +280,13 @@ export const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}
 export function cli(args, { dataDir, env = {}, globalFirst = false } = {}) {
   const global = dataDir ? ['--data-dir', dataDir] : [];
   const argv = globalFirst ? [...global, ...args] : [...args, ...global];
+  // a data dir given among args (--data-dir DIR / --data-dir=DIR) has its database too
+  const i = args.indexOf('--data-dir');
+  const eq = args.find((a) => typeof a === 'string' && a.startsWith('--data-dir='));
+  const dbDir = dataDir || (i >= 0 ? args[i + 1] : eq?.slice('--data-dir='.length));
   const r = spawnSync(BIN, argv, {
     cwd: ROOT,
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...dbEnv(dbDir), ...env },
     encoding: 'utf8',
     timeout: 60000,
   });
@@ -242,7 +394,7 @@ export class Server {
     const argv = ['serve', '--data-dir', this.dataDir, '--listen', '127.0.0.1:0', ...this.args];
     const proc = spawn(BIN, argv, {
       cwd: ROOT,
-      env: { ...process.env, ...this.env },
+      env: { ...process.env, ...dbEnv(this.dataDir), ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc = proc;
