@@ -540,6 +540,20 @@ static void sessions_expire(void **state)
     assert_int_equal(cc_session_touch(f->b.svc, &c, &err), CC_OK);
 }
 
+/* The audit trail's last actor for action, read from the PostgreSQL database. */
+static void last_actor_pg(const struct fx *f, const char *action, char *out, size_t outsz)
+{
+    PGconn *pg = PQconnectdb(f->b.url);
+    const char *params[1] = {action};
+    PGresult *r = PQexecParams(pg, "SELECT actor FROM audit_log WHERE action = $1 "
+                                   "ORDER BY id DESC LIMIT 1", 1, NULL, params, NULL, NULL, 0);
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    if (PQntuples(r) == 1)
+        cc_strlcpy(out, PQgetvalue(r, 0, 0), outsz);
+    PQclear(r);
+    PQfinish(pg);
+}
+
 /* The audit trail's last actor for action (read from the database file). */
 static void last_actor(const struct fx *f, const char *action, char *out, size_t outsz)
 {
@@ -548,6 +562,10 @@ static void last_actor(const struct fx *f, const char *action, char *out, size_t
     sqlite3_stmt *st;
     snprintf(path, sizeof path, "%s/t.db", f->b.dir);
     out[0] = '\0';
+    if (f->b.pg_db[0]) {
+        last_actor_pg(f, action, out, outsz);
+        return;
+    }
     assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_prepare_v2(db, "SELECT actor FROM audit_log WHERE action = ?1 "
                                             "ORDER BY id DESC LIMIT 1", -1, &st, NULL),

@@ -1,0 +1,393 @@
+/*
+ * test_outbox_claims.c — two stores open on the same database (two
+ * dispatcher instances) claim disjoint sets of due notifications, in the
+ * claim's order, and an expired lease is claimed again by the other one.
+ * Runs on SQLite (two cc_store_open on one file) and, with CC_TEST_PG, on
+ * PostgreSQL, where one instance also claims while the other's claiming
+ * transaction still holds its rows (FOR UPDATE SKIP LOCKED).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "service_fixture.h"
+
+#define ROWS 40
+#define MAX_CLAIM 8
+
+struct seed {
+    int64_t account_id, now;
+};
+
+static enum cc_err seed_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    const struct seed *s = arg;
+    struct cc_event e = {.account_id = s->account_id, .created_at = s->now};
+    cc_strlcpy(e.type, "certificate.expiring", sizeof e.type);
+    e.data = "{\"domains\":[\"a.example\",\"b.example\"]}";
+    enum cc_err rc = cc_tx_event_insert(tx, &e, err);
+    for (int i = 0; !rc && i < ROWS; i++) {
+        struct cc_notification n;
+        memset(&n, 0, sizeof n);
+        n.account_id = s->account_id;
+        n.event_id = e.id;
+        n.contact_id = 1 + i;
+        cc_strlcpy(n.channel, "mobile", sizeof n.channel);
+        cc_strlcpy(n.target, "138****0000", sizeof n.target);
+        cc_strlcpy(n.status, "pending", sizeof n.status);
+        /* due in the reverse order of their ids: the claim orders by due time */
+        n.next_attempt_at = s->now - 1000 - i;
+        snprintf(n.key, sizeof n.key, "claims-%d", i);
+        n.created_at = s->now;
+        rc = cc_tx_notif_insert(tx, &n, err);
+    }
+    return rc;
+}
+
+struct claim {
+    const char *owner;
+    int64_t now, lease_ms;
+    size_t max, n;
+    struct cc_notification out[ROWS];
+    struct cc_store *other;     /* claim on it too, inside this claim's first run */
+    struct claim *nested;
+};
+
+static enum cc_err claim_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct claim *c = arg;
+    enum cc_err rc = cc_tx_notif_claim(tx, c->owner, c->now, c->lease_ms, c->max, c->out, &c->n,
+                                       err);
+    /* Only in the first run: PostgreSQL's SERIALIZABLE sees the two claims
+     * conflict and runs this one again, after the other has committed. */
+    struct cc_store *other = c->other;
+    c->other = NULL;
+    if (!rc && other)
+        rc = cc_store_write(other, claim_tx, c->nested, err);
+    return rc;
+}
+
+static void claim(struct cc_store *s, struct claim *c, const char *owner, int64_t now,
+                  int64_t lease_ms, size_t max)
+{
+    c->owner = owner;
+    c->now = now;
+    c->lease_ms = lease_ms;
+    c->max = max;
+    struct cc_error err;
+    assert_int_equal(cc_store_write(s, claim_tx, c, &err), CC_OK);
+}
+
+static int has(const struct claim *c, int64_t id)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (c->out[i].id == id)
+            return 1;
+    return 0;
+}
+
+/* No id of a in b, and a's rows in the claim's order (next_attempt_at, id). */
+static void assert_disjoint_ordered(const struct claim *a, const struct claim *b)
+{
+    for (size_t i = 0; i < a->n; i++) {
+        assert_false(has(b, a->out[i].id));
+        assert_string_equal(a->out[i].status, "pending");
+        assert_int_equal(a->out[i].lease_until, a->now + a->lease_ms);
+        if (i)
+            assert_true(a->out[i - 1].next_attempt_at < a->out[i].next_attempt_at);
+    }
+}
+
+struct two {
+    struct svc_fixture f;
+    struct cc_store *second;
+    int64_t now;
+};
+
+static int setup(void **state)
+{
+    struct two *t = cc_calloc(1, sizeof *t);
+    if (svc_fixture_open(&t->f, 0))
+        return -1;
+    struct cc_store_config sc = {.url = t->f.url, .busy_timeout_ms = 5000, .max_batch = 256};
+    struct cc_error err;
+    if (cc_store_open(&sc, &t->second, &err))
+        return -1;
+    t->now = cc_now_ms();
+    struct seed s = {t->f.first.account_id, t->now};
+    if (cc_store_write(t->f.store, seed_tx, &s, &err))
+        return -1;
+    *state = t;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct two *t = *state;
+    cc_store_close(t->second);
+    int rc = svc_fixture_close(&t->f);
+    cc_free(t);
+    return rc;
+}
+
+static void two_stores_claim_disjoint(void **state)
+{
+    struct two *t = *state;
+    struct claim *a = cc_calloc(1, sizeof *a), *b = cc_calloc(1, sizeof *b);
+    claim(t->f.store, a, "instance-a", t->now, 60000, MAX_CLAIM);
+    claim(t->second, b, "instance-b", t->now, 60000, MAX_CLAIM);
+    assert_int_equal(a->n, MAX_CLAIM);
+    assert_int_equal(b->n, MAX_CLAIM);
+    assert_disjoint_ordered(a, b);
+    assert_disjoint_ordered(b, a);
+    /* the most overdue first: the highest ids */
+    assert_int_equal(a->out[0].contact_id, ROWS);
+    /* the rest, then nothing: every row is leased once */
+    struct claim *rest = cc_calloc(1, sizeof *rest);
+    claim(t->second, rest, "instance-b", t->now, 60000, ROWS);
+    assert_int_equal(rest->n, ROWS - 2 * MAX_CLAIM);
+    assert_disjoint_ordered(rest, a);
+    assert_disjoint_ordered(rest, b);
+    claim(t->f.store, rest, "instance-a", t->now, 60000, ROWS);
+    assert_int_equal(rest->n, 0);
+    int64_t due = -1;
+    struct cc_error err;
+    assert_int_equal(cc_store_notif_next_due(t->f.store, &due, &err), CC_OK);
+    assert_int_equal(due, t->now + 60000);
+    cc_free(a);
+    cc_free(b);
+    cc_free(rest);
+}
+
+static void expired_lease_reclaimed(void **state)
+{
+    struct two *t = *state;
+    struct claim *a = cc_calloc(1, sizeof *a), *b = cc_calloc(1, sizeof *b);
+    claim(t->f.store, a, "instance-a", t->now, 1000, MAX_CLAIM);
+    assert_int_equal(a->n, MAX_CLAIM);
+    /* while it lasts, the other instance gets other rows */
+    claim(t->second, b, "instance-b", t->now + 999, 1000, MAX_CLAIM);
+    assert_int_equal(b->n, MAX_CLAIM);
+    assert_disjoint_ordered(b, a);
+    /* once both have run out, the due rows come back, a's included, to anyone */
+    struct claim *again = cc_calloc(1, sizeof *again);
+    claim(t->second, again, "instance-b", t->now + 5000, 1000, ROWS);
+    assert_int_equal(again->n, ROWS);
+    for (size_t i = 0; i < a->n; i++)
+        assert_true(has(again, a->out[i].id));
+    cc_free(a);
+    cc_free(b);
+    cc_free(again);
+}
+
+/* PostgreSQL: the second instance claims while the first's claiming
+ * transaction is still open (its rows locked, its leases not committed): it
+ * skips them instead of waiting, and gets the next ones. SQLite has one writer. */
+static void claim_skips_locked_rows(void **state)
+{
+    struct two *t = *state;
+    if (!t->f.pg_db[0])
+        skip(); /* SQLite: one write transaction at a time, nothing to skip */
+    struct claim *a = cc_calloc(1, sizeof *a), *b = cc_calloc(1, sizeof *b);
+    a->other = t->second;
+    a->nested = b;
+    b->owner = "instance-b";
+    b->now = t->now;
+    b->lease_ms = 60000;
+    b->max = MAX_CLAIM;
+    claim(t->f.store, a, "instance-a", t->now, 60000, MAX_CLAIM);
+    assert_int_equal(a->n, MAX_CLAIM);
+    assert_int_equal(b->n, MAX_CLAIM);
+    assert_disjoint_ordered(a, b);
+    assert_disjoint_ordered(b, a);
+    /* b took the next due rows after a's locked ones: it skipped them, not waited */
+    assert_int_equal(b->out[0].contact_id, ROWS - MAX_CLAIM);
+    cc_free(a);
+    cc_free(b);
+}
+
+struct record {
+    struct cc_notification n;
+    struct cc_attempt a;
+    int64_t purged;
+};
+
+static enum cc_err record_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct record *r = arg;
+    return cc_tx_notif_record(tx, &r->n, &r->a, err);
+}
+
+static enum cc_err resend_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct record *r = arg;
+    return cc_tx_notif_resend(tx, r->n.account_id, r->n.id, r->n.updated_at, err);
+}
+
+static enum cc_err purge_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct record *r = arg;
+    return cc_tx_notif_purge(tx, r->n.updated_at, &r->purged, err);
+}
+
+/* A claimed notification recorded with its attempt, read back through the
+ * delivery log (its event's domains joined), sent again, then purged. */
+static void delivery_log_roundtrip(void **state)
+{
+    struct two *t = *state;
+    struct claim *a = cc_calloc(1, sizeof *a);
+    claim(t->second, a, "instance-b", t->now, 60000, 1);
+    assert_int_equal(a->n, 1);
+    struct record *r = cc_calloc(1, sizeof *r);
+    r->n = a->out[0];
+    cc_strlcpy(r->n.status, "failed", sizeof r->n.status);
+    cc_strlcpy(r->n.last_error, "refused", sizeof r->n.last_error);
+    r->n.attempts = 1;
+    r->n.updated_at = t->now + 10;
+    r->a.started_at = t->now + 5;
+    r->a.latency_ms = 5;
+    cc_strlcpy(r->a.outcome, "failed", sizeof r->a.outcome);
+    r->a.http_status = 500;
+    cc_strlcpy(r->a.reason, "refused", sizeof r->a.reason);
+    struct cc_error err;
+    assert_int_equal(cc_store_write(t->f.store, record_tx, r, &err), CC_OK);
+
+    struct cc_notification *got = cc_calloc(1, sizeof *got);
+    assert_int_equal(cc_store_notif_get(t->f.store, r->n.account_id, r->n.id, got, &err), CC_OK);
+    assert_string_equal(got->status, "failed");
+    assert_string_equal(got->last_error, "refused");
+    assert_string_equal(got->domain, "a.example, b.example");
+    assert_string_equal(got->event_type, "certificate.expiring");
+    assert_int_equal(got->lease_until, 0);
+    assert_int_equal(cc_store_notif_get(t->f.store, r->n.account_id, -1, got, &err),
+                     CC_ERR_NOT_FOUND);
+    cc_free(got);
+
+    struct cc_attempt *at = NULL;
+    size_t na = 0;
+    assert_int_equal(cc_store_attempts_list(t->f.store, r->n.id, &at, &na, &err), CC_OK);
+    assert_int_equal(na, 1);
+    assert_int_equal(at[0].http_status, 500);
+    assert_string_equal(at[0].reason, "refused");
+    cc_free(at);
+
+    struct cc_notif_filter f = {.account_id = r->n.account_id, .status = "failed", .page = 1,
+                                .page_size = 10};
+    struct cc_notification *list = NULL;
+    size_t n = 0;
+    int64_t total = 0;
+    assert_int_equal(cc_store_notif_list(t->f.store, &f, &list, &n, &total, &err), CC_OK);
+    assert_int_equal(total, 1);
+    assert_int_equal(n, 1);
+    assert_int_equal(list[0].id, r->n.id);
+    cc_free(list);
+    f.status = NULL;
+    f.channel = "mobile";
+    f.page = 2;
+    assert_int_equal(cc_store_notif_list(t->f.store, &f, &list, &n, &total, &err), CC_OK);
+    assert_int_equal(total, ROWS);
+    assert_int_equal(n, 10);
+    assert_true(list[0].id > list[1].id);
+    cc_free(list);
+
+    /* purged once finished and old; sent again first, it is pending and stays */
+    r->purged = -1;
+    r->n.updated_at = t->now + 20;
+    assert_int_equal(cc_store_write(t->f.store, resend_tx, r, &err), CC_OK);
+    assert_int_equal(cc_store_write(t->f.store, resend_tx, r, &err), CC_ERR_NOT_FOUND);
+    r->n.updated_at = t->now + 1000;
+    assert_int_equal(cc_store_write(t->f.store, purge_tx, r, &err), CC_OK);
+    assert_int_equal(r->purged, 0);
+    cc_strlcpy(r->n.status, "delivered", sizeof r->n.status);
+    r->n.last_error[0] = '\0';
+    assert_int_equal(cc_store_write(t->f.store, record_tx, r, &err), CC_OK);
+    r->n.updated_at = t->now + 1001;
+    assert_int_equal(cc_store_write(t->f.store, purge_tx, r, &err), CC_OK);
+    assert_int_equal(r->purged, 1);
+    cc_free(a);
+    cc_free(r);
+}
+
+struct misc {
+    int64_t account_id, now, event_id, dup_id, cancelled_contact;
+    struct cc_test_send_counts counts;
+};
+
+static enum cc_err misc_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct misc *m = arg;
+    struct cc_event e = {.id = m->event_id, .skipped = "[{\"channel\":\"email\"}]"};
+    enum cc_err rc = cc_tx_event_set_skipped(tx, &e, err);
+    struct cc_notification n;
+    memset(&n, 0, sizeof n);
+    n.account_id = m->account_id;
+    n.event_id = m->event_id;
+    n.contact_id = 1;
+    cc_strlcpy(n.channel, "mobile", sizeof n.channel);
+    cc_strlcpy(n.status, "pending", sizeof n.status);
+    cc_strlcpy(n.key, "claims-0", sizeof n.key); /* taken: nothing inserted */
+    n.id = -1;
+    if (!rc)
+        rc = cc_tx_notif_insert(tx, &n, err);
+    m->dup_id = n.id;
+    if (!rc)
+        rc = cc_tx_notif_cancel_contact(tx, m->account_id, m->cancelled_contact, m->now, err);
+    if (!rc)
+        rc = cc_tx_test_send_record(tx, m->account_id, "contact:1", m->now - 10, err);
+    if (!rc)
+        rc = cc_tx_test_send_record(tx, m->account_id, "contact:2", m->now, err);
+    if (!rc)
+        rc = cc_tx_test_send_counts(tx, m->account_id, "contact:1", m->now - 100, &m->counts, err);
+    return rc;
+}
+
+/* The event read back with its skipped channels, a duplicate key inserting
+ * nothing, a contact's pending notifications cancelled, test sends counted. */
+static void events_cancel_and_test_sends(void **state)
+{
+    struct two *t = *state;
+    struct claim *a = cc_calloc(1, sizeof *a);
+    claim(t->f.store, a, "instance-a", t->now, 60000, 1);
+    assert_int_equal(a->n, 1);
+    struct misc m = {.account_id = t->f.first.account_id, .now = t->now,
+                     .event_id = a->out[0].event_id, .cancelled_contact = a->out[0].contact_id};
+    struct cc_error err;
+    assert_int_equal(cc_store_write(t->f.store, misc_tx, &m, &err), CC_OK);
+    assert_int_equal(m.dup_id, 0);
+    assert_int_equal(m.counts.account_n, 2);
+    assert_int_equal(m.counts.account_oldest, t->now - 10);
+    assert_int_equal(m.counts.subject_n, 1);
+    assert_int_equal(m.counts.subject_oldest, t->now - 10);
+    struct cc_event e;
+    assert_int_equal(cc_store_event_get(t->f.store, m.account_id, m.event_id, &e, &err), CC_OK);
+    assert_string_equal(e.type, "certificate.expiring");
+    assert_string_equal(e.skipped, "[{\"channel\":\"email\"}]");
+    assert_non_null(strstr(e.data, "a.example"));
+    cc_event_free(&e);
+    assert_int_equal(cc_store_event_get(t->f.store, m.account_id, m.event_id + 1, &e, &err),
+                     CC_ERR_NOT_FOUND);
+    struct cc_notification *n = cc_calloc(1, sizeof *n);
+    assert_int_equal(cc_store_notif_get(t->f.store, m.account_id, a->out[0].id, n, &err), CC_OK);
+    assert_string_equal(n->status, "cancelled");
+    assert_string_equal(n->last_error, "the contact was deleted");
+    assert_int_equal(n->lease_until, 0);
+    cc_free(n);
+    cc_free(a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(two_stores_claim_disjoint, setup, teardown),
+        cmocka_unit_test_setup_teardown(expired_lease_reclaimed, setup, teardown),
+        cmocka_unit_test_setup_teardown(claim_skips_locked_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(delivery_log_roundtrip, setup, teardown),
+        cmocka_unit_test_setup_teardown(events_cancel_and_test_sends, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
