@@ -336,9 +336,3 @@ enum cc_err cc_pg_idem_put(struct pgc *c, const char *sql, int64_t account_id, c
     cc_pg_i64(&p, now);
     return cc_pg_do(c, sql, &p, "saving an idempotency key", err);
 }
-
-enum cc_err cc_pg_pending(const char *op, struct cc_error *err)
-{
-    return cc_error_set(err, CC_ERR_UNAVAILABLE, NULL,
-                        "%s is not available on PostgreSQL in this build", op);
-}

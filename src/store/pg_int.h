@@ -191,17 +191,6 @@ int cc_pg_schema_version(void);
  * than this binary: CC_OK, else the refusal. */
 enum cc_err cc_pg_identify(struct pgc *c, const char *shown, struct cc_error *err);
 
-/* An operation this build does not have on PostgreSQL yet. */
-enum cc_err cc_pg_pending(const char *op, struct cc_error *err);
-/* X for a list: an operation that answers cc_pg_pending (a file whose
- * aggregate is not ported yet; it ignores -Wunused-parameter). */
-#define CC_PG_PENDING(kind, name, params, args)                                            \
-    static enum cc_err kind##_##name(void *h, CC_STORE_UNPAREN params)                     \
-    {                                                                                      \
-        (void)h;                                                                           \
-        return cc_pg_pending(#name, err);                                                  \
-    }
-
 /* ---- the tables of operations ------------------------------------------------------ */
 extern const struct cc_store_ops cc_pg_ops;
 extern const struct cc_store_account_ops cc_pg_account_ops;
