@@ -808,10 +808,15 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
         .hsts_max_age_s = cfg->hsts_max_age_s,
         .acs_nonces_per_key = cfg->acs_nonces_per_key,
     };
+    char instance[33], why[1200];
+    if (cc_app_instance_id(cfg, instance, why, sizeof why)) {
+        say_error("%s", why);
+        return 1;
+    }
     struct cc_dispatcher_config dcfg = {(int)cfg->dispatcher_threads, cfg->delivery_lease_s * 1000,
                                         schedule, nschedule, 1000,
                                         (int)cfg->robot_rate_window_percent,
-                                        cfg->throttle_max_age * 1000};
+                                        cfg->throttle_max_age * 1000, instance};
     struct cc_dispatcher *disp = NULL;
     struct cc_delivery_resolver resolver;
     cc_outbox_resolver(svc, &resolver);

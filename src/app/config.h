@@ -138,5 +138,10 @@ void cc_config_print_example(void);
  * files that others may read to 0700 / 0600, logging each change. 0, or -1
  * with msg set when something cannot be made private. */
 int cc_app_data_dir(const struct cc_config *cfg, char *msg, size_t msgsz);
+/* This instance's id (32 hex digits) into out (33 bytes): kept in the data
+ * directory's instance.id, made on first use. It names the dispatcher's
+ * leases, so a restart of the same instance knows the leases it left. 0, or
+ * -1 with msg set. */
+int cc_app_instance_id(const struct cc_config *cfg, char out[33], char *msg, size_t msgsz);
 
 #endif

@@ -96,3 +96,29 @@ int cc_app_data_dir(const struct cc_config *cfg, char *msg, size_t msgsz)
     }
     return 0;
 }
+
+int cc_app_instance_id(const struct cc_config *cfg, char out[33], char *msg, size_t msgsz)
+{
+    char path[1100], *data = NULL;
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/instance.id", cfg->data_dir);
+    if (cc_file_read(path, 64, &data, &len) == 0 && len >= 32 &&
+        strspn(data, "0123456789abcdef") >= 32) {
+        memcpy(out, data, 32);
+        out[32] = '\0';
+        cc_free(data);
+        return 0;
+    }
+    cc_free(data);
+    uint8_t id[16];
+    cc_random_bytes(id, sizeof id);
+    for (size_t i = 0; i < sizeof id; i++)
+        snprintf(out + 2 * i, 3, "%02x", id[i]);
+    char line[34];
+    snprintf(line, sizeof line, "%s\n", out);
+    if (cc_file_write_atomic(path, line, 33, 0600)) {
+        snprintf(msg, msgsz, "cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}

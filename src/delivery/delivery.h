@@ -214,6 +214,8 @@ struct cc_dispatcher_config {
     int rate_window_percent;      /* 100: the platforms' windows; tests shorten them */
     int64_t throttle_max_age_ms;  /* a notification a platform keeps rate limiting is
                                      given up (dead) this long after it was made; 0: 24 h */
+    const char *instance_id;      /* names this instance's leases (kept across restarts);
+                                     NULL: a new one */
 };
 /* store, dc and the resolver's ctx are borrowed and must outlive the
  * dispatcher; *resolver and *cfg are copied. Returns 0, or -1 when no

@@ -835,10 +835,15 @@ int cc_dispatcher_start(struct cc_store *store, const struct cc_delivery_config 
     d->schedule = cc_calloc(cfg->nschedule, sizeof *d->schedule);
     memcpy(d->schedule, cfg->schedule_s, cfg->nschedule * sizeof *d->schedule);
     d->cfg.schedule_s = d->schedule;
-    uint8_t id[16];
-    cc_random_bytes(id, sizeof id);
-    for (size_t i = 0; i < sizeof id; i++)
-        snprintf(d->instance + 2 * i, 3, "%02x", id[i]);
+    if (cfg->instance_id && cfg->instance_id[0]) {
+        cc_strlcpy(d->instance, cfg->instance_id, sizeof d->instance);
+    } else {
+        uint8_t id[16];
+        cc_random_bytes(id, sizeof id);
+        for (size_t i = 0; i < sizeof id; i++)
+            snprintf(d->instance + 2 * i, 3, "%02x", id[i]);
+    }
+    d->cfg.instance_id = NULL; /* borrowed: copied above */
     cc_health_set("dispatcher", 1, NULL); /* shown in /metrics from the start */
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->cv, NULL);

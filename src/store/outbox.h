@@ -39,11 +39,12 @@ struct cc_test_send_counts {
        int64_t now, int64_t lease_ms, size_t max, struct cc_notification *out, size_t *n,  \
        struct cc_error *err),                                                              \
       (owner, account_id, url, except_id, now, lease_ms, max, out, n, err))                \
-    /* Makes due at once the pending notifications leased by a dispatcher instance that   \
-     * no longer runs; *released: how many. Called by the instance owner as it starts.    \
-     * SQLite: one server per data directory (its lock), so every lease not held by       \
-     * owner is a dead process's. A backend that several instances share releases only    \
-     * the leases of instances it knows to be gone. */                                     \
+    /* Makes due at once the pending notifications leased by an earlier run of the       \
+     * dispatcher instance owner (an instance's id is kept in its data directory, whose   \
+     * lock lets one process run: an earlier run is a dead one); *released: how many.    \
+     * Called once as the instance starts, before its first claim. SQLite: one server    \
+     * per data directory, so every lease is a dead process's. PostgreSQL: only owner's  \
+     * (other instances' leases run out by themselves if those instances died). */       \
     X(tx, notif_release_leases,                                                            \
       (const char *owner, int64_t *released, struct cc_error *err), (owner, released, err)) \
     /* Writes n's status, attempts, next_attempt_at and last_error, clears its lease, and \

@@ -45,11 +45,13 @@ static const char sql_notif_claim[] =
     "AND lease_until <= ?1 ORDER BY next_attempt_at, id LIMIT ?2";
 static const char sql_notif_lease[] =
     "UPDATE notifications SET lease_until = ?2, lease_owner = ?3 WHERE id = ?1";
-/* On SQLite the data directory's lock lets one server run: at its start
- * every other lease is a dead process's. */
+/* On SQLite the data directory's lock lets one server run: before its first
+ * claim every lease is a dead process's, whatever instance id it names (an
+ * earlier run of this data directory's, or of a release that drew a new id
+ * at each start). */
 static const char sql_release_leases[] =
     "UPDATE notifications SET lease_until = 0, lease_owner = '' WHERE status = 'pending' "
-    "AND lease_until > 0 AND lease_owner <> ?1";
+    "AND lease_until > 0";
 static const char sql_notif_record[] =
     "UPDATE notifications SET status = ?2, attempts = ?3, next_attempt_at = ?4, "
     "last_error = ?5, lease_until = 0, lease_owner = '', updated_at = ?6, target = coalesce(?7, target) "
@@ -314,7 +316,7 @@ static enum cc_err tx_notif_release_leases(void *tx, const char *owner, int64_t 
     sqlite3_stmt *s = cc_sq_stmt(c, sql_release_leases, err);
     if (!s)
         return CC_ERR_STORE;
-    sqlite3_bind_text(s, 1, owner, -1, SQLITE_STATIC);
+    (void)owner;
     enum cc_err rc = cc_sq_step_done(c, s, "releasing the leases of a previous process", err);
     if (!rc)
         *released = sqlite3_changes(c->db);
