@@ -266,7 +266,11 @@ static int cmd_check(const struct cc_config *cfg)
         say_error("%s", err.message);
         return 1;
     }
-    printf("ok: %s passed the full integrity check\n", cfg->db);
+    if (!strncmp(cfg->db, "postgres", 8))
+        printf("ok: the PostgreSQL database is a certcontacts database this release can serve "
+               "(for its pages and indexes run pg_amcheck: see docs/postgresql.md)\n");
+    else
+        printf("ok: %s passed the full integrity check\n", cfg->db);
     return 0;
 }
 
