@@ -71,7 +71,6 @@ struct cc_dispatcher {
     int stopping;
     unsigned wakeups;
     int failing;                  /* threads whose last write failed */
-    int released;                 /* a dead instance's leases were released */
     char instance[33];            /* this start's id, the holder of its leases */
 };
 
@@ -599,24 +598,48 @@ static void prepare_group(struct batch *b, struct group *gr)
  * CC_DISPATCH_MERGE_MAX a robot, CC_DISPATCH_EXTRA_MAX in all), so they go out in one message. */
 struct claim_op {
     const char *owner;             /* the instance id */
-    int release;                   /* first release a dead instance's leases */
-    int64_t released;              /* how many it released */
     int64_t now, lease_ms;
     struct cc_notification *items; /* CC_DISPATCH_CLAIM_MAX + CC_DISPATCH_EXTRA_MAX */
     size_t n;                      /* in all */
     size_t claimed;                /* due ones (the rest joined their robot's message) */
 };
 
+struct release_op {
+    const char *owner;
+    int64_t released;
+};
+
+static enum cc_err release_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct release_op *op = arg;
+    return cc_tx_notif_release_leases(tx, op->owner, &op->released, err);
+}
+
+/* Before any thread claims: the leases this instance's previous run left
+ * (it died, or it would hold the data directory) are due at once. When the
+ * store fails now they run out by themselves after the lease. */
+static void release_previous(struct cc_dispatcher *d)
+{
+    struct release_op op = {d->instance, 0};
+    struct cc_error err;
+    if (cc_store_write(d->store, release_tx, &op, &err)) {
+        cc_log(CC_LOG_WARN, "cannot release the leases of a previous process; they run out "
+               "by themselves", "error", err.message, NULL);
+        return;
+    }
+    if (op.released) {
+        char count[24];
+        snprintf(count, sizeof count, "%lld", (long long)op.released);
+        cc_log(CC_LOG_INFO, "notifications claimed by a previous process are due again",
+               "count", count, NULL);
+    }
+}
+
 static enum cc_err claim_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
     struct claim_op *op = arg;
-    enum cc_err rc = CC_OK;
-    op->released = 0;
-    if (op->release)
-        rc = cc_tx_notif_release_leases(tx, op->owner, &op->released, err);
-    if (!rc)
-        rc = cc_tx_notif_claim(tx, op->owner, op->now, op->lease_ms, CC_DISPATCH_CLAIM_MAX,
-                               op->items, &op->n, err);
+    enum cc_err rc = cc_tx_notif_claim(tx, op->owner, op->now, op->lease_ms,
+                                       CC_DISPATCH_CLAIM_MAX, op->items, &op->n, err);
     size_t claimed = op->claimed = op->n;
     for (size_t i = 0; !rc && i < claimed && op->n < CC_DISPATCH_CLAIM_MAX + CC_DISPATCH_EXTRA_MAX; i++) {
         const struct cc_notification *one = &op->items[i];
@@ -767,7 +790,6 @@ static void *dispatcher_main(void *arg)
         pthread_mutex_lock(&d->mu);
         int stop = d->stopping;
         unsigned seen = d->wakeups;
-        op->release = !d->released;
         pthread_mutex_unlock(&d->mu);
         if (stop)
             break;
@@ -783,18 +805,6 @@ static void *dispatcher_main(void *arg)
             continue;
         }
         store_worked(d, &st);
-        if (op->release) {
-            pthread_mutex_lock(&d->mu);
-            int first = !d->released;
-            d->released = 1;
-            pthread_mutex_unlock(&d->mu);
-            if (first && op->released) {
-                char count[24];
-                snprintf(count, sizeof count, "%lld", (long long)op->released);
-                cc_log(CC_LOG_INFO, "notifications claimed by a previous process are due again",
-                       "count", count, NULL);
-            }
-        }
         process_batch(d, &st, op->items, op->n, outs);
         if (op->claimed == CC_DISPATCH_CLAIM_MAX)
             continue; /* more may be due right away */
@@ -845,6 +855,7 @@ int cc_dispatcher_start(struct cc_store *store, const struct cc_delivery_config 
     }
     d->cfg.instance_id = NULL; /* borrowed: copied above */
     cc_health_set("dispatcher", 1, NULL); /* shown in /metrics from the start */
+    release_previous(d);
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->cv, NULL);
     d->limit = cc_limiter_new(cfg->rate_window_percent);

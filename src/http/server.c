@@ -595,7 +595,13 @@ void cc_req_defer(struct cc_request *req, cc_handler fn)
         return;
     }
     pthread_mutex_lock(&p->mu);
-    if (p->stopping || p->queued >= CC_BLOCKING_QUEUE_MAX) {
+    if (p->stopping) {
+        /* shutting down: a request already accepted is answered, here */
+        pthread_mutex_unlock(&p->mu);
+        fn(req);
+        return;
+    }
+    if (p->queued >= CC_BLOCKING_QUEUE_MAX) {
         pthread_mutex_unlock(&p->mu);
         fail(req, CC_ERR_UNAVAILABLE, NULL, "The server is too busy; try again shortly.");
         return;

@@ -190,6 +190,11 @@ enum cc_err cc_auth_access_key_proof(struct cc_service *svc, const char *key_id,
     size_t idlen = strlen(key_id);
     if (idlen == 0 || idlen > CC_KEY_ID_LEN)
         return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, "%s", bad);
+    /* Key ids are printable ASCII: anything else names no key (and is not
+     * sent to a database that refuses text that is not UTF-8). */
+    for (const char *p = key_id; *p; p++)
+        if (*p < 0x21 || *p > 0x7e)
+            return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, "%s", bad);
     enum cc_err rc = cc_store_key_get(svc->store, key_id, &k, &serr);
     if (rc == CC_ERR_NOT_FOUND)
         return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, "%s", bad);
@@ -250,6 +255,11 @@ enum cc_err cc_auth_access_key(struct cc_service *svc, const char *key_id,
     size_t idlen = strlen(key_id);
     if (idlen == 0 || idlen > CC_KEY_ID_LEN)
         return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, "%s", bad);
+    /* Key ids are printable ASCII: anything else names no key (and is not
+     * sent to a database that refuses text that is not UTF-8). */
+    for (const char *p = key_id; *p; p++)
+        if (*p < 0x21 || *p > 0x7e)
+            return cc_error_set(err, CC_ERR_UNAUTHENTICATED, NULL, "%s", bad);
     uint8_t given[32];
     cc_sha256(secret, secret_len, given);
     int64_t generation = -1;

@@ -37,7 +37,6 @@ struct col {
     char name[CP_NAME];
     int blob;                     /* BLOB / bytea */
     int text;                     /* TEXT: compared byte by byte */
-    int identity;                 /* PostgreSQL: an identity column */
 };
 
 struct table {
@@ -85,7 +84,9 @@ static enum cc_err side_open(struct side *s, const char *url, struct cc_error *e
     s->url = url;
     s->pg = is_pg_url(url);
     if (s->pg) {
-        s->pc = PQconnectdb(url);
+        const char *keys[] = {"dbname", "options", NULL};
+        const char *vals[] = {url, "-c client_min_messages=warning", NULL};
+        s->pc = PQconnectdbParams(keys, vals, 1);
         if (PQstatus(s->pc) != CONNECTION_OK)
             return side_error(s, err, "cannot connect to the database");
         return CC_OK;
@@ -242,7 +243,7 @@ static enum cc_err read_columns(struct side *s, struct table *t, struct cc_error
         snprintf(sql, sizeof sql,
                  "SELECT a.attname, format_type(a.atttypid, a.atttypmod), "
                  "coalesce(array_position(i.indkey::int2[], a.attnum), 0), "
-                 "a.attidentity <> '' FROM pg_attribute a LEFT JOIN pg_index i ON "
+                 "0 FROM pg_attribute a LEFT JOIN pg_index i ON "
                  "i.indrelid = a.attrelid AND i.indisprimary WHERE a.attrelid = $1::regclass "
                  "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum");
     else
@@ -259,7 +260,6 @@ static enum cc_err read_columns(struct side *s, struct table *t, struct cc_error
         cc_strlcpy(c->name, q.v[0].p, sizeof c->name);
         c->blob = strstr(q.v[1].p, "BLOB") || strstr(q.v[1].p, "bytea");
         c->text = strstr(q.v[1].p, "TEXT") || strstr(q.v[1].p, "text");
-        c->identity = q.v[3].p && !strcmp(q.v[3].p, "t");
         pkpos[t->ncols++] = atoi(q.v[2].p);
     }
     rows_end(&q);
@@ -703,24 +703,35 @@ static enum cc_err copy_table(struct side *from, struct side *to, const struct t
  * full-text index rebuilt (SQLite). */
 static enum cc_err table_after(struct side *to, const struct table *t, struct cc_error *err)
 {
-    char sql[512];
+    char sql[1024];
     if (!to->pg)
         return strcmp(t->name, "contacts")
                    ? CC_OK
                    : side_exec(to, "INSERT INTO contacts_fts(contacts_fts) VALUES ('rebuild')",
                                err);
-    for (int i = 0; i < t->ncols; i++) {
-        if (!t->cols[i].identity)
-            continue;
+    /* the target's own identity columns (the source may be SQLite, which has none) */
+    const char *param[1] = {t->name};
+    struct rows q;
+    enum cc_err rc = rows_start(&q, to,
+                                "SELECT attname FROM pg_attribute WHERE attrelid = "
+                                "quote_ident($1)::regclass AND attidentity <> '' AND "
+                                "NOT attisdropped",
+                                param, 1, NULL, err);
+    if (rc)
+        return rc;
+    char cols[4][CP_NAME];
+    int n = 0, got;
+    while ((got = rows_next(&q, err)) == 1 && n < 4)
+        cc_strlcpy(cols[n++], q.v[0].p, CP_NAME);
+    rows_end(&q);
+    for (int i = 0; !rc && i < n; i++) {
         snprintf(sql, sizeof sql,
                  "SELECT setval(pg_get_serial_sequence('\"%s\"', '%s'), "
                  "coalesce((SELECT max(\"%s\") FROM \"%s\"), 0) + 1, false)",
-                 t->name, t->cols[i].name, t->cols[i].name, t->name);
-        enum cc_err rc = side_exec(to, sql, err);
-        if (rc)
-            return rc;
+                 t->name, cols[i], cols[i], t->name);
+        rc = side_exec(to, sql, err);
     }
-    return CC_OK;
+    return got < 0 && !rc ? CC_ERR_STORE : rc;
 }
 
 /* ---- the whole copy --------------------------------------------------------------------- */

@@ -22,6 +22,30 @@
 #define ACQUIRE_MS 10000
 
 /* ---- connections ------------------------------------------------------------- */
+/* libpq prints the server's notices on stderr; the process's log is JSON
+ * lines, so they go there (warnings only: client_min_messages below). */
+static void notice(void *arg, const char *message)
+{
+    (void)arg;
+    char line[512];
+    cc_strlcpy(line, message, sizeof line);
+    line[strcspn(line, "\n")] = '\0';
+    cc_log(CC_LOG_WARN, "database notice", "notice", line, NULL);
+}
+
+/* A new connection to g's database, with the settings every one has; NULL
+ * only when out of memory (check PQstatus). */
+static PGconn *connect_db(struct pg *g)
+{
+    const char *keys[] = {"dbname", "fallback_application_name", "connect_timeout", "options",
+                          NULL};
+    const char *vals[] = {g->conninfo, "certcontacts", "10", "-c client_min_messages=warning",
+                          NULL};
+    PGconn *conn = PQconnectdbParams(keys, vals, 1);
+    if (conn)
+        PQsetNoticeProcessor(conn, notice, NULL);
+    return conn;
+}
 static void conn_forget_statements(struct pgc *c)
 {
     memset(c->st, 0, sizeof c->st);
@@ -30,9 +54,7 @@ static void conn_forget_statements(struct pgc *c)
 
 static struct pgc *conn_open(struct pg *g, struct cc_error *err)
 {
-    const char *keys[] = {"dbname", "fallback_application_name", "connect_timeout", NULL};
-    const char *vals[] = {g->conninfo, "certcontacts", "10", NULL};
-    PGconn *conn = PQconnectdbParams(keys, vals, 1);
+    PGconn *conn = connect_db(g);
     if (!conn || PQstatus(conn) != CONNECTION_OK) {
         char why[256];
         cc_strlcpy(why, conn ? PQerrorMessage(conn) : "out of memory", sizeof why);
@@ -306,9 +328,7 @@ static int lead_ask(struct pg *g, struct pg_lead *l)
 {
     if (!l->conn || PQstatus(l->conn) != CONNECTION_OK) {
         PQfinish(l->conn);
-        const char *keys[] = {"dbname", "fallback_application_name", "connect_timeout", NULL};
-        const char *vals[] = {g->conninfo, "certcontacts", "10", NULL};
-        l->conn = PQconnectdbParams(keys, vals, 1);
+        l->conn = connect_db(g);
         l->held = 0;
         if (PQstatus(l->conn) != CONNECTION_OK)
             return 0;

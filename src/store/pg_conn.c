@@ -114,6 +114,10 @@ enum cc_err cc_pg_error(struct cc_error *err, struct pgc *c, const PGresult *r, 
         return cc_error_set(err, CC_ERR_STORAGE_CORRUPT, NULL,
                             "The database is damaged; the server accepts no changes until its "
                             "operator repairs it.");
+    /* Text that is not UTF-8 (a header, a query parameter) cannot match any
+     * stored value, and PostgreSQL refuses it outright. */
+    if (state_is(c, "22021"))
+        return cc_error_set(err, CC_ERR_INVALID_PARAMETER, NULL, "A value is not valid UTF-8.");
     if (state_is(c, "55P03") || state_is(c, "57014"))
         return cc_error_set(err, CC_ERR_UNAVAILABLE, NULL, "database error in %s: %s", what,
                             c->message);
