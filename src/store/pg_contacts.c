@@ -24,6 +24,7 @@
 #include <openssl/crypto.h>
 
 #include "store/pg_int.h"
+#include "store/store_common.h"
 #include "store/store_int.h"
 #include "util/util.h"
 
@@ -168,19 +169,11 @@ static void read_contact_row(const PGresult *r, int row, struct cc_contact *c)
     cc_pg_get_text(r, row, 15, c->mobile_broken, sizeof c->mobile_broken);
 }
 
-static enum cc_webhook_kind kind_parse(const char *s)
-{
-    for (int k = CC_WEBHOOK_DINGTALK; k <= CC_WEBHOOK_WECOM; k++)
-        if (strcmp(s, cc_webhook_kind_name((enum cc_webhook_kind)k)) == 0)
-            return (enum cc_webhook_kind)k;
-    return CC_WEBHOOK_NONE;
-}
-
 static void read_webhook_row(const PGresult *r, int row, struct cc_webhook *w)
 {
     char kind[16];
     cc_pg_get_text(r, row, 0, kind, sizeof kind);
-    w->kind = kind_parse(kind);
+    w->kind = cc_webhook_kind_parse(kind);
     cc_pg_get_text(r, row, 1, w->url_tag, sizeof w->url_tag);
     if (cc_pg_isnull(r, row, 8)) {
         /* not sealed yet: url holds the URL itself; only its mask leaves */
@@ -594,11 +587,7 @@ static enum cc_err tx_contact_update(void *tx, struct cc_contact *ct, struct cc_
     PQclear(r);
     if (changed == 0)
         return cc_error_set(err, CC_ERR_NOT_FOUND, NULL, "The contact does not exist.");
-    json_t *keep = json_array();
-    for (int i = 0; i < ct->n_webhooks; i++)
-        json_array_append_new(keep, json_string(ct->webhooks[i].url_tag));
-    char *keep_json = json_dumps(keep, JSON_COMPACT);
-    json_decref(keep);
+    char *keep_json = cc_store_webhooks_keep_json(ct);
     cc_pg_params(&p);
     cc_pg_i64(&p, ct->id);
     cc_pg_text(&p, keep_json ? keep_json : "[]");
@@ -700,11 +689,7 @@ static enum cc_err tx_contact_erase(void *tx, const struct cc_contact *ct, struc
     static const int attempts_args[] = {1, 2, 3, 4, 5, 6, 7, 8};
     struct pgc *c = tx;
     char em[CC_MASKED_MAX], mm[CC_MASKED_MAX], account[24], id[24];
-    const char *national = ct->mobile;
-    if (!strncmp(national, "+86", 3))
-        national += 3;
-    cc_mask_email(ct->has_email ? ct->email : "", em, sizeof em);
-    cc_mask_mobile(ct->mobile, mm, sizeof mm);
+    const char *national = cc_store_erase_masks(ct, em, mm);
     snprintf(account, sizeof account, "%lld", (long long)ct->account_id);
     snprintf(id, sizeof id, "%lld", (long long)ct->id);
     const char *const v[ERASE_VALUES + 1] = {

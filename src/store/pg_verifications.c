@@ -7,14 +7,13 @@
 #include <string.h>
 
 #include "store/pg_int.h"
+#include "store/store_common.h"
 #include "store/store_int.h"
 #include "util/util.h"
 
 #define VERIF_COLS                                                                        \
     "id, account_id, contact_id, channel, target, code_hash, status, attempts, sent_at, " \
     "expires_at, confirmed_at"
-
-static const char *const status_names[] = {"sending", "sent", "failed", "superseded"};
 
 /* RETURNING id: SQLite's last_insert_rowid(). */
 static const char sql_insert[] =
@@ -56,9 +55,7 @@ static void read_row(const PGresult *r, int row, struct cc_verification *v)
     cc_pg_get_text(r, row, 4, v->target, sizeof v->target);
     cc_pg_get_text(r, row, 5, v->code_hash, sizeof v->code_hash);
     const char *status = cc_pg_get_str(r, row, 6);
-    for (int i = 0; i < 4; i++)
-        if (!strcmp(status, status_names[i]))
-            v->status = (enum cc_verif_status)i;
+    v->status = cc_store_verif_status_parse(status);
     v->attempts = cc_pg_get_i64(r, row, 7);
     v->sent_at = cc_pg_get_i64(r, row, 8);
     v->expires_at = cc_pg_get_i64(r, row, 9);
@@ -107,7 +104,7 @@ static enum cc_err tx_verif_insert(void *tx, struct cc_verification *v, struct c
     cc_pg_text(&p, v->channel);
     cc_pg_text(&p, v->target);
     cc_pg_text(&p, v->code_hash);
-    cc_pg_text(&p, status_names[v->status]);
+    cc_pg_text(&p, cc_store_verif_status_names[v->status]);
     cc_pg_i64(&p, v->sent_at);
     cc_pg_i64(&p, v->expires_at);
     cc_pg_text(&p, v->target_tag);
@@ -199,7 +196,7 @@ static enum cc_err tx_verif_update(void *tx, const struct cc_verification *v, co
     struct pgp p;
     cc_pg_params(&p);
     cc_pg_i64(&p, v->id);
-    cc_pg_text(&p, status_names[v->status]);
+    cc_pg_text(&p, cc_store_verif_status_names[v->status]);
     cc_pg_i64(&p, v->attempts);
     cc_pg_opt_i64(&p, v->confirmed_at);
     cc_pg_text(&p, failure);

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "store/sqlite_int.h"
+#include "store/store_common.h"
 #include "store/store_int.h"
 #include "util/util.h"
 
@@ -114,16 +115,14 @@ static enum cc_err insert_entry(struct conn *c, const struct cc_audit_entry *e,
 static enum cc_err tx_audit_append(void *tx, struct cc_audit_entry *e, struct cc_error *err)
 {
     struct conn *c = tx;
-    if (cc_audit_action_parse(e->action) == CC_AUDIT_NONE)
-        return cc_error_set(err, CC_ERR_INTERNAL, NULL, "unknown audit action \"%s\"",
-                            e->action);
     int64_t last;
     char prev[65];
-    enum cc_err rc = chain_end(c, &last, prev, err);
+    enum cc_err rc = cc_store_audit_check(e, err);
+    if (!rc)
+        rc = chain_end(c, &last, prev, err);
     if (rc)
         return rc;
-    e->id = last + 1;
-    cc_audit_hash(e, prev, e->hash);
+    cc_store_audit_link(e, last, prev);
     return insert_entry(c, e, err);
 }
 
@@ -132,24 +131,11 @@ static enum cc_err tx_audit(void *tx, int64_t account_id, const char *actor, con
                             int64_t now, struct cc_error *err)
 {
     struct cc_audit_entry e;
-    memset(&e, 0, sizeof e);
-    e.created_at = now;
-    e.account_id = account_id;
-    cc_strlcpy(e.actor, actor, sizeof e.actor);
-    cc_strlcpy(e.action, action, sizeof e.action);
-    cc_strlcpy(e.target_type, object_type, sizeof e.target_type);
-    snprintf(e.target_id, sizeof e.target_id, "%lld", (long long)object_id);
-    char *changes = NULL;
-    if (detail) {
-        json_t *o = json_pack("{s:{s:s}}", "detail", "new", detail);
-        changes = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-        json_decref(o);
-        if (!changes)
-            return cc_error_set(err, CC_ERR_INTERNAL, NULL, "out of memory");
-    }
-    e.changes = changes;
-    enum cc_err rc = tx_audit_append(tx, &e, err);
-    free(changes);
+    enum cc_err rc = cc_store_audit_entry_make(&e, account_id, actor, action, object_type,
+                                               object_id, detail, now, err);
+    if (!rc)
+        rc = tx_audit_append(tx, &e, err);
+    free(e.changes);
     return rc;
 }
 

@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 
 #include "store/sqlite_int.h"
+#include "store/store_common.h"
 #include "store/store_int.h"
 #include "util/util.h"
 
@@ -150,14 +151,6 @@ static void read_contact_row(sqlite3_stmt *s, struct cc_contact *c)
     cc_sq_col_text(s, 15, c->mobile_broken, sizeof c->mobile_broken);
 }
 
-static enum cc_webhook_kind kind_parse(const char *s)
-{
-    for (int k = CC_WEBHOOK_DINGTALK; k <= CC_WEBHOOK_WECOM; k++)
-        if (strcmp(s, cc_webhook_kind_name((enum cc_webhook_kind)k)) == 0)
-            return (enum cc_webhook_kind)k;
-    return CC_WEBHOOK_NONE;
-}
-
 static enum cc_err load_webhooks(struct conn *c, struct cc_contact *ct, struct cc_error *err)
 {
     sqlite3_stmt *s = stmt(c, ST_WEBHOOKS_GET, err);
@@ -170,7 +163,7 @@ static enum cc_err load_webhooks(struct conn *c, struct cc_contact *ct, struct c
         struct cc_webhook *w = &ct->webhooks[ct->n_webhooks++];
         char kind[16];
         cc_sq_col_text(s, 0, kind, sizeof kind);
-        w->kind = kind_parse(kind);
+        w->kind = cc_webhook_kind_parse(kind);
         cc_sq_col_text(s, 1, w->url_tag, sizeof w->url_tag);
         if (sqlite3_column_type(s, 8) == SQLITE_NULL) {
             /* not sealed yet: url holds the URL itself; only its mask leaves */
@@ -559,11 +552,7 @@ static enum cc_err tx_contact_update(void *tx, struct cc_contact *ct, struct cc_
         return contact_write_error(c, err, "updating a contact");
     if (sqlite3_changes(c->db) == 0)
         return cc_error_set(err, CC_ERR_NOT_FOUND, NULL, "The contact does not exist.");
-    json_t *keep = json_array();
-    for (int i = 0; i < ct->n_webhooks; i++)
-        json_array_append_new(keep, json_string(ct->webhooks[i].url_tag));
-    char *keep_json = json_dumps(keep, JSON_COMPACT);
-    json_decref(keep);
+    char *keep_json = cc_store_webhooks_keep_json(ct);
     s = stmt(c, ST_WEBHOOKS_DELETE, err);
     if (!s) {
         free(keep_json);
@@ -676,11 +665,7 @@ static enum cc_err tx_contact_erase(void *tx, const struct cc_contact *ct, struc
         "contact_id = ?2)";
     struct conn *c = tx;
     char em[CC_MASKED_MAX], mm[CC_MASKED_MAX];
-    const char *national = ct->mobile;
-    if (!strncmp(national, "+86", 3))
-        national += 3;
-    cc_mask_email(ct->has_email ? ct->email : "", em, sizeof em);
-    cc_mask_mobile(ct->mobile, mm, sizeof mm);
+    const char *national = cc_store_erase_masks(ct, em, mm);
     enum cc_err rc = erase_run(c, sql_idem, ct, em, mm, national, err);
     if (!rc)
         rc = erase_run(c, sql_verif, ct, em, mm, national, err);

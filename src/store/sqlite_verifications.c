@@ -6,14 +6,13 @@
 #include <string.h>
 
 #include "store/sqlite_int.h"
+#include "store/store_common.h"
 #include "store/store_int.h"
 #include "util/util.h"
 
 #define VERIF_COLS                                                                        \
     "id, account_id, contact_id, channel, target, code_hash, status, attempts, sent_at, " \
     "expires_at, confirmed_at"
-
-static const char *const status_names[] = {"sending", "sent", "failed", "superseded"};
 
 static const char sql_insert[] =
     "INSERT INTO verifications(account_id, contact_id, channel, target, code_hash, status, "
@@ -52,9 +51,7 @@ static void read_row(sqlite3_stmt *s, struct cc_verification *v)
     cc_sq_col_text(s, 5, v->code_hash, sizeof v->code_hash);
     char status[16];
     cc_sq_col_text(s, 6, status, sizeof status);
-    for (int i = 0; i < 4; i++)
-        if (!strcmp(status, status_names[i]))
-            v->status = (enum cc_verif_status)i;
+    v->status = cc_store_verif_status_parse(status);
     v->attempts = sqlite3_column_int64(s, 7);
     v->sent_at = sqlite3_column_int64(s, 8);
     v->expires_at = sqlite3_column_int64(s, 9);
@@ -89,7 +86,7 @@ static enum cc_err tx_verif_insert(void *tx, struct cc_verification *v, struct c
     sqlite3_bind_text(s, 3, v->channel, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 4, v->target, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 5, v->code_hash, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 6, status_names[v->status], -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 6, cc_store_verif_status_names[v->status], -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 7, v->sent_at);
     sqlite3_bind_int64(s, 8, v->expires_at);
     sqlite3_bind_text(s, 9, v->target_tag, -1, SQLITE_STATIC);
@@ -208,7 +205,7 @@ static enum cc_err tx_verif_update(void *tx, const struct cc_verification *v, co
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, v->id);
-    sqlite3_bind_text(s, 2, status_names[v->status], -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, cc_store_verif_status_names[v->status], -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, v->attempts);
     if (v->confirmed_at)
         sqlite3_bind_int64(s, 4, v->confirmed_at);
