@@ -23,15 +23,11 @@
 #include "store/store_int.h"
 #include "util/util.h"
 
-#define ENTRY_COLS                                                                      \
-    "id, created_at, account_id, actor, source, request_id, action, target_type, "      \
-    "target_id, changes, hash"
-
 static const char sql_last[] = "SELECT id, hash FROM audit_entries ORDER BY id DESC LIMIT 1";
 static const char sql_anchor[] =
     "SELECT last_id, hash, removed FROM audit_anchor WHERE id = 1";
 static const char sql_insert[] =
-    "INSERT INTO audit_entries(" ENTRY_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+    "INSERT INTO audit_entries(" CC_ENTRY_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
     "$10, $11)";
 /* Filters: NULL / 0 match everything. */
 #define FILTER                                                                          \
@@ -40,10 +36,10 @@ static const char sql_insert[] =
     "AND ($4::text IS NULL OR target_type = $4) AND ($5::text IS NULL OR target_id = $5) " \
     "AND ($6::bigint = 0 OR created_at >= $6) AND ($7::bigint = 0 OR created_at < $7)"
 static const char sql_list[] =
-    "SELECT " ENTRY_COLS " FROM audit_entries " FILTER " ORDER BY id DESC LIMIT $8 OFFSET $9";
+    "SELECT " CC_ENTRY_COLS " FROM audit_entries " FILTER " ORDER BY id DESC LIMIT $8 OFFSET $9";
 static const char sql_count[] = "SELECT count(*) FROM audit_entries " FILTER;
 static const char sql_chain[] =
-    "SELECT " ENTRY_COLS " FROM audit_entries WHERE id > $1 ORDER BY id LIMIT $2";
+    "SELECT " CC_ENTRY_COLS " FROM audit_entries WHERE id > $1 ORDER BY id LIMIT $2";
 /* The front of the chain that is older than $1: up to the entry before the
  * first one that is not, at most $2 entries from the first. SQLite's scalar
  * min() is LEAST here; both arguments are NULL together (no entries). */

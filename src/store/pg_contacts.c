@@ -28,11 +28,6 @@
 #include "store/store_int.h"
 #include "util/util.h"
 
-#define CONTACT_COLS                                                                     \
-    "id, account_id, name, email, email_norm, email_verified_at, mobile, "              \
-    "mobile_verified_at, id_card_enc, id_card_masked, language, version, created_at, "  \
-    "updated_at, coalesce(email_broken, ''), coalesce(mobile_broken, '')"
-
 /* This file's statements, by their index in stmt_sql. */
 enum stmt_id {
     ST_CONTACT_GET,
@@ -74,7 +69,7 @@ enum stmt_id {
 
 /* Statements, prepared once per connection (by their address). */
 static const char *const stmt_sql[ST_COUNT] = {
-    [ST_CONTACT_GET] = "SELECT " CONTACT_COLS " FROM contacts WHERE account_id = $1 AND id = $2",
+    [ST_CONTACT_GET] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE account_id = $1 AND id = $2",
     [ST_CONTACT_COUNT] = "SELECT contact_count FROM accounts WHERE id = $1",
     [ST_CONTACT_INSERT] =
         "INSERT INTO contacts(account_id, name, email, email_norm, email_verified_at, mobile, "
@@ -103,30 +98,30 @@ static const char *const stmt_sql[ST_COUNT] = {
                           "ON CONFLICT (contact_id, url) DO UPDATE SET position = excluded.position, "
                           "kind = excluded.kind, secret_enc = excluded.secret_enc, "
                           "mention_mobile = excluded.mention_mobile RETURNING id",
-    [ST_LIST_ALL] = "SELECT " CONTACT_COLS " FROM contacts WHERE account_id = $1 "
+    [ST_LIST_ALL] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE account_id = $1 "
                     "ORDER BY id DESC LIMIT $2 OFFSET $3",
     /* Short keywords: SQLite's instr() scan of the covering index, as strpos(). */
     [ST_LIST_SHORT_COUNT] = "SELECT count(*) FROM contacts "
                             "WHERE account_id = $1 AND strpos(search_text, $2::text) > 0",
-    [ST_LIST_SHORT] = "SELECT " CONTACT_COLS " FROM contacts WHERE id IN ("
+    [ST_LIST_SHORT] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE id IN ("
                       "SELECT id FROM contacts "
                       "WHERE account_id = $1 AND strpos(search_text, $2::text) > 0 "
                       "ORDER BY id DESC LIMIT $3 OFFSET $4) ORDER BY id DESC",
     /* FTS5 MATCH "keyword" -> ILIKE '%keyword%' on the trigram GIN index. */
     [ST_LIST_LIKE_COUNT] = "SELECT count(*) FROM contacts WHERE account_id = $1 AND " LIKE_K(2),
-    [ST_LIST_LIKE] = "SELECT " CONTACT_COLS " FROM contacts WHERE account_id = $1 AND " LIKE_K(2)
+    [ST_LIST_LIKE] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE account_id = $1 AND " LIKE_K(2)
                      " ORDER BY id DESC LIMIT $3 OFFSET $4",
     /* FTS5 MATCH "keyword" OR "phone": either form of a phone number. */
     /* (the phone is $3, so LIMIT and OFFSET are $4 and $5 here) */
     [ST_LIST_LIKE2_COUNT] = "SELECT count(*) FROM contacts WHERE account_id = $1 AND "
                             "(" LIKE_K(2) " OR " LIKE_K(3) ")",
-    [ST_LIST_LIKE2] = "SELECT " CONTACT_COLS " FROM contacts WHERE account_id = $1 AND "
+    [ST_LIST_LIKE2] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE account_id = $1 AND "
                       "(" LIKE_K(2) " OR " LIKE_K(3) ") ORDER BY id DESC LIMIT $4 OFFSET $5",
     /* A caller who sees addresses masked: the name line of search_text (name, email,
      * mobile on three lines; no line holds a newline) contains the keyword, or the email
      * line or the mobile line is exactly the address. */
     [ST_LIST_NAMES_COUNT] = "SELECT count(*) FROM contacts WHERE account_id = $1 AND " NAMES_MATCH,
-    [ST_LIST_NAMES] = "SELECT " CONTACT_COLS " FROM contacts WHERE id IN ("
+    [ST_LIST_NAMES] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE id IN ("
                       "SELECT id FROM contacts WHERE account_id = $1 AND " NAMES_MATCH
                       " ORDER BY id DESC LIMIT $5 OFFSET $6) ORDER BY id DESC",
     [ST_IDEM_GET] = "SELECT request_hash, contact_id FROM idempotency_keys "
@@ -351,10 +346,8 @@ static enum cc_err list_names(struct pgc *c, const struct cc_contact_query *q, c
     enum cc_err rc = count_result(c, ST_LIST_NAMES_COUNT, &p, &out->total, err);
     if (rc)
         return rc;
-    out->items = cc_calloc((size_t)q->page_size, sizeof *out->items);
-    out->n = 0;
-    int64_t offset = (q->page - 1) * q->page_size;
-    if (out->total <= offset)
+    int64_t offset;
+    if (!cc_store_contact_page_open(q, out, &offset))
         return CC_OK;
     bind_names(&p, q, kw);
     cc_pg_i64(&p, q->page_size);
@@ -371,11 +364,8 @@ static enum cc_err list_locked(struct pgc *c, const struct cc_contact_query *q,
     char kw[4 * CC_KEYWORD_MAX_CHARS + 1] = "", pattern[2 * sizeof kw];
     char phone[2 * sizeof kw + 1] = "";
     size_t kwchars = 0;
-    if (q->keyword && q->keyword[0]) {
-        cc_strlcpy(kw, q->keyword, sizeof kw);
-        cc_ascii_lower(kw);
+    if (cc_store_keyword(q->keyword, kw, sizeof kw))
         kwchars = cc_utf8_len(kw, strlen(kw));
-    }
     enum stmt_id count_id, page_id;
     const char *arg = NULL, *arg2 = NULL;
     if (kwchars == 0) {
@@ -407,10 +397,8 @@ static enum cc_err list_locked(struct pgc *c, const struct cc_contact_query *q,
     enum cc_err rc = count_query(c, count_id, q->account_id, arg, arg2, &out->total, err);
     if (rc)
         return rc;
-    out->items = cc_calloc((size_t)q->page_size, sizeof *out->items);
-    out->n = 0;
-    int64_t offset = (q->page - 1) * q->page_size;
-    if (out->total <= offset)
+    int64_t offset;
+    if (!cc_store_contact_page_open(q, out, &offset))
         return CC_OK;
     struct pgp p;
     cc_pg_params(&p);

@@ -11,19 +11,15 @@
 #include "store/store_int.h"
 #include "util/util.h"
 
-#define VERIF_COLS                                                                        \
-    "id, account_id, contact_id, channel, target, code_hash, status, attempts, sent_at, " \
-    "expires_at, confirmed_at"
-
 /* RETURNING id: SQLite's last_insert_rowid(). */
 static const char sql_insert[] =
     "INSERT INTO verifications(account_id, contact_id, channel, target, code_hash, status, "
     "attempts, sent_at, expires_at, target_tag) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9) "
     "RETURNING id";
 static const char sql_get[] =
-    "SELECT " VERIF_COLS " FROM verifications WHERE account_id = $1 AND id = $2";
+    "SELECT " CC_VERIF_COLS " FROM verifications WHERE account_id = $1 AND id = $2";
 static const char sql_latest[] =
-    "SELECT " VERIF_COLS " FROM verifications WHERE contact_id = $2 AND channel = $3 "
+    "SELECT " CC_VERIF_COLS " FROM verifications WHERE contact_id = $2 AND channel = $3 "
     "AND account_id = $1 AND status = 'sent' ORDER BY id DESC LIMIT 1";
 static const char sql_update[] =
     "UPDATE verifications SET status = $2, attempts = $3, confirmed_at = $4, "
@@ -126,7 +122,7 @@ static enum cc_err tx_verif_list_contact(void *tx, int64_t account_id, int64_t c
                                         size_t max, struct cc_verification *out, size_t *n,
                                         struct cc_error *err)
 {
-    static const char sql[] = "SELECT " VERIF_COLS " FROM verifications WHERE account_id = $1 "
+    static const char sql[] = "SELECT " CC_VERIF_COLS " FROM verifications WHERE account_id = $1 "
                               "AND contact_id = $2 ORDER BY id DESC LIMIT $3";
     struct pgc *c = tx;
     struct pgp p;
@@ -143,7 +139,7 @@ static enum cc_err tx_verif_finished_unmasked(void *tx, int64_t now, size_t max,
 {
     /* strpos: SQLite's instr. */
     static const char sql[] =
-        "SELECT " VERIF_COLS " FROM verifications WHERE (status IN ('failed', 'superseded') "
+        "SELECT " CC_VERIF_COLS " FROM verifications WHERE (status IN ('failed', 'superseded') "
         "OR confirmed_at IS NOT NULL OR expires_at < $1) AND strpos(target, '*') = 0 "
         "ORDER BY id LIMIT $2";
     struct pgc *c = tx;
@@ -307,7 +303,7 @@ static enum cc_err tx_verif_valid_for_target(void *tx, int64_t account_id, const
                                              struct cc_verification *out, struct cc_error *err)
 {
     static const char sql[] =
-        "SELECT " VERIF_COLS " FROM verifications WHERE channel = $2 AND target_tag = $3 "
+        "SELECT " CC_VERIF_COLS " FROM verifications WHERE channel = $2 AND target_tag = $3 "
         "AND account_id = $1 AND status = 'sent' AND confirmed_at IS NULL AND expires_at > $4 "
         "AND attempts < $5 ORDER BY id DESC LIMIT 1";
     struct pgc *c = tx;

@@ -10,6 +10,59 @@
 #include "store/store_common.h"
 #include "util/util.h"
 
+int cc_store_schema_version(const char *prefix)
+{
+    size_t len = strlen(prefix);
+    int64_t newest = 0, version;
+    for (const struct cc_embedded_file *f = cc_embedded; f->path; f++)
+        if (strncmp(f->path, prefix, len) == 0 &&
+            cc_parse_i64n(f->path + len, 4, 1, 9999, &version) == 0 && version > newest)
+            newest = version;
+    return (int)newest;
+}
+
+enum cc_err cc_store_template_missing(const char *event_type, const char *channel,
+                                      const char *language, struct cc_error *err)
+{
+    return cc_error_set(err, CC_ERR_NOT_FOUND, NULL,
+                        "The account has no template of its own for %s on %s in %s.",
+                        event_type, channel, language);
+}
+
+const char *cc_store_keyword(const char *keyword, char *kw, size_t kwsz)
+{
+    if (!keyword || !keyword[0])
+        return NULL;
+    cc_strlcpy(kw, keyword, kwsz);
+    cc_ascii_lower(kw);
+    return kw;
+}
+
+static const char *const cert_states[] = {"active", "expired", "revoked", "superseded"};
+
+enum cc_cert_state cc_store_cert_state_parse(const char *name)
+{
+    enum cc_cert_state state = CC_CERT_ACTIVE;
+    for (int i = 0; name && i < 4; i++)
+        if (!strcmp(name, cert_states[i]))
+            state = (enum cc_cert_state)i;
+    return state;
+}
+
+const char *cc_store_cert_state_stored(enum cc_cert_state state)
+{
+    return state == CC_CERT_EXPIRED ? "active" : cert_states[state];
+}
+
+int cc_store_contact_page_open(const struct cc_contact_query *q, struct cc_contact_page *out,
+                               int64_t *offset)
+{
+    out->items = cc_calloc((size_t)q->page_size, sizeof *out->items);
+    out->n = 0;
+    *offset = (q->page - 1) * q->page_size;
+    return out->total > *offset;
+}
+
 char *cc_store_webhooks_keep_json(const struct cc_contact *ct)
 {
     json_t *keep = json_array();
@@ -81,6 +134,20 @@ int cc_store_sealed_known(const char *table, const char *column)
         if (!strcmp(sealed_columns[i].table, table) && !strcmp(sealed_columns[i].column, column))
             return 1;
     return 0;
+}
+
+enum cc_err cc_store_endpoint_page_end(enum cc_err rc, struct cc_endpoint *items,
+                                       struct cc_endpoint **out, size_t *n)
+{
+    if (rc) {
+        for (size_t i = 0; i < *n; i++)
+            cc_endpoint_clear(&items[i]);
+        cc_free(items);
+        *n = 0;
+        return rc;
+    }
+    *out = items;
+    return CC_OK;
 }
 
 const char *const cc_store_verif_status_names[4] = {"sending", "sent", "failed", "superseded"};
