@@ -332,3 +332,11 @@ const char *cc_webhook_kind_name(enum cc_webhook_kind k)
     default: return "unknown";
     }
 }
+
+enum cc_webhook_kind cc_webhook_kind_parse(const char *s)
+{
+    for (int k = CC_WEBHOOK_DINGTALK; k <= CC_WEBHOOK_WECOM; k++)
+        if (strcmp(s, cc_webhook_kind_name((enum cc_webhook_kind)k)) == 0)
+            return (enum cc_webhook_kind)k;
+    return CC_WEBHOOK_NONE;
+}

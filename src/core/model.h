@@ -43,6 +43,8 @@ enum cc_webhook_kind {
     CC_WEBHOOK_WECOM
 };
 const char *cc_webhook_kind_name(enum cc_webhook_kind k); /* "dingtalk", ... */
+/* The kind a name of cc_webhook_kind_name stands for; CC_WEBHOOK_NONE when unknown. */
+enum cc_webhook_kind cc_webhook_kind_parse(const char *s);
 
 struct cc_webhook {
     int64_t id;                          /* stable while the URL stays on the contact */

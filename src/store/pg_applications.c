@@ -12,12 +12,9 @@
 #include <string.h>
 
 #include "store/pg_int.h"
+#include "store/store_common.h"
 #include "store/store_int.h"
 #include "util/util.h"
-
-#define APP_COLS                                                                          \
-    "id, account_id, contact_id, product, state, domains, csr, certificate_pem, version, " \
-    "created_at, updated_at"
 
 static const char sql_insert[] =
     "INSERT INTO applications(account_id, contact_id, product, state, domains, csr, "
@@ -28,15 +25,10 @@ static const char sql_insert_domains[] =
     "INSERT INTO application_domains(application_id, account_id, ascii) "
     "SELECT DISTINCT $1::bigint, $2::bigint, value ->> 'ascii' "
     "FROM json_array_elements($3::json)";
-/* APP_COLS and the validation type (migration 0019), read by read_validation(). */
-#define APP_COLS_V                                                                        \
-    APP_COLS ", (SELECT v.validate_type FROM application_validation v "                  \
-             "WHERE v.application_id = applications.id)"
-#define VALIDATION_COL 11
 static const char sql_insert_validation[] =
     "INSERT INTO application_validation(application_id, validate_type) VALUES ($1, $2)";
 static const char sql_get[] =
-    "SELECT " APP_COLS_V " FROM applications WHERE account_id = $1 AND id = $2";
+    "SELECT " CC_APP_COLS_V " FROM applications WHERE account_id = $1 AND id = $2";
 static const char sql_update_state[] =
     "UPDATE applications SET state = $3, certificate_pem = $4, version = $5, updated_at = $6 "
     "WHERE account_id = $1 AND id = $2 AND version = $5::bigint - 1";
@@ -50,27 +42,26 @@ static const char sql_transition_add[] =
     "WHERE account_id = $1 AND ascii = $5))"
 static const char sql_count[] = "SELECT count(*)" FILTER;
 static const char sql_list[] =
-    "SELECT " APP_COLS_V FILTER " ORDER BY id DESC LIMIT $6 OFFSET $7";
+    "SELECT " CC_APP_COLS_V FILTER " ORDER BY id DESC LIMIT $6 OFFSET $7";
 static const char sql_history[] =
     "SELECT id, application_id, at, actor, from_state, to_state, reason "
     "FROM application_transitions WHERE application_id = $1 ORDER BY id LIMIT $2";
 
-#define OPEN_STATES "('submitted', 'pending_validation', 'approved')"
 /* One statement, so one snapshot: the page and, beside each row, how many
  * match in all (the window counts before LIMIT). No CSR or PEM: a contact's
  * list shows names and states only. */
 static const char sql_open_list[] =
     "SELECT id, account_id, contact_id, product, state, domains, NULL, NULL, version, "
     "created_at, updated_at, count(*) OVER () FROM applications WHERE account_id = $1 "
-    "AND contact_id = $2 AND state IN " OPEN_STATES " ORDER BY id DESC LIMIT $3";
+    "AND contact_id = $2 AND state IN " CC_OPEN_STATES " ORDER BY id DESC LIMIT $3";
 /* The history first, while the rows still name `from`. */
 static const char sql_reassign_history[] =
     "INSERT INTO application_transitions(application_id, at, actor, from_state, to_state, "
     "reason) SELECT id, $3::bigint, $4::text, state, state, $5::text FROM applications "
-    "WHERE account_id = $1 AND contact_id = $2 AND state IN " OPEN_STATES " ORDER BY id";
+    "WHERE account_id = $1 AND contact_id = $2 AND state IN " CC_OPEN_STATES " ORDER BY id";
 static const char sql_reassign[] =
     "UPDATE applications SET contact_id = $3, version = version + 1, updated_at = $4 "
-    "WHERE account_id = $1 AND contact_id = $2 AND state IN " OPEN_STATES;
+    "WHERE account_id = $1 AND contact_id = $2 AND state IN " CC_OPEN_STATES;
 static const char sql_idem_get[] =
     "SELECT request_hash, application_id FROM application_idempotency_keys "
     "WHERE account_id = $1 AND key = $2";
@@ -111,7 +102,7 @@ static void read_row(const PGresult *r, int row, struct cc_application *a)
 /* The validation type of a row of sql_get or sql_list. */
 static void read_validation(const PGresult *r, int row, struct cc_application *a)
 {
-    cc_pg_get_text(r, row, VALIDATION_COL, a->validate_type, sizeof a->validate_type);
+    cc_pg_get_text(r, row, CC_VALIDATION_COL, a->validate_type, sizeof a->validate_type);
 }
 
 static enum cc_err tx_app_insert(void *tx, struct cc_application *a, struct cc_error *err)

@@ -12,17 +12,9 @@
 #include <jansson.h>
 
 #include "store/pg_int.h"
+#include "store/store_common.h"
 #include "store/store_int.h"
 #include "util/util.h"
-
-/* The columns every read takes, in the order read_row() expects. */
-#define CERT_COLS                                                                          \
-    "c.id, c.account_id, c.name, c.common_name, c.domains, c.issuer, c.serial, c.key_type, " \
-    "c.key_bits, c.fingerprint, c.product, c.not_before, c.not_after, c.chain_len, c.state, " \
-    "c.revoked_at, c.superseded_by, c.created_at, c.updated_at, "                          \
-    "c.private_key_enc IS NOT NULL, r.reminder_days, r.next_reminder_at, r.raised_at"
-/* Each read takes the certificate with its reminder state (migration 0013). */
-#define CERT_FROM " FROM certificates c LEFT JOIN certificate_reminders r ON r.certificate_id = c.id "
 
 static const char sql_insert[] =
     "INSERT INTO certificates(account_id, name, common_name, domains, issuer, serial, key_type, "
@@ -39,7 +31,7 @@ static const char sql_insert_domains[] =
 static const char sql_find_fp[] =
     "SELECT id FROM certificates WHERE account_id = $1 AND fingerprint = $2";
 static const char sql_get[] =
-    "SELECT " CERT_COLS ", c.pem" CERT_FROM "WHERE c.account_id = $1 AND c.id = $2";
+    "SELECT " CC_CERT_COLS ", c.pem" CC_CERT_FROM "WHERE c.account_id = $1 AND c.id = $2";
 static const char sql_key_get[] =
     "SELECT private_key_enc FROM certificates WHERE account_id = $1 AND id = $2 "
     "AND private_key_enc IS NOT NULL";
@@ -77,7 +69,7 @@ static const char sql_renewed_by[] =
  * still valid and not_after before this (0 any), $6 keyword (lower-case;
  * NULL any), $7 now. instr() is strpos(). */
 #define LIST_WHERE                                                                         \
-    CERT_FROM "WHERE c.account_id = $1 "                                                   \
+    CC_CERT_FROM "WHERE c.account_id = $1 "                                                   \
     "AND ($2::bigint = 0 OR c.id IN (SELECT s.certificate_id FROM certificate_subscribers s " \
     "WHERE s.contact_id = $2)) "                                                           \
     "AND ($3::text IS NULL OR c.id IN (SELECT d.certificate_id FROM certificate_domains d " \
@@ -90,9 +82,7 @@ static const char sql_renewed_by[] =
     "|| c.domains || ' ' || c.issuer || ' ' || c.product") ", $6) > 0)"
 static const char sql_list_count[] = "SELECT count(*)" LIST_WHERE;
 static const char sql_list_page[] =
-    "SELECT " CERT_COLS LIST_WHERE " ORDER BY c.not_after, c.id LIMIT $8 OFFSET $9";
-
-static const char *const stored_states[] = {"active", "expired", "revoked", "superseded"};
+    "SELECT " CC_CERT_COLS LIST_WHERE " ORDER BY c.not_after, c.id LIMIT $8 OFFSET $9";
 
 /* The code of a failed statement's error (cc_pg_exec set it). */
 static enum cc_err code_of(const struct cc_error *err)
@@ -125,11 +115,7 @@ static void read_row(const PGresult *r, int row, struct cc_certificate *c)
     c->not_before = cc_pg_get_i64(r, row, 11);
     c->not_after = cc_pg_get_i64(r, row, 12);
     c->chain_len = (int)cc_pg_get_i64(r, row, 13);
-    const char *st = cc_pg_isnull(r, row, 14) ? NULL : cc_pg_get_str(r, row, 14);
-    c->state = CC_CERT_ACTIVE;
-    for (int i = 0; st && i < 4; i++)
-        if (!strcmp(st, stored_states[i]))
-            c->state = (enum cc_cert_state)i;
+    c->state = cc_store_cert_state_parse(cc_pg_isnull(r, row, 14) ? NULL : cc_pg_get_str(r, row, 14));
     c->revoked_at = cc_pg_get_i64(r, row, 15);
     c->superseded_by = cc_pg_get_i64(r, row, 16);
     c->created_at = cc_pg_get_i64(r, row, 17);
@@ -310,8 +296,7 @@ static enum cc_err tx_cert_update(void *tx, const struct cc_certificate *cert,
     struct pgp p;
     by_id(&p, cert->account_id, cert->id);
     cc_pg_text(&p, cert->name);
-    /* expired is never stored: it is derived from not_after */
-    cc_pg_text(&p, cert->state == CC_CERT_EXPIRED ? "active" : stored_states[cert->state]);
+    cc_pg_text(&p, cc_store_cert_state_stored(cert->state));
     cc_pg_i64(&p, cert->revoked_at);
     cc_pg_opt_i64(&p, cert->superseded_by);
     cc_pg_i64(&p, cert->updated_at);
@@ -398,12 +383,7 @@ static enum cc_err list_locked(struct pgc *c, const struct cc_cert_filter *f,
                                struct cc_error *err)
 {
     char kw[4 * CC_KEYWORD_MAX_CHARS + 1];
-    const char *kwp = NULL;
-    if (f->keyword && f->keyword[0]) {
-        cc_strlcpy(kw, f->keyword, sizeof kw);
-        cc_ascii_lower(kw);
-        kwp = kw;
-    }
+    const char *kwp = cc_store_keyword(f->keyword, kw, sizeof kw);
     struct pgp p;
     bind_filter(&p, f, kwp);
     enum cc_err counted = cc_pg_one_i64(c, sql_list_count, &p, total, "counting certificates",

@@ -24,13 +24,9 @@
 #include <openssl/crypto.h>
 
 #include "store/pg_int.h"
+#include "store/store_common.h"
 #include "store/store_int.h"
 #include "util/util.h"
-
-#define CONTACT_COLS                                                                     \
-    "id, account_id, name, email, email_norm, email_verified_at, mobile, "              \
-    "mobile_verified_at, id_card_enc, id_card_masked, language, version, created_at, "  \
-    "updated_at, coalesce(email_broken, ''), coalesce(mobile_broken, '')"
 
 /* This file's statements, by their index in stmt_sql. */
 enum stmt_id {
@@ -73,7 +69,7 @@ enum stmt_id {
 
 /* Statements, prepared once per connection (by their address). */
 static const char *const stmt_sql[ST_COUNT] = {
-    [ST_CONTACT_GET] = "SELECT " CONTACT_COLS " FROM contacts WHERE account_id = $1 AND id = $2",
+    [ST_CONTACT_GET] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE account_id = $1 AND id = $2",
     [ST_CONTACT_COUNT] = "SELECT contact_count FROM accounts WHERE id = $1",
     [ST_CONTACT_INSERT] =
         "INSERT INTO contacts(account_id, name, email, email_norm, email_verified_at, mobile, "
@@ -102,30 +98,30 @@ static const char *const stmt_sql[ST_COUNT] = {
                           "ON CONFLICT (contact_id, url) DO UPDATE SET position = excluded.position, "
                           "kind = excluded.kind, secret_enc = excluded.secret_enc, "
                           "mention_mobile = excluded.mention_mobile RETURNING id",
-    [ST_LIST_ALL] = "SELECT " CONTACT_COLS " FROM contacts WHERE account_id = $1 "
+    [ST_LIST_ALL] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE account_id = $1 "
                     "ORDER BY id DESC LIMIT $2 OFFSET $3",
     /* Short keywords: SQLite's instr() scan of the covering index, as strpos(). */
     [ST_LIST_SHORT_COUNT] = "SELECT count(*) FROM contacts "
                             "WHERE account_id = $1 AND strpos(search_text, $2::text) > 0",
-    [ST_LIST_SHORT] = "SELECT " CONTACT_COLS " FROM contacts WHERE id IN ("
+    [ST_LIST_SHORT] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE id IN ("
                       "SELECT id FROM contacts "
                       "WHERE account_id = $1 AND strpos(search_text, $2::text) > 0 "
                       "ORDER BY id DESC LIMIT $3 OFFSET $4) ORDER BY id DESC",
     /* FTS5 MATCH "keyword" -> ILIKE '%keyword%' on the trigram GIN index. */
     [ST_LIST_LIKE_COUNT] = "SELECT count(*) FROM contacts WHERE account_id = $1 AND " LIKE_K(2),
-    [ST_LIST_LIKE] = "SELECT " CONTACT_COLS " FROM contacts WHERE account_id = $1 AND " LIKE_K(2)
+    [ST_LIST_LIKE] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE account_id = $1 AND " LIKE_K(2)
                      " ORDER BY id DESC LIMIT $3 OFFSET $4",
     /* FTS5 MATCH "keyword" OR "phone": either form of a phone number. */
     /* (the phone is $3, so LIMIT and OFFSET are $4 and $5 here) */
     [ST_LIST_LIKE2_COUNT] = "SELECT count(*) FROM contacts WHERE account_id = $1 AND "
                             "(" LIKE_K(2) " OR " LIKE_K(3) ")",
-    [ST_LIST_LIKE2] = "SELECT " CONTACT_COLS " FROM contacts WHERE account_id = $1 AND "
+    [ST_LIST_LIKE2] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE account_id = $1 AND "
                       "(" LIKE_K(2) " OR " LIKE_K(3) ") ORDER BY id DESC LIMIT $4 OFFSET $5",
     /* A caller who sees addresses masked: the name line of search_text (name, email,
      * mobile on three lines; no line holds a newline) contains the keyword, or the email
      * line or the mobile line is exactly the address. */
     [ST_LIST_NAMES_COUNT] = "SELECT count(*) FROM contacts WHERE account_id = $1 AND " NAMES_MATCH,
-    [ST_LIST_NAMES] = "SELECT " CONTACT_COLS " FROM contacts WHERE id IN ("
+    [ST_LIST_NAMES] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE id IN ("
                       "SELECT id FROM contacts WHERE account_id = $1 AND " NAMES_MATCH
                       " ORDER BY id DESC LIMIT $5 OFFSET $6) ORDER BY id DESC",
     [ST_IDEM_GET] = "SELECT request_hash, contact_id FROM idempotency_keys "
@@ -168,19 +164,11 @@ static void read_contact_row(const PGresult *r, int row, struct cc_contact *c)
     cc_pg_get_text(r, row, 15, c->mobile_broken, sizeof c->mobile_broken);
 }
 
-static enum cc_webhook_kind kind_parse(const char *s)
-{
-    for (int k = CC_WEBHOOK_DINGTALK; k <= CC_WEBHOOK_WECOM; k++)
-        if (strcmp(s, cc_webhook_kind_name((enum cc_webhook_kind)k)) == 0)
-            return (enum cc_webhook_kind)k;
-    return CC_WEBHOOK_NONE;
-}
-
 static void read_webhook_row(const PGresult *r, int row, struct cc_webhook *w)
 {
     char kind[16];
     cc_pg_get_text(r, row, 0, kind, sizeof kind);
-    w->kind = kind_parse(kind);
+    w->kind = cc_webhook_kind_parse(kind);
     cc_pg_get_text(r, row, 1, w->url_tag, sizeof w->url_tag);
     if (cc_pg_isnull(r, row, 8)) {
         /* not sealed yet: url holds the URL itself; only its mask leaves */
@@ -358,10 +346,8 @@ static enum cc_err list_names(struct pgc *c, const struct cc_contact_query *q, c
     enum cc_err rc = count_result(c, ST_LIST_NAMES_COUNT, &p, &out->total, err);
     if (rc)
         return rc;
-    out->items = cc_calloc((size_t)q->page_size, sizeof *out->items);
-    out->n = 0;
-    int64_t offset = (q->page - 1) * q->page_size;
-    if (out->total <= offset)
+    int64_t offset;
+    if (!cc_store_contact_page_open(q, out, &offset))
         return CC_OK;
     bind_names(&p, q, kw);
     cc_pg_i64(&p, q->page_size);
@@ -378,11 +364,8 @@ static enum cc_err list_locked(struct pgc *c, const struct cc_contact_query *q,
     char kw[4 * CC_KEYWORD_MAX_CHARS + 1] = "", pattern[2 * sizeof kw];
     char phone[2 * sizeof kw + 1] = "";
     size_t kwchars = 0;
-    if (q->keyword && q->keyword[0]) {
-        cc_strlcpy(kw, q->keyword, sizeof kw);
-        cc_ascii_lower(kw);
+    if (cc_store_keyword(q->keyword, kw, sizeof kw))
         kwchars = cc_utf8_len(kw, strlen(kw));
-    }
     enum stmt_id count_id, page_id;
     const char *arg = NULL, *arg2 = NULL;
     if (kwchars == 0) {
@@ -414,10 +397,8 @@ static enum cc_err list_locked(struct pgc *c, const struct cc_contact_query *q,
     enum cc_err rc = count_query(c, count_id, q->account_id, arg, arg2, &out->total, err);
     if (rc)
         return rc;
-    out->items = cc_calloc((size_t)q->page_size, sizeof *out->items);
-    out->n = 0;
-    int64_t offset = (q->page - 1) * q->page_size;
-    if (out->total <= offset)
+    int64_t offset;
+    if (!cc_store_contact_page_open(q, out, &offset))
         return CC_OK;
     struct pgp p;
     cc_pg_params(&p);
@@ -594,11 +575,7 @@ static enum cc_err tx_contact_update(void *tx, struct cc_contact *ct, struct cc_
     PQclear(r);
     if (changed == 0)
         return cc_error_set(err, CC_ERR_NOT_FOUND, NULL, "The contact does not exist.");
-    json_t *keep = json_array();
-    for (int i = 0; i < ct->n_webhooks; i++)
-        json_array_append_new(keep, json_string(ct->webhooks[i].url_tag));
-    char *keep_json = json_dumps(keep, JSON_COMPACT);
-    json_decref(keep);
+    char *keep_json = cc_store_webhooks_keep_json(ct);
     cc_pg_params(&p);
     cc_pg_i64(&p, ct->id);
     cc_pg_text(&p, keep_json ? keep_json : "[]");
@@ -700,11 +677,7 @@ static enum cc_err tx_contact_erase(void *tx, const struct cc_contact *ct, struc
     static const int attempts_args[] = {1, 2, 3, 4, 5, 6, 7, 8};
     struct pgc *c = tx;
     char em[CC_MASKED_MAX], mm[CC_MASKED_MAX], account[24], id[24];
-    const char *national = ct->mobile;
-    if (!strncmp(national, "+86", 3))
-        national += 3;
-    cc_mask_email(ct->has_email ? ct->email : "", em, sizeof em);
-    cc_mask_mobile(ct->mobile, mm, sizeof mm);
+    const char *national = cc_store_erase_masks(ct, em, mm);
     snprintf(account, sizeof account, "%lld", (long long)ct->account_id);
     snprintf(id, sizeof id, "%lld", (long long)ct->id);
     const char *const v[ERASE_VALUES + 1] = {

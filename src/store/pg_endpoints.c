@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "store/pg_int.h"
+#include "store/store_common.h"
 #include "store/store_int.h"
 #include "util/util.h"
 
@@ -311,15 +312,7 @@ static enum cc_err read_endpoint_list(void *impl, int64_t account_id, int64_t pa
         snapshot_end(c);
     }
     cc_pg_release(c);
-    if (rc) {
-        for (size_t i = 0; i < *n; i++)
-            cc_endpoint_clear(&items[i]);
-        cc_free(items);
-        *n = 0;
-        return rc;
-    }
-    *out = items;
-    return CC_OK;
+    return cc_store_endpoint_page_end(rc, items, out, n);
 }
 
 static enum cc_err tx_endpoint_due(void *tx, int64_t now, size_t max, int64_t *ids,

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "store/pg_int.h"
+#include "store/store_common.h"
 #include "util/util.h"
 
 static const char prefix[] = "src/store/migrations/postgres/";
@@ -22,13 +23,7 @@ static const char prefix[] = "src/store/migrations/postgres/";
 
 int cc_pg_schema_version(void)
 {
-    int64_t newest = 0, version;
-    for (const struct cc_embedded_file *f = cc_embedded; f->path; f++)
-        if (strncmp(f->path, prefix, sizeof prefix - 1) == 0 &&
-            cc_parse_i64n(f->path + sizeof prefix - 1, 4, 1, 9999, &version) == 0 &&
-            version > newest)
-            newest = version;
-    return (int)newest;
+    return cc_store_schema_version(prefix);
 }
 
 static const char sql_tables[] =

@@ -10,14 +10,11 @@
 #include <string.h>
 
 #include "store/pg_int.h"
+#include "store/store_common.h"
 #include "store/store_int.h"
 #include "util/util.h"
 
-#define NOTIF_COLS                                                                      \
-    "id, account_id, event_id, contact_id, webhook_id, channel, target, status, "      \
-    "attempts, next_attempt_at, lease_until, coalesce(last_error, ''), idempotency_key, " \
-    "created_at, updated_at"
-/* NOTIF_COLS of notifications n, then its event's type, the domains its data
+/* CC_NOTIF_COLS of notifications n, then its event's type, the domains its data
  * names (an array joined with ", ", or a single string) and the contact's name.
  * SQLite's json_each/json_extract become jsonb functions on the event's data. */
 #define NOTIF_EVENT_COLS                                                                \
@@ -53,7 +50,7 @@ static const char sql_notif_claim[] =
     "WITH u AS (UPDATE notifications SET lease_until = $3, lease_owner = $4 WHERE id IN "
     "(SELECT id FROM notifications WHERE status = 'pending' AND next_attempt_at <= $1 "
     "AND lease_until <= $1 ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED) "
-    "RETURNING " NOTIF_COLS ") SELECT * FROM u ORDER BY next_attempt_at, id";
+    "RETURNING " CC_NOTIF_COLS ") SELECT * FROM u ORDER BY next_attempt_at, id";
 /* The leases of owner itself (a process that used its id before). SQLite's
  * lock on the data directory lets it treat every other lease as a dead
  * process's; instances share this database, and a live one's lease must
@@ -225,7 +222,7 @@ static enum cc_err tx_notif_insert(void *tx, struct cc_notification *n, struct c
     return rc == CC_ERR_NOT_FOUND ? CC_OK : rc;
 }
 
-/* Runs the claiming statement sql (its rows: NOTIF_COLS, at most max) and reads
+/* Runs the claiming statement sql (its rows: CC_NOTIF_COLS, at most max) and reads
  * the notifications it leased into out. */
 static enum cc_err claim_rows(struct pgc *c, const char *sql, const struct pgp *p, size_t max,
                               struct cc_notification *out, size_t *n, struct cc_error *err)
@@ -267,7 +264,7 @@ static enum cc_err tx_notif_claim_dest(void *tx, const char *owner, int64_t acco
         "(SELECT n.id FROM contact_webhooks w JOIN notifications n ON n.webhook_id = w.id AND "
         "n.status = 'pending' WHERE w.url = $2 AND n.account_id = $1 AND n.channel = 'webhook' "
         "AND n.lease_until <= $3 AND n.id <> $4 AND (n.attempts = 0 OR n.next_attempt_at <= $3) "
-        "ORDER BY n.id LIMIT $5 FOR UPDATE OF n SKIP LOCKED) RETURNING " NOTIF_COLS
+        "ORDER BY n.id LIMIT $5 FOR UPDATE OF n SKIP LOCKED) RETURNING " CC_NOTIF_COLS
         ") SELECT * FROM u ORDER BY id";
     static const char sql_url[] =
         "SELECT w.url FROM notifications x JOIN contact_webhooks w ON w.id = x.webhook_id "

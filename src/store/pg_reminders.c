@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "store/pg_int.h"
+#include "store/store_common.h"
 #include "store/store_int.h"
 #include "util/util.h"
 
@@ -58,29 +59,6 @@ static const char sql_cancel[] =
     "AND e.type IN ('certificate.expiring', 'certificate.expired') "
     "AND (e.data::jsonb -> 'certificate_id') = to_jsonb($2::text))";
 
-/* A JSON array text of whole days into days (at most CC_REMINDER_DAYS_MAX);
- * anything else is read as none. */
-static size_t parse_days(const char *text, int *days)
-{
-    json_t *a = text ? json_loads(text, 0, NULL) : NULL;
-    size_t n = 0, i;
-    json_t *v;
-    json_array_foreach(a, i, v) if (json_is_integer(v) && n < CC_REMINDER_DAYS_MAX) days[n++] =
-        (int)json_integer_value(v);
-    json_decref(a);
-    return n;
-}
-
-/* days as a JSON array text into out (room for CC_REMINDER_DAYS_MAX numbers). */
-static void days_text(const int *days, size_t n, char *out, size_t outsz)
-{
-    size_t len = (size_t)snprintf(out, outsz, "[");
-    for (size_t i = 0; i < n && len < outsz; i++)
-        len += (size_t)snprintf(out + len, outsz - len, "%s%d", i ? "," : "", days[i]);
-    if (len < outsz)
-        snprintf(out + len, outsz - len, "]");
-}
-
 static enum cc_err settings_get(struct pgc *c, int64_t account_id,
                                 struct cc_reminder_settings *out, struct cc_error *err)
 {
@@ -95,7 +73,7 @@ static enum cc_err settings_get(struct pgc *c, int64_t account_id,
         memset(out, 0, sizeof *out);
         out->account_id = account_id;
         out->n_days =
-            parse_days(cc_pg_isnull(r, 0, 0) ? NULL : cc_pg_get_str(r, 0, 0), out->days);
+            cc_store_days_parse(cc_pg_isnull(r, 0, 0) ? NULL : cc_pg_get_str(r, 0, 0), out->days);
         out->on_expiry_day = (int)cc_pg_get_i64(r, 0, 1);
         out->day_after = (int)cc_pg_get_i64(r, 0, 2);
         out->has_window = !cc_pg_isnull(r, 0, 3);
@@ -134,7 +112,7 @@ static enum cc_err tx_reminder_settings_put(void *tx, const struct cc_reminder_s
 {
     struct pgc *c = tx;
     char days[16 * CC_REMINDER_DAYS_MAX + 4];
-    days_text(st->days, st->n_days, days, sizeof days);
+    cc_store_days_text(st->days, st->n_days, days, sizeof days);
     struct pgp p;
     cc_pg_params(&p);
     cc_pg_i64(&p, st->account_id);
@@ -205,7 +183,7 @@ static enum cc_err tx_cert_reminder_days_set(void *tx, int64_t account_id, int64
 {
     struct pgc *c = tx;
     char text[16 * CC_REMINDER_DAYS_MAX + 4];
-    days_text(days, n, text, sizeof text);
+    cc_store_days_text(days, n, text, sizeof text);
     struct pgp p;
     cc_pg_params(&p);
     cc_pg_i64(&p, account_id);

@@ -7,12 +7,9 @@
 #include <string.h>
 
 #include "store/pg_int.h"
+#include "store/store_common.h"
 #include "store/store_int.h"
 #include "util/util.h"
-
-/* An account has at most one template per event type, channel and
- * language: 8 x 3 x 2. The cap only bounds the read. */
-#define TEMPLATES_MAX 64
 
 static const char sql_put[] =
     "INSERT INTO templates(account_id, event_type, channel, language, title, body, updated_at) "
@@ -65,9 +62,7 @@ static enum cc_err tx_template_delete(void *tx, int64_t account_id, const char *
     /* sqlite3_changes() -> the command's row count. */
     enum cc_err rc = cc_pg_do_n(c, sql_delete, &p, &changed, "deleting a template", err);
     if (!rc && changed == 0)
-        return cc_error_set(err, CC_ERR_NOT_FOUND, NULL,
-                            "The account has no template of its own for %s on %s in %s.",
-                            event_type, channel, language);
+        return cc_store_template_missing(event_type, channel, language, err);
     return rc;
 }
 
@@ -89,9 +84,7 @@ static enum cc_err read_template_get(void *impl, int64_t account_id, const char 
         cc_pg_get_text(r, 0, 0, title, titlesz);
         cc_pg_get_text(r, 0, 1, body, bodysz);
     } else {
-        rc = cc_error_set(err, CC_ERR_NOT_FOUND, NULL,
-                          "The account has no template of its own for %s on %s in %s.",
-                          event_type, channel, language);
+        rc = cc_store_template_missing(event_type, channel, language, err);
     }
     PQclear(r);
     cc_pg_release(c);
@@ -109,14 +102,14 @@ static enum cc_err read_template_list(void *impl, int64_t account_id, struct cc_
     struct pgp p;
     cc_pg_params(&p);
     cc_pg_i64(&p, account_id);
-    cc_pg_i64(&p, TEMPLATES_MAX);
+    cc_pg_i64(&p, CC_TEMPLATES_MAX);
     PGresult *r = cc_pg_exec(c, sql_list, &p, "listing templates", err);
     cc_pg_release(c);
     if (!r)
         return err->code;
-    struct cc_template *items = cc_calloc(TEMPLATES_MAX, sizeof *items);
+    struct cc_template *items = cc_calloc(CC_TEMPLATES_MAX, sizeof *items);
     int rows = PQntuples(r);
-    for (int i = 0; i < rows && *n < TEMPLATES_MAX; i++) {
+    for (int i = 0; i < rows && *n < CC_TEMPLATES_MAX; i++) {
         struct cc_template *t = &items[(*n)++];
         cc_pg_get_text(r, i, 0, t->event_type, sizeof t->event_type);
         cc_pg_get_text(r, i, 1, t->channel, sizeof t->channel);

@@ -7,14 +7,9 @@
 #include <string.h>
 
 #include "store/pg_int.h"
+#include "store/store_common.h"
 #include "store/store_int.h"
 #include "util/util.h"
-
-#define VERIF_COLS                                                                        \
-    "id, account_id, contact_id, channel, target, code_hash, status, attempts, sent_at, " \
-    "expires_at, confirmed_at"
-
-static const char *const status_names[] = {"sending", "sent", "failed", "superseded"};
 
 /* RETURNING id: SQLite's last_insert_rowid(). */
 static const char sql_insert[] =
@@ -22,9 +17,9 @@ static const char sql_insert[] =
     "attempts, sent_at, expires_at, target_tag) VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9) "
     "RETURNING id";
 static const char sql_get[] =
-    "SELECT " VERIF_COLS " FROM verifications WHERE account_id = $1 AND id = $2";
+    "SELECT " CC_VERIF_COLS " FROM verifications WHERE account_id = $1 AND id = $2";
 static const char sql_latest[] =
-    "SELECT " VERIF_COLS " FROM verifications WHERE contact_id = $2 AND channel = $3 "
+    "SELECT " CC_VERIF_COLS " FROM verifications WHERE contact_id = $2 AND channel = $3 "
     "AND account_id = $1 AND status = 'sent' ORDER BY id DESC LIMIT 1";
 static const char sql_update[] =
     "UPDATE verifications SET status = $2, attempts = $3, confirmed_at = $4, "
@@ -56,9 +51,7 @@ static void read_row(const PGresult *r, int row, struct cc_verification *v)
     cc_pg_get_text(r, row, 4, v->target, sizeof v->target);
     cc_pg_get_text(r, row, 5, v->code_hash, sizeof v->code_hash);
     const char *status = cc_pg_get_str(r, row, 6);
-    for (int i = 0; i < 4; i++)
-        if (!strcmp(status, status_names[i]))
-            v->status = (enum cc_verif_status)i;
+    v->status = cc_store_verif_status_parse(status);
     v->attempts = cc_pg_get_i64(r, row, 7);
     v->sent_at = cc_pg_get_i64(r, row, 8);
     v->expires_at = cc_pg_get_i64(r, row, 9);
@@ -107,7 +100,7 @@ static enum cc_err tx_verif_insert(void *tx, struct cc_verification *v, struct c
     cc_pg_text(&p, v->channel);
     cc_pg_text(&p, v->target);
     cc_pg_text(&p, v->code_hash);
-    cc_pg_text(&p, status_names[v->status]);
+    cc_pg_text(&p, cc_store_verif_status_names[v->status]);
     cc_pg_i64(&p, v->sent_at);
     cc_pg_i64(&p, v->expires_at);
     cc_pg_text(&p, v->target_tag);
@@ -129,7 +122,7 @@ static enum cc_err tx_verif_list_contact(void *tx, int64_t account_id, int64_t c
                                         size_t max, struct cc_verification *out, size_t *n,
                                         struct cc_error *err)
 {
-    static const char sql[] = "SELECT " VERIF_COLS " FROM verifications WHERE account_id = $1 "
+    static const char sql[] = "SELECT " CC_VERIF_COLS " FROM verifications WHERE account_id = $1 "
                               "AND contact_id = $2 ORDER BY id DESC LIMIT $3";
     struct pgc *c = tx;
     struct pgp p;
@@ -146,7 +139,7 @@ static enum cc_err tx_verif_finished_unmasked(void *tx, int64_t now, size_t max,
 {
     /* strpos: SQLite's instr. */
     static const char sql[] =
-        "SELECT " VERIF_COLS " FROM verifications WHERE (status IN ('failed', 'superseded') "
+        "SELECT " CC_VERIF_COLS " FROM verifications WHERE (status IN ('failed', 'superseded') "
         "OR confirmed_at IS NOT NULL OR expires_at < $1) AND strpos(target, '*') = 0 "
         "ORDER BY id LIMIT $2";
     struct pgc *c = tx;
@@ -199,7 +192,7 @@ static enum cc_err tx_verif_update(void *tx, const struct cc_verification *v, co
     struct pgp p;
     cc_pg_params(&p);
     cc_pg_i64(&p, v->id);
-    cc_pg_text(&p, status_names[v->status]);
+    cc_pg_text(&p, cc_store_verif_status_names[v->status]);
     cc_pg_i64(&p, v->attempts);
     cc_pg_opt_i64(&p, v->confirmed_at);
     cc_pg_text(&p, failure);
@@ -310,7 +303,7 @@ static enum cc_err tx_verif_valid_for_target(void *tx, int64_t account_id, const
                                              struct cc_verification *out, struct cc_error *err)
 {
     static const char sql[] =
-        "SELECT " VERIF_COLS " FROM verifications WHERE channel = $2 AND target_tag = $3 "
+        "SELECT " CC_VERIF_COLS " FROM verifications WHERE channel = $2 AND target_tag = $3 "
         "AND account_id = $1 AND status = 'sent' AND confirmed_at IS NULL AND expires_at > $4 "
         "AND attempts < $5 ORDER BY id DESC LIMIT 1";
     struct pgc *c = tx;

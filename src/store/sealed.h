@@ -17,8 +17,8 @@
 #include "store/store_ops.h"
 
 /* Each column that holds sealed values. A new sealed column is one more
- * entry here, its statements in each backend's sealed file, and its
- * associated data in service/master_key.c. */
+ * entry here, its table and columns in CC_STORE_SEALED_COLUMN_LIST
+ * (store_common.h), and its associated data in service/master_key.c. */
 enum cc_sealed_column {
     CC_SEALED_ACCESS_KEY_SECRET, /* access_keys.secret_enc */
     CC_SEALED_ID_CARD,           /* contacts.id_card_enc */

@@ -6,18 +6,16 @@
 #include <string.h>
 
 #include "store/sqlite_int.h"
+#include "store/store_common.h"
 #include "store/store_int.h"
 #include "util/util.h"
 
 static const char sql_account_get[] = "SELECT name FROM accounts WHERE id = ?1";
 static const char sql_account_insert[] =
     "INSERT INTO accounts(name, created_at) VALUES (?1, ?2)";
-#define KEY_COLS                                                                        \
-    "k.id, k.account_id, k.secret_enc, k.role, k.created_at, k.disabled_at, l.expires_at, " \
-    "l.last_used_at FROM access_keys k LEFT JOIN access_key_life l ON l.key_id = k.id "
-static const char sql_key_get[] = "SELECT " KEY_COLS "WHERE k.id = ?1";
+static const char sql_key_get[] = "SELECT " CC_KEY_COLS "WHERE k.id = ?1";
 static const char sql_key_list[] =
-    "SELECT " KEY_COLS "WHERE k.account_id = ?1 ORDER BY k.created_at, k.id";
+    "SELECT " CC_KEY_COLS "WHERE k.account_id = ?1 ORDER BY k.created_at, k.id";
 static const char sql_key_life[] =
     "INSERT INTO access_key_life(key_id, expires_at) VALUES (?1, ?2)";
 /* Last use: written only when the stored one is a minute old or more, so

@@ -12,18 +12,15 @@
 #include <jansson.h>
 
 #include "store/sqlite_int.h"
+#include "store/store_common.h"
 #include "store/store_int.h"
 #include "util/util.h"
-
-#define ENTRY_COLS                                                                      \
-    "id, created_at, account_id, actor, source, request_id, action, target_type, "      \
-    "target_id, changes, hash"
 
 static const char sql_last[] = "SELECT id, hash FROM audit_entries ORDER BY id DESC LIMIT 1";
 static const char sql_anchor[] =
     "SELECT last_id, hash, removed FROM audit_anchor WHERE id = 1";
 static const char sql_insert[] =
-    "INSERT INTO audit_entries(" ENTRY_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+    "INSERT INTO audit_entries(" CC_ENTRY_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
     "?10, ?11)";
 /* Filters: NULL / 0 match everything. */
 #define FILTER                                                                          \
@@ -31,10 +28,10 @@ static const char sql_insert[] =
     "AND (?4 IS NULL OR target_type = ?4) AND (?5 IS NULL OR target_id = ?5) "          \
     "AND (?6 = 0 OR created_at >= ?6) AND (?7 = 0 OR created_at < ?7)"
 static const char sql_list[] =
-    "SELECT " ENTRY_COLS " FROM audit_entries " FILTER " ORDER BY id DESC LIMIT ?8 OFFSET ?9";
+    "SELECT " CC_ENTRY_COLS " FROM audit_entries " FILTER " ORDER BY id DESC LIMIT ?8 OFFSET ?9";
 static const char sql_count[] = "SELECT count(*) FROM audit_entries " FILTER;
 static const char sql_chain[] =
-    "SELECT " ENTRY_COLS " FROM audit_entries WHERE id > ?1 ORDER BY id LIMIT ?2";
+    "SELECT " CC_ENTRY_COLS " FROM audit_entries WHERE id > ?1 ORDER BY id LIMIT ?2";
 /* The front of the chain that is older than ?1: up to the entry before the
  * first one that is not, at most ?2 entries from the first. */
 static const char sql_retain_through[] =
@@ -114,16 +111,14 @@ static enum cc_err insert_entry(struct conn *c, const struct cc_audit_entry *e,
 static enum cc_err tx_audit_append(void *tx, struct cc_audit_entry *e, struct cc_error *err)
 {
     struct conn *c = tx;
-    if (cc_audit_action_parse(e->action) == CC_AUDIT_NONE)
-        return cc_error_set(err, CC_ERR_INTERNAL, NULL, "unknown audit action \"%s\"",
-                            e->action);
     int64_t last;
     char prev[65];
-    enum cc_err rc = chain_end(c, &last, prev, err);
+    enum cc_err rc = cc_store_audit_check(e, err);
+    if (!rc)
+        rc = chain_end(c, &last, prev, err);
     if (rc)
         return rc;
-    e->id = last + 1;
-    cc_audit_hash(e, prev, e->hash);
+    cc_store_audit_link(e, last, prev);
     return insert_entry(c, e, err);
 }
 
@@ -132,24 +127,11 @@ static enum cc_err tx_audit(void *tx, int64_t account_id, const char *actor, con
                             int64_t now, struct cc_error *err)
 {
     struct cc_audit_entry e;
-    memset(&e, 0, sizeof e);
-    e.created_at = now;
-    e.account_id = account_id;
-    cc_strlcpy(e.actor, actor, sizeof e.actor);
-    cc_strlcpy(e.action, action, sizeof e.action);
-    cc_strlcpy(e.target_type, object_type, sizeof e.target_type);
-    snprintf(e.target_id, sizeof e.target_id, "%lld", (long long)object_id);
-    char *changes = NULL;
-    if (detail) {
-        json_t *o = json_pack("{s:{s:s}}", "detail", "new", detail);
-        changes = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-        json_decref(o);
-        if (!changes)
-            return cc_error_set(err, CC_ERR_INTERNAL, NULL, "out of memory");
-    }
-    e.changes = changes;
-    enum cc_err rc = tx_audit_append(tx, &e, err);
-    free(changes);
+    enum cc_err rc = cc_store_audit_entry_make(&e, account_id, actor, action, object_type,
+                                               object_id, detail, now, err);
+    if (!rc)
+        rc = tx_audit_append(tx, &e, err);
+    free(e.changes);
     return rc;
 }
 
@@ -427,7 +409,7 @@ enum cc_err cc_sq_audit_seal(sqlite3 *db, struct cc_error *err)
     q = NULL;
     if (sealed)
         goto out;
-    if (sqlite3_prepare_v2(db, "SELECT " ENTRY_COLS " FROM audit_entries ORDER BY id", -1, &q,
+    if (sqlite3_prepare_v2(db, "SELECT " CC_ENTRY_COLS " FROM audit_entries ORDER BY id", -1, &q,
                            NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db, "UPDATE audit_entries SET hash = ?1, changes = ?2 WHERE id = ?3",
                            -1, &up, NULL) != SQLITE_OK) {

@@ -11,17 +11,9 @@
 #include <jansson.h>
 
 #include "store/sqlite_int.h"
+#include "store/store_common.h"
 #include "store/store_int.h"
 #include "util/util.h"
-
-/* The columns every read takes, in the order read_row() expects. */
-#define CERT_COLS                                                                          \
-    "c.id, c.account_id, c.name, c.common_name, c.domains, c.issuer, c.serial, c.key_type, " \
-    "c.key_bits, c.fingerprint, c.product, c.not_before, c.not_after, c.chain_len, c.state, " \
-    "c.revoked_at, c.superseded_by, c.created_at, c.updated_at, "                          \
-    "c.private_key_enc IS NOT NULL, r.reminder_days, r.next_reminder_at, r.raised_at"
-/* Each read takes the certificate with its reminder state (migration 0013). */
-#define CERT_FROM " FROM certificates c LEFT JOIN certificate_reminders r ON r.certificate_id = c.id "
 
 static const char sql_insert[] =
     "INSERT INTO certificates(account_id, name, common_name, domains, issuer, serial, key_type, "
@@ -34,7 +26,7 @@ static const char sql_insert_domains[] =
 static const char sql_find_fp[] =
     "SELECT id FROM certificates WHERE account_id = ?1 AND fingerprint = ?2";
 static const char sql_get[] =
-    "SELECT " CERT_COLS ", c.pem" CERT_FROM "WHERE c.account_id = ?1 AND c.id = ?2";
+    "SELECT " CC_CERT_COLS ", c.pem" CC_CERT_FROM "WHERE c.account_id = ?1 AND c.id = ?2";
 static const char sql_key_get[] =
     "SELECT private_key_enc FROM certificates WHERE account_id = ?1 AND id = ?2 "
     "AND private_key_enc IS NOT NULL";
@@ -66,7 +58,7 @@ static const char sql_renewed_by[] =
  * still valid and not_after before this (0 any), ?6 keyword (lower-case;
  * NULL any), ?7 now. */
 #define LIST_WHERE                                                                         \
-    CERT_FROM "WHERE c.account_id = ?1 "                                        \
+    CC_CERT_FROM "WHERE c.account_id = ?1 "                                        \
     "AND (?2 = 0 OR c.id IN (SELECT s.certificate_id FROM certificate_subscribers s "      \
     "WHERE s.contact_id = ?2)) "                                                           \
     "AND (?3 IS NULL OR c.id IN (SELECT d.certificate_id FROM certificate_domains d "      \
@@ -79,9 +71,7 @@ static const char sql_renewed_by[] =
     "' ' || c.issuer || ' ' || c.product), ?6) > 0)"
 static const char sql_list_count[] = "SELECT count(*)" LIST_WHERE;
 static const char sql_list_page[] =
-    "SELECT " CERT_COLS LIST_WHERE " ORDER BY c.not_after, c.id LIMIT ?8 OFFSET ?9";
-
-static const char *const stored_states[] = {"active", "expired", "revoked", "superseded"};
+    "SELECT " CC_CERT_COLS LIST_WHERE " ORDER BY c.not_after, c.id LIMIT ?8 OFFSET ?9";
 
 /* A column's text as a new string (owned: cc_free); "" for NULL. */
 static char *col_dup(sqlite3_stmt *s, int i)
@@ -109,11 +99,7 @@ static void read_row(sqlite3_stmt *s, struct cc_certificate *c)
     c->not_before = sqlite3_column_int64(s, 11);
     c->not_after = sqlite3_column_int64(s, 12);
     c->chain_len = sqlite3_column_int(s, 13);
-    const char *st = (const char *)sqlite3_column_text(s, 14);
-    c->state = CC_CERT_ACTIVE;
-    for (int i = 0; st && i < 4; i++)
-        if (!strcmp(st, stored_states[i]))
-            c->state = (enum cc_cert_state)i;
+    c->state = cc_store_cert_state_parse((const char *)sqlite3_column_text(s, 14));
     c->revoked_at = sqlite3_column_int64(s, 15);
     c->superseded_by = sqlite3_column_int64(s, 16);
     c->created_at = sqlite3_column_int64(s, 17);
@@ -307,9 +293,7 @@ static enum cc_err tx_cert_update(void *tx, const struct cc_certificate *cert,
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_text(s, 3, cert->name, -1, SQLITE_STATIC);
-    /* expired is never stored: it is derived from not_after */
-    sqlite3_bind_text(s, 4, cert->state == CC_CERT_EXPIRED ? "active" : stored_states[cert->state],
-                      -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, cc_store_cert_state_stored(cert->state), -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 5, cert->revoked_at);
     if (cert->superseded_by)
         sqlite3_bind_int64(s, 6, cert->superseded_by);
@@ -406,12 +390,7 @@ static enum cc_err list_locked(struct conn *c, const struct cc_cert_filter *f,
                                struct cc_error *err)
 {
     char kw[4 * CC_KEYWORD_MAX_CHARS + 1];
-    const char *kwp = NULL;
-    if (f->keyword && f->keyword[0]) {
-        cc_strlcpy(kw, f->keyword, sizeof kw);
-        cc_ascii_lower(kw);
-        kwp = kw;
-    }
+    const char *kwp = cc_store_keyword(f->keyword, kw, sizeof kw);
     sqlite3_stmt *s = cc_sq_stmt(c, sql_list_count, err);
     if (!s)
         return CC_ERR_STORE;

@@ -15,13 +15,9 @@
 #include <openssl/crypto.h>
 
 #include "store/sqlite_int.h"
+#include "store/store_common.h"
 #include "store/store_int.h"
 #include "util/util.h"
-
-#define CONTACT_COLS                                                                     \
-    "id, account_id, name, email, email_norm, email_verified_at, mobile, "              \
-    "mobile_verified_at, id_card_enc, id_card_masked, language, version, created_at, "  \
-    "updated_at, coalesce(email_broken, ''), coalesce(mobile_broken, '')"
 
 
 
@@ -60,7 +56,7 @@ enum stmt_id {
 static const char *const stmt_sql[ST_COUNT] = {
     [ST_BEGIN] = "BEGIN",
     [ST_COMMIT] = "COMMIT",
-    [ST_CONTACT_GET] = "SELECT " CONTACT_COLS " FROM contacts WHERE account_id = ?1 AND id = ?2",
+    [ST_CONTACT_GET] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE account_id = ?1 AND id = ?2",
     [ST_CONTACT_COUNT] = "SELECT contact_count FROM accounts WHERE id = ?1",
     [ST_CONTACT_INSERT] =
         "INSERT INTO contacts(account_id, name, email, email_norm, email_verified_at, mobile, "
@@ -86,11 +82,11 @@ static const char *const stmt_sql[ST_COUNT] = {
                           "ON CONFLICT (contact_id, url) DO UPDATE SET position = excluded.position, "
                           "kind = excluded.kind, secret_enc = excluded.secret_enc, "
                           "mention_mobile = excluded.mention_mobile RETURNING id",
-    [ST_LIST_ALL] = "SELECT " CONTACT_COLS " FROM contacts WHERE account_id = ?1 "
+    [ST_LIST_ALL] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE account_id = ?1 "
                     "ORDER BY id DESC LIMIT ?2 OFFSET ?3",
     [ST_LIST_SHORT_COUNT] = "SELECT count(*) FROM contacts INDEXED BY contacts_account_search "
                             "WHERE account_id = ?1 AND instr(search_text, ?2) > 0",
-    [ST_LIST_SHORT] = "SELECT " CONTACT_COLS " FROM contacts WHERE id IN ("
+    [ST_LIST_SHORT] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE id IN ("
                       "SELECT id FROM contacts INDEXED BY contacts_account_search "
                       "WHERE account_id = ?1 AND instr(search_text, ?2) > 0 "
                       "ORDER BY id DESC LIMIT ?3 OFFSET ?4) ORDER BY id DESC",
@@ -99,7 +95,7 @@ static const char *const stmt_sql[ST_COUNT] = {
      * million contacts). */
     [ST_LIST_FTS_COUNT] = "SELECT count(*) FROM contacts WHERE account_id = ?1 AND id IN "
                           "(SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?2)",
-    [ST_LIST_FTS] = "SELECT " CONTACT_COLS " FROM contacts WHERE account_id = ?1 AND id IN "
+    [ST_LIST_FTS] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE account_id = ?1 AND id IN "
                     "(SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?2) "
                     "ORDER BY id DESC LIMIT ?3 OFFSET ?4",
     /* A caller who sees addresses masked: the name line of search_text (name, email,
@@ -107,7 +103,7 @@ static const char *const stmt_sql[ST_COUNT] = {
      * line or the mobile line is exactly the address — all inside the covering index. */
     [ST_LIST_NAMES_COUNT] = "SELECT count(*) FROM contacts INDEXED BY contacts_account_search "
                             "WHERE account_id = ?1 AND " NAMES_MATCH,
-    [ST_LIST_NAMES] = "SELECT " CONTACT_COLS " FROM contacts WHERE id IN ("
+    [ST_LIST_NAMES] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE id IN ("
                       "SELECT id FROM contacts INDEXED BY contacts_account_search "
                       "WHERE account_id = ?1 AND " NAMES_MATCH
                       " ORDER BY id DESC LIMIT ?5 OFFSET ?6) ORDER BY id DESC",
@@ -150,14 +146,6 @@ static void read_contact_row(sqlite3_stmt *s, struct cc_contact *c)
     cc_sq_col_text(s, 15, c->mobile_broken, sizeof c->mobile_broken);
 }
 
-static enum cc_webhook_kind kind_parse(const char *s)
-{
-    for (int k = CC_WEBHOOK_DINGTALK; k <= CC_WEBHOOK_WECOM; k++)
-        if (strcmp(s, cc_webhook_kind_name((enum cc_webhook_kind)k)) == 0)
-            return (enum cc_webhook_kind)k;
-    return CC_WEBHOOK_NONE;
-}
-
 static enum cc_err load_webhooks(struct conn *c, struct cc_contact *ct, struct cc_error *err)
 {
     sqlite3_stmt *s = stmt(c, ST_WEBHOOKS_GET, err);
@@ -170,7 +158,7 @@ static enum cc_err load_webhooks(struct conn *c, struct cc_contact *ct, struct c
         struct cc_webhook *w = &ct->webhooks[ct->n_webhooks++];
         char kind[16];
         cc_sq_col_text(s, 0, kind, sizeof kind);
-        w->kind = kind_parse(kind);
+        w->kind = cc_webhook_kind_parse(kind);
         cc_sq_col_text(s, 1, w->url_tag, sizeof w->url_tag);
         if (sqlite3_column_type(s, 8) == SQLITE_NULL) {
             /* not sealed yet: url holds the URL itself; only its mask leaves */
@@ -329,10 +317,8 @@ static enum cc_err list_names(struct conn *c, const struct cc_contact_query *q, 
     enum cc_err rc = cc_sq_count(c, s, &out->total, "counting contacts", err);
     if (rc)
         return rc;
-    out->items = cc_calloc((size_t)q->page_size, sizeof *out->items);
-    out->n = 0;
-    int64_t offset = (q->page - 1) * q->page_size;
-    if (out->total <= offset)
+    int64_t offset;
+    if (!cc_store_contact_page_open(q, out, &offset))
         return CC_OK;
     if (!(s = stmt(c, ST_LIST_NAMES, err)))
         return CC_ERR_STORE;
@@ -347,11 +333,8 @@ static enum cc_err list_locked(struct conn *c, const struct cc_contact_query *q,
 {
     char kw[4 * CC_KEYWORD_MAX_CHARS + 1] = "", phrase[4 * sizeof kw + 12];
     size_t kwchars = 0;
-    if (q->keyword && q->keyword[0]) {
-        cc_strlcpy(kw, q->keyword, sizeof kw);
-        cc_ascii_lower(kw);
+    if (cc_store_keyword(q->keyword, kw, sizeof kw))
         kwchars = cc_utf8_len(kw, strlen(kw));
-    }
     enum stmt_id count_id, page_id;
     const char *arg = NULL;
     if (kwchars == 0) {
@@ -379,10 +362,8 @@ static enum cc_err list_locked(struct conn *c, const struct cc_contact_query *q,
     enum cc_err rc = count_query(c, count_id, q->account_id, arg, &out->total, err);
     if (rc)
         return rc;
-    out->items = cc_calloc((size_t)q->page_size, sizeof *out->items);
-    out->n = 0;
-    int64_t offset = (q->page - 1) * q->page_size;
-    if (out->total <= offset)
+    int64_t offset;
+    if (!cc_store_contact_page_open(q, out, &offset))
         return CC_OK;
     sqlite3_stmt *s = stmt(c, page_id, err);
     if (!s)
@@ -559,11 +540,7 @@ static enum cc_err tx_contact_update(void *tx, struct cc_contact *ct, struct cc_
         return contact_write_error(c, err, "updating a contact");
     if (sqlite3_changes(c->db) == 0)
         return cc_error_set(err, CC_ERR_NOT_FOUND, NULL, "The contact does not exist.");
-    json_t *keep = json_array();
-    for (int i = 0; i < ct->n_webhooks; i++)
-        json_array_append_new(keep, json_string(ct->webhooks[i].url_tag));
-    char *keep_json = json_dumps(keep, JSON_COMPACT);
-    json_decref(keep);
+    char *keep_json = cc_store_webhooks_keep_json(ct);
     s = stmt(c, ST_WEBHOOKS_DELETE, err);
     if (!s) {
         free(keep_json);
@@ -676,11 +653,7 @@ static enum cc_err tx_contact_erase(void *tx, const struct cc_contact *ct, struc
         "contact_id = ?2)";
     struct conn *c = tx;
     char em[CC_MASKED_MAX], mm[CC_MASKED_MAX];
-    const char *national = ct->mobile;
-    if (!strncmp(national, "+86", 3))
-        national += 3;
-    cc_mask_email(ct->has_email ? ct->email : "", em, sizeof em);
-    cc_mask_mobile(ct->mobile, mm, sizeof mm);
+    const char *national = cc_store_erase_masks(ct, em, mm);
     enum cc_err rc = erase_run(c, sql_idem, ct, em, mm, national, err);
     if (!rc)
         rc = erase_run(c, sql_verif, ct, em, mm, national, err);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "store/sqlite_int.h"
+#include "store/store_common.h"
 #include "store/store_int.h"
 #include "util/util.h"
 
@@ -268,15 +269,7 @@ static enum cc_err read_endpoint_list(void *impl, int64_t account_id, int64_t pa
     enum cc_err rc = list_locked(c, account_id, page, page_size, items, n, total, err);
     if (cc_sq_exec(c->db, "COMMIT") != SQLITE_OK)
         cc_sq_exec(c->db, "ROLLBACK");
-    if (rc) {
-        for (size_t i = 0; i < *n; i++)
-            cc_endpoint_clear(&items[i]);
-        cc_free(items);
-        *n = 0;
-        return rc;
-    }
-    *out = items;
-    return CC_OK;
+    return cc_store_endpoint_page_end(rc, items, out, n);
 }
 
 static enum cc_err tx_endpoint_due(void *tx, int64_t now, size_t max, int64_t *ids,

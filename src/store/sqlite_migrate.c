@@ -11,19 +11,14 @@
 #include <string.h>
 
 #include "store/sqlite_int.h"
+#include "store/store_common.h"
 #include "util/util.h"
 
 static const char prefix[] = "src/store/migrations/sqlite/";
 
 int cc_sq_schema_version(void)
 {
-    int64_t newest = 0, version;
-    for (const struct cc_embedded_file *f = cc_embedded; f->path; f++)
-        if (strncmp(f->path, prefix, sizeof prefix - 1) == 0 &&
-            cc_parse_i64n(f->path + sizeof prefix - 1, 4, 1, 9999, &version) == 0 &&
-            version > newest)
-            newest = version;
-    return (int)newest;
+    return cc_store_schema_version(prefix);
 }
 
 enum cc_err cc_sq_migrate(void *impl, struct cc_error *err)

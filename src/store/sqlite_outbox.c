@@ -10,14 +10,11 @@
 #include <string.h>
 
 #include "store/sqlite_int.h"
+#include "store/store_common.h"
 #include "store/store_int.h"
 #include "util/util.h"
 
-#define NOTIF_COLS                                                                      \
-    "id, account_id, event_id, contact_id, webhook_id, channel, target, status, "      \
-    "attempts, next_attempt_at, lease_until, coalesce(last_error, ''), idempotency_key, " \
-    "created_at, updated_at"
-/* NOTIF_COLS of notifications n, then its event's type, the domains its data
+/* CC_NOTIF_COLS of notifications n, then its event's type, the domains its data
  * names (an array joined with ", ", or a single string) and the contact's name. */
 #define NOTIF_EVENT_COLS                                                                \
     "n.id, n.account_id, n.event_id, n.contact_id, n.webhook_id, n.channel, n.target, " \
@@ -41,8 +38,8 @@ static const char sql_notif_insert[] =
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?10, 0, ?7, ?8, ?9, ?9, nullif(?11, '')) "
     "ON CONFLICT (idempotency_key) DO NOTHING";
 static const char sql_notif_claim[] =
-    "SELECT " NOTIF_COLS " FROM notifications WHERE status = 'pending' AND next_attempt_at <= ?1 "
-    "AND lease_until <= ?1 ORDER BY next_attempt_at, id LIMIT ?2";
+    "SELECT " CC_NOTIF_COLS " FROM notifications WHERE status = 'pending' "
+    "AND next_attempt_at <= ?1 AND lease_until <= ?1 ORDER BY next_attempt_at, id LIMIT ?2";
 static const char sql_notif_lease[] =
     "UPDATE notifications SET lease_until = ?2, lease_owner = ?3 WHERE id = ?1";
 /* On SQLite the data directory's lock lets one server run: before its first
@@ -272,7 +269,8 @@ static enum cc_err tx_notif_claim_dest(void *tx, const char *owner, int64_t acco
         /* CROSS JOIN fixes the order: robot URL → its webhook rows → their
          * pending notifications (both indexed). Left to itself SQLite walked
          * every notification of the account. */
-        "SELECT " NOTIF_COLS " FROM notifications WHERE id IN (SELECT n.id FROM contact_webhooks w "
+        "SELECT " CC_NOTIF_COLS " FROM notifications WHERE id IN "
+        "(SELECT n.id FROM contact_webhooks w "
         "CROSS JOIN notifications n ON n.webhook_id = w.id AND n.status = 'pending' "
         "WHERE w.url = ?2 AND n.account_id = ?1 AND n.channel = 'webhook' AND "
         "n.lease_until <= ?3 AND n.id <> ?4 AND (n.attempts = 0 OR n.next_attempt_at <= ?3)) "

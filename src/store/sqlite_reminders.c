@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "store/sqlite_int.h"
+#include "store/store_common.h"
 #include "store/store_int.h"
 #include "util/util.h"
 
@@ -54,29 +55,6 @@ static const char sql_cancel[] =
     "AND e.type IN ('certificate.expiring', 'certificate.expired') "
     "AND json_extract(e.data, '$.certificate_id') = ?2)";
 
-/* A JSON array text of whole days into days (at most CC_REMINDER_DAYS_MAX);
- * anything else is read as none. */
-static size_t parse_days(const char *text, int *days)
-{
-    json_t *a = text ? json_loads(text, 0, NULL) : NULL;
-    size_t n = 0, i;
-    json_t *v;
-    json_array_foreach(a, i, v) if (json_is_integer(v) && n < CC_REMINDER_DAYS_MAX) days[n++] =
-        (int)json_integer_value(v);
-    json_decref(a);
-    return n;
-}
-
-/* days as a JSON array text into out (room for CC_REMINDER_DAYS_MAX numbers). */
-static void days_text(const int *days, size_t n, char *out, size_t outsz)
-{
-    size_t len = (size_t)snprintf(out, outsz, "[");
-    for (size_t i = 0; i < n && len < outsz; i++)
-        len += (size_t)snprintf(out + len, outsz - len, "%s%d", i ? "," : "", days[i]);
-    if (len < outsz)
-        snprintf(out + len, outsz - len, "]");
-}
-
 static enum cc_err settings_get(struct conn *c, int64_t account_id,
                                 struct cc_reminder_settings *out, struct cc_error *err)
 {
@@ -88,7 +66,7 @@ static enum cc_err settings_get(struct conn *c, int64_t account_id,
     if (rc == SQLITE_ROW) {
         memset(out, 0, sizeof *out);
         out->account_id = account_id;
-        out->n_days = parse_days((const char *)sqlite3_column_text(s, 0), out->days);
+        out->n_days = cc_store_days_parse((const char *)sqlite3_column_text(s, 0), out->days);
         out->on_expiry_day = sqlite3_column_int(s, 1);
         out->day_after = sqlite3_column_int(s, 2);
         out->has_window = sqlite3_column_type(s, 3) != SQLITE_NULL;
@@ -123,7 +101,7 @@ static enum cc_err tx_reminder_settings_put(void *tx, const struct cc_reminder_s
 {
     struct conn *c = tx;
     char days[16 * CC_REMINDER_DAYS_MAX + 4];
-    days_text(st->days, st->n_days, days, sizeof days);
+    cc_store_days_text(st->days, st->n_days, days, sizeof days);
     sqlite3_stmt *s = cc_sq_stmt(c, sql_settings_put, err);
     if (!s)
         return CC_ERR_STORE;
@@ -190,7 +168,7 @@ static enum cc_err tx_cert_reminder_days_set(void *tx, int64_t account_id, int64
 {
     struct conn *c = tx;
     char text[16 * CC_REMINDER_DAYS_MAX + 4];
-    days_text(days, n, text, sizeof text);
+    cc_store_days_text(days, n, text, sizeof text);
     sqlite3_stmt *s = cc_sq_stmt(c, sql_days_set, err);
     if (!s)
         return CC_ERR_STORE;

@@ -8,31 +8,26 @@
 #include <string.h>
 
 #include "store/sqlite_int.h"
+#include "store/store_common.h"
 #include "store/store_int.h"
 #include "util/util.h"
 
 /* ?1 the prefix (a blob), ?2 its length, ?3 the most rows. */
 #define SEALED_SQL(table, key, col)                                                        \
-    {table, col,                                                                           \
-     "SELECT CAST(" key " AS TEXT), " col " FROM " table " WHERE " col " IS NOT NULL "    \
+    {"SELECT CAST(" key " AS TEXT), " col " FROM " table " WHERE " col " IS NOT NULL "      \
      "AND substr(" col ", 1, ?2) <> ?1 LIMIT ?3",                                          \
      "UPDATE " table " SET " col " = ?3 WHERE " key " = ?1 AND " col " = ?2",               \
      "SELECT count(*) FROM " table " WHERE " col " IS NOT NULL "                            \
      "AND substr(" col ", 1, ?2) <> ?1"}
 
 struct sealed_sql {
-    const char *table, *column;
     const char *batch, *replace, *count;
 };
 
 static const struct sealed_sql sealed_sql[CC_SEALED_COLUMNS] = {
-    [CC_SEALED_ACCESS_KEY_SECRET] = SEALED_SQL("access_keys", "id", "secret_enc"),
-    [CC_SEALED_ID_CARD] = SEALED_SQL("contacts", "id", "id_card_enc"),
-    [CC_SEALED_WEBHOOK_SECRET] = SEALED_SQL("contact_webhooks", "id", "secret_enc"),
-    [CC_SEALED_CERT_KEY] = SEALED_SQL("certificates", "id", "private_key_enc"),
-    [CC_SEALED_WEBHOOK_URL] = SEALED_SQL("contact_webhook_urls", "webhook_id", "url_enc"),
-    [CC_SEALED_ACME_ACCOUNT_KEY] = SEALED_SQL("acme_accounts", "id", "key_enc"),
-    [CC_SEALED_ACME_ORDER_KEY] = SEALED_SQL("acme_orders", "application_id", "key_enc"),
+#define SEALED_ROW(id, table, key, col) [id] = SEALED_SQL(table, key, col),
+    CC_STORE_SEALED_COLUMN_LIST(SEALED_ROW)
+#undef SEALED_ROW
 };
 
 /* An integer key compared with the text of the row key: the column's
@@ -130,14 +125,6 @@ static const char sql_enc_columns[] =
     "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p "
     "WHERE m.type = 'table' AND upper(p.type) = 'BLOB' AND p.name LIKE '%\\_enc' ESCAPE '\\'";
 
-static int known_column(const char *table, const char *column)
-{
-    for (int i = 0; i < CC_SEALED_COLUMNS; i++)
-        if (!strcmp(sealed_sql[i].table, table) && !strcmp(sealed_sql[i].column, column))
-            return 1;
-    return 0;
-}
-
 /* Values of table.column that look sealed (version 1 or 2) and do not start
  * with the prefix, into *n. The names come from the schema itself and are
  * quoted; the statement is made for this one count. */
@@ -181,7 +168,7 @@ static enum cc_err tx_sealed_unknown(void *tx, const uint8_t *prefix, size_t pre
         cc_sq_col_text(s, 0, table, sizeof table);
         cc_sq_col_text(s, 1, column, sizeof column);
         int64_t k = 0;
-        if (known_column(table, column) ||
+        if (cc_store_sealed_known(table, column) ||
             (rc = count_unknown(c, table, column, prefix, prefix_len, &k, err)) || !k)
             continue;
         *n += k;

@@ -7,12 +7,9 @@
 #include <string.h>
 
 #include "store/sqlite_int.h"
+#include "store/store_common.h"
 #include "store/store_int.h"
 #include "util/util.h"
-
-/* An account has at most one template per event type, channel and
- * language: 8 x 3 x 2. The cap only bounds the read. */
-#define TEMPLATES_MAX 64
 
 static const char sql_put[] =
     "INSERT INTO templates(account_id, event_type, channel, language, title, body, updated_at) "
@@ -63,9 +60,7 @@ static enum cc_err tx_template_delete(void *tx, int64_t account_id, const char *
     bind_key(s, account_id, event_type, channel, language);
     enum cc_err rc = cc_sq_step_done(c, s, "deleting a template", err);
     if (!rc && sqlite3_changes(c->db) == 0)
-        return cc_error_set(err, CC_ERR_NOT_FOUND, NULL,
-                            "The account has no template of its own for %s on %s in %s.",
-                            event_type, channel, language);
+        return cc_store_template_missing(event_type, channel, language, err);
     return rc;
 }
 
@@ -88,9 +83,7 @@ static enum cc_err read_template_get(void *impl, int64_t account_id, const char 
     }
     cc_sq_done(s);
     if (rc == SQLITE_DONE)
-        return cc_error_set(err, CC_ERR_NOT_FOUND, NULL,
-                            "The account has no template of its own for %s on %s in %s.",
-                            event_type, channel, language);
+        return cc_store_template_missing(event_type, channel, language, err);
     return rc == SQLITE_ROW ? CC_OK : cc_sq_db_error(err, c->db, "reading a template");
 }
 
@@ -106,10 +99,10 @@ static enum cc_err read_template_list(void *impl, int64_t account_id, struct cc_
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, account_id);
-    sqlite3_bind_int(s, 2, TEMPLATES_MAX);
-    struct cc_template *items = cc_calloc(TEMPLATES_MAX, sizeof *items);
+    sqlite3_bind_int(s, 2, CC_TEMPLATES_MAX);
+    struct cc_template *items = cc_calloc(CC_TEMPLATES_MAX, sizeof *items);
     int rc = SQLITE_DONE;
-    while (*n < TEMPLATES_MAX && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    while (*n < CC_TEMPLATES_MAX && (rc = sqlite3_step(s)) == SQLITE_ROW) {
         struct cc_template *t = &items[(*n)++];
         cc_sq_col_text(s, 0, t->event_type, sizeof t->event_type);
         cc_sq_col_text(s, 1, t->channel, sizeof t->channel);
@@ -118,7 +111,7 @@ static enum cc_err read_template_list(void *impl, int64_t account_id, struct cc_
         cc_sq_col_text(s, 4, t->body, sizeof t->body);
         t->updated_at = sqlite3_column_int64(s, 5);
     }
-    if (*n < TEMPLATES_MAX && rc != SQLITE_DONE) {
+    if (*n < CC_TEMPLATES_MAX && rc != SQLITE_DONE) {
         cc_sq_db_error(err, c->db, "listing templates");
         cc_sq_done(s);
         cc_free(items);

@@ -6,22 +6,17 @@
 #include <string.h>
 
 #include "store/sqlite_int.h"
+#include "store/store_common.h"
 #include "store/store_int.h"
 #include "util/util.h"
-
-#define VERIF_COLS                                                                        \
-    "id, account_id, contact_id, channel, target, code_hash, status, attempts, sent_at, " \
-    "expires_at, confirmed_at"
-
-static const char *const status_names[] = {"sending", "sent", "failed", "superseded"};
 
 static const char sql_insert[] =
     "INSERT INTO verifications(account_id, contact_id, channel, target, code_hash, status, "
     "attempts, sent_at, expires_at, target_tag) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9)";
 static const char sql_get[] =
-    "SELECT " VERIF_COLS " FROM verifications WHERE account_id = ?1 AND id = ?2";
+    "SELECT " CC_VERIF_COLS " FROM verifications WHERE account_id = ?1 AND id = ?2";
 static const char sql_latest[] =
-    "SELECT " VERIF_COLS " FROM verifications WHERE contact_id = ?2 AND channel = ?3 "
+    "SELECT " CC_VERIF_COLS " FROM verifications WHERE contact_id = ?2 AND channel = ?3 "
     "AND account_id = ?1 AND status = 'sent' ORDER BY id DESC LIMIT 1";
 static const char sql_update[] =
     "UPDATE verifications SET status = ?2, attempts = ?3, confirmed_at = ?4, "
@@ -52,9 +47,7 @@ static void read_row(sqlite3_stmt *s, struct cc_verification *v)
     cc_sq_col_text(s, 5, v->code_hash, sizeof v->code_hash);
     char status[16];
     cc_sq_col_text(s, 6, status, sizeof status);
-    for (int i = 0; i < 4; i++)
-        if (!strcmp(status, status_names[i]))
-            v->status = (enum cc_verif_status)i;
+    v->status = cc_store_verif_status_parse(status);
     v->attempts = sqlite3_column_int64(s, 7);
     v->sent_at = sqlite3_column_int64(s, 8);
     v->expires_at = sqlite3_column_int64(s, 9);
@@ -89,7 +82,7 @@ static enum cc_err tx_verif_insert(void *tx, struct cc_verification *v, struct c
     sqlite3_bind_text(s, 3, v->channel, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 4, v->target, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 5, v->code_hash, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 6, status_names[v->status], -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 6, cc_store_verif_status_names[v->status], -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 7, v->sent_at);
     sqlite3_bind_int64(s, 8, v->expires_at);
     sqlite3_bind_text(s, 9, v->target_tag, -1, SQLITE_STATIC);
@@ -115,7 +108,7 @@ static enum cc_err tx_verif_list_contact(void *tx, int64_t account_id, int64_t c
                                         size_t max, struct cc_verification *out, size_t *n,
                                         struct cc_error *err)
 {
-    static const char sql[] = "SELECT " VERIF_COLS " FROM verifications WHERE account_id = ?1 "
+    static const char sql[] = "SELECT " CC_VERIF_COLS " FROM verifications WHERE account_id = ?1 "
                               "AND contact_id = ?2 ORDER BY id DESC LIMIT ?3";
     struct conn *c = tx;
     *n = 0;
@@ -139,7 +132,7 @@ static enum cc_err tx_verif_finished_unmasked(void *tx, int64_t now, size_t max,
                                              struct cc_error *err)
 {
     static const char sql[] =
-        "SELECT " VERIF_COLS " FROM verifications WHERE (status IN ('failed', 'superseded') "
+        "SELECT " CC_VERIF_COLS " FROM verifications WHERE (status IN ('failed', 'superseded') "
         "OR confirmed_at IS NOT NULL OR expires_at < ?1) AND instr(target, '*') = 0 "
         "ORDER BY id LIMIT ?2";
     struct conn *c = tx;
@@ -208,7 +201,7 @@ static enum cc_err tx_verif_update(void *tx, const struct cc_verification *v, co
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, v->id);
-    sqlite3_bind_text(s, 2, status_names[v->status], -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, cc_store_verif_status_names[v->status], -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, v->attempts);
     if (v->confirmed_at)
         sqlite3_bind_int64(s, 4, v->confirmed_at);
@@ -324,7 +317,7 @@ static enum cc_err tx_verif_valid_for_target(void *tx, int64_t account_id, const
                                              struct cc_verification *out, struct cc_error *err)
 {
     static const char sql[] =
-        "SELECT " VERIF_COLS " FROM verifications WHERE channel = ?2 AND target_tag = ?3 "
+        "SELECT " CC_VERIF_COLS " FROM verifications WHERE channel = ?2 AND target_tag = ?3 "
         "AND account_id = ?1 AND status = 'sent' AND confirmed_at IS NULL AND expires_at > ?4 "
         "AND attempts < ?5 ORDER BY id DESC LIMIT 1";
     struct conn *c = tx;
