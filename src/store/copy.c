@@ -18,6 +18,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -260,7 +261,7 @@ static enum cc_err read_columns(struct side *s, struct table *t, struct cc_error
         cc_strlcpy(c->name, q.v[0].p, sizeof c->name);
         c->blob = strstr(q.v[1].p, "BLOB") || strstr(q.v[1].p, "bytea");
         c->text = strstr(q.v[1].p, "TEXT") || strstr(q.v[1].p, "text");
-        pkpos[t->ncols++] = atoi(q.v[2].p);
+        pkpos[t->ncols++] = (int)strtol(q.v[2].p, NULL, 10);
     }
     rows_end(&q);
     if (got < 0)

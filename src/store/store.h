@@ -3,12 +3,13 @@
  * database through this header: the store's own lifecycle below, and one
  * header per aggregate (accounts and keys, contacts, verifications, the
  * outbox, templates, users and sessions, audit), each listing its
- * operations once (see store_ops.h). SQLite (store/sqlite*.c) implements
- * them today and PostgreSQL will implement the same tables of operations.
+ * operations once (see store_ops.h). SQLite (store/sqlite*.c) and
+ * PostgreSQL (store/pg*.c) implement the same tables of operations.
  *
  * Reads and writes take different paths:
  *  - cc_store_<thing>_get/list read on a connection private to the calling
- *    thread, in parallel with other readers.
+ *    thread (SQLite) or one taken from the pool for the call (PostgreSQL),
+ *    in parallel with other readers.
  *  - cc_store_read(store, fn, arg, err) runs fn's cc_tx_* reads on that
  *    connection in one read transaction: one snapshot for several reads.
  *  - cc_store_write(store, fn, arg, err) runs fn inside a transaction and
