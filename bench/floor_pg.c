@@ -20,7 +20,8 @@
  * arrive together once (group commit), so the rate is higher.
  *
  * Prints one line: "RATE per s (N in T s, C connections, fsync=on,
- * synchronous_commit=on)". Exit 1 on any database error.
+ * synchronous_commit=on)" for insert, "RATE per s (N in T s, C connections,
+ * R rows)" for select. Exit 1 on any database error.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -235,7 +236,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "floor_pg: %s\n", failed);
         return 1;
     }
-    printf("%.0f per s (%ld in %.1f s, %ld connection%s, fsync=%s, synchronous_commit=on)\n",
-           (double)n / dt, n, dt, conns, conns == 1 ? "" : "s", fsync);
+    printf("%.0f per s (%ld in %.1f s, %ld connection%s", (double)n / dt, n, dt, conns,
+           conns == 1 ? "" : "s");
+    if (select)
+        printf(", %ld rows)\n", max_id);
+    else
+        printf(", fsync=%s, synchronous_commit=on)\n", fsync);
     return 0;
 }
