@@ -283,6 +283,148 @@ static enum cc_err run_tx(struct pgc *c, const char *begin, cc_tx_fn fn, void *a
     return rc;
 }
 
+/* ---- the batching writer -------------------------------------------------------
+ * Writes that queue behind WRITE_LOCK anyway (hot_known) gain nothing from
+ * their own transactions: each would hold the lock for its round trips and
+ * its own commit. So they are handed to one writer thread per store, which
+ * runs what has queued (up to BATCH_MAX) in one transaction under the lock,
+ * each write within a savepoint: a write that fails (a duplicate email, say)
+ * is rolled back to its savepoint alone and told its error, the others
+ * commit together, with one flush of the WAL, as SQLite's writer does. Should
+ * the batch as a whole fail (a serialization failure against a write that
+ * does not queue, a lost connection), each of its writes is run again on
+ * its own, as any write is. */
+#define BATCH_MAX 64
+
+struct pg_job {
+    struct pg_job *next;
+    cc_tx_fn fn;
+    void *arg;
+    enum cc_err rc;
+    struct cc_error err;
+    int done;
+};
+
+/* Runs the n jobs in one transaction; 0, or -1 when they must be run again
+ * one by one (nothing of the batch was committed). */
+static int batch_run(struct pgc *c, struct pg_job **jobs, int n)
+{
+    struct cc_tx tx = {&cc_pg_ops, c};
+    struct cc_error err;
+    c->retry = 0;
+    if (cc_pg_simple(c, "BEGIN ISOLATION LEVEL SERIALIZABLE", "starting a transaction", &err) ||
+        cc_pg_simple(c, WRITE_LOCK, "waiting for the writes before", &err)) {
+        rollback(c);
+        return -1;
+    }
+    c->in_tx = 1;
+    int ok = 1;
+    for (int i = 0; i < n && ok; i++) {
+        struct pg_job *j = jobs[i];
+        ok = !cc_pg_simple(c, "SAVEPOINT job", "starting a write", &err);
+        if (ok)
+            j->rc = j->fn(&tx, j->arg, &j->err);
+        ok = ok && !c->retry && !c->broken;
+        if (ok)
+            ok = !cc_pg_simple(c, j->rc ? "ROLLBACK TO SAVEPOINT job" : "RELEASE SAVEPOINT job",
+                               "ending a write", &err);
+    }
+    c->in_tx = 0;
+    if (ok && !commit(c, &err))
+        return 0;
+    rollback(c);
+    return -1;
+}
+
+static void batch_do(struct pg *g, struct pg_job **jobs, int n)
+{
+    struct cc_error err;
+    cc_error_clear(&err);
+    struct pgc *c = cc_pg_acquire(g, &err);
+    if (n > 1 && c && batch_run(c, jobs, n) == 0) {
+        cc_pg_release(c);
+        return;
+    }
+    for (int i = 0; i < n; i++) {
+        cc_error_clear(&jobs[i]->err);
+        if (!c) {
+            jobs[i]->err = err;
+            jobs[i]->rc = err.code;
+        } else {
+            jobs[i]->rc = run_tx(c, "BEGIN ISOLATION LEVEL SERIALIZABLE", jobs[i]->fn,
+                                 jobs[i]->arg, CC_PG_WRITE_TRIES, 1, &jobs[i]->err);
+        }
+    }
+    cc_pg_release(c);
+}
+
+static void *writer_main(void *arg)
+{
+    struct pg *g = arg;
+    struct pg_job *jobs[BATCH_MAX];
+    pthread_mutex_lock(&g->wmu);
+    for (;;) {
+        while (!g->whead && !g->wstopping)
+            pthread_cond_wait(&g->wwork, &g->wmu);
+        if (!g->whead)
+            break;
+        int n = 0;
+        while (g->whead && n < BATCH_MAX) {
+            jobs[n++] = g->whead;
+            g->whead = g->whead->next;
+        }
+        if (!g->whead)
+            g->wtail = NULL;
+        pthread_mutex_unlock(&g->wmu);
+        batch_do(g, jobs, n);
+        pthread_mutex_lock(&g->wmu);
+        for (int i = 0; i < n; i++)
+            jobs[i]->done = 1;
+        pthread_cond_broadcast(&g->wdone);
+    }
+    pthread_mutex_unlock(&g->wmu);
+    return NULL;
+}
+
+/* Hands fn to the writer and waits for its outcome: 0, or -1 when there is
+ * no writer (it could not start, or the store is closing). */
+static int batch_write(struct pg *g, cc_tx_fn fn, void *arg, enum cc_err *rc,
+                       struct cc_error *err)
+{
+    struct pg_job j = {NULL, fn, arg, CC_OK, {0}, 0};
+    cc_error_clear(&j.err);
+    pthread_mutex_lock(&g->wmu);
+    if (g->writer_state == 0)
+        g->writer_state = pthread_create(&g->writer, NULL, writer_main, g) ? -1 : 1;
+    if (g->writer_state != 1 || g->wstopping) {
+        pthread_mutex_unlock(&g->wmu);
+        return -1;
+    }
+    if (g->wtail)
+        g->wtail->next = &j;
+    else
+        g->whead = &j;
+    g->wtail = &j;
+    pthread_cond_signal(&g->wwork);
+    while (!j.done)
+        pthread_cond_wait(&g->wdone, &g->wmu);
+    pthread_mutex_unlock(&g->wmu);
+    *rc = j.rc;
+    *err = j.err;
+    return 0;
+}
+
+static void writer_stop(struct pg *g)
+{
+    pthread_mutex_lock(&g->wmu);
+    g->wstopping = 1;
+    int running = g->writer_state == 1;
+    pthread_cond_broadcast(&g->wwork);
+    pthread_mutex_unlock(&g->wmu);
+    if (running)
+        pthread_join(g->writer, NULL);
+}
+
 static enum cc_err write_as(struct cc_store *s, const char *begin, cc_tx_fn fn, void *arg,
                             struct cc_error *err)
 {
@@ -300,6 +442,11 @@ static enum cc_err write_as(struct cc_store *s, const char *begin, cc_tx_fn fn, 
 
 static enum cc_err pg_write(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err)
 {
+    struct pg *g = s->impl;
+    enum cc_err rc;
+    /* A thread holding a connection (inside a read) runs its write itself. */
+    if (hot_known(fn) && !pthread_getspecific(g->held) && batch_write(g, fn, arg, &rc, err) == 0)
+        return rc;
     return write_as(s, "BEGIN ISOLATION LEVEL SERIALIZABLE", fn, arg, err);
 }
 
@@ -441,12 +588,16 @@ static void pg_close(void *impl)
     struct pg *g = impl;
     if (!g)
         return;
+    writer_stop(g);
     for (int i = 0; i < g->size; i++)
         if (g->all[i] != &opening)
             conn_close(g->all[i]);
     for (int i = 0; i < CC_PG_LEADS_MAX; i++)
         PQfinish(g->leads[i].conn);
     pthread_mutex_destroy(&g->lead_mu);
+    pthread_mutex_destroy(&g->wmu);
+    pthread_cond_destroy(&g->wwork);
+    pthread_cond_destroy(&g->wdone);
     cc_free(g->all);
     pthread_key_delete(g->held);
     pthread_mutex_destroy(&g->mu);
@@ -512,6 +663,9 @@ static struct pg *pool_new(const struct cc_store_config *cfg)
     pthread_cond_init(&g->freed, NULL);
     pthread_key_create(&g->held, NULL);
     pthread_mutex_init(&g->lead_mu, NULL);
+    pthread_mutex_init(&g->wmu, NULL);
+    pthread_cond_init(&g->wwork, NULL);
+    pthread_cond_init(&g->wdone, NULL);
     return g;
 }
 

@@ -47,6 +47,7 @@
 #define CC_PG_WRITE_TRIES 12
 
 struct pg;
+struct pg_job;
 
 /* One connection of the pool. */
 struct pgc {
@@ -95,6 +96,14 @@ struct pg {
     pthread_key_t held;         /* the calling thread's acquired connection */
     pthread_mutex_t lead_mu;
     struct pg_lead leads[CC_PG_LEADS_MAX];
+    /* The batching writer of the writes that queue (pg.c): started on first
+     * use, stopped by close. */
+    pthread_mutex_t wmu;
+    pthread_cond_t wwork, wdone;
+    struct pg_job *whead, *wtail;
+    pthread_t writer;
+    int writer_state;           /* 0 not started, 1 running, -1 could not start */
+    int wstopping;
 };
 
 /* ---- parameters ------------------------------------------------------------ */

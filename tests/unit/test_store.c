@@ -264,7 +264,7 @@ static void test_bucket(void **state)
 
 struct creator {
     struct svc_fixture *f;
-    int base, failed;
+    int base, failed, dups;
 };
 
 static void *create_many(void *arg)
@@ -277,6 +277,12 @@ static void *create_many(void *arg)
         snprintf(mobile, sizeof mobile, "+86 139%08d", c->base + i);
         if (svc_fixture_contact(c->f, &admin, mobile) < 0)
             c->failed++;
+        /* every fifth time, a mobile taken already: refused alone, nothing
+         * of it kept, the writes beside it untouched */
+        if (i % 5 == 4) {
+            snprintf(mobile, sizeof mobile, "+86 139%08d", c->base);
+            c->dups += svc_fixture_contact(c->f, &admin, mobile) < 0;
+        }
     }
     cc_store_thread_done(c->f->store);
     return NULL;
@@ -290,13 +296,22 @@ static void test_hot_writes(void **state)
     pthread_t t[CREATORS];
     struct creator c[CREATORS];
     for (int i = 0; i < CREATORS; i++) {
-        c[i] = (struct creator){&f, 1000 * (i + 1), 0};
+        c[i] = (struct creator){&f, 1000 * (i + 1), 0, 0};
         assert_int_equal(pthread_create(&t[i], NULL, create_many, &c[i]), 0);
     }
     for (int i = 0; i < CREATORS; i++) {
         pthread_join(t[i], NULL);
         assert_int_equal(c[i].failed, 0);
+        assert_int_equal(c[i].dups, 8);
     }
+    struct cc_caller admin;
+    svc_fixture_admin(&f, &admin);
+    struct cc_contact_page page;
+    memset(&page, 0, sizeof page);
+    struct cc_error lerr;
+    assert_int_equal(cc_contact_list(f.svc, &admin, NULL, 1, 1, &page, &lerr), CC_OK);
+    assert_int_equal(page.total, CREATORS * 40);
+    cc_contact_page_free(&page);
     /* every create is in the chain, and the chain holds */
     struct cc_error err;
     struct cc_audit_report rep;
