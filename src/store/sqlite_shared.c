@@ -7,16 +7,11 @@
  * same, through the writer like any write, so that both backends answer the
  * same unit tests.
  */
-#include <stdatomic.h>
 #include <string.h>
 
 #include "store/sqlite_int.h"
+#include "store/store_common.h"
 #include "util/util.h"
-
-/* Past states and nonces are dropped at most this often per process. */
-#define PURGE_EVERY_MS 60000
-
-static _Atomic int64_t purged_at;
 
 static const char sql_state_get[] = "SELECT state FROM shared_states WHERE name = ?1";
 static const char sql_state_put[] =
@@ -38,14 +33,6 @@ static const char sql_nonce_why[] =
     "(SELECT coalesce(min(expires_at), 0) FROM acs_nonces WHERE key_id = ?1 AND expires_at > ?3)";
 static const char sql_nonce_purge[] = "DELETE FROM acs_nonces WHERE expires_at <= ?1";
 
-/* Whether this call should also drop what has passed (one caller a minute). */
-static int purge_due(int64_t now_ms)
-{
-    int64_t last = atomic_load(&purged_at);
-    return now_ms - last >= PURGE_EVERY_MS &&
-           atomic_compare_exchange_strong(&purged_at, &last, now_ms);
-}
-
 static enum cc_err purge(struct conn *c, const char *sql, int64_t now_ms, struct cc_error *err)
 {
     sqlite3_stmt *s = cc_sq_stmt(c, sql, err);
@@ -55,17 +42,9 @@ static enum cc_err purge(struct conn *c, const char *sql, int64_t now_ms, struct
     return cc_sq_step_done(c, s, "dropping past limits", err);
 }
 
-struct state_op {
-    const char *name;
-    int64_t now_ms;
-    int purge;
-    cc_state_fn fn;
-    void *ctx;
-};
-
 static enum cc_err tx_state_update(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
-    struct state_op *op = arg;
+    struct cc_state_op *op = arg;
     struct conn *c = tx->impl;
     if (op->purge && purge(c, sql_state_purge, op->now_ms, err))
         return CC_ERR_STORE;
@@ -93,20 +72,12 @@ static enum cc_err tx_state_update(struct cc_tx *tx, void *arg, struct cc_error 
 enum cc_err cc_sq_state_update(struct cc_store *st, const char *name, int64_t now_ms,
                                cc_state_fn fn, void *ctx, struct cc_error *err)
 {
-    struct state_op op = {name, now_ms, purge_due(now_ms), fn, ctx};
+    struct cc_state_op op = {name, now_ms, cc_store_purge_due(now_ms), fn, ctx};
     return cc_sq_write(st, tx_state_update, &op, err);
 }
 
-struct nonce_op {
-    const char *scope, *nonce;
-    int64_t expires_ms, now_ms, per_key;
-    int purge;
-    int verdict;
-    int64_t retry_ms;
-};
-
 /* After a nonce was not taken: why (op->verdict, op->retry_ms). */
-static enum cc_err nonce_why(struct conn *c, struct nonce_op *op, struct cc_error *err)
+static enum cc_err nonce_why(struct conn *c, struct cc_nonce_op *op, struct cc_error *err)
 {
     sqlite3_stmt *s = cc_sq_stmt(c, sql_nonce_why, err);
     if (!s)
@@ -119,14 +90,13 @@ static enum cc_err nonce_why(struct conn *c, struct nonce_op *op, struct cc_erro
     cc_sq_done(s);
     if (rc != SQLITE_ROW)
         return cc_sq_db_error(err, c->db, "remembering a signature nonce");
-    op->verdict = live || !first ? CC_NONCE_REPLAY : CC_NONCE_FULL;
-    op->retry_ms = first > op->now_ms ? first - op->now_ms : 1;
+    cc_store_nonce_why(op, live, first);
     return CC_OK;
 }
 
 static enum cc_err tx_nonce_take(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
-    struct nonce_op *op = arg;
+    struct cc_nonce_op *op = arg;
     struct conn *c = tx->impl;
     if (op->purge && purge(c, sql_nonce_purge, op->now_ms, err))
         return CC_ERR_STORE;
@@ -148,7 +118,7 @@ enum cc_err cc_sq_nonce_take(struct cc_store *st, const char *scope, const char 
                              int64_t expires_ms, int64_t now_ms, int64_t per_key, int *verdict,
                              int64_t *retry_ms, struct cc_error *err)
 {
-    struct nonce_op op = {scope, nonce, expires_ms, now_ms, per_key, purge_due(now_ms),
+    struct cc_nonce_op op = {scope, nonce, expires_ms, now_ms, per_key, cc_store_purge_due(now_ms),
                           CC_NONCE_REPLAY, 0};
     enum cc_err rc = cc_sq_write(st, tx_nonce_take, &op, err);
     *verdict = op.verdict;

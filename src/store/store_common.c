@@ -1,6 +1,7 @@
 /*
  * store_common.c — the backend-neutral logic of store_common.h.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,4 +180,23 @@ void cc_store_days_text(const int *days, size_t n, char *out, size_t outsz)
         len += (size_t)snprintf(out + len, outsz - len, "%s%d", i ? "," : "", days[i]);
     if (len < outsz)
         snprintf(out + len, outsz - len, "]");
+}
+
+/* ---- the limits of a deployment ------------------------------------------------------- */
+/* Past states and nonces are dropped at most this often per process. */
+#define PURGE_EVERY_MS 60000
+
+static _Atomic int64_t purged_at;
+
+int cc_store_purge_due(int64_t now_ms)
+{
+    int64_t last = atomic_load(&purged_at);
+    return now_ms - last >= PURGE_EVERY_MS &&
+           atomic_compare_exchange_strong(&purged_at, &last, now_ms);
+}
+
+void cc_store_nonce_why(struct cc_nonce_op *op, int64_t live, int64_t first)
+{
+    op->verdict = live || !first ? CC_NONCE_REPLAY : CC_NONCE_FULL;
+    op->retry_ms = first > op->now_ms ? first - op->now_ms : 1;
 }

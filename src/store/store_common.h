@@ -12,6 +12,29 @@
 
 #include "store/store.h"
 
+/* ---- the limits of a deployment (sqlite_shared.c, pg_shared.c) ------------------------- */
+/* A cc_store_state_update in flight, and a cc_store_nonce_take. */
+struct cc_state_op {
+    const char *name;
+    int64_t now_ms;
+    int purge;                    /* also drop the states past their time */
+    cc_state_fn fn;
+    void *ctx;
+};
+struct cc_nonce_op {
+    const char *scope, *nonce;
+    int64_t expires_ms, now_ms, per_key;
+    int purge;                    /* also drop the nonces past their time */
+    int verdict;                  /* out: CC_NONCE_* */
+    int64_t retry_ms;             /* out, with CC_NONCE_FULL */
+};
+/* Whether this call should also drop what has passed: true for one caller
+ * a minute in this process. */
+int cc_store_purge_due(int64_t now_ms);
+/* The verdict on a nonce that was not taken, from live (the nonce is in use)
+ * and first (the scope's first live nonce's expiry, 0: none). */
+void cc_store_nonce_why(struct cc_nonce_op *op, int64_t live, int64_t first);
+
 /* ---- migrations ----------------------------------------------------------------------- */
 /* The newest migration number among the embedded files under prefix
  * (a backend's migrations folder, ending in '/'). */

@@ -66,6 +66,24 @@ static void test_key_generation(void **state)
     assert_int_equal(svc_fixture_close(&f), 0);
 }
 
+/* The fixture, and a second store on its database (as another instance). */
+static struct cc_store *open_two(struct svc_fixture *f)
+{
+    struct cc_error err;
+    assert_int_equal(svc_fixture_open(f, 0), 0);
+    struct cc_store_config sc = {.url = f->url, .busy_timeout_ms = 5000, .max_batch = 256};
+    struct cc_store *other;
+    assert_int_equal(cc_store_open(&sc, &other, &err), CC_OK);
+    return other;
+}
+
+static void close_two(struct svc_fixture *f, struct cc_store *other)
+{
+    cc_store_close(other);
+    cc_store_thread_done(f->store);
+    assert_int_equal(svc_fixture_close(f), 0);
+}
+
 /* ---- shared states and nonces ---------------------------------------------- */
 static void add_one(void *ctx, char *state, int64_t *forget_at)
 {
@@ -102,10 +120,7 @@ static void test_state_update_exact(void **state)
     (void)state;
     struct svc_fixture f;
     struct cc_error err;
-    assert_int_equal(svc_fixture_open(&f, 0), 0);
-    struct cc_store_config sc = {.url = f.url, .busy_timeout_ms = 5000, .max_batch = 256};
-    struct cc_store *other;
-    assert_int_equal(cc_store_open(&sc, &other, &err), CC_OK);
+    struct cc_store *other = open_two(&f);
     pthread_t t[6];
     struct adder a[6];
     for (int i = 0; i < 6; i++) {
@@ -126,9 +141,7 @@ static void test_state_update_exact(void **state)
     longname[sizeof longname - 1] = '\0';
     assert_int_not_equal(cc_store_state_update(f.store, longname, 1000, add_one, NULL, &err),
                          CC_OK);
-    cc_store_close(other);
-    cc_store_thread_done(f.store);
-    assert_int_equal(svc_fixture_close(&f), 0);
+    close_two(&f, other);
 }
 
 static void test_nonce_take(void **state)
@@ -136,10 +149,7 @@ static void test_nonce_take(void **state)
     (void)state;
     struct svc_fixture f;
     struct cc_error err;
-    assert_int_equal(svc_fixture_open(&f, 0), 0);
-    struct cc_store_config sc = {.url = f.url, .busy_timeout_ms = 5000, .max_batch = 256};
-    struct cc_store *other;
-    assert_int_equal(cc_store_open(&sc, &other, &err), CC_OK);
+    struct cc_store *other = open_two(&f);
     int fresh = -1;
     int64_t retry = -1;
     assert_int_equal(cc_store_nonce_take(f.store, "K1", "n-1", 5000, 1000, 100, &fresh, &retry, &err), CC_OK);
@@ -173,9 +183,7 @@ static void test_nonce_take(void **state)
     assert_int_equal(cc_store_nonce_take(other, "K3", "m-3", 9000, 7000, 3, &fresh, &retry, &err),
                      CC_OK);
     assert_int_equal(fresh, CC_NONCE_NEW);
-    cc_store_close(other);
-    cc_store_thread_done(f.store);
-    assert_int_equal(svc_fixture_close(&f), 0);
+    close_two(&f, other);
 }
 
 /* Two limiters on one database, as two instances: DingTalk's 20 a minute
@@ -185,10 +193,7 @@ static void test_limiter_shared(void **state)
     (void)state;
     struct svc_fixture f;
     struct cc_error err;
-    assert_int_equal(svc_fixture_open(&f, 0), 0);
-    struct cc_store_config sc = {.url = f.url, .busy_timeout_ms = 5000, .max_batch = 256};
-    struct cc_store *other;
-    assert_int_equal(cc_store_open(&sc, &other, &err), CC_OK);
+    struct cc_store *other = open_two(&f);
     struct cc_limiter *a = cc_limiter_new(100), *b = cc_limiter_new(100);
     cc_limiter_share(a, f.store);
     cc_limiter_share(b, other);
@@ -216,9 +221,7 @@ static void test_limiter_shared(void **state)
     assert_int_equal(cc_limiter_reserve(b, CC_WEBHOOK_DINGTALK, url2, t0 + 600001), 0);
     cc_limiter_free(a);
     cc_limiter_free(b);
-    cc_store_close(other);
-    cc_store_thread_done(f.store);
-    assert_int_equal(svc_fixture_close(&f), 0);
+    close_two(&f, other);
 }
 
 /* The service's token bucket in the database: 60 a minute takes 10 at
