@@ -279,10 +279,11 @@ test('reminders due around the kill: the scheduler moves to a survivor, each rem
 });
 
 test('reminders are raised on time when written through an instance that does not run the scheduler', { skip }, async () => {
-  // before the kill by the leader, after it by the survivor once it took over
+  // before the kill by the leader, after it by the survivor once it took
+  // over; within about the 3 s in which instances ask for the lead
   for (const r of reminders) {
     assert.ok(r.raised, `certificate ${r.cert} has no reminder`);
-    const by = (r.due < killedAt ? r.due : Math.max(r.due, takeover)) + 2000;
+    const by = (r.due < killedAt ? r.due : Math.max(r.due, takeover)) + 3500;
     assert.ok(r.raised <= by, `certificate ${r.cert}: reminder due ${new Date(r.due).toISOString()} raised ${new Date(r.raised).toISOString()} (the leader killed ${new Date(killedAt).toISOString()}, a survivor took over ${new Date(takeover).toISOString()})`);
   }
 });
