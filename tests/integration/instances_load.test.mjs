@@ -5,7 +5,7 @@
 //     create contacts with DingTalk (some signed), Lark (signed) and WeCom
 //     robots and verified emails, post certificate events to them, read the
 //     contacts back through another instance and rename them;
-//   - a third of the way in, the instance that runs the reminders is killed
+//   - nine seconds in, the instance that runs the reminders is killed
 //     (kill -9) and started again some seconds later; the load goes on;
 //   - afterwards every acknowledged write is there (read through another
 //     instance), every notification of every acknowledged event reached its
@@ -34,7 +34,7 @@ import { startSmtpSink, smtpSinkEnv, codeFromMail } from './lib/sinks.mjs';
 const skip = BACKEND !== 'postgres' ? 'several instances share a PostgreSQL database' : false;
 
 const LOAD_MS = 20000; // the load stops by itself
-const KILL_AT_MS = 7000; // into the load
+const KILL_AT_MS = 9000; // into the load
 const RESTART_AFTER_MS = 5000; // after the kill
 const CLIENTS = 6;
 const LEASE_S = 5;
@@ -141,7 +141,7 @@ test('three instances under load, the reminders leader killed: nothing acknowled
   // whose 10-day point comes a few seconds on, each with a robot of its own,
   // written through the instances that do not run the scheduler.
   const t0 = Date.now();
-  for (const [i, dueIn] of [2500, 5000, 10000, 13000, 16000, 18000].entries()) {
+  for (const [i, dueIn] of [2500, 4000, 12000, 14000, 16000, 18000].entries()) {
     const rid = robots.register('dingtalk', null, {});
     const s = others[i % 2];
     const c = assertOk(await api(s, 'POST', '/v1/contacts', {
@@ -280,10 +280,11 @@ test('reminders due around the kill: the scheduler moves to a survivor, each rem
 
 test('reminders are raised on time when written through an instance that does not run the scheduler', { skip }, async () => {
   // before the kill by the leader, after it by the survivor once it took
-  // over; within about the 3 s in which instances ask for the lead
+  // over; within 5 s (instances ask for the lead every 3 s, and a write the
+  // database refused for concurrent ones is tried again a second later)
   for (const r of reminders) {
     assert.ok(r.raised, `certificate ${r.cert} has no reminder`);
-    const by = (r.due < killedAt ? r.due : Math.max(r.due, takeover)) + 3500;
+    const by = (r.due < killedAt ? r.due : Math.max(r.due, takeover)) + 5000;
     assert.ok(r.raised <= by, `certificate ${r.cert}: reminder due ${new Date(r.due).toISOString()} raised ${new Date(r.raised).toISOString()} (the leader killed ${new Date(killedAt).toISOString()}, a survivor took over ${new Date(takeover).toISOString()})`);
   }
 });
