@@ -263,6 +263,11 @@ struct cc_limiter;
 /* A new limiter; cc_limiter_free() it. */
 struct cc_limiter *cc_limiter_new(int percent);
 void cc_limiter_free(struct cc_limiter *l);
+/* Keeps the limits in store (borrowed) from now on, shared with every
+ * process on the same database (cc_store_shared); should the store fail,
+ * a call falls back to this process's own count. */
+struct cc_store;
+void cc_limiter_share(struct cc_limiter *l, struct cc_store *store);
 /* 0 when a message of kind to url (borrowed) may go at now (the send is
  * counted), else the time (ms) it may go. */
 int64_t cc_limiter_reserve(struct cc_limiter *l, int kind, const char *url, int64_t now);

@@ -213,7 +213,8 @@ static enum cc_err record_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     struct batch *b = arg;
     for (size_t i = 0; i < b->nrecs; i++) {
         const struct record *r = &b->recs[i];
-        enum cc_err rc = cc_tx_notif_record(tx, r->n, r->has_attempt ? &r->a : NULL, err);
+        enum cc_err rc = cc_tx_notif_record(tx, r->n, r->has_attempt ? &r->a : NULL,
+                                            b->d->instance, err);
         if (!rc && r->health)
             rc = cc_tx_channel_health(tx, r->n->account_id, r->n->contact_id, r->n->channel,
                                       r->n->webhook_id, r->health == 1 ? r->n->last_error : NULL,
@@ -859,6 +860,8 @@ int cc_dispatcher_start(struct cc_store *store, const struct cc_delivery_config 
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->cv, NULL);
     d->limit = cc_limiter_new(cfg->rate_window_percent);
+    if (cc_store_shared(d->store))
+        cc_limiter_share(d->limit, d->store);
     d->threads = cc_calloc((size_t)cfg->threads, sizeof *d->threads);
     for (; d->nthreads < cfg->threads; d->nthreads++)
         if (pthread_create(&d->threads[d->nthreads], NULL, dispatcher_main, d))

@@ -18,9 +18,12 @@
  * and a count, never while anything is sent.
  */
 #include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "delivery/delivery_int.h"
+#include "store/store.h"
 #include "util/util.h"
 
 struct dest {
@@ -41,6 +44,7 @@ struct cc_limiter {
     size_t count;
     size_t swept_at;              /* count after the last sweep */
     int percent;
+    struct cc_store *store;       /* set: the limits live in the database */
 };
 
 #define MIN_BUCKETS 256
@@ -172,18 +176,12 @@ static int64_t newest(const struct dest *d, int i)
     return d->stamps[(d->head + d->n - 1 - i) % d->cap];
 }
 
-int64_t cc_limiter_reserve(struct cc_limiter *l, int kind, const char *url, int64_t now)
+/* Counts a send to d at now when every rule allows one: 0; else the time
+ * (ms) it may go, and nothing is counted. */
+static int64_t take(struct dest *d, const struct cc_rate_rule *rules, int nr, int64_t now,
+                    int64_t margin)
 {
-    struct cc_rate_rule rules[2];
-    int nr = rules_for(kind, l->percent, rules);
-    if (!nr)
-        return 0;
-    /* The platform counts arrivals, not our sends: leave a margin (1 s at
-     * the real scale) for a message that was slow to arrive. */
-    int64_t margin = 10 * l->percent, longest = 0;
-    pthread_mutex_lock(&l->mu);
-    struct dest *d = dest_get(l, kind, url, now);
-    int64_t until = d->blocked_until > now ? d->blocked_until : 0;
+    int64_t until = d->blocked_until > now ? d->blocked_until : 0, longest = 0;
     for (int r = 0; r < nr; r++) {
         if (rules[r].window_ms > longest)
             longest = rules[r].window_ms;
@@ -206,6 +204,112 @@ int64_t cc_limiter_reserve(struct cc_limiter *l, int kind, const char *url, int6
         if (now + longest + margin > d->forget_at)
             d->forget_at = now + longest + margin;
     }
+    return until;
+}
+
+/* ---- the limits in the database (instances sharing PostgreSQL) -----------
+ * A robot's state is "BLOCKED_UNTIL;T1,T2,..." (ms, its recent sends oldest
+ * first) under the name "robot:" and the SHA-256 of its URL (a URL carries
+ * the robot's token, so it is not kept), read and written with its row
+ * locked (cc_store_state_update), so every instance counts every send. */
+#define SHARED_STAMPS 128
+
+struct shared_op {
+    struct cc_rate_rule rules[2];
+    int nr;
+    int64_t now, margin;
+    int64_t block_until;          /* > 0: a block, not a send */
+    int64_t called_at;            /* cc_mono_ms() when the caller asked */
+    int64_t until;                /* out: as cc_limiter_reserve */
+};
+
+static void decode(const char *state, struct dest *d)
+{
+    char *end;
+    d->blocked_until = strtoll(state, &end, 10);
+    if (*end != ';')
+        return;
+    for (const char *p = end + 1; *p && d->n < d->cap; p = *end ? end + 1 : end) {
+        int64_t t = strtoll(p, &end, 10);
+        if (end == p || (*end && *end != ','))
+            break;
+        d->stamps[d->n++] = t;
+    }
+}
+
+/* Fits: SHARED_STAMPS stamps of at most 20 digits and a comma each. */
+_Static_assert(SHARED_STAMPS * 21 + 24 < CC_STORE_STATE_MAX, "a robot's state fits its row");
+
+static void encode(const struct dest *d, char *state)
+{
+    int at = snprintf(state, CC_STORE_STATE_MAX, "%lld;", (long long)d->blocked_until);
+    for (int i = d->n - 1; i >= 0; i--)
+        at += snprintf(state + at, (size_t)(CC_STORE_STATE_MAX - at), i == d->n - 1 ? "%lld" : ",%lld",
+                       (long long)newest(d, i));
+}
+
+static void shared_fn(void *ctx, char *state, int64_t *forget_at)
+{
+    struct shared_op *op = ctx;
+    int64_t stamps[SHARED_STAMPS];
+    struct dest d = {.cap = SHARED_STAMPS, .stamps = stamps};
+    decode(state, &d);
+    /* A send is counted when it goes, which is once the row is ours: waiting
+     * for another instance's lock does not make it any earlier. */
+    int64_t now = op->now + (cc_mono_ms() - op->called_at);
+    if (op->block_until > 0) {
+        if (op->block_until > d.blocked_until)
+            d.blocked_until = op->block_until;
+        op->until = 0;
+    } else {
+        op->until = take(&d, op->rules, op->nr, now, op->margin);
+    }
+    int64_t longest = 0;
+    for (int r = 0; r < op->nr; r++)
+        longest = op->rules[r].window_ms > longest ? op->rules[r].window_ms : longest;
+    *forget_at = d.blocked_until;
+    if (d.n && newest(&d, 0) + longest + op->margin > *forget_at)
+        *forget_at = newest(&d, 0) + longest + op->margin;
+    encode(&d, state);
+}
+
+/* Runs op on url's state in the store: 0, or -1 when the store failed (the
+ * caller then keeps to the limit in this process). */
+static int shared_update(struct cc_limiter *l, const char *url, struct shared_op *op)
+{
+    char hex[65], name[80];
+    cc_sha256_hex(url, strlen(url), hex);
+    snprintf(name, sizeof name, "robot:%s", hex);
+    struct cc_error err;
+    cc_error_clear(&err);
+    if (cc_store_state_update(l->store, name, op->now, shared_fn, op, &err) == CC_OK)
+        return 0;
+    cc_log(CC_LOG_WARN, "a robot's rate limit could not be read from the database; "
+           "this instance keeps to it alone", "reason", err.message, NULL);
+    return -1;
+}
+
+void cc_limiter_share(struct cc_limiter *l, struct cc_store *store)
+{
+    l->store = store;
+}
+
+int64_t cc_limiter_reserve(struct cc_limiter *l, int kind, const char *url, int64_t now)
+{
+    struct cc_rate_rule rules[2];
+    int nr = rules_for(kind, l->percent, rules);
+    if (!nr)
+        return 0;
+    /* The platform counts arrivals, not our sends: leave a margin (1 s at
+     * the real scale) for a message that was slow to arrive. */
+    int64_t margin = 10 * l->percent;
+    if (l->store) {
+        struct shared_op op = {{rules[0], rules[1]}, nr, now, margin, 0, cc_mono_ms(), 0};
+        if (shared_update(l, url, &op) == 0)
+            return op.until;
+    }
+    pthread_mutex_lock(&l->mu);
+    int64_t until = take(dest_get(l, kind, url, now), rules, nr, now, margin);
     pthread_mutex_unlock(&l->mu);
     return until;
 }
@@ -213,6 +317,13 @@ int64_t cc_limiter_reserve(struct cc_limiter *l, int kind, const char *url, int6
 void cc_limiter_block(struct cc_limiter *l, int kind, const char *url, int64_t until,
                       int64_t now)
 {
+    if (l->store) {
+        struct shared_op op = {.now = now, .margin = 10 * l->percent, .block_until = until,
+                               .called_at = cc_mono_ms()};
+        op.nr = rules_for(kind, l->percent, op.rules);
+        if (shared_update(l, url, &op) == 0)
+            return;
+    }
     pthread_mutex_lock(&l->mu);
     struct dest *d = dest_get(l, kind, url, now);
     if (until > d->blocked_until)

@@ -443,6 +443,54 @@ static int signature_proof(const char *secret, size_t len, void *arg)
     return cc_acs_signature_ok(p->call, p->claim, secret, p->e);
 }
 
+/* Takes one call from key_id's rate: in the database when instances share
+ * it (so the rate holds for the deployment), else in this process (also
+ * when the database cannot be reached: the call is then judged here). */
+static int64_t throttle(struct cc_service *svc, struct cc_acs_state *st, const char *key_id,
+                        int64_t now_ms)
+{
+    if (cc_service_shared(svc)) {
+        char name[CC_KEY_ID_LEN + 16];
+        snprintf(name, sizeof name, "acs-key:%s", key_id);
+        int64_t wait = 0;
+        struct cc_error err;
+        cc_error_clear(&err);
+        if (cc_service_bucket_take(svc, name, cc_acs_state_rate(st), now_ms, &wait, &err) == CC_OK)
+            return wait;
+        cc_log(CC_LOG_WARN, "an access key's rate could not be read from the database",
+               "reason", err.message, NULL);
+    }
+    return cc_acs_throttle(st, key_id, now_ms);
+}
+
+/* Remembers the call's nonce: CC_ACS_NONCE_NEW, _REPLAY or _FULL (then
+ * *retry_ms says when the key may call again), or -1 with *e set when the
+ * database, where instances sharing it keep nonces (so a nonce is used once
+ * across the deployment), cannot say. */
+static int nonce_seen(struct cc_service *svc, struct cc_acs_state *st, const char *key_id,
+                      const char *nonce, int64_t expires_ms, int64_t now_ms, int64_t *retry_ms,
+                      struct cc_acs_error *e)
+{
+    _Static_assert(CC_ACS_NONCE_NEW == 0 && CC_ACS_NONCE_REPLAY == 1 && CC_ACS_NONCE_FULL == 2,
+                   "the same verdicts as cc_service_nonce_take's");
+    if (!cc_service_shared(svc)) {
+        int seen = cc_acs_nonce_seen(st, key_id, nonce, expires_ms, now_ms);
+        if (seen == CC_ACS_NONCE_FULL)
+            *retry_ms = cc_acs_nonce_retry_ms(st, key_id, now_ms);
+        return seen;
+    }
+    int verdict = CC_ACS_NONCE_REPLAY;
+    struct cc_error err;
+    cc_error_clear(&err);
+    if (cc_service_nonce_take(svc, key_id, nonce, expires_ms, now_ms, cc_acs_state_nonces(st),
+                              &verdict, retry_ms, &err)) {
+        cc_acs_error_set(e, CC_ERR_UNAVAILABLE, NULL,
+                         "The server could not check the signature nonce: %s", err.message);
+        return -1;
+    }
+    return verdict;
+}
+
 /* Authenticates a call end to end: the claim, the key (the access-key
  * check the REST API's HTTP Basic uses too, cc_auth_access_key_proof, with
  * the signature as the proof), the per-key rate, then the nonce. Returns 0
@@ -477,7 +525,7 @@ static int authenticate(struct cc_acs_state *st, struct cc_service *svc,
         }
         return -1;
     }
-    int64_t wait = cc_acs_throttle(st, out->key_id, now_ms);
+    int64_t wait = throttle(svc, st, out->key_id, now_ms);
     if (wait > 0) {
         cc_acs_error_set(e, CC_ERR_THROTTLED, "User",
                          "Request was denied due to user flow control: try again in %lld ms.",
@@ -487,15 +535,17 @@ static int authenticate(struct cc_acs_state *st, struct cc_service *svc,
     }
     /* Remembered until the timestamp leaves the window, when the clock check
      * refuses a replay by itself. */
-    int seen = cc_acs_nonce_seen(st, out->key_id, claim.nonce,
-                                 claim.time_ms + CC_ACS_SKEW_MS + 1000, now_ms);
+    int64_t retry = 0;
+    int seen = nonce_seen(svc, st, out->key_id, claim.nonce,
+                          claim.time_ms + CC_ACS_SKEW_MS + 1000, now_ms, &retry, e);
+    if (seen < 0)
+        return -1;
     if (seen == CC_ACS_NONCE_REPLAY) {
         cc_acs_error_set(e, CC_ERR_NONCE_USED, NULL,
                          "Specified signature nonce was used already.");
         return -1;
     }
     if (seen == CC_ACS_NONCE_FULL) {
-        int64_t retry = cc_acs_nonce_retry_ms(st, out->key_id, now_ms);
         cc_acs_error_set(e, CC_ERR_THROTTLED, "User",
                          "Request was denied due to user flow control: this access key has made "
                          "as many calls as its replay window holds; try again in %lld ms.",

@@ -511,6 +511,7 @@ struct cc_acs_state {
     size_t max_cap;               /* the table size that holds per_key */
     double per_ms;                /* tokens added per ms */
     double burst;
+    int64_t per_minute;
 };
 
 struct cc_acs_state *cc_acs_state_new(int64_t requests_per_minute, int64_t nonces_per_key)
@@ -520,6 +521,7 @@ struct cc_acs_state *cc_acs_state_new(int64_t requests_per_minute, int64_t nonce
     pthread_mutex_init(&st->mu, NULL);
     if (requests_per_minute < 1)
         requests_per_minute = 1;
+    st->per_minute = requests_per_minute;
     st->per_ms = (double)requests_per_minute / 60000.0;
     st->burst = (double)requests_per_minute / 6.0;
     if (st->burst < 1.0)
@@ -535,6 +537,16 @@ static void key_free(struct key_state *k)
 {
     cc_free(k->tab);
     cc_free(k);
+}
+
+int64_t cc_acs_state_rate(const struct cc_acs_state *st)
+{
+    return st->per_minute;
+}
+
+int64_t cc_acs_state_nonces(const struct cc_acs_state *st)
+{
+    return (int64_t)st->per_key;
 }
 
 void cc_acs_state_free(struct cc_acs_state *st)

@@ -108,13 +108,17 @@ int cc_acs_read_claim(const struct cc_acs_call *call, int64_t now_ms, struct cc_
 int cc_acs_signature_ok(const struct cc_acs_call *call, const struct cc_acs_claim *claim,
                         const char *secret, struct cc_acs_error *e);
 
-/* ---- replay cache and rate limit (per server) ---------------------------------------- */
+/* ---- replay cache and rate limit (per process; acs_api.c keeps them in the
+ * database instead when instances share it: cc_service_shared) ---------------------------------------- */
 struct cc_acs_state;
 /* requests_per_minute: the per-key rate of Throttling.User; bursts of ten
  * seconds' worth (at least one request) are allowed. nonces_per_key: the
  * nonces one key may have remembered at once (0: the default). */
 struct cc_acs_state *cc_acs_state_new(int64_t requests_per_minute, int64_t nonces_per_key);
 void cc_acs_state_free(struct cc_acs_state *st);
+/* Its requests_per_minute, and the nonces one key may hold. */
+int64_t cc_acs_state_rate(const struct cc_acs_state *st);
+int64_t cc_acs_state_nonces(const struct cc_acs_state *st);
 enum { CC_ACS_NONCE_NEW = 0, CC_ACS_NONCE_REPLAY = 1, CC_ACS_NONCE_FULL = 2 };
 /* Records the nonce of key_id until expires_ms. Returns CC_ACS_NONCE_NEW
  * (recorded), CC_ACS_NONCE_REPLAY when it is already recorded and has not

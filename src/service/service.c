@@ -58,6 +58,65 @@ const char *cc_service_db_backend(const struct cc_service *svc)
     return cc_store_backend(svc->store);
 }
 
+int cc_service_shared(const struct cc_service *svc)
+{
+    return cc_store_shared(svc->store);
+}
+
+/* A bucket's state: "TOKENS;LAST_MS", tokens in millionths. */
+#define MICRO 1000000
+
+struct bucket_op {
+    int64_t per_minute, now_ms;
+    int64_t wait_ms;              /* out */
+};
+
+static void bucket_fn(void *ctx, char *state, int64_t *forget_at)
+{
+    struct bucket_op *op = ctx;
+    int64_t burst = op->per_minute / 6 > 1 ? op->per_minute / 6 * MICRO : MICRO;
+    long long tokens = burst, last = op->now_ms;
+    if (sscanf(state, "%lld;%lld", &tokens, &last) != 2 || tokens < 0 || tokens > burst) {
+        tokens = burst;
+        last = op->now_ms;
+    }
+    /* per_minute * MICRO / 60000 millionths a ms */
+    if (op->now_ms > last) {
+        /* a minute refills any bucket (it holds a sixth of one) */
+        int64_t gap = op->now_ms - last < 60000 ? op->now_ms - last : 60000;
+        int64_t add = gap * op->per_minute * MICRO / 60000;
+        tokens = add > burst - tokens ? burst : tokens + add;
+        last = op->now_ms;
+    }
+    op->wait_ms = 0;
+    if (tokens >= MICRO)
+        tokens -= MICRO;
+    else
+        op->wait_ms = (MICRO - tokens) * 60000 / (op->per_minute * MICRO) + 1;
+    snprintf(state, CC_STORE_STATE_MAX, "%lld;%lld", tokens, last);
+    /* Full again by then: forgetting it changes nothing. */
+    *forget_at = last + (burst - tokens) * 60000 / (op->per_minute * MICRO) + 1;
+}
+
+enum cc_err cc_service_bucket_take(struct cc_service *svc, const char *name, int64_t per_minute,
+                                   int64_t now_ms, int64_t *wait_ms, struct cc_error *err)
+{
+    struct bucket_op op = {per_minute > 0 ? per_minute : 1, now_ms, 0};
+    enum cc_err rc = cc_store_state_update(svc->store, name, now_ms, bucket_fn, &op, err);
+    *wait_ms = rc ? 0 : op.wait_ms;
+    return rc;
+}
+
+enum cc_err cc_service_nonce_take(struct cc_service *svc, const char *scope, const char *nonce,
+                                  int64_t expires_ms, int64_t now_ms, int64_t per_key,
+                                  int *verdict, int64_t *retry_ms, struct cc_error *err)
+{
+    _Static_assert(CC_NONCE_NEW == 0 && CC_NONCE_REPLAY == 1 && CC_NONCE_FULL == 2,
+                   "service.h says the verdicts by number");
+    return cc_store_nonce_take(svc->store, scope, nonce, expires_ms, now_ms, per_key, verdict,
+                               retry_ms, err);
+}
+
 enum cc_err cc_service_require(const struct cc_caller *caller, enum cc_role need,
                                struct cc_error *err)
 {

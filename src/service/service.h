@@ -128,6 +128,22 @@ enum cc_err cc_service_retention(struct cc_service *svc, int64_t now, int64_t *m
 enum cc_err cc_service_ping(struct cc_service *svc, struct cc_error *err);
 /* The kind of database the service keeps its data in: "sqlite" or "postgres". */
 const char *cc_service_db_backend(const struct cc_service *svc);
+/* Whether several instances share the database (PostgreSQL): then the limits
+ * of the whole deployment (the Alibaba API's per-key rate and nonces) are
+ * kept in it with the two calls below, else in the caller's memory. */
+int cc_service_shared(const struct cc_service *svc);
+/* Takes one request from the token bucket named name (at most 128 bytes),
+ * kept in the database for every instance: per_minute requests a minute,
+ * at most a sixth of a minute's worth at once (at least one). *wait_ms 0
+ * when it was taken, else how long until one can be. */
+enum cc_err cc_service_bucket_take(struct cc_service *svc, const char *name, int64_t per_minute,
+                                   int64_t now_ms, int64_t *wait_ms, struct cc_error *err);
+/* Remembers nonce of scope until expires_ms in the database, scope holding
+ * per_key live nonces at the most: *verdict 0 (new), 1 (a replay through any
+ * instance) or 2 (scope is full; *retry_ms until its first nonce passes). */
+enum cc_err cc_service_nonce_take(struct cc_service *svc, const char *scope, const char *nonce,
+                                  int64_t expires_ms, int64_t now_ms, int64_t per_key,
+                                  int *verdict, int64_t *retry_ms, struct cc_error *err);
 /* The resolver the dispatcher asks for each claimed batch (outbox.c): who
  * gets what, rendered with the account's templates, robots' secrets opened
  * with the master key. svc is borrowed and must outlive the dispatcher. */

@@ -47,11 +47,14 @@ struct cc_test_send_counts {
      * (other instances' leases run out by themselves if those instances died). */       \
     X(tx, notif_release_leases,                                                            \
       (const char *owner, int64_t *released, struct cc_error *err), (owner, released, err)) \
-    /* Writes n's status, attempts, next_attempt_at and last_error, clears its lease, and \
-     * records the attempt a (may be NULL). */                                             \
+    /* Writes n's status, attempts, next_attempt_at and last_error and clears its lease, \
+     * only while owner (NULL: anyone) still holds that lease: a notification whose      \
+     * lease ran out and that another instance claimed since is left to that instance.   \
+     * Records the attempt a (may be NULL) either way: it was made. */                    \
     X(tx, notif_record,                                                                    \
-      (const struct cc_notification *n, const struct cc_attempt *a, struct cc_error *err), \
-      (n, a, err))                                                                         \
+      (const struct cc_notification *n, const struct cc_attempt *a, const char *owner,    \
+       struct cc_error *err),                                                              \
+      (n, a, owner, err))                                                                  \
     /* Cancels every pending notification of a contact. */                                 \
     X(tx, notif_cancel_contact,                                                            \
       (int64_t account_id, int64_t contact_id, int64_t now, struct cc_error *err),         \

@@ -234,7 +234,8 @@ static enum cc_err run_tx(struct pgc *c, const char *begin, cc_tx_fn fn, void *a
     return rc;
 }
 
-static enum cc_err pg_write(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err)
+static enum cc_err write_as(struct cc_store *s, const char *begin, cc_tx_fn fn, void *arg,
+                            struct cc_error *err)
 {
     struct pgc *c = cc_pg_acquire(s->impl, err);
     if (!c)
@@ -243,9 +244,20 @@ static enum cc_err pg_write(struct cc_store *s, cc_tx_fn fn, void *arg, struct c
     if (c->in_tx)
         rc = cc_error_set(err, CC_ERR_INTERNAL, NULL, "a write started inside a transaction");
     else
-        rc = run_tx(c, "BEGIN ISOLATION LEVEL SERIALIZABLE", fn, arg, CC_PG_WRITE_TRIES, err);
+        rc = run_tx(c, begin, fn, arg, CC_PG_WRITE_TRIES, err);
     cc_pg_release(c);
     return rc;
+}
+
+static enum cc_err pg_write(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err)
+{
+    return write_as(s, "BEGIN ISOLATION LEVEL SERIALIZABLE", fn, arg, err);
+}
+
+enum cc_err cc_pg_write_committed(struct cc_store *s, cc_tx_fn fn, void *arg,
+                                  struct cc_error *err)
+{
+    return write_as(s, "BEGIN ISOLATION LEVEL READ COMMITTED", fn, arg, err);
 }
 
 static enum cc_err pg_read(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err)
@@ -420,6 +432,9 @@ const struct cc_store_ops cc_pg_ops = {
     .meta_set = pg_meta_set,
     .write = pg_write,
     .read = pg_read,
+    .shared = 1,
+    .state_update = cc_pg_state_update,
+    .nonce_take = cc_pg_nonce_take,
     .thread_done = pg_thread_done,
     .accounts = &cc_pg_account_ops,
     .contacts = &cc_pg_contact_ops,

@@ -183,6 +183,19 @@ enum cc_err cc_pg_idem_get(struct pgc *c, const char *sql, int64_t account_id, c
 enum cc_err cc_pg_idem_put(struct pgc *c, const char *sql, int64_t account_id, const char *key,
                            const char *hash, int64_t id, int64_t now, struct cc_error *err);
 
+/* Like cc_store_write, in READ COMMITTED: for fn whose every statement
+ * locks what it reads (SELECT ... FOR UPDATE, INSERT ... ON CONFLICT), so
+ * that a concurrent writer is waited for instead of failing the transaction
+ * (pg.c). */
+enum cc_err cc_pg_write_committed(struct cc_store *s, cc_tx_fn fn, void *arg,
+                                  struct cc_error *err);
+/* pg_shared.c: store.h's cc_store_state_update and cc_store_nonce_take. */
+enum cc_err cc_pg_state_update(struct cc_store *st, const char *name, int64_t now_ms,
+                               cc_state_fn fn, void *ctx, struct cc_error *err);
+enum cc_err cc_pg_nonce_take(struct cc_store *st, const char *scope, const char *nonce,
+                             int64_t expires_ms, int64_t now_ms, int64_t per_key,
+                             int *verdict, int64_t *retry_ms, struct cc_error *err);
+
 /* ---- pg_migrate.c ---------------------------------------------------------------- */
 enum cc_err cc_pg_migrate(void *impl, struct cc_error *err);
 /* The schema version this binary knows for PostgreSQL. */

@@ -62,7 +62,7 @@ static const char sql_release_leases[] =
 static const char sql_notif_record[] =
     "UPDATE notifications SET status = $2, attempts = $3, next_attempt_at = $4, "
     "last_error = $5, lease_until = 0, lease_owner = '', updated_at = $6, "
-    "target = coalesce($7, target) WHERE id = $1";
+    "target = coalesce($7, target) WHERE id = $1 AND ($8::text IS NULL OR lease_owner = $8)";
 static const char sql_attempt_insert[] =
     "INSERT INTO delivery_attempts(notification_id, started_at, latency_ms, outcome, "
     "http_status, platform_code, platform_message, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
@@ -311,7 +311,8 @@ static enum cc_err tx_notif_release_leases(void *tx, const char *owner, int64_t 
 }
 
 static enum cc_err tx_notif_record(void *tx, const struct cc_notification *n,
-                                   const struct cc_attempt *a, struct cc_error *err)
+                                   const struct cc_attempt *a, const char *owner,
+                                   struct cc_error *err)
 {
     struct pgc *c = tx;
     struct pgp p;
@@ -323,6 +324,7 @@ static enum cc_err tx_notif_record(void *tx, const struct cc_notification *n,
     cc_pg_text(&p, n->last_error[0] ? n->last_error : NULL);
     cc_pg_i64(&p, n->updated_at);
     cc_pg_text(&p, n->target[0] ? n->target : NULL);
+    cc_pg_text(&p, owner);
     enum cc_err rc = cc_pg_do(c, sql_notif_record, &p, "recording a delivery", err);
     if (rc || !a)
         return rc;

@@ -151,6 +151,12 @@ enum cc_err cc_sq_write(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_er
  * certcontacts database (application_id) of the schema it now has
  * (user_version). */
 enum cc_err cc_sq_migrate(void *impl, struct cc_error *err);
+/* sqlite_shared.c: store.h's cc_store_state_update and cc_store_nonce_take. */
+enum cc_err cc_sq_state_update(struct cc_store *st, const char *name, int64_t now_ms,
+                               cc_state_fn fn, void *ctx, struct cc_error *err);
+enum cc_err cc_sq_nonce_take(struct cc_store *st, const char *scope, const char *nonce,
+                             int64_t expires_ms, int64_t now_ms, int64_t per_key,
+                             int *verdict, int64_t *retry_ms, struct cc_error *err);
 /* The schema version this binary knows: its newest migration's number. */
 int cc_sq_schema_version(void);
 

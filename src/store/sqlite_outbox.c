@@ -52,7 +52,7 @@ static const char sql_release_leases[] =
 static const char sql_notif_record[] =
     "UPDATE notifications SET status = ?2, attempts = ?3, next_attempt_at = ?4, "
     "last_error = ?5, lease_until = 0, lease_owner = '', updated_at = ?6, target = coalesce(?7, target) "
-    "WHERE id = ?1";
+    "WHERE id = ?1 AND (?8 IS NULL OR lease_owner = ?8)";
 static const char sql_attempt_insert[] =
     "INSERT INTO delivery_attempts(notification_id, started_at, latency_ms, outcome, "
     "http_status, platform_code, platform_message, reason) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
@@ -322,7 +322,8 @@ static enum cc_err tx_notif_release_leases(void *tx, const char *owner, int64_t 
 }
 
 static enum cc_err tx_notif_record(void *tx, const struct cc_notification *n,
-                                   const struct cc_attempt *a, struct cc_error *err)
+                                   const struct cc_attempt *a, const char *owner,
+                                   struct cc_error *err)
 {
     struct conn *c = tx;
     sqlite3_stmt *s = cc_sq_stmt(c, sql_notif_record, err);
@@ -337,6 +338,8 @@ static enum cc_err tx_notif_record(void *tx, const struct cc_notification *n,
     sqlite3_bind_int64(s, 6, n->updated_at);
     if (n->target[0])
         sqlite3_bind_text(s, 7, n->target, -1, SQLITE_STATIC);
+    if (owner)
+        sqlite3_bind_text(s, 8, owner, -1, SQLITE_STATIC);
     enum cc_err rc = cc_sq_step_done(c, s, "recording a delivery", err);
     if (rc || !a)
         return rc;

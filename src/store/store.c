@@ -75,6 +75,40 @@ enum cc_err cc_store_lead(struct cc_store *s, const char *job, int *leader,
     return s->ops->lead(s->impl, job, leader, err);
 }
 
+int cc_store_shared(const struct cc_store *s)
+{
+    return s->ops->shared;
+}
+
+/* The limits of the state and nonce calls, checked once for both backends. */
+static enum cc_err shared_args(const char *a, size_t amax, const char *b, size_t bmax,
+                               struct cc_error *err)
+{
+    if (!a || !a[0] || strlen(a) > amax || (b && (!b[0] || strlen(b) > bmax)))
+        return cc_error_set(err, CC_ERR_INTERNAL, NULL, "The name of a shared limit is not valid.");
+    return CC_OK;
+}
+
+enum cc_err cc_store_state_update(struct cc_store *s, const char *name, int64_t now_ms,
+                                  cc_state_fn fn, void *ctx, struct cc_error *err)
+{
+    if (shared_args(name, 128, NULL, 0, err))
+        return CC_ERR_INTERNAL;
+    return s->ops->state_update(s, name, now_ms, fn, ctx, err);
+}
+
+enum cc_err cc_store_nonce_take(struct cc_store *s, const char *scope, const char *nonce,
+                                int64_t expires_ms, int64_t now_ms, int64_t per_key,
+                                int *verdict, int64_t *retry_ms, struct cc_error *err)
+{
+    *verdict = CC_NONCE_REPLAY;
+    *retry_ms = 0;
+    if (shared_args(scope, 64, nonce, 128, err))
+        return CC_ERR_INTERNAL;
+    return s->ops->nonce_take(s, scope, nonce, expires_ms, now_ms, per_key > 0 ? per_key : 1,
+                              verdict, retry_ms, err);
+}
+
 const char *cc_store_backend(const struct cc_store *s)
 {
     return s->ops->name;

@@ -108,6 +108,36 @@ enum cc_err cc_store_migrate(struct cc_store *s, struct cc_error *err);
  * each wake-up and sleep CC_LEADER_POLL_MS when they do not lead. */
 enum cc_err cc_store_lead(struct cc_store *s, const char *job, int *leader,
                           struct cc_error *err);
+/* ---- limits of the whole deployment (shared.c of each backend) -----------
+ * Whether several processes may share this database (PostgreSQL): then the
+ * limits that must hold for the whole deployment (a robot's rate, an access
+ * key's rate and nonces) are kept in it with the two calls below; with
+ * SQLite one process owns the database and keeps them in memory. */
+int cc_store_shared(const struct cc_store *s);
+/* The largest state cc_store_state_update keeps, with its NUL. */
+#define CC_STORE_STATE_MAX 4096
+/* Changes the state in place (a NUL-terminated string of at most
+ * CC_STORE_STATE_MAX - 1 bytes; "" when there is none yet) and sets
+ * *forget_at, the time (ms) after which the state may be dropped. Called
+ * with the state's row locked against every other process; called again
+ * when the store runs the transaction again, so it must work from the state
+ * alone (what it tells its caller is what its last call said). */
+typedef void (*cc_state_fn)(void *ctx, char *state, int64_t *forget_at);
+/* Runs fn on the state named name (at most 128 bytes) under its row lock,
+ * and keeps what fn left. States past their forget_at are dropped now and
+ * then. */
+enum cc_err cc_store_state_update(struct cc_store *s, const char *name, int64_t now_ms,
+                                  cc_state_fn fn, void *ctx, struct cc_error *err);
+/* Remembers nonce (at most 128 bytes) of scope (at most 64) until
+ * expires_ms, atomically across processes: *verdict CC_NONCE_NEW when it
+ * was not in use (or its time had passed), CC_NONCE_REPLAY when a live one
+ * was there already, CC_NONCE_FULL when scope holds per_key live nonces
+ * already (then *retry_ms is the time until its first one passes). Nonces
+ * past their time are dropped now and then. */
+enum { CC_NONCE_NEW = 0, CC_NONCE_REPLAY = 1, CC_NONCE_FULL = 2 };
+enum cc_err cc_store_nonce_take(struct cc_store *s, const char *scope, const char *nonce,
+                                int64_t expires_ms, int64_t now_ms, int64_t per_key,
+                                int *verdict, int64_t *retry_ms, struct cc_error *err);
 /* The backend's name: "sqlite" or "postgres". */
 const char *cc_store_backend(const struct cc_store *s);
 /* CC_OK when the database answers a trivial query. */

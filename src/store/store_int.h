@@ -46,6 +46,12 @@ struct cc_store_ops {
     enum cc_err (*write)(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err);
     enum cc_err (*read)(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err);
     void (*thread_done)(void *impl);
+    int shared;
+    enum cc_err (*state_update)(struct cc_store *s, const char *name, int64_t now_ms,
+                                cc_state_fn fn, void *ctx, struct cc_error *err);
+    enum cc_err (*nonce_take)(struct cc_store *s, const char *scope, const char *nonce,
+                              int64_t expires_ms, int64_t now_ms, int64_t per_key,
+                              int *verdict, int64_t *retry_ms, struct cc_error *err);
 
     const struct cc_store_account_ops *accounts;
     const struct cc_store_contact_ops *contacts;

@@ -5,6 +5,8 @@
 //   - 21 concurrent creates of one email, spread over the three: one 201,
 //     twenty 409 AlreadyExists.Email;
 //   - a key disabled through one instance is refused by the others at once;
+//   - the Alibaba API: a signed call replayed to another instance is refused
+//     (SignatureNonceUsed), and an access key's rate holds for all three;
 //   - events posted to all three while one is killed (kill -9): every
 //     acknowledged event is there afterwards and every notification reaches
 //     its robot, once by its idempotency key (DingTalk's msgUuid);
@@ -18,8 +20,9 @@ import path from 'node:path';
 
 import {
   BACKEND, api, assertOk, cleanUp, createAccount, createKey, dbQuery, dbUrl, makeDataDir,
-  removeDir, startServer, uniqueMobile, waitFor,
+  raw, removeDir, show, startServer, uniqueMobile, waitFor,
 } from './lib/harness.mjs';
+import { terraformRequest } from './lib/alibaba.mjs';
 import { startRobots, dingtalkWebhookUrl } from './lib/robots.mjs';
 
 const skip = BACKEND !== 'postgres' ? 'several instances share a PostgreSQL database' : false;
@@ -33,6 +36,7 @@ after(() => cleanUp([
 ]));
 
 const LEASE_S = 5;
+const ACS_RATE = 60; // a key's calls a minute: 10 at once (ten seconds' worth)
 
 async function kill9(s) {
   s.proc.kill('SIGKILL');
@@ -48,13 +52,18 @@ test('three instances on one database behave as one service', { skip }, async ()
   const url = dbUrl(dirs[0]);
   const key = crypto.randomBytes(32).toString('hex') + '\n';
   for (const d of dirs) fs.writeFileSync(path.join(d, 'master.key'), key, { mode: 0o600 });
-  const env = { ...robots.env(), CERTCONTACTS_DELIVERY_LEASE_S: String(LEASE_S), CERTCONTACTS_RETRY_SCHEDULE: '1,1,1' };
+  const env = {
+    ...robots.env(), CERTCONTACTS_DELIVERY_LEASE_S: String(LEASE_S), CERTCONTACTS_RETRY_SCHEDULE: '1,1,1',
+    CERTCONTACTS_ACS_REQUESTS_PER_MINUTE: String(ACS_RATE),
+  };
 
   // started together on an empty database: migrated once
   servers.push(...await Promise.all(dirs.map((d) => startServer(d, { args: ['--db', url], env }))));
   const migrated = servers.flatMap((s) => s.lines.filter((l) => l.msg === 'migration applied'));
-  assert.equal(migrated.length, 1, JSON.stringify(migrated));
-  assert.equal(dbQuery(dirs[0], 'SELECT count(*) FROM schema_migrations').trim(), '1');
+  const names = migrated.map((l) => l.migration);
+  assert.ok(names.length >= 2, JSON.stringify(migrated));
+  assert.equal(new Set(names).size, names.length, `a migration applied twice: ${names}`);
+  assert.equal(dbQuery(dirs[0], 'SELECT count(*) FROM schema_migrations').trim(), String(names.length));
   const admin = createAccount(dirs[0]); // the data dir's database is the shared one
 
   // uniqueness across instances
@@ -70,6 +79,29 @@ test('three instances on one database behave as one service', { skip }, async ()
   for (const s of servers) assertOk(await api(s, 'GET', '/v1/contacts?page_size=1', { key: ro }), 200);
   assertOk(await api(servers[2], 'POST', `/v1/keys/${ro.access_key_id}/disable`, { key: admin, json: {} }), 200);
   for (const s of servers) assert.equal((await api(s, 'GET', '/v1/contacts?page_size=1', { key: ro })).status, 401);
+
+  // the Alibaba API: a nonce is used once across the three
+  const send = (s, r) => raw(s, 'POST', r.path, { headers: r.headers, body: r.body });
+  const captured = terraformRequest(admin, 'ListContact', {});
+  assert.equal((await send(servers[0], captured)).status, 200);
+  for (const s of servers.slice(1)) {
+    const r = await send(s, captured);
+    assert.equal(r.status, 400, show(r));
+    assert.equal(r.json.Code, 'SignatureNonceUsed');
+  }
+  // ... and a key's rate is the deployment's: 10 at once over all three, not 10 each
+  const caller = createKey(dirs[0], admin.account_id, 'readonly');
+  let ok = 0, throttled = 0;
+  for (let i = 0; i < 24; i++) {
+    const r = await send(servers[i % 3], terraformRequest(caller, 'ListContact', {}));
+    if (r.status === 200) ok++;
+    else {
+      assert.equal(r.json?.Code, 'Throttling.User', show(r));
+      throttled++;
+    }
+  }
+  assert.ok(ok >= 10 && ok <= 13, `${ok} calls of 24 passed (10 at once, one a second more)`);
+  assert.equal(ok + throttled, 24);
 
   // events to all three; one is killed half-way
   const targets = [];

@@ -214,13 +214,14 @@ static void claim_skips_locked_rows(void **state)
 struct record {
     struct cc_notification n;
     struct cc_attempt a;
+    const char *owner;
     int64_t purged;
 };
 
 static enum cc_err record_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
     struct record *r = arg;
-    return cc_tx_notif_record(tx, &r->n, &r->a, err);
+    return cc_tx_notif_record(tx, &r->n, &r->a, r->owner, err);
 }
 
 static enum cc_err resend_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
@@ -255,9 +256,23 @@ static void delivery_log_roundtrip(void **state)
     r->a.http_status = 500;
     cc_strlcpy(r->a.reason, "refused", sizeof r->a.reason);
     struct cc_error err;
+    /* an instance whose lease passed to instance-b records its attempt, not
+     * the outcome: the notification is b's */
+    r->owner = "instance-a";
+    assert_int_equal(cc_store_write(t->f.store, record_tx, r, &err), CC_OK);
+    struct cc_notification *got = cc_calloc(1, sizeof *got);
+    assert_int_equal(cc_store_notif_get(t->f.store, r->n.account_id, r->n.id, got, &err), CC_OK);
+    assert_string_equal(got->status, "pending");
+    assert_true(got->lease_until > 0);
+    struct cc_attempt *at = NULL;
+    size_t na = 0;
+    assert_int_equal(cc_store_attempts_list(t->f.store, r->n.id, &at, &na, &err), CC_OK);
+    assert_int_equal(na, 1);
+    cc_free(at);
+    at = NULL;
+    r->owner = "instance-b";
     assert_int_equal(cc_store_write(t->f.store, record_tx, r, &err), CC_OK);
 
-    struct cc_notification *got = cc_calloc(1, sizeof *got);
     assert_int_equal(cc_store_notif_get(t->f.store, r->n.account_id, r->n.id, got, &err), CC_OK);
     assert_string_equal(got->status, "failed");
     assert_string_equal(got->last_error, "refused");
@@ -268,10 +283,8 @@ static void delivery_log_roundtrip(void **state)
                      CC_ERR_NOT_FOUND);
     cc_free(got);
 
-    struct cc_attempt *at = NULL;
-    size_t na = 0;
     assert_int_equal(cc_store_attempts_list(t->f.store, r->n.id, &at, &na, &err), CC_OK);
-    assert_int_equal(na, 1);
+    assert_int_equal(na, 2);
     assert_int_equal(at[0].http_status, 500);
     assert_string_equal(at[0].reason, "refused");
     cc_free(at);
@@ -305,6 +318,7 @@ static void delivery_log_roundtrip(void **state)
     assert_int_equal(r->purged, 0);
     cc_strlcpy(r->n.status, "delivered", sizeof r->n.status);
     r->n.last_error[0] = '\0';
+    r->owner = NULL; /* not claimed again: recorded as by anyone */
     assert_int_equal(cc_store_write(t->f.store, record_tx, r, &err), CC_OK);
     r->n.updated_at = t->now + 1001;
     assert_int_equal(cc_store_write(t->f.store, purge_tx, r, &err), CC_OK);

@@ -2,15 +2,20 @@
  * test_store.c — the store's key generation: it stays put while nothing
  * touches an access key, and moves when a key is disabled by another store
  * on the same database (as the CLI does from another process), so the
- * service's key cache knows it is stale.
+ * service's key cache knows it is stale. And the limits of a whole
+ * deployment (store.h's shared states and nonces), on either backend: exact
+ * under threads and across two stores on one database, as two instances are.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <pthread.h>
 
 #include <cmocka.h>
 
+#include "delivery/delivery_int.h"
 #include "service_fixture.h"
 #include "store/store.h"
 
@@ -61,10 +66,204 @@ static void test_key_generation(void **state)
     assert_int_equal(svc_fixture_close(&f), 0);
 }
 
+/* ---- shared states and nonces ---------------------------------------------- */
+static void add_one(void *ctx, char *state, int64_t *forget_at)
+{
+    (void)ctx;
+    snprintf(state, CC_STORE_STATE_MAX, "%d", atoi(state) + 1);
+    *forget_at = INT64_MAX / 2;
+}
+
+struct adder {
+    struct cc_store *store;
+    int failed;
+};
+
+static void *add_many(void *arg)
+{
+    struct adder *a = arg;
+    struct cc_error err;
+    for (int i = 0; i < 25; i++)
+        if (cc_store_state_update(a->store, "counter", 1000, add_one, NULL, &err))
+            a->failed++;
+    cc_store_thread_done(a->store);
+    return NULL;
+}
+
+static void read_state(void *ctx, char *state, int64_t *forget_at)
+{
+    cc_strlcpy(ctx, state, 32);
+    *forget_at = INT64_MAX / 2;
+}
+
+/* Six threads over two stores on one database add 25 each: every one counts. */
+static void test_state_update_exact(void **state)
+{
+    (void)state;
+    struct svc_fixture f;
+    struct cc_error err;
+    assert_int_equal(svc_fixture_open(&f, 0), 0);
+    struct cc_store_config sc = {.url = f.url, .busy_timeout_ms = 5000, .max_batch = 256};
+    struct cc_store *other;
+    assert_int_equal(cc_store_open(&sc, &other, &err), CC_OK);
+    pthread_t t[6];
+    struct adder a[6];
+    for (int i = 0; i < 6; i++) {
+        a[i] = (struct adder){i % 2 ? other : f.store, 0};
+        assert_int_equal(pthread_create(&t[i], NULL, add_many, &a[i]), 0);
+    }
+    for (int i = 0; i < 6; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(a[i].failed, 0);
+    }
+    char got[32] = "";
+    assert_int_equal(cc_store_state_update(f.store, "counter", 1000, read_state, got, &err),
+                     CC_OK);
+    assert_string_equal(got, "150");
+    /* A name past its limit is refused, nothing written. */
+    char longname[200];
+    memset(longname, 'n', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    assert_int_not_equal(cc_store_state_update(f.store, longname, 1000, add_one, NULL, &err),
+                         CC_OK);
+    cc_store_close(other);
+    cc_store_thread_done(f.store);
+    assert_int_equal(svc_fixture_close(&f), 0);
+}
+
+static void test_nonce_take(void **state)
+{
+    (void)state;
+    struct svc_fixture f;
+    struct cc_error err;
+    assert_int_equal(svc_fixture_open(&f, 0), 0);
+    struct cc_store_config sc = {.url = f.url, .busy_timeout_ms = 5000, .max_batch = 256};
+    struct cc_store *other;
+    assert_int_equal(cc_store_open(&sc, &other, &err), CC_OK);
+    int fresh = -1;
+    int64_t retry = -1;
+    assert_int_equal(cc_store_nonce_take(f.store, "K1", "n-1", 5000, 1000, 100, &fresh, &retry, &err), CC_OK);
+    assert_int_equal(fresh, CC_NONCE_NEW);
+    /* the same nonce through the other store (another instance): a replay */
+    assert_int_equal(cc_store_nonce_take(other, "K1", "n-1", 5000, 2000, 100, &fresh, &retry, &err), CC_OK);
+    assert_int_equal(fresh, CC_NONCE_REPLAY);
+    /* another key's nonce of the same text is its own */
+    assert_int_equal(cc_store_nonce_take(other, "K2", "n-1", 5000, 2000, 100, &fresh, &retry, &err), CC_OK);
+    assert_int_equal(fresh, CC_NONCE_NEW);
+    /* once its time has passed it may be used again (the clock check guards it then) */
+    assert_int_equal(cc_store_nonce_take(f.store, "K1", "n-1", 9000, 5000, 100, &fresh, &retry, &err), CC_OK);
+    assert_int_equal(fresh, CC_NONCE_NEW);
+    assert_int_equal(cc_store_nonce_take(f.store, "K1", "n-1", 9000, 6000, 100, &fresh, &retry, &err), CC_OK);
+    assert_int_equal(fresh, CC_NONCE_REPLAY);
+    /* a key holds per_key live nonces: then new ones wait for the first to pass */
+    for (int i = 0; i < 3; i++) {
+        char n[16];
+        snprintf(n, sizeof n, "m-%d", i);
+        assert_int_equal(cc_store_nonce_take(i % 2 ? other : f.store, "K3", n, 7000 + i, 6000, 3,
+                                             &fresh, &retry, &err), CC_OK);
+        assert_int_equal(fresh, CC_NONCE_NEW);
+    }
+    assert_int_equal(cc_store_nonce_take(other, "K3", "m-3", 9000, 6500, 3, &fresh, &retry, &err),
+                     CC_OK);
+    assert_int_equal(fresh, CC_NONCE_FULL);
+    assert_int_equal(retry, 500);
+    assert_int_equal(cc_store_nonce_take(other, "K3", "m-1", 9000, 6500, 3, &fresh, &retry, &err),
+                     CC_OK);
+    assert_int_equal(fresh, CC_NONCE_REPLAY);
+    assert_int_equal(cc_store_nonce_take(other, "K3", "m-3", 9000, 7000, 3, &fresh, &retry, &err),
+                     CC_OK);
+    assert_int_equal(fresh, CC_NONCE_NEW);
+    cc_store_close(other);
+    cc_store_thread_done(f.store);
+    assert_int_equal(svc_fixture_close(&f), 0);
+}
+
+/* Two limiters on one database, as two instances: DingTalk's 20 a minute
+ * holds for both together, and a block one of them learns holds for both. */
+static void test_limiter_shared(void **state)
+{
+    (void)state;
+    struct svc_fixture f;
+    struct cc_error err;
+    assert_int_equal(svc_fixture_open(&f, 0), 0);
+    struct cc_store_config sc = {.url = f.url, .busy_timeout_ms = 5000, .max_batch = 256};
+    struct cc_store *other;
+    assert_int_equal(cc_store_open(&sc, &other, &err), CC_OK);
+    struct cc_limiter *a = cc_limiter_new(100), *b = cc_limiter_new(100);
+    cc_limiter_share(a, f.store);
+    cc_limiter_share(b, other);
+    const char *url = "https://oapi.dingtalk.com/robot/send?access_token=shared";
+    int64_t t0 = 1700000000000;
+    int sent = 0;
+    for (int i = 0; i < 30; i++)
+        sent += cc_limiter_reserve(i % 2 ? b : a, CC_WEBHOOK_DINGTALK, url, t0 + i) == 0;
+    assert_int_equal(sent, 20);
+    /* the 21st may go a minute (and the margin) after the first */
+    int64_t at = cc_limiter_reserve(a, CC_WEBHOOK_DINGTALK, url, t0 + 100);
+    assert_true(at >= t0 + 60000 && at <= t0 + 62000);
+    assert_int_equal(cc_limiter_reserve(b, CC_WEBHOOK_DINGTALK, url, at + 1), 0);
+    /* the state is kept under the URL's hash: nothing of its token */
+    char probe[64] = "";
+    char name[80], hex[65];
+    cc_sha256_hex(url, strlen(url), hex);
+    snprintf(name, sizeof name, "robot:%s", hex);
+    assert_int_equal(cc_store_state_update(f.store, name, t0, read_state, probe, &err), CC_OK);
+    assert_non_null(strchr(probe, ';'));
+    /* a block learnt by one holds for the other */
+    const char *url2 = "https://oapi.dingtalk.com/robot/send?access_token=blocked";
+    cc_limiter_block(a, CC_WEBHOOK_DINGTALK, url2, t0 + 600000, t0);
+    assert_int_equal(cc_limiter_reserve(b, CC_WEBHOOK_DINGTALK, url2, t0 + 1), t0 + 600000);
+    assert_int_equal(cc_limiter_reserve(b, CC_WEBHOOK_DINGTALK, url2, t0 + 600001), 0);
+    cc_limiter_free(a);
+    cc_limiter_free(b);
+    cc_store_close(other);
+    cc_store_thread_done(f.store);
+    assert_int_equal(svc_fixture_close(&f), 0);
+}
+
+/* The service's token bucket in the database: 60 a minute takes 10 at
+ * once, then one a second. */
+static void test_bucket(void **state)
+{
+    (void)state;
+    struct svc_fixture f;
+    struct cc_error err;
+    assert_int_equal(svc_fixture_open(&f, 0), 0);
+    int64_t t0 = 1700000000000, wait = -1;
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal(cc_service_bucket_take(f.svc, "acs-key:K", 60, t0, &wait, &err), CC_OK);
+        assert_int_equal(wait, 0);
+    }
+    assert_int_equal(cc_service_bucket_take(f.svc, "acs-key:K", 60, t0, &wait, &err), CC_OK);
+    assert_true(wait > 0 && wait <= 1001);
+    assert_int_equal(cc_service_bucket_take(f.svc, "acs-key:K", 60, t0 + 1000, &wait, &err),
+                     CC_OK);
+    assert_int_equal(wait, 0);
+    assert_int_equal(cc_service_bucket_take(f.svc, "acs-key:K", 60, t0 + 1000, &wait, &err),
+                     CC_OK);
+    assert_true(wait > 0);
+    /* another bucket is its own; a long pause fills one up (to 10, not more) */
+    assert_int_equal(cc_service_bucket_take(f.svc, "acs-key:L", 60, t0, &wait, &err), CC_OK);
+    assert_int_equal(wait, 0);
+    int taken = 0;
+    for (int i = 0; i < 12; i++) {
+        assert_int_equal(cc_service_bucket_take(f.svc, "acs-key:K", 60, t0 + 86400000, &wait,
+                                                &err), CC_OK);
+        taken += wait == 0;
+    }
+    assert_int_equal(taken, 10);
+    cc_store_thread_done(f.store);
+    assert_int_equal(svc_fixture_close(&f), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_key_generation),
+        cmocka_unit_test(test_state_update_exact),
+        cmocka_unit_test(test_nonce_take),
+        cmocka_unit_test(test_limiter_shared),
+        cmocka_unit_test(test_bucket),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
