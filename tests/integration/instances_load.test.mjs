@@ -5,7 +5,7 @@
 //     create contacts with DingTalk (some signed), Lark (signed) and WeCom
 //     robots and verified emails, post certificate events to them, read the
 //     contacts back through another instance and rename them;
-//   - nine seconds in, the instance that runs the reminders is killed
+//   - eleven seconds in, the instance that runs the reminders is killed
 //     (kill -9) and started again some seconds later; the load goes on;
 //   - afterwards every acknowledged write is there (read through another
 //     instance), every notification of every acknowledged event reached its
@@ -34,7 +34,7 @@ import { startSmtpSink, smtpSinkEnv, codeFromMail } from './lib/sinks.mjs';
 const skip = BACKEND !== 'postgres' ? 'several instances share a PostgreSQL database' : false;
 
 const LOAD_MS = 20000; // the load stops by itself
-const KILL_AT_MS = 9000; // into the load
+const KILL_AT_MS = 11000; // into the load
 const RESTART_AFTER_MS = 5000; // after the kill
 const CLIENTS = 6;
 const LEASE_S = 5;
@@ -141,7 +141,7 @@ test('three instances under load, the reminders leader killed: nothing acknowled
   // whose 10-day point comes a few seconds on, each with a robot of its own,
   // written through the instances that do not run the scheduler.
   const t0 = Date.now();
-  for (const [i, dueIn] of [2500, 4000, 12000, 14000, 16000, 18000].entries()) {
+  for (const [i, dueIn] of [2500, 4000, 14000, 15500, 17000, 18500].entries()) {
     const rid = robots.register('dingtalk', null, {});
     const s = others[i % 2];
     const c = assertOk(await api(s, 'POST', '/v1/contacts', {
@@ -170,7 +170,7 @@ test('three instances under load, the reminders leader killed: nothing acknowled
     while (Date.now() < loadEnd) {
       const i = seq++;
       const platform = i % 6 === 4 ? 'lark' : i % 6 === 5 ? 'wecom' : 'dingtalk';
-      const secret = i % 3 === 0 ? `SEC${crypto.randomBytes(8).toString('hex')}` : undefined;
+      const secret = platform === 'lark' || i % 3 === 0 ? `SEC${crypto.randomBytes(8).toString('hex')}` : undefined;
       // half the robots answer slowly: messages are on the wire when the instance dies
       const rid = robots.register(platform, null, { secret, keywords: platform === 'wecom' ? undefined : ['certificate'], delayMs: (i >> 1) % 2 ? 150 : 0 });
       const hook = platform === 'lark' ? larkWebhookUrl(rid) : platform === 'wecom' ? wecomWebhookUrl(rid) : dingtalkWebhookUrl(rid);
@@ -280,11 +280,12 @@ test('reminders due around the kill: the scheduler moves to a survivor, each rem
 
 test('reminders are raised on time when written through an instance that does not run the scheduler', { skip }, async () => {
   // before the kill by the leader, after it by the survivor once it took
-  // over; within 5 s (instances ask for the lead every 3 s, and a write the
-  // database refused for concurrent ones is tried again a second later)
+  // over; within 7 s (instances ask for the lead every 3 s, and raising
+  // reminders the database refused for concurrent writes is tried again a
+  // second later)
   for (const r of reminders) {
     assert.ok(r.raised, `certificate ${r.cert} has no reminder`);
-    const by = (r.due < killedAt ? r.due : Math.max(r.due, takeover)) + 5000;
+    const by = (r.due < killedAt ? r.due : Math.max(r.due, takeover)) + 7000;
     assert.ok(r.raised <= by, `certificate ${r.cert}: reminder due ${new Date(r.due).toISOString()} raised ${new Date(r.raised).toISOString()} (the leader killed ${new Date(killedAt).toISOString()}, a survivor took over ${new Date(takeover).toISOString()})`);
   }
 });
