@@ -7,6 +7,8 @@
 #   make test       install missing packages, run every suite, then again
 #                   under ASan+UBSan; ends with "N passed, N failed"
 #   make bench      benchmarks against floors measured in the same run
+#                   (BENCH_DB=postgres: the same on a durable PostgreSQL of
+#                   its own, with PostgreSQL's floors and 1 vs 3 instances)
 #   make bench-delivery  notification delivery rate and latency against a
 #                   bare libcurl-multi floor
 #   make torture    20 cycles of kill -9 during writes and deliveries; prints

@@ -1,12 +1,14 @@
 # common.sh — what bench/run.sh and bench/delivery.sh share: a temporary
-# directory removed on exit, every started process stopped on exit, the
-# build of bench helpers with the Makefile's warnings, and the checks for
-# missing tools. Sourced (not run) after the caller has cd'd to the repo root
-# and set NAME (for messages), BIN and LIBCC.
+# directory removed on exit, every started process (and the PostgreSQL
+# cluster of pg_start) stopped on exit, the build of bench helpers with the
+# Makefile's warnings, and the checks for missing tools. Sourced (not run)
+# after the caller has cd'd to the repo root and set NAME (for messages), BIN
+# and LIBCC.
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/$NAME.XXXXXX") || exit 1
 PIDS=""
 FAILED=0
+PGDIR=""
 
 # Stops a process this script started: TERM, then KILL after 10 s.
 stop_pid() {
@@ -29,6 +31,10 @@ cleanup() {
         stop_pid "$p"
     done
     PIDS=""
+    if [ -n "$PGDIR" ]; then
+        sh scripts/pg-test.sh stop "$PGDIR"
+        PGDIR=""
+    fi
     if [ "${BENCH_KEEP:-0}" = 1 ]; then
         echo "kept $T"
     else
@@ -72,6 +78,22 @@ build() { # name, libraries...
         cat "$T/build-$name.log" >&2
         exit 1
     }
+}
+
+# pg_start: a durable PostgreSQL cluster of its own in $T/pg (fsync on,
+# synchronous_commit on: scripts/pg-test.sh without "fast"), stopped by
+# cleanup; sets PG_URL (postgres://cc@127.0.0.1:PORT/). As root the cluster
+# runs as nobody, who must be able to pass through $T. Returns 1 when it
+# did not start (its output in $T/pg-start.txt).
+pg_start() {
+    chmod 711 "$T"
+    PGDIR=$T/pg
+    PG_URL=$(sh scripts/pg-test.sh start "$PGDIR" 0 2>"$T/pg-start.txt") && [ -n "$PG_URL" ]
+}
+
+# pg_db NAME: creates database NAME in the cluster of pg_start and prints its URL.
+pg_db() {
+    sh scripts/pg-test.sh createdb "$PG_URL" "$1" 2>>"$T/pg-start.txt" && printf '%s%s\n' "$PG_URL" "$1"
 }
 
 # await_server DIR: after "$BIN serve" was started in the background with its

@@ -10,6 +10,11 @@
 -- fewer than 10^7 requests (10 threads at most). The email is made from the
 -- same digits. Mobiles start with 199, which bench/seed.c never uses, so
 -- this can also run against a seeded account.
+--
+-- Several wrk processes at once against one database (bench/run.sh's
+-- instances figure) give each its own CC_POST_TID0, the id of its first
+-- thread (default 0), and the same CC_POST_BASE (default: random per run),
+-- so that their threads' ranges stay apart as well.
 local auth = os.getenv("CC_AUTH")
 if not auth or auth == "" then
    error("post.lua: set CC_AUTH to base64(key_id:secret)")
@@ -17,8 +22,8 @@ end
 
 -- setup() runs in the main Lua state, once per wrk thread, before any
 -- request; thread:set() makes tid and base globals of that thread's state.
-local threads = 0
-local run_base = nil
+local threads = tonumber(os.getenv("CC_POST_TID0") or "") or 0
+local run_base = tonumber(os.getenv("CC_POST_BASE") or "")
 
 function setup(thread)
    if run_base == nil then

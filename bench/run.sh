@@ -17,13 +17,26 @@
 #             time to raise 10 000 reminders due at once (bench/reminders.sh).
 # See bench/README.md for what each figure means.
 #
+# BENCH_DB=postgres runs the same figures with certcontacts on PostgreSQL: the
+# script starts a durable cluster of its own (scripts/pg-test.sh, fsync and
+# synchronous_commit on), one database per server, and measures PostgreSQL's
+# floors in the same run (bench/floor_pg.c over libpq): floor B-pg, durable
+# single-row commits/s on one connection (and on BENCH_PG_CONNS connections,
+# where PostgreSQL's group commit helps), the floor of POST; floor C-pg, point
+# SELECTs by primary key per second (one and BENCH_PG_CONNS connections).
+# It adds the throughput of 1 against 3 instances on one database, and skips
+# the reminder figures (bench/reminders.sh seeds with sqlite3).
+#
 # Every server runs in a fresh temporary directory on 127.0.0.1 and is
 # stopped on exit; the directory is removed. A figure that misses its target
 # is reported, never fatal: the script exits 0 unless a step could not run.
 #
 # Environment knobs (defaults in brackets): BENCH_CONTACTS [1000000],
 # BENCH_SECONDS per wrk run [8], BENCH_SEARCH_SECONDS per keyword [4],
-# BENCH_THREADS wrk threads [2], BENCH_KEEP=1 keeps the temporary directory.
+# BENCH_THREADS wrk threads [2], BENCH_KEEP=1 keeps the temporary directory,
+# BENCH_DB sqlite|postgres [sqlite], BENCH_PG_CONNS connections of the
+# many-connection PostgreSQL floors [16], BENCH_PG_FLOOR_SECONDS per
+# PostgreSQL floor [5].
 
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -36,6 +49,16 @@ SDUR=${BENCH_SEARCH_SECONDS:-4}
 WT=${BENCH_THREADS:-2}
 CONNS=64
 SERVER_THREADS=4 # certcontacts' default --threads; floor A uses the same
+DB_KIND=${BENCH_DB:-sqlite}
+PG_CONNS=${BENCH_PG_CONNS:-16}
+PG_FSECS=${BENCH_PG_FLOOR_SECONDS:-5}
+case "$DB_KIND" in
+sqlite | postgres) ;;
+*)
+    echo "bench: BENCH_DB must be sqlite or postgres, not $DB_KIND" >&2
+    exit 2
+    ;;
+esac
 
 T0=$(date +%s)
 NAME=bench
@@ -50,19 +73,32 @@ build floor_sqlite -lsqlite3
 build latency
 # shellcheck disable=SC2086
 build seed "$LIBCC" $LIBS
+if [ "$DB_KIND" = postgres ]; then
+    need psql postgresql-client
+    need pg_config libpq-dev
+    build floor_pg -isystem "$(pg_config --includedir)" -lpq
+fi
 
 # ---- helpers ---------------------------------------------------------------------
 
-# start_server DIR: starts certcontacts on a free port with its data in
-# DIR/data; sets SRV_PID, PORT, AUTH (base64 of the admin key id:secret).
-start_server() {
+# start_instance DIR [DB_URL]: starts certcontacts on a free port with its
+# data in DIR/data and its database at DB_URL (default: SQLite in DIR/data);
+# sets SRV_PID and PORT.
+start_instance() {
     d=$1
     mkdir -p "$d"
-    "$BIN" serve --data-dir "$d/data" --listen 127.0.0.1:0 --threads "$SERVER_THREADS" \
+    if [ -n "${2:-}" ]; then set -- --db "$2"; else set --; fi
+    "$BIN" serve --data-dir "$d/data" "$@" --listen 127.0.0.1:0 --threads "$SERVER_THREADS" \
         --max-contacts-per-account 2000000 --max-connections-per-address 1000000 >"$d/stdout" 2>>"$d/stderr" &
     SRV_PID=$!
     PIDS="$PIDS $SRV_PID"
-    await_server "$d" || return 1
+    await_server "$d"
+}
+
+# start_server DIR [DB_URL]: start_instance on a new database, which creates
+# the admin key; sets AUTH (base64 of the admin key id:secret) too.
+start_server() {
+    start_instance "$@" || return 1
     if [ -z "$kid" ] || [ -z "$ksecret" ]; then
         echo "bench: certcontacts printed no admin key" >&2
         return 1
@@ -84,6 +120,12 @@ run_wrk() {
     else
         wrk -t"$WT" -c"$c" -d"${s}s" --timeout 10s "$url" >"$out" 2>&1
     fi
+    wrk_rate "$out"
+}
+
+# wrk_rate OUT: RATE and NOTE from wrk's output in OUT; 1 when it has no rate.
+wrk_rate() {
+    out=$1
     RATE=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$out")
     NOTE=""
     non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$out")
@@ -103,6 +145,32 @@ verdict() { # condition-as-awk-expression → "met" or "MISSED"
 
 echo "machine: $(nproc) cores ($(uname -m), $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)), $(awk '/^MemTotal:/ { printf "%.0f GB RAM", $2 / 1048576 }' /proc/meminfo)"
 echo "load: wrk -t$WT from a second process on 127.0.0.1, ${DUR} s per run after a 1 s warm-up; servers use $SERVER_THREADS HTTP threads"
+
+# ---- PostgreSQL: a durable cluster of the script's own -------------------------------
+DB_GET="" DB_SEARCH="" DB_FLOOR=""
+if [ "$DB_KIND" = postgres ]; then
+    if ! pg_start; then
+        cannot "PostgreSQL" "$(tail -n 5 "$T/pg-start.txt")"
+        exit 1
+    fi
+    if ! { DB_GET=$(pg_db get) && DB_SEARCH=$(pg_db search) && DB_FLOOR=$(pg_db floor); }; then
+        cannot "PostgreSQL" "createdb: $(tail -n 3 "$T/pg-start.txt")"
+        exit 1
+    fi
+    echo "postgres: $(psql "${PG_URL}postgres" -qAt -c "SELECT 'PostgreSQL ' || current_setting('server_version') || ', fsync=' || current_setting('fsync') || ', synchronous_commit=' || current_setting('synchronous_commit') || ', shared_buffers=' || current_setting('shared_buffers')" 2>&1), a cluster of its own on 127.0.0.1 (scripts/pg-test.sh) on the same disk; certcontacts with --db postgres://... and the default --db-pool-size 10, one database per server"
+fi
+
+# pg_floor LABEL insert|select CONNECTIONS: runs bench/floor_pg on the floor
+# database; sets FLOOR (per second, empty when it failed) and prints LABEL's line.
+pg_floor() {
+    FLOOR=""
+    if "$BB/floor_pg" "$DB_FLOOR" "$2" "$PG_FSECS" "$3" >"$T/floor-pg.txt" 2>&1; then
+        FLOOR=$(awk '{ print $1; exit }' "$T/floor-pg.txt")
+        echo "$1: $FLOOR ${4}/s ($(sed -n 's/^[0-9]* per s (\(.*\))$/\1/p' "$T/floor-pg.txt"))"
+    else
+        cannot "$1" "$(tail -n 1 "$T/floor-pg.txt")"
+    fi
+}
 
 # ---- floor A and GET ---------------------------------------------------------------
 "$BB/floor_mhd" --threads "$SERVER_THREADS" >"$T/floor_mhd.out" 2>&1 &
@@ -129,20 +197,30 @@ else
 fi
 stop_pid "$FA"
 
+# ---- floor C-pg: point SELECTs by primary key --------------------------------------
+FLOOR_CN=""
+if [ "$DB_KIND" = postgres ]; then
+    pg_floor "floor C-pg (PostgreSQL point SELECT by primary key, prepared, 1 connection)" select 1 selects
+    pg_floor "floor C-pg, $PG_CONNS connections (a thread each)" select "$PG_CONNS" selects
+    FLOOR_CN=$FLOOR
+fi
+
 S1=$T/server
 IDLE_RSS=""
-if start_server "$S1"; then
+if start_server "$S1" "$DB_GET"; then
     sleep 1
     IDLE_RSS=$(rss_mb "$SRV_PID")
     # 1 000 contacts through the store while the server runs, to GET one of
-    "$BB/seed" --db "sqlite:$S1/data/certcontacts.db" --count 1000 --seed 7 >"$T/seed-small.txt" 2>&1 ||
+    "$BB/seed" --db "${DB_GET:-sqlite:$S1/data/certcontacts.db}" --count 1000 --seed 7 >"$T/seed-small.txt" 2>&1 ||
         cannot "GET /v1/contacts/{id}" "seeding: $(tail -n 1 "$T/seed-small.txt")"
     : >"$S1/stderr" # the request log: opened for appending, so it can be emptied
     run_wrk "$T/wrk-get-warm.txt" "$CONNS" 1 "http://127.0.0.1:$PORT/v1/contacts/500" bench/get.lua >/dev/null
     if run_wrk "$T/wrk-get.txt" "$CONNS" "$DUR" "http://127.0.0.1:$PORT/v1/contacts/500" bench/get.lua; then
         if [ -n "$FLOOR_A" ]; then
             r=$(ratio "$RATE" "$FLOOR_A")
-            echo "GET /v1/contacts/{id}, Basic auth, keep-alive, $CONNS connections: $RATE req/s = ${r}x floor A (target >= 0.5x: $(verdict "$r >= 0.5"))$NOTE"
+            c=""
+            [ -n "$FLOOR_CN" ] && c="; $(ratio "$RATE" "$FLOOR_CN")x floor C-pg with $PG_CONNS connections (no target)"
+            echo "GET /v1/contacts/{id}, Basic auth, keep-alive, $CONNS connections: $RATE req/s = ${r}x floor A (target >= 0.5x: $(verdict "$r >= 0.5"))$c$NOTE"
         else
             echo "GET /v1/contacts/{id}, Basic auth, keep-alive, $CONNS connections: $RATE req/s (no floor A)$NOTE"
         fi
@@ -152,21 +230,31 @@ if start_server "$S1"; then
     : >"$S1/stderr"
 
     # ---- floor B and POST ----------------------------------------------------------
-    mkdir -p "$T/floorB"
-    FLOOR_B=""
-    if "$BB/floor_sqlite" "$T/floorB/floor.db" 5 >"$T/floorB.txt" 2>&1; then
-        FLOOR_B=$(awk '{ print $1; exit }' "$T/floorB.txt")
-        echo "floor B (SQLite single-row commits, WAL, synchronous=FULL, same file system): $FLOOR_B commits/s"
+    FLOOR_B="" FLOOR_BN="" BNAME="floor B"
+    if [ "$DB_KIND" = postgres ]; then
+        BNAME="floor B-pg"
+        pg_floor "floor B-pg (PostgreSQL single-row commits over libpq, 1 connection, prepared INSERT, autocommit, synchronous_commit=on; the floor of POST)" insert 1 commits
+        FLOOR_B=$FLOOR
+        pg_floor "floor B-pg, $PG_CONNS connections (a thread each; PostgreSQL flushes the WAL of concurrent commits together; not the floor)" insert "$PG_CONNS" commits
+        FLOOR_BN=$FLOOR
     else
-        cannot "floor B" "$(cat "$T/floorB.txt")"
+        mkdir -p "$T/floorB"
+        if "$BB/floor_sqlite" "$T/floorB/floor.db" 5 >"$T/floorB.txt" 2>&1; then
+            FLOOR_B=$(awk '{ print $1; exit }' "$T/floorB.txt")
+            echo "floor B (SQLite single-row commits, WAL, synchronous=FULL, same file system): $FLOOR_B commits/s"
+        else
+            cannot "floor B" "$(cat "$T/floorB.txt")"
+        fi
+        rm -rf "$T/floorB"
     fi
-    rm -rf "$T/floorB"
     if run_wrk "$T/wrk-post.txt" "$CONNS" "$DUR" "http://127.0.0.1:$PORT/v1/contacts" bench/post.lua; then
         if [ -n "$FLOOR_B" ]; then
             r=$(ratio "$RATE" "$FLOOR_B")
-            echo "POST /v1/contacts, $CONNS connections, durable: $RATE req/s = ${r}x floor B (target >= 1.0x: $(verdict "$r >= 1.0"))$NOTE"
+            c=""
+            [ -n "$FLOOR_BN" ] && c="; $(ratio "$RATE" "$FLOOR_BN")x floor B-pg with $PG_CONNS connections (no target)"
+            echo "POST /v1/contacts, $CONNS connections, durable: $RATE req/s = ${r}x $BNAME (target >= 1.0x: $(verdict "$r >= 1.0"))$c$NOTE"
         else
-            echo "POST /v1/contacts, $CONNS connections, durable: $RATE req/s (no floor B)$NOTE"
+            echo "POST /v1/contacts, $CONNS connections, durable: $RATE req/s (no $BNAME)$NOTE"
         fi
     else
         cannot "POST /v1/contacts" "wrk: $(tail -n 3 "$T/wrk-post.txt")"
@@ -186,9 +274,21 @@ else
     NAME="$CONTACTS"
 fi
 S2=$T/search
-if start_server "$S2"; then
-    if "$BB/seed" --db "sqlite:$S2/data/certcontacts.db" --count "$CONTACTS" >"$T/seed.txt" 2>&1; then
+if start_server "$S2" "$DB_SEARCH"; then
+    if "$BB/seed" --db "${DB_SEARCH:-sqlite:$S2/data/certcontacts.db}" --count "$CONTACTS" >"$T/seed.txt" 2>&1; then
         echo "seed: $(tail -n 1 "$T/seed.txt") (through cc_store_write, server running)"
+        if [ -n "$DB_SEARCH" ]; then
+            # What autovacuum does some time after a bulk load, done now so the
+            # figures do not depend on when it comes: the visibility map and hint
+            # bits (cheap heap checks), the trigram index's pending list merged,
+            # and the planner's statistics.
+            v0=$(date +%s)
+            if psql "$DB_SEARCH" -qAt -c "VACUUM (ANALYZE) contacts" >"$T/vacuum.txt" 2>&1; then
+                echo "vacuum: VACUUM (ANALYZE) contacts after seeding, as autovacuum would after a bulk load: $(($(date +%s) - v0)) s"
+            else
+                cannot "vacuum" "$(tail -n 1 "$T/vacuum.txt")"
+            fi
+        fi
         echo "search: bench/latency.c, 1 keep-alive connection, one request at a time, exact p50/p99 over ${SDUR} s per keyword after a 0.5 s warm-up, page_size 20; a request unanswered 10 s after that is abandoned"
         # keyword|characters|script. Short keywords first: the server cannot
         # stop a query whose client went away, so one abandoned slow query
@@ -223,8 +323,15 @@ else
     cannot "search" "the server did not start"
 fi
 
+# ---- PostgreSQL: 1 against 3 instances on one database -------------------------------
+[ "$DB_KIND" = postgres ] && . bench/instances.sh
+
 # ---- expiry reminders: idle cost and a burst of due reminders ------------------------
-sh bench/reminders.sh || FAILED=1
+if [ "$DB_KIND" = postgres ]; then
+    echo "reminders: not measured with BENCH_DB=postgres (bench/reminders.sh seeds an SQLite file with sqlite3; run it alone for the SQLite figures)"
+else
+    sh bench/reminders.sh || FAILED=1
+fi
 
 echo "bench took $(($(date +%s) - T0)) s"
 exit $FAILED

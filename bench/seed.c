@@ -19,10 +19,14 @@
  * only on --seed and the row number, so a run is reproducible.
  *
  * It works on a stopped server's database or beside a running server (WAL
- * and the busy timeout let both writers take turns).
+ * and the busy timeout let both writers take turns), on SQLite or on a
+ * PostgreSQL database (a postgres:// URL, as the server's --db).
  *
- *   seed --db sqlite:DIR/certcontacts.db [--account 1] [--count N]
- *        [--start K] [--batch 100] [--seed S]
+ *   seed --db sqlite:DIR/certcontacts.db|postgres://... [--account 1]
+ *        [--count N] [--start K] [--batch N] [--threads N] [--seed S]
+ *
+ * --batch (rows per transaction) and --threads (submitters) default to 100
+ * and 4 on SQLite, 1000 and 1 on PostgreSQL (see submitter() below).
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -173,11 +177,16 @@ out:
     return rc;
 }
 
-/* Several threads hand batches to cc_store_write() at once, so that the
- * store's writer commits many of them together (each in its own SAVEPOINT)
- * instead of one commit per batch. Batches stay small: SQLite's sub-journal
- * makes a single savepoint slower per row the more rows it holds. */
-#define SUBMITTERS 4
+/* On SQLite several threads hand batches to cc_store_write() at once, so
+ * that the store's writer commits many of them together (each in its own
+ * SAVEPOINT) instead of one commit per batch. Batches stay small: SQLite's
+ * sub-journal makes a single savepoint slower per row the more rows it holds.
+ *
+ * On PostgreSQL each batch is its own SERIALIZABLE transaction, and every
+ * one updates the account's contact counter row, so concurrent batches keep
+ * failing each other (40001) until the store gives up: one submitter with
+ * larger batches is both correct and faster there. */
+#define MAX_SUBMITTERS 16
 
 struct feeder {
     struct cc_store *store;
@@ -222,8 +231,8 @@ static void *submitter(void *arg)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: seed --db sqlite:DIR/certcontacts.db [--account ID] [--count N] "
-                    "[--start K] [--batch N] [--seed S]\n");
+    fprintf(stderr, "usage: seed --db sqlite:DIR/certcontacts.db|postgres://... [--account ID] "
+                    "[--count N] [--start K] [--batch N] [--threads N] [--seed S]\n");
     exit(2);
 }
 
@@ -240,7 +249,7 @@ static int64_t arg_i64(const char *s, int64_t min, int64_t max)
 int main(int argc, char **argv)
 {
     const char *db = NULL;
-    int64_t account = 1, count = 1000000, start = 0, batch = 100, seed = 1;
+    int64_t account = 1, count = 1000000, start = 0, batch = 0, seed = 1, threads = 0;
     for (int i = 1; i < argc; i++) {
         if (i + 1 >= argc)
             usage();
@@ -254,6 +263,8 @@ int main(int argc, char **argv)
             start = arg_i64(argv[++i], 0, 49999999);
         else if (strcmp(argv[i], "--batch") == 0)
             batch = arg_i64(argv[++i], 1, 1000000);
+        else if (strcmp(argv[i], "--threads") == 0)
+            threads = arg_i64(argv[++i], 1, MAX_SUBMITTERS);
         else if (strcmp(argv[i], "--seed") == 0)
             seed = arg_i64(argv[++i], 0, INT64_MAX);
         else
@@ -261,11 +272,16 @@ int main(int argc, char **argv)
     }
     if (!db)
         usage();
+    int pg = strncmp(db, "postgres://", 11) == 0 || strncmp(db, "postgresql://", 13) == 0;
+    if (!batch)
+        batch = pg ? 1000 : 100;
+    if (!threads)
+        threads = pg ? 1 : 4;
     if (start + count > 100000000) {
         fprintf(stderr, "seed: --start + --count must stay below 10^8 (unique mobiles)\n");
         return 2;
     }
-    struct cc_store_config cfg = {db, 0, 30000, 64};
+    struct cc_store_config cfg = {.url = db, .busy_timeout_ms = 30000, .max_batch = 64};
     struct cc_store *store = NULL;
     struct cc_error err;
     cc_error_clear(&err);
@@ -277,9 +293,9 @@ int main(int argc, char **argv)
     struct feeder f = {store, account, (uint64_t)seed, start, start + count, batch, cc_now_ms(),
                        PTHREAD_MUTEX_INITIALIZER, start, 0, {0}, 0, 0};
     int64_t t0 = cc_mono_ms();
-    pthread_t th[SUBMITTERS];
+    pthread_t th[MAX_SUBMITTERS];
     int started = 0;
-    for (; started < SUBMITTERS; started++)
+    for (; started < threads; started++)
         if (pthread_create(&th[started], NULL, submitter, &f) != 0)
             break;
     if (started == 0)

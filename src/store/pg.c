@@ -10,6 +10,7 @@
  * constraints, and the migrations run under an advisory lock.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -207,16 +208,59 @@ static void backoff(int attempt)
     nanosleep(&ts, NULL);
 }
 
+/* ---- write functions that meet each other ------------------------------------
+ * Writes run optimistically in parallel; but some always meet (each appends to
+ * the audit chain, or counts one account's contacts), and under load such a
+ * write could fail a dozen times in a row as SERIALIZABLE aborts one of each
+ * pair. So a write function that once failed with 40001/40P01 is remembered,
+ * and from then on (and on every run again) its transaction first takes
+ * WRITE_LOCK, before its snapshot: those writes queue one behind the other, as
+ * on SQLite's single writer, instead of failing each other; other writes
+ * still run beside them. PostgreSQL takes a REPEATABLE READ or SERIALIZABLE
+ * snapshot at the first query, and LOCK TABLE is not one, so the queued
+ * write sees everything committed before it got the lock. */
+#define HOT_MAX 128
+static const char WRITE_LOCK[] = "LOCK TABLE schema_migrations IN EXCLUSIVE MODE";
+static _Atomic(cc_tx_fn) hot[HOT_MAX];
+
+static int hot_known(cc_tx_fn fn)
+{
+    for (int i = 0; i < HOT_MAX; i++) {
+        cc_tx_fn h = atomic_load(&hot[i]);
+        if (h == fn)
+            return 1;
+        if (!h)
+            return 0;
+    }
+    return 0;
+}
+
+static void hot_add(cc_tx_fn fn)
+{
+    for (int i = 0; i < HOT_MAX; i++) {
+        cc_tx_fn none = NULL;
+        if (atomic_compare_exchange_strong(&hot[i], &none, fn) || none == fn)
+            return;
+    }
+}
+
+/* fn in a transaction opened by begin, run again up to tries times on
+ * 40001/40P01; write: it writes (then WRITE_LOCK may be taken). */
 static enum cc_err run_tx(struct pgc *c, const char *begin, cc_tx_fn fn, void *arg,
-                          int tries, struct cc_error *err)
+                          int tries, int write, struct cc_error *err)
 {
     struct cc_tx tx = {&cc_pg_ops, c};
     enum cc_err rc = CC_OK;
+    int serial = write && hot_known(fn);
     for (int attempt = 0; attempt < tries; attempt++) {
         c->retry = 0;
         rc = cc_pg_simple(c, begin, "starting a transaction", err);
-        if (rc)
+        if (!rc && serial)
+            rc = cc_pg_simple(c, WRITE_LOCK, "waiting for the writes before", err);
+        if (rc) {
+            rollback(c);
             break;
+        }
         c->in_tx = 1;
         rc = fn(&tx, arg, err);
         c->in_tx = 0;
@@ -226,7 +270,12 @@ static enum cc_err run_tx(struct pgc *c, const char *begin, cc_tx_fn fn, void *a
             rollback(c);
         if (!rc || !c->retry || c->broken)
             break;
-        backoff(attempt);
+        if (write && !serial) {
+            hot_add(fn);
+            serial = 1;
+        } else {
+            backoff(attempt);
+        }
     }
     if (rc && c->retry)
         cc_log(CC_LOG_WARN, "a write kept meeting concurrent writes and was given up",
@@ -244,7 +293,7 @@ static enum cc_err write_as(struct cc_store *s, const char *begin, cc_tx_fn fn, 
     if (c->in_tx)
         rc = cc_error_set(err, CC_ERR_INTERNAL, NULL, "a write started inside a transaction");
     else
-        rc = run_tx(c, begin, fn, arg, CC_PG_WRITE_TRIES, err);
+        rc = run_tx(c, begin, fn, arg, CC_PG_WRITE_TRIES, 1, err);
     cc_pg_release(c);
     return rc;
 }
@@ -270,7 +319,7 @@ static enum cc_err pg_read(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc
         struct cc_tx tx = {&cc_pg_ops, c};
         rc = fn(&tx, arg, err);
     } else {
-        rc = run_tx(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", fn, arg, 3, err);
+        rc = run_tx(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", fn, arg, 3, 0, err);
     }
     cc_pg_release(c);
     return rc;
