@@ -7,7 +7,9 @@
  *
  * Each certificate keeps its next reminder time and the due time of the
  * last point raised (store/reminders.h). The scheduler sleeps until the
- * earliest next time (one indexed query), or until a write pokes it; when
+ * earliest next time (one indexed query), or until a write pokes it, and
+ * at most CC_LEADER_POLL_MS (a write through another instance of a shared
+ * database pokes only that instance's thread); when
  * it wakes it takes the due certificates in batches and, for each, raises
  * one event for the latest point that has come (earlier ones not yet raised
  * are merged into it), records it and computes the next point, all in the
@@ -623,6 +625,11 @@ static int64_t pass(struct svc_reminders *r)
     }
     int64_t cap = CC_RETENTION_PERIOD_MS < CC_REMINDER_MAX_SLEEP_MS ? CC_RETENTION_PERIOD_MS
                                                                      : CC_REMINDER_MAX_SLEEP_MS;
+    /* A write through another instance of a shared database pokes that
+     * instance's scheduler, not this one: read the next due time again at
+     * least as often as the others ask for the lead. */
+    if (cap > CC_LEADER_POLL_MS)
+        cap = CC_LEADER_POLL_MS;
     if (!next)
         return cap;
     int64_t wait = next - cc_service_now(r->svc);
