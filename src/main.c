@@ -793,7 +793,12 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
         cc_log(CC_LOG_WARN, "development mode: not for production",
                "email", cfg->smtp_url[0] ? "smtp" : "written to this log",
                "sms", cfg->sms_provider[0] ? cfg->sms_provider : "none", NULL);
-    bootstrap(svc, cfg);
+    /* Instances started together on an empty shared database: one of them
+     * makes the default account and its first users. */
+    int first = 1;
+    struct cc_error lerr;
+    if (cc_store_lead(store, "bootstrap", &first, &lerr) == CC_OK && first)
+        bootstrap(svc, cfg);
     struct cc_http_config hc = {
         .listen = cfg->listen,
         .threads = (int)cfg->threads,

@@ -8,8 +8,8 @@
  * Each certificate keeps its next reminder time and the due time of the
  * last point raised (store/reminders.h). The scheduler sleeps until the
  * earliest next time (one indexed query), or until a write pokes it, and
- * at most CC_LEADER_POLL_MS (a write through another instance of a shared
- * database pokes only that instance's thread); when
+ * with a shared database at most CC_LEADER_POLL_MS (a write through another
+ * instance pokes only that instance's thread); when
  * it wakes it takes the due certificates in batches and, for each, raises
  * one event for the latest point that has come (earlier ones not yet raised
  * are merged into it), records it and computes the next point, all in the
@@ -627,8 +627,9 @@ static int64_t pass(struct svc_reminders *r)
                                                                      : CC_REMINDER_MAX_SLEEP_MS;
     /* A write through another instance of a shared database pokes that
      * instance's scheduler, not this one: read the next due time again at
-     * least as often as the others ask for the lead. */
-    if (cap > CC_LEADER_POLL_MS)
+     * least as often as the others ask for the lead. One process owns a
+     * SQLite database: every write pokes this thread, so it sleeps on. */
+    if (cc_service_shared(r->svc) && cap > CC_LEADER_POLL_MS)
         cap = CC_LEADER_POLL_MS;
     if (!next)
         return cap;

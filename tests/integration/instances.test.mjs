@@ -1,7 +1,8 @@
 // instances.test.mjs — three certcontacts instances on one PostgreSQL
 // database behave as one service (PostgreSQL only: a SQLite database belongs
 // to one process).
-//   - started together on an empty database, they migrate it once;
+//   - started together on an empty database, they migrate it once, and one
+//     of them makes the default account;
 //   - 21 concurrent creates of one email, spread over the three: one 201,
 //     twenty 409 AlreadyExists.Email;
 //   - a key disabled through one instance is refused by the others at once;
@@ -64,6 +65,9 @@ test('three instances on one database behave as one service', { skip }, async ()
   assert.ok(names.length >= 2, JSON.stringify(migrated));
   assert.equal(new Set(names).size, names.length, `a migration applied twice: ${names}`);
   assert.equal(dbQuery(dirs[0], 'SELECT count(*) FROM schema_migrations').trim(), String(names.length));
+  // ... and one of them made the default account
+  assert.equal(dbQuery(dirs[0], 'SELECT count(*) FROM accounts').trim(), '1');
+  for (const s of servers) assert.deepEqual(s.lines.filter((l) => l.level === 'error'), []);
   const admin = createAccount(dirs[0]); // the data dir's database is the shared one
 
   // uniqueness across instances
