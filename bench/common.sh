@@ -123,7 +123,8 @@ await_server() {
 # fig NAME VALUE TARGET UNIT DIRECTION: records one figure as the script prints
 # it (TARGET empty: none; DIRECTION "min" when the value must reach the target,
 # "max" when it must stay below it). At exit, bench/report.py renders every
-# recorded figure into bench/report.html (BENCH_REPORT overrides the path).
+# recorded figure into bench/report.html (run.sh), bench/report-delivery.html
+# or bench/report-soak.html; BENCH_REPORT overrides the path.
 FIGS=$T/figures
 REPORT_NAME=$NAME
 : >"$FIGS"
@@ -133,7 +134,11 @@ fig() {
 }
 report() {
     [ -s "$FIGS" ] || return 0
-    out=${BENCH_REPORT:-$ROOT/bench/report.html}
+    case $REPORT_NAME in
+    bench) def=report.html ;;
+    *) def=report-${REPORT_NAME#bench-}.html ;;
+    esac
+    out=${BENCH_REPORT:-$ROOT/bench/$def}
     if python3 "$ROOT/bench/report.py" "$REPORT_NAME" <"$FIGS" >"$out.tmp" 2>"$T/report.err"; then
         mv "$out.tmp" "$out" && echo "report: $out"
     else
