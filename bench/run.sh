@@ -144,7 +144,8 @@ rss_mb() {
     awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null
 }
 
-# run_wrk OUT CONNS SECONDS URL [SCRIPT]: sets RATE (req/s) and NOTE
+# run_wrk OUT CONNS SECONDS URL [SCRIPT]: runs wrk with SCRIPT and the key
+# WRK_AUTH (default AUTH, the admin key); sets RATE (req/s) and NOTE
 # (non-2xx answers and socket errors, if any).
 run_wrk() {
     out=$1 c=$2 s=$3 url=$4 script=${5:-}
@@ -306,10 +307,11 @@ if start_server "$S1" "$DB_GET"; then
     readonly_key || cannot "GET /v1/contacts/{id}" "creating a readonly key: $(head -c 300 "$T/rokey.json")"
     : >"$S1/stderr" # the request log: opened for appending, so it can be emptied
     GET_LABEL="GET /v1/contacts/{id}, readonly key, Basic auth, keep-alive, $CONNS connections"
-    WRK_AUTH=$RAUTH run_wrk "$T/wrk-get-warm.txt" "$CONNS" 1 "http://127.0.0.1:$PORT/v1/contacts/500" bench/get.lua >/dev/null
+    WRK_AUTH=$RAUTH # run_wrk's key, until reset below
+    run_wrk "$T/wrk-get-warm.txt" "$CONNS" 1 "http://127.0.0.1:$PORT/v1/contacts/500" bench/get.lua >/dev/null
     if [ -z "$RAUTH" ]; then
         :
-    elif WRK_AUTH=$RAUTH run_wrk "$T/wrk-get.txt" "$CONNS" "$DUR" "http://127.0.0.1:$PORT/v1/contacts/500" bench/get.lua; then
+    elif run_wrk "$T/wrk-get.txt" "$CONNS" "$DUR" "http://127.0.0.1:$PORT/v1/contacts/500" bench/get.lua; then
         if [ -n "$FLOOR_A" ]; then
             r=$(ratio "$RATE" "$FLOOR_A")
             c=""
@@ -322,6 +324,7 @@ if start_server "$S1" "$DB_GET"; then
     else
         cannot "GET /v1/contacts/{id}" "wrk: $(tail -n 3 "$T/wrk-get.txt")"
     fi
+    WRK_AUTH=""
     : >"$S1/stderr"
 
     # ---- floor B and POST ----------------------------------------------------------

@@ -202,6 +202,7 @@ echo "deliveries: ${delivered:-?} notifications delivered, ${failed:-?} failed, 
 rss=$(awk -v w="$WARMUP_SAMPLES" '$1 > w { if (min == "" || $2 < min) min = $2; if ($2 > max) max = $2; n++ }
     END { if (n) printf "%s %s %d", min, max, n }' "$T/rss" 2>/dev/null)
 if [ -n "$rss" ]; then
+    # shellcheck disable=SC2086 # min, max, count: split on purpose
     set -- $rss
     echo "verdict RSS flat: $3 samples after warm-up, $1 to $2 MB (target max <= 1.10 x min: $(verdict "$2 <= 1.10 * $1"))"
     fig "soak RSS growth after warm-up" "$(awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b / a }')" 1.10 "x" max
@@ -210,6 +211,7 @@ else
 fi
 p=$(awk '{ if (min == "" || $2 < min) min = $2; if ($2 > max) max = $2; n++ } END { if (n) printf "%s %s %d", min, max, n }' "$T/windows")
 if [ -n "$p" ]; then
+    # shellcheck disable=SC2086
     set -- $p
     echo "verdict p99 stable: $3 windows, p99 $1 to $2 ms (target max <= 2 x min: $(verdict "$2 <= 2 * $1"))"
 else
