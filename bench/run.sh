@@ -5,14 +5,20 @@
 # them, and prints one line per figure with its ratio and target:
 #   floor A   a bare libmicrohttpd server (bench/floor_mhd.c) with the
 #             server's threading options and a fixed 400-byte JSON body;
-#   GET       /v1/contacts/{id} with HTTP Basic over keep-alive, vs floor A;
+#   GET       /v1/contacts/{id} with HTTP Basic over keep-alive and a
+#             readonly key (masked addresses, no audit write), vs floor A;
 #   floor B   durable single-row SQLite commits/s (bench/floor_sqlite.c);
+#   GET admin the same with the admin key: a reveal of the addresses, audited
+#             durably (a write per GET), vs floor B, no target;
 #   POST      /v1/contacts with distinct bodies, 64 connections, durable
 #             (synchronous=full, the default), vs floor B;
 #   search    p50/p99 of keyword search in one account of 1 000 000 contacts
 #             seeded through the store (bench/seed.c), keywords of 1, 2, 3
 #             and 8 characters, Latin and Chinese (bench/latency.c);
 #   RSS       of the server idle after start and after the load;
+#   10k conns BENCH_CONNECTIONS keep-alive connections held at once, one
+#             request answered on each (bench/conns.c), and the RSS then;
+#   start-up  exec to /readyz 200 of the server holding the seeded account;
 #   reminders the scheduler's idle CPU with 100 000 certificates, and the
 #             time to raise 10 000 reminders due at once (bench/reminders.sh).
 # See bench/README.md for what each figure means.
@@ -36,7 +42,10 @@
 # BENCH_THREADS wrk threads [2], BENCH_KEEP=1 keeps the temporary directory,
 # BENCH_DB sqlite|postgres [sqlite], BENCH_PG_CONNS connections of the
 # many-connection PostgreSQL floors [16], BENCH_PG_FLOOR_SECONDS per
-# PostgreSQL floor [5].
+# PostgreSQL floor [5], BENCH_CONNECTIONS [10000], BENCH_REPORT [bench/report.html].
+#
+# At exit the figures go to bench/report.html (bench/report.py): a bar per
+# figure against its target.
 
 set -u
 cd "$(dirname "$0")/.." || exit 1
