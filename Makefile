@@ -9,6 +9,7 @@
 #   make bench      benchmarks against floors measured in the same run
 #                   (BENCH_DB=postgres: the same on a durable PostgreSQL of
 #                   its own, with PostgreSQL's floors and 1 vs 3 instances)
+#   make soak       10 minutes of steady mixed load: RSS, p99 per minute, errors
 #   make bench-delivery  notification delivery rate and latency against a
 #                   bare libcurl-multi floor
 #   make torture    20 cycles of kill -9 during writes and deliveries; prints
@@ -49,7 +50,7 @@ BIN      := $(BUILD)/certcontacts
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all run test unit integration fuzz bench bench-delivery torture deps clean po
+.PHONY: all run test unit integration fuzz bench bench-delivery soak torture deps clean po
 all: $(BIN)
 
 $(BUILD)/obj/%.o: src/%.c
@@ -106,6 +107,11 @@ bench: deps
 bench-delivery: deps
 	@$(MAKE) --no-print-directory all
 	@sh bench/delivery.sh
+
+# Ten minutes of steady mixed load: RSS flat, p99 stable, no errors (not part of test).
+soak: deps
+	@$(MAKE) --no-print-directory all
+	@sh bench/soak.sh
 
 torture: deps
 	@$(MAKE) --no-print-directory all

@@ -27,6 +27,7 @@ stop_pid() {
 
 # Stops every process this script started and removes the temporary directory.
 cleanup() {
+    report
     for p in $PIDS; do
         stop_pid "$p"
     done
@@ -116,4 +117,32 @@ await_server() {
     fi
     kid=$(sed -n 's/^access key id: *\([^ ]*\).*/\1/p' "$1/stdout")
     ksecret=$(sed -n 's/^access key secret: *\([^ ]*\).*/\1/p' "$1/stdout")
+}
+
+# ---- figures for bench/report.html ------------------------------------------------
+# fig NAME VALUE TARGET UNIT DIRECTION: records one figure as the script prints
+# it (TARGET empty: none; DIRECTION "min" when the value must reach the target,
+# "max" when it must stay below it). At exit, bench/report.py renders every
+# recorded figure into bench/report.html (run.sh), bench/report-delivery.html
+# or bench/report-soak.html; BENCH_REPORT overrides the path.
+FIGS=$T/figures
+REPORT_NAME=$NAME
+: >"$FIGS"
+fig() {
+    [ -n "$2" ] && printf '%s|%s|%s|%s|%s\n' "$1" "$2" "$3" "$4" "$5" >>"$FIGS"
+    return 0
+}
+report() {
+    [ -s "$FIGS" ] || return 0
+    case $REPORT_NAME in
+    bench) def=report.html ;;
+    *) def=report-${REPORT_NAME#bench-}.html ;;
+    esac
+    out=${BENCH_REPORT:-$ROOT/bench/$def}
+    if python3 "$ROOT/bench/report.py" "$REPORT_NAME" <"$FIGS" >"$out.tmp" 2>"$T/report.err"; then
+        mv "$out.tmp" "$out" && echo "report: $out"
+    else
+        rm -f "$out.tmp"
+        echo "report: not written: $(tail -n 1 "$T/report.err")"
+    fi
 }

@@ -285,6 +285,7 @@ for n in $DTHREADS; do
     if [ -n "$FLOOR" ]; then
         r=$(ratio "$rate" "$FLOOR")
         echo "$label: $rate notifications/s = ${r}x floor (target >= 0.7x: $(verdict "$r >= 0.7")) ($extra)"
+        fig "delivery, $n dispatcher threads / floor" "$r" 0.7 x min
     else
         echo "$label: $rate notifications/s (no floor) ($extra)"
     fi

@@ -1,11 +1,13 @@
 # instances.sh — sourced by bench/run.sh with BENCH_DB=postgres (it uses
-# run.sh's start_server, start_instance, run_wrk, wrk_rate, pg_db, ratio):
+# run.sh's start_server, start_instance, readonly_key, run_wrk, wrk_rate,
+# pg_db, ratio):
 # the throughput of 1 against 3 certcontacts instances on one PostgreSQL
 # database.
 #
 # Three servers, each with its own data directory (lock, logs) and port,
 # share one database and the master key of the first, which created the
-# account and the admin key the load uses. GET /v1/contacts/{id} and
+# account, the admin key POST uses and the readonly key GET uses (a readonly
+# detail view writes no audit entry, as in run.sh's GET). GET /v1/contacts/{id} and
 # POST /v1/contacts run first against instance 1 alone with CONNS
 # connections, then against all three at once: three wrk processes, CONNS/3
 # connections each, their rates summed. There is no target: on a machine of
@@ -22,7 +24,7 @@ wrk3() {
     wpids=""
     for p in $IPORTS; do
         k=$((k + 1))
-        CC_POST_TID0=$((WT * k)) CC_AUTH=$AUTH wrk -t"$WT" -c"$c" -d"${s}s" --timeout 10s \
+        CC_POST_TID0=$((WT * k)) CC_AUTH=${WRK_AUTH:-$AUTH} wrk -t"$WT" -c"$c" -d"${s}s" --timeout 10s \
             -s "$script" "http://127.0.0.1:$p$path" >"$pre-$k.txt" 2>&1 &
         wpids="$wpids $!"
     done
@@ -65,6 +67,10 @@ instances() {
                 cannot "1 vs 3 instances" "seeding: $(tail -n 1 "$T/seed-instances.txt")"
                 break
             }
+            readonly_key || {
+                cannot "1 vs 3 instances" "creating a readonly key: $(head -c 300 "$T/rokey.json")"
+                break
+            }
         else
             mkdir -p "$d/data"
             cp "$T/instance1/data/master.key" "$d/data/master.key"
@@ -79,6 +85,7 @@ instances() {
         echo "instances: 3 certcontacts on one PostgreSQL database (own data directory and port each, the same master key, --db-pool-size 10 each), 1 000 contacts; 1 instance gets all $CONNS connections, 3 instances $((CONNS / 3)) each from three wrk processes at once (rates summed); no target: on $(nproc) cores the instances, PostgreSQL and wrk share the CPUs"
         CC_POST_BASE=$(od -An -N4 -tu4 /dev/urandom | awk '{ print $1 % 100000000 }')
         export CC_POST_BASE
+        WRK_AUTH=$RAUTH
         run_wrk "$T/wrk-inst-warm.txt" "$CONNS" 1 "http://127.0.0.1:$P1/v1/contacts/500" bench/get.lua >/dev/null
         g1="" w1=""
         if run_wrk "$T/wrk-inst-get1.txt" "$CONNS" "$DUR" "http://127.0.0.1:$P1/v1/contacts/500" bench/get.lua; then
@@ -92,6 +99,7 @@ instances() {
         else
             cannot "GET 3 instances" "wrk$NOTE"
         fi
+        WRK_AUTH=""
         export CC_POST_TID0=0
         if run_wrk "$T/wrk-inst-post1.txt" "$CONNS" "$DUR" "http://127.0.0.1:$P1/v1/contacts" bench/post.lua; then
             w1=$RATE

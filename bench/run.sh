@@ -5,14 +5,20 @@
 # them, and prints one line per figure with its ratio and target:
 #   floor A   a bare libmicrohttpd server (bench/floor_mhd.c) with the
 #             server's threading options and a fixed 400-byte JSON body;
-#   GET       /v1/contacts/{id} with HTTP Basic over keep-alive, vs floor A;
+#   GET       /v1/contacts/{id} with HTTP Basic over keep-alive and a
+#             readonly key (masked addresses, no audit write), vs floor A;
 #   floor B   durable single-row SQLite commits/s (bench/floor_sqlite.c);
+#   GET admin the same with the admin key: a reveal of the addresses, audited
+#             durably (a write per GET), vs floor B, no target;
 #   POST      /v1/contacts with distinct bodies, 64 connections, durable
 #             (synchronous=full, the default), vs floor B;
 #   search    p50/p99 of keyword search in one account of 1 000 000 contacts
 #             seeded through the store (bench/seed.c), keywords of 1, 2, 3
 #             and 8 characters, Latin and Chinese (bench/latency.c);
 #   RSS       of the server idle after start and after the load;
+#   10k conns BENCH_CONNECTIONS keep-alive connections held at once, one
+#             request answered on each (bench/conns.c), and the RSS then;
+#   start-up  exec to /readyz 200 of the server holding the seeded account;
 #   reminders the scheduler's idle CPU with 100 000 certificates, and the
 #             time to raise 10 000 reminders due at once (bench/reminders.sh).
 # See bench/README.md for what each figure means.
@@ -36,7 +42,10 @@
 # BENCH_THREADS wrk threads [2], BENCH_KEEP=1 keeps the temporary directory,
 # BENCH_DB sqlite|postgres [sqlite], BENCH_PG_CONNS connections of the
 # many-connection PostgreSQL floors [16], BENCH_PG_FLOOR_SECONDS per
-# PostgreSQL floor [5].
+# PostgreSQL floor [5], BENCH_CONNECTIONS [10000], BENCH_REPORT [bench/report.html].
+#
+# At exit the figures go to bench/report.html (bench/report.py): a bar per
+# figure against its target.
 
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -66,11 +75,23 @@ NAME=bench
 need wrk wrk
 need gcc gcc
 need base64 coreutils
+need curl curl
+need python3 python3
+
+# The 10k-connections figure needs a descriptor per connection in the client
+# and in the server (both inherit this limit): raise the soft limit to the hard.
+# shellcheck disable=SC3045 # dash and bash both have ulimit -H -n
+HARD_NOFILE=$(ulimit -H -n)
+[ "$HARD_NOFILE" = unlimited ] && HARD_NOFILE=1048576
+# shellcheck disable=SC3045
+ulimit -n "$HARD_NOFILE" 2>/dev/null
+HELD=${BENCH_CONNECTIONS:-10000}
 
 # ---- build the floors and helpers ----------------------------------------------------
 build floor_mhd -lmicrohttpd
 build floor_sqlite -lsqlite3
 build latency
+build conns
 # shellcheck disable=SC2086
 build seed "$LIBCC" $LIBS
 if [ "$DB_KIND" = postgres ]; then
@@ -81,18 +102,25 @@ fi
 
 # ---- helpers ---------------------------------------------------------------------
 
-# start_instance DIR [DB_URL]: starts certcontacts on a free port with its
-# data in DIR/data and its database at DB_URL (default: SQLite in DIR/data);
-# sets SRV_PID and PORT.
+# start_instance DIR [DB_URL]: starts certcontacts on a free port (LISTEN:
+# on that address) with its data in DIR/data and its database at DB_URL
+# (default: SQLite in DIR/data); sets SRV_PID and PORT.
 start_instance() {
+    launch_instance "$@"
+    await_server "$1"
+}
+
+# launch_instance DIR [DB_URL]: start_instance without waiting for the server.
+launch_instance() {
     d=$1
     mkdir -p "$d"
+    listen=${LISTEN:-127.0.0.1:0}
     if [ -n "${2:-}" ]; then set -- --db "$2"; else set --; fi
-    "$BIN" serve --data-dir "$d/data" "$@" --listen 127.0.0.1:0 --threads "$SERVER_THREADS" \
-        --max-contacts-per-account 2000000 --max-connections-per-address 1000000 >"$d/stdout" 2>>"$d/stderr" &
+    "$BIN" serve --data-dir "$d/data" --listen "$listen" --threads "$SERVER_THREADS" \
+        --max-contacts-per-account 2000000 --max-connections "$((HELD + 1000))" \
+        --max-connections-per-address 1000000 "$@" >"$d/stdout" 2>>"$d/stderr" &
     SRV_PID=$!
     PIDS="$PIDS $SRV_PID"
-    await_server "$d"
 }
 
 # start_server DIR [DB_URL]: start_instance on a new database, which creates
@@ -107,16 +135,31 @@ start_server() {
     return 0
 }
 
+# readonly_key: creates a readonly access key through POST /v1/keys with the
+# admin key; sets RAUTH (base64 of its id:secret). The readonly detail view
+# masks addresses and writes no audit entry: the read path GET's target is
+# about (an admin's view reveals addresses in full and is audited durably).
+readonly_key() {
+    RAUTH=""
+    curl -s --max-time 10 -H "Authorization: Basic $AUTH" -H 'Content-Type: application/json' \
+        -d '{"role":"readonly"}' "http://127.0.0.1:$PORT/v1/keys" >"$T/rokey.json" || return 1
+    rid=$(sed -n 's/.*"key":{"id":"\([^"]*\)".*/\1/p' "$T/rokey.json")
+    rsec=$(sed -n 's/.*"secret":"\([^"]*\)".*/\1/p' "$T/rokey.json")
+    [ -n "$rid" ] && [ -n "$rsec" ] || return 1
+    RAUTH=$(printf '%s:%s' "$rid" "$rsec" | base64 | tr -d '\n')
+}
+
 rss_mb() {
     awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null
 }
 
-# run_wrk OUT CONNS SECONDS URL [SCRIPT]: sets RATE (req/s) and NOTE
+# run_wrk OUT CONNS SECONDS URL [SCRIPT]: runs wrk with SCRIPT and the key
+# WRK_AUTH (default AUTH, the admin key); sets RATE (req/s) and NOTE
 # (non-2xx answers and socket errors, if any).
 run_wrk() {
     out=$1 c=$2 s=$3 url=$4 script=${5:-}
     if [ -n "$script" ]; then
-        CC_AUTH=$AUTH wrk -t"$WT" -c"$c" -d"${s}s" --timeout 10s -s "$script" "$url" >"$out" 2>&1
+        CC_AUTH=${WRK_AUTH:-$AUTH} wrk -t"$WT" -c"$c" -d"${s}s" --timeout 10s -s "$script" "$url" >"$out" 2>&1
     else
         wrk -t"$WT" -c"$c" -d"${s}s" --timeout 10s "$url" >"$out" 2>&1
     fi
@@ -172,6 +215,62 @@ pg_floor() {
     fi
 }
 
+# startup_time DIR [DB_URL]: restarts the server of DIR (SRV_PID, PORT) on
+# the same port and prints the time from exec to /readyz answering 200.
+startup_time() {
+    port=$PORT
+    stop_pid "$SRV_PID"
+    t0=$(date +%s%N)
+    LISTEN=127.0.0.1:$port launch_instance "$@"
+    ms=""
+    while kill -0 "$SRV_PID" 2>/dev/null; do
+        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/readyz")
+        if [ "$code" = 200 ]; then
+            ms=$((($(date +%s%N) - t0) / 1000000))
+            break
+        fi
+        [ $((($(date +%s%N) - t0) / 1000000000)) -ge 120 ] && break
+    done
+    if [ -n "$ms" ]; then
+        echo "start-up: $ms ms (with $NAME contacts: exec to /readyz 200, polled with curl; target < 1000 ms at 1M: $(verdict "$ms < 1000"))"
+        fig "start-up ($NAME contacts)" "$ms" 1000 ms max
+    else
+        cannot "start-up" "/readyz did not answer 200 within 120 s (last: ${code:-none}); $(tail -n 1 "$1/stderr")"
+    fi
+}
+
+# held_connections: opens HELD keep-alive connections to the server (SRV_PID,
+# PORT) with bench/conns.c, one GET /readyz answered on each, and reads the
+# server's RSS while they are all open.
+held_connections() {
+    rss0=$(rss_mb "$SRV_PID")
+    "$BB/conns" --port "$PORT" --count "$HELD" --hold 3 --timeout 60 >"$T/conns.txt" 2>&1 &
+    cpid=$!
+    PIDS="$PIDS $cpid"
+    i=0
+    while ! grep -q '^opened' "$T/conns.txt" && kill -0 "$cpid" 2>/dev/null && [ $i -lt 700 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    rss=$(rss_mb "$SRV_PID")
+    wait "$cpid"
+    PIDS=$(echo "$PIDS" | tr ' ' '\n' | grep -vx "$cpid" | tr '\n' ' ')
+    read -r _ opened _ answered _ ok _ failed why <"$T/conns.txt"
+    still=$(sed -n 's/^still_open //p' "$T/conns.txt")
+    if [ -z "${answered:-}" ]; then
+        cannot "10k connections" "$(tail -n 2 "$T/conns.txt")"
+        return
+    fi
+    per=$(awk -v a="$rss" -v b="$rss0" -v n="$answered" 'BEGIN { if (n > 0) printf "%.1f", (a - b) * 1024 / n }')
+    extra=""
+    [ "$ok" != "$answered" ] && extra="; $((answered - ok)) answers not 200"
+    # shellcheck disable=SC3045
+    [ "$answered" != "$HELD" ] && extra="$extra; reached $answered of $HELD (opened $opened, $failed failed${why:+, $why}; open files limit $(ulimit -n))"
+    [ -n "$still" ] && [ "$still" != "$answered" ] && extra="$extra; $((answered - ${still:-0})) closed by the server within 3 s"
+    echo "10k connections: $answered held, RSS $rss MB (before: $rss0 MB, ${per} KB per connection; one GET /readyz answered on each, all open at once, ${still:-?} still open 3 s later; no target)$extra"
+    fig "RSS with $answered connections" "$rss" "" MB ""
+}
+
 # ---- floor A and GET ---------------------------------------------------------------
 "$BB/floor_mhd" --threads "$SERVER_THREADS" >"$T/floor_mhd.out" 2>&1 &
 FA=$!
@@ -191,6 +290,7 @@ else
     if run_wrk "$T/wrk-floorA.txt" "$CONNS" "$DUR" "http://127.0.0.1:$FPORT/v1/contacts/500"; then
         FLOOR_A=$RATE
         echo "floor A (bare libmicrohttpd, 400 B, $CONNS connections): $FLOOR_A req/s$NOTE"
+        fig "floor A" "$FLOOR_A" "" "req/s" ""
     else
         cannot "floor A" "wrk: $(tail -n 3 "$T/wrk-floorA.txt")"
     fi
@@ -213,20 +313,27 @@ if start_server "$S1" "$DB_GET"; then
     # 1 000 contacts through the store while the server runs, to GET one of
     "$BB/seed" --db "${DB_GET:-sqlite:$S1/data/certcontacts.db}" --count 1000 --seed 7 >"$T/seed-small.txt" 2>&1 ||
         cannot "GET /v1/contacts/{id}" "seeding: $(tail -n 1 "$T/seed-small.txt")"
+    readonly_key || cannot "GET /v1/contacts/{id}" "creating a readonly key: $(head -c 300 "$T/rokey.json")"
     : >"$S1/stderr" # the request log: opened for appending, so it can be emptied
+    GET_LABEL="GET /v1/contacts/{id}, readonly key, Basic auth, keep-alive, $CONNS connections"
+    WRK_AUTH=$RAUTH # run_wrk's key, until reset below
     run_wrk "$T/wrk-get-warm.txt" "$CONNS" 1 "http://127.0.0.1:$PORT/v1/contacts/500" bench/get.lua >/dev/null
-    if run_wrk "$T/wrk-get.txt" "$CONNS" "$DUR" "http://127.0.0.1:$PORT/v1/contacts/500" bench/get.lua; then
+    if [ -z "$RAUTH" ]; then
+        :
+    elif run_wrk "$T/wrk-get.txt" "$CONNS" "$DUR" "http://127.0.0.1:$PORT/v1/contacts/500" bench/get.lua; then
         if [ -n "$FLOOR_A" ]; then
             r=$(ratio "$RATE" "$FLOOR_A")
             c=""
             [ -n "$FLOOR_CN" ] && c="; $(ratio "$RATE" "$FLOOR_CN")x floor C-pg with $PG_CONNS connections (no target)"
-            echo "GET /v1/contacts/{id}, Basic auth, keep-alive, $CONNS connections: $RATE req/s = ${r}x floor A (target >= 0.5x: $(verdict "$r >= 0.5"))$c$NOTE"
+            echo "$GET_LABEL: $RATE req/s = ${r}x floor A (target >= 0.5x: $(verdict "$r >= 0.5"))$c$NOTE"
+            fig "GET (readonly) / floor A" "$r" 0.5 x min
         else
-            echo "GET /v1/contacts/{id}, Basic auth, keep-alive, $CONNS connections: $RATE req/s (no floor A)$NOTE"
+            echo "$GET_LABEL: $RATE req/s (no floor A)$NOTE"
         fi
     else
         cannot "GET /v1/contacts/{id}" "wrk: $(tail -n 3 "$T/wrk-get.txt")"
     fi
+    WRK_AUTH=""
     : >"$S1/stderr"
 
     # ---- floor B and POST ----------------------------------------------------------
@@ -242,17 +349,31 @@ if start_server "$S1" "$DB_GET"; then
         if "$BB/floor_sqlite" "$T/floorB/floor.db" 5 >"$T/floorB.txt" 2>&1; then
             FLOOR_B=$(awk '{ print $1; exit }' "$T/floorB.txt")
             echo "floor B (SQLite single-row commits, WAL, synchronous=FULL, same file system): $FLOOR_B commits/s"
+            fig "floor B" "$FLOOR_B" "" "commits/s" ""
         else
             cannot "floor B" "$(cat "$T/floorB.txt")"
         fi
         rm -rf "$T/floorB"
     fi
+    # the admin's detail view: addresses in full, one durable audit entry per GET
+    if run_wrk "$T/wrk-get-admin.txt" "$CONNS" "$DUR" "http://127.0.0.1:$PORT/v1/contacts/500" bench/get.lua; then
+        if [ -n "$FLOOR_B" ]; then
+            echo "GET (admin, audited reveal), $CONNS connections: $RATE req/s = $(ratio "$RATE" "$FLOOR_B")x $BNAME (a durable write per GET; no target)$NOTE"
+        else
+            echo "GET (admin, audited reveal), $CONNS connections: $RATE req/s (no $BNAME; no target)$NOTE"
+        fi
+        fig "GET (admin, audited reveal)" "$RATE" "" "req/s" ""
+    else
+        cannot "GET (admin, audited reveal)" "wrk: $(tail -n 3 "$T/wrk-get-admin.txt")"
+    fi
+    : >"$S1/stderr"
     if run_wrk "$T/wrk-post.txt" "$CONNS" "$DUR" "http://127.0.0.1:$PORT/v1/contacts" bench/post.lua; then
         if [ -n "$FLOOR_B" ]; then
             r=$(ratio "$RATE" "$FLOOR_B")
             c=""
             [ -n "$FLOOR_BN" ] && c="; $(ratio "$RATE" "$FLOOR_BN")x floor B-pg with $PG_CONNS connections (no target)"
             echo "POST /v1/contacts, $CONNS connections, durable: $RATE req/s = ${r}x $BNAME (target >= 1.0x: $(verdict "$r >= 1.0"))$c$NOTE"
+            fig "POST / $BNAME" "$r" 1.0 x min
         else
             echo "POST /v1/contacts, $CONNS connections, durable: $RATE req/s (no $BNAME)$NOTE"
         fi
@@ -262,6 +383,9 @@ if start_server "$S1" "$DB_GET"; then
     sleep 1
     LOAD_RSS=$(rss_mb "$SRV_PID")
     echo "RSS idle after start: ${IDLE_RSS:-?} MB; after load: ${LOAD_RSS:-?} MB (target < 16 MB idle: $(verdict "${IDLE_RSS:-999} < 16"))"
+    fig "RSS idle" "$IDLE_RSS" 16 MB max
+    fig "RSS after load" "$LOAD_RSS" "" MB ""
+    held_connections
     stop_pid "$SRV_PID"
 else
     cannot "GET, POST and RSS" "the server did not start"
@@ -309,12 +433,14 @@ if start_server "$S2" "$DB_SEARCH"; then
                 [ "$total" = -1 ] && total="?"
                 [ "$tmo" != 0 ] && extra="$extra, 1 request abandoned after $max ms (counted as $max ms: a lower bound)"
                 echo "$label: p50 $p50 ms, p99 $p99 ms (target p99 < $target ms: $(verdict "$p99 < $target")); max $max ms, $n requests, $total matches$extra"
+                fig "search p99 \"$kw\"" "$p99" "$target" ms max
             else
                 cannot "$label" "$(tail -n 1 "$T/lat.err")"
             fi
             : >"$S2/stderr"
         done
         echo "RSS after search with $NAME contacts: $(rss_mb "$SRV_PID") MB"
+        startup_time "$S2" "$DB_SEARCH"
     else
         cannot "search" "seeding: $(tail -n 1 "$T/seed.txt")"
     fi
