@@ -74,8 +74,9 @@ static int answer_complete(struct conn *c)
     char *end = strstr(c->buf, "\r\n\r\n");
     if (!end)
         return 0;
-    if (sscanf(c->buf, "HTTP/1.%*d %d", &c->status) != 1)
-        c->status = -1;
+    /* "HTTP/1.x NNN ..." */
+    c->status = strncmp(c->buf, "HTTP/1.", 7) == 0 && c->got > 12 ? (int)strtol(c->buf + 9, NULL, 10)
+                                                                     : -1;
     size_t len = 0;
     char *cl = strcasestr(c->buf, "\r\nContent-Length:");
     if (cl && cl < end)
@@ -121,7 +122,7 @@ static int arg_int(int argc, char **argv, const char *name, int def)
 {
     for (int i = 1; i + 1 < argc; i++)
         if (!strcmp(argv[i], name))
-            return atoi(argv[i + 1]);
+            return (int)strtol(argv[i + 1], NULL, 10);
     return def;
 }
 

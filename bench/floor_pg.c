@@ -167,7 +167,7 @@ static int setup(const char *url, int select, long *max_id, char *fsync, size_t 
     PGresult *r = rc ? NULL : PQexec(c, "SELECT coalesce(max(id), 0), current_setting('fsync') "
                                         "FROM floor_contacts");
     if (r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
-        *max_id = atol(PQgetvalue(r, 0, 0));
+        *max_id = strtol(PQgetvalue(r, 0, 0), NULL, 10);
         snprintf(fsync, fsync_size, "%s", PQgetvalue(r, 0, 1));
     } else if (!rc) {
         snprintf(error, sizeof error, "max(id): %s", PQerrorMessage(c));

@@ -19,7 +19,6 @@
  */
 #include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "delivery/delivery_int.h"
@@ -225,15 +224,18 @@ struct shared_op {
 
 static void decode(const char *state, struct dest *d)
 {
-    char *end;
-    d->blocked_until = strtoll(state, &end, 10);
-    if (*end != ';')
+    const char *p = strchr(state, ';');
+    if (!p || cc_parse_i64n(state, (size_t)(p - state), 0, INT64_MAX, &d->blocked_until)) {
+        d->blocked_until = 0; /* new (or unreadable): nothing sent yet */
         return;
-    for (const char *p = end + 1; *p && d->n < d->cap; p = *end ? end + 1 : end) {
-        int64_t t = strtoll(p, &end, 10);
-        if (end == p || (*end && *end != ','))
+    }
+    for (p++; *p && d->n < d->cap;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (cc_parse_i64n(p, len, 0, INT64_MAX, &d->stamps[d->n]))
             break;
-        d->stamps[d->n++] = t;
+        d->n++;
+        p += len + (comma != NULL);
     }
 }
 

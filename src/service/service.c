@@ -75,9 +75,11 @@ static void bucket_fn(void *ctx, char *state, int64_t *forget_at)
 {
     struct bucket_op *op = ctx;
     int64_t burst = op->per_minute / 6 > 1 ? op->per_minute / 6 * MICRO : MICRO;
-    long long tokens = burst, last = op->now_ms;
-    if (sscanf(state, "%lld;%lld", &tokens, &last) != 2 || tokens < 0 || tokens > burst) {
-        tokens = burst;
+    int64_t tokens, last;
+    const char *semi = strchr(state, ';');
+    if (!semi || cc_parse_i64n(state, (size_t)(semi - state), 0, burst, &tokens) ||
+        cc_parse_i64(semi + 1, 0, INT64_MAX, &last)) {
+        tokens = burst; /* new, or not ours to read: a full bucket */
         last = op->now_ms;
     }
     /* per_minute * MICRO / 60000 millionths a ms */
@@ -93,7 +95,7 @@ static void bucket_fn(void *ctx, char *state, int64_t *forget_at)
         tokens -= MICRO;
     else
         op->wait_ms = (MICRO - tokens) * 60000 / (op->per_minute * MICRO) + 1;
-    snprintf(state, CC_STORE_STATE_MAX, "%lld;%lld", tokens, last);
+    snprintf(state, CC_STORE_STATE_MAX, "%lld;%lld", (long long)tokens, (long long)last);
     /* Full again by then: forgetting it changes nothing. */
     *forget_at = last + (burst - tokens) * 60000 / (op->per_minute * MICRO) + 1;
 }

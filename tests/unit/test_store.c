@@ -88,7 +88,10 @@ static void close_two(struct svc_fixture *f, struct cc_store *other)
 static void add_one(void *ctx, char *state, int64_t *forget_at)
 {
     (void)ctx;
-    snprintf(state, CC_STORE_STATE_MAX, "%d", atoi(state) + 1);
+    int64_t n = 0; /* an unreadable state restarts the count: the total then fails */
+    if (state[0] && cc_parse_i64(state, 0, 1000000, &n))
+        n = 0;
+    snprintf(state, CC_STORE_STATE_MAX, "%lld", (long long)n + 1);
     *forget_at = INT64_MAX / 2;
 }
 
