@@ -12,7 +12,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   makeDataDir, removeDir, startServer, createAccount, api, assertOk, createContact, getContact,
-  unique, verifiedContactBody, cleanUp,
+  unique, verifiedContactBody, cleanUp, waitFor,
 } from './lib/harness.mjs';
 import { startRobots, wecomWebhookUrl, robotId } from './lib/robots.mjs';
 import { launch, newPage, shot, signIn, PHONE } from './lib/browser.mjs';
@@ -253,7 +253,12 @@ for (const L of ['en', 'zh-CN']) {
     const word = r.getByText(w['status.broken'], { exact: true });
     await word.waitFor();
     assert.equal(await word.isVisible(), true);
-    const size = await word.evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
+    // the list may render its rows again (a refresh) between the wait and the read:
+    // read the word once it is in the page
+    const size = await waitFor(async () => {
+      const s = await word.evaluate((el) => (el.isConnected ? parseFloat(getComputedStyle(el).fontSize) : NaN));
+      return Number.isNaN(s) ? null : s;
+    }, { timeoutMs: 5000, what: 'the broken word rendered' });
     assert.ok(size >= 12, `the broken word is ${size}px`);
     await shot(page, `keys-${L}-phone-broken-robot`);
   });
