@@ -97,6 +97,26 @@ pg_db() {
     sh scripts/pg-test.sh createdb "$PG_URL" "$1" 2>>"$T/pg-start.txt" && printf '%s%s\n' "$PG_URL" "$1"
 }
 
+# start_receiver ARGS...: starts bench/receiver with ARGS, its output in
+# $T/receiver.out; sets RPID and RPORT (the port it printed). Exits when it
+# does not start within 5 s.
+start_receiver() {
+    "$BB/receiver" "$@" >"$T/receiver.out" 2>&1 &
+    RPID=$!
+    PIDS="$PIDS $RPID"
+    RPORT=""
+    i=0
+    while [ -z "$RPORT" ] && [ $i -lt 50 ]; do
+        RPORT=$(sed -n 's/^port \([0-9]*\)$/\1/p' "$T/receiver.out")
+        [ -n "$RPORT" ] || sleep 0.1
+        i=$((i + 1))
+    done
+    [ -n "$RPORT" ] || {
+        echo "$NAME: the receiver did not start: $(cat "$T/receiver.out")" >&2
+        exit 1
+    }
+}
+
 # await_server DIR: after "$BIN serve" was started in the background with its
 # stdout and stderr in DIR (and its pid in SRV_PID), waits (15 s at most) for
 # its "listening" log line; sets PORT, and kid/ksecret from the admin key it

@@ -149,20 +149,7 @@ latencies() {
 echo "machine: $(nproc) cores ($(uname -m), $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)), $(awk '/^MemTotal:/ { printf "%.0f GB RAM", $2 / 1048576 }' /proc/meminfo)"
 
 # ---- the receiver ----------------------------------------------------------------
-"$BB/receiver" --threads "$RTHREADS" --save-body "$T/body.json" >"$T/receiver.out" 2>&1 &
-RPID=$!
-PIDS="$PIDS $RPID"
-RPORT=""
-i=0
-while [ -z "$RPORT" ] && [ $i -lt 50 ]; do
-    RPORT=$(sed -n 's/^port \([0-9]*\)$/\1/p' "$T/receiver.out")
-    [ -n "$RPORT" ] || sleep 0.1
-    i=$((i + 1))
-done
-[ -n "$RPORT" ] || {
-    echo "bench-delivery: the receiver did not start: $(cat "$T/receiver.out")" >&2
-    exit 1
-}
+start_receiver --threads "$RTHREADS" --save-body "$T/body.json"
 echo "receiver: bench/receiver.c, libmicrohttpd, $RTHREADS threads, answers {\"errcode\":0,\"errmsg\":\"ok\"}; the floor and certcontacts post to it alike"
 
 # ---- seed: contacts with 5 robots each, through the API --------------------------

@@ -82,19 +82,7 @@ wrk_p99() {
 echo "machine: $(nproc) cores ($(uname -m), $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null)), $(awk '/^MemTotal:/ { printf "%.0f GB RAM", $2 / 1048576 }' /proc/meminfo), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---- the receiver and the server ---------------------------------------------------
-"$BB/receiver" --threads 2 >"$T/receiver.out" 2>&1 &
-PIDS="$PIDS $!"
-RPORT=""
-i=0
-while [ -z "$RPORT" ] && [ $i -lt 50 ]; do
-    RPORT=$(sed -n 's/^port \([0-9]*\)$/\1/p' "$T/receiver.out")
-    [ -n "$RPORT" ] || sleep 0.1
-    i=$((i + 1))
-done
-[ -n "$RPORT" ] || {
-    echo "soak: the receiver did not start: $(cat "$T/receiver.out")" >&2
-    exit 1
-}
+start_receiver --threads 2
 
 S=$T/server
 mkdir -p "$S"
