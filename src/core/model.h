@@ -93,7 +93,7 @@ struct cc_contact {
 /* ---- contact pages --------------------------------------------------------- */
 struct cc_contact_page {
     struct cc_contact *items; /* owned; cc_contact_page_free() */
-    size_t n;
+    size_t n, cap;             /* cap: the rows items has room for */
     int64_t total;
 };
 void cc_contact_page_free(struct cc_contact_page *p);

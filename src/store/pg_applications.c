@@ -240,9 +240,10 @@ static enum cc_err list_on(struct pgc *c, const struct cc_app_query *q,
     PGresult *r = cc_pg_exec(c, sql_list, &p, "listing applications", err);
     if (!r)
         return code_of(err);
-    struct cc_application *items = cc_calloc((size_t)q->page_size, sizeof *items);
+    size_t cap = cc_store_page_rows(*total, q->page, q->page_size);
+    struct cc_application *items = cap ? cc_calloc(cap, sizeof *items) : NULL;
     int rows = PQntuples(r);
-    for (int i = 0; i < rows && *n < (size_t)q->page_size; i++) {
+    for (int i = 0; i < rows && *n < cap; i++) {
         read_row(r, i, &items[*n]);
         read_validation(r, i, &items[(*n)++]);
     }

@@ -378,8 +378,9 @@ static void bind_filter(struct pgp *p, const struct cc_cert_filter *f, const cha
     cc_pg_i64(p, f->now);
 }
 
+/* Counts, then allocates *items for the rows the page can hold and reads them. */
 static enum cc_err list_locked(struct pgc *c, const struct cc_cert_filter *f,
-                               struct cc_certificate *items, size_t *n, int64_t *total,
+                               struct cc_certificate **itemsp, size_t *n, int64_t *total,
                                struct cc_error *err)
 {
     char kw[4 * CC_KEYWORD_MAX_CHARS + 1];
@@ -390,6 +391,10 @@ static enum cc_err list_locked(struct pgc *c, const struct cc_cert_filter *f,
                                         err);
     if (counted)
         return counted;
+    size_t cap = cc_store_page_rows(*total, f->page, f->page_size);
+    if (!cap)
+        return CC_OK;
+    struct cc_certificate *items = *itemsp = cc_calloc(cap, sizeof *items);
     bind_filter(&p, f, kwp);
     cc_pg_i64(&p, f->page_size);
     cc_pg_i64(&p, (f->page - 1) * f->page_size);
@@ -397,7 +402,7 @@ static enum cc_err list_locked(struct pgc *c, const struct cc_cert_filter *f,
     if (!r)
         return code_of(err);
     int rows = PQntuples(r);
-    for (int i = 0; i < rows && *n < (size_t)f->page_size; i++)
+    for (int i = 0; i < rows && *n < cap; i++)
         read_row(r, i, &items[(*n)++]);
     PQclear(r);
     for (size_t i = 0; i < *n; i++) {
@@ -418,14 +423,14 @@ static enum cc_err read_cert_list(void *impl, const struct cc_cert_filter *f,
     struct pgc *c = cc_pg_acquire(impl, err);
     if (!c)
         return CC_ERR_STORE;
-    struct cc_certificate *items = cc_calloc((size_t)f->page_size, sizeof *items);
+    struct cc_certificate *items = NULL;
     /* the count and the page see one snapshot (inside a transaction, its own) */
     int own = !c->in_tx;
     enum cc_err rc = own ? cc_pg_simple(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
                                         "starting a read", err)
                          : CC_OK;
     if (!rc) {
-        rc = list_locked(c, f, items, n, total, err);
+        rc = list_locked(c, f, &items, n, total, err);
         if (own && cc_pg_simple(c, "COMMIT", "ending a read", NULL))
             cc_pg_simple(c, "ROLLBACK", "ending a read", NULL);
     }

@@ -321,11 +321,11 @@ static void bind_names(struct pgp *p, const struct cc_contact_query *q, const ch
 }
 
 /* Reads r's rows into out's page, then each contact's webhooks. */
-static enum cc_err read_page(struct pgc *c, PGresult *r, const struct cc_contact_query *q,
+static enum cc_err read_page(struct pgc *c, PGresult *r,
                              struct cc_contact_page *out, struct cc_error *err)
 {
     int rows = PQntuples(r);
-    for (int i = 0; i < rows && out->n < (size_t)q->page_size; i++)
+    for (int i = 0; i < rows && out->n < out->cap; i++)
         read_contact_row(r, i, &out->items[out->n++]);
     PQclear(r);
     for (size_t i = 0; i < out->n; i++) {
@@ -355,7 +355,7 @@ static enum cc_err list_names(struct pgc *c, const struct cc_contact_query *q, c
     PGresult *r = run(c, ST_LIST_NAMES, &p, "listing contacts", err);
     if (!r)
         return CC_ERR_STORE;
-    return read_page(c, r, q, out, err);
+    return read_page(c, r, out, err);
 }
 
 static enum cc_err list_locked(struct pgc *c, const struct cc_contact_query *q,
@@ -412,7 +412,7 @@ static enum cc_err list_locked(struct pgc *c, const struct cc_contact_query *q,
     PGresult *r = run(c, page_id, &p, "listing contacts", err);
     if (!r)
         return CC_ERR_STORE;
-    return read_page(c, r, q, out, err);
+    return read_page(c, r, out, err);
 }
 
 static enum cc_err read_contact_list(void *impl, const struct cc_contact_query *q,

@@ -244,14 +244,15 @@ static enum cc_err read_app_list(void *impl, const struct cc_app_query *q,
     bind_filter(s, q);
     sqlite3_bind_int64(s, 6, q->page_size);
     sqlite3_bind_int64(s, 7, (q->page - 1) * q->page_size);
-    struct cc_application *items = cc_calloc((size_t)q->page_size, sizeof *items);
+    size_t cap = cc_store_page_rows(*total, q->page, q->page_size);
+    struct cc_application *items = cap ? cc_calloc(cap, sizeof *items) : NULL;
     int rc = SQLITE_DONE;
-    while (*n < (size_t)q->page_size && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+    while (*n < cap && (rc = sqlite3_step(s)) == SQLITE_ROW) {
         read_row(s, &items[*n]);
         read_validation(s, &items[(*n)++]);
     }
     cc_sq_done(s);
-    if (*n < (size_t)q->page_size && rc != SQLITE_DONE) {
+    if (*n < cap && rc != SQLITE_DONE) {
         for (size_t i = 0; i < *n; i++)
             cc_application_clear(&items[i]);
         cc_free(items);

@@ -385,8 +385,9 @@ static void bind_filter(sqlite3_stmt *s, const struct cc_cert_filter *f, const c
     sqlite3_bind_int64(s, 7, f->now);
 }
 
+/* Counts, then allocates *items for the rows the page can hold and reads them. */
 static enum cc_err list_locked(struct conn *c, const struct cc_cert_filter *f,
-                               struct cc_certificate *items, size_t *n, int64_t *total,
+                               struct cc_certificate **itemsp, size_t *n, int64_t *total,
                                struct cc_error *err)
 {
     char kw[4 * CC_KEYWORD_MAX_CHARS + 1];
@@ -398,13 +399,17 @@ static enum cc_err list_locked(struct conn *c, const struct cc_cert_filter *f,
     enum cc_err counted = cc_sq_count(c, s, total, "counting certificates", err);
     if (counted)
         return counted;
+    size_t cap = cc_store_page_rows(*total, f->page, f->page_size);
+    if (!cap)
+        return CC_OK;
+    struct cc_certificate *items = *itemsp = cc_calloc(cap, sizeof *items);
     if (!(s = cc_sq_stmt(c, sql_list_page, err)))
         return CC_ERR_STORE;
     bind_filter(s, f, kwp);
     sqlite3_bind_int64(s, 8, f->page_size);
     sqlite3_bind_int64(s, 9, (f->page - 1) * f->page_size);
     int rc = SQLITE_DONE;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < (size_t)f->page_size)
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < cap)
         read_row(s, &items[(*n)++]);
     cc_sq_done(s);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -427,13 +432,11 @@ static enum cc_err read_cert_list(void *impl, const struct cc_cert_filter *f,
     struct conn *c = cc_sq_rconn(impl, err);
     if (!c)
         return CC_ERR_STORE;
-    struct cc_certificate *items = cc_calloc((size_t)f->page_size, sizeof *items);
+    struct cc_certificate *items = NULL;
     /* the count and the page see one snapshot */
-    if (cc_sq_exec(c->db, "BEGIN") != SQLITE_OK) {
-        cc_free(items);
+    if (cc_sq_exec(c->db, "BEGIN") != SQLITE_OK)
         return cc_sq_db_error(err, c->db, "starting a read");
-    }
-    enum cc_err rc = list_locked(c, f, items, n, total, err);
+    enum cc_err rc = list_locked(c, f, &items, n, total, err);
     if (cc_sq_exec(c->db, "COMMIT") != SQLITE_OK)
         cc_sq_exec(c->db, "ROLLBACK");
     if (rc) {

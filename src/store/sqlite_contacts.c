@@ -290,11 +290,11 @@ static void bind_names(sqlite3_stmt *s, const struct cc_contact_query *q, const 
 /* The search of a caller who sees addresses masked (q->names_only); kw is
  * the keyword lower-cased. */
 /* Steps s (bound) into out's page, then reads each contact's webhooks. */
-static enum cc_err read_page(struct conn *c, sqlite3_stmt *s, const struct cc_contact_query *q,
+static enum cc_err read_page(struct conn *c, sqlite3_stmt *s,
                              struct cc_contact_page *out, struct cc_error *err)
 {
     int step;
-    while ((step = sqlite3_step(s)) == SQLITE_ROW && out->n < (size_t)q->page_size)
+    while ((step = sqlite3_step(s)) == SQLITE_ROW && out->n < out->cap)
         read_contact_row(s, &out->items[out->n++]);
     cc_sq_done(s);
     if (step != SQLITE_ROW && step != SQLITE_DONE)
@@ -325,7 +325,7 @@ static enum cc_err list_names(struct conn *c, const struct cc_contact_query *q, 
     bind_names(s, q, kw);
     sqlite3_bind_int64(s, 5, q->page_size);
     sqlite3_bind_int64(s, 6, offset);
-    return read_page(c, s, q, out, err);
+    return read_page(c, s, out, err);
 }
 
 static enum cc_err list_locked(struct conn *c, const struct cc_contact_query *q,
@@ -374,7 +374,7 @@ static enum cc_err list_locked(struct conn *c, const struct cc_contact_query *q,
         sqlite3_bind_text(s, 2, arg, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, lim, q->page_size);
     sqlite3_bind_int64(s, lim + 1, offset);
-    return read_page(c, s, q, out, err);
+    return read_page(c, s, out, err);
 }
 
 static enum cc_err read_contact_list(void *impl, const struct cc_contact_query *q,

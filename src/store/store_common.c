@@ -55,13 +55,20 @@ const char *cc_store_cert_state_stored(enum cc_cert_state state)
     return state == CC_CERT_EXPIRED ? "active" : cert_states[state];
 }
 
+size_t cc_store_page_rows(int64_t total, int64_t page, int64_t page_size)
+{
+    int64_t left = total - (page - 1) * page_size;
+    return left <= 0 ? 0 : (size_t)(left < page_size ? left : page_size);
+}
+
 int cc_store_contact_page_open(const struct cc_contact_query *q, struct cc_contact_page *out,
                                int64_t *offset)
 {
-    out->items = cc_calloc((size_t)q->page_size, sizeof *out->items);
+    out->cap = cc_store_page_rows(out->total, q->page, q->page_size);
+    out->items = out->cap ? cc_calloc(out->cap, sizeof *out->items) : NULL;
     out->n = 0;
     *offset = (q->page - 1) * q->page_size;
-    return out->total > *offset;
+    return out->cap > 0;
 }
 
 char *cc_store_webhooks_keep_json(const struct cc_contact *ct)

@@ -58,6 +58,11 @@ enum cc_cert_state cc_store_cert_state_parse(const char *name);
  * from not_after), so an expired certificate is stored as active. */
 const char *cc_store_cert_state_stored(enum cc_cert_state state);
 
+/* The rows page (from 1) of page_size can hold when total rows are counted:
+ * page_size, fewer on the last page, 0 past the end. A list allocates this
+ * many once it has counted, not page_size of them up front. */
+size_t cc_store_page_rows(int64_t total, int64_t page, int64_t page_size);
+
 /* ---- contacts ------------------------------------------------------------------------- */
 /* Allocates the page's items once out->total is counted and the offset of
  * q's page into *offset; 0 when the page lies past the end (nothing to read). */
