@@ -88,6 +88,18 @@ static void send_contact(struct cc_request *req, int status, struct cc_contact *
     cc_req_json(req, status, o);
 }
 
+/* A contact just created: nothing can name it yet, so its certificates and
+ * applications are empty without reading them. */
+static void send_new_contact(struct cc_request *req, struct cc_contact *c)
+{
+    set_etag(req, c->version);
+    json_t *o = cc_render_contact(c);
+    json_object_set_new(o, "certificates", json_array());
+    json_object_set_new(o, "applications", json_array());
+    json_object_set_new(o, "applications_total", json_integer(0));
+    cc_req_json(req, 201, o);
+}
+
 void cc_send_contact(struct cc_request *req, int status, struct cc_contact *c)
 {
     send_contact(req, status, c, NULL);
@@ -124,9 +136,12 @@ static void contacts_create(struct cc_request *req)
         char loc[64];
         snprintf(loc, sizeof loc, "/v1/contacts/%lld", (long long)c->id);
         cc_req_add_header(req, "Location", loc);
-        if (replayed)
+        if (replayed) {
             cc_req_add_header(req, "Idempotent-Replayed", "true");
-        cc_send_contact(req, 201, c);
+            cc_send_contact(req, 201, c);
+        } else {
+            send_new_contact(req, c);
+        }
     }
     cc_free(c);
     json_decref(obj);

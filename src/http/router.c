@@ -162,7 +162,15 @@ static size_t name_segment(const char *path)
  * other {name} a string segment (see name_segment), captured in order. */
 static int match(const char *pattern, const char *path, struct cc_route_args *a)
 {
-    memset(a, 0, sizeof *a);
+    a->id = 0;
+    a->n = 0;
+    /* the fixed text before the first argument differs for most routes */
+    while (*pattern && *pattern != '{' && *pattern == *path) {
+        pattern++;
+        path++;
+    }
+    if (*pattern && *pattern != '{')
+        return 0;
     while (*pattern && *path) {
         if (strncmp(pattern, "{id}", 4) == 0) {
             size_t n = strcspn(path, "/");
@@ -210,7 +218,13 @@ int cc_route_find(const char *method, const char *path, const struct cc_route **
             *args = a;
         }
         size_t used = strlen(allow);
-        snprintf(allow + used, allowsz - used, "%s%s", used ? ", " : "", r->method);
+        if (used + strlen(r->method) + 3 <= allowsz) {
+            if (used) {
+                memcpy(allow + used, ", ", 2);
+                used += 2;
+            }
+            memcpy(allow + used, r->method, strlen(r->method) + 1);
+        }
     }
     return known;
 }

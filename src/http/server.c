@@ -1071,8 +1071,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     cc_conn_guard_body_done(srv->guard, conn_watch(conn));
-    if (!req->responded && !req->deferred)
+    if (!req->responded && !req->deferred) {
+        /* A GET's reads (its access key, then what it shows) share one read
+         * transaction: one snapshot, and one lock of the database instead
+         * of one per read. A write on the way ends it (cc_store_read_hold). */
+        int reads = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+        if (reads)
+            cc_service_read_hold(srv->svc, 1);
         dispatch(req);
+        if (reads)
+            cc_service_read_hold(srv->svc, 0);
+    }
     return MHD_YES;
 }
 

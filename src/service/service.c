@@ -43,6 +43,11 @@ void cc_service_set_delivery(struct cc_service *svc, const struct cc_delivery_co
     svc->dispatcher = d;
 }
 
+void cc_service_read_hold(struct cc_service *svc, int on)
+{
+    cc_store_read_hold(svc->store, on);
+}
+
 void cc_service_thread_done(struct cc_service *svc)
 {
     cc_store_thread_done(svc->store);

@@ -109,6 +109,10 @@ void cc_service_free(struct cc_service *svc);
  * serve). */
 void cc_service_set_delivery(struct cc_service *svc, const struct cc_delivery_config *dc,
                              struct cc_dispatcher *d);
+/* on: the calling thread's reads until off see one snapshot of the store
+ * (cc_store_read_hold): a request that only reads holds one for all its
+ * reads, its access key's included. */
+void cc_service_read_hold(struct cc_service *svc, int on);
 /* A thread that used the service and is about to end releases what it held
  * (its database read connection). */
 void cc_service_thread_done(struct cc_service *svc);

@@ -494,12 +494,12 @@ static enum cc_err sq_read(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc
     struct conn *c = cc_sq_rconn(s->impl, err);
     if (!c)
         return CC_ERR_STORE;
-    if (cc_sq_exec(c->db, "BEGIN") != SQLITE_OK)
-        return cc_sq_db_error(err, c->db, "starting a read");
+    enum cc_err rc = cc_sq_read_begin(c, err);
+    if (rc)
+        return rc;
     struct cc_tx tx = {s->ops, c};
-    enum cc_err rc = fn(&tx, arg, err);
-    if (cc_sq_exec(c->db, "COMMIT") != SQLITE_OK && !sqlite3_get_autocommit(c->db))
-        cc_sq_exec(c->db, "ROLLBACK");
+    rc = fn(&tx, arg, err);
+    cc_sq_read_end(c);
     return rc;
 }
 
@@ -517,6 +517,7 @@ const struct cc_store_ops cc_sq_ops = {
     .state_update = cc_sq_state_update,
     .nonce_take = cc_sq_nonce_take,
     .thread_done = cc_sq_thread_done,
+    .read_hold = cc_sq_read_hold,
     .accounts = &cc_sq_account_ops,
     .contacts = &cc_sq_contact_ops,
     .verifs = &cc_sq_verif_ops,

@@ -434,11 +434,11 @@ static enum cc_err read_cert_list(void *impl, const struct cc_cert_filter *f,
         return CC_ERR_STORE;
     struct cc_certificate *items = NULL;
     /* the count and the page see one snapshot */
-    if (cc_sq_exec(c->db, "BEGIN") != SQLITE_OK)
-        return cc_sq_db_error(err, c->db, "starting a read");
-    enum cc_err rc = list_locked(c, f, &items, n, total, err);
-    if (cc_sq_exec(c->db, "COMMIT") != SQLITE_OK)
-        cc_sq_exec(c->db, "ROLLBACK");
+    enum cc_err rc = cc_sq_read_begin(c, err);
+    if (rc)
+        return rc;
+    rc = list_locked(c, f, &items, n, total, err);
+    cc_sq_read_end(c);
     if (rc) {
         for (size_t i = 0; i < *n; i++)
             cc_certificate_clear(&items[i]);

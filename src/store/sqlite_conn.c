@@ -265,3 +265,60 @@ enum cc_err cc_sq_idem_put(struct conn *c, sqlite3_stmt *s, int64_t account_id, 
     sqlite3_bind_int64(s, 5, now);
     return cc_sq_step_done(c, s, "saving an idempotency key", err);
 }
+
+/* Prepared once per connection, like every statement (sqlite3_exec would
+ * compile them on every call). */
+static const char sql_begin[] = "BEGIN", sql_commit[] = "COMMIT";
+
+static int run_stmt(struct conn *c, const char *sql)
+{
+    struct cc_error ignored;
+    sqlite3_stmt *s = cc_sq_stmt(c, sql, &ignored);
+    if (!s)
+        return SQLITE_ERROR;
+    int rc = sqlite3_step(s);
+    cc_sq_done(s);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+enum cc_err cc_sq_read_begin(struct conn *c, struct cc_error *err)
+{
+    if (c->held)
+        return CC_OK;
+    if (run_stmt(c, sql_begin) != SQLITE_OK)
+        return cc_sq_db_error(err, c->db, "starting a read");
+    return CC_OK;
+}
+
+void cc_sq_read_end(struct conn *c)
+{
+    if (c->held)
+        return;
+    if (run_stmt(c, sql_commit) != SQLITE_OK && !sqlite3_get_autocommit(c->db))
+        cc_sq_exec(c->db, "ROLLBACK");
+}
+
+void cc_sq_read_unhold(void *impl)
+{
+    struct sq *q = impl;
+    struct conn *c = pthread_getspecific(q->tls);
+    if (!c || !c->held)
+        return;
+    c->held = 0;
+    cc_sq_read_end(c);
+}
+
+void cc_sq_read_hold(void *impl, int on)
+{
+    if (!on) {
+        cc_sq_read_unhold(impl);
+        return;
+    }
+    struct cc_error ignored;
+    struct conn *c = cc_sq_rconn(impl, &ignored);
+    if (!c || c->held)
+        return;
+    /* a deferred BEGIN: the snapshot is taken by the first read */
+    if (run_stmt(c, sql_begin) == SQLITE_OK)
+        c->held = 1;
+}

@@ -23,8 +23,6 @@
 
 /* This file's statements, by their index in stmt_sql. */
 enum stmt_id {
-    ST_BEGIN,
-    ST_COMMIT,
     ST_CONTACT_GET,
     ST_CONTACT_COUNT,
     ST_CONTACT_INSERT,
@@ -54,8 +52,6 @@ enum stmt_id {
 
 /* Statements, prepared once per connection. */
 static const char *const stmt_sql[ST_COUNT] = {
-    [ST_BEGIN] = "BEGIN",
-    [ST_COMMIT] = "COMMIT",
     [ST_CONTACT_GET] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE account_id = ?1 AND id = ?2",
     [ST_CONTACT_COUNT] = "SELECT contact_count FROM accounts WHERE id = ?1",
     [ST_CONTACT_INSERT] =
@@ -212,26 +208,12 @@ static enum cc_err contact_get(struct conn *c, int64_t account_id, int64_t id,
 /* Runs a read in one read transaction so its statements see one snapshot. */
 static enum cc_err read_begin(struct conn *c, struct cc_error *err)
 {
-    sqlite3_stmt *s = stmt(c, ST_BEGIN, err);
-    if (!s)
-        return CC_ERR_STORE;
-    int rc = sqlite3_step(s);
-    cc_sq_done(s);
-    if (rc != SQLITE_DONE)
-        return cc_sq_db_error(err, c->db, "starting a read");
-    return CC_OK;
+    return cc_sq_read_begin(c, err);
 }
 
 static void read_end(struct conn *c)
 {
-    struct cc_error ignored;
-    sqlite3_stmt *s = stmt(c, ST_COMMIT, &ignored);
-    if (s) {
-        sqlite3_step(s);
-        cc_sq_done(s);
-    }
-    if (!sqlite3_get_autocommit(c->db))
-        cc_sq_exec(c->db, "ROLLBACK");
+    cc_sq_read_end(c);
 }
 
 /* ---- reads -------------------------------------------------------------------- */

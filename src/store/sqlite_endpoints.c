@@ -164,11 +164,11 @@ static enum cc_err read_endpoint_get(void *impl, int64_t account_id, int64_t id,
     if (!c)
         return CC_ERR_STORE;
     /* the row and its contacts from one snapshot */
-    if (cc_sq_exec(c->db, "BEGIN") != SQLITE_OK)
-        return cc_sq_db_error(err, c->db, "starting a read");
-    enum cc_err rc = get(c, account_id, id, out, err);
-    if (cc_sq_exec(c->db, "COMMIT") != SQLITE_OK)
-        cc_sq_exec(c->db, "ROLLBACK");
+    enum cc_err rc = cc_sq_read_begin(c, err);
+    if (rc)
+        return rc;
+    rc = get(c, account_id, id, out, err);
+    cc_sq_read_end(c);
     return rc;
 }
 
@@ -262,13 +262,13 @@ static enum cc_err read_endpoint_list(void *impl, int64_t account_id, int64_t pa
         return CC_ERR_STORE;
     struct cc_endpoint *items = cc_calloc((size_t)page_size, sizeof *items);
     /* the count and the page see one snapshot */
-    if (cc_sq_exec(c->db, "BEGIN") != SQLITE_OK) {
+    enum cc_err rc = cc_sq_read_begin(c, err);
+    if (rc) {
         cc_free(items);
-        return cc_sq_db_error(err, c->db, "starting a read");
+        return rc;
     }
-    enum cc_err rc = list_locked(c, account_id, page, page_size, items, n, total, err);
-    if (cc_sq_exec(c->db, "COMMIT") != SQLITE_OK)
-        cc_sq_exec(c->db, "ROLLBACK");
+    rc = list_locked(c, account_id, page, page_size, items, n, total, err);
+    cc_sq_read_end(c);
     return cc_store_endpoint_page_end(rc, items, out, n);
 }
 

@@ -76,6 +76,9 @@ struct conn {
     int64_t seen_data_version;
     int64_t key_generation;
     int key_generation_known;
+    /* 1 while the thread holds one read transaction for a whole request
+     * (cc_store_read_hold): the reads inside it begin and end nothing. */
+    int held;
 };
 
 /* ---- sqlite_conn.c: connections and their statements ---------------------- */
@@ -92,6 +95,16 @@ void cc_sq_conns_cleanup(struct sq *q);
 struct conn *cc_sq_rconn(void *impl, struct cc_error *err);
 /* Closes the calling thread's read connection, if it has one. */
 void cc_sq_thread_done(void *impl);
+/* A group of reads on c that must see one snapshot: BEGIN (unless the
+ * thread holds a read transaction already: cc_sq_read_hold) and its end. */
+enum cc_err cc_sq_read_begin(struct conn *c, struct cc_error *err);
+void cc_sq_read_end(struct conn *c);
+/* The store's read_hold: on, one read transaction on the calling thread's
+ * read connection for the reads that follow; off, its end. impl: struct sq. */
+void cc_sq_read_hold(void *impl, int on);
+/* Ends the calling thread's held read transaction, if any, so that what it
+ * reads after a write sees that write. impl: struct sq. */
+void cc_sq_read_unhold(void *impl);
 /* sqlite3_exec without callback: SQLITE_OK or the error code. */
 int cc_sq_exec(sqlite3 *db, const char *sql);
 /* The statement of connection c for sql (a static string: its address is

@@ -39,6 +39,56 @@ static int batch_commit(struct sq *q, struct conn *c)
     return rc;
 }
 
+/* The contacts' trigram index learns a batch's changes here, once, just
+ * before its COMMIT: the triggers on contacts queue them in
+ * contacts_fts_queue (migration 0026), where each write's SAVEPOINT can roll
+ * them back with the rest of it. Written inside the savepoints, contacts_fts
+ * would flush a new index segment at every one. Also applies what another
+ * connection queued (a row written by hand), so the queue is empty after
+ * every commit of the writer. */
+static const char sql_queue_read[] =
+    "SELECT op, rid, search_text FROM contacts_fts_queue ORDER BY seq";
+static const char sql_index_add[] = "INSERT INTO contacts_fts(rowid, search_text) VALUES (?1, ?2)";
+static const char sql_index_remove[] =
+    "INSERT INTO contacts_fts(contacts_fts, rowid, search_text) VALUES ('delete', ?1, ?2)";
+static const char sql_queue_empty[] = "DELETE FROM contacts_fts_queue";
+
+static enum cc_err apply_search_queue(struct conn *c, struct cc_error *err)
+{
+    sqlite3_stmt *q = cc_sq_stmt(c, sql_queue_read, err);
+    if (!q)
+        return CC_ERR_STORE;
+    int rc, n = 0;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        sqlite3_stmt *s = cc_sq_stmt(c, sqlite3_column_int(q, 0) ? sql_index_add : sql_index_remove,
+                                     err);
+        if (!s) {
+            cc_sq_done(q);
+            return CC_ERR_STORE;
+        }
+        sqlite3_bind_int64(s, 1, sqlite3_column_int64(q, 1));
+        sqlite3_bind_text(s, 2, (const char *)sqlite3_column_text(q, 2), -1, SQLITE_TRANSIENT);
+        int step = sqlite3_step(s);
+        cc_sq_done(s);
+        if (step != SQLITE_DONE) {
+            cc_sq_done(q);
+            return cc_sq_db_error(err, c->db, "updating the search index");
+        }
+        n++;
+    }
+    cc_sq_done(q);
+    if (rc != SQLITE_DONE)
+        return cc_sq_db_error(err, c->db, "reading the search index queue");
+    if (!n)
+        return CC_OK;
+    sqlite3_stmt *d = cc_sq_stmt(c, sql_queue_empty, err);
+    if (!d)
+        return CC_ERR_STORE;
+    rc = sqlite3_step(d);
+    cc_sq_done(d);
+    return rc == SQLITE_DONE ? CC_OK : cc_sq_db_error(err, c->db, "emptying the search index queue");
+}
+
 /* Runs one batch of jobs in one transaction. Called on the writer thread. */
 static void run_batch(struct sq *q, struct job *batch)
 {
@@ -84,10 +134,16 @@ static void run_batch(struct sq *q, struct job *batch)
                 berr.code = CC_ERR_STORE;
         }
     }
-    int committed = !began || batch_commit(q, c) == SQLITE_OK;
+    struct cc_error ierr;
+    cc_error_clear(&ierr);
+    int indexed = !began || apply_search_queue(c, &ierr) == CC_OK;
+    int committed = !began || (indexed && batch_commit(q, c) == SQLITE_OK);
     q->in_batch = 0;
     if (!committed) {
-        cc_sq_db_error(&berr, c->db, "committing");
+        if (indexed)
+            cc_sq_db_error(&berr, c->db, "committing");
+        else
+            berr = ierr;
         cc_sq_exec(c->db, "ROLLBACK");
         for (struct job *j = batch; j; j = j->next)
             if (j->rc == CC_OK) {
@@ -148,6 +204,7 @@ enum cc_err cc_sq_write(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_er
 {
     struct sq *q = s->impl;
     struct job j = {.fn = fn, .arg = arg, .err = err, .rc = CC_OK};
+    cc_sq_read_unhold(q); /* what this thread reads next sees this write */
     if (__atomic_load_n(&q->damaged, __ATOMIC_ACQUIRE))
         return cc_sq_damaged_error(err);
     pthread_mutex_lock(&q->mu);

@@ -129,6 +129,12 @@ enum cc_err cc_store_read(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_
     return s->ops->read(s, fn, arg, err);
 }
 
+void cc_store_read_hold(struct cc_store *s, int on)
+{
+    if (s->ops->read_hold)
+        s->ops->read_hold(s->impl, on);
+}
+
 void cc_store_thread_done(struct cc_store *s)
 {
     s->ops->thread_done(s->impl);

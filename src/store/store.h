@@ -149,6 +149,12 @@ enum cc_err cc_store_write(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc
  * (a contact and what hangs on it, read together). fn only reads: the
  * connection refuses writes. Runs once; never inside a cc_store_write. */
 enum cc_err cc_store_read(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err);
+/* on: the reads the calling thread makes from now on share one read
+ * transaction (one snapshot, one lock of the database), until off; a write
+ * the thread makes ends it first, so that later reads see the write. For a
+ * request's reads together (the access key and the contact). Nests with
+ * cc_store_read. No-op where a read costs no lock (PostgreSQL). */
+void cc_store_read_hold(struct cc_store *s, int on);
 /* Drops the calling thread's read connection (threads that end call this). */
 void cc_store_thread_done(struct cc_store *s);
 

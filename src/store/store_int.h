@@ -46,6 +46,7 @@ struct cc_store_ops {
     enum cc_err (*write)(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err);
     enum cc_err (*read)(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err);
     void (*thread_done)(void *impl);
+    void (*read_hold)(void *impl, int on); /* NULL: nothing to hold */
     int shared;
     enum cc_err (*state_update)(struct cc_store *s, const char *name, int64_t now_ms,
                                 cc_state_fn fn, void *ctx, struct cc_error *err);

@@ -9,6 +9,9 @@
  * \xNN, values are cut at CC_LOG_VALUE_MAX bytes, and the fields time,
  * level and msg belong to the writer alone.
  */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -91,6 +94,116 @@ static json_t *field_value(const struct cc_log_field *f)
     }
 }
 
+/* ---- the common line, without building it as a JSON object ----------------------
+ * Most lines (every request's) hold only keys and values that JSON writes
+ * as they are: printable ASCII without a quote or a backslash. Such a line
+ * is written here exactly as the encoder would write it; any other line
+ * (a character to escape, a byte that is not ASCII, a value to cut, a key
+ * given twice, a number the encoder would write another way) goes to the
+ * encoder below. */
+struct line {
+    char buf[4096];
+    size_t len;
+    int ok;
+};
+
+static void put(struct line *l, const char *s, size_t n)
+{
+    if (!l->ok || n > sizeof l->buf - l->len) {
+        l->ok = 0;
+        return;
+    }
+    memcpy(l->buf + l->len, s, n);
+    l->len += n;
+}
+
+/* s as a JSON string, if it needs no escape and no cut. */
+static void put_plain(struct line *l, const char *s)
+{
+    size_t n = 0;
+    for (; s[n]; n++)
+        if ((unsigned char)s[n] < 0x20 || (unsigned char)s[n] > 0x7e || s[n] == '"' ||
+            s[n] == '\\' || n >= CC_LOG_VALUE_MAX) {
+            l->ok = 0;
+            return;
+        }
+    put(l, "\"", 1);
+    put(l, s, n);
+    put(l, "\"", 1);
+}
+
+static void put_value(struct line *l, const struct cc_log_field *f)
+{
+    char num[48];
+    int k;
+    switch (f->type) {
+    case CC_LOG_F_STR:
+        if (f->s)
+            put_plain(l, f->s);
+        else
+            put(l, "null", 4);
+        return;
+    case CC_LOG_F_INT:
+        k = snprintf(num, sizeof num, "%" PRId64, f->i);
+        put(l, num, (size_t)k);
+        return;
+    case CC_LOG_F_NUM:
+        /* the encoder's form with JSON_REAL_PRECISION(15): "%.15g", and ".0"
+         * after a whole number; an exponent it writes otherwise */
+        if (!isfinite(f->d)) {
+            l->ok = 0;
+            return;
+        }
+        k = snprintf(num, sizeof num, "%.15g", f->d);
+        if (k <= 0 || (size_t)k >= sizeof num - 2 || strchr(num, 'e')) {
+            l->ok = 0;
+            return;
+        }
+        if (!strchr(num, '.')) {
+            memcpy(num + k, ".0", 3);
+            k += 2;
+        }
+        put(l, num, (size_t)k);
+        return;
+    case CC_LOG_F_BOOL:
+        put(l, f->i ? "true" : "false", f->i ? 4 : 5);
+        return;
+    default:
+        put(l, "null", 4);
+    }
+}
+
+static int plain_line(const char *ts, const char *level, const char *msg,
+                      const struct cc_log_field *fields, size_t n)
+{
+    struct line l;
+    l.len = 0;
+    l.ok = 1;
+    put(&l, "{\"time\":", 8);
+    put_plain(&l, ts);
+    put(&l, ",\"level\":", 9);
+    put_plain(&l, level);
+    put(&l, ",\"msg\":", 7);
+    put_plain(&l, msg);
+    for (size_t i = 0; i < n && l.ok; i++) {
+        const char *k = fields[i].key;
+        if (!k || reserved(k))
+            continue;
+        for (size_t j = 0; j < i; j++)
+            if (fields[j].key && !strcmp(fields[j].key, k))
+                return 0; /* a key given twice: the encoder keeps the last */
+        put(&l, ",", 1);
+        put_plain(&l, k);
+        put(&l, ":", 1);
+        put_value(&l, &fields[i]);
+    }
+    put(&l, "}", 1);
+    if (!l.ok)
+        return 0;
+    write_line(l.buf, l.len);
+    return 1;
+}
+
 void cc_log_fields(enum cc_log_level lvl, const char *msg, const struct cc_log_field *fields,
                    size_t n)
 {
@@ -99,6 +212,8 @@ void cc_log_fields(enum cc_log_level lvl, const char *msg, const struct cc_log_f
         return;
     char ts[32];
     cc_time_rfc3339(cc_now_ms(), ts, sizeof ts);
+    if (plain_line(ts, names[lvl], msg ? msg : "", fields, n))
+        return;
     json_t *o = json_object();
     if (!o)
         return;

@@ -2,7 +2,9 @@
  * test_log.c — the one log writer: whatever the values hold (quotes,
  * newlines, control characters, bytes that are not UTF-8, text that looks
  * like JSON), each call writes exactly one line that parses as one JSON
- * object, with the writer's own time, level and msg and each value intact.
+ * object, with the writer's own time, level and msg and each value intact;
+ * a line of plain values, written without the encoder, is byte for byte
+ * what the encoder writes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -113,11 +115,75 @@ static void long_values_are_cut_on_a_character(void **state)
     free(text);
 }
 
+static void write_plain(void)
+{
+    struct cc_log_field f[] = {
+        CC_LOG_STR("request_id", "0b6f3c1e-7c55-4a8e-9d1b-2f0c3a4b5c6d"),
+        CC_LOG_INT("account", 42),
+        CC_LOG_STR("method", "GET"),
+        CC_LOG_STR("path", "/v1/contacts/500?keyword=a%20b"),
+        CC_LOG_INT("status", -200),
+        CC_LOG_NUM("duration_ms", 0.319),
+        CC_LOG_NUM("whole", 2.0),
+        CC_LOG_NUM("big", 123456.789),
+        CC_LOG_NULL("user_agent"),
+        CC_LOG_STR("absent", NULL),
+        {.key = "flag", .type = CC_LOG_F_BOOL, .i = 1},
+        CC_LOG_STR("msg", "not the writer's"),
+    };
+    cc_log_fields(CC_LOG_INFO, "request", f, sizeof f / sizeof f[0]);
+}
+
+static void write_twice(void)
+{
+    cc_log(CC_LOG_INFO, "twice", "k", "first", "k", "second", NULL);
+}
+
+/* A line of plain values (the request line) is written without the JSON
+ * encoder, byte for byte as the encoder writes it; a key given twice goes
+ * to the encoder, which keeps the last. */
+static void plain_lines_are_what_the_encoder_writes(void **state)
+{
+    (void)state;
+    char *text = capture(write_plain);
+    json_t *o = one_line(text);
+    json_t *want = json_object();
+    json_object_set(want, "time", json_object_get(o, "time"));
+    json_object_set_new(want, "level", json_string("info"));
+    json_object_set_new(want, "msg", json_string("request"));
+    json_object_set_new(want, "request_id", json_string("0b6f3c1e-7c55-4a8e-9d1b-2f0c3a4b5c6d"));
+    json_object_set_new(want, "account", json_integer(42));
+    json_object_set_new(want, "method", json_string("GET"));
+    json_object_set_new(want, "path", json_string("/v1/contacts/500?keyword=a%20b"));
+    json_object_set_new(want, "status", json_integer(-200));
+    json_object_set_new(want, "duration_ms", json_real(0.319));
+    json_object_set_new(want, "whole", json_real(2.0));
+    json_object_set_new(want, "big", json_real(123456.789));
+    json_object_set_new(want, "user_agent", json_null());
+    json_object_set_new(want, "absent", json_null());
+    json_object_set_new(want, "flag", json_true());
+    char *expect = json_dumps(want, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+    size_t n = strlen(expect);
+    assert_int_equal(strlen(text), n + 1);
+    assert_memory_equal(text, expect, n);
+    free(expect);
+    json_decref(want);
+    json_decref(o);
+    free(text);
+
+    text = capture(write_twice);
+    o = one_line(text);
+    assert_string_equal(json_string_value(json_object_get(o, "k")), "second");
+    json_decref(o);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(hostile_values_stay_values),
         cmocka_unit_test(long_values_are_cut_on_a_character),
+        cmocka_unit_test(plain_lines_are_what_the_encoder_writes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
