@@ -1,6 +1,6 @@
 #!/bin/sh
 # embed.sh OUT FILE... — writes a C file that holds every FILE as a byte array,
-# with a table cc_embedded[] of {path, data, size}, so the binary carries its
+# with a table cc_embedded[] of {path, data, size, sha256 in hex}, so the binary carries its
 # SQL migrations and console assets without reading them from disk. A FILE
 # may be in a subdirectory (web/js/pages/contacts.js); its path is written as
 # a C string, so only A-Z a-z 0-9 . _ - / are allowed in it.
@@ -26,10 +26,11 @@ tmp=$out.tmp
   echo 'const struct cc_embedded_file cc_embedded[] = {'
   i=0
   for f in "$@"; do
-    echo "  {\"$f\", f$i, sizeof f$i - 1},"
+    sum=$(sha256sum "$f" | cut -c1-64)
+    echo "  {\"$f\", f$i, sizeof f$i - 1, \"$sum\"},"
     i=$((i+1))
   done
-  echo '  {NULL, NULL, 0}'
+  echo '  {NULL, NULL, 0, NULL}'
   echo '};'
 } > "$tmp"
 mv "$tmp" "$out"

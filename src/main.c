@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -305,6 +306,7 @@ static int open_app(const struct cc_config *cfg, struct cc_store **store, struct
     }
     struct cc_service_config svcc = {
         .max_contacts = cfg->max_contacts_per_account,
+        .search_count_max = cfg->search_count_max,
         .max_keys = cfg->max_access_keys_per_account,
         .verify = {cfg->verify_code_ttl, cfg->verify_resend_interval, cfg->verify_max_per_hour,
                    cfg->verify_max_per_day, cfg->verify_account_max_per_hour,
@@ -910,6 +912,9 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
            cc_http_is_tls(srv) ? "https" : "http", "db",
            cfg->synchronous_full ? "durable" : "fast", "mode",
            cfg->dev ? "development" : "production", NULL);
+    /* What start-up allocated and freed (migrations, the quick check, the
+     * console's files) goes back to the system instead of staying resident. */
+    malloc_trim(0);
     int sig = 0;
     while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
         reload_tls(srv);

@@ -85,6 +85,12 @@ static const struct opt opts[] = {
      "connection_timeout_s, the idle time allowed between requests."},
     {"max_contacts_per_account", INT(max_contacts_per_account), 1, 100000000, "10000", NULL,
      "Most contacts one account may hold; more gives 400 LimitExceeded.Contacts."},
+    {"search_count_max", INT(search_count_max), 1, 100000000,
+     LIMIT_TEXT(CC_SEARCH_COUNT_MAX_DEFAULT), NULL,
+     "Matches a keyword search of contacts counts: past this many its total is given as "
+     "this number with total_capped true (the console shows \"10,000+\"), so that a keyword "
+     "matching most contacts answers as fast as a rarer one. Every match can still be paged "
+     "through."},
     {"synchronous", ENUM(synchronous_full), 0, 1, "full", "normal|full",
      "full: a write is acknowledged only once it survives a power cut (one fsync per group "
      "of writes). normal: faster, but the last writes before a power cut may be lost "

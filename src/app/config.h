@@ -24,6 +24,7 @@ struct cc_config {
     int64_t header_timeout_s;
     int64_t body_timeout_s;
     int64_t max_contacts_per_account;
+    int64_t search_count_max;
     int64_t synchronous_full;
     int64_t busy_timeout_ms;
     int64_t db_pool_size;

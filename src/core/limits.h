@@ -99,6 +99,13 @@
 #ifndef CC_PAGE_MAX
 #define CC_PAGE_MAX 1000000
 #endif
+/* The matches a keyword search counts by default (option search_count_max): past
+ * it, its total says "at least this many" (total_capped), so that a keyword
+ * matching half a million contacts costs no more than one matching ten
+ * thousand. The list itself is never cut. */
+#ifndef CC_SEARCH_COUNT_MAX_DEFAULT
+#define CC_SEARCH_COUNT_MAX_DEFAULT 10000
+#endif
 /* Characters of a search keyword. */
 #ifndef CC_KEYWORD_MAX_CHARS
 #define CC_KEYWORD_MAX_CHARS 64

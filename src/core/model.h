@@ -95,6 +95,7 @@ struct cc_contact_page {
     struct cc_contact *items; /* owned; cc_contact_page_free() */
     size_t n, cap;             /* cap: the rows items has room for */
     int64_t total;
+    int total_capped;          /* a search counted past its count_max: total says "at least" */
 };
 void cc_contact_page_free(struct cc_contact_page *p);
 

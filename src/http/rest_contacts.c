@@ -182,6 +182,7 @@ void cc_h_contacts_list(struct cc_request *req)
     json_t *o = json_object();
     json_object_set_new(o, "items", items);
     json_object_set_new(o, "total", json_integer(p.total));
+    json_object_set_new(o, "total_capped", json_boolean(p.total_capped));
     json_object_set_new(o, "page", json_integer(page));
     json_object_set_new(o, "page_size", json_integer(page_size));
     cc_contact_page_free(&p);

@@ -24,10 +24,15 @@
 
 /* Requests whose handler may wait on the network (an SMTP server, an SMS
  * gateway) run on these threads while libmicrohttpd holds their connection
- * suspended, so the HTTP worker threads are never the ones waiting. */
+ * suspended, so the HTTP worker threads are never the ones waiting. The pool
+ * starts with CC_POOL_START threads and adds one whenever a request waits
+ * with no thread free, up to max (blocking_threads): an idle server keeps
+ * no stacks it has not needed. */
+#define CC_POOL_START 4
 struct blocking_pool {
     pthread_t *threads;
-    int nthreads;
+    int nthreads, max;
+    int idle;                     /* threads waiting for a request */
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct cc_request *head, *tail;
@@ -400,7 +405,7 @@ static void log_request(struct cc_request *req)
         CC_LOG_STR("remote", req->conn ? cc_req_client_address(req) : req->remote),
         CC_LOG_STR("user_agent", ua),
     };
-    cc_log_fields(CC_LOG_INFO, "request", f, sizeof f / sizeof f[0]);
+    cc_log_fields_deferred(CC_LOG_INFO, "request", f, sizeof f / sizeof f[0]);
 }
 
 static void send_typed(struct cc_request *req, int status, const char *type, char *body,
@@ -566,8 +571,11 @@ static void *pool_main(void *arg)
     struct blocking_pool *p = &srv->pool;
     pthread_mutex_lock(&p->mu);
     for (;;) {
-        while (!p->head && !p->stopping)
+        while (!p->head && !p->stopping) {
+            p->idle++;
             pthread_cond_wait(&p->cv, &p->mu);
+            p->idle--;
+        }
         if (!p->head)
             break; /* stopping, and nothing left to run */
         struct cc_request *req = p->head;
@@ -616,6 +624,9 @@ void cc_req_defer(struct cc_request *req, cc_handler fn)
         p->head = req;
     p->tail = req;
     p->queued++;
+    if (p->queued > p->idle && p->nthreads < p->max &&
+        pthread_create(&p->threads[p->nthreads], NULL, pool_main, req->srv) == 0)
+        p->nthreads++;
     pthread_cond_signal(&p->cv);
     pthread_mutex_unlock(&p->mu);
 }
@@ -1269,11 +1280,15 @@ enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *s
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = info ? info->port : ntohs(sa.sin_port);
-    int want = cfg->blocking_threads > 0 ? cfg->blocking_threads : 1;
+    p->max = cfg->blocking_threads > 0 ? cfg->blocking_threads : 1;
+    int want = p->max < CC_POOL_START ? p->max : CC_POOL_START;
+    pthread_mutex_lock(&p->mu);
     for (; p->nthreads < want; p->nthreads++)
         if (pthread_create(&p->threads[p->nthreads], NULL, pool_main, srv) != 0)
             break;
-    if (p->nthreads == 0) {
+    int started = p->nthreads;
+    pthread_mutex_unlock(&p->mu);
+    if (started == 0) {
         MHD_stop_daemon(srv->daemon);
         pool_destroy(srv);
         return cc_error_set(err, CC_ERR_INTERNAL, NULL, "cannot start threads");

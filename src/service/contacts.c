@@ -697,7 +697,14 @@ enum cc_err cc_contact_list(struct cc_service *svc, const struct cc_caller *call
     char kw[SVC_KEYWORD_SIZE];
     if ((rc = svc_keyword(keyword, kw, err)))
         return rc;
-    struct cc_contact_query q = {caller->account_id, kw, page, page_size, 0, NULL, NULL, NULL};
+    struct cc_contact_query q = {
+        .account_id = caller->account_id,
+        .keyword = kw,
+        .page = page,
+        .page_size = page_size,
+        .count_max = svc->cfg.search_count_max > 0 ? svc->cfg.search_count_max
+                                                   : CC_SEARCH_COUNT_MAX_DEFAULT,
+    };
     /* Whoever sees addresses only masked may not search by their hidden parts (that
      * recovered a whole mobile in 14 searches): names, or a whole address exactly. */
     char email[CC_EMAIL_MAX + 1], email_norm[CC_EMAIL_MAX + 1], mobile[CC_MOBILE_MAX + 1];

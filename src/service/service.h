@@ -33,6 +33,7 @@ struct cc_service;
 
 struct cc_service_config {
     int64_t max_contacts;        /* per account */
+    int64_t search_count_max;    /* matches a keyword search counts; 0: the default */
     int64_t max_keys;            /* enabled access keys per account; 0: the default */
     struct cc_verify_config verify;
     int64_t session_idle_s;      /* console sessions: idle expiry; 0: the default */

@@ -24,6 +24,9 @@ struct cc_contact_query {
      * NULL when the keyword is not one or is already that form. Matched as a part of an
      * address like the keyword itself (never when names_only). */
     const char *phone;
+    /* A keyword search counts its matches up to this many: past it, out->total is
+     * count_max and out->total_capped is set. 0: exact, however many. */
+    int64_t count_max;
 };
 
 /* A contact as another one's clash names it. */

@@ -101,26 +101,30 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_LIST_ALL] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE account_id = $1 "
                     "ORDER BY id DESC LIMIT $2 OFFSET $3",
     /* Short keywords: SQLite's instr() scan of the covering index, as strpos(). */
-    [ST_LIST_SHORT_COUNT] = "SELECT count(*) FROM contacts "
-                            "WHERE account_id = $1 AND strpos(search_text, $2::text) > 0",
+    /* A keyword's count stops one past the query's count_max (its last parameter). */
+    [ST_LIST_SHORT_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM contacts "
+                            "WHERE account_id = $1 AND strpos(search_text, $2::text) > 0 "
+                            "LIMIT $3) s",
     [ST_LIST_SHORT] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE id IN ("
                       "SELECT id FROM contacts "
                       "WHERE account_id = $1 AND strpos(search_text, $2::text) > 0 "
                       "ORDER BY id DESC LIMIT $3 OFFSET $4) ORDER BY id DESC",
     /* FTS5 MATCH "keyword" -> ILIKE '%keyword%' on the trigram GIN index. */
-    [ST_LIST_LIKE_COUNT] = "SELECT count(*) FROM contacts WHERE account_id = $1 AND " LIKE_K(2),
+    [ST_LIST_LIKE_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM contacts WHERE account_id = $1 "
+                           "AND " LIKE_K(2) " LIMIT $3) s",
     [ST_LIST_LIKE] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE account_id = $1 AND " LIKE_K(2)
                      " ORDER BY id DESC LIMIT $3 OFFSET $4",
     /* FTS5 MATCH "keyword" OR "phone": either form of a phone number. */
     /* (the phone is $3, so LIMIT and OFFSET are $4 and $5 here) */
-    [ST_LIST_LIKE2_COUNT] = "SELECT count(*) FROM contacts WHERE account_id = $1 AND "
-                            "(" LIKE_K(2) " OR " LIKE_K(3) ")",
+    [ST_LIST_LIKE2_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM contacts WHERE account_id = $1 "
+                            "AND (" LIKE_K(2) " OR " LIKE_K(3) ") LIMIT $4) s",
     [ST_LIST_LIKE2] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE account_id = $1 AND "
                       "(" LIKE_K(2) " OR " LIKE_K(3) ") ORDER BY id DESC LIMIT $4 OFFSET $5",
     /* A caller who sees addresses masked: the name line of search_text (name, email,
      * mobile on three lines; no line holds a newline) contains the keyword, or the email
      * line or the mobile line is exactly the address. */
-    [ST_LIST_NAMES_COUNT] = "SELECT count(*) FROM contacts WHERE account_id = $1 AND " NAMES_MATCH,
+    [ST_LIST_NAMES_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM contacts WHERE account_id = $1 "
+                            "AND " NAMES_MATCH " LIMIT $5) s",
     [ST_LIST_NAMES] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE id IN ("
                       "SELECT id FROM contacts WHERE account_id = $1 AND " NAMES_MATCH
                       " ORDER BY id DESC LIMIT $5 OFFSET $6) ORDER BY id DESC",
@@ -297,9 +301,11 @@ static enum cc_err count_result(struct pgc *c, enum stmt_id id, const struct pgp
     return CC_OK;
 }
 
+/* arg (and arg2): a keyword search's, whose count stops at limit (the
+ * statement's last parameter). */
 static enum cc_err count_query(struct pgc *c, enum stmt_id id, int64_t account_id,
-                               const char *arg, const char *arg2, int64_t *total,
-                               struct cc_error *err)
+                               const char *arg, const char *arg2, int64_t limit,
+                               int64_t *total, struct cc_error *err)
 {
     struct pgp p;
     cc_pg_params(&p);
@@ -308,6 +314,8 @@ static enum cc_err count_query(struct pgc *c, enum stmt_id id, int64_t account_i
         cc_pg_text(&p, arg);
     if (arg2)
         cc_pg_text(&p, arg2);
+    if (arg)
+        cc_pg_i64(&p, limit);
     return count_result(c, id, &p, total, err);
 }
 
@@ -343,9 +351,11 @@ static enum cc_err list_names(struct pgc *c, const struct cc_contact_query *q, c
 {
     struct pgp p;
     bind_names(&p, q, kw);
+    cc_pg_i64(&p, cc_store_count_limit(q));
     enum cc_err rc = count_result(c, ST_LIST_NAMES_COUNT, &p, &out->total, err);
     if (rc)
         return rc;
+    cc_store_count_cut(q, out);
     int64_t offset;
     if (!cc_store_contact_page_open(q, out, &offset))
         return CC_OK;
@@ -394,9 +404,11 @@ static enum cc_err list_locked(struct pgc *c, const struct cc_contact_query *q,
     }
     if (kwchars && q->names_only)
         return list_names(c, q, kw, out, err);
-    enum cc_err rc = count_query(c, count_id, q->account_id, arg, arg2, &out->total, err);
+    enum cc_err rc = count_query(c, count_id, q->account_id, arg, arg2, cc_store_count_limit(q),
+                                 &out->total, err);
     if (rc)
         return rc;
+    cc_store_count_cut(q, out);
     int64_t offset;
     if (!cc_store_contact_page_open(q, out, &offset))
         return CC_OK;
@@ -443,7 +455,7 @@ static enum cc_err tx_contact_get(void *tx, int64_t account_id, int64_t id,
 static enum cc_err tx_contact_count(void *tx, int64_t account_id, int64_t *n,
                                     struct cc_error *err)
 {
-    return count_query(tx, ST_CONTACT_COUNT, account_id, NULL, NULL, n, err);
+    return count_query(tx, ST_CONTACT_COUNT, account_id, NULL, NULL, 0, n, err);
 }
 
 /* Binds the columns shared by INSERT and UPDATE: $1..$11, then created_at

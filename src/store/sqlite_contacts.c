@@ -80,25 +80,34 @@ static const char *const stmt_sql[ST_COUNT] = {
                           "mention_mobile = excluded.mention_mobile RETURNING id",
     [ST_LIST_ALL] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE account_id = ?1 "
                     "ORDER BY id DESC LIMIT ?2 OFFSET ?3",
-    [ST_LIST_SHORT_COUNT] = "SELECT count(*) FROM contacts INDEXED BY contacts_account_search "
-                            "WHERE account_id = ?1 AND instr(search_text, ?2) > 0",
+    /* A keyword's count stops one past the query's count_max (?3). */
+    [ST_LIST_SHORT_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM contacts INDEXED BY "
+                            "contacts_account_search WHERE account_id = ?1 AND "
+                            "instr(search_text, ?2) > 0 LIMIT ?3)",
     [ST_LIST_SHORT] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE id IN ("
                       "SELECT id FROM contacts INDEXED BY contacts_account_search "
                       "WHERE account_id = ?1 AND instr(search_text, ?2) > 0 "
                       "ORDER BY id DESC LIMIT ?3 OFFSET ?4) ORDER BY id DESC",
-    /* The trigram index drives: written as a join, SQLite walked every
-     * contact of the account and probed the index for each (minutes at a
-     * million contacts). */
-    [ST_LIST_FTS_COUNT] = "SELECT count(*) FROM contacts WHERE account_id = ?1 AND id IN "
-                          "(SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?2)",
-    [ST_LIST_FTS] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE account_id = ?1 AND id IN "
-                    "(SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?2) "
-                    "ORDER BY id DESC LIMIT ?3 OFFSET ?4",
+    /* The trigram index drives (CROSS JOIN keeps it the outer loop: the other
+     * way round SQLite walked every contact of the account and probed the
+     * index for each, minutes at a million contacts), newest first as FTS5
+     * reads its rowids backwards, so a page stops after its rows; each match's
+     * account comes from the small covering index contacts_id_account
+     * (migration 0026) rather than the contact's row. */
+    [ST_LIST_FTS_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM contacts_fts CROSS JOIN contacts c "
+                          "INDEXED BY contacts_id_account ON c.id = contacts_fts.rowid "
+                          "WHERE contacts_fts MATCH ?2 AND c.account_id = ?1 LIMIT ?3)",
+    [ST_LIST_FTS] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE id IN ("
+                    "SELECT contacts_fts.rowid FROM contacts_fts CROSS JOIN contacts c "
+                    "INDEXED BY contacts_id_account ON c.id = contacts_fts.rowid "
+                    "WHERE contacts_fts MATCH ?2 AND c.account_id = ?1 "
+                    "ORDER BY contacts_fts.rowid DESC LIMIT ?3 OFFSET ?4) ORDER BY id DESC",
     /* A caller who sees addresses masked: the name line of search_text (name, email,
      * mobile on three lines; no line holds a newline) contains the keyword, or the email
      * line or the mobile line is exactly the address — all inside the covering index. */
-    [ST_LIST_NAMES_COUNT] = "SELECT count(*) FROM contacts INDEXED BY contacts_account_search "
-                            "WHERE account_id = ?1 AND " NAMES_MATCH,
+    [ST_LIST_NAMES_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM contacts INDEXED BY "
+                            "contacts_account_search WHERE account_id = ?1 AND " NAMES_MATCH
+                            " LIMIT ?5)",
     [ST_LIST_NAMES] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE id IN ("
                       "SELECT id FROM contacts INDEXED BY contacts_account_search "
                       "WHERE account_id = ?1 AND " NAMES_MATCH
@@ -247,15 +256,19 @@ static void fts_phrase(const char *kw, char *out, size_t outsz)
     cc_buf_free(&b);
 }
 
+/* arg: a keyword search's (?2), whose count stops at limit (?3). */
 static enum cc_err count_query(struct conn *c, enum stmt_id id, int64_t account_id,
-                               const char *arg, int64_t *total, struct cc_error *err)
+                               const char *arg, int64_t limit, int64_t *total,
+                               struct cc_error *err)
 {
     sqlite3_stmt *s = stmt(c, id, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, account_id);
-    if (arg)
+    if (arg) {
         sqlite3_bind_text(s, 2, arg, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 3, limit);
+    }
     return cc_sq_count(c, s, total, "counting contacts", err);
 }
 
@@ -296,9 +309,11 @@ static enum cc_err list_names(struct conn *c, const struct cc_contact_query *q, 
     if (!s)
         return CC_ERR_STORE;
     bind_names(s, q, kw);
+    sqlite3_bind_int64(s, 5, cc_store_count_limit(q));
     enum cc_err rc = cc_sq_count(c, s, &out->total, "counting contacts", err);
     if (rc)
         return rc;
+    cc_store_count_cut(q, out);
     int64_t offset;
     if (!cc_store_contact_page_open(q, out, &offset))
         return CC_OK;
@@ -341,9 +356,11 @@ static enum cc_err list_locked(struct conn *c, const struct cc_contact_query *q,
     }
     if (kwchars && q->names_only)
         return list_names(c, q, kw, out, err);
-    enum cc_err rc = count_query(c, count_id, q->account_id, arg, &out->total, err);
+    enum cc_err rc =
+        count_query(c, count_id, q->account_id, arg, cc_store_count_limit(q), &out->total, err);
     if (rc)
         return rc;
+    cc_store_count_cut(q, out);
     int64_t offset;
     if (!cc_store_contact_page_open(q, out, &offset))
         return CC_OK;
@@ -386,7 +403,7 @@ static enum cc_err tx_contact_get(void *tx, int64_t account_id, int64_t id,
 static enum cc_err tx_contact_count(void *tx, int64_t account_id, int64_t *n,
                                     struct cc_error *err)
 {
-    return count_query(tx, ST_CONTACT_COUNT, account_id, NULL, n, err);
+    return count_query(tx, ST_CONTACT_COUNT, account_id, NULL, 0, n, err);
 }
 
 static void bind_opt_int(sqlite3_stmt *s, int i, int64_t v)

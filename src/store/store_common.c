@@ -61,6 +61,19 @@ size_t cc_store_page_rows(int64_t total, int64_t page, int64_t page_size)
     return left <= 0 ? 0 : (size_t)(left < page_size ? left : page_size);
 }
 
+int64_t cc_store_count_limit(const struct cc_contact_query *q)
+{
+    return q->count_max > 0 ? q->count_max + 1 : INT64_MAX;
+}
+
+void cc_store_count_cut(const struct cc_contact_query *q, struct cc_contact_page *out)
+{
+    if (q->count_max > 0 && out->total > q->count_max) {
+        out->total = q->count_max;
+        out->total_capped = 1;
+    }
+}
+
 int cc_store_contact_page_open(const struct cc_contact_query *q, struct cc_contact_page *out,
                                int64_t *offset)
 {

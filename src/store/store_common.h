@@ -64,6 +64,11 @@ const char *cc_store_cert_state_stored(enum cc_cert_state state);
 size_t cc_store_page_rows(int64_t total, int64_t page, int64_t page_size);
 
 /* ---- contacts ------------------------------------------------------------------------- */
+/* The LIMIT of a keyword search's count: one past q->count_max (to see that
+ * there are more), or no limit. */
+int64_t cc_store_count_limit(const struct cc_contact_query *q);
+/* A count made with that LIMIT, in out->total: cut to q->count_max and marked. */
+void cc_store_count_cut(const struct cc_contact_query *q, struct cc_contact_page *out);
 /* Allocates the page's items once out->total is counted and the offset of
  * q's page into *offset; 0 when the page lies past the end (nothing to read). */
 int cc_store_contact_page_open(const struct cc_contact_query *q, struct cc_contact_page *out,

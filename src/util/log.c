@@ -1,6 +1,8 @@
 /*
- * log.c — JSON log lines on stderr, one object per line, written with one
- * write(2) each so that lines from concurrent threads never interleave.
+ * log.c — JSON log lines on stderr, one object per line, each written whole
+ * (one write(2) under one lock) so that lines from concurrent threads never
+ * interleave; request lines gather for a few milliseconds and go out
+ * together.
  *
  * There is one writer, and it takes fields, not text: every value goes
  * through jansson's encoder, so a quote, a newline or a control character
@@ -10,6 +12,9 @@
  * level and msg belong to the writer alone.
  */
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,21 +31,103 @@ void cc_log_set_level(enum cc_log_level lvl)
     min_level = lvl;
 }
 
+static void write_all(const char *p, size_t n)
+{
+    size_t off = 0;
+    while (off < n) {
+        ssize_t w = write(STDERR_FILENO, p + off, n - off);
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+}
+
+/* Deferred lines (cc_log_fields_deferred: the request lines) wait here, in
+ * order, for the flusher thread, which writes what gathered within
+ * CC_LOG_DEFER_MS with one write(2). Every other line first writes what
+ * waits, then itself, under the same lock: the order of lines is the order
+ * of the calls, and a warning or an error is on stderr when its call
+ * returns. */
+#define CC_LOG_DEFER_MS 10
+static pthread_mutex_t pend_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t pend_cv = PTHREAD_COND_INITIALIZER;
+static char pend[64 * 1024];
+static size_t npend;
+static int flusher_state; /* 0: not started, 1: running, -1: could not start */
+
+static void flush_locked(void)
+{
+    write_all(pend, npend);
+    npend = 0;
+}
+
+void cc_log_flush(void)
+{
+    pthread_mutex_lock(&pend_mu);
+    flush_locked();
+    pthread_mutex_unlock(&pend_mu);
+}
+
+static void *flusher_main(void *arg)
+{
+    (void)arg;
+    pthread_setname_np(pthread_self(), "cc-log");
+    for (;;) {
+        pthread_mutex_lock(&pend_mu);
+        while (!npend)
+            pthread_cond_wait(&pend_cv, &pend_mu);
+        pthread_mutex_unlock(&pend_mu);
+        struct timespec ts = {0, CC_LOG_DEFER_MS * 1000000L};
+        nanosleep(&ts, NULL); /* let the lines of the next few ms gather */
+        cc_log_flush();
+    }
+    return NULL;
+}
+
+/* One line, now: what is deferred first, then json and its newline. */
 static void write_line(const char *json, size_t len)
 {
-    char stackbuf[2048];
+    char stackbuf[4100];
     char *p = len + 1 <= sizeof stackbuf ? stackbuf : cc_malloc(len + 1);
     memcpy(p, json, len);
     p[len] = '\n';
-    ssize_t off = 0, total = (ssize_t)len + 1;
-    while (off < total) {
-        ssize_t w = write(STDERR_FILENO, p + off, (size_t)(total - off));
-        if (w <= 0)
-            break;
-        off += w;
-    }
+    pthread_mutex_lock(&pend_mu);
+    if (npend)
+        flush_locked();
+    write_all(p, len + 1);
+    pthread_mutex_unlock(&pend_mu);
     if (p != stackbuf)
         cc_free(p);
+}
+
+/* One line, within CC_LOG_DEFER_MS. */
+static void defer_line(const char *json, size_t len)
+{
+    pthread_mutex_lock(&pend_mu);
+    if (flusher_state == 0) {
+        pthread_t t;
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        flusher_state = pthread_create(&t, &attr, flusher_main, NULL) == 0 ? 1 : -1;
+        pthread_attr_destroy(&attr);
+        if (flusher_state == 1)
+            atexit(cc_log_flush);
+    }
+    if (flusher_state < 0 || len + 1 > sizeof pend) {
+        pthread_mutex_unlock(&pend_mu);
+        write_line(json, len);
+        return;
+    }
+    if (npend + len + 1 > sizeof pend)
+        flush_locked();
+    int was_empty = npend == 0;
+    memcpy(pend + npend, json, len);
+    pend[npend + len] = '\n';
+    npend += len + 1;
+    if (was_empty)
+        pthread_cond_signal(&pend_cv);
+    pthread_mutex_unlock(&pend_mu);
 }
 
 /* A JSON string of s (at most CC_LOG_VALUE_MAX bytes of it). jansson
@@ -174,7 +261,7 @@ static void put_value(struct line *l, const struct cc_log_field *f)
 }
 
 static int plain_line(const char *ts, const char *level, const char *msg,
-                      const struct cc_log_field *fields, size_t n)
+                      const struct cc_log_field *fields, size_t n, int deferred)
 {
     struct line l;
     l.len = 0;
@@ -200,19 +287,22 @@ static int plain_line(const char *ts, const char *level, const char *msg,
     put(&l, "}", 1);
     if (!l.ok)
         return 0;
-    write_line(l.buf, l.len);
+    if (deferred)
+        defer_line(l.buf, l.len);
+    else
+        write_line(l.buf, l.len);
     return 1;
 }
 
-void cc_log_fields(enum cc_log_level lvl, const char *msg, const struct cc_log_field *fields,
-                   size_t n)
+static void log_line(enum cc_log_level lvl, const char *msg, const struct cc_log_field *fields,
+                     size_t n, int deferred)
 {
     static const char *names[] = {"debug", "info", "warn", "error"};
     if (lvl < min_level)
         return;
     char ts[32];
     cc_time_rfc3339(cc_now_ms(), ts, sizeof ts);
-    if (plain_line(ts, names[lvl], msg ? msg : "", fields, n))
+    if (plain_line(ts, names[lvl], msg ? msg : "", fields, n, deferred))
         return;
     json_t *o = json_object();
     if (!o)
@@ -229,10 +319,25 @@ void cc_log_fields(enum cc_log_level lvl, const char *msg, const struct cc_log_f
     /* 15 significant digits: 0.123 stays 0.123, not 0.12300000000000001 */
     char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
     if (s) {
-        write_line(s, strlen(s));
+        if (deferred)
+            defer_line(s, strlen(s));
+        else
+            write_line(s, strlen(s));
         free(s);
     }
     json_decref(o);
+}
+
+void cc_log_fields(enum cc_log_level lvl, const char *msg, const struct cc_log_field *fields,
+                   size_t n)
+{
+    log_line(lvl, msg, fields, n, 0);
+}
+
+void cc_log_fields_deferred(enum cc_log_level lvl, const char *msg,
+                            const struct cc_log_field *fields, size_t n)
+{
+    log_line(lvl, msg, fields, n, lvl < CC_LOG_WARN);
 }
 
 void cc_log(enum cc_log_level lvl, const char *msg, ...)

@@ -114,6 +114,14 @@ struct cc_log_field {
 #define CC_LOG_NULL(k) ((struct cc_log_field){.key = (k), .type = CC_LOG_F_NULL})
 void cc_log_fields(enum cc_log_level lvl, const char *msg, const struct cc_log_field *fields,
                    size_t n);
+/* The same for a line that may wait a few milliseconds (CC_LOG_DEFER_MS) to
+ * be written with the lines around it, in one write(2): the line of every
+ * request. Lines keep their order: any other line writes what waits first.
+ * A warning or an error is never deferred. */
+void cc_log_fields_deferred(enum cc_log_level lvl, const char *msg,
+                            const struct cc_log_field *fields, size_t n);
+/* Writes every deferred line now (also at exit). */
+void cc_log_flush(void);
 /* The same with string fields only: the remaining pairs, ended by NULL:
  * cc_log(CC_LOG_INFO, "started", "listen", addr, NULL). At most
  * CC_LOG_FIELDS_MAX pairs are kept. */
@@ -156,6 +164,7 @@ struct cc_embedded_file {
     const char *path;            /* as in the source tree: "web/index.html" */
     const unsigned char *data;   /* NUL-terminated */
     size_t size;
+    const char *sha256;          /* of data, in hex, computed when it was embedded */
 };
 extern const struct cc_embedded_file cc_embedded[];
 const struct cc_embedded_file *cc_embedded_find(const char *path);

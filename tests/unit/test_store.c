@@ -329,6 +329,91 @@ static void test_hot_writes(void **state)
     assert_int_equal(svc_fixture_close(&f), 0);
 }
 
+/* One keyword search straight at the store: page 1 of page_size, counted up to count_max. */
+static void search(struct svc_fixture *f, int64_t account, const char *kw, int64_t page_size,
+                   int64_t count_max, struct cc_contact_page *out)
+{
+    struct cc_contact_query q = {.account_id = account, .keyword = kw, .page = 1,
+                                 .page_size = page_size, .count_max = count_max};
+    struct cc_error err;
+    memset(out, 0, sizeof *out);
+    assert_int_equal(cc_store_contact_list(f->store, &q, out, &err), CC_OK);
+}
+
+/* Contacts written together in batches are found by the trigram index (written
+ * once per batch, migration 0026) newest first; a change of name moves them in
+ * it, a deletion takes them out; and a keyword's count stops at count_max with
+ * total_capped set, the page itself uncut. */
+static void test_search_index_and_count(void **state)
+{
+    (void)state;
+    struct svc_fixture f;
+    assert_int_equal(svc_fixture_open(&f, 0), 0);
+    pthread_t t[CREATORS];
+    struct creator c[CREATORS];
+    for (int i = 0; i < CREATORS; i++) {
+        c[i] = (struct creator){&f, 5000 + 100 * i, 0, 0};
+        assert_int_equal(pthread_create(&t[i], NULL, create_many, &c[i]), 0);
+    }
+    for (int i = 0; i < CREATORS; i++)
+        pthread_join(t[i], NULL);
+    struct cc_caller admin;
+    svc_fixture_admin(&f, &admin);
+    int64_t acct = admin.account_id;
+    struct cc_contact_page p;
+    /* "13900005" + one more digit: the first creator's 40 mobiles 13900005000..039 */
+    search(&f, acct, "139000050", 100, 0, &p);
+    assert_int_equal(p.total, 40);
+    assert_int_equal(p.total_capped, 0);
+    assert_int_equal(p.n, 40);
+    for (size_t i = 1; i < p.n; i++)
+        assert_true(p.items[i - 1].id > p.items[i].id); /* newest first */
+    int64_t first = p.items[p.n - 1].id, newest = p.items[0].id;
+    cc_contact_page_free(&p);
+    /* counted up to 25: the total says "at least 25", the page is whole */
+    search(&f, acct, "139000050", 10, 25, &p);
+    assert_int_equal(p.total, 25);
+    assert_int_equal(p.total_capped, 1);
+    assert_int_equal(p.n, 10);
+    assert_int_equal(p.items[0].id, newest);
+    cc_contact_page_free(&p);
+    search(&f, acct, "139000050", 10, 40, &p); /* exactly count_max: exact */
+    assert_int_equal(p.total, 40);
+    assert_int_equal(p.total_capped, 0);
+    cc_contact_page_free(&p);
+    /* one and two characters go another way (instr): capped alike */
+    search(&f, acct, "9", 5, 30, &p);
+    assert_int_equal(p.total, 30);
+    assert_int_equal(p.total_capped, 1);
+    assert_int_equal(p.n, 5);
+    cc_contact_page_free(&p);
+    /* renamed: found by its new name, no longer by the old text */
+    struct cc_contact_input in;
+    memset(&in, 0, sizeof in);
+    in.present = CC_F_NAME;
+    in.name = "Quokka Renamed";
+    struct cc_contact *ct = cc_malloc(sizeof *ct);
+    struct cc_error err;
+    assert_int_equal(cc_contact_update(f.svc, &admin, first, &in, -1, ct, &err), CC_OK);
+    cc_free(ct);
+    search(&f, acct, "quokka", 10, 0, &p);
+    assert_int_equal(p.total, 1);
+    assert_int_equal(p.items[0].id, first);
+    cc_contact_page_free(&p);
+    /* deleted: gone from the index */
+    struct cc_contact_use use;
+    assert_int_equal(cc_contact_delete(f.svc, &admin, first, &use, &err), CC_OK);
+    cc_contact_use_free(&use);
+    search(&f, acct, "quokka", 10, 0, &p);
+    assert_int_equal(p.total, 0);
+    cc_contact_page_free(&p);
+    search(&f, acct, "139000050", 100, 0, &p);
+    assert_int_equal(p.total, 39);
+    cc_contact_page_free(&p);
+    cc_store_thread_done(f.store);
+    assert_int_equal(svc_fixture_close(&f), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -338,6 +423,7 @@ int main(void)
         cmocka_unit_test(test_limiter_shared),
         cmocka_unit_test(test_bucket),
         cmocka_unit_test(test_hot_writes),
+        cmocka_unit_test(test_search_index_and_count),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

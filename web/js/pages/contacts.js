@@ -100,7 +100,7 @@ export async function contactsPage(main, view) {
     }
     const table = contactsTable(r.items, load, view);
     region.appendChild(table);
-    region.appendChild(listPager(st, r.total, go));
+    region.appendChild(listPager(st, r.total, go, r.total_capped === true, r.items.length === st.pageSize));
     if (pendingFocus) {
       // after a paging control: the new page's table, not <body>
       pendingFocus = false;
@@ -114,8 +114,11 @@ export async function contactsPage(main, view) {
 /**
  * Under the list: Previous / "page N of M" / Next, the page size (10, 20, 50,
  * 100) and a page jump; each calls go(place) with the place it leads to.
+ * capped: a search's total is "at least total" (the server counts a keyword's
+ * matches only so far, search_count_max): shown as "10,000+", and while a page
+ * is full (full) Next leads on past the pages the total makes.
  */
-function listPager(st, total, go) {
+function listPager(st, total, go, capped = false, full = false) {
   const pages = Math.max(1, Math.ceil(total / st.pageSize));
   const sizeSel = selectEl(SIZES.map((n) => [String(n), String(n)]), String(st.pageSize), { id: uid('psize') });
   sizeSel.addEventListener('change', () => go({ ...st, pageSize: Number(sizeSel.value), page: 1 }, true));
@@ -133,8 +136,12 @@ function listPager(st, total, go) {
     h('div', { class: 'pager-form' }, h('label', { for: sizeSel.id }, t('contacts.pageSize')), sizeSel),
     jumpForm,
     button(t('common.prev'), () => go({ ...st, page: st.page - 1 }, true), 'btn-small', { disabled: st.page <= 1 }),
-    h('span', { class: 'pager-text' }, t('common.page', { page: st.page, pages, total })),
-    button(t('common.next'), () => go({ ...st, page: st.page + 1 }, true), 'btn-small', { disabled: st.page >= pages }));
+    h('span', { class: 'pager-text' }, t('common.page', {
+      page: st.page,
+      pages: capped ? `${Math.max(pages, st.page).toLocaleString('en-US')}+` : pages,
+      total: capped ? `${total.toLocaleString('en-US')}+` : total,
+    })),
+    button(t('common.next'), () => go({ ...st, page: st.page + 1 }, true), 'btn-small', { disabled: st.page >= pages && !(capped && full) }));
 }
 
 function addressCell(value, status, broken, brokenKey, label) {
