@@ -314,11 +314,17 @@ static enum cc_err open_for_contact(struct conn *c, int64_t account_id, int64_t 
     sqlite3_bind_int64(s, 2, contact_id);
     /* max 0 still needs a row for the count */
     sqlite3_bind_int64(s, 3, max ? (int64_t)max : 1);
-    struct cc_application *items = max ? cc_calloc(max, sizeof *items) : NULL;
+    /* allocated once the first row says how many there are (most contacts: none) */
+    struct cc_application *items = NULL;
+    size_t cap = 0;
     int rc = SQLITE_DONE;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         *total = sqlite3_column_int64(s, 11);
-        if (*n < max)
+        if (!items && max) {
+            cap = *total > 0 && (uint64_t)*total < max ? (size_t)*total : max;
+            items = cc_calloc(cap, sizeof *items);
+        }
+        if (*n < cap)
             read_row(s, &items[(*n)++]);
     }
     cc_sq_done(s);

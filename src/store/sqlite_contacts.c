@@ -36,6 +36,9 @@ enum stmt_id {
     ST_LIST_SHORT,
     ST_LIST_FTS_COUNT,
     ST_LIST_FTS,
+    ST_SOLE_ACCOUNT,
+    ST_LIST_FTS_SOLE_COUNT,
+    ST_LIST_FTS_SOLE,
     ST_LIST_NAMES_COUNT,
     ST_LIST_NAMES,
     ST_IDEM_GET,
@@ -97,6 +100,16 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_LIST_FTS_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM contacts_fts CROSS JOIN contacts c "
                           "INDEXED BY contacts_id_account ON c.id = contacts_fts.rowid "
                           "WHERE contacts_fts MATCH ?2 AND c.account_id = ?1 LIMIT ?3)",
+    /* 1 when the account holds every contact of the database (one account,
+     * as most installations have): then every match of the trigram index is
+     * the account's, and the index alone counts and orders them. */
+    [ST_SOLE_ACCOUNT] = "SELECT (SELECT contact_count FROM accounts WHERE id = ?1) = "
+                        "(SELECT coalesce(sum(contact_count), 0) FROM accounts)",
+    [ST_LIST_FTS_SOLE_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM contacts_fts "
+                               "WHERE contacts_fts MATCH ?2 LIMIT ?3)",
+    [ST_LIST_FTS_SOLE] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE account_id = ?1 AND id IN ("
+                         "SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?2 "
+                         "ORDER BY rowid DESC LIMIT ?3 OFFSET ?4) ORDER BY id DESC",
     [ST_LIST_FTS] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE id IN ("
                     "SELECT contacts_fts.rowid FROM contacts_fts CROSS JOIN contacts c "
                     "INDEXED BY contacts_id_account ON c.id = contacts_fts.rowid "
@@ -256,6 +269,20 @@ static void fts_phrase(const char *kw, char *out, size_t outsz)
     cc_buf_free(&b);
 }
 
+/* 1 when account holds every contact there is (ST_SOLE_ACCOUNT); 0 when not,
+ * or when that cannot be read (the general way is always right). */
+static int sole_account(struct conn *c, int64_t account)
+{
+    struct cc_error ignored;
+    sqlite3_stmt *s = stmt(c, ST_SOLE_ACCOUNT, &ignored);
+    if (!s)
+        return 0;
+    sqlite3_bind_int64(s, 1, account);
+    int sole = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_int(s, 0) == 1;
+    cc_sq_done(s);
+    return sole;
+}
+
 /* arg: a keyword search's (?2), whose count stops at limit (?3). */
 static enum cc_err count_query(struct conn *c, enum stmt_id id, int64_t account_id,
                                const char *arg, int64_t limit, int64_t *total,
@@ -353,6 +380,10 @@ static enum cc_err list_locked(struct conn *c, const struct cc_contact_query *q,
         count_id = ST_LIST_FTS_COUNT;
         page_id = ST_LIST_FTS;
         arg = phrase;
+        if (sole_account(c, q->account_id)) {
+            count_id = ST_LIST_FTS_SOLE_COUNT;
+            page_id = ST_LIST_FTS_SOLE;
+        }
     }
     if (kwchars && q->names_only)
         return list_names(c, q, kw, out, err);

@@ -410,6 +410,27 @@ static void test_search_index_and_count(void **state)
     search(&f, acct, "139000050", 100, 0, &p);
     assert_int_equal(p.total, 39);
     cc_contact_page_free(&p);
+    /* a second account with a contact that matches too: each account finds its own
+     * (the account is no longer the only one, so each match is checked) */
+    int64_t other = 0;
+    assert_int_equal(cc_store_write(f.store, insert_account, &other, &err), CC_OK);
+    struct cc_caller them = admin;
+    them.account_id = other;
+    int64_t theirs = svc_fixture_contact(&f, &them, "+86 13900005001");
+    assert_true(theirs > 0);
+    search(&f, acct, "139000050", 100, 0, &p);
+    assert_int_equal(p.total, 39);
+    for (size_t i = 0; i < p.n; i++)
+        assert_true(p.items[i].id != theirs);
+    cc_contact_page_free(&p);
+    search(&f, acct, "139000050", 10, 20, &p);
+    assert_int_equal(p.total, 20);
+    assert_int_equal(p.total_capped, 1);
+    cc_contact_page_free(&p);
+    search(&f, other, "139000050", 100, 0, &p);
+    assert_int_equal(p.total, 1);
+    assert_int_equal(p.items[0].id, theirs);
+    cc_contact_page_free(&p);
     cc_store_thread_done(f.store);
     assert_int_equal(svc_fixture_close(&f), 0);
 }
