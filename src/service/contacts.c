@@ -702,8 +702,10 @@ enum cc_err cc_contact_list(struct cc_service *svc, const struct cc_caller *call
         .keyword = kw,
         .page = page,
         .page_size = page_size,
-        .count_max = svc->cfg.search_count_max > 0 ? svc->cfg.search_count_max
-                                                   : CC_SEARCH_COUNT_MAX_DEFAULT,
+        /* a keyword's matches are counted so far; the whole list always exactly */
+        .count_max = !kw[0]                         ? 0
+                     : svc->cfg.search_count_max > 0 ? svc->cfg.search_count_max
+                                                     : CC_SEARCH_COUNT_MAX_DEFAULT,
     };
     /* Whoever sees addresses only masked may not search by their hidden parts (that
      * recovered a whole mobile in 14 searches): names, or a whole address exactly. */

@@ -25,7 +25,8 @@ struct cc_contact_query {
      * address like the keyword itself (never when names_only). */
     const char *phone;
     /* A keyword search counts its matches up to this many: past it, out->total is
-     * count_max and out->total_capped is set. 0: exact, however many. */
+     * count_max and out->total_capped is set. 0: exact, however many. The service
+     * sets it for keyword searches only. */
     int64_t count_max;
 };
 

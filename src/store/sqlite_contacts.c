@@ -39,6 +39,7 @@ enum stmt_id {
     ST_SOLE_ACCOUNT,
     ST_LIST_FTS_SOLE_COUNT,
     ST_LIST_FTS_SOLE,
+    ST_LIST_FTS_SOLE_IDS,
     ST_LIST_NAMES_COUNT,
     ST_LIST_NAMES,
     ST_IDEM_GET,
@@ -105,6 +106,8 @@ static const char *const stmt_sql[ST_COUNT] = {
      * the account's, and the index alone counts and orders them. */
     [ST_SOLE_ACCOUNT] = "SELECT (SELECT contact_count FROM accounts WHERE id = ?1) = "
                         "(SELECT coalesce(sum(contact_count), 0) FROM accounts)",
+    [ST_LIST_FTS_SOLE_IDS] = "SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?1 "
+                             "ORDER BY rowid DESC LIMIT ?2",
     [ST_LIST_FTS_SOLE_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM contacts_fts "
                                "WHERE contacts_fts MATCH ?2 LIMIT ?3)",
     [ST_LIST_FTS_SOLE] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE account_id = ?1 AND id IN ("
@@ -352,6 +355,56 @@ static enum cc_err list_names(struct conn *c, const struct cc_contact_query *q, 
     return read_page(c, s, out, err);
 }
 
+/* The sole account's search (sole_account) in one pass of the trigram index:
+ * the ids of its matches newest first, up to one past count_max, give the
+ * count and, from memory, the page (its contacts then read by id). *done is
+ * 0 when this does not apply (no count_max, or the page lies past the ids
+ * read) and the caller counts and pages as usual. */
+#define SOLE_IDS_MAX 100001
+static enum cc_err list_sole_ids(struct conn *c, const struct cc_contact_query *q,
+                                 const char *phrase, struct cc_contact_page *out, int *done,
+                                 struct cc_error *err)
+{
+    *done = 0;
+    int64_t limit = cc_store_count_limit(q);
+    if (q->count_max <= 0 || limit > SOLE_IDS_MAX)
+        return CC_OK;
+    sqlite3_stmt *s = stmt(c, ST_LIST_FTS_SOLE_IDS, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_text(s, 1, phrase, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, limit);
+    int64_t *ids = cc_malloc((size_t)limit * sizeof *ids);
+    int64_t n = 0;
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < limit)
+        ids[n++] = sqlite3_column_int64(s, 0);
+    cc_sq_done(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        cc_free(ids);
+        return cc_sq_db_error(err, c->db, "searching contacts");
+    }
+    int64_t offset = (q->page - 1) * q->page_size;
+    if (n == limit && offset + q->page_size > n) { /* the page is past what was read */
+        cc_free(ids);
+        return CC_OK;
+    }
+    *done = 1;
+    out->total = n;
+    cc_store_count_cut(q, out);
+    enum cc_err e = CC_OK;
+    if (cc_store_contact_page_open(q, out, &offset))
+        for (int64_t i = offset; i < n && out->n < out->cap && !e; i++) {
+            e = contact_get(c, q->account_id, ids[i], &out->items[out->n], err);
+            if (!e)
+                out->n++;
+            else if (e == CC_ERR_NOT_FOUND) /* not the account's: cannot be, as it holds all */
+                e = CC_OK;
+        }
+    cc_free(ids);
+    return e;
+}
+
 static enum cc_err list_locked(struct conn *c, const struct cc_contact_query *q,
                                struct cc_contact_page *out, struct cc_error *err)
 {
@@ -380,7 +433,11 @@ static enum cc_err list_locked(struct conn *c, const struct cc_contact_query *q,
         count_id = ST_LIST_FTS_COUNT;
         page_id = ST_LIST_FTS;
         arg = phrase;
-        if (sole_account(c, q->account_id)) {
+        if (!q->names_only && sole_account(c, q->account_id)) {
+            int done;
+            enum cc_err rc = list_sole_ids(c, q, phrase, out, &done, err);
+            if (rc || done)
+                return rc;
             count_id = ST_LIST_FTS_SOLE_COUNT;
             page_id = ST_LIST_FTS_SOLE;
         }

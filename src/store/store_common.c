@@ -77,7 +77,9 @@ void cc_store_count_cut(const struct cc_contact_query *q, struct cc_contact_page
 int cc_store_contact_page_open(const struct cc_contact_query *q, struct cc_contact_page *out,
                                int64_t *offset)
 {
-    out->cap = cc_store_page_rows(out->total, q->page, q->page_size);
+    /* a capped count says "at least": the page may hold rows past it */
+    out->cap = out->total_capped ? (size_t)q->page_size
+                                 : cc_store_page_rows(out->total, q->page, q->page_size);
     out->items = out->cap ? cc_calloc(out->cap, sizeof *out->items) : NULL;
     out->n = 0;
     *offset = (q->page - 1) * q->page_size;

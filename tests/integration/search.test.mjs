@@ -237,3 +237,41 @@ test('newly created and deleted contacts are reflected in search at once', async
   ({ body } = await page({ keyword: 'renamed' }));
   assert.equal(body.total, 0, 'deleted contact still found');
 });
+
+// search_count_max: a keyword's count stops there and says so (total_capped), the
+// pages still reach every match; without a keyword the total is exact.
+test('a search counts its matches up to search_count_max: total_capped, and the pages go on', async () => {
+  const d2 = makeDataDir();
+  const key = createAccount(d2);
+  const s2 = await startServer(d2, { args: ['--search-count-max', '3'] });
+  try {
+    const ids = [];
+    for (let i = 0; i < 6; i++) {
+      const c = assertOk(await api(s2, 'POST', '/v1/contacts', { key, json: { name: `Capybara ${i}`, mobile: `1370000100${i}` } }), 201);
+      ids.push(c.id);
+    }
+    assertOk(await api(s2, 'POST', '/v1/contacts', { key, json: { name: 'Someone Else', mobile: '13700002000' } }), 201);
+    const newest = [...ids].reverse();
+    for (const kw of ['capybara', 'ca', 'y']) { // the trigram index, and the short-keyword scan
+      const p1 = assertOk(await api(s2, 'GET', `/v1/contacts?keyword=${kw}&page=1&page_size=2`, { key }), 200);
+      assert.equal(p1.total, 3, kw);
+      assert.equal(p1.total_capped, true, kw);
+      const seen = [];
+      for (let pg = 1; pg <= 4; pg++) {
+        const r = assertOk(await api(s2, 'GET', `/v1/contacts?keyword=${kw}&page=${pg}&page_size=2`, { key }), 200);
+        seen.push(...r.items.map((c) => c.id));
+      }
+      const want = kw === 'capybara' ? newest : null;
+      if (want) assert.deepEqual(seen, want, 'every match is reached past the count, newest first');
+      else assert.ok(newest.every((id) => seen.includes(id)), `${kw}: every match reached`);
+    }
+    const exact = assertOk(await api(s2, 'GET', '/v1/contacts?keyword=someone', { key }), 200);
+    assert.equal(exact.total, 1);
+    assert.equal(exact.total_capped, false);
+    const all = assertOk(await api(s2, 'GET', '/v1/contacts?page_size=2', { key }), 200);
+    assert.equal(all.total, 7);
+    assert.equal(all.total_capped, false);
+  } finally {
+    await s2.stop();
+  }
+});

@@ -377,6 +377,18 @@ static void test_search_index_and_count(void **state)
     assert_int_equal(p.n, 10);
     assert_int_equal(p.items[0].id, newest);
     cc_contact_page_free(&p);
+    /* page 3 lies past the 26 matches read to count them: read as usual, newest first */
+    struct cc_contact_query q3 = {.account_id = acct, .keyword = "139000050", .page = 3,
+                                  .page_size = 10, .count_max = 25};
+    struct cc_error e3;
+    memset(&p, 0, sizeof p);
+    assert_int_equal(cc_store_contact_list(f.store, &q3, &p, &e3), CC_OK);
+    assert_int_equal(p.total, 25);
+    assert_int_equal(p.total_capped, 1);
+    assert_int_equal(p.n, 10); /* past the count: "at least 25", and the pages go on */
+    for (size_t i = 1; i < p.n; i++)
+        assert_true(p.items[i - 1].id > p.items[i].id);
+    cc_contact_page_free(&p);
     search(&f, acct, "139000050", 10, 40, &p); /* exactly count_max: exact */
     assert_int_equal(p.total, 40);
     assert_int_equal(p.total_capped, 0);
