@@ -294,19 +294,27 @@ static void *create_many(void *arg)
     return NULL;
 }
 
+/* CREATORS threads run create_many at once, thread i from mobile number
+ * base + i * step, and are joined. */
+static void create_together(struct svc_fixture *f, struct creator *c, int base, int step)
+{
+    pthread_t t[CREATORS];
+    for (int i = 0; i < CREATORS; i++) {
+        c[i] = (struct creator){f, base + step * i, 0, 0};
+        assert_int_equal(pthread_create(&t[i], NULL, create_many, &c[i]), 0);
+    }
+    for (int i = 0; i < CREATORS; i++)
+        pthread_join(t[i], NULL);
+}
+
 static void test_hot_writes(void **state)
 {
     (void)state;
     struct svc_fixture f;
     assert_int_equal(svc_fixture_open(&f, 0), 0);
-    pthread_t t[CREATORS];
     struct creator c[CREATORS];
+    create_together(&f, c, 1000, 1000);
     for (int i = 0; i < CREATORS; i++) {
-        c[i] = (struct creator){&f, 1000 * (i + 1), 0, 0};
-        assert_int_equal(pthread_create(&t[i], NULL, create_many, &c[i]), 0);
-    }
-    for (int i = 0; i < CREATORS; i++) {
-        pthread_join(t[i], NULL);
         assert_int_equal(c[i].failed, 0);
         assert_int_equal(c[i].dups, 8);
     }
@@ -349,14 +357,8 @@ static void test_search_index_and_count(void **state)
     (void)state;
     struct svc_fixture f;
     assert_int_equal(svc_fixture_open(&f, 0), 0);
-    pthread_t t[CREATORS];
     struct creator c[CREATORS];
-    for (int i = 0; i < CREATORS; i++) {
-        c[i] = (struct creator){&f, 5000 + 100 * i, 0, 0};
-        assert_int_equal(pthread_create(&t[i], NULL, create_many, &c[i]), 0);
-    }
-    for (int i = 0; i < CREATORS; i++)
-        pthread_join(t[i], NULL);
+    create_together(&f, c, 5000, 100);
     struct cc_caller admin;
     svc_fixture_admin(&f, &admin);
     int64_t acct = admin.account_id;
