@@ -230,16 +230,6 @@ static enum cc_err contact_get(struct conn *c, int64_t account_id, int64_t id,
     return load_webhooks(c, out, err);
 }
 
-/* Runs a read in one read transaction so its statements see one snapshot. */
-static enum cc_err read_begin(struct conn *c, struct cc_error *err)
-{
-    return cc_sq_read_begin(c, err);
-}
-
-static void read_end(struct conn *c)
-{
-    cc_sq_read_end(c);
-}
 
 /* ---- reads -------------------------------------------------------------------- */
 static enum cc_err read_contact_get(void *impl, int64_t account_id, int64_t id,
@@ -248,11 +238,11 @@ static enum cc_err read_contact_get(void *impl, int64_t account_id, int64_t id,
     struct conn *c = cc_sq_rconn(impl, err);
     if (!c)
         return CC_ERR_STORE;
-    enum cc_err rc = read_begin(c, err);
+    enum cc_err rc = cc_sq_read_begin(c, err);
     if (rc)
         return rc;
     rc = contact_get(c, account_id, id, out, err);
-    read_end(c);
+    cc_sq_read_end(c);
     return rc;
 }
 
@@ -471,11 +461,11 @@ static enum cc_err read_contact_list(void *impl, const struct cc_contact_query *
     if (!c)
         return CC_ERR_STORE;
     memset(out, 0, sizeof *out);
-    enum cc_err rc = read_begin(c, err);
+    enum cc_err rc = cc_sq_read_begin(c, err);
     if (rc)
         return rc;
     rc = list_locked(c, q, out, err);
-    read_end(c);
+    cc_sq_read_end(c);
     if (rc)
         cc_contact_page_free(out);
     return rc;
