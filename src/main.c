@@ -913,7 +913,10 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
            cfg->synchronous_full ? "durable" : "fast", "mode",
            cfg->dev ? "development" : "production", NULL);
     /* What start-up allocated and freed (migrations, the quick check, the
-     * console's files) goes back to the system instead of staying resident. */
+     * console's files, this thread's read connection, which waiting for a
+     * signal does not need) goes back to the system instead of staying
+     * resident. */
+    cc_service_thread_done(svc);
     malloc_trim(0);
     int sig = 0;
     while (sigwait(&set, &sig) == 0 && sig == SIGHUP)

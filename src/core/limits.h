@@ -271,6 +271,12 @@
 /* A singleton job (reminders, ACME orders) on an instance that does not lead
  * it asks again this often: the bound on the time another instance takes
  * over once the leader has died. */
+/* A background thread (reminders, endpoint checks) whose passes come less
+ * often than this keeps no database connection while it sleeps
+ * (cc_service_thread_rest). */
+#ifndef CC_THREAD_REST_MS
+#define CC_THREAD_REST_MS 2000
+#endif
 #ifndef CC_LEADER_POLL_MS
 #define CC_LEADER_POLL_MS 3000
 #endif

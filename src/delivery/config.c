@@ -24,7 +24,6 @@ static int fail(char *err, size_t errsz, const char *msg)
 
 int cc_delivery_check_config(const struct cc_delivery_config *cfg, char *err, size_t errsz)
 {
-    cc_delivery_global_init();
     if (cfg->timeout_ms <= 0)
         return fail(err, errsz, "send_timeout_ms must be positive.");
     if (!empty(cfg->smtp_url)) {

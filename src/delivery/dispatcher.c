@@ -70,6 +70,8 @@ struct cc_dispatcher {
     pthread_cond_t cv;
     int stopping;
     unsigned wakeups;
+    int started;                  /* threads that took their index (dispatcher_main) */
+    int awake;                    /* threads past their first wait for work (wake_all) */
     int failing;                  /* threads whose last write failed */
     char instance[33];            /* this start's id, the holder of its leases */
 };
@@ -776,10 +778,37 @@ static void process_batch(struct cc_dispatcher *d, struct outage *st,
     batch_free(&b);
 }
 
+/* An idle server needs one thread watching the outbox: the others wait
+ * here, holding no connection, no handles and no buffers (about 400 KB each),
+ * until the first one finds work. Returns 0 when the dispatcher stops first. */
+static int wait_for_work(struct cc_dispatcher *d)
+{
+    pthread_mutex_lock(&d->mu);
+    int index = d->started++;
+    while (index >= d->awake && !d->stopping)
+        pthread_cond_wait(&d->cv, &d->mu);
+    int go = !d->stopping;
+    pthread_mutex_unlock(&d->mu);
+    return go;
+}
+
+/* The first thread found work: every thread takes part from now on. */
+static void wake_all(struct cc_dispatcher *d)
+{
+    pthread_mutex_lock(&d->mu);
+    if (d->awake < d->nthreads) {
+        d->awake = d->nthreads;
+        pthread_cond_broadcast(&d->cv);
+    }
+    pthread_mutex_unlock(&d->mu);
+}
+
 static void *dispatcher_main(void *arg)
 {
     pthread_setname_np(pthread_self(), "cc-dispatch"); /* for top -H, perf, gdb */
     struct cc_dispatcher *d = arg;
+    if (!wait_for_work(d))
+        return NULL;
     struct outage st = {0, 0};
     struct claim_op *op = cc_malloc(sizeof *op);
     op->items = cc_calloc(CC_DISPATCH_CLAIM_MAX + CC_DISPATCH_EXTRA_MAX, sizeof *op->items);
@@ -806,6 +835,8 @@ static void *dispatcher_main(void *arg)
             continue;
         }
         store_worked(d, &st);
+        if (op->n)
+            wake_all(d);
         process_batch(d, &st, op->items, op->n, outs);
         if (op->claimed == CC_DISPATCH_CLAIM_MAX)
             continue; /* more may be due right away */
@@ -863,9 +894,12 @@ int cc_dispatcher_start(struct cc_store *store, const struct cc_delivery_config 
     if (cc_store_shared(d->store))
         cc_limiter_share(d->limit, d->store);
     d->threads = cc_calloc((size_t)cfg->threads, sizeof *d->threads);
+    d->awake = 1;
+    pthread_mutex_lock(&d->mu); /* wake_all reads nthreads */
     for (; d->nthreads < cfg->threads; d->nthreads++)
         if (pthread_create(&d->threads[d->nthreads], NULL, dispatcher_main, d))
             break;
+    pthread_mutex_unlock(&d->mu);
     if (d->nthreads == 0) {
         cc_dispatcher_stop(d);
         return -1;

@@ -329,12 +329,14 @@ int cc_xfer_done(const struct cc_xfer *x)
 void cc_xfer_run_watched(struct cc_xfer *const *xs, size_t n, void (*watch)(void *arg),
                          void *arg)
 {
-    CURLM *m = thread_multi();
+    CURLM *m = NULL;
     size_t added = 0;
     for (size_t i = 0; i < n; i++) {
         struct cc_xfer *x = xs[i];
         if (!x || x->ran)
             continue;
+        if (!m) /* made on the first transfer: an idle thread has none (nor libcurl set up) */
+            m = thread_multi();
         x->t0 = cc_mono_ms();
         if (m && curl_multi_add_handle(m, x->h) == CURLM_OK) {
             added++;

@@ -779,11 +779,13 @@ static void sleep_for(struct svc_endpoints *ep, int64_t wait_ms)
 static void *run(void *arg)
 {
     struct svc_endpoints *ep = arg;
+    int64_t last_pass = 0;
     pthread_mutex_lock(&ep->mu);
     while (!ep->stop) {
         ep->poked = 0;
         pthread_mutex_unlock(&ep->mu);
         int64_t wait = pass(ep);
+        cc_service_thread_rest(ep->svc, &last_pass, wait);
         pthread_mutex_lock(&ep->mu);
         sleep_for(ep, wait);
     }

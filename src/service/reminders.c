@@ -640,11 +640,13 @@ static int64_t pass(struct svc_reminders *r)
 static void *run(void *arg)
 {
     struct svc_reminders *r = arg;
+    int64_t last_pass = 0;
     pthread_mutex_lock(&r->mu);
     while (!r->stop) {
         r->poked = 0;
         pthread_mutex_unlock(&r->mu);
         int64_t wait = pass(r);
+        cc_service_thread_rest(r->svc, &last_pass, wait);
         pthread_mutex_lock(&r->mu);
         sleep_until(r, wait);
     }

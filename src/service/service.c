@@ -4,6 +4,7 @@
  * master_key.c's.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -51,6 +52,17 @@ void cc_service_read_hold(struct cc_service *svc, int on)
 void cc_service_thread_done(struct cc_service *svc)
 {
     cc_store_thread_done(svc->store);
+}
+
+void cc_service_thread_rest(struct cc_service *svc, int64_t *last_pass_ms, int64_t wait_ms)
+{
+    int64_t now = cc_mono_ms();
+    int long_sleep = wait_ms < 0 || wait_ms >= CC_THREAD_REST_MS;
+    if (long_sleep && (!*last_pass_ms || now - *last_pass_ms >= CC_THREAD_REST_MS)) {
+        cc_store_thread_done(svc->store);
+        malloc_trim(0); /* the connection's memory, freed in this thread's arena */
+    }
+    *last_pass_ms = now;
 }
 
 enum cc_err cc_service_ping(struct cc_service *svc, struct cc_error *err)

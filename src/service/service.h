@@ -117,6 +117,12 @@ void cc_service_read_hold(struct cc_service *svc, int on);
 /* A thread that used the service and is about to end releases what it held
  * (its database read connection). */
 void cc_service_thread_done(struct cc_service *svc);
+/* A background thread about to sleep wait_ms (< 0: until poked) after a
+ * pass: when the sleep is long and the pass before this one was long ago
+ * too, it closes its database read connection (about 200 KB with SQLite;
+ * the next read opens one), so an idle server holds none for it; passes
+ * that come often keep theirs. *last_pass_ms: the thread's own, 0 at first. */
+void cc_service_thread_rest(struct cc_service *svc, int64_t *last_pass_ms, int64_t wait_ms);
 /* Seals the robots' webhook URLs a database from before holds in clear (they
  * hold the robot's access token), in batches; *sealed: how many. Call once
  * the store is migrated, before serving. */

@@ -78,5 +78,9 @@ out:
         cc_sq_exec(db, "ROLLBACK");
     else if (cc_sq_exec(db, "COMMIT") != SQLITE_OK)
         rc = cc_sq_db_error(err, db, "committing migrations");
+    /* The pages the migrations read stay cached on this connection (the
+     * writer's) until a write needs room: give them back now, so an idle
+     * server does not hold them. */
+    sqlite3_db_release_memory(db);
     return rc;
 }
