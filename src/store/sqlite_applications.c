@@ -51,6 +51,11 @@ static const char sql_open_list[] =
     "SELECT id, account_id, contact_id, product, state, domains, NULL, NULL, version, "
     "created_at, updated_at, count(*) OVER () FROM applications WHERE account_id = ?1 "
     "AND contact_id = ?2 AND state IN " CC_OPEN_STATES " ORDER BY id DESC LIMIT ?3";
+/* Most contacts have no application: one seek of applications_account_contact
+ * says so, where sql_open_list builds three temporary tables (its IN list,
+ * its order and its window) on every call, rows or none. */
+static const char sql_any_for_contact[] =
+    "SELECT 1 FROM applications WHERE account_id = ?1 AND contact_id = ?2 LIMIT 1";
 /* The history first, while the rows still name `from`. */
 static const char sql_reassign_history[] =
     "INSERT INTO application_transitions(application_id, at, actor, from_state, to_state, "
@@ -307,8 +312,18 @@ static enum cc_err open_for_contact(struct conn *c, int64_t account_id, int64_t 
     *out = NULL;
     *n = 0;
     *total = 0;
-    sqlite3_stmt *s = cc_sq_stmt(c, sql_open_list, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_any_for_contact, err);
     if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_int64(s, 2, contact_id);
+    int any = sqlite3_step(s);
+    cc_sq_done(s);
+    if (any == SQLITE_DONE)
+        return CC_OK;
+    if (any != SQLITE_ROW)
+        return cc_sq_db_error(err, c->db, "listing a contact's applications");
+    if (!(s = cc_sq_stmt(c, sql_open_list, err)))
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, account_id);
     sqlite3_bind_int64(s, 2, contact_id);
