@@ -270,7 +270,7 @@ enum cc_err cc_sq_idem_put(struct conn *c, sqlite3_stmt *s, int64_t account_id, 
  * compile them on every call). */
 static const char sql_begin[] = "BEGIN", sql_commit[] = "COMMIT";
 
-static int run_stmt(struct conn *c, const char *sql)
+int cc_sq_run(struct conn *c, const char *sql)
 {
     struct cc_error ignored;
     sqlite3_stmt *s = cc_sq_stmt(c, sql, &ignored);
@@ -285,7 +285,7 @@ enum cc_err cc_sq_read_begin(struct conn *c, struct cc_error *err)
 {
     if (c->held)
         return CC_OK;
-    if (run_stmt(c, sql_begin) != SQLITE_OK)
+    if (cc_sq_run(c, sql_begin) != SQLITE_OK)
         return cc_sq_db_error(err, c->db, "starting a read");
     return CC_OK;
 }
@@ -294,7 +294,7 @@ void cc_sq_read_end(struct conn *c)
 {
     if (c->held)
         return;
-    if (run_stmt(c, sql_commit) != SQLITE_OK && !sqlite3_get_autocommit(c->db))
+    if (cc_sq_run(c, sql_commit) != SQLITE_OK && !sqlite3_get_autocommit(c->db))
         cc_sq_exec(c->db, "ROLLBACK");
 }
 
@@ -319,6 +319,6 @@ void cc_sq_read_hold(void *impl, int on)
     if (!c || c->held)
         return;
     /* a deferred BEGIN: the snapshot is taken by the first read */
-    if (run_stmt(c, sql_begin) == SQLITE_OK)
+    if (cc_sq_run(c, sql_begin) == SQLITE_OK)
         c->held = 1;
 }

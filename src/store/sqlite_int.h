@@ -111,6 +111,10 @@ int cc_sq_exec(sqlite3 *db, const char *sql);
  * the key), prepared on first use and kept; NULL (with *err set) when it
  * does not prepare. */
 sqlite3_stmt *cc_sq_stmt(struct conn *c, const char *sql, struct cc_error *err);
+/* Runs sql (static: the statement cache's key), a statement without rows or
+ * parameters (BEGIN, SAVEPOINT…), prepared once per connection: SQLITE_OK
+ * or SQLite's error code, the message on c->db. */
+int cc_sq_run(struct conn *c, const char *sql);
 /* Resets s and clears its bindings, ready for the next use. */
 void cc_sq_done(sqlite3_stmt *s);
 /* Steps s to completion and resets it. */

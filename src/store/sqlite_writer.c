@@ -31,10 +31,16 @@ static int commit_hook(void *arg)
     return q->in_batch && !q->committing;
 }
 
+/* A batch's statements, prepared once (cc_sq_run): compiling them costs
+ * more than running them, several times a write. */
+static const char sql_begin[] = "BEGIN IMMEDIATE", sql_commit[] = "COMMIT",
+                  sql_savepoint[] = "SAVEPOINT w", sql_release[] = "RELEASE w",
+                  sql_rollback_to[] = "ROLLBACK TO w";
+
 static int batch_commit(struct sq *q, struct conn *c)
 {
     q->committing = 1;
-    int rc = cc_sq_exec(c->db, "COMMIT");
+    int rc = cc_sq_run(c, sql_commit);
     q->committing = 0;
     return rc;
 }
@@ -98,7 +104,7 @@ static void run_batch(struct sq *q, struct job *batch)
     cc_error_clear(&berr);
     sqlite3_commit_hook(c->db, commit_hook, q);
     q->in_batch = 1;
-    int began = cc_sq_exec(c->db, "BEGIN IMMEDIATE") == SQLITE_OK;
+    int began = cc_sq_run(c, sql_begin) == SQLITE_OK;
     if (!began)
         cc_sq_db_error(&berr, c->db, "starting a write");
     for (struct job *j = batch; j; j = j->next) {
@@ -108,16 +114,16 @@ static void run_batch(struct sq *q, struct job *batch)
                 *j->err = berr;
             continue;
         }
-        if (cc_sq_exec(c->db, "SAVEPOINT w") != SQLITE_OK) {
+        if (cc_sq_run(c, sql_savepoint) != SQLITE_OK) {
             j->rc = cc_sq_db_error(j->err, c->db, "starting a write");
             continue;
         }
         j->rc = j->fn(&tx, j->arg, j->err);
         if (j->rc) {
-            cc_sq_exec(c->db, "ROLLBACK TO w");
-            cc_sq_exec(c->db, "RELEASE w");
+            cc_sq_run(c, sql_rollback_to);
+            cc_sq_run(c, sql_release);
         } else {
-            cc_sq_exec(c->db, "RELEASE w");
+            cc_sq_run(c, sql_release);
         }
         if (sqlite3_get_autocommit(c->db)) {
             /* SQLite rolled the whole transaction back (I/O error, disk
