@@ -458,7 +458,8 @@ void cc_req_text(struct cc_request *req, int status, const char *type, const cha
 
 void cc_req_json(struct cc_request *req, int status, json_t *body)
 {
-    char *s = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    size_t len = 0;
+    char *s = cc_json_compact(body, &len);
     json_decref(body);
     if (!s) {
         char code[32], fallback[128];

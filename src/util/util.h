@@ -59,6 +59,13 @@ int cc_buf_printf(struct cc_buf *b, const char *fmt, ...) __attribute__((format(
 /* Takes the data out of the buffer; the caller frees it with cc_free(). */
 char *cc_buf_steal(struct cc_buf *b, size_t *len);
 
+/* ---- JSON out (json_out.c) ------------------------------------------------
+ * v as compact JSON, byte for byte json_dumps(v, JSON_COMPACT |
+ * JSON_ENCODE_ANY), faster; NULL when it cannot be written. The caller frees
+ * it with cc_free(). */
+struct json_t;
+char *cc_json_compact(const struct json_t *v, size_t *len);
+
 /* ---- strings and numbers (str.c) ----------------------------------------- */
 /* Copies at most dstsz-1 bytes and always terminates; returns strlen(src). */
 size_t cc_strlcpy(char *dst, const char *src, size_t dstsz);

@@ -1,0 +1,145 @@
+/*
+ * test_json_out.c — cc_json_compact writes byte for byte what
+ * json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) writes: for every kind of
+ * value, for strings holding every byte that needs escaping, UTF-8 and NUL,
+ * for integers at their limits and for thousands of random trees; and it
+ * refuses what nests too deep instead of overflowing the stack.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "util/util.h"
+
+/* Asserts cc_json_compact(v) is json_dumps's text, with its length; frees v. */
+static void same(json_t *v)
+{
+    size_t len = 0;
+    char *mine = cc_json_compact(v, &len);
+    char *ref = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    assert_non_null(ref);
+    assert_non_null(mine);
+    assert_string_equal(mine, ref);
+    assert_int_equal(len, strlen(ref));
+    cc_free(mine);
+    free(ref);
+    json_decref(v);
+}
+
+static void test_scalars(void **state)
+{
+    (void)state;
+    same(json_true());
+    same(json_false());
+    same(json_null());
+    const json_int_t ints[] = {0, 1, -1, 9, 10, -10, 1234567890123LL, INT64_MAX, INT64_MIN};
+    for (size_t i = 0; i < sizeof ints / sizeof *ints; i++)
+        same(json_integer(ints[i]));
+    const double reals[] = {0.0, 1.0, -2.5, 1e300, 3.141592653589793, 1.0 / 3};
+    for (size_t i = 0; i < sizeof reals / sizeof *reals; i++)
+        same(json_real(reals[i]));
+    same(json_object());
+    same(json_array());
+    same(json_string(""));
+}
+
+static void test_string_escapes(void **state)
+{
+    (void)state;
+    char all[128];
+    for (int c = 0; c < 128; c++) /* every ASCII byte, NUL first */
+        all[c] = (char)c;
+    same(json_stringn(all, sizeof all));
+    same(json_string("\"quoted\" \\ back\\slash / slash \x7f del"));
+    same(json_string("王伟 Zhang 😀 é \xe2\x80\xa8 line separator"));
+    json_t *o = json_object();
+    json_object_setn_new(o, "a\0b", 3, json_string("key with a NUL"));
+    json_object_set_new(o, "\n\t\"k\"", json_stringn("\0\x1f", 2));
+    same(o);
+}
+
+static void test_nested(void **state)
+{
+    (void)state;
+    same(json_pack("{s:i, s:s, s:[i, s, {s:n, s:b}, []], s:{}, s:{s:[{}]}}", "id", 7, "name",
+                   "李娜", "list", 1, "x", "a", "b", 1, "empty", "deep", "k"));
+}
+
+/* A random value of at most depth levels, from a seeded generator. */
+static json_t *random_value(unsigned *seed, int depth)
+{
+    int kind = rand_r(seed) % (depth > 0 ? 8 : 6);
+    switch (kind) {
+    case 0: return json_integer((json_int_t)rand_r(seed) * (rand_r(seed) % 2 ? -1 : 1) *
+                                (json_int_t)rand_r(seed));
+    case 1: return json_real((double)rand_r(seed) / ((double)rand_r(seed) + 1));
+    case 2: return rand_r(seed) % 2 ? json_true() : json_false();
+    case 3: return json_null();
+    case 4:
+    case 5: {
+        static const char *pieces[] = {"a", "王", "\"", "\\", "\n", "\x01", "\x1f", " ",
+                                       "é", "😀", "/", "\t", "\r", "\b", "\f", "z9"};
+        char s[64] = "";
+        for (int i = rand_r(seed) % 8; i > 0; i--)
+            strcat(s, pieces[rand_r(seed) % 16]);
+        return json_string(s);
+    }
+    case 6: {
+        json_t *a = json_array();
+        for (int i = rand_r(seed) % 5; i > 0; i--)
+            json_array_append_new(a, random_value(seed, depth - 1));
+        return a;
+    }
+    default: {
+        json_t *o = json_object();
+        for (int i = rand_r(seed) % 5; i > 0; i--) {
+            char key[16];
+            snprintf(key, sizeof key, "k%d\"%c", rand_r(seed) % 100, "ab\n"[rand_r(seed) % 3]);
+            json_object_set_new(o, key, random_value(seed, depth - 1));
+        }
+        return o;
+    }
+    }
+}
+
+static void test_random_trees(void **state)
+{
+    (void)state;
+    unsigned seed = 20261203;
+    for (int i = 0; i < 5000; i++)
+        same(random_value(&seed, 5));
+}
+
+static void test_too_deep(void **state)
+{
+    (void)state;
+    json_t *top = json_array(), *a = top;
+    for (int i = 0; i < 5000; i++) {
+        json_t *next = json_array();
+        json_array_append_new(a, next);
+        a = next;
+    }
+    size_t len = 7;
+    assert_null(cc_json_compact(top, &len));
+    json_decref(top);
+    assert_null(cc_json_compact(NULL, &len));
+}
+
+int main(void)
+{
+    cc_alloc_init();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_scalars),
+        cmocka_unit_test(test_string_escapes),
+        cmocka_unit_test(test_nested),
+        cmocka_unit_test(test_random_trees),
+        cmocka_unit_test(test_too_deep),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
