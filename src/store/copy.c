@@ -303,7 +303,6 @@ static enum cc_err read_tables(struct side *s, struct table *out, int *n, struct
               : "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE "
                 "'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE 'contacts\\_fts%' ESCAPE '\\' AND "
                 "name NOT LIKE 'contacts\\_grams%' ESCAPE '\\' AND "
-                "name NOT LIKE 'contacts\\_grams%' ESCAPE '\\' AND "
                 "name <> 'schema_migrations' ORDER BY name";
     struct table *all = cc_calloc(TABLES_MAX, sizeof *all);
     int count = 0, got;

@@ -76,9 +76,10 @@ enum cc_err cc_sq_search_queue_apply(struct conn *c, int grams, struct cc_error 
         return CC_ERR_STORE;
     int rc, n = 0;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        if (apply_one(c, q, grams, err)) {
+        enum cc_err e = apply_one(c, q, grams, err);
+        if (e) {
             cc_sq_done(q);
-            return CC_ERR_STORE;
+            return e;
         }
         n++;
     }
