@@ -4,9 +4,9 @@ database's: the same tables and views, each with the same columns in the same
 order (types mapped INTEGER -> bigint, TEXT -> text, BLOB -> bytea; NOT NULL
 alike), the same indexes by name (with their table, columns, uniqueness and
 whether partial) and the same foreign keys (columns, referenced table and
-columns, ON DELETE). SQLite's internal sqlite_* tables and the FTS5 table
-contacts_fts* are left out, and PostgreSQL's contacts_search_trgm (their
-replacement) and the indexes PostgreSQL makes for PRIMARY KEY and UNIQUE
+columns, ON DELETE). SQLite's internal sqlite_* tables and the FTS5 tables
+contacts_fts* and contacts_grams* are left out, and PostgreSQL's
+contacts_search_trgm (their replacement) and the indexes PostgreSQL makes for PRIMARY KEY and UNIQUE
 constraints (SQLite's sqlite_autoindex_*).
 
     python3 tests/schema_compare.py SQLITE_FILE POSTGRES_URL
@@ -29,7 +29,7 @@ ON_DELETE = {"a": "NO ACTION", "r": "RESTRICT", "c": "CASCADE", "n": "SET NULL",
 
 
 def sqlite_ignored(name):
-    return name.startswith("sqlite_") or name.startswith("contacts_fts")
+    return name.startswith(("sqlite_", "contacts_fts", "contacts_grams"))
 
 
 def read_sqlite(path):

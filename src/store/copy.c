@@ -13,7 +13,7 @@
  * the target's meta table (copy_from) says a copy is under way: run again
  * after an interruption, the copy goes on after the last batch that
  * committed; a target holding other data is refused. Identity sequences
- * (PostgreSQL) move past the copied ids and SQLite's full-text index is
+ * (PostgreSQL) move past the copied ids and SQLite's full-text indexes are
  * rebuilt. The mark is removed only once every table checks out.
  */
 #include <inttypes.h>
@@ -26,6 +26,7 @@
 #include <openssl/evp.h>
 #include <sqlite3.h>
 
+#include "store/sqlite_int.h"
 #include "store/store_int.h"
 #include "util/util.h"
 
@@ -301,6 +302,7 @@ static enum cc_err read_tables(struct side *s, struct table *out, int *n, struct
                 "c.relname <> 'schema_migrations' ORDER BY c.relname"
               : "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE "
                 "'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE 'contacts\\_fts%' ESCAPE '\\' AND "
+                "name NOT LIKE 'contacts\\_grams%' ESCAPE '\\' AND "
                 "name <> 'schema_migrations' ORDER BY name";
     struct table *all = cc_calloc(TABLES_MAX, sizeof *all);
     int count = 0, got;
@@ -701,15 +703,17 @@ static enum cc_err copy_table(struct side *from, struct side *to, const struct t
 }
 
 /* After the rows: identity sequences past the copied ids (PostgreSQL), the
- * full-text index rebuilt (SQLite). */
+ * full-text indexes rebuilt (SQLite). */
 static enum cc_err table_after(struct side *to, const struct table *t, struct cc_error *err)
 {
     char sql[1024];
-    if (!to->pg)
-        return strcmp(t->name, "contacts")
-                   ? CC_OK
-                   : side_exec(to, "INSERT INTO contacts_fts(contacts_fts) VALUES ('rebuild')",
-                               err);
+    if (!to->pg) {
+        if (strcmp(t->name, "contacts"))
+            return CC_OK;
+        enum cc_err rc =
+            side_exec(to, "INSERT INTO contacts_fts(contacts_fts) VALUES ('rebuild')", err);
+        return rc ? rc : cc_sq_grams_rebuild(to->db, err);
+    }
     /* the target's own identity columns (the source may be SQLite, which has none) */
     const char *param[1] = {t->name};
     struct rows q;

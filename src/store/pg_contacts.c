@@ -5,8 +5,9 @@
  * another. Statement for statement the twin of sqlite_contacts.c.
  *
  * The search: SQLite matches keywords of three characters and more in its
- * trigram FTS5 index and shorter ones with instr() over the account's
- * search text. Here a keyword of three characters and more is a LIKE
+ * trigram FTS5 index and shorter ones in its index of each contact's
+ * characters and pairs of characters (contacts_grams), which finds what
+ * instr() over the search text finds. Here a keyword of three characters and more is a LIKE
  * substring pattern (its % _ \ escaped), which the pg_trgm GIN index
  * contacts_search_trgm serves; a shorter one is strpos() (instr()), which
  * the covering index contacts_account_search serves — a pattern of one or
@@ -100,7 +101,8 @@ static const char *const stmt_sql[ST_COUNT] = {
                           "mention_mobile = excluded.mention_mobile RETURNING id",
     [ST_LIST_ALL] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE account_id = $1 "
                     "ORDER BY id DESC LIMIT $2 OFFSET $3",
-    /* Short keywords: SQLite's instr() scan of the covering index, as strpos(). */
+    /* Short keywords: a strpos() scan of the covering index (SQLite's before
+     * its migration 0027). */
     /* A keyword's count stops one past the query's count_max (its last parameter). */
     [ST_LIST_SHORT_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM contacts "
                             "WHERE account_id = $1 AND strpos(search_text, $2::text) > 0 "

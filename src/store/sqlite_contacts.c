@@ -1,9 +1,9 @@
 /*
  * sqlite_contacts.c — the SQLite side of contacts: their rows and robot
  * webhooks, the keyword search of the contact list (a trigram FTS5 index for
- * three characters and more, a scan of the account's search text below
- * that), the idempotency keys of contact creation, and the move of a
- * contact's certificate subscriptions to another. Writes run inside the
+ * three characters and more, one of each character and pair of characters
+ * below that: sqlite_grams.c), the idempotency keys of contact creation, and
+ * the move of a contact's certificate subscriptions to another. Writes run inside the
  * writer's transactions (sqlite_writer.c); reads on the calling thread's
  * read connection (sqlite_conn.c).
  */
@@ -32,14 +32,17 @@ enum stmt_id {
     ST_WEBHOOKS_DELETE,
     ST_WEBHOOK_INSERT,
     ST_LIST_ALL,
-    ST_LIST_SHORT_COUNT,
-    ST_LIST_SHORT,
+    ST_SOLE_ACCOUNT,
     ST_LIST_FTS_COUNT,
     ST_LIST_FTS,
-    ST_SOLE_ACCOUNT,
     ST_LIST_FTS_SOLE_COUNT,
     ST_LIST_FTS_SOLE,
     ST_LIST_FTS_SOLE_IDS,
+    ST_LIST_GRAMS_COUNT,
+    ST_LIST_GRAMS,
+    ST_LIST_GRAMS_SOLE_COUNT,
+    ST_LIST_GRAMS_SOLE,
+    ST_LIST_GRAMS_SOLE_IDS,
     ST_LIST_NAMES_COUNT,
     ST_LIST_NAMES,
     ST_IDEM_GET,
@@ -53,6 +56,27 @@ enum stmt_id {
     "(instr(substr(search_text, 1, instr(search_text, char(10))), ?2) > 0 OR "             \
     "instr(search_text, char(10) || ?3 || char(10)) > 0 OR "                               \
     "substr(search_text, -length(?4) - 1) = char(10) || ?4)"
+
+/* A keyword search through FTS5 table T: the trigram index contacts_fts (3
+ * characters and more) or the short keyword index contacts_grams (1 and 2,
+ * migration 0027); ?2 is the MATCH phrase. */
+#define KW_COUNT(T)                                                                        \
+    "SELECT count(*) FROM (SELECT 1 FROM " T " CROSS JOIN contacts c "                     \
+    "INDEXED BY contacts_id_account ON c.id = " T ".rowid "                                \
+    "WHERE " T " MATCH ?2 AND c.account_id = ?1 LIMIT ?3)"
+#define KW_PAGE(T)                                                                         \
+    "SELECT " CC_CONTACT_COLS " FROM contacts WHERE id IN ("                               \
+    "SELECT " T ".rowid FROM " T " CROSS JOIN contacts c "                                 \
+    "INDEXED BY contacts_id_account ON c.id = " T ".rowid "                                \
+    "WHERE " T " MATCH ?2 AND c.account_id = ?1 "                                          \
+    "ORDER BY " T ".rowid DESC LIMIT ?3 OFFSET ?4) ORDER BY id DESC"
+#define KW_SOLE_IDS(T) "SELECT rowid FROM " T " WHERE " T " MATCH ?1 ORDER BY rowid DESC LIMIT ?2"
+#define KW_SOLE_COUNT(T)                                                                   \
+    "SELECT count(*) FROM (SELECT 1 FROM " T " WHERE " T " MATCH ?2 LIMIT ?3)"
+#define KW_SOLE(T)                                                                         \
+    "SELECT " CC_CONTACT_COLS " FROM contacts WHERE account_id = ?1 AND id IN ("           \
+    "SELECT rowid FROM " T " WHERE " T " MATCH ?2 "                                        \
+    "ORDER BY rowid DESC LIMIT ?3 OFFSET ?4) ORDER BY id DESC"
 
 /* Statements, prepared once per connection. */
 static const char *const stmt_sql[ST_COUNT] = {
@@ -84,40 +108,28 @@ static const char *const stmt_sql[ST_COUNT] = {
                           "mention_mobile = excluded.mention_mobile RETURNING id",
     [ST_LIST_ALL] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE account_id = ?1 "
                     "ORDER BY id DESC LIMIT ?2 OFFSET ?3",
-    /* A keyword's count stops one past the query's count_max (?3). */
-    [ST_LIST_SHORT_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM contacts INDEXED BY "
-                            "contacts_account_search WHERE account_id = ?1 AND "
-                            "instr(search_text, ?2) > 0 LIMIT ?3)",
-    [ST_LIST_SHORT] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE id IN ("
-                      "SELECT id FROM contacts INDEXED BY contacts_account_search "
-                      "WHERE account_id = ?1 AND instr(search_text, ?2) > 0 "
-                      "ORDER BY id DESC LIMIT ?3 OFFSET ?4) ORDER BY id DESC",
-    /* The trigram index drives (CROSS JOIN keeps it the outer loop: the other
-     * way round SQLite walked every contact of the account and probed the
-     * index for each, minutes at a million contacts), newest first as FTS5
-     * reads its rowids backwards, so a page stops after its rows; each match's
-     * account comes from the small covering index contacts_id_account
-     * (migration 0026) rather than the contact's row. */
-    [ST_LIST_FTS_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM contacts_fts CROSS JOIN contacts c "
-                          "INDEXED BY contacts_id_account ON c.id = contacts_fts.rowid "
-                          "WHERE contacts_fts MATCH ?2 AND c.account_id = ?1 LIMIT ?3)",
+    /* The keyword's index drives (CROSS JOIN keeps it the outer loop: the
+     * other way round SQLite walked every contact of the account and probed
+     * the index for each, minutes at a million contacts), newest first as
+     * FTS5 reads its rowids backwards, so a page stops after its rows; each
+     * match's account comes from the small covering index contacts_id_account
+     * (migration 0026) rather than the contact's row. A count stops one past
+     * the query's count_max (?3). */
+    [ST_LIST_FTS_COUNT] = KW_COUNT("contacts_fts"),
+    [ST_LIST_FTS] = KW_PAGE("contacts_fts"),
+    [ST_LIST_GRAMS_COUNT] = KW_COUNT("contacts_grams"),
+    [ST_LIST_GRAMS] = KW_PAGE("contacts_grams"),
     /* 1 when the account holds every contact of the database (one account,
-     * as most installations have): then every match of the trigram index is
-     * the account's, and the index alone counts and orders them. */
+     * as most installations have): then every match of an index is the
+     * account's, and the index alone counts and orders them. */
     [ST_SOLE_ACCOUNT] = "SELECT (SELECT contact_count FROM accounts WHERE id = ?1) = "
                         "(SELECT coalesce(sum(contact_count), 0) FROM accounts)",
-    [ST_LIST_FTS_SOLE_IDS] = "SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?1 "
-                             "ORDER BY rowid DESC LIMIT ?2",
-    [ST_LIST_FTS_SOLE_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM contacts_fts "
-                               "WHERE contacts_fts MATCH ?2 LIMIT ?3)",
-    [ST_LIST_FTS_SOLE] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE account_id = ?1 AND id IN ("
-                         "SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?2 "
-                         "ORDER BY rowid DESC LIMIT ?3 OFFSET ?4) ORDER BY id DESC",
-    [ST_LIST_FTS] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE id IN ("
-                    "SELECT contacts_fts.rowid FROM contacts_fts CROSS JOIN contacts c "
-                    "INDEXED BY contacts_id_account ON c.id = contacts_fts.rowid "
-                    "WHERE contacts_fts MATCH ?2 AND c.account_id = ?1 "
-                    "ORDER BY contacts_fts.rowid DESC LIMIT ?3 OFFSET ?4) ORDER BY id DESC",
+    [ST_LIST_FTS_SOLE_IDS] = KW_SOLE_IDS("contacts_fts"),
+    [ST_LIST_FTS_SOLE_COUNT] = KW_SOLE_COUNT("contacts_fts"),
+    [ST_LIST_FTS_SOLE] = KW_SOLE("contacts_fts"),
+    [ST_LIST_GRAMS_SOLE_IDS] = KW_SOLE_IDS("contacts_grams"),
+    [ST_LIST_GRAMS_SOLE_COUNT] = KW_SOLE_COUNT("contacts_grams"),
+    [ST_LIST_GRAMS_SOLE] = KW_SOLE("contacts_grams"),
     /* A caller who sees addresses masked: the name line of search_text (name, email,
      * mobile on three lines; no line holds a newline) contains the keyword, or the email
      * line or the mobile line is exactly the address — all inside the covering index. */
@@ -345,21 +357,33 @@ static enum cc_err list_names(struct conn *c, const struct cc_contact_query *q, 
     return read_page(c, s, out, err);
 }
 
-/* The sole account's search (sole_account) in one pass of the trigram index:
+/* The statements of a keyword index: the trigram index for keywords of
+ * three characters and more, the short keyword index below that. */
+struct kw_index {
+    enum stmt_id count, page, sole_count, sole, sole_ids;
+};
+static const struct kw_index trigram_index = {ST_LIST_FTS_COUNT, ST_LIST_FTS,
+                                              ST_LIST_FTS_SOLE_COUNT, ST_LIST_FTS_SOLE,
+                                              ST_LIST_FTS_SOLE_IDS};
+static const struct kw_index gram_index = {ST_LIST_GRAMS_COUNT, ST_LIST_GRAMS,
+                                           ST_LIST_GRAMS_SOLE_COUNT, ST_LIST_GRAMS_SOLE,
+                                           ST_LIST_GRAMS_SOLE_IDS};
+
+/* The sole account's search (sole_account) in one pass of its keyword index:
  * the ids of its matches newest first, up to one past count_max, give the
  * count and, from memory, the page (its contacts then read by id). *done is
  * 0 when this does not apply (no count_max, or the page lies past the ids
  * read) and the caller counts and pages as usual. */
 #define SOLE_IDS_MAX 100001
 static enum cc_err list_sole_ids(struct conn *c, const struct cc_contact_query *q,
-                                 const char *phrase, struct cc_contact_page *out, int *done,
-                                 struct cc_error *err)
+                                 const struct kw_index *ix, const char *phrase,
+                                 struct cc_contact_page *out, int *done, struct cc_error *err)
 {
     *done = 0;
     int64_t limit = cc_store_count_limit(q);
     if (q->count_max <= 0 || limit > SOLE_IDS_MAX)
         return CC_OK;
-    sqlite3_stmt *s = stmt(c, ST_LIST_FTS_SOLE_IDS, err);
+    sqlite3_stmt *s = stmt(c, ix->sole_ids, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_text(s, 1, phrase, -1, SQLITE_STATIC);
@@ -402,17 +426,17 @@ static enum cc_err list_locked(struct conn *c, const struct cc_contact_query *q,
     size_t kwchars = 0;
     if (cc_store_keyword(q->keyword, kw, sizeof kw))
         kwchars = cc_utf8_len(kw, strlen(kw));
-    enum stmt_id count_id, page_id;
+    enum stmt_id count_id = ST_CONTACT_COUNT, page_id = ST_LIST_ALL;
+    const struct kw_index *ix = NULL;
     const char *arg = NULL;
-    if (kwchars == 0) {
-        count_id = ST_CONTACT_COUNT;
-        page_id = ST_LIST_ALL;
-    } else if (kwchars < 3) {
-        count_id = ST_LIST_SHORT_COUNT;
-        page_id = ST_LIST_SHORT;
-        arg = kw;
-    } else {
+    if (kwchars > 0 && kwchars < 3) {
+        /* no phone form is that short (q->phone has 3 digits and a
+         * separator at least): the keyword is the one token to find */
+        cc_sq_gram_phrase(kw, phrase, sizeof phrase);
+        ix = &gram_index;
+    } else if (kwchars >= 3) {
         fts_phrase(kw, phrase, sizeof phrase);
+        ix = &trigram_index;
         if (q->phone && q->phone[0]) {
             /* either form of a phone number: as typed, or as the mobile is stored */
             char alt[2 * sizeof kw + 3];
@@ -420,16 +444,18 @@ static enum cc_err list_locked(struct conn *c, const struct cc_contact_query *q,
             size_t len = strlen(phrase);
             snprintf(phrase + len, sizeof phrase - len, " OR %s", alt);
         }
-        count_id = ST_LIST_FTS_COUNT;
-        page_id = ST_LIST_FTS;
+    }
+    if (ix) {
+        count_id = ix->count;
+        page_id = ix->page;
         arg = phrase;
         if (!q->names_only && sole_account(c, q->account_id)) {
             int done;
-            enum cc_err rc = list_sole_ids(c, q, phrase, out, &done, err);
+            enum cc_err rc = list_sole_ids(c, q, ix, phrase, out, &done, err);
             if (rc || done)
                 return rc;
-            count_id = ST_LIST_FTS_SOLE_COUNT;
-            page_id = ST_LIST_FTS_SOLE;
+            count_id = ix->sole_count;
+            page_id = ix->sole;
         }
     }
     if (kwchars && q->names_only)

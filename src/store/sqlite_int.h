@@ -162,6 +162,29 @@ enum cc_err cc_sq_writer_start(struct sq *q, struct cc_error *err);
 void cc_sq_writer_stop(struct sq *q);
 /* The store's write: see cc_store_write. */
 enum cc_err cc_sq_write(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err);
+/* Applies contacts_fts_queue (migration 0026) to contacts_fts and, when grams
+ * is 1, to contacts_grams, then empties it; on c's open transaction. */
+enum cc_err cc_sq_search_queue_apply(struct conn *c, int grams, struct cc_error *err);
+
+/* ---- sqlite_grams.c: the index of one- and two-character keywords ----------- */
+/* The tokens of search_text text for contacts_grams: each distinct character
+ * and pair of adjacent characters of a line as the hex of its UTF-8 bytes,
+ * separated by spaces. Freed with cc_free(). */
+char *cc_sq_grams(const char *text);
+/* The FTS5 phrase ("…") of a keyword of one or two characters (as lowered by
+ * cc_store_keyword) in contacts_grams. */
+void cc_sq_gram_phrase(const char *kw, char *out, size_t outsz);
+/* Adds (add 1) or removes the tokens of text as contact rid's, on c's open
+ * transaction. */
+enum cc_err cc_sq_grams_write(struct conn *c, int add, int64_t rid, const char *text,
+                              struct cc_error *err);
+/* When migration 0027 asked for it (its mark in meta): contacts_grams built
+ * again from contacts, the mark removed; on c's open transaction. */
+enum cc_err cc_sq_grams_fill(struct conn *c, struct cc_error *err);
+/* contacts_grams built again from contacts on db (`db copy`, whose rows
+ * arrive with the triggers off): in one transaction of its own unless db is
+ * in one. */
+enum cc_err cc_sq_grams_rebuild(sqlite3 *db, struct cc_error *err);
 
 /* ---- sqlite_migrate.c -------------------------------------------------------- */
 /* Applies the migrations not yet applied, then stamps the file as a

@@ -5,7 +5,9 @@
  * writer's connection, and stamps the file as certcontacts' own
  * (PRAGMA application_id) with the schema version it now has (PRAGMA
  * user_version: the newest migration's number), which sqlite.c checks
- * before it opens a file for writing.
+ * before it opens a file for writing. What a migration asks for that SQL
+ * cannot do runs here too, in the same transaction: the short keyword
+ * index's tokens (0027, sqlite_grams.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -66,6 +68,9 @@ enum cc_err cc_sq_migrate(void *impl, struct cc_error *err)
         }
         cc_log(CC_LOG_INFO, "migration applied", "migration", name, NULL);
     }
+    /* the tokens of contacts_grams are made in C: 0027 can only ask for them */
+    if ((rc = cc_sq_grams_fill(q->wconn, err)))
+        goto out;
     if ((rc = cc_sq_audit_seal(db, err)))
         goto out;
     char stamp[96];

@@ -45,13 +45,14 @@ static int batch_commit(struct sq *q, struct conn *c)
     return rc;
 }
 
-/* The contacts' trigram index learns a batch's changes here, once, just
- * before its COMMIT: the triggers on contacts queue them in
+/* The contacts' search indexes (the trigram index contacts_fts and the
+ * short keyword index contacts_grams) learn a batch's changes here, once,
+ * just before its COMMIT: the triggers on contacts queue them in
  * contacts_fts_queue (migration 0026), where each write's SAVEPOINT can roll
- * them back with the rest of it. Written inside the savepoints, contacts_fts
- * would flush a new index segment at every one. Also applies what another
- * connection queued (a row written by hand), so the queue is empty after
- * every commit of the writer. */
+ * them back with the rest of it. Written inside the savepoints, an FTS5
+ * table would flush a new index segment at every one. Also applies what
+ * another connection queued (a row written by hand), so the queue is empty
+ * after every commit of the writer. */
 static const char sql_queue_read[] =
     "SELECT op, rid, search_text FROM contacts_fts_queue ORDER BY seq";
 static const char sql_index_add[] = "INSERT INTO contacts_fts(rowid, search_text) VALUES (?1, ?2)";
@@ -59,26 +60,32 @@ static const char sql_index_remove[] =
     "INSERT INTO contacts_fts(contacts_fts, rowid, search_text) VALUES ('delete', ?1, ?2)";
 static const char sql_queue_empty[] = "DELETE FROM contacts_fts_queue";
 
-static enum cc_err apply_search_queue(struct conn *c, struct cc_error *err)
+/* One queued change (q's row) into contacts_fts and, when grams, contacts_grams. */
+static enum cc_err apply_one(struct conn *c, sqlite3_stmt *q, int grams, struct cc_error *err)
+{
+    int add = sqlite3_column_int(q, 0);
+    int64_t rid = sqlite3_column_int64(q, 1);
+    const char *text = (const char *)sqlite3_column_text(q, 2);
+    sqlite3_stmt *s = cc_sq_stmt(c, add ? sql_index_add : sql_index_remove, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, rid);
+    sqlite3_bind_text(s, 2, text, -1, SQLITE_STATIC);
+    enum cc_err rc = cc_sq_step_done(c, s, "updating the search index", err);
+    return rc || !grams ? rc : cc_sq_grams_write(c, add, rid, text, err);
+}
+
+enum cc_err cc_sq_search_queue_apply(struct conn *c, int grams, struct cc_error *err)
 {
     sqlite3_stmt *q = cc_sq_stmt(c, sql_queue_read, err);
     if (!q)
         return CC_ERR_STORE;
     int rc, n = 0;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-        sqlite3_stmt *s = cc_sq_stmt(c, sqlite3_column_int(q, 0) ? sql_index_add : sql_index_remove,
-                                     err);
-        if (!s) {
+        enum cc_err e = apply_one(c, q, grams, err);
+        if (e) {
             cc_sq_done(q);
-            return CC_ERR_STORE;
-        }
-        sqlite3_bind_int64(s, 1, sqlite3_column_int64(q, 1));
-        sqlite3_bind_text(s, 2, (const char *)sqlite3_column_text(q, 2), -1, SQLITE_TRANSIENT);
-        int step = sqlite3_step(s);
-        cc_sq_done(s);
-        if (step != SQLITE_DONE) {
-            cc_sq_done(q);
-            return cc_sq_db_error(err, c->db, "updating the search index");
+            return e;
         }
         n++;
     }
@@ -142,7 +149,7 @@ static void run_batch(struct sq *q, struct job *batch)
     }
     struct cc_error ierr;
     cc_error_clear(&ierr);
-    int indexed = !began || apply_search_queue(c, &ierr) == CC_OK;
+    int indexed = !began || cc_sq_search_queue_apply(c, 1, &ierr) == CC_OK;
     int committed = !began || (indexed && batch_commit(q, c) == SQLITE_OK);
     q->in_batch = 0;
     if (!committed) {

@@ -12,7 +12,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
-  makeDataDir, removeDir, cli, createAccount, startServer, createContact, sqliteOnlyOpts,
+  makeDataDir, removeDir, cli, createAccount, startServer, createContact, sqliteOnlyOpts, api,
+  assertOk,
 } from './lib/harness.mjs';
 
 const dirs = [];
@@ -141,4 +142,52 @@ test('a database from before key ids, with sealed data, refuses a missing key to
   assert.equal(r.status, 1, r.stderr);
   assert.match(r.stderr, /master key file .*master\.key is missing, but the database holds data sealed/);
   assert.ok(!fs.existsSync(path.join(dir, 'master.key')));
+});
+
+test('a database from before the short keyword index (0027) gets it built from its contacts, again when migrated again', sqliteOnlyOpts('an old SQLite file (FTS5 tables)'), async () => {
+  const dir = dataDir();
+  const admin = createAccount(dir);
+  const db = path.join(dir, 'certcontacts.db');
+  let s = await startServer(dir);
+  const ids = {};
+  try {
+    for (const [name, email, mobile] of [['王伟', 'wangwei@example.com', '13300000101'],
+      ['张王', null, '13300000102'], ['Qb', 'xq@example.org', '13300000103']]) {
+      const json = { name, mobile };
+      if (email) json.email = email;
+      ids[name] = assertOk(await api(s, 'POST', '/v1/contacts', { key: admin, json }), 201).id;
+    }
+  } finally {
+    await s.stop();
+  }
+  const find = async (keyword) => {
+    const q = new URLSearchParams({ keyword, page: '1', page_size: '20' });
+    const body = assertOk(await api(s, 'GET', `/v1/contacts?${q}`, { key: admin }), 200);
+    assert.equal(body.total, body.items.length, keyword);
+    return body.items.map((c) => c.id);
+  };
+  const check = async () => {
+    assert.deepEqual(await find('王'), [ids['张王'], ids['王伟']]);
+    assert.deepEqual(await find('王伟'), [ids['王伟']]);
+    assert.deepEqual(await find('qb'), [ids.Qb]);
+    assert.deepEqual(await find('bx'), []); // "qb\nxq@…": across a line break
+    assert.deepEqual(await find('03'), [ids.Qb]);
+    assert.equal(sqlite(db, "SELECT count(*) FROM meta WHERE name = 'search_grams_fill'"), '0');
+  };
+  // as a release before 0027 left it: no index, no record of the migration
+  sqlite(db, 'DROP TABLE contacts_grams; DELETE FROM schema_migrations WHERE version >= 27; PRAGMA user_version = 26;');
+  s = await startServer(dir);
+  try {
+    await check();
+  } finally {
+    await s.stop();
+  }
+  // 0027 run again over its own table: built again, nothing found twice
+  sqlite(db, 'DELETE FROM schema_migrations WHERE version >= 27; PRAGMA user_version = 26;');
+  s = await startServer(dir);
+  try {
+    await check();
+  } finally {
+    await s.stop();
+  }
 });

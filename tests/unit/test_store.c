@@ -18,6 +18,7 @@
 #include "delivery/delivery_int.h"
 #include "service_fixture.h"
 #include "store/store.h"
+#include "store/store_int.h"
 
 struct disable_arg {
     int64_t account_id;
@@ -395,7 +396,7 @@ static void test_search_index_and_count(void **state)
     assert_int_equal(p.total, 40);
     assert_int_equal(p.total_capped, 0);
     cc_contact_page_free(&p);
-    /* one and two characters go another way (instr): capped alike */
+    /* one and two characters go another way (contacts_grams): capped alike */
     search(&f, acct, "9", 5, 30, &p);
     assert_int_equal(p.total, 30);
     assert_int_equal(p.total_capped, 1);
@@ -449,6 +450,160 @@ static void test_search_index_and_count(void **state)
     assert_int_equal(svc_fixture_close(&f), 0);
 }
 
+/* ---- keywords of one and two characters ---------------------------------------
+ * Found through the short keyword index (SQLite: contacts_grams, migration
+ * 0027; PostgreSQL: pg_trgm) with the meaning they always had: the contacts
+ * whose search_text (name, email, mobile lower-cased, a line each) contains
+ * the keyword, newest first. The answer each search must give is worked out
+ * here from every contact of the account with strstr. */
+#define SHORT_MAX 1000
+
+/* A contact with name, email (NULL: none) and mobile, made by caller. */
+static int64_t short_contact(struct svc_fixture *f, const struct cc_caller *caller,
+                             const char *name, const char *email, const char *mobile)
+{
+    struct cc_contact_input in;
+    memset(&in, 0, sizeof in);
+    in.present = CC_F_NAME | CC_F_MOBILE | (email ? CC_F_EMAIL : 0);
+    in.name = name;
+    in.email = email;
+    in.mobile = mobile;
+    struct cc_contact *c = cc_malloc(sizeof *c);
+    struct cc_error err;
+    int replayed;
+    enum cc_err rc = cc_contact_create(f->svc, caller, &in, NULL, NULL, c, &replayed, &err);
+    int64_t id = rc ? -1 : c->id;
+    cc_free(c);
+    assert_true(id > 0);
+    return id;
+}
+
+/* The ids (newest first) of account's contacts whose search text holds kw. */
+static size_t short_expected(struct svc_fixture *f, int64_t account, const char *kw,
+                             int64_t *ids)
+{
+    char low[64], text[CC_NAME_MAX_BYTES + CC_EMAIL_MAX + CC_MOBILE_MAX + 8];
+    cc_strlcpy(low, kw, sizeof low);
+    cc_ascii_lower(low);
+    struct cc_contact_page all;
+    search(f, account, NULL, SHORT_MAX, 0, &all);
+    assert_true(all.total < SHORT_MAX);
+    size_t n = 0;
+    for (size_t i = 0; i < all.n; i++) {
+        if (i)
+            assert_true(all.items[i - 1].id > all.items[i].id);
+        cc_store_search_text(&all.items[i], text, sizeof text);
+        if (strstr(text, low))
+            ids[n++] = all.items[i].id;
+    }
+    cc_contact_page_free(&all);
+    return n;
+}
+
+/* kw finds in account exactly what short_expected says (want: how many that
+ * is, -1: any), whole and counted up to 3 with a page of 2; returns it. */
+static size_t short_check(struct svc_fixture *f, int64_t account, const char *kw, long want)
+{
+    static int64_t ids[SHORT_MAX];
+    size_t n = short_expected(f, account, kw, ids);
+    if (want >= 0 && n != (size_t)want)
+        print_error("keyword \"%s\": %zu contacts hold it, not %ld\n", kw, n, want);
+    if (want >= 0)
+        assert_int_equal(n, want);
+    struct cc_contact_page p;
+    search(f, account, kw, SHORT_MAX, 0, &p);
+    assert_int_equal(p.total, n);
+    assert_int_equal(p.total_capped, 0);
+    assert_int_equal(p.n, n);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(p.items[i].id, ids[i]);
+    cc_contact_page_free(&p);
+    search(f, account, kw, 2, 3, &p);
+    assert_int_equal(p.total, n > 3 ? 3 : n);
+    assert_int_equal(p.total_capped, n > 3);
+    assert_int_equal(p.n, n < 2 ? n : 2);
+    for (size_t i = 0; i < p.n; i++)
+        assert_int_equal(p.items[i].id, ids[i]);
+    cc_contact_page_free(&p);
+    return n;
+}
+
+static void test_search_short_keywords(void **state)
+{
+    (void)state;
+    struct svc_fixture f;
+    assert_int_equal(svc_fixture_open(&f, 0), 0);
+    struct creator c[CREATORS];
+    create_together(&f, c, 7000, 100); /* 640 named "A", mobiles +86139000070.. */
+    struct cc_caller admin;
+    svc_fixture_admin(&f, &admin);
+    int64_t acct = admin.account_id;
+    int64_t li = short_contact(&f, &admin, "Li Wei", "li.wei@example.com", "+86 13800000001");
+    int64_t wang = short_contact(&f, &admin, "王伟", "wangwei@example.cn", "+86 13800000002");
+    short_contact(&f, &admin, "张王", NULL, "+86 13812345678");
+    short_contact(&f, &admin, "Qb", "xq@example.org", "+86 13855512399");
+    short_contact(&f, &admin, "Élan ZOE", "zoe@example.net", "+86 13800000005");
+    assert_true(short_check(&f, acct, "a", -1) > 640);   /* common: capped */
+    assert_int_equal(short_check(&f, acct, "li", 1), 1); /* at a line's start */
+    short_check(&f, acct, "LI", 1);                      /* ASCII is lowered */
+    short_check(&f, acct, "王", 2);
+    short_check(&f, acct, "王伟", 1);
+    short_check(&f, acct, "张王", 1);
+    short_check(&f, acct, "伟王", 0);
+    short_check(&f, acct, "55", 1);                      /* a digit pair */
+    short_check(&f, acct, "99", 1);                      /* at a line's end */
+    short_check(&f, acct, "ei", 2);                      /* li wei, wangwei@ */
+    short_check(&f, acct, "qb", 1);
+    short_check(&f, acct, "bx", 0); /* "qb\nxq@…": only across the name/email line break */
+    short_check(&f, acct, "g+", 0); /* "….org\n+86…": across the email/mobile one */
+    short_check(&f, acct, "É", 1);
+    short_check(&f, acct, "Él", 1);
+    short_check(&f, acct, "él", 0); /* only ASCII is lowered: É stays É */
+    short_check(&f, acct, "zo", 1);
+    short_check(&f, acct, "+8", -1);
+    short_check(&f, acct, "@", 4);
+    short_check(&f, acct, " ", 2);
+    short_check(&f, acct, "\"", 0);
+    short_check(&f, acct, "#", 0);
+    /* renamed: found by its new name only; deleted: found no more */
+    struct cc_contact_input in;
+    memset(&in, 0, sizeof in);
+    in.present = CC_F_NAME;
+    in.name = "王五";
+    struct cc_contact *ct = cc_malloc(sizeof *ct);
+    struct cc_error err;
+    assert_int_equal(cc_contact_update(f.svc, &admin, wang, &in, -1, ct, &err), CC_OK);
+    cc_free(ct);
+    short_check(&f, acct, "王伟", 0);
+    short_check(&f, acct, "伟", 0);
+    short_check(&f, acct, "王五", 1);
+    short_check(&f, acct, "王", 2);
+    struct cc_contact_use use;
+    assert_int_equal(cc_contact_delete(f.svc, &admin, li, &use, &err), CC_OK);
+    cc_contact_use_free(&use);
+    short_check(&f, acct, "li", 0);
+    short_check(&f, acct, "ei", 1);
+    /* a second account: each finds its own (each match checked for its account) */
+    int64_t other = 0;
+    assert_int_equal(cc_store_write(f.store, insert_account, &other, &err), CC_OK);
+    struct cc_caller them = admin;
+    them.account_id = other;
+    int64_t theirs = short_contact(&f, &them, "王伟", NULL, "+86 13800000002");
+    short_check(&f, acct, "王伟", 0);
+    short_check(&f, acct, "王", 2);
+    short_check(&f, acct, "a", -1);
+    short_check(&f, other, "王", 1);
+    assert_int_equal(short_check(&f, other, "王伟", 1), 1);
+    struct cc_contact_page p;
+    search(&f, other, "伟", 10, 0, &p);
+    assert_int_equal(p.n, 1);
+    assert_int_equal(p.items[0].id, theirs);
+    cc_contact_page_free(&p);
+    short_check(&f, other, "a", 0);
+    cc_store_thread_done(f.store);
+    assert_int_equal(svc_fixture_close(&f), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -459,6 +614,7 @@ int main(void)
         cmocka_unit_test(test_bucket),
         cmocka_unit_test(test_hot_writes),
         cmocka_unit_test(test_search_index_and_count),
+        cmocka_unit_test(test_search_short_keywords),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
