@@ -17,7 +17,7 @@
  * out and it is dead. The outcome comes from the platform's answer, never
  * from the HTTP status alone (see the senders).
  *
- * Nothing is sent whose claim is not durable: when the claim (or the record
+ * Nothing is sent whose claim is not committed: when the claim (or the record
  * of outcomes) cannot be written, the thread sends nothing, keeps what it
  * has to record, and tries again after a wait that doubles from 100 ms to
  * 30 s; the process's health says "dispatcher" is failing (once, on the
@@ -28,6 +28,15 @@
  * but not yet recorded (outcomes are written every 100 ms while a batch
  * runs). Those go again with the same idempotency keys; see
  * docs/delivery-guarantees.md.
+ *
+ * Claims and outcomes are relaxed writes (cc_store_write_relaxed): committed,
+ * not fsynced each. What the promise rests on — the event and its
+ * notifications, written when POST /v1/events answers — is durable before
+ * that answer. A process crash loses no claim or outcome; a power cut may
+ * lose the last of them (a suffix, never a durable write), and all that
+ * causes is what a crash causes: a notification pending again, sent again
+ * with its idempotency key. With several PostgreSQL instances a lost lease
+ * may let another instance send it too: the same resend, the same key.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -233,7 +242,7 @@ static int batch_flush(struct batch *b)
         return 0;
     struct cc_error err;
     b->last_write = cc_mono_ms();
-    if (cc_store_write(b->d->store, record_tx, b, &err)) {
+    if (cc_store_write_relaxed(b->d->store, record_tx, b, &err)) {
         store_failed(b->d, b->st, err.message);
         return -1;
     }
@@ -798,8 +807,8 @@ static void *dispatcher_main(void *arg)
         op->now = cc_now_ms();
         op->lease_ms = d->cfg.lease_ms;
         op->n = op->claimed = 0;
-        if (cc_store_write(d->store, claim_tx, op, &err)) {
-            /* Not durable, so not claimed: nothing of it may be sent. */
+        if (cc_store_write_relaxed(d->store, claim_tx, op, &err)) {
+            /* Not committed, so not claimed: nothing of it may be sent. */
             store_failed(d, &st, err.message);
             if (nap(d, st.wait_ms))
                 break;

@@ -8,6 +8,14 @@
  * fails rolls back to its savepoint and leaves the others alone; a commit
  * that fails fails them all.
  *
+ * A batch made only of relaxed writes (cc_store_write_relaxed: the
+ * dispatcher's leases and outcomes) commits with synchronous=NORMAL: in WAL
+ * mode that commit appends to the WAL without an fsync. The next FULL
+ * commit (or checkpoint) fsyncs the WAL up to its own end, so a power cut
+ * can only lose a suffix of relaxed commits, never a durable one or
+ * anything before it; a process crash loses nothing (the WAL is in the OS).
+ * A batch with any durable write commits FULL, as every write did before.
+ *
  * Once the file is known to be damaged no write is queued any more (the
  * damage would only spread); after a full disk, the first batch that
  * commits tells the process's health that the store works again.
@@ -89,6 +97,23 @@ static enum cc_err apply_search_queue(struct conn *c, struct cc_error *err)
     return rc == SQLITE_DONE ? CC_OK : cc_sq_db_error(err, c->db, "emptying the search index queue");
 }
 
+/* Sets the writer connection's synchronous level for the next batch: NORMAL
+ * when every write of it is relaxed (and the store is FULL at all). Outside
+ * a transaction: SQLite applies the level at each commit. SQLITE_OK, or the
+ * failure to go back to FULL (then the batch must not commit). */
+static int batch_sync_level(struct sq *q, struct conn *c, const struct job *batch)
+{
+    int relaxed = q->sync_full;
+    for (const struct job *j = batch; j && relaxed; j = j->next)
+        relaxed = j->relaxed;
+    if (relaxed == q->sync_now_normal)
+        return SQLITE_OK;
+    int rc = cc_sq_exec(c->db, relaxed ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL");
+    if (rc == SQLITE_OK)
+        q->sync_now_normal = relaxed;
+    return relaxed ? SQLITE_OK : rc; /* still FULL when NORMAL failed: only slower */
+}
+
 /* Runs one batch of jobs in one transaction. Called on the writer thread. */
 static void run_batch(struct sq *q, struct job *batch)
 {
@@ -98,7 +123,8 @@ static void run_batch(struct sq *q, struct job *batch)
     cc_error_clear(&berr);
     sqlite3_commit_hook(c->db, commit_hook, q);
     q->in_batch = 1;
-    int began = cc_sq_exec(c->db, "BEGIN IMMEDIATE") == SQLITE_OK;
+    int began = batch_sync_level(q, c, batch) == SQLITE_OK &&
+                cc_sq_exec(c->db, "BEGIN IMMEDIATE") == SQLITE_OK;
     if (!began)
         cc_sq_db_error(&berr, c->db, "starting a write");
     for (struct job *j = batch; j; j = j->next) {
@@ -202,8 +228,15 @@ static void *writer_main(void *arg)
 
 enum cc_err cc_sq_write(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err)
 {
+    return cc_sq_write_flags(s, fn, arg, 0, err);
+}
+
+enum cc_err cc_sq_write_flags(struct cc_store *s, cc_tx_fn fn, void *arg, unsigned flags,
+                              struct cc_error *err)
+{
     struct sq *q = s->impl;
-    struct job j = {.fn = fn, .arg = arg, .err = err, .rc = CC_OK};
+    struct job j = {.fn = fn, .arg = arg, .err = err, .rc = CC_OK,
+                    .relaxed = (flags & CC_STORE_WRITE_RELAXED) != 0};
     cc_sq_read_unhold(q); /* what this thread reads next sees this write */
     if (__atomic_load_n(&q->damaged, __ATOMIC_ACQUIRE))
         return cc_sq_damaged_error(err);
