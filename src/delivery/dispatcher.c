@@ -81,6 +81,9 @@ struct cc_dispatcher {
     unsigned wakeups;
     int failing;                  /* threads whose last write failed */
     char instance[33];            /* this start's id, the holder of its leases */
+    /* The last event whose first notification a claim has taken ahead of the
+     * queue (claim_tx); -1 until the first claim reads the newest. Under mu. */
+    int64_t fresh_after;
 };
 
 /* A write of thread st failed with msg: the dispatcher is failing (the
@@ -609,6 +612,8 @@ static void prepare_group(struct batch *b, struct group *gr)
 struct claim_op {
     const char *owner;             /* the instance id */
     int64_t now, lease_ms;
+    int64_t fresh_from;            /* the dispatcher's fresh_after when the claim began */
+    int64_t fresh_to;              /* ... and where this claim leaves it */
     struct cc_notification *items; /* CC_DISPATCH_CLAIM_MAX + CC_DISPATCH_EXTRA_MAX */
     size_t n;                      /* in all */
     size_t claimed;                /* due ones (the rest joined their robot's message) */
@@ -645,11 +650,26 @@ static void release_previous(struct cc_dispatcher *d)
     }
 }
 
+/* A claim: the first notification of each event posted since the last
+ * claim (so an event posted behind thousands of waiting notifications has
+ * its first attempt now, not after them), then the queue in its order (due
+ * time, then id: retries and the rest of every event keep their turn), then
+ * what waits for the same robots. */
 static enum cc_err claim_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
     struct claim_op *op = arg;
-    enum cc_err rc = cc_tx_notif_claim(tx, op->owner, op->now, op->lease_ms,
-                                       CC_DISPATCH_CLAIM_MAX, op->items, &op->n, err);
+    size_t fresh = 0, queued = 0;
+    /* The time as the write runs, not as it was queued: an event written
+     * just before it in the writer's queue is due already (its notifications
+     * are due at its created_at), and the cursor must not pass it unstarted. */
+    op->now = cc_now_ms();
+    op->fresh_to = op->fresh_from;
+    enum cc_err rc = cc_tx_notif_claim_fresh(tx, op->owner, &op->fresh_to, op->now, op->lease_ms,
+                                             CC_DISPATCH_FRESH_MAX, op->items, &fresh, err);
+    if (!rc)
+        rc = cc_tx_notif_claim(tx, op->owner, op->now, op->lease_ms,
+                               CC_DISPATCH_CLAIM_MAX - fresh, op->items + fresh, &queued, err);
+    op->n = fresh + queued;
     size_t claimed = op->claimed = op->n;
     for (size_t i = 0; !rc && i < claimed && op->n < CC_DISPATCH_CLAIM_MAX + CC_DISPATCH_EXTRA_MAX; i++) {
         const struct cc_notification *one = &op->items[i];
@@ -804,9 +824,11 @@ static void *dispatcher_main(void *arg)
         if (stop)
             break;
         struct cc_error err;
-        op->now = cc_now_ms();
         op->lease_ms = d->cfg.lease_ms;
         op->n = op->claimed = 0;
+        pthread_mutex_lock(&d->mu);
+        op->fresh_from = d->fresh_after;
+        pthread_mutex_unlock(&d->mu);
         if (cc_store_write_relaxed(d->store, claim_tx, op, &err)) {
             /* Not committed, so not claimed: nothing of it may be sent. */
             store_failed(d, &st, err.message);
@@ -815,6 +837,10 @@ static void *dispatcher_main(void *arg)
             continue;
         }
         store_worked(d, &st);
+        pthread_mutex_lock(&d->mu);
+        if (op->fresh_to > d->fresh_after)
+            d->fresh_after = op->fresh_to;
+        pthread_mutex_unlock(&d->mu);
         process_batch(d, &st, op->items, op->n, outs);
         if (op->claimed == CC_DISPATCH_CLAIM_MAX)
             continue; /* more may be due right away */
@@ -855,6 +881,7 @@ int cc_dispatcher_start(struct cc_store *store, const struct cc_delivery_config 
     d->schedule = cc_calloc(cfg->nschedule, sizeof *d->schedule);
     memcpy(d->schedule, cfg->schedule_s, cfg->nschedule * sizeof *d->schedule);
     d->cfg.schedule_s = d->schedule;
+    d->fresh_after = -1;
     if (cfg->instance_id && cfg->instance_id[0]) {
         cc_strlcpy(d->instance, cfg->instance_id, sizeof d->instance);
     } else {
