@@ -14,7 +14,8 @@
  * commit (or checkpoint) fsyncs the WAL up to its own end, so a power cut
  * can only lose a suffix of relaxed commits, never a durable one or
  * anything before it; a process crash loses nothing (the WAL is in the OS).
- * A batch with any durable write commits FULL, as every write did before.
+ * The durable writes taken together commit first, in a batch of their own
+ * (FULL, as every write did before), then the relaxed ones (writer_main).
  *
  * Once the file is known to be damaged no write is queued any more (the
  * damage would only spread); after a full disk, the first batch that
@@ -187,6 +188,44 @@ static void run_batch(struct sq *q, struct job *batch)
         cc_health_set("store", 1, NULL);
 }
 
+/* Wakes exactly the writes of batch; the ones still queued sleep on. Called
+ * with q->mu held, so no waiter can return (and free its job, which lives on
+ * its stack) before its signal is sent. */
+static void wake_batch(struct job *batch)
+{
+    for (struct job *j = batch; j;) {
+        struct job *next = j->next;
+        j->done = 1;
+        pthread_cond_signal(&j->cv);
+        j = next;
+    }
+}
+
+/* Moves the relaxed writes of *batch, in order, to the list returned. */
+static struct job *split_relaxed(struct job **batch)
+{
+    struct job *rel = NULL, **rt = &rel, **dt = batch;
+    for (struct job *j = *batch, *next; j; j = next) {
+        next = j->next;
+        j->next = NULL;
+        if (j->relaxed) {
+            *rt = j;
+            rt = &j->next;
+        } else {
+            *dt = j;
+            dt = &j->next;
+        }
+    }
+    *dt = NULL;
+    return rel;
+}
+
+/* With synchronous=FULL, the durable writes taken together run first, in a
+ * batch of their own that commits (and fsyncs) before the relaxed ones run:
+ * an API write does not wait for the dispatchers' claims and outcomes queued
+ * beside it, and they commit without an fsync after it. Writes that were
+ * all waiting at once have no order among them (each caller is still
+ * waiting), so running them in two commits changes nothing they could see. */
 static void *writer_main(void *arg)
 {
     pthread_setname_np(pthread_self(), "cc-writer"); /* for top -H, perf, gdb */
@@ -209,18 +248,17 @@ static void *writer_main(void *arg)
         last->next = NULL;
         pthread_mutex_unlock(&q->mu);
 
-        run_batch(q, batch);
-
-        /* Wake exactly the writes of this batch; the ones still queued sleep on.
-         * The mutex is held throughout, so no waiter can return (and free its
-         * job, which lives on its stack) before its signal is sent. */
-        pthread_mutex_lock(&q->mu);
-        for (struct job *j = batch; j;) {
-            struct job *next = j->next;
-            j->done = 1;
-            pthread_cond_signal(&j->cv);
-            j = next;
+        struct job *relaxed = q->sync_full ? split_relaxed(&batch) : NULL;
+        if (batch) {
+            run_batch(q, batch);
+            pthread_mutex_lock(&q->mu);
+            wake_batch(batch);
+            pthread_mutex_unlock(&q->mu);
         }
+        if (relaxed)
+            run_batch(q, relaxed);
+        pthread_mutex_lock(&q->mu);
+        wake_batch(relaxed);
     }
     pthread_mutex_unlock(&q->mu);
     return NULL;
