@@ -207,6 +207,13 @@
 #ifndef CC_DISPATCH_CLAIM_MAX
 #define CC_DISPATCH_CLAIM_MAX 64
 #endif
+/* New events one claim starts (one notification each, ahead of the queue):
+ * the first attempt of an event posted behind thousands of waiting
+ * notifications goes out at the next claim. The rest of a claim stays in
+ * the queue's order, so retries keep their turn. */
+#ifndef CC_DISPATCH_FRESH_MAX
+#define CC_DISPATCH_FRESH_MAX 16
+#endif
 /* Notifications waiting for one robot that go out merged in one message. */
 #ifndef CC_DISPATCH_MERGE_MAX
 #define CC_DISPATCH_MERGE_MAX 50

@@ -17,7 +17,7 @@
  * out and it is dead. The outcome comes from the platform's answer, never
  * from the HTTP status alone (see the senders).
  *
- * Nothing is sent whose claim is not durable: when the claim (or the record
+ * Nothing is sent whose claim is not committed: when the claim (or the record
  * of outcomes) cannot be written, the thread sends nothing, keeps what it
  * has to record, and tries again after a wait that doubles from 100 ms to
  * 30 s; the process's health says "dispatcher" is failing (once, on the
@@ -28,6 +28,15 @@
  * but not yet recorded (outcomes are written every 100 ms while a batch
  * runs). Those go again with the same idempotency keys; see
  * docs/delivery-guarantees.md.
+ *
+ * Claims and outcomes are relaxed writes (cc_store_write_relaxed): committed,
+ * not fsynced each. What the promise rests on — the event and its
+ * notifications, written when POST /v1/events answers — is durable before
+ * that answer. A process crash loses no claim or outcome; a power cut may
+ * lose the last of them (a suffix, never a durable write), and all that
+ * causes is what a crash causes: a notification pending again, sent again
+ * with its idempotency key. With several PostgreSQL instances a lost lease
+ * may let another instance send it too: the same resend, the same key.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -74,6 +83,9 @@ struct cc_dispatcher {
     int awake;                    /* threads past their first wait for work (wake_all) */
     int failing;                  /* threads whose last write failed */
     char instance[33];            /* this start's id, the holder of its leases */
+    /* The last event whose first notification a claim has taken ahead of the
+     * queue (claim_tx); -1 until the first claim reads the newest. Under mu. */
+    int64_t fresh_after;
 };
 
 /* A write of thread st failed with msg: the dispatcher is failing (the
@@ -235,7 +247,7 @@ static int batch_flush(struct batch *b)
         return 0;
     struct cc_error err;
     b->last_write = cc_mono_ms();
-    if (cc_store_write(b->d->store, record_tx, b, &err)) {
+    if (cc_store_write_relaxed(b->d->store, record_tx, b, &err)) {
         store_failed(b->d, b->st, err.message);
         return -1;
     }
@@ -602,6 +614,8 @@ static void prepare_group(struct batch *b, struct group *gr)
 struct claim_op {
     const char *owner;             /* the instance id */
     int64_t now, lease_ms;
+    int64_t fresh_from;            /* the dispatcher's fresh_after when the claim began */
+    int64_t fresh_to;              /* ... and where this claim leaves it */
     struct cc_notification *items; /* CC_DISPATCH_CLAIM_MAX + CC_DISPATCH_EXTRA_MAX */
     size_t n;                      /* in all */
     size_t claimed;                /* due ones (the rest joined their robot's message) */
@@ -638,11 +652,26 @@ static void release_previous(struct cc_dispatcher *d)
     }
 }
 
+/* A claim: the first notification of each event posted since the last
+ * claim (so an event posted behind thousands of waiting notifications has
+ * its first attempt now, not after them), then the queue in its order (due
+ * time, then id: retries and the rest of every event keep their turn), then
+ * what waits for the same robots. */
 static enum cc_err claim_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
     struct claim_op *op = arg;
-    enum cc_err rc = cc_tx_notif_claim(tx, op->owner, op->now, op->lease_ms,
-                                       CC_DISPATCH_CLAIM_MAX, op->items, &op->n, err);
+    size_t fresh = 0, queued = 0;
+    /* The time as the write runs, not as it was queued: an event written
+     * just before it in the writer's queue is due already (its notifications
+     * are due at its created_at), and the cursor must not pass it unstarted. */
+    op->now = cc_now_ms();
+    op->fresh_to = op->fresh_from;
+    enum cc_err rc = cc_tx_notif_claim_fresh(tx, op->owner, &op->fresh_to, op->now, op->lease_ms,
+                                             CC_DISPATCH_FRESH_MAX, op->items, &fresh, err);
+    if (!rc)
+        rc = cc_tx_notif_claim(tx, op->owner, op->now, op->lease_ms,
+                               CC_DISPATCH_CLAIM_MAX - fresh, op->items + fresh, &queued, err);
+    op->n = fresh + queued;
     size_t claimed = op->claimed = op->n;
     for (size_t i = 0; !rc && i < claimed && op->n < CC_DISPATCH_CLAIM_MAX + CC_DISPATCH_EXTRA_MAX; i++) {
         const struct cc_notification *one = &op->items[i];
@@ -824,17 +853,23 @@ static void *dispatcher_main(void *arg)
         if (stop)
             break;
         struct cc_error err;
-        op->now = cc_now_ms();
         op->lease_ms = d->cfg.lease_ms;
         op->n = op->claimed = 0;
-        if (cc_store_write(d->store, claim_tx, op, &err)) {
-            /* Not durable, so not claimed: nothing of it may be sent. */
+        pthread_mutex_lock(&d->mu);
+        op->fresh_from = d->fresh_after;
+        pthread_mutex_unlock(&d->mu);
+        if (cc_store_write_relaxed(d->store, claim_tx, op, &err)) {
+            /* Not committed, so not claimed: nothing of it may be sent. */
             store_failed(d, &st, err.message);
             if (nap(d, st.wait_ms))
                 break;
             continue;
         }
         store_worked(d, &st);
+        pthread_mutex_lock(&d->mu);
+        if (op->fresh_to > d->fresh_after)
+            d->fresh_after = op->fresh_to;
+        pthread_mutex_unlock(&d->mu);
         if (op->n)
             wake_all(d);
         process_batch(d, &st, op->items, op->n, outs);
@@ -877,6 +912,7 @@ int cc_dispatcher_start(struct cc_store *store, const struct cc_delivery_config 
     d->schedule = cc_calloc(cfg->nschedule, sizeof *d->schedule);
     memcpy(d->schedule, cfg->schedule_s, cfg->nschedule * sizeof *d->schedule);
     d->cfg.schedule_s = d->schedule;
+    d->fresh_after = -1;
     if (cfg->instance_id && cfg->instance_id[0]) {
         cc_strlcpy(d->instance, cfg->instance_id, sizeof d->instance);
     } else {

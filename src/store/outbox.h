@@ -30,6 +30,15 @@ struct cc_test_send_counts {
       (const char *owner, int64_t now, int64_t lease_ms, size_t max,                       \
        struct cc_notification *out, size_t *n, struct cc_error *err),                      \
       (owner, now, lease_ms, max, out, n, err))                                            \
+    /* Claims, like cc_tx_notif_claim, the first due notification (lowest id) of each     \
+     * event after *after (an event id), at most max events in id order, and sets *after  \
+     * to the last event looked at: the dispatcher starts each new event ahead of the     \
+     * queue. *after < 0: claims nothing and sets *after to the newest event (0: none).   \
+     * out has room for max. */                                                           \
+    X(tx, notif_claim_fresh,                                                               \
+      (const char *owner, int64_t *after, int64_t now, int64_t lease_ms, size_t max,       \
+       struct cc_notification *out, size_t *n, struct cc_error *err),                      \
+      (owner, after, now, lease_ms, max, out, n, err))                                     \
     /* Claims, like cc_tx_notif_claim, the other pending notifications of the account to  \
      * the robot at url that are waiting their turn (never tried yet, or due) — except    \
      * except_id — so they can go out in one message. url NULL: the robot of              \

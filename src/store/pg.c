@@ -296,10 +296,18 @@ static enum cc_err run_tx(struct pgc *c, const char *begin, cc_tx_fn fn, void *a
  * its own, as any write is. */
 #define BATCH_MAX 64
 
+/* A relaxed write (cc_store_write_relaxed) commits without waiting for the
+ * WAL flush: synchronous_commit = off for its transaction alone. PostgreSQL
+ * flushes the WAL in order, so a crash of the server's machine can lose
+ * only the last relaxed commits, never a durable one or what came before. */
+#define BEGIN_SERIAL "BEGIN ISOLATION LEVEL SERIALIZABLE"
+#define BEGIN_SERIAL_RELAXED BEGIN_SERIAL "; SET LOCAL synchronous_commit = off"
+
 struct pg_job {
     struct pg_job *next;
     cc_tx_fn fn;
     void *arg;
+    int relaxed;
     enum cc_err rc;
     struct cc_error err;
     int done;
@@ -311,8 +319,12 @@ static int batch_run(struct pgc *c, struct pg_job **jobs, int n)
 {
     struct cc_tx tx = {&cc_pg_ops, c};
     struct cc_error err;
+    int relaxed = 1;
+    for (int i = 0; i < n; i++)
+        relaxed &= jobs[i]->relaxed;
     c->retry = 0;
-    if (cc_pg_simple(c, "BEGIN ISOLATION LEVEL SERIALIZABLE", "starting a transaction", &err) ||
+    if (cc_pg_simple(c, relaxed ? BEGIN_SERIAL_RELAXED : BEGIN_SERIAL, "starting a transaction",
+                     &err) ||
         cc_pg_simple(c, WRITE_LOCK, "waiting for the writes before", &err)) {
         rollback(c);
         return -1;
@@ -351,8 +363,8 @@ static void batch_do(struct pg *g, struct pg_job **jobs, int n)
             jobs[i]->err = err;
             jobs[i]->rc = err.code;
         } else {
-            jobs[i]->rc = run_tx(c, "BEGIN ISOLATION LEVEL SERIALIZABLE", jobs[i]->fn,
-                                 jobs[i]->arg, CC_PG_WRITE_TRIES, 1, &jobs[i]->err);
+            jobs[i]->rc = run_tx(c, jobs[i]->relaxed ? BEGIN_SERIAL_RELAXED : BEGIN_SERIAL,
+                                 jobs[i]->fn, jobs[i]->arg, CC_PG_WRITE_TRIES, 1, &jobs[i]->err);
         }
     }
     cc_pg_release(c);
@@ -388,10 +400,10 @@ static void *writer_main(void *arg)
 
 /* Hands fn to the writer and waits for its outcome: 0, or -1 when there is
  * no writer (it could not start, or the store is closing). */
-static int batch_write(struct pg *g, cc_tx_fn fn, void *arg, enum cc_err *rc,
+static int batch_write(struct pg *g, cc_tx_fn fn, void *arg, int relaxed, enum cc_err *rc,
                        struct cc_error *err)
 {
-    struct pg_job j = {NULL, fn, arg, CC_OK, {0}, 0};
+    struct pg_job j = {NULL, fn, arg, relaxed, CC_OK, {0}, 0};
     cc_error_clear(&j.err);
     pthread_mutex_lock(&g->wmu);
     if (g->writer_state == 0)
@@ -440,14 +452,17 @@ static enum cc_err write_as(struct cc_store *s, const char *begin, cc_tx_fn fn, 
     return rc;
 }
 
-static enum cc_err pg_write(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err)
+static enum cc_err pg_write(struct cc_store *s, cc_tx_fn fn, void *arg, unsigned flags,
+                            struct cc_error *err)
 {
     struct pg *g = s->impl;
     enum cc_err rc;
+    int relaxed = (flags & CC_STORE_WRITE_RELAXED) != 0;
     /* A thread holding a connection (inside a read) runs its write itself. */
-    if (hot_known(fn) && !pthread_getspecific(g->held) && batch_write(g, fn, arg, &rc, err) == 0)
+    if (hot_known(fn) && !pthread_getspecific(g->held) &&
+        batch_write(g, fn, arg, relaxed, &rc, err) == 0)
         return rc;
-    return write_as(s, "BEGIN ISOLATION LEVEL SERIALIZABLE", fn, arg, err);
+    return write_as(s, relaxed ? BEGIN_SERIAL_RELAXED : BEGIN_SERIAL, fn, arg, err);
 }
 
 enum cc_err cc_pg_write_committed(struct cc_store *s, cc_tx_fn fn, void *arg,
@@ -518,7 +533,7 @@ static enum cc_err pg_meta_set(struct cc_store *s, const char *name, const char 
                                struct cc_error *err)
 {
     struct meta_set m = {name, value};
-    return pg_write(s, tx_meta_set, &m, err);
+    return pg_write(s, tx_meta_set, &m, 0, err);
 }
 
 /* ---- singleton jobs ------------------------------------------------------------------ */

@@ -252,6 +252,47 @@ static enum cc_err tx_notif_claim(void *tx, const char *owner, int64_t now, int6
     return claim_rows(c, sql_notif_claim, &p, max, out, n, err);
 }
 
+/* SQLite's sql_fresh_claim: the events after $1 (at most $2), for each its first due
+ * notification not locked by another claim (notifications_event), leased in the
+ * same statement. */
+static const char sql_fresh_events[] =
+    "SELECT coalesce(max(id), $1) FROM (SELECT id FROM events WHERE id > $1 ORDER BY id "
+    "LIMIT $2) e";
+static const char sql_fresh_claim[] =
+    "WITH u AS (UPDATE notifications SET lease_until = $4, lease_owner = $5 WHERE id IN "
+    "(SELECT f.id FROM (SELECT id FROM events WHERE id > $1 ORDER BY id LIMIT $2) e "
+    "CROSS JOIN LATERAL (SELECT n.id FROM notifications n WHERE n.event_id = e.id AND "
+    "n.status = 'pending' AND n.next_attempt_at <= $3 AND n.lease_until <= $3 ORDER BY n.id "
+    "LIMIT 1 FOR UPDATE SKIP LOCKED) f) RETURNING " CC_NOTIF_COLS ") SELECT * FROM u ORDER BY id";
+static const char sql_newest_event[] = "SELECT coalesce(max(id), 0) FROM events";
+
+static enum cc_err tx_notif_claim_fresh(void *tx, const char *owner, int64_t *after, int64_t now,
+                                        int64_t lease_ms, size_t max,
+                                        struct cc_notification *out, size_t *n,
+                                        struct cc_error *err)
+{
+    struct pgc *c = tx;
+    *n = 0;
+    int64_t from = *after, last = 0;
+    struct pgp p;
+    cc_pg_params(&p);
+    if (from >= 0) {
+        cc_pg_i64(&p, from);
+        cc_pg_i64(&p, (int64_t)max);
+    }
+    enum cc_err rc = cc_pg_one_i64(c, from < 0 ? sql_newest_event : sql_fresh_events, &p, &last,
+                                   "claiming notifications", err);
+    if (rc)
+        return rc;
+    *after = last;
+    if (from < 0 || last == from)
+        return CC_OK;
+    cc_pg_i64(&p, now);
+    cc_pg_i64(&p, now + lease_ms);
+    cc_pg_text(&p, owner);
+    return claim_rows(c, sql_fresh_claim, &p, max, out, n, err);
+}
+
 static enum cc_err tx_notif_claim_dest(void *tx, const char *owner, int64_t account_id,
                                        const char *url, int64_t except_id, int64_t now,
                                        int64_t lease_ms, size_t max, struct cc_notification *out,

@@ -30,6 +30,7 @@ struct job {
     struct cc_error *err;
     enum cc_err rc;
     int done;
+    int relaxed;                /* CC_STORE_WRITE_RELAXED: needs no fsync of its own */
     pthread_cond_t cv;          /* its waiter sleeps here: woken alone */
     struct job *next;
 };
@@ -44,6 +45,7 @@ struct sq {
     int damaged;                /* corruption was seen: writes are refused (atomic) */
     int full;                   /* a write found the disk full (atomic) */
     int sync_full;
+    int sync_now_normal;        /* the writer connection is at synchronous=NORMAL now */
     int busy_ms;
     int max_batch;
     pthread_key_t tls;          /* the calling thread's read connection */
@@ -162,6 +164,9 @@ enum cc_err cc_sq_writer_start(struct sq *q, struct cc_error *err);
 void cc_sq_writer_stop(struct sq *q);
 /* The store's write: see cc_store_write. */
 enum cc_err cc_sq_write(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err);
+/* The store's ops->write: cc_sq_write with CC_STORE_WRITE_* flags. */
+enum cc_err cc_sq_write_flags(struct cc_store *s, cc_tx_fn fn, void *arg, unsigned flags,
+                              struct cc_error *err);
 /* Applies contacts_fts_queue (migration 0026) to contacts_fts and, when grams
  * is 1, to contacts_grams, then empties it; on c's open transaction. */
 enum cc_err cc_sq_search_queue_apply(struct conn *c, int grams, struct cc_error *err);

@@ -260,6 +260,53 @@ static enum cc_err tx_notif_claim(void *tx, const char *owner, int64_t now, int6
     return claim_rows(c, s, owner, max, now + lease_ms, out, n, err);
 }
 
+/* The events after ?1 (at most ?2) and, for each, its first due notification: the
+ * events' primary key, then notifications_event (event_id, id) from the event's
+ * first row. An event still in this range has had nothing claimed (the cursor
+ * passes each event once), so the walk stops at its first row unless that was
+ * skipped. */
+static const char sql_fresh_events[] =
+    "SELECT coalesce(max(id), ?1) FROM (SELECT id FROM events WHERE id > ?1 ORDER BY id "
+    "LIMIT ?2)";
+static const char sql_fresh_claim[] =
+    "SELECT " CC_NOTIF_COLS " FROM notifications WHERE id IN (SELECT (SELECT n.id FROM "
+    "notifications n WHERE n.event_id = e.id AND n.status = 'pending' AND "
+    "n.next_attempt_at <= ?3 AND n.lease_until <= ?3 ORDER BY n.id LIMIT 1) FROM events e "
+    "WHERE e.id > ?1 ORDER BY e.id LIMIT ?2) ORDER BY id";
+static const char sql_newest_event[] = "SELECT coalesce(max(id), 0) FROM events";
+
+static enum cc_err tx_notif_claim_fresh(void *tx, const char *owner, int64_t *after, int64_t now,
+                                        int64_t lease_ms, size_t max,
+                                        struct cc_notification *out, size_t *n,
+                                        struct cc_error *err)
+{
+    struct conn *c = tx;
+    *n = 0;
+    sqlite3_stmt *s = cc_sq_stmt(c, *after < 0 ? sql_newest_event : sql_fresh_events, err);
+    if (!s)
+        return CC_ERR_STORE;
+    int64_t from = *after;
+    if (from >= 0) {
+        sqlite3_bind_int64(s, 1, from);
+        sqlite3_bind_int64(s, 2, (int64_t)max);
+    }
+    int rc = sqlite3_step(s);
+    int64_t last = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    cc_sq_done(s);
+    if (rc != SQLITE_ROW)
+        return cc_sq_db_error(err, c->db, "claiming notifications");
+    *after = last;
+    if (from < 0 || last == from)
+        return CC_OK;
+    s = cc_sq_stmt(c, sql_fresh_claim, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, from);
+    sqlite3_bind_int64(s, 2, (int64_t)max);
+    sqlite3_bind_int64(s, 3, now);
+    return claim_rows(c, s, owner, max, now + lease_ms, out, n, err);
+}
+
 static enum cc_err tx_notif_claim_dest(void *tx, const char *owner, int64_t account_id,
                                        const char *url, int64_t except_id, int64_t now,
                                        int64_t lease_ms, size_t max, struct cc_notification *out,

@@ -8,6 +8,15 @@
  * fails rolls back to its savepoint and leaves the others alone; a commit
  * that fails fails them all.
  *
+ * A batch made only of relaxed writes (cc_store_write_relaxed: the
+ * dispatcher's leases and outcomes) commits with synchronous=NORMAL: in WAL
+ * mode that commit appends to the WAL without an fsync. The next FULL
+ * commit (or checkpoint) fsyncs the WAL up to its own end, so a power cut
+ * can only lose a suffix of relaxed commits, never a durable one or
+ * anything before it; a process crash loses nothing (the WAL is in the OS).
+ * The durable writes taken together commit first, in a batch of their own
+ * (FULL, as every write did before), then the relaxed ones (writer_main).
+ *
  * Once the file is known to be damaged no write is queued any more (the
  * damage would only spread); after a full disk, the first batch that
  * commits tells the process's health that the store works again.
@@ -102,6 +111,23 @@ enum cc_err cc_sq_search_queue_apply(struct conn *c, int grams, struct cc_error 
     return rc == SQLITE_DONE ? CC_OK : cc_sq_db_error(err, c->db, "emptying the search index queue");
 }
 
+/* Sets the writer connection's synchronous level for the next batch: NORMAL
+ * when every write of it is relaxed (and the store is FULL at all). Outside
+ * a transaction: SQLite applies the level at each commit. SQLITE_OK, or the
+ * failure to go back to FULL (then the batch must not commit). */
+static int batch_sync_level(struct sq *q, struct conn *c, const struct job *batch)
+{
+    int relaxed = q->sync_full;
+    for (const struct job *j = batch; j && relaxed; j = j->next)
+        relaxed = j->relaxed;
+    if (relaxed == q->sync_now_normal)
+        return SQLITE_OK;
+    int rc = cc_sq_exec(c->db, relaxed ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL");
+    if (rc == SQLITE_OK)
+        q->sync_now_normal = relaxed;
+    return relaxed ? SQLITE_OK : rc; /* still FULL when NORMAL failed: only slower */
+}
+
 /* Runs one batch of jobs in one transaction. Called on the writer thread. */
 static void run_batch(struct sq *q, struct job *batch)
 {
@@ -111,7 +137,8 @@ static void run_batch(struct sq *q, struct job *batch)
     cc_error_clear(&berr);
     sqlite3_commit_hook(c->db, commit_hook, q);
     q->in_batch = 1;
-    int began = cc_sq_run(c, sql_begin) == SQLITE_OK;
+    int began = batch_sync_level(q, c, batch) == SQLITE_OK &&
+                cc_sq_run(c, sql_begin) == SQLITE_OK;
     if (!began)
         cc_sq_db_error(&berr, c->db, "starting a write");
     for (struct job *j = batch; j; j = j->next) {
@@ -174,6 +201,44 @@ static void run_batch(struct sq *q, struct job *batch)
         cc_health_set("store", 1, NULL);
 }
 
+/* Wakes exactly the writes of batch; the ones still queued sleep on. Called
+ * with q->mu held, so no waiter can return (and free its job, which lives on
+ * its stack) before its signal is sent. */
+static void wake_batch(struct job *batch)
+{
+    for (struct job *j = batch; j;) {
+        struct job *next = j->next;
+        j->done = 1;
+        pthread_cond_signal(&j->cv);
+        j = next;
+    }
+}
+
+/* Moves the relaxed writes of *batch, in order, to the list returned. */
+static struct job *split_relaxed(struct job **batch)
+{
+    struct job *rel = NULL, **rt = &rel, **dt = batch;
+    for (struct job *j = *batch, *next; j; j = next) {
+        next = j->next;
+        j->next = NULL;
+        if (j->relaxed) {
+            *rt = j;
+            rt = &j->next;
+        } else {
+            *dt = j;
+            dt = &j->next;
+        }
+    }
+    *dt = NULL;
+    return rel;
+}
+
+/* With synchronous=FULL, the durable writes taken together run first, in a
+ * batch of their own that commits (and fsyncs) before the relaxed ones run:
+ * an API write does not wait for the dispatchers' claims and outcomes queued
+ * beside it, and they commit without an fsync after it. Writes that were
+ * all waiting at once have no order among them (each caller is still
+ * waiting), so running them in two commits changes nothing they could see. */
 static void *writer_main(void *arg)
 {
     pthread_setname_np(pthread_self(), "cc-writer"); /* for top -H, perf, gdb */
@@ -196,18 +261,17 @@ static void *writer_main(void *arg)
         last->next = NULL;
         pthread_mutex_unlock(&q->mu);
 
-        run_batch(q, batch);
-
-        /* Wake exactly the writes of this batch; the ones still queued sleep on.
-         * The mutex is held throughout, so no waiter can return (and free its
-         * job, which lives on its stack) before its signal is sent. */
-        pthread_mutex_lock(&q->mu);
-        for (struct job *j = batch; j;) {
-            struct job *next = j->next;
-            j->done = 1;
-            pthread_cond_signal(&j->cv);
-            j = next;
+        struct job *relaxed = q->sync_full ? split_relaxed(&batch) : NULL;
+        if (batch) {
+            run_batch(q, batch);
+            pthread_mutex_lock(&q->mu);
+            wake_batch(batch);
+            pthread_mutex_unlock(&q->mu);
         }
+        if (relaxed)
+            run_batch(q, relaxed);
+        pthread_mutex_lock(&q->mu);
+        wake_batch(relaxed);
     }
     pthread_mutex_unlock(&q->mu);
     return NULL;
@@ -215,8 +279,15 @@ static void *writer_main(void *arg)
 
 enum cc_err cc_sq_write(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err)
 {
+    return cc_sq_write_flags(s, fn, arg, 0, err);
+}
+
+enum cc_err cc_sq_write_flags(struct cc_store *s, cc_tx_fn fn, void *arg, unsigned flags,
+                              struct cc_error *err)
+{
     struct sq *q = s->impl;
-    struct job j = {.fn = fn, .arg = arg, .err = err, .rc = CC_OK};
+    struct job j = {.fn = fn, .arg = arg, .err = err, .rc = CC_OK,
+                    .relaxed = (flags & CC_STORE_WRITE_RELAXED) != 0};
     cc_sq_read_unhold(q); /* what this thread reads next sees this write */
     if (__atomic_load_n(&q->damaged, __ATOMIC_ACQUIRE))
         return cc_sq_damaged_error(err);

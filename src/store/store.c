@@ -121,7 +121,13 @@ enum cc_err cc_store_ping(struct cc_store *s, struct cc_error *err)
 
 enum cc_err cc_store_write(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err)
 {
-    return s->ops->write(s, fn, arg, err);
+    return s->ops->write(s, fn, arg, 0, err);
+}
+
+enum cc_err cc_store_write_relaxed(struct cc_store *s, cc_tx_fn fn, void *arg,
+                                   struct cc_error *err)
+{
+    return s->ops->write(s, fn, arg, CC_STORE_WRITE_RELAXED, err);
 }
 
 enum cc_err cc_store_read(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err)

@@ -144,6 +144,19 @@ const char *cc_store_backend(const struct cc_store *s);
 enum cc_err cc_store_ping(struct cc_store *s, struct cc_error *err);
 /* Runs fn(tx, arg, err) in a transaction; see the top of this file. */
 enum cc_err cc_store_write(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err);
+/* A relaxed write: like cc_store_write, but it returns once committed, not
+ * once durable: a process crash (kill -9) loses nothing of it, a power cut
+ * or an OS crash may lose it, and then only with every relaxed write
+ * committed after it (a suffix: the first durable write after it makes it
+ * durable too). For bookkeeping whose loss costs a resend the idempotency
+ * key absorbs (the dispatcher's leases and outcomes), never for what a
+ * client was told is saved. SQLite: its batch commits with
+ * synchronous=NORMAL (no fsync in WAL mode) unless it shares the batch with
+ * a durable write; PostgreSQL: synchronous_commit = off for its
+ * transaction. See docs/delivery-guarantees.md. */
+enum cc_err cc_store_write_relaxed(struct cc_store *s, cc_tx_fn fn, void *arg,
+                                   struct cc_error *err);
+enum { CC_STORE_WRITE_RELAXED = 1 };
 /* Runs fn(tx, arg, err) in one read transaction on the calling thread's
  * read connection, so that every cc_tx_* read it makes sees one snapshot
  * (a contact and what hangs on it, read together). fn only reads: the

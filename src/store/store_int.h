@@ -43,7 +43,9 @@ struct cc_store_ops {
                             struct cc_error *err);
     enum cc_err (*meta_set)(struct cc_store *s, const char *name, const char *value,
                             struct cc_error *err);
-    enum cc_err (*write)(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err);
+    /* flags: CC_STORE_WRITE_* (store.h) */
+    enum cc_err (*write)(struct cc_store *s, cc_tx_fn fn, void *arg, unsigned flags,
+                         struct cc_error *err);
     enum cc_err (*read)(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err);
     void (*thread_done)(void *impl);
     void (*read_hold)(void *impl, int on); /* NULL: nothing to hold */

@@ -49,6 +49,36 @@ static enum cc_err seed_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     return rc;
 }
 
+/* Another event of ROWS like seed_tx's, its keys made distinct by tag. */
+struct seeded {
+    struct seed s;
+    int tag;
+};
+
+static enum cc_err seed_tx_keyed(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    const struct seeded *k = arg;
+    struct cc_event e = {.account_id = k->s.account_id, .created_at = k->s.now};
+    cc_strlcpy(e.type, "certificate.expiring", sizeof e.type);
+    e.data = "{\"domains\":[\"c.example\"]}";
+    enum cc_err rc = cc_tx_event_insert(tx, &e, err);
+    for (int i = 0; !rc && i < ROWS; i++) {
+        struct cc_notification n;
+        memset(&n, 0, sizeof n);
+        n.account_id = k->s.account_id;
+        n.event_id = e.id;
+        n.contact_id = 1 + i;
+        cc_strlcpy(n.channel, "mobile", sizeof n.channel);
+        cc_strlcpy(n.target, "138****0000", sizeof n.target);
+        cc_strlcpy(n.status, "pending", sizeof n.status);
+        n.next_attempt_at = k->s.now - 1000 - i;
+        snprintf(n.key, sizeof n.key, "fresh-%d-%d", k->tag, i);
+        n.created_at = k->s.now;
+        rc = cc_tx_notif_insert(tx, &n, err);
+    }
+    return rc;
+}
+
 struct claim {
     const char *owner;
     int64_t now, lease_ms;
@@ -394,6 +424,69 @@ static void events_cancel_and_test_sends(void **state)
     cc_free(a);
 }
 
+struct fresh {
+    int64_t after, now;
+    size_t n;
+    struct cc_notification out[MAX_CLAIM];
+};
+
+static enum cc_err fresh_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct fresh *f = arg;
+    return cc_tx_notif_claim_fresh(tx, "instance-a", &f->after, f->now, 60000, MAX_CLAIM,
+                                   f->out, &f->n, err);
+}
+
+static void claim_fresh(struct cc_store *s, struct fresh *f)
+{
+    struct cc_error err;
+    /* relaxed, as the dispatcher claims: a write like any other but for its fsync */
+    assert_int_equal(cc_store_write_relaxed(s, fresh_tx, f, &err), CC_OK);
+}
+
+/* The events posted since the cursor each give their first due notification,
+ * one an event, ahead of the older queue (setup's event of ROWS, all more
+ * overdue); the cursor then passes them, and an event with nothing due is
+ * passed too. */
+static void fresh_events_start_first(void **state)
+{
+    struct two *t = *state;
+    struct fresh *f = cc_calloc(1, sizeof *f);
+    f->after = -1;
+    f->now = t->now;
+    claim_fresh(t->f.store, f); /* the first claim: only where the cursor starts */
+    assert_int_equal(f->n, 0);
+    int64_t start = f->after;
+    assert_true(start > 0);
+    struct seed s = {t->f.first.account_id, t->now};
+    struct cc_error err;
+    for (int e = 0; e < 3; e++) /* three more events of ROWS each */
+        assert_int_equal(cc_store_write(t->f.store, seed_tx_keyed, &(struct seeded){s, e}, &err),
+                         CC_OK);
+    f->now = t->now;
+    claim_fresh(t->f.store, f);
+    assert_int_equal(f->n, 3);
+    assert_int_equal(f->after, start + 3);
+    for (size_t i = 0; i < f->n; i++) {
+        assert_int_equal(f->out[i].event_id, start + 1 + (int64_t)i);
+        assert_int_equal(f->out[i].lease_until, t->now + 60000);
+        /* the event's lowest id, though its most overdue row is its last */
+        assert_int_equal(f->out[i].contact_id, 1);
+    }
+    /* nothing new: nothing claimed, the cursor stays */
+    claim_fresh(t->f.store, f);
+    assert_int_equal(f->n, 0);
+    assert_int_equal(f->after, start + 3);
+    /* an event whose rows are not due yet is passed without a claim */
+    struct seed later = {t->f.first.account_id, t->now + 3600000};
+    assert_int_equal(cc_store_write(t->f.store, seed_tx_keyed, &(struct seeded){later, 3}, &err),
+                     CC_OK);
+    claim_fresh(t->f.store, f);
+    assert_int_equal(f->n, 0);
+    assert_int_equal(f->after, start + 4);
+    cc_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -402,6 +495,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(claim_skips_locked_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(delivery_log_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(events_cancel_and_test_sends, setup, teardown),
+        cmocka_unit_test_setup_teardown(fresh_events_start_first, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
