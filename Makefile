@@ -16,6 +16,11 @@
 #                   acknowledged writes, lost, notifications, duplicates
 #   make po        merge new messages into po/zh_CN.po for translation
 #   make SANITIZE=1 build into build-asan/ with ASan+UBSan
+#   make install   the binary, certcontacts(1), /etc/certcontacts/certcontacts.conf
+#                  and the systemd unit (PREFIX=/usr/local, DESTDIR= as usual);
+#                  make uninstall removes them (not the config, not the data)
+#   make deb       build/certcontacts_VERSION_ARCH.deb (dpkg-deb, from an install
+#                  tree with PREFIX=/usr)
 
 CC       ?= gcc
 SANITIZE ?= 0
@@ -49,11 +54,14 @@ GEN_OBJ  := $(BUILD)/gen/embedded.o $(BUILD)/gen/catalog.o
 MIGR     := $(sort $(wildcard src/store/migrations/*/*.sql))
 WEB      := $(sort $(shell find web -type f ! -path '*/.*')) src/http/openapi.json
 BIN      := $(BUILD)/certcontacts
+MAN      := $(BUILD)/certcontacts.1
+VERSION  := $(shell cat VERSION)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all run test unit integration fuzz bench bench-delivery soak torture deps clean po
-all: $(BIN)
+.PHONY: all run test unit integration fuzz bench bench-delivery soak torture deps clean po \
+        install uninstall deb
+all: $(BIN) $(MAN)
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -76,6 +84,14 @@ $(BUILD)/libcc.a: $(LIB_OBJ) $(GEN_OBJ)
 
 $(BIN): $(BUILD)/obj/main.o $(BUILD)/libcc.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# The release the binary and the manual page name.
+$(BUILD)/obj/main.o: VERSION
+$(BUILD)/obj/main.o: CFLAGS += -DCC_VERSION='"$(VERSION)"'
+
+# certcontacts(1), printed by the binary from the tables --help prints.
+$(MAN): $(BIN)
+	./$(BIN) help --man > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcc.a
 	@mkdir -p $(dir $@)
@@ -118,6 +134,42 @@ soak: deps
 torture: deps
 	@$(MAKE) --no-print-directory all
 	@CC_BIN=$(CURDIR)/$(BIN) sh tests/torture.sh
+
+# ---- install ------------------------------------------------------------------
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+STATEDIR   ?= /var/lib/certcontacts
+
+$(BUILD)/certcontacts.conf: certcontacts.conf.example
+	sh packaging/conf.sh $< $(STATEDIR) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/certcontacts.service: packaging/certcontacts.service.in
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@.tmp && mv $@.tmp $@
+
+# The config file is installed only where none is (it is the operator's
+# once there), mode 0640: it may hold SMTP and SMS passwords.
+install: $(BIN) $(MAN) $(BUILD)/certcontacts.conf $(BUILD)/certcontacts.service
+	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR)
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/certcontacts
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/certcontacts
+	gzip -9n < $(MAN) > $(DESTDIR)$(MANDIR)/man1/certcontacts.1.gz
+	chmod 0644 $(DESTDIR)$(MANDIR)/man1/certcontacts.1.gz
+	install -m 0644 $(BUILD)/certcontacts.service $(DESTDIR)$(UNITDIR)/certcontacts.service
+	[ -e $(DESTDIR)$(SYSCONFDIR)/certcontacts/certcontacts.conf ] || \
+	  install -m 0640 $(BUILD)/certcontacts.conf $(DESTDIR)$(SYSCONFDIR)/certcontacts/certcontacts.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/certcontacts $(DESTDIR)$(MANDIR)/man1/certcontacts.1.gz \
+	  $(DESTDIR)$(UNITDIR)/certcontacts.service
+	@echo "uninstall: kept $(DESTDIR)$(SYSCONFDIR)/certcontacts/ and $(STATEDIR) (config and data)"
+
+# The Debian package, from an install tree with PREFIX=/usr.
+deb: $(BIN) $(MAN)
+	sh packaging/deb.sh $(BUILD) $(VERSION)
 
 clean:
 	rm -rf build build-asan

@@ -37,6 +37,7 @@ struct args {
     const char *config_file;
     int json;
     int help;
+    int man;
     const char *account;
     const char *role;
     const char *email;
@@ -49,45 +50,10 @@ struct args {
     int nflags;
 };
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: certcontacts [OPTIONS] COMMAND [ARGS]\n"
-            "\n"
-            "Commands:\n"
-            "  serve                               run the HTTP server (applies migrations first)\n"
-            "  migrate                             apply database migrations and exit\n"
-            "  check                               check the whole database for damage\n"
-            "                                      (read-only; exit status 1 when damaged)\n"
-            "  account create NAME [--json]        create an account and its first admin key\n"
-            "  key create --account ID [--role admin|operator|readonly] [--expires TIME]\n"
-            "             [--json]                 TIME: RFC 3339 or YYYY-MM-DD (UTC)\n"
-            "  key list --account ID [--json]      list an account's access keys (no secrets)\n"
-            "  key disable --account ID KEY_ID     disable an access key at once\n"
-            "  key rotate-master [--json]          re-seal every stored secret under a new\n"
-            "                                      master key (beside a running server;\n"
-            "                                      run it again to finish an interrupted one)\n"
-            "  user create --account ID --email EMAIL --role admin|operator|readonly\n"
-            "              [--password PASSWORD] [--json]\n"
-            "                                      add a console user (a password is generated\n"
-            "                                      and printed when none is given)\n"
-            "  user unlock --account ID --email EMAIL\n"
-            "                                      lift a console user's sign-in locks\n"
-            "  audit verify [--json]               check the audit log's hash chain (exit\n"
-            "                                      status 1 when an entry was changed or removed)\n"
-            "  db copy --from URL --to URL [--json]\n"
-            "                                      copy every row of one database into another\n"
-            "                                      (sqlite:PATH or postgres://..., either way),\n"
-            "                                      then check each table by count and checksum;\n"
-            "                                      run it again to finish an interrupted copy.\n"
-            "                                      Stop the servers first; copy master.key too\n"
-            "  config example                      print a fully commented example config\n"
-            "\n"
-            "  --config FILE                       read options from FILE (NAME = VALUE lines)\n"
-            "  --json                              print results as one JSON value\n"
-            "  --help                              this text\n"
-            "\n");
-}
+/* The release, from the Makefile (the file VERSION). */
+#ifndef CC_VERSION
+#define CC_VERSION "unknown"
+#endif
 
 static int parse_args(int argc, char **argv, struct args *a)
 {
@@ -118,8 +84,8 @@ static int parse_args(int argc, char **argv, struct args *a)
             name = namebuf;
             value = eq + 1;
         }
-        if (!strcmp(name, "help") || !strcmp(name, "json")) {
-            *(strcmp(name, "help") ? &a->json : &a->help) = 1;
+        if (!strcmp(name, "help") || !strcmp(name, "json") || !strcmp(name, "man")) {
+            *(!strcmp(name, "help") ? &a->help : !strcmp(name, "json") ? &a->json : &a->man) = 1;
             continue;
         }
         int kind = cc_config_is_option(name);
@@ -1062,11 +1028,21 @@ int main(int argc, char **argv)
     if (parse_args(argc, argv, &a))
         return 2;
     if (a.help || a.npos == 0) {
-        usage(a.help ? stdout : stderr);
-        cc_config_print_help();
+        cc_app_print_usage(a.help ? stdout : stderr);
         return a.help ? 0 : 2;
     }
     const char *cmd = a.pos[0];
+    if (!strcmp(cmd, "help")) {
+        if (a.npos != 1) {
+            fprintf(stderr, "usage: certcontacts help [--man]\n");
+            return 2;
+        }
+        if (a.man)
+            cc_app_print_man(CC_VERSION);
+        else
+            cc_app_print_usage(stdout);
+        return 0;
+    }
     if (!strcmp(cmd, "config")) {
         if (a.npos == 2 && !strcmp(a.pos[1], "example")) {
             cc_config_print_example();
