@@ -144,21 +144,19 @@ UNITDIR    ?= $(PREFIX)/lib/systemd/system
 SYSCONFDIR ?= /etc
 STATEDIR   ?= /var/lib/certcontacts
 
-$(BUILD)/certcontacts.conf: certcontacts.conf.example
-	sh packaging/conf.sh $< $(STATEDIR) > $@.tmp && mv $@.tmp $@
-
-$(BUILD)/certcontacts.service: packaging/certcontacts.service.in
-	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@.tmp && mv $@.tmp $@
-
 # The config file is installed only where none is (it is the operator's
 # once there), mode 0640: it may hold SMTP and SMS passwords.
-install: $(BIN) $(MAN) $(BUILD)/certcontacts.conf $(BUILD)/certcontacts.service
+# The unit and the config are made here, from the paths of this install.
+install: $(BIN) $(MAN)
 	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR)
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/certcontacts
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/certcontacts
 	gzip -9n < $(MAN) > $(DESTDIR)$(MANDIR)/man1/certcontacts.1.gz
 	chmod 0644 $(DESTDIR)$(MANDIR)/man1/certcontacts.1.gz
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	  packaging/certcontacts.service.in > $(BUILD)/certcontacts.service
 	install -m 0644 $(BUILD)/certcontacts.service $(DESTDIR)$(UNITDIR)/certcontacts.service
+	sh packaging/conf.sh certcontacts.conf.example $(STATEDIR) > $(BUILD)/certcontacts.conf
 	[ -e $(DESTDIR)$(SYSCONFDIR)/certcontacts/certcontacts.conf ] || \
 	  install -m 0640 $(BUILD)/certcontacts.conf $(DESTDIR)$(SYSCONFDIR)/certcontacts/certcontacts.conf
 

@@ -267,7 +267,7 @@ static void man_footer(void)
           "\\fIcertcontacts.db\\fR, the master key \\fImaster.key\\fR (without it the "
           "encrypted secrets cannot be read: back it up apart from the database), "
           "\\fIcertcontacts.lock\\fR and \\fIinstance.id\\fR.\n"
-          ".TP\n\\fI/lib/systemd/system/certcontacts.service\\fR\n"
+          ".TP\n\\fI/usr/lib/systemd/system/certcontacts.service\\fR\n"
           "the systemd unit (\\fBsystemctl reload certcontacts\\fR sends \\fBSIGHUP\\fR; "
           "the log is in \\fBjournalctl \\-u certcontacts\\fR).\n"
           ".SH SEE ALSO\n"
