@@ -166,8 +166,9 @@ uninstall:
 	@echo "uninstall: kept $(DESTDIR)$(SYSCONFDIR)/certcontacts/ and $(STATEDIR) (config and data)"
 
 # The Debian package, from an install tree with PREFIX=/usr.
+DEB_MAINTAINER ?= certcontacts maintainers <maintainers@certcontacts.org>
 deb: $(BIN) $(MAN)
-	sh packaging/deb.sh $(BUILD) $(VERSION)
+	sh packaging/deb.sh $(BUILD) $(VERSION) "$(DEB_MAINTAINER)"
 
 clean:
 	rm -rf build build-asan

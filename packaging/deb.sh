@@ -1,5 +1,5 @@
 #!/bin/sh
-# deb.sh BUILD VERSION — BUILD/certcontacts_VERSION_ARCH.deb with dpkg-deb,
+# deb.sh BUILD VERSION MAINTAINER — BUILD/certcontacts_VERSION_ARCH.deb with dpkg-deb,
 # from an install tree (`make install DESTDIR=BUILD/deb-root PREFIX=/usr`)
 # and DEBIAN/ made here: control (Depends: the packages of the libraries the
 # binary links, found with dpkg -S), conffiles, md5sums and the maintainer
@@ -7,6 +7,7 @@
 set -eu
 build=$1
 version=$2
+maintainer=$3
 here=$(cd "$(dirname "$0")" && pwd)
 arch=$(dpkg --print-architecture)
 root=$build/deb-root
@@ -16,6 +17,18 @@ rm -rf "$root"
 make -s --no-print-directory -C "$here/.." BUILD="$build" install DESTDIR="$(cd "$build" && pwd)/deb-root" PREFIX=/usr >/dev/null
 # Debian ships binaries stripped (the build keeps its debugging symbols).
 strip --strip-unneeded --remove-section=.comment --remove-section=.note "$root/usr/bin/certcontacts"
+
+# What Debian asks of every package besides its files: the copyright, a
+# changelog (a native package's), lintian's word on the config's mode. The
+# changelog's date is the last commit's, so that a rebuild is the same.
+doc=$root/usr/share/doc/certcontacts
+install -d -m 0755 "$doc" "$root/usr/share/lintian/overrides"
+install -m 0644 "$here/copyright" "$doc/copyright"
+install -m 0644 "$here/debian/lintian-overrides" "$root/usr/share/lintian/overrides/certcontacts"
+when=$(git -C "$here" log -1 --format=%aD 2>/dev/null || date -R)
+printf 'certcontacts (%s) unstable; urgency=medium\n\n  * Release %s.\n\n -- %s  %s\n' \
+    "$version" "$version" "$maintainer" "$when" | gzip -9n > "$doc/changelog.gz"
+chmod 0644 "$doc/changelog.gz"
 
 # The runtime packages: the one that owns each shared library the binary
 # names (DT_NEEDED; what those need is their packages' business), plus what
@@ -47,7 +60,7 @@ cat > "$root/DEBIAN/control" <<CONTROL
 Package: certcontacts
 Version: $version
 Architecture: $arch
-Maintainer: certcontacts maintainers <certcontacts@localhost>
+Maintainer: $maintainer
 Installed-Size: $size
 Depends: $depends
 Section: net

@@ -268,9 +268,20 @@ test('make deb builds a package that installs, is removed and purged in a throwa
   assert.deepEqual(files, [
     '-rw-r----- root/root ./etc/certcontacts/certcontacts.conf',
     '-rw-r--r-- root/root ./usr/lib/systemd/system/certcontacts.service',
+    '-rw-r--r-- root/root ./usr/share/doc/certcontacts/changelog.gz',
+    '-rw-r--r-- root/root ./usr/share/doc/certcontacts/copyright',
+    '-rw-r--r-- root/root ./usr/share/lintian/overrides/certcontacts',
     '-rw-r--r-- root/root ./usr/share/man/man1/certcontacts.1.gz',
     '-rwxr-xr-x root/root ./usr/bin/certcontacts',
   ]);
+
+  if (have('lintian')) {
+    const l = run('lintian', ['--tag-display-limit', '0', deb]);
+    const tags = l.stdout.split('\n').filter((x) => /^[EW]: /.test(x));
+    assert.deepEqual(tags, [], `lintian:\n${l.stdout}${l.stderr}`);
+  } else {
+    t.diagnostic('lintian is not installed: the package is not checked by it');
+  }
 
   // Install into a throwaway root: the maintainer scripts run on this
   // system with DPKG_ROOT set, and must touch nothing outside it.
