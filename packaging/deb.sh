@@ -33,25 +33,30 @@ chmod 0644 "$doc/changelog.gz"
 # The runtime packages: the one that owns each shared library the binary
 # names (DT_NEEDED; what those need is their packages' business), plus what
 # the server reads at run time besides libraries.
-libpkgs=""
 bin="$root/usr/bin/certcontacts"
+libs=$(ldd "$bin")
+candidates=""
 for soname in $(objdump -p "$bin" | awk '$1 == "NEEDED" { print $2 }'); do
-    lib=$(ldd "$bin" | awk -v so="$soname" '$1 == so && $3 ~ /^\// { print $3 }')
+    lib=$(printf '%s\n' "$libs" | awk -v so="$soname" '$1 == so && $3 ~ /^\// { print $3 }')
     if [ -z "$lib" ]; then
         echo "deb.sh: ldd does not find $soname" >&2
         exit 1
     fi
+    # dpkg knows a library by the path its package ships, /lib/... or /usr/lib/...
     real=$(readlink -f "$lib")
-    pkg=""
-    for p in "$lib" "$real" "/usr$lib" "/usr$real" "${lib#/usr}" "${real#/usr}"; do
-        pkg=$(dpkg -S "$p" 2>/dev/null | head -n 1 | cut -d: -f1) && [ -n "$pkg" ] && break
-    done
-    if [ -z "$pkg" ]; then
-        echo "deb.sh: no package owns $lib" >&2
-        exit 1
-    fi
-    libpkgs="$libpkgs $pkg"
+    candidates="$candidates ${real#/usr} /usr${real#/usr}"
 done
+# one dpkg -S for all (it reads its whole database each time); a library
+# that no package owns fails the build
+owned=$(dpkg -S $candidates 2>/dev/null || true)
+for c in $candidates; do
+    case "$c" in /usr/*) continue ;; esac
+    printf '%s\n' "$owned" | grep -q -e ": $c\$" -e ": /usr$c\$" || {
+        echo "deb.sh: no package owns $c" >&2
+        exit 1
+    }
+done
+libpkgs=$(printf '%s\n' "$owned" | sed 's/: .*//' | tr ',' '\n' | sed 's/^ *//; s/:.*//')
 depends=$(printf '%s\n' $libpkgs ca-certificates tzdata cracklib-runtime | sort -u | paste -sd, - | sed 's/,/, /g')
 size=$(du -sk "$root" | cut -f1)
 

@@ -315,9 +315,12 @@ test('make deb builds a package that installs, is removed and purged in a throwa
   assert.equal(isLink('/etc/systemd/system/multi-user.target.wants/certcontacts.service'), hostHadUnit,
     'the maintainer scripts changed this system instead of the root');
 
-  // an upgrade (the same version again) keeps the operator's config
+  // an upgrade to a later version keeps the operator's config
   fs.appendFileSync(path.join(root, 'etc/certcontacts/certcontacts.conf'), 'threads = 2\n');
-  ok(dpkg('--force-confold', '-i', deb), 'dpkg -i again');
+  const next = path.join(ROOT, ok(make(['deb', `VERSION=${VERSION}+1`]), 'make deb (next version)').stdout.trim().split('\n').pop());
+  t.after(() => fs.rmSync(next, { force: true }));
+  ok(dpkg('--force-confold', '-i', next), 'dpkg -i (upgrade)');
+  assert.match(ok(dpkg('-s', 'certcontacts'), 'dpkg -s').stdout, new RegExp(`^Version: ${VERSION.replace(/\./g, '\\.')}\\+1$`, 'm'));
   assert.match(fs.readFileSync(path.join(root, 'etc/certcontacts/certcontacts.conf'), 'utf8'), /^threads = 2$/m);
 
   // data the service made (with DynamicUser=yes systemd keeps it in /var/lib/private)
