@@ -20,7 +20,7 @@
 #                  and the systemd unit (PREFIX=/usr/local, DESTDIR= as usual);
 #                  make uninstall removes them (not the config, not the data)
 #   make deb       build/certcontacts_VERSION_ARCH.deb (dpkg-deb, from an install
-#                  tree with PREFIX=/usr)
+#                  tree with PREFIX=/usr; DEB_MAINTAINER="Name <address>")
 
 CC       ?= gcc
 SANITIZE ?= 0
