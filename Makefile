@@ -16,6 +16,11 @@
 #                   acknowledged writes, lost, notifications, duplicates
 #   make po        merge new messages into po/zh_CN.po for translation
 #   make SANITIZE=1 build into build-asan/ with ASan+UBSan
+#   make install   the binary, certcontacts(1), /etc/certcontacts/certcontacts.conf
+#                  and the systemd unit (PREFIX=/usr/local, DESTDIR= as usual);
+#                  make uninstall removes them (not the config, not the data)
+#   make deb       build/certcontacts_VERSION_ARCH.deb (dpkg-deb, from an install
+#                  tree with PREFIX=/usr; DEB_MAINTAINER="Name <address>")
 
 CC       ?= gcc
 SANITIZE ?= 0
@@ -36,9 +41,11 @@ LDFLAGS  += -pthread $(LDSAN)
 # headers, so our warning flags stay on our own code.
 GLIB_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags glib-2.0))
 GLIB_LIBS   := $(shell pkg-config --libs glib-2.0)
+# libsystemd: sd_notify, systemd's readiness protocol (Type=notify).
+SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd)
 # libpq: the PostgreSQL backend.
 PQ_CFLAGS   := -isystem /usr/include/postgresql
-LIBS     := -lmicrohttpd -lgnutls -ljansson -lsqlite3 -lpq -lcurl -lssl -lcrypto -largon2 -lpwquality -lidn2 -lresolv $(GLIB_LIBS) -lm
+LIBS     := -lmicrohttpd -lgnutls -ljansson -lsqlite3 -lpq -lcurl -lssl -lcrypto -largon2 -lpwquality -lidn2 -lresolv $(GLIB_LIBS) $(SYSTEMD_LIBS) -lm
 
 LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*/*.c))
 LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
@@ -47,11 +54,14 @@ GEN_OBJ  := $(BUILD)/gen/embedded.o $(BUILD)/gen/catalog.o
 MIGR     := $(sort $(wildcard src/store/migrations/*/*.sql))
 WEB      := $(sort $(shell find web -type f ! -path '*/.*')) src/http/openapi.json
 BIN      := $(BUILD)/certcontacts
+MAN      := $(BUILD)/certcontacts.1
+VERSION  := $(shell cat VERSION)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all run test unit integration fuzz bench bench-delivery soak torture deps clean po
-all: $(BIN)
+.PHONY: all run test unit integration fuzz bench bench-delivery soak torture deps clean po \
+        install uninstall deb
+all: $(BIN) $(MAN)
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
@@ -74,6 +84,14 @@ $(BUILD)/libcc.a: $(LIB_OBJ) $(GEN_OBJ)
 
 $(BIN): $(BUILD)/obj/main.o $(BUILD)/libcc.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# The release the binary and the manual page name.
+$(BUILD)/obj/main.o: VERSION
+$(BUILD)/obj/main.o: CFLAGS += -DCC_VERSION='"$(VERSION)"'
+
+# certcontacts(1), printed by the binary from the tables --help prints.
+$(MAN): $(BIN)
+	./$(BIN) help --man > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcc.a
 	@mkdir -p $(dir $@)
@@ -116,6 +134,41 @@ soak: deps
 torture: deps
 	@$(MAKE) --no-print-directory all
 	@CC_BIN=$(CURDIR)/$(BIN) sh tests/torture.sh
+
+# ---- install ------------------------------------------------------------------
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+STATEDIR   ?= /var/lib/certcontacts
+
+# The config file is installed only where none is (it is the operator's
+# once there), mode 0640: it may hold SMTP and SMS passwords.
+# The unit and the config are made here, from the paths of this install.
+install: $(BIN) $(MAN)
+	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR)
+	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/certcontacts
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/certcontacts
+	gzip -9n < $(MAN) > $(DESTDIR)$(MANDIR)/man1/certcontacts.1.gz
+	chmod 0644 $(DESTDIR)$(MANDIR)/man1/certcontacts.1.gz
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	  packaging/certcontacts.service.in > $(BUILD)/certcontacts.service
+	install -m 0644 $(BUILD)/certcontacts.service $(DESTDIR)$(UNITDIR)/certcontacts.service
+	sh packaging/conf.sh certcontacts.conf.example $(STATEDIR) > $(BUILD)/certcontacts.conf
+	[ -e $(DESTDIR)$(SYSCONFDIR)/certcontacts/certcontacts.conf ] || \
+	  install -m 0640 $(BUILD)/certcontacts.conf $(DESTDIR)$(SYSCONFDIR)/certcontacts/certcontacts.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/certcontacts $(DESTDIR)$(MANDIR)/man1/certcontacts.1.gz \
+	  $(DESTDIR)$(UNITDIR)/certcontacts.service
+	@echo "uninstall: kept $(DESTDIR)$(SYSCONFDIR)/certcontacts/ and $(STATEDIR) (config and data)"
+
+# The Debian package, from an install tree with PREFIX=/usr.
+DEB_MAINTAINER ?= certcontacts maintainers <maintainers@certcontacts.org>
+deb: $(BIN) $(MAN)
+	sh packaging/deb.sh $(BUILD) $(VERSION) "$(DEB_MAINTAINER)"
 
 clean:
 	rm -rf build build-asan

@@ -13,9 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
+#include <systemd/sd-daemon.h>
 
 #include <openssl/crypto.h>
 
@@ -35,6 +37,7 @@ struct args {
     const char *config_file;
     int json;
     int help;
+    int man;
     const char *account;
     const char *role;
     const char *email;
@@ -47,45 +50,10 @@ struct args {
     int nflags;
 };
 
-static void usage(FILE *f)
-{
-    fprintf(f,
-            "usage: certcontacts [OPTIONS] COMMAND [ARGS]\n"
-            "\n"
-            "Commands:\n"
-            "  serve                               run the HTTP server (applies migrations first)\n"
-            "  migrate                             apply database migrations and exit\n"
-            "  check                               check the whole database for damage\n"
-            "                                      (read-only; exit status 1 when damaged)\n"
-            "  account create NAME [--json]        create an account and its first admin key\n"
-            "  key create --account ID [--role admin|operator|readonly] [--expires TIME]\n"
-            "             [--json]                 TIME: RFC 3339 or YYYY-MM-DD (UTC)\n"
-            "  key list --account ID [--json]      list an account's access keys (no secrets)\n"
-            "  key disable --account ID KEY_ID     disable an access key at once\n"
-            "  key rotate-master [--json]          re-seal every stored secret under a new\n"
-            "                                      master key (beside a running server;\n"
-            "                                      run it again to finish an interrupted one)\n"
-            "  user create --account ID --email EMAIL --role admin|operator|readonly\n"
-            "              [--password PASSWORD] [--json]\n"
-            "                                      add a console user (a password is generated\n"
-            "                                      and printed when none is given)\n"
-            "  user unlock --account ID --email EMAIL\n"
-            "                                      lift a console user's sign-in locks\n"
-            "  audit verify [--json]               check the audit log's hash chain (exit\n"
-            "                                      status 1 when an entry was changed or removed)\n"
-            "  db copy --from URL --to URL [--json]\n"
-            "                                      copy every row of one database into another\n"
-            "                                      (sqlite:PATH or postgres://..., either way),\n"
-            "                                      then check each table by count and checksum;\n"
-            "                                      run it again to finish an interrupted copy.\n"
-            "                                      Stop the servers first; copy master.key too\n"
-            "  config example                      print a fully commented example config\n"
-            "\n"
-            "  --config FILE                       read options from FILE (NAME = VALUE lines)\n"
-            "  --json                              print results as one JSON value\n"
-            "  --help                              this text\n"
-            "\n");
-}
+/* The release, from the Makefile (the file VERSION). */
+#ifndef CC_VERSION
+#define CC_VERSION "unknown"
+#endif
 
 static int parse_args(int argc, char **argv, struct args *a)
 {
@@ -116,8 +84,8 @@ static int parse_args(int argc, char **argv, struct args *a)
             name = namebuf;
             value = eq + 1;
         }
-        if (!strcmp(name, "help") || !strcmp(name, "json")) {
-            *(strcmp(name, "help") ? &a->json : &a->help) = 1;
+        if (!strcmp(name, "help") || !strcmp(name, "json") || !strcmp(name, "man")) {
+            *(!strcmp(name, "help") ? &a->help : !strcmp(name, "json") ? &a->json : &a->man) = 1;
             continue;
         }
         int kind = cc_config_is_option(name);
@@ -744,6 +712,59 @@ static void reload_tls(struct cc_http_server *srv)
         cc_log(CC_LOG_INFO, "SIGHUP: HTTPS certificate and key reloaded", NULL);
 }
 
+/* ---- systemd's readiness protocol (Type=notify) ---------------------------------
+ * sd_notify() writes to $NOTIFY_SOCKET and does nothing when it is unset, so
+ * these are no-ops outside a notify service. systemd takes "started" to mean
+ * READY=1: it is sent once the listener is open and /readyz would answer 200,
+ * so that units ordered After= this one find it answering. */
+
+/* 1 when /readyz would answer 200: the database answers and no part of the
+ * process reports a failure; else 0 with why set. */
+static int ready_now(struct cc_service *svc, char *why, size_t whysz)
+{
+    struct cc_error err;
+    if (cc_service_ping(svc, &err)) {
+        snprintf(why, whysz, "the database does not answer: %s", err.message);
+        return 0;
+    }
+    struct cc_health_entry e[CC_HEALTH_COMPONENTS_MAX];
+    size_t n = cc_health_get(e, CC_HEALTH_COMPONENTS_MAX);
+    for (size_t i = 0; i < n; i++)
+        if (!e[i].ok) {
+            snprintf(why, whysz, "%.31s: %.255s", e[i].component, e[i].reason);
+            return 0;
+        }
+    return 1;
+}
+
+/* Waits up to CC_NOTIFY_READY_WAIT_MS for ready_now(), then tells systemd the
+ * service is up either way (a failing part that does not recover at once is
+ * for /readyz and the log to report, not a reason for systemd to kill the
+ * start-up), with STATUS saying which. */
+#define CC_NOTIFY_READY_WAIT_MS 5000
+static void notify_ready(struct cc_service *svc, const char *scheme, const char *addr)
+{
+    char why[600] = "";
+    int64_t until = cc_mono_ms() + CC_NOTIFY_READY_WAIT_MS;
+    int ok;
+    while (!(ok = ready_now(svc, why, sizeof why)) && cc_mono_ms() < until) {
+        struct timespec ts = {0, 50 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    sd_notifyf(0, "READY=1\nSTATUS=%s on %s%s%s%s\nMAINPID=%lu", ok ? "serving" : "not ready",
+               scheme, addr, ok ? "" : ": ", why, (unsigned long)getpid());
+}
+
+/* RELOADING=1 carries the monotonic clock (systemd 253 and later want it,
+ * earlier ones ignore it). */
+static void notify_reloading(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    sd_notifyf(0, "RELOADING=1\nSTATUS=reloading\nMONOTONIC_USEC=%llu",
+               (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
+}
+
 /* ACME issuance, when acme_directory_url is set. */
 static enum cc_err start_acme(struct cc_service *svc, const struct cc_config *cfg,
                               struct cc_error *err)
@@ -916,11 +937,16 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
      * console's files, this thread's read connection, which waiting for a
      * signal does not need) goes back to the system instead of staying
      * resident. */
+    notify_ready(svc, scheme, addr);
     cc_service_thread_done(svc);
     malloc_trim(0);
     int sig = 0;
-    while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
+    while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
+        notify_reloading();
         reload_tls(srv);
+        sd_notifyf(0, "READY=1\nSTATUS=serving on %s%s", scheme, addr);
+    }
+    sd_notify(0, "STOPPING=1\nSTATUS=stopping");
     cc_log(CC_LOG_INFO, "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
     cc_http_stop(srv);
     cc_http_stop(acme_srv);
@@ -1002,11 +1028,21 @@ int main(int argc, char **argv)
     if (parse_args(argc, argv, &a))
         return 2;
     if (a.help || a.npos == 0) {
-        usage(a.help ? stdout : stderr);
-        cc_config_print_help();
+        cc_app_print_usage(a.help ? stdout : stderr);
         return a.help ? 0 : 2;
     }
     const char *cmd = a.pos[0];
+    if (!strcmp(cmd, "help")) {
+        if (a.npos != 1) {
+            fprintf(stderr, "usage: certcontacts help [--man]\n");
+            return 2;
+        }
+        if (a.man)
+            cc_app_print_man(CC_VERSION);
+        else
+            cc_app_print_usage(stdout);
+        return 0;
+    }
     if (!strcmp(cmd, "config")) {
         if (a.npos == 2 && !strcmp(a.pos[1], "example")) {
             cc_config_print_example();

@@ -474,16 +474,28 @@ static void flag_name(const char *name, char *out, size_t outsz)
             *p = '-';
 }
 
-void cc_config_print_help(void)
+int cc_config_option_at(size_t i, struct cc_config_option *o)
 {
-    printf("Options (flag, CERTCONTACTS_ environment variable, or NAME = VALUE in --config FILE):\n");
+    if (i >= NOPTS)
+        return -1;
+    o->name = opts[i].name;
+    o->def = opts[i].def;
+    o->choices = opts[i].choices;
+    o->help = opts[i].help;
+    o->is_bool = opts[i].type == OPT_BOOL;
+    return 0;
+}
+
+void cc_config_print_help(FILE *f)
+{
+    fprintf(f, "Options (flag, CERTCONTACTS_ environment variable, or NAME = VALUE in --config FILE):\n");
     for (size_t i = 0; i < NOPTS; i++) {
         char flag[64];
         flag_name(opts[i].name, flag, sizeof flag);
-        printf("  --%-26s %s", flag, opts[i].help);
+        fprintf(f, "  --%-26s %s", flag, opts[i].help);
         if (opts[i].choices)
-            printf(" One of: %s.", opts[i].choices);
-        printf(" [default: %s]\n", opts[i].def[0] ? opts[i].def : "(see text)");
+            fprintf(f, " One of: %s.", opts[i].choices);
+        fprintf(f, " [default: %s]\n", opts[i].def[0] ? opts[i].def : "(see text)");
     }
 }
 

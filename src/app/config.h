@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* Every option's value. Later sources win: defaults < file < environment <
  * flags. */
@@ -130,8 +131,27 @@ int cc_config_is_option(const char *name);
 /* Fills the paths that default to places inside data_dir. */
 void cc_config_finish(struct cc_config *cfg);
 /* The help text of every option, and the commented example config. */
-void cc_config_print_help(void);
+void cc_config_print_help(FILE *f);
 void cc_config_print_example(void);
+/* Row i of the option table, for the manual page (help.c): 0 with *o filled
+ * (static strings), or -1 past the last row. */
+struct cc_config_option {
+    const char *name;     /* the config file's name: "max_body_bytes" */
+    const char *def;      /* "" when the text says what empty means */
+    const char *choices;  /* "a|b" or NULL */
+    const char *help;
+    int is_bool;          /* a flag that takes no value */
+};
+int cc_config_option_at(size_t i, struct cc_config_option *o);
+
+/* ---- help.c ------------------------------------------------------------------- */
+/* The subcommands' table drives both of these, with the option table above,
+ * so that --help and the manual page list the same commands and options. */
+/* `certcontacts --help`: the usage text and every option, to f. */
+void cc_app_print_usage(FILE *f);
+/* `certcontacts help --man`: certcontacts(1) in roff (man(7)) to stdout;
+ * version goes in its title line. */
+void cc_app_print_man(const char *version);
 
 /* ---- datadir.c ---------------------------------------------------------------- */
 /* Makes the process's files private (umask 077), creates cfg->data_dir (0700)
