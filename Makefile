@@ -59,7 +59,7 @@ VERSION  := $(shell cat VERSION)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all run test unit integration fuzz bench bench-delivery soak torture deps clean po \
+.PHONY: all run test unit integration fuzz bench bench-delivery soak torture deps clean po print-libs \
         install uninstall deb
 all: $(BIN) $(MAN)
 
@@ -117,6 +117,10 @@ fuzz:
 # New messages in the source go into po/zh_CN.po, to be translated there.
 po:
 	@sh scripts/catalog.sh update
+
+# The link flags, for the benches' own programs (bench/common.sh).
+print-libs:
+	@echo $(LIBS)
 
 bench: deps
 	@$(MAKE) --no-print-directory all

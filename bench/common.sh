@@ -67,7 +67,7 @@ need() { # tool, Debian package
 BB=$T/bin
 mkdir -p "$BB"
 CFLAGS="-std=c11 -D_GNU_SOURCE -pthread -O2 -g -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes"
-LIBS=$(sed -n 's/^LIBS *:= *//p' Makefile | sed "s|\$(GLIB_LIBS)|$(pkg-config --libs glib-2.0 2>/dev/null)|")
+LIBS=$(env -u MAKEFLAGS -u MAKELEVEL make -s --no-print-directory print-libs 2>/dev/null)
 [ -n "$LIBS" ] || LIBS="-lmicrohttpd -ljansson -lsqlite3 -lcurl -lssl -lcrypto -lm"
 
 build() { # name, libraries...
