@@ -42,10 +42,9 @@ LDFLAGS  += -pthread $(LDSAN)
 GLIB_CFLAGS := $(patsubst -I%,-isystem %,$(shell pkg-config --cflags glib-2.0))
 GLIB_LIBS   := $(shell pkg-config --libs glib-2.0)
 # libsystemd: sd_notify, systemd's readiness protocol (Type=notify).
-SYSTEMD_LIBS := $(shell pkg-config --libs libsystemd)
 # libpq: the PostgreSQL backend.
 PQ_CFLAGS   := -isystem /usr/include/postgresql
-LIBS     := -lmicrohttpd -lgnutls -ljansson -lsqlite3 -lpq -lcurl -lssl -lcrypto -largon2 -lpwquality -lidn2 -lresolv $(GLIB_LIBS) $(SYSTEMD_LIBS) -lm
+LIBS     := -lmicrohttpd -lgnutls -ljansson -lsqlite3 -lpq -lcurl -lssl -lcrypto -largon2 -lpwquality -lidn2 -lresolv $(GLIB_LIBS) -lm
 
 LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*/*.c))
 LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))

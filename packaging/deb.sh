@@ -57,7 +57,8 @@ for c in $candidates; do
     }
 done
 libpkgs=$(printf '%s\n' "$owned" | sed 's/: .*//' | tr ',' '\n' | sed 's/^ *//; s/:.*//')
-depends=$(printf '%s\n' $libpkgs ca-certificates tzdata cracklib-runtime | sort -u | paste -sd, - | sed 's/,/, /g')
+# libsystemd0: loaded by the server at start under systemd (dlopen, not linked)
+depends=$(printf '%s\n' $libpkgs libsystemd0 ca-certificates tzdata cracklib-runtime | sort -u | paste -sd, - | sed 's/,/, /g')
 size=$(du -sk "$root" | cut -f1)
 
 mkdir -p "$root/DEBIAN"

@@ -4,6 +4,7 @@
  * --db and every other option of the table in util/config.c) may stand
  * before or after the subcommand's own arguments.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -716,7 +717,38 @@ static void reload_tls(struct cc_http_server *srv)
  * sd_notify() writes to $NOTIFY_SOCKET and does nothing when it is unset, so
  * these are no-ops outside a notify service. systemd takes "started" to mean
  * READY=1: it is sent once the listener is open and /readyz would answer 200,
- * so that units ordered After= this one find it answering. */
+ * so that units ordered After= this one find it answering.
+ *
+ * libsystemd is loaded only under a notify service ($NOTIFY_SOCKET set):
+ * linked, it and what it brings (libgcrypt, liblzma, liblz4…) were ~0.9 MB of
+ * every server's resident memory, for a few datagrams sent by services alone. */
+static __typeof__(sd_notify) *notify_fn;
+
+static void notify_load(void)
+{
+    if (!getenv("NOTIFY_SOCKET"))
+        return;
+    void *lib = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
+    if (lib)
+        notify_fn = (__typeof__(sd_notify) *)dlsym(lib, "sd_notify");
+    if (!notify_fn)
+        cc_log(CC_LOG_WARN, "NOTIFY_SOCKET is set but libsystemd.so.0 cannot be loaded: "
+               "systemd will not hear that the service is ready", "error",
+               lib ? "no sd_notify in it" : dlerror(), NULL);
+}
+
+static void notifyf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void notifyf(const char *fmt, ...)
+{
+    if (!notify_fn)
+        return;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    notify_fn(0, msg);
+}
 
 /* 1 when /readyz would answer 200: the database answers and no part of the
  * process reports a failure; else 0 with why set. */
@@ -744,6 +776,8 @@ static int ready_now(struct cc_service *svc, char *why, size_t whysz)
 #define CC_NOTIFY_READY_WAIT_MS 5000
 static void notify_ready(struct cc_service *svc, const char *scheme, const char *addr)
 {
+    if (!notify_fn)
+        return;
     char why[600] = "";
     int64_t until = cc_mono_ms() + CC_NOTIFY_READY_WAIT_MS;
     int ok;
@@ -751,7 +785,7 @@ static void notify_ready(struct cc_service *svc, const char *scheme, const char 
         struct timespec ts = {0, 50 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-    sd_notifyf(0, "READY=1\nSTATUS=%s on %s%s%s%s\nMAINPID=%lu", ok ? "serving" : "not ready",
+    notifyf("READY=1\nSTATUS=%s on %s%s%s%s\nMAINPID=%lu", ok ? "serving" : "not ready",
                scheme, addr, ok ? "" : ": ", why, (unsigned long)getpid());
 }
 
@@ -761,7 +795,7 @@ static void notify_reloading(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    sd_notifyf(0, "RELOADING=1\nSTATUS=reloading\nMONOTONIC_USEC=%llu",
+    notifyf("RELOADING=1\nSTATUS=reloading\nMONOTONIC_USEC=%llu",
                (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000);
 }
 
@@ -937,6 +971,7 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
      * console's files, this thread's read connection, which waiting for a
      * signal does not need) goes back to the system instead of staying
      * resident. */
+    notify_load();
     notify_ready(svc, scheme, addr);
     cc_service_thread_done(svc);
     malloc_trim(0);
@@ -944,9 +979,9 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
     while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
         notify_reloading();
         reload_tls(srv);
-        sd_notifyf(0, "READY=1\nSTATUS=serving on %s%s", scheme, addr);
+        notifyf("READY=1\nSTATUS=serving on %s%s", scheme, addr);
     }
-    sd_notify(0, "STOPPING=1\nSTATUS=stopping");
+    notifyf("STOPPING=1\nSTATUS=stopping");
     cc_log(CC_LOG_INFO, "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
     cc_http_stop(srv);
     cc_http_stop(acme_srv);
