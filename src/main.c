@@ -1,6 +1,6 @@
 /*
  * main.c — the one binary, `certcontacts`, and its subcommands: serve,
- * migrate, check, account, key, user, audit and config. Global options (--config, --data-dir,
+ * migrate, check, backup, restore, account, key, user, audit and config. Global options (--config, --data-dir,
  * --db and every other option of the table in util/config.c) may stand
  * before or after the subcommand's own arguments.
  */
@@ -45,6 +45,8 @@ struct args {
     const char *password;
     const char *expires;
     const char *from, *to;    /* db copy */
+    int with_key;             /* backup */
+    const char *key_file;     /* restore --key */
     /* table options from flags, applied after the file and the environment */
     const char *flag_name[32];
     const char *flag_value[32];
@@ -85,6 +87,10 @@ static int parse_args(int argc, char **argv, struct args *a)
             name = namebuf;
             value = eq + 1;
         }
+        if (!strcmp(name, "with-key") && !value) {
+            a->with_key = 1;
+            continue;
+        }
         if (!strcmp(name, "help") || !strcmp(name, "json") || !strcmp(name, "man")) {
             *(!strcmp(name, "help") ? &a->help : !strcmp(name, "json") ? &a->json : &a->man) = 1;
             continue;
@@ -92,7 +98,8 @@ static int parse_args(int argc, char **argv, struct args *a)
         int kind = cc_config_is_option(name);
         int own = !strcmp(name, "config") || !strcmp(name, "account") || !strcmp(name, "role") ||
                   !strcmp(name, "email") || !strcmp(name, "password") ||
-                  !strcmp(name, "expires") || !strcmp(name, "from") || !strcmp(name, "to");
+                  !strcmp(name, "expires") || !strcmp(name, "from") || !strcmp(name, "to") ||
+                  !strcmp(name, "key");
         if (!kind && !own) {
             fprintf(stderr, "certcontacts: unknown option --%s (see --help)\n", name);
             return -1;
@@ -123,6 +130,8 @@ static int parse_args(int argc, char **argv, struct args *a)
             a->from = value;
         else if (!strcmp(name, "to"))
             a->to = value;
+        else if (!strcmp(name, "key"))
+            a->key_file = value;
         else {
             if (a->nflags == 32) {
                 fprintf(stderr, "certcontacts: too many options\n");
@@ -241,7 +250,28 @@ static int cmd_check(const struct cc_config *cfg)
                "(for its pages and indexes run pg_amcheck: see docs/postgresql.md)\n");
     else
         printf("ok: %s passed the full integrity check\n", cfg->db);
-    return 0;
+    fflush(stdout);
+    return cc_app_check_sealed(cfg);
+}
+
+/* `certcontacts backup FILE [--with-key]` and `restore FILE [--key KEYFILE]`
+ * (app/backup.c). */
+static int cmd_backup(const struct args *a, const struct cc_config *cfg)
+{
+    if (a->npos != 2 || a->key_file) {
+        fprintf(stderr, "usage: certcontacts backup FILE [--with-key]\n");
+        return 2;
+    }
+    return cc_app_backup(cfg, a->pos[1], a->with_key);
+}
+
+static int cmd_restore(const struct args *a, const struct cc_config *cfg)
+{
+    if (a->npos != 2 || a->with_key) {
+        fprintf(stderr, "usage: certcontacts restore FILE [--key KEYFILE]\n");
+        return 2;
+    }
+    return cc_app_restore(cfg, a->pos[1], a->key_file);
 }
 
 /* Opens the database (creating the data dir and master key when needed),
@@ -1090,7 +1120,7 @@ int main(int argc, char **argv)
         return cmd_db(&a);
     if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "account") &&
         strcmp(cmd, "key") && strcmp(cmd, "user") && strcmp(cmd, "check") &&
-        strcmp(cmd, "audit")) {
+        strcmp(cmd, "audit") && strcmp(cmd, "backup") && strcmp(cmd, "restore")) {
         say_error("unknown command \"%s\" (see --help)", cmd);
         return 2;
     }
@@ -1107,7 +1137,11 @@ int main(int argc, char **argv)
         return 1;
     }
     if (!strcmp(cmd, "check"))
-        return a.npos == 1 ? cmd_check(&cfg) : 2;
+        return a.npos == 1 ? cmd_check(&cfg) : (fprintf(stderr, "usage: certcontacts check\n"), 2);
+    if (!strcmp(cmd, "backup"))
+        return cmd_backup(&a, &cfg);
+    if (!strcmp(cmd, "restore"))
+        return cmd_restore(&a, &cfg);
     if (cfg.clock_offset_s && !cfg.dev) {
         say_error("clock_offset_s is a test and drill option: it is allowed "
                         "only with dev = true (it moves the clock reminders go by)");

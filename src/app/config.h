@@ -165,4 +165,15 @@ int cc_app_data_dir(const struct cc_config *cfg, char *msg, size_t msgsz);
  * -1 with msg set. */
 int cc_app_instance_id(const struct cc_config *cfg, char out[33], char *msg, size_t msgsz);
 
+/* ---- backup.c --------------------------------------------------------------- */
+/* `certcontacts backup FILE [--with-key]`: 0, 1 on failure, 2 for PostgreSQL
+ * (pg_dump is the tool there). */
+int cc_app_backup(const struct cc_config *cfg, const char *file, int with_key);
+/* `certcontacts restore FILE [--key KEYFILE]` into an empty data dir: 0, 1
+ * when refused or failed (nothing restored), 2 for PostgreSQL. */
+int cc_app_restore(const struct cc_config *cfg, const char *file, const char *key_file);
+/* The half of `certcontacts check` that opens every sealed value with the
+ * master key, printing each that does not: 0 or 1. */
+int cc_app_check_sealed(const struct cc_config *cfg);
+
 #endif

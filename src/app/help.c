@@ -20,7 +20,16 @@ struct command {
 static const struct command commands[] = {
     {"serve", "run the HTTP server (applies migrations first)"},
     {"migrate", "apply database migrations and exit"},
-    {"check", "check the whole database for damage (read-only; exit status 1 when damaged)"},
+    {"check",
+     "check the whole database for damage and that every encrypted field decrypts with the "
+     "master key (read-only; exit status 1 when damaged, 2 on a usage error)"},
+    {"backup FILE [--with-key]",
+     "copy the SQLite database to FILE (mode 0600) while the server runs; --with-key also "
+     "writes the master key to FILE.key (mode 0600), which the copy is useless without"},
+    {"restore FILE [--key KEYFILE]",
+     "check FILE and restore it into an empty data directory (no server running), with the "
+     "master key KEYFILE (default FILE.key when it exists) once every encrypted field "
+     "decrypts with it"},
     {"account create NAME [--json]", "create an account and its first admin key"},
     {"key create --account ID [--role admin|operator|readonly] [--expires TIME] [--json]",
      "create an access key (role admin unless given); TIME: RFC 3339 or YYYY-MM-DD (UTC)"},

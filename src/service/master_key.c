@@ -744,3 +744,85 @@ out:
     OPENSSL_cleanse(&to, sizeof to);
     return rc;
 }
+
+/* ---- verifying that every sealed value opens (`certcontacts check`, restore) ---- */
+
+/* Each sealed column's table, the column naming its row, and its own name,
+ * by enum cc_sealed_column (store/sealed.h), for the report. */
+static const char *const sealed_names[CC_SEALED_COLUMNS][3] = {
+    [CC_SEALED_ACCESS_KEY_SECRET] = {"access_keys", "id", "secret_enc"},
+    [CC_SEALED_ID_CARD] = {"contacts", "id", "id_card_enc"},
+    [CC_SEALED_WEBHOOK_SECRET] = {"contact_webhooks", "id", "secret_enc"},
+    [CC_SEALED_CERT_KEY] = {"certificates", "id", "private_key_enc"},
+    [CC_SEALED_WEBHOOK_URL] = {"contact_webhook_urls", "webhook_id", "url_enc"},
+    [CC_SEALED_ACME_ACCOUNT_KEY] = {"acme_accounts", "id", "key_enc"},
+    [CC_SEALED_ACME_ORDER_KEY] = {"acme_orders", "application_id", "key_enc"},
+};
+
+struct verify_op {
+    struct svc_keyring *ring;
+    const struct cc_sealed_report *rep;
+    int64_t checked, failed; /* out */
+};
+
+/* Opens each value of col, reporting those that do not open. */
+static enum cc_err verify_column(struct cc_tx *tx, struct verify_op *op, enum cc_sealed_column col,
+                                 struct cc_error *err)
+{
+    /* No sealed value starts with 0xff (its first byte is its version): the
+     * "values not under this prefix" are all of them. */
+    static const uint8_t none[1] = {0xff};
+    int64_t total = 0;
+    enum cc_err rc = cc_tx_sealed_count(tx, col, none, sizeof none, &total, err);
+    if (rc || total == 0)
+        return rc;
+    struct cc_sealed_value *v = NULL;
+    size_t n = 0;
+    if ((rc = cc_tx_sealed_batch(tx, col, none, sizeof none, (size_t)total, &v, &n, err)))
+        return rc;
+    for (size_t i = 0; i < n; i++) {
+        size_t cap = v[i].len + CC_AEAD_OVERHEAD + 1;
+        char *pt = cc_malloc(cap);
+        op->checked++;
+        if (ring_open(op->ring, sealed_columns[col].aad, v[i].blob, v[i].len, pt, cap)) {
+            op->failed++;
+            if (op->rep && op->rep->bad)
+                op->rep->bad(op->rep->arg, sealed_names[col][0], sealed_names[col][1],
+                             v[i].row_key, sealed_names[col][2], sealed_columns[col].what);
+        }
+        OPENSSL_cleanse(pt, cap);
+        cc_free(pt);
+    }
+    cc_sealed_values_free(v, n);
+    return CC_OK;
+}
+
+static enum cc_err verify_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct verify_op *op = arg;
+    op->checked = op->failed = 0;
+    for (int col = 0; col < CC_SEALED_COLUMNS; col++) {
+        enum cc_err rc = verify_column(tx, op, (enum cc_sealed_column)col, err);
+        if (rc)
+            return rc;
+    }
+    return CC_OK;
+}
+
+enum cc_err cc_service_verify_sealed(struct cc_store *store, const char *key_path,
+                                     const struct cc_sealed_report *rep, int64_t *checked,
+                                     int64_t *failed, struct cc_error *err)
+{
+    struct svc_keyring *r = cc_calloc(1, sizeof *r);
+    pthread_mutex_init(&r->mu, NULL);
+    cc_strlcpy(r->path, key_path, sizeof r->path);
+    pthread_mutex_lock(&r->mu);
+    ring_scan(r);
+    pthread_mutex_unlock(&r->mu);
+    struct verify_op op = {r, rep, 0, 0};
+    enum cc_err rc = cc_store_read(store, verify_tx, &op, err);
+    svc_keyring_free(r);
+    *checked = op.checked;
+    *failed = op.failed;
+    return rc;
+}

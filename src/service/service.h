@@ -81,6 +81,23 @@ enum cc_err cc_service_open_key(struct cc_store *store, const char *path,
  * names them. Without it the service knows only the key it was made with. */
 void cc_service_set_key_file(struct cc_service *svc, const char *path);
 
+/* Where cc_service_verify_sealed reports a sealed value that does not open:
+ * its table, the column naming its row and the row's key, the sealed
+ * column and what it holds in words. Never the value. */
+struct cc_sealed_report {
+    void (*bad)(void *arg, const char *table, const char *key_column, const char *row,
+                const char *column, const char *what);
+    void *arg;
+};
+/* Opens every value sealed with the master key in store (every sealed
+ * column of store/sealed.h) with the keys in the key files key_path,
+ * key_path.new and key_path.old, in one read transaction; each that opens
+ * with none of them goes to rep. *checked: values tried; *failed: values
+ * that did not open. Writes nothing. */
+enum cc_err cc_service_verify_sealed(struct cc_store *store, const char *key_path,
+                                     const struct cc_sealed_report *rep, int64_t *checked,
+                                     int64_t *failed, struct cc_error *err);
+
 /* `certcontacts key rotate-master`. */
 struct cc_rotation {
     size_t batch;          /* values re-sealed per transaction; 0: CC_ROTATE_BATCH */

@@ -19,11 +19,14 @@
  * was. Only a file that does not exist becomes a new database.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -536,3 +539,114 @@ const struct cc_store_ops cc_sq_ops = {
     .endpoints = &cc_sq_endpoint_ops,
     .acme = &cc_sq_acme_ops,
 };
+
+/* ---- online backup ------------------------------------------------------------- */
+
+#define BACKUP_PAGES 256 /* pages per step: progress between steps */
+
+/* Copies src into the open (empty) dst with the online backup API. src is
+ * held in one read transaction from the first step to the last: the copy is
+ * the database as of that moment, and the server's writes (WAL) go on
+ * beside it without restarting the copy. */
+static enum cc_err backup_pages(sqlite3 *src, sqlite3 *dst, const char *path,
+                                const struct cc_backup_progress *pr, struct cc_error *err)
+{
+    if (sqlite3_exec(src, "BEGIN; SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) !=
+        SQLITE_OK)
+        return examine_error(err, src, path);
+    sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
+    if (!b) {
+        sqlite3_exec(src, "COMMIT", NULL, NULL, NULL);
+        return cc_error_set(err, CC_ERR_IO, NULL, "cannot start the backup: %s",
+                            sqlite3_errmsg(dst));
+    }
+    int rc;
+    while ((rc = sqlite3_backup_step(b, BACKUP_PAGES)) == SQLITE_OK || rc == SQLITE_BUSY ||
+           rc == SQLITE_LOCKED) {
+        if (rc != SQLITE_OK)
+            sqlite3_sleep(20);
+        else if (pr && pr->fn)
+            pr->fn(pr->arg, sqlite3_backup_pagecount(b) - sqlite3_backup_remaining(b),
+                   sqlite3_backup_pagecount(b));
+    }
+    if (rc == SQLITE_DONE && pr && pr->fn)
+        pr->fn(pr->arg, sqlite3_backup_pagecount(b), sqlite3_backup_pagecount(b));
+    sqlite3_backup_finish(b);
+    sqlite3_exec(src, "COMMIT", NULL, NULL, NULL);
+    if (rc != SQLITE_DONE)
+        return cc_error_set(err, rc == SQLITE_FULL ? CC_ERR_STORAGE_FULL : CC_ERR_IO, NULL,
+                            "backup of %s failed: %s", path, sqlite3_errmsg(dst));
+    return CC_OK;
+}
+
+/* Makes the closed file tmp durable and gives it the name dest; its size
+ * into *bytes. */
+static enum cc_err backup_settle(const char *tmp, const char *dest, int64_t *bytes,
+                                 struct cc_error *err)
+{
+    int fd = open(tmp, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fsync(fd) != 0 || fstat(fd, &st) != 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        return cc_error_set(err, CC_ERR_IO, NULL, "cannot write %s: %s", tmp, strerror(e));
+    }
+    close(fd);
+    if (rename(tmp, dest) != 0 || cc_fsync_parent(dest) != 0)
+        return cc_error_set(err, CC_ERR_IO, NULL, "cannot rename %s to %s: %s", tmp, dest,
+                            strerror(errno));
+    if (bytes)
+        *bytes = (int64_t)st.st_size;
+    return CC_OK;
+}
+
+enum cc_err cc_sqlite_backup(const char *path, const char *dest,
+                             const struct cc_backup_progress *pr, int64_t *bytes,
+                             struct cc_error *err)
+{
+    pthread_once(&sqlite_once, sqlite_configure);
+    char tmp[4200];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", dest) >= sizeof tmp)
+        return cc_error_set(err, CC_ERR_CONFIG, NULL, "backup file name too long");
+    sqlite3 *src = NULL, *dst = NULL;
+    enum cc_err rc = open_readonly(path, &src, err);
+    if (!rc)
+        rc = identify(src, path, err);
+    if (rc) {
+        sqlite3_close(src);
+        return rc;
+    }
+    mode_t old = umask(077);
+    int fd = mkstemp(tmp);
+    umask(old);
+    if (fd < 0) {
+        int e = errno;
+        sqlite3_close(src);
+        return cc_error_set(err, CC_ERR_IO, NULL, "cannot create a file beside %s: %s", dest,
+                            strerror(e));
+    }
+    fchmod(fd, 0600);
+    close(fd);
+    if (sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK)
+        rc = cc_error_set(err, CC_ERR_IO, NULL, "cannot open %s: %s", tmp,
+                          dst ? sqlite3_errmsg(dst) : "out of memory");
+    if (!rc)
+        rc = backup_pages(src, dst, path, pr, err);
+    /* Closing checkpoints the copy's own WAL into it, if it made one. */
+    if (sqlite3_close(dst) != SQLITE_OK && !rc)
+        rc = cc_error_set(err, CC_ERR_IO, NULL, "cannot close %s", tmp);
+    sqlite3_close(src);
+    if (!rc)
+        rc = backup_settle(tmp, dest, bytes, err);
+    if (rc) {
+        static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
+        for (int i = 0; i < 4; i++) {
+            char p[4300];
+            snprintf(p, sizeof p, "%s%s", tmp, sfx[i]);
+            unlink(p);
+        }
+    }
+    return rc;
+}

@@ -57,6 +57,17 @@ enum cc_err cc_store_check(const struct cc_store_config *cfg,
     return cc_sqlite_check(sqlite_path(cfg->url), line, arg, err);
 }
 
+enum cc_err cc_store_backup(const char *url, const char *dest,
+                            const struct cc_backup_progress *pr, int64_t *bytes,
+                            struct cc_error *err)
+{
+    if (is_postgres(url))
+        return cc_error_set(err, CC_ERR_CONFIG, NULL,
+                            "the database is PostgreSQL: back it up with pg_dump and restore "
+                            "it with pg_restore (see docs/operations.md)");
+    return cc_sqlite_backup(sqlite_path(url), dest, pr, bytes, err);
+}
+
 enum cc_err cc_store_meta_get(struct cc_store *s, const char *name, char *out, size_t outsz,
                               struct cc_error *err)
 {

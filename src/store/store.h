@@ -73,6 +73,21 @@ enum cc_err cc_store_open(const struct cc_store_config *cfg, struct cc_store **o
 enum cc_err cc_store_check(const struct cc_store_config *cfg,
                            void (*line)(void *arg, const char *text), void *arg,
                            struct cc_error *err);
+/* What cc_store_backup tells while it copies: pages copied of total. */
+struct cc_backup_progress {
+    void (*fn)(void *arg, int64_t done, int64_t total);
+    void *arg;
+};
+/* A consistent copy of the SQLite database named by url into the file dest,
+ * beside a running server (SQLite's online backup API, the source opened
+ * read-only and held in one read transaction: the copy is the database as
+ * of one moment). The copy is written to a temporary file in dest's
+ * directory (mode 0600), fsynced and then renamed to dest, so dest is
+ * never a half-written copy. *bytes (may be NULL): the copy's size.
+ * CC_ERR_CONFIG for a PostgreSQL url: pg_dump is the tool there. */
+enum cc_err cc_store_backup(const char *url, const char *dest,
+                            const struct cc_backup_progress *pr, int64_t *bytes,
+                            struct cc_error *err);
 /* The database's own setting name (such as "master_key_id") into out (cut
  * to outsz); CC_ERR_NOT_FOUND when it has none. */
 enum cc_err cc_store_meta_get(struct cc_store *s, const char *name, char *out, size_t outsz,

@@ -87,6 +87,9 @@ enum cc_err cc_sqlite_open(const struct cc_store_config *cfg, const char *path,
                            struct cc_store *s, struct cc_error *err);
 enum cc_err cc_sqlite_check(const char *path, void (*line)(void *arg, const char *text),
                             void *arg, struct cc_error *err);
+enum cc_err cc_sqlite_backup(const char *path, const char *dest,
+                             const struct cc_backup_progress *pr, int64_t *bytes,
+                             struct cc_error *err);
 
 enum cc_err cc_pg_open(const struct cc_store_config *cfg, struct cc_store *s,
                        struct cc_error *err);
