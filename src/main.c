@@ -962,6 +962,18 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
         cc_dispatcher_stop(disp);
         return 1;
     }
+    struct cc_backup_config bcfg = {cfg->backup_dir, cfg->db, (int)cfg->backup_keep,
+                                    cfg->backup_interval_s ? cfg->backup_interval_s
+                                                           : cfg->backup_interval_h * 3600};
+    if (cc_backups_start(svc, &bcfg, &err)) {
+        say_error("%s", err.message);
+        cc_audit_retention_stop(svc);
+        cc_endpoints_stop(svc);
+        cc_reminders_stop(svc);
+        cc_http_stop(srv);
+        cc_dispatcher_stop(disp);
+        return 1;
+    }
     struct cc_http_server *acme_srv = NULL;
     if (cfg->acme_http_listen[0]) {
         struct cc_http_config ahc = hc;
@@ -971,6 +983,7 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
         ahc.acme_only = 1;
         if (cc_http_start(&ahc, svc, &acme_srv, &err)) {
             say_error("acme_http_listen: %s", err.message);
+            cc_backups_stop(svc);
             cc_audit_retention_stop(svc);
             cc_reminders_stop(svc);
             cc_http_stop(srv);
@@ -985,6 +998,7 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
     if (start_acme(svc, cfg, &err)) {
         say_error("%s", err.message);
         cc_http_stop(acme_srv);
+        cc_backups_stop(svc);
         cc_audit_retention_stop(svc);
         cc_reminders_stop(svc);
         cc_http_stop(srv);
@@ -1016,6 +1030,7 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
     cc_http_stop(srv);
     cc_http_stop(acme_srv);
     cc_acme_stop(svc); /* a request in flight finishes first (acme_timeout_ms at most) */
+    cc_backups_stop(svc); /* a backup being taken finishes first */
     cc_audit_retention_stop(svc);
     cc_endpoints_stop(svc); /* checks in flight finish within their timeout */
     cc_reminders_stop(svc); /* a batch being raised commits first */

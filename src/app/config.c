@@ -228,6 +228,20 @@ static const struct opt opts[] = {
      CC_AUDIT_RETENTION_MAX_DAYS, "180", NULL,
      "Days an audit log entry is kept. An hourly job removes older entries, records what it "
      "removed as an audit.retention entry, and keeps the hash chain verifiable."},
+    {"backup_dir", STR(backup_dir), 0, 0, "", NULL,
+     "Directory for scheduled backups of the SQLite database (created 0700; copies are "
+     "certcontacts-YYYYMMDDTHHMMSS.mmmZ.db, mode 0600, made with SQLite's online backup "
+     "while the server runs). Empty: no scheduled backups. The master key is not copied: "
+     "back it up once, apart (see docs/operations.md)."},
+    {"backup_keep", INT(backup_keep), 1, CC_BACKUP_KEEP_MAX, "7", NULL,
+     "Scheduled backups kept in backup_dir: after each backup the oldest beyond this many "
+     "are removed."},
+    {"backup_interval_h", INT(backup_interval_h), 1, 8760, "24", NULL,
+     "Hours between scheduled backups; the first is due this long after the newest copy "
+     "in backup_dir (at once when there is none)."},
+    {"backup_interval_s", INT(backup_interval_s), 0, 31536000, "0", NULL,
+     "For tests and drills: seconds between scheduled backups, in place of "
+     "backup_interval_h when not 0."},
     {"endpoint_check_interval_s", INT(endpoint_check_interval_s), 1, 2592000, "21600", NULL,
      "Seconds between two checks of a watched TLS endpoint (6 hours by default); each "
      "endpoint's next check is moved by up to a tenth of this either way so that they do not "

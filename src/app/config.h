@@ -92,6 +92,11 @@ struct cc_config {
     int64_t clock_offset_s;
     /* the audit log */
     int64_t audit_retention_days;
+    /* scheduled backups */
+    char backup_dir[1024];
+    int64_t backup_keep;
+    int64_t backup_interval_h;
+    int64_t backup_interval_s;
     /* watched endpoints */
     int64_t endpoint_check_interval_s;
     int64_t endpoint_check_timeout_ms;

@@ -340,6 +340,8 @@
 /* Retention of audit entries in days (the audit_retention_days option). */
 #define CC_AUDIT_RETENTION_DEFAULT_DAYS 180
 #define CC_AUDIT_RETENTION_MIN_DAYS 1
+/* Scheduled backups kept at the most (backup_keep). */
+#define CC_BACKUP_KEEP_MAX 1000
 #define CC_AUDIT_RETENTION_MAX_DAYS 36500
 /* An access key's last use is written at most this often. */
 #define CC_KEY_LAST_USED_EVERY_MS (60 * 1000)

@@ -969,6 +969,25 @@ enum cc_err cc_endpoint_check_now(struct cc_service *svc, const struct cc_caller
 enum cc_err cc_endpoints_start(struct cc_service *svc, const struct cc_endpoint_config *cfg,
                                struct cc_error *err);
 void cc_endpoints_stop(struct cc_service *svc);
+/* ---- backup.c: scheduled backups ------------------------------------------ */
+struct cc_backup_config {
+    const char *dir;       /* backup_dir; NULL or "": no scheduled backups */
+    const char *db_url;    /* the database (SQLite only) */
+    int keep;              /* the newest copies kept */
+    int64_t interval_s;    /* between backups */
+};
+/* The backup thread: a copy of the database into dir as
+ * certcontacts-YYYYMMDDTHHMMSS.mmmZ.db (UTC) every interval_s, the first
+ * one interval_s after the newest already there (at once when there is
+ * none); only the newest keep are kept. CC_OK without a thread when dir is
+ * empty. Stop it before the store closes. */
+enum cc_err cc_backups_start(struct cc_service *svc, const struct cc_backup_config *cfg,
+                             struct cc_error *err);
+void cc_backups_stop(struct cc_service *svc);
+/* The last scheduled backup (made by this process, or the newest found in
+ * backup_dir at start): its time (ms since the epoch) and size; 0 when
+ * there is none or backups are off. */
+int cc_service_backup_last(struct cc_service *svc, int64_t *at_ms, int64_t *bytes);
 /* ---- acme.c: issuance through an ACME CA (RFC 8555) ------------------------ */
 /* The settings of ACME issuance (strings borrowed for the call; copied). */
 struct cc_acme_config {

@@ -19,6 +19,7 @@ struct cc_service {
     struct svc_reminders *reminders;           /* owned; NULL outside serve */
     char public_url[512];                      /* the console's base for links; "" none */
     struct svc_audit_job *audit_job;           /* owned; NULL unless retention runs */
+    struct svc_backup_job *backup_job;         /* owned; NULL unless backup_dir is set */
     struct svc_endpoints *endpoints;           /* owned; the checker, NULL outside serve */
     struct svc_acme *acme;                     /* owned; NULL unless ACME issuance runs */
 };
