@@ -609,6 +609,11 @@ enum cc_err cc_sqlite_backup(const char *path, const char *dest,
     char tmp[4200];
     if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp-XXXXXX", dest) >= sizeof tmp)
         return cc_error_set(err, CC_ERR_CONFIG, NULL, "backup file name too long");
+    struct stat a, b;
+    if (stat(path, &a) == 0 && stat(dest, &b) == 0 && a.st_dev == b.st_dev &&
+        a.st_ino == b.st_ino)
+        return cc_error_set(err, CC_ERR_CONFIG, NULL,
+                            "%s is the database itself: give the backup another name", dest);
     sqlite3 *src = NULL, *dst = NULL;
     enum cc_err rc = open_readonly(path, &src, err);
     if (!rc)

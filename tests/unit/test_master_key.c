@@ -9,12 +9,28 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <openssl/evp.h>
 
 #include "service_fixture.h"
+
+static void no_line(void *arg, const char *text)
+{
+    (void)arg;
+    (void)text;
+}
+
+/* cc_store_check of url: CC_OK when whole. */
+static enum cc_err check_url(const char *url)
+{
+    struct cc_store_config sc = {.url = url};
+    struct cc_error err;
+    return cc_store_check(&sc, no_line, NULL, &err);
+}
 
 struct fx {
     struct svc_fixture b;
@@ -336,10 +352,98 @@ static void rotation_stops_at_a_sealed_column_it_does_not_know(void **state)
     assert_int_not_equal(access(p, F_OK), 0);
 }
 
+/* cc_service_verify_sealed: every value opens with the key file; a changed
+ * byte is reported as exactly its row, and a wrong key file as every row. */
+struct bad_rows {
+    int n;
+    char last[160];
+};
+
+static void on_bad(void *arg, const char *table, const char *key_column, const char *row,
+                   const char *column, const char *what)
+{
+    struct bad_rows *b = arg;
+    (void)what;
+    b->n++;
+    snprintf(b->last, sizeof b->last, "%s.%s=%s:%s", table, key_column, row, column);
+}
+
+static void verify_sealed_names_exactly_the_changed_value(void **state)
+{
+    struct fx *f = *state;
+    struct cc_error err;
+    struct bad_rows bad = {0, ""};
+    struct cc_sealed_report rep = {on_bad, &bad};
+    int64_t checked = 0, failed = 0;
+    assert_int_equal(cc_service_verify_sealed(f->b.store, f->path, &rep, &checked, &failed, &err),
+                     CC_OK);
+    assert_true(checked >= 1);
+    assert_int_equal(failed, 0);
+    assert_int_equal(bad.n, 0);
+
+    uint8_t blob[512];
+    size_t n = read_secret(f, f->b.first.key_id, blob, sizeof blob);
+    assert_true(n > 20);
+    blob[n - 3] ^= 1;
+    write_secret(f, f->b.first.key_id, blob, n);
+    assert_int_equal(cc_service_verify_sealed(f->b.store, f->path, &rep, &checked, &failed, &err),
+                     CC_OK);
+    assert_int_equal(failed, 1);
+    char want[160];
+    snprintf(want, sizeof want, "access_keys.id=%s:secret_enc", f->b.first.key_id);
+    assert_string_equal(bad.last, want);
+
+    /* no key file at all: nothing opens */
+    bad.n = 0;
+    char none[200];
+    snprintf(none, sizeof none, "%s/no-such.key", f->b.dir);
+    assert_int_equal(cc_service_verify_sealed(f->b.store, none, &rep, &checked, &failed, &err),
+                     CC_OK);
+    assert_int_equal(failed, checked);
+    assert_int_equal(bad.n, (int)checked);
+}
+
+/* cc_store_backup: a whole copy under dest (mode 0600) and nothing else;
+ * a failure leaves nothing; the database itself is refused as dest. */
+static void backup_writes_a_whole_private_copy(void **state)
+{
+    struct fx *f = *state;
+    if (f->b.pg_db[0]) {
+        struct cc_error err;
+        assert_int_equal(cc_store_backup(f->b.url, "/tmp/x.db", NULL, NULL, &err), CC_ERR_CONFIG);
+        return;
+    }
+    struct cc_error err;
+    char dest[200], bad[200], live[200];
+    snprintf(dest, sizeof dest, "%s/copy.db", f->b.dir);
+    snprintf(bad, sizeof bad, "%s/missing/copy.db", f->b.dir);
+    snprintf(live, sizeof live, "%s/t.db", f->b.dir);
+    int64_t bytes = 0;
+    assert_int_equal(cc_store_backup(f->b.url, dest, NULL, &bytes, &err), CC_OK);
+    struct stat st;
+    assert_int_equal(stat(dest, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal((int64_t)st.st_size, bytes);
+    char url[220];
+    snprintf(url, sizeof url, "sqlite:%s", dest);
+    assert_int_equal(check_url(url), CC_OK);
+    assert_int_not_equal(cc_store_backup(f->b.url, bad, NULL, NULL, &err), CC_OK);
+    assert_int_equal(cc_store_backup(f->b.url, live, NULL, NULL, &err), CC_ERR_CONFIG);
+    assert_non_null(strstr(err.message, "is the database itself"));
+    DIR *d = opendir(f->b.dir);
+    struct dirent *e;
+    while ((e = readdir(d)))
+        assert_null(strstr(e->d_name, ".tmp-"));
+    closedir(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(rotation_reseals_old_and_new_format_values, setup, teardown),
+        cmocka_unit_test_setup_teardown(verify_sealed_names_exactly_the_changed_value, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(backup_writes_a_whole_private_copy, setup, teardown),
         cmocka_unit_test_setup_teardown(rotation_refuses_a_missing_new_key, setup, teardown),
         cmocka_unit_test_setup_teardown(rotation_stops_at_a_sealed_column_it_does_not_know, setup,
                                         teardown),
