@@ -17,8 +17,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import {
-  BIN, ROOT, api, assertOk, cleanUp, cli, cliOk, contactBody, createAccount, dbQuery, dbRun,
-  idCard, listAll, makeDataDir, removeDir, sqliteOnlyOpts, startServer, waitFor,
+  BACKEND, BIN, ROOT, api, assertOk, cleanUp, cli, cliOk, contactBody, createAccount, dbQuery, dbRun,
+  idCard, listAll, makeDataDir, removeDir, sqlHex, sqliteOnlyOpts, startServer, waitFor,
 } from './lib/harness.mjs';
 
 const dirs = [];
@@ -210,4 +210,33 @@ test('scheduled backups every second keep exactly backup_keep copies; /metrics h
   // a kept copy is a whole database
   const r = cliOk(['check', '--db', `sqlite:${path.join(bdir, kept[1])}`, '--master-key-file', path.join(dir, 'master.key')], { dataDir: dir });
   assert.match(r.stdout, /passed the full integrity check/);
+});
+
+test(`check on ${BACKEND} opens every encrypted field and names the one that was changed`, async () => {
+  const dir = newDir();
+  const key = createAccount(dir);
+  const s = await serve(dir);
+  const ids = [];
+  for (let i = 0; i < 3; i++) {
+    ids.push(assertOk(await api(s, 'POST', '/v1/contacts', { key, json: contactBody({ id_card: idCard('11010519491231002') }) }), 201).id);
+  }
+  await stop(s);
+  let r = cliOk(['check'], { dataDir: dir });
+  assert.match(r.stdout, /ok: every sealed value \(4\) decrypts/); // three ID numbers and the access key
+  const victim = ids[1];
+  const hex = dbQuery(dir, `SELECT ${sqlHex('id_card_enc')} FROM contacts WHERE id = ${victim}`).trim();
+  const i = hex.length - 6;
+  const flipped = hex.slice(0, i) + ((parseInt(hex.slice(i, i + 2), 16) ^ 0x80).toString(16).padStart(2, '0').toUpperCase()) + hex.slice(i + 2);
+  const lit = BACKEND === 'postgres' ? `decode('${flipped}', 'hex')` : `X'${flipped}'`;
+  assert.equal(dbRun(dir, `UPDATE contacts SET id_card_enc = ${lit} WHERE id = ${victim}`).status, 0);
+  r = cli(['check'], { dataDir: dir });
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.deepEqual(r.stdout.split('\n').filter((l) => l.startsWith('problem:')), [
+    `problem: table contacts, id ${victim}: column id_card_enc (contact ID number) does not decrypt with the master key`,
+  ]);
+  if (BACKEND === 'postgres') {
+    const b = cli(['backup', path.join(dir, 'x.db')], { dataDir: dir });
+    assert.equal(b.status, 2);
+    assert.match(b.stderr, /PostgreSQL: back it up with pg_dump/);
+  }
 });
