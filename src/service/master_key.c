@@ -765,21 +765,12 @@ struct verify_op {
     int64_t checked, failed; /* out */
 };
 
-/* Opens each value of col, reporting those that do not open. */
-static enum cc_err verify_column(struct cc_tx *tx, struct verify_op *op, enum cc_sealed_column col,
-                                 struct cc_error *err)
+#define VERIFY_PAGE 500
+
+/* Opens each of the n values v of col, reporting those that do not open. */
+static void verify_values(struct verify_op *op, enum cc_sealed_column col,
+                          const struct cc_sealed_value *v, size_t n)
 {
-    /* No sealed value starts with 0xff (its first byte is its version): the
-     * "values not under this prefix" are all of them. */
-    static const uint8_t none[1] = {0xff};
-    int64_t total = 0;
-    enum cc_err rc = cc_tx_sealed_count(tx, col, none, sizeof none, &total, err);
-    if (rc || total == 0)
-        return rc;
-    struct cc_sealed_value *v = NULL;
-    size_t n = 0;
-    if ((rc = cc_tx_sealed_batch(tx, col, none, sizeof none, (size_t)total, &v, &n, err)))
-        return rc;
     for (size_t i = 0; i < n; i++) {
         size_t cap = v[i].len + CC_AEAD_OVERHEAD + 1;
         char *pt = cc_malloc(cap);
@@ -793,8 +784,29 @@ static enum cc_err verify_column(struct cc_tx *tx, struct verify_op *op, enum cc
         OPENSSL_cleanse(pt, cap);
         cc_free(pt);
     }
-    cc_sealed_values_free(v, n);
-    return CC_OK;
+}
+
+/* Every value of col, page by page in row-key order (bounded memory). */
+static enum cc_err verify_column(struct cc_tx *tx, struct verify_op *op, enum cc_sealed_column col,
+                                 struct cc_error *err)
+{
+    char after[sizeof ((struct cc_sealed_value *)0)->row_key];
+    int first = 1;
+    for (;;) {
+        struct cc_sealed_value *v = NULL;
+        size_t n = 0;
+        enum cc_err rc = cc_tx_sealed_page(tx, col, first ? NULL : after, VERIFY_PAGE, &v, &n,
+                                           err);
+        if (rc)
+            return rc;
+        verify_values(op, col, v, n);
+        if (n)
+            cc_strlcpy(after, v[n - 1].row_key, sizeof after);
+        cc_sealed_values_free(v, n);
+        if (n < VERIFY_PAGE)
+            return CC_OK;
+        first = 0;
+    }
 }
 
 static enum cc_err verify_tx(struct cc_tx *tx, void *arg, struct cc_error *err)

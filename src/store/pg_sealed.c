@@ -22,10 +22,15 @@
      "AND substr(" col ", 1, $2::integer) <> $1::bytea LIMIT $3",                          \
      "UPDATE " table " SET " col " = $3 WHERE " key " = $1 AND " col " = $2",               \
      "SELECT count(*) FROM " table " WHERE " col " IS NOT NULL "                            \
-     "AND substr(" col ", 1, $2::integer) <> $1::bytea"}
+     "AND substr(" col ", 1, $2::integer) <> $1::bytea",                                   \
+     "SELECT CAST(" key " AS TEXT), " col " FROM " table " WHERE " col " IS NOT NULL "      \
+     "ORDER BY " key " LIMIT $1",                                                          \
+     "SELECT CAST(" key " AS TEXT), " col " FROM " table " WHERE " col " IS NOT NULL "      \
+     "AND " key " > $2 ORDER BY " key " LIMIT $1"}
 
 struct sealed_sql {
     const char *batch, *replace, *count;
+    const char *page_first, *page_next; /* $1 the most rows, $2 the last row key seen */
 };
 
 static const struct sealed_sql sealed_sql[CC_SEALED_COLUMNS] = {
@@ -34,21 +39,12 @@ static const struct sealed_sql sealed_sql[CC_SEALED_COLUMNS] = {
 #undef SEALED_ROW
 };
 
-static enum cc_err tx_sealed_batch(void *tx, enum cc_sealed_column col, const uint8_t *prefix,
-                                   size_t prefix_len, size_t max, struct cc_sealed_value **out,
-                                   size_t *n, struct cc_error *err)
+/* Runs sql with p and reads up to max (row key, value) rows into *out (*n
+ * of them). */
+static enum cc_err read_values(struct pgc *c, const char *sql, struct pgp *p, size_t max,
+                               struct cc_sealed_value **out, size_t *n, struct cc_error *err)
 {
-    struct pgc *c = tx;
-    *out = NULL;
-    *n = 0;
-    if ((unsigned)col >= CC_SEALED_COLUMNS)
-        return cc_error_set(err, CC_ERR_INTERNAL, NULL, "no such sealed column");
-    struct pgp p;
-    cc_pg_params(&p);
-    cc_pg_blob(&p, prefix, prefix_len);
-    cc_pg_i64(&p, (int64_t)prefix_len);
-    cc_pg_i64(&p, (int64_t)max);
-    PGresult *r = cc_pg_exec(c, sealed_sql[col].batch, &p, "reading sealed values", err);
+    PGresult *r = cc_pg_exec(c, sql, p, "reading sealed values", err);
     if (!r)
         return err->code;
     size_t rows = (size_t)PQntuples(r);
@@ -66,6 +62,41 @@ static enum cc_err tx_sealed_batch(void *tx, enum cc_sealed_column col, const ui
     *out = v;
     *n = k;
     return CC_OK;
+}
+
+static enum cc_err tx_sealed_batch(void *tx, enum cc_sealed_column col, const uint8_t *prefix,
+                                   size_t prefix_len, size_t max, struct cc_sealed_value **out,
+                                   size_t *n, struct cc_error *err)
+{
+    struct pgc *c = tx;
+    *out = NULL;
+    *n = 0;
+    if ((unsigned)col >= CC_SEALED_COLUMNS)
+        return cc_error_set(err, CC_ERR_INTERNAL, NULL, "no such sealed column");
+    struct pgp p;
+    cc_pg_params(&p);
+    cc_pg_blob(&p, prefix, prefix_len);
+    cc_pg_i64(&p, (int64_t)prefix_len);
+    cc_pg_i64(&p, (int64_t)max);
+    return read_values(c, sealed_sql[col].batch, &p, max, out, n, err);
+}
+
+static enum cc_err tx_sealed_page(void *tx, enum cc_sealed_column col, const char *after,
+                                  size_t max, struct cc_sealed_value **out, size_t *n,
+                                  struct cc_error *err)
+{
+    struct pgc *c = tx;
+    *out = NULL;
+    *n = 0;
+    if ((unsigned)col >= CC_SEALED_COLUMNS)
+        return cc_error_set(err, CC_ERR_INTERNAL, NULL, "no such sealed column");
+    struct pgp p;
+    cc_pg_params(&p);
+    cc_pg_i64(&p, (int64_t)max);
+    if (after)
+        cc_pg_text(&p, after);
+    return read_values(c, after ? sealed_sql[col].page_next : sealed_sql[col].page_first, &p,
+                       max, out, n, err);
 }
 
 static enum cc_err tx_sealed_replace(void *tx, enum cc_sealed_column col,

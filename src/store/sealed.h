@@ -49,6 +49,13 @@ void cc_sealed_values_free(struct cc_sealed_value *v, size_t n);
       (enum cc_sealed_column col, const uint8_t *prefix, size_t prefix_len, size_t max,    \
        struct cc_sealed_value **out, size_t *n, struct cc_error *err),                     \
       (col, prefix, prefix_len, max, out, n, err))                                         \
+    /* Up to max values of col in the order of their row keys, those after the row key   \
+     * after (NULL: from the first): every value, page by page (certcontacts check).     \
+     * *out as for sealed_batch. */                                                       \
+    X(tx, sealed_page,                                                                     \
+      (enum cc_sealed_column col, const char *after, size_t max,                           \
+       struct cc_sealed_value **out, size_t *n, struct cc_error *err),                     \
+      (col, after, max, out, n, err))                                                      \
     /* Replaces the value v->blob of row v->row_key with blob (len bytes); does nothing   \
      * when the row no longer holds v->blob (it was changed or deleted meanwhile). */      \
     X(tx, sealed_replace,                                                                  \

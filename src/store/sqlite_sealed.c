@@ -18,10 +18,15 @@
      "AND substr(" col ", 1, ?2) <> ?1 LIMIT ?3",                                          \
      "UPDATE " table " SET " col " = ?3 WHERE " key " = ?1 AND " col " = ?2",               \
      "SELECT count(*) FROM " table " WHERE " col " IS NOT NULL "                            \
-     "AND substr(" col ", 1, ?2) <> ?1"}
+     "AND substr(" col ", 1, ?2) <> ?1",                                                   \
+     "SELECT CAST(" key " AS TEXT), " col " FROM " table " WHERE " col " IS NOT NULL "      \
+     "ORDER BY " key " LIMIT ?1",                                                          \
+     "SELECT CAST(" key " AS TEXT), " col " FROM " table " WHERE " col " IS NOT NULL "      \
+     "AND " key " > ?2 ORDER BY " key " LIMIT ?1"}
 
 struct sealed_sql {
     const char *batch, *replace, *count;
+    const char *page_first, *page_next; /* ?1 the most rows, ?2 the last row key seen */
 };
 
 static const struct sealed_sql sealed_sql[CC_SEALED_COLUMNS] = {
@@ -33,21 +38,11 @@ static const struct sealed_sql sealed_sql[CC_SEALED_COLUMNS] = {
 /* An integer key compared with the text of the row key: the column's
  * INTEGER affinity converts it, so one statement fits both kinds of key. */
 
-static enum cc_err tx_sealed_batch(void *tx, enum cc_sealed_column col, const uint8_t *prefix,
-                                   size_t prefix_len, size_t max, struct cc_sealed_value **out,
-                                   size_t *n, struct cc_error *err)
+/* Reads up to max (row key, value) rows of the bound statement s into
+ * *out (*n of them). */
+static enum cc_err read_values(struct conn *c, sqlite3_stmt *s, size_t max,
+                               struct cc_sealed_value **out, size_t *n, struct cc_error *err)
 {
-    struct conn *c = tx;
-    *out = NULL;
-    *n = 0;
-    if ((unsigned)col >= CC_SEALED_COLUMNS)
-        return cc_error_set(err, CC_ERR_INTERNAL, NULL, "no such sealed column");
-    sqlite3_stmt *s = cc_sq_stmt(c, sealed_sql[col].batch, err);
-    if (!s)
-        return CC_ERR_STORE;
-    sqlite3_bind_blob(s, 1, prefix, (int)prefix_len, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, (int64_t)prefix_len);
-    sqlite3_bind_int64(s, 3, (int64_t)max);
     struct cc_sealed_value *v = cc_calloc(max ? max : 1, sizeof *v);
     size_t k = 0;
     int rc;
@@ -70,6 +65,43 @@ static enum cc_err tx_sealed_batch(void *tx, enum cc_sealed_column col, const ui
     *out = v;
     *n = k;
     return CC_OK;
+}
+
+static enum cc_err tx_sealed_batch(void *tx, enum cc_sealed_column col, const uint8_t *prefix,
+                                   size_t prefix_len, size_t max, struct cc_sealed_value **out,
+                                   size_t *n, struct cc_error *err)
+{
+    struct conn *c = tx;
+    *out = NULL;
+    *n = 0;
+    if ((unsigned)col >= CC_SEALED_COLUMNS)
+        return cc_error_set(err, CC_ERR_INTERNAL, NULL, "no such sealed column");
+    sqlite3_stmt *s = cc_sq_stmt(c, sealed_sql[col].batch, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_blob(s, 1, prefix, (int)prefix_len, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, (int64_t)prefix_len);
+    sqlite3_bind_int64(s, 3, (int64_t)max);
+    return read_values(c, s, max, out, n, err);
+}
+
+static enum cc_err tx_sealed_page(void *tx, enum cc_sealed_column col, const char *after,
+                                  size_t max, struct cc_sealed_value **out, size_t *n,
+                                  struct cc_error *err)
+{
+    struct conn *c = tx;
+    *out = NULL;
+    *n = 0;
+    if ((unsigned)col >= CC_SEALED_COLUMNS)
+        return cc_error_set(err, CC_ERR_INTERNAL, NULL, "no such sealed column");
+    sqlite3_stmt *s = cc_sq_stmt(c, after ? sealed_sql[col].page_next : sealed_sql[col].page_first,
+                                 err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, (int64_t)max);
+    if (after)
+        sqlite3_bind_text(s, 2, after, -1, SQLITE_TRANSIENT);
+    return read_values(c, s, max, out, n, err);
 }
 
 static enum cc_err tx_sealed_replace(void *tx, enum cc_sealed_column col,
