@@ -828,6 +828,7 @@ static enum cc_err start_acme(struct cc_service *svc, const struct cc_config *cf
 
 static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struct cc_config *cfg)
 {
+    cc_metrics_started(CC_VERSION);
     struct cc_error err;
     struct cc_delivery_config dc;
     char derr[256];

@@ -81,6 +81,9 @@ void cc_h_metrics(struct cc_request *req)
                       "because a request's headers, or the next request, did not arrive in "
                       "time.\n# TYPE certcontacts_http_connections_timed_out_total counter\n"
                       "certcontacts_http_connections_timed_out_total %lld\n", (long long)shut);
+    cc_http_metrics_render(&b);
+    cc_metrics_render(&b);
+    cc_service_metrics_render(cc_req_service(req), &b);
     cc_req_text(req, 200, "text/plain; version=0.0.4; charset=utf-8", b.data ? b.data : "",
                 b.len);
     cc_buf_free(&b);

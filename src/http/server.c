@@ -81,6 +81,7 @@ struct cc_request {
     int no_challenge;             /* a console request: no WWW-Authenticate on 401 */
     int touch_session;            /* the session's last_seen_at is due to be written */
     const struct cc_route *route;
+    int route_index;              /* 1 + its row in cc_http_routes; 0: no row (metrics) */
     struct cc_caller caller;
     struct cc_origin origin;      /* the client's address and this request's id */
     struct cc_route_args path_args;
@@ -828,6 +829,8 @@ static void dispatch(struct cc_request *req)
         fail(req, CC_ERR_NOT_FOUND, NULL, "There is nothing at this path.");
         return;
     }
+    if (route)
+        req->route_index = (int)(route - cc_http_routes) + 1;
     if (strcmp(req->path, "/v1/session") == 0)
         req->no_challenge = 1; /* the console asks whether it is signed in */
     struct cc_error err;
@@ -1160,6 +1163,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct cc_request *req = *con_cls;
     if (!req)
         return;
+    if (req->status) /* answered: counted once, with its whole duration */
+        cc_http_metrics_record(req->route_index - 1, req->method, req->status,
+                               cc_mono_us() - req->start_us);
     cc_buf_free(&req->body);
     if (req->pending)
         MHD_destroy_response(req->pending);
