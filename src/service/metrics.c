@@ -1,7 +1,7 @@
 /*
  * metrics.c — the gauges /metrics reads from the store when scraped: the
  * outbox's depth and the age of its oldest due notification, certificates
- * by state and the days to the nearest expiry. A few indexed counts a
+ * by state and the time to the nearest expiry. A few indexed counts a
  * scrape; nothing is kept between scrapes.
  */
 #include "service/service_int.h"
@@ -38,10 +38,11 @@ static void render_certificates(struct cc_service *svc, struct cc_buf *b, int64_
                       (long long)by_state[i]);
     if (!nearest)
         return; /* no active certificate left to expire: no sample, not a made-up number */
-    cc_metrics_help(b, "certcontacts_certificate_nearest_expiry_days", "gauge",
-                    "Days until the soonest expiry of an active certificate.");
-    cc_buf_printf(b, "certcontacts_certificate_nearest_expiry_days %.3f\n",
-                  (double)(nearest - now) / 86400000.0);
+    /* seconds, the base unit (promtool refuses _days); a dashboard divides by 86400 */
+    cc_metrics_help(b, "certcontacts_certificate_nearest_expiry_seconds", "gauge",
+                    "Seconds until the soonest expiry of an active certificate.");
+    cc_buf_printf(b, "certcontacts_certificate_nearest_expiry_seconds %.3f\n",
+                  (double)(nearest - now) / 1000.0);
 }
 
 void cc_service_metrics_render(struct cc_service *svc, struct cc_buf *b)
