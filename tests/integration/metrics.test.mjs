@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  ROOT, makeDataDir, startServer, createAccount, createKey, api, assertOk, assertError,
+  ROOT, makeDataDir, removeDir, startServer, createAccount, createKey, api, assertOk, assertError,
   createContact, unique, uniqueMobile, waitFor, stopAllAfter, eventSettled,
   confirmTargetFromLog, sendTargetCode, confirmTargetCode, wrongCode,
 } from './lib/harness.mjs';
@@ -157,4 +157,33 @@ test('promtool accepts the page', async (t) => {
   const { text } = await scrape();
   const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
   assert.equal(r.status, 0, `promtool check metrics:\n${r.stdout}${r.stderr}\n--- page ---\n${text}`);
+});
+
+test('metrics_listen: a listener that answers only GET /metrics, without a key', async () => {
+  const dir2 = makeDataDir();
+  const s2 = await startServer(dir2, { env: { CERTCONTACTS_METRICS_LISTEN: '127.0.0.1:0' } });
+  try {
+    const line = s2.lines.find((l) => l.msg === 'metrics listener');
+    assert.ok(line, 'the metrics listener is logged with its port');
+    const base = `http://127.0.0.1:${line.port}`;
+    const res = await fetch(`${base}/metrics`);
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    assert.match(text, /^certcontacts_build_info\{version="[^"]+"\} 1$/m);
+    assert.match(text, /^certcontacts_outbox_pending 0$/m);
+    const other = await fetch(`${base}/v1/contacts`);
+    assert.equal(other.status, 404);
+    assert.equal((await other.json()).code, 'NotFound');
+    const post = await fetch(`${base}/metrics`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+    assert.equal(post.status, 405);
+    await post.text();
+    // the main listener still wants a key
+    assertError(await api(s2, 'GET', '/metrics'), 401);
+    // its scrapes count under route="/metrics" like any other
+    await waitFor(async () => /^certcontacts_http_requests_total\{route="\/metrics",method="GET",status="200"\} [1-9]/m
+      .test(await (await fetch(`${base}/metrics`)).text()), { what: 'the scrape to be counted' });
+  } finally {
+    await s2.stop();
+    removeDir(dir2);
+  }
 });
