@@ -83,6 +83,7 @@ struct cc_request {
     int touch_session;            /* the session's last_seen_at is due to be written */
     const struct cc_route *route;
     int route_index;              /* 1 + its row in cc_http_routes; 0: no row (metrics) */
+    char metric_method[16];       /* the method, kept for on_completed (metrics) */
     struct cc_caller caller;
     struct cc_origin origin;      /* the client's address and this request's id */
     struct cc_route_args path_args;
@@ -1129,6 +1130,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req->conn = conn;
         cc_conn_guard_headers_done(srv->guard, conn_watch(conn));
         req->method = method;
+        cc_strlcpy(req->metric_method, method, sizeof req->metric_method);
         cc_buf_init(&req->body, srv->max_body);
         if (refuse_early(req))
             return MHD_YES; /* answered before any body is read */
@@ -1188,7 +1190,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     if (!req)
         return;
     if (req->status) /* answered: counted once, with its whole duration */
-        cc_http_metrics_record(req->route_index - 1, req->method, req->status,
+        cc_http_metrics_record(req->route_index - 1, req->metric_method, req->status,
                                cc_mono_us() - req->start_us);
     cc_buf_free(&req->body);
     if (req->pending)
