@@ -448,10 +448,13 @@ static enum cc_err write_as(struct cc_store *s, const char *begin, cc_tx_fn fn, 
     if (!c)
         return err->code;
     enum cc_err rc;
-    if (c->in_tx)
+    if (c->in_tx) {
         rc = cc_error_set(err, CC_ERR_INTERNAL, NULL, "a write started inside a transaction");
-    else
+    } else {
+        int64_t t0 = cc_mono_us();
         rc = run_tx(c, begin, fn, arg, CC_PG_WRITE_TRIES, 1, err);
+        cc_metrics_store_batch(1, cc_mono_us() - t0); /* a write on its own: a batch of 1 */
+    }
     cc_pg_release(c);
     return rc;
 }
