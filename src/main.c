@@ -856,8 +856,29 @@ static enum cc_err start_acme(struct cc_service *svc, const struct cc_config *cf
     return cc_acme_start(svc, &ac, err);
 }
 
+/* The metrics_listen listener: plain HTTP, GET /metrics only, no key. */
+static int start_metrics_listener(const struct cc_config *cfg, const struct cc_http_config *hc,
+                                  struct cc_service *svc, struct cc_http_server **out)
+{
+    struct cc_error err;
+    struct cc_http_config mc = *hc;
+    mc.listen = cfg->metrics_listen;
+    mc.threads = 1;
+    mc.tls_cert_file = mc.tls_key_file = "";
+    mc.metrics_only = 1;
+    if (cc_http_start(&mc, svc, out, &err)) {
+        say_error("metrics_listen: %s", err.message);
+        return -1;
+    }
+    char port[16];
+    snprintf(port, sizeof port, "%u", cc_http_port(*out));
+    cc_log(CC_LOG_INFO, "metrics listener", "listen", cfg->metrics_listen, "port", port, NULL);
+    return 0;
+}
+
 static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struct cc_config *cfg)
 {
+    cc_metrics_started(CC_VERSION);
     struct cc_error err;
     struct cc_delivery_config dc;
     char derr[256];
@@ -995,8 +1016,18 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
         cc_log(CC_LOG_INFO, "acme: HTTP-01 listener", "listen", cfg->acme_http_listen, "port",
                aport, NULL);
     }
+    struct cc_http_server *metrics_srv = NULL;
+    if (cfg->metrics_listen[0] && start_metrics_listener(cfg, &hc, svc, &metrics_srv)) {
+        cc_http_stop(acme_srv);
+        cc_audit_retention_stop(svc);
+        cc_reminders_stop(svc);
+        cc_http_stop(srv);
+        cc_dispatcher_stop(disp);
+        return 1;
+    }
     if (start_acme(svc, cfg, &err)) {
         say_error("%s", err.message);
+        cc_http_stop(metrics_srv);
         cc_http_stop(acme_srv);
         cc_backups_stop(svc);
         cc_audit_retention_stop(svc);
@@ -1028,6 +1059,7 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
     notifyf("STOPPING=1\nSTATUS=stopping");
     cc_log(CC_LOG_INFO, "stopping", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
     cc_http_stop(srv);
+    cc_http_stop(metrics_srv);
     cc_http_stop(acme_srv);
     cc_acme_stop(svc); /* a request in flight finishes first (acme_timeout_ms at most) */
     cc_backups_stop(svc); /* a backup being taken finishes first */

@@ -282,6 +282,10 @@ static const struct opt opts[] = {
     {"acme_http_listen", STR(acme_http_listen), 0, 0, "", NULL,
      "Optional plain-HTTP listener (IPv4:PORT, such as 0.0.0.0:80) that answers only "
      "/.well-known/acme-challenge/ for HTTP-01; the main listener answers it too."},
+    {"metrics_listen", STR(metrics_listen), 0, 0, "", NULL,
+     "Optional plain-HTTP listener (IPv4:PORT, such as 10.0.0.5:9464) that answers only "
+     "GET /metrics, without an access key: bind it to an address only the scraper reaches. "
+     "The main listener serves /metrics to any access key either way."},
     {"acme_dns_hook", STR(acme_dns_hook), 0, 0, "", NULL,
      "DNS-01 (needed for wildcards): an executable run as HOOK add NAME VALUE to publish "
      "the TXT record NAME (_acme-challenge.DOMAIN) with VALUE, and HOOK remove NAME VALUE "

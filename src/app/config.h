@@ -112,6 +112,7 @@ struct cc_config {
     int64_t acme_key_type_index;  /* ec256|rsa2048|rsa3072|rsa4096 */
     int64_t acme_timeout_ms;
     char acme_http_listen[128];
+    char metrics_listen[128];
     char acme_dns_hook[1024];
     char acme_dns_resolver[64];
     int64_t acme_dns_wait_s;

@@ -308,6 +308,27 @@ static void finish(struct batch *b, struct cc_notification *n, const char *statu
     finish_health(b, n, status, why, a, 0);
 }
 
+/* The platform label of a message on the wire: the robot's platform, else
+ * the email or SMS path. */
+static const char *metric_platform(const char *channel, int kind)
+{
+    if (!strcmp(channel, "email"))
+        return "smtp";
+    if (!strcmp(channel, "mobile"))
+        return "sms";
+    return cc_webhook_kind_name((enum cc_webhook_kind)kind);
+}
+
+/* Counts n's outcome for /metrics: "pending" again after an attempt is a
+ * retry (or a wait for the platform's rate limit, throttled). */
+static void count_outcome(const struct cc_notification *n, const char *platform, int throttled)
+{
+    const char *outcome = n->status;
+    if (!strcmp(outcome, "pending"))
+        outcome = throttled ? "throttled" : "retry";
+    cc_metrics_notification(n->channel, platform, outcome);
+}
+
 /* Takes the resolver's word for it: 0 when there is a message to send,
  * else -1 with the notification finished (cancelled, failed, or put back
  * pending). */
@@ -320,9 +341,11 @@ static int take_decision(struct batch *b, struct item *it)
         return 0;
     case CC_OUT_CANCEL:
         finish(b, n, "cancelled", o->why, NULL);
+        count_outcome(n, "other", 0); /* not resolved to a platform */
         return -1;
     case CC_OUT_FAIL:
         finish(b, n, "failed", o->why, NULL);
+        count_outcome(n, "other", 0);
         return -1;
     default:
         if (o->later_at)
@@ -456,6 +479,7 @@ static void settle(struct batch *b, struct item *it, const struct cc_send_result
         finish_health(b, n, "failed", res->reason, &a, 1);
         break;
     }
+    count_outcome(n, metric_platform(o->channel, o->kind), res->status == CC_SEND_THROTTLED);
 }
 
 /* Bytes an item adds to a merged message, as the platform measures it

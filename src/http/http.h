@@ -45,6 +45,9 @@ struct cc_http_config {
     /* 1: answer only GET /.well-known/acme-challenge/{token} (the acme_http_listen
      * listener); everything else is 404 */
     int acme_only;
+    /* 1: answer only GET /metrics, without authentication (the metrics_listen
+     * listener); everything else is 404 */
+    int metrics_only;
 };
 
 enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *svc,

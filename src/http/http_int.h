@@ -7,6 +7,15 @@
 
 #include "http/http.h"
 
+/* ---- request metrics (http_metrics.c) ---- */
+/* The route table's rows have at most this many entries (router.c checks). */
+#define CC_HTTP_ROUTES_MAX 96
+/* Counts one answered request: route_index is its row in cc_http_routes,
+ * -1 for a path no row has (route="other", by method); us its duration. */
+void cc_http_metrics_record(int route_index, const char *method, int status, int64_t us);
+/* Renders the request counters and latency histograms. */
+void cc_http_metrics_render(struct cc_buf *b);
+
 /* What a matched path's variable segments held: {id} as a number, every
  * other {name} as a string, in order. */
 struct cc_route_args {

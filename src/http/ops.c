@@ -81,16 +81,9 @@ void cc_h_metrics(struct cc_request *req)
                       "because a request's headers, or the next request, did not arrive in "
                       "time.\n# TYPE certcontacts_http_connections_timed_out_total counter\n"
                       "certcontacts_http_connections_timed_out_total %lld\n", (long long)shut);
-    int64_t backup_ms = 0, backup_bytes = 0;
-    if (cc_service_backup_last(cc_req_service(req), &backup_ms, &backup_bytes))
-        cc_buf_printf(&b, "# HELP certcontacts_backup_last_success_timestamp_seconds When the "
-                          "last scheduled backup was written.\n# TYPE "
-                          "certcontacts_backup_last_success_timestamp_seconds gauge\n"
-                          "certcontacts_backup_last_success_timestamp_seconds %.3f\n"
-                          "# HELP certcontacts_backup_last_size_bytes The last scheduled "
-                          "backup's size.\n# TYPE certcontacts_backup_last_size_bytes gauge\n"
-                          "certcontacts_backup_last_size_bytes %lld\n",
-                          (double)backup_ms / 1000.0, (long long)backup_bytes);
+    cc_http_metrics_render(&b);
+    cc_metrics_render(&b);
+    cc_service_metrics_render(cc_req_service(req), &b);
     cc_req_text(req, 200, "text/plain; version=0.0.4; charset=utf-8", b.data ? b.data : "",
                 b.len);
     cc_buf_free(&b);

@@ -134,6 +134,9 @@ const struct cc_route cc_http_routes[] = {
     {NULL, NULL, NULL, CC_ACCESS_UNSET, NULL},
 };
 
+_Static_assert(sizeof cc_http_routes / sizeof cc_http_routes[0] - 1 <= CC_HTTP_ROUTES_MAX,
+               "raise CC_HTTP_ROUTES_MAX: each route has its metrics slot");
+
 #undef PUBLIC
 #undef READONLY
 #undef OPERATOR

@@ -53,6 +53,7 @@ struct cc_http_server {
     char trusted_proxies[512];    /* addresses whose X-Forwarded-Proto is believed */
     int64_t hsts_max_age_s;
     int acme_only;                /* only the HTTP-01 answers (acme_http_listen) */
+    int metrics_only;             /* only GET /metrics, no key (metrics_listen) */
     pthread_mutex_t log_mu;       /* libmicrohttpd's messages, at most a few a second */
     int64_t log_second;
     int log_in_second;
@@ -81,6 +82,8 @@ struct cc_request {
     int no_challenge;             /* a console request: no WWW-Authenticate on 401 */
     int touch_session;            /* the session's last_seen_at is due to be written */
     const struct cc_route *route;
+    int route_index;              /* 1 + its row in cc_http_routes; 0: no row (metrics) */
+    char metric_method[16];       /* the method, kept for on_completed (metrics) */
     struct cc_caller caller;
     struct cc_origin origin;      /* the client's address and this request's id */
     struct cc_route_args path_args;
@@ -792,11 +795,34 @@ static enum cc_err cross_origin(struct cc_request *req, struct cc_error *err)
                         "requested from another site's page.");
 }
 
+/* The metrics_listen listener: GET /metrics without a key (the address is
+ * meant for the scraper's network alone), nothing else. */
+static void dispatch_metrics_only(struct cc_request *req)
+{
+    if (strcmp(req->path, "/metrics") != 0) {
+        fail(req, CC_ERR_NOT_FOUND, NULL, "This listener answers only GET /metrics.");
+        return;
+    }
+    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0) {
+        cc_req_add_header(req, "Allow", "GET");
+        fail(req, CC_ERR_METHOD_NOT_ALLOWED, NULL, "This method is not allowed at this path.");
+        return;
+    }
+    for (const struct cc_route *r = cc_http_routes; r->method; r++)
+        if (r->handler == cc_h_metrics)
+            req->route_index = (int)(r - cc_http_routes) + 1; /* counted as /metrics */
+    cc_h_metrics(req);
+}
+
 static void dispatch(struct cc_request *req)
 {
     static const char acme_prefix[] = "/.well-known/acme-challenge/";
     if (req->srv->acme_only && strncmp(req->path, acme_prefix, sizeof acme_prefix - 1) != 0) {
         fail(req, CC_ERR_NOT_FOUND, NULL, "This listener answers only ACME HTTP-01 challenges.");
+        return;
+    }
+    if (req->srv->metrics_only) {
+        dispatch_metrics_only(req);
         return;
     }
     /* Alibaba Cloud RPC calls come to "/" with an action; a plain GET / is
@@ -828,6 +854,8 @@ static void dispatch(struct cc_request *req)
         fail(req, CC_ERR_NOT_FOUND, NULL, "There is nothing at this path.");
         return;
     }
+    if (route)
+        req->route_index = (int)(route - cc_http_routes) + 1;
     if (strcmp(req->path, "/v1/session") == 0)
         req->no_challenge = 1; /* the console asks whether it is signed in */
     struct cc_error err;
@@ -1102,6 +1130,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req->conn = conn;
         cc_conn_guard_headers_done(srv->guard, conn_watch(conn));
         req->method = method;
+        cc_strlcpy(req->metric_method, method, sizeof req->metric_method);
         cc_buf_init(&req->body, srv->max_body);
         if (refuse_early(req))
             return MHD_YES; /* answered before any body is read */
@@ -1160,6 +1189,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct cc_request *req = *con_cls;
     if (!req)
         return;
+    if (req->status) /* answered: counted once, with its whole duration */
+        cc_http_metrics_record(req->route_index - 1, req->metric_method, req->status,
+                               cc_mono_us() - req->start_us);
     cc_buf_free(&req->body);
     if (req->pending)
         MHD_destroy_response(req->pending);
@@ -1286,6 +1318,7 @@ enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *s
                sizeof srv->trusted_proxies);
     srv->hsts_max_age_s = cfg->hsts_max_age_s;
     srv->acme_only = cfg->acme_only;
+    srv->metrics_only = cfg->metrics_only;
     srv->svc = svc;
     srv->max_body = cfg->max_body;
     cc_strlcpy(srv->public_url, cfg->public_url ? cfg->public_url : "", sizeof srv->public_url);

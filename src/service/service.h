@@ -156,6 +156,10 @@ enum cc_err cc_service_retention(struct cc_service *svc, int64_t now, int64_t *m
 enum cc_err cc_service_ping(struct cc_service *svc, struct cc_error *err);
 /* The kind of database the service keeps its data in: "sqlite" or "postgres". */
 const char *cc_service_db_backend(const struct cc_service *svc);
+/* Renders the gauges read from the store at scrape time (the outbox's depth
+ * and oldest due age, certificates by state, seconds to the nearest expiry) in
+ * the Prometheus text format; a store that does not answer leaves them out. */
+void cc_service_metrics_render(struct cc_service *svc, struct cc_buf *b);
 /* Whether several instances share the database (PostgreSQL): then the limits
  * of the whole deployment (the Alibaba API's per-key rate and nonces) are
  * kept in it with the two calls below, else in the caller's memory. */

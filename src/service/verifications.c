@@ -349,6 +349,7 @@ static enum cc_err send_common(struct send_op *op, struct cc_verif_view *out,
     cc_mask_address_in_text(res.reason, sizeof res.reason, op->display);
     op->v.status = res.status == CC_SEND_OK ? CC_VERIF_SENT : CC_VERIF_FAILED;
     struct send_end end = {&op->v, res.status == CC_SEND_OK ? NULL : res.reason};
+    cc_metrics_verification(op->channel, res.status == CC_SEND_OK ? "sent" : "failed");
     if ((rc = cc_store_write(op->svc->store, send_end_tx, &end, err)))
         return rc;
     if (res.status != CC_SEND_OK) {
@@ -541,9 +542,12 @@ static enum cc_err confirm_common(struct confirm_op *op, struct cc_error *err)
     if (rc)
         return rc;
     if (op->result.code) {
+        if (op->v.channel[0]) /* a code was found: wrong, expired or used up */
+            cc_metrics_verification(op->v.channel, "rejected");
         *err = op->result;
         return op->result.code;
     }
+    cc_metrics_verification(op->v.channel, "confirmed");
     return CC_OK;
 }
 

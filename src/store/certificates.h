@@ -59,7 +59,12 @@
     X(read, cert_list,                                                                     \
       (const struct cc_cert_filter *f, struct cc_certificate **out, size_t *n,             \
        int64_t *total, struct cc_error *err),                                              \
-      (f, out, n, total, err))
+      (f, out, n, total, err))                                                             \
+    /* For /metrics, across accounts: by_state[enum cc_cert_state] counts the             \
+     * certificates (expired: active with not_after <= now); *nearest is the soonest      \
+     * not_after (ms) of an active certificate not yet expired, 0 when there is none. */  \
+    X(read, cert_gauges, (int64_t now, int64_t *by_state, int64_t *nearest,               \
+                          struct cc_error *err), (now, by_state, nearest, err))
 
 CC_STORE_CERTIFICATE_OPS(CC_STORE_DECLARE)
 

@@ -94,6 +94,10 @@ struct cc_test_send_counts {
       (notification_id, out, n, err))                                                      \
     /* When the next pending notification falls due (ms), 0 when none is. */               \
     X(read, notif_next_due, (int64_t *at, struct cc_error *err), (at, err))                \
+    /* For /metrics: how many notifications are pending, and when the oldest of those    \
+     * due by now fell due (ms; 0 when none is due). Index-only on notifications_due. */  \
+    X(read, notif_gauges, (int64_t now, int64_t *pending, int64_t *oldest_due_at,         \
+                           struct cc_error *err), (now, pending, oldest_due_at, err))      \
     /* Deletes the finished notifications (not pending) last changed before `before`,    \
      * with their attempts; *n: how many. */                                               \
     X(tx, notif_purge, (int64_t before, int64_t *n, struct cc_error *err), (before, n, err))\

@@ -353,7 +353,9 @@ static void batch_do(struct pg *g, struct pg_job **jobs, int n)
     struct cc_error err;
     cc_error_clear(&err);
     struct pgc *c = cc_pg_acquire(g, &err);
+    int64_t t0 = cc_mono_us();
     if (n > 1 && c && batch_run(c, jobs, n) == 0) {
+        cc_metrics_store_batch((size_t)n, cc_mono_us() - t0);
         cc_pg_release(c);
         return;
     }
@@ -363,8 +365,10 @@ static void batch_do(struct pg *g, struct pg_job **jobs, int n)
             jobs[i]->err = err;
             jobs[i]->rc = err.code;
         } else {
+            t0 = cc_mono_us(); /* each on its own: a batch of one */
             jobs[i]->rc = run_tx(c, jobs[i]->relaxed ? BEGIN_SERIAL_RELAXED : BEGIN_SERIAL,
                                  jobs[i]->fn, jobs[i]->arg, CC_PG_WRITE_TRIES, 1, &jobs[i]->err);
+            cc_metrics_store_batch(1, cc_mono_us() - t0);
         }
     }
     cc_pg_release(c);
@@ -444,10 +448,13 @@ static enum cc_err write_as(struct cc_store *s, const char *begin, cc_tx_fn fn, 
     if (!c)
         return err->code;
     enum cc_err rc;
-    if (c->in_tx)
+    if (c->in_tx) {
         rc = cc_error_set(err, CC_ERR_INTERNAL, NULL, "a write started inside a transaction");
-    else
+    } else {
+        int64_t t0 = cc_mono_us();
         rc = run_tx(c, begin, fn, arg, CC_PG_WRITE_TRIES, 1, err);
+        cc_metrics_store_batch(1, cc_mono_us() - t0); /* a write on its own: a batch of 1 */
+    }
     cc_pg_release(c);
     return rc;
 }

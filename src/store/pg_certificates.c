@@ -413,6 +413,31 @@ static enum cc_err list_locked(struct pgc *c, const struct cc_cert_filter *f,
     return CC_OK;
 }
 
+/* For /metrics, across accounts: a count per state and the nearest expiry. */
+static enum cc_err read_cert_gauges(void *impl, int64_t now, int64_t *by_state, int64_t *nearest,
+                                    struct cc_error *err)
+{
+    static const char *const sql[] = {
+        "SELECT count(*) FROM certificates WHERE state = 'active' AND not_after > $1",
+        "SELECT count(*) FROM certificates WHERE state = 'active' AND not_after <= $1",
+        "SELECT count(*) FROM certificates WHERE state = 'revoked' AND $1::bigint = $1",
+        "SELECT count(*) FROM certificates WHERE state = 'superseded' AND $1::bigint = $1",
+        "SELECT coalesce(min(not_after), 0) FROM certificates WHERE state = 'active' "
+        "AND not_after > $1"};
+    struct pgc *c = cc_pg_acquire(impl, err);
+    if (!c)
+        return CC_ERR_STORE;
+    struct pgp p;
+    cc_pg_params(&p);
+    cc_pg_i64(&p, now);
+    enum cc_err rc = CC_OK;
+    for (size_t i = 0; i < sizeof sql / sizeof sql[0] && rc == CC_OK; i++)
+        rc = cc_pg_one_i64(c, sql[i], &p, i < 4 ? &by_state[i] : nearest,
+                           "counting certificates", err);
+    cc_pg_release(c);
+    return rc;
+}
+
 static enum cc_err read_cert_list(void *impl, const struct cc_cert_filter *f,
                                   struct cc_certificate **out, size_t *n, int64_t *total,
                                   struct cc_error *err)

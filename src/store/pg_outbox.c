@@ -553,6 +553,27 @@ static enum cc_err read_notif_next_due(void *impl, int64_t *at, struct cc_error 
     return rc == CC_ERR_NOT_FOUND ? CC_OK : rc;
 }
 
+static enum cc_err read_notif_gauges(void *impl, int64_t now, int64_t *pending,
+                                     int64_t *oldest_due_at, struct cc_error *err)
+{
+    static const char sql_pending[] =
+        "SELECT count(*) FROM notifications WHERE status = 'pending'";
+    static const char sql_oldest[] =
+        "SELECT coalesce(min(next_attempt_at), 0) FROM notifications "
+        "WHERE status = 'pending' AND next_attempt_at <= $1";
+    struct pgc *c = cc_pg_acquire(impl, err);
+    if (!c)
+        return CC_ERR_STORE;
+    struct pgp p;
+    cc_pg_params(&p);
+    cc_pg_i64(&p, now);
+    enum cc_err rc = cc_pg_one_i64(c, sql_pending, NULL, pending, "reading the outbox", err);
+    if (rc == CC_OK)
+        rc = cc_pg_one_i64(c, sql_oldest, &p, oldest_due_at, "reading the outbox", err);
+    cc_pg_release(c);
+    return rc;
+}
+
 static enum cc_err tx_notif_purge(void *tx, int64_t before, int64_t *n, struct cc_error *err)
 {
     static const char sql[] =

@@ -422,6 +422,45 @@ static enum cc_err list_locked(struct conn *c, const struct cc_cert_filter *f,
     return CC_OK;
 }
 
+static const char sql_g_active[] =
+    "SELECT count(*) FROM certificates WHERE state = 'active' AND not_after > ?1";
+static const char sql_g_expired[] =
+    "SELECT count(*) FROM certificates WHERE state = 'active' AND not_after <= ?1";
+static const char sql_g_revoked[] =
+    "SELECT count(*) FROM certificates WHERE state = 'revoked' AND ?1 = ?1";
+static const char sql_g_superseded[] =
+    "SELECT count(*) FROM certificates WHERE state = 'superseded' AND ?1 = ?1";
+static const char sql_g_nearest[] =
+    "SELECT coalesce(min(not_after), 0) FROM certificates WHERE state = 'active' "
+    "AND not_after > ?1";
+
+/* For /metrics, across accounts: a count per state and the nearest expiry. */
+static enum cc_err read_cert_gauges(void *impl, int64_t now, int64_t *by_state, int64_t *nearest,
+                                    struct cc_error *err)
+{
+    static const char *const sql[] = {sql_g_active, sql_g_expired, sql_g_revoked,
+                                      sql_g_superseded, sql_g_nearest};
+    struct conn *c = cc_sq_rconn(impl, err);
+    if (!c)
+        return CC_ERR_STORE;
+    for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
+        sqlite3_stmt *s = cc_sq_stmt(c, sql[i], err);
+        if (!s)
+            return CC_ERR_STORE;
+        sqlite3_bind_int64(s, 1, now);
+        int rc = sqlite3_step(s);
+        int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+        cc_sq_done(s);
+        if (rc != SQLITE_ROW)
+            return cc_sq_db_error(err, c->db, "counting certificates");
+        if (i < 4)
+            by_state[i] = v;
+        else
+            *nearest = v;
+    }
+    return CC_OK;
+}
+
 static enum cc_err read_cert_list(void *impl, const struct cc_cert_filter *f,
                                   struct cc_certificate **out, size_t *n, int64_t *total,
                                   struct cc_error *err)

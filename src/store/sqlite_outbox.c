@@ -584,6 +584,37 @@ static enum cc_err read_notif_next_due(void *impl, int64_t *at, struct cc_error 
     return rc == SQLITE_ROW ? CC_OK : cc_sq_db_error(err, c->db, "reading the outbox");
 }
 
+/* The first column of sql's one row, ?1 bound to now (0 when NULL). */
+static enum cc_err one_i64(struct conn *c, const char *sql, int64_t now, int64_t *out,
+                           struct cc_error *err)
+{
+    sqlite3_stmt *s = cc_sq_stmt(c, sql, err);
+    if (!s)
+        return CC_ERR_STORE;
+    if (strchr(sql, '?'))
+        sqlite3_bind_int64(s, 1, now);
+    int rc = sqlite3_step(s);
+    *out = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    cc_sq_done(s);
+    return rc == SQLITE_ROW ? CC_OK : cc_sq_db_error(err, c->db, "reading the outbox");
+}
+
+static enum cc_err read_notif_gauges(void *impl, int64_t now, int64_t *pending,
+                                     int64_t *oldest_due_at, struct cc_error *err)
+{
+    static const char sql_pending[] =
+        "SELECT count(*) FROM notifications WHERE status = 'pending'";
+    static const char sql_oldest[] =
+        "SELECT coalesce(min(next_attempt_at), 0) FROM notifications "
+        "WHERE status = 'pending' AND next_attempt_at <= ?1";
+    struct conn *c = cc_sq_rconn(impl, err);
+    if (!c)
+        return CC_ERR_STORE;
+    if (one_i64(c, sql_pending, now, pending, err))
+        return CC_ERR_STORE;
+    return one_i64(c, sql_oldest, now, oldest_due_at, err);
+}
+
 static enum cc_err tx_notif_purge(void *tx, int64_t before, int64_t *n, struct cc_error *err)
 {
     static const char sql[] =

@@ -135,6 +135,7 @@ static void run_batch(struct sq *q, struct job *batch)
     struct cc_tx tx = {&cc_sq_ops, c};
     struct cc_error berr;
     cc_error_clear(&berr);
+    int64_t t0 = cc_mono_us();
     sqlite3_commit_hook(c->db, commit_hook, q);
     q->in_batch = 1;
     int began = batch_sync_level(q, c, batch) == SQLITE_OK &&
@@ -194,8 +195,13 @@ static void run_batch(struct sq *q, struct job *batch)
         return;
     }
     int wrote = 0;
-    for (struct job *j = batch; j && began; j = j->next)
+    size_t writes = 0;
+    for (struct job *j = batch; j && began; j = j->next) {
         wrote |= j->rc == CC_OK;
+        writes++;
+    }
+    if (began)
+        cc_metrics_store_batch(writes, cc_mono_us() - t0);
     if (wrote && __atomic_exchange_n(&q->full, 0, __ATOMIC_ACQ_REL) &&
         !__atomic_load_n(&q->damaged, __ATOMIC_ACQUIRE))
         cc_health_set("store", 1, NULL);

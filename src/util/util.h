@@ -151,6 +151,48 @@ size_t cc_health_get(struct cc_health_entry *out, size_t max);
 /* Forgets every component (tests). */
 void cc_health_reset(void);
 
+/* ---- metrics for GET /metrics (metrics.c) ------------------------------------ */
+/* A histogram of whole numbers in a base unit (microseconds, writes): each
+ * bucket counts the values up to its bound (not cumulative; rendered
+ * cumulative), b[nb] the rest. Relaxed atomics: no lock, no allocation. */
+#define CC_HIST_BUCKETS_MAX 16
+struct cc_hist {
+    _Atomic uint64_t b[CC_HIST_BUCKETS_MAX + 1];
+    _Atomic uint64_t sum;
+};
+#define CC_METRICS_SECONDS_BUCKETS 14
+/* .0005 .001 .0025 ... 10 s, in microseconds: observe microseconds, render
+ * with unit 1e-6. */
+extern const uint64_t cc_metrics_seconds_us[CC_METRICS_SECONDS_BUCKETS];
+void cc_hist_observe(struct cc_hist *h, const uint64_t *bounds, size_t nb, uint64_t v);
+uint64_t cc_hist_count(const struct cc_hist *h, size_t nb);
+/* Writes name_bucket{labels,le=...}, name_sum and name_count; labels is
+ * "" or 'k="v",k2="v2"' (values already safe: from fixed tables); unit
+ * turns the base unit into the rendered one (1e-6: microseconds to seconds). */
+void cc_hist_render(struct cc_buf *b, const char *name, const char *labels,
+                    const struct cc_hist *h, const uint64_t *bounds, size_t nb, double unit);
+/* Writes the # HELP and # TYPE lines of a metric. */
+void cc_metrics_help(struct cc_buf *b, const char *name, const char *type, const char *help);
+/* Counts one notification outcome (channel "email"/"mobile"/"webhook";
+ * platform "smtp"/"sms"/"dingtalk"/"lark"/"feishu"/"wecom"; outcome
+ * "delivered"/"failed"/"dead"/"retry"/"throttled"/"cancelled"): values
+ * outside these count as "other". */
+void cc_metrics_notification(const char *channel, const char *platform, const char *outcome);
+/* Counts a verification code: channel "email"/"mobile", result "sent",
+ * "failed" (the channel did not accept it), "confirmed" or "rejected" (a
+ * wrong, expired or used-up code given to confirm). */
+void cc_metrics_verification(const char *channel, const char *result);
+/* Counts one committed store write batch: its writes and how long it took. */
+void cc_metrics_store_batch(size_t writes, int64_t commit_us);
+/* Notes the process's start time and version (static storage), for
+ * process_start_time_seconds and certcontacts_build_info. */
+void cc_metrics_started(const char *version);
+/* Renders the counters above and the process metrics (build_info, start
+ * time, resident memory) in the Prometheus text format. */
+void cc_metrics_render(struct cc_buf *b);
+/* Forgets every count (tests). */
+void cc_metrics_reset(void);
+
 /* ---- files (file.c) ------------------------------------------------------ */
 /* Reads a whole file of at most max bytes; caller frees *out with cc_free(). */
 int cc_file_read(const char *path, size_t max, char **out, size_t *len);
