@@ -315,18 +315,15 @@ enum cc_err cc_audit_retention_run(struct cc_service *svc, int64_t days, int64_t
 struct svc_audit_job {
     struct cc_service *svc;
     int64_t days;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int stopping;
+    struct svc_job job;           /* its thread, woken and stopped through job.cv */
 };
 
 static void *job_main(void *arg)
 {
     struct svc_audit_job *j = arg;
-    pthread_mutex_lock(&j->mu);
-    while (!j->stopping) {
-        pthread_mutex_unlock(&j->mu);
+    pthread_mutex_lock(&j->job.mu);
+    while (!j->job.stopping) {
+        pthread_mutex_unlock(&j->job.mu);
         struct cc_error err;
         int64_t removed = 0;
         if (cc_audit_retention_run(j->svc, j->days, cc_now_ms(), &removed, &err))
@@ -337,14 +334,14 @@ static void *job_main(void *arg)
             cc_log(CC_LOG_INFO, "audit entries past retention removed", "removed", n, NULL);
         }
         cc_service_thread_done(j->svc);
-        pthread_mutex_lock(&j->mu);
+        pthread_mutex_lock(&j->job.mu);
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += 3600;
-        while (!j->stopping && pthread_cond_timedwait(&j->cv, &j->mu, &until) == 0)
+        while (!j->job.stopping && pthread_cond_timedwait(&j->job.cv, &j->job.mu, &until) == 0)
             ;
     }
-    pthread_mutex_unlock(&j->mu);
+    pthread_mutex_unlock(&j->job.mu);
     return NULL;
 }
 
@@ -353,11 +350,7 @@ enum cc_err cc_audit_retention_start(struct cc_service *svc, int64_t days, struc
     struct svc_audit_job *j = cc_calloc(1, sizeof *j);
     j->svc = svc;
     j->days = days;
-    pthread_mutex_init(&j->mu, NULL);
-    pthread_cond_init(&j->cv, NULL);
-    if (pthread_create(&j->thread, NULL, job_main, j) != 0) {
-        pthread_mutex_destroy(&j->mu);
-        pthread_cond_destroy(&j->cv);
+    if (svc_job_start(&j->job, job_main, j)) {
         cc_free(j);
         return cc_error_set(err, CC_ERR_INTERNAL, NULL, "cannot start the audit retention job");
     }
@@ -370,13 +363,7 @@ void cc_audit_retention_stop(struct cc_service *svc)
     struct svc_audit_job *j = svc->audit_job;
     if (!j)
         return;
-    pthread_mutex_lock(&j->mu);
-    j->stopping = 1;
-    pthread_cond_broadcast(&j->cv);
-    pthread_mutex_unlock(&j->mu);
-    pthread_join(j->thread, NULL);
-    pthread_mutex_destroy(&j->mu);
-    pthread_cond_destroy(&j->cv);
+    svc_job_stop(&j->job);
     cc_free(j);
     svc->audit_job = NULL;
 }

@@ -29,10 +29,7 @@
 #define NAMES_MAX 4096
 
 struct svc_backup_job {
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int stopping;
+    struct svc_job job;           /* its thread, woken and stopped through job.cv */
     char dir[1024];
     char url[1100];
     int keep;
@@ -142,18 +139,18 @@ static void take(struct svc_backup_job *j)
     snprintf(size, sizeof size, "%lld", (long long)bytes);
     snprintf(ms, sizeof ms, "%lld", (long long)(cc_mono_ms() - t0));
     cc_log(CC_LOG_INFO, "backup written", "path", path, "bytes", size, "ms", ms, NULL);
-    pthread_mutex_lock(&j->mu);
+    pthread_mutex_lock(&j->job.mu);
     j->last_ms = cc_now_ms();
     j->last_bytes = bytes;
-    pthread_mutex_unlock(&j->mu);
+    pthread_mutex_unlock(&j->job.mu);
     prune(j);
 }
 
 static void *job_main(void *arg)
 {
     struct svc_backup_job *j = arg;
-    pthread_mutex_lock(&j->mu);
-    while (!j->stopping) {
+    pthread_mutex_lock(&j->job.mu);
+    while (!j->job.stopping) {
         int64_t due = j->next_ms, now = cc_now_ms();
         if (due > now) {
             struct timespec until;
@@ -161,15 +158,15 @@ static void *job_main(void *arg)
             int64_t ns = until.tv_nsec + (due - now) % 1000 * 1000000;
             until.tv_sec += (time_t)((due - now) / 1000 + ns / 1000000000);
             until.tv_nsec = (long)(ns % 1000000000);
-            pthread_cond_timedwait(&j->cv, &j->mu, &until);
+            pthread_cond_timedwait(&j->job.cv, &j->job.mu, &until);
             continue;
         }
-        pthread_mutex_unlock(&j->mu);
+        pthread_mutex_unlock(&j->job.mu);
         take(j);
-        pthread_mutex_lock(&j->mu);
+        pthread_mutex_lock(&j->job.mu);
         j->next_ms = cc_now_ms() + j->interval_ms; /* after a failure too: no retry storm */
     }
-    pthread_mutex_unlock(&j->mu);
+    pthread_mutex_unlock(&j->job.mu);
     return NULL;
 }
 
@@ -192,11 +189,7 @@ enum cc_err cc_backups_start(struct cc_service *svc, const struct cc_backup_conf
     j->interval_ms = cfg->interval_s * 1000;
     find_last(j);
     j->next_ms = j->last_ms ? j->last_ms + j->interval_ms : 0;
-    pthread_mutex_init(&j->mu, NULL);
-    pthread_cond_init(&j->cv, NULL);
-    if (pthread_create(&j->thread, NULL, job_main, j) != 0) {
-        pthread_mutex_destroy(&j->mu);
-        pthread_cond_destroy(&j->cv);
+    if (svc_job_start(&j->job, job_main, j)) {
         cc_free(j);
         return cc_error_set(err, CC_ERR_INTERNAL, NULL, "cannot start the backup job");
     }
@@ -209,13 +202,7 @@ void cc_backups_stop(struct cc_service *svc)
     struct svc_backup_job *j = svc->backup_job;
     if (!j)
         return;
-    pthread_mutex_lock(&j->mu);
-    j->stopping = 1;
-    pthread_cond_broadcast(&j->cv);
-    pthread_mutex_unlock(&j->mu);
-    pthread_join(j->thread, NULL);
-    pthread_mutex_destroy(&j->mu);
-    pthread_cond_destroy(&j->cv);
+    svc_job_stop(&j->job);
     cc_free(j);
     svc->backup_job = NULL;
 }
@@ -226,9 +213,9 @@ int cc_service_backup_last(struct cc_service *svc, int64_t *at_ms, int64_t *byte
     *at_ms = *bytes = 0;
     if (!j)
         return 0;
-    pthread_mutex_lock(&j->mu);
+    pthread_mutex_lock(&j->job.mu);
     *at_ms = j->last_ms;
     *bytes = j->last_bytes;
-    pthread_mutex_unlock(&j->mu);
+    pthread_mutex_unlock(&j->job.mu);
     return *at_ms != 0;
 }

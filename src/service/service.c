@@ -54,6 +54,29 @@ void cc_service_thread_done(struct cc_service *svc)
     cc_store_thread_done(svc->store);
 }
 
+int svc_job_start(struct svc_job *job, void *(*fn)(void *), void *arg)
+{
+    job->stopping = 0;
+    pthread_mutex_init(&job->mu, NULL);
+    pthread_cond_init(&job->cv, NULL);
+    if (pthread_create(&job->thread, NULL, fn, arg) == 0)
+        return 0;
+    pthread_mutex_destroy(&job->mu);
+    pthread_cond_destroy(&job->cv);
+    return -1;
+}
+
+void svc_job_stop(struct svc_job *job)
+{
+    pthread_mutex_lock(&job->mu);
+    job->stopping = 1;
+    pthread_cond_broadcast(&job->cv);
+    pthread_mutex_unlock(&job->mu);
+    pthread_join(job->thread, NULL);
+    pthread_mutex_destroy(&job->mu);
+    pthread_cond_destroy(&job->cv);
+}
+
 void cc_service_thread_rest(struct cc_service *svc, int64_t *last_pass_ms, int64_t wait_ms)
 {
     int64_t now = cc_mono_ms();

@@ -5,10 +5,24 @@
 #define CC_SERVICE_INT_H
 
 #include <jansson.h>
+#include <pthread.h>
 
 #include "delivery/delivery.h"
 #include "service/service.h"
 #include "store/store.h"
+
+/* A background job's thread (audit retention, scheduled backups): its
+ * loop waits on cv under mu and ends once stopping is set. */
+struct svc_job {
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int stopping;
+};
+/* Starts job's thread running fn(arg): 0, or -1 with nothing left to undo. */
+int svc_job_start(struct svc_job *job, void *(*fn)(void *), void *arg);
+/* Sets stopping, wakes the thread, waits for it to end and frees the rest. */
+void svc_job_stop(struct svc_job *job);
 
 struct cc_service {
     struct cc_store *store;
