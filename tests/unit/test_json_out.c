@@ -86,8 +86,9 @@ static json_t *random_value(unsigned *seed, int depth)
         static const char *pieces[] = {"a", "王", "\"", "\\", "\n", "\x01", "\x1f", " ",
                                        "é", "😀", "/", "\t", "\r", "\b", "\f", "z9"};
         char s[64] = "";
+        size_t len = 0;
         for (int i = rand_r(seed) % 8; i > 0; i--)
-            strcat(s, pieces[rand_r(seed) % 16]);
+            len += cc_strlcpy(s + len, pieces[rand_r(seed) % 16], sizeof s - len);
         return json_string(s);
     }
     case 6: {

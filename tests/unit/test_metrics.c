@@ -107,7 +107,10 @@ static void every_metric_is_typed(void **state)
     for (char *line = strtok_r(s, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char name[96];
         if (!strncmp(line, "# TYPE ", 7)) {
-            assert_int_equal(sscanf(line + 7, "%95s", name), 1);
+            size_t n = strcspn(line + 7, " ");
+            assert_true(n > 0 && n < sizeof name);
+            memcpy(name, line + 7, n);
+            name[n] = '\0';
             for (size_t i = 0; i < ntyped; i++)
                 assert_string_not_equal(typed[i], name);
             assert_true(ntyped < 64);
