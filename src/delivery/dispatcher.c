@@ -79,8 +79,8 @@ struct cc_dispatcher {
     pthread_cond_t cv;
     int stopping;
     unsigned wakeups;
-    int started;                  /* threads that took their index (dispatcher_main) */
-    int awake;                    /* threads past their first wait for work (wake_all) */
+    int started;                  /* threads that took their index (wait_for_work) */
+    int all_awake;                /* a claim found work: every thread takes part */
     int failing;                  /* threads whose last write failed */
     char instance[33];            /* this start's id, the holder of its leases */
     /* The last event whose first notification a claim has taken ahead of the
@@ -838,22 +838,11 @@ static int wait_for_work(struct cc_dispatcher *d)
 {
     pthread_mutex_lock(&d->mu);
     int index = d->started++;
-    while (index >= d->awake && !d->stopping)
+    while (index > 0 && !d->all_awake && !d->stopping)
         pthread_cond_wait(&d->cv, &d->mu);
     int go = !d->stopping;
     pthread_mutex_unlock(&d->mu);
     return go;
-}
-
-/* The first thread found work: every thread takes part from now on. */
-static void wake_all(struct cc_dispatcher *d)
-{
-    pthread_mutex_lock(&d->mu);
-    if (d->awake < d->nthreads) {
-        d->awake = d->nthreads;
-        pthread_cond_broadcast(&d->cv);
-    }
-    pthread_mutex_unlock(&d->mu);
 }
 
 static void *dispatcher_main(void *arg)
@@ -893,9 +882,11 @@ static void *dispatcher_main(void *arg)
         pthread_mutex_lock(&d->mu);
         if (op->fresh_to > d->fresh_after)
             d->fresh_after = op->fresh_to;
+        if (op->n && !d->all_awake) { /* the first work found: every thread takes part */
+            d->all_awake = 1;
+            pthread_cond_broadcast(&d->cv);
+        }
         pthread_mutex_unlock(&d->mu);
-        if (op->n)
-            wake_all(d);
         process_batch(d, &st, op->items, op->n, outs);
         if (op->claimed == CC_DISPATCH_CLAIM_MAX)
             continue; /* more may be due right away */
@@ -954,12 +945,9 @@ int cc_dispatcher_start(struct cc_store *store, const struct cc_delivery_config 
     if (cc_store_shared(d->store))
         cc_limiter_share(d->limit, d->store);
     d->threads = cc_calloc((size_t)cfg->threads, sizeof *d->threads);
-    d->awake = 1;
-    pthread_mutex_lock(&d->mu); /* wake_all reads nthreads */
     for (; d->nthreads < cfg->threads; d->nthreads++)
         if (pthread_create(&d->threads[d->nthreads], NULL, dispatcher_main, d))
             break;
-    pthread_mutex_unlock(&d->mu);
     if (d->nthreads == 0) {
         cc_dispatcher_stop(d);
         return -1;
