@@ -44,7 +44,7 @@ GLIB_LIBS   := $(shell pkg-config --libs glib-2.0)
 # libsystemd: sd_notify, systemd's readiness protocol (Type=notify).
 # libpq: the PostgreSQL backend.
 PQ_CFLAGS   := -isystem /usr/include/postgresql
-LIBS     := -lmicrohttpd -lgnutls -ljansson -lsqlite3 -lpq -lcurl -lssl -lcrypto -largon2 -lpwquality -lidn2 -lresolv $(GLIB_LIBS) -lm
+LIBS     := -lcsv -lmicrohttpd -lgnutls -ljansson -lsqlite3 -lpq -lcurl -lssl -lcrypto -largon2 -lpwquality -lidn2 -lresolv $(GLIB_LIBS) -lm
 
 LIB_SRC  := $(filter-out src/main.c,$(wildcard src/*/*.c))
 LIB_OBJ  := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRC))
