@@ -164,28 +164,40 @@ static void say_error(const char *fmt, ...)
         fprintf(stderr, "certcontacts: %s\n", text);
 }
 
+/* The options as the command line, the environment and --config give them
+ * (later sources win). Returns 0, or -1 with a sentence in err. */
+static int read_config(const struct args *a, struct cc_config *cfg, enum cc_log_level *level,
+                       char *err, size_t errsz)
+{
+    static const char *levels[] = {"debug", "info", "warn", "error"};
+    cc_config_defaults(cfg);
+    if (a->config_file && cc_config_load_file(cfg, a->config_file, err, errsz))
+        return -1;
+    if (cc_config_load_env(cfg, err, errsz))
+        return -1;
+    for (int i = 0; i < a->nflags; i++)
+        if (cc_config_set(cfg, a->flag_name[i], a->flag_value[i], err, errsz))
+            return -1;
+    cc_config_finish(cfg);
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(cfg->log_level, levels[i])) {
+            *level = (enum cc_log_level)i;
+            return 0;
+        }
+    snprintf(err, errsz, "log_level: must be debug, info, warn or error");
+    return -1;
+}
+
 static int load_config(const struct args *a, struct cc_config *cfg)
 {
     char err[512];
-    cc_config_defaults(cfg);
-    if (a->config_file && cc_config_load_file(cfg, a->config_file, err, sizeof err))
-        goto fail;
-    if (cc_config_load_env(cfg, err, sizeof err))
-        goto fail;
-    for (int i = 0; i < a->nflags; i++)
-        if (cc_config_set(cfg, a->flag_name[i], a->flag_value[i], err, sizeof err))
-            goto fail;
-    cc_config_finish(cfg);
-    static const char *levels[] = {"debug", "info", "warn", "error"};
-    for (int i = 0; i < 4; i++)
-        if (!strcmp(cfg->log_level, levels[i])) {
-            cc_log_set_level((enum cc_log_level)i);
-            return 0;
-        }
-    snprintf(err, sizeof err, "log_level: must be debug, info, warn or error");
-fail:
-    say_error("%s", err);
-    return -1;
+    enum cc_log_level level;
+    if (read_config(a, cfg, &level, err, sizeof err)) {
+        say_error("%s", err);
+        return -1;
+    }
+    cc_log_set_level(level);
+    return 0;
 }
 
 /* One server per data directory: a second one would share the database but
@@ -742,6 +754,48 @@ static void reload_tls(struct cc_http_server *srv)
         cc_log(CC_LOG_INFO, "SIGHUP: HTTPS certificate and key reloaded", NULL);
 }
 
+/* SIGHUP: the options are read again as at start. log_level and log_file
+ * take effect (the log file is opened again even when its name is the same:
+ * log rotation); the HTTPS files are read again; every other option that
+ * changed is named in the log as waiting for a restart. Options that do not
+ * load change nothing. cur is the configuration in use; only its two log
+ * options are updated (the layers hold pointers to the others). */
+static void reload(const struct args *a, struct cc_config *cur, struct cc_http_server *srv)
+{
+    struct cc_config *next = cc_calloc(1, sizeof *next);
+    char err[512];
+    enum cc_log_level level;
+    if (read_config(a, next, &level, err, sizeof err)) {
+        cc_log(CC_LOG_ERROR, "SIGHUP: the configuration was not reloaded", "error", err, NULL);
+        goto out;
+    }
+    /* Back to stderr takes a restart (descriptor 2 is the file now), and
+     * so does a file that does not open: either stays named below. */
+    if (next->log_file[0]) {
+        if (cc_log_reopen(next->log_file, err, sizeof err))
+            cc_log(CC_LOG_ERROR, "SIGHUP: the log file was not opened", "error", err, NULL);
+        else
+            cc_strlcpy(cur->log_file, next->log_file, sizeof cur->log_file);
+    }
+    cc_log_set_level(level);
+    cc_strlcpy(cur->log_level, next->log_level, sizeof cur->log_level);
+    const char *changed[128];
+    size_t n = cc_config_changed(cur, next, changed, 128);
+    char names[2048] = "";
+    size_t len = 0;
+    for (size_t i = 0; i < n && len < sizeof names; i++)
+        len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", i ? "," : "", changed[i]);
+    if (n)
+        cc_log(CC_LOG_WARN, "SIGHUP: options changed that take effect at the next restart",
+               "options", names, NULL);
+    cc_log(CC_LOG_INFO, "SIGHUP: configuration reloaded", "log_level", cur->log_level,
+           "log_file", cur->log_file[0] ? cur->log_file : "stderr", NULL);
+    reload_tls(srv);
+out:
+    OPENSSL_cleanse(next, sizeof *next); /* passwords */
+    cc_free(next);
+}
+
 /* ACME issuance, when acme_directory_url is set. */
 static enum cc_err start_acme(struct cc_service *svc, const struct cc_config *cfg,
                               struct cc_error *err)
@@ -789,7 +843,8 @@ static int start_metrics_listener(const struct cc_config *cfg, const struct cc_h
     return 0;
 }
 
-static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struct cc_config *cfg)
+static int cmd_serve(const struct args *a, struct cc_service *svc, struct cc_store *store,
+                     struct cc_config *cfg)
 {
     cc_metrics_started(CC_VERSION);
     struct cc_error err;
@@ -966,7 +1021,7 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
     int sig = 0;
     while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
         cc_notify_reloading();
-        reload_tls(srv);
+        reload(a, cfg, srv);
         cc_notifyf("READY=1\nSTATUS=serving on %s%s", scheme, addr);
     }
     cc_notifyf("STOPPING=1\nSTATUS=stopping");
@@ -1117,6 +1172,11 @@ int main(int argc, char **argv)
         stop_signals(&set);
         pthread_sigmask(SIG_BLOCK, &set, NULL);
         signal(SIGPIPE, SIG_IGN);
+        char lerr[1200];
+        if (cfg.log_file[0] && cc_log_reopen(cfg.log_file, lerr, sizeof lerr)) {
+            say_error("%s", lerr);
+            return 2;
+        }
         if (lock_data_dir(&cfg, &lock_fd))
             return 1;
     }
@@ -1127,7 +1187,7 @@ int main(int argc, char **argv)
     }
     int rc = 0;
     if (!strcmp(cmd, "serve"))
-        rc = cmd_serve(svc, store, &cfg);
+        rc = cmd_serve(&a, svc, store, &cfg);
     else if (!strcmp(cmd, "account"))
         rc = cmd_account(&a, svc);
     else if (!strcmp(cmd, "key"))

@@ -106,7 +106,13 @@ static const struct opt opts[] = {
     {"connection_timeout_s", INT(connection_timeout_s), 1, 3600, "30", NULL,
      "Idle HTTP connections are closed after this many seconds; a kept-alive connection "
      "must also begin its next request within this time."},
-    {"log_level", STR(log_level), 0, 0, "info", NULL, "debug, info, warn or error."},
+    {"log_level", STR(log_level), 0, 0, "info", NULL,
+     "debug, info, warn or error. serve applies a change on SIGHUP."},
+    {"log_file", STR(log_file), 0, 0, "", NULL,
+     "serve: append the log lines to this file (created with mode 0600) instead of writing "
+     "them to stderr (under systemd, the journal). SIGHUP opens it again, so a rotated file "
+     "is let go: rename it, then send SIGHUP (systemctl reload certcontacts). Under the "
+     "packaged unit, put it in /var/log/certcontacts/."},
     {"dev", BOOL(dev), 0, 1, "false", NULL,
      "Development mode: says so at start-up; later features use it to allow local "
      "stand-ins (such as logging messages instead of sending them)."},
@@ -502,6 +508,21 @@ int cc_config_option_at(size_t i, struct cc_config_option *o)
     o->help = opts[i].help;
     o->is_bool = opts[i].type == OPT_BOOL;
     return 0;
+}
+
+size_t cc_config_changed(const struct cc_config *a, const struct cc_config *b,
+                         const char **names, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < NOPTS && n < max; i++) {
+        const char *pa = (const char *)a + opts[i].offset;
+        const char *pb = (const char *)b + opts[i].offset;
+        int differ = opts[i].type == OPT_STR ? strcmp(pa, pb) != 0
+                                             : memcmp(pa, pb, sizeof(int64_t)) != 0;
+        if (differ)
+            names[n++] = opts[i].name;
+    }
+    return n;
 }
 
 void cc_config_print_help(FILE *f)

@@ -33,6 +33,7 @@ struct cc_config {
     int64_t connection_timeout_s;
     int64_t dev;
     char log_level[16];
+    char log_file[1024];
     /* outbound: email and SMS */
     char smtp_url[512];
     char smtp_user[256];
@@ -149,6 +150,11 @@ struct cc_config_option {
     int is_bool;          /* a flag that takes no value */
 };
 int cc_config_option_at(size_t i, struct cc_config_option *o);
+
+/* The options whose values differ between a and b, by name (static
+ * strings), at most max of them, in the table's order; returns how many. */
+size_t cc_config_changed(const struct cc_config *a, const struct cc_config *b,
+                         const char **names, size_t max);
 
 /* ---- help.c ------------------------------------------------------------------- */
 /* The subcommands' table drives both of these, with the option table above,

@@ -18,6 +18,8 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -82,6 +84,23 @@ static void *flusher_main(void *arg)
         cc_log_flush();
     }
     return NULL;
+}
+
+int cc_log_reopen(const char *path, char *err, size_t errsz)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+    if (fd < 0) {
+        snprintf(err, errsz, "log_file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    pthread_mutex_lock(&pend_mu);
+    flush_locked(); /* what was logged before goes to where it was logged */
+    int rc = dup2(fd, STDERR_FILENO) < 0 ? -1 : 0;
+    if (rc)
+        snprintf(err, errsz, "log_file %s: %s", path, strerror(errno));
+    pthread_mutex_unlock(&pend_mu);
+    close(fd);
+    return rc;
 }
 
 /* One line, now: what is deferred first, then json and its newline. */

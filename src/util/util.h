@@ -100,6 +100,11 @@ void cc_uuid(char *out);
  * mobile or ID number. */
 enum cc_log_level { CC_LOG_DEBUG, CC_LOG_INFO, CC_LOG_WARN, CC_LOG_ERROR };
 void cc_log_set_level(enum cc_log_level lvl);
+/* log_file: opens PATH for appending (created with mode 0600) and puts it in
+ * place of standard error, where every line goes, after writing out the lines
+ * still waiting. Called again after the file was renamed (log rotation), it
+ * lets the old file go. Returns 0, or -1 with a sentence in err. */
+int cc_log_reopen(const char *path, char *err, size_t errsz);
 /* The one writer: a line of time, level, msg and the fields in order.
  * Every value is encoded as JSON by the writer (escaped, not-UTF-8 bytes
  * shown as \xNN, cut at CC_LOG_VALUE_MAX bytes), so no value can forge a
