@@ -480,7 +480,7 @@ struct cc_stats_unverified {
 struct cc_stats_expiring {
     int64_t id;
     char name[CC_NAME_MAX_BYTES + 1];
-    char common_name[CC_DOMAIN_MAX + 1];
+    char common_name[CC_DOMAIN_MAX + 1]; /* or, when it has none, its first domain */
     int64_t not_after;                /* ms */
 };
 

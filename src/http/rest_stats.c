@@ -80,7 +80,7 @@ static json_t *render_expiring(const struct cc_stats *s)
         int64_t left = x->not_after - s->grid.now;
         json_array_append_new(
             list, json_pack("{s:I, s:o, s:s, s:o, s:I}", "id", (json_int_t)x->id, "name",
-                            x->name[0] ? json_string(x->name) : json_null(), "common_name",
+                            x->name[0] ? json_string(x->name) : json_null(), "domain",
                             x->common_name, "not_after", cc_render_time(x->not_after),
                             "days_left", (json_int_t)(left > 0 ? left / 86400000 : 0)));
     }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "store/pg_int.h"
+#include "store/store_common.h"
 #include "store/store_int.h"
 #include "util/util.h"
 
@@ -43,7 +44,7 @@ static const char sql_unverified[] =
     "CASE WHEN mobile_verified_at IS NOT NULL THEN 1 ELSE 0 END FROM contacts "
     "WHERE account_id = $1 AND (" UNVERIFIED ") ORDER BY id LIMIT $2";
 static const char sql_expiring[] =
-    "SELECT id, name, common_name, not_after FROM certificates WHERE account_id = $1 "
+    "SELECT id, name, common_name, not_after, domains FROM certificates WHERE account_id = $1 "
     "AND state = 'active' AND not_after >= $2 AND not_after < $3 ORDER BY not_after, id "
     "LIMIT $4";
 
@@ -194,6 +195,8 @@ static enum cc_err read_stats_expiring(void *impl, int64_t account_id, int64_t f
         cc_pg_get_text(r, i, 1, x->name, sizeof x->name);
         cc_pg_get_text(r, i, 2, x->common_name, sizeof x->common_name);
         x->not_after = cc_pg_get_i64(r, i, 3);
+        if (!x->common_name[0])
+            cc_store_first_domain(cc_pg_get_str(r, i, 4), x->common_name, sizeof x->common_name);
     }
     PQclear(r);
     cc_pg_release(c);
