@@ -10,7 +10,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   makeDataDir, startServer, createAccount, createKey, api, assertOk, assertError, createContact,
-  verifiedContactBody, eventSettled, stopAllAfter, RFC3339,
+  verifiedContactBody, eventSettled, stopAllAfter, RFC3339, dbQuery,
 } from './lib/harness.mjs';
 import { startRobots, dingtalkWebhookUrl, larkWebhookUrl, wecomWebhookUrl } from './lib/robots.mjs';
 
@@ -192,6 +192,25 @@ test('certificates expiring within 30 days, soonest first; another account sees 
   assert.ok(!a1.attention.robots.some((r) => r.contact_id === bc.id));
   assert.ok(!a1.unverified.list.some((u) => u.id === bc.id));
   assert.equal(a1.unverified.contacts, a0.unverified.contacts);
+});
+
+test('addresses a provider refused are listed masked, with their contact and the problem', async () => {
+  const { contact } = await createContact(server, a, {});
+  // the mark the dispatcher sets on a permanent refusal (notify.test.mjs walks that path)
+  dbQuery(dir, `UPDATE contacts SET email_broken = 'mailbox unavailable', mobile_broken = 'number does not exist' WHERE id = ${contact.id}`);
+  const s = await stats(aRead);
+  const mine = s.attention.addresses.filter((x) => x.contact_id === contact.id);
+  assert.deepEqual(mine.map((x) => x.channel), ['email', 'mobile']);
+  for (const x of mine) {
+    assert.equal(x.contact_name, contact.name);
+    assert.equal(x.since, null);
+    assert.ok(x.address.includes('*'), x.address);
+  }
+  assert.ok(!mine[0].address.includes(contact.email.split('@')[0]), mine[0].address);
+  assert.ok(!mine[1].address.includes(contact.mobile.slice(-8, -4)), mine[1].address);
+  assert.equal(mine[0].problem, 'mailbox unavailable');
+  assert.equal(mine[1].problem, 'number does not exist');
+  assert.ok(!(await stats(b)).attention.addresses.some((x) => x.contact_id === contact.id));
 });
 
 test('a caller without a key gets 401', async () => {
