@@ -52,6 +52,7 @@ GEN_SRC  := $(BUILD)/gen/embedded.c
 GEN_OBJ  := $(BUILD)/gen/embedded.o $(BUILD)/gen/catalog.o
 MIGR     := $(sort $(wildcard src/store/migrations/*/*.sql))
 WEB      := $(sort $(shell find web -type f ! -path '*/.*')) src/http/openapi.json
+CHARTJS  ?= /usr/share/javascript/chart.js/chart.min.js
 BIN      := $(BUILD)/certcontacts
 MAN      := $(BUILD)/certcontacts.1
 VERSION  := $(shell cat VERSION)
@@ -66,9 +67,14 @@ $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(GEN_SRC): scripts/embed.sh $(MIGR) $(WEB)
+$(GEN_SRC): scripts/embed.sh $(MIGR) $(WEB) $(CHARTJS)
 	@mkdir -p $(dir $@)
-	sh scripts/embed.sh $@ $(MIGR) $(WEB)
+	sh scripts/embed.sh $@ $(MIGR) $(WEB) $(CHARTJS)=web/vendor/chart.js
+
+# Chart.js for the console's Overview, from Debian's libjs-chart.js (UMD: it
+# defines window.Chart), served as /assets/vendor/chart.js.
+$(CHARTJS):
+	@echo "Chart.js is missing: $(CHARTJS) (install Debian's libjs-chart.js: apt-get install libjs-chart.js)" >&2; exit 1
 
 $(BUILD)/gen/catalog.c: scripts/po2c.sh po/zh_CN.po
 	@mkdir -p $(dir $@)

@@ -3,13 +3,20 @@
 # with a table cc_embedded[] of {path, data, size, sha256 in hex}, so the binary carries its
 # SQL migrations and console assets without reading them from disk. A FILE
 # may be in a subdirectory (web/js/pages/contacts.js); its path is written as
-# a C string, so only A-Z a-z 0-9 . _ - / are allowed in it.
+# a C string, so only A-Z a-z 0-9 . _ - / are allowed in it. A FILE written
+# SOURCE=PATH is read from SOURCE (a file from outside the tree, such as a
+# Debian package's) and embedded under PATH (web/vendor/chart.js).
 set -eu
 out=$1; shift
-for f in "$@"; do
+src() { case $1 in *=*) echo "${1%%=*}" ;; *) echo "$1" ;; esac; }
+name() { case $1 in *=*) echo "${1#*=}" ;; *) echo "$1" ;; esac; }
+for a in "$@"; do
+  f=$(name "$a")
   case $f in
-    *[!A-Za-z0-9._/-]*) echo "embed.sh: $f: a path may hold only A-Z a-z 0-9 . _ - /" >&2; exit 1 ;;
+    *[!A-Za-z0-9._/-]*|'') echo "embed.sh: $f: a path may hold only A-Z a-z 0-9 . _ - /" >&2; exit 1 ;;
   esac
+  s=$(src "$a")
+  if [ ! -f "$s" ]; then echo "embed.sh: $s: no such file (embedded as $f)" >&2; exit 1; fi
 done
 tmp=$out.tmp
 {
@@ -17,16 +24,17 @@ tmp=$out.tmp
   echo '#include <stddef.h>'
   echo '#include "util/util.h"'
   i=0
-  for f in "$@"; do
+  for a in "$@"; do
     echo "static const unsigned char f$i[] = {"
-    od -An -v -tx1 "$f" | sed -e 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'
+    od -An -v -tx1 "$(src "$a")" | sed -e 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'
     echo '0x00};'
     i=$((i+1))
   done
   echo 'const struct cc_embedded_file cc_embedded[] = {'
   i=0
-  for f in "$@"; do
-    sum=$(sha256sum "$f" | cut -c1-64)
+  for a in "$@"; do
+    f=$(name "$a")
+    sum=$(sha256sum "$(src "$a")" | cut -c1-64)
     echo "  {\"$f\", f$i, sizeof f$i - 1, \"$sum\"},"
     i=$((i+1))
   done

@@ -434,4 +434,54 @@ const char *cc_endpoint_alert_event(enum cc_endpoint_alert a);
  * "error", "outdated", "expiring" (the worst alert raised) or "ok". */
 const char *cc_endpoint_state(const struct cc_endpoint *e);
 
+/* ---- the Overview's figures (service/stats.c) ---------------------------------- */
+/* Outcomes are counted per channel as the console shows them: a robot's
+ * notifications by the platform its URL names (Lark and Feishu together). */
+enum cc_stats_channel {
+    CC_STATS_EMAIL = 0, CC_STATS_SMS, CC_STATS_DINGTALK, CC_STATS_LARK, CC_STATS_WECOM,
+    CC_STATS_CHANNELS
+};
+enum cc_stats_outcome { CC_STATS_DELIVERED = 0, CC_STATS_FAILED, CC_STATS_DEAD, CC_STATS_OUTCOMES };
+#define CC_STATS_HOURS 24             /* the hourly chart: the last 24 hours */
+#define CC_STATS_DAYS 30              /* the daily chart: the last 30 local dates */
+/* Hours the store counts for the daily chart: 30 local days, one of them 25 h long
+ * at most once, and the hour now running. */
+#define CC_STATS_SPAN_HOURS (CC_STATS_DAYS * 24 + 2)
+#define CC_STATS_LIST_MAX 50          /* rows of each attention list */
+
+/* Finished notifications (delivered, failed, dead) by the hour of their outcome:
+ * counts[(hour * CC_STATS_CHANNELS + channel) * CC_STATS_OUTCOMES + outcome]. */
+struct cc_stats_counts {
+    int64_t since;                    /* ms: start of hour 0 */
+    size_t n_hours;                   /* at most CC_STATS_SPAN_HOURS */
+    int64_t counts[CC_STATS_SPAN_HOURS * CC_STATS_CHANNELS * CC_STATS_OUTCOMES];
+};
+
+/* A robot the platform refused for good, or a contact's address it refused. */
+struct cc_stats_broken {
+    int64_t contact_id;
+    char contact_name[CC_NAME_MAX_BYTES + 1];
+    int64_t webhook_id;               /* 0: an address */
+    char channel[8];                  /* "webhook", "email", "mobile" */
+    char platform[16];                /* a robot's kind ("dingtalk", ...); "" an address */
+    char target[CC_URL_MAX + 1];      /* masked: the robot's URL, the address */
+    char problem[256];
+    int64_t since;                    /* ms; 0 when not recorded (addresses) */
+};
+
+/* A contact with an address not verified yet. */
+struct cc_stats_unverified {
+    int64_t id;
+    char name[CC_NAME_MAX_BYTES + 1];
+    int has_email, email_verified, mobile_verified;
+};
+
+/* An active certificate that expires soon. */
+struct cc_stats_expiring {
+    int64_t id;
+    char name[CC_NAME_MAX_BYTES + 1];
+    char common_name[CC_DOMAIN_MAX + 1]; /* or, when it has none, its first domain */
+    int64_t not_after;                /* ms */
+};
+
 #endif

@@ -182,6 +182,8 @@ void cc_h_certificates_private_key(struct cc_request *req);
 /* rest_reminders.c */
 void cc_h_reminder_settings_get(struct cc_request *req);
 void cc_h_reminder_settings_put(struct cc_request *req);
+/* rest_stats.c */
+void cc_h_stats_get(struct cc_request *req);
 /* rest_endpoints.c */
 void cc_h_endpoints_create(struct cc_request *req);
 void cc_h_endpoints_list(struct cc_request *req);

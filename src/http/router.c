@@ -115,6 +115,9 @@ const struct cc_route cc_http_routes[] = {
      "The account's expiry reminder settings"},
     {"PUT", "/v1/settings/reminders", cc_h_reminder_settings_put, OPERATOR,
      "Change the account's expiry reminder settings"},
+    {"GET", "/v1/stats", cc_h_stats_get, READONLY,
+     "The account's overview: deliveries per channel by hour and by day, what needs "
+     "attention, unverified contacts, certificates expiring soon, the last backup"},
     {"GET", "/v1/audit", cc_h_audit_list, ADMIN,
      "The account's audit log, newest first, filtered and paged"},
     {"GET", "/v1/audit.csv", cc_h_audit_csv, ADMIN, "The account's audit log as CSV"},

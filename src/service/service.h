@@ -992,6 +992,52 @@ void cc_backups_stop(struct cc_service *svc);
  * backup_dir at start): its time (ms since the epoch) and size; 0 when
  * there is none or backups are off. */
 int cc_service_backup_last(struct cc_service *svc, int64_t *at_ms, int64_t *bytes);
+/* ---- stats.c: the console's Overview (GET /v1/stats) ------------------------ */
+/* The local hours and dates the Overview's charts are drawn on, in one time
+ * zone: hour i (oldest first) starts at hour_start[i] and lasts an hour, the
+ * last one holding now; day d is the local date day_date[d] from day_start[d]
+ * to day_start[d + 1] (23 or 25 hours across a daylight saving change), the
+ * last one today. */
+struct cc_stats_grid {
+    int64_t now;                                     /* ms */
+    int64_t hour_start[CC_STATS_HOURS];              /* ms */
+    char hour_label[CC_STATS_HOURS][32];             /* RFC 3339 with the local offset */
+    int64_t day_start[CC_STATS_DAYS + 1];            /* ms: local midnights */
+    char day_date[CC_STATS_DAYS][11];                /* YYYY-MM-DD */
+};
+/* The grid of the zone named tz ("" or unknown: UTC) at now (ms) into *g;
+ * 0, or -1 when GLib could not place a time. */
+int cc_stats_grid_make(const char *tz, int64_t now, struct cc_stats_grid *g);
+/* Folds the per-hour counts c (c->since, c->n_hours) into g's charts: each
+ * counted hour into the chart hour and the local day its start falls in
+ * (none: left out). hours and days: [bucket][channel][outcome], zeroed here. */
+void cc_stats_fold(const struct cc_stats_grid *g, const struct cc_stats_counts *c,
+                   int64_t hours[CC_STATS_HOURS][CC_STATS_CHANNELS][CC_STATS_OUTCOMES],
+                   int64_t days[CC_STATS_DAYS][CC_STATS_CHANNELS][CC_STATS_OUTCOMES]);
+/* "email", "sms", "dingtalk", "lark", "wecom"; "delivered", "failed", "dead". */
+const char *cc_stats_channel_name(enum cc_stats_channel ch);
+const char *cc_stats_outcome_name(enum cc_stats_outcome o);
+
+/* What the Overview shows of the caller's account. */
+struct cc_stats {
+    char time_zone[CC_TIME_ZONE_MAX + 1];            /* the reminder settings' zone */
+    struct cc_stats_grid grid;
+    int64_t hours[CC_STATS_HOURS][CC_STATS_CHANNELS][CC_STATS_OUTCOMES];
+    int64_t days[CC_STATS_DAYS][CC_STATS_CHANNELS][CC_STATS_OUTCOMES];
+    size_t n_broken;                                 /* robots first, then addresses */
+    struct cc_stats_broken broken[CC_STATS_LIST_MAX]; /* targets masked */
+    int64_t unverified_total;
+    size_t n_unverified;
+    struct cc_stats_unverified unverified[CC_STATS_LIST_MAX];
+    size_t n_expiring;                               /* the next 30 days, soonest first */
+    struct cc_stats_expiring expiring[CC_STATS_LIST_MAX];
+    int64_t backup_at;                               /* ms; 0: no scheduled backup yet */
+};
+/* The Overview of the caller's account at now (ms) into *out (the caller's,
+ * large: allocate it). Role readonly. */
+enum cc_err cc_stats_get(struct cc_service *svc, const struct cc_caller *caller, int64_t now,
+                         struct cc_stats *out, struct cc_error *err);
+
 /* ---- acme.c: issuance through an ACME CA (RFC 8555) ------------------------ */
 /* The settings of ACME issuance (strings borrowed for the call; copied). */
 struct cc_acme_config {

@@ -222,3 +222,13 @@ void cc_store_nonce_why(struct cc_nonce_op *op, int64_t live, int64_t first)
     op->verdict = live || !first ? CC_NONCE_REPLAY : CC_NONCE_FULL;
     op->retry_ms = first > op->now_ms ? first - op->now_ms : 1;
 }
+
+void cc_store_first_domain(const char *domains_json, char *out, size_t outsz)
+{
+    out[0] = '\0';
+    json_t *a = domains_json ? json_loads(domains_json, 0, NULL) : NULL;
+    json_t *v = json_is_array(a) ? json_array_get(a, 0) : NULL;
+    if (json_is_string(v))
+        cc_strlcpy(out, json_string_value(v), outsz);
+    json_decref(a);
+}

@@ -187,4 +187,8 @@ void cc_store_days_text(const int *days, size_t n, char *out, size_t outsz);
     "id, account_id, contact_id, channel, target, code_hash, status, attempts, sent_at, "  \
     "expires_at, confirmed_at"
 
+/* The first name of a certificate's domains (a JSON array text) into out; ""
+ * when it names none. */
+void cc_store_first_domain(const char *domains_json, char *out, size_t outsz);
+
 #endif

@@ -117,7 +117,7 @@ async function closeDialogs(p) {
 
 test('sign in: the console is served under a strict CSP and the empty list invites the first contact', async () => {
   page = await open();
-  const res = await page.goto(server.base + '/');
+  const res = await page.goto(server.base + '/#/contacts'); // the contact list, not the Overview the console lands on
   assert.equal(res.status(), 200);
   const csp = res.headers()['content-security-policy'] || '';
   assert.match(csp, /script-src 'self'/, csp);
@@ -573,7 +573,7 @@ test('a readonly user sees no write action, and the API refuses one anyway', asy
   const name = `Carol ${unique('n')}`;
   await createContact(server, key, { name });
   const p = await open();
-  await p.goto(server.base + '/');
+  await p.goto(server.base + '/#/contacts'); // the contact list, not the Overview the console lands on
   await signIn(p, users.readonly.email, PASSWORD);
   await p.getByRole('heading', { name: 'Contact Management', level: 1 }).waitFor();
   await row(p, name).waitFor();
@@ -595,7 +595,7 @@ test('a readonly user sees no write action, and the API refuses one anyway', asy
 
 test('a state-changing request without the CSRF token is refused', async () => {
   const p = await open();
-  await p.goto(server.base + '/');
+  await p.goto(server.base + '/#/contacts'); // the contact list, not the Overview the console lands on
   await signIn(p, users.operator.email, PASSWORD);
   await p.getByRole('heading', { name: 'Contact Management', level: 1 }).waitFor();
   const no = await pageFetch(p, 'POST', '/v1/contacts', { json: { name: 'csrf', mobile: uniqueMobile() }, csrf: null });
@@ -611,7 +611,7 @@ test('wrong passwords lock the user, the form says so, and an admin unlocks them
   const email = `locked-${unique('u')}@example.com`;
   assertOk(await api(server, 'POST', '/v1/users', { key, json: { email, role: 'operator', password: PASSWORD } }), 201);
   const p = await open();
-  await p.goto(server.base + '/');
+  await p.goto(server.base + '/#/contacts'); // the contact list, not the Overview the console lands on
   const alert = p.getByRole('alert').filter({ hasText: /\S/ });
   for (let i = 0; i < 5; i++) {
     await signIn(p, email, `wrong password ${i}`);
@@ -628,7 +628,7 @@ test('wrong passwords lock the user, the form says so, and an admin unlocks them
   const adminEmail = `unlocker-${unique('u')}@example.com`;
   assertOk(await api(server, 'POST', '/v1/users', { key, json: { email: adminEmail, role: 'admin', password: PASSWORD } }), 201);
   const a = await open();
-  await a.goto(server.base + '/');
+  await a.goto(server.base + '/#/contacts'); // the contact list, not the Overview the console lands on
   await signIn(a, adminEmail, PASSWORD);
   await a.getByRole('heading', { name: 'Contact Management', level: 1 }).waitFor();
   await a.getByRole('link', { name: 'Settings' }).click();
@@ -649,7 +649,7 @@ test('on a phone the navigation folds into a menu and the list stays readable', 
   const name = `Dave ${unique('n')}`;
   await createContact(server, key, { name });
   const p = await open({ viewport: PHONE });
-  await p.goto(server.base + '/');
+  await p.goto(server.base + '/#/contacts'); // the contact list, not the Overview the console lands on
   await signIn(p, users.operator.email, PASSWORD);
   await p.getByRole('heading', { name: 'Contact Management', level: 1 }).waitFor();
   const nav = p.getByRole('navigation', { name: 'Main navigation' });
@@ -676,7 +676,7 @@ test('paging: ten contacts a page, the next page holds the older ones', async ()
   assert.ok(total > 10);
   const pagesCount = Math.ceil(total / 10);
   const p = await open();
-  await p.goto(server.base + '/');
+  await p.goto(server.base + '/#/contacts'); // the contact list, not the Overview the console lands on
   await signIn(p, users.operator.email, PASSWORD);
   await p.getByRole('heading', { name: 'Contact Management', level: 1 }).waitFor();
   await row(p, made[10].name).waitFor(); // the newest comes first
@@ -695,7 +695,7 @@ test('a language picked on the sign-in page is used and remembered for the user'
   const email = `zh-${unique('u')}@example.com`;
   assertOk(await api(server, 'POST', '/v1/users', { key, json: { email, role: 'operator', password: PASSWORD } }), 201);
   const p = await open();
-  await p.goto(server.base + '/');
+  await p.goto(server.base + '/#/contacts'); // the contact list, not the Overview the console lands on
   await p.getByLabel('Language', { exact: true }).selectOption('zh-CN');
   await p.getByRole('button', { name: '登录', exact: true }).waitFor();
   await shot(p, 'zh-sign-in');

@@ -106,7 +106,7 @@ async function verify(dlg, group, codeOf) {
 
 test('apply: Create Contact from the Contact drop-down selects the new contact; the missing ID card is told in the API\'s words', async () => {
   page = await open();
-  await page.goto(server.base + '/');
+  await page.goto(server.base + '/#/contacts'); // the contact list, not the Overview the console lands on
   await signIn(page, users.operator.email, PASSWORD);
   await page.getByRole('heading', { name: 'Contact Management', level: 1 }).waitFor();
   await goTo(page, 'Applications', 'Certificate Applications');

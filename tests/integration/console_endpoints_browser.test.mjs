@@ -77,7 +77,7 @@ async function goToEndpoints(p, link = 'Endpoints', heading = 'Endpoints') {
 
 test('an operator watches a server, checks it now, sees why it is in error, changes its contacts and removes it', async () => {
   const page = await open();
-  await page.goto(server.base + '/');
+  await page.goto(server.base + '/#/contacts'); // the contact list, not the Overview the console lands on
   await signIn(page, users.operator.email, PASSWORD);
   await page.getByRole('heading', { name: 'Contact Management', level: 1 }).waitFor();
   await goToEndpoints(page);
@@ -115,7 +115,7 @@ test('an operator watches a server, checks it now, sees why it is in error, chan
 test('a readonly user sees the list without write buttons; the page in 简体中文', async () => {
   assertOk(await api(server, 'POST', '/v1/endpoints', { key, json: { host: '127.0.0.1', port, sni: 'ro.example.test' } }), 201);
   const page = await open();
-  await page.goto(server.base + '/');
+  await page.goto(server.base + '/#/contacts'); // the contact list, not the Overview the console lands on
   await signIn(page, users.readonly.email, PASSWORD);
   await page.getByRole('heading', { name: 'Contact Management', level: 1 }).waitFor();
   await goToEndpoints(page);

@@ -54,7 +54,7 @@ async function open(opts) {
 /** A page on the sign-in form in language L. */
 async function signInPage(L, opts) {
   const page = await open(opts);
-  await page.goto(server.base + '/');
+  await page.goto(server.base + '/#/contacts'); // the contact list, not the Overview the console lands on
   if (L !== 'en') await page.getByLabel(WORDS.en['lang.label'], { exact: true }).selectOption(L);
   await page.getByRole('button', { name: WORDS[L]['signin.submit'], exact: true }).waitFor();
   return page;

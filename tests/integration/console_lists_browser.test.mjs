@@ -49,7 +49,7 @@ after(async () => {
 async function open(opts) {
   const p = await newPage(browser, opts);
   contexts.push(p.context);
-  await p.page.goto(server.base + '/');
+  await p.page.goto(server.base + '/#/contacts'); // the contact list, not the Overview the console lands on
   await signIn(p.page, admin.email, PASSWORD);
   await p.page.getByRole('heading', { name: 'Contact Management', level: 1 }).waitFor();
   return p.page;

@@ -66,7 +66,7 @@ async function openSignedIn(L, user) {
     if (r.status() === 401) page.unauthorized.push({ url: r.url(), challenge: r.headers()['www-authenticate'] || null });
   });
   const w = WORDS[L];
-  await page.goto(server.base + '/');
+  await page.goto(server.base + '/#/contacts'); // the contact list, not the Overview the console lands on
   if (L !== 'en') await page.getByLabel(WORDS.en['lang.label'], { exact: true }).selectOption(L);
   await signIn(page, user.email, PASSWORD, { names: { email: w['signin.email'], password: w['signin.password'], submit: w['signin.submit'] } });
   await page.getByRole('heading', { name: w['contacts.title'], level: 1 }).waitFor();
@@ -148,7 +148,7 @@ test('a session signed out elsewhere: cancel keeps the dialog and its data; anot
 
   // signed out from another tab of the same browser
   const other = await page.context().newPage();
-  await other.goto(server.base + '/');
+  await other.goto(server.base + '/#/contacts'); // the contact list, not the Overview the console lands on
   const out = await other.evaluate(async () => {
     const s = await (await fetch('/v1/session')).json();
     const r = await fetch('/v1/session', { method: 'DELETE', headers: { 'X-CSRF-Token': s.csrf_token, 'Content-Type': 'application/json' } });

@@ -1,7 +1,8 @@
 // main.js — the certcontacts web console: a single-page app over the /v1/ REST
 // API, in plain ES modules with no build step. This module starts it, keeps
 // who is signed in, draws the frame (top bar with the language switch and
-// sign-out, the navigation) and picks the page from the URL hash (#/contacts,
+// sign-out, the navigation) and picks the page from the URL hash (#/overview,
+// the landing page, #/contacts,
 // #/notifications, #/certificates, #/endpoints, #/applications, #/settings, #/audit
 // (admins), #/guide; an
 // id after the page, #/certificates/7, opens that one's detail; a query after
@@ -24,11 +25,13 @@ import { applicationsPage } from './pages/applications.js';
 import { certificatesPage } from './pages/certificates.js';
 import { endpointsPage } from './pages/endpoints.js';
 import { auditPage } from './pages/audit.js';
+import { overviewPage } from './pages/overview.js';
 
 const PAGES = {
   contacts: contactsPage, notifications: notificationsPage, certificates: certificatesPage,
   endpoints: endpointsPage,
   applications: applicationsPage, settings: settingsPage, guide: guidePage, audit: auditPage,
+  overview: overviewPage,
 };
 
 const app = {
@@ -51,9 +54,9 @@ function endSession() {
 
 function route() {
   const m = /^#\/([a-z-]+)/.exec(location.hash || '');
-  const r = m ? m[1] : 'contacts';
-  if (r === 'audit' && !isAdmin(app.user)) return 'contacts'; // admins only
-  return Object.hasOwn(PAGES, r) ? r : 'contacts';
+  const r = m ? m[1] : 'overview'; // the Overview is the landing page
+  if (r === 'audit' && !isAdmin(app.user)) return 'overview'; // admins only
+  return Object.hasOwn(PAGES, r) ? r : 'overview';
 }
 
 /** The query part of the hash: #/contacts?page=2 → URLSearchParams {page: 2}. */
@@ -121,7 +124,7 @@ async function signedIn(r) {
     }
   }
   app.langChosen = false;
-  if (!location.hash) location.hash = '#/contacts';
+  if (!location.hash) location.hash = '#/overview';
   renderApp();
   focusTitle();
 }
@@ -132,6 +135,7 @@ function navigation(r) {
   const navLink = (name, label) => h('a', { href: `#/${name}`, class: ['nav-link', r === name ? 'active' : null], 'aria-current': r === name ? 'page' : null }, label);
   const nav = h('nav', { id: navId, class: 'side', 'aria-label': t('nav.label') },
     h('ul', { class: 'nav-tree' },
+      h('li', null, navLink('overview', t('nav.overview'))),
       h('li', null,
         h('span', { class: 'nav-group' }, t('nav.comprehensive')),
         h('ul', null,
@@ -170,7 +174,7 @@ function topBar(menuBtn) {
   }, 'btn-ghost');
   return h('header', { class: 'top' },
     menuBtn,
-    h('a', { href: '#/contacts', class: 'brand', 'aria-label': t('app.console') }, h('img', { src: '/assets/favicon.svg', alt: '', width: '24', height: '24' }), h('span', null, t('app.console'))),
+    h('a', { href: '#/overview', class: 'brand', 'aria-label': t('app.console') }, h('img', { src: '/assets/favicon.svg', alt: '', width: '24', height: '24' }), h('span', null, t('app.console'))),
     h('div', { class: 'top-right' },
       languageControl(),
       h('span', { class: 'who' }, app.user.email, ' · ', t(`role.${app.user.role}`)),
