@@ -25,6 +25,7 @@
 #include "http/http.h"
 #include "service/service.h"
 #include "store/store.h"
+#include "app/cli.h"
 #include "app/config.h"
 #include "app/notify.h"
 #include "util/util.h"
@@ -1050,6 +1051,8 @@ int main(int argc, char **argv)
     struct args a;
     struct cc_config cfg;
     cc_alloc_init();
+    if (cc_cli_wants(argc, argv)) /* a client of a running server: app/cli.c */
+        return cc_cli_main(argc, argv);
     if (parse_args(argc, argv, &a))
         return 2;
     if (a.help || a.npos == 0) {
