@@ -186,6 +186,8 @@ int cli_resp_exit(const struct cli_resp *r)
     else
         fprintf(stderr, "certcontacts: the server answered HTTP %ld\n", st);
     json_t *problems = j ? json_object_get(j, "problems") : NULL;
+    if (json_array_size(problems) < 2)
+        problems = NULL; /* the one problem is the message already */
     size_t i;
     json_t *p;
     json_array_foreach(problems, i, p)

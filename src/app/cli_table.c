@@ -78,7 +78,9 @@ void cli_cell(const json_t *v, char *out, size_t outsz)
         size_t i;
         json_t *e;
         json_array_foreach(v, i, e) if (json_is_object(e) || json_is_array(e)) scalars = 0;
-        if (scalars) {
+        if (scalars && json_array_size(v) == 0) {
+            cc_strlcpy(out, "-", outsz);
+        } else if (scalars) {
             size_t n = 0;
             json_array_foreach(v, i, e)
             {
