@@ -174,8 +174,13 @@ int cli_cmd_import(struct cli_conn *c, struct cli_args *a)
             goto out;
         }
     }
-    if (tty && !a->json && last_line > 0)
-        fputs("\r\033[K", stderr);
+    if (!a->json) { /* the last word of the progress: where it ended */
+        double t = now_s();
+        long long done = jint(job, "processed");
+        progress(job, id, p0 >= 0 && t > t0 + 0.05 ? (double)(done - p0) / (t - t0) : 0, tty);
+        if (tty)
+            fputs("\n", stderr);
+    }
     const char *state = json_string_value(json_object_get(job, "state"));
     long long refused = jint(job, "refused");
     int failed = !strcmp(state, "failed") || (!strcmp(mode, "all") && refused > 0);

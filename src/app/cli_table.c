@@ -105,9 +105,13 @@ void cli_cell(const json_t *v, char *out, size_t outsz)
     /* cut on a character boundary, never inside a UTF-8 sequence */
     size_t n = strlen(out);
     if (n + 1 >= outsz && n > 0) {
-        while (n > 0 && ((unsigned char)out[n] & 0xC0) == 0x80)
-            n--;
-        out[n] = '\0';
+        size_t lead = n - 1;
+        while (lead > 0 && ((unsigned char)out[lead] & 0xC0) == 0x80)
+            lead--;
+        unsigned char c = (unsigned char)out[lead];
+        size_t need = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : 4;
+        if (lead + need > n)
+            out[lead] = '\0';
     }
 }
 
