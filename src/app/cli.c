@@ -201,6 +201,18 @@ static int set_key(struct cli_conn *c, const char *key)
     return 0;
 }
 
+/* The secret of a --key flag wiped from argv once copied, so that ps and
+ * /proc/PID/cmdline show it no longer than needed. */
+static void wipe_flag_key(struct cli_args *a)
+{
+    for (int i = 0; i < a->nopts; i++)
+        if (!strcmp(a->opt_name[i], "key")) {
+            char *colon = strchr((char *)a->opt_value[i], ':');
+            if (colon)
+                OPENSSL_cleanse(colon + 1, strlen(colon + 1));
+        }
+}
+
 static int load_profile(const char *profile, int named, char *server, size_t serversz,
                         struct cli_conn *c)
 {
@@ -261,6 +273,7 @@ static int connect_setup(struct cli_args *a, struct cli_conn *c)
         key = getenv("CERTCONTACTS_KEY");
     if (key && *key) {
         int rc = set_key(c, key);
+        wipe_flag_key(a);
         if (rc)
             return rc;
     }
@@ -324,8 +337,9 @@ static int cmd_configure(struct cli_args *a)
         fprintf(stderr, "certcontacts: --server must be an http:// or https:// URL\n");
         goto out;
     }
-    if (strpbrk(server, "\n\r") || set_key(&c, key) || strpbrk(key, "\n\r"))
+    if (strpbrk(server, "\n\r") || strpbrk(key, "\n\r") || set_key(&c, key))
         goto out;
+    wipe_flag_key(a);
     if (credentials_path(path, sizeof path, dir, sizeof dir)) {
         fprintf(stderr, "certcontacts: no HOME to write the profile in\n");
         goto out;

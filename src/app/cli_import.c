@@ -114,6 +114,7 @@ int cli_cmd_import(struct cli_conn *c, struct cli_args *a)
         fprintf(stderr, "certcontacts: --mode is all or skip-bad\n");
         return CLI_USAGE;
     }
+    errno = 0;
     if (cc_file_read(a->pos[2], IMPORT_MAX_FILE, &csv, &len)) {
         fprintf(stderr, "certcontacts: cannot read %s: %s\n", a->pos[2],
                 errno ? strerror(errno) : "too large");

@@ -125,10 +125,6 @@ static const struct command own_options[] = {
     {"--profile NAME",
      "client commands: the profile of the credentials file (env CERTCONTACTS_PROFILE, default "
      "\"default\"); flags win over the environment, which wins over the profile"},
-    {"client exit status",
-     "0 ok; 1 the request was refused (4xx) or the import failed; 2 usage error or no "
-     "credentials; 3 not found (404); 4 conflict (409, 412); 5 server error (5xx) or the "
-     "server could not be reached"},
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -183,6 +179,10 @@ void cc_app_print_usage(FILE *f)
         print_entry(f, &commands[i], indent);
     }
     fputc('\n', f);
+    fputs("Client commands (talking to a running server) exit with 0 ok; 1 the request was\n"
+          "refused (4xx) or the import failed; 2 usage error or no credentials; 3 not found\n"
+          "(404); 4 conflict (409, 412); 5 server error (5xx) or the server unreachable.\n\n",
+          f);
     for (size_t i = 0; i < NOWN; i++)
         print_entry(f, &own_options[i], 4);
     fputc('\n', f);
