@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   BIN, makeDataDir, startServer, createAccount, createKey, removeDir, unique, uniqueMobile,
-  stopAllAfter,
+  stopAllAfter, cliOk,
 } from './lib/harness.mjs';
 
 let dir, server, admin, home;
@@ -214,7 +214,7 @@ test('event send, event get, notification list and get; key list and create; use
   const after = await json(['key', 'list']);
   assert.equal(after.keys.find((k) => k.id === nk.key.id).disabled, true);
   // the local form with --account still works beside it
-  const local = await ok(['key', 'list', '--account', String(admin.account_id), '--data-dir', dir]);
+  const local = cliOk(['key', 'list', '--account', String(admin.account_id)], { dataDir: dir });
   assert.match(local.stdout, new RegExp(admin.access_key_id));
 
   const email = `${unique('u')}@example.com`;
