@@ -697,7 +697,7 @@ static int run_list(struct cli_conn *c, struct cli_args *a, const struct spec *s
     int rc = cli_check_unused(a, s->usage);
     if (rc)
         return rc;
-    json_t *acc = NULL, *total = NULL;
+    json_t *acc = NULL, *total = NULL, *first = NULL;
     size_t base = path->len;
     for (int64_t page = 1;; page++) {
         path->len = base;
@@ -722,25 +722,21 @@ static int run_list(struct cli_conn *c, struct cli_args *a, const struct spec *s
             rc = CLI_SERVER;
             break;
         }
+        size_t got = json_array_size(items);
         if (!acc) {
             acc = json_incref(items);
             total = json_incref(json_object_get(j, "total"));
+            first = j; /* --json shows the first answer as it is, every page's items in it */
         } else {
             json_array_extend(acc, items);
+            json_decref(j);
         }
-        size_t got = json_array_size(items);
-        json_decref(j);
         if (!all || !paged || got < (size_t)page_size || page >= 100000)
             break;
     }
     if (!rc) {
         if (a->json) {
-            json_t *o = json_object();
-            json_object_set(o, s->list, acc);
-            if (total)
-                json_object_set(o, "total", total);
-            cli_json_print(o);
-            json_decref(o);
+            cli_json_print(first);
         } else {
             char words[256];
             const char *keys[16];
@@ -758,6 +754,7 @@ static int run_list(struct cli_conn *c, struct cli_args *a, const struct spec *s
                         json_array_size(acc), (long long)json_integer_value(total));
         }
     }
+    json_decref(first);
     json_decref(acc);
     json_decref(total);
     return rc;

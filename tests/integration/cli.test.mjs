@@ -238,6 +238,29 @@ test('event send, event get, notification list and get; key list and create; use
   status(await run(['template', 'get', 'no.such.event', 'robot', 'en']), 3);
 });
 
+test('certificate list, get, revoke, delete; application list', async () => {
+  const domain = `${unique('crt')}.example.com`;
+  const res = await fetch(`${server.base}/v1/certificates`, {
+    method: 'POST',
+    headers: { authorization: 'Basic ' + Buffer.from(`${admin.access_key_id}:${admin.access_key_secret}`).toString('base64'), 'content-type': 'application/json' },
+    body: JSON.stringify({ domains: [domain], not_after: '2099-01-01' }),
+  });
+  const body = await res.text();
+  assert.equal(res.status, 201, body);
+  const cert = JSON.parse(body);
+  const list = await ok(['certificate', 'list', '--domain', domain]);
+  assert.match(list.stdout, /^ID\s+NAME\s+DOMAINS\s+STATE/);
+  assert.match(list.stdout, new RegExp(`^${cert.id}\\s.*${domain.replace(/\./g, '\\.')}\\s+active`, 'm'));
+  assert.equal((await json(['certificate', 'get', String(cert.id)])).id, cert.id);
+  assert.equal((await json(['certificate', 'revoke', String(cert.id), '--reason', 'key compromised'])).state, 'revoked');
+  status(await run(['certificate', 'revoke', String(cert.id)]), 4);
+  await ok(['certificate', 'delete', String(cert.id)]);
+  status(await run(['certificate', 'get', String(cert.id)]), 3);
+  const apps = await json(['application', 'list']);
+  assert.ok(Array.isArray(apps.items));
+  status(await run(['application', 'get', '999999']), 3);
+});
+
 test('contacts import: progress lines when stderr is not a terminal, the summary and refused rows; export back', async () => {
   const rows = [];
   for (let i = 0; i < 3; i++) rows.push(`Imported ${i},${unique('imp')}@example.com,${uniqueMobile()}`);
