@@ -20,6 +20,7 @@ struct cc_http_config {
     const char *listen;       /* "127.0.0.1:8080"; port 0 picks a free one */
     int threads;              /* worker threads in the pool */
     size_t max_body;          /* request body cap in bytes */
+    size_t import_max_body;   /* the cap of routes that take a file (CC_ROUTE_CSV_BODY) */
     int connection_timeout_s;
     int blocking_threads;     /* for handlers that wait on the network */
     int64_t acs_requests_per_minute; /* Alibaba API calls per access key; 0: 6000 */
@@ -90,6 +91,11 @@ struct cc_route {
     enum cc_access access;
     const char *summary;      /* also the OpenAPI summary */
 };
+/* The route takes a file as its body: Content-Type text/csv (not JSON), up to
+ * import_max_bytes (not max_body_bytes). */
+#define CC_ROUTE_CSV_BODY 1u
+/* Route r's CC_ROUTE_* flags (0 for NULL). */
+unsigned cc_route_flags(const struct cc_route *r);
 extern const struct cc_route cc_http_routes[];
 
 /* Accessors for handlers. */
