@@ -285,6 +285,12 @@ test('contacts import: progress lines when stderr is not a terminal, the summary
   const made = await json(['contact', 'list', '--search', 'Imported']);
   assert.equal(made.items.length, 3);
 
+  // --trust-verified is for admins: an operator's is refused (403: 1)
+  const op = createKey(dir, admin.account_id, 'operator');
+  const forbidden = await run(['contacts', 'import', csvFile, '--trust-verified', '--dry-run', '--key', `${op.access_key_id}:${op.access_key_secret}`]);
+  status(forbidden, 1);
+  assert.match(forbidden.stderr, /Forbidden/);
+
   // again, as a dry run: every row unchanged; --json prints the job only
   const job = await json(['contacts', 'import', csvFile, '--mode', 'skip-bad', '--dry-run']);
   assert.equal(job.state, 'done');
