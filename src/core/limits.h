@@ -403,7 +403,7 @@
 #endif
 /* Contacts read at once by an export (its memory stays bounded, whatever the account holds). */
 #ifndef CC_EXPORT_PAGE
-#define CC_EXPORT_PAGE 200
+#define CC_EXPORT_PAGE 100
 #endif
 
 #endif

@@ -145,6 +145,16 @@ void cc_req_empty(struct cc_request *req, int status);
 void cc_req_text(struct cc_request *req, int status, const char *type, const char *body,
                  size_t len);
 void cc_req_error(struct cc_request *req, const struct cc_error *err);
+/* A body of unknown length sent as it is made (chunked): fill(arg, buf)
+ * appends the next part to buf (at most CC_STREAM_PART_MAX bytes) and
+ * returns 1 while more may follow, 0 at the end, -1 on failure (the answer
+ * ends broken, so the client cannot take it for complete). done(arg) (may be
+ * NULL) runs once the answer is over or abandoned. fill runs on the
+ * connection's libmicrohttpd thread. */
+typedef int (*cc_stream_fn)(void *arg, struct cc_buf *buf);
+#define CC_STREAM_PART_MAX (16 * 1024 * 1024)
+void cc_req_stream(struct cc_request *req, int status, const char *type, cc_stream_fn fill,
+                   void (*done)(void *arg), void *arg);
 /* The same, with extra's members (an object, taken: json_decref'd; may be
  * NULL) added to the body, such as the applications that keep a contact in
  * use. They never replace code, message or request_id. */

@@ -171,3 +171,40 @@ void cc_h_contacts_import_rows(struct cc_request *req)
     cc_free(rows);
     cc_req_json(req, 200, json_pack("{s:I, s:o}", "total", (json_int_t)total, "rows", arr));
 }
+
+static int export_fill(void *arg, struct cc_buf *buf)
+{
+    return cc_export_next(arg, buf);
+}
+
+static void export_done(void *arg)
+{
+    cc_export_close(arg);
+}
+
+/* GET /v1/contacts/export?format=csv|jsonl&full=false: streamed, page by page. */
+void cc_h_contacts_export(struct cc_request *req)
+{
+    const char *format = cc_req_query(req, "format");
+    int full;
+    if (query_bool(req, "full", "Full", 0, &full))
+        return;
+    if (format && strcmp(format, "csv") != 0 && strcmp(format, "jsonl") != 0) {
+        fail(req, CC_ERR_INVALID_PARAMETER, "Format", "format must be csv or jsonl.");
+        return;
+    }
+    int jsonl = format && !strcmp(format, "jsonl");
+    struct cc_export *x = NULL;
+    struct cc_error err;
+    if (cc_export_open(cc_req_service(req), cc_req_caller(req),
+                       jsonl ? CC_EXPORT_JSONL : CC_EXPORT_CSV, full, &x, &err)) {
+        cc_req_error(req, &err);
+        return;
+    }
+    cc_req_add_header(req, "Content-Disposition",
+                      jsonl ? "attachment; filename=\"contacts.jsonl\""
+                            : "attachment; filename=\"contacts.csv\"");
+    cc_req_stream(req, 200,
+                  jsonl ? "application/x-ndjson; charset=utf-8" : "text/csv; charset=utf-8",
+                  export_fill, export_done, x);
+}

@@ -45,6 +45,8 @@ const struct cc_route cc_http_routes[] = {
      "An import job: its state and counts"},
     {"GET", "/v1/contacts/imports/{id}/rows", cc_h_contacts_import_rows, READONLY,
      "An import job's report, row by row"},
+    {"GET", "/v1/contacts/export", cc_h_contacts_export, READONLY,
+     "Every contact of the account as CSV or JSON lines, streamed"},
     {"POST", "/v1/contacts/{id}/test", cc_h_contact_test, OPERATOR,
      "Send a test message to one channel of a contact now"},
     {"POST", "/v1/webhooks/test", cc_h_webhooks_test, OPERATOR,

@@ -445,6 +445,86 @@ static void send_typed(struct cc_request *req, int status, const char *type, cha
     log_request(req);
 }
 
+/* A streamed answer: fill is called for more whenever libmicrohttpd has
+ * sent what it had (see cc_req_stream). */
+struct stream {
+    cc_stream_fn fill;
+    void (*done)(void *arg);
+    void *arg;
+    struct cc_buf buf;
+    size_t off;
+    int ended;
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+    struct stream *st = cls;
+    (void)pos;
+    while (st->off >= st->buf.len) {
+        if (st->ended)
+            return st->ended > 0 ? MHD_CONTENT_READER_END_OF_STREAM
+                                 : MHD_CONTENT_READER_END_WITH_ERROR;
+        cc_buf_reset(&st->buf);
+        st->off = 0;
+        int more = st->fill(st->arg, &st->buf);
+        if (more <= 0)
+            st->ended = more < 0 ? -1 : 1;
+    }
+    size_t n = st->buf.len - st->off;
+    if (n > max)
+        n = max;
+    memcpy(out, st->buf.data + st->off, n);
+    st->off += n;
+    return (ssize_t)n;
+}
+
+static void stream_free(void *cls)
+{
+    struct stream *st = cls;
+    if (st->done)
+        st->done(st->arg);
+    cc_buf_free(&st->buf);
+    free(st);
+}
+
+void cc_req_stream(struct cc_request *req, int status, const char *type, cc_stream_fn fill,
+                   void (*done)(void *arg), void *arg)
+{
+    struct stream *st = calloc(1, sizeof *st);
+    struct MHD_Response *r = NULL;
+    if (st) {
+        st->fill = fill;
+        st->done = done;
+        st->arg = arg;
+        cc_buf_init(&st->buf, CC_STREAM_PART_MAX);
+        r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, stream_read, st,
+                                              stream_free);
+    }
+    if (!r || req->responded) {
+        if (r)
+            MHD_destroy_response(r); /* frees st through stream_free */
+        else if (st)
+            stream_free(st);
+        else if (done)
+            done(arg);
+        return;
+    }
+    req->responded = 1;
+    req->status = status;
+    MHD_add_response_header(r, "Content-Type", type);
+    add_common_headers(req, r);
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    for (int i = 0; i < req->nhdr; i++)
+        MHD_add_response_header(r, req->hdr_name[i], req->hdr_value[i]);
+    if (req->deferred) {
+        req->pending = r;
+        return;
+    }
+    MHD_queue_response(req->conn, (unsigned)status, r);
+    MHD_destroy_response(r);
+    log_request(req);
+}
+
 static void send_response(struct cc_request *req, int status, char *body, size_t len)
 {
     send_typed(req, status, "application/json; charset=utf-8", body, len);

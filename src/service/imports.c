@@ -744,8 +744,8 @@ enum cc_err cc_import_get(struct cc_service *svc, const struct cc_caller *caller
         pthread_mutex_lock(&m->mu);
         if (m->live && m->live->j.id == id && out->state != CC_IMPORT_DONE &&
             out->state != CC_IMPORT_FAILED) {
+            /* the state as recorded: a job is done once its report is written */
             const struct cc_import *l = &m->live->j;
-            out->state = l->state;
             out->checked = l->checked;
             out->processed = l->processed;
             out->created = l->created;

@@ -393,6 +393,20 @@ enum cc_err cc_import_rows(struct cc_service *svc, const struct cc_caller *calle
  * a quarter of an hour). */
 enum cc_err cc_imports_recover(struct cc_service *svc, struct cc_error *err);
 
+/* exports.c: every contact of the account, a page at a time. Role readonly;
+ * full (addresses and ID numbers in full) admin, with one audit entry
+ * contact.export_all written here. *out owned: cc_export_close(). */
+enum cc_export_format { CC_EXPORT_CSV, CC_EXPORT_JSONL };
+struct cc_export;
+enum cc_err cc_export_open(struct cc_service *svc, const struct cc_caller *caller,
+                           enum cc_export_format format, int full, struct cc_export **out,
+                           struct cc_error *err);
+/* Appends the next part to out (first the CSV's BOM and header, then a page of
+ * contacts each time): 1 while more may follow, 0 at the end (nothing
+ * appended), -1 when a read failed (logged; the answer must end broken). */
+int cc_export_next(struct cc_export *x, struct cc_buf *out);
+void cc_export_close(struct cc_export *x);
+
 /* ---- verifications.c: one-time codes for email and mobile ------------------- */
 struct cc_verif_view {
     int64_t id;
