@@ -310,6 +310,13 @@ test('contacts export: CSV to a file (mode 0600, BOM and header), JSON lines to 
   const jl = await ok(['contacts', 'export', '--format', 'jsonl']);
   const objs = jl.stdout.trim().split('\n').map((l) => JSON.parse(l));
   assert.ok(objs.some((o) => o.name === name));
+  // the full export imports back unchanged
+  const full = path.join(home, 'full.csv');
+  await ok(['contacts', 'export', '--full', '-o', full]);
+  const back = await json(['contacts', 'import', full, '--dry-run']);
+  assert.equal(back.state, 'done', JSON.stringify(back));
+  assert.equal(back.unchanged, back.total, JSON.stringify(back));
+  assert.equal(back.refused, 0);
   // an error answer never lands in the file
   fs.rmSync(out);
   status(await run(['contacts', 'export', '-o', out, '--key', `${admin.access_key_id}:wrong`]), 1);
