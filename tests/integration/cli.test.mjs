@@ -222,7 +222,13 @@ test('event send, event get, notification list and get; key list and create; use
   assert.equal(u.user.email, email);
   const users = await ok(['user', 'list']);
   assert.match(users.stdout, new RegExp(email.replace('.', '\\.')));
+  const changed = await json(['user', 'update', String(u.user.id), '--role', 'readonly', '--disabled', 'true']);
+  assert.equal(changed.user.role, 'readonly');
+  assert.equal(changed.user.disabled, true);
+  status(await run(['user', 'update', String(u.user.id), '--disabled', 'maybe']), 2);
+  assert.equal((await json(['user', 'unlock', String(u.user.id)])).user.locked_until, null);
   await ok(['user', 'delete', String(u.user.id)]);
+  status(await run(['user', 'delete', String(u.user.id)]), 3);
 
   const tl = await ok(['template', 'list']);
   assert.match(tl.stdout, /^EVENT_TYPE\s+CHANNEL\s+LANGUAGE/);
