@@ -16,8 +16,8 @@
 #                   acknowledged writes, lost, notifications, duplicates
 #   make po        merge new messages into po/zh_CN.po for translation
 #   make SANITIZE=1 build into build-asan/ with ASan+UBSan
-#   make install   the binary, certcontacts(1), /etc/certcontacts/certcontacts.conf
-#                  and the systemd unit (PREFIX=/usr/local, DESTDIR= as usual);
+#   make install   the binary, certcontacts(1), /etc/certcontacts/certcontacts.conf,
+#                  the bash completion and the systemd unit (PREFIX=/usr/local, DESTDIR= as usual);
 #                  make uninstall removes them (not the config, not the data)
 #   make deb       build/certcontacts_VERSION_ARCH.deb (dpkg-deb, from an install
 #                  tree with PREFIX=/usr; DEB_MAINTAINER="Name <address>")
@@ -98,6 +98,11 @@ $(BUILD)/obj/main.o: CFLAGS += -DCC_VERSION='"$(VERSION)"'
 $(MAN): $(BIN)
 	./$(BIN) help --man > $@.tmp && mv $@.tmp $@
 
+# The bash completion, printed by the binary from the same command table.
+COMPLETION := $(BUILD)/certcontacts.bash-completion
+$(COMPLETION): $(BIN)
+	./$(BIN) help --completion > $@.tmp && mv $@.tmp $@
+
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcc.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libcc.a $(LIBS) -lcmocka
@@ -150,14 +155,17 @@ DESTDIR    ?=
 BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
+COMPDIR    ?= $(PREFIX)/share/bash-completion/completions
 SYSCONFDIR ?= /etc
 STATEDIR   ?= /var/lib/certcontacts
 
 # The config file is installed only where none is (it is the operator's
 # once there), mode 0640: it may hold SMTP and SMS passwords.
 # The unit and the config are made here, from the paths of this install.
-install: $(BIN) $(MAN)
+install: $(BIN) $(MAN) $(COMPLETION)
 	install -d -m 0755 $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR)
+	install -d -m 0755 $(DESTDIR)$(COMPDIR)
+	install -m 0644 $(COMPLETION) $(DESTDIR)$(COMPDIR)/certcontacts
 	install -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/certcontacts
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/certcontacts
 	gzip -9n < $(MAN) > $(DESTDIR)$(MANDIR)/man1/certcontacts.1.gz
@@ -171,7 +179,7 @@ install: $(BIN) $(MAN)
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/certcontacts $(DESTDIR)$(MANDIR)/man1/certcontacts.1.gz \
-	  $(DESTDIR)$(UNITDIR)/certcontacts.service
+	  $(DESTDIR)$(UNITDIR)/certcontacts.service $(DESTDIR)$(COMPDIR)/certcontacts
 	@echo "uninstall: kept $(DESTDIR)$(SYSCONFDIR)/certcontacts/ and $(STATEDIR) (config and data)"
 
 # The Debian package, from an install tree with PREFIX=/usr.

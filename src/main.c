@@ -25,6 +25,7 @@
 #include "http/http.h"
 #include "service/service.h"
 #include "store/store.h"
+#include "app/cli.h"
 #include "app/config.h"
 #include "app/notify.h"
 #include "util/util.h"
@@ -875,10 +876,14 @@ static int cmd_serve(const struct args *a, struct cc_service *svc, struct cc_sto
     struct cc_error lerr;
     if (cc_store_lead(store, "bootstrap", &first, &lerr) == CC_OK && first)
         bootstrap(svc, cfg);
+    if (cc_imports_recover(svc, &lerr)) /* a job it cannot mark stays as it was: logged */
+        cc_log(CC_LOG_WARN, "cannot mark unfinished imports failed", "error", lerr.message,
+               NULL);
     struct cc_http_config hc = {
         .listen = cfg->listen,
         .threads = (int)cfg->threads,
         .max_body = (size_t)cfg->max_body_bytes,
+        .import_max_body = (size_t)cfg->import_max_bytes,
         .connection_timeout_s = (int)cfg->connection_timeout_s,
         .blocking_threads = (int)cfg->blocking_threads,
         .acs_requests_per_minute = cfg->acs_requests_per_minute,
@@ -1105,6 +1110,8 @@ int main(int argc, char **argv)
     struct args a;
     struct cc_config cfg;
     cc_alloc_init();
+    if (cc_cli_wants(argc, argv)) /* a client of a running server: app/cli.c */
+        return cc_cli_main(argc, argv);
     if (parse_args(argc, argv, &a))
         return 2;
     if (a.help || a.npos == 0) {

@@ -539,6 +539,7 @@ const struct cc_store_ops cc_sq_ops = {
     .endpoints = &cc_sq_endpoint_ops,
     .acme = &cc_sq_acme_ops,
     .stats = &cc_sq_stats_ops,
+    .imports = &cc_sq_import_ops,
 };
 
 /* ---- online backup ------------------------------------------------------------- */

@@ -194,6 +194,8 @@ CC_STORE_ENDPOINT_OPS(FORWARD_ENDPOINTS)
 CC_STORE_ACME_OPS(FORWARD_ACME)
 #define FORWARD_STATS(kind, name, params, args) FORWARD(stats, kind, name, params, args)
 CC_STORE_STATS_OPS(FORWARD_STATS)
+#define FORWARD_IMPORTS(kind, name, params, args) FORWARD(imports, kind, name, params, args)
+CC_STORE_IMPORT_OPS(FORWARD_IMPORTS)
 
 void cc_sealed_values_free(struct cc_sealed_value *v, size_t n)
 {

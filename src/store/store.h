@@ -42,6 +42,7 @@
 #include "store/endpoints.h"
 #include "store/acme.h"
 #include "store/stats.h"
+#include "store/imports.h"
 
 struct cc_store;
 struct cc_tx;

@@ -33,6 +33,7 @@ struct cc_store_sealed_ops { CC_STORE_SEALED_OPS(CC_STORE_OP_MEMBER) };
 struct cc_store_endpoint_ops { CC_STORE_ENDPOINT_OPS(CC_STORE_OP_MEMBER) };
 struct cc_store_acme_ops { CC_STORE_ACME_OPS(CC_STORE_OP_MEMBER) };
 struct cc_store_stats_ops { CC_STORE_STATS_OPS(CC_STORE_OP_MEMBER) };
+struct cc_store_import_ops { CC_STORE_IMPORT_OPS(CC_STORE_OP_MEMBER) };
 
 struct cc_store_ops {
     const char *name;
@@ -71,6 +72,7 @@ struct cc_store_ops {
     const struct cc_store_endpoint_ops *endpoints;
     const struct cc_store_acme_ops *acme;
     const struct cc_store_stats_ops *stats;
+    const struct cc_store_import_ops *imports;
 };
 
 struct cc_store {

@@ -134,6 +134,9 @@ test('make install DESTDIR PREFIX=/usr lays out exactly the expected files; unin
     'usr/lib/systemd/system/': 0o755,
     'usr/lib/systemd/system/certcontacts.service': 0o644,
     'usr/share/': 0o755,
+    'usr/share/bash-completion/': 0o755,
+    'usr/share/bash-completion/completions/': 0o755,
+    'usr/share/bash-completion/completions/certcontacts': 0o644,
     'usr/share/man/': 0o755,
     'usr/share/man/man1/': 0o755,
     'usr/share/man/man1/certcontacts.1.gz': 0o644,
@@ -144,6 +147,11 @@ test('make install DESTDIR PREFIX=/usr lays out exactly the expected files; unin
   assert.equal(gz.readUInt32LE(4), 0, 'gzip header has a time stamp');
   assert.equal(gz[3] & 0x08, 0, 'gzip header has a file name');
   assert.equal(zlib.gunzipSync(gz).toString('utf8'), ok(run(BIN, ['help', '--man']), 'help --man').stdout);
+  // the bash completion: what the binary prints, and bash loads it
+  const comp = path.join(dest, 'usr/share/bash-completion/completions/certcontacts');
+  assert.equal(fs.readFileSync(comp, 'utf8'), ok(run(BIN, ['help', '--completion']), 'help --completion').stdout);
+  assert.match(ok(run('bash', ['-c', `source '${comp}' && complete -p certcontacts`]), 'bash source').stdout,
+    /complete -F _certcontacts certcontacts/);
   // the unit runs the installed binary with the installed config
   const unit = fs.readFileSync(path.join(dest, 'usr/lib/systemd/system/certcontacts.service'), 'utf8');
   assert.match(unit, /^ExecStart=\/usr\/bin\/certcontacts serve --config \$\{CREDENTIALS_DIRECTORY\}\/certcontacts\.conf$/m);
@@ -180,6 +188,7 @@ test('make install without PREFIX goes to /usr/local, and the unit names that bi
     'etc/certcontacts/certcontacts.conf',
     'usr/local/bin/certcontacts',
     'usr/local/lib/systemd/system/certcontacts.service',
+    'usr/local/share/bash-completion/completions/certcontacts',
     'usr/local/share/man/man1/certcontacts.1.gz',
   ]);
   const unit = fs.readFileSync(path.join(dest, 'usr/local/lib/systemd/system/certcontacts.service'), 'utf8');
@@ -268,6 +277,7 @@ test('make deb builds a package that installs, is removed and purged in a throwa
   assert.deepEqual(files, [
     '-rw-r----- root/root ./etc/certcontacts/certcontacts.conf',
     '-rw-r--r-- root/root ./usr/lib/systemd/system/certcontacts.service',
+    '-rw-r--r-- root/root ./usr/share/bash-completion/completions/certcontacts',
     '-rw-r--r-- root/root ./usr/share/doc/certcontacts/changelog.gz',
     '-rw-r--r-- root/root ./usr/share/doc/certcontacts/copyright',
     '-rw-r--r-- root/root ./usr/share/lintian/overrides/certcontacts',
@@ -303,6 +313,7 @@ test('make deb builds a package that installs, is removed and purged in a throwa
   }
   ok(d, 'dpkg -i');
   for (const p of ['usr/bin/certcontacts', 'usr/share/man/man1/certcontacts.1.gz',
+    'usr/share/bash-completion/completions/certcontacts',
     'usr/lib/systemd/system/certcontacts.service', 'etc/certcontacts/certcontacts.conf']) {
     assert.ok(installed(p), `${p} not installed`);
   }
