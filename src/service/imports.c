@@ -86,6 +86,7 @@ struct svc_imports {
     pthread_cond_t cv;
     struct job *head, *tail;       /* queued */
     struct job *live;              /* running now */
+    char owner[40];                /* this instance's id, the jobs' owner ("" unknown) */
     pthread_t thread;
     int started, stopping;
 };
@@ -688,6 +689,9 @@ enum cc_err cc_import_start(struct cc_service *svc, const struct cc_caller *call
     cc_strlcpy(j->ignored_columns, jb->file.ignored, sizeof j->ignored_columns);
     j->total = (int64_t)jb->file.n;
     j->created_at = j->heartbeat_at = cc_now_ms();
+    pthread_mutex_lock(&m->mu);
+    cc_strlcpy(j->owner, m->owner, sizeof j->owner);
+    pthread_mutex_unlock(&m->mu);
     struct start_op op = {caller, j};
     if ((rc = cc_store_write(svc->store, start_tx, &op, err))) {
         job_free(jb);
@@ -809,25 +813,39 @@ enum cc_err cc_import_rows(struct cc_service *svc, const struct cc_caller *calle
     return CC_OK;
 }
 
+struct stale_op {
+    int64_t before;
+    const char *owner;
+    int64_t n;
+};
+
 static enum cc_err stale_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
-    int64_t *io = arg; /* in: before; out: how many */
-    int64_t before = io[0];
-    return cc_tx_import_fail_stale(tx, before, cc_now_ms(), "ServiceUnavailable",
+    struct stale_op *op = arg;
+    return cc_tx_import_fail_stale(tx, op->before, op->owner, cc_now_ms(), "ServiceUnavailable",
                                    "The server stopped during the import; nothing of a "
                                    "mode=all import was kept.",
-                                   &io[1], err);
+                                   &op->n, err);
 }
 
-enum cc_err cc_imports_recover(struct cc_service *svc, struct cc_error *err)
+enum cc_err cc_imports_recover(struct cc_service *svc, const char *instance,
+                               struct cc_error *err)
 {
+    struct svc_imports *m = svc->imports;
+    if (m && instance) {
+        pthread_mutex_lock(&m->mu);
+        cc_strlcpy(m->owner, instance, sizeof m->owner);
+        pthread_mutex_unlock(&m->mu);
+    }
     /* One process per SQLite file: whatever it left unfinished is dead. A shared
-     * database's other instances may be running theirs: only old heartbeats. */
-    int64_t io[2] = {cc_service_shared(svc) ? cc_now_ms() - IMPORT_STALE_MS : INT64_MAX, 0};
-    enum cc_err rc = cc_store_write(svc->store, stale_tx, io, err);
-    if (!rc && io[1]) {
+     * database's other instances may be running theirs: this instance's own, and
+     * those whose heartbeat is old. */
+    struct stale_op op = {cc_service_shared(svc) ? cc_now_ms() - IMPORT_STALE_MS : INT64_MAX,
+                          instance && instance[0] ? instance : "\x01", 0};
+    enum cc_err rc = cc_store_write(svc->store, stale_tx, &op, err);
+    if (!rc && op.n) {
         char n[24];
-        snprintf(n, sizeof n, "%lld", (long long)io[1]);
+        snprintf(n, sizeof n, "%lld", (long long)op.n);
         cc_log(CC_LOG_WARN, "imports left unfinished marked failed", "imports", n, NULL);
     }
     return rc;
