@@ -18,7 +18,7 @@ import {
 // PostgreSQL: fewer rows. One mode=all transaction of N inserts bumps the account's
 // contact_count N times (a trigger per row), and PostgreSQL slows down with the
 // versions of that one row (docs/api.md: the cost of an import).
-const BIG = BACKEND === 'postgres' ? 5000 : BIN.includes('build-asan') ? 20000 : 100000;
+const BIG = BACKEND === 'postgres' ? 3000 : BIN.includes('build-asan') ? 20000 : 100000;
 let dir, server, admin, operator, readonly;
 stopAllAfter(() => [server], () => dir);
 
