@@ -1,0 +1,276 @@
+// console_import_browser.test.mjs — importing contacts from a CSV file in the
+// console, in a real browser: a file that is not a contact CSV is refused in
+// the dialog; a 100 000-row file (20 000 under the sanitizers) with a few bad
+// rows, one row equal to a contact the account has and one that changes one,
+// is checked (the report's counts are the API job's, the refused rows are
+// listed with their reasons, all rows can be paged), then imported skipping
+// the bad rows while the progress bar moves; closing the dialog shows the new
+// total in the list. Export downloads the list as CSV, masked; an admin's
+// full export asks first. An operator gets Import without "trust the
+// verified columns"; a readonly user gets Export only.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  makeDataDir, removeDir, startServer, createAccount, api, assertOk, unique, waitFor, cleanUp,
+} from './lib/harness.mjs';
+import { launch, newPage, shot, signIn, STEP_TIMEOUT_MS } from './lib/browser.mjs';
+
+const PASSWORD = 'correct horse battery staple';
+const ASAN = /build-asan/.test(process.env.CC_BIN || '');
+const N = ASAN ? 20000 : 100000; // data rows in the file
+const JOB_TIMEOUT_MS = 60000;
+
+let dir, server, key, browser;
+const users = {};
+const pages = [];
+const tag = unique('imp').replace(/[^a-z0-9]/gi, '').toLowerCase();
+
+// rows by index (0-based; the file's row number is index + 2, the header is row 1)
+const BAD = { email: 10, mobile: Math.floor(N / 3), name: Math.floor(N / 2), dupEmail: N - 3 };
+const SAME = 20; // equal to a contact the account has: unchanged
+const CHANGED = 30; // the same email and mobile as a contact, another name: update
+
+const email = (i) => `imp${i}.${tag}@example.com`;
+const mobile = (i) => `+86137${String(i).padStart(8, '0')}`;
+const nameOf = (i) => `Import ${String(i).padStart(6, '0')}`;
+
+function csvFile() {
+  const lines = ['name,email,mobile'];
+  for (let i = 0; i < N; i++) {
+    let [n, e, m] = [nameOf(i), email(i), mobile(i)];
+    if (i === BAD.email) e = 'not-an-email';
+    if (i === BAD.mobile) m = '12345';
+    if (i === BAD.name) n = '';
+    if (i === BAD.dupEmail) e = email(5); // claimed by row 7 already
+    lines.push(`${n},${e},${m}`);
+  }
+  const file = path.join(dir, 'contacts.csv');
+  fs.writeFileSync(file, `${lines.join('\r\n')}\r\n`);
+  return file;
+}
+
+before(async () => {
+  dir = makeDataDir();
+  key = createAccount(dir);
+  server = await startServer(dir);
+  for (const role of ['admin', 'operator', 'readonly']) {
+    const e = `${role}-${unique('u')}@example.com`;
+    assertOk(await api(server, 'POST', '/v1/users', { key, json: { email: e, role, password: PASSWORD } }), 201);
+    users[role] = e;
+  }
+  assertOk(await api(server, 'POST', '/v1/contacts', { key, json: { name: nameOf(SAME), email: email(SAME), mobile: mobile(SAME) } }), 201);
+  assertOk(await api(server, 'POST', '/v1/contacts', { key, json: { name: 'Old Name', email: email(CHANGED), mobile: mobile(CHANGED) } }), 201);
+  browser = await launch();
+});
+
+after(async () => {
+  await cleanUp([...pages.map((p) => () => p.context.close()), () => browser?.close(), () => server?.stop(), () => removeDir(dir)]);
+});
+
+async function signedIn(role) {
+  const p = await newPage(browser);
+  pages.push(p);
+  const { page } = p;
+  await page.goto(server.base + '/');
+  await signIn(page, users[role], PASSWORD);
+  await page.getByRole('heading', { name: 'Contact Management', level: 1 }).waitFor();
+  return page;
+}
+
+async function contactTotal() {
+  return assertOk(await api(server, 'GET', '/v1/contacts?page=1&page_size=1', { key }), 200).total;
+}
+
+/** The job the page started: the JSON answer of its POST /v1/contacts/import. */
+function nextJob(page) {
+  return page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/v1/contacts/import')
+    .then(async (r) => ({ status: r.status(), body: await r.json(), query: new URL(r.url()).searchParams }));
+}
+
+async function apiJob(id) {
+  return assertOk(await api(server, 'GET', `/v1/contacts/imports/${id}`, { key }), 200);
+}
+
+/** The report's counts as the dialog shows them. */
+async function shownCounts(dlg) {
+  const out = {};
+  for (const k of ['create', 'update', 'unchanged', 'refuse', 'total']) {
+    out[k] = Number((await dlg.locator(`dd[data-count="${k}"]`).textContent()).replace(/\D/g, ''));
+  }
+  return out;
+}
+
+test('a file that is not a contact CSV is refused in the dialog, at the file', async () => {
+  const page = await signedIn('operator');
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  const dlg = page.getByRole('dialog', { name: 'Import Contacts' });
+  await dlg.waitFor();
+  // an operator may not trust the file's verified columns
+  assert.equal(await dlg.getByLabel('Trust the verified columns').count(), 0);
+  // Check without a file asks for one
+  await dlg.getByRole('button', { name: 'Check' }).click();
+  await dlg.getByText('Choose a CSV file.').waitFor();
+  const bad = path.join(dir, 'not-contacts.csv');
+  fs.writeFileSync(bad, 'colour,size\r\nred,3\r\n');
+  await dlg.getByLabel('CSV file').setInputFiles(bad);
+  const job = nextJob(page);
+  await dlg.getByRole('button', { name: 'Check' }).click();
+  const r = await job;
+  assert.equal(r.status, 400, JSON.stringify(r.body));
+  // the server's own message, described by the file input
+  await dlg.getByText(r.body.message, { exact: false }).waitFor();
+  const described = await dlg.getByLabel('CSV file').evaluate((el) => (el.getAttribute('aria-describedby') || '').split(/\s+/)
+    .map((id) => document.getElementById(id)).filter((x) => x && !x.hidden).map((x) => x.textContent).join(' '));
+  assert.ok(described.includes(r.body.message), described);
+  assert.equal(await dlg.getByRole('button', { name: 'Import', exact: true }).isDisabled(), true);
+  await shot(page, 'import-not-csv');
+  await page.keyboard.press('Escape');
+  await page.getByRole('dialog', { name: 'Discard your changes?' }).getByRole('button', { name: 'Discard' }).click();
+  await dlg.waitFor({ state: 'detached' });
+  assert.deepEqual(page.problems, []);
+});
+
+test(`check then import ${N} rows, skipping the bad ones, with a moving progress bar`, { timeout: 180000 }, async () => {
+  const file = csvFile();
+  const before = await contactTotal();
+  const page = await signedIn('admin');
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  const dlg = page.getByRole('dialog', { name: 'Import Contacts' });
+  await dlg.waitFor();
+  const trust = dlg.getByLabel('Trust the verified columns');
+  assert.equal(await trust.isChecked(), false, 'trusting the file is a choice, not the default');
+  await shot(page, 'import-dialog');
+  await dlg.getByLabel('CSV file').setInputFiles(file);
+  await dlg.getByLabel('Skip bad rows').check();
+
+  // the check: a dry run, its report equal to the API's job
+  let started = nextJob(page);
+  await dlg.getByRole('button', { name: 'Check' }).click();
+  let r = await started;
+  assert.equal(r.status, 202, JSON.stringify(r.body));
+  assert.equal(r.query.get('dry_run'), 'true');
+  assert.equal(r.query.get('mode'), 'skip_bad');
+  assert.equal(r.query.get('trust_verified'), 'false');
+  const result = dlg.getByRole('heading', { name: 'Check result' });
+  await result.waitFor({ timeout: JOB_TIMEOUT_MS });
+  const dry = await apiJob(r.body.id);
+  assert.equal(dry.state, 'done');
+  assert.equal(dry.total, N);
+  const shown = await shownCounts(dlg);
+  assert.deepEqual(shown, { create: dry.created, update: dry.updated, unchanged: dry.unchanged, refuse: dry.refused, total: N });
+  assert.equal(dry.unchanged, 1);
+  assert.equal(dry.updated, 1);
+  assert.ok(dry.refused >= 4 && dry.refused <= 5, `refused ${dry.refused}`); // a duplicated email may refuse both rows
+  assert.equal(dry.created + dry.updated + dry.unchanged + dry.refused, N);
+  assert.equal(await contactTotal(), before, 'a check wrote contacts');
+
+  // refused rows only, first: each bad row with its reason
+  const table = dlg.getByRole('table', { name: 'Rows of the file' });
+  await table.waitFor();
+  const refusedRows = await table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => ({
+    row: Number(tr.dataset.key), action: tr.dataset.action, reason: tr.cells[3].textContent,
+  })));
+  assert.equal(refusedRows.length, dry.refused);
+  const byRow = new Map(refusedRows.map((x) => [x.row, x]));
+  for (const [what, i] of Object.entries(BAD)) {
+    assert.ok(byRow.has(i + 2), `row ${i + 2} (${what}) is not listed as refused: ${JSON.stringify(refusedRows)}`);
+    assert.equal(byRow.get(i + 2).action, 'refuse');
+    assert.match(byRow.get(i + 2).reason, /\S/, `row ${i + 2} (${what}) has no reason`);
+  }
+  const apiRows = assertOk(await api(server, 'GET', `/v1/contacts/imports/${dry.id}/rows?action=refuse&limit=100`, { key }), 200);
+  assert.deepEqual(refusedRows.map((x) => x.row), apiRows.rows.map((x) => x.row));
+  assert.ok(refusedRows.some((x) => x.reason.includes(apiRows.rows[0].message)), 'the API\'s reason is not shown');
+  await shot(page, 'import-check-report');
+
+  // every row, paged
+  await dlg.getByLabel('Show').selectOption({ label: 'All rows' });
+  await table.locator('tbody tr[data-key="2"]').waitFor();
+  assert.equal(await table.locator('tbody tr').count(), 50);
+  await dlg.getByText(`Page 1 of ${Math.ceil(N / 50)} · ${N} in total`).waitFor();
+  assert.equal(await table.locator(`tbody tr[data-key="${SAME + 2}"]`).getAttribute('data-action'), 'unchanged');
+  assert.equal(await table.locator(`tbody tr[data-key="${CHANGED + 2}"]`).getAttribute('data-action'), 'update');
+  await dlg.getByRole('button', { name: 'Next page' }).click();
+  await table.locator('tbody tr[data-key="52"]').waitFor();
+  await dlg.getByText(`Page 2 of ${Math.ceil(N / 50)}`).waitFor();
+
+  // the import: the progress bar moves through values between 0 and the total
+  started = nextJob(page);
+  await dlg.getByRole('button', { name: 'Import', exact: true }).click();
+  r = await started;
+  assert.equal(r.status, 202, JSON.stringify(r.body));
+  assert.equal(r.query.get('dry_run'), 'false');
+  assert.equal(r.query.get('mode'), 'skip_bad');
+  const bar = dlg.getByRole('progressbar', { name: 'Importing' });
+  const seen = [];
+  let words = '';
+  await waitFor(async () => {
+    const s = await bar.evaluate((el) => ({ value: el.position >= 0 ? el.value : -1, max: el.max, text: el.parentElement.querySelector('.import-progress-text').textContent }));
+    seen.push(s);
+    if (s.value > 0 && s.value < s.max && /rows\/s/.test(s.text)) words = s.text;
+    return (await dlg.getByRole('heading', { name: 'Import result' }).count()) > 0;
+  }, { timeoutMs: JOB_TIMEOUT_MS, intervalMs: 10, what: 'the import to finish' });
+  const history = (await bar.getAttribute('data-history')).split(',').filter(Boolean).map(Number);
+  const between = seen.filter((s) => s.value > 0 && s.value < s.max);
+  // polled from the page's DOM; should this machine outrun the polling, the values the bar showed
+  assert.ok(between.length > 0 || history.some((v) => v > 0 && v < N),
+    `no progress between 0 and ${N} was shown: DOM ${JSON.stringify(seen.slice(0, 20))}, history ${history.join(',')}`);
+  assert.equal(history[history.length - 1], N, 'the bar did not end full');
+  for (let i = 1; i < history.length; i++) assert.ok(history[i] >= history[i - 1], `the bar went back: ${history.join(',')}`);
+  if (words) assert.match(words, /^[\d\u00a0]+ \/ [\d\u00a0]+ rows · [\d\u00a0]+ rows\/s( · about \d+ (s|min) left)?$/, words);
+  const done = await apiJob(r.body.id);
+  assert.equal(done.state, 'done');
+  assert.equal(done.created, dry.created);
+  assert.equal(done.refused, dry.refused);
+  assert.deepEqual(await shownCounts(dlg), { create: done.created, update: done.updated, unchanged: done.unchanged, refuse: done.refused, total: N });
+  // the refused rows are listed again
+  await table.locator(`tbody tr[data-key="${BAD.email + 2}"]`).waitFor();
+  assert.equal(await dlg.getByRole('button', { name: 'Import', exact: true }).isDisabled(), true, 'the same file can be imported twice from the report');
+  await shot(page, 'import-done');
+
+  // closing shows the new total in the list
+  const after = await contactTotal();
+  assert.equal(after, before + done.created);
+  await dlg.getByRole('button', { name: 'Close', exact: true }).last().click();
+  await dlg.waitFor({ state: 'detached' });
+  await page.locator('main .pager-text').filter({ hasText: `· ${after} in total` }).waitFor();
+
+  // Export: the masked CSV, every contact once
+  await page.getByRole('button', { name: 'Export' }).click();
+  const dl = page.waitForEvent('download');
+  await page.getByRole('link', { name: 'CSV (masked)' }).click();
+  const csv = fs.readFileSync(await (await dl).path(), 'utf8');
+  const lines = csv.replace(/^\uFEFF/, '').split(/\r?\n/).filter(Boolean);
+  assert.equal(lines[0], 'id,name,email,mobile,id_card,language,email_verified,mobile_verified,created_at');
+  assert.equal(lines.length, after + 1);
+  assert.ok(!csv.includes(email(42)), 'the masked export has a full email');
+  assert.ok(csv.includes(nameOf(42)));
+
+  // an admin's full export asks first
+  await page.getByRole('button', { name: 'Export' }).click();
+  await page.getByRole('button', { name: 'CSV with full values…' }).click();
+  const ask = page.getByRole('dialog', { name: 'Export full values?' });
+  await ask.getByText(/audit log/).waitFor();
+  await shot(page, 'export-full-confirm');
+  const dl2 = page.waitForEvent('download');
+  await ask.getByRole('button', { name: 'Export' }).click();
+  const full = fs.readFileSync(await (await dl2).path(), 'utf8');
+  assert.ok(full.includes(email(42)), 'the full export lacks a full email');
+  assert.deepEqual(page.problems, []);
+});
+
+test('a readonly user gets Export but no Import', async () => {
+  const page = await signedIn('readonly');
+  await page.getByRole('button', { name: 'Export' }).waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Import', exact: true }).count(), 0);
+  await page.getByRole('button', { name: 'Export' }).click();
+  await page.getByRole('link', { name: 'CSV (masked)' }).waitFor();
+  assert.equal(await page.getByRole('button', { name: 'CSV with full values…' }).count(), 0);
+  // Escape closes the menu and gives focus back to its button
+  await page.keyboard.press('Escape');
+  await page.getByRole('link', { name: 'CSV (masked)' }).waitFor({ state: 'hidden' });
+  assert.equal(await page.getByRole('button', { name: 'Export' }).evaluate((el) => el === document.activeElement), true);
+  await shot(page, 'export-readonly');
+  assert.deepEqual(page.problems, []);
+});
