@@ -278,15 +278,19 @@ export function importDialog(view, reload) {
     const facts = job.encoding || (job.ignored_columns && job.ignored_columns.length) ? h('dl', { class: 'facts import-facts' },
       job.encoding ? [h('dt', null, t('import.encoding')), h('dd', null, job.encoding === 'gb18030' ? 'GB18030' : 'UTF-8')] : null,
       job.ignored_columns && job.ignored_columns.length ? [h('dt', null, t('import.ignored')), h('dd', null, job.ignored_columns.join(', '))] : null) : null;
-    const rows = rowsView(job);
+    const rows = rowsView(job, () => d.settle());
     report.replaceChildren(h('section', { class: 'import-result', 'aria-labelledby': headId }, head, summary, counts, facts, rows.wrap));
     head.focus();
     rows.load();
   }
 }
 
-/** The rows of a job's report: a filter (refused only / all) and a table, paged. */
-function rowsView(job) {
+/**
+ * The rows of a job's report: a filter (refused only / all) and a table,
+ * paged. settle() runs after the filter changed (a view, not an edit: closing
+ * the dialog need not ask).
+ */
+function rowsView(job, settle) {
   const st = { page: 1, pageSize: ROWS_PAGE, action: job.refused > 0 ? 'refuse' : '' };
   const filter = field({
     label: t('import.show'),
@@ -296,6 +300,7 @@ function rowsView(job) {
   filter.input.addEventListener('change', () => {
     st.action = filter.input.value;
     st.page = 1;
+    settle();
     load(true);
   });
   const wrap = h('div', null, filter.wrap, region);
