@@ -820,10 +820,14 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
     struct cc_error lerr;
     if (cc_store_lead(store, "bootstrap", &first, &lerr) == CC_OK && first)
         bootstrap(svc, cfg);
+    if (cc_imports_recover(svc, &lerr)) /* a job it cannot mark stays as it was: logged */
+        cc_log(CC_LOG_WARN, "cannot mark unfinished imports failed", "error", lerr.message,
+               NULL);
     struct cc_http_config hc = {
         .listen = cfg->listen,
         .threads = (int)cfg->threads,
         .max_body = (size_t)cfg->max_body_bytes,
+        .import_max_body = (size_t)cfg->import_max_bytes,
         .connection_timeout_s = (int)cfg->connection_timeout_s,
         .blocking_threads = (int)cfg->blocking_threads,
         .acs_requests_per_minute = cfg->acs_requests_per_minute,

@@ -53,6 +53,11 @@ static const struct opt opts[] = {
      "HTTP worker threads; each has its own read connection to the database."},
     {"max_body_bytes", INT(max_body_bytes), 1024, 16777216, LIMIT_TEXT(CC_BODY_MAX_DEFAULT), NULL,
      "Largest request body accepted; larger ones get 413 RequestEntityTooLarge."},
+    {"import_max_bytes", INT(import_max_bytes), 1024, 1073741824,
+     LIMIT_TEXT(CC_IMPORT_MAX_BYTES_DEFAULT), NULL,
+     "Largest CSV file POST /v1/contacts/import accepts (that route's own body limit, in "
+     "place of max_body_bytes); larger ones get 413 RequestEntityTooLarge. The file is held "
+     "in memory while it is read."},
     {"max_connections", INT(max_connections), 16, 1000000, LIMIT_TEXT(CC_CONNECTIONS_MAX_DEFAULT), NULL,
      "Simultaneous HTTP connections at the most; more are refused until one closes."},
     {"body_timeout_s", INT(body_timeout_s), 1, 3600, LIMIT_TEXT(CC_BODY_TIMEOUT_DEFAULT_S), NULL,

@@ -20,6 +20,7 @@ struct cc_config {
     char master_key_file[1280];
     int64_t threads;
     int64_t max_body_bytes;
+    int64_t import_max_bytes;
     int64_t max_connections;
     int64_t max_connections_per_address;
     int64_t header_timeout_s;

@@ -49,7 +49,9 @@
     X(ACCESS_KEY_AUTH_FAILED, "access_key.auth_failed", "access_key")                \
     X(ENDPOINT_CREATE, "endpoint.create", "endpoint")                                \
     X(ENDPOINT_UPDATE, "endpoint.update", "endpoint")                                \
-    X(ENDPOINT_DELETE, "endpoint.delete", "endpoint")
+    X(ENDPOINT_DELETE, "endpoint.delete", "endpoint")                                \
+    X(CONTACT_IMPORT, "contact.import", "import")                                    \
+    X(CONTACT_EXPORT_ALL, "contact.export_all", "account")
 
 #define CC_AUDIT_ENUM(e, name, type) CC_AUDIT_##e,
 enum cc_audit_action { CC_AUDIT_NONE = 0, CC_AUDIT_ACTIONS(CC_AUDIT_ENUM) CC_AUDIT_COUNT };

@@ -387,4 +387,23 @@
 /* A Retry-After longer than this is cut to it. */
 #define CC_ACME_RETRY_AFTER_MAX_S 86400
 
+/* ---- contact imports ------------------------------------------------------ */
+/* Bytes of an import's CSV file by default (option import_max_bytes, 1 KiB to 1 GiB): the
+ * import route's own body cap, instead of max_body_bytes. */
+#ifndef CC_IMPORT_MAX_BYTES_DEFAULT
+#define CC_IMPORT_MAX_BYTES_DEFAULT 67108864
+#endif
+/* Data rows of one import file at the most: its outcomes are kept in memory while it runs. */
+#ifndef CC_IMPORT_ROWS_MAX
+#define CC_IMPORT_ROWS_MAX 1000000
+#endif
+/* Rows of an import's report in one page. */
+#ifndef CC_IMPORT_ROWS_PAGE_MAX
+#define CC_IMPORT_ROWS_PAGE_MAX 1000
+#endif
+/* Contacts read at once by an export (its memory stays bounded, whatever the account holds). */
+#ifndef CC_EXPORT_PAGE
+#define CC_EXPORT_PAGE 100
+#endif
+
 #endif

@@ -2,6 +2,8 @@
  * model.c — the functions of the model's records: freeing what they own,
  * naming their states.
  */
+#include <string.h>
+
 #include "core/model.h"
 #include "util/util.h"
 
@@ -31,4 +33,25 @@ const char *cc_send_status_name(enum cc_send_status s)
     case CC_SEND_NOT_CONFIGURED: return "not_configured";
     }
     return "unknown";
+}
+
+const char *cc_import_state_name(enum cc_import_state s)
+{
+    static const char *const names[] = {"queued", "running", "done", "failed"};
+    return (unsigned)s < 4 ? names[s] : "failed";
+}
+
+static const char *const import_actions[] = {"create", "update", "unchanged", "refuse"};
+
+const char *cc_import_action_name(enum cc_import_action a)
+{
+    return (unsigned)a < 4 ? import_actions[a] : "refuse";
+}
+
+int cc_import_action_parse(const char *name)
+{
+    for (int i = 0; name && i < 4; i++)
+        if (!strcmp(name, import_actions[i]))
+            return i;
+    return -1;
 }

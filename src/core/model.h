@@ -434,4 +434,48 @@ const char *cc_endpoint_alert_event(enum cc_endpoint_alert a);
  * "error", "outdated", "expiring" (the worst alert raised) or "ok". */
 const char *cc_endpoint_state(const struct cc_endpoint *e);
 
+/* ---- contact imports --------------------------------------------------------- */
+/* A CSV import of contacts (service/imports.c): the job and its counts. */
+enum cc_import_state { CC_IMPORT_QUEUED, CC_IMPORT_RUNNING, CC_IMPORT_DONE, CC_IMPORT_FAILED };
+#define CC_IMPORT_IGNORED_MAX 1024  /* bytes of the ignored columns' JSON list */
+
+struct cc_import {
+    int64_t id;
+    int64_t account_id;
+    char actor[CC_KEY_ID_LEN + 8];          /* who started it (the audit actor) */
+    enum cc_import_state state;
+    int dry_run;
+    int skip_bad;                           /* mode=skip_bad; 0: mode=all */
+    int trust_verified;
+    char encoding[12];                      /* "utf-8" or "gb18030" */
+    char ignored_columns[CC_IMPORT_IGNORED_MAX]; /* a JSON array of the header's names */
+    int64_t total, checked, processed, created, updated, unchanged, refused;
+    char error_code[48];                    /* "" while there is no error */
+    char error_message[256];
+    int64_t created_at, finished_at;        /* ms; finished_at 0: not yet */
+    int64_t heartbeat_at;                   /* ms: its process last wrote progress */
+};
+
+/* What an import does, or would do, with one row of its file. */
+enum cc_import_action { CC_IMPORT_CREATE, CC_IMPORT_UPDATE, CC_IMPORT_UNCHANGED,
+                        CC_IMPORT_REFUSE };
+
+/* One row of an import's report. */
+struct cc_import_row {
+    int64_t row;                            /* line of the file; the header is 1 */
+    enum cc_import_action action;
+    int64_t contact_id;                     /* 0: none */
+    char name[CC_NAME_MAX_BYTES + 1];
+    char email[CC_EMAIL_MAX + 1];           /* masked as the contact list shows it */
+    char mobile[CC_MOBILE_MAX + 8];         /* masked */
+    char code[48];                          /* a refusal's API code; "" otherwise */
+    char field[32];
+    char message[256];
+    char message_zh[384];
+};
+const char *cc_import_state_name(enum cc_import_state s);
+const char *cc_import_action_name(enum cc_import_action a);
+/* -1 when name is no action. */
+int cc_import_action_parse(const char *name);
+
 #endif

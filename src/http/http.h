@@ -20,6 +20,7 @@ struct cc_http_config {
     const char *listen;       /* "127.0.0.1:8080"; port 0 picks a free one */
     int threads;              /* worker threads in the pool */
     size_t max_body;          /* request body cap in bytes */
+    size_t import_max_body;   /* the cap of routes that take a file (CC_ROUTE_CSV_BODY) */
     int connection_timeout_s;
     int blocking_threads;     /* for handlers that wait on the network */
     int64_t acs_requests_per_minute; /* Alibaba API calls per access key; 0: 6000 */
@@ -90,6 +91,11 @@ struct cc_route {
     enum cc_access access;
     const char *summary;      /* also the OpenAPI summary */
 };
+/* The route takes a file as its body: Content-Type text/csv (not JSON), up to
+ * import_max_bytes (not max_body_bytes). */
+#define CC_ROUTE_CSV_BODY 1u
+/* Route r's CC_ROUTE_* flags (0 for NULL). */
+unsigned cc_route_flags(const struct cc_route *r);
 extern const struct cc_route cc_http_routes[];
 
 /* Accessors for handlers. */
@@ -139,6 +145,16 @@ void cc_req_empty(struct cc_request *req, int status);
 void cc_req_text(struct cc_request *req, int status, const char *type, const char *body,
                  size_t len);
 void cc_req_error(struct cc_request *req, const struct cc_error *err);
+/* A body of unknown length sent as it is made (chunked): fill(arg, buf)
+ * appends the next part to buf (at most CC_STREAM_PART_MAX bytes) and
+ * returns 1 while more may follow, 0 at the end, -1 on failure (the answer
+ * ends broken, so the client cannot take it for complete). done(arg) (may be
+ * NULL) runs once the answer is over or abandoned. fill runs on the
+ * connection's libmicrohttpd thread. */
+typedef int (*cc_stream_fn)(void *arg, struct cc_buf *buf);
+#define CC_STREAM_PART_MAX (16 * 1024 * 1024)
+void cc_req_stream(struct cc_request *req, int status, const char *type, cc_stream_fn fill,
+                   void (*done)(void *arg), void *arg);
 /* The same, with extra's members (an object, taken: json_decref'd; may be
  * NULL) added to the body, such as the applications that keep a contact in
  * use. They never replace code, message or request_id. */

@@ -150,6 +150,11 @@ void cc_h_notifications_resend(struct cc_request *req);
 void cc_h_contact_test(struct cc_request *req);
 void cc_h_contact_webhook_reveal(struct cc_request *req);
 void cc_h_contact_export(struct cc_request *req);
+/* rest_imports.c: contact import (CSV) and export */
+void cc_h_contacts_import(struct cc_request *req);
+void cc_h_contacts_import_get(struct cc_request *req);
+void cc_h_contacts_import_rows(struct cc_request *req);
+void cc_h_contacts_export(struct cc_request *req);
 /* One notification of the delivery log as the API shows it (rest_events.c). */
 json_t *cc_render_notification(const struct cc_notification *n, const char *lang);
 /* A message stored as English text (a delivery reason, a verdict, a last

@@ -39,6 +39,14 @@ const struct cc_route cc_http_routes[] = {
      "Everything kept about a contact, in full, for a data subject's request (audited)"},
     {"POST", "/v1/contacts/{id}/webhooks/reveal", cc_h_contact_webhook_reveal, ADMIN,
      "A robot's full webhook URL with its access token (audited)"},
+    {"POST", "/v1/contacts/import", cc_h_contacts_import, OPERATOR,
+     "Import contacts from a CSV file (text/csv body), in the background"},
+    {"GET", "/v1/contacts/imports/{id}", cc_h_contacts_import_get, READONLY,
+     "An import job: its state and counts"},
+    {"GET", "/v1/contacts/imports/{id}/rows", cc_h_contacts_import_rows, READONLY,
+     "An import job's report, row by row"},
+    {"GET", "/v1/contacts/export", cc_h_contacts_export, READONLY,
+     "Every contact of the account as CSV or JSON lines, streamed"},
     {"POST", "/v1/contacts/{id}/test", cc_h_contact_test, OPERATOR,
      "Send a test message to one channel of a contact now"},
     {"POST", "/v1/webhooks/test", cc_h_webhooks_test, OPERATOR,
@@ -142,6 +150,12 @@ _Static_assert(sizeof cc_http_routes / sizeof cc_http_routes[0] - 1 <= CC_HTTP_R
 #undef OPERATOR
 #undef ADMIN
 #undef SESSION
+
+/* The routes whose body is a file rather than JSON. */
+unsigned cc_route_flags(const struct cc_route *r)
+{
+    return r && r->handler == cc_h_contacts_import ? CC_ROUTE_CSV_BODY : 0;
+}
 
 /* A string segment: 1 to CC_ROUTE_ARG_MAX of A-Z a-z 0-9 . _ -, and not
  * "." or "..". Percent-encoding is not decoded (routes match the raw path),

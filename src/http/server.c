@@ -44,6 +44,7 @@ struct cc_http_server {
     struct MHD_Daemon *daemon;
     struct cc_service *svc;
     size_t max_body;
+    size_t import_max_body;       /* the body cap of routes with CC_ROUTE_CSV_BODY */
     unsigned port;
     struct blocking_pool pool;
     struct cc_acs_state *acs;     /* Alibaba API: replay cache, per-key rate */
@@ -75,6 +76,7 @@ struct cc_request {
     int64_t start_us;
     int started;
     struct cc_buf body;
+    size_t max_body;              /* this request's body cap: its route's */
     size_t discarded;
     int too_large;
     int too_many_params;          /* the query string was cut: answered 431 */
@@ -443,6 +445,86 @@ static void send_typed(struct cc_request *req, int status, const char *type, cha
     log_request(req);
 }
 
+/* A streamed answer: fill is called for more whenever libmicrohttpd has
+ * sent what it had (see cc_req_stream). */
+struct stream {
+    cc_stream_fn fill;
+    void (*done)(void *arg);
+    void *arg;
+    struct cc_buf buf;
+    size_t off;
+    int ended;
+};
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
+{
+    struct stream *st = cls;
+    (void)pos;
+    while (st->off >= st->buf.len) {
+        if (st->ended)
+            return st->ended > 0 ? MHD_CONTENT_READER_END_OF_STREAM
+                                 : MHD_CONTENT_READER_END_WITH_ERROR;
+        cc_buf_reset(&st->buf);
+        st->off = 0;
+        int more = st->fill(st->arg, &st->buf);
+        if (more <= 0)
+            st->ended = more < 0 ? -1 : 1;
+    }
+    size_t n = st->buf.len - st->off;
+    if (n > max)
+        n = max;
+    memcpy(out, st->buf.data + st->off, n);
+    st->off += n;
+    return (ssize_t)n;
+}
+
+static void stream_free(void *cls)
+{
+    struct stream *st = cls;
+    if (st->done)
+        st->done(st->arg);
+    cc_buf_free(&st->buf);
+    free(st);
+}
+
+void cc_req_stream(struct cc_request *req, int status, const char *type, cc_stream_fn fill,
+                   void (*done)(void *arg), void *arg)
+{
+    struct stream *st = calloc(1, sizeof *st);
+    struct MHD_Response *r = NULL;
+    if (st) {
+        st->fill = fill;
+        st->done = done;
+        st->arg = arg;
+        cc_buf_init(&st->buf, CC_STREAM_PART_MAX);
+        r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, stream_read, st,
+                                              stream_free);
+    }
+    if (!r || req->responded) {
+        if (r)
+            MHD_destroy_response(r); /* frees st through stream_free */
+        else if (st)
+            stream_free(st);
+        else if (done)
+            done(arg);
+        return;
+    }
+    req->responded = 1;
+    req->status = status;
+    MHD_add_response_header(r, "Content-Type", type);
+    add_common_headers(req, r);
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    for (int i = 0; i < req->nhdr; i++)
+        MHD_add_response_header(r, req->hdr_name[i], req->hdr_value[i]);
+    if (req->deferred) {
+        req->pending = r;
+        return;
+    }
+    MHD_queue_response(req->conn, (unsigned)status, r);
+    MHD_destroy_response(r);
+    log_request(req);
+}
+
 static void send_response(struct cc_request *req, int status, char *body, size_t len)
 {
     send_typed(req, status, "application/json; charset=utf-8", body, len);
@@ -764,6 +846,30 @@ static int is_json_type(const char *ct)
            (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
+/* text/csv, with or without parameters: the one type a route with
+ * CC_ROUTE_CSV_BODY takes. Not a CORS-safelisted type either: another
+ * site's page cannot send it without a preflight, which is never granted. */
+static int is_csv_type(const char *ct)
+{
+    size_t n = strlen("text/csv");
+    return ct && strncasecmp(ct, "text/csv", n) == 0 &&
+           (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* The body cap of a request for method and path: import_max_bytes for a
+ * route that takes a file (CC_ROUTE_CSV_BODY), max_body_bytes for the rest. */
+static size_t body_limit(const struct cc_http_server *srv, const char *method, const char *path)
+{
+    const struct cc_route *r = NULL;
+    struct cc_route_args args;
+    char allow[64];
+    if (srv->import_max_body > srv->max_body &&
+        cc_route_find(method, path, &r, &args, allow, sizeof allow) && r &&
+        (cc_route_flags(r) & CC_ROUTE_CSV_BODY))
+        return srv->import_max_body;
+    return srv->max_body;
+}
+
 /* Refuses a state change that a browser sends on behalf of another site:
  * Sec-Fetch-Site (sent by every current browser) must be same-origin (or
  * none: the user's own action), and an Origin header must name this server
@@ -840,7 +946,7 @@ static void dispatch(struct cc_request *req)
     }
     if (req->too_large) {
         char msg[128];
-        snprintf(msg, sizeof msg, "The request body is larger than %zu bytes.", req->srv->max_body);
+        snprintf(msg, sizeof msg, "The request body is larger than %zu bytes.", req->max_body);
         fail(req, CC_ERR_BODY_TOO_LARGE, NULL, msg);
         return;
     }
@@ -884,7 +990,13 @@ static void dispatch(struct cc_request *req)
         cc_req_error(req, &err);
         return;
     }
-    if (changes && !is_json_type(cc_req_header(req, "Content-Type"))) {
+    if (changes && (cc_route_flags(route) & CC_ROUTE_CSV_BODY) &&
+        !is_csv_type(cc_req_header(req, "Content-Type"))) {
+        fail(req, CC_ERR_UNSUPPORTED_MEDIA, NULL, "Send the file with Content-Type: text/csv.");
+        return;
+    }
+    if (changes && !(cc_route_flags(route) & CC_ROUTE_CSV_BODY) &&
+        !is_json_type(cc_req_header(req, "Content-Type"))) {
         fail(req, CC_ERR_UNSUPPORTED_MEDIA, NULL,
              "A request that changes something is sent with Content-Type: application/json, "
              "with or without a body.");
@@ -1131,12 +1243,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         cc_conn_guard_headers_done(srv->guard, conn_watch(conn));
         req->method = method;
         cc_strlcpy(req->metric_method, method, sizeof req->metric_method);
-        cc_buf_init(&req->body, srv->max_body);
+        req->max_body = body_limit(srv, method, req->path);
+        cc_buf_init(&req->body, req->max_body);
         if (refuse_early(req))
             return MHD_YES; /* answered before any body is read */
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
         int64_t clen;
-        if (cl && cc_parse_i64(cl, 0, INT64_MAX, &clen) == 0 && (uint64_t)clen > srv->max_body) {
+        if (cl && cc_parse_i64(cl, 0, INT64_MAX, &clen) == 0 && (uint64_t)clen > req->max_body) {
             req->too_large = 1;
             if ((uint64_t)clen > CC_BODY_DISCARD_MAX) {
                 dispatch(req); /* answer now; libmicrohttpd closes the connection */
@@ -1321,6 +1434,7 @@ enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *s
     srv->metrics_only = cfg->metrics_only;
     srv->svc = svc;
     srv->max_body = cfg->max_body;
+    srv->import_max_body = cfg->import_max_body;
     cc_strlcpy(srv->public_url, cfg->public_url ? cfg->public_url : "", sizeof srv->public_url);
     srv->acs = cc_acs_state_new(cfg->acs_requests_per_minute > 0 ? cfg->acs_requests_per_minute
                                                                  : 6000,

@@ -21,6 +21,7 @@ struct cc_service *cc_service_new(struct cc_store *store, const uint8_t key[CC_K
     struct cc_service *svc = cc_calloc(1, sizeof *svc);
     svc->store = store;
     svc->keys = svc_keyring_new(key);
+    svc->imports = svc_imports_new();
     if (cfg)
         svc->cfg = *cfg;
     else
@@ -32,6 +33,7 @@ void cc_service_free(struct cc_service *svc)
 {
     if (!svc)
         return;
+    svc_imports_free(svc);
     svc_keyring_free(svc->keys);
     OPENSSL_cleanse(svc, sizeof *svc);
     cc_free(svc);

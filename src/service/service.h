@@ -363,6 +363,50 @@ enum cc_err cc_webhook_reveal(struct cc_service *svc, const struct cc_caller *ca
                               int64_t contact_id, int64_t webhook_id, char *url, size_t urlsz,
                               struct cc_error *err);
 
+/* ---- imports.c: contact imports and exports ------------------------------------- */
+struct cc_import_options {
+    int dry_run;         /* check and report; write no contact */
+    int skip_bad;        /* write the acceptable rows; 0 (mode=all): all or nothing */
+    int trust_verified;  /* admin only: the file's *_verified columns are believed (audited) */
+};
+/* Reads the CSV file data (len bytes, borrowed; copied) and queues its import
+ * for the background worker; *out is the job as recorded (queued, total
+ * known). A file that is not CSV, or has no name column, is
+ * CC_ERR_INVALID_PARAMETER field "File", and no job is made. Role operator;
+ * trust_verified admin. */
+enum cc_err cc_import_start(struct cc_service *svc, const struct cc_caller *caller,
+                            const char *data, size_t len, const struct cc_import_options *o,
+                            struct cc_import *out, struct cc_error *err);
+/* The caller's account's job id, with the progress counted now when this
+ * process runs it. CC_ERR_NOT_FOUND otherwise. */
+enum cc_err cc_import_get(struct cc_service *svc, const struct cc_caller *caller, int64_t id,
+                          struct cc_import *out, struct cc_error *err);
+/* A page of job id's report by line: action (enum cc_import_action, < 0
+ * all), offset from 0, limit 1..CC_IMPORT_ROWS_PAGE_MAX. *rows owned by the
+ * caller: cc_free(). */
+enum cc_err cc_import_rows(struct cc_service *svc, const struct cc_caller *caller, int64_t id,
+                           int action, int64_t offset, int64_t limit,
+                           struct cc_import_row **rows, size_t *n, int64_t *total,
+                           struct cc_error *err);
+/* At start-up: the jobs a process left queued or running are marked failed
+ * (every one on SQLite; on a shared database those without a heartbeat for
+ * a quarter of an hour). */
+enum cc_err cc_imports_recover(struct cc_service *svc, struct cc_error *err);
+
+/* exports.c: every contact of the account, a page at a time. Role readonly;
+ * full (addresses and ID numbers in full) admin, with one audit entry
+ * contact.export_all written here. *out owned: cc_export_close(). */
+enum cc_export_format { CC_EXPORT_CSV, CC_EXPORT_JSONL };
+struct cc_export;
+enum cc_err cc_export_open(struct cc_service *svc, const struct cc_caller *caller,
+                           enum cc_export_format format, int full, struct cc_export **out,
+                           struct cc_error *err);
+/* Appends the next part to out (first the CSV's BOM and header, then a page of
+ * contacts each time): 1 while more may follow, 0 at the end (nothing
+ * appended), -1 when a read failed (logged; the answer must end broken). */
+int cc_export_next(struct cc_export *x, struct cc_buf *out);
+void cc_export_close(struct cc_export *x);
+
 /* ---- verifications.c: one-time codes for email and mobile ------------------- */
 struct cc_verif_view {
     int64_t id;

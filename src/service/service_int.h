@@ -36,6 +36,7 @@ struct cc_service {
     struct svc_backup_job *backup_job;         /* owned; NULL unless backup_dir is set */
     struct svc_endpoints *endpoints;           /* owned; the checker, NULL outside serve */
     struct svc_acme *acme;                     /* owned; NULL unless ACME issuance runs */
+    struct svc_imports *imports;               /* owned; contact imports' queue (imports.c) */
 };
 
 /* How a contact is about to be shown. */
@@ -162,6 +163,35 @@ enum cc_err svc_contact_insert_tx(struct cc_tx *tx, const struct cc_service *svc
                                   const struct cc_caller *caller,
                                   const struct svc_contact_new *nc, struct cc_contact *c,
                                   struct cc_error *err);
+/* imports.c: the import jobs' queue and worker, made with the service; freeing
+ * it stops the worker (a running job ends failed, its mode=all write undone). */
+struct svc_imports *svc_imports_new(void);
+void svc_imports_free(struct cc_service *svc);
+/* contacts.c, for imports.c: one row of an imported file, validated as a
+ * create (outside a transaction; *out owned by the caller:
+ * svc_import_row_free(), also after a failure). email_verified and
+ * mobile_verified (a trusted import's say) save those addresses verified. */
+struct svc_import_row;
+enum cc_err svc_import_prepare(const struct cc_service *svc, const struct cc_contact_input *in,
+                               int email_verified, int mobile_verified,
+                               struct svc_import_row **out, struct cc_error *err);
+void svc_import_row_free(struct svc_import_row *r);
+/* The row's normalised email (NULL: none; mobile 0) or mobile (mobile 1). */
+const char *svc_import_row_key(const struct svc_import_row *r, int mobile);
+/* The row's name, and its email and mobile masked as the contact list shows them. */
+void svc_import_row_shown(const struct svc_import_row *r, char *name, size_t namesz,
+                          char *email, size_t emailsz, char *mobile, size_t mobilesz);
+/* Matches row r with the account's contacts inside tx by its email or mobile:
+ * *action create (no match), unchanged (every field given is the same),
+ * update, or refuse (the email and the mobile are two contacts'; when
+ * applying, a clash or the account's cap): *refusal says why. *contact_id is
+ * the contact matched or made (0: none). apply writes it with every rule of a
+ * create or an update (audit rows, search index). Returns a database error,
+ * else CC_OK whatever the action. */
+enum cc_err svc_import_row_tx(struct cc_tx *tx, const struct cc_service *svc,
+                              const struct cc_caller *caller, const struct svc_import_row *r,
+                              int apply, enum cc_import_action *action, int64_t *contact_id,
+                              struct cc_error *refusal, struct cc_error *err);
 /* events.c: records event type (a known event type name) for the n contacts
  * of ids with data_json (a JSON object's text, borrowed) and its
  * notifications inside the caller's write tx; *event_id is set. Wake the

@@ -109,7 +109,13 @@ struct cc_webhook_plain {
     X(read, contact_find_id,                                                               \
       (int64_t account_id, const char *email_norm, const char *mobile, int64_t *id,        \
        struct cc_error *err),                                                              \
-      (account_id, email_norm, mobile, id, err))
+      (account_id, email_norm, mobile, id, err))                                           \
+    /* Up to max of the account's contacts with an id above after_id, by id (keyset     \
+     * paging: an export reads every contact a page at a time), without their webhooks. */\
+    X(tx, contact_page_after,                                                              \
+      (int64_t account_id, int64_t after_id, size_t max, struct cc_contact *out, size_t *n, \
+       struct cc_error *err),                                                              \
+      (account_id, after_id, max, out, n, err))
 
 CC_STORE_CONTACT_OPS(CC_STORE_DECLARE)
 

@@ -671,6 +671,7 @@ const struct cc_store_ops cc_pg_ops = {
     .sealed = &cc_pg_sealed_ops,
     .endpoints = &cc_pg_endpoint_ops,
     .acme = &cc_pg_acme_ops,
+    .imports = &cc_pg_import_ops,
 };
 
 static struct pg *pool_new(const struct cc_store_config *cfg)

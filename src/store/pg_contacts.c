@@ -801,4 +801,28 @@ static enum cc_err read_contact_find_id(void *impl, int64_t account_id, const ch
     return rc;
 }
 
+static const char sql_page_after[] = "SELECT " CC_CONTACT_COLS " FROM contacts "
+                                    "WHERE account_id = $1 AND id > $2 ORDER BY id LIMIT $3";
+
+static enum cc_err tx_contact_page_after(void *tx, int64_t account_id, int64_t after_id,
+                                         size_t max, struct cc_contact *out, size_t *n,
+                                         struct cc_error *err)
+{
+    struct pgc *c = tx;
+    *n = 0;
+    struct pgp p;
+    cc_pg_params(&p);
+    cc_pg_i64(&p, account_id);
+    cc_pg_i64(&p, after_id);
+    cc_pg_i64(&p, (int64_t)max);
+    PGresult *r = cc_pg_exec(c, sql_page_after, &p, "reading a page of contacts", err);
+    if (!r)
+        return err->code;
+    int rows = PQntuples(r);
+    for (int i = 0; i < rows && *n < max; i++)
+        read_contact_row(r, i, &out[(*n)++]);
+    PQclear(r);
+    return CC_OK;
+}
+
 const struct cc_store_contact_ops cc_pg_contact_ops = {CC_STORE_CONTACT_OPS(CC_STORE_OP_INIT)};

@@ -228,5 +228,6 @@ extern const struct cc_store_certificate_ops cc_pg_certificate_ops;
 extern const struct cc_store_reminder_ops cc_pg_reminder_ops;
 extern const struct cc_store_endpoint_ops cc_pg_endpoint_ops;
 extern const struct cc_store_acme_ops cc_pg_acme_ops;
+extern const struct cc_store_import_ops cc_pg_import_ops;
 
 #endif

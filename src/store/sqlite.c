@@ -538,6 +538,7 @@ const struct cc_store_ops cc_sq_ops = {
     .reminders = &cc_sq_reminder_ops,
     .endpoints = &cc_sq_endpoint_ops,
     .acme = &cc_sq_acme_ops,
+    .imports = &cc_sq_import_ops,
 };
 
 /* ---- online backup ------------------------------------------------------------- */

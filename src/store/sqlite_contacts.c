@@ -856,4 +856,28 @@ static enum cc_err read_contact_find_id(void *impl, int64_t account_id, const ch
     return cc_sq_count(c, s, id, "finding a contact", err);
 }
 
+static const char sql_page_after[] = "SELECT " CC_CONTACT_COLS " FROM contacts "
+                                    "WHERE account_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3";
+
+static enum cc_err tx_contact_page_after(void *tx, int64_t account_id, int64_t after_id,
+                                         size_t max, struct cc_contact *out, size_t *n,
+                                         struct cc_error *err)
+{
+    struct conn *c = tx;
+    *n = 0;
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_page_after, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_int64(s, 1, account_id);
+    sqlite3_bind_int64(s, 2, after_id);
+    sqlite3_bind_int64(s, 3, (int64_t)max);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < max)
+        read_contact_row(s, &out[(*n)++]);
+    cc_sq_done(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return cc_sq_db_error(err, c->db, "reading a page of contacts");
+    return CC_OK;
+}
+
 const struct cc_store_contact_ops cc_sq_contact_ops = {CC_STORE_CONTACT_OPS(CC_STORE_OP_INIT)};

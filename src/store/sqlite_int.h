@@ -223,5 +223,6 @@ extern const struct cc_store_certificate_ops cc_sq_certificate_ops;
 extern const struct cc_store_reminder_ops cc_sq_reminder_ops;
 extern const struct cc_store_endpoint_ops cc_sq_endpoint_ops;
 extern const struct cc_store_acme_ops cc_sq_acme_ops;
+extern const struct cc_store_import_ops cc_sq_import_ops;
 
 #endif

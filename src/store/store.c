@@ -192,6 +192,8 @@ CC_STORE_SEALED_OPS(FORWARD_SEALED)
 CC_STORE_ENDPOINT_OPS(FORWARD_ENDPOINTS)
 #define FORWARD_ACME(kind, name, params, args) FORWARD(acme, kind, name, params, args)
 CC_STORE_ACME_OPS(FORWARD_ACME)
+#define FORWARD_IMPORTS(kind, name, params, args) FORWARD(imports, kind, name, params, args)
+CC_STORE_IMPORT_OPS(FORWARD_IMPORTS)
 
 void cc_sealed_values_free(struct cc_sealed_value *v, size_t n)
 {

@@ -41,6 +41,7 @@
 #include "store/sealed.h"
 #include "store/endpoints.h"
 #include "store/acme.h"
+#include "store/imports.h"
 
 struct cc_store;
 struct cc_tx;

@@ -32,6 +32,7 @@ struct cc_store_reminder_ops { CC_STORE_REMINDER_OPS(CC_STORE_OP_MEMBER) };
 struct cc_store_sealed_ops { CC_STORE_SEALED_OPS(CC_STORE_OP_MEMBER) };
 struct cc_store_endpoint_ops { CC_STORE_ENDPOINT_OPS(CC_STORE_OP_MEMBER) };
 struct cc_store_acme_ops { CC_STORE_ACME_OPS(CC_STORE_OP_MEMBER) };
+struct cc_store_import_ops { CC_STORE_IMPORT_OPS(CC_STORE_OP_MEMBER) };
 
 struct cc_store_ops {
     const char *name;
@@ -69,6 +70,7 @@ struct cc_store_ops {
     const struct cc_store_sealed_ops *sealed;
     const struct cc_store_endpoint_ops *endpoints;
     const struct cc_store_acme_ops *acme;
+    const struct cc_store_import_ops *imports;
 };
 
 struct cc_store {
