@@ -28,12 +28,14 @@ function wait(ms) {
 }
 
 /**
- * The progress of a job: a <progress> named by what runs, its value the rows
- * processed of the total (indeterminate until the file is parsed), and under
- * it "41 000 / 100 000 rows · 12 000 rows/s · about 5 s left". A screen reader
- * hears the same words every few seconds and at the end (a polite live
- * region), not at every poll. data-history on the bar lists every value it
- * showed.
+ * The progress of a job: a <progress> named by what runs, indeterminate until
+ * the file is parsed, and under it "41 000 / 100 000 rows · 12 000 rows/s ·
+ * about 5 s left". A job works in passes: it checks every row ("checked"),
+ * then an import writes them ("processed" reaches the total as rows are
+ * written); the bar runs over both passes of an import, the words count the
+ * rows of the pass under way. A screen reader hears the same words every few
+ * seconds and at the end (a polite live region), not at every poll.
+ * data-history on the bar lists every value it showed.
  */
 function progressView() {
   const labelId = uid('imp-prog');
@@ -42,18 +44,33 @@ function progressView() {
   const text = h('p', { class: 'import-progress-text', 'aria-hidden': 'true' });
   const spoken = h('p', { class: 'sr-only', role: 'status', 'aria-live': 'polite' });
   const wrap = h('div', { class: 'import-progress', hidden: true }, label, bar, text, spoken);
-  let first = null; // {at, processed}: the first sample of the running job, for the rate
+  let first = null; // {at, value}: the first sample of the running job, for the rate
   let spokeAt = 0;
   let history = [];
+  let dry = true;
 
-  function words(job) {
-    const parts = [t('import.progressRows', { done: num(job.processed), total: num(job.total) })];
+  /** Where job is: {value, max} of the bar, and the pass under way with its rows done. */
+  function place(job) {
+    const total = Number(job.total) || 0;
+    const clamp = (n) => Math.min(Math.max(Number(n) || 0, 0), total);
+    const processed = clamp(job.processed);
+    if (job.checked === undefined) return { value: processed, max: total, pass: null, done: processed, total };
+    const checked = Math.max(clamp(job.checked), processed);
+    if (dry) return { value: checked, max: total, pass: null, done: checked, total };
+    const writing = checked >= total;
+    return { value: checked + processed, max: 2 * total, pass: writing ? 'write' : 'check', done: writing ? processed : checked, total };
+  }
+
+  function words(p) {
+    const parts = [];
+    if (p.pass) parts.push(t(p.pass === 'write' ? 'import.passWrite' : 'import.passCheck'));
+    parts.push(t('import.progressRows', { done: num(p.done), total: num(p.total) }));
     const now = performance.now();
-    if (first && now - first.at >= 500 && job.processed > first.processed) {
-      const rate = ((job.processed - first.processed) * 1000) / (now - first.at);
+    if (first && now - first.at >= 500 && p.value > first.value) {
+      const rate = ((p.value - first.value) * 1000) / (now - first.at); // bar units (rows of either pass) a second
       parts.push(t('import.progressRate', { rate: num(Math.round(rate)) }));
-      const left = Math.ceil((job.total - job.processed) / rate);
-      if (job.processed < job.total) {
+      if (p.value < p.max) {
+        const left = Math.ceil((p.max - p.value) / rate);
         parts.push(left >= 90 ? t('import.progressLeftMin', { n: Math.round(left / 60) }) : t('import.progressLeft', { n: Math.max(1, left) }));
       }
     }
@@ -63,7 +80,8 @@ function progressView() {
   return {
     wrap,
     bar,
-    start(what) {
+    start(what, dryRun) {
+      dry = dryRun;
       label.textContent = what;
       bar.removeAttribute('value');
       bar.removeAttribute('max');
@@ -77,16 +95,16 @@ function progressView() {
     },
     /** A job as the server answered: the bar and the words follow it. */
     update(job) {
-      const total = Number(job.total) || 0;
-      const processed = Math.min(Number(job.processed) || 0, total);
       const ended = job.state === 'done' || job.state === 'failed';
-      if (total > 0) {
-        bar.max = total;
-        bar.value = processed;
-        history.push(processed);
+      const p = place(job);
+      if (p.total > 0) {
+        if (ended) p.value = p.max;
+        bar.max = p.max;
+        bar.value = p.value;
+        history.push(p.value);
         bar.dataset.history = history.join(',');
-        if (!first && job.state === 'running') first = { at: performance.now(), processed };
-        text.textContent = words({ processed, total });
+        if (!first && job.state === 'running') first = { at: performance.now(), value: p.value };
+        text.textContent = words(p);
       } else {
         text.textContent = ended ? '' : t('import.parsing');
       }
@@ -221,7 +239,7 @@ export function importDialog(view, reload) {
     const q = new URLSearchParams({ dry_run: String(dryRun), mode: mode(), trust_verified: String(Boolean(trust && trust.checked)) });
     report.replaceChildren();
     setBusy(true);
-    prog.start(dryRun ? t('import.checking') : t('import.importing'));
+    prog.start(dryRun ? t('import.checking') : t('import.importing'), dryRun);
     let job;
     try {
       job = await api('POST', `/v1/contacts/import?${q}`, f, { type: 'text/csv' });
