@@ -216,12 +216,18 @@ test(`check then import ${N} rows, skipping the bad ones, with a moving progress
   const bar = dlg.getByRole('progressbar', { name: 'Importing' });
   const seen = [];
   let words = '';
+  // one look at the DOM a poll: the bar, its words, and whether the result is there
   await waitFor(async () => {
-    const s = await bar.evaluate((el) => ({ value: el.position >= 0 ? el.value : -1, max: el.max, text: el.parentElement.querySelector('.import-progress-text').textContent }));
+    const s = await bar.evaluate((el) => ({
+      value: el.position >= 0 ? el.value : -1,
+      max: el.max,
+      text: el.parentElement.querySelector('.import-progress-text').textContent,
+      ended: Array.from(el.closest('[role="dialog"]').querySelectorAll('h3')).some((x) => x.textContent === 'Import result'),
+    }));
     seen.push(s);
     if (s.value > 0 && s.value < s.max && /rows\/s/.test(s.text)) words = s.text;
-    return (await dlg.getByRole('heading', { name: 'Import result' }).count()) > 0;
-  }, { timeoutMs: JOB_TIMEOUT_MS, intervalMs: 10, what: 'the import to finish' });
+    return s.ended;
+  }, { timeoutMs: JOB_TIMEOUT_MS, intervalMs: 20, what: 'the import to finish' });
   const history = (await bar.getAttribute('data-history')).split(',').filter(Boolean).map(Number);
   const between = seen.filter((s) => s.value > 0 && s.value < s.max);
   // polled from the page's DOM; should this machine outrun the polling, the values the bar showed
