@@ -162,7 +162,7 @@ static void add_ignored(struct cc_csv_file *f, const char *name)
     if (!arr)
         arr = json_array();
     json_array_append_new(arr, json_string(name));
-    char *s = json_dumps(arr, JSON_COMPACT | JSON_ENSURE_ASCII);
+    char *s = json_dumps(arr, JSON_COMPACT);
     if (s && strlen(s) < sizeof f->ignored)
         cc_strlcpy(f->ignored, s, sizeof f->ignored);
     free(s);

@@ -42,8 +42,9 @@
 #include "util/util.h"
 
 /* ---- limits ---------------------------------------------------------------------------- */
-/* Rows of one skip_bad transaction, and of one write of the report. */
+/* Rows of one skip_bad transaction; of one write of the report. */
 #define IMPORT_APPLY_BATCH 1000
+#define IMPORT_REPORT_BATCH 5000
 /* The first pass writes its progress after this many rows, or this many ms. */
 #define IMPORT_PROGRESS_ROWS 5000
 #define IMPORT_PROGRESS_MS 1000
@@ -455,7 +456,7 @@ static enum cc_err rows_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 
 static enum cc_err write_report(struct cc_service *svc, struct job *jb, struct cc_error *err)
 {
-    struct cc_import_row *rows = cc_calloc(IMPORT_APPLY_BATCH, sizeof *rows);
+    struct cc_import_row *rows = cc_calloc(IMPORT_REPORT_BATCH, sizeof *rows);
     enum cc_err rc = CC_OK;
     size_t n = 0;
     for (size_t i = 0; i < jb->file.n && !rc; i++) {
@@ -484,7 +485,7 @@ static enum cc_err write_report(struct cc_service *svc, struct job *jb, struct c
             cc_strlcpy(r->message, f->message, sizeof r->message);
             cc_strlcpy(r->message_zh, f->message_zh, sizeof r->message_zh);
         }
-        if (n == IMPORT_APPLY_BATCH || i + 1 == jb->file.n) {
+        if (n == IMPORT_REPORT_BATCH || i + 1 == jb->file.n) {
             struct rows_op op = {jb->j.id, rows, n};
             rc = cc_store_write(svc->store, rows_tx, &op, err);
             n = 0;
