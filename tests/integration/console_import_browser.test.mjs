@@ -1,6 +1,6 @@
 // console_import_browser.test.mjs — importing contacts from a CSV file in the
-// console, in a real browser: a file that is not a contact CSV is refused in
-// the dialog; a small one with Chinese headers and a bad row is checked "all
+// console, in a real browser: a file that is not a contact CSV and one past
+// import_max_bytes are refused in the dialog in the server's words; a small one with Chinese headers and a bad row is checked "all
 // or nothing" (no Import offered) and again skipping bad rows; a 100 000-row file (20 000 under the sanitizers) with a few bad
 // rows, one row equal to a contact the account has and one that changes one,
 // is checked (the report's counts are the API job's, the refused rows are
@@ -14,13 +14,14 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  makeDataDir, removeDir, startServer, createAccount, api, assertOk, unique, waitFor, cleanUp,
+  makeDataDir, removeDir, startServer, createAccount, api, raw, assertOk, unique, waitFor, cleanUp,
 } from './lib/harness.mjs';
 import { launch, newPage, shot, signIn, STEP_TIMEOUT_MS } from './lib/browser.mjs';
 
 const PASSWORD = 'correct horse battery staple';
 const ASAN = /build-asan/.test(process.env.CC_BIN || '');
 const N = ASAN ? 20000 : 100000; // data rows in the file
+const MAX_BYTES = 16 * 1024 * 1024; // import_max_bytes: above the big file, below the too big one
 const JOB_TIMEOUT_MS = 120000; // a job of the sanitizer build on PostgreSQL, on a busy machine
 
 let dir, server, key, browser;
@@ -56,7 +57,7 @@ before(async () => {
   dir = makeDataDir();
   key = createAccount(dir);
   // room for the whole file (the default allows 10 000 contacts an account)
-  server = await startServer(dir, { args: ['--max-contacts-per-account', String(N + 1000)] });
+  server = await startServer(dir, { args: ['--max-contacts-per-account', String(N + 1000), '--import-max-bytes', String(MAX_BYTES)] });
   for (const role of ['admin', 'operator', 'readonly']) {
     const e = `${role}-${unique('u')}@example.com`;
     assertOk(await api(server, 'POST', '/v1/users', { key, json: { email: e, role, password: PASSWORD } }), 201);
@@ -111,7 +112,7 @@ async function shownCounts(dlg) {
   return out;
 }
 
-test('a file that is not a contact CSV is refused in the dialog, at the file', async () => {
+test('a file that is not a contact CSV, or too big, is refused in the dialog; all or nothing with a refused row offers no Import', async () => {
   const page = await signedIn('operator');
   await page.getByRole('button', { name: 'Import', exact: true }).click();
   const dlg = page.getByRole('dialog', { name: 'Import Contacts' });
@@ -136,6 +137,17 @@ test('a file that is not a contact CSV is refused in the dialog, at the file', a
   assert.ok(described.includes(r.json.message), described);
   assert.equal(await dlg.getByRole('button', { name: 'Import', exact: true }).isDisabled(), true);
   await shot(page, 'import-not-csv');
+
+  // a file past import_max_bytes: the server's 413 in the dialog
+  const big = path.join(dir, 'too-big.csv');
+  fs.writeFileSync(big, `name,email,mobile\r\n${'x'.repeat(MAX_BYTES)}\r\n`);
+  await dlg.getByLabel('CSV file').setInputFiles(big);
+  const bigJob = nextJob(page);
+  await dlg.getByRole('button', { name: 'Check' }).click();
+  assert.equal((await bigJob).status, 413);
+  const tooBig = await raw(server, 'POST', '/v1/contacts/import?dry_run=true', { key, body: fs.readFileSync(big), headers: { 'Content-Type': 'text/csv' } });
+  assert.equal(tooBig.status, 413, tooBig.text);
+  await dlg.getByText(tooBig.json.message, { exact: false }).waitFor();
 
   // "All or nothing" (the default) with a refused row: the check says so and offers no Import
   const small = path.join(dir, 'small.csv');
