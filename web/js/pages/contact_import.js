@@ -14,6 +14,7 @@ import { api, errText, errField } from '../api.js';
 import { openDialog, confirmDialog } from '../dialog.js';
 
 const POLL_MS = 200; // how often a running job is asked for its progress
+const POLL_RETRIES = 5; // polls in a row that may fail to reach the server before the dialog gives up
 const SPEAK_MS = 3000; // how often a screen reader hears the progress in words
 const ROWS_PAGE = 50;
 const COUNTS = [['create', 'created'], ['update', 'updated'], ['unchanged', 'unchanged'], ['refuse', 'refused']];
@@ -214,15 +215,26 @@ export function importDialog(view, reload) {
     return j.created + j.updated > 0 && (mode() === 'skip_bad' || j.refused === 0);
   }
 
-  /** Polls job until it ends; null when the dialog closed meanwhile. */
+  /**
+   * Polls job until it ends; null when the dialog closed meanwhile. A poll
+   * that did not reach the server (or found it restarting) is tried again a
+   * few times: the job runs on without the dialog.
+   */
   async function follow(job) {
+    let misses = 0;
     for (;;) {
       if (st.closed) return null;
       prog.update(job);
       if (job.state === 'done' || job.state === 'failed') return job;
-      await wait(POLL_MS);
+      await wait(POLL_MS * (1 + misses * 5));
       if (st.closed) return null;
-      job = await api('GET', `/v1/contacts/imports/${encodeURIComponent(job.id)}`);
+      try {
+        job = await api('GET', `/v1/contacts/imports/${encodeURIComponent(job.id)}`);
+        misses = 0;
+      } catch (e) {
+        misses += 1;
+        if (misses > POLL_RETRIES || !(e.status === 0 || e.status === 502 || e.status === 503)) throw e;
+      }
     }
   }
 
