@@ -7,8 +7,9 @@
 // listed with their reasons, all rows can be paged), then imported skipping
 // the bad rows while the progress bar moves; closing the dialog shows the new
 // total in the list. Export downloads the list as CSV, masked; an admin's
-// full export asks first. An operator gets Import without "trust the
-// verified columns"; a readonly user gets Export only.
+// full export asks first. An admin who trusts the file's verified columns
+// gets its addresses saved verified; an operator gets Import without "trust
+// the verified columns"; a readonly user gets Export only.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -327,6 +328,40 @@ test(`check then import ${N} rows, skipping the bad ones, with a moving progress
   await ask.getByRole('button', { name: 'Export' }).click();
   const full = fs.readFileSync(await (await dl2).path(), 'utf8');
   assert.ok(full.includes(email(42)), 'the full export lacks a full email');
+  assert.deepEqual(page.problems, []);
+});
+
+test('an admin trusts the verified columns of a file: the import says so, and the addresses are saved verified', async () => {
+  const page = await signedIn('admin');
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  const dlg = page.getByRole('dialog', { name: 'Import Contacts' });
+  const who = { name: `Trusted ${tag}`, email: `trusted.${tag}@example.com`, mobile: '+8613500000001' };
+  await dlg.getByLabel('CSV file').setInputFiles({
+    name: 'trusted.csv', mimeType: 'text/csv',
+    buffer: Buffer.from(`name,email,mobile,email_verified,mobile_verified\r\n${who.name},${who.email},${who.mobile},yes,是\r\n`),
+  });
+  const trust = dlg.getByLabel('Trust the verified columns');
+  await trust.check();
+  // the warning says it is audited, and is read with the checkbox
+  assert.match(await trust.evaluate((el) => document.getElementById(el.getAttribute('aria-describedby')).textContent), /audit log/);
+  let started = nextJob(page);
+  await dlg.getByRole('button', { name: 'Check' }).click();
+  assert.equal((await started).query.get('trust_verified'), 'true');
+  await dlg.getByRole('heading', { name: 'Check result' }).waitFor({ timeout: JOB_TIMEOUT_MS });
+  started = nextJob(page);
+  await dlg.getByRole('button', { name: 'Import', exact: true }).click();
+  const r = await started;
+  assert.equal(r.query.get('trust_verified'), 'true');
+  await dlg.getByRole('heading', { name: 'Import result' }).waitFor({ timeout: JOB_TIMEOUT_MS });
+  const job = await apiJob(r.id);
+  assert.equal(job.trust_verified, true);
+  assert.equal(job.created, 1);
+  const found = assertOk(await api(server, 'GET', `/v1/contacts?keyword=${encodeURIComponent(who.name)}`, { key }), 200);
+  assert.equal(found.items.length, 1);
+  assert.equal(found.items[0].email_status, 1);
+  assert.equal(found.items[0].mobile_status, 1);
+  await page.keyboard.press('Escape');
+  await dlg.waitFor({ state: 'detached' });
   assert.deepEqual(page.problems, []);
 });
 
