@@ -820,9 +820,6 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
     struct cc_error lerr;
     if (cc_store_lead(store, "bootstrap", &first, &lerr) == CC_OK && first)
         bootstrap(svc, cfg);
-    if (cc_imports_recover(svc, &lerr)) /* a job it cannot mark stays as it was: logged */
-        cc_log(CC_LOG_WARN, "cannot mark unfinished imports failed", "error", lerr.message,
-               NULL);
     struct cc_http_config hc = {
         .listen = cfg->listen,
         .threads = (int)cfg->threads,
@@ -847,6 +844,9 @@ static int cmd_serve(struct cc_service *svc, struct cc_store *store, const struc
         say_error("%s", why);
         return 1;
     }
+    if (cc_imports_recover(svc, instance, &lerr)) /* a job it cannot mark stays: logged */
+        cc_log(CC_LOG_WARN, "cannot mark unfinished imports failed", "error", lerr.message,
+               NULL);
     struct cc_dispatcher_config dcfg = {(int)cfg->dispatcher_threads, cfg->delivery_lease_s * 1000,
                                         schedule, nschedule, 1000,
                                         (int)cfg->robot_rate_window_percent,

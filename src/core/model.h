@@ -454,6 +454,7 @@ struct cc_import {
     char error_message[256];
     int64_t created_at, finished_at;        /* ms; finished_at 0: not yet */
     int64_t heartbeat_at;                   /* ms: its process last wrote progress */
+    char owner[40];                         /* the instance running it ("" unknown) */
 };
 
 /* What an import does, or would do, with one row of its file. */

@@ -10,10 +10,10 @@
  *   1. check: every row is validated exactly as a create
  *      (svc_import_prepare, contacts.c), compared with the file's earlier
  *      rows (an email or mobile twice is refused) and matched with the
- *      account's contacts in a read transaction of its own
- *      (svc_import_row_tx without applying): create, update, unchanged or
- *      refuse. The job's "checked" moves, and its progress is written every
- *      few thousand rows (its heartbeat).
+ *      account's contacts (svc_import_row_tx without applying,
+ *      IMPORT_CHECK_BATCH rows to a read transaction): create, update,
+ *      unchanged or refuse. The job's "checked" moves, and its progress is
+ *      written every few thousand rows (its heartbeat).
  *   2. apply (not for a dry run; for mode=all only when no row was
  *      refused): the rows to create or update are written again through
  *      svc_import_row_tx, with every rule of a create or an update (audit
@@ -86,6 +86,7 @@ struct svc_imports {
     pthread_cond_t cv;
     struct job *head, *tail;       /* queued */
     struct job *live;              /* running now */
+    char owner[40];                /* this instance's id, the jobs' owner ("" unknown) */
     pthread_t thread;
     int started, stopping;
 };
@@ -255,58 +256,111 @@ static int repeated(GHashTable *seen, const char *key, size_t i, struct job *jb,
     return 1;
 }
 
+/* The rows of one read transaction of the first pass: on PostgreSQL a
+ * transaction of its own per row cost more round trips than the row's checks. */
+#define IMPORT_CHECK_BATCH 100
+
+struct check_op {
+    const struct cc_service *svc;
+    const struct cc_caller *caller;
+    struct svc_import_row **rows;   /* n; NULL: refused already */
+    size_t n;
+    enum cc_import_action *action;
+    int64_t *contact_id;
+    struct cc_error *refusal;       /* n */
+};
+
+static enum cc_err check_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct check_op *op = arg;
+    for (size_t k = 0; k < op->n; k++) {
+        if (!op->rows[k])
+            continue;
+        enum cc_err rc = svc_import_row_tx(tx, op->svc, op->caller, op->rows[k], 0,
+                                           &op->action[k], &op->contact_id[k],
+                                           &op->refusal[k], err);
+        if (rc)
+            return rc;
+    }
+    return CC_OK;
+}
+
+/* Validates row i and compares it with the file's earlier rows: the row to
+ * match, or NULL when it is refused (recorded) or on a fault (*rc). */
+static struct svc_import_row *check_one(struct cc_service *svc, struct job *jb, size_t i,
+                                        GHashTable *emails, GHashTable *mobiles,
+                                        enum cc_err *rc, struct cc_error *err)
+{
+    struct outcome *o = &jb->out[i];
+    o->refusal = -1;
+    if (jb->file.rows[i].extra) {
+        struct cc_error e;
+        cc_error_set(&e, CC_ERR_INVALID_PARAMETER, "Row",
+                     "The row has more cells than the header has columns.");
+        refuse(jb, i, &e);
+        return NULL;
+    }
+    struct svc_import_row *r = prepare(svc, jb, i, rc, err);
+    if (!r)
+        return NULL;
+    char name[CC_NAME_MAX_BYTES + 1], email[CC_EMAIL_MAX + 1], mobile[CC_MOBILE_MAX + 8];
+    svc_import_row_shown(r, name, sizeof name, email, sizeof email, mobile, sizeof mobile);
+    size_t a = strlen(name) + 1, b = strlen(email) + 1, c = strlen(mobile) + 1;
+    o->shown = cc_malloc(a + b + c);
+    memcpy(o->shown, name, a);
+    memcpy(o->shown + a, email, b);
+    memcpy(o->shown + a + b, mobile, c);
+    if (repeated(emails, svc_import_row_key(r, 0), i, jb, 0) ||
+        repeated(mobiles, svc_import_row_key(r, 1), i, jb, 1)) {
+        svc_import_row_free(r);
+        return NULL;
+    }
+    return r;
+}
+
 static enum cc_err check_all(struct cc_service *svc, struct job *jb, struct cc_error *err)
 {
     struct svc_imports *m = svc->imports;
     GHashTable *emails = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     GHashTable *mobiles = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    struct cc_error *refusal = cc_malloc(sizeof *refusal);
+    struct svc_import_row *rows[IMPORT_CHECK_BATCH];
+    enum cc_import_action action[IMPORT_CHECK_BATCH];
+    int64_t contact_id[IMPORT_CHECK_BATCH];
+    struct cc_error *refusal = cc_calloc(IMPORT_CHECK_BATCH, sizeof *refusal);
     enum cc_err rc = CC_OK;
     int64_t last_save = cc_mono_ms();
-    for (size_t i = 0; i < jb->file.n && !rc; i++) {
-        struct outcome *o = &jb->out[i];
-        o->refusal = -1;
+    for (size_t from = 0; from < jb->file.n && !rc; from += IMPORT_CHECK_BATCH) {
         if (m->stopping) {
             rc = cc_error_set(err, CC_ERR_UNAVAILABLE, NULL,
                               "The server stopped during the import.");
             break;
         }
-        if (jb->file.rows[i].extra) {
-            struct cc_error e;
-            cc_error_set(&e, CC_ERR_INVALID_PARAMETER, "Row",
-                         "The row has more cells than the header has columns.");
-            refuse(jb, i, &e);
-        }
-        struct svc_import_row *r = o->refusal < 0 ? prepare(svc, jb, i, &rc, err) : NULL;
-        if (r) {
-            char shown[CC_NAME_MAX_BYTES + CC_EMAIL_MAX + CC_MOBILE_MAX + 32];
-            char name[CC_NAME_MAX_BYTES + 1], email[CC_EMAIL_MAX + 1], mobile[CC_MOBILE_MAX + 8];
-            svc_import_row_shown(r, name, sizeof name, email, sizeof email, mobile,
-                                 sizeof mobile);
-            size_t a = strlen(name) + 1, b = strlen(email) + 1, c = strlen(mobile) + 1;
-            memcpy(shown, name, a);
-            memcpy(shown + a, email, b);
-            memcpy(shown + a + b, mobile, c);
-            o->shown = cc_malloc(a + b + c);
-            memcpy(o->shown, shown, a + b + c);
-        }
-        if (r && !repeated(emails, svc_import_row_key(r, 0), i, jb, 0) &&
-            !repeated(mobiles, svc_import_row_key(r, 1), i, jb, 1)) {
-            struct match_op op = {svc, &jb->caller, r, 0, CC_IMPORT_REFUSE, 0, refusal};
-            rc = cc_store_read(svc->store, match_tx, &op, err);
-            if (!rc && op.action == CC_IMPORT_REFUSE) {
-                refuse(jb, i, refusal);
-            } else if (!rc) {
-                o->action = (uint8_t)op.action;
-                o->contact_id = op.contact_id;
-                o->apply = op.action == CC_IMPORT_CREATE || op.action == CC_IMPORT_UPDATE;
+        size_t n = jb->file.n - from < IMPORT_CHECK_BATCH ? jb->file.n - from
+                                                           : IMPORT_CHECK_BATCH;
+        memset(rows, 0, sizeof rows);
+        for (size_t k = 0; k < n && !rc; k++)
+            rows[k] = check_one(svc, jb, from + k, emails, mobiles, &rc, err);
+        struct check_op op = {svc, &jb->caller, rows, n, action, contact_id, refusal};
+        if (!rc)
+            rc = cc_store_read(svc->store, check_tx, &op, err);
+        for (size_t k = 0; k < n; k++) {
+            struct outcome *o = &jb->out[from + k];
+            if (!rc && rows[k]) {
+                if (action[k] == CC_IMPORT_REFUSE) {
+                    refuse(jb, from + k, &refusal[k]);
+                } else {
+                    o->action = (uint8_t)action[k];
+                    o->contact_id = contact_id[k];
+                    o->apply = action[k] == CC_IMPORT_CREATE || action[k] == CC_IMPORT_UPDATE;
+                }
             }
+            svc_import_row_free(rows[k]);
+            if (!rc)
+                count(m, jb, (enum cc_import_action)o->action, 1, 0);
         }
-        svc_import_row_free(r);
-        if (rc)
-            break;
-        count(m, jb, (enum cc_import_action)o->action, 1, 0);
-        if ((i + 1) % IMPORT_PROGRESS_ROWS == 0 || cc_mono_ms() - last_save > IMPORT_PROGRESS_MS) {
+        size_t batches = from / IMPORT_CHECK_BATCH + 1;
+        if (!rc && (batches % (IMPORT_PROGRESS_ROWS / IMPORT_CHECK_BATCH) == 0 ||
+                    cc_mono_ms() - last_save > IMPORT_PROGRESS_MS)) {
             struct cc_error ignored;
             save(svc, jb, &ignored);
             last_save = cc_mono_ms();
@@ -688,6 +742,9 @@ enum cc_err cc_import_start(struct cc_service *svc, const struct cc_caller *call
     cc_strlcpy(j->ignored_columns, jb->file.ignored, sizeof j->ignored_columns);
     j->total = (int64_t)jb->file.n;
     j->created_at = j->heartbeat_at = cc_now_ms();
+    pthread_mutex_lock(&m->mu);
+    cc_strlcpy(j->owner, m->owner, sizeof j->owner);
+    pthread_mutex_unlock(&m->mu);
     struct start_op op = {caller, j};
     if ((rc = cc_store_write(svc->store, start_tx, &op, err))) {
         job_free(jb);
@@ -809,25 +866,39 @@ enum cc_err cc_import_rows(struct cc_service *svc, const struct cc_caller *calle
     return CC_OK;
 }
 
+struct stale_op {
+    int64_t before;
+    const char *owner;
+    int64_t n;
+};
+
 static enum cc_err stale_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
-    int64_t *io = arg; /* in: before; out: how many */
-    int64_t before = io[0];
-    return cc_tx_import_fail_stale(tx, before, cc_now_ms(), "ServiceUnavailable",
+    struct stale_op *op = arg;
+    return cc_tx_import_fail_stale(tx, op->before, op->owner, cc_now_ms(), "ServiceUnavailable",
                                    "The server stopped during the import; nothing of a "
                                    "mode=all import was kept.",
-                                   &io[1], err);
+                                   &op->n, err);
 }
 
-enum cc_err cc_imports_recover(struct cc_service *svc, struct cc_error *err)
+enum cc_err cc_imports_recover(struct cc_service *svc, const char *instance,
+                               struct cc_error *err)
 {
+    struct svc_imports *m = svc->imports;
+    if (m && instance) {
+        pthread_mutex_lock(&m->mu);
+        cc_strlcpy(m->owner, instance, sizeof m->owner);
+        pthread_mutex_unlock(&m->mu);
+    }
     /* One process per SQLite file: whatever it left unfinished is dead. A shared
-     * database's other instances may be running theirs: only old heartbeats. */
-    int64_t io[2] = {cc_service_shared(svc) ? cc_now_ms() - IMPORT_STALE_MS : INT64_MAX, 0};
-    enum cc_err rc = cc_store_write(svc->store, stale_tx, io, err);
-    if (!rc && io[1]) {
+     * database's other instances may be running theirs: this instance's own, and
+     * those whose heartbeat is old. */
+    struct stale_op op = {cc_service_shared(svc) ? cc_now_ms() - IMPORT_STALE_MS : INT64_MAX,
+                          instance && instance[0] ? instance : "\x01", 0};
+    enum cc_err rc = cc_store_write(svc->store, stale_tx, &op, err);
+    if (!rc && op.n) {
         char n[24];
-        snprintf(n, sizeof n, "%lld", (long long)io[1]);
+        snprintf(n, sizeof n, "%lld", (long long)op.n);
         cc_log(CC_LOG_WARN, "imports left unfinished marked failed", "imports", n, NULL);
     }
     return rc;

@@ -389,9 +389,11 @@ enum cc_err cc_import_rows(struct cc_service *svc, const struct cc_caller *calle
                            struct cc_import_row **rows, size_t *n, int64_t *total,
                            struct cc_error *err);
 /* At start-up: the jobs a process left queued or running are marked failed
- * (every one on SQLite; on a shared database those without a heartbeat for
- * a quarter of an hour). */
-enum cc_err cc_imports_recover(struct cc_service *svc, struct cc_error *err);
+ * (every one on SQLite; on a shared database this instance's own, named by
+ * instance (its instance.id; NULL: unknown), and any without a heartbeat for
+ * a quarter of an hour). New jobs are recorded as instance's. */
+enum cc_err cc_imports_recover(struct cc_service *svc, const char *instance,
+                               struct cc_error *err);
 
 /* exports.c: every contact of the account, a page at a time. Role readonly;
  * full (addresses and ID numbers in full) admin, with one audit entry

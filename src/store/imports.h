@@ -33,11 +33,11 @@
        size_t *n, int64_t *total, struct cc_error *err),                                   \
       (import_id, action, offset, max, out, n, total, err))                                \
     /* Marks failed, with code and message, every job queued or running whose heartbeat  \
-     * is before before (ms); *n is how many. */                                           \
+     * is before before (ms) or whose owner is owner; *n is how many. */                   \
     X(tx, import_fail_stale,                                                               \
-      (int64_t before, int64_t now, const char *code, const char *message, int64_t *n,     \
-       struct cc_error *err),                                                              \
-      (before, now, code, message, n, err))
+      (int64_t before, const char *owner, int64_t now, const char *code,                   \
+       const char *message, int64_t *n, struct cc_error *err),                             \
+      (before, owner, now, code, message, n, err))
 
 CC_STORE_IMPORT_OPS(CC_STORE_DECLARE)
 

@@ -21,8 +21,8 @@ static const char sql_forget[] =
     "DELETE FROM contact_imports WHERE account_id = $1 AND created_at < $2";
 static const char sql_insert[] =
     "INSERT INTO contact_imports(account_id, actor, state, dry_run, mode, trust_verified, "
-    "encoding, ignored_columns, total, created_at, heartbeat_at) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id";
+    "encoding, ignored_columns, total, created_at, heartbeat_at, owner) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) RETURNING id";
 static const char sql_get[] =
     "SELECT " COLS " FROM contact_imports WHERE account_id = $1 AND id = $2";
 static const char sql_update[] =
@@ -48,7 +48,7 @@ static const char sql_rows[] =
     "ORDER BY row_no LIMIT $3 OFFSET $4";
 static const char sql_fail_stale[] =
     "UPDATE contact_imports SET state = 'failed', error_code = $3, error_message = $4, "
-    "finished_at = $2 WHERE state IN ('queued', 'running') AND heartbeat_at < $1";
+    "finished_at = $2 WHERE state IN ('queued', 'running') AND (heartbeat_at < $1 OR owner = $5)";
 
 static enum cc_import_state state_parse(const char *s)
 {
@@ -109,6 +109,7 @@ static enum cc_err tx_import_insert(void *tx, const struct cc_import *j, int64_t
     cc_pg_text(&p, j->ignored_columns);
     cc_pg_i64(&p, j->total);
     cc_pg_i64(&p, j->created_at);
+    cc_pg_text(&p, j->owner);
     rc = cc_pg_one_i64(c, sql_insert, &p, id, "saving an import", err);
     if (rc == CC_ERR_NOT_FOUND)
         rc = cc_error_set(err, CC_ERR_STORE, NULL, "database error in saving an import");
@@ -257,8 +258,9 @@ static enum cc_err tx_import_rows_list(void *tx, int64_t import_id, int action, 
     return CC_OK;
 }
 
-static enum cc_err tx_import_fail_stale(void *tx, int64_t before, int64_t now, const char *code,
-                                        const char *message, int64_t *n, struct cc_error *err)
+static enum cc_err tx_import_fail_stale(void *tx, int64_t before, const char *owner, int64_t now,
+                                        const char *code, const char *message, int64_t *n,
+                                        struct cc_error *err)
 {
     struct pgc *c = tx;
     struct pgp p;
@@ -267,6 +269,7 @@ static enum cc_err tx_import_fail_stale(void *tx, int64_t before, int64_t now, c
     cc_pg_i64(&p, now);
     cc_pg_text(&p, code);
     cc_pg_text(&p, message);
+    cc_pg_text(&p, owner);
     return cc_pg_do_n(c, sql_fail_stale, &p, n, "failing unfinished imports", err);
 }
 

@@ -24,8 +24,8 @@ static const char sql_forget[] =
     "DELETE FROM contact_imports WHERE account_id = ?1 AND created_at < ?2";
 static const char sql_insert[] =
     "INSERT INTO contact_imports(account_id, actor, state, dry_run, mode, trust_verified, "
-    "encoding, ignored_columns, total, created_at, heartbeat_at) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)";
+    "encoding, ignored_columns, total, created_at, heartbeat_at, owner) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)";
 static const char sql_get[] =
     "SELECT " COLS " FROM contact_imports WHERE account_id = ?1 AND id = ?2";
 static const char sql_update[] =
@@ -44,7 +44,7 @@ static const char sql_rows[] =
     "ORDER BY row_no LIMIT ?3 OFFSET ?4";
 static const char sql_fail_stale[] =
     "UPDATE contact_imports SET state = 'failed', error_code = ?3, error_message = ?4, "
-    "finished_at = ?2 WHERE state IN ('queued', 'running') AND heartbeat_at < ?1";
+    "finished_at = ?2 WHERE state IN ('queued', 'running') AND (heartbeat_at < ?1 OR owner = ?5)";
 
 static enum cc_import_state state_parse(const char *s)
 {
@@ -111,6 +111,7 @@ static enum cc_err tx_import_insert(void *tx, const struct cc_import *j, int64_t
     sqlite3_bind_text(s, 8, j->ignored_columns, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 9, j->total);
     sqlite3_bind_int64(s, 10, j->created_at);
+    sqlite3_bind_text(s, 11, j->owner, -1, SQLITE_STATIC);
     if ((rc = cc_sq_step_done(c, s, "saving an import", err)))
         return rc;
     *id = sqlite3_last_insert_rowid(c->db);
@@ -231,8 +232,9 @@ static enum cc_err tx_import_rows_list(void *tx, int64_t import_id, int action, 
     return CC_OK;
 }
 
-static enum cc_err tx_import_fail_stale(void *tx, int64_t before, int64_t now, const char *code,
-                                        const char *message, int64_t *n, struct cc_error *err)
+static enum cc_err tx_import_fail_stale(void *tx, int64_t before, const char *owner, int64_t now,
+                                        const char *code, const char *message, int64_t *n,
+                                        struct cc_error *err)
 {
     struct conn *c = tx;
     *n = 0;
@@ -243,6 +245,7 @@ static enum cc_err tx_import_fail_stale(void *tx, int64_t before, int64_t now, c
     sqlite3_bind_int64(s, 2, now);
     sqlite3_bind_text(s, 3, code, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 4, message, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, owner, -1, SQLITE_STATIC);
     enum cc_err rc = cc_sq_step_done(c, s, "failing unfinished imports", err);
     if (!rc)
         *n = sqlite3_changes(c->db);

@@ -7,8 +7,9 @@
 -- import writes its contacts in one transaction, so none of them stayed).
 -- state: queued, running, done, failed. checked: rows matched against the
 -- contacts so far (the first pass); processed: rows whose outcome is final. finished_at 0: not finished.
--- heartbeat_at: when the job's process last wrote its progress (a job whose
--- heartbeat is old on a shared database is taken for dead).
+-- owner: the instance running it (its instance.id); heartbeat_at: when it last
+-- wrote its progress. At start an instance fails its own unfinished jobs, and
+-- those of any instance whose heartbeat is old.
 CREATE TABLE IF NOT EXISTS contact_imports (
     id              INTEGER PRIMARY KEY,
     account_id      INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
@@ -30,7 +31,8 @@ CREATE TABLE IF NOT EXISTS contact_imports (
     error_message   TEXT NOT NULL DEFAULT '',
     created_at      INTEGER NOT NULL,
     finished_at     INTEGER NOT NULL DEFAULT 0,
-    heartbeat_at    INTEGER NOT NULL DEFAULT 0
+    heartbeat_at    INTEGER NOT NULL DEFAULT 0,
+    owner           TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS contact_imports_account ON contact_imports(account_id, created_at);
 CREATE INDEX IF NOT EXISTS contact_imports_state ON contact_imports(state);
