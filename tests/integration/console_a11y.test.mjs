@@ -20,12 +20,12 @@ const WORDS = {
   en: {
     locale: 'en-US', email: 'Email', password: 'Password', submit: 'Sign in', menu: 'Menu',
     pages: ['Contact Management', 'Notifications', 'Certificates', 'Applications', 'Settings', 'Audit log', 'Robot setup guide', 'Overview'],
-    dialogs: [['contacts', 'Create Contact'], ['applications', 'Apply for Certificate'], ['certificates', 'Upload Certificate']],
+    dialogs: [['contacts', 'Create Contact'], ['applications', 'Apply for Certificate'], ['certificates', 'Upload Certificate'], ['contacts', 'Import']],
   },
   'zh-CN': {
     locale: 'zh-CN', email: '邮箱', password: '密码', submit: '登录', menu: '菜单',
     pages: ['联系人管理', '通知记录', '证书', '证书申请', '设置', '审计日志', '机器人配置指南', '概览'],
-    dialogs: [['contacts', '创建联系人'], ['applications', '申请证书'], ['certificates', '上传证书']],
+    dialogs: [['contacts', '创建联系人'], ['applications', '申请证书'], ['certificates', '上传证书'], ['contacts', '导入']],
   },
 };
 const ROUTES = ['contacts', 'notifications', 'certificates', 'applications', 'settings', 'audit', 'guide', 'overview'];

@@ -37,8 +37,10 @@ export function onSessionLost(fn) {
 }
 
 /**
- * method path [body] [{ifMatch, noSessionCheck}] → the answer's JSON (null when
- * empty); rejects with an ApiError (status 0 when the server cannot be reached).
+ * method path [body] [{ifMatch, noSessionCheck, type}] → the answer's JSON (null
+ * when empty); rejects with an ApiError (status 0 when the server cannot be
+ * reached). With type (e.g. "text/csv") the body (a Blob, a File or a string)
+ * goes as it is, with that Content-Type; else it is sent as JSON.
  */
 export async function api(method, path, body, opts = {}) {
   for (;;) {
@@ -55,12 +57,14 @@ export async function api(method, path, body, opts = {}) {
 async function call(method, path, body, opts) {
   const headers = { Accept: 'application/json', 'Accept-Language': lang(), 'X-Requested-With': 'certcontacts' };
   if (method !== 'GET' && method !== 'HEAD' && csrf) headers['X-CSRF-Token'] = csrf;
-  // the server requires JSON on every change, with or without a body
-  if (body !== undefined || (method !== 'GET' && method !== 'HEAD')) headers['Content-Type'] = 'application/json';
+  // the server requires JSON on every change, with or without a body (a raw body says its own type)
+  const raw = opts.type !== undefined;
+  if (raw) headers['Content-Type'] = opts.type;
+  else if (body !== undefined || (method !== 'GET' && method !== 'HEAD')) headers['Content-Type'] = 'application/json';
   if (opts.ifMatch !== undefined) headers['If-Match'] = `"${opts.ifMatch}"`;
   let res;
   try {
-    res = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined ? undefined : JSON.stringify(body) });
+    res = await fetch(path, { method, headers, credentials: 'same-origin', body: body === undefined || raw ? body : JSON.stringify(body) });
   } catch (e) {
     throw new ApiError(0, { code: 'NetworkError', message: t('err.network') });
   }

@@ -1,8 +1,9 @@
 // contacts.js — Comprehensive Management > Contact Management: the list with
 // search and paging (its place kept in the URL: #/contacts?page=3&size=50&q=li),
 // each contact's addresses (Verified or not) and robots,
-// and per contact Edit, Send test and Delete. The dialogs are in
-// contact_edit.js, contact_test.js and contact_delete.js.
+// and per contact Edit, Send test and Delete; Import (a CSV file) and Export
+// for the whole list. The dialogs are in contact_edit.js, contact_test.js,
+// contact_delete.js and contact_import.js.
 
 import { t } from '../i18n.js';
 import { h, append, clear, uid, button, badge, visuallyHidden, pageHead, selectEl } from '../dom.js';
@@ -12,6 +13,7 @@ import { contactDialog } from './contact_edit.js';
 import { verifyDialog } from './contact_verify.js';
 import { testDialog } from './contact_test.js';
 import { deleteContact } from './contact_delete.js';
+import { importDialog, exportMenu } from './contact_import.js';
 
 const SIZES = [10, 20, 50, 100];
 
@@ -42,9 +44,11 @@ export async function contactsPage(main, view) {
   });
   // Shown once the list has loaded: an empty account gets the invitation instead.
   const createBtn = view.write ? button(t('contacts.create'), () => contactDialog(null, load, view), 'btn-primary', { hidden: true }) : null;
+  // an empty account may start from a file too; the list is drawn again once an import dialog closes
+  const importBtn = view.write ? button(t('import.button'), () => importDialog(view, () => load())) : null;
   const region = h('div', { class: 'table-region', 'aria-busy': 'true' }, h('p', { class: 'muted' }, t('common.loading')));
   append(main, [pageHead([t('nav.comprehensive'), t('nav.contacts')], t('contacts.title'), t('contacts.intro')),
-    h('div', { class: 'toolbar' }, createBtn, searchForm), region]);
+    h('div', { class: 'toolbar' }, createBtn, importBtn, exportMenu(view), searchForm), region]);
 
   let pendingFocus = false; // a paging control was used: focus the new page's table
   /** Moves the list to place p through the URL (a history entry); the hash change loads it. */
