@@ -268,11 +268,15 @@ struct check_op {
     enum cc_import_action *action;
     int64_t *contact_id;
     struct cc_error *refusal;       /* n */
+    int64_t contacts;               /* out: the account's contacts now */
 };
 
 static enum cc_err check_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
     struct check_op *op = arg;
+    enum cc_err crc = cc_tx_contact_count(tx, op->caller->account_id, &op->contacts, err);
+    if (crc)
+        return crc;
     for (size_t k = 0; k < op->n; k++) {
         if (!op->rows[k])
             continue;
@@ -329,6 +333,7 @@ static enum cc_err check_all(struct cc_service *svc, struct job *jb, struct cc_e
     struct cc_error *refusal = cc_calloc(IMPORT_CHECK_BATCH, sizeof *refusal);
     enum cc_err rc = CC_OK;
     int64_t last_save = cc_mono_ms();
+    int64_t creates = 0; /* rows so far that would create a contact */
     for (size_t from = 0; from < jb->file.n && !rc; from += IMPORT_CHECK_BATCH) {
         if (m->stopping) {
             rc = cc_error_set(err, CC_ERR_UNAVAILABLE, NULL,
@@ -340,12 +345,19 @@ static enum cc_err check_all(struct cc_service *svc, struct job *jb, struct cc_e
         memset(rows, 0, sizeof rows);
         for (size_t k = 0; k < n && !rc; k++)
             rows[k] = check_one(svc, jb, from + k, emails, mobiles, &rc, err);
-        struct check_op op = {svc, &jb->caller, rows, n, action, contact_id, refusal};
+        struct check_op op = {svc, &jb->caller, rows, n, action, contact_id, refusal, 0};
         if (!rc)
             rc = cc_store_read(svc->store, check_tx, &op, err);
         for (size_t k = 0; k < n; k++) {
             struct outcome *o = &jb->out[from + k];
             if (!rc && rows[k]) {
+                /* the write would refuse it: max_contacts_per_account */
+                if (action[k] == CC_IMPORT_CREATE && op.contacts + creates++ >= svc->cfg.max_contacts) {
+                    action[k] = CC_IMPORT_REFUSE;
+                    cc_error_set(&refusal[k], CC_ERR_LIMIT_EXCEEDED, "Contacts",
+                                 "This account already has %lld contacts, the most it may have.",
+                                 (long long)svc->cfg.max_contacts);
+                }
                 if (action[k] == CC_IMPORT_REFUSE) {
                     refuse(jb, from + k, &refusal[k]);
                 } else {

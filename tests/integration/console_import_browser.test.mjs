@@ -78,7 +78,7 @@ async function signedIn(role) {
   const p = await newPage(browser);
   pages.push(p);
   const { page } = p;
-  await page.goto(server.base + '/');
+  await page.goto(server.base + '/#/contacts'); // the contact list, not the Overview the console lands on
   await signIn(page, users[role], PASSWORD);
   await page.getByRole('heading', { name: 'Contact Management', level: 1 }).waitFor();
   return page;

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import {
   BIN, BACKEND, makeDataDir, startServer, createAccount, createKey, api, assertOk, assertError,
-  createContact, unique, uniqueMobile, idCard, stopAllAfter, waitFor, listAll,
+  createContact, unique, uniqueMobile, idCard, stopAllAfter, waitFor, listAll, removeDir,
 } from './lib/harness.mjs';
 
 // PostgreSQL: fewer rows. One mode=all transaction of N inserts bumps the account's
@@ -288,6 +288,42 @@ test('a body past import_max_bytes is 413; other routes keep max_body_bytes', as
     assertError(await api(s, 'POST', '/v1/contacts', { key: a, json: { name: 'x'.repeat(3000) } }), 413, 'RequestEntityTooLarge');
   } finally {
     await s.stop();
+  }
+});
+
+test('the check counts max_contacts_per_account: what the write would refuse, the dry run refuses', async () => {
+  const d = makeDataDir();
+  const a = createAccount(d);
+  const s = await startServer(d, { args: ['--max-contacts-per-account', '5'] });
+  try {
+    const post = async (query) => {
+      const res = await api(s, 'POST', `/v1/contacts/import${query}`, { key: a, body, headers: csvHeaders });
+      const loc = res.headers.get('location');
+      assertOk(res, 202);
+      return waitFor(async () => {
+        const j = assertOk(await api(s, 'GET', loc, { key: a }), 200);
+        return ['done', 'failed'].includes(j.state) ? { ...j, loc } : null;
+      }, { timeoutMs: 60000, what: 'the limited import to end' });
+    };
+    let body = 'name,mobile\n';
+    for (let i = 0; i < 7; i++) body += `Limit ${i},1370000${String(i).padStart(4, '0')}\n`;
+    const dry = await post('?dry_run=true');
+    assert.equal(dry.state, 'done');
+    assert.equal(dry.created, 5);
+    assert.equal(dry.refused, 2);
+    const refused = assertOk(await api(s, 'GET', `${dry.loc}/rows?action=refuse`, { key: a }), 200);
+    assert.deepEqual(refused.rows.map((r) => [r.row, r.code]), [[7, 'LimitExceeded.Contacts'], [8, 'LimitExceeded.Contacts']]);
+    const all = await post('?mode=all');
+    assert.equal(all.state, 'failed');
+    assert.equal(assertOk(await api(s, 'GET', '/v1/contacts?page_size=1', { key: a }), 200).total, 0);
+    const skip = await post('?mode=skip_bad');
+    assert.equal(skip.state, 'done');
+    assert.equal(skip.created, 5);
+    assert.equal(skip.refused, 2);
+    assert.equal(assertOk(await api(s, 'GET', '/v1/contacts?page_size=1', { key: a }), 200).total, 5);
+  } finally {
+    await s.stop();
+    removeDir(d);
   }
 });
 
