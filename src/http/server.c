@@ -413,6 +413,27 @@ static void log_request(struct cc_request *req)
     cc_log_fields_deferred(CC_LOG_INFO, "request", f, sizeof f / sizeof f[0]);
 }
 
+/* Sends r (which it takes) with the headers every answer has, those the
+ * handler added, and Content-Type type (NULL: none), then logs the request.
+ * Off a libmicrohttpd thread (a deferred request) r waits for the resume. */
+static void queue_response(struct cc_request *req, int status, struct MHD_Response *r,
+                           const char *type)
+{
+    if (type)
+        MHD_add_response_header(r, "Content-Type", type);
+    add_common_headers(req, r);
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    for (int i = 0; i < req->nhdr; i++)
+        MHD_add_response_header(r, req->hdr_name[i], req->hdr_value[i]);
+    if (req->deferred) {
+        req->pending = r;
+        return;
+    }
+    MHD_queue_response(req->conn, (unsigned)status, r);
+    MHD_destroy_response(r);
+    log_request(req);
+}
+
 static void send_typed(struct cc_request *req, int status, const char *type, char *body,
                        size_t len)
 {
@@ -429,20 +450,7 @@ static void send_typed(struct cc_request *req, int status, const char *type, cha
         free(body);
         return;
     }
-    if (body)
-        MHD_add_response_header(r, "Content-Type", type);
-    add_common_headers(req, r);
-    MHD_add_response_header(r, "Cache-Control", "no-store");
-    for (int i = 0; i < req->nhdr; i++)
-        MHD_add_response_header(r, req->hdr_name[i], req->hdr_value[i]);
-    if (req->deferred) {
-        /* Not on a libmicrohttpd thread: the response waits for the resume. */
-        req->pending = r;
-        return;
-    }
-    MHD_queue_response(req->conn, (unsigned)status, r);
-    MHD_destroy_response(r);
-    log_request(req);
+    queue_response(req, status, r, body ? type : NULL);
 }
 
 /* A streamed answer: fill is called for more whenever libmicrohttpd has
@@ -511,18 +519,7 @@ void cc_req_stream(struct cc_request *req, int status, const char *type, cc_stre
     }
     req->responded = 1;
     req->status = status;
-    MHD_add_response_header(r, "Content-Type", type);
-    add_common_headers(req, r);
-    MHD_add_response_header(r, "Cache-Control", "no-store");
-    for (int i = 0; i < req->nhdr; i++)
-        MHD_add_response_header(r, req->hdr_name[i], req->hdr_value[i]);
-    if (req->deferred) {
-        req->pending = r;
-        return;
-    }
-    MHD_queue_response(req->conn, (unsigned)status, r);
-    MHD_destroy_response(r);
-    log_request(req);
+    queue_response(req, status, r, type);
 }
 
 static void send_response(struct cc_request *req, int status, char *body, size_t len)
