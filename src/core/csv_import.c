@@ -122,6 +122,18 @@ static int column_of(const char *name, size_t len)
     return -1;
 }
 
+/* The bytes of s[0..n) up to and with the first line end (LF, CRLF or CR). */
+static size_t line_len(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\n')
+            return i + 1;
+        if (s[i] == '\r')
+            return i + 1 < n && s[i + 1] == '\n' ? i + 2 : i + 1;
+    }
+    return n;
+}
+
 static void new_row(struct parse *p)
 {
     memset(&p->cur, 0, sizeof p->cur);
@@ -277,12 +289,13 @@ enum cc_err cc_csv_import_parse(const char *data, size_t len, size_t max_rows,
     new_row(p);
     struct csv_parser cp;
     csv_init(&cp, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL | CSV_EMPTY_IS_NULL);
-    /* Line by line, so that each record knows the line it starts on. */
+    /* Line by line, so that each record knows the line it starts on. A line
+     * ends with LF, CRLF or a lone CR (as old Mac spreadsheets saved CSV):
+     * libcsv ends a record at each. */
     int bad = 0;
     size_t at = 0;
     while (at < tlen && !bad && !p->too_many) {
-        const char *nl = memchr(text + at, '\n', tlen - at);
-        size_t n = nl ? (size_t)(nl - (text + at)) + 1 : tlen - at;
+        size_t n = line_len(text + at, tlen - at);
         p->line++;
         if (cp.pstate == 0 && p->col == 0)  /* no record begun: the next starts here */
             p->cur.line = p->line;

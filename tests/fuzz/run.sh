@@ -37,8 +37,8 @@ SRCS="$(ls src/core/*.c src/util/*.c 2>/dev/null)"
 CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Isrc \
 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 $(pkg-config --cflags glib-2.0 | sed 's/-I/-isystem /g') -isystem /usr/include/postgresql"
-# GLib: the service's time zones (reminders.c), for targets that link all of src/
-LIBS="-ljansson -lcurl -lssl -lcrypto -lsqlite3 -lpq -lmicrohttpd -lgnutls -largon2 -lpwquality -lidn2 -lresolv $(pkg-config --libs glib-2.0) $(pkg-config --libs libsystemd) -lm -pthread"
+# the binary's own libraries (the Makefile's LIBS), so that a new one is never missed here
+LIBS="$(make -s --no-print-directory print-libs) -pthread"
 ALL_SRCS="$(ls src/*/*.c | grep -v '^src/main\.c$')"
 
 if [ $# -gt 0 ]; then

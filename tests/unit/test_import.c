@@ -68,6 +68,26 @@ static void gbk_converted(void **state)
     cc_csv_file_free(&f);
 }
 
+/* Lines ended by a lone CR (old Mac spreadsheets), CRLF and LF in one file:
+ * each record's line is the line it starts on. */
+static void line_ends_mixed(void **state)
+{
+    (void)state;
+    static const char in[] = "name,mobile\rAda,13800138000\rBo,13800138001\r\n"
+                             "Cy,13800138002\n\rDi,13800138003";
+    struct cc_csv_file f;
+    struct cc_error err;
+    assert_int_equal(parse(in, sizeof in - 1, &f, &err), CC_OK);
+    assert_int_equal(f.n, 4);
+    cell_is(&f, 0, CC_CSV_NAME, "Ada");
+    cell_is(&f, 3, CC_CSV_NAME, "Di");
+    assert_int_equal(f.rows[0].line, 2);
+    assert_int_equal(f.rows[1].line, 3);
+    assert_int_equal(f.rows[2].line, 4);
+    assert_int_equal(f.rows[3].line, 6); /* line 5 is empty */
+    cc_csv_file_free(&f);
+}
+
 static void quoted_fields_and_lines(void **state)
 {
     (void)state;
@@ -227,6 +247,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(utf8_bom_dropped),
         cmocka_unit_test(gbk_converted),
+        cmocka_unit_test(line_ends_mixed),
         cmocka_unit_test(quoted_fields_and_lines),
         cmocka_unit_test(chinese_headers_any_case),
         cmocka_unit_test(unknown_columns_listed),
