@@ -335,7 +335,7 @@ static enum cc_err check_all(struct cc_service *svc, struct job *jb, struct cc_e
     int64_t last_save = cc_mono_ms();
     int64_t creates = 0; /* rows so far that would create a contact */
     for (size_t from = 0; from < jb->file.n && !rc; from += IMPORT_CHECK_BATCH) {
-        if (m->stopping) {
+        if (__atomic_load_n(&m->stopping, __ATOMIC_RELAXED)) { /* set under mu, read here without it */
             rc = cc_error_set(err, CC_ERR_UNAVAILABLE, NULL,
                               "The server stopped during the import.");
             break;
@@ -409,7 +409,7 @@ static enum cc_err apply_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
         struct outcome *o = &jb->out[i];
         if (!o->apply)
             continue;
-        if (m->stopping)
+        if (__atomic_load_n(&m->stopping, __ATOMIC_RELAXED))
             return cc_error_set(err, CC_ERR_UNAVAILABLE, NULL,
                                 "The server stopped during the import.");
         struct svc_import_row *r = prepare(op->svc, jb, i, &rc, err);
@@ -681,7 +681,7 @@ void svc_imports_free(struct cc_service *svc)
     if (!m)
         return;
     pthread_mutex_lock(&m->mu);
-    m->stopping = 1;
+    __atomic_store_n(&m->stopping, 1, __ATOMIC_RELAXED);
     int started = m->started;
     pthread_cond_broadcast(&m->cv);
     pthread_mutex_unlock(&m->mu);
