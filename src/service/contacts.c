@@ -1332,14 +1332,12 @@ void svc_import_row_shown(const struct svc_import_row *r, char *name, size_t nam
  * is trusted to say so. */
 static enum cc_err import_insert(struct cc_tx *tx, const struct cc_service *svc,
                                  const struct cc_caller *caller, const struct svc_import_row *r,
-                                 int64_t now, enum cc_import_action *action, int64_t *id,
-                                 struct cc_error *refusal, struct cc_error *err)
+                                 int64_t now, int64_t *contacts, enum cc_import_action *action,
+                                 int64_t *id, struct cc_error *refusal, struct cc_error *err)
 {
-    int64_t account = caller->account_id, count = 0;
-    enum cc_err rc = cc_tx_contact_count(tx, account, &count, err);
-    if (rc)
-        return rc;
-    if (count >= svc->cfg.max_contacts) {
+    int64_t account = caller->account_id;
+    enum cc_err rc;
+    if (*contacts >= svc->cfg.max_contacts) {
         *action = CC_IMPORT_REFUSE;
         cc_error_set(refusal, CC_ERR_LIMIT_EXCEEDED, "Contacts",
                      "This account already has %lld contacts, the most it may have.",
@@ -1368,6 +1366,7 @@ static enum cc_err import_insert(struct cc_tx *tx, const struct cc_service *svc,
     rc = cc_tx_contact_insert(tx, c, err);
     if (!rc) {
         *id = c->id;
+        ++*contacts;
         rc = svc_audit(tx, caller, CC_AUDIT_CONTACT_CREATE, c->id, svc_contact_changes(NULL, c),
                        err);
     }
@@ -1406,8 +1405,9 @@ static int import_differs(const struct cc_service *svc, const struct svc_import_
 
 enum cc_err svc_import_row_tx(struct cc_tx *tx, const struct cc_service *svc,
                               const struct cc_caller *caller, const struct svc_import_row *r,
-                              int apply, enum cc_import_action *action, int64_t *contact_id,
-                              struct cc_error *refusal, struct cc_error *err)
+                              int apply, int64_t *contacts, enum cc_import_action *action,
+                              int64_t *contact_id, struct cc_error *refusal,
+                              struct cc_error *err)
 {
     int64_t account = caller->account_id, now = cc_now_ms();
     const struct contact_fields *f = &r->f;
@@ -1431,7 +1431,8 @@ enum cc_err svc_import_row_tx(struct cc_tx *tx, const struct cc_service *svc,
     int64_t id = by_email.id ? by_email.id : by_mobile.id;
     if (!id) {
         *action = CC_IMPORT_CREATE;
-        return apply ? import_insert(tx, svc, caller, r, now, action, contact_id, refusal, err)
+        return apply ? import_insert(tx, svc, caller, r, now, contacts, action, contact_id,
+                                     refusal, err)
                      : CC_OK;
     }
     *contact_id = id;

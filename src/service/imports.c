@@ -217,23 +217,6 @@ static struct svc_import_row *prepare(const struct cc_service *svc, struct job *
 }
 
 /* ---- pass 1: check ------------------------------------------------------------------------ */
-struct match_op {
-    const struct cc_service *svc;
-    const struct cc_caller *caller;
-    const struct svc_import_row *row;
-    int apply;
-    enum cc_import_action action;
-    int64_t contact_id;
-    struct cc_error *refusal;
-};
-
-static enum cc_err match_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
-{
-    struct match_op *op = arg;
-    return svc_import_row_tx(tx, op->svc, op->caller, op->row, op->apply, &op->action,
-                             &op->contact_id, op->refusal, err);
-}
-
 /* An email or mobile an earlier row of the file has refuses this one. */
 static int repeated(GHashTable *seen, const char *key, size_t i, struct job *jb, int mobile)
 {
@@ -280,7 +263,7 @@ static enum cc_err check_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     for (size_t k = 0; k < op->n; k++) {
         if (!op->rows[k])
             continue;
-        enum cc_err rc = svc_import_row_tx(tx, op->svc, op->caller, op->rows[k], 0,
+        enum cc_err rc = svc_import_row_tx(tx, op->svc, op->caller, op->rows[k], 0, NULL,
                                            &op->action[k], &op->contact_id[k],
                                            &op->refusal[k], err);
         if (rc)
@@ -401,7 +384,11 @@ static enum cc_err apply_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     struct apply_op *op = arg;
     struct job *jb = op->jb;
     struct svc_imports *m = op->svc->imports;
-    enum cc_err rc = CC_OK;
+    int64_t account = jb->caller.account_id, contacts = 0;
+    enum cc_err rc = cc_tx_contact_count(tx, account, &contacts, err);
+    if (rc || (rc = cc_tx_contact_count_defer(tx, err)))
+        return rc;
+    int64_t before = contacts;
     pthread_mutex_lock(&m->mu);
     jb->j.processed = op->processed;
     pthread_mutex_unlock(&m->mu);
@@ -419,12 +406,14 @@ static enum cc_err apply_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
                 rc = cc_error_set(err, CC_ERR_INTERNAL, NULL, "A row changed between passes.");
             break;
         }
-        struct match_op mo = {op->svc, &jb->caller, r, 1, CC_IMPORT_REFUSE, 0, op->refusal};
-        rc = match_tx(tx, &mo, err);
+        enum cc_import_action action = CC_IMPORT_REFUSE;
+        int64_t contact_id = 0;
+        rc = svc_import_row_tx(tx, op->svc, &jb->caller, r, 1, &contacts, &action, &contact_id,
+                               op->refusal, err);
         svc_import_row_free(r);
         if (rc)
             break;
-        if (mo.action == CC_IMPORT_REFUSE) {
+        if (action == CC_IMPORT_REFUSE) {
             if (op->all) {
                 op->refused_row = i + 1;
                 return cc_error_set(err, CC_ERR_INVALID_PARAMETER, "File",
@@ -435,14 +424,14 @@ static enum cc_err apply_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
             refuse(jb, i, op->refusal);
             o->apply = 0;
         } else {
-            o->action = (uint8_t)mo.action;
-            o->contact_id = mo.contact_id;
+            o->action = (uint8_t)action;
+            o->contact_id = contact_id;
         }
         pthread_mutex_lock(&m->mu);
         jb->j.processed++;
         pthread_mutex_unlock(&m->mu);
     }
-    return rc;
+    return rc ? rc : cc_tx_contact_count_settle(tx, account, contacts - before, err);
 }
 
 /* The counts from the outcomes (after pass 1, or pass 2). */

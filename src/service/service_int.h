@@ -186,12 +186,15 @@ void svc_import_row_shown(const struct svc_import_row *r, char *name, size_t nam
  * update, or refuse (the email and the mobile are two contacts'; when
  * applying, a clash or the account's cap): *refusal says why. *contact_id is
  * the contact matched or made (0: none). apply writes it with every rule of a
- * create or an update (audit rows, search index). Returns a database error,
- * else CC_OK whatever the action. */
+ * create or an update (audit rows, search index); *contacts is then the
+ * account's contacts so far, which a create counts against the cap and adds
+ * to (the caller reads it once: cc_tx_contact_count_defer). Returns a
+ * database error, else CC_OK whatever the action. */
 enum cc_err svc_import_row_tx(struct cc_tx *tx, const struct cc_service *svc,
                               const struct cc_caller *caller, const struct svc_import_row *r,
-                              int apply, enum cc_import_action *action, int64_t *contact_id,
-                              struct cc_error *refusal, struct cc_error *err);
+                              int apply, int64_t *contacts, enum cc_import_action *action,
+                              int64_t *contact_id, struct cc_error *refusal,
+                              struct cc_error *err);
 /* events.c: records event type (a known event type name) for the n contacts
  * of ids with data_json (a JSON object's text, borrowed) and its
  * notifications inside the caller's write tx; *event_id is set. Wake the

@@ -59,6 +59,15 @@ struct cc_webhook_plain {
       (account_id, id, out, err))                                                          \
     X(tx, contact_count, (int64_t account_id, int64_t *n, struct cc_error *err),           \
       (account_id, n, err))                                                                \
+    /* From here to the end of the transaction, the contacts it inserts may go uncounted  \
+     * in the account's count until contact_count_settle. PostgreSQL: each insert's count \
+     * update adds a version of the account's row that every later one walks, so a long  \
+     * transaction costs the square of its rows. SQLite counts as it goes; a no-op. */    \
+    X(tx, contact_count_defer, (struct cc_error *err), (err))                              \
+    /* Adds inserted, the contacts this transaction inserted since contact_count_defer,   \
+     * to account_id's count, and counts every insert again from here. */                 \
+    X(tx, contact_count_settle, (int64_t account_id, int64_t inserted, struct cc_error *err),\
+      (account_id, inserted, err))                                                         \
     /* The account's contact, other than except_id (0: none), that has this address:      \
      * email_norm (normalised), or mobile (normalised) when email_norm is NULL; out->id   \
      * is 0 when there is none. */                                                         \

@@ -99,36 +99,38 @@ static const char *const stmt_sql[ST_COUNT] = {
                           "ON CONFLICT (contact_id, url) DO UPDATE SET position = excluded.position, "
                           "kind = excluded.kind, secret_enc = excluded.secret_enc, "
                           "mention_mobile = excluded.mention_mobile RETURNING id",
-    [ST_LIST_ALL] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE account_id = $1 "
+    /* "id > 0": the predicate of the covering index contacts_account_search (migration
+     * 0030), which a query must state to take it. */
+    [ST_LIST_ALL] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE account_id = $1 AND id > 0 "
                     "ORDER BY id DESC LIMIT $2 OFFSET $3",
     /* Short keywords: a strpos() scan of the covering index (SQLite's before
      * its migration 0027). */
     /* A keyword's count stops one past the query's count_max (its last parameter). */
     [ST_LIST_SHORT_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM contacts "
-                            "WHERE account_id = $1 AND strpos(search_text, $2::text) > 0 "
+                            "WHERE account_id = $1 AND id > 0 AND strpos(search_text, $2::text) > 0 "
                             "LIMIT $3) s",
     [ST_LIST_SHORT] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE id IN ("
                       "SELECT id FROM contacts "
-                      "WHERE account_id = $1 AND strpos(search_text, $2::text) > 0 "
+                      "WHERE account_id = $1 AND id > 0 AND strpos(search_text, $2::text) > 0 "
                       "ORDER BY id DESC LIMIT $3 OFFSET $4) ORDER BY id DESC",
     /* FTS5 MATCH "keyword" -> ILIKE '%keyword%' on the trigram GIN index. */
     [ST_LIST_LIKE_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM contacts WHERE account_id = $1 "
-                           "AND " LIKE_K(2) " LIMIT $3) s",
-    [ST_LIST_LIKE] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE account_id = $1 AND " LIKE_K(2)
-                     " ORDER BY id DESC LIMIT $3 OFFSET $4",
+                           "AND id > 0 AND " LIKE_K(2) " LIMIT $3) s",
+    [ST_LIST_LIKE] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE account_id = $1 AND id > 0 AND "
+                     LIKE_K(2) " ORDER BY id DESC LIMIT $3 OFFSET $4",
     /* FTS5 MATCH "keyword" OR "phone": either form of a phone number. */
     /* (the phone is $3, so LIMIT and OFFSET are $4 and $5 here) */
     [ST_LIST_LIKE2_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM contacts WHERE account_id = $1 "
-                            "AND (" LIKE_K(2) " OR " LIKE_K(3) ") LIMIT $4) s",
-    [ST_LIST_LIKE2] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE account_id = $1 AND "
+                            "AND id > 0 AND (" LIKE_K(2) " OR " LIKE_K(3) ") LIMIT $4) s",
+    [ST_LIST_LIKE2] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE account_id = $1 AND id > 0 AND "
                       "(" LIKE_K(2) " OR " LIKE_K(3) ") ORDER BY id DESC LIMIT $4 OFFSET $5",
     /* A caller who sees addresses masked: the name line of search_text (name, email,
      * mobile on three lines; no line holds a newline) contains the keyword, or the email
      * line or the mobile line is exactly the address. */
     [ST_LIST_NAMES_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM contacts WHERE account_id = $1 "
-                            "AND " NAMES_MATCH " LIMIT $5) s",
+                            "AND id > 0 AND " NAMES_MATCH " LIMIT $5) s",
     [ST_LIST_NAMES] = "SELECT " CC_CONTACT_COLS " FROM contacts WHERE id IN ("
-                      "SELECT id FROM contacts WHERE account_id = $1 AND " NAMES_MATCH
+                      "SELECT id FROM contacts WHERE account_id = $1 AND id > 0 AND " NAMES_MATCH
                       " ORDER BY id DESC LIMIT $5 OFFSET $6) ORDER BY id DESC",
     [ST_IDEM_GET] = "SELECT request_hash, contact_id FROM idempotency_keys "
                     "WHERE account_id = $1 AND key = $2",
@@ -460,6 +462,27 @@ static enum cc_err tx_contact_count(void *tx, int64_t account_id, int64_t *n,
     return count_query(tx, ST_CONTACT_COUNT, account_id, NULL, NULL, 0, n, err);
 }
 
+/* contacts_ai (migration 0030) leaves the count alone while the transaction's
+ * certcontacts.count_deferred is on. */
+static enum cc_err tx_contact_count_defer(void *tx, struct cc_error *err)
+{
+    static const char sql[] = "SELECT set_config('certcontacts.count_deferred', 'on', true)";
+    return cc_pg_do(tx, sql, NULL, "deferring the contact count", err);
+}
+
+static enum cc_err tx_contact_count_settle(void *tx, int64_t account_id, int64_t inserted,
+                                           struct cc_error *err)
+{
+    static const char sql[] =
+        "WITH done AS (SELECT set_config('certcontacts.count_deferred', 'off', true)) "
+        "UPDATE accounts SET contact_count = contact_count + $2 FROM done WHERE id = $1";
+    struct pgp p;
+    cc_pg_params(&p);
+    cc_pg_i64(&p, account_id);
+    cc_pg_i64(&p, inserted);
+    return cc_pg_do(tx, sql, &p, "settling the contact count", err);
+}
+
 /* Binds the columns shared by INSERT and UPDATE: $1..$11, then created_at
  * ($12, the insert only), updated_at and search. */
 static void bind_contact(struct pgp *p, const struct cc_contact *c, const char *search,
@@ -779,7 +802,7 @@ static enum cc_err read_contact_find_id(void *impl, int64_t account_id, const ch
         "SELECT coalesce((SELECT id FROM contacts WHERE account_id = $1 AND email_norm = $2 "
         "AND mobile = $3), 0)";
     static const char sql_latest[] =
-        "SELECT coalesce(max(id), 0) FROM contacts WHERE account_id = $1";
+        "SELECT coalesce(max(id), 0) FROM contacts WHERE account_id = $1 AND id > 0";
     *id = 0;
     struct pgc *c = cc_pg_acquire(impl, err);
     if (!c)
@@ -802,7 +825,7 @@ static enum cc_err read_contact_find_id(void *impl, int64_t account_id, const ch
 }
 
 static const char sql_page_after[] = "SELECT " CC_CONTACT_COLS " FROM contacts "
-                                    "WHERE account_id = $1 AND id > $2 ORDER BY id LIMIT $3";
+                                    "WHERE account_id = $1 AND id > 0 AND id > $2 ORDER BY id LIMIT $3";
 
 static enum cc_err tx_contact_page_after(void *tx, int64_t account_id, int64_t after_id,
                                          size_t max, struct cc_contact *out, size_t *n,
