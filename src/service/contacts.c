@@ -17,52 +17,13 @@
 
 #include "service/service.h"
 #include "service/service_int.h"
+#include "service/contacts_int.h"
 #include "util/util.h"
 
 /* ---- validation: input → normalised fields ---------------------------------- */
 
-/* A validated webhook, before it is merged with the stored list. */
-struct webhook_new {
-    int mention_mobile;        /* -1: not sent */
-    enum cc_webhook_kind kind;
-    char url[CC_URL_MAX + 1];  /* masked (as answers show it) */
-    int masked_ref;            /* url was sent masked: the contact's robot shown so */
-    char url_tag[CC_URL_TAG_LEN + 1];
-    /* url's tag under each key the service holds: a robot stored before a
-     * master-key rotation finished is found by one of them. */
-    char url_tags[SVC_KEYS_MAX][CC_URL_TAG_LEN + 1];
-    int n_url_tags;
-    uint8_t url_enc[CC_URL_ENC_MAX];
-    size_t url_enc_len;
-    enum cc_secret_state secret_state;
-    uint8_t secret_enc[CC_ENC_MAX];
-    size_t secret_enc_len;
-};
-
-/* The validated form of a cc_contact_input. */
-struct contact_fields {
-    unsigned present;
-    char name[CC_NAME_MAX_BYTES + 1];
-    int has_email;
-    char email[CC_EMAIL_MAX + 1], email_norm[CC_EMAIL_MAX + 1];
-    char mobile[CC_MOBILE_MAX + 1];
-    int has_id_card;
-    char id_card_masked[CC_IDCARD_LEN + 1];
-    uint8_t id_card_enc[CC_ENC_MAX];
-    size_t id_card_enc_len;
-    char language[CC_LANG_MAX + 1];
-    int n_webhooks;
-    struct webhook_new webhooks[CC_WEBHOOKS_MAX];
-};
-
 /* ---- problems: every field's, in one answer ---------------------------------- */
 
-/* Where a request's problems go: err collects them, each at prefix + its
- * path ("contact." for an application's inline contact, else ""). */
-struct collect {
-    struct cc_error *err;
-    const char *prefix;
-};
 
 /* Adds one field's error (one, as a validator set it) to the request's
  * problems at path; the first becomes the error itself, so a client that
@@ -276,10 +237,9 @@ static enum cc_err validate_id_card(const struct cc_service *svc,
  * field's problem at once (err->problems, each at prefix + its path; the
  * first is also err's own code, field and message). `creating` makes name
  * and mobile required and refuses nulls for them. */
-static enum cc_err validate_input(const struct cc_service *svc,
-                                  const struct cc_contact_input *in, int creating,
-                                  const char *prefix, struct contact_fields *f,
-                                  struct cc_error *err)
+enum cc_err svc_contact_validate(const struct cc_service *svc, const struct cc_contact_input *in,
+                                 int creating, const char *prefix, struct contact_fields *f,
+                                 struct cc_error *err)
 {
     struct collect col = {err, prefix};
     struct cc_error one;
@@ -328,8 +288,8 @@ static void note_holder(struct collect *col, const struct cc_error *one, const c
 /* Adds a problem for each of f's addresses another contact of the account
  * (not self) has, naming it: both the email and the mobile when both clash.
  * Returns CC_OK, or a database error. */
-static enum cc_err check_unique(struct cc_tx *tx, int64_t account, int64_t self,
-                                const struct contact_fields *f, struct collect *col)
+enum cc_err svc_contact_check_unique(struct cc_tx *tx, int64_t account, int64_t self,
+                                     const struct contact_fields *f, struct collect *col)
 {
     struct cc_contact_ref ref;
     struct cc_error one;
@@ -358,7 +318,7 @@ static enum cc_err check_unique(struct cc_tx *tx, int64_t account, int64_t self,
 /* Applies the validated fields to c. Changing an address resets its
  * verification; a webhook whose URL stays keeps its secret unless the
  * request sets or removes it. */
-static void apply_fields(const struct contact_fields *f, struct cc_contact *c)
+void svc_contact_apply_fields(const struct contact_fields *f, struct cc_contact *c)
 {
     if (f->present & CC_F_NAME)
         cc_strlcpy(c->name, f->name, sizeof c->name);
@@ -471,7 +431,7 @@ static enum cc_err clash_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
     struct clash_op *op = arg;
     (void)err;
-    return check_unique(tx, op->account, op->self, op->f, op->col);
+    return svc_contact_check_unique(tx, op->account, op->self, op->f, op->col);
 }
 
 /* After validation failed with problems (rc): adds the clashes of the good
@@ -499,7 +459,7 @@ static enum cc_err prepare(const struct cc_service *svc, const struct cc_contact
 {
     struct svc_contact_new *nc = cc_malloc(sizeof *nc);
     nc->prefix = prefix;
-    enum cc_err rc = validate_input(svc, in, 1, prefix, &nc->f, err);
+    enum cc_err rc = svc_contact_validate(svc, in, 1, prefix, &nc->f, err);
     *out = nc;
     return rc;
 }
@@ -532,13 +492,13 @@ enum cc_err svc_contact_insert_tx(struct cc_tx *tx, const struct cc_service *svc
                             (long long)svc->cfg.max_contacts);
     struct collect col = {err, nc->prefix};
     cc_error_clear(err);
-    if ((rc = check_unique(tx, account, 0, &nc->f, &col)) || err->code)
+    if ((rc = svc_contact_check_unique(tx, account, 0, &nc->f, &col)) || err->code)
         return rc ? rc : err->code;
     memset(c, 0, sizeof *c);
     c->account_id = account;
     c->version = 1;
     c->created_at = c->updated_at = now;
-    apply_fields(&nc->f, c);
+    svc_contact_apply_fields(&nc->f, c);
     carry_verification(tx, svc, c, now);
     if ((rc = cc_tx_contact_insert(tx, c, err)))
         return rc;
@@ -852,11 +812,11 @@ static enum cc_err update_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     struct collect col = {err, ""};
     cc_error_clear(err);
     if ((rc = resolve_masked(op->f, c, &col)) ||
-        (rc = check_unique(tx, account, op->id, op->f, &col)) || err->code)
+        (rc = svc_contact_check_unique(tx, account, op->id, op->f, &col)) || err->code)
         return rc ? rc : err->code;
     struct cc_contact *old = cc_malloc(sizeof *old);
     *old = *c;
-    apply_fields(op->f, c);
+    svc_contact_apply_fields(op->f, c);
     carry_verification(tx, op->svc, c, now);
     c->version++;
     c->updated_at = now;
@@ -878,7 +838,7 @@ enum cc_err cc_contact_update(struct cc_service *svc, const struct cc_caller *ca
     if (rc)
         return rc;
     struct contact_fields *f = cc_malloc(sizeof *f);
-    rc = validate_input(svc, in, 0, "", f, err);
+    rc = svc_contact_validate(svc, in, 0, "", f, err);
     rc = add_clashes(svc, caller, id, f, "", rc, err);
     if (!rc) {
         struct update_op op = {svc, caller, id, if_match, f, out};
@@ -1268,208 +1228,5 @@ enum cc_err cc_contact_export(struct cc_service *svc, const struct cc_caller *ca
     cc_free(op.v);
     if (rc)
         OPENSSL_cleanse(id_card, id_card_sz);
-    return rc;
-}
-
-/* ---- import: one row of a CSV file (service/imports.c) ------------------------------- */
-struct svc_import_row {
-    struct contact_fields f;
-    int email_verified, mobile_verified; /* trusted: the address is saved verified */
-    char id_card[CC_IDCARD_LEN + 1];     /* in the clear, to compare with the stored one */
-};
-
-enum cc_err svc_import_prepare(const struct cc_service *svc, const struct cc_contact_input *in,
-                               int email_verified, int mobile_verified,
-                               struct svc_import_row **out, struct cc_error *err)
-{
-    struct svc_import_row *r = cc_calloc(1, sizeof *r);
-    *out = r;
-    /* as a create: name and mobile required, every field checked */
-    enum cc_err rc = validate_input(svc, in, 1, "", &r->f, err);
-    if (rc)
-        return rc;
-    /* a file without a language keeps a matched contact's (a new one gets "en") */
-    if (!(in->present & CC_F_LANGUAGE))
-        r->f.present &= ~(unsigned)CC_F_LANGUAGE;
-    r->email_verified = email_verified && r->f.has_email;
-    r->mobile_verified = mobile_verified;
-    struct cc_error ignored;
-    if (r->f.has_id_card &&
-        cc_validate_id_card(in->id_card, cc_today_yyyymmdd(), r->id_card, sizeof r->id_card,
-                            &ignored))
-        r->id_card[0] = '\0';
-    return CC_OK;
-}
-
-void svc_import_row_free(struct svc_import_row *r)
-{
-    if (!r)
-        return;
-    OPENSSL_cleanse(r->id_card, sizeof r->id_card);
-    cc_free(r);
-}
-
-const char *svc_import_row_key(const struct svc_import_row *r, int mobile)
-{
-    if (mobile)
-        return r->f.mobile;
-    return r->f.has_email ? r->f.email_norm : NULL;
-}
-
-void svc_import_row_shown(const struct svc_import_row *r, char *name, size_t namesz,
-                          char *email, size_t emailsz, char *mobile, size_t mobilesz)
-{
-    cc_strlcpy(name, r->f.name, namesz);
-    if (r->f.has_email)
-        cc_mask_email(r->f.email, email, emailsz);
-    else if (emailsz)
-        email[0] = '\0';
-    cc_mask_mobile(r->f.mobile, mobile, mobilesz);
-}
-
-/* A new contact from row r, with every rule of a create but the carrying of
- * recent confirmations: an imported address is unverified unless the import
- * is trusted to say so. */
-static enum cc_err import_insert(struct cc_tx *tx, const struct cc_service *svc,
-                                 const struct cc_caller *caller, const struct svc_import_row *r,
-                                 int64_t now, int64_t *contacts, enum cc_import_action *action,
-                                 int64_t *id, struct cc_error *refusal, struct cc_error *err)
-{
-    int64_t account = caller->account_id;
-    enum cc_err rc;
-    if (*contacts >= svc->cfg.max_contacts) {
-        *action = CC_IMPORT_REFUSE;
-        cc_error_set(refusal, CC_ERR_LIMIT_EXCEEDED, "Contacts",
-                     "This account already has %lld contacts, the most it may have.",
-                     (long long)svc->cfg.max_contacts);
-        return CC_OK;
-    }
-    struct collect col = {refusal, ""};
-    cc_error_clear(refusal);
-    if ((rc = check_unique(tx, account, 0, &r->f, &col)))
-        return rc;
-    if (refusal->code) {
-        *action = CC_IMPORT_REFUSE;
-        return CC_OK;
-    }
-    struct cc_contact *c = cc_calloc(1, sizeof *c);
-    c->account_id = account;
-    c->version = 1;
-    c->created_at = c->updated_at = now;
-    apply_fields(&r->f, c);
-    if (!c->language[0])
-        cc_strlcpy(c->language, "en", sizeof c->language);
-    if (r->email_verified)
-        c->email_verified_at = now;
-    if (r->mobile_verified)
-        c->mobile_verified_at = now;
-    rc = cc_tx_contact_insert(tx, c, err);
-    if (!rc) {
-        *id = c->id;
-        ++*contacts;
-        rc = svc_audit(tx, caller, CC_AUDIT_CONTACT_CREATE, c->id, svc_contact_changes(NULL, c),
-                       err);
-    }
-    OPENSSL_cleanse(c, sizeof *c);
-    cc_free(c);
-    return rc;
-}
-
-/* Whether new differs from old in what an import can change; new's ID number
- * is old's sealed one again when the number is the same. */
-static int import_differs(const struct cc_service *svc, const struct svc_import_row *r,
-                          const struct cc_contact *old, struct cc_contact *nw)
-{
-    int id_differs = 0;
-    if (r->f.has_id_card) {
-        char stored[CC_IDCARD_LEN + 8] = "";
-        struct cc_error ignored;
-        if (old->has_id_card && r->id_card[0] &&
-            !svc_open(svc, AAD_ID_CARD, old->id_card_enc, old->id_card_enc_len, stored,
-                      sizeof stored, &ignored) &&
-            !strcmp(stored, r->id_card)) {
-            memcpy(nw->id_card_enc, old->id_card_enc, old->id_card_enc_len);
-            nw->id_card_enc_len = old->id_card_enc_len;
-            cc_strlcpy(nw->id_card_masked, old->id_card_masked, sizeof nw->id_card_masked);
-        } else {
-            id_differs = 1;
-        }
-        OPENSSL_cleanse(stored, sizeof stored);
-    }
-    return id_differs || strcmp(old->name, nw->name) || old->has_email != nw->has_email ||
-           strcmp(old->email, nw->email) || strcmp(old->mobile, nw->mobile) ||
-           strcmp(old->language, nw->language) ||
-           old->email_verified_at != nw->email_verified_at ||
-           old->mobile_verified_at != nw->mobile_verified_at;
-}
-
-enum cc_err svc_import_row_tx(struct cc_tx *tx, const struct cc_service *svc,
-                              const struct cc_caller *caller, const struct svc_import_row *r,
-                              int apply, int64_t *contacts, enum cc_import_action *action,
-                              int64_t *contact_id, struct cc_error *refusal,
-                              struct cc_error *err)
-{
-    int64_t account = caller->account_id, now = cc_now_ms();
-    const struct contact_fields *f = &r->f;
-    struct cc_contact_ref by_email = {0, ""}, by_mobile = {0, ""};
-    *action = CC_IMPORT_REFUSE;
-    *contact_id = 0;
-    cc_error_clear(refusal);
-    enum cc_err rc = CC_OK;
-    if (f->has_email)
-        rc = cc_tx_contact_holder(tx, account, 0, f->email_norm, NULL, &by_email, err);
-    if (!rc)
-        rc = cc_tx_contact_holder(tx, account, 0, NULL, f->mobile, &by_mobile, err);
-    if (rc)
-        return rc;
-    if (by_email.id && by_mobile.id && by_email.id != by_mobile.id) {
-        cc_error_set(refusal, CC_ERR_ALREADY_EXISTS, "Mobile",
-                     "The email address belongs to the contact \"%s\" and the mobile number to "
-                     "another, \"%s\".", by_email.name, by_mobile.name);
-        return CC_OK;
-    }
-    int64_t id = by_email.id ? by_email.id : by_mobile.id;
-    if (!id) {
-        *action = CC_IMPORT_CREATE;
-        return apply ? import_insert(tx, svc, caller, r, now, contacts, action, contact_id,
-                                     refusal, err)
-                     : CC_OK;
-    }
-    *contact_id = id;
-    struct cc_contact *old = cc_malloc(sizeof *old), *nw = cc_malloc(sizeof *nw);
-    if ((rc = cc_tx_contact_get(tx, account, id, old, err)))
-        goto out;
-    *nw = *old;
-    apply_fields(f, nw); /* a changed address becomes unverified, as on PATCH */
-    if (r->email_verified && nw->has_email && !nw->email_verified_at)
-        nw->email_verified_at = now;
-    if (r->mobile_verified && !nw->mobile_verified_at)
-        nw->mobile_verified_at = now;
-    if (!import_differs(svc, r, old, nw)) {
-        *action = CC_IMPORT_UNCHANGED;
-        goto out;
-    }
-    *action = CC_IMPORT_UPDATE;
-    if (!apply)
-        goto out;
-    struct collect col = {refusal, ""};
-    if ((rc = check_unique(tx, account, id, f, &col)))
-        goto out;
-    if (refusal->code) {
-        *action = CC_IMPORT_REFUSE;
-        goto out;
-    }
-    nw->version++;
-    nw->updated_at = now;
-    json_t *ch = svc_contact_changes(old, nw);
-    if ((rc = cc_tx_contact_update(tx, nw, err)))
-        json_decref(ch);
-    else
-        rc = svc_audit(tx, caller, CC_AUDIT_CONTACT_UPDATE, id, ch, err);
-out:
-    OPENSSL_cleanse(old, sizeof *old);
-    OPENSSL_cleanse(nw, sizeof *nw);
-    cc_free(old);
-    cc_free(nw);
     return rc;
 }
