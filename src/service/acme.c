@@ -931,9 +931,17 @@ static int order_download(struct svc_acme *a, const struct cc_application *app,
     }
     char *key = order_key_pem(a, o);
     int64_t cert_id = 0;
-    int rc = o->key_enc && !key
-                 ? (fail_set(f, 0, "the order's key does not open"), -1)
-                 : move_cert(a, app, "issued", NULL, ans.body, key, &cert_id, f);
+    /* The order is saved as the CA has it (valid) before the application
+     * reads issued: a reader between the two writes would see an issued
+     * application whose order is still processing. */
+    uint8_t *kept = o->key_enc;
+    o->key_enc = NULL; /* kept as stored */
+    o->updated_at = cc_now_ms();
+    int rc = order_save(a, o, NULL, 0, f);
+    o->key_enc = kept;
+    if (!rc)
+        rc = o->key_enc && !key ? (fail_set(f, 0, "the order's key does not open"), -1)
+                                : move_cert(a, app, "issued", NULL, ans.body, key, &cert_id, f);
     if (!rc) {
         dns_cleanup(a, o);
         renew_schedule(a, o, app->account_id, cert_id);

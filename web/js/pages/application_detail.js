@@ -126,6 +126,24 @@ export async function applicationDialog(id, view, reload, a) {
     (moves.querySelector('button') || d.el).focus();
   }
 
+  // Reads the application again after ms; a read that fails (the server busy or
+  // restarting) is tried again, less often, while the dialog stays open.
+  function follow(ms) {
+    timer = setTimeout(async () => {
+      if (!d.el.isConnected) return;
+      let next;
+      try {
+        next = await api('GET', `/v1/applications/${id}`);
+      } catch (e) {
+        follow(Math.min(ms * 2, 15000));
+        return;
+      }
+      app = next;
+      if (reload && !OPEN_STATES.includes(app.state)) reload();
+      await paint();
+    }, ms);
+  }
+
   async function paint() {
     let name = null;
     try {
@@ -139,18 +157,7 @@ export async function applicationDialog(id, view, reload, a) {
       history(app.history));
     // an ACME application moves by itself: its progress is shown live while the dialog is open
     clearTimeout(timer);
-    if ((app.acme || app.fulfilment === 'acme') && OPEN_STATES.includes(app.state)) {
-      timer = setTimeout(async () => {
-        if (!d.el.isConnected) return;
-        try {
-          app = await api('GET', `/v1/applications/${id}`);
-          if (reload && !OPEN_STATES.includes(app.state)) reload();
-          await paint();
-        } catch (e) {
-          /* the next open shows it */
-        }
-      }, 2000);
-    }
+    if ((app.acme || app.fulfilment === 'acme') && OPEN_STATES.includes(app.state)) follow(2000);
     clear(moves);
     moves.hidden = !view.write || !(app.allowed_transitions || []).length;
     if (!view.write) return;
