@@ -396,6 +396,18 @@ static int order_save(struct svc_acme *a, const struct cc_acme_order *o,
     return 0;
 }
 
+/* Saves o's state, now as its time; its key is left as stored (o->key_enc
+ * holds the sealed key read with the order, not a new one). */
+static int order_save_state(struct svc_acme *a, struct cc_acme_order *o, struct fail *f)
+{
+    uint8_t *key = o->key_enc;
+    o->key_enc = NULL; /* kept as stored */
+    o->updated_at = cc_now_ms();
+    int rc = order_save(a, o, NULL, 0, f);
+    o->key_enc = key;
+    return rc;
+}
+
 /* The authorization at url: its identifier, and the challenge to answer
  * (http-01 for a name, dns-01 for a wildcard) into *ch. */
 static int authz_read(struct svc_acme *a, const char *url, struct cc_acme_challenge *ch,
@@ -934,11 +946,7 @@ static int order_download(struct svc_acme *a, const struct cc_application *app,
     /* The order is saved as the CA has it (valid) before the application
      * reads issued: a reader between the two writes would see an issued
      * application whose order is still processing. */
-    uint8_t *kept = o->key_enc;
-    o->key_enc = NULL; /* kept as stored */
-    o->updated_at = cc_now_ms();
-    int rc = order_save(a, o, NULL, 0, f);
-    o->key_enc = kept;
+    int rc = order_save_state(a, o, f);
     if (!rc)
         rc = o->key_enc && !key ? (fail_set(f, 0, "the order's key does not open"), -1)
                                 : move_cert(a, app, "issued", NULL, ans.body, key, &cert_id, f);
@@ -1225,12 +1233,8 @@ static void work_one(struct svc_acme *a, const struct cc_acme_due *due)
         o.last_error[0] = '\0';
     }
     o.next_at = cc_now_ms() + wait;
-    o.updated_at = cc_now_ms();
-    uint8_t *key = o.key_enc;
-    o.key_enc = NULL; /* kept as stored */
     struct fail ignore;
-    order_save(a, &o, NULL, 0, &ignore);
-    o.key_enc = key;
+    order_save_state(a, &o, &ignore);
     cc_acme_order_clear(&o);
     cc_application_clear(&app);
 }
