@@ -221,6 +221,20 @@ void cc_render_event(enum cc_event_type t, const char *lang, const void *data,
 void cc_render_template(const char *title_tpl, const char *body_tpl, enum cc_event_type t,
                         const char *lang, const void *data, const char *contact_name, int test,
                         struct cc_rendered *out);
+/* The formats a channel sends, for cc_render_parts: a robot the text and
+ * markdown, an email the text and HTML, an SMS the text. */
+enum {
+    CC_RENDER_TEXT = 1,
+    CC_RENDER_MARKDOWN = 2,
+    CC_RENDER_HTML = 4,
+    CC_RENDER_ALL = 7
+};
+/* cc_render_template for the formats in parts only (the title always):
+ * each of them byte for byte what cc_render_template writes, the others
+ * left empty. */
+void cc_render_parts(const char *title_tpl, const char *body_tpl, enum cc_event_type t,
+                     const char *lang, const void *data, const char *contact_name, int test,
+                     unsigned parts, struct cc_rendered *out);
 /* The built-in title and body of event type t in lang (static strings).
  * Returns 0, or -1 when t is not an event type. */
 int cc_template_builtin(enum cc_event_type t, const char *lang, const char **title,

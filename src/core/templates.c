@@ -326,15 +326,6 @@ static void sink_puts(struct sink *k, const char *s)
     sink_put(k, s, strlen(s));
 }
 
-/* Appends s to out (a NUL-terminated string of capacity outsz), cut on a
- * character boundary when it does not fit. */
-static void append(char *out, size_t outsz, const char *s)
-{
-    struct sink k;
-    sink_init(&k, out, outsz);
-    sink_puts(&k, s);
-}
-
 /* Appends n bytes of p escaped for esc. Markdown escaping also turns line
  * breaks into spaces (a value must not start a new block); literal template
  * text is never passed through ESC_MARKDOWN. */
@@ -467,9 +458,23 @@ struct scratch {
     char body_html[sizeof ((struct cc_rendered *)0)->html];
 };
 
-void cc_render_template(const char *title_tpl, const char *body_tpl, enum cc_event_type t,
-                        const char *lang, const void *data_v, const char *contact_name, int test,
-                        struct cc_rendered *out)
+/* Puts body (lines separated by '\n', changed in place) into k, each line
+ * followed by after, the last one by last. */
+static void put_lines(struct sink *k, char *body, const char *after, const char *last)
+{
+    for (char *line = body; line && *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        sink_puts(k, line);
+        sink_puts(k, nl ? after : last);
+        line = nl ? nl + 1 : NULL;
+    }
+}
+
+void cc_render_parts(const char *title_tpl, const char *body_tpl, enum cc_event_type t,
+                     const char *lang, const void *data_v, const char *contact_name, int test,
+                     unsigned parts, struct cc_rendered *out)
 {
     assert(title_tpl && body_tpl && out);
     const json_t *data = data_v;
@@ -481,74 +486,75 @@ void cc_render_template(const char *title_tpl, const char *body_tpl, enum cc_eve
     const char *test_line = zh ? "【测试】这是一条测试消息，证书并未发生变化。"
                                : "[TEST] This is a test message; no certificate changed.";
     struct scratch *w = cc_malloc(sizeof *w);
-    memset(out, 0, sizeof *out);
+    struct sink k;
+    out->title[0] = out->text[0] = out->markdown[0] = out->html[0] = '\0';
 
+    /* the title, always: an email's subject, a robot's title, the text's first line */
     expand(title_tpl, ESC_TEXT, data, contact_name, t, zh, w->body, sizeof w->body);
     one_line(w->body);
+    sink_init(&k, out->title, sizeof out->title);
     if (mark)
-        append(out->title, sizeof out->title, zh ? "【测试】" : "[TEST] ");
-    append(out->title, sizeof out->title, w->body);
+        sink_puts(&k, zh ? "【测试】" : "[TEST] ");
+    sink_puts(&k, w->body);
 
-    /* plain text: title, blank line, body, (test line) */
-    expand(body_tpl, ESC_TEXT, data, contact_name, t, zh, w->body, sizeof w->body);
-    append(out->text, sizeof out->text, out->title);
-    append(out->text, sizeof out->text, "\n\n");
-    append(out->text, sizeof out->text, w->body);
-    if (mark) {
-        append(out->text, sizeof out->text, "\n");
-        append(out->text, sizeof out->text, test_line);
+    if (parts & CC_RENDER_TEXT) { /* title, blank line, body, (test line) */
+        expand(body_tpl, ESC_TEXT, data, contact_name, t, zh, w->body, sizeof w->body);
+        sink_init(&k, out->text, sizeof out->text);
+        sink_puts(&k, out->title);
+        sink_puts(&k, "\n\n");
+        sink_puts(&k, w->body);
+        if (mark) {
+            sink_puts(&k, "\n");
+            sink_puts(&k, test_line);
+        }
     }
 
-    /* markdown: a heading, then the body with each line a paragraph */
-    expand(title_tpl, ESC_MARKDOWN, data, contact_name, t, zh, w->title_md, sizeof w->title_md);
-    one_line(w->title_md);
-    expand(body_tpl, ESC_MARKDOWN, data, contact_name, t, zh, w->body_md, sizeof w->body_md);
-    append(out->markdown, sizeof out->markdown, "### ");
-    if (mark)
-        append(out->markdown, sizeof out->markdown, zh ? "【测试】" : "\\[TEST\\] ");
-    append(out->markdown, sizeof out->markdown, w->title_md);
-    append(out->markdown, sizeof out->markdown, "\n\n");
-    for (char *line = w->body_md; line && *line;) {
-        char *nl = strchr(line, '\n');
-        if (nl)
-            *nl = '\0';
-        append(out->markdown, sizeof out->markdown, line);
-        append(out->markdown, sizeof out->markdown, "\n\n");
-        line = nl ? nl + 1 : NULL;
+    if (parts & CC_RENDER_MARKDOWN) { /* a heading, then the body with each line a paragraph */
+        expand(title_tpl, ESC_MARKDOWN, data, contact_name, t, zh, w->title_md, sizeof w->title_md);
+        one_line(w->title_md);
+        expand(body_tpl, ESC_MARKDOWN, data, contact_name, t, zh, w->body_md, sizeof w->body_md);
+        sink_init(&k, out->markdown, sizeof out->markdown);
+        sink_puts(&k, "### ");
+        if (mark)
+            sink_puts(&k, zh ? "【测试】" : "\\[TEST\\] ");
+        sink_puts(&k, w->title_md);
+        sink_puts(&k, "\n\n");
+        put_lines(&k, w->body_md, "\n\n", "\n\n");
+        if (mark)
+            sink_puts(&k, zh ? "> 这是一条测试消息，证书并未发生变化。\n"
+                             : "> This is a test message; no certificate changed.\n");
     }
-    if (mark)
-        append(out->markdown, sizeof out->markdown, zh ? "> 这是一条测试消息，证书并未发生变化。\n"
-                                                        : "> This is a test message; no certificate changed.\n");
 
-    /* HTML */
-    expand(title_tpl, ESC_HTML, data, contact_name, t, zh, w->title_html, sizeof w->title_html);
-    one_line(w->title_html);
-    expand(body_tpl, ESC_HTML, data, contact_name, t, zh, w->body_html, sizeof w->body_html);
-    append(out->html, sizeof out->html, zh ? "<!DOCTYPE html><html lang=\"zh-CN\">"
-                                           : "<!DOCTYPE html><html lang=\"en\">");
-    append(out->html, sizeof out->html, "<head><meta charset=\"utf-8\"><title>");
-    append(out->html, sizeof out->html, w->title_html);
-    append(out->html, sizeof out->html, "</title></head><body><h2>");
-    append(out->html, sizeof out->html, w->title_html);
-    append(out->html, sizeof out->html, "</h2><p>");
-    for (char *line = w->body_html; line && *line;) {
-        char *nl = strchr(line, '\n');
-        if (nl)
-            *nl = '\0';
-        append(out->html, sizeof out->html, line);
-        append(out->html, sizeof out->html, nl ? "<br>" : "");
-        line = nl ? nl + 1 : NULL;
+    if (parts & CC_RENDER_HTML) {
+        expand(title_tpl, ESC_HTML, data, contact_name, t, zh, w->title_html, sizeof w->title_html);
+        one_line(w->title_html);
+        expand(body_tpl, ESC_HTML, data, contact_name, t, zh, w->body_html, sizeof w->body_html);
+        sink_init(&k, out->html, sizeof out->html);
+        sink_puts(&k, zh ? "<!DOCTYPE html><html lang=\"zh-CN\">"
+                         : "<!DOCTYPE html><html lang=\"en\">");
+        sink_puts(&k, "<head><meta charset=\"utf-8\"><title>");
+        sink_puts(&k, w->title_html);
+        sink_puts(&k, "</title></head><body><h2>");
+        sink_puts(&k, w->title_html);
+        sink_puts(&k, "</h2><p>");
+        put_lines(&k, w->body_html, "<br>", "");
+        sink_puts(&k, "</p>");
+        if (mark) {
+            sink_puts(&k, "<p><em>");
+            sink_puts(&k, test_line);
+            sink_puts(&k, "</em></p>");
+        }
+        sink_puts(&k, zh ? "<p>—— certcontacts 证书通知</p></body></html>"
+                         : "<p>-- certcontacts certificate notifications</p></body></html>");
     }
-    append(out->html, sizeof out->html, "</p>");
-    if (mark) {
-        append(out->html, sizeof out->html, "<p><em>");
-        append(out->html, sizeof out->html, test_line);
-        append(out->html, sizeof out->html, "</em></p>");
-    }
-    append(out->html, sizeof out->html,
-           zh ? "<p>—— certcontacts 证书通知</p></body></html>"
-              : "<p>-- certcontacts certificate notifications</p></body></html>");
     cc_free(w);
+}
+
+void cc_render_template(const char *title_tpl, const char *body_tpl, enum cc_event_type t,
+                        const char *lang, const void *data, const char *contact_name, int test,
+                        struct cc_rendered *out)
+{
+    cc_render_parts(title_tpl, body_tpl, t, lang, data, contact_name, test, CC_RENDER_ALL, out);
 }
 
 int cc_template_builtin(enum cc_event_type t, const char *lang, const char **title,

@@ -86,16 +86,34 @@ static enum cc_err texts_get(struct cc_store *store, int64_t account_id, enum cc
     return CC_OK;
 }
 
-/* Renders with the account's texts (NULL or not found: the built-in text). */
+/* Renders the formats in parts (CC_RENDER_*) with the account's texts (NULL
+ * or not found: the built-in text). */
 static void render_with(const struct texts *texts, enum cc_event_type t, const char *lang,
-                        const void *data, const char *contact_name, int test,
+                        const void *data, const char *contact_name, int test, unsigned parts,
                         struct cc_rendered *out)
 {
     const char *language = language_of(lang);
-    if (texts && texts->found)
-        cc_render_template(texts->title, texts->body, t, language, data, contact_name, test, out);
-    else
-        cc_render_event(t, language, data, contact_name, test, out);
+    const char *title, *body;
+    if (texts && texts->found) {
+        title = texts->title;
+        body = texts->body;
+    } else if (cc_template_builtin(t, language, &title, &body)) {
+        t = CC_EVENT_TEST; /* as cc_render_event: what is no event type renders as a test */
+        cc_template_builtin(t, language, &title, &body);
+    }
+    cc_render_parts(title, body, t, language, data, contact_name, test, parts, out);
+}
+
+/* The formats a channel sends: a robot its text and markdown (which one
+ * depends on the robot and on a mention), an email its text and HTML, an
+ * SMS its text. */
+static unsigned channel_parts(const char *channel)
+{
+    if (!strcmp(channel, "webhook"))
+        return CC_RENDER_TEXT | CC_RENDER_MARKDOWN;
+    if (!strcmp(channel, "email"))
+        return CC_RENDER_TEXT | CC_RENDER_HTML;
+    return CC_RENDER_TEXT;
 }
 
 enum cc_err svc_render_for_account(struct cc_service *svc, int64_t account_id,
@@ -105,7 +123,7 @@ enum cc_err svc_render_for_account(struct cc_service *svc, int64_t account_id,
 {
     struct texts *v = cc_malloc(sizeof *v);
     enum cc_err rc = texts_get(svc->store, account_id, t, channel_kind, lang, v);
-    render_with(v, t, lang, data, contact_name, test, out);
+    render_with(v, t, lang, data, contact_name, test, CC_RENDER_ALL, out);
     cc_free(v);
     return rc;
 }
@@ -178,6 +196,15 @@ struct resolve_batch {
     size_t ncontacts, capcontacts;
     struct cached_texts **texts;
     size_t ntexts, captexts;
+    /* The last message rendered: a contact's notifications of one event are
+     * claimed together (one a robot, say), and each renders the same. */
+    struct {
+        const struct cached_event *e;
+        const struct cached_contact *cc;
+        const struct texts *texts;
+        unsigned parts;
+        const struct cc_rendered *r;
+    } last;
 };
 
 /* p, or p grown to hold one more entry of size bytes after n of them. */
@@ -305,6 +332,16 @@ static void not_sent(struct cc_outgoing *o, enum cc_outgoing_action action, cons
     o->channel[0] = o->url[0] = o->secret[0] = '\0';
 }
 
+/* The formats in parts of src into dst (the others empty). */
+static void rendered_copy(struct cc_rendered *dst, const struct cc_rendered *src, unsigned parts)
+{
+    cc_strlcpy(dst->title, src->title, sizeof dst->title);
+    cc_strlcpy(dst->text, parts & CC_RENDER_TEXT ? src->text : "", sizeof dst->text);
+    cc_strlcpy(dst->markdown, parts & CC_RENDER_MARKDOWN ? src->markdown : "",
+               sizeof dst->markdown);
+    cc_strlcpy(dst->html, parts & CC_RENDER_HTML ? src->html : "", sizeof dst->html);
+}
+
 /* What to do with n: its event and contact as they are now decide. */
 static void resolve_one(struct resolve_batch *b, const struct cc_notification *n,
                         struct cc_outgoing *o)
@@ -357,8 +394,19 @@ static void resolve_one(struct resolve_batch *b, const struct cc_notification *n
     }
     svc_outgoing_fill(c, n->channel, w, url, secret, o);
     enum cc_event_type t = cc_event_type_parse(e->ev.type);
-    render_with(batch_texts(b, n->account_id, t, n->channel, o->lang), t, o->lang, e->data,
-                c->name, 0, &o->r);
+    const struct texts *texts = batch_texts(b, n->account_id, t, n->channel, o->lang);
+    unsigned parts = channel_parts(n->channel);
+    if (b->last.r && b->last.e == e && b->last.cc == cc && b->last.texts == texts &&
+        b->last.parts == parts) {
+        rendered_copy(&o->r, b->last.r, parts);
+        return;
+    }
+    render_with(texts, t, o->lang, e->data, c->name, 0, parts, &o->r);
+    b->last.e = e;
+    b->last.cc = cc;
+    b->last.texts = texts;
+    b->last.parts = parts;
+    b->last.r = &o->r;
 }
 
 static void resolve(void *ctx, struct cc_notification *const *ns, size_t n,

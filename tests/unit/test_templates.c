@@ -48,6 +48,38 @@ static void every_type_and_language(void **state)
     json_decref(data);
 }
 
+/* Each format a channel asks for comes out exactly as in the full render;
+ * the others stay empty. */
+static void parts_match_the_full_render(void **state)
+{
+    (void)state;
+    json_t *data = sample();
+    static const char *langs[] = {"en", "zh-CN"};
+    struct cc_rendered *all = malloc(sizeof *all), *part = malloc(sizeof *part);
+    for (int t = 1; t < CC_EVENT_COUNT; t++)
+        for (int l = 0; l < 2; l++)
+            for (int test = 0; test < 2; test++) {
+                const char *title, *body;
+                assert_int_equal(cc_template_builtin((enum cc_event_type)t, langs[l], &title,
+                                                     &body), 0);
+                cc_render_template(title, body, (enum cc_event_type)t, langs[l], data,
+                                   "Zhang <San>", test, all);
+                for (unsigned parts = 0; parts <= CC_RENDER_ALL; parts++) {
+                    memset(part, 'x', sizeof *part);
+                    cc_render_parts(title, body, (enum cc_event_type)t, langs[l], data,
+                                    "Zhang <San>", test, parts, part);
+                    assert_string_equal(part->title, all->title);
+                    assert_string_equal(part->text, parts & CC_RENDER_TEXT ? all->text : "");
+                    assert_string_equal(part->markdown,
+                                        parts & CC_RENDER_MARKDOWN ? all->markdown : "");
+                    assert_string_equal(part->html, parts & CC_RENDER_HTML ? all->html : "");
+                }
+            }
+    free(all);
+    free(part);
+    json_decref(data);
+}
+
 static void variables_and_escaping(void **state)
 {
     (void)state;
@@ -353,6 +385,7 @@ int main(void)
         cmocka_unit_test(own_template_sections),
         cmocka_unit_test(test_flag),
         cmocka_unit_test(builtin_through_render_template),
+        cmocka_unit_test(parts_match_the_full_render),
         cmocka_unit_test(own_template_escaping),
         cmocka_unit_test(title_is_one_line),
         cmocka_unit_test(long_output_stays_utf8),
