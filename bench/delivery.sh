@@ -65,6 +65,24 @@ rss_mb() {
     awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null
 }
 
+# thread_cpu PID: "name ticks" for each thread of PID (user + system CPU, in
+# clock ticks), one line a thread name, summed over the threads of that name.
+thread_cpu() {
+    for f in /proc/"$1"/task/*/stat; do
+        # the name is in parentheses and may hold spaces: read past the last ')'
+        sed -n 's/^[0-9]* (\(.*\)) [A-Za-z] \(.*\)$/\1|\2/p' "$f" 2>/dev/null
+    done | awk -F'|' '{ split($2, v, " "); t[$1] += v[11] + v[12] } END { for (k in t) print k, t[k] }'
+}
+
+# cpu_split BEFORE AFTER NOTIFICATIONS: the CPU each kind of thread spent
+# between the two thread_cpu samples, in µs per notification.
+cpu_split() {
+    hz=$(getconf CLK_TCK)
+    awk -v hz="$hz" -v n="$3" 'NR == FNR { b[$1] = $2; next }
+        { d = $2 - b[$1]; if (d > 0) { s = s sprintf("%s%s %.0f", s ? ", " : "", $1, d * 1e6 / hz / n); tot += d } }
+        END { printf "%s; in all %.0f µs", s, tot * 1e6 / hz / n }' "$1" "$2"
+}
+
 ratio() {
     awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "n/a" }'
 }
@@ -237,6 +255,8 @@ for n in $DTHREADS; do
     fi
     echo "http://127.0.0.1:$PORT/v1/events" >"$T/events.url"
     curl -s "http://127.0.0.1:$RPORT/reset" >/dev/null
+    thread_cpu "$SRV_PID" >"$R/cpu.before"
+    thread_cpu "$RPID" >"$R/rcpu.before"
     "$POSTER" --urls "$T/events.url" --bodies "$T/events.jsonl" --concurrency 1 \
         --auth "$AUTH" --out "$R/events.out" >"$R/events.sum" 2>&1
     posted=$(awk '$4 == 201 || $4 == 200' "$R/events.out" | wc -l)
@@ -250,6 +270,8 @@ for n in $DTHREADS; do
     fi
     complete=1
     wait_messages "$NNOTIF" "$RUN_TIMEOUT" || complete=0
+    thread_cpu "$SRV_PID" >"$R/cpu.after"
+    thread_cpu "$RPID" >"$R/rcpu.after"
     got=$(rstat messages)
     t_last=$(rstat last_us)
     merged=$(rstat merged)
@@ -276,6 +298,7 @@ for n in $DTHREADS; do
     else
         echo "$label: $rate notifications/s (no floor) ($extra)"
     fi
+    echo "  CPU per notification, by thread (µs): certcontacts $(cpu_split "$R/cpu.before" "$R/cpu.after" "$NNOTIF"); the receiver $(cpu_split "$R/rcpu.before" "$R/rcpu.after" "$NNOTIF")"
     latencies "$R/events.out" 0 "$R/lat-load"
     echo "  latency POST /v1/events -> first delivery, under load ($NEVENTS events of $PER_EVENT contacts posted back to back): $(pctl "$R/lat-load")"
     # idle: events of one contact, one every 100 ms
