@@ -74,7 +74,7 @@ struct cc_xfer {
     struct curl_mime *mime;
     char *body;                     /* private copy, cleansed when freed */
     size_t len;
-    size_t sent;                    /* HTTP: bytes of body handed to libcurl so far */
+    int sent;                       /* HTTP: the request went on a connection once */
     struct cc_buf answer;
     int too_large;
     char errbuf[256];               /* CURL_ERROR_SIZE */

@@ -180,26 +180,23 @@ const struct cc_send_result *cc_xfer_result(const struct cc_xfer *x, struct cc_r
     return &x->res;
 }
 
-/* Hands libcurl the next part of the body. */
-static size_t on_read(char *p, size_t size, size_t n, void *arg)
+/* Called by libcurl before it sends the request on a connection, new or
+ * reused. A second call is libcurl about to send it again because a reused
+ * connection closed without answering: the other side may have received
+ * it whole (and posted the message), so it is not sent again; the
+ * notification's own retry decides. */
+static int on_prereq(void *arg, char *primary_ip, char *local_ip, int primary_port,
+                     int local_port)
 {
     struct cc_xfer *x = arg;
-    size_t room = size * n, left = x->len - x->sent;
-    size_t k = left < room ? left : room;
-    memcpy(p, x->body + x->sent, k);
-    x->sent += k;
-    return k;
-}
-
-/* libcurl asks to rewind the body to send the request again (a reused
- * connection that died): allowed only while none of it was read, so a
- * request the other side may have received whole is never sent twice. */
-static int on_seek(void *arg, curl_off_t offset, int origin)
-{
-    struct cc_xfer *x = arg;
-    if (origin != SEEK_SET || offset != 0 || x->sent)
-        return CURL_SEEKFUNC_FAIL;
-    return CURL_SEEKFUNC_OK;
+    (void)primary_ip;
+    (void)local_ip;
+    (void)primary_port;
+    (void)local_port;
+    if (x->sent)
+        return CURL_PREREQFUNC_ABORT;
+    x->sent = 1;
+    return CURL_PREREQFUNC_OK;
 }
 
 /* Builds the transport answer of a finished HTTP transfer and hands it to
@@ -227,8 +224,8 @@ static void http_complete(struct cc_xfer *x, int code)
     /* An answer that arrived but was too long still has a status. */
     if (cr == CURLE_OK || (status && ans.too_large))
         x->http_done(x, &ans);
-    else if (cr == CURLE_SEND_FAIL_REWIND) /* on_seek refused to send it again */
-        cc_delivery_set(&x->res, CC_SEND_RETRY, "curl:65", /* CURLE_SEND_FAIL_REWIND */
+    else if (cr == CURLE_ABORTED_BY_CALLBACK) /* on_prereq refused to send it again */
+        cc_delivery_set(&x->res, CC_SEND_RETRY, "curl:42", /* CURLE_ABORTED_BY_CALLBACK */
                         "%s %s closed the connection without answering; not sent again",
                         x->who, x->where);
     else
@@ -285,21 +282,12 @@ int cc_http_xfer_new(const char *url, const char *const *headers, size_t nheader
     curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)CC_DELIVERY_MAX_ANSWER);
     if (loopback)
         curl_easy_setopt(h, CURLOPT_PROXY, ""); /* a test receiver is never behind a proxy */
-    curl_easy_setopt(h, CURLOPT_POST, 1L);
-    curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
-    curl_easy_setopt(h, CURLOPT_READDATA, x);
-    curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_seek);
-    curl_easy_setopt(h, CURLOPT_SEEKDATA, x);
+    /* The body from memory, sent with the headers in one write (a body read
+     * through a callback goes in a write, and a TCP segment, of its own). */
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-    /* libcurl allocates an upload buffer per transfer (and frees it at its
-     * end) for a body read by on_read: 64 KiB by default, 4 MiB a batch of
-     * 64, which each dispatcher thread's malloc arena grew and gave back to
-     * the kernel batch after batch (page faults, madvise). Its least, 16
-     * KiB, holds any robot or gateway body whole. */
-    curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
-#if LIBCURL_VERSION_NUM >= 0x081000
-    curl_easy_setopt(h, CURLOPT_FORBID_RETRY_ON_REUSE, 1L);
-#endif
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, x->body);
+    curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, on_prereq);
+    curl_easy_setopt(h, CURLOPT_PREREQDATA, x);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->hl);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
