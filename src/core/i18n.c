@@ -297,6 +297,8 @@ static int tr_prefix(const char *english, char *out, size_t outsz)
     size_t best_n = 0;
     for (size_t i = 0; i < n_entries; i++) {
         const char *id = by_id[i]->msgid;
+        if (id[0] != english[0])
+            continue; /* not a prefix: the common case, without measuring id */
         size_t n = strlen(id);
         if (n < 8 || n <= best_n || strchr(id, '%') || strncmp(english, id, n) != 0)
             continue;
@@ -327,7 +329,11 @@ static int tr_text(const char *lang, const char *english, char *out, size_t outs
     }
     /* The most specific format that prints this text wins; one that is
      * mostly conversions ("%s: %s") would claim any text, so it must have
-     * words of its own. */
+     * words of its own: at least 8 bytes, all of them in the text, so a
+     * shorter text (a value such as "webhook" or "en") is no message. */
+    size_t len = strlen(english);
+    if (len < 8)
+        return 0;
     const struct cc_catalog_entry *best = NULL;
     struct capture best_caps[MAX_CAPS];
     int best_n = 0;
@@ -339,6 +345,9 @@ static int tr_text(const char *lang, const char *english, char *out, size_t outs
         for (int f = 0; f < 2 && forms[f]; f++) {
             struct capture caps[MAX_CAPS];
             int budget = 20000;
+            /* a text holds every literal byte of a format it matches */
+            if ((f == 0 ? literal_len[i] : literal_length(forms[f])) > len)
+                continue;
             if (count_caps(forms[f]) <= MAX_CAPS && match(forms[f], english, caps, 0, &budget)) {
                 best = by_id[i];
                 best_len = literal_len[i];
