@@ -413,8 +413,12 @@ static void resolve(void *ctx, struct cc_notification *const *ns, size_t n,
                     struct cc_outgoing *out)
 {
     struct resolve_batch b = {.svc = ctx};
+    /* the batch's events, contacts and texts read in one snapshot, with one
+     * lock of the database instead of one a read */
+    cc_store_read_hold(b.svc->store, 1);
     for (size_t i = 0; i < n; i++)
         resolve_one(&b, ns[i], &out[i]);
+    cc_store_read_hold(b.svc->store, 0);
     batch_free(&b);
 }
 
