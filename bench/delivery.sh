@@ -83,6 +83,13 @@ cpu_split() {
         END { printf "%s; in all %.0f µs", s, tot * 1e6 / hz / n }' "$1" "$2"
 }
 
+# children_cpu_s: the user + system CPU seconds of this shell's children that
+# have ended (the shell's own `times`, second line; 10 ms steps).
+children_cpu_s() {
+    times >"$T/times" # in this shell: a pipeline's subshell has no children of its own
+    awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, p, "m"); s += p[1] * 60 + p[2] } print s }' "$T/times"
+}
+
 ratio() {
     awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "n/a" }'
 }
@@ -224,14 +231,19 @@ awk -v p="$RPORT" -v n="$NCONTACTS" -v h="$HOOKS" 'BEGIN {
     --concurrency "$FLOOR_CONC" >/dev/null 2>&1 # warm-up
 curl -s "http://127.0.0.1:$RPORT/reset" >/dev/null
 FLOOR=""
+thread_cpu "$RPID" >"$T/rcpu.floor.before"
+children_cpu_s >"$T/floor.cpu.before"
 if "$POSTER" --urls "$T/floor.urls" --bodies "$T/body.json" --count "$FLOOR_COUNT" \
     --concurrency "$FLOOR_CONC" >"$T/floor.sum" 2>&1; then
+    children_cpu_s >"$T/floor.cpu.after"
+    thread_cpu "$RPID" >"$T/rcpu.floor.after"
     read -r _ fposts _ fok _ fsecs _ FLOOR <"$T/floor.sum"
     got=$(rstat messages)
     note=""
     [ "$fok" != "$fposts" ] && note="; $((fposts - fok)) answers not 2xx"
     [ "${got:-0}" != "$fposts" ] && note="$note; the receiver counted ${got:-?}"
     echo "floor (bare libcurl multi, $FLOOR_CONC concurrent, keep-alive, $BODY_BYTES B body): $FLOOR posts/s ($fposts posts in $fsecs s$note)"
+    echo "  CPU per post (µs): the client $(awk -v n="$fposts" 'NR == 1 { a = $1 } NR == 2 { printf "%.0f", ($1 - a) * 1e6 / n }' "$T/floor.cpu.before" "$T/floor.cpu.after"); the receiver $(cpu_split "$T/rcpu.floor.before" "$T/rcpu.floor.after" "$fposts")"
 else
     cannot "floor" "$(cat "$T/floor.sum")"
 fi

@@ -372,8 +372,8 @@ if start_server "$S1" "$DB_GET"; then
             r=$(ratio "$RATE" "$FLOOR_B")
             c=""
             [ -n "$FLOOR_BN" ] && c="; $(ratio "$RATE" "$FLOOR_BN")x floor B-pg with $PG_CONNS connections (no target)"
-            echo "POST /v1/contacts, $CONNS connections, durable: $RATE req/s = ${r}x $BNAME (target >= 1.0x: $(verdict "$r >= 1.0"))$c$NOTE"
-            fig "POST / $BNAME" "$r" 1.0 x min
+            echo "POST /v1/contacts, $CONNS connections, durable: $RATE req/s = ${r}x $BNAME (target >= 2.0x: $(verdict "$r >= 2.0"))$c$NOTE"
+            fig "POST / $BNAME" "$r" 2.0 x min
         else
             echo "POST /v1/contacts, $CONNS connections, durable: $RATE req/s (no $BNAME)$NOTE"
         fi
