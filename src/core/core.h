@@ -235,6 +235,10 @@ enum {
 void cc_render_parts(const char *title_tpl, const char *body_tpl, enum cc_event_type t,
                      const char *lang, const void *data, const char *contact_name, int test,
                      unsigned parts, struct cc_rendered *out);
+/* cc_render_event for the formats in parts only, as cc_render_parts. */
+void cc_render_event_parts(enum cc_event_type t, const char *lang, const void *data,
+                           const char *contact_name, int test, unsigned parts,
+                           struct cc_rendered *out);
 /* The built-in title and body of event type t in lang (static strings).
  * Returns 0, or -1 when t is not an event type. */
 int cc_template_builtin(enum cc_event_type t, const char *lang, const char **title,

@@ -568,15 +568,22 @@ int cc_template_builtin(enum cc_event_type t, const char *lang, const char **tit
     return 0;
 }
 
-void cc_render_event(enum cc_event_type t, const char *lang, const void *data,
-                     const char *contact_name, int test, struct cc_rendered *out)
+void cc_render_event_parts(enum cc_event_type t, const char *lang, const void *data,
+                           const char *contact_name, int test, unsigned parts,
+                           struct cc_rendered *out)
 {
     const char *title, *body;
     if (cc_template_builtin(t, lang, &title, &body)) {
         t = CC_EVENT_TEST;
         cc_template_builtin(t, lang, &title, &body);
     }
-    cc_render_template(title, body, t, lang, data, contact_name, test, out);
+    cc_render_parts(title, body, t, lang, data, contact_name, test, parts, out);
+}
+
+void cc_render_event(enum cc_event_type t, const char *lang, const void *data,
+                     const char *contact_name, int test, struct cc_rendered *out)
+{
+    cc_render_event_parts(t, lang, data, contact_name, test, CC_RENDER_ALL, out);
 }
 
 /* ---- checking an account's own text ------------------------------------------ */

@@ -93,15 +93,11 @@ static void render_with(const struct texts *texts, enum cc_event_type t, const c
                         struct cc_rendered *out)
 {
     const char *language = language_of(lang);
-    const char *title, *body;
-    if (texts && texts->found) {
-        title = texts->title;
-        body = texts->body;
-    } else if (cc_template_builtin(t, language, &title, &body)) {
-        t = CC_EVENT_TEST; /* as cc_render_event: what is no event type renders as a test */
-        cc_template_builtin(t, language, &title, &body);
-    }
-    cc_render_parts(title, body, t, language, data, contact_name, test, parts, out);
+    if (texts && texts->found)
+        cc_render_parts(texts->title, texts->body, t, language, data, contact_name, test, parts,
+                        out);
+    else
+        cc_render_event_parts(t, language, data, contact_name, test, parts, out);
 }
 
 /* The formats a channel sends: a robot its text and markdown (which one
