@@ -396,13 +396,12 @@ static int order_save(struct svc_acme *a, const struct cc_acme_order *o,
     return 0;
 }
 
-/* Saves o's state, now as its time; its key is left as stored (o->key_enc
- * holds the sealed key read with the order, not a new one). */
+/* Saves o's state; its key is left as stored (o->key_enc holds the sealed
+ * key read with the order, not a new one). */
 static int order_save_state(struct svc_acme *a, struct cc_acme_order *o, struct fail *f)
 {
     uint8_t *key = o->key_enc;
     o->key_enc = NULL; /* kept as stored */
-    o->updated_at = cc_now_ms();
     int rc = order_save(a, o, NULL, 0, f);
     o->key_enc = key;
     return rc;
@@ -946,6 +945,7 @@ static int order_download(struct svc_acme *a, const struct cc_application *app,
     /* The order is saved as the CA has it (valid) before the application
      * reads issued: a reader between the two writes would see an issued
      * application whose order is still processing. */
+    o->updated_at = cc_now_ms();
     int rc = order_save_state(a, o, f);
     if (!rc)
         rc = o->key_enc && !key ? (fail_set(f, 0, "the order's key does not open"), -1)
@@ -1106,11 +1106,8 @@ static void renewal_failed(struct svc_acme *a, int64_t account_id, int64_t old_i
         wait = 86400000;
     o.renew_at = cc_now_ms() + wait;
     cc_strlcpy(o.last_error, reason, sizeof o.last_error);
-    uint8_t *key = o.key_enc;
-    o.key_enc = NULL;
     struct fail ignore;
-    order_save(a, &o, NULL, 0, &ignore);
-    o.key_enc = key;
+    order_save_state(a, &o, &ignore);
     cc_acme_order_clear(&o);
     cc_log(CC_LOG_WARN, "acme: renewal failed", "reason", reason, NULL);
 }
@@ -1170,12 +1167,9 @@ static void renew_start(struct svc_acme *a, const struct cc_acme_due *due)
         r.renewal_of = old.id;
         r.next_at = r.updated_at = cc_now_ms();
         o.renew_at = 0; /* under way */
-        uint8_t *key = o.key_enc;
-        o.key_enc = NULL;
         struct fail f;
         if (!order_save(a, &r, NULL, 0, &f))
-            order_save(a, &o, NULL, 0, &f);
-        o.key_enc = key;
+            order_save_state(a, &o, &f);
         char id[24], nid[24];
         snprintf(id, sizeof id, "%lld", (long long)old.id);
         snprintf(nid, sizeof nid, "%lld", (long long)fresh.id);
@@ -1233,6 +1227,7 @@ static void work_one(struct svc_acme *a, const struct cc_acme_due *due)
         o.last_error[0] = '\0';
     }
     o.next_at = cc_now_ms() + wait;
+    o.updated_at = cc_now_ms();
     struct fail ignore;
     order_save_state(a, &o, &ignore);
     cc_acme_order_clear(&o);
