@@ -125,10 +125,7 @@ static void *guard_main(void *arg)
         if (wait_ms < 50)
             wait_ms = 50; /* deadlines are seconds; no need to be sharper */
         struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        int64_t ns = ts.tv_nsec + (wait_ms % 1000) * 1000000;
-        ts.tv_sec += (time_t)(wait_ms / 1000 + ns / 1000000000);
-        ts.tv_nsec = (long)(ns % 1000000000);
+        cc_mono_deadline(&ts, wait_ms);
         pthread_cond_timedwait(&g->cv, &g->mu, &ts);
     }
     pthread_mutex_unlock(&g->mu);

@@ -62,6 +62,9 @@ struct sq {
     int stopping;
     int in_batch;               /* the writer runs a batch: only its own COMMIT commits */
     int committing;
+    /* cc_mono_ms() by which contacts_fts_queue is applied if no write or
+     * search asks first; 0: nothing queued (the writer thread's own) */
+    int64_t index_due;
 };
 
 /* One connection and its statement cache. */
@@ -170,6 +173,13 @@ enum cc_err cc_sq_write_flags(struct cc_store *s, cc_tx_fn fn, void *arg, unsign
 /* Applies contacts_fts_queue (migration 0026) to contacts_fts and, when grams
  * is 1, to contacts_grams, then empties it; on c's open transaction. */
 enum cc_err cc_sq_search_queue_apply(struct conn *c, int grams, struct cc_error *err);
+/* 1 when contacts_fts_queue holds a change the search indexes have not
+ * learnt, in c's open (read) transaction. */
+int cc_sq_search_queue_pending(struct conn *c);
+/* Has the writer apply contacts_fts_queue now and waits for it: after it, a
+ * new read transaction's search indexes hold every write committed before.
+ * Not on the writer thread. */
+enum cc_err cc_sq_search_index_sync(struct sq *q, struct cc_error *err);
 
 /* ---- sqlite_grams.c: the index of one- and two-character keywords ----------- */
 /* The tokens of search_text text for contacts_grams: each distinct character

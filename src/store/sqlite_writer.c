@@ -55,19 +55,39 @@ static int batch_commit(struct sq *q, struct conn *c)
 }
 
 /* The contacts' search indexes (the trigram index contacts_fts and the
- * short keyword index contacts_grams) learn a batch's changes here, once,
- * just before its COMMIT: the triggers on contacts queue them in
- * contacts_fts_queue (migration 0026), where each write's SAVEPOINT can roll
- * them back with the rest of it. Written inside the savepoints, an FTS5
- * table would flush a new index segment at every one. Also applies what
- * another connection queued (a row written by hand), so the queue is empty
- * after every commit of the writer. */
+ * short keyword index contacts_grams) learn the contacts' changes from
+ * contacts_fts_queue (migration 0026): the triggers on contacts queue them,
+ * in the same transaction as the change, where each write's SAVEPOINT can
+ * roll them back with the rest of it (written inside the savepoints, an
+ * FTS5 table would flush a new index segment at every one).
+ *
+ * The writer applies the queue in runs of INDEX_BATCH changes or more: an
+ * FTS5 index pays for each commit that writes it (a new segment, the merges
+ * that follow, their pages in the WAL), so a change written with 255 others
+ * costs a fraction of one written with the 15 others of a group commit.
+ * Nothing waits long for that: a batch that leaves INDEX_BATCH changes
+ * queued applies them before its COMMIT; otherwise the writer applies them,
+ * in a relaxed commit of their own, when no write has come for
+ * INDEX_DELAY_MS after the first of them (writer_main); and a keyword
+ * search that finds the queue not empty has them applied first and waits
+ * (cc_sq_search_index_sync, sqlite_contacts.c), so every search sees every
+ * write acknowledged before it began, as when each commit indexed its own.
+ * The queue is durable with the contacts it describes: after a crash, the
+ * writer applies what it holds shortly after start. */
+#define INDEX_BATCH 256
+#define INDEX_DELAY_MS 50
+#define INDEX_RETRY_MS 1000 /* after an apply that failed (a full disk) */
+
 static const char sql_queue_read[] =
     "SELECT op, rid, search_text FROM contacts_fts_queue ORDER BY seq";
 static const char sql_index_add[] = "INSERT INTO contacts_fts(rowid, search_text) VALUES (?1, ?2)";
 static const char sql_index_remove[] =
     "INSERT INTO contacts_fts(contacts_fts, rowid, search_text) VALUES ('delete', ?1, ?2)";
 static const char sql_queue_empty[] = "DELETE FROM contacts_fts_queue";
+/* seq only grows: the span is the number of changes queued, or more */
+static const char sql_queue_span[] =
+    "SELECT coalesce(max(seq) - min(seq) + 1, 0) FROM contacts_fts_queue";
+static const char sql_queue_any[] = "SELECT 1 FROM contacts_fts_queue LIMIT 1";
 
 /* One queued change (q's row) into contacts_fts and, when grams, contacts_grams. */
 static enum cc_err apply_one(struct conn *c, sqlite3_stmt *q, int grams, struct cc_error *err)
@@ -109,6 +129,37 @@ enum cc_err cc_sq_search_queue_apply(struct conn *c, int grams, struct cc_error 
     rc = sqlite3_step(d);
     cc_sq_done(d);
     return rc == SQLITE_DONE ? CC_OK : cc_sq_db_error(err, c->db, "emptying the search index queue");
+}
+
+/* How many changes the queue holds (at most), on c's open transaction; 0
+ * when it cannot tell. */
+static int64_t queue_span(struct conn *c)
+{
+    struct cc_error ignored;
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_queue_span, &ignored);
+    if (!s)
+        return 0;
+    int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+    cc_sq_done(s);
+    return n;
+}
+
+int cc_sq_search_queue_pending(struct conn *c)
+{
+    struct cc_error ignored;
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_queue_any, &ignored);
+    if (!s)
+        return 0;
+    int any = sqlite3_step(s) == SQLITE_ROW;
+    cc_sq_done(s);
+    return any;
+}
+
+/* The write of an index run: the queue applied, on the batch's transaction. */
+static enum cc_err index_run_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    (void)arg;
+    return cc_sq_search_queue_apply(tx->impl, 1, err);
 }
 
 /* Sets the writer connection's synchronous level for the next batch: NORMAL
@@ -177,8 +228,16 @@ static void run_batch(struct sq *q, struct job *batch)
     }
     struct cc_error ierr;
     cc_error_clear(&ierr);
-    int indexed = !began || cc_sq_search_queue_apply(c, 1, &ierr) == CC_OK;
+    int64_t queued = began ? queue_span(c) : 0;
+    int run = queued >= INDEX_BATCH;
+    int indexed = !run || cc_sq_search_queue_apply(c, 1, &ierr) == CC_OK;
     int committed = !began || (indexed && batch_commit(q, c) == SQLITE_OK);
+    if (committed && began) {
+        if (run || !queued)
+            q->index_due = 0;
+        else if (!q->index_due)
+            q->index_due = cc_mono_ms() + INDEX_DELAY_MS;
+    }
     q->in_batch = 0;
     if (!committed) {
         if (indexed)
@@ -239,6 +298,24 @@ static struct job *split_relaxed(struct job **batch)
     return rel;
 }
 
+/* Applies the queue in a relaxed commit of its own (no fsync: the queue it
+ * empties is durable already, and a power cut that lost the run would lose
+ * its emptying with it). On the writer thread, between batches. */
+static void index_run(struct sq *q)
+{
+    struct cc_error err;
+    struct job j = {.fn = index_run_tx, .err = &err, .rc = CC_OK, .relaxed = 1};
+    cc_error_clear(&err);
+    run_batch(q, &j);
+    if (j.rc == CC_OK) {
+        q->index_due = 0;
+    } else {
+        q->index_due = cc_mono_ms() + INDEX_RETRY_MS;
+        cc_log(CC_LOG_WARN, "applying the search index queue failed; trying again",
+               "error", err.message, NULL);
+    }
+}
+
 /* With synchronous=FULL, the durable writes taken together run first, in a
  * batch of their own that commits (and fsyncs) before the relaxed ones run:
  * an API write does not wait for the dispatchers' claims and outcomes queued
@@ -251,10 +328,30 @@ static void *writer_main(void *arg)
     struct sq *q = arg;
     pthread_mutex_lock(&q->mu);
     for (;;) {
-        while (!q->head && !q->stopping)
-            pthread_cond_wait(&q->work, &q->mu);
-        if (!q->head && q->stopping)
+        while (!q->head && !q->stopping) {
+            if (!q->index_due) {
+                pthread_cond_wait(&q->work, &q->mu);
+                continue;
+            }
+            int64_t now = cc_mono_ms();
+            if (now < q->index_due) {
+                struct timespec ts;
+                cc_mono_deadline(&ts, q->index_due - now);
+                pthread_cond_timedwait(&q->work, &q->mu, &ts);
+                continue;
+            }
+            pthread_mutex_unlock(&q->mu);
+            index_run(q);
+            pthread_mutex_lock(&q->mu);
+        }
+        if (!q->head && q->stopping) {
+            if (q->index_due) { /* what is queued is durable; applied now, not at the next start */
+                pthread_mutex_unlock(&q->mu);
+                index_run(q);
+                pthread_mutex_lock(&q->mu);
+            }
             break;
+        }
         struct job *batch = q->head, *last = batch;
         int n = 1;
         while (last->next && n < q->max_batch) {
@@ -288,10 +385,9 @@ enum cc_err cc_sq_write(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_er
     return cc_sq_write_flags(s, fn, arg, 0, err);
 }
 
-enum cc_err cc_sq_write_flags(struct cc_store *s, cc_tx_fn fn, void *arg, unsigned flags,
-                              struct cc_error *err)
+static enum cc_err sq_write(struct sq *q, cc_tx_fn fn, void *arg, unsigned flags,
+                           struct cc_error *err)
 {
-    struct sq *q = s->impl;
     struct job j = {.fn = fn, .arg = arg, .err = err, .rc = CC_OK,
                     .relaxed = (flags & CC_STORE_WRITE_RELAXED) != 0};
     cc_sq_read_unhold(q); /* what this thread reads next sees this write */
@@ -316,11 +412,31 @@ enum cc_err cc_sq_write_flags(struct cc_store *s, cc_tx_fn fn, void *arg, unsign
     return j.rc;
 }
 
+enum cc_err cc_sq_write_flags(struct cc_store *s, cc_tx_fn fn, void *arg, unsigned flags,
+                              struct cc_error *err)
+{
+    return sq_write(s->impl, fn, arg, flags, err);
+}
+
+enum cc_err cc_sq_search_index_sync(struct sq *q, struct cc_error *err)
+{
+    if (q->writer_started && pthread_equal(pthread_self(), q->writer))
+        return CC_OK; /* inside a write: the writer cannot wait for itself */
+    return sq_write(q, index_run_tx, NULL, CC_STORE_WRITE_RELAXED, err);
+}
+
 enum cc_err cc_sq_writer_start(struct sq *q, struct cc_error *err)
 {
     pthread_mutex_init(&q->mu, NULL);
-    pthread_cond_init(&q->work, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* writer_main's index deadline */
+    pthread_cond_init(&q->work, &ca);
+    pthread_condattr_destroy(&ca);
     q->writer_inited = 1;
+    /* what the last process left queued (a crash) is applied soon after start */
+    if (q->wconn && cc_sq_search_queue_pending(q->wconn))
+        q->index_due = cc_mono_ms() + INDEX_DELAY_MS;
     if (pthread_create(&q->writer, NULL, writer_main, q) != 0)
         return cc_error_set(err, CC_ERR_INTERNAL, NULL, "cannot start the writer thread");
     q->writer_started = 1;

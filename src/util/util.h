@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* ---- allocation (alloc.c) ------------------------------------------------
  * Every allocation goes through these. Out of memory aborts, here and only
@@ -81,6 +82,9 @@ void cc_ascii_lower(char *s);
 int64_t cc_now_ms(void);          /* wall clock, ms since the epoch */
 int64_t cc_mono_ms(void);         /* monotonic clock, ms */
 int64_t cc_mono_us(void);
+/* *ts: ms milliseconds from now on the monotonic clock, for a
+ * pthread_cond_timedwait on a condition made with CLOCK_MONOTONIC. */
+void cc_mono_deadline(struct timespec *ts, int64_t ms);
 /* RFC 3339 UTC with milliseconds: 2026-11-25T13:48:00.123Z (out: 32). */
 void cc_time_rfc3339(int64_t ms, char *out, size_t outsz);
 /* Today's date in UTC as YYYYMMDD. */

@@ -12,6 +12,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <time.h>
+
+#include <sqlite3.h>
 
 #include <cmocka.h>
 
@@ -604,6 +608,112 @@ static void test_search_short_keywords(void **state)
     assert_int_equal(svc_fixture_close(&f), 0);
 }
 
+/* ---- the search index queue (SQLite) --------------------------------------------
+ * The writer applies contacts_fts_queue in runs (sqlite_writer.c): without a
+ * search, a moment after the last write; before a keyword search that finds
+ * it not empty, at once; and after a start, what the last process left. A
+ * change queued by another connection (by hand) is learnt the same ways. */
+static sqlite3 *queue_db(const struct svc_fixture *f)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/t.db", f->dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    return db;
+}
+
+static int64_t queue_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *s = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+    int64_t v = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+    sqlite3_finalize(s);
+    return v;
+}
+
+/* Waits (5 s at most) for the queue to be empty; 1 when it was. */
+static int queue_drains(sqlite3 *db)
+{
+    for (int i = 0; i < 1000; i++) {
+        if (queue_int(db, "SELECT count(*) FROM contacts_fts_queue") == 0)
+            return 1;
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+static const char rename_sql[] =
+    "UPDATE contacts SET search_text = replace(search_text, '%s', '%s') WHERE name = 'Queue Probe'";
+
+static void queue_rename(sqlite3 *db, const char *from, const char *to)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, rename_sql, from, to);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_true(queue_int(db, "SELECT count(*) FROM contacts_fts_queue") > 0);
+}
+
+static int64_t queue_indexed(sqlite3 *db, const char *phrase)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM contacts_fts WHERE contacts_fts MATCH '\"%s\"'",
+             phrase);
+    return queue_int(db, sql);
+}
+
+static void test_search_index_runs(void **state)
+{
+    (void)state;
+    struct svc_fixture f;
+    assert_int_equal(svc_fixture_open(&f, 0), 0);
+    if (f.pg_db[0]) { /* PostgreSQL's indexes are its own */
+        assert_int_equal(svc_fixture_close(&f), 0);
+        skip();
+    }
+    struct cc_caller admin;
+    svc_fixture_admin(&f, &admin);
+    sqlite3 *db = queue_db(&f);
+    int64_t id = short_contact(&f, &admin, "Queue Probe", NULL, "+86 13800000001");
+    assert_true(queue_drains(db)); /* no search, no write: the writer's own run */
+    assert_int_equal(queue_indexed(db, "queue probe"), 1);
+
+    /* queued by hand: the writer does not know, a keyword search has it learnt */
+    queue_rename(db, "queue probe", "zebra probe");
+    struct cc_contact_page p;
+    search(&f, admin.account_id, "zebra", 10, 0, &p);
+    assert_int_equal(p.total, 1);
+    assert_int_equal(p.items[0].id, id);
+    cc_contact_page_free(&p);
+    assert_int_equal(queue_int(db, "SELECT count(*) FROM contacts_fts_queue"), 0);
+    search(&f, admin.account_id, "queue", 10, 0, &p); /* the old text left the index */
+    assert_int_equal(p.total, 0);
+    cc_contact_page_free(&p);
+
+    /* queued by hand, then any write: learnt a moment later without a search */
+    queue_rename(db, "zebra probe", "queue probe");
+    short_contact(&f, &admin, "Other", NULL, "+86 13800000002");
+    assert_true(queue_drains(db));
+    assert_int_equal(queue_indexed(db, "queue probe"), 1);
+    assert_int_equal(queue_indexed(db, "zebra"), 0);
+
+    /* left queued by a process that stopped: learnt after the next start */
+    cc_service_free(f.svc);
+    f.svc = NULL;
+    cc_store_close(f.store);
+    queue_rename(db, "queue probe", "yak probe");
+    struct cc_store_config sc = {.url = f.url, .busy_timeout_ms = 5000, .max_batch = 256};
+    struct cc_error err;
+    assert_int_equal(cc_store_open(&sc, &f.store, &err), CC_OK);
+    assert_true(queue_drains(db));
+    assert_int_equal(queue_indexed(db, "yak probe"), 1);
+    assert_int_equal(queue_indexed(db, "queue probe"), 0);
+    sqlite3_close(db);
+    cc_store_thread_done(f.store);
+    assert_int_equal(svc_fixture_close(&f), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -615,6 +725,7 @@ int main(void)
         cmocka_unit_test(test_hot_writes),
         cmocka_unit_test(test_search_index_and_count),
         cmocka_unit_test(test_search_short_keywords),
+        cmocka_unit_test(test_search_index_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
