@@ -39,12 +39,6 @@ static uint64_t gram_key(const unsigned char *p, size_t n)
     return k;
 }
 
-static int key_cmp(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
 static char *put_hex(char *o, uint64_t k)
 {
     static const char hex[] = "0123456789abcdef";
@@ -55,33 +49,54 @@ static char *put_hex(char *o, uint64_t k)
     return o;
 }
 
+/* Adds k (never 0: text holds no NUL byte) to the open-addressing set of
+ * 1 << bits slots; 1 when it was not there. */
+static int set_add(uint64_t *set, unsigned bits, uint64_t k)
+{
+    size_t mask = ((size_t)1 << bits) - 1;
+    for (size_t i = (size_t)((k * 0x9E3779B97F4A7C15ull) >> (64 - bits));; i = (i + 1) & mask) {
+        if (set[i] == k)
+            return 0;
+        if (!set[i]) {
+            set[i] = k;
+            return 1;
+        }
+    }
+}
+
+/* The tokens in the order their grams first come in text, each once: a set
+ * of at least twice as many slots as there can be grams (two a byte). */
 char *cc_sq_grams(const char *text)
 {
     const unsigned char *p = (const unsigned char *)text;
-    size_t len = strlen(text), n = 0;
-    uint64_t *keys = cc_malloc((2 * len + 1) * sizeof *keys);
+    size_t len = strlen(text);
+    unsigned bits = 6;
+    while (((size_t)1 << bits) < 4 * len + 2)
+        bits++;
+    uint64_t local[1024], *set = bits <= 10 ? local : cc_malloc(sizeof *set << bits);
+    memset(set, 0, sizeof *set << bits);
+    char *out = cc_malloc(2 * len * 17 + 1), *o = out;
     while (*p) {
         if (*p == '\n') {
             p++;
             continue;
         }
         size_t a = char_bytes(p);
-        keys[n++] = gram_key(p, a);
+        uint64_t k[2] = {gram_key(p, a), 0};
         if (p[a] && p[a] != '\n')
-            keys[n++] = gram_key(p, a + char_bytes(p + a));
+            k[1] = gram_key(p, a + char_bytes(p + a));
+        for (int i = 0; i < 2 && k[i]; i++) {
+            if (!set_add(set, bits, k[i]))
+                continue;
+            if (o != out)
+                *o++ = ' ';
+            o = put_hex(o, k[i]);
+        }
         p += a;
     }
-    qsort(keys, n, sizeof *keys, key_cmp);
-    char *out = cc_malloc(n * 17 + 1), *o = out;
-    for (size_t i = 0; i < n; i++) {
-        if (i && keys[i] == keys[i - 1])
-            continue;
-        if (o != out)
-            *o++ = ' ';
-        o = put_hex(o, keys[i]);
-    }
     *o = '\0';
-    cc_free(keys);
+    if (set != local)
+        cc_free(set);
     return out;
 }
 
