@@ -714,6 +714,63 @@ static void test_search_index_runs(void **state)
     assert_int_equal(svc_fixture_close(&f), 0);
 }
 
+/* Migration 0031 (SQLite) copies notifications and delivery_attempts into
+ * tables whose CHECK constraints say the same in other words: run again on a
+ * database that holds some, it keeps every row, id and AUTOINCREMENT counter,
+ * the cascade from a notification to its attempts, and the constraints. */
+static void test_notification_checks_migration(void **state)
+{
+    (void)state;
+    struct svc_fixture f;
+    assert_int_equal(svc_fixture_open(&f, 0), 0);
+    if (f.pg_db[0]) { /* a SQLite migration */
+        assert_int_equal(svc_fixture_close(&f), 0);
+        skip();
+    }
+    sqlite3 *db = queue_db(&f);
+    static const char fill[] =
+        "INSERT INTO events(id, account_id, type, data, created_at) VALUES (7, 1, 'issued', '{}', 1);"
+        "INSERT INTO notifications(id, account_id, event_id, contact_id, channel, target, status, "
+        "next_attempt_at, idempotency_key, created_at, updated_at) VALUES "
+        "(40, 1, 7, 1, 'email', 'a***@example.com', 'delivered', 1, 'k40', 1, 2), "
+        "(41, 1, 7, 1, 'webhook', 'https://x/***', 'pending', 1, 'k41', 1, 1);"
+        "INSERT INTO delivery_attempts(id, notification_id, started_at, latency_ms, outcome) "
+        "VALUES (90, 40, 1, 5, 'delivered'), (91, 41, 1, 5, 'retry');"
+        "UPDATE sqlite_sequence SET seq = 1000 WHERE name = 'notifications';"
+        "DELETE FROM schema_migrations WHERE version = 31;";
+    assert_int_equal(sqlite3_exec(db, fill, NULL, NULL, NULL), SQLITE_OK);
+    static const char indexes[] =
+        "SELECT count(*) * 1000 + sum(sql LIKE '% WHERE %') FROM sqlite_master WHERE type = "
+        "'index' AND tbl_name IN ('notifications', 'delivery_attempts')";
+    int64_t before = queue_int(db, indexes);
+    assert_int_equal(before, 8003); /* 7 made by 0024 and 0029, 1 for UNIQUE; 3 partial */
+    struct cc_error err;
+    assert_int_equal(cc_store_migrate(f.store, &err), CC_OK);
+    assert_int_equal(queue_int(db, "SELECT count(*) FROM schema_migrations WHERE version = 31"), 1);
+    assert_int_equal(queue_int(db, "SELECT sum(id) FROM notifications"), 81);
+    assert_int_equal(queue_int(db, "SELECT sum(id) FROM delivery_attempts"), 181);
+    assert_int_equal(queue_int(db, "SELECT seq FROM sqlite_sequence WHERE name = 'notifications'"),
+                     1000);
+    assert_int_equal(queue_int(db, "SELECT count(*) FROM sqlite_master WHERE name LIKE '%_v31'"),
+                     0);
+    assert_int_equal(queue_int(db, indexes), before); /* the same indexes, partial or not */
+    /* the constraints hold, in their new words */
+    assert_int_not_equal(sqlite3_exec(db, "UPDATE notifications SET status = 'bogus' WHERE id = 41",
+                                      NULL, NULL, NULL), SQLITE_OK);
+    assert_int_not_equal(sqlite3_exec(db, "UPDATE notifications SET channel = 'fax' WHERE id = 41",
+                                      NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "UPDATE notifications SET status = 'skipped' WHERE id = 41",
+                                  NULL, NULL, NULL), SQLITE_OK);
+    /* a notification's attempts go with it */
+    assert_int_equal(sqlite3_exec(db, "PRAGMA foreign_keys = ON; DELETE FROM notifications WHERE "
+                                      "id = 40", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(queue_int(db, "SELECT count(*) FROM delivery_attempts"), 1);
+    assert_int_equal(queue_int(db, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    sqlite3_close(db);
+    cc_store_thread_done(f.store);
+    assert_int_equal(svc_fixture_close(&f), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -726,6 +783,7 @@ int main(void)
         cmocka_unit_test(test_search_index_and_count),
         cmocka_unit_test(test_search_short_keywords),
         cmocka_unit_test(test_search_index_runs),
+        cmocka_unit_test(test_notification_checks_migration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
