@@ -78,13 +78,24 @@ void cc_delivery_url_where(const char *url, char *out, size_t outsz)
 int cc_delivery_url_allowed(const char *url, const char *what, int *loopback_http, char *err,
                             size_t errsz)
 {
-    char scheme[16], host[256];
+    return cc_delivery_url_check(url, what, loopback_http, NULL, 0, err, errsz);
+}
+
+int cc_delivery_url_check(const char *url, const char *what, int *loopback_http, char *where,
+                          size_t wheresz, char *err, size_t errsz)
+{
+    char scheme[16], host[256], port[16];
     if (loopback_http)
         *loopback_http = 0;
-    if (empty(url) || cc_delivery_url_parts(url, scheme, sizeof scheme, host, sizeof host, NULL, 0)) {
+    if (where && wheresz)
+        where[0] = '\0';
+    if (empty(url) ||
+        cc_delivery_url_parts(url, scheme, sizeof scheme, host, sizeof host, port, sizeof port)) {
         snprintf(err, errsz, "%s is not a URL.", what);
         return 0;
     }
+    if (where && wheresz)
+        snprintf(where, wheresz, "%s:%s", host, port);
     if (!strcmp(scheme, "https"))
         return 1;
     if (!strcmp(scheme, "http") && (!strcmp(host, "127.0.0.1") || !strcmp(host, "localhost"))) {

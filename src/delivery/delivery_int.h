@@ -34,6 +34,11 @@ void cc_delivery_global_init(void);
  * in err. *loopback_http (may be NULL) says which. (common.c) */
 int cc_delivery_url_allowed(const char *url, const char *what, int *loopback_http, char *err,
                             size_t errsz);
+/* The same, also writing cc_delivery_url_where's "host:port" into where
+ * (may be NULL): the URL parsed once for both, as a message's transfer
+ * needs them. (common.c) */
+int cc_delivery_url_check(const char *url, const char *what, int *loopback_http, char *where,
+                          size_t wheresz, char *err, size_t errsz);
 
 /* "host:port" of url, the port filled in from the scheme's default; "" when
  * url does not parse. For messages only. (common.c) */

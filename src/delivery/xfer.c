@@ -124,6 +124,13 @@ static void easy_put(CURL *h)
 
 /* ---- one transfer ------------------------------------------------------------------ */
 
+/* libcurl's receive buffer (CURLOPT_BUFFERSIZE): 16 KiB by default, made
+ * afresh for each transfer of a reset handle, which put a 16 KiB malloc, and
+ * the page faults of the memory the allocator gave back meanwhile, on every
+ * message. A platform's answer is a few hundred bytes; a longer one is read
+ * in more pieces (the cap, CC_DELIVERY_MAX_ANSWER, is unchanged). */
+#define XFER_READ_BUFFER 4096
+
 /* Keeps the answer up to the cap; returning short past it makes libcurl stop
  * with CURLE_WRITE_ERROR instead of reading an unbounded body. */
 static size_t on_body(char *p, size_t size, size_t n, void *arg)
@@ -238,9 +245,10 @@ int cc_http_xfer_new(const char *url, const char *const *headers, size_t nheader
                      struct cc_send_result *res, struct cc_xfer **out)
 {
     int loopback = 0;
-    char err[256];
+    char err[256], where[sizeof ((struct cc_xfer *)0)->where];
     *out = NULL;
-    if (!cc_delivery_url_allowed(url, "the gateway URL", &loopback, err, sizeof err)) {
+    if (!cc_delivery_url_check(url, "the gateway URL", &loopback, where, sizeof where, err,
+                               sizeof err)) {
         char code[32];
         snprintf(code, sizeof code, "curl:%d", (int)CURLE_UNSUPPORTED_PROTOCOL);
         cc_delivery_set(res, CC_SEND_NOT_CONFIGURED, code, "%s", err);
@@ -270,7 +278,7 @@ int cc_http_xfer_new(const char *url, const char *const *headers, size_t nheader
     x->complete = http_complete;
     x->http_done = done;
     cc_strlcpy(x->who, who, sizeof x->who);
-    cc_delivery_url_where(url, x->where, sizeof x->where);
+    cc_strlcpy(x->where, where, sizeof x->where);
     const char *proto = loopback ? "http" : "https";
     CURL *h = x->h;
     curl_easy_setopt(h, CURLOPT_URL, url);
@@ -280,6 +288,7 @@ int cc_http_xfer_new(const char *url, const char *const *headers, size_t nheader
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
     curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)CC_DELIVERY_MAX_ANSWER);
+    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, (long)XFER_READ_BUFFER);
     if (loopback)
         curl_easy_setopt(h, CURLOPT_PROXY, ""); /* a test receiver is never behind a proxy */
     /* The body from memory, sent with the headers in one write (a body read
