@@ -312,41 +312,32 @@ static enum cc_err tx_notif_claim_dest(void *tx, const char *owner, int64_t acco
                                        int64_t lease_ms, size_t max, struct cc_notification *out,
                                        size_t *n, struct cc_error *err)
 {
-    static const char sql[] =
-        /* CROSS JOIN fixes the order: robot URL → its webhook rows → their
-         * pending notifications (both indexed). Left to itself SQLite walked
-         * every notification of the account. */
-        "SELECT " CC_NOTIF_COLS " FROM notifications WHERE id IN "
-        "(SELECT n.id FROM contact_webhooks w "
-        "CROSS JOIN notifications n ON n.webhook_id = w.id AND n.status = 'pending' "
-        "WHERE w.url = ?2 AND n.account_id = ?1 AND n.channel = 'webhook' AND "
-        "n.lease_until <= ?3 AND n.id <> ?4 AND (n.attempts = 0 OR n.next_attempt_at <= ?3)) "
-        "ORDER BY id LIMIT ?5";
-    static const char sql_url[] =
-        "SELECT w.url FROM notifications x JOIN contact_webhooks w ON w.id = x.webhook_id "
-        "WHERE x.id = ?1";
+    /* CROSS JOIN fixes the order: robot URL → its webhook rows → their
+     * pending notifications (both indexed). Left to itself SQLite walked
+     * every notification of the account. R is the robot's URL: ?2, or
+     * (ROBOT_OF) that of except_id's robot, read in the same statement;
+     * none (a robot gone) matches nothing. */
+#define CLAIM_DEST(R)                                                                      \
+    "SELECT " CC_NOTIF_COLS " FROM notifications WHERE id IN "                             \
+    "(SELECT n.id FROM contact_webhooks w "                                                \
+    "CROSS JOIN notifications n ON n.webhook_id = w.id AND n.status = 'pending' "          \
+    "WHERE w.url = " R " AND n.account_id = ?1 AND n.channel = 'webhook' AND "             \
+    "n.lease_until <= ?3 AND n.id <> ?4 AND (n.attempts = 0 OR n.next_attempt_at <= ?3)) " \
+    "ORDER BY id LIMIT ?5"
+#define ROBOT_OF                                                                           \
+    "(SELECT x.url FROM notifications y JOIN contact_webhooks x ON x.id = y.webhook_id "   \
+    "WHERE y.id = ?4)"
+    static const char sql_url[] = CLAIM_DEST("?2"), sql_robot[] = CLAIM_DEST(ROBOT_OF);
+#undef CLAIM_DEST
+#undef ROBOT_OF
     struct conn *c = tx;
-    char robot[CC_URL_MAX + 1];
     *n = 0;
-    if (!url) { /* the robot of except_id */
-        sqlite3_stmt *u = cc_sq_stmt(c, sql_url, err);
-        if (!u)
-            return CC_ERR_STORE;
-        sqlite3_bind_int64(u, 1, except_id);
-        int rc = sqlite3_step(u);
-        if (rc == SQLITE_ROW)
-            cc_strlcpy(robot, sqlite3_column_text(u, 0) ? (const char *)sqlite3_column_text(u, 0) : "",
-                       sizeof robot);
-        cc_sq_done(u);
-        if (rc != SQLITE_ROW)
-            return CC_OK; /* no robot (any more): nothing waits for it */
-        url = robot;
-    }
-    sqlite3_stmt *s = cc_sq_stmt(c, sql, err);
+    sqlite3_stmt *s = cc_sq_stmt(c, url ? sql_url : sql_robot, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, account_id);
-    sqlite3_bind_text(s, 2, url, -1, SQLITE_STATIC);
+    if (url)
+        sqlite3_bind_text(s, 2, url, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, now);
     sqlite3_bind_int64(s, 4, except_id);
     sqlite3_bind_int64(s, 5, (int64_t)max);
