@@ -493,11 +493,14 @@ static enum cc_err read_contact_list(void *impl, const struct cc_contact_query *
     /* The search indexes learn the last writes a moment after them (the
      * writer applies contacts_fts_queue in runs: sqlite_writer.c); a keyword
      * search has them learnt first, so that it finds every write made before
-     * it began. */
+     * it began. When the writer cannot (a full disk, a damaged file), the
+     * search still answers from the indexes as they are. */
     char kw[2];
     if (cc_store_keyword(q->keyword, kw, sizeof kw) && cc_sq_search_queue_pending(c)) {
         cc_sq_read_end(c);
-        if ((rc = cc_sq_search_index_sync(impl, err)) || (rc = cc_sq_read_begin(c, err)))
+        struct cc_error ignored;
+        cc_sq_search_index_sync(impl, &ignored);
+        if ((rc = cc_sq_read_begin(c, err)))
             return rc;
     }
     rc = list_locked(c, q, out, err);

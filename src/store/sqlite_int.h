@@ -65,6 +65,7 @@ struct sq {
     /* cc_mono_ms() by which contacts_fts_queue is applied if no write or
      * search asks first; 0: nothing queued (the writer thread's own) */
     int64_t index_due;
+    int index_failing;          /* the last index run failed (the writer thread's own) */
 };
 
 /* One connection and its statement cache. */

@@ -303,17 +303,24 @@ static struct job *split_relaxed(struct job **batch)
  * its emptying with it). On the writer thread, between batches. */
 static void index_run(struct sq *q)
 {
+    if (__atomic_load_n(&q->damaged, __ATOMIC_ACQUIRE)) {
+        q->index_due = 0; /* no write goes to a damaged file; searches fail alike */
+        return;
+    }
     struct cc_error err;
     struct job j = {.fn = index_run_tx, .err = &err, .rc = CC_OK, .relaxed = 1};
     cc_error_clear(&err);
     run_batch(q, &j);
     if (j.rc == CC_OK) {
         q->index_due = 0;
-    } else {
-        q->index_due = cc_mono_ms() + INDEX_RETRY_MS;
-        cc_log(CC_LOG_WARN, "applying the search index queue failed; trying again",
-               "error", err.message, NULL);
+        q->index_failing = 0;
+        return;
     }
+    q->index_due = cc_mono_ms() + INDEX_RETRY_MS;
+    if (!q->index_failing) /* once a streak (a full disk would say so every second) */
+        cc_log(CC_LOG_WARN, "applying the search index queue failed; trying again every second",
+               "error", err.message, NULL);
+    q->index_failing = 1;
 }
 
 /* With synchronous=FULL, the durable writes taken together run first, in a
@@ -345,7 +352,8 @@ static void *writer_main(void *arg)
             pthread_mutex_lock(&q->mu);
         }
         if (!q->head && q->stopping) {
-            if (q->index_due) { /* what is queued is durable; applied now, not at the next start */
+            /* what is queued is durable; applied now rather than after the next start */
+            if (q->index_due) {
                 pthread_mutex_unlock(&q->mu);
                 index_run(q);
                 pthread_mutex_lock(&q->mu);
