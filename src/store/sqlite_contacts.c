@@ -495,8 +495,7 @@ static enum cc_err read_contact_list(void *impl, const struct cc_contact_query *
      * search has them learnt first, so that it finds every write made before
      * it began. When the writer cannot (a full disk, a damaged file), the
      * search still answers from the indexes as they are. */
-    char kw[2];
-    if (cc_store_keyword(q->keyword, kw, sizeof kw) && cc_sq_search_queue_pending(c)) {
+    if (q->keyword && q->keyword[0] && cc_sq_search_queue_pending(c)) {
         cc_sq_read_end(c);
         struct cc_error ignored;
         cc_sq_search_index_sync(impl, &ignored);
