@@ -226,6 +226,19 @@
 #ifndef CC_XFER_IDLE_MAX
 #define CC_XFER_IDLE_MAX 128
 #endif
+/* Bytes of free memory at the top of a heap that the server keeps rather
+ * than gives back to the system (glibc's M_TRIM_THRESHOLD; its default,
+ * 128 KB, returned and re-faulted every dispatcher batch's memory). */
+#ifndef CC_MALLOC_TRIM_THRESHOLD
+#define CC_MALLOC_TRIM_THRESHOLD (8 * 1024 * 1024)
+#endif
+/* Open connections a thread's libcurl multi handle keeps between batches
+ * (CURLMOPT_MAXCONNECTS). libcurl's default, four per transfer still
+ * running, shrinks as a batch ends and closed the connections of its last
+ * transfers, so each batch opened some of them again. */
+#ifndef CC_XFER_KEEP_CONNS
+#define CC_XFER_KEEP_CONNS 64
+#endif
 /* Bytes of a platform's answer read; a longer one is cut off and unreadable. */
 #ifndef CC_DELIVERY_MAX_ANSWER
 #define CC_DELIVERY_MAX_ANSWER (64 * 1024)

@@ -98,8 +98,8 @@ static struct thread_curl *thread_curl(void)
 static CURLM *thread_multi(void)
 {
     struct thread_curl *tc = thread_curl();
-    if (tc && !tc->multi)
-        tc->multi = curl_multi_init();
+    if (tc && !tc->multi && (tc->multi = curl_multi_init()))
+        curl_multi_setopt(tc->multi, CURLMOPT_MAXCONNECTS, (long)CC_XFER_KEEP_CONNS);
     return tc ? tc->multi : NULL;
 }
 
