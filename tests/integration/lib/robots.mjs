@@ -198,6 +198,7 @@ export class Robots {
     this.robots = new Map(); // key → {platform, id, opts, rate: {times: [], blockedUntil}, seenUuids: Set}
     this.forced = new Map(); // key (id or '*') → [action…]
     this.records = []; // every request, in arrival order
+    this.connections = 0; // TCP connections accepted so far
     this.seq = 0;
     this.server = null;
     this.port = null;
@@ -245,6 +246,9 @@ export class Robots {
           res.end(`robots.mjs internal error: ${e.stack}`);
         }
       });
+    });
+    this.server.on('connection', () => {
+      this.connections++;
     });
     await new Promise((resolve, reject) => {
       this.server.once('error', reject);
