@@ -6,7 +6,8 @@
 #   floor A   a bare libmicrohttpd server (bench/floor_mhd.c) with the
 #             server's threading options and a fixed 400-byte JSON body;
 #   GET       /v1/contacts/{id} with HTTP Basic over keep-alive and a
-#             readonly key (masked addresses, no audit write), vs floor A;
+#             readonly key (masked addresses, no audit write), vs floor A:
+#             three pairs (a floor A run, then a GET run), the median ratio;
 #   floor B   durable single-row SQLite commits/s (bench/floor_sqlite.c);
 #   GET admin the same with the admin key: a reveal of the addresses, audited
 #             durably (a write per GET), vs floor B, no target;
@@ -18,7 +19,8 @@
 #   RSS       of the server idle after start and after the load;
 #   10k conns BENCH_CONNECTIONS keep-alive connections held at once, one
 #             request answered on each (bench/conns.c), and the RSS then;
-#   start-up  exec to /readyz 200 of the server holding the seeded account;
+#   start-up  exec to /readyz 200 of the server holding the seeded account,
+#             the median of three starts;
 #   reminders the scheduler's idle CPU with 100 000 certificates, and the
 #             time to raise 10 000 reminders due at once (bench/reminders.sh).
 # See bench/README.md for what each figure means.
@@ -42,7 +44,8 @@
 # BENCH_THREADS wrk threads [2], BENCH_KEEP=1 keeps the temporary directory,
 # BENCH_DB sqlite|postgres [sqlite], BENCH_PG_CONNS connections of the
 # many-connection PostgreSQL floors [16], BENCH_PG_FLOOR_SECONDS per
-# PostgreSQL floor [5], BENCH_CONNECTIONS [10000], BENCH_REPORT [bench/report.html].
+# PostgreSQL floor [5], BENCH_CONNECTIONS [10000], BENCH_REPORT [bench/report.html],
+# BENCH_PAIRS GET/floor A pairs and starts measured [3].
 #
 # At exit the figures go to bench/report.html (bench/report.py): a bar per
 # figure against its target.
@@ -56,6 +59,7 @@ CONTACTS=${BENCH_CONTACTS:-1000000}
 DUR=${BENCH_SECONDS:-8}
 SDUR=${BENCH_SEARCH_SECONDS:-4}
 WT=${BENCH_THREADS:-2}
+PAIRS=${BENCH_PAIRS:-3}
 CONNS=64
 SERVER_THREADS=4 # certcontacts' default --threads; floor A uses the same
 DB_KIND=${BENCH_DB:-sqlite}
@@ -216,27 +220,35 @@ pg_floor() {
 }
 
 # startup_time DIR [DB_URL]: restarts the server of DIR (SRV_PID, PORT) on
-# the same port and prints the time from exec to /readyz answering 200.
+# the same port PAIRS times and prints each time from exec to /readyz
+# answering 200, then their median (the figure).
 startup_time() {
     port=$PORT
-    stop_pid "$SRV_PID"
-    t0=$(date +%s%N)
-    LISTEN=127.0.0.1:$port launch_instance "$@"
-    ms=""
-    while kill -0 "$SRV_PID" 2>/dev/null; do
-        code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/readyz")
-        if [ "$code" = 200 ]; then
-            ms=$((($(date +%s%N) - t0) / 1000000))
-            break
+    : >"$T/startups"
+    k=1
+    while [ "$k" -le "$PAIRS" ]; do
+        stop_pid "$SRV_PID"
+        t0=$(date +%s%N)
+        LISTEN=127.0.0.1:$port launch_instance "$@"
+        ms=""
+        while kill -0 "$SRV_PID" 2>/dev/null; do
+            code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port/readyz")
+            if [ "$code" = 200 ]; then
+                ms=$((($(date +%s%N) - t0) / 1000000))
+                break
+            fi
+            [ $((($(date +%s%N) - t0) / 1000000000)) -ge 120 ] && break
+        done
+        if [ -z "$ms" ]; then
+            cannot "start-up" "/readyz did not answer 200 within 120 s (last: ${code:-none}); $(tail -n 1 "$1/stderr")"
+            return
         fi
-        [ $((($(date +%s%N) - t0) / 1000000000)) -ge 120 ] && break
+        echo "$ms" >>"$T/startups"
+        k=$((k + 1))
     done
-    if [ -n "$ms" ]; then
-        echo "start-up: $ms ms (with $NAME contacts: exec to /readyz 200, polled with curl; target < 1000 ms at 1M: $(verdict "$ms < 1000"))"
-        fig "start-up ($NAME contacts)" "$ms" 1000 ms max
-    else
-        cannot "start-up" "/readyz did not answer 200 within 120 s (last: ${code:-none}); $(tail -n 1 "$1/stderr")"
-    fi
+    ms=$(sort -n "$T/startups" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+    echo "start-up: $ms ms, the median of $PAIRS starts ($(paste -sd/ "$T/startups") ms; with $NAME contacts: exec to /readyz 200, polled with curl; target < 1000 ms at 1M: $(verdict "$ms < 1000"))"
+    fig "start-up ($NAME contacts)" "$ms" 1000 ms max
 }
 
 # held_connections: opens HELD keep-alive connections to the server (SRV_PID,
@@ -287,15 +299,8 @@ if [ -z "$FPORT" ]; then
     cannot "floor A (bare libmicrohttpd, 400 B)" "$(cat "$T/floor_mhd.out")"
 else
     run_wrk "$T/wrk-floorA-warm.txt" "$CONNS" 1 "http://127.0.0.1:$FPORT/v1/contacts/500" >/dev/null
-    if run_wrk "$T/wrk-floorA.txt" "$CONNS" "$DUR" "http://127.0.0.1:$FPORT/v1/contacts/500"; then
-        FLOOR_A=$RATE
-        echo "floor A (bare libmicrohttpd, 400 B, $CONNS connections): $FLOOR_A req/s$NOTE"
-        fig "floor A" "$FLOOR_A" "" "req/s" ""
-    else
-        cannot "floor A" "wrk: $(tail -n 3 "$T/wrk-floorA.txt")"
-    fi
 fi
-stop_pid "$FA"
+# floor A is measured with GET below, in pairs; it waits meanwhile, idle.
 
 # ---- floor C-pg: point SELECTs by primary key --------------------------------------
 FLOOR_CN=""
@@ -318,21 +323,44 @@ if start_server "$S1" "$DB_GET"; then
     GET_LABEL="GET /v1/contacts/{id}, readonly key, Basic auth, keep-alive, $CONNS connections"
     WRK_AUTH=$RAUTH # run_wrk's key, until reset below
     run_wrk "$T/wrk-get-warm.txt" "$CONNS" 1 "http://127.0.0.1:$PORT/v1/contacts/500" bench/get.lua >/dev/null
-    if [ -z "$RAUTH" ]; then
-        :
-    elif run_wrk "$T/wrk-get.txt" "$CONNS" "$DUR" "http://127.0.0.1:$PORT/v1/contacts/500" bench/get.lua; then
-        if [ -n "$FLOOR_A" ]; then
-            r=$(ratio "$RATE" "$FLOOR_A")
-            c=""
-            [ -n "$FLOOR_CN" ] && c="; $(ratio "$RATE" "$FLOOR_CN")x floor C-pg with $PG_CONNS connections (no target)"
-            echo "$GET_LABEL: $RATE req/s = ${r}x floor A (target >= 0.5x: $(verdict "$r >= 0.5"))$c$NOTE"
-            fig "GET (readonly) / floor A" "$r" 0.5 x min
-        else
-            echo "$GET_LABEL: $RATE req/s (no floor A)$NOTE"
+    # GET and floor A in pairs, a floor A run right before each GET run, the
+    # figure the median of the pairs' ratios: a machine that slows down or
+    # speeds up between two runs then moves both sides of a ratio alike.
+    : >"$T/get-pairs"
+    k=1
+    while [ -n "$RAUTH" ] && [ "$k" -le "$PAIRS" ]; do
+        fa=""
+        if [ -n "$FPORT" ] && run_wrk "$T/wrk-floorA.txt" "$CONNS" "$DUR" "http://127.0.0.1:$FPORT/v1/contacts/500"; then
+            fa=$RATE
+            echo "floor A (bare libmicrohttpd, 400 B, $CONNS connections; pair $k of $PAIRS): $fa req/s$NOTE"
+            echo "$fa" >>"$T/floorA"
+        elif [ -n "$FPORT" ]; then
+            cannot "floor A" "wrk: $(tail -n 3 "$T/wrk-floorA.txt")"
         fi
-    else
-        cannot "GET /v1/contacts/{id}" "wrk: $(tail -n 3 "$T/wrk-get.txt")"
+        if run_wrk "$T/wrk-get.txt" "$CONNS" "$DUR" "http://127.0.0.1:$PORT/v1/contacts/500" bench/get.lua; then
+            if [ -n "$fa" ]; then
+                r=$(ratio "$RATE" "$fa")
+                echo "$GET_LABEL (pair $k of $PAIRS): $RATE req/s = ${r}x floor A$NOTE"
+                echo "$r $RATE $fa" >>"$T/get-pairs"
+            else
+                echo "$GET_LABEL (pair $k of $PAIRS): $RATE req/s (no floor A)$NOTE"
+            fi
+        else
+            cannot "GET /v1/contacts/{id}" "wrk: $(tail -n 3 "$T/wrk-get.txt")"
+        fi
+        k=$((k + 1))
+    done
+    FLOOR_A=$(sort -n "$T/floorA" 2>/dev/null | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }')
+    [ -n "$FLOOR_A" ] && fig "floor A" "$FLOOR_A" "" "req/s" ""
+    if [ -s "$T/get-pairs" ]; then
+        np=$(wc -l <"$T/get-pairs")
+        r=$(sort -n "$T/get-pairs" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+        c=""
+        [ -n "$FLOOR_CN" ] && c="; $(ratio "$RATE" "$FLOOR_CN")x floor C-pg with $PG_CONNS connections (no target)"
+        echo "$GET_LABEL, median of $np pairs: ${r}x floor A (target >= 0.5x: $(verdict "$r >= 0.5"))$c (pairs: $(awk '{ printf "%s%s (%s/%s)", (NR > 1 ? ", " : ""), $1, $2, $3 }' "$T/get-pairs"))"
+        fig "GET (readonly) / floor A" "$r" 0.5 x min
     fi
+    stop_pid "$FA"
     WRK_AUTH=""
     : >"$S1/stderr"
 
