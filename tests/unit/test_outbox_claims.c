@@ -487,6 +487,98 @@ static void fresh_events_start_first(void **state)
     cc_free(f);
 }
 
+/* A contact with one robot: its id, or -1. */
+static int64_t robot_contact(struct two *t, const struct cc_caller *admin, const char *mobile,
+                             const char *url)
+{
+    struct cc_contact_input in;
+    memset(&in, 0, sizeof in);
+    in.present = CC_F_NAME | CC_F_MOBILE | CC_F_WEBHOOKS;
+    in.name = mobile;
+    in.mobile = mobile;
+    in.n_webhooks = 1;
+    in.webhooks[0].url = url;
+    in.webhooks[0].mention_mobile = -1;
+    struct cc_contact *c = cc_malloc(sizeof *c);
+    struct cc_error err;
+    int64_t id = cc_contact_create(t->f.svc, admin, &in, NULL, NULL, c, NULL, &err) ? -1 : c->id;
+    cc_free(c);
+    return id;
+}
+
+struct dest {
+    int64_t account_id, except, now;
+    struct cc_notification out[8];
+    size_t n;
+};
+
+static enum cc_err dest_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct dest *d = arg;
+    return cc_tx_notif_claim_dest(tx, "dest", d->account_id, NULL, d->except, d->now, 60000, 8,
+                                  d->out, &d->n, err);
+}
+
+/* The robot notification of contact in event ev. */
+static int64_t robot_notification(struct two *t, const struct cc_caller *admin, int64_t ev,
+                                  int64_t contact)
+{
+    struct cc_notif_filter f = {.event_id = ev, .contact_id = contact, .channel = "webhook",
+                                .page = 1, .page_size = 10};
+    struct cc_notification *ns = NULL;
+    size_t n = 0;
+    int64_t total = 0, id = -1;
+    struct cc_error err;
+    if (cc_notification_list(t->f.svc, admin, &f, &ns, &n, &total, &err) == CC_OK && n == 1)
+        id = ns[0].id;
+    cc_free(ns);
+    return id;
+}
+
+/* What else waits for a claimed notification's robot: the other contact's
+ * notification to the same robot URL, the same robot's notification of
+ * another event; nothing for a robot of its own with nothing else waiting. */
+static void claim_dest_finds_what_waits_for_the_robot(void **state)
+{
+    struct two *t = *state;
+    struct cc_caller admin;
+    svc_fixture_admin(&t->f, &admin);
+    const char *shared = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=shared-robot";
+    int64_t a = robot_contact(t, &admin, "13300000101", shared);
+    int64_t b = robot_contact(t, &admin, "13300000102", shared);
+    int64_t c = robot_contact(t, &admin, "13300000103",
+                              "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=own-robot");
+    assert_true(a > 0 && b > 0 && c > 0);
+    int64_t ids[] = {a, b, c}, ev = 0;
+    struct cc_error err;
+    assert_int_equal(cc_event_create(t->f.svc, &admin, "certificate.expiring", ids, 3, NULL, &ev,
+                                     &err), CC_OK);
+    int64_t na = robot_notification(t, &admin, ev, a), nb = robot_notification(t, &admin, ev, b);
+    int64_t nc = robot_notification(t, &admin, ev, c);
+    assert_true(na > 0 && nb > 0 && nc > 0);
+
+    struct dest d = {.account_id = t->f.first.account_id, .except = na, .now = cc_now_ms()};
+    assert_int_equal(cc_store_write(t->f.store, dest_tx, &d, &err), CC_OK);
+    assert_int_equal(d.n, 1); /* another robot row, the same URL */
+    assert_int_equal(d.out[0].id, nb);
+
+    d.except = nc;
+    d.n = 0;
+    d.now = cc_now_ms();
+    assert_int_equal(cc_store_write(t->f.store, dest_tx, &d, &err), CC_OK);
+    assert_int_equal(d.n, 0); /* its own robot, nothing else waiting */
+
+    int64_t ev2 = 0;
+    assert_int_equal(cc_event_create(t->f.svc, &admin, "certificate.expiring", &c, 1, NULL, &ev2,
+                                     &err), CC_OK);
+    int64_t nc2 = robot_notification(t, &admin, ev2, c);
+    d.n = 0;
+    d.now = cc_now_ms();
+    assert_int_equal(cc_store_write(t->f.store, dest_tx, &d, &err), CC_OK);
+    assert_int_equal(d.n, 1); /* the same robot row, another event */
+    assert_int_equal(d.out[0].id, nc2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -496,6 +588,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(delivery_log_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(events_cancel_and_test_sends, setup, teardown),
         cmocka_unit_test_setup_teardown(fresh_events_start_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(claim_dest_finds_what_waits_for_the_robot, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
