@@ -132,9 +132,7 @@ char *cc_dingtalk_body(const struct cc_robot_message *m, size_t *len)
     if (m->msg_uuid && *m->msg_uuid)
         json_object_set_new(o, "msgUuid", jstr(m->msg_uuid, &bad));
     if (!bad)
-        s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (s)
-        *len = strlen(s);
+        s = cc_json_compact(o, len);
     json_decref(o);
     cc_buf_free(&text);
     return s;

@@ -101,9 +101,7 @@ char *cc_lark_body(const struct cc_robot_message *m, const char *secret, int64_t
     json_object_set_new(c, "post", post);
     json_object_set_new(o, "msg_type", json_string("post"));
     json_object_set_new(o, "content", c);
-    s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (s)
-        *len = strlen(s);
+    s = cc_json_compact(o, len);
 out:
     json_decref(content);
     json_decref(title);

@@ -49,10 +49,9 @@ char *cc_wecom_body(const struct cc_robot_message *m, size_t *len, size_t *measu
         json_object_set_new(inner, "mentioned_mobile_list", list);
     }
     json_object_set_new(o, mention ? "text" : "markdown", inner);
-    s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    s = cc_json_compact(o, len);
     json_decref(o);
     if (s) {
-        *len = strlen(s);
         *measured = strlen(content);
         *text_message = mention;
     }
