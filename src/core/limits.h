@@ -228,7 +228,8 @@
 #endif
 /* Bytes of free memory at the top of a heap that the server keeps rather
  * than gives back to the system (glibc's M_TRIM_THRESHOLD; its default,
- * 128 KB, returned and re-faulted every dispatcher batch's memory). */
+ * 128 KB, returned and re-faulted every dispatcher batch's memory). Blocks
+ * of half this or more are mapped of their own (M_MMAP_THRESHOLD). */
 #ifndef CC_MALLOC_TRIM_THRESHOLD
 #define CC_MALLOC_TRIM_THRESHOLD (8 * 1024 * 1024)
 #endif
