@@ -1147,21 +1147,8 @@ int main(int argc, char **argv)
         return 2;
     }
     serve_mode = !strcmp(cmd, "serve");
-    if (serve_mode) {
-        /* A dispatcher thread's batch allocates and frees a few hundred KB
-         * (contacts, messages, transfers). glibc gave the top of the
-         * thread's heap back to the system at every batch's end (above
-         * 128 KB free) and faulted the same pages in again at the next:
-         * 13% of the dispatchers' CPU. Free memory up to this much stays
-         * with the heap; start-up's is still given back (malloc_trim once
-         * ready). Setting it stops glibc from adjusting either threshold,
-         * so the mmap threshold is set too, as glibc would have raised it
-         * (to half the trim threshold): at its 128 KB default a page of 20
-         * contacts (212 KB) was mapped, faulted in and unmapped at every
-         * request. */
-        mallopt(M_TRIM_THRESHOLD, CC_MALLOC_TRIM_THRESHOLD);
-        mallopt(M_MMAP_THRESHOLD, CC_MALLOC_TRIM_THRESHOLD / 2);
-    }
+    if (serve_mode)
+        cc_alloc_keep_free(CC_MALLOC_TRIM_THRESHOLD);
     if (load_config(&a, &cfg))
         return 2;
     /* In production the process holds the master key and every secret it

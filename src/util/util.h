@@ -37,6 +37,9 @@ unsigned long cc_alloc_thread_failures(void);
  * main(), before any thread starts. (libcurl and SQLite are routed where
  * they are initialised.) */
 void cc_alloc_init(void);
+/* Keeps up to bytes of free memory with each heap rather than giving it
+ * back to the system at every free (glibc's trim and mmap thresholds). */
+void cc_alloc_keep_free(size_t bytes);
 /* Test hook: the n-th cc_try_* allocation from now fails (n = 0: the next
  * one), once; n = -1 switches it off. Thread safe. cc_alloc_failures()
  * counts the failures it has caused since the process started. */
