@@ -338,19 +338,18 @@ static enum cc_err tx_notif_claim_dest(void *tx, const char *owner, int64_t acco
          * row with the same URL) say so without the look-up's temporary
          * tables. Either is needed for the look-up to find anything. */
         static const char sql_more[] =
-            "SELECT EXISTS (SELECT 1 FROM notifications n WHERE n.webhook_id = y.webhook_id AND "
-            "n.status = 'pending' AND n.id <> y.id) OR EXISTS (SELECT 1 FROM contact_webhooks x "
-            "JOIN contact_webhooks w ON w.url = x.url WHERE x.id = y.webhook_id AND w.id <> x.id) "
-            "FROM notifications y WHERE y.id = ?1";
+            "SELECT EXISTS (SELECT 1 FROM notifications y WHERE y.id = ?1 AND (EXISTS (SELECT 1 "
+            "FROM notifications n WHERE n.webhook_id = y.webhook_id AND n.status = 'pending' AND "
+            "n.id <> y.id) OR EXISTS (SELECT 1 FROM contact_webhooks x JOIN contact_webhooks w ON "
+            "w.url = x.url WHERE x.id = y.webhook_id AND w.id <> x.id)))";
         sqlite3_stmt *m = cc_sq_stmt(c, sql_more, err);
         if (!m)
             return CC_ERR_STORE;
         sqlite3_bind_int64(m, 1, except_id);
-        int rc = sqlite3_step(m);
-        int more = rc == SQLITE_ROW && sqlite3_column_int(m, 0);
-        cc_sq_done(m);
-        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-            return cc_sq_db_error(err, c->db, "claiming notifications");
+        int64_t more = 0;
+        enum cc_err rc = cc_sq_count(c, m, &more, "claiming notifications", err);
+        if (rc)
+            return rc;
         if (!more)
             return CC_OK;
     }
