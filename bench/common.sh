@@ -148,6 +148,11 @@ await_server() {
 FIGS=$T/figures
 REPORT_NAME=$NAME
 : >"$FIGS"
+# median FILE [COLUMN]: the median (the lower middle one of an even count) of
+# the numbers in COLUMN (1) of FILE; nothing when FILE is missing or empty.
+median() {
+    sort -n -k"${2:-1},${2:-1}" "$1" 2>/dev/null | awk -v c="${2:-1}" '{ v[NR] = $c } END { if (NR) print v[int((NR + 1) / 2)] }'
+}
 fig() {
     [ -n "$2" ] && printf '%s|%s|%s|%s|%s\n' "$1" "$2" "$3" "$4" "$5" >>"$FIGS"
     return 0

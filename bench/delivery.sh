@@ -366,11 +366,11 @@ for n in $DTHREADS; do
                 echo "$(ratio "$RUN_RATE" "$FLOOR") $RUN_P99 $RUN_RATE $FLOOR" >>"$T/pairs"
             k=$((k + 1))
         done
-        FLOOR=$(sort -n "$T/floors" 2>/dev/null | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }')
+        FLOOR=$(median "$T/floors")
         np=$(wc -l <"$T/pairs")
         if [ "$np" -gt 0 ]; then
-            r=$(sort -n "$T/pairs" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-            p99=$(sort -k2,2n "$T/pairs" | awk '{ v[NR] = $2 } END { print v[int((NR + 1) / 2)] }')
+            r=$(median "$T/pairs")
+            p99=$(median "$T/pairs" 2)
             all=$(awk '{ printf "%s%s (%s/%s)", (NR > 1 ? ", " : ""), $1, $3, $4 }' "$T/pairs")
             allp=$(awk '{ printf "%s%s", (NR > 1 ? ", " : ""), $2 }' "$T/pairs")
             echo "certcontacts delivery, $n dispatcher threads, median of $np pairs: ${r}x floor (target >= 0.7x: $(verdict "$r >= 0.7")) (pairs: $all)"

@@ -246,7 +246,7 @@ startup_time() {
         echo "$ms" >>"$T/startups"
         k=$((k + 1))
     done
-    ms=$(sort -n "$T/startups" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+    ms=$(median "$T/startups")
     echo "start-up: $ms ms, the median of $PAIRS starts ($(paste -sd/ "$T/startups") ms; with $NAME contacts: exec to /readyz 200, polled with curl; target < 1000 ms at 1M: $(verdict "$ms < 1000"))"
     fig "start-up ($NAME contacts)" "$ms" 1000 ms max
 }
@@ -350,11 +350,11 @@ if start_server "$S1" "$DB_GET"; then
         fi
         k=$((k + 1))
     done
-    FLOOR_A=$(sort -n "$T/floorA" 2>/dev/null | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }')
+    FLOOR_A=$(median "$T/floorA")
     [ -n "$FLOOR_A" ] && fig "floor A" "$FLOOR_A" "" "req/s" ""
     if [ -s "$T/get-pairs" ]; then
         np=$(wc -l <"$T/get-pairs")
-        r=$(sort -n "$T/get-pairs" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+        r=$(median "$T/get-pairs")
         c=""
         [ -n "$FLOOR_CN" ] && c="; $(ratio "$RATE" "$FLOOR_CN")x floor C-pg with $PG_CONNS connections (no target)"
         echo "$GET_LABEL, median of $np pairs: ${r}x floor A (target >= 0.5x: $(verdict "$r >= 0.5"))$c (pairs: $(awk '{ printf "%s%s (%s/%s)", (NR > 1 ? ", " : ""), $1, $2, $3 }' "$T/get-pairs"))"
