@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -144,16 +145,83 @@ void cc_sha256_hex(const void *data, size_t n, char out[65])
     cc_hex(d, sizeof d, out);
 }
 
+/* HMAC through one MAC context per thread and digest, made once and keyed
+ * afresh by each call: HMAC() fetches the MAC and its digest from the
+ * provider, and makes and frees a context, on every call (1.2 µs against
+ * 0.4 µs for a 64-byte message; a contact's create hashes its addresses). */
+enum { HMAC_SHA256, HMAC_SHA1, HMAC_DIGESTS };
+
+static EVP_MAC *hmac_mac;
+static pthread_key_t hmac_key;
+static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+
+static void hmac_ctxs_free(void *p)
+{
+    EVP_MAC_CTX **ctx = p;
+    for (int i = 0; i < HMAC_DIGESTS; i++)
+        EVP_MAC_CTX_free(ctx[i]);
+    OPENSSL_free(ctx);
+}
+
+static void hmac_init_once(void)
+{
+    if (pthread_key_create(&hmac_key, hmac_ctxs_free) == 0)
+        hmac_mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
+
+/* The calling thread's context for digest d, NULL when one cannot be made. */
+static EVP_MAC_CTX *hmac_ctx(int d)
+{
+    static const char *const names[HMAC_DIGESTS] = {"SHA256", "SHA1"};
+    pthread_once(&hmac_once, hmac_init_once);
+    if (!hmac_mac)
+        return NULL;
+    EVP_MAC_CTX **ctx = pthread_getspecific(hmac_key);
+    if (!ctx) {
+        if (!(ctx = OPENSSL_zalloc(HMAC_DIGESTS * sizeof *ctx)))
+            return NULL;
+        if (pthread_setspecific(hmac_key, ctx)) {
+            OPENSSL_free(ctx);
+            return NULL;
+        }
+    }
+    if (!ctx[d]) {
+        OSSL_PARAM params[] = {
+            OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)names[d], 0),
+            OSSL_PARAM_construct_end()};
+        EVP_MAC_CTX *c = EVP_MAC_CTX_new(hmac_mac);
+        if (!c || !EVP_MAC_CTX_set_params(c, params)) {
+            EVP_MAC_CTX_free(c);
+            return NULL;
+        }
+        ctx[d] = c;
+    }
+    return ctx[d];
+}
+
+static void hmac(int d, const EVP_MD *md, const void *key, size_t klen, const void *data,
+                 size_t n, uint8_t *out, size_t outlen)
+{
+    static const uint8_t empty;
+    EVP_MAC_CTX *c = hmac_ctx(d);
+    size_t len = 0;
+    if (!key) /* never NULL to EVP_MAC_init: that keeps the thread's last key */
+        key = &empty, klen = 0;
+    if (c && EVP_MAC_init(c, key, klen, NULL) && EVP_MAC_update(c, data, n) &&
+        EVP_MAC_final(c, out, &len, outlen) && len == outlen)
+        return;
+    unsigned int ulen = (unsigned int)outlen;
+    HMAC(md, key, (int)klen, data, n, out, &ulen);
+}
+
 void cc_hmac_sha256(const void *key, size_t klen, const void *data, size_t n, uint8_t out[32])
 {
-    unsigned int len = 32;
-    HMAC(EVP_sha256(), key, (int)klen, data, n, out, &len);
+    hmac(HMAC_SHA256, EVP_sha256(), key, klen, data, n, out, 32);
 }
 
 void cc_hmac_sha1(const void *key, size_t klen, const void *data, size_t n, uint8_t out[20])
 {
-    unsigned int len = 20;
-    HMAC(EVP_sha1(), key, (int)klen, data, n, out, &len);
+    hmac(HMAC_SHA1, EVP_sha1(), key, klen, data, n, out, 20);
 }
 
 size_t cc_base64_encode(const void *in, size_t n, char *out, size_t outsz)

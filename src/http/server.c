@@ -854,13 +854,15 @@ static int is_csv_type(const char *ct)
 }
 
 /* The body cap of a request for method and path: import_max_bytes for a
- * route that takes a file (CC_ROUTE_CSV_BODY), max_body_bytes for the rest. */
+ * route that takes a file (CC_ROUTE_CSV_BODY), max_body_bytes for the rest.
+ * A file comes in a POST or a PUT: other methods skip the route search (it
+ * runs again when the request is dispatched). */
 static size_t body_limit(const struct cc_http_server *srv, const char *method, const char *path)
 {
     const struct cc_route *r = NULL;
     struct cc_route_args args;
     char allow[64];
-    if (srv->import_max_body > srv->max_body &&
+    if (srv->import_max_body > srv->max_body && (!strcmp(method, "POST") || !strcmp(method, "PUT")) &&
         cc_route_find(method, path, &r, &args, allow, sizeof allow) && r &&
         (cc_route_flags(r) & CC_ROUTE_CSV_BODY))
         return srv->import_max_body;

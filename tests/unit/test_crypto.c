@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -109,6 +110,62 @@ static void lark_signature_vector(void **state)
     assert_string_equal(b64, "l1N0gAcBjdwBvGm1xMjOF0XSyaLRpR7tuO5dHfhAYc8=");
 }
 
+static void hmac_hex(int sha1, const void *key, size_t klen, const char *data, char *hex)
+{
+    uint8_t mac[32];
+    if (sha1) {
+        cc_hmac_sha1(key, klen, data, strlen(data), mac);
+        cc_hex(mac, 20, hex);
+    } else {
+        cc_hmac_sha256(key, klen, data, strlen(data), mac);
+        cc_hex(mac, 32, hex);
+    }
+}
+
+/* RFC 4231 and RFC 2202 vectors, one after another on the same thread: each
+ * call keys the thread's context afresh, so nothing of the key before it
+ * stays (a long key, an empty one, none). */
+static void hmac_vectors_in_turn(void **state)
+{
+    (void)state;
+    uint8_t k0b[20], kaa[131];
+    char hex[65];
+    memset(k0b, 0x0b, sizeof k0b);
+    memset(kaa, 0xaa, sizeof kaa);
+    for (int round = 0; round < 2; round++) {
+        hmac_hex(0, k0b, sizeof k0b, "Hi There", hex);
+        assert_string_equal(hex, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+        hmac_hex(0, kaa, sizeof kaa, "Test Using Larger Than Block-Size Key - Hash Key First", hex);
+        assert_string_equal(hex, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+        hmac_hex(0, NULL, 0, "", hex);
+        assert_string_equal(hex, "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+        hmac_hex(0, "", 0, "", hex);
+        assert_string_equal(hex, "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+        hmac_hex(1, k0b, sizeof k0b, "Hi There", hex);
+        assert_string_equal(hex, "b617318655057264e28bc0b6fb378c8ef146be00");
+        hmac_hex(0, "Jefe", 4, "what do ya want for nothing?", hex);
+        assert_string_equal(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    }
+}
+
+static void *hmac_on_thread(void *arg)
+{
+    char *hex = arg;
+    hmac_hex(0, "Jefe", 4, "what do ya want for nothing?", hex);
+    return NULL;
+}
+
+/* Another thread has its own context (and frees it when it ends). */
+static void hmac_on_another_thread(void **state)
+{
+    (void)state;
+    char hex[65] = "";
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, hmac_on_thread, hex), 0);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_string_equal(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
 static void sha256_and_base64(void **state)
 {
     (void)state;
@@ -133,6 +190,8 @@ int main(void)
         cmocka_unit_test(aead_opens_version_1),
         cmocka_unit_test(dingtalk_signature_vector),
         cmocka_unit_test(lark_signature_vector),
+        cmocka_unit_test(hmac_vectors_in_turn),
+        cmocka_unit_test(hmac_on_another_thread),
         cmocka_unit_test(sha256_and_base64),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
