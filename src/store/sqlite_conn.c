@@ -67,6 +67,13 @@ int cc_sq_exec(sqlite3 *db, const char *sql)
     return sqlite3_exec(db, sql, NULL, NULL, NULL);
 }
 
+/* The writer checkpoints the WAL into the database once it holds this many
+ * pages (16 MB), not SQLite's default 1 000: a page that a run of writes
+ * changes again and again (an index's last leaf, the search index's
+ * segments) is copied and fsynced into the database once per checkpoint,
+ * and the checkpoint's own fsyncs come a quarter as often. */
+#define CC_SQ_WAL_CHECKPOINT_PAGES "4000"
+
 enum cc_err cc_sq_conn_open(struct sq *q, int writer, struct conn **out, struct cc_error *err)
 {
     struct conn *c = cc_calloc(1, sizeof *c);
@@ -88,7 +95,9 @@ enum cc_err cc_sq_conn_open(struct sq *q, int writer, struct conn **out, struct 
     snprintf(pragmas, sizeof pragmas,
              "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=%s;"
              "PRAGMA temp_store=MEMORY; %s",
-             q->sync_full ? "FULL" : "NORMAL", writer ? "" : "PRAGMA query_only=1;");
+             q->sync_full ? "FULL" : "NORMAL",
+             writer ? "PRAGMA wal_autocheckpoint=" CC_SQ_WAL_CHECKPOINT_PAGES ";"
+                    : "PRAGMA query_only=1;");
     if (cc_sq_exec(c->db, pragmas) != SQLITE_OK) {
         cc_sq_db_error(err, c->db, "opening the database");
         cc_sq_conn_close(c);
