@@ -38,6 +38,7 @@ enum stmt_id {
     ST_LIST_FTS_SOLE_COUNT,
     ST_LIST_FTS_SOLE,
     ST_LIST_FTS_SOLE_IDS,
+    ST_LIST_FTS_SOLE_IDS_ASC,
     ST_LIST_GRAMS_COUNT,
     ST_LIST_GRAMS,
     ST_LIST_GRAMS_SOLE_COUNT,
@@ -71,6 +72,7 @@ enum stmt_id {
     "WHERE " T " MATCH ?2 AND c.account_id = ?1 "                                          \
     "ORDER BY " T ".rowid DESC LIMIT ?3 OFFSET ?4) ORDER BY id DESC"
 #define KW_SOLE_IDS(T) "SELECT rowid FROM " T " WHERE " T " MATCH ?1 ORDER BY rowid DESC LIMIT ?2"
+#define KW_SOLE_IDS_ASC(T) "SELECT rowid FROM " T " WHERE " T " MATCH ?1 ORDER BY rowid LIMIT ?2"
 #define KW_SOLE_COUNT(T)                                                                   \
     "SELECT count(*) FROM (SELECT 1 FROM " T " WHERE " T " MATCH ?2 LIMIT ?3)"
 #define KW_SOLE(T)                                                                         \
@@ -125,6 +127,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_SOLE_ACCOUNT] = "SELECT (SELECT contact_count FROM accounts WHERE id = ?1) = "
                         "(SELECT coalesce(sum(contact_count), 0) FROM accounts)",
     [ST_LIST_FTS_SOLE_IDS] = KW_SOLE_IDS("contacts_fts"),
+    /* A phrase of several trigrams read oldest first: FTS5 matches a phrase
+     * backwards at ~1.6 times the cost ("liu yang" at 1M: 4.0 → 2.5 ms) */
+    [ST_LIST_FTS_SOLE_IDS_ASC] = KW_SOLE_IDS_ASC("contacts_fts"),
     [ST_LIST_FTS_SOLE_COUNT] = KW_SOLE_COUNT("contacts_fts"),
     [ST_LIST_FTS_SOLE] = KW_SOLE("contacts_fts"),
     [ST_LIST_GRAMS_SOLE_IDS] = KW_SOLE_IDS("contacts_grams"),
@@ -369,46 +374,69 @@ static const struct kw_index gram_index = {ST_LIST_GRAMS_COUNT, ST_LIST_GRAMS,
                                            ST_LIST_GRAMS_SOLE_COUNT, ST_LIST_GRAMS_SOLE,
                                            ST_LIST_GRAMS_SOLE_IDS};
 
+/* Up to limit ids of phrase's matches through statement id into ids: *n of
+ * them. */
+static enum cc_err read_ids(struct conn *c, enum stmt_id id, const char *phrase, int64_t limit,
+                            int64_t *ids, int64_t *n, struct cc_error *err)
+{
+    sqlite3_stmt *s = stmt(c, id, err);
+    if (!s)
+        return CC_ERR_STORE;
+    sqlite3_bind_text(s, 1, phrase, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, limit);
+    int rc;
+    *n = 0;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < limit)
+        ids[(*n)++] = sqlite3_column_int64(s, 0);
+    cc_sq_done(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return cc_sq_db_error(err, c->db, "searching contacts");
+    return CC_OK;
+}
+
 /* The sole account's search (sole_account) in one pass of its keyword index:
  * the ids of its matches newest first, up to one past count_max, give the
  * count and, from memory, the page (its contacts then read by id). *done is
  * 0 when this does not apply (no count_max, or the page lies past the ids
- * read) and the caller counts and pages as usual. */
+ * read) and the caller counts and pages as usual.
+ *
+ * forward (a phrase of several trigrams): the matches are read oldest first
+ * and turned round, which costs less than reading them backwards; when there
+ * are more than count_max, the count is known to stop there and the newest
+ * ones, as far as the page, are read again backwards (a few rows: FTS5 stops
+ * after them). */
 #define SOLE_IDS_MAX 100001
 static enum cc_err list_sole_ids(struct conn *c, const struct cc_contact_query *q,
-                                 const struct kw_index *ix, const char *phrase,
+                                 const struct kw_index *ix, int forward, const char *phrase,
                                  struct cc_contact_page *out, int *done, struct cc_error *err)
 {
     *done = 0;
     int64_t limit = cc_store_count_limit(q);
     if (q->count_max <= 0 || limit > SOLE_IDS_MAX)
         return CC_OK;
-    sqlite3_stmt *s = stmt(c, ix->sole_ids, err);
-    if (!s)
-        return CC_ERR_STORE;
-    sqlite3_bind_text(s, 1, phrase, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 2, limit);
     int64_t *ids = cc_malloc((size_t)limit * sizeof *ids);
-    int64_t n = 0;
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < limit)
-        ids[n++] = sqlite3_column_int64(s, 0);
-    cc_sq_done(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        cc_free(ids);
-        return cc_sq_db_error(err, c->db, "searching contacts");
+    int64_t n = 0, offset = (q->page - 1) * q->page_size;
+    enum cc_err e = read_ids(c, forward ? ST_LIST_FTS_SOLE_IDS_ASC : ix->sole_ids, phrase, limit,
+                             ids, &n, err);
+    int64_t have = n; /* the ids read, newest first (below) */
+    if (!e && forward && n < limit) {
+        for (int64_t i = 0, j = n - 1; i < j; i++, j--) {
+            int64_t t = ids[i];
+            ids[i] = ids[j];
+            ids[j] = t;
+        }
+    } else if (!e && forward && offset + q->page_size <= n) {
+        e = read_ids(c, ix->sole_ids, phrase, offset + q->page_size, ids, &have, err);
     }
-    int64_t offset = (q->page - 1) * q->page_size;
-    if (n == limit && offset + q->page_size > n) { /* the page is past what was read */
+    if (e || (n == limit && offset + q->page_size > n)) { /* the page is past what was read */
         cc_free(ids);
-        return CC_OK;
+        return e;
     }
     *done = 1;
     out->total = n;
     cc_store_count_cut(q, out);
-    enum cc_err e = CC_OK;
     if (cc_store_contact_page_open(q, out, &offset))
-        for (int64_t i = offset; i < n && out->n < out->cap && !e; i++) {
+        for (int64_t i = offset; i < have && out->n < out->cap && !e; i++) {
             e = contact_get(c, q->account_id, ids[i], &out->items[out->n], err);
             if (!e)
                 out->n++;
@@ -451,7 +479,8 @@ static enum cc_err list_locked(struct conn *c, const struct cc_contact_query *q,
         arg = phrase;
         if (!q->names_only && sole_account(c, q->account_id)) {
             int done;
-            enum cc_err rc = list_sole_ids(c, q, ix, phrase, out, &done, err);
+            enum cc_err rc = list_sole_ids(c, q, ix, ix == &trigram_index && kwchars > 3, phrase,
+                                           out, &done, err);
             if (rc || done)
                 return rc;
             count_id = ix->sole_count;

@@ -373,10 +373,32 @@ static void test_search_index_and_count(void **state)
     assert_int_equal(p.total, 40);
     assert_int_equal(p.total_capped, 0);
     assert_int_equal(p.n, 40);
-    for (size_t i = 1; i < p.n; i++)
-        assert_true(p.items[i - 1].id > p.items[i].id); /* newest first */
+    int64_t all[40];
+    for (size_t i = 0; i < p.n; i++) {
+        all[i] = p.items[i].id;
+        if (i)
+            assert_true(p.items[i - 1].id > p.items[i].id); /* newest first */
+    }
     int64_t first = p.items[p.n - 1].id, newest = p.items[0].id;
     cc_contact_page_free(&p);
+    /* counted (the sole account's ids read oldest first and turned round, or
+     * read again newest first when there are more than count_max): every
+     * page is the same rows in the same order as the uncounted list */
+    for (int64_t page = 1; page <= 4; page++)
+        for (int64_t count_max = 12; count_max <= 50; count_max += 38) {
+            struct cc_contact_query qp = {.account_id = acct, .keyword = "139000050",
+                                          .page = page, .page_size = 10,
+                                          .count_max = count_max};
+            struct cc_error ep;
+            memset(&p, 0, sizeof p);
+            assert_int_equal(cc_store_contact_list(f.store, &qp, &p, &ep), CC_OK);
+            assert_int_equal(p.total, count_max < 40 ? count_max : 40);
+            assert_int_equal(p.total_capped, count_max < 40);
+            assert_int_equal(p.n, 10);
+            for (size_t i = 0; i < p.n; i++)
+                assert_int_equal(p.items[i].id, all[(page - 1) * 10 + (int64_t)i]);
+            cc_contact_page_free(&p);
+        }
     /* counted up to 25: the total says "at least 25", the page is whole */
     search(&f, acct, "139000050", 10, 25, &p);
     assert_int_equal(p.total, 25);
