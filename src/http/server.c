@@ -853,10 +853,8 @@ static int is_csv_type(const char *ct)
            (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
-/* The body cap of a request for method and path: import_max_bytes for a
- * route that takes a file (CC_ROUTE_CSV_BODY), max_body_bytes for the rest.
- * A file comes in a POST or a PUT: other methods skip the route search (it
- * runs again when the request is dispatched). */
+/* The body cap of a request for method and path: import_max_bytes for a route that
+ * takes a file (CC_ROUTE_CSV_BODY, a POST or PUT), max_body_bytes for the rest. */
 static size_t body_limit(const struct cc_http_server *srv, const char *method, const char *path)
 {
     const struct cc_route *r = NULL;

@@ -363,13 +363,7 @@ static enum cc_err tx_cert_renewed_by(void *tx, int64_t account_id, int64_t id, 
     sqlite3_bind_int64(s, 3, not_after);
     sqlite3_bind_text(s, 4, domains, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 5, (int64_t)max);
-    int rc = SQLITE_DONE;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < max)
-        ids[(*n)++] = sqlite3_column_int64(s, 0);
-    cc_sq_done(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return cc_sq_db_error(err, c->db, "finding renewed certificates");
-    return CC_OK;
+    return cc_sq_ids(c, s, ids, max, n, "finding renewed certificates", err);
 }
 
 static void bind_filter(sqlite3_stmt *s, const struct cc_cert_filter *f, const char *kw)

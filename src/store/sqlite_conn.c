@@ -245,6 +245,17 @@ enum cc_err cc_sq_count(struct conn *c, sqlite3_stmt *s, int64_t *total, const c
     return rc == SQLITE_ROW ? CC_OK : cc_sq_db_error(err, c->db, what);
 }
 
+enum cc_err cc_sq_ids(struct conn *c, sqlite3_stmt *s, int64_t *ids, size_t max, size_t *n,
+                      const char *what, struct cc_error *err)
+{
+    int rc = SQLITE_DONE;
+    *n = 0;
+    while (*n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+        ids[(*n)++] = sqlite3_column_int64(s, 0);
+    cc_sq_done(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? CC_OK : cc_sq_db_error(err, c->db, what);
+}
+
 enum cc_err cc_sq_idem_get(struct conn *c, sqlite3_stmt *s, int64_t account_id, const char *key,
                            char *hash, int64_t *id, struct cc_error *err)
 {

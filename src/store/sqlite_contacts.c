@@ -384,14 +384,10 @@ static enum cc_err read_ids(struct conn *c, enum stmt_id id, const char *phrase,
         return CC_ERR_STORE;
     sqlite3_bind_text(s, 1, phrase, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 2, limit);
-    int rc;
-    *n = 0;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < limit)
-        ids[(*n)++] = sqlite3_column_int64(s, 0);
-    cc_sq_done(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return cc_sq_db_error(err, c->db, "searching contacts");
-    return CC_OK;
+    size_t got = 0;
+    enum cc_err e = cc_sq_ids(c, s, ids, (size_t)limit, &got, "searching contacts", err);
+    *n = (int64_t)got;
+    return e;
 }
 
 /* The sole account's search (sole_account) in one pass of its keyword index:

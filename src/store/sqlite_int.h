@@ -130,6 +130,10 @@ enum cc_err cc_sq_step_done(struct conn *c, sqlite3_stmt *s, const char *what,
  * resets s; what names the work for an error ("counting contacts"). */
 enum cc_err cc_sq_count(struct conn *c, sqlite3_stmt *s, int64_t *total, const char *what,
                         struct cc_error *err);
+/* Steps s (bound, rows of one integer: an id) into ids, at most max of them,
+ * *n of them read, and resets s; what names the work for an error. */
+enum cc_err cc_sq_ids(struct conn *c, sqlite3_stmt *s, int64_t *ids, size_t max, size_t *n,
+                      const char *what, struct cc_error *err);
 /* The meta row name's value into out (outsz bytes) through connection c (a
  * read connection or a write transaction's); CC_ERR_NOT_FOUND when there is
  * none. */

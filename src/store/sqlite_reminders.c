@@ -233,13 +233,7 @@ static enum cc_err tx_cert_reminder_account(void *tx, int64_t account_id, int64_
     sqlite3_bind_int64(s, 1, account_id);
     sqlite3_bind_int64(s, 2, after_id);
     sqlite3_bind_int64(s, 3, (int64_t)max);
-    int rc = SQLITE_DONE;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW && *n < max)
-        ids[(*n)++] = sqlite3_column_int64(s, 0);
-    cc_sq_done(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return cc_sq_db_error(err, c->db, "listing the account's certificates");
-    return CC_OK;
+    return cc_sq_ids(c, s, ids, max, n, "listing the account's certificates", err);
 }
 
 static enum cc_err tx_reminder_cancel_pending(void *tx, int64_t account_id, int64_t id,
