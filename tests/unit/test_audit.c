@@ -374,11 +374,55 @@ static void old_log_is_sealed(void **state)
     assert_int_equal(cc_store_migrate(f->b.store, &err), CC_OK);
 }
 
+/* The chain's hash is SHA-256 over "<length>:<bytes>;" fields, the layout
+ * `certcontacts audit verify` and every stored chain depend on; the values
+ * were computed outside the project (Python's hashlib). The last entry's
+ * changes are longer than the digest's stack buffer. */
+static void hash_is_the_documented_layout(void **state)
+{
+    (void)state;
+    static char longer[3001];
+    memset(longer, 'x', 3000);
+    struct {
+        const char *prev;
+        int64_t id, at, account;
+        const char *actor, *source, *request_id, *action, *type, *target, *changes, *want;
+    } v[] = {
+        {CC_AUDIT_GENESIS, 1, 1764806400000, 1, "AKID1", "192.0.2.7", "req-7", "contact.create",
+         "contact", "42", "{\"name\":{\"new\":\"\xe7\x8e\x8b\xe5\xb0\x8f\xe6\x98\x8e\"}}",
+         "3e3ab4fe5dc8fc7b9e41ed6d74d1bdabeaa98f6788a6b04111c96ddac47ff75a"},
+        {"abababababababababababababababababababababababababababababababab", 2, -5, 9, "", "",
+         "", "contact.delete", "contact", "", NULL,
+         "f3b4a355dc79cc94ec379db38373a7b0573b5cbd8e4967e7cc4e60aeb3d9a089"},
+        {"cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd", 3, 7, 1, "k", "s",
+         "r", "a", "t", "i", longer,
+         "587ade6a7df0c1bf52d65878fdd84a090d892584ce6dd88f35d9e5c5c80925c5"},
+    };
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        struct cc_audit_entry e;
+        memset(&e, 0, sizeof e);
+        e.id = v[i].id;
+        e.created_at = v[i].at;
+        e.account_id = v[i].account;
+        cc_strlcpy(e.actor, v[i].actor, sizeof e.actor);
+        cc_strlcpy(e.source, v[i].source, sizeof e.source);
+        cc_strlcpy(e.request_id, v[i].request_id, sizeof e.request_id);
+        cc_strlcpy(e.action, v[i].action, sizeof e.action);
+        cc_strlcpy(e.target_type, v[i].type, sizeof e.target_type);
+        cc_strlcpy(e.target_id, v[i].target, sizeof e.target_id);
+        e.changes = (char *)v[i].changes;
+        char out[65];
+        cc_audit_hash(&e, v[i].prev, out);
+        assert_string_equal(out, v[i].want);
+    }
+}
+
 int main(void)
 {
     cc_alloc_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(action_list_is_one_enumeration),
+        cmocka_unit_test(hash_is_the_documented_layout),
         cmocka_unit_test_setup_teardown(each_action_audited_with_origin_and_masked, setup, teardown),
         cmocka_unit_test_setup_teardown(chain_detects_an_edited_row, setup, teardown),
         cmocka_unit_test_setup_teardown(retention_records_what_it_removed_and_keeps_the_chain,
