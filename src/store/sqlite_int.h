@@ -33,6 +33,7 @@ struct job {
     int relaxed;                /* CC_STORE_WRITE_RELAXED: needs no fsync of its own */
     pthread_cond_t cv;          /* its waiter sleeps here: woken alone */
     struct job *next;
+    struct job *relay[2];       /* the writes of its batch its waiter wakes */
 };
 
 /* The SQLite store: behind struct cc_store's impl. */

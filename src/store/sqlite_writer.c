@@ -266,16 +266,25 @@ static void run_batch(struct sq *q, struct job *batch)
         cc_health_set("store", 1, NULL);
 }
 
-/* Wakes exactly the writes of batch; the ones still queued sleep on. Called
- * with q->mu held, so no waiter can return (and free its job, which lives on
- * its stack) before its signal is sent. */
+/* Wakes exactly the writes of batch; the ones still queued sleep on. The
+ * writer wakes the first; each woken write wakes two more (a binary tree in
+ * batch order: the write at place i wakes those at 2i+1 and 2i+2), so a
+ * batch of n costs the writer one wake-up instead of n, and the others are
+ * spread over the woken threads. Called with q->mu held; a write is marked
+ * done only by whoever wakes it, so none can return (and free its job,
+ * which lives on its stack) before its wake-up is sent. */
 static void wake_batch(struct job *batch)
 {
-    for (struct job *j = batch; j;) {
-        struct job *next = j->next;
-        j->done = 1;
-        pthread_cond_signal(&j->cv);
-        j = next;
+    struct job *child = batch ? batch->next : NULL;
+    for (struct job *j = batch; j; j = j->next) {
+        for (int k = 0; k < 2; k++) {
+            j->relay[k] = child;
+            child = child ? child->next : NULL;
+        }
+    }
+    if (batch) {
+        batch->done = 1;
+        pthread_cond_signal(&batch->cv);
     }
 }
 
@@ -415,6 +424,11 @@ static enum cc_err sq_write(struct sq *q, cc_tx_fn fn, void *arg, unsigned flags
     pthread_cond_signal(&q->work);
     while (!j.done)
         pthread_cond_wait(&j.cv, &q->mu);
+    for (int k = 0; k < 2; k++) /* this write's share of waking its batch (wake_batch) */
+        if (j.relay[k]) {
+            j.relay[k]->done = 1;
+            pthread_cond_signal(&j.relay[k]->cv);
+        }
     pthread_mutex_unlock(&q->mu);
     pthread_cond_destroy(&j.cv);
     return j.rc;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -23,6 +24,7 @@
 #include "service_fixture.h"
 #include "store/store.h"
 #include "store/store_int.h"
+#include "store/sqlite_int.h"
 
 struct disable_arg {
     int64_t account_id;
@@ -357,6 +359,101 @@ static void search(struct svc_fixture *f, int64_t account, const char *kw, int64
  * once per batch, migration 0026) newest first; a change of name moves them in
  * it, a deletion takes them out; and a keyword's count stops at count_max with
  * total_capped set, the page itself uncut. */
+/* A write held on the writer thread lets WAKERS writes queue behind it; they
+ * then run as one batch, which the writer wakes by waking its first write
+ * only (each woken write wakes two more): every one of them must return,
+ * each with its own result. A write missed by the wake-ups would never
+ * return and the test would not end. */
+#define WAKERS 40
+struct gate {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int entered, open, ran;
+};
+
+static enum cc_err gate_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    (void)tx;
+    (void)err;
+    struct gate *g = arg;
+    pthread_mutex_lock(&g->mu);
+    g->entered = 1;
+    pthread_cond_broadcast(&g->cv);
+    while (!g->open)
+        pthread_cond_wait(&g->cv, &g->mu);
+    pthread_mutex_unlock(&g->mu);
+    return CC_OK;
+}
+
+struct waker {
+    struct cc_store *store;
+    struct gate *g;
+    int n;
+    enum cc_err rc;
+};
+
+static enum cc_err counted_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    (void)tx;
+    struct waker *w = arg;
+    w->g->ran++; /* the writer thread's alone */
+    /* every third write fails: its own result, the others unaffected */
+    return w->n % 3 == 2 ? cc_error_set(err, CC_ERR_ALREADY_EXISTS, NULL, "refused") : CC_OK;
+}
+
+static void *waker_main(void *arg)
+{
+    struct waker *w = arg;
+    struct cc_error err;
+    w->rc = cc_store_write(w->store, w->n < 0 ? gate_tx : counted_tx,
+                           w->n < 0 ? (void *)w->g : (void *)w, &err);
+    return NULL;
+}
+
+static int queued(struct sq *q)
+{
+    int n = 0;
+    pthread_mutex_lock(&q->mu);
+    for (struct job *j = q->head; j; j = j->next)
+        n++;
+    pthread_mutex_unlock(&q->mu);
+    return n;
+}
+
+static void test_batch_wakes_every_write(void **state)
+{
+    (void)state;
+    struct svc_fixture f;
+    assert_int_equal(svc_fixture_open(&f, 0), 0);
+    struct sq *q = f.store->impl;
+    struct gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
+    struct waker w[WAKERS + 1];
+    pthread_t t[WAKERS + 1];
+    w[0] = (struct waker){f.store, &g, -1, CC_ERR_INTERNAL};
+    assert_int_equal(pthread_create(&t[0], NULL, waker_main, &w[0]), 0);
+    pthread_mutex_lock(&g.mu);
+    while (!g.entered) /* the writer runs the gate */
+        pthread_cond_wait(&g.cv, &g.mu);
+    pthread_mutex_unlock(&g.mu);
+    for (int i = 1; i <= WAKERS; i++) {
+        w[i] = (struct waker){f.store, &g, i, CC_ERR_INTERNAL};
+        assert_int_equal(pthread_create(&t[i], NULL, waker_main, &w[i]), 0);
+    }
+    while (queued(q) < WAKERS)
+        sched_yield();
+    pthread_mutex_lock(&g.mu);
+    g.open = 1;
+    pthread_cond_broadcast(&g.cv);
+    pthread_mutex_unlock(&g.mu);
+    for (int i = 0; i <= WAKERS; i++)
+        pthread_join(t[i], NULL);
+    assert_int_equal(w[0].rc, CC_OK);
+    for (int i = 1; i <= WAKERS; i++)
+        assert_int_equal(w[i].rc, i % 3 == 2 ? CC_ERR_ALREADY_EXISTS : CC_OK);
+    assert_int_equal(g.ran, WAKERS);
+    svc_fixture_close(&f);
+}
+
 static void test_search_index_and_count(void **state)
 {
     (void)state;
@@ -802,6 +899,7 @@ int main(void)
         cmocka_unit_test(test_limiter_shared),
         cmocka_unit_test(test_bucket),
         cmocka_unit_test(test_hot_writes),
+        cmocka_unit_test(test_batch_wakes_every_write),
         cmocka_unit_test(test_search_index_and_count),
         cmocka_unit_test(test_search_short_keywords),
         cmocka_unit_test(test_search_index_runs),
