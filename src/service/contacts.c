@@ -548,7 +548,9 @@ enum cc_err cc_contact_create(struct cc_service *svc, const struct cc_caller *ca
     rc = add_clashes(svc, caller, 0, &nc->f, "", rc, err);
     if (!rc) {
         struct create_op op = {svc, caller, nc, idem_key, body_hash, out, 0};
-        rc = cc_store_write(svc->store, create_tx, &op, err);
+        /* every refusal (the cap, a clash, a reused key) comes before the
+         * contact's INSERT, so it runs without a savepoint */
+        rc = cc_store_write_checks_first(svc->store, create_tx, &op, err);
         if (replayed)
             *replayed = op.replayed;
     }

@@ -31,6 +31,7 @@ struct job {
     enum cc_err rc;
     int done;
     int relaxed;                /* CC_STORE_WRITE_RELAXED: needs no fsync of its own */
+    int checks_first;           /* CC_STORE_WRITE_CHECKS_FIRST: runs without a savepoint */
     pthread_cond_t cv;          /* its waiter sleeps here: woken alone */
     struct job *next;
     struct job *relay[2];       /* the writes of its batch its waiter wakes */

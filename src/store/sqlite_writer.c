@@ -6,7 +6,10 @@
  * its own SAVEPOINT of one transaction on its own connection, and commits
  * them together: one fsync for the batch with synchronous=FULL. A write that
  * fails rolls back to its savepoint and leaves the others alone; a commit
- * that fails fails them all.
+ * that fails fails them all. A write that checks first
+ * (cc_store_write_checks_first: a contact's create) runs without a
+ * savepoint; refused before any change it leaves nothing to undo, failed
+ * after one it undoes the batch's transaction and fails the batch.
  *
  * A batch made only of relaxed writes (cc_store_write_relaxed: the
  * dispatcher's leases and outcomes) commits with synchronous=NORMAL: in WAL
@@ -200,12 +203,26 @@ static void run_batch(struct sq *q, struct job *batch)
                 *j->err = berr;
             continue;
         }
-        if (cc_sq_run(c, sql_savepoint) != SQLITE_OK) {
+        /* A write that checks first (CC_STORE_WRITE_CHECKS_FIRST) runs without a
+         * savepoint: SQLite copies each page a savepoint's write first changes
+         * into its statement journal, most of a page's worth of work again
+         * for every page of every write. One that fails having changed no
+         * row leaves nothing to undo; one that fails after a change undoes
+         * the whole transaction, below. */
+        int undone = 0, sp = !j->checks_first;
+        int64_t changes = sp ? 0 : sqlite3_total_changes64(c->db);
+        if (sp && cc_sq_run(c, sql_savepoint) != SQLITE_OK) {
             j->rc = cc_sq_db_error(j->err, c->db, "starting a write");
             continue;
         }
         j->rc = j->fn(&tx, j->arg, j->err);
-        if (j->rc) {
+        if (!sp) {
+            if (j->rc && sqlite3_total_changes64(c->db) != changes &&
+                !sqlite3_get_autocommit(c->db)) {
+                cc_sq_exec(c->db, "ROLLBACK");
+                undone = 1;
+            }
+        } else if (j->rc) {
             cc_sq_run(c, sql_rollback_to);
             cc_sq_run(c, sql_release);
         } else {
@@ -213,8 +230,12 @@ static void run_batch(struct sq *q, struct job *batch)
         }
         if (sqlite3_get_autocommit(c->db)) {
             /* SQLite rolled the whole transaction back (I/O error, disk
-             * full): every write of the batch so far is lost with it. */
-            cc_sq_db_error(&berr, c->db, "writing");
+             * full), or a write that checks first failed after a change:
+             * every write of the batch so far is lost with it. */
+            if (undone && j->err)
+                berr = *j->err;
+            else
+                cc_sq_db_error(&berr, c->db, "writing");
             for (struct job *k = batch; k != j->next; k = k->next)
                 if (k->rc == CC_OK) {
                     k->rc = berr.code;
@@ -406,7 +427,8 @@ static enum cc_err sq_write(struct sq *q, cc_tx_fn fn, void *arg, unsigned flags
                            struct cc_error *err)
 {
     struct job j = {.fn = fn, .arg = arg, .err = err, .rc = CC_OK,
-                    .relaxed = (flags & CC_STORE_WRITE_RELAXED) != 0};
+                    .relaxed = (flags & CC_STORE_WRITE_RELAXED) != 0,
+                    .checks_first = (flags & CC_STORE_WRITE_CHECKS_FIRST) != 0};
     cc_sq_read_unhold(q); /* what this thread reads next sees this write */
     if (__atomic_load_n(&q->damaged, __ATOMIC_ACQUIRE))
         return cc_sq_damaged_error(err);

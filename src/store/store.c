@@ -141,6 +141,12 @@ enum cc_err cc_store_write_relaxed(struct cc_store *s, cc_tx_fn fn, void *arg,
     return s->ops->write(s, fn, arg, CC_STORE_WRITE_RELAXED, err);
 }
 
+enum cc_err cc_store_write_checks_first(struct cc_store *s, cc_tx_fn fn, void *arg,
+                                        struct cc_error *err)
+{
+    return s->ops->write(s, fn, arg, CC_STORE_WRITE_CHECKS_FIRST, err);
+}
+
 enum cc_err cc_store_read(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err)
 {
     return s->ops->read(s, fn, arg, err);

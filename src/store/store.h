@@ -173,7 +173,14 @@ enum cc_err cc_store_write(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc
  * transaction. See docs/delivery-guarantees.md. */
 enum cc_err cc_store_write_relaxed(struct cc_store *s, cc_tx_fn fn, void *arg,
                                    struct cc_error *err);
-enum { CC_STORE_WRITE_RELAXED = 1 };
+/* A write whose fn refuses (its own errors: a clash, a limit) only before
+ * it changes any row; after its first change only the database can fail it.
+ * SQLite runs it without a savepoint of its own (cheaper by the pages it
+ * changes); should it fail after a change all the same, every write of the
+ * batch it shares fails with it, none kept. Durable as cc_store_write. */
+enum cc_err cc_store_write_checks_first(struct cc_store *s, cc_tx_fn fn, void *arg,
+                                        struct cc_error *err);
+enum { CC_STORE_WRITE_RELAXED = 1, CC_STORE_WRITE_CHECKS_FIRST = 2 };
 /* Runs fn(tx, arg, err) in one read transaction on the calling thread's
  * read connection, so that every cc_tx_* read it makes sees one snapshot
  * (a contact and what hangs on it, read together). fn only reads: the

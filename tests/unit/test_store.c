@@ -454,6 +454,136 @@ static void test_batch_wakes_every_write(void **state)
     svc_fixture_close(&f);
 }
 
+/* Writes that check first (cc_store_write_checks_first) run without a
+ * savepoint. One refused before any change leaves the writes of its batch
+ * as they were; one that fails after a change leaves nothing: its batch is
+ * undone and every write in it fails with its error. Batches are formed as
+ * in test_batch_wakes_every_write: the writer held, the writes queued
+ * behind it in order. */
+struct cf_write {
+    struct cc_store *store;
+    struct gate *g;
+    const char *sql;    /* run on the writer's connection; NULL: none */
+    int fail;           /* then return an error */
+    int checks_first;
+    enum cc_err rc;
+    struct cc_error err;
+};
+
+static enum cc_err cf_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct cf_write *w = arg;
+    struct conn *c = tx->impl;
+    if (w->sql && sqlite3_exec(c->db, w->sql, NULL, NULL, NULL) != SQLITE_OK)
+        return cc_error_set(err, CC_ERR_STORE, NULL, "%s", sqlite3_errmsg(c->db));
+    return w->fail ? cc_error_set(err, CC_ERR_ALREADY_EXISTS, NULL, "refused %d", w->fail)
+                   : CC_OK;
+}
+
+static void *cf_main(void *arg)
+{
+    struct cf_write *w = arg;
+    w->rc = w->checks_first ? cc_store_write_checks_first(w->store, cf_tx, w, &w->err)
+                            : cc_store_write(w->store, cf_tx, w, &w->err);
+    return NULL;
+}
+
+/* Runs the writes of w as one batch, in order, behind a held writer. */
+static void cf_batch(struct svc_fixture *f, struct cf_write *w, int n)
+{
+    struct sq *q = f->store->impl;
+    struct gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
+    struct waker gw = {f->store, &g, -1, CC_ERR_INTERNAL};
+    pthread_t gt, t[8];
+    assert_int_equal(pthread_create(&gt, NULL, waker_main, &gw), 0);
+    pthread_mutex_lock(&g.mu);
+    while (!g.entered)
+        pthread_cond_wait(&g.cv, &g.mu);
+    pthread_mutex_unlock(&g.mu);
+    for (int i = 0; i < n; i++) {
+        w[i].store = f->store;
+        assert_int_equal(pthread_create(&t[i], NULL, cf_main, &w[i]), 0);
+        while (queued(q) < i + 1) /* in this order */
+            sched_yield();
+    }
+    pthread_mutex_lock(&g.mu);
+    g.open = 1;
+    pthread_cond_broadcast(&g.cv);
+    pthread_mutex_unlock(&g.mu);
+    pthread_join(gt, NULL);
+    for (int i = 0; i < n; i++)
+        pthread_join(t[i], NULL);
+}
+
+static int64_t cf_rows(struct svc_fixture *f)
+{
+    sqlite3 *db;
+    int64_t n = -1;
+    struct sq *q = f->store->impl;
+    if (sqlite3_open_v2(q->path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_stmt *s;
+        if (sqlite3_prepare_v2(db, "SELECT count(*) FROM cf_rows", -1, &s, NULL) == SQLITE_OK) {
+            if (sqlite3_step(s) == SQLITE_ROW)
+                n = sqlite3_column_int64(s, 0);
+            sqlite3_finalize(s);
+        }
+    }
+    sqlite3_close(db);
+    return n;
+}
+
+static void test_writes_that_check_first(void **state)
+{
+    (void)state;
+    struct svc_fixture f;
+    assert_int_equal(svc_fixture_open(&f, 0), 0);
+    struct cf_write mk = {.sql = "CREATE TABLE cf_rows(x INTEGER UNIQUE)"};
+    mk.store = f.store;
+    cf_main(&mk);
+    assert_int_equal(mk.rc, CC_OK);
+    const char *ins1 = "INSERT INTO cf_rows VALUES (1)", *ins2 = "INSERT INTO cf_rows VALUES (2)",
+               *ins3 = "INSERT INTO cf_rows VALUES (3)";
+
+    /* refused before any change: the others are kept */
+    struct cf_write a[3] = {{.sql = ins1}, {.fail = 1, .checks_first = 1},
+                            {.sql = ins2, .checks_first = 1}};
+    cf_batch(&f, a, 3);
+    assert_int_equal(a[0].rc, CC_OK);
+    assert_int_equal(a[1].rc, CC_ERR_ALREADY_EXISTS);
+    assert_int_equal(a[2].rc, CC_OK);
+    assert_int_equal(cf_rows(&f), 2);
+
+    /* a statement of its refused (a UNIQUE clash), nothing changed: the
+     * same */
+    struct cf_write b[2] = {{.sql = ins1, .checks_first = 1}, {.sql = ins3}};
+    cf_batch(&f, b, 2);
+    assert_int_equal(b[0].rc, CC_ERR_STORE);
+    assert_int_equal(b[1].rc, CC_OK);
+    assert_int_equal(cf_rows(&f), 3);
+
+    /* failed after a change: its batch undone, each write failing with its
+     * error, the write after it too; nothing of them kept */
+    struct cf_write c[4] = {{.sql = "INSERT INTO cf_rows VALUES (4)"},
+                            {.sql = "INSERT INTO cf_rows VALUES (5)", .checks_first = 1},
+                            {.sql = "INSERT INTO cf_rows VALUES (6)", .fail = 2,
+                             .checks_first = 1},
+                            {.sql = "INSERT INTO cf_rows VALUES (7)"}};
+    cf_batch(&f, c, 4);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(c[i].rc, CC_ERR_ALREADY_EXISTS);
+        assert_string_equal(c[i].err.message, "refused 2");
+    }
+    assert_int_equal(cf_rows(&f), 3);
+
+    /* and the writer goes on */
+    struct cf_write d = {.sql = "INSERT INTO cf_rows VALUES (8)", .checks_first = 1};
+    d.store = f.store;
+    cf_main(&d);
+    assert_int_equal(d.rc, CC_OK);
+    assert_int_equal(cf_rows(&f), 4);
+    svc_fixture_close(&f);
+}
+
 static void test_search_index_and_count(void **state)
 {
     (void)state;
@@ -900,6 +1030,7 @@ int main(void)
         cmocka_unit_test(test_bucket),
         cmocka_unit_test(test_hot_writes),
         cmocka_unit_test(test_batch_wakes_every_write),
+        cmocka_unit_test(test_writes_that_check_first),
         cmocka_unit_test(test_search_index_and_count),
         cmocka_unit_test(test_search_short_keywords),
         cmocka_unit_test(test_search_index_runs),
