@@ -74,6 +74,13 @@ int cc_sq_exec(sqlite3 *db, const char *sql)
  * and the checkpoint's own fsyncs come a quarter as often. */
 #define CC_SQ_WAL_CHECKPOINT_PAGES "4000"
 
+/* A deleted row's bytes are zeroed in the pages its delete writes anyway
+ * (FAST), not also every page a delete frees written again as zeros (ON,
+ * Debian's build default): the search queue, emptied every 256 contacts,
+ * and FTS5's merged segments free pages all the time, and writing them
+ * zeroed was ~6% of POSTs (docs/store.md). */
+#define CC_SQ_SECURE_DELETE "FAST"
+
 enum cc_err cc_sq_conn_open(struct sq *q, int writer, struct conn **out, struct cc_error *err)
 {
     struct conn *c = cc_calloc(1, sizeof *c);
@@ -97,6 +104,7 @@ enum cc_err cc_sq_conn_open(struct sq *q, int writer, struct conn **out, struct 
              "PRAGMA temp_store=MEMORY; %s",
              q->sync_full ? "FULL" : "NORMAL",
              writer ? "PRAGMA wal_autocheckpoint=" CC_SQ_WAL_CHECKPOINT_PAGES ";"
+                      "PRAGMA secure_delete=" CC_SQ_SECURE_DELETE ";"
                     : "PRAGMA query_only=1;");
     if (cc_sq_exec(c->db, pragmas) != SQLITE_OK) {
         cc_sq_db_error(err, c->db, "opening the database");
