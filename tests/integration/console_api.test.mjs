@@ -414,9 +414,13 @@ test('a sign-in flood: a few passwords are hashed at once, the excess gets 503 w
   assert.equal(busy.length + statuses.filter((x) => x === 201).length, 48, statuses.join(','));
   assert.equal(busy[0].res.headers.get('retry-after'), '1', show(busy[0].res));
   assert.equal(busy[0].res.json.code, 'ServiceUnavailable');
-  // 4 hashes of 19 MiB at once at the most, given back afterwards
+  // 4 hashes of 19 MiB at once at the most, given back afterwards. Not under
+  // ASan: its quarantine keeps every freed block resident (up to 256 MB), so
+  // RSS there measures the sanitizer, not the server (alone, this test's
+  // flood takes an ASan server from 38 MB to ~360 MB).
   const after = serverRssKib();
-  assert.ok(after - before < 40 * 1024, `RSS ${before} KiB before, ${after} KiB after`);
+  if (!/build-asan/.test(process.env.CC_BIN || ''))
+    assert.ok(after - before < 40 * 1024, `RSS ${before} KiB before, ${after} KiB after`);
 });
 
 test('passwords that are easy to guess are refused (libpwquality with its dictionary)', async () => {
