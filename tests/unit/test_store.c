@@ -421,6 +421,26 @@ static int queued(struct sq *q)
     return n;
 }
 
+/* Starts gw's write (the gate) on *t and returns once the writer runs it:
+ * the writes made now queue behind it until gate_open. */
+static void gate_hold(struct svc_fixture *f, struct gate *g, struct waker *gw, pthread_t *t)
+{
+    *gw = (struct waker){f->store, g, -1, CC_ERR_INTERNAL};
+    assert_int_equal(pthread_create(t, NULL, waker_main, gw), 0);
+    pthread_mutex_lock(&g->mu);
+    while (!g->entered)
+        pthread_cond_wait(&g->cv, &g->mu);
+    pthread_mutex_unlock(&g->mu);
+}
+
+static void gate_open(struct gate *g)
+{
+    pthread_mutex_lock(&g->mu);
+    g->open = 1;
+    pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+}
+
 static void test_batch_wakes_every_write(void **state)
 {
     (void)state;
@@ -434,22 +454,14 @@ static void test_batch_wakes_every_write(void **state)
     struct gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
     struct waker w[WAKERS + 1];
     pthread_t t[WAKERS + 1];
-    w[0] = (struct waker){f.store, &g, -1, CC_ERR_INTERNAL};
-    assert_int_equal(pthread_create(&t[0], NULL, waker_main, &w[0]), 0);
-    pthread_mutex_lock(&g.mu);
-    while (!g.entered) /* the writer runs the gate */
-        pthread_cond_wait(&g.cv, &g.mu);
-    pthread_mutex_unlock(&g.mu);
+    gate_hold(&f, &g, &w[0], &t[0]);
     for (int i = 1; i <= WAKERS; i++) {
         w[i] = (struct waker){f.store, &g, i, CC_ERR_INTERNAL};
         assert_int_equal(pthread_create(&t[i], NULL, waker_main, &w[i]), 0);
     }
     while (queued(q) < WAKERS)
         sched_yield();
-    pthread_mutex_lock(&g.mu);
-    g.open = 1;
-    pthread_cond_broadcast(&g.cv);
-    pthread_mutex_unlock(&g.mu);
+    gate_open(&g);
     for (int i = 0; i <= WAKERS; i++)
         pthread_join(t[i], NULL);
     assert_int_equal(w[0].rc, CC_OK);
@@ -498,23 +510,17 @@ static void cf_batch(struct svc_fixture *f, struct cf_write *w, int n)
 {
     struct sq *q = f->store->impl;
     struct gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
-    struct waker gw = {f->store, &g, -1, CC_ERR_INTERNAL};
+    struct waker gw;
     pthread_t gt, t[8];
-    assert_int_equal(pthread_create(&gt, NULL, waker_main, &gw), 0);
-    pthread_mutex_lock(&g.mu);
-    while (!g.entered)
-        pthread_cond_wait(&g.cv, &g.mu);
-    pthread_mutex_unlock(&g.mu);
+    assert_true(n <= 8);
+    gate_hold(f, &g, &gw, &gt);
     for (int i = 0; i < n; i++) {
         w[i].store = f->store;
         assert_int_equal(pthread_create(&t[i], NULL, cf_main, &w[i]), 0);
         while (queued(q) < i + 1) /* in this order */
             sched_yield();
     }
-    pthread_mutex_lock(&g.mu);
-    g.open = 1;
-    pthread_cond_broadcast(&g.cv);
-    pthread_mutex_unlock(&g.mu);
+    gate_open(&g);
     pthread_join(gt, NULL);
     for (int i = 0; i < n; i++)
         pthread_join(t[i], NULL);
