@@ -67,13 +67,6 @@ int cc_sq_exec(sqlite3 *db, const char *sql)
     return sqlite3_exec(db, sql, NULL, NULL, NULL);
 }
 
-/* The writer checkpoints the WAL into the database once it holds this many
- * pages (16 MB), not SQLite's default 1 000: a page that a run of writes
- * changes again and again (an index's last leaf, the search index's
- * segments) is copied and fsynced into the database once per checkpoint,
- * and the checkpoint's own fsyncs come a quarter as often. */
-#define CC_SQ_WAL_CHECKPOINT_PAGES "4000"
-
 /* A deleted row's bytes are zeroed in the pages its delete writes anyway
  * (FAST), not also every page a delete frees written again as zeros (ON,
  * Debian's build default): the search queue, emptied every 256 contacts,

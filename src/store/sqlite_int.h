@@ -21,6 +21,13 @@
  * migrations, checked before the file is opened for writing (sqlite.c). */
 #define CC_SQ_APPLICATION_ID 0x43436e74
 
+/* The writer checkpoints the WAL into the database once it holds this many
+ * pages (16 MB), not SQLite's default 1 000: a page that a run of writes
+ * changes again and again (an index's last leaf, the search index's
+ * segments) is copied and fsynced into the database once per checkpoint,
+ * and the checkpoint's own fsyncs come a quarter as often. */
+#define CC_SQ_WAL_CHECKPOINT_PAGES "4000"
+
 struct conn;
 
 /* A write waiting for the writer thread. */
@@ -68,6 +75,11 @@ struct sq {
      * search asks first; 0: nothing queued (the writer thread's own) */
     int64_t index_due;
     int index_failing;          /* the last index run failed (the writer thread's own) */
+    /* The read pin (sqlite_writer.c): a connection of the writer thread's
+     * own that holds a read transaction while the writer waits for work. */
+    struct conn *pin;
+    int pinned;                 /* the writer thread's; atomic for tests that wait for it */
+    int pin_failed;             /* it could not be opened: not tried again */
 };
 
 /* One connection and its statement cache. */

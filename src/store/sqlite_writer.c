@@ -20,6 +20,19 @@
  * The durable writes taken together commit first, in a batch of their own
  * (FULL, as every write did before), then the relaxed ones (writer_main).
  *
+ * While it waits for work, the writer holds a read transaction on a
+ * connection of its own (the read pin, pin_take). Every read transaction
+ * takes a shared lock on one of the WAL's read marks; SQLite takes that
+ * lock from the kernel (fcntl) only when no other connection of the process
+ * holds it, and it does so holding the process's lock of the WAL index, so
+ * that readers on other threads queue behind the system call. With the pin
+ * holding the newest snapshot's mark, the readers that start after it find
+ * the mark held and take it in memory. The pin is let go before each batch
+ * (pin_drop in run_batch): a write that starts with no reader on the WAL
+ * restarts it from the beginning, and a checkpoint copies every frame no
+ * reader still needs, so neither waits for the pin. A pin that cannot be
+ * taken costs only that gain.
+ *
  * Once the file is known to be damaged no write is queued any more (the
  * damage would only spread); after a full disk, the first batch that
  * commits tells the process's health that the store works again.
@@ -182,10 +195,52 @@ static int batch_sync_level(struct sq *q, struct conn *c, const struct job *batc
     return relaxed ? SQLITE_OK : rc; /* still FULL when NORMAL failed: only slower */
 }
 
+/* How long the queue stays empty before the read pin is taken: under a
+ * steady stream of writes it is not taken and let go between every two
+ * batches. */
+#define PIN_DELAY_MS 2
+
+static const char sql_pin_begin[] = "BEGIN", sql_pin_read[] = "PRAGMA schema_version",
+                  sql_pin_end[] = "COMMIT";
+
+/* Takes the read pin (see the top of the file), on the writer thread with
+ * q->mu not held, when the queue is empty. Never waits for a lock: a
+ * snapshot that cannot be read at once is left alone. */
+static void pin_take(struct sq *q)
+{
+    if (q->pinned || q->pin_failed || __atomic_load_n(&q->damaged, __ATOMIC_ACQUIRE))
+        return;
+    if (!q->pin) {
+        struct cc_error err;
+        if (cc_sq_conn_open(q, 0, &q->pin, &err)) {
+            q->pin = NULL;
+            q->pin_failed = 1;
+            return;
+        }
+        sqlite3_busy_timeout(q->pin->db, 0);
+    }
+    if (cc_sq_run(q->pin, sql_pin_begin) != SQLITE_OK)
+        return;
+    int rc = cc_sq_run(q->pin, sql_pin_read);
+    if (rc != SQLITE_ROW && rc != SQLITE_OK) {
+        cc_sq_run(q->pin, sql_pin_end);
+        return;
+    }
+    __atomic_store_n(&q->pinned, 1, __ATOMIC_RELEASE);
+}
+
+static void pin_drop(struct sq *q)
+{
+    if (q->pinned)
+        cc_sq_run(q->pin, sql_pin_end);
+    __atomic_store_n(&q->pinned, 0, __ATOMIC_RELEASE);
+}
+
 /* Runs one batch of jobs in one transaction. Called on the writer thread. */
 static void run_batch(struct sq *q, struct job *batch)
 {
     struct conn *c = q->wconn;
+    pin_drop(q);
     struct cc_tx tx = {&cc_sq_ops, c};
     struct cc_error berr;
     cc_error_clear(&berr);
@@ -364,23 +419,41 @@ static void *writer_main(void *arg)
     pthread_setname_np(pthread_self(), "cc-writer"); /* for top -H, perf, gdb */
     struct sq *q = arg;
     pthread_mutex_lock(&q->mu);
+    int64_t pin_at = 0; /* when the read pin is taken if the queue stays empty; 0: not set */
+    int pin_tried = 0;  /* since the last batch */
     for (;;) {
         while (!q->head && !q->stopping) {
-            if (!q->index_due) {
+            int64_t now = cc_mono_ms();
+            if (!pin_at && !pin_tried && !q->pinned && !q->pin_failed)
+                pin_at = now + PIN_DELAY_MS;
+            if (pin_at && now >= pin_at) {
+                pin_at = 0;
+                pin_tried = 1;
+                pthread_mutex_unlock(&q->mu);
+                pin_take(q);
+                pthread_mutex_lock(&q->mu);
+                continue;
+            }
+            if (q->index_due && now >= q->index_due) {
+                pthread_mutex_unlock(&q->mu);
+                index_run(q); /* lets the pin go */
+                pthread_mutex_lock(&q->mu);
+                pin_tried = 0;
+                continue;
+            }
+            int64_t until = pin_at;
+            if (q->index_due && (!until || q->index_due < until))
+                until = q->index_due;
+            if (!until) {
                 pthread_cond_wait(&q->work, &q->mu);
                 continue;
             }
-            int64_t now = cc_mono_ms();
-            if (now < q->index_due) {
-                struct timespec ts;
-                cc_mono_deadline(&ts, q->index_due - now);
-                pthread_cond_timedwait(&q->work, &q->mu, &ts);
-                continue;
-            }
-            pthread_mutex_unlock(&q->mu);
-            index_run(q);
-            pthread_mutex_lock(&q->mu);
+            struct timespec ts;
+            cc_mono_deadline(&ts, until - now);
+            pthread_cond_timedwait(&q->work, &q->mu, &ts);
         }
+        pin_at = 0;
+        pin_tried = 0;
         if (!q->head && q->stopping) {
             /* what is queued is durable; applied now rather than after the next start */
             if (q->index_due) {
@@ -415,6 +488,11 @@ static void *writer_main(void *arg)
         wake_batch(relaxed);
     }
     pthread_mutex_unlock(&q->mu);
+    /* closed before the writer's connection, which, the last to close,
+     * checkpoints the WAL and removes it */
+    pin_drop(q);
+    cc_sq_conn_close(q->pin);
+    q->pin = NULL;
     return NULL;
 }
 

@@ -6,6 +6,7 @@
  * deployment (store.h's shared states and nonces), on either backend: exact
  * under threads and across two stores on one database, as two instances are.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <sys/stat.h>
 #include <sqlite3.h>
 
 #include <cmocka.h>
@@ -1024,6 +1026,65 @@ static void test_search_index_runs(void **state)
  * tables whose CHECK constraints say the same in other words: run again on a
  * database that holds some, it keeps every row, id and AUTOINCREMENT counter,
  * the cascade from a notification to its attempts, and the constraints. */
+/* Waits (5 s at most) for the writer to take its read pin; 1 when it did. */
+static int pin_taken(struct sq *q)
+{
+    for (int i = 0; i < 5000 && !__atomic_load_n(&q->pinned, __ATOMIC_ACQUIRE); i++) {
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+    return __atomic_load_n(&q->pinned, __ATOMIC_ACQUIRE);
+}
+
+/* The writer's read pin (sqlite_writer.c) is let go before every write:
+ * the WAL still starts again from the beginning after each checkpoint, so
+ * it does not grow past the checkpoint's size, and the writer's connection,
+ * the last to close, still removes it. */
+static void test_read_pin(void **state)
+{
+    (void)state;
+    struct svc_fixture f;
+    assert_int_equal(svc_fixture_open(&f, 0), 0);
+    if (f.pg_db[0]) {
+        assert_int_equal(svc_fixture_close(&f), 0);
+        skip();
+    }
+    struct sq *q = f.store->impl;
+    struct cf_write w = {.sql = "CREATE TABLE pin_rows(x BLOB)", .store = f.store};
+    cf_main(&w);
+    assert_int_equal(w.rc, CC_OK);
+    sqlite3 *db = queue_db(&f);
+    int64_t page = queue_int(db, "PRAGMA page_size");
+    sqlite3_close(db);
+    int64_t ckpt = atoi(CC_SQ_WAL_CHECKPOINT_PAGES);
+    char wal[sizeof f.dir + 16];
+    snprintf(wal, sizeof wal, "%s/t.db-wal", f.dir);
+    /* 64 KiB a write, with the pin taken before each: ~1.7 times the
+     * checkpoint's size in all, which a WAL that never restarts holds */
+    int writes = (int)(ckpt * 17 / 10 * page / 65536) + 1;
+    for (int i = 0; i < writes; i++) {
+        assert_true(pin_taken(q));
+        struct cf_write r = {.sql = "INSERT INTO pin_rows VALUES (randomblob(65536))",
+                             .store = f.store};
+        cf_main(&r);
+        assert_int_equal(r.rc, CC_OK);
+    }
+    assert_true(pin_taken(q));
+    struct stat st;
+    assert_int_equal(stat(wal, &st), 0);
+    assert_true(st.st_size < (ckpt + ckpt / 4) * page);
+    db = queue_db(&f);
+    assert_int_equal(queue_int(db, "SELECT count(*) FROM pin_rows"), writes);
+    sqlite3_close(db);
+    cc_service_free(f.svc);
+    cc_store_close(f.store);
+    assert_int_equal(stat(wal, &st), -1);
+    assert_int_equal(errno, ENOENT);
+    char cmd[sizeof f.dir + 16];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", f.dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void test_notification_checks_migration(void **state)
 {
     (void)state;
@@ -1089,6 +1150,7 @@ int main(void)
         cmocka_unit_test(test_batch_wakes_every_write),
         cmocka_unit_test(test_writes_that_check_first),
         cmocka_unit_test(test_deleted_row_zeroed),
+        cmocka_unit_test(test_read_pin),
         cmocka_unit_test(test_search_index_and_count),
         cmocka_unit_test(test_search_short_keywords),
         cmocka_unit_test(test_search_index_runs),
