@@ -2,7 +2,7 @@
  * contacts_int.h — what the contact rules (contacts.c) share with the
  * import's row rules (contacts_import.c): the validated form of a request's
  * fields, where its problems are collected, and the three steps a create or
- * an update is made of. Inside the service layer only.
+ * an update is made of (contact_fields.c). Inside the service layer only.
  */
 #ifndef CC_SERVICE_CONTACTS_INT_H
 #define CC_SERVICE_CONTACTS_INT_H
@@ -54,6 +54,12 @@ struct collect {
     const char *prefix;
 };
 
+/* Adds one field's error (one, as a validator set it) to col's problems at
+ * path (contact_fields.c says how); returns CC_OK, or the code of a fault
+ * of the server, which replaces the problems and stops the request. */
+enum cc_err svc_contact_note(struct collect *col, const struct cc_error *one, const char *path);
+/* "webhooks[i].part" in buf. */
+const char *svc_hook_path(char *buf, size_t bufsz, size_t i, const char *part);
 /* Validates the fields in->present names into f, every problem at once
  * (contacts.c says how they are reported); `creating`: as a create. */
 enum cc_err svc_contact_validate(const struct cc_service *svc, const struct cc_contact_input *in,
