@@ -20,85 +20,8 @@
 #include "http/http.h"
 #include "http/acs_int.h"
 #include "http/http_int.h"
+#include "http/server_int.h"
 #include "util/util.h"
-
-/* Requests whose handler may wait on the network (an SMTP server, an SMS
- * gateway) run on these threads while libmicrohttpd holds their connection
- * suspended, so the HTTP worker threads are never the ones waiting. The pool
- * starts with CC_POOL_START threads and adds one whenever a request waits
- * with no thread free, up to max (blocking_threads): an idle server keeps
- * no stacks it has not needed. */
-#define CC_POOL_START 4
-struct blocking_pool {
-    pthread_t *threads;
-    int nthreads, max;
-    int idle;                     /* threads waiting for a request */
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    struct cc_request *head, *tail;
-    int queued;
-    int stopping;
-};
-
-struct cc_http_server {
-    struct MHD_Daemon *daemon;
-    struct cc_service *svc;
-    size_t max_body;
-    size_t import_max_body;       /* the body cap of routes with CC_ROUTE_CSV_BODY */
-    unsigned port;
-    struct blocking_pool pool;
-    struct cc_acs_state *acs;     /* Alibaba API: replay cache, per-key rate */
-    struct cc_conn_guard *guard;  /* deadlines for request headers and idle keep-alive */
-    char public_url[512];         /* where people reach the server: an allowed Origin */
-    struct cc_tls *tls;           /* the HTTPS certificate and key; NULL: plain HTTP */
-    char trusted_proxies[512];    /* addresses whose X-Forwarded-Proto is believed */
-    int64_t hsts_max_age_s;
-    int acme_only;                /* only the HTTP-01 answers (acme_http_listen) */
-    int metrics_only;             /* only GET /metrics, no key (metrics_listen) */
-    pthread_mutex_t log_mu;       /* libmicrohttpd's messages, at most a few a second */
-    int64_t log_second;
-    int log_in_second;
-    int64_t log_suppressed;
-};
-
-#define MAX_EXTRA_HEADERS 6
-/* A body past the cap is read and thrown away up to this much, so that the
- * client gets its 413 instead of a reset connection; past it we hang up. */
-
-struct cc_request {
-    struct cc_http_server *srv;
-    struct MHD_Connection *conn;
-    const char *method;
-    char path[512];
-    char request_id[37];
-    char remote[INET6_ADDRSTRLEN];  /* the peer's address, "" when unknown */
-    char client[INET6_ADDRSTRLEN];  /* cc_req_client_address's answer, once asked */
-    int64_t start_us;
-    int started;
-    struct cc_buf body;
-    size_t max_body;              /* this request's body cap: its route's */
-    size_t discarded;
-    int too_large;
-    int too_many_params;          /* the query string was cut: answered 431 */
-    int authed;
-    int no_challenge;             /* a console request: no WWW-Authenticate on 401 */
-    int touch_session;            /* the session's last_seen_at is due to be written */
-    const struct cc_route *route;
-    int route_index;              /* 1 + its row in cc_http_routes; 0: no row (metrics) */
-    char metric_method[16];       /* the method, kept for on_completed (metrics) */
-    struct cc_caller caller;
-    struct cc_origin origin;      /* the client's address and this request's id */
-    struct cc_route_args path_args;
-    int responded;
-    int deferred;                 /* running on the blocking pool */
-    cc_handler deferred_fn;
-    struct cc_request *qnext;
-    struct MHD_Response *pending; /* a deferred handler's response, sent on resume */
-    int status;
-    int nhdr;
-    char *hdr_name[MAX_EXTRA_HEADERS];
-    char *hdr_value[MAX_EXTRA_HEADERS];
-};
 
 struct cc_service *cc_req_service(struct cc_request *req)
 {
@@ -206,129 +129,6 @@ void cc_req_add_header(struct cc_request *req, const char *name, const char *val
     req->nhdr++;
 }
 
-/* One entry of trusted_proxies: an IPv4 address, an IPv4 network a.b.c.d/n,
- * or an IPv6 address. */
-struct proxy_entry {
-    int family;              /* AF_INET or AF_INET6 */
-    struct in_addr net4;
-    uint32_t mask4;          /* network order */
-    struct in6_addr addr6;
-};
-
-/* Takes the next comma-separated entry of *list (spaces around it ignored)
- * and parses it. Returns 1 with *e filled, 0 at the end, -1 when the entry
- * is not an address (*list still moves past it). */
-static int next_proxy(const char **list, struct proxy_entry *e)
-{
-    const char *l = *list;
-    while (*l == ' ' || *l == ',')
-        l++;
-    if (!*l)
-        return 0;
-    size_t n = strcspn(l, ",");
-    *list = l + n;
-    while (n && l[n - 1] == ' ')
-        n--;
-    char item[64];
-    if (n >= sizeof item)
-        return -1;
-    memcpy(item, l, n);
-    item[n] = '\0';
-    char *slash = strchr(item, '/');
-    int64_t bits = 32;
-    if (slash) {
-        *slash = '\0';
-        if (cc_parse_i64(slash + 1, 0, 32, &bits))
-            return -1;
-    }
-    memset(e, 0, sizeof *e);
-    if (inet_pton(AF_INET, item, &e->net4) == 1) {
-        e->family = AF_INET;
-        e->mask4 = bits ? htonl(~(uint32_t)0 << (32 - bits)) : 0;
-        return 1;
-    }
-    if (!slash && inet_pton(AF_INET6, item, &e->addr6) == 1) {
-        e->family = AF_INET6;
-        return 1;
-    }
-    return -1;
-}
-
-/* Whether every entry of list is an address or network. */
-static int proxies_valid(const char *list)
-{
-    struct proxy_entry e;
-    int rc;
-    while ((rc = next_proxy(&list, &e)) > 0)
-        ;
-    return rc == 0;
-}
-
-/* Whether addr (text) is one of list's entries. */
-static int address_listed(const char *list, const char *addr)
-{
-    struct in_addr a4;
-    struct in6_addr a6;
-    int is4 = inet_pton(AF_INET, addr, &a4) == 1;
-    if (!is4 && inet_pton(AF_INET6, addr, &a6) != 1)
-        return 0;
-    struct proxy_entry e;
-    int rc;
-    while ((rc = next_proxy(&list, &e)) != 0) {
-        if (rc < 0)
-            continue;
-        if (is4 && e.family == AF_INET && (a4.s_addr & e.mask4) == (e.net4.s_addr & e.mask4))
-            return 1;
-        if (!is4 && e.family == AF_INET6 && memcmp(&a6, &e.addr6, sizeof a6) == 0)
-            return 1;
-    }
-    return 0;
-}
-
-/* Whether the request came through a reverse proxy named in trusted_proxies. */
-static int from_trusted_proxy(struct cc_request *req)
-{
-    return req->srv->trusted_proxies[0] && address_listed(req->srv->trusted_proxies, req->remote);
-}
-
-const char *cc_req_client_address(struct cc_request *req)
-{
-    if (req->client[0])
-        return req->client;
-    cc_strlcpy(req->client, req->remote, sizeof req->client);
-    const char *xff = req->conn && from_trusted_proxy(req)
-                          ? cc_req_header(req, "X-Forwarded-For") : NULL;
-    if (xff) { /* the proxy appends the address it saw: the last entry */
-        const char *last = strrchr(xff, ',');
-        last = last ? last + 1 : xff;
-        while (*last == ' ')
-            last++;
-        char a[INET6_ADDRSTRLEN];
-        size_t n = strcspn(last, " ");
-        unsigned char buf[sizeof(struct in6_addr)];
-        if (n < sizeof a) {
-            memcpy(a, last, n);
-            a[n] = '\0';
-            if (inet_pton(AF_INET, a, buf) == 1 || inet_pton(AF_INET6, a, buf) == 1)
-                cc_strlcpy(req->client, a, sizeof req->client);
-        }
-    }
-    return req->client;
-}
-
-/* HTTPS: this server's own TLS, or X-Forwarded-Proto: https from a reverse
- * proxy named in trusted_proxies (from anyone else the header is a claim
- * that proves nothing, and is ignored). */
-int cc_req_is_tls(struct cc_request *req)
-{
-    if (req->srv->tls)
-        return 1;
-    if (!from_trusted_proxy(req))
-        return 0;
-    const char *p = cc_req_header(req, "X-Forwarded-Proto");
-    return p && strcasecmp(p, "https") == 0;
-}
-
 const char *cc_req_lang(struct cc_request *req)
 {
     if (req->caller.user_id && req->caller.language[0])
@@ -342,290 +142,6 @@ const char *cc_req_cookie(struct cc_request *req, const char *name)
 }
 
 static void fail(struct cc_request *req, enum cc_err code, const char *field, const char *msg);
-
-/* Whether a browser sent the request. A browser that is answered 401 with
- * a Basic challenge asks its user for a password and then sends it with
- * every later request to this origin, including those another site's page
- * makes it send; so browsers get no challenge (the console signs in with
- * its own form), while scripts and tools, which send Basic without being
- * asked or ask for the challenge, still get it. Every browser names itself
- * "Mozilla/..." and sends Sec-Fetch-Dest to secure origins; a page loaded
- * by navigation asks for text/html. */
-static int from_browser(struct cc_request *req)
-{
-    if (!req->conn)
-        return 0;
-    const char *ua = cc_req_header(req, "User-Agent");
-    const char *accept = cc_req_header(req, "Accept");
-    return (ua && strncmp(ua, "Mozilla/", 8) == 0) || cc_req_header(req, "Sec-Fetch-Dest") ||
-           cc_req_header(req, "Sec-Fetch-Site") || (accept && strstr(accept, "text/html"));
-}
-
-/* Whether the console sent the request: it marks every call with
- * "X-Requested-With: certcontacts" (a header another site's page cannot add
- * without a preflight this server never grants), and a signed-in console
- * also sends its session cookie, even once the session has ended. Its 401s
- * open the console's own sign-in dialog, never the browser's password box. */
-static int from_console(struct cc_request *req)
-{
-    if (!req->conn)
-        return 0;
-    const char *xrw = cc_req_header(req, "X-Requested-With");
-    return (xrw && strcasecmp(xrw, "certcontacts") == 0) || cc_req_cookie(req, "cc_session");
-}
-
-/* On every response: the console's Content-Security-Policy and the other
- * headers that keep a browser from sniffing, framing or leaking. */
-static void add_common_headers(struct cc_request *req, struct MHD_Response *r)
-{
-    MHD_add_response_header(r, "X-Request-Id", req->request_id);
-    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-    MHD_add_response_header(r, "Content-Security-Policy",
-                            "default-src 'none'; script-src 'self'; style-src 'self'; "
-                            "img-src 'self' data:; connect-src 'self'; font-src 'self'; "
-                            "form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
-    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-    MHD_add_response_header(r, "X-Frame-Options", "DENY");
-    if (req->srv->hsts_max_age_s > 0 && req->conn && cc_req_is_tls(req)) {
-        char v[64];
-        snprintf(v, sizeof v, "max-age=%lld", (long long)req->srv->hsts_max_age_s);
-        MHD_add_response_header(r, "Strict-Transport-Security", v);
-    }
-}
-
-/* The request's line in the log, through the one field writer: the method,
- * path and User-Agent are whatever the client sent, and only the writer's
- * encoding stands between them and the log. */
-static void log_request(struct cc_request *req)
-{
-    double ms = (double)(cc_mono_us() - req->start_us) / 1000.0;
-    const char *ua = req->conn ? cc_req_header(req, "User-Agent") : NULL;
-    struct cc_log_field f[] = {
-        CC_LOG_STR("request_id", req->request_id),
-        req->authed ? CC_LOG_INT("account", req->caller.account_id) : CC_LOG_NULL("account"),
-        CC_LOG_STR("method", req->method ? req->method : ""),
-        CC_LOG_STR("path", req->path),
-        CC_LOG_INT("status", req->status),
-        CC_LOG_NUM("duration_ms", ms),
-        CC_LOG_STR("remote", req->conn ? cc_req_client_address(req) : req->remote),
-        CC_LOG_STR("user_agent", ua),
-    };
-    cc_log_fields_deferred(CC_LOG_INFO, "request", f, sizeof f / sizeof f[0]);
-}
-
-/* Sends r (which it takes) with the headers every answer has, those the
- * handler added, and Content-Type type (NULL: none), then logs the request.
- * Off a libmicrohttpd thread (a deferred request) r waits for the resume. */
-static void queue_response(struct cc_request *req, int status, struct MHD_Response *r,
-                           const char *type)
-{
-    if (type)
-        MHD_add_response_header(r, "Content-Type", type);
-    add_common_headers(req, r);
-    MHD_add_response_header(r, "Cache-Control", "no-store");
-    for (int i = 0; i < req->nhdr; i++)
-        MHD_add_response_header(r, req->hdr_name[i], req->hdr_value[i]);
-    if (req->deferred) {
-        req->pending = r;
-        return;
-    }
-    MHD_queue_response(req->conn, (unsigned)status, r);
-    MHD_destroy_response(r);
-    log_request(req);
-}
-
-static void send_typed(struct cc_request *req, int status, const char *type, char *body,
-                       size_t len)
-{
-    if (req->responded) { /* a handler answered twice: keep the first */
-        free(body);
-        return;
-    }
-    req->responded = 1;
-    req->status = status;
-    struct MHD_Response *r =
-        body ? MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE)
-             : MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-    if (!r) {
-        free(body);
-        return;
-    }
-    queue_response(req, status, r, body ? type : NULL);
-}
-
-/* A streamed answer: fill is called for more whenever libmicrohttpd has
- * sent what it had (see cc_req_stream). */
-struct stream {
-    cc_stream_fn fill;
-    void (*done)(void *arg);
-    void *arg;
-    struct cc_buf buf;
-    size_t off;
-    int ended;
-};
-
-static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max)
-{
-    struct stream *st = cls;
-    (void)pos;
-    while (st->off >= st->buf.len) {
-        if (st->ended)
-            return st->ended > 0 ? MHD_CONTENT_READER_END_OF_STREAM
-                                 : MHD_CONTENT_READER_END_WITH_ERROR;
-        cc_buf_reset(&st->buf);
-        st->off = 0;
-        int more = st->fill(st->arg, &st->buf);
-        if (more <= 0)
-            st->ended = more < 0 ? -1 : 1;
-    }
-    size_t n = st->buf.len - st->off;
-    if (n > max)
-        n = max;
-    memcpy(out, st->buf.data + st->off, n);
-    st->off += n;
-    return (ssize_t)n;
-}
-
-static void stream_free(void *cls)
-{
-    struct stream *st = cls;
-    if (st->done)
-        st->done(st->arg);
-    cc_buf_free(&st->buf);
-    free(st);
-}
-
-void cc_req_stream(struct cc_request *req, int status, const char *type, cc_stream_fn fill,
-                   void (*done)(void *arg), void *arg)
-{
-    struct stream *st = calloc(1, sizeof *st);
-    struct MHD_Response *r = NULL;
-    if (st) {
-        st->fill = fill;
-        st->done = done;
-        st->arg = arg;
-        cc_buf_init(&st->buf, CC_STREAM_PART_MAX);
-        r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, stream_read, st,
-                                              stream_free);
-    }
-    if (!r || req->responded) {
-        if (r)
-            MHD_destroy_response(r); /* frees st through stream_free */
-        else if (st)
-            stream_free(st);
-        else if (done)
-            done(arg);
-        return;
-    }
-    req->responded = 1;
-    req->status = status;
-    queue_response(req, status, r, type);
-}
-
-static void send_response(struct cc_request *req, int status, char *body, size_t len)
-{
-    send_typed(req, status, "application/json; charset=utf-8", body, len);
-}
-
-void cc_req_text(struct cc_request *req, int status, const char *type, const char *body,
-                 size_t len)
-{
-    char *copy = malloc(len + 1);
-    if (copy) {
-        memcpy(copy, body, len);
-        copy[len] = '\0';
-    }
-    send_typed(req, status, type, copy, copy ? len : 0);
-}
-
-void cc_req_json(struct cc_request *req, int status, json_t *body)
-{
-    size_t len = 0;
-    char *s = cc_json_compact(body, &len);
-    json_decref(body);
-    if (!s) {
-        char code[32], fallback[128];
-        cc_err_code(CC_ERR_INTERNAL, NULL, CC_API_REST, code, sizeof code);
-        snprintf(fallback, sizeof fallback,
-                 "{\"code\":\"%s\",\"message\":\"cannot render the response\"}", code);
-        s = strdup(fallback);
-        status = cc_err_http_status(CC_ERR_INTERNAL);
-    }
-    send_response(req, status, s, strlen(s));
-}
-
-void cc_req_empty(struct cc_request *req, int status)
-{
-    send_response(req, status, NULL, 0);
-}
-
-/* A message as a JSON string. A message cut to its buffer may end inside
- * a UTF-8 sequence, which JSON cannot carry: the cut is moved back to the
- * last whole character; if still not valid text, fallback (English). */
-static json_t *text_json(const char *s, const char *fallback)
-{
-    json_t *v = json_string(s);
-    for (size_t n = strlen(s), cut = 1; !v && cut <= 3 && cut <= n; cut++)
-        v = json_stringn(s, n - cut);
-    return v ? v : json_string(fallback && fallback[0] ? fallback : "");
-}
-
-json_t *cc_render_problems(const struct cc_error *err, const char *lang)
-{
-    json_t *list = json_array();
-    for (int i = 0; i < err->n_problems && i < CC_ERROR_PROBLEMS_MAX; i++) {
-        const struct cc_error_problem *p = &err->problems[i];
-        json_t *o = json_pack("{s:s, s:s, s:s}", "code", p->code, "field", p->field, "path",
-                              p->path);
-        json_object_set_new(o, "message", text_json(cc_error_problem_message(p, lang),
-                                                    p->message));
-        if (p->contact_id > 0)
-            json_object_set_new(o, "contact_id", json_integer(p->contact_id));
-        json_array_append_new(list, o);
-    }
-    return list;
-}
-
-void cc_req_error(struct cc_request *req, const struct cc_error *err)
-{
-    cc_req_error_extra(req, err, NULL);
-}
-
-void cc_req_error_extra(struct cc_request *req, const struct cc_error *err, json_t *extra)
-{
-    char code[96];
-    cc_err_api_code(err, code, sizeof code);
-    int status = cc_err_http_status(err->code);
-    const char *lang = cc_req_lang(req);
-    const char *msg = cc_error_message(err, lang), *english = err->message;
-    if (cc_err_hides_detail(err->code)) { /* the one rule: see core/errors.h */
-        cc_log(CC_LOG_ERROR, "request failed", "request_id", req->request_id, "error",
-               err->message[0] ? err->message : cc_strerror(err->code), NULL);
-        english = cc_err_hidden_message();
-        msg = cc_tr(lang, english);
-    }
-    if (status == 401 && !req->no_challenge && !from_console(req) && !from_browser(req))
-        cc_req_add_header(req, "WWW-Authenticate", "Basic realm=\"certcontacts\"");
-    json_t *o = json_object();
-    json_object_set_new(o, "code", json_string(code));
-    json_object_set_new(o, "message", text_json(msg, english));
-    json_object_set_new(o, "request_id", json_string(req->request_id));
-    if (err->attempts_left >= 0)
-        json_object_set_new(o, "attempts_left", json_integer(err->attempts_left));
-    if (err->n_problems > 0 && !cc_err_hides_detail(err->code))
-        json_object_set_new(o, "problems", cc_render_problems(err, lang));
-    if (err->retry_after_s > 0) {
-        char ra[24];
-        snprintf(ra, sizeof ra, "%lld", (long long)err->retry_after_s);
-        cc_req_add_header(req, "Retry-After", ra);
-        json_object_set_new(o, "retry_after", json_integer(err->retry_after_s));
-    }
-    if (extra) {
-        json_object_update_missing(o, extra);
-        json_decref(extra);
-    }
-    cc_req_json(req, status, o);
-}
 
 int cc_req_json_body(struct cc_request *req, json_t **obj)
 {
@@ -785,14 +301,14 @@ static void send_static(struct cc_request *req, const struct cc_static_file *f)
         fresh ? 0 : f->size, fresh ? (void *)"" : (void *)f->data, MHD_RESPMEM_PERSISTENT);
     if (!r)
         return;
-    add_common_headers(req, r);
+    srv_common_headers(req, r);
     if (!fresh)
         MHD_add_response_header(r, "Content-Type", f->content_type);
     MHD_add_response_header(r, "ETag", f->etag);
     MHD_add_response_header(r, "Cache-Control", "no-cache");
     MHD_queue_response(req->conn, (unsigned)req->status, r);
     MHD_destroy_response(r);
-    log_request(req);
+    srv_log_request(req);
 }
 
 /* GET / (unless it is an Alibaba Cloud API call: an Action parameter or
@@ -1008,23 +524,6 @@ static void dispatch(struct cc_request *req)
         fail(req, CC_ERR_INTERNAL, NULL, "The handler gave no response.");
 }
 
-/* The connection's peer address as text ("" when libmicrohttpd has none). */
-static void peer_address(struct MHD_Connection *conn, char *out, size_t outsz)
-{
-    out[0] = '\0';
-    const union MHD_ConnectionInfo *ci =
-        conn ? MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS) : NULL;
-    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-    if (!sa)
-        return;
-    if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
-                  (socklen_t)outsz);
-    else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out,
-                  (socklen_t)outsz);
-}
-
 /* Request objects are kept for reuse by the thread that freed them (a few
  * each): at 1.5 KB a new one is a large-bin allocation, which makes malloc
  * consolidate its fast bins first, on every request. */
@@ -1087,7 +586,7 @@ static struct cc_request *new_request(struct cc_http_server *srv, struct MHD_Con
 {
     struct cc_request *req = req_alloc();
     req->srv = srv;
-    peer_address(conn, req->remote, sizeof req->remote);
+    srv_peer_address(conn, req->remote, sizeof req->remote);
     req->start_us = cc_mono_us();
     cc_uuid(req->request_id);
     size_t n = strcspn(uri, "?");
@@ -1272,7 +771,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         MHD_queue_response(conn, (unsigned)req->status, req->pending);
         MHD_destroy_response(req->pending);
         req->pending = NULL;
-        log_request(req);
+        srv_log_request(req);
         return MHD_YES;
     }
     cc_conn_guard_body_done(srv->guard, conn_watch(conn));
@@ -1403,7 +902,7 @@ enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *s
         return cc_error_set(err, CC_ERR_CONFIG, NULL,
                             "listen must be IPV4:PORT (for example 127.0.0.1:8080), not \"%s\"",
                             cfg->listen);
-    if (cfg->trusted_proxies && !proxies_valid(cfg->trusted_proxies))
+    if (cfg->trusted_proxies && !srv_proxies_valid(cfg->trusted_proxies))
         return cc_error_set(err, CC_ERR_CONFIG, NULL,
                             "trusted_proxies must be comma-separated IPv4 addresses, IPv4 "
                             "networks (10.0.0.0/8) or IPv6 addresses, not \"%s\"",
