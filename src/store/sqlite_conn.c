@@ -302,10 +302,20 @@ int cc_sq_run(struct conn *c, const char *sql)
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/* Tells the writer's read pin that reads go on (sqlite_writer.c). Written
+ * only when not already set: the flag's cache line is shared by every
+ * reading thread. */
+static void note_read(struct sq *q)
+{
+    if (!__atomic_load_n(&q->read_seen, __ATOMIC_RELAXED))
+        __atomic_store_n(&q->read_seen, 1, __ATOMIC_RELAXED);
+}
+
 enum cc_err cc_sq_read_begin(struct conn *c, struct cc_error *err)
 {
     if (c->held)
         return CC_OK;
+    note_read(c->owner);
     if (cc_sq_run(c, sql_begin) != SQLITE_OK)
         return cc_sq_db_error(err, c->db, "starting a read");
     return CC_OK;
@@ -339,6 +349,7 @@ void cc_sq_read_hold(void *impl, int on)
     struct conn *c = cc_sq_rconn(impl, &ignored);
     if (!c || c->held)
         return;
+    note_read(impl);
     /* a deferred BEGIN: the snapshot is taken by the first read */
     if (cc_sq_run(c, sql_begin) == SQLITE_OK)
         c->held = 1;

@@ -80,6 +80,7 @@ struct sq {
     struct conn *pin;
     int pinned;                 /* the writer thread's; atomic for tests that wait for it */
     int pin_failed;             /* it could not be opened: not tried again */
+    int read_seen;              /* a read began since the pin was last looked at (atomic) */
 };
 
 /* One connection and its statement cache. */

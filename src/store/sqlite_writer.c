@@ -30,8 +30,10 @@
  * the mark held and take it in memory. The pin is let go before each batch
  * (pin_drop in run_batch): a write that starts with no reader on the WAL
  * restarts it from the beginning, and a checkpoint copies every frame no
- * reader still needs, so neither waits for the pin. A pin that cannot be
- * taken costs only that gain.
+ * reader still needs, so neither waits for the pin. It is let go too when
+ * nothing reads, and when another process writes (PIN_CHECK_MS), whose
+ * WAL it would keep from restarting. A pin that cannot be taken costs only
+ * that gain.
  *
  * Once the file is known to be damaged no write is queued any more (the
  * damage would only spread); after a full disk, the first batch that
@@ -199,25 +201,46 @@ static int batch_sync_level(struct sq *q, struct conn *c, const struct job *batc
  * steady stream of writes it is not taken and let go between every two
  * batches. */
 #define PIN_DELAY_MS 2
+/* How often a held pin is looked at. With no reads since the last look it
+ * is let go and its connection closed until the next write. Else it is
+ * taken again at the newest snapshot; if that snapshot is newer than the
+ * last, another process wrote (this one's writes let the pin go first), and
+ * the pin stays away for PIN_AWAY_MS: a reader on the WAL keeps a writer
+ * from starting it again from its beginning, so another process's run of
+ * writes would grow the WAL for as long as the pin stayed. */
+#define PIN_CHECK_MS 100
+#define PIN_AWAY_MS 1000
 
 static const char sql_pin_begin[] = "BEGIN", sql_pin_read[] = "PRAGMA schema_version",
-                  sql_pin_end[] = "COMMIT";
+                  sql_pin_end[] = "COMMIT", sql_pin_version[] = "PRAGMA data_version";
+
+/* The pin's connection: read-only, and without the lookaside memory a
+ * connection keeps for its statements (~120 KB): it runs three. */
+static int pin_open(struct sq *q)
+{
+    struct conn *c = cc_calloc(1, sizeof *c);
+    c->owner = q;
+    if (sqlite3_open_v2(q->path, &c->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
+        SQLITE_OK) {
+        cc_sq_conn_close(c);
+        return -1;
+    }
+    sqlite3_db_config(c->db, SQLITE_DBCONFIG_LOOKASIDE, NULL, 0, 0);
+    q->pin = c;
+    return 0;
+}
 
 /* Takes the read pin (see the top of the file), on the writer thread with
- * q->mu not held, when the queue is empty. Never waits for a lock: a
- * snapshot that cannot be read at once is left alone. */
+ * q->mu not held, when the queue is empty. Never waits for a lock (the
+ * connection has no busy timeout): a snapshot that cannot be read at once
+ * is left alone. */
 static void pin_take(struct sq *q)
 {
     if (q->pinned || q->pin_failed || __atomic_load_n(&q->damaged, __ATOMIC_ACQUIRE))
         return;
-    if (!q->pin) {
-        struct cc_error err;
-        if (cc_sq_conn_open(q, 0, &q->pin, &err)) {
-            q->pin = NULL;
-            q->pin_failed = 1;
-            return;
-        }
-        sqlite3_busy_timeout(q->pin->db, 0);
+    if (!q->pin && pin_open(q)) {
+        q->pin_failed = 1;
+        return;
     }
     if (cc_sq_run(q->pin, sql_pin_begin) != SQLITE_OK)
         return;
@@ -226,7 +249,19 @@ static void pin_take(struct sq *q)
         cc_sq_run(q->pin, sql_pin_end);
         return;
     }
+    __atomic_store_n(&q->read_seen, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&q->pinned, 1, __ATOMIC_RELEASE);
+}
+
+/* The pin's snapshot's data version (changed by every commit it sees). */
+static int64_t pin_version(struct sq *q)
+{
+    struct cc_error ignored;
+    sqlite3_stmt *s = cc_sq_stmt(q->pin, sql_pin_version, &ignored);
+    int64_t v = s && sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+    if (s)
+        cc_sq_done(s);
+    return v;
 }
 
 static void pin_drop(struct sq *q)
@@ -234,6 +269,14 @@ static void pin_drop(struct sq *q)
     if (q->pinned)
         cc_sq_run(q->pin, sql_pin_end);
     __atomic_store_n(&q->pinned, 0, __ATOMIC_RELEASE);
+}
+
+/* Lets the pin go and closes its connection. */
+static void pin_close(struct sq *q)
+{
+    pin_drop(q);
+    cc_sq_conn_close(q->pin);
+    q->pin = NULL;
 }
 
 /* Runs one batch of jobs in one transaction. Called on the writer thread. */
@@ -419,18 +462,39 @@ static void *writer_main(void *arg)
     pthread_setname_np(pthread_self(), "cc-writer"); /* for top -H, perf, gdb */
     struct sq *q = arg;
     pthread_mutex_lock(&q->mu);
-    int64_t pin_at = 0; /* when the read pin is taken if the queue stays empty; 0: not set */
-    int pin_tried = 0;  /* since the last batch */
+    int64_t pin_at = 0;    /* when the read pin is taken if the queue stays empty; 0: not set */
+    int64_t pin_check = 0; /* when the held pin is looked at (PIN_CHECK_MS) */
+    int64_t pin_away = 0;  /* no pin before this (PIN_AWAY_MS) */
+    int pin_tried = 1;     /* since the last batch (none yet: no pin before the first write) */
     for (;;) {
         while (!q->head && !q->stopping) {
             int64_t now = cc_mono_ms();
             if (!pin_at && !pin_tried && !q->pinned && !q->pin_failed)
-                pin_at = now + PIN_DELAY_MS;
+                pin_at = now + PIN_DELAY_MS > pin_away ? now + PIN_DELAY_MS : pin_away;
             if (pin_at && now >= pin_at) {
                 pin_at = 0;
                 pin_tried = 1;
+                pin_check = now + PIN_CHECK_MS;
                 pthread_mutex_unlock(&q->mu);
                 pin_take(q);
+                pthread_mutex_lock(&q->mu);
+                continue;
+            }
+            if (q->pinned && now >= pin_check) { /* see PIN_CHECK_MS */
+                int reads = __atomic_exchange_n(&q->read_seen, 0, __ATOMIC_RELAXED);
+                pin_check = now + PIN_CHECK_MS;
+                pthread_mutex_unlock(&q->mu);
+                if (reads) {
+                    int64_t seen = pin_version(q);
+                    pin_drop(q);
+                    pin_take(q);
+                    if (q->pinned && pin_version(q) != seen) {
+                        pin_close(q);
+                        pin_away = now + PIN_AWAY_MS;
+                    }
+                } else {
+                    pin_close(q);
+                }
                 pthread_mutex_lock(&q->mu);
                 continue;
             }
@@ -441,7 +505,7 @@ static void *writer_main(void *arg)
                 pin_tried = 0;
                 continue;
             }
-            int64_t until = pin_at;
+            int64_t until = pin_at ? pin_at : q->pinned ? pin_check : 0;
             if (q->index_due && (!until || q->index_due < until))
                 until = q->index_due;
             if (!until) {
@@ -490,9 +554,7 @@ static void *writer_main(void *arg)
     pthread_mutex_unlock(&q->mu);
     /* closed before the writer's connection, which, the last to close,
      * checkpoints the WAL and removes it */
-    pin_drop(q);
-    cc_sq_conn_close(q->pin);
-    q->pin = NULL;
+    pin_close(q);
     return NULL;
 }
 
