@@ -443,15 +443,22 @@ static void gate_open(struct gate *g)
     pthread_mutex_unlock(&g->mu);
 }
 
+/* Opens f for a test of the SQLite backend's own behaviour; on PostgreSQL
+ * (CC_TEST_PG) the test is skipped. */
+static void open_sqlite_fixture(struct svc_fixture *f)
+{
+    assert_int_equal(svc_fixture_open(f, 0), 0);
+    if (f->pg_db[0]) {
+        assert_int_equal(svc_fixture_close(f), 0);
+        skip();
+    }
+}
+
 static void test_batch_wakes_every_write(void **state)
 {
     (void)state;
     struct svc_fixture f;
-    assert_int_equal(svc_fixture_open(&f, 0), 0);
-    if (f.pg_db[0]) { /* PostgreSQL's batches are its own */
-        assert_int_equal(svc_fixture_close(&f), 0);
-        skip();
-    }
+    open_sqlite_fixture(&f); /* PostgreSQL's batches are its own */
     struct sq *q = f.store->impl;
     struct gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
     struct waker w[WAKERS + 1];
@@ -549,11 +556,7 @@ static void test_writes_that_check_first(void **state)
 {
     (void)state;
     struct svc_fixture f;
-    assert_int_equal(svc_fixture_open(&f, 0), 0);
-    if (f.pg_db[0]) { /* PostgreSQL runs every write in a savepoint */
-        assert_int_equal(svc_fixture_close(&f), 0);
-        skip();
-    }
+    open_sqlite_fixture(&f); /* PostgreSQL runs every write in a savepoint */
     struct cf_write mk = {.sql = "CREATE TABLE cf_rows(x INTEGER UNIQUE)"};
     mk.store = f.store;
     cf_main(&mk);
@@ -610,11 +613,7 @@ static void test_deleted_row_zeroed(void **state)
 {
     (void)state;
     struct svc_fixture f;
-    assert_int_equal(svc_fixture_open(&f, 0), 0);
-    if (f.pg_db[0]) {
-        assert_int_equal(svc_fixture_close(&f), 0);
-        skip();
-    }
+    open_sqlite_fixture(&f);
     struct cf_write w = {.sql = "CREATE TABLE sd_rows(x TEXT);"
                                 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
                                 "WHERE i < 40) INSERT INTO sd_rows SELECT 'kept-row-' || i FROM n;"
@@ -975,11 +974,7 @@ static void test_search_index_runs(void **state)
 {
     (void)state;
     struct svc_fixture f;
-    assert_int_equal(svc_fixture_open(&f, 0), 0);
-    if (f.pg_db[0]) { /* PostgreSQL's indexes are its own */
-        assert_int_equal(svc_fixture_close(&f), 0);
-        skip();
-    }
+    open_sqlite_fixture(&f); /* PostgreSQL's indexes are its own */
     struct cc_caller admin;
     svc_fixture_admin(&f, &admin);
     sqlite3 *db = queue_db(&f);
@@ -1046,11 +1041,7 @@ static void test_read_pin(void **state)
 {
     (void)state;
     struct svc_fixture f;
-    assert_int_equal(svc_fixture_open(&f, 0), 0);
-    if (f.pg_db[0]) {
-        assert_int_equal(svc_fixture_close(&f), 0);
-        skip();
-    }
+    open_sqlite_fixture(&f);
     struct sq *q = f.store->impl;
     struct cf_write w = {.sql = "CREATE TABLE pin_rows(x BLOB)", .store = f.store};
     cf_main(&w);
@@ -1114,11 +1105,7 @@ static void test_notification_checks_migration(void **state)
 {
     (void)state;
     struct svc_fixture f;
-    assert_int_equal(svc_fixture_open(&f, 0), 0);
-    if (f.pg_db[0]) { /* a SQLite migration */
-        assert_int_equal(svc_fixture_close(&f), 0);
-        skip();
-    }
+    open_sqlite_fixture(&f); /* a SQLite migration */
     sqlite3 *db = queue_db(&f);
     static const char fill[] =
         "INSERT INTO events(id, account_id, type, data, created_at) VALUES (7, 1, 'issued', '{}', 1);"
