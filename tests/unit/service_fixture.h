@@ -92,11 +92,17 @@ static inline void svc_fixture_admin(const struct svc_fixture *f, struct cc_call
     cc_strlcpy(out->key_id, f->first.key_id, sizeof out->key_id);
 }
 
-/* Closes it and removes its directory. Returns 0 or -1. */
-static inline int svc_fixture_close(struct svc_fixture *f)
+/* Closes its service and store; the files stay for a test to look at. */
+static inline void svc_fixture_stop(struct svc_fixture *f)
 {
     cc_service_free(f->svc);
     cc_store_close(f->store);
+}
+
+/* Removes what svc_fixture_stop left: the directory, the PostgreSQL
+ * database. Returns 0 or -1. */
+static inline int svc_fixture_remove(struct svc_fixture *f)
+{
     if (f->pg_db[0]) {
         char sql[128];
         snprintf(sql, sizeof sql, "DROP DATABASE %s WITH (FORCE)", f->pg_db);
@@ -106,6 +112,13 @@ static inline int svc_fixture_close(struct svc_fixture *f)
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
     return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Closes it and removes its directory. Returns 0 or -1. */
+static inline int svc_fixture_close(struct svc_fixture *f)
+{
+    svc_fixture_stop(f);
+    return svc_fixture_remove(f);
 }
 
 /* A contact named "A" with mobile, created by caller: its id, or -1. */

@@ -626,8 +626,7 @@ static void test_deleted_row_zeroed(void **state)
     d.store = f.store;
     cf_main(&d);
     assert_int_equal(d.rc, CC_OK);
-    cc_service_free(f.svc);
-    cc_store_close(f.store);
+    svc_fixture_stop(&f);
     char path[sizeof f.dir + 8];
     snprintf(path, sizeof path, "%s/t.db", f.dir);
     FILE *fp = fopen(path, "rb");
@@ -637,9 +636,7 @@ static void test_deleted_row_zeroed(void **state)
     fclose(fp);
     assert_non_null(memmem(data, n, "kept-row-last", 13)); /* the file holds the table */
     assert_null(memmem(data, n, "forget-me-4f1c9a", 16));
-    char cmd[sizeof f.dir + 16];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", f.dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(svc_fixture_remove(&f), 0);
 }
 
 static void test_search_index_and_count(void **state)
@@ -1092,13 +1089,10 @@ static void test_read_pin(void **state)
     db = queue_db(&f);
     assert_int_equal(queue_int(db, "SELECT count(*) FROM pin_rows"), writes + 2);
     sqlite3_close(db);
-    cc_service_free(f.svc);
-    cc_store_close(f.store);
+    svc_fixture_stop(&f);
     assert_int_equal(stat(wal, &st), -1);
     assert_int_equal(errno, ENOENT);
-    char cmd[sizeof f.dir + 16];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", f.dir);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(svc_fixture_remove(&f), 0);
 }
 
 static void test_notification_checks_migration(void **state)
