@@ -279,6 +279,24 @@ static void pin_close(struct sq *q)
     q->pin = NULL;
 }
 
+/* The look at a held pin every PIN_CHECK_MS (see there), on the writer
+ * thread with q->mu not held; *away is when a pin let go for another
+ * process's writes may come back. */
+static void pin_look(struct sq *q, int64_t now, int64_t *away)
+{
+    if (!__atomic_exchange_n(&q->read_seen, 0, __ATOMIC_RELAXED)) {
+        pin_close(q);
+        return;
+    }
+    int64_t seen = pin_version(q);
+    pin_drop(q);
+    pin_take(q);
+    if (q->pinned && pin_version(q) != seen) {
+        pin_close(q);
+        *away = now + PIN_AWAY_MS;
+    }
+}
+
 /* Runs one batch of jobs in one transaction. Called on the writer thread. */
 static void run_batch(struct sq *q, struct job *batch)
 {
@@ -480,21 +498,10 @@ static void *writer_main(void *arg)
                 pthread_mutex_lock(&q->mu);
                 continue;
             }
-            if (q->pinned && now >= pin_check) { /* see PIN_CHECK_MS */
-                int reads = __atomic_exchange_n(&q->read_seen, 0, __ATOMIC_RELAXED);
+            if (q->pinned && now >= pin_check) {
                 pin_check = now + PIN_CHECK_MS;
                 pthread_mutex_unlock(&q->mu);
-                if (reads) {
-                    int64_t seen = pin_version(q);
-                    pin_drop(q);
-                    pin_take(q);
-                    if (q->pinned && pin_version(q) != seen) {
-                        pin_close(q);
-                        pin_away = now + PIN_AWAY_MS;
-                    }
-                } else {
-                    pin_close(q);
-                }
+                pin_look(q, now, &pin_away);
                 pthread_mutex_lock(&q->mu);
                 continue;
             }
