@@ -1046,7 +1046,8 @@ static void test_read_pin(void **state)
     sqlite3 *db = queue_db(&f);
     int64_t page = queue_int(db, "PRAGMA page_size");
     sqlite3_close(db);
-    int64_t ckpt = atoi(CC_SQ_WAL_CHECKPOINT_PAGES);
+    int64_t ckpt = 0;
+    assert_int_equal(cc_parse_i64(CC_SQ_WAL_CHECKPOINT_PAGES, 1, INT32_MAX, &ckpt), 0);
     char wal[sizeof f.dir + 16];
     snprintf(wal, sizeof wal, "%s/t.db-wal", f.dir);
     /* 64 KiB a write, with the pin taken before each: ~1.7 times the
