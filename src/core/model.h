@@ -65,6 +65,15 @@ struct cc_webhook {
     int64_t broken_at;
 };
 
+/* What a thread's reads see, as the store marks it (cc_store_read_mark):
+ * two equal marks saw the same committed data. source names the reading
+ * connection (never reused in a process), version counts the changes it
+ * has seen others commit. */
+struct cc_read_mark {
+    uint64_t source;
+    int64_t version;
+};
+
 struct cc_contact {
     int64_t id;
     int64_t account_id;

@@ -525,6 +525,7 @@ const struct cc_store_ops cc_sq_ops = {
     .nonce_take = cc_sq_nonce_take,
     .thread_done = cc_sq_thread_done,
     .read_hold = cc_sq_read_hold,
+    .read_mark = cc_sq_read_mark,
     .accounts = &cc_sq_account_ops,
     .contacts = &cc_sq_contact_ops,
     .verifs = &cc_sq_verif_ops,

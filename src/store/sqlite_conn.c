@@ -74,10 +74,14 @@ int cc_sq_exec(sqlite3 *db, const char *sql)
  * zeroed was ~6% of POSTs (docs/store.md). */
 #define CC_SQ_SECURE_DELETE "FAST"
 
+/* The last connection serial handed out (struct conn's serial). */
+static uint64_t conn_serial;
+
 enum cc_err cc_sq_conn_open(struct sq *q, int writer, struct conn **out, struct cc_error *err)
 {
     struct conn *c = cc_calloc(1, sizeof *c);
     c->owner = q;
+    c->serial = __atomic_add_fetch(&conn_serial, 1, __ATOMIC_RELAXED);
     /* Only a file that did not exist is created, by the writer that opens
      * first: one deleted under a running server is not replaced by an
      * empty database. */
@@ -327,6 +331,27 @@ void cc_sq_read_end(struct conn *c)
         return;
     if (cc_sq_run(c, sql_commit) != SQLITE_OK && !sqlite3_get_autocommit(c->db))
         cc_sq_exec(c->db, "ROLLBACK");
+}
+
+/* data_version changes whenever another connection (the writer's, another
+ * process's) committed since this connection's last read: the pager counts
+ * each time a read transaction finds the WAL or the file changed. */
+static const char sql_read_mark[] = "PRAGMA data_version";
+
+enum cc_err cc_sq_read_mark(void *impl, struct cc_read_mark *mark, struct cc_error *err)
+{
+    struct conn *c = cc_sq_rconn(impl, err);
+    if (!c)
+        return CC_ERR_STORE;
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_read_mark, err);
+    if (!s)
+        return CC_ERR_STORE;
+    note_read(c->owner);
+    int rc = sqlite3_step(s);
+    mark->source = c->serial;
+    mark->version = sqlite3_column_int64(s, 0);
+    cc_sq_done(s);
+    return rc == SQLITE_ROW ? CC_OK : cc_sq_db_error(err, c->db, "reading the data version");
 }
 
 void cc_sq_read_unhold(void *impl)

@@ -91,6 +91,7 @@ struct conn {
         sqlite3_stmt *st;
     } st[CC_SQ_STMT_SLOTS];
     struct sq *owner;
+    uint64_t serial;          /* unique among the process's connections: a read mark's source */
     struct conn *next, *prev; /* in owner->conns */
     /* The key generation this connection last read, and PRAGMA
      * data_version when it did (sqlite_accounts.c). */
@@ -126,6 +127,9 @@ void cc_sq_read_hold(void *impl, int on);
 /* Ends the calling thread's held read transaction, if any, so that what it
  * reads after a write sees that write. impl: struct sq. */
 void cc_sq_read_unhold(void *impl);
+/* The store's read_mark: the calling thread's read connection's serial
+ * and PRAGMA data_version. impl: struct sq. */
+enum cc_err cc_sq_read_mark(void *impl, struct cc_read_mark *mark, struct cc_error *err);
 /* sqlite3_exec without callback: SQLITE_OK or the error code. */
 int cc_sq_exec(sqlite3 *db, const char *sql);
 /* The statement of connection c for sql (a static string: its address is

@@ -158,6 +158,16 @@ void cc_store_read_hold(struct cc_store *s, int on)
         s->ops->read_hold(s->impl, on);
 }
 
+enum cc_err cc_store_read_mark(struct cc_store *s, struct cc_read_mark *mark,
+                               struct cc_error *err)
+{
+    memset(mark, 0, sizeof *mark);
+    if (!s->ops->read_mark)
+        return cc_error_set(err, CC_ERR_UNSUPPORTED_OPERATION, NULL,
+                            "this database gives no read mark");
+    return s->ops->read_mark(s->impl, mark, err);
+}
+
 void cc_store_thread_done(struct cc_store *s)
 {
     s->ops->thread_done(s->impl);

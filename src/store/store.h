@@ -192,6 +192,14 @@ enum cc_err cc_store_read(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_
  * request's reads together (the access key and the contact). Nests with
  * cc_store_read. No-op where a read costs no lock (PostgreSQL). */
 void cc_store_read_hold(struct cc_store *s, int on);
+/* The mark of what the calling thread's reads see now (inside
+ * cc_store_read_hold: its snapshot). Equal marks from one thread saw the
+ * same committed data, so what was made from reads after an earlier mark
+ * still holds while the mark is equal; a commit anywhere (another process
+ * too) changes it. Read the mark before the reads it stands for.
+ * CC_ERR_UNSUPPORTED_OPERATION where a mark is not cheap (PostgreSQL). */
+enum cc_err cc_store_read_mark(struct cc_store *s, struct cc_read_mark *mark,
+                               struct cc_error *err);
 /* Drops the calling thread's read connection (threads that end call this). */
 void cc_store_thread_done(struct cc_store *s);
 

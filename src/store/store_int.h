@@ -51,6 +51,8 @@ struct cc_store_ops {
     enum cc_err (*read)(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err);
     void (*thread_done)(void *impl);
     void (*read_hold)(void *impl, int on); /* NULL: nothing to hold */
+    /* NULL: no mark (cc_store_read_mark answers CC_ERR_UNSUPPORTED_OPERATION) */
+    enum cc_err (*read_mark)(void *impl, struct cc_read_mark *mark, struct cc_error *err);
     int shared;
     enum cc_err (*state_update)(struct cc_store *s, const char *name, int64_t now_ms,
                                 cc_state_fn fn, void *ctx, struct cc_error *err);

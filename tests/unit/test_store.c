@@ -76,6 +76,73 @@ static void test_key_generation(void **state)
     assert_int_equal(svc_fixture_close(&f), 0);
 }
 
+static void *mark_on_thread(void *arg)
+{
+    struct cc_store *s = arg;
+    static struct cc_read_mark m;
+    struct cc_error err;
+    enum cc_err rc = cc_store_read_mark(s, &m, &err);
+    cc_store_thread_done(s);
+    return rc ? NULL : &m;
+}
+
+/* A read mark stays equal while nothing is committed, and moves with a
+ * commit of this store's writer or of another store on the file; another
+ * thread's reads (another connection) are another source. */
+static void test_read_mark(void **state)
+{
+    (void)state;
+    struct svc_fixture f;
+    struct cc_error err;
+    assert_int_equal(svc_fixture_open(&f, 0), 0);
+    struct cc_read_mark m0, m;
+    if (strcmp(cc_store_backend(f.store), "sqlite")) {
+        assert_int_equal(cc_store_read_mark(f.store, &m0, &err), CC_ERR_UNSUPPORTED_OPERATION);
+        assert_int_equal(svc_fixture_close(&f), 0);
+        return;
+    }
+    assert_int_equal(cc_store_read_mark(f.store, &m0, &err), CC_OK);
+    assert_int_equal(cc_store_read_mark(f.store, &m, &err), CC_OK);
+    assert_true(m.source == m0.source && m.version == m0.version);
+
+    int64_t id;
+    assert_int_equal(cc_store_write(f.store, insert_account, &id, &err), CC_OK);
+    assert_int_equal(cc_store_read_mark(f.store, &m, &err), CC_OK);
+    assert_true(m.source == m0.source && m.version != m0.version);
+    m0 = m;
+
+    /* inside a held read the mark is the snapshot's, then the next one's */
+    cc_store_read_hold(f.store, 1);
+    assert_int_equal(cc_store_read_mark(f.store, &m, &err), CC_OK);
+    assert_true(m.version == m0.version);
+    struct cc_store_config sc = {.url = f.url, .busy_timeout_ms = 5000, .max_batch = 256};
+    struct cc_store *other;
+    assert_int_equal(cc_store_open(&sc, &other, &err), CC_OK);
+    struct disable_arg a = {f.first.account_id, f.first.key_id};
+    assert_int_equal(cc_store_write(other, disable_key, &a, &err), CC_OK);
+    cc_store_close(other);
+    assert_int_equal(cc_store_read_mark(f.store, &m, &err), CC_OK);
+    assert_true(m.version == m0.version);
+    cc_store_read_hold(f.store, 0);
+    assert_int_equal(cc_store_read_mark(f.store, &m, &err), CC_OK);
+    assert_true(m.source == m0.source && m.version != m0.version);
+
+    pthread_t t;
+    void *theirs = NULL;
+    assert_int_equal(pthread_create(&t, NULL, mark_on_thread, f.store), 0);
+    pthread_join(t, &theirs);
+    assert_non_null(theirs);
+    assert_true(((struct cc_read_mark *)theirs)->source != m0.source);
+    /* a connection opened again is a new source */
+    cc_store_thread_done(f.store);
+    assert_int_equal(cc_store_read_mark(f.store, &m, &err), CC_OK);
+    assert_true(m.source != m0.source);
+    assert_true(m.source != ((struct cc_read_mark *)theirs)->source);
+
+    cc_store_thread_done(f.store);
+    assert_int_equal(svc_fixture_close(&f), 0);
+}
+
 /* The fixture, and a second store on its database (as another instance). */
 static struct cc_store *open_two(struct svc_fixture *f)
 {
@@ -1158,6 +1225,7 @@ int main(void)
         cmocka_unit_test(test_writes_that_check_first),
         cmocka_unit_test(test_deleted_row_zeroed),
         cmocka_unit_test(test_read_pin),
+        cmocka_unit_test(test_read_mark),
         cmocka_unit_test(test_search_index_and_count),
         cmocka_unit_test(test_search_short_keywords),
         cmocka_unit_test(test_search_index_runs),
