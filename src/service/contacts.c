@@ -209,16 +209,36 @@ static enum cc_err view_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     return svc_audit(tx, op->caller, CC_AUDIT_CONTACT_VIEW, op->c->id, ch, err);
 }
 
-/* A detail view that shows the email and mobile in full (an operator's or
- * admin's, not through the Alibaba API) is a reveal of personal data: the
- * audit log records it, durably, before the contact is handed out. */
+/* 1 when caller's detail view shows the email and mobile in full (an
+ * operator's or admin's, not through the Alibaba API). */
+static int view_reveals(const struct cc_caller *caller)
+{
+    return caller->role >= CC_ROLE_OPERATOR && !caller->mask_addresses;
+}
+
+/* Such a view is a reveal of personal data: the audit log records it,
+ * durably, before the contact is handed out. */
+
 static enum cc_err audit_view(struct cc_service *svc, const struct cc_caller *caller,
                               const struct cc_contact *c, struct cc_error *err)
 {
-    if (caller->role < CC_ROLE_OPERATOR || caller->mask_addresses)
+    if (!view_reveals(caller))
         return CC_OK;
     struct view_op op = {caller, c};
     return cc_store_write(svc->store, view_tx, &op, err);
+}
+
+enum cc_err cc_contact_view_mark(struct cc_service *svc, const struct cc_caller *caller,
+                                 struct cc_read_mark *mark, struct cc_error *err)
+{
+    memset(mark, 0, sizeof *mark);
+    enum cc_err rc = cc_service_require(caller, CC_ROLE_READONLY, err);
+    if (rc)
+        return rc;
+    if (view_reveals(caller))
+        return cc_error_set(err, CC_ERR_UNSUPPORTED_OPERATION, NULL,
+                            "a view that reveals addresses is audited");
+    return cc_store_read_mark(svc->store, mark, err);
 }
 
 enum cc_err cc_contact_get(struct cc_service *svc, const struct cc_caller *caller, int64_t id,

@@ -327,6 +327,14 @@ void cc_contact_use_free(struct cc_contact_use *u);
  * applications keep the number. Operator or admin. */
 enum cc_err cc_contact_delete(struct cc_service *svc, const struct cc_caller *caller,
                               int64_t id, struct cc_contact_use *use, struct cc_error *err);
+/* The read mark (cc_store_read_mark) of what caller's next reads of a
+ * contact's detail see, when that view costs no write: the addresses are
+ * shown masked (readonly, or caller->mask_addresses), so no audit entry is
+ * made. A view made from reads after an equal mark, for a caller of the same
+ * account, shows the same. CC_ERR_UNSUPPORTED_OPERATION for a view that is
+ * audited or a store without marks; CC_ERR_FORBIDDEN below readonly. */
+enum cc_err cc_contact_view_mark(struct cc_service *svc, const struct cc_caller *caller,
+                                 struct cc_read_mark *mark, struct cc_error *err);
 /* cc_contact_get and cc_contact_applications from one snapshot: the contact
  * and the open applications naming it (*use: cc_contact_use_free(), also
  * on failure). */
