@@ -202,8 +202,20 @@ void cc_h_endpoints_check(struct cc_request *req);
 enum cc_err cc_json_reminder_days(json_t *v, const char *name, const char *field, int64_t *days,
                                   size_t *n, struct cc_error *err);
 /* Adds "certificates" to a contact's JSON (borrowed): the id, domains,
- * state and not_after of each certificate the contact subscribes to. */
-void cc_contact_add_certificates(struct cc_request *req, int64_t contact_id, json_t *contact);
+ * state and not_after of each certificate the contact subscribes to.
+ * -1 when they could not be read (the JSON is left without them). */
+int cc_contact_add_certificates(struct cc_request *req, int64_t contact_id, json_t *contact);
+
+/* view_cache.c: the calling thread's last rendered contact details, each
+ * kept with the read mark it was read under (cc_contact_view_mark). The
+ * body kept for the contact when mark is the one it was kept with, its
+ * length in *len and the contact's version in *version; else NULL. The body
+ * is the thread's until its next cc_view_cache_put. */
+const char *cc_view_cache_get(int64_t account_id, int64_t contact_id,
+                              const struct cc_read_mark *mark, int64_t *version, size_t *len);
+/* Keeps a copy of body (too large a body is not kept). */
+void cc_view_cache_put(int64_t account_id, int64_t contact_id, const struct cc_read_mark *mark,
+                       int64_t version, const char *body, size_t len);
 /* render.c: a certificate as REST shows it (never its key); with_pem adds
  * the PEM; days_left counted from now (ms). New reference. */
 json_t *cc_render_certificate(const struct cc_certificate *c, int with_pem, int64_t now);

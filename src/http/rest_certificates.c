@@ -374,7 +374,7 @@ void cc_h_certificates_private_key(struct cc_request *req)
     cc_req_defer(req, certificates_private_key);
 }
 
-void cc_contact_add_certificates(struct cc_request *req, int64_t contact_id, json_t *contact)
+int cc_contact_add_certificates(struct cc_request *req, int64_t contact_id, json_t *contact)
 {
     struct cc_cert_filter f;
     memset(&f, 0, sizeof f);
@@ -388,7 +388,7 @@ void cc_contact_add_certificates(struct cc_request *req, int64_t contact_id, jso
     struct cc_error err;
     if (cc_certificate_list(cc_req_service(req), cc_req_caller(req), &f, &items, &n, &total,
                             &err))
-        return; /* the contact is still shown; its certificates are left out */
+        return -1; /* the contact is still shown; its certificates are left out */
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++) {
         json_t *domains = json_loads(items[i].domains ? items[i].domains : "[]", 0, NULL);
@@ -401,4 +401,5 @@ void cc_contact_add_certificates(struct cc_request *req, int64_t contact_id, jso
     }
     cc_free(items);
     json_object_set_new(contact, "certificates", arr);
+    return 0;
 }
