@@ -3,8 +3,8 @@
  * migrate, check, backup, restore, account, key, user, audit and config.
  * Global options (--config, --data-dir, --db and every other option of the
  * table in app/config.c) may stand before or after the subcommand's own
- * arguments. account, key, user and
- * audit are in app/admin.c; main.c opens the service for them.
+ * arguments. account, key, user and audit are in app/admin.c; main.c
+ * opens the service for them.
  */
 #include <errno.h>
 #include <pthread.h>
