@@ -9,6 +9,10 @@
 #             readonly key (masked addresses, no audit write), vs floor A:
 #             three pairs (a floor A run, then a GET run), the median ratio;
 #   floor B   durable single-row SQLite commits/s (bench/floor_sqlite.c);
+#   GET random the same GET of a contact chosen at random among the 1 000
+#             each request (bench/get_random.lua), vs floor A, no target:
+#             the GET above asks for one contact again and again, which the
+#             server keeps rendered while nothing is committed;
 #   GET admin the same with the admin key: a reveal of the addresses, audited
 #             durably (a write per GET), vs floor B, no target;
 #   POST      /v1/contacts with distinct bodies, 64 connections, durable
@@ -359,6 +363,20 @@ if start_server "$S1" "$DB_GET"; then
         [ -n "$FLOOR_CN" ] && c="; $(ratio "$RATE" "$FLOOR_CN")x floor C-pg with $PG_CONNS connections (no target)"
         echo "$GET_LABEL, median of $np pairs: ${r}x floor A (target >= 0.5x: $(verdict "$r >= 0.5"))$c (pairs: $(awk '{ printf "%s%s (%s/%s)", (NR > 1 ? ", " : ""), $1, $2, $3 }' "$T/get-pairs"))"
         fig "GET (readonly) / floor A" "$r" 0.5 x min
+    fi
+    # the same GET of a contact chosen at random each time: the figure above
+    # sends one contact again and again, which its server thread keeps
+    # rendered while nothing is committed (src/http/view_cache.c); here few
+    # requests find their contact kept, so the reads and rendering are paid
+    if [ -n "$RAUTH" ] && run_wrk "$T/wrk-get-random.txt" "$CONNS" "$DUR" "http://127.0.0.1:$PORT/" bench/get_random.lua; then
+        if [ -n "$FLOOR_A" ]; then
+            echo "GET /v1/contacts/{id} of a random contact of the 1000, readonly key, $CONNS connections: $RATE req/s = $(ratio "$RATE" "$FLOOR_A")x the median floor A (no target)$NOTE"
+            fig "GET random contact (readonly) / floor A" "$(ratio "$RATE" "$FLOOR_A")" "" x ""
+        else
+            echo "GET /v1/contacts/{id} of a random contact of the 1000, readonly key, $CONNS connections: $RATE req/s (no floor A; no target)$NOTE"
+        fi
+    elif [ -n "$RAUTH" ]; then
+        cannot "GET of a random contact" "wrk: $(tail -n 3 "$T/wrk-get-random.txt")"
     fi
     stop_pid "$FA"
     WRK_AUTH=""
