@@ -216,6 +216,9 @@ const char *cc_view_cache_get(int64_t account_id, int64_t contact_id,
 /* Keeps a copy of body (too large a body is not kept). */
 void cc_view_cache_put(int64_t account_id, int64_t contact_id, const struct cc_read_mark *mark,
                        int64_t version, const char *body, size_t len);
+/* The views looked for since start, in every thread: found (sent again) and
+ * not found (read and rendered). */
+void cc_view_cache_counts(uint64_t *hits, uint64_t *misses);
 /* render.c: a certificate as REST shows it (never its key); with_pem adds
  * the PEM; days_left counted from now (ms). New reference. */
 json_t *cc_render_certificate(const struct cc_certificate *c, int with_pem, int64_t now);

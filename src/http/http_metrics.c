@@ -112,6 +112,19 @@ static void render_latency(struct cc_buf *b, size_t nroutes)
     }
 }
 
+static void render_kept_views(struct cc_buf *b)
+{
+    uint64_t hits, misses;
+    cc_view_cache_counts(&hits, &misses);
+    cc_metrics_help(b, "certcontacts_http_contact_views_total", "counter",
+                    "Contact details a readonly caller asked for, by whether the HTTP thread "
+                    "had kept the view (nothing committed since) or read and rendered it.");
+    cc_buf_printf(b, "certcontacts_http_contact_views_total{kept=\"yes\"} %llu\n",
+                  (unsigned long long)hits);
+    cc_buf_printf(b, "certcontacts_http_contact_views_total{kept=\"no\"} %llu\n",
+                  (unsigned long long)misses);
+}
+
 void cc_http_metrics_render(struct cc_buf *b)
 {
     size_t nroutes = 0;
@@ -119,4 +132,5 @@ void cc_http_metrics_render(struct cc_buf *b)
         nroutes++;
     render_requests(b, nroutes);
     render_latency(b, nroutes);
+    render_kept_views(b);
 }

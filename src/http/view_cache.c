@@ -6,9 +6,11 @@
  * database changes the mark, so an entry never outlives what it shows.
  * Only views that write nothing are kept (masked addresses, no audit
  * entry). Each thread has its own cache, so no lock; a mark names the
- * thread's own read connection besides.
+ * thread's own read connection besides. /metrics counts the views sent
+ * again and those read (certcontacts_http_contact_views_total).
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +32,8 @@ struct view_entry {
 };
 
 static __thread struct view_entry *slots;
+/* Views looked for: found kept and sent again, or not (read and rendered). */
+static atomic_uint_least64_t sent_again, rendered;
 static pthread_key_t slots_key;
 static pthread_once_t slots_once = PTHREAD_ONCE_INIT;
 
@@ -56,12 +60,13 @@ static struct view_entry *slot_of(int64_t account_id, int64_t contact_id)
 const char *cc_view_cache_get(int64_t account_id, int64_t contact_id,
                               const struct cc_read_mark *mark, int64_t *version, size_t *len)
 {
-    if (!slots)
+    const struct view_entry *e = slots ? slot_of(account_id, contact_id) : NULL;
+    if (!e || !e->body || e->account_id != account_id || e->contact_id != contact_id ||
+        e->mark.source != mark->source || e->mark.version != mark->version) {
+        atomic_fetch_add_explicit(&rendered, 1, memory_order_relaxed);
         return NULL;
-    const struct view_entry *e = slot_of(account_id, contact_id);
-    if (!e->body || e->account_id != account_id || e->contact_id != contact_id ||
-        e->mark.source != mark->source || e->mark.version != mark->version)
-        return NULL;
+    }
+    atomic_fetch_add_explicit(&sent_again, 1, memory_order_relaxed);
     *version = e->version;
     *len = e->len;
     return e->body;
@@ -90,4 +95,10 @@ void cc_view_cache_put(int64_t account_id, int64_t contact_id, const struct cc_r
     e->version = version;
     e->body = copy;
     e->len = len;
+}
+
+void cc_view_cache_counts(uint64_t *hits, uint64_t *misses)
+{
+    *hits = atomic_load_explicit(&sent_again, memory_order_relaxed);
+    *misses = atomic_load_explicit(&rendered, memory_order_relaxed);
 }

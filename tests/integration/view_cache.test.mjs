@@ -8,7 +8,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   makeDataDir, startServer, createAccount, createKey, api, assertOk, assertError,
-  createContact, dbRun, unique, uniqueMobile, stopAllAfter, show,
+  createContact, dbRun, unique, uniqueMobile, stopAllAfter, show, BACKEND,
 } from './lib/harness.mjs';
 
 let dir, server, admin, readonly, other, otherReadonly;
@@ -122,4 +122,28 @@ test('an admin view after readonly ones shows the addresses in full and is audit
   assert.equal(views1 - views0, 3, 'each full view is one audit entry');
   const again = await views(readonly, c.id, 2);
   allShow(again, 200, (r) => assert.notEqual(r.json.email, c.email));
+});
+
+async function views_count() {
+  const res = await api(server, 'GET', '/metrics', { key: readonly });
+  assert.equal(res.status, 200, res.text);
+  const n = (kept) => Number((res.text.match(new RegExp(`^certcontacts_http_contact_views_total\\{kept="${kept}"\\} (\\d+)$`, 'm')) || [])[1]);
+  return { yes: n('yes'), no: n('no') };
+}
+
+test('the metrics count the views sent again and those read, not the audited ones', async () => {
+  const c = await newContact();
+  allShow(await views(readonly, c.id, 1), 200);
+  const before = await views_count();
+  assert.ok(Number.isInteger(before.yes) && Number.isInteger(before.no), JSON.stringify(before));
+  allShow(await views(readonly, c.id, 5), 200);
+  allShow(await views(admin, c.id, 2), 200);
+  const after = await views_count();
+  if (BACKEND !== 'sqlite') {
+    assert.deepEqual(after, before, 'PostgreSQL keeps nothing, counts nothing');
+    return;
+  }
+  assert.equal(after.yes + after.no - before.yes - before.no, 5, 'every readonly view counted once, no admin view');
+  // a key's use is recorded once a minute (a commit): one view may be read again for it
+  assert.ok(after.yes - before.yes >= 3, `kept: ${JSON.stringify([before, after])}`);
 });
