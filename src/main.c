@@ -147,25 +147,6 @@ static int parse_args(int argc, char **argv, struct args *a)
     return 0;
 }
 
-/* serve's stderr is its log (JSON lines, one object each): a message that
- * stops it is a log line like any other. The other commands print it for
- * the person at the terminal. */
-static int serve_mode;
-
-static void say_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say_error(const char *fmt, ...)
-{
-    char text[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(text, sizeof text, fmt, ap);
-    va_end(ap);
-    if (serve_mode)
-        cc_log(CC_LOG_ERROR, "certcontacts cannot serve", "error", text, NULL);
-    else
-        fprintf(stderr, "certcontacts: %s\n", text);
-}
-
 /* The options as the command line, the environment and --config give them
  * (later sources win). Returns 0, or -1 with a sentence in err. */
 static int read_config(const struct args *a, struct cc_config *cfg, enum cc_log_level *level,
@@ -195,7 +176,7 @@ static int load_config(const struct args *a, struct cc_config *cfg)
     char err[512];
     enum cc_log_level level;
     if (read_config(a, cfg, &level, err, sizeof err)) {
-        say_error("%s", err);
+        cc_say_error("%s", err);
         return -1;
     }
     cc_log_set_level(level);
@@ -212,7 +193,7 @@ static int lock_data_dir(const struct cc_config *cfg, int *fd)
     long holder = 0;
     char msg[1600];
     if (cc_app_data_dir(cfg, msg, sizeof msg)) {
-        say_error("%s", msg);
+        cc_say_error("%s", msg);
         return -1;
     }
     snprintf(path, sizeof path, "%s/certcontacts.lock", cfg->data_dir);
@@ -220,11 +201,11 @@ static int lock_data_dir(const struct cc_config *cfg, int *fd)
     if (*fd >= 0)
         return 0;
     if (errno == EWOULDBLOCK)
-        say_error("another certcontacts server (pid %ld) is already serving the data "
+        cc_say_error("another certcontacts server (pid %ld) is already serving the data "
                   "directory %s; stop it first, or give this one its own --data-dir",
                   holder, cfg->data_dir);
     else
-        say_error("cannot lock %s: %s", path, strerror(errno));
+        cc_say_error("cannot lock %s: %s", path, strerror(errno));
     return -1;
 }
 
@@ -255,7 +236,7 @@ static int cmd_check(const struct cc_config *cfg)
     store_config(cfg, &sc);
     enum cc_err rc = cc_store_check(&sc, print_problem, NULL, &err);
     if (rc) {
-        say_error("%s", err.message);
+        cc_say_error("%s", err.message);
         return 1;
     }
     if (!strncmp(cfg->db, "postgres", 8))
@@ -295,23 +276,23 @@ static int open_app(const struct cc_config *cfg, struct cc_store **store, struct
     uint8_t key[CC_KEY_LEN];
     char msg[1600];
     if (cc_app_data_dir(cfg, msg, sizeof msg)) {
-        say_error("%s", msg);
+        cc_say_error("%s", msg);
         return -1;
     }
     struct cc_store_config sc;
     store_config(cfg, &sc);
     if (cc_store_open(&sc, store, &err)) {
-        say_error("%s", err.message);
+        cc_say_error("%s", err.message);
         return -1;
     }
     if (cc_store_migrate(*store, &err)) {
-        say_error("migration failed: %s", err.message);
+        cc_say_error("migration failed: %s", err.message);
         cc_store_close(*store);
         return -1;
     }
     /* After the store: a refused database must not leave a new key behind. */
     if (cc_service_open_key(*store, cfg->master_key_file, key, &err)) {
-        say_error("%s", err.message);
+        cc_say_error("%s", err.message);
         OPENSSL_cleanse(key, sizeof key);
         cc_store_close(*store);
         return -1;
@@ -336,7 +317,7 @@ static int open_app(const struct cc_config *cfg, struct cc_store **store, struct
     cc_service_set_key_file(*svc, cfg->master_key_file);
     int64_t sealed = 0;
     if (cc_service_seal_robot_urls(*svc, &sealed, &err)) {
-        say_error("cannot seal the robots' webhook URLs: %s", err.message);
+        cc_say_error("cannot seal the robots' webhook URLs: %s", err.message);
         cc_service_free(*svc);
         *svc = NULL;
         cc_store_close(*store);
@@ -565,7 +546,7 @@ static int start_metrics_listener(const struct cc_config *cfg, const struct cc_h
     mc.tls_cert_file = mc.tls_key_file = "";
     mc.metrics_only = 1;
     if (cc_http_start(&mc, svc, out, &err)) {
-        say_error("metrics_listen: %s", err.message);
+        cc_say_error("metrics_listen: %s", err.message);
         return -1;
     }
     char port[16];
@@ -583,14 +564,14 @@ static int cmd_serve(const struct args *a, struct cc_service *svc, struct cc_sto
     char derr[256];
     delivery_config(cfg, &dc);
     if (cc_delivery_check_config(&dc, derr, sizeof derr)) {
-        say_error("%s", derr);
+        cc_say_error("%s", derr);
         return 2;
     }
     cc_service_set_delivery(svc, &dc, NULL);
     int64_t schedule[32];
     size_t nschedule;
     if (parse_schedule(cfg->retry_schedule, schedule, 32, &nschedule)) {
-        say_error("retry_schedule must be 1 to 32 comma-separated waits in "
+        cc_say_error("retry_schedule must be 1 to 32 comma-separated waits in "
                         "seconds (1 to 604800), such as 60,300,900");
         return 2;
     }
@@ -627,7 +608,7 @@ static int cmd_serve(const struct args *a, struct cc_service *svc, struct cc_sto
     };
     char instance[33], why[1200];
     if (cc_app_instance_id(cfg, instance, why, sizeof why)) {
-        say_error("%s", why);
+        cc_say_error("%s", why);
         return 1;
     }
     if (cc_imports_recover(svc, instance, &lerr)) /* a job it cannot mark stays: logged */
@@ -641,13 +622,13 @@ static int cmd_serve(const struct args *a, struct cc_service *svc, struct cc_sto
     struct cc_delivery_resolver resolver;
     cc_outbox_resolver(svc, &resolver);
     if (cc_dispatcher_start(store, &dc, &resolver, &dcfg, &disp)) {
-        say_error("cannot start the dispatcher");
+        cc_say_error("cannot start the dispatcher");
         return 1;
     }
     cc_service_set_delivery(svc, &dc, disp);
     struct cc_http_server *srv = NULL;
     if (cc_http_start(&hc, svc, &srv, &err)) {
-        say_error("%s", err.message);
+        cc_say_error("%s", err.message);
         cc_dispatcher_stop(disp);
         return 1;
     }
@@ -663,7 +644,7 @@ static int cmd_serve(const struct args *a, struct cc_service *svc, struct cc_sto
     snprintf(public_url, sizeof public_url, "%s%s", cfg->public_url[0] ? "" : scheme,
              cfg->public_url[0] ? cfg->public_url : addr);
     if (cc_reminders_start(svc, public_url, &err)) {
-        say_error("%s", err.message);
+        cc_say_error("%s", err.message);
         cc_http_stop(srv);
         cc_dispatcher_stop(disp);
         return 1;
@@ -672,14 +653,14 @@ static int cmd_serve(const struct args *a, struct cc_service *svc, struct cc_sto
                                       cfg->endpoint_check_timeout_ms,
                                       cfg->endpoint_check_concurrency, cfg->endpoint_ca_file};
     if (cc_endpoints_start(svc, &ecfg, &err)) {
-        say_error("%s", err.message);
+        cc_say_error("%s", err.message);
         cc_reminders_stop(svc);
         cc_http_stop(srv);
         cc_dispatcher_stop(disp);
         return 1;
     }
     if (cc_audit_retention_start(svc, cfg->audit_retention_days, &err)) {
-        say_error("%s", err.message);
+        cc_say_error("%s", err.message);
         cc_endpoints_stop(svc);
         cc_reminders_stop(svc);
         cc_http_stop(srv);
@@ -690,7 +671,7 @@ static int cmd_serve(const struct args *a, struct cc_service *svc, struct cc_sto
                                     cfg->backup_interval_s ? cfg->backup_interval_s
                                                            : cfg->backup_interval_h * 3600};
     if (cc_backups_start(svc, &bcfg, &err)) {
-        say_error("%s", err.message);
+        cc_say_error("%s", err.message);
         cc_audit_retention_stop(svc);
         cc_endpoints_stop(svc);
         cc_reminders_stop(svc);
@@ -706,7 +687,7 @@ static int cmd_serve(const struct args *a, struct cc_service *svc, struct cc_sto
         ahc.tls_cert_file = ahc.tls_key_file = "";
         ahc.acme_only = 1;
         if (cc_http_start(&ahc, svc, &acme_srv, &err)) {
-            say_error("acme_http_listen: %s", err.message);
+            cc_say_error("acme_http_listen: %s", err.message);
             cc_backups_stop(svc);
             cc_audit_retention_stop(svc);
             cc_reminders_stop(svc);
@@ -729,7 +710,7 @@ static int cmd_serve(const struct args *a, struct cc_service *svc, struct cc_sto
         return 1;
     }
     if (start_acme(svc, cfg, &err)) {
-        say_error("%s", err.message);
+        cc_say_error("%s", err.message);
         cc_http_stop(metrics_srv);
         cc_http_stop(acme_srv);
         cc_backups_stop(svc);
@@ -820,13 +801,13 @@ static int cmd_db(const struct args *a)
     struct copy_out o = {a->json, 0, 0, 0};
     const char *drill = getenv("CERTCONTACTS_COPY_KILL_AFTER");
     if (drill && cc_parse_i64(drill, 1, INT64_MAX, &o.kill_after)) {
-        say_error("CERTCONTACTS_COPY_KILL_AFTER must be a positive number");
+        cc_say_error("CERTCONTACTS_COPY_KILL_AFTER must be a positive number");
         return 2;
     }
     struct cc_copy_report rep = {copy_progress, copy_verified, &o};
     struct cc_error err;
     if (cc_store_copy(a->from, a->to, &rep, &err)) {
-        say_error("db copy: %s", err.message);
+        cc_say_error("db copy: %s", err.message);
         return 1;
     }
     if (!a->json)
@@ -873,11 +854,12 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "serve") && strcmp(cmd, "migrate") && strcmp(cmd, "account") &&
         strcmp(cmd, "key") && strcmp(cmd, "user") && strcmp(cmd, "check") &&
         strcmp(cmd, "audit") && strcmp(cmd, "backup") && strcmp(cmd, "restore")) {
-        say_error("unknown command \"%s\" (see --help)", cmd);
+        cc_say_error("unknown command \"%s\" (see --help)", cmd);
         return 2;
     }
-    serve_mode = !strcmp(cmd, "serve");
-    if (serve_mode)
+    int serve = !strcmp(cmd, "serve");
+    cc_say_to_log(serve);
+    if (serve)
         cc_alloc_keep_free(CC_MALLOC_TRIM_THRESHOLD);
     if (load_config(&a, &cfg))
         return 2;
@@ -886,7 +868,7 @@ int main(int argc, char **argv)
      * read its memory (ptrace, /proc/PID/mem). Development mode keeps
      * debuggers working. */
     if (!cfg.dev && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
-        say_error("cannot make the process non-dumpable: %s",
+        cc_say_error("cannot make the process non-dumpable: %s",
                 strerror(errno));
         return 1;
     }
@@ -897,7 +879,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "restore"))
         return cmd_restore(&a, &cfg);
     if (cfg.clock_offset_s && !cfg.dev) {
-        say_error("clock_offset_s is a test and drill option: it is allowed "
+        cc_say_error("clock_offset_s is a test and drill option: it is allowed "
                         "only with dev = true (it moves the clock reminders go by)");
         return 2;
     }
@@ -913,7 +895,7 @@ int main(int argc, char **argv)
         signal(SIGPIPE, SIG_IGN);
         char lerr[1200];
         if (cfg.log_file[0] && cc_log_reopen(cfg.log_file, lerr, sizeof lerr)) {
-            say_error("%s", lerr);
+            cc_say_error("%s", lerr);
             return 2;
         }
         if (lock_data_dir(&cfg, &lock_fd))

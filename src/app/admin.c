@@ -21,17 +21,27 @@
 #include "service/service.h"
 #include "util/util.h"
 
-/* A message for the person at the terminal: main.c's say_error as it is for
- * every command but serve, which never runs these. */
-static void say_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void say_error(const char *fmt, ...)
+/* serve's stderr is its log (JSON lines, one object each): a message that
+ * stops it is a log line like any other. The other commands print it for
+ * the person at the terminal. */
+static int say_to_log;
+
+void cc_say_to_log(int on)
+{
+    say_to_log = on;
+}
+
+void cc_say_error(const char *fmt, ...)
 {
     char text[2048];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "certcontacts: %s\n", text);
+    if (say_to_log)
+        cc_log(CC_LOG_ERROR, "certcontacts cannot serve", "error", text, NULL);
+    else
+        fprintf(stderr, "certcontacts: %s\n", text);
 }
 
 void cc_admin_print_key(const struct cc_new_key *k, int json)
@@ -67,7 +77,7 @@ void cc_admin_print_key(const struct cc_new_key *k, int json)
 static int parse_account(const struct cc_admin_args *a, int64_t *id)
 {
     if (!a->account || cc_parse_i64(a->account, 1, INT64_MAX, id)) {
-        say_error("--account ID is required (a positive number)");
+        cc_say_error("--account ID is required (a positive number)");
         return -1;
     }
     return 0;
@@ -82,7 +92,7 @@ int cc_admin_account(const struct cc_admin_args *a, struct cc_service *svc)
     }
     struct cc_new_key k;
     if (cc_account_create(svc, a->pos[2], &k, &err)) {
-        say_error("%s", err.message);
+        cc_say_error("%s", err.message);
         return 1;
     }
     cc_admin_print_key(&k, a->json);
@@ -100,7 +110,7 @@ static int cmd_rotate_master(const struct cc_admin_args *a, struct cc_service *s
     struct cc_rotation rot = {.settle_ms = CC_ROTATE_SETTLE_MS};
     const char *drill = getenv("CERTCONTACTS_ROTATE_KILL_AFTER");
     if (drill && cc_parse_i64(drill, 1, INT64_MAX, &rot.stop_after)) {
-        say_error("CERTCONTACTS_ROTATE_KILL_AFTER must be a positive number");
+        cc_say_error("CERTCONTACTS_ROTATE_KILL_AFTER must be a positive number");
         return 2;
     }
     const char *settle = getenv("CERTCONTACTS_ROTATE_SETTLE_MS");
@@ -108,7 +118,7 @@ static int cmd_rotate_master(const struct cc_admin_args *a, struct cc_service *s
     if (settle && !cc_parse_i64(settle, 0, 600000, &ms))
         rot.settle_ms = (int)ms;
     if (cc_master_key_rotate(svc, &rot, &err)) {
-        say_error("master key rotation stopped: %s", err.message);
+        cc_say_error("master key rotation stopped: %s", err.message);
         return 1;
     }
     if (a->json) {
@@ -138,13 +148,13 @@ int cc_admin_key(const struct cc_admin_args *a, struct cc_service *svc)
         enum cc_role role = cc_role_parse(a->role ? a->role : "admin");
         int64_t expires_at = 0;
         if (a->expires && (cc_cert_parse_time(a->expires, &expires_at) || expires_at <= 0)) {
-            say_error("--expires must be an RFC 3339 time (2027-06-30T00:00:00Z) or a date "
+            cc_say_error("--expires must be an RFC 3339 time (2027-06-30T00:00:00Z) or a date "
                       "(2027-06-30)");
             return 2;
         }
         struct cc_new_key k;
         if (cc_key_create(svc, account, role, expires_at, &k, &err)) {
-            say_error("%s", err.message);
+            cc_say_error("%s", err.message);
             return 1;
         }
         cc_admin_print_key(&k, a->json);
@@ -157,7 +167,7 @@ int cc_admin_key(const struct cc_admin_args *a, struct cc_service *svc)
         struct cc_access_key *keys = NULL;
         size_t n = 0;
         if (cc_key_list(svc, account, &keys, &n, &err)) {
-            say_error("%s", err.message);
+            cc_say_error("%s", err.message);
             return 1;
         }
         json_t *arr = json_array();
@@ -196,7 +206,7 @@ int cc_admin_key(const struct cc_admin_args *a, struct cc_service *svc)
         if (parse_account(a, &account))
             return 2;
         if (cc_key_disable(svc, account, a->pos[2], &err)) {
-            say_error("%s", err.message);
+            cc_say_error("%s", err.message);
             return 1;
         }
         if (!a->json)
@@ -265,7 +275,7 @@ int cc_admin_audit(const struct cc_admin_args *a, struct cc_service *svc)
     }
     struct cc_audit_report r;
     if (cc_audit_verify(svc, &r, &err)) {
-        say_error("%s", err.message);
+        cc_say_error("%s", err.message);
         return 1;
     }
     if (a->json) {
@@ -308,13 +318,13 @@ int cc_admin_user(const struct cc_admin_args *a, struct cc_service *svc)
     if (parse_account(a, &account))
         return 2;
     if (!a->email || !a->role) {
-        say_error("--email and --role are required");
+        cc_say_error("--email and --role are required");
         return 2;
     }
     struct cc_user u;
     char gen[CC_PASSWORD_GEN_LEN + 1];
     if (cc_user_create(svc, NULL, account, a->email, a->role, a->password, &u, gen, &err)) {
-        say_error("%s", err.message);
+        cc_say_error("%s", err.message);
         return 1;
     }
     cc_admin_print_user(&u, gen, a->json);

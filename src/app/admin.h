@@ -35,6 +35,12 @@ int cc_admin_user(const struct cc_admin_args *a, struct cc_service *svc);
 /* `certcontacts audit verify [--json]`: 1 too when the chain is broken. */
 int cc_admin_audit(const struct cc_admin_args *a, struct cc_service *svc);
 
+/* A message that stops a command: "certcontacts: ..." on stderr for the
+ * person at the terminal, or, after cc_say_to_log(1) (serve, whose stderr
+ * is its log), an error log line. */
+void cc_say_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cc_say_to_log(int on);
+
 /* A new access key with its secret, to stdout (one JSON line with json),
  * for the commands above and serve's first start. k is borrowed; the JSON
  * text is wiped before it is freed, k is the caller's to wipe. */

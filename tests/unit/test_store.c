@@ -45,6 +45,18 @@ static enum cc_err insert_account(struct cc_tx *tx, void *arg, struct cc_error *
     return cc_tx_account_insert(tx, "other", 1, arg, err);
 }
 
+/* Another store on f's database (as another process) disables f's key. */
+static void disable_from_other_store(struct svc_fixture *f)
+{
+    struct cc_error err;
+    struct cc_store_config sc = {.url = f->url, .busy_timeout_ms = 5000, .max_batch = 256};
+    struct cc_store *other;
+    assert_int_equal(cc_store_open(&sc, &other, &err), CC_OK);
+    struct disable_arg a = {f->first.account_id, f->first.key_id};
+    assert_int_equal(cc_store_write(other, disable_key, &a, &err), CC_OK);
+    cc_store_close(other);
+}
+
 static void test_key_generation(void **state)
 {
     (void)state;
@@ -63,12 +75,7 @@ static void test_key_generation(void **state)
     assert_true(g == g0);
 
     /* Another store on the same file disables the key: the generation moves. */
-    struct cc_store_config sc = {.url = f.url, .busy_timeout_ms = 5000, .max_batch = 256};
-    struct cc_store *other;
-    assert_int_equal(cc_store_open(&sc, &other, &err), CC_OK);
-    struct disable_arg a = {f.first.account_id, f.first.key_id};
-    assert_int_equal(cc_store_write(other, disable_key, &a, &err), CC_OK);
-    cc_store_close(other);
+    disable_from_other_store(&f);
     assert_int_equal(cc_store_key_generation(f.store, &g, &err), CC_OK);
     assert_true(g != g0);
 
@@ -115,12 +122,7 @@ static void test_read_mark(void **state)
     cc_store_read_hold(f.store, 1);
     assert_int_equal(cc_store_read_mark(f.store, &m, &err), CC_OK);
     assert_true(m.version == m0.version);
-    struct cc_store_config sc = {.url = f.url, .busy_timeout_ms = 5000, .max_batch = 256};
-    struct cc_store *other;
-    assert_int_equal(cc_store_open(&sc, &other, &err), CC_OK);
-    struct disable_arg a = {f.first.account_id, f.first.key_id};
-    assert_int_equal(cc_store_write(other, disable_key, &a, &err), CC_OK);
-    cc_store_close(other);
+    disable_from_other_store(&f);
     assert_int_equal(cc_store_read_mark(f.store, &m, &err), CC_OK);
     assert_true(m.version == m0.version);
     cc_store_read_hold(f.store, 0);
