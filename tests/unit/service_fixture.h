@@ -121,14 +121,17 @@ static inline int svc_fixture_close(struct svc_fixture *f)
     return svc_fixture_remove(f);
 }
 
-/* A contact named "A" with mobile, created by caller: its id, or -1. */
-static inline int64_t svc_fixture_contact(struct svc_fixture *f, const struct cc_caller *caller,
-                                          const char *mobile)
+/* A contact with name, email (NULL: none) and mobile, created by caller:
+ * its id, or -1. */
+static inline int64_t svc_fixture_contact_named(struct svc_fixture *f,
+                                                const struct cc_caller *caller, const char *name,
+                                                const char *email, const char *mobile)
 {
     struct cc_contact_input in;
     memset(&in, 0, sizeof in);
-    in.present = CC_F_NAME | CC_F_MOBILE;
-    in.name = "A";
+    in.present = CC_F_NAME | CC_F_MOBILE | (email ? CC_F_EMAIL : 0);
+    in.name = name;
+    in.email = email;
     in.mobile = mobile;
     struct cc_contact *c = cc_malloc(sizeof *c);
     struct cc_error err;
@@ -137,6 +140,33 @@ static inline int64_t svc_fixture_contact(struct svc_fixture *f, const struct cc
                                                                                      : c->id;
     cc_free(c);
     return id;
+}
+
+/* A contact named "A" with mobile, created by caller: its id, or -1. */
+static inline int64_t svc_fixture_contact(struct svc_fixture *f, const struct cc_caller *caller,
+                                          const char *mobile)
+{
+    return svc_fixture_contact_named(f, caller, "A", NULL, mobile);
+}
+
+/* One keyword search straight at the store: page 1 of page_size, counted up
+ * to count_max, into *out (cc_contact_page_free). CC_OK or the error. */
+static inline enum cc_err svc_fixture_search(struct svc_fixture *f, int64_t account,
+                                             const char *kw, int64_t page_size,
+                                             int64_t count_max, struct cc_contact_page *out)
+{
+    struct cc_contact_query q = {.account_id = account, .keyword = kw, .page = 1,
+                                 .page_size = page_size, .count_max = count_max};
+    struct cc_error err;
+    memset(out, 0, sizeof *out);
+    return cc_store_contact_list(f->store, &q, out, &err);
+}
+
+/* A cc_store_write fn: another account, "other"; its id in *(int64_t *)arg. */
+static inline enum cc_err svc_fixture_other_account_tx(struct cc_tx *tx, void *arg,
+                                                       struct cc_error *err)
+{
+    return cc_tx_account_insert(tx, "other", 1, arg, err);
 }
 
 /* sql with SQLite's ?1 written as PostgreSQL's $1, into out. */
