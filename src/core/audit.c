@@ -46,9 +46,10 @@ struct hashed {
 static void put_field(struct hashed *h, const char *s)
 {
     size_t n = s ? strlen(s) : 0;
-    if (h->n + n + 24 > h->cap)
+    if (h->n + n + CC_I64_CHARS + 2 > h->cap)
         return; /* cannot happen: sized by field_room() */
-    h->n += (size_t)snprintf(h->p + h->n, h->cap - h->n, "%zu:", n);
+    h->n += cc_fmt_i64(h->p + h->n, (int64_t)n);
+    h->p[h->n++] = ':';
     memcpy(h->p + h->n, s ? s : "", n);
     h->n += n;
     h->p[h->n++] = ';';
@@ -56,8 +57,8 @@ static void put_field(struct hashed *h, const char *s)
 
 static void put_int(struct hashed *h, int64_t v)
 {
-    char s[24];
-    snprintf(s, sizeof s, "%lld", (long long)v);
+    char s[CC_I64_CHARS];
+    cc_fmt_i64(s, v);
     put_field(h, s);
 }
 

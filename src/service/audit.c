@@ -50,7 +50,7 @@ enum cc_err svc_audit_ref(struct cc_tx *tx, const struct cc_caller *caller,
     cc_strlcpy(e.target_id, target ? target : "", sizeof e.target_id);
     char *text = NULL;
     if (changes && json_object_size(changes) > 0) {
-        text = json_dumps(changes, JSON_COMPACT | JSON_SORT_KEYS);
+        text = cc_json_compact_sorted(changes, NULL);
         if (!text) {
             json_decref(changes);
             return cc_error_set(err, CC_ERR_INTERNAL, NULL, "out of memory");
@@ -59,7 +59,7 @@ enum cc_err svc_audit_ref(struct cc_tx *tx, const struct cc_caller *caller,
     json_decref(changes);
     e.changes = text;
     enum cc_err rc = cc_tx_audit_append(tx, &e, err);
-    free(text);
+    cc_free(text);
     return rc;
 }
 

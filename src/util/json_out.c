@@ -4,7 +4,10 @@
  * compares them), without its per-token callbacks and printf: answers are
  * written this way on every request, where json_dumps was a tenth of a
  * GET's time. Reals, which need jansson's own formatting, are handed to it.
+ * With the keys of every object in order, as JSON_SORT_KEYS writes them,
+ * for the audit log's changes (hashed into its chain as written).
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -58,15 +61,8 @@ static int put_string(struct cc_buf *b, const char *s, size_t n)
 
 static int put_integer(struct cc_buf *b, json_int_t v)
 {
-    char digits[24], *p = digits + sizeof digits;
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        *--p = '-';
-    return put(b, p, (size_t)(digits + sizeof digits - p));
+    char digits[CC_I64_CHARS];
+    return put(b, digits, cc_fmt_i64(digits, (int64_t)v));
 }
 
 /* A real in jansson's own words (its precision and "1.0" rule). */
@@ -78,30 +74,68 @@ static int put_real(struct cc_buf *b, const json_t *v)
     return rc;
 }
 
-static int put_value(struct cc_buf *b, const json_t *v, int depth)
+static int put_value(struct cc_buf *b, const json_t *v, int depth, int sorted);
+
+/* One member of an object: "key":value, after a comma unless first. */
+static int put_member(struct cc_buf *b, void *it, int first, int depth, int sorted)
+{
+    return (!first && put(b, ",", 1)) ||
+                   put_string(b, json_object_iter_key(it), json_object_iter_key_len(it)) ||
+                   put(b, ":", 1) || put_value(b, json_object_iter_value(it), depth + 1, sorted)
+               ? -1
+               : 0;
+}
+
+/* JSON_SORT_KEYS's order: the keys' bytes, then the shorter first. */
+static int key_order(const void *a, const void *b)
+{
+    void *ia = *(void *const *)a, *ib = *(void *const *)b;
+    size_t na = json_object_iter_key_len(ia), nb = json_object_iter_key_len(ib);
+    int c = memcmp(json_object_iter_key(ia), json_object_iter_key(ib), na < nb ? na : nb);
+    return c ? c : (na > nb) - (na < nb);
+}
+
+static int put_object(struct cc_buf *b, const json_t *v, int depth, int sorted)
+{
+    size_t n = json_object_size(v);
+    if (put(b, "{", 1))
+        return -1;
+    if (!sorted || n < 2) {
+        int first = 1;
+        for (void *it = json_object_iter((json_t *)v); it;
+             it = json_object_iter_next((json_t *)v, it), first = 0)
+            if (put_member(b, it, first, depth, sorted))
+                return -1;
+        return put(b, "}", 1);
+    }
+    void *stack[16], **its = n <= 16 ? stack : malloc(n * sizeof *its);
+    if (!its)
+        return -1;
+    size_t k = 0;
+    for (void *it = json_object_iter((json_t *)v); it && k < n;
+         it = json_object_iter_next((json_t *)v, it))
+        its[k++] = it;
+    qsort(its, k, sizeof *its, key_order);
+    int rc = 0;
+    for (size_t i = 0; i < k && !rc; i++)
+        rc = put_member(b, its[i], i == 0, depth, sorted);
+    if (its != stack)
+        free(its);
+    return rc || put(b, "}", 1) ? -1 : 0;
+}
+
+static int put_value(struct cc_buf *b, const json_t *v, int depth, int sorted)
 {
     if (depth > DEPTH_MAX)
         return -1;
     switch (json_typeof(v)) {
-    case JSON_OBJECT: {
-        if (put(b, "{", 1))
-            return -1;
-        int first = 1;
-        for (void *it = json_object_iter((json_t *)v); it;
-             it = json_object_iter_next((json_t *)v, it)) {
-            if ((!first && put(b, ",", 1)) ||
-                put_string(b, json_object_iter_key(it), json_object_iter_key_len(it)) ||
-                put(b, ":", 1) || put_value(b, json_object_iter_value(it), depth + 1))
-                return -1;
-            first = 0;
-        }
-        return put(b, "}", 1);
-    }
+    case JSON_OBJECT:
+        return put_object(b, v, depth, sorted);
     case JSON_ARRAY: {
         if (put(b, "[", 1))
             return -1;
         for (size_t i = 0, n = json_array_size(v); i < n; i++)
-            if ((i && put(b, ",", 1)) || put_value(b, json_array_get(v, i), depth + 1))
+            if ((i && put(b, ",", 1)) || put_value(b, json_array_get(v, i), depth + 1, sorted))
                 return -1;
         return put(b, "]", 1);
     }
@@ -121,13 +155,23 @@ static int put_value(struct cc_buf *b, const json_t *v, int depth)
     return -1;
 }
 
-char *cc_json_compact(const json_t *v, size_t *len)
+static char *compact(const json_t *v, size_t *len, int sorted)
 {
     struct cc_buf b;
     cc_buf_init(&b, (size_t)-1 / 2);
-    if (!v || cc_buf_append(&b, NULL, 0) || put_value(&b, v, 0)) {
+    if (!v || cc_buf_append(&b, NULL, 0) || put_value(&b, v, 0, sorted)) {
         cc_buf_free(&b);
         return NULL;
     }
     return cc_buf_steal(&b, len);
+}
+
+char *cc_json_compact(const json_t *v, size_t *len)
+{
+    return compact(v, len, 0);
+}
+
+char *cc_json_compact_sorted(const json_t *v, size_t *len)
+{
+    return compact(v, len, 1);
 }

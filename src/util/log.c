@@ -249,17 +249,9 @@ static void put_value(struct line *l, const struct cc_log_field *f)
         else
             put(l, "null", 4);
         return;
-    case CC_LOG_F_INT: { /* digits from the end: INT64_MIN too, through uint64_t */
-        uint64_t u = f->i < 0 ? 0 - (uint64_t)f->i : (uint64_t)f->i;
-        char *e = num + sizeof num, *d = e;
-        do
-            *--d = (char)('0' + u % 10);
-        while (u /= 10);
-        if (f->i < 0)
-            *--d = '-';
-        put(l, d, (size_t)(e - d));
+    case CC_LOG_F_INT:
+        put(l, num, cc_fmt_i64(num, f->i));
         return;
-    }
     case CC_LOG_F_NUM:
         /* the encoder's form with JSON_REAL_PRECISION(15): "%.15g", and ".0"
          * after a whole number; an exponent it writes otherwise */

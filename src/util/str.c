@@ -1,6 +1,6 @@
 /*
- * str.c — bounded string copies and the one number parser. strtoll is called
- * only here, with range and trailing-junk checks.
+ * str.c — bounded string copies, the one number parser and the one integer
+ * writer. strtoll is called only here, with range and trailing-junk checks.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -43,6 +43,22 @@ int cc_parse_i64n(const char *s, size_t n, int64_t min, int64_t max, int64_t *ou
 int cc_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
 {
     return cc_parse_i64n(s, strlen(s), min, max, out);
+}
+
+size_t cc_fmt_i64(char out[CC_I64_CHARS], int64_t v)
+{
+    /* digits from the end: INT64_MIN too, through uint64_t */
+    char tmp[CC_I64_CHARS], *e = tmp + sizeof tmp, *d = e;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do
+        *--d = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0)
+        *--d = '-';
+    size_t n = (size_t)(e - d);
+    memcpy(out, d, n);
+    out[n] = '\0';
+    return n;
 }
 
 int cc_strcaseeq(const char *a, const char *b)

@@ -69,6 +69,9 @@ char *cc_buf_steal(struct cc_buf *b, size_t *len);
  * it with cc_free(). */
 struct json_t;
 char *cc_json_compact(const struct json_t *v, size_t *len);
+/* The same with every object's keys in order: byte for byte json_dumps(v,
+ * JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY). */
+char *cc_json_compact_sorted(const struct json_t *v, size_t *len);
 
 /* ---- strings and numbers (str.c) ----------------------------------------- */
 /* Copies at most dstsz-1 bytes and always terminates; returns strlen(src). */
@@ -78,6 +81,10 @@ size_t cc_strlcpy(char *dst, const char *src, size_t dstsz);
 int cc_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
 /* Parses n bytes (not necessarily NUL-terminated). */
 int cc_parse_i64n(const char *s, size_t n, int64_t min, int64_t max, int64_t *out);
+/* v in decimal, as printf's "%lld" writes it, terminated; returns its
+ * length (at most CC_I64_CHARS - 1). Without printf: for hot paths. */
+#define CC_I64_CHARS 21
+size_t cc_fmt_i64(char out[CC_I64_CHARS], int64_t v);
 int cc_strcaseeq(const char *a, const char *b);
 void cc_ascii_lower(char *s);
 

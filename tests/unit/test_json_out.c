@@ -1,14 +1,17 @@
 /*
  * test_json_out.c — cc_json_compact writes byte for byte what
- * json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) writes: for every kind of
+ * json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) writes, and
+ * cc_json_compact_sorted what it writes with JSON_SORT_KEYS: for every kind of
  * value, for strings holding every byte that needs escaping, UTF-8 and NUL,
  * for integers at their limits and for thousands of random trees; and it
- * refuses what nests too deep instead of overflowing the stack.
+ * refuses what nests too deep instead of overflowing the stack. And
+ * cc_fmt_i64, the integers' writer, against printf.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,18 +20,26 @@
 
 #include "util/util.h"
 
-/* Asserts cc_json_compact(v) is json_dumps's text, with its length; frees v. */
-static void same(json_t *v)
+/* Asserts mine is ref, with its length; frees both. */
+static void same_text(char *mine, size_t len, char *ref)
 {
-    size_t len = 0;
-    char *mine = cc_json_compact(v, &len);
-    char *ref = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
     assert_non_null(ref);
     assert_non_null(mine);
     assert_string_equal(mine, ref);
     assert_int_equal(len, strlen(ref));
     cc_free(mine);
     free(ref);
+}
+
+/* Asserts cc_json_compact(v) is json_dumps's text, and cc_json_compact_sorted(v)
+ * json_dumps's with JSON_SORT_KEYS, each with its length; frees v. */
+static void same(json_t *v)
+{
+    size_t len = 0;
+    char *mine = cc_json_compact(v, &len);
+    same_text(mine, len, json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY));
+    mine = cc_json_compact_sorted(v, &len);
+    same_text(mine, len, json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY));
     json_decref(v);
 }
 
@@ -99,10 +110,14 @@ static json_t *random_value(unsigned *seed, int depth)
     }
     default: {
         json_t *o = json_object();
-        for (int i = rand_r(seed) % 5; i > 0; i--) {
+        for (int i = rand_r(seed) % 20; i > 0; i--) { /* past 16: the sort's heap array */
             char key[16];
-            snprintf(key, sizeof key, "k%d\"%c", rand_r(seed) % 100, "ab\n"[rand_r(seed) % 3]);
-            json_object_set_new(o, key, random_value(seed, depth - 1));
+            int n = snprintf(key, sizeof key, "k%d\"%c", rand_r(seed) % 100, "ab\n"[rand_r(seed) % 3]);
+            /* keys that begin alike: one a prefix of another, or apart after a NUL */
+            size_t klen = (size_t)(rand_r(seed) % 4 ? n : rand_r(seed) % (n + 1));
+            if (klen > 1 && rand_r(seed) % 8 == 0)
+                key[klen - 1] = '\0';
+            json_object_setn_new(o, key, klen, random_value(seed, depth - 1));
         }
         return o;
     }
@@ -115,6 +130,25 @@ static void test_random_trees(void **state)
     unsigned seed = 20261203;
     for (int i = 0; i < 5000; i++)
         same(random_value(&seed, 5));
+}
+
+/* cc_fmt_i64 writes what printf's "%lld" writes, at the limits and between. */
+static void test_fmt_i64(void **state)
+{
+    (void)state;
+    const int64_t edge[] = {0, 1, -1, 9, 10, -10, 99, 100, INT64_MAX, INT64_MIN, INT64_MIN + 1};
+    unsigned seed = 7;
+    for (size_t i = 0; i < sizeof edge / sizeof *edge + 2000; i++) {
+        int64_t v = i < sizeof edge / sizeof *edge
+                        ? edge[i]
+                        : (int64_t)(((uint64_t)rand_r(&seed) << 33) ^ ((uint64_t)rand_r(&seed) << 2) ^
+                                    (uint64_t)rand_r(&seed)) >> (rand_r(&seed) % 63);
+        char mine[CC_I64_CHARS], ref[32];
+        size_t n = cc_fmt_i64(mine, v);
+        int m = snprintf(ref, sizeof ref, "%lld", (long long)v);
+        assert_string_equal(mine, ref);
+        assert_int_equal(n, (size_t)m);
+    }
 }
 
 static void test_too_deep(void **state)
@@ -140,6 +174,7 @@ int main(void)
         cmocka_unit_test(test_string_escapes),
         cmocka_unit_test(test_nested),
         cmocka_unit_test(test_random_trees),
+        cmocka_unit_test(test_fmt_i64),
         cmocka_unit_test(test_too_deep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
