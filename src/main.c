@@ -10,7 +10,6 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -733,7 +732,7 @@ static int cmd_serve(const struct args *a, struct cc_service *svc, struct cc_sto
     cc_notify_load();
     cc_notify_ready(svc, scheme, addr);
     cc_service_thread_done(svc);
-    malloc_trim(0);
+    cc_alloc_trim();
     int sig = 0;
     while (sigwait(&set, &sig) == 0 && sig == SIGHUP) {
         cc_notify_reloading();

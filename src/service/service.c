@@ -4,7 +4,6 @@
  * master_key.c's.
  */
 #include <errno.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -85,7 +84,7 @@ void cc_service_thread_rest(struct cc_service *svc, int64_t *last_pass_ms, int64
     int long_sleep = wait_ms < 0 || wait_ms >= CC_THREAD_REST_MS;
     if (long_sleep && (!*last_pass_ms || now - *last_pass_ms >= CC_THREAD_REST_MS)) {
         cc_store_thread_done(svc->store);
-        malloc_trim(0); /* the connection's memory, freed in this thread's arena */
+        cc_alloc_trim(); /* the connection's memory, freed in this thread's arena */
     }
     *last_pass_ms = now;
 }

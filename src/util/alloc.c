@@ -165,3 +165,16 @@ void cc_alloc_keep_free(size_t bytes)
     mallopt(M_TRIM_THRESHOLD, (int)bytes);
     mallopt(M_MMAP_THRESHOLD, (int)(bytes / 2));
 }
+
+/* Under ASan every allocation is ASan's: glibc's malloc is never set up
+ * (ASan's mallopt does nothing), so malloc_trim would set it up first, and
+ * two threads trimming at once (the main thread once ready, a resting
+ * thread) raced in that set-up and crashed. */
+void cc_alloc_trim(void)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    return;
+#else
+    malloc_trim(0);
+#endif
+}

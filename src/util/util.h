@@ -40,6 +40,10 @@ void cc_alloc_init(void);
 /* Keeps up to bytes of free memory with each heap rather than giving it
  * back to the system at every free (glibc's trim and mmap thresholds). */
 void cc_alloc_keep_free(size_t bytes);
+/* Gives the free memory at the top of the heaps back to the system
+ * (malloc_trim). Nothing under AddressSanitizer, whose allocator glibc's
+ * trim does not know. */
+void cc_alloc_trim(void);
 /* Test hook: the n-th cc_try_* allocation from now fails (n = 0: the next
  * one), once; n = -1 switches it off. Thread safe. cc_alloc_failures()
  * counts the failures it has caused since the process started. */

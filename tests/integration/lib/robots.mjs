@@ -247,6 +247,11 @@ export class Robots {
         }
       });
     });
+    // Idle connections kept as the platforms' own front ends keep them (a
+    // minute or more), not Node's 5 s: a wait longer than that (DingTalk's
+    // block, 6 s at 1%) would otherwise race the mock's close of the idle
+    // connection against the robot's next request on it.
+    this.server.keepAliveTimeout = 65000;
     this.server.on('connection', () => {
       this.connections++;
     });
