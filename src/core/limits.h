@@ -222,6 +222,22 @@
 #ifndef CC_DISPATCH_EXTRA_MAX
 #define CC_DISPATCH_EXTRA_MAX 256
 #endif
+/* Notifications the dispatcher holds in hand at most: born claimed by it when
+ * their event is written, they go out without a claim's write (16 bytes
+ * each). An event that finds no room leaves its notifications to the claims. */
+#ifndef CC_DISPATCH_HANDOFF_MAX
+#define CC_DISPATCH_HANDOFF_MAX 8192
+#endif
+/* ... and of those, the first of each event, which go ahead of the rest. */
+#ifndef CC_DISPATCH_HANDOFF_FRESH_MAX
+#define CC_DISPATCH_HANDOFF_FRESH_MAX 1024
+#endif
+/* While notifications in hand keep the dispatcher busy, it still claims from
+ * the outbox this often, so that retries falling due and events that found
+ * no room keep their turn. */
+#ifndef CC_DISPATCH_CLAIM_EVERY_MS
+#define CC_DISPATCH_CLAIM_EVERY_MS 100
+#endif
 /* Idle libcurl easy handles a dispatcher thread keeps for its next batch. */
 #ifndef CC_XFER_IDLE_MAX
 #define CC_XFER_IDLE_MAX 128

@@ -225,6 +225,26 @@ int cc_dispatcher_start(struct cc_store *store, const struct cc_delivery_config 
                         const struct cc_dispatcher_config *cfg, struct cc_dispatcher **out);
 /* Something new may be due: look now rather than at the next poll. */
 void cc_dispatcher_wake(struct cc_dispatcher *d);
+/* Notifications handed to the dispatcher at their birth. The write that makes
+ * them (an event's) inserts the first `granted` pending ones leased to owner
+ * until lease_until, as a claim would have leased them, and notes their ids;
+ * once it commits, the dispatcher sends them without claiming them. A crash
+ * before they are sent leaves them leased, as a claimed batch is: the next
+ * start makes them due again. */
+struct cc_handoff {
+    char owner[33];               /* the dispatcher's instance id */
+    int64_t lease_until;
+    size_t granted;               /* at most this many may be born leased */
+    size_t n;                     /* ids noted so far */
+    int64_t *ids;                 /* room for granted */
+};
+/* Room for up to want notifications in h (h->granted may be 0: the
+ * dispatcher's hands are full, it is failing or stopping, or d is NULL).
+ * Always pair with cc_dispatcher_handoff_end. */
+void cc_dispatcher_handoff_begin(struct cc_dispatcher *d, size_t want, struct cc_handoff *h);
+/* After the write: committed, h->ids are the dispatcher's to send; not, the
+ * room is given back. Frees h->ids. */
+void cc_dispatcher_handoff_end(struct cc_dispatcher *d, struct cc_handoff *h, int committed);
 /* Finishes the sends in flight, then stops; NULL is ignored. */
 void cc_dispatcher_stop(struct cc_dispatcher *d);
 

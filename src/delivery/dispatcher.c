@@ -29,6 +29,15 @@
  * runs). Those go again with the same idempotency keys; see
  * docs/delivery-guarantees.md.
  *
+ * An event's notifications need no claim when the dispatcher has room for
+ * them: POST /v1/events writes them born leased to this instance
+ * (cc_dispatcher_handoff_begin / _end) and hands their ids over once the
+ * write commits. A thread takes those first (the first of each event ahead
+ * of the rest), reads them back — only those still pending and leased to it
+ * — and sends them as a claimed batch, while it still claims from the outbox
+ * every CC_DISPATCH_CLAIM_EVERY_MS so retries and other events keep their
+ * turn. A crash leaves them leased, as it leaves a claimed batch.
+ *
  * Claims and outcomes are relaxed writes (cc_store_write_relaxed): committed,
  * not fsynced each. What the promise rests on — the event and its
  * notifications, written when POST /v1/events answers — is durable before
@@ -63,6 +72,37 @@ struct outage {
     int64_t wait_ms;              /* before the next try */
 };
 
+/* Ids of notifications in hand, oldest first; the slots are made at the first push. */
+struct handed {
+    int64_t id, lease_until;
+};
+struct ring {
+    struct handed *slot;
+    size_t cap, head, n;
+};
+
+static int ring_push(struct ring *r, int64_t id, int64_t lease_until)
+{
+    if (r->n == r->cap)
+        return -1;
+    if (!r->slot)
+        r->slot = cc_malloc(r->cap * sizeof *r->slot);
+    struct handed *x = &r->slot[(r->head + r->n++) % r->cap];
+    x->id = id;
+    x->lease_until = lease_until;
+    return 0;
+}
+
+static const struct handed *ring_pop(struct ring *r)
+{
+    if (!r->n)
+        return NULL;
+    const struct handed *x = &r->slot[r->head];
+    r->head = (r->head + 1) % r->cap;
+    r->n--;
+    return x;
+}
+
 struct cc_dispatcher {
     /* Each robot's rate limit (ratelimit.c): a message that would pass it
      * waits its turn, and a robot the platform said it throttles waits out
@@ -86,6 +126,13 @@ struct cc_dispatcher {
     /* The last event whose first notification a claim has taken ahead of the
      * queue (claim_tx); -1 until the first claim reads the newest. Under mu. */
     int64_t fresh_after;
+    /* Notifications in hand (cc_dispatcher_handoff_*), under mu: the first of
+     * each event in `fresh`, taken first (as a claim starts new events ahead
+     * of the queue), the rest in `hand`, and room in hand promised to writes
+     * not yet committed. */
+    struct ring fresh, hand;
+    size_t hand_promised;
+    int64_t last_claim_ms;        /* mono ms of the last claim from the outbox; under mu */
 };
 
 /* A write of thread st failed with msg: the dispatcher is failing (the
@@ -831,6 +878,106 @@ static void process_batch(struct cc_dispatcher *d, struct outage *st,
     batch_free(&b);
 }
 
+/* ---- notifications in hand ------------------------------------------------------------
+ * An event's write can give its notifications to the dispatcher as it makes
+ * them: born leased to this instance, they need no claim (a write, queued
+ * behind the events' own) before they go on the wire. What the dispatcher
+ * holds is only their ids; it reads each batch of them back (they may have
+ * been cancelled since) on its own read connection. */
+
+void cc_dispatcher_handoff_begin(struct cc_dispatcher *d, size_t want, struct cc_handoff *h)
+{
+    memset(h, 0, sizeof *h);
+    if (!d || !want)
+        return;
+    size_t room = 0;
+    pthread_mutex_lock(&d->mu);
+    if (!d->stopping && !d->failing) {
+        size_t used = d->hand.n + d->hand_promised;
+        room = used < d->hand.cap ? d->hand.cap - used : 0;
+        if (room > want)
+            room = want;
+        d->hand_promised += room;
+    }
+    pthread_mutex_unlock(&d->mu);
+    if (!room)
+        return;
+    h->granted = room;
+    h->ids = cc_malloc(room * sizeof *h->ids);
+    cc_strlcpy(h->owner, d->instance, sizeof h->owner);
+    h->lease_until = cc_now_ms() + d->cfg.lease_ms;
+}
+
+void cc_dispatcher_handoff_end(struct cc_dispatcher *d, struct cc_handoff *h, int committed)
+{
+    if (d && h->granted) {
+        pthread_mutex_lock(&d->mu);
+        d->hand_promised -= h->granted;
+        /* Stopping, they stay leased: the next start makes them due. The
+         * room in hand was promised; the first may go ahead when fresh has room. */
+        for (size_t i = 0; committed && !d->stopping && i < h->n; i++)
+            if (i > 0 || ring_push(&d->fresh, h->ids[i], h->lease_until))
+                ring_push(&d->hand, h->ids[i], h->lease_until);
+        if (committed && h->n) {
+            d->wakeups++;
+            d->all_awake = 1;
+            pthread_cond_broadcast(&d->cv);
+        }
+        pthread_mutex_unlock(&d->mu);
+    }
+    cc_free(h->ids);
+    memset(h, 0, sizeof *h);
+}
+
+/* Takes up to CC_DISPATCH_CLAIM_MAX ids in hand into ids; 0 when there are
+ * none, or when the outbox is due a claim of its own. One whose lease has
+ * less than half left is let go: its lease runs out and a claim takes it,
+ * never two senders at once. */
+static size_t take_handed(struct cc_dispatcher *d, int64_t *ids)
+{
+    size_t k = 0;
+    int64_t now = cc_now_ms();
+    pthread_mutex_lock(&d->mu);
+    if (cc_mono_ms() - d->last_claim_ms < CC_DISPATCH_CLAIM_EVERY_MS) {
+        const struct handed *x;
+        while (k < CC_DISPATCH_FRESH_MAX && (x = ring_pop(&d->fresh)))
+            if (x->lease_until - now > d->cfg.lease_ms / 2)
+                ids[k++] = x->id;
+        while (k < CC_DISPATCH_CLAIM_MAX && (x = ring_pop(&d->hand)))
+            if (x->lease_until - now > d->cfg.lease_ms / 2)
+                ids[k++] = x->id;
+    }
+    pthread_mutex_unlock(&d->mu);
+    return k;
+}
+
+static int has_handed(struct cc_dispatcher *d)
+{
+    pthread_mutex_lock(&d->mu);
+    int any = d->hand.n + d->fresh.n > 0;
+    pthread_mutex_unlock(&d->mu);
+    return any;
+}
+
+/* The next batch from the notifications in hand, read back into op (those
+ * still pending and leased to this instance); 0 when there was none to take. */
+static int handed_batch(struct cc_dispatcher *d, struct claim_op *op)
+{
+    int64_t ids[CC_DISPATCH_CLAIM_MAX];
+    size_t k = take_handed(d, ids);
+    if (!k)
+        return 0;
+    struct cc_error err;
+    size_t got = 0;
+    if (cc_store_notif_leased(d->store, d->instance, ids, k, cc_now_ms(), op->items, &got, &err))
+        /* Not read, not sent: they stay leased, and a claim takes them when
+         * the lease runs out. */
+        cc_log(CC_LOG_WARN, "cannot read the notifications in hand; they go out when their "
+                            "lease runs out", "error", err.message, NULL);
+    op->n = op->claimed = got;
+    return 1;
+}
+
 /* An idle server needs one thread watching the outbox: the others wait
  * here, holding no connection, no handles and no buffers (about 400 KB each),
  * until the first one finds work. Returns 0 when the dispatcher stops first. */
@@ -868,8 +1015,13 @@ static void *dispatcher_main(void *arg)
         struct cc_error err;
         op->lease_ms = d->cfg.lease_ms;
         op->n = op->claimed = 0;
+        if (handed_batch(d, op)) {
+            process_batch(d, &st, op->items, op->n, outs);
+            continue;
+        }
         pthread_mutex_lock(&d->mu);
         op->fresh_from = d->fresh_after;
+        d->last_claim_ms = cc_mono_ms();
         pthread_mutex_unlock(&d->mu);
         if (cc_store_write_relaxed(d->store, claim_tx, op, &err)) {
             /* Not committed, so not claimed: nothing of it may be sent. */
@@ -888,7 +1040,7 @@ static void *dispatcher_main(void *arg)
         }
         pthread_mutex_unlock(&d->mu);
         process_batch(d, &st, op->items, op->n, outs);
-        if (op->claimed == CC_DISPATCH_CLAIM_MAX)
+        if (op->claimed == CC_DISPATCH_CLAIM_MAX || has_handed(d))
             continue; /* more may be due right away */
         /* Sleep until the next notification falls due, a wake-up, or the poll. */
         int64_t due = 0, now = cc_now_ms(), sleep_ms = d->cfg.idle_poll_ms;
@@ -928,6 +1080,8 @@ int cc_dispatcher_start(struct cc_store *store, const struct cc_delivery_config 
     memcpy(d->schedule, cfg->schedule_s, cfg->nschedule * sizeof *d->schedule);
     d->cfg.schedule_s = d->schedule;
     d->fresh_after = -1;
+    d->hand.cap = CC_DISPATCH_HANDOFF_MAX;
+    d->fresh.cap = CC_DISPATCH_HANDOFF_FRESH_MAX;
     if (cfg->instance_id && cfg->instance_id[0]) {
         cc_strlcpy(d->instance, cfg->instance_id, sizeof d->instance);
     } else {
@@ -978,6 +1132,8 @@ void cc_dispatcher_stop(struct cc_dispatcher *d)
         pthread_join(d->threads[i], NULL);
     pthread_mutex_destroy(&d->mu);
     pthread_cond_destroy(&d->cv);
+    cc_free(d->hand.slot);
+    cc_free(d->fresh.slot);
     cc_limiter_free(d->limit);
     cc_free(d->threads);
     cc_free(d->schedule);

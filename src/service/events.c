@@ -27,12 +27,22 @@ struct event_op {
     size_t n;
     const char *data_json;
     int64_t event_id;
+    struct cc_handoff handoff;
 };
 
-static enum cc_err add(struct cc_tx *tx, const struct cc_event *e, int64_t contact_id,
+/* The event being written and, when the dispatcher took some in hand, the
+ * notifications born claimed by it (cc_dispatcher_handoff_begin). */
+struct raising {
+    struct cc_event e;
+    struct cc_handoff *h;         /* NULL: every notification waits for a claim */
+};
+
+static enum cc_err add(struct cc_tx *tx, struct raising *ev, int64_t contact_id,
                        const char *channel, int64_t webhook_id, const char *target,
                        const char *skipped_why, struct cc_error *err)
 {
+    const struct cc_event *e = &ev->e;
+    struct cc_handoff *h = ev->h;
     struct cc_notification n;
     memset(&n, 0, sizeof n);
     n.account_id = e->account_id;
@@ -49,13 +59,18 @@ static enum cc_err add(struct cc_tx *tx, const struct cc_event *e, int64_t conta
     n.created_at = e->created_at;
     snprintf(n.key, sizeof n.key, "e%lld-c%lld-%s-%lld", (long long)e->id, (long long)contact_id,
              channel, (long long)webhook_id);
-    return cc_tx_notif_insert(tx, &n, err);
+    int handed = !skipped_why && h && h->n < h->granted;
+    n.lease_until = handed ? h->lease_until : 0;
+    enum cc_err rc = cc_tx_notif_insert(tx, &n, handed ? h->owner : NULL, err);
+    if (!rc && handed && n.id)
+        h->ids[h->n++] = n.id;
+    return rc;
 }
 
 /* A channel the event cannot use: said on the event (skipped) and kept in the
  * delivery log as a notification with status "skipped" (never sent), target
  * the masked address when there is one. */
-static enum cc_err skip(struct cc_tx *tx, const struct cc_event *e, json_t *skipped,
+static enum cc_err skip(struct cc_tx *tx, struct raising *e, json_t *skipped,
                         int64_t contact_id, const char *channel, const char *target,
                         const char *why, struct cc_error *err)
 {
@@ -67,7 +82,7 @@ static enum cc_err skip(struct cc_tx *tx, const struct cc_event *e, json_t *skip
 
 /* One contact's notifications of event e: one per channel that may receive it,
  * a skipped one for each that may not. */
-static enum cc_err contact_notifications(struct cc_tx *tx, const struct cc_event *e,
+static enum cc_err contact_notifications(struct cc_tx *tx, struct raising *e,
                                          const struct cc_contact *c, json_t *skipped,
                                          struct cc_error *err)
 {
@@ -101,11 +116,16 @@ static enum cc_err contact_notifications(struct cc_tx *tx, const struct cc_event
     return rc;
 }
 
-enum cc_err svc_event_raise_tx(struct cc_tx *tx, const struct cc_caller *caller,
-                               const char *type, const int64_t *ids, size_t n,
-                               const char *data_json, int64_t *event_id, struct cc_error *err)
+/* svc_event_raise_tx, with the first h->granted pending notifications born
+ * claimed by the dispatcher (h NULL: none). */
+static enum cc_err raise_tx(struct cc_tx *tx, const struct cc_caller *caller, const char *type,
+                            const int64_t *ids, size_t n, const char *data_json,
+                            struct cc_handoff *h, int64_t *event_id, struct cc_error *err)
 {
+    struct raising ev = {.h = h};
     struct cc_event e;
+    if (h)
+        h->n = 0; /* the transaction may run again */
     memset(&e, 0, sizeof e);
     e.account_id = caller->account_id;
     cc_strlcpy(e.type, type, sizeof e.type);
@@ -118,6 +138,7 @@ enum cc_err svc_event_raise_tx(struct cc_tx *tx, const struct cc_caller *caller,
     e.skipped = "[]";
     if ((rc = cc_tx_event_insert(tx, &e, err)))
         goto out;
+    ev.e = e;
     for (size_t i = 0; i < n && !rc; i++) {
         rc = cc_tx_contact_get(tx, e.account_id, ids[i], c, err);
         if (rc == CC_ERR_NOT_FOUND) {
@@ -127,7 +148,7 @@ enum cc_err svc_event_raise_tx(struct cc_tx *tx, const struct cc_caller *caller,
         }
         if (rc)
             break;
-        rc = contact_notifications(tx, &e, c, skipped, err);
+        rc = contact_notifications(tx, &ev, c, skipped, err);
     }
     if (!rc) {
         /* The skipped list, now complete, replaces the placeholder. */
@@ -150,11 +171,18 @@ out:
     return rc;
 }
 
+enum cc_err svc_event_raise_tx(struct cc_tx *tx, const struct cc_caller *caller,
+                               const char *type, const int64_t *ids, size_t n,
+                               const char *data_json, int64_t *event_id, struct cc_error *err)
+{
+    return raise_tx(tx, caller, type, ids, n, data_json, NULL, event_id, err);
+}
+
 static enum cc_err event_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
     struct event_op *op = arg;
-    return svc_event_raise_tx(tx, op->caller, op->type, op->ids, op->n, op->data_json,
-                              &op->event_id, err);
+    return raise_tx(tx, op->caller, op->type, op->ids, op->n, op->data_json, &op->handoff,
+                    &op->event_id, err);
 }
 
 enum cc_err cc_event_create(struct cc_service *svc, const struct cc_caller *caller,
@@ -191,8 +219,13 @@ enum cc_err cc_event_create(struct cc_service *svc, const struct cc_caller *call
         return cc_error_set(err, CC_ERR_LIMIT_EXCEEDED, "Data", "data is larger than %d bytes.",
                             CC_EVENT_MAX_DATA);
     }
-    struct event_op op = {caller, type, contact_ids, n, data_json ? data_json : "{}", 0};
+    struct event_op op = {.caller = caller, .type = type, .ids = contact_ids, .n = n,
+                          .data_json = data_json ? data_json : "{}"};
+    /* Each contact's addresses and robots, at most: what the dispatcher can
+     * take in hand is born claimed by it and goes out without a claim. */
+    cc_dispatcher_handoff_begin(svc->dispatcher, n * (2 + CC_WEBHOOKS_MAX), &op.handoff);
     rc = cc_store_write(svc->store, event_tx, &op, err);
+    cc_dispatcher_handoff_end(svc->dispatcher, &op.handoff, rc == CC_OK);
     free(data_json);
     if (rc)
         return rc;

@@ -21,8 +21,12 @@ struct cc_test_send_counts {
     /* Writes e->skipped on the event e->id. */                                            \
     X(tx, event_set_skipped, (const struct cc_event *e, struct cc_error *err), (e, err))   \
     /* Inserts n unless a notification with its idempotency key exists (then n->id is    \
-     * 0): pending, or skipped (n->status "skipped") with why in n->last_error. */        \
-    X(tx, notif_insert, (struct cc_notification *n, struct cc_error *err), (n, err))       \
+     * 0): pending, or skipped (n->status "skipped") with why in n->last_error. A pending \
+     * one with lease_owner (not NULL) is born claimed by that dispatcher instance until  \
+     * n->lease_until, as if cc_tx_notif_claim had taken it. */                            \
+    X(tx, notif_insert,                                                                    \
+      (struct cc_notification *n, const char *lease_owner, struct cc_error *err),          \
+      (n, lease_owner, err))                                                               \
     /* Claims up to max due notifications (pending, next_attempt_at and lease_until       \
      * passed) for lease_ms, leased to owner (the claiming dispatcher's instance id,      \
      * borrowed): out has room for max. */                                                 \
@@ -92,6 +96,13 @@ struct cc_test_send_counts {
     X(read, attempts_list,                                                                 \
       (int64_t notification_id, struct cc_attempt **out, size_t *n, struct cc_error *err), \
       (notification_id, out, n, err))                                                      \
+    /* Of the notifications ids (n of them, at most CC_DISPATCH_CLAIM_MAX), those still    \
+     * pending and leased to owner past now, in id order, into out (room for n): what a   \
+     * dispatcher was handed at their birth (cc_tx_notif_insert with a lease owner). */    \
+    X(read, notif_leased,                                                                  \
+      (const char *owner, const int64_t *ids, size_t n, int64_t now,                       \
+       struct cc_notification *out, size_t *got, struct cc_error *err),                    \
+      (owner, ids, n, now, out, got, err))                                                 \
     /* When the next pending notification falls due (ms), 0 when none is. */               \
     X(read, notif_next_due, (int64_t *at, struct cc_error *err), (at, err))                \
     /* For /metrics: how many notifications are pending, and when the oldest of those    \

@@ -39,8 +39,9 @@ static const char sql_event_get[] =
     "WHERE account_id = $1 AND id = $2";
 static const char sql_notif_insert[] =
     "INSERT INTO notifications(account_id, event_id, contact_id, webhook_id, channel, target, "
-    "status, attempts, next_attempt_at, idempotency_key, created_at, updated_at, last_error) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $10, 0, $7, $8, $9, $9, nullif($11::text, '')) "
+    "status, attempts, next_attempt_at, idempotency_key, created_at, updated_at, last_error, "
+    "lease_until, lease_owner) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $10, 0, $7, $8, $9, $9, nullif($11::text, ''), $12, $13) "
     "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id";
 /* SQLite reads the due rows, then leases them one by one in its single-writer
  * transaction. Here the rows are picked, locked (skipping those another
@@ -200,7 +201,8 @@ static enum cc_err tx_channel_health(void *tx, int64_t account_id, int64_t conta
                     "marking a channel", err);
 }
 
-static enum cc_err tx_notif_insert(void *tx, struct cc_notification *n, struct cc_error *err)
+static enum cc_err tx_notif_insert(void *tx, struct cc_notification *n, const char *lease_owner,
+                                   struct cc_error *err)
 {
     struct pgc *c = tx;
     struct pgp p;
@@ -217,6 +219,9 @@ static enum cc_err tx_notif_insert(void *tx, struct cc_notification *n, struct c
     /* only 'pending' (to be sent) or 'skipped' (kept to say why not) start a row */
     cc_pg_text(&p, strcmp(n->status, "skipped") ? "pending" : "skipped");
     cc_pg_text(&p, n->last_error);
+    int leased = lease_owner && strcmp(n->status, "skipped");
+    cc_pg_i64(&p, leased ? n->lease_until : 0);
+    cc_pg_text(&p, leased ? lease_owner : "");
     /* no row back: the key existed (ON CONFLICT DO NOTHING), n->id 0 */
     enum cc_err rc = cc_pg_one_i64(c, sql_notif_insert, &p, &n->id, "saving a notification", err);
     return rc == CC_ERR_NOT_FOUND ? CC_OK : rc;
@@ -539,6 +544,41 @@ static enum cc_err read_attempts_list(void *impl, int64_t notification_id, struc
     }
     PQclear(r);
     cc_pg_release(c);
+    return rc;
+}
+
+static enum cc_err read_notif_leased(void *impl, const char *owner, const int64_t *ids, size_t n,
+                                     int64_t now, struct cc_notification *out, size_t *got,
+                                     struct cc_error *err)
+{
+    /* the ids as an array literal: one statement whatever n */
+    static const char sql[] = "SELECT " CC_NOTIF_COLS " FROM notifications WHERE id = "
+                              "ANY($1::bigint[]) AND status = 'pending' AND lease_owner = $2 "
+                              "AND lease_until > $3 ORDER BY id";
+    *got = 0;
+    struct cc_buf list;
+    cc_buf_init(&list, n * (CC_I64_CHARS + 1) + 2);
+    cc_buf_append(&list, "{", 1);
+    for (size_t i = 0; i < n; i++) {
+        char num[CC_I64_CHARS];
+        if (i)
+            cc_buf_append(&list, ",", 1);
+        cc_buf_append(&list, num, cc_fmt_i64(num, ids[i]));
+    }
+    cc_buf_append(&list, "}", 1);
+    struct pgc *c = cc_pg_acquire(impl, err);
+    if (!c) {
+        cc_buf_free(&list);
+        return CC_ERR_STORE;
+    }
+    struct pgp p;
+    cc_pg_params(&p);
+    cc_pg_text(&p, list.data);
+    cc_pg_text(&p, owner);
+    cc_pg_i64(&p, now);
+    enum cc_err rc = claim_rows(c, sql, &p, n, out, got, err);
+    cc_pg_release(c);
+    cc_buf_free(&list);
     return rc;
 }
 

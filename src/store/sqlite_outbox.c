@@ -34,8 +34,9 @@ static const char sql_event_get[] =
     "WHERE account_id = ?1 AND id = ?2";
 static const char sql_notif_insert[] =
     "INSERT INTO notifications(account_id, event_id, contact_id, webhook_id, channel, target, "
-    "status, attempts, next_attempt_at, idempotency_key, created_at, updated_at, last_error) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?10, 0, ?7, ?8, ?9, ?9, nullif(?11, '')) "
+    "status, attempts, next_attempt_at, idempotency_key, created_at, updated_at, last_error, "
+    "lease_until, lease_owner) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?10, 0, ?7, ?8, ?9, ?9, nullif(?11, ''), ?12, ?13) "
     "ON CONFLICT (idempotency_key) DO NOTHING";
 static const char sql_notif_claim[] =
     "SELECT " CC_NOTIF_COLS " FROM notifications WHERE status = 'pending' "
@@ -187,7 +188,8 @@ static enum cc_err tx_channel_health(void *tx, int64_t account_id, int64_t conta
     return cc_sq_step_done(c, s, "marking a channel", err);
 }
 
-static enum cc_err tx_notif_insert(void *tx, struct cc_notification *n, struct cc_error *err)
+static enum cc_err tx_notif_insert(void *tx, struct cc_notification *n, const char *lease_owner,
+                                   struct cc_error *err)
 {
     struct conn *c = tx;
     sqlite3_stmt *s = cc_sq_stmt(c, sql_notif_insert, err);
@@ -206,6 +208,9 @@ static enum cc_err tx_notif_insert(void *tx, struct cc_notification *n, struct c
     sqlite3_bind_text(s, 10, strcmp(n->status, "skipped") ? "pending" : "skipped", -1,
                       SQLITE_STATIC);
     sqlite3_bind_text(s, 11, n->last_error, -1, SQLITE_STATIC);
+    int leased = lease_owner && strcmp(n->status, "skipped");
+    sqlite3_bind_int64(s, 12, leased ? n->lease_until : 0);
+    sqlite3_bind_text(s, 13, leased ? lease_owner : "", -1, SQLITE_STATIC);
     enum cc_err rc = cc_sq_step_done(c, s, "saving a notification", err);
     if (!rc)
         n->id = sqlite3_changes(c->db) ? sqlite3_last_insert_rowid(c->db) : 0;
@@ -579,6 +584,44 @@ static enum cc_err read_attempts_list(void *impl, int64_t notification_id, struc
         return cc_sq_db_error(err, c->db, "listing attempts");
     }
     *out = a;
+    return CC_OK;
+}
+
+static enum cc_err read_notif_leased(void *impl, const char *owner, const int64_t *ids, size_t n,
+                                     int64_t now, struct cc_notification *out, size_t *got,
+                                     struct cc_error *err)
+{
+    /* the ids as a JSON array: one statement, one read lock, whatever n */
+    static const char sql[] = "SELECT " CC_NOTIF_COLS " FROM notifications WHERE id IN "
+                              "(SELECT value FROM json_each(?1)) AND status = 'pending' AND "
+                              "lease_owner = ?2 AND lease_until > ?3 ORDER BY id";
+    *got = 0;
+    struct conn *c = cc_sq_rconn(impl, err);
+    if (!c)
+        return CC_ERR_STORE;
+    sqlite3_stmt *s = cc_sq_stmt(c, sql, err);
+    if (!s)
+        return CC_ERR_STORE;
+    struct cc_buf list;
+    cc_buf_init(&list, n * (CC_I64_CHARS + 1) + 2);
+    cc_buf_append(&list, "[", 1);
+    for (size_t i = 0; i < n; i++) {
+        char num[CC_I64_CHARS];
+        if (i)
+            cc_buf_append(&list, ",", 1);
+        cc_buf_append(&list, num, cc_fmt_i64(num, ids[i]));
+    }
+    cc_buf_append(&list, "]", 1);
+    sqlite3_bind_text(s, 1, list.data, (int)list.len, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, owner, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, now);
+    int rc = SQLITE_DONE;
+    while (*got < n && (rc = sqlite3_step(s)) == SQLITE_ROW)
+        read_notif(s, &out[(*got)++]);
+    cc_sq_done(s);
+    cc_buf_free(&list);
+    if (*got < n && rc != SQLITE_DONE)
+        return cc_sq_db_error(err, c->db, "reading the notifications handed to the dispatcher");
     return CC_OK;
 }
 

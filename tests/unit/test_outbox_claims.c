@@ -44,7 +44,7 @@ static enum cc_err seed_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
         n.next_attempt_at = s->now - 1000 - i;
         snprintf(n.key, sizeof n.key, "claims-%d", i);
         n.created_at = s->now;
-        rc = cc_tx_notif_insert(tx, &n, err);
+        rc = cc_tx_notif_insert(tx, &n, NULL, err);
     }
     return rc;
 }
@@ -74,7 +74,7 @@ static enum cc_err seed_tx_keyed(struct cc_tx *tx, void *arg, struct cc_error *e
         n.next_attempt_at = k->s.now - 1000 - i;
         snprintf(n.key, sizeof n.key, "fresh-%d-%d", k->tag, i);
         n.created_at = k->s.now;
-        rc = cc_tx_notif_insert(tx, &n, err);
+        rc = cc_tx_notif_insert(tx, &n, NULL, err);
     }
     return rc;
 }
@@ -377,7 +377,7 @@ static enum cc_err misc_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     cc_strlcpy(n.key, "claims-0", sizeof n.key); /* taken: nothing inserted */
     n.id = -1;
     if (!rc)
-        rc = cc_tx_notif_insert(tx, &n, err);
+        rc = cc_tx_notif_insert(tx, &n, NULL, err);
     m->dup_id = n.id;
     if (!rc)
         rc = cc_tx_notif_cancel_contact(tx, m->account_id, m->cancelled_contact, m->now, err);
@@ -579,6 +579,96 @@ static void claim_dest_finds_what_waits_for_the_robot(void **state)
     assert_int_equal(d.out[0].id, nc2);
 }
 
+struct born {
+    int64_t account_id, now, ids[3];
+};
+
+/* An event's notifications as cc_event_create writes them when the
+ * dispatcher takes them in hand: two pending ones born leased to instance-a,
+ * and a skipped one, never leased whatever the writer asks. */
+static enum cc_err born_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct born *b = arg;
+    struct cc_event e = {.account_id = b->account_id, .created_at = b->now};
+    cc_strlcpy(e.type, "certificate.expiring", sizeof e.type);
+    e.data = "{}";
+    enum cc_err rc = cc_tx_event_insert(tx, &e, err);
+    for (int i = 0; !rc && i < 3; i++) {
+        struct cc_notification n;
+        memset(&n, 0, sizeof n);
+        n.account_id = b->account_id;
+        n.event_id = e.id;
+        n.contact_id = 100 + i;
+        cc_strlcpy(n.channel, "mobile", sizeof n.channel);
+        cc_strlcpy(n.target, "138****0000", sizeof n.target);
+        cc_strlcpy(n.status, i == 2 ? "skipped" : "pending", sizeof n.status);
+        if (i == 2)
+            cc_strlcpy(n.last_error, "mobile number not verified", sizeof n.last_error);
+        n.next_attempt_at = n.created_at = b->now;
+        n.lease_until = b->now + 60000;
+        snprintf(n.key, sizeof n.key, "born-%d", i);
+        rc = cc_tx_notif_insert(tx, &n, "instance-a", err);
+        b->ids[i] = n.id;
+    }
+    return rc;
+}
+
+static enum cc_err cancel_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    struct born *b = arg;
+    return cc_tx_notif_cancel_contact(tx, b->account_id, 100, b->now, err);
+}
+
+/* Notifications born leased: read back by their holder only, while the
+ * lease lasts and while they are pending; no claim takes them until the
+ * lease runs out, and then any claim does. */
+static void born_leased_read_by_their_holder(void **state)
+{
+    struct two *t = *state;
+    struct born b = {.account_id = t->f.first.account_id, .now = t->now};
+    struct cc_error err;
+    assert_int_equal(cc_store_write(t->f.store, born_tx, &b, &err), CC_OK);
+    struct cc_notification *out = cc_calloc(3, sizeof *out);
+    size_t got = 9;
+    assert_int_equal(cc_store_notif_leased(t->f.store, "instance-a", b.ids, 3, t->now, out, &got,
+                                           &err), CC_OK);
+    assert_int_equal(got, 2); /* not the skipped one */
+    assert_int_equal(out[0].id, b.ids[0]);
+    assert_int_equal(out[1].id, b.ids[1]);
+    assert_int_equal(out[0].lease_until, t->now + 60000);
+    assert_string_equal(out[1].key, "born-1");
+    assert_int_equal(cc_store_notif_leased(t->second, "instance-b", b.ids, 3, t->now, out, &got,
+                                           &err), CC_OK);
+    assert_int_equal(got, 0); /* another instance's */
+    assert_int_equal(cc_store_notif_leased(t->f.store, "instance-a", b.ids, 3, t->now + 60000,
+                                           out, &got, &err), CC_OK);
+    assert_int_equal(got, 0); /* the lease has run out */
+
+    /* setup's ROWS are all due: the claim takes them and not these two */
+    struct claim *c = cc_calloc(1, sizeof *c);
+    claim(t->second, c, "instance-b", t->now, 60000, ROWS);
+    assert_int_equal(c->n, ROWS);
+    assert_false(has(c, b.ids[0]) || has(c, b.ids[1]) || has(c, b.ids[2]));
+
+    /* a contact deleted: its notification is no longer there to send */
+    assert_int_equal(cc_store_write(t->f.store, cancel_tx, &b, &err), CC_OK);
+    assert_int_equal(cc_store_notif_leased(t->f.store, "instance-a", b.ids, 3, t->now, out, &got,
+                                           &err), CC_OK);
+    assert_int_equal(got, 1);
+    assert_int_equal(out[0].id, b.ids[1]);
+
+    /* once the lease has run out, a claim takes what is still pending: after
+     * setup's rows (more overdue, their leases run out too) */
+    claim(t->second, c, "instance-b", t->now + 60000, 60000, ROWS);
+    assert_int_equal(c->n, ROWS);
+    claim(t->second, c, "instance-b", t->now + 60000, 60000, ROWS);
+    assert_int_equal(c->n, 1);
+    assert_true(has(c, b.ids[1]));
+    assert_false(has(c, b.ids[0]) || has(c, b.ids[2]));
+    cc_free(c);
+    cc_free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -590,6 +680,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(fresh_events_start_first, setup, teardown),
         cmocka_unit_test_setup_teardown(claim_dest_finds_what_waits_for_the_robot, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(born_leased_read_by_their_holder, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
