@@ -11,16 +11,17 @@
  * for one robot and keeping to each platform's rate limit (the table of
  * robot platforms, delivery_int.h). The batch's messages then go on the
  * wire together (libcurl's multi interface, xfer.c), and every attempt and outcome is recorded as it
- * finishes (one write for what finished in each 100 ms; a quick batch in one
- * write at its end): delivered, failed for good (with the platform's
+ * finishes (handed to the recorder thread for what finished in each 100 ms;
+ * a quick batch at its end; the recorder writes all that waits in one
+ * write): delivered, failed for good (with the platform's
  * reason), or due again after the next wait of the retry schedule, until the schedule runs
  * out and it is dead. The outcome comes from the platform's answer, never
  * from the HTTP status alone (see the senders).
  *
  * Nothing is sent whose claim is not committed: when the claim (or the record
- * of outcomes) cannot be written, the thread sends nothing, keeps what it
- * has to record, and tries again after a wait that doubles from 100 ms to
- * 30 s; the process's health says "dispatcher" is failing (once, on the
+ * of outcomes) cannot be written, nothing more is sent, what is to be
+ * recorded is kept, and the write is tried again after a wait that doubles
+ * from 100 ms to 30 s; the process's health says "dispatcher" is failing (once, on the
  * change) until a write works again. Each lease names the instance that
  * holds it (a random id made at each start): the first claim of a new
  * instance makes the leases of a dead one due at once, so a crash costs
@@ -133,6 +134,17 @@ struct cc_dispatcher {
     struct ring fresh, hand;
     size_t hand_promised;
     int64_t last_claim_ms;        /* mono ms of the last claim from the outbox; under mu */
+    /* Outcomes on their way to the store (the recorder thread), under mu. */
+    struct outcome_set *rec_head, *rec_tail;
+    size_t rec_sets;              /* queued or being written */
+    uint64_t rec_queued;          /* sets ever queued ... */
+    uint64_t rec_written;         /* ... and written, in order */
+    int rec_failing;              /* the recorder's last write failed */
+    int rec_stop;                 /* the dispatcher threads have ended: write the rest, end */
+    pthread_cond_t rec_work;      /* the recorder waits here for outcomes */
+    pthread_cond_t rec_room;      /* dispatcher threads wait here for the recorder */
+    pthread_t recorder;
+    int recorder_started;
 };
 
 /* A write of thread st failed with msg: the dispatcher is failing (the
@@ -224,6 +236,16 @@ struct record {
     int health;                   /* 0 leave, 1 mark broken (n.last_error), 2 clear */
 };
 
+/* A batch's outcomes handed to the recorder: the records with copies of
+ * their notifications (the batch's own are reused by its thread's next). */
+struct outcome_set {
+    struct outcome_set *next;
+    uint64_t seq;                 /* its place in the queue */
+    size_t n;
+    struct record *recs;          /* recs[i].n is &ns[i] */
+    struct cc_notification *ns;
+};
+
 struct batch {
     struct cc_dispatcher *d;
     struct outage *st;            /* the thread's */
@@ -269,38 +291,160 @@ static struct send *batch_send(struct batch *b, struct item **items, size_t n)
     return s;
 }
 
+/* The recorder's write: every outcome of the sets from arg on. */
+struct record_op {
+    const struct cc_dispatcher *d;
+    const struct outcome_set *sets;
+};
+
 static enum cc_err record_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
-    struct batch *b = arg;
-    for (size_t i = 0; i < b->nrecs; i++) {
-        const struct record *r = &b->recs[i];
-        enum cc_err rc = cc_tx_notif_record(tx, r->n, r->has_attempt ? &r->a : NULL,
-                                            b->d->instance, err);
-        if (!rc && r->health)
-            rc = cc_tx_channel_health(tx, r->n->account_id, r->n->contact_id, r->n->channel,
-                                      r->n->webhook_id, r->health == 1 ? r->n->last_error : NULL,
-                                      r->n->updated_at, err);
-        if (rc)
-            return rc;
-    }
+    const struct record_op *op = arg;
+    for (const struct outcome_set *set = op->sets; set; set = set->next)
+        for (size_t i = 0; i < set->n; i++) {
+            const struct record *r = &set->recs[i];
+            enum cc_err rc = cc_tx_notif_record(tx, r->n, r->has_attempt ? &r->a : NULL,
+                                                op->d->instance, err);
+            if (!rc && r->health)
+                rc = cc_tx_channel_health(tx, r->n->account_id, r->n->contact_id,
+                                          r->n->channel, r->n->webhook_id,
+                                          r->health == 1 ? r->n->last_error : NULL,
+                                          r->n->updated_at, err);
+            if (rc)
+                return rc;
+        }
     return CC_OK;
 }
 
-/* Writes every outcome queued so far in one transaction. Returns 0, or -1
- * with the outcomes kept for the next try. */
-static int batch_flush(struct batch *b)
+static void outcome_sets_free(struct outcome_set *set)
+{
+    while (set) {
+        struct outcome_set *next = set->next;
+        cc_free(set->recs);
+        cc_free(set->ns);
+        cc_free(set);
+        set = next;
+    }
+}
+
+/* Hands every outcome queued so far to the recorder. */
+static void batch_flush(struct batch *b)
 {
     if (!b->nrecs)
-        return 0;
-    struct cc_error err;
+        return;
+    struct cc_dispatcher *d = b->d;
     b->last_write = cc_mono_ms();
-    if (cc_store_write_relaxed(b->d->store, record_tx, b, &err)) {
-        store_failed(b->d, b->st, err.message);
-        return -1;
+    struct outcome_set *set = cc_malloc(sizeof *set);
+    set->next = NULL;
+    set->n = b->nrecs;
+    set->recs = cc_malloc(b->nrecs * sizeof *set->recs);
+    set->ns = cc_malloc(b->nrecs * sizeof *set->ns);
+    for (size_t i = 0; i < b->nrecs; i++) {
+        set->ns[i] = *b->recs[i].n;
+        set->recs[i] = b->recs[i];
+        set->recs[i].n = &set->ns[i];
     }
-    store_worked(b->d, b->st);
     b->nrecs = 0;
-    return 0;
+    pthread_mutex_lock(&d->mu);
+    if (d->rec_tail)
+        d->rec_tail->next = set;
+    else
+        d->rec_head = set;
+    d->rec_tail = set;
+    d->rec_sets++;
+    set->seq = ++d->rec_queued;
+    pthread_cond_signal(&d->rec_work);
+    pthread_mutex_unlock(&d->mu);
+}
+
+/* ---- the recorder --------------------------------------------------------------------
+ * One thread writes the outcomes, all that are waiting in one relaxed write,
+ * so a dispatcher thread puts its next batch on the wire instead of waiting
+ * for the writer. Until an outcome is written its notification stays leased
+ * to this instance: no claim takes it, so nothing is sent twice for the wait.
+ * When the write fails the recorder keeps the outcomes and tries again after
+ * a wait that doubles from 100 ms to 30 s, and the dispatcher threads send
+ * nothing meanwhile (recorder_room). */
+static void *recorder_main(void *arg)
+{
+    pthread_setname_np(pthread_self(), "cc-record");
+    struct cc_dispatcher *d = arg;
+    struct outage st = {0, 0};
+    pthread_mutex_lock(&d->mu);
+    for (;;) {
+        while (!d->rec_head && !d->rec_stop)
+            pthread_cond_wait(&d->rec_work, &d->mu);
+        if (!d->rec_head)
+            break; /* stopping, and everything written */
+        struct outcome_set *sets = d->rec_head, *last = d->rec_tail;
+        size_t nsets = 0;
+        for (const struct outcome_set *x = sets; x; x = x->next)
+            nsets++;
+        d->rec_head = d->rec_tail = NULL;
+        pthread_mutex_unlock(&d->mu);
+        struct record_op op = {d, sets};
+        struct cc_error err;
+        int failed = cc_store_write_relaxed(d->store, record_tx, &op, &err) != CC_OK;
+        if (failed)
+            store_failed(d, &st, err.message);
+        else
+            store_worked(d, &st);
+        pthread_mutex_lock(&d->mu);
+        if (!failed) {
+            d->rec_written = last->seq;
+            outcome_sets_free(sets);
+            d->rec_sets -= nsets;
+            d->rec_failing = 0;
+            pthread_cond_broadcast(&d->rec_room);
+            continue;
+        }
+        /* kept, ahead of what came meanwhile */
+        last->next = d->rec_head;
+        d->rec_head = sets;
+        if (!d->rec_tail)
+            d->rec_tail = last;
+        d->rec_failing = 1;
+        if (d->rec_stop) {
+            cc_log(CC_LOG_WARN, "stopping with outcomes not recorded; their notifications go "
+                                "again at the next start", NULL);
+            break;
+        }
+        struct timespec ts = deadline_in(st.wait_ms);
+        while (!d->rec_stop && !pthread_cond_timedwait(&d->rec_work, &d->mu, &ts))
+            ;
+    }
+    outcome_sets_free(d->rec_head);
+    d->rec_head = d->rec_tail = NULL;
+    pthread_mutex_unlock(&d->mu);
+    cc_store_thread_done(d->store);
+    return NULL;
+}
+
+/* Waits until every outcome queued so far is written: a claim must not find
+ * a notification whose outcome is still waiting (its lease may have run out
+ * while it was on the wire). Returns 1 when the dispatcher stops. */
+static int recorder_caught_up(struct cc_dispatcher *d)
+{
+    pthread_mutex_lock(&d->mu);
+    uint64_t want = d->rec_queued;
+    while (!d->stopping && d->rec_written < want)
+        pthread_cond_wait(&d->rec_room, &d->mu);
+    int stop = d->stopping;
+    pthread_mutex_unlock(&d->mu);
+    return stop;
+}
+
+/* Waits while the recorder cannot write (nothing is sent meanwhile) or has
+ * more than two batches a thread waiting. Returns 1 when the dispatcher
+ * stops. */
+static int recorder_room(struct cc_dispatcher *d)
+{
+    pthread_mutex_lock(&d->mu);
+    while (!d->stopping && (d->rec_failing || d->rec_sets > (size_t)d->nthreads * 2))
+        pthread_cond_wait(&d->rec_room, &d->mu);
+    int stop = d->stopping;
+    pthread_mutex_unlock(&d->mu);
+    return stop;
 }
 
 static void batch_free(struct batch *b)
@@ -791,8 +935,7 @@ static int settle_finished(struct batch *b)
 static void watch_batch(void *arg)
 {
     struct batch *b = arg;
-    if (!b->st->failing && cc_mono_ms() - b->last_write >= CC_DISPATCH_RECORD_EVERY_MS &&
-        settle_finished(b))
+    if (cc_mono_ms() - b->last_write >= CC_DISPATCH_RECORD_EVERY_MS && settle_finished(b))
         batch_flush(b);
 }
 
@@ -862,14 +1005,7 @@ static void process_batch(struct cc_dispatcher *d, struct outage *st,
     cc_xfer_run_watched(xs, b.nsends, watch_batch, &b);
     cc_free(xs);
     settle_finished(&b);
-    /* The outcomes are written before anything else is claimed: sent
-     * again, they would be duplicates. */
-    while (batch_flush(&b))
-        if (nap(d, st->wait_ms)) {
-            cc_log(CC_LOG_WARN, "stopping with outcomes not recorded; their notifications go "
-                                "again at the next start", NULL);
-            break;
-        }
+    batch_flush(&b); /* the recorder writes them */
     for (size_t g = 0; g < ngroups; g++)
         cc_free(groups[g].items);
     cc_free(groups);
@@ -1010,7 +1146,7 @@ static void *dispatcher_main(void *arg)
         int stop = d->stopping;
         unsigned seen = d->wakeups;
         pthread_mutex_unlock(&d->mu);
-        if (stop)
+        if (stop || recorder_room(d))
             break;
         struct cc_error err;
         op->lease_ms = d->cfg.lease_ms;
@@ -1019,6 +1155,8 @@ static void *dispatcher_main(void *arg)
             process_batch(d, &st, op->items, op->n, outs);
             continue;
         }
+        if (recorder_caught_up(d))
+            break;
         pthread_mutex_lock(&d->mu);
         op->fresh_from = d->fresh_after;
         d->last_claim_ms = cc_mono_ms();
@@ -1095,10 +1233,17 @@ int cc_dispatcher_start(struct cc_store *store, const struct cc_delivery_config 
     release_previous(d);
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->cv, NULL);
+    pthread_cond_init(&d->rec_work, NULL);
+    pthread_cond_init(&d->rec_room, NULL);
     d->limit = cc_limiter_new(cfg->rate_window_percent);
     if (cc_store_shared(d->store))
         cc_limiter_share(d->limit, d->store);
     d->threads = cc_calloc((size_t)cfg->threads, sizeof *d->threads);
+    if (pthread_create(&d->recorder, NULL, recorder_main, d)) {
+        cc_dispatcher_stop(d);
+        return -1;
+    }
+    d->recorder_started = 1;
     for (; d->nthreads < cfg->threads; d->nthreads++)
         if (pthread_create(&d->threads[d->nthreads], NULL, dispatcher_main, d))
             break;
@@ -1127,11 +1272,21 @@ void cc_dispatcher_stop(struct cc_dispatcher *d)
     pthread_mutex_lock(&d->mu);
     d->stopping = 1;
     pthread_cond_broadcast(&d->cv);
+    pthread_cond_broadcast(&d->rec_room);
     pthread_mutex_unlock(&d->mu);
     for (int i = 0; i < d->nthreads; i++)
         pthread_join(d->threads[i], NULL);
+    /* the outcomes of the batches just finished, then the recorder ends */
+    pthread_mutex_lock(&d->mu);
+    d->rec_stop = 1;
+    pthread_cond_signal(&d->rec_work);
+    pthread_mutex_unlock(&d->mu);
+    if (d->recorder_started)
+        pthread_join(d->recorder, NULL);
     pthread_mutex_destroy(&d->mu);
     pthread_cond_destroy(&d->cv);
+    pthread_cond_destroy(&d->rec_work);
+    pthread_cond_destroy(&d->rec_room);
     cc_free(d->hand.slot);
     cc_free(d->fresh.slot);
     cc_limiter_free(d->limit);
