@@ -61,6 +61,10 @@ static enum cc_err add(struct cc_tx *tx, struct raising *ev, int64_t contact_id,
              channel, (long long)webhook_id);
     int handed = !skipped_why && h && h->n < h->granted;
     n.lease_until = handed ? h->lease_until : 0;
+    /* One in hand falls due when its lease runs out, not before: a claim's
+     * walk of the due queue passes it by (a release makes it due at once). */
+    if (handed)
+        n.next_attempt_at = h->lease_until;
     enum cc_err rc = cc_tx_notif_insert(tx, &n, handed ? h->owner : NULL, err);
     if (!rc && handed && n.id)
         h->ids[h->n++] = n.id;

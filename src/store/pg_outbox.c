@@ -58,8 +58,9 @@ static const char sql_notif_claim[] =
  * stand, so only owner's own are released here (another instance's lease
  * is reclaimed by any claim once it runs out). */
 static const char sql_release_leases[] =
-    "UPDATE notifications SET lease_until = 0, lease_owner = '' WHERE status = 'pending' "
-    "AND lease_until > 0 AND lease_owner = $1";
+    "UPDATE notifications SET lease_until = 0, lease_owner = '', next_attempt_at = CASE WHEN "
+    "next_attempt_at = lease_until THEN created_at ELSE next_attempt_at END "
+    "WHERE status = 'pending' AND lease_until > 0 AND lease_owner = $1";
 static const char sql_notif_record[] =
     "UPDATE notifications SET status = $2, attempts = $3, next_attempt_at = $4, "
     "last_error = $5, lease_until = 0, lease_owner = '', updated_at = $6, "

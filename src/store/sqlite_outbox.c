@@ -46,10 +46,12 @@ static const char sql_notif_lease[] =
 /* On SQLite the data directory's lock lets one server run: before its first
  * claim every lease is a dead process's, whatever instance id it names (an
  * earlier run of this data directory's, or of a release that drew a new id
- * at each start). */
+ * at each start). One born leased (due when its lease runs out) is due at
+ * once, as it was made. */
 static const char sql_release_leases[] =
-    "UPDATE notifications SET lease_until = 0, lease_owner = '' WHERE status = 'pending' "
-    "AND lease_until > 0";
+    "UPDATE notifications SET lease_until = 0, lease_owner = '', next_attempt_at = CASE WHEN "
+    "next_attempt_at = lease_until THEN created_at ELSE next_attempt_at END "
+    "WHERE status = 'pending' AND lease_until > 0";
 static const char sql_notif_record[] =
     "UPDATE notifications SET status = ?2, attempts = ?3, next_attempt_at = ?4, "
     "last_error = ?5, lease_until = 0, lease_owner = '', updated_at = ?6, target = coalesce(?7, target) "

@@ -604,8 +604,10 @@ static enum cc_err born_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
         cc_strlcpy(n.status, i == 2 ? "skipped" : "pending", sizeof n.status);
         if (i == 2)
             cc_strlcpy(n.last_error, "mobile number not verified", sizeof n.last_error);
-        n.next_attempt_at = n.created_at = b->now;
+        n.created_at = b->now;
         n.lease_until = b->now + 60000;
+        /* as events.c makes one in hand: due when its lease runs out */
+        n.next_attempt_at = i == 2 ? b->now : n.lease_until;
         snprintf(n.key, sizeof n.key, "born-%d", i);
         rc = cc_tx_notif_insert(tx, &n, "instance-a", err);
         b->ids[i] = n.id;
@@ -669,6 +671,39 @@ static void born_leased_read_by_their_holder(void **state)
     cc_free(out);
 }
 
+static enum cc_err release_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    int64_t *released = arg;
+    return cc_tx_notif_release_leases(tx, "instance-a", released, err);
+}
+
+/* The next start releases what its previous run held in hand: due at once,
+ * as the event made them, not when the lease would have run out. */
+static void born_leased_released_due_at_once(void **state)
+{
+    struct two *t = *state;
+    struct born b = {.account_id = t->f.first.account_id, .now = t->now};
+    struct cc_error err;
+    assert_int_equal(cc_store_write(t->f.store, born_tx, &b, &err), CC_OK);
+    int64_t released = 0;
+    assert_int_equal(cc_store_write(t->f.store, release_tx, &released, &err), CC_OK);
+    assert_int_equal(released, 2);
+    struct cc_notification *n = cc_calloc(1, sizeof *n);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(cc_store_notif_get(t->f.store, b.account_id, b.ids[i], n, &err), CC_OK);
+        assert_int_equal(n->next_attempt_at, t->now);
+        assert_int_equal(n->lease_until, 0);
+    }
+    cc_free(n);
+    /* setup's ROWS first (more overdue), then these two */
+    struct claim *c = cc_calloc(1, sizeof *c);
+    claim(t->second, c, "instance-b", t->now, 60000, ROWS);
+    claim(t->second, c, "instance-b", t->now, 60000, ROWS);
+    assert_int_equal(c->n, 2);
+    assert_true(has(c, b.ids[0]) && has(c, b.ids[1]));
+    cc_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -681,6 +716,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(claim_dest_finds_what_waits_for_the_robot, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(born_leased_read_by_their_holder, setup, teardown),
+        cmocka_unit_test_setup_teardown(born_leased_released_due_at_once, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
