@@ -558,15 +558,7 @@ static enum cc_err read_notif_leased(void *impl, const char *owner, const int64_
                               "AND lease_until > $3 ORDER BY id";
     *got = 0;
     struct cc_buf list;
-    cc_buf_init(&list, n * (CC_I64_CHARS + 1) + 2);
-    cc_buf_append(&list, "{", 1);
-    for (size_t i = 0; i < n; i++) {
-        char num[CC_I64_CHARS];
-        if (i)
-            cc_buf_append(&list, ",", 1);
-        cc_buf_append(&list, num, cc_fmt_i64(num, ids[i]));
-    }
-    cc_buf_append(&list, "}", 1);
+    cc_store_id_list(&list, ids, n, '{', '}');
     struct pgc *c = cc_pg_acquire(impl, err);
     if (!c) {
         cc_buf_free(&list);

@@ -605,15 +605,7 @@ static enum cc_err read_notif_leased(void *impl, const char *owner, const int64_
     if (!s)
         return CC_ERR_STORE;
     struct cc_buf list;
-    cc_buf_init(&list, n * (CC_I64_CHARS + 1) + 2);
-    cc_buf_append(&list, "[", 1);
-    for (size_t i = 0; i < n; i++) {
-        char num[CC_I64_CHARS];
-        if (i)
-            cc_buf_append(&list, ",", 1);
-        cc_buf_append(&list, num, cc_fmt_i64(num, ids[i]));
-    }
-    cc_buf_append(&list, "]", 1);
+    cc_store_id_list(&list, ids, n, '[', ']');
     sqlite3_bind_text(s, 1, list.data, (int)list.len, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, owner, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, now);

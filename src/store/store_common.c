@@ -232,3 +232,16 @@ void cc_store_first_domain(const char *domains_json, char *out, size_t outsz)
         cc_strlcpy(out, json_string_value(v), outsz);
     json_decref(a);
 }
+
+void cc_store_id_list(struct cc_buf *b, const int64_t *ids, size_t n, char open, char close)
+{
+    cc_buf_init(b, n * (CC_I64_CHARS + 1) + 2);
+    cc_buf_append(b, &open, 1);
+    for (size_t i = 0; i < n; i++) {
+        char num[CC_I64_CHARS];
+        if (i)
+            cc_buf_append(b, ",", 1);
+        cc_buf_append(b, num, cc_fmt_i64(num, ids[i]));
+    }
+    cc_buf_append(b, &close, 1);
+}

@@ -177,6 +177,12 @@ void cc_store_days_text(const int *days, size_t n, char *out, size_t outsz);
     "attempts, next_attempt_at, lease_until, coalesce(last_error, ''), idempotency_key, "  \
     "created_at, updated_at"
 
+/* The n ids between open and close, comma-separated, into b (initialised
+ * here; cc_buf_free it): "[1,2]" a JSON array for SQLite's json_each,
+ * "{1,2}" a PostgreSQL array literal. */
+struct cc_buf;
+void cc_store_id_list(struct cc_buf *b, const int64_t *ids, size_t n, char open, char close);
+
 /* templates */
 /* An account has at most one template per event type, channel and
  * language: 8 x 3 x 2. The cap only bounds the read. */
