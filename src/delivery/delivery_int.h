@@ -282,6 +282,27 @@ void cc_limiter_block(struct cc_limiter *l, int kind, const char *url, int64_t u
 /* How many robots it remembers (for tests). */
 size_t cc_limiter_size(struct cc_limiter *l);
 
+/* ---- notifications in hand (hand.c) -----------------------------------------
+ * The ids of notifications born leased to this dispatcher, waiting for a
+ * thread: the first of each event in a ring of first_cap that goes ahead,
+ * the rest in one of cap. Not locked: the dispatcher's lock guards it. */
+struct cc_hand;
+struct cc_hand *cc_hand_new(size_t cap, size_t first_cap);
+void cc_hand_free(struct cc_hand *h);
+/* Promises room for up to want ids of a write to come; how much (0: full). */
+size_t cc_hand_promise(struct cc_hand *h, size_t want);
+/* The ids of one event's committed write (at most the room promised to it,
+ * all of which is taken back), each leased until lease_until. */
+void cc_hand_put(struct cc_hand *h, const int64_t *ids, size_t n, size_t promised,
+                 int64_t lease_until);
+/* Up to max ids into out, the first of events first (at most first_max of
+ * those); ids whose lease ends at or before keep_until are dropped (a claim
+ * takes them once it has run out). */
+size_t cc_hand_take(struct cc_hand *h, int64_t *out, size_t max, size_t first_max,
+                    int64_t keep_until);
+/* How many ids are in hand. */
+size_t cc_hand_count(const struct cc_hand *h);
+
 /* ---- SMTP message building (smtp.c), for tests -----------------------------
  * Splits "Name <addr>" or a bare "addr" into its display name (may come out
  * empty; surrounding quotes removed) and address. Returns 0, or -1 when the

@@ -32,7 +32,7 @@
  *
  * An event's notifications need no claim when the dispatcher has room for
  * them: POST /v1/events writes them born leased to this instance
- * (cc_dispatcher_handoff_begin / _end) and hands their ids over once the
+ * (cc_dispatcher_handoff_begin / _end; hand.c holds them) and hands their ids over once the
  * write commits. A thread takes those first (the first of each event ahead
  * of the rest), reads them back — only those still pending and leased to it
  * — and sends them as a claimed batch, while it still claims from the outbox
@@ -73,37 +73,6 @@ struct outage {
     int64_t wait_ms;              /* before the next try */
 };
 
-/* Ids of notifications in hand, oldest first; the slots are made at the first push. */
-struct handed {
-    int64_t id, lease_until;
-};
-struct ring {
-    struct handed *slot;
-    size_t cap, head, n;
-};
-
-static int ring_push(struct ring *r, int64_t id, int64_t lease_until)
-{
-    if (r->n == r->cap)
-        return -1;
-    if (!r->slot)
-        r->slot = cc_malloc(r->cap * sizeof *r->slot);
-    struct handed *x = &r->slot[(r->head + r->n++) % r->cap];
-    x->id = id;
-    x->lease_until = lease_until;
-    return 0;
-}
-
-static const struct handed *ring_pop(struct ring *r)
-{
-    if (!r->n)
-        return NULL;
-    const struct handed *x = &r->slot[r->head];
-    r->head = (r->head + 1) % r->cap;
-    r->n--;
-    return x;
-}
-
 struct cc_dispatcher {
     /* Each robot's rate limit (ratelimit.c): a message that would pass it
      * waits its turn, and a robot the platform said it throttles waits out
@@ -127,12 +96,7 @@ struct cc_dispatcher {
     /* The last event whose first notification a claim has taken ahead of the
      * queue (claim_tx); -1 until the first claim reads the newest. Under mu. */
     int64_t fresh_after;
-    /* Notifications in hand (cc_dispatcher_handoff_*), under mu: the first of
-     * each event in `fresh`, taken first (as a claim starts new events ahead
-     * of the queue), the rest in `hand`, and room in hand promised to writes
-     * not yet committed. */
-    struct ring fresh, hand;
-    size_t hand_promised;
+    struct cc_hand *hand;         /* notifications in hand (hand.c), under mu */
     int64_t last_claim_ms;        /* mono ms of the last claim from the outbox; under mu */
     /* Outcomes on their way to the store (the recorder thread), under mu. */
     struct outcome_set *rec_head, *rec_tail;
@@ -1028,13 +992,8 @@ void cc_dispatcher_handoff_begin(struct cc_dispatcher *d, size_t want, struct cc
         return;
     size_t room = 0;
     pthread_mutex_lock(&d->mu);
-    if (!d->stopping && !d->failing) {
-        size_t used = d->hand.n + d->hand_promised;
-        room = used < d->hand.cap ? d->hand.cap - used : 0;
-        if (room > want)
-            room = want;
-        d->hand_promised += room;
-    }
+    if (!d->stopping && !d->failing)
+        room = cc_hand_promise(d->hand, want);
     pthread_mutex_unlock(&d->mu);
     if (!room)
         return;
@@ -1048,12 +1007,9 @@ void cc_dispatcher_handoff_end(struct cc_dispatcher *d, struct cc_handoff *h, in
 {
     if (d && h->granted) {
         pthread_mutex_lock(&d->mu);
-        d->hand_promised -= h->granted;
-        /* Stopping, they stay leased: the next start makes them due. The
-         * room in hand was promised; the first may go ahead when fresh has room. */
-        for (size_t i = 0; committed && !d->stopping && i < h->n; i++)
-            if (i > 0 || ring_push(&d->fresh, h->ids[i], h->lease_until))
-                ring_push(&d->hand, h->ids[i], h->lease_until);
+        /* Stopping, they stay leased: the next start makes them due. */
+        cc_hand_put(d->hand, h->ids, committed && !d->stopping ? h->n : 0, h->granted,
+                    h->lease_until);
         if (committed && h->n) {
             d->wakeups++;
             d->all_awake = 1;
@@ -1072,17 +1028,10 @@ void cc_dispatcher_handoff_end(struct cc_dispatcher *d, struct cc_handoff *h, in
 static size_t take_handed(struct cc_dispatcher *d, int64_t *ids)
 {
     size_t k = 0;
-    int64_t now = cc_now_ms();
+    int64_t keep_until = cc_now_ms() + d->cfg.lease_ms / 2;
     pthread_mutex_lock(&d->mu);
-    if (cc_mono_ms() - d->last_claim_ms < CC_DISPATCH_CLAIM_EVERY_MS) {
-        const struct handed *x;
-        while (k < CC_DISPATCH_FRESH_MAX && (x = ring_pop(&d->fresh)))
-            if (x->lease_until - now > d->cfg.lease_ms / 2)
-                ids[k++] = x->id;
-        while (k < CC_DISPATCH_CLAIM_MAX && (x = ring_pop(&d->hand)))
-            if (x->lease_until - now > d->cfg.lease_ms / 2)
-                ids[k++] = x->id;
-    }
+    if (cc_mono_ms() - d->last_claim_ms < CC_DISPATCH_CLAIM_EVERY_MS)
+        k = cc_hand_take(d->hand, ids, CC_DISPATCH_CLAIM_MAX, CC_DISPATCH_FRESH_MAX, keep_until);
     pthread_mutex_unlock(&d->mu);
     return k;
 }
@@ -1090,7 +1039,7 @@ static size_t take_handed(struct cc_dispatcher *d, int64_t *ids)
 static int has_handed(struct cc_dispatcher *d)
 {
     pthread_mutex_lock(&d->mu);
-    int any = d->hand.n + d->fresh.n > 0;
+    int any = cc_hand_count(d->hand) > 0;
     pthread_mutex_unlock(&d->mu);
     return any;
 }
@@ -1218,8 +1167,7 @@ int cc_dispatcher_start(struct cc_store *store, const struct cc_delivery_config 
     memcpy(d->schedule, cfg->schedule_s, cfg->nschedule * sizeof *d->schedule);
     d->cfg.schedule_s = d->schedule;
     d->fresh_after = -1;
-    d->hand.cap = CC_DISPATCH_HANDOFF_MAX;
-    d->fresh.cap = CC_DISPATCH_HANDOFF_FRESH_MAX;
+    d->hand = cc_hand_new(CC_DISPATCH_HANDOFF_MAX, CC_DISPATCH_HANDOFF_FRESH_MAX);
     if (cfg->instance_id && cfg->instance_id[0]) {
         cc_strlcpy(d->instance, cfg->instance_id, sizeof d->instance);
     } else {
@@ -1287,8 +1235,7 @@ void cc_dispatcher_stop(struct cc_dispatcher *d)
     pthread_cond_destroy(&d->cv);
     pthread_cond_destroy(&d->rec_work);
     pthread_cond_destroy(&d->rec_room);
-    cc_free(d->hand.slot);
-    cc_free(d->fresh.slot);
+    cc_hand_free(d->hand);
     cc_limiter_free(d->limit);
     cc_free(d->threads);
     cc_free(d->schedule);
