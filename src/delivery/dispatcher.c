@@ -212,7 +212,6 @@ struct outcome_set {
 
 struct batch {
     struct cc_dispatcher *d;
-    struct outage *st;            /* the thread's */
     int64_t last_write;           /* when outcomes were last written (mono ms) */
     struct item **items;          /* owned */
     size_t nitems, capitems;
@@ -906,10 +905,10 @@ static void watch_batch(void *arg)
 /* Sends a claimed batch: every message prepared first (email and SMS one
  * each, robots grouped so the notifications for one robot go out together),
  * then all of them on the wire at once, then every outcome in one write. */
-static void process_batch(struct cc_dispatcher *d, struct outage *st,
-                          struct cc_notification *claimed, size_t n, struct cc_outgoing *outs)
+static void process_batch(struct cc_dispatcher *d, struct cc_notification *claimed, size_t n,
+                          struct cc_outgoing *outs)
 {
-    struct batch b = {.d = d, .st = st};
+    struct batch b = {.d = d};
     struct item **ready = cc_malloc((n ? n : 1) * sizeof *ready);
     struct cc_notification **ns = cc_malloc((n ? n : 1) * sizeof *ns);
     size_t m = 0;
@@ -1101,7 +1100,7 @@ static void *dispatcher_main(void *arg)
         op->lease_ms = d->cfg.lease_ms;
         op->n = op->claimed = 0;
         if (handed_batch(d, op)) {
-            process_batch(d, &st, op->items, op->n, outs);
+            process_batch(d, op->items, op->n, outs);
             continue;
         }
         if (recorder_caught_up(d))
@@ -1126,7 +1125,7 @@ static void *dispatcher_main(void *arg)
             pthread_cond_broadcast(&d->cv);
         }
         pthread_mutex_unlock(&d->mu);
-        process_batch(d, &st, op->items, op->n, outs);
+        process_batch(d, op->items, op->n, outs);
         if (op->claimed == CC_DISPATCH_CLAIM_MAX || has_handed(d))
             continue; /* more may be due right away */
         /* Sleep until the next notification falls due, a wake-up, or the poll. */
