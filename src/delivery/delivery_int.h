@@ -303,6 +303,42 @@ size_t cc_hand_take(struct cc_hand *h, int64_t *out, size_t max, size_t first_ma
 /* How many ids are in hand. */
 size_t cc_hand_count(const struct cc_hand *h);
 
+/* ---- the recorder (recorder.c) ---------------------------------------------
+ * A thread that writes the dispatcher's outcomes, all that wait in one
+ * relaxed write, while the dispatcher threads go on sending. */
+
+/* An outcome to write: the notification as it is to be stored, and the
+ * attempt (when one was made). */
+struct cc_outcome {
+    const struct cc_notification *n;
+    struct cc_attempt a;
+    int has_attempt;
+    int health;                   /* 0 leave, 1 mark broken (n.last_error), 2 clear */
+};
+
+struct cc_recorder;
+/* Starts the thread, for notifications leased to instance (copied). After
+ * each write it calls wrote(arg, NULL), or wrote(arg, why) when the write
+ * failed, which returns the ms to wait before the next try. room: outcome
+ * sets that may wait before cc_recorder_room waits. NULL when the thread
+ * cannot start. */
+struct cc_recorder *cc_recorder_start(struct cc_store *store, const char *instance, size_t room,
+                                      int64_t (*wrote)(void *arg, const char *failure),
+                                      void *arg);
+/* Queues a copy of n outcomes (and of their notifications) as one set. */
+void cc_recorder_put(struct cc_recorder *r, const struct cc_outcome *outcomes, size_t n);
+/* Waits until every set queued so far is written (a claim must not find a
+ * notification whose outcome still waits: its lease may have run out while
+ * it was on the wire). Returns 1 once cancelled. */
+int cc_recorder_caught_up(struct cc_recorder *r);
+/* Waits while the last write failed (nothing is to be sent meanwhile) or
+ * more than room sets wait. Returns 1 once cancelled. */
+int cc_recorder_room(struct cc_recorder *r);
+/* Makes every wait above return 1, now and from now on. */
+void cc_recorder_cancel(struct cc_recorder *r);
+/* Writes what is queued (one try), ends the thread and frees r. */
+void cc_recorder_stop(struct cc_recorder *r);
+
 /* ---- SMTP message building (smtp.c), for tests -----------------------------
  * Splits "Name <addr>" or a bare "addr" into its display name (may come out
  * empty; surrounding quotes removed) and address. Returns 0, or -1 when the

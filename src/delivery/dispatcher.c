@@ -11,7 +11,7 @@
  * for one robot and keeping to each platform's rate limit (the table of
  * robot platforms, delivery_int.h). The batch's messages then go on the
  * wire together (libcurl's multi interface, xfer.c), and every attempt and outcome is recorded as it
- * finishes (handed to the recorder thread for what finished in each 100 ms;
+ * finishes (handed to the recorder thread, recorder.c, for what finished in each 100 ms;
  * a quick batch at its end; the recorder writes all that waits in one
  * write): delivered, failed for good (with the platform's
  * reason), or due again after the next wait of the retry schedule, until the schedule runs
@@ -98,17 +98,8 @@ struct cc_dispatcher {
     int64_t fresh_after;
     struct cc_hand *hand;         /* notifications in hand (hand.c), under mu */
     int64_t last_claim_ms;        /* mono ms of the last claim from the outbox; under mu */
-    /* Outcomes on their way to the store (the recorder thread), under mu. */
-    struct outcome_set *rec_head, *rec_tail;
-    size_t rec_sets;              /* queued or being written */
-    uint64_t rec_queued;          /* sets ever queued ... */
-    uint64_t rec_written;         /* ... and written, in order */
-    int rec_failing;              /* the recorder's last write failed */
-    int rec_stop;                 /* the dispatcher threads have ended: write the rest, end */
-    pthread_cond_t rec_work;      /* the recorder waits here for outcomes */
-    pthread_cond_t rec_room;      /* dispatcher threads wait here for the recorder */
-    pthread_t recorder;
-    int recorder_started;
+    struct cc_recorder *recorder; /* writes the outcomes (recorder.c) */
+    struct outage rec_outage;     /* the recorder's writes; its thread's only */
 };
 
 /* A write of thread st failed with msg: the dispatcher is failing (the
@@ -191,25 +182,6 @@ struct send {
     int settled;                  /* its items' outcomes are queued for writing */
 };
 
-/* An outcome to write: the notification as it is to be stored, and the
- * attempt (when one was made). */
-struct record {
-    const struct cc_notification *n; /* into the batch's claim */
-    struct cc_attempt a;
-    int has_attempt;
-    int health;                   /* 0 leave, 1 mark broken (n.last_error), 2 clear */
-};
-
-/* A batch's outcomes handed to the recorder: the records with copies of
- * their notifications (the batch's own are reused by its thread's next). */
-struct outcome_set {
-    struct outcome_set *next;
-    uint64_t seq;                 /* its place in the queue */
-    size_t n;
-    struct record *recs;          /* recs[i].n is &ns[i] */
-    struct cc_notification *ns;
-};
-
 struct batch {
     struct cc_dispatcher *d;
     int64_t last_write;           /* when outcomes were last written (mono ms) */
@@ -217,7 +189,7 @@ struct batch {
     size_t nitems, capitems;
     struct send *sends;
     size_t nsends, capsends;
-    struct record *recs;
+    struct cc_outcome *recs;
     size_t nrecs, caprecs;
 };
 
@@ -254,160 +226,27 @@ static struct send *batch_send(struct batch *b, struct item **items, size_t n)
     return s;
 }
 
-/* The recorder's write: every outcome of the sets from arg on. */
-struct record_op {
-    const struct cc_dispatcher *d;
-    const struct outcome_set *sets;
-};
-
-static enum cc_err record_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
-{
-    const struct record_op *op = arg;
-    for (const struct outcome_set *set = op->sets; set; set = set->next)
-        for (size_t i = 0; i < set->n; i++) {
-            const struct record *r = &set->recs[i];
-            enum cc_err rc = cc_tx_notif_record(tx, r->n, r->has_attempt ? &r->a : NULL,
-                                                op->d->instance, err);
-            if (!rc && r->health)
-                rc = cc_tx_channel_health(tx, r->n->account_id, r->n->contact_id,
-                                          r->n->channel, r->n->webhook_id,
-                                          r->health == 1 ? r->n->last_error : NULL,
-                                          r->n->updated_at, err);
-            if (rc)
-                return rc;
-        }
-    return CC_OK;
-}
-
-static void outcome_sets_free(struct outcome_set *set)
-{
-    while (set) {
-        struct outcome_set *next = set->next;
-        cc_free(set->recs);
-        cc_free(set->ns);
-        cc_free(set);
-        set = next;
-    }
-}
-
 /* Hands every outcome queued so far to the recorder. */
 static void batch_flush(struct batch *b)
 {
     if (!b->nrecs)
         return;
-    struct cc_dispatcher *d = b->d;
     b->last_write = cc_mono_ms();
-    struct outcome_set *set = cc_malloc(sizeof *set);
-    set->next = NULL;
-    set->n = b->nrecs;
-    set->recs = cc_malloc(b->nrecs * sizeof *set->recs);
-    set->ns = cc_malloc(b->nrecs * sizeof *set->ns);
-    for (size_t i = 0; i < b->nrecs; i++) {
-        set->ns[i] = *b->recs[i].n;
-        set->recs[i] = b->recs[i];
-        set->recs[i].n = &set->ns[i];
-    }
+    cc_recorder_put(b->d->recorder, b->recs, b->nrecs);
     b->nrecs = 0;
-    pthread_mutex_lock(&d->mu);
-    if (d->rec_tail)
-        d->rec_tail->next = set;
-    else
-        d->rec_head = set;
-    d->rec_tail = set;
-    d->rec_sets++;
-    set->seq = ++d->rec_queued;
-    pthread_cond_signal(&d->rec_work);
-    pthread_mutex_unlock(&d->mu);
 }
 
-/* ---- the recorder --------------------------------------------------------------------
- * One thread writes the outcomes, all that are waiting in one relaxed write,
- * so a dispatcher thread puts its next batch on the wire instead of waiting
- * for the writer. Until an outcome is written its notification stays leased
- * to this instance: no claim takes it, so nothing is sent twice for the wait.
- * When the write fails the recorder keeps the outcomes and tries again after
- * a wait that doubles from 100 ms to 30 s, and the dispatcher threads send
- * nothing meanwhile (recorder_room). */
-static void *recorder_main(void *arg)
+/* What the recorder's write came to: the dispatcher's health, and the wait
+ * before its next try. */
+static int64_t recorder_wrote(void *arg, const char *failure)
 {
-    pthread_setname_np(pthread_self(), "cc-record");
     struct cc_dispatcher *d = arg;
-    struct outage st = {0, 0};
-    pthread_mutex_lock(&d->mu);
-    for (;;) {
-        while (!d->rec_head && !d->rec_stop)
-            pthread_cond_wait(&d->rec_work, &d->mu);
-        if (!d->rec_head)
-            break; /* stopping, and everything written */
-        struct outcome_set *sets = d->rec_head, *last = d->rec_tail;
-        size_t nsets = 0;
-        for (const struct outcome_set *x = sets; x; x = x->next)
-            nsets++;
-        d->rec_head = d->rec_tail = NULL;
-        pthread_mutex_unlock(&d->mu);
-        struct record_op op = {d, sets};
-        struct cc_error err;
-        int failed = cc_store_write_relaxed(d->store, record_tx, &op, &err) != CC_OK;
-        if (failed)
-            store_failed(d, &st, err.message);
-        else
-            store_worked(d, &st);
-        pthread_mutex_lock(&d->mu);
-        if (!failed) {
-            d->rec_written = last->seq;
-            outcome_sets_free(sets);
-            d->rec_sets -= nsets;
-            d->rec_failing = 0;
-            pthread_cond_broadcast(&d->rec_room);
-            continue;
-        }
-        /* kept, ahead of what came meanwhile */
-        last->next = d->rec_head;
-        d->rec_head = sets;
-        if (!d->rec_tail)
-            d->rec_tail = last;
-        d->rec_failing = 1;
-        if (d->rec_stop) {
-            cc_log(CC_LOG_WARN, "stopping with outcomes not recorded; their notifications go "
-                                "again at the next start", NULL);
-            break;
-        }
-        struct timespec ts = deadline_in(st.wait_ms);
-        while (!d->rec_stop && !pthread_cond_timedwait(&d->rec_work, &d->mu, &ts))
-            ;
+    if (!failure) {
+        store_worked(d, &d->rec_outage);
+        return 0;
     }
-    outcome_sets_free(d->rec_head);
-    d->rec_head = d->rec_tail = NULL;
-    pthread_mutex_unlock(&d->mu);
-    cc_store_thread_done(d->store);
-    return NULL;
-}
-
-/* Waits until every outcome queued so far is written: a claim must not find
- * a notification whose outcome is still waiting (its lease may have run out
- * while it was on the wire). Returns 1 when the dispatcher stops. */
-static int recorder_caught_up(struct cc_dispatcher *d)
-{
-    pthread_mutex_lock(&d->mu);
-    uint64_t want = d->rec_queued;
-    while (!d->stopping && d->rec_written < want)
-        pthread_cond_wait(&d->rec_room, &d->mu);
-    int stop = d->stopping;
-    pthread_mutex_unlock(&d->mu);
-    return stop;
-}
-
-/* Waits while the recorder cannot write (nothing is sent meanwhile) or has
- * more than two batches a thread waiting. Returns 1 when the dispatcher
- * stops. */
-static int recorder_room(struct cc_dispatcher *d)
-{
-    pthread_mutex_lock(&d->mu);
-    while (!d->stopping && (d->rec_failing || d->rec_sets > (size_t)d->nthreads * 2))
-        pthread_cond_wait(&d->rec_room, &d->mu);
-    int stop = d->stopping;
-    pthread_mutex_unlock(&d->mu);
-    return stop;
+    store_failed(d, &d->rec_outage, failure);
+    return d->rec_outage.wait_ms;
 }
 
 static void batch_free(struct batch *b)
@@ -448,7 +287,7 @@ static void finish_health(struct batch *b, struct cc_notification *n, const char
     n->updated_at = cc_now_ms();
     n->target[0] = '\0'; /* keep the stored one */
     b->recs = grow(b->recs, &b->caprecs, b->nrecs + 1, sizeof *b->recs);
-    struct record *r = &b->recs[b->nrecs++];
+    struct cc_outcome *r = &b->recs[b->nrecs++];
     r->n = n;
     r->has_attempt = a != NULL;
     if (a)
@@ -1094,7 +933,7 @@ static void *dispatcher_main(void *arg)
         int stop = d->stopping;
         unsigned seen = d->wakeups;
         pthread_mutex_unlock(&d->mu);
-        if (stop || recorder_room(d))
+        if (stop || cc_recorder_room(d->recorder))
             break;
         struct cc_error err;
         op->lease_ms = d->cfg.lease_ms;
@@ -1103,7 +942,7 @@ static void *dispatcher_main(void *arg)
             process_batch(d, op->items, op->n, outs);
             continue;
         }
-        if (recorder_caught_up(d))
+        if (cc_recorder_caught_up(d->recorder))
             break;
         pthread_mutex_lock(&d->mu);
         op->fresh_from = d->fresh_after;
@@ -1180,17 +1019,17 @@ int cc_dispatcher_start(struct cc_store *store, const struct cc_delivery_config 
     release_previous(d);
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->cv, NULL);
-    pthread_cond_init(&d->rec_work, NULL);
-    pthread_cond_init(&d->rec_room, NULL);
     d->limit = cc_limiter_new(cfg->rate_window_percent);
     if (cc_store_shared(d->store))
         cc_limiter_share(d->limit, d->store);
     d->threads = cc_calloc((size_t)cfg->threads, sizeof *d->threads);
-    if (pthread_create(&d->recorder, NULL, recorder_main, d)) {
+    /* the recorder lets more than two batches a thread wait on it */
+    d->recorder = cc_recorder_start(store, d->instance, (size_t)cfg->threads * 2,
+                                    recorder_wrote, d);
+    if (!d->recorder) {
         cc_dispatcher_stop(d);
         return -1;
     }
-    d->recorder_started = 1;
     for (; d->nthreads < cfg->threads; d->nthreads++)
         if (pthread_create(&d->threads[d->nthreads], NULL, dispatcher_main, d))
             break;
@@ -1219,21 +1058,15 @@ void cc_dispatcher_stop(struct cc_dispatcher *d)
     pthread_mutex_lock(&d->mu);
     d->stopping = 1;
     pthread_cond_broadcast(&d->cv);
-    pthread_cond_broadcast(&d->rec_room);
     pthread_mutex_unlock(&d->mu);
+    if (d->recorder)
+        cc_recorder_cancel(d->recorder);
     for (int i = 0; i < d->nthreads; i++)
         pthread_join(d->threads[i], NULL);
     /* the outcomes of the batches just finished, then the recorder ends */
-    pthread_mutex_lock(&d->mu);
-    d->rec_stop = 1;
-    pthread_cond_signal(&d->rec_work);
-    pthread_mutex_unlock(&d->mu);
-    if (d->recorder_started)
-        pthread_join(d->recorder, NULL);
+    cc_recorder_stop(d->recorder);
     pthread_mutex_destroy(&d->mu);
     pthread_cond_destroy(&d->cv);
-    pthread_cond_destroy(&d->rec_work);
-    pthread_cond_destroy(&d->rec_room);
     cc_hand_free(d->hand);
     cc_limiter_free(d->limit);
     cc_free(d->threads);

@@ -18,12 +18,13 @@
  * that a reused connection died before any answer came, sends the request
  * again on another connection by itself (up to five times; only curl 8.16
  * can be told not to). For a POST to a robot or a gateway that died after
- * reading the whole request, that is the same message several times. So the
- * body is handed to libcurl by a read function whose seek function refuses
- * to rewind once any of it was read: such a transfer fails, the attempt is a
- * retry, and the dispatcher's schedule decides when to try again.
- * Connections are still reused (the normal case, and what keeps the cost of
- * a message low); a request whose body had not started is still re-sent.
+ * reading the whole request, that is the same message several times. So a
+ * transfer's pre-request callback (CURLOPT_PREREQFUNCTION, called each time
+ * libcurl is about to send the request) lets it go once only: the second
+ * call aborts the transfer, the attempt is a retry, and the dispatcher's
+ * schedule decides when to try again. Connections are still reused (the
+ * normal case, and what keeps the cost of a message low). The body is sent
+ * from memory, with the headers in one write.
  */
 #include <errno.h>
 #include <pthread.h>
