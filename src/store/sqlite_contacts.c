@@ -98,8 +98,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_CONTACT_DELETE] = "DELETE FROM contacts WHERE account_id = ?1 AND id = ?2",
     [ST_WEBHOOKS_GET] = "SELECT w.kind, w.url, w.secret_enc, w.id, w.mention_mobile, "
                         "coalesce(w.broken_reason, ''), coalesce(w.broken_at, 0), u.url_masked, "
-                        "u.url_enc FROM contact_webhooks w LEFT JOIN contact_webhook_urls u "
-                        "ON u.webhook_id = w.id WHERE w.contact_id = ?1 ORDER BY w.position",
+                        "u.url_enc, w.position FROM contact_webhooks w "
+                        "LEFT JOIN contact_webhook_urls u ON u.webhook_id = w.id "
+                        "WHERE w.contact_id = ?1", /* in position order: load_webhooks */
     /* A webhook whose URL stays keeps its row (its id, and what hangs on it). */
     [ST_WEBHOOKS_DELETE] = "DELETE FROM contact_webhooks WHERE contact_id = ?1 AND url NOT IN "
                            "(SELECT value FROM json_each(?2))",
@@ -184,6 +185,22 @@ static void read_contact_row(sqlite3_stmt *s, struct cc_contact *c)
     cc_sq_col_text(s, 15, c->mobile_broken, sizeof c->mobile_broken);
 }
 
+/* A contact's robots in their order: at most five, so sorted here rather
+ * than by the query, whose ORDER BY made SQLite build and free a sorter for
+ * every contact read (an event reads every contact it names). */
+static void sort_by_position(struct cc_webhook *w, int64_t *pos, int n)
+{
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && pos[j - 1] > pos[j]; j--) {
+            struct cc_webhook t = w[j];
+            int64_t p = pos[j];
+            w[j] = w[j - 1];
+            pos[j] = pos[j - 1];
+            w[j - 1] = t;
+            pos[j - 1] = p;
+        }
+}
+
 static enum cc_err load_webhooks(struct conn *c, struct cc_contact *ct, struct cc_error *err)
 {
     sqlite3_stmt *s = stmt(c, ST_WEBHOOKS_GET, err);
@@ -191,6 +208,7 @@ static enum cc_err load_webhooks(struct conn *c, struct cc_contact *ct, struct c
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, ct->id);
     int rc;
+    int64_t pos[CC_WEBHOOKS_MAX];
     ct->n_webhooks = 0;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW && ct->n_webhooks < CC_WEBHOOKS_MAX) {
         struct cc_webhook *w = &ct->webhooks[ct->n_webhooks++];
@@ -216,6 +234,7 @@ static enum cc_err load_webhooks(struct conn *c, struct cc_contact *ct, struct c
         w->mention_mobile = sqlite3_column_int(s, 4);
         cc_sq_col_text(s, 5, w->broken, sizeof w->broken);
         w->broken_at = sqlite3_column_int64(s, 6);
+        pos[ct->n_webhooks - 1] = sqlite3_column_int64(s, 9);
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
         cc_sq_db_error(err, c->db, "reading webhooks");
@@ -223,6 +242,7 @@ static enum cc_err load_webhooks(struct conn *c, struct cc_contact *ct, struct c
         return CC_ERR_STORE;
     }
     cc_sq_done(s);
+    sort_by_position(ct->webhooks, pos, ct->n_webhooks);
     return CC_OK;
 }
 

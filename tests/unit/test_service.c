@@ -324,6 +324,12 @@ static void webhook_secret_rules_on_update(void **state)
     assert_true(d.webhooks[1].has_secret);
     assert_int_equal(d.webhooks[1].id, c.webhooks[0].id);
     assert_int_equal(d.version, c.version + 1);
+    /* read back in the order given, not in the URLs' (which is u1's first) */
+    struct cc_contact g;
+    assert_int_equal(cc_contact_get(f->b.svc, &f->admin, c.id, &g, &err), CC_OK);
+    assert_int_equal(g.n_webhooks, 2);
+    assert_int_equal(g.webhooks[0].id, d.webhooks[0].id);
+    assert_int_equal(g.webhooks[1].id, c.webhooks[0].id);
     /* a stale version is a conflict and changes nothing */
     assert_int_equal(cc_contact_update(f->b.svc, &f->admin, c.id, &up, c.version, &d, &err),
                      CC_ERR_UPDATE_CONFLICT);
