@@ -21,6 +21,52 @@
 #define AEAD_V2 2
 #define AEAD_V1_OVERHEAD 29
 
+/* AES-256-GCM fetched from the provider once, and one cipher context per
+ * thread, keyed afresh by each call: EVP_aes_256_gcm() in an init makes
+ * OpenSSL fetch the cipher again (a lookup under the provider store's lock,
+ * which the dispatcher's threads opening robot URLs queued on), and a
+ * context made and freed each time was two allocations more. */
+static EVP_CIPHER *gcm;
+static pthread_key_t gcm_key;
+static pthread_once_t gcm_once = PTHREAD_ONCE_INIT;
+
+static void gcm_ctx_free(void *p)
+{
+    EVP_CIPHER_CTX_free(p); /* frees the key schedule cleansed */
+}
+
+static void gcm_init_once(void)
+{
+    if (pthread_key_create(&gcm_key, gcm_ctx_free) == 0)
+        gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+}
+
+/* The calling thread's context and the cipher, or NULL: then a context of
+ * the call's own (freed by gcm_done) and the built-in cipher. */
+static EVP_CIPHER_CTX *gcm_ctx(const EVP_CIPHER **cipher)
+{
+    pthread_once(&gcm_once, gcm_init_once);
+    *cipher = gcm;
+    if (gcm) {
+        EVP_CIPHER_CTX *ctx = pthread_getspecific(gcm_key);
+        if (ctx)
+            return ctx;
+        if ((ctx = EVP_CIPHER_CTX_new()) && pthread_setspecific(gcm_key, ctx) == 0)
+            return ctx;
+        EVP_CIPHER_CTX_free(ctx);
+    }
+    *cipher = EVP_aes_256_gcm();
+    return EVP_CIPHER_CTX_new();
+}
+
+/* After a call: the thread's context is kept for its next call, which keys
+ * it afresh; a call's own is freed. */
+static void gcm_done(EVP_CIPHER_CTX *ctx, const EVP_CIPHER *cipher)
+{
+    if (cipher != gcm || !gcm)
+        EVP_CIPHER_CTX_free(ctx);
+}
+
 void cc_key_fingerprint(const uint8_t key[CC_KEY_LEN], uint8_t out[16])
 {
     static const char label[] = "certcontacts master key id";
@@ -47,14 +93,15 @@ enum cc_err cc_aead_seal(const uint8_t key[CC_KEY_LEN], const uint8_t key_tag[CC
     int len = 0;
     if (outsz < n + CC_AEAD_OVERHEAD || n > (1u << 20))
         return CC_ERR_INTERNAL;
-    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    const EVP_CIPHER *cipher;
+    EVP_CIPHER_CTX *ctx = gcm_ctx(&cipher);
     if (!ctx)
         return CC_ERR_INTERNAL;
     const size_t h = 1 + CC_KEY_TAG_LEN + 12; /* header: version, key tag, nonce */
     out[0] = AEAD_V2;
     memcpy(out + 1, key_tag, CC_KEY_TAG_LEN);
     memcpy(out + 1 + CC_KEY_TAG_LEN, nonce, 12);
-    if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce) != 1)
+    if (EVP_EncryptInit_ex(ctx, cipher, NULL, key, nonce) != 1)
         goto out;
     /* The key tag is authenticated too: a value cannot be passed off as
      * sealed by another key. */
@@ -72,7 +119,7 @@ enum cc_err cc_aead_seal(const uint8_t key[CC_KEY_LEN], const uint8_t key_tag[CC
     *outlen = n + CC_AEAD_OVERHEAD;
     rc = CC_OK;
 out:
-    EVP_CIPHER_CTX_free(ctx);
+    gcm_done(ctx, cipher);
     return rc;
 }
 
@@ -94,10 +141,11 @@ enum cc_err cc_aead_open(const uint8_t key[CC_KEY_LEN], const char *aad,
     size_t n = inlen - overhead;
     if (outsz < n + 1)
         return CC_ERR_INTERNAL;
-    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    const EVP_CIPHER *cipher;
+    EVP_CIPHER_CTX *ctx = gcm_ctx(&cipher);
     if (!ctx)
         return CC_ERR_INTERNAL;
-    if (EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, in + h - 12) != 1)
+    if (EVP_DecryptInit_ex(ctx, cipher, NULL, key, in + h - 12) != 1)
         goto out;
     if (in[0] == AEAD_V2 &&
         EVP_DecryptUpdate(ctx, NULL, &len, in, (int)(1 + CC_KEY_TAG_LEN)) != 1)
@@ -117,7 +165,7 @@ enum cc_err cc_aead_open(const uint8_t key[CC_KEY_LEN], const char *aad,
 out:
     if (rc)
         OPENSSL_cleanse(out, outsz);
-    EVP_CIPHER_CTX_free(ctx);
+    gcm_done(ctx, cipher);
     return rc;
 }
 

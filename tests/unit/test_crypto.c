@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -57,6 +58,45 @@ static void aead_names_its_key(void **state)
     ct[1] ^= 1;
     assert_int_equal(cc_aead_open(k2, "a", ct, n, pt, sizeof pt, NULL), CC_OK);
     assert_int_not_equal(cc_aead_open(k1, "a", ct, n, pt, sizeof pt, NULL), CC_OK);
+}
+
+/* Each thread keeps one cipher context, keyed afresh by every call: seals
+ * and opens with two keys in turn, on several threads at once, each open
+ * with the other key refused, each with its own key giving the text back. */
+static void *aead_turns(void *arg)
+{
+    long t = (long)(intptr_t)arg;
+    uint8_t k[2][CC_KEY_LEN], fp[2][16], nonce[12] = {0}, ct[96];
+    memset(k[0], (int)(10 + t), sizeof k[0]);
+    memset(k[1], (int)(50 + t), sizeof k[1]);
+    cc_key_fingerprint(k[0], fp[0]);
+    cc_key_fingerprint(k[1], fp[1]);
+    for (int i = 0; i < 2000; i++) {
+        int w = i & 1;
+        char text[48], pt[96];
+        int len = snprintf(text, sizeof text, "thread %ld value %d", t, i);
+        size_t n = 0;
+        memcpy(nonce, &i, sizeof i);
+        if (cc_aead_seal(k[w], fp[w], nonce, "turns", text, (size_t)len, ct, sizeof ct, &n) ||
+            cc_aead_open(k[!w], "turns", ct, n, pt, sizeof pt, NULL) == CC_OK ||
+            cc_aead_open(k[w], "turns", ct, n, pt, sizeof pt, NULL) != CC_OK ||
+            strcmp(pt, text) != 0)
+            return (void *)1;
+    }
+    return NULL;
+}
+
+static void aead_on_threads(void **state)
+{
+    (void)state;
+    pthread_t th[4];
+    for (long t = 0; t < 4; t++)
+        assert_int_equal(pthread_create(&th[t], NULL, aead_turns, (void *)(intptr_t)t), 0);
+    for (int t = 0; t < 4; t++) {
+        void *rc = (void *)1;
+        pthread_join(th[t], &rc);
+        assert_null(rc);
+    }
 }
 
 /* A value sealed before values named their key (version 1: 1 | nonce |
@@ -188,6 +228,7 @@ int main(void)
         cmocka_unit_test(aead_round_trip_and_tamper),
         cmocka_unit_test(aead_names_its_key),
         cmocka_unit_test(aead_opens_version_1),
+        cmocka_unit_test(aead_on_threads),
         cmocka_unit_test(dingtalk_signature_vector),
         cmocka_unit_test(lark_signature_vector),
         cmocka_unit_test(hmac_vectors_in_turn),
