@@ -41,11 +41,13 @@ static void gcm_init_once(void)
         gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
 }
 
-/* The calling thread's context and the cipher, or NULL: then a context of
- * the call's own (freed by gcm_done) and the built-in cipher. */
-static EVP_CIPHER_CTX *gcm_ctx(const EVP_CIPHER **cipher)
+/* The calling thread's context and the cipher; when the thread cannot have
+ * one, a context of the call's own (*own = 1, for the caller to free) and the
+ * built-in cipher. NULL when no context can be made. */
+static EVP_CIPHER_CTX *gcm_ctx(const EVP_CIPHER **cipher, int *own)
 {
     pthread_once(&gcm_once, gcm_init_once);
+    *own = 0;
     *cipher = gcm;
     if (gcm) {
         EVP_CIPHER_CTX *ctx = pthread_getspecific(gcm_key);
@@ -55,16 +57,9 @@ static EVP_CIPHER_CTX *gcm_ctx(const EVP_CIPHER **cipher)
             return ctx;
         EVP_CIPHER_CTX_free(ctx);
     }
+    *own = 1;
     *cipher = EVP_aes_256_gcm();
     return EVP_CIPHER_CTX_new();
-}
-
-/* After a call: the thread's context is kept for its next call, which keys
- * it afresh; a call's own is freed. */
-static void gcm_done(EVP_CIPHER_CTX *ctx, const EVP_CIPHER *cipher)
-{
-    if (cipher != gcm || !gcm)
-        EVP_CIPHER_CTX_free(ctx);
 }
 
 void cc_key_fingerprint(const uint8_t key[CC_KEY_LEN], uint8_t out[16])
@@ -94,7 +89,8 @@ enum cc_err cc_aead_seal(const uint8_t key[CC_KEY_LEN], const uint8_t key_tag[CC
     if (outsz < n + CC_AEAD_OVERHEAD || n > (1u << 20))
         return CC_ERR_INTERNAL;
     const EVP_CIPHER *cipher;
-    EVP_CIPHER_CTX *ctx = gcm_ctx(&cipher);
+    int own;
+    EVP_CIPHER_CTX *ctx = gcm_ctx(&cipher, &own);
     if (!ctx)
         return CC_ERR_INTERNAL;
     const size_t h = 1 + CC_KEY_TAG_LEN + 12; /* header: version, key tag, nonce */
@@ -119,7 +115,8 @@ enum cc_err cc_aead_seal(const uint8_t key[CC_KEY_LEN], const uint8_t key_tag[CC
     *outlen = n + CC_AEAD_OVERHEAD;
     rc = CC_OK;
 out:
-    gcm_done(ctx, cipher);
+    if (own) /* the thread's is kept for its next call, which keys it afresh */
+        EVP_CIPHER_CTX_free(ctx);
     return rc;
 }
 
@@ -142,7 +139,8 @@ enum cc_err cc_aead_open(const uint8_t key[CC_KEY_LEN], const char *aad,
     if (outsz < n + 1)
         return CC_ERR_INTERNAL;
     const EVP_CIPHER *cipher;
-    EVP_CIPHER_CTX *ctx = gcm_ctx(&cipher);
+    int own;
+    EVP_CIPHER_CTX *ctx = gcm_ctx(&cipher, &own);
     if (!ctx)
         return CC_ERR_INTERNAL;
     if (EVP_DecryptInit_ex(ctx, cipher, NULL, key, in + h - 12) != 1)
@@ -165,7 +163,8 @@ enum cc_err cc_aead_open(const uint8_t key[CC_KEY_LEN], const char *aad,
 out:
     if (rc)
         OPENSSL_cleanse(out, outsz);
-    gcm_done(ctx, cipher);
+    if (own) /* the thread's is kept for its next call, which keys it afresh */
+        EVP_CIPHER_CTX_free(ctx);
     return rc;
 }
 
