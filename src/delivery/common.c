@@ -36,18 +36,23 @@ static int empty(const char *s)
     return !s || !*s;
 }
 
-int cc_delivery_url_parts(const char *url, char *scheme, size_t schemesz, char *host,
-                          size_t hostsz, char *port, size_t portsz)
+/* url parsed into a new handle, with its scheme and host (both lower-cased)
+ * and port (the scheme's default when url has none) into the out strings
+ * (each may be NULL). Returns the handle, or NULL when url does not parse. */
+static CURLU *url_parse(const char *url, char *scheme, size_t schemesz, char *host,
+                        size_t hostsz, char *port, size_t portsz)
 {
-    int rc = -1;
     char *s = NULL, *h = NULL, *p = NULL;
     CURLU *u = curl_url();
     if (!u)
-        return -1;
+        return NULL;
     if (curl_url_set(u, CURLUPART_URL, url, 0) ||
         curl_url_get(u, CURLUPART_SCHEME, &s, 0) || curl_url_get(u, CURLUPART_HOST, &h, 0) ||
-        curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT))
+        curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT)) {
+        curl_url_cleanup(u);
+        u = NULL;
         goto out;
+    }
     if (scheme) {
         cc_strlcpy(scheme, s, schemesz);
         cc_ascii_lower(scheme);
@@ -58,13 +63,19 @@ int cc_delivery_url_parts(const char *url, char *scheme, size_t schemesz, char *
     }
     if (port)
         cc_strlcpy(port, p, portsz);
-    rc = 0;
 out:
     curl_free(s);
     curl_free(h);
     curl_free(p);
+    return u;
+}
+
+int cc_delivery_url_parts(const char *url, char *scheme, size_t schemesz, char *host,
+                          size_t hostsz, char *port, size_t portsz)
+{
+    CURLU *u = url_parse(url, scheme, schemesz, host, hostsz, port, portsz);
     curl_url_cleanup(u);
-    return rc;
+    return u ? 0 : -1;
 }
 
 void cc_delivery_url_where(const char *url, char *out, size_t outsz)
@@ -81,31 +92,41 @@ int cc_delivery_url_allowed(const char *url, const char *what, int *loopback_htt
     return cc_delivery_url_check(url, what, loopback_http, NULL, 0, err, errsz);
 }
 
-int cc_delivery_url_check(const char *url, const char *what, int *loopback_http, char *where,
-                          size_t wheresz, char *err, size_t errsz)
+void *cc_delivery_url_checked(const char *url, const char *what, int *loopback_http,
+                              char *where, size_t wheresz, char *err, size_t errsz)
 {
     char scheme[16], host[256], port[16];
+    CURLU *u = NULL;
     if (loopback_http)
         *loopback_http = 0;
     if (where && wheresz)
         where[0] = '\0';
     if (empty(url) ||
-        cc_delivery_url_parts(url, scheme, sizeof scheme, host, sizeof host, port, sizeof port)) {
+        !(u = url_parse(url, scheme, sizeof scheme, host, sizeof host, port, sizeof port))) {
         snprintf(err, errsz, "%s is not a URL.", what);
-        return 0;
+        return NULL;
     }
     if (where && wheresz)
         snprintf(where, wheresz, "%s:%s", host, port);
     if (!strcmp(scheme, "https"))
-        return 1;
+        return u;
     if (!strcmp(scheme, "http") && (!strcmp(host, "127.0.0.1") || !strcmp(host, "localhost"))) {
         if (loopback_http)
             *loopback_http = 1;
-        return 1;
+        return u;
     }
+    curl_url_cleanup(u);
     snprintf(err, errsz, "%s must be an https:// URL (http:// only to 127.0.0.1 or localhost).",
              what);
-    return 0;
+    return NULL;
+}
+
+int cc_delivery_url_check(const char *url, const char *what, int *loopback_http, char *where,
+                          size_t wheresz, char *err, size_t errsz)
+{
+    CURLU *u = cc_delivery_url_checked(url, what, loopback_http, where, wheresz, err, errsz);
+    curl_url_cleanup(u);
+    return u != NULL;
 }
 
 void cc_delivery_transport_failure(const struct cc_http_answer *ans, const char *who,

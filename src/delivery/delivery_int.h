@@ -39,6 +39,11 @@ int cc_delivery_url_allowed(const char *url, const char *what, int *loopback_htt
  * needs them. (common.c) */
 int cc_delivery_url_check(const char *url, const char *what, int *loopback_http, char *where,
                           size_t wheresz, char *err, size_t errsz);
+/* cc_delivery_url_check returning the URL parsed (a CURLU *, freed with
+ * curl_url_cleanup) instead of 1, NULL instead of 0: a transfer hands it to
+ * libcurl (CURLOPT_CURLU), which then does not parse the URL again. (common.c) */
+void *cc_delivery_url_checked(const char *url, const char *what, int *loopback_http,
+                              char *where, size_t wheresz, char *err, size_t errsz);
 
 /* "host:port" of url, the port filled in from the scheme's default; "" when
  * url does not parse. For messages only. (common.c) */
@@ -75,6 +80,7 @@ struct curl_mime;
  * sender's function that turns the finished transfer into res (and ra). */
 struct cc_xfer {
     void *h;                        /* CURL * */
+    void *u;                        /* CURLU *: the URL, parsed once (HTTP) */
     struct curl_slist *hl, *rcpt;   /* header and recipient lists */
     struct curl_mime *mime;
     char *body;                     /* private copy, cleansed when freed */

@@ -168,6 +168,7 @@ void cc_xfer_free(struct cc_xfer *x)
         return;
     if (x->h)
         easy_put(x->h);
+    curl_url_cleanup(x->u); /* after the reset: the handle pointed at it */
     curl_slist_free_all(x->hl);
     curl_slist_free_all(x->rcpt);
     curl_mime_free(x->mime);
@@ -248,8 +249,9 @@ int cc_http_xfer_new(const char *url, const char *const *headers, size_t nheader
     int loopback = 0;
     char err[256], where[sizeof ((struct cc_xfer *)0)->where];
     *out = NULL;
-    if (!cc_delivery_url_check(url, "the gateway URL", &loopback, where, sizeof where, err,
-                               sizeof err)) {
+    CURLU *u = cc_delivery_url_checked(url, "the gateway URL", &loopback, where, sizeof where,
+                                       err, sizeof err);
+    if (!u) {
         char code[32];
         snprintf(code, sizeof code, "curl:%d", (int)CURLE_UNSUPPORTED_PROTOCOL);
         cc_delivery_set(res, CC_SEND_NOT_CONFIGURED, code, "%s", err);
@@ -257,9 +259,11 @@ int cc_http_xfer_new(const char *url, const char *const *headers, size_t nheader
     }
     struct cc_xfer *x = cc_xfer_new();
     if (!x) {
+        curl_url_cleanup(u);
         cc_delivery_set(res, CC_SEND_RETRY, "", "libcurl could not start a request");
         return -1;
     }
+    x->u = u;
     for (size_t i = 0; i < nheaders; i++) {
         struct curl_slist *t = curl_slist_append(x->hl, headers[i]);
         if (!t)
@@ -282,7 +286,7 @@ int cc_http_xfer_new(const char *url, const char *const *headers, size_t nheader
     cc_strlcpy(x->where, where, sizeof x->where);
     const char *proto = loopback ? "http" : "https";
     CURL *h = x->h;
-    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_CURLU, u);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, proto);
     curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, proto);
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <curl/curl.h>
 #include <jansson.h>
 
 #include "core/core.h"
@@ -983,6 +984,51 @@ static void send_wecom_removed(void **state)
     receiver_free(&r);
 }
 
+static void answer_ignored(struct cc_xfer *x, const struct cc_http_answer *ans)
+{
+    (void)x;
+    (void)ans;
+}
+
+/* The URL checked is the URL sent: parsed once, the transfer is given the
+ * parsed URL (xfer.c), so no second parser can read it otherwise. */
+static void url_checked_is_url_sent(void **state)
+{
+    (void)state;
+    char where[272], err[256];
+    int loopback = -1;
+    void *u = cc_delivery_url_checked("HTTPS://Oapi.DingTalk.COM/robot/send?access_token=t",
+                                      "the URL", &loopback, where, sizeof where, err, sizeof err);
+    assert_non_null(u);
+    assert_int_equal(loopback, 0);
+    assert_string_equal(where, "oapi.dingtalk.com:443");
+    curl_url_cleanup(u);
+    assert_null(cc_delivery_url_checked("http://example.com/x", "the gateway URL", &loopback,
+                                        where, sizeof where, err, sizeof err));
+    assert_string_equal(where, "example.com:80");
+    assert_non_null(strstr(err, "the gateway URL must be an https:// URL"));
+    assert_null(cc_delivery_url_checked("not a url", "the URL", NULL, NULL, 0, err, sizeof err));
+    assert_string_equal(err, "the URL is not a URL.");
+
+    struct receiver r;
+    char url[128];
+    receiver_start(&r, "200 OK", "{\"errcode\":0,\"errmsg\":\"ok\"}");
+    snprintf(url, sizeof url, "http://LOCALHOST:%d/a/b%%20c?k=v&x=%%2F", r.port);
+    struct cc_send_result res;
+    struct cc_xfer *x = NULL;
+    const char *headers[] = {"Content-Type: application/json"};
+    assert_int_equal(cc_http_xfer_new(url, headers, 1, "{}", 2, 5000, "test receiver",
+                                      answer_ignored, &res, &x),
+                     0);
+    cc_xfer_run(&x, 1);
+    receiver_wait(&r);
+    assert_string_equal(r.request_line, "POST /a/b%20c?k=v&x=%2F HTTP/1.1");
+    assert_int_equal(r.body.len, 2);
+    assert_memory_equal(r.body.data, "{}", 2);
+    cc_xfer_free(x);
+    receiver_free(&r);
+}
+
 static void send_refuses_bad_targets(void **state)
 {
     (void)state;
@@ -1105,6 +1151,7 @@ int main(void)
         cmocka_unit_test(send_lark_throttled_with_http_400),
         cmocka_unit_test(send_wecom_removed),
         cmocka_unit_test(send_refuses_bad_targets),
+        cmocka_unit_test(url_checked_is_url_sent),
         cmocka_unit_test(platform_table),
         cmocka_unit_test(limiter_exact_for_1000_robots),
         cmocka_unit_test(limiter_forgets_only_old_robots),
