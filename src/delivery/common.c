@@ -86,12 +86,6 @@ void cc_delivery_url_where(const char *url, char *out, size_t outsz)
         snprintf(out, outsz, "%s:%s", host, port);
 }
 
-int cc_delivery_url_allowed(const char *url, const char *what, int *loopback_http, char *err,
-                            size_t errsz)
-{
-    return cc_delivery_url_check(url, what, loopback_http, NULL, 0, err, errsz);
-}
-
 void *cc_delivery_url_checked(const char *url, const char *what, int *loopback_http,
                               char *where, size_t wheresz, char *err, size_t errsz)
 {
@@ -121,10 +115,10 @@ void *cc_delivery_url_checked(const char *url, const char *what, int *loopback_h
     return NULL;
 }
 
-int cc_delivery_url_check(const char *url, const char *what, int *loopback_http, char *where,
-                          size_t wheresz, char *err, size_t errsz)
+int cc_delivery_url_allowed(const char *url, const char *what, int *loopback_http, char *err,
+                            size_t errsz)
 {
-    CURLU *u = cc_delivery_url_checked(url, what, loopback_http, where, wheresz, err, errsz);
+    CURLU *u = cc_delivery_url_checked(url, what, loopback_http, NULL, 0, err, errsz);
     curl_url_cleanup(u);
     return u != NULL;
 }

@@ -34,14 +34,10 @@ void cc_delivery_global_init(void);
  * in err. *loopback_http (may be NULL) says which. (common.c) */
 int cc_delivery_url_allowed(const char *url, const char *what, int *loopback_http, char *err,
                             size_t errsz);
-/* The same, also writing cc_delivery_url_where's "host:port" into where
- * (may be NULL): the URL parsed once for both, as a message's transfer
- * needs them. (common.c) */
-int cc_delivery_url_check(const char *url, const char *what, int *loopback_http, char *where,
-                          size_t wheresz, char *err, size_t errsz);
-/* cc_delivery_url_check returning the URL parsed (a CURLU *, freed with
- * curl_url_cleanup) instead of 1, NULL instead of 0: a transfer hands it to
- * libcurl (CURLOPT_CURLU), which then does not parse the URL again. (common.c) */
+/* The same check, and the URL parsed (a CURLU *, freed with curl_url_cleanup)
+ * instead of 1, NULL instead of 0; where (may be NULL) gets
+ * cc_delivery_url_where's "host:port". A transfer hands the URL to libcurl
+ * parsed (CURLOPT_CURLU): what is sent is what was checked. (common.c) */
 void *cc_delivery_url_checked(const char *url, const char *what, int *loopback_http,
                               char *where, size_t wheresz, char *err, size_t errsz);
 
