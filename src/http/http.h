@@ -122,6 +122,18 @@ const char *cc_req_client_address(struct cc_request *req);
 /* Runs fn(req) on a thread of the blocking pool while the connection is
  * suspended; for handlers that wait on an SMTP server or a gateway. */
 void cc_req_defer(struct cc_request *req, cc_handler fn);
+/* 1 when req runs on the blocking pool (cc_req_defer) now. */
+int cc_req_on_pool(const struct cc_request *req);
+/* Suspends the request for something done off the HTTP threads without a
+ * thread waiting for it (a write queued for the store's writer): the
+ * handler returns with no answer, and then(req, arg) runs on an HTTP thread
+ * once cc_req_resume(req) is called, from any thread (also from the handler
+ * itself), exactly once. Returns -1, suspending nothing, when too many
+ * requests are suspended already, the server is stopping, or req runs on
+ * the blocking pool: the handler carries on another way (cc_req_defer). */
+typedef void (*cc_resumed_fn)(struct cc_request *req, void *arg);
+int cc_req_suspend(struct cc_request *req, cc_resumed_fn then, void *arg);
+void cc_req_resume(struct cc_request *req);
 /* Reads the request body as a JSON object (Content-Type application/json).
  * On failure it has already answered with the error and returns -1. */
 int cc_req_json_body(struct cc_request *req, json_t **obj);

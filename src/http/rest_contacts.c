@@ -117,46 +117,89 @@ void cc_send_contact(struct cc_request *req, int status, struct cc_contact *c)
     send_contact(req, status, c, NULL);
 }
 
-/* Writes wait for their group commit (an fsync): they run on the blocking
- * pool, so that many of them can wait together — the more writes wait, the
- * more share one commit — while the HTTP workers keep answering reads. */
+/* Reads a create's body and its Idempotency-Key into *obj, *in and *idem;
+ * on failure it has answered and returns -1. */
+static int read_create(struct cc_request *req, json_t **obj, struct cc_contact_input *in,
+                       struct cc_idem *idem)
+{
+    struct cc_error err;
+    if (read_body(req, obj, in))
+        return -1;
+    /* The same request is the same JSON, whatever its spacing or key order. */
+    if (cc_idem_parse(cc_req_header(req, "Idempotency-Key"), "", idem, &err) ||
+        (idem->key && cc_json_body_hash(*obj, idem->hash, &err))) {
+        json_decref(*obj);
+        *obj = NULL;
+        cc_req_error(req, &err);
+        return -1;
+    }
+    return 0;
+}
+
+static void answer_create(struct cc_request *req, enum cc_err rc, struct cc_contact *c,
+                          int replayed, const struct cc_error *err)
+{
+    if (rc) {
+        cc_req_error(req, err);
+        return;
+    }
+    char loc[64];
+    snprintf(loc, sizeof loc, "/v1/contacts/%lld", (long long)c->id);
+    cc_req_add_header(req, "Location", loc);
+    if (replayed) {
+        cc_req_add_header(req, "Idempotent-Replayed", "true");
+        cc_send_contact(req, 201, c);
+    } else {
+        send_new_contact(req, c);
+    }
+}
+
+/* Writes wait for their group commit (an fsync): on the blocking pool, so
+ * that many of them can wait together — the more writes wait, the more
+ * share one commit — while the HTTP workers keep answering reads. Where the
+ * store queues writes (SQLite's writer thread), a create waits without a
+ * thread: see cc_h_contacts_create. */
 static void contacts_create(struct cc_request *req)
 {
     json_t *obj = NULL;
     struct cc_contact_input in;
-    if (read_body(req, &obj, &in))
-        return;
     struct cc_idem idem;
+    if (read_create(req, &obj, &in, &idem))
+        return;
     struct cc_error err;
-    if (cc_idem_parse(cc_req_header(req, "Idempotency-Key"), "", &idem, &err)) {
-        json_decref(obj);
-        cc_req_error(req, &err);
-        return;
-    }
-    /* The same request is the same JSON, whatever its spacing or key order. */
-    if (idem.key && cc_json_body_hash(obj, idem.hash, &err)) {
-        json_decref(obj);
-        cc_req_error(req, &err);
-        return;
-    }
     struct cc_contact *c = cc_malloc(sizeof *c);
     int replayed = 0;
-    if (cc_contact_create(cc_req_service(req), cc_req_caller(req), &in, idem.key, idem.hash, c,
-                          &replayed, &err)) {
-        cc_req_error(req, &err);
-    } else {
-        char loc[64];
-        snprintf(loc, sizeof loc, "/v1/contacts/%lld", (long long)c->id);
-        cc_req_add_header(req, "Location", loc);
-        if (replayed) {
-            cc_req_add_header(req, "Idempotent-Replayed", "true");
-            cc_send_contact(req, 201, c);
-        } else {
-            send_new_contact(req, c);
-        }
-    }
+    enum cc_err rc = cc_contact_create(cc_req_service(req), cc_req_caller(req), &in, idem.key,
+                                       idem.hash, c, &replayed, &err);
+    answer_create(req, rc, c, replayed, &err);
     cc_free(c);
     json_decref(obj);
+}
+
+/* A create whose write is queued, while its request is suspended. */
+struct create_wait {
+    struct cc_request *req;
+    struct cc_contact_create *cr;
+    struct cc_idem idem; /* the key and hash the create borrows */
+};
+
+static void create_written(void *arg)
+{
+    struct create_wait *w = arg;
+    cc_req_resume(w->req);
+}
+
+static void create_answer(struct cc_request *req, void *arg)
+{
+    struct create_wait *w = arg;
+    struct cc_error err;
+    struct cc_contact *c = cc_malloc(sizeof *c);
+    int replayed = 0;
+    enum cc_err rc = cc_contact_create_end(w->cr, c, &replayed, &err);
+    answer_create(req, rc, c, replayed, &err);
+    OPENSSL_cleanse(c, sizeof *c);
+    cc_free(c);
+    cc_free(w);
 }
 
 /* An optional positive integer query argument. */
@@ -344,9 +387,41 @@ void cc_h_contacts_reassign(struct cc_request *req)
     cc_req_defer(req, contacts_reassign);
 }
 
+/* Where the store queues writes, a create is checked and prepared here, on
+ * the HTTP thread; its request is suspended while the writer commits it with
+ * the others queued (no thread waits for it, and the batch is as large as
+ * the writes in flight), and answered here once resumed. */
 void cc_h_contacts_create(struct cc_request *req)
 {
-    cc_req_defer(req, contacts_create);
+    struct cc_service *svc = cc_req_service(req);
+    if (cc_req_on_pool(req) || !cc_service_queues_writes(svc)) {
+        cc_req_defer(req, contacts_create);
+        return;
+    }
+    json_t *obj = NULL;
+    struct cc_contact_input in;
+    struct create_wait *w = cc_calloc(1, sizeof *w);
+    if (read_create(req, &obj, &in, &w->idem)) {
+        cc_free(w);
+        return;
+    }
+    struct cc_error err;
+    enum cc_err rc = cc_contact_create_begin(svc, cc_req_caller(req), &in, w->idem.key,
+                                             w->idem.hash, &w->cr, &err);
+    json_decref(obj);
+    if (rc) {
+        cc_req_error(req, &err);
+        cc_free(w);
+        return;
+    }
+    w->req = req;
+    if (cc_req_suspend(req, create_answer, w)) { /* no room: the pool's way */
+        cc_contact_create_drop(w->cr);
+        cc_free(w);
+        cc_req_defer(req, contacts_create);
+        return;
+    }
+    cc_contact_create_queue(w->cr, create_written, w);
 }
 
 void cc_h_contacts_update(struct cc_request *req)

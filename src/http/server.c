@@ -453,7 +453,7 @@ static void dispatch(struct cc_request *req)
             if (*p >= 'a' && *p <= 'z')
                 *p = (char)(*p - 'a' + 'A');
         cc_acs_dispatch(req, req->too_large);
-        if (!req->responded && !req->deferred)
+        if (!req->responded && !req->deferred && !req->then)
             fail(req, CC_ERR_INTERNAL, NULL, "The handler gave no response.");
         return;
     }
@@ -520,8 +520,42 @@ static void dispatch(struct cc_request *req)
         cc_req_defer(req, touch_then_handle);
     else
         route->handler(req);
-    if (!req->responded && !req->deferred)
+    if (!req->responded && !req->deferred && !req->then)
         fail(req, CC_ERR_INTERNAL, NULL, "The handler gave no response.");
+}
+
+int cc_req_on_pool(const struct cc_request *req)
+{
+    return req->deferred;
+}
+
+int cc_req_suspend(struct cc_request *req, cc_resumed_fn then, void *arg)
+{
+    struct blocking_pool *p = &req->srv->pool;
+    if (req->deferred)
+        return -1;
+    pthread_mutex_lock(&p->mu);
+    int room = !p->stopping && p->waiting < CC_BLOCKING_QUEUE_MAX;
+    if (room) {
+        p->waiting++;
+        req->then = then;
+        req->then_arg = arg;
+        req->resumed = 0;
+        MHD_suspend_connection(req->conn);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return room ? 0 : -1;
+}
+
+void cc_req_resume(struct cc_request *req)
+{
+    struct blocking_pool *p = &req->srv->pool; /* req may be gone once resumed */
+    req->resumed = 1;
+    MHD_resume_connection(req->conn);
+    pthread_mutex_lock(&p->mu);
+    if (--p->waiting == 0)
+        pthread_cond_broadcast(&p->none_waiting);
+    pthread_mutex_unlock(&p->mu);
 }
 
 /* Request objects are kept for reuse by the thread that freed them (a few
@@ -767,6 +801,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
+    if (req->then && req->resumed) { /* cc_req_suspend's wait is over */
+        cc_resumed_fn then = req->then;
+        req->then = NULL;
+        then(req, req->then_arg);
+        if (!req->responded)
+            fail(req, CC_ERR_INTERNAL, NULL, "The handler gave no response.");
+        return MHD_YES;
+    }
     if (req->pending) { /* a deferred handler finished: send its answer */
         MHD_queue_response(conn, (unsigned)req->status, req->pending);
         MHD_destroy_response(req->pending);
@@ -775,7 +817,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     cc_conn_guard_body_done(srv->guard, conn_watch(conn));
-    if (!req->responded && !req->deferred) {
+    if (!req->responded && !req->deferred && !req->then) {
         /* A GET's reads (its access key, then what it shows) share one read
          * transaction: one snapshot, and one lock of the database instead
          * of one per read. A write on the way ends it (cc_store_read_hold). */
@@ -890,6 +932,7 @@ static void pool_destroy(struct cc_http_server *srv)
     pthread_mutex_destroy(&srv->log_mu);
     pthread_mutex_destroy(&srv->pool.mu);
     pthread_cond_destroy(&srv->pool.cv);
+    pthread_cond_destroy(&srv->pool.none_waiting);
     cc_free(srv->pool.threads);
     cc_free(srv);
 }
@@ -943,6 +986,7 @@ enum cc_err cc_http_start(const struct cc_http_config *cfg, struct cc_service *s
     struct blocking_pool *p = &srv->pool;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cv, NULL);
+    pthread_cond_init(&p->none_waiting, NULL);
     p->threads = cc_calloc((size_t)(cfg->blocking_threads > 0 ? cfg->blocking_threads : 1),
                            sizeof *p->threads);
     unsigned threads = cfg->threads > 0 ? (unsigned)cfg->threads : 4;
@@ -1017,8 +1061,13 @@ void cc_http_stop(struct cc_http_server *srv)
     if (!srv)
         return;
     MHD_quiesce_daemon(srv->daemon);
-    /* Deferred requests finish and resume their connections first:
-     * libmicrohttpd must not be stopped with connections suspended. */
+    /* Deferred and suspended requests finish and resume their connections
+     * first: libmicrohttpd must not be stopped with connections suspended. */
+    pthread_mutex_lock(&srv->pool.mu);
+    srv->pool.stopping = 1;
+    while (srv->pool.waiting)
+        pthread_cond_wait(&srv->pool.none_waiting, &srv->pool.mu);
+    pthread_mutex_unlock(&srv->pool.mu);
     pool_stop(srv);
     MHD_stop_daemon(srv->daemon);
     pool_destroy(srv);

@@ -30,6 +30,8 @@ struct blocking_pool {
     struct cc_request *head, *tail;
     int queued;
     int stopping;
+    int waiting;                  /* requests suspended by cc_req_suspend, not yet resumed */
+    pthread_cond_t none_waiting;  /* waiting fell to 0 */
 };
 
 struct cc_http_server {
@@ -86,6 +88,9 @@ struct cc_request {
     cc_handler deferred_fn;
     struct cc_request *qnext;
     struct MHD_Response *pending; /* a deferred handler's response, sent on resume */
+    cc_resumed_fn then;           /* cc_req_suspend's: runs when the request is resumed */
+    void *then_arg;
+    int resumed;                  /* cc_req_resume was called (then is due) */
     int status;
     int nhdr;
     char *hdr_name[MAX_EXTRA_HEADERS];

@@ -166,28 +166,100 @@ static enum cc_err create_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     return CC_OK;
 }
 
-enum cc_err cc_contact_create(struct cc_service *svc, const struct cc_caller *caller,
-                              const struct cc_contact_input *in, const char *idem_key,
-                              const char *body_hash, struct cc_contact *out, int *replayed,
-                              struct cc_error *err)
+struct cc_contact_create {
+    struct create_op op;
+    struct svc_contact_new *nc;
+    struct cc_contact c;
+    enum cc_err rc;
+    struct cc_error err;
+    void (*done)(void *arg);
+    void *done_arg;
+};
+
+int cc_service_queues_writes(const struct cc_service *svc)
 {
+    return cc_store_queues_writes(svc->store);
+}
+
+enum cc_err cc_contact_create_begin(struct cc_service *svc, const struct cc_caller *caller,
+                                    const struct cc_contact_input *in, const char *idem_key,
+                                    const char *body_hash, struct cc_contact_create **out,
+                                    struct cc_error *err)
+{
+    *out = NULL;
     enum cc_err rc = cc_service_require(caller, CC_ROLE_OPERATOR, err);
     if (rc)
         return rc;
     struct svc_contact_new *nc = NULL;
     rc = prepare(svc, in, "", &nc, err);
-    rc = add_clashes(svc, caller, 0, &nc->f, "", rc, err);
-    if (!rc) {
-        struct create_op op = {svc, caller, nc, idem_key, body_hash, out, 0};
-        /* every refusal (the cap, a clash, a reused key) comes before the
-         * contact's INSERT, so it runs without a savepoint */
-        rc = cc_store_write_checks_first(svc->store, create_tx, &op, err);
-        if (replayed)
-            *replayed = op.replayed;
+    if ((rc = add_clashes(svc, caller, 0, &nc->f, "", rc, err))) {
+        cc_free(nc);
+        return rc;
     }
-    cc_free(nc);
-    if (!rc)
-        svc_contact_view(caller, SVC_VIEW_DETAIL, out);
+    struct cc_contact_create *cr = cc_calloc(1, sizeof *cr);
+    cr->nc = nc;
+    cr->op = (struct create_op){svc, caller, nc, idem_key, body_hash, &cr->c, 0};
+    *out = cr;
+    return CC_OK;
+}
+
+static void create_told(void *arg, enum cc_err rc)
+{
+    struct cc_contact_create *cr = arg;
+    cr->rc = rc;
+    cr->done(cr->done_arg);
+}
+
+void cc_contact_create_queue(struct cc_contact_create *cr, void (*done)(void *arg),
+                             void *done_arg)
+{
+    cr->done = done;
+    cr->done_arg = done_arg;
+    /* every refusal (the cap, a clash, a reused key) comes before the
+     * contact's INSERT, so it runs without a savepoint */
+    enum cc_err rc = cc_store_write_queued(cr->op.svc->store, create_tx, &cr->op,
+                                           CC_STORE_WRITE_CHECKS_FIRST, create_told, cr,
+                                           &cr->err);
+    if (rc)
+        create_told(cr, rc);
+}
+
+void cc_contact_create_drop(struct cc_contact_create *cr)
+{
+    OPENSSL_cleanse(&cr->c, sizeof cr->c);
+    cc_free(cr->nc);
+    cc_free(cr);
+}
+
+enum cc_err cc_contact_create_end(struct cc_contact_create *cr, struct cc_contact *out,
+                                  int *replayed, struct cc_error *err)
+{
+    enum cc_err rc = cr->rc;
+    if (rc) {
+        *err = cr->err;
+    } else {
+        *out = cr->c;
+        *replayed = cr->op.replayed;
+        svc_contact_view(cr->op.caller, SVC_VIEW_DETAIL, out);
+    }
+    cc_contact_create_drop(cr);
+    return rc;
+}
+
+enum cc_err cc_contact_create(struct cc_service *svc, const struct cc_caller *caller,
+                              const struct cc_contact_input *in, const char *idem_key,
+                              const char *body_hash, struct cc_contact *out, int *replayed,
+                              struct cc_error *err)
+{
+    struct cc_contact_create *cr;
+    enum cc_err rc = cc_contact_create_begin(svc, caller, in, idem_key, body_hash, &cr, err);
+    if (rc)
+        return rc;
+    cr->rc = cc_store_write_checks_first(svc->store, create_tx, &cr->op, &cr->err);
+    int again = 0;
+    rc = cc_contact_create_end(cr, out, &again, err);
+    if (replayed)
+        *replayed = again;
     return rc;
 }
 

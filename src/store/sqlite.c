@@ -519,6 +519,7 @@ const struct cc_store_ops cc_sq_ops = {
     .meta_get = sq_meta_get,
     .meta_set = sq_meta_set,
     .write = cc_sq_write_flags,
+    .write_queued = cc_sq_write_queued,
     .read = sq_read,
     .shared = 0,
     .state_update = cc_sq_state_update,

@@ -40,6 +40,8 @@ struct job {
     int relaxed;                /* CC_STORE_WRITE_RELAXED: needs no fsync of its own */
     int checks_first;           /* CC_STORE_WRITE_CHECKS_FIRST: runs without a savepoint */
     pthread_cond_t cv;          /* its waiter sleeps here: woken alone */
+    cc_write_done_fn tell;      /* a queued write (cc_sq_write_queued): no waiter, told by this */
+    void *tell_arg;
     struct job *next;
     struct job *relay[2];       /* the writes of its batch its waiter wakes */
 };
@@ -194,6 +196,9 @@ enum cc_err cc_sq_write(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_er
 /* The store's ops->write: cc_sq_write with CC_STORE_WRITE_* flags. */
 enum cc_err cc_sq_write_flags(struct cc_store *s, cc_tx_fn fn, void *arg, unsigned flags,
                               struct cc_error *err);
+/* The store's ops->write_queued (cc_store_write_queued). */
+enum cc_err cc_sq_write_queued(struct cc_store *s, cc_tx_fn fn, void *arg, unsigned flags,
+                               cc_write_done_fn done, void *done_arg, struct cc_error *err);
 /* Applies contacts_fts_queue (migration 0026) to contacts_fts and, when grams
  * is 1, to contacts_grams, then empties it; on c's open transaction. */
 enum cc_err cc_sq_search_queue_apply(struct conn *c, int grams, struct cc_error *err);

@@ -1,7 +1,9 @@
 /*
  * sqlite_writer.c — the SQLite backend's one writer thread (group commit).
  *
- * cc_sq_write queues a write and sleeps until it is durable. The writer
+ * cc_sq_write queues a write and sleeps until it is durable;
+ * cc_sq_write_queued queues one without a waiter, whose tell the writer
+ * calls instead of waking anyone. The writer
  * takes every write waiting in the queue (up to max_batch), runs each inside
  * its own SAVEPOINT of one transaction on its own connection, and commits
  * them together: one fsync for the batch with synchronous=FULL. A write that
@@ -425,14 +427,15 @@ static void wake_batch(struct job *batch)
     }
 }
 
-/* Moves the relaxed writes of *batch, in order, to the list returned. */
-static struct job *split_relaxed(struct job **batch)
+/* Moves the writes of *batch that are relaxed (queued: 1, the writes
+ * queued without a waiter), in order, to the list returned. */
+static struct job *split_off(struct job **batch, int queued)
 {
     struct job *rel = NULL, **rt = &rel, **dt = batch;
     for (struct job *j = *batch, *next; j; j = next) {
         next = j->next;
         j->next = NULL;
-        if (j->relaxed) {
+        if (queued ? j->tell != NULL : j->relaxed) {
             *rt = j;
             rt = &j->next;
         } else {
@@ -442,6 +445,17 @@ static struct job *split_relaxed(struct job **batch)
     }
     *dt = NULL;
     return rel;
+}
+
+/* Tells the queued writes of list their outcomes, and frees them. Without
+ * q->mu: a write's done may take locks of its own. */
+static void tell_queued(struct job *list)
+{
+    for (struct job *j = list, *next; j; j = next) {
+        next = j->next;
+        j->tell(j->tell_arg, j->rc);
+        cc_free(j);
+    }
 }
 
 /* Applies the queue in a relaxed commit of its own (no fsync: the queue it
@@ -546,15 +560,19 @@ static void *writer_main(void *arg)
         last->next = NULL;
         pthread_mutex_unlock(&q->mu);
 
-        struct job *relaxed = q->sync_full ? split_relaxed(&batch) : NULL;
+        struct job *relaxed = q->sync_full ? split_off(&batch, 0) : NULL;
         if (batch) {
             run_batch(q, batch);
+            struct job *queued = split_off(&batch, 1);
             pthread_mutex_lock(&q->mu);
             wake_batch(batch);
             pthread_mutex_unlock(&q->mu);
+            tell_queued(queued);
         }
-        if (relaxed)
+        if (relaxed) {
             run_batch(q, relaxed);
+            tell_queued(split_off(&relaxed, 1));
+        }
         pthread_mutex_lock(&q->mu);
         wake_batch(relaxed);
     }
@@ -570,12 +588,10 @@ enum cc_err cc_sq_write(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_er
     return cc_sq_write_flags(s, fn, arg, 0, err);
 }
 
-static enum cc_err sq_write(struct sq *q, cc_tx_fn fn, void *arg, unsigned flags,
-                           struct cc_error *err)
+/* Queues j for the writer. CC_OK with q->mu held, the writer told; else
+ * why not, nothing queued and q->mu not held. */
+static enum cc_err enqueue(struct sq *q, struct job *j, struct cc_error *err)
 {
-    struct job j = {.fn = fn, .arg = arg, .err = err, .rc = CC_OK,
-                    .relaxed = (flags & CC_STORE_WRITE_RELAXED) != 0,
-                    .checks_first = (flags & CC_STORE_WRITE_CHECKS_FIRST) != 0};
     cc_sq_read_unhold(q); /* what this thread reads next sees this write */
     if (__atomic_load_n(&q->damaged, __ATOMIC_ACQUIRE))
         return cc_sq_damaged_error(err);
@@ -584,13 +600,27 @@ static enum cc_err sq_write(struct sq *q, cc_tx_fn fn, void *arg, unsigned flags
         pthread_mutex_unlock(&q->mu);
         return cc_error_set(err, CC_ERR_UNAVAILABLE, NULL, "The server is shutting down.");
     }
-    pthread_cond_init(&j.cv, NULL);
     if (q->tail)
-        q->tail->next = &j;
+        q->tail->next = j;
     else
-        q->head = &j;
-    q->tail = &j;
+        q->head = j;
+    q->tail = j;
     pthread_cond_signal(&q->work);
+    return CC_OK;
+}
+
+static enum cc_err sq_write(struct sq *q, cc_tx_fn fn, void *arg, unsigned flags,
+                           struct cc_error *err)
+{
+    struct job j = {.fn = fn, .arg = arg, .err = err, .rc = CC_OK,
+                    .relaxed = (flags & CC_STORE_WRITE_RELAXED) != 0,
+                    .checks_first = (flags & CC_STORE_WRITE_CHECKS_FIRST) != 0};
+    pthread_cond_init(&j.cv, NULL);
+    enum cc_err rc = enqueue(q, &j, err);
+    if (rc) {
+        pthread_cond_destroy(&j.cv);
+        return rc;
+    }
     while (!j.done)
         pthread_cond_wait(&j.cv, &q->mu);
     for (int k = 0; k < 2; k++) /* this write's share of waking its batch (wake_batch) */
@@ -601,6 +631,23 @@ static enum cc_err sq_write(struct sq *q, cc_tx_fn fn, void *arg, unsigned flags
     pthread_mutex_unlock(&q->mu);
     pthread_cond_destroy(&j.cv);
     return j.rc;
+}
+
+enum cc_err cc_sq_write_queued(struct cc_store *s, cc_tx_fn fn, void *arg, unsigned flags,
+                               cc_write_done_fn done, void *done_arg, struct cc_error *err)
+{
+    struct job *j = cc_calloc(1, sizeof *j);
+    *j = (struct job){.fn = fn, .arg = arg, .err = err, .rc = CC_OK,
+                      .relaxed = (flags & CC_STORE_WRITE_RELAXED) != 0,
+                      .checks_first = (flags & CC_STORE_WRITE_CHECKS_FIRST) != 0,
+                      .tell = done, .tell_arg = done_arg};
+    enum cc_err rc = enqueue(s->impl, j, err);
+    if (rc) {
+        cc_free(j);
+        return rc;
+    }
+    pthread_mutex_unlock(&((struct sq *)s->impl)->mu);
+    return CC_OK;
 }
 
 enum cc_err cc_sq_write_flags(struct cc_store *s, cc_tx_fn fn, void *arg, unsigned flags,

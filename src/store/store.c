@@ -147,6 +147,20 @@ enum cc_err cc_store_write_checks_first(struct cc_store *s, cc_tx_fn fn, void *a
     return s->ops->write(s, fn, arg, CC_STORE_WRITE_CHECKS_FIRST, err);
 }
 
+int cc_store_queues_writes(const struct cc_store *s)
+{
+    return s->ops->write_queued != NULL;
+}
+
+enum cc_err cc_store_write_queued(struct cc_store *s, cc_tx_fn fn, void *arg, unsigned flags,
+                                  cc_write_done_fn done, void *done_arg, struct cc_error *err)
+{
+    if (!s->ops->write_queued)
+        return cc_error_set(err, CC_ERR_UNSUPPORTED_OPERATION, NULL,
+                            "this store does not queue writes");
+    return s->ops->write_queued(s, fn, arg, flags, done, done_arg, err);
+}
+
 enum cc_err cc_store_read(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err)
 {
     return s->ops->read(s, fn, arg, err);

@@ -181,6 +181,22 @@ enum cc_err cc_store_write_relaxed(struct cc_store *s, cc_tx_fn fn, void *arg,
 enum cc_err cc_store_write_checks_first(struct cc_store *s, cc_tx_fn fn, void *arg,
                                         struct cc_error *err);
 enum { CC_STORE_WRITE_RELAXED = 1, CC_STORE_WRITE_CHECKS_FIRST = 2 };
+/* Called once a queued write (cc_store_write_queued) is committed or has
+ * failed, with its outcome; on the store's writer thread, so it only hands
+ * the outcome on (it must not wait, nor use the store). */
+typedef void (*cc_write_done_fn)(void *arg, enum cc_err rc);
+/* 1 when this store can queue a write without a thread waiting for it
+ * (cc_store_write_queued): SQLite's writer thread; 0 on PostgreSQL, whose
+ * writes run on the caller's thread. */
+int cc_store_queues_writes(const struct cc_store *s);
+/* A write like cc_store_write_flags's (flags: CC_STORE_WRITE_*), but queued
+ * for the writer without waiting: CC_OK when queued, and done(done_arg, rc)
+ * is called once it is committed (durable as the flags say) or has failed,
+ * when err (kept alive by the caller until then) says why. Any other answer:
+ * not queued (the store refuses writes, or CC_ERR_UNSUPPORTED_OPERATION
+ * where cc_store_queues_writes is 0); done is not called. */
+enum cc_err cc_store_write_queued(struct cc_store *s, cc_tx_fn fn, void *arg, unsigned flags,
+                                  cc_write_done_fn done, void *done_arg, struct cc_error *err);
 /* Runs fn(tx, arg, err) in one read transaction on the calling thread's
  * read connection, so that every cc_tx_* read it makes sees one snapshot
  * (a contact and what hangs on it, read together). fn only reads: the

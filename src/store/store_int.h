@@ -48,6 +48,9 @@ struct cc_store_ops {
     /* flags: CC_STORE_WRITE_* (store.h) */
     enum cc_err (*write)(struct cc_store *s, cc_tx_fn fn, void *arg, unsigned flags,
                          struct cc_error *err);
+    /* NULL: no write queue (cc_store_write_queued answers CC_ERR_UNSUPPORTED_OPERATION) */
+    enum cc_err (*write_queued)(struct cc_store *s, cc_tx_fn fn, void *arg, unsigned flags,
+                                cc_write_done_fn done, void *done_arg, struct cc_error *err);
     enum cc_err (*read)(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc_error *err);
     void (*thread_done)(void *impl);
     void (*read_hold)(void *impl, int on); /* NULL: nothing to hold */

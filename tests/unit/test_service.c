@@ -222,6 +222,97 @@ static void secrets_are_encrypted_at_rest(void **state)
     }
 }
 
+/* A create in two halves (cc_contact_create_begin, _queue, _end) is the
+ * create: the contact comes back as cc_contact_create gives it (the ID
+ * number masked), done is called once; its key replays it through either
+ * way; a clash is refused by the write, a bad field by the first half;
+ * where the store queues no writes (PostgreSQL) the test is skipped. */
+struct two_halves {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done;
+};
+
+static void two_halves_done(void *arg)
+{
+    struct two_halves *h = arg;
+    pthread_mutex_lock(&h->mu);
+    h->done++;
+    pthread_cond_broadcast(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+}
+
+static enum cc_err create_in_halves(struct fx *f, const struct cc_contact_input *in,
+                                    const char *key, const char *hash, struct cc_contact *c,
+                                    int *replayed, struct cc_error *err)
+{
+    struct cc_contact_create *cr;
+    enum cc_err rc = cc_contact_create_begin(f->b.svc, &f->admin, in, key, hash, &cr, err);
+    if (rc)
+        return rc;
+    struct two_halves h = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+    cc_contact_create_queue(cr, two_halves_done, &h);
+    pthread_mutex_lock(&h.mu);
+    while (!h.done)
+        pthread_cond_wait(&h.cv, &h.mu);
+    pthread_mutex_unlock(&h.mu);
+    rc = cc_contact_create_end(cr, c, replayed, err);
+    assert_int_equal(h.done, 1);
+    return rc;
+}
+
+static void create_in_two_halves(void **state)
+{
+    struct fx *f = *state;
+    if (!cc_service_queues_writes(f->b.svc))
+        skip();
+    struct cc_contact_input in = {0};
+    in.present = CC_F_NAME | CC_F_MOBILE | CC_F_ID_CARD;
+    in.name = "Halves";
+    in.mobile = "13300000077";
+    in.id_card = "11010519491231002X";
+    struct cc_contact c, again, got;
+    struct cc_error err;
+    int replayed = -1;
+    const char *hash = "5f5b6f1c2d3e4a5b6c7d8e9f00112233445566778899aabbccddeeff00112233";
+    assert_int_equal(create_in_halves(f, &in, "halves-1", hash, &c, &replayed, &err), CC_OK);
+    assert_int_equal(replayed, 0);
+    assert_string_equal(c.id_card_masked, "1****************X");
+    assert_int_equal(cc_contact_get(f->b.svc, &f->admin, c.id, &got, &err), CC_OK);
+    assert_string_equal(got.name, "Halves");
+    assert_string_equal(got.mobile, c.mobile);
+    /* the same key again: the first contact, through either way */
+    assert_int_equal(create_in_halves(f, &in, "halves-1", hash, &again, &replayed, &err), CC_OK);
+    assert_int_equal(replayed, 1);
+    assert_int_equal(again.id, c.id);
+    replayed = 0;
+    assert_int_equal(cc_contact_create(f->b.svc, &f->admin, &in, "halves-1", hash, &again,
+                                       &replayed, &err),
+                     CC_OK);
+    assert_int_equal(replayed, 1);
+    assert_int_equal(again.id, c.id);
+    /* the mobile is taken: refused by the write, told through end */
+    in.name = "Halves Two";
+    in.present &= ~(unsigned)CC_F_ID_CARD;
+    assert_int_equal(create_in_halves(f, &in, NULL, NULL, &again, &replayed, &err),
+                     CC_ERR_ALREADY_EXISTS);
+    assert_string_equal(err.field, "Mobile");
+    /* a bad field: refused by the first half, nothing begun */
+    struct cc_contact_create *cr = (void *)1;
+    in.mobile = "123";
+    assert_int_equal(cc_contact_create_begin(f->b.svc, &f->admin, &in, NULL, NULL, &cr, &err),
+                     CC_ERR_INCORRECT_FORMAT);
+    assert_null(cr);
+    /* begun, then given up: nothing written */
+    in.mobile = "13300000078";
+    assert_int_equal(cc_contact_create_begin(f->b.svc, &f->admin, &in, NULL, NULL, &cr, &err),
+                     CC_OK);
+    cc_contact_create_drop(cr);
+    assert_int_equal(create_in_halves(f, &in, NULL, NULL, &again, &replayed, &err), CC_OK);
+    assert_int_equal(replayed, 0);
+    assert_true(again.id > c.id);
+}
+
 /* A create with several bad fields reports each at its path, the first as
  * the error itself; nothing is saved. */
 static void every_field_problem_at_once(void **state)
@@ -441,6 +532,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(secrets_are_encrypted_at_rest, setup, teardown),
         cmocka_unit_test_setup_teardown(webhook_secret_rules_on_update, setup, teardown),
         cmocka_unit_test_setup_teardown(every_field_problem_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(create_in_two_halves, setup, teardown),
         cmocka_unit_test_setup_teardown(clashes_name_the_other_contacts, setup, teardown),
         cmocka_unit_test_setup_teardown(roles, setup, teardown),
         cmocka_unit_test_setup_teardown(contact_cap, setup, teardown),

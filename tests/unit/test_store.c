@@ -581,6 +581,135 @@ static void test_writes_that_check_first(void **state)
     svc_fixture_close(&f);
 }
 
+/* Writes queued without a waiter (cc_store_write_queued) share a batch with
+ * the waited-for ones, in order: each queued write's done is called once,
+ * on the writer thread, with its own outcome and error, after the batch's
+ * commit; a refused one leaves the others as they were. A store that
+ * closes runs the writes still queued and tells each first. */
+struct told {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int calls;             /* done's calls, all writes together */
+    int n[4];              /* done's calls a write */
+    enum cc_err rc[4];
+    int on_caller;         /* a done ran on the thread that queued it */
+    pthread_t caller;
+    int64_t rows_seen[4];  /* the rows a fresh connection saw when done was called */
+    struct svc_fixture *f;
+};
+
+struct told_arg {
+    struct told *t;
+    int i;
+};
+
+static int64_t cf_rows(struct svc_fixture *f);
+
+static void told_done(void *arg, enum cc_err rc)
+{
+    struct told_arg *a = arg;
+    struct told *t = a->t;
+    int64_t rows = cf_rows(t->f);
+    pthread_mutex_lock(&t->mu);
+    t->n[a->i]++;
+    t->rc[a->i] = rc;
+    t->rows_seen[a->i] = rows;
+    t->on_caller |= pthread_equal(pthread_self(), t->caller);
+    t->calls++;
+    pthread_cond_broadcast(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+}
+
+static void told_wait(struct told *t, int calls)
+{
+    pthread_mutex_lock(&t->mu);
+    while (t->calls < calls)
+        pthread_cond_wait(&t->cv, &t->mu);
+    pthread_mutex_unlock(&t->mu);
+}
+
+static void test_queued_writes(void **state)
+{
+    (void)state;
+    struct svc_fixture f;
+    open_sqlite_fixture(&f); /* PostgreSQL queues no writes */
+    assert_true(cc_store_queues_writes(f.store));
+    struct sq *q = f.store->impl;
+    struct cf_write mk = {.sql = "CREATE TABLE cf_rows(x INTEGER UNIQUE)"};
+    mk.store = f.store;
+    cf_main(&mk);
+    assert_int_equal(mk.rc, CC_OK);
+
+    struct told t = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, {0}, {0}, 0,
+                     pthread_self(), {0}, &f};
+    struct told_arg ta[4] = {{&t, 0}, {&t, 1}, {&t, 2}, {&t, 3}};
+    /* one batch behind the held writer: waited for, queued, queued and
+     * refused, waited for */
+    struct gate g = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, 0};
+    struct waker gw;
+    pthread_t gt, t0, t3;
+    gate_hold(&f, &g, &gw, &gt);
+    struct cf_write w[4] = {{.sql = "INSERT INTO cf_rows VALUES (1)"},
+                            {.sql = "INSERT INTO cf_rows VALUES (2)", .checks_first = 1},
+                            {.fail = 1, .checks_first = 1},
+                            {.sql = "INSERT INTO cf_rows VALUES (3)"}};
+    for (int i = 0; i < 4; i++)
+        w[i].store = f.store;
+    assert_int_equal(pthread_create(&t0, NULL, cf_main, &w[0]), 0);
+    while (queued(q) < 1)
+        sched_yield();
+    for (int i = 1; i <= 2; i++)
+        assert_int_equal(cc_store_write_queued(f.store, cf_tx, &w[i], CC_STORE_WRITE_CHECKS_FIRST,
+                                               told_done, &ta[i], &w[i].err),
+                         CC_OK);
+    assert_int_equal(queued(q), 3);
+    assert_int_equal(t.calls, 0); /* not before its batch runs */
+    assert_int_equal(pthread_create(&t3, NULL, cf_main, &w[3]), 0);
+    while (queued(q) < 4)
+        sched_yield();
+    gate_open(&g);
+    pthread_join(gt, NULL);
+    pthread_join(t0, NULL);
+    pthread_join(t3, NULL);
+    told_wait(&t, 2);
+    assert_int_equal(w[0].rc, CC_OK);
+    assert_int_equal(w[3].rc, CC_OK);
+    assert_int_equal(t.n[1], 1);
+    assert_int_equal(t.rc[1], CC_OK);
+    assert_int_equal(t.rows_seen[1], 3); /* told after the commit: the batch is there */
+    assert_int_equal(t.n[2], 1);
+    assert_int_equal(t.rc[2], CC_ERR_ALREADY_EXISTS);
+    assert_string_equal(w[2].err.message, "refused 1");
+    assert_false(t.on_caller);
+    assert_int_equal(cf_rows(&f), 3);
+
+    /* queued, then the store closes: the writes run, and each is told */
+    struct cf_write late[2] = {{.sql = "INSERT INTO cf_rows VALUES (4)"},
+                               {.sql = "INSERT INTO cf_rows VALUES (5)"}};
+    char path[512];
+    snprintf(path, sizeof path, "%s", q->path);
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(cc_store_write_queued(f.store, cf_tx, &late[i], 0, told_done,
+                                               &ta[i == 0 ? 0 : 3], &late[i].err),
+                         CC_OK);
+    svc_fixture_stop(&f);
+    assert_int_equal(t.calls, 4);
+    assert_int_equal(t.n[0], 1);
+    assert_int_equal(t.n[3], 1);
+    assert_int_equal(t.rc[0], CC_OK);
+    assert_int_equal(t.rc[3], CC_OK);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM cf_rows", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int64(st, 0), 5);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    svc_fixture_remove(&f);
+}
+
 /* A deleted row's bytes do not stay in the database file: the writer zeroes
  * them in the page its delete writes (secure_delete=FAST). Checked in the
  * file after the store is closed (the last connection copies the WAL into
@@ -855,6 +984,7 @@ int main(void)
         cmocka_unit_test(test_bucket),
         cmocka_unit_test(test_batch_wakes_every_write),
         cmocka_unit_test(test_writes_that_check_first),
+        cmocka_unit_test(test_queued_writes),
         cmocka_unit_test(test_deleted_row_zeroed),
         cmocka_unit_test(test_read_pin),
         cmocka_unit_test(test_read_mark),
