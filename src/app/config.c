@@ -157,7 +157,7 @@ static const struct opt opts[] = {
     {"blocking_threads", INT(blocking_threads), 1, 256, "32", NULL,
      "Threads for API calls that wait: on an SMTP server or gateway, or for a write's group "
      "commit. They keep the HTTP worker threads free, and the writes waiting together share "
-     "one commit."},
+     "one commit. (A contact's create on SQLite waits without one.)"},
     {"verify_code_ttl", INT(verify_code_ttl), 10, 86400, "600", NULL,
      "Seconds a verification code stays valid."},
     {"verify_resend_interval", INT(verify_resend_interval), 0, 3600, "60", NULL,
