@@ -98,6 +98,11 @@ static void queue_response(struct cc_request *req, int status, struct MHD_Respon
         req->pending = r;
         return;
     }
+    if (req->gone) {
+        MHD_destroy_response(r);
+        srv_log_request(req);
+        return;
+    }
     MHD_queue_response(req->conn, (unsigned)status, r);
     MHD_destroy_response(r);
     srv_log_request(req);

@@ -840,6 +840,14 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct cc_request *req = *con_cls;
     if (!req)
         return;
+    if (req->then && req->resumed) {
+        /* resumed, then closed before its answer could be made: the wait's
+         * outcome is taken (and freed) all the same, its answer dropped */
+        cc_resumed_fn then = req->then;
+        req->then = NULL;
+        req->gone = 1;
+        then(req, req->then_arg);
+    }
     if (req->status) /* answered: counted once, with its whole duration */
         cc_http_metrics_record(req->route_index - 1, req->metric_method, req->status,
                                cc_mono_us() - req->start_us);

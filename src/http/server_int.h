@@ -91,6 +91,7 @@ struct cc_request {
     cc_resumed_fn then;           /* cc_req_suspend's: runs when the request is resumed */
     void *then_arg;
     int resumed;                  /* cc_req_resume was called (then is due) */
+    int gone;                     /* the connection closed: an answer made now is dropped */
     int status;
     int nhdr;
     char *hdr_name[MAX_EXTRA_HEADERS];
