@@ -181,6 +181,7 @@ struct create_wait {
     struct cc_request *req;
     struct cc_contact_create *cr;
     struct cc_idem idem; /* the key and hash the create borrows */
+    struct cc_contact c; /* what the write makes */
 };
 
 static void create_written(void *arg)
@@ -193,12 +194,9 @@ static void create_answer(struct cc_request *req, void *arg)
 {
     struct create_wait *w = arg;
     struct cc_error err;
-    struct cc_contact *c = cc_malloc(sizeof *c);
     int replayed = 0;
-    enum cc_err rc = cc_contact_create_end(w->cr, c, &replayed, &err);
-    answer_create(req, rc, c, replayed, &err);
-    OPENSSL_cleanse(c, sizeof *c);
-    cc_free(c);
+    enum cc_err rc = cc_contact_create_end(w->cr, &replayed, &err);
+    answer_create(req, rc, &w->c, replayed, &err);
     cc_free(w);
 }
 
@@ -400,14 +398,15 @@ void cc_h_contacts_create(struct cc_request *req)
     }
     json_t *obj = NULL;
     struct cc_contact_input in;
-    struct create_wait *w = cc_calloc(1, sizeof *w);
+    struct create_wait *w = cc_malloc(sizeof *w); /* c is the write's to fill */
+    w->cr = NULL;
     if (read_create(req, &obj, &in, &w->idem)) {
         cc_free(w);
         return;
     }
     struct cc_error err;
     enum cc_err rc = cc_contact_create_begin(svc, cc_req_caller(req), &in, w->idem.key,
-                                             w->idem.hash, &w->cr, &err);
+                                             w->idem.hash, &w->c, &w->cr, &err);
     json_decref(obj);
     if (rc) {
         cc_req_error(req, &err);

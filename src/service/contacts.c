@@ -169,7 +169,6 @@ static enum cc_err create_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 struct cc_contact_create {
     struct create_op op;
     struct svc_contact_new *nc;
-    struct cc_contact c;
     enum cc_err rc;
     struct cc_error err;
     void (*done)(void *arg);
@@ -183,8 +182,8 @@ int cc_service_queues_writes(const struct cc_service *svc)
 
 enum cc_err cc_contact_create_begin(struct cc_service *svc, const struct cc_caller *caller,
                                     const struct cc_contact_input *in, const char *idem_key,
-                                    const char *body_hash, struct cc_contact_create **out,
-                                    struct cc_error *err)
+                                    const char *body_hash, struct cc_contact *c,
+                                    struct cc_contact_create **out, struct cc_error *err)
 {
     *out = NULL;
     enum cc_err rc = cc_service_require(caller, CC_ROLE_OPERATOR, err);
@@ -196,9 +195,13 @@ enum cc_err cc_contact_create_begin(struct cc_service *svc, const struct cc_call
         cc_free(nc);
         return rc;
     }
-    struct cc_contact_create *cr = cc_calloc(1, sizeof *cr);
+    /* not zeroed: the write fills c, and err only when it fails */
+    struct cc_contact_create *cr = cc_malloc(sizeof *cr);
+    cr->op = (struct create_op){svc, caller, nc, idem_key, body_hash, c, 0};
     cr->nc = nc;
-    cr->op = (struct create_op){svc, caller, nc, idem_key, body_hash, &cr->c, 0};
+    cr->rc = CC_OK;
+    cr->done = NULL;
+    cr->done_arg = NULL;
     *out = cr;
     return CC_OK;
 }
@@ -226,21 +229,19 @@ void cc_contact_create_queue(struct cc_contact_create *cr, void (*done)(void *ar
 
 void cc_contact_create_drop(struct cc_contact_create *cr)
 {
-    OPENSSL_cleanse(&cr->c, sizeof cr->c);
     cc_free(cr->nc);
     cc_free(cr);
 }
 
-enum cc_err cc_contact_create_end(struct cc_contact_create *cr, struct cc_contact *out,
-                                  int *replayed, struct cc_error *err)
+enum cc_err cc_contact_create_end(struct cc_contact_create *cr, int *replayed,
+                                  struct cc_error *err)
 {
     enum cc_err rc = cr->rc;
     if (rc) {
         *err = cr->err;
     } else {
-        *out = cr->c;
         *replayed = cr->op.replayed;
-        svc_contact_view(cr->op.caller, SVC_VIEW_DETAIL, out);
+        svc_contact_view(cr->op.caller, SVC_VIEW_DETAIL, cr->op.out);
     }
     cc_contact_create_drop(cr);
     return rc;
@@ -252,12 +253,12 @@ enum cc_err cc_contact_create(struct cc_service *svc, const struct cc_caller *ca
                               struct cc_error *err)
 {
     struct cc_contact_create *cr;
-    enum cc_err rc = cc_contact_create_begin(svc, caller, in, idem_key, body_hash, &cr, err);
+    enum cc_err rc = cc_contact_create_begin(svc, caller, in, idem_key, body_hash, out, &cr, err);
     if (rc)
         return rc;
     cr->rc = cc_store_write_checks_first(svc->store, create_tx, &cr->op, &cr->err);
     int again = 0;
-    rc = cc_contact_create_end(cr, out, &again, err);
+    rc = cc_contact_create_end(cr, &again, err);
     if (replayed)
         *replayed = again;
     return rc;

@@ -294,23 +294,24 @@ enum cc_err cc_contact_create(struct cc_service *svc, const struct cc_caller *ca
 /* The same create in two halves, for a caller that does not wait on a
  * thread of its own (cc_service_queues_writes). cc_contact_create_begin
  * checks and prepares it: CC_OK and *out, or the error that refuses it
- * (as cc_contact_create's). cc_contact_create_queue queues its write and
+ * (as cc_contact_create's); c, kept until the end, gets the contact.
+ * cc_contact_create_queue queues its write and
  * returns; done(done_arg) is called once, on the store's writer thread (or
  * on this one, should the store refuse the write), when the outcome is in;
  * it must only hand it on. cc_contact_create_end then gives the outcome as
- * cc_contact_create would have, and frees the create; one begun but never
- * queued is given up with cc_contact_create_drop. caller, idem_key and
- * body_hash are borrowed until then. */
+ * cc_contact_create would have (c as its out), and frees the create; one
+ * begun but never queued is given up with cc_contact_create_drop. caller,
+ * idem_key and body_hash are borrowed until then. */
 struct cc_contact_create;
 int cc_service_queues_writes(const struct cc_service *svc);
 enum cc_err cc_contact_create_begin(struct cc_service *svc, const struct cc_caller *caller,
                                     const struct cc_contact_input *in, const char *idem_key,
-                                    const char *body_hash, struct cc_contact_create **out,
-                                    struct cc_error *err);
+                                    const char *body_hash, struct cc_contact *c,
+                                    struct cc_contact_create **out, struct cc_error *err);
 void cc_contact_create_queue(struct cc_contact_create *cr, void (*done)(void *arg),
                              void *done_arg);
-enum cc_err cc_contact_create_end(struct cc_contact_create *cr, struct cc_contact *out,
-                                  int *replayed, struct cc_error *err);
+enum cc_err cc_contact_create_end(struct cc_contact_create *cr, int *replayed,
+                                  struct cc_error *err);
 void cc_contact_create_drop(struct cc_contact_create *cr);
 enum cc_err cc_contact_get(struct cc_service *svc, const struct cc_caller *caller, int64_t id,
                            struct cc_contact *out, struct cc_error *err);

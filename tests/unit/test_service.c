@@ -247,7 +247,7 @@ static enum cc_err create_in_halves(struct fx *f, const struct cc_contact_input 
                                     int *replayed, struct cc_error *err)
 {
     struct cc_contact_create *cr;
-    enum cc_err rc = cc_contact_create_begin(f->b.svc, &f->admin, in, key, hash, &cr, err);
+    enum cc_err rc = cc_contact_create_begin(f->b.svc, &f->admin, in, key, hash, c, &cr, err);
     if (rc)
         return rc;
     struct two_halves h = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
@@ -256,7 +256,7 @@ static enum cc_err create_in_halves(struct fx *f, const struct cc_contact_input 
     while (!h.done)
         pthread_cond_wait(&h.cv, &h.mu);
     pthread_mutex_unlock(&h.mu);
-    rc = cc_contact_create_end(cr, c, replayed, err);
+    rc = cc_contact_create_end(cr, replayed, err);
     assert_int_equal(h.done, 1);
     return rc;
 }
@@ -300,12 +300,14 @@ static void create_in_two_halves(void **state)
     /* a bad field: refused by the first half, nothing begun */
     struct cc_contact_create *cr = (void *)1;
     in.mobile = "123";
-    assert_int_equal(cc_contact_create_begin(f->b.svc, &f->admin, &in, NULL, NULL, &cr, &err),
+    assert_int_equal(cc_contact_create_begin(f->b.svc, &f->admin, &in, NULL, NULL, &again, &cr,
+                                             &err),
                      CC_ERR_INCORRECT_FORMAT);
     assert_null(cr);
     /* begun, then given up: nothing written */
     in.mobile = "13300000078";
-    assert_int_equal(cc_contact_create_begin(f->b.svc, &f->admin, &in, NULL, NULL, &cr, &err),
+    assert_int_equal(cc_contact_create_begin(f->b.svc, &f->admin, &in, NULL, NULL, &again, &cr,
+                                             &err),
                      CC_OK);
     cc_contact_create_drop(cr);
     assert_int_equal(create_in_halves(f, &in, NULL, NULL, &again, &replayed, &err), CC_OK);
