@@ -295,13 +295,13 @@ enum cc_err cc_contact_create(struct cc_service *svc, const struct cc_caller *ca
  * thread of its own (cc_service_queues_writes). cc_contact_create_begin
  * checks and prepares it: CC_OK and *out, or the error that refuses it
  * (as cc_contact_create's); c, kept until the end, gets the contact.
- * cc_contact_create_queue queues its write and
- * returns; done(done_arg) is called once, on the store's writer thread (or
- * on this one, should the store refuse the write), when the outcome is in;
- * it must only hand it on. cc_contact_create_end then gives the outcome as
- * cc_contact_create would have (c as its out), and frees the create; one
- * begun but never queued is given up with cc_contact_create_drop. caller,
- * idem_key and body_hash are borrowed until then. */
+ * cc_contact_create_queue queues its write and returns; done(done_arg) is
+ * called once, on the store's writer thread (or on this one, should the
+ * store refuse the write), when the outcome is in; it must only hand it on.
+ * cc_contact_create_end then gives the outcome as cc_contact_create would
+ * have (c as its out), and frees the create; one begun but never queued is
+ * given up with cc_contact_create_drop. caller, idem_key and body_hash are
+ * borrowed until then. */
 struct cc_contact_create;
 int cc_service_queues_writes(const struct cc_service *svc);
 enum cc_err cc_contact_create_begin(struct cc_service *svc, const struct cc_caller *caller,

@@ -636,7 +636,7 @@ static enum cc_err sq_write(struct sq *q, cc_tx_fn fn, void *arg, unsigned flags
 enum cc_err cc_sq_write_queued(struct cc_store *s, cc_tx_fn fn, void *arg, unsigned flags,
                                cc_write_done_fn done, void *done_arg, struct cc_error *err)
 {
-    struct job *j = cc_calloc(1, sizeof *j);
+    struct job *j = cc_malloc(sizeof *j);
     *j = (struct job){.fn = fn, .arg = arg, .err = err, .rc = CC_OK,
                       .relaxed = (flags & CC_STORE_WRITE_RELAXED) != 0,
                       .checks_first = (flags & CC_STORE_WRITE_CHECKS_FIRST) != 0,
