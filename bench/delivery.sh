@@ -59,6 +59,7 @@ need curl curl
 
 # ---- build the receiver and the floor -----------------------------------------------
 build receiver -lmicrohttpd
+build until -lcurl
 # shellcheck disable=SC2086
 build floor_curl_multi "$LIBCC" $LIBS
 POSTER=$BB/floor_curl_multi
@@ -141,15 +142,11 @@ delivered_total() {
 }
 
 # wait_messages N SECONDS: until the receiver has N messages or time is up;
-# returns 1 on timeout.
+# returns 1 on timeout. One process polls every 10 ms (bench/until.c): a
+# shell loop of curl, awk and date would take CPU from the run it waits on.
 wait_messages() {
-    end=$(($(date +%s) + $2))
-    while :; do
-        got=$(rstat messages)
-        [ "${got:-0}" -ge "$1" ] && return 0
-        [ "$(date +%s)" -ge "$end" ] && return 1
-        sleep 0.1
-    done
+    "$BB/until" --url "http://127.0.0.1:$RPORT/stats" --field messages --at-least "$1" \
+        --timeout "$2" >/dev/null
 }
 
 # event_bodies FILE FIRST_EVENT FIRST_CONTACT_LINE CONTACTS_PER_EVENT EVENTS:

@@ -24,7 +24,7 @@
 #   10k conns BENCH_CONNECTIONS keep-alive connections held at once, one
 #             request answered on each (bench/conns.c), and the RSS then;
 #   start-up  exec to /readyz 200 of the server holding the seeded account,
-#             polled every millisecond by one process (bench/ready.c), the
+#             polled every millisecond by one process (bench/until.c), the
 #             median of three starts;
 #   reminders the scheduler's idle CPU with 100 000 certificates, and the
 #             time to raise 10 000 reminders due at once (bench/reminders.sh).
@@ -101,7 +101,7 @@ build floor_mhd -lmicrohttpd
 build floor_sqlite -lsqlite3
 build latency
 build conns
-build ready -lcurl
+build until -lcurl
 # shellcheck disable=SC2086
 build seed "$LIBCC" $LIBS
 if [ "$DB_KIND" = postgres ]; then
@@ -236,7 +236,7 @@ startup_time() {
         stop_pid "$SRV_PID"
         t0=$(date +%s%N)
         LISTEN=127.0.0.1:$port launch_instance "$@"
-        if ! ms=$("$BB/ready" --port "$port" --since "$t0" --timeout 120); then
+        if ! ms=$("$BB/until" --url "http://127.0.0.1:$port/readyz" --since "$t0" --timeout 120); then
             cannot "start-up" "/readyz: $ms; $(tail -n 1 "$1/stderr")"
             return
         fi
@@ -244,7 +244,7 @@ startup_time() {
         k=$((k + 1))
     done
     ms=$(median "$T/startups")
-    echo "start-up: $ms ms, the median of $PAIRS starts ($(paste -sd/ "$T/startups") ms; with $NAME contacts: exec to /readyz 200, polled every 1 ms by bench/ready.c; target < 1000 ms at 1M: $(verdict "$ms < 1000"))"
+    echo "start-up: $ms ms, the median of $PAIRS starts ($(paste -sd/ "$T/startups") ms; with $NAME contacts: exec to /readyz 200, polled every 1 ms by bench/until.c; target < 1000 ms at 1M: $(verdict "$ms < 1000"))"
     fig "start-up ($NAME contacts)" "$ms" 1000 ms max
 }
 
