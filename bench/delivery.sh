@@ -142,11 +142,12 @@ delivered_total() {
 }
 
 # wait_messages N SECONDS: until the receiver has N messages or time is up;
-# returns 1 on timeout. One process polls every 10 ms (bench/until.c): a
-# shell loop of curl, awk and date would take CPU from the run it waits on.
+# returns 1 on timeout, or once the server (SRV_PID) has ended. One process
+# polls every 10 ms (bench/until.c): a shell loop of curl, awk and date would
+# take CPU from the run it waits on.
 wait_messages() {
     "$BB/until" --url "http://127.0.0.1:$RPORT/stats" --field messages --at-least "$1" \
-        --timeout "$2" >/dev/null
+        --timeout "$2" --pid "$SRV_PID" >/dev/null
 }
 
 # event_bodies FILE FIRST_EVENT FIRST_CONTACT_LINE CONTACTS_PER_EVENT EVENTS:

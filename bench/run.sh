@@ -236,7 +236,8 @@ startup_time() {
         stop_pid "$SRV_PID"
         t0=$(date +%s%N)
         LISTEN=127.0.0.1:$port launch_instance "$@"
-        if ! ms=$("$BB/until" --url "http://127.0.0.1:$port/readyz" --since "$t0" --timeout 120); then
+        if ! ms=$("$BB/until" --url "http://127.0.0.1:$port/readyz" --since "$t0" --timeout 120 \
+            --pid "$SRV_PID"); then
             cannot "start-up" "/readyz: $ms; $(tail -n 1 "$1/stderr")"
             return
         fi

@@ -21,9 +21,10 @@
  *       prints the last number seen.
  *
  * Exits 0 when the condition was met, 1 when --timeout seconds (default
- * 120) passed first (printing "timeout: last status S, last value V"), 2 on
- * a usage error. --every-ms defaults to 1 for the first form and 10 for the
- * second.
+ * 120) passed first (printing "timeout: last status S, last value V") or
+ * the process --pid P (the server waited on) ended first (printing "process
+ * P ended: ..."), 2 on a usage error. --every-ms defaults to 1 for the first
+ * form and 10 for the second.
  */
 #include <curl/curl.h>
 #include <stdint.h>
@@ -54,6 +55,22 @@ static size_t keep(char *p, size_t size, size_t n, void *arg)
     return len;
 }
 
+/* 0 once process pid has ended: gone, or a zombie its parent (the shell
+ * that is waiting on this program) has not reaped yet. */
+static int alive(long pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *end = strrchr(buf, ')'); /* the name may hold spaces and ')' */
+    return !(end && end[1] == ' ' && (end[2] == 'Z' || end[2] == 'X'));
+}
+
 /* The number after the word name in text, or -1. */
 static long long field(const char *text, const char *name)
 {
@@ -71,7 +88,7 @@ int main(int argc, char **argv)
     const char *url = NULL, *name = NULL;
     long long at_least = -1;
     int64_t since = 0;
-    long timeout_s = 120, every_ms = -1;
+    long timeout_s = 120, every_ms = -1, pid = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--url"))
             url = argv[i + 1];
@@ -85,12 +102,15 @@ int main(int argc, char **argv)
             timeout_s = strtol(argv[i + 1], NULL, 10);
         else if (!strcmp(argv[i], "--every-ms"))
             every_ms = strtol(argv[i + 1], NULL, 10);
+        else if (!strcmp(argv[i], "--pid"))
+            pid = strtol(argv[i + 1], NULL, 10);
     }
     int ready = name == NULL;
     if (!url || timeout_s <= 0 || (ready ? since <= 0 : at_least < 0)) {
-        fprintf(stderr, "usage: until --url URL --since NS [--timeout S] [--every-ms M]\n"
+        fprintf(stderr, "usage: until --url URL --since NS [--timeout S] [--every-ms M] "
+                        "[--pid P]\n"
                         "       until --url URL --field NAME --at-least N [--timeout S] "
-                        "[--every-ms M]\n");
+                        "[--every-ms M] [--pid P]\n");
         return 2;
     }
     if (every_ms < 0)
@@ -110,8 +130,12 @@ int main(int argc, char **argv)
     const struct timespec pause = {every_ms / 1000, (every_ms % 1000) * 1000000};
     long code = 0;
     long long value = -1;
-    int rc = 1;
+    int rc = 1, ended = 0;
     while (now_ns() < end) {
+        if (pid > 0 && !alive(pid)) {
+            ended = 1;
+            break;
+        }
         code = 0;
         b.len = 0;
         b.text[0] = '\0';
@@ -129,7 +153,9 @@ int main(int argc, char **argv)
         }
         nanosleep(&pause, NULL);
     }
-    if (rc)
+    if (ended)
+        printf("process %ld ended: last status %ld, last value %lld\n", pid, code, value);
+    else if (rc)
         printf("timeout: last status %ld, last value %lld\n", code, value);
     curl_easy_cleanup(h);
     curl_global_cleanup();
