@@ -7,9 +7,7 @@
  * --every-ms milliseconds. A loop of curl commands in the shell forks and
  * execs a process or more for every poll; on two cores those processes take
  * CPU from the server being measured, and the figure then measures the
- * poller too (measured on one machine: a loop of curl, awk and date every
- * 100 ms took 40 ms of CPU an iteration; start-up at a million contacts read
- * 1 040–1 230 ms polled by curl back to back, 730–800 ms polled by this).
+ * poller too (bench/README.md gives what that came to).
  *
  *   until --url URL --since NS [--timeout S] [--every-ms M]
  *       until URL answers 200; prints the milliseconds from NS (nanoseconds
