@@ -20,13 +20,15 @@ export async function startAliDns({ keys, challtestsrv }) {
     req.setEncoding('utf8');
     req.on('data', (c) => { raw += c; });
     req.on('end', async () => {
+      const params = Object.fromEntries(new URLSearchParams(raw));
+      const call = { action: params.Action, params, ok: false };
+      // a call is listed once it has been answered, with its outcome: a test
+      // that waits for the second call sees how it ended, not that it began
       const send = (status, o) => {
+        calls.push(call);
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ RequestId: crypto.randomUUID().toUpperCase(), ...o }));
       };
-      const params = Object.fromEntries(new URLSearchParams(raw));
-      const call = { action: params.Action, params, ok: false };
-      calls.push(call);
       const secret = keys[params.AccessKeyId];
       if (req.method !== 'POST' || params.Version !== '2015-01-09') return send(400, { Code: 'InvalidVersion', Message: 'bad version' });
       if (!secret) return send(404, { Code: 'InvalidAccessKeyId.NotFound', Message: 'Specified access key is not found.' });
