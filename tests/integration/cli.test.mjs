@@ -124,7 +124,9 @@ test('exit statuses: conflict 4, refused 1 (bad field, wrong key), usage 2, unre
   status(await run(['contact', 'get']), 2);
   status(await run(['contact', 'list', '--no-such-option', 'x']), 2);
   status(await run(['contact', 'list', '--limit', '0']), 2);
-  status(await run(['contact', 'list'], { h: fs.mkdtempSync(path.join(os.tmpdir(), 'cc-cli-nokey-')) }), 2);
+  const noKey = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-cli-nokey-'));
+  status(await run(['contact', 'list'], { h: noKey }), 2);
+  fs.rmSync(noKey, { recursive: true, force: true });
 
   // nothing listens on port 1 of 127.0.0.1
   const down = await run(['contact', 'list', '--server', 'http://127.0.0.1:1']);

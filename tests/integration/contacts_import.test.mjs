@@ -293,6 +293,7 @@ test('a body past import_max_bytes is 413; other routes keep max_body_bytes', as
     assertError(await api(s, 'POST', '/v1/contacts', { key: a, json: { name: 'x'.repeat(3000) } }), 413, 'RequestEntityTooLarge');
   } finally {
     await s.stop();
+    removeDir(d);
   }
 });
 

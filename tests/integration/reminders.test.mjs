@@ -12,7 +12,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   makeDataDir, startServer, createAccount, createKey, api, assertOk, assertError, createContact,
-  waitFor, stopAllAfter, cli,
+  waitFor, stopAllAfter, cli, removeDir,
 } from './lib/harness.mjs';
 import { startRobots, dingtalkWebhookUrl } from './lib/robots.mjs';
 import { Pki } from './lib/pki.mjs';
@@ -106,7 +106,9 @@ async function noMore(key, contactId, certId, n) {
 }
 
 test('clock_offset_s needs dev mode', () => {
-  const r = cli(['serve', '--listen', '127.0.0.1:0'], { dataDir: makeDataDir(), env: { CERTCONTACTS_CLOCK_OFFSET_S: '60' } });
+  const d = makeDataDir();
+  const r = cli(['serve', '--listen', '127.0.0.1:0'], { dataDir: d, env: { CERTCONTACTS_CLOCK_OFFSET_S: '60' } });
+  removeDir(d);
   assert.equal(r.status, 2, r.stderr);
   assert.match(r.stderr, /clock_offset_s is a test and drill option: it is allowed only with dev = true/);
 });

@@ -5,7 +5,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  makeDataDir, startServer, createAccount, api, assertOk, assertError, show, stopAllAfter,
+  makeDataDir, startServer, createAccount, api, assertOk, assertError, show, stopAllAfter, removeDir,
 } from './lib/harness.mjs';
 
 let dir, server, admin;
@@ -273,5 +273,6 @@ test('a search counts its matches up to search_count_max: total_capped, and the 
     assert.equal(all.total_capped, false);
   } finally {
     await s2.stop();
+    removeDir(d2);
   }
 });
