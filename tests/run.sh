@@ -19,7 +19,10 @@ FAIL=0
 LOG=build/test-logs
 mkdir -p "$LOG"
 
-note() { printf '\n== %s\n' "$*"; }
+# Each heading says when its step began, in seconds since the run did: the
+# run's whole time is what a CI's limit is held against.
+T0=$(date +%s)
+note() { printf '\n== %s (at %d s)\n' "$*" "$(($(date +%s) - T0))"; }
 
 # count_tap FILE: adds the "ok"/"not ok" lines of a cmocka TAP stream (a case
 # cmocka skips is "not ok N # SKIP name": neither passed nor failed).
@@ -175,5 +178,6 @@ else
 fi
 
 echo
+echo "all suites: $(($(date +%s) - T0)) s"
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]
