@@ -165,6 +165,11 @@
 #ifndef CC_ADDR_TEXT_MAX
 #define CC_ADDR_TEXT_MAX 45
 #endif
+/* The sign-in slow-down's step: the third wrong password for an email waits one step,
+ * each after it one step more, up to ten. */
+#ifndef CC_SIGN_IN_WAIT_STEP_MS
+#define CC_SIGN_IN_WAIT_STEP_MS 1000
+#endif
 /* Sign-ins held back after wrong passwords at once; more are refused at once, so a flood
  * cannot occupy the blocking pool. */
 #ifndef CC_SIGN_IN_WAITING_MAX

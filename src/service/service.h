@@ -44,6 +44,8 @@ struct cc_service_config {
     int64_t delivery_log_retention_days; /* 0: the default (180) */
     int64_t test_send_per_hour;  /* test sends per contact / unsaved robot; 0: the default */
     int64_t test_send_account_per_hour; /* test sends per account; 0: the default */
+    int64_t sign_in_wait_step_ms; /* the sign-in slow-down's step; 0: the default
+                                   * (CC_SIGN_IN_WAIT_STEP_MS; tests shorten it) */
 };
 
 /* Where a call came from, for the audit log: the http layer fills it in on

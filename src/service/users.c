@@ -681,7 +681,7 @@ static enum cc_err bad_credentials(struct cc_error *err)
 
 /* Refuses a locked address or (email, address), or holds the try back when
  * the email has recent failures from anywhere: from the third on, each
- * waits a second longer (up to 10 s), whoever sends it — a slow-down, never
+ * waits a step (a second) longer, up to ten steps, whoever sends it — a slow-down, never
  * a lock. Waiters are bounded, so a flood cannot hold the blocking pool. */
 static enum cc_err sign_in_gate(struct cc_service *svc, const struct sign_in_keys *k,
                                 int64_t now, int *lock, struct cc_error *err)
@@ -715,8 +715,10 @@ static enum cc_err sign_in_gate(struct cc_service *svc, const struct sign_in_key
             err->retry_after_s = 1;
         return CC_ERR_THROTTLED;
     }
-    int64_t wait_s = recent - 1 < 10 ? recent - 1 : 10;
-    struct timespec ts = {(time_t)wait_s, 0};
+    int64_t step = svc->cfg.sign_in_wait_step_ms > 0 ? svc->cfg.sign_in_wait_step_ms
+                                                      : CC_SIGN_IN_WAIT_STEP_MS;
+    int64_t wait_ms = (recent - 1 < 10 ? recent - 1 : 10) * step;
+    struct timespec ts = {(time_t)(wait_ms / 1000), (long)(wait_ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0)
         ;
     pthread_mutex_lock(&wait_mu);

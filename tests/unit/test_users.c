@@ -31,6 +31,9 @@ static int setup(void **state)
     if (svc_fixture_open(&f->b, 0))
         return -1;
     f->account = f->b.first.account_id;
+    /* The sign-in slow-down in steps of 20 ms, not a second: the tests that
+     * need its real step set it back. */
+    f->b.svc->cfg.sign_in_wait_step_ms = 20;
     *state = f;
     return 0;
 }
@@ -385,12 +388,14 @@ static void lock_after_five_failures(void **state)
     assert_int_equal(cc_user_create(f->b.svc, NULL, f->account, "lock@example.com", "admin", NULL,
                                     &u, pw, &err), CC_OK);
     struct cc_new_session s;
+    f->b.svc->cfg.sign_in_wait_step_ms = 0; /* the default step, a second */
     int64_t t0 = cc_mono_us();
     for (int i = 1; i <= 4; i++)
         assert_int_equal(cc_session_sign_in(f->b.svc, "lock@example.com", "wrong password",
                                              0, "10.0.0.1", &s, &err), CC_ERR_UNAUTHENTICATED);
     /* the third and fourth waited 1 s and 2 s */
     assert_true(cc_mono_us() - t0 >= 3000000);
+    f->b.svc->cfg.sign_in_wait_step_ms = 20;
     assert_int_equal(cc_session_sign_in(f->b.svc, "lock@example.com", "wrong password",  0, "10.0.0.1",
                                         &s, &err), CC_ERR_USER_LOCKED);
     assert_true(err.retry_after_s > 14 * 60 && err.retry_after_s <= 15 * 60);
@@ -401,10 +406,14 @@ static void lock_after_five_failures(void **state)
     struct cc_user got;
     assert_int_equal(cc_store_user_get(f->b.store, u.id, &got, &err), CC_OK);
     assert_true(got.locked_until > cc_now_ms());
-    /* unknown emails are counted and locked the same way */
+    /* unknown emails are counted and locked the same way, and slowed down
+     * in the step set: the third and fourth wait one and two steps */
+    t0 = cc_mono_us();
     for (int i = 1; i <= 4; i++)
         assert_int_equal(cc_session_sign_in(f->b.svc, "ghost@example.com", "wrong password",
                                              0, "10.0.0.1", &s, &err), CC_ERR_UNAUTHENTICATED);
+    int64_t took = cc_mono_us() - t0;
+    assert_true(took >= 60000 && took < 3000000);
     assert_int_equal(cc_session_sign_in(f->b.svc, "ghost@example.com", "wrong password",
                                          0, "10.0.0.1", &s, &err), CC_ERR_USER_LOCKED);
 }
