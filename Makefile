@@ -60,14 +60,24 @@ UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
 .PHONY: all run test unit integration fuzz bench bench-delivery soak torture deps clean po print-libs \
-        install uninstall deb
+        install uninstall deb FORCE
 all: $(BIN) $(MAN)
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(GEN_SRC): scripts/embed.sh $(MIGR) $(WEB) $(CHARTJS)
+# The names of the embedded files, rewritten only when one is added, removed or
+# renamed: a file that is gone (a migration, a page) must not stay in the binary,
+# and its removal changes no remaining file's time.
+GEN_LIST := $(BUILD)/gen/embedded.list
+$(GEN_LIST): FORCE
+	@mkdir -p $(dir $@)
+	@printf '%s\n' $(MIGR) $(WEB) $(CHARTJS) | cmp -s - $@ || \
+	    printf '%s\n' $(MIGR) $(WEB) $(CHARTJS) > $@
+FORCE:
+
+$(GEN_SRC): scripts/embed.sh $(GEN_LIST) $(MIGR) $(WEB) $(CHARTJS)
 	@mkdir -p $(dir $@)
 	sh scripts/embed.sh $@ $(MIGR) $(WEB) $(CHARTJS)=web/vendor/chart.js
 
