@@ -70,14 +70,14 @@ $(BUILD)/obj/%.o: src/%.c
 # The names of the embedded files, rewritten only when one is added, removed or
 # renamed: a file that is gone (a migration, a page) must not stay in the binary,
 # and its removal changes no remaining file's time.
+GEN_IN   := $(MIGR) $(WEB) $(CHARTJS)
 GEN_LIST := $(BUILD)/gen/embedded.list
 $(GEN_LIST): FORCE
 	@mkdir -p $(dir $@)
-	@printf '%s\n' $(MIGR) $(WEB) $(CHARTJS) | cmp -s - $@ || \
-	    printf '%s\n' $(MIGR) $(WEB) $(CHARTJS) > $@
+	@printf '%s\n' $(GEN_IN) | cmp -s - $@ || printf '%s\n' $(GEN_IN) > $@
 FORCE:
 
-$(GEN_SRC): scripts/embed.sh $(GEN_LIST) $(MIGR) $(WEB) $(CHARTJS)
+$(GEN_SRC): scripts/embed.sh $(GEN_LIST) $(GEN_IN)
 	@mkdir -p $(dir $@)
 	sh scripts/embed.sh $@ $(MIGR) $(WEB) $(CHARTJS)=web/vendor/chart.js
 

@@ -681,8 +681,9 @@ static enum cc_err bad_credentials(struct cc_error *err)
 
 /* Refuses a locked address or (email, address), or holds the try back when
  * the email has recent failures from anywhere: from the third on, each
- * waits a step (a second) longer, up to ten steps, whoever sends it — a slow-down, never
- * a lock. Waiters are bounded, so a flood cannot hold the blocking pool. */
+ * waits a step (a second) longer, up to ten steps, whoever sends it — a
+ * slow-down, never a lock. Waiters are bounded, so a flood cannot hold the
+ * blocking pool. */
 static enum cc_err sign_in_gate(struct cc_service *svc, const struct sign_in_keys *k,
                                 int64_t now, int *lock, struct cc_error *err)
 {
