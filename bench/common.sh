@@ -1,9 +1,9 @@
 # common.sh — what bench/run.sh and bench/delivery.sh share: a temporary
 # directory removed on exit, every started process (and the PostgreSQL
 # cluster of pg_start) stopped on exit, the build of bench helpers with the
-# Makefile's warnings, and the checks for missing tools. Sourced (not run)
-# after the caller has cd'd to the repo root and set NAME (for messages), BIN
-# and LIBCC.
+# Makefile's warnings, the checks for missing tools, and the CPU of a
+# process's threads. Sourced (not run) after the caller has cd'd to the repo
+# root and set NAME (for messages), BIN and LIBCC.
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/$NAME.XXXXXX") || exit 1
 PIDS=""
@@ -137,6 +137,25 @@ await_server() {
     fi
     kid=$(sed -n 's/^access key id: *\([^ ]*\).*/\1/p' "$1/stdout")
     ksecret=$(sed -n 's/^access key secret: *\([^ ]*\).*/\1/p' "$1/stdout")
+}
+
+# ---- CPU by thread ------------------------------------------------------------------
+# thread_cpu PID: "name ticks" for each thread of PID (user + system CPU, in
+# clock ticks), one line a thread name, summed over the threads of that name.
+thread_cpu() {
+    for f in /proc/"$1"/task/*/stat; do
+        # the name is in parentheses and may hold spaces: read past the last ')'
+        sed -n 's/^[0-9]* (\(.*\)) [A-Za-z] \(.*\)$/\1|\2/p' "$f" 2>/dev/null
+    done | awk -F'|' '{ split($2, v, " "); t[$1] += v[11] + v[12] } END { for (k in t) print k, t[k] }'
+}
+
+# cpu_split BEFORE AFTER COUNT: the CPU each kind of thread spent between the
+# two thread_cpu samples, in µs per one of COUNT (notifications, requests).
+cpu_split() {
+    hz=$(getconf CLK_TCK)
+    awk -v hz="$hz" -v n="$3" 'NR == FNR { b[$1] = $2; next }
+        { d = $2 - b[$1]; if (d > 0) { s = s sprintf("%s%s %.0f", s ? ", " : "", $1, d * 1e6 / hz / n); tot += d } }
+        END { printf "%s; in all %.0f µs", s, tot * 1e6 / hz / n }' "$1" "$2"
 }
 
 # ---- figures for bench/report.html ------------------------------------------------

@@ -70,24 +70,6 @@ rss_mb() {
     awk '/^VmRSS:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null
 }
 
-# thread_cpu PID: "name ticks" for each thread of PID (user + system CPU, in
-# clock ticks), one line a thread name, summed over the threads of that name.
-thread_cpu() {
-    for f in /proc/"$1"/task/*/stat; do
-        # the name is in parentheses and may hold spaces: read past the last ')'
-        sed -n 's/^[0-9]* (\(.*\)) [A-Za-z] \(.*\)$/\1|\2/p' "$f" 2>/dev/null
-    done | awk -F'|' '{ split($2, v, " "); t[$1] += v[11] + v[12] } END { for (k in t) print k, t[k] }'
-}
-
-# cpu_split BEFORE AFTER NOTIFICATIONS: the CPU each kind of thread spent
-# between the two thread_cpu samples, in µs per notification.
-cpu_split() {
-    hz=$(getconf CLK_TCK)
-    awk -v hz="$hz" -v n="$3" 'NR == FNR { b[$1] = $2; next }
-        { d = $2 - b[$1]; if (d > 0) { s = s sprintf("%s%s %.0f", s ? ", " : "", $1, d * 1e6 / hz / n); tot += d } }
-        END { printf "%s; in all %.0f µs", s, tot * 1e6 / hz / n }' "$1" "$2"
-}
-
 # children_cpu_s: the user + system CPU seconds of this shell's children that
 # have ended (the shell's own `times`, second line; 10 ms steps).
 children_cpu_s() {
