@@ -209,6 +209,12 @@ batches_between() {
         END { if (NR < 2) printf "no store metrics" }' "$1" "$2"
 }
 
+# pairs_list FILE: the pairs of FILE ("ratio rate floor" a line) as
+# "0.72 (54161/75663), 0.80 (58226/72892), ...".
+pairs_list() {
+    awk '{ printf "%s%s (%s/%s)", (NR > 1 ? ", " : ""), $1, $2, $3 }' "$1"
+}
+
 ratio() { # value floor → "0.61"
     awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "n/a" }'
 }
@@ -396,7 +402,7 @@ if start_server "$S1" "$DB_GET"; then
         r=$(median "$T/get-pairs")
         c=""
         [ -n "$FLOOR_CN" ] && c="; $(ratio "$RATE" "$FLOOR_CN")x floor C-pg with $PG_CONNS connections (no target)"
-        echo "$GET_LABEL, median of $np pairs: ${r}x floor A (target >= 0.5x: $(verdict "$r >= 0.5"))$c (pairs: $(awk '{ printf "%s%s (%s/%s)", (NR > 1 ? ", " : ""), $1, $2, $3 }' "$T/get-pairs"))"
+        echo "$GET_LABEL, median of $np pairs: ${r}x floor A (target >= 0.5x: $(verdict "$r >= 0.5"))$c (pairs: $(pairs_list "$T/get-pairs"))"
         fig "GET (readonly) / floor A" "$r" 0.5 x min
     fi
     # the same GET of a contact chosen at random each time: the figure above
@@ -460,11 +466,9 @@ if start_server "$S1" "$DB_GET"; then
     [ -n "$FLOOR_B" ] && fig "$BNAME" "$FLOOR_B" "" "commits/s" ""
     if [ -s "$T/post-pairs" ]; then
         r=$(median "$T/post-pairs")
-        np=$(wc -l <"$T/post-pairs")
-        all=$(awk '{ printf "%s%s (%s/%s)", (NR > 1 ? ", " : ""), $1, $2, $3 }' "$T/post-pairs")
         c=""
         [ -n "$FLOOR_BN" ] && c="; $(ratio "$(median "$T/post-pairs" 2)" "$FLOOR_BN")x floor B-pg with $PG_CONNS connections (no target)"
-        echo "POST /v1/contacts, $CONNS connections, durable, median of $np pairs: ${r}x $BNAME (target >= 2.0x: $(verdict "$r >= 2.0")) (pairs: $all)$c"
+        echo "POST /v1/contacts, $CONNS connections, durable, median of $(wc -l <"$T/post-pairs") pairs: ${r}x $BNAME (target >= 2.0x: $(verdict "$r >= 2.0")) (pairs: $(pairs_list "$T/post-pairs"))$c"
         fig "POST / $BNAME" "$r" 2.0 x min
     fi
     # the admin's detail view: addresses in full, one durable audit entry per GET
