@@ -152,6 +152,10 @@ struct pgc *cc_pg_acquire(void *impl, struct cc_error *err)
     }
     c->depth = 1;
     pthread_setspecific(g->held, c);
+    if (pthread_getspecific(g->hold)) {
+        c->hold = 1;
+        c->depth = 2; /* the hold's own: given back at its end */
+    }
     return c;
 }
 
@@ -196,6 +200,68 @@ static void rollback(struct pgc *c)
         return;
     PGresult *r = PQexec(c->conn, "ROLLBACK");
     PQclear(r);
+}
+
+/* ---- held reads ---------------------------------------------------------------- */
+#define BEGIN_SNAPSHOT "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+
+int cc_pg_hold_pending(const struct pgc *c)
+{
+    return c->hold && !c->in_tx && !c->broken;
+}
+
+enum cc_err cc_pg_hold_begin(struct pgc *c, struct cc_error *err)
+{
+    if (!cc_pg_hold_pending(c))
+        return CC_OK;
+    enum cc_err rc = cc_pg_simple(c, BEGIN_SNAPSHOT, "starting a read", err);
+    if (rc) {
+        rollback(c);
+        return rc;
+    }
+    c->in_tx = c->hold_tx = 1;
+    return CC_OK;
+}
+
+PGresult *cc_pg_hold_begin_with(struct pgc *c, const char *select, const char *what,
+                                struct cc_error *err)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql, "%s; %s", BEGIN_SNAPSHOT, select);
+    PGresult *r = PQexec(c->conn, sql); /* the last statement's result */
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQtransactionStatus(c->conn) == PQTRANS_INTRANS) {
+        c->in_tx = c->hold_tx = 1;
+        return r;
+    }
+    cc_pg_error(err, c, r, what);
+    PQclear(r);
+    rollback(c);
+    return NULL;
+}
+
+void cc_pg_hold_end(struct pgc *c)
+{
+    if (!c->hold_tx)
+        return;
+    c->in_tx = c->hold_tx = 0;
+    struct cc_error ignored;
+    /* COMMIT of a failed transaction rolls it back */
+    if (!c->broken)
+        cc_pg_simple(c, "COMMIT", "ending a read", &ignored);
+}
+
+static void pg_read_hold(void *impl, int on)
+{
+    struct pg *g = impl;
+    pthread_setspecific(g->hold, on ? g : NULL);
+    if (on)
+        return;
+    struct pgc *c = pthread_getspecific(g->held);
+    if (!c || !c->hold)
+        return;
+    cc_pg_hold_end(c);
+    c->hold = 0;
+    cc_pg_release(c);
 }
 
 /* Sleeps a little before a transaction is run again, longer each time. */
@@ -254,9 +320,9 @@ static enum cc_err run_tx(struct pgc *c, const char *begin, cc_tx_fn fn, void *a
     int serial = write && hot_known(fn);
     for (int attempt = 0; attempt < tries; attempt++) {
         c->retry = 0;
-        rc = cc_pg_simple(c, begin, "starting a transaction", err);
-        if (!rc && serial)
-            rc = cc_pg_simple(c, WRITE_LOCK, "waiting for the writes before", err);
+        char sql[256]; /* the lock taken in the BEGIN's round trip */
+        snprintf(sql, sizeof sql, "%s%s%s", begin, serial ? "; " : "", serial ? WRITE_LOCK : "");
+        rc = cc_pg_simple(c, sql, "starting a transaction", err);
         if (rc) {
             rollback(c);
             break;
@@ -323,9 +389,14 @@ static int batch_run(struct pgc *c, struct pg_job **jobs, int n)
     for (int i = 0; i < n; i++)
         relaxed &= jobs[i]->relaxed;
     c->retry = 0;
-    if (cc_pg_simple(c, relaxed ? BEGIN_SERIAL_RELAXED : BEGIN_SERIAL, "starting a transaction",
-                     &err) ||
-        cc_pg_simple(c, WRITE_LOCK, "waiting for the writes before", &err)) {
+    /* One round trip begins the batch, takes the lock and the first job's
+     * savepoint; one between two jobs ends the first's and begins the
+     * next's (a savepoint rolled back to stays, and serves the next job as
+     * it is); the last job's ends with the COMMIT. */
+    char sql[256];
+    snprintf(sql, sizeof sql, "%s; %s; SAVEPOINT job", relaxed ? BEGIN_SERIAL_RELAXED : BEGIN_SERIAL,
+             WRITE_LOCK);
+    if (cc_pg_simple(c, sql, "starting a transaction", &err)) {
         rollback(c);
         return -1;
     }
@@ -333,12 +404,11 @@ static int batch_run(struct pgc *c, struct pg_job **jobs, int n)
     int ok = 1;
     for (int i = 0; i < n && ok; i++) {
         struct pg_job *j = jobs[i];
-        ok = !cc_pg_simple(c, "SAVEPOINT job", "starting a write", &err);
-        if (ok)
-            j->rc = j->fn(&tx, j->arg, &j->err);
-        ok = ok && !c->retry && !c->broken;
-        if (ok)
-            ok = !cc_pg_simple(c, j->rc ? "ROLLBACK TO SAVEPOINT job" : "RELEASE SAVEPOINT job",
+        j->rc = j->fn(&tx, j->arg, &j->err);
+        ok = !c->retry && !c->broken;
+        if (ok && (j->rc || i + 1 < n))
+            ok = !cc_pg_simple(c, j->rc ? "ROLLBACK TO SAVEPOINT job"
+                                        : "RELEASE SAVEPOINT job; SAVEPOINT job",
                                "ending a write", &err);
     }
     c->in_tx = 0;
@@ -448,6 +518,7 @@ static enum cc_err write_as(struct cc_store *s, const char *begin, cc_tx_fn fn, 
     if (!c)
         return err->code;
     enum cc_err rc;
+    cc_pg_hold_end(c); /* a held read's snapshot: the write sees what is committed */
     if (c->in_tx) {
         rc = cc_error_set(err, CC_ERR_INTERNAL, NULL, "a write started inside a transaction");
     } else {
@@ -465,9 +536,14 @@ static enum cc_err pg_write(struct cc_store *s, cc_tx_fn fn, void *arg, unsigned
     struct pg *g = s->impl;
     enum cc_err rc;
     int relaxed = (flags & CC_STORE_WRITE_RELAXED) != 0;
-    /* A thread holding a connection (inside a read) runs its write itself. */
-    if (hot_known(fn) && !pthread_getspecific(g->held) &&
-        batch_write(g, fn, arg, relaxed, &rc, err) == 0)
+    /* A thread holding a connection (inside a read) runs its write itself;
+     * one that holds it only for a held read, between reads, ends the
+     * read's snapshot and queues the write as any thread does. */
+    struct pgc *held = pthread_getspecific(g->held);
+    int idle = held && held->hold && held->depth == 1;
+    if (idle)
+        cc_pg_hold_end(held);
+    if (hot_known(fn) && (!held || idle) && batch_write(g, fn, arg, relaxed, &rc, err) == 0)
         return rc;
     return write_as(s, relaxed ? BEGIN_SERIAL_RELAXED : BEGIN_SERIAL, fn, arg, err);
 }
@@ -483,12 +559,14 @@ static enum cc_err pg_read(struct cc_store *s, cc_tx_fn fn, void *arg, struct cc
     struct pgc *c = cc_pg_acquire(s->impl, err);
     if (!c)
         return err->code;
-    enum cc_err rc;
-    if (c->in_tx) {
+    enum cc_err rc = cc_pg_hold_begin(c, err);
+    if (rc) {
+        /* not begun: told */
+    } else if (c->in_tx) {
         struct cc_tx tx = {&cc_pg_ops, c};
         rc = fn(&tx, arg, err);
     } else {
-        rc = run_tx(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", fn, arg, 3, 0, err);
+        rc = run_tx(c, BEGIN_SNAPSHOT, fn, arg, 3, 0, err);
     }
     cc_pg_release(c);
     return rc;
@@ -622,6 +700,7 @@ static void pg_close(void *impl)
     pthread_cond_destroy(&g->wdone);
     cc_free(g->all);
     pthread_key_delete(g->held);
+    pthread_key_delete(g->hold);
     pthread_mutex_destroy(&g->mu);
     pthread_cond_destroy(&g->freed);
     cc_free(g->conninfo);
@@ -654,6 +733,7 @@ const struct cc_store_ops cc_pg_ops = {
     .meta_set = pg_meta_set,
     .write = pg_write,
     .read = pg_read,
+    .read_hold = pg_read_hold,
     .shared = 1,
     .state_update = cc_pg_state_update,
     .nonce_take = cc_pg_nonce_take,
@@ -686,6 +766,7 @@ static struct pg *pool_new(const struct cc_store_config *cfg)
     pthread_mutex_init(&g->mu, NULL);
     pthread_cond_init(&g->freed, NULL);
     pthread_key_create(&g->held, NULL);
+    pthread_key_create(&g->hold, NULL);
     pthread_mutex_init(&g->lead_mu, NULL);
     pthread_mutex_init(&g->wmu, NULL);
     pthread_cond_init(&g->wwork, NULL);

@@ -77,8 +77,18 @@ static enum cc_err read_key_generation(void *impl, int64_t *generation, struct c
     struct pgc *c = cc_pg_acquire(impl, err);
     if (!c)
         return CC_ERR_STORE;
-    enum cc_err rc = cc_pg_one_i64(c, sql_key_generation, NULL, generation,
-                                   "reading the key generation", err);
+    enum cc_err rc;
+    if (cc_pg_hold_pending(c)) {
+        /* the first read of a held read (a request's): with its BEGIN */
+        PGresult *r = cc_pg_hold_begin_with(c, sql_key_generation,
+                                            "reading the key generation", err);
+        rc = !r ? err->code : PQntuples(r) > 0 ? CC_OK : CC_ERR_NOT_FOUND;
+        *generation = rc ? 0 : cc_pg_get_i64(r, 0, 0);
+        PQclear(r);
+    } else {
+        rc = cc_pg_one_i64(c, sql_key_generation, NULL, generation,
+                           "reading the key generation", err);
+    }
     if (rc == CC_ERR_NOT_FOUND)
         rc = cc_error_set(err, CC_ERR_STORE, NULL, "the key generation row is missing");
     if (!rc) {

@@ -450,10 +450,11 @@ static enum cc_err read_cert_list(void *impl, const struct cc_cert_filter *f,
         return CC_ERR_STORE;
     struct cc_certificate *items = NULL;
     /* the count and the page see one snapshot (inside a transaction, its own) */
-    int own = !c->in_tx;
-    enum cc_err rc = own ? cc_pg_simple(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-                                        "starting a read", err)
-                         : CC_OK;
+    enum cc_err rc = cc_pg_hold_begin(c, err);
+    int own = !rc && !c->in_tx;
+    if (own)
+        rc = cc_pg_simple(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "starting a read",
+                          err);
     if (!rc) {
         rc = list_locked(c, f, &items, n, total, err);
         if (own && cc_pg_simple(c, "COMMIT", "ending a read", NULL))

@@ -156,6 +156,12 @@ static const char *prepared(struct pgc *c, const char *sql, int nparams, struct 
 PGresult *cc_pg_exec(struct pgc *c, const char *sql, const struct pgp *p, const char *what,
                      struct cc_error *err)
 {
+    if (c->hold) { /* a held read (pg_int.h) */
+        if (strncmp(sql, "SELECT", 6) != 0)
+            cc_pg_hold_end(c);
+        else if (cc_pg_hold_begin(c, err))
+            return NULL;
+    }
     int n = p ? p->n : 0;
     const char *name = prepared(c, sql, n, err);
     if (!name)
@@ -167,6 +173,11 @@ PGresult *cc_pg_exec(struct pgc *c, const char *sql, const struct pgp *p, const 
         return r;
     cc_pg_error(err, c, r, what);
     PQclear(r);
+    if (c->hold_tx) { /* the held snapshot failed with it: the next read begins another */
+        c->in_tx = c->hold_tx = 0;
+        if (!c->broken)
+            PQclear(PQexec(c->conn, "ROLLBACK"));
+    }
     return NULL;
 }
 

@@ -240,8 +240,9 @@ static enum cc_err read_begin(struct pgc *c, int *began, struct cc_error *err)
 {
     static const char sql[] = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
     *began = 0;
-    if (c->in_tx)
-        return CC_OK;
+    enum cc_err held = cc_pg_hold_begin(c, err);
+    if (held || c->in_tx)
+        return held;
     enum cc_err rc = cc_pg_simple(c, sql, "starting a read", err);
     if (rc)
         return rc;

@@ -66,7 +66,8 @@ static const char sql_snapshot_end[] = "COMMIT";
 
 static enum cc_err snapshot_begin(struct pgc *c, struct cc_error *err)
 {
-    return c->in_tx ? CC_OK : cc_pg_simple(c, sql_snapshot, "starting a read", err);
+    enum cc_err held = cc_pg_hold_begin(c, err);
+    return held || c->in_tx ? held : cc_pg_simple(c, sql_snapshot, "starting a read", err);
 }
 
 static void snapshot_end(struct pgc *c)

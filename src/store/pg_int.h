@@ -58,6 +58,8 @@ struct pgc {
     int in_tx;                  /* inside cc_store_write / cc_store_read */
     int retry;                  /* the transaction hit 40001 / 40P01: run it again */
     int broken;                 /* the connection failed: reset before its next use */
+    int hold;                   /* taken by a held read (cc_store_read_hold): kept to its end */
+    int hold_tx;                /* the held read's snapshot is open (in_tx is 1 with it) */
     struct {
         const char *sql;        /* the key: the statement's static SQL text */
         char name[12];
@@ -94,6 +96,7 @@ struct pg {
     int nopen;
     struct pgc *free;
     pthread_key_t held;         /* the calling thread's acquired connection */
+    pthread_key_t hold;         /* non-NULL while the calling thread holds its reads */
     pthread_mutex_t lead_mu;
     struct pg_lead leads[CC_PG_LEADS_MAX];
     /* The batching writer of the writes that queue (pg.c): started on first
@@ -179,6 +182,29 @@ int cc_pg_unique_violation(const struct pgc *c, const char **constraint);
 struct pgc *cc_pg_acquire(void *impl, struct cc_error *err);
 /* Gives back what cc_pg_acquire gave (NULL is fine). */
 void cc_pg_release(struct pgc *c);
+
+/* A held read (cc_store_read_hold, a GET's reads): the first connection
+ * the thread acquires in it stays the thread's to the hold's end, and its
+ * reads share one REPEATABLE READ READ ONLY transaction, begun by the first
+ * of them and committed at the end, instead of a transaction (and its two
+ * round trips) each. A write ends that snapshot first (its own transaction
+ * follows on the same connection); so does a statement other than a
+ * SELECT run outside a transaction, as it ran before; a failed statement
+ * rolls it back. The next read begins another.
+ *
+ * cc_pg_hold_begin begins c's held snapshot if c has one to begin (then
+ * c->in_tx is 1): a read of several statements calls it before it looks at
+ * c->in_tx to decide whether to begin its own. */
+enum cc_err cc_pg_hold_begin(struct pgc *c, struct cc_error *err);
+/* Whether c is in a held read whose snapshot is not begun yet. */
+int cc_pg_hold_pending(const struct pgc *c);
+/* Begins c's held snapshot and runs select (a SELECT without parameters)
+ * in the same round trip; its rows, or NULL with *err set. Only when
+ * cc_pg_hold_pending(c). */
+PGresult *cc_pg_hold_begin_with(struct pgc *c, const char *select, const char *what,
+                                struct cc_error *err);
+/* Commits c's held snapshot, if it is open. */
+void cc_pg_hold_end(struct pgc *c);
 
 /* The meta row name's value into out on connection c; CC_ERR_NOT_FOUND when
  * there is none. */

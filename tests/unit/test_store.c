@@ -143,6 +143,52 @@ static void test_read_mark(void **state)
     assert_int_equal(svc_fixture_close(&f), 0);
 }
 
+/* A held read (a GET's reads) sees one snapshot, on either backend: another
+ * store's commit is not seen inside it, and is after its end; a write
+ * inside it commits, and ends the snapshot, so what is read next sees both.
+ * A read that fails inside it leaves the next read working. */
+static void test_held_read(void **state)
+{
+    (void)state;
+    struct svc_fixture f;
+    struct cc_error err;
+    assert_int_equal(svc_fixture_open(&f, 0), 0);
+    int64_t g0, g, id;
+    struct cc_contact c;
+
+    cc_store_read_hold(f.store, 1);
+    assert_int_equal(cc_store_key_generation(f.store, &g0, &err), CC_OK);
+    disable_from_other_store(&f);
+    assert_int_equal(cc_store_key_generation(f.store, &g, &err), CC_OK);
+    assert_true(g == g0);
+    assert_int_equal(cc_store_contact_get(f.store, f.first.account_id, 999999, &c, &err),
+                     CC_ERR_NOT_FOUND);
+    assert_int_equal(cc_store_key_generation(f.store, &g, &err), CC_OK);
+    assert_true(g == g0);
+    /* a write inside: committed, and the reads after it see the other commit too */
+    assert_int_equal(cc_store_write(f.store, svc_fixture_other_account_tx, &id, &err), CC_OK);
+    assert_true(id > 0);
+    assert_int_equal(cc_store_key_generation(f.store, &g, &err), CC_OK);
+    assert_true(g != g0);
+    cc_store_read_hold(f.store, 0);
+
+    /* after the hold: the write is there for every reader */
+    char name[64];
+    assert_int_equal(cc_store_account_get(f.store, id, name, sizeof name, &err), CC_OK);
+    assert_string_equal(name, "other");
+    g0 = g;
+    cc_store_read_hold(f.store, 1);
+    assert_int_equal(cc_store_key_generation(f.store, &g, &err), CC_OK);
+    assert_true(g == g0);
+    cc_store_read_hold(f.store, 0);
+    /* a hold with no read in it takes nothing and ends cleanly */
+    cc_store_read_hold(f.store, 1);
+    cc_store_read_hold(f.store, 0);
+
+    cc_store_thread_done(f.store);
+    assert_int_equal(svc_fixture_close(&f), 0);
+}
+
 /* The fixture, and a second store on its database (as another instance). */
 static struct cc_store *open_two(struct svc_fixture *f)
 {
@@ -988,6 +1034,7 @@ int main(void)
         cmocka_unit_test(test_deleted_row_zeroed),
         cmocka_unit_test(test_read_pin),
         cmocka_unit_test(test_read_mark),
+        cmocka_unit_test(test_held_read),
         cmocka_unit_test(test_search_index_runs),
         cmocka_unit_test(test_notification_checks_migration),
     };
