@@ -13,6 +13,7 @@
  * whatever number of notifications share them, as the dispatcher did when
  * it read them itself.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -212,21 +213,92 @@ static void *room_for_one(void *p, size_t n, size_t *cap, size_t size)
     return cc_realloc(p, *cap * size);
 }
 
+/* An event does not change once written (but for its skipped list, which
+ * delivery does not read), so each thread that resolves keeps the last few
+ * it read, data parsed, from one batch to the next: an event of a hundred
+ * contacts is read once a thread rather than once a batch. Only events are
+ * kept: contacts are read again in each batch's snapshot, so a deleted
+ * contact (or account) still stops its notifications at once. */
+#define EVENTS_KEPT 8
+
+struct kept_event {
+    int64_t account_id, id;
+    char type[sizeof ((struct cc_event *)0)->type];
+    json_t *data;
+};
+
+struct kept_events {
+    struct kept_event e[EVENTS_KEPT];
+    unsigned next;
+};
+
+static pthread_key_t kept_key;
+static pthread_once_t kept_once = PTHREAD_ONCE_INIT;
+static int kept_ok;
+
+static void kept_free(void *p)
+{
+    struct kept_events *k = p;
+    for (size_t i = 0; i < EVENTS_KEPT; i++)
+        json_decref(k->e[i].data);
+    cc_free(k);
+}
+
+static void kept_init(void)
+{
+    kept_ok = pthread_key_create(&kept_key, kept_free) == 0;
+}
+
+/* This thread's kept events, NULL when a thread cannot keep any. */
+static struct kept_events *kept_events(void)
+{
+    pthread_once(&kept_once, kept_init);
+    if (!kept_ok)
+        return NULL;
+    struct kept_events *k = pthread_getspecific(kept_key);
+    if (!k) {
+        k = cc_calloc(1, sizeof *k);
+        if (pthread_setspecific(kept_key, k)) {
+            cc_free(k);
+            return NULL;
+        }
+    }
+    return k;
+}
+
 static const struct cached_event *batch_event(struct resolve_batch *b, int64_t account_id,
                                               int64_t id)
 {
     for (size_t i = 0; i < b->nevents; i++)
         if (b->events[i]->id == id && b->events[i]->account_id == account_id)
             return b->events[i];
-    struct cc_error err;
     struct cached_event *e = cc_calloc(1, sizeof *e);
     e->account_id = account_id;
     e->id = id;
-    e->rc = cc_store_event_get(b->svc->store, account_id, id, &e->ev, &err);
-    if (e->rc)
-        cc_strlcpy(e->why, err.message, sizeof e->why);
-    else
-        e->data = json_loads(e->ev.data ? e->ev.data : "{}", 0, NULL);
+    struct kept_events *k = kept_events();
+    const struct kept_event *hit = NULL;
+    for (size_t i = 0; k && i < EVENTS_KEPT && !hit; i++)
+        if (k->e[i].data && k->e[i].id == id && k->e[i].account_id == account_id)
+            hit = &k->e[i];
+    if (hit) {
+        cc_strlcpy(e->ev.type, hit->type, sizeof e->ev.type);
+        e->data = json_incref(hit->data);
+    } else {
+        struct cc_error err;
+        e->rc = cc_store_event_get(b->svc->store, account_id, id, &e->ev, &err);
+        if (e->rc)
+            cc_strlcpy(e->why, err.message, sizeof e->why);
+        else
+            e->data = json_loads(e->ev.data ? e->ev.data : "{}", 0, NULL);
+        if (k && e->data) {
+            struct kept_event *slot = &k->e[k->next++ % EVENTS_KEPT];
+            json_decref(slot->data);
+            slot->account_id = account_id;
+            slot->id = id;
+            cc_strlcpy(slot->type, e->ev.type, sizeof slot->type);
+            slot->data = json_incref(e->data);
+        }
+    }
     b->events = room_for_one(b->events, b->nevents, &b->capevents, sizeof *b->events);
     b->events[b->nevents++] = e;
     return e;
