@@ -187,10 +187,11 @@ void cc_pg_release(struct pgc *c);
  * the thread acquires in it stays the thread's to the hold's end, and its
  * reads share one REPEATABLE READ READ ONLY transaction, begun by the first
  * of them and committed at the end, instead of a transaction (and its two
- * round trips) each. A write ends that snapshot first (its own transaction
- * follows on the same connection); so does a statement other than a
- * SELECT run outside a transaction, as it ran before; a failed statement
- * rolls it back. The next read begins another.
+ * round trips) each. A write ends that snapshot first, then runs as any
+ * write does (queued for the writer; on this connection when it is called
+ * inside a read); a statement other than a SELECT outside a transaction
+ * ends it too, and runs as it ran before; a failed statement rolls it
+ * back. The next read begins another.
  *
  * cc_pg_hold_begin begins c's held snapshot if c has one to begin (then
  * c->in_tx is 1): a read of several statements calls it before it looks at
