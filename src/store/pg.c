@@ -239,6 +239,27 @@ PGresult *cc_pg_hold_begin_with(struct pgc *c, const char *select, const char *w
     return NULL;
 }
 
+enum cc_err cc_pg_snapshot_begin(struct pgc *c, int *own, struct cc_error *err)
+{
+    *own = 0;
+    enum cc_err rc = cc_pg_hold_begin(c, err);
+    if (rc || c->in_tx)
+        return rc;
+    rc = cc_pg_simple(c, BEGIN_SNAPSHOT, "starting a read", err);
+    *own = !rc;
+    return rc;
+}
+
+void cc_pg_snapshot_end(struct pgc *c, int own)
+{
+    if (!own)
+        return;
+    struct cc_error ignored;
+    /* COMMIT of a failed transaction rolls it back; a connection that
+     * failed here is rolled back when it is given back. */
+    cc_pg_simple(c, "COMMIT", "ending a read", &ignored);
+}
+
 void cc_pg_hold_end(struct pgc *c)
 {
     if (!c->hold_tx)

@@ -450,15 +450,11 @@ static enum cc_err read_cert_list(void *impl, const struct cc_cert_filter *f,
         return CC_ERR_STORE;
     struct cc_certificate *items = NULL;
     /* the count and the page see one snapshot (inside a transaction, its own) */
-    enum cc_err rc = cc_pg_hold_begin(c, err);
-    int own = !rc && !c->in_tx;
-    if (own)
-        rc = cc_pg_simple(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", "starting a read",
-                          err);
+    int own;
+    enum cc_err rc = cc_pg_snapshot_begin(c, &own, err);
     if (!rc) {
         rc = list_locked(c, f, &items, n, total, err);
-        if (own && cc_pg_simple(c, "COMMIT", "ending a read", NULL))
-            cc_pg_simple(c, "ROLLBACK", "ending a read", NULL);
+        cc_pg_snapshot_end(c, own);
     }
     cc_pg_release(c);
     if (rc) {

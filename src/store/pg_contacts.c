@@ -233,32 +233,6 @@ static enum cc_err contact_get(struct pgc *c, int64_t account_id, int64_t id,
     return load_webhooks(c, out, err);
 }
 
-/* Runs a read in one snapshot (SQLite: a read transaction) unless the
- * connection is already inside the caller's transaction. *began says
- * whether read_end has one to end. */
-static enum cc_err read_begin(struct pgc *c, int *began, struct cc_error *err)
-{
-    static const char sql[] = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
-    *began = 0;
-    enum cc_err held = cc_pg_hold_begin(c, err);
-    if (held || c->in_tx)
-        return held;
-    enum cc_err rc = cc_pg_simple(c, sql, "starting a read", err);
-    if (rc)
-        return rc;
-    *began = 1;
-    return CC_OK;
-}
-
-static void read_end(struct pgc *c, int began)
-{
-    if (!began)
-        return;
-    struct cc_error ignored;
-    /* COMMIT of a failed transaction rolls it back. */
-    cc_pg_simple(c, "COMMIT", "ending a read", &ignored);
-}
-
 /* ---- reads -------------------------------------------------------------------- */
 static enum cc_err read_contact_get(void *impl, int64_t account_id, int64_t id,
                                     struct cc_contact *out, struct cc_error *err)
@@ -266,11 +240,11 @@ static enum cc_err read_contact_get(void *impl, int64_t account_id, int64_t id,
     struct pgc *c = cc_pg_acquire(impl, err);
     if (!c)
         return CC_ERR_STORE;
-    int began;
-    enum cc_err rc = read_begin(c, &began, err);
+    int own;
+    enum cc_err rc = cc_pg_snapshot_begin(c, &own, err);
     if (!rc)
         rc = contact_get(c, account_id, id, out, err);
-    read_end(c, began);
+    cc_pg_snapshot_end(c, own);
     cc_pg_release(c);
     return rc;
 }
@@ -439,11 +413,11 @@ static enum cc_err read_contact_list(void *impl, const struct cc_contact_query *
     if (!c)
         return CC_ERR_STORE;
     memset(out, 0, sizeof *out);
-    int began;
-    enum cc_err rc = read_begin(c, &began, err);
+    int own;
+    enum cc_err rc = cc_pg_snapshot_begin(c, &own, err);
     if (!rc)
         rc = list_locked(c, q, out, err);
-    read_end(c, began);
+    cc_pg_snapshot_end(c, own);
     cc_pg_release(c);
     if (rc)
         cc_contact_page_free(out);

@@ -58,25 +58,6 @@ static const char sql_newer[] =
     "WHERE NOT EXISTS (SELECT 1 FROM certificate_domains d WHERE d.certificate_id = c.id "
     "AND d.domain = j.value)) ORDER BY c.not_after DESC, c.id DESC LIMIT 1";
 
-/* A read's several statements in one snapshot (SQLite: BEGIN ... COMMIT on
- * the read connection); inside a transaction they are in its snapshot
- * already. */
-static const char sql_snapshot[] = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
-static const char sql_snapshot_end[] = "COMMIT";
-
-static enum cc_err snapshot_begin(struct pgc *c, struct cc_error *err)
-{
-    enum cc_err held = cc_pg_hold_begin(c, err);
-    return held || c->in_tx ? held : cc_pg_simple(c, sql_snapshot, "starting a read", err);
-}
-
-static void snapshot_end(struct pgc *c)
-{
-    struct cc_error ignored;
-    if (!c->in_tx)
-        cc_pg_simple(c, sql_snapshot_end, "ending a read", &ignored);
-}
-
 /* PostgreSQL refuses text that is not UTF-8 (SQLite keeps any bytes): what
  * a server sent (its certificate's issuer, an error cut to size on a byte)
  * is stored with each byte of a broken sequence as '?'. s into buf. */
@@ -214,10 +195,11 @@ static enum cc_err read_endpoint_get(void *impl, int64_t account_id, int64_t id,
     if (!c)
         return CC_ERR_STORE;
     /* the row and its contacts from one snapshot */
-    enum cc_err rc = snapshot_begin(c, err);
+    int own;
+    enum cc_err rc = cc_pg_snapshot_begin(c, &own, err);
     if (!rc) {
         rc = get(c, account_id, id, out, err);
-        snapshot_end(c);
+        cc_pg_snapshot_end(c, own);
     }
     cc_pg_release(c);
     return rc;
@@ -307,10 +289,11 @@ static enum cc_err read_endpoint_list(void *impl, int64_t account_id, int64_t pa
         return CC_ERR_STORE;
     struct cc_endpoint *items = cc_calloc((size_t)page_size, sizeof *items);
     /* the count and the page see one snapshot */
-    enum cc_err rc = snapshot_begin(c, err);
+    int own;
+    enum cc_err rc = cc_pg_snapshot_begin(c, &own, err);
     if (!rc) {
         rc = list_locked(c, account_id, page, page_size, items, n, total, err);
-        snapshot_end(c);
+        cc_pg_snapshot_end(c, own);
     }
     cc_pg_release(c);
     return cc_store_endpoint_page_end(rc, items, out, n);

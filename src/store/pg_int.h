@@ -204,6 +204,11 @@ int cc_pg_hold_pending(const struct pgc *c);
  * cc_pg_hold_pending(c). */
 PGresult *cc_pg_hold_begin_with(struct pgc *c, const char *select, const char *what,
                                 struct cc_error *err);
+/* A read of several statements in one snapshot: the held one, the
+ * caller's transaction, or else a REPEATABLE READ READ ONLY transaction
+ * of its own (*own = 1), which cc_pg_snapshot_end commits. */
+enum cc_err cc_pg_snapshot_begin(struct pgc *c, int *own, struct cc_error *err);
+void cc_pg_snapshot_end(struct pgc *c, int own);
 /* Commits c's held snapshot, if it is open. */
 void cc_pg_hold_end(struct pgc *c);
 
