@@ -418,7 +418,7 @@ static void mask_echoes(char *s, size_t sz, const struct cc_outgoing *o)
     char masked[CC_URL_MAX + 1];
     cc_mask_address_in_text(s, sz, o->to);
     cc_mask_address_in_text(s, sz, o->mention_mobile);
-    if (o->url[0]) {
+    if (o->url[0] && strcasestr(s, o->url)) { /* as cc_mask_in_text finds it */
         cc_mask_webhook_url(o->url, masked, sizeof masked);
         cc_mask_in_text(s, sz, o->url, masked);
     }

@@ -144,12 +144,15 @@ void cc_robot_classify(int kind, long http_status, const char *body, size_t len,
     clean_copy(msg, sizeof msg, m);
     if (ans) {
         ans->platform_code[0] = '\0';
-        if (has)
-            snprintf(ans->platform_code, sizeof ans->platform_code, "%lld", (long long)code);
+        if (has) {
+            char num[CC_I64_CHARS];
+            cc_fmt_i64(num, code);
+            cc_strlcpy(ans->platform_code, num, sizeof ans->platform_code);
+        }
         cc_strlcpy(ans->platform_msg, has ? msg : "", sizeof ans->platform_msg);
     }
-    snprintf(rcode, sizeof rcode, "http:%ld", http_status);
     if (!has) {
+        snprintf(rcode, sizeof rcode, "http:%ld", http_status);
         if (http_status == 429)
             cc_delivery_set(res, CC_SEND_THROTTLED, rcode, "%s is rate limiting (HTTP 429)",
                             plat);

@@ -26,7 +26,6 @@ char *cc_wecom_body(const struct cc_robot_message *m, size_t *len, size_t *measu
                     int *text_message)
 {
     char mobile[20];
-    char *s = NULL;
     int mention = m->mention_mobile && *m->mention_mobile &&
                   !cc_robot_mention_mobile(m->mention_mobile, mobile, sizeof mobile);
     if (m->mention_mobile && *m->mention_mobile && !mention)
@@ -36,29 +35,29 @@ char *cc_wecom_body(const struct cc_robot_message *m, size_t *len, size_t *measu
                                   : (m->markdown ? m->markdown : m->text);
     if (!content)
         return NULL;
-    json_t *c = json_string(content);
-    if (!c)
+    size_t n = strlen(content);
+    if (!cc_utf8_valid(content, n))
         return NULL;
-    json_t *o = json_object();
-    json_t *inner = json_object();
-    json_object_set_new(o, "msgtype", json_string(mention ? "text" : "markdown"));
-    json_object_set_new(inner, "content", c);
-    if (mention) {
-        json_t *list = json_array();
-        json_array_append_new(list, json_string(mobile));
-        json_object_set_new(inner, "mentioned_mobile_list", list);
+    /* {"msgtype":T,T:{"content":C[,"mentioned_mobile_list":[M]]}}, written
+     * directly: the same bytes as the jansson object in this order. */
+    const char *type = mention ? "text" : "markdown";
+    struct cc_buf b;
+    cc_buf_init(&b, (size_t)-1 / 2);
+    int bad = cc_buf_puts(&b, "{\"msgtype\":\"") || cc_buf_puts(&b, type) ||
+              cc_buf_puts(&b, "\",\"") || cc_buf_puts(&b, type) ||
+              cc_buf_puts(&b, "\":{\"content\":") || cc_json_put_string(&b, content, n);
+    if (!bad && mention)
+        bad = cc_buf_puts(&b, ",\"mentioned_mobile_list\":[") ||
+              cc_json_put_string(&b, mobile, strlen(mobile)) || cc_buf_puts(&b, "]");
+    if (bad || cc_buf_puts(&b, "}}")) {
+        cc_buf_free(&b);
+        return NULL;
     }
-    json_object_set_new(o, mention ? "text" : "markdown", inner);
-    s = cc_json_compact(o, len);
-    json_decref(o);
-    if (s) {
-        *measured = strlen(content);
-        *text_message = mention;
-    }
-    return s;
+    *measured = n;
+    *text_message = mention;
+    return cc_buf_steal(&b, len);
 }
 
-/* The verdict for a non-zero errcode. */
 static struct cc_robot_verdict verdict(int64_t code, const char *msg)
 {
     enum cc_send_status no = CC_SEND_REJECTED;

@@ -59,6 +59,11 @@ static int put_string(struct cc_buf *b, const char *s, size_t n)
     return put(b, s + run, n - run) || put(b, "\"", 1) ? -1 : 0;
 }
 
+int cc_json_put_string(struct cc_buf *b, const char *s, size_t n)
+{
+    return put_string(b, s, n);
+}
+
 static int put_integer(struct cc_buf *b, json_int_t v)
 {
     char digits[CC_I64_CHARS];

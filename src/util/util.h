@@ -76,6 +76,10 @@ char *cc_json_compact(const struct json_t *v, size_t *len);
 /* The same with every object's keys in order: byte for byte json_dumps(v,
  * JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY). */
 char *cc_json_compact_sorted(const struct json_t *v, size_t *len);
+/* s[0..n) appended to b as a JSON string, escaped as cc_json_compact escapes
+ * it; s must be valid UTF-8 (cc_utf8_valid). 0, or -1 when b is full. For
+ * a body of a few known fields, written without a jansson tree. */
+int cc_json_put_string(struct cc_buf *b, const char *s, size_t n);
 
 /* ---- strings and numbers (str.c) ----------------------------------------- */
 /* Copies at most dstsz-1 bytes and always terminates; returns strlen(src). */

@@ -325,6 +325,26 @@ static void wecom_bodies(void **state)
     assert_int_equal(text_message, 0);
     assert_non_null(strstr(body, "\"msgtype\":\"markdown\""));
     free(body);
+
+    /* The exact bytes: escapes as jansson writes them, nothing else. */
+    m.mention_mobile = NULL;
+    m.markdown = "a\"b\\c\nd\te\x01" "f 证";
+    body = cc_wecom_body(&m, &len, &measured, &text_message);
+    assert_string_equal(body, "{\"msgtype\":\"markdown\",\"markdown\":{\"content\":"
+                              "\"a\\\"b\\\\c\\nd\\te\\u0001f 证\"}}");
+    assert_int_equal(len, strlen(body));
+    free(body);
+    m.mention_mobile = "+8613812345678";
+    m.text = "t";
+    body = cc_wecom_body(&m, &len, &measured, &text_message);
+    assert_string_equal(body, "{\"msgtype\":\"text\",\"text\":{\"content\":\"t\","
+                              "\"mentioned_mobile_list\":[\"13812345678\"]}}");
+    free(body);
+
+    /* Text that is not UTF-8 is not sent. */
+    m.mention_mobile = NULL;
+    m.markdown = "bad \xff";
+    assert_null(cc_wecom_body(&m, &len, &measured, &text_message));
 }
 
 /* ---- URL mapping ---------------------------------------------------------- */
