@@ -17,8 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "core/core.h"
 #include "delivery/delivery_int.h"
 
@@ -58,6 +56,7 @@ char *cc_wecom_body(const struct cc_robot_message *m, size_t *len, size_t *measu
     return cc_buf_steal(&b, len);
 }
 
+/* The verdict for a non-zero errcode. */
 static struct cc_robot_verdict verdict(int64_t code, const char *msg)
 {
     enum cc_send_status no = CC_SEND_REJECTED;
