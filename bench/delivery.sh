@@ -20,7 +20,13 @@
 #             receiver (both clocks CLOCK_REALTIME on this machine): under
 #             load (the 20 events above, posted back to back) and idle
 #             (events of one contact, one every 100 ms);
-#   RSS       of the server after each run.
+#   RSS       of the server after each run;
+#   instructions (only with BENCH_DELIVERY_INSTRUCTIONS=1) one more floor
+#             run and one more certcontacts run at the first thread count,
+#             each under valgrind's callgrind: instructions a notification
+#             by thread (dispatchers, writer, recorder, the rest) against
+#             the floor's client's a post. Exact counts, where the rates
+#             above move with the machine from run to run; slow (~1 min).
 # See bench/README.md ("Delivery") for what each figure means.
 #
 # Everything runs on 127.0.0.1 in a fresh temporary directory; every process
@@ -32,6 +38,7 @@
 # BENCH_DELIVERY_THREADS ["4 16 32"], BENCH_DELIVERY_TIMEOUT seconds a run
 # may take [50], BENCH_DELIVERY_IDLE_EVENTS [40], BENCH_RECEIVER_THREADS [2],
 # BENCH_DELIVERY_PAIRS floor/certcontacts pairs at the first thread count [3],
+# BENCH_DELIVERY_INSTRUCTIONS=1 adds the instruction counts [0],
 # BENCH_KEEP=1 keeps the temporary directory.
 
 set -u
@@ -44,6 +51,7 @@ RUN_TIMEOUT=${BENCH_DELIVERY_TIMEOUT:-50}
 IDLE_EVENTS=${BENCH_DELIVERY_IDLE_EVENTS:-40}
 RTHREADS=${BENCH_RECEIVER_THREADS:-2}
 PAIRS=${BENCH_DELIVERY_PAIRS:-3}
+INSTRUCTIONS=${BENCH_DELIVERY_INSTRUCTIONS:-0}
 HOOKS=5             # robots per contact (the most a contact may have)
 PER_EVENT=100       # contacts per event (the most an event may name)
 FLOOR_CONC=32
@@ -56,6 +64,7 @@ LIBCC=$ROOT/build/libcc.a
 . bench/common.sh
 need gcc gcc
 need curl curl
+[ "$INSTRUCTIONS" = 1 ] && need valgrind valgrind
 
 # ---- build the receiver and the floor -----------------------------------------------
 build receiver -lmicrohttpd
@@ -96,7 +105,9 @@ pctl() {
 
 # start_server DIR THREADS: certcontacts on a free port, data in DIR/data,
 # robots sent to the receiver; sets SRV_PID and PORT (and AUTH when the
-# server printed a new admin key).
+# server printed a new admin key). SRV_UNDER, when set, is the command it
+# runs under (callgrind).
+SRV_UNDER=""
 start_server() {
     d=$1
     mkdir -p "$d"
@@ -104,7 +115,7 @@ start_server() {
         CERTCONTACTS_DINGTALK_BASE_URL=http://127.0.0.1:$RPORT \
         CERTCONTACTS_FEISHU_BASE_URL=http://127.0.0.1:$RPORT \
         CERTCONTACTS_LARK_BASE_URL=http://127.0.0.1:$RPORT \
-        "$BIN" serve --data-dir "$d/data" --listen 127.0.0.1:0 --threads "$SERVER_THREADS" \
+        $SRV_UNDER "$BIN" serve --data-dir "$d/data" --listen 127.0.0.1:0 --threads "$SERVER_THREADS" \
         --dispatcher-threads "$2" --max-contacts-per-account 1000000 --max-connections-per-address 1000000 \
         >"$d/stdout" 2>>"$d/stderr" &
     SRV_PID=$!
@@ -367,6 +378,48 @@ for n in $DTHREADS; do
         fig "delivery, $n dispatcher threads / floor" "$r" "" x ""
     fi
 done
+
+# cg_sum FILES...: the instructions of callgrind's per-thread files, by what
+# the thread runs (its loop's function): "dispatchers writer recorder rest".
+cg_sum() {
+    for f in "$@"; do
+        n=$(sed -n 's/^summary: *//p' "$f" | head -n 1)
+        kind=rest
+        if grep -q ') dispatcher_main' "$f"; then kind=dispatchers
+        elif grep -q ') writer_main' "$f"; then kind=writer
+        elif grep -q ') recorder_main' "$f"; then kind=recorder
+        fi
+        echo "$kind ${n:-0}"
+    done | awk '{ s[$1] += $2 } END { printf "%.0f %.0f %.0f %.0f", s["dispatchers"], s["writer"], s["recorder"], s["rest"] }'
+}
+
+if [ "$INSTRUCTIONS" = 1 ]; then
+    n=${DTHREADS%% *}
+    CG=$T/callgrind
+    mkdir -p "$CG"
+    curl -s "http://127.0.0.1:$RPORT/reset" >/dev/null
+    if valgrind --tool=callgrind -q --callgrind-out-file="$CG/floor.%p" "$POSTER" \
+        --urls "$T/floor.urls" --bodies "$T/body.json" --count "$FLOOR_COUNT" \
+        --concurrency "$FLOOR_CONC" >"$CG/floor.sum" 2>&1; then
+        floor_i=$(cat "$CG"/floor.* 2>/dev/null | sed -n 's/^summary: *//p' | awk -v n="$FLOOR_COUNT" '{ s += $1 } END { printf "%.0f", s / n }')
+    else
+        floor_i=""
+    fi
+    SRV_UNDER="valgrind --tool=callgrind -q --separate-threads=yes --callgrind-out-file=$CG/srv.%p"
+    saved_timeout=$RUN_TIMEOUT
+    RUN_TIMEOUT=$((RUN_TIMEOUT * 20))
+    delivery_run "$n" " (under callgrind)" 0 >"$CG/run.log" 2>&1
+    RUN_TIMEOUT=$saved_timeout
+    SRV_UNDER=""
+    # the last server's files (the seed's ran without callgrind)
+    pid=$(ls "$CG" | sed -n 's/^srv\.\([0-9]*\)-[0-9]*$/\1/p' | sort -n | tail -n 1)
+    if [ -n "$pid" ] && [ -n "$RUN_RATE" ] && [ -n "$floor_i" ]; then
+        set -- $(cg_sum "$CG/srv.$pid"-*)
+        echo "instructions a notification (callgrind, $n dispatcher threads, $NNOTIF notifications): $(awk -v d="$1" -v w="$2" -v r="$3" -v o="$4" -v m="$NNOTIF" -v f="$floor_i" 'BEGIN { a = (d + w + r + o) / m; printf "dispatchers %.0f, writer %.0f, recorder %.0f, the rest %.0f; in all %.0f; the floor'"'"'s client %.0f a post (%.2fx of it)", d / m, w / m, r / m, o / m, a, f, a / f }')"
+    else
+        cannot "instructions (callgrind)" "the run under callgrind did not complete: $(tail -n 3 "$CG/run.log" | tr '\n' ' ')"
+    fi
+fi
 
 echo "bench-delivery took $(($(date +%s) - T0)) s"
 exit $FAILED

@@ -7,7 +7,7 @@ PKGS="build-essential clang libclang-rt-14-dev libmicrohttpd-dev libjansson-dev 
 libsqlite3-dev sqlite3 libsystemd-dev libcurl4-openssl-dev libssl-dev libgnutls28-dev libcmocka-dev \
 libargon2-dev libpwquality-dev cracklib-runtime libidn2-dev libglib2.0-dev tzdata libpq-dev postgresql wrk nodejs curl ca-certificates openssl python3 python3-aiosmtpd \
 chromium fonts-noto-cjk pebble gettext groff-base lintian prometheus \
-libcsv-dev libjs-chart.js"
+libcsv-dev libjs-chart.js valgrind"
 # npm installs the test tooling (tests/package.json); Debian's package only
 # when no npm came with Node.js.
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
