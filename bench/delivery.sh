@@ -411,10 +411,9 @@ if [ "$INSTRUCTIONS" = 1 ]; then
     delivery_run "$n" " (under callgrind)" 0 >"$CG/run.log" 2>&1
     RUN_TIMEOUT=$saved_timeout
     SRV_UNDER=""
-    # the last server's files (the seed's ran without callgrind)
-    pid=$(ls "$CG" | sed -n 's/^srv\.\([0-9]*\)-[0-9]*$/\1/p' | sort -n | tail -n 1)
-    if [ -n "$pid" ] && [ -n "$RUN_RATE" ] && [ -n "$floor_i" ]; then
-        set -- $(cg_sum "$CG/srv.$pid"-*)
+    # one file a thread of the one server that ran under callgrind
+    if ls "$CG"/srv.*-* >/dev/null 2>&1 && [ -n "$RUN_RATE" ] && [ -n "$floor_i" ]; then
+        set -- $(cg_sum "$CG"/srv.*-*)
         echo "instructions a notification (callgrind, $n dispatcher threads, $NNOTIF notifications): $(awk -v d="$1" -v w="$2" -v r="$3" -v o="$4" -v m="$NNOTIF" -v f="$floor_i" 'BEGIN { a = (d + w + r + o) / m; printf "dispatchers %.0f, writer %.0f, recorder %.0f, the rest %.0f; in all %.0f; the floor'"'"'s client %.0f a post (%.2fx of it)", d / m, w / m, r / m, o / m, a, f, a / f }')"
     else
         cannot "instructions (callgrind)" "the run under callgrind did not complete: $(tail -n 3 "$CG/run.log" | tr '\n' ' ')"

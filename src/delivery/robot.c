@@ -144,11 +144,9 @@ void cc_robot_classify(int kind, long http_status, const char *body, size_t len,
     clean_copy(msg, sizeof msg, m);
     if (ans) {
         ans->platform_code[0] = '\0';
-        if (has) {
-            char num[CC_I64_CHARS];
-            cc_fmt_i64(num, code);
-            cc_strlcpy(ans->platform_code, num, sizeof ans->platform_code);
-        }
+        _Static_assert(sizeof ans->platform_code >= CC_I64_CHARS, "a code fits");
+        if (has)
+            cc_fmt_i64(ans->platform_code, code);
         cc_strlcpy(ans->platform_msg, has ? msg : "", sizeof ans->platform_msg);
     }
     if (!has) {

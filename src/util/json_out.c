@@ -24,7 +24,7 @@ static int put(struct cc_buf *b, const char *s, size_t n)
 /* s[0..n) as a JSON string: what jansson escapes without JSON_ENSURE_ASCII
  * (the quote, the backslash, control characters: \b \f \n \r \t short, the
  * rest as \u00XX in capitals); everything else, UTF-8 included, as is. */
-static int put_string(struct cc_buf *b, const char *s, size_t n)
+int cc_json_put_string(struct cc_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789ABCDEF";
     if (put(b, "\"", 1))
@@ -59,11 +59,6 @@ static int put_string(struct cc_buf *b, const char *s, size_t n)
     return put(b, s + run, n - run) || put(b, "\"", 1) ? -1 : 0;
 }
 
-int cc_json_put_string(struct cc_buf *b, const char *s, size_t n)
-{
-    return put_string(b, s, n);
-}
-
 static int put_integer(struct cc_buf *b, json_int_t v)
 {
     char digits[CC_I64_CHARS];
@@ -85,7 +80,7 @@ static int put_value(struct cc_buf *b, const json_t *v, int depth, int sorted);
 static int put_member(struct cc_buf *b, void *it, int first, int depth, int sorted)
 {
     return (!first && put(b, ",", 1)) ||
-                   put_string(b, json_object_iter_key(it), json_object_iter_key_len(it)) ||
+                   cc_json_put_string(b, json_object_iter_key(it), json_object_iter_key_len(it)) ||
                    put(b, ":", 1) || put_value(b, json_object_iter_value(it), depth + 1, sorted)
                ? -1
                : 0;
@@ -145,7 +140,7 @@ static int put_value(struct cc_buf *b, const json_t *v, int depth, int sorted)
         return put(b, "]", 1);
     }
     case JSON_STRING:
-        return put_string(b, json_string_value(v), json_string_length(v));
+        return cc_json_put_string(b, json_string_value(v), json_string_length(v));
     case JSON_INTEGER:
         return put_integer(b, json_integer_value(v));
     case JSON_REAL:
