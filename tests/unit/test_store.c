@@ -889,10 +889,7 @@ static void test_search_index_runs(void **state)
     assert_int_equal(svc_fixture_close(&f), 0);
 }
 
-/* Migration 0031 (SQLite) copies notifications and delivery_attempts into
- * tables whose CHECK constraints say the same in other words: run again on a
- * database that holds some, it keeps every row, id and AUTOINCREMENT counter,
- * the cascade from a notification to its attempts, and the constraints. */
+
 /* Waits (5 s at most) for the writer to take its read pin; 1 when it did. */
 static int pin_taken(struct sq *q)
 {
@@ -971,6 +968,12 @@ static void test_read_pin(void **state)
     assert_int_equal(svc_fixture_remove(&f), 0);
 }
 
+/* Migrations 0031 and 0032 (SQLite) copy notifications and delivery_attempts
+ * into tables whose CHECK constraints say the same in other words (0031) and
+ * that number their rows without AUTOINCREMENT (0032): run again on a
+ * database that holds some, they keep every row and id, the cascade from a
+ * notification to its attempts, and the constraints; the next row takes the
+ * largest id plus one, and no sequence is kept for either table. */
 static void test_notification_checks_migration(void **state)
 {
     (void)state;
@@ -985,8 +988,7 @@ static void test_notification_checks_migration(void **state)
         "(41, 1, 7, 1, 'webhook', 'https://x/***', 'pending', 1, 'k41', 1, 1);"
         "INSERT INTO delivery_attempts(id, notification_id, started_at, latency_ms, outcome) "
         "VALUES (90, 40, 1, 5, 'delivered'), (91, 41, 1, 5, 'retry');"
-        "UPDATE sqlite_sequence SET seq = 1000 WHERE name = 'notifications';"
-        "DELETE FROM schema_migrations WHERE version = 31;";
+        "DELETE FROM schema_migrations WHERE version IN (31, 32);";
     assert_int_equal(sqlite3_exec(db, fill, NULL, NULL, NULL), SQLITE_OK);
     static const char indexes[] =
         "SELECT count(*) * 1000 + sum(sql LIKE '% WHERE %') FROM sqlite_master WHERE type = "
@@ -995,13 +997,17 @@ static void test_notification_checks_migration(void **state)
     assert_int_equal(before, 8003); /* 7 made by 0024 and 0029, 1 for UNIQUE; 3 partial */
     struct cc_error err;
     assert_int_equal(cc_store_migrate(f.store, &err), CC_OK);
-    assert_int_equal(queue_int(db, "SELECT count(*) FROM schema_migrations WHERE version = 31"), 1);
+    assert_int_equal(queue_int(db, "SELECT count(*) FROM schema_migrations WHERE version IN "
+                                   "(31, 32)"), 2);
     assert_int_equal(queue_int(db, "SELECT sum(id) FROM notifications"), 81);
     assert_int_equal(queue_int(db, "SELECT sum(id) FROM delivery_attempts"), 181);
-    assert_int_equal(queue_int(db, "SELECT seq FROM sqlite_sequence WHERE name = 'notifications'"),
-                     1000);
-    assert_int_equal(queue_int(db, "SELECT count(*) FROM sqlite_master WHERE name LIKE '%_v31'"),
-                     0);
+    assert_int_equal(queue_int(db, "SELECT count(*) FROM sqlite_sequence WHERE name IN "
+                                   "('notifications', 'delivery_attempts')"), 0);
+    assert_int_equal(queue_int(db, "SELECT count(*) FROM sqlite_master WHERE sql LIKE "
+                                   "'%AUTOINCREMENT%' AND name IN ('notifications', "
+                                   "'delivery_attempts')"), 0);
+    assert_int_equal(queue_int(db, "SELECT count(*) FROM sqlite_master WHERE name LIKE '%_v31' "
+                                   "OR name LIKE '%_v32'"), 0);
     assert_int_equal(queue_int(db, indexes), before); /* the same indexes, partial or not */
     /* the constraints hold, in their new words */
     assert_int_not_equal(sqlite3_exec(db, "UPDATE notifications SET status = 'bogus' WHERE id = 41",
@@ -1015,6 +1021,16 @@ static void test_notification_checks_migration(void **state)
                                       "id = 40", NULL, NULL, NULL), SQLITE_OK);
     assert_int_equal(queue_int(db, "SELECT count(*) FROM delivery_attempts"), 1);
     assert_int_equal(queue_int(db, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    /* the next rows take the largest id plus one */
+    assert_int_equal(sqlite3_exec(db, "INSERT INTO notifications(account_id, event_id, "
+                                      "contact_id, channel, target, status, next_attempt_at, "
+                                      "idempotency_key, created_at, updated_at) VALUES (1, 7, 1, "
+                                      "'email', 'x', 'pending', 1, 'k42', 1, 1); INSERT INTO "
+                                      "delivery_attempts(notification_id, started_at, latency_ms, "
+                                      "outcome) VALUES (41, 1, 5, 'retry')", NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(queue_int(db, "SELECT max(id) FROM notifications"), 42);
+    assert_int_equal(queue_int(db, "SELECT max(id) FROM delivery_attempts"), 92);
     sqlite3_close(db);
     cc_store_thread_done(f.store);
     assert_int_equal(svc_fixture_close(&f), 0);
