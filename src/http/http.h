@@ -152,6 +152,8 @@ enum cc_err cc_json_read_strings(json_t *obj, const struct cc_json_field *fields
 
 /* Responses: each takes ownership of body (json_decref'd). */
 void cc_req_json(struct cc_request *req, int status, json_t *body);
+/* JSON text already written (body of len bytes, from cc_malloc: taken). */
+void cc_req_json_text(struct cc_request *req, int status, char *body, size_t len);
 void cc_req_empty(struct cc_request *req, int status);
 /* A body that is not JSON (copied), with its Content-Type. */
 void cc_req_text(struct cc_request *req, int status, const char *type, const char *body,

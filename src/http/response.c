@@ -228,6 +228,11 @@ void cc_req_json(struct cc_request *req, int status, json_t *body)
     send_response(req, status, s, strlen(s));
 }
 
+void cc_req_json_text(struct cc_request *req, int status, char *body, size_t len)
+{
+    send_response(req, status, body, len);
+}
+
 void cc_req_empty(struct cc_request *req, int status)
 {
     send_response(req, status, NULL, 0);

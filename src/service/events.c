@@ -26,7 +26,7 @@ struct event_op {
     const int64_t *ids;
     size_t n;
     const char *data_json;
-    int64_t event_id;
+    struct cc_event *written;     /* its id, created_at and skipped list */
     struct cc_handoff handoff;
 };
 
@@ -35,6 +35,7 @@ struct event_op {
 struct raising {
     struct cc_event e;
     struct cc_handoff *h;         /* NULL: every notification waits for a claim */
+    struct cc_buf skipped;        /* the skipped list's JSON text, written as it grows */
 };
 
 static enum cc_err add(struct cc_tx *tx, struct raising *ev, int64_t contact_id,
@@ -74,21 +75,26 @@ static enum cc_err add(struct cc_tx *tx, struct raising *ev, int64_t contact_id,
 /* A channel the event cannot use: said on the event (skipped) and kept in the
  * delivery log as a notification with status "skipped" (never sent), target
  * the masked address when there is one. */
-static enum cc_err skip(struct cc_tx *tx, struct raising *e, json_t *skipped,
-                        int64_t contact_id, const char *channel, const char *target,
-                        const char *why, struct cc_error *err)
+static enum cc_err skip(struct cc_tx *tx, struct raising *e, int64_t contact_id,
+                        const char *channel, const char *target, const char *why,
+                        struct cc_error *err)
 {
-    json_array_append_new(skipped, json_pack("{s:I, s:s, s:s}", "contact_id",
-                                             (json_int_t)contact_id, "channel", channel,
-                                             "reason", why));
+    /* {"contact_id":N,"channel":...,"reason":...}, as json_dumps(JSON_COMPACT)
+     * writes it: the text is stored and answered as it is (rest_events.c) */
+    struct cc_buf *b = &e->skipped;
+    char id[24];
+    if (cc_buf_puts(b, b->len > 1 ? ",{\"contact_id\":" : "{\"contact_id\":") ||
+        cc_buf_append(b, id, cc_fmt_i64(id, contact_id)) || cc_buf_puts(b, ",\"channel\":") ||
+        cc_json_put_string(b, channel, strlen(channel)) || cc_buf_puts(b, ",\"reason\":") ||
+        cc_json_put_string(b, why, strlen(why)) || cc_buf_puts(b, "}"))
+        return cc_error_set(err, CC_ERR_INTERNAL, NULL, "The event's skipped list is too long.");
     return add(tx, e, contact_id, channel, 0, target, why, err);
 }
 
 /* One contact's notifications of event e: one per channel that may receive it,
  * a skipped one for each that may not. */
 static enum cc_err contact_notifications(struct cc_tx *tx, struct raising *e,
-                                         const struct cc_contact *c, json_t *skipped,
-                                         struct cc_error *err)
+                                         const struct cc_contact *c, struct cc_error *err)
 {
     char masked[CC_URL_MAX + 1] = "";
     /* the same rule the outbox applies again when it sends (outbox.c) */
@@ -97,9 +103,9 @@ static enum cc_err contact_notifications(struct cc_tx *tx, struct raising *e,
     if (ok != SVC_CHANNEL_NONE)
         cc_mask_email(c->email, masked, sizeof masked);
     if (ok == SVC_CHANNEL_NONE)
-        rc = skip(tx, e, skipped, c->id, "email", "", N_("no email address"), err);
+        rc = skip(tx, e, c->id, "email", "", N_("no email address"), err);
     else if (ok == SVC_CHANNEL_UNVERIFIED)
-        rc = skip(tx, e, skipped, c->id, "email", masked, N_("email address not verified"), err);
+        rc = skip(tx, e, c->id, "email", masked, N_("email address not verified"), err);
     else
         rc = add(tx, e, c->id, "email", 0, masked, NULL, err);
     if (rc)
@@ -108,11 +114,11 @@ static enum cc_err contact_notifications(struct cc_tx *tx, struct raising *e,
     if (c->mobile[0])
         cc_mask_mobile(c->mobile, masked, sizeof masked);
     if (svc_channel_check(c, "mobile") != SVC_CHANNEL_OK)
-        rc = skip(tx, e, skipped, c->id, "mobile", masked, N_("mobile number not verified"), err);
+        rc = skip(tx, e, c->id, "mobile", masked, N_("mobile number not verified"), err);
     else
         rc = add(tx, e, c->id, "mobile", 0, masked, NULL, err);
     if (!rc && c->n_webhooks == 0)
-        rc = skip(tx, e, skipped, c->id, "webhook", "", N_("no notification robots"), err);
+        rc = skip(tx, e, c->id, "webhook", "", N_("no notification robots"), err);
     for (int w = 0; w < c->n_webhooks && !rc; w++) {
         cc_mask_webhook_url(c->webhooks[w].url, masked, sizeof masked);
         rc = add(tx, e, c->id, "webhook", c->webhooks[w].id, masked, NULL, err);
@@ -120,11 +126,18 @@ static enum cc_err contact_notifications(struct cc_tx *tx, struct raising *e,
     return rc;
 }
 
+/* An event's skipped list holds at most one entry a contact and channel:
+ * "contact_id" of at most 20 digits, a channel name and a reason of the
+ * fixed texts above, well under 256 bytes each. */
+#define SKIPPED_MAX ((size_t)CC_EVENT_MAX_CONTACTS * 3 * 256)
+
 /* svc_event_raise_tx, with the first h->granted pending notifications born
- * claimed by the dispatcher (h NULL: none). */
+ * claimed by the dispatcher (h NULL: none). Sets written's id and
+ * created_at and, when want_skipped, its skipped list as written. */
 static enum cc_err raise_tx(struct cc_tx *tx, const struct cc_caller *caller, const char *type,
                             const int64_t *ids, size_t n, const char *data_json,
-                            struct cc_handoff *h, int64_t *event_id, struct cc_error *err)
+                            struct cc_handoff *h, struct cc_event *written, int want_skipped,
+                            struct cc_error *err)
 {
     struct raising ev = {.h = h};
     struct cc_event e;
@@ -136,13 +149,17 @@ static enum cc_err raise_tx(struct cc_tx *tx, const struct cc_caller *caller, co
     e.data = (char *)data_json;
     e.created_at = cc_now_ms();
     struct cc_contact *c = cc_malloc(sizeof *c);
-    json_t *skipped = json_array();
+    cc_buf_init(&ev.skipped, SKIPPED_MAX);
     enum cc_err rc = CC_OK;
     /* The event first (for its id), its skipped list written at the end. */
     e.skipped = "[]";
     if ((rc = cc_tx_event_insert(tx, &e, err)))
         goto out;
     ev.e = e;
+    if (cc_buf_puts(&ev.skipped, "[")) {
+        rc = cc_error_set(err, CC_ERR_INTERNAL, NULL, "The event's skipped list is too long.");
+        goto out;
+    }
     for (size_t i = 0; i < n && !rc; i++) {
         rc = cc_tx_contact_get(tx, e.account_id, ids[i], c, err);
         if (rc == CC_ERR_NOT_FOUND) {
@@ -152,15 +169,15 @@ static enum cc_err raise_tx(struct cc_tx *tx, const struct cc_caller *caller, co
         }
         if (rc)
             break;
-        rc = contact_notifications(tx, &ev, c, skipped, err);
+        rc = contact_notifications(tx, &ev, c, err);
     }
+    if (!rc && cc_buf_puts(&ev.skipped, "]"))
+        rc = cc_error_set(err, CC_ERR_INTERNAL, NULL, "The event's skipped list is too long.");
     if (!rc) {
         /* The skipped list, now complete, replaces the placeholder. */
-        char *s = json_dumps(skipped, JSON_COMPACT);
         struct cc_event upd = e;
-        upd.skipped = s;
+        upd.skipped = ev.skipped.data;
         rc = cc_tx_event_set_skipped(tx, &upd, err);
-        free(s);
     }
     if (!rc) {
         json_t *ch = json_object();
@@ -168,9 +185,14 @@ static enum cc_err raise_tx(struct cc_tx *tx, const struct cc_caller *caller, co
         svc_change_int(ch, "contacts", 0, 0, 1, (int64_t)n);
         rc = svc_audit(tx, caller, CC_AUDIT_EVENT_CREATE, e.id, ch, err);
     }
-    *event_id = e.id;
+    written->id = e.id;
+    written->created_at = e.created_at;
+    if (!rc && want_skipped) {
+        cc_free(written->skipped); /* from a run of this transaction that did not commit */
+        written->skipped = cc_buf_steal(&ev.skipped, NULL);
+    }
 out:
-    json_decref(skipped);
+    cc_buf_free(&ev.skipped);
     cc_free(c);
     return rc;
 }
@@ -179,20 +201,24 @@ enum cc_err svc_event_raise_tx(struct cc_tx *tx, const struct cc_caller *caller,
                                const char *type, const int64_t *ids, size_t n,
                                const char *data_json, int64_t *event_id, struct cc_error *err)
 {
-    return raise_tx(tx, caller, type, ids, n, data_json, NULL, event_id, err);
+    struct cc_event written = {0};
+    enum cc_err rc = raise_tx(tx, caller, type, ids, n, data_json, NULL, &written, 0, err);
+    *event_id = written.id;
+    return rc;
 }
 
 static enum cc_err event_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
     struct event_op *op = arg;
     return raise_tx(tx, op->caller, op->type, op->ids, op->n, op->data_json, &op->handoff,
-                    &op->event_id, err);
+                    op->written, 1, err);
 }
 
 enum cc_err cc_event_create(struct cc_service *svc, const struct cc_caller *caller,
                             const char *type, const int64_t *contact_ids, size_t n,
-                            const void *data, int64_t *event_id, struct cc_error *err)
+                            const void *data, struct cc_event *out, struct cc_error *err)
 {
+    memset(out, 0, sizeof *out);
     enum cc_err rc = cc_service_require(caller, CC_ROLE_OPERATOR, err);
     if (rc)
         return rc;
@@ -217,24 +243,32 @@ enum cc_err cc_event_create(struct cc_service *svc, const struct cc_caller *call
             if (contact_ids[i] == contact_ids[j])
                 return cc_error_set(err, CC_ERR_INCORRECT_FORMAT, "ContactIds",
                                     "Contact %lld is named twice.", (long long)contact_ids[i]);
-    char *data_json = data ? json_dumps(data, JSON_COMPACT) : NULL;
-    if (data_json && strlen(data_json) > CC_EVENT_MAX_DATA) {
-        free(data_json);
+    size_t data_len = 2;
+    char *data_json = data ? cc_json_compact(data, &data_len) : cc_strdup("{}");
+    if (!data_json)
+        return cc_error_set(err, CC_ERR_INTERNAL, NULL, "out of memory");
+    if (data_len > CC_EVENT_MAX_DATA) {
+        cc_free(data_json);
         return cc_error_set(err, CC_ERR_LIMIT_EXCEEDED, "Data", "data is larger than %d bytes.",
                             CC_EVENT_MAX_DATA);
     }
     struct event_op op = {.caller = caller, .type = type, .ids = contact_ids, .n = n,
-                          .data_json = data_json ? data_json : "{}"};
+                          .data_json = data_json, .written = out};
     /* Each contact's addresses and robots, at most: what the dispatcher can
      * take in hand is born claimed by it and goes out without a claim. */
     cc_dispatcher_handoff_begin(svc->dispatcher, n * (2 + CC_WEBHOOKS_MAX), &op.handoff);
     rc = cc_store_write(svc->store, event_tx, &op, err);
     cc_dispatcher_handoff_end(svc->dispatcher, &op.handoff, rc == CC_OK);
-    free(data_json);
-    if (rc)
+    if (rc) {
+        cc_free(data_json);
+        cc_event_free(out);
         return rc;
-    *event_id = op.event_id;
+    }
     cc_dispatcher_wake(svc->dispatcher);
+    /* The event as written: what reading it back would give. */
+    out->account_id = caller->account_id;
+    cc_strlcpy(out->type, type, sizeof out->type);
+    out->data = data_json;
     return CC_OK;
 }
 

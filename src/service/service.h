@@ -541,10 +541,11 @@ enum cc_err cc_webhook_test_send(struct cc_service *svc, const struct cc_caller 
  * object, borrowed; may be NULL) and, in the same transaction, one
  * notification per contact and channel: the verified email, the verified
  * mobile, each robot. Channels that get nothing are listed in the event's
- * "skipped" with the reason. *event_id is set. */
+ * "skipped" with the reason. *out is set to the event as written, what
+ * cc_event_get would read back (cc_event_free it); zeroed on failure. */
 enum cc_err cc_event_create(struct cc_service *svc, const struct cc_caller *caller,
                             const char *type, const int64_t *contact_ids, size_t n,
-                            const void *data, int64_t *event_id, struct cc_error *err);
+                            const void *data, struct cc_event *out, struct cc_error *err);
 enum cc_err cc_event_get(struct cc_service *svc, const struct cc_caller *caller, int64_t id,
                          struct cc_event *out, struct cc_error *err);
 /* The delivery log. f->account_id is set from the caller. */

@@ -78,6 +78,27 @@ test('a channel an event skipped is in the delivery log with status skipped and 
   assert.equal(gone.status, 'skipped', 'deleting the contact does not make a skipped row cancelled');
 });
 
+test('the answer to an event\'s POST is, byte for byte, what its GET answers before the notifications', async () => {
+  const one = (await createContact(server, admin)).contact;
+  const two = (await createContact(server, admin)).contact;
+  const data = {
+    domains: ['例子.example.com', 'x.example.com'], note: 'quote " backslash \\ slash / tab \t nl \n ctl \u0001 del \u007f 😀',
+    nested: { a: [1, -2, 0.1, 1e300, true, false, null], 'key with "quote"': {} }, days_left: 7,
+  };
+  const posted = await api(server, 'POST', '/v1/events', { key: admin, json: { type: 'certificate.expiring', contact_ids: [two.id, one.id], data } });
+  assert.equal(posted.status, 201, posted.text);
+  assert.equal(posted.headers.get('content-type'), 'application/json; charset=utf-8');
+  assert.equal(posted.headers.get('location'), `/v1/events/${posted.json.id}`);
+  assert.deepEqual(posted.json.data, data);
+  assert.deepEqual(posted.json.skipped.map((s) => [s.contact_id, s.channel]),
+    [[two.id, 'email'], [two.id, 'mobile'], [two.id, 'webhook'], [one.id, 'email'], [one.id, 'mobile'], [one.id, 'webhook']]);
+  const got = await api(server, 'GET', `/v1/events/${posted.json.id}`, { key: readonly });
+  assert.equal(got.status, 200, got.text);
+  const cut = got.text.indexOf(',"notifications":');
+  assert.ok(cut > 0, got.text);
+  assert.equal(posted.text, got.text.slice(0, cut) + '}');
+});
+
 test('a delivered notification names its event type and domain; its detail carries the event data', async () => {
   const body = await verifiedContactBody(server, admin);
   const { contact } = await createContact(server, admin, body);

@@ -191,9 +191,11 @@ static void each_action_audited_with_origin_and_masked(void **state)
                                            &cert, &err), CC_OK);
     cc_certificate_clear(&cert);
     assert_int_equal(cc_certificate_delete(f->b.svc, &f->admin, cert.id, &err), CC_OK);
-    int64_t ev = 0;
+    struct cc_event ev;
     assert_int_equal(cc_event_create(f->b.svc, &f->admin, "certificate.expiring", &c2.id, 1,
                                      NULL, &ev, &err), CC_OK);
+    assert_true(ev.id > 0);
+    cc_event_free(&ev);
 
     size_t n = 0;
     struct cc_audit_entry *e = entries(f, &n);

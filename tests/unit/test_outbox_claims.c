@@ -538,6 +538,19 @@ static int64_t robot_notification(struct two *t, const struct cc_caller *admin, 
 /* What else waits for a claimed notification's robot: the other contact's
  * notification to the same robot URL, the same robot's notification of
  * another event; nothing for a robot of its own with nothing else waiting. */
+/* An event of type certificate.expiring for ids: its id. */
+static int64_t expiring_event(struct two *t, const struct cc_caller *admin, const int64_t *ids,
+                              size_t n)
+{
+    struct cc_event e;
+    struct cc_error err;
+    assert_int_equal(cc_event_create(t->f.svc, admin, "certificate.expiring", ids, n, NULL, &e,
+                                     &err), CC_OK);
+    int64_t id = e.id;
+    cc_event_free(&e);
+    return id;
+}
+
 static void claim_dest_finds_what_waits_for_the_robot(void **state)
 {
     struct two *t = *state;
@@ -549,10 +562,9 @@ static void claim_dest_finds_what_waits_for_the_robot(void **state)
     int64_t c = robot_contact(t, &admin, "13300000103",
                               "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=own-robot");
     assert_true(a > 0 && b > 0 && c > 0);
-    int64_t ids[] = {a, b, c}, ev = 0;
+    int64_t ids[] = {a, b, c};
     struct cc_error err;
-    assert_int_equal(cc_event_create(t->f.svc, &admin, "certificate.expiring", ids, 3, NULL, &ev,
-                                     &err), CC_OK);
+    int64_t ev = expiring_event(t, &admin, ids, 3);
     int64_t na = robot_notification(t, &admin, ev, a), nb = robot_notification(t, &admin, ev, b);
     int64_t nc = robot_notification(t, &admin, ev, c);
     assert_true(na > 0 && nb > 0 && nc > 0);
@@ -568,9 +580,7 @@ static void claim_dest_finds_what_waits_for_the_robot(void **state)
     assert_int_equal(cc_store_write(t->f.store, dest_tx, &d, &err), CC_OK);
     assert_int_equal(d.n, 0); /* its own robot, nothing else waiting */
 
-    int64_t ev2 = 0;
-    assert_int_equal(cc_event_create(t->f.svc, &admin, "certificate.expiring", &c, 1, NULL, &ev2,
-                                     &err), CC_OK);
+    int64_t ev2 = expiring_event(t, &admin, &c, 1);
     int64_t nc2 = robot_notification(t, &admin, ev2, c);
     d.n = 0;
     d.now = cc_now_ms();
