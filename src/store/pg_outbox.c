@@ -259,8 +259,8 @@ static enum cc_err tx_notif_claim(void *tx, const char *owner, int64_t now, int6
 }
 
 /* SQLite's sql_fresh_claim: the events after $1 (at most $2), for each its first due
- * notification not locked by another claim (notifications_event), leased in the
- * same statement. */
+ * notification among its first rows (CC_NOTIF_FRESH_LAST) not locked by another
+ * claim (notifications_event), leased in the same statement. */
 static const char sql_fresh_events[] =
     "SELECT coalesce(max(id), $1) FROM (SELECT id FROM events WHERE id > $1 ORDER BY id "
     "LIMIT $2) e";
@@ -268,7 +268,9 @@ static const char sql_fresh_claim[] =
     "WITH u AS (UPDATE notifications SET lease_until = $4, lease_owner = $5 WHERE id IN "
     "(SELECT f.id FROM (SELECT id FROM events WHERE id > $1 ORDER BY id LIMIT $2) e "
     "CROSS JOIN LATERAL (SELECT n.id FROM notifications n WHERE n.event_id = e.id AND "
-    "n.status = 'pending' AND n.next_attempt_at <= $3 AND n.lease_until <= $3 ORDER BY n.id "
+    "n.id <= coalesce((SELECT m.id FROM notifications m WHERE m.event_id = e.id ORDER BY m.id "
+    "OFFSET " CC_NOTIF_FRESH_LAST " LIMIT 1), 9223372036854775807) AND n.status = 'pending' AND "
+    "n.next_attempt_at <= $3 AND n.lease_until <= $3 ORDER BY n.id "
     "LIMIT 1 FOR UPDATE SKIP LOCKED) f) RETURNING " CC_NOTIF_COLS ") SELECT * FROM u ORDER BY id";
 static const char sql_newest_event[] = "SELECT coalesce(max(id), 0) FROM events";
 

@@ -267,17 +267,18 @@ static enum cc_err tx_notif_claim(void *tx, const char *owner, int64_t now, int6
     return claim_rows(c, s, owner, max, now + lease_ms, out, n, err);
 }
 
-/* The events after ?1 (at most ?2) and, for each, its first due notification: the
- * events' primary key, then notifications_event (event_id, id) from the event's
- * first row. An event still in this range has had nothing claimed (the cursor
- * passes each event once), so the walk stops at its first row unless that was
- * skipped. */
+/* The events after ?1 (at most ?2) and, for each, its first due notification
+ * among its first rows (CC_NOTIF_FRESH_LAST): the events' primary key, then
+ * notifications_event (event_id, id) from the event's first row, as far as
+ * the window's last row found on the same index. */
 static const char sql_fresh_events[] =
     "SELECT coalesce(max(id), ?1) FROM (SELECT id FROM events WHERE id > ?1 ORDER BY id "
     "LIMIT ?2)";
 static const char sql_fresh_claim[] =
     "SELECT " CC_NOTIF_COLS " FROM notifications WHERE id IN (SELECT (SELECT n.id FROM "
-    "notifications n WHERE n.event_id = e.id AND n.status = 'pending' AND "
+    "notifications n WHERE n.event_id = e.id AND n.id <= coalesce((SELECT m.id FROM "
+    "notifications m WHERE m.event_id = e.id ORDER BY m.id LIMIT 1 OFFSET "
+    CC_NOTIF_FRESH_LAST "), 9223372036854775807) AND n.status = 'pending' AND "
     "n.next_attempt_at <= ?3 AND n.lease_until <= ?3 ORDER BY n.id LIMIT 1) FROM events e "
     "WHERE e.id > ?1 ORDER BY e.id LIMIT ?2) ORDER BY id";
 static const char sql_newest_event[] = "SELECT coalesce(max(id), 0) FROM events";

@@ -172,6 +172,16 @@ void cc_store_days_text(const int *days, size_t n, char *out, size_t outsz);
     "updated_at, coalesce(email_broken, ''), coalesce(mobile_broken, '')"
 
 /* outbox */
+/* A fresh claim (cc_tx_notif_claim_fresh) looks for an event's first due
+ * notification among its first 16 rows only (this is the offset of the
+ * last). An event's rows are its contacts' in the order named, and a contact
+ * with nothing to send has 3 rows (email, mobile, robots: all skipped), so
+ * the window reaches the first row of the sixth contact at least. The rows
+ * an event's write gave a dispatcher (born leased, in its hand) go ahead
+ * from there without a claim: without the window, each fresh claim walked
+ * every row of such an event, hundreds, to find none. */
+#define CC_NOTIF_FRESH_LAST "15"
+
 #define CC_NOTIF_COLS                                                                      \
     "id, account_id, event_id, contact_id, webhook_id, channel, target, status, "          \
     "attempts, next_attempt_at, lease_until, coalesce(last_error, ''), idempotency_key, "  \

@@ -487,6 +487,63 @@ static void fresh_events_start_first(void **state)
     cc_free(f);
 }
 
+/* An event of 20 rows, the first `leased` of them born leased to another
+ * instance (in its hand), the rest due. */
+struct windowed {
+    struct seed s;
+    int leased;
+};
+
+static enum cc_err windowed_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
+{
+    const struct windowed *w = arg;
+    struct cc_event e = {.account_id = w->s.account_id, .created_at = w->s.now};
+    cc_strlcpy(e.type, "certificate.expiring", sizeof e.type);
+    e.data = "{}";
+    enum cc_err rc = cc_tx_event_insert(tx, &e, err);
+    for (int i = 0; !rc && i < 20; i++) {
+        struct cc_notification n;
+        memset(&n, 0, sizeof n);
+        n.account_id = w->s.account_id;
+        n.event_id = e.id;
+        n.contact_id = 1 + i;
+        cc_strlcpy(n.channel, "mobile", sizeof n.channel);
+        cc_strlcpy(n.target, "138****0000", sizeof n.target);
+        cc_strlcpy(n.status, "pending", sizeof n.status);
+        n.next_attempt_at = w->s.now - 1000;
+        n.created_at = w->s.now;
+        snprintf(n.key, sizeof n.key, "window-%d-%d", w->leased, i);
+        if (i < w->leased) /* in another's hand: due when its lease runs out */
+            n.lease_until = n.next_attempt_at = w->s.now + 60000;
+        rc = cc_tx_notif_insert(tx, &n, i < w->leased ? "instance-b" : NULL, err);
+    }
+    return rc;
+}
+
+/* A fresh claim looks for an event's first due row among its first 16 only
+ * (CC_NOTIF_FRESH_LAST): found when the 16th is the first not in a hand,
+ * passed when it is the 17th, which the queue's order then takes. */
+static void fresh_claim_looks_at_an_events_first_rows(void **state)
+{
+    struct two *t = *state;
+    struct fresh *f = cc_calloc(1, sizeof *f);
+    f->after = -1;
+    f->now = t->now;
+    claim_fresh(t->f.store, f);
+    int64_t start = f->after;
+    struct cc_error err;
+    struct windowed in = {{t->f.first.account_id, t->now}, 15};
+    assert_int_equal(cc_store_write(t->f.store, windowed_tx, &in, &err), CC_OK);
+    struct windowed out = {{t->f.first.account_id, t->now}, 16};
+    assert_int_equal(cc_store_write(t->f.store, windowed_tx, &out, &err), CC_OK);
+    claim_fresh(t->f.store, f);
+    assert_int_equal(f->n, 1);
+    assert_int_equal(f->out[0].event_id, start + 1);
+    assert_int_equal(f->out[0].contact_id, 16);
+    assert_int_equal(f->after, start + 2); /* the second event passed */
+    cc_free(f);
+}
+
 /* A contact with one robot: its id, or -1. */
 static int64_t robot_contact(struct two *t, const struct cc_caller *admin, const char *mobile,
                              const char *url)
@@ -723,6 +780,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(delivery_log_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(events_cancel_and_test_sends, setup, teardown),
         cmocka_unit_test_setup_teardown(fresh_events_start_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(fresh_claim_looks_at_an_events_first_rows, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(claim_dest_finds_what_waits_for_the_robot, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(born_leased_read_by_their_holder, setup, teardown),
