@@ -148,6 +148,9 @@ struct cc_event {
     char *data;       /* JSON text; owned: cc_event_free() */
     char *skipped;    /* JSON text; owned */
     int64_t created_at;
+    /* The lowest and highest id of the notifications its write made (0:
+     * none): on SQLite they serve in place of an index by event. */
+    int64_t first_notification_id, last_notification_id;
 };
 void cc_event_free(struct cc_event *e);
 

@@ -36,6 +36,7 @@ struct raising {
     struct cc_event e;
     struct cc_handoff *h;         /* NULL: every notification waits for a claim */
     struct cc_buf skipped;        /* the skipped list's JSON text, written as it grows */
+    int64_t first_id, last_id;    /* of the notifications written (0: none yet) */
 };
 
 static enum cc_err add(struct cc_tx *tx, struct raising *ev, int64_t contact_id,
@@ -67,8 +68,13 @@ static enum cc_err add(struct cc_tx *tx, struct raising *ev, int64_t contact_id,
     if (handed)
         n.next_attempt_at = h->lease_until;
     enum cc_err rc = cc_tx_notif_insert(tx, &n, handed ? h->owner : NULL, err);
-    if (!rc && handed && n.id)
-        h->ids[h->n++] = n.id;
+    if (!rc && n.id) {
+        if (!ev->first_id)
+            ev->first_id = n.id;
+        ev->last_id = n.id;
+        if (handed)
+            h->ids[h->n++] = n.id;
+    }
     return rc;
 }
 
@@ -161,6 +167,14 @@ static enum cc_err raise_tx(struct cc_tx *tx, const struct cc_caller *caller, co
         goto out;
     }
     for (size_t i = 0; i < n && !rc; i++) {
+        /* A contact named again gets nothing more: one notification a
+         * contact, channel and robot (cc_event_create refuses a repeat; the
+         * other callers name sets). */
+        size_t seen = 0;
+        while (seen < i && ids[seen] != ids[i])
+            seen++;
+        if (seen < i)
+            continue;
         rc = cc_tx_contact_get(tx, e.account_id, ids[i], c, err);
         if (rc == CC_ERR_NOT_FOUND) {
             rc = cc_error_set(err, CC_ERR_INVALID_PARAMETER, "ContactIds",
@@ -177,6 +191,8 @@ static enum cc_err raise_tx(struct cc_tx *tx, const struct cc_caller *caller, co
         /* The skipped list, now complete, replaces the placeholder. */
         struct cc_event upd = e;
         upd.skipped = ev.skipped.data;
+        upd.first_notification_id = ev.first_id;
+        upd.last_notification_id = ev.last_id;
         rc = cc_tx_event_set_skipped(tx, &upd, err);
     }
     if (!rc) {

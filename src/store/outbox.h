@@ -18,11 +18,12 @@ struct cc_test_send_counts {
 #define CC_STORE_OUTBOX_OPS(X)                                                             \
     /* Sets e->id. */                                                                      \
     X(tx, event_insert, (struct cc_event *e, struct cc_error *err), (e, err))              \
-    /* Writes e->skipped on the event e->id. */                                            \
+    /* Writes e->skipped, and the range of its notifications' ids, on the event e->id. */ \
     X(tx, event_set_skipped, (const struct cc_event *e, struct cc_error *err), (e, err))   \
-    /* Inserts n unless a notification with its idempotency key exists (then n->id is    \
-     * 0): pending, or skipped (n->status "skipped") with why in n->last_error. A pending \
-     * one with lease_owner (not NULL) is born claimed by that dispatcher instance until  \
+    /* Inserts n (sets n->id), its idempotency key new (the caller's to see to; on     \
+     * PostgreSQL one that exists inserts nothing and sets n->id to 0): pending, or      \
+     * skipped (n->status "skipped") with why in n->last_error. A pending one with        \
+     * lease_owner (not NULL) is born claimed by that dispatcher instance until           \
      * n->lease_until, as if cc_tx_notif_claim had taken it. */                            \
     X(tx, notif_insert,                                                                    \
       (struct cc_notification *n, const char *lease_owner, struct cc_error *err),          \
@@ -34,8 +35,9 @@ struct cc_test_send_counts {
       (const char *owner, int64_t now, int64_t lease_ms, size_t max,                       \
        struct cc_notification *out, size_t *n, struct cc_error *err),                      \
       (owner, now, lease_ms, max, out, n, err))                                            \
-    /* Claims, like cc_tx_notif_claim, the first due notification (lowest id) of each     \
-     * event after *after (an event id), at most max events in id order, and sets *after  \
+    /* Claims, like cc_tx_notif_claim, the first due notification (lowest id) among the \
+     * first 16 (CC_NOTIF_FRESH_LAST) of each event after *after (an event id), at most   \
+     * max events in id order, and sets *after                                            \
      * to the last event looked at: the dispatcher starts each new event ahead of the     \
      * queue. *after < 0: claims nothing and sets *after to the newest event (0: none).   \
      * out has room for max. */                                                           \

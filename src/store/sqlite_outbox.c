@@ -36,8 +36,7 @@ static const char sql_notif_insert[] =
     "INSERT INTO notifications(account_id, event_id, contact_id, webhook_id, channel, target, "
     "status, attempts, next_attempt_at, idempotency_key, created_at, updated_at, last_error, "
     "lease_until, lease_owner) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?10, 0, ?7, ?8, ?9, ?9, nullif(?11, ''), ?12, ?13) "
-    "ON CONFLICT (idempotency_key) DO NOTHING";
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?10, 0, ?7, ?8, ?9, ?9, nullif(?11, ''), ?12, ?13)";
 static const char sql_notif_claim[] =
     "SELECT " CC_NOTIF_COLS " FROM notifications WHERE status = 'pending' "
     "AND next_attempt_at <= ?1 AND lease_until <= ?1 ORDER BY next_attempt_at, id LIMIT ?2";
@@ -152,13 +151,16 @@ static enum cc_err tx_event_insert(void *tx, struct cc_event *e, struct cc_error
 
 static enum cc_err tx_event_set_skipped(void *tx, const struct cc_event *e, struct cc_error *err)
 {
-    static const char sql[] = "UPDATE events SET skipped = ?2 WHERE id = ?1";
+    static const char sql[] = "UPDATE events SET skipped = ?2, first_notification_id = ?3, "
+                              "last_notification_id = ?4 WHERE id = ?1";
     struct conn *c = tx;
     sqlite3_stmt *s = cc_sq_stmt(c, sql, err);
     if (!s)
         return CC_ERR_STORE;
     sqlite3_bind_int64(s, 1, e->id);
     sqlite3_bind_text(s, 2, e->skipped ? e->skipped : "[]", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 3, e->first_notification_id);
+    sqlite3_bind_int64(s, 4, e->last_notification_id);
     return cc_sq_step_done(c, s, "saving an event", err);
 }
 
@@ -215,7 +217,7 @@ static enum cc_err tx_notif_insert(void *tx, struct cc_notification *n, const ch
     sqlite3_bind_text(s, 13, leased ? lease_owner : "", -1, SQLITE_STATIC);
     enum cc_err rc = cc_sq_step_done(c, s, "saving a notification", err);
     if (!rc)
-        n->id = sqlite3_changes(c->db) ? sqlite3_last_insert_rowid(c->db) : 0;
+        n->id = sqlite3_last_insert_rowid(c->db);
     return rc;
 }
 
@@ -269,18 +271,19 @@ static enum cc_err tx_notif_claim(void *tx, const char *owner, int64_t now, int6
 
 /* The events after ?1 (at most ?2) and, for each, its first due notification
  * among its first rows (CC_NOTIF_FRESH_LAST): the events' primary key, then
- * notifications_event (event_id, id) from the event's first row, as far as
- * the window's last row found on the same index. */
+ * the notifications' from the event's first (an event's notifications are
+ * written by one transaction of the one writer, so their ids follow one
+ * another; the event keeps the range, migration 0032). */
 static const char sql_fresh_events[] =
     "SELECT coalesce(max(id), ?1) FROM (SELECT id FROM events WHERE id > ?1 ORDER BY id "
     "LIMIT ?2)";
 static const char sql_fresh_claim[] =
     "SELECT " CC_NOTIF_COLS " FROM notifications WHERE id IN (SELECT (SELECT n.id FROM "
-    "notifications n WHERE n.event_id = e.id AND n.id <= coalesce((SELECT m.id FROM "
-    "notifications m WHERE m.event_id = e.id ORDER BY m.id LIMIT 1 OFFSET "
-    CC_NOTIF_FRESH_LAST "), 9223372036854775807) AND n.status = 'pending' AND "
-    "n.next_attempt_at <= ?3 AND n.lease_until <= ?3 ORDER BY n.id LIMIT 1) FROM events e "
-    "WHERE e.id > ?1 ORDER BY e.id LIMIT ?2) ORDER BY id";
+    "notifications n WHERE n.id BETWEEN e.first_notification_id AND "
+    "min(e.last_notification_id, e.first_notification_id + " CC_NOTIF_FRESH_LAST ") AND "
+    "n.event_id = e.id AND n.status = 'pending' AND n.next_attempt_at <= ?3 AND "
+    "n.lease_until <= ?3 ORDER BY n.id LIMIT 1) FROM events e WHERE e.id > ?1 ORDER BY e.id "
+    "LIMIT ?2) ORDER BY id";
 static const char sql_newest_event[] = "SELECT coalesce(max(id), 0) FROM events";
 
 static enum cc_err tx_notif_claim_fresh(void *tx, const char *owner, int64_t *after, int64_t now,
