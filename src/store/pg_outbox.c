@@ -160,12 +160,15 @@ static enum cc_err tx_event_insert(void *tx, struct cc_event *e, struct cc_error
 
 static enum cc_err tx_event_set_skipped(void *tx, const struct cc_event *e, struct cc_error *err)
 {
-    static const char sql[] = "UPDATE events SET skipped = $2 WHERE id = $1";
+    static const char sql[] = "UPDATE events SET skipped = $2, first_notification_id = $3, "
+                              "last_notification_id = $4 WHERE id = $1";
     struct pgc *c = tx;
     struct pgp p;
     cc_pg_params(&p);
     cc_pg_i64(&p, e->id);
     cc_pg_text(&p, e->skipped ? e->skipped : "[]");
+    cc_pg_i64(&p, e->first_notification_id);
+    cc_pg_i64(&p, e->last_notification_id);
     return cc_pg_do(c, sql, &p, "saving an event", err);
 }
 
