@@ -131,11 +131,26 @@ static size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
     return n;
 }
 
+/* Eight bytes at a time: 1 when none is NUL or has the high bit set (plain
+ * ASCII, valid as it is). A NUL byte is the one whose value minus 1 borrows
+ * into its high bit while its own high bit is clear. */
+static int ascii8(const unsigned char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    return !(v & highs) && !((v - ones) & ~v & highs);
+}
+
 int cc_utf8_valid(const char *s, size_t len)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
     while (i < len) {
+        if (len - i >= 8 && ascii8(p + i)) {
+            i += 8;
+            continue;
+        }
         uint32_t cp;
         size_t n = utf8_decode(p + i, len - i, &cp);
         if (!n)

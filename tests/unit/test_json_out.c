@@ -75,6 +75,26 @@ static void test_string_escapes(void **state)
     same(o);
 }
 
+/* Strings read eight bytes at a time: each byte that needs escaping (and
+ * some that do not: DEL, the space, a UTF-8 sequence), alone at every
+ * place of strings of every length up to 40, before and after the blocks. */
+static void test_string_blocks(void **state)
+{
+    (void)state;
+    static const char *const odd[] = {"\"", "\\", "\n", "\x01", "\x1f", "\0", "\x7f", " ",
+                                      "\xc3\xa9", "\xe4\xb8\xad"};
+    for (size_t k = 0; k < sizeof odd / sizeof *odd; k++) {
+        size_t olen = strlen(odd[k]) ? strlen(odd[k]) : 1;
+        for (size_t len = 0; len <= 40; len++)
+            for (size_t at = 0; at <= len; at++) {
+                char buf[64];
+                memset(buf, 'a', sizeof buf);
+                memcpy(buf + at, odd[k], olen);
+                same(json_stringn(buf, len + olen));
+            }
+    }
+}
+
 static void test_nested(void **state)
 {
     (void)state;
@@ -172,6 +192,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_scalars),
         cmocka_unit_test(test_string_escapes),
+        cmocka_unit_test(test_string_blocks),
         cmocka_unit_test(test_nested),
         cmocka_unit_test(test_random_trees),
         cmocka_unit_test(test_fmt_i64),

@@ -270,6 +270,34 @@ static void utf8_nul_inside_rejected(void **st)
     assert_false(cc_utf8_valid("\0", 1));
 }
 
+/* Plain ASCII is read eight bytes at a time: a NUL byte, a stray
+ * continuation byte or a byte no UTF-8 has, alone at every place of strings
+ * of every length up to 40, is found; a valid sequence there is not refused. */
+static void utf8_blocks(void **st)
+{
+    (void)st;
+    static const char *const bad[] = {"\0", "\x80", "\xff", "\xc3", "\xed\xa0\x80"};
+    static const char *const good[] = {"\xc3\xa9", "\xe4\xb8\xad", "\xf0\x9f\x98\x80", "\x7f"};
+    for (size_t len = 0; len <= 40; len++) {
+        char buf[64];
+        memset(buf, 'a', sizeof buf);
+        assert_true(cc_utf8_valid(buf, len));
+        for (size_t at = 0; at < len; at++) {
+            for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+                size_t blen = strlen(bad[k]) ? strlen(bad[k]) : 1;
+                memset(buf, 'a', sizeof buf);
+                memcpy(buf + at, bad[k], blen);
+                assert_false(cc_utf8_valid(buf, len + blen));
+            }
+            for (size_t k = 0; k < sizeof good / sizeof *good; k++) {
+                memset(buf, 'a', sizeof buf);
+                memcpy(buf + at, good[k], strlen(good[k]));
+                assert_true(cc_utf8_valid(buf, len + strlen(good[k])));
+            }
+        }
+    }
+}
+
 static void utf8_len_counts_code_points(void **st)
 {
     (void)st;
@@ -1636,6 +1664,7 @@ int main(void)
         cmocka_unit_test(utf8_stray_continuation_rejected),
         cmocka_unit_test(utf8_bad_continuation_rejected),
         cmocka_unit_test(utf8_nul_inside_rejected),
+        cmocka_unit_test(utf8_blocks),
         cmocka_unit_test(utf8_len_counts_code_points),
 
         cmocka_unit_test(name_plain),
