@@ -100,8 +100,11 @@ void *cc_delivery_url_checked(const char *url, const char *what, int *loopback_h
         snprintf(err, errsz, "%s is not a URL.", what);
         return NULL;
     }
-    if (where && wheresz)
-        snprintf(where, wheresz, "%s:%s", host, port);
+    if (where && wheresz) { /* host:port, at every transfer: without printf */
+        cc_strlcpy(where, host, wheresz);
+        cc_strlcat(where, ":", wheresz);
+        cc_strlcat(where, port, wheresz);
+    }
     if (!strcmp(scheme, "https"))
         return u;
     if (!strcmp(scheme, "http") && (!strcmp(host, "127.0.0.1") || !strcmp(host, "localhost"))) {

@@ -481,18 +481,14 @@ static void settle(struct batch *b, struct item *it, const struct cc_send_result
 static size_t measure(int kind, int text_message, const char *markdown, const char *text)
 {
     const struct cc_robot_platform *p = cc_robot_platform_of(kind);
-    size_t n = 0;
     if (!p)
         return 0;
     const char *s = p->measures_markdown && !text_message ? markdown : text;
-    for (; *s; s++) {
-        n++;
-        if (p->measures_json && (*s == '"' || *s == '\\' || *s == '\n' || *s == '\t' ||
-                                 *s == '\r'))
-            n++;
-        if (*s == '\n')
-            n += p->line_bytes;
-    }
+    /* each byte, one more for each byte JSON escapes, line_bytes more for
+     * each line break: found by glibc's string search, not byte by byte */
+    size_t n = strlen(s);
+    for (const char *q = s; (q = strpbrk(q, p->measures_json ? "\"\\\n\t\r" : "\n")); q++)
+        n += (p->measures_json ? 1 : 0) + (*q == '\n' ? p->line_bytes : 0);
     return n;
 }
 

@@ -163,14 +163,26 @@ void cc_robot_classify(int kind, long http_status, const char *body, size_t len,
                             http_status);
         goto out;
     }
-    snprintf(rcode, sizeof rcode, "%s:%lld", name, (long long)code);
+    char digits[CC_I64_CHARS];
+    cc_fmt_i64(digits, code);
+    cc_strlcpy(rcode, name, sizeof rcode);
+    cc_strlcat(rcode, ":", sizeof rcode);
+    cc_strlcat(rcode, digits, sizeof rcode);
     if (code == 0) {
-        if (http_status >= 200 && http_status < 300)
-            cc_delivery_set(res, CC_SEND_OK, rcode, "accepted by %s", plat);
-        else
+        if (http_status >= 200 && http_status < 300) {
+            /* every delivered message's reason, written without printf: the
+             * format's text before its "%s", then the platform */
+            static const char accepted[] = N_("accepted by %s");
+            _Static_assert(sizeof res->reason >= sizeof accepted, "the text fits");
+            res->status = CC_SEND_OK;
+            cc_strlcpy(res->code, rcode, sizeof res->code);
+            cc_strlcpy(res->reason, accepted, sizeof accepted - 2);
+            cc_strlcat(res->reason, plat, sizeof res->reason);
+        } else {
             cc_delivery_set(res, CC_SEND_RETRY, rcode,
                             "unreadable answer: not delivered (%s, code 0 with HTTP %ld)", plat,
                             http_status);
+        }
         goto out;
     }
     struct cc_robot_verdict v = p->verdict(code, msg);
@@ -208,7 +220,8 @@ static int robot_xfer(const struct cc_delivery_config *cfg, const struct cc_robo
 {
     const char *headers[] = {"Content-Type: application/json; charset=utf-8"};
     char who[32];
-    snprintf(who, sizeof who, "%s robot", p->name);
+    cc_strlcpy(who, p->name, sizeof who);
+    cc_strlcat(who, " robot", sizeof who);
     if (cc_http_xfer_new(body->url, headers, 1, body->data, body->len, cfg->timeout_ms, who,
                          robot_done, res, out))
         return -1;

@@ -19,6 +19,14 @@ size_t cc_strlcpy(char *dst, const char *src, size_t dstsz)
     return n;
 }
 
+size_t cc_strlcat(char *dst, const char *src, size_t dstsz)
+{
+    size_t d = strnlen(dst, dstsz);
+    if (d == dstsz)
+        return dstsz + strlen(src);
+    return d + cc_strlcpy(dst + d, src, dstsz - d);
+}
+
 int cc_parse_i64n(const char *s, size_t n, int64_t min, int64_t max, int64_t *out)
 {
     char tmp[32];

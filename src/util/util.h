@@ -84,6 +84,10 @@ int cc_json_put_string(struct cc_buf *b, const char *s, size_t n);
 /* ---- strings and numbers (str.c) ----------------------------------------- */
 /* Copies at most dstsz-1 bytes and always terminates; returns strlen(src). */
 size_t cc_strlcpy(char *dst, const char *src, size_t dstsz);
+/* Appends src to the string in dst as far as dstsz allows, always
+ * terminated; returns the length it tried to make (>= dstsz: cut). For hot
+ * paths, where snprintf's "%s%s" costs a parse of its format each time. */
+size_t cc_strlcat(char *dst, const char *src, size_t dstsz);
 /* Parses a whole decimal integer in [min, max]: no white space, no trailing
  * junk. The only place strtoll is called. Returns 0 or -1. */
 int cc_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);

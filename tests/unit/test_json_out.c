@@ -171,6 +171,28 @@ static void test_fmt_i64(void **state)
     }
 }
 
+/* cc_strlcat as snprintf("%s%s") would write it, for every room from none
+ * to more than enough, with the length it tried to make. */
+static void test_strlcat(void **state)
+{
+    (void)state;
+    static const char *const heads[] = {"", "ab", "abcdef"}, *const tails[] = {"", "x", "xyz12"};
+    for (size_t h = 0; h < 3; h++)
+        for (size_t t = 0; t < 3; t++)
+            for (size_t room = 1; room <= 14; room++) {
+                char mine[16], ref[16];
+                if (strlen(heads[h]) >= room)
+                    continue; /* the head itself must fit */
+                cc_strlcpy(mine, heads[h], room);
+                size_t n = cc_strlcat(mine, tails[t], room);
+                int m = snprintf(ref, room, "%s%s", heads[h], tails[t]);
+                assert_string_equal(mine, ref);
+                assert_int_equal(n, (size_t)m);
+            }
+    char full[4] = {'a', 'b', 'c', 'd'}; /* not terminated within its room */
+    assert_int_equal(cc_strlcat(full, "xy", sizeof full), 6);
+}
+
 static void test_too_deep(void **state)
 {
     (void)state;
@@ -196,6 +218,7 @@ int main(void)
         cmocka_unit_test(test_nested),
         cmocka_unit_test(test_random_trees),
         cmocka_unit_test(test_fmt_i64),
+        cmocka_unit_test(test_strlcat),
         cmocka_unit_test(test_too_deep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
