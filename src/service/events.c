@@ -37,64 +37,81 @@ struct raising {
     struct cc_handoff *h;         /* NULL: every notification waits for a claim */
     struct cc_buf skipped;        /* the skipped list's JSON text, written as it grows */
     int64_t first_id, last_id;    /* of the notifications written (0: none yet) */
+    /* A contact's notifications, written together (one statement on SQLite) */
+    struct cc_notification *rows; /* CC_NOTIF_INSERT_MAX of them */
+    size_t nrows, nhanded;        /* made; of them, born in the dispatcher's hand */
+    int too_long;                 /* the skipped list passed SKIPPED_MAX */
 };
 
-static enum cc_err add(struct cc_tx *tx, struct raising *ev, int64_t contact_id,
-                       const char *channel, int64_t webhook_id, const char *target,
-                       const char *skipped_why, struct cc_error *err)
+/* One notification of the contact being written, made in ev->rows; written
+ * by flush. */
+static void add(struct raising *ev, int64_t contact_id, const char *channel, int64_t webhook_id,
+                const char *target, const char *skipped_why)
 {
     const struct cc_event *e = &ev->e;
     struct cc_handoff *h = ev->h;
-    struct cc_notification n;
-    memset(&n, 0, sizeof n);
-    n.account_id = e->account_id;
-    n.event_id = e->id;
-    n.contact_id = contact_id;
-    n.webhook_id = webhook_id;
-    cc_strlcpy(n.channel, channel, sizeof n.channel);
-    cc_strlcpy(n.target, target, sizeof n.target);
+    struct cc_notification *n = &ev->rows[ev->nrows++];
+    memset(n, 0, sizeof *n);
+    n->account_id = e->account_id;
+    n->event_id = e->id;
+    n->contact_id = contact_id;
+    n->webhook_id = webhook_id;
+    cc_strlcpy(n->channel, channel, sizeof n->channel);
+    cc_strlcpy(n->target, target, sizeof n->target);
     if (skipped_why) {
-        cc_strlcpy(n.status, "skipped", sizeof n.status);
-        cc_strlcpy(n.last_error, skipped_why, sizeof n.last_error);
+        cc_strlcpy(n->status, "skipped", sizeof n->status);
+        cc_strlcpy(n->last_error, skipped_why, sizeof n->last_error);
     }
-    n.next_attempt_at = e->created_at;
-    n.created_at = e->created_at;
-    snprintf(n.key, sizeof n.key, "e%lld-c%lld-%s-%lld", (long long)e->id, (long long)contact_id,
-             channel, (long long)webhook_id);
-    int handed = !skipped_why && h && h->n < h->granted;
-    n.lease_until = handed ? h->lease_until : 0;
+    n->next_attempt_at = e->created_at;
+    n->created_at = e->created_at;
+    snprintf(n->key, sizeof n->key, "e%lld-c%lld-%s-%lld", (long long)e->id,
+             (long long)contact_id, channel, (long long)webhook_id);
     /* One in hand falls due when its lease runs out, not before: a claim's
      * walk of the due queue passes it by (a release makes it due at once). */
-    if (handed)
-        n.next_attempt_at = h->lease_until;
-    enum cc_err rc = cc_tx_notif_insert(tx, &n, handed ? h->owner : NULL, err);
-    if (!rc && n.id) {
-        if (!ev->first_id)
-            ev->first_id = n.id;
-        ev->last_id = n.id;
-        if (handed)
-            h->ids[h->n++] = n.id;
+    if (!skipped_why && h && h->n + ev->nhanded < h->granted) {
+        n->lease_until = n->next_attempt_at = h->lease_until;
+        ev->nhanded++;
     }
+}
+
+/* Writes the notifications made for a contact, notes their ids (the event's
+ * range, the dispatcher's hand) and starts the next contact's. */
+static enum cc_err flush(struct cc_tx *tx, struct raising *ev, struct cc_error *err)
+{
+    struct cc_handoff *h = ev->h;
+    enum cc_err rc = ev->nrows ? cc_tx_notif_insert(tx, ev->rows, ev->nrows,
+                                                    h ? h->owner : NULL, err)
+                               : CC_OK;
+    for (size_t i = 0; !rc && i < ev->nrows; i++) {
+        const struct cc_notification *n = &ev->rows[i];
+        if (!n->id)
+            continue;
+        if (!ev->first_id)
+            ev->first_id = n->id;
+        ev->last_id = n->id;
+        if (n->lease_until)
+            h->ids[h->n++] = n->id;
+    }
+    ev->nrows = ev->nhanded = 0;
     return rc;
 }
 
 /* A channel the event cannot use: said on the event (skipped) and kept in the
  * delivery log as a notification with status "skipped" (never sent), target
  * the masked address when there is one. */
-static enum cc_err skip(struct cc_tx *tx, struct raising *e, int64_t contact_id,
-                        const char *channel, const char *target, const char *why,
-                        struct cc_error *err)
+static void skip(struct raising *e, int64_t contact_id, const char *channel, const char *target,
+                 const char *why)
 {
     /* {"contact_id":N,"channel":...,"reason":...}, as json_dumps(JSON_COMPACT)
      * writes it: the text is stored and answered as it is (rest_events.c) */
     struct cc_buf *b = &e->skipped;
-    char id[24];
+    char id[CC_I64_CHARS];
     if (cc_buf_puts(b, b->len > 1 ? ",{\"contact_id\":" : "{\"contact_id\":") ||
         cc_buf_append(b, id, cc_fmt_i64(id, contact_id)) || cc_buf_puts(b, ",\"channel\":") ||
         cc_json_put_string(b, channel, strlen(channel)) || cc_buf_puts(b, ",\"reason\":") ||
         cc_json_put_string(b, why, strlen(why)) || cc_buf_puts(b, "}"))
-        return cc_error_set(err, CC_ERR_INTERNAL, NULL, "The event's skipped list is too long.");
-    return add(tx, e, contact_id, channel, 0, target, why, err);
+        e->too_long = 1;
+    add(e, contact_id, channel, 0, target, why);
 }
 
 /* One contact's notifications of event e: one per channel that may receive it,
@@ -105,31 +122,31 @@ static enum cc_err contact_notifications(struct cc_tx *tx, struct raising *e,
     char masked[CC_URL_MAX + 1] = "";
     /* the same rule the outbox applies again when it sends (outbox.c) */
     enum svc_channel ok = svc_channel_check(c, "email");
-    enum cc_err rc;
     if (ok != SVC_CHANNEL_NONE)
         cc_mask_email(c->email, masked, sizeof masked);
     if (ok == SVC_CHANNEL_NONE)
-        rc = skip(tx, e, c->id, "email", "", N_("no email address"), err);
+        skip(e, c->id, "email", "", N_("no email address"));
     else if (ok == SVC_CHANNEL_UNVERIFIED)
-        rc = skip(tx, e, c->id, "email", masked, N_("email address not verified"), err);
+        skip(e, c->id, "email", masked, N_("email address not verified"));
     else
-        rc = add(tx, e, c->id, "email", 0, masked, NULL, err);
-    if (rc)
-        return rc;
+        add(e, c->id, "email", 0, masked, NULL);
     masked[0] = '\0';
     if (c->mobile[0])
         cc_mask_mobile(c->mobile, masked, sizeof masked);
     if (svc_channel_check(c, "mobile") != SVC_CHANNEL_OK)
-        rc = skip(tx, e, c->id, "mobile", masked, N_("mobile number not verified"), err);
+        skip(e, c->id, "mobile", masked, N_("mobile number not verified"));
     else
-        rc = add(tx, e, c->id, "mobile", 0, masked, NULL, err);
-    if (!rc && c->n_webhooks == 0)
-        rc = skip(tx, e, c->id, "webhook", "", N_("no notification robots"), err);
-    for (int w = 0; w < c->n_webhooks && !rc; w++) {
+        add(e, c->id, "mobile", 0, masked, NULL);
+    if (c->n_webhooks == 0)
+        skip(e, c->id, "webhook", "", N_("no notification robots"));
+    for (int w = 0; w < c->n_webhooks; w++) {
         cc_mask_webhook_url(c->webhooks[w].url, masked, sizeof masked);
-        rc = add(tx, e, c->id, "webhook", c->webhooks[w].id, masked, NULL, err);
+        add(e, c->id, "webhook", c->webhooks[w].id, masked, NULL);
     }
-    return rc;
+    /* at most CC_NOTIF_INSERT_MAX: the email, the mobile, the robots or their lack */
+    if (e->too_long)
+        return cc_error_set(err, CC_ERR_INTERNAL, NULL, "The event's skipped list is too long.");
+    return flush(tx, e, err);
 }
 
 /* An event's skipped list holds at most one entry a contact and channel:
@@ -155,6 +172,7 @@ static enum cc_err raise_tx(struct cc_tx *tx, const struct cc_caller *caller, co
     e.data = (char *)data_json;
     e.created_at = cc_now_ms();
     struct cc_contact *c = cc_malloc(sizeof *c);
+    ev.rows = cc_malloc(CC_NOTIF_INSERT_MAX * sizeof *ev.rows);
     cc_buf_init(&ev.skipped, SKIPPED_MAX);
     enum cc_err rc = CC_OK;
     /* The event first (for its id), its skipped list written at the end. */
@@ -209,6 +227,7 @@ static enum cc_err raise_tx(struct cc_tx *tx, const struct cc_caller *caller, co
     }
 out:
     cc_buf_free(&ev.skipped);
+    cc_free(ev.rows);
     cc_free(c);
     return rc;
 }

@@ -15,19 +15,25 @@ struct cc_test_send_counts {
     int64_t account_n, account_oldest;  /* of the whole account */
 };
 
+/* The most notifications one cc_tx_notif_insert writes: a contact's in an
+ * event (its email, its mobile, each robot). */
+#define CC_NOTIF_INSERT_MAX (2 + CC_WEBHOOKS_MAX)
+
 #define CC_STORE_OUTBOX_OPS(X)                                                             \
     /* Sets e->id. */                                                                      \
     X(tx, event_insert, (struct cc_event *e, struct cc_error *err), (e, err))              \
     /* Writes e->skipped, and the range of its notifications' ids, on the event e->id. */ \
     X(tx, event_set_skipped, (const struct cc_event *e, struct cc_error *err), (e, err))   \
-    /* Inserts n (sets n->id), its idempotency key new (the caller's to see to; on     \
-     * PostgreSQL one that exists inserts nothing and sets n->id to 0): pending, or      \
-     * skipped (n->status "skipped") with why in n->last_error. A pending one with        \
-     * lease_owner (not NULL) is born claimed by that dispatcher instance until           \
-     * n->lease_until, as if cc_tx_notif_claim had taken it. */                            \
+    /* Inserts the n notifications ns (1 to CC_NOTIF_INSERT_MAX, one statement on       \
+     * SQLite) and sets each one's id; each idempotency key new (the caller's to see to;  \
+     * on PostgreSQL one that exists inserts nothing and its id is 0). Each is pending,   \
+     * or skipped (status "skipped") with why in last_error. With lease_owner (not       \
+     * NULL), each pending one with a lease_until is born claimed by that dispatcher      \
+     * instance until then, as if cc_tx_notif_claim had taken it. */                      \
     X(tx, notif_insert,                                                                    \
-      (struct cc_notification *n, const char *lease_owner, struct cc_error *err),          \
-      (n, lease_owner, err))                                                               \
+      (struct cc_notification *ns, size_t n, const char *lease_owner,                      \
+       struct cc_error *err),                                                              \
+      (ns, n, lease_owner, err))                                                           \
     /* Claims up to max due notifications (pending, next_attempt_at and lease_until       \
      * passed) for lease_ms, leased to owner (the claiming dispatcher's instance id,      \
      * borrowed): out has room for max. */                                                 \

@@ -205,10 +205,9 @@ static enum cc_err tx_channel_health(void *tx, int64_t account_id, int64_t conta
                     "marking a channel", err);
 }
 
-static enum cc_err tx_notif_insert(void *tx, struct cc_notification *n, const char *lease_owner,
-                                   struct cc_error *err)
+static enum cc_err insert_one(struct pgc *c, struct cc_notification *n, const char *lease_owner,
+                              struct cc_error *err)
 {
-    struct pgc *c = tx;
     struct pgp p;
     cc_pg_params(&p);
     cc_pg_i64(&p, n->account_id);
@@ -223,12 +222,23 @@ static enum cc_err tx_notif_insert(void *tx, struct cc_notification *n, const ch
     /* only 'pending' (to be sent) or 'skipped' (kept to say why not) start a row */
     cc_pg_text(&p, strcmp(n->status, "skipped") ? "pending" : "skipped");
     cc_pg_text(&p, n->last_error);
-    int leased = lease_owner && strcmp(n->status, "skipped");
+    int leased = lease_owner && strcmp(n->status, "skipped") && n->lease_until > 0;
     cc_pg_i64(&p, leased ? n->lease_until : 0);
     cc_pg_text(&p, leased ? lease_owner : "");
     /* no row back: the key existed (ON CONFLICT DO NOTHING), n->id 0 */
     enum cc_err rc = cc_pg_one_i64(c, sql_notif_insert, &p, &n->id, "saving a notification", err);
     return rc == CC_ERR_NOT_FOUND ? CC_OK : rc;
+}
+
+static enum cc_err tx_notif_insert(void *tx, struct cc_notification *ns, size_t n,
+                                   const char *lease_owner, struct cc_error *err)
+{
+    if (n < 1 || n > CC_NOTIF_INSERT_MAX)
+        return cc_error_set(err, CC_ERR_INTERNAL, NULL, "%zu notifications in one insert", n);
+    enum cc_err rc = CC_OK;
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = insert_one(tx, &ns[i], lease_owner, err);
+    return rc;
 }
 
 /* Runs the claiming statement sql (its rows: CC_NOTIF_COLS, at most max) and reads

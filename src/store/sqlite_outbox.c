@@ -32,11 +32,32 @@ static const char sql_event_insert[] =
 static const char sql_event_get[] =
     "SELECT id, account_id, type, data, skipped, created_at FROM events "
     "WHERE account_id = ?1 AND id = ?2";
-static const char sql_notif_insert[] =
-    "INSERT INTO notifications(account_id, event_id, contact_id, webhook_id, channel, target, "
-    "status, attempts, next_attempt_at, idempotency_key, created_at, updated_at, last_error, "
-    "lease_until, lease_owner) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?10, 0, ?7, ?8, ?9, ?9, nullif(?11, ''), ?12, ?13)";
+/* 1 to CC_NOTIF_INSERT_MAX rows in one statement (a contact's, from an
+ * event's write): SQLite runs the rows of one statement with its cursors
+ * opened once, where a statement a row opened and closed them each time.
+ * Each row's NOTIF_ROW_PARAMS parameters, in order: account_id, event_id,
+ * contact_id, webhook_id, channel, target, status, next_attempt_at,
+ * idempotency_key, created_at, updated_at, last_error, lease_until,
+ * lease_owner. */
+#define NOTIF_INSERT                                                                        \
+    "INSERT INTO notifications(account_id, event_id, contact_id, webhook_id, channel, target, " \
+    "status, attempts, next_attempt_at, idempotency_key, created_at, updated_at, last_error, " \
+    "lease_until, lease_owner) VALUES "
+#define NOTIF_ROW_PARAMS 14
+#define NOTIF_ROWS1 "(?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, nullif(?, ''), ?, ?)"
+#define NOTIF_ROWS2 NOTIF_ROWS1 ", " NOTIF_ROWS1
+#define NOTIF_ROWS3 NOTIF_ROWS2 ", " NOTIF_ROWS1
+#define NOTIF_ROWS4 NOTIF_ROWS3 ", " NOTIF_ROWS1
+#define NOTIF_ROWS5 NOTIF_ROWS4 ", " NOTIF_ROWS1
+#define NOTIF_ROWS6 NOTIF_ROWS5 ", " NOTIF_ROWS1
+#define NOTIF_ROWS7 NOTIF_ROWS6 ", " NOTIF_ROWS1
+static const char *const sql_notif_insert[] = {
+    NOTIF_INSERT NOTIF_ROWS1, NOTIF_INSERT NOTIF_ROWS2, NOTIF_INSERT NOTIF_ROWS3,
+    NOTIF_INSERT NOTIF_ROWS4, NOTIF_INSERT NOTIF_ROWS5, NOTIF_INSERT NOTIF_ROWS6,
+    NOTIF_INSERT NOTIF_ROWS7,
+};
+_Static_assert(sizeof sql_notif_insert / sizeof *sql_notif_insert == CC_NOTIF_INSERT_MAX,
+               "a statement for each number of rows");
 static const char sql_notif_claim[] =
     "SELECT " CC_NOTIF_COLS " FROM notifications WHERE status = 'pending' "
     "AND next_attempt_at <= ?1 AND lease_until <= ?1 ORDER BY next_attempt_at, id LIMIT ?2";
@@ -192,33 +213,46 @@ static enum cc_err tx_channel_health(void *tx, int64_t account_id, int64_t conta
     return cc_sq_step_done(c, s, "marking a channel", err);
 }
 
-static enum cc_err tx_notif_insert(void *tx, struct cc_notification *n, const char *lease_owner,
-                                   struct cc_error *err)
+static enum cc_err tx_notif_insert(void *tx, struct cc_notification *ns, size_t n,
+                                   const char *lease_owner, struct cc_error *err)
 {
     struct conn *c = tx;
-    sqlite3_stmt *s = cc_sq_stmt(c, sql_notif_insert, err);
+    if (n < 1 || n > CC_NOTIF_INSERT_MAX)
+        return cc_error_set(err, CC_ERR_INTERNAL, NULL, "%zu notifications in one insert", n);
+    sqlite3_stmt *s = cc_sq_stmt(c, sql_notif_insert[n - 1], err);
     if (!s)
         return CC_ERR_STORE;
-    sqlite3_bind_int64(s, 1, n->account_id);
-    sqlite3_bind_int64(s, 2, n->event_id);
-    sqlite3_bind_int64(s, 3, n->contact_id);
-    sqlite3_bind_int64(s, 4, n->webhook_id);
-    sqlite3_bind_text(s, 5, n->channel, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 6, n->target, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 7, n->next_attempt_at);
-    sqlite3_bind_text(s, 8, n->key, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(s, 9, n->created_at);
-    /* only 'pending' (to be sent) or 'skipped' (kept to say why not) start a row */
-    sqlite3_bind_text(s, 10, strcmp(n->status, "skipped") ? "pending" : "skipped", -1,
-                      SQLITE_STATIC);
-    sqlite3_bind_text(s, 11, n->last_error, -1, SQLITE_STATIC);
-    int leased = lease_owner && strcmp(n->status, "skipped");
-    sqlite3_bind_int64(s, 12, leased ? n->lease_until : 0);
-    sqlite3_bind_text(s, 13, leased ? lease_owner : "", -1, SQLITE_STATIC);
-    enum cc_err rc = cc_sq_step_done(c, s, "saving a notification", err);
-    if (!rc)
-        n->id = sqlite3_last_insert_rowid(c->db);
-    return rc;
+    for (size_t i = 0; i < n; i++) {
+        const struct cc_notification *x = &ns[i];
+        int at = (int)i * NOTIF_ROW_PARAMS;
+        /* only 'pending' (to be sent) or 'skipped' (kept to say why not) start a row */
+        int skipped = !strcmp(x->status, "skipped");
+        int leased = lease_owner && !skipped && x->lease_until > 0;
+        sqlite3_bind_int64(s, at + 1, x->account_id);
+        sqlite3_bind_int64(s, at + 2, x->event_id);
+        sqlite3_bind_int64(s, at + 3, x->contact_id);
+        sqlite3_bind_int64(s, at + 4, x->webhook_id);
+        sqlite3_bind_text(s, at + 5, x->channel, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, at + 6, x->target, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, at + 7, skipped ? "skipped" : "pending", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, at + 8, x->next_attempt_at);
+        sqlite3_bind_text(s, at + 9, x->key, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, at + 10, x->created_at);
+        sqlite3_bind_int64(s, at + 11, x->created_at);
+        sqlite3_bind_text(s, at + 12, x->last_error, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, at + 13, leased ? x->lease_until : 0);
+        sqlite3_bind_text(s, at + 14, leased ? lease_owner : "", -1, SQLITE_STATIC);
+    }
+    enum cc_err rc = cc_sq_step_done(c, s, "saving notifications", err);
+    if (rc)
+        return rc;
+    /* The rows took ids in their order, each the largest in the table plus
+     * one (no AUTOINCREMENT, no id given, one writer): the last is the
+     * statement's last insert. */
+    int64_t last = sqlite3_last_insert_rowid(c->db);
+    for (size_t i = 0; i < n; i++)
+        ns[i].id = last - (int64_t)(n - 1 - i);
+    return CC_OK;
 }
 
 /* Marks the n claimed notifications as taken by owner until `until`. */

@@ -59,7 +59,7 @@ static enum cc_err seed_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
         n.next_attempt_at = s->now - 1000 - i;
         snprintf(n.key, sizeof n.key, "claims-%d", i);
         n.created_at = s->now;
-        rc = cc_tx_notif_insert(tx, &n, NULL, err);
+        rc = cc_tx_notif_insert(tx, &n, 1, NULL, err);
         if (!rc)
             rc = note_row(tx, &e, &n, i == ROWS - 1, err);
     }
@@ -91,7 +91,7 @@ static enum cc_err seed_tx_keyed(struct cc_tx *tx, void *arg, struct cc_error *e
         n.next_attempt_at = k->s.now - 1000 - i;
         snprintf(n.key, sizeof n.key, "fresh-%d-%d", k->tag, i);
         n.created_at = k->s.now;
-        rc = cc_tx_notif_insert(tx, &n, NULL, err);
+        rc = cc_tx_notif_insert(tx, &n, 1, NULL, err);
         if (!rc)
             rc = note_row(tx, &e, &n, i == ROWS - 1, err);
     }
@@ -397,7 +397,7 @@ static enum cc_err misc_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     cc_strlcpy(n.key, "claims-0", sizeof n.key); /* taken: nothing inserted */
     n.id = -1;
     if (!rc && m->pg)
-        rc = cc_tx_notif_insert(tx, &n, NULL, err);
+        rc = cc_tx_notif_insert(tx, &n, 1, NULL, err);
     m->dup_id = n.id;
     if (!rc)
         rc = cc_tx_notif_cancel_contact(tx, m->account_id, m->cancelled_contact, m->now, err);
@@ -538,7 +538,7 @@ static enum cc_err windowed_tx(struct cc_tx *tx, void *arg, struct cc_error *err
         snprintf(n.key, sizeof n.key, "window-%d-%d", w->leased, i);
         if (i < w->leased) /* in another's hand: due when its lease runs out */
             n.lease_until = n.next_attempt_at = w->s.now + 60000;
-        rc = cc_tx_notif_insert(tx, &n, i < w->leased ? "instance-b" : NULL, err);
+        rc = cc_tx_notif_insert(tx, &n, 1, i < w->leased ? "instance-b" : NULL, err);
         if (!rc)
             rc = note_row(tx, &e, &n, i == 20 - 1, err);
     }
@@ -732,25 +732,28 @@ static enum cc_err born_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
     cc_strlcpy(e.type, "certificate.expiring", sizeof e.type);
     e.data = "{}";
     enum cc_err rc = cc_tx_event_insert(tx, &e, err);
-    for (int i = 0; !rc && i < 3; i++) {
-        struct cc_notification n;
-        memset(&n, 0, sizeof n);
-        n.account_id = b->account_id;
-        n.event_id = e.id;
-        n.contact_id = 100 + i;
-        cc_strlcpy(n.channel, "mobile", sizeof n.channel);
-        cc_strlcpy(n.target, "138****0000", sizeof n.target);
-        cc_strlcpy(n.status, i == 2 ? "skipped" : "pending", sizeof n.status);
+    struct cc_notification *ns = cc_calloc(3, sizeof *ns);
+    for (int i = 0; i < 3; i++) {
+        struct cc_notification *n = &ns[i];
+        n->account_id = b->account_id;
+        n->event_id = e.id;
+        n->contact_id = 100 + i;
+        cc_strlcpy(n->channel, "mobile", sizeof n->channel);
+        cc_strlcpy(n->target, "138****0000", sizeof n->target);
+        cc_strlcpy(n->status, i == 2 ? "skipped" : "pending", sizeof n->status);
         if (i == 2)
-            cc_strlcpy(n.last_error, "mobile number not verified", sizeof n.last_error);
-        n.created_at = b->now;
-        n.lease_until = b->now + 60000;
+            cc_strlcpy(n->last_error, "mobile number not verified", sizeof n->last_error);
+        n->created_at = b->now;
+        n->lease_until = b->now + 60000;
         /* as events.c makes one in hand: due when its lease runs out */
-        n.next_attempt_at = i == 2 ? b->now : n.lease_until;
-        snprintf(n.key, sizeof n.key, "born-%d", i);
-        rc = cc_tx_notif_insert(tx, &n, "instance-a", err);
-        b->ids[i] = n.id;
+        n->next_attempt_at = i == 2 ? b->now : n->lease_until;
+        snprintf(n->key, sizeof n->key, "born-%d", i);
     }
+    if (!rc) /* the three in one insert, as an event writes a contact's */
+        rc = cc_tx_notif_insert(tx, ns, 3, "instance-a", err);
+    for (int i = 0; i < 3; i++)
+        b->ids[i] = ns[i].id;
+    cc_free(ns);
     return rc;
 }
 
@@ -774,7 +777,10 @@ static void born_leased_read_by_their_holder(void **state)
     assert_int_equal(cc_store_notif_leased(t->f.store, "instance-a", b.ids, 3, t->now, out, &got,
                                            &err), CC_OK);
     assert_int_equal(got, 2); /* not the skipped one */
+    assert_true(b.ids[0] > 0 && b.ids[1] == b.ids[0] + 1 && b.ids[2] == b.ids[1] + 1);
     assert_int_equal(out[0].id, b.ids[0]);
+    assert_int_equal(out[0].contact_id, 100);
+    assert_int_equal(out[1].contact_id, 101);
     assert_int_equal(out[1].id, b.ids[1]);
     assert_int_equal(out[0].lease_until, t->now + 60000);
     assert_string_equal(out[1].key, "born-1");
