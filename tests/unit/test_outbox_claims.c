@@ -27,75 +27,58 @@ struct seed {
     int64_t account_id, now;
 };
 
-/* Notes notification n (just inserted) in the range of its event's, and when
- * last, writes the range on e as the event's own write does (events.c). */
-static enum cc_err note_row(struct cc_tx *tx, struct cc_event *e, const struct cc_notification *n,
-                            int last, struct cc_error *err)
+/* An event of `rows` mobile notifications for contacts 1.., keyed
+ * "<prefix>-<i>", written as an event's own write does (events.c: its
+ * notifications' range kept on it). Each is due at now - 1000, less i more
+ * when staggered (due in the reverse order of their ids: a claim orders by
+ * due time); the first `leased` are in instance-b's hand, due when their
+ * lease runs out. */
+struct seed_spec {
+    int64_t account_id, now;
+    const char *data, *prefix;
+    int rows, staggered, leased;
+};
+
+static enum cc_err seed_event(struct cc_tx *tx, const struct seed_spec *sp, struct cc_error *err)
 {
-    if (!e->first_notification_id)
-        e->first_notification_id = n->id;
-    e->last_notification_id = n->id;
-    e->skipped = "[]";
-    return last ? cc_tx_event_set_skipped(tx, e, err) : CC_OK;
+    struct cc_event e = {.account_id = sp->account_id, .created_at = sp->now, .skipped = "[]"};
+    cc_strlcpy(e.type, "certificate.expiring", sizeof e.type);
+    e.data = (char *)sp->data;
+    enum cc_err rc = cc_tx_event_insert(tx, &e, err);
+    for (int i = 0; !rc && i < sp->rows; i++) {
+        struct cc_notification n;
+        memset(&n, 0, sizeof n);
+        n.account_id = sp->account_id;
+        n.event_id = e.id;
+        n.contact_id = 1 + i;
+        cc_strlcpy(n.channel, "mobile", sizeof n.channel);
+        cc_strlcpy(n.target, "138****0000", sizeof n.target);
+        cc_strlcpy(n.status, "pending", sizeof n.status);
+        n.next_attempt_at = sp->now - 1000 - (sp->staggered ? i : 0);
+        n.created_at = sp->now;
+        snprintf(n.key, sizeof n.key, "%s-%d", sp->prefix, i);
+        if (i < sp->leased)
+            n.lease_until = n.next_attempt_at = sp->now + 60000;
+        rc = cc_tx_notif_insert(tx, &n, 1, i < sp->leased ? "instance-b" : NULL, err);
+        if (!e.first_notification_id)
+            e.first_notification_id = n.id;
+        e.last_notification_id = n.id;
+    }
+    return rc ? rc : cc_tx_event_set_skipped(tx, &e, err);
 }
 
 static enum cc_err seed_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
     const struct seed *s = arg;
-    struct cc_event e = {.account_id = s->account_id, .created_at = s->now};
-    cc_strlcpy(e.type, "certificate.expiring", sizeof e.type);
-    e.data = "{\"domains\":[\"a.example\",\"b.example\"]}";
-    enum cc_err rc = cc_tx_event_insert(tx, &e, err);
-    for (int i = 0; !rc && i < ROWS; i++) {
-        struct cc_notification n;
-        memset(&n, 0, sizeof n);
-        n.account_id = s->account_id;
-        n.event_id = e.id;
-        n.contact_id = 1 + i;
-        cc_strlcpy(n.channel, "mobile", sizeof n.channel);
-        cc_strlcpy(n.target, "138****0000", sizeof n.target);
-        cc_strlcpy(n.status, "pending", sizeof n.status);
-        /* due in the reverse order of their ids: the claim orders by due time */
-        n.next_attempt_at = s->now - 1000 - i;
-        snprintf(n.key, sizeof n.key, "claims-%d", i);
-        n.created_at = s->now;
-        rc = cc_tx_notif_insert(tx, &n, 1, NULL, err);
-        if (!rc)
-            rc = note_row(tx, &e, &n, i == ROWS - 1, err);
-    }
-    return rc;
+    struct seed_spec sp = {s->account_id, s->now, "{\"domains\":[\"a.example\",\"b.example\"]}",
+                           "claims", ROWS, 1, 0};
+    return seed_event(tx, &sp, err);
 }
 
-/* Another event of ROWS like seed_tx's, its keys made distinct by tag. */
-struct seeded {
-    struct seed s;
-    int tag;
-};
-
-static enum cc_err seed_tx_keyed(struct cc_tx *tx, void *arg, struct cc_error *err)
+/* An event written as seed_event makes it, from a struct seed_spec. */
+static enum cc_err spec_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
 {
-    const struct seeded *k = arg;
-    struct cc_event e = {.account_id = k->s.account_id, .created_at = k->s.now};
-    cc_strlcpy(e.type, "certificate.expiring", sizeof e.type);
-    e.data = "{\"domains\":[\"c.example\"]}";
-    enum cc_err rc = cc_tx_event_insert(tx, &e, err);
-    for (int i = 0; !rc && i < ROWS; i++) {
-        struct cc_notification n;
-        memset(&n, 0, sizeof n);
-        n.account_id = k->s.account_id;
-        n.event_id = e.id;
-        n.contact_id = 1 + i;
-        cc_strlcpy(n.channel, "mobile", sizeof n.channel);
-        cc_strlcpy(n.target, "138****0000", sizeof n.target);
-        cc_strlcpy(n.status, "pending", sizeof n.status);
-        n.next_attempt_at = k->s.now - 1000 - i;
-        snprintf(n.key, sizeof n.key, "fresh-%d-%d", k->tag, i);
-        n.created_at = k->s.now;
-        rc = cc_tx_notif_insert(tx, &n, 1, NULL, err);
-        if (!rc)
-            rc = note_row(tx, &e, &n, i == ROWS - 1, err);
-    }
-    return rc;
+    return seed_event(tx, arg, err);
 }
 
 struct claim {
@@ -481,11 +464,13 @@ static void fresh_events_start_first(void **state)
     assert_int_equal(f->n, 0);
     int64_t start = f->after;
     assert_true(start > 0);
-    struct seed s = {t->f.first.account_id, t->now};
     struct cc_error err;
-    for (int e = 0; e < 3; e++) /* three more events of ROWS each */
-        assert_int_equal(cc_store_write(t->f.store, seed_tx_keyed, &(struct seeded){s, e}, &err),
-                         CC_OK);
+    static const char *const prefixes[] = {"fresh-0", "fresh-1", "fresh-2", "fresh-3"};
+    for (int e = 0; e < 3; e++) { /* three more events of ROWS each */
+        struct seed_spec sp = {t->f.first.account_id, t->now, "{\"domains\":[\"c.example\"]}",
+                               prefixes[e], ROWS, 1, 0};
+        assert_int_equal(cc_store_write(t->f.store, spec_tx, &sp, &err), CC_OK);
+    }
     f->now = t->now;
     claim_fresh(t->f.store, f);
     assert_int_equal(f->n, 3);
@@ -501,48 +486,13 @@ static void fresh_events_start_first(void **state)
     assert_int_equal(f->n, 0);
     assert_int_equal(f->after, start + 3);
     /* an event whose rows are not due yet is passed without a claim */
-    struct seed later = {t->f.first.account_id, t->now + 3600000};
-    assert_int_equal(cc_store_write(t->f.store, seed_tx_keyed, &(struct seeded){later, 3}, &err),
-                     CC_OK);
+    struct seed_spec later = {t->f.first.account_id, t->now + 3600000,
+                              "{\"domains\":[\"c.example\"]}", prefixes[3], ROWS, 1, 0};
+    assert_int_equal(cc_store_write(t->f.store, spec_tx, &later, &err), CC_OK);
     claim_fresh(t->f.store, f);
     assert_int_equal(f->n, 0);
     assert_int_equal(f->after, start + 4);
     cc_free(f);
-}
-
-/* An event of 20 rows, the first `leased` of them born leased to another
- * instance (in its hand), the rest due. */
-struct windowed {
-    struct seed s;
-    int leased;
-};
-
-static enum cc_err windowed_tx(struct cc_tx *tx, void *arg, struct cc_error *err)
-{
-    const struct windowed *w = arg;
-    struct cc_event e = {.account_id = w->s.account_id, .created_at = w->s.now};
-    cc_strlcpy(e.type, "certificate.expiring", sizeof e.type);
-    e.data = "{}";
-    enum cc_err rc = cc_tx_event_insert(tx, &e, err);
-    for (int i = 0; !rc && i < 20; i++) {
-        struct cc_notification n;
-        memset(&n, 0, sizeof n);
-        n.account_id = w->s.account_id;
-        n.event_id = e.id;
-        n.contact_id = 1 + i;
-        cc_strlcpy(n.channel, "mobile", sizeof n.channel);
-        cc_strlcpy(n.target, "138****0000", sizeof n.target);
-        cc_strlcpy(n.status, "pending", sizeof n.status);
-        n.next_attempt_at = w->s.now - 1000;
-        n.created_at = w->s.now;
-        snprintf(n.key, sizeof n.key, "window-%d-%d", w->leased, i);
-        if (i < w->leased) /* in another's hand: due when its lease runs out */
-            n.lease_until = n.next_attempt_at = w->s.now + 60000;
-        rc = cc_tx_notif_insert(tx, &n, 1, i < w->leased ? "instance-b" : NULL, err);
-        if (!rc)
-            rc = note_row(tx, &e, &n, i == 20 - 1, err);
-    }
-    return rc;
 }
 
 /* A fresh claim looks for an event's first due row among its first 16 only
@@ -557,10 +507,11 @@ static void fresh_claim_looks_at_an_events_first_rows(void **state)
     claim_fresh(t->f.store, f);
     int64_t start = f->after;
     struct cc_error err;
-    struct windowed in = {{t->f.first.account_id, t->now}, 15};
-    assert_int_equal(cc_store_write(t->f.store, windowed_tx, &in, &err), CC_OK);
-    struct windowed out = {{t->f.first.account_id, t->now}, 16};
-    assert_int_equal(cc_store_write(t->f.store, windowed_tx, &out, &err), CC_OK);
+    /* 20 rows each, the first 15 or 16 in another instance's hand */
+    struct seed_spec in = {t->f.first.account_id, t->now, "{}", "window-15", 20, 0, 15};
+    assert_int_equal(cc_store_write(t->f.store, spec_tx, &in, &err), CC_OK);
+    struct seed_spec out = {t->f.first.account_id, t->now, "{}", "window-16", 20, 0, 16};
+    assert_int_equal(cc_store_write(t->f.store, spec_tx, &out, &err), CC_OK);
     claim_fresh(t->f.store, f);
     assert_int_equal(f->n, 1);
     assert_int_equal(f->out[0].event_id, start + 1);
