@@ -114,6 +114,11 @@ static void skip(struct raising *e, int64_t contact_id, const char *channel, con
     add(e, contact_id, channel, 0, target, why);
 }
 
+static enum cc_err skipped_too_long(struct cc_error *err)
+{
+    return cc_error_set(err, CC_ERR_INTERNAL, NULL, "The event's skipped list is too long.");
+}
+
 /* One contact's notifications of event e: one per channel that may receive it,
  * a skipped one for each that may not. */
 static enum cc_err contact_notifications(struct cc_tx *tx, struct raising *e,
@@ -144,9 +149,7 @@ static enum cc_err contact_notifications(struct cc_tx *tx, struct raising *e,
         add(e, c->id, "webhook", c->webhooks[w].id, masked, NULL);
     }
     /* at most CC_NOTIF_INSERT_MAX: the email, the mobile, the robots or their lack */
-    if (e->too_long)
-        return cc_error_set(err, CC_ERR_INTERNAL, NULL, "The event's skipped list is too long.");
-    return flush(tx, e, err);
+    return e->too_long ? skipped_too_long(err) : flush(tx, e, err);
 }
 
 /* An event's skipped list holds at most one entry a contact and channel:
@@ -181,7 +184,7 @@ static enum cc_err raise_tx(struct cc_tx *tx, const struct cc_caller *caller, co
         goto out;
     ev.e = e;
     if (cc_buf_puts(&ev.skipped, "[")) {
-        rc = cc_error_set(err, CC_ERR_INTERNAL, NULL, "The event's skipped list is too long.");
+        rc = skipped_too_long(err);
         goto out;
     }
     for (size_t i = 0; i < n && !rc; i++) {
@@ -204,7 +207,7 @@ static enum cc_err raise_tx(struct cc_tx *tx, const struct cc_caller *caller, co
         rc = contact_notifications(tx, &ev, c, err);
     }
     if (!rc && cc_buf_puts(&ev.skipped, "]"))
-        rc = cc_error_set(err, CC_ERR_INTERNAL, NULL, "The event's skipped list is too long.");
+        rc = skipped_too_long(err);
     if (!rc) {
         /* The skipped list, now complete, replaces the placeholder. */
         struct cc_event upd = e;
