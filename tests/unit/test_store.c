@@ -971,11 +971,12 @@ static void test_read_pin(void **state)
 /* Migrations 0031 and 0032 (SQLite) copy notifications and delivery_attempts
  * into tables whose CHECK constraints say the same in other words (0031) and
  * that number their rows without AUTOINCREMENT, index no event and keep the
- * idempotency key without a UNIQUE index (0032): run again on a database
- * that holds some (0032's columns on events taken away first), they keep
- * every row and id, the cascade from a notification to its attempts, and
- * the constraints; each event gets its notifications' range, the next row
- * takes the largest id plus one, and no sequence is kept for either table. */
+ * idempotency key without a UNIQUE index, each event with its notifications'
+ * range (0032): run again on a database that holds some, they keep every
+ * row and id, the events' counter, the cascade from a notification to its
+ * attempts, and the constraints; each event gets its notifications' range,
+ * the next row takes the largest id plus one, and no sequence is kept for
+ * either table. */
 static void test_notification_checks_migration(void **state)
 {
     (void)state;
@@ -991,8 +992,6 @@ static void test_notification_checks_migration(void **state)
         "INSERT INTO delivery_attempts(id, notification_id, started_at, latency_ms, outcome) "
         "VALUES (90, 40, 1, 5, 'delivered'), (91, 41, 1, 5, 'retry');"
         "INSERT INTO events(id, account_id, type, data, created_at) VALUES (8, 1, 'issued', '{}', 1);"
-        "ALTER TABLE events DROP COLUMN first_notification_id;"
-        "ALTER TABLE events DROP COLUMN last_notification_id;"
         "DELETE FROM schema_migrations WHERE version IN (31, 32);";
     assert_int_equal(sqlite3_exec(db, fill, NULL, NULL, NULL), SQLITE_OK);
     static const char indexes[] =
@@ -1019,6 +1018,9 @@ static void test_notification_checks_migration(void **state)
                                    "last_notification_id FROM events WHERE id = 7"), 40041);
     assert_int_equal(queue_int(db, "SELECT first_notification_id + last_notification_id FROM "
                                    "events WHERE id = 8"), 0); /* none */
+    assert_int_equal(queue_int(db, "SELECT seq FROM sqlite_sequence WHERE name = 'events'"), 8);
+    assert_int_equal(queue_int(db, "SELECT count(*) FROM sqlite_master WHERE name = "
+                                   "'events_account'"), 1);
     /* the constraints hold, in their new words */
     assert_int_not_equal(sqlite3_exec(db, "UPDATE notifications SET status = 'bogus' WHERE id = 41",
                                       NULL, NULL, NULL), SQLITE_OK);

@@ -9,8 +9,8 @@
 -- columns (certcontacts db copy moves rows between them as they are): the
 -- lowest and highest id of each event's notifications, every one of which
 -- lies between them.
-ALTER TABLE events ADD COLUMN first_notification_id BIGINT NOT NULL DEFAULT 0;
-ALTER TABLE events ADD COLUMN last_notification_id BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS first_notification_id BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN IF NOT EXISTS last_notification_id BIGINT NOT NULL DEFAULT 0;
 UPDATE events e SET first_notification_id = r.lo, last_notification_id = r.hi
   FROM (SELECT event_id, min(id) AS lo, max(id) AS hi FROM notifications GROUP BY event_id) r
  WHERE r.event_id = e.id;

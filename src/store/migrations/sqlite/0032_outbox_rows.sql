@@ -27,20 +27,38 @@
 --   (events.c skips a contact named twice): new by construction. The index
 --   was only checked, never read.
 --
--- SQLite cannot change a table's columns' constraints in place: both tables
--- are copied as in 0031 (delivery_attempts first points at the new table,
--- so that dropping the old one cascades to nothing), the old ones dropped,
--- the new ones renamed and the indexes made again. Ids are kept; the
--- counters go with the old tables. PostgreSQL numbers rows from a sequence,
--- which costs no such write, and its many writers interleave an event's
--- notifications with others: its schema is unchanged.
-ALTER TABLE events ADD COLUMN first_notification_id INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE events ADD COLUMN last_notification_id INTEGER NOT NULL DEFAULT 0;
-UPDATE events SET
-    first_notification_id = coalesce((SELECT min(n.id) FROM notifications n
-                                      WHERE n.event_id = events.id), 0),
-    last_notification_id = coalesce((SELECT max(n.id) FROM notifications n
-                                     WHERE n.event_id = events.id), 0);
+-- SQLite cannot change a table's columns or constraints in place: the three
+-- tables are copied. events first, its range taken from the index by event
+-- while it is still there; then notifications and delivery_attempts as in
+-- 0031 (delivery_attempts first points at the new table, so that dropping the
+-- old one cascades to nothing); the old tables dropped (events last, once no
+-- foreign key names it), the new ones renamed and the indexes made again.
+-- Ids and the events' AUTOINCREMENT counter are kept; the other two counters
+-- go with the old tables. Run again (a database that forgot it ran), it
+-- copies the tables as they are into the same shape. PostgreSQL numbers rows
+-- from a sequence, which costs no such write, and its many writers interleave
+-- an event's notifications with others': it keeps its index, its foreign key
+-- and its UNIQUE index, and only adds the range (its 0032).
+DROP TABLE IF EXISTS events_v32;
+CREATE TABLE events_v32 (
+    id          INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id  INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    type        TEXT NOT NULL,
+    data        TEXT NOT NULL,               -- JSON object: the certificate's fields
+    skipped     TEXT NOT NULL DEFAULT '[]',  -- JSON: who got nothing on which channel, and why
+    created_at  INTEGER NOT NULL,
+    first_notification_id INTEGER NOT NULL DEFAULT 0,  -- its notifications' ids: 0 none
+    last_notification_id  INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO events_v32 (id, account_id, type, data, skipped, created_at, first_notification_id,
+    last_notification_id)
+SELECT e.id, e.account_id, e.type, e.data, e.skipped, e.created_at,
+    coalesce((SELECT min(n.id) FROM notifications n WHERE n.event_id = e.id), 0),
+    coalesce((SELECT max(n.id) FROM notifications n WHERE n.event_id = e.id), 0)
+FROM events e;
+DELETE FROM sqlite_sequence WHERE name = 'events_v32';
+INSERT INTO sqlite_sequence(name, seq) SELECT 'events_v32', seq FROM sqlite_sequence
+    WHERE name = 'events';
 DROP TABLE IF EXISTS delivery_attempts_v32;
 DROP TABLE IF EXISTS notifications_v32;
 CREATE TABLE notifications_v32 (
@@ -94,3 +112,6 @@ CREATE INDEX notifications_pending_webhook ON notifications(webhook_id) WHERE st
 CREATE INDEX notifications_finished ON notifications(account_id, updated_at)
     WHERE status = 'delivered' OR status = 'failed' OR status = 'dead';
 CREATE INDEX delivery_attempts_notification ON delivery_attempts(notification_id, id);
+DROP TABLE events;
+ALTER TABLE events_v32 RENAME TO events;
+CREATE INDEX events_account ON events(account_id, id);
