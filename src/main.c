@@ -820,6 +820,13 @@ int main(int argc, char **argv)
     struct args a;
     struct cc_config cfg;
     cc_alloc_init();
+    /* OpenSSL's texts for libcrypto's own errors (ASN.1, X.509, EVP: some
+     * thousands) are not loaded: they cost 0.5 MB resident for errors that
+     * are shown as "error:CODE:lib(N)::reason(M)" instead (`openssl errstr
+     * CODE` reads them). libssl's texts, which name what goes wrong in a
+     * handshake, are still loaded by the first SSL_CTX. Before any other
+     * OpenSSL call, since the first choice holds for the process. */
+    OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS, NULL);
     if (cc_cli_wants(argc, argv)) /* a client of a running server: app/cli.c */
         return cc_cli_main(argc, argv);
     if (parse_args(argc, argv, &a))

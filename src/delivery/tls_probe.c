@@ -147,7 +147,10 @@ static void ssl_error(struct cc_tls_probe_result *out, const char *what)
     char buf[200];
     if (e) {
         const char *reason = ERR_reason_error_string(e);
-        snprintf(buf, sizeof buf, "%s", reason ? reason : "unknown TLS error");
+        if (reason) /* libssl's (a handshake's) errors have their text */
+            snprintf(buf, sizeof buf, "%s", reason);
+        else /* libcrypto's are not loaded (main.c): the code, for openssl errstr */
+            ERR_error_string_n(e, buf, sizeof buf);
     } else {
         snprintf(buf, sizeof buf, "the server closed the connection");
     }
