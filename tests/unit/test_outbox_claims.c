@@ -581,6 +581,36 @@ static int64_t expiring_event(struct two *t, const struct cc_caller *admin, cons
     return id;
 }
 
+/* Every notification of an event carries its idempotency key (the robots'
+ * msgUuid, the receivers' way to drop a repeat): "e<event>-c<contact>-
+ * <channel>-<robot>", with 0 for a channel without a robot. */
+static void event_notifications_carry_their_keys(void **state)
+{
+    struct two *t = *state;
+    struct cc_caller admin;
+    svc_fixture_admin(&t->f, &admin);
+    int64_t a = robot_contact(t, &admin, "13300000111",
+                              "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=key-robot");
+    assert_true(a > 0);
+    int64_t ev = expiring_event(t, &admin, &a, 1);
+    struct cc_notif_filter f = {.event_id = ev, .page = 1, .page_size = 10};
+    struct cc_notification *ns = NULL;
+    size_t n = 0;
+    int64_t total = 0;
+    struct cc_error err;
+    assert_int_equal(cc_notification_list(t->f.svc, &admin, &f, &ns, &n, &total, &err), CC_OK);
+    assert_int_equal(n, 3); /* email (skipped), mobile (skipped), the robot */
+    for (size_t i = 0; i < n; i++) {
+        char want[96];
+        snprintf(want, sizeof want, "e%lld-c%lld-%s-%lld", (long long)ev, (long long)a,
+                 ns[i].channel, (long long)ns[i].webhook_id);
+        assert_string_equal(ns[i].key, want);
+        assert_true(strcmp(ns[i].channel, "webhook") ? ns[i].webhook_id == 0
+                                                     : ns[i].webhook_id > 0);
+    }
+    cc_free(ns);
+}
+
 /* What else waits for a claimed notification's robot: the other contact's
  * notification to the same robot URL, the same robot's notification of
  * another event; nothing for a robot of its own with nothing else waiting. */
@@ -812,6 +842,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(fresh_claim_looks_at_an_events_first_rows, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(event_names_a_contact_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(event_notifications_carry_their_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(claim_dest_finds_what_waits_for_the_robot, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(born_leased_read_by_their_holder, setup, teardown),
