@@ -22,44 +22,97 @@
 #define AEAD_V1_OVERHEAD 29
 
 /* AES-256-GCM fetched from the provider once, and one cipher context per
- * thread, keyed afresh by each call: EVP_aes_256_gcm() in an init makes
- * OpenSSL fetch the cipher again (a lookup under the provider store's lock,
- * which the dispatcher's threads opening robot URLs queued on), and a
- * context made and freed each time was two allocations more. */
+ * thread: EVP_aes_256_gcm() in an init makes OpenSSL fetch the cipher again
+ * (a lookup under the provider store's lock, which the dispatcher's threads
+ * opening robot URLs queued on), and a context made and freed each time was
+ * two allocations more. The context stays keyed for its last key and
+ * direction: a call with the same key sets only the nonce (a dispatcher opens
+ * every robot URL of a batch with the one master key; the key schedule was
+ * more than half of an open). */
+struct gcm_thread {
+    EVP_CIPHER_CTX *ctx;
+    int keyed;                    /* 0 none, 1 for sealing, 2 for opening */
+    uint8_t key[CC_KEY_LEN];      /* the key it is keyed with */
+};
+
 static EVP_CIPHER *gcm;
 static pthread_key_t gcm_key;
 static pthread_once_t gcm_once = PTHREAD_ONCE_INIT;
 
-static void gcm_ctx_free(void *p)
+static void gcm_thread_free(void *p)
 {
-    EVP_CIPHER_CTX_free(p); /* frees the key schedule cleansed */
+    struct gcm_thread *g = p;
+    EVP_CIPHER_CTX_free(g->ctx); /* frees the key schedule cleansed */
+    OPENSSL_cleanse(g, sizeof *g);
+    OPENSSL_free(g);
 }
 
 static void gcm_init_once(void)
 {
-    if (pthread_key_create(&gcm_key, gcm_ctx_free) == 0)
+    if (pthread_key_create(&gcm_key, gcm_thread_free) == 0)
         gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
 }
 
-/* The calling thread's context and the cipher; when the thread cannot have
- * one, a context of the call's own (*own = 1, for the caller to free) and the
- * built-in cipher. NULL when no context can be made. */
-static EVP_CIPHER_CTX *gcm_ctx(const EVP_CIPHER **cipher, int *own)
+/* The calling thread's context, NULL when it cannot have one. */
+static struct gcm_thread *gcm_thread(void)
 {
     pthread_once(&gcm_once, gcm_init_once);
-    *own = 0;
-    *cipher = gcm;
-    if (gcm) {
-        EVP_CIPHER_CTX *ctx = pthread_getspecific(gcm_key);
-        if (ctx)
-            return ctx;
-        if ((ctx = EVP_CIPHER_CTX_new()) && pthread_setspecific(gcm_key, ctx) == 0)
-            return ctx;
-        EVP_CIPHER_CTX_free(ctx);
+    if (!gcm)
+        return NULL;
+    struct gcm_thread *g = pthread_getspecific(gcm_key);
+    if (g)
+        return g;
+    if (!(g = OPENSSL_zalloc(sizeof *g)))
+        return NULL;
+    if (!(g->ctx = EVP_CIPHER_CTX_new()) || pthread_setspecific(gcm_key, g)) {
+        EVP_CIPHER_CTX_free(g->ctx);
+        OPENSSL_free(g);
+        return NULL;
     }
-    *own = 1;
-    *cipher = EVP_aes_256_gcm();
-    return EVP_CIPHER_CTX_new();
+    return g;
+}
+
+/* After a call that failed: the thread's context is keyed afresh by the
+ * next, whatever state the failure left it in. */
+static void gcm_forget(void)
+{
+    struct gcm_thread *g = gcm ? pthread_getspecific(gcm_key) : NULL;
+    if (g) {
+        g->keyed = 0;
+        OPENSSL_cleanse(g->key, sizeof g->key);
+    }
+}
+
+/* A context keyed with key for sealing (enc 1) or opening (enc 0), its nonce
+ * set: the thread's, keyed afresh only when its key or direction differs;
+ * when the thread cannot have one, a context of the call's own (*own = 1,
+ * for the caller to free). NULL when none can be made or keyed. */
+static EVP_CIPHER_CTX *gcm_ctx(const uint8_t key[CC_KEY_LEN], const uint8_t nonce[12], int enc,
+                               int *own)
+{
+    struct gcm_thread *g = gcm_thread();
+    *own = g == NULL;
+    if (!g) {
+        EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+        if (ctx && EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce, enc) != 1) {
+            EVP_CIPHER_CTX_free(ctx);
+            ctx = NULL;
+        }
+        return ctx;
+    }
+    int want = enc ? 1 : 2;
+    if (g->keyed == want && CRYPTO_memcmp(g->key, key, CC_KEY_LEN) == 0) {
+        if (EVP_CipherInit_ex(g->ctx, NULL, NULL, NULL, nonce, enc) == 1)
+            return g->ctx;
+    } else if (EVP_CipherInit_ex(g->ctx, gcm, NULL, key, nonce, enc) == 1) {
+        g->keyed = want;
+        memcpy(g->key, key, CC_KEY_LEN);
+        return g->ctx;
+    }
+    /* Failed: keyed for nothing, keyed afresh by the next call. */
+    g->keyed = 0;
+    OPENSSL_cleanse(g->key, sizeof g->key);
+    return NULL;
 }
 
 void cc_key_fingerprint(const uint8_t key[CC_KEY_LEN], uint8_t out[16])
@@ -88,17 +141,14 @@ enum cc_err cc_aead_seal(const uint8_t key[CC_KEY_LEN], const uint8_t key_tag[CC
     int len = 0;
     if (outsz < n + CC_AEAD_OVERHEAD || n > (1u << 20))
         return CC_ERR_INTERNAL;
-    const EVP_CIPHER *cipher;
     int own;
-    EVP_CIPHER_CTX *ctx = gcm_ctx(&cipher, &own);
+    EVP_CIPHER_CTX *ctx = gcm_ctx(key, nonce, 1, &own);
     if (!ctx)
         return CC_ERR_INTERNAL;
     const size_t h = 1 + CC_KEY_TAG_LEN + 12; /* header: version, key tag, nonce */
     out[0] = AEAD_V2;
     memcpy(out + 1, key_tag, CC_KEY_TAG_LEN);
     memcpy(out + 1 + CC_KEY_TAG_LEN, nonce, 12);
-    if (EVP_EncryptInit_ex(ctx, cipher, NULL, key, nonce) != 1)
-        goto out;
     /* The key tag is authenticated too: a value cannot be passed off as
      * sealed by another key. */
     if (EVP_EncryptUpdate(ctx, NULL, &len, out, (int)(1 + CC_KEY_TAG_LEN)) != 1)
@@ -115,8 +165,10 @@ enum cc_err cc_aead_seal(const uint8_t key[CC_KEY_LEN], const uint8_t key_tag[CC
     *outlen = n + CC_AEAD_OVERHEAD;
     rc = CC_OK;
 out:
-    if (own) /* the thread's is kept for its next call, which keys it afresh */
+    if (own)
         EVP_CIPHER_CTX_free(ctx);
+    else if (rc)
+        gcm_forget();
     return rc;
 }
 
@@ -138,13 +190,10 @@ enum cc_err cc_aead_open(const uint8_t key[CC_KEY_LEN], const char *aad,
     size_t n = inlen - overhead;
     if (outsz < n + 1)
         return CC_ERR_INTERNAL;
-    const EVP_CIPHER *cipher;
     int own;
-    EVP_CIPHER_CTX *ctx = gcm_ctx(&cipher, &own);
+    EVP_CIPHER_CTX *ctx = gcm_ctx(key, in + h - 12, 0, &own);
     if (!ctx)
         return CC_ERR_INTERNAL;
-    if (EVP_DecryptInit_ex(ctx, cipher, NULL, key, in + h - 12) != 1)
-        goto out;
     if (in[0] == AEAD_V2 &&
         EVP_DecryptUpdate(ctx, NULL, &len, in, (int)(1 + CC_KEY_TAG_LEN)) != 1)
         goto out;
@@ -163,8 +212,10 @@ enum cc_err cc_aead_open(const uint8_t key[CC_KEY_LEN], const char *aad,
 out:
     if (rc)
         OPENSSL_cleanse(out, outsz);
-    if (own) /* the thread's is kept for its next call, which keys it afresh */
+    if (own)
         EVP_CIPHER_CTX_free(ctx);
+    else if (rc)
+        gcm_forget();
     return rc;
 }
 

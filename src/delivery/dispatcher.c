@@ -807,8 +807,10 @@ static void process_batch(struct cc_dispatcher *d, struct cc_notification *claim
     for (size_t g = 0; g < ngroups; g++)
         cc_free(groups[g].items);
     cc_free(groups);
-    for (size_t k = 0; k < n; k++) /* the robots' signing secrets */
-        OPENSSL_cleanse(outs[k].secret, sizeof outs[k].secret);
+    /* The robots' signing secrets: the bytes written (each was copied in
+     * with its NUL into a buffer left zero by the batch before). */
+    for (size_t k = 0; k < n; k++)
+        OPENSSL_cleanse(outs[k].secret, strnlen(outs[k].secret, sizeof outs[k].secret));
     batch_free(&b);
 }
 

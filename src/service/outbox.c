@@ -380,9 +380,15 @@ static void batch_free(struct resolve_batch *b)
         cc_free(b->events[i]);
     }
     for (size_t i = 0; i < b->ncontacts; i++) {
-        OPENSSL_cleanse(b->contacts[i]->secret, sizeof b->contacts[i]->secret);
-        OPENSSL_cleanse(b->contacts[i]->url, sizeof b->contacts[i]->url);
-        cc_free(b->contacts[i]);
+        /* what was opened: the rest of each buffer is calloc's zeros */
+        struct cached_contact *cc = b->contacts[i];
+        for (int w = 0; w < CC_WEBHOOKS_MAX; w++) {
+            if (cc->opened[w])
+                OPENSSL_cleanse(cc->secret[w], strnlen(cc->secret[w], sizeof cc->secret[w]));
+            if (cc->url_opened[w])
+                OPENSSL_cleanse(cc->url[w], strnlen(cc->url[w], sizeof cc->url[w]));
+        }
+        cc_free(cc);
     }
     for (size_t i = 0; i < b->ntexts; i++)
         cc_free(b->texts[i]);

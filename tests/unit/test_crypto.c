@@ -60,7 +60,7 @@ static void aead_names_its_key(void **state)
     assert_int_not_equal(cc_aead_open(k1, "a", ct, n, pt, sizeof pt, NULL), CC_OK);
 }
 
-/* Each thread keeps one cipher context, keyed afresh by every call: seals
+/* Each thread keeps one cipher context, keyed afresh when the key changes: seals
  * and opens with two keys in turn, on several threads at once, each open
  * with the other key refused, each with its own key giving the text back. */
 static void *aead_turns(void *arg)
@@ -97,6 +97,70 @@ static void aead_on_threads(void **state)
         pthread_join(th[t], &rc);
         assert_null(rc);
     }
+}
+
+/* What OpenSSL makes of text under key and nonce with a context of its own:
+ * the version 2 value cc_aead_seal must give (header, ciphertext, tag). */
+static size_t sealed_fresh(const uint8_t key[CC_KEY_LEN], const uint8_t fp[16],
+                           const uint8_t nonce[12], const char *aad, const char *text,
+                           uint8_t *out)
+{
+    size_t n = strlen(text);
+    int len = 0, fin = 0;
+    out[0] = 2;
+    memcpy(out + 1, fp, CC_KEY_TAG_LEN);
+    memcpy(out + 1 + CC_KEY_TAG_LEN, nonce, 12);
+    size_t h = 1 + CC_KEY_TAG_LEN + 12;
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    assert_int_equal(EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, key, nonce), 1);
+    assert_int_equal(EVP_EncryptUpdate(ctx, NULL, &len, out, 1 + CC_KEY_TAG_LEN), 1);
+    assert_int_equal(EVP_EncryptUpdate(ctx, NULL, &len, (const uint8_t *)aad, (int)strlen(aad)), 1);
+    assert_int_equal(EVP_EncryptUpdate(ctx, out + h, &len, (const uint8_t *)text, (int)n), 1);
+    assert_int_equal(EVP_EncryptFinal_ex(ctx, out + h + len, &fin), 1);
+    assert_int_equal(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, 16, out + h + n), 1);
+    EVP_CIPHER_CTX_free(ctx);
+    return n + CC_AEAD_OVERHEAD;
+}
+
+/* The thread's context stays keyed while the key is the same (a batch of
+ * robot URLs opened with one master key): values sealed in a row with one
+ * key and new nonces are what a fresh context makes of them, open in a row,
+ * and a value that fails to open (tampered, another key) leaves the next
+ * ones opening. */
+static void aead_same_key_in_a_row(void **state)
+{
+    (void)state;
+    uint8_t k[CC_KEY_LEN], other[CC_KEY_LEN], fp[16], nonce[12] = {0};
+    uint8_t ct[5][96], want[96];
+    size_t n[5];
+    memset(k, 7, sizeof k);
+    memset(other, 8, sizeof other);
+    cc_key_fingerprint(k, fp);
+    char text[5][40], pt[96];
+    for (int i = 0; i < 5; i++) {
+        snprintf(text[i], sizeof text[i], "https://robot.example/%d", i * 7919);
+        nonce[0] = (uint8_t)i;
+        assert_int_equal(cc_aead_seal(k, fp, nonce, "url", text[i], strlen(text[i]), ct[i],
+                                      sizeof ct[i], &n[i]), CC_OK);
+        assert_int_equal(sealed_fresh(k, fp, nonce, "url", text[i], want), n[i]);
+        assert_memory_equal(ct[i], want, n[i]);
+    }
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < 5; i++) {
+            assert_int_equal(cc_aead_open(k, "url", ct[i], n[i], pt, sizeof pt, NULL), CC_OK);
+            assert_string_equal(pt, text[i]);
+        }
+    ct[2][n[2] - 3] ^= 0x40; /* the tag */
+    assert_int_not_equal(cc_aead_open(k, "url", ct[2], n[2], pt, sizeof pt, NULL), CC_OK);
+    assert_int_equal(cc_aead_open(k, "url", ct[3], n[3], pt, sizeof pt, NULL), CC_OK);
+    assert_string_equal(pt, text[3]);
+    ct[2][n[2] - 3] ^= 0x40;
+    assert_int_not_equal(cc_aead_open(other, "url", ct[2], n[2], pt, sizeof pt, NULL), CC_OK);
+    assert_int_equal(cc_aead_open(k, "url", ct[2], n[2], pt, sizeof pt, NULL), CC_OK);
+    assert_string_equal(pt, text[2]);
+    assert_int_not_equal(cc_aead_open(k, "not url", ct[4], n[4], pt, sizeof pt, NULL), CC_OK);
+    assert_int_equal(cc_aead_open(k, "url", ct[4], n[4], pt, sizeof pt, NULL), CC_OK);
+    assert_string_equal(pt, text[4]);
 }
 
 /* A value sealed before values named their key (version 1: 1 | nonce |
@@ -229,6 +293,7 @@ int main(void)
         cmocka_unit_test(aead_names_its_key),
         cmocka_unit_test(aead_opens_version_1),
         cmocka_unit_test(aead_on_threads),
+        cmocka_unit_test(aead_same_key_in_a_row),
         cmocka_unit_test(dingtalk_signature_vector),
         cmocka_unit_test(lark_signature_vector),
         cmocka_unit_test(hmac_vectors_in_turn),
