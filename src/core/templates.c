@@ -222,12 +222,19 @@ static void lookup(const json_t *data, const char *name, const char *contact_nam
             ;
         else
             return;
-        if (n <= 0)
+        /* without printf: a batch renders one message a contact */
+        char digits[CC_I64_CHARS];
+        cc_fmt_i64(digits, n);
+        if (n <= 0) {
             cc_strlcpy(out, zh ? "今天" : "today", outsz);
-        else if (zh)
-            snprintf(out, outsz, "%lld天后", n);
-        else
-            snprintf(out, outsz, "in %lld day%s", n, n == 1 ? "" : "s");
+        } else if (zh) {
+            cc_strlcpy(out, digits, outsz);
+            cc_strlcat(out, "天后", outsz);
+        } else {
+            cc_strlcpy(out, "in ", outsz);
+            cc_strlcat(out, digits, outsz);
+            cc_strlcat(out, n == 1 ? " day" : " days", outsz);
+        }
         return;
     }
     if (!strcmp(name, "contact_name")) {
@@ -242,7 +249,9 @@ static void lookup(const json_t *data, const char *name, const char *contact_nam
     if (json_is_string(v)) {
         cc_strlcpy(out, json_string_value(v), outsz);
     } else if (json_is_integer(v)) {
-        snprintf(out, outsz, "%lld", (long long)json_integer_value(v));
+        char digits[CC_I64_CHARS];
+        cc_fmt_i64(digits, (int64_t)json_integer_value(v));
+        cc_strlcpy(out, digits, outsz);
     } else if (json_is_array(v)) {
         /* Whole items only, with room kept for a visible "…" and the count
          * of what did not fit, so a long list never ends mid-name. */

@@ -98,6 +98,40 @@ static void variables_and_escaping(void **state)
     json_decref(data);
 }
 
+/* {{expires_in}} says the days as a person would, in both languages, from
+ * an integer or a string of digits; an integer variable is its digits. */
+static void expires_in_and_integers(void **state)
+{
+    (void)state;
+    static const struct {
+        json_int_t days;
+        const char *en, *zh;
+    } cases[] = {
+        {1, "in 1 day", "1天后"},       {2, "in 2 days", "2天后"},
+        {0, "today", "今天"},           {-3, "today", "今天"},
+        {123456789012LL, "in 123456789012 days", "123456789012天后"},
+    };
+    struct cc_rendered r;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *data = json_pack("{s:I, s:I}", "days_left", cases[i].days, "count",
+                                 (json_int_t)-42);
+        cc_render_template("{{expires_in}}", "[{{expires_in}}] {{count}}", CC_EVENT_EXPIRING,
+                           "en", data, NULL, 0, &r);
+        assert_string_equal(r.title, cases[i].en);
+        char want[96];
+        snprintf(want, sizeof want, "[%s] -42", cases[i].en);
+        assert_non_null(strstr(r.text, want));
+        cc_render_template("{{expires_in}}", "{{expires_in}}", CC_EVENT_EXPIRING, "zh-CN", data,
+                           NULL, 0, &r);
+        assert_string_equal(r.title, cases[i].zh);
+        json_decref(data);
+    }
+    json_t *data = json_pack("{s:s}", "days_left", "12");
+    cc_render_template("{{expires_in}}", "x", CC_EVENT_EXPIRING, "en", data, NULL, 0, &r);
+    assert_string_equal(r.title, "in 12 days");
+    json_decref(data);
+}
+
 /* An event posted with only some fields reads well: what is missing is left
  * out, never shown as "-" in the middle of a sentence. */
 static void missing_fields_are_left_out(void **state)
@@ -390,6 +424,7 @@ int main(void)
         cmocka_unit_test(title_is_one_line),
         cmocka_unit_test(long_output_stays_utf8),
         cmocka_unit_test(template_check),
+        cmocka_unit_test(expires_in_and_integers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
