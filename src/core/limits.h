@@ -237,6 +237,11 @@
 #ifndef CC_DISPATCH_HANDOFF_FRESH_MAX
 #define CC_DISPATCH_HANDOFF_FRESH_MAX 1024
 #endif
+/* Batches of outcomes, per dispatcher thread, that may wait for the writer
+ * before the threads stop sending (dispatcher.c). */
+#ifndef CC_DISPATCH_RECORD_ROOM
+#define CC_DISPATCH_RECORD_ROOM 8
+#endif
 /* While notifications in hand keep the dispatcher busy, it still claims from
  * the outbox this often, so that retries falling due and events that found
  * no room keep their turn. */
