@@ -72,15 +72,20 @@ static struct gcm_thread *gcm_thread(void)
     return g;
 }
 
+/* Keyed for nothing: the next call keys g afresh. */
+static void gcm_unkey(struct gcm_thread *g)
+{
+    g->keyed = 0;
+    OPENSSL_cleanse(g->key, sizeof g->key);
+}
+
 /* After a call that failed: the thread's context is keyed afresh by the
  * next, whatever state the failure left it in. */
 static void gcm_forget(void)
 {
     struct gcm_thread *g = gcm ? pthread_getspecific(gcm_key) : NULL;
-    if (g) {
-        g->keyed = 0;
-        OPENSSL_cleanse(g->key, sizeof g->key);
-    }
+    if (g)
+        gcm_unkey(g);
 }
 
 /* A context keyed with key for sealing (enc 1) or opening (enc 0), its nonce
@@ -109,9 +114,7 @@ static EVP_CIPHER_CTX *gcm_ctx(const uint8_t key[CC_KEY_LEN], const uint8_t nonc
         memcpy(g->key, key, CC_KEY_LEN);
         return g->ctx;
     }
-    /* Failed: keyed for nothing, keyed afresh by the next call. */
-    g->keyed = 0;
-    OPENSSL_cleanse(g->key, sizeof g->key);
+    gcm_unkey(g); /* failed: keyed afresh by the next call */
     return NULL;
 }
 
