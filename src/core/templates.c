@@ -223,16 +223,14 @@ static void lookup(const json_t *data, const char *name, const char *contact_nam
         else
             return;
         /* without printf: a batch renders one message a contact */
-        char digits[CC_I64_CHARS];
-        cc_fmt_i64(digits, n);
         if (n <= 0) {
             cc_strlcpy(out, zh ? "今天" : "today", outsz);
-        } else if (zh) {
-            cc_strlcpy(out, digits, outsz);
+        } else if (zh) { /* out is "" (above) */
+            cc_strlcat_i64(out, n, outsz);
             cc_strlcat(out, "天后", outsz);
         } else {
             cc_strlcpy(out, "in ", outsz);
-            cc_strlcat(out, digits, outsz);
+            cc_strlcat_i64(out, n, outsz);
             cc_strlcat(out, n == 1 ? " day" : " days", outsz);
         }
         return;
@@ -249,9 +247,7 @@ static void lookup(const json_t *data, const char *name, const char *contact_nam
     if (json_is_string(v)) {
         cc_strlcpy(out, json_string_value(v), outsz);
     } else if (json_is_integer(v)) {
-        char digits[CC_I64_CHARS];
-        cc_fmt_i64(digits, (int64_t)json_integer_value(v));
-        cc_strlcpy(out, digits, outsz);
+        cc_strlcat_i64(out, (int64_t)json_integer_value(v), outsz); /* out is "" */
     } else if (json_is_array(v)) {
         /* Whole items only, with room kept for a visible "…" and the count
          * of what did not fit, so a long list never ends mid-name. */

@@ -163,11 +163,9 @@ void cc_robot_classify(int kind, long http_status, const char *body, size_t len,
                             http_status);
         goto out;
     }
-    char digits[CC_I64_CHARS];
-    cc_fmt_i64(digits, code);
     cc_strlcpy(rcode, name, sizeof rcode);
     cc_strlcat(rcode, ":", sizeof rcode);
-    cc_strlcat(rcode, digits, sizeof rcode);
+    cc_strlcat_i64(rcode, code, sizeof rcode);
     if (code == 0) {
         if (http_status >= 200 && http_status < 300) {
             /* every delivered message's reason, written without printf: the

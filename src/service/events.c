@@ -49,18 +49,14 @@ struct raising {
 static void notification_key(char *out, size_t outsz, int64_t event_id, int64_t contact_id,
                              const char *channel, int64_t webhook_id)
 {
-    char digits[CC_I64_CHARS];
     cc_strlcpy(out, "e", outsz);
-    cc_fmt_i64(digits, event_id);
-    cc_strlcat(out, digits, outsz);
+    cc_strlcat_i64(out, event_id, outsz);
     cc_strlcat(out, "-c", outsz);
-    cc_fmt_i64(digits, contact_id);
-    cc_strlcat(out, digits, outsz);
+    cc_strlcat_i64(out, contact_id, outsz);
     cc_strlcat(out, "-", outsz);
     cc_strlcat(out, channel, outsz);
     cc_strlcat(out, "-", outsz);
-    cc_fmt_i64(digits, webhook_id);
-    cc_strlcat(out, digits, outsz);
+    cc_strlcat_i64(out, webhook_id, outsz);
 }
 
 /* One notification of the contact being written, made in ev->rows; written

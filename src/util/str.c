@@ -27,6 +27,13 @@ size_t cc_strlcat(char *dst, const char *src, size_t dstsz)
     return d + cc_strlcpy(dst + d, src, dstsz - d);
 }
 
+size_t cc_strlcat_i64(char *dst, int64_t v, size_t dstsz)
+{
+    char digits[CC_I64_CHARS];
+    cc_fmt_i64(digits, v);
+    return cc_strlcat(dst, digits, dstsz);
+}
+
 int cc_parse_i64n(const char *s, size_t n, int64_t min, int64_t max, int64_t *out)
 {
     char tmp[32];

@@ -88,6 +88,8 @@ size_t cc_strlcpy(char *dst, const char *src, size_t dstsz);
  * terminated; returns the length it tried to make (>= dstsz: cut). For hot
  * paths, where snprintf's "%s%s" costs a parse of its format each time. */
 size_t cc_strlcat(char *dst, const char *src, size_t dstsz);
+/* cc_strlcat of v in decimal (cc_fmt_i64): what snprintf's "%s%lld" writes. */
+size_t cc_strlcat_i64(char *dst, int64_t v, size_t dstsz);
 /* Parses a whole decimal integer in [min, max]: no white space, no trailing
  * junk. The only place strtoll is called. Returns 0 or -1. */
 int cc_parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);

@@ -191,6 +191,17 @@ static void test_strlcat(void **state)
             }
     char full[4] = {'a', 'b', 'c', 'd'}; /* not terminated within its room */
     assert_int_equal(cc_strlcat(full, "xy", sizeof full), 6);
+    /* an integer appended as snprintf("%s%lld") would write it */
+    static const int64_t vals[] = {0, 7, -42, 123456789012LL, INT64_MIN, INT64_MAX};
+    for (size_t v = 0; v < sizeof vals / sizeof vals[0]; v++)
+        for (size_t room = 2; room <= 26; room++) { /* "e" fits */
+            char mine[32], ref[32];
+            cc_strlcpy(mine, "e", room);
+            size_t n = cc_strlcat_i64(mine, vals[v], room);
+            int m = snprintf(ref, room, "e%lld", (long long)vals[v]);
+            assert_string_equal(mine, ref);
+            assert_int_equal(n, (size_t)m);
+        }
 }
 
 static void test_too_deep(void **state)
