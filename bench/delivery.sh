@@ -254,6 +254,8 @@ NNOTIF=$((NEVENTS * PER_EVENT * HOOKS))
 event_bodies "$T/events.jsonl" 0 0 "$PER_EVENT" "$NEVENTS"
 NIDLE=$IDLE_EVENTS
 [ "$NIDLE" -gt "$NCONTACTS" ] && NIDLE=$NCONTACTS
+IDLE_ON=1 # the idle latency is measured (not with BENCH_DELIVERY_IDLE_EVENTS=0)
+[ "$NIDLE" -gt 0 ] || IDLE_ON=0
 event_bodies "$T/idle.jsonl" 50000 0 1 "$NIDLE"
 
 # delivery_run THREADS LABEL_SUFFIX IDLE: one certcontacts run on a fresh copy
@@ -351,7 +353,7 @@ for n in $DTHREADS; do
             floor_run " (pair $k of $PAIRS)"
             [ -n "$FLOOR" ] && echo "$FLOOR" >>"$T/floors"
             idle=0
-            [ "$k" = "$PAIRS" ] && idle=1
+            [ "$k" = "$PAIRS" ] && idle=$IDLE_ON
             delivery_run "$n" " (pair $k of $PAIRS)" "$idle"
             [ -n "$FLOOR" ] && [ -n "$RUN_RATE" ] &&
                 echo "$(ratio "$RUN_RATE" "$FLOOR") $RUN_P99 $RUN_RATE $FLOOR" >>"$T/pairs"
@@ -371,7 +373,7 @@ for n in $DTHREADS; do
         fi
         continue
     fi
-    delivery_run "$n" "" 1
+    delivery_run "$n" "" "$IDLE_ON"
     if [ -n "$FLOOR" ] && [ -n "$RUN_RATE" ]; then
         r=$(ratio "$RUN_RATE" "$FLOOR")
         echo "  against the median floor ($FLOOR posts/s): ${r}x (target >= 0.7x at the default thread count only)"
