@@ -86,14 +86,31 @@ test(`kill -9 loop (${CYCLES} cycles): nothing acknowledged is lost, every notif
       assert.equal(r.notifications.length, e.targets.length, `cycle ${cycle}: event ${e.id} lost notifications`);
     }
   }
-  // Every notification delivered, at least once.
-  await waitFor(async () => {
+  // Every notification delivered, at least once. When one is not, the
+  // failure names it, what its robot received and the server's last lines.
+  const undelivered = async () => {
+    const left = [];
     for (const e of events) {
       const r = assertOk(await api(server, 'GET', `/v1/events/${e.id}`, { key: admin }), 200);
-      if (!r.notifications.every((n) => n.status === 'delivered')) return false;
+      left.push(...r.notifications.filter((n) => n.status !== 'delivered'));
     }
-    return true;
-  }, { timeoutMs: 30000, intervalMs: 100, what: 'every notification delivered' });
+    return left;
+  };
+  try {
+    await waitFor(async () => (await undelivered()).length === 0,
+      { timeoutMs: 30000, intervalMs: 100, what: 'every notification delivered' });
+  } catch (e) {
+    const left = await undelivered();
+    const robotsSaw = events.flatMap((ev) => ev.targets.map((tg) => ({
+      ...tg,
+      received: robots.received(tg.platform, tg.id).map((r) => ({
+        seq: r.seq, status: r.status, code: r.code, accepted: r.accepted, answeredAt: r.answeredAt,
+      })),
+    })));
+    const tail = server.stderr.split('\n').slice(-60).join('\n');
+    assert.fail(`${e.message}\nnot delivered: ${JSON.stringify(left)}\n` +
+      `robots: ${JSON.stringify(robotsSaw)}\nserver's last lines:\n${tail}`);
+  }
   let notifications = 0;
   let dups = 0; // sent again
   let shown = 0; // of those, shown twice (DingTalk drops a repeated msgUuid)
