@@ -193,8 +193,9 @@ static const struct opt opts[] = {
      "Seconds to wait before each new attempt of a notification that could not be delivered "
      "yet (comma-separated); when the list is spent the notification is dead. The default "
      "makes 8 attempts over about a day. A platform that answers that it is rate limiting "
-     "costs no attempt: the notification waits out the platform's window (DingTalk: 10 "
-     "minutes), see throttle_max_age."},
+     "costs no attempt: the notification waits (DingTalk: its 10-minute block; Lark: a "
+     "second, doubled while it keeps throttling, up to a minute; WeCom: a minute), see "
+     "throttle_max_age."},
     {"dispatcher_threads", INT(dispatcher_threads), 1, 64, "4", NULL,
      "Threads that deliver notifications."},
     {"robot_rate_window_percent", INT(robot_rate_window_percent), 1, 100, "100", NULL,

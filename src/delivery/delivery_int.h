@@ -278,9 +278,10 @@ void cc_limiter_share(struct cc_limiter *l, struct cc_store *store);
 /* 0 when a message of kind to url (borrowed) may go at now (the send is
  * counted), else the time (ms) it may go. */
 int64_t cc_limiter_reserve(struct cc_limiter *l, int kind, const char *url, int64_t now);
-/* Nothing goes to url before until (the platform said it throttles). */
-void cc_limiter_block(struct cc_limiter *l, int kind, const char *url, int64_t until,
-                      int64_t now);
+/* The platform said at now that it throttles url: nothing goes to it before
+ * the time returned (its block, or a wait that grows while it keeps
+ * throttling; ratelimit.c's throttle()). */
+int64_t cc_limiter_throttled(struct cc_limiter *l, int kind, const char *url, int64_t now);
 /* How many robots it remembers (for tests). */
 size_t cc_limiter_size(struct cc_limiter *l);
 

@@ -348,24 +348,6 @@ static int take_decision(struct batch *b, struct item *it)
     }
 }
 
-/* How long to leave a channel alone that the platform said it throttles:
- * a robot platform's block (DingTalk: 10 minutes) or its longest rate
- * window (the table of robot platforms), at the configured percentage; a
- * gateway, the retry schedule's wait for the next attempt. */
-static int64_t throttle_wait_ms(const struct cc_dispatcher *d, const struct cc_outgoing *o,
-                                int64_t attempts)
-{
-    const struct cc_robot_platform *p =
-        !strcmp(o->channel, "webhook") ? cc_robot_platform_of(o->kind) : NULL;
-    if (!p)
-        return backoff_ms(d, attempts + 1);
-    int64_t w = p->throttle_block_ms;
-    for (int i = 0; i < 2; i++)
-        if (p->rules[i].max && p->rules[i].window_ms > w)
-            w = p->rules[i].window_ms;
-    return w * d->cfg.rate_window_percent / 100;
-}
-
 /* Copies src into dst, cut (when it must be) on a UTF-8 character boundary. */
 static void reason_copy(char *dst, size_t dstsz, const char *src)
 {
@@ -379,9 +361,12 @@ static void reason_copy(char *dst, size_t dstsz, const char *src)
 }
 
 /* The platform refused because of its rate limit: no attempt is spent. The
- * notification waits out the platform's window (the whole robot does: its
- * other messages wait their turn too) and is given up only when it has been
- * waiting longer than the configured maximum age. The answer is kept in the
+ * notification waits (the whole robot does: its other messages wait their
+ * turn too) for the platform's block (DingTalk: 10 minutes) or a wait that
+ * starts at its shortest window and grows while it keeps throttling
+ * (cc_limiter_throttled); a gateway's for the retry schedule's next wait.
+ * It is given up only when it has been waiting longer than the configured
+ * maximum age. The answer is kept in the
  * delivery log with the words "waiting: rate limited by the platform". */
 static void settle_throttled(struct batch *b, struct item *it, struct cc_attempt *a)
 {
@@ -399,9 +384,9 @@ static void settle_throttled(struct batch *b, struct item *it, struct cc_attempt
         finish(b, n, "dead", why, a);
         return;
     }
-    int64_t until = now + throttle_wait_ms(d, o, n->attempts);
-    if (!strcmp(o->channel, "webhook"))
-        cc_limiter_block(d->limit, o->kind, o->url, until, now);
+    int64_t until = !strcmp(o->channel, "webhook")
+                        ? cc_limiter_throttled(d->limit, o->kind, o->url, now)
+                        : now + backoff_ms(d, n->attempts + 1);
     snprintf(why, sizeof why, N_("waiting: rate limited by the platform (%s)"), a->reason);
     reason_copy(a->reason, sizeof a->reason, why);
     n->next_attempt_at = until;

@@ -5,8 +5,9 @@
  * robot platforms, delivery_int.h: DingTalk and WeCom 20 a minute, Lark 5 a
  * second and 100 a minute); past that they refuse, and DingTalk blocks the
  * robot for 10 minutes. So a message that would pass the limit waits its
- * turn instead, and a robot the platform said it throttles is left alone
- * until the time it was given.
+ * turn instead, and a robot the platform said it throttles anyway (its count
+ * knows sends this process does not: a crashed process's, another system's)
+ * is left alone for a while (throttle()).
  *
  * The limit is exact for any number of robots: every robot with a send in
  * its longest window (or a block not yet over) has an entry in a hash table
@@ -30,6 +31,7 @@ struct dest {
     uint64_t hash;
     int64_t forget_at;            /* when nothing of it matters any more */
     int64_t blocked_until;
+    int strikes;                  /* throttled again soon after the last wait */
     int kind;
     int cap, n, head;             /* the ring: n stamps from head, oldest first */
     int64_t *stamps;
@@ -206,9 +208,61 @@ static int64_t take(struct dest *d, const struct cc_rate_rule *rules, int nr, in
     return until;
 }
 
+/* The longest and the shortest of the rules' windows. */
+static void windows(const struct cc_rate_rule *rules, int nr, int64_t *shortest, int64_t *longest)
+{
+    *shortest = *longest = 0;
+    for (int r = 0; r < nr; r++) {
+        if (!*shortest || rules[r].window_ms < *shortest)
+            *shortest = rules[r].window_ms;
+        if (rules[r].window_ms > *longest)
+            *longest = rules[r].window_ms;
+    }
+}
+
+#define MAX_STRIKES 30
+
+/* The platform said it throttles d: until when nothing goes to it. A
+ * platform that blocks a robot (DingTalk) blocks it for its time. One that
+ * does not (Lark, WeCom) is left alone for its shortest window, doubled each
+ * time it throttles again within its longest window of the last wait's end,
+ * up to the longest: Lark 1, 2, 4 ... 60 s, WeCom a minute. Up to a tenth
+ * more at random, so robots throttled together do not come back together.
+ * An answer that comes while the robot waits already (to a message sent
+ * before the wait began) changes nothing. */
+static int64_t throttle(struct dest *d, int kind, int percent, const struct cc_rate_rule *rules,
+                        int nr, int64_t now)
+{
+    if (d->blocked_until > now)
+        return d->blocked_until;
+    const struct cc_robot_platform *p = cc_robot_platform_of(kind);
+    int64_t shortest, longest, wait;
+    windows(rules, nr, &shortest, &longest);
+    if (p && p->throttle_block_ms) {
+        wait = p->throttle_block_ms * percent / 100;
+    } else {
+        if (!longest) /* a platform with no rules of its own: a minute */
+            shortest = longest = 60000LL * percent / 100;
+        if (d->blocked_until && now - d->blocked_until < longest)
+            d->strikes += d->strikes < MAX_STRIKES;
+        else
+            d->strikes = 0;
+        wait = shortest > 0 ? shortest : 1;
+        for (int i = 0; i < d->strikes && wait < longest; i++)
+            wait *= 2;
+        if (wait > longest)
+            wait = longest;
+    }
+    uint32_t r;
+    cc_random_bytes(&r, sizeof r);
+    d->blocked_until = now + wait + (int64_t)(r % (uint32_t)(wait / 10 + 1));
+    return d->blocked_until;
+}
+
 /* ---- the limits in the database (instances sharing PostgreSQL) -----------
  * A robot's state is "BLOCKED_UNTIL;T1,T2,..." (ms, its recent sends oldest
- * first) under the name "robot:" and the SHA-256 of its URL (a URL carries
+ * first; "BLOCKED_UNTIL/STRIKES;..." once it was throttled again soon after
+ * a wait) under the name "robot:" and the SHA-256 of its URL (a URL carries
  * the robot's token, so it is not kept), read and written with its row
  * locked (cc_store_state_update), so every instance counts every send. */
 #define SHARED_STAMPS 128
@@ -217,7 +271,8 @@ struct shared_op {
     struct cc_rate_rule rules[2];
     int nr;
     int64_t now, margin;
-    int64_t block_until;          /* > 0: a block, not a send */
+    int kind, percent;
+    int throttled;                /* the platform throttled: a wait, not a send */
     int64_t called_at;            /* cc_mono_ms() when the caller asked */
     int64_t until;                /* out: as cc_limiter_reserve */
 };
@@ -225,10 +280,15 @@ struct shared_op {
 static void decode(const char *state, struct dest *d)
 {
     const char *p = strchr(state, ';');
-    if (!p || cc_parse_i64n(state, (size_t)(p - state), 0, INT64_MAX, &d->blocked_until)) {
+    const char *slash = p ? memchr(state, '/', (size_t)(p - state)) : NULL;
+    int64_t strikes = 0;
+    if (!p || cc_parse_i64n(state, (size_t)((slash ? slash : p) - state), 0, INT64_MAX,
+                            &d->blocked_until) ||
+        (slash && cc_parse_i64n(slash + 1, (size_t)(p - slash - 1), 0, MAX_STRIKES, &strikes))) {
         d->blocked_until = 0; /* new (or unreadable): nothing sent yet */
         return;
     }
+    d->strikes = (int)strikes;
     for (p++; *p && d->n < d->cap;) {
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
@@ -240,11 +300,13 @@ static void decode(const char *state, struct dest *d)
 }
 
 /* Fits: SHARED_STAMPS stamps of at most 20 digits and a comma each. */
-_Static_assert(SHARED_STAMPS * 21 + 24 < CC_STORE_STATE_MAX, "a robot's state fits its row");
+_Static_assert(SHARED_STAMPS * 21 + 28 < CC_STORE_STATE_MAX, "a robot's state fits its row");
 
 static void encode(const struct dest *d, char *state)
 {
-    int at = snprintf(state, CC_STORE_STATE_MAX, "%lld;", (long long)d->blocked_until);
+    int at = d->strikes ? snprintf(state, CC_STORE_STATE_MAX, "%lld/%d;",
+                                   (long long)d->blocked_until, d->strikes)
+                        : snprintf(state, CC_STORE_STATE_MAX, "%lld;", (long long)d->blocked_until);
     for (int i = d->n - 1; i >= 0; i--)
         at += snprintf(state + at, (size_t)(CC_STORE_STATE_MAX - at), i == d->n - 1 ? "%lld" : ",%lld",
                        (long long)newest(d, i));
@@ -259,17 +321,14 @@ static void shared_fn(void *ctx, char *state, int64_t *forget_at)
     /* A send is counted when it goes, which is once the row is ours: waiting
      * for another instance's lock does not make it any earlier. */
     int64_t now = op->now + (cc_mono_ms() - op->called_at);
-    if (op->block_until > 0) {
-        if (op->block_until > d.blocked_until)
-            d.blocked_until = op->block_until;
-        op->until = 0;
-    } else {
+    if (op->throttled)
+        op->until = throttle(&d, op->kind, op->percent, op->rules, op->nr, now);
+    else
         op->until = take(&d, op->rules, op->nr, now, op->margin);
-    }
-    int64_t longest = 0;
-    for (int r = 0; r < op->nr; r++)
-        longest = op->rules[r].window_ms > longest ? op->rules[r].window_ms : longest;
-    *forget_at = d.blocked_until;
+    int64_t shortest, longest;
+    windows(op->rules, op->nr, &shortest, &longest);
+    /* Kept while a wait could still count as the last one (throttle()). */
+    *forget_at = d.blocked_until ? d.blocked_until + longest : 0;
     if (d.n && newest(&d, 0) + longest + op->margin > *forget_at)
         *forget_at = newest(&d, 0) + longest + op->margin;
     encode(&d, state);
@@ -306,7 +365,8 @@ int64_t cc_limiter_reserve(struct cc_limiter *l, int kind, const char *url, int6
      * the real scale) for a message that was slow to arrive. */
     int64_t margin = 10 * l->percent;
     if (l->store) {
-        struct shared_op op = {{rules[0], rules[1]}, nr, now, margin, 0, cc_mono_ms(), 0};
+        struct shared_op op = {{rules[0], rules[1]}, nr, now, margin, kind, l->percent, 0,
+                               cc_mono_ms(), 0};
         if (shared_update(l, url, &op) == 0)
             return op.until;
     }
@@ -316,21 +376,22 @@ int64_t cc_limiter_reserve(struct cc_limiter *l, int kind, const char *url, int6
     return until;
 }
 
-void cc_limiter_block(struct cc_limiter *l, int kind, const char *url, int64_t until,
-                      int64_t now)
+int64_t cc_limiter_throttled(struct cc_limiter *l, int kind, const char *url, int64_t now)
 {
+    struct cc_rate_rule rules[2];
+    int nr = rules_for(kind, l->percent, rules);
     if (l->store) {
-        struct shared_op op = {.now = now, .margin = 10 * l->percent, .block_until = until,
-                               .called_at = cc_mono_ms()};
-        op.nr = rules_for(kind, l->percent, op.rules);
+        struct shared_op op = {{rules[0], rules[1]}, nr, now, 10 * l->percent, kind, l->percent,
+                               1, cc_mono_ms(), 0};
         if (shared_update(l, url, &op) == 0)
-            return;
+            return op.until;
     }
     pthread_mutex_lock(&l->mu);
     struct dest *d = dest_get(l, kind, url, now);
-    if (until > d->blocked_until)
-        d->blocked_until = until;
-    if (until > d->forget_at)
-        d->forget_at = until;
+    int64_t until = throttle(d, kind, l->percent, rules, nr, now), shortest, longest;
+    windows(rules, nr, &shortest, &longest);
+    if (until + longest > d->forget_at) /* as shared_fn */
+        d->forget_at = until + longest;
     pthread_mutex_unlock(&l->mu);
+    return until;
 }

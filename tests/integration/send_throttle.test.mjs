@@ -5,7 +5,8 @@
 // "waiting: rate limited by the platform"; it is given up (dead) only once it
 // is older than throttle_max_age. The retry schedule allows 3 attempts, so a
 // notification throttled more often than that would have ended dead before.
-// Robot windows are shortened to 1% (WeCom and Lark 0.6 s, DingTalk's block 6 s).
+// Robot windows are shortened to 1% (WeCom's minute 0.6 s, Lark's second and
+// minute 10 ms and 0.6 s, DingTalk's block 6 s).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -83,11 +84,17 @@ test('WeCom 45009 five times: waits each time, spends no attempt, then delivered
   assert.equal(robots.messages('wecom', k).length, 1);
 });
 
-test('Lark 9499 (HTTP 400) four times: the same', async () => {
+test('Lark 9499 (HTTP 400) four times: the same, each wait twice the last from its second', async () => {
   const id = robots.register('lark', null);
   robots.failNext('lark', id, { code: 9499 }, 4);
   const n = await finished(server, admin, await robotEvent('lark', larkWebhookUrl(id), 'lark.example.com'));
   assertWaited(n, 4);
+  // Lark's windows at 1%: 10 ms, then 20, 40 and 80 ms (a minute at most).
+  const at = robots.received('lark', id).map((r) => r.at);
+  assert.equal(at.length, 5);
+  for (let i = 1; i < at.length; i++) {
+    assert.ok(at[i] - at[i - 1] >= 10 * 2 ** (i - 1), `wait ${i}: ${at[i] - at[i - 1]} ms (${at.join(', ')})`);
+  }
 });
 
 test('HTTP 429 without a code, three times: the same', async () => {

@@ -1134,17 +1134,67 @@ static void limiter_forgets_only_old_robots(void **state)
         assert_true(cc_limiter_size(l) <= 2 * 620 + 256);
     }
     /* A blocked robot is remembered until its block is over. */
-    cc_limiter_block(l, CC_WEBHOOK_DINGTALK, "https://oapi.dingtalk.com/robot/send?access_token=b",
-                     t0 + 2000000, t0 + 1000000);
+    int64_t until = cc_limiter_throttled(
+        l, CC_WEBHOOK_DINGTALK, "https://oapi.dingtalk.com/robot/send?access_token=b", t0 + 1000000);
+    assert_true(until >= t0 + 1600000 && until <= t0 + 1660000);
     assert_int_equal(cc_limiter_reserve(l, CC_WEBHOOK_DINGTALK,
                                         "https://oapi.dingtalk.com/robot/send?access_token=b",
                                         t0 + 1500000),
-                     t0 + 2000000);
+                     until);
     /* Lark: 5 a second as well as 100 a minute. */
     const char *lark = "https://open.feishu.cn/open-apis/bot/v2/hook/x";
     for (int i = 0; i < 5; i++)
         assert_int_equal(cc_limiter_reserve(l, CC_WEBHOOK_FEISHU, lark, t0 + 3000000 + i), 0);
     assert_true(cc_limiter_reserve(l, CC_WEBHOOK_FEISHU, lark, t0 + 3000010) >= t0 + 3001000);
+    cc_limiter_free(l);
+}
+
+/* A platform that throttles anyway: DingTalk blocks for its 10 minutes
+ * each time; Lark is left alone for a second, then 2, 4 ... up to its
+ * minute while it keeps throttling, and for a second again once it has not
+ * for a minute; WeCom for its minute. An answer that comes during a wait
+ * does not make it longer. Each wait has up to a tenth more at random. */
+static void limiter_throttle_waits_grow(void **state)
+{
+    (void)state;
+    struct cc_limiter *l = cc_limiter_new(100);
+    const int64_t t0 = 1700000000000LL;
+    const char *lark = "https://open.feishu.cn/open-apis/bot/v2/hook/grow";
+    const int64_t waits[] = {1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000};
+    int64_t now = t0;
+    for (size_t i = 0; i < sizeof waits / sizeof *waits; i++) {
+        int64_t until = cc_limiter_throttled(l, CC_WEBHOOK_FEISHU, lark, now);
+        assert_true(until >= now + waits[i] && until <= now + waits[i] + waits[i] / 10);
+        /* answers to messages already on the wire: the same wait */
+        assert_int_equal(cc_limiter_throttled(l, CC_WEBHOOK_FEISHU, lark, now + 1), until);
+        assert_int_equal(cc_limiter_reserve(l, CC_WEBHOOK_FEISHU, lark, until - 1), until);
+        now = until + 5;
+    }
+    /* a minute without a throttle after the last wait: short again */
+    now += 61000;
+    int64_t until = cc_limiter_throttled(l, CC_WEBHOOK_FEISHU, lark, now);
+    assert_true(until >= now + 1000 && until <= now + 1100);
+
+    const char *wecom = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=grow";
+    now = t0;
+    for (int i = 0; i < 3; i++) {
+        until = cc_limiter_throttled(l, CC_WEBHOOK_WECOM, wecom, now);
+        assert_true(until >= now + 60000 && until <= now + 66000);
+        now = until + 5;
+    }
+    const char *ding = "https://oapi.dingtalk.com/robot/send?access_token=grow";
+    now = t0;
+    for (int i = 0; i < 3; i++) {
+        until = cc_limiter_throttled(l, CC_WEBHOOK_DINGTALK, ding, now);
+        assert_true(until >= now + 600000 && until <= now + 660000);
+        now = until + 5;
+    }
+    cc_limiter_free(l);
+
+    /* the windows at a test's percentage: Lark's first wait 10 ms at 1% */
+    l = cc_limiter_new(1);
+    until = cc_limiter_throttled(l, CC_WEBHOOK_FEISHU, lark, t0);
+    assert_true(until >= t0 + 10 && until <= t0 + 11);
     cc_limiter_free(l);
 }
 
@@ -1175,6 +1225,7 @@ int main(void)
         cmocka_unit_test(platform_table),
         cmocka_unit_test(limiter_exact_for_1000_robots),
         cmocka_unit_test(limiter_forgets_only_old_robots),
+        cmocka_unit_test(limiter_throttle_waits_grow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -342,9 +342,18 @@ static void test_limiter_shared(void **state)
     assert_non_null(strchr(probe, ';'));
     /* a block learnt by one holds for the other */
     const char *url2 = "https://oapi.dingtalk.com/robot/send?access_token=blocked";
-    cc_limiter_block(a, CC_WEBHOOK_DINGTALK, url2, t0 + 600000, t0);
-    assert_int_equal(cc_limiter_reserve(b, CC_WEBHOOK_DINGTALK, url2, t0 + 1), t0 + 600000);
-    assert_int_equal(cc_limiter_reserve(b, CC_WEBHOOK_DINGTALK, url2, t0 + 600001), 0);
+    int64_t until = cc_limiter_throttled(a, CC_WEBHOOK_DINGTALK, url2, t0);
+    assert_true(until >= t0 + 600000 && until <= t0 + 660000);
+    assert_int_equal(cc_limiter_reserve(b, CC_WEBHOOK_DINGTALK, url2, t0 + 1), until);
+    assert_int_equal(cc_limiter_reserve(b, CC_WEBHOOK_DINGTALK, url2, until + 1), 0);
+    /* and a wait that grows: Lark throttling again right after the one
+     * learnt by a waits twice as long for b */
+    const char *lark = "https://open.feishu.cn/open-apis/bot/v2/hook/shared";
+    until = cc_limiter_throttled(a, CC_WEBHOOK_FEISHU, lark, t0);
+    assert_true(until >= t0 + 1000 && until <= t0 + 1100);
+    assert_int_equal(cc_limiter_throttled(b, CC_WEBHOOK_FEISHU, lark, t0 + 1), until);
+    int64_t again = cc_limiter_throttled(b, CC_WEBHOOK_FEISHU, lark, until + 1);
+    assert_true(again >= until + 2001 && again <= until + 2201);
     cc_limiter_free(a);
     cc_limiter_free(b);
     close_two(&f, other);
