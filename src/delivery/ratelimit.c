@@ -378,7 +378,7 @@ int64_t cc_limiter_reserve(struct cc_limiter *l, int kind, const char *url, int6
 
 int64_t cc_limiter_throttled(struct cc_limiter *l, int kind, const char *url, int64_t now)
 {
-    struct cc_rate_rule rules[2];
+    struct cc_rate_rule rules[2] = {{0}};
     int nr = rules_for(kind, l->percent, rules);
     if (l->store) {
         struct shared_op op = {{rules[0], rules[1]}, nr, now, 10 * l->percent, kind, l->percent,
