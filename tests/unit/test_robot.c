@@ -1149,6 +1149,18 @@ static void limiter_forgets_only_old_robots(void **state)
     cc_limiter_free(l);
 }
 
+/* Throttled three times in a row, each right after the last wait: each
+ * wait is wait_ms (and up to a tenth more). */
+static void assert_same_waits(struct cc_limiter *l, int kind, const char *url, int64_t now,
+                              int64_t wait_ms)
+{
+    for (int i = 0; i < 3; i++) {
+        int64_t until = cc_limiter_throttled(l, kind, url, now);
+        assert_true(until >= now + wait_ms && until <= now + wait_ms + wait_ms / 10);
+        now = until + 5;
+    }
+}
+
 /* A platform that throttles anyway: DingTalk blocks for its 10 minutes
  * each time; Lark is left alone for a second, then 2, 4 ... up to its
  * minute while it keeps throttling, and for a second again once it has not
@@ -1175,20 +1187,10 @@ static void limiter_throttle_waits_grow(void **state)
     int64_t until = cc_limiter_throttled(l, CC_WEBHOOK_FEISHU, lark, now);
     assert_true(until >= now + 1000 && until <= now + 1100);
 
-    const char *wecom = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=grow";
-    now = t0;
-    for (int i = 0; i < 3; i++) {
-        until = cc_limiter_throttled(l, CC_WEBHOOK_WECOM, wecom, now);
-        assert_true(until >= now + 60000 && until <= now + 66000);
-        now = until + 5;
-    }
-    const char *ding = "https://oapi.dingtalk.com/robot/send?access_token=grow";
-    now = t0;
-    for (int i = 0; i < 3; i++) {
-        until = cc_limiter_throttled(l, CC_WEBHOOK_DINGTALK, ding, now);
-        assert_true(until >= now + 600000 && until <= now + 660000);
-        now = until + 5;
-    }
+    assert_same_waits(l, CC_WEBHOOK_WECOM,
+                      "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=grow", t0, 60000);
+    assert_same_waits(l, CC_WEBHOOK_DINGTALK,
+                      "https://oapi.dingtalk.com/robot/send?access_token=grow", t0, 600000);
     cc_limiter_free(l);
 
     /* the windows at a test's percentage: Lark's first wait 10 ms at 1% */
