@@ -213,14 +213,11 @@ static void lookup(const json_t *data, const char *name, const char *contact_nam
     if (!strcmp(name, "expires_in")) {
         /* days_left said as a person would: "today", "in 1 day", "in 7 days" */
         const json_t *d = data ? json_object_get(data, "days_left") : NULL;
-        long long n;
-        char *end = NULL;
+        int64_t n;
         if (json_is_integer(d))
-            n = (long long)json_integer_value(d);
-        else if (json_is_string(d) && *json_string_value(d) &&
-                 (n = strtoll(json_string_value(d), &end, 10), !*end))
-            ;
-        else
+            n = (int64_t)json_integer_value(d);
+        else if (!json_is_string(d) ||
+                 cc_parse_i64(json_string_value(d), INT64_MIN, INT64_MAX, &n))
             return;
         /* without printf: a batch renders one message a contact */
         if (n <= 0) {
