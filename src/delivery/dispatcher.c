@@ -366,8 +366,8 @@ static void reason_copy(char *dst, size_t dstsz, const char *src)
  * starts at its shortest window and grows while it keeps throttling
  * (cc_limiter_throttled); a gateway's for the retry schedule's next wait.
  * It is given up only when it has been waiting longer than the configured
- * maximum age. The answer is kept in the
- * delivery log with the words "waiting: rate limited by the platform". */
+ * maximum age. The answer is kept in the delivery log with the words
+ * "waiting: rate limited by the platform". */
 static void settle_throttled(struct batch *b, struct item *it, struct cc_attempt *a)
 {
     struct cc_dispatcher *d = b->d;
