@@ -177,15 +177,24 @@ static int64_t newest(const struct dest *d, int i)
     return d->stamps[(d->head + d->n - 1 - i) % d->cap];
 }
 
+/* The longest of the rules' windows. */
+static int64_t longest_window(const struct cc_rate_rule *rules, int nr)
+{
+    int64_t longest = 0;
+    for (int r = 0; r < nr; r++)
+        if (rules[r].window_ms > longest)
+            longest = rules[r].window_ms;
+    return longest;
+}
+
 /* Counts a send to d at now when every rule allows one: 0; else the time
  * (ms) it may go, and nothing is counted. */
 static int64_t take(struct dest *d, const struct cc_rate_rule *rules, int nr, int64_t now,
                     int64_t margin)
 {
-    int64_t until = d->blocked_until > now ? d->blocked_until : 0, longest = 0;
+    int64_t until = d->blocked_until > now ? d->blocked_until : 0;
+    int64_t longest = longest_window(rules, nr);
     for (int r = 0; r < nr; r++) {
-        if (rules[r].window_ms > longest)
-            longest = rules[r].window_ms;
         int count = 0;
         while (count < d->n && newest(d, count) > now - rules[r].window_ms)
             count++;
@@ -208,18 +217,6 @@ static int64_t take(struct dest *d, const struct cc_rate_rule *rules, int nr, in
     return until;
 }
 
-/* The longest and the shortest of the rules' windows. */
-static void windows(const struct cc_rate_rule *rules, int nr, int64_t *shortest, int64_t *longest)
-{
-    *shortest = *longest = 0;
-    for (int r = 0; r < nr; r++) {
-        if (!*shortest || rules[r].window_ms < *shortest)
-            *shortest = rules[r].window_ms;
-        if (rules[r].window_ms > *longest)
-            *longest = rules[r].window_ms;
-    }
-}
-
 #define MAX_STRIKES 30
 
 /* The platform said it throttles d: until when nothing goes to it. A
@@ -229,15 +226,18 @@ static void windows(const struct cc_rate_rule *rules, int nr, int64_t *shortest,
  * up to the longest: Lark 1, 2, 4 ... 60 s, WeCom a minute. Up to a tenth
  * more at random, so robots throttled together do not come back together.
  * An answer that comes while the robot waits already (to a message sent
- * before the wait began) changes nothing. */
+ * before the wait began) changes nothing. d is remembered while the wait
+ * could still count as the last one. */
 static int64_t throttle(struct dest *d, int kind, int percent, const struct cc_rate_rule *rules,
                         int nr, int64_t now)
 {
     if (d->blocked_until > now)
         return d->blocked_until;
     const struct cc_robot_platform *p = cc_robot_platform_of(kind);
-    int64_t shortest, longest, wait;
-    windows(rules, nr, &shortest, &longest);
+    int64_t longest = longest_window(rules, nr), shortest = longest, wait;
+    for (int r = 0; r < nr; r++)
+        if (rules[r].window_ms < shortest)
+            shortest = rules[r].window_ms;
     if (p && p->throttle_block_ms) {
         wait = p->throttle_block_ms * percent / 100;
     } else {
@@ -256,6 +256,8 @@ static int64_t throttle(struct dest *d, int kind, int percent, const struct cc_r
     uint32_t r;
     cc_random_bytes(&r, sizeof r);
     d->blocked_until = now + wait + (int64_t)(r % (uint32_t)(wait / 10 + 1));
+    if (d->blocked_until + longest > d->forget_at)
+        d->forget_at = d->blocked_until + longest;
     return d->blocked_until;
 }
 
@@ -325,8 +327,7 @@ static void shared_fn(void *ctx, char *state, int64_t *forget_at)
         op->until = throttle(&d, op->kind, op->percent, op->rules, op->nr, now);
     else
         op->until = take(&d, op->rules, op->nr, now, op->margin);
-    int64_t shortest, longest;
-    windows(op->rules, op->nr, &shortest, &longest);
+    int64_t longest = longest_window(op->rules, op->nr);
     /* Kept while a wait could still count as the last one (throttle()). */
     *forget_at = d.blocked_until ? d.blocked_until + longest : 0;
     if (d.n && newest(&d, 0) + longest + op->margin > *forget_at)
@@ -388,10 +389,7 @@ int64_t cc_limiter_throttled(struct cc_limiter *l, int kind, const char *url, in
     }
     pthread_mutex_lock(&l->mu);
     struct dest *d = dest_get(l, kind, url, now);
-    int64_t until = throttle(d, kind, l->percent, rules, nr, now), shortest, longest;
-    windows(rules, nr, &shortest, &longest);
-    if (until + longest > d->forget_at) /* as shared_fn */
-        d->forget_at = until + longest;
+    int64_t until = throttle(d, kind, l->percent, rules, nr, now);
     pthread_mutex_unlock(&l->mu);
     return until;
 }
